@@ -1,0 +1,1 @@
+//! Rule sentences (being written).
