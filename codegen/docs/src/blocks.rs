@@ -180,9 +180,20 @@ fn html_region(lines: &[(usize, &str)], i: usize) -> Option<usize> {
     let first = lines[i].1.trim();
     let compact: String = first.chars().filter(|c| !c.is_whitespace()).collect();
     if compact == ":::html" {
-        // The region ends at the next line that is only `:::`.
-        let end = (i + 1..lines.len()).find(|&j| lines[j].1.trim() == ":::").unwrap_or(lines.len());
-        return Some((end + 1).min(lines.len()));
+        // The region ends at the `:::` that closes it; cells may hold `:::note … :::` blocks of their own.
+        let mut depth = 1;
+        for (j, (_, line)) in lines.iter().enumerate().skip(i + 1) {
+            let t = line.trim();
+            if t == ":::" {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            } else if t.starts_with(":::") {
+                depth += 1;
+            }
+        }
+        return Some(lines.len());
     }
     for tag in ["md-table", "md-dt-table", "md-code-json"] {
         if first.starts_with(&format!("<{tag}")) {
@@ -215,6 +226,12 @@ mod tests {
     fn splits_markdown_tables_html_and_code() {
         let text = "# T\n\n说明\n\n名称 | 值\n---|---\nHTTP URL | x\n\n```json\n{\"a\": 1}\n```\n:::html\n<md-code-json>\n{}\n</md-code-json>\n:::\n";
         assert_eq!(kinds(text), ["h1:T@1", "text@3", "table2x1@5", "code:json@9", "code:json@13"]);
+    }
+
+    #[test]
+    fn html_regions_hold_nested_note_blocks() {
+        let text = ":::html\n<md-table><md-tbody>\n<md-tr><md-td>1</md-td><md-td>\n:::note\nx\n:::\n</md-td></md-tr>\n<md-tr><md-td>2</md-td></md-tr>\n</md-tbody></md-table>\n:::\n# After\n";
+        assert_eq!(kinds(text), ["table0x2@2", "h1:After@11"]);
     }
 
     #[test]

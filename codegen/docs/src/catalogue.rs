@@ -1,1 +1,174 @@
-//! TODO
+//! Catalogue tables of overview pages: one row per endpoint (方法 (API)) or
+//! per event (事件 (Event)), with scopes, tokens and app types.
+
+use feishu_spec::{AppType, Endpoint, Event, Method};
+
+use crate::blocks::{Cell, Row, Table};
+use crate::diag::{Diagnostics, DiagnosticKind};
+use crate::fields::row_text;
+use crate::{rules, text};
+
+/// What a catalogue table lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Endpoints.
+    Api,
+    /// Events.
+    Event,
+}
+
+/// Recognises a catalogue table by its header.
+pub fn kind(header: &[String]) -> Option<Kind> {
+    let first = header.first()?;
+    if first.contains("方法") || first.contains("API") && !first.contains("事件") {
+        Some(Kind::Api)
+    } else if first.contains("事件") || first.contains("Event") {
+        Some(Kind::Event)
+    } else {
+        None
+    }
+}
+
+/// The first cell of a catalogue row: `[title](url)`, `` `METHOD` /path ``, `> summary`.
+#[derive(Debug, Default, PartialEq)]
+struct Head {
+    title: String,
+    doc_url: Option<String>,
+    method: Option<Method>,
+    path: Option<String>,
+    summary: String,
+}
+
+fn head(cell: &Cell) -> Head {
+    let mut head = Head::default();
+    let mut summary = Vec::new();
+    for line in cell.text.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix('>') {
+            summary.push(text::plain(rest.trim()));
+        } else if let Some((title, url)) = link(line).filter(|_| head.title.is_empty()) {
+            head.title = title;
+            head.doc_url = Some(url);
+        } else if let Some((method, path)) = method_and_path(line) {
+            head.method = Some(method);
+            head.path = Some(path);
+        } else if head.title.is_empty() && !line.is_empty() {
+            head.title = text::plain(line);
+        }
+    }
+    head.summary = summary.join(" ");
+    head
+}
+
+/// `[text](url)` at the start of a line.
+fn link(line: &str) -> Option<(String, String)> {
+    let rest = line.strip_prefix('[')?;
+    let (title, rest) = rest.split_once("](")?;
+    let (url, _) = rest.split_once(')')?;
+    Some((text::plain(title), url.trim().to_string()))
+}
+
+/// `` `POST` /open-apis/im/v1/messages `` (backticks optional).
+pub fn method_and_path(line: &str) -> Option<(Method, String)> {
+    let plain = line.replace('`', " ");
+    let mut words = plain.split_whitespace();
+    let method = Method::parse(words.next()?)?;
+    let path = words.next()?;
+    path.starts_with('/').then(|| (method, path.to_string()))
+}
+
+/// App types from the ✓ columns (商店 = store apps, 自建 = custom apps).
+fn app_types(header: &[String], row: &Row) -> Vec<AppType> {
+    let mut out = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        let ticked = row.cells.get(i).is_some_and(|c| c.text.contains('✓') || c.text.contains('√'));
+        let app = if h.contains("自建") { Some(AppType::Custom) } else if h.contains("商店") { Some(AppType::Isv) } else { None };
+        if let Some(app) = app.filter(|_| ticked) {
+            out.push(app);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn column(header: &[String], words: &[&str]) -> Option<usize> {
+    header.iter().position(|h| words.iter().any(|w| h.contains(w)))
+}
+
+/// Reads a catalogue table into endpoints or events. Rows it cannot read become diagnostics.
+pub fn read(table: &Table, kind: Kind, file: &str, diags: &mut Diagnostics) -> (Vec<Endpoint>, Vec<Event>) {
+    let header = &table.header;
+    let scopes_col = column(header, &["权限"]);
+    let tokens_col = column(header, &["凭证", "令牌", "token"]);
+    let type_col = column(header, &["事件类型"]);
+    let mut endpoints = Vec::new();
+    let mut events = Vec::new();
+    for row in &table.rows {
+        let Some(first) = row.cells.first() else { continue };
+        let head = head(first);
+        let scopes = scopes_col.and_then(|i| row.cells.get(i)).map(|c| if c.scopes.is_empty() { rules::scopes(&c.text) } else { c.scopes.clone() }).unwrap_or_default();
+        match kind {
+            Kind::Api => {
+                let (Some(method), Some(path)) = (head.method, head.path) else {
+                    diags.push(row.line, DiagnosticKind::BadCatalogueRow, format!("catalogue row without `METHOD /path`: {}", row_text(row)));
+                    continue;
+                };
+                let tokens = tokens_col.and_then(|i| row.cells.get(i)).map(|c| if c.tokens.is_empty() { rules::access_tokens(&c.text) } else { c.tokens.clone() }).unwrap_or_default();
+                endpoints.push(Endpoint {
+                    title: head.title,
+                    description: head.summary,
+                    doc_url: head.doc_url,
+                    method,
+                    path,
+                    scopes,
+                    access_tokens: tokens,
+                    app_types: app_types(header, row),
+                    sources: vec![file.to_string()],
+                    ..Endpoint::default()
+                });
+            }
+            Kind::Event => {
+                let event_type = type_col.and_then(|i| row.cells.get(i)).map(|c| text::plain(&c.text)).unwrap_or_default();
+                if event_type.is_empty() || event_type.contains(' ') {
+                    diags.push(row.line, DiagnosticKind::BadCatalogueRow, format!("event row without an event type: {}", row_text(row)));
+                    continue;
+                }
+                events.push(Event {
+                    event_type,
+                    title: head.title,
+                    description: head.summary,
+                    doc_url: head.doc_url,
+                    scopes,
+                    app_types: app_types(header, row),
+                    sources: vec![file.to_string()],
+                    ..Event::default()
+                });
+            }
+        }
+    }
+    (endpoints, events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_first_cell_in_both_layouts() {
+        let cell = Cell::text("[发送消息](https://open.feishu.cn/document/uAjLw4CM/reference/im-v1/message/create)\n`POST` /open-apis/im/v1/messages\n> 给指定用户发送消息。".into());
+        let h = head(&cell);
+        assert_eq!(h.title, "发送消息");
+        assert_eq!(h.method, Some(Method::Post));
+        assert_eq!(h.path.as_deref(), Some("/open-apis/im/v1/messages"));
+        assert_eq!(h.summary, "给指定用户发送消息。");
+        assert_eq!(method_and_path("GET /open-apis/im/v1/pins"), Some((Method::Get, "/open-apis/im/v1/pins".into())));
+        assert_eq!(method_and_path("获取 /x"), None);
+    }
+
+    #[test]
+    fn recognises_catalogue_headers() {
+        assert_eq!(kind(&["方法 (API)".into()]), Some(Kind::Api));
+        assert_eq!(kind(&["事件 (Event)".into()]), Some(Kind::Event));
+        assert_eq!(kind(&["名称".into()]), None);
+    }
+}

@@ -1,1 +1,634 @@
-//! TODO
+//! The state machine over a page's blocks: headings set the section, tables
+//! are read by their header and section, and the facts of one page come out
+//! as endpoints and events.
+
+use feishu_spec::{ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method, ResponseContentType, Spec, SubError};
+use serde_json::Value;
+
+use crate::blocks::{self, Block, Row, Table};
+use crate::catalogue;
+use crate::check;
+use crate::diag::{Diagnostics, DiagnosticKind, quote};
+use crate::fields::{self, Columns, RawField, row_text};
+use crate::nesting::{self, Settled, TypeNotes};
+use crate::page::Page;
+use crate::{rules, text};
+
+/// The part of a page a block belongs to, from the last heading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Before the first section: title and description.
+    Intro,
+    /// 请求: the basic-information table.
+    Request,
+    /// 请求头.
+    Headers,
+    /// 路径参数.
+    PathParams,
+    /// 查询参数.
+    QueryParams,
+    /// 请求体.
+    RequestBody,
+    /// 请求体示例.
+    RequestExample,
+    /// 响应.
+    Response,
+    /// 响应体.
+    ResponseBody,
+    /// 响应体示例.
+    ResponseExample,
+    /// 错误码.
+    Errors,
+    /// A sub-code table, e.g. `230099 子错误码`.
+    SubErrors(Option<i64>),
+    /// 类型额外说明.
+    TypeNotes,
+    /// Any other heading (前提条件, SDK examples, …).
+    Other,
+}
+
+/// The section a heading names.
+pub fn section_of(heading: &str) -> Section {
+    let h = heading.trim();
+    let has = |w: &str| h.contains(w);
+    if has("子错误码") {
+        let digits: String = h.chars().filter(char::is_ascii_digit).collect();
+        Section::SubErrors(digits.parse().ok())
+    } else if has("错误码") {
+        Section::Errors
+    } else if has("请求头") {
+        Section::Headers
+    } else if has("路径参数") {
+        Section::PathParams
+    } else if has("查询参数") {
+        Section::QueryParams
+    } else if has("请求体示例") || has("请求示例") {
+        Section::RequestExample
+    } else if has("请求体") || has("请求参数") {
+        Section::RequestBody
+    } else if has("响应体示例") || has("响应示例") || has("返回示例") {
+        Section::ResponseExample
+    } else if has("响应体") || has("响应参数") || has("返回参数") {
+        Section::ResponseBody
+    } else if has("类型额外说明") {
+        Section::TypeNotes
+    } else if h == "请求" {
+        Section::Request
+    } else if h == "响应" || h == "返回" {
+        Section::Response
+    } else {
+        Section::Other
+    }
+}
+
+/// Section names that flattened pages write as bare lines.
+const BARE_SECTIONS: &[&str] = &[
+    "请求", "请求头", "路径参数", "查询参数", "请求体", "请求体示例", "请求示例", "响应", "响应体", "响应体示例", "响应示例",
+    "错误码", "类型额外说明", "前提条件", "使用限制", "注意事项", "调用示例",
+];
+
+/// If a text line is only a section name (`请求体`, `**响应示例**:`), its section.
+pub fn bare_section(line: &str) -> Option<Section> {
+    let t = line.trim().trim_start_matches('#').trim().trim_matches('*').trim_end_matches([':', '：']).trim_matches('*').trim();
+    BARE_SECTIONS.contains(&t).then(|| section_of(t))
+}
+
+/// Reads one page into the endpoints and events it describes.
+pub fn read(page: &Page<'_>, diags: &mut Diagnostics) -> Spec {
+    let mut reader = Reader::new(page);
+    for block in blocks::blocks(page) {
+        reader.block(block, diags);
+    }
+    reader.finish(diags)
+}
+
+#[derive(Default)]
+struct Reader {
+    file: String,
+    section: Option<Section>,
+    title: String,
+    description: Vec<String>,
+    doc_url: Option<String>,
+    method: Option<Method>,
+    path: Option<String>,
+    endpoint: Endpoint,
+    scope_names: Vec<String>,
+    headers: Vec<RawField>,
+    path_params: Vec<RawField>,
+    query_params: Vec<RawField>,
+    request: Vec<RawField>,
+    response: Vec<RawField>,
+    request_example: Option<(usize, Value)>,
+    response_example: Option<(usize, Value)>,
+    notes: TypeNotes,
+    pending_sub_errors: Vec<(Option<i64>, usize, SubError)>,
+    catalogue: Vec<Endpoint>,
+    events: Vec<Event>,
+    /// Field rows read where no field table belongs, kept for the no-endpoint report.
+    stray_rows: Vec<(usize, String)>,
+}
+
+impl Reader {
+    fn new(page: &Page<'_>) -> Reader {
+        Reader {
+            file: page.file.to_string(),
+            title: page.title().unwrap_or_default().to_string(),
+            doc_url: page.doc_url(),
+            ..Reader::default()
+        }
+    }
+
+    fn section(&self) -> Section {
+        self.section.unwrap_or(Section::Intro)
+    }
+
+    fn block(&mut self, block: Block, diags: &mut Diagnostics) {
+        match block {
+            Block::Heading(h) => {
+                if h.level == 1 && self.section.is_none() {
+                    if self.title.is_empty() {
+                        self.title = text::plain(&h.text);
+                    }
+                } else {
+                    self.section = Some(section_of(&text::plain(&h.text)));
+                }
+            }
+            Block::Table(table) => self.table(&table, diags),
+            Block::Code(code) => self.code(code.line, &code.lang, &code.text, diags),
+            Block::Text(t) => self.text(t.line, &t.text, diags),
+        }
+    }
+
+    fn text(&mut self, line: usize, body: &str, diags: &mut Diagnostics) {
+        if self.section() == Section::TypeNotes {
+            for (name, fields) in nesting::type_notes(body) {
+                self.notes.entry(name).or_insert(fields);
+            }
+            return;
+        }
+        let mut offset = 0;
+        let lines: Vec<&str> = body.split_inclusive('\n').collect();
+        let mut k = 0;
+        while k < lines.len() {
+            let raw_line = lines[k];
+            let here = line + k;
+            let l = raw_line.trim();
+            offset += raw_line.len();
+            k += 1;
+            if let Some(section) = bare_section(l) {
+                self.section = Some(section);
+                continue;
+            }
+            let section = self.section();
+            let in_example = matches!(section, Section::RequestExample | Section::ResponseExample);
+            if in_example && (l.starts_with('{') || l.starts_with('[')) {
+                // A flattened page's unfenced example: parse one value, then go on after it.
+                let from = offset - raw_line.len() + (raw_line.len() - raw_line.trim_start().len());
+                let rest = &body[from..];
+                let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+                match stream.next() {
+                    Some(Ok(value)) => {
+                        let end = from + stream.byte_offset();
+                        self.example(section, here, value);
+                        let tail = &body[end..];
+                        let tail_line = here + body[from..end].matches('\n').count();
+                        self.text(tail_line, tail, diags);
+                        return;
+                    }
+                    _ => diags.push(here, DiagnosticKind::InvalidExample, format!("example is not JSON: {}", quote(rest))),
+                }
+                return;
+            }
+            match section {
+                Section::Intro => {
+                    if self.title.is_empty() && !l.is_empty() {
+                        self.title = text::plain(l);
+                    } else if !l.is_empty() && !l.starts_with("最后更新于") && !l.starts_with("![") && !l.starts_with(":::") {
+                        let cleaned = strip_try_it(l);
+                        if !cleaned.is_empty() {
+                            self.description.push(cleaned);
+                        }
+                    }
+                }
+                Section::Response | Section::ResponseBody if l.contains("二进制") || l.contains("文件流") => {
+                    self.endpoint.response_content_type = ResponseContentType::Binary;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn code(&mut self, line: usize, lang: &str, code: &str, diags: &mut Diagnostics) {
+        let section = self.section();
+        let slot_empty = match section {
+            Section::RequestExample => self.request_example.is_none(),
+            Section::ResponseExample => self.response_example.is_none(),
+            _ => return,
+        };
+        let trimmed = code.trim_start();
+        if !slot_empty || !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return;
+        }
+        match parse_json(code) {
+            Some(value) => self.example(section, line, value),
+            None if lang.is_empty() || lang == "json" => {
+                diags.push(line, DiagnosticKind::InvalidExample, format!("example is not JSON: {}", quote(code)));
+            }
+            None => {}
+        }
+    }
+
+    fn example(&mut self, section: Section, line: usize, value: Value) {
+        let slot = if section == Section::RequestExample { &mut self.request_example } else { &mut self.response_example };
+        if slot.is_none() {
+            *slot = Some((line, value));
+        }
+    }
+
+    fn table(&mut self, table: &Table, diags: &mut Diagnostics) {
+        if let Some(kind) = catalogue::kind(&table.header) {
+            let (endpoints, events) = catalogue::read(table, kind, &self.file, diags);
+            self.catalogue.extend(endpoints);
+            self.events.extend(events);
+            return;
+        }
+        if is_basic(table) {
+            for row in rejoin_keys(&table.rows) {
+                self.basic_row(&row, diags);
+            }
+            return;
+        }
+        if let Some(columns) = ErrorColumns::of(&table.header) {
+            self.errors(table, columns, diags);
+            return;
+        }
+        if let Some(columns) = Columns::of(&table.header) {
+            let rows = fields::raw_fields(table, columns, diags);
+            fields::check_types(&rows, diags);
+            let target = match self.section() {
+                Section::Headers => Some(&mut self.headers),
+                Section::PathParams => Some(&mut self.path_params),
+                Section::QueryParams => Some(&mut self.query_params),
+                Section::RequestBody | Section::Request => Some(&mut self.request),
+                Section::ResponseBody | Section::Response => Some(&mut self.response),
+                _ => None,
+            };
+            match target {
+                Some(target) => target.extend(rows),
+                None => self.stray_rows.extend(rows.iter().map(|r| (r.line, format!("field `{}` in a table outside any request or response section", r.field.name)))),
+            }
+            return;
+        }
+        for row in &table.rows {
+            diags.push(row.line, DiagnosticKind::UnknownTable, format!("row of a table with header [{}]: {}", table.header.join(" | "), row_text(row)));
+        }
+    }
+
+    fn basic_row(&mut self, row: &Row, diags: &mut Diagnostics) {
+        let (Some(key), Some(value)) = (row.cells.first(), row.cells.get(1)) else {
+            if !row.cells.iter().all(|c| c.text.is_empty()) {
+                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("basic-information row without a value: {}", row_text(row)));
+            }
+            return;
+        };
+        let key_text = text::plain(&key.text);
+        let v = &value.text;
+        let ep = &mut self.endpoint;
+        if key_text.starts_with("HTTP URL") {
+            self.path = path_of(v);
+            if self.path.is_none() {
+                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("HTTP URL without a path: {}", quote(v)));
+            }
+        } else if key_text.starts_with("HTTP Method") {
+            self.method = Method::parse(&text::plain(v));
+            if self.method.is_none() {
+                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("unknown HTTP method: {}", quote(v)));
+            }
+        } else if key_text.contains("频率限制") {
+            ep.rate_limit = rules::rate_limit(v);
+        } else if key_text.contains("应用类型") {
+            ep.app_types = if value.app_types.is_empty() { rules::app_types(v) } else { value.app_types.clone() };
+        } else if key_text.contains("字段权限") {
+            let scopes = if value.scopes.is_empty() { rules::scopes(v) } else { value.scopes.clone() };
+            push_unique(&mut ep.field_scopes, scopes);
+        } else if key_text.contains("权限要求") {
+            let scopes = if value.scopes.is_empty() { rules::scopes(v) } else { value.scopes.clone() };
+            if scopes.is_empty() {
+                // One capture lists scope names and keys in two rows: keep the names to pair later.
+                self.scope_names = v.lines().flat_map(|l| l.split('\n')).map(|s| text::plain(s)).filter(|s| !s.is_empty()).collect();
+            }
+            push_unique(&mut ep.scopes, scopes);
+        } else if key_text.contains("访问令牌") || key_text.contains("访问凭证") {
+            let tokens = if value.tokens.is_empty() { rules::access_tokens(v) } else { value.tokens.clone() };
+            push_unique(&mut ep.access_tokens, tokens);
+        } else if !key_text.is_empty() || !v.is_empty() {
+            diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("`{}`: {}", key_text, quote(v)));
+        }
+    }
+
+    fn errors(&mut self, table: &Table, columns: ErrorColumns, diags: &mut Diagnostics) {
+        let sub_of = match (columns.status, self.section()) {
+            (None, Section::SubErrors(code)) => Some(code),
+            _ => None,
+        };
+        for row in &table.rows {
+            let cell = |i: Option<usize>| i.and_then(|i| row.cells.get(i)).map(|c| c.text.trim().to_string()).unwrap_or_default();
+            let code_text = text::plain(&cell(Some(columns.code)));
+            let Ok(code) = code_text.parse::<i64>() else {
+                diags.push(row.line, DiagnosticKind::BadErrorCode, format!("error code `{code_text}` is not a number: {}", row_text(row)));
+                continue;
+            };
+            let message = cell(columns.message);
+            let hint = cell(columns.hint);
+            if let Some(parent) = sub_of {
+                self.pending_sub_errors.push((parent, row.line, SubError { code, message, hint }));
+                continue;
+            }
+            let http_status = text::plain(&cell(columns.status)).parse().ok();
+            if self.endpoint.errors.iter().any(|e| e.code == code && e.http_status == http_status && e.message == message) {
+                continue; // The same row twice (pages repeat rows); nothing is lost.
+            }
+            self.endpoint.errors.push(ErrorCode { http_status, code, message, hint, sub_errors: Vec::new() });
+        }
+    }
+
+    fn finish(mut self, diags: &mut Diagnostics) -> Spec {
+        for (parent, line, sub) in std::mem::take(&mut self.pending_sub_errors) {
+            let target = match parent {
+                Some(code) => self.endpoint.errors.iter_mut().find(|e| e.code == code),
+                None => None,
+            };
+            match target {
+                Some(error) => error.sub_errors.push(sub),
+                None => diags.push(line, DiagnosticKind::BadErrorCode, format!("sub-code {} under an error code the page does not list", sub.code)),
+            }
+        }
+        let mut spec = Spec { endpoints: std::mem::take(&mut self.catalogue), events: std::mem::take(&mut self.events) };
+        let (Some(method), Some(path)) = (self.method, self.path.clone()) else {
+            if spec.endpoints.is_empty() && spec.events.is_empty() {
+                diags.push(0, DiagnosticKind::NoEndpoint, "the page states no HTTP method and URL");
+            }
+            let all = [&self.headers, &self.path_params, &self.query_params, &self.request, &self.response];
+            for row in all.into_iter().flatten() {
+                diags.push(row.line, DiagnosticKind::NoEndpoint, format!("field `{}` on a page without an endpoint", row.field.name));
+            }
+            for (line, what) in &self.stray_rows {
+                diags.push(*line, DiagnosticKind::NoEndpoint, what.clone());
+            }
+            return spec;
+        };
+        for (line, what) in &self.stray_rows {
+            diags.push(*line, DiagnosticKind::UnknownTable, what.clone());
+        }
+        let mut ep = std::mem::take(&mut self.endpoint);
+        ep.method = method;
+        ep.path = path;
+        ep.title = self.title.clone();
+        ep.description = self.description.join("\n");
+        ep.doc_url = self.doc_url.clone();
+        ep.detailed = true;
+        ep.sources = vec![self.file.clone()];
+        if ep.scopes.iter().all(|s| s.description.is_empty()) && ep.scopes.len() == self.scope_names.len() {
+            for (scope, name) in ep.scopes.iter_mut().zip(&self.scope_names) {
+                scope.description = name.clone();
+            }
+        }
+        for header in &self.headers {
+            if header.field.name.eq_ignore_ascii_case("Authorization") {
+                push_unique(&mut ep.access_tokens, rules::access_tokens(&header.field.description));
+            }
+            if header.field.name.eq_ignore_ascii_case("Content-Type") {
+                let value = header.field.fixed.clone().unwrap_or_else(|| header.field.description.clone());
+                if value.contains("multipart") {
+                    ep.request_content_type = Some(ContentType::Multipart);
+                } else if value.contains("json") {
+                    ep.request_content_type = Some(ContentType::Json);
+                }
+            }
+        }
+        ep.access_tokens.sort();
+        ep.headers = self.headers.iter().map(|r| r.field.clone()).collect();
+        ep.path_params = fields::tree_by_levels(&self.path_params);
+        ep.query_params = fields::tree_by_levels(&self.query_params);
+        let request_example = self.request_example.as_ref().map(|(_, v)| v);
+        ep.request_body = self.settle(&self.request, request_example, "request body", diags);
+        let response_example = self.response_example.as_ref().map(|(_, v)| v);
+        let response = self.settle(&self.response, response_example, "response body", diags);
+        ep.response_body = data_fields(response);
+        if ep.request_body.iter().any(|f| f.field_type == FieldType::File) {
+            ep.request_content_type = Some(ContentType::Multipart);
+        } else if ep.request_content_type.is_none() && !ep.request_body.is_empty() {
+            ep.request_content_type = Some(ContentType::Json);
+        }
+        if let Some((line, example)) = &self.request_example {
+            for key in check::unknown_keys(&ep.request_body, example) {
+                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("request example key `{key}` is not a request body field"));
+            }
+        }
+        if let Some((line, example)) = &self.response_example {
+            if let Some(data) = example.get("data") {
+                for key in check::unknown_keys(&ep.response_body, data) {
+                    diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("response example key `data.{key}` is not a response body field"));
+                }
+            }
+        }
+        ep.request_example = self.request_example.take().map(|(_, v)| v);
+        ep.response_example = self.response_example.take().map(|(_, v)| v);
+        spec.endpoints.push(ep);
+        spec
+    }
+
+    fn settle(&self, rows: &[RawField], example: Option<&Value>, what: &str, diags: &mut Diagnostics) -> Vec<Field> {
+        let (mut tree, how) = nesting::settle(rows, example);
+        let line = rows.first().map_or(0, |r| r.line);
+        match how {
+            Settled::AsStated => {}
+            Settled::FromExample => diags.push(line, DiagnosticKind::NestingRebuilt, format!("{what}: the table's nesting does not fit the JSON example; rebuilt from the example")),
+            Settled::Guessed => diags.push(line, DiagnosticKind::NestingGuessed, format!("{what}: the table lost its nesting and no example gives it; each object took the rows after it")),
+        }
+        let filled = nesting::apply_notes(&mut tree, &self.notes);
+        if !filled.is_empty() {
+            diags.push(line, DiagnosticKind::NestingRebuilt, format!("{what}: fields of {} taken from the type notes (类型额外说明)", filled.join(", ")));
+        }
+        tree
+    }
+}
+
+/// The fields inside `data` of a response table (the envelope's `code` and `msg` dropped).
+fn data_fields(response: Vec<Field>) -> Vec<Field> {
+    if let Some(data) = response.iter().find(|f| f.name == "data") {
+        return data.children.clone();
+    }
+    response.into_iter().filter(|f| !matches!(f.name.as_str(), "code" | "msg")).collect()
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, items: Vec<T>) {
+    for item in items {
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
+
+/// `{尝试一下}(url=…)` markers are UI, not description.
+fn strip_try_it(line: &str) -> String {
+    match line.find("{尝试一下}") {
+        Some(i) => {
+            let rest = &line[i..];
+            let end = rest.find(')').map_or(rest.len(), |e| e + 1);
+            format!("{}{}", &line[..i], &rest[end..]).trim().to_string()
+        }
+        None => line.to_string(),
+    }
+}
+
+/// The `/open-apis/…` path of an HTTP URL cell (host and markup dropped).
+pub fn path_of(cell: &str) -> Option<String> {
+    let plain = text::plain(cell);
+    let start = plain.find("/open-apis/").or_else(|| plain.find("/approval/")).or_else(|| {
+        let after_host = plain.find("://").map(|i| i + 3)?;
+        plain[after_host..].find('/').map(|j| after_host + j)
+    })?;
+    let path: String = plain[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    Some(path.trim_end_matches(['`', ')']).to_string())
+}
+
+/// Basic-information keys, which start the key cell of a row.
+const BASIC_KEYS: &[&str] = &["HTTP URL", "HTTP Method", "接口频率限制", "支持的应用类型", "权限要求", "字段权限要求", "支持的访问令牌"];
+
+/// In tables without outer pipes a key cell can run over several lines
+/// (`权限要求` / `**调用该 API 所需的权限…**` / `开启任一权限即可 | …`), and the
+/// line scanner then reads its first lines as the end of the previous value.
+/// Moves such lines back in front of the next row's key.
+fn rejoin_keys(rows: &[Row]) -> Vec<Row> {
+    let mut out: Vec<Row> = rows.to_vec();
+    for i in 0..out.len().saturating_sub(1) {
+        let Some(value) = out[i].cells.get(1) else { continue };
+        let lines: Vec<&str> = value.text.lines().collect();
+        let Some(cut) = lines.iter().skip(1).position(|l| BASIC_KEYS.iter().any(|k| text::plain(l).starts_with(k))).map(|p| p + 1) else {
+            continue;
+        };
+        let kept = lines[..cut].join("\n");
+        let moved = lines[cut..].join("\n");
+        out[i].cells[1].text = kept;
+        if let Some(key) = out[i + 1].cells.first_mut() {
+            key.text = format!("{moved}\n{}", key.text);
+        }
+    }
+    out
+}
+
+/// A basic-information table: `HTTP URL`, `HTTP Method`… keyed rows.
+fn is_basic(table: &Table) -> bool {
+    table.rows.iter().any(|r| r.cells.first().is_some_and(|c| text::plain(&c.text).starts_with("HTTP URL") || text::plain(&c.text).starts_with("HTTP Method")))
+}
+
+/// Which columns of an error table hold what.
+#[derive(Debug, Clone, Copy)]
+struct ErrorColumns {
+    status: Option<usize>,
+    code: usize,
+    message: Option<usize>,
+    hint: Option<usize>,
+}
+
+impl ErrorColumns {
+    fn of(header: &[String]) -> Option<ErrorColumns> {
+        let find = |f: &dyn Fn(&str) -> bool| header.iter().position(|h| f(h));
+        let status = find(&|h| h.contains("HTTP"));
+        let code = find(&|h| h.contains("错误码") && !h.contains("HTTP") || h.eq_ignore_ascii_case("code"))?;
+        Some(ErrorColumns {
+            status,
+            code,
+            message: find(&|h| h.contains("描述") || h.contains("错误信息") || h.eq_ignore_ascii_case("msg")),
+            hint: find(&|h| h.contains("建议") || h.contains("解决") || h.contains("说明")),
+        })
+    }
+}
+
+/// Parses an example, also when it carries `//` comments or trailing commas, as some pages' do.
+pub fn parse_json(code: &str) -> Option<Value> {
+    if let Ok(value) = serde_json::from_str(code.trim()) {
+        return Some(value);
+    }
+    serde_json::from_str(&strip_comments_and_trailing_commas(code)).ok()
+}
+
+fn strip_comments_and_trailing_commas(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '}' | ']' => {
+                let trimmed_len = out.trim_end().len();
+                if out[..trimmed_len].ends_with(',') {
+                    out.truncate(trimmed_len - 1);
+                }
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sections() {
+        assert_eq!(section_of("230099 子错误码"), Section::SubErrors(Some(230099)));
+        assert_eq!(section_of("错误码"), Section::Errors);
+        assert_eq!(section_of("请求体示例"), Section::RequestExample);
+        assert_eq!(section_of("请求体"), Section::RequestBody);
+        assert_eq!(section_of("响应"), Section::Response);
+        assert_eq!(section_of("前提条件"), Section::Other);
+        assert_eq!(bare_section("**类型额外说明**:"), Some(Section::TypeNotes));
+        assert_eq!(bare_section("**响应示例**:"), Some(Section::ResponseExample));
+        assert_eq!(bare_section("请求体是 JSON"), None);
+    }
+
+    #[test]
+    fn reads_paths_from_url_cells() {
+        assert_eq!(path_of("`https://open.feishu.cn/open-apis/im/v1/messages/:message_id/reply`").as_deref(), Some("/open-apis/im/v1/messages/:message_id/reply"));
+        assert_eq!(path_of("https://open.feishu.cn/open-apis/hire/v1/user_roles").as_deref(), Some("/open-apis/hire/v1/user_roles"));
+        assert_eq!(path_of("无"), None);
+    }
+
+    #[test]
+    fn lenient_json_examples() {
+        assert_eq!(parse_json("{\"a\": 1, // note\n \"b\": [1,2,],}"), Some(serde_json::json!({"a": 1, "b": [1, 2]})));
+        assert_eq!(parse_json("{\"url\": \"http://x//y\"}"), Some(serde_json::json!({"url": "http://x//y"})));
+        assert_eq!(parse_json("curl -X POST"), None);
+    }
+
+    #[test]
+    fn strips_try_it_markers() {
+        assert_eq!(strip_try_it("调用该接口回复指定消息。{尝试一下}(url=/api/tools?x=1)"), "调用该接口回复指定消息。");
+    }
+}

@@ -32,3 +32,53 @@ pub mod rules;
 pub mod text;
 
 pub use diag::{Diagnostic, DiagnosticKind};
+
+use feishu_spec::Spec;
+
+/// The spec read from a set of pages, and what the reader could not place.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The merged spec, in canonical order.
+    pub spec: Spec,
+    /// Diagnostics, ordered by file and line.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads one page. `file` names it in diagnostics and `sources`.
+pub fn read_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
+    let mut diags = diag::Diagnostics::new(file);
+    if text.contains('\0') {
+        diags.push(0, DiagnosticKind::Unreadable, "the file holds binary data (NUL bytes), not a doc page");
+        return (Spec::default(), diags.into_vec());
+    }
+    let page = page::Page::new(file, text);
+    let spec = extract::read(&page, &mut diags);
+    (spec, diags.into_vec())
+}
+
+/// Reads one page, turning a bug in the reader into a diagnostic rather than a crash.
+pub fn parse_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
+    match std::panic::catch_unwind(|| read_page(file, text)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+            let diagnostic = Diagnostic { file: file.to_string(), line: 0, kind: DiagnosticKind::Unreadable, message: format!("the reader failed on this page: {what}") };
+            (Spec::default(), vec![diagnostic])
+        }
+    }
+}
+
+/// Reads and merges pages given as `(file name, text)`.
+pub fn parse_pages(pages: &[(String, String)]) -> Parsed {
+    let mut diagnostics = Vec::new();
+    let mut specs = Vec::with_capacity(pages.len());
+    for (file, text) in pages {
+        let (spec, diags) = parse_page(file, text);
+        specs.push(spec);
+        diagnostics.extend(diags);
+    }
+    let spec = merge::merge(specs, &mut diagnostics);
+    diagnostics.sort();
+    diagnostics.dedup();
+    Parsed { spec, diagnostics }
+}

@@ -1,1 +1,405 @@
-//! TODO
+//! Merging what several pages say about one endpoint or event, and naming
+//! the result.
+//!
+//! Pages are merged in a fixed order (detail pages before catalogues, then by
+//! file name), so the outcome never depends on the order files were given.
+//! Facts one page lacks are taken from the other; where both state a fact and
+//! disagree, the more specific one is kept and a [`DiagnosticKind::Conflict`]
+//! names both files.
+
+use std::collections::BTreeMap;
+
+use feishu_spec::{Constraints, Endpoint, ErrorCode, Event, Field, Spec};
+
+use crate::diag::{Diagnostic, DiagnosticKind};
+
+/// Merges per-page specs into one, naming every endpoint and event.
+pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
+    let mut endpoints: Vec<Endpoint> = pages.iter_mut().flat_map(|p| std::mem::take(&mut p.endpoints)).collect();
+    endpoints.sort_by(|a, b| b.detailed.cmp(&a.detailed).then_with(|| a.sources.cmp(&b.sources)));
+    let mut by_key: BTreeMap<(String, feishu_spec::Method), Endpoint> = BTreeMap::new();
+    for endpoint in endpoints {
+        match by_key.entry((normalize_path(&endpoint.path), endpoint.method)) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(endpoint);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => merge_endpoint(o.get_mut(), endpoint, diagnostics),
+        }
+    }
+    let mut events_by_type: BTreeMap<String, Event> = BTreeMap::new();
+    let mut events: Vec<Event> = pages.iter_mut().flat_map(|p| std::mem::take(&mut p.events)).collect();
+    events.sort_by(|a, b| a.sources.cmp(&b.sources));
+    for event in events {
+        match events_by_type.entry(event.event_type.clone()) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(event);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let kept = o.get_mut();
+                fill(&mut kept.title, event.title);
+                fill(&mut kept.description, event.description);
+                if kept.doc_url.is_none() {
+                    kept.doc_url = event.doc_url;
+                }
+                union(&mut kept.scopes, event.scopes);
+                union(&mut kept.app_types, event.app_types);
+                union(&mut kept.sources, event.sources);
+            }
+        }
+    }
+    let mut spec = Spec { endpoints: by_key.into_values().collect(), events: events_by_type.into_values().collect() };
+    name_all(&mut spec);
+    spec.sort();
+    spec
+}
+
+/// The path as a merge key: no host, no trailing slash, `{x}` written `:x`.
+pub fn normalize_path(path: &str) -> String {
+    let p = path.trim().trim_end_matches('/');
+    p.split('/')
+        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { format!(":{}", &seg[1..seg.len() - 1]) } else { seg.to_string() })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+struct Clash<'a> {
+    what: String,
+    ours: &'a [String],
+    theirs: &'a [String],
+}
+
+fn conflict(diagnostics: &mut Vec<Diagnostic>, clash: Clash<'_>) {
+    diagnostics.push(Diagnostic {
+        file: clash.theirs.join(", "),
+        line: 0,
+        kind: DiagnosticKind::Conflict,
+        message: format!("{} (kept the fact of {})", clash.what, clash.ours.join(", ")),
+    });
+}
+
+fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Diagnostic>) {
+    let ours = kept.sources.clone();
+    let theirs = other.sources.clone();
+    let mut clash = |what: String| conflict(diagnostics, Clash { what, ours: &ours, theirs: &theirs });
+    let key = format!("{} {}", kept.method.as_str(), kept.path);
+    fill(&mut kept.title, other.title);
+    // A detail page's description beats a catalogue summary; between two detail pages the fuller one wins.
+    if kept.description.is_empty() || (other.detailed == kept.detailed && other.description.chars().count() > kept.description.chars().count()) {
+        kept.description = other.description;
+    }
+    if kept.doc_url.is_none() {
+        kept.doc_url = other.doc_url;
+    }
+    match (&kept.rate_limit, other.rate_limit) {
+        (None, theirs) => kept.rate_limit = theirs,
+        (Some(a), Some(b)) if a.per_second != b.per_second || a.per_minute != b.per_minute => {
+            clash(format!("{key}: rate limit `{}` against `{}`", a.text, b.text));
+        }
+        _ => {}
+    }
+    for (name, a, b) in [("scopes", &mut kept.scopes, other.scopes), ("field scopes", &mut kept.field_scopes, other.field_scopes)] {
+        let a_names: Vec<String> = a.iter().map(|s| s.name.clone()).collect();
+        let b_names: Vec<String> = b.iter().map(|s| s.name.clone()).collect();
+        if !a.is_empty() && !b.is_empty() && {
+            let mut x = a_names.clone();
+            let mut y = b_names.clone();
+            x.sort();
+            y.sort();
+            x != y
+        } {
+            clash(format!("{key}: {name} [{}] against [{}]; kept the union", a_names.join(", "), b_names.join(", ")));
+        }
+        for scope in b {
+            match a.iter_mut().find(|s| s.name == scope.name) {
+                Some(s) => fill(&mut s.description, scope.description),
+                None => a.push(scope),
+            }
+        }
+    }
+    if !kept.access_tokens.is_empty() && !other.access_tokens.is_empty() && kept.access_tokens != other.access_tokens {
+        clash(format!("{key}: access tokens {:?} against {:?}; kept the union", kept.access_tokens, other.access_tokens));
+    }
+    union(&mut kept.access_tokens, other.access_tokens);
+    kept.access_tokens.sort();
+    union(&mut kept.app_types, other.app_types);
+    kept.app_types.sort();
+    if kept.request_content_type.is_none() {
+        kept.request_content_type = other.request_content_type;
+    }
+    if other.response_content_type != feishu_spec::ResponseContentType::Json {
+        kept.response_content_type = other.response_content_type;
+    }
+    let mut field_clash = |what: String| clash(format!("{key}: {what}"));
+    merge_fields(&mut kept.headers, other.headers, "header", &mut field_clash);
+    merge_fields(&mut kept.path_params, other.path_params, "path", &mut field_clash);
+    merge_fields(&mut kept.query_params, other.query_params, "query", &mut field_clash);
+    merge_fields(&mut kept.request_body, other.request_body, "request", &mut field_clash);
+    merge_fields(&mut kept.response_body, other.response_body, "response", &mut field_clash);
+    merge_errors(&mut kept.errors, other.errors, &mut field_clash);
+    if kept.request_example.is_none() {
+        kept.request_example = other.request_example;
+    }
+    if kept.response_example.is_none() {
+        kept.response_example = other.response_example;
+    }
+    kept.detailed |= other.detailed;
+    union(&mut kept.sources, other.sources);
+}
+
+fn merge_fields(kept: &mut Vec<Field>, other: Vec<Field>, at: &str, clash: &mut dyn FnMut(String)) {
+    for field in other {
+        let path = format!("{at}.{}", field.name);
+        match kept.iter_mut().find(|f| f.name == field.name) {
+            None => kept.push(field),
+            Some(k) => {
+                if k.type_name != field.type_name && !k.type_name.is_empty() && !field.type_name.is_empty() {
+                    clash(format!("`{path}` has type `{}` against `{}`", k.type_name, field.type_name));
+                }
+                fill(&mut k.type_name, field.type_name);
+                if k.item_type.is_none() {
+                    k.item_type = field.item_type;
+                }
+                if k.required != field.required {
+                    // Only one capture states requiredness in most disagreements; requiring is the safer reading.
+                    k.required = true;
+                }
+                if field.description.chars().count() > k.description.chars().count() {
+                    k.description = field.description;
+                }
+                fill_opt(&mut k.example, field.example);
+                if let (Some(a), Some(b)) = (&k.default, &field.default) {
+                    if a != b {
+                        clash(format!("`{path}` defaults to `{a}` against `{b}`"));
+                    }
+                }
+                fill_opt(&mut k.default, field.default);
+                fill_opt(&mut k.fixed, field.fixed);
+                merge_constraints(&mut k.constraints, field.constraints, &path, clash);
+                union(&mut k.scopes, field.scopes);
+                merge_fields(&mut k.children, field.children, &path, clash);
+            }
+        }
+    }
+}
+
+fn merge_constraints(kept: &mut Constraints, other: Constraints, path: &str, clash: &mut dyn FnMut(String)) {
+    macro_rules! one {
+        ($name:ident) => {
+            match (&kept.$name, other.$name) {
+                (None, theirs) => kept.$name = theirs,
+                (Some(a), Some(b)) if *a != b => clash(format!("`{path}` {} is {} against {}", stringify!($name), a, b)),
+                _ => {}
+            }
+        };
+    }
+    one!(min_length);
+    one!(max_length);
+    one!(min_items);
+    one!(max_items);
+    one!(minimum);
+    one!(maximum);
+    for value in other.enum_values {
+        match kept.enum_values.iter_mut().find(|v| v.value == value.value) {
+            Some(v) => fill(&mut v.description, value.description),
+            None => kept.enum_values.push(value),
+        }
+    }
+}
+
+fn merge_errors(kept: &mut Vec<ErrorCode>, other: Vec<ErrorCode>, clash: &mut dyn FnMut(String)) {
+    for error in other {
+        match kept.iter_mut().find(|e| e.code == error.code) {
+            None => kept.push(error),
+            Some(k) => {
+                if !k.message.is_empty() && !error.message.is_empty() && k.message.trim() != error.message.trim() {
+                    clash(format!("error {} says `{}` against `{}`", error.code, k.message, error.message));
+                }
+                fill(&mut k.message, error.message);
+                fill(&mut k.hint, error.hint);
+                if k.http_status.is_none() {
+                    k.http_status = error.http_status;
+                }
+                for sub in error.sub_errors {
+                    if !k.sub_errors.iter().any(|s| s.code == sub.code) {
+                        k.sub_errors.push(sub);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn fill(kept: &mut String, other: String) {
+    if kept.is_empty() {
+        *kept = other;
+    }
+}
+
+fn fill_opt<T>(kept: &mut Option<T>, other: Option<T>) {
+    if kept.is_none() {
+        *kept = other;
+    }
+}
+
+fn union<T: PartialEq>(kept: &mut Vec<T>, other: Vec<T>) {
+    for item in other {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+}
+
+/// Gives every endpoint its `service`, `version`, `resource`, `name` and a
+/// unique `id`, and every event its `service` and `resource`.
+fn name_all(spec: &mut Spec) {
+    for ep in &mut spec.endpoints {
+        let (service, version, resource, name) = ep
+            .doc_url
+            .as_deref()
+            .and_then(names_from_doc_url)
+            .filter(|n| !n.2.is_empty() && !n.3.is_empty())
+            .unwrap_or_else(|| names_from_path(ep.method, &ep.path));
+        ep.service = service;
+        ep.version = version;
+        ep.resource = resource;
+        ep.name = name;
+        ep.id = format!("{}.{}.{}.{}", ep.service, ep.version, ep.resource, ep.name);
+    }
+    // Two endpoints can claim one name (doc pages named `get` and `get-2` for
+    // two versions, or no page at all): later ones in path order get a suffix.
+    spec.endpoints.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)).then(a.method.cmp(&b.method)));
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for ep in &mut spec.endpoints {
+        let n = seen.entry(ep.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            ep.name = format!("{}_{}", ep.name, n);
+            ep.id = format!("{}.{}.{}.{}", ep.service, ep.version, ep.resource, ep.name);
+        }
+    }
+    for event in &mut spec.events {
+        let mut parts = event.event_type.split('.');
+        event.service = parts.next().unwrap_or_default().to_string();
+        let from_url = event.doc_url.as_deref().and_then(names_from_doc_url).map(|n| n.2);
+        event.resource = from_url.filter(|r| !r.is_empty() && r != "events").unwrap_or_else(|| snake(parts.next().unwrap_or_default()));
+    }
+}
+
+/// `…/im-v1/message-reaction/create` → (`im`, `v1`, `message_reaction`, `create`).
+/// Event pages (`…/message/events/receive`) name the resource before `events`.
+pub fn names_from_doc_url(url: &str) -> Option<(String, String, String, String)> {
+    let path = url.split(['?', '#']).next()?;
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let at = segments.iter().rposition(|s| service_version(s).is_some())?;
+    let (service, version) = service_version(segments[at])?;
+    let rest: Vec<&str> = segments[at + 1..].iter().copied().filter(|s| *s != "events").collect();
+    let (name, resource) = match rest.split_last() {
+        Some((name, resource)) => (snake(name), resource.iter().map(|s| snake(s)).collect::<Vec<_>>().join("_")),
+        None => return None,
+    };
+    Some((service, version, if resource.is_empty() { name.clone() } else { resource }, name))
+}
+
+/// `im-v1` → (`im`, `v1`); `corehr-v2` → (`corehr`, `v2`).
+fn service_version(segment: &str) -> Option<(String, String)> {
+    let (service, version) = segment.rsplit_once("-v")?;
+    (!service.is_empty() && !version.is_empty() && version.chars().all(|c| c.is_ascii_digit()) && service.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .then(|| (snake(service), format!("v{version}")))
+}
+
+/// Names from the path when no doc URL gives them:
+/// `POST /open-apis/im/v1/messages/:message_id/reactions` → (`im`, `v1`, `messages`, `reactions`).
+pub fn names_from_path(method: feishu_spec::Method, path: &str) -> (String, String, String, String) {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && *s != "open-apis").collect();
+    let version_at = segments.iter().position(|s| s.len() >= 2 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit()));
+    let (service, version, rest) = match version_at {
+        Some(i) if i > 0 => (snake(segments[..i].join("_").as_str()), segments[i].to_string(), &segments[i + 1..]),
+        _ => (segments.first().map(|s| snake(s)).unwrap_or_else(|| "misc".into()), "v1".to_string(), segments.get(1..).unwrap_or(&[])),
+    };
+    let words: Vec<String> = rest.iter().filter(|s| !s.starts_with(':') && !s.starts_with('{')).map(|s| snake(s)).collect();
+    // `/card/update` is resource `card`, operation `update`; a lone word
+    // (`/ephemeral/v1/send`) is an operation on the service itself; a bare
+    // collection is named by its method.
+    let (resource, name) = match words.as_slice() {
+        [] => (service.clone(), method.as_str().to_ascii_lowercase()),
+        [one] => (service.clone(), one.clone()),
+        [first, rest @ ..] => (first.clone(), rest.join("_")),
+    };
+    (service, version, resource, name)
+}
+
+/// Lowercase snake_case of a URL segment; characters outside `[a-z0-9_]` become `_`.
+pub fn snake(segment: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in segment.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use feishu_spec::Method;
+
+    #[test]
+    fn names_from_urls_and_paths() {
+        assert_eq!(
+            names_from_doc_url("https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create"),
+            Some(("im".into(), "v1".into(), "message_reaction".into(), "create".into()))
+        );
+        assert_eq!(names_from_doc_url("https://open.feishu.cn/document/server-docs/im-v1/message/events/receive").map(|n| n.2), Some("message".into()));
+        assert_eq!(names_from_doc_url("https://open.feishu.cn/document/ukTMukTMukTM/ucDO1EjL3gTNx4yN4UTM"), None);
+        assert_eq!(names_from_path(Method::Post, "/open-apis/message/v4/batch_send/"), ("message".into(), "v4".into(), "message".into(), "batch_send".into()));
+        assert_eq!(names_from_path(Method::Post, "/open-apis/interactive/v1/card/update").2, "card");
+        assert_eq!(names_from_path(Method::Post, "/open-apis/im/v1/messages/:message_id/reactions").3, "reactions");
+        assert_eq!(names_from_path(Method::Get, "/open-apis/x/v1").3, "get");
+        assert_eq!(snake("get-2"), "get_2");
+        assert_eq!(snake("batchGet"), "batch_get");
+    }
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize_path("/open-apis/a/{id}/b/"), "/open-apis/a/:id/b");
+    }
+
+    #[test]
+    fn merges_two_captures_of_one_endpoint() {
+        let field = |name: &str, desc: &str, max: Option<u64>| Field {
+            name: name.into(),
+            description: desc.into(),
+            constraints: Constraints { max_items: max, ..Constraints::default() },
+            ..Field::default()
+        };
+        let a = Endpoint { path: "/x".into(), method: Method::Post, detailed: true, sources: vec!["a.md".into()], request_body: vec![field("f", "short", Some(3))], ..Endpoint::default() };
+        let mut b = Endpoint { path: "/x/".into(), method: Method::Post, detailed: true, sources: vec!["b.md".into()], request_body: vec![field("f", "a longer one", Some(4)), field("g", "", None)], ..Endpoint::default() };
+        b.errors.push(ErrorCode { code: 1, message: "m".into(), ..ErrorCode::default() });
+        let mut diags = Vec::new();
+        let spec = merge(vec![Spec { endpoints: vec![a], events: vec![] }, Spec { endpoints: vec![b], events: vec![] }], &mut diags);
+        assert_eq!(spec.endpoints.len(), 1);
+        let ep = &spec.endpoints[0];
+        assert_eq!(ep.sources, ["a.md", "b.md"]);
+        assert_eq!(ep.request_body.len(), 2);
+        assert_eq!(ep.request_body[0].description, "a longer one");
+        assert_eq!(ep.request_body[0].constraints.max_items, Some(3));
+        assert_eq!(ep.errors.len(), 1);
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].message.contains("max_items is 3 against 4"), "{}", diags[0].message);
+        assert!(diags[0].file.contains("b.md") && diags[0].message.contains("a.md"));
+    }
+}
