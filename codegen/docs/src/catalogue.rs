@@ -22,7 +22,7 @@ pub fn kind(header: &[String]) -> Option<Kind> {
     let first = header.first()?;
     if first.contains("方法") || first.contains("API") && !first.contains("事件") {
         Some(Kind::Api)
-    } else if first.contains("事件") || first.contains("Event") {
+    } else if (first.contains("事件") || first.contains("Event")) && header.iter().any(|h| h.contains("事件类型")) {
         Some(Kind::Event)
     } else {
         None
@@ -40,24 +40,37 @@ struct Head {
 }
 
 fn head(cell: &Cell) -> Head {
+    // Overview pages put the parts on separate lines; converted pages run them together on one.
+    let text = cell.text.as_str();
     let mut head = Head::default();
-    let mut summary = Vec::new();
-    for line in cell.text.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix('>') {
-            summary.push(text::plain(rest.trim()));
-        } else if let Some((title, url)) = link(line).filter(|_| head.title.is_empty()) {
+    if let Some(start) = text.find('[') {
+        if let Some((title, url)) = link(&text[start..]) {
             head.title = title;
             head.doc_url = Some(url);
-        } else if let Some((method, path)) = method_and_path(line) {
-            head.method = Some(method);
-            head.path = Some(path);
-        } else if head.title.is_empty() && !line.is_empty() {
-            head.title = text::plain(line);
         }
     }
-    head.summary = summary.join(" ");
+    if let Some((method, path)) = find_method_and_path(text) {
+        head.method = Some(method);
+        head.path = Some(path);
+    }
+    if let Some(at) = text.find('>') {
+        head.summary = text::plain(text[at + 1..].trim());
+    }
+    if head.title.is_empty() {
+        head.title = text.lines().next().map(text::plain).unwrap_or_default();
+    }
     head
+}
+
+/// The first `METHOD /path` anywhere in a cell, backticks or not, spaces or not.
+fn find_method_and_path(text: &str) -> Option<(Method, String)> {
+    let plain = text.replace('`', " ");
+    let at = plain.find("/open-apis/").or_else(|| plain.find(" /"))?;
+    let before = plain[..at].trim_end();
+    let word_start = before.char_indices().rev().find(|(_, c)| !c.is_ascii_alphabetic()).map_or(0, |(i, c)| i + c.len_utf8());
+    let method = Method::parse(&before[word_start..])?;
+    let path: String = plain[at..].trim_start().chars().take_while(|c| !c.is_whitespace()).collect();
+    Some((method, path))
 }
 
 /// `[text](url)` at the start of a line.
@@ -66,15 +79,6 @@ fn link(line: &str) -> Option<(String, String)> {
     let (title, rest) = rest.split_once("](")?;
     let (url, _) = rest.split_once(')')?;
     Some((text::plain(title), url.trim().to_string()))
-}
-
-/// `` `POST` /open-apis/im/v1/messages `` (backticks optional).
-pub fn method_and_path(line: &str) -> Option<(Method, String)> {
-    let plain = line.replace('`', " ");
-    let mut words = plain.split_whitespace();
-    let method = Method::parse(words.next()?)?;
-    let path = words.next()?;
-    path.starts_with('/').then(|| (method, path.to_string()))
 }
 
 /// App types from the ✓ columns (商店 = store apps, 自建 = custom apps).
@@ -161,14 +165,18 @@ mod tests {
         assert_eq!(h.method, Some(Method::Post));
         assert_eq!(h.path.as_deref(), Some("/open-apis/im/v1/messages"));
         assert_eq!(h.summary, "给指定用户发送消息。");
-        assert_eq!(method_and_path("GET /open-apis/im/v1/pins"), Some((Method::Get, "/open-apis/im/v1/pins".into())));
-        assert_eq!(method_and_path("获取 /x"), None);
+        assert_eq!(find_method_and_path("GET /open-apis/im/v1/pins"), Some((Method::Get, "/open-apis/im/v1/pins".into())));
+        assert_eq!(find_method_and_path("[撤回流程](https://x/a)`PUT`/open-apis/corehr/v2/a > 撤回"), Some((Method::Put, "/open-apis/corehr/v2/a".into())));
+        assert_eq!(find_method_and_path("获取 /x"), None);
+        let h = head(&Cell::text("[撤回流程](https://x/a)`PUT`/open-apis/corehr/v2/a > 撤回流程。".into()));
+        assert_eq!((h.title.as_str(), h.summary.as_str()), ("撤回流程", "撤回流程。"));
     }
 
     #[test]
     fn recognises_catalogue_headers() {
         assert_eq!(kind(&["方法 (API)".into()]), Some(Kind::Api));
-        assert_eq!(kind(&["事件 (Event)".into()]), Some(Kind::Event));
+        assert_eq!(kind(&["事件 (Event)".into(), "事件类型".into()]), Some(Kind::Event));
+        assert_eq!(kind(&["事件名称".into(), "事件码".into()]), None);
         assert_eq!(kind(&["名称".into()]), None);
     }
 }

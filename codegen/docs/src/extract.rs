@@ -43,6 +43,10 @@ pub enum Section {
     SubErrors(Option<i64>),
     /// 类型额外说明.
     TypeNotes,
+    /// 事件体: the fields of an event payload.
+    EventBody,
+    /// 事件体示例.
+    EventExample,
     /// Any other heading (前提条件, SDK examples, …).
     Other,
 }
@@ -70,9 +74,15 @@ pub fn section_of(heading: &str) -> Section {
         Section::ResponseExample
     } else if has("响应体") || has("响应参数") || has("返回参数") {
         Section::ResponseBody
+    } else if has("事件体示例") || has("事件示例") {
+        Section::EventExample
+    } else if has("事件体") {
+        Section::EventBody
     } else if has("类型额外说明") {
         Section::TypeNotes
     } else if h == "请求" {
+        Section::Request
+    } else if h == "事件" {
         Section::Request
     } else if h == "响应" || h == "返回" {
         Section::Response
@@ -84,7 +94,7 @@ pub fn section_of(heading: &str) -> Section {
 /// Section names that flattened pages write as bare lines.
 const BARE_SECTIONS: &[&str] = &[
     "请求", "请求头", "路径参数", "查询参数", "请求体", "请求体示例", "请求示例", "响应", "响应体", "响应体示例", "响应示例",
-    "错误码", "类型额外说明", "前提条件", "使用限制", "注意事项", "调用示例",
+    "错误码", "类型额外说明", "前提条件", "使用限制", "注意事项", "调用示例", "事件", "事件体", "事件体示例",
 ];
 
 /// If a text line is only a section name (`请求体`, `**响应示例**:`), its section.
@@ -118,6 +128,9 @@ struct Reader {
     query_params: Vec<RawField>,
     request: Vec<RawField>,
     response: Vec<RawField>,
+    event_body: Vec<RawField>,
+    event_type: Option<String>,
+    event_example: Option<(usize, Value)>,
     request_example: Option<(usize, Value)>,
     response_example: Option<(usize, Value)>,
     notes: TypeNotes,
@@ -180,7 +193,7 @@ impl Reader {
                 continue;
             }
             let section = self.section();
-            let in_example = matches!(section, Section::RequestExample | Section::ResponseExample);
+            let in_example = matches!(section, Section::RequestExample | Section::ResponseExample | Section::EventExample);
             if in_example && (l.starts_with('{') || l.starts_with('[')) {
                 // A flattened page's unfenced example: parse one value, then go on after it.
                 let from = offset - raw_line.len() + (raw_line.len() - raw_line.trim_start().len());
@@ -223,6 +236,7 @@ impl Reader {
         let slot_empty = match section {
             Section::RequestExample => self.request_example.is_none(),
             Section::ResponseExample => self.response_example.is_none(),
+            Section::EventExample => self.event_example.is_none(),
             _ => return,
         };
         let trimmed = code.trim_start();
@@ -239,7 +253,11 @@ impl Reader {
     }
 
     fn example(&mut self, section: Section, line: usize, value: Value) {
-        let slot = if section == Section::RequestExample { &mut self.request_example } else { &mut self.response_example };
+        let slot = match section {
+            Section::RequestExample => &mut self.request_example,
+            Section::EventExample => &mut self.event_example,
+            _ => &mut self.response_example,
+        };
         if slot.is_none() {
             *slot = Some((line, value));
         }
@@ -271,6 +289,7 @@ impl Reader {
                 Section::QueryParams => Some(&mut self.query_params),
                 Section::RequestBody | Section::Request => Some(&mut self.request),
                 Section::ResponseBody | Section::Response => Some(&mut self.response),
+                Section::EventBody => Some(&mut self.event_body),
                 _ => None,
             };
             match target {
@@ -318,7 +337,15 @@ impl Reader {
                 self.scope_names = v.lines().flat_map(|l| l.split('\n')).map(|s| text::plain(s)).filter(|s| !s.is_empty()).collect();
             }
             push_unique(&mut ep.scopes, scopes);
-        } else if key_text.contains("访问令牌") || key_text.contains("访问凭证") {
+        } else if key_text.starts_with("事件类型") {
+            let t = text::plain(v);
+            self.event_type = Some(t).filter(|t| !t.is_empty() && !t.contains(' '));
+            if self.event_type.is_none() {
+                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("event type is not a single word: {}", quote(v)));
+            }
+        } else if key_text.contains("Content-Type") {
+            ep.request_content_type = if v.contains("multipart") { Some(ContentType::Multipart) } else { Some(ContentType::Json) };
+        } else if key_text.contains("访问令牌") || key_text.contains("访问凭证") || key_text.contains("凭证要求") {
             let tokens = if value.tokens.is_empty() { rules::access_tokens(v) } else { value.tokens.clone() };
             push_unique(&mut ep.access_tokens, tokens);
         } else if !key_text.is_empty() || !v.is_empty() {
@@ -364,6 +391,9 @@ impl Reader {
             }
         }
         let mut spec = Spec { endpoints: std::mem::take(&mut self.catalogue), events: std::mem::take(&mut self.events) };
+        if let Some(event) = self.event(diags) {
+            spec.events.push(event);
+        }
         let (Some(method), Some(path)) = (self.method, self.path.clone()) else {
             if spec.endpoints.is_empty() && spec.events.is_empty() {
                 diags.push(0, DiagnosticKind::NoEndpoint, "the page states no HTTP method and URL");
@@ -438,6 +468,42 @@ impl Reader {
         spec
     }
 
+    /// The event an event page describes: its type, scopes and the fields inside `event`.
+    fn event(&mut self, diags: &mut Diagnostics) -> Option<Event> {
+        let event_type = self.event_type.take()?;
+        let example = self.event_example.take();
+        let rows = std::mem::take(&mut self.event_body);
+        let tree = self.settle(&rows, example.as_ref().map(|(_, v)| v), "event body", diags);
+        let body = tree.iter().find(|f| f.name == "event").map(|f| f.children.clone()).unwrap_or_else(|| {
+            tree.into_iter().filter(|f| !matches!(f.name.as_str(), "schema" | "header")).collect()
+        });
+        if let Some((line, value)) = &example {
+            if let Some(inner) = value.get("event") {
+                for key in check::unknown_keys(&body, inner) {
+                    diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("event example key `event.{key}` is not an event body field"));
+                }
+            }
+        }
+        let mut scopes = std::mem::take(&mut self.endpoint.scopes);
+        if scopes.iter().all(|s| s.description.is_empty()) && scopes.len() == self.scope_names.len() {
+            for (scope, name) in scopes.iter_mut().zip(&self.scope_names) {
+                scope.description = name.clone();
+            }
+        }
+        Some(Event {
+            event_type,
+            title: self.title.clone(),
+            description: self.description.join("\n"),
+            doc_url: self.doc_url.clone(),
+            scopes,
+            app_types: std::mem::take(&mut self.endpoint.app_types),
+            body,
+            example: example.map(|(_, v)| v),
+            sources: vec![self.file.clone()],
+            ..Event::default()
+        })
+    }
+
     fn settle(&self, rows: &[RawField], example: Option<&Value>, what: &str, diags: &mut Diagnostics) -> Vec<Field> {
         let (mut tree, how) = nesting::settle(rows, example);
         let line = rows.first().map_or(0, |r| r.line);
@@ -494,7 +560,7 @@ pub fn path_of(cell: &str) -> Option<String> {
 }
 
 /// Basic-information keys, which start the key cell of a row.
-const BASIC_KEYS: &[&str] = &["HTTP URL", "HTTP Method", "接口频率限制", "支持的应用类型", "权限要求", "字段权限要求", "支持的访问令牌"];
+const BASIC_KEYS: &[&str] = &["HTTP URL", "HTTP Method", "接口频率限制", "支持的应用类型", "权限要求", "字段权限要求", "支持的访问令牌", "事件类型", "推送方式"];
 
 /// In tables without outer pipes a key cell can run over several lines
 /// (`权限要求` / `**调用该 API 所需的权限…**` / `开启任一权限即可 | …`), and the
@@ -520,7 +586,12 @@ fn rejoin_keys(rows: &[Row]) -> Vec<Row> {
 
 /// A basic-information table: `HTTP URL`, `HTTP Method`… keyed rows.
 fn is_basic(table: &Table) -> bool {
-    table.rows.iter().any(|r| r.cells.first().is_some_and(|c| text::plain(&c.text).starts_with("HTTP URL") || text::plain(&c.text).starts_with("HTTP Method")))
+    table.rows.iter().any(|r| {
+        r.cells.first().is_some_and(|c| {
+            let key = text::plain(&c.text);
+            key.starts_with("HTTP URL") || key.starts_with("HTTP Method") || key.starts_with("事件类型")
+        })
+    })
 }
 
 /// Which columns of an error table hold what.

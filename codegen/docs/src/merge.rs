@@ -43,6 +43,11 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
                 }
                 union(&mut kept.scopes, event.scopes);
                 union(&mut kept.app_types, event.app_types);
+                let mut clash = |what: String| conflict(diagnostics, Clash { what: format!("event {}: {what}", kept.event_type), ours: &kept.sources.clone(), theirs: &event.sources.clone() });
+                merge_fields(&mut kept.body, event.body, "event", &mut clash);
+                if kept.example.is_none() {
+                    kept.example = event.example;
+                }
                 union(&mut kept.sources, event.sources);
             }
         }

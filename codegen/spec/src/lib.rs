@@ -342,6 +342,10 @@ pub struct Event {
     pub scopes: Vec<Scope>,
     /// The kinds of app that may receive it.
     pub app_types: Vec<AppType>,
+    /// The fields inside the delivered payload's `event` object, when an event page describes them.
+    pub body: Vec<Field>,
+    /// The page's example payload (the whole `{schema, header, event}` envelope), when it is valid JSON.
+    pub example: Option<serde_json::Value>,
     /// The doc files it was read from.
     pub sources: Vec<String>,
 }
