@@ -1,0 +1,317 @@
+//! The client: turns an [`ApiRequest`] into an HTTP call and its answer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::config::{ClientBuilder, Config};
+use crate::download::{Download, parse_download};
+use crate::envelope::{ApiResponse, RawResponse, parse_envelope};
+use crate::error::{Error, codes};
+use crate::request::{ApiRequest, Auth, Body};
+use crate::secret::Secret;
+use crate::token::{Fetcher, TokenCache, TokenKind};
+use crate::validate::{ValidationError, rules};
+
+/// The Feishu API client. Cloning is cheap and clones share the token cache
+/// and connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    /// `config.base_url` without a trailing `/`.
+    base_url: String,
+    http: reqwest::Client,
+    tenant_token: TokenCache,
+    app_token: TokenCache,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("tenant_token", &self.inner.tenant_token)
+            .field("app_token", &self.inner.app_token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token a request went out with, so that a rejection can evict exactly
+/// that one.
+enum UsedToken {
+    Own(TokenKind, Secret),
+    Other,
+}
+
+impl Client {
+    /// A builder for the given app.
+    pub fn builder(app_id: impl Into<String>, app_secret: impl Into<Secret>) -> ClientBuilder {
+        ClientBuilder::new(app_id, app_secret)
+    }
+
+    /// A client for Feishu with default settings.
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Result<Self, Error> {
+        Self::builder(app_id, app_secret).build()
+    }
+
+    pub(crate) fn from_parts(config: Config, base_url: String, http: reqwest::Client) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                base_url,
+                http,
+                tenant_token: TokenCache::new(TokenKind::Tenant),
+                app_token: TokenCache::new(TokenKind::App),
+            }),
+        }
+    }
+
+    /// The client's settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The current tenant_access_token, fetched if missing or due.
+    pub async fn tenant_access_token(&self) -> Result<Secret, Error> {
+        self.token(TokenKind::Tenant).await
+    }
+
+    /// The current app_access_token, fetched if missing or due.
+    pub async fn app_access_token(&self) -> Result<Secret, Error> {
+        self.token(TokenKind::App).await
+    }
+
+    /// Forgets the cached tenant and app tokens; the next call fetches anew.
+    pub async fn invalidate_token(&self) {
+        self.inner.tenant_token.invalidate().await;
+        self.inner.app_token.invalidate().await;
+    }
+
+    /// Sends a request and returns the successful envelope.
+    ///
+    /// If the platform rejects a token this client fetched itself (codes
+    /// [`codes::INVALID_TENANT_ACCESS_TOKEN`] and
+    /// [`codes::INVALID_ACCESS_TOKEN`]), the token is evicted and the request
+    /// sent once more with a fresh one.
+    pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
+        self.call(&request, parse_envelope).await
+    }
+
+    /// Sends a request and decodes the envelope's `data` into `T`; see
+    /// [`ApiResponse::decode`] for empty `data`.
+    pub async fn send_json<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T, Error> {
+        self.send(request).await?.decode()
+    }
+
+    /// Sends a request and returns `data` as untyped JSON (`null` if absent).
+    pub async fn send_value(&self, request: ApiRequest) -> Result<serde_json::Value, Error> {
+        Ok(self.send(request).await?.into_value())
+    }
+
+    /// Sends a request whose answer is a file. Error envelopes (JSON bodies
+    /// with a non-zero `code`) become [`Error::Api`] as for other calls.
+    pub async fn send_bytes(&self, request: ApiRequest) -> Result<Download, Error> {
+        self.call(&request, parse_download).await
+    }
+
+    /// Runs one call under its tracing span, with the one retry after an
+    /// invalid token. Retries with backoff belong around this, not in it.
+    async fn call<R>(
+        &self,
+        request: &ApiRequest,
+        interpret: fn(RawResponse) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let span = tracing::info_span!(
+            "feishu.request",
+            method = %request.method,
+            path = %request.path,
+            http_status = tracing::field::Empty,
+            code = tracing::field::Empty,
+            log_id = tracing::field::Empty,
+        );
+        // Fields are recorded on this handle rather than `Span::current()`,
+        // which only works with subscribers that track the current span.
+        let record = |raw: &RawResponse| {
+            span.record("http_status", raw.status);
+            if let Some(id) = &raw.log_id {
+                span.record("log_id", id.as_str());
+            }
+        };
+        let attempts = async {
+            let (raw, used) = self.execute_once(request).await?;
+            record(&raw);
+            let result = interpret(raw);
+            match (&result, used) {
+                (Err(Error::Api(e)), UsedToken::Own(kind, token))
+                    if matches!(
+                        e.code,
+                        codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN
+                    ) =>
+                {
+                    tracing::info!(
+                        code = e.code,
+                        "access token rejected; refreshing and retrying once"
+                    );
+                    self.cache(kind).invalidate_if(&token).await;
+                    let (raw, _) = self.execute_once(request).await?;
+                    record(&raw);
+                    interpret(raw)
+                }
+                _ => result,
+            }
+        };
+        async {
+            let result = attempts.await;
+            if let Err(e) = &result {
+                if let Some(code) = e.code() {
+                    span.record("code", code);
+                }
+                tracing::debug!(error = %e, "call failed");
+            }
+            result
+        }
+        .instrument(span.clone())
+        .await
+    }
+
+    /// One HTTP exchange: authenticate, send, read the whole body.
+    async fn execute_once(&self, request: &ApiRequest) -> Result<(RawResponse, UsedToken), Error> {
+        let (token, used) = self.authorization(request).await?;
+        let url = self.url(request)?;
+        let options = &request.options;
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), url)
+            .timeout(options.timeout.unwrap_or(self.inner.config.timeout));
+        if let Some(token) = &token {
+            // `bearer_auth` marks the header sensitive, keeping it out of
+            // reqwest's and hyper's own debug output.
+            builder = builder.bearer_auth(token.expose());
+        }
+        builder = match &request.body {
+            Body::None => builder,
+            Body::Json(value) => builder
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/json; charset=utf-8",
+                )
+                .body(serde_json::to_vec(value).expect("a serde_json::Value always serialises")),
+            Body::Multipart(form) => builder.multipart(form.to_form()?),
+        };
+        for (name, value) in &options.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let response = builder.send().await.map_err(transport_error)?;
+        Ok((read_response(response).await?, used))
+    }
+
+    async fn authorization(
+        &self,
+        request: &ApiRequest,
+    ) -> Result<(Option<Secret>, UsedToken), Error> {
+        let user = request.options.user_access_token.clone();
+        let own = |kind| async move {
+            let token = self.token(kind).await?;
+            Ok::<_, Error>((Some(token.clone()), UsedToken::Own(kind, token)))
+        };
+        match (request.auth, user) {
+            (Auth::None, _) => Ok((None, UsedToken::Other)),
+            (Auth::User | Auth::TenantOrUser, Some(user)) => Ok((Some(user), UsedToken::Other)),
+            (Auth::User, None) => Err(Error::Validation(ValidationError::new(
+                "user_access_token",
+                rules::REQUIRED,
+                "this endpoint needs a user access token in RequestOptions",
+            ))),
+            (Auth::Tenant | Auth::TenantOrUser, _) => own(TokenKind::Tenant).await,
+            (Auth::App, _) => own(TokenKind::App).await,
+        }
+    }
+
+    fn url(&self, request: &ApiRequest) -> Result<reqwest::Url, Error> {
+        let slash = if request.path.starts_with('/') {
+            ""
+        } else {
+            "/"
+        };
+        let joined = format!("{}{slash}{}", self.inner.base_url, request.path);
+        let mut url = reqwest::Url::parse(&joined).map_err(|e| {
+            Error::Config(format!(
+                "request path {:?} does not form a URL: {e}",
+                request.path
+            ))
+        })?;
+        if !request.query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
+        Ok(url)
+    }
+
+    fn cache(&self, kind: TokenKind) -> &TokenCache {
+        match kind {
+            TokenKind::Tenant => &self.inner.tenant_token,
+            TokenKind::App => &self.inner.app_token,
+        }
+    }
+
+    async fn token(&self, kind: TokenKind) -> Result<Secret, Error> {
+        let fetcher = Fetcher {
+            http: &self.inner.http,
+            base_url: &self.inner.base_url,
+            config: &self.inner.config,
+        };
+        self.cache(kind).get(fetcher).await
+    }
+}
+
+pub(crate) fn transport_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Transport(e)
+    }
+}
+
+/// Reads status, the headers the runtime uses, and the whole body.
+pub(crate) async fn read_response(response: reqwest::Response) -> Result<RawResponse, Error> {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let status = response.status().as_u16();
+    let log_id = header("x-tt-logid");
+    let content_type = header("content-type");
+    let content_disposition = header("content-disposition");
+    let body = response.bytes().await.map_err(transport_error)?;
+    Ok(RawResponse {
+        status,
+        log_id,
+        content_type,
+        content_disposition,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_shareable_across_tasks() {
+        fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync_clone::<Client>();
+        fn assert_send<T: Send>(_: &T) {}
+        let client = Client::builder("cli", "s").build().unwrap();
+        assert_send(&client.send(ApiRequest::new(reqwest::Method::GET, "/")));
+        assert_send(&client.send_bytes(ApiRequest::new(reqwest::Method::GET, "/")));
+    }
+}

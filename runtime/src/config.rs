@@ -1,0 +1,158 @@
+//! What a [`Client`](crate::Client) is built from.
+
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Base URL of Feishu, the mainland-China platform; the default.
+pub const FEISHU_BASE_URL: &str = "https://open.feishu.cn";
+
+/// Base URL of Lark, the international platform with the same API.
+pub const LARK_BASE_URL: &str = "https://open.larksuite.com";
+
+/// Time limit for a whole request, response body included, unless changed.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The settings of a client.
+///
+/// `Debug` shows the app secret as `Secret(***)`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The app's ID (`cli_...`).
+    pub app_id: String,
+    /// The app's secret.
+    pub app_secret: Secret,
+    /// Scheme, host and optional port, without a path, e.g.
+    /// [`FEISHU_BASE_URL`], [`LARK_BASE_URL`] or `http://127.0.0.1:8080` in
+    /// tests. A trailing `/` is ignored.
+    pub base_url: String,
+    /// Time limit applied to every request, token requests included.
+    pub timeout: Duration,
+}
+
+impl Config {
+    /// Settings for Feishu with the default timeout.
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            app_secret: app_secret.into(),
+            base_url: FEISHU_BASE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Builds a [`Client`]; start with [`Client::builder`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    config: Config,
+    http: Option<reqwest::Client>,
+}
+
+impl ClientBuilder {
+    /// A builder for the given app, with every other setting at its default.
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
+        Self::from_config(Config::new(app_id, app_secret))
+    }
+
+    /// A builder starting from complete settings.
+    pub fn from_config(config: Config) -> Self {
+        Self { config, http: None }
+    }
+
+    /// Sets the base URL (see [`Config::base_url`]).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.config.base_url = base_url.into();
+        self
+    }
+
+    /// Targets Lark ([`LARK_BASE_URL`]) instead of Feishu.
+    pub fn lark(self) -> Self {
+        self.base_url(LARK_BASE_URL)
+    }
+
+    /// Sets the time limit of every request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Sends through this `reqwest::Client` (for its proxy, TLS or pool
+    /// settings) instead of a new one. The configured timeout still applies
+    /// per request.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    ///
+    /// Fails with [`Error::Config`] on an unusable base URL and with
+    /// [`Error::Transport`] if the default HTTP client cannot be built.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = parse_base_url(&self.config.base_url)?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(Error::Transport)?,
+        };
+        Ok(Client::from_parts(self.config, base_url, http))
+    }
+}
+
+/// Normalises the base URL to have no trailing `/`, so that joining it with a
+/// path that starts with `/` is plain concatenation.
+fn parse_base_url(raw: &str) -> Result<String, Error> {
+    let trimmed = raw.trim_end_matches('/');
+    let url = reqwest::Url::parse(trimmed)
+        .map_err(|e| Error::Config(format!("base URL {raw:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config(format!(
+            "base URL {raw:?} must use http or https"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "base URL {raw:?} must not have a query or fragment"
+        )));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_is_checked_and_trimmed() {
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(parse_base_url(LARK_BASE_URL).unwrap(), LARK_BASE_URL);
+        assert!(matches!(
+            parse_base_url("open.feishu.cn"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(parse_base_url("ftp://x"), Err(Error::Config(_))));
+        assert!(matches!(
+            parse_base_url("https://x/?a=b"),
+            Err(Error::Config(_))
+        ));
+    }
+
+    #[test]
+    fn builder_sets_fields() {
+        let b = ClientBuilder::new("cli_1", "s")
+            .lark()
+            .timeout(Duration::from_secs(3));
+        assert_eq!(b.config.base_url, LARK_BASE_URL);
+        assert_eq!(b.config.timeout, Duration::from_secs(3));
+        assert_eq!(Config::new("a", "b").base_url, FEISHU_BASE_URL);
+        assert_eq!(Config::new("a", "b").timeout, DEFAULT_TIMEOUT);
+    }
+}

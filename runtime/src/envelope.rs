@@ -1,0 +1,222 @@
+//! The `{code, msg, data}` envelope that wraps every JSON response.
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, Error};
+
+/// A successful (`code` 0) JSON response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiResponse {
+    /// HTTP status.
+    pub http_status: u16,
+    /// The `X-Tt-Logid` response header.
+    pub log_id: Option<String>,
+    /// The envelope's `data`; `None` when absent or `null`.
+    pub data: Option<Value>,
+    /// Top-level fields other than `code`, `msg` and `data`: a few endpoints
+    /// (the auth ones) answer there instead of in `data`.
+    pub extra: Map<String, Value>,
+}
+
+impl ApiResponse {
+    /// Decodes `data` into `T`. A missing, `null` or `{}` `data` decodes
+    /// into `()`, [`Empty`] or any struct whose fields are all optional.
+    pub fn decode<T: DeserializeOwned>(self) -> Result<T, Error> {
+        decode_data(self.data, self.log_id)
+    }
+
+    /// `data` as untyped JSON; `null` when absent.
+    pub fn into_value(self) -> Value {
+        self.data.unwrap_or(Value::Null)
+    }
+}
+
+/// The `data` of endpoints that return nothing, usually `{}`.
+///
+/// Accepts any `data` (or none) when decoding, and serialises as `{}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Empty;
+
+impl<'de> Deserialize<'de> for Empty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Empty)
+    }
+}
+
+impl Serialize for Empty {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Map::new().serialize(s)
+    }
+}
+
+fn decode_data<T: DeserializeOwned>(
+    data: Option<Value>,
+    log_id: Option<String>,
+) -> Result<T, Error> {
+    let decode_error = |e: serde_json::Error, log_id: Option<String>| Error::Decode {
+        message: format!("`data` does not match the expected type: {e}"),
+        log_id,
+    };
+    match data {
+        // Absent data has no shape: let `()` take it as null and structs
+        // (all of whose fields must then be optional) as an empty object.
+        None | Some(Value::Null) => T::deserialize(Value::Null)
+            .or_else(|_| T::deserialize(Value::Object(Map::new())))
+            .map_err(|e| decode_error(e, log_id)),
+        // `{}` is how the platform says "nothing": `()` must accept it too.
+        Some(Value::Object(map)) if map.is_empty() => T::deserialize(Value::Object(map))
+            .or_else(|_| T::deserialize(Value::Null))
+            .map_err(|e| decode_error(e, log_id)),
+        Some(value) => T::deserialize(value).map_err(|e| decode_error(e, log_id)),
+    }
+}
+
+/// The parts of a response the runtime looks at.
+pub(crate) struct RawResponse {
+    pub status: u16,
+    pub log_id: Option<String>,
+    pub content_type: Option<String>,
+    pub content_disposition: Option<String>,
+    pub body: bytes::Bytes,
+}
+
+/// Interprets a response as a JSON envelope.
+pub(crate) fn parse_envelope(raw: RawResponse) -> Result<ApiResponse, Error> {
+    let success = (200..300).contains(&raw.status);
+    let Some((code, msg, mut map)) = split_envelope(&raw.body) else {
+        if success {
+            return Err(Error::Decode {
+                message: format!(
+                    "expected a JSON object with a `code` field, got: {}",
+                    body_snippet(&raw.body)
+                ),
+                log_id: raw.log_id,
+            });
+        }
+        return Err(http_error(&raw));
+    };
+    if code != 0 {
+        return Err(Error::from(ApiError {
+            http_status: raw.status,
+            code,
+            msg,
+            log_id: raw.log_id,
+            body: Some(Value::Object(map)),
+        }));
+    }
+    if !success {
+        // "code 0" on an error status is not a success; keep what we know.
+        return Err(http_error(&raw));
+    }
+    map.remove("code");
+    map.remove("msg");
+    let data = map.remove("data").filter(|d| !d.is_null());
+    Ok(ApiResponse {
+        http_status: raw.status,
+        log_id: raw.log_id,
+        data,
+        extra: map,
+    })
+}
+
+/// If `body` is a JSON object with an integer `code`, returns the code, the
+/// message and the whole object.
+pub(crate) fn split_envelope(body: &[u8]) -> Option<(i64, String, Map<String, Value>)> {
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let code = map.get("code")?.as_i64()?;
+    let msg = map
+        .get("msg")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Some((code, msg, map))
+}
+
+pub(crate) fn http_error(raw: &RawResponse) -> Error {
+    Error::Http {
+        status: raw.status,
+        log_id: raw.log_id.clone(),
+        body: body_snippet(&raw.body),
+    }
+}
+
+/// The start of a body as text, short enough for an error message.
+fn body_snippet(body: &[u8]) -> String {
+    const MAX: usize = 512;
+    let text = String::from_utf8_lossy(body);
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse {
+            status,
+            log_id: Some("L".into()),
+            content_type: None,
+            content_disposition: None,
+            body: bytes::Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct AllOptional {
+        page_token: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Required {
+        message_id: String,
+    }
+
+    #[test]
+    fn empty_and_missing_data_decode_into_unit_like_types() {
+        for body in [
+            r#"{"code":0,"msg":"ok"}"#,
+            r#"{"code":0,"data":null}"#,
+            r#"{"code":0,"data":{}}"#,
+        ] {
+            let resp = || parse_envelope(raw(200, body)).unwrap();
+            resp().decode::<()>().unwrap();
+            assert_eq!(resp().decode::<Empty>().unwrap(), Empty);
+            assert_eq!(
+                resp().decode::<AllOptional>().unwrap(),
+                AllOptional { page_token: None }
+            );
+            let err = resp().decode::<Required>().unwrap_err();
+            assert!(
+                matches!(&err, Error::Decode { log_id: Some(l), .. } if l == "L"),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn extra_top_level_fields_are_kept() {
+        let r = parse_envelope(raw(200, r#"{"code":0,"msg":"ok","expire":7200}"#)).unwrap();
+        assert_eq!(r.extra.get("expire"), Some(&json!(7200)));
+        assert_eq!(r.data, None);
+    }
+
+    #[test]
+    fn snippet_is_bounded() {
+        let long = "é".repeat(2000);
+        let s = body_snippet(long.as_bytes());
+        assert_eq!(s.chars().count(), 513);
+    }
+
+    #[test]
+    fn empty_serialises_as_object() {
+        assert_eq!(serde_json::to_string(&Empty).unwrap(), "{}");
+    }
+}

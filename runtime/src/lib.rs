@@ -1,0 +1,48 @@
+//! The hand-written runtime of the generated Feishu (Lark) Open Platform
+//! client.
+//!
+//! Generated operations build an [`ApiRequest`], check it with
+//! [`Validate`], send it with [`Client::send_json`] (or [`Client::send`],
+//! [`Client::send_value`], [`Client::send_bytes`]) and map [`ApiError`]
+//! codes into their own error types. The runtime handles the rest: the
+//! tenant and app access tokens, the `{code, msg, data}` envelope, the
+//! `X-Tt-Logid` header, timeouts and tracing — and never prints a secret.
+//!
+//! ```no_run
+//! use feishu_runtime::{ApiRequest, Client, Empty, Method};
+//!
+//! # async fn demo() -> Result<(), feishu_runtime::Error> {
+//! let client = Client::builder("cli_xxx", "app-secret").build()?;
+//! let request = ApiRequest::new(Method::DELETE, "/open-apis/im/v1/messages/om_1");
+//! let _: Empty = client.send_json(request).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod download;
+mod envelope;
+pub mod error;
+mod request;
+mod secret;
+mod token;
+pub mod validate;
+
+pub use bytes::Bytes;
+pub use client::Client;
+pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
+pub use download::Download;
+pub use envelope::{ApiResponse, Empty};
+pub use error::{ApiError, Error};
+pub use request::{
+    ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment,
+};
+pub use secret::Secret;
+pub use validate::{
+    Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items,
+    validate_nested,
+};

@@ -1,0 +1,362 @@
+//! The description of one API call, as generated code builds it.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::secret::Secret;
+
+pub use reqwest::Method;
+
+/// Which access token an endpoint is called with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// The app's tenant_access_token, fetched and cached by the client.
+    Tenant,
+    /// The caller's user_access_token from [`RequestOptions`]; the call fails
+    /// with a validation error on `user_access_token` without one.
+    User,
+    /// The endpoint accepts either: the user token when [`RequestOptions`]
+    /// carries one, otherwise the tenant token.
+    TenantOrUser,
+    /// The app_access_token, fetched and cached by the client.
+    App,
+    /// No `Authorization` header.
+    None,
+}
+
+/// Per-call settings chosen by the caller rather than the endpoint.
+#[derive(Clone, Default)]
+pub struct RequestOptions {
+    /// The user token for endpoints with [`Auth::User`] or
+    /// [`Auth::TenantOrUser`]; ignored by the others.
+    pub user_access_token: Option<Secret>,
+    /// Extra headers, sent after the ones the runtime sets.
+    pub headers: Vec<(String, String)>,
+    /// Replaces the client's timeout for this call (e.g. a large upload).
+    pub timeout: Option<Duration>,
+}
+
+impl RequestOptions {
+    /// Options carrying a user access token.
+    pub fn user(token: impl Into<Secret>) -> Self {
+        Self {
+            user_access_token: Some(token.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Adds an extra header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// Header names whose values are credentials: never printed.
+fn is_sensitive_header(name: &str) -> bool {
+    [
+        "authorization",
+        "cookie",
+        "proxy-authorization",
+        "x-api-key",
+    ]
+    .iter()
+    .any(|s| name.eq_ignore_ascii_case(s))
+}
+
+impl fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let v = if is_sensitive_header(n) {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (n.as_str(), v)
+            })
+            .collect();
+        f.debug_struct("RequestOptions")
+            .field("user_access_token", &self.user_access_token)
+            .field("headers", &headers)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A request body.
+#[derive(Clone, Debug, Default)]
+pub enum Body {
+    /// No body.
+    #[default]
+    None,
+    /// A JSON body, sent as `application/json; charset=utf-8`.
+    Json(serde_json::Value),
+    /// A `multipart/form-data` body (file uploads).
+    Multipart(Multipart),
+}
+
+impl Body {
+    /// Serialises `value` into a JSON body.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
+        serde_json::to_value(value)
+            .map(Body::Json)
+            .map_err(|e| Error::Decode {
+                message: format!("request body is not JSON-serialisable: {e}"),
+                log_id: None,
+            })
+    }
+}
+
+/// A multipart form kept as a description of its parts, so that the same
+/// request can be sent again (a `reqwest` form is consumed by sending).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Multipart {
+    /// The parts, in order.
+    pub parts: Vec<Part>,
+}
+
+/// One field of a [`Multipart`] form.
+#[derive(Clone, PartialEq)]
+pub enum Part {
+    /// A text field.
+    Text {
+        /// Field name.
+        name: String,
+        /// Field value.
+        value: String,
+    },
+    /// A file field.
+    File {
+        /// Field name.
+        name: String,
+        /// File contents (cheap to clone).
+        bytes: Bytes,
+        /// File name sent in `Content-Disposition`.
+        filename: String,
+        /// MIME type; `application/octet-stream` when `None`.
+        mime: Option<String>,
+    },
+}
+
+// Files can be large: show their size, not their contents.
+impl fmt::Debug for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Part::Text { name, value } => f
+                .debug_struct("Text")
+                .field("name", name)
+                .field("value", value)
+                .finish(),
+            Part::File {
+                name,
+                bytes,
+                filename,
+                mime,
+            } => f
+                .debug_struct("File")
+                .field("name", name)
+                .field("len", &bytes.len())
+                .field("filename", filename)
+                .field("mime", mime)
+                .finish(),
+        }
+    }
+}
+
+impl Multipart {
+    /// An empty form.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a text field.
+    pub fn text(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.parts.push(Part::Text {
+            name: name.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Adds a file field.
+    pub fn file(
+        mut self,
+        name: impl Into<String>,
+        bytes: impl Into<Bytes>,
+        filename: impl Into<String>,
+        mime: Option<String>,
+    ) -> Self {
+        self.parts.push(Part::File {
+            name: name.into(),
+            bytes: bytes.into(),
+            filename: filename.into(),
+            mime,
+        });
+        self
+    }
+
+    /// Builds a fresh `reqwest` form for one attempt.
+    pub(crate) fn to_form(&self) -> Result<reqwest::multipart::Form, Error> {
+        let mut form = reqwest::multipart::Form::new();
+        for part in &self.parts {
+            form = match part {
+                Part::Text { name, value } => form.text(name.clone(), value.clone()),
+                Part::File {
+                    name,
+                    bytes,
+                    filename,
+                    mime,
+                } => {
+                    let body = reqwest::Body::from(bytes.clone());
+                    let p = reqwest::multipart::Part::stream_with_length(body, bytes.len() as u64)
+                        .file_name(filename.clone())
+                        .mime_str(mime.as_deref().unwrap_or("application/octet-stream"))
+                        .map_err(|e| Error::Config(format!("invalid MIME type {mime:?}: {e}")))?;
+                    form.part(name.clone(), p)
+                }
+            };
+        }
+        Ok(form)
+    }
+}
+
+/// One API call: the endpoint, its parameters and how to authenticate.
+#[derive(Clone, Debug)]
+pub struct ApiRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path with path parameters already substituted and encoded, e.g.
+    /// `/open-apis/im/v1/messages/om_1/reply` (see [`encode_path_segment`]).
+    pub path: String,
+    /// Query parameters, in order; the runtime encodes them.
+    pub query: Vec<(String, String)>,
+    /// The body.
+    pub body: Body,
+    /// Which token the endpoint takes.
+    pub auth: Auth,
+    /// The caller's per-call options.
+    pub options: RequestOptions,
+}
+
+impl ApiRequest {
+    /// A request without query, body or options, authenticated with the
+    /// tenant token.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: Body::None,
+            auth: Auth::Tenant,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, name: impl Into<String>, value: impl ToString) -> Self {
+        self.query.push((name.into(), value.to_string()));
+        self
+    }
+
+    /// Adds a query parameter if it has a value.
+    pub fn query_opt<V: ToString>(self, name: impl Into<String>, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.query(name, v),
+            None => self,
+        }
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Serialises `value` as the JSON body.
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Result<Self, Error> {
+        Ok(self.body(Body::json(value)?))
+    }
+
+    /// Sets the authentication.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Sets the caller's options.
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
+    }
+}
+
+/// Percent-encodes one path segment: everything but ASCII letters, digits
+/// and `-._~` is escaped, so an ID containing `/`, `?` or `#` cannot change
+/// the path.
+pub fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(encode_path_segment("om_1-a.b~c"), "om_1-a.b~c");
+        assert_eq!(encode_path_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
+        assert_eq!(encode_path_segment("你"), "%E4%BD%A0");
+        assert_eq!(encode_path_segment("%"), "%25");
+    }
+
+    #[test]
+    fn options_debug_hides_tokens_and_auth_headers() {
+        let o = RequestOptions::user("u-secret")
+            .header("Authorization", "Bearer hidden")
+            .header("X-Trace", "visible");
+        let s = format!("{o:?}");
+        assert!(!s.contains("u-secret") && !s.contains("hidden"), "{s}");
+        assert!(s.contains("visible") && s.contains("X-Trace"), "{s}");
+    }
+
+    #[test]
+    fn builder_methods() {
+        let r = ApiRequest::new(Method::GET, "/p")
+            .query("a", 1)
+            .query_opt("b", None::<i32>)
+            .query_opt("c", Some("x"))
+            .auth(Auth::User);
+        assert_eq!(
+            r.query,
+            vec![("a".into(), "1".into()), ("c".into(), "x".into())]
+        );
+        assert_eq!(r.auth, Auth::User);
+        let r = r.json(&serde_json::json!({"k": 1})).unwrap();
+        assert!(matches!(r.body, Body::Json(ref v) if v["k"] == 1));
+    }
+
+    #[test]
+    fn file_part_debug_shows_size_not_contents() {
+        let m = Multipart::new().file("file", b"PRIVATE".to_vec(), "a.txt", None);
+        let s = format!("{m:?}");
+        assert!(
+            s.contains("len: 7") && !s.contains("PRIVATE") && !s.contains("80, 82"),
+            "{s}"
+        );
+    }
+}
