@@ -3,13 +3,15 @@
 use std::process::ExitCode;
 
 mod parse;
+mod regen;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("parse") => parse::run(&args[1..]),
+        Some("regen") => regen::run(&args[1..], &workspace_root()),
         _ => {
-            eprintln!("usage: cargo xtask <parse PATH…>");
+            eprintln!("usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT]>");
             return ExitCode::from(2);
         }
     };
@@ -20,4 +22,9 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The workspace root: xtask's manifest lives one folder below it.
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits inside the workspace").to_path_buf()
 }

@@ -18,8 +18,11 @@ use serde::{Deserialize, Serialize};
 
 /// A set of endpoints and events: the whole API, one resource of it, or the
 /// pages given to `cargo xtask parse`.
+///
+/// Files under `spec/` also carry a `$comment` key saying they are generated;
+/// readers ignore it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Spec {
     /// The HTTP operations, ordered by [`Endpoint::id`].
     pub endpoints: Vec<Endpoint>,
@@ -381,6 +384,18 @@ impl Spec {
         text.push('\n');
         text
     }
+
+    /// The canonical serialisation with a leading `$comment` (the do-not-edit notice of checked-in files).
+    pub fn to_json_with_comment(&self, comment: &str) -> String {
+        let mut map = serde_json::Map::new();
+        map.insert("$comment".into(), comment.into());
+        if let serde_json::Value::Object(fields) = serde_json::to_value(self).expect("spec values always serialise") {
+            map.extend(fields);
+        }
+        let mut text = serde_json::to_string_pretty(&map).expect("spec values always serialise");
+        text.push('\n');
+        text
+    }
 }
 
 fn resource_file(service: &str, resource: &str) -> String {
@@ -391,7 +406,8 @@ fn resource_file(service: &str, resource: &str) -> String {
 
 /// The JSON Schema of [`Spec`], as pretty JSON with a trailing newline.
 pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(Spec);
+    let mut schema = schemars::schema_for!(Spec);
+    schema.insert("$comment".into(), "Generated from the types of codegen/spec by `cargo xtask regen`; do not edit.".into());
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas always serialise");
     text.push('\n');
     text
@@ -441,6 +457,10 @@ mod tests {
             events: vec![],
         };
         let back: Spec = serde_json::from_str(&spec.to_json()).unwrap();
+        assert_eq!(back, spec);
+        let commented = spec.to_json_with_comment("generated");
+        assert!(commented.starts_with("{\n  \"$comment\": \"generated\""));
+        let back: Spec = serde_json::from_str(&commented).unwrap();
         assert_eq!(back, spec);
     }
 
