@@ -632,13 +632,15 @@ fn strip_comments_and_trailing_commas(code: &str) -> String {
     let mut chars = code.chars().peekable();
     while let Some(c) = chars.next() {
         if in_string {
-            out.push(c);
             match c {
                 _ if escaped => escaped = false,
+                // `"^\d{9}$"`: an escape JSON does not know is a literal backslash.
+                '\\' if !matches!(chars.peek(), Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u')) => out.push('\\'),
                 '\\' => escaped = true,
                 '"' => in_string = false,
                 _ => {}
             }
+            out.push(c);
             continue;
         }
         match c {
@@ -696,6 +698,7 @@ mod tests {
         assert_eq!(parse_json("{\"a\": 1, // note\n \"b\": [1,2,],}"), Some(serde_json::json!({"a": 1, "b": [1, 2]})));
         assert_eq!(parse_json("{\"url\": \"http://x//y\"}"), Some(serde_json::json!({"url": "http://x//y"})));
         assert_eq!(parse_json("curl -X POST"), None);
+        assert_eq!(parse_json(r#"{"rule":"^\d{9}$"}"#), Some(serde_json::json!({"rule": "^\\d{9}$"})));
     }
 
     #[test]

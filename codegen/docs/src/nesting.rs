@@ -26,6 +26,12 @@ pub enum Settled {
 /// Builds the field tree of a table, using `example` (the JSON object the
 /// table describes) to rebuild nesting the table lost.
 pub fn settle(rows: &[RawField], example: Option<&Value>) -> (Vec<Field>, Settled) {
+    let (mut tree, how) = settle_shape(rows, example);
+    objects_hold_fields(&mut tree);
+    (tree, how)
+}
+
+fn settle_shape(rows: &[RawField], example: Option<&Value>) -> (Vec<Field>, Settled) {
     let stated = tree_by_levels(rows);
     let has_levels = rows.iter().any(|r| r.level.is_some_and(|l| l > 0));
     let example = example.and_then(Value::as_object);
@@ -48,13 +54,18 @@ fn by_example(rows: &[RawField], example: &Map<String, Value>) -> Vec<Field> {
     let mut roots: Vec<Field> = Vec::new();
     // Open containers: index path and the example object of their items.
     let mut stack: Vec<(Vec<usize>, Option<&Map<String, Value>>)> = vec![(Vec::new(), Some(example))];
-    for row in rows {
+    for (i, row) in rows.iter().enumerate() {
         let name = row.field.name.as_str();
-        let holder = stack.iter().rposition(|(_, ex)| ex.is_some_and(|m| m.contains_key(name)));
-        let depth = match holder {
+        let holder_of = |name: &str| stack.iter().rposition(|(_, ex)| ex.is_some_and(|m| m.contains_key(name)));
+        let depth = match holder_of(name) {
             Some(d) => d,
-            // Unknown to the example: trust a stated level, else stay where we are.
-            None => row.level.map_or(stack.len() - 1, |l| l.min(stack.len() - 1)),
+            // Unknown to the example: trust a stated level; else go where the
+            // next row the example knows goes (an example that omits a field
+            // still shows where its siblings are); else stay.
+            None => row.level.map_or_else(
+                || rows[i + 1..].iter().find_map(|next| holder_of(&next.field.name)).unwrap_or(stack.len() - 1),
+                |l| l.min(stack.len() - 1),
+            ),
         };
         stack.truncate(depth + 1);
         let (path, parent_example) = stack[depth].clone();
@@ -62,12 +73,28 @@ fn by_example(rows: &[RawField], example: &Map<String, Value>) -> Vec<Field> {
         siblings.push(row.field.clone());
         let mut child_path = path;
         child_path.push(siblings.len() - 1);
-        if row.is_container() {
-            let child_example = parent_example.and_then(|m| m.get(name)).and_then(object_of);
+        // The example can know better than the type name (`enum` fields that are `{enum_name}` objects).
+        let child_example = parent_example.and_then(|m| m.get(name)).and_then(object_of);
+        if row.is_container() || child_example.is_some() {
             stack.push((child_path, child_example));
         }
     }
     roots
+}
+
+/// Fields that turned out to hold fields are objects (or arrays of objects),
+/// whatever primitive type name the page gave them.
+pub fn objects_hold_fields(fields: &mut [Field]) {
+    for field in fields {
+        if !field.children.is_empty() && !crate::fields::is_container(field) {
+            if field.field_type == FieldType::Array {
+                field.item_type = Some(FieldType::Object);
+            } else {
+                field.field_type = FieldType::Object;
+            }
+        }
+        objects_hold_fields(&mut field.children);
+    }
 }
 
 /// The example object of a field: the object itself, or an array's first object.
@@ -243,6 +270,23 @@ mod tests {
         let (tree, how) = settle(&rows, Some(&example));
         assert_eq!(how, Settled::FromExample);
         assert_eq!(shape(&tree), "code,data(reaction_id,operator(operator_id),action_time)");
+    }
+
+    #[test]
+    fn example_objects_hold_fields_whatever_their_type_name() {
+        let rows = [raw("identification_type", "enum", None), raw("enum_name", "string", None), raw("code", "string", None)];
+        let example: Value = serde_json::from_str(r#"{"identification_type":{"enum_name":"t"},"code":"c"}"#).unwrap();
+        let (tree, _) = settle(&rows, Some(&example));
+        assert_eq!(shape(&tree), "identification_type(enum_name),code");
+        assert_eq!(tree[0].field_type, FieldType::Object);
+    }
+
+    #[test]
+    fn rows_the_example_omits_follow_their_next_known_sibling() {
+        let rows = [raw("items", "item[]", None), raw("flow_name", "i18n", None), raw("zh_cn", "string", None), raw("created_time", "string", None), raw("id", "string", None)];
+        let example: Value = serde_json::from_str(r#"{"items":[{"flow_name":{"zh_cn":"x"},"id":"1"}]}"#).unwrap();
+        let (tree, _) = settle(&rows, Some(&example));
+        assert_eq!(shape(&tree), "items(flow_name(zh_cn),created_time,id)");
     }
 
     #[test]
