@@ -46,7 +46,7 @@ pub fn plain(text: &str) -> String {
 pub fn name(text: &str) -> String {
     // Names like `data` or `follow_up\[\]` must not go through markdown: `[]` is no link.
     let t = unescape(&decode_entities(text));
-    t.chars().filter(|c| !matches!(c, '`' | '*' | ' ' | '\u{a0}' | '\t' | '└' | '\u{3000}')).collect()
+    t.chars().filter(|c| !matches!(c, '`' | '*' | ' ' | '\u{a0}' | '\t' | '└' | '∟' | '\u{3000}')).collect()
 }
 
 /// `<br>` variants to newlines.
@@ -133,7 +133,8 @@ pub fn absolutize_links(text: &str) -> String {
 /// The nesting depth a pipe-table name cell marks with `└` (after `&nbsp;` indentation),
 /// and the name without the marks. `None` when the cell carries no mark.
 pub fn tree_mark(cell: &str) -> (Option<usize>, &str) {
-    let Some(pos) = cell.find('└') else {
+    // Some pages draw the mark with `∟` (U+221F) instead of `└`.
+    let Some((pos, mark)) = cell.char_indices().find(|&(_, c)| c == '└' || c == '∟') else {
         return (None, cell);
     };
     let indent = &cell[..pos];
@@ -143,7 +144,7 @@ pub fn tree_mark(cell: &str) -> (Option<usize>, &str) {
     // GFM pages indent two `&nbsp;` per level; flattened pages mark every depth with one bare `└`.
     let nbsp = indent.matches("&nbsp;").count() + indent.chars().filter(|c| *c == '\u{a0}').count();
     let level = (nbsp / 2).max(1);
-    (Some(level), &cell[pos + '└'.len_utf8()..])
+    (Some(level), &cell[pos + mark.len_utf8()..])
 }
 
 #[cfg(test)]
@@ -177,6 +178,7 @@ mod tests {
         assert_eq!(tree_mark("&nbsp;&nbsp;└ `items`"), (Some(1), " `items`"));
         assert_eq!(tree_mark("&nbsp;&nbsp;&nbsp;&nbsp;└ x").0, Some(2));
         assert_eq!(tree_mark("└ emoji_type").0, Some(1));
+        assert_eq!(tree_mark("∟ticket"), (Some(1), "ticket"));
         assert_eq!(tree_mark("name").0, None);
         assert_eq!(tree_mark("a└b").0, None);
     }
