@@ -278,7 +278,9 @@ fn read(file: &str, text: &str) {
     let _ = feishu_docs::read_page(file, text);
 }
 
+/// `cases` per property; `PROPTEST_CASES=100000` in the environment runs a deeper search.
 fn config(cases: u32) -> Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(cases);
     Config { cases, failure_persistence: None, ..Config::default() }
 }
 
