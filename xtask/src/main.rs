@@ -4,14 +4,16 @@ use std::process::ExitCode;
 
 mod parse;
 mod regen;
+mod test;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("parse") => parse::run(&args[1..]),
         Some("regen") => regen::run(&args[1..], &workspace_root()),
+        Some("test") => test::run(&args[1..], &workspace_root()),
         _ => {
-            eprintln!("usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT]>");
+            eprintln!("usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test>");
             return ExitCode::from(2);
         }
     };

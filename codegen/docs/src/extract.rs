@@ -80,9 +80,8 @@ pub fn section_of(heading: &str) -> Section {
         Section::EventBody
     } else if has("类型额外说明") {
         Section::TypeNotes
-    } else if h == "请求" {
-        Section::Request
-    } else if h == "事件" {
+    } else if h == "请求" || h == "事件" {
+        // An event page's 事件 table is its basic-information table, like 请求's.
         Section::Request
     } else if h == "响应" || h == "返回" {
         Section::Response
@@ -334,7 +333,7 @@ impl Reader {
             let scopes = if value.scopes.is_empty() { rules::scopes(v) } else { value.scopes.clone() };
             if scopes.is_empty() {
                 // One capture lists scope names and keys in two rows: keep the names to pair later.
-                self.scope_names = v.lines().flat_map(|l| l.split('\n')).map(|s| text::plain(s)).filter(|s| !s.is_empty()).collect();
+                self.scope_names = v.lines().map(text::plain).filter(|s| !s.is_empty()).collect();
             }
             push_unique(&mut ep.scopes, scopes);
         } else if key_text.starts_with("事件类型") {

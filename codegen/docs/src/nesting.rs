@@ -49,11 +49,14 @@ fn settle_shape(rows: &[RawField], example: Option<&Value>) -> (Vec<Field>, Sett
     (stated, Settled::AsStated)
 }
 
+/// A container being filled: its index path, and the example object of its items.
+type OpenContainer<'a> = (Vec<usize>, Option<&'a Map<String, Value>>);
+
 /// Places each row in the deepest open container whose example holds its name.
 fn by_example(rows: &[RawField], example: &Map<String, Value>) -> Vec<Field> {
     let mut roots: Vec<Field> = Vec::new();
     // Open containers: index path and the example object of their items.
-    let mut stack: Vec<(Vec<usize>, Option<&Map<String, Value>>)> = vec![(Vec::new(), Some(example))];
+    let mut stack: Vec<OpenContainer<'_>> = vec![(Vec::new(), Some(example))];
     for (i, row) in rows.iter().enumerate() {
         let name = row.field.name.as_str();
         let holder_of = |name: &str| stack.iter().rposition(|(_, ex)| ex.is_some_and(|m| m.contains_key(name)));

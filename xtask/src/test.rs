@@ -1,0 +1,33 @@
+//! `cargo xtask test`: the README's test command, and what CI runs.
+//!
+//! Runs every test of the workspace, clippy with `-D warnings`, then checks
+//! that the committed `spec/` is what `cargo xtask regen` writes. Tests that need `../shared/corpus`
+//! skip with a message when it is absent.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+
+/// Runs the test suite from the workspace root.
+pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut test = Command::new(&cargo);
+    test.current_dir(root).args(["test", "--workspace", "--lib", "--bins", "--tests"]).args(args);
+    let status = test.status().map_err(|e| format!("could not run {cargo}: {e}"))?;
+    if !status.success() {
+        return Ok(ExitCode::from(1));
+    }
+    // Doc tests are not part of the targets above.
+    let status = Command::new(&cargo).current_dir(root).args(["test", "--workspace", "--doc"]).status().map_err(|e| format!("could not run {cargo}: {e}"))?;
+    if !status.success() {
+        return Ok(ExitCode::from(1));
+    }
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        .status()
+        .map_err(|e| format!("could not run {cargo} clippy: {e}"))?;
+    if !status.success() {
+        return Ok(ExitCode::from(1));
+    }
+    crate::regen::run(&["--check".to_string()], root)
+}
