@@ -158,7 +158,7 @@ fn split_regions(body: &str) -> (String, Vec<String>) {
             }
         } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             fence = Some(&trimmed[..3]);
-        } else if let Some(end) = html_region(&lines, i) {
+        } else if let Some(end) = feishu_docs::blocks::html_region(&lines, i) {
             html.push(lines[i..end].concat());
             i = end;
             continue;
@@ -167,32 +167,4 @@ fn split_regions(body: &str) -> (String, Vec<String>) {
         i += 1;
     }
     (markdown, html)
-}
-
-/// If line `i` opens an HTML region, the index of the first line after it.
-fn html_region(lines: &[&str], i: usize) -> Option<usize> {
-    let first = lines[i].trim();
-    if first.chars().filter(|c| !c.is_whitespace()).eq(":::html".chars()) {
-        let mut depth = 1;
-        for (j, line) in lines.iter().enumerate().skip(i + 1) {
-            let t = line.trim();
-            if t == ":::" {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j + 1);
-                }
-            } else if t.starts_with(":::") {
-                depth += 1;
-            }
-        }
-        return Some(lines.len());
-    }
-    for tag in ["md-table", "md-dt-table", "md-code-json"] {
-        if first.starts_with('<') && first[1..].starts_with(tag) {
-            let close = format!("</{tag}>");
-            let end = (i..lines.len()).find(|&j| lines[j].contains(&close)).unwrap_or(lines.len() - 1);
-            return Some(end + 1);
-        }
-    }
-    None
 }

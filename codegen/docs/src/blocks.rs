@@ -120,6 +120,7 @@ pub fn blocks(page: &Page<'_>) -> Vec<Block> {
     let body = page.body();
     let base = page.body_start;
     let lines: Vec<(usize, &str)> = line_offsets(body).collect();
+    let texts: Vec<&str> = lines.iter().map(|(_, l)| *l).collect();
     let mut out = Vec::new();
     let mut markdown_start: Option<usize> = None;
     let mut i = 0;
@@ -145,7 +146,7 @@ pub fn blocks(page: &Page<'_>) -> Vec<Block> {
             i += 1;
             continue;
         }
-        if let Some(end) = html_region(&lines, i) {
+        if let Some(end) = html_region(&texts, i) {
             flush(&mut out, markdown_start.take(), offset);
             let region_end = lines.get(end).map_or(body.len(), |(o, _)| *o);
             html::blocks(page, base + offset, &body[offset..region_end], &mut out);
@@ -175,14 +176,15 @@ fn line_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// If line `i` opens an HTML region, the index of the first line after it.
-fn html_region(lines: &[(usize, &str)], i: usize) -> Option<usize> {
-    let first = lines[i].1.trim();
+/// If line `i` opens an HTML region (`:::html`, or a bare `<md-table>`), the
+/// index of the first line after it.
+pub fn html_region(lines: &[&str], i: usize) -> Option<usize> {
+    let first = lines.get(i)?.trim();
     let compact: String = first.chars().filter(|c| !c.is_whitespace()).collect();
     if compact == ":::html" {
         // The region ends at the `:::` that closes it; cells may hold `:::note … :::` blocks of their own.
         let mut depth = 1;
-        for (j, (_, line)) in lines.iter().enumerate().skip(i + 1) {
+        for (j, line) in lines.iter().enumerate().skip(i + 1) {
             let t = line.trim();
             if t == ":::" {
                 depth -= 1;
@@ -198,7 +200,7 @@ fn html_region(lines: &[(usize, &str)], i: usize) -> Option<usize> {
     for tag in ["md-table", "md-dt-table", "md-code-json"] {
         if first.starts_with(&format!("<{tag}")) {
             let close = format!("</{tag}>");
-            let end = (i..lines.len()).find(|&j| lines[j].1.contains(&close)).unwrap_or(lines.len() - 1);
+            let end = (i..lines.len()).find(|&j| lines[j].contains(&close)).unwrap_or(lines.len() - 1);
             return Some(end + 1);
         }
     }
