@@ -1,9 +1,11 @@
-//! `cargo xtask regen [--check] [--docs DIR] [--out OUT]`: doc pages → checked-in spec.
+//! `cargo xtask regen [--check] [--docs DIR] [--out OUT]`: doc pages → spec → client crate.
 //!
-//! Reads every page under `DIR` (default `spec/docs`), writes one spec file per
-//! resource, the JSON Schema and the diagnostics list under `OUT/spec` (default
-//! `spec/`), and deletes spec files it no longer writes. With `--check` it
-//! writes nothing and fails with a unified diff when a file is stale.
+//! Reads every page under `DIR` (default `spec/docs`) and writes two trees under
+//! `OUT` (default: the workspace): `spec/` (one spec file per resource, the JSON
+//! Schema, the diagnostics list; the pages in `spec/docs` are inputs and left
+//! alone) and `generated/` (the client crate). Files regen no longer writes are
+//! deleted. With `--check` it writes nothing and fails with a unified diff when
+//! any file is stale.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,40 +36,52 @@ fn options(args: &[String], root: &Path) -> Result<Options, String> {
     Ok(options)
 }
 
+/// One change regen makes (or, with `--check`, would make).
+struct Change {
+    /// Path relative to OUT, with `/` separators.
+    rel: String,
+    old: String,
+    new: Option<String>,
+}
+
 /// Runs regen from the workspace root `root`.
 pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     let options = options(args, root)?;
-    let wanted = render(&options.docs)?;
-    let spec_dir = options.out.join("spec");
-    let existing = existing_files(&spec_dir)?;
-    let mut stale = Vec::new();
-    for (rel, contents) in &wanted.files {
-        let path = spec_dir.join(rel);
-        let current = std::fs::read_to_string(&path).ok();
-        if current.as_deref() != Some(contents.as_str()) {
-            stale.push((rel.clone(), current.unwrap_or_default(), Some(contents.clone())));
+    let standalone = options.out != root;
+    let wanted = render(&options.docs, root, standalone)?;
+    let mut changes = Vec::new();
+    for tree in &wanted.trees {
+        let dir = options.out.join(tree.name);
+        for (rel, contents) in &tree.files {
+            let current = std::fs::read_to_string(dir.join(rel)).ok();
+            if current.as_deref() != Some(contents.as_str()) {
+                changes.push(Change { rel: format!("{}/{rel}", tree.name), old: current.unwrap_or_default(), new: Some(contents.clone()) });
+            }
+        }
+        for (rel, old) in existing_files(&dir, tree.name)? {
+            if !tree.files.contains_key(&rel) {
+                changes.push(Change { rel: format!("{}/{rel}", tree.name), old, new: None });
+            }
         }
     }
-    for rel in existing.keys().filter(|rel| !wanted.files.contains_key(*rel)) {
-        stale.push((rel.clone(), existing[rel].clone(), None));
-    }
+    let total: usize = wanted.trees.iter().map(|t| t.files.len()).sum();
     if options.check {
-        for (rel, old, new) in &stale {
-            let new = new.as_deref().unwrap_or("");
-            let diff = similar::TextDiff::from_lines(old.as_str(), new);
-            print!("{}", diff.unified_diff().context_radius(3).header(&format!("a/spec/{rel}"), &format!("b/spec/{rel}")));
+        for change in &changes {
+            let new = change.new.as_deref().unwrap_or("");
+            let diff = similar::TextDiff::from_lines(change.old.as_str(), new);
+            print!("{}", diff.unified_diff().context_radius(3).header(&format!("a/{}", change.rel), &format!("b/{}", change.rel)));
         }
-        if stale.is_empty() {
-            eprintln!("regen --check: spec/ is up to date ({} files)", wanted.files.len());
+        if changes.is_empty() {
+            eprintln!("regen --check: spec/ and generated/ are up to date ({total} files)");
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("regen --check: {} file(s) under spec/ differ from what `cargo xtask regen` writes", stale.len());
+        eprintln!("regen --check: {} file(s) differ from what `cargo xtask regen` writes; run it and commit the result", changes.len());
         return Ok(ExitCode::from(1));
     }
     let (mut written, mut deleted) = (0, 0);
-    for (rel, _, new) in &stale {
-        let path = spec_dir.join(rel);
-        match new {
+    for change in &changes {
+        let path = options.out.join(&change.rel);
+        match &change.new {
             Some(contents) => {
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
@@ -83,15 +97,16 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     }
     let s = &wanted.summary;
     eprintln!(
-        "regen: {} pages → {} endpoints ({} detailed, {} catalogue-only), {} events, {} error codes, {} diagnostics; {written} file(s) written, {deleted} deleted, {} unchanged",
+        "regen: {} pages → {} endpoints ({} typed, {} catalogue-only), {} events, {} types, {} error codes, {} diagnostics; {written} file(s) written, {deleted} deleted, {} unchanged",
         s.pages,
         s.endpoints,
         s.detailed,
         s.endpoints - s.detailed,
         s.events,
+        s.types,
         s.errors,
         s.diagnostics,
-        wanted.files.len() - written
+        total - written
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -101,17 +116,26 @@ struct Summary {
     endpoints: usize,
     detailed: usize,
     events: usize,
+    types: usize,
     errors: usize,
     diagnostics: usize,
 }
 
-struct Rendered {
+/// The files of one output folder, keyed by path relative to it.
+struct Tree {
+    name: &'static str,
     files: BTreeMap<String, String>,
+}
+
+struct Rendered {
+    trees: Vec<Tree>,
     summary: Summary,
 }
 
-/// Everything regen writes under `spec/`, keyed by path relative to it.
-fn render(docs: &Path) -> Result<Rendered, String> {
+/// Everything regen writes. `standalone` crates (written outside the
+/// workspace) point at this workspace's runtime by absolute path and declare
+/// their own workspace, so that `cargo build --manifest-path OUT/generated/Cargo.toml` works.
+fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String> {
     let mut files = Vec::new();
     collect(docs, &mut files)?;
     let mut pages = read_pages(&files)?;
@@ -120,39 +144,57 @@ fn render(docs: &Path) -> Result<Rendered, String> {
         *name = file.strip_prefix(docs).unwrap_or(file).to_string_lossy().replace('\\', "/");
     }
     let parsed = feishu_docs::parse_pages(&pages);
-    let mut out = BTreeMap::new();
+    let mut spec_files = BTreeMap::new();
     for (rel, spec) in parsed.spec.split_by_resource() {
-        out.insert(rel, spec.to_json_with_comment(NOTICE));
+        spec_files.insert(rel, spec.to_json_with_comment(NOTICE));
     }
-    out.insert("schema.json".to_string(), feishu_spec::json_schema());
+    let spec_names: Vec<String> = spec_files.keys().map(|rel| format!("spec/{rel}")).collect();
+    spec_files.insert("schema.json".to_string(), feishu_spec::json_schema());
     let mut diagnostics = format!("# {NOTICE}\n# What the parser could not place, as file:line: kind: message.\n");
     for d in &parsed.diagnostics {
         diagnostics.push_str(&format!("{d}\n"));
     }
-    out.insert("diagnostics.txt".to_string(), diagnostics);
+    spec_files.insert("diagnostics.txt".to_string(), diagnostics);
+
+    let runtime_path = if standalone { root.join("runtime").to_string_lossy().into_owned() } else { "../runtime".to_string() };
+    let code_options = feishu_code::Options { crate_name: "feishu".to_string(), runtime_path, spec_files: spec_names };
+    let mut generated: BTreeMap<String, String> = feishu_code::generate(&parsed.spec, &code_options)
+        .into_iter()
+        .map(|(path, text)| (path.to_string_lossy().replace('\\', "/"), text))
+        .collect();
+    if standalone {
+        if let Some(manifest) = generated.get_mut("Cargo.toml") {
+            manifest.push_str("\n# Written outside the generator's workspace: a workspace of its own.\n[workspace]\n");
+        }
+    }
+
+    let model = feishu_model::Model::build(&parsed.spec);
     let spec = &parsed.spec;
     let summary = Summary {
         pages: pages.len(),
         endpoints: spec.endpoints.len(),
         detailed: spec.endpoints.iter().filter(|e| e.detailed).count(),
         events: spec.events.len(),
+        types: model.services.values().map(|s| s.types.structs.len() + s.types.enums.len()).sum(),
         errors: spec.endpoints.iter().map(|e| e.errors.len()).sum(),
         diagnostics: parsed.diagnostics.len(),
     };
-    Ok(Rendered { files: out, summary })
+    Ok(Rendered { trees: vec![Tree { name: "spec", files: spec_files }, Tree { name: "generated", files: generated }], summary })
 }
 
-/// The generated files now under `spec/`: everything but the `docs/` pages.
-fn existing_files(spec_dir: &Path) -> Result<BTreeMap<String, String>, String> {
+/// The files regen owns now under `dir`: in `spec/` everything but the input
+/// pages in `docs/`; in `generated/` everything but a build's `target/`.
+fn existing_files(dir: &Path, tree: &str) -> Result<BTreeMap<String, String>, String> {
     let mut found = BTreeMap::new();
-    if !spec_dir.exists() {
+    if !dir.exists() {
         return Ok(found);
     }
     let mut files = Vec::new();
-    collect(spec_dir, &mut files)?;
+    collect(dir, &mut files)?;
     for file in files {
-        let rel = file.strip_prefix(spec_dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-        if rel.starts_with("docs/") || rel == "README.md" {
+        let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        let inputs = tree == "spec" && (rel.starts_with("docs/") || rel == "README.md");
+        if inputs || rel.starts_with("target/") {
             continue;
         }
         let contents = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;

@@ -1,0 +1,335 @@
+//! The crate-level files: manifest, `lib.rs`, shared errors, events and module files.
+
+use feishu_model::{Model, OperationKind, Resource, Service, TypeRef};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::Options;
+use crate::docs;
+use crate::operations;
+use crate::types::{Role, enum_def, ident, struct_def};
+
+/// TOML strings are JSON-compatible for the characters that matter here.
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
+    let features: Vec<String> = model
+        .services
+        .values()
+        .map(|s| toml_string(&s.feature))
+        .collect();
+    let mut text = header.replace("// ", "# ");
+    text.push_str(&format!(
+        "\n[package]\nname = {}\nversion = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.85\"\npublish = false\n\
+         description = \"Typed client of the Feishu (Lark) Open Platform API, generated from its docs.\"\n\
+         license = \"MIT OR Apache-2.0\"\n\n\
+         [dependencies]\nfeishu-runtime = {{ path = {} }}\n\
+         serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\n\
+         [features]\ndefault = [{}]\n",
+        toml_string(&options.crate_name),
+        toml_string(&options.runtime_path),
+        features.join(", ")
+    ));
+    for service in model.services.values() {
+        text.push_str(&format!("{} = []\n", service.feature));
+    }
+    text
+}
+
+/// A `no_run` example calling the first typed operation whose required
+/// fields are all plain values (the reply operation, in the checked-in spec).
+fn usage_example(model: &Model, crate_ident: &str) -> Option<String> {
+    let mut candidates = Vec::new();
+    for service in model.services.values() {
+        for resource in service.resources.values() {
+            for op in &resource.operations {
+                if let OperationKind::Detailed(d) = &op.kind {
+                    candidates.push((op.id != "im.v1.message.reply", service, resource, op, d));
+                }
+            }
+        }
+    }
+    candidates.sort_by_key(|c| c.0);
+    candidates.into_iter().find_map(|(_, service, resource, op, d)| {
+        let mut args = Vec::new();
+        for f in d.request.fields.iter().filter(|f| f.required) {
+            args.push(match &f.ty {
+                TypeRef::String => format!("{:?}", f.docs.example.clone().unwrap_or_else(|| format!("{}_value", f.wire_name))),
+                TypeRef::Enum(name) => format!("{:?}", service.types.enums[name].variants.first()?.value),
+                TypeRef::Integer => "0".to_owned(),
+                TypeRef::Boolean => "false".to_owned(),
+                _ => return None,
+            });
+        }
+        Some(format!(
+            "```no_run\nuse {krate}::{service}::{resource}::{{{fn_name}, {request}}};\nuse {krate}::{{Client, RequestOptions}};\n\n\
+             # async fn demo() -> Result<(), Box<dyn std::error::Error>> {{\n\
+             let client = Client::new(\"cli_xxx\", \"app-secret\")?;\n\
+             let request = {request}::new({args});\n\
+             let response = {fn_name}(&client, request, RequestOptions::default()).await?;\n\
+             println!(\"{{response:?}}\");\n# Ok(())\n# }}\n```",
+            krate = crate_ident,
+            service = service.module,
+            resource = resource.module,
+            fn_name = op.fn_name,
+            request = d.request.name,
+            args = args.join(", "),
+        ))
+    })
+}
+
+pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
+    let crate_ident = options.crate_name.replace('-', "_");
+    let example = usage_example(model, &crate_ident).unwrap_or_default();
+    let doc = docs::inner(&docs::paragraphs([
+        "A typed client of the Feishu (Lark) Open Platform API, generated from its docs.".to_owned(),
+        "Each service is a module behind a Cargo feature of the same name (all on by default); each resource is a \
+         module of async functions taking a `Client`. Endpoints whose pages describe their parameters get typed \
+         requests (validated before sending), responses and per-code error enums; endpoints only known from the \
+         catalogue take a caller-built body and return untyped JSON or a download."
+            .to_owned(),
+    ]));
+    let example = (!example.is_empty()).then(|| {
+        let example = docs::inner_raw(&format!("\n# Example\n\n{example}"));
+        quote!(#example)
+    });
+    let modules = model.services.values().map(|s| {
+        let module = ident(&s.module);
+        let feature = &s.feature;
+        let doc = format!(" The `{}` service.", s.wire_name);
+        quote! {
+            #[cfg(feature = #feature)]
+            #[doc = #doc]
+            pub mod #module;
+        }
+    });
+    // The example bypasses clean(), which would turn its `no_run` fence into `text`.
+    quote! {
+        #doc
+        #example
+        #![forbid(unsafe_code)]
+        #![warn(missing_docs)]
+
+        pub mod error;
+        pub mod events;
+        #(#modules)*
+
+        pub use error::{ApiErrorCode, OperationError};
+        pub use events::EventType;
+        pub use feishu_runtime as runtime;
+        pub use feishu_runtime::{ApiError, Body, Client, Download, Multipart, RequestOptions};
+    }
+}
+
+pub fn error_rs() -> TokenStream {
+    quote! {
+        //! The error of typed operations.
+
+        /// What the per-operation error enums have in common.
+        pub trait ApiErrorCode: From<feishu_runtime::ApiError> {
+            /// The platform's error code.
+            fn code(&self) -> i64;
+            /// Whether sending the same request again later may succeed.
+            fn is_retryable(&self) -> bool;
+        }
+
+        /// Why a typed operation failed: an error code of the operation
+        /// (`E`, one variant per documented code), or anything else the
+        /// runtime reports (validation, transport, decoding, tokens).
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum OperationError<E> {
+            /// The platform answered with an error code.
+            Api(E),
+            /// The call failed before or outside the platform's answer.
+            Runtime(feishu_runtime::Error),
+        }
+
+        impl<E: ApiErrorCode> OperationError<E> {
+            /// The operation's error, if the platform answered with one.
+            pub fn api(&self) -> Option<&E> {
+                match self {
+                    Self::Api(error) => Some(error),
+                    Self::Runtime(_) => None,
+                }
+            }
+
+            /// The platform's error code, if any.
+            pub fn code(&self) -> Option<i64> {
+                match self {
+                    Self::Api(error) => Some(error.code()),
+                    Self::Runtime(error) => error.code(),
+                }
+            }
+
+            /// Whether sending the same request again later may succeed.
+            pub fn is_retryable(&self) -> bool {
+                match self {
+                    Self::Api(error) => error.is_retryable(),
+                    Self::Runtime(error) => error.is_retryable(),
+                }
+            }
+        }
+
+        impl<E: From<feishu_runtime::ApiError>> From<feishu_runtime::Error> for OperationError<E> {
+            fn from(error: feishu_runtime::Error) -> Self {
+                match error {
+                    feishu_runtime::Error::Api(api) => Self::Api(E::from(*api)),
+                    other => Self::Runtime(other),
+                }
+            }
+        }
+
+        impl<E: std::fmt::Display> std::fmt::Display for OperationError<E> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    Self::Api(error) => error.fmt(f),
+                    Self::Runtime(error) => error.fmt(f),
+                }
+            }
+        }
+
+        impl<E: std::error::Error + 'static> std::error::Error for OperationError<E> {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                match self {
+                    Self::Api(error) => Some(error),
+                    Self::Runtime(error) => Some(error),
+                }
+            }
+        }
+    }
+}
+
+pub fn events_rs(model: &Model) -> TokenStream {
+    let variants: Vec<_> = model.events.iter().map(|e| ident(&e.variant)).collect();
+    let values: Vec<&str> = model.events.iter().map(|e| e.event_type.as_str()).collect();
+    let variant_docs = model.events.iter().map(|e| {
+        docs::outer(&docs::paragraphs([
+            format!("`{}`: {}", e.event_type, e.title),
+            e.description.clone(),
+            e.doc_url
+                .as_ref()
+                .map(|u| format!("Docs: <{u}>"))
+                .unwrap_or_default(),
+        ]))
+    });
+    quote! {
+        //! The event types an app can subscribe to.
+
+        /// An event type, as the `header.event_type` of a delivered event
+        /// names it. Types the docs do not list are kept in `Other`.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum EventType {
+            #( #variant_docs #variants, )*
+            /// An event type the docs do not list.
+            Other(String),
+        }
+
+        impl EventType {
+            /// The event type on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #values, )*
+                    Self::Other(value) => value,
+                }
+            }
+        }
+
+        impl From<&str> for EventType {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#variants, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::str::FromStr for EventType {
+            type Err = std::convert::Infallible;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl std::fmt::Display for EventType {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    }
+}
+
+pub fn service_rs(service: &Service) -> TokenStream {
+    let doc = docs::inner(&format!("The `{}` service.", service.wire_name));
+    let types = (!service.types.structs.is_empty() || !service.types.enums.is_empty()).then(|| {
+        quote! {
+            /// Structs and enums shared by the service's typed operations.
+            pub mod types;
+        }
+    });
+    let resources = service.resources.values().map(|r| {
+        let module = ident(&r.module);
+        let doc = format!(" The `{}` resource.", r.wire_name);
+        let allow =
+            (r.module == service.module).then(|| quote!(#[allow(clippy::module_inception)]));
+        quote! {
+            #[doc = #doc]
+            #allow
+            pub mod #module;
+        }
+    });
+    quote! {
+        #doc
+        #types
+        #(#resources)*
+    }
+}
+
+pub fn types_rs(service: &Service) -> TokenStream {
+    let doc = docs::inner(&format!(
+        "Structs and enums shared by the typed operations of `{}`.",
+        service.wire_name
+    ));
+    let structs = service
+        .types
+        .structs
+        .values()
+        .map(|s| struct_def(s, &s.doc, &service.module, Role::Data));
+    let enums = service.types.enums.values().map(enum_def);
+    quote! {
+        #doc
+        #(#structs)*
+        #(#enums)*
+    }
+}
+
+pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
+    let doc = docs::inner(&format!(
+        "The `{}` resource of `{}`.",
+        resource.wire_name, service.wire_name
+    ));
+    let items = resource.operations.iter().map(|op| match &op.kind {
+        OperationKind::Catalogue {
+            download,
+            takes_body,
+        } => operations::catalogue(op, *download, *takes_body),
+        OperationKind::Detailed(_) => {
+            let module = ident(&op.fn_name);
+            let allow =
+                (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
+            quote! {
+                #allow
+                mod #module;
+                pub use #module::*;
+            }
+        }
+    });
+    quote! {
+        #doc
+        #(#items)*
+    }
+}

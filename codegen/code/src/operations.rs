@@ -1,0 +1,355 @@
+//! Operation functions and their error enums.
+
+use feishu_model::{
+    Auth, Detailed, ErrorDef, Location, Operation, OperationKind, PathPart, RATE_LIMIT_CODES,
+    TypeRef,
+};
+use feishu_spec::{AccessToken, Method};
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use crate::docs;
+use crate::types::{Role, ident, struct_def};
+
+fn method(method: Method) -> TokenStream {
+    let m = ident(method.as_str());
+    quote!(feishu_runtime::Method::#m)
+}
+
+fn auth(auth: Auth) -> TokenStream {
+    match auth {
+        Auth::Tenant => quote!(feishu_runtime::Auth::Tenant),
+        Auth::User => quote!(feishu_runtime::Auth::User),
+        Auth::TenantOrUser => quote!(feishu_runtime::Auth::TenantOrUser),
+        Auth::App => quote!(feishu_runtime::Auth::App),
+    }
+}
+
+/// The operation's docs: what it does, where it is documented, what it needs.
+pub fn operation_doc(op: &Operation) -> String {
+    let tokens: Vec<&str> = op
+        .access_tokens
+        .iter()
+        .map(|t| match t {
+            AccessToken::TenantAccessToken => "`tenant_access_token`",
+            AccessToken::UserAccessToken => "`user_access_token`",
+            AccessToken::AppAccessToken => "`app_access_token`",
+        })
+        .collect();
+    let scopes: Vec<String> = op
+        .scopes
+        .iter()
+        .map(|s| format!("- `{}`: {}", s.name, s.description))
+        .collect();
+    let catalogue = matches!(op.kind, OperationKind::Catalogue { .. }).then(|| {
+        "Only the API catalogue describes this endpoint, so the body and query are yours to build and the answer is untyped."
+            .to_owned()
+    });
+    docs::paragraphs([
+        op.title.clone(),
+        op.description.clone(),
+        format!("`{} {}` (`{}`)", op.method.as_str(), op.path, op.id),
+        op.doc_url
+            .as_ref()
+            .map(|u| format!("Docs: <{u}>"))
+            .unwrap_or_default(),
+        if scopes.is_empty() {
+            String::new()
+        } else {
+            format!("Scopes (any one suffices):\n\n{}", scopes.join("\n"))
+        },
+        if tokens.is_empty() {
+            String::new()
+        } else {
+            format!("Access tokens: {}.", tokens.join(", "))
+        },
+        op.rate_limit
+            .as_ref()
+            .map(|r| format!("Rate limit: {r}."))
+            .unwrap_or_default(),
+        catalogue.unwrap_or_default(),
+    ])
+}
+
+/// The path as a `String` expression, with parameters encoded; `value`
+/// gives the expression of each parameter by Rust name.
+fn path_expr(op: &Operation, value: impl Fn(&str) -> TokenStream) -> TokenStream {
+    let mut format = String::new();
+    let mut args = Vec::new();
+    for part in &op.path_parts {
+        match part {
+            PathPart::Literal(text) => format.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            PathPart::Param { rust_name, .. } => {
+                format.push_str("{}");
+                let v = value(rust_name);
+                args.push(quote!(feishu_runtime::encode_path_segment(#v)));
+            }
+        }
+    }
+    if args.is_empty() {
+        let path = &op.path;
+        quote!(#path)
+    } else {
+        quote!(format!(#format, #(#args),*))
+    }
+}
+
+/// A catalogue-only endpoint: path parameters, caller's query and body, untyped answer.
+pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStream {
+    let doc = docs::outer(&operation_doc(op));
+    let name = ident(&op.fn_name);
+    let params: Vec<_> = op
+        .path_parts
+        .iter()
+        .filter_map(|p| match p {
+            PathPart::Param { rust_name, .. } => Some(ident(rust_name)),
+            PathPart::Literal(_) => None,
+        })
+        .collect();
+    let path = path_expr(op, |n| {
+        let n = ident(n);
+        quote!(#n)
+    });
+    let body_param = takes_body.then(|| quote!(body: feishu_runtime::Body,));
+    let body_set = takes_body.then(|| quote!(.body(body)));
+    let (output, send) = if download {
+        (quote!(feishu_runtime::Download), quote!(send_bytes))
+    } else {
+        (quote!(serde_json::Value), quote!(send_value))
+    };
+    let allow = (params.len() + 3 + usize::from(takes_body) > 7)
+        .then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let method = method(op.method);
+    let auth = auth(op.auth);
+    quote! {
+        #doc
+        #allow
+        pub async fn #name(
+            client: &feishu_runtime::Client,
+            #(#params: &str,)*
+            #body_param
+            query: &[(&str, &str)],
+            options: feishu_runtime::RequestOptions,
+        ) -> Result<#output, feishu_runtime::Error> {
+            let mut request = feishu_runtime::ApiRequest::new(#method, #path)
+                .auth(#auth)
+                .options(options)
+                #body_set;
+            for (name, value) in query {
+                request = request.query(*name, *value);
+            }
+            client.#send(request).await
+        }
+    }
+}
+
+/// The file of one detailed operation: request, response, error and function.
+pub fn detailed(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
+    let doc = operation_doc(op);
+    let request_doc = docs::paragraphs([format!("The request of `{}`: {}", op.fn_name, op.title)]);
+    let response_doc = docs::paragraphs([format!(
+        "The `data` of a successful `{}`. Every field is optional: the platform leaves fields out more often than the docs say.",
+        op.fn_name
+    )]);
+    let request = struct_def(&d.request, &request_doc, service, Role::Request);
+    let response = struct_def(&d.response, &response_doc, service, Role::Data);
+    let error = error_enum(&d.error, &op.fn_name);
+
+    let name = ident(&op.fn_name);
+    let fn_doc = docs::outer(&docs::paragraphs([
+        doc,
+        "The request is validated against the documented constraints before anything is sent."
+            .to_owned(),
+    ]));
+    let request_ty = ident(&d.request.name);
+    let response_ty = ident(&d.response.name);
+    let error_ty = ident(&d.error.name);
+    let path = path_expr(op, |n| {
+        let n = ident(n);
+        quote!(&request.#n)
+    });
+    let query = d.request.fields.iter().filter(|f| f.location == Location::Query).map(|f| {
+        let rust = ident(&f.rust_name);
+        let wire = &f.wire_name;
+        match (&f.ty, f.required) {
+            (TypeRef::Array(_), true) => quote! { for value in &request.#rust { api = api.query(#wire, value); } },
+            (TypeRef::Array(_), false) => {
+                quote! { for value in request.#rust.iter().flatten() { api = api.query(#wire, value); } }
+            }
+            (_, true) => quote! { api = api.query(#wire, &request.#rust); },
+            (_, false) => quote! { api = api.query_opt(#wire, request.#rust.as_ref()); },
+        }
+    });
+    let body = d.json_body.then(|| quote! { api = api.json(&request)?; });
+    let method = method(op.method);
+    let auth = auth(op.auth);
+    quote! {
+        #request
+        #response
+        #error
+
+        #fn_doc
+        pub async fn #name(
+            client: &feishu_runtime::Client,
+            request: #request_ty,
+            options: feishu_runtime::RequestOptions,
+        ) -> Result<#response_ty, crate::error::OperationError<#error_ty>> {
+            feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+            #[allow(unused_mut)]
+            let mut api = feishu_runtime::ApiRequest::new(#method, #path)
+                .auth(#auth)
+                .options(options);
+            #(#query)*
+            #body
+            client.send_json(api).await.map_err(Into::into)
+        }
+    }
+}
+
+fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
+    let name = ident(&def.name);
+    let doc = format!(
+        " The documented errors of `{fn_name}`, one variant per code; codes the docs do not list land in `Unhandled`."
+    );
+    let variants: Vec<_> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
+    let codes: Vec<Literal> = def
+        .variants
+        .iter()
+        .map(|v| Literal::i64_unsuffixed(v.code))
+        .collect();
+    let variant_docs = def.variants.iter().map(|v| {
+        let subs: Vec<String> = v
+            .sub_errors
+            .iter()
+            .map(|(code, msg)| format!("- `{code}`: {}", msg.replace('`', "'")))
+            .collect();
+        docs::outer(&docs::paragraphs([
+            format!(
+                "Code `{}`{}: {}",
+                v.code,
+                v.http_status
+                    .map(|s| format!(" (HTTP {s})"))
+                    .unwrap_or_default(),
+                v.message
+            ),
+            docs::first_paragraph(&v.hint),
+            if subs.is_empty() {
+                String::new()
+            } else {
+                format!("Sub-codes (see `sub_code()`):\n\n{}", subs.join("\n"))
+            },
+            if v.retryable {
+                "Retrying later may succeed.".to_owned()
+            } else {
+                String::new()
+            },
+        ]))
+    });
+    let retryable: Vec<_> = def
+        .variants
+        .iter()
+        .filter(|v| v.retryable)
+        .map(|v| ident(&v.rust_name))
+        .collect();
+    let documented_retryable = if retryable.is_empty() {
+        quote!(false)
+    } else {
+        quote!(matches!(self, #(Self::#retryable(_))|*))
+    };
+    let rate_limit_codes = RATE_LIMIT_CODES.iter().map(|c| Literal::i64_unsuffixed(*c));
+    let from = if variants.is_empty() {
+        quote!(Self::Unhandled(Box::new(error)))
+    } else {
+        quote! {
+            match error.code {
+                #( #codes => Self::#variants(Box::new(error)), )*
+                _ => Self::Unhandled(Box::new(error)),
+            }
+        }
+    };
+    let has_sub = def.variants.iter().any(|v| !v.sub_errors.is_empty());
+    let sub_code = has_sub.then(|| {
+        quote! {
+            /// The finer code some errors carry in their message as `ErrCode: <n>`.
+            pub fn sub_code(&self) -> Option<i64> {
+                let msg = &self.api_error().msg;
+                let start = msg.find("ErrCode:")? + "ErrCode:".len();
+                let digits: String = msg[start..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #variant_docs #variants(Box<feishu_runtime::ApiError>), )*
+            /// A code the docs of this operation do not list.
+            Unhandled(Box<feishu_runtime::ApiError>),
+        }
+
+        impl #name {
+            /// The whole error envelope: code, message, HTTP status, log id.
+            pub fn api_error(&self) -> &feishu_runtime::ApiError {
+                match self {
+                    #( Self::#variants(error) )|* | Self::Unhandled(error) => error,
+                }
+            }
+
+            /// The platform's error code.
+            pub fn code(&self) -> i64 {
+                self.api_error().code
+            }
+
+            /// Whether sending the same request again later may succeed
+            /// (rate limits, server errors).
+            pub fn is_retryable(&self) -> bool {
+                if let Self::Unhandled(error) = self {
+                    return self.is_rate_limited() || error.http_status == 429 || error.http_status >= 500;
+                }
+                #documented_retryable
+            }
+
+            /// Whether the platform's frequency limit was hit.
+            pub fn is_rate_limited(&self) -> bool {
+                matches!(self.code(), #(#rate_limit_codes)|*)
+            }
+
+            /// Whether the code is one the docs of this operation do not list.
+            pub fn is_unhandled(&self) -> bool {
+                matches!(self, Self::Unhandled(_))
+            }
+
+            #sub_code
+        }
+
+        impl From<feishu_runtime::ApiError> for #name {
+            fn from(error: feishu_runtime::ApiError) -> Self {
+                #from
+            }
+        }
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(self.api_error(), f)
+            }
+        }
+
+        impl std::error::Error for #name {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(self.api_error())
+            }
+        }
+
+        impl crate::error::ApiErrorCode for #name {
+            fn code(&self) -> i64 {
+                #name::code(self)
+            }
+
+            fn is_retryable(&self) -> bool {
+                #name::is_retryable(self)
+            }
+        }
+    }
+}

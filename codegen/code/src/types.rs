@@ -1,0 +1,371 @@
+//! Structs (with builders and `validate()`) and string enums.
+
+use feishu_model::{Checks, EnumDef, FieldDef, Location, StructDef, TypeRef};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::quote;
+
+use crate::docs;
+
+pub fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// The Rust type of a field's value (without the `Option` of optional fields).
+pub fn rust_type(ty: &TypeRef, service: &str) -> TokenStream {
+    let service = ident(service);
+    match ty {
+        TypeRef::String => quote!(String),
+        TypeRef::Integer => quote!(i64),
+        TypeRef::Number => quote!(f64),
+        TypeRef::Boolean => quote!(bool),
+        TypeRef::Json => quote!(serde_json::Value),
+        TypeRef::Struct(name) | TypeRef::Enum(name) => {
+            let name = ident(name);
+            quote!(crate::#service::types::#name)
+        }
+        TypeRef::Array(item) => {
+            let item = rust_type(item, &service.to_string());
+            quote!(Vec<#item>)
+        }
+    }
+}
+
+/// The parameter type a constructor or setter takes for a field, and how
+/// the value is stored: strings and enums take anything convertible.
+fn param_type(ty: &TypeRef, service: &str) -> (TokenStream, TokenStream) {
+    let rust = rust_type(ty, service);
+    match ty {
+        TypeRef::String | TypeRef::Enum(_) => (quote!(impl Into<#rust>), quote!(.into())),
+        _ => (rust, quote!()),
+    }
+}
+
+fn field_doc(field: &FieldDef) -> String {
+    let d = &field.docs;
+    let c = &field.checks;
+    let mut rules = Vec::new();
+    if c.min_length.is_some() || c.max_length.is_some() {
+        rules.push(format!(
+            "length {} to {} characters",
+            bound(c.min_length),
+            bound(c.max_length)
+        ));
+    }
+    if c.min_items.is_some() || c.max_items.is_some() {
+        rules.push(format!(
+            "{} to {} items",
+            bound(c.min_items),
+            bound(c.max_items)
+        ));
+    }
+    if c.minimum.is_some() || c.maximum.is_some() {
+        rules.push(format!(
+            "value {} to {}",
+            bound(c.minimum),
+            bound(c.maximum)
+        ));
+    }
+    if !c.allowed.is_empty() {
+        rules.push(format!(
+            "one of {}",
+            c.allowed
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    docs::paragraphs([
+        d.description.clone(),
+        if rules.is_empty() {
+            String::new()
+        } else {
+            format!("Constraints: {}.", rules.join("; "))
+        },
+        d.example
+            .as_ref()
+            .map(|e| format!("Example: `{}`", e.replace('`', "'")))
+            .unwrap_or_default(),
+        d.default
+            .as_ref()
+            .map(|e| format!("Default: `{}`", e.replace('`', "'")))
+            .unwrap_or_default(),
+        format!("Wire name: `{}`.", field.wire_name),
+    ])
+}
+
+fn bound<T: ToString>(value: Option<T>) -> String {
+    value
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "any".to_owned())
+}
+
+/// Which serde traits a struct derives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A request: serialised only; path and query fields are skipped.
+    Request,
+    /// A response or a shared type: both ways.
+    Data,
+}
+
+/// A struct, its builder methods and its `Validate` impl.
+pub fn struct_def(def: &StructDef, doc: &str, service: &str, role: Role) -> TokenStream {
+    let name = ident(&def.name);
+    let doc = docs::outer(doc);
+    let default = def.all_optional().then(|| quote!(Default,));
+    let derives = match role {
+        Role::Request => quote!(#[derive(Debug, Clone, PartialEq, #default serde::Serialize)]),
+        Role::Data => {
+            quote!(#[derive(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize)])
+        }
+    };
+    let fields = def.fields.iter().map(|f| {
+        let doc = docs::outer(&field_doc(f));
+        let rust = ident(&f.rust_name);
+        let value = rust_type(&f.ty, service);
+        let wire = &f.wire_name;
+        let rename = (f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
+        let skip = (f.location != Location::Body).then(|| quote!(#[serde(skip)]));
+        if f.required {
+            quote! { #doc #rename #skip pub #rust: #value, }
+        } else {
+            let serde = quote!(#[serde(default, skip_serializing_if = "Option::is_none")]);
+            let serde = if skip.is_some() { skip } else { Some(serde) };
+            quote! { #doc #rename #serde pub #rust: Option<#value>, }
+        }
+    });
+
+    let required: Vec<&FieldDef> = def.fields.iter().filter(|f| f.required).collect();
+    let constructor = (!required.is_empty()).then(|| {
+        let params = required.iter().map(|f| {
+            let rust = ident(&f.rust_name);
+            let (ty, _) = param_type(&f.ty, service);
+            quote!(#rust: #ty)
+        });
+        let inits = def.fields.iter().map(|f| {
+            let rust = ident(&f.rust_name);
+            if f.required {
+                let (_, convert) = param_type(&f.ty, service);
+                if convert.is_empty() {
+                    quote!(#rust)
+                } else {
+                    quote!(#rust: #rust #convert)
+                }
+            } else {
+                quote!(#rust: None)
+            }
+        });
+        let allow = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+        quote! {
+            /// Creates the value from its required fields; set optional ones with the setters.
+            #allow
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+        }
+    });
+    let setters = def.fields.iter().filter(|f| !f.required).map(|f| {
+        let rust = ident(&f.rust_name);
+        let setter = match f.rust_name.as_str() {
+            "new" | "validate" => ident(&format!("set_{}", f.rust_name)),
+            _ => rust.clone(),
+        };
+        let (ty, convert) = param_type(&f.ty, service);
+        let doc = format!(" Sets `{}`.", f.wire_name);
+        quote! {
+            #[doc = #doc]
+            pub fn #setter(mut self, value: #ty) -> Self {
+                self.#rust = Some(value #convert);
+                self
+            }
+        }
+    });
+    let checks: Vec<TokenStream> = def.fields.iter().filter_map(field_checks).collect();
+
+    quote! {
+        #doc
+        #derives
+        #[non_exhaustive]
+        pub struct #name { #(#fields)* }
+
+        impl #name {
+            #constructor
+            #(#setters)*
+        }
+
+        impl feishu_runtime::Validate for #name {
+            fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
+                #(#checks)*
+                Ok(())
+            }
+        }
+    }
+}
+
+fn opt_u64(value: Option<u64>) -> TokenStream {
+    match value {
+        Some(v) => {
+            let v = Literal::u64_unsuffixed(v);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    }
+}
+
+fn opt_number(value: Option<f64>, integer: bool) -> TokenStream {
+    match value {
+        Some(v) if integer => {
+            let v = Literal::i64_suffixed(v as i64);
+            quote!(Some(#v))
+        }
+        Some(v) => {
+            let v = Literal::f64_suffixed(v);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    }
+}
+
+/// The checks of one field on `value` (a reference to the field's value),
+/// or `None` when there is nothing to check.
+fn value_checks(name: &str, ty: &TypeRef, checks: &Checks) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    match ty {
+        TypeRef::String if checks.min_length.is_some() || checks.max_length.is_some() => {
+            let (min, max) = (opt_u64(checks.min_length), opt_u64(checks.max_length));
+            out.push(quote!(feishu_runtime::check_length(#name, value, #min, #max)?;));
+        }
+        TypeRef::Integer | TypeRef::Number => {
+            let integer = *ty == TypeRef::Integer;
+            if checks.minimum.is_some() || checks.maximum.is_some() {
+                let (min, max) = (
+                    opt_number(checks.minimum, integer),
+                    opt_number(checks.maximum, integer),
+                );
+                out.push(quote!(feishu_runtime::check_range(#name, *value, #min, #max)?;));
+            }
+            let allowed: Vec<Literal> = checks
+                .allowed
+                .iter()
+                .filter_map(|v| v.parse::<i64>().ok())
+                .map(Literal::i64_suffixed)
+                .collect();
+            if integer && !allowed.is_empty() {
+                out.push(quote!(feishu_runtime::check_enum(#name, value, &[#(&#allowed),*])?;));
+            }
+        }
+        TypeRef::Enum(_) => out
+            .push(quote!(feishu_runtime::check_enum(#name, value.as_str(), value.documented())?;)),
+        TypeRef::Struct(_) => out.push(quote!(feishu_runtime::validate_nested(#name, value)?;)),
+        TypeRef::Array(item) => {
+            if checks.min_items.is_some() || checks.max_items.is_some() {
+                let (min, max) = (opt_u64(checks.min_items), opt_u64(checks.max_items));
+                out.push(quote!(feishu_runtime::check_items(#name, value.len(), #min, #max)?;));
+            }
+            match **item {
+                TypeRef::Struct(_) => out.push(quote!(feishu_runtime::validate_items(#name, value)?;)),
+                TypeRef::Enum(_) => out.push(quote! {
+                    for (i, item) in value.iter().enumerate() {
+                        feishu_runtime::check_enum(&format!("{}[{i}]", #name), item.as_str(), item.documented())?;
+                    }
+                }),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn field_checks(field: &FieldDef) -> Option<TokenStream> {
+    let checks = value_checks(&field.wire_name, &field.ty, &field.checks);
+    if checks.is_empty() {
+        return None;
+    }
+    let rust = ident(&field.rust_name);
+    Some(if field.required {
+        quote! { { let value = &self.#rust; #(#checks)* } }
+    } else {
+        quote! { if let Some(value) = &self.#rust { #(#checks)* } }
+    })
+}
+
+/// A string enum with an `Other` fallback, serialised as its wire value.
+pub fn enum_def(def: &EnumDef) -> TokenStream {
+    let name = ident(&def.name);
+    let doc = docs::outer(&docs::paragraphs([
+        def.doc.clone(),
+        "Values the docs do not list are kept in `Other`, so that new values do not break decoding.".to_owned(),
+    ]));
+    let variants: Vec<Ident> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
+    let values: Vec<&str> = def.variants.iter().map(|v| v.value.as_str()).collect();
+    let variant_docs = def
+        .variants
+        .iter()
+        .map(|v| docs::outer(&docs::paragraphs([format!("`{}`", v.value), v.doc.clone()])));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #variant_docs #variants, )*
+            /// A value the docs do not list.
+            Other(String),
+        }
+
+        impl #name {
+            /// The value on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #values, )*
+                    Self::Other(value) => value,
+                }
+            }
+
+            /// The values the docs list; `validate()` rejects any other.
+            pub const DOCUMENTED: &'static [&'static str] = &[#(#values),*];
+
+            /// The values the docs list, for checks that only hold a value.
+            pub fn documented(&self) -> &'static [&'static str] {
+                Self::DOCUMENTED
+            }
+        }
+
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#variants, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for #name {
+            fn from(value: String) -> Self {
+                match value.as_str() {
+                    #( #values => Self::#variants, )*
+                    _ => Self::Other(value),
+                }
+            }
+        }
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::from)
+            }
+        }
+    }
+}

@@ -1,0 +1,695 @@
+//! Spec → model.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use feishu_spec::{ContentType, Endpoint, Field, FieldType, ResponseContentType};
+
+use crate::names;
+use crate::*;
+
+/// Module names the crate root already uses.
+const ROOT_MODULES: &[&str] = &["error", "events", "types", "default"];
+
+pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
+    let mut spec = spec.clone();
+    spec.sort();
+
+    // Group endpoints by service and resource first, so that module names are
+    // assigned in wire-name order regardless of endpoint order.
+    let mut grouped: BTreeMap<&str, BTreeMap<&str, Vec<&Endpoint>>> = BTreeMap::new();
+    for endpoint in &spec.endpoints {
+        grouped
+            .entry(&endpoint.service)
+            .or_default()
+            .entry(&endpoint.resource)
+            .or_default()
+            .push(endpoint);
+    }
+
+    let mut model = Model::default();
+    let mut service_modules: BTreeSet<String> =
+        ROOT_MODULES.iter().map(|s| s.to_string()).collect();
+    for (service_name, resources) in grouped {
+        let module = names::unique(names::snake(service_name, "misc"), &mut service_modules);
+        let mut service = Service {
+            wire_name: service_name.to_owned(),
+            feature: module.clone(),
+            module: module.clone(),
+            ..Service::default()
+        };
+        // `types` holds the service's shared types.
+        let mut resource_modules: BTreeSet<String> = BTreeSet::from(["types".to_owned()]);
+        for (resource_name, endpoints) in resources {
+            let module = names::unique(names::snake(resource_name, "misc"), &mut resource_modules);
+            let mut resource = Resource {
+                wire_name: resource_name.to_owned(),
+                module,
+                operations: Vec::new(),
+            };
+            let mut fn_names = BTreeSet::new();
+            for endpoint in endpoints {
+                let mut fn_name = names::snake(&endpoint.name, "call");
+                if fn_names.contains(&fn_name) {
+                    // Another version of the same operation: say which.
+                    fn_name = format!("{fn_name}_{}", names::snake(&endpoint.version, "v"));
+                }
+                let fn_name = names::unique(fn_name, &mut fn_names);
+                let op = operation(endpoint, fn_name, &mut service.types);
+                resource.operations.push(op);
+            }
+            service.resources.insert(resource.module.clone(), resource);
+        }
+        model.services.insert(service.module.clone(), service);
+    }
+
+    let mut variants = BTreeSet::new();
+    for event in &spec.events {
+        model.events.push(EventDef {
+            event_type: event.event_type.clone(),
+            variant: names::unique(names::pascal(&event.event_type, "Event"), &mut variants),
+            title: event.title.clone(),
+            description: event.description.clone(),
+            doc_url: event.doc_url.clone(),
+        });
+    }
+    model
+}
+
+fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Operation {
+    let type_stem = names::pascal(&fn_name, "Call");
+    let path_parts = path_parts(&endpoint.path);
+    let tokens: BTreeSet<AccessToken> = endpoint.access_tokens.iter().copied().collect();
+    let auth = match (
+        tokens.contains(&AccessToken::TenantAccessToken),
+        tokens.contains(&AccessToken::UserAccessToken),
+        tokens.contains(&AccessToken::AppAccessToken),
+    ) {
+        (true, true, _) => Auth::TenantOrUser,
+        (false, true, _) => Auth::User,
+        (false, false, true) => Auth::App,
+        _ => Auth::Tenant,
+    };
+    // A detailed multipart upload would need file parts in the request type;
+    // until one is documented in detail it stays a catalogue method.
+    let typed = endpoint.detailed
+        && endpoint.request_content_type != Some(ContentType::Multipart)
+        && endpoint.response_content_type == ResponseContentType::Json;
+    let kind = if typed {
+        let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
+        OperationKind::Detailed(Box::new(detailed(
+            endpoint,
+            &type_stem,
+            &prefix,
+            &path_parts,
+            types,
+        )))
+    } else {
+        let download = endpoint.response_content_type == ResponseContentType::Binary
+            || (endpoint.method == Method::Get
+                && endpoint.name == "get"
+                && matches!(
+                    endpoint.resource.as_str(),
+                    "image" | "file" | "message_resource"
+                ));
+        OperationKind::Catalogue {
+            download,
+            takes_body: endpoint.method != Method::Get,
+        }
+    };
+    Operation {
+        id: endpoint.id.clone(),
+        fn_name,
+        type_stem,
+        title: endpoint.title.clone(),
+        description: endpoint.description.clone(),
+        doc_url: endpoint.doc_url.clone(),
+        method: endpoint.method,
+        path: endpoint.path.clone(),
+        path_parts,
+        auth,
+        access_tokens: endpoint.access_tokens.clone(),
+        scopes: endpoint.scopes.clone(),
+        rate_limit: endpoint
+            .rate_limit
+            .as_ref()
+            .map(|r| r.text.clone())
+            .filter(|t| !t.is_empty()),
+        kind,
+    }
+}
+
+/// Splits `/a/:id/b` into literals and parameters. The placeholders of the
+/// path, not the documented path parameters, decide: they are what is sent.
+fn path_parts(path: &str) -> Vec<PathPart> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut taken = BTreeSet::new();
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            literal.push('/');
+        }
+        match segment.strip_prefix(':') {
+            Some(name) if !name.is_empty() => {
+                parts.push(PathPart::Literal(std::mem::take(&mut literal)));
+                parts.push(PathPart::Param {
+                    wire_name: name.to_owned(),
+                    rust_name: names::unique(names::snake(name, "param"), &mut taken),
+                });
+            }
+            _ => literal.push_str(segment),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(PathPart::Literal(literal));
+    }
+    parts.retain(|p| !matches!(p, PathPart::Literal(l) if l.is_empty()));
+    parts
+}
+
+fn detailed(
+    endpoint: &Endpoint,
+    stem: &str,
+    prefix: &str,
+    path: &[PathPart],
+    types: &mut TypeSpace,
+) -> Detailed {
+    let mut taken = BTreeSet::new();
+    let mut fields = Vec::new();
+    for part in path {
+        if let PathPart::Param {
+            wire_name,
+            rust_name,
+        } = part
+        {
+            let documented = endpoint.path_params.iter().find(|f| &f.name == wire_name);
+            let spec_field = documented.cloned().unwrap_or_else(|| Field {
+                name: wire_name.clone(),
+                ..Field::default()
+            });
+            let mut field = field_def(&spec_field, Side::Request, prefix, types, &mut taken);
+            // Path parameters are always needed, whatever the table says.
+            field.required = true;
+            field.ty = TypeRef::String;
+            field.rust_name = rust_name.clone();
+            field.location = Location::Path;
+            fields.push(field);
+        }
+    }
+    for query in &endpoint.query_params {
+        let mut field = field_def(query, Side::Request, prefix, types, &mut taken);
+        field.location = Location::Query;
+        fields.push(field);
+    }
+    for body in &endpoint.request_body {
+        fields.push(field_def(body, Side::Request, prefix, types, &mut taken));
+    }
+    let request = StructDef {
+        name: format!("{stem}Request"),
+        doc: String::new(),
+        fields,
+    };
+
+    let mut taken = BTreeSet::new();
+    let response_fields = endpoint
+        .response_body
+        .iter()
+        .map(|f| field_def(f, Side::Response, prefix, types, &mut taken))
+        .collect();
+    let response = StructDef {
+        name: format!("{stem}Response"),
+        doc: String::new(),
+        fields: response_fields,
+    };
+
+    let mut seen = BTreeSet::new();
+    let mut variants: Vec<ErrorVariant> = endpoint
+        .errors
+        .iter()
+        .filter(|e| seen.insert(e.code))
+        .map(|e| ErrorVariant {
+            rust_name: format!("Code{}", e.code).replace('-', "Minus"),
+            code: e.code,
+            http_status: e.http_status,
+            message: e.message.clone(),
+            hint: e.hint.clone(),
+            retryable: RATE_LIMIT_CODES.contains(&e.code)
+                || e.http_status.is_some_and(|s| s >= 500 || s == 429),
+            sub_errors: e
+                .sub_errors
+                .iter()
+                .map(|s| (s.code, s.message.clone()))
+                .collect(),
+        })
+        .collect();
+    variants.sort_by_key(|v| v.code);
+
+    Detailed {
+        json_body: endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty(),
+        request,
+        response,
+        error: ErrorDef {
+            name: format!("{stem}Error"),
+            variants,
+        },
+    }
+}
+
+/// Which way a type travels: response fields are all optional, because the
+/// platform leaves fields out more often than the docs admit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Request,
+    Response,
+}
+
+fn field_def(
+    field: &Field,
+    side: Side,
+    prefix: &str,
+    types: &mut TypeSpace,
+    taken: &mut BTreeSet<String>,
+) -> FieldDef {
+    let c = &field.constraints;
+    let ty = type_ref(field, side, prefix, types);
+    let is_rust_enum = matches!(&ty, TypeRef::Enum(_))
+        || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
+    FieldDef {
+        wire_name: field.name.clone(),
+        rust_name: names::unique(names::snake(&field.name, "field"), taken),
+        ty,
+        required: side == Side::Request && field.required,
+        location: Location::Body,
+        docs: FieldDocs {
+            description: field.description.clone(),
+            example: field.example.clone(),
+            default: field.default.clone(),
+        },
+        checks: Checks {
+            min_length: c.min_length,
+            max_length: c.max_length,
+            min_items: c.min_items,
+            max_items: c.max_items,
+            minimum: c.minimum.as_ref().and_then(|n| n.as_f64()),
+            maximum: c.maximum.as_ref().and_then(|n| n.as_f64()),
+            allowed: if is_rust_enum {
+                Vec::new()
+            } else {
+                c.enum_values.iter().map(|v| v.value.clone()).collect()
+            },
+        },
+    }
+}
+
+fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
+    let has_enum = !field.constraints.enum_values.is_empty();
+    match field.field_type {
+        FieldType::String if has_enum => enum_ref(field, prefix, types),
+        FieldType::String => TypeRef::String,
+        FieldType::Integer => TypeRef::Integer,
+        FieldType::Number => TypeRef::Number,
+        FieldType::Boolean => TypeRef::Boolean,
+        FieldType::File => TypeRef::Json,
+        FieldType::Object if field.children.is_empty() => TypeRef::Json,
+        FieldType::Object => struct_ref(field, side, prefix, types),
+        FieldType::Array => TypeRef::Array(Box::new(match field.item_type {
+            Some(FieldType::Object) if !field.children.is_empty() => {
+                struct_ref(field, side, prefix, types)
+            }
+            Some(FieldType::String) | None if has_enum => enum_ref(field, prefix, types),
+            Some(FieldType::String) => TypeRef::String,
+            Some(FieldType::Integer) => TypeRef::Integer,
+            Some(FieldType::Number) => TypeRef::Number,
+            Some(FieldType::Boolean) => TypeRef::Boolean,
+            _ => TypeRef::Json,
+        })),
+    }
+}
+
+/// Registers the struct of an object field: reused when a struct of the same
+/// name has the same shape, otherwise given the operation's prefix.
+fn struct_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
+    let mut taken = BTreeSet::new();
+    let fields: Vec<FieldDef> = field
+        .children
+        .iter()
+        .map(|c| field_def(c, side, prefix, types, &mut taken))
+        .collect();
+    let base = names::type_name(&field.type_name, &field.name);
+    let same_shape = |existing: &StructDef| shape(&existing.fields) == shape(&fields);
+    for candidate in [base.clone(), format!("{prefix}{base}")] {
+        match types.structs.get(&candidate) {
+            Some(existing) if same_shape(existing) => return TypeRef::Struct(candidate),
+            Some(_) => continue,
+            None if !types.enums.contains_key(&candidate) => {
+                types.structs.insert(
+                    candidate.clone(),
+                    StructDef {
+                        name: candidate.clone(),
+                        doc: field.description.clone(),
+                        fields,
+                    },
+                );
+                return TypeRef::Struct(candidate);
+            }
+            None => continue,
+        }
+    }
+    let mut taken: BTreeSet<String> = types
+        .structs
+        .keys()
+        .chain(types.enums.keys())
+        .cloned()
+        .collect();
+    let name = names::unique(format!("{prefix}{base}"), &mut taken);
+    types.structs.insert(
+        name.clone(),
+        StructDef {
+            name: name.clone(),
+            doc: field.description.clone(),
+            fields,
+        },
+    );
+    TypeRef::Struct(name)
+}
+
+/// What makes two structs interchangeable: wire names, types, optionality and rules.
+fn shape(fields: &[FieldDef]) -> Vec<(&str, &TypeRef, bool, &Checks)> {
+    fields
+        .iter()
+        .map(|f| (f.wire_name.as_str(), &f.ty, f.required, &f.checks))
+        .collect()
+}
+
+fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
+    let mut taken = BTreeSet::new();
+    let variants: Vec<EnumVariant> = field
+        .constraints
+        .enum_values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.value.is_empty())
+        .map(|(i, v)| EnumVariant {
+            // `Other` is the fallback variant.
+            rust_name: names::unique(
+                match names::pascal(&v.value, &format!("Value{i}")) {
+                    n if n == "Other" => "Other_".to_owned(),
+                    n => n,
+                },
+                &mut taken,
+            ),
+            value: v.value.clone(),
+            doc: v.description.clone(),
+        })
+        .collect();
+    let base = names::pascal(&field.name, "Kind");
+    let values = |e: &EnumDef| {
+        e.variants
+            .iter()
+            .map(|v| v.value.clone())
+            .collect::<Vec<_>>()
+    };
+    let wanted: Vec<String> = variants.iter().map(|v| v.value.clone()).collect();
+    for candidate in [base.clone(), format!("{prefix}{base}")] {
+        match types.enums.get(&candidate) {
+            Some(existing) if values(existing) == wanted => return TypeRef::Enum(candidate),
+            Some(_) => continue,
+            None if !types.structs.contains_key(&candidate) => {
+                types.enums.insert(
+                    candidate.clone(),
+                    EnumDef {
+                        name: candidate.clone(),
+                        doc: field.description.clone(),
+                        variants,
+                    },
+                );
+                return TypeRef::Enum(candidate);
+            }
+            None => continue,
+        }
+    }
+    let mut taken: BTreeSet<String> = types
+        .structs
+        .keys()
+        .chain(types.enums.keys())
+        .cloned()
+        .collect();
+    let name = names::unique(format!("{prefix}{base}"), &mut taken);
+    types.enums.insert(
+        name.clone(),
+        EnumDef {
+            name: name.clone(),
+            doc: field.description.clone(),
+            variants,
+        },
+    );
+    TypeRef::Enum(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use feishu_spec::{Constraints, EnumValue, ErrorCode, Spec};
+
+    use super::*;
+
+    fn string(name: &str, required: bool) -> Field {
+        Field {
+            name: name.into(),
+            type_name: "string".into(),
+            required,
+            ..Field::default()
+        }
+    }
+
+    fn object(name: &str, type_name: &str, children: Vec<Field>) -> Field {
+        Field {
+            name: name.into(),
+            field_type: FieldType::Object,
+            type_name: type_name.into(),
+            children,
+            ..Field::default()
+        }
+    }
+
+    fn endpoint(resource: &str, name: &str, body: Vec<Field>, response: Vec<Field>) -> Endpoint {
+        Endpoint {
+            id: format!("im.v1.{resource}.{name}"),
+            service: "im".into(),
+            version: "v1".into(),
+            resource: resource.into(),
+            name: name.into(),
+            method: Method::Post,
+            path: format!("/open-apis/im/v1/{resource}s/:message_id/{name}"),
+            request_content_type: Some(ContentType::Json),
+            request_body: body,
+            response_body: response,
+            detailed: true,
+            ..Endpoint::default()
+        }
+    }
+
+    #[test]
+    fn same_name_same_shape_is_one_type() {
+        let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", false)]);
+        let spec = Spec {
+            endpoints: vec![
+                endpoint("reaction", "create", vec![emoji()], vec![emoji()]),
+                endpoint("reaction", "update", vec![emoji()], vec![]),
+            ],
+            events: vec![],
+        };
+        let model = Model::build(&spec);
+        let types = &model.services["im"].types;
+        assert_eq!(types.structs.keys().collect::<Vec<_>>(), ["Emoji"]);
+    }
+
+    #[test]
+    fn same_name_other_shape_gets_the_operation_prefix() {
+        // Required in the request, optional in the response: two shapes.
+        let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", true)]);
+        let spec = Spec {
+            endpoints: vec![endpoint(
+                "message_reaction",
+                "create",
+                vec![emoji()],
+                vec![emoji()],
+            )],
+            events: vec![],
+        };
+        let model = Model::build(&spec);
+        let types = &model.services["im"].types;
+        assert_eq!(
+            types.structs.keys().collect::<Vec<_>>(),
+            ["Emoji", "MessageReactionCreateEmoji"]
+        );
+        assert!(types.structs["Emoji"].fields[0].required);
+        assert!(!types.structs["MessageReactionCreateEmoji"].fields[0].required);
+        // Deterministic: building again gives the same model.
+        assert_eq!(Model::build(&spec), model);
+    }
+
+    #[test]
+    fn enums_dedup_by_values() {
+        let kind = |values: &[&str]| Field {
+            constraints: Constraints {
+                enum_values: values
+                    .iter()
+                    .map(|v| EnumValue {
+                        value: v.to_string(),
+                        description: String::new(),
+                    })
+                    .collect(),
+                ..Constraints::default()
+            },
+            ..string("id_type", true)
+        };
+        let spec = Spec {
+            endpoints: vec![
+                endpoint("message", "a", vec![kind(&["open_id", "user_id"])], vec![]),
+                endpoint("message", "b", vec![kind(&["open_id", "user_id"])], vec![]),
+                endpoint(
+                    "message",
+                    "c",
+                    vec![kind(&["open_id", "1", "其他", "other"])],
+                    vec![],
+                ),
+            ],
+            events: vec![],
+        };
+        let types = Model::build(&spec).services["im"].types.clone();
+        assert_eq!(
+            types.enums.keys().collect::<Vec<_>>(),
+            ["IdType", "MessageCIdType"]
+        );
+        let names: Vec<_> = types.enums["MessageCIdType"]
+            .variants
+            .iter()
+            .map(|v| v.rust_name.as_str())
+            .collect();
+        assert_eq!(names, ["OpenId", "V1", "Value2", "Other_"]);
+    }
+
+    #[test]
+    fn operations_modules_and_errors() {
+        let mut reply = endpoint(
+            "message",
+            "reply",
+            vec![string("type", true), string("uuid", false)],
+            vec![],
+        );
+        reply.errors = vec![
+            ErrorCode {
+                code: 230020,
+                http_status: Some(400),
+                ..ErrorCode::default()
+            },
+            ErrorCode {
+                code: 230001,
+                http_status: Some(400),
+                ..ErrorCode::default()
+            },
+            ErrorCode {
+                code: 230001,
+                ..ErrorCode::default()
+            },
+            ErrorCode {
+                code: 1,
+                http_status: Some(500),
+                ..ErrorCode::default()
+            },
+        ];
+        let mut v2 = endpoint("message", "reply", vec![], vec![]);
+        v2.version = "v2".into();
+        v2.id = "im.v2.message.reply".into();
+        let types = Endpoint {
+            resource: "types".into(),
+            name: "get".into(),
+            method: Method::Get,
+            ..Endpoint::default()
+        };
+        let spec = Spec {
+            endpoints: vec![
+                reply,
+                v2,
+                Endpoint {
+                    service: "im".into(),
+                    ..types
+                },
+            ],
+            events: vec![],
+        };
+        let model = Model::build(&spec);
+        let im = &model.services["im"];
+        assert_eq!(
+            im.resources.keys().collect::<Vec<_>>(),
+            ["message", "types_2"]
+        );
+        let ops = &im.resources["message"].operations;
+        assert_eq!(
+            ops.iter().map(|o| o.fn_name.as_str()).collect::<Vec<_>>(),
+            ["reply", "reply_v2"]
+        );
+        let OperationKind::Detailed(d) = &ops[0].kind else {
+            panic!("reply is detailed")
+        };
+        let fields: Vec<_> = d
+            .request
+            .fields
+            .iter()
+            .map(|f| (f.rust_name.as_str(), f.location, f.required))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("message_id", Location::Path, true),
+                ("type_", Location::Body, true),
+                ("uuid", Location::Body, false)
+            ]
+        );
+        let codes: Vec<_> = d
+            .error
+            .variants
+            .iter()
+            .map(|v| (v.rust_name.as_str(), v.retryable))
+            .collect();
+        assert_eq!(
+            codes,
+            [("Code1", true), ("Code230001", false), ("Code230020", true)]
+        );
+        assert_eq!(d.error.name, "ReplyError");
+    }
+
+    #[test]
+    fn catalogue_downloads_and_paths() {
+        let get = Endpoint {
+            id: "im.v1.image.get".into(),
+            service: "im".into(),
+            resource: "image".into(),
+            name: "get".into(),
+            method: Method::Get,
+            path: "/open-apis/im/v1/images/:image_key".into(),
+            ..Endpoint::default()
+        };
+        let model = Model::build(&Spec {
+            endpoints: vec![get],
+            events: vec![],
+        });
+        let op = &model.services["im"].resources["image"].operations[0];
+        assert_eq!(
+            op.kind,
+            OperationKind::Catalogue {
+                download: true,
+                takes_body: false
+            }
+        );
+        assert_eq!(
+            op.path_parts,
+            [
+                PathPart::Literal("/open-apis/im/v1/images/".into()),
+                PathPart::Param {
+                    wire_name: "image_key".into(),
+                    rust_name: "image_key".into()
+                }
+            ]
+        );
+    }
+}

@@ -1,0 +1,330 @@
+//! The intermediate model between the neutral spec and the emitted Rust code.
+//!
+//! [`Model::build`] decides everything the emitter needs to know — Rust names,
+//! which types exist and which fields they hold, which endpoint gets a typed
+//! operation and which a catalogue method, how errors are classified — so
+//! that the emitter only prints. Everything is ordered (B-tree maps, sorted
+//! vectors), so the same spec always gives the same model.
+
+mod build;
+pub mod names;
+
+use std::collections::BTreeMap;
+
+pub use feishu_spec::{AccessToken, Method, Scope};
+
+/// The whole generated crate, as data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Model {
+    /// One entry per service (the first path segment after `open-apis`), keyed by module name.
+    pub services: BTreeMap<String, Service>,
+    /// Every event type, ordered by wire name.
+    pub events: Vec<EventDef>,
+}
+
+impl Model {
+    /// Builds the model of `spec`.
+    pub fn build(spec: &feishu_spec::Spec) -> Model {
+        build::build(spec)
+    }
+}
+
+/// A service: a module and a Cargo feature of the generated crate.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Service {
+    /// The service as the spec names it, e.g. `im`.
+    pub wire_name: String,
+    /// The Rust module name.
+    pub module: String,
+    /// The Cargo feature that enables the module.
+    pub feature: String,
+    /// The resources, keyed by module name.
+    pub resources: BTreeMap<String, Resource>,
+    /// The named structs and enums the service's detailed operations use.
+    pub types: TypeSpace,
+}
+
+/// A resource: one module holding its operations.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resource {
+    /// The resource as the spec names it, e.g. `message_reaction`.
+    pub wire_name: String,
+    /// The Rust module name.
+    pub module: String,
+    /// The operations, ordered by endpoint id.
+    pub operations: Vec<Operation>,
+}
+
+/// Named types, deduplicated by name and shape.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TypeSpace {
+    /// Structs by Rust name.
+    pub structs: BTreeMap<String, StructDef>,
+    /// Enums by Rust name.
+    pub enums: BTreeMap<String, EnumDef>,
+}
+
+/// A struct of the generated crate.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StructDef {
+    /// The Rust name.
+    pub name: String,
+    /// The description of the field it was first found on.
+    pub doc: String,
+    /// The fields, in the docs' order.
+    pub fields: Vec<FieldDef>,
+}
+
+impl StructDef {
+    /// True when every field may be left out, so that `Default` makes sense.
+    pub fn all_optional(&self) -> bool {
+        self.fields.iter().all(|f| !f.required)
+    }
+}
+
+/// Where a request field goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Location {
+    /// Into the path.
+    Path,
+    /// Into the query string.
+    Query,
+    /// Into the JSON body (also every field of a nested type or response).
+    #[default]
+    Body,
+}
+
+/// A field of a struct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FieldDef {
+    /// The name on the wire.
+    pub wire_name: String,
+    /// The Rust name.
+    pub rust_name: String,
+    /// Its type.
+    pub ty: TypeRef,
+    /// True when the field must be given (request) and so is not an `Option`.
+    pub required: bool,
+    /// Where it goes in a request.
+    pub location: Location,
+    /// The docs of the field.
+    pub docs: FieldDocs,
+    /// The rules `validate()` checks.
+    pub checks: Checks,
+}
+
+/// The documentation of a field, as the spec gives it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FieldDocs {
+    /// The description.
+    pub description: String,
+    /// The documented example value.
+    pub example: Option<String>,
+    /// The documented default value.
+    pub default: Option<String>,
+}
+
+/// The validation rules of a field. Bounds are kept as `f64` and printed as
+/// integers for integer fields (the docs' bounds are small).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Checks {
+    /// Minimum string length in characters.
+    pub min_length: Option<u64>,
+    /// Maximum string length in characters.
+    pub max_length: Option<u64>,
+    /// Minimum number of items.
+    pub min_items: Option<u64>,
+    /// Maximum number of items.
+    pub max_items: Option<u64>,
+    /// Smallest number.
+    pub minimum: Option<f64>,
+    /// Largest number.
+    pub maximum: Option<f64>,
+    /// Allowed values of a field that is not a Rust enum (integers), as text.
+    pub allowed: Vec<String>,
+}
+
+impl Checks {
+    /// True when there is nothing to check on the field itself.
+    pub fn is_empty(&self) -> bool {
+        *self == Checks::default()
+    }
+}
+
+/// The type of a field.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum TypeRef {
+    /// `String`.
+    #[default]
+    String,
+    /// `i64`.
+    Integer,
+    /// `f64`.
+    Number,
+    /// `bool`.
+    Boolean,
+    /// `serde_json::Value`: an object or value whose shape the docs do not give.
+    Json,
+    /// A struct of the service's type space.
+    Struct(String),
+    /// An enum of the service's type space.
+    Enum(String),
+    /// `Vec<T>`.
+    Array(Box<TypeRef>),
+}
+
+/// An enum of string values with a fallback for values the docs do not list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnumDef {
+    /// The Rust name.
+    pub name: String,
+    /// The description of the field it was first found on.
+    pub doc: String,
+    /// The documented values, in the docs' order.
+    pub variants: Vec<EnumVariant>,
+}
+
+/// One documented value of an enum.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnumVariant {
+    /// The Rust name.
+    pub rust_name: String,
+    /// The value on the wire.
+    pub value: String,
+    /// What it means.
+    pub doc: String,
+}
+
+/// How an operation is authenticated (mirrors `feishu_runtime::Auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// The tenant access token.
+    #[default]
+    Tenant,
+    /// The user access token from the call's options.
+    User,
+    /// Either; the user token when one is given.
+    TenantOrUser,
+    /// The app access token.
+    App,
+}
+
+/// One piece of a path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart {
+    /// Literal text.
+    Literal(String),
+    /// A parameter: its wire name and Rust name.
+    Param {
+        /// The name in the template (`message_id`).
+        wire_name: String,
+        /// The Rust name.
+        rust_name: String,
+    },
+}
+
+/// One endpoint as a function of the generated crate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// The spec's id, e.g. `im.v1.message.reply`.
+    pub id: String,
+    /// The Rust function name.
+    pub fn_name: String,
+    /// The UpperCamelCase stem of the operation's types (`Reply` → `ReplyRequest`).
+    pub type_stem: String,
+    /// The page title.
+    pub title: String,
+    /// The description.
+    pub description: String,
+    /// The doc page.
+    pub doc_url: Option<String>,
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template as given, e.g. `/open-apis/im/v1/messages/:message_id/reply`.
+    pub path: String,
+    /// The path template split into literals and parameters.
+    pub path_parts: Vec<PathPart>,
+    /// The token the call is sent with.
+    pub auth: Auth,
+    /// The tokens the docs accept, for the docs.
+    pub access_tokens: Vec<AccessToken>,
+    /// Any one of these scopes allows the call.
+    pub scopes: Vec<Scope>,
+    /// The rate limit as the docs word it.
+    pub rate_limit: Option<String>,
+    /// Typed or catalogue-only.
+    pub kind: OperationKind,
+}
+
+/// Whether the docs described an operation's bodies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OperationKind {
+    /// Only known from a catalogue: the caller chooses the body and gets JSON (or a file) back.
+    Catalogue {
+        /// The answer is a file (`Download`) rather than JSON.
+        download: bool,
+        /// The caller may pass a body (every method but GET).
+        takes_body: bool,
+    },
+    /// Fully described: typed request, response and errors.
+    Detailed(Box<Detailed>),
+}
+
+/// The types of a detailed operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detailed {
+    /// The request: path, query and body fields.
+    pub request: StructDef,
+    /// True when the request has a JSON body (even if empty).
+    pub json_body: bool,
+    /// The response's `data`.
+    pub response: StructDef,
+    /// The error enum.
+    pub error: ErrorDef,
+}
+
+/// The error enum of one detailed operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorDef {
+    /// The Rust name, e.g. `ReplyError`.
+    pub name: String,
+    /// One variant per documented code, ordered by code.
+    pub variants: Vec<ErrorVariant>,
+}
+
+/// One documented error code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorVariant {
+    /// The Rust name, e.g. `Code230001`.
+    pub rust_name: String,
+    /// The envelope code.
+    pub code: i64,
+    /// The HTTP status the docs give.
+    pub http_status: Option<u16>,
+    /// The message the server sends.
+    pub message: String,
+    /// The docs' advice.
+    pub hint: String,
+    /// True when sending again later may succeed (rate limits, server errors).
+    pub retryable: bool,
+    /// Finer codes inside the message: (code, message).
+    pub sub_errors: Vec<(i64, String)>,
+}
+
+/// Codes that mean "slow down": retrying later helps.
+pub const RATE_LIMIT_CODES: [i64; 2] = [99991400, 230020];
+
+/// An event type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDef {
+    /// The wire name, e.g. `im.message.receive_v1`.
+    pub event_type: String,
+    /// The Rust variant name.
+    pub variant: String,
+    /// The page title.
+    pub title: String,
+    /// When it fires.
+    pub description: String,
+    /// The doc page.
+    pub doc_url: Option<String>,
+}
