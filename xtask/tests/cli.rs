@@ -77,3 +77,20 @@ fn regen_check_reports_stale_and_extra_files() {
     assert!(!out_dir.join("spec/im/gone.json").exists(), "regen deletes files it no longer writes");
     assert!(run(&["--check"]).status.success());
 }
+
+/// The rust-analyzer `ensure_file_contents` pattern: when the committed `spec/`
+/// or `generated/` is not what regen writes, rewrite it and fail, so that the
+/// fix is one `git commit` away.
+#[test]
+fn committed_spec_and_generated_crate_are_fresh() {
+    let check = xtask(&["regen", "--check"]);
+    if check.status.success() {
+        return;
+    }
+    let rewrite = xtask(&["regen"]);
+    panic!(
+        "spec/ or generated/ was stale and has been regenerated ({}); commit the result.\n{}",
+        if rewrite.status.success() { "rewritten" } else { "rewrite failed" },
+        String::from_utf8_lossy(&check.stdout).chars().take(4000).collect::<String>()
+    );
+}

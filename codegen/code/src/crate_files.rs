@@ -1,6 +1,8 @@
 //! The crate-level files: manifest, `lib.rs`, shared errors, events and module files.
 
-use feishu_model::{Model, OperationKind, Resource, Service, TypeRef};
+use std::collections::BTreeMap;
+
+use feishu_model::{Model, OperationKind, Resource, Service, TypeDef, TypeRef};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -38,6 +40,12 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     text
 }
 
+/// The docs write string examples as the inside of a JSON string
+/// (`{\"text\":\"hi\"}`); the example needs the value itself.
+fn unescape_example(example: &str) -> String {
+    example.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
 /// A `no_run` example calling the first typed operation whose required
 /// fields are all plain values (the reply operation, in the checked-in spec).
 fn usage_example(model: &Model, crate_ident: &str) -> Option<String> {
@@ -56,7 +64,7 @@ fn usage_example(model: &Model, crate_ident: &str) -> Option<String> {
         let mut args = Vec::new();
         for f in d.request.fields.iter().filter(|f| f.required) {
             args.push(match &f.ty {
-                TypeRef::String => format!("{:?}", f.docs.example.clone().unwrap_or_else(|| format!("{}_value", f.wire_name))),
+                TypeRef::String => format!("{:?}", f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))),
                 TypeRef::Enum(name) => format!("{:?}", service.types.enums[name].variants.first()?.value),
                 TypeRef::Integer => "0".to_owned(),
                 TypeRef::Boolean => "false".to_owned(),
@@ -265,7 +273,7 @@ pub fn events_rs(model: &Model) -> TokenStream {
 
 pub fn service_rs(service: &Service) -> TokenStream {
     let doc = docs::inner(&format!("The `{}` service.", service.wire_name));
-    let types = (!service.types.structs.is_empty() || !service.types.enums.is_empty()).then(|| {
+    let types = (!service.types.is_empty()).then(|| {
         quote! {
             /// Structs and enums shared by the service's typed operations.
             pub mod types;
@@ -290,20 +298,62 @@ pub fn service_rs(service: &Service) -> TokenStream {
 }
 
 pub fn types_rs(service: &Service) -> TokenStream {
-    let doc = docs::inner(&format!(
-        "Structs and enums shared by the typed operations of `{}`.",
-        service.wire_name
-    ));
-    let structs = service
-        .types
-        .structs
-        .values()
-        .map(|s| struct_def(s, &s.doc, &service.module, Role::Data));
-    let enums = service.types.enums.values().map(enum_def);
+    let doc = docs::inner(&docs::paragraphs([
+        format!(
+            "Structs and enums shared by the typed operations of `{}`.",
+            service.wire_name
+        ),
+        "Each has a file of its own, in a private module named after the resource that uses it first, and is \
+         re-exported here."
+            .to_owned(),
+    ]));
+    let homes = service.types.by_home().into_keys().map(|home| {
+        let module = ident(home);
+        quote! {
+            mod #module;
+            pub use self::#module::*;
+        }
+    });
     quote! {
         #doc
-        #(#structs)*
-        #(#enums)*
+        #(#homes)*
+    }
+}
+
+/// The modules of the types whose home is the resource `home`.
+pub fn type_home_rs(
+    service: &Service,
+    home: &str,
+    defs: &BTreeMap<&str, TypeDef<'_>>,
+) -> TokenStream {
+    let resource = service
+        .resources
+        .get(home)
+        .map_or(home, |r| r.wire_name.as_str());
+    let doc = docs::inner(&format!(
+        "The shared types of `{}` that the `{resource}` resource uses first.",
+        service.wire_name
+    ));
+    let modules = defs.keys().map(|module| {
+        let allow = (*module == home).then(|| quote!(#[allow(clippy::module_inception)]));
+        let module = ident(module);
+        quote! {
+            #allow
+            mod #module;
+            pub use self::#module::*;
+        }
+    });
+    quote! {
+        #doc
+        #(#modules)*
+    }
+}
+
+/// The file of one shared type.
+pub fn type_rs(service: &Service, def: TypeDef<'_>) -> TokenStream {
+    match def {
+        TypeDef::Struct(s) => struct_def(s, &s.doc, &service.module, Role::Data),
+        TypeDef::Enum(e) => enum_def(e),
     }
 }
 
@@ -331,5 +381,14 @@ pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
     quote! {
         #doc
         #(#items)*
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn string_examples_lose_their_json_escapes() {
+        assert_eq!(super::unescape_example(r#"{\"text\":\"test content\"}"#), r#"{"text":"test content"}"#);
+        assert_eq!(super::unescape_example("om_1"), "om_1");
     }
 }

@@ -84,6 +84,8 @@ pub fn clean(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut in_fence = false;
     let mut after_item = false;
+    // Tabs are four spaces (clippy's `tabs_in_doc_comments`).
+    let text = text.replace('\t', "    ");
     for raw in text.trim().lines() {
         let line = raw.trim();
         if line.starts_with("```") {
@@ -169,5 +171,7 @@ mod tests {
         assert_eq!(clean("see https://a.b/c。"), "see <https://a.b/c>。");
         assert_eq!(clean("[x](https://a.b/c)"), "[x](https://a.b/c)");
         assert_eq!(clean(""), "Undocumented.");
+        assert_eq!(clean("a\tb"), "a    b");
+        assert_eq!(clean("```\n\tx\n```"), "```text\n    x\n```");
     }
 }

@@ -10,7 +10,13 @@
 //! - `src/lib.rs`: crate docs, re-exports of the runtime, one `#[cfg(feature)]` module per service;
 //! - `src/error.rs`: `OperationError<E>`, the error of every typed operation;
 //! - `src/events.rs`: the `EventType` enum;
-//! - `src/<service>.rs` and `src/<service>/types.rs`: the service's shared structs and enums;
+//! - `src/<service>.rs`: the service's modules;
+//! - `src/<service>/types.rs`: re-exports every struct and enum the service's
+//!   typed operations share, so that they are all `crate::<service>::types::Name`;
+//! - `src/<service>/types/<resource>.rs`: the modules of the types that
+//!   `<resource>` uses first (resources in module order), and
+//!   `src/<service>/types/<resource>/<type>.rs`: one type each, so that no file
+//!   grows with the service and adding an endpoint only adds its new types;
 //! - `src/<service>/<resource>.rs`: catalogue-only operations;
 //! - `src/<service>/<resource>/<operation>.rs`: one typed operation each.
 
@@ -22,7 +28,7 @@ mod types;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use feishu_model::{Model, OperationKind};
+use feishu_model::{Model, OperationKind, Resource, Service};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -34,7 +40,8 @@ pub struct Options {
     /// The path dependency to `feishu-runtime`, relative to the generated
     /// crate (e.g. `../runtime`) or absolute.
     pub runtime_path: String,
-    /// The spec files the crate is generated from, named in every file's header.
+    /// The spec files the crate is generated from (`spec/<service>/<resource>.json`);
+    /// each file's header names those it comes from (`spec/` when none matches).
     pub spec_files: Vec<String>,
 }
 
@@ -51,43 +58,71 @@ impl Default for Options {
 /// Every file of the generated crate, keyed by path relative to its root.
 pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf, String> {
     let model = Model::build(spec);
-    let header = header(options);
     let mut files = BTreeMap::new();
     files.insert(
         PathBuf::from("Cargo.toml"),
-        crate_files::cargo_toml(&model, options, &header),
+        crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)),
     );
-    let mut rust = |path: String, tokens: TokenStream| {
-        files.insert(PathBuf::from(path), render(&header, tokens));
+    let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
+        files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
     };
-    rust("src/lib.rs".into(), crate_files::lib_rs(&model, options));
-    rust("src/error.rs".into(), crate_files::error_rs());
-    rust("src/events.rs".into(), crate_files::events_rs(&model));
+    rust(
+        "src/lib.rs".into(),
+        Scope::Crate,
+        crate_files::lib_rs(&model, options),
+    );
+    rust("src/error.rs".into(), Scope::Crate, crate_files::error_rs());
+    rust(
+        "src/events.rs".into(),
+        Scope::Crate,
+        crate_files::events_rs(&model),
+    );
     for service in model.services.values() {
+        let svc = service.module.as_str();
         rust(
-            format!("src/{}.rs", service.module),
+            format!("src/{svc}.rs"),
+            Scope::Service(service),
             crate_files::service_rs(service),
         );
-        if !service.types.structs.is_empty() || !service.types.enums.is_empty() {
+        if !service.types.is_empty() {
             rust(
-                format!("src/{}/types.rs", service.module),
+                format!("src/{svc}/types.rs"),
+                Scope::Service(service),
                 crate_files::types_rs(service),
             );
+            for (home, defs) in service.types.by_home() {
+                let scope = match service.resources.get(home) {
+                    Some(resource) => Scope::Resource(service, resource),
+                    None => Scope::Service(service),
+                };
+                rust(
+                    format!("src/{svc}/types/{home}.rs"),
+                    scope,
+                    crate_files::type_home_rs(service, home, &defs),
+                );
+                for (module, def) in defs {
+                    rust(
+                        format!("src/{svc}/types/{home}/{module}.rs"),
+                        scope,
+                        crate_files::type_rs(service, def),
+                    );
+                }
+            }
         }
         for resource in service.resources.values() {
+            let scope = Scope::Resource(service, resource);
             rust(
-                format!("src/{}/{}.rs", service.module, resource.module),
+                format!("src/{svc}/{}.rs", resource.module),
+                scope,
                 crate_files::resource_rs(service, resource),
             );
             for op in &resource.operations {
                 if let OperationKind::Detailed(d) = &op.kind {
-                    let body = operations::detailed(op, d, &service.module);
+                    let body = operations::detailed(op, d, svc);
                     let doc = docs::inner(&format!("`{}`: {}", op.id, op.title));
                     rust(
-                        format!(
-                            "src/{}/{}/{}.rs",
-                            service.module, resource.module, op.fn_name
-                        ),
+                        format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name),
+                        scope,
                         quote! { #doc #body },
                     );
                 }
@@ -97,12 +132,56 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     files
 }
 
-fn header(options: &Options) -> String {
-    let sources = if options.spec_files.is_empty() {
-        "spec/".to_owned()
-    } else {
-        options.spec_files.join(", ")
+/// What a file is generated from, for its header.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// The whole spec.
+    Crate,
+    /// One service's spec files.
+    Service(&'a Service),
+    /// One resource's spec file.
+    Resource(&'a Service, &'a Resource),
+}
+
+/// The first line of every file, naming only the spec files it comes from,
+/// so that adding a spec file does not touch every generated file.
+fn header(options: &Options, scope: Scope<'_>) -> String {
+    // The spec names its files `<service>/<resource>.json`, `misc` for an empty name.
+    let name = |wire: &str| {
+        if wire.is_empty() {
+            "misc".to_owned()
+        } else {
+            wire.to_owned()
+        }
     };
+    let sources = match scope {
+        Scope::Crate => None,
+        Scope::Service(service) => {
+            let dir = format!("{}/", name(&service.wire_name));
+            options.spec_files.iter().find_map(|f| {
+                let at = f.find(&dir).filter(|&i| i == 0 || f[..i].ends_with('/'))?;
+                Some(f[..at + dir.len()].to_owned())
+            })
+        }
+        Scope::Resource(service, resource) => {
+            let file = format!(
+                "{}/{}.json",
+                name(&service.wire_name),
+                name(&resource.wire_name)
+            );
+            let found: Vec<&str> = options
+                .spec_files
+                .iter()
+                .filter(|f| {
+                    f.strip_suffix(&file)
+                        .is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
+                })
+                .map(String::as_str)
+                .collect();
+            (!found.is_empty()).then(|| found.join(", "))
+        }
+    };
+    let sources = sources.unwrap_or_else(|| "spec/".to_owned());
     format!("// Generated by `cargo xtask regen` from {sources}; do not edit.\n")
 }
 

@@ -176,6 +176,10 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
             (TypeRef::Array(_), false) => {
                 quote! { for value in request.#rust.iter().flatten() { api = api.query(#wire, value); } }
             }
+            // Numbers and booleans are `Copy`: passed by value, as clippy wants.
+            (TypeRef::Integer | TypeRef::Number | TypeRef::Boolean, true) => {
+                quote! { api = api.query(#wire, request.#rust); }
+            }
             (_, true) => quote! { api = api.query(#wire, &request.#rust); },
             (_, false) => quote! { api = api.query_opt(#wire, request.#rust.as_ref()); },
         }
@@ -256,6 +260,23 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
     } else {
         quote!(matches!(self, #(Self::#retryable(_))|*))
     };
+    let unhandled_retryable = quote! {
+        self.is_rate_limited() || error.http_status == 429 || error.http_status >= 500
+    };
+    // Without documented codes, `Unhandled` is the only variant.
+    let is_retryable = if variants.is_empty() {
+        quote! {
+            let Self::Unhandled(error) = self;
+            #unhandled_retryable
+        }
+    } else {
+        quote! {
+            if let Self::Unhandled(error) = self {
+                return #unhandled_retryable;
+            }
+            #documented_retryable
+        }
+    };
     let rate_limit_codes = RATE_LIMIT_CODES.iter().map(|c| Literal::i64_unsuffixed(*c));
     let from = if variants.is_empty() {
         quote!(Self::Unhandled(Box::new(error)))
@@ -305,10 +326,7 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
             /// Whether sending the same request again later may succeed
             /// (rate limits, server errors).
             pub fn is_retryable(&self) -> bool {
-                if let Self::Unhandled(error) = self {
-                    return self.is_rate_limited() || error.http_status == 429 || error.http_status >= 500;
-                }
-                #documented_retryable
+                #is_retryable
             }
 
             /// Whether the platform's frequency limit was hit.

@@ -39,6 +39,7 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
         };
         // `types` holds the service's shared types.
         let mut resource_modules: BTreeSet<String> = BTreeSet::from(["types".to_owned()]);
+        let mut type_modules = BTreeSet::new();
         for (resource_name, endpoints) in resources {
             let module = names::unique(names::snake(resource_name, "misc"), &mut resource_modules);
             let mut resource = Resource {
@@ -56,6 +57,17 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
                 let fn_name = names::unique(fn_name, &mut fn_names);
                 let op = operation(endpoint, fn_name, &mut service.types);
                 resource.operations.push(op);
+            }
+            // Types are only ever added, so the new ones are this resource's.
+            let types = &mut service.types;
+            for name in types.structs.keys().chain(types.enums.keys()) {
+                if !types.homes.contains_key(name) {
+                    let home = TypeHome {
+                        resource: resource.module.clone(),
+                        module: names::unique(names::snake(name, "type"), &mut type_modules),
+                    };
+                    types.homes.insert(name.clone(), home);
+                }
             }
             service.resources.insert(resource.module.clone(), resource);
         }
@@ -195,12 +207,12 @@ fn detailed(
             fields.push(field);
         }
     }
-    for query in &endpoint.query_params {
+    for query in distinct(&endpoint.query_params) {
         let mut field = field_def(query, Side::Request, prefix, types, &mut taken);
         field.location = Location::Query;
         fields.push(field);
     }
-    for body in &endpoint.request_body {
+    for body in distinct(&endpoint.request_body) {
         fields.push(field_def(body, Side::Request, prefix, types, &mut taken));
     }
     let request = StructDef {
@@ -210,9 +222,7 @@ fn detailed(
     };
 
     let mut taken = BTreeSet::new();
-    let response_fields = endpoint
-        .response_body
-        .iter()
+    let response_fields = distinct(&endpoint.response_body)
         .map(|f| field_def(f, Side::Response, prefix, types, &mut taken))
         .collect();
     let response = StructDef {
@@ -252,6 +262,13 @@ fn detailed(
             variants,
         },
     }
+}
+
+/// The fields of a list, without later rows repeating a name (a slip of
+/// the docs): serde can fill only one field per wire name.
+fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
+    let mut seen = BTreeSet::new();
+    fields.iter().filter(move |f| seen.insert(f.name.as_str()))
 }
 
 /// Which way a type travels: response fields are all optional, because the
@@ -329,9 +346,7 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
 /// name has the same shape, otherwise given the operation's prefix.
 fn struct_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
-    let fields: Vec<FieldDef> = field
-        .children
-        .iter()
+    let fields: Vec<FieldDef> = distinct(&field.children)
         .map(|c| field_def(c, side, prefix, types, &mut taken))
         .collect();
     let base = names::type_name(&field.type_name, &field.name);
@@ -382,12 +397,14 @@ fn shape(fields: &[FieldDef]) -> Vec<(&str, &TypeRef, bool, &Checks)> {
 
 fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
+    let mut seen = BTreeSet::new();
     let variants: Vec<EnumVariant> = field
         .constraints
         .enum_values
         .iter()
         .enumerate()
-        .filter(|(_, v)| !v.value.is_empty())
+        // A value listed twice is one variant (the first description wins).
+        .filter(|(_, v)| !v.value.is_empty() && seen.insert(v.value.as_str()))
         .map(|(i, v)| EnumVariant {
             // `Other` is the fallback variant.
             rust_name: names::unique(
@@ -503,6 +520,67 @@ mod tests {
     }
 
     #[test]
+    fn types_live_with_the_resource_that_uses_them_first() {
+        let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", false)]);
+        let sender = || object("sender", "object", vec![string("id", false)]);
+        let spec = Spec {
+            endpoints: vec![
+                endpoint("reaction", "create", vec![emoji()], vec![]),
+                // Sorted before `reaction`, so it is the first user of `Emoji`.
+                endpoint("message", "send", vec![sender()], vec![emoji()]),
+                endpoint("reaction", "update", vec![emoji(), sender()], vec![]),
+            ],
+            events: vec![],
+        };
+        let model = Model::build(&spec);
+        let types = &model.services["im"].types;
+        let home = |name: &str| {
+            let h = &types.homes[name];
+            (h.resource.as_str(), h.module.as_str())
+        };
+        assert_eq!(home("Emoji"), ("message", "emoji"));
+        assert_eq!(home("Sender"), ("message", "sender"));
+        let groups = types.by_home();
+        assert_eq!(groups.keys().copied().collect::<Vec<_>>(), ["message"]);
+        assert_eq!(
+            groups["message"].keys().copied().collect::<Vec<_>>(),
+            ["emoji", "sender"]
+        );
+    }
+
+    #[test]
+    fn type_modules_are_snake_case_names_that_are_not_keywords() {
+        let spec = Spec {
+            endpoints: vec![endpoint(
+                "reaction",
+                "create",
+                vec![
+                    object("a", "Self", vec![string("x", false)]),
+                    object("b", "type", vec![string("y", false)]),
+                    object("c", "HTTPServer", vec![string("z", false)]),
+                ],
+                vec![],
+            )],
+            events: vec![],
+        };
+        let model = Model::build(&spec);
+        let types = &model.services["im"].types;
+        let modules: BTreeMap<&str, &str> = types
+            .homes
+            .iter()
+            .map(|(name, home)| (name.as_str(), home.module.as_str()))
+            .collect();
+        assert_eq!(
+            modules,
+            BTreeMap::from([
+                ("HttpServer", "http_server"),
+                ("Self_", "self_"),
+                ("Type", "type_")
+            ])
+        );
+    }
+
+    #[test]
     fn same_name_other_shape_gets_the_operation_prefix() {
         // Required in the request, optional in the response: two shapes.
         let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", true)]);
@@ -566,6 +644,57 @@ mod tests {
             .map(|v| v.rust_name.as_str())
             .collect();
         assert_eq!(names, ["OpenId", "V1", "Value2", "Other_"]);
+    }
+
+    #[test]
+    fn repeated_rows_and_values_are_dropped() {
+        let kind = Field {
+            constraints: Constraints {
+                enum_values: ["rect", "boundary", "rect"]
+                    .iter()
+                    .map(|v| EnumValue {
+                        value: v.to_string(),
+                        description: String::new(),
+                    })
+                    .collect(),
+                ..Constraints::default()
+            },
+            ..string("shape", false)
+        };
+        let faq = object(
+            "faq",
+            "faq",
+            vec![string("id", false), string("id", true), kind],
+        );
+        let spec = Spec {
+            endpoints: vec![endpoint(
+                "faq",
+                "search",
+                vec![string("query", true), string("query", false)],
+                vec![faq],
+            )],
+            events: vec![],
+        };
+        let model = Model::build(&spec);
+        let im = &model.services["im"];
+        let wire = |fields: &[FieldDef]| {
+            fields
+                .iter()
+                .map(|f| f.wire_name.clone())
+                .collect::<Vec<_>>()
+        };
+        let OperationKind::Detailed(d) = &im.resources["faq"].operations[0].kind else {
+            panic!("search is detailed")
+        };
+        assert_eq!(wire(&d.request.fields), ["message_id", "query"]);
+        assert!(d.request.fields[1].required);
+        assert_eq!(wire(&im.types.structs["Faq"].fields), ["id", "shape"]);
+        let values: Vec<_> = im.types.enums["Shape"]
+            .variants
+            .iter()
+            .map(|v| v.value.as_str())
+            .collect();
+        assert_eq!(values, ["rect", "boundary"]);
     }
 
     #[test]

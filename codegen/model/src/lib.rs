@@ -62,6 +62,55 @@ pub struct TypeSpace {
     pub structs: BTreeMap<String, StructDef>,
     /// Enums by Rust name.
     pub enums: BTreeMap<String, EnumDef>,
+    /// Where each type (struct or enum, by Rust name) is defined.
+    pub homes: BTreeMap<String, TypeHome>,
+}
+
+/// Where a named type is defined. The emitter gives every type a file of its
+/// own, `src/<service>/types/<resource>/<module>.rs`, re-exported from the
+/// service's `types` module: files stay small however large a service is, and
+/// adding an endpoint only adds the files of the types it brings.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct TypeHome {
+    /// The module name of the resource whose operations use the type first
+    /// (resources in module order, operations in endpoint-id order).
+    pub resource: String,
+    /// The module name of the type's own file, unique within the service.
+    pub module: String,
+}
+
+/// A named type of a [`TypeSpace`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TypeDef<'a> {
+    /// A struct.
+    Struct(&'a StructDef),
+    /// An enum.
+    Enum(&'a EnumDef),
+}
+
+impl TypeSpace {
+    /// True when the service has no named types.
+    pub fn is_empty(&self) -> bool {
+        self.structs.is_empty() && self.enums.is_empty()
+    }
+
+    /// The types by home resource, then by module name.
+    pub fn by_home(&self) -> BTreeMap<&str, BTreeMap<&str, TypeDef<'_>>> {
+        let mut groups: BTreeMap<&str, BTreeMap<&str, TypeDef<'_>>> = BTreeMap::new();
+        let structs = self.structs.values().map(|d| (&d.name, TypeDef::Struct(d)));
+        let enums = self.enums.values().map(|d| (&d.name, TypeDef::Enum(d)));
+        for (name, def) in structs.chain(enums) {
+            let home = self
+                .homes
+                .get(name)
+                .unwrap_or_else(|| panic!("the type `{name}` has no home"));
+            groups
+                .entry(home.resource.as_str())
+                .or_default()
+                .insert(home.module.as_str(), def);
+        }
+        groups
+    }
 }
 
 /// A struct of the generated crate.
