@@ -40,30 +40,29 @@ fn param_type(ty: &TypeRef, service: &str) -> (TokenStream, TokenStream) {
     }
 }
 
+/// `length 1 to 50 characters`, `length at least 1 characters`, `items at most 3`:
+/// an open end is left out rather than written as "any".
+fn range_rule<T: std::fmt::Display>(what: &str, min: Option<T>, max: Option<T>, unit: &str) -> Option<String> {
+    match (min, max) {
+        (Some(min), Some(max)) => Some(format!("{what} {min} to {max}{unit}")),
+        (Some(min), None) => Some(format!("{what} at least {min}{unit}")),
+        (None, Some(max)) => Some(format!("{what} at most {max}{unit}")),
+        (None, None) => None,
+    }
+}
+
 fn field_doc(field: &FieldDef) -> String {
     let d = &field.docs;
     let c = &field.checks;
     let mut rules = Vec::new();
-    if c.min_length.is_some() || c.max_length.is_some() {
-        rules.push(format!(
-            "length {} to {} characters",
-            bound(c.min_length),
-            bound(c.max_length)
-        ));
+    if let Some(rule) = range_rule("length", c.min_length, c.max_length, " characters") {
+        rules.push(rule);
     }
-    if c.min_items.is_some() || c.max_items.is_some() {
-        rules.push(format!(
-            "{} to {} items",
-            bound(c.min_items),
-            bound(c.max_items)
-        ));
+    if let Some(rule) = range_rule("items", c.min_items, c.max_items, "") {
+        rules.push(rule);
     }
-    if c.minimum.is_some() || c.maximum.is_some() {
-        rules.push(format!(
-            "value {} to {}",
-            bound(c.minimum),
-            bound(c.maximum)
-        ));
+    if let Some(rule) = range_rule("value", c.minimum, c.maximum, "") {
+        rules.push(rule);
     }
     if !c.allowed.is_empty() {
         rules.push(format!(
@@ -92,12 +91,6 @@ fn field_doc(field: &FieldDef) -> String {
             .unwrap_or_default(),
         format!("Wire name: `{}`.", field.wire_name),
     ])
-}
-
-fn bound<T: ToString>(value: Option<T>) -> String {
-    value
-        .map(|v| v.to_string())
-        .unwrap_or_else(|| "any".to_owned())
 }
 
 /// Which serde traits a struct derives.

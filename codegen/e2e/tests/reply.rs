@@ -422,3 +422,17 @@ async fn reply_msg_type_outside_the_enum_is_refused() {
     assert!(v.detail.contains("\"xx\""), "{v}");
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
 }
+
+#[tokio::test]
+async fn reply_to_an_empty_message_id_is_refused_before_anything_is_sent() {
+    let server = Server::start().await;
+    let client = server.client();
+
+    // Sent, `messages//reply` would address another endpoint.
+    let result = reply(&client, ReplyRequest::new("", "{\"text\":\"hi\"}", "text"), RequestOptions::default()).await;
+
+    let v = validation_error(result);
+    assert_eq!(v.field, "message_id");
+    assert_eq!(v.rule, rules::MIN_LENGTH);
+    assert!(server.requests().is_empty(), "{:#?}", server.requests());
+}

@@ -204,6 +204,8 @@ fn detailed(
             field.ty = TypeRef::String;
             field.rust_name = rust_name.clone();
             field.location = Location::Path;
+            // An empty segment would address another endpoint (`messages//reply`).
+            field.checks.min_length = Some(field.checks.min_length.unwrap_or(1).max(1));
             fields.push(field);
         }
     }

@@ -12,6 +12,8 @@ pub struct PushFollowUpRequest {
     ///
     /// **示例值**："om_3210a18894e206715a4359115f4cf2f5"
     ///
+    /// Constraints: length at least 1 characters.
+    ///
     /// Example: `om_3210a18894e206715a4359115f4cf2f5`
     ///
     /// Wire name: `message_id`.
@@ -22,7 +24,7 @@ pub struct PushFollowUpRequest {
     /// **数据校验规则**:
     /// 最大长度: 3最小长度: 1
     ///
-    /// Constraints: 1 to 3 items.
+    /// Constraints: items 1 to 3.
     ///
     /// Wire name: `follow_ups`.
     pub follow_ups: Vec<crate::im::types::FollowUp>,
@@ -41,6 +43,10 @@ impl PushFollowUpRequest {
 }
 impl feishu_runtime::Validate for PushFollowUpRequest {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
+        {
+            let value = &self.message_id;
+            feishu_runtime::check_length("message_id", value, Some(1), None)?;
+        }
         {
             let value = &self.follow_ups;
             feishu_runtime::check_items("follow_ups", value.len(), Some(1), Some(3))?;

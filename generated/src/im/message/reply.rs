@@ -13,6 +13,8 @@ pub struct ReplyRequest {
     ///
     /// **示例值**："om_dc13264520392913993dd051dba21dcf"
     ///
+    /// Constraints: length at least 1 characters.
+    ///
     /// Example: `om_dc13264520392913993dd051dba21dcf`
     ///
     /// Wire name: `message_id`.
@@ -84,7 +86,7 @@ pub struct ReplyRequest {
     ///
     /// - 最大长度：`50` 字符
     ///
-    /// Constraints: length any to 50 characters.
+    /// Constraints: length at most 50 characters.
     ///
     /// Example: `选填，每次调用前请更换，如a0d69e20-1dd1-458b-k525-dfeca4015204`
     ///
@@ -120,6 +122,10 @@ impl ReplyRequest {
 }
 impl feishu_runtime::Validate for ReplyRequest {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
+        {
+            let value = &self.message_id;
+            feishu_runtime::check_length("message_id", value, Some(1), None)?;
+        }
         {
             let value = &self.msg_type;
             feishu_runtime::check_enum("msg_type", value.as_str(), value.documented())?;

@@ -7,6 +7,8 @@
 pub struct CreateRequest {
     /// 待添加表情回复的消息 ID。ID 获取方式: - 调用发送消息接口后,从响应结果的 message_id 参数获取。 - 监听接收消息事件,当触发该事件后可以从事件体内获取消息的 message_id。 - 调用获取会话历史消息接口,从响应结果的 message_id 参数获取。示例值:"om_a8f2294b************a1a38afaac9d"
     ///
+    /// Constraints: length at least 1 characters.
+    ///
     /// Example: `om_a8f2294b************a1a38afaac9d`
     ///
     /// Wire name: `message_id`.
@@ -31,6 +33,10 @@ impl CreateRequest {
 }
 impl feishu_runtime::Validate for CreateRequest {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
+        {
+            let value = &self.message_id;
+            feishu_runtime::check_length("message_id", value, Some(1), None)?;
+        }
         {
             let value = &self.reaction_type;
             feishu_runtime::validate_nested("reaction_type", value)?;

@@ -22,7 +22,7 @@ pub struct FollowUp {
     /// **数据校验规则**：
     /// - 长度范围：`0` ～ `50`
     ///
-    /// Constraints: 0 to 50 items.
+    /// Constraints: items 0 to 50.
     ///
     /// Wire name: `i18n_contents`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
