@@ -46,8 +46,6 @@ pub enum DiagnosticKind {
     Conflict,
     /// A catalogue row without a method and path.
     BadCatalogueRow,
-    /// A rule sentence whose numbers could not be read.
-    BadRule,
     /// Text the reader could not read at all (binary data, broken markup).
     Unreadable,
 }
@@ -68,7 +66,6 @@ impl DiagnosticKind {
             DiagnosticKind::NestingGuessed => "nesting_guessed",
             DiagnosticKind::Conflict => "conflict",
             DiagnosticKind::BadCatalogueRow => "bad_catalogue_row",
-            DiagnosticKind::BadRule => "bad_rule",
             DiagnosticKind::Unreadable => "unreadable",
         }
     }
