@@ -1,1 +1,162 @@
-//! placeholder
+//! A local Feishu server driven by the checked-in spec, for testing bots and
+//! this project's client offline.
+//!
+//! [`Sandbox::start`] binds `127.0.0.1` and serves every endpoint of the spec:
+//! tokens, spec-driven validation, messages kept in memory, rate limits,
+//! injected faults and webhook event delivery, plus a control API under
+//! `/_sandbox` for tests. `sandbox/README.md` is the contract.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use feishu_sandbox::{Sandbox, SandboxConfig};
+//! let config = SandboxConfig::from_spec_dir(std::path::Path::new("spec")).expect("spec loads");
+//! let sandbox = Sandbox::start(config, 0).await?;
+//! println!("listening on {}", sandbox.url());
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use feishu_spec::Spec;
+
+mod auth;
+mod control;
+mod events;
+mod faults;
+mod ids;
+mod im;
+mod limits;
+mod reply;
+mod server;
+mod store;
+mod validate;
+
+/// Everything a sandbox needs to know: credentials, behaviour switches and the spec it serves.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The app id that token requests must name (default `cli_sandbox`).
+    pub app_id: String,
+    /// The app secret that token requests must give (default `sandbox-secret`).
+    pub app_secret: String,
+    /// The verification token put into event headers (default `sandbox-verification-token`).
+    pub verification_token: String,
+    /// The key events are encrypted and signed with (default `sandbox-encrypt-key`).
+    pub encrypt_key: String,
+    /// How long an issued access token lives (default 7200 s).
+    pub token_ttl: Duration,
+    /// Whether the documented rate limits are enforced (default true).
+    pub rate_limits: bool,
+    /// The endpoints and events served.
+    pub spec: Spec,
+}
+
+impl SandboxConfig {
+    /// The README's default credentials, rate limits on, serving `spec`.
+    pub fn new(spec: Spec) -> Self {
+        SandboxConfig {
+            app_id: "cli_sandbox".into(),
+            app_secret: "sandbox-secret".into(),
+            verification_token: "sandbox-verification-token".into(),
+            encrypt_key: "sandbox-encrypt-key".into(),
+            token_ttl: Duration::from_secs(7200),
+            rate_limits: true,
+            spec,
+        }
+    }
+
+    /// The defaults of [`SandboxConfig::new`] with the spec read from `dir`:
+    /// every `dir/<service>/*.json` (except `schema.json`), endpoints and
+    /// events merged.
+    pub fn from_spec_dir(dir: impl AsRef<Path>) -> Result<Self, String> {
+        load_spec(dir.as_ref()).map(SandboxConfig::new)
+    }
+}
+
+/// Reads and merges the spec files below `dir`.
+fn load_spec(dir: &Path) -> Result<Spec, String> {
+    let mut files = Vec::new();
+    let services = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for service in services {
+        let service = service.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        if !service.is_dir() {
+            continue;
+        }
+        let entries = std::fs::read_dir(&service).map_err(|e| format!("{}: {e}", service.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", service.display()))?.path();
+            let is_json = path.extension().is_some_and(|ext| ext == "json");
+            if path.is_file() && is_json && path.file_name().is_some_and(|n| n != "schema.json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut spec = Spec::default();
+    for path in files {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let part: Spec = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        spec.endpoints.extend(part.endpoints);
+        spec.events.extend(part.events);
+    }
+    if spec.endpoints.is_empty() {
+        return Err(format!("{}: no spec files with endpoints found", dir.display()));
+    }
+    spec.sort();
+    Ok(spec)
+}
+
+/// A running sandbox server. Dropping it stops the server too; [`Sandbox::shutdown`] also waits for that.
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds `127.0.0.1:port` (0 picks a free port) and serves on the current tokio runtime.
+    pub async fn start(config: SandboxConfig, port: u16) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(server::Shared::new(config));
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, shared, stopped));
+        Ok(Sandbox { addr, stop: Some(stop), task: Some(task) })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, closes every open connection and waits until the port is free.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
