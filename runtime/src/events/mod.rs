@@ -1,0 +1,597 @@
+//! Receiving event subscriptions over HTTP (webhooks).
+//!
+//! Feishu posts events to the app's request URL: first a `url_verification`
+//! challenge when the URL is saved, then one request per event, retried for
+//! hours until the handler answers HTTP 200. [`Webhook::handle`] takes such a
+//! request apart — signature, timestamp, decryption, verification token,
+//! deduplication — and hands back a [`Delivery`]. It is not tied to an HTTP
+//! framework: it takes the headers as `(name, value)` pairs and the raw body.
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use feishu_runtime::events::{Delivery, Webhook, WebhookConfig};
+//!
+//! let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token"));
+//! let body = br#"{"challenge":"c1","token":"v-token","type":"url_verification"}"#;
+//! let headers = [("Content-Type", "application/json")];
+//! let delivery: Delivery = webhook.handle(headers, body, SystemTime::now()).unwrap();
+//! assert_eq!(delivery.response_body(), r#"{"challenge":"c1"}"#);
+//! ```
+//!
+//! Answer [`Delivery::Challenge`] with its
+//! [`response_body`](Delivery::response_body), handle
+//! [`Delivery::Event`], and answer [`Delivery::Duplicate`] with 200 without
+//! handling it again. On an error answer [`WebhookError::http_status`].
+//!
+//! Configure an encrypt key, a verification token or both: with neither,
+//! anyone who knows the URL can post events.
+
+mod crypto;
+mod dedup;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::secret::Secret;
+
+pub use crypto::{decrypt, encrypt, signature};
+pub use dedup::{DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore, InMemoryDedup};
+
+/// The header carrying the request signature.
+pub const SIGNATURE_HEADER: &str = "X-Lark-Signature";
+/// The header carrying the request time, in Unix seconds.
+pub const TIMESTAMP_HEADER: &str = "X-Lark-Request-Timestamp";
+/// The header carrying the request nonce.
+pub const NONCE_HEADER: &str = "X-Lark-Request-Nonce";
+
+/// How far a signed request's timestamp may be from now unless configured:
+/// 5 minutes.
+pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
+/// Why a webhook request was refused, or an event could not be decoded.
+///
+/// No message contains the verification token or the encrypt key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The `X-Lark-Signature` header does not match the body.
+    #[error("the request signature does not match the body")]
+    BadSignature,
+
+    /// An encrypt key is configured but the request is not signed (and is
+    /// not a `url_verification` challenge, which Feishu does not sign).
+    #[error(
+        "the request lacks the X-Lark-Signature, X-Lark-Request-Timestamp and X-Lark-Request-Nonce headers"
+    )]
+    MissingSignature,
+
+    /// The signed timestamp is too far from now: a replayed or delayed
+    /// request, or a skewed clock.
+    #[error("the request timestamp {timestamp} is more than {}s away from now", max_skew.as_secs())]
+    StaleTimestamp {
+        /// The `X-Lark-Request-Timestamp`, in Unix seconds.
+        timestamp: u64,
+        /// The configured [`WebhookConfig::max_clock_skew`].
+        max_skew: Duration,
+    },
+
+    /// The verification token in the body is missing or not the
+    /// configured one.
+    #[error("the verification token is missing or wrong")]
+    WrongToken,
+
+    /// The encrypted body could not be decrypted.
+    #[error("could not decrypt the body: {0}")]
+    Decrypt(String),
+
+    /// The body is not a Feishu event, challenge or encrypted envelope.
+    #[error("malformed webhook request: {0}")]
+    Malformed(String),
+
+    /// The body is encrypted but no encrypt key is configured.
+    #[error("the body is encrypted but no encrypt key is configured")]
+    NoEncryptKey,
+
+    /// [`EventEnvelope::decode`] found an event of another shape.
+    #[error("could not decode the event: {0}")]
+    Decode(#[source] serde_json::Error),
+}
+
+impl WebhookError {
+    /// The HTTP status to answer with: 401 for authentication failures
+    /// (signature, timestamp, token), 500 for [`NoEncryptKey`](Self::NoEncryptKey)
+    /// (a configuration error here, worth Feishu's retry once fixed), 400
+    /// otherwise.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::BadSignature
+            | Self::MissingSignature
+            | Self::StaleTimestamp { .. }
+            | Self::WrongToken => 401,
+            Self::NoEncryptKey => 500,
+            Self::Decrypt(_) | Self::Malformed(_) | Self::Decode(_) => 400,
+        }
+    }
+}
+
+/// How requests are checked.
+///
+/// `Debug` shows the token and key as `Secret(***)`.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// The app's verification token ("Verification Token" on the event
+    /// subscription page); when set, every request must carry it.
+    pub verification_token: Option<Secret>,
+    /// The app's encrypt key ("Encrypt Key"); when set, bodies are
+    /// decrypted with it and every request but the challenge must be
+    /// signed with it.
+    pub encrypt_key: Option<Secret>,
+    /// How far a signed request's timestamp may be from now, either way.
+    pub max_clock_skew: Duration,
+}
+
+impl WebhookConfig {
+    /// Settings without a token or key, and the default clock skew.
+    pub fn new() -> Self {
+        Self {
+            verification_token: None,
+            encrypt_key: None,
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+        }
+    }
+
+    /// Sets the verification token.
+    pub fn verification_token(mut self, token: impl Into<Secret>) -> Self {
+        self.verification_token = Some(token.into());
+        self
+    }
+
+    /// Sets the encrypt key.
+    pub fn encrypt_key(mut self, key: impl Into<Secret>) -> Self {
+        self.encrypt_key = Some(key.into());
+        self
+    }
+
+    /// Sets the largest accepted clock skew.
+    pub fn max_clock_skew(mut self, skew: Duration) -> Self {
+        self.max_clock_skew = skew;
+        self
+    }
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a webhook request turned out to be.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Delivery<K = String> {
+    /// The `url_verification` challenge sent when the request URL is saved;
+    /// answer with [`Delivery::response_body`].
+    Challenge {
+        /// The value to echo back.
+        challenge: String,
+    },
+    /// An event seen for the first time.
+    Event(EventEnvelope<K>),
+    /// An event already delivered: answer 200 and do nothing.
+    Duplicate {
+        /// The event's id.
+        event_id: String,
+    },
+}
+
+impl<K> Delivery<K> {
+    /// The JSON body to answer with (HTTP 200): `{"challenge":"…"}` for a
+    /// challenge, `{}` otherwise.
+    pub fn response_body(&self) -> String {
+        match self {
+            Self::Challenge { challenge } => {
+                serde_json::json!({ "challenge": challenge }).to_string()
+            }
+            Self::Event(_) | Self::Duplicate { .. } => "{}".to_owned(),
+        }
+    }
+}
+
+/// A delivered event: the envelope's fields and the event itself.
+///
+/// Holds no verification token, so its `Debug` cannot show one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventEnvelope<K = String> {
+    /// `"2.0"` for v2 events, `"1.0"` for v1 `event_callback`s.
+    pub schema: String,
+    /// The event's unique id (v2 `header.event_id`, v1 `uuid`).
+    pub event_id: String,
+    /// The event type (v2 `header.event_type`, v1 `event.type`), e.g.
+    /// `im.message.receive_v1`.
+    pub event_type: K,
+    /// When the event happened (v2: milliseconds, v1: `ts`, seconds), as
+    /// sent.
+    pub create_time: Option<String>,
+    /// The app the event is for.
+    pub app_id: Option<String>,
+    /// The tenant the event comes from.
+    pub tenant_key: Option<String>,
+    /// The event's payload (`event`), not yet decoded.
+    pub event: Value,
+}
+
+impl<K> EventEnvelope<K> {
+    /// Decodes the payload into the event type's struct.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, WebhookError> {
+        T::deserialize(&self.event).map_err(WebhookError::Decode)
+    }
+}
+
+/// Checks and unpacks webhook requests; see the [module docs](self).
+///
+/// Cheap to clone; clones share the [`DedupStore`].
+#[derive(Clone)]
+pub struct Webhook {
+    config: WebhookConfig,
+    store: Arc<dyn DedupStore>,
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Webhook {
+    /// A handler with the given settings, deduplicating in memory
+    /// ([`InMemoryDedup::default`]).
+    pub fn new(config: WebhookConfig) -> Self {
+        Self {
+            config,
+            store: Arc::new(InMemoryDedup::default()),
+        }
+    }
+
+    /// Deduplicates with `store` instead, e.g. one shared between
+    /// processes.
+    pub fn with_store(mut self, store: Arc<dyn DedupStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    /// Forgets that `event_id` was delivered (see [`DedupStore::forget`]):
+    /// call it when handling an event failed, so that Feishu's retry is not
+    /// taken for a duplicate.
+    pub fn forget(&self, event_id: &str) {
+        self.store.forget(event_id);
+    }
+
+    /// Checks a request and unpacks it.
+    ///
+    /// `headers` are the request's `(name, value)` pairs (names in any
+    /// case), `body` its raw bytes, and `now` the current time, against
+    /// which the signed timestamp is checked. `K` is the event type's
+    /// type: `String`, or a generated `EventType` enum.
+    ///
+    /// The checks, in order:
+    ///
+    /// 1. With an encrypt key and the three signature headers, the
+    ///    signature must match ([`WebhookError::BadSignature`]) and the
+    ///    timestamp be within [`WebhookConfig::max_clock_skew`]
+    ///    ([`WebhookError::StaleTimestamp`]). With an encrypt key and no
+    ///    signature, only a `url_verification` challenge is accepted; any
+    ///    other request, including one that does not decrypt or parse, is
+    ///    [`WebhookError::MissingSignature`], so an unsigned request learns
+    ///    nothing about why it failed.
+    /// 2. A `{"encrypt": "…"}` body is decrypted.
+    /// 3. The verification token, if configured, must match.
+    /// 4. An event whose id the [`DedupStore`] has seen is a
+    ///    [`Delivery::Duplicate`].
+    ///
+    /// Without an encrypt key, signature headers are ignored: there is
+    /// nothing to check them with.
+    pub fn handle<K, I, N, V>(
+        &self,
+        headers: I,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Delivery<K>, WebhookError>
+    where
+        K: for<'a> From<&'a str>,
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let signed = match &self.config.encrypt_key {
+            Some(key) => self.check_signature(key, headers, body, now)?,
+            None => false,
+        };
+        let request = if self.config.encrypt_key.is_some() && !signed {
+            match self.read(body) {
+                Ok(challenge @ Request::Challenge { .. }) => challenge,
+                _ => return Err(WebhookError::MissingSignature),
+            }
+        } else {
+            self.read(body)?
+        };
+        self.check_token(request.token())?;
+        match request {
+            Request::Challenge { challenge, .. } => Ok(Delivery::Challenge { challenge }),
+            Request::Event(raw) => {
+                if !self.store.first_delivery(&raw.event_id) {
+                    tracing::debug!(
+                        event_id = %raw.event_id,
+                        event_type = %raw.event_type,
+                        "duplicate webhook event ignored"
+                    );
+                    return Ok(Delivery::Duplicate {
+                        event_id: raw.event_id,
+                    });
+                }
+                tracing::debug!(
+                    event_id = %raw.event_id,
+                    event_type = %raw.event_type,
+                    "webhook event accepted"
+                );
+                Ok(Delivery::Event(EventEnvelope {
+                    schema: raw.schema,
+                    event_type: K::from(raw.event_type.as_str()),
+                    event_id: raw.event_id,
+                    create_time: raw.create_time,
+                    app_id: raw.app_id,
+                    tenant_key: raw.tenant_key,
+                    event: raw.event,
+                }))
+            }
+        }
+    }
+
+    /// Checks the signature and timestamp if the request is signed;
+    /// returns whether it was.
+    fn check_signature<I, N, V>(
+        &self,
+        key: &Secret,
+        headers: I,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<bool, WebhookError>
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let (mut sig, mut timestamp, mut nonce) = (None, None, None);
+        for (name, value) in headers {
+            let name = name.as_ref();
+            let slot = if name.eq_ignore_ascii_case(SIGNATURE_HEADER) {
+                &mut sig
+            } else if name.eq_ignore_ascii_case(TIMESTAMP_HEADER) {
+                &mut timestamp
+            } else if name.eq_ignore_ascii_case(NONCE_HEADER) {
+                &mut nonce
+            } else {
+                continue;
+            };
+            if slot.is_none() {
+                *slot = Some(value.as_ref().trim().to_owned());
+            }
+        }
+        let (Some(sig), Some(timestamp), Some(nonce)) = (sig, timestamp, nonce) else {
+            return Ok(false);
+        };
+        let expected = signature(&timestamp, &nonce, key.expose(), body);
+        if !crypto::constant_time_eq(sig.to_ascii_lowercase().as_bytes(), expected.as_bytes()) {
+            return Err(WebhookError::BadSignature);
+        }
+        check_timestamp(&timestamp, now, self.config.max_clock_skew)?;
+        Ok(true)
+    }
+
+    fn check_token(&self, token: Option<&str>) -> Result<(), WebhookError> {
+        let Some(expected) = &self.config.verification_token else {
+            return Ok(());
+        };
+        match token {
+            Some(token)
+                if crypto::constant_time_eq(token.as_bytes(), expected.expose().as_bytes()) =>
+            {
+                Ok(())
+            }
+            _ => Err(WebhookError::WrongToken),
+        }
+    }
+
+    /// Decrypts the body if needed and tells what it is.
+    fn read(&self, body: &[u8]) -> Result<Request, WebhookError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| WebhookError::Malformed(format!("the body is not JSON: {e}")))?;
+        let value = match value.get("encrypt") {
+            Some(Value::String(encrypted)) => {
+                let key = self
+                    .config
+                    .encrypt_key
+                    .as_ref()
+                    .ok_or(WebhookError::NoEncryptKey)?;
+                let plain = decrypt(key.expose(), encrypted)?;
+                serde_json::from_slice(&plain).map_err(|e| {
+                    WebhookError::Malformed(format!("the decrypted body is not JSON: {e}"))
+                })?
+            }
+            _ => value,
+        };
+        let Value::Object(object) = value else {
+            return Err(WebhookError::Malformed(
+                "the body is not a JSON object".to_owned(),
+            ));
+        };
+        Request::parse(object)
+    }
+}
+
+fn check_timestamp(
+    timestamp: &str,
+    now: SystemTime,
+    max_skew: Duration,
+) -> Result<(), WebhookError> {
+    let secs: u64 = timestamp.parse().map_err(|_| {
+        WebhookError::Malformed(format!(
+            "{TIMESTAMP_HEADER} is not a number of seconds: {timestamp:?}"
+        ))
+    })?;
+    let stale = WebhookError::StaleTimestamp {
+        timestamp: secs,
+        max_skew,
+    };
+    let Some(at) = UNIX_EPOCH.checked_add(Duration::from_secs(secs)) else {
+        return Err(stale);
+    };
+    let skew = match now.duration_since(at) {
+        Ok(behind) => behind,
+        Err(ahead) => ahead.duration(),
+    };
+    if skew > max_skew { Err(stale) } else { Ok(()) }
+}
+
+/// A decrypted request body, before the token check.
+enum Request {
+    Challenge {
+        challenge: String,
+        token: Option<String>,
+    },
+    Event(RawEvent),
+}
+
+struct RawEvent {
+    schema: String,
+    event_id: String,
+    event_type: String,
+    token: Option<String>,
+    create_time: Option<String>,
+    app_id: Option<String>,
+    tenant_key: Option<String>,
+    event: Value,
+}
+
+impl Request {
+    fn token(&self) -> Option<&str> {
+        match self {
+            Self::Challenge { token, .. } => token.as_deref(),
+            Self::Event(raw) => raw.token.as_deref(),
+        }
+    }
+
+    fn parse(mut body: Map<String, Value>) -> Result<Self, WebhookError> {
+        let kind = body.get("type").and_then(Value::as_str);
+        if kind == Some("url_verification") {
+            return Ok(Self::Challenge {
+                challenge: required_str(&body, "challenge")?,
+                token: optional_str(&body, "token"),
+            });
+        }
+        if let Some(schema) = body.get("schema").and_then(Value::as_str) {
+            let schema = schema.to_owned();
+            let Some(Value::Object(header)) = body.get("header") else {
+                return Err(WebhookError::Malformed(format!(
+                    "a schema {schema} event without a header object"
+                )));
+            };
+            return Ok(Self::Event(RawEvent {
+                event_id: required_str(header, "event_id")?,
+                event_type: required_str(header, "event_type")?,
+                token: optional_str(header, "token"),
+                create_time: optional_str(header, "create_time"),
+                app_id: optional_str(header, "app_id"),
+                tenant_key: optional_str(header, "tenant_key"),
+                event: body.remove("event").unwrap_or(Value::Null),
+                schema,
+            }));
+        }
+        if kind == Some("event_callback") {
+            let Some(Value::Object(event)) = body.get("event") else {
+                return Err(WebhookError::Malformed(
+                    "an event_callback without an event object".to_owned(),
+                ));
+            };
+            return Ok(Self::Event(RawEvent {
+                schema: "1.0".to_owned(),
+                event_id: required_str(&body, "uuid")?,
+                event_type: required_str(event, "type")?,
+                token: optional_str(&body, "token"),
+                create_time: optional_str(&body, "ts"),
+                app_id: optional_str(event, "app_id"),
+                tenant_key: optional_str(event, "tenant_key"),
+                event: body.remove("event").unwrap_or(Value::Null),
+            }));
+        }
+        Err(WebhookError::Malformed(
+            "neither a url_verification challenge, a schema 2.0 event nor a v1 event_callback"
+                .to_owned(),
+        ))
+    }
+}
+
+/// A string field (numbers are taken as their text), or `None`.
+fn optional_str(object: &Map<String, Value>, field: &str) -> Option<String> {
+    match object.get(field)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn required_str(object: &Map<String, Value>, field: &str) -> Result<String, WebhookError> {
+    optional_str(object, field)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| WebhookError::Malformed(format!("no `{field}` string")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_window_is_inclusive() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let skew = Duration::from_secs(300);
+        assert!(check_timestamp("1000300", now, skew).is_ok());
+        assert!(check_timestamp("999700", now, skew).is_ok());
+        assert!(matches!(
+            check_timestamp("1000301", now, skew),
+            Err(WebhookError::StaleTimestamp {
+                timestamp: 1000301,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_timestamp("999699", now, skew),
+            Err(WebhookError::StaleTimestamp { .. })
+        ));
+        assert!(matches!(
+            check_timestamp(&u64::MAX.to_string(), now, skew),
+            Err(WebhookError::StaleTimestamp { .. })
+        ));
+        assert!(matches!(
+            check_timestamp("-5", now, skew),
+            Err(WebhookError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(WebhookError::BadSignature.http_status(), 401);
+        assert_eq!(WebhookError::WrongToken.http_status(), 401);
+        assert_eq!(WebhookError::Malformed(String::new()).http_status(), 400);
+        assert_eq!(WebhookError::NoEncryptKey.http_status(), 500);
+    }
+}
