@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -10,7 +11,9 @@ use crate::config::{ClientBuilder, Config};
 use crate::download::{Download, parse_download};
 use crate::envelope::{ApiResponse, RawResponse, parse_envelope};
 use crate::error::{Error, codes};
+use crate::limit::{Keys, Limiter};
 use crate::request::{ApiRequest, Auth, Body};
+use crate::retry::{self, Verdict};
 use crate::secret::Secret;
 use crate::token::{Fetcher, TokenCache, TokenKind};
 use crate::validate::{ValidationError, rules};
@@ -29,7 +32,13 @@ struct Inner {
     http: reqwest::Client,
     tenant_token: TokenCache,
     app_token: TokenCache,
+    limiter: Limiter,
 }
+
+/// A refused token is evicted and the call retried once with a fresh one; a
+/// fresh token refused too means something else is wrong (the app disabled,
+/// say), and repeating would not help.
+const MAX_TOKEN_REFUSALS: u32 = 1;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,6 +76,7 @@ impl Client {
                 http,
                 tenant_token: TokenCache::new(TokenKind::Tenant),
                 app_token: TokenCache::new(TokenKind::App),
+                limiter: Limiter::default(),
             }),
         }
     }
@@ -99,7 +109,7 @@ impl Client {
     /// [`codes::INVALID_ACCESS_TOKEN`]), the token is evicted and the request
     /// sent once more with a fresh one.
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
-        self.call(&request, parse_envelope).await
+        self.call(request, parse_envelope).await
     }
 
     /// Sends a request and decodes the envelope's `data` into `T`; see
@@ -116,73 +126,141 @@ impl Client {
     /// Sends a request whose answer is a file. Error envelopes (JSON bodies
     /// with a non-zero `code`) become [`Error::Api`] as for other calls.
     pub async fn send_bytes(&self, request: ApiRequest) -> Result<Download, Error> {
-        self.call(&request, parse_download).await
+        self.call(request, parse_download).await
     }
 
-    /// Runs one call under its tracing span, with the one retry after an
-    /// invalid token. Retries with backoff belong around this, not in it.
+    /// Runs one call under its tracing span: waits for the rate limiter,
+    /// sends, and retries as [`crate::retry`] explains.
     async fn call<R>(
         &self,
-        request: &ApiRequest,
+        mut request: ApiRequest,
         interpret: fn(RawResponse) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        // Once per logical call, before the first attempt: every retry must
+        // carry the same key.
+        request.ensure_idempotency_key();
         let span = tracing::info_span!(
             "feishu.request",
+            endpoint = request.endpoint.unwrap_or(""),
             method = %request.method,
             path = %request.path,
+            attempts = tracing::field::Empty,
             http_status = tracing::field::Empty,
             code = tracing::field::Empty,
             log_id = tracing::field::Empty,
         );
-        // Fields are recorded on this handle rather than `Span::current()`,
-        // which only works with subscribers that track the current span.
-        let record = |raw: &RawResponse| {
-            span.record("http_status", raw.status);
-            if let Some(id) = &raw.log_id {
-                span.record("log_id", id.as_str());
+        let result = self
+            .attempts(&request, interpret, &span)
+            .instrument(span.clone())
+            .await;
+        if let Err(e) = &result {
+            if let Some(code) = e.code() {
+                span.record("code", code);
             }
-        };
-        let attempts = async {
-            let (raw, used) = self.execute_once(request).await?;
-            record(&raw);
-            let result = interpret(raw);
-            match (&result, used) {
-                (Err(Error::Api(e)), UsedToken::Own(kind, token))
-                    if matches!(
-                        e.code,
-                        codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN
-                    ) =>
-                {
-                    tracing::info!(
-                        code = e.code,
-                        "access token rejected; refreshing and retrying once"
-                    );
-                    self.cache(kind).invalidate_if(&token).await;
-                    let (raw, _) = self.execute_once(request).await?;
-                    record(&raw);
-                    interpret(raw)
-                }
-                _ => result,
-            }
-        };
-        async {
-            let result = attempts.await;
-            if let Err(e) = &result {
-                if let Some(code) = e.code() {
-                    span.record("code", code);
-                }
-                tracing::debug!(error = %e, "call failed");
-            }
-            result
+            span.in_scope(|| tracing::debug!(error = %e, "call failed"));
         }
-        .instrument(span.clone())
-        .await
+        result
     }
 
-    /// One HTTP exchange: authenticate, send, read the whole body.
-    async fn execute_once(&self, request: &ApiRequest) -> Result<(RawResponse, UsedToken), Error> {
-        let (token, used) = self.authorization(request).await?;
-        let url = self.url(request)?;
+    async fn attempts<R>(
+        &self,
+        request: &ApiRequest,
+        interpret: fn(RawResponse) -> Result<R, Error>,
+        span: &tracing::Span,
+    ) -> Result<R, Error> {
+        let config = &self.inner.config;
+        let policy = &config.retry;
+        // The path stands in for the endpoint when generated code named none,
+        // so that a server-imposed pause still holds back the same calls.
+        let keys = Keys {
+            endpoint: Some(request.endpoint.unwrap_or(request.path.as_str())),
+            receiver: request.receiver.as_deref(),
+            limit: request.rate_limit,
+        };
+        let mut attempts = 0u32;
+        let mut rate_limited = 0u32;
+        let mut token_refusals = 0u32;
+        let mut waited = Duration::ZERO;
+        loop {
+            if config.rate_limiting {
+                self.inner.limiter.acquire(&keys).await;
+            }
+            attempts += 1;
+            span.record("attempts", attempts);
+            let (error, sent, reset, used) = match self.execute_once(request).await {
+                Ok((raw, used)) => {
+                    span.record("http_status", raw.status);
+                    if let Some(id) = &raw.log_id {
+                        span.record("log_id", id.as_str());
+                    }
+                    let reset = raw.ratelimit_reset;
+                    match interpret(raw) {
+                        Ok(value) => return Ok(value),
+                        Err(e) => (e, true, reset, used),
+                    }
+                }
+                Err((e, sent)) => (e, sent, None, UsedToken::Other),
+            };
+            if let (Error::Api(e), UsedToken::Own(kind, token)) = (&error, &used) {
+                if matches!(
+                    e.code,
+                    codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN
+                ) && token_refusals < MAX_TOKEN_REFUSALS
+                {
+                    // The platform refuses before acting, so this is safe for
+                    // any request; only the token that was refused is evicted,
+                    // so concurrent calls share one refresh.
+                    token_refusals += 1;
+                    tracing::info!(
+                        code = e.code,
+                        "access token refused; refreshing it and retrying"
+                    );
+                    self.cache(*kind).invalidate_if(token).await;
+                    continue;
+                }
+            }
+            let delay = match retry::classify(&error, sent) {
+                Verdict::Fail => return Err(error),
+                Verdict::RateLimited => {
+                    rate_limited += 1;
+                    let wait = match reset {
+                        // Spread the waiters over a tenth of the wait so that
+                        // they do not all come back in the same instant.
+                        Some(reset) => reset + reset.mul_f64(0.1 * retry::random_unit()),
+                        None => policy.backoff(rate_limited),
+                    };
+                    if rate_limited > policy.max_rate_limit_retries
+                        || waited + wait > policy.max_rate_limit_wait
+                    {
+                        return Err(error);
+                    }
+                    waited += wait;
+                    // Everyone calling this endpoint waits, not just this call.
+                    self.inner
+                        .limiter
+                        .pause(&keys, tokio::time::Instant::now() + wait);
+                    wait
+                }
+                Verdict::Rejected if attempts < policy.max_attempts => policy.backoff(attempts),
+                Verdict::Ambiguous if attempts < policy.max_attempts && request.is_idempotent() => {
+                    policy.backoff(attempts)
+                }
+                Verdict::Rejected | Verdict::Ambiguous => return Err(error),
+            };
+            tracing::info!(attempt = attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One HTTP exchange: authenticate, send, read the whole body. An error
+    /// says whether the request had left this process.
+    async fn execute_once(
+        &self,
+        request: &ApiRequest,
+    ) -> Result<(RawResponse, UsedToken), (Error, bool)> {
+        let not_sent = |e| (e, false);
+        let (token, used) = self.authorization(request).await.map_err(not_sent)?;
+        let url = self.url(request).map_err(not_sent)?;
         let options = &request.options;
         let mut builder = self
             .inner
@@ -202,13 +280,18 @@ impl Client {
                     "application/json; charset=utf-8",
                 )
                 .body(serde_json::to_vec(value).expect("a serde_json::Value always serialises")),
-            Body::Multipart(form) => builder.multipart(form.to_form()?),
+            Body::Multipart(form) => builder.multipart(form.to_form().map_err(not_sent)?),
         };
         for (name, value) in &options.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let response = builder.send().await.map_err(transport_error)?;
-        Ok((read_response(response).await?, used))
+        let response = builder.send().await.map_err(|e| {
+            // A refused connection never carried the request.
+            let sent = !e.is_connect();
+            (transport_error(e), sent)
+        })?;
+        let raw = read_response(response).await.map_err(|e| (e, true))?;
+        Ok((raw, used))
     }
 
     async fn authorization(
@@ -291,12 +374,18 @@ pub(crate) async fn read_response(response: reqwest::Response) -> Result<RawResp
     let log_id = header("x-tt-logid");
     let content_type = header("content-type");
     let content_disposition = header("content-disposition");
+    let ratelimit_reset = header("x-ogw-ratelimit-reset")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        // Never trust a server to park a client for hours.
+        .map(|s| Duration::from_secs_f64(s.min(3600.0)));
     let body = response.bytes().await.map_err(transport_error)?;
     Ok(RawResponse {
         status,
         log_id,
         content_type,
         content_disposition,
+        ratelimit_reset,
         body,
     })
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 
 /// Base URL of Feishu, the mainland-China platform; the default.
@@ -14,6 +15,10 @@ pub const LARK_BASE_URL: &str = "https://open.larksuite.com";
 
 /// Time limit for a whole request, response body included, unless changed.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Time limit for opening a connection; a host that does not answer within
+/// it is treated as unreachable, which is always safe to retry.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The settings of a client.
 ///
@@ -28,8 +33,15 @@ pub struct Config {
     /// [`FEISHU_BASE_URL`], [`LARK_BASE_URL`] or `http://127.0.0.1:8080` in
     /// tests. A trailing `/` is ignored.
     pub base_url: String,
-    /// Time limit applied to every request, token requests included.
+    /// Time limit of each attempt, token requests included.
     pub timeout: Duration,
+    /// How failed calls are retried.
+    pub retry: RetryPolicy,
+    /// Whether calls wait for the client-side rate limiter (documented
+    /// per-endpoint and per-receiver limits, and pauses the server asks
+    /// for). On by default; turn it off only when something else in front
+    /// of the client already limits the rate.
+    pub rate_limiting: bool,
 }
 
 impl Config {
@@ -40,6 +52,8 @@ impl Config {
             app_secret: app_secret.into(),
             base_url: FEISHU_BASE_URL.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            rate_limiting: true,
         }
     }
 }
@@ -79,6 +93,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets how failed calls are retried ([`RetryPolicy::none`] turns
+    /// retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// Turns the client-side rate limiter on or off (see
+    /// [`Config::rate_limiting`]).
+    pub fn rate_limiting(mut self, on: bool) -> Self {
+        self.config.rate_limiting = on;
+        self
+    }
+
     /// Sends through this `reqwest::Client` (for its proxy, TLS or pool
     /// settings) instead of a new one. The configured timeout still applies
     /// per request.
@@ -97,6 +125,7 @@ impl ClientBuilder {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .user_agent(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(CONNECT_TIMEOUT.min(self.config.timeout))
                 .build()
                 .map_err(Error::Transport)?,
         };

@@ -138,6 +138,7 @@ mod tests {
             log_id: None,
             content_type: Some("application/json".into()),
             content_disposition: None,
+            ratelimit_reset: None,
             body: Bytes::from_static(br#"{"code":0,"x":1}"#),
         };
         assert_eq!(

@@ -79,6 +79,8 @@ pub(crate) struct RawResponse {
     pub log_id: Option<String>,
     pub content_type: Option<String>,
     pub content_disposition: Option<String>,
+    /// `x-ogw-ratelimit-reset`: how long until the rate-limit window frees.
+    pub ratelimit_reset: Option<std::time::Duration>,
     pub body: bytes::Bytes,
 }
 
@@ -165,6 +167,7 @@ mod tests {
             log_id: Some("L".into()),
             content_type: None,
             content_disposition: None,
+            ratelimit_reset: None,
             body: bytes::Bytes::from(body.to_owned()),
         }
     }

@@ -175,8 +175,10 @@ impl Error {
     /// failures, timeouts, HTTP 429 and 5xx, and the rate-limit codes
     /// [`codes::RATE_LIMITED`] and [`codes::IM_RATE_LIMITED`].
     ///
-    /// The runtime does not retry by itself (except once after an invalid
-    /// token); this is for callers and a later retry layer.
+    /// The client has already retried such errors as its
+    /// [`RetryPolicy`](crate::RetryPolicy) allows before returning them;
+    /// ambiguous failures of requests without an idempotency key are
+    /// returned at once (see [`crate::retry`]).
     pub fn is_retryable(&self) -> bool {
         let status_retryable = |s: u16| s == 429 || s >= 500;
         match self {

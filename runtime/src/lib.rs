@@ -24,10 +24,15 @@
 
 mod client;
 mod config;
+pub mod content;
 mod download;
 mod envelope;
 pub mod error;
+#[cfg(feature = "events")]
+pub mod events;
+mod limit;
 mod request;
+pub mod retry;
 mod secret;
 mod token;
 pub mod validate;
@@ -35,12 +40,15 @@ pub mod validate;
 pub use bytes::Bytes;
 pub use client::Client;
 pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
+pub use content::MessageContent;
 pub use download::Download;
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
+pub use limit::RateLimit;
 pub use request::{
     ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment,
 };
+pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;
 pub use validate::{
     Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items,

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::limit::RateLimit;
 use crate::secret::Secret;
 
 pub use reqwest::Method;
@@ -38,6 +39,10 @@ pub struct RequestOptions {
     pub headers: Vec<(String, String)>,
     /// Replaces the client's timeout for this call (e.g. a large upload).
     pub timeout: Option<Duration>,
+    /// The caller vouches that sending this call twice is harmless (say, a
+    /// catalogue-only send whose body carries a `uuid`), so the client may
+    /// retry it after an ambiguous failure such as a time-out.
+    pub idempotent: bool,
 }
 
 impl RequestOptions {
@@ -47,6 +52,12 @@ impl RequestOptions {
             user_access_token: Some(token.into()),
             ..Self::default()
         }
+    }
+
+    /// Marks the call as safe to repeat (see [`RequestOptions::idempotent`](Self::idempotent)).
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
     }
 
     /// Adds an extra header.
@@ -86,6 +97,7 @@ impl fmt::Debug for RequestOptions {
             .field("user_access_token", &self.user_access_token)
             .field("headers", &headers)
             .field("timeout", &self.timeout)
+            .field("idempotent", &self.idempotent)
             .finish()
     }
 }
@@ -243,6 +255,19 @@ pub struct ApiRequest {
     pub auth: Auth,
     /// The caller's per-call options.
     pub options: RequestOptions,
+    /// The endpoint's id (`im.v1.message.reply`): names the call in tracing
+    /// and keys its rate limit.
+    pub endpoint: Option<&'static str>,
+    /// The endpoint's documented limits, which the client keeps to.
+    pub rate_limit: RateLimit,
+    /// Who receives what this call sends (a user or chat ID), for limits
+    /// per receiver.
+    pub receiver: Option<String>,
+    /// The JSON body field that carries an idempotency key (`uuid`). When
+    /// the body lacks it, the client puts in a fresh key once per call and
+    /// sends the same key on every retry, so that the platform acts at most
+    /// once however often the call is retried.
+    pub idempotency_field: Option<&'static str>,
 }
 
 impl ApiRequest {
@@ -256,6 +281,77 @@ impl ApiRequest {
             body: Body::None,
             auth: Auth::Tenant,
             options: RequestOptions::default(),
+            endpoint: None,
+            rate_limit: RateLimit::default(),
+            receiver: None,
+            idempotency_field: None,
+        }
+    }
+
+    /// Names the endpoint (see [`ApiRequest::endpoint`](Self::endpoint)).
+    pub fn endpoint(mut self, id: &'static str) -> Self {
+        self.endpoint = Some(id);
+        self
+    }
+
+    /// Sets the documented limits.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Sets the receiver for per-receiver limits; empty values are ignored.
+    pub fn receiver(mut self, receiver: impl Into<String>) -> Self {
+        let receiver = receiver.into();
+        self.receiver = (!receiver.is_empty()).then_some(receiver);
+        self
+    }
+
+    /// Names the body field that carries the idempotency key.
+    pub fn idempotency_field(mut self, field: &'static str) -> Self {
+        self.idempotency_field = Some(field);
+        self
+    }
+
+    /// Fills the idempotency field with a fresh key if the JSON body lacks
+    /// one (absent, `null` or empty).
+    pub(crate) fn ensure_idempotency_key(&mut self) {
+        let (Some(field), Body::Json(serde_json::Value::Object(map))) =
+            (self.idempotency_field, &mut self.body)
+        else {
+            return;
+        };
+        let missing = match map.get(field) {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::String(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        if missing {
+            map.insert(
+                field.to_owned(),
+                serde_json::Value::String(crate::retry::new_idempotency_key()),
+            );
+        }
+    }
+
+    /// Whether sending this request twice has the effect of sending it once:
+    /// reads and deletes by method, writes when they carry an idempotency
+    /// key, or when the caller vouches for it in [`RequestOptions`].
+    pub fn is_idempotent(&self) -> bool {
+        if self.options.idempotent
+            || matches!(
+                self.method,
+                Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+            )
+        {
+            return true;
+        }
+        match (self.idempotency_field, &self.body) {
+            (Some(field), Body::Json(body)) => body
+                .get(field)
+                .and_then(|v| v.as_str())
+                .is_some_and(|s| !s.is_empty()),
+            _ => false,
         }
     }
 
@@ -348,6 +444,50 @@ mod tests {
         assert_eq!(r.auth, Auth::User);
         let r = r.json(&serde_json::json!({"k": 1})).unwrap();
         assert!(matches!(r.body, Body::Json(ref v) if v["k"] == 1));
+    }
+
+    #[test]
+    fn idempotency_key_is_added_once_and_kept() {
+        let mut r = ApiRequest::new(Method::POST, "/p")
+            .json(&serde_json::json!({"content": "x"}))
+            .unwrap()
+            .idempotency_field("uuid");
+        assert!(!r.is_idempotent());
+        r.ensure_idempotency_key();
+        let first = r.body_json_field("uuid");
+        assert_eq!(first.len(), 36);
+        assert!(r.is_idempotent());
+        r.ensure_idempotency_key();
+        assert_eq!(r.body_json_field("uuid"), first);
+        // The caller's own key is never replaced.
+        let mut r = ApiRequest::new(Method::POST, "/p")
+            .json(&serde_json::json!({"uuid": "mine"}))
+            .unwrap()
+            .idempotency_field("uuid");
+        r.ensure_idempotency_key();
+        assert_eq!(r.body_json_field("uuid"), "mine");
+        // Without a named field nothing is added and a POST is not idempotent.
+        let mut r = ApiRequest::new(Method::POST, "/p")
+            .json(&serde_json::json!({}))
+            .unwrap();
+        r.ensure_idempotency_key();
+        assert!(matches!(&r.body, Body::Json(v) if v.as_object().unwrap().is_empty()));
+        assert!(!r.is_idempotent());
+        assert!(
+            r.clone()
+                .options(RequestOptions::default().idempotent())
+                .is_idempotent()
+        );
+        assert!(ApiRequest::new(Method::GET, "/p").is_idempotent());
+    }
+
+    impl ApiRequest {
+        fn body_json_field(&self, name: &str) -> String {
+            match &self.body {
+                Body::Json(v) => v[name].as_str().unwrap_or_default().to_owned(),
+                _ => String::new(),
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,303 @@
+//! The client-side rate limiter: a burst waits its turn instead of failing.
+//!
+//! Each key (an endpoint, or a message receiver) keeps a sliding-window log
+//! of the start times it has handed out. Feishu counts requests in sliding
+//! windows too, so a log, unlike a token bucket, can never let through more
+//! than `limit` requests in any window of `period`: a token bucket refills
+//! while it is being drained, and would admit up to twice the limit in the
+//! first window.
+//!
+//! Slots are reserved at call time and waited for afterwards, so callers
+//! are served in the order they arrived and no lock is held while sleeping.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The documented request limits of one endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests per second for the whole app.
+    pub per_second: Option<u32>,
+    /// Requests per minute for the whole app.
+    pub per_minute: Option<u32>,
+    /// Requests per second to one receiver (a user or chat); Feishu allows
+    /// 5 messages per second to the same user or group.
+    pub per_receiver_per_second: Option<u32>,
+}
+
+impl RateLimit {
+    /// Limits of `per_second` and `per_minute` requests.
+    pub const fn new(per_second: Option<u32>, per_minute: Option<u32>) -> Self {
+        Self {
+            per_second,
+            per_minute,
+            per_receiver_per_second: None,
+        }
+    }
+
+    /// Adds a per-receiver limit.
+    pub const fn per_receiver(mut self, per_second: u32) -> Self {
+        self.per_receiver_per_second = Some(per_second);
+        self
+    }
+}
+
+/// Requests arrive at the server later than they leave here, by a latency
+/// that varies; windows are widened by this much so that two requests
+/// `period` apart here stay at least `period` apart there.
+const MARGIN: Duration = Duration::from_millis(30);
+
+/// A sliding-window log of reserved start times.
+#[derive(Debug)]
+struct Window {
+    limit: usize,
+    period: Duration,
+    starts: VecDeque<Instant>,
+}
+
+impl Window {
+    fn new(limit: u32, period: Duration) -> Self {
+        Self {
+            limit: limit.max(1) as usize,
+            period: period + MARGIN,
+            starts: VecDeque::new(),
+        }
+    }
+
+    /// The earliest time at or after `at` when one more request fits.
+    fn earliest(&self, at: Instant) -> Instant {
+        if self.starts.len() < self.limit {
+            return at;
+        }
+        // The log is sorted: the request `limit` places back must have left
+        // the window.
+        let blocking = self.starts[self.starts.len() - self.limit];
+        at.max(blocking + self.period)
+    }
+
+    fn reserve(&mut self, at: Instant) {
+        // Reservations are non-decreasing because every one is at least the
+        // previous `earliest`; insertion keeps order if pauses broke that.
+        let pos = self.starts.partition_point(|t| *t <= at);
+        self.starts.insert(pos, at);
+        while self.starts.len() > self.limit {
+            self.starts.pop_front();
+        }
+    }
+}
+
+/// The state of one key: its windows and a pause the server imposed.
+#[derive(Debug, Default)]
+struct Lane {
+    windows: Vec<Window>,
+    paused_until: Option<Instant>,
+}
+
+impl Lane {
+    /// Whether the lane still constrains a request starting at `now`.
+    fn busy_at(&self, now: Instant) -> bool {
+        self.paused_until.is_some_and(|u| u > now)
+            || self
+                .windows
+                .iter()
+                .any(|w| w.starts.back().is_some_and(|t| *t + w.period > now))
+    }
+}
+
+/// Above this many lanes, idle ones are dropped.
+const MAX_IDLE_LANES: usize = 4096;
+
+/// Rate limits by key, shared by all clones of a client.
+#[derive(Debug, Default)]
+pub(crate) struct Limiter {
+    lanes: Mutex<HashMap<String, Lane>>,
+}
+
+/// What [`Limiter::acquire`] waits for.
+pub(crate) struct Keys<'a> {
+    pub endpoint: Option<&'a str>,
+    pub receiver: Option<&'a str>,
+    pub limit: RateLimit,
+}
+
+impl Limiter {
+    /// Waits until the request may start under every limit that applies.
+    pub(crate) async fn acquire(&self, keys: &Keys<'_>) {
+        let start = self.reserve(keys, Instant::now());
+        tokio::time::sleep_until(start).await;
+    }
+
+    /// Reserves the earliest start that fits every lane and returns it.
+    fn reserve(&self, keys: &Keys<'_>, now: Instant) -> Instant {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        if lanes.len() > MAX_IDLE_LANES {
+            // One lane per receiver would otherwise grow without end.
+            lanes.retain(|_, lane| lane.busy_at(now));
+        }
+        let mut touched: Vec<String> = Vec::with_capacity(2);
+        if let Some(endpoint) = keys.endpoint {
+            let key = format!("endpoint:{endpoint}");
+            let lane = lanes.entry(key.clone()).or_default();
+            if lane.windows.is_empty() {
+                if let Some(n) = keys.limit.per_second {
+                    lane.windows.push(Window::new(n, Duration::from_secs(1)));
+                }
+                if let Some(n) = keys.limit.per_minute {
+                    lane.windows.push(Window::new(n, Duration::from_secs(60)));
+                }
+            }
+            touched.push(key);
+        }
+        if let (Some(receiver), Some(n)) = (keys.receiver, keys.limit.per_receiver_per_second) {
+            let key = format!("receiver:{receiver}");
+            let lane = lanes.entry(key.clone()).or_default();
+            if lane.windows.is_empty() {
+                lane.windows.push(Window::new(n, Duration::from_secs(1)));
+            }
+            touched.push(key);
+        }
+        // The start must fit all lanes at once; moving it later for one lane
+        // never makes it fit another less, so a few rounds settle it.
+        let mut start = now;
+        loop {
+            let mut next = start;
+            for key in &touched {
+                let lane = &lanes[key];
+                if let Some(until) = lane.paused_until {
+                    next = next.max(until);
+                }
+                for window in &lane.windows {
+                    next = next.max(window.earliest(next));
+                }
+            }
+            if next == start {
+                break;
+            }
+            start = next;
+        }
+        for key in &touched {
+            if let Some(lane) = lanes.get_mut(key) {
+                for window in &mut lane.windows {
+                    window.reserve(start);
+                }
+            }
+        }
+        start
+    }
+
+    /// The server said a limit was hit: hold back every request to these
+    /// keys until `until`, not just the one that was refused.
+    pub(crate) fn pause(&self, keys: &Keys<'_>, until: Instant) {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pause = |key: String| {
+            let lane = lanes.entry(key).or_default();
+            lane.paused_until = Some(lane.paused_until.map_or(until, |u| u.max(until)));
+        };
+        if let Some(endpoint) = keys.endpoint {
+            pause(format!("endpoint:{endpoint}"));
+        }
+        if let Some(receiver) = keys.receiver {
+            pause(format!("receiver:{receiver}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys<'a>(endpoint: &'a str, receiver: Option<&'a str>, limit: RateLimit) -> Keys<'a> {
+        Keys {
+            endpoint: Some(endpoint),
+            receiver,
+            limit,
+        }
+    }
+
+    /// The most starts that fall in any window of `period` (closed on the
+    /// left, open on the right).
+    fn max_in_window(starts: &[Instant], period: Duration) -> usize {
+        let mut best = 0;
+        for (i, a) in starts.iter().enumerate() {
+            let n = starts[i..].iter().filter(|b| **b < *a + period).count();
+            best = best.max(n);
+        }
+        best
+    }
+
+    #[test]
+    fn never_more_than_the_limit_in_any_window() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let limit = RateLimit::new(Some(50), Some(1000));
+        let starts: Vec<Instant> = (0..300)
+            .map(|_| limiter.reserve(&keys("im.v1.message.reply", None, limit), now))
+            .collect();
+        assert_eq!(max_in_window(&starts, Duration::from_secs(1)), 50);
+        // A burst of 50 goes at once, then one window later the next 50.
+        assert_eq!(starts[49], now);
+        assert_eq!(starts[50], now + Duration::from_secs(1) + MARGIN);
+        assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn the_minute_window_binds_after_the_second_one() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let limit = RateLimit::new(Some(50), Some(100));
+        let starts: Vec<Instant> = (0..201)
+            .map(|_| limiter.reserve(&keys("e", None, limit), now))
+            .collect();
+        assert_eq!(max_in_window(&starts, Duration::from_secs(60)), 100);
+        assert_eq!(starts[100], now + Duration::from_secs(60) + MARGIN);
+    }
+
+    #[test]
+    fn receivers_are_limited_separately_and_together_with_the_endpoint() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let limit = RateLimit::new(Some(50), None).per_receiver(5);
+        let a: Vec<Instant> = (0..10)
+            .map(|_| limiter.reserve(&keys("e", Some("oc_a"), limit), now))
+            .collect();
+        let b: Vec<Instant> = (0..5)
+            .map(|_| limiter.reserve(&keys("e", Some("oc_b"), limit), now))
+            .collect();
+        assert_eq!(a[4], now);
+        assert_eq!(a[5], now + Duration::from_secs(1) + MARGIN);
+        // Another receiver is not held back by the first one's queue.
+        assert!(b.iter().all(|t| *t == now));
+    }
+
+    #[test]
+    fn endpoints_without_documented_limits_are_not_held() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        for _ in 0..1000 {
+            assert_eq!(
+                limiter.reserve(&keys("e", Some("r"), RateLimit::default()), now),
+                now
+            );
+        }
+    }
+
+    #[test]
+    fn a_pause_holds_every_later_request_of_the_key() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let k = keys("e", None, RateLimit::default());
+        limiter.pause(&k, now + Duration::from_secs(2));
+        assert_eq!(limiter.reserve(&k, now), now + Duration::from_secs(2));
+        // Other endpoints go on.
+        assert_eq!(
+            limiter.reserve(&keys("other", None, RateLimit::default()), now),
+            now
+        );
+        // A shorter pause does not shorten a longer one.
+        limiter.pause(&k, now + Duration::from_secs(1));
+        assert_eq!(limiter.reserve(&k, now), now + Duration::from_secs(2));
+    }
+}
