@@ -161,7 +161,7 @@ async fn replies_carry_root_and_parent() {
     let threaded = reply_text(&env, &root, "in thread", json!({"reply_in_thread": true})).await;
     let thread_id = threaded.body["data"]["thread_id"].as_str().unwrap().to_string();
     assert!(thread_id.starts_with("omt_"));
-    let in_same = reply_text(&env, &threaded.body["data"]["message_id"].as_str().unwrap().to_string(), "more", json!({})).await;
+    let in_same = reply_text(&env, threaded.body["data"]["message_id"].as_str().unwrap(), "more", json!({})).await;
     assert_eq!(in_same.body["data"]["thread_id"], thread_id.as_str());
 
     let missing = reply_text(&env, "om_missing", "x", json!({})).await;

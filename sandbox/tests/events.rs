@@ -1,0 +1,180 @@
+//! Event delivery to a webhook: envelope, encryption, signature, tampering.
+
+mod common;
+
+use std::collections::HashMap;
+
+use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
+use base64::Engine;
+use common::start;
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// What the webhook received.
+struct Received {
+    path: String,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+/// A tiny HTTP/1.1 webhook on a free port that answers every POST with `answer` and reports what it got.
+async fn webhook(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Received>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook/event", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "connection closed before the headers ended");
+                    data.extend_from_slice(&buf[..n]);
+                    if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+                let mut lines = head.split("\r\n");
+                let path = lines.next().unwrap().split(' ').nth(1).unwrap().to_string();
+                let headers: HashMap<String, String> = lines
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                    .collect();
+                let length: usize = headers.get("content-length").map(|l| l.parse().unwrap()).unwrap_or(0);
+                while data.len() < head_end + length {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    assert!(n > 0);
+                    data.extend_from_slice(&buf[..n]);
+                }
+                let body = data[head_end..head_end + length].to_vec();
+                let response = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
+                stream.write_all(response.as_bytes()).await.unwrap();
+                let _ = tx.send(Received { path, headers, body });
+            });
+        }
+    });
+    (url, rx)
+}
+
+fn signature(received: &Received, key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(received.headers["x-lark-request-timestamp"].as_bytes());
+    hasher.update(received.headers["x-lark-request-nonce"].as_bytes());
+    hasher.update(key.as_bytes());
+    hasher.update(&received.body);
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decrypt(encrypted: &str, key: &str) -> Value {
+    let raw = base64::engine::general_purpose::STANDARD.decode(encrypted).unwrap();
+    let key: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+    let iv: [u8; 16] = raw[..16].try_into().unwrap();
+    let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into()).decrypt_padded_vec_mut::<Pkcs7>(&raw[16..]).unwrap();
+    serde_json::from_slice(&plain).unwrap()
+}
+
+#[tokio::test]
+async fn plain_event_is_signed_and_enveloped() {
+    let env = start().await;
+    let (url, mut received) = webhook(r#"{"ok":true}"#).await;
+    let event = json!({"message": {"message_id": "om_1", "content": "{\"text\":\"hi\"}"}});
+    let (status, answer) = env
+        .control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": event, "event_id": "ev-1", "timestamp": "1700000000"})))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"], r#"{"ok":true}"#);
+    assert_eq!(answer["json"], json!({"ok": true}));
+
+    let got = received.recv().await.unwrap();
+    assert_eq!(got.path, "/webhook/event");
+    assert_eq!(got.headers["x-lark-request-timestamp"], "1700000000");
+    assert_eq!(got.headers["x-lark-signature"], signature(&got, "sandbox-encrypt-key"));
+    assert!(got.headers["content-type"].starts_with("application/json"));
+    let payload: Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(payload["schema"], "2.0");
+    assert_eq!(payload["header"]["event_id"], "ev-1");
+    assert_eq!(payload["header"]["event_type"], "im.message.receive_v1");
+    assert_eq!(payload["header"]["token"], "sandbox-verification-token");
+    assert_eq!(payload["header"]["app_id"], "cli_sandbox");
+    assert!(payload["header"]["tenant_key"].is_string());
+    assert!(payload["header"]["create_time"].as_str().unwrap().parse::<i64>().is_ok());
+    assert_eq!(payload["event"], event);
+    assert_eq!(answer["sent"]["body"], String::from_utf8(got.body.clone()).unwrap());
+}
+
+#[tokio::test]
+async fn encrypted_event_decrypts_with_the_key() {
+    let env = start().await;
+    let (url, mut received) = webhook("{}").await;
+    let (status, _) = env
+        .control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.reaction.created_v1", "event": {"reaction_type": {"emoji_type": "OK"}}, "encrypt": true})))
+        .await;
+    assert_eq!(status, 200);
+    let got = received.recv().await.unwrap();
+    assert_eq!(got.headers["x-lark-signature"], signature(&got, "sandbox-encrypt-key"));
+    let outer: Value = serde_json::from_slice(&got.body).unwrap();
+    let inner = decrypt(outer["encrypt"].as_str().unwrap(), "sandbox-encrypt-key");
+    assert_eq!(inner["header"]["event_type"], "im.message.reaction.created_v1");
+    assert_eq!(inner["event"]["reaction_type"]["emoji_type"], "OK");
+
+    // Another key and token, and a random IV each time.
+    env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "x.y", "event": {}, "encrypt": true, "encrypt_key": "other", "token": "tok"}))).await;
+    let got2 = received.recv().await.unwrap();
+    assert_eq!(got2.headers["x-lark-signature"], signature(&got2, "other"));
+    let outer2: Value = serde_json::from_slice(&got2.body).unwrap();
+    assert_eq!(decrypt(outer2["encrypt"].as_str().unwrap(), "other")["header"]["token"], "tok");
+    assert_ne!(&outer["encrypt"].as_str().unwrap()[..22], &outer2["encrypt"].as_str().unwrap()[..22]);
+}
+
+#[tokio::test]
+async fn tampered_events_fail_the_signature_check() {
+    let env = start().await;
+    let (url, mut received) = webhook("{}").await;
+    for tamper in ["signature", "body"] {
+        let (status, _) = env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": {}, "tamper": tamper}))).await;
+        assert_eq!(status, 200);
+        let got = received.recv().await.unwrap();
+        assert_ne!(got.headers["x-lark-signature"], signature(&got, "sandbox-encrypt-key"), "{tamper}");
+        // The body still parses: only the signature gives it away.
+        let _: Value = serde_json::from_slice(&got.body).unwrap();
+    }
+    let (status, _) = env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "x", "tamper": "everything"}))).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn event_defaults_come_from_the_spec_example() {
+    let env = start().await;
+    let (url, mut received) = webhook("{}").await;
+    env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1"}))).await;
+    let got: Value = serde_json::from_slice(&received.recv().await.unwrap().body).unwrap();
+    let spec = common::config().spec;
+    let example = spec.events.iter().find(|e| e.event_type == "im.message.receive_v1").and_then(|e| e.example.clone());
+    let expected = example.and_then(|e| e.get("event").cloned()).unwrap_or(json!({}));
+    assert_eq!(got["event"], expected);
+}
+
+#[tokio::test]
+async fn url_verification_and_unreachable_webhooks() {
+    let env = start().await;
+    let (url, mut received) = webhook(r#"{"challenge":"c-1"}"#).await;
+    let (_, answer) = env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "url_verification", "event": {"challenge": "c-1"}}))).await;
+    assert_eq!(answer["json"]["challenge"], "c-1");
+    let got: Value = serde_json::from_slice(&received.recv().await.unwrap().body).unwrap();
+    assert_eq!(got, json!({"challenge": "c-1", "token": "sandbox-verification-token", "type": "url_verification"}));
+
+    // A port nobody listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let (status, body) = env.control(Method::POST, "/events", Some(json!({"url": format!("http://{closed}/"), "event_type": "x"}))).await;
+    assert_eq!(status, 502);
+    assert!(body["error"].is_string());
+    let (status, _) = env.control(Method::POST, "/events", Some(json!({"event_type": "x"}))).await;
+    assert_eq!(status, 400);
+}
