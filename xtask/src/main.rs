@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 mod parse;
 mod regen;
+mod sandbox;
 mod test;
 
 fn main() -> ExitCode {
@@ -12,8 +13,11 @@ fn main() -> ExitCode {
         Some("parse") => parse::run(&args[1..]),
         Some("regen") => regen::run(&args[1..], &workspace_root()),
         Some("test") => test::run(&args[1..], &workspace_root()),
+        Some("sandbox") => sandbox::run(&args[1..], &workspace_root()),
         _ => {
-            eprintln!("usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test>");
+            eprintln!(
+                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits]>"
+            );
             return ExitCode::from(2);
         }
     };
