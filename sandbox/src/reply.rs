@@ -48,7 +48,7 @@ impl Reply {
 
     /// A Feishu error envelope with the given HTTP status.
     pub(crate) fn error_with_status(status: u16, code: i64, msg: impl Into<String>) -> Reply {
-        Reply::json(status, json!({ "code": code, "msg": msg.into(), "data": {} }))
+        Reply::json(status, json!({ "code": code, "msg": msg.into() }))
     }
 
     /// A body that is not JSON at all.

@@ -461,7 +461,6 @@ pub(crate) fn invalid_param(endpoint: &Endpoint, violation: &validate::Violation
     let mut value = json!({
         "code": code,
         "msg": format!("invalid request parameter: {violation}"),
-        "data": {},
         "error": { "field_violations": [{ "field": violation.field, "description": violation.rule }] },
     });
     if code == 99992402 {
