@@ -75,3 +75,12 @@ impl std::fmt::Display for EventType {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "webhook")]
+/// A verified, decrypted event with its type as an [`EventType`].
+pub type EventEnvelope = feishu_runtime::events::EventEnvelope<EventType>;
+#[cfg(feature = "webhook")]
+/// What a webhook request turned out to be; see
+/// [`Webhook::handle`](feishu_runtime::events::Webhook::handle).
+pub type Delivery = feishu_runtime::events::Delivery<EventType>;
+#[cfg(feature = "webhook")]
+pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};

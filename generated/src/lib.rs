@@ -37,4 +37,7 @@ pub mod message;
 pub use error::{ApiErrorCode, OperationError};
 pub use events::EventType;
 pub use feishu_runtime as runtime;
-pub use feishu_runtime::{ApiError, Body, Client, Download, Multipart, RequestOptions};
+pub use feishu_runtime::{
+    ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions,
+    RetryPolicy,
+};

@@ -16,18 +16,25 @@ fn toml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The feature that turns on webhook handling (and its crypto crates).
+pub const WEBHOOK_FEATURE: &str = "webhook";
+
 pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
-    let features: Vec<String> = model
+    let mut features: Vec<String> = model
         .services
         .values()
         .map(|s| toml_string(&s.feature))
         .collect();
+    let webhook = !model.services.values().any(|s| s.feature == WEBHOOK_FEATURE);
+    if webhook {
+        features.push(toml_string(WEBHOOK_FEATURE));
+    }
     let mut text = header.replace("// ", "# ");
     text.push_str(&format!(
         "\n[package]\nname = {}\nversion = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.85\"\npublish = false\n\
          description = \"Typed client of the Feishu (Lark) Open Platform API, generated from its docs.\"\n\
          license = \"MIT OR Apache-2.0\"\n\n\
-         [dependencies]\nfeishu-runtime = {{ path = {} }}\n\
+         [dependencies]\nfeishu-runtime = {{ path = {}, default-features = false }}\n\
          serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\n\
          [features]\ndefault = [{}]\n",
         toml_string(&options.crate_name),
@@ -36,6 +43,9 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     ));
     for service in model.services.values() {
         text.push_str(&format!("{} = []\n", service.feature));
+    }
+    if webhook {
+        text.push_str(&format!("{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"));
     }
     text
 }
@@ -127,7 +137,9 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
         pub use error::{ApiErrorCode, OperationError};
         pub use events::EventType;
         pub use feishu_runtime as runtime;
-        pub use feishu_runtime::{ApiError, Body, Client, Download, Multipart, RequestOptions};
+        pub use feishu_runtime::{
+            ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions, RetryPolicy,
+        };
     }
 }
 
@@ -268,6 +280,18 @@ pub fn events_rs(model: &Model) -> TokenStream {
                 f.write_str(self.as_str())
             }
         }
+
+        #[cfg(feature = "webhook")]
+        /// A verified, decrypted event with its type as an [`EventType`].
+        pub type EventEnvelope = feishu_runtime::events::EventEnvelope<EventType>;
+
+        #[cfg(feature = "webhook")]
+        /// What a webhook request turned out to be; see
+        /// [`Webhook::handle`](feishu_runtime::events::Webhook::handle).
+        pub type Delivery = feishu_runtime::events::Delivery<EventType>;
+
+        #[cfg(feature = "webhook")]
+        pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
     }
 }
 

@@ -1,6 +1,6 @@
 //! Operation functions and their error enums.
 
-use feishu_model::{
+use feishu_model::{Limits, 
     Auth, Detailed, ErrorDef, Location, Operation, OperationKind, PathPart, RATE_LIMIT_CODES,
     TypeRef,
 };
@@ -9,7 +9,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::docs;
-use crate::types::{Role, ident, struct_def};
+use crate::types::{Role, ident, struct_def, struct_def_with};
 
 fn method(method: Method) -> TokenStream {
     let m = ident(method.as_str());
@@ -94,6 +94,29 @@ fn path_expr(op: &Operation, value: impl Fn(&str) -> TokenStream) -> TokenStream
     }
 }
 
+/// `.endpoint(id)` and, when the docs give figures, `.rate_limit(..)`: the
+/// client keeps to the documented limits instead of running into them.
+fn limits(op: &Operation) -> TokenStream {
+    let id = &op.id;
+    let l = op.limits;
+    if l == Limits::default() {
+        return quote!(.endpoint(#id));
+    }
+    let opt = |n: Option<u32>| match n.map(Literal::u32_unsuffixed) {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
+    };
+    let (second, minute) = (opt(l.per_second), opt(l.per_minute));
+    let receiver = l
+        .per_receiver_per_second
+        .map(Literal::u32_unsuffixed)
+        .map(|n| quote!(.per_receiver(#n)));
+    quote! {
+        .endpoint(#id)
+        .rate_limit(feishu_runtime::RateLimit::new(#second, #minute) #receiver)
+    }
+}
+
 /// A catalogue-only endpoint: path parameters, caller's query and body, untyped answer.
 pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStream {
     let doc = docs::outer(&operation_doc(op));
@@ -121,6 +144,7 @@ pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStrea
         .then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let method = method(op.method);
     let auth = auth(op.auth);
+    let limits = limits(op);
     quote! {
         #doc
         #allow
@@ -133,6 +157,7 @@ pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStrea
         ) -> Result<#output, feishu_runtime::Error> {
             let mut request = feishu_runtime::ApiRequest::new(#method, #path)
                 .auth(#auth)
+                #limits
                 .options(options)
                 #body_set;
             for (name, value) in query {
@@ -151,7 +176,13 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
         "The `data` of a successful `{}`. Every field is optional: the platform leaves fields out more often than the docs say.",
         op.fn_name
     )]);
-    let request = struct_def(&d.request, &request_doc, service, Role::Request);
+    let request = struct_def_with(
+        &d.request,
+        &request_doc,
+        service,
+        Role::Request,
+        d.message_content.as_ref(),
+    );
     let response = struct_def(&d.response, &response_doc, service, Role::Data);
     let error = error_enum(&d.error, &op.fn_name);
 
@@ -187,6 +218,12 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
     let body = d.json_body.then(|| quote! { api = api.json(&request)?; });
     let method = method(op.method);
     let auth = auth(op.auth);
+    let limits = limits(op);
+    let idempotency = d.idempotency_field.as_deref().map(|wire| quote!(.idempotency_field(#wire)));
+    let receiver = d.receiver_field.as_deref().map(|rust| {
+        let rust = ident(rust);
+        quote!(.receiver(request.#rust.as_str()))
+    });
     quote! {
         #request
         #response
@@ -202,6 +239,9 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
             #[allow(unused_mut)]
             let mut api = feishu_runtime::ApiRequest::new(#method, #path)
                 .auth(#auth)
+                #limits
+                #idempotency
+                #receiver
                 .options(options);
             #(#query)*
             #body

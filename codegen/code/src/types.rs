@@ -104,6 +104,19 @@ pub enum Role {
 
 /// A struct, its builder methods and its `Validate` impl.
 pub fn struct_def(def: &StructDef, doc: &str, service: &str, role: Role) -> TokenStream {
+    struct_def_with(def, doc, service, role, None)
+}
+
+/// [`struct_def`] for a request whose `content` and `msg_type` fields (Rust
+/// names given) can be set from typed message content, which also bounds the
+/// content's size by its type.
+pub fn struct_def_with(
+    def: &StructDef,
+    doc: &str,
+    service: &str,
+    role: Role,
+    message_content: Option<&(String, String)>,
+) -> TokenStream {
     let name = ident(&def.name);
     let doc = docs::outer(doc);
     let default = def.all_optional().then(|| quote!(Default,));
@@ -174,7 +187,29 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, role: Role) -> Toke
             }
         }
     });
-    let checks: Vec<TokenStream> = def.fields.iter().filter_map(field_checks).collect();
+    let mut checks: Vec<TokenStream> = def.fields.iter().filter_map(field_checks).collect();
+    let message = message_content.map(|(content, msg_type)| {
+        let content = ident(content);
+        let msg_type = ident(msg_type);
+        checks.push(quote! {
+            feishu_runtime::content::check_size(self.#msg_type.as_str(), &self.#content)?;
+        });
+        quote! {
+            /// Sets `content` and `msg_type` together from typed message
+            /// content, so that they agree and the JSON is escaped for you.
+            pub fn message(mut self, message: &feishu_runtime::MessageContent) -> Self {
+                self.#content = message.to_content_string();
+                self.#msg_type = message.msg_type().into();
+                self
+            }
+            /// Reads `content` back as typed message content, by `msg_type`.
+            pub fn message_content(
+                &self,
+            ) -> Result<feishu_runtime::MessageContent, feishu_runtime::content::ContentError> {
+                feishu_runtime::MessageContent::from_parts(self.#msg_type.as_str(), &self.#content)
+            }
+        }
+    });
 
     quote! {
         #doc
@@ -185,6 +220,7 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, role: Role) -> Toke
         impl #name {
             #constructor
             #(#setters)*
+            #message
         }
 
         impl feishu_runtime::Validate for #name {

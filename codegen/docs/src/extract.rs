@@ -138,6 +138,8 @@ struct Reader {
     events: Vec<Event>,
     /// Field rows read where no field table belongs, kept for the no-endpoint report.
     stray_rows: Vec<(usize, String)>,
+    /// A per-receiver limit read from prose (使用限制).
+    per_receiver: Option<u32>,
 }
 
 impl Reader {
@@ -210,6 +212,9 @@ impl Reader {
                     _ => diags.push(here, DiagnosticKind::InvalidExample, format!("example is not JSON: {}", quote(rest))),
                 }
                 return;
+            }
+            if let Some(n) = rules::per_receiver_limit(l) {
+                self.per_receiver = Some(self.per_receiver.map_or(n, |m: u32| m.min(n)));
             }
             match section {
                 Section::Intro => {
@@ -414,6 +419,9 @@ impl Reader {
         ep.path = path;
         ep.title = self.title.clone();
         ep.description = self.description.join("\n");
+        if let Some(n) = self.per_receiver {
+            ep.rate_limit.get_or_insert_with(Default::default).per_receiver_per_second = Some(n);
+        }
         ep.doc_url = self.doc_url.clone();
         ep.detailed = true;
         ep.sources = vec![self.file.clone()];

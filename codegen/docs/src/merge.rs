@@ -100,6 +100,17 @@ fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Di
         (Some(a), Some(b)) if a.per_second != b.per_second || a.per_minute != b.per_minute => {
             clash(format!("{key}: rate limit `{}` against `{}`", a.text, b.text));
         }
+        (Some(_), Some(b)) => {
+            // The prose limit may be on one page only; the stricter one holds.
+            let kept = kept.rate_limit.as_mut().expect("matched Some");
+            kept.per_receiver_per_second = match (kept.per_receiver_per_second, b.per_receiver_per_second) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+            if kept.text.is_empty() {
+                kept.text = b.text;
+            }
+        }
         _ => {}
     }
     for (name, a, b) in [("scopes", &mut kept.scopes, other.scopes), ("field scopes", &mut kept.field_scopes, other.field_scopes)] {

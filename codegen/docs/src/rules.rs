@@ -180,8 +180,31 @@ pub fn rate_limit(text: &str) -> Option<RateLimit> {
     Some(RateLimit {
         per_second: per_unit(text, &["次/秒", "次每秒", "次/s"], "每秒"),
         per_minute: per_unit(text, &["次/分钟", "次每分钟", "次/min"], "每分钟"),
+        per_receiver_per_second: None,
         text: text.to_string(),
     })
+}
+
+/// A per-receiver limit stated in prose: a sentence about the same user or
+/// chat (`同一用户`, `同一群组`, `同一会话`) with a `N QPS` or `N 次/秒` figure,
+/// as in `向同一用户发送消息的限频为 ==5 QPS==`. Several figures (one per kind
+/// of receiver) give the smallest, since the client cannot always tell the
+/// kinds apart.
+pub fn per_receiver_limit(text: &str) -> Option<u32> {
+    let text = text.replace("==", "");
+    text.split(['。', '；', ';', '\n'])
+        .filter(|sentence| ["同一用户", "同一群", "同一会话", "同一个用户", "同一个群"].iter().any(|w| sentence.contains(w)))
+        .flat_map(|sentence| {
+            let qps = per_unit(sentence, &["QPS", "qps", "次/秒", "次每秒"], "每秒");
+            // Every figure in the sentence, not just the first.
+            let all = sentence.match_indices("QPS").filter_map(move |(p, _)| {
+                let before = sentence[..p].trim_end_matches(SPACE);
+                before[before.trim_end_matches(|c: char| c.is_ascii_digit()).len()..].parse::<u32>().ok()
+            });
+            qps.into_iter().chain(all)
+        })
+        .filter(|n| *n > 0)
+        .min()
 }
 
 /// The 支持的应用类型 cell (`custom,isv`, `自建应用、商店应用`), `Custom` first.
@@ -792,6 +815,23 @@ mod tests {
     }
 
     #[test]
+    fn per_receiver_limits() {
+        for (text, want) in [
+            ("为避免消息发送频繁对用户造成打扰，向同一用户发送消息的限频为 ==5 QPS==、向同一群组发送消息的限频为群内机器人共享 ==5 QPS==。", Some(5)),
+            ("向同一用户发送消息的限频为 5 QPS，向同一群组发送消息的限频为 10 QPS", Some(5)),
+            ("对同一个群每秒 2 次", Some(2)),
+            ("同一会话 3 次/秒", Some(3)),
+            // Figures about the app as a whole, or without a receiver, are not per receiver.
+            ("接口频率限制为 50 QPS", None),
+            ("同一用户只能创建一个。接口 50 QPS", None),
+            ("同一用户 0 QPS", None),
+            ("", None),
+        ] {
+            assert_eq!(per_receiver_limit(text), want, "{text}");
+        }
+    }
+
+    #[test]
     fn rate_limits() {
         let both = "1000 次/分钟、50 次/秒";
         let slow = "单个应用调用频率上限为每秒 3 次";
@@ -806,7 +846,7 @@ mod tests {
             ("租户维度 5 次/秒", Some(5), None, "租户维度 5 次/秒"),
             (slow, Some(3), None, slow),
         ] {
-            assert_eq!(rate_limit(text), Some(RateLimit { per_second: second, per_minute: minute, text: want.into() }));
+            assert_eq!(rate_limit(text), Some(RateLimit { per_second: second, per_minute: minute, per_receiver_per_second: None, text: want.into() }));
         }
         assert_eq!(rate_limit("  "), None);
         assert_eq!(rate_limit(""), None);

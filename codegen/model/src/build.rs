@@ -146,6 +146,15 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
             .as_ref()
             .map(|r| r.text.clone())
             .filter(|t| !t.is_empty()),
+        limits: endpoint
+            .rate_limit
+            .as_ref()
+            .map(|r| Limits {
+                per_second: r.per_second,
+                per_minute: r.per_minute,
+                per_receiver_per_second: r.per_receiver_per_second,
+            })
+            .unwrap_or_default(),
         kind,
     }
 }
@@ -255,8 +264,42 @@ fn detailed(
         .collect();
     variants.sort_by_key(|v| v.code);
 
+    // Required fields only where generated code reads the value (it is then
+    // not an `Option`).
+    let body_field = |wire: &str, ty: fn(&TypeRef) -> bool, required: bool| {
+        request
+            .fields
+            .iter()
+            .find(|f| {
+                f.location == Location::Body
+                    && f.wire_name == wire
+                    && ty(&f.ty)
+                    && (f.required || !required)
+            })
+            .map(|f| f.rust_name.clone())
+    };
+    let is_string = |t: &TypeRef| *t == TypeRef::String;
+    let idempotency_field = body_field("uuid", is_string, false).map(|_| "uuid".to_owned());
+    let receiver_field = endpoint
+        .rate_limit
+        .as_ref()
+        .and_then(|r| r.per_receiver_per_second)
+        .and_then(|_| {
+            body_field("receive_id", is_string, true).or_else(|| {
+                request
+                    .fields
+                    .iter()
+                    .find(|f| f.location == Location::Path)
+                    .map(|f| f.rust_name.clone())
+            })
+        });
+    let message_content = body_field("content", is_string, true)
+        .zip(body_field("msg_type", |t| matches!(t, TypeRef::Enum(_)), true));
     Detailed {
         json_body: endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty(),
+        idempotency_field,
+        receiver_field,
+        message_content,
         request,
         response,
         error: ErrorDef {

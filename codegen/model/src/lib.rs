@@ -301,8 +301,21 @@ pub struct Operation {
     pub scopes: Vec<Scope>,
     /// The rate limit as the docs word it.
     pub rate_limit: Option<String>,
+    /// The documented limits in numbers, which the client keeps to.
+    pub limits: Limits,
     /// Typed or catalogue-only.
     pub kind: OperationKind,
+}
+
+/// The documented request limits of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Calls per second.
+    pub per_second: Option<u32>,
+    /// Calls per minute.
+    pub per_minute: Option<u32>,
+    /// Calls per second to one receiver.
+    pub per_receiver_per_second: Option<u32>,
 }
 
 /// Whether the docs described an operation's bodies.
@@ -326,6 +339,17 @@ pub struct Detailed {
     pub request: StructDef,
     /// True when the request has a JSON body (even if empty).
     pub json_body: bool,
+    /// The wire name of the body field that carries an idempotency key: a
+    /// string body field named `uuid`, which Feishu's write endpoints use to
+    /// act at most once per key.
+    pub idempotency_field: Option<String>,
+    /// The Rust name of the request field that names the receiver, for
+    /// per-receiver limits: a body `receive_id`, else the first path
+    /// parameter (the message replied to stands for its chat).
+    pub receiver_field: Option<String>,
+    /// The Rust names of a `content` string and a `msg_type` enum sent
+    /// together, which typed message content can set as one.
+    pub message_content: Option<(String, String)>,
     /// The response's `data`.
     pub response: StructDef,
     /// The error enum.

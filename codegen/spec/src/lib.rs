@@ -206,6 +206,10 @@ pub struct RateLimit {
     pub per_second: Option<u32>,
     /// Calls per minute, when given.
     pub per_minute: Option<u32>,
+    /// Calls per second to one receiver (a user or a chat), when the page
+    /// says so in prose, e.g. `向同一用户发送消息的限频为 5 QPS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_receiver_per_second: Option<u32>,
     /// The limit as the docs word it, e.g. `1000 次/分钟、50 次/秒` or `特殊频控`.
     pub text: String,
 }

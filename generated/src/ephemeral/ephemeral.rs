@@ -23,6 +23,7 @@ pub async fn delete(
             "/open-apis/ephemeral/v1/delete",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("ephemeral.v1.ephemeral.delete")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -52,6 +53,7 @@ pub async fn send(
             "/open-apis/ephemeral/v1/send",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("ephemeral.v1.ephemeral.send")
         .options(options)
         .body(body);
     for (name, value) in query {

@@ -32,6 +32,7 @@ pub async fn delete(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.batch_message.delete")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -69,6 +70,7 @@ pub async fn get_progress(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.batch_message.get_progress")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
@@ -105,6 +107,7 @@ pub async fn read_user(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.batch_message.read_user")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);

@@ -27,6 +27,7 @@ pub async fn create(
             "/open-apis/im/v1/images",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.image.create")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -59,6 +60,7 @@ pub async fn get(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.image.get")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);

@@ -28,6 +28,7 @@ pub async fn create(
             "/open-apis/im/v1/messages",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.create")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -67,6 +68,7 @@ pub async fn delete(
             ),
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message.delete")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -105,6 +107,7 @@ pub async fn forward(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.forward")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -142,6 +145,7 @@ pub async fn get(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.get")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
@@ -174,6 +178,7 @@ pub async fn list(
             "/open-apis/im/v1/messages",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.list")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
@@ -207,6 +212,7 @@ pub async fn merge_forward(
             "/open-apis/im/v1/messages/merge_forward",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.merge_forward")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -246,6 +252,7 @@ pub async fn patch(
             ),
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message.patch")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -285,6 +292,7 @@ pub async fn read_users(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.read_users")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
@@ -325,6 +333,7 @@ pub async fn update(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.update")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -362,6 +371,7 @@ pub async fn urgent_app(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.urgent_app")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -399,6 +409,7 @@ pub async fn urgent_phone(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.urgent_phone")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -436,6 +447,7 @@ pub async fn urgent_sms(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.urgent_sms")
         .options(options)
         .body(body);
     for (name, value) in query {

@@ -36,6 +36,7 @@ pub async fn delete(
             ),
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message_reaction.delete")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -73,6 +74,7 @@ pub async fn list(
             ),
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message_reaction.list")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);

@@ -33,6 +33,7 @@ pub async fn get(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message_resource.get")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);

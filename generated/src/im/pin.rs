@@ -29,6 +29,7 @@ pub async fn create(
             "/open-apis/im/v1/pins",
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.pin.create")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -68,6 +69,7 @@ pub async fn delete(
             ),
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.pin.delete")
         .options(options)
         .body(body);
     for (name, value) in query {
@@ -102,6 +104,7 @@ pub async fn list(
             "/open-apis/im/v1/pins",
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.pin.list")
         .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);

@@ -32,6 +32,7 @@ pub async fn forward(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.thread.forward")
         .options(options)
         .body(body);
     for (name, value) in query {

@@ -27,6 +27,7 @@ pub async fn batch_update(
             "/open-apis/im/v2/url_previews/batch_update",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v2.url_preview.batch_update")
         .options(options)
         .body(body);
     for (name, value) in query {

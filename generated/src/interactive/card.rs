@@ -23,6 +23,7 @@ pub async fn update(
             "/open-apis/interactive/v1/card/update",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("interactive.v1.card.update")
         .options(options)
         .body(body);
     for (name, value) in query {

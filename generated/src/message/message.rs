@@ -30,6 +30,7 @@ pub async fn batch_send(
             "/open-apis/message/v4/batch_send/",
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("message.v4.message.batch_send")
         .options(options)
         .body(body);
     for (name, value) in query {

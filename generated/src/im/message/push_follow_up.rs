@@ -207,6 +207,8 @@ pub async fn push_follow_up(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.push_follow_up")
+        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
         .options(options);
     api = api.json(&request)?;
     client.send_json(api).await.map_err(Into::into)

@@ -119,6 +119,19 @@ impl ReplyRequest {
         self.uuid = Some(value.into());
         self
     }
+    /// Sets `content` and `msg_type` together from typed message
+    /// content, so that they agree and the JSON is escaped for you.
+    pub fn message(mut self, message: &feishu_runtime::MessageContent) -> Self {
+        self.content = message.to_content_string();
+        self.msg_type = message.msg_type().into();
+        self
+    }
+    /// Reads `content` back as typed message content, by `msg_type`.
+    pub fn message_content(
+        &self,
+    ) -> Result<feishu_runtime::MessageContent, feishu_runtime::content::ContentError> {
+        feishu_runtime::MessageContent::from_parts(self.msg_type.as_str(), &self.content)
+    }
 }
 impl feishu_runtime::Validate for ReplyRequest {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
@@ -133,6 +146,7 @@ impl feishu_runtime::Validate for ReplyRequest {
         if let Some(value) = &self.uuid {
             feishu_runtime::check_length("uuid", value, None, Some(50))?;
         }
+        feishu_runtime::content::check_size(self.msg_type.as_str(), &self.content)?;
         Ok(())
     }
 }
@@ -591,6 +605,10 @@ pub async fn reply(
             ),
         )
         .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.reply")
+        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)).per_receiver(5))
+        .idempotency_field("uuid")
+        .receiver(request.message_id.as_str())
         .options(options);
     api = api.json(&request)?;
     client.send_json(api).await.map_err(Into::into)

@@ -313,6 +313,8 @@ pub async fn create(
             ),
         )
         .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message_reaction.create")
+        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
         .options(options);
     api = api.json(&request)?;
     client.send_json(api).await.map_err(Into::into)
