@@ -31,7 +31,7 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     }
     let mut text = header.replace("// ", "# ");
     text.push_str(&format!(
-        "\n[package]\nname = {}\nversion = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.85\"\npublish = false\n\
+        "\n[package]\nname = {}\nversion = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.88\"\npublish = false\n\
          description = \"Typed client of the Feishu (Lark) Open Platform API, generated from its docs.\"\n\
          license = \"MIT OR Apache-2.0\"\n\n\
          [dependencies]\nfeishu-runtime = {{ path = {}, default-features = false }}\n\
