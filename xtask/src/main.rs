@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 mod parse;
+mod peers;
 mod regen;
 mod sandbox;
 mod test;

@@ -3,6 +3,10 @@
 //! Runs every test of the workspace, clippy with `-D warnings`, then checks
 //! that the committed `spec/` is what `cargo xtask regen` writes. Tests that need `../shared/corpus`
 //! skip with a message when it is absent.
+//!
+//! First it installs the differential test's peer, lark-oapi, into
+//! `target/peers/venv` (see [`crate::peers`]) and points the tests at it with
+//! `FEISHU_PEER_PYTHON`.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -10,8 +14,10 @@ use std::process::{Command, ExitCode};
 /// Runs the test suite from the workspace root.
 pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let peers = crate::peers::ensure(root)?;
     let mut test = Command::new(&cargo);
     test.current_dir(root).args(["test", "--workspace", "--lib", "--bins", "--tests"]).args(args);
+    peers.apply(&mut test);
     let status = test.status().map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {
         return Ok(ExitCode::from(1));
