@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+mod diff;
+mod openapi;
 mod parse;
 mod peers;
 mod regen;
@@ -15,9 +17,11 @@ fn main() -> ExitCode {
         Some("regen") => regen::run(&args[1..], &workspace_root()),
         Some("test") => test::run(&args[1..], &workspace_root()),
         Some("sandbox") => sandbox::run(&args[1..], &workspace_root()),
+        Some("diff") => diff::run(&args[1..], &workspace_root()),
+        Some("openapi") => openapi::run(&args[1..], &workspace_root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits]>"
+                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] | diff [--base REV] | openapi [--out FILE] [--spec DIR]>"
             );
             return ExitCode::from(2);
         }

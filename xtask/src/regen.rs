@@ -5,7 +5,8 @@
 //! Schema, the diagnostics list; the pages in `spec/docs` are inputs and left
 //! alone) and `generated/` (the client crate). Files regen no longer writes are
 //! deleted. With `--check` it writes nothing and fails with a unified diff when
-//! any file is stale.
+//! any file is stale. Either way it then prints the API change report of
+//! `cargo xtask diff` between the spec on disk and the one regen writes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,8 +51,13 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     let standalone = options.out != root;
     let wanted = render(&options.docs, root, standalone)?;
     let mut changes = Vec::new();
+    let mut api = None;
     for tree in &wanted.trees {
         let dir = options.out.join(tree.name);
+        if tree.name == "spec" {
+            // The spec as it is on disk now, before regen overwrites it.
+            api = Some(crate::diff::report_between(&existing_files(&dir, tree.name)?, &tree.files));
+        }
         for (rel, contents) in &tree.files {
             let current = std::fs::read_to_string(dir.join(rel)).ok();
             if current.as_deref() != Some(contents.as_str()) {
@@ -75,6 +81,7 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
             eprintln!("regen --check: spec/ and generated/ are up to date ({total} files)");
             return Ok(ExitCode::SUCCESS);
         }
+        print_api_changes(api, true);
         eprintln!("regen --check: {} file(s) differ from what `cargo xtask regen` writes; run it and commit the result", changes.len());
         return Ok(ExitCode::from(1));
     }
@@ -108,7 +115,18 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
         s.diagnostics,
         total - written
     );
+    print_api_changes(api, false);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the API change report (see `cargo xtask diff`) on stdout; an old
+/// spec that no longer loads is a note, not a failure of regen.
+fn print_api_changes(api: Option<Result<feishu_diff::Report, String>>, after_diff: bool) {
+    match api {
+        Some(Ok(report)) => print!("{}{}", if after_diff { "\n" } else { "" }, report.to_markdown()),
+        Some(Err(error)) => eprintln!("regen: no API change report: the old spec does not load: {error}"),
+        None => {}
+    }
 }
 
 struct Summary {
@@ -162,10 +180,8 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
         .into_iter()
         .map(|(path, text)| (path.to_string_lossy().replace('\\', "/"), text))
         .collect();
-    if standalone {
-        if let Some(manifest) = generated.get_mut("Cargo.toml") {
-            manifest.push_str("\n# Written outside the generator's workspace: a workspace of its own.\n[workspace]\n");
-        }
+    if standalone && let Some(manifest) = generated.get_mut("Cargo.toml") {
+        manifest.push_str("\n# Written outside the generator's workspace: a workspace of its own.\n[workspace]\n");
     }
 
     let model = feishu_model::Model::build(&parsed.spec);
