@@ -26,6 +26,9 @@ use std::process::Command;
 
 /// The lark-oapi release the differential test is pinned to.
 pub const LARK_OAPI_VERSION: &str = "1.7.5";
+/// The openapi-spec-validator release that checks `cargo xtask openapi`'s
+/// document (codegen/openapi/tests/validate.rs); installed next to lark-oapi.
+pub const OPENAPI_SPEC_VALIDATOR_VERSION: &str = "0.9.0";
 /// The environment variable naming the peer's Python interpreter.
 pub const PEER_PYTHON_VAR: &str = "FEISHU_PEER_PYTHON";
 /// The interpreter that creates the venv (or installs with `--target`).
@@ -85,13 +88,13 @@ pub fn requirement() -> String {
 }
 
 /// Whether `python` (with `pythonpath` in front of its module path) imports
-/// lark_oapi, and it is the pinned version.
+/// lark_oapi and openapi_spec_validator, at their pinned versions.
 pub fn has_lark_oapi(python: &Path, pythonpath: Option<&Path>) -> bool {
     let mut command = Command::new(python);
     command.args([
         "-c",
         &format!(
-            "import importlib.metadata, sys, lark_oapi\nsys.exit(importlib.metadata.version('lark-oapi') != '{LARK_OAPI_VERSION}')"
+            "import importlib.metadata, sys, lark_oapi, openapi_spec_validator\nsys.exit(importlib.metadata.version('lark-oapi') != '{LARK_OAPI_VERSION}' or importlib.metadata.version('openapi-spec-validator') != '{OPENAPI_SPEC_VALIDATOR_VERSION}')"
         ),
     ]);
     if let Some(site) = pythonpath {
@@ -170,6 +173,7 @@ fn pip_install(python: &Path, extra: &[OsString], into: &Path) -> Result<(), Str
         .args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet"])
         .args(extra)
         .arg(&requirement)
+        .arg(format!("openapi-spec-validator=={OPENAPI_SPEC_VALIDATOR_VERSION}"))
         .status()
         .map_err(|e| format!("cannot run {} -m pip: {e}", python.display()))?;
     if status.success() {
