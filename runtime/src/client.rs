@@ -201,23 +201,23 @@ impl Client {
                 }
                 Err((e, sent)) => (e, sent, None, UsedToken::Other),
             };
-            if let (Error::Api(e), UsedToken::Own(kind, token)) = (&error, &used) {
-                if matches!(
+            if let (Error::Api(e), UsedToken::Own(kind, token)) = (&error, &used)
+                && matches!(
                     e.code,
                     codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN
-                ) && token_refusals < MAX_TOKEN_REFUSALS
-                {
-                    // The platform refuses before acting, so this is safe for
-                    // any request; only the token that was refused is evicted,
-                    // so concurrent calls share one refresh.
-                    token_refusals += 1;
-                    tracing::info!(
-                        code = e.code,
-                        "access token refused; refreshing it and retrying"
-                    );
-                    self.cache(*kind).invalidate_if(token).await;
-                    continue;
-                }
+                )
+                && token_refusals < MAX_TOKEN_REFUSALS
+            {
+                // The platform refuses before acting, so this is safe for
+                // any request; only the token that was refused is evicted,
+                // so concurrent calls share one refresh.
+                token_refusals += 1;
+                tracing::info!(
+                    code = e.code,
+                    "access token refused; refreshing it and retrying"
+                );
+                self.cache(*kind).invalidate_if(token).await;
+                continue;
             }
             let delay = match retry::classify(&error, sent) {
                 Verdict::Fail => return Err(error),
