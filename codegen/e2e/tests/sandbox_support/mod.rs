@@ -1,0 +1,551 @@
+//! Helpers for the tests against the sandbox (`feishu-sandbox`): a sandbox on
+//! a free port serving the workspace spec, clients pointed at it, the
+//! sandbox's control API, a small webhook server feeding
+//! `feishu::events::Webhook`, and a tracing subscriber that records
+//! everything.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use feishu::events::{Delivery, EventEnvelope, Webhook, WebhookError};
+use feishu::{Client, RetryPolicy};
+use feishu_runtime::ClientBuilder;
+use feishu_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// The sandbox's default credentials (its README's contract).
+pub const APP_ID: &str = "cli_sandbox";
+pub const APP_SECRET: &str = "sandbox-secret";
+pub const VERIFICATION_TOKEN: &str = "sandbox-verification-token";
+pub const ENCRYPT_KEY: &str = "sandbox-encrypt-key";
+
+pub const TENANT_TOKEN_PATH: &str = "/open-apis/auth/v3/tenant_access_token/internal";
+pub const MESSAGES_PATH: &str = "/open-apis/im/v1/messages";
+
+/// The workspace's checked-in spec, which the generated crate was made from.
+pub fn spec_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec"))
+}
+
+pub fn sandbox_config() -> SandboxConfig {
+    SandboxConfig::from_spec_dir(spec_dir()).expect("the workspace spec loads")
+}
+
+/// A running sandbox and a plain HTTP client for its control API.
+pub struct Env {
+    pub sandbox: Sandbox,
+    pub http: reqwest::Client,
+}
+
+impl Env {
+    /// A sandbox with the default settings (rate limits on).
+    pub async fn start() -> Self {
+        Self::start_with(sandbox_config()).await
+    }
+
+    pub async fn start_with(config: SandboxConfig) -> Self {
+        let sandbox = Sandbox::start(config, 0).await.expect("the sandbox starts");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        Self { sandbox, http }
+    }
+
+    pub fn url(&self) -> String {
+        self.sandbox.url()
+    }
+
+    /// A client builder for the sandbox's app, pointed at it.
+    pub fn builder(&self) -> ClientBuilder {
+        Client::builder(APP_ID, APP_SECRET).base_url(self.url())
+    }
+
+    /// A client with the default settings, pointed at the sandbox.
+    pub fn client(&self) -> Client {
+        self.builder().build().expect("the client builds")
+    }
+
+    /// A control call; panics unless it answers 2xx. Returns the JSON answer.
+    pub async fn control(&self, method: reqwest::Method, call: &str, body: Option<Value>) -> Value {
+        let (status, answer) = self.try_control(method.clone(), call, body).await;
+        assert!(
+            (200..300).contains(&status),
+            "{method} /_sandbox/{call} answered {status}: {answer}"
+        );
+        answer
+    }
+
+    /// A control call, whatever it answers: `(status, JSON body)`.
+    pub async fn try_control(
+        &self,
+        method: reqwest::Method,
+        call: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}/_sandbox/{call}", self.url()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the sandbox answers");
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .expect("the sandbox's answer arrives");
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    /// Creates a group chat; returns its id.
+    pub async fn group_chat(&self) -> String {
+        let chat = self
+            .control(
+                reqwest::Method::POST,
+                "chats",
+                Some(json!({"chat_type": "group"})),
+            )
+            .await;
+        chat["chat_id"].as_str().expect("a chat_id").to_owned()
+    }
+
+    /// Creates (or finds) the p2p chat with a user; returns its id.
+    pub async fn p2p_chat(&self, user_open_id: &str) -> String {
+        let chat = self
+            .control(
+                reqwest::Method::POST,
+                "chats",
+                Some(json!({"chat_type": "p2p", "user_open_id": user_open_id})),
+            )
+            .await;
+        chat["chat_id"].as_str().expect("a chat_id").to_owned()
+    }
+
+    /// Seeds a message (no limits, no checks); `extra` may set `msg_type`,
+    /// `sender_type`, `age_seconds`, `parent_id`, `uuid`. Returns the stored
+    /// message.
+    pub async fn seed_message(&self, chat_id: &str, text: &str, extra: Value) -> Value {
+        let mut body = json!({
+            "chat_id": chat_id,
+            "msg_type": "text",
+            "content": json!({"text": text}).to_string(),
+        });
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        self.control(reqwest::Method::POST, "messages", Some(body))
+            .await
+    }
+
+    /// Seeds a text message from the bot; returns its id.
+    pub async fn seed_text(&self, chat_id: &str, text: &str) -> String {
+        let message = self.seed_message(chat_id, text, json!({})).await;
+        message["message_id"]
+            .as_str()
+            .expect("a message_id")
+            .to_owned()
+    }
+
+    /// Adds a fault rule; returns its id.
+    pub async fn add_fault(&self, rule: Value) -> u64 {
+        let answer = self
+            .control(reqwest::Method::POST, "faults", Some(rule))
+            .await;
+        answer["id"].as_u64().expect("a fault id")
+    }
+
+    pub async fn faults(&self) -> Vec<Value> {
+        let answer = self.control(reqwest::Method::GET, "faults", None).await;
+        answer["faults"].as_array().expect("faults").clone()
+    }
+
+    pub async fn clear_faults(&self) {
+        self.control(reqwest::Method::DELETE, "faults", None).await;
+    }
+
+    pub async fn expire_tokens(&self) {
+        self.control(reqwest::Method::POST, "expire_tokens", None)
+            .await;
+    }
+
+    /// Every stored message.
+    pub async fn messages(&self) -> Vec<Value> {
+        let answer = self.control(reqwest::Method::GET, "messages", None).await;
+        answer["messages"].as_array().expect("messages").clone()
+    }
+
+    pub async fn message(&self, message_id: &str) -> Value {
+        self.messages()
+            .await
+            .into_iter()
+            .find(|m| m["message_id"] == message_id)
+            .unwrap_or_else(|| panic!("no stored message {message_id}"))
+    }
+
+    /// Every recorded `/open-apis` request, in order.
+    pub async fn requests(&self) -> Vec<Value> {
+        let answer = self.control(reqwest::Method::GET, "requests", None).await;
+        answer["requests"].as_array().expect("requests").clone()
+    }
+
+    pub async fn clear_requests(&self) {
+        self.control(reqwest::Method::DELETE, "requests", None)
+            .await;
+    }
+
+    /// `{"requests","rate_limited","faults_injected","messages"}`.
+    pub async fn stats(&self) -> Stats {
+        let answer = self.control(reqwest::Method::GET, "stats", None).await;
+        let n = |name: &str| {
+            answer[name]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no {name} in {answer}"))
+        };
+        Stats {
+            requests: n("requests"),
+            rate_limited: n("rate_limited"),
+            faults_injected: n("faults_injected"),
+            messages: n("messages"),
+        }
+    }
+
+    /// Asks the sandbox to deliver an event (`POST /_sandbox/events`);
+    /// returns its answer (`status`, `body`, `json`, `sent`).
+    pub async fn deliver(&self, request: Value) -> Value {
+        self.control(reqwest::Method::POST, "events", Some(request))
+            .await
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    pub requests: u64,
+    pub rate_limited: u64,
+    pub faults_injected: u64,
+    pub messages: u64,
+}
+
+/// The query of a recorded request as pairs.
+pub fn query_of(request: &Value) -> Vec<(String, String)> {
+    request["query"]
+        .as_array()
+        .map(|pairs| {
+            pairs
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap_or_default().to_owned(),
+                        p[1].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Recorded requests to the tenant token endpoint.
+pub fn token_fetches(requests: &[Value]) -> Vec<&Value> {
+    requests
+        .iter()
+        .filter(|r| r["path"] == TENANT_TOKEN_PATH)
+        .collect()
+}
+
+/// Recorded requests of one endpoint id (e.g. `im.v1.message.reply`).
+pub fn of_endpoint<'a>(requests: &'a [Value], id: &str) -> Vec<&'a Value> {
+    requests.iter().filter(|r| r["endpoint"] == id).collect()
+}
+
+/// How often each `uuid` of the recorded request bodies was sent.
+pub fn uuid_counts<'a>(requests: impl IntoIterator<Item = &'a Value>) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for r in requests {
+        if let Some(uuid) = r["body"]["uuid"].as_str() {
+            *counts.entry(uuid.to_owned()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// A retry policy for tests that inject many failures: more attempts and
+/// shorter waits than the default, so that a 30% failure rate cannot
+/// exhaust a call's attempts.
+pub fn patient_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 12,
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(500),
+        ..RetryPolicy::default()
+    }
+}
+
+/// Waits for `check` to become true, polling; panics after `timeout`.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A webhook server in front of `feishu::events::Webhook`.
+
+/// What the webhook did with one request.
+#[derive(Debug)]
+pub enum Handled {
+    /// A new event, handed to the app.
+    Event(EventEnvelope),
+    /// A repeated event id, answered 200 and not handed to the app.
+    Duplicate(String),
+    /// A `url_verification` challenge, answered.
+    Challenge(String),
+    /// Refused with this HTTP status.
+    Refused { status: u16, error: String },
+}
+
+/// A tiny HTTP/1.1 server: every POST goes through [`Webhook::handle`];
+/// events are handed to the "app" (recorded in [`WebhookServer::app_events`])
+/// exactly once.
+pub struct WebhookServer {
+    url: String,
+    handled: Arc<Mutex<Vec<Handled>>>,
+    accept: JoinHandle<()>,
+}
+
+impl Drop for WebhookServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+impl WebhookServer {
+    pub async fn start(webhook: Webhook) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/webhook/event", listener.local_addr().unwrap());
+        let handled = Arc::new(Mutex::new(Vec::new()));
+        let log = handled.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve_webhook(stream, webhook.clone(), log.clone()));
+            }
+        });
+        Self {
+            url,
+            handled,
+            accept,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Takes what was handled so far.
+    pub fn take(&self) -> Vec<Handled> {
+        std::mem::take(&mut *self.handled.lock().unwrap())
+    }
+
+    /// How many requests were handled so far (kept).
+    pub fn len(&self) -> usize {
+        self.handled.lock().unwrap().len()
+    }
+}
+
+async fn serve_webhook(stream: TcpStream, webhook: Webhook, log: Arc<Mutex<Vec<Handled>>>) {
+    let mut stream = BufReader::new(stream);
+    let Some((headers, body)) = read_http_request(&mut stream).await else {
+        return;
+    };
+    let result: Result<Delivery, WebhookError> = webhook.handle(
+        headers.iter().map(|(n, v)| (n, v)),
+        &body,
+        SystemTime::now(),
+    );
+    let (status, answer, handled) = match result {
+        Ok(delivery) => {
+            let answer = delivery.response_body();
+            let handled = match delivery {
+                Delivery::Event(envelope) => Handled::Event(envelope),
+                Delivery::Duplicate { event_id } => Handled::Duplicate(event_id),
+                Delivery::Challenge { challenge } => Handled::Challenge(challenge),
+                other => panic!("a delivery this test does not know: {other:?}"),
+            };
+            (200, answer, handled)
+        }
+        Err(error) => {
+            let status = error.http_status();
+            let answer = json!({"error": error.to_string()}).to_string();
+            let handled = Handled::Refused {
+                status,
+                error: format!("{error:?}"),
+            };
+            (status, answer, handled)
+        }
+    };
+    log.lock().unwrap().push(handled);
+    let head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        answer.len()
+    );
+    let out = stream.get_mut();
+    let _ = out.write_all(head.as_bytes()).await;
+    let _ = out.write_all(answer.as_bytes()).await;
+    let _ = out.shutdown().await;
+}
+
+/// Reads one request: headers (names as sent) and the body.
+async fn read_http_request(
+    stream: &mut BufReader<TcpStream>,
+) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+    let mut line = String::new();
+    if stream.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).await.ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (n, v) = line.split_once(':')?;
+        headers.push((n.trim().to_owned(), v.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some((headers, body))
+}
+
+// ---------------------------------------------------------------------------
+// A tracing subscriber that records everything.
+
+/// Everything the process logs, as text: span names with all their fields
+/// (also those recorded later), and every event with its target, level and
+/// fields. Errors are written with their `Display`, `Debug` and sources.
+#[derive(Clone, Default)]
+pub struct Capture {
+    text: Arc<Mutex<String>>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl Capture {
+    pub fn text(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    fn push(&self, line: String) {
+        let mut text = self.text.lock().unwrap();
+        text.push_str(&line);
+        text.push('\n');
+    }
+}
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        let _ = write!(self.0, " {}={}", field.name(), value);
+    }
+
+    fn record_error(
+        &mut self,
+        field: &tracing::field::Field,
+        value: &(dyn std::error::Error + 'static),
+    ) {
+        let _ = write!(self.0, " {}={} ({:?})", field.name(), value, value);
+        let mut source = value.source();
+        while let Some(s) = source {
+            let _ = write!(self.0, " caused by: {s} ({s:?})");
+            source = s.source();
+        }
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::always()
+    }
+
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut fields = Fields(String::new());
+        span.record(&mut fields);
+        let meta = span.metadata();
+        self.push(format!(
+            "span#{id} new {} {} {}:{}",
+            meta.level(),
+            meta.target(),
+            meta.name(),
+            fields.0
+        ));
+        tracing::span::Id::from_u64(id)
+    }
+
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        let mut fields = Fields(String::new());
+        values.record(&mut fields);
+        self.push(format!("span#{} record:{}", span.into_u64(), fields.0));
+    }
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        let meta = event.metadata();
+        self.push(format!(
+            "event {} {}:{}",
+            meta.level(),
+            meta.target(),
+            fields.0
+        ));
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
