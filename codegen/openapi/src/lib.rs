@@ -40,6 +40,15 @@ pub enum Problem {
         /// The endpoints' ids.
         ids: Vec<String>,
     },
+    /// Endpoints of different methods spell one path with different parameter
+    /// names (`:spreadsheetToken` and `:spreadsheet_token`): one OpenAPI path
+    /// item cannot hold both.
+    PathSpellings {
+        /// The path templates as the endpoints give them.
+        paths: Vec<String>,
+        /// The endpoints' ids.
+        ids: Vec<String>,
+    },
     /// Two endpoints share an id, which would be one `operationId`.
     SameId {
         /// The id.
@@ -52,6 +61,9 @@ impl fmt::Display for Problem {
         match self {
             Problem::SameRoute { method, paths, ids } => {
                 write!(f, "{method} {} is documented by more than one endpoint: {}", paths.join(" and "), ids.join(", "))
+            }
+            Problem::PathSpellings { paths, ids } => {
+                write!(f, "{} are one path with different parameter names, used by {}", paths.join(" and "), ids.join(", "))
             }
             Problem::SameId { id } => write!(f, "more than one endpoint has the id `{id}`"),
         }
@@ -158,10 +170,21 @@ fn check(spec: &Spec) -> Result<(), Error> {
     for endpoint in &spec.endpoints {
         spellings.entry(shape(&endpoint.path)).or_default().insert(template(&endpoint.path));
     }
+    let reported: BTreeSet<String> = problems
+        .iter()
+        .flat_map(|p| match p {
+            Problem::SameRoute { ids, .. } => ids.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
     for (_, names) in spellings {
         if names.len() > 1 {
-            let ids = spec.endpoints.iter().filter(|e| names.contains(&template(&e.path))).map(|e| e.id.clone()).collect();
-            problems.push(Problem::SameRoute { method: "any method of".to_string(), paths: names.into_iter().collect(), ids });
+            let ids: Vec<String> = spec.endpoints.iter().filter(|e| names.contains(&template(&e.path))).map(|e| e.id.clone()).collect();
+            // Same-method clashes are already said; this is about the others.
+            let methods: BTreeSet<Method> = spec.endpoints.iter().filter(|e| names.contains(&template(&e.path))).map(|e| e.method).collect();
+            if methods.len() > 1 || ids.iter().any(|id| !reported.contains(id)) {
+                problems.push(Problem::PathSpellings { paths: names.into_iter().collect(), ids });
+            }
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(Error { problems }) }
@@ -519,14 +542,21 @@ fn schema(field: &Field, side: Side) -> Value {
     if !field.description.is_empty() {
         map.insert("description".into(), field.description.clone().into());
     }
-    if let Some(fixed) = &field.fixed {
-        map.insert("const".into(), typed(fixed, field.field_type));
-    }
-    if let Some(default) = &field.default {
-        map.insert("default".into(), typed(default, field.field_type));
-    }
-    if let Some(example) = &field.example {
-        map.insert("examples".into(), json!([typed(example, field.field_type)]));
+    // Validators check these values against the schema: one the docs give in
+    // another type or outside the rules is kept as text in an extension.
+    for (key, text, wrap) in [("const", &field.fixed, false), ("default", &field.default, false), ("examples", &field.example, true)] {
+        let Some(text) = text else { continue };
+        let value = typed(text, field.field_type);
+        if fits(&value, map) {
+            map.insert(key.into(), if wrap { json!([value]) } else { value });
+        } else {
+            let extension = match key {
+                "const" => "x-feishu-fixed",
+                "default" => "x-feishu-default",
+                _ => "x-feishu-example",
+            };
+            map.insert(extension.into(), text.clone().into());
+        }
     }
     if !field.scopes.is_empty() {
         map.insert("x-feishu-scopes".into(), scopes(&field.scopes));
@@ -584,6 +614,31 @@ fn scalar_schema(field: &Field, ty: FieldType, side: Side) -> Value {
     Value::Object(map)
 }
 
+/// Whether `value` satisfies the schema's type, `enum`, lengths and range.
+fn fits(value: &Value, schema: &Map<String, Value>) -> bool {
+    let type_ok = match schema.get("type").and_then(Value::as_str) {
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        _ => true,
+    };
+    let enum_ok = schema.get("enum").and_then(Value::as_array).is_none_or(|values| values.contains(value));
+    let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
+    let length_ok = value.as_str().is_none_or(|text| {
+        let n = text.chars().count() as f64;
+        bound("minLength").is_none_or(|min| n >= min) && bound("maxLength").is_none_or(|max| n <= max)
+    });
+    let items_ok = value.as_array().is_none_or(|items| {
+        let n = items.len() as f64;
+        bound("minItems").is_none_or(|min| n >= min) && bound("maxItems").is_none_or(|max| n <= max)
+    });
+    let range_ok = value.as_f64().is_none_or(|x| bound("minimum").is_none_or(|min| x >= min) && bound("maximum").is_none_or(|max| x <= max));
+    type_ok && enum_ok && length_ok && items_ok && range_ok
+}
+
 /// A documented value as JSON of the field's type, or as text when it does not parse.
 fn typed(text: &str, ty: FieldType) -> Value {
     let text = text.trim();
@@ -627,7 +682,10 @@ mod tests {
         let text = error.to_string();
         assert!(text.contains("POST /x/:id and /x/:key is documented by more than one endpoint: a, b"), "{text}");
         assert!(text.contains("more than one endpoint has the id `a`"), "{text}");
-        assert!(text.contains("any method of /x/{id} and /x/{key}"), "{text}");
+        assert!(!text.contains("one path with different parameter names"), "{text}");
+        let spec = Spec { endpoints: vec![endpoint("a", Method::Post, "/x/:id"), endpoint("b", Method::Get, "/x/:key")], events: vec![] };
+        let text = openapi(&spec).unwrap_err().to_string();
+        assert!(text.contains("/x/{id} and /x/{key} are one path with different parameter names, used by a, b"), "{text}");
     }
 
     #[test]
@@ -671,6 +729,24 @@ mod tests {
         let op = &doc["paths"]["/m/{message_id}"]["put"];
         assert_eq!(op["requestBody"]["content"]["application/json"]["schema"], json!({ "type": "object" }));
         assert_eq!(op["x-feishu-detailed"], false);
+    }
+
+    #[test]
+    fn values_that_break_the_rules_are_kept_as_text() {
+        let field = Field {
+            name: "days".into(),
+            field_type: FieldType::Integer,
+            default: Some("此刻".into()),
+            example: Some("7".into()),
+            constraints: Constraints { maximum: Some(30.into()), ..Constraints::default() },
+            ..Field::default()
+        };
+        let schema = schema(&field, Side::Request);
+        assert_eq!(schema["x-feishu-default"], "此刻");
+        assert!(schema.get("default").is_none());
+        assert_eq!(schema["examples"], json!([7]));
+        let late = Field { example: Some("31".into()), ..field };
+        assert_eq!(super::schema(&late, Side::Request)["x-feishu-example"], "31");
     }
 
     #[test]
