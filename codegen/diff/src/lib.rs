@@ -99,7 +99,7 @@ impl Change {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// The changes, grouped by endpoint (endpoints then events, each in id
-    /// order), in a stable order within each.
+    /// order); within each, the breaking ones first.
     pub changes: Vec<Change>,
     /// How the report heads each endpoint or event that has changes, keyed by
     /// [`Change::endpoint`], e.g. ``POST `/open-apis/im/v1/messages/:message_id/reply` (回复消息)``.
@@ -177,6 +177,8 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
             (Some(a), Some(b)) => endpoint(a, b, &mut out),
             (None, None) => {}
         }
+        // Breaking changes first, each group in the order found.
+        out.changes.sort_by_key(|c| !c.breaking);
         if !out.changes.is_empty() {
             let e = new_endpoints.get(id).or(old_endpoints.get(id)).expect("the id came from one of the maps");
             let mut heading = format!("{} `{}`", e.method.as_str(), e.path);
@@ -198,6 +200,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
             (Some(a), Some(b)) => event(a, b, &mut out),
             (None, None) => {}
         }
+        out.changes.sort_by_key(|c| !c.breaking);
         if !out.changes.is_empty() {
             let e = new_events.get(event_type).or(old_events.get(event_type)).expect("the type came from one of the maps");
             report.headings.insert(event_type.to_string(), if e.title.is_empty() { "event".to_string() } else { format!("event ({})", e.title) });
