@@ -36,18 +36,39 @@ fn validator_available() -> bool {
     false
 }
 
-/// Writes `spec`'s document to a temporary file and runs the validator on it.
-fn validate(name: &str, spec: &Spec) {
-    let document = feishu_openapi::openapi(spec).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let text = serde_json::to_string_pretty(&document).unwrap();
+/// Runs the validator on `document`: whether it accepts it, and what it said.
+fn run_validator(name: &str, document: &serde_json::Value) -> (bool, String, PathBuf) {
+    let text = serde_json::to_string_pretty(document).unwrap();
     let file = std::env::temp_dir().join(format!("feishu-openapi-{name}-{}.json", std::process::id()));
     std::fs::write(&file, &text).unwrap();
     let out = Command::new(python()).args(["-m", "openapi_spec_validator"]).arg(&file).output().expect("the validator runs");
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "openapi-spec-validator rejects the document of {name} (kept at {}):\n{report}", file.display());
+    (out.status.success(), report, file)
+}
+
+/// Writes `spec`'s document to a temporary file and runs the validator on it.
+fn validate(name: &str, spec: &Spec) {
+    let document = feishu_openapi::openapi(spec).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (ok, report, file) = run_validator(name, &document);
+    assert!(ok, "openapi-spec-validator rejects the document of {name} (kept at {}):\n{report}", file.display());
     assert!(report.contains("OK"), "{report}");
     eprintln!("{name}: {} operations; openapi-spec-validator: {}", spec.endpoints.len(), report.trim());
     std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn the_validator_rejects_a_broken_document() {
+    if !validator_available() {
+        return;
+    }
+    // A path template whose parameter is not declared: the check must see it.
+    let mut document = feishu_openapi::openapi(&repository_spec()).unwrap();
+    let reply = &mut document["paths"]["/open-apis/im/v1/messages/{message_id}/reply"]["post"];
+    reply.as_object_mut().unwrap().remove("parameters").expect("reply has parameters");
+    let (ok, report, file) = run_validator("broken", &document);
+    std::fs::remove_file(&file).unwrap();
+    assert!(!ok, "the validator accepted a document with an undeclared path parameter:\n{report}");
+    assert!(report.contains("message_id"), "{report}");
 }
 
 /// The checked-in spec: every `spec/<service>/<resource>.json`.
