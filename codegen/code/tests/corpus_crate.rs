@@ -161,11 +161,10 @@ fn corpus_crate_builds() {
     );
     let mut warnings: BTreeMap<&str, usize> = BTreeMap::new();
     for line in stderr.lines() {
-        if let Some(kind) = line.strip_prefix("warning: ") {
-            if !kind.contains("(lib) generated") {
+        if let Some(kind) = line.strip_prefix("warning: ")
+            && !kind.contains("(lib) generated") {
                 *warnings.entry(kind).or_default() += 1;
             }
-        }
     }
     // A warning here is a lint error for users who deny warnings.
     assert!(

@@ -43,12 +43,11 @@ fn head(cell: &Cell) -> Head {
     // Overview pages put the parts on separate lines; converted pages run them together on one.
     let text = cell.text.as_str();
     let mut head = Head::default();
-    if let Some(start) = text.find('[') {
-        if let Some((title, url)) = link(&text[start..]) {
+    if let Some(start) = text.find('[')
+        && let Some((title, url)) = link(&text[start..]) {
             head.title = title;
             head.doc_url = Some(url);
         }
-    }
     if let Some((method, path)) = find_method_and_path(text) {
         head.method = Some(method);
         head.path = Some(path);

@@ -462,13 +462,12 @@ impl Reader {
                 diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("request example key `{key}` is not a request body field"));
             }
         }
-        if let Some((line, example)) = &self.response_example {
-            if let Some(data) = example.get("data") {
+        if let Some((line, example)) = &self.response_example
+            && let Some(data) = example.get("data") {
                 for key in check::unknown_keys(&ep.response_body, data) {
                     diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("response example key `data.{key}` is not a response body field"));
                 }
             }
-        }
         ep.request_example = self.request_example.take().map(|(_, v)| v);
         ep.response_example = self.response_example.take().map(|(_, v)| v);
         spec.endpoints.push(ep);
@@ -484,13 +483,12 @@ impl Reader {
         let body = tree.iter().find(|f| f.name == "event").map(|f| f.children.clone()).unwrap_or_else(|| {
             tree.into_iter().filter(|f| !matches!(f.name.as_str(), "schema" | "header")).collect()
         });
-        if let Some((line, value)) = &example {
-            if let Some(inner) = value.get("event") {
+        if let Some((line, value)) = &example
+            && let Some(inner) = value.get("event") {
                 for key in check::unknown_keys(&body, inner) {
                     diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("event example key `event.{key}` is not an event body field"));
                 }
             }
-        }
         let mut scopes = std::mem::take(&mut self.endpoint.scopes);
         if scopes.iter().all(|s| s.description.is_empty()) && scopes.len() == self.scope_names.len() {
             for (scope, name) in scopes.iter_mut().zip(&self.scope_names) {

@@ -87,11 +87,10 @@ fn raw_field(row: &Row, columns: Columns) -> Option<RawField> {
     let (field_type, item_type) = json_type(&type_name);
     let mut field = Field { name, field_type, item_type, type_name, required, ..Field::default() };
     apply_rules(&mut field, &description);
-    if let Some(cell) = description_cell {
-        if !cell.enum_values.is_empty() {
+    if let Some(cell) = description_cell
+        && !cell.enum_values.is_empty() {
             field.constraints.enum_values = cell.enum_values.clone();
         }
-    }
     field.description = description;
     Some(RawField { line: row.line, level: row.level, field })
 }

@@ -183,11 +183,10 @@ fn merge_fields(kept: &mut Vec<Field>, other: Vec<Field>, at: &str, clash: &mut 
                     k.description = field.description;
                 }
                 fill_opt(&mut k.example, field.example);
-                if let (Some(a), Some(b)) = (&k.default, &field.default) {
-                    if a != b {
+                if let (Some(a), Some(b)) = (&k.default, &field.default)
+                    && a != b {
                         clash(format!("`{path}` defaults to `{a}` against `{b}`"));
                     }
-                }
                 fill_opt(&mut k.default, field.default);
                 fill_opt(&mut k.fixed, field.fixed);
                 merge_constraints(&mut k.constraints, field.constraints, &path, clash);

@@ -117,11 +117,10 @@ fn misfit(fields: &[Field], example: &Map<String, Value>) -> usize {
         match example.get(&field.name) {
             None => bad += 1 + field.children.len(),
             Some(value) => {
-                if let Some(inner) = object_of(value) {
-                    if !field.children.is_empty() {
+                if let Some(inner) = object_of(value)
+                    && !field.children.is_empty() {
                         bad += misfit(&field.children, inner);
                     }
-                }
             }
         }
     }
@@ -229,12 +228,11 @@ fn apply_notes_at(fields: &mut [Field], notes: &TypeNotes, depth: usize, filled:
     }
     for field in fields.iter_mut() {
         let base = field.type_name.trim_end_matches("[]");
-        if field.children.is_empty() && is_container(field) {
-            if let Some(noted) = notes.get(base).filter(|n| !n.is_empty()) {
+        if field.children.is_empty() && is_container(field)
+            && let Some(noted) = notes.get(base).filter(|n| !n.is_empty()) {
                 field.children = noted.clone();
                 filled.push(field.name.clone());
             }
-        }
         apply_notes_at(&mut field.children, notes, depth + 1, filled);
     }
 }

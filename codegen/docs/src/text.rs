@@ -57,13 +57,12 @@ fn replace_br(text: &str) -> String {
         out.push_str(&rest[..i]);
         let after = &rest[i..];
         let lower: String = after.chars().take(6).collect::<String>().to_ascii_lowercase();
-        if lower.starts_with("<br") {
-            if let Some(end) = after.find('>') {
+        if lower.starts_with("<br")
+            && let Some(end) = after.find('>') {
                 out.push('\n');
                 rest = &after[end + 1..];
                 continue;
             }
-        }
         out.push('<');
         rest = &after[1..];
     }
@@ -109,15 +108,13 @@ pub fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(&next) = chars.peek() {
-                if next.is_ascii_punctuation() && next != '"' && next != '\\' {
+        if c == '\\'
+            && let Some(&next) = chars.peek()
+                && next.is_ascii_punctuation() && next != '"' && next != '\\' {
                     out.push(next);
                     chars.next();
                     continue;
                 }
-            }
-        }
         out.push(c);
     }
     out

@@ -137,11 +137,10 @@ fn walk(element: ElementRef<'_>, raw: &mut String, cell: &mut Cell) {
                     "md-tag" => {
                         let kind = e.attr("type").unwrap_or("");
                         let label: String = child_ref.text().collect();
-                        if let Some(token) = AccessToken::parse(kind).or_else(|| AccessToken::parse(&label)).filter(|_| kind.starts_with("token") || label.contains("access_token")) {
-                            if !cell.tokens.contains(&token) {
+                        if let Some(token) = AccessToken::parse(kind).or_else(|| AccessToken::parse(&label)).filter(|_| kind.starts_with("token") || label.contains("access_token"))
+                            && !cell.tokens.contains(&token) {
                                 cell.tokens.push(token);
                             }
-                        }
                         raw.push_str(&label);
                     }
                     "md-app-support" => {
