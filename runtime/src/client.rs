@@ -235,10 +235,14 @@ impl Client {
                         return Err(error);
                     }
                     waited += wait;
-                    // Everyone calling this endpoint waits, not just this call.
+                    // Everyone calling this endpoint waits, not just this call:
+                    // as long as the server said. Not for this call's jittered
+                    // wait, or the pause would hold every refused call until
+                    // the longest of their waits and release them together.
+                    let pause = reset.unwrap_or(wait);
                     self.inner
                         .limiter
-                        .pause(&keys, tokio::time::Instant::now() + wait);
+                        .pause(&keys, tokio::time::Instant::now() + pause);
                     wait
                 }
                 Verdict::Rejected if attempts < policy.max_attempts => policy.backoff(attempts),

@@ -195,6 +195,46 @@ async fn rate_limit_refusals_wait_for_the_reset_header_then_succeed() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_refused_together_come_back_spread_over_the_jitter() {
+    // Each refused call waits the reset plus up to a tenth of it, so that
+    // the callers do not all come back in the same instant; the pause that
+    // holds back the endpoint meanwhile must not gather them up again.
+    const CALLS: usize = 20;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let retries = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = retries.clone();
+    let server = Server::with_token(move |_| {
+        if seen.fetch_add(1, Ordering::SeqCst) < CALLS {
+            Reply::json(json!({"code": 99991400, "msg": "too many"}))
+                .status(400)
+                .header("x-ogw-ratelimit-reset", "1")
+        } else {
+            log.lock().unwrap().push(Instant::now());
+            Reply::json(json!({"code": 0, "msg": "ok", "data": {}}))
+        }
+    })
+    .await;
+    let client = client(&server);
+    let calls = (0..CALLS).map(|_| {
+        let client = client.clone();
+        async move {
+            client
+                .send_value(ApiRequest::new(Method::GET, "/open-apis/x").endpoint("test.v1.x.get"))
+                .await
+                .unwrap();
+        }
+    });
+    futures_join_all(calls).await;
+    let mut retries = retries.lock().unwrap().clone();
+    assert_eq!(retries.len(), CALLS);
+    retries.sort();
+    // Twenty draws from 0–100 ms of jitter span far more than 30 ms but
+    // for a chance of about 1e-8.
+    let spread = retries[CALLS - 1] - retries[0];
+    assert!(spread >= Duration::from_millis(30), "{spread:?}");
+}
+
 #[tokio::test]
 async fn rate_limit_waits_are_bounded() {
     let server = failing_first(
