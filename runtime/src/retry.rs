@@ -30,7 +30,10 @@ pub struct RetryPolicy {
     /// How many rate-limit refusals (99991400, 230020, HTTP 429) one call
     /// waits out before giving up. These are counted apart from
     /// `max_attempts` because waiting them out is the expected way through a
-    /// burst, not a sign of failure.
+    /// burst, not a sign of failure; `max_rate_limit_wait` is the bound that
+    /// usually binds. A backlog of calls to an endpoint whose limits the
+    /// docs do not give meets the limit again after every pause, so one call
+    /// can be refused a dozen times before its turn comes.
     pub max_rate_limit_retries: u32,
     /// The longest a call waits in all for rate limits before it gives up.
     pub max_rate_limit_wait: Duration,
@@ -42,7 +45,7 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
-            max_rate_limit_retries: 20,
+            max_rate_limit_retries: 50,
             max_rate_limit_wait: Duration::from_secs(120),
         }
     }
