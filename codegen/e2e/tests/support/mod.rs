@@ -143,9 +143,13 @@ impl Server {
         &self.url
     }
 
+    /// A client without retries: the server answers from a script, one
+    /// reply per request, and these tests check how each answer is mapped.
+    /// Retries are tested against the sandbox (`sandbox_load.rs`).
     pub fn client(&self) -> Client {
         Client::builder(APP_ID, APP_SECRET)
             .base_url(self.url.clone())
+            .retry(feishu::RetryPolicy::none())
             .build()
             .unwrap()
     }
