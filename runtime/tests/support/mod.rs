@@ -149,9 +149,13 @@ impl Server {
         &self.url
     }
 
+    /// A client without retries (the refused-token retry still happens):
+    /// these tests check how one answer is mapped; tests/retries.rs builds
+    /// its own clients.
     pub fn client(&self) -> Client {
         Client::builder("cli_test", "app-secret-xyz")
             .base_url(self.url.clone())
+            .retry(feishu_runtime::RetryPolicy::none())
             .build()
             .unwrap()
     }
