@@ -28,7 +28,7 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     let old = spec_at_revision(root, &base)?;
     let new = spec_in_dir(&root.join("spec"))?;
     let report = feishu_diff::diff(&old, &new);
-    print!("{}", report.to_markdown());
+    crate::print_stdout(&report.to_markdown())?;
     Ok(exit_code(&report))
 }
 

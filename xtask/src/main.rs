@@ -35,6 +35,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes a command's main output to stdout. A reader that stops early
+/// (`| head`) closes the pipe; that is not an error worth a panic.
+pub(crate) fn print_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("writing to stdout: {e}")),
+        _ => Ok(()),
+    }
+}
+
 /// The workspace root: xtask's manifest lives one folder below it.
 fn workspace_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits inside the workspace").to_path_buf()

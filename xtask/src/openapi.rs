@@ -27,7 +27,7 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
             std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
             eprintln!("openapi: {} operations written to {}", spec.endpoints.len(), file.display());
         }
-        None => print!("{text}"),
+        None => crate::print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,7 +18,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
         eprintln!("{d}");
     }
     eprintln!("{} pages, {} endpoints, {} events, {} diagnostics", pages.len(), parsed.spec.endpoints.len(), parsed.spec.events.len(), parsed.diagnostics.len());
-    print!("{}", parsed.spec.to_json());
+    crate::print_stdout(&parsed.spec.to_json())?;
     Ok(ExitCode::SUCCESS)
 }
 
