@@ -430,3 +430,105 @@ async fn lark_oapi_and_our_client_send_the_same_requests() {
         })
     );
 }
+
+/// What one client meets in [`both_clients_meet_the_sandboxs_behaviours`]:
+/// messages set up so that each call hits one documented rule.
+struct Traps {
+    /// A recalled message: replying gives 230011, reacting 231003.
+    recalled: String,
+    /// The bot's message in a p2p chat with a later one after it: 230006.
+    not_latest: String,
+    /// A live message; a reply whose `content` does not fit `msg_type`: 230001.
+    live: String,
+}
+
+impl Control {
+    async fn traps(&self, who: &str, base_url: &str) -> Traps {
+        let group = self.post("/_sandbox/chats", json!({"chat_type": "group"})).await;
+        let seed = |chat: &Value, sender: &str| {
+            json!({"chat_id": chat["chat_id"], "msg_type": "text", "content": {"text": "x"}, "sender_type": sender})
+        };
+        let id = |v: &Value| v["message_id"].as_str().expect("a seeded message_id").to_string();
+        let recalled = id(&self.post("/_sandbox/messages", seed(&group, "user")).await);
+        let live = id(&self.post("/_sandbox/messages", seed(&group, "user")).await);
+        let p2p = self.post("/_sandbox/chats", json!({"chat_type": "p2p", "user_open_id": format!("ou_traps_{who}")})).await;
+        let not_latest = id(&self.post("/_sandbox/messages", seed(&p2p, "app")).await);
+        self.post("/_sandbox/messages", seed(&p2p, "app")).await;
+        // Recalled through the API, as a bot would.
+        let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
+        feishu::im::message::delete(&client, &recalled, feishu::Body::None, &[], RequestOptions::default())
+            .await
+            .expect("the recall succeeds");
+        Traps { recalled, not_latest, live }
+    }
+}
+
+/// The peer check of the sandbox's behaviours: lark-oapi, pointed at the
+/// sandbox with its `domain` option, meets the same documented errors as our
+/// client, which maps each to its typed variant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_clients_meet_the_sandboxs_behaviours() {
+    let python = match peer_python() {
+        Ok(python) => python,
+        Err(why) => return peer_missing(&why),
+    };
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec");
+    let mut config = SandboxConfig::from_spec_dir(&spec).unwrap();
+    config.rate_limits = false;
+    let sandbox = Sandbox::start(config, 0).await.unwrap();
+    let base_url = sandbox.url();
+    let control = Control { http: reqwest::Client::new(), base_url: base_url.clone() };
+    const BAD_CONTENT: &str = r#"{"txt":"not the text shape"}"#;
+
+    // Ours: each call fails with its documented code, as its typed variant.
+    let traps = control.traps("ours", &base_url).await;
+    let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(&base_url).build().unwrap();
+    let code_of = |e: &feishu::OperationError<_>| e.code();
+    let err = reply(&client, ReplyRequest::new(&traps.recalled, REPLY_CONTENT, "text"), RequestOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err.api(), Some(feishu::im::message::ReplyError::Code230011(_))), "{err:?}");
+    let err = create(&client, CreateRequest::new(&traps.recalled, Emoji::new(EMOJI_TYPE)), RequestOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err.api(), Some(feishu::im::message_reaction::CreateError::Code231003(_))), "{err:?}");
+    let err = push_follow_up(&client, PushFollowUpRequest::new(&traps.not_latest, typed_follow_ups()), RequestOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err.api(), Some(feishu::im::message::PushFollowUpError::Code230006(_))), "{err:?}");
+    let err = reply(&client, ReplyRequest::new(&traps.live, BAD_CONTENT, "text"), RequestOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&err), Some(230001), "{err:?}");
+    assert!(matches!(err.api(), Some(feishu::im::message::ReplyError::Code230001(_))), "{err:?}");
+
+    // lark-oapi meets the same codes on its own copies of the traps.
+    let traps = control.traps("lark_oapi", &base_url).await;
+    let calls = json!({
+        "app_id": APP_ID,
+        "app_secret": APP_SECRET,
+        "calls": [
+            {"op": "reply", "message_id": traps.recalled, "body": {"content": REPLY_CONTENT, "msg_type": "text"}},
+            {"op": "reaction_create", "message_id": traps.recalled, "body": {"reaction_type": {"emoji_type": EMOJI_TYPE}}},
+            {"op": "push_follow_up", "message_id": traps.not_latest, "body": {"follow_ups": json_follow_ups()}},
+            {"op": "reply", "message_id": traps.live, "body": {"content": BAD_CONTENT, "msg_type": "text"}},
+        ]
+    });
+    let peer = {
+        let (python, base_url) = (python.clone(), base_url.clone());
+        match tokio::task::spawn_blocking(move || run_peer(&python, &base_url, &calls)).await.unwrap() {
+            Ok(peer) => peer,
+            Err(why) => return peer_missing(&why),
+        }
+    };
+    let messages = control.messages().await;
+    sandbox.shutdown().await;
+    let seen: Vec<(&Value, &Value)> =
+        peer["results"].as_array().expect("results").iter().map(|r| (&r["success"], &r["code"])).collect();
+    let failed = |code: i64| (json!(false), json!(code));
+    let want = [failed(230011), failed(231003), failed(230006), failed(230001)];
+    let want: Vec<(&Value, &Value)> = want.iter().map(|(a, b)| (a, b)).collect();
+    assert_eq!(seen, want, "{peer}");
+    // Nothing was stored by any of the eight refused calls: only the seeds.
+    assert_eq!(messages.len(), 8, "{messages:#?}");
+}
