@@ -19,11 +19,17 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
     endpoints.sort_by(|a, b| b.detailed.cmp(&a.detailed).then_with(|| a.sources.cmp(&b.sources)));
     let mut by_key: BTreeMap<(String, feishu_spec::Method), Endpoint> = BTreeMap::new();
     for endpoint in endpoints {
-        match by_key.entry((normalize_path(&endpoint.path), endpoint.method)) {
+        // Pages spell one route's parameters differently (`:spreadsheetToken`
+        // in a catalogue, `:spreadsheet_token` on the detail page): the
+        // route's shape, not the spelling, names the endpoint.
+        match by_key.entry((route_shape(&endpoint.path), endpoint.method)) {
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(endpoint);
             }
-            std::collections::btree_map::Entry::Occupied(mut o) => merge_endpoint(o.get_mut(), endpoint, diagnostics),
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let endpoint = respell_path_params(o.get(), endpoint, diagnostics);
+                merge_endpoint(o.get_mut(), endpoint, diagnostics)
+            }
         }
     }
     let mut events_by_type: BTreeMap<String, Event> = BTreeMap::new();
@@ -52,7 +58,26 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
             }
         }
     }
-    let mut spec = Spec { endpoints: by_key.into_values().collect(), events: events_by_type.into_values().collect() };
+    let mut endpoints: Vec<Endpoint> = by_key.into_values().collect();
+    // Other methods on the route take the spelling too: one path, one set
+    // of parameter names (OpenAPI, for one, requires it). The detail pages'
+    // spelling wins, then the first source's.
+    let mut spelling: BTreeMap<String, (bool, Vec<String>, Endpoint)> = BTreeMap::new();
+    for ep in &endpoints {
+        let candidate = (!ep.detailed, ep.sources.clone());
+        let entry = spelling.entry(route_shape(&ep.path)).or_insert_with(|| (!ep.detailed, ep.sources.clone(), ep.clone()));
+        if candidate < (entry.0, entry.1.clone()) {
+            *entry = (!ep.detailed, ep.sources.clone(), ep.clone());
+        }
+    }
+    for ep in &mut endpoints {
+        let canonical = &spelling[&route_shape(&ep.path)].2;
+        if canonical.path != ep.path {
+            let respelled = respell_path_params(canonical, std::mem::take(ep), diagnostics);
+            *ep = respelled;
+        }
+    }
+    let mut spec = Spec { endpoints, events: events_by_type.into_values().collect() };
     name_all(&mut spec);
     spec.sort();
     spec
@@ -65,6 +90,41 @@ pub fn normalize_path(path: &str) -> String {
         .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { format!(":{}", &seg[1..seg.len() - 1]) } else { seg.to_string() })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The route without its parameter names: `/a/:x/b` and `/a/{y}/b` are
+/// both `/a/:/b`.
+pub fn route_shape(path: &str) -> String {
+    normalize_path(path).split('/').map(|seg| if seg.starts_with(':') { ":" } else { seg }).collect::<Vec<_>>().join("/")
+}
+
+/// The names of a path's parameters, in order.
+fn path_param_names(path: &str) -> Vec<String> {
+    normalize_path(path).split('/').filter_map(|seg| seg.strip_prefix(':')).map(str::to_string).collect()
+}
+
+/// Gives `other` the parameter names of `kept` (by position) when the two
+/// spell one route differently, renaming its documented path parameters to
+/// match, so that merging them adds no stray parameter. The difference is a
+/// `conflict` diagnostic.
+fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut Vec<Diagnostic>) -> Endpoint {
+    let (ours, theirs) = (path_param_names(&kept.path), path_param_names(&other.path));
+    if ours == theirs {
+        return other;
+    }
+    conflict(
+        diagnostics,
+        Clash { what: format!("{} {}: path parameters spelled {theirs:?} against {ours:?}", other.method.as_str(), kept.path), ours: &kept.sources, theirs: &other.sources },
+    );
+    for field in &mut other.path_params {
+        if let Some(at) = theirs.iter().position(|n| *n == field.name)
+            && let Some(name) = ours.get(at)
+        {
+            field.name = name.clone();
+        }
+    }
+    other.path = kept.path.clone();
+    other
 }
 
 struct Clash<'a> {
@@ -391,6 +451,8 @@ mod tests {
     #[test]
     fn normalizes_paths() {
         assert_eq!(normalize_path("/open-apis/a/{id}/b/"), "/open-apis/a/:id/b");
+        assert_eq!(route_shape("/open-apis/a/{id}/b/:c"), "/open-apis/a/:/b/:");
+        assert_eq!(route_shape("/open-apis/a/:spreadsheetToken/b"), route_shape("/open-apis/a/:spreadsheet_token/b"));
     }
 
     #[test]
@@ -416,5 +478,43 @@ mod tests {
         assert_eq!(diags.len(), 1);
         assert!(diags[0].message.contains("max_items is 3 against 4"), "{}", diags[0].message);
         assert!(diags[0].file.contains("b.md") && diags[0].message.contains("a.md"));
+    }
+
+    #[test]
+    fn one_route_spelled_two_ways_is_one_endpoint() {
+        let param = |name: &str, desc: &str| Field { name: name.into(), description: desc.into(), ..Field::default() };
+        let detail = Endpoint {
+            path: "/open-apis/sheets/v2/spreadsheets/:spreadsheet_token/values/:range".into(),
+            method: Method::Get,
+            detailed: true,
+            sources: vec!["detail.md".into()],
+            path_params: vec![param("spreadsheet_token", "表格 token"), param("range", "范围")],
+            ..Endpoint::default()
+        };
+        let catalogue = Endpoint {
+            path: "/open-apis/sheets/v2/spreadsheets/{spreadsheetToken}/values/:range".into(),
+            method: Method::Get,
+            sources: vec!["catalogue.md".into()],
+            path_params: vec![param("spreadsheetToken", "the token, described longer")],
+            ..Endpoint::default()
+        };
+        let other_method = Endpoint { method: Method::Put, sources: vec!["put.md".into()], ..catalogue.clone() };
+        let mut diags = Vec::new();
+        let spec = merge(vec![Spec { endpoints: vec![catalogue, detail, other_method], events: vec![] }], &mut diags);
+        assert_eq!(spec.endpoints.len(), 2, "{:#?}", spec.endpoints);
+        let get = spec.endpoints.iter().find(|e| e.method == Method::Get).unwrap();
+        // The detail page's spelling wins, and no stray parameter is added.
+        assert_eq!(get.path, "/open-apis/sheets/v2/spreadsheets/:spreadsheet_token/values/:range");
+        let names: Vec<&str> = get.path_params.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["spreadsheet_token", "range"]);
+        assert_eq!(get.sources, ["detail.md", "catalogue.md"]);
+        let spelled: Vec<&Diagnostic> = diags.iter().filter(|d| d.message.contains("path parameters spelled")).collect();
+        assert_eq!(spelled.len(), 2, "{diags:#?}");
+        assert!(spelled[0].file.contains("catalogue.md") && spelled[0].message.contains("detail.md"));
+        // The other method on the route takes the detail page's spelling too.
+        let put = spec.endpoints.iter().find(|e| e.method == Method::Put).unwrap();
+        assert_eq!(put.path, get.path);
+        assert_eq!(put.path_params[0].name, "spreadsheet_token");
+        assert!(spelled[1].file.contains("put.md") && spelled[1].message.starts_with("PUT "), "{:?}", spelled[1]);
     }
 }
