@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+mod bench;
 mod diff;
 mod openapi;
 mod parse;
@@ -19,9 +20,10 @@ fn main() -> ExitCode {
         Some("sandbox") => sandbox::run(&args[1..], &workspace_root()),
         Some("diff") => diff::run(&args[1..], &workspace_root()),
         Some("openapi") => openapi::run(&args[1..], &workspace_root()),
+        Some("bench") => bench::run(&args[1..], &workspace_root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] | diff [--base REV] | openapi [--out FILE] [--spec DIR]>"
+                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick]>"
             );
             return ExitCode::from(2);
         }

@@ -1,0 +1,205 @@
+//! The two Rust clients compared: the generated one and the hand-written
+//! reqwest + serde_json code a user would write instead.
+
+use std::sync::Arc;
+
+use feishu::im::message::{ReplyRequest, reply};
+use feishu::{Client, RequestOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::server::{APP_ID, APP_SECRET};
+
+/// The text every reply sends.
+pub const CONTENT: &str = r#"{"text":"hello from the benchmark"}"#;
+
+/// How many different messages the calls reply to, in turn: enough that the
+/// per-receiver lanes of the limiter are exercised, few enough that they stay
+/// under the limiter's idle-lane threshold (4,096).
+pub const MESSAGES: usize = 1000;
+
+/// The message the `i`-th call replies to.
+pub fn message_id(i: usize) -> String {
+    format!("om_bench_{:04}", i % MESSAGES)
+}
+
+/// Which client a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `feishu::im::message::reply` with a default [`Client`]: validation,
+    /// the rate limiter, retries, tracing spans and the token cache on.
+    Generated,
+    /// Hand-written reqwest + serde_json, with one token fetched up front.
+    Raw,
+}
+
+impl Kind {
+    /// The name used on the command line and in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Generated => "generated",
+            Kind::Raw => "raw",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "generated" => Some(Kind::Generated),
+            "raw" => Some(Kind::Raw),
+            _ => None,
+        }
+    }
+}
+
+/// A ready client of either kind; cheap to clone.
+#[derive(Clone)]
+pub enum Caller {
+    /// The generated client.
+    Generated(Client),
+    /// The hand-written one.
+    Raw(Arc<Raw>),
+}
+
+impl Caller {
+    /// Builds a client of `kind` for the server at `base` (the raw one fetches its token here).
+    pub async fn new(kind: Kind, base: &str) -> Result<Self, String> {
+        match kind {
+            Kind::Generated => {
+                let client = Client::builder(APP_ID, APP_SECRET).base_url(base).build().map_err(|e| e.to_string())?;
+                Ok(Caller::Generated(client))
+            }
+            Kind::Raw => Ok(Caller::Raw(Arc::new(Raw::new(base).await?))),
+        }
+    }
+
+    /// Makes the `i`-th reply; an error says what went wrong.
+    pub async fn call(&self, i: usize) -> Result<(), String> {
+        match self {
+            Caller::Generated(client) => {
+                let request = ReplyRequest::new(message_id(i), CONTENT, "text");
+                let sent = reply(client, request, RequestOptions::default()).await.map_err(|e| e.to_string())?;
+                if sent.message_id.is_none() {
+                    return Err("the reply has no message_id".into());
+                }
+                Ok(())
+            }
+            Caller::Raw(raw) => raw.reply(&message_id(i)).await,
+        }
+    }
+}
+
+/// The hand-written client: one `reqwest::Client`, one token.
+pub struct Raw {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+#[derive(Serialize)]
+struct TokenRequest<'a> {
+    app_id: &'a str,
+    app_secret: &'a str,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    code: i64,
+    msg: String,
+    tenant_access_token: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReplyBody<'a> {
+    content: &'a str,
+    msg_type: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    code: i64,
+    msg: String,
+    data: Option<T>,
+}
+
+/// The reply's `data`, field for field as the docs give it.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Message {
+    message_id: String,
+    root_id: Option<String>,
+    parent_id: Option<String>,
+    thread_id: Option<String>,
+    msg_type: Option<String>,
+    create_time: Option<String>,
+    update_time: Option<String>,
+    deleted: Option<bool>,
+    updated: Option<bool>,
+    chat_id: Option<String>,
+    sender: Option<Sender>,
+    body: Option<Body>,
+    mentions: Option<Vec<Mention>>,
+    upper_message_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Sender {
+    id: Option<String>,
+    id_type: Option<String>,
+    sender_type: Option<String>,
+    tenant_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Body {
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Mention {
+    key: Option<String>,
+    id: Option<String>,
+    id_type: Option<String>,
+    name: Option<String>,
+    tenant_key: Option<String>,
+}
+
+impl Raw {
+    async fn new(base: &str) -> Result<Self, String> {
+        let http = reqwest::Client::new();
+        let base = base.trim_end_matches('/').to_owned();
+        let token: TokenResponse = http
+            .post(format!("{base}/open-apis/auth/v3/tenant_access_token/internal"))
+            .json(&TokenRequest { app_id: APP_ID, app_secret: APP_SECRET })
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        match (token.code, token.tenant_access_token) {
+            (0, Some(token)) => Ok(Raw { http, base, token }),
+            (code, _) => Err(format!("no token: {code} {}", token.msg)),
+        }
+    }
+
+    async fn reply(&self, message_id: &str) -> Result<(), String> {
+        let envelope: Envelope<Message> = self
+            .http
+            .post(format!("{}/open-apis/im/v1/messages/{message_id}/reply", self.base))
+            .bearer_auth(&self.token)
+            .json(&ReplyBody { content: CONTENT, msg_type: "text" })
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        match envelope.data {
+            Some(_) if envelope.code == 0 => Ok(()),
+            _ => Err(format!("{} {}", envelope.code, envelope.msg)),
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! `cargo xtask bench [--json] [--quick]`: this project side by side with what
+//! a user would pick instead, each figure a ratio taken in one run.
+//!
+//! - parse: `cargo xtask parse` over `../shared/corpus` and the seed pages
+//!   vs a release program that only walks pulldown-cmark's events and parses
+//!   every page with scraper (`bench/src/bin/parse-floor.rs`);
+//! - client: replies through the generated client vs hand-written reqwest +
+//!   serde_json, lark-oapi (Python) and @larksuiteoapi/node-sdk, all against
+//!   the same local server (`bench/src/bin/client-bench`);
+//! - compile: build time per operation of the crate generated from the whole
+//!   corpus vs larksuite-oapi-sdk-rs from crates.io.
+//!
+//! Runs alternate (A B A B …) and medians are quoted. Everything is built and
+//! installed under `target/bench` and `target/peers`; a peer that cannot be
+//! installed leaves its figure `null` with the reason. Progress goes to
+//! stderr; stdout gets the Markdown table, or the JSON object with `--json`.
+//! The table is also written to `target/bench/latest.md`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+mod client;
+mod compile;
+mod machine;
+mod node;
+mod parse_time;
+mod report;
+mod runner;
+
+use report::Report;
+
+/// How much to measure.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Replies per round.
+    pub calls: usize,
+    /// Alternated rounds of the client figures.
+    pub rounds: usize,
+    /// Warm-up calls before measuring a client.
+    pub warmup: usize,
+    /// Alternated runs of the parse figures.
+    pub parse_rounds: usize,
+    /// Alternated builds of the compile figure.
+    pub compile_rounds: usize,
+    /// Runs of each regen timing.
+    pub regen_rounds: usize,
+}
+
+impl Plan {
+    fn full() -> Self {
+        Plan { calls: 2000, rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3 }
+    }
+
+    fn quick() -> Self {
+        Plan { calls: 300, rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1 }
+    }
+}
+
+/// Runs the benchmark from the workspace root.
+pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
+    let (mut json, mut quick) = (false, false);
+    for arg in args {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--quick" => quick = true,
+            other => return Err(format!("unknown argument `{other}`; usage: cargo xtask bench [--json] [--quick]")),
+        }
+    }
+    let plan = if quick { Plan::quick() } else { Plan::full() };
+    let dir = root.join("target").join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let started = Instant::now();
+    let mut report = Report { machine: machine::describe(), ..Report::default() };
+
+    progress("building the benchmark programs (release) and a client with the reply limits raised");
+    let bins = runner::build(root, &dir);
+    if let Err(why) = &bins {
+        progress(&format!("cannot build the benchmark programs: {why}"));
+    }
+
+    parse_time::measure(root, bins.as_ref().ok(), &plan, &mut report);
+    client::measure(root, bins.as_ref().ok(), &plan, &mut report);
+    compile::measure(root, &dir, &plan, &mut report);
+    if let Err(why) = &bins {
+        for ratio in &mut report.ratios {
+            if let Err(reason) = &mut ratio.value {
+                reason.push_str(&format!(" (the benchmark programs did not build: {why})"));
+            }
+        }
+    }
+    // The ratios in the order of the keys.
+    report.ratios.sort_by_key(|r| report::KEYS.iter().position(|(k, _)| *k == r.key));
+
+    let markdown = report.to_markdown();
+    let latest = dir.join("latest.md");
+    if let Err(e) = std::fs::write(&latest, &markdown) {
+        progress(&format!("cannot write {}: {e}", latest.display()));
+    }
+    progress(&format!("done in {}; the table is in {}", report::seconds(started.elapsed().as_secs_f64()), latest.display()));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json()).expect("JSON values serialise"));
+    } else {
+        print!("{markdown}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress line on stderr.
+pub fn progress(message: &str) {
+    eprintln!("bench: {message}");
+}
+
+/// The cargo that runs us.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// A cargo command for a package outside the workspace: in `dir`, with its
+/// own target folder, without the flags of the cargo that runs us.
+pub fn cargo_in(dir: &Path, target: &Path) -> Command {
+    let mut command = Command::new(cargo());
+    command
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CARGO_PRIMARY_PACKAGE");
+    command
+}
+
+/// Runs `command` to the end, its stdout discarded; returns the wall time in
+/// seconds, or an error with the end of its stderr.
+pub fn timed(command: &mut Command) -> Result<f64, String> {
+    let started = Instant::now();
+    let output = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if output.status.success() {
+        Ok(elapsed)
+    } else {
+        Err(format!("{} failed ({}): {}", describe(command), output.status, tail(&String::from_utf8_lossy(&output.stderr), 1500)))
+    }
+}
+
+/// Runs `command` and returns its stdout, or an error with the end of its stderr.
+pub fn output(command: &mut Command) -> Result<String, String> {
+    let output = command.stdin(Stdio::null()).output().map_err(|e| format!("cannot run {}: {e}", describe(command)))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!("{} failed ({}): {}", describe(command), output.status, tail(&String::from_utf8_lossy(&output.stderr), 1500)))
+    }
+}
+
+/// The program and arguments of `command`, for messages.
+pub fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// The last `max` bytes of `text`, on a char boundary.
+pub fn tail(text: &str, max: usize) -> &str {
+    let text = text.trim_end();
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// The JSON objects printed one per line by the benchmark programs.
+pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout.lines().filter_map(|line| serde_json::from_str(line.trim()).ok()).filter(|v: &serde_json::Value| v.is_object()).collect()
+}
+
+/// A running local server; stopped (by its own id) when dropped.
+pub struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `client-bench serve` and waits for its address.
+    pub fn start(client_bench: &Path) -> Result<Self, String> {
+        let mut child = Command::new(client_bench)
+            .args(["serve", "--port", "0", "--threads", "2"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", client_bench.display()))?;
+        let mut stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while stdout.read(&mut byte).map_err(|e| e.to_string())? == 1 && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        let base = String::from_utf8_lossy(&line).trim().to_string();
+        if !base.starts_with("http://127.0.0.1:") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("the server did not report its address (got {base:?})"));
+        }
+        Ok(Server { child, base })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Closing its stdin stops it; kill it too in case it hangs.
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binaries of the benchmark runner.
+#[derive(Debug, Clone)]
+pub struct Bins {
+    /// `parse-floor`.
+    pub parse_floor: PathBuf,
+    /// `client-bench`.
+    pub client_bench: PathBuf,
+}

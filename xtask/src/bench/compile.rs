@@ -1,0 +1,279 @@
+//! `compile_time_vs_peer_crate` and the regen figures.
+//!
+//! Each crate is built the way a user builds it: as a dependency of a small
+//! program (`target/bench/compile/…`), in the dev profile, with its own
+//! dependencies already built. `cargo clean -p CRATE` then a timed
+//! `cargo build` rebuilds that crate alone (and the program's empty `main`);
+//! ours and larksuite-oapi-sdk-rs alternate. Operations are counted the same
+//! way in both: the `pub async fn` items of the crate's source (one per API
+//! call). Peak memory is GNU time's maximum resident set size, which is that
+//! of the largest process of the build (rustc).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::report::{self, Ratio, Report, median};
+use super::{Plan, cargo_in, output, progress, timed};
+
+/// The peer crate and its pinned version.
+const PEER: &str = "larksuite-oapi-sdk-rs";
+const PEER_VERSION: &str = "0.3.13";
+/// GNU time, for the peak memory of a build.
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// Adds the regen and compile figures to `report`.
+pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
+    let key = "compile_time_vs_peer_crate";
+    let seeds = root.join("spec").join("docs");
+    match regen_time(&seeds, &dir.join("seed-crate"), plan.regen_rounds) {
+        Ok((s, summary)) => report.extra.push((format!("regen of the seed pages ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds))),
+        Err(e) => report.extra.push(("regen of the seed pages".into(), format!("n/a: {e}"))),
+    }
+    let corpus = root.join("..").join("shared").join("corpus").join("raw");
+    if !corpus.is_dir() {
+        let why = format!("the corpus {} is absent", corpus.display());
+        report.extra.push(("regen of the whole corpus".into(), format!("n/a: {why}")));
+        report.ratios.push(Ratio { key, value: Err(why), detail: String::new() });
+        return;
+    }
+    let crate_dir = dir.join("corpus-crate");
+    match regen_time(&corpus, &crate_dir, plan.regen_rounds) {
+        Ok((s, summary)) => report.extra.push((format!("regen of the whole corpus ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds))),
+        Err(e) => {
+            report.extra.push(("regen of the whole corpus".into(), format!("n/a: {e}")));
+            report.ratios.push(Ratio { key, value: Err(format!("regen of the corpus failed: {e}")), detail: String::new() });
+            return;
+        }
+    }
+    let value = compare(root, dir, &crate_dir.join("generated"), plan, report);
+    report.ratios.push(match value {
+        Ok((v, detail)) => Ratio { key, value: Ok(v), detail },
+        Err(why) => Ratio { key, value: Err(why), detail: String::new() },
+    });
+}
+
+/// Median seconds of `xtask regen --docs DOCS --out OUT` into an emptied
+/// `out`, and regen's own summary line.
+fn regen_time(docs: &Path, out: &Path, rounds: usize) -> Result<(f64, String), String> {
+    let xtask = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+    progress(&format!("regen: {} → {}, {rounds} run(s)", docs.display(), out.display()));
+    let mut times = Vec::new();
+    let mut summary = String::new();
+    for _ in 0..rounds.max(1) {
+        for tree in ["spec", "generated"] {
+            let _ = std::fs::remove_dir_all(out.join(tree));
+        }
+        let mut command = Command::new(&xtask);
+        command.arg("regen").arg("--docs").arg(docs).arg("--out").arg(out);
+        let started = std::time::Instant::now();
+        let result = command.stdin(std::process::Stdio::null()).output().map_err(|e| e.to_string())?;
+        times.push(started.elapsed().as_secs_f64());
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        if !result.status.success() {
+            return Err(format!("regen failed: {}", super::tail(&stderr, 800)));
+        }
+        // "regen: 2318 pages → 1012 endpoints (…), …; N file(s) written, …"
+        if let Some(line) = stderr.lines().find(|l| l.starts_with("regen: ")) {
+            summary = line.trim_start_matches("regen: ").split(';').next().unwrap_or("").to_string();
+        }
+    }
+    Ok((median(&times).unwrap_or(0.0), summary))
+}
+
+/// `.rs` files under `dir`.
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Lines, files and `pub async fn` items of the Rust source under `src`.
+fn count_source(src: &Path) -> (usize, usize, usize) {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let (mut lines, mut operations) = (0, 0);
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        lines += text.lines().count();
+        operations += count_operations(&text);
+    }
+    (lines, files.len(), operations)
+}
+
+/// The `pub async fn` items of `text` (one per API call in both crates).
+pub fn count_operations(text: &str) -> usize {
+    text.lines().filter(|l| l.trim_start().starts_with("pub async fn ")).count()
+}
+
+/// A program depending on `dependency` (a TOML inline value).
+fn write_user(dir: &Path, name: &str, dependency: &str, use_crate: &str) -> Result<(), String> {
+    std::fs::create_dir_all(dir.join("src")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let manifest = format!(
+        "# Written by `cargo xtask bench` (xtask/src/bench/compile.rs); do not edit.\n[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{dependency}\n\n[workspace]\n"
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(dir.join("src").join("main.rs"), format!("use {use_crate} as _;\n\nfn main() {{}}\n")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(())
+}
+
+/// One timed rebuild of `package` in the program at `user`: seconds and peak kB.
+fn rebuild(user: &Path, target: &Path, package: &str, memory_file: &Path) -> Result<(f64, Option<f64>), String> {
+    output(cargo_in(user, target).env("CARGO_INCREMENTAL", "0").args(["clean", "--quiet", "-p", package]))?;
+    let gnu_time = Path::new(GNU_TIME).exists();
+    let mut command = if gnu_time {
+        let mut command = Command::new(GNU_TIME);
+        command.args(["-f", "%M", "-o"]).arg(memory_file).arg(super::cargo());
+        command
+    } else {
+        Command::new(super::cargo())
+    };
+    command
+        .current_dir(user)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_INCREMENTAL", "0")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CARGO_PRIMARY_PACKAGE")
+        .args(["build", "--quiet"]);
+    let seconds = timed(&mut command)?;
+    let peak = if gnu_time { std::fs::read_to_string(memory_file).ok().and_then(|t| t.lines().last()?.trim().parse::<f64>().ok()) } else { None };
+    Ok((seconds, peak))
+}
+
+/// The folder of the peer's source, from `cargo metadata`.
+fn peer_source(user: &Path, target: &Path) -> Result<PathBuf, String> {
+    let text = output(cargo_in(user, target).args(["metadata", "--format-version", "1"]))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("cargo metadata: {e}"))?;
+    let manifest = json["packages"].as_array().into_iter().flatten().find(|p| p["name"] == PEER).and_then(|p| p["manifest_path"].as_str()).ok_or(format!("cargo metadata does not list {PEER}"))?;
+    Ok(Path::new(manifest).parent().unwrap_or(Path::new(".")).join("src"))
+}
+
+/// The feature to build "with one": `im` if the crate has it, else its first service.
+fn one_feature(crate_dir: &Path) -> Option<String> {
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).ok()?;
+    let features: Vec<String> = manifest
+        .split("[features]")
+        .nth(1)?
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
+        .filter(|k| !k.is_empty() && k != "default" && k != "webhook")
+        .collect();
+    features.iter().find(|f| *f == "im").or(features.first()).cloned()
+}
+
+fn compare(root: &Path, dir: &Path, crate_dir: &Path, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
+    let (lines, files, ours_ops) = count_source(&crate_dir.join("src"));
+    report.extra.push(("crate generated from the whole corpus".into(), format!("{} lines in {} files, {} operations", report::thousands(lines as u64), report::thousands(files as u64), report::thousands(ours_ops as u64))));
+    if ours_ops == 0 {
+        return Err(format!("no operations in {}", crate_dir.display()));
+    }
+    let compile = dir.join("compile");
+    let (ours_target, peer_target) = (compile.join("target-ours"), compile.join("target-peer"));
+    let (all, one, peer) = (compile.join("ours-all"), compile.join("ours-one"), compile.join("peer"));
+    let path = format!("{:?}", crate_dir.to_string_lossy());
+    write_user(&all, "bench-user-all", &format!("feishu = {{ path = {path} }}"), "feishu")?;
+    let feature = one_feature(crate_dir);
+    if let Some(feature) = &feature {
+        write_user(&one, "bench-user-one", &format!("feishu = {{ path = {path}, default-features = false, features = [\"{feature}\"] }}"), "feishu")?;
+    }
+    write_user(&peer, "bench-user-peer", &format!("{PEER} = \"={PEER_VERSION}\""), &PEER.replace('-', "_"))?;
+    for user in [&all, &one] {
+        let lock = user.join("Cargo.lock");
+        if user.exists() && !lock.exists() {
+            std::fs::copy(root.join("Cargo.lock"), &lock).map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+        }
+    }
+
+    // Dependencies first, untimed.
+    progress(&format!("compile: building the corpus crate and its dependencies once in {}", all.display()));
+    output(cargo_in(&all, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"])).map_err(|e| format!("the corpus crate does not build: {e}"))?;
+    if feature.is_some() {
+        output(cargo_in(&one, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"])).map_err(|e| format!("the corpus crate does not build with one feature: {e}"))?;
+    }
+    progress(&format!("compile: fetching and building {PEER} {PEER_VERSION} from crates.io once in {}", peer.display()));
+    output(cargo_in(&peer, &peer_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]))
+        .map_err(|e| format!("{PEER} {PEER_VERSION} could not be fetched from crates.io or built: {e}"))?;
+    let (_, _, peer_ops) = count_source(&peer_source(&peer, &peer_target)?);
+    if peer_ops == 0 {
+        return Err(format!("no `pub async fn` found in the source of {PEER}"));
+    }
+
+    let (mut ours, mut theirs, mut ours_mem, mut theirs_mem) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..plan.compile_rounds {
+        progress(&format!("compile: round {} of {}: rebuilding the corpus crate, then {PEER}", round + 1, plan.compile_rounds));
+        let (s, m) = rebuild(&all, &ours_target, "feishu", &compile.join("memory-ours.txt"))?;
+        ours.push(s);
+        ours_mem.extend(m);
+        let (s, m) = rebuild(&peer, &peer_target, PEER, &compile.join("memory-peer.txt"))?;
+        theirs.push(s);
+        theirs_mem.extend(m);
+        progress(&format!("compile: ours {}, {PEER} {}", report::seconds(ours[round]), report::seconds(theirs[round])));
+    }
+    let (a, b) = (median(&ours).ok_or("no build time")?, median(&theirs).ok_or("no build time")?);
+    let (per_a, per_b) = (a / ours_ops as f64, b / peer_ops as f64);
+    let memory = |m: &[f64]| m.iter().copied().fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+    let (mem_a, mem_b) = (memory(&ours_mem), memory(&theirs_mem));
+    let show_mem = |m: Option<f64>| m.map_or("n/a (no GNU time)".to_string(), report::kilobytes);
+    report.extra.push((
+        "build of the corpus crate alone, all features (dev profile, dependencies built)".into(),
+        format!("{} for {ours_ops} operations: {:.1} ms per operation; peak memory {}", report::seconds(a), per_a * 1000.0, show_mem(mem_a)),
+    ));
+    report.extra.push((
+        format!("build of {PEER} {PEER_VERSION} alone (same conditions)"),
+        format!("{} for {peer_ops} operations: {:.1} ms per operation; peak memory {}", report::seconds(b), per_b * 1000.0, show_mem(mem_b)),
+    ));
+    if let Some(feature) = &feature {
+        let (_, _, one_ops) = count_one_feature(crate_dir, feature);
+        match rebuild(&one, &ours_target, "feishu", &compile.join("memory-one.txt")) {
+            Ok((s, m)) => report.extra.push((
+                format!("build of the corpus crate alone, one feature (`{feature}`)"),
+                format!("{}{}; peak memory {}", report::seconds(s), one_ops.map_or(String::new(), |n| format!(" for {n} operations: {:.1} ms per operation", s * 1000.0 / n as f64)), show_mem(m)),
+            )),
+            Err(e) => report.extra.push((format!("build of the corpus crate alone, one feature (`{feature}`)"), format!("n/a: {e}"))),
+        }
+    }
+    let memory_note = match (mem_a, mem_b) {
+        (Some(x), Some(y)) => format!("; peak memory {} vs {}", report::kilobytes(x), report::kilobytes(y)),
+        _ => String::new(),
+    };
+    let detail = format!(
+        "{:.1} ms vs {:.1} ms per operation ({} for {ours_ops} vs {} for {peer_ops}, medians of {} alternate builds{memory_note})",
+        per_a * 1000.0,
+        per_b * 1000.0,
+        report::seconds(a),
+        report::seconds(b),
+        plan.compile_rounds
+    );
+    progress(&format!("compile: {detail}"));
+    Ok((per_a / per_b, detail))
+}
+
+/// Lines, files and operations of one service's module of the generated crate.
+fn count_one_feature(crate_dir: &Path, feature: &str) -> (usize, usize, Option<usize>) {
+    let src = crate_dir.join("src");
+    let (lines, files, ops) = count_source(&src.join(feature));
+    let top = std::fs::read_to_string(src.join(format!("{feature}.rs"))).unwrap_or_default();
+    let ops = ops + count_operations(&top);
+    (lines, files, (ops > 0).then_some(ops))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_pub_async_fns() {
+        let text = "pub async fn reply(\n    client: &Client,\n) {}\n    pub async fn get(&self) {}\nasync fn private() {}\n// pub async fn in a comment\npub fn new() {}\n";
+        assert_eq!(count_operations(text), 2);
+    }
+}
