@@ -136,6 +136,17 @@ impl Client {
         mut request: ApiRequest,
         interpret: fn(RawResponse) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        // Bodies that the caller built by hand (catalogue-only sends) get the
+        // message size check too: the platform would refuse them anyway,
+        // after a round trip and possibly retries.
+        if let Body::Json(body) = &request.body
+            && let (Some(msg_type), Some(content)) = (
+                body.get("msg_type").and_then(|v| v.as_str()),
+                body.get("content").and_then(|v| v.as_str()),
+            )
+        {
+            crate::content::check_size(msg_type, content)?;
+        }
         // Once per logical call, before the first attempt: every retry must
         // carry the same key.
         request.ensure_idempotency_key();

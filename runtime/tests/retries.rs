@@ -373,3 +373,29 @@ where
     }
     out
 }
+
+#[tokio::test]
+async fn hand_built_message_bodies_get_the_size_check_before_sending() {
+    let server = failing_first(0, Reply::raw(500, "text/plain", "")).await;
+    let client = client(&server);
+    let body = |content: String| {
+        ApiRequest::new(Method::POST, "/open-apis/im/v1/messages")
+            .json(&json!({"receive_id": "ou_1", "msg_type": "post", "content": content}))
+            .unwrap()
+    };
+    let at_limit = "x".repeat(30 * 1024);
+    client.send_value(body(at_limit.clone())).await.unwrap();
+    let err = client
+        .send_value(body(format!("{at_limit}x")))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Validation(v) => assert_eq!(v.field, "content", "{v:?}"),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(
+        server.api_requests().len(),
+        1,
+        "the oversized body was not sent"
+    );
+}
