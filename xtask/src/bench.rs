@@ -14,7 +14,8 @@
 //! installed under `target/bench` and `target/peers`; a peer that cannot be
 //! installed leaves its figure `null` with the reason. Progress goes to
 //! stderr; stdout gets the Markdown table, or the JSON object with `--json`.
-//! The table is also written to `target/bench/latest.md`.
+//! The table is also written to `target/bench/latest.md`. `--only
+//! parse,client,compile` runs some sections; the others' keys are then `null`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -61,13 +62,20 @@ impl Plan {
 /// Runs the benchmark from the workspace root.
 pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     let (mut json, mut quick) = (false, false);
-    for arg in args {
+    let mut only: Option<Vec<String>> = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--json" => json = true,
             "--quick" => quick = true,
-            other => return Err(format!("unknown argument `{other}`; usage: cargo xtask bench [--json] [--quick]")),
+            "--only" => {
+                let list = args.next().ok_or("--only needs a list: parse,client,compile")?;
+                only = Some(list.split(',').map(str::to_owned).collect());
+            }
+            other => return Err(format!("unknown argument `{other}`; usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile]")),
         }
     }
+    let wanted = |section: &str| only.as_ref().is_none_or(|o| o.iter().any(|s| s == section));
     let plan = if quick { Plan::quick() } else { Plan::full() };
     let dir = root.join("target").join("bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -80,9 +88,15 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
         progress(&format!("cannot build the benchmark programs: {why}"));
     }
 
-    parse_time::measure(root, bins.as_ref().ok(), &plan, &mut report);
-    client::measure(root, bins.as_ref().ok(), &plan, &mut report);
-    compile::measure(root, &dir, &plan, &mut report);
+    if wanted("parse") {
+        parse_time::measure(root, bins.as_ref().ok(), &plan, &mut report);
+    }
+    if wanted("client") {
+        client::measure(root, bins.as_ref().ok(), &plan, &mut report);
+    }
+    if wanted("compile") {
+        compile::measure(root, &dir, &plan, &mut report);
+    }
     if let Err(why) = &bins {
         for ratio in &mut report.ratios {
             if let Err(reason) = &mut ratio.value {
