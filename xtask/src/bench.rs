@@ -37,8 +37,11 @@ use report::Report;
 pub struct Plan {
     /// Replies per round.
     pub calls: usize,
-    /// Alternated rounds of the client figures.
+    /// Alternated rounds of the two Rust clients (short: a round of 2,000
+    /// calls takes well under a second).
     pub rounds: usize,
+    /// Alternated rounds of the generated client and each peer.
+    pub peer_rounds: usize,
     /// Warm-up calls before measuring a client.
     pub warmup: usize,
     /// Alternated runs of the parse figures.
@@ -51,11 +54,11 @@ pub struct Plan {
 
 impl Plan {
     fn full() -> Self {
-        Plan { calls: 2000, rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3 }
+        Plan { calls: 2000, rounds: 15, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3 }
     }
 
     fn quick() -> Self {
-        Plan { calls: 300, rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1 }
+        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1 }
     }
 }
 

@@ -161,7 +161,7 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
     for ((name, _), file) in pages.iter_mut().zip(&files) {
         *name = file.strip_prefix(docs).unwrap_or(file).to_string_lossy().replace('\\', "/");
     }
-    let parsed = feishu_docs::parse_pages(&pages);
+    let parsed = crate::parse::parse_pages(&pages);
     let mut spec_files = BTreeMap::new();
     for (rel, spec) in parsed.spec.split_by_resource() {
         spec_files.insert(rel, spec.to_json_with_comment(NOTICE));

@@ -214,10 +214,10 @@ fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio
         let why = format!("{} failed at every concurrency: {}", peer.client, row.note);
         return (Ratio { key: peer.key, value: Err(why), detail: String::new() }, row);
     };
-    progress(&format!("client: generated vs {} at its best concurrency ({best}), {} alternate rounds of {} replies", peer.client, plan.rounds, plan.calls));
+    progress(&format!("client: generated vs {} at its best concurrency ({best}), {} alternate rounds of {} replies", peer.client, plan.peer_rounds, plan.calls));
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let mut failure = None;
-    for _ in 0..plan.rounds {
+    for _ in 0..plan.peer_rounds {
         match rust_rounds(bins, base, "generated", plan.calls, CONCURRENCY, 1, plan.warmup).and_then(|l| summarise(&l, "generated")) {
             Ok(s) => ours.push(s),
             Err(e) => failure = Some(e),
@@ -245,7 +245,7 @@ fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio
         a.map_or("n/a".into(), report::seconds),
         peer.client,
         b.map_or("n/a".into(), report::seconds),
-        plan.rounds
+        plan.peer_rounds
     );
     progress(&format!("client: vs {}: {detail}", peer.client));
     (Ratio { key: peer.key, value: report::ratio(a, b), detail }, row)
