@@ -54,7 +54,7 @@ pub struct Plan {
 
 impl Plan {
     fn full() -> Self {
-        Plan { calls: 2000, rounds: 15, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3 }
+        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3 }
     }
 
     fn quick() -> Self {
