@@ -66,26 +66,9 @@ pub fn parse_pages(pages: &[(String, String)]) -> feishu_docs::Parsed {
     feishu_docs::Parsed { spec, diagnostics }
 }
 
-/// Files under `path` (itself if a file), recursively, in sorted order.
+/// The page files under `path`; see [`feishu_docs::page_files`].
 pub fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .map(|e| e.map(|e| e.path()).map_err(|e| format!("{}: {e}", path.display())))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for entry in entries {
-        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
-            continue;
-        }
-        collect(&entry, out)?;
-    }
-    Ok(())
+    feishu_docs::page_files(path, out)
 }
 
 /// Reads files as text; bytes that are not UTF-8 are replaced (and the reader reports binary files).

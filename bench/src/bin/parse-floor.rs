@@ -8,7 +8,7 @@
 //! be read.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     }
     let mut files = Vec::new();
     for arg in &args {
-        if let Err(e) = collect(Path::new(arg), &mut files) {
+        if let Err(e) = feishu_docs::page_files(Path::new(arg), &mut files) {
             eprintln!("parse-floor: {e}");
             return ExitCode::from(1);
         }
@@ -44,27 +44,4 @@ fn main() -> ExitCode {
     }
     println!("{} {bytes} {events} {elements}", files.len());
     ExitCode::SUCCESS
-}
-
-/// Files under `path` (itself if a file), recursively, in sorted order,
-/// skipping hidden files and READMEs, like `cargo xtask parse`.
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .map(|e| e.map(|e| e.path()).map_err(|e| format!("{}: {e}", path.display())))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for entry in entries {
-        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
-            continue;
-        }
-        collect(&entry, out)?;
-    }
-    Ok(())
 }

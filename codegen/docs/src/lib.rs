@@ -33,6 +33,32 @@ pub mod text;
 
 pub use diag::{Diagnostic, DiagnosticKind};
 
+use std::path::{Path, PathBuf};
+
+/// The page files under `path` (itself if a file), recursively, in sorted
+/// order. Hidden files and READMEs are not pages (a folder's README says
+/// what its pages are).
+pub fn page_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map(|e| e.map(|e| e.path()).map_err(|e| format!("{}: {e}", path.display())))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for entry in entries {
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
+            continue;
+        }
+        page_files(&entry, out)?;
+    }
+    Ok(())
+}
+
 use feishu_spec::Spec;
 
 /// The spec read from a set of pages, and what the reader could not place.
