@@ -78,6 +78,16 @@ impl Window {
         at.max(blocking + self.period)
     }
 
+    /// Forgets starts that left the window before `now`: they constrain no
+    /// request from now on, and a high limit would otherwise keep a whole
+    /// window of them. (Pruned by the clock, not by the latest reservation,
+    /// which can lie in the future while earlier slots are still open.)
+    fn prune(&mut self, now: Instant) {
+        while self.starts.front().is_some_and(|t| *t + self.period <= now) {
+            self.starts.pop_front();
+        }
+    }
+
     fn reserve(&mut self, at: Instant) {
         // Reservations are non-decreasing because every one is at least the
         // previous `earliest`; insertion keeps order if pauses broke that.
@@ -126,8 +136,13 @@ pub(crate) struct Keys<'a> {
 impl Limiter {
     /// Waits until the request may start under every limit that applies.
     pub(crate) async fn acquire(&self, keys: &Keys<'_>) {
-        let start = self.reserve(keys, Instant::now());
-        tokio::time::sleep_until(start).await;
+        let now = Instant::now();
+        let start = self.reserve(keys, now);
+        // A timer fires on tokio's next millisecond tick at the earliest:
+        // sleeping when nothing is due would add that to every call.
+        if start > now {
+            tokio::time::sleep_until(start).await;
+        }
     }
 
     /// Reserves the earliest start that fits every lane and returns it.
@@ -158,6 +173,11 @@ impl Limiter {
                 lane.windows.push(Window::new(n, Duration::from_secs(1)));
             }
             touched.push(key);
+        }
+        for key in &touched {
+            if let Some(lane) = lanes.get_mut(key) {
+                lane.windows.iter_mut().for_each(|w| w.prune(now));
+            }
         }
         // The start must fit all lanes at once; moving it later for one lane
         // never makes it fit another less, so a few rounds settle it.
@@ -270,6 +290,18 @@ mod tests {
         assert_eq!(a[5], now + Duration::from_secs(1) + MARGIN);
         // Another receiver is not held back by the first one's queue.
         assert!(b.iter().all(|t| *t == now));
+    }
+
+    #[test]
+    fn the_log_keeps_only_the_window() {
+        let limiter = Limiter::default();
+        let now = Instant::now();
+        let limit = RateLimit::new(Some(1000), None);
+        for i in 0..10 {
+            limiter.reserve(&keys("e", None, limit), now + Duration::from_secs(2 * i));
+        }
+        let lanes = limiter.lanes.lock().unwrap();
+        assert_eq!(lanes["endpoint:e"].windows[0].starts.len(), 1);
     }
 
     #[test]
