@@ -90,6 +90,7 @@ path = {client}
 
 [dependencies]
 feishu = {{ path = {feishu} }}
+feishu-docs = {{ path = {docs} }}
 pulldown-cmark = {{ version = "0.13", default-features = false }}
 scraper = {{ version = "0.29", default-features = false }}
 reqwest = {{ version = "0.13", default-features = false, features = ["json", "multipart", "rustls"] }}
@@ -107,6 +108,7 @@ bytes = "1"
         floor = path(&bench.join("parse-floor.rs")),
         client = path(&bench.join("client-bench").join("main.rs")),
         feishu = path(&crate_out.join("generated")),
+        docs = path(&root.join("codegen").join("docs")),
     )
 }
 
