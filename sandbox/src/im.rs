@@ -219,7 +219,7 @@ fn chat_limit(shared: &Shared, chat_id: &str) -> Result<(), Reply> {
     if !shared.config.rate_limits {
         return Ok(());
     }
-    match lock(&shared.limits).hit(&format!("chat:{chat_id}"), &limits::chat_rules(), Instant::now()) {
+    match lock(&shared.limits).hit(&format!("chat:{chat_id}"), &limits::chat_rules(&shared.config.spec), Instant::now()) {
         Ok(()) => Ok(()),
         Err(exceeded) => {
             shared.count_rate_limited();

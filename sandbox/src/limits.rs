@@ -9,7 +9,8 @@ use feishu_spec::Endpoint;
 pub(crate) const DEFAULT_PER_SECOND: u32 = 50;
 /// See [`DEFAULT_PER_SECOND`].
 pub(crate) const DEFAULT_PER_MINUTE: u32 = 1000;
-/// Messages per second into one chat.
+/// Messages per second into one chat when the spec states no per-receiver
+/// limit (the figure Feishu's message pages give).
 pub(crate) const PER_CHAT_PER_SECOND: u32 = 5;
 
 /// A rejected call: the limit that was hit and the whole seconds until a slot frees (≥ 1).
@@ -103,9 +104,20 @@ pub(crate) fn endpoint_rules(endpoint: &Endpoint) -> Vec<(u32, Duration)> {
     rules
 }
 
+/// Messages per second into one chat: the strictest per-receiver limit the
+/// spec documents (it is the chat's, shared by every way of sending), else
+/// [`PER_CHAT_PER_SECOND`].
+pub(crate) fn per_chat(spec: &feishu_spec::Spec) -> u32 {
+    spec.endpoints
+        .iter()
+        .filter_map(|e| e.rate_limit.as_ref()?.per_receiver_per_second)
+        .min()
+        .unwrap_or(PER_CHAT_PER_SECOND)
+}
+
 /// The rules of one receiving chat.
-pub(crate) fn chat_rules() -> Vec<(u32, Duration)> {
-    vec![(PER_CHAT_PER_SECOND, Duration::from_secs(1))]
+pub(crate) fn chat_rules(spec: &feishu_spec::Spec) -> Vec<(u32, Duration)> {
+    vec![(per_chat(spec), Duration::from_secs(1))]
 }
 
 #[cfg(test)]
@@ -117,13 +129,24 @@ mod tests {
     fn second_window_slides() {
         let mut limits = Limits::default();
         let start = Instant::now();
-        let rules = chat_rules();
+        let rules = chat_rules(&feishu_spec::Spec::default());
         for _ in 0..5 {
             assert_eq!(limits.hit("c", &rules, start), Ok(()));
         }
         assert_eq!(limits.hit("c", &rules, start + Duration::from_millis(300)), Err(Exceeded { limit: 5, reset_secs: 1 }));
         assert_eq!(limits.hit("other", &rules, start), Ok(()));
         assert_eq!(limits.hit("c", &rules, start + Duration::from_millis(1000)), Ok(()));
+    }
+
+    #[test]
+    fn the_chat_limit_is_the_strictest_documented_per_receiver_limit() {
+        let endpoint = |n: Option<u32>| feishu_spec::Endpoint {
+            rate_limit: Some(RateLimit { per_receiver_per_second: n, ..RateLimit::default() }),
+            ..feishu_spec::Endpoint::default()
+        };
+        let spec = |limits: &[Option<u32>]| feishu_spec::Spec { endpoints: limits.iter().map(|n| endpoint(*n)).collect(), ..feishu_spec::Spec::default() };
+        assert_eq!(per_chat(&spec(&[])), PER_CHAT_PER_SECOND);
+        assert_eq!(per_chat(&spec(&[None, Some(3), Some(7)])), 3);
     }
 
     #[test]

@@ -396,7 +396,7 @@ fn fault_reply(shared: &Shared, kind: Kind) -> Option<Reply> {
         Kind::Drop => None,
         Kind::RateLimited => {
             shared.count_rate_limited();
-            Some(Reply::rate_limited(230020, limits::PER_CHAT_PER_SECOND, 1))
+            Some(Reply::rate_limited(230020, limits::per_chat(&shared.config.spec), 1))
         }
         Kind::ExpireToken => Some(Reply::error(auth::INVALID_TOKEN, "Invalid access token for authorization. Please make a request with token attached.")),
         Kind::Delay(_) => None,
