@@ -4,18 +4,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::config::{ClientBuilder, Config};
 use crate::download::{Download, parse_download};
-use crate::envelope::{ApiResponse, RawResponse, parse_envelope};
+use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
 use crate::error::{Error, codes};
 use crate::limit::{Keys, Limiter};
 use crate::request::{ApiRequest, Auth, Body};
 use crate::retry::{self, Verdict};
 use crate::secret::Secret;
-use crate::token::{Fetcher, TokenCache, TokenKind};
+use crate::token::{Fetcher, TokenCache, TokenKind, bearer};
 use crate::validate::{ValidationError, rules};
 
 /// The Feishu API client. Cloning is cheap and clones share the token cache
@@ -29,6 +30,8 @@ struct Inner {
     config: Config,
     /// `config.base_url` without a trailing `/`.
     base_url: String,
+    /// `base_url` parsed once (see [`Client::url`]).
+    base: Option<reqwest::Url>,
     http: reqwest::Client,
     tenant_token: TokenCache,
     app_token: TokenCache,
@@ -53,7 +56,7 @@ impl fmt::Debug for Client {
 /// The token a request went out with, so that a rejection can evict exactly
 /// that one.
 enum UsedToken {
-    Own(TokenKind, Secret),
+    Own(TokenKind, HeaderValue),
     Other,
 }
 
@@ -72,6 +75,7 @@ impl Client {
         Self {
             inner: Arc::new(Inner {
                 config,
+                base: reqwest::Url::parse(&base_url).ok(),
                 base_url,
                 http,
                 tenant_token: TokenCache::new(TokenKind::Tenant),
@@ -98,8 +102,8 @@ impl Client {
 
     /// Forgets the cached tenant and app tokens; the next call fetches anew.
     pub async fn invalidate_token(&self) {
-        self.inner.tenant_token.invalidate().await;
-        self.inner.app_token.invalidate().await;
+        self.inner.tenant_token.invalidate();
+        self.inner.app_token.invalidate();
     }
 
     /// Sends a request and returns the successful envelope.
@@ -115,7 +119,7 @@ impl Client {
     /// Sends a request and decodes the envelope's `data` into `T`; see
     /// [`ApiResponse::decode`] for empty `data`.
     pub async fn send_json<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T, Error> {
-        self.send(request).await?.decode()
+        self.call(request, parse_data::<T>).await
     }
 
     /// Sends a request and returns `data` as untyped JSON (`null` if absent).
@@ -160,10 +164,14 @@ impl Client {
             code = tracing::field::Empty,
             log_id = tracing::field::Empty,
         );
-        let result = self
-            .attempts(&request, interpret, &span)
-            .instrument(span.clone())
-            .await;
+        // Entering a span on every poll costs even when nothing records it.
+        let result = if span.is_disabled() {
+            self.attempts(&request, interpret, &span).await
+        } else {
+            self.attempts(&request, interpret, &span)
+                .instrument(span.clone())
+                .await
+        };
         if let Err(e) = &result {
             if let Some(code) = e.code() {
                 span.record("code", code);
@@ -204,7 +212,7 @@ impl Client {
                     if let Some(id) = &raw.log_id {
                         span.record("log_id", id.as_str());
                     }
-                    let reset = raw.ratelimit_reset;
+                    let reset = raw.ratelimit_reset();
                     match interpret(raw) {
                         Ok(value) => return Ok(value),
                         Err(e) => (e, true, reset, used),
@@ -227,7 +235,7 @@ impl Client {
                     code = e.code,
                     "access token refused; refreshing it and retrying"
                 );
-                self.cache(*kind).invalidate_if(token).await;
+                self.cache(*kind).invalidate_if(token);
                 continue;
             }
             let delay = match retry::classify(&error, sent) {
@@ -282,10 +290,10 @@ impl Client {
             .http
             .request(request.method.clone(), url)
             .timeout(options.timeout.unwrap_or(self.inner.config.timeout));
-        if let Some(token) = &token {
-            // `bearer_auth` marks the header sensitive, keeping it out of
+        if let Some(header) = token {
+            // Marked sensitive (see `token::bearer`), which keeps it out of
             // reqwest's and hyper's own debug output.
-            builder = builder.bearer_auth(token.expose());
+            builder = builder.header(reqwest::header::AUTHORIZATION, header);
         }
         builder = match &request.body {
             Body::None => builder,
@@ -312,15 +320,17 @@ impl Client {
     async fn authorization(
         &self,
         request: &ApiRequest,
-    ) -> Result<(Option<Secret>, UsedToken), Error> {
-        let user = request.options.user_access_token.clone();
+    ) -> Result<(Option<HeaderValue>, UsedToken), Error> {
         let own = |kind| async move {
-            let token = self.token(kind).await?;
-            Ok::<_, Error>((Some(token.clone()), UsedToken::Own(kind, token)))
+            let fetcher = self.fetcher();
+            let header = self.cache(kind).header(fetcher).await?;
+            Ok::<_, Error>((Some(header.clone()), UsedToken::Own(kind, header)))
         };
-        match (request.auth, user) {
+        match (request.auth, &request.options.user_access_token) {
             (Auth::None, _) => Ok((None, UsedToken::Other)),
-            (Auth::User | Auth::TenantOrUser, Some(user)) => Ok((Some(user), UsedToken::Other)),
+            (Auth::User | Auth::TenantOrUser, Some(user)) => {
+                Ok((Some(bearer(user)?), UsedToken::Other))
+            }
             (Auth::User, None) => Err(Error::Validation(ValidationError::new(
                 "user_access_token",
                 rules::REQUIRED,
@@ -332,18 +342,11 @@ impl Client {
     }
 
     fn url(&self, request: &ApiRequest) -> Result<reqwest::Url, Error> {
-        let slash = if request.path.starts_with('/') {
-            ""
-        } else {
-            "/"
-        };
-        let joined = format!("{}{slash}{}", self.inner.base_url, request.path);
-        let mut url = reqwest::Url::parse(&joined).map_err(|e| {
-            Error::Config(format!(
-                "request path {:?} does not form a URL: {e}",
-                request.path
-            ))
-        })?;
+        let mut url = join_url(
+            &self.inner.base_url,
+            self.inner.base.as_ref(),
+            &request.path,
+        )?;
         if !request.query.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -359,12 +362,44 @@ impl Client {
     }
 
     async fn token(&self, kind: TokenKind) -> Result<Secret, Error> {
-        let fetcher = Fetcher {
+        self.cache(kind).get(self.fetcher()).await
+    }
+
+    fn fetcher(&self) -> Fetcher<'_> {
+        Fetcher {
             http: &self.inner.http,
             base_url: &self.inner.base_url,
             config: &self.inner.config,
-        };
-        self.cache(kind).get(fetcher).await
+        }
+    }
+}
+
+/// The URL of `path` under the base URL.
+///
+/// Parsing the whole URL again on every call cost about a tenth of a call:
+/// host parsing runs the IDNA machinery even for `open.feishu.cn`. So the
+/// base is parsed once and only the path is set on a copy, which gives the
+/// same URL (`set_path` encodes and normalises as parsing does). A path
+/// with `?` or `#` is parsed whole, as it always was.
+fn join_url(
+    base_url: &str,
+    base: Option<&reqwest::Url>,
+    path: &str,
+) -> Result<reqwest::Url, Error> {
+    let slash = if path.starts_with('/') { "" } else { "/" };
+    match base {
+        Some(base) if !path.contains(['?', '#']) => {
+            let mut url = base.clone();
+            let prefix = base.path().trim_end_matches('/');
+            if prefix.is_empty() && slash.is_empty() {
+                url.set_path(path);
+            } else {
+                url.set_path(&format!("{prefix}{slash}{path}"));
+            }
+            Ok(url)
+        }
+        _ => reqwest::Url::parse(&format!("{base_url}{slash}{path}"))
+            .map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}"))),
     }
 }
 
@@ -377,30 +412,18 @@ pub(crate) fn transport_error(e: reqwest::Error) -> Error {
 }
 
 /// Reads status, the headers the runtime uses, and the whole body.
-pub(crate) async fn read_response(response: reqwest::Response) -> Result<RawResponse, Error> {
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+pub(crate) async fn read_response(mut response: reqwest::Response) -> Result<RawResponse, Error> {
     let status = response.status().as_u16();
-    let log_id = header("x-tt-logid");
-    let content_type = header("content-type");
-    let content_disposition = header("content-disposition");
-    let ratelimit_reset = header("x-ogw-ratelimit-reset")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        // Never trust a server to park a client for hours.
-        .map(|s| Duration::from_secs_f64(s.min(3600.0)));
+    let headers = std::mem::take(response.headers_mut());
+    let log_id = headers
+        .get(&LOG_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = response.bytes().await.map_err(transport_error)?;
     Ok(RawResponse {
         status,
         log_id,
-        content_type,
-        content_disposition,
-        ratelimit_reset,
+        headers,
         body,
     })
 }
@@ -408,6 +431,39 @@ pub(crate) async fn read_response(response: reqwest::Response) -> Result<RawResp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joining_a_path_to_the_parsed_base_equals_parsing_the_whole_url() {
+        let bases = [
+            "https://open.feishu.cn",
+            "http://127.0.0.1:8080",
+            "https://proxy.example.com/feishu",
+            "https://proxy.example.com/a/b",
+        ];
+        let paths = [
+            "/open-apis/im/v1/messages/om_1/reply",
+            "open-apis/im/v1/messages",
+            "/",
+            "",
+            "/open-apis/x/a%2Fb/c",
+            "/open-apis/x/a b/é/中文",
+            "/open-apis/x/../y/./z",
+            "/open-apis/x\\y",
+            "/open-apis/x?a=1&b=2",
+            "/open-apis/x#frag",
+            "//double",
+        ];
+        for base_url in bases {
+            let base = reqwest::Url::parse(base_url).unwrap();
+            for path in paths {
+                let slash = if path.starts_with('/') { "" } else { "/" };
+                let whole = reqwest::Url::parse(&format!("{base_url}{slash}{path}")).unwrap();
+                let joined = join_url(base_url, Some(&base), path).unwrap();
+                assert_eq!(joined.as_str(), whole.as_str(), "{base_url} + {path}");
+                assert_eq!(join_url(base_url, None, path).unwrap(), whole);
+            }
+        }
+    }
 
     #[test]
     fn client_is_shareable_across_tasks() {

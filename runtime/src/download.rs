@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+
 use crate::envelope::{RawResponse, http_error, split_envelope};
 use crate::error::{ApiError, Error};
 
@@ -35,8 +37,8 @@ impl std::fmt::Debug for Download {
 /// as an error only when it is an object with a non-zero integer `code`, so
 /// that downloading a JSON file still works.
 pub(crate) fn parse_download(raw: RawResponse) -> Result<Download, Error> {
-    let looks_json = raw
-        .content_type
+    let content_type = raw.header(&CONTENT_TYPE).map(str::to_owned);
+    let looks_json = content_type
         .as_deref()
         .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     let success = (200..300).contains(&raw.status);
@@ -57,11 +59,10 @@ pub(crate) fn parse_download(raw: RawResponse) -> Result<Download, Error> {
     }
     Ok(Download {
         filename: raw
-            .content_disposition
-            .as_deref()
+            .header(&CONTENT_DISPOSITION)
             .and_then(filename_from_disposition),
         bytes: raw.body,
-        content_type: raw.content_type,
+        content_type,
         log_id: raw.log_id,
     })
 }
@@ -110,6 +111,7 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
 
     #[test]
     fn filename_forms() {
@@ -136,9 +138,9 @@ mod tests {
         let raw = RawResponse {
             status: 200,
             log_id: None,
-            content_type: Some("application/json".into()),
-            content_disposition: None,
-            ratelimit_reset: None,
+            headers: [(CONTENT_TYPE, HeaderValue::from_static("application/json"))]
+                .into_iter()
+                .collect(),
             body: Bytes::from_static(br#"{"code":0,"x":1}"#),
         };
         assert_eq!(

@@ -1,5 +1,8 @@
 //! The `{code, msg, data}` envelope that wraps every JSON response.
 
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -73,15 +76,34 @@ fn decode_data<T: DeserializeOwned>(
     }
 }
 
-/// The parts of a response the runtime looks at.
+/// The `X-Tt-Logid` header: the platform's id of one request.
+pub(crate) static LOG_ID: HeaderName = HeaderName::from_static("x-tt-logid");
+/// How long until a rate-limit window frees, in seconds.
+static RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ogw-ratelimit-reset");
+
+/// A response as the runtime reads it: the headers are kept whole and read
+/// when needed, since most calls look at none but the log id.
 pub(crate) struct RawResponse {
     pub status: u16,
     pub log_id: Option<String>,
-    pub content_type: Option<String>,
-    pub content_disposition: Option<String>,
-    /// `x-ogw-ratelimit-reset`: how long until the rate-limit window frees.
-    pub ratelimit_reset: Option<std::time::Duration>,
+    pub headers: HeaderMap,
     pub body: bytes::Bytes,
+}
+
+impl RawResponse {
+    /// A header's value, if present and text.
+    pub(crate) fn header(&self, name: &HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `x-ogw-ratelimit-reset`: how long until the rate-limit window frees.
+    pub(crate) fn ratelimit_reset(&self) -> Option<Duration> {
+        self.header(&RATELIMIT_RESET)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            // Never trust a server to park a client for hours.
+            .map(|s| Duration::from_secs_f64(s.min(3600.0)))
+    }
 }
 
 /// Interprets a response as a JSON envelope.
@@ -121,6 +143,30 @@ pub(crate) fn parse_envelope(raw: RawResponse) -> Result<ApiResponse, Error> {
         data,
         extra: map,
     })
+}
+
+/// Decodes a successful envelope's `data` straight into `T`.
+///
+/// The common case (2xx, `code` 0, a `data` that fits `T`) is read in one
+/// pass without building a `serde_json::Value` tree first, which cost about
+/// a fifth of a call's CPU time. Everything else (errors, absent or empty
+/// `data`, a `data` that does not fit) goes through [`parse_envelope`] and
+/// [`ApiResponse::decode`], so the answer is the same either way.
+pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Error> {
+    #[derive(Deserialize)]
+    struct Success<T> {
+        code: i64,
+        data: Option<T>,
+    }
+    if (200..300).contains(&raw.status)
+        && let Ok(Success {
+            code: 0,
+            data: Some(data),
+        }) = serde_json::from_slice::<Success<T>>(&raw.body)
+    {
+        return Ok(data);
+    }
+    parse_envelope(raw)?.decode()
 }
 
 /// If `body` is a JSON object with an integer `code`, returns the code, the
@@ -165,9 +211,7 @@ mod tests {
         RawResponse {
             status,
             log_id: Some("L".into()),
-            content_type: None,
-            content_disposition: None,
-            ratelimit_reset: None,
+            headers: HeaderMap::new(),
             body: bytes::Bytes::from(body.to_owned()),
         }
     }
@@ -202,6 +246,56 @@ mod tests {
                 "{err:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_one_pass_decode_agrees_with_the_general_one() {
+        let bodies = [
+            (200, r#"{"code":0,"msg":"ok","data":{"message_id":"om_1"}}"#),
+            (200, r#"{"data":{"message_id":"om_1"},"msg":"ok","code":0}"#),
+            (200, r#"{"code":0,"msg":"ok","data":{}}"#),
+            (200, r#"{"code":0,"msg":"ok","data":null}"#),
+            (200, r#"{"code":0,"msg":"ok"}"#),
+            (200, r#"{"code":0,"msg":"ok","data":{"message_id":7}}"#),
+            (
+                200,
+                r#"{"code":230011,"msg":"recalled","data":{"message_id":"om_1"}}"#,
+            ),
+            (400, r#"{"code":0,"msg":"ok","data":{"message_id":"om_1"}}"#),
+            (502, "<html>bad gateway</html>"),
+            (200, "not json"),
+        ];
+        for (status, body) in bodies {
+            let general =
+                parse_envelope(raw(status, body)).and_then(ApiResponse::decode::<Required>);
+            let fast = parse_data::<Required>(raw(status, body));
+            assert_eq!(
+                format!("{fast:?}"),
+                format!("{general:?}"),
+                "{status} {body}"
+            );
+            let general =
+                parse_envelope(raw(status, body)).and_then(ApiResponse::decode::<AllOptional>);
+            let fast = parse_data::<AllOptional>(raw(status, body));
+            assert_eq!(
+                format!("{fast:?}"),
+                format!("{general:?}"),
+                "{status} {body}"
+            );
+            let general = parse_envelope(raw(status, body)).and_then(ApiResponse::decode::<()>);
+            let fast = parse_data::<()>(raw(status, body));
+            assert_eq!(
+                format!("{fast:?}"),
+                format!("{general:?}"),
+                "{status} {body}"
+            );
+        }
+        assert_eq!(
+            parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":"om_1"}}"#)).unwrap(),
+            Required {
+                message_id: "om_1".into()
+            }
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
+use std::sync::{PoisonError, RwLock};
+
+use reqwest::header::HeaderValue;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -45,34 +48,35 @@ impl TokenKind {
     }
 }
 
+#[derive(Clone)]
 struct Cached {
     token: Secret,
+    /// `Bearer <token>`, marked sensitive, built once per token: building
+    /// it on every call was a measurable part of a call's cost.
+    header: HeaderValue,
     refresh_at: Instant,
 }
 
-/// One token, cached. The mutex is held across the fetch, so concurrent
-/// callers that find the token stale wait for the one refresh in flight
-/// instead of each starting their own.
+/// One token, cached. Callers read it under a short lock that is never held
+/// across an await; a refresh takes a second, async lock held across the
+/// fetch, so concurrent callers that find the token stale wait for the one
+/// refresh in flight instead of each starting their own.
 pub(crate) struct TokenCache {
     kind: TokenKind,
-    slot: Mutex<Option<Cached>>,
+    current: RwLock<Option<Cached>>,
+    refresh: Mutex<()>,
 }
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cached = match self.slot.try_lock() {
-            Ok(slot) => {
-                if slot.is_some() {
-                    "cached"
-                } else {
-                    "empty"
-                }
-            }
-            Err(_) => "refreshing",
+        let state = match self.current.try_read() {
+            Ok(slot) if slot.is_some() => "cached",
+            Ok(_) => "empty",
+            Err(_) => "busy",
         };
         f.debug_struct("TokenCache")
             .field("kind", &self.kind.name())
-            .field("state", &cached)
+            .field("state", &state)
             .finish()
     }
 }
@@ -84,42 +88,80 @@ pub(crate) struct Fetcher<'a> {
     pub config: &'a Config,
 }
 
+/// The `Authorization` value for `token`, kept out of debug output.
+pub(crate) fn bearer(token: &Secret) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
+        // Never the token itself: it would end up in logs.
+        Error::Config("an access token holds characters a header cannot carry".into())
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 impl TokenCache {
     pub(crate) fn new(kind: TokenKind) -> Self {
         Self {
             kind,
-            slot: Mutex::new(None),
+            current: RwLock::new(None),
+            refresh: Mutex::new(()),
         }
     }
 
     /// The cached token, or a freshly fetched one if it is missing or due.
     pub(crate) async fn get(&self, fetcher: Fetcher<'_>) -> Result<Secret, Error> {
-        let mut slot = self.slot.lock().await;
-        if let Some(cached) = slot.as_ref()
-            && Instant::now() < cached.refresh_at
-        {
-            return Ok(cached.token.clone());
+        match self.fresh(|c| c.token.clone()) {
+            Some(token) => Ok(token),
+            None => self.refresh(fetcher).await.map(|c| c.token),
+        }
+    }
+
+    /// Like [`TokenCache::get`], as the header a request carries.
+    pub(crate) async fn header(&self, fetcher: Fetcher<'_>) -> Result<HeaderValue, Error> {
+        match self.fresh(|c| c.header.clone()) {
+            Some(header) => Ok(header),
+            None => self.refresh(fetcher).await.map(|c| c.header),
+        }
+    }
+
+    fn fresh<R>(&self, read: impl FnOnce(&Cached) -> R) -> Option<R> {
+        let slot = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref()
+            .filter(|c| Instant::now() < c.refresh_at)
+            .map(read)
+    }
+
+    async fn refresh(&self, fetcher: Fetcher<'_>) -> Result<Cached, Error> {
+        let _one_at_a_time = self.refresh.lock().await;
+        // The refresh this call waited for may have left a fresh token.
+        if let Some(cached) = self.fresh(Cached::clone) {
+            return Ok(cached);
         }
         let fetched_at = Instant::now();
         let (token, lifetime) = self.fetch(fetcher).await?;
-        *slot = Some(Cached {
-            token: token.clone(),
+        let cached = Cached {
+            header: bearer(&token)?,
+            token,
             refresh_at: fetched_at + lifetime - refresh_margin(lifetime),
-        });
-        Ok(token)
+        };
+        *self.write() = Some(cached.clone());
+        Ok(cached)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Cached>> {
+        self.current.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Drops the cached token.
-    pub(crate) async fn invalidate(&self) {
-        *self.slot.lock().await = None;
+    pub(crate) fn invalidate(&self) {
+        *self.write() = None;
     }
 
-    /// Drops the cached token only if it is `rejected`: when many requests
-    /// fail with the same stale token, the first one's refresh must not be
-    /// thrown away by the others.
-    pub(crate) async fn invalidate_if(&self, rejected: &Secret) {
-        let mut slot = self.slot.lock().await;
-        if slot.as_ref().is_some_and(|c| &c.token == rejected) {
+    /// Drops the cached token only if it is the `rejected` one: when many
+    /// requests fail with the same stale token, the first one's refresh
+    /// must not be thrown away by the others.
+    pub(crate) fn invalidate_if(&self, rejected: &HeaderValue) {
+        let mut slot = self.write();
+        if slot.as_ref().is_some_and(|c| c.header == rejected) {
             *slot = None;
         }
     }
