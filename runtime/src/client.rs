@@ -303,6 +303,12 @@ impl Client {
                     "application/json; charset=utf-8",
                 )
                 .body(serde_json::to_vec(value).expect("a serde_json::Value always serialises")),
+            Body::JsonBytes(bytes) => builder
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/json; charset=utf-8",
+                )
+                .body(bytes.clone()),
             Body::Multipart(form) => builder.multipart(form.to_form().map_err(not_sent)?),
         };
         for (name, value) in &options.headers {

@@ -47,6 +47,7 @@ pub use error::{ApiError, Error};
 pub use limit::RateLimit;
 pub use request::{
     ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment,
+    fill_idempotency_key,
 };
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;
