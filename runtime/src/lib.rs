@@ -25,6 +25,7 @@
 mod client;
 mod config;
 pub mod content;
+pub mod de;
 mod download;
 mod envelope;
 pub mod error;

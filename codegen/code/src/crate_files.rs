@@ -9,7 +9,7 @@ use quote::quote;
 use crate::Options;
 use crate::docs;
 use crate::operations;
-use crate::types::{Role, enum_def, ident, struct_def};
+use crate::types::{Traits, enum_def, ident, struct_def};
 
 /// TOML strings are JSON-compatible for the characters that matter here.
 fn toml_string(text: &str) -> String {
@@ -25,7 +25,10 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
         .values()
         .map(|s| toml_string(&s.feature))
         .collect();
-    let webhook = !model.services.values().any(|s| s.feature == WEBHOOK_FEATURE);
+    let webhook = !model
+        .services
+        .values()
+        .any(|s| s.feature == WEBHOOK_FEATURE);
     if webhook {
         features.push(toml_string(WEBHOOK_FEATURE));
     }
@@ -45,7 +48,9 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
         text.push_str(&format!("{} = []\n", service.feature));
     }
     if webhook {
-        text.push_str(&format!("{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"));
+        text.push_str(&format!(
+            "{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"
+        ));
     }
     text
 }
@@ -376,8 +381,11 @@ pub fn type_home_rs(
 /// The file of one shared type.
 pub fn type_rs(service: &Service, def: TypeDef<'_>) -> TokenStream {
     match def {
-        TypeDef::Struct(s) => struct_def(s, &s.doc, &service.module, Role::Data),
-        TypeDef::Enum(e) => enum_def(e),
+        TypeDef::Struct(s) => {
+            let traits = Traits::of(&service.types, &s.name);
+            struct_def(s, &s.doc, &service.module, &service.types, traits, None)
+        }
+        TypeDef::Enum(e) => enum_def(e, Traits::of(&service.types, &e.name)),
     }
 }
 
@@ -412,7 +420,10 @@ pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
 mod tests {
     #[test]
     fn string_examples_lose_their_json_escapes() {
-        assert_eq!(super::unescape_example(r#"{\"text\":\"test content\"}"#), r#"{"text":"test content"}"#);
+        assert_eq!(
+            super::unescape_example(r#"{\"text\":\"test content\"}"#),
+            r#"{"text":"test content"}"#
+        );
         assert_eq!(super::unescape_example("om_1"), "om_1");
     }
 }

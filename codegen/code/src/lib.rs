@@ -118,7 +118,7 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
             );
             for op in &resource.operations {
                 if let OperationKind::Detailed(d) = &op.kind {
-                    let body = operations::detailed(op, d, svc);
+                    let body = operations::detailed(op, d, svc, &service.types);
                     let doc = docs::inner(&format!("`{}`: {}", op.id, op.title));
                     rust(
                         format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name),

@@ -1,15 +1,15 @@
 //! Operation functions and their error enums.
 
-use feishu_model::{Limits, 
-    Auth, Detailed, ErrorDef, Location, Operation, OperationKind, PathPart, RATE_LIMIT_CODES,
-    TypeRef,
+use feishu_model::{
+    Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart,
+    RATE_LIMIT_CODES, TypeRef, TypeSpace,
 };
 use feishu_spec::{AccessToken, Method};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::docs;
-use crate::types::{Role, ident, struct_def, struct_def_with};
+use crate::types::{Traits, ident, struct_def};
 
 fn method(method: Method) -> TokenStream {
     let m = ident(method.as_str());
@@ -169,21 +169,43 @@ pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStrea
 }
 
 /// The file of one detailed operation: request, response, error and function.
-pub fn detailed(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
+pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) -> TokenStream {
     let doc = operation_doc(op);
     let request_doc = docs::paragraphs([format!("The request of `{}`: {}", op.fn_name, op.title)]);
     let response_doc = docs::paragraphs([format!(
         "The `data` of a successful `{}`. Every field is optional: the platform leaves fields out more often than the docs say.",
         op.fn_name
     )]);
-    let request = struct_def_with(
+    // Requests are only sent and responses only received; `validate()` of
+    // a request is public even when it has nothing to check.
+    let request_traits = Traits {
+        serialize: d.json_body,
+        deserialize: false,
+        validate: true,
+        setters: true,
+    };
+    let request = struct_def(
         &d.request,
         &request_doc,
         service,
-        Role::Request,
+        types,
+        request_traits,
         d.message_content.as_ref(),
     );
-    let response = struct_def(&d.response, &response_doc, service, Role::Data);
+    let response_traits = Traits {
+        serialize: false,
+        deserialize: true,
+        validate: false,
+        setters: false,
+    };
+    let response = struct_def(
+        &d.response,
+        &response_doc,
+        service,
+        types,
+        response_traits,
+        None,
+    );
     let error = error_enum(&d.error, &op.fn_name);
 
     let name = ident(&op.fn_name);
@@ -219,7 +241,10 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
-    let idempotency = d.idempotency_field.as_deref().map(|wire| quote!(.idempotency_field(#wire)));
+    let idempotency = d
+        .idempotency_field
+        .as_deref()
+        .map(|wire| quote!(.idempotency_field(#wire)));
     let receiver = d.receiver_field.as_deref().map(|rust| {
         let rust = ident(rust);
         quote!(.receiver(request.#rust.as_str()))

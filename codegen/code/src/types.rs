@@ -1,6 +1,6 @@
 //! Structs (with builders and `validate()`) and string enums.
 
-use feishu_model::{Checks, EnumDef, FieldDef, Location, StructDef, TypeRef};
+use feishu_model::{Checks, EnumDef, FieldDef, Location, StructDef, TypeRef, TypeSpace};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
@@ -42,7 +42,12 @@ fn param_type(ty: &TypeRef, service: &str) -> (TokenStream, TokenStream) {
 
 /// `length 1 to 50 characters`, `length at least 1 characters`, `items at most 3`:
 /// an open end is left out rather than written as "any".
-fn range_rule<T: std::fmt::Display>(what: &str, min: Option<T>, max: Option<T>, unit: &str) -> Option<String> {
+fn range_rule<T: std::fmt::Display>(
+    what: &str,
+    min: Option<T>,
+    max: Option<T>,
+    unit: &str,
+) -> Option<String> {
     match (min, max) {
         (Some(min), Some(max)) => Some(format!("{what} {min} to {max}{unit}")),
         (Some(min), None) => Some(format!("{what} at least {min}{unit}")),
@@ -93,47 +98,76 @@ fn field_doc(field: &FieldDef) -> String {
     ])
 }
 
-/// Which serde traits a struct derives.
+/// The traits a struct implements beyond `Debug`, `Clone` and `PartialEq`:
+/// only those its uses need, since every impl is compiled by every user of
+/// the crate (serde's derives are most of the crate's build time).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// A request: serialised only; path and query fields are skipped.
-    Request,
-    /// A response or a shared type: both ways.
-    Data,
+pub struct Traits {
+    /// `serde::Serialize`: sent in a JSON body.
+    pub serialize: bool,
+    /// `serde::Deserialize`: received.
+    pub deserialize: bool,
+    /// `feishu_runtime::Validate`.
+    pub validate: bool,
+    /// A setter per optional field. Values that are only received need
+    /// none: their fields are public, so `Default` and assignment build one
+    /// (for tests) without a function per field to compile.
+    pub setters: bool,
 }
 
-/// A struct, its builder methods and its `Validate` impl.
-pub fn struct_def(def: &StructDef, doc: &str, service: &str, role: Role) -> TokenStream {
-    struct_def_with(def, doc, service, role, None)
+impl Traits {
+    /// What a shared type of the service needs, by its uses.
+    pub fn of(types: &TypeSpace, name: &str) -> Traits {
+        let u = types.use_of(name);
+        Traits {
+            serialize: u.sent,
+            deserialize: u.received,
+            validate: u.validated,
+            setters: u.sent,
+        }
+    }
 }
 
-/// [`struct_def`] for a request whose `content` and `msg_type` fields (Rust
-/// names given) can be set from typed message content, which also bounds the
-/// content's size by its type.
-pub fn struct_def_with(
+/// A struct, its builder methods and, if asked for, its `Validate` impl;
+/// path and query fields are left out of its serialisation. A request
+/// whose `content` and `msg_type` fields (Rust names given in
+/// `message_content`) can be set from typed message content also bounds
+/// the content's size by its type.
+pub fn struct_def(
     def: &StructDef,
     doc: &str,
     service: &str,
-    role: Role,
+    types: &TypeSpace,
+    traits: Traits,
     message_content: Option<&(String, String)>,
 ) -> TokenStream {
     let name = ident(&def.name);
     let doc = docs::outer(doc);
     let default = def.all_optional().then(|| quote!(Default,));
-    let derives = match role {
-        Role::Request => quote!(#[derive(Debug, Clone, PartialEq, #default serde::Serialize)]),
-        Role::Data => {
-            quote!(#[derive(Debug, Clone, PartialEq, #default serde::Serialize, serde::Deserialize)])
-        }
-    };
+    // Received structs with only optional fields (all responses) decode
+    // through the runtime's one map visitor; see `feishu_runtime::de`.
+    let compact = traits.deserialize && def.all_optional();
+    let serialize = traits.serialize.then(|| quote!(serde::Serialize,));
+    let deserialize = (traits.deserialize && !compact).then(|| quote!(serde::Deserialize,));
+    let serde = serialize.is_some() || deserialize.is_some();
+    let fields_impl = compact.then(|| fields_impl(def));
+    let derives = quote!(#[derive(Debug, Clone, PartialEq, #default #serialize #deserialize)]);
     let fields = def.fields.iter().map(|f| {
         let doc = docs::outer(&field_doc(f));
         let rust = ident(&f.rust_name);
         let value = rust_type(&f.ty, service);
         let wire = &f.wire_name;
-        let rename = (f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
-        let skip = (f.location != Location::Body).then(|| quote!(#[serde(skip)]));
-        if f.required {
+        let rename =
+            (serde && f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
+        let skip = (serde && f.location != Location::Body).then(|| quote!(#[serde(skip)]));
+        if !serde {
+            let value = if f.required {
+                value
+            } else {
+                quote!(Option<#value>)
+            };
+            quote! { #doc pub #rust: #value, }
+        } else if f.required {
             quote! { #doc #rename #skip pub #rust: #value, }
         } else {
             let serde = quote!(#[serde(default, skip_serializing_if = "Option::is_none")]);
@@ -171,23 +205,31 @@ pub fn struct_def_with(
             }
         }
     });
-    let setters = def.fields.iter().filter(|f| !f.required).map(|f| {
-        let rust = ident(&f.rust_name);
-        let setter = match f.rust_name.as_str() {
-            "new" | "validate" => ident(&format!("set_{}", f.rust_name)),
-            _ => rust.clone(),
-        };
-        let (ty, convert) = param_type(&f.ty, service);
-        let doc = format!(" Sets `{}`.", f.wire_name);
-        quote! {
-            #[doc = #doc]
-            pub fn #setter(mut self, value: #ty) -> Self {
-                self.#rust = Some(value #convert);
-                self
+    let setters = def
+        .fields
+        .iter()
+        .filter(|f| traits.setters && !f.required)
+        .map(|f| {
+            let rust = ident(&f.rust_name);
+            let setter = match f.rust_name.as_str() {
+                "new" | "validate" => ident(&format!("set_{}", f.rust_name)),
+                _ => rust.clone(),
+            };
+            let (ty, convert) = param_type(&f.ty, service);
+            let doc = format!(" Sets `{}`.", f.wire_name);
+            quote! {
+                #[doc = #doc]
+                pub fn #setter(mut self, value: #ty) -> Self {
+                    self.#rust = Some(value #convert);
+                    self
+                }
             }
-        }
-    });
-    let mut checks: Vec<TokenStream> = def.fields.iter().filter_map(field_checks).collect();
+        });
+    let mut checks: Vec<TokenStream> = def
+        .fields
+        .iter()
+        .filter_map(|f| field_checks(f, types))
+        .collect();
     let message = message_content.map(|(content, msg_type)| {
         let content = ident(content);
         let msg_type = ident(msg_type);
@@ -211,22 +253,78 @@ pub fn struct_def_with(
         }
     });
 
+    let setters: Vec<TokenStream> = setters.collect();
+    let inherent = (constructor.is_some() || !setters.is_empty() || message.is_some()).then(|| {
+        quote! {
+            impl #name {
+                #constructor
+                #(#setters)*
+                #message
+            }
+        }
+    });
+    let validate = traits.validate.then(|| {
+        quote! {
+            impl feishu_runtime::Validate for #name {
+                fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
+                    #(#checks)*
+                    Ok(())
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #derives
         #[non_exhaustive]
         pub struct #name { #(#fields)* }
 
-        impl #name {
-            #constructor
-            #(#setters)*
-            #message
+        #inherent
+
+        #validate
+        #fields_impl
+    }
+}
+
+/// `feishu_runtime::de::Fields` and `Deserialize` through it.
+fn fields_impl(def: &StructDef) -> TokenStream {
+    let name = ident(&def.name);
+    let name_str = &def.name;
+    let body = if def.fields.is_empty() {
+        quote! {
+            let _ = key;
+            feishu_runtime::de::skip(map)
+        }
+    } else {
+        let arms = def.fields.iter().map(|f| {
+            let wire = &f.wire_name;
+            let rust = ident(&f.rust_name);
+            quote!(#wire => self.#rust = map.next_value()?,)
+        });
+        quote! {
+            match key {
+                #(#arms)*
+                _ => feishu_runtime::de::skip(map)?,
+            }
+            Ok(())
+        }
+    };
+    quote! {
+        impl feishu_runtime::de::Fields for #name {
+            const NAME: &'static str = #name_str;
+
+            fn field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                #body
+            }
         }
 
-        impl feishu_runtime::Validate for #name {
-            fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
-                #(#checks)*
-                Ok(())
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                feishu_runtime::de::object(deserializer)
             }
         }
     }
@@ -258,7 +356,9 @@ fn opt_number(value: Option<f64>, integer: bool) -> TokenStream {
 
 /// The checks of one field on `value` (a reference to the field's value),
 /// or `None` when there is nothing to check.
-fn value_checks(name: &str, ty: &TypeRef, checks: &Checks) -> Vec<TokenStream> {
+fn value_checks(name: &str, ty: &TypeRef, checks: &Checks, types: &TypeSpace) -> Vec<TokenStream> {
+    // Nested structs without anything to check have no `Validate` impl.
+    let validated = |ty: &TypeRef| types.type_is_checked(ty);
     let mut out = Vec::new();
     match ty {
         TypeRef::String if checks.min_length.is_some() || checks.max_length.is_some() => {
@@ -286,14 +386,18 @@ fn value_checks(name: &str, ty: &TypeRef, checks: &Checks) -> Vec<TokenStream> {
         }
         TypeRef::Enum(_) => out
             .push(quote!(feishu_runtime::check_enum(#name, value.as_str(), value.documented())?;)),
-        TypeRef::Struct(_) => out.push(quote!(feishu_runtime::validate_nested(#name, value)?;)),
+        TypeRef::Struct(_) if validated(ty) => {
+            out.push(quote!(feishu_runtime::validate_nested(#name, value)?;))
+        }
         TypeRef::Array(item) => {
             if checks.min_items.is_some() || checks.max_items.is_some() {
                 let (min, max) = (opt_u64(checks.min_items), opt_u64(checks.max_items));
                 out.push(quote!(feishu_runtime::check_items(#name, value.len(), #min, #max)?;));
             }
             match **item {
-                TypeRef::Struct(_) => out.push(quote!(feishu_runtime::validate_items(#name, value)?;)),
+                TypeRef::Struct(_) if validated(item) => {
+                    out.push(quote!(feishu_runtime::validate_items(#name, value)?;))
+                }
                 TypeRef::Enum(_) => out.push(quote! {
                     for (i, item) in value.iter().enumerate() {
                         feishu_runtime::check_enum(&format!("{}[{i}]", #name), item.as_str(), item.documented())?;
@@ -307,8 +411,8 @@ fn value_checks(name: &str, ty: &TypeRef, checks: &Checks) -> Vec<TokenStream> {
     out
 }
 
-fn field_checks(field: &FieldDef) -> Option<TokenStream> {
-    let checks = value_checks(&field.wire_name, &field.ty, &field.checks);
+fn field_checks(field: &FieldDef, types: &TypeSpace) -> Option<TokenStream> {
+    let checks = value_checks(&field.wire_name, &field.ty, &field.checks, types);
     if checks.is_empty() {
         return None;
     }
@@ -321,7 +425,7 @@ fn field_checks(field: &FieldDef) -> Option<TokenStream> {
 }
 
 /// A string enum with an `Other` fallback, serialised as its wire value.
-pub fn enum_def(def: &EnumDef) -> TokenStream {
+pub fn enum_def(def: &EnumDef, traits: Traits) -> TokenStream {
     let name = ident(&def.name);
     let doc = docs::outer(&docs::paragraphs([
         def.doc.clone(),
@@ -333,6 +437,24 @@ pub fn enum_def(def: &EnumDef) -> TokenStream {
         .variants
         .iter()
         .map(|v| docs::outer(&docs::paragraphs([format!("`{}`", v.value), v.doc.clone()])));
+    let serialize = traits.serialize.then(|| {
+        quote! {
+            impl serde::Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+        }
+    });
+    let deserialize = traits.deserialize.then(|| {
+        quote! {
+            impl<'de> serde::Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    String::deserialize(deserializer).map(Self::from)
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -385,16 +507,7 @@ pub fn enum_def(def: &EnumDef) -> TokenStream {
             }
         }
 
-        impl serde::Serialize for #name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self::from)
-            }
-        }
+        #serialize
+        #deserialize
     }
 }

@@ -71,6 +71,7 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
             }
             service.resources.insert(resource.module.clone(), resource);
         }
+        service.types.uses = type_uses(&service);
         model.services.insert(service.module.clone(), service);
     }
 
@@ -85,6 +86,78 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
         });
     }
     model
+}
+
+/// How the service's typed operations use each of its named types.
+fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
+    let types = &service.types;
+    let (mut sent, mut received, mut requested) = (Vec::new(), Vec::new(), Vec::new());
+    for op in service.resources.values().flat_map(|r| &r.operations) {
+        if let OperationKind::Detailed(d) = &op.kind {
+            for field in &d.request.fields {
+                requested.push(&field.ty);
+                if d.json_body && field.location == Location::Body {
+                    sent.push(&field.ty);
+                }
+            }
+            received.extend(d.response.fields.iter().map(|f| &f.ty));
+        }
+    }
+    // The named types reachable from `roots`, through struct fields.
+    let reach = |roots: Vec<&TypeRef>| {
+        let mut seen = BTreeSet::new();
+        let mut stack = roots;
+        while let Some(ty) = stack.pop() {
+            match ty {
+                TypeRef::Array(item) => stack.push(item),
+                TypeRef::Enum(name) => {
+                    seen.insert(name.clone());
+                }
+                TypeRef::Struct(name) => {
+                    if seen.insert(name.clone())
+                        && let Some(def) = types.structs.get(name)
+                    {
+                        stack.extend(def.fields.iter().map(|f| &f.ty));
+                    }
+                }
+                _ => {}
+            }
+        }
+        seen
+    };
+    let (sent, received, requested) = (reach(sent), reach(received), reach(requested));
+    // Structs with something to check, directly or through nested structs;
+    // grown to a fixed point because types may be recursive.
+    let mut checked: BTreeSet<&str> = BTreeSet::new();
+    loop {
+        let before = checked.len();
+        for def in types.structs.values() {
+            if !checked.contains(def.name.as_str())
+                && def
+                    .fields
+                    .iter()
+                    .any(|f| f.has_own_checks() || type_is_checked(&f.ty, &|n| checked.contains(n)))
+            {
+                checked.insert(&def.name);
+            }
+        }
+        if checked.len() == before {
+            break;
+        }
+    }
+    types
+        .structs
+        .keys()
+        .chain(types.enums.keys())
+        .map(|name| {
+            let use_ = TypeUse {
+                sent: sent.contains(name),
+                received: received.contains(name),
+                validated: requested.contains(name) && checked.contains(name.as_str()),
+            };
+            (name.clone(), use_)
+        })
+        .collect()
 }
 
 fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Operation {
@@ -293,8 +366,11 @@ fn detailed(
                     .map(|f| f.rust_name.clone())
             })
         });
-    let message_content = body_field("content", is_string, true)
-        .zip(body_field("msg_type", |t| matches!(t, TypeRef::Enum(_)), true));
+    let message_content = body_field("content", is_string, true).zip(body_field(
+        "msg_type",
+        |t| matches!(t, TypeRef::Enum(_)),
+        true,
+    ));
     Detailed {
         json_body: endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty(),
         idempotency_field,

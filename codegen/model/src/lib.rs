@@ -64,6 +64,22 @@ pub struct TypeSpace {
     pub enums: BTreeMap<String, EnumDef>,
     /// Where each type (struct or enum, by Rust name) is defined.
     pub homes: BTreeMap<String, TypeHome>,
+    /// How the operations use each type (by Rust name). Every trait impl is
+    /// compiled by every user of the crate, so a type implements only what
+    /// its uses need.
+    pub uses: BTreeMap<String, TypeUse>,
+}
+
+/// What a named type is used for, which decides the traits it implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TypeUse {
+    /// Reachable from a JSON request body: it is serialised.
+    pub sent: bool,
+    /// Reachable from a response: it is deserialised.
+    pub received: bool,
+    /// A struct reachable from a request that has something to check, itself
+    /// or in a nested struct: it implements `Validate`.
+    pub validated: bool,
 }
 
 /// Where a named type is defined. The emitter gives every type a file of its
@@ -89,6 +105,18 @@ pub enum TypeDef<'a> {
 }
 
 impl TypeSpace {
+    /// How the type named `name` is used (nothing, for a type no operation reaches).
+    pub fn use_of(&self, name: &str) -> TypeUse {
+        self.uses.get(name).copied().unwrap_or_default()
+    }
+
+    /// True when a field of type `ty` has something for `validate()` to
+    /// check through its type alone (an enum's documented values, or a
+    /// nested struct that is validated).
+    pub fn type_is_checked(&self, ty: &TypeRef) -> bool {
+        type_is_checked(ty, &|name| self.use_of(name).validated)
+    }
+
     /// True when the service has no named types.
     pub fn is_empty(&self) -> bool {
         self.structs.is_empty() && self.enums.is_empty()
@@ -131,6 +159,21 @@ impl StructDef {
     }
 }
 
+/// [`TypeSpace::type_is_checked`], with `validated` telling which structs are.
+pub(crate) fn type_is_checked(ty: &TypeRef, validated: &dyn Fn(&str) -> bool) -> bool {
+    match ty {
+        TypeRef::Enum(_) => true,
+        TypeRef::Struct(name) => validated(name),
+        // Only the items of a flat list are checked one by one.
+        TypeRef::Array(item) => match &**item {
+            TypeRef::Enum(_) => true,
+            TypeRef::Struct(name) => validated(name),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// Where a request field goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Location {
@@ -160,6 +203,22 @@ pub struct FieldDef {
     pub docs: FieldDocs,
     /// The rules `validate()` checks.
     pub checks: Checks,
+}
+
+impl FieldDef {
+    /// True when `validate()` checks the field against rules of its own
+    /// (lengths, counts, ranges, allowed integers), apart from its type.
+    pub fn has_own_checks(&self) -> bool {
+        let c = &self.checks;
+        let range = c.minimum.is_some() || c.maximum.is_some();
+        match &self.ty {
+            TypeRef::String => c.min_length.is_some() || c.max_length.is_some(),
+            TypeRef::Integer => range || c.allowed.iter().any(|v| v.parse::<i64>().is_ok()),
+            TypeRef::Number => range,
+            TypeRef::Array(_) => c.min_items.is_some() || c.max_items.is_some(),
+            _ => false,
+        }
+    }
 }
 
 /// The documentation of a field, as the spec gives it.

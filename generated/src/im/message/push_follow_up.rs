@@ -56,13 +56,25 @@ impl feishu_runtime::Validate for PushFollowUpRequest {
     }
 }
 /// The `data` of a successful `push_follow_up`. Every field is optional: the platform leaves fields out more often than the docs say.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PushFollowUpResponse {}
-impl PushFollowUpResponse {}
-impl feishu_runtime::Validate for PushFollowUpResponse {
-    fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
-        Ok(())
+impl feishu_runtime::de::Fields for PushFollowUpResponse {
+    const NAME: &'static str = "PushFollowUpResponse";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        let _ = key;
+        feishu_runtime::de::skip(map)
+    }
+}
+impl<'de> serde::Deserialize<'de> for PushFollowUpResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        feishu_runtime::de::object(deserializer)
     }
 }
 /// The documented errors of `push_follow_up`, one variant per code; codes the docs do not list land in `Unhandled`.

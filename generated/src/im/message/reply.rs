@@ -151,28 +151,24 @@ impl feishu_runtime::Validate for ReplyRequest {
     }
 }
 /// The `data` of a successful `reply`. Every field is optional: the platform leaves fields out more often than the docs say.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ReplyResponse {
     /// 消息 ID。成功回复消息后，由系统生成的唯一 ID 标识。后续对消息的管理维护操作均需要使用该 ID。
     ///
     /// Wire name: `message_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// 根消息 ID。在有多个回复的消息树中，`root_id` 为根消息的 `message_id`。如果回复的是话题，则 `root_id` 为话题内根消息的 `message_id`。关于 `root_id` 的更多说明，参见[消息管理概述](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/intro)。
     ///
     /// Wire name: `root_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_id: Option<String>,
     /// 父消息 ID。在有多个回复的消息树中，`parent_id` 为当前消息上一层的消息 `message_id`。如果回复的是话题，则 `parent_id` 始终为话题内根消息的 `message_id`。关于 `parent_id` 的更多说明，参见[消息管理概述](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/intro)。
     ///
     /// Wire name: `parent_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
     /// 消息所属的话题 ID（不返回说明该消息不是话题形式的消息）。了解话题可参见[话题概述](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/thread-introduction)。
     ///
     /// Wire name: `thread_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_id: Option<String>,
     /// 消息类型。
     ///
@@ -189,141 +185,76 @@ pub struct ReplyResponse {
     /// - share_user：分享个人名片
     ///
     /// Wire name: `msg_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg_type: Option<crate::im::types::MsgType>,
     /// 消息生成的时间戳。单位：毫秒
     ///
     /// Wire name: `create_time`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// 消息更新的时间戳。单位：毫秒
     ///
     /// Wire name: `update_time`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// 当前消息是否被撤回。回复消息时只会返回 false，表示未被撤回。
     ///
     /// Wire name: `deleted`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
     /// 当前消息是否被更新。回复消息时只会返回 false，表示未被更新。
     ///
     /// Wire name: `updated`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<bool>,
     /// 消息所属的群 ID。你可以调用[获取群信息](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/chat/get)接口，根据群 ID 获取群详情。
     ///
     /// Wire name: `chat_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
     /// 当前消息的发送者信息。
     ///
     /// Wire name: `sender`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<crate::im::types::Sender>,
     /// 通过 `body` 内的 `content` 参数，返回当前的消息内容。
     ///
     /// Wire name: `body`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<crate::im::types::MessageBody>,
     /// 发送的消息内，被 @ 的用户列表。
     ///
     /// Wire name: `mentions`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentions: Option<Vec<crate::im::types::Mention>>,
     /// 合并转发消息中，上一层级的消息 ID，仅在合并转发场景会有返回值。了解 upper_message_id 可参见[消息管理概述](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/intro)。
     ///
     /// Wire name: `upper_message_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upper_message_id: Option<String>,
 }
-impl ReplyResponse {
-    /// Sets `message_id`.
-    pub fn message_id(mut self, value: impl Into<String>) -> Self {
-        self.message_id = Some(value.into());
-        self
-    }
-    /// Sets `root_id`.
-    pub fn root_id(mut self, value: impl Into<String>) -> Self {
-        self.root_id = Some(value.into());
-        self
-    }
-    /// Sets `parent_id`.
-    pub fn parent_id(mut self, value: impl Into<String>) -> Self {
-        self.parent_id = Some(value.into());
-        self
-    }
-    /// Sets `thread_id`.
-    pub fn thread_id(mut self, value: impl Into<String>) -> Self {
-        self.thread_id = Some(value.into());
-        self
-    }
-    /// Sets `msg_type`.
-    pub fn msg_type(mut self, value: impl Into<crate::im::types::MsgType>) -> Self {
-        self.msg_type = Some(value.into());
-        self
-    }
-    /// Sets `create_time`.
-    pub fn create_time(mut self, value: impl Into<String>) -> Self {
-        self.create_time = Some(value.into());
-        self
-    }
-    /// Sets `update_time`.
-    pub fn update_time(mut self, value: impl Into<String>) -> Self {
-        self.update_time = Some(value.into());
-        self
-    }
-    /// Sets `deleted`.
-    pub fn deleted(mut self, value: bool) -> Self {
-        self.deleted = Some(value);
-        self
-    }
-    /// Sets `updated`.
-    pub fn updated(mut self, value: bool) -> Self {
-        self.updated = Some(value);
-        self
-    }
-    /// Sets `chat_id`.
-    pub fn chat_id(mut self, value: impl Into<String>) -> Self {
-        self.chat_id = Some(value.into());
-        self
-    }
-    /// Sets `sender`.
-    pub fn sender(mut self, value: crate::im::types::Sender) -> Self {
-        self.sender = Some(value);
-        self
-    }
-    /// Sets `body`.
-    pub fn body(mut self, value: crate::im::types::MessageBody) -> Self {
-        self.body = Some(value);
-        self
-    }
-    /// Sets `mentions`.
-    pub fn mentions(mut self, value: Vec<crate::im::types::Mention>) -> Self {
-        self.mentions = Some(value);
-        self
-    }
-    /// Sets `upper_message_id`.
-    pub fn upper_message_id(mut self, value: impl Into<String>) -> Self {
-        self.upper_message_id = Some(value.into());
-        self
-    }
-}
-impl feishu_runtime::Validate for ReplyResponse {
-    fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
-        if let Some(value) = &self.msg_type {
-            feishu_runtime::check_enum("msg_type", value.as_str(), value.documented())?;
-        }
-        if let Some(value) = &self.sender {
-            feishu_runtime::validate_nested("sender", value)?;
-        }
-        if let Some(value) = &self.body {
-            feishu_runtime::validate_nested("body", value)?;
-        }
-        if let Some(value) = &self.mentions {
-            feishu_runtime::validate_items("mentions", value)?;
+impl feishu_runtime::de::Fields for ReplyResponse {
+    const NAME: &'static str = "ReplyResponse";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key {
+            "message_id" => self.message_id = map.next_value()?,
+            "root_id" => self.root_id = map.next_value()?,
+            "parent_id" => self.parent_id = map.next_value()?,
+            "thread_id" => self.thread_id = map.next_value()?,
+            "msg_type" => self.msg_type = map.next_value()?,
+            "create_time" => self.create_time = map.next_value()?,
+            "update_time" => self.update_time = map.next_value()?,
+            "deleted" => self.deleted = map.next_value()?,
+            "updated" => self.updated = map.next_value()?,
+            "chat_id" => self.chat_id = map.next_value()?,
+            "sender" => self.sender = map.next_value()?,
+            "body" => self.body = map.next_value()?,
+            "mentions" => self.mentions = map.next_value()?,
+            "upper_message_id" => self.upper_message_id = map.next_value()?,
+            _ => feishu_runtime::de::skip(map)?,
         }
         Ok(())
+    }
+}
+impl<'de> serde::Deserialize<'de> for ReplyResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        feishu_runtime::de::object(deserializer)
     }
 }
 /// The documented errors of `reply`, one variant per code; codes the docs do not list land in `Unhandled`.

@@ -37,72 +37,52 @@ impl feishu_runtime::Validate for CreateRequest {
             let value = &self.message_id;
             feishu_runtime::check_length("message_id", value, Some(1), None)?;
         }
-        {
-            let value = &self.reaction_type;
-            feishu_runtime::validate_nested("reaction_type", value)?;
-        }
         Ok(())
     }
 }
 /// The `data` of a successful `create`. Every field is optional: the platform leaves fields out more often than the docs say.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CreateResponse {
     /// 表情回复 ID。为消息添加表情回复后,会获得该表情回复的唯一标识 ID,后续使用该 ID 可以删除消息表情回复。
     ///
     /// Wire name: `reaction_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction_id: Option<String>,
     /// 添加消息表情回复的操作人。
     ///
     /// Wire name: `operator`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<crate::im::types::Operator>,
     /// 添加消息表情回复的时间。Unix 时间戳,单位:ms
     ///
     /// Wire name: `action_time`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_time: Option<String>,
     /// 表情类型
     ///
     /// Wire name: `reaction_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction_type: Option<crate::im::types::MessageReactionCreateEmoji>,
 }
-impl CreateResponse {
-    /// Sets `reaction_id`.
-    pub fn reaction_id(mut self, value: impl Into<String>) -> Self {
-        self.reaction_id = Some(value.into());
-        self
-    }
-    /// Sets `operator`.
-    pub fn operator(mut self, value: crate::im::types::Operator) -> Self {
-        self.operator = Some(value);
-        self
-    }
-    /// Sets `action_time`.
-    pub fn action_time(mut self, value: impl Into<String>) -> Self {
-        self.action_time = Some(value.into());
-        self
-    }
-    /// Sets `reaction_type`.
-    pub fn reaction_type(
-        mut self,
-        value: crate::im::types::MessageReactionCreateEmoji,
-    ) -> Self {
-        self.reaction_type = Some(value);
-        self
-    }
-}
-impl feishu_runtime::Validate for CreateResponse {
-    fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
-        if let Some(value) = &self.operator {
-            feishu_runtime::validate_nested("operator", value)?;
-        }
-        if let Some(value) = &self.reaction_type {
-            feishu_runtime::validate_nested("reaction_type", value)?;
+impl feishu_runtime::de::Fields for CreateResponse {
+    const NAME: &'static str = "CreateResponse";
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match key {
+            "reaction_id" => self.reaction_id = map.next_value()?,
+            "operator" => self.operator = map.next_value()?,
+            "action_time" => self.action_time = map.next_value()?,
+            "reaction_type" => self.reaction_type = map.next_value()?,
+            _ => feishu_runtime::de::skip(map)?,
         }
         Ok(())
+    }
+}
+impl<'de> serde::Deserialize<'de> for CreateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        feishu_runtime::de::object(deserializer)
     }
 }
 /// The documented errors of `create`, one variant per code; codes the docs do not list land in `Unhandled`.

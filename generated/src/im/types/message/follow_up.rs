@@ -4,7 +4,7 @@
 /// **示例**:
 /// **数据校验规则**:
 /// 最大长度: 3最小长度: 1
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct FollowUp {
     /// 气泡的内容。

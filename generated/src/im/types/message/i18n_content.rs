@@ -3,7 +3,7 @@
 /// 气泡的多语言内容。
 /// **数据校验规则**：
 /// - 长度范围：`0` ～ `50`
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct I18nContent {
     /// `language` 参数对应的内容。

@@ -60,11 +60,6 @@ impl std::fmt::Display for IdType {
         f.write_str(self.as_str())
     }
 }
-impl serde::Serialize for IdType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
 impl<'de> serde::Deserialize<'de> for IdType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,

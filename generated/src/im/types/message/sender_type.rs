@@ -81,11 +81,6 @@ impl std::fmt::Display for SenderType {
         f.write_str(self.as_str())
     }
 }
-impl serde::Serialize for SenderType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
 impl<'de> serde::Deserialize<'de> for SenderType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,

@@ -56,11 +56,6 @@ impl std::fmt::Display for OperatorType {
         f.write_str(self.as_str())
     }
 }
-impl serde::Serialize for OperatorType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
 impl<'de> serde::Deserialize<'de> for OperatorType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
