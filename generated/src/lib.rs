@@ -34,7 +34,7 @@ pub mod interactive;
 #[cfg(feature = "message")]
 /// The `message` service.
 pub mod message;
-pub use error::{ApiErrorCode, OperationError};
+pub use error::{ApiErrorCode, CodedError, ErrorKind, OperationError};
 pub use events::EventType;
 pub use feishu_runtime as runtime;
 pub use feishu_runtime::{

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use feishu_model::{Model, OperationKind, Resource, Service, TypeDef, TypeRef};
+use feishu_model::{Model, OperationKind, RATE_LIMIT_CODES, Resource, Service, TypeDef, TypeRef};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -139,7 +139,7 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
         pub mod events;
         #(#modules)*
 
-        pub use error::{ApiErrorCode, OperationError};
+        pub use error::{ApiErrorCode, CodedError, ErrorKind, OperationError};
         pub use events::EventType;
         pub use feishu_runtime as runtime;
         pub use feishu_runtime::{
@@ -149,15 +149,127 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
 }
 
 pub fn error_rs() -> TokenStream {
+    let rate_limit_codes = RATE_LIMIT_CODES
+        .iter()
+        .map(|c| proc_macro2::Literal::i64_unsuffixed(*c));
     quote! {
         //! The error of typed operations.
 
-        /// What the per-operation error enums have in common.
+        /// What the per-operation errors have in common.
         pub trait ApiErrorCode: From<feishu_runtime::ApiError> {
             /// The platform's error code.
             fn code(&self) -> i64;
             /// Whether sending the same request again later may succeed.
             fn is_retryable(&self) -> bool;
+        }
+
+        /// The documented error codes of one operation (its `…ErrorKind`
+        /// enum): a variant per code, and `Unhandled` for the others.
+        pub trait ErrorKind: Copy + PartialEq + std::fmt::Debug {
+            /// The kind of the codes the docs of the operation do not list.
+            const UNHANDLED: Self;
+            /// The documented codes after which sending again later may succeed.
+            const RETRYABLE: &'static [i64];
+            /// The kind of `code`.
+            fn of(code: i64) -> Self;
+        }
+
+        /// The error of an operation whose call the platform answered with
+        /// an error code: which documented code it is (`kind()`, a `K`) and
+        /// the whole envelope (`api_error()`). Each operation names its own,
+        /// e.g. `feishu::im::message::ReplyError`.
+        ///
+        /// One generic type rather than an enum per operation: its code is
+        /// written (and compiled) once, not for each of hundreds of operations.
+        #[derive(Clone, PartialEq)]
+        pub struct CodedError<K> {
+            kind: K,
+            error: Box<feishu_runtime::ApiError>,
+        }
+
+        impl<K: ErrorKind> CodedError<K> {
+            /// Which of the operation's documented codes this is.
+            pub fn kind(&self) -> K {
+                self.kind
+            }
+
+            /// The whole error envelope: code, message, HTTP status, log id.
+            pub fn api_error(&self) -> &feishu_runtime::ApiError {
+                &self.error
+            }
+
+            /// The whole error envelope, by value.
+            pub fn into_api_error(self) -> feishu_runtime::ApiError {
+                *self.error
+            }
+
+            /// The platform's error code.
+            pub fn code(&self) -> i64 {
+                self.error.code
+            }
+
+            /// Whether sending the same request again later may succeed
+            /// (rate limits, server errors).
+            pub fn is_retryable(&self) -> bool {
+                if self.is_unhandled() {
+                    let status = self.error.http_status;
+                    return self.is_rate_limited() || status == 429 || status >= 500;
+                }
+                K::RETRYABLE.contains(&self.code())
+            }
+
+            /// Whether the platform's frequency limit was hit.
+            pub fn is_rate_limited(&self) -> bool {
+                matches!(self.code(), #(#rate_limit_codes)|*)
+            }
+
+            /// Whether the code is one the docs of this operation do not list.
+            pub fn is_unhandled(&self) -> bool {
+                self.kind == K::UNHANDLED
+            }
+
+            /// The finer code some errors carry in their message as `ErrCode: <n>`.
+            pub fn sub_code(&self) -> Option<i64> {
+                let msg = &self.error.msg;
+                let start = msg.find("ErrCode:")? + "ErrCode:".len();
+                let digits: String = msg[start..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            }
+        }
+
+        impl<K: ErrorKind> From<feishu_runtime::ApiError> for CodedError<K> {
+            fn from(error: feishu_runtime::ApiError) -> Self {
+                Self { kind: K::of(error.code), error: Box::new(error) }
+            }
+        }
+
+        // `Code230002(ApiError { .. })`: as an enum variant of the kind would print.
+        impl<K: std::fmt::Debug> std::fmt::Debug for CodedError<K> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{:?}({:?})", self.kind, self.error)
+            }
+        }
+
+        impl<K> std::fmt::Display for CodedError<K> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&self.error, f)
+            }
+        }
+
+        impl<K: std::fmt::Debug> std::error::Error for CodedError<K> {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&*self.error)
+            }
+        }
+
+        impl<K: ErrorKind> ApiErrorCode for CodedError<K> {
+            fn code(&self) -> i64 {
+                CodedError::code(self)
+            }
+
+            fn is_retryable(&self) -> bool {
+                CodedError::is_retryable(self)
+            }
         }
 
         /// Why a typed operation failed: an error code of the operation

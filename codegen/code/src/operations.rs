@@ -1,8 +1,8 @@
 //! Operation functions and their error enums.
 
 use feishu_model::{
-    Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart,
-    RATE_LIMIT_CODES, TypeRef, TypeSpace,
+    Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef,
+    TypeSpace,
 };
 use feishu_spec::{AccessToken, Method};
 use proc_macro2::{Literal, TokenStream};
@@ -275,10 +275,18 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
     }
 }
 
+/// The operation's error: an alias of the crate's generic `CodedError`
+/// over a field-less enum of the documented codes. What every operation's
+/// error can do is written once (`crate::error`); each operation adds only
+/// its codes, their docs and one `match`.
 fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
     let name = ident(&def.name);
+    let kind = ident(&format!("{}Kind", def.name));
     let doc = format!(
-        " The documented errors of `{fn_name}`, one variant per code; codes the docs do not list land in `Unhandled`."
+        " The error of `{fn_name}` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope."
+    );
+    let kind_doc = format!(
+        " The documented error codes of `{fn_name}`, one variant per code; codes the docs do not list are `Unhandled`."
     );
     let variants: Vec<_> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
     let codes: Vec<Literal> = def
@@ -314,124 +322,43 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
             },
         ]))
     });
-    let retryable: Vec<_> = def
+    let retryable = def
         .variants
         .iter()
         .filter(|v| v.retryable)
-        .map(|v| ident(&v.rust_name))
-        .collect();
-    let documented_retryable = if retryable.is_empty() {
-        quote!(false)
-    } else {
-        quote!(matches!(self, #(Self::#retryable(_))|*))
-    };
-    let unhandled_retryable = quote! {
-        self.is_rate_limited() || error.http_status == 429 || error.http_status >= 500
-    };
-    // Without documented codes, `Unhandled` is the only variant.
-    let is_retryable = if variants.is_empty() {
+        .map(|v| Literal::i64_unsuffixed(v.code));
+    let of = if variants.is_empty() {
         quote! {
-            let Self::Unhandled(error) = self;
-            #unhandled_retryable
+            let _ = code;
+            Self::Unhandled
         }
     } else {
         quote! {
-            if let Self::Unhandled(error) = self {
-                return #unhandled_retryable;
-            }
-            #documented_retryable
-        }
-    };
-    let rate_limit_codes = RATE_LIMIT_CODES.iter().map(|c| Literal::i64_unsuffixed(*c));
-    let from = if variants.is_empty() {
-        quote!(Self::Unhandled(Box::new(error)))
-    } else {
-        quote! {
-            match error.code {
-                #( #codes => Self::#variants(Box::new(error)), )*
-                _ => Self::Unhandled(Box::new(error)),
+            match code {
+                #( #codes => Self::#variants, )*
+                _ => Self::Unhandled,
             }
         }
     };
-    let has_sub = def.variants.iter().any(|v| !v.sub_errors.is_empty());
-    let sub_code = has_sub.then(|| {
-        quote! {
-            /// The finer code some errors carry in their message as `ErrCode: <n>`.
-            pub fn sub_code(&self) -> Option<i64> {
-                let msg = &self.api_error().msg;
-                let start = msg.find("ErrCode:")? + "ErrCode:".len();
-                let digits: String = msg[start..].trim_start().chars().take_while(char::is_ascii_digit).collect();
-                digits.parse().ok()
-            }
-        }
-    });
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, PartialEq)]
+        pub type #name = crate::error::CodedError<#kind>;
+
+        #[doc = #kind_doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[non_exhaustive]
-        pub enum #name {
-            #( #variant_docs #variants(Box<feishu_runtime::ApiError>), )*
+        pub enum #kind {
+            #( #variant_docs #variants, )*
             /// A code the docs of this operation do not list.
-            Unhandled(Box<feishu_runtime::ApiError>),
+            Unhandled,
         }
 
-        impl #name {
-            /// The whole error envelope: code, message, HTTP status, log id.
-            pub fn api_error(&self) -> &feishu_runtime::ApiError {
-                match self {
-                    #( Self::#variants(error) )|* | Self::Unhandled(error) => error,
-                }
-            }
+        impl crate::error::ErrorKind for #kind {
+            const UNHANDLED: Self = Self::Unhandled;
+            const RETRYABLE: &'static [i64] = &[#(#retryable),*];
 
-            /// The platform's error code.
-            pub fn code(&self) -> i64 {
-                self.api_error().code
-            }
-
-            /// Whether sending the same request again later may succeed
-            /// (rate limits, server errors).
-            pub fn is_retryable(&self) -> bool {
-                #is_retryable
-            }
-
-            /// Whether the platform's frequency limit was hit.
-            pub fn is_rate_limited(&self) -> bool {
-                matches!(self.code(), #(#rate_limit_codes)|*)
-            }
-
-            /// Whether the code is one the docs of this operation do not list.
-            pub fn is_unhandled(&self) -> bool {
-                matches!(self, Self::Unhandled(_))
-            }
-
-            #sub_code
-        }
-
-        impl From<feishu_runtime::ApiError> for #name {
-            fn from(error: feishu_runtime::ApiError) -> Self {
-                #from
-            }
-        }
-
-        impl std::fmt::Display for #name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Display::fmt(self.api_error(), f)
-            }
-        }
-
-        impl std::error::Error for #name {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                Some(self.api_error())
-            }
-        }
-
-        impl crate::error::ApiErrorCode for #name {
-            fn code(&self) -> i64 {
-                #name::code(self)
-            }
-
-            fn is_retryable(&self) -> bool {
-                #name::is_retryable(self)
+            fn of(code: i64) -> Self {
+                #of
             }
         }
     }

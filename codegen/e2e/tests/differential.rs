@@ -487,20 +487,20 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
     let err = reply(&client, ReplyRequest::new(&traps.recalled, REPLY_CONTENT, "text"), RequestOptions::default())
         .await
         .unwrap_err();
-    assert!(matches!(err.api(), Some(feishu::im::message::ReplyError::Code230011(_))), "{err:?}");
+    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::ReplyErrorKind::Code230011), "{err:?}");
     let err = create(&client, CreateRequest::new(&traps.recalled, Emoji::new(EMOJI_TYPE)), RequestOptions::default())
         .await
         .unwrap_err();
-    assert!(matches!(err.api(), Some(feishu::im::message_reaction::CreateError::Code231003(_))), "{err:?}");
+    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message_reaction::CreateErrorKind::Code231003), "{err:?}");
     let err = push_follow_up(&client, PushFollowUpRequest::new(&traps.not_latest, typed_follow_ups()), RequestOptions::default())
         .await
         .unwrap_err();
-    assert!(matches!(err.api(), Some(feishu::im::message::PushFollowUpError::Code230006(_))), "{err:?}");
+    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::PushFollowUpErrorKind::Code230006), "{err:?}");
     let err = reply(&client, ReplyRequest::new(&traps.live, BAD_CONTENT, "text"), RequestOptions::default())
         .await
         .unwrap_err();
     assert_eq!(code_of(&err), Some(230001), "{err:?}");
-    assert!(matches!(err.api(), Some(feishu::im::message::ReplyError::Code230001(_))), "{err:?}");
+    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::ReplyErrorKind::Code230001), "{err:?}");
 
     // lark-oapi meets the same codes on its own copies of the traps.
     let traps = control.traps("lark_oapi", &base_url).await;

@@ -5,9 +5,9 @@
 mod sandbox_support;
 
 use feishu::im::message::{
-    PushFollowUpError, PushFollowUpRequest, ReplyRequest, push_follow_up, reply,
+    PushFollowUpErrorKind, PushFollowUpRequest, ReplyRequest, push_follow_up, reply,
 };
-use feishu::im::message_reaction::{self, CreateError, CreateRequest};
+use feishu::im::message_reaction::{self, CreateErrorKind, CreateRequest};
 use feishu::im::types::{Emoji, FollowUp};
 use feishu::{Body, MessageContent, OperationError, RequestOptions};
 use feishu_runtime::Validate;
@@ -196,9 +196,9 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
     .unwrap();
     assert_eq!(env.message(&message).await["deleted"], true);
     match react(&message).await {
-        Err(OperationError::Api(CreateError::Code231003(e))) => {
-            assert_eq!(e.code, 231003);
-            assert!(e.log_id.is_some(), "{e:?}");
+        Err(OperationError::Api(e)) if e.kind() == CreateErrorKind::Code231003 => {
+            assert_eq!(e.code(), 231003);
+            assert!(e.api_error().log_id.is_some(), "{e:?}");
         }
         other => panic!("expected Code231003, got {other:?}"),
     }
@@ -236,19 +236,21 @@ async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
 
     // Once only.
     match follow_up(&latest, "again").await {
-        Err(OperationError::Api(PushFollowUpError::Code230008(e))) => assert_eq!(e.code, 230008),
+        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230008 => {
+            assert_eq!(e.code(), 230008)
+        }
         other => panic!("expected Code230008, got {other:?}"),
     }
     // Only on the newest message.
     match follow_up(&older, "late").await {
-        Err(OperationError::Api(PushFollowUpError::Code230006(_))) => {}
+        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230006 => {}
         other => panic!("expected Code230006, got {other:?}"),
     }
     // Only in p2p chats.
     let group = env.group_chat().await;
     let in_group = env.seed_text(&group, "group message").await;
     match follow_up(&in_group, "x").await {
-        Err(OperationError::Api(PushFollowUpError::Code230003(_))) => {}
+        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230003 => {}
         other => panic!("expected Code230003, got {other:?}"),
     }
     // Only within ten minutes.
@@ -257,7 +259,7 @@ async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
         .seed_message(&other_p2p, "old", json!({"age_seconds": 700}))
         .await;
     match follow_up(old["message_id"].as_str().unwrap(), "x").await {
-        Err(OperationError::Api(PushFollowUpError::Code230002(_))) => {}
+        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230002 => {}
         other => panic!("expected Code230002, got {other:?}"),
     }
     // None of the refusals changed anything.

@@ -626,6 +626,43 @@ mod tests {
     }
 
     #[test]
+    fn type_uses_follow_the_direction_and_the_checks() {
+        let mut limited = string("text", false);
+        limited.constraints.max_length = Some(10);
+        let spec = Spec {
+            endpoints: vec![
+                endpoint(
+                    "message",
+                    "create",
+                    vec![
+                        object("bubble", "bubble", vec![limited]),
+                        object("plain", "plain", vec![string("a", false)]),
+                        object("outer", "outer", vec![object("inner", "bubble2", vec![])]),
+                    ],
+                    vec![object("plain", "plain", vec![string("a", false)])],
+                ),
+                endpoint(
+                    "message",
+                    "get",
+                    vec![],
+                    vec![object("seen", "seen", vec![string("b", false)])],
+                ),
+            ],
+            events: vec![],
+        };
+        let model = Model::build(&spec);
+        let types = &model.services["im"].types;
+        let use_of = |name: &str| {
+            let u = types.use_of(name);
+            (u.sent, u.received, u.validated)
+        };
+        assert_eq!(use_of("Bubble"), (true, false, true));
+        assert_eq!(use_of("Plain"), (true, true, false));
+        assert_eq!(use_of("Outer"), (true, false, false));
+        assert_eq!(use_of("Seen"), (false, true, false));
+    }
+
+    #[test]
     fn same_name_same_shape_is_one_type() {
         let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", false)]);
         let spec = Spec {

@@ -77,113 +77,62 @@ impl<'de> serde::Deserialize<'de> for PushFollowUpResponse {
         feishu_runtime::de::object(deserializer)
     }
 }
-/// The documented errors of `push_follow_up`, one variant per code; codes the docs do not list land in `Unhandled`.
-#[derive(Debug, Clone, PartialEq)]
+/// The error of `push_follow_up` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope.
+pub type PushFollowUpError = crate::error::CodedError<PushFollowUpErrorKind>;
+/// The documented error codes of `push_follow_up`, one variant per code; codes the docs do not list are `Unhandled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum PushFollowUpError {
+pub enum PushFollowUpErrorKind {
     /// Code `230001` (HTTP 400): Your request contains an invalid request parameter.
     ///
     /// 参数错误，可根据接口实际返回的错误信息，并参考接口文档内容，检查输入参数是否填写错误。
-    Code230001(Box<feishu_runtime::ApiError>),
+    Code230001,
     /// Code `230002` (HTTP 400): expired message.
     ///
     /// 消息已过期。已发送超过 600 秒的消息无法再添加跟随气泡。
-    Code230002(Box<feishu_runtime::ApiError>),
+    Code230002,
     /// Code `230003` (HTTP 400): only support p2p chat.
     ///
     /// 仅支持在当前机器人与用户单聊的消息上添加跟随气泡。
-    Code230003(Box<feishu_runtime::ApiError>),
+    Code230003,
     /// Code `230004` (HTTP 400): invisible message.
     ///
     /// 所操作的消息对当前机器人不可见，无法执行操作。
-    Code230004(Box<feishu_runtime::ApiError>),
+    Code230004,
     /// Code `230005` (HTTP 400): user is not visible to bot.
     ///
     /// 当前机器人对用户不可见，无法执行操作。
-    Code230005(Box<feishu_runtime::ApiError>),
+    Code230005,
     /// Code `230006` (HTTP 400): only support latest message.
     ///
     /// 仅支持在会话中的最新一条消息上添加跟随气泡。
-    Code230006(Box<feishu_runtime::ApiError>),
+    Code230006,
     /// Code `230007` (HTTP 400): invalid follow up.
     ///
     /// 气泡内容无效。你可以根据文档提供的参数描述，传入正确的气泡内容。
-    Code230007(Box<feishu_runtime::ApiError>),
+    Code230007,
     /// Code `230008` (HTTP 400): follow up already exist.
     ///
     /// 指定消息已添加跟随气泡，无法执行本次操作。
-    Code230008(Box<feishu_runtime::ApiError>),
+    Code230008,
     /// A code the docs of this operation do not list.
-    Unhandled(Box<feishu_runtime::ApiError>),
+    Unhandled,
 }
-impl PushFollowUpError {
-    /// The whole error envelope: code, message, HTTP status, log id.
-    pub fn api_error(&self) -> &feishu_runtime::ApiError {
-        match self {
-            Self::Code230001(error)
-            | Self::Code230002(error)
-            | Self::Code230003(error)
-            | Self::Code230004(error)
-            | Self::Code230005(error)
-            | Self::Code230006(error)
-            | Self::Code230007(error)
-            | Self::Code230008(error)
-            | Self::Unhandled(error) => error,
+impl crate::error::ErrorKind for PushFollowUpErrorKind {
+    const UNHANDLED: Self = Self::Unhandled;
+    const RETRYABLE: &'static [i64] = &[];
+    fn of(code: i64) -> Self {
+        match code {
+            230001 => Self::Code230001,
+            230002 => Self::Code230002,
+            230003 => Self::Code230003,
+            230004 => Self::Code230004,
+            230005 => Self::Code230005,
+            230006 => Self::Code230006,
+            230007 => Self::Code230007,
+            230008 => Self::Code230008,
+            _ => Self::Unhandled,
         }
-    }
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-    /// Whether sending the same request again later may succeed
-    /// (rate limits, server errors).
-    pub fn is_retryable(&self) -> bool {
-        if let Self::Unhandled(error) = self {
-            return self.is_rate_limited() || error.http_status == 429
-                || error.http_status >= 500;
-        }
-        false
-    }
-    /// Whether the platform's frequency limit was hit.
-    pub fn is_rate_limited(&self) -> bool {
-        matches!(self.code(), 99991400 | 230020)
-    }
-    /// Whether the code is one the docs of this operation do not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-}
-impl From<feishu_runtime::ApiError> for PushFollowUpError {
-    fn from(error: feishu_runtime::ApiError) -> Self {
-        match error.code {
-            230001 => Self::Code230001(Box::new(error)),
-            230002 => Self::Code230002(Box::new(error)),
-            230003 => Self::Code230003(Box::new(error)),
-            230004 => Self::Code230004(Box::new(error)),
-            230005 => Self::Code230005(Box::new(error)),
-            230006 => Self::Code230006(Box::new(error)),
-            230007 => Self::Code230007(Box::new(error)),
-            230008 => Self::Code230008(Box::new(error)),
-            _ => Self::Unhandled(Box::new(error)),
-        }
-    }
-}
-impl std::fmt::Display for PushFollowUpError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.api_error(), f)
-    }
-}
-impl std::error::Error for PushFollowUpError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.api_error())
-    }
-}
-impl crate::error::ApiErrorCode for PushFollowUpError {
-    fn code(&self) -> i64 {
-        PushFollowUpError::code(self)
-    }
-    fn is_retryable(&self) -> bool {
-        PushFollowUpError::is_retryable(self)
     }
 }
 /// 添加跟随气泡

@@ -257,106 +257,108 @@ impl<'de> serde::Deserialize<'de> for ReplyResponse {
         feishu_runtime::de::object(deserializer)
     }
 }
-/// The documented errors of `reply`, one variant per code; codes the docs do not list land in `Unhandled`.
-#[derive(Debug, Clone, PartialEq)]
+/// The error of `reply` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope.
+pub type ReplyError = crate::error::CodedError<ReplyErrorKind>;
+/// The documented error codes of `reply`, one variant per code; codes the docs do not list are `Unhandled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ReplyError {
+pub enum ReplyErrorKind {
     /// Code `230001` (HTTP 400): Your request contains an invalid request parameter.
     ///
     /// 参数错误，可根据接口实际返回的错误信息，并参考接口文档内容，检查输入参数是否填写错误。
-    Code230001(Box<feishu_runtime::ApiError>),
+    Code230001,
     /// Code `230002` (HTTP 400): The bot can not be outside the group.
     ///
     /// 机器人不在对应群组中。你需要将应用机器人添加到接收消息的群组中。如何添加机器人参考[机器人使用指南](https://open.feishu.cn/document/ukTMukTMukTM/uATM04CMxQjLwEDN)。
-    Code230002(Box<feishu_runtime::ApiError>),
+    Code230002,
     /// Code `230006` (HTTP 400): Bot ability is not activated.
     ///
     /// 应用未启用机器人能力。启用方式参见[如何启用机器人能力](https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-enable-bot-ability)。
-    Code230006(Box<feishu_runtime::ApiError>),
+    Code230006,
     /// Code `230011` (HTTP 400): The message is recalled.
     ///
     /// 消息已被撤回，不支持该操作。
-    Code230011(Box<feishu_runtime::ApiError>),
+    Code230011,
     /// Code `230013` (HTTP 400): Bot has NO availability to this user.
     ///
     /// 目标用户（以用户的 user_id/open_id/union_id/email 指定的消息接收者）或单聊用户（以群聊的 chat_id 指定的消息接收者，但 chat_id 对应的群聊类型为单聊 `p2p`）不在应用机器人的可用范围内，或者是在应用的禁用范围内。
-    Code230013(Box<feishu_runtime::ApiError>),
+    Code230013,
     /// Code `230015` (HTTP 400): P2P chat can NOT be shared.
     ///
     /// 私聊会话不允许被分享。
-    Code230015(Box<feishu_runtime::ApiError>),
+    Code230015,
     /// Code `230017` (HTTP 400): Bot is NOT the owner of the resource.
     ///
     /// 机器人不是资源的拥有者。
-    Code230017(Box<feishu_runtime::ApiError>),
+    Code230017,
     /// Code `230018` (HTTP 400): These operations are NOT allowed at current group settings.
     ///
     /// 当前操作被群设置禁止，例如群聊设置了仅指定成员可以在此群发言。请检查群设置或联系群管理员修改群设置。
-    Code230018(Box<feishu_runtime::ApiError>),
+    Code230018,
     /// Code `230019` (HTTP 400): The topic does NOT exist.
     ///
     /// 当前话题不存在。
-    Code230019(Box<feishu_runtime::ApiError>),
+    Code230019,
     /// Code `230020` (HTTP 400): This operation triggers the frequency limit.
     ///
     /// 当前操作触发频率限制，请降低请求频率后重试。
     ///
     /// Retrying later may succeed.
-    Code230020(Box<feishu_runtime::ApiError>),
+    Code230020,
     /// Code `230022` (HTTP 400): The content of the message contains sensitive information.
     ///
     /// 消息内容包含敏感信息，请修改消息内容后重试。
-    Code230022(Box<feishu_runtime::ApiError>),
+    Code230022,
     /// Code `230025` (HTTP 400): The length of the message content reaches its limit.
     ///
     /// 消息体长度超出限制。文本消息最大不能超过 150 KB、卡片及富文本消息最大不能超过 30 KB。需要注意：
     /// - 若使用卡片模板（template_id）发送消息，实际大小也包含模板对应的卡片数据大小。
     /// - 若消息中包含大量样式标签，会使实际消息体长度大于传入的请求体长度。
-    Code230025(Box<feishu_runtime::ApiError>),
+    Code230025,
     /// Code `230027` (HTTP 400): Lack of necessary permissions.
     ///
     /// 无权进行本次操作。可能的原因有：
-    Code230027(Box<feishu_runtime::ApiError>),
+    Code230027,
     /// Code `230028` (HTTP 400): The messages do NOT pass the audit.
     ///
     /// 消息的数据防泄漏审查未通过。当消息内容包含有明文电话号码、明文邮箱地址等内容时可能会触发该错误。请根据接口返回的实际错误信息检查并修改消息内容。
-    Code230028(Box<feishu_runtime::ApiError>),
+    Code230028,
     /// Code `230035` (HTTP 400): Send Message Permission deny.
     ///
     /// 没有发送消息的权限。请排查群聊是否已开启禁言、机器人是否被接收者屏蔽或受到租户维度的沟通权限管控。
-    Code230035(Box<feishu_runtime::ApiError>),
+    Code230035,
     /// Code `230038` (HTTP 400): Cross tenant p2p chat operate forbid.
     ///
     /// 跨租户的单聊不允许通过本接口发送消息。
-    Code230038(Box<feishu_runtime::ApiError>),
+    Code230038,
     /// Code `230049` (HTTP 400): The message is being sent.
     ///
     /// 消息正在发送中，请稍后。
-    Code230049(Box<feishu_runtime::ApiError>),
+    Code230049,
     /// Code `230050` (HTTP 400): The message is invisible to the operator.
     ///
     /// 待回复的消息对于当前的操作者而言不可见，无法进行本次操作。
-    Code230050(Box<feishu_runtime::ApiError>),
+    Code230050,
     /// Code `230054` (HTTP 400): This operation is not supported for this message type.
     ///
     /// 该消息类型不支持本操作。具体说明参见[消息与群组部分API增加不支持的消息类型校验](https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/breaking-change/unsupported-message-type-verification)。
-    Code230054(Box<feishu_runtime::ApiError>),
+    Code230054,
     /// Code `230055` (HTTP 400): The type of file upload does not match the type of message being sent.
     ///
     /// 文件上传时选择的类型与发送的消息类型不匹配。例如，上传文件时，选择的文件格式为 MP4，则发送消息时消息类型需要为视频（media）。
-    Code230055(Box<feishu_runtime::ApiError>),
+    Code230055,
     /// Code `230071` (HTTP 400): The group to which the message belongs does not support reply in thread.
     ///
     /// 该消息所属的群聊不支持以话题形式回复。请修改为非话题形式回复。
-    Code230071(Box<feishu_runtime::ApiError>),
+    Code230071,
     /// Code `230072` (HTTP 400): Aggregated messages do not support reply in thread.
     ///
     /// 已聚合的消息不支持以话题形式回复。
-    Code230072(Box<feishu_runtime::ApiError>),
+    Code230072,
     /// Code `230075` (HTTP 400): Sending encrypted messages is not supported.
     ///
     /// 不支持向密聊、密盾聊中发送消息。
-    Code230075(Box<feishu_runtime::ApiError>),
+    Code230075,
     /// Code `230099` (HTTP 400): Failed to create card content.
     ///
     /// 创建卡片内容失败，请参考当前接口返回的具体报错信息，并参照接口文档中的 [子错误码](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply#-f367d31)  排查建议解决。
@@ -373,133 +375,51 @@ pub enum ReplyError {
     /// - `200570`: Failed to create card content, ext=ErrCode: 200570; ErrMsg: card contains invalid image keys; ErrorValue: image key %v
     /// - `200914`: table rows is invalid
     /// - `200915`: table rows name is invalid
-    Code230099(Box<feishu_runtime::ApiError>),
+    Code230099,
     /// Code `230111` (HTTP 400): Action unavailable as the message will self-destruct soon.
     ///
     /// 不能回复定时删除的消息。
-    Code230111(Box<feishu_runtime::ApiError>),
+    Code230111,
     /// Code `232009` (HTTP 400): Your request specifies a chat which has already been dissolved.
     ///
     /// 相关群组已被解散，无法进行当前操作。
-    Code232009(Box<feishu_runtime::ApiError>),
+    Code232009,
     /// A code the docs of this operation do not list.
-    Unhandled(Box<feishu_runtime::ApiError>),
+    Unhandled,
 }
-impl ReplyError {
-    /// The whole error envelope: code, message, HTTP status, log id.
-    pub fn api_error(&self) -> &feishu_runtime::ApiError {
-        match self {
-            Self::Code230001(error)
-            | Self::Code230002(error)
-            | Self::Code230006(error)
-            | Self::Code230011(error)
-            | Self::Code230013(error)
-            | Self::Code230015(error)
-            | Self::Code230017(error)
-            | Self::Code230018(error)
-            | Self::Code230019(error)
-            | Self::Code230020(error)
-            | Self::Code230022(error)
-            | Self::Code230025(error)
-            | Self::Code230027(error)
-            | Self::Code230028(error)
-            | Self::Code230035(error)
-            | Self::Code230038(error)
-            | Self::Code230049(error)
-            | Self::Code230050(error)
-            | Self::Code230054(error)
-            | Self::Code230055(error)
-            | Self::Code230071(error)
-            | Self::Code230072(error)
-            | Self::Code230075(error)
-            | Self::Code230099(error)
-            | Self::Code230111(error)
-            | Self::Code232009(error)
-            | Self::Unhandled(error) => error,
+impl crate::error::ErrorKind for ReplyErrorKind {
+    const UNHANDLED: Self = Self::Unhandled;
+    const RETRYABLE: &'static [i64] = &[230020];
+    fn of(code: i64) -> Self {
+        match code {
+            230001 => Self::Code230001,
+            230002 => Self::Code230002,
+            230006 => Self::Code230006,
+            230011 => Self::Code230011,
+            230013 => Self::Code230013,
+            230015 => Self::Code230015,
+            230017 => Self::Code230017,
+            230018 => Self::Code230018,
+            230019 => Self::Code230019,
+            230020 => Self::Code230020,
+            230022 => Self::Code230022,
+            230025 => Self::Code230025,
+            230027 => Self::Code230027,
+            230028 => Self::Code230028,
+            230035 => Self::Code230035,
+            230038 => Self::Code230038,
+            230049 => Self::Code230049,
+            230050 => Self::Code230050,
+            230054 => Self::Code230054,
+            230055 => Self::Code230055,
+            230071 => Self::Code230071,
+            230072 => Self::Code230072,
+            230075 => Self::Code230075,
+            230099 => Self::Code230099,
+            230111 => Self::Code230111,
+            232009 => Self::Code232009,
+            _ => Self::Unhandled,
         }
-    }
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-    /// Whether sending the same request again later may succeed
-    /// (rate limits, server errors).
-    pub fn is_retryable(&self) -> bool {
-        if let Self::Unhandled(error) = self {
-            return self.is_rate_limited() || error.http_status == 429
-                || error.http_status >= 500;
-        }
-        matches!(self, Self::Code230020(_))
-    }
-    /// Whether the platform's frequency limit was hit.
-    pub fn is_rate_limited(&self) -> bool {
-        matches!(self.code(), 99991400 | 230020)
-    }
-    /// Whether the code is one the docs of this operation do not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-    /// The finer code some errors carry in their message as `ErrCode: <n>`.
-    pub fn sub_code(&self) -> Option<i64> {
-        let msg = &self.api_error().msg;
-        let start = msg.find("ErrCode:")? + "ErrCode:".len();
-        let digits: String = msg[start..]
-            .trim_start()
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().ok()
-    }
-}
-impl From<feishu_runtime::ApiError> for ReplyError {
-    fn from(error: feishu_runtime::ApiError) -> Self {
-        match error.code {
-            230001 => Self::Code230001(Box::new(error)),
-            230002 => Self::Code230002(Box::new(error)),
-            230006 => Self::Code230006(Box::new(error)),
-            230011 => Self::Code230011(Box::new(error)),
-            230013 => Self::Code230013(Box::new(error)),
-            230015 => Self::Code230015(Box::new(error)),
-            230017 => Self::Code230017(Box::new(error)),
-            230018 => Self::Code230018(Box::new(error)),
-            230019 => Self::Code230019(Box::new(error)),
-            230020 => Self::Code230020(Box::new(error)),
-            230022 => Self::Code230022(Box::new(error)),
-            230025 => Self::Code230025(Box::new(error)),
-            230027 => Self::Code230027(Box::new(error)),
-            230028 => Self::Code230028(Box::new(error)),
-            230035 => Self::Code230035(Box::new(error)),
-            230038 => Self::Code230038(Box::new(error)),
-            230049 => Self::Code230049(Box::new(error)),
-            230050 => Self::Code230050(Box::new(error)),
-            230054 => Self::Code230054(Box::new(error)),
-            230055 => Self::Code230055(Box::new(error)),
-            230071 => Self::Code230071(Box::new(error)),
-            230072 => Self::Code230072(Box::new(error)),
-            230075 => Self::Code230075(Box::new(error)),
-            230099 => Self::Code230099(Box::new(error)),
-            230111 => Self::Code230111(Box::new(error)),
-            232009 => Self::Code232009(Box::new(error)),
-            _ => Self::Unhandled(Box::new(error)),
-        }
-    }
-}
-impl std::fmt::Display for ReplyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.api_error(), f)
-    }
-}
-impl std::error::Error for ReplyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.api_error())
-    }
-}
-impl crate::error::ApiErrorCode for ReplyError {
-    fn code(&self) -> i64 {
-        ReplyError::code(self)
-    }
-    fn is_retryable(&self) -> bool {
-        ReplyError::is_retryable(self)
     }
 }
 /// 回复消息

@@ -85,179 +85,117 @@ impl<'de> serde::Deserialize<'de> for CreateResponse {
         feishu_runtime::de::object(deserializer)
     }
 }
-/// The documented errors of `create`, one variant per code; codes the docs do not list land in `Unhandled`.
-#[derive(Debug, Clone, PartialEq)]
+/// The error of `create` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope.
+pub type CreateError = crate::error::CodedError<CreateErrorKind>;
+/// The documented error codes of `create`, one variant per code; codes the docs do not list are `Unhandled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum CreateError {
+pub enum CreateErrorKind {
     /// Code `230110` (HTTP 400): Action unavailable as the message has been deleted.
     ///
     /// 消息被删除,无法进行操作。
-    Code230110(Box<feishu_runtime::ApiError>),
+    Code230110,
     /// Code `231001` (HTTP 400): reaction type is invalid.
     ///
     /// 表情类型不合法。请参考表情文案说明,设置正确的 emoji_type 值。
-    Code231001(Box<feishu_runtime::ApiError>),
+    Code231001,
     /// Code `231002` (HTTP 400): The operator has no permission to react on the specific message.
     ///
     /// 当前调用接口的机器人或用户,没有权限对目标消息添加或删除表情回复。通常是因为机器人或用户不在消息所属的会话内。
-    Code231002(Box<feishu_runtime::ApiError>),
+    Code231002,
     /// Code `231003` (HTTP 400): The message is not found, maybe not exist or deleted.
     ///
     /// 找不到目标消息,可能因为传入的消息 ID 有误或者消息已经被撤回。
-    Code231003(Box<feishu_runtime::ApiError>),
+    Code231003,
     /// Code `231004` (HTTP 400): The chat in which the message exists is not found, maybe not exist, deleted or archived.
     ///
     /// 目标消息所属会话不存在、已被解散或归档等,无法进行操作。
-    Code231004(Box<feishu_runtime::ApiError>),
+    Code231004,
     /// Code `231005` (HTTP 400): The thread has been no-trace removed, cannot put reaction.
     ///
     /// 目标消息是一个话题消息,该话题消息被无痕撤回,无法进行操作。
-    Code231005(Box<feishu_runtime::ApiError>),
+    Code231005,
     /// Code `231006` (HTTP 400): The operator_id is invalid.
     ///
     /// operator_id 是非法值,不能有效指定一个机器人或用户。请重试,若问题仍未解决请咨询技术支持。
-    Code231006(Box<feishu_runtime::ApiError>),
+    Code231006,
     /// Code `231008` (HTTP 400): The operator has no access to the message.
     ///
     /// 操作人对该消息没有访问权限,通常是因为操作人不在消息所在会话内。
-    Code231008(Box<feishu_runtime::ApiError>),
+    Code231008,
     /// Code `231012` (HTTP 400): The request has an invalid pageToken.
     ///
     /// page_token 参数不合法。请根据 page_token 参数描述,设置正确的值。
-    Code231012(Box<feishu_runtime::ApiError>),
+    Code231012,
     /// Code `231013` (HTTP 400): The request has an invalid AuthType.
     ///
     /// 请求的授权方式不合法。没有使用 tenant_access_token 或者 user_access_token 进行授权。
-    Code231013(Box<feishu_runtime::ApiError>),
+    Code231013,
     /// Code `231014` (HTTP 400): user_id_type is invalid.
     ///
     /// user_id_type 不合法。未使用 open_id,union_id,user_id 三者之一。
-    Code231014(Box<feishu_runtime::ApiError>),
+    Code231014,
     /// Code `231015` (HTTP 400): Act on reaction failed, repeated request is processing.
     ///
     /// 重复的表情回复请求正在处理中。
-    Code231015(Box<feishu_runtime::ApiError>),
+    Code231015,
     /// Code `231017` (HTTP 400): This operation is not supported for this message type.
     ///
     /// 该消息类型不支持本操作,详情参见消息与群组部分API增加不支持的消息类型校验 。
-    Code231017(Box<feishu_runtime::ApiError>),
+    Code231017,
     /// Code `231018` (HTTP 400): The message is invisible to the operator.
     ///
     /// 该消息对于操作者不可见,无法进行本操作。
-    Code231018(Box<feishu_runtime::ApiError>),
+    Code231018,
     /// Code `231019` (HTTP 400): Due to the settings of this user, you are temporarily unable to perform this operation.
     ///
     /// 由于目标用户(消息发送者)的设置(例如屏蔽消息),暂时无法执行此操作。
-    Code231019(Box<feishu_runtime::ApiError>),
+    Code231019,
     /// Code `231020` (HTTP 400): Due to the configuration of the tenant administrator, you cannot perform this operation on the target user temporarily.
     ///
     /// 由于租户管理员的配置,暂时无法对目标用户(消息发送者)执行此操作,请联系租户管理员协助排查。
-    Code231020(Box<feishu_runtime::ApiError>),
+    Code231020,
     /// Code `231021` (HTTP 400): No permission to operate external chats.
     ///
     /// 没有权限操作外部群。
-    Code231021(Box<feishu_runtime::ApiError>),
+    Code231021,
     /// Code `231022` (HTTP 400): Bot has NO availability to this user.
     ///
     /// 单聊用户(以群聊的 chat_id 指定的消息接收者,但 chat_id 对应的群聊类型为单聊 p2p)不在应用机器人的可用范围内,或者是在应用的禁用范围内。 解决方案: 1. 登录开发者后台,找到并进入指定应用详情页。 2. 在左侧导航栏进入 应用发布 > 版本管理与发布 页面,点击 创建版本。 3. 在 版本详情 页面,找到 可用范围 区域,点击 编辑。 4. 在弹出的对话框内,配置应用的可用范围,将用户添加至可用范围内。 5. 在页面底部点击 保存,并发布应用使配置生效。 6. (可选)如果以上配置完成后仍报错,则需要联系企业管理员登录管理后台,在 工作台 > 应用管理 中进入指定应用详情页,在 应用可用范围 内查看该用户是否被设置为了 禁用成员。 具体操作参见配置应用可用范围。
-    Code231022(Box<feishu_runtime::ApiError>),
+    Code231022,
     /// Code `232009` (HTTP 400): Your request specifies a chat which has already been dissolved.
     ///
     /// 群组已被解散,无法执行操作。
-    Code232009(Box<feishu_runtime::ApiError>),
+    Code232009,
     /// A code the docs of this operation do not list.
-    Unhandled(Box<feishu_runtime::ApiError>),
+    Unhandled,
 }
-impl CreateError {
-    /// The whole error envelope: code, message, HTTP status, log id.
-    pub fn api_error(&self) -> &feishu_runtime::ApiError {
-        match self {
-            Self::Code230110(error)
-            | Self::Code231001(error)
-            | Self::Code231002(error)
-            | Self::Code231003(error)
-            | Self::Code231004(error)
-            | Self::Code231005(error)
-            | Self::Code231006(error)
-            | Self::Code231008(error)
-            | Self::Code231012(error)
-            | Self::Code231013(error)
-            | Self::Code231014(error)
-            | Self::Code231015(error)
-            | Self::Code231017(error)
-            | Self::Code231018(error)
-            | Self::Code231019(error)
-            | Self::Code231020(error)
-            | Self::Code231021(error)
-            | Self::Code231022(error)
-            | Self::Code232009(error)
-            | Self::Unhandled(error) => error,
+impl crate::error::ErrorKind for CreateErrorKind {
+    const UNHANDLED: Self = Self::Unhandled;
+    const RETRYABLE: &'static [i64] = &[];
+    fn of(code: i64) -> Self {
+        match code {
+            230110 => Self::Code230110,
+            231001 => Self::Code231001,
+            231002 => Self::Code231002,
+            231003 => Self::Code231003,
+            231004 => Self::Code231004,
+            231005 => Self::Code231005,
+            231006 => Self::Code231006,
+            231008 => Self::Code231008,
+            231012 => Self::Code231012,
+            231013 => Self::Code231013,
+            231014 => Self::Code231014,
+            231015 => Self::Code231015,
+            231017 => Self::Code231017,
+            231018 => Self::Code231018,
+            231019 => Self::Code231019,
+            231020 => Self::Code231020,
+            231021 => Self::Code231021,
+            231022 => Self::Code231022,
+            232009 => Self::Code232009,
+            _ => Self::Unhandled,
         }
-    }
-    /// The platform's error code.
-    pub fn code(&self) -> i64 {
-        self.api_error().code
-    }
-    /// Whether sending the same request again later may succeed
-    /// (rate limits, server errors).
-    pub fn is_retryable(&self) -> bool {
-        if let Self::Unhandled(error) = self {
-            return self.is_rate_limited() || error.http_status == 429
-                || error.http_status >= 500;
-        }
-        false
-    }
-    /// Whether the platform's frequency limit was hit.
-    pub fn is_rate_limited(&self) -> bool {
-        matches!(self.code(), 99991400 | 230020)
-    }
-    /// Whether the code is one the docs of this operation do not list.
-    pub fn is_unhandled(&self) -> bool {
-        matches!(self, Self::Unhandled(_))
-    }
-}
-impl From<feishu_runtime::ApiError> for CreateError {
-    fn from(error: feishu_runtime::ApiError) -> Self {
-        match error.code {
-            230110 => Self::Code230110(Box::new(error)),
-            231001 => Self::Code231001(Box::new(error)),
-            231002 => Self::Code231002(Box::new(error)),
-            231003 => Self::Code231003(Box::new(error)),
-            231004 => Self::Code231004(Box::new(error)),
-            231005 => Self::Code231005(Box::new(error)),
-            231006 => Self::Code231006(Box::new(error)),
-            231008 => Self::Code231008(Box::new(error)),
-            231012 => Self::Code231012(Box::new(error)),
-            231013 => Self::Code231013(Box::new(error)),
-            231014 => Self::Code231014(Box::new(error)),
-            231015 => Self::Code231015(Box::new(error)),
-            231017 => Self::Code231017(Box::new(error)),
-            231018 => Self::Code231018(Box::new(error)),
-            231019 => Self::Code231019(Box::new(error)),
-            231020 => Self::Code231020(Box::new(error)),
-            231021 => Self::Code231021(Box::new(error)),
-            231022 => Self::Code231022(Box::new(error)),
-            232009 => Self::Code232009(Box::new(error)),
-            _ => Self::Unhandled(Box::new(error)),
-        }
-    }
-}
-impl std::fmt::Display for CreateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self.api_error(), f)
-    }
-}
-impl std::error::Error for CreateError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.api_error())
-    }
-}
-impl crate::error::ApiErrorCode for CreateError {
-    fn code(&self) -> i64 {
-        CreateError::code(self)
-    }
-    fn is_retryable(&self) -> bool {
-        CreateError::is_retryable(self)
     }
 }
 /// 添加消息表情回复
