@@ -60,7 +60,10 @@ async fn push_follow_up_sends_the_exact_request() {
         .await
         .unwrap();
 
-    assert_eq!(response, PushFollowUpResponse::default());
+    assert_eq!(
+        format!("{response:?}"),
+        format!("{:?}", PushFollowUpResponse::default())
+    );
     let fetches = server.token_fetches();
     assert_eq!(fetches.len(), 1);
     assert_eq!(

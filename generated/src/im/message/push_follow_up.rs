@@ -56,7 +56,7 @@ impl feishu_runtime::Validate for PushFollowUpRequest {
     }
 }
 /// The `data` of a successful `push_follow_up`. Every field is optional: the platform leaves fields out more often than the docs say.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct PushFollowUpResponse {}
 impl feishu_runtime::de::Fields for PushFollowUpResponse {

@@ -151,7 +151,7 @@ impl feishu_runtime::Validate for ReplyRequest {
     }
 }
 /// The `data` of a successful `reply`. Every field is optional: the platform leaves fields out more often than the docs say.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct ReplyResponse {
     /// 消息 ID。成功回复消息后，由系统生成的唯一 ID 标识。后续对消息的管理维护操作均需要使用该 ID。

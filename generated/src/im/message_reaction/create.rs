@@ -41,7 +41,7 @@ impl feishu_runtime::Validate for CreateRequest {
     }
 }
 /// The `data` of a successful `create`. Every field is optional: the platform leaves fields out more often than the docs say.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct CreateResponse {
     /// 表情回复 ID。为消息添加表情回复后,会获得该表情回复的唯一标识 ID,后续使用该 ID 可以删除消息表情回复。
