@@ -91,15 +91,12 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
 /// How the service's typed operations use each of its named types.
 fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
     let types = &service.types;
-    let (mut sent, mut received, mut requested) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sent, mut received) = (Vec::new(), Vec::new());
     for op in service.resources.values().flat_map(|r| &r.operations) {
         if let OperationKind::Detailed(d) = &op.kind {
-            for field in &d.request.fields {
-                requested.push(&field.ty);
-                if d.json_body && field.location == Location::Body {
-                    sent.push(&field.ty);
-                }
-            }
+            // Any request field, not only the JSON body's: the request
+            // struct derives `PartialEq` and so must every type it holds.
+            sent.extend(d.request.fields.iter().map(|f| &f.ty));
             received.extend(d.response.fields.iter().map(|f| &f.ty));
         }
     }
@@ -125,7 +122,7 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
         }
         seen
     };
-    let (sent, received, requested) = (reach(sent), reach(received), reach(requested));
+    let (sent, received) = (reach(sent), reach(received));
     // Structs with something to check, directly or through nested structs;
     // grown to a fixed point because types may be recursive.
     let mut checked: BTreeSet<&str> = BTreeSet::new();
@@ -153,7 +150,7 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
             let use_ = TypeUse {
                 sent: sent.contains(name),
                 received: received.contains(name),
-                validated: requested.contains(name) && checked.contains(name.as_str()),
+                validated: sent.contains(name) && checked.contains(name.as_str()),
             };
             (name.clone(), use_)
         })

@@ -73,7 +73,8 @@ pub struct TypeSpace {
 /// What a named type is used for, which decides the traits it implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TypeUse {
-    /// Reachable from a JSON request body: it is serialised.
+    /// Reachable from a request: the caller builds it (setters,
+    /// `PartialEq`) and it is serialised.
     pub sent: bool,
     /// Reachable from a response: it is deserialised.
     pub received: bool,
