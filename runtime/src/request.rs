@@ -475,14 +475,20 @@ mod tests {
         let request = |uuid| {
             ApiRequest::new(Method::POST, "/x")
                 .idempotency_field("uuid")
-                .json_encoded(&Reply { content: "{\"uuid\":\"\"}", uuid })
+                .json_encoded(&Reply {
+                    content: "{\"uuid\":\"\"}",
+                    uuid,
+                })
                 .unwrap()
         };
         assert!(request(Some("k-1")).is_idempotent());
         assert!(!request(Some("")).is_idempotent());
         assert!(!request(None).is_idempotent());
         let no_field = ApiRequest::new(Method::POST, "/x")
-            .json_encoded(&Reply { content: "", uuid: Some("k-1") })
+            .json_encoded(&Reply {
+                content: "",
+                uuid: Some("k-1"),
+            })
             .unwrap();
         assert!(!no_field.is_idempotent());
     }

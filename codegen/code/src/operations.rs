@@ -237,7 +237,10 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
             (_, false) => quote! { api = api.query_opt(#wire, request.#rust.as_ref()); },
         }
     });
-    let body = d.json_body.then(|| quote! { api = api.json(&request)?; });
+    // Serialised straight to bytes: the key is filled here, before that, and
+    // the message size checked by `validate()`, which is what building a
+    // `serde_json::Value` first would let the client do instead.
+    let body = d.json_body.then(|| quote! { api = api.json_encoded(&request)?; });
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
@@ -245,6 +248,27 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
         .idempotency_field
         .as_deref()
         .map(|wire| quote!(.idempotency_field(#wire)));
+    // Once per call, after validation (a caller's own key is checked, a
+    // generated one needs no check) and before the first attempt, so that
+    // every retry carries the same key.
+    let fill_key = d.idempotency_field.as_deref().and_then(|wire| {
+        let field = d.request.fields.iter().find(|f| f.wire_name == wire)?;
+        let rust = ident(&field.rust_name);
+        Some(if field.required {
+            quote! {
+                if request.#rust.is_empty() {
+                    request.#rust = feishu_runtime::new_idempotency_key();
+                }
+            }
+        } else {
+            quote! { feishu_runtime::fill_idempotency_key(&mut request.#rust); }
+        })
+    });
+    let request_binding = if fill_key.is_some() {
+        quote!(mut request)
+    } else {
+        quote!(request)
+    };
     let receiver = d.receiver_field.as_deref().map(|rust| {
         let rust = ident(rust);
         quote!(.receiver(request.#rust.as_str()))
@@ -257,10 +281,11 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
         #fn_doc
         pub async fn #name(
             client: &feishu_runtime::Client,
-            request: #request_ty,
+            #request_binding: #request_ty,
             options: feishu_runtime::RequestOptions,
         ) -> Result<#response_ty, crate::error::OperationError<#error_ty>> {
             feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+            #fill_key
             #[allow(unused_mut)]
             let mut api = feishu_runtime::ApiRequest::new(#method, #path)
                 .auth(#auth)

@@ -443,10 +443,11 @@ impl crate::error::ErrorKind for ReplyErrorKind {
 /// The request is validated against the documented constraints before anything is sent.
 pub async fn reply(
     client: &feishu_runtime::Client,
-    request: ReplyRequest,
+    mut request: ReplyRequest,
     options: feishu_runtime::RequestOptions,
 ) -> Result<ReplyResponse, crate::error::OperationError<ReplyError>> {
     feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+    feishu_runtime::fill_idempotency_key(&mut request.uuid);
     #[allow(unused_mut)]
     let mut api = feishu_runtime::ApiRequest::new(
             feishu_runtime::Method::POST,
@@ -461,6 +462,6 @@ pub async fn reply(
         .idempotency_field("uuid")
         .receiver(request.message_id.as_str())
         .options(options);
-    api = api.json(&request)?;
+    api = api.json_encoded(&request)?;
     client.send_json(api).await.map_err(Into::into)
 }

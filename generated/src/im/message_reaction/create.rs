@@ -234,6 +234,6 @@ pub async fn create(
         .endpoint("im.v1.message_reaction.create")
         .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
         .options(options);
-    api = api.json(&request)?;
+    api = api.json_encoded(&request)?;
     client.send_json(api).await.map_err(Into::into)
 }
