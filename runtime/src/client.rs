@@ -323,18 +323,11 @@ impl Client {
         }
         builder = match &request.body {
             Body::None => builder,
-            Body::Json(value) => builder
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/json; charset=utf-8",
-                )
-                .body(serde_json::to_vec(value).expect("a serde_json::Value always serialises")),
-            Body::JsonBytes(bytes) => builder
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/json; charset=utf-8",
-                )
-                .body(bytes.clone()),
+            Body::Json(value) => json_body(
+                builder,
+                serde_json::to_vec(value).expect("a serde_json::Value always serialises"),
+            ),
+            Body::JsonBytes(bytes) => json_body(builder, bytes.clone()),
             Body::Multipart(form) => builder.multipart(form.to_form().map_err(not_sent)?),
         };
         for (name, value) in &options.headers {
@@ -404,6 +397,18 @@ impl Client {
             config: &self.inner.config,
         }
     }
+}
+
+fn json_body(
+    builder: reqwest::RequestBuilder,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::RequestBuilder {
+    builder
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
+        .body(body)
 }
 
 /// The URL of `path` under the base URL.

@@ -76,18 +76,6 @@ pub fn fill_idempotency_key(field: &mut Option<String>) {
     }
 }
 
-/// Whether serialised JSON gives `field` a non-empty string value.
-/// `serde_json` writes no spaces, so `"field":"` followed by anything but
-/// the closing quote says so (at the top level, or improbably in a nested
-/// object of the same request).
-fn carries_key(json: &[u8], field: &str) -> bool {
-    let needle = format!("\"{field}\":\"");
-    json.windows(needle.len())
-        .position(|w| w == needle.as_bytes())
-        .and_then(|at| json.get(at + needle.len()))
-        .is_some_and(|next| *next != b'"')
-}
-
 /// Header names whose values are credentials: never printed.
 fn is_sensitive_header(name: &str) -> bool {
     [
@@ -144,10 +132,21 @@ impl Body {
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
         serde_json::to_value(value)
             .map(Body::Json)
-            .map_err(|e| Error::Decode {
-                message: format!("request body is not JSON-serialisable: {e}"),
-                log_id: None,
-            })
+            .map_err(not_serialisable)
+    }
+
+    /// Serialises `value` into an already encoded JSON body.
+    pub fn json_encoded<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
+        serde_json::to_vec(value)
+            .map(|bytes| Body::JsonBytes(Bytes::from(bytes)))
+            .map_err(not_serialisable)
+    }
+}
+
+fn not_serialisable(e: serde_json::Error) -> Error {
+    Error::Decode {
+        message: format!("request body is not JSON-serialisable: {e}"),
+        log_id: None,
     }
 }
 
@@ -371,12 +370,21 @@ impl ApiRequest {
         {
             return true;
         }
-        match (self.idempotency_field, &self.body) {
-            (Some(field), Body::Json(body)) => body
-                .get(field)
+        let Some(field) = self.idempotency_field else {
+            return false;
+        };
+        let carries_key = |body: &serde_json::Value| {
+            body.get(field)
                 .and_then(|v| v.as_str())
-                .is_some_and(|s| !s.is_empty()),
-            (Some(field), Body::JsonBytes(bytes)) => carries_key(bytes, field),
+                .is_some_and(|s| !s.is_empty())
+        };
+        match &self.body {
+            Body::Json(body) => carries_key(body),
+            // Asked only after a failure, so reading the bytes back is cheap
+            // enough, and exact where a search of the text would not be.
+            Body::JsonBytes(bytes) => {
+                serde_json::from_slice(bytes).is_ok_and(|body| carries_key(&body))
+            }
             _ => false,
         }
     }
@@ -409,11 +417,7 @@ impl ApiRequest {
     /// `serde_json::Value` first so that the client can do both for
     /// hand-built bodies, and that cost about a tenth of a call.
     pub fn json_encoded<T: Serialize + ?Sized>(self, value: &T) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(value).map_err(|e| Error::Decode {
-            message: format!("request body is not JSON-serialisable: {e}"),
-            log_id: None,
-        })?;
-        Ok(self.body(Body::JsonBytes(Bytes::from(bytes))))
+        Ok(self.body(Body::json_encoded(value)?))
     }
 
     /// Serialises `value` as the JSON body.

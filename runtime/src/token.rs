@@ -109,17 +109,18 @@ impl TokenCache {
 
     /// The cached token, or a freshly fetched one if it is missing or due.
     pub(crate) async fn get(&self, fetcher: Fetcher<'_>) -> Result<Secret, Error> {
-        match self.fresh(|c| c.token.clone()) {
-            Some(token) => Ok(token),
-            None => self.refresh(fetcher).await.map(|c| c.token),
-        }
+        self.read(fetcher, |c| c.token.clone()).await
     }
 
     /// Like [`TokenCache::get`], as the header a request carries.
     pub(crate) async fn header(&self, fetcher: Fetcher<'_>) -> Result<HeaderValue, Error> {
-        match self.fresh(|c| c.header.clone()) {
-            Some(header) => Ok(header),
-            None => self.refresh(fetcher).await.map(|c| c.header),
+        self.read(fetcher, |c| c.header.clone()).await
+    }
+
+    async fn read<R>(&self, fetcher: Fetcher<'_>, pick: fn(&Cached) -> R) -> Result<R, Error> {
+        match self.fresh(pick) {
+            Some(value) => Ok(value),
+            None => self.refresh(fetcher).await.map(|c| pick(&c)),
         }
     }
 
