@@ -121,10 +121,7 @@ impl Client {
 
     /// Sends a request and decodes the envelope's `data` into `T`; see
     /// [`ApiResponse::decode`] for empty `data`.
-    pub async fn send_json<T: DeserializeOwned + Send>(
-        &self,
-        request: ApiRequest,
-    ) -> Result<T, Error> {
+    pub async fn send_json<T: DeserializeOwned + Send>(&self, request: ApiRequest) -> Result<T, Error> {
         self.call_with(request, parse_data::<T>).await
     }
 
@@ -145,21 +142,14 @@ impl Client {
     /// that stores its value here. A loop generic over `R` was compiled
     /// once per response type, a thousand times in a crate of a thousand
     /// operations, and made that crate take half as long again to build.
-    async fn call_with<R: Send>(
-        &self,
-        request: ApiRequest,
-        interpret: fn(RawResponse) -> Result<R, Error>,
-    ) -> Result<R, Error> {
+    async fn call_with<R: Send>(&self, request: ApiRequest, interpret: fn(RawResponse) -> Result<R, Error>) -> Result<R, Error> {
         let mut value = None;
         self.call(request, &mut |raw| {
             value = Some(interpret(raw)?);
             Ok(())
         })
         .await?;
-        value.ok_or_else(|| Error::Decode {
-            message: "the response was accepted but not kept (a runtime bug)".into(),
-            log_id: None,
-        })
+        value.ok_or_else(|| Error::Decode { message: "the response was accepted but not kept (a runtime bug)".into(), log_id: None })
     }
 
     /// Runs one call under its tracing span: waits for the rate limiter,
@@ -170,10 +160,7 @@ impl Client {
         // message size check too: the platform would refuse them anyway,
         // after a round trip and possibly retries.
         if let Body::Json(body) = &request.body
-            && let (Some(msg_type), Some(content)) = (
-                body.get("msg_type").and_then(|v| v.as_str()),
-                body.get("content").and_then(|v| v.as_str()),
-            )
+            && let (Some(msg_type), Some(content)) = (body.get("msg_type").and_then(|v| v.as_str()), body.get("content").and_then(|v| v.as_str()))
         {
             crate::content::check_size(msg_type, content)?;
         }
@@ -194,9 +181,7 @@ impl Client {
         let result = if span.is_disabled() {
             self.attempts(&request, interpret, &span).await
         } else {
-            self.attempts(&request, interpret, &span)
-                .instrument(span.clone())
-                .await
+            self.attempts(&request, interpret, &span).instrument(span.clone()).await
         };
         if let Err(e) = &result {
             if let Some(code) = e.code() {
@@ -207,21 +192,12 @@ impl Client {
         result
     }
 
-    async fn attempts(
-        &self,
-        request: &ApiRequest,
-        interpret: Interpret<'_>,
-        span: &tracing::Span,
-    ) -> Result<(), Error> {
+    async fn attempts(&self, request: &ApiRequest, interpret: Interpret<'_>, span: &tracing::Span) -> Result<(), Error> {
         let config = &self.inner.config;
         let policy = &config.retry;
         // The path stands in for the endpoint when generated code named none,
         // so that a server-imposed pause still holds back the same calls.
-        let keys = Keys {
-            endpoint: Some(request.endpoint.unwrap_or(request.path.as_str())),
-            receiver: request.receiver.as_deref(),
-            limit: request.rate_limit,
-        };
+        let keys = Keys { endpoint: Some(request.endpoint.unwrap_or(request.path.as_str())), receiver: request.receiver.as_deref(), limit: request.rate_limit };
         let mut attempts = 0u32;
         let mut rate_limited = 0u32;
         let mut token_refusals = 0u32;
@@ -247,20 +223,14 @@ impl Client {
                 Err((e, sent)) => (e, sent, None, UsedToken::Other),
             };
             if let (Error::Api(e), UsedToken::Own(kind, token)) = (&error, &used)
-                && matches!(
-                    e.code,
-                    codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN
-                )
+                && matches!(e.code, codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN)
                 && token_refusals < MAX_TOKEN_REFUSALS
             {
                 // The platform refuses before acting, so this is safe for
                 // any request; only the token that was refused is evicted,
                 // so concurrent calls share one refresh.
                 token_refusals += 1;
-                tracing::info!(
-                    code = e.code,
-                    "access token refused; refreshing it and retrying"
-                );
+                tracing::info!(code = e.code, "access token refused; refreshing it and retrying");
                 self.cache(*kind).invalidate_if(token);
                 continue;
             }
@@ -274,9 +244,7 @@ impl Client {
                         Some(reset) => reset + reset.mul_f64(0.1 * retry::random_unit()),
                         None => policy.backoff(rate_limited),
                     };
-                    if rate_limited > policy.max_rate_limit_retries
-                        || waited + wait > policy.max_rate_limit_wait
-                    {
+                    if rate_limited > policy.max_rate_limit_retries || waited + wait > policy.max_rate_limit_wait {
                         return Err(error);
                     }
                     waited += wait;
@@ -285,15 +253,11 @@ impl Client {
                     // wait, or the pause would hold every refused call until
                     // the longest of their waits and release them together.
                     let pause = reset.unwrap_or(wait);
-                    self.inner
-                        .limiter
-                        .pause(&keys, tokio::time::Instant::now() + pause);
+                    self.inner.limiter.pause(&keys, tokio::time::Instant::now() + pause);
                     wait
                 }
                 Verdict::Rejected if attempts < policy.max_attempts => policy.backoff(attempts),
-                Verdict::Ambiguous if attempts < policy.max_attempts && request.is_idempotent() => {
-                    policy.backoff(attempts)
-                }
+                Verdict::Ambiguous if attempts < policy.max_attempts && request.is_idempotent() => policy.backoff(attempts),
                 Verdict::Rejected | Verdict::Ambiguous => return Err(error),
             };
             tracing::info!(attempt = attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
@@ -303,19 +267,12 @@ impl Client {
 
     /// One HTTP exchange: authenticate, send, read the whole body. An error
     /// says whether the request had left this process.
-    async fn execute_once(
-        &self,
-        request: &ApiRequest,
-    ) -> Result<(RawResponse, UsedToken), (Error, bool)> {
+    async fn execute_once(&self, request: &ApiRequest) -> Result<(RawResponse, UsedToken), (Error, bool)> {
         let not_sent = |e| (e, false);
         let (token, used) = self.authorization(request).await.map_err(not_sent)?;
         let url = self.url(request).map_err(not_sent)?;
         let options = &request.options;
-        let mut builder = self
-            .inner
-            .http
-            .request(request.method.clone(), url)
-            .timeout(options.timeout.unwrap_or(self.inner.config.timeout));
+        let mut builder = self.inner.http.request(request.method.clone(), url).timeout(options.timeout.unwrap_or(self.inner.config.timeout));
         if let Some(header) = token {
             // Marked sensitive (see `token::bearer`), which keeps it out of
             // reqwest's and hyper's own debug output.
@@ -323,10 +280,7 @@ impl Client {
         }
         builder = match &request.body {
             Body::None => builder,
-            Body::Json(value) => json_body(
-                builder,
-                serde_json::to_vec(value).expect("a serde_json::Value always serialises"),
-            ),
+            Body::Json(value) => json_body(builder, serde_json::to_vec(value).expect("a serde_json::Value always serialises")),
             Body::JsonBytes(bytes) => json_body(builder, bytes.clone()),
             Body::Multipart(form) => builder.multipart(form.to_form().map_err(not_sent)?),
         };
@@ -342,10 +296,7 @@ impl Client {
         Ok((raw, used))
     }
 
-    async fn authorization(
-        &self,
-        request: &ApiRequest,
-    ) -> Result<(Option<HeaderValue>, UsedToken), Error> {
+    async fn authorization(&self, request: &ApiRequest) -> Result<(Option<HeaderValue>, UsedToken), Error> {
         let own = |kind| async move {
             let fetcher = self.fetcher();
             let header = self.cache(kind).header(fetcher).await?;
@@ -353,28 +304,19 @@ impl Client {
         };
         match (request.auth, &request.options.user_access_token) {
             (Auth::None, _) => Ok((None, UsedToken::Other)),
-            (Auth::User | Auth::TenantOrUser, Some(user)) => {
-                Ok((Some(bearer(user)?), UsedToken::Other))
+            (Auth::User | Auth::TenantOrUser, Some(user)) => Ok((Some(bearer(user)?), UsedToken::Other)),
+            (Auth::User, None) => {
+                Err(Error::Validation(ValidationError::new("user_access_token", rules::REQUIRED, "this endpoint needs a user access token in RequestOptions")))
             }
-            (Auth::User, None) => Err(Error::Validation(ValidationError::new(
-                "user_access_token",
-                rules::REQUIRED,
-                "this endpoint needs a user access token in RequestOptions",
-            ))),
             (Auth::Tenant | Auth::TenantOrUser, _) => own(TokenKind::Tenant).await,
             (Auth::App, _) => own(TokenKind::App).await,
         }
     }
 
     fn url(&self, request: &ApiRequest) -> Result<reqwest::Url, Error> {
-        let mut url = join_url(
-            &self.inner.base_url,
-            self.inner.base.as_ref(),
-            &request.path,
-        )?;
+        let mut url = join_url(&self.inner.base_url, self.inner.base.as_ref(), &request.path)?;
         if !request.query.is_empty() {
-            url.query_pairs_mut()
-                .extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            url.query_pairs_mut().extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         }
         Ok(url)
     }
@@ -391,24 +333,12 @@ impl Client {
     }
 
     fn fetcher(&self) -> Fetcher<'_> {
-        Fetcher {
-            http: &self.inner.http,
-            base_url: &self.inner.base_url,
-            config: &self.inner.config,
-        }
+        Fetcher { http: &self.inner.http, base_url: &self.inner.base_url, config: &self.inner.config }
     }
 }
 
-fn json_body(
-    builder: reqwest::RequestBuilder,
-    body: impl Into<reqwest::Body>,
-) -> reqwest::RequestBuilder {
-    builder
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )
-        .body(body)
+fn json_body(builder: reqwest::RequestBuilder, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+    builder.header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8").body(body)
 }
 
 /// The URL of `path` under the base URL.
@@ -418,11 +348,7 @@ fn json_body(
 /// base is parsed once and only the path is set on a copy, which gives the
 /// same URL (`set_path` encodes and normalises as parsing does). A path
 /// with `?` or `#` is parsed whole, as it always was.
-fn join_url(
-    base_url: &str,
-    base: Option<&reqwest::Url>,
-    path: &str,
-) -> Result<reqwest::Url, Error> {
+fn join_url(base_url: &str, base: Option<&reqwest::Url>, path: &str) -> Result<reqwest::Url, Error> {
     let slash = if path.starts_with('/') { "" } else { "/" };
     match base {
         Some(base) if !path.contains(['?', '#']) => {
@@ -435,34 +361,21 @@ fn join_url(
             }
             Ok(url)
         }
-        _ => reqwest::Url::parse(&format!("{base_url}{slash}{path}"))
-            .map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}"))),
+        _ => reqwest::Url::parse(&format!("{base_url}{slash}{path}")).map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}"))),
     }
 }
 
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {
-    if e.is_timeout() {
-        Error::Timeout
-    } else {
-        Error::Transport(e)
-    }
+    if e.is_timeout() { Error::Timeout } else { Error::Transport(e) }
 }
 
 /// Reads status, the headers the runtime uses, and the whole body.
 pub(crate) async fn read_response(mut response: reqwest::Response) -> Result<RawResponse, Error> {
     let status = response.status().as_u16();
     let headers = std::mem::take(response.headers_mut());
-    let log_id = headers
-        .get(&LOG_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let log_id = headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.bytes().await.map_err(transport_error)?;
-    Ok(RawResponse {
-        status,
-        log_id,
-        headers,
-        body,
-    })
+    Ok(RawResponse { status, log_id, headers, body })
 }
 
 #[cfg(test)]
@@ -471,12 +384,7 @@ mod tests {
 
     #[test]
     fn joining_a_path_to_the_parsed_base_equals_parsing_the_whole_url() {
-        let bases = [
-            "https://open.feishu.cn",
-            "http://127.0.0.1:8080",
-            "https://proxy.example.com/feishu",
-            "https://proxy.example.com/a/b",
-        ];
+        let bases = ["https://open.feishu.cn", "http://127.0.0.1:8080", "https://proxy.example.com/feishu", "https://proxy.example.com/a/b"];
         let paths = [
             "/open-apis/im/v1/messages/om_1/reply",
             "open-apis/im/v1/messages",

@@ -137,17 +137,12 @@ impl ClientBuilder {
 /// path that starts with `/` is plain concatenation.
 fn parse_base_url(raw: &str) -> Result<String, Error> {
     let trimmed = raw.trim_end_matches('/');
-    let url = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::Config(format!("base URL {raw:?} is not a URL: {e}")))?;
+    let url = reqwest::Url::parse(trimmed).map_err(|e| Error::Config(format!("base URL {raw:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::Config(format!(
-            "base URL {raw:?} must use http or https"
-        )));
+        return Err(Error::Config(format!("base URL {raw:?} must use http or https")));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
-            "base URL {raw:?} must not have a query or fragment"
-        )));
+        return Err(Error::Config(format!("base URL {raw:?} must not have a query or fragment")));
     }
     Ok(trimmed.to_owned())
 }
@@ -158,27 +153,16 @@ mod tests {
 
     #[test]
     fn base_url_is_checked_and_trimmed() {
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:8080/").unwrap(),
-            "http://127.0.0.1:8080"
-        );
+        assert_eq!(parse_base_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
         assert_eq!(parse_base_url(LARK_BASE_URL).unwrap(), LARK_BASE_URL);
-        assert!(matches!(
-            parse_base_url("open.feishu.cn"),
-            Err(Error::Config(_))
-        ));
+        assert!(matches!(parse_base_url("open.feishu.cn"), Err(Error::Config(_))));
         assert!(matches!(parse_base_url("ftp://x"), Err(Error::Config(_))));
-        assert!(matches!(
-            parse_base_url("https://x/?a=b"),
-            Err(Error::Config(_))
-        ));
+        assert!(matches!(parse_base_url("https://x/?a=b"), Err(Error::Config(_))));
     }
 
     #[test]
     fn builder_sets_fields() {
-        let b = ClientBuilder::new("cli_1", "s")
-            .lark()
-            .timeout(Duration::from_secs(3));
+        let b = ClientBuilder::new("cli_1", "s").lark().timeout(Duration::from_secs(3));
         assert_eq!(b.config.base_url, LARK_BASE_URL);
         assert_eq!(b.config.timeout, Duration::from_secs(3));
         assert_eq!(Config::new("a", "b").base_url, FEISHU_BASE_URL);

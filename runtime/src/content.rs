@@ -153,16 +153,12 @@ impl MessageContent {
 
     /// A `share_chat` message sharing a group.
     pub fn share_chat(chat_id: impl Into<String>) -> Self {
-        Self::ShareChat(ShareChatContent {
-            chat_id: chat_id.into(),
-        })
+        Self::ShareChat(ShareChatContent { chat_id: chat_id.into() })
     }
 
     /// A `share_user` message sharing a user.
     pub fn share_user(user_id: impl Into<String>) -> Self {
-        Self::ShareUser(ShareUserContent {
-            user_id: user_id.into(),
-        })
+        Self::ShareUser(ShareUserContent { user_id: user_id.into() })
     }
 
     /// The `msg_type` to send with this content. For
@@ -218,10 +214,7 @@ impl MessageContent {
     /// `image_key`), is an error naming the `msg_type`.
     pub fn from_parts(msg_type: &str, content: &str) -> Result<Self, ContentError> {
         fn parse<T: DeserializeOwned>(msg_type: &str, content: &str) -> Result<T, ContentError> {
-            serde_json::from_str(content).map_err(|source| ContentError::Malformed {
-                msg_type: msg_type.to_owned(),
-                source,
-            })
+            serde_json::from_str(content).map_err(|source| ContentError::Malformed { msg_type: msg_type.to_owned(), source })
         }
         Ok(match msg_type {
             "text" => Self::Text(parse(msg_type, content)?),
@@ -234,10 +227,7 @@ impl MessageContent {
             "interactive" => Self::Interactive(parse(msg_type, content)?),
             "share_chat" => Self::ShareChat(parse(msg_type, content)?),
             "share_user" => Self::ShareUser(parse(msg_type, content)?),
-            other => Self::Unknown {
-                msg_type: other.to_owned(),
-                content: parse(msg_type, content)?,
-            },
+            other => Self::Unknown { msg_type: other.to_owned(), content: parse(msg_type, content)? },
         })
     }
 }
@@ -268,14 +258,9 @@ pub fn size_limit(msg_type: &str) -> Option<usize> {
 /// `content` and the rule [`MAX_SIZE`].
 pub fn check_size(msg_type: &str, content: &str) -> Result<(), ValidationError> {
     match size_limit(msg_type) {
-        Some(max) if content.len() > max => Err(ValidationError::new(
-            "content",
-            MAX_SIZE,
-            format!(
-                "`{msg_type}` content of {} bytes exceeds the maximum of {max} bytes",
-                content.len()
-            ),
-        )),
+        Some(max) if content.len() > max => {
+            Err(ValidationError::new("content", MAX_SIZE, format!("`{msg_type}` content of {} bytes exceeds the maximum of {max} bytes", content.len())))
+        }
         _ => Ok(()),
     }
 }
@@ -410,13 +395,9 @@ impl<'de> Deserialize<'de> for PostContent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
         if value.get("content").is_some_and(Value::is_array) {
-            PostBody::deserialize(value)
-                .map(Self::Single)
-                .map_err(D::Error::custom)
+            PostBody::deserialize(value).map(Self::Single).map_err(D::Error::custom)
         } else {
-            BTreeMap::<String, PostBody>::deserialize(value)
-                .map(Self::Localized)
-                .map_err(D::Error::custom)
+            BTreeMap::<String, PostBody>::deserialize(value).map(Self::Localized).map_err(D::Error::custom)
         }
     }
 }
@@ -435,10 +416,7 @@ pub struct PostBody {
 impl PostBody {
     /// A body with a title and no lines yet.
     pub fn new(title: impl Into<String>) -> Self {
-        Self {
-            title: title.into(),
-            content: Vec::new(),
-        }
+        Self { title: title.into(), content: Vec::new() }
     }
 
     /// Appends a line of elements.
@@ -539,59 +517,37 @@ pub enum PostElement {
 impl PostElement {
     /// A `text` element.
     pub fn text(text: impl Into<String>) -> Self {
-        Self::Text {
-            text: text.into(),
-            un_escape: None,
-            style: Vec::new(),
-        }
+        Self::Text { text: text.into(), un_escape: None, style: Vec::new() }
     }
 
     /// An `a` (link) element.
     pub fn link(text: impl Into<String>, href: impl Into<String>) -> Self {
-        Self::Link {
-            text: text.into(),
-            href: href.into(),
-            style: Vec::new(),
-        }
+        Self::Link { text: text.into(), href: href.into(), style: Vec::new() }
     }
 
     /// An `at` (mention) element; `"all"` mentions everyone.
     pub fn at(user_id: impl Into<String>) -> Self {
-        Self::At {
-            user_id: user_id.into(),
-            user_name: None,
-            style: Vec::new(),
-        }
+        Self::At { user_id: user_id.into(), user_name: None, style: Vec::new() }
     }
 
     /// An `img` element.
     pub fn image(image_key: impl Into<String>) -> Self {
-        Self::Image {
-            image_key: image_key.into(),
-        }
+        Self::Image { image_key: image_key.into() }
     }
 
     /// A `media` element with an optional cover image.
     pub fn media(file_key: impl Into<String>, image_key: Option<String>) -> Self {
-        Self::Media {
-            file_key: file_key.into(),
-            image_key,
-        }
+        Self::Media { file_key: file_key.into(), image_key }
     }
 
     /// An `emotion` element, e.g. `PostElement::emotion("SMILE")`.
     pub fn emotion(emoji_type: impl Into<String>) -> Self {
-        Self::Emotion {
-            emoji_type: emoji_type.into(),
-        }
+        Self::Emotion { emoji_type: emoji_type.into() }
     }
 
     /// A `code_block` element.
     pub fn code_block(language: impl Into<String>, text: impl Into<String>) -> Self {
-        Self::CodeBlock {
-            language: Some(language.into()),
-            text: text.into(),
-        }
+        Self::CodeBlock { language: Some(language.into()), text: text.into() }
     }
 
     /// An `hr` element.
@@ -615,9 +571,7 @@ pub struct ImageContent {
 impl ImageContent {
     /// Image content.
     pub fn new(image_key: impl Into<String>) -> Self {
-        Self {
-            image_key: image_key.into(),
-        }
+        Self { image_key: image_key.into() }
     }
 }
 
@@ -634,10 +588,7 @@ pub struct FileContent {
 impl FileContent {
     /// File content.
     pub fn new(file_key: impl Into<String>) -> Self {
-        Self {
-            file_key: file_key.into(),
-            file_name: None,
-        }
+        Self { file_key: file_key.into(), file_name: None }
     }
 }
 
@@ -654,10 +605,7 @@ pub struct AudioContent {
 impl AudioContent {
     /// Audio content.
     pub fn new(file_key: impl Into<String>) -> Self {
-        Self {
-            file_key: file_key.into(),
-            duration: None,
-        }
+        Self { file_key: file_key.into(), duration: None }
     }
 }
 
@@ -680,10 +628,7 @@ pub struct MediaContent {
 impl MediaContent {
     /// Video content without a cover image.
     pub fn new(file_key: impl Into<String>) -> Self {
-        Self {
-            file_key: file_key.into(),
-            ..Self::default()
-        }
+        Self { file_key: file_key.into(), ..Self::default() }
     }
 
     /// Sets the cover image.
@@ -703,9 +648,7 @@ pub struct StickerContent {
 impl StickerContent {
     /// Sticker content.
     pub fn new(file_key: impl Into<String>) -> Self {
-        Self {
-            file_key: file_key.into(),
-        }
+        Self { file_key: file_key.into() }
     }
 }
 
@@ -749,10 +692,7 @@ pub struct TemplateCard {
 impl TemplateCard {
     /// A template without variables, at its latest version.
     pub fn new(template_id: impl Into<String>) -> Self {
-        Self {
-            template_id: template_id.into(),
-            ..Self::default()
-        }
+        Self { template_id: template_id.into(), ..Self::default() }
     }
 
     /// Sets the variables (a JSON object).
@@ -782,11 +722,7 @@ impl Serialize for CardContent {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Card(card) => card.serialize(serializer),
-            Self::Template(template) => TemplateWire {
-                r#type: TEMPLATE.to_owned(),
-                data: template,
-            }
-            .serialize(serializer),
+            Self::Template(template) => TemplateWire { r#type: TEMPLATE.to_owned(), data: template }.serialize(serializer),
         }
     }
 }
@@ -814,20 +750,15 @@ mod tests {
 
     #[test]
     fn at_tags() {
-        assert_eq!(
-            TextContent::at("ou_x", "Tom"),
-            r#"<at user_id="ou_x">Tom</at>"#
-        );
+        assert_eq!(TextContent::at("ou_x", "Tom"), r#"<at user_id="ou_x">Tom</at>"#);
         assert_eq!(TextContent::at_all(), r#"<at user_id="all"></at>"#);
     }
 
     #[test]
     fn post_shapes_are_told_apart() {
-        let single: PostContent =
-            serde_json::from_value(json!({"title": "t", "content": [[{"tag": "hr"}]]})).unwrap();
+        let single: PostContent = serde_json::from_value(json!({"title": "t", "content": [[{"tag": "hr"}]]})).unwrap();
         assert!(matches!(single, PostContent::Single(_)));
-        let localized: PostContent =
-            serde_json::from_value(json!({"en_us": {"title": "t", "content": []}})).unwrap();
+        let localized: PostContent = serde_json::from_value(json!({"en_us": {"title": "t", "content": []}})).unwrap();
         assert_eq!(localized.get("en_us").unwrap().title, "t");
         assert!(localized.get("zh_cn").is_none());
         assert_eq!(localized.bodies().count(), 1);
@@ -836,11 +767,7 @@ mod tests {
 
     #[test]
     fn unknown_and_misshapen_elements_are_kept() {
-        for raw in [
-            json!({"tag": "sparkle", "x": 1}),
-            json!({"tag": "img"}),
-            json!({"no_tag": true}),
-        ] {
+        for raw in [json!({"tag": "sparkle", "x": 1}), json!({"tag": "img"}), json!({"no_tag": true})] {
             let el: PostElement = serde_json::from_value(raw.clone()).unwrap();
             assert_eq!(el, PostElement::Other(raw.clone()));
             assert_eq!(serde_json::to_value(&el).unwrap(), raw);
@@ -870,9 +797,6 @@ mod tests {
         assert_eq!(size_limit("image"), None);
         let e = check_size("post", &"x".repeat(30_721)).unwrap_err();
         assert_eq!((e.field.as_str(), e.rule.as_str()), ("content", MAX_SIZE));
-        assert_eq!(
-            e.to_string(),
-            "content: `post` content of 30721 bytes exceeds the maximum of 30720 bytes"
-        );
+        assert_eq!(e.to_string(), "content: `post` content of 30721 bytes exceeds the maximum of 30720 bytes");
     }
 }

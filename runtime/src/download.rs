@@ -38,33 +38,18 @@ impl std::fmt::Debug for Download {
 /// that downloading a JSON file still works.
 pub(crate) fn parse_download(raw: RawResponse) -> Result<Download, Error> {
     let content_type = raw.header(&CONTENT_TYPE).map(str::to_owned);
-    let looks_json = content_type
-        .as_deref()
-        .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+    let looks_json = content_type.as_deref().is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     let success = (200..300).contains(&raw.status);
     if (looks_json || !success)
         && let Some((code, msg, map)) = split_envelope(&raw.body)
         && (code != 0 || !success)
     {
-        return Err(Error::from(ApiError {
-            http_status: raw.status,
-            code,
-            msg,
-            log_id: raw.log_id,
-            body: Some(serde_json::Value::Object(map)),
-        }));
+        return Err(Error::from(ApiError { http_status: raw.status, code, msg, log_id: raw.log_id, body: Some(serde_json::Value::Object(map)) }));
     }
     if !success {
         return Err(http_error(&raw));
     }
-    Ok(Download {
-        filename: raw
-            .header(&CONTENT_DISPOSITION)
-            .and_then(filename_from_disposition),
-        bytes: raw.body,
-        content_type,
-        log_id: raw.log_id,
-    })
+    Ok(Download { filename: raw.header(&CONTENT_DISPOSITION).and_then(filename_from_disposition), bytes: raw.body, content_type, log_id: raw.log_id })
 }
 
 /// Reads the file name from a `Content-Disposition` value, preferring the
@@ -115,21 +100,9 @@ mod tests {
 
     #[test]
     fn filename_forms() {
-        assert_eq!(
-            filename_from_disposition(r#"attachment; filename="a b.png""#).as_deref(),
-            Some("a b.png")
-        );
-        assert_eq!(
-            filename_from_disposition("attachment; filename=x.txt").as_deref(),
-            Some("x.txt")
-        );
-        assert_eq!(
-            filename_from_disposition(
-                r#"attachment; filename="fallback.txt"; filename*=UTF-8''%E4%BD%A0%E5%A5%BD.txt"#
-            )
-            .as_deref(),
-            Some("你好.txt")
-        );
+        assert_eq!(filename_from_disposition(r#"attachment; filename="a b.png""#).as_deref(), Some("a b.png"));
+        assert_eq!(filename_from_disposition("attachment; filename=x.txt").as_deref(), Some("x.txt"));
+        assert_eq!(filename_from_disposition(r#"attachment; filename="fallback.txt"; filename*=UTF-8''%E4%BD%A0%E5%A5%BD.txt"#).as_deref(), Some("你好.txt"));
         assert_eq!(filename_from_disposition("inline"), None);
     }
 
@@ -138,14 +111,9 @@ mod tests {
         let raw = RawResponse {
             status: 200,
             log_id: None,
-            headers: [(CONTENT_TYPE, HeaderValue::from_static("application/json"))]
-                .into_iter()
-                .collect(),
+            headers: [(CONTENT_TYPE, HeaderValue::from_static("application/json"))].into_iter().collect(),
             body: Bytes::from_static(br#"{"code":0,"x":1}"#),
         };
-        assert_eq!(
-            parse_download(raw).unwrap().bytes.as_ref(),
-            br#"{"code":0,"x":1}"#
-        );
+        assert_eq!(parse_download(raw).unwrap().bytes.as_ref(), br#"{"code":0,"x":1}"#);
     }
 }

@@ -54,24 +54,17 @@ impl Serialize for Empty {
     }
 }
 
-fn decode_data<T: DeserializeOwned>(
-    data: Option<Value>,
-    log_id: Option<String>,
-) -> Result<T, Error> {
-    let decode_error = |e: serde_json::Error, log_id: Option<String>| Error::Decode {
-        message: format!("`data` does not match the expected type: {e}"),
-        log_id,
-    };
+fn decode_data<T: DeserializeOwned>(data: Option<Value>, log_id: Option<String>) -> Result<T, Error> {
+    let decode_error =
+        |e: serde_json::Error, log_id: Option<String>| Error::Decode { message: format!("`data` does not match the expected type: {e}"), log_id };
     match data {
         // Absent data has no shape: let `()` take it as null and structs
         // (all of whose fields must then be optional) as an empty object.
-        None | Some(Value::Null) => T::deserialize(Value::Null)
-            .or_else(|_| T::deserialize(Value::Object(Map::new())))
-            .map_err(|e| decode_error(e, log_id)),
+        None | Some(Value::Null) => T::deserialize(Value::Null).or_else(|_| T::deserialize(Value::Object(Map::new()))).map_err(|e| decode_error(e, log_id)),
         // `{}` is how the platform says "nothing": `()` must accept it too.
-        Some(Value::Object(map)) if map.is_empty() => T::deserialize(Value::Object(map))
-            .or_else(|_| T::deserialize(Value::Null))
-            .map_err(|e| decode_error(e, log_id)),
+        Some(Value::Object(map)) if map.is_empty() => {
+            T::deserialize(Value::Object(map)).or_else(|_| T::deserialize(Value::Null)).map_err(|e| decode_error(e, log_id))
+        }
         Some(value) => T::deserialize(value).map_err(|e| decode_error(e, log_id)),
     }
 }
@@ -111,24 +104,12 @@ pub(crate) fn parse_envelope(raw: RawResponse) -> Result<ApiResponse, Error> {
     let success = (200..300).contains(&raw.status);
     let Some((code, msg, mut map)) = split_envelope(&raw.body) else {
         if success {
-            return Err(Error::Decode {
-                message: format!(
-                    "expected a JSON object with a `code` field, got: {}",
-                    body_snippet(&raw.body)
-                ),
-                log_id: raw.log_id,
-            });
+            return Err(Error::Decode { message: format!("expected a JSON object with a `code` field, got: {}", body_snippet(&raw.body)), log_id: raw.log_id });
         }
         return Err(http_error(&raw));
     };
     if code != 0 {
-        return Err(Error::from(ApiError {
-            http_status: raw.status,
-            code,
-            msg,
-            log_id: raw.log_id,
-            body: Some(Value::Object(map)),
-        }));
+        return Err(Error::from(ApiError { http_status: raw.status, code, msg, log_id: raw.log_id, body: Some(Value::Object(map)) }));
     }
     if !success {
         // "code 0" on an error status is not a success; keep what we know.
@@ -137,12 +118,7 @@ pub(crate) fn parse_envelope(raw: RawResponse) -> Result<ApiResponse, Error> {
     map.remove("code");
     map.remove("msg");
     let data = map.remove("data").filter(|d| !d.is_null());
-    Ok(ApiResponse {
-        http_status: raw.status,
-        log_id: raw.log_id,
-        data,
-        extra: map,
-    })
+    Ok(ApiResponse { http_status: raw.status, log_id: raw.log_id, data, extra: map })
 }
 
 /// Decodes a successful envelope's `data` straight into `T`.
@@ -160,24 +136,17 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Err
         code: i64,
         data: Option<T>,
     }
-    let fast = (200..300)
-        .contains(&raw.status)
-        .then(|| serde_json::from_slice::<Success<T>>(&raw.body));
+    let fast = (200..300).contains(&raw.status).then(|| serde_json::from_slice::<Success<T>>(&raw.body));
     let fast_error = match fast {
-        Some(Ok(Success {
-            code: 0,
-            data: Some(data),
-        })) => return Ok(data),
+        Some(Ok(Success { code: 0, data: Some(data) })) => return Ok(data),
         Some(Err(e)) => Some(e),
         _ => None,
     };
     // An error envelope, a non-2xx status or a body that is not an envelope
     // end here, exactly as for `send`.
     let response = parse_envelope(raw)?;
-    let decode_error = |e: serde_json::Error| Error::Decode {
-        message: format!("`data` does not match the expected type: {e}"),
-        log_id: response.log_id.clone(),
-    };
+    let decode_error =
+        |e: serde_json::Error| Error::Decode { message: format!("`data` does not match the expected type: {e}"), log_id: response.log_id.clone() };
     // Absent data has no shape: `()` takes it as null and structs (all of
     // whose fields must then be optional) as an empty object; `{}` is how
     // the platform says "nothing", which `()` must accept too.
@@ -187,15 +156,10 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Err
         _ => None,
     };
     match (nothing, fast_error) {
-        (Some([first, second]), _) => serde_json::from_slice::<T>(first)
-            .or_else(|_| serde_json::from_slice::<T>(second))
-            .map_err(decode_error),
+        (Some([first, second]), _) => serde_json::from_slice::<T>(first).or_else(|_| serde_json::from_slice::<T>(second)).map_err(decode_error),
         (None, Some(e)) => Err(decode_error(e)),
         // The fast path read this very body as code 0 with data.
-        (None, None) => Err(Error::Decode {
-            message: "`data` could not be read".into(),
-            log_id: response.log_id.clone(),
-        }),
+        (None, None) => Err(Error::Decode { message: "`data` could not be read".into(), log_id: response.log_id.clone() }),
     }
 }
 
@@ -206,20 +170,12 @@ pub(crate) fn split_envelope(body: &[u8]) -> Option<(i64, String, Map<String, Va
         return None;
     };
     let code = map.get("code")?.as_i64()?;
-    let msg = map
-        .get("msg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let msg = map.get("msg").and_then(Value::as_str).unwrap_or_default().to_owned();
     Some((code, msg, map))
 }
 
 pub(crate) fn http_error(raw: &RawResponse) -> Error {
-    Error::Http {
-        status: raw.status,
-        log_id: raw.log_id.clone(),
-        body: body_snippet(&raw.body),
-    }
+    Error::Http { status: raw.status, log_id: raw.log_id.clone(), body: body_snippet(&raw.body) }
 }
 
 /// The start of a body as text, short enough for an error message.
@@ -238,12 +194,7 @@ mod tests {
     use serde_json::json;
 
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse {
-            status,
-            log_id: Some("L".into()),
-            headers: HeaderMap::new(),
-            body: bytes::Bytes::from(body.to_owned()),
-        }
+        RawResponse { status, log_id: Some("L".into()), headers: HeaderMap::new(), body: bytes::Bytes::from(body.to_owned()) }
     }
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -258,23 +209,13 @@ mod tests {
 
     #[test]
     fn empty_and_missing_data_decode_into_unit_like_types() {
-        for body in [
-            r#"{"code":0,"msg":"ok"}"#,
-            r#"{"code":0,"data":null}"#,
-            r#"{"code":0,"data":{}}"#,
-        ] {
+        for body in [r#"{"code":0,"msg":"ok"}"#, r#"{"code":0,"data":null}"#, r#"{"code":0,"data":{}}"#] {
             let resp = || parse_envelope(raw(200, body)).unwrap();
             resp().decode::<()>().unwrap();
             assert_eq!(resp().decode::<Empty>().unwrap(), Empty);
-            assert_eq!(
-                resp().decode::<AllOptional>().unwrap(),
-                AllOptional { page_token: None }
-            );
+            assert_eq!(resp().decode::<AllOptional>().unwrap(), AllOptional { page_token: None });
             let err = resp().decode::<Required>().unwrap_err();
-            assert!(
-                matches!(&err, Error::Decode { log_id: Some(l), .. } if l == "L"),
-                "{err:?}"
-            );
+            assert!(matches!(&err, Error::Decode { log_id: Some(l), .. } if l == "L"), "{err:?}");
         }
     }
 
@@ -282,21 +223,9 @@ mod tests {
     /// differently (a position in the body rather than in `data`).
     fn same<T: std::fmt::Debug>(fast: Result<T, Error>, general: Result<T, Error>, body: &str) {
         match (&fast, &general) {
-            (
-                Err(Error::Decode {
-                    message: a,
-                    log_id: la,
-                }),
-                Err(Error::Decode {
-                    message: b,
-                    log_id: lb,
-                }),
-            ) => {
+            (Err(Error::Decode { message: a, log_id: la }), Err(Error::Decode { message: b, log_id: lb })) => {
                 let prefix = "`data` does not match the expected type: ";
-                assert!(
-                    a == b || (a.starts_with(prefix) && b.starts_with(prefix)),
-                    "{a} / {b}"
-                );
+                assert!(a == b || (a.starts_with(prefix) && b.starts_with(prefix)), "{a} / {b}");
                 assert_eq!(la, lb);
             }
             _ => assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{body}"),
@@ -313,42 +242,19 @@ mod tests {
             (200, r#"{"code":0,"msg":"ok"}"#),
             (200, r#"{"code":0,"msg":"ok","data":{"message_id":7}}"#),
             (200, r#"{"code":0,"msg":"ok","data":[1]}"#),
-            (
-                200,
-                r#"{"code":230011,"msg":"recalled","data":{"message_id":"om_1"}}"#,
-            ),
+            (200, r#"{"code":230011,"msg":"recalled","data":{"message_id":"om_1"}}"#),
             (400, r#"{"code":0,"msg":"ok","data":{"message_id":"om_1"}}"#),
             (502, "<html>bad gateway</html>"),
             (200, "not json"),
         ];
         for (status, body) in bodies {
             let general = || parse_envelope(raw(status, body));
-            same(
-                parse_data::<Required>(raw(status, body)),
-                general().and_then(ApiResponse::decode::<Required>),
-                body,
-            );
-            same(
-                parse_data::<AllOptional>(raw(status, body)),
-                general().and_then(ApiResponse::decode::<AllOptional>),
-                body,
-            );
-            same(
-                parse_data::<()>(raw(status, body)),
-                general().and_then(ApiResponse::decode::<()>),
-                body,
-            );
+            same(parse_data::<Required>(raw(status, body)), general().and_then(ApiResponse::decode::<Required>), body);
+            same(parse_data::<AllOptional>(raw(status, body)), general().and_then(ApiResponse::decode::<AllOptional>), body);
+            same(parse_data::<()>(raw(status, body)), general().and_then(ApiResponse::decode::<()>), body);
         }
-        assert_eq!(
-            parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":"om_1"}}"#)).unwrap(),
-            Required {
-                message_id: "om_1".into()
-            }
-        );
-        assert!(matches!(
-            parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":7}}"#)),
-            Err(Error::Decode { .. })
-        ));
+        assert_eq!(parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":"om_1"}}"#)).unwrap(), Required { message_id: "om_1".into() });
+        assert!(matches!(parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":7}}"#)), Err(Error::Decode { .. })));
     }
 
     #[test]

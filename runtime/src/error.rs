@@ -36,11 +36,7 @@ pub struct ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Feishu API error {}: {} (HTTP {}",
-            self.code, self.msg, self.http_status
-        )?;
+        write!(f, "Feishu API error {}: {} (HTTP {}", self.code, self.msg, self.http_status)?;
         write_log_id(f, self.log_id.as_deref())?;
         f.write_str(")")
     }
@@ -145,9 +141,7 @@ impl Error {
     pub fn log_id(&self) -> Option<&str> {
         match self {
             Error::Api(e) => e.log_id.as_deref(),
-            Error::Token { log_id, .. }
-            | Error::Http { log_id, .. }
-            | Error::Decode { log_id, .. } => log_id.as_deref(),
+            Error::Token { log_id, .. } | Error::Http { log_id, .. } | Error::Decode { log_id, .. } => log_id.as_deref(),
             _ => None,
         }
     }
@@ -183,10 +177,7 @@ impl Error {
         let status_retryable = |s: u16| s == 429 || s >= 500;
         match self {
             Error::Transport(_) | Error::Timeout => true,
-            Error::Api(e) => {
-                matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED)
-                    || status_retryable(e.http_status)
-            }
+            Error::Api(e) => matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) || status_retryable(e.http_status),
             Error::Token { http_status, .. } => status_retryable(*http_status),
             Error::Http { status, .. } => status_retryable(*status),
             Error::Validation(_) | Error::Decode { .. } | Error::Config(_) => false,
@@ -199,14 +190,7 @@ mod tests {
     use super::*;
 
     fn api(http_status: u16, code: i64) -> Error {
-        ApiError {
-            http_status,
-            code,
-            msg: "m".into(),
-            log_id: Some("L1".into()),
-            body: None,
-        }
-        .into()
+        ApiError { http_status, code, msg: "m".into(), log_id: Some("L1".into()), body: None }.into()
     }
 
     #[test]
@@ -215,10 +199,7 @@ mod tests {
         assert_eq!(e.code(), Some(1234));
         assert_eq!(e.log_id(), Some("L1"));
         assert_eq!(e.http_status(), Some(400));
-        assert_eq!(
-            e.to_string(),
-            "Feishu API error 1234: m (HTTP 400, log_id L1)"
-        );
+        assert_eq!(e.to_string(), "Feishu API error 1234: m (HTTP 400, log_id L1)");
         assert_eq!(Error::Timeout.code(), None);
         assert_eq!(Error::Timeout.log_id(), None);
     }
@@ -231,43 +212,18 @@ mod tests {
         assert!(api(429, 1).is_retryable());
         assert!(!api(400, 1).is_retryable());
         assert!(Error::Timeout.is_retryable());
-        let http = |status| Error::Http {
-            status,
-            log_id: None,
-            body: String::new(),
-        };
+        let http = |status| Error::Http { status, log_id: None, body: String::new() };
         assert!(http(502).is_retryable());
         assert!(!http(404).is_retryable());
-        assert!(
-            !Error::Decode {
-                message: String::new(),
-                log_id: None
-            }
-            .is_retryable()
-        );
+        assert!(!Error::Decode { message: String::new(), log_id: None }.is_retryable());
         assert!(!Error::Config(String::new()).is_retryable());
     }
 
     #[test]
     fn messages_carry_log_id() {
-        let e = Error::Http {
-            status: 500,
-            log_id: Some("L9".into()),
-            body: "oops".into(),
-        };
-        assert_eq!(
-            e.to_string(),
-            "HTTP 500 without a Feishu error body, log_id L9: oops"
-        );
-        let e = Error::Token {
-            http_status: 200,
-            code: 10003,
-            msg: "invalid param".into(),
-            log_id: None,
-        };
-        assert_eq!(
-            e.to_string(),
-            "fetching the access token failed: code 10003: invalid param (HTTP 200)"
-        );
+        let e = Error::Http { status: 500, log_id: Some("L9".into()), body: "oops".into() };
+        assert_eq!(e.to_string(), "HTTP 500 without a Feishu error body, log_id L9: oops");
+        let e = Error::Token { http_status: 200, code: 10003, msg: "invalid param".into(), log_id: None };
+        assert_eq!(e.to_string(), "fetching the access token failed: code 10003: invalid param (HTTP 200)");
     }
 }

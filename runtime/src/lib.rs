@@ -46,13 +46,7 @@ pub use download::Download;
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
-pub use request::{
-    ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment,
-    fill_idempotency_key,
-};
+pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;
-pub use validate::{
-    Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items,
-    validate_nested,
-};
+pub use validate::{Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items, validate_nested};

@@ -32,11 +32,7 @@ pub struct RateLimit {
 impl RateLimit {
     /// Limits of `per_second` and `per_minute` requests.
     pub const fn new(per_second: Option<u32>, per_minute: Option<u32>) -> Self {
-        Self {
-            per_second,
-            per_minute,
-            per_receiver_per_second: None,
-        }
+        Self { per_second, per_minute, per_receiver_per_second: None }
     }
 
     /// Adds a per-receiver limit.
@@ -61,11 +57,7 @@ struct Window {
 
 impl Window {
     fn new(limit: u32, period: Duration) -> Self {
-        Self {
-            limit: limit.max(1) as usize,
-            period: period + MARGIN,
-            starts: VecDeque::new(),
-        }
+        Self { limit: limit.max(1) as usize, period: period + MARGIN, starts: VecDeque::new() }
     }
 
     /// The earliest time at or after `at` when one more request fits.
@@ -114,11 +106,7 @@ struct Lane {
 impl Lane {
     /// Whether the lane still constrains a request starting at `now`.
     fn busy_at(&self, now: Instant) -> bool {
-        self.paused_until.is_some_and(|u| u > now)
-            || self
-                .windows
-                .iter()
-                .any(|w| w.starts.back().is_some_and(|t| *t + w.period > now))
+        self.paused_until.is_some_and(|u| u > now) || self.windows.iter().any(|w| w.starts.back().is_some_and(|t| *t + w.period > now))
     }
 }
 
@@ -284,11 +272,7 @@ mod tests {
     use super::*;
 
     fn keys<'a>(endpoint: &'a str, receiver: Option<&'a str>, limit: RateLimit) -> Keys<'a> {
-        Keys {
-            endpoint: Some(endpoint),
-            receiver,
-            limit,
-        }
+        Keys { endpoint: Some(endpoint), receiver, limit }
     }
 
     /// The most starts that fall in any window of `period` (closed on the
@@ -307,9 +291,7 @@ mod tests {
         let limiter = Limiter::default();
         let now = Instant::now();
         let limit = RateLimit::new(Some(50), Some(1000));
-        let starts: Vec<Instant> = (0..300)
-            .map(|_| limiter.reserve(&keys("im.v1.message.reply", None, limit), now))
-            .collect();
+        let starts: Vec<Instant> = (0..300).map(|_| limiter.reserve(&keys("im.v1.message.reply", None, limit), now)).collect();
         assert_eq!(max_in_window(&starts, Duration::from_secs(1)), 50);
         // A burst of 50 goes at once, then one window later the next 50.
         assert_eq!(starts[49], now);
@@ -322,9 +304,7 @@ mod tests {
         let limiter = Limiter::default();
         let now = Instant::now();
         let limit = RateLimit::new(Some(50), Some(100));
-        let starts: Vec<Instant> = (0..201)
-            .map(|_| limiter.reserve(&keys("e", None, limit), now))
-            .collect();
+        let starts: Vec<Instant> = (0..201).map(|_| limiter.reserve(&keys("e", None, limit), now)).collect();
         assert_eq!(max_in_window(&starts, Duration::from_secs(60)), 100);
         assert_eq!(starts[100], now + Duration::from_secs(60) + MARGIN);
     }
@@ -334,12 +314,8 @@ mod tests {
         let limiter = Limiter::default();
         let now = Instant::now();
         let limit = RateLimit::new(Some(50), None).per_receiver(5);
-        let a: Vec<Instant> = (0..10)
-            .map(|_| limiter.reserve(&keys("e", Some("oc_a"), limit), now))
-            .collect();
-        let b: Vec<Instant> = (0..5)
-            .map(|_| limiter.reserve(&keys("e", Some("oc_b"), limit), now))
-            .collect();
+        let a: Vec<Instant> = (0..10).map(|_| limiter.reserve(&keys("e", Some("oc_a"), limit), now)).collect();
+        let b: Vec<Instant> = (0..5).map(|_| limiter.reserve(&keys("e", Some("oc_b"), limit), now)).collect();
         assert_eq!(a[4], now);
         assert_eq!(a[5], now + Duration::from_secs(1) + MARGIN);
         // Another receiver is not held back by the first one's queue.
@@ -363,10 +339,7 @@ mod tests {
         let limiter = Limiter::default();
         let now = Instant::now();
         for _ in 0..1000 {
-            assert_eq!(
-                limiter.reserve(&keys("e", Some("r"), RateLimit::default()), now),
-                now
-            );
+            assert_eq!(limiter.reserve(&keys("e", Some("r"), RateLimit::default()), now), now);
         }
     }
 
@@ -378,10 +351,7 @@ mod tests {
         limiter.pause(&k, now + Duration::from_secs(2));
         assert_eq!(limiter.reserve(&k, now), now + Duration::from_secs(2));
         // Other endpoints go on.
-        assert_eq!(
-            limiter.reserve(&keys("other", None, RateLimit::default()), now),
-            now
-        );
+        assert_eq!(limiter.reserve(&keys("other", None, RateLimit::default()), now), now);
         // A shorter pause does not shorten a longer one.
         limiter.pause(&k, now + Duration::from_secs(1));
         assert_eq!(limiter.reserve(&k, now), now + Duration::from_secs(2));

@@ -48,10 +48,7 @@ pub struct RequestOptions {
 impl RequestOptions {
     /// Options carrying a user access token.
     pub fn user(token: impl Into<Secret>) -> Self {
-        Self {
-            user_access_token: Some(token.into()),
-            ..Self::default()
-        }
+        Self { user_access_token: Some(token.into()), ..Self::default() }
     }
 
     /// Marks the call as safe to repeat (see [`RequestOptions::idempotent`](Self::idempotent)).
@@ -78,14 +75,7 @@ pub fn fill_idempotency_key(field: &mut Option<String>) {
 
 /// Header names whose values are credentials: never printed.
 fn is_sensitive_header(name: &str) -> bool {
-    [
-        "authorization",
-        "cookie",
-        "proxy-authorization",
-        "x-api-key",
-    ]
-    .iter()
-    .any(|s| name.eq_ignore_ascii_case(s))
+    ["authorization", "cookie", "proxy-authorization", "x-api-key"].iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
 impl fmt::Debug for RequestOptions {
@@ -94,11 +84,7 @@ impl fmt::Debug for RequestOptions {
             .headers
             .iter()
             .map(|(n, v)| {
-                let v = if is_sensitive_header(n) {
-                    "***"
-                } else {
-                    v.as_str()
-                };
+                let v = if is_sensitive_header(n) { "***" } else { v.as_str() };
                 (n.as_str(), v)
             })
             .collect();
@@ -130,24 +116,17 @@ pub enum Body {
 impl Body {
     /// Serialises `value` into a JSON body.
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
-        serde_json::to_value(value)
-            .map(Body::Json)
-            .map_err(not_serialisable)
+        serde_json::to_value(value).map(Body::Json).map_err(not_serialisable)
     }
 
     /// Serialises `value` into an already encoded JSON body.
     pub fn json_encoded<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
-        serde_json::to_vec(value)
-            .map(|bytes| Body::JsonBytes(Bytes::from(bytes)))
-            .map_err(not_serialisable)
+        serde_json::to_vec(value).map(|bytes| Body::JsonBytes(Bytes::from(bytes))).map_err(not_serialisable)
     }
 }
 
 fn not_serialisable(e: serde_json::Error) -> Error {
-    Error::Decode {
-        message: format!("request body is not JSON-serialisable: {e}"),
-        log_id: None,
-    }
+    Error::Decode { message: format!("request body is not JSON-serialisable: {e}"), log_id: None }
 }
 
 /// A multipart form kept as a description of its parts, so that the same
@@ -185,23 +164,10 @@ pub enum Part {
 impl fmt::Debug for Part {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Part::Text { name, value } => f
-                .debug_struct("Text")
-                .field("name", name)
-                .field("value", value)
-                .finish(),
-            Part::File {
-                name,
-                bytes,
-                filename,
-                mime,
-            } => f
-                .debug_struct("File")
-                .field("name", name)
-                .field("len", &bytes.len())
-                .field("filename", filename)
-                .field("mime", mime)
-                .finish(),
+            Part::Text { name, value } => f.debug_struct("Text").field("name", name).field("value", value).finish(),
+            Part::File { name, bytes, filename, mime } => {
+                f.debug_struct("File").field("name", name).field("len", &bytes.len()).field("filename", filename).field("mime", mime).finish()
+            }
         }
     }
 }
@@ -214,27 +180,13 @@ impl Multipart {
 
     /// Adds a text field.
     pub fn text(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.parts.push(Part::Text {
-            name: name.into(),
-            value: value.into(),
-        });
+        self.parts.push(Part::Text { name: name.into(), value: value.into() });
         self
     }
 
     /// Adds a file field.
-    pub fn file(
-        mut self,
-        name: impl Into<String>,
-        bytes: impl Into<Bytes>,
-        filename: impl Into<String>,
-        mime: Option<String>,
-    ) -> Self {
-        self.parts.push(Part::File {
-            name: name.into(),
-            bytes: bytes.into(),
-            filename: filename.into(),
-            mime,
-        });
+    pub fn file(mut self, name: impl Into<String>, bytes: impl Into<Bytes>, filename: impl Into<String>, mime: Option<String>) -> Self {
+        self.parts.push(Part::File { name: name.into(), bytes: bytes.into(), filename: filename.into(), mime });
         self
     }
 
@@ -244,12 +196,7 @@ impl Multipart {
         for part in &self.parts {
             form = match part {
                 Part::Text { name, value } => form.text(name.clone(), value.clone()),
-                Part::File {
-                    name,
-                    bytes,
-                    filename,
-                    mime,
-                } => {
+                Part::File { name, bytes, filename, mime } => {
                     let body = reqwest::Body::from(bytes.clone());
                     let p = reqwest::multipart::Part::stream_with_length(body, bytes.len() as u64)
                         .file_name(filename.clone())
@@ -340,9 +287,7 @@ impl ApiRequest {
     /// Fills the idempotency field with a fresh key if the JSON body lacks
     /// one (absent, `null` or empty).
     pub(crate) fn ensure_idempotency_key(&mut self) {
-        let (Some(field), Body::Json(serde_json::Value::Object(map))) =
-            (self.idempotency_field, &mut self.body)
-        else {
+        let (Some(field), Body::Json(serde_json::Value::Object(map))) = (self.idempotency_field, &mut self.body) else {
             return;
         };
         let missing = match map.get(field) {
@@ -351,10 +296,7 @@ impl ApiRequest {
             Some(_) => false,
         };
         if missing {
-            map.insert(
-                field.to_owned(),
-                serde_json::Value::String(crate::retry::new_idempotency_key()),
-            );
+            map.insert(field.to_owned(), serde_json::Value::String(crate::retry::new_idempotency_key()));
         }
     }
 
@@ -362,29 +304,18 @@ impl ApiRequest {
     /// reads and deletes by method, writes when they carry an idempotency
     /// key, or when the caller vouches for it in [`RequestOptions`].
     pub fn is_idempotent(&self) -> bool {
-        if self.options.idempotent
-            || matches!(
-                self.method,
-                Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
-            )
-        {
+        if self.options.idempotent || matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE) {
             return true;
         }
         let Some(field) = self.idempotency_field else {
             return false;
         };
-        let carries_key = |body: &serde_json::Value| {
-            body.get(field)
-                .and_then(|v| v.as_str())
-                .is_some_and(|s| !s.is_empty())
-        };
+        let carries_key = |body: &serde_json::Value| body.get(field).and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty());
         match &self.body {
             Body::Json(body) => carries_key(body),
             // Asked only after a failure, so reading the bytes back is cheap
             // enough, and exact where a search of the text would not be.
-            Body::JsonBytes(bytes) => {
-                serde_json::from_slice(bytes).is_ok_and(|body| carries_key(&body))
-            }
+            Body::JsonBytes(bytes) => serde_json::from_slice(bytes).is_ok_and(|body| carries_key(&body)),
             _ => false,
         }
     }
@@ -476,24 +407,11 @@ mod tests {
             #[serde(skip_serializing_if = "Option::is_none")]
             uuid: Option<&'a str>,
         }
-        let request = |uuid| {
-            ApiRequest::new(Method::POST, "/x")
-                .idempotency_field("uuid")
-                .json_encoded(&Reply {
-                    content: "{\"uuid\":\"\"}",
-                    uuid,
-                })
-                .unwrap()
-        };
+        let request = |uuid| ApiRequest::new(Method::POST, "/x").idempotency_field("uuid").json_encoded(&Reply { content: "{\"uuid\":\"\"}", uuid }).unwrap();
         assert!(request(Some("k-1")).is_idempotent());
         assert!(!request(Some("")).is_idempotent());
         assert!(!request(None).is_idempotent());
-        let no_field = ApiRequest::new(Method::POST, "/x")
-            .json_encoded(&Reply {
-                content: "",
-                uuid: Some("k-1"),
-            })
-            .unwrap();
+        let no_field = ApiRequest::new(Method::POST, "/x").json_encoded(&Reply { content: "", uuid: Some("k-1") }).unwrap();
         assert!(!no_field.is_idempotent());
     }
 
@@ -507,9 +425,7 @@ mod tests {
 
     #[test]
     fn options_debug_hides_tokens_and_auth_headers() {
-        let o = RequestOptions::user("u-secret")
-            .header("Authorization", "Bearer hidden")
-            .header("X-Trace", "visible");
+        let o = RequestOptions::user("u-secret").header("Authorization", "Bearer hidden").header("X-Trace", "visible");
         let s = format!("{o:?}");
         assert!(!s.contains("u-secret") && !s.contains("hidden"), "{s}");
         assert!(s.contains("visible") && s.contains("X-Trace"), "{s}");
@@ -517,15 +433,8 @@ mod tests {
 
     #[test]
     fn builder_methods() {
-        let r = ApiRequest::new(Method::GET, "/p")
-            .query("a", 1)
-            .query_opt("b", None::<i32>)
-            .query_opt("c", Some("x"))
-            .auth(Auth::User);
-        assert_eq!(
-            r.query,
-            vec![("a".into(), "1".into()), ("c".into(), "x".into())]
-        );
+        let r = ApiRequest::new(Method::GET, "/p").query("a", 1).query_opt("b", None::<i32>).query_opt("c", Some("x")).auth(Auth::User);
+        assert_eq!(r.query, vec![("a".into(), "1".into()), ("c".into(), "x".into())]);
         assert_eq!(r.auth, Auth::User);
         let r = r.json(&serde_json::json!({"k": 1})).unwrap();
         assert!(matches!(r.body, Body::Json(ref v) if v["k"] == 1));
@@ -533,10 +442,7 @@ mod tests {
 
     #[test]
     fn idempotency_key_is_added_once_and_kept() {
-        let mut r = ApiRequest::new(Method::POST, "/p")
-            .json(&serde_json::json!({"content": "x"}))
-            .unwrap()
-            .idempotency_field("uuid");
+        let mut r = ApiRequest::new(Method::POST, "/p").json(&serde_json::json!({"content": "x"})).unwrap().idempotency_field("uuid");
         assert!(!r.is_idempotent());
         r.ensure_idempotency_key();
         let first = r.body_json_field("uuid");
@@ -545,24 +451,15 @@ mod tests {
         r.ensure_idempotency_key();
         assert_eq!(r.body_json_field("uuid"), first);
         // The caller's own key is never replaced.
-        let mut r = ApiRequest::new(Method::POST, "/p")
-            .json(&serde_json::json!({"uuid": "mine"}))
-            .unwrap()
-            .idempotency_field("uuid");
+        let mut r = ApiRequest::new(Method::POST, "/p").json(&serde_json::json!({"uuid": "mine"})).unwrap().idempotency_field("uuid");
         r.ensure_idempotency_key();
         assert_eq!(r.body_json_field("uuid"), "mine");
         // Without a named field nothing is added and a POST is not idempotent.
-        let mut r = ApiRequest::new(Method::POST, "/p")
-            .json(&serde_json::json!({}))
-            .unwrap();
+        let mut r = ApiRequest::new(Method::POST, "/p").json(&serde_json::json!({})).unwrap();
         r.ensure_idempotency_key();
         assert!(matches!(&r.body, Body::Json(v) if v.as_object().unwrap().is_empty()));
         assert!(!r.is_idempotent());
-        assert!(
-            r.clone()
-                .options(RequestOptions::default().idempotent())
-                .is_idempotent()
-        );
+        assert!(r.clone().options(RequestOptions::default().idempotent()).is_idempotent());
         assert!(ApiRequest::new(Method::GET, "/p").is_idempotent());
     }
 
@@ -579,9 +476,6 @@ mod tests {
     fn file_part_debug_shows_size_not_contents() {
         let m = Multipart::new().file("file", b"PRIVATE".to_vec(), "a.txt", None);
         let s = format!("{m:?}");
-        assert!(
-            s.contains("len: 7") && !s.contains("PRIVATE") && !s.contains("80, 82"),
-            "{s}"
-        );
+        assert!(s.contains("len: 7") && !s.contains("PRIVATE") && !s.contains("80, 82"), "{s}");
     }
 }

@@ -56,20 +56,14 @@ impl RetryPolicy {
     /// A policy that never retries (the one retry after a refused token
     /// still happens).
     pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            max_rate_limit_retries: 0,
-            ..Self::default()
-        }
+        Self { max_attempts: 1, max_rate_limit_retries: 0, ..Self::default() }
     }
 
     /// The wait before attempt `retry + 1` (`retry` ≥ 1): exponential, with
     /// "equal jitter" — half fixed, half random — so that clients failing
     /// together do not retry together, yet every wait keeps a floor.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .initial_backoff
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(20));
+        let exp = self.initial_backoff.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
         let capped = exp.min(self.max_backoff);
         let half = capped / 2;
         half + half.mul_f64(random_unit())
@@ -94,16 +88,12 @@ pub(crate) enum Verdict {
 pub(crate) fn classify(error: &Error, sent: bool) -> Verdict {
     let status_5xx = |s: u16| s >= 500;
     match error {
-        Error::Api(e) if matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) => {
-            Verdict::RateLimited
-        }
+        Error::Api(e) if matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) => Verdict::RateLimited,
         Error::Api(e) if e.http_status == 429 => Verdict::RateLimited,
         Error::Http { status: 429, .. } => Verdict::RateLimited,
         Error::Api(e) if status_5xx(e.http_status) => ambiguous(sent),
         Error::Http { status, .. } if status_5xx(*status) => ambiguous(sent),
-        Error::Token { http_status, .. } if *http_status == 429 || status_5xx(*http_status) => {
-            Verdict::Rejected
-        }
+        Error::Token { http_status, .. } if *http_status == 429 || status_5xx(*http_status) => Verdict::Rejected,
         Error::Transport(e) if e.is_connect() => Verdict::Rejected,
         Error::Transport(_) | Error::Timeout => ambiguous(sent),
         _ => Verdict::Fail,
@@ -111,11 +101,7 @@ pub(crate) fn classify(error: &Error, sent: bool) -> Verdict {
 }
 
 fn ambiguous(sent: bool) -> Verdict {
-    if sent {
-        Verdict::Ambiguous
-    } else {
-        Verdict::Rejected
-    }
+    if sent { Verdict::Ambiguous } else { Verdict::Rejected }
 }
 
 /// A random number in [0, 1) for jitter. Not cryptographic: seeded by the
@@ -179,43 +165,21 @@ mod tests {
     use std::collections::HashSet;
 
     fn api(http_status: u16, code: i64) -> Error {
-        ApiError {
-            http_status,
-            code,
-            msg: String::new(),
-            log_id: None,
-            body: None,
-        }
-        .into()
+        ApiError { http_status, code, msg: String::new(), log_id: None, body: None }.into()
     }
 
     #[test]
     fn rate_limits_and_rejections_are_always_retried() {
-        assert_eq!(
-            classify(&api(400, codes::RATE_LIMITED), true),
-            Verdict::RateLimited
-        );
-        assert_eq!(
-            classify(&api(400, codes::IM_RATE_LIMITED), true),
-            Verdict::RateLimited
-        );
+        assert_eq!(classify(&api(400, codes::RATE_LIMITED), true), Verdict::RateLimited);
+        assert_eq!(classify(&api(400, codes::IM_RATE_LIMITED), true), Verdict::RateLimited);
         assert_eq!(classify(&api(429, 1), true), Verdict::RateLimited);
-        let token = Error::Token {
-            http_status: 503,
-            code: 0,
-            msg: String::new(),
-            log_id: None,
-        };
+        let token = Error::Token { http_status: 503, code: 0, msg: String::new(), log_id: None };
         assert_eq!(classify(&token, false), Verdict::Rejected);
     }
 
     #[test]
     fn answers_lost_after_sending_are_ambiguous() {
-        let http = |status| Error::Http {
-            status,
-            log_id: None,
-            body: String::new(),
-        };
+        let http = |status| Error::Http { status, log_id: None, body: String::new() };
         assert_eq!(classify(&http(502), true), Verdict::Ambiguous);
         assert_eq!(classify(&api(500, 1), true), Verdict::Ambiguous);
         assert_eq!(classify(&Error::Timeout, true), Verdict::Ambiguous);
@@ -226,32 +190,19 @@ mod tests {
     fn client_errors_are_final() {
         assert_eq!(classify(&api(400, 230001), true), Verdict::Fail);
         assert_eq!(classify(&api(200, 1), true), Verdict::Fail);
-        let http = Error::Http {
-            status: 404,
-            log_id: None,
-            body: String::new(),
-        };
+        let http = Error::Http { status: 404, log_id: None, body: String::new() };
         assert_eq!(classify(&http, true), Verdict::Fail);
-        assert_eq!(
-            classify(&Error::Config(String::new()), false),
-            Verdict::Fail
-        );
+        assert_eq!(classify(&Error::Config(String::new()), false), Verdict::Fail);
     }
 
     #[test]
     fn backoff_doubles_within_jitter_and_caps() {
         let p = RetryPolicy::default();
         for retry in 1..=10 {
-            let full = p
-                .initial_backoff
-                .saturating_mul(1 << (retry - 1))
-                .min(p.max_backoff);
+            let full = p.initial_backoff.saturating_mul(1 << (retry - 1)).min(p.max_backoff);
             for _ in 0..50 {
                 let d = p.backoff(retry);
-                assert!(
-                    d >= full / 2 && d <= full,
-                    "retry {retry}: {d:?} vs {full:?}"
-                );
+                assert!(d >= full / 2 && d <= full, "retry {retry}: {d:?} vs {full:?}");
             }
         }
         // The jitter really varies.
@@ -265,15 +216,9 @@ mod tests {
         assert_eq!(keys.len(), 10_000);
         for k in keys.iter().take(100) {
             assert_eq!(k.len(), 36);
-            assert!(
-                k.chars().all(|c| matches!(c, '-' | '0'..='9' | 'a'..='f')),
-                "{k}"
-            );
+            assert!(k.chars().all(|c| matches!(c, '-' | '0'..='9' | 'a'..='f')), "{k}");
             let parts: Vec<&str> = k.split('-').collect();
-            assert_eq!(
-                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-                [8, 4, 4, 4, 12]
-            );
+            assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
             assert!(parts[2].starts_with('4'), "{k}");
             assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "{k}");
         }
@@ -281,19 +226,8 @@ mod tests {
 
     #[test]
     fn threads_draw_distinct_keys() {
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                std::thread::spawn(|| {
-                    (0..5_000)
-                        .map(|_| new_idempotency_key())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let keys: HashSet<String> = threads
-            .into_iter()
-            .flat_map(|t| t.join().unwrap())
-            .collect();
+        let threads: Vec<_> = (0..4).map(|_| std::thread::spawn(|| (0..5_000).map(|_| new_idempotency_key()).collect::<Vec<_>>())).collect();
+        let keys: HashSet<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
         assert_eq!(keys.len(), 20_000);
     }
 

@@ -74,10 +74,7 @@ impl fmt::Debug for TokenCache {
             Ok(_) => "empty",
             Err(_) => "busy",
         };
-        f.debug_struct("TokenCache")
-            .field("kind", &self.kind.name())
-            .field("state", &state)
-            .finish()
+        f.debug_struct("TokenCache").field("kind", &self.kind.name()).field("state", &state).finish()
     }
 }
 
@@ -100,11 +97,7 @@ pub(crate) fn bearer(token: &Secret) -> Result<HeaderValue, Error> {
 
 impl TokenCache {
     pub(crate) fn new(kind: TokenKind) -> Self {
-        Self {
-            kind,
-            current: RwLock::new(None),
-            refresh: Mutex::new(()),
-        }
+        Self { kind, current: RwLock::new(None), refresh: Mutex::new(()) }
     }
 
     /// The cached token, or a freshly fetched one if it is missing or due.
@@ -126,9 +119,7 @@ impl TokenCache {
 
     fn fresh<R>(&self, read: impl FnOnce(&Cached) -> R) -> Option<R> {
         let slot = self.current.read().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref()
-            .filter(|c| Instant::now() < c.refresh_at)
-            .map(read)
+        slot.as_ref().filter(|c| Instant::now() < c.refresh_at).map(read)
     }
 
     async fn refresh(&self, fetcher: Fetcher<'_>) -> Result<Cached, Error> {
@@ -139,11 +130,7 @@ impl TokenCache {
         }
         let fetched_at = Instant::now();
         let (token, lifetime) = self.fetch(fetcher).await?;
-        let cached = Cached {
-            header: bearer(&token)?,
-            token,
-            refresh_at: fetched_at + lifetime - refresh_margin(lifetime),
-        };
+        let cached = Cached { header: bearer(&token)?, token, refresh_at: fetched_at + lifetime - refresh_margin(lifetime) };
         *self.write() = Some(cached.clone());
         Ok(cached)
     }
@@ -168,11 +155,7 @@ impl TokenCache {
     }
 
     async fn fetch(&self, f: Fetcher<'_>) -> Result<(Secret, Duration), Error> {
-        let span = tracing::debug_span!(
-            "feishu.token",
-            kind = self.kind.name(),
-            log_id = tracing::field::Empty
-        );
+        let span = tracing::debug_span!("feishu.token", kind = self.kind.name(), log_id = tracing::field::Empty);
         async {
             let body = serde_json::json!({
                 "app_id": f.config.app_id,
@@ -182,10 +165,7 @@ impl TokenCache {
                 .http
                 .post(format!("{}{}", f.base_url, self.kind.path()))
                 .timeout(f.config.timeout)
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/json; charset=utf-8",
-                )
+                .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
                 .body(serde_json::to_vec(&body).expect("a JSON object of strings serialises"))
                 .send()
                 .await
@@ -219,10 +199,7 @@ impl TokenCache {
         }
         let Ok(resp) = serde_json::from_slice::<TokenResponse>(&raw.body) else {
             if (200..300).contains(&raw.status) {
-                return Err(Error::Decode {
-                    message: format!("the {} response is not the expected JSON", self.kind.name()),
-                    log_id: raw.log_id,
-                });
+                return Err(Error::Decode { message: format!("the {} response is not the expected JSON", self.kind.name()), log_id: raw.log_id });
             }
             return Err(http_error(&raw));
         };
@@ -231,24 +208,10 @@ impl TokenCache {
             TokenKind::App => resp.app_access_token,
         };
         match (resp.code, token, resp.expire) {
-            (0, Some(token), Some(expire)) if (200..300).contains(&raw.status) => Ok((
-                Secret::new(token),
-                Duration::from_secs(expire.max(0) as u64),
-            )),
+            (0, Some(token), Some(expire)) if (200..300).contains(&raw.status) => Ok((Secret::new(token), Duration::from_secs(expire.max(0) as u64))),
             (0, _, _) if !(200..300).contains(&raw.status) => Err(http_error(&raw)),
-            (0, _, _) => Err(Error::Decode {
-                message: format!(
-                    "the {} response lacks the token or `expire`",
-                    self.kind.name()
-                ),
-                log_id: raw.log_id,
-            }),
-            (code, _, _) => Err(Error::Token {
-                http_status: raw.status,
-                code,
-                msg: resp.msg,
-                log_id: raw.log_id,
-            }),
+            (0, _, _) => Err(Error::Decode { message: format!("the {} response lacks the token or `expire`", self.kind.name()), log_id: raw.log_id }),
+            (code, _, _) => Err(Error::Token { http_status: raw.status, code, msg: resp.msg, log_id: raw.log_id }),
         }
     }
 }
@@ -264,18 +227,9 @@ mod tests {
 
     #[test]
     fn margin_is_a_tenth_capped_at_five_minutes() {
-        assert_eq!(
-            refresh_margin(Duration::from_secs(7200)),
-            Duration::from_secs(300)
-        );
-        assert_eq!(
-            refresh_margin(Duration::from_secs(600)),
-            Duration::from_secs(60)
-        );
-        assert_eq!(
-            refresh_margin(Duration::from_secs(1)),
-            Duration::from_millis(100)
-        );
+        assert_eq!(refresh_margin(Duration::from_secs(7200)), Duration::from_secs(300));
+        assert_eq!(refresh_margin(Duration::from_secs(600)), Duration::from_secs(60));
+        assert_eq!(refresh_margin(Duration::from_secs(1)), Duration::from_millis(100));
         assert_eq!(refresh_margin(Duration::ZERO), Duration::ZERO);
     }
 }

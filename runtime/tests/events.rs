@@ -9,9 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use feishu_runtime::events::{
-    self, DedupStore, Delivery, EventEnvelope, InMemoryDedup, Webhook, WebhookConfig, WebhookError,
-};
+use feishu_runtime::events::{self, DedupStore, Delivery, EventEnvelope, InMemoryDedup, Webhook, WebhookConfig, WebhookError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -25,11 +23,7 @@ fn now() -> SystemTime {
 }
 
 fn webhook() -> Webhook {
-    Webhook::new(
-        WebhookConfig::new()
-            .verification_token(TOKEN)
-            .encrypt_key(KEY),
-    )
+    Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY))
 }
 
 fn v2_event(event_id: &str, token: &str) -> serde_json::Value {
@@ -60,23 +54,12 @@ fn signed_headers(timestamp: u64, body: &[u8]) -> Vec<(String, String)> {
         ("Content-Type".into(), "application/json".into()),
         ("X-Lark-Request-Timestamp".into(), ts.clone()),
         ("X-Lark-Request-Nonce".into(), nonce.into()),
-        (
-            "X-Lark-Signature".into(),
-            events::signature(&ts, nonce, KEY, body),
-        ),
+        ("X-Lark-Signature".into(), events::signature(&ts, nonce, KEY, body)),
     ]
 }
 
-fn handle(
-    webhook: &Webhook,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Result<Delivery, WebhookError> {
-    webhook.handle(
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        body,
-        now(),
-    )
+fn handle(webhook: &Webhook, headers: &[(String, String)], body: &[u8]) -> Result<Delivery, WebhookError> {
+    webhook.handle(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), body, now())
 }
 
 fn handle_signed(webhook: &Webhook, body: &[u8]) -> Result<Delivery, WebhookError> {
@@ -85,53 +68,31 @@ fn handle_signed(webhook: &Webhook, body: &[u8]) -> Result<Delivery, WebhookErro
 
 #[test]
 fn decrypts_feishus_published_example() {
-    let plain =
-        events::decrypt("test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=").unwrap();
+    let plain = events::decrypt("test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=").unwrap();
     assert_eq!(plain, b"hello world");
     // And encrypting with the example's IV gives the example back.
-    let data = BASE64
-        .decode("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=")
-        .unwrap();
+    let data = BASE64.decode("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=").unwrap();
     let iv: [u8; 16] = data[..16].try_into().unwrap();
-    assert_eq!(
-        events::encrypt("test key", b"hello world", iv),
-        "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="
-    );
+    assert_eq!(events::encrypt("test key", b"hello world", iv), "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=");
 }
 
 #[test]
 fn signature_is_sha256_hex_of_timestamp_nonce_key_body() {
     // sha256("1" "2" "3" "4") = sha256("1234")
-    assert_eq!(
-        events::signature("1", "2", "3", b"4"),
-        "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4"
-    );
+    assert_eq!(events::signature("1", "2", "3", b"4"), "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4");
 }
 
 #[test]
 fn plain_url_verification() {
     let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
     let body = json!({"challenge": "ch-1", "token": TOKEN, "type": "url_verification"}).to_string();
-    let delivery: Delivery = webhook
-        .handle(
-            [("content-type", "application/json")],
-            body.as_bytes(),
-            now(),
-        )
-        .unwrap();
-    assert_eq!(
-        delivery,
-        Delivery::Challenge {
-            challenge: "ch-1".into()
-        }
-    );
+    let delivery: Delivery = webhook.handle([("content-type", "application/json")], body.as_bytes(), now()).unwrap();
+    assert_eq!(delivery, Delivery::Challenge { challenge: "ch-1".into() });
     assert_eq!(delivery.response_body(), r#"{"challenge":"ch-1"}"#);
 
     // Without any configuration, a challenge is answered too.
     let open = Webhook::new(WebhookConfig::default());
-    let d: Delivery = open
-        .handle(Vec::<(String, String)>::new(), body.as_bytes(), now())
-        .unwrap();
+    let d: Delivery = open.handle(Vec::<(String, String)>::new(), body.as_bytes(), now()).unwrap();
     assert!(matches!(d, Delivery::Challenge { .. }));
 }
 
@@ -141,30 +102,18 @@ fn encrypted_url_verification_needs_no_signature() {
     let delivery = handle(&webhook(), &[], &body).unwrap();
     assert_eq!(delivery.response_body(), r#"{"challenge":"ch-2"}"#);
     // Signed works as well.
-    assert!(matches!(
-        handle_signed(&webhook(), &body),
-        Ok(Delivery::Challenge { .. })
-    ));
+    assert!(matches!(handle_signed(&webhook(), &body), Ok(Delivery::Challenge { .. })));
 }
 
 #[test]
 fn challenge_token_is_checked() {
     let body = encrypted(&json!({"challenge": "c", "token": "nope", "type": "url_verification"}));
-    assert!(matches!(
-        handle(&webhook(), &[], &body),
-        Err(WebhookError::WrongToken)
-    ));
+    assert!(matches!(handle(&webhook(), &[], &body), Err(WebhookError::WrongToken)));
     let body = encrypted(&json!({"challenge": "c", "type": "url_verification"}));
-    assert!(matches!(
-        handle(&webhook(), &[], &body),
-        Err(WebhookError::WrongToken)
-    ));
+    assert!(matches!(handle(&webhook(), &[], &body), Err(WebhookError::WrongToken)));
     let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
     let body = json!({"challenge": "c", "token": "nope", "type": "url_verification"}).to_string();
-    assert!(matches!(
-        handle(&webhook, &[], body.as_bytes()),
-        Err(WebhookError::WrongToken)
-    ));
+    assert!(matches!(handle(&webhook, &[], body.as_bytes()), Err(WebhookError::WrongToken)));
 }
 
 #[derive(Debug, PartialEq)]
@@ -197,16 +146,8 @@ struct Message {
 fn good_event_is_accepted_and_decoded_with_a_typed_event_type() {
     let body = encrypted(&v2_event("ev-1", TOKEN));
     let headers = signed_headers(NOW_SECS, &body);
-    let delivery: Delivery<EventType> = webhook()
-        .handle(
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            &body,
-            now(),
-        )
-        .unwrap();
-    let Delivery::Event(envelope) = delivery else {
-        panic!("not an event: {delivery:?}")
-    };
+    let delivery: Delivery<EventType> = webhook().handle(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), &body, now()).unwrap();
+    let Delivery::Event(envelope) = delivery else { panic!("not an event: {delivery:?}") };
     assert_eq!(envelope.schema, "2.0");
     assert_eq!(envelope.event_id, "ev-1");
     assert_eq!(envelope.event_type, EventType::MessageReceive);
@@ -230,22 +171,10 @@ fn good_event_is_accepted_and_decoded_with_a_typed_event_type() {
 #[test]
 fn header_names_are_case_insensitive() {
     let body = encrypted(&v2_event("ev-case", TOKEN));
-    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body)
-        .into_iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), v))
-        .collect();
-    assert!(matches!(
-        handle(&webhook(), &headers, &body),
-        Ok(Delivery::Event(_))
-    ));
-    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body)
-        .into_iter()
-        .map(|(n, v)| (n.to_ascii_uppercase(), v))
-        .collect();
-    assert!(matches!(
-        handle(&webhook(), &headers, &body),
-        Ok(Delivery::Event(_))
-    ));
+    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body).into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
+    assert!(matches!(handle(&webhook(), &headers, &body), Ok(Delivery::Event(_))));
+    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body).into_iter().map(|(n, v)| (n.to_ascii_uppercase(), v)).collect();
+    assert!(matches!(handle(&webhook(), &headers, &body), Ok(Delivery::Event(_))));
 }
 
 #[test]
@@ -268,9 +197,7 @@ fn v1_event_callback() {
         "event": {"type": "message", "app_id": "cli_1", "tenant_key": "tk_1", "text": "hi"}
     })
     .to_string();
-    let Delivery::Event(envelope) = handle(&webhook, &[], body.as_bytes()).unwrap() else {
-        panic!("not an event")
-    };
+    let Delivery::Event(envelope) = handle(&webhook, &[], body.as_bytes()).unwrap() else { panic!("not an event") };
     assert_eq!(envelope.schema, "1.0");
     assert_eq!(envelope.event_id, "uuid-1");
     assert_eq!(envelope.event_type, "message");
@@ -297,22 +224,13 @@ fn tampered_signature_is_refused() {
     assert_eq!(err.http_status(), 401);
     // A signature of another length, or empty, is no better.
     headers.last_mut().unwrap().1 = "abc".into();
-    assert!(matches!(
-        handle(&webhook(), &headers, &body),
-        Err(WebhookError::BadSignature)
-    ));
+    assert!(matches!(handle(&webhook(), &headers, &body), Err(WebhookError::BadSignature)));
     headers.last_mut().unwrap().1 = String::new();
-    assert!(matches!(
-        handle(&webhook(), &headers, &body),
-        Err(WebhookError::BadSignature)
-    ));
+    assert!(matches!(handle(&webhook(), &headers, &body), Err(WebhookError::BadSignature)));
     // A signature made with another key.
     let ts = NOW_SECS.to_string();
     headers.last_mut().unwrap().1 = events::signature(&ts, "nonce-1", "other key", &body);
-    assert!(matches!(
-        handle(&webhook(), &headers, &body),
-        Err(WebhookError::BadSignature)
-    ));
+    assert!(matches!(handle(&webhook(), &headers, &body), Err(WebhookError::BadSignature)));
 }
 
 #[test]
@@ -321,20 +239,11 @@ fn tampered_body_is_refused() {
     let headers = signed_headers(NOW_SECS, &body);
     let mut tampered = body.clone();
     tampered.insert(1, b' ');
-    assert!(matches!(
-        handle(&webhook(), &headers, &tampered),
-        Err(WebhookError::BadSignature)
-    ));
+    assert!(matches!(handle(&webhook(), &headers, &tampered), Err(WebhookError::BadSignature)));
     let other = encrypted(&v2_event("ev-other", TOKEN));
-    assert!(matches!(
-        handle(&webhook(), &headers, &other),
-        Err(WebhookError::BadSignature)
-    ));
+    assert!(matches!(handle(&webhook(), &headers, &other), Err(WebhookError::BadSignature)));
     // The untampered one still goes through.
-    assert!(matches!(
-        handle(&webhook(), &headers, &body),
-        Ok(Delivery::Event(_))
-    ));
+    assert!(matches!(handle(&webhook(), &headers, &body), Ok(Delivery::Event(_))));
 }
 
 #[test]
@@ -346,48 +255,22 @@ fn missing_signature_headers_are_refused_when_a_key_is_set() {
     // Any one header missing counts as unsigned.
     let full = signed_headers(NOW_SECS, &body);
     for skip in 1..full.len() {
-        let partial: Vec<_> = full
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != skip)
-            .map(|(_, h)| h.clone())
-            .collect();
-        assert!(
-            matches!(
-                handle(&webhook(), &partial, &body),
-                Err(WebhookError::MissingSignature)
-            ),
-            "without {}",
-            full[skip].0
-        );
+        let partial: Vec<_> = full.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, h)| h.clone()).collect();
+        assert!(matches!(handle(&webhook(), &partial, &body), Err(WebhookError::MissingSignature)), "without {}", full[skip].0);
     }
     // A plain (unencrypted) event is no exception.
     let plain = v2_event("ev-4b", TOKEN).to_string();
-    assert!(matches!(
-        handle(&webhook(), &[], plain.as_bytes()),
-        Err(WebhookError::MissingSignature)
-    ));
+    assert!(matches!(handle(&webhook(), &[], plain.as_bytes()), Err(WebhookError::MissingSignature)));
     // Nor is an unsigned body that fails to decrypt: unsigned requests
     // learn nothing about why they failed.
     let garbage = json!({"encrypt": BASE64.encode([0u8; 48])}).to_string();
-    assert!(matches!(
-        handle(&webhook(), &[], garbage.as_bytes()),
-        Err(WebhookError::MissingSignature)
-    ));
-    assert!(matches!(
-        handle(&webhook(), &[], b"not json"),
-        Err(WebhookError::MissingSignature)
-    ));
+    assert!(matches!(handle(&webhook(), &[], garbage.as_bytes()), Err(WebhookError::MissingSignature)));
+    assert!(matches!(handle(&webhook(), &[], b"not json"), Err(WebhookError::MissingSignature)));
 }
 
 #[test]
 fn stale_timestamps_are_refused_both_ways() {
-    let webhook = Webhook::new(
-        WebhookConfig::new()
-            .verification_token(TOKEN)
-            .encrypt_key(KEY)
-            .max_clock_skew(Duration::from_secs(300)),
-    );
+    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY).max_clock_skew(Duration::from_secs(300)));
     for (i, (ts, ok)) in [
         (NOW_SECS - 300, true),
         (NOW_SECS + 300, true),
@@ -414,10 +297,7 @@ fn stale_timestamps_are_refused_both_ways() {
         }
     }
     // The default window is 5 minutes.
-    assert_eq!(
-        WebhookConfig::new().max_clock_skew,
-        Duration::from_secs(300)
-    );
+    assert_eq!(WebhookConfig::new().max_clock_skew, Duration::from_secs(300));
 }
 
 #[test]
@@ -429,17 +309,11 @@ fn wrong_or_missing_token_is_refused() {
     let mut no_token = v2_event("ev-6", TOKEN);
     no_token["header"].as_object_mut().unwrap().remove("token");
     let body = encrypted(&no_token);
-    assert!(matches!(
-        handle_signed(&webhook(), &body),
-        Err(WebhookError::WrongToken)
-    ));
+    assert!(matches!(handle_signed(&webhook(), &body), Err(WebhookError::WrongToken)));
     // A token one character longer or shorter.
     for token in [format!("{TOKEN}x"), TOKEN[..TOKEN.len() - 1].to_owned()] {
         let body = encrypted(&v2_event("ev-7", &token));
-        assert!(matches!(
-            handle_signed(&webhook(), &body),
-            Err(WebhookError::WrongToken)
-        ));
+        assert!(matches!(handle_signed(&webhook(), &body), Err(WebhookError::WrongToken)));
     }
 }
 
@@ -447,42 +321,22 @@ fn wrong_or_missing_token_is_refused() {
 fn a_replayed_event_is_a_duplicate() {
     let webhook = webhook();
     let body = encrypted(&v2_event("ev-8", TOKEN));
-    assert!(matches!(
-        handle_signed(&webhook, &body),
-        Ok(Delivery::Event(_))
-    ));
+    assert!(matches!(handle_signed(&webhook, &body), Ok(Delivery::Event(_))));
     let again = handle_signed(&webhook, &body).unwrap();
-    assert_eq!(
-        again,
-        Delivery::Duplicate {
-            event_id: "ev-8".into()
-        }
-    );
+    assert_eq!(again, Delivery::Duplicate { event_id: "ev-8".into() });
     assert_eq!(again.response_body(), "{}");
     // Clones share the store.
-    assert!(matches!(
-        handle_signed(&webhook.clone(), &body),
-        Ok(Delivery::Duplicate { .. })
-    ));
+    assert!(matches!(handle_signed(&webhook.clone(), &body), Ok(Delivery::Duplicate { .. })));
     // Forgetting lets the retry of a failed handling through once more.
     webhook.forget("ev-8");
-    assert!(matches!(
-        handle_signed(&webhook, &body),
-        Ok(Delivery::Event(_))
-    ));
-    assert!(matches!(
-        handle_signed(&webhook, &body),
-        Ok(Delivery::Duplicate { .. })
-    ));
+    assert!(matches!(handle_signed(&webhook, &body), Ok(Delivery::Event(_))));
+    assert!(matches!(handle_signed(&webhook, &body), Ok(Delivery::Duplicate { .. })));
     // A refused request does not use up the id.
     let fresh = webhook.clone();
     let wrong = encrypted(&v2_event("ev-9", "WRONG"));
     assert!(handle_signed(&fresh, &wrong).is_err());
     let right = encrypted(&v2_event("ev-9", TOKEN));
-    assert!(matches!(
-        handle_signed(&fresh, &right),
-        Ok(Delivery::Event(_))
-    ));
+    assert!(matches!(handle_signed(&fresh, &right), Ok(Delivery::Event(_))));
 }
 
 #[derive(Default)]
@@ -504,30 +358,18 @@ fn a_custom_dedup_store_is_used() {
     let webhook = webhook().with_store(store.clone());
     let a = encrypted(&v2_event("ev-a", TOKEN));
     let b = encrypted(&v2_event("ev-b", TOKEN));
-    assert!(matches!(
-        handle_signed(&webhook, &a),
-        Ok(Delivery::Event(_))
-    ));
-    assert!(
-        matches!(handle_signed(&webhook, &b), Ok(Delivery::Duplicate { ref event_id }) if event_id == "ev-b")
-    );
+    assert!(matches!(handle_signed(&webhook, &a), Ok(Delivery::Event(_))));
+    assert!(matches!(handle_signed(&webhook, &b), Ok(Delivery::Duplicate { ref event_id }) if event_id == "ev-b"));
     // Challenges are not deduplicated.
-    let challenge =
-        encrypted(&json!({"challenge": "c", "token": TOKEN, "type": "url_verification"}));
-    assert!(matches!(
-        handle(&webhook, &[], &challenge),
-        Ok(Delivery::Challenge { .. })
-    ));
+    let challenge = encrypted(&json!({"challenge": "c", "token": TOKEN, "type": "url_verification"}));
+    assert!(matches!(handle(&webhook, &[], &challenge), Ok(Delivery::Challenge { .. })));
     assert_eq!(*store.seen.lock().unwrap(), ["ev-a", "ev-b"]);
     // `forget` defaults to doing nothing.
     webhook.forget("ev-a");
 
     let memory = Arc::new(InMemoryDedup::new(Duration::from_secs(60), 10));
     let webhook = self::webhook().with_store(memory.clone());
-    assert!(matches!(
-        handle_signed(&webhook, &a),
-        Ok(Delivery::Event(_))
-    ));
+    assert!(matches!(handle_signed(&webhook, &a), Ok(Delivery::Event(_))));
     assert_eq!(memory.len(), 1);
 }
 
@@ -535,12 +377,8 @@ fn a_custom_dedup_store_is_used() {
 fn debug_and_errors_show_no_secret() {
     let webhook = webhook();
     let body = encrypted(&v2_event("ev-debug", TOKEN));
-    let Ok(delivery) = handle_signed(&webhook, &body) else {
-        panic!("refused")
-    };
-    let Delivery::Event(envelope) = &delivery else {
-        panic!("not an event")
-    };
+    let Ok(delivery) = handle_signed(&webhook, &body) else { panic!("refused") };
+    let Delivery::Event(envelope) = &delivery else { panic!("not an event") };
     let texts = [
         format!("{:?}", webhook.config()),
         format!("{webhook:?}"),
@@ -576,10 +414,7 @@ fn debug_and_errors_show_no_secret() {
     collect(&bad, &signed_headers(NOW_SECS - 1000, &bad));
     collect(&bad, &signed_headers(NOW_SECS, b"other"));
     let garbage = json!({"encrypt": "!!"}).to_string();
-    collect(
-        garbage.as_bytes(),
-        &signed_headers(NOW_SECS, garbage.as_bytes()),
-    );
+    collect(garbage.as_bytes(), &signed_headers(NOW_SECS, garbage.as_bytes()));
     collect(b"[]", &signed_headers(NOW_SECS, b"[]"));
     assert_eq!(errors.len(), 6);
     let no_key = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
@@ -603,29 +438,14 @@ fn encrypted_body_without_a_key() {
 fn garbage_bodies_are_errors() {
     let webhook = webhook();
     let signed = |body: &[u8]| handle_signed(&webhook, body);
-    assert!(matches!(
-        signed(b"not json"),
-        Err(WebhookError::Malformed(_))
-    ));
+    assert!(matches!(signed(b"not json"), Err(WebhookError::Malformed(_))));
     assert!(matches!(signed(b""), Err(WebhookError::Malformed(_))));
     assert!(matches!(signed(b"42"), Err(WebhookError::Malformed(_))));
     assert!(matches!(signed(b"{}"), Err(WebhookError::Malformed(_))));
-    assert!(matches!(
-        signed(br#"{"schema":"2.0","header":{"event_type":"x"}}"#),
-        Err(WebhookError::Malformed(_))
-    ));
-    assert!(matches!(
-        signed(br#"{"schema":"2.0","header":"x"}"#),
-        Err(WebhookError::Malformed(_))
-    ));
-    assert!(matches!(
-        signed(br#"{"type":"event_callback","uuid":"u"}"#),
-        Err(WebhookError::Malformed(_))
-    ));
-    assert!(matches!(
-        signed(br#"{"type":"url_verification"}"#),
-        Err(WebhookError::Malformed(_))
-    ));
+    assert!(matches!(signed(br#"{"schema":"2.0","header":{"event_type":"x"}}"#), Err(WebhookError::Malformed(_))));
+    assert!(matches!(signed(br#"{"schema":"2.0","header":"x"}"#), Err(WebhookError::Malformed(_))));
+    assert!(matches!(signed(br#"{"type":"event_callback","uuid":"u"}"#), Err(WebhookError::Malformed(_))));
+    assert!(matches!(signed(br#"{"type":"url_verification"}"#), Err(WebhookError::Malformed(_))));
 
     let wrap = |enc: &str| json!({ "encrypt": enc }).to_string();
     // Bad base64.
@@ -635,25 +455,17 @@ fn garbage_bodies_are_errors() {
     // Too short: an IV only, or an IV and a partial block.
     for len in [0, 1, 16, 17, 31, 33] {
         let enc = BASE64.encode(vec![7u8; len]);
-        assert!(
-            matches!(signed(wrap(&enc).as_bytes()), Err(WebhookError::Decrypt(_))),
-            "{len} bytes"
-        );
+        assert!(matches!(signed(wrap(&enc).as_bytes()), Err(WebhookError::Decrypt(_))), "{len} bytes");
     }
     // Bad padding: the last block decrypts to text ending in a 0 byte.
-    let full = BASE64
-        .decode(events::encrypt(KEY, b"0123456789abcde\0", IV))
-        .unwrap();
+    let full = BASE64.decode(events::encrypt(KEY, b"0123456789abcde\0", IV)).unwrap();
     let truncated = BASE64.encode(&full[..32]);
     let err = signed(wrap(&truncated).as_bytes()).unwrap_err();
     assert!(matches!(err, WebhookError::Decrypt(_)), "{err:?}");
     assert!(events::decrypt(KEY, &truncated).is_err());
     // Decrypts, but not to JSON.
     let enc = events::encrypt(KEY, b"hello world", IV);
-    assert!(matches!(
-        signed(wrap(&enc).as_bytes()),
-        Err(WebhookError::Malformed(_))
-    ));
+    assert!(matches!(signed(wrap(&enc).as_bytes()), Err(WebhookError::Malformed(_))));
     // The wrong key.
     let other = events::encrypt("other key", v2_event("e", TOKEN).to_string().as_bytes(), IV);
     assert!(signed(wrap(&other).as_bytes()).is_err());
@@ -692,11 +504,7 @@ fn random_input_never_panics() {
         }
         let _ = events::decrypt(KEY, &String::from_utf8_lossy(&raw));
         // Random headers, random values.
-        let name = [
-            "X-Lark-Signature",
-            "X-Lark-Request-Timestamp",
-            "X-Lark-Request-Nonce",
-        ][i % 3];
+        let name = ["X-Lark-Signature", "X-Lark-Request-Timestamp", "X-Lark-Request-Nonce"][i % 3];
         let value = String::from_utf8_lossy(&rng.bytes(40)).into_owned();
         let headers = vec![(name.to_owned(), value)];
         let _ = handle(&keyed, &headers, &raw);

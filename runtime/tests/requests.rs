@@ -2,9 +2,7 @@
 
 mod support;
 
-use feishu_runtime::{
-    ApiRequest, Auth, Body, Error, Method, Multipart, RequestOptions, encode_path_segment,
-};
+use feishu_runtime::{ApiRequest, Auth, Body, Error, Method, Multipart, RequestOptions, encode_path_segment};
 use serde_json::json;
 use support::{Recorded, Reply, Server, TOKEN_PATH};
 
@@ -22,10 +20,7 @@ fn only_api_request(server: &Server) -> Recorded {
 async fn json_request_is_sent_exactly() {
     let server = Server::with_token(|_| ok()).await;
     let client = server.client();
-    let path = format!(
-        "/open-apis/im/v1/messages/{}/reply",
-        encode_path_segment("om_1")
-    );
+    let path = format!("/open-apis/im/v1/messages/{}/reply", encode_path_segment("om_1"));
     let request = ApiRequest::new(Method::POST, path)
         .query("receive_id_type", "open_id")
         .query("uuid", "a b&c=d")
@@ -37,29 +32,16 @@ async fn json_request_is_sent_exactly() {
     let r = only_api_request(&server);
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/open-apis/im/v1/messages/om_1/reply");
-    assert_eq!(
-        r.query.as_deref(),
-        Some("receive_id_type=open_id&uuid=a+b%26c%3Dd")
-    );
+    assert_eq!(r.query.as_deref(), Some("receive_id_type=open_id&uuid=a+b%26c%3Dd"));
     assert_eq!(r.header("authorization"), Some("Bearer t-1"));
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
-    assert_eq!(
-        r.json(),
-        json!({"msg_type": "text", "content": "{\"text\":\"你好\"}"})
-    );
+    assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(r.json(), json!({"msg_type": "text", "content": "{\"text\":\"你好\"}"}));
 }
 
 #[tokio::test]
 async fn bodiless_get_has_no_content_type() {
     let server = Server::with_token(|_| ok()).await;
-    server
-        .client()
-        .send_value(ApiRequest::new(Method::GET, "/open-apis/a"))
-        .await
-        .unwrap();
+    server.client().send_value(ApiRequest::new(Method::GET, "/open-apis/a")).await.unwrap();
     let r = only_api_request(&server);
     assert_eq!((r.method.as_str(), r.query.as_deref()), ("GET", None));
     assert_eq!(r.header("content-type"), None);
@@ -70,55 +52,32 @@ async fn bodiless_get_has_no_content_type() {
 async fn encoded_path_segments_arrive_encoded() {
     let server = Server::with_token(|_| ok()).await;
     let path = format!("/open-apis/drive/v1/files/{}", encode_path_segment("a/b?c"));
-    server
-        .client()
-        .send_value(ApiRequest::new(Method::GET, path))
-        .await
-        .unwrap();
+    server.client().send_value(ApiRequest::new(Method::GET, path)).await.unwrap();
     let r = only_api_request(&server);
-    assert_eq!(
-        (r.path.as_str(), r.query.as_deref()),
-        ("/open-apis/drive/v1/files/a%2Fb%3Fc", None)
-    );
+    assert_eq!((r.path.as_str(), r.query.as_deref()), ("/open-apis/drive/v1/files/a%2Fb%3Fc", None));
 }
 
 #[tokio::test]
 async fn user_token_is_used_when_the_endpoint_accepts_it() {
     for auth in [Auth::User, Auth::TenantOrUser] {
         let server = Server::with_token(|_| ok()).await;
-        let request = ApiRequest::new(Method::GET, "/open-apis/a")
-            .auth(auth)
-            .options(RequestOptions::user("u-123"));
+        let request = ApiRequest::new(Method::GET, "/open-apis/a").auth(auth).options(RequestOptions::user("u-123"));
 
         server.client().send_value(request).await.unwrap();
 
-        assert_eq!(
-            only_api_request(&server).header("authorization"),
-            Some("Bearer u-123")
-        );
-        assert!(
-            server.requests_to(TOKEN_PATH).is_empty(),
-            "no tenant token needed"
-        );
+        assert_eq!(only_api_request(&server).header("authorization"), Some("Bearer u-123"));
+        assert!(server.requests_to(TOKEN_PATH).is_empty(), "no tenant token needed");
     }
 }
 
 #[tokio::test]
 async fn tenant_token_is_used_without_a_user_token_or_when_only_tenant_is_accepted() {
-    let cases = [
-        (Auth::TenantOrUser, RequestOptions::default()),
-        (Auth::Tenant, RequestOptions::user("u-123")),
-    ];
+    let cases = [(Auth::TenantOrUser, RequestOptions::default()), (Auth::Tenant, RequestOptions::user("u-123"))];
     for (auth, options) in cases {
         let server = Server::with_token(|_| ok()).await;
-        let request = ApiRequest::new(Method::GET, "/open-apis/a")
-            .auth(auth)
-            .options(options);
+        let request = ApiRequest::new(Method::GET, "/open-apis/a").auth(auth).options(options);
         server.client().send_value(request).await.unwrap();
-        assert_eq!(
-            only_api_request(&server).header("authorization"),
-            Some("Bearer t-1")
-        );
+        assert_eq!(only_api_request(&server).header("authorization"), Some("Bearer t-1"));
     }
 }
 
@@ -130,10 +89,7 @@ async fn user_endpoint_without_user_token_fails_before_sending() {
     let err = server.client().send_value(request).await.unwrap_err();
 
     match &err {
-        Error::Validation(v) => assert_eq!(
-            (v.field.as_str(), v.rule.as_str()),
-            ("user_access_token", "required")
-        ),
+        Error::Validation(v) => assert_eq!((v.field.as_str(), v.rule.as_str()), ("user_access_token", "required")),
         other => panic!("expected a validation error, got {other:?}"),
     }
     assert!(server.requests().is_empty());
@@ -151,9 +107,7 @@ async fn no_auth_sends_no_authorization() {
 #[tokio::test]
 async fn extra_headers_are_sent() {
     let server = Server::with_token(|_| ok()).await;
-    let options = RequestOptions::default()
-        .header("X-Request-Id", "req-7")
-        .header("Accept-Language", "zh-CN");
+    let options = RequestOptions::default().header("X-Request-Id", "req-7").header("Accept-Language", "zh-CN");
     let request = ApiRequest::new(Method::GET, "/open-apis/a").options(options);
 
     server.client().send_value(request).await.unwrap();
@@ -166,34 +120,19 @@ async fn extra_headers_are_sent() {
 
 /// Splits a multipart body into (headers, content) per part.
 fn parse_multipart(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let boundary = content_type
-        .split("boundary=")
-        .nth(1)
-        .expect("boundary")
-        .trim_matches('"');
+    let boundary = content_type.split("boundary=").nth(1).expect("boundary").trim_matches('"');
     let delimiter = format!("--{boundary}");
     let text = split_on(body, delimiter.as_bytes());
     let (first, rest) = text.split_first().unwrap();
     assert!(first.is_empty(), "body starts with the delimiter");
     let (last, parts) = rest.split_last().unwrap();
-    assert_eq!(
-        last.as_slice(),
-        b"--\r\n",
-        "body ends with the closing delimiter"
-    );
+    assert_eq!(last.as_slice(), b"--\r\n", "body ends with the closing delimiter");
     parts
         .iter()
         .map(|part| {
-            let part = part
-                .strip_prefix(b"\r\n")
-                .unwrap()
-                .strip_suffix(b"\r\n")
-                .unwrap();
+            let part = part.strip_prefix(b"\r\n").unwrap().strip_suffix(b"\r\n").unwrap();
             let split = part.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-            (
-                String::from_utf8(part[..split].to_vec()).unwrap(),
-                part[split + 4..].to_vec(),
-            )
+            (String::from_utf8(part[..split].to_vec()).unwrap(), part[split + 4..].to_vec())
         })
         .collect()
 }
@@ -232,14 +171,8 @@ async fn multipart_body_has_the_described_parts_and_survives_a_retry() {
     })
     .await;
     let png = vec![0x89, b'P', b'N', b'G', 0, 255];
-    let form = Multipart::new().text("image_type", "message").file(
-        "image",
-        png.clone(),
-        "logo.png",
-        Some("image/png".into()),
-    );
-    let request =
-        ApiRequest::new(Method::POST, "/open-apis/im/v1/images").body(Body::Multipart(form));
+    let form = Multipart::new().text("image_type", "message").file("image", png.clone(), "logo.png", Some("image/png".into()));
+    let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/images").body(Body::Multipart(form));
 
     let data = server.client().send_value(request).await.unwrap();
 
@@ -248,27 +181,14 @@ async fn multipart_body_has_the_described_parts_and_survives_a_retry() {
     assert_eq!(api.len(), 2, "rejected once, then retried");
     for r in &api {
         let content_type = r.header("content-type").unwrap();
-        assert!(
-            content_type.starts_with("multipart/form-data; boundary="),
-            "{content_type}"
-        );
+        assert!(content_type.starts_with("multipart/form-data; boundary="), "{content_type}");
         let parts = parse_multipart(content_type, &r.body);
         assert_eq!(parts.len(), 2);
-        assert_eq!(
-            parts[0].0,
-            "Content-Disposition: form-data; name=\"image_type\""
-        );
+        assert_eq!(parts[0].0, "Content-Disposition: form-data; name=\"image_type\"");
         assert_eq!(parts[0].1, b"message");
         let file_headers = parts[1].0.to_ascii_lowercase();
-        assert!(
-            file_headers
-                .contains("content-disposition: form-data; name=\"image\"; filename=\"logo.png\""),
-            "{file_headers}"
-        );
-        assert!(
-            file_headers.contains("content-type: image/png"),
-            "{file_headers}"
-        );
+        assert!(file_headers.contains("content-disposition: form-data; name=\"image\"; filename=\"logo.png\""), "{file_headers}");
+        assert!(file_headers.contains("content-type: image/png"), "{file_headers}");
         assert_eq!(parts[1].1, png);
     }
 }
@@ -277,38 +197,21 @@ async fn multipart_body_has_the_described_parts_and_survives_a_retry() {
 async fn file_part_without_mime_is_octet_stream() {
     let server = Server::with_token(|_| ok()).await;
     let form = Multipart::new().file("file", b"abc".to_vec(), "a.bin", None);
-    let request =
-        ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form));
+    let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form));
     server.client().send_value(request).await.unwrap();
     let r = only_api_request(&server);
     let parts = parse_multipart(r.header("content-type").unwrap(), &r.body);
-    assert!(
-        parts[0]
-            .0
-            .to_ascii_lowercase()
-            .contains("content-type: application/octet-stream"),
-        "{}",
-        parts[0].0
-    );
+    assert!(parts[0].0.to_ascii_lowercase().contains("content-type: application/octet-stream"), "{}", parts[0].0);
     assert_eq!(parts[0].1, b"abc");
 }
 
 #[tokio::test]
 async fn base_url_with_trailing_slash_and_lark_constant() {
     let server = Server::with_token(|_| ok()).await;
-    let client = feishu_runtime::Client::builder("cli_test", "s")
-        .base_url(format!("{}/", server.url()))
-        .build()
-        .unwrap();
-    client
-        .send_value(ApiRequest::new(Method::GET, "/open-apis/a"))
-        .await
-        .unwrap();
+    let client = feishu_runtime::Client::builder("cli_test", "s").base_url(format!("{}/", server.url())).build().unwrap();
+    client.send_value(ApiRequest::new(Method::GET, "/open-apis/a")).await.unwrap();
     assert_eq!(only_api_request(&server).path, "/open-apis/a");
 
-    let lark = feishu_runtime::Client::builder("cli_test", "s")
-        .lark()
-        .build()
-        .unwrap();
+    let lark = feishu_runtime::Client::builder("cli_test", "s").lark().build().unwrap();
     assert_eq!(lark.config().base_url, "https://open.larksuite.com");
 }

@@ -26,20 +26,13 @@ fn assert_no_secret(what: &str, text: &str) {
 
 async fn server() -> Server {
     Server::start(|r| {
-        if r.path == TOKEN_PATH {
-            token_reply(TENANT_TOKEN, 7200)
-        } else {
-            Reply::json(json!({"code": 0, "data": {}})).header("X-Tt-Logid", "LOG-TRACE")
-        }
+        if r.path == TOKEN_PATH { token_reply(TENANT_TOKEN, 7200) } else { Reply::json(json!({"code": 0, "data": {}})).header("X-Tt-Logid", "LOG-TRACE") }
     })
     .await
 }
 
 fn new_client(server: &Server) -> Client {
-    Client::builder("cli_test", APP_SECRET)
-        .base_url(server.url())
-        .build()
-        .unwrap()
+    Client::builder("cli_test", APP_SECRET).base_url(server.url()).build().unwrap()
 }
 
 type FieldList = Vec<(String, String)>;
@@ -73,11 +66,7 @@ impl tracing::Subscriber for Subscriber {
         let id = self.0.next_id.fetch_add(1, Ordering::SeqCst) + 1;
         let mut fields = Vec::new();
         span.record(&mut Fields(&mut fields));
-        self.0
-            .spans
-            .lock()
-            .unwrap()
-            .insert(id, (span.metadata().name().to_owned(), fields));
+        self.0.spans.lock().unwrap().insert(id, (span.metadata().name().to_owned(), fields));
         tracing::span::Id::from_u64(id)
     }
     fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
@@ -103,61 +92,23 @@ async fn traces_name_the_call_and_its_log_id_but_no_secret() {
     let server = server().await;
     let client = new_client(&server);
 
-    client
-        .send_value(
-            ApiRequest::new(Method::POST, "/open-apis/im/v1/messages")
-                .json(&json!({}))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    client
-        .send_value(
-            ApiRequest::new(Method::GET, "/open-apis/b")
-                .auth(Auth::User)
-                .options(RequestOptions::user(USER_TOKEN)),
-        )
-        .await
-        .unwrap();
+    client.send_value(ApiRequest::new(Method::POST, "/open-apis/im/v1/messages").json(&json!({})).unwrap()).await.unwrap();
+    client.send_value(ApiRequest::new(Method::GET, "/open-apis/b").auth(Auth::User).options(RequestOptions::user(USER_TOKEN))).await.unwrap();
     let failing = Server::start(|_| Reply::json(json!({"code": 10014, "msg": "bad secret"}))).await;
-    let err = new_client(&failing)
-        .send_value(ApiRequest::new(Method::GET, "/open-apis/c"))
-        .await
-        .unwrap_err();
+    let err = new_client(&failing).send_value(ApiRequest::new(Method::GET, "/open-apis/c")).await.unwrap_err();
     assert_eq!(err.code(), Some(10014));
 
     let spans = capture.spans.lock().unwrap();
-    let requests: Vec<HashMap<&str, &str>> = spans
-        .values()
-        .filter(|(name, _)| name == "feishu.request")
-        .map(|(_, fields)| {
-            fields
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        })
-        .collect();
+    let requests: Vec<HashMap<&str, &str>> =
+        spans.values().filter(|(name, _)| name == "feishu.request").map(|(_, fields)| fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).collect();
     assert_eq!(requests.len(), 3);
-    let first = requests
-        .iter()
-        .find(|f| f.get("path") == Some(&"/open-apis/im/v1/messages"))
-        .unwrap();
+    let first = requests.iter().find(|f| f.get("path") == Some(&"/open-apis/im/v1/messages")).unwrap();
     assert_eq!(first.get("method"), Some(&"POST"));
     assert_eq!(first.get("log_id"), Some(&"LOG-TRACE"));
     assert_eq!(first.get("http_status"), Some(&"200"));
-    let failed = requests
-        .iter()
-        .find(|f| f.get("path") == Some(&"/open-apis/c"))
-        .unwrap();
-    assert_eq!(
-        failed.get("code"),
-        Some(&"10014"),
-        "a failed call records its code"
-    );
-    assert!(
-        spans.values().any(|(name, _)| name == "feishu.token"),
-        "token fetch has its own span"
-    );
+    let failed = requests.iter().find(|f| f.get("path") == Some(&"/open-apis/c")).unwrap();
+    assert_eq!(failed.get("code"), Some(&"10014"), "a failed call records its code");
+    assert!(spans.values().any(|(name, _)| name == "feishu.token"), "token fetch has its own span");
 
     let mut everything = String::new();
     for (name, fields) in spans.values() {
@@ -166,9 +117,6 @@ async fn traces_name_the_call_and_its_log_id_but_no_secret() {
     for fields in capture.events.lock().unwrap().iter() {
         everything.push_str(&format!("{fields:?}\n"));
     }
-    assert!(
-        everything.contains("bad secret"),
-        "the failure was traced: {everything}"
-    );
+    assert!(everything.contains("bad secret"), "the failure was traced: {everything}");
     assert_no_secret("traces", &everything);
 }

@@ -105,8 +105,5 @@ fn create_chat(shared: &Shared, request: &Value) -> Reply {
         }
         _ => return Reply::control_error(400, "chat_type must be \"p2p\" or \"group\""),
     };
-    Reply::plain_json(
-        200,
-        json!({ "chat_id": chat.chat_id, "chat_type": if chat.p2p { "p2p" } else { "group" }, "user_open_id": chat.user }),
-    )
+    Reply::plain_json(200, json!({ "chat_id": chat.chat_id, "chat_type": if chat.p2p { "p2p" } else { "group" }, "user_open_id": chat.user }))
 }

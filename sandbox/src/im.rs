@@ -40,7 +40,12 @@ pub(crate) fn builtin_fields(endpoint_id: &str) -> Option<BuiltinFields> {
     let fields = match endpoint_id {
         "im.v1.message.create" => BuiltinFields {
             query: vec![one_of(string("receive_id_type", true), &RECEIVE_ID_TYPES)],
-            body: vec![string("receive_id", true), one_of(string("msg_type", true), &MSG_TYPES), string("content", true), max_length(string("uuid", false), 50)],
+            body: vec![
+                string("receive_id", true),
+                one_of(string("msg_type", true), &MSG_TYPES),
+                string("content", true),
+                max_length(string("uuid", false), 50),
+            ],
             ..BuiltinFields::default()
         },
         "im.v1.message.reply" => BuiltinFields {
@@ -90,7 +95,10 @@ pub(crate) fn builtin_fields(endpoint_id: &str) -> Option<BuiltinFields> {
                 item_type: Some(FieldType::Object),
                 required: true,
                 constraints: Constraints { min_items: Some(1), max_items: Some(3), ..Constraints::default() },
-                children: vec![Field { constraints: Constraints { min_length: Some(1), max_length: Some(200), ..Constraints::default() }, ..string("content", true) }],
+                children: vec![Field {
+                    constraints: Constraints { min_length: Some(1), max_length: Some(200), ..Constraints::default() },
+                    ..string("content", true)
+                }],
                 ..Field::default()
             }],
             ..BuiltinFields::default()
@@ -152,7 +160,10 @@ fn message_content<'a>(call: &'a Call<'_>) -> Result<(&'a str, &'a str), Reply> 
     if let Some(limit) = limit
         && content.len() > limit
     {
-        return Err(Reply::error(230025, format!("The length of the message content reaches its limit: {} bytes, at most {limit} for {msg_type}", content.len())));
+        return Err(Reply::error(
+            230025,
+            format!("The length of the message content reaches its limit: {} bytes, at most {limit} for {msg_type}", content.len()),
+        ));
     }
     if let Err(rule) = content_shape(msg_type, content) {
         return Err(invalid(call, "content", rule));
@@ -478,7 +489,15 @@ mod tests {
 
     #[test]
     fn builtin_fields_cover_the_served_endpoints() {
-        for id in ["im.v1.message.create", "im.v1.message.reply", "im.v1.message.list", "im.v1.message.get", "im.v1.message.delete", "im.v1.message_reaction.create", "im.v1.message.push_follow_up"] {
+        for id in [
+            "im.v1.message.create",
+            "im.v1.message.reply",
+            "im.v1.message.list",
+            "im.v1.message.get",
+            "im.v1.message.delete",
+            "im.v1.message_reaction.create",
+            "im.v1.message.push_follow_up",
+        ] {
             assert!(builtin_fields(id).is_some(), "{id}");
         }
         assert!(builtin_fields("im.v1.pin.create").is_none());

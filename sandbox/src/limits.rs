@@ -58,9 +58,8 @@ impl Window {
 impl Limits {
     /// Counts a call under `key` if every one of `rules` (`(limit, span)`) has room; else says which is full.
     pub(crate) fn hit(&mut self, key: &str, rules: &[(u32, Duration)], now: Instant) -> Result<(), Exceeded> {
-        let windows = self.windows.entry(key.to_string()).or_insert_with(|| {
-            rules.iter().map(|&(limit, span)| Window { limit, span, hits: VecDeque::new() }).collect()
-        });
+        let windows =
+            self.windows.entry(key.to_string()).or_insert_with(|| rules.iter().map(|&(limit, span)| Window { limit, span, hits: VecDeque::new() }).collect());
         let mut worst: Option<Exceeded> = None;
         for window in windows.iter_mut() {
             window.prune(now);
@@ -108,11 +107,7 @@ pub(crate) fn endpoint_rules(endpoint: &Endpoint) -> Vec<(u32, Duration)> {
 /// spec documents (it is the chat's, shared by every way of sending), else
 /// [`PER_CHAT_PER_SECOND`].
 pub(crate) fn per_chat(spec: &feishu_spec::Spec) -> u32 {
-    spec.endpoints
-        .iter()
-        .filter_map(|e| e.rate_limit.as_ref()?.per_receiver_per_second)
-        .min()
-        .unwrap_or(PER_CHAT_PER_SECOND)
+    spec.endpoints.iter().filter_map(|e| e.rate_limit.as_ref()?.per_receiver_per_second).min().unwrap_or(PER_CHAT_PER_SECOND)
 }
 
 /// The rules of one receiving chat.

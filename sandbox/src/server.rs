@@ -302,10 +302,7 @@ fn not_found() -> Reply {
 }
 
 fn into_response(reply: Reply, log_id: &str) -> Response<Full<Bytes>> {
-    let mut builder = Response::builder()
-        .status(reply.status)
-        .header("content-type", reply.content_type)
-        .header("x-tt-logid", log_id);
+    let mut builder = Response::builder().status(reply.status).header("content-type", reply.content_type).header("x-tt-logid", log_id);
     for (name, value) in &reply.headers {
         builder = builder.header(*name, value.as_str());
     }
@@ -474,12 +471,7 @@ fn default_reply(endpoint: &Endpoint) -> Reply {
     if endpoint.response_content_type == ResponseContentType::Binary {
         return Reply::binary(format!("sandbox file for {}", endpoint.id).into_bytes());
     }
-    let example = endpoint
-        .response_example
-        .as_ref()
-        .filter(|e| e.get("code").and_then(Value::as_i64) == Some(0))
-        .and_then(|e| e.get("data"))
-        .cloned();
+    let example = endpoint.response_example.as_ref().filter(|e| e.get("code").and_then(Value::as_i64) == Some(0)).and_then(|e| e.get("data")).cloned();
     Reply::success(example.unwrap_or_else(|| json!({})))
 }
 

@@ -243,10 +243,7 @@ mod tests {
             ..field("content", FieldType::String, true)
         };
         let language = Field {
-            constraints: Constraints {
-                enum_values: vec![EnumValue { value: "en_us".into(), description: String::new() }],
-                ..Constraints::default()
-            },
+            constraints: Constraints { enum_values: vec![EnumValue { value: "en_us".into(), description: String::new() }], ..Constraints::default() },
             ..field("language", FieldType::String, false)
         };
         vec![Field {
@@ -271,7 +268,10 @@ mod tests {
         assert_eq!(check_body(&follow_ups(), None).unwrap_err().to_string(), "follow_ups: is required");
         assert_eq!(body_error(json!({"follow_ups": {}})), "follow_ups: must be an array, got an object");
         assert_eq!(body_error(json!({"follow_ups": []})), "follow_ups: has 0 items, below the minimum of 1");
-        assert_eq!(body_error(json!({"follow_ups": [{"content": "a"}, {"content": "a"}, {"content": "a"}]})), "follow_ups: has 3 items, above the maximum of 2");
+        assert_eq!(
+            body_error(json!({"follow_ups": [{"content": "a"}, {"content": "a"}, {"content": "a"}]})),
+            "follow_ups: has 3 items, above the maximum of 2"
+        );
         assert_eq!(body_error(json!({"follow_ups": [{}]})), "follow_ups[0].content: is required");
         assert_eq!(body_error(json!({"follow_ups": [{"content": 5}]})), "follow_ups[0].content: must be a string, got a number");
         assert_eq!(body_error(json!({"follow_ups": [{"content": "四个字符"}]})), "follow_ups[0].content: length 4 is above the maximum of 3 characters");

@@ -42,7 +42,9 @@ async fn stored_messages_show_everything() {
     let id = env.send_ok(&chat, "look").await;
     let messages = env.stored_messages().await;
     let m = &messages[0];
-    for key in ["message_id", "root_id", "parent_id", "chat_id", "msg_type", "content", "uuid", "sender_type", "create_time", "deleted", "follow_ups", "reactions"] {
+    for key in
+        ["message_id", "root_id", "parent_id", "chat_id", "msg_type", "content", "uuid", "sender_type", "create_time", "deleted", "follow_ups", "reactions"]
+    {
         assert!(m.get(key).is_some(), "missing {key} in {m}");
     }
     assert_eq!(m["message_id"], id.as_str());
@@ -63,7 +65,11 @@ async fn chats_and_seeded_messages() {
 
     let chat_id = p2p["chat_id"].as_str().unwrap();
     let (status, seeded) = env
-        .control(Method::POST, "/messages", Some(json!({"chat_id": chat_id, "msg_type": "text", "content": "{\"text\":\"from user\"}", "sender_type": "user", "age_seconds": 30})))
+        .control(
+            Method::POST,
+            "/messages",
+            Some(json!({"chat_id": chat_id, "msg_type": "text", "content": "{\"text\":\"from user\"}", "sender_type": "user", "age_seconds": 30})),
+        )
         .await;
     assert_eq!(status, 200, "{seeded}");
     assert_eq!(seeded["sender_type"], "user");
@@ -151,10 +157,8 @@ async fn holds_hundreds_of_open_connections() {
                     data.extend_from_slice(&buf[..n]);
                     let text = String::from_utf8_lossy(&data);
                     if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let length: usize = head
-                            .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
-                            .unwrap();
+                        let length: usize =
+                            head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap();
                         if body.len() >= length {
                             assert!(head.starts_with("HTTP/1.1 200"), "{head}");
                             answers += 1;

@@ -42,10 +42,8 @@ async fn webhook(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Recei
                 let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
                 let mut lines = head.split("\r\n");
                 let path = lines.next().unwrap().split(' ').nth(1).unwrap().to_string();
-                let headers: HashMap<String, String> = lines
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-                    .collect();
+                let headers: HashMap<String, String> =
+                    lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
                 let length: usize = headers.get("content-length").map(|l| l.parse().unwrap()).unwrap_or(0);
                 while data.len() < head_end + length {
                     let n = stream.read(&mut buf).await.unwrap();
@@ -53,7 +51,8 @@ async fn webhook(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Recei
                     data.extend_from_slice(&buf[..n]);
                 }
                 let body = data[head_end..head_end + length].to_vec();
-                let response = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
+                let response =
+                    format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
                 stream.write_all(response.as_bytes()).await.unwrap();
                 let _ = tx.send(Received { path, headers, body });
             });
@@ -85,7 +84,11 @@ async fn plain_event_is_signed_and_enveloped() {
     let (url, mut received) = webhook(r#"{"ok":true}"#).await;
     let event = json!({"message": {"message_id": "om_1", "content": "{\"text\":\"hi\"}"}});
     let (status, answer) = env
-        .control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": event, "event_id": "ev-1", "timestamp": "1700000000"})))
+        .control(
+            Method::POST,
+            "/events",
+            Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": event, "event_id": "ev-1", "timestamp": "1700000000"})),
+        )
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["status"], 200);
@@ -114,7 +117,11 @@ async fn encrypted_event_decrypts_with_the_key() {
     let env = start().await;
     let (url, mut received) = webhook("{}").await;
     let (status, _) = env
-        .control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.reaction.created_v1", "event": {"reaction_type": {"emoji_type": "OK"}}, "encrypt": true})))
+        .control(
+            Method::POST,
+            "/events",
+            Some(json!({"url": url, "event_type": "im.message.reaction.created_v1", "event": {"reaction_type": {"emoji_type": "OK"}}, "encrypt": true})),
+        )
         .await;
     assert_eq!(status, 200);
     let got = received.recv().await.unwrap();
@@ -125,7 +132,8 @@ async fn encrypted_event_decrypts_with_the_key() {
     assert_eq!(inner["event"]["reaction_type"]["emoji_type"], "OK");
 
     // Another key and token, and a random IV each time.
-    env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "x.y", "event": {}, "encrypt": true, "encrypt_key": "other", "token": "tok"}))).await;
+    env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "x.y", "event": {}, "encrypt": true, "encrypt_key": "other", "token": "tok"})))
+        .await;
     let got2 = received.recv().await.unwrap();
     assert_eq!(got2.headers["x-lark-signature"], signature(&got2, "other"));
     let outer2: Value = serde_json::from_slice(&got2.body).unwrap();
@@ -138,7 +146,8 @@ async fn tampered_events_fail_the_signature_check() {
     let env = start().await;
     let (url, mut received) = webhook("{}").await;
     for tamper in ["signature", "body"] {
-        let (status, _) = env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": {}, "tamper": tamper}))).await;
+        let (status, _) =
+            env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": {}, "tamper": tamper}))).await;
         assert_eq!(status, 200);
         let got = received.recv().await.unwrap();
         assert_ne!(got.headers["x-lark-signature"], signature(&got, "sandbox-encrypt-key"), "{tamper}");

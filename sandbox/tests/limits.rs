@@ -23,9 +23,8 @@ async fn five_messages_per_second_into_one_chat() {
     assert_eq!(limited.header("x-ogw-ratelimit-reset"), Some("1"));
     // Replies into the chat count against the same limit; other chats are free.
     let first = env.stored_messages().await[0]["message_id"].as_str().unwrap().to_string();
-    let reply = env
-        .api(Method::POST, &format!("/open-apis/im/v1/messages/{first}/reply"), Some(json!({"msg_type": "text", "content": "{\"text\":\"r\"}"})))
-        .await;
+    let reply =
+        env.api(Method::POST, &format!("/open-apis/im/v1/messages/{first}/reply"), Some(json!({"msg_type": "text", "content": "{\"text\":\"r\"}"}))).await;
     assert_eq!(reply.code(), 99991400);
     env.send_ok(&other, "elsewhere").await;
     // The window slides.
@@ -113,7 +112,8 @@ async fn hundreds_of_concurrent_connections() {
         let token = env.token.clone();
         let chat = chat.clone();
         tasks.spawn(async move {
-            let body = json!({"receive_id": chat, "msg_type": "text", "content": json!({"text": format!("m{i}")}).to_string(), "uuid": format!("u{}", i % 150)});
+            let body =
+                json!({"receive_id": chat, "msg_type": "text", "content": json!({"text": format!("m{i}")}).to_string(), "uuid": format!("u{}", i % 150)});
             let answer: serde_json::Value = http.post(url).bearer_auth(token).json(&body).send().await.unwrap().json().await.unwrap();
             answer["code"].as_i64().unwrap()
         });

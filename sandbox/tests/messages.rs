@@ -318,7 +318,11 @@ async fn follow_ups_expire_after_600_seconds() {
         let p2p = p2p.clone();
         async move {
             let (status, body) = env
-                .control(Method::POST, "/messages", Some(json!({"chat_id": p2p, "msg_type": "text", "content": "{\"text\":\"old\"}", "sender_type": "app", "age_seconds": age})))
+                .control(
+                    Method::POST,
+                    "/messages",
+                    Some(json!({"chat_id": p2p, "msg_type": "text", "content": "{\"text\":\"old\"}", "sender_type": "app", "age_seconds": age})),
+                )
                 .await;
             assert_eq!(status, 200, "{body}");
             body
@@ -348,7 +352,8 @@ async fn follow_up_counts_and_lengths_come_from_the_spec() {
     assert!(long.body["msg"].as_str().unwrap().contains("follow_ups[0].content"), "{}", long.body);
     let exactly = env.api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "长".repeat(200)}]}))).await;
     assert_eq!(exactly.code(), 0, "200 characters (600 bytes) are fine: {}", exactly.body);
-    let language = env.api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "x", "i18n_contents": [{"content": "x", "language": "xx_yy"}]}]}))).await;
+    let language =
+        env.api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "x", "i18n_contents": [{"content": "x", "language": "xx_yy"}]}]}))).await;
     assert_eq!(language.code(), 230001);
     assert!(language.body["msg"].as_str().unwrap().contains("follow_ups[0].i18n_contents[0].language"), "{}", language.body);
 }
@@ -357,7 +362,9 @@ async fn follow_up_counts_and_lengths_come_from_the_spec() {
 async fn follow_ups_refuse_user_messages() {
     let env = start().await;
     let p2p = env.chat("p2p", Some("ou_gina")).await;
-    let (_, seeded) = env.control(Method::POST, "/messages", Some(json!({"chat_id": p2p, "msg_type": "text", "content": "{\"text\":\"hi bot\"}", "sender_type": "user"}))).await;
+    let (_, seeded) = env
+        .control(Method::POST, "/messages", Some(json!({"chat_id": p2p, "msg_type": "text", "content": "{\"text\":\"hi bot\"}", "sender_type": "user"})))
+        .await;
     assert_eq!(seeded["sender_type"], "user");
     let answer = env.api(Method::POST, &follow_up_path(seeded["message_id"].as_str().unwrap()), Some(follow_ups(1))).await;
     assert_eq!(answer.code(), 230001);

@@ -23,7 +23,13 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
         use std::io::Write;
         let _ = std::io::stderr().lock().write_all(diagnostics.as_bytes());
     }
-    eprintln!("{} pages, {} endpoints, {} events, {} diagnostics", pages.len(), parsed.spec.endpoints.len(), parsed.spec.events.len(), parsed.diagnostics.len());
+    eprintln!(
+        "{} pages, {} endpoints, {} events, {} diagnostics",
+        pages.len(),
+        parsed.spec.endpoints.len(),
+        parsed.spec.events.len(),
+        parsed.diagnostics.len()
+    );
     crate::print_stdout(&parsed.spec.to_json())?;
     Ok(ExitCode::SUCCESS)
 }

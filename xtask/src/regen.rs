@@ -176,10 +176,8 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
 
     let runtime_path = if standalone { root.join("runtime").to_string_lossy().into_owned() } else { "../runtime".to_string() };
     let code_options = feishu_code::Options { crate_name: "feishu".to_string(), runtime_path, spec_files: spec_names };
-    let mut generated: BTreeMap<String, String> = feishu_code::generate(&parsed.spec, &code_options)
-        .into_iter()
-        .map(|(path, text)| (path.to_string_lossy().replace('\\', "/"), text))
-        .collect();
+    let mut generated: BTreeMap<String, String> =
+        feishu_code::generate(&parsed.spec, &code_options).into_iter().map(|(path, text)| (path.to_string_lossy().replace('\\', "/"), text)).collect();
     if standalone && let Some(manifest) = generated.get_mut("Cargo.toml") {
         manifest.push_str("\n# Written outside the generator's workspace: a workspace of its own.\n[workspace]\n");
     }

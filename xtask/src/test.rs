@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the README's test command, and what CI runs.
 //!
-//! Runs every test of the workspace, clippy with `-D warnings`, then checks
+//! Checks formatting (`cargo fmt --all --check`), runs every test of the workspace, clippy with `-D warnings`, then checks
 //! that the committed `spec/` is what `cargo xtask regen` writes. Tests that need `../shared/corpus`
 //! skip with a message when it is absent.
 //!
@@ -14,6 +14,12 @@ use std::process::{Command, ExitCode};
 /// Runs the test suite from the workspace root.
 pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Formatting first: it takes a second and names the file to fix.
+    let status = Command::new(&cargo).current_dir(root).args(["fmt", "--all", "--check"]).status().map_err(|e| format!("could not run {cargo} fmt: {e}"))?;
+    if !status.success() {
+        eprintln!("cargo fmt --all --check: some files are not formatted; run `cargo fmt --all`");
+        return Ok(ExitCode::from(1));
+    }
     let peers = crate::peers::ensure(root)?;
     let mut test = Command::new(&cargo);
     test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests"]).args(args);

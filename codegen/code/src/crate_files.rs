@@ -20,15 +20,8 @@ fn toml_string(text: &str) -> String {
 pub const WEBHOOK_FEATURE: &str = "webhook";
 
 pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
-    let mut features: Vec<String> = model
-        .services
-        .values()
-        .map(|s| toml_string(&s.feature))
-        .collect();
-    let webhook = !model
-        .services
-        .values()
-        .any(|s| s.feature == WEBHOOK_FEATURE);
+    let mut features: Vec<String> = model.services.values().map(|s| toml_string(&s.feature)).collect();
+    let webhook = !model.services.values().any(|s| s.feature == WEBHOOK_FEATURE);
     if webhook {
         features.push(toml_string(WEBHOOK_FEATURE));
     }
@@ -48,9 +41,7 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
         text.push_str(&format!("{} = []\n", service.feature));
     }
     if webhook {
-        text.push_str(&format!(
-            "{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"
-        ));
+        text.push_str(&format!("{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"));
     }
     text
 }
@@ -149,9 +140,7 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
 }
 
 pub fn error_rs() -> TokenStream {
-    let rate_limit_codes = RATE_LIMIT_CODES
-        .iter()
-        .map(|c| proc_macro2::Literal::i64_unsuffixed(*c));
+    let rate_limit_codes = RATE_LIMIT_CODES.iter().map(|c| proc_macro2::Literal::i64_unsuffixed(*c));
     quote! {
         //! The error of typed operations.
 
@@ -346,10 +335,7 @@ pub fn events_rs(model: &Model) -> TokenStream {
         docs::outer(&docs::paragraphs([
             format!("`{}`: {}", e.event_type, e.title),
             e.description.clone(),
-            e.doc_url
-                .as_ref()
-                .map(|u| format!("Docs: <{u}>"))
-                .unwrap_or_default(),
+            e.doc_url.as_ref().map(|u| format!("Docs: <{u}>")).unwrap_or_default(),
         ]))
     });
     quote! {
@@ -423,8 +409,7 @@ pub fn service_rs(service: &Service) -> TokenStream {
     let resources = service.resources.values().map(|r| {
         let module = ident(&r.module);
         let doc = format!(" The `{}` resource.", r.wire_name);
-        let allow =
-            (r.module == service.module).then(|| quote!(#[allow(clippy::module_inception)]));
+        let allow = (r.module == service.module).then(|| quote!(#[allow(clippy::module_inception)]));
         quote! {
             #[doc = #doc]
             #allow
@@ -440,10 +425,7 @@ pub fn service_rs(service: &Service) -> TokenStream {
 
 pub fn types_rs(service: &Service) -> TokenStream {
     let doc = docs::inner(&docs::paragraphs([
-        format!(
-            "Structs and enums shared by the typed operations of `{}`.",
-            service.wire_name
-        ),
+        format!("Structs and enums shared by the typed operations of `{}`.", service.wire_name),
         "Each has a file of its own, in a private module named after the resource that uses it first, and is \
          re-exported here."
             .to_owned(),
@@ -462,19 +444,9 @@ pub fn types_rs(service: &Service) -> TokenStream {
 }
 
 /// The modules of the types whose home is the resource `home`.
-pub fn type_home_rs(
-    service: &Service,
-    home: &str,
-    defs: &BTreeMap<&str, TypeDef<'_>>,
-) -> TokenStream {
-    let resource = service
-        .resources
-        .get(home)
-        .map_or(home, |r| r.wire_name.as_str());
-    let doc = docs::inner(&format!(
-        "The shared types of `{}` that the `{resource}` resource uses first.",
-        service.wire_name
-    ));
+pub fn type_home_rs(service: &Service, home: &str, defs: &BTreeMap<&str, TypeDef<'_>>) -> TokenStream {
+    let resource = service.resources.get(home).map_or(home, |r| r.wire_name.as_str());
+    let doc = docs::inner(&format!("The shared types of `{}` that the `{resource}` resource uses first.", service.wire_name));
     let modules = defs.keys().map(|module| {
         let allow = (*module == home).then(|| quote!(#[allow(clippy::module_inception)]));
         let module = ident(module);
@@ -502,19 +474,12 @@ pub fn type_rs(service: &Service, def: TypeDef<'_>) -> TokenStream {
 }
 
 pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
-    let doc = docs::inner(&format!(
-        "The `{}` resource of `{}`.",
-        resource.wire_name, service.wire_name
-    ));
+    let doc = docs::inner(&format!("The `{}` resource of `{}`.", resource.wire_name, service.wire_name));
     let items = resource.operations.iter().map(|op| match &op.kind {
-        OperationKind::Catalogue {
-            download,
-            takes_body,
-        } => operations::catalogue(op, *download, *takes_body),
+        OperationKind::Catalogue { download, takes_body } => operations::catalogue(op, *download, *takes_body),
         OperationKind::Detailed(_) => {
             let module = ident(&op.fn_name);
-            let allow =
-                (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
+            let allow = (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
             quote! {
                 #allow
                 mod #module;
@@ -532,10 +497,7 @@ pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
 mod tests {
     #[test]
     fn string_examples_lose_their_json_escapes() {
-        assert_eq!(
-            super::unescape_example(r#"{\"text\":\"test content\"}"#),
-            r#"{"text":"test content"}"#
-        );
+        assert_eq!(super::unescape_example(r#"{\"text\":\"test content\"}"#), r#"{"text":"test content"}"#);
         assert_eq!(super::unescape_example("om_1"), "om_1");
     }
 }

@@ -24,50 +24,22 @@ pub fn inner(text: &str) -> TokenStream {
 /// Inner doc attributes for text that is already valid rustdoc (a doc
 /// example, whose `no_run` fence must survive).
 pub fn inner_raw(text: &str) -> TokenStream {
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!(" {l}")
-            }
-        })
-        .collect();
+    let lines: Vec<String> = text.lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") }).collect();
     quote! { #(#![doc = #lines])* }
 }
 
 fn lines(text: &str) -> Vec<String> {
-    clean(text)
-        .lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!(" {l}")
-            }
-        })
-        .collect()
+    clean(text).lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") }).collect()
 }
 
 /// Paragraphs joined by blank lines, skipping empty ones.
 pub fn paragraphs<I: IntoIterator<Item = String>>(parts: I) -> String {
-    parts
-        .into_iter()
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    parts.into_iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n")
 }
 
 /// The first paragraph of `text` (hints can be pages long).
 pub fn first_paragraph(text: &str) -> String {
-    text.trim()
-        .split("\n\n")
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
+    text.trim().split("\n\n").next().unwrap_or_default().trim().to_owned()
 }
 
 fn is_list_item(line: &str) -> bool {
@@ -90,11 +62,7 @@ pub fn clean(text: &str) -> String {
         let line = raw.trim();
         if line.starts_with("```") {
             // Fenced blocks are shown, never compiled as doctests.
-            out.push(if in_fence {
-                "```".to_owned()
-            } else {
-                "```text".to_owned()
-            });
+            out.push(if in_fence { "```".to_owned() } else { "```text".to_owned() });
             in_fence = !in_fence;
             after_item = false;
             continue;
@@ -119,11 +87,7 @@ pub fn clean(text: &str) -> String {
         out.push("```".to_owned());
     }
     let text = out.join("\n");
-    if text.trim().is_empty() {
-        "Undocumented.".to_owned()
-    } else {
-        text
-    }
+    if text.trim().is_empty() { "Undocumented.".to_owned() } else { text }
 }
 
 /// Wraps bare `http(s)://` URLs in `<…>` so that rustdoc links them.
@@ -133,13 +97,7 @@ fn link_bare_urls(line: &str) -> String {
     while let Some(start) = rest.find("http://").or_else(|| rest.find("https://")) {
         let (before, from) = rest.split_at(start);
         out.push_str(before);
-        let end = from
-            .find(|c: char| {
-                c.is_whitespace()
-                    || !c.is_ascii()
-                    || matches!(c, ')' | '>' | ']' | '"' | '`' | '\'')
-            })
-            .unwrap_or(from.len());
+        let end = from.find(|c: char| c.is_whitespace() || !c.is_ascii() || matches!(c, ')' | '>' | ']' | '"' | '`' | '\'')).unwrap_or(from.len());
         let (url, after) = from.split_at(end);
         let quoted = before.ends_with(['(', '<', '[', '"', '`', '\'']);
         if quoted || url.len() <= "https://".len() {
@@ -163,10 +121,7 @@ mod tests {
     fn cleans_markdown_for_rustdoc() {
         assert_eq!(clean("- a\n**示例值**：1"), "- a\n\n**示例值**：1");
         assert_eq!(clean("    let x = 1;"), "let x = 1;");
-        assert_eq!(
-            clean("```\nfn main() {}\n```"),
-            "```text\nfn main() {}\n```"
-        );
+        assert_eq!(clean("```\nfn main() {}\n```"), "```text\nfn main() {}\n```");
         assert_eq!(clean("```json\n{}"), "```text\n{}\n```");
         assert_eq!(clean("see https://a.b/c。"), "see <https://a.b/c>。");
         assert_eq!(clean("[x](https://a.b/c)"), "[x](https://a.b/c)");

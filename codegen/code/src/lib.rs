@@ -47,11 +47,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            crate_name: "feishu".to_owned(),
-            runtime_path: "../runtime".to_owned(),
-            spec_files: Vec::new(),
-        }
+        Options { crate_name: "feishu".to_owned(), runtime_path: "../runtime".to_owned(), spec_files: Vec::new() }
     }
 }
 
@@ -59,72 +55,37 @@ impl Default for Options {
 pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf, String> {
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
-    files.insert(
-        PathBuf::from("Cargo.toml"),
-        crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)),
-    );
+    files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)));
     let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
         files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
     };
-    rust(
-        "src/lib.rs".into(),
-        Scope::Crate,
-        crate_files::lib_rs(&model, options),
-    );
+    rust("src/lib.rs".into(), Scope::Crate, crate_files::lib_rs(&model, options));
     rust("src/error.rs".into(), Scope::Crate, crate_files::error_rs());
-    rust(
-        "src/events.rs".into(),
-        Scope::Crate,
-        crate_files::events_rs(&model),
-    );
+    rust("src/events.rs".into(), Scope::Crate, crate_files::events_rs(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
-        rust(
-            format!("src/{svc}.rs"),
-            Scope::Service(service),
-            crate_files::service_rs(service),
-        );
+        rust(format!("src/{svc}.rs"), Scope::Service(service), crate_files::service_rs(service));
         if !service.types.is_empty() {
-            rust(
-                format!("src/{svc}/types.rs"),
-                Scope::Service(service),
-                crate_files::types_rs(service),
-            );
+            rust(format!("src/{svc}/types.rs"), Scope::Service(service), crate_files::types_rs(service));
             for (home, defs) in service.types.by_home() {
                 let scope = match service.resources.get(home) {
                     Some(resource) => Scope::Resource(service, resource),
                     None => Scope::Service(service),
                 };
-                rust(
-                    format!("src/{svc}/types/{home}.rs"),
-                    scope,
-                    crate_files::type_home_rs(service, home, &defs),
-                );
+                rust(format!("src/{svc}/types/{home}.rs"), scope, crate_files::type_home_rs(service, home, &defs));
                 for (module, def) in defs {
-                    rust(
-                        format!("src/{svc}/types/{home}/{module}.rs"),
-                        scope,
-                        crate_files::type_rs(service, def),
-                    );
+                    rust(format!("src/{svc}/types/{home}/{module}.rs"), scope, crate_files::type_rs(service, def));
                 }
             }
         }
         for resource in service.resources.values() {
             let scope = Scope::Resource(service, resource);
-            rust(
-                format!("src/{svc}/{}.rs", resource.module),
-                scope,
-                crate_files::resource_rs(service, resource),
-            );
+            rust(format!("src/{svc}/{}.rs", resource.module), scope, crate_files::resource_rs(service, resource));
             for op in &resource.operations {
                 if let OperationKind::Detailed(d) = &op.kind {
                     let body = operations::detailed(op, d, svc, &service.types);
                     let doc = docs::inner(&format!("`{}`: {}", op.id, op.title));
-                    rust(
-                        format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name),
-                        scope,
-                        quote! { #doc #body },
-                    );
+                    rust(format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name), scope, quote! { #doc #body });
                 }
             }
         }
@@ -148,11 +109,7 @@ enum Scope<'a> {
 fn header(options: &Options, scope: Scope<'_>) -> String {
     // The spec names its files `<service>/<resource>.json`, `misc` for an empty name.
     let name = |wire: &str| {
-        if wire.is_empty() {
-            "misc".to_owned()
-        } else {
-            wire.to_owned()
-        }
+        if wire.is_empty() { "misc".to_owned() } else { wire.to_owned() }
     };
     let sources = match scope {
         Scope::Crate => None,
@@ -164,18 +121,11 @@ fn header(options: &Options, scope: Scope<'_>) -> String {
             })
         }
         Scope::Resource(service, resource) => {
-            let file = format!(
-                "{}/{}.json",
-                name(&service.wire_name),
-                name(&resource.wire_name)
-            );
+            let file = format!("{}/{}.json", name(&service.wire_name), name(&resource.wire_name));
             let found: Vec<&str> = options
                 .spec_files
                 .iter()
-                .filter(|f| {
-                    f.strip_suffix(&file)
-                        .is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
-                })
+                .filter(|f| f.strip_suffix(&file).is_some_and(|dir| dir.is_empty() || dir.ends_with('/')))
                 .map(String::as_str)
                 .collect();
             (!found.is_empty()).then(|| found.join(", "))
@@ -187,7 +137,6 @@ fn header(options: &Options, scope: Scope<'_>) -> String {
 
 /// Parses the tokens as a file and pretty-prints them under the header.
 fn render(header: &str, tokens: TokenStream) -> String {
-    let file = syn::parse2::<syn::File>(tokens.clone())
-        .unwrap_or_else(|e| panic!("generated code does not parse ({e}):\n{tokens}"));
+    let file = syn::parse2::<syn::File>(tokens.clone()).unwrap_or_else(|e| panic!("generated code does not parse ({e}):\n{tokens}"));
     format!("{header}\n{}", prettyplease::unparse(&file))
 }

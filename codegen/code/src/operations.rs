@@ -1,9 +1,6 @@
 //! Operation functions and their error enums.
 
-use feishu_model::{
-    Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef,
-    TypeSpace,
-};
+use feishu_model::{Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace};
 use feishu_spec::{AccessToken, Method};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -36,37 +33,17 @@ pub fn operation_doc(op: &Operation) -> String {
             AccessToken::AppAccessToken => "`app_access_token`",
         })
         .collect();
-    let scopes: Vec<String> = op
-        .scopes
-        .iter()
-        .map(|s| format!("- `{}`: {}", s.name, s.description))
-        .collect();
-    let catalogue = matches!(op.kind, OperationKind::Catalogue { .. }).then(|| {
-        "Only the API catalogue describes this endpoint, so the body and query are yours to build and the answer is untyped."
-            .to_owned()
-    });
+    let scopes: Vec<String> = op.scopes.iter().map(|s| format!("- `{}`: {}", s.name, s.description)).collect();
+    let catalogue = matches!(op.kind, OperationKind::Catalogue { .. })
+        .then(|| "Only the API catalogue describes this endpoint, so the body and query are yours to build and the answer is untyped.".to_owned());
     docs::paragraphs([
         op.title.clone(),
         op.description.clone(),
         format!("`{} {}` (`{}`)", op.method.as_str(), op.path, op.id),
-        op.doc_url
-            .as_ref()
-            .map(|u| format!("Docs: <{u}>"))
-            .unwrap_or_default(),
-        if scopes.is_empty() {
-            String::new()
-        } else {
-            format!("Scopes (any one suffices):\n\n{}", scopes.join("\n"))
-        },
-        if tokens.is_empty() {
-            String::new()
-        } else {
-            format!("Access tokens: {}.", tokens.join(", "))
-        },
-        op.rate_limit
-            .as_ref()
-            .map(|r| format!("Rate limit: {r}."))
-            .unwrap_or_default(),
+        op.doc_url.as_ref().map(|u| format!("Docs: <{u}>")).unwrap_or_default(),
+        if scopes.is_empty() { String::new() } else { format!("Scopes (any one suffices):\n\n{}", scopes.join("\n")) },
+        if tokens.is_empty() { String::new() } else { format!("Access tokens: {}.", tokens.join(", ")) },
+        op.rate_limit.as_ref().map(|r| format!("Rate limit: {r}.")).unwrap_or_default(),
         catalogue.unwrap_or_default(),
     ])
 }
@@ -107,10 +84,7 @@ fn limits(op: &Operation) -> TokenStream {
         None => quote!(None),
     };
     let (second, minute) = (opt(l.per_second), opt(l.per_minute));
-    let receiver = l
-        .per_receiver_per_second
-        .map(Literal::u32_unsuffixed)
-        .map(|n| quote!(.per_receiver(#n)));
+    let receiver = l.per_receiver_per_second.map(Literal::u32_unsuffixed).map(|n| quote!(.per_receiver(#n)));
     quote! {
         .endpoint(#id)
         .rate_limit(feishu_runtime::RateLimit::new(#second, #minute) #receiver)
@@ -135,13 +109,8 @@ pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStrea
     });
     let body_param = takes_body.then(|| quote!(body: feishu_runtime::Body,));
     let body_set = takes_body.then(|| quote!(.body(body)));
-    let (output, send) = if download {
-        (quote!(feishu_runtime::Download), quote!(send_bytes))
-    } else {
-        (quote!(serde_json::Value), quote!(send_value))
-    };
-    let allow = (params.len() + 3 + usize::from(takes_body) > 7)
-        .then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let (output, send) = if download { (quote!(feishu_runtime::Download), quote!(send_bytes)) } else { (quote!(serde_json::Value), quote!(send_value)) };
+    let allow = (params.len() + 3 + usize::from(takes_body) > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
@@ -178,42 +147,14 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
     )]);
     // Requests are only sent and responses only received; `validate()` of
     // a request is public even when it has nothing to check.
-    let request_traits = Traits {
-        serialize: d.json_body,
-        deserialize: false,
-        validate: true,
-        setters: true,
-    };
-    let request = struct_def(
-        &d.request,
-        &request_doc,
-        service,
-        types,
-        request_traits,
-        d.message_content.as_ref(),
-    );
-    let response_traits = Traits {
-        serialize: false,
-        deserialize: true,
-        validate: false,
-        setters: false,
-    };
-    let response = struct_def(
-        &d.response,
-        &response_doc,
-        service,
-        types,
-        response_traits,
-        None,
-    );
+    let request_traits = Traits { serialize: d.json_body, deserialize: false, validate: true, setters: true };
+    let request = struct_def(&d.request, &request_doc, service, types, request_traits, d.message_content.as_ref());
+    let response_traits = Traits { serialize: false, deserialize: true, validate: false, setters: false };
+    let response = struct_def(&d.response, &response_doc, service, types, response_traits, None);
     let error = error_enum(&d.error, &op.fn_name);
 
     let name = ident(&op.fn_name);
-    let fn_doc = docs::outer(&docs::paragraphs([
-        doc,
-        "The request is validated against the documented constraints before anything is sent."
-            .to_owned(),
-    ]));
+    let fn_doc = docs::outer(&docs::paragraphs([doc, "The request is validated against the documented constraints before anything is sent.".to_owned()]));
     let request_ty = ident(&d.request.name);
     let response_ty = ident(&d.response.name);
     let error_ty = ident(&d.error.name);
@@ -244,10 +185,7 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
-    let idempotency = d
-        .idempotency_field
-        .as_deref()
-        .map(|wire| quote!(.idempotency_field(#wire)));
+    let idempotency = d.idempotency_field.as_deref().map(|wire| quote!(.idempotency_field(#wire)));
     // Once per call, after validation (a caller's own key is checked, a
     // generated one needs no check) and before the first attempt, so that
     // every retry carries the same key.
@@ -264,11 +202,7 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
             quote! { feishu_runtime::fill_idempotency_key(&mut request.#rust); }
         })
     });
-    let request_binding = if fill_key.is_some() {
-        quote!(mut request)
-    } else {
-        quote!(request)
-    };
+    let request_binding = if fill_key.is_some() { quote!(mut request) } else { quote!(request) };
     let receiver = d.receiver_field.as_deref().map(|rust| {
         let rust = ident(rust);
         quote!(.receiver(request.#rust.as_str()))
@@ -310,48 +244,19 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
     let doc = format!(
         " The error of `{fn_name}` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope."
     );
-    let kind_doc = format!(
-        " The documented error codes of `{fn_name}`, one variant per code; codes the docs do not list are `Unhandled`."
-    );
+    let kind_doc = format!(" The documented error codes of `{fn_name}`, one variant per code; codes the docs do not list are `Unhandled`.");
     let variants: Vec<_> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
-    let codes: Vec<Literal> = def
-        .variants
-        .iter()
-        .map(|v| Literal::i64_unsuffixed(v.code))
-        .collect();
+    let codes: Vec<Literal> = def.variants.iter().map(|v| Literal::i64_unsuffixed(v.code)).collect();
     let variant_docs = def.variants.iter().map(|v| {
-        let subs: Vec<String> = v
-            .sub_errors
-            .iter()
-            .map(|(code, msg)| format!("- `{code}`: {}", msg.replace('`', "'")))
-            .collect();
+        let subs: Vec<String> = v.sub_errors.iter().map(|(code, msg)| format!("- `{code}`: {}", msg.replace('`', "'"))).collect();
         docs::outer(&docs::paragraphs([
-            format!(
-                "Code `{}`{}: {}",
-                v.code,
-                v.http_status
-                    .map(|s| format!(" (HTTP {s})"))
-                    .unwrap_or_default(),
-                v.message
-            ),
+            format!("Code `{}`{}: {}", v.code, v.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), v.message),
             docs::first_paragraph(&v.hint),
-            if subs.is_empty() {
-                String::new()
-            } else {
-                format!("Sub-codes (see `sub_code()`):\n\n{}", subs.join("\n"))
-            },
-            if v.retryable {
-                "Retrying later may succeed.".to_owned()
-            } else {
-                String::new()
-            },
+            if subs.is_empty() { String::new() } else { format!("Sub-codes (see `sub_code()`):\n\n{}", subs.join("\n")) },
+            if v.retryable { "Retrying later may succeed.".to_owned() } else { String::new() },
         ]))
     });
-    let retryable = def
-        .variants
-        .iter()
-        .filter(|v| v.retryable)
-        .map(|v| Literal::i64_unsuffixed(v.code));
+    let retryable = def.variants.iter().filter(|v| v.retryable).map(|v| Literal::i64_unsuffixed(v.code));
     let of = if variants.is_empty() {
         quote! {
             let _ = code;

@@ -42,12 +42,7 @@ fn param_type(ty: &TypeRef, service: &str) -> (TokenStream, TokenStream) {
 
 /// `length 1 to 50 characters`, `length at least 1 characters`, `items at most 3`:
 /// an open end is left out rather than written as "any".
-fn range_rule<T: std::fmt::Display>(
-    what: &str,
-    min: Option<T>,
-    max: Option<T>,
-    unit: &str,
-) -> Option<String> {
+fn range_rule<T: std::fmt::Display>(what: &str, min: Option<T>, max: Option<T>, unit: &str) -> Option<String> {
     match (min, max) {
         (Some(min), Some(max)) => Some(format!("{what} {min} to {max}{unit}")),
         (Some(min), None) => Some(format!("{what} at least {min}{unit}")),
@@ -70,30 +65,13 @@ fn field_doc(field: &FieldDef) -> String {
         rules.push(rule);
     }
     if !c.allowed.is_empty() {
-        rules.push(format!(
-            "one of {}",
-            c.allowed
-                .iter()
-                .map(|v| format!("`{v}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        rules.push(format!("one of {}", c.allowed.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")));
     }
     docs::paragraphs([
         d.description.clone(),
-        if rules.is_empty() {
-            String::new()
-        } else {
-            format!("Constraints: {}.", rules.join("; "))
-        },
-        d.example
-            .as_ref()
-            .map(|e| format!("Example: `{}`", e.replace('`', "'")))
-            .unwrap_or_default(),
-        d.default
-            .as_ref()
-            .map(|e| format!("Default: `{}`", e.replace('`', "'")))
-            .unwrap_or_default(),
+        if rules.is_empty() { String::new() } else { format!("Constraints: {}.", rules.join("; ")) },
+        d.example.as_ref().map(|e| format!("Example: `{}`", e.replace('`', "'"))).unwrap_or_default(),
+        d.default.as_ref().map(|e| format!("Default: `{}`", e.replace('`', "'"))).unwrap_or_default(),
         format!("Wire name: `{}`.", field.wire_name),
     ])
 }
@@ -119,12 +97,7 @@ impl Traits {
     /// What a shared type of the service needs, by its uses.
     pub fn of(types: &TypeSpace, name: &str) -> Traits {
         let u = types.use_of(name);
-        Traits {
-            serialize: u.sent,
-            deserialize: u.received,
-            validate: u.validated,
-            setters: u.sent,
-        }
+        Traits { serialize: u.sent, deserialize: u.received, validate: u.validated, setters: u.sent }
     }
 }
 
@@ -133,14 +106,7 @@ impl Traits {
 /// whose `content` and `msg_type` fields (Rust names given in
 /// `message_content`) can be set from typed message content also bounds
 /// the content's size by its type.
-pub fn struct_def(
-    def: &StructDef,
-    doc: &str,
-    service: &str,
-    types: &TypeSpace,
-    traits: Traits,
-    message_content: Option<&(String, String)>,
-) -> TokenStream {
+pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, traits: Traits, message_content: Option<&(String, String)>) -> TokenStream {
     let name = ident(&def.name);
     let doc = docs::outer(doc);
     let default = def.all_optional().then(|| quote!(Default,));
@@ -161,15 +127,10 @@ pub fn struct_def(
         let rust = ident(&f.rust_name);
         let value = rust_type(&f.ty, service);
         let wire = &f.wire_name;
-        let rename =
-            (serde && f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
+        let rename = (serde && f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
         let skip = (serde && f.location != Location::Body).then(|| quote!(#[serde(skip)]));
         if !serde {
-            let value = if f.required {
-                value
-            } else {
-                quote!(Option<#value>)
-            };
+            let value = if f.required { value } else { quote!(Option<#value>) };
             quote! { #doc pub #rust: #value, }
         } else if f.required {
             quote! { #doc #rename #skip pub #rust: #value, }
@@ -191,11 +152,7 @@ pub fn struct_def(
             let rust = ident(&f.rust_name);
             if f.required {
                 let (_, convert) = param_type(&f.ty, service);
-                if convert.is_empty() {
-                    quote!(#rust)
-                } else {
-                    quote!(#rust: #rust #convert)
-                }
+                if convert.is_empty() { quote!(#rust) } else { quote!(#rust: #rust #convert) }
             } else {
                 quote!(#rust: None)
             }
@@ -209,31 +166,23 @@ pub fn struct_def(
             }
         }
     });
-    let setters = def
-        .fields
-        .iter()
-        .filter(|f| traits.setters && !f.required)
-        .map(|f| {
-            let rust = ident(&f.rust_name);
-            let setter = match f.rust_name.as_str() {
-                "new" | "validate" => ident(&format!("set_{}", f.rust_name)),
-                _ => rust.clone(),
-            };
-            let (ty, convert) = param_type(&f.ty, service);
-            let doc = format!(" Sets `{}`.", f.wire_name);
-            quote! {
-                #[doc = #doc]
-                pub fn #setter(mut self, value: #ty) -> Self {
-                    self.#rust = Some(value #convert);
-                    self
-                }
+    let setters = def.fields.iter().filter(|f| traits.setters && !f.required).map(|f| {
+        let rust = ident(&f.rust_name);
+        let setter = match f.rust_name.as_str() {
+            "new" | "validate" => ident(&format!("set_{}", f.rust_name)),
+            _ => rust.clone(),
+        };
+        let (ty, convert) = param_type(&f.ty, service);
+        let doc = format!(" Sets `{}`.", f.wire_name);
+        quote! {
+            #[doc = #doc]
+            pub fn #setter(mut self, value: #ty) -> Self {
+                self.#rust = Some(value #convert);
+                self
             }
-        });
-    let mut checks: Vec<TokenStream> = def
-        .fields
-        .iter()
-        .filter_map(|f| field_checks(f, types))
-        .collect();
+        }
+    });
+    let mut checks: Vec<TokenStream> = def.fields.iter().filter_map(|f| field_checks(f, types)).collect();
     let message = message_content.map(|(content, msg_type)| {
         let content = ident(content);
         let msg_type = ident(msg_type);
@@ -372,36 +321,23 @@ fn value_checks(name: &str, ty: &TypeRef, checks: &Checks, types: &TypeSpace) ->
         TypeRef::Integer | TypeRef::Number => {
             let integer = *ty == TypeRef::Integer;
             if checks.minimum.is_some() || checks.maximum.is_some() {
-                let (min, max) = (
-                    opt_number(checks.minimum, integer),
-                    opt_number(checks.maximum, integer),
-                );
+                let (min, max) = (opt_number(checks.minimum, integer), opt_number(checks.maximum, integer));
                 out.push(quote!(feishu_runtime::check_range(#name, *value, #min, #max)?;));
             }
-            let allowed: Vec<Literal> = checks
-                .allowed
-                .iter()
-                .filter_map(|v| v.parse::<i64>().ok())
-                .map(Literal::i64_suffixed)
-                .collect();
+            let allowed: Vec<Literal> = checks.allowed.iter().filter_map(|v| v.parse::<i64>().ok()).map(Literal::i64_suffixed).collect();
             if integer && !allowed.is_empty() {
                 out.push(quote!(feishu_runtime::check_enum(#name, value, &[#(&#allowed),*])?;));
             }
         }
-        TypeRef::Enum(_) => out
-            .push(quote!(feishu_runtime::check_enum(#name, value.as_str(), value.documented())?;)),
-        TypeRef::Struct(_) if validated(ty) => {
-            out.push(quote!(feishu_runtime::validate_nested(#name, value)?;))
-        }
+        TypeRef::Enum(_) => out.push(quote!(feishu_runtime::check_enum(#name, value.as_str(), value.documented())?;)),
+        TypeRef::Struct(_) if validated(ty) => out.push(quote!(feishu_runtime::validate_nested(#name, value)?;)),
         TypeRef::Array(item) => {
             if checks.min_items.is_some() || checks.max_items.is_some() {
                 let (min, max) = (opt_u64(checks.min_items), opt_u64(checks.max_items));
                 out.push(quote!(feishu_runtime::check_items(#name, value.len(), #min, #max)?;));
             }
             match **item {
-                TypeRef::Struct(_) if validated(item) => {
-                    out.push(quote!(feishu_runtime::validate_items(#name, value)?;))
-                }
+                TypeRef::Struct(_) if validated(item) => out.push(quote!(feishu_runtime::validate_items(#name, value)?;)),
                 TypeRef::Enum(_) => out.push(quote! {
                     for (i, item) in value.iter().enumerate() {
                         feishu_runtime::check_enum(&format!("{}[{i}]", #name), item.as_str(), item.documented())?;
@@ -437,10 +373,7 @@ pub fn enum_def(def: &EnumDef, traits: Traits) -> TokenStream {
     ]));
     let variants: Vec<Ident> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
     let values: Vec<&str> = def.variants.iter().map(|v| v.value.as_str()).collect();
-    let variant_docs = def
-        .variants
-        .iter()
-        .map(|v| docs::outer(&docs::paragraphs([format!("`{}`", v.value), v.doc.clone()])));
+    let variant_docs = def.variants.iter().map(|v| docs::outer(&docs::paragraphs([format!("`{}`", v.value), v.doc.clone()])));
     let serialize = traits.serialize.then(|| {
         quote! {
             impl serde::Serialize for #name {

@@ -16,19 +16,13 @@ use std::time::Instant;
 const MAX_LINES: usize = 5_000;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 /// Files under `dir`, recursively, in sorted order, skipping hidden files
 /// and READMEs (as `cargo xtask regen` does).
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).map(|e| e.unwrap().path()).collect();
     entries.sort();
     for entry in entries {
         let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -57,10 +51,7 @@ fn corpus_crate_builds() {
     let root = workspace();
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/raw");
     if !corpus.is_dir() {
-        println!(
-            "corpus_crate_builds: {} is absent; nothing to check",
-            corpus.display()
-        );
+        println!("corpus_crate_builds: {} is absent; nothing to check", corpus.display());
         return;
     }
     let corpus = corpus.canonicalize().unwrap();
@@ -71,42 +62,20 @@ fn corpus_crate_builds() {
     let pages: Vec<(String, String)> = files
         .iter()
         .map(|f| {
-            let name = f
-                .strip_prefix(&corpus)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            (
-                name,
-                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned(),
-            )
+            let name = f.strip_prefix(&corpus).unwrap().to_string_lossy().replace('\\', "/");
+            (name, String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned())
         })
         .collect();
     let parsed = feishu_docs::parse_pages(&pages);
     let spec = parsed.spec;
-    assert!(
-        spec.endpoints.len() > 900,
-        "only {} endpoints from {} pages",
-        spec.endpoints.len(),
-        pages.len()
-    );
+    assert!(spec.endpoints.len() > 900, "only {} endpoints from {} pages", spec.endpoints.len(), pages.len());
     let options = feishu_code::Options {
         crate_name: "feishu".into(),
         runtime_path: root.join("runtime").to_string_lossy().into_owned(),
-        spec_files: spec
-            .split_by_resource()
-            .into_keys()
-            .map(|rel| format!("spec/{rel}"))
-            .collect(),
+        spec_files: spec.split_by_resource().into_keys().map(|rel| format!("spec/{rel}")).collect(),
     };
     let generated = feishu_code::generate(&spec, &options);
-    println!(
-        "corpus_crate_builds: {} pages → {} endpoints → {} files in {:.1?}",
-        pages.len(),
-        spec.endpoints.len(),
-        generated.len(),
-        started.elapsed()
-    );
+    println!("corpus_crate_builds: {} pages → {} endpoints → {} files in {:.1?}", pages.len(), spec.endpoints.len(), generated.len(), started.elapsed());
 
     let (longest, lines) = generated
         .iter()
@@ -114,15 +83,8 @@ fn corpus_crate_builds() {
         .map(|(path, text)| (path, text.lines().count()))
         .max_by_key(|(_, lines)| *lines)
         .expect("the crate has Rust files");
-    println!(
-        "corpus_crate_builds: longest file {} ({lines} lines)",
-        longest.display()
-    );
-    assert!(
-        lines < MAX_LINES,
-        "{} has {lines} lines; no generated file may reach {MAX_LINES}",
-        longest.display()
-    );
+    println!("corpus_crate_builds: longest file {} ({lines} lines)", longest.display());
+    assert!(lines < MAX_LINES, "{} has {lines} lines; no generated file may reach {MAX_LINES}", longest.display());
 
     let dir = std::env::temp_dir().join(format!("feishu-corpus-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -155,23 +117,16 @@ fn corpus_crate_builds() {
         stderr.matches("\nerror").count(),
         head(&stderr, 60_000)
     );
-    println!(
-        "corpus_crate_builds: cargo build took {:.1?}",
-        building.elapsed()
-    );
+    println!("corpus_crate_builds: cargo build took {:.1?}", building.elapsed());
     let mut warnings: BTreeMap<&str, usize> = BTreeMap::new();
     for line in stderr.lines() {
         if let Some(kind) = line.strip_prefix("warning: ")
-            && !kind.contains("(lib) generated") {
-                *warnings.entry(kind).or_default() += 1;
-            }
+            && !kind.contains("(lib) generated")
+        {
+            *warnings.entry(kind).or_default() += 1;
+        }
     }
     // A warning here is a lint error for users who deny warnings.
-    assert!(
-        warnings.is_empty(),
-        "the corpus crate in {} builds with warnings: {warnings:?}\n{}",
-        dir.display(),
-        head(&stderr, 60_000)
-    );
+    assert!(warnings.is_empty(), "the corpus crate in {} builds with warnings: {warnings:?}\n{}", dir.display(), head(&stderr, 60_000));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -323,8 +323,14 @@ fn errors(old: &Endpoint, new: &Endpoint, typed: bool, out: &mut Changes) {
     let codes: BTreeSet<i64> = old_codes.keys().chain(new_codes.keys()).copied().collect();
     for code in codes {
         match (old_codes.get(&code), new_codes.get(&code)) {
-            (None, Some(e)) => out.push(ChangeKind::ErrorCodeAdded, rules::error_code_added(), format!("error code {code} added ({}): {}", status(e), e.message.trim())),
-            (Some(e), None) => out.push(ChangeKind::ErrorCodeRemoved, rules::error_code_removed(typed), format!("error code {code} removed ({}): {}", status(e), e.message.trim())),
+            (None, Some(e)) => {
+                out.push(ChangeKind::ErrorCodeAdded, rules::error_code_added(), format!("error code {code} added ({}): {}", status(e), e.message.trim()))
+            }
+            (Some(e), None) => out.push(
+                ChangeKind::ErrorCodeRemoved,
+                rules::error_code_removed(typed),
+                format!("error code {code} removed ({}): {}", status(e), e.message.trim()),
+            ),
             (Some(a), Some(b)) if a.http_status != b.http_status => {
                 out.push(ChangeKind::ErrorStatusChanged, false, format!("error code {code}: {} → {}", status(a), status(b)));
             }
@@ -356,7 +362,11 @@ fn tokens(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     let removed = old_set.difference(&new_set).next().is_some();
     for token in new_set.difference(&old_set) {
         let note = if removed { "" } else { auth_note.as_str() };
-        out.push(ChangeKind::AccessTokenAdded, rules::access_tokens_changed(false, old_auth != new_auth), format!("access token `{}` now accepted{note}", token_name(*token)));
+        out.push(
+            ChangeKind::AccessTokenAdded,
+            rules::access_tokens_changed(false, old_auth != new_auth),
+            format!("access token `{}` now accepted{note}", token_name(*token)),
+        );
     }
 }
 
@@ -503,10 +513,18 @@ fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, ou
     for (what, bound, x, y, x_text, y_text) in limits {
         match rules::bound_change(bound, x, y) {
             Some(direction @ Direction::Tighter) => {
-                out.push(ChangeKind::ConstraintTightened, rules::constraint_changed(side, direction, typed), format!("{label} `{path}`: {what} {x_text} → {y_text} (tighter)"));
+                out.push(
+                    ChangeKind::ConstraintTightened,
+                    rules::constraint_changed(side, direction, typed),
+                    format!("{label} `{path}`: {what} {x_text} → {y_text} (tighter)"),
+                );
             }
             Some(direction @ Direction::Looser) => {
-                out.push(ChangeKind::ConstraintLoosened, rules::constraint_changed(side, direction, typed), format!("{label} `{path}`: {what} {x_text} → {y_text} (looser)"));
+                out.push(
+                    ChangeKind::ConstraintLoosened,
+                    rules::constraint_changed(side, direction, typed),
+                    format!("{label} `{path}`: {what} {x_text} → {y_text} (looser)"),
+                );
             }
             None => {}
         }
@@ -530,7 +548,11 @@ fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, ou
     }
     for value in new_values.iter().filter(|v| !old_values.contains(v)) {
         let description = b.enum_values.iter().find(|e| e.value == *value).map(|e| e.description.trim()).unwrap_or("");
-        let line = if description.is_empty() { format!("{label} `{path}`: value `{value}` added") } else { format!("{label} `{path}`: value `{value}` added ({description})") };
+        let line = if description.is_empty() {
+            format!("{label} `{path}`: value `{value}` added")
+        } else {
+            format!("{label} `{path}`: value `{value}` added ({description})")
+        };
         out.push(ChangeKind::EnumValueAdded, rules::enum_value_added(), line);
     }
 }

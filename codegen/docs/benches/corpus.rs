@@ -98,7 +98,13 @@ fn main() {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!();
-    println!("parse_pages: {:.1} ms for {} pages, {:.0} pages/s, {:.1} MB/s (best of {RUNS})", ms(total), pages.len(), pages.len() as f64 / total.as_secs_f64(), bytes as f64 / 1e6 / total.as_secs_f64());
+    println!(
+        "parse_pages: {:.1} ms for {} pages, {:.0} pages/s, {:.1} MB/s (best of {RUNS})",
+        ms(total),
+        pages.len(),
+        pages.len() as f64 / total.as_secs_f64(),
+        bytes as f64 / 1e6 / total.as_secs_f64()
+    );
     println!();
     println!("{:<34} {:>10} {:>8}", "stage", "ms", "share");
     let row = |name: &str, d: Duration| println!("{name:<34} {:>10.1} {:>7.1}%", ms(d), 100.0 * d.as_secs_f64() / total.as_secs_f64());

@@ -4,7 +4,7 @@
 use feishu_spec::{AppType, Endpoint, Event, Method};
 
 use crate::blocks::{Cell, Row, Table};
-use crate::diag::{Diagnostics, DiagnosticKind};
+use crate::diag::{DiagnosticKind, Diagnostics};
 use crate::fields::row_text;
 use crate::{rules, text};
 
@@ -44,10 +44,11 @@ fn head(cell: &Cell) -> Head {
     let text = cell.text.as_str();
     let mut head = Head::default();
     if let Some(start) = text.find('[')
-        && let Some((title, url)) = link(&text[start..]) {
-            head.title = title;
-            head.doc_url = Some(url);
-        }
+        && let Some((title, url)) = link(&text[start..])
+    {
+        head.title = title;
+        head.doc_url = Some(url);
+    }
     if let Some((method, path)) = find_method_and_path(text) {
         head.method = Some(method);
         head.path = Some(path);
@@ -85,7 +86,13 @@ fn app_types(header: &[String], row: &Row) -> Vec<AppType> {
     let mut out = Vec::new();
     for (i, h) in header.iter().enumerate() {
         let ticked = row.cells.get(i).is_some_and(|c| c.text.contains('✓') || c.text.contains('√'));
-        let app = if h.contains("自建") { Some(AppType::Custom) } else if h.contains("商店") { Some(AppType::Isv) } else { None };
+        let app = if h.contains("自建") {
+            Some(AppType::Custom)
+        } else if h.contains("商店") {
+            Some(AppType::Isv)
+        } else {
+            None
+        };
         if let Some(app) = app.filter(|_| ticked) {
             out.push(app);
         }
@@ -109,14 +116,18 @@ pub fn read(table: &Table, kind: Kind, file: &str, diags: &mut Diagnostics) -> (
     for row in &table.rows {
         let Some(first) = row.cells.first() else { continue };
         let head = head(first);
-        let scopes = scopes_col.and_then(|i| row.cells.get(i)).map(|c| if c.scopes.is_empty() { rules::scopes(&c.text) } else { c.scopes.clone() }).unwrap_or_default();
+        let scopes =
+            scopes_col.and_then(|i| row.cells.get(i)).map(|c| if c.scopes.is_empty() { rules::scopes(&c.text) } else { c.scopes.clone() }).unwrap_or_default();
         match kind {
             Kind::Api => {
                 let (Some(method), Some(path)) = (head.method, head.path) else {
                     diags.push(row.line, DiagnosticKind::BadCatalogueRow, format!("catalogue row without `METHOD /path`: {}", row_text(row)));
                     continue;
                 };
-                let tokens = tokens_col.and_then(|i| row.cells.get(i)).map(|c| if c.tokens.is_empty() { rules::access_tokens(&c.text) } else { c.tokens.clone() }).unwrap_or_default();
+                let tokens = tokens_col
+                    .and_then(|i| row.cells.get(i))
+                    .map(|c| if c.tokens.is_empty() { rules::access_tokens(&c.text) } else { c.tokens.clone() })
+                    .unwrap_or_default();
                 endpoints.push(Endpoint {
                     title: head.title,
                     description: head.summary,
@@ -158,7 +169,10 @@ mod tests {
 
     #[test]
     fn reads_the_first_cell_in_both_layouts() {
-        let cell = Cell::text("[发送消息](https://open.feishu.cn/document/uAjLw4CM/reference/im-v1/message/create)\n`POST` /open-apis/im/v1/messages\n> 给指定用户发送消息。".into());
+        let cell = Cell::text(
+            "[发送消息](https://open.feishu.cn/document/uAjLw4CM/reference/im-v1/message/create)\n`POST` /open-apis/im/v1/messages\n> 给指定用户发送消息。"
+                .into(),
+        );
         let h = head(&cell);
         assert_eq!(h.title, "发送消息");
         assert_eq!(h.method, Some(Method::Post));

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::blocks::{self, Block, Row, Table};
 use crate::catalogue;
 use crate::check;
-use crate::diag::{Diagnostics, DiagnosticKind, quote};
+use crate::diag::{DiagnosticKind, Diagnostics, quote};
 use crate::fields::{self, Columns, RawField, row_text};
 use crate::nesting::{self, Settled, TypeNotes};
 use crate::page::Page;
@@ -92,8 +92,26 @@ pub fn section_of(heading: &str) -> Section {
 
 /// Section names that flattened pages write as bare lines.
 const BARE_SECTIONS: &[&str] = &[
-    "请求", "请求头", "路径参数", "查询参数", "请求体", "请求体示例", "请求示例", "响应", "响应体", "响应体示例", "响应示例",
-    "错误码", "类型额外说明", "前提条件", "使用限制", "注意事项", "调用示例", "事件", "事件体", "事件体示例",
+    "请求",
+    "请求头",
+    "路径参数",
+    "查询参数",
+    "请求体",
+    "请求体示例",
+    "请求示例",
+    "响应",
+    "响应体",
+    "响应体示例",
+    "响应示例",
+    "错误码",
+    "类型额外说明",
+    "前提条件",
+    "使用限制",
+    "注意事项",
+    "调用示例",
+    "事件",
+    "事件体",
+    "事件体示例",
 ];
 
 /// If a text line is only a section name (`请求体`, `**响应示例**:`), its section.
@@ -144,12 +162,7 @@ struct Reader {
 
 impl Reader {
     fn new(page: &Page<'_>) -> Reader {
-        Reader {
-            file: page.file.to_string(),
-            title: page.title().unwrap_or_default().to_string(),
-            doc_url: page.doc_url(),
-            ..Reader::default()
-        }
+        Reader { file: page.file.to_string(), title: page.title().unwrap_or_default().to_string(), doc_url: page.doc_url(), ..Reader::default() }
     }
 
     fn section(&self) -> Section {
@@ -298,7 +311,9 @@ impl Reader {
             };
             match target {
                 Some(target) => target.extend(rows),
-                None => self.stray_rows.extend(rows.iter().map(|r| (r.line, format!("field `{}` in a table outside any request or response section", r.field.name)))),
+                None => self
+                    .stray_rows
+                    .extend(rows.iter().map(|r| (r.line, format!("field `{}` in a table outside any request or response section", r.field.name)))),
             }
             return;
         }
@@ -463,11 +478,12 @@ impl Reader {
             }
         }
         if let Some((line, example)) = &self.response_example
-            && let Some(data) = example.get("data") {
-                for key in check::unknown_keys(&ep.response_body, data) {
-                    diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("response example key `data.{key}` is not a response body field"));
-                }
+            && let Some(data) = example.get("data")
+        {
+            for key in check::unknown_keys(&ep.response_body, data) {
+                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("response example key `data.{key}` is not a response body field"));
             }
+        }
         ep.request_example = self.request_example.take().map(|(_, v)| v);
         ep.response_example = self.response_example.take().map(|(_, v)| v);
         spec.endpoints.push(ep);
@@ -480,15 +496,18 @@ impl Reader {
         let example = self.event_example.take();
         let rows = std::mem::take(&mut self.event_body);
         let tree = self.settle(&rows, example.as_ref().map(|(_, v)| v), "event body", diags);
-        let body = tree.iter().find(|f| f.name == "event").map(|f| f.children.clone()).unwrap_or_else(|| {
-            tree.into_iter().filter(|f| !matches!(f.name.as_str(), "schema" | "header")).collect()
-        });
+        let body = tree
+            .iter()
+            .find(|f| f.name == "event")
+            .map(|f| f.children.clone())
+            .unwrap_or_else(|| tree.into_iter().filter(|f| !matches!(f.name.as_str(), "schema" | "header")).collect());
         if let Some((line, value)) = &example
-            && let Some(inner) = value.get("event") {
-                for key in check::unknown_keys(&body, inner) {
-                    diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("event example key `event.{key}` is not an event body field"));
-                }
+            && let Some(inner) = value.get("event")
+        {
+            for key in check::unknown_keys(&body, inner) {
+                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("event example key `event.{key}` is not an event body field"));
             }
+        }
         let mut scopes = std::mem::take(&mut self.endpoint.scopes);
         if scopes.iter().all(|s| s.description.is_empty()) && scopes.len() == self.scope_names.len() {
             for (scope, name) in scopes.iter_mut().zip(&self.scope_names) {
@@ -514,8 +533,14 @@ impl Reader {
         let line = rows.first().map_or(0, |r| r.line);
         match how {
             Settled::AsStated => {}
-            Settled::FromExample => diags.push(line, DiagnosticKind::NestingRebuilt, format!("{what}: the table's nesting does not fit the JSON example; rebuilt from the example")),
-            Settled::Guessed => diags.push(line, DiagnosticKind::NestingGuessed, format!("{what}: the table lost its nesting and no example gives it; each object took the rows after it")),
+            Settled::FromExample => {
+                diags.push(line, DiagnosticKind::NestingRebuilt, format!("{what}: the table's nesting does not fit the JSON example; rebuilt from the example"))
+            }
+            Settled::Guessed => diags.push(
+                line,
+                DiagnosticKind::NestingGuessed,
+                format!("{what}: the table lost its nesting and no example gives it; each object took the rows after it"),
+            ),
         }
         let filled = nesting::apply_notes(&mut tree, &self.notes);
         if !filled.is_empty() {
@@ -565,7 +590,8 @@ pub fn path_of(cell: &str) -> Option<String> {
 }
 
 /// Basic-information keys, which start the key cell of a row.
-const BASIC_KEYS: &[&str] = &["HTTP URL", "HTTP Method", "接口频率限制", "支持的应用类型", "权限要求", "字段权限要求", "支持的访问令牌", "事件类型", "推送方式"];
+const BASIC_KEYS: &[&str] =
+    &["HTTP URL", "HTTP Method", "接口频率限制", "支持的应用类型", "权限要求", "字段权限要求", "支持的访问令牌", "事件类型", "推送方式"];
 
 /// In tables without outer pipes a key cell can run over several lines
 /// (`权限要求` / `**调用该 API 所需的权限…**` / `开启任一权限即可 | …`), and the
@@ -693,7 +719,10 @@ mod tests {
 
     #[test]
     fn reads_paths_from_url_cells() {
-        assert_eq!(path_of("`https://open.feishu.cn/open-apis/im/v1/messages/:message_id/reply`").as_deref(), Some("/open-apis/im/v1/messages/:message_id/reply"));
+        assert_eq!(
+            path_of("`https://open.feishu.cn/open-apis/im/v1/messages/:message_id/reply`").as_deref(),
+            Some("/open-apis/im/v1/messages/:message_id/reply")
+        );
         assert_eq!(path_of("https://open.feishu.cn/open-apis/hire/v1/user_roles").as_deref(), Some("/open-apis/hire/v1/user_roles"));
         assert_eq!(path_of("无"), None);
     }

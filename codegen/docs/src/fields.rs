@@ -4,7 +4,7 @@
 use feishu_spec::{Constraints, Field, FieldType};
 
 use crate::blocks::{Row, Table};
-use crate::diag::{Diagnostics, DiagnosticKind, quote};
+use crate::diag::{DiagnosticKind, Diagnostics, quote};
 use crate::rules::{self, Unit};
 use crate::text;
 
@@ -88,9 +88,10 @@ fn raw_field(row: &Row, columns: Columns) -> Option<RawField> {
     let mut field = Field { name, field_type, item_type, type_name, required, ..Field::default() };
     apply_rules(&mut field, &description);
     if let Some(cell) = description_cell
-        && !cell.enum_values.is_empty() {
-            field.constraints.enum_values = cell.enum_values.clone();
-        }
+        && !cell.enum_values.is_empty()
+    {
+        field.constraints.enum_values = cell.enum_values.clone();
+    }
     field.description = description;
     Some(RawField { line: row.line, level: row.level, field })
 }

@@ -88,7 +88,8 @@ pub fn parse_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
         Ok(result) => result,
         Err(panic) => {
             let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
-            let diagnostic = Diagnostic { file: file.to_string(), line: 0, kind: DiagnosticKind::Unreadable, message: format!("the reader failed on this page: {what}") };
+            let diagnostic =
+                Diagnostic { file: file.to_string(), line: 0, kind: DiagnosticKind::Unreadable, message: format!("the reader failed on this page: {what}") };
             (Spec::default(), vec![diagnostic])
         }
     }

@@ -49,7 +49,12 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
                 }
                 union(&mut kept.scopes, event.scopes);
                 union(&mut kept.app_types, event.app_types);
-                let mut clash = |what: String| conflict(diagnostics, Clash { what: format!("event {}: {what}", kept.event_type), ours: &kept.sources.clone(), theirs: &event.sources.clone() });
+                let mut clash = |what: String| {
+                    conflict(
+                        diagnostics,
+                        Clash { what: format!("event {}: {what}", kept.event_type), ours: &kept.sources.clone(), theirs: &event.sources.clone() },
+                    )
+                };
                 merge_fields(&mut kept.body, event.body, "event", &mut clash);
                 if kept.example.is_none() {
                     kept.example = event.example;
@@ -114,7 +119,11 @@ fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut V
     }
     conflict(
         diagnostics,
-        Clash { what: format!("{} {}: path parameters spelled {theirs:?} against {ours:?}", other.method.as_str(), kept.path), ours: &kept.sources, theirs: &other.sources },
+        Clash {
+            what: format!("{} {}: path parameters spelled {theirs:?} against {ours:?}", other.method.as_str(), kept.path),
+            ours: &kept.sources,
+            theirs: &other.sources,
+        },
     );
     for field in &mut other.path_params {
         if let Some(at) = theirs.iter().position(|n| *n == field.name)
@@ -244,9 +253,10 @@ fn merge_fields(kept: &mut Vec<Field>, other: Vec<Field>, at: &str, clash: &mut 
                 }
                 fill_opt(&mut k.example, field.example);
                 if let (Some(a), Some(b)) = (&k.default, &field.default)
-                    && a != b {
-                        clash(format!("`{path}` defaults to `{a}` against `{b}`"));
-                    }
+                    && a != b
+                {
+                    clash(format!("`{path}` defaults to `{a}` against `{b}`"));
+                }
                 fill_opt(&mut k.default, field.default);
                 fill_opt(&mut k.fixed, field.fixed);
                 merge_constraints(&mut k.constraints, field.constraints, &path, clash);
@@ -378,8 +388,11 @@ pub fn names_from_doc_url(url: &str) -> Option<(String, String, String, String)>
 /// `im-v1` → (`im`, `v1`); `corehr-v2` → (`corehr`, `v2`).
 fn service_version(segment: &str) -> Option<(String, String)> {
     let (service, version) = segment.rsplit_once("-v")?;
-    (!service.is_empty() && !version.is_empty() && version.chars().all(|c| c.is_ascii_digit()) && service.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .then(|| (snake(service), format!("v{version}")))
+    (!service.is_empty()
+        && !version.is_empty()
+        && version.chars().all(|c| c.is_ascii_digit())
+        && service.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    .then(|| (snake(service), format!("v{version}")))
 }
 
 /// Names from the path when no doc URL gives them:
@@ -463,8 +476,22 @@ mod tests {
             constraints: Constraints { max_items: max, ..Constraints::default() },
             ..Field::default()
         };
-        let a = Endpoint { path: "/x".into(), method: Method::Post, detailed: true, sources: vec!["a.md".into()], request_body: vec![field("f", "short", Some(3))], ..Endpoint::default() };
-        let mut b = Endpoint { path: "/x/".into(), method: Method::Post, detailed: true, sources: vec!["b.md".into()], request_body: vec![field("f", "a longer one", Some(4)), field("g", "", None)], ..Endpoint::default() };
+        let a = Endpoint {
+            path: "/x".into(),
+            method: Method::Post,
+            detailed: true,
+            sources: vec!["a.md".into()],
+            request_body: vec![field("f", "short", Some(3))],
+            ..Endpoint::default()
+        };
+        let mut b = Endpoint {
+            path: "/x/".into(),
+            method: Method::Post,
+            detailed: true,
+            sources: vec!["b.md".into()],
+            request_body: vec![field("f", "a longer one", Some(4)), field("g", "", None)],
+            ..Endpoint::default()
+        };
         b.errors.push(ErrorCode { code: 1, message: "m".into(), ..ErrorCode::default() });
         let mut diags = Vec::new();
         let spec = merge(vec![Spec { endpoints: vec![a], events: vec![] }, Spec { endpoints: vec![b], events: vec![] }], &mut diags);

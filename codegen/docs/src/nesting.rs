@@ -65,10 +65,9 @@ fn by_example(rows: &[RawField], example: &Map<String, Value>) -> Vec<Field> {
             // Unknown to the example: trust a stated level; else go where the
             // next row the example knows goes (an example that omits a field
             // still shows where its siblings are); else stay.
-            None => row.level.map_or_else(
-                || rows[i + 1..].iter().find_map(|next| holder_of(&next.field.name)).unwrap_or(stack.len() - 1),
-                |l| l.min(stack.len() - 1),
-            ),
+            None => row
+                .level
+                .map_or_else(|| rows[i + 1..].iter().find_map(|next| holder_of(&next.field.name)).unwrap_or(stack.len() - 1), |l| l.min(stack.len() - 1)),
         };
         stack.truncate(depth + 1);
         let (path, parent_example) = stack[depth].clone();
@@ -118,9 +117,10 @@ fn misfit(fields: &[Field], example: &Map<String, Value>) -> usize {
             None => bad += 1 + field.children.len(),
             Some(value) => {
                 if let Some(inner) = object_of(value)
-                    && !field.children.is_empty() {
-                        bad += misfit(&field.children, inner);
-                    }
+                    && !field.children.is_empty()
+                {
+                    bad += misfit(&field.children, inner);
+                }
             }
         }
     }
@@ -228,11 +228,13 @@ fn apply_notes_at(fields: &mut [Field], notes: &TypeNotes, depth: usize, filled:
     }
     for field in fields.iter_mut() {
         let base = field.type_name.trim_end_matches("[]");
-        if field.children.is_empty() && is_container(field)
-            && let Some(noted) = notes.get(base).filter(|n| !n.is_empty()) {
-                field.children = noted.clone();
-                filled.push(field.name.clone());
-            }
+        if field.children.is_empty()
+            && is_container(field)
+            && let Some(noted) = notes.get(base).filter(|n| !n.is_empty())
+        {
+            field.children = noted.clone();
+            filled.push(field.name.clone());
+        }
         apply_notes_at(&mut field.children, notes, depth + 1, filled);
     }
 }
@@ -248,16 +250,18 @@ mod tests {
     }
 
     fn shape(fields: &[Field]) -> String {
-        fields
-            .iter()
-            .map(|f| if f.children.is_empty() { f.name.clone() } else { format!("{}({})", f.name, shape(&f.children)) })
-            .collect::<Vec<_>>()
-            .join(",")
+        fields.iter().map(|f| if f.children.is_empty() { f.name.clone() } else { format!("{}({})", f.name, shape(&f.children)) }).collect::<Vec<_>>().join(",")
     }
 
     #[test]
     fn flat_rows_rebuilt_from_example() {
-        let rows = [raw("follow_ups", "follow_up[]", None), raw("content", "string", None), raw("i18n_contents", "i18n_content[]", None), raw("content", "string", None), raw("language", "string", None)];
+        let rows = [
+            raw("follow_ups", "follow_up[]", None),
+            raw("content", "string", None),
+            raw("i18n_contents", "i18n_content[]", None),
+            raw("content", "string", None),
+            raw("language", "string", None),
+        ];
         let example: Value = serde_json::from_str(r#"{"follow_ups":[{"content":"你好","i18n_contents":[{"content":"hello","language":"en_us"}]}]}"#).unwrap();
         let (tree, how) = settle(&rows, Some(&example));
         assert_eq!(how, Settled::FromExample);
@@ -266,7 +270,14 @@ mod tests {
 
     #[test]
     fn one_mark_for_every_depth_rebuilt_from_example() {
-        let rows = [raw("code", "int", None), raw("data", "message.reaction", None), raw("reaction_id", "string", Some(1)), raw("operator", "operator", Some(1)), raw("operator_id", "string", Some(1)), raw("action_time", "string", Some(1))];
+        let rows = [
+            raw("code", "int", None),
+            raw("data", "message.reaction", None),
+            raw("reaction_id", "string", Some(1)),
+            raw("operator", "operator", Some(1)),
+            raw("operator_id", "string", Some(1)),
+            raw("action_time", "string", Some(1)),
+        ];
         let example: Value = serde_json::from_str(r#"{"code":0,"data":{"reaction_id":"r","operator":{"operator_id":"o"},"action_time":"1"}}"#).unwrap();
         let (tree, how) = settle(&rows, Some(&example));
         assert_eq!(how, Settled::FromExample);
@@ -284,7 +295,13 @@ mod tests {
 
     #[test]
     fn rows_the_example_omits_follow_their_next_known_sibling() {
-        let rows = [raw("items", "item[]", None), raw("flow_name", "i18n", None), raw("zh_cn", "string", None), raw("created_time", "string", None), raw("id", "string", None)];
+        let rows = [
+            raw("items", "item[]", None),
+            raw("flow_name", "i18n", None),
+            raw("zh_cn", "string", None),
+            raw("created_time", "string", None),
+            raw("id", "string", None),
+        ];
         let example: Value = serde_json::from_str(r#"{"items":[{"flow_name":{"zh_cn":"x"},"id":"1"}]}"#).unwrap();
         let (tree, _) = settle(&rows, Some(&example));
         assert_eq!(shape(&tree), "items(flow_name(zh_cn),created_time,id)");

@@ -248,9 +248,9 @@ pub fn scopes(text: &str) -> Vec<Scope> {
             (Some(open), Some(close)) => {
                 let head_end = before.len() - open.len_utf8();
                 let line_start = text[..head_end].rfind('\n').map_or(0, |n| n + 1);
-                let from = SCOPE_PROSE.iter().fold(floor.max(line_start).min(head_end), |from, phrase| {
-                    text[from..head_end].rfind(phrase).map_or(from, |p| from + p + phrase.len())
-                });
+                let from = SCOPE_PROSE
+                    .iter()
+                    .fold(floor.max(line_start).min(head_end), |from, phrase| text[from..head_end].rfind(phrase).map_or(from, |p| from + p + phrase.len()));
                 floor = text.len() - after.len() + close.len_utf8();
                 tidy(&text[from.min(head_end)..head_end])
             }
@@ -323,11 +323,7 @@ fn is_rule(text: &str, pos: usize, word: &str) -> bool {
 
 /// The offset of the first rule keyword of `words` in `text`, or its length.
 fn next_rule(text: &str, words: &[&str]) -> usize {
-    words
-        .iter()
-        .filter_map(|w| text.match_indices(w).map(|(p, _)| p).find(|&p| is_rule(text, p, w)))
-        .min()
-        .unwrap_or(text.len())
+    words.iter().filter_map(|w| text.match_indices(w).map(|(p, _)| p).find(|&p| is_rule(text, p, w))).min().unwrap_or(text.len())
 }
 
 /// The offsets where the values of `word: value` rules start, in doc order.
@@ -625,9 +621,7 @@ fn per_unit(text: &str, suffixes: &[&str], prefix: &str) -> Option<u32> {
 /// Whether `word` occurs in `text` not glued to other letters, digits or `_`.
 fn has_word(text: &str, word: &str) -> bool {
     let glued = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    text.match_indices(word).any(|(p, _)| {
-        !text[..p].chars().next_back().is_some_and(glued) && !text[p + word.len()..].chars().next().is_some_and(glued)
-    })
+    text.match_indices(word).any(|(p, _)| !text[..p].chars().next_back().is_some_and(glued) && !text[p + word.len()..].chars().next().is_some_and(glued))
 }
 
 #[cfg(test)]
@@ -661,7 +655,8 @@ mod tests {
     #[test]
     fn example_values() {
         let auth = "tenant_access_token 或 user_access_token 值格式:\"Bearer access_token\" 示例值:\"Bearer u-7f1b\" 了解更多:如何选择与获取 access token";
-        let gfm = "`tenant_access_token` **值格式**：\"Bearer `access_token`\" **示例值**：\"Bearer t-7f1\" [了解更多：如何选择与获取 access token](https://x/y)";
+        let gfm =
+            "`tenant_access_token` **值格式**：\"Bearer `access_token`\" **示例值**：\"Bearer t-7f1\" [了解更多：如何选择与获取 access token](https://x/y)";
         check_singles(&[
             (example_value, "机器人发送的消息 ID。\n**示例值**：\"om_xxx\"", Some("om_xxx")),
             (example_value, "是否以话题形式回复。\n**示例值**：false\n**默认值**：`false`", Some("false")),
@@ -886,7 +881,8 @@ mod tests {
     #[test]
     fn access_token_cells() {
         use AccessToken::*;
-        let auth = "`tenant_access_token`\n**值格式**：\"Bearer `access_token`\"\n**示例值**：\"Bearer u-7f1b\"\n[了解更多：如何选择与获取 access token](https://x)";
+        let auth =
+            "`tenant_access_token`\n**值格式**：\"Bearer `access_token`\"\n**示例值**：\"Bearer u-7f1b\"\n[了解更多：如何选择与获取 access token](https://x)";
         let both = ["tenant_access_token 或 user_access_token", "user_access_token 或 tenant_access_token"].map(access_tokens);
         assert_eq!(both, [vec![TenantAccessToken, UserAccessToken], vec![TenantAccessToken, UserAccessToken]]);
         let one = ["`tenant_access_token`", auth, "app_access_token", "token-user"].map(access_tokens);

@@ -58,11 +58,12 @@ fn replace_br(text: &str) -> String {
         let after = &rest[i..];
         let lower: String = after.chars().take(6).collect::<String>().to_ascii_lowercase();
         if lower.starts_with("<br")
-            && let Some(end) = after.find('>') {
-                out.push('\n');
-                rest = &after[end + 1..];
-                continue;
-            }
+            && let Some(end) = after.find('>')
+        {
+            out.push('\n');
+            rest = &after[end + 1..];
+            continue;
+        }
         out.push('<');
         rest = &after[1..];
     }
@@ -75,12 +76,7 @@ pub fn decode_entities(text: &str) -> String {
     if !text.contains('&') {
         return text.to_string();
     }
-    text.replace("&nbsp;", "\u{a0}")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    text.replace("&nbsp;", "\u{a0}").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 /// Removes HTML tags (`<md-tag …>`, `<div>`), keeping their text; leaves `<` that starts no tag.
@@ -110,11 +106,14 @@ pub fn unescape(text: &str) -> String {
     while let Some(c) = chars.next() {
         if c == '\\'
             && let Some(&next) = chars.peek()
-                && next.is_ascii_punctuation() && next != '"' && next != '\\' {
-                    out.push(next);
-                    chars.next();
-                    continue;
-                }
+            && next.is_ascii_punctuation()
+            && next != '"'
+            && next != '\\'
+        {
+            out.push(next);
+            chars.next();
+            continue;
+        }
         out.push(c);
     }
     out
@@ -122,9 +121,7 @@ pub fn unescape(text: &str) -> String {
 
 /// Makes the docs' site-relative links absolute, so that doc comments link somewhere.
 pub fn absolutize_links(text: &str) -> String {
-    text.replace("](/ssl:ttdoc/", &format!("]({DOC_SITE}/"))
-        .replace("](//", "](https://")
-        .replace("(/ssl:ttdoc/", &format!("({DOC_SITE}/"))
+    text.replace("](/ssl:ttdoc/", &format!("]({DOC_SITE}/")).replace("](//", "](https://").replace("(/ssl:ttdoc/", &format!("({DOC_SITE}/"))
 }
 
 /// The nesting depth a pipe-table name cell marks with `└` (after `&nbsp;` indentation),

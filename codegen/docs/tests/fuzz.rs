@@ -357,7 +357,9 @@ fn ten_thousand_pipes() {
 
 #[test]
 fn deeply_nested_rows() {
-    let mut deep = String::from(":::html\n<md-dt-table>\n<md-dt-thead><md-dt-tr><md-dt-th>名称</md-dt-th><md-dt-th>类型</md-dt-th><md-dt-th>描述</md-dt-th></md-dt-tr></md-dt-thead>\n<md-dt-tbody>\n");
+    let mut deep = String::from(
+        ":::html\n<md-dt-table>\n<md-dt-thead><md-dt-tr><md-dt-th>名称</md-dt-th><md-dt-th>类型</md-dt-th><md-dt-th>描述</md-dt-th></md-dt-tr></md-dt-thead>\n<md-dt-tbody>\n",
+    );
     deep.push_str("<md-dt-tr level=\"0\"><md-dt-td>root</md-dt-td><md-dt-td>object</md-dt-td><md-dt-td>x</md-dt-td></md-dt-tr>\n");
     for _ in 0..200 {
         deep.push_str("<md-dt-tr level=\"1000\"><md-dt-td>leaf</md-dt-td><md-dt-td>string</md-dt-td><md-dt-td>示例值：\"a\"</md-dt-td></md-dt-tr>\n");

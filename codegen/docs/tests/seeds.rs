@@ -20,10 +20,7 @@ fn pages() -> Vec<(String, String)> {
         }
     }
     walk(&docs_root(), &mut files);
-    files
-        .iter()
-        .map(|f| (f.strip_prefix(docs_root()).unwrap().to_string_lossy().replace('\\', "/"), std::fs::read_to_string(f).unwrap()))
-        .collect()
+    files.iter().map(|f| (f.strip_prefix(docs_root()).unwrap().to_string_lossy().replace('\\', "/"), std::fs::read_to_string(f).unwrap())).collect()
 }
 
 fn snapshot_text(spec: &Spec, diagnostics: &[feishu_docs::Diagnostic]) -> String {
@@ -64,7 +61,10 @@ fn catalogue_has_34_endpoints_and_5_events() {
     assert_eq!(spec.endpoints.len(), 34);
     assert_eq!(spec.endpoints.iter().filter(|e| e.detailed).count(), 3);
     let events: Vec<&str> = spec.events.iter().map(|e| e.event_type.as_str()).collect();
-    assert_eq!(events, ["im.message.message_read_v1", "im.message.reaction.created_v1", "im.message.reaction.deleted_v1", "im.message.recalled_v1", "im.message.receive_v1"]);
+    assert_eq!(
+        events,
+        ["im.message.message_read_v1", "im.message.reaction.created_v1", "im.message.reaction.deleted_v1", "im.message.recalled_v1", "im.message.receive_v1"]
+    );
     assert!(spec.events.iter().all(|e| !e.scopes.is_empty() && e.app_types == [AppType::Custom, AppType::Isv]));
     for ep in &spec.endpoints {
         assert!(ep.path.starts_with("/open-apis/"), "{}", ep.path);

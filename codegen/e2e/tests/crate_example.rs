@@ -40,17 +40,11 @@ fn literals_are_unescaped_like_rust_does() {
 fn crate_example_reply_content_is_json() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../generated/src/lib.rs");
     let source = std::fs::read_to_string(&path).unwrap();
-    let line = source
-        .lines()
-        .find(|l| l.starts_with("//!") && l.contains("ReplyRequest::new("))
-        .expect("the crate example builds a ReplyRequest");
+    let line = source.lines().find(|l| l.starts_with("//!") && l.contains("ReplyRequest::new(")).expect("the crate example builds a ReplyRequest");
     let literals = string_literals(line);
     // ReplyRequest::new(message_id, content, msg_type)
     assert_eq!(literals.len(), 3, "{line}");
     let content = &literals[1];
     let parsed: Result<serde_json::Value, _> = serde_json::from_str(content);
-    assert!(
-        parsed.is_ok_and(|v| v.is_object()),
-        "the example's content {content:?} is not a JSON object ({line})"
-    );
+    assert!(parsed.is_ok_and(|v| v.is_object()), "the example's content {content:?} is not a JSON object ({line})");
 }

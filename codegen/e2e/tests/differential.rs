@@ -127,9 +127,7 @@ fn peer_calls(targets: &Targets) -> Value {
 /// Our client's calls; each must succeed.
 async fn our_calls(base_url: &str, targets: &Targets) {
     let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
-    let request = ReplyRequest::new(&targets.reply_to, REPLY_CONTENT, REPLY_MSG_TYPE)
-        .uuid(REPLY_UUID)
-        .reply_in_thread(REPLY_IN_THREAD);
+    let request = ReplyRequest::new(&targets.reply_to, REPLY_CONTENT, REPLY_MSG_TYPE).uuid(REPLY_UUID).reply_in_thread(REPLY_IN_THREAD);
     let replied = reply(&client, request, RequestOptions::default()).await.expect("our reply succeeds");
     assert_eq!(replied.parent_id.as_deref(), Some(targets.reply_to.as_str()));
     let request = CreateRequest::new(&targets.reply_to, Emoji::new(EMOJI_TYPE));
@@ -176,17 +174,11 @@ impl Control {
     async fn seed(&self, who: &str) -> Targets {
         let group = self.post("/_sandbox/chats", json!({"chat_type": "group"})).await;
         let asked = self
-            .post(
-                "/_sandbox/messages",
-                json!({"chat_id": group["chat_id"], "msg_type": "text", "content": {"text": "which SDK?"}, "sender_type": "user"}),
-            )
+            .post("/_sandbox/messages", json!({"chat_id": group["chat_id"], "msg_type": "text", "content": {"text": "which SDK?"}, "sender_type": "user"}))
             .await;
         let p2p = self.post("/_sandbox/chats", json!({"chat_type": "p2p", "user_open_id": format!("ou_differential_{who}")})).await;
         let answered = self
-            .post(
-                "/_sandbox/messages",
-                json!({"chat_id": p2p["chat_id"], "msg_type": "text", "content": {"text": "this one"}, "sender_type": "app"}),
-            )
+            .post("/_sandbox/messages", json!({"chat_id": p2p["chat_id"], "msg_type": "text", "content": {"text": "this one"}, "sender_type": "app"}))
             .await;
         let id = |v: &Value| v["message_id"].as_str().expect("a seeded message_id").to_string();
         Targets { reply_to: id(&asked), follow_up_on: id(&answered) }
@@ -208,16 +200,10 @@ fn peer_python() -> Result<String, String> {
         .output();
     match probe {
         Err(e) => Err(format!("cannot run {python}: {e}")),
-        Ok(out) if !out.status.success() => {
-            Err(format!("{python} cannot import lark_oapi: {}", String::from_utf8_lossy(&out.stderr).trim()))
-        }
+        Ok(out) if !out.status.success() => Err(format!("{python} cannot import lark_oapi: {}", String::from_utf8_lossy(&out.stderr).trim())),
         Ok(out) => {
             let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if version == LARK_OAPI_VERSION {
-                Ok(python)
-            } else {
-                Err(format!("{python} has lark-oapi {version}, the test is pinned to {LARK_OAPI_VERSION}"))
-            }
+            if version == LARK_OAPI_VERSION { Ok(python) } else { Err(format!("{python} has lark-oapi {version}, the test is pinned to {LARK_OAPI_VERSION}")) }
         }
     }
 }
@@ -284,14 +270,12 @@ fn run_peer(python: &str, base_url: &str, calls: &Value) -> Result<Value, String
         return Err(stderr.trim().to_string());
     }
     assert!(status.success(), "lark_oapi_calls.py failed ({status}):\nstdout: {stdout}\nstderr: {stderr}");
-    Ok(serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("lark_oapi_calls.py printed no JSON ({e}):\n{stdout}\nstderr: {stderr}")))
+    Ok(serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("lark_oapi_calls.py printed no JSON ({e}):\n{stdout}\nstderr: {stderr}")))
 }
 
 /// Checks the run's token fetch and returns its API requests, normalised for comparison.
 fn api_requests(who: &str, recorded: &[Value], targets: &Targets) -> Vec<Value> {
-    let (tokens, api): (Vec<&Value>, Vec<&Value>) =
-        recorded.iter().partition(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/open-apis/auth/")));
+    let (tokens, api): (Vec<&Value>, Vec<&Value>) = recorded.iter().partition(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/open-apis/auth/")));
     assert_eq!(tokens.len(), 1, "{who}: one token fetch for the three calls: {tokens:#?}");
     let fetch = tokens[0];
     assert_eq!(recorded.first(), Some(fetch), "{who}: the token fetch comes first: {recorded:#?}");
@@ -310,10 +294,7 @@ fn api_requests(who: &str, recorded: &[Value], targets: &Targets) -> Vec<Value> 
             let authorization = r["authorization"].as_str().unwrap_or_default();
             let normalised = match authorization.strip_prefix("Bearer ") {
                 Some(value) if value.starts_with("t-") && r["code"] == 0 => {
-                    assert!(
-                        token.get_or_insert(value) == &value,
-                        "{who}: the cached token is reused: {authorization} after {token:?}"
-                    );
+                    assert!(token.get_or_insert(value) == &value, "{who}: the cached token is reused: {authorization} after {token:?}");
                     "Bearer <tenant_access_token issued to cli_sandbox>".to_string()
                 }
                 _ => authorization.to_string(),
@@ -445,9 +426,7 @@ struct Traps {
 impl Control {
     async fn traps(&self, who: &str, base_url: &str) -> Traps {
         let group = self.post("/_sandbox/chats", json!({"chat_type": "group"})).await;
-        let seed = |chat: &Value, sender: &str| {
-            json!({"chat_id": chat["chat_id"], "msg_type": "text", "content": {"text": "x"}, "sender_type": sender})
-        };
+        let seed = |chat: &Value, sender: &str| json!({"chat_id": chat["chat_id"], "msg_type": "text", "content": {"text": "x"}, "sender_type": sender});
         let id = |v: &Value| v["message_id"].as_str().expect("a seeded message_id").to_string();
         let recalled = id(&self.post("/_sandbox/messages", seed(&group, "user")).await);
         let live = id(&self.post("/_sandbox/messages", seed(&group, "user")).await);
@@ -456,9 +435,7 @@ impl Control {
         self.post("/_sandbox/messages", seed(&p2p, "app")).await;
         // Recalled through the API, as a bot would.
         let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
-        feishu::im::message::delete(&client, &recalled, feishu::Body::None, &[], RequestOptions::default())
-            .await
-            .expect("the recall succeeds");
+        feishu::im::message::delete(&client, &recalled, feishu::Body::None, &[], RequestOptions::default()).await.expect("the recall succeeds");
         Traps { recalled, not_latest, live }
     }
 }
@@ -484,21 +461,13 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
     let traps = control.traps("ours", &base_url).await;
     let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(&base_url).build().unwrap();
     let code_of = |e: &feishu::OperationError<_>| e.code();
-    let err = reply(&client, ReplyRequest::new(&traps.recalled, REPLY_CONTENT, "text"), RequestOptions::default())
-        .await
-        .unwrap_err();
+    let err = reply(&client, ReplyRequest::new(&traps.recalled, REPLY_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
     assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::ReplyErrorKind::Code230011), "{err:?}");
-    let err = create(&client, CreateRequest::new(&traps.recalled, Emoji::new(EMOJI_TYPE)), RequestOptions::default())
-        .await
-        .unwrap_err();
+    let err = create(&client, CreateRequest::new(&traps.recalled, Emoji::new(EMOJI_TYPE)), RequestOptions::default()).await.unwrap_err();
     assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message_reaction::CreateErrorKind::Code231003), "{err:?}");
-    let err = push_follow_up(&client, PushFollowUpRequest::new(&traps.not_latest, typed_follow_ups()), RequestOptions::default())
-        .await
-        .unwrap_err();
+    let err = push_follow_up(&client, PushFollowUpRequest::new(&traps.not_latest, typed_follow_ups()), RequestOptions::default()).await.unwrap_err();
     assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::PushFollowUpErrorKind::Code230006), "{err:?}");
-    let err = reply(&client, ReplyRequest::new(&traps.live, BAD_CONTENT, "text"), RequestOptions::default())
-        .await
-        .unwrap_err();
+    let err = reply(&client, ReplyRequest::new(&traps.live, BAD_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
     assert_eq!(code_of(&err), Some(230001), "{err:?}");
     assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::ReplyErrorKind::Code230001), "{err:?}");
 
@@ -523,8 +492,7 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
     };
     let messages = control.messages().await;
     sandbox.shutdown().await;
-    let seen: Vec<(&Value, &Value)> =
-        peer["results"].as_array().expect("results").iter().map(|r| (&r["success"], &r["code"])).collect();
+    let seen: Vec<(&Value, &Value)> = peer["results"].as_array().expect("results").iter().map(|r| (&r["success"], &r["code"])).collect();
     let failed = |code: i64| (json!(false), json!(code));
     let want = [failed(230011), failed(231003), failed(230006), failed(230001)];
     let want: Vec<(&Value, &Value)> = want.iter().map(|(a, b)| (a, b)).collect();

@@ -8,8 +8,8 @@ use feishu::im::types::{IdType, MsgType, SenderType};
 use feishu_runtime::validate::rules;
 use serde_json::json;
 use support::{
-    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, TOKEN_PATH, UNDOCUMENTED_CODE,
-    api_variant, assert_documented, spec_endpoint, spec_errors, validation_error,
+    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, TOKEN_PATH, UNDOCUMENTED_CODE, api_variant, assert_documented, spec_endpoint, spec_errors,
+    validation_error,
 };
 
 const SPEC: &str = "im/message.json";
@@ -30,31 +30,20 @@ async fn reply_sends_the_exact_request() {
     server.push(Reply::ok(json!({"message_id": "om_2"})));
     let client = server.client();
 
-    reply(&client, request(), RequestOptions::default())
-        .await
-        .unwrap();
+    reply(&client, request(), RequestOptions::default()).await.unwrap();
 
     let fetches = server.token_fetches();
     assert_eq!(fetches.len(), 1);
     assert_eq!(fetches[0].method, "POST");
-    assert_eq!(
-        fetches[0].json(),
-        json!({"app_id": APP_ID, "app_secret": APP_SECRET})
-    );
+    assert_eq!(fetches[0].json(), json!({"app_id": APP_ID, "app_secret": APP_SECRET}));
     let r = server.only_api_request();
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/open-apis/im/v1/messages/om_1/reply");
     assert_eq!(r.query, None);
-    assert_eq!(
-        r.header("authorization"),
-        Some(format!("Bearer {TOKEN}").as_str())
-    );
+    assert_eq!(r.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
     assert_eq!(r.header("content-type"), Some(JSON_CONTENT_TYPE));
     // The path parameter is not repeated in the body; unset options are left out.
-    assert_eq!(
-        r.json(),
-        json!({"content": "{\"text\":\"hi\"}", "msg_type": "text", "uuid": "u-1"})
-    );
+    assert_eq!(r.json(), json!({"content": "{\"text\":\"hi\"}", "msg_type": "text", "uuid": "u-1"}));
     // The token request happened before the API request.
     let order: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(order[0], TOKEN_PATH);
@@ -65,17 +54,11 @@ async fn reply_sends_every_set_field_of_the_documented_example() {
     let server = Server::start().await;
     server.push(Reply::json(example_answer()));
     let example = spec_endpoint(SPEC, ID)["request_example"].clone();
-    let request = ReplyRequest::new(
-        "om_dc13264520392913993dd051dba21dcf",
-        example["content"].as_str().unwrap(),
-        example["msg_type"].as_str().unwrap(),
-    )
-    .reply_in_thread(example["reply_in_thread"].as_bool().unwrap())
-    .uuid(example["uuid"].as_str().unwrap());
+    let request = ReplyRequest::new("om_dc13264520392913993dd051dba21dcf", example["content"].as_str().unwrap(), example["msg_type"].as_str().unwrap())
+        .reply_in_thread(example["reply_in_thread"].as_bool().unwrap())
+        .uuid(example["uuid"].as_str().unwrap());
 
-    reply(&server.client(), request, RequestOptions::default())
-        .await
-        .unwrap();
+    reply(&server.client(), request, RequestOptions::default()).await.unwrap();
 
     assert_eq!(server.only_api_request().json(), example);
 }
@@ -86,15 +69,10 @@ async fn reply_percent_encodes_the_message_id() {
     server.push(Reply::ok(json!({})));
     let request = ReplyRequest::new("om/1 ?x#y%你", "{}", MsgType::Text);
 
-    reply(&server.client(), request, RequestOptions::default())
-        .await
-        .unwrap();
+    reply(&server.client(), request, RequestOptions::default()).await.unwrap();
 
     let r = server.only_api_request();
-    assert_eq!(
-        r.path,
-        "/open-apis/im/v1/messages/om%2F1%20%3Fx%23y%25%E4%BD%A0/reply"
-    );
+    assert_eq!(r.path, "/open-apis/im/v1/messages/om%2F1%20%3Fx%23y%25%E4%BD%A0/reply");
     assert_eq!(r.query, None);
 }
 
@@ -103,18 +81,10 @@ async fn reply_decodes_the_documented_example_answer() {
     let server = Server::start().await;
     server.push(Reply::json(example_answer()));
 
-    let response = reply(&server.client(), request(), RequestOptions::default())
-        .await
-        .unwrap();
+    let response = reply(&server.client(), request(), RequestOptions::default()).await.unwrap();
 
-    assert_eq!(
-        response.message_id.as_deref(),
-        Some("om_dc13264520392913993dd051dba21dcf")
-    );
-    assert_eq!(
-        response.root_id.as_deref(),
-        Some("om_40eb06e7b84dc71c03e009ad3c754195")
-    );
+    assert_eq!(response.message_id.as_deref(), Some("om_dc13264520392913993dd051dba21dcf"));
+    assert_eq!(response.root_id.as_deref(), Some("om_40eb06e7b84dc71c03e009ad3c754195"));
     assert_eq!(response.thread_id.as_deref(), Some("omt_d4be107c616a"));
     assert_eq!(response.msg_type, Some(MsgType::Interactive));
     assert_eq!(response.deleted, Some(false));
@@ -122,18 +92,12 @@ async fn reply_decodes_the_documented_example_answer() {
     assert_eq!(sender.id.as_deref(), Some("cli_9f427eec54ae901b"));
     assert_eq!(sender.id_type, Some(IdType::AppId));
     assert_eq!(sender.sender_type, Some(SenderType::App));
-    assert_eq!(
-        response.body.as_ref().unwrap().content.as_deref(),
-        Some("{\"text\":\"@_user_1 test content\"}")
-    );
+    assert_eq!(response.body.as_ref().unwrap().content.as_deref(), Some("{\"text\":\"@_user_1 test content\"}"));
     let mentions = response.mentions.as_ref().unwrap();
     assert_eq!(mentions.len(), 1);
     let mention = &mentions[0];
     assert_eq!(mention.key.as_deref(), Some("@_user_1"));
-    assert_eq!(
-        mention.id.as_deref(),
-        Some("ou_155184d1e73cbfb8973e5a9e698e74f2")
-    );
+    assert_eq!(mention.id.as_deref(), Some("ou_155184d1e73cbfb8973e5a9e698e74f2"));
     assert_eq!(mention.id_type.as_deref(), Some("open_id"));
     assert_eq!(mention.name.as_deref(), Some("Tom"));
     assert_eq!(mention.tenant_key.as_deref(), Some("736588c9260f175e"));
@@ -147,10 +111,7 @@ async fn reply_decodes_the_documented_example_answer() {
     assert_eq!(response.updated, data["updated"].as_bool());
     assert_eq!(response.chat_id.as_deref(), text("chat_id"));
     assert_eq!(response.upper_message_id.as_deref(), text("upper_message_id"));
-    assert_eq!(
-        sender.tenant_key.as_deref(),
-        data["sender"]["tenant_key"].as_str()
-    );
+    assert_eq!(sender.tenant_key.as_deref(), data["sender"]["tenant_key"].as_str());
 }
 
 #[tokio::test]
@@ -161,9 +122,7 @@ async fn reply_keeps_undocumented_enum_values() {
         "sender": {"id_type": "union_id", "sender_type": "robot"},
     })));
 
-    let response = reply(&server.client(), request(), RequestOptions::default())
-        .await
-        .unwrap();
+    let response = reply(&server.client(), request(), RequestOptions::default()).await.unwrap();
 
     assert_eq!(response.msg_type, Some(MsgType::Other("hologram".into())));
     let sender = response.sender.unwrap();
@@ -176,14 +135,9 @@ async fn reply_with_empty_data_decodes_to_an_empty_response() {
     let server = Server::start().await;
     server.push(Reply::json(json!({"code": 0, "msg": "success"})));
 
-    let response = reply(&server.client(), request(), RequestOptions::default())
-        .await
-        .unwrap();
+    let response = reply(&server.client(), request(), RequestOptions::default()).await.unwrap();
 
-    assert_eq!(
-        format!("{response:?}"),
-        format!("{:?}", ReplyResponse::default())
-    );
+    assert_eq!(format!("{response:?}"), format!("{:?}", ReplyResponse::default()));
 }
 
 #[tokio::test]
@@ -193,12 +147,8 @@ async fn token_is_fetched_once_for_two_calls() {
     server.push(Reply::ok(json!({"message_id": "om_b"})));
     let client = server.client();
 
-    let first = reply(&client, request(), RequestOptions::default())
-        .await
-        .unwrap();
-    let second = reply(&client.clone(), request(), RequestOptions::default())
-        .await
-        .unwrap();
+    let first = reply(&client, request(), RequestOptions::default()).await.unwrap();
+    let second = reply(&client.clone(), request(), RequestOptions::default()).await.unwrap();
 
     assert_eq!(first.message_id.as_deref(), Some("om_a"));
     assert_eq!(second.message_id.as_deref(), Some("om_b"));
@@ -206,27 +156,18 @@ async fn token_is_fetched_once_for_two_calls() {
     let api = server.api_requests();
     assert_eq!(api.len(), 2);
     for r in &api {
-        assert_eq!(
-            r.header("authorization"),
-            Some(format!("Bearer {TOKEN}").as_str())
-        );
+        assert_eq!(r.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
     }
 }
 
 #[tokio::test]
 async fn rejected_token_is_fetched_again_and_the_reply_resent_once() {
     let server = Server::start().await;
-    server.push(Reply::error(
-        400,
-        99991663,
-        "Invalid access token for authorization.",
-    ));
+    server.push(Reply::error(400, 99991663, "Invalid access token for authorization."));
     server.push(Reply::ok(json!({"message_id": "om_ok"})));
     let client = server.client();
 
-    let response = reply(&client, request(), RequestOptions::default())
-        .await
-        .unwrap();
+    let response = reply(&client, request(), RequestOptions::default()).await.unwrap();
 
     assert_eq!(response.message_id.as_deref(), Some("om_ok"));
     assert_eq!(server.token_fetches().len(), 2);
@@ -243,19 +184,10 @@ async fn reply_maps_every_documented_error_code_to_its_variant() {
 
     for expected in &errors {
         let log_id = format!("log-{}", expected.code);
-        server.push(
-            Reply::error(expected.http_status, expected.code, &expected.message)
-                .header("X-Tt-Logid", &log_id),
-        );
+        server.push(Reply::error(expected.http_status, expected.code, &expected.message).header("X-Tt-Logid", &log_id));
         let result = reply(&client, request(), RequestOptions::default()).await;
         let error = api_variant(result);
-        assert_documented(
-            &error,
-            error.api_error(),
-            error.is_unhandled(),
-            expected,
-            &log_id,
-        );
+        assert_documented(&error, error.api_error(), error.is_unhandled(), expected, &log_id);
     }
 
     assert_eq!(server.api_requests().len(), errors.len());
@@ -267,25 +199,14 @@ async fn reply_operation_error_exposes_code_and_retryability() {
     let server = Server::start().await;
     let client = server.client();
 
-    server.push(Reply::error(
-        400,
-        230020,
-        "This operation triggers the frequency limit.",
-    ));
-    let limited = reply(&client, request(), RequestOptions::default())
-        .await
-        .unwrap_err();
+    server.push(Reply::error(400, 230020, "This operation triggers the frequency limit."));
+    let limited = reply(&client, request(), RequestOptions::default()).await.unwrap_err();
     assert_eq!(limited.code(), Some(230020));
-    assert_eq!(
-        limited.api().map(|e| e.kind()),
-        Some(ReplyErrorKind::Code230020)
-    );
+    assert_eq!(limited.api().map(|e| e.kind()), Some(ReplyErrorKind::Code230020));
     assert!(limited.is_retryable());
 
     server.push(Reply::error(400, 230001, "invalid request parameter"));
-    let invalid = reply(&client, request(), RequestOptions::default())
-        .await
-        .unwrap_err();
+    let invalid = reply(&client, request(), RequestOptions::default()).await.unwrap_err();
     assert_eq!(invalid.code(), Some(230001));
     assert!(!invalid.is_retryable());
 }
@@ -293,9 +214,7 @@ async fn reply_operation_error_exposes_code_and_retryability() {
 #[tokio::test]
 async fn reply_undocumented_code_lands_in_the_catch_all() {
     let server = Server::start().await;
-    server.push(
-        Reply::error(200, UNDOCUMENTED_CODE, "something new").header("X-Tt-Logid", "log-new"),
-    );
+    server.push(Reply::error(200, UNDOCUMENTED_CODE, "something new").header("X-Tt-Logid", "log-new"));
 
     let result = reply(&server.client(), request(), RequestOptions::default()).await;
 
@@ -316,15 +235,9 @@ async fn reply_error_keeps_the_log_id_and_the_whole_body() {
         "msg": "The bot can not be outside the group.",
         "error": {"log_id": "20240913abc", "troubleshooter": "see https://example.invalid"},
     });
-    server.push(
-        Reply::json(body.clone())
-            .status(400)
-            .header("X-Tt-Logid", "20240913abc"),
-    );
+    server.push(Reply::json(body.clone()).status(400).header("X-Tt-Logid", "20240913abc"));
 
-    let error = reply(&server.client(), request(), RequestOptions::default())
-        .await
-        .unwrap_err();
+    let error = reply(&server.client(), request(), RequestOptions::default()).await.unwrap_err();
 
     let api = error.api().expect("an API error");
     assert_eq!(api.kind(), ReplyErrorKind::Code230002, "{api:?}");
@@ -335,16 +248,9 @@ async fn reply_error_keeps_the_log_id_and_the_whole_body() {
 
 #[tokio::test]
 async fn reply_230099_exposes_every_documented_sub_code() {
-    let card_error = spec_errors(SPEC, ID)
-        .into_iter()
-        .find(|e| e.code == 230099)
-        .expect("230099 is documented");
+    let card_error = spec_errors(SPEC, ID).into_iter().find(|e| e.code == 230099).expect("230099 is documented");
     // Only the sub-errors whose documented message carries `ErrCode: n`.
-    let subs: Vec<_> = card_error
-        .sub_errors
-        .iter()
-        .filter(|(_, msg)| msg.contains("ErrCode:"))
-        .collect();
+    let subs: Vec<_> = card_error.sub_errors.iter().filter(|(_, msg)| msg.contains("ErrCode:")).collect();
     assert!(subs.iter().any(|(code, _)| *code == 200621), "{subs:?}");
     let server = Server::start().await;
     let client = server.client();
@@ -373,21 +279,14 @@ async fn reply_230099_documented_example_envelope() {
         }
     });
     let server = Server::start().await;
-    server.push(
-        Reply::json(body.clone())
-            .status(400)
-            .header("X-Tt-Logid", "202409131613579778D691D6E05516DE2D"),
-    );
+    server.push(Reply::json(body.clone()).status(400).header("X-Tt-Logid", "202409131613579778D691D6E05516DE2D"));
 
     let error = api_variant(reply(&server.client(), request(), RequestOptions::default()).await);
 
     assert_eq!(error.kind(), ReplyErrorKind::Code230099, "{error:?}");
     assert_eq!(error.sub_code(), Some(200550));
     assert_eq!(error.api_error().body.as_ref(), Some(&body));
-    assert_eq!(
-        error.api_error().log_id.as_deref(),
-        Some("202409131613579778D691D6E05516DE2D")
-    );
+    assert_eq!(error.api_error().log_id.as_deref(), Some("202409131613579778D691D6E05516DE2D"));
 }
 
 #[tokio::test]
@@ -413,13 +312,7 @@ async fn reply_uuid_of_50_characters_is_sent() {
     // 50 characters, 150 bytes: the limit counts characters.
     let uuid = "去".repeat(50);
 
-    reply(
-        &server.client(),
-        request().uuid(uuid.clone()),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap();
+    reply(&server.client(), request().uuid(uuid.clone()), RequestOptions::default()).await.unwrap();
 
     assert_eq!(server.only_api_request().json()["uuid"], json!(uuid));
 }

@@ -14,11 +14,7 @@ use serde_json::{Value, json};
 const RECEIVE: &str = "im.message.receive_v1";
 
 fn webhook() -> Webhook {
-    Webhook::new(
-        WebhookConfig::new()
-            .verification_token(VERIFICATION_TOKEN)
-            .encrypt_key(ENCRYPT_KEY),
-    )
+    Webhook::new(WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY))
 }
 
 async fn setup() -> (Env, WebhookServer) {
@@ -28,10 +24,7 @@ async fn setup() -> (Env, WebhookServer) {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// A receive_v1 payload with recognisable ids.
@@ -79,12 +72,7 @@ async fn a_signed_encrypted_event_is_handed_over_once() {
     // The body on the wire was really encrypted.
     let sent: Value = serde_json::from_str(report["sent"]["body"].as_str().unwrap()).unwrap();
     assert!(sent["encrypt"].is_string(), "{sent}");
-    assert!(
-        !report["sent"]["body"]
-            .as_str()
-            .unwrap()
-            .contains("om_ev-good")
-    );
+    assert!(!report["sent"]["body"].as_str().unwrap().contains("om_ev-good"));
 
     let handled = server.take();
     let [Handled::Event(envelope)] = handled.as_slice() else {
@@ -103,15 +91,10 @@ async fn a_signed_encrypted_event_is_handed_over_once() {
     let report = deliver(&env, &server, "ev-good", json!({})).await;
     assert_eq!(report["status"], 200, "{report}");
     let handled = server.take();
-    assert!(
-        matches!(handled.as_slice(), [Handled::Duplicate(id)] if id == "ev-good"),
-        "{handled:?}"
-    );
+    assert!(matches!(handled.as_slice(), [Handled::Duplicate(id)] if id == "ev-good"), "{handled:?}");
 
     // Another event is new; the spec's example payload when none is given.
-    let report = env
-        .deliver(json!({"url": server.url(), "event_type": RECEIVE, "encrypt": true}))
-        .await;
+    let report = env.deliver(json!({"url": server.url(), "event_type": RECEIVE, "encrypt": true})).await;
     assert_eq!(report["status"], 200, "{report}");
     let handled = server.take();
     let [Handled::Event(example)] = handled.as_slice() else {
@@ -127,12 +110,7 @@ async fn a_signed_encrypted_event_is_handed_over_once() {
 fn spec_example_event(event_type: &str) -> Value {
     let path = sandbox_support::spec_dir().join("im/message.json");
     let spec: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let event = spec["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == event_type)
-        .unwrap_or_else(|| panic!("{event_type} is not in the spec"));
+    let event = spec["events"].as_array().unwrap().iter().find(|e| e["type"] == event_type).unwrap_or_else(|| panic!("{event_type} is not in the spec"));
     match event["example"].get("event") {
         Some(payload) => payload.clone(),
         None => json!({}),
@@ -145,55 +123,23 @@ async fn forged_tampered_and_stale_deliveries_are_refused() {
     let stale = (now_secs() - 3600).to_string();
     let future = (now_secs() + 3600).to_string();
     let cases = [
-        (
-            "tampered signature",
-            json!({"tamper": "signature"}),
-            "BadSignature",
-        ),
+        ("tampered signature", json!({"tamper": "signature"}), "BadSignature"),
         ("tampered body", json!({"tamper": "body"}), "BadSignature"),
-        (
-            "another encrypt key",
-            json!({"encrypt_key": "not-the-key"}),
-            "BadSignature",
-        ),
-        (
-            "stale timestamp",
-            json!({"timestamp": stale}),
-            "StaleTimestamp",
-        ),
-        (
-            "future timestamp",
-            json!({"timestamp": future}),
-            "StaleTimestamp",
-        ),
-        (
-            "wrong token",
-            json!({"token": "not-the-token"}),
-            "WrongToken",
-        ),
-        (
-            "wrong token, unencrypted",
-            json!({"token": "not-the-token", "encrypt": false}),
-            "WrongToken",
-        ),
+        ("another encrypt key", json!({"encrypt_key": "not-the-key"}), "BadSignature"),
+        ("stale timestamp", json!({"timestamp": stale}), "StaleTimestamp"),
+        ("future timestamp", json!({"timestamp": future}), "StaleTimestamp"),
+        ("wrong token", json!({"token": "not-the-token"}), "WrongToken"),
+        ("wrong token, unencrypted", json!({"token": "not-the-token", "encrypt": false}), "WrongToken"),
     ];
     for (i, (what, extra, error)) in cases.iter().enumerate() {
         let event_id = format!("ev-bad-{i}");
         let report = deliver(&env, &server, &event_id, extra.clone()).await;
         let status = report["status"].as_u64().unwrap();
-        assert!(
-            !(200..300).contains(&status),
-            "{what} was answered {status}: {report}"
-        );
+        assert!(!(200..300).contains(&status), "{what} was answered {status}: {report}");
         assert_eq!(status, 401, "{what}: {report}");
         let handled = server.take();
         match handled.as_slice() {
-            [
-                Handled::Refused {
-                    status: 401,
-                    error: e,
-                },
-            ] => {
+            [Handled::Refused { status: 401, error: e }] => {
                 assert!(e.starts_with(error), "{what}: {e}");
                 // The refusal names neither secret.
                 assert!(!e.contains(ENCRYPT_KEY) && !e.contains(VERIFICATION_TOKEN));
@@ -207,10 +153,7 @@ async fn forged_tampered_and_stale_deliveries_are_refused() {
         let report = deliver(&env, &server, &event_id, json!({})).await;
         assert_eq!(report["status"], 200, "{what}, then genuine: {report}");
         let handled = server.take();
-        assert!(
-            matches!(handled.as_slice(), [Handled::Event(e)] if e.event_id == event_id),
-            "{what}, then genuine: {handled:?}"
-        );
+        assert!(matches!(handled.as_slice(), [Handled::Event(e)] if e.event_id == event_id), "{what}, then genuine: {handled:?}");
     }
 }
 
@@ -230,10 +173,7 @@ async fn url_verification_challenges_are_answered() {
         assert_eq!(report["status"], 200, "{report}");
         assert_eq!(report["json"], json!({"challenge": challenge}));
         let handled = server.take();
-        assert!(
-            matches!(handled.as_slice(), [Handled::Challenge(c)] if *c == challenge),
-            "{handled:?}"
-        );
+        assert!(matches!(handled.as_slice(), [Handled::Challenge(c)] if *c == challenge), "{handled:?}");
     }
     // A challenge with the wrong token is refused.
     let report = env
@@ -245,8 +185,5 @@ async fn url_verification_challenges_are_answered() {
         }))
         .await;
     assert_eq!(report["status"], 401, "{report}");
-    assert!(matches!(
-        server.take().as_slice(),
-        [Handled::Refused { status: 401, .. }]
-    ));
+    assert!(matches!(server.take().as_slice(), [Handled::Refused { status: 401, .. }]));
 }

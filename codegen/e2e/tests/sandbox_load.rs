@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions};
-use sandbox_support::{
-    Env, MESSAGES_PATH, of_endpoint, patient_retries, token_fetches, uuid_counts, wait_until,
-};
+use sandbox_support::{Env, MESSAGES_PATH, of_endpoint, patient_retries, token_fetches, uuid_counts, wait_until};
 use serde_json::{Value, json};
 
 const REPLY: &str = "im.v1.message.reply";
@@ -37,18 +35,13 @@ fn reply_request(parent: &str, text: &str) -> ReplyRequest {
 }
 
 fn text_of(message: &Value) -> String {
-    let content: Value =
-        serde_json::from_str(message["content"].as_str().expect("content is a string"))
-            .expect("content is JSON");
+    let content: Value = serde_json::from_str(message["content"].as_str().expect("content is a string")).expect("content is JSON");
     content["text"].as_str().expect("a text message").to_owned()
 }
 
 /// The stored messages that are replies (have a parent).
 fn replies(messages: &[Value]) -> Vec<&Value> {
-    messages
-        .iter()
-        .filter(|m| !m["parent_id"].is_null())
-        .collect()
+    messages.iter().filter(|m| !m["parent_id"].is_null()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,12 +77,7 @@ async fn two_hundred_concurrent_replies_survive_thirty_percent_failures() {
             let client = client.clone();
             let parent = parents[i % CHATS].clone();
             tokio::spawn(async move {
-                let result = reply(
-                    &client,
-                    reply_request(&parent, &format!("reply {i}")),
-                    RequestOptions::default(),
-                )
-                .await;
+                let result = reply(&client, reply_request(&parent, &format!("reply {i}")), RequestOptions::default()).await;
                 (parent, result)
             })
         })
@@ -128,21 +116,12 @@ async fn two_hundred_concurrent_replies_survive_thirty_percent_failures() {
         assert!(ids.contains(m["message_id"].as_str().unwrap()), "{m}");
         *per_parent.entry(parent).or_default() += 1;
     }
-    assert!(
-        per_parent.values().all(|n| *n == PER_PARENT),
-        "{per_parent:?}"
-    );
+    assert!(per_parent.values().all(|n| *n == PER_PARENT), "{per_parent:?}");
 
     // The client made the keys (the caller gave none): one per call.
-    let stored_uuids: HashSet<&str> = stored
-        .iter()
-        .map(|m| m["uuid"].as_str().expect("every reply carries a uuid"))
-        .collect();
+    let stored_uuids: HashSet<&str> = stored.iter().map(|m| m["uuid"].as_str().expect("every reply carries a uuid")).collect();
     assert_eq!(stored_uuids.len(), CALLS);
-    assert!(
-        stored_uuids.iter().all(|u| u.len() == 36),
-        "{stored_uuids:?}"
-    );
+    assert!(stored_uuids.iter().all(|u| u.len() == 36), "{stored_uuids:?}");
 
     // The failures really happened, and were retried with the same key.
     let stats = env.stats().await;
@@ -151,11 +130,7 @@ async fn two_hundred_concurrent_replies_survive_thirty_percent_failures() {
     let counts = uuid_counts(sent.iter().copied());
     assert!(counts.keys().all(|u| stored_uuids.contains(u.as_str())));
     let retried = counts.values().filter(|n| **n > 1).count();
-    let after_503: Vec<&str> = sent
-        .iter()
-        .filter(|r| r["status"] == 503)
-        .map(|r| r["body"]["uuid"].as_str().unwrap())
-        .collect();
+    let after_503: Vec<&str> = sent.iter().filter(|r| r["status"] == 503).map(|r| r["body"]["uuid"].as_str().unwrap()).collect();
     let dropped = sent.iter().filter(|r| r["status"].is_null()).count();
     let before_502 = sent.iter().filter(|r| r["status"] == 502).count();
     eprintln!(
@@ -164,17 +139,10 @@ async fn two_hundred_concurrent_replies_survive_thirty_percent_failures() {
         sent.len(),
         after_503.len(),
     );
-    assert!(
-        stats.faults_injected >= 30,
-        "only {} faults fired",
-        stats.faults_injected
-    );
+    assert!(stats.faults_injected >= 30, "only {} faults fired", stats.faults_injected);
     assert!(sent.len() >= CALLS + 30, "{} attempts", sent.len());
     assert!(retried >= 20, "only {retried} calls were retried");
-    assert!(
-        !after_503.is_empty() && dropped > 0 && before_502 > 0,
-        "every kind of failure fires"
-    );
+    assert!(!after_503.is_empty() && dropped > 0 && before_502 > 0, "every kind of failure fires");
     // A message stored behind a lost answer was retried and not stored
     // again: the retry found the first message by its key.
     for uuid in &after_503 {
@@ -235,10 +203,7 @@ async fn expiring_every_token_mid_run_loses_no_call() {
     env.expire_tokens().await;
     let first_expiry_at = completed.load(Ordering::SeqCst);
     // The client notices (99991663), evicts the token and fetches anew.
-    wait_until("a second token fetch", patience, || async {
-        token_fetch_count().await >= 2
-    })
-    .await;
+    wait_until("a second token fetch", patience, || async { token_fetch_count().await >= 2 }).await;
     // Calls in flight now may still hold the old token; once they are done,
     // every call in flight holds the new one, so the second expiry cannot
     // hit a call that already used up its one refresh.
@@ -250,10 +215,7 @@ async fn expiring_every_token_mid_run_loses_no_call() {
     .await;
     wait_until("100 replies", patience, at_least(100)).await;
     let second_expiry_at = completed.load(Ordering::SeqCst);
-    assert!(
-        second_expiry_at < CALLS - 2 * CONCURRENCY,
-        "the run ended before the second expiry ({second_expiry_at} done)"
-    );
+    assert!(second_expiry_at < CALLS - 2 * CONCURRENCY, "the run ended before the second expiry ({second_expiry_at} done)");
     env.expire_tokens().await;
 
     let mut results = Vec::new();
@@ -276,10 +238,7 @@ async fn expiring_every_token_mid_run_loses_no_call() {
     let requests = env.requests().await;
     let sent = of_endpoint(&requests, REPLY);
     let refused: Vec<&&Value> = sent.iter().filter(|r| r["code"] == 99991663).collect();
-    let refused_tokens: HashSet<&str> = refused
-        .iter()
-        .map(|r| r["authorization"].as_str().unwrap())
-        .collect();
+    let refused_tokens: HashSet<&str> = refused.iter().map(|r| r["authorization"].as_str().unwrap()).collect();
     eprintln!(
         "expiries after {first_expiry_at} and {second_expiry_at} replies: {} refused requests \
          with {} distinct tokens, {} token fetches",
@@ -287,29 +246,18 @@ async fn expiring_every_token_mid_run_loses_no_call() {
         refused_tokens.len(),
         token_fetches(&requests).len()
     );
-    assert_eq!(
-        refused_tokens.len(),
-        2,
-        "both expiries refused a token: {refused:#?}"
-    );
+    assert_eq!(refused_tokens.len(), 2, "both expiries refused a token: {refused:#?}");
     assert_eq!(token_fetches(&requests).len(), 3);
     for r in &refused {
         let uuid = r["body"]["uuid"].as_str().unwrap();
-        let retried = sent.iter().any(|s| {
-            s["body"]["uuid"] == uuid && s["code"] == 0 && s["authorization"] != r["authorization"]
-        });
+        let retried = sent.iter().any(|s| s["body"]["uuid"] == uuid && s["code"] == 0 && s["authorization"] != r["authorization"]);
         assert!(retried, "{uuid} was not retried with a fresh token");
     }
 }
 
 /// Sends `total` messages through the catalogue-only `create` at `per_second`,
 /// round-robin to `users` open_ids; returns the results in order.
-async fn send_at(
-    client: &Client,
-    users: &[String],
-    total: usize,
-    per_second: u32,
-) -> Vec<Result<Value, feishu::runtime::Error>> {
+async fn send_at(client: &Client, users: &[String], total: usize, per_second: u32) -> Vec<Result<Value, feishu::runtime::Error>> {
     let mut interval = tokio::time::interval(Duration::from_secs(1) / per_second);
     let mut calls = Vec::with_capacity(total);
     for i in 0..total {
@@ -322,13 +270,7 @@ async fn send_at(
             "uuid": format!("load-send-{i}"),
         });
         calls.push(tokio::spawn(async move {
-            feishu::im::message::create(
-                &client,
-                Body::Json(body),
-                &[("receive_id_type", "open_id")],
-                RequestOptions::default(),
-            )
-            .await
+            feishu::im::message::create(&client, Body::Json(body), &[("receive_id_type", "open_id")], RequestOptions::default()).await
         }));
     }
     let mut results = Vec::with_capacity(total);
@@ -364,26 +306,14 @@ async fn a_thousand_sends_at_twice_the_rate_never_see_a_rate_limit() {
 
     let mut ids = HashSet::new();
     for (i, result) in results.iter().enumerate() {
-        let data = result
-            .as_ref()
-            .unwrap_or_else(|e| panic!("send {i} failed: {e:?}"));
-        assert!(
-            ids.insert(
-                data["message_id"]
-                    .as_str()
-                    .expect("a message_id")
-                    .to_owned()
-            )
-        );
+        let data = result.as_ref().unwrap_or_else(|e| panic!("send {i} failed: {e:?}"));
+        assert!(ids.insert(data["message_id"].as_str().expect("a message_id").to_owned()));
     }
     let messages = env.messages().await;
     assert_eq!(messages.len(), TOTAL);
     let texts: HashSet<String> = messages.iter().map(text_of).collect();
     assert_eq!(texts.len(), TOTAL);
-    let chats: HashSet<&str> = messages
-        .iter()
-        .map(|m| m["chat_id"].as_str().unwrap())
-        .collect();
+    let chats: HashSet<&str> = messages.iter().map(|m| m["chat_id"].as_str().unwrap()).collect();
     assert_eq!(chats.len(), users.len());
 
     let stats = env.stats().await;
@@ -392,16 +322,10 @@ async fn a_thousand_sends_at_twice_the_rate_never_see_a_rate_limit() {
     let limited: Vec<&&Value> = sent.iter().filter(|r| r["code"] == 99991400).collect();
     let mut refusals_per_call: HashMap<&str, usize> = HashMap::new();
     for r in &limited {
-        *refusals_per_call
-            .entry(r["body"]["uuid"].as_str().unwrap())
-            .or_default() += 1;
+        *refusals_per_call.entry(r["body"]["uuid"].as_str().unwrap()).or_default() += 1;
     }
-    let times: Vec<i64> = messages
-        .iter()
-        .map(|m| m["create_time"].as_str().unwrap().parse().unwrap())
-        .collect();
-    let stored_over =
-        Duration::from_millis((times.iter().max().unwrap() - times.iter().min().unwrap()) as u64);
+    let times: Vec<i64> = messages.iter().map(|m| m["create_time"].as_str().unwrap().parse().unwrap()).collect();
+    let stored_over = Duration::from_millis((times.iter().max().unwrap() - times.iter().min().unwrap()) as u64);
     let first = *times.iter().min().unwrap();
     let first_minute = times.iter().filter(|t| **t < first + 60_000).count();
     eprintln!(
@@ -413,10 +337,7 @@ async fn a_thousand_sends_at_twice_the_rate_never_see_a_rate_limit() {
         refusals_per_call.values().max().unwrap_or(&0)
     );
     // Twice the rate cannot all go through at once: the sandbox did limit.
-    assert!(
-        stats.rate_limited > 0,
-        "the sandbox never limited: {stats:?}"
-    );
+    assert!(stats.rate_limited > 0, "the sandbox never limited: {stats:?}");
     assert_eq!(sent.len() - limited.len(), TOTAL);
 }
 
@@ -438,9 +359,7 @@ async fn replies_at_twice_the_rate_are_spaced_by_the_client() {
         interval.tick().await;
         let client = client.clone();
         let request = reply_request(&parents[i % CHATS], &format!("reply {i}"));
-        calls.push(tokio::spawn(async move {
-            reply(&client, request, RequestOptions::default()).await
-        }));
+        calls.push(tokio::spawn(async move { reply(&client, request, RequestOptions::default()).await }));
     }
     for (i, call) in calls.into_iter().enumerate() {
         if let Err(e) = call.await.unwrap() {
@@ -456,11 +375,7 @@ async fn replies_at_twice_the_rate_are_spaced_by_the_client() {
     // The client kept to the documented limits itself: at most a few
     // requests (timing at the window edges) met the sandbox's limit, where
     // an unlimited client would have met it with about half of them.
-    assert!(
-        stats.rate_limited < (TOTAL / 10) as u64,
-        "the sandbox limited {} of {TOTAL} replies",
-        stats.rate_limited
-    );
+    assert!(stats.rate_limited < (TOTAL / 10) as u64, "the sandbox limited {} of {TOTAL} replies", stats.rate_limited);
     // Spacing 300 calls to 50/s takes at least five seconds.
     assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
 }

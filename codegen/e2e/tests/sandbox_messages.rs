@@ -4,16 +4,12 @@
 
 mod sandbox_support;
 
-use feishu::im::message::{
-    PushFollowUpErrorKind, PushFollowUpRequest, ReplyRequest, push_follow_up, reply,
-};
+use feishu::im::message::{PushFollowUpErrorKind, PushFollowUpRequest, ReplyRequest, push_follow_up, reply};
 use feishu::im::message_reaction::{self, CreateErrorKind, CreateRequest};
 use feishu::im::types::{Emoji, FollowUp};
 use feishu::{Body, MessageContent, OperationError, RequestOptions};
 use feishu_runtime::Validate;
-use feishu_runtime::content::{
-    MAX_SIZE, POST_MAX_BYTES, PostBody, PostContent, PostElement, TEXT_MAX_BYTES,
-};
+use feishu_runtime::content::{MAX_SIZE, POST_MAX_BYTES, PostBody, PostContent, PostElement, TEXT_MAX_BYTES};
 use sandbox_support::Env;
 use serde_json::{Value, json};
 
@@ -27,9 +23,7 @@ async fn chat_with_parent(env: &Env) -> (String, String) {
 /// Replies with typed content; returns the stored reply.
 async fn reply_with(env: &Env, parent: &str, content: &MessageContent) -> Value {
     let request = ReplyRequest::new(parent, "", "text").message(content);
-    let response = reply(&env.client(), request, RequestOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("replying with {content:?} failed: {e:?}"));
+    let response = reply(&env.client(), request, RequestOptions::default()).await.unwrap_or_else(|e| panic!("replying with {content:?} failed: {e:?}"));
     let id = response.message_id.expect("a message_id");
     env.message(&id).await
 }
@@ -48,17 +42,11 @@ async fn text_with_quotes_and_a_newline_is_stored_exactly() {
     assert_eq!(stored["content"], r#"{"text":"he said \"hi\"\nbye"}"#);
     assert_eq!(stored["chat_id"], chat.as_str());
     assert_eq!(stored["parent_id"], parent.as_str());
-    assert_eq!(
-        MessageContent::from_parts("text", stored["content"].as_str().unwrap()).unwrap(),
-        content
-    );
+    assert_eq!(MessageContent::from_parts("text", stored["content"].as_str().unwrap()).unwrap(), content);
     // And that is what went over the wire.
     let requests = env.requests().await;
     let sent = requests.last().unwrap();
-    assert_eq!(
-        sent["path"],
-        format!("/open-apis/im/v1/messages/{parent}/reply")
-    );
+    assert_eq!(sent["path"], format!("/open-apis/im/v1/messages/{parent}/reply"));
     assert_eq!(sent["body"]["msg_type"], "text");
     assert_eq!(sent["body"]["content"], stored["content"]);
 }
@@ -70,19 +58,10 @@ async fn post_and_interactive_content_arrive_as_built() {
     let post = MessageContent::post(
         PostContent::zh_cn(
             PostBody::new("标题 \"quoted\"")
-                .line(vec![
-                    PostElement::text("第一行\t<b>not bold</b>"),
-                    PostElement::link("链接", "https://open.feishu.cn/?a=1&b=2"),
-                ])
-                .line(vec![
-                    PostElement::at("ou_someone"),
-                    PostElement::emotion("SMILE"),
-                ]),
+                .line(vec![PostElement::text("第一行\t<b>not bold</b>"), PostElement::link("链接", "https://open.feishu.cn/?a=1&b=2")])
+                .line(vec![PostElement::at("ou_someone"), PostElement::emotion("SMILE")]),
         )
-        .with_language(
-            "en_us",
-            PostBody::new("Title").line(vec![PostElement::code_block("rust", "fn main() {}\n")]),
-        ),
+        .with_language("en_us", PostBody::new("Title").line(vec![PostElement::code_block("rust", "fn main() {}\n")])),
     );
     let card = MessageContent::card(json!({
         "config": {"wide_screen_mode": true},
@@ -91,16 +70,11 @@ async fn post_and_interactive_content_arrive_as_built() {
     }));
     let template = MessageContent::template("AAqk1xxxx", json!({"name": "小明", "n": 3}));
 
-    for (content, msg_type) in [
-        (&post, "post"),
-        (&card, "interactive"),
-        (&template, "interactive"),
-    ] {
+    for (content, msg_type) in [(&post, "post"), (&card, "interactive"), (&template, "interactive")] {
         let stored = reply_with(&env, &parent, content).await;
         assert_eq!(stored["msg_type"], msg_type);
         assert_eq!(stored["content"], content.to_content_string().as_str());
-        let back = MessageContent::from_parts(msg_type, stored["content"].as_str().unwrap())
-            .unwrap_or_else(|e| panic!("{stored}: {e}"));
+        let back = MessageContent::from_parts(msg_type, stored["content"].as_str().unwrap()).unwrap_or_else(|e| panic!("{stored}: {e}"));
         assert_eq!(&back, content);
     }
     // The post really is the nested structure, not a string inside a string.
@@ -108,10 +82,7 @@ async fn post_and_interactive_content_arrive_as_built() {
     let parsed: Value = serde_json::from_str(stored_post["content"].as_str().unwrap()).unwrap();
     assert_eq!(parsed["zh_cn"]["title"], "标题 \"quoted\"");
     assert_eq!(parsed["zh_cn"]["content"][0][1]["tag"], "a");
-    assert_eq!(
-        parsed["zh_cn"]["content"][0][1]["href"],
-        "https://open.feishu.cn/?a=1&b=2"
-    );
+    assert_eq!(parsed["zh_cn"]["content"][0][1]["href"], "https://open.feishu.cn/?a=1&b=2");
     assert_eq!(parsed["en_us"]["content"][0][0]["tag"], "code_block");
 }
 
@@ -127,10 +98,7 @@ async fn text_over_150_kb_is_refused_before_anything_is_sent() {
 
     let request = ReplyRequest::new(parent.as_str(), "", "text").message(&over);
     let error = request.validate().unwrap_err();
-    assert_eq!(
-        (error.field.as_str(), error.rule.as_str()),
-        ("content", MAX_SIZE)
-    );
+    assert_eq!((error.field.as_str(), error.rule.as_str()), ("content", MAX_SIZE));
     env.clear_requests().await;
     let result = reply(&client, request, RequestOptions::default()).await;
     match result {
@@ -143,16 +111,10 @@ async fn text_over_150_kb_is_refused_before_anything_is_sent() {
     assert_eq!(env.requests().await, Vec::<Value>::new());
 
     // A post over 30 KB likewise.
-    let big_post = MessageContent::post(PostContent::zh_cn(
-        PostBody::new("t").line(vec![PostElement::text("y".repeat(POST_MAX_BYTES))]),
-    ));
+    let big_post = MessageContent::post(PostContent::zh_cn(PostBody::new("t").line(vec![PostElement::text("y".repeat(POST_MAX_BYTES))])));
     let request = ReplyRequest::new(parent.as_str(), "", "text").message(&big_post);
     assert_eq!(request.validate().unwrap_err().rule, MAX_SIZE);
-    assert!(
-        reply(&client, request, RequestOptions::default())
-            .await
-            .is_err()
-    );
+    assert!(reply(&client, request, RequestOptions::default()).await.is_err());
     assert_eq!(env.requests().await, Vec::<Value>::new());
 
     // Exactly at the limit, the client sends and the sandbox, with the same
@@ -166,34 +128,14 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
     let env = Env::start().await;
     let (_, message) = chat_with_parent(&env).await;
     let client = env.client();
-    let react = |id: &str| {
-        message_reaction::create(
-            &client,
-            CreateRequest::new(id, Emoji::new("THUMBSUP")),
-            RequestOptions::default(),
-        )
-    };
+    let react = |id: &str| message_reaction::create(&client, CreateRequest::new(id, Emoji::new("THUMBSUP")), RequestOptions::default());
 
     let added = react(&message).await.unwrap();
-    assert_eq!(
-        added.reaction_type.and_then(|r| r.emoji_type).as_deref(),
-        Some("THUMBSUP")
-    );
-    assert_eq!(
-        env.message(&message).await["reactions"][0]["emoji_type"],
-        "THUMBSUP"
-    );
+    assert_eq!(added.reaction_type.and_then(|r| r.emoji_type).as_deref(), Some("THUMBSUP"));
+    assert_eq!(env.message(&message).await["reactions"][0]["emoji_type"], "THUMBSUP");
 
     // Recall through the catalogue-only delete, then react again.
-    feishu::im::message::delete(
-        &client,
-        &message,
-        Body::None,
-        &[],
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap();
+    feishu::im::message::delete(&client, &message, Body::None, &[], RequestOptions::default()).await.unwrap();
     assert_eq!(env.message(&message).await["deleted"], true);
     match react(&message).await {
         Err(OperationError::Api(e)) if e.kind() == CreateErrorKind::Code231003 => {
@@ -206,26 +148,14 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
     let requests = env.requests().await;
     let refused: Vec<&Value> = requests.iter().filter(|r| r["code"] == 231003).collect();
     assert_eq!(refused.len(), 1, "{requests:#?}");
-    assert_eq!(
-        env.message(&message).await["reactions"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(env.message(&message).await["reactions"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
     let env = Env::start().await;
     let client = env.client();
-    let follow_up = |id: &str, text: &str| {
-        push_follow_up(
-            &client,
-            PushFollowUpRequest::new(id, vec![FollowUp::new(text)]),
-            RequestOptions::default(),
-        )
-    };
+    let follow_up = |id: &str, text: &str| push_follow_up(&client, PushFollowUpRequest::new(id, vec![FollowUp::new(text)]), RequestOptions::default());
     let p2p = env.p2p_chat("ou_follow_up_user").await;
     let older = env.seed_text(&p2p, "older").await;
     let latest = env.seed_text(&p2p, "latest").await;
@@ -255,18 +185,13 @@ async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
     }
     // Only within ten minutes.
     let other_p2p = env.p2p_chat("ou_follow_up_other").await;
-    let old = env
-        .seed_message(&other_p2p, "old", json!({"age_seconds": 700}))
-        .await;
+    let old = env.seed_message(&other_p2p, "old", json!({"age_seconds": 700})).await;
     match follow_up(old["message_id"].as_str().unwrap(), "x").await {
         Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230002 => {}
         other => panic!("expected Code230002, got {other:?}"),
     }
     // None of the refusals changed anything.
-    assert_eq!(
-        env.message(&latest).await["follow_ups"],
-        stored["follow_ups"]
-    );
+    assert_eq!(env.message(&latest).await["follow_ups"], stored["follow_ups"]);
     assert_eq!(env.message(&older).await["follow_ups"], json!([]));
 }
 
@@ -279,9 +204,7 @@ async fn message_get_and_list_return_what_was_stored() {
     let stored = reply_with(&env, &parent, &content).await;
     let id = stored["message_id"].as_str().unwrap();
 
-    let got = feishu::im::message::get(&client, id, &[], RequestOptions::default())
-        .await
-        .unwrap();
+    let got = feishu::im::message::get(&client, id, &[], RequestOptions::default()).await.unwrap();
     let items = got["items"].as_array().expect("items");
     assert_eq!(items.len(), 1);
     let item = &items[0];
@@ -293,33 +216,13 @@ async fn message_get_and_list_return_what_was_stored() {
     assert_eq!(item["root_id"], parent.as_str());
     assert_eq!(item["create_time"], stored["create_time"]);
     assert_eq!(item["sender"]["sender_type"], "app");
-    assert_eq!(
-        MessageContent::from_parts(
-            item["msg_type"].as_str().unwrap(),
-            item["body"]["content"].as_str().unwrap()
-        )
-        .unwrap(),
-        content
-    );
+    assert_eq!(MessageContent::from_parts(item["msg_type"].as_str().unwrap(), item["body"]["content"].as_str().unwrap()).unwrap(), content);
 
-    let listed = feishu::im::message::list(
-        &client,
-        &[("container_id_type", "chat"), ("container_id", &chat)],
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap();
-    let ids: Vec<&str> = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message_id"].as_str().unwrap())
-        .collect();
+    let listed = feishu::im::message::list(&client, &[("container_id_type", "chat"), ("container_id", &chat)], RequestOptions::default()).await.unwrap();
+    let ids: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|m| m["message_id"].as_str().unwrap()).collect();
     assert_eq!(ids, [parent.as_str(), id]);
 
     // A message that does not exist is the sandbox's 230001, untyped here.
-    let missing = feishu::im::message::get(&client, "om_missing", &[], RequestOptions::default())
-        .await
-        .unwrap_err();
+    let missing = feishu::im::message::get(&client, "om_missing", &[], RequestOptions::default()).await.unwrap_err();
     assert_eq!(missing.code(), Some(230001));
 }

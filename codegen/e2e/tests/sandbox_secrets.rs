@@ -15,10 +15,7 @@ use feishu::events::{Webhook, WebhookConfig};
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions, RetryPolicy};
 use feishu_runtime::Config;
-use sandbox_support::{
-    APP_ID, APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MESSAGES_PATH, VERIFICATION_TOKEN,
-    WebhookServer, token_fetches,
-};
+use sandbox_support::{APP_ID, APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MESSAGES_PATH, VERIFICATION_TOKEN, WebhookServer, token_fetches};
 use serde_json::json;
 
 /// Installs the recording subscriber once for the whole process.
@@ -27,8 +24,7 @@ fn capture() -> Capture {
     CAPTURE
         .get_or_init(|| {
             let capture = Capture::default();
-            tracing::subscriber::set_global_default(capture.clone())
-                .expect("no other subscriber is installed");
+            tracing::subscriber::set_global_default(capture.clone()).expect("no other subscriber is installed");
             capture
         })
         .clone()
@@ -49,67 +45,28 @@ async fn no_secret_reaches_logs_or_debug_output() {
     let parent = env.seed_text(&chat, "parent").await;
     let client = env.client();
     // Everything a caller might print.
-    let mut shown: Vec<String> = vec![
-        format!("{client:?}"),
-        format!("{:?}", client.config()),
-        format!("{:?}", Config::new(APP_ID, APP_SECRET)),
-        format!("{:?}", env.builder()),
-    ];
+    let mut shown: Vec<String> =
+        vec![format!("{client:?}"), format!("{:?}", client.config()), format!("{:?}", Config::new(APP_ID, APP_SECRET)), format!("{:?}", env.builder())];
 
     // A token fetch and a reply.
-    let ok = reply(
-        &client,
-        text_reply(&parent, "one"),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap();
+    let ok = reply(&client, text_reply(&parent, "one"), RequestOptions::default()).await.unwrap();
     shown.push(format!("{ok:?} {client:?}"));
 
     // A failure after processing and one before, both retried.
-    env.add_fault(json!({"kind": "status", "status": 503, "count": 1, "path_prefix": MESSAGES_PATH, "after_processing": true}))
-        .await;
-    env.add_fault(json!({"kind": "drop", "count": 1, "path_prefix": MESSAGES_PATH}))
-        .await;
-    reply(
-        &client,
-        text_reply(&parent, "two"),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap();
-    reply(
-        &client,
-        text_reply(&parent, "three"),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap();
+    env.add_fault(json!({"kind": "status", "status": 503, "count": 1, "path_prefix": MESSAGES_PATH, "after_processing": true})).await;
+    env.add_fault(json!({"kind": "drop", "count": 1, "path_prefix": MESSAGES_PATH})).await;
+    reply(&client, text_reply(&parent, "two"), RequestOptions::default()).await.unwrap();
+    reply(&client, text_reply(&parent, "three"), RequestOptions::default()).await.unwrap();
     assert_eq!(env.stats().await.faults_injected, 2);
 
     // Every token expires: refused once, refreshed, retried.
     env.expire_tokens().await;
-    reply(
-        &client,
-        text_reply(&parent, "four"),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap();
+    reply(&client, text_reply(&parent, "four"), RequestOptions::default()).await.unwrap();
 
     // Failed calls of every kind, and their errors.
     let mut errors: Vec<String> = Vec::new();
-    let documented = reply(
-        &client,
-        text_reply("om_missing", "x"),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap_err();
-    let log_id = documented
-        .api()
-        .and_then(|e| e.api_error().log_id.clone())
-        .expect("the sandbox sends X-Tt-Logid");
+    let documented = reply(&client, text_reply("om_missing", "x"), RequestOptions::default()).await.unwrap_err();
+    let log_id = documented.api().and_then(|e| e.api_error().log_id.clone()).expect("the sandbox sends X-Tt-Logid");
     errors.push(format!("{documented:?} {documented}"));
     let no_retries = env.builder().retry(RetryPolicy::none()).build().unwrap();
     for rule in [
@@ -119,60 +76,30 @@ async fn no_secret_reaches_logs_or_debug_output() {
         json!({"kind": "rate_limited", "count": 1, "path_prefix": MESSAGES_PATH}),
     ] {
         env.add_fault(rule.clone()).await;
-        let e = reply(
-            &no_retries,
-            text_reply(&parent, "x"),
-            RequestOptions::default(),
-        )
-        .await
-        .expect_err(&rule.to_string());
+        let e = reply(&no_retries, text_reply(&parent, "x"), RequestOptions::default()).await.expect_err(&rule.to_string());
         errors.push(format!("{e:?} {e}"));
         env.clear_faults().await;
     }
-    let validation = reply(
-        &client,
-        ReplyRequest::new(&parent, "{}", "text").uuid("u".repeat(51)),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let validation = reply(&client, ReplyRequest::new(&parent, "{}", "text").uuid("u".repeat(51)), RequestOptions::default()).await.unwrap_err();
     errors.push(format!("{validation:?} {validation}"));
-    let wrong_secret = Client::builder(APP_ID, WRONG_SECRET)
-        .base_url(env.url())
-        .build()
-        .unwrap();
+    let wrong_secret = Client::builder(APP_ID, WRONG_SECRET).base_url(env.url()).build().unwrap();
     shown.push(format!("{wrong_secret:?}"));
-    let refused = reply(
-        &wrong_secret,
-        text_reply(&parent, "x"),
-        RequestOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let refused = reply(&wrong_secret, text_reply(&parent, "x"), RequestOptions::default()).await.unwrap_err();
     assert_eq!(refused.code(), Some(10014), "{refused:?}");
     errors.push(format!("{refused:?} {refused}"));
     // A user token the platform does not know: refused, and not refreshed.
     let user = RequestOptions::user(USER_TOKEN);
     shown.push(format!("{user:?}"));
-    let user_refused = feishu::im::message::delete(&client, &parent, Body::None, &[], user)
-        .await
-        .unwrap_err();
+    let user_refused = feishu::im::message::delete(&client, &parent, Body::None, &[], user).await.unwrap_err();
     assert_eq!(user_refused.code(), Some(99991663), "{user_refused:?}");
     errors.push(format!("{user_refused:?} {user_refused}"));
 
     // Webhook events: accepted, duplicate, refused.
-    let config = WebhookConfig::new()
-        .verification_token(VERIFICATION_TOKEN)
-        .encrypt_key(ENCRYPT_KEY);
+    let config = WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY);
     let webhook = Webhook::new(config.clone());
     shown.push(format!("{config:?} {webhook:?}"));
     let server = WebhookServer::start(webhook).await;
-    for extra in [
-        json!({}),
-        json!({}),
-        json!({"tamper": "signature"}),
-        json!({"token": "not-the-token"}),
-    ] {
+    for extra in [json!({}), json!({}), json!({"tamper": "signature"}), json!({"token": "not-the-token"})] {
         let mut request = json!({
             "url": server.url(),
             "event_type": "im.message.receive_v1",
@@ -180,10 +107,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
             "event": {"message": {"message_id": "om_1", "content": "{\"text\":\"hi\"}"}},
             "encrypt": true,
         });
-        request
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        request.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         env.deliver(request).await;
     }
     let handled = server.take();
@@ -203,19 +127,10 @@ async fn no_secret_reaches_logs_or_debug_output() {
     let current = client.tenant_access_token().await.unwrap();
     shown.push(format!("{current:?} {current}"));
     let requests = env.requests().await;
-    let mut secrets: Vec<String> = vec![
-        APP_SECRET.into(),
-        WRONG_SECRET.into(),
-        USER_TOKEN.into(),
-        VERIFICATION_TOKEN.into(),
-        ENCRYPT_KEY.into(),
-        current.expose().to_owned(),
-    ];
+    let mut secrets: Vec<String> =
+        vec![APP_SECRET.into(), WRONG_SECRET.into(), USER_TOKEN.into(), VERIFICATION_TOKEN.into(), ENCRYPT_KEY.into(), current.expose().to_owned()];
     for r in &requests {
-        if let Some(token) = r["authorization"]
-            .as_str()
-            .and_then(|a| a.strip_prefix("Bearer "))
-        {
+        if let Some(token) = r["authorization"].as_str().and_then(|a| a.strip_prefix("Bearer ")) {
             secrets.push(token.to_owned());
             // The random part alone, in case something drops the prefix.
             if let Some((_, random)) = token.split_once('-') {
@@ -249,29 +164,15 @@ async fn no_secret_reaches_logs_or_debug_output() {
         "duplicate webhook event ignored",
         &log_id,
     ] {
-        assert!(
-            logs.contains(expected),
-            "the captured logs lack {expected:?}:\n{logs}"
-        );
+        assert!(logs.contains(expected), "the captured logs lack {expected:?}:\n{logs}");
     }
     let shown = [shown, errors].concat().join("\n");
     for secret in &secrets {
-        assert!(
-            !logs.contains(secret.as_str()),
-            "the logs show the secret {secret:?}:\n{logs}"
-        );
-        assert!(
-            !shown.contains(secret.as_str()),
-            "Debug or Display output shows the secret {secret:?}:\n{shown}"
-        );
+        assert!(!logs.contains(secret.as_str()), "the logs show the secret {secret:?}:\n{logs}");
+        assert!(!shown.contains(secret.as_str()), "Debug or Display output shows the secret {secret:?}:\n{shown}");
     }
     if std::env::var_os("SHOW_LOGS").is_some() {
         eprintln!("{logs}");
     }
-    eprintln!(
-        "captured {} lines of logs; checked {} secrets against them and {} bytes of Debug output",
-        logs.lines().count(),
-        secrets.len(),
-        shown.len()
-    );
+    eprintln!("captured {} lines of logs; checked {} secrets against them and {} bytes of Debug output", logs.lines().count(), secrets.len(), shown.len());
 }

@@ -18,35 +18,20 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
     // assigned in wire-name order regardless of endpoint order.
     let mut grouped: BTreeMap<&str, BTreeMap<&str, Vec<&Endpoint>>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        grouped
-            .entry(&endpoint.service)
-            .or_default()
-            .entry(&endpoint.resource)
-            .or_default()
-            .push(endpoint);
+        grouped.entry(&endpoint.service).or_default().entry(&endpoint.resource).or_default().push(endpoint);
     }
 
     let mut model = Model::default();
-    let mut service_modules: BTreeSet<String> =
-        ROOT_MODULES.iter().map(|s| s.to_string()).collect();
+    let mut service_modules: BTreeSet<String> = ROOT_MODULES.iter().map(|s| s.to_string()).collect();
     for (service_name, resources) in grouped {
         let module = names::unique(names::snake(service_name, "misc"), &mut service_modules);
-        let mut service = Service {
-            wire_name: service_name.to_owned(),
-            feature: module.clone(),
-            module: module.clone(),
-            ..Service::default()
-        };
+        let mut service = Service { wire_name: service_name.to_owned(), feature: module.clone(), module: module.clone(), ..Service::default() };
         // `types` holds the service's shared types.
         let mut resource_modules: BTreeSet<String> = BTreeSet::from(["types".to_owned()]);
         let mut type_modules = BTreeSet::new();
         for (resource_name, endpoints) in resources {
             let module = names::unique(names::snake(resource_name, "misc"), &mut resource_modules);
-            let mut resource = Resource {
-                wire_name: resource_name.to_owned(),
-                module,
-                operations: Vec::new(),
-            };
+            let mut resource = Resource { wire_name: resource_name.to_owned(), module, operations: Vec::new() };
             let mut fn_names = BTreeSet::new();
             for endpoint in endpoints {
                 let mut fn_name = names::snake(&endpoint.name, "call");
@@ -62,10 +47,7 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
             let types = &mut service.types;
             for name in types.structs.keys().chain(types.enums.keys()) {
                 if !types.homes.contains_key(name) {
-                    let home = TypeHome {
-                        resource: resource.module.clone(),
-                        module: names::unique(names::snake(name, "type"), &mut type_modules),
-                    };
+                    let home = TypeHome { resource: resource.module.clone(), module: names::unique(names::snake(name, "type"), &mut type_modules) };
                     types.homes.insert(name.clone(), home);
                 }
             }
@@ -129,12 +111,7 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
     loop {
         let before = checked.len();
         for def in types.structs.values() {
-            if !checked.contains(def.name.as_str())
-                && def
-                    .fields
-                    .iter()
-                    .any(|f| f.has_own_checks() || type_is_checked(&f.ty, &|n| checked.contains(n)))
-            {
+            if !checked.contains(def.name.as_str()) && def.fields.iter().any(|f| f.has_own_checks() || type_is_checked(&f.ty, &|n| checked.contains(n))) {
                 checked.insert(&def.name);
             }
         }
@@ -147,11 +124,8 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
         .keys()
         .chain(types.enums.keys())
         .map(|name| {
-            let use_ = TypeUse {
-                sent: sent.contains(name),
-                received: received.contains(name),
-                validated: sent.contains(name) && checked.contains(name.as_str()),
-            };
+            let use_ =
+                TypeUse { sent: sent.contains(name), received: received.contains(name), validated: sent.contains(name) && checked.contains(name.as_str()) };
             (name.clone(), use_)
         })
         .collect()
@@ -161,42 +135,25 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
     let type_stem = names::pascal(&fn_name, "Call");
     let path_parts = path_parts(&endpoint.path);
     let tokens: BTreeSet<AccessToken> = endpoint.access_tokens.iter().copied().collect();
-    let auth = match (
-        tokens.contains(&AccessToken::TenantAccessToken),
-        tokens.contains(&AccessToken::UserAccessToken),
-        tokens.contains(&AccessToken::AppAccessToken),
-    ) {
-        (true, true, _) => Auth::TenantOrUser,
-        (false, true, _) => Auth::User,
-        (false, false, true) => Auth::App,
-        _ => Auth::Tenant,
-    };
+    let auth =
+        match (tokens.contains(&AccessToken::TenantAccessToken), tokens.contains(&AccessToken::UserAccessToken), tokens.contains(&AccessToken::AppAccessToken))
+        {
+            (true, true, _) => Auth::TenantOrUser,
+            (false, true, _) => Auth::User,
+            (false, false, true) => Auth::App,
+            _ => Auth::Tenant,
+        };
     // A detailed multipart upload would need file parts in the request type;
     // until one is documented in detail it stays a catalogue method.
-    let typed = endpoint.detailed
-        && endpoint.request_content_type != Some(ContentType::Multipart)
-        && endpoint.response_content_type == ResponseContentType::Json;
+    let typed =
+        endpoint.detailed && endpoint.request_content_type != Some(ContentType::Multipart) && endpoint.response_content_type == ResponseContentType::Json;
     let kind = if typed {
         let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
-        OperationKind::Detailed(Box::new(detailed(
-            endpoint,
-            &type_stem,
-            &prefix,
-            &path_parts,
-            types,
-        )))
+        OperationKind::Detailed(Box::new(detailed(endpoint, &type_stem, &prefix, &path_parts, types)))
     } else {
         let download = endpoint.response_content_type == ResponseContentType::Binary
-            || (endpoint.method == Method::Get
-                && endpoint.name == "get"
-                && matches!(
-                    endpoint.resource.as_str(),
-                    "image" | "file" | "message_resource"
-                ));
-        OperationKind::Catalogue {
-            download,
-            takes_body: endpoint.method != Method::Get,
-        }
+            || (endpoint.method == Method::Get && endpoint.name == "get" && matches!(endpoint.resource.as_str(), "image" | "file" | "message_resource"));
+        OperationKind::Catalogue { download, takes_body: endpoint.method != Method::Get }
     };
     Operation {
         id: endpoint.id.clone(),
@@ -211,19 +168,11 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
         auth,
         access_tokens: endpoint.access_tokens.clone(),
         scopes: endpoint.scopes.clone(),
-        rate_limit: endpoint
-            .rate_limit
-            .as_ref()
-            .map(|r| r.text.clone())
-            .filter(|t| !t.is_empty()),
+        rate_limit: endpoint.rate_limit.as_ref().map(|r| r.text.clone()).filter(|t| !t.is_empty()),
         limits: endpoint
             .rate_limit
             .as_ref()
-            .map(|r| Limits {
-                per_second: r.per_second,
-                per_minute: r.per_minute,
-                per_receiver_per_second: r.per_receiver_per_second,
-            })
+            .map(|r| Limits { per_second: r.per_second, per_minute: r.per_minute, per_receiver_per_second: r.per_receiver_per_second })
             .unwrap_or_default(),
         kind,
     }
@@ -242,10 +191,7 @@ fn path_parts(path: &str) -> Vec<PathPart> {
         match segment.strip_prefix(':') {
             Some(name) if !name.is_empty() => {
                 parts.push(PathPart::Literal(std::mem::take(&mut literal)));
-                parts.push(PathPart::Param {
-                    wire_name: name.to_owned(),
-                    rust_name: names::unique(names::snake(name, "param"), &mut taken),
-                });
+                parts.push(PathPart::Param { wire_name: name.to_owned(), rust_name: names::unique(names::snake(name, "param"), &mut taken) });
             }
             _ => literal.push_str(segment),
         }
@@ -257,26 +203,13 @@ fn path_parts(path: &str) -> Vec<PathPart> {
     parts
 }
 
-fn detailed(
-    endpoint: &Endpoint,
-    stem: &str,
-    prefix: &str,
-    path: &[PathPart],
-    types: &mut TypeSpace,
-) -> Detailed {
+fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], types: &mut TypeSpace) -> Detailed {
     let mut taken = BTreeSet::new();
     let mut fields = Vec::new();
     for part in path {
-        if let PathPart::Param {
-            wire_name,
-            rust_name,
-        } = part
-        {
+        if let PathPart::Param { wire_name, rust_name } = part {
             let documented = endpoint.path_params.iter().find(|f| &f.name == wire_name);
-            let spec_field = documented.cloned().unwrap_or_else(|| Field {
-                name: wire_name.clone(),
-                ..Field::default()
-            });
+            let spec_field = documented.cloned().unwrap_or_else(|| Field { name: wire_name.clone(), ..Field::default() });
             let mut field = field_def(&spec_field, Side::Request, prefix, types, &mut taken);
             // Path parameters are always needed, whatever the table says.
             field.required = true;
@@ -296,21 +229,11 @@ fn detailed(
     for body in distinct(&endpoint.request_body) {
         fields.push(field_def(body, Side::Request, prefix, types, &mut taken));
     }
-    let request = StructDef {
-        name: format!("{stem}Request"),
-        doc: String::new(),
-        fields,
-    };
+    let request = StructDef { name: format!("{stem}Request"), doc: String::new(), fields };
 
     let mut taken = BTreeSet::new();
-    let response_fields = distinct(&endpoint.response_body)
-        .map(|f| field_def(f, Side::Response, prefix, types, &mut taken))
-        .collect();
-    let response = StructDef {
-        name: format!("{stem}Response"),
-        doc: String::new(),
-        fields: response_fields,
-    };
+    let response_fields = distinct(&endpoint.response_body).map(|f| field_def(f, Side::Response, prefix, types, &mut taken)).collect();
+    let response = StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
 
     let mut seen = BTreeSet::new();
     let mut variants: Vec<ErrorVariant> = endpoint
@@ -323,13 +246,8 @@ fn detailed(
             http_status: e.http_status,
             message: e.message.clone(),
             hint: e.hint.clone(),
-            retryable: RATE_LIMIT_CODES.contains(&e.code)
-                || e.http_status.is_some_and(|s| s >= 500 || s == 429),
-            sub_errors: e
-                .sub_errors
-                .iter()
-                .map(|s| (s.code, s.message.clone()))
-                .collect(),
+            retryable: RATE_LIMIT_CODES.contains(&e.code) || e.http_status.is_some_and(|s| s >= 500 || s == 429),
+            sub_errors: e.sub_errors.iter().map(|s| (s.code, s.message.clone())).collect(),
         })
         .collect();
     variants.sort_by_key(|v| v.code);
@@ -340,34 +258,15 @@ fn detailed(
         request
             .fields
             .iter()
-            .find(|f| {
-                f.location == Location::Body
-                    && f.wire_name == wire
-                    && ty(&f.ty)
-                    && (f.required || !required)
-            })
+            .find(|f| f.location == Location::Body && f.wire_name == wire && ty(&f.ty) && (f.required || !required))
             .map(|f| f.rust_name.clone())
     };
     let is_string = |t: &TypeRef| *t == TypeRef::String;
     let idempotency_field = body_field("uuid", is_string, false).map(|_| "uuid".to_owned());
-    let receiver_field = endpoint
-        .rate_limit
-        .as_ref()
-        .and_then(|r| r.per_receiver_per_second)
-        .and_then(|_| {
-            body_field("receive_id", is_string, true).or_else(|| {
-                request
-                    .fields
-                    .iter()
-                    .find(|f| f.location == Location::Path)
-                    .map(|f| f.rust_name.clone())
-            })
-        });
-    let message_content = body_field("content", is_string, true).zip(body_field(
-        "msg_type",
-        |t| matches!(t, TypeRef::Enum(_)),
-        true,
-    ));
+    let receiver_field = endpoint.rate_limit.as_ref().and_then(|r| r.per_receiver_per_second).and_then(|_| {
+        body_field("receive_id", is_string, true).or_else(|| request.fields.iter().find(|f| f.location == Location::Path).map(|f| f.rust_name.clone()))
+    });
+    let message_content = body_field("content", is_string, true).zip(body_field("msg_type", |t| matches!(t, TypeRef::Enum(_)), true));
     Detailed {
         json_body: endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty(),
         idempotency_field,
@@ -375,10 +274,7 @@ fn detailed(
         message_content,
         request,
         response,
-        error: ErrorDef {
-            name: format!("{stem}Error"),
-            variants,
-        },
+        error: ErrorDef { name: format!("{stem}Error"), variants },
     }
 }
 
@@ -397,28 +293,17 @@ enum Side {
     Response,
 }
 
-fn field_def(
-    field: &Field,
-    side: Side,
-    prefix: &str,
-    types: &mut TypeSpace,
-    taken: &mut BTreeSet<String>,
-) -> FieldDef {
+fn field_def(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
     let c = &field.constraints;
     let ty = type_ref(field, side, prefix, types);
-    let is_rust_enum = matches!(&ty, TypeRef::Enum(_))
-        || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
+    let is_rust_enum = matches!(&ty, TypeRef::Enum(_)) || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
     FieldDef {
         wire_name: field.name.clone(),
         rust_name: names::unique(names::snake(&field.name, "field"), taken),
         ty,
         required: side == Side::Request && field.required,
         location: Location::Body,
-        docs: FieldDocs {
-            description: field.description.clone(),
-            example: field.example.clone(),
-            default: field.default.clone(),
-        },
+        docs: FieldDocs { description: field.description.clone(), example: field.example.clone(), default: field.default.clone() },
         checks: Checks {
             min_length: c.min_length,
             max_length: c.max_length,
@@ -426,11 +311,7 @@ fn field_def(
             max_items: c.max_items,
             minimum: c.minimum.as_ref().and_then(|n| n.as_f64()),
             maximum: c.maximum.as_ref().and_then(|n| n.as_f64()),
-            allowed: if is_rust_enum {
-                Vec::new()
-            } else {
-                c.enum_values.iter().map(|v| v.value.clone()).collect()
-            },
+            allowed: if is_rust_enum { Vec::new() } else { c.enum_values.iter().map(|v| v.value.clone()).collect() },
         },
     }
 }
@@ -447,9 +328,7 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
         FieldType::Object if field.children.is_empty() => TypeRef::Json,
         FieldType::Object => struct_ref(field, side, prefix, types),
         FieldType::Array => TypeRef::Array(Box::new(match field.item_type {
-            Some(FieldType::Object) if !field.children.is_empty() => {
-                struct_ref(field, side, prefix, types)
-            }
+            Some(FieldType::Object) if !field.children.is_empty() => struct_ref(field, side, prefix, types),
             Some(FieldType::String) | None if has_enum => enum_ref(field, prefix, types),
             Some(FieldType::String) => TypeRef::String,
             Some(FieldType::Integer) => TypeRef::Integer,
@@ -464,9 +343,7 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
 /// name has the same shape, otherwise given the operation's prefix.
 fn struct_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
-    let fields: Vec<FieldDef> = distinct(&field.children)
-        .map(|c| field_def(c, side, prefix, types, &mut taken))
-        .collect();
+    let fields: Vec<FieldDef> = distinct(&field.children).map(|c| field_def(c, side, prefix, types, &mut taken)).collect();
     let base = names::type_name(&field.type_name, &field.name);
     let same_shape = |existing: &StructDef| shape(&existing.fields) == shape(&fields);
     for candidate in [base.clone(), format!("{prefix}{base}")] {
@@ -474,43 +351,21 @@ fn struct_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) ->
             Some(existing) if same_shape(existing) => return TypeRef::Struct(candidate),
             Some(_) => continue,
             None if !types.enums.contains_key(&candidate) => {
-                types.structs.insert(
-                    candidate.clone(),
-                    StructDef {
-                        name: candidate.clone(),
-                        doc: field.description.clone(),
-                        fields,
-                    },
-                );
+                types.structs.insert(candidate.clone(), StructDef { name: candidate.clone(), doc: field.description.clone(), fields });
                 return TypeRef::Struct(candidate);
             }
             None => continue,
         }
     }
-    let mut taken: BTreeSet<String> = types
-        .structs
-        .keys()
-        .chain(types.enums.keys())
-        .cloned()
-        .collect();
+    let mut taken: BTreeSet<String> = types.structs.keys().chain(types.enums.keys()).cloned().collect();
     let name = names::unique(format!("{prefix}{base}"), &mut taken);
-    types.structs.insert(
-        name.clone(),
-        StructDef {
-            name: name.clone(),
-            doc: field.description.clone(),
-            fields,
-        },
-    );
+    types.structs.insert(name.clone(), StructDef { name: name.clone(), doc: field.description.clone(), fields });
     TypeRef::Struct(name)
 }
 
 /// What makes two structs interchangeable: wire names, types, optionality and rules.
 fn shape(fields: &[FieldDef]) -> Vec<(&str, &TypeRef, bool, &Checks)> {
-    fields
-        .iter()
-        .map(|f| (f.wire_name.as_str(), &f.ty, f.required, &f.checks))
-        .collect()
+    fields.iter().map(|f| (f.wire_name.as_str(), &f.ty, f.required, &f.checks)).collect()
 }
 
 fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
@@ -537,46 +392,22 @@ fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
         })
         .collect();
     let base = names::pascal(&field.name, "Kind");
-    let values = |e: &EnumDef| {
-        e.variants
-            .iter()
-            .map(|v| v.value.clone())
-            .collect::<Vec<_>>()
-    };
+    let values = |e: &EnumDef| e.variants.iter().map(|v| v.value.clone()).collect::<Vec<_>>();
     let wanted: Vec<String> = variants.iter().map(|v| v.value.clone()).collect();
     for candidate in [base.clone(), format!("{prefix}{base}")] {
         match types.enums.get(&candidate) {
             Some(existing) if values(existing) == wanted => return TypeRef::Enum(candidate),
             Some(_) => continue,
             None if !types.structs.contains_key(&candidate) => {
-                types.enums.insert(
-                    candidate.clone(),
-                    EnumDef {
-                        name: candidate.clone(),
-                        doc: field.description.clone(),
-                        variants,
-                    },
-                );
+                types.enums.insert(candidate.clone(), EnumDef { name: candidate.clone(), doc: field.description.clone(), variants });
                 return TypeRef::Enum(candidate);
             }
             None => continue,
         }
     }
-    let mut taken: BTreeSet<String> = types
-        .structs
-        .keys()
-        .chain(types.enums.keys())
-        .cloned()
-        .collect();
+    let mut taken: BTreeSet<String> = types.structs.keys().chain(types.enums.keys()).cloned().collect();
     let name = names::unique(format!("{prefix}{base}"), &mut taken);
-    types.enums.insert(
-        name.clone(),
-        EnumDef {
-            name: name.clone(),
-            doc: field.description.clone(),
-            variants,
-        },
-    );
+    types.enums.insert(name.clone(), EnumDef { name: name.clone(), doc: field.description.clone(), variants });
     TypeRef::Enum(name)
 }
 
@@ -587,22 +418,11 @@ mod tests {
     use super::*;
 
     fn string(name: &str, required: bool) -> Field {
-        Field {
-            name: name.into(),
-            type_name: "string".into(),
-            required,
-            ..Field::default()
-        }
+        Field { name: name.into(), type_name: "string".into(), required, ..Field::default() }
     }
 
     fn object(name: &str, type_name: &str, children: Vec<Field>) -> Field {
-        Field {
-            name: name.into(),
-            field_type: FieldType::Object,
-            type_name: type_name.into(),
-            children,
-            ..Field::default()
-        }
+        Field { name: name.into(), field_type: FieldType::Object, type_name: type_name.into(), children, ..Field::default() }
     }
 
     fn endpoint(resource: &str, name: &str, body: Vec<Field>, response: Vec<Field>) -> Endpoint {
@@ -638,12 +458,7 @@ mod tests {
                     ],
                     vec![object("plain", "plain", vec![string("a", false)])],
                 ),
-                endpoint(
-                    "message",
-                    "get",
-                    vec![],
-                    vec![object("seen", "seen", vec![string("b", false)])],
-                ),
+                endpoint("message", "get", vec![], vec![object("seen", "seen", vec![string("b", false)])]),
             ],
             events: vec![],
         };
@@ -663,10 +478,7 @@ mod tests {
     fn same_name_same_shape_is_one_type() {
         let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", false)]);
         let spec = Spec {
-            endpoints: vec![
-                endpoint("reaction", "create", vec![emoji()], vec![emoji()]),
-                endpoint("reaction", "update", vec![emoji()], vec![]),
-            ],
+            endpoints: vec![endpoint("reaction", "create", vec![emoji()], vec![emoji()]), endpoint("reaction", "update", vec![emoji()], vec![])],
             events: vec![],
         };
         let model = Model::build(&spec);
@@ -697,10 +509,7 @@ mod tests {
         assert_eq!(home("Sender"), ("message", "sender"));
         let groups = types.by_home();
         assert_eq!(groups.keys().copied().collect::<Vec<_>>(), ["message"]);
-        assert_eq!(
-            groups["message"].keys().copied().collect::<Vec<_>>(),
-            ["emoji", "sender"]
-        );
+        assert_eq!(groups["message"].keys().copied().collect::<Vec<_>>(), ["emoji", "sender"]);
     }
 
     #[test]
@@ -720,40 +529,18 @@ mod tests {
         };
         let model = Model::build(&spec);
         let types = &model.services["im"].types;
-        let modules: BTreeMap<&str, &str> = types
-            .homes
-            .iter()
-            .map(|(name, home)| (name.as_str(), home.module.as_str()))
-            .collect();
-        assert_eq!(
-            modules,
-            BTreeMap::from([
-                ("HttpServer", "http_server"),
-                ("Self_", "self_"),
-                ("Type", "type_")
-            ])
-        );
+        let modules: BTreeMap<&str, &str> = types.homes.iter().map(|(name, home)| (name.as_str(), home.module.as_str())).collect();
+        assert_eq!(modules, BTreeMap::from([("HttpServer", "http_server"), ("Self_", "self_"), ("Type", "type_")]));
     }
 
     #[test]
     fn same_name_other_shape_gets_the_operation_prefix() {
         // Required in the request, optional in the response: two shapes.
         let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", true)]);
-        let spec = Spec {
-            endpoints: vec![endpoint(
-                "message_reaction",
-                "create",
-                vec![emoji()],
-                vec![emoji()],
-            )],
-            events: vec![],
-        };
+        let spec = Spec { endpoints: vec![endpoint("message_reaction", "create", vec![emoji()], vec![emoji()])], events: vec![] };
         let model = Model::build(&spec);
         let types = &model.services["im"].types;
-        assert_eq!(
-            types.structs.keys().collect::<Vec<_>>(),
-            ["Emoji", "MessageReactionCreateEmoji"]
-        );
+        assert_eq!(types.structs.keys().collect::<Vec<_>>(), ["Emoji", "MessageReactionCreateEmoji"]);
         assert!(types.structs["Emoji"].fields[0].required);
         assert!(!types.structs["MessageReactionCreateEmoji"].fields[0].required);
         // Deterministic: building again gives the same model.
@@ -764,13 +551,7 @@ mod tests {
     fn enums_dedup_by_values() {
         let kind = |values: &[&str]| Field {
             constraints: Constraints {
-                enum_values: values
-                    .iter()
-                    .map(|v| EnumValue {
-                        value: v.to_string(),
-                        description: String::new(),
-                    })
-                    .collect(),
+                enum_values: values.iter().map(|v| EnumValue { value: v.to_string(), description: String::new() }).collect(),
                 ..Constraints::default()
             },
             ..string("id_type", true)
@@ -779,25 +560,13 @@ mod tests {
             endpoints: vec![
                 endpoint("message", "a", vec![kind(&["open_id", "user_id"])], vec![]),
                 endpoint("message", "b", vec![kind(&["open_id", "user_id"])], vec![]),
-                endpoint(
-                    "message",
-                    "c",
-                    vec![kind(&["open_id", "1", "其他", "other"])],
-                    vec![],
-                ),
+                endpoint("message", "c", vec![kind(&["open_id", "1", "其他", "other"])], vec![]),
             ],
             events: vec![],
         };
         let types = Model::build(&spec).services["im"].types.clone();
-        assert_eq!(
-            types.enums.keys().collect::<Vec<_>>(),
-            ["IdType", "MessageCIdType"]
-        );
-        let names: Vec<_> = types.enums["MessageCIdType"]
-            .variants
-            .iter()
-            .map(|v| v.rust_name.as_str())
-            .collect();
+        assert_eq!(types.enums.keys().collect::<Vec<_>>(), ["IdType", "MessageCIdType"]);
+        let names: Vec<_> = types.enums["MessageCIdType"].variants.iter().map(|v| v.rust_name.as_str()).collect();
         assert_eq!(names, ["OpenId", "V1", "Value2", "Other_"]);
     }
 
@@ -805,140 +574,48 @@ mod tests {
     fn repeated_rows_and_values_are_dropped() {
         let kind = Field {
             constraints: Constraints {
-                enum_values: ["rect", "boundary", "rect"]
-                    .iter()
-                    .map(|v| EnumValue {
-                        value: v.to_string(),
-                        description: String::new(),
-                    })
-                    .collect(),
+                enum_values: ["rect", "boundary", "rect"].iter().map(|v| EnumValue { value: v.to_string(), description: String::new() }).collect(),
                 ..Constraints::default()
             },
             ..string("shape", false)
         };
-        let faq = object(
-            "faq",
-            "faq",
-            vec![string("id", false), string("id", true), kind],
-        );
-        let spec = Spec {
-            endpoints: vec![endpoint(
-                "faq",
-                "search",
-                vec![string("query", true), string("query", false)],
-                vec![faq],
-            )],
-            events: vec![],
-        };
+        let faq = object("faq", "faq", vec![string("id", false), string("id", true), kind]);
+        let spec = Spec { endpoints: vec![endpoint("faq", "search", vec![string("query", true), string("query", false)], vec![faq])], events: vec![] };
         let model = Model::build(&spec);
         let im = &model.services["im"];
-        let wire = |fields: &[FieldDef]| {
-            fields
-                .iter()
-                .map(|f| f.wire_name.clone())
-                .collect::<Vec<_>>()
-        };
-        let OperationKind::Detailed(d) = &im.resources["faq"].operations[0].kind else {
-            panic!("search is detailed")
-        };
+        let wire = |fields: &[FieldDef]| fields.iter().map(|f| f.wire_name.clone()).collect::<Vec<_>>();
+        let OperationKind::Detailed(d) = &im.resources["faq"].operations[0].kind else { panic!("search is detailed") };
         assert_eq!(wire(&d.request.fields), ["message_id", "query"]);
         assert!(d.request.fields[1].required);
         assert_eq!(wire(&im.types.structs["Faq"].fields), ["id", "shape"]);
-        let values: Vec<_> = im.types.enums["Shape"]
-            .variants
-            .iter()
-            .map(|v| v.value.as_str())
-            .collect();
+        let values: Vec<_> = im.types.enums["Shape"].variants.iter().map(|v| v.value.as_str()).collect();
         assert_eq!(values, ["rect", "boundary"]);
     }
 
     #[test]
     fn operations_modules_and_errors() {
-        let mut reply = endpoint(
-            "message",
-            "reply",
-            vec![string("type", true), string("uuid", false)],
-            vec![],
-        );
+        let mut reply = endpoint("message", "reply", vec![string("type", true), string("uuid", false)], vec![]);
         reply.errors = vec![
-            ErrorCode {
-                code: 230020,
-                http_status: Some(400),
-                ..ErrorCode::default()
-            },
-            ErrorCode {
-                code: 230001,
-                http_status: Some(400),
-                ..ErrorCode::default()
-            },
-            ErrorCode {
-                code: 230001,
-                ..ErrorCode::default()
-            },
-            ErrorCode {
-                code: 1,
-                http_status: Some(500),
-                ..ErrorCode::default()
-            },
+            ErrorCode { code: 230020, http_status: Some(400), ..ErrorCode::default() },
+            ErrorCode { code: 230001, http_status: Some(400), ..ErrorCode::default() },
+            ErrorCode { code: 230001, ..ErrorCode::default() },
+            ErrorCode { code: 1, http_status: Some(500), ..ErrorCode::default() },
         ];
         let mut v2 = endpoint("message", "reply", vec![], vec![]);
         v2.version = "v2".into();
         v2.id = "im.v2.message.reply".into();
-        let types = Endpoint {
-            resource: "types".into(),
-            name: "get".into(),
-            method: Method::Get,
-            ..Endpoint::default()
-        };
-        let spec = Spec {
-            endpoints: vec![
-                reply,
-                v2,
-                Endpoint {
-                    service: "im".into(),
-                    ..types
-                },
-            ],
-            events: vec![],
-        };
+        let types = Endpoint { resource: "types".into(), name: "get".into(), method: Method::Get, ..Endpoint::default() };
+        let spec = Spec { endpoints: vec![reply, v2, Endpoint { service: "im".into(), ..types }], events: vec![] };
         let model = Model::build(&spec);
         let im = &model.services["im"];
-        assert_eq!(
-            im.resources.keys().collect::<Vec<_>>(),
-            ["message", "types_2"]
-        );
+        assert_eq!(im.resources.keys().collect::<Vec<_>>(), ["message", "types_2"]);
         let ops = &im.resources["message"].operations;
-        assert_eq!(
-            ops.iter().map(|o| o.fn_name.as_str()).collect::<Vec<_>>(),
-            ["reply", "reply_v2"]
-        );
-        let OperationKind::Detailed(d) = &ops[0].kind else {
-            panic!("reply is detailed")
-        };
-        let fields: Vec<_> = d
-            .request
-            .fields
-            .iter()
-            .map(|f| (f.rust_name.as_str(), f.location, f.required))
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                ("message_id", Location::Path, true),
-                ("type_", Location::Body, true),
-                ("uuid", Location::Body, false)
-            ]
-        );
-        let codes: Vec<_> = d
-            .error
-            .variants
-            .iter()
-            .map(|v| (v.rust_name.as_str(), v.retryable))
-            .collect();
-        assert_eq!(
-            codes,
-            [("Code1", true), ("Code230001", false), ("Code230020", true)]
-        );
+        assert_eq!(ops.iter().map(|o| o.fn_name.as_str()).collect::<Vec<_>>(), ["reply", "reply_v2"]);
+        let OperationKind::Detailed(d) = &ops[0].kind else { panic!("reply is detailed") };
+        let fields: Vec<_> = d.request.fields.iter().map(|f| (f.rust_name.as_str(), f.location, f.required)).collect();
+        assert_eq!(fields, [("message_id", Location::Path, true), ("type_", Location::Body, true), ("uuid", Location::Body, false)]);
+        let codes: Vec<_> = d.error.variants.iter().map(|v| (v.rust_name.as_str(), v.retryable)).collect();
+        assert_eq!(codes, [("Code1", true), ("Code230001", false), ("Code230020", true)]);
         assert_eq!(d.error.name, "ReplyError");
     }
 
@@ -953,27 +630,12 @@ mod tests {
             path: "/open-apis/im/v1/images/:image_key".into(),
             ..Endpoint::default()
         };
-        let model = Model::build(&Spec {
-            endpoints: vec![get],
-            events: vec![],
-        });
+        let model = Model::build(&Spec { endpoints: vec![get], events: vec![] });
         let op = &model.services["im"].resources["image"].operations[0];
-        assert_eq!(
-            op.kind,
-            OperationKind::Catalogue {
-                download: true,
-                takes_body: false
-            }
-        );
+        assert_eq!(op.kind, OperationKind::Catalogue { download: true, takes_body: false });
         assert_eq!(
             op.path_parts,
-            [
-                PathPart::Literal("/open-apis/im/v1/images/".into()),
-                PathPart::Param {
-                    wire_name: "image_key".into(),
-                    rust_name: "image_key".into()
-                }
-            ]
+            [PathPart::Literal("/open-apis/im/v1/images/".into()), PathPart::Param { wire_name: "image_key".into(), rust_name: "image_key".into() }]
         );
     }
 }

@@ -129,14 +129,8 @@ impl TypeSpace {
         let structs = self.structs.values().map(|d| (&d.name, TypeDef::Struct(d)));
         let enums = self.enums.values().map(|d| (&d.name, TypeDef::Enum(d)));
         for (name, def) in structs.chain(enums) {
-            let home = self
-                .homes
-                .get(name)
-                .unwrap_or_else(|| panic!("the type `{name}` has no home"));
-            groups
-                .entry(home.resource.as_str())
-                .or_default()
-                .insert(home.module.as_str(), def);
+            let home = self.homes.get(name).unwrap_or_else(|| panic!("the type `{name}` has no home"));
+            groups.entry(home.resource.as_str()).or_default().insert(home.module.as_str(), def);
         }
         groups
     }

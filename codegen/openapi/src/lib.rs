@@ -598,7 +598,14 @@ fn scalar_schema(field: &Field, ty: FieldType, side: Side) -> Value {
     if !c.enum_values.is_empty() {
         let values: Vec<Value> = c.enum_values.iter().map(|v| typed(&v.value, ty)).collect();
         // A value that does not fit the type cannot be an `enum` member.
-        let fits = values.iter().all(|v| matches!((ty, v), (FieldType::Integer | FieldType::Number, Value::Number(_)) | (FieldType::Boolean, Value::Bool(_)) | (FieldType::String | FieldType::File, Value::String(_))));
+        let fits = values.iter().all(|v| {
+            matches!(
+                (ty, v),
+                (FieldType::Integer | FieldType::Number, Value::Number(_))
+                    | (FieldType::Boolean, Value::Bool(_))
+                    | (FieldType::String | FieldType::File, Value::String(_))
+            )
+        });
         if side == Side::Request && fits {
             let mut unique = Vec::new();
             for value in values {
@@ -693,7 +700,8 @@ mod tests {
         let mut e = endpoint("im.v1.message.reply", Method::Post, "/m/:message_id/reply");
         e.request_content_type = Some(ContentType::Json);
         e.access_tokens = vec![AccessToken::TenantAccessToken];
-        e.rate_limit = Some(RateLimit { per_second: Some(50), per_minute: Some(1000), per_receiver_per_second: None, text: "1000 次/分钟、50 次/秒".into() });
+        e.rate_limit =
+            Some(RateLimit { per_second: Some(50), per_minute: Some(1000), per_receiver_per_second: None, text: "1000 次/分钟、50 次/秒".into() });
         e.request_body = vec![
             Field { name: "uuid".into(), constraints: Constraints { max_length: Some(50), ..Constraints::default() }, ..Field::default() },
             Field {

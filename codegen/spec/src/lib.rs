@@ -424,13 +424,7 @@ mod tests {
     #[test]
     fn contract_key_names_are_serialised() {
         let endpoint = Endpoint {
-            request_body: vec![Field {
-                constraints: Constraints {
-                    enum_values: vec![EnumValue::default()],
-                    ..Constraints::default()
-                },
-                ..Field::default()
-            }],
+            request_body: vec![Field { constraints: Constraints { enum_values: vec![EnumValue::default()], ..Constraints::default() }, ..Field::default() }],
             errors: vec![ErrorCode::default()],
             rate_limit: Some(RateLimit::default()),
             ..Endpoint::default()
@@ -438,12 +432,44 @@ mod tests {
         let spec = Spec { endpoints: vec![endpoint], events: vec![Event::default()] };
         let json = spec.to_json();
         for key in [
-            "\"endpoints\"", "\"events\"", "\"method\"", "\"path\"", "\"path_params\"", "\"query_params\"",
-            "\"request_body\"", "\"response_body\"", "\"errors\"", "\"http_status\"", "\"code\"", "\"message\"",
-            "\"hint\"", "\"sub_errors\"", "\"scopes\"", "\"access_tokens\"", "\"rate_limit\"", "\"per_second\"",
-            "\"per_minute\"", "\"text\"", "\"name\"", "\"type\"", "\"type_name\"", "\"item_type\"", "\"required\"",
-            "\"description\"", "\"example\"", "\"default\"", "\"children\"", "\"constraints\"", "\"min_length\"",
-            "\"max_length\"", "\"min_items\"", "\"max_items\"", "\"minimum\"", "\"maximum\"", "\"enum\"", "\"value\"",
+            "\"endpoints\"",
+            "\"events\"",
+            "\"method\"",
+            "\"path\"",
+            "\"path_params\"",
+            "\"query_params\"",
+            "\"request_body\"",
+            "\"response_body\"",
+            "\"errors\"",
+            "\"http_status\"",
+            "\"code\"",
+            "\"message\"",
+            "\"hint\"",
+            "\"sub_errors\"",
+            "\"scopes\"",
+            "\"access_tokens\"",
+            "\"rate_limit\"",
+            "\"per_second\"",
+            "\"per_minute\"",
+            "\"text\"",
+            "\"name\"",
+            "\"type\"",
+            "\"type_name\"",
+            "\"item_type\"",
+            "\"required\"",
+            "\"description\"",
+            "\"example\"",
+            "\"default\"",
+            "\"children\"",
+            "\"constraints\"",
+            "\"min_length\"",
+            "\"max_length\"",
+            "\"min_items\"",
+            "\"max_items\"",
+            "\"minimum\"",
+            "\"maximum\"",
+            "\"enum\"",
+            "\"value\"",
         ] {
             assert!(json.contains(key), "missing key {key} in {json}");
         }

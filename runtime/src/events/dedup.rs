@@ -54,11 +54,7 @@ impl InMemoryDedup {
     /// A store remembering ids for `ttl`, and at most `capacity` of them
     /// (at least 1).
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        Self {
-            ttl,
-            capacity: capacity.max(1),
-            inner: Mutex::new(Inner::default()),
-        }
+        Self { ttl, capacity: capacity.max(1), inner: Mutex::new(Inner::default()) }
     }
 
     /// [`DedupStore::first_delivery`] at a given moment, for tests.
@@ -125,18 +121,13 @@ impl Inner {
     /// Drops every stale entry from `order`.
     fn compact(&mut self) {
         let seen = &self.seen;
-        self.order
-            .retain(|(seq, id)| seen.get(id).is_some_and(|&(_, current)| current == *seq));
+        self.order.retain(|(seq, id)| seen.get(id).is_some_and(|&(_, current)| current == *seq));
     }
 
     /// Removes the oldest live entry.
     fn pop_oldest(&mut self) {
         while let Some((seq, id)) = self.order.pop_front() {
-            if self
-                .seen
-                .get(&id)
-                .is_some_and(|&(_, current)| current == seq)
-            {
+            if self.seen.get(&id).is_some_and(|&(_, current)| current == seq) {
                 self.seen.remove(&id);
                 return;
             }
@@ -166,11 +157,7 @@ impl DedupStore for InMemoryDedup {
 
 impl fmt::Debug for InMemoryDedup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemoryDedup")
-            .field("ttl", &self.ttl)
-            .field("capacity", &self.capacity)
-            .field("len", &self.len())
-            .finish()
+        f.debug_struct("InMemoryDedup").field("ttl", &self.ttl).field("capacity", &self.capacity).field("len", &self.len()).finish()
     }
 }
 

@@ -64,9 +64,7 @@ pub enum WebhookError {
 
     /// An encrypt key is configured but the request is not signed (and is
     /// not a `url_verification` challenge, which Feishu does not sign).
-    #[error(
-        "the request lacks the X-Lark-Signature, X-Lark-Request-Timestamp and X-Lark-Request-Nonce headers"
-    )]
+    #[error("the request lacks the X-Lark-Signature, X-Lark-Request-Timestamp and X-Lark-Request-Nonce headers")]
     MissingSignature,
 
     /// The signed timestamp is too far from now: a replayed or delayed
@@ -108,10 +106,7 @@ impl WebhookError {
     /// otherwise.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::BadSignature
-            | Self::MissingSignature
-            | Self::StaleTimestamp { .. }
-            | Self::WrongToken => 401,
+            Self::BadSignature | Self::MissingSignature | Self::StaleTimestamp { .. } | Self::WrongToken => 401,
             Self::NoEncryptKey => 500,
             Self::Decrypt(_) | Self::Malformed(_) | Self::Decode(_) => 400,
         }
@@ -137,11 +132,7 @@ pub struct WebhookConfig {
 impl WebhookConfig {
     /// Settings without a token or key, and the default clock skew.
     pub fn new() -> Self {
-        Self {
-            verification_token: None,
-            encrypt_key: None,
-            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
-        }
+        Self { verification_token: None, encrypt_key: None, max_clock_skew: DEFAULT_MAX_CLOCK_SKEW }
     }
 
     /// Sets the verification token.
@@ -193,9 +184,7 @@ impl<K> Delivery<K> {
     /// challenge, `{}` otherwise.
     pub fn response_body(&self) -> String {
         match self {
-            Self::Challenge { challenge } => {
-                serde_json::json!({ "challenge": challenge }).to_string()
-            }
+            Self::Challenge { challenge } => serde_json::json!({ "challenge": challenge }).to_string(),
             Self::Event(_) | Self::Duplicate { .. } => "{}".to_owned(),
         }
     }
@@ -242,9 +231,7 @@ pub struct Webhook {
 
 impl fmt::Debug for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Webhook")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Webhook").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -252,10 +239,7 @@ impl Webhook {
     /// A handler with the given settings, deduplicating in memory
     /// ([`InMemoryDedup::default`]).
     pub fn new(config: WebhookConfig) -> Self {
-        Self {
-            config,
-            store: Arc::new(InMemoryDedup::default()),
-        }
+        Self { config, store: Arc::new(InMemoryDedup::default()) }
     }
 
     /// Deduplicates with `store` instead, e.g. one shared between
@@ -301,12 +285,7 @@ impl Webhook {
     ///
     /// Without an encrypt key, signature headers are ignored: there is
     /// nothing to check them with.
-    pub fn handle<K, I, N, V>(
-        &self,
-        headers: I,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<Delivery<K>, WebhookError>
+    pub fn handle<K, I, N, V>(&self, headers: I, body: &[u8], now: SystemTime) -> Result<Delivery<K>, WebhookError>
     where
         K: for<'a> From<&'a str>,
         I: IntoIterator<Item = (N, V)>,
@@ -335,9 +314,7 @@ impl Webhook {
                         event_type = %raw.event_type,
                         "duplicate webhook event ignored"
                     );
-                    return Ok(Delivery::Duplicate {
-                        event_id: raw.event_id,
-                    });
+                    return Ok(Delivery::Duplicate { event_id: raw.event_id });
                 }
                 tracing::debug!(
                     event_id = %raw.event_id,
@@ -359,13 +336,7 @@ impl Webhook {
 
     /// Checks the signature and timestamp if the request is signed;
     /// returns whether it was.
-    fn check_signature<I, N, V>(
-        &self,
-        key: &Secret,
-        headers: I,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<bool, WebhookError>
+    fn check_signature<I, N, V>(&self, key: &Secret, headers: I, body: &[u8], now: SystemTime) -> Result<bool, WebhookError>
     where
         I: IntoIterator<Item = (N, V)>,
         N: AsRef<str>,
@@ -403,56 +374,32 @@ impl Webhook {
             return Ok(());
         };
         match token {
-            Some(token)
-                if crypto::constant_time_eq(token.as_bytes(), expected.expose().as_bytes()) =>
-            {
-                Ok(())
-            }
+            Some(token) if crypto::constant_time_eq(token.as_bytes(), expected.expose().as_bytes()) => Ok(()),
             _ => Err(WebhookError::WrongToken),
         }
     }
 
     /// Decrypts the body if needed and tells what it is.
     fn read(&self, body: &[u8]) -> Result<Request, WebhookError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| WebhookError::Malformed(format!("the body is not JSON: {e}")))?;
+        let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(format!("the body is not JSON: {e}")))?;
         let value = match value.get("encrypt") {
             Some(Value::String(encrypted)) => {
-                let key = self
-                    .config
-                    .encrypt_key
-                    .as_ref()
-                    .ok_or(WebhookError::NoEncryptKey)?;
+                let key = self.config.encrypt_key.as_ref().ok_or(WebhookError::NoEncryptKey)?;
                 let plain = decrypt(key.expose(), encrypted)?;
-                serde_json::from_slice(&plain).map_err(|e| {
-                    WebhookError::Malformed(format!("the decrypted body is not JSON: {e}"))
-                })?
+                serde_json::from_slice(&plain).map_err(|e| WebhookError::Malformed(format!("the decrypted body is not JSON: {e}")))?
             }
             _ => value,
         };
         let Value::Object(object) = value else {
-            return Err(WebhookError::Malformed(
-                "the body is not a JSON object".to_owned(),
-            ));
+            return Err(WebhookError::Malformed("the body is not a JSON object".to_owned()));
         };
         Request::parse(object)
     }
 }
 
-fn check_timestamp(
-    timestamp: &str,
-    now: SystemTime,
-    max_skew: Duration,
-) -> Result<(), WebhookError> {
-    let secs: u64 = timestamp.parse().map_err(|_| {
-        WebhookError::Malformed(format!(
-            "{TIMESTAMP_HEADER} is not a number of seconds: {timestamp:?}"
-        ))
-    })?;
-    let stale = WebhookError::StaleTimestamp {
-        timestamp: secs,
-        max_skew,
-    };
+fn check_timestamp(timestamp: &str, now: SystemTime, max_skew: Duration) -> Result<(), WebhookError> {
+    let secs: u64 = timestamp.parse().map_err(|_| WebhookError::Malformed(format!("{TIMESTAMP_HEADER} is not a number of seconds: {timestamp:?}")))?;
+    let stale = WebhookError::StaleTimestamp { timestamp: secs, max_skew };
     let Some(at) = UNIX_EPOCH.checked_add(Duration::from_secs(secs)) else {
         return Err(stale);
     };
@@ -465,10 +412,7 @@ fn check_timestamp(
 
 /// A decrypted request body, before the token check.
 enum Request {
-    Challenge {
-        challenge: String,
-        token: Option<String>,
-    },
+    Challenge { challenge: String, token: Option<String> },
     Event(RawEvent),
 }
 
@@ -494,17 +438,12 @@ impl Request {
     fn parse(mut body: Map<String, Value>) -> Result<Self, WebhookError> {
         let kind = body.get("type").and_then(Value::as_str);
         if kind == Some("url_verification") {
-            return Ok(Self::Challenge {
-                challenge: required_str(&body, "challenge")?,
-                token: optional_str(&body, "token"),
-            });
+            return Ok(Self::Challenge { challenge: required_str(&body, "challenge")?, token: optional_str(&body, "token") });
         }
         if let Some(schema) = body.get("schema").and_then(Value::as_str) {
             let schema = schema.to_owned();
             let Some(Value::Object(header)) = body.get("header") else {
-                return Err(WebhookError::Malformed(format!(
-                    "a schema {schema} event without a header object"
-                )));
+                return Err(WebhookError::Malformed(format!("a schema {schema} event without a header object")));
             };
             return Ok(Self::Event(RawEvent {
                 event_id: required_str(header, "event_id")?,
@@ -519,9 +458,7 @@ impl Request {
         }
         if kind == Some("event_callback") {
             let Some(Value::Object(event)) = body.get("event") else {
-                return Err(WebhookError::Malformed(
-                    "an event_callback without an event object".to_owned(),
-                ));
+                return Err(WebhookError::Malformed("an event_callback without an event object".to_owned()));
             };
             return Ok(Self::Event(RawEvent {
                 schema: "1.0".to_owned(),
@@ -534,10 +471,7 @@ impl Request {
                 event: body.remove("event").unwrap_or(Value::Null),
             }));
         }
-        Err(WebhookError::Malformed(
-            "neither a url_verification challenge, a schema 2.0 event nor a v1 event_callback"
-                .to_owned(),
-        ))
+        Err(WebhookError::Malformed("neither a url_verification challenge, a schema 2.0 event nor a v1 event_callback".to_owned()))
     }
 }
 
@@ -551,9 +485,7 @@ fn optional_str(object: &Map<String, Value>, field: &str) -> Option<String> {
 }
 
 fn required_str(object: &Map<String, Value>, field: &str) -> Result<String, WebhookError> {
-    optional_str(object, field)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| WebhookError::Malformed(format!("no `{field}` string")))
+    optional_str(object, field).filter(|s| !s.is_empty()).ok_or_else(|| WebhookError::Malformed(format!("no `{field}` string")))
 }
 
 #[cfg(test)]
@@ -566,25 +498,10 @@ mod tests {
         let skew = Duration::from_secs(300);
         assert!(check_timestamp("1000300", now, skew).is_ok());
         assert!(check_timestamp("999700", now, skew).is_ok());
-        assert!(matches!(
-            check_timestamp("1000301", now, skew),
-            Err(WebhookError::StaleTimestamp {
-                timestamp: 1000301,
-                ..
-            })
-        ));
-        assert!(matches!(
-            check_timestamp("999699", now, skew),
-            Err(WebhookError::StaleTimestamp { .. })
-        ));
-        assert!(matches!(
-            check_timestamp(&u64::MAX.to_string(), now, skew),
-            Err(WebhookError::StaleTimestamp { .. })
-        ));
-        assert!(matches!(
-            check_timestamp("-5", now, skew),
-            Err(WebhookError::Malformed(_))
-        ));
+        assert!(matches!(check_timestamp("1000301", now, skew), Err(WebhookError::StaleTimestamp { timestamp: 1000301, .. })));
+        assert!(matches!(check_timestamp("999699", now, skew), Err(WebhookError::StaleTimestamp { .. })));
+        assert!(matches!(check_timestamp(&u64::MAX.to_string(), now, skew), Err(WebhookError::StaleTimestamp { .. })));
+        assert!(matches!(check_timestamp("-5", now, skew), Err(WebhookError::Malformed(_))));
     }
 
     #[test]

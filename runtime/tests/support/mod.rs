@@ -29,10 +29,7 @@ pub struct Recorded {
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> Value {
@@ -53,22 +50,14 @@ impl Reply {
     pub fn json(value: Value) -> Self {
         Self {
             status: 200,
-            headers: vec![(
-                "Content-Type".into(),
-                "application/json; charset=utf-8".into(),
-            )],
+            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
             body: serde_json::to_vec(&value).unwrap(),
             delay: None,
         }
     }
 
     pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        Self {
-            status,
-            headers: vec![("Content-Type".into(), content_type.into())],
-            body: body.into(),
-            delay: None,
-        }
+        Self { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into(), delay: None }
     }
 
     pub fn status(mut self, status: u16) -> Self {
@@ -125,24 +114,13 @@ impl Server {
                 tokio::spawn(serve(stream, handler.clone(), recorded.clone()));
             }
         });
-        Self {
-            url,
-            requests,
-            accept,
-        }
+        Self { url, requests, accept }
     }
 
     /// A server that answers the token endpoint with `t-1` (two hours) and
     /// every other path with `api`.
     pub async fn with_token(api: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
-        Self::start(move |r| {
-            if r.path == TOKEN_PATH {
-                token_reply("t-1", 7200)
-            } else {
-                api(r)
-            }
-        })
-        .await
+        Self::start(move |r| if r.path == TOKEN_PATH { token_reply("t-1", 7200) } else { api(r) }).await
     }
 
     pub fn url(&self) -> &str {
@@ -153,11 +131,7 @@ impl Server {
     /// these tests check how one answer is mapped; tests/retries.rs builds
     /// its own clients.
     pub fn client(&self) -> Client {
-        Client::builder("cli_test", "app-secret-xyz")
-            .base_url(self.url.clone())
-            .retry(feishu_runtime::RetryPolicy::none())
-            .build()
-            .unwrap()
+        Client::builder("cli_test", "app-secret-xyz").base_url(self.url.clone()).retry(feishu_runtime::RetryPolicy::none()).build().unwrap()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -165,18 +139,12 @@ impl Server {
     }
 
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path == path)
-            .collect()
+        self.requests().into_iter().filter(|r| r.path == path).collect()
     }
 
     /// Requests other than token fetches.
     pub fn api_requests(&self) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path != TOKEN_PATH && r.path != APP_TOKEN_PATH)
-            .collect()
+        self.requests().into_iter().filter(|r| r.path != TOKEN_PATH && r.path != APP_TOKEN_PATH).collect()
     }
 }
 
@@ -195,9 +163,7 @@ async fn serve(stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex<Vec
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
         let out = stream.get_mut();
-        if out.write_all(head.as_bytes()).await.is_err()
-            || out.write_all(&reply.body).await.is_err()
-        {
+        if out.write_all(head.as_bytes()).await.is_err() || out.write_all(&reply.body).await.is_err() {
             return;
         }
     }
@@ -226,12 +192,7 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
         let (n, v) = line.split_once(':')?;
         headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
     }
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let mut body = Vec::new();
     if let Some(len) = get("content-length") {
         body.resize(len.parse().ok()?, 0);
@@ -249,11 +210,5 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
             body.extend_from_slice(&chunk[..size]);
         }
     }
-    Some(Recorded {
-        method,
-        path,
-        query,
-        headers,
-        body,
-    })
+    Some(Recorded { method, path, query, headers, body })
 }

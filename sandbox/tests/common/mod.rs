@@ -46,7 +46,9 @@ pub async fn start_with(config: SandboxConfig) -> Env {
     let sandbox = Sandbox::start(config, 0).await.expect("the sandbox starts");
     let http = reqwest::Client::new();
     let mut env = Env { sandbox, http, token: String::new() };
-    let answer = env.raw(Method::POST, "/open-apis/auth/v3/tenant_access_token/internal", None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}))).await;
+    let answer = env
+        .raw(Method::POST, "/open-apis/auth/v3/tenant_access_token/internal", None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})))
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     env.token = answer.body["tenant_access_token"].as_str().expect("a token").to_string();
     env

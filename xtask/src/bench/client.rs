@@ -59,7 +59,12 @@ fn summarise(lines: &[Value], client: &str) -> Result<Summary, String> {
 /// `client-bench run …`; the JSON lines it prints.
 fn rust_rounds(bins: &Bins, base: &str, clients: &str, calls: usize, concurrency: usize, rounds: usize, warmup: usize) -> Result<Vec<Value>, String> {
     let mut command = Command::new(&bins.client_bench);
-    command.args(["run", "--base", base, "--clients", clients]).args(["--calls", &calls.to_string()]).args(["--concurrency", &concurrency.to_string()]).args(["--rounds", &rounds.to_string()]).args(["--warmup", &warmup.to_string()]);
+    command
+        .args(["run", "--base", base, "--clients", clients])
+        .args(["--calls", &calls.to_string()])
+        .args(["--concurrency", &concurrency.to_string()])
+        .args(["--rounds", &rounds.to_string()])
+        .args(["--warmup", &warmup.to_string()]);
     Ok(json_lines(&output(&mut command)?))
 }
 
@@ -149,7 +154,10 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
         command
     };
     let peers = [
-        (Peer { key: keys[1], label: "lark-oapi 1.7.5 (Python)", client: "lark-oapi", command: &python_command }, python.as_ref().err().map(|e| format!("the Python peer could not be installed: {e}"))),
+        (
+            Peer { key: keys[1], label: "lark-oapi 1.7.5 (Python)", client: "lark-oapi", command: &python_command },
+            python.as_ref().err().map(|e| format!("the Python peer could not be installed: {e}")),
+        ),
         (
             Peer { key: keys[2], label: "@larksuiteoapi/node-sdk 1.74.0", client: "node-sdk", command: &node_command },
             node.as_ref().err().map(|e| format!("the Node peer could not be installed: {e}")),
@@ -178,7 +186,10 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
             }
             line["peak_rss_kb"].as_f64().map(report::kilobytes).ok_or_else(|| "no VmHWM (not Linux?)".to_string())
         });
-        let what = format!("peak memory (VmHWM) of the process making 1,000 concurrent replies: {}", if client == "generated" { "generated client" } else { "raw reqwest" });
+        let what = format!(
+            "peak memory (VmHWM) of the process making 1,000 concurrent replies: {}",
+            if client == "generated" { "generated client" } else { "raw reqwest" }
+        );
         report.extra.push((what, figure.unwrap_or_else(|e| format!("n/a: {e}"))));
     }
     drop(server);
@@ -214,7 +225,10 @@ fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio
         let why = format!("{} failed at every concurrency: {}", peer.client, row.note);
         return (Ratio { key: peer.key, value: Err(why), detail: String::new() }, row);
     };
-    progress(&format!("client: generated vs {} at its best concurrency ({best}), {} alternate rounds of {} replies", peer.client, plan.peer_rounds, plan.calls));
+    progress(&format!(
+        "client: generated vs {} at its best concurrency ({best}), {} alternate rounds of {} replies",
+        peer.client, plan.peer_rounds, plan.calls
+    ));
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let mut failure = None;
     for _ in 0..plan.peer_rounds {

@@ -26,7 +26,9 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
     let key = "compile_time_vs_peer_crate";
     let seeds = root.join("spec").join("docs");
     match regen_time(&seeds, &dir.join("seed-crate"), plan.regen_rounds) {
-        Ok((s, summary)) => report.extra.push((format!("regen of the seed pages ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds))),
+        Ok((s, summary)) => {
+            report.extra.push((format!("regen of the seed pages ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds)))
+        }
         Err(e) => report.extra.push(("regen of the seed pages".into(), format!("n/a: {e}"))),
     }
     let corpus = root.join("..").join("shared").join("corpus").join("raw");
@@ -41,7 +43,9 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
     // untimed first build does not redo what the last run built.
     let crate_dir = dir.join("corpus-crate");
     match regen_time(&corpus, &dir.join("corpus-regen"), plan.regen_rounds) {
-        Ok((s, summary)) => report.extra.push((format!("regen of the whole corpus ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds))),
+        Ok((s, summary)) => {
+            report.extra.push((format!("regen of the whole corpus ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds)))
+        }
         Err(e) => {
             report.extra.push(("regen of the whole corpus".into(), format!("n/a: {e}")));
             report.ratios.push(Ratio { key, value: Err(format!("regen of the corpus failed: {e}")), detail: String::new() });
@@ -162,7 +166,13 @@ fn rebuild(user: &Path, target: &Path, package: &str, memory_file: &Path) -> Res
 fn peer_source(user: &Path, target: &Path) -> Result<PathBuf, String> {
     let text = output(cargo_in(user, target).args(["metadata", "--format-version", "1"]))?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("cargo metadata: {e}"))?;
-    let manifest = json["packages"].as_array().into_iter().flatten().find(|p| p["name"] == PEER).and_then(|p| p["manifest_path"].as_str()).ok_or(format!("cargo metadata does not list {PEER}"))?;
+    let manifest = json["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == PEER)
+        .and_then(|p| p["manifest_path"].as_str())
+        .ok_or(format!("cargo metadata does not list {PEER}"))?;
     Ok(Path::new(manifest).parent().unwrap_or(Path::new(".")).join("src"))
 }
 
@@ -182,7 +192,10 @@ fn one_feature(crate_dir: &Path) -> Option<String> {
 
 fn compare(root: &Path, dir: &Path, crate_dir: &Path, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
     let (lines, files, ours_ops) = count_source(&crate_dir.join("src"));
-    report.extra.push(("crate generated from the whole corpus".into(), format!("{} lines in {} files, {} operations", report::thousands(lines as u64), report::thousands(files as u64), report::thousands(ours_ops as u64))));
+    report.extra.push((
+        "crate generated from the whole corpus".into(),
+        format!("{} lines in {} files, {} operations", report::thousands(lines as u64), report::thousands(files as u64), report::thousands(ours_ops as u64)),
+    ));
     if ours_ops == 0 {
         return Err(format!("no operations in {}", crate_dir.display()));
     }
@@ -205,9 +218,11 @@ fn compare(root: &Path, dir: &Path, crate_dir: &Path, plan: &Plan, report: &mut 
 
     // Dependencies first, untimed.
     progress(&format!("compile: building the corpus crate and its dependencies once in {}", all.display()));
-    output(cargo_in(&all, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"])).map_err(|e| format!("the corpus crate does not build: {e}"))?;
+    output(cargo_in(&all, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]))
+        .map_err(|e| format!("the corpus crate does not build: {e}"))?;
     if feature.is_some() {
-        output(cargo_in(&one, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"])).map_err(|e| format!("the corpus crate does not build with one feature: {e}"))?;
+        output(cargo_in(&one, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]))
+            .map_err(|e| format!("the corpus crate does not build with one feature: {e}"))?;
     }
     progress(&format!("compile: fetching and building {PEER} {PEER_VERSION} from crates.io once in {}", peer.display()));
     output(cargo_in(&peer, &peer_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]))
@@ -255,7 +270,12 @@ fn compare(root: &Path, dir: &Path, crate_dir: &Path, plan: &Plan, report: &mut 
         match one_build {
             Ok((s, m)) => report.extra.push((
                 format!("build of the corpus crate alone, one feature (`{feature}`), median of {}", plan.compile_rounds),
-                format!("{}{}; peak memory {}", report::seconds(s), one_ops.map_or(String::new(), |n| format!(" for {n} operations: {:.1} ms per operation", s * 1000.0 / n as f64)), show_mem(m)),
+                format!(
+                    "{}{}; peak memory {}",
+                    report::seconds(s),
+                    one_ops.map_or(String::new(), |n| format!(" for {n} operations: {:.1} ms per operation", s * 1000.0 / n as f64)),
+                    show_mem(m)
+                ),
             )),
             Err(e) => report.extra.push((format!("build of the corpus crate alone, one feature (`{feature}`)"), format!("n/a: {e}"))),
         }

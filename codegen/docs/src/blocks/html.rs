@@ -65,12 +65,8 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
             // Some tables put the header in a bare `<tr>` the HTML parser drops;
             // its `<md-th>` cells survive as the thead's direct children.
             if let Some(head) = element.children().filter_map(ElementRef::wrap).find(|e| e.value().name().ends_with("thead")) {
-                table.header = head
-                    .descendants()
-                    .filter_map(ElementRef::wrap)
-                    .filter(|e| e.value().name().ends_with("th"))
-                    .map(|e| text::plain(&cell(e).text))
-                    .collect();
+                table.header =
+                    head.descendants().filter_map(ElementRef::wrap).filter(|e| e.value().name().ends_with("th")).map(|e| text::plain(&cell(e).text)).collect();
             }
         }
         out.push(Block::Table(table));
@@ -137,10 +133,13 @@ fn walk(element: ElementRef<'_>, raw: &mut String, cell: &mut Cell) {
                     "md-tag" => {
                         let kind = e.attr("type").unwrap_or("");
                         let label: String = child_ref.text().collect();
-                        if let Some(token) = AccessToken::parse(kind).or_else(|| AccessToken::parse(&label)).filter(|_| kind.starts_with("token") || label.contains("access_token"))
-                            && !cell.tokens.contains(&token) {
-                                cell.tokens.push(token);
-                            }
+                        if let Some(token) = AccessToken::parse(kind)
+                            .or_else(|| AccessToken::parse(&label))
+                            .filter(|_| kind.starts_with("token") || label.contains("access_token"))
+                            && !cell.tokens.contains(&token)
+                        {
+                            cell.tokens.push(token);
+                        }
                         raw.push_str(&label);
                     }
                     "md-app-support" => {

@@ -133,10 +133,7 @@ mod tests {
 
     fn tables(text: &str) -> Vec<Table> {
         let page = Page::new("t.md", text);
-        blocks(&page)
-            .into_iter()
-            .filter_map(|b| if let Block::Table(t) = b { Some(t) } else { None })
-            .collect()
+        blocks(&page).into_iter().filter_map(|b| if let Block::Table(t) = b { Some(t) } else { None }).collect()
     }
 
     fn cells(row: &Row) -> Vec<&str> {
@@ -145,7 +142,9 @@ mod tests {
 
     #[test]
     fn gfm_table_with_nesting_marks_and_br() {
-        let t = &tables("| 名称 | 类型 | 描述 |\n| --- | --- | --- |\n| `data` | `\\-` | \\- |\n| &nbsp;&nbsp;└ `items` | `user_role\\[\\]` | 列表<br>**示例值**：1 |\n")[0];
+        let t = &tables(
+            "| 名称 | 类型 | 描述 |\n| --- | --- | --- |\n| `data` | `\\-` | \\- |\n| &nbsp;&nbsp;└ `items` | `user_role\\[\\]` | 列表<br>**示例值**：1 |\n",
+        )[0];
         assert_eq!(t.header, ["名称", "类型", "描述"]);
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.rows[0].level, None);
@@ -166,7 +165,8 @@ mod tests {
 
     #[test]
     fn outer_pipe_row_continues_over_blank_lines_until_closed() {
-        let text = "| 参数名 | 类型 | 描述 |\n| --- | --- | --- |\n| message_id | string | ID 获取方式：\n  \n- 调用发送消息接口。\n- 监听事件。 |\n\n### 请求体\n";
+        let text =
+            "| 参数名 | 类型 | 描述 |\n| --- | --- | --- |\n| message_id | string | ID 获取方式：\n  \n- 调用发送消息接口。\n- 监听事件。 |\n\n### 请求体\n";
         let t = &tables(text)[0];
         assert_eq!(t.rows.len(), 1);
         assert_eq!(cells(&t.rows[0])[2], "ID 获取方式：\n\n- 调用发送消息接口。\n- 监听事件。");

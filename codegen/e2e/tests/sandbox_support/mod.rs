@@ -54,10 +54,7 @@ impl Env {
 
     pub async fn start_with(config: SandboxConfig) -> Self {
         let sandbox = Sandbox::start(config, 0).await.expect("the sandbox starts");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
         Self { sandbox, http }
     }
 
@@ -78,58 +75,32 @@ impl Env {
     /// A control call; panics unless it answers 2xx. Returns the JSON answer.
     pub async fn control(&self, method: reqwest::Method, call: &str, body: Option<Value>) -> Value {
         let (status, answer) = self.try_control(method.clone(), call, body).await;
-        assert!(
-            (200..300).contains(&status),
-            "{method} /_sandbox/{call} answered {status}: {answer}"
-        );
+        assert!((200..300).contains(&status), "{method} /_sandbox/{call} answered {status}: {answer}");
         answer
     }
 
     /// A control call, whatever it answers: `(status, JSON body)`.
-    pub async fn try_control(
-        &self,
-        method: reqwest::Method,
-        call: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}/_sandbox/{call}", self.url()));
+    pub async fn try_control(&self, method: reqwest::Method, call: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}/_sandbox/{call}", self.url()));
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.expect("the sandbox answers");
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .expect("the sandbox's answer arrives");
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let bytes = response.bytes().await.expect("the sandbox's answer arrives");
+        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, value)
     }
 
     /// Creates a group chat; returns its id.
     pub async fn group_chat(&self) -> String {
-        let chat = self
-            .control(
-                reqwest::Method::POST,
-                "chats",
-                Some(json!({"chat_type": "group"})),
-            )
-            .await;
+        let chat = self.control(reqwest::Method::POST, "chats", Some(json!({"chat_type": "group"}))).await;
         chat["chat_id"].as_str().expect("a chat_id").to_owned()
     }
 
     /// Creates (or finds) the p2p chat with a user; returns its id.
     pub async fn p2p_chat(&self, user_open_id: &str) -> String {
-        let chat = self
-            .control(
-                reqwest::Method::POST,
-                "chats",
-                Some(json!({"chat_type": "p2p", "user_open_id": user_open_id})),
-            )
-            .await;
+        let chat = self.control(reqwest::Method::POST, "chats", Some(json!({"chat_type": "p2p", "user_open_id": user_open_id}))).await;
         chat["chat_id"].as_str().expect("a chat_id").to_owned()
     }
 
@@ -145,24 +116,18 @@ impl Env {
         if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
             body.extend(extra);
         }
-        self.control(reqwest::Method::POST, "messages", Some(body))
-            .await
+        self.control(reqwest::Method::POST, "messages", Some(body)).await
     }
 
     /// Seeds a text message from the bot; returns its id.
     pub async fn seed_text(&self, chat_id: &str, text: &str) -> String {
         let message = self.seed_message(chat_id, text, json!({})).await;
-        message["message_id"]
-            .as_str()
-            .expect("a message_id")
-            .to_owned()
+        message["message_id"].as_str().expect("a message_id").to_owned()
     }
 
     /// Adds a fault rule; returns its id.
     pub async fn add_fault(&self, rule: Value) -> u64 {
-        let answer = self
-            .control(reqwest::Method::POST, "faults", Some(rule))
-            .await;
+        let answer = self.control(reqwest::Method::POST, "faults", Some(rule)).await;
         answer["id"].as_u64().expect("a fault id")
     }
 
@@ -176,8 +141,7 @@ impl Env {
     }
 
     pub async fn expire_tokens(&self) {
-        self.control(reqwest::Method::POST, "expire_tokens", None)
-            .await;
+        self.control(reqwest::Method::POST, "expire_tokens", None).await;
     }
 
     /// Every stored message.
@@ -187,11 +151,7 @@ impl Env {
     }
 
     pub async fn message(&self, message_id: &str) -> Value {
-        self.messages()
-            .await
-            .into_iter()
-            .find(|m| m["message_id"] == message_id)
-            .unwrap_or_else(|| panic!("no stored message {message_id}"))
+        self.messages().await.into_iter().find(|m| m["message_id"] == message_id).unwrap_or_else(|| panic!("no stored message {message_id}"))
     }
 
     /// Every recorded `/open-apis` request, in order.
@@ -201,31 +161,20 @@ impl Env {
     }
 
     pub async fn clear_requests(&self) {
-        self.control(reqwest::Method::DELETE, "requests", None)
-            .await;
+        self.control(reqwest::Method::DELETE, "requests", None).await;
     }
 
     /// `{"requests","rate_limited","faults_injected","messages"}`.
     pub async fn stats(&self) -> Stats {
         let answer = self.control(reqwest::Method::GET, "stats", None).await;
-        let n = |name: &str| {
-            answer[name]
-                .as_u64()
-                .unwrap_or_else(|| panic!("no {name} in {answer}"))
-        };
-        Stats {
-            requests: n("requests"),
-            rate_limited: n("rate_limited"),
-            faults_injected: n("faults_injected"),
-            messages: n("messages"),
-        }
+        let n = |name: &str| answer[name].as_u64().unwrap_or_else(|| panic!("no {name} in {answer}"));
+        Stats { requests: n("requests"), rate_limited: n("rate_limited"), faults_injected: n("faults_injected"), messages: n("messages") }
     }
 
     /// Asks the sandbox to deliver an event (`POST /_sandbox/events`);
     /// returns its answer (`status`, `body`, `json`, `sent`).
     pub async fn deliver(&self, request: Value) -> Value {
-        self.control(reqwest::Method::POST, "events", Some(request))
-            .await
+        self.control(reqwest::Method::POST, "events", Some(request)).await
     }
 }
 
@@ -241,26 +190,13 @@ pub struct Stats {
 pub fn query_of(request: &Value) -> Vec<(String, String)> {
     request["query"]
         .as_array()
-        .map(|pairs| {
-            pairs
-                .iter()
-                .map(|p| {
-                    (
-                        p[0].as_str().unwrap_or_default().to_owned(),
-                        p[1].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
+        .map(|pairs| pairs.iter().map(|p| (p[0].as_str().unwrap_or_default().to_owned(), p[1].as_str().unwrap_or_default().to_owned())).collect())
         .unwrap_or_default()
 }
 
 /// Recorded requests to the tenant token endpoint.
 pub fn token_fetches(requests: &[Value]) -> Vec<&Value> {
-    requests
-        .iter()
-        .filter(|r| r["path"] == TENANT_TOKEN_PATH)
-        .collect()
+    requests.iter().filter(|r| r["path"] == TENANT_TOKEN_PATH).collect()
 }
 
 /// Recorded requests of one endpoint id (e.g. `im.v1.message.reply`).
@@ -283,12 +219,7 @@ pub fn uuid_counts<'a>(requests: impl IntoIterator<Item = &'a Value>) -> HashMap
 /// shorter waits than the default, so that a 30% failure rate cannot
 /// exhaust a call's attempts.
 pub fn patient_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 12,
-        initial_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(500),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy { max_attempts: 12, initial_backoff: Duration::from_millis(20), max_backoff: Duration::from_millis(500), ..RetryPolicy::default() }
 }
 
 /// Waits for `check` to become true, polling; panics after `timeout`.
@@ -302,10 +233,7 @@ where
         if check().await {
             return;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -352,11 +280,7 @@ impl WebhookServer {
                 tokio::spawn(serve_webhook(stream, webhook.clone(), log.clone()));
             }
         });
-        Self {
-            url,
-            handled,
-            accept,
-        }
+        Self { url, handled, accept }
     }
 
     pub fn url(&self) -> &str {
@@ -379,11 +303,7 @@ async fn serve_webhook(stream: TcpStream, webhook: Webhook, log: Arc<Mutex<Vec<H
     let Some((headers, body)) = read_http_request(&mut stream).await else {
         return;
     };
-    let result: Result<Delivery, WebhookError> = webhook.handle(
-        headers.iter().map(|(n, v)| (n, v)),
-        &body,
-        SystemTime::now(),
-    );
+    let result: Result<Delivery, WebhookError> = webhook.handle(headers.iter().map(|(n, v)| (n, v)), &body, SystemTime::now());
     let (status, answer, handled) = match result {
         Ok(delivery) => {
             let answer = delivery.response_body();
@@ -398,18 +318,12 @@ async fn serve_webhook(stream: TcpStream, webhook: Webhook, log: Arc<Mutex<Vec<H
         Err(error) => {
             let status = error.http_status();
             let answer = json!({"error": error.to_string()}).to_string();
-            let handled = Handled::Refused {
-                status,
-                error: format!("{error:?}"),
-            };
+            let handled = Handled::Refused { status, error: format!("{error:?}") };
             (status, answer, handled)
         }
     };
     log.lock().unwrap().push(handled);
-    let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        answer.len()
-    );
+    let head = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", answer.len());
     let out = stream.get_mut();
     let _ = out.write_all(head.as_bytes()).await;
     let _ = out.write_all(answer.as_bytes()).await;
@@ -417,9 +331,7 @@ async fn serve_webhook(stream: TcpStream, webhook: Webhook, log: Arc<Mutex<Vec<H
 }
 
 /// Reads one request: headers (names as sent) and the body.
-async fn read_http_request(
-    stream: &mut BufReader<TcpStream>,
-) -> Option<(Vec<(String, String)>, Vec<u8>)> {
+async fn read_http_request(stream: &mut BufReader<TcpStream>) -> Option<(Vec<(String, String)>, Vec<u8>)> {
     let mut line = String::new();
     if stream.read_line(&mut line).await.ok()? == 0 {
         return None;
@@ -435,11 +347,7 @@ async fn read_http_request(
         let (n, v) = line.split_once(':')?;
         headers.push((n.trim().to_owned(), v.trim().to_owned()));
     }
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let length: usize = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await.ok()?;
     Some((headers, body))
@@ -480,11 +388,7 @@ impl tracing::field::Visit for Fields {
         let _ = write!(self.0, " {}={}", field.name(), value);
     }
 
-    fn record_error(
-        &mut self,
-        field: &tracing::field::Field,
-        value: &(dyn std::error::Error + 'static),
-    ) {
+    fn record_error(&mut self, field: &tracing::field::Field, value: &(dyn std::error::Error + 'static)) {
         let _ = write!(self.0, " {}={} ({:?})", field.name(), value, value);
         let mut source = value.source();
         while let Some(s) = source {
@@ -495,10 +399,7 @@ impl tracing::field::Visit for Fields {
 }
 
 impl tracing::Subscriber for Capture {
-    fn register_callsite(
-        &self,
-        _: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
         tracing::subscriber::Interest::always()
     }
 
@@ -515,13 +416,7 @@ impl tracing::Subscriber for Capture {
         let mut fields = Fields(String::new());
         span.record(&mut fields);
         let meta = span.metadata();
-        self.push(format!(
-            "span#{id} new {} {} {}:{}",
-            meta.level(),
-            meta.target(),
-            meta.name(),
-            fields.0
-        ));
+        self.push(format!("span#{id} new {} {} {}:{}", meta.level(), meta.target(), meta.name(), fields.0));
         tracing::span::Id::from_u64(id)
     }
 
@@ -537,12 +432,7 @@ impl tracing::Subscriber for Capture {
         let mut fields = Fields(String::new());
         event.record(&mut fields);
         let meta = event.metadata();
-        self.push(format!(
-            "event {} {}:{}",
-            meta.level(),
-            meta.target(),
-            fields.0
-        ));
+        self.push(format!("event {} {}:{}", meta.level(), meta.target(), fields.0));
     }
 
     fn enter(&self, _: &tracing::span::Id) {}

@@ -40,10 +40,7 @@ pub struct Recorded {
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> Value {
@@ -61,11 +58,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(value: Value) -> Self {
-        Self {
-            status: 200,
-            headers: vec![("Content-Type".into(), JSON_CONTENT_TYPE.into())],
-            body: serde_json::to_vec(&value).unwrap(),
-        }
+        Self { status: 200, headers: vec![("Content-Type".into(), JSON_CONTENT_TYPE.into())], body: serde_json::to_vec(&value).unwrap() }
     }
 
     /// A successful envelope around `data`.
@@ -126,12 +119,7 @@ impl Server {
                 tokio::spawn(serve(stream, replies.clone(), recorded.clone()));
             }
         });
-        Self {
-            url,
-            requests,
-            script,
-            accept,
-        }
+        Self { url, requests, script, accept }
     }
 
     /// Queues the answer to the next non-token request.
@@ -147,11 +135,7 @@ impl Server {
     /// reply per request, and these tests check how each answer is mapped.
     /// Retries are tested against the sandbox (`sandbox_load.rs`).
     pub fn client(&self) -> Client {
-        Client::builder(APP_ID, APP_SECRET)
-            .base_url(self.url.clone())
-            .retry(feishu::RetryPolicy::none())
-            .build()
-            .unwrap()
+        Client::builder(APP_ID, APP_SECRET).base_url(self.url.clone()).retry(feishu::RetryPolicy::none()).build().unwrap()
     }
 
     /// Every request, token fetches included, in arrival order.
@@ -160,18 +144,12 @@ impl Server {
     }
 
     pub fn token_fetches(&self) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path == TOKEN_PATH)
-            .collect()
+        self.requests().into_iter().filter(|r| r.path == TOKEN_PATH).collect()
     }
 
     /// Requests other than token fetches.
     pub fn api_requests(&self) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path != TOKEN_PATH)
-            .collect()
+        self.requests().into_iter().filter(|r| r.path != TOKEN_PATH).collect()
     }
 
     /// The one API request sent so far.
@@ -193,11 +171,7 @@ fn answer(request: &Recorded, script: &Mutex<VecDeque<Reply>>) -> Reply {
     })
 }
 
-async fn serve(
-    stream: TcpStream,
-    script: Arc<Mutex<VecDeque<Reply>>>,
-    recorded: Arc<Mutex<Vec<Recorded>>>,
-) {
+async fn serve(stream: TcpStream, script: Arc<Mutex<VecDeque<Reply>>>, recorded: Arc<Mutex<Vec<Recorded>>>) {
     let mut stream = BufReader::new(stream);
     // Keep-alive: the client reuses connections.
     while let Some(request) = read_request(&mut stream).await {
@@ -209,9 +183,7 @@ async fn serve(
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
         let out = stream.get_mut();
-        if out.write_all(head.as_bytes()).await.is_err()
-            || out.write_all(&reply.body).await.is_err()
-        {
+        if out.write_all(head.as_bytes()).await.is_err() || out.write_all(&reply.body).await.is_err() {
             return;
         }
     }
@@ -240,12 +212,7 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
         let (n, v) = line.split_once(':')?;
         headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
     }
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let mut body = Vec::new();
     if let Some(len) = get("content-length") {
         body.resize(len.parse().ok()?, 0);
@@ -263,13 +230,7 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
             body.extend_from_slice(&chunk[..size]);
         }
     }
-    Some(Recorded {
-        method,
-        path,
-        query,
-        headers,
-        body,
-    })
+    Some(Recorded { method, path, query, headers, body })
 }
 
 // ---------------------------------------------------------------------------
@@ -277,11 +238,8 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
 
 /// The endpoint `id` (e.g. `im.v1.message.reply`) of `spec/<file>`.
 pub fn spec_endpoint(file: &str, id: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../spec")
-        .join(file);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let spec: Value = serde_json::from_str(&text).unwrap();
     spec["endpoints"]
         .as_array()
@@ -310,24 +268,11 @@ pub fn spec_errors(file: &str, id: &str) -> Vec<SpecError> {
         .iter()
         .map(|e| SpecError {
             code: e["code"].as_i64().expect("error code"),
-            http_status: e["http_status"]
-                .as_u64()
-                .expect("error http_status")
-                .try_into()
-                .unwrap(),
+            http_status: e["http_status"].as_u64().expect("error http_status").try_into().unwrap(),
             message: e["message"].as_str().unwrap_or_default().to_owned(),
             sub_errors: e["sub_errors"]
                 .as_array()
-                .map(|subs| {
-                    subs.iter()
-                        .map(|s| {
-                            (
-                                s["code"].as_i64().expect("sub-error code"),
-                                s["message"].as_str().unwrap_or_default().to_owned(),
-                            )
-                        })
-                        .collect()
-                })
+                .map(|subs| subs.iter().map(|s| (s["code"].as_i64().expect("sub-error code"), s["message"].as_str().unwrap_or_default().to_owned())).collect())
                 .unwrap_or_default(),
         })
         .collect();
@@ -344,11 +289,7 @@ pub const UNDOCUMENTED_CODE: i64 = 239_999_001;
 /// The name of an enum variant, from its `Debug` output.
 pub fn variant_name(value: &impl Debug) -> String {
     let debug = format!("{value:?}");
-    debug
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or_default()
-        .to_owned()
+    debug.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or_default().to_owned()
 }
 
 /// The operation's own error, failing the test on anything else.
@@ -361,24 +302,11 @@ pub fn api_variant<E: Debug>(result: Result<impl Debug, OperationError<E>>) -> E
 
 /// Checks that `error` is the documented variant of `expected`, carrying
 /// the whole envelope.
-pub fn assert_documented<E: ApiErrorCode + Debug>(
-    error: &E,
-    api_error: &ApiError,
-    is_unhandled: bool,
-    expected: &SpecError,
-    log_id: &str,
-) {
+pub fn assert_documented<E: ApiErrorCode + Debug>(error: &E, api_error: &ApiError, is_unhandled: bool, expected: &SpecError, log_id: &str) {
     let code = expected.code;
-    assert!(
-        !is_unhandled,
-        "code {code} fell into the catch-all: {error:?}"
-    );
+    assert!(!is_unhandled, "code {code} fell into the catch-all: {error:?}");
     assert_eq!(error.code(), code, "{error:?}");
-    assert_eq!(
-        variant_name(error),
-        format!("Code{code}"),
-        "code {code} mapped to the wrong variant: {error:?}"
-    );
+    assert_eq!(variant_name(error), format!("Code{code}"), "code {code} mapped to the wrong variant: {error:?}");
     assert_eq!(api_error.code, code);
     assert_eq!(api_error.http_status, expected.http_status);
     assert_eq!(api_error.msg, expected.message);
@@ -387,9 +315,7 @@ pub fn assert_documented<E: ApiErrorCode + Debug>(
 
 /// The validation error the call was refused with, failing the test on
 /// anything else.
-pub fn validation_error<E: Debug>(
-    result: Result<impl Debug, OperationError<E>>,
-) -> feishu_runtime::ValidationError {
+pub fn validation_error<E: Debug>(result: Result<impl Debug, OperationError<E>>) -> feishu_runtime::ValidationError {
     match result {
         Err(OperationError::Runtime(feishu_runtime::Error::Validation(v))) => v,
         other => panic!("expected a validation error, got {other:?}"),
