@@ -1,6 +1,6 @@
 //! The peers of the differential tests: the official Python SDK, lark-oapi,
-//! pinned to [`LARK_OAPI_VERSION`], which `codegen/e2e/tests/differential.rs`
-//! runs through `codegen/e2e/peers/lark_oapi_calls.py`.
+//! pinned to [`LARK_OAPI_VERSION`], which `e2e/tests/differential.rs`
+//! runs through `e2e/peers/lark_oapi_calls.py`.
 //!
 //! `cargo xtask test` calls [`ensure`] before `cargo test` and hands the
 //! result to the test processes ([`Peers::apply`]):

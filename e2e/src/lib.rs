@@ -2,4 +2,4 @@
 //!
 //! The README is included below so that its Rust example compiles as a doctest
 //! against the generated crate: the README cannot drift from the client.
-#![doc = include_str!("../../../README.md")]
+#![doc = include_str!("../../README.md")]

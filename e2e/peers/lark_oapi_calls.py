@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Makes Feishu API calls with the official Python SDK, lark-oapi (pinned: 1.7.5).
 
-The peer of codegen/e2e/tests/differential.rs: that test has our Rust client and
+The peer of e2e/tests/differential.rs: that test has our Rust client and
 this script make the same calls against the sandbox, then compares what the
 sandbox recorded of each.
 

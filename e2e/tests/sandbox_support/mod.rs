@@ -33,7 +33,7 @@ pub const MESSAGES_PATH: &str = "/open-apis/im/v1/messages";
 
 /// The workspace's checked-in spec, which the generated crate was made from.
 pub fn spec_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))
 }
 
 pub fn sandbox_config() -> SandboxConfig {

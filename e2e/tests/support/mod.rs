@@ -238,7 +238,7 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
 
 /// The endpoint `id` (e.g. `im.v1.message.reply`) of `spec/<file>`.
 pub fn spec_endpoint(file: &str, id: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec").join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec").join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let spec: Value = serde_json::from_str(&text).unwrap();
     spec["endpoints"]

@@ -38,7 +38,7 @@ fn literals_are_unescaped_like_rust_does() {
 
 #[test]
 fn crate_example_reply_content_is_json() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../generated/src/lib.rs");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../generated/src/lib.rs");
     let source = std::fs::read_to_string(&path).unwrap();
     let line = source.lines().find(|l| l.starts_with("//!") && l.contains("ReplyRequest::new(")).expect("the crate example builds a ReplyRequest");
     let literals = string_literals(line);

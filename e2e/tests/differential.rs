@@ -337,7 +337,7 @@ async fn lark_oapi_and_our_client_send_the_same_requests() {
         Err(why) => return peer_missing(&why),
     };
 
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
     let mut config = SandboxConfig::from_spec_dir(&spec).unwrap();
     config.rate_limits = false;
     let sandbox = Sandbox::start(config, 0).await.unwrap();
@@ -449,7 +449,7 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
         Ok(python) => python,
         Err(why) => return peer_missing(&why),
     };
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
     let mut config = SandboxConfig::from_spec_dir(&spec).unwrap();
     config.rate_limits = false;
     let sandbox = Sandbox::start(config, 0).await.unwrap();
