@@ -13,7 +13,7 @@ mod sandbox_support;
 use feishu_runtime::error::codes;
 use feishu_runtime::{ApiRequest, Client, Error, Method, RateLimit, RetryPolicy};
 use feishu_sandbox::SandboxConfig;
-use sandbox_support::{APP_ID, APP_SECRET, Env, MESSAGES_PATH, TENANT_TOKEN_PATH, sandbox_config, spec_dir};
+use sandbox_support::{APP_ID, APP_SECRET, Env, MESSAGES_PATH, sandbox_config, spec_dir};
 use serde_json::{Value, json};
 
 /// An endpoint the sandbox answers with its documented example, and no
@@ -177,17 +177,7 @@ async fn the_sandbox_per_receiver_default_is_the_documented_limit_the_client_kee
     }
     let env = Env::start_with(config).await;
     let chat = env.group_chat().await;
-    let token: Value = env
-        .http
-        .post(format!("{}{TENANT_TOKEN_PATH}", env.url()))
-        .json(&json!({"app_id": APP_ID, "app_secret": APP_SECRET}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = format!("Bearer {}", token["tenant_access_token"].as_str().unwrap());
+    let bearer = format!("Bearer {}", env.tenant_token().await);
     // Sends to one chat until one is refused (sends in one second: at most
     // the limit go through).
     let mut limit_header = None;
