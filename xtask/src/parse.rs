@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn parallel_parse_matches_the_sequential_one() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/docs");
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/docs/tests/seeds");
         let mut files = Vec::new();
         collect(&docs, &mut files).unwrap();
         let pages = read_pages(&files).unwrap();
