@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 /// Runs the test suite from the workspace root.
-pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
+pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // Formatting first: it takes a second and names the file to fix.
     let status = Command::new(&cargo).current_dir(root).args(["fmt", "--all", "--check"]).status().map_err(|e| format!("could not run {cargo} fmt: {e}"))?;
@@ -22,7 +22,7 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     }
     let peers = crate::peers::ensure(root)?;
     let mut test = Command::new(&cargo);
-    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests"]).args(args);
+    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests"]).args(&flags.args);
     peers.apply(&mut test);
     let status = test.status().map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {
@@ -41,5 +41,5 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     if !status.success() {
         return Ok(ExitCode::from(1));
     }
-    crate::regen::run(&["--check".to_string()], root)
+    crate::regen::run(&crate::flags::Regen { check: true, docs: None, out: None }, root)
 }

@@ -21,7 +21,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn parse_prints_the_merged_spec_of_the_seed_pages() {
-    let out = xtask(&["parse", root().join("spec/docs").to_str().unwrap()]);
+    let out = xtask(&["parse", root().join("codegen/docs/tests/seeds").to_str().unwrap()]);
     assert!(out.status.success());
     let spec: feishu_spec::Spec = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(spec.endpoints.len(), 34);
@@ -51,7 +51,7 @@ fn parse_reports_a_garbage_page_as_a_diagnostic() {
 #[test]
 fn regen_check_reports_stale_and_extra_files() {
     let out_dir = temp_dir("regen");
-    let docs = root().join("spec/docs");
+    let docs = root().join("codegen/docs/tests/seeds");
     let run = |extra: &[&str]| {
         let mut args = vec!["regen", "--docs", docs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
         args.extend_from_slice(extra);
