@@ -54,7 +54,8 @@ pub struct Server {
     url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     arrivals: tokio::sync::Mutex<mpsc::UnboundedReceiver<Recorded>>,
-    script: Script,
+    /// The replies of a [`Server::scripted`] server.
+    script: Option<Script>,
     accept: JoinHandle<()>,
 }
 
@@ -67,7 +68,7 @@ impl Drop for Server {
 impl Server {
     /// Starts a server answering every request with `handler`.
     pub async fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
-        Self::serve(Arc::new(handler), Script::default()).await
+        Self::serve(Arc::new(handler), None).await
     }
 
     /// A server that answers the tenant token endpoint with `token` (valid
@@ -83,10 +84,10 @@ impl Server {
         let script = Script::default();
         let (token, replies) = (token.to_owned(), script.clone());
         let handler = move |r: &Recorded| if r.path == TENANT_TOKEN_PATH { token_reply(&token, 7200) } else { replies.next_reply() };
-        Self::serve(Arc::new(handler), script).await
+        Self::serve(Arc::new(handler), Some(script)).await
     }
 
-    async fn serve(handler: Arc<Handler>, script: Script) -> Self {
+    async fn serve(handler: Arc<Handler>, script: Option<Script>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding 127.0.0.1:0");
         let url = format!("http://{}", listener.local_addr().expect("a bound listener has an address"));
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -110,9 +111,11 @@ impl Server {
         &self.url
     }
 
-    /// Queues the answer to the next scripted request (see [`Server::scripted`]).
+    /// Queues the answer to the next scripted request. Only a
+    /// [`Server::scripted`] server has a script: on another, a pushed reply
+    /// would never be sent, so this panics.
     pub fn push(&self, reply: Reply) {
-        self.script.push(reply);
+        self.script.as_ref().expect("push needs a Server::scripted server; this one answers from its handler").push(reply);
     }
 
     /// Every request so far, token fetches included, in arrival order.

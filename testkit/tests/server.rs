@@ -66,3 +66,9 @@ async fn the_webhook_receiver_hands_out_deliveries_in_order() {
     assert_eq!(receiver.deliveries().len(), 2);
     assert_eq!(receiver.deliveries()[0].path, "/webhook/event");
 }
+
+#[tokio::test]
+#[should_panic(expected = "push needs a Server::scripted server")]
+async fn pushing_to_a_server_without_a_script_is_a_mistake() {
+    Server::start(|_| Reply::ok(json!({}))).await.push(Reply::ok(json!({})));
+}

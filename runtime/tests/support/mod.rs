@@ -5,6 +5,8 @@
 
 use std::ops::Deref;
 
+pub mod secrets;
+
 use feishu_runtime::Client;
 #[allow(unused_imports)] // each test binary uses a different part
 pub use feishu_testkit::{APP_TOKEN_PATH, Recorded, Reply, TENANT_TOKEN_PATH as TOKEN_PATH, token_reply};
