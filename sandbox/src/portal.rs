@@ -38,7 +38,7 @@ pub const OUTSIDE_FOLDER: &str = "_outside";
 /// Page files larger than this are left out of the tree.
 const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
 /// Canned answers repeat their body at most to this size.
-const MAX_CANNED_BYTES: usize = 64 * 1024 * 1024;
+const MAX_CANNED_BYTES: usize = 96 * 1024 * 1024;
 
 /// The portal of one sandbox: off unless it has a folder.
 #[derive(Debug, Default)]
