@@ -27,7 +27,6 @@ fn temp_dir(name: &str) -> PathBuf {
 struct Portal {
     runtime: tokio::runtime::Runtime,
     sandbox: Option<Sandbox>,
-    pages: PathBuf,
 }
 
 impl Portal {
@@ -36,7 +35,7 @@ impl Portal {
         let mut config = SandboxConfig::from_spec_dir(root().join("spec")).unwrap();
         config.docs = Some(pages.to_path_buf());
         let sandbox = runtime.block_on(Sandbox::start(config, 0)).unwrap();
-        Portal { runtime, sandbox: Some(sandbox), pages: pages.to_path_buf() }
+        Portal { runtime, sandbox: Some(sandbox) }
     }
 
     fn url(&self) -> String {
