@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+mod actionlint;
 mod bench;
 mod diff;
 mod docs;
