@@ -37,6 +37,8 @@ pub const SERVER_API_PATH: &str = "/uAjLw4CM/ukTMukTMukTM";
 pub const OUTSIDE_FOLDER: &str = "_outside";
 /// Page files larger than this are left out of the tree.
 const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+/// Folders nested deeper than this are not read (a symlink loop ends here).
+const MAX_DEPTH: usize = 32;
 /// Canned answers repeat their body at most to this size.
 const MAX_CANNED_BYTES: usize = 96 * 1024 * 1024;
 
@@ -183,10 +185,10 @@ fn read_tree(dir: &Path) -> (Vec<Value>, BTreeMap<String, PathBuf>) {
         let target = if outside_folder { &mut outside } else { &mut inside };
         if outside_folder {
             for child in sorted_entries(&entry) {
-                target.extend(node(dir, &child, &mut index, &mut next_id));
+                target.extend(node(dir, &child, &mut index, &mut next_id, 1));
             }
         } else {
-            target.extend(node(dir, &entry, &mut index, &mut next_id));
+            target.extend(node(dir, &entry, &mut index, &mut next_id, 0));
         }
     }
     let mut top = vec![json!({
@@ -203,12 +205,15 @@ fn read_tree(dir: &Path) -> (Vec<Value>, BTreeMap<String, PathBuf>) {
 }
 
 /// The node of one folder entry, or none for what is not a page.
-fn node(root: &Path, path: &Path, index: &mut BTreeMap<String, PathBuf>, next_id: &mut u64) -> Option<Value> {
+fn node(root: &Path, path: &Path, index: &mut BTreeMap<String, PathBuf>, next_id: &mut u64, depth: usize) -> Option<Value> {
     *next_id += 1;
     let id = *next_id;
     let name = path.file_name()?.to_str()?.to_string();
     if path.is_dir() {
-        let items: Vec<Value> = sorted_entries(path).iter().filter_map(|child| node(root, child, index, next_id)).collect();
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let items: Vec<Value> = sorted_entries(path).iter().filter_map(|child| node(root, child, index, next_id, depth + 1)).collect();
         let rel = path.strip_prefix(root).ok()?.to_string_lossy().replace('\\', "/");
         return Some(json!({ "id": id, "name": name, "type": "DirectoryType", "fullPath": format!("{SERVER_API_PATH}/{rel}/"), "items": items }));
     }
