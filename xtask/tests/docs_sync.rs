@@ -313,6 +313,34 @@ fn a_killed_run_leaves_no_partial_page_and_the_rerun_completes() {
     assert_eq!(tree(&docs), expected, "the rerun finishes the job and leaves no temporary file");
 }
 
+/// SIGTERM (like Ctrl-C) stops the run between two writes: no temporary file at all.
+#[cfg(unix)]
+#[test]
+fn a_terminated_run_stops_between_writes() {
+    let pages = demo_portal("term-pages", 60);
+    let portal = Portal::start(&pages);
+    let complete = temp_dir("term-complete");
+    assert!(portal.sync(&complete, &["--all"]).status.success());
+    let expected = tree(&complete);
+
+    let docs = temp_dir("term-docs");
+    portal.fault(json!({"kind": "delay", "millis": 40, "path_prefix": "/document_portal"}));
+    let child = portal.command(&docs, &["--all", "--jobs", "1"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while tree(&docs).len() < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error: interrupted: every page written so far is complete"), "{}", stderr(&out));
+    let partial = tree(&docs);
+    assert!(partial.len() < expected.len(), "stopped midway");
+    for (rel, bytes) in &partial {
+        assert_eq!(Some(bytes), expected.get(rel), "{rel} is a whole page, not a temporary file");
+    }
+}
+
 #[test]
 fn hostile_answers_are_one_line_errors_naming_the_url() {
     let pages = demo_portal("hostile-pages", 2);

@@ -9,6 +9,9 @@
 //! line, then names the pages that failed (exit 1) or prints the next step
 //! (`--regen` runs it). A progress bar shows on a terminal; elsewhere each
 //! change is one line. `--dry-run` fetches but writes and deletes nothing.
+//! Ctrl-C or SIGTERM stops the run between two writes (exit 1): every page
+//! written is whole and no temporary file is left; a SIGKILL can leave one
+//! hidden temporary file, which the next run removes.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -194,7 +197,21 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
         });
     }
     let mut results: Vec<(Job, Result<portal::Detail, String>)> = Vec::with_capacity(plan.jobs.len());
-    while let Some(joined) = tasks.join_next().await {
+    let interrupted = interrupted();
+    tokio::pin!(interrupted);
+    loop {
+        // Pages are written between polls, so a Ctrl-C or SIGTERM never lands mid-write.
+        let joined = tokio::select! {
+            biased;
+            () = &mut interrupted => {
+                tasks.abort_all();
+                progress.finish();
+                print_summary(&counts, &failed, options.dry_run);
+                return Err("interrupted: every page written so far is complete; run the same command again to finish".into());
+            }
+            joined = tasks.join_next() => joined,
+        };
+        let Some(joined) = joined else { break };
         let Ok((job, detail)) = joined else { return Err("a fetch task stopped unexpectedly".into()) };
         progress.tick();
         // Written as they arrive: an interrupted run keeps what it fetched.
@@ -220,6 +237,12 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
         progress.line(&format!("{} {rel}", verb("removed upstream", "would remove")));
     }
     failed.sort();
+    print_summary(&counts, &failed, options.dry_run);
+    Ok(failed)
+}
+
+/// The run's one summary line, on stderr.
+fn print_summary(counts: &Counts, failed: &[(String, String)], dry_run: bool) {
     eprintln!(
         "docs sync: {} listed, {} fetched, {} added, {} changed, {} unchanged, {} removed upstream{}{}",
         counts.listed,
@@ -229,9 +252,26 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
         counts.unchanged,
         counts.removed,
         if failed.is_empty() { String::new() } else { format!(", {} failed", failed.len()) },
-        if options.dry_run { " (dry run: nothing written)" } else { "" }
+        if dry_run { " (dry run: nothing written)" } else { "" }
     );
-    Ok(failed)
+}
+
+/// Resolves on Ctrl-C (or SIGTERM on Unix); never, where signals cannot be listened to.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                Ok(()) = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Writes one fetched page when its text changed.
