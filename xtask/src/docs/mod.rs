@@ -196,7 +196,6 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
             (job, detail)
         });
     }
-    let mut results: Vec<(Job, Result<portal::Detail, String>)> = Vec::with_capacity(plan.jobs.len());
     let interrupted = interrupted();
     tokio::pin!(interrupted);
     loop {
@@ -215,19 +214,12 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
         let Ok((job, detail)) = joined else { return Err("a fetch task stopped unexpectedly".into()) };
         progress.tick();
         // Written as they arrive: an interrupted run keeps what it fetched.
-        if let Ok(detail) = &detail
-            && let Err(error) = apply(options, &job, detail, &names, &mut counts, &progress, &verb)
-        {
-            failed.push((job.full_path.clone(), error));
-        }
-        results.push((job, detail));
-    }
-    progress.finish();
-    for (job, detail) in results {
-        if let Err(error) = detail {
+        let written = detail.and_then(|detail| apply(options, &job, &detail, &names, &mut counts, &progress, &verb));
+        if let Err(error) = written {
             failed.push((job.full_path, error));
         }
     }
+    progress.finish();
     for rel in &plan.removed {
         let path = plan::file_of(docs, rel)?;
         if !options.dry_run {
