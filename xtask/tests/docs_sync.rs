@@ -263,8 +263,8 @@ fn under_faults_every_page_arrives_or_the_run_names_the_ones_that_did_not() {
     // A slow answer past the timeout is retried like any other.
     portal.clear();
     std::fs::remove_dir_all(&docs).unwrap();
-    portal.fault(json!({"kind": "delay", "millis": 1500, "count": 2, "path_prefix": detail}));
-    let slow = portal.command(&docs, &["--all"]).env("DOCS_SYNC_TIMEOUT_MS", "400").output().unwrap();
+    portal.fault(json!({"kind": "delay", "millis": 4000, "count": 2, "path_prefix": detail}));
+    let slow = portal.command(&docs, &["--all"]).env("DOCS_SYNC_TIMEOUT_MS", "1500").output().unwrap();
     assert_eq!(slow.status.code(), Some(0), "{}", stderr(&slow));
     assert_eq!(tree(&docs).len(), 12);
 
@@ -291,7 +291,7 @@ fn a_killed_run_leaves_no_partial_page_and_the_rerun_completes() {
     let expected = tree(&complete);
 
     let docs = temp_dir("kill-docs");
-    portal.fault(json!({"kind": "delay", "millis": 40, "path_prefix": "/document_portal"}));
+    portal.fault(json!({"kind": "delay", "millis": 100, "path_prefix": "/document_portal"}));
     let mut child = portal.command(&docs, &["--all", "--jobs", "1"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     // Kill it once some pages are written and many are not.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -324,7 +324,7 @@ fn a_terminated_run_stops_between_writes() {
     let expected = tree(&complete);
 
     let docs = temp_dir("term-docs");
-    portal.fault(json!({"kind": "delay", "millis": 40, "path_prefix": "/document_portal"}));
+    portal.fault(json!({"kind": "delay", "millis": 100, "path_prefix": "/document_portal"}));
     let child = portal.command(&docs, &["--all", "--jobs", "1"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while tree(&docs).len() < 5 && std::time::Instant::now() < deadline {
