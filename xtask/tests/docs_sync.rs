@@ -264,9 +264,12 @@ fn under_faults_every_page_arrives_or_the_run_names_the_ones_that_did_not() {
     portal.clear();
     std::fs::remove_dir_all(&docs).unwrap();
     portal.fault(json!({"kind": "delay", "millis": 4000, "count": 2, "path_prefix": detail}));
+    let details = || portal.control(reqwest::Method::GET, "/portal", None)["get_detail"].as_u64().unwrap();
+    let before = details();
     let slow = portal.command(&docs, &["--all"]).env("DOCS_SYNC_TIMEOUT_MS", "1500").output().unwrap();
     assert_eq!(slow.status.code(), Some(0), "{}", stderr(&slow));
     assert_eq!(tree(&docs).len(), 12);
+    assert_eq!(details() - before, 14, "the two slow answers timed out and were asked again");
 
     // A page that never answers: the others are written, the run exits 1 naming it.
     portal.clear();
