@@ -2,8 +2,10 @@
 
 use std::process::ExitCode;
 
+mod actionlint;
 mod bench;
 mod diff;
+mod docs;
 mod flags;
 mod openapi;
 mod parse;
@@ -40,7 +42,7 @@ fn main() -> ExitCode {
         XtaskCmd::Openapi(flags) => openapi::run(&flags, &root),
         XtaskCmd::Bench(flags) => bench::run(&flags, &root),
         XtaskCmd::Docs(flags) => match flags.subcommand {
-            flags::DocsCmd::Sync(_) => Err("docs sync: not yet".to_string()),
+            flags::DocsCmd::Sync(flags) => docs::run(&flags, &root),
         },
     };
     match result {

@@ -1,5 +1,6 @@
 //! `cargo xtask sandbox`: runs the local Feishu server of `feishu-sandbox`
-//! until the process is stopped (Ctrl-C).
+//! until the process is stopped (Ctrl-C); with `--docs DIR` it also serves
+//! the pages of DIR as the doc portal that `cargo xtask docs sync` reads.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ struct Options {
     app_secret: Option<String>,
     spec: PathBuf,
     rate_limits: bool,
+    docs: Option<PathBuf>,
 }
 
 fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
@@ -26,6 +28,7 @@ fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
         app_secret: flags.app_secret.clone(),
         spec: flags.spec.clone().unwrap_or_else(|| root.join("spec")),
         rate_limits: !flags.no_rate_limits,
+        docs: flags.docs.clone(),
     }
 }
 
@@ -40,6 +43,12 @@ pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, Strin
         config.app_secret = app_secret;
     }
     config.rate_limits = options.rate_limits;
+    if let Some(docs) = &options.docs {
+        if !docs.is_dir() {
+            return Err(format!("--docs {}: not a folder of doc pages", docs.display()));
+        }
+        config.docs = Some(docs.clone());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         let endpoints = config.spec.endpoints.len();
@@ -49,7 +58,10 @@ pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, Strin
             config.app_id,
             config.app_secret,
             if config.rate_limits { "on" } else { "off" },
-        );
+        ) + &match &config.docs {
+            Some(docs) => format!("; doc portal serving {} (`cargo xtask docs sync --portal URL`)", docs.display()),
+            None => String::new(),
+        };
         let sandbox = Sandbox::start(config, options.port).await.map_err(|e| format!("could not listen on 127.0.0.1:{}: {e}", options.port))?;
         eprintln!("{summary}");
         println!("listening on {}", sandbox.url());
@@ -73,7 +85,7 @@ mod tests {
         let parsed = options(&flags(&["sandbox", "--port", "0", "--app-id=cli_x", "--app-secret", "s", "--spec", "/tmp/spec", "--no-rate-limits"]), root);
         assert_eq!(
             parsed,
-            Options { port: 0, app_id: Some("cli_x".into()), app_secret: Some("s".into()), spec: PathBuf::from("/tmp/spec"), rate_limits: false }
+            Options { port: 0, app_id: Some("cli_x".into()), app_secret: Some("s".into()), spec: PathBuf::from("/tmp/spec"), rate_limits: false, docs: None }
         );
         let defaults = options(&flags(&["sandbox"]), root);
         assert_eq!((defaults.port, defaults.spec, defaults.rate_limits), (8090, PathBuf::from("/w/spec"), true));

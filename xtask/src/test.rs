@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the README's test command, and what CI runs.
 //!
-//! Checks formatting (`cargo fmt --all --check`), runs every test of the workspace, clippy with `-D warnings`, then checks
+//! Checks formatting (`cargo fmt --all --check`), lints the GitHub workflows
+//! (see [`crate::actionlint`]), runs every test of the workspace, clippy with `-D warnings`, then checks
 //! that the committed `spec/` is what `cargo xtask regen` writes. Tests that need `../shared/corpus`
 //! skip with a message when it is absent.
 //!
@@ -18,6 +19,11 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
     let status = Command::new(&cargo).current_dir(root).args(["fmt", "--all", "--check"]).status().map_err(|e| format!("could not run {cargo} fmt: {e}"))?;
     if !status.success() {
         eprintln!("cargo fmt --all --check: some files are not formatted; run `cargo fmt --all`");
+        return Ok(ExitCode::from(1));
+    }
+    // The workflow files next: actionlint names the line to fix.
+    if let Err(message) = crate::actionlint::check(root) {
+        eprintln!("{message}");
         return Ok(ExitCode::from(1));
     }
     let peers = crate::peers::ensure(root)?;

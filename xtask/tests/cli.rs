@@ -94,3 +94,25 @@ fn committed_spec_and_generated_crate_are_fresh() {
         String::from_utf8_lossy(&check.stdout).chars().take(4000).collect::<String>()
     );
 }
+
+#[test]
+fn every_command_is_in_the_usage_and_the_help() {
+    let none = xtask(&[]);
+    assert_eq!(none.status.code(), Some(2));
+    let usage = String::from_utf8_lossy(&none.stderr);
+    for command in ["parse", "regen", "test", "sandbox", "diff", "openapi", "bench", "docs sync"] {
+        assert!(usage.contains(command), "{command}: {usage}");
+    }
+    let help = xtask(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--no-rate-limits", "--only", "--dry-run", "--jobs", "--lang", "--portal"] {
+        assert!(help.contains(flag), "{flag}: {help}");
+    }
+    let clash = xtask(&["docs", "sync", "--all", "--service", "im"]);
+    assert_eq!(clash.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&clash.stderr).contains("--all, --service and --path are alternatives"));
+    let bad = xtask(&["docs", "sync", "--jobs", "many"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("usage: cargo xtask docs sync"), "{}", String::from_utf8_lossy(&bad.stderr));
+}
