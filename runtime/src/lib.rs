@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 mod client;
 mod config;
 pub mod content;
@@ -38,6 +39,7 @@ mod secret;
 mod token;
 pub mod validate;
 
+pub use auth::{AppType, AuthError, UserAuth};
 pub use bytes::Bytes;
 pub use client::Client;
 pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
