@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod trace;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
