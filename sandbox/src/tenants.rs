@@ -201,6 +201,9 @@ pub(crate) async fn control(shared: &Shared, method: &str, call: &str, request: 
                 };
                 lock(&shared.tickets).url = Some(url.to_owned());
             }
+            if request.get("push").and_then(Value::as_bool) == Some(false) {
+                return Some(Reply::plain_json(200, json!({ "pushed": false })));
+            }
             Some(match push_ticket(shared).await {
                 Ok((status, body)) => Reply::plain_json(200, json!({ "status": status, "body": body })),
                 Err(error) => Reply::control_error(502, error),

@@ -399,8 +399,11 @@ impl Client {
     /// app, and says whether it was one. Events of other types are left
     /// alone; an `app_ticket` event for another app id is refused.
     #[cfg(feature = "events")]
-    pub async fn accept_app_ticket_event<K: AsRef<str>>(&self, envelope: &crate::events::EventEnvelope<K>) -> Result<bool, Error> {
-        if envelope.event_type.as_ref() != "app_ticket" {
+    ///
+    /// Takes an envelope of any event-type representation that prints as
+    /// the type's name (`String`, or the generated crate's `EventType`).
+    pub async fn accept_app_ticket_event<K: fmt::Display>(&self, envelope: &crate::events::EventEnvelope<K>) -> Result<bool, Error> {
+        if envelope.event_type.to_string() != "app_ticket" {
             return Ok(false);
         }
         let app_id = envelope.app_id.as_deref().or_else(|| envelope.event.get("app_id").and_then(|v| v.as_str()));
