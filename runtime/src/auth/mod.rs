@@ -238,9 +238,10 @@ pub(crate) enum UsedToken {
     Other,
 }
 
-/// Codes that refuse a user token which a refresh may cure: invalid, and
-/// expired.
-const USER_TOKEN_REFUSED: [i64; 2] = [crate::error::codes::INVALID_ACCESS_TOKEN, 99991677];
+/// Codes that refuse a user token which a refresh may cure: invalid
+/// (99991668, and 99991663, which some gateways answer for every kind of
+/// token) and expired (99991677).
+const USER_TOKEN_REFUSED: [i64; 3] = [crate::error::codes::INVALID_TENANT_ACCESS_TOKEN, crate::error::codes::INVALID_ACCESS_TOKEN, 99991677];
 
 impl AuthState {
     pub(crate) fn new(settings: AuthSettings) -> Self {

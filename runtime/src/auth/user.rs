@@ -17,8 +17,13 @@
 //!   could not work.
 //! - A refused refresh (expired or used refresh token, revoked consent)
 //!   forgets the user's tokens and fails with
-//!   [`AuthError::ReauthorizationRequired`]. A rate-limited one keeps the
-//!   refresh token for later.
+//!   [`AuthError::ReauthorizationRequired`] — unless the store meanwhile
+//!   holds newer tokens, which another process sharing it fetched. A
+//!   rate-limited one keeps the refresh token for later.
+//! - The per-user lock is per client. Processes that share a store narrow
+//!   the race by the spent mark but cannot close it without a store that
+//!   can compare and swap; the loser of such a race gets the winner's
+//!   tokens (above) or, at worst, a re-authorisation.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -215,6 +220,14 @@ impl Users {
                 Err(Error::Token { http_status, code, msg, log_id })
             }
             Err(OAuthFailure::Refused { code, msg, .. }) => {
+                // Another process sharing the store may have refreshed
+                // meanwhile (and spent this refresh token): its tokens win.
+                if let Some(current) = self.store.get(user_key).await?
+                    && current.access_token != spent.access_token
+                    && !current.refresh_due(SystemTime::now())
+                {
+                    return Ok(current);
+                }
                 self.store.remove(user_key).await?;
                 tracing::warn!(code, "the platform refused the refresh token; the user has to authorise again");
                 Err(reauthorize(Some(code), format!("the platform refused the refresh token: {msg}")))
