@@ -5,8 +5,9 @@
 //! [`Validate`], send it with [`Client::send_json`] (or [`Client::send`],
 //! [`Client::send_value`], [`Client::send_bytes`]) and map [`ApiError`]
 //! codes into their own error types. The runtime handles the rest: the
-//! tenant and app access tokens, the `{code, msg, data}` envelope, the
-//! `X-Tt-Logid` header, timeouts and tracing — and never prints a secret.
+//! tenant, app and user access tokens of self-built and marketplace apps
+//! ([`auth`]), the `{code, msg, data}` envelope, the `X-Tt-Logid` header,
+//! timeouts and tracing — and never prints a secret.
 //!
 //! ```no_run
 //! use feishu_runtime::{ApiRequest, Client, Empty, Method};

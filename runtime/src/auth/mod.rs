@@ -11,7 +11,7 @@
 //!   v1 `app_ticket` event, then one `tenant_access_token` per tenant with
 //!   that app token and the tenant's `tenant_key`.
 //!
-//! Every token is cached inside the [`Client`](crate::Client) that fetched it,
+//! Every token is cached inside the [`Client`] that fetched it,
 //! per tenant, with one refresh in flight per cache. The caches are never
 //! shared between clients or kept process-wide: a client built with a wrong
 //! secret starts cold and fails, however warm another client for the same
@@ -81,7 +81,7 @@ pub enum AppType {
 pub enum AuthError {
     /// A marketplace app has no app_ticket yet. The client asked the
     /// platform to push one again (`app_ticket/resend`, at most once per
-    /// [`RESEND_INTERVAL`](crate::auth::RESEND_INTERVAL)); once the event
+    /// [`RESEND_INTERVAL`]); once the event
     /// handler has passed it to [`Client::set_app_ticket`], calls work.
     #[error("the app_ticket has not been received yet (a resend was requested): hand the app_ticket event to Client::set_app_ticket and try again")]
     AppTicketNotReceived,
@@ -342,7 +342,7 @@ impl AuthState {
 
     /// The tenant token for `tenant_key` (marketplace) or the app's own.
     pub(crate) async fn tenant_token(&self, f: Fetcher<'_>, tenant_key: Option<&str>) -> Result<Secret, Error> {
-        let endpoint = || TokenKind::Tenant.path().to_owned();
+        let endpoint = || "Client::tenant_access_token".to_owned();
         match (self.app_type, tenant_key) {
             (AppType::SelfBuilt, None) => self.tenant.get(f).await,
             (AppType::SelfBuilt, Some(_)) => Err(AuthError::TenantKeyNotUsed { endpoint: endpoint(), reason: "a self-built app has a single tenant" }.into()),

@@ -90,7 +90,8 @@ pub trait UserTokenStore: Send + Sync {
     fn remove<'a>(&'a self, user_key: &'a str) -> BoxFuture<'a, Result<(), Error>>;
 }
 
-/// The default [`UserTokenStore`]: a map in memory.
+/// The default [`UserTokenStore`]: a map in memory, holding every user
+/// until [`UserAuth::forget`] or a refused refresh removes them.
 #[derive(Default)]
 pub struct MemoryUserTokenStore {
     tokens: Mutex<HashMap<String, UserToken>>,
