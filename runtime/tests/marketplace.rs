@@ -236,3 +236,30 @@ async fn debug_output_holds_no_secret_ticket_or_token() {
     }
     assert!(shown.contains("Marketplace"), "{shown}");
 }
+
+#[tokio::test]
+async fn app_ticket_events_are_taken_for_this_app_only() {
+    use feishu_runtime::events::{Delivery, Webhook, WebhookConfig};
+    let (server, _) = platform().await;
+    let client = client(&server, SECRET);
+    let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token"));
+    let envelope = |uuid: &str, event: serde_json::Value| {
+        let body = json!({"uuid": uuid, "token": "v-token", "ts": "1700000000.1", "type": "event_callback", "event": event}).to_string();
+        let delivery: Delivery = webhook.handle([("Content-Type", "application/json")], body.as_bytes(), std::time::SystemTime::now()).unwrap();
+        match delivery {
+            Delivery::Event(envelope) => envelope,
+            other => panic!("{other:?}"),
+        }
+    };
+
+    let other_type = envelope("e-1", json!({"type": "app_open", "app_id": "cli_test"}));
+    assert!(!client.accept_app_ticket_event(&other_type).await.unwrap());
+    let other_app = envelope("e-2", json!({"type": "app_ticket", "app_id": "cli_other", "app_ticket": "not-ours"}));
+    assert!(client.accept_app_ticket_event(&other_app).await.is_err());
+    assert!(client.app_ticket_store().get().await.unwrap().is_none());
+    let ours = envelope("e-3", json!({"type": "app_ticket", "app_id": "cli_test", "app_ticket": TICKET}));
+    assert!(client.accept_app_ticket_event(&ours).await.unwrap());
+
+    client.send_value(call("tk-a")).await.unwrap();
+    assert_eq!(server.requests_to(APP_TOKEN)[0].json()["app_ticket"], TICKET);
+}

@@ -236,3 +236,30 @@ async fn user_tokens_do_not_show_in_debug_output() {
     let shown = format!("{token:?} {:?} {client:?} {:?}", client.user_auth(), RequestOptions::default().user_key("ou_alice"));
     assert!(!shown.contains("u-1") && !shown.contains("r-1"), "{shown}");
 }
+
+#[tokio::test]
+async fn a_second_client_sharing_the_store_does_not_spend_the_refresh_token_again() {
+    let (server, _) = server().await;
+    let store: Arc<dyn feishu_runtime::auth::UserTokenStore> = Arc::new(feishu_runtime::auth::MemoryUserTokenStore::default());
+    let build =
+        || Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(RetryPolicy::none()).user_token_store(store.clone()).build().unwrap();
+    let (first, second) = (build(), build());
+    first.user_auth().store_token("ou_alice", due_token()).await.unwrap();
+
+    // The first client's refresh is answered after 200 ms; the second client
+    // calls meanwhile, finds the refresh token spent, and uses the access
+    // token that is still valid.
+    let refreshing = tokio::spawn({
+        let first = first.clone();
+        async move { first.send_value(as_user("ou_alice")).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    second.send_value(as_user("ou_alice")).await.unwrap();
+    refreshing.await.unwrap().unwrap();
+
+    assert_eq!(oauth_bodies(&server).len(), 1, "r-0 went out once");
+    let used: Vec<_> = server.requests_to("/open-apis/contact/v3/users/me").iter().map(|r| r.header("authorization").unwrap().to_owned()).collect();
+    assert_eq!(used, ["Bearer u-0", "Bearer u-1"]);
+    // Both clients now read the new tokens from the shared store.
+    assert_eq!(second.user_auth().access_token("ou_alice").await.unwrap().expose(), "u-1");
+}
