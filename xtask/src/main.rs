@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..], &workspace_root()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile]>"
+                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--app-ticket-url URL] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile]>"
             );
             return ExitCode::from(2);
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use feishu_sandbox::{Sandbox, SandboxConfig};
 
-const USAGE: &str = "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits]";
+const USAGE: &str = "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--app-ticket-url URL]";
 
 /// The port used when `--port` is not given.
 const DEFAULT_PORT: u16 = 8090;
@@ -19,10 +19,11 @@ struct Options {
     app_secret: Option<String>,
     spec: PathBuf,
     rate_limits: bool,
+    app_ticket_url: Option<String>,
 }
 
 fn options(args: &[String], root: &Path) -> Result<Options, String> {
-    let mut options = Options { port: DEFAULT_PORT, app_id: None, app_secret: None, spec: root.join("spec"), rate_limits: true };
+    let mut options = Options { port: DEFAULT_PORT, app_id: None, app_secret: None, spec: root.join("spec"), rate_limits: true, app_ticket_url: None };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         // `--flag value` and `--flag=value` both work.
@@ -40,6 +41,7 @@ fn options(args: &[String], root: &Path) -> Result<Options, String> {
             "--app-secret" => options.app_secret = Some(value("a secret")?),
             "--spec" => options.spec = PathBuf::from(value("a folder")?),
             "--no-rate-limits" if inline.is_none() => options.rate_limits = false,
+            "--app-ticket-url" => options.app_ticket_url = Some(value("a webhook URL")?),
             other => return Err(format!("unknown argument `{other}`; {USAGE}")),
         }
     }
@@ -57,14 +59,18 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
         config.app_secret = app_secret;
     }
     config.rate_limits = options.rate_limits;
+    config.app_ticket_url = options.app_ticket_url;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         let endpoints = config.spec.endpoints.len();
         let summary = format!(
-            "sandbox: {endpoints} endpoints from {}; app_id {}, app_secret {}; rate limits {}; Ctrl-C stops",
+            "sandbox: {endpoints} endpoints from {}; app_id {}, app_secret {}; marketplace app_id {}, app_secret {}, tenants {}; rate limits {}; Ctrl-C stops",
             options.spec.display(),
             config.app_id,
             config.app_secret,
+            config.marketplace_app_id,
+            config.marketplace_app_secret,
+            config.marketplace_tenants.join(", "),
             if config.rate_limits { "on" } else { "off" },
         );
         let sandbox = Sandbox::start(config, options.port).await.map_err(|e| format!("could not listen on 127.0.0.1:{}: {e}", options.port))?;
@@ -87,10 +93,32 @@ mod tests {
     #[test]
     fn reads_every_flag() {
         let root = Path::new("/w");
-        let parsed = options(&args(&["--port", "0", "--app-id=cli_x", "--app-secret", "s", "--spec", "/tmp/spec", "--no-rate-limits"]), root).unwrap();
+        let parsed = options(
+            &args(&[
+                "--port",
+                "0",
+                "--app-id=cli_x",
+                "--app-secret",
+                "s",
+                "--spec",
+                "/tmp/spec",
+                "--no-rate-limits",
+                "--app-ticket-url",
+                "http://127.0.0.1:9/hook",
+            ]),
+            root,
+        )
+        .unwrap();
         assert_eq!(
             parsed,
-            Options { port: 0, app_id: Some("cli_x".into()), app_secret: Some("s".into()), spec: PathBuf::from("/tmp/spec"), rate_limits: false }
+            Options {
+                port: 0,
+                app_id: Some("cli_x".into()),
+                app_secret: Some("s".into()),
+                spec: PathBuf::from("/tmp/spec"),
+                rate_limits: false,
+                app_ticket_url: Some("http://127.0.0.1:9/hook".into())
+            }
         );
         let defaults = options(&[], root).unwrap();
         assert_eq!((defaults.port, defaults.spec, defaults.rate_limits), (8090, PathBuf::from("/w/spec"), true));
