@@ -8,16 +8,16 @@ use reqwest::header::HeaderValue;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use crate::auth::{AuthSettings, AuthState, UsedToken};
 use crate::config::{ClientBuilder, Config};
 use crate::download::{Download, parse_download};
 use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
-use crate::error::{Error, codes};
+use crate::error::Error;
 use crate::limit::{Keys, Limiter};
-use crate::request::{ApiRequest, Auth, Body};
+use crate::request::{ApiRequest, Body};
 use crate::retry::{self, Verdict};
 use crate::secret::Secret;
-use crate::token::{Fetcher, TokenCache, TokenKind, bearer};
-use crate::validate::{ValidationError, rules};
+use crate::token::Fetcher;
 
 /// The Feishu API client. Cloning is cheap and clones share the token cache
 /// and connection pool.
@@ -33,8 +33,8 @@ struct Inner {
     /// `base_url` parsed once (see [`Client::url`]).
     base: Option<reqwest::Url>,
     http: reqwest::Client,
-    tenant_token: TokenCache,
-    app_token: TokenCache,
+    /// The app type, every token cache and the stores (`crate::auth`).
+    auth: AuthState,
     limiter: Limiter,
 }
 
@@ -45,23 +45,12 @@ const MAX_TOKEN_REFUSALS: u32 = 1;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("config", &self.inner.config)
-            .field("tenant_token", &self.inner.tenant_token)
-            .field("app_token", &self.inner.app_token)
-            .finish_non_exhaustive()
+        f.debug_struct("Client").field("config", &self.inner.config).field("auth", &self.inner.auth).finish_non_exhaustive()
     }
 }
 
 /// Reads a response into whatever the caller keeps (see [`Client::call_with`]).
 type Interpret<'a> = &'a mut (dyn FnMut(RawResponse) -> Result<(), Error> + Send);
-
-/// The token a request went out with, so that a rejection can evict exactly
-/// that one.
-enum UsedToken {
-    Own(TokenKind, HeaderValue),
-    Other,
-}
 
 impl Client {
     /// A builder for the given app.
@@ -74,15 +63,14 @@ impl Client {
         Self::builder(app_id, app_secret).build()
     }
 
-    pub(crate) fn from_parts(config: Config, base_url: String, http: reqwest::Client) -> Self {
+    pub(crate) fn from_parts(config: Config, base_url: String, http: reqwest::Client, auth: AuthSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
                 base: reqwest::Url::parse(&base_url).ok(),
                 base_url,
                 http,
-                tenant_token: TokenCache::new(TokenKind::Tenant),
-                app_token: TokenCache::new(TokenKind::App),
+                auth: AuthState::new(auth),
                 limiter: Limiter::default(),
             }),
         }
@@ -93,27 +81,35 @@ impl Client {
         &self.inner.config
     }
 
-    /// The current tenant_access_token, fetched if missing or due.
+    /// The current tenant_access_token, fetched if missing or due. A
+    /// marketplace app has one per tenant: see
+    /// [`Client::tenant_access_token_for`].
     pub async fn tenant_access_token(&self) -> Result<Secret, Error> {
-        self.token(TokenKind::Tenant).await
+        self.inner.auth.tenant_token(self.fetcher(), None).await
     }
 
     /// The current app_access_token, fetched if missing or due.
     pub async fn app_access_token(&self) -> Result<Secret, Error> {
-        self.token(TokenKind::App).await
+        self.inner.auth.app_token(self.fetcher()).await
     }
 
-    /// Forgets the cached tenant and app tokens; the next call fetches anew.
+    /// Forgets the cached tenant and app tokens (of every tenant); the next
+    /// call fetches anew.
     pub async fn invalidate_token(&self) {
-        self.inner.tenant_token.invalidate();
-        self.inner.app_token.invalidate();
+        self.inner.auth.invalidate();
+    }
+
+    /// What `crate::auth` needs of the client.
+    pub(crate) fn auth(&self) -> (Fetcher<'_>, &AuthState) {
+        (self.fetcher(), &self.inner.auth)
     }
 
     /// Sends a request and returns the successful envelope.
     ///
     /// If the platform rejects a token this client fetched itself (codes
-    /// [`codes::INVALID_TENANT_ACCESS_TOKEN`] and
-    /// [`codes::INVALID_ACCESS_TOKEN`]), the token is evicted and the request
+    /// [`INVALID_TENANT_ACCESS_TOKEN`](crate::error::codes::INVALID_TENANT_ACCESS_TOKEN) and
+    /// [`INVALID_ACCESS_TOKEN`](crate::error::codes::INVALID_ACCESS_TOKEN), and for a
+    /// user token kept by user key also 99991677, expired), the token is evicted and the request
     /// sent once more with a fresh one.
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
         self.call_with(request, parse_envelope).await
@@ -222,16 +218,15 @@ impl Client {
                 }
                 Err((e, sent)) => (e, sent, None, UsedToken::Other),
             };
-            if let (Error::Api(e), UsedToken::Own(kind, token)) = (&error, &used)
-                && matches!(e.code, codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN)
+            if let Error::Api(e) = &error
                 && token_refusals < MAX_TOKEN_REFUSALS
+                && self.inner.auth.refused(&used, e.code).await
             {
                 // The platform refuses before acting, so this is safe for
                 // any request; only the token that was refused is evicted,
                 // so concurrent calls share one refresh.
                 token_refusals += 1;
                 tracing::info!(code = e.code, "access token refused; refreshing it and retrying");
-                self.cache(*kind).invalidate_if(token);
                 continue;
             }
             let delay = match retry::classify(&error, sent) {
@@ -297,20 +292,7 @@ impl Client {
     }
 
     async fn authorization(&self, request: &ApiRequest) -> Result<(Option<HeaderValue>, UsedToken), Error> {
-        let own = |kind| async move {
-            let fetcher = self.fetcher();
-            let header = self.cache(kind).header(fetcher).await?;
-            Ok::<_, Error>((Some(header.clone()), UsedToken::Own(kind, header)))
-        };
-        match (request.auth, &request.options.user_access_token) {
-            (Auth::None, _) => Ok((None, UsedToken::Other)),
-            (Auth::User | Auth::TenantOrUser, Some(user)) => Ok((Some(bearer(user)?), UsedToken::Other)),
-            (Auth::User, None) => {
-                Err(Error::Validation(ValidationError::new("user_access_token", rules::REQUIRED, "this endpoint needs a user access token in RequestOptions")))
-            }
-            (Auth::Tenant | Auth::TenantOrUser, _) => own(TokenKind::Tenant).await,
-            (Auth::App, _) => own(TokenKind::App).await,
-        }
+        self.inner.auth.authorization(self.fetcher(), request).await
     }
 
     fn url(&self, request: &ApiRequest) -> Result<reqwest::Url, Error> {
@@ -319,17 +301,6 @@ impl Client {
             url.query_pairs_mut().extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         }
         Ok(url)
-    }
-
-    fn cache(&self, kind: TokenKind) -> &TokenCache {
-        match kind {
-            TokenKind::Tenant => &self.inner.tenant_token,
-            TokenKind::App => &self.inner.app_token,
-        }
-    }
-
-    async fn token(&self, kind: TokenKind) -> Result<Secret, Error> {
-        self.cache(kind).get(self.fetcher()).await
     }
 
     fn fetcher(&self) -> Fetcher<'_> {

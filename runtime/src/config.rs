@@ -63,6 +63,8 @@ impl Config {
 pub struct ClientBuilder {
     config: Config,
     http: Option<reqwest::Client>,
+    /// App type and token stores; set in `crate::auth`.
+    pub(crate) auth: crate::auth::AuthSettings,
 }
 
 impl ClientBuilder {
@@ -73,7 +75,7 @@ impl ClientBuilder {
 
     /// A builder starting from complete settings.
     pub fn from_config(config: Config) -> Self {
-        Self { config, http: None }
+        Self { config, http: None, auth: Default::default() }
     }
 
     /// Sets the base URL (see [`Config::base_url`]).
@@ -129,7 +131,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::Transport)?,
         };
-        Ok(Client::from_parts(self.config, base_url, http))
+        Ok(Client::from_parts(self.config, base_url, http, self.auth))
     }
 }
 

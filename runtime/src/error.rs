@@ -125,6 +125,12 @@ pub enum Error {
     /// The client settings are unusable (e.g. a malformed base URL).
     #[error("invalid client configuration: {0}")]
     Config(String),
+
+    /// The call's token could not be chosen or obtained: a token type the
+    /// operation does not accept, a missing tenant key or app_ticket, a
+    /// user who has to authorise (again). See [`crate::auth`].
+    #[error(transparent)]
+    Auth(crate::auth::AuthError),
 }
 
 impl Error {
@@ -180,6 +186,7 @@ impl Error {
             Error::Api(e) => matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) || status_retryable(e.http_status),
             Error::Token { http_status, .. } => status_retryable(*http_status),
             Error::Http { status, .. } => status_retryable(*status),
+            Error::Auth(e) => matches!(e, crate::auth::AuthError::AppTicketNotReceived | crate::auth::AuthError::Store { .. }),
             Error::Validation(_) | Error::Decode { .. } | Error::Config(_) => false,
         }
     }

@@ -5,8 +5,9 @@
 //! [`Validate`], send it with [`Client::send_json`] (or [`Client::send`],
 //! [`Client::send_value`], [`Client::send_bytes`]) and map [`ApiError`]
 //! codes into their own error types. The runtime handles the rest: the
-//! tenant and app access tokens, the `{code, msg, data}` envelope, the
-//! `X-Tt-Logid` header, timeouts and tracing — and never prints a secret.
+//! tenant, app and user access tokens of self-built and marketplace apps
+//! ([`auth`]), the `{code, msg, data}` envelope, the `X-Tt-Logid` header,
+//! timeouts and tracing — and never prints a secret.
 //!
 //! ```no_run
 //! use feishu_runtime::{ApiRequest, Client, Empty, Method};
@@ -22,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 mod client;
 mod config;
 pub mod content;
@@ -38,6 +40,7 @@ mod secret;
 mod token;
 pub mod validate;
 
+pub use auth::{AppType, AuthError, UserAuth};
 pub use bytes::Bytes;
 pub use client::Client;
 pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};

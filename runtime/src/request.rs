@@ -17,11 +17,13 @@ pub use reqwest::Method;
 pub enum Auth {
     /// The app's tenant_access_token, fetched and cached by the client.
     Tenant,
-    /// The caller's user_access_token from [`RequestOptions`]; the call fails
-    /// with a validation error on `user_access_token` without one.
+    /// A user_access_token, given in [`RequestOptions`] directly
+    /// ([`RequestOptions::user_token`]) or by user key
+    /// ([`RequestOptions::user_key`]); the call fails with a validation error
+    /// on `user_access_token` without one.
     User,
     /// The endpoint accepts either: the user token when [`RequestOptions`]
-    /// carries one, otherwise the tenant token.
+    /// carries one (or a user key), otherwise the tenant token.
     TenantOrUser,
     /// The app_access_token, fetched and cached by the client.
     App,
@@ -33,8 +35,16 @@ pub enum Auth {
 #[derive(Clone, Default)]
 pub struct RequestOptions {
     /// The user token for endpoints with [`Auth::User`] or
-    /// [`Auth::TenantOrUser`]; ignored by the others.
+    /// [`Auth::TenantOrUser`]; any other endpoint refuses the call before
+    /// sending it ([`AuthError::TokenNotAccepted`](crate::AuthError::TokenNotAccepted)).
     pub user_access_token: Option<Secret>,
+    /// The caller's key of a user whose tokens the client keeps
+    /// ([`UserAuth`](crate::UserAuth)); used like `user_access_token`, and
+    /// refreshed as needed.
+    pub user_key: Option<String>,
+    /// The tenant whose tenant token a marketplace app uses (required
+    /// there for endpoints that take one; refused on self-built apps).
+    pub tenant_key: Option<String>,
     /// Extra headers, sent after the ones the runtime sets.
     pub headers: Vec<(String, String)>,
     /// Replaces the client's timeout for this call (e.g. a large upload).
@@ -49,6 +59,25 @@ impl RequestOptions {
     /// Options carrying a user access token.
     pub fn user(token: impl Into<Secret>) -> Self {
         Self { user_access_token: Some(token.into()), ..Self::default() }
+    }
+
+    /// Sends the call with this user_access_token, which the caller manages.
+    pub fn user_token(mut self, token: impl Into<Secret>) -> Self {
+        self.user_access_token = Some(token.into());
+        self
+    }
+
+    /// Sends the call as the user whose tokens the client keeps under
+    /// `user_key` (see [`UserAuth`](crate::UserAuth)).
+    pub fn user_key(mut self, user_key: impl Into<String>) -> Self {
+        self.user_key = Some(user_key.into());
+        self
+    }
+
+    /// Names the tenant of a marketplace app's call.
+    pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
+        self.tenant_key = Some(tenant_key.into());
+        self
     }
 
     /// Marks the call as safe to repeat (see [`RequestOptions::idempotent`](Self::idempotent)).
@@ -90,6 +119,8 @@ impl fmt::Debug for RequestOptions {
             .collect();
         f.debug_struct("RequestOptions")
             .field("user_access_token", &self.user_access_token)
+            .field("user_key", &self.user_key)
+            .field("tenant_key", &self.tenant_key)
             .field("headers", &headers)
             .field("timeout", &self.timeout)
             .field("idempotent", &self.idempotent)

@@ -8,6 +8,7 @@
 //! minutes, so a refresh five minutes before expiry gets a fresh one.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -28,22 +29,31 @@ const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Which self-issued token a cache holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TokenKind {
+    /// A self-built app's tenant token.
     Tenant,
+    /// A self-built app's app token.
     App,
+    /// A marketplace app's app token, fetched with the app_ticket.
+    MarketplaceApp,
+    /// A marketplace app's token for one tenant, fetched with the app token.
+    MarketplaceTenant,
 }
 
 impl TokenKind {
-    fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             TokenKind::Tenant => "/open-apis/auth/v3/tenant_access_token/internal",
             TokenKind::App => "/open-apis/auth/v3/app_access_token/internal",
+            TokenKind::MarketplaceApp => "/open-apis/auth/v3/app_access_token",
+            TokenKind::MarketplaceTenant => "/open-apis/auth/v3/tenant_access_token",
         }
     }
 
+    /// The response field that carries the token, which also names it.
     fn name(self) -> &'static str {
         match self {
-            TokenKind::Tenant => "tenant_access_token",
-            TokenKind::App => "app_access_token",
+            TokenKind::Tenant | TokenKind::MarketplaceTenant => "tenant_access_token",
+            TokenKind::App | TokenKind::MarketplaceApp => "app_access_token",
         }
     }
 }
@@ -79,6 +89,7 @@ impl fmt::Debug for TokenCache {
 }
 
 /// What the client needs to fetch a token; borrowed from the client.
+#[derive(Clone, Copy)]
 pub(crate) struct Fetcher<'a> {
     pub http: &'a reqwest::Client,
     pub base_url: &'a str,
@@ -102,18 +113,31 @@ impl TokenCache {
 
     /// The cached token, or a freshly fetched one if it is missing or due.
     pub(crate) async fn get(&self, fetcher: Fetcher<'_>) -> Result<Secret, Error> {
-        self.read(fetcher, |c| c.token.clone()).await
+        let kind = self.kind;
+        self.get_with(|| fetch(fetcher, kind, internal_body(fetcher.config))).await
     }
 
     /// Like [`TokenCache::get`], as the header a request carries.
     pub(crate) async fn header(&self, fetcher: Fetcher<'_>) -> Result<HeaderValue, Error> {
-        self.read(fetcher, |c| c.header.clone()).await
+        let kind = self.kind;
+        self.header_with(|| fetch(fetcher, kind, internal_body(fetcher.config))).await
     }
 
-    async fn read<R>(&self, fetcher: Fetcher<'_>, pick: fn(&Cached) -> R) -> Result<R, Error> {
+    /// The cached token, or one from `fetch` if it is missing or due;
+    /// `fetch` runs only in the one refresh in flight.
+    pub(crate) async fn get_with<F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F) -> Result<Secret, Error> {
+        self.read(fetch, |c| c.token.clone()).await
+    }
+
+    /// Like [`TokenCache::get_with`], as the header a request carries.
+    pub(crate) async fn header_with<F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F) -> Result<HeaderValue, Error> {
+        self.read(fetch, |c| c.header.clone()).await
+    }
+
+    async fn read<R, F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F, pick: fn(&Cached) -> R) -> Result<R, Error> {
         match self.fresh(pick) {
             Some(value) => Ok(value),
-            None => self.refresh(fetcher).await.map(|c| pick(&c)),
+            None => self.refresh(fetch).await.map(|c| pick(&c)),
         }
     }
 
@@ -122,14 +146,14 @@ impl TokenCache {
         slot.as_ref().filter(|c| Instant::now() < c.refresh_at).map(read)
     }
 
-    async fn refresh(&self, fetcher: Fetcher<'_>) -> Result<Cached, Error> {
+    async fn refresh<F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F) -> Result<Cached, Error> {
         let _one_at_a_time = self.refresh.lock().await;
         // The refresh this call waited for may have left a fresh token.
         if let Some(cached) = self.fresh(Cached::clone) {
             return Ok(cached);
         }
         let fetched_at = Instant::now();
-        let (token, lifetime) = self.fetch(fetcher).await?;
+        let (token, lifetime) = fetch().await?;
         let cached = Cached { header: bearer(&token)?, token, refresh_at: fetched_at + lifetime - refresh_margin(lifetime) };
         *self.write() = Some(cached.clone());
         Ok(cached)
@@ -153,71 +177,74 @@ impl TokenCache {
             *slot = None;
         }
     }
+}
 
-    async fn fetch(&self, f: Fetcher<'_>) -> Result<(Secret, Duration), Error> {
-        let span = tracing::debug_span!("feishu.token", kind = self.kind.name(), log_id = tracing::field::Empty);
-        async {
-            let body = serde_json::json!({
-                "app_id": f.config.app_id,
-                "app_secret": f.config.app_secret.expose(),
-            });
-            let response = f
-                .http
-                .post(format!("{}{}", f.base_url, self.kind.path()))
-                .timeout(f.config.timeout)
-                .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
-                .body(serde_json::to_vec(&body).expect("a JSON object of strings serialises"))
-                .send()
-                .await
-                .map_err(crate::client::transport_error)?;
-            let raw = crate::client::read_response(response).await?;
-            if let Some(id) = &raw.log_id {
-                span.record("log_id", id.as_str());
-            }
-            let result = self.parse(raw);
-            match &result {
-                Ok((_, lifetime)) => {
-                    tracing::debug!(expire_secs = lifetime.as_secs(), "fetched access token")
-                }
-                Err(e) => tracing::warn!(error = %e, "fetching access token failed"),
-            }
-            result
+/// The body of a self-built app's token request.
+fn internal_body(config: &Config) -> serde_json::Value {
+    serde_json::json!({ "app_id": config.app_id, "app_secret": config.app_secret.expose() })
+}
+
+/// Posts a token request of `kind` with `body` and reads the token and its
+/// lifetime from the answer.
+pub(crate) async fn fetch(f: Fetcher<'_>, kind: TokenKind, body: serde_json::Value) -> Result<(Secret, Duration), Error> {
+    let span = tracing::debug_span!("feishu.token", kind = kind.name(), log_id = tracing::field::Empty);
+    async {
+        let response = f
+            .http
+            .post(format!("{}{}", f.base_url, kind.path()))
+            .timeout(f.config.timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(serde_json::to_vec(&body).expect("a JSON object of strings serialises"))
+            .send()
+            .await
+            .map_err(crate::client::transport_error)?;
+        let raw = crate::client::read_response(response).await?;
+        if let Some(id) = &raw.log_id {
+            span.record("log_id", id.as_str());
         }
-        .instrument(span.clone())
-        .await
+        let result = parse(kind, raw);
+        match &result {
+            Ok((_, lifetime)) => {
+                tracing::debug!(expire_secs = lifetime.as_secs(), "fetched access token")
+            }
+            Err(e) => tracing::warn!(error = %e, "fetching access token failed"),
+        }
+        result
     }
+    .instrument(span.clone())
+    .await
+}
 
-    fn parse(&self, raw: RawResponse) -> Result<(Secret, Duration), Error> {
-        #[derive(Deserialize)]
-        struct TokenResponse {
-            code: i64,
-            #[serde(default)]
-            msg: String,
-            tenant_access_token: Option<String>,
-            app_access_token: Option<String>,
-            expire: Option<i64>,
+fn parse(kind: TokenKind, raw: RawResponse) -> Result<(Secret, Duration), Error> {
+    #[derive(Deserialize)]
+    struct TokenResponse {
+        code: i64,
+        #[serde(default)]
+        msg: String,
+        tenant_access_token: Option<String>,
+        app_access_token: Option<String>,
+        expire: Option<i64>,
+    }
+    let Ok(resp) = serde_json::from_slice::<TokenResponse>(&raw.body) else {
+        if (200..300).contains(&raw.status) {
+            return Err(Error::Decode { message: format!("the {} response is not the expected JSON", kind.name()), log_id: raw.log_id });
         }
-        let Ok(resp) = serde_json::from_slice::<TokenResponse>(&raw.body) else {
-            if (200..300).contains(&raw.status) {
-                return Err(Error::Decode { message: format!("the {} response is not the expected JSON", self.kind.name()), log_id: raw.log_id });
-            }
-            return Err(http_error(&raw));
-        };
-        let token = match self.kind {
-            TokenKind::Tenant => resp.tenant_access_token,
-            TokenKind::App => resp.app_access_token,
-        };
-        match (resp.code, token, resp.expire) {
-            (0, Some(token), Some(expire)) if (200..300).contains(&raw.status) => Ok((Secret::new(token), Duration::from_secs(expire.max(0) as u64))),
-            (0, _, _) if !(200..300).contains(&raw.status) => Err(http_error(&raw)),
-            (0, _, _) => Err(Error::Decode { message: format!("the {} response lacks the token or `expire`", self.kind.name()), log_id: raw.log_id }),
-            (code, _, _) => Err(Error::Token { http_status: raw.status, code, msg: resp.msg, log_id: raw.log_id }),
-        }
+        return Err(http_error(&raw));
+    };
+    let token = match kind {
+        TokenKind::Tenant | TokenKind::MarketplaceTenant => resp.tenant_access_token,
+        TokenKind::App | TokenKind::MarketplaceApp => resp.app_access_token,
+    };
+    match (resp.code, token, resp.expire) {
+        (0, Some(token), Some(expire)) if (200..300).contains(&raw.status) => Ok((Secret::new(token), Duration::from_secs(expire.max(0) as u64))),
+        (0, _, _) if !(200..300).contains(&raw.status) => Err(http_error(&raw)),
+        (0, _, _) => Err(Error::Decode { message: format!("the {} response lacks the token or `expire`", kind.name()), log_id: raw.log_id }),
+        (code, _, _) => Err(Error::Token { http_status: raw.status, code, msg: resp.msg, log_id: raw.log_id }),
     }
 }
 
 /// How long before expiry a token of this lifetime is replaced.
-fn refresh_margin(lifetime: Duration) -> Duration {
+pub(crate) fn refresh_margin(lifetime: Duration) -> Duration {
     (lifetime / 10).min(MAX_REFRESH_MARGIN)
 }
 

@@ -71,14 +71,44 @@ async fn user_token_is_used_when_the_endpoint_accepts_it() {
 }
 
 #[tokio::test]
-async fn tenant_token_is_used_without_a_user_token_or_when_only_tenant_is_accepted() {
-    let cases = [(Auth::TenantOrUser, RequestOptions::default()), (Auth::Tenant, RequestOptions::user("u-123"))];
-    for (auth, options) in cases {
+async fn tenant_token_is_used_without_a_user_token() {
+    for auth in [Auth::TenantOrUser, Auth::Tenant] {
         let server = Server::with_token(|_| ok()).await;
-        let request = ApiRequest::new(Method::GET, "/open-apis/a").auth(auth).options(options);
+        let request = ApiRequest::new(Method::GET, "/open-apis/a").auth(auth);
         server.client().send_value(request).await.unwrap();
         assert_eq!(only_api_request(&server).header("authorization"), Some("Bearer t-1"));
     }
+}
+
+#[tokio::test]
+async fn a_user_token_on_a_tenant_or_app_only_endpoint_fails_before_sending() {
+    // Never a silent switch to the tenant token: the caller meant to act as
+    // the user.
+    for (auth, options) in [
+        (Auth::Tenant, RequestOptions::user("u-123")),
+        (Auth::App, RequestOptions::default().user_token("u-123")),
+        (Auth::Tenant, RequestOptions::default().user_key("ou_1")),
+        (Auth::None, RequestOptions::user("u-123")),
+    ] {
+        let server = Server::with_token(|_| ok()).await;
+        let request = ApiRequest::new(Method::GET, "/open-apis/a").endpoint("x.v1.a.get").auth(auth).options(options);
+        let err = server.client().send_value(request).await.unwrap_err();
+        match &err {
+            Error::Auth(feishu_runtime::AuthError::TokenNotAccepted { endpoint, .. }) => assert_eq!(endpoint, "x.v1.a.get"),
+            other => panic!("expected TokenNotAccepted for {auth:?}, got {other:?}"),
+        }
+        assert!(!err.to_string().contains("u-123"), "{err}");
+        assert!(server.requests().is_empty(), "{auth:?}: nothing may be sent");
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_key_on_a_self_built_client_fails_before_sending() {
+    let server = Server::with_token(|_| ok()).await;
+    let request = ApiRequest::new(Method::GET, "/open-apis/a").options(RequestOptions::default().tenant_key("tk-1"));
+    let err = server.client().send_value(request).await.unwrap_err();
+    assert!(matches!(err, Error::Auth(feishu_runtime::AuthError::TenantKeyNotUsed { .. })), "{err:?}");
+    assert!(server.requests().is_empty());
 }
 
 #[tokio::test]

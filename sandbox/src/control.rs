@@ -56,6 +56,7 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
         ("POST", "reset") => {
             shared.portal.reset();
             lock(&shared.store).clear();
+            crate::tenants::reset(shared);
             lock(&shared.requests).clear();
             lock(&shared.faults).clear();
             lock(&shared.limits).clear();
@@ -76,7 +77,10 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
                 }),
             )
         }
-        _ => Reply::control_error(404, format!("no control call {method} /_sandbox/{call}")),
+        _ => match crate::tenants::control(shared, method, call, &request).await.or_else(|| crate::oauth::control(shared, method, call, &request)) {
+            Some(reply) => reply,
+            None => Reply::control_error(404, format!("no control call {method} /_sandbox/{call}")),
+        },
     }
 }
 

@@ -167,7 +167,7 @@ fn split_url(url: &str) -> Result<(String, u16, String, String), String> {
 }
 
 /// POSTs `body` with `headers`; answers the status and body.
-async fn post(url: &str, headers: &[(&'static str, String)], body: String) -> Result<(u16, Vec<u8>), String> {
+pub(crate) async fn post(url: &str, headers: &[(&'static str, String)], body: String) -> Result<(u16, Vec<u8>), String> {
     let (host, port, path, authority) = split_url(url)?;
     let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;

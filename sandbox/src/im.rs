@@ -247,7 +247,8 @@ fn send(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let receive_id = required_str(call, "receive_id")?;
     let (msg_type, content) = message_content(call)?;
     let uuid = call.str_field("uuid");
-    let mut store = lock(&shared.store);
+    let tenant_store = shared.store_for(&call.tenant_key);
+    let mut store = lock(&tenant_store);
     if let Some(first) = uuid.and_then(|u| store.by_uuid(u)) {
         return Ok(Reply::success(first.api_json()));
     }
@@ -273,7 +274,8 @@ fn reply(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let (msg_type, content) = message_content(call)?;
     let uuid = call.str_field("uuid");
     let in_thread = call.field("reply_in_thread").and_then(Value::as_bool).unwrap_or(false);
-    let mut store = lock(&shared.store);
+    let tenant_store = shared.store_for(&call.tenant_key);
+    let mut store = lock(&tenant_store);
     if let Some(first) = uuid.and_then(|u| store.by_uuid(u)) {
         return Ok(Reply::success(first.api_json()));
     }
@@ -303,7 +305,8 @@ fn reply(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
 
 fn get(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let message_id = call.path_param("message_id");
-    let store = lock(&shared.store);
+    let tenant_store = shared.store_for(&call.tenant_key);
+    let store = lock(&tenant_store);
     let message = store.get(message_id).ok_or_else(|| invalid(call, "message_id", format!("message {message_id:?} does not exist")))?;
     Ok(Reply::success(json!({ "items": [message.api_json()] })))
 }
@@ -329,7 +332,8 @@ fn list(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
         }
     };
     let (start, end) = (seconds("start_time")?, seconds("end_time")?);
-    let store = lock(&shared.store);
+    let tenant_store = shared.store_for(&call.tenant_key);
+    let store = lock(&tenant_store);
     let mut messages: Vec<&Message> = match container_type {
         "chat" => {
             if store.chat(container_id).is_none() {
@@ -356,7 +360,8 @@ fn list(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
 
 fn recall(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let message_id = call.path_param("message_id");
-    let mut store = lock(&shared.store);
+    let tenant_store = shared.store_for(&call.tenant_key);
+    let mut store = lock(&tenant_store);
     let message = store.get_mut(message_id).ok_or_else(|| invalid(call, "message_id", format!("message {message_id:?} does not exist")))?;
     if message.deleted {
         return Err(Reply::error(230011, "The message is recalled."));
@@ -372,7 +377,8 @@ fn react(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
         .and_then(|r| r.get("emoji_type"))
         .and_then(Value::as_str)
         .ok_or_else(|| invalid(call, "reaction_type.emoji_type", "is required"))?;
-    let mut store = lock(&shared.store);
+    let tenant_store = shared.store_for(&call.tenant_key);
+    let mut store = lock(&tenant_store);
     let message = match store.get_mut(message_id) {
         Some(message) if !message.deleted => message,
         _ => return Err(Reply::error(231003, "The message is not found, maybe not exist or deleted.")),
@@ -391,7 +397,8 @@ fn react(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
 fn push_follow_up(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let message_id = call.path_param("message_id");
     let follow_ups = call.field("follow_ups").and_then(Value::as_array).cloned().ok_or_else(|| invalid(call, "follow_ups", "is required"))?;
-    let mut store = lock(&shared.store);
+    let tenant_store = shared.store_for(&call.tenant_key);
+    let mut store = lock(&tenant_store);
     follow_up_allowed(&store, call, message_id, now_millis())?;
     if let Some(message) = store.get_mut(message_id) {
         message.follow_ups = follow_ups;

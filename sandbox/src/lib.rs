@@ -32,10 +32,12 @@ mod faults;
 mod ids;
 mod im;
 mod limits;
+mod oauth;
 pub mod portal;
 mod reply;
 mod server;
 mod store;
+mod tenants;
 mod validate;
 
 /// Everything a sandbox needs to know: credentials, behaviour switches and the spec it serves.
@@ -53,6 +55,20 @@ pub struct SandboxConfig {
     pub token_ttl: Duration,
     /// Whether the documented rate limits are enforced (default true).
     pub rate_limits: bool,
+    /// The marketplace (ISV) app's id (default `cli_marketplace`).
+    pub marketplace_app_id: String,
+    /// The marketplace app's secret (default `marketplace-secret`).
+    pub marketplace_app_secret: String,
+    /// The tenants that installed the marketplace app (default `tenant-a`, `tenant-b`).
+    pub marketplace_tenants: Vec<String>,
+    /// Where the marketplace app's `app_ticket` event is pushed: on start,
+    /// on `app_ticket/resend` and on `POST /_sandbox/app_ticket` (default
+    /// none; the control call can set it).
+    pub app_ticket_url: Option<String>,
+    /// How long a user access token lives (default 7200 s).
+    pub user_token_ttl: Duration,
+    /// How long a refresh token lives (default 30 days).
+    pub refresh_token_ttl: Duration,
     /// The endpoints and events served.
     pub spec: Spec,
     /// A folder of doc pages to serve as the doc portal (default none; see [`portal`]).
@@ -69,6 +85,12 @@ impl SandboxConfig {
             encrypt_key: "sandbox-encrypt-key".into(),
             token_ttl: Duration::from_secs(7200),
             rate_limits: true,
+            marketplace_app_id: "cli_marketplace".into(),
+            marketplace_app_secret: "marketplace-secret".into(),
+            marketplace_tenants: vec!["tenant-a".into(), "tenant-b".into()],
+            app_ticket_url: None,
+            user_token_ttl: Duration::from_secs(7200),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             spec,
             docs: None,
         }

@@ -25,9 +25,11 @@ use crate::auth::{self, Tokens};
 use crate::faults::{Faults, Kind};
 use crate::ids::{self, IdGen, XorShift};
 use crate::limits::{self, Limits};
+use crate::oauth::OAuth;
 use crate::reply::Reply;
 use crate::store::Store;
-use crate::{control, im, validate};
+use crate::tenants::{TenantStores, Tickets};
+use crate::{control, im, oauth, tenants, validate};
 
 /// The largest request body read; larger ones are refused.
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -52,7 +54,14 @@ pub(crate) struct Shared {
     routes: Vec<Route>,
     pub ids: IdGen,
     pub tokens: Mutex<Tokens>,
+    /// The data of the self-built app's tenant (`sandbox-tenant`).
     pub store: Mutex<Store>,
+    /// The data of each marketplace tenant (see `tenants`).
+    pub tenant_stores: TenantStores,
+    pub tickets: Mutex<Tickets>,
+    /// Wakes the task that pushes app_tickets.
+    pub ticket_push: tokio::sync::Notify,
+    pub oauth: Mutex<OAuth>,
     pub limits: Mutex<Limits>,
     pub faults: Mutex<Faults>,
     pub requests: Mutex<Vec<(u64, Value)>>,
@@ -75,6 +84,10 @@ impl Shared {
             ids: IdGen::default(),
             tokens: Mutex::default(),
             store: Mutex::default(),
+            tenant_stores: Mutex::default(),
+            tickets: Mutex::default(),
+            ticket_push: tokio::sync::Notify::new(),
+            oauth: Mutex::default(),
             limits: Mutex::default(),
             faults: Mutex::default(),
             requests: Mutex::default(),
@@ -204,6 +217,8 @@ pub(crate) struct Call<'a> {
     pub path_params: Vec<(String, String)>,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// The tenant whose data the call's token opens.
+    pub tenant_key: String,
 }
 
 impl Call<'_> {
@@ -243,6 +258,7 @@ impl std::error::Error for Dropped {}
 /// Accepts connections until `stopped` fires (or its sender goes away), then closes them all.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
     let mut connections = JoinSet::new();
+    let tickets = tokio::spawn(tenants::push_tickets(shared.clone()));
     loop {
         tokio::select! {
             _ = &mut stopped => break,
@@ -262,6 +278,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
         }
     }
     drop(listener);
+    tickets.abort();
     connections.shutdown().await;
 }
 
@@ -363,7 +380,7 @@ async fn open_api(shared: &Shared, incoming: OpenApiRequest) -> Option<Reply> {
     lock(&shared.requests).push((record_id, record));
 
     let trimmed = incoming.path.trim_end_matches('/');
-    let is_token = trimmed == auth::TENANT_TOKEN_PATH || trimmed == auth::APP_TOKEN_PATH;
+    let is_token = trimmed == auth::TENANT_TOKEN_PATH || trimmed == auth::APP_TOKEN_PATH || tenants::is_token_path(trimmed) || trimmed == oauth::TOKEN_PATH;
     let fired = lock(&shared.faults).draw(&incoming.path, is_token);
     shared.stats.faults_injected.fetch_add(fired.len() as u64, Ordering::Relaxed);
     let mut before = None;
@@ -415,17 +432,31 @@ pub(crate) fn fault_reply(shared: &Shared, kind: Kind) -> Option<Reply> {
 
 /// What Feishu itself would answer: tokens, routing, auth, rate limits, validation, then the handler.
 fn process(shared: &Shared, incoming: &OpenApiRequest, method: Option<Method>, is_token: bool, body: Option<Value>, body_error: Option<String>) -> Reply {
-    if is_token && incoming.method == "POST" {
+    let internal = matches!(incoming.path.trim_end_matches('/'), auth::TENANT_TOKEN_PATH | auth::APP_TOKEN_PATH);
+    if is_token && internal && incoming.method == "POST" {
         if let Some(error) = body_error {
             return Reply::error(9499, format!("Bad Request: {error}"));
         }
         let app = incoming.path.trim_end_matches('/') == auth::APP_TOKEN_PATH;
         return auth::token_request(&shared.config, &mut lock(&shared.tokens), &shared.ids, body.as_ref(), app);
     }
+    let path = incoming.path.trim_end_matches('/');
+    let accounts = tenants::handle(shared, &incoming.method, path, body.as_ref())
+        .or_else(|| oauth::handle(shared, &incoming.method, path, &incoming.query, body.as_ref()));
+    if let Some(reply) = accounts {
+        return match body_error {
+            Some(error) => Reply::error(9499, format!("Bad Request: {error}")),
+            None => reply,
+        };
+    }
     let Some((endpoint, path_params)) = method.and_then(|m| shared.route(m, &incoming.path)) else {
         return not_found();
     };
-    if let Err(reply) = auth::check_header(&lock(&shared.tokens), incoming.authorization.as_deref()) {
+    let grant = match auth::check_header(&lock(&shared.tokens), incoming.authorization.as_deref()) {
+        Ok(grant) => grant,
+        Err(reply) => return reply,
+    };
+    if let Err(reply) = auth::check_kind(endpoint, &grant) {
         return reply;
     }
     if shared.config.rate_limits {
@@ -439,7 +470,7 @@ fn process(shared: &Shared, incoming: &OpenApiRequest, method: Option<Method>, i
     if let Some(error) = body_error {
         return Reply::error(9499, format!("Bad Request: {error}"));
     }
-    let call = Call { endpoint, path_params, query: incoming.query.clone(), body };
+    let call = Call { endpoint, path_params, query: incoming.query.clone(), body, tenant_key: grant.tenant_key };
     if let Err(violation) = check(&call) {
         return invalid_param(endpoint, &violation);
     }

@@ -50,6 +50,8 @@ xflags::xflags! {
             optional --no-rate-limits
             /// Serve the doc portal API from this folder of pages.
             optional --docs dir: PathBuf
+            /// Push the marketplace app's app_ticket to this webhook URL (on start, on resend, on request).
+            optional --app-ticket-url url: String
         }
         /// The API change between the spec at a revision and the working tree's.
         cmd diff {
@@ -105,7 +107,9 @@ pub fn usage(command: &str) -> &'static str {
         "parse" => "usage: cargo xtask parse PATH… (files or folders of doc pages)",
         "regen" => "usage: cargo xtask regen [--check] [--docs DIR] [--out OUT]",
         "test" => "usage: cargo xtask test [extra cargo test arguments]",
-        "sandbox" => "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR]",
+        "sandbox" => {
+            "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] [--app-ticket-url URL]"
+        }
         "diff" => "usage: cargo xtask diff [--base REV]",
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
         "bench" => "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile]",

@@ -19,6 +19,7 @@ struct Options {
     spec: PathBuf,
     rate_limits: bool,
     docs: Option<PathBuf>,
+    app_ticket_url: Option<String>,
 }
 
 fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
@@ -29,6 +30,7 @@ fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
         spec: flags.spec.clone().unwrap_or_else(|| root.join("spec")),
         rate_limits: !flags.no_rate_limits,
         docs: flags.docs.clone(),
+        app_ticket_url: flags.app_ticket_url.clone(),
     }
 }
 
@@ -49,14 +51,18 @@ pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, Strin
         }
         config.docs = Some(docs.clone());
     }
+    config.app_ticket_url = options.app_ticket_url;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         let endpoints = config.spec.endpoints.len();
         let summary = format!(
-            "sandbox: {endpoints} endpoints from {}; app_id {}, app_secret {}; rate limits {}; Ctrl-C stops",
+            "sandbox: {endpoints} endpoints from {}; app_id {}, app_secret {}; marketplace app_id {}, app_secret {}, tenants {}; rate limits {}; Ctrl-C stops",
             options.spec.display(),
             config.app_id,
             config.app_secret,
+            config.marketplace_app_id,
+            config.marketplace_app_secret,
+            config.marketplace_tenants.join(", "),
             if config.rate_limits { "on" } else { "off" },
         ) + &match &config.docs {
             Some(docs) => format!("; doc portal serving {} (`cargo xtask docs sync --portal URL`)", docs.display()),
@@ -82,10 +88,33 @@ mod tests {
             crate::flags::XtaskCmd::Sandbox(flags) => flags,
             _ => unreachable!("a sandbox command line"),
         };
-        let parsed = options(&flags(&["sandbox", "--port", "0", "--app-id=cli_x", "--app-secret", "s", "--spec", "/tmp/spec", "--no-rate-limits"]), root);
+        let parsed = options(
+            &flags(&[
+                "sandbox",
+                "--port",
+                "0",
+                "--app-id=cli_x",
+                "--app-secret",
+                "s",
+                "--spec",
+                "/tmp/spec",
+                "--no-rate-limits",
+                "--app-ticket-url",
+                "http://127.0.0.1:9/hook",
+            ]),
+            root,
+        );
         assert_eq!(
             parsed,
-            Options { port: 0, app_id: Some("cli_x".into()), app_secret: Some("s".into()), spec: PathBuf::from("/tmp/spec"), rate_limits: false, docs: None }
+            Options {
+                port: 0,
+                app_id: Some("cli_x".into()),
+                app_secret: Some("s".into()),
+                spec: PathBuf::from("/tmp/spec"),
+                rate_limits: false,
+                docs: None,
+                app_ticket_url: Some("http://127.0.0.1:9/hook".into())
+            }
         );
         let defaults = options(&flags(&["sandbox"]), root);
         assert_eq!((defaults.port, defaults.spec, defaults.rate_limits), (8090, PathBuf::from("/w/spec"), true));

@@ -1,0 +1,431 @@
+//! User access tokens: the OAuth authorisation URL, the code exchange, and
+//! refreshes with single-use refresh tokens, kept in a pluggable store.
+//!
+//! Decisions:
+//! - Only the v2 OAuth endpoint (`POST /open-apis/authen/v2/oauth/token`)
+//!   is used, on Feishu and Lark alike. The older v1 OIDC endpoints
+//!   (`/open-apis/authen/v1/oidc/access_token` and `…/refresh_access_token`)
+//!   need an app_access_token and answer in another shape; an app that
+//!   still gets its tokens there can call them as ordinary operations and
+//!   hand the result to [`UserAuth::store_token`].
+//! - A refresh token works once. The client reads the newest one from the
+//!   store under a per-user lock (one refresh in flight per user key, in
+//!   this client) and marks it spent in the store *before* sending it, so it
+//!   is never sent twice, not even by another process sharing the store. If
+//!   the answer is lost, the old access token is used until it expires and
+//!   the user then has to authorise again: sending the spent token again
+//!   could not work.
+//! - A refused refresh (expired or used refresh token, revoked consent)
+//!   forgets the user's tokens and fails with
+//!   [`AuthError::ReauthorizationRequired`] — unless the store meanwhile
+//!   holds newer tokens, which another process sharing it fetched. A
+//!   rate-limited one keeps the refresh token for later.
+//! - The per-user lock is per client. Processes that share a store narrow
+//!   the race by the spent mark but cannot close it without a store that
+//!   can compare and swap; the loser of such a race gets the winner's
+//!   tokens (above) or, at worst, a re-authorisation.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderValue;
+use serde::Deserialize;
+use tracing::Instrument;
+
+use super::{AuthError, BoxFuture};
+use crate::client::Client;
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::token::{Fetcher, bearer, refresh_margin};
+
+/// The v2 OAuth token endpoint (code exchange and refresh).
+pub(crate) const OAUTH_TOKEN_PATH: &str = "/open-apis/authen/v2/oauth/token";
+
+/// The authorisation page, under the accounts host.
+const AUTHORIZE_PATH: &str = "/open-apis/authen/v1/authorize";
+
+/// One user's tokens. `Debug` hides both tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserToken {
+    /// The user_access_token.
+    pub access_token: Secret,
+    /// The single-use refresh token; `None` once spent, or when the app
+    /// lacks the `offline_access` scope.
+    pub refresh_token: Option<Secret>,
+    /// When the access token was issued.
+    pub issued_at: SystemTime,
+    /// When the access token stops working.
+    pub expires_at: SystemTime,
+    /// When the refresh token stops working, if known.
+    pub refresh_expires_at: Option<SystemTime>,
+    /// The scopes granted, space-separated, as the platform reported them.
+    pub scope: Option<String>,
+}
+
+impl UserToken {
+    /// Whether the token is inside its last tenth of life (capped at five
+    /// minutes, as for the app's own tokens) or past it.
+    pub fn refresh_due(&self, now: SystemTime) -> bool {
+        let lifetime = self.expires_at.duration_since(self.issued_at).unwrap_or_default();
+        now + refresh_margin(lifetime) >= self.expires_at
+    }
+
+    fn usable_refresh_token(&self, now: SystemTime) -> Option<&Secret> {
+        self.refresh_token.as_ref().filter(|_| self.refresh_expires_at.is_none_or(|at| now < at))
+    }
+}
+
+/// Keeps user tokens under the caller's key for each user (an open_id, a
+/// session id, anything stable).
+pub trait UserTokenStore: Send + Sync {
+    /// The tokens stored for `user_key`.
+    fn get<'a>(&'a self, user_key: &'a str) -> BoxFuture<'a, Result<Option<UserToken>, Error>>;
+
+    /// Stores `token` for `user_key`, replacing what was there.
+    fn put<'a>(&'a self, user_key: &'a str, token: UserToken) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Forgets `user_key`'s tokens.
+    fn remove<'a>(&'a self, user_key: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+}
+
+/// The default [`UserTokenStore`]: a map in memory, holding every user
+/// until [`UserAuth::forget`] or a refused refresh removes them.
+#[derive(Default)]
+pub struct MemoryUserTokenStore {
+    tokens: Mutex<HashMap<String, UserToken>>,
+}
+
+impl MemoryUserTokenStore {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, UserToken>> {
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for MemoryUserTokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryUserTokenStore").field("users", &self.map().len()).finish()
+    }
+}
+
+impl UserTokenStore for MemoryUserTokenStore {
+    fn get<'a>(&'a self, user_key: &'a str) -> BoxFuture<'a, Result<Option<UserToken>, Error>> {
+        let token = self.map().get(user_key).cloned();
+        Box::pin(async move { Ok(token) })
+    }
+
+    fn put<'a>(&'a self, user_key: &'a str, token: UserToken) -> BoxFuture<'a, Result<(), Error>> {
+        self.map().insert(user_key.to_owned(), token);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn remove<'a>(&'a self, user_key: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        self.map().remove(user_key);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The store and the per-user refresh locks of one client.
+pub(crate) struct Users {
+    store: Arc<dyn UserTokenStore>,
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+/// How the OAuth endpoint failed.
+enum OAuthFailure {
+    /// The request never left: safe to send again.
+    NotSent(Error),
+    /// The platform refused it.
+    Refused { http_status: u16, code: i64, msg: String, log_id: Option<String> },
+    /// It was sent, and the answer is unknown.
+    Lost(Error),
+}
+
+impl Users {
+    pub(crate) fn new(store: Arc<dyn UserTokenStore>) -> Self {
+        Users { store, locks: Mutex::default() }
+    }
+
+    /// The lock that lets one refresh per user key run at a time. Entries
+    /// of users nobody is refreshing are dropped as the map grows.
+    fn lock_for(&self, user_key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(lock) = locks.get(user_key).and_then(Weak::upgrade) {
+            return lock;
+        }
+        if locks.len() >= 1024 {
+            locks.retain(|_, lock| lock.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(user_key.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+
+    /// The `Authorization` header for `user_key`, refreshed if due.
+    pub(crate) async fn header(&self, f: Fetcher<'_>, user_key: &str) -> Result<HeaderValue, Error> {
+        bearer(&self.access_token(f, user_key).await?)
+    }
+
+    pub(crate) async fn access_token(&self, f: Fetcher<'_>, user_key: &str) -> Result<Secret, Error> {
+        if let Some(token) = self.store.get(user_key).await?
+            && !token.refresh_due(SystemTime::now())
+        {
+            return Ok(token.access_token);
+        }
+        let lock = self.lock_for(user_key);
+        let _one_refresh = lock.lock().await;
+        // The refresh this call waited for may have left a fresh token.
+        let Some(token) = self.store.get(user_key).await? else {
+            return Err(AuthError::UserNotAuthorized { user_key: user_key.to_owned() }.into());
+        };
+        if !token.refresh_due(SystemTime::now()) {
+            return Ok(token.access_token);
+        }
+        Ok(self.refresh(f, user_key, token).await?.access_token)
+    }
+
+    /// Refreshes `token` (see the module docs); runs under the user's lock.
+    async fn refresh(&self, f: Fetcher<'_>, user_key: &str, token: UserToken) -> Result<UserToken, Error> {
+        let now = SystemTime::now();
+        let reauthorize = |code, reason: String| -> Error { AuthError::ReauthorizationRequired { user_key: user_key.to_owned(), code, reason }.into() };
+        let Some(refresh_token) = token.usable_refresh_token(now).cloned() else {
+            if now < token.expires_at {
+                return Ok(token);
+            }
+            self.store.remove(user_key).await?;
+            return Err(reauthorize(None, "the access token expired and no unspent, unexpired refresh token is kept".into()));
+        };
+        let spent = UserToken { refresh_token: None, refresh_expires_at: None, ..token.clone() };
+        self.store.put(user_key, spent.clone()).await?;
+        let body = serde_json::json!({
+            "grant_type": "refresh_token",
+            "client_id": f.config.app_id,
+            "client_secret": f.config.app_secret.expose(),
+            "refresh_token": refresh_token.expose(),
+        });
+        match oauth_token(f, body).await {
+            Ok(fresh) => {
+                self.store.put(user_key, fresh.clone()).await?;
+                tracing::debug!("user access token refreshed");
+                Ok(fresh)
+            }
+            Err(OAuthFailure::NotSent(e)) => {
+                self.store.put(user_key, token).await?;
+                Err(e)
+            }
+            Err(OAuthFailure::Refused { http_status, code, msg, log_id }) if http_status == 429 || matches!(code, crate::error::codes::RATE_LIMITED) => {
+                // Refused before it was looked at: the refresh token is
+                // still good.
+                self.store.put(user_key, token).await?;
+                Err(Error::Token { http_status, code, msg, log_id })
+            }
+            Err(OAuthFailure::Refused { code, msg, .. }) => {
+                // Another process sharing the store may have refreshed
+                // meanwhile (and spent this refresh token): its tokens win.
+                if let Some(current) = self.store.get(user_key).await?
+                    && current.access_token != spent.access_token
+                    && !current.refresh_due(SystemTime::now())
+                {
+                    return Ok(current);
+                }
+                self.store.remove(user_key).await?;
+                tracing::warn!(code, "the platform refused the refresh token; the user has to authorise again");
+                Err(reauthorize(Some(code), format!("the platform refused the refresh token: {msg}")))
+            }
+            Err(OAuthFailure::Lost(e)) => {
+                tracing::warn!(error = %e, "the answer to a refresh was lost; its refresh token may be spent");
+                if now < spent.expires_at {
+                    return Ok(spent);
+                }
+                self.store.remove(user_key).await?;
+                Err(reauthorize(None, format!("the answer to the refresh was lost ({e}) and a refresh token works only once")))
+            }
+        }
+    }
+
+    /// After the platform refused `header` for `user_key`: marks that access
+    /// token expired, so that the next use refreshes it. Says whether
+    /// sending again may help.
+    pub(crate) async fn expire_if(&self, user_key: &str, header: &HeaderValue) -> bool {
+        let lock = self.lock_for(user_key);
+        let _one_refresh = lock.lock().await;
+        match self.store.get(user_key).await {
+            Ok(Some(token)) if bearer(&token.access_token).is_ok_and(|h| h == header) => {
+                let expired = UserToken { expires_at: SystemTime::now(), ..token };
+                self.store.put(user_key, expired).await.is_ok()
+            }
+            // Replaced meanwhile by a refresh: send again with the new one.
+            Ok(Some(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Posts to the v2 token endpoint and reads the tokens from the answer.
+async fn oauth_token(f: Fetcher<'_>, body: serde_json::Value) -> Result<UserToken, OAuthFailure> {
+    let grant = body.get("grant_type").and_then(|g| g.as_str()).unwrap_or_default().to_owned();
+    let span = tracing::debug_span!("feishu.user_token", grant = %grant, log_id = tracing::field::Empty);
+    oauth_token_in(f, body, &span).instrument(span.clone()).await
+}
+
+async fn oauth_token_in(f: Fetcher<'_>, body: serde_json::Value, span: &tracing::Span) -> Result<UserToken, OAuthFailure> {
+    let sent_at = SystemTime::now();
+    let response = f
+        .http
+        .post(format!("{}{OAUTH_TOKEN_PATH}", f.base_url))
+        .timeout(f.config.timeout)
+        .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(serde_json::to_vec(&body).expect("a JSON object of strings serialises"))
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_connect() { OAuthFailure::NotSent(crate::client::transport_error(e)) } else { OAuthFailure::Lost(crate::client::transport_error(e)) }
+        })?;
+    let raw = crate::client::read_response(response).await.map_err(OAuthFailure::Lost)?;
+    if let Some(id) = &raw.log_id {
+        span.record("log_id", id.as_str());
+    }
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        code: i64,
+        #[serde(default)]
+        msg: Option<String>,
+        #[serde(default)]
+        error_description: Option<String>,
+        access_token: Option<String>,
+        expires_in: Option<u64>,
+        refresh_token: Option<String>,
+        refresh_token_expires_in: Option<u64>,
+        scope: Option<String>,
+    }
+    let ok_status = (200..300).contains(&raw.status);
+    let answer = match serde_json::from_slice::<Answer>(&raw.body) {
+        Ok(answer) => answer,
+        Err(_) if !ok_status && (raw.status == 429 || raw.status < 500) => {
+            return Err(OAuthFailure::Refused { http_status: raw.status, code: 0, msg: format!("HTTP {}", raw.status), log_id: raw.log_id });
+        }
+        Err(_) if !ok_status => return Err(OAuthFailure::Lost(crate::envelope::http_error(&raw))),
+        Err(_) => return Err(OAuthFailure::Lost(Error::Decode { message: "the OAuth token answer is not the expected JSON".into(), log_id: raw.log_id })),
+    };
+    if answer.code != 0 || !ok_status {
+        let msg = answer.error_description.or(answer.msg).unwrap_or_default();
+        if raw.status >= 500 {
+            return Err(OAuthFailure::Lost(Error::Token { http_status: raw.status, code: answer.code, msg, log_id: raw.log_id }));
+        }
+        return Err(OAuthFailure::Refused { http_status: raw.status, code: answer.code, msg, log_id: raw.log_id });
+    }
+    let (Some(access), Some(expires_in)) = (answer.access_token, answer.expires_in) else {
+        return Err(OAuthFailure::Lost(Error::Decode { message: "the OAuth token answer lacks access_token or expires_in".into(), log_id: raw.log_id }));
+    };
+    tracing::debug!(expire_secs = expires_in, "fetched user access token");
+    Ok(UserToken {
+        access_token: Secret::new(access),
+        refresh_token: answer.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
+        issued_at: sent_at,
+        expires_at: sent_at + Duration::from_secs(expires_in),
+        refresh_expires_at: answer.refresh_token_expires_in.map(|secs| sent_at + Duration::from_secs(secs)),
+        scope: answer.scope,
+    })
+}
+
+/// OAuth for the users of an app: where to send them, what to do with the
+/// code they come back with, and their tokens afterwards. Get one from
+/// [`Client::user_auth`]; clones share the client's store.
+///
+/// ```no_run
+/// # async fn demo(client: feishu_runtime::Client) -> Result<(), feishu_runtime::Error> {
+/// use feishu_runtime::RequestOptions;
+/// let auth = client.user_auth();
+/// let url = auth.authorize_url("https://bot.example.com/oauth", &["offline_access"], "state-123")?;
+/// // … the user approves and comes back to the redirect URI with `?code=…&state=…`
+/// auth.exchange_code("ou_alice", "the-code", Some("https://bot.example.com/oauth")).await?;
+/// // Calls as the user name the key; the token is refreshed as needed.
+/// let options = RequestOptions::default().user_key("ou_alice");
+/// # let _ = (url, options); Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct UserAuth {
+    client: Client,
+}
+
+impl UserAuth {
+    pub(crate) fn new(client: Client) -> Self {
+        UserAuth { client }
+    }
+
+    /// The page to send a user to. `scopes` are joined with spaces (ask for
+    /// `offline_access` to get a refresh token); `state` comes back with
+    /// the code and should be checked.
+    ///
+    /// The page lives on the accounts host: `accounts.feishu.cn` for
+    /// [`FEISHU_BASE_URL`](crate::FEISHU_BASE_URL), `accounts.larksuite.com`
+    /// for [`LARK_BASE_URL`](crate::LARK_BASE_URL), and the base URL itself
+    /// otherwise (a proxy, or the sandbox).
+    pub fn authorize_url(&self, redirect_uri: &str, scopes: &[&str], state: &str) -> Result<String, Error> {
+        let base = self.client.config().base_url.trim_end_matches('/');
+        let host = match base {
+            crate::FEISHU_BASE_URL => "https://accounts.feishu.cn",
+            crate::LARK_BASE_URL => "https://accounts.larksuite.com",
+            other => other,
+        };
+        let mut url =
+            reqwest::Url::parse(&format!("{host}{AUTHORIZE_PATH}")).map_err(|e| Error::Config(format!("base URL {base:?} does not form a URL: {e}")))?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("client_id", &self.client.config().app_id).append_pair("response_type", "code").append_pair("redirect_uri", redirect_uri);
+            if !scopes.is_empty() {
+                query.append_pair("scope", &scopes.join(" "));
+            }
+            query.append_pair("state", state);
+        }
+        Ok(url.into())
+    }
+
+    /// Exchanges the code the user came back with for tokens, stores them
+    /// under `user_key` and returns them. `redirect_uri` must be the one the
+    /// authorisation URL named, when it named one.
+    ///
+    /// A refused code is [`Error::Token`]; codes are single-use and short
+    /// lived, so the exchange is never retried.
+    pub async fn exchange_code(&self, user_key: &str, code: &str, redirect_uri: Option<&str>) -> Result<UserToken, Error> {
+        let (f, auth) = self.client.auth();
+        let mut body = serde_json::json!({
+            "grant_type": "authorization_code",
+            "client_id": f.config.app_id,
+            "client_secret": f.config.app_secret.expose(),
+            "code": code,
+        });
+        if let Some(uri) = redirect_uri {
+            body["redirect_uri"] = uri.into();
+        }
+        let token = oauth_token(f, body).await.map_err(|failure| match failure {
+            OAuthFailure::NotSent(e) | OAuthFailure::Lost(e) => e,
+            OAuthFailure::Refused { http_status, code, msg, log_id } => Error::Token { http_status, code, msg, log_id },
+        })?;
+        auth.users.store.put(user_key, token.clone()).await?;
+        Ok(token)
+    }
+
+    /// `user_key`'s access token, refreshed first if due.
+    pub async fn access_token(&self, user_key: &str) -> Result<Secret, Error> {
+        let (f, auth) = self.client.auth();
+        auth.users.access_token(f, user_key).await
+    }
+
+    /// Stores tokens obtained elsewhere (the v1 OIDC endpoints, say).
+    pub async fn store_token(&self, user_key: &str, token: UserToken) -> Result<(), Error> {
+        self.client.auth().1.users.store.put(user_key, token).await
+    }
+
+    /// Forgets `user_key`'s tokens (on logout, say).
+    pub async fn forget(&self, user_key: &str) -> Result<(), Error> {
+        self.client.auth().1.users.store.remove(user_key).await
+    }
+
+    /// The store the tokens are kept in.
+    pub fn store(&self) -> Arc<dyn UserTokenStore> {
+        self.client.auth().1.users.store.clone()
+    }
+}
