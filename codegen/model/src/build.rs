@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use feishu_spec::{ContentType, Endpoint, Field, FieldType, ResponseContentType};
 
+use crate::events;
 use crate::names;
 use crate::*;
-use crate::events;
 
 /// Module names the crate root already uses.
 const ROOT_MODULES: &[&str] = &["error", "events", "types", "default"];
