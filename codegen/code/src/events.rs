@@ -89,13 +89,13 @@ pub fn event_enum(model: &Model) -> TokenStream {
         }
     } else {
         quote! {
-            Ok(Some(match event_type {
+            match event_type {
                 #(
                     #[cfg(feature = #features)]
-                    #event_types => Self::#variants(Box::new(serde::Deserialize::deserialize(event)?)),
+                    #event_types => Ok(Some(Self::#variants(Box::new(serde::Deserialize::deserialize(event)?)))),
                 )*
-                _ => return Ok(None),
-            }))
+                _ => Ok(None),
+            }
         }
     };
     quote! {
