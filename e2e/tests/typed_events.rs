@@ -38,3 +38,21 @@ fn a_delivered_envelope_decodes_and_keeps_its_header() {
     assert_eq!(delivered.event_id, "ev_typed_1");
     assert_eq!(delivered.tenant_key.as_deref(), Some("t_1"));
 }
+
+#[test]
+fn a_v1_event_callback_decodes_by_its_inner_type() {
+    let callback = json!({
+        "uuid": "ev_v1_1",
+        "token": "",
+        "ts": "1700000000.1",
+        "type": "event_callback",
+        "event": {"type": "message", "app_id": "cli_a", "tenant_key": "t_1", "text": "hi"},
+    });
+    let webhook = Webhook::new(WebhookConfig::new());
+    let Delivery::Event(delivered) = webhook.handle([("Content-Type", "application/json")], callback.to_string().as_bytes(), SystemTime::now()).unwrap() else {
+        panic!("not an event delivery");
+    };
+    let event = Event::from_envelope(&delivered).unwrap();
+    assert!(matches!(&event, Event::Unknown { event_type, raw } if event_type == "message" && raw["text"] == "hi"), "{event:?}");
+    assert_eq!(delivered.event_id, "ev_v1_1");
+}
