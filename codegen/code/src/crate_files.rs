@@ -338,7 +338,6 @@ pub fn events_rs(model: &Model) -> TokenStream {
             e.doc_url.as_ref().map(|u| format!("Docs: <{u}>")).unwrap_or_default(),
         ]))
     });
-    let event_enum = crate::events::event_enum(model);
     quote! {
         //! The event types an app can subscribe to, and the typed bodies of delivered events.
 
@@ -397,7 +396,8 @@ pub fn events_rs(model: &Model) -> TokenStream {
         #[cfg(feature = "webhook")]
         pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
 
-        #event_enum
+        mod event;
+        pub use event::Event;
     }
 }
 

@@ -61,7 +61,7 @@ pub fn event_rs(service: &Service, event: &EventBodyDef) -> TokenStream {
     }
 }
 
-/// The `Event` enum and its decoding, for `src/events.rs`.
+/// `src/events/event.rs`: the `Event` enum and its decoding.
 pub fn event_enum(model: &Model) -> TokenStream {
     let typed: Vec<_> = model.events.iter().filter_map(|e| Some((e, e.body.as_ref()?))).collect();
     let variants: Vec<_> = typed.iter().map(|(e, _)| ident(&e.variant)).collect();
@@ -88,17 +88,37 @@ pub fn event_enum(model: &Model) -> TokenStream {
             Ok(None)
         }
     } else {
+        // One short arm per event (the generic `body` does the work), so
+        // that the file grows by a line or two per event.
         quote! {
             match event_type {
                 #(
                     #[cfg(feature = #features)]
-                    #event_types => Ok(Some(Self::#variants(Box::new(serde::Deserialize::deserialize(event)?)))),
+                    #event_types => body(event, Self::#variants),
                 )*
                 _ => Ok(None),
             }
         }
     };
+    let helper = (!typed.is_empty()).then(|| {
+        quote! {
+            /// Decodes a typed body and wraps it in its variant.
+            // Unused when the features of every typed service are off.
+            #[allow(dead_code)]
+            fn body<T: serde::de::DeserializeOwned>(
+                event: &serde_json::Value,
+                variant: fn(Box<T>) -> Event,
+            ) -> Result<Option<Event>, serde_json::Error> {
+                T::deserialize(event).map(|body| Some(variant(Box::new(body))))
+            }
+        }
+    });
     quote! {
+        //! The body of a delivered event, typed when the docs describe it.
+
+        #[cfg(feature = #WEBHOOK_FEATURE)]
+        use super::EventEnvelope;
+
         /// The body of a delivered event (its `event` object), typed when
         /// the docs describe it.
         ///
@@ -165,5 +185,7 @@ pub fn event_enum(model: &Model) -> TokenStream {
                 #lookup
             }
         }
+
+        #helper
     }
 }

@@ -9,7 +9,8 @@
 //!
 //! - `src/lib.rs`: crate docs, re-exports of the runtime, one `#[cfg(feature)]` module per service;
 //! - `src/error.rs`: `OperationError<E>`, the error of every typed operation;
-//! - `src/events.rs`: the `EventType` enum and the `Event` enum of typed bodies;
+//! - `src/events.rs`: the `EventType` enum, and `src/events/event.rs`: the
+//!   `Event` enum of typed bodies;
 //! - `src/<service>.rs`: the service's modules;
 //! - `src/<service>/types.rs`: re-exports every struct and enum the service's
 //!   typed operations share, so that they are all `crate::<service>::types::Name`;
@@ -72,6 +73,7 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     rust("src/lib.rs".into(), Scope::Crate, crate_files::lib_rs(&model, options));
     rust("src/error.rs".into(), Scope::Crate, crate_files::error_rs());
     rust("src/events.rs".into(), Scope::Crate, crate_files::events_rs(&model));
+    rust("src/events/event.rs".into(), Scope::Crate, events::event_enum(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
         rust(format!("src/{svc}.rs"), Scope::Service(service), crate_files::service_rs(service));

@@ -75,10 +75,11 @@ fn the_seeds_type_no_event() {
     assert!(model.events.iter().all(|e| e.body.is_none()), "catalogue-only events have no body to type");
     assert!(model.services.values().all(|s| s.events.is_empty()));
     let files = generate(&spec, &Options::default());
-    let events = &files[Path::new("src/events.rs")];
+    let events = &files[Path::new("src/events/event.rs")];
     assert!(events.contains("pub enum Event {"), "{events}");
     assert!(!events.contains("Box<crate::"), "no typed variant: {events}");
-    assert!(!files.keys().any(|p| p.to_string_lossy().contains("/events/")), "no event struct files");
+    let event_files: Vec<_> = files.keys().filter(|p| p.to_string_lossy().contains("/events/")).collect();
+    assert_eq!(event_files, [Path::new("src/events/event.rs")], "no event struct files");
 }
 
 #[test]
@@ -102,7 +103,7 @@ fn fixture_event_snapshot() {
         ]
     );
     insta::assert_snapshot!("event_struct", files[Path::new("src/demo/events/note_shared_v1.rs")]);
-    insta::assert_snapshot!("event_enum", files[Path::new("src/events.rs")]);
+    insta::assert_snapshot!("event_enum", files[Path::new("src/events/event.rs")]);
     assert!(files[Path::new("Cargo.toml")].contains("demo = []"));
 }
 
@@ -276,10 +277,22 @@ fn corpus_event_examples_decode() {
     assert!(typed >= 250, "only {typed} typed events");
 
     let mut envelopes = Vec::new();
+    // Per envelope: how many of the example's top-level keys are documented
+    // fields with a value, and how many are not fields (lenient decoding
+    // skips those).
+    let mut key_counts = Vec::new();
     let mut without_example = Vec::new();
     for event in spec.events.iter().filter(|e| !e.body.is_empty()) {
         match &event.example {
-            Some(example) if example["header"].is_object() => envelopes.push(example.clone()),
+            Some(example) if example["header"].is_object() => {
+                let keys: Vec<(&String, &Value)> = example["event"].as_object().map(|o| o.iter().collect()).unwrap_or_default();
+                let is_field = |key: &String| event.body.iter().any(|f| &f.name == key);
+                // Null values decode to `None` like absent ones: not counted as filled.
+                let documented = keys.iter().filter(|(k, v)| is_field(k) && !v.is_null()).count();
+                let undocumented = keys.iter().filter(|(k, _)| !is_field(k)).count();
+                key_counts.push((documented, undocumented));
+                envelopes.push(example.clone());
+            }
             _ => without_example.push(event.event_type.clone()),
         }
     }
@@ -287,9 +300,11 @@ fn corpus_event_examples_decode() {
     assert_eq!(results.len(), envelopes.len());
     let mut failures = Vec::new();
     let mut via_webhook = 0;
-    for result in &results {
+    for (result, (documented, _)) in results.iter().zip(&key_counts) {
         if result["direct"] != "typed" {
             failures.push(format!("{}: {}", result["event_type"], result["direct"]));
+        } else if *documented > 0 && !result["debug"].as_str().unwrap_or_default().contains("Some(") {
+            failures.push(format!("{}: decoded, but none of its {documented} documented keys reached a field", result["event_type"]));
         }
         if result["webhook"].as_str().is_some_and(|w| w.starts_with("typed ")) {
             via_webhook += 1;
@@ -297,8 +312,11 @@ fn corpus_event_examples_decode() {
             println!("corpus_event_examples_decode: webhook path of {}: {}", result["event_type"], result["webhook"]);
         }
     }
+    let partly_undocumented = key_counts.iter().filter(|(_, undocumented)| *undocumented > 0).count();
+    let nothing_documented = key_counts.iter().filter(|(documented, _)| *documented == 0).count();
     println!(
-        "corpus_event_examples_decode: {typed} typed events, {} examples decoded ({via_webhook} also through the webhook), {} failed, {} without an example: {:?}",
+        "corpus_event_examples_decode: {typed} typed events, {} examples decoded ({via_webhook} also through the webhook), {} failed, {} without an example: {:?}; \
+         {partly_undocumented} examples have top-level keys the body table does not list (skipped), {nothing_documented} have none it lists",
         results.len() - failures.len(),
         failures.len(),
         without_example.len(),
