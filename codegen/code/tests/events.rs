@@ -157,7 +157,7 @@ fn main() {
 "#;
 
 /// Generates `spec` into a crate under the temp dir, adds the decoding
-/// program, optionally lints the crate, and runs the program on
+/// program, optionally lints and documents the crate, and runs the program on
 /// `envelopes`: one JSON object per envelope.
 /// `target` is a target directory under the workspace's, shared with the
 /// test that builds the same dependencies the same way.
@@ -187,6 +187,9 @@ fn decode_in_generated_crate(label: &str, spec: &feishu_spec::Spec, envelopes: &
     if lint {
         let output = cargo(&["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]).output().expect("cargo runs");
         assert!(output.status.success(), "clippy on the {label} event crate in {}:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
+        // The doc links from the `Event` variants to the structs must resolve.
+        let output = cargo(&["doc", "--quiet", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings").output().expect("cargo runs");
+        assert!(output.status.success(), "rustdoc on the {label} event crate in {}:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
     }
     let building = Instant::now();
     let mut child = cargo(&["run", "--quiet", "--example", "decode_events"])
