@@ -26,6 +26,7 @@
 //! Configure an encrypt key, a verification token or both: with neither,
 //! anyone who knows the URL can post events.
 
+mod body;
 mod crypto;
 mod dedup;
 
@@ -38,6 +39,7 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
+pub use body::EventBody;
 pub use crypto::{decrypt, encrypt, signature};
 pub use dedup::{DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore, InMemoryDedup};
 
