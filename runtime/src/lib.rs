@@ -37,6 +37,8 @@ pub mod retry;
 mod secret;
 mod token;
 pub mod validate;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use bytes::Bytes;
 pub use client::Client;
