@@ -35,6 +35,7 @@ mod reply;
 mod server;
 mod store;
 mod validate;
+mod ws;
 
 /// Everything a sandbox needs to know: credentials, behaviour switches and the spec it serves.
 #[derive(Debug, Clone)]

@@ -58,6 +58,7 @@ pub(crate) struct Shared {
     pub requests: Mutex<Vec<(u64, Value)>>,
     pub stats: Stats,
     pub rng: Mutex<XorShift>,
+    pub ws: crate::ws::Hub,
     next_request: AtomicU64,
 }
 
@@ -78,6 +79,7 @@ impl Shared {
             requests: Mutex::default(),
             stats: Stats::default(),
             rng: Mutex::new(XorShift::from_entropy()),
+            ws: crate::ws::Hub::default(),
             next_request: AtomicU64::new(0),
         }
     }
@@ -240,6 +242,7 @@ impl std::error::Error for Dropped {}
 /// Accepts connections until `stopped` fires (or its sender goes away), then closes them all.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
     let mut connections = JoinSet::new();
+    let _close_long_connections = crate::ws::CloseOnDrop(shared.clone());
     loop {
         tokio::select! {
             _ = &mut stopped => break,
@@ -249,7 +252,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
                     let shared = shared.clone();
                     connections.spawn(async move {
                         let service = service_fn(move |request| handle(shared.clone(), request));
-                        let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                        let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).with_upgrades().await;
                     });
                 }
                 // Out of file descriptors and the like: wait a little rather than spin.
@@ -264,6 +267,9 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
 
 /// One request, from hyper. `Err` closes the connection without an answer.
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    if request.uri().path().starts_with("/callback/ws/") {
+        return Ok(crate::ws::handle(shared, request).await);
+    }
     let log_id = ids::log_id(&shared.ids);
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {

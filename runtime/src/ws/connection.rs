@@ -54,7 +54,7 @@ pub(crate) async fn connect(http: &reqwest::Client, settings: &Settings, stop: &
     };
     tokio::select! {
         result = attempt => Some(result),
-        _ = stop.wait_for(|s| *s) => None,
+        _ = stopped(stop) => None,
     }
 }
 
@@ -77,7 +77,7 @@ pub(crate) async fn run(
     loop {
         let liveness = settings.liveness_timeout(ping_every);
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => break,
+            _ = stopped(stop) => break,
             _ = tokio::time::sleep_until(next_ping) => {
                 next_ping = Instant::now() + ping_every;
                 if let Err(error) = sink.send(Message::Binary(Frame::ping(endpoint.service_id).encode_to_vec().into())).await {
@@ -209,4 +209,10 @@ async fn handle(mut frame: Frame, payload: Vec<u8>, dispatcher: Dispatcher, acks
     if acks.send(frame).is_err() {
         tracing::debug!("the connection the event came on is gone; its ack is dropped, and the platform's next push will be acked as a duplicate");
     }
+}
+
+/// Resolves once `stop` is true, holding no borrow of it afterwards (so
+/// that the futures awaiting it stay `Send`).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }

@@ -392,7 +392,7 @@ impl WsClient {
             self.inner.status.send_replace(Status::Reconnecting { attempt: failures, wait });
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = stop.wait_for(|s| *s) => return Ok(()),
+                _ = connection::stopped(stop) => return Ok(()),
             }
         }
     }
