@@ -114,7 +114,7 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
             continue;
         };
         attempts += 1;
-        let (ack_tx, ack_rx) = oneshot::channel();
+        let (ack_tx, mut ack_rx) = oneshot::channel();
         lock(&shared.ws.pending).insert(message_id.clone(), ack_tx);
         let log_id = lock(&shared.rng).next_u64();
         for (seq, part) in parts.iter().enumerate() {
@@ -137,16 +137,20 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
             }
         }
         let wait = ack_timeout.min(deadline.saturating_duration_since(Instant::now()));
-        tokio::select! {
-            ack = ack_rx => if let Ok(ack) = ack {
-                if drop == Some(Drop::AfterAck) && attempts == 1 {
-                    let _ = target.tx.send(Out::Close);
-                }
-                return Reply::plain_json(200, json!({ "status": ack.code, "body": ack.data, "attempts": attempts, "message_id": message_id, "event_id": event_id }));
-            },
-            _ = tokio::time::sleep(wait) => {}
+        let acked = tokio::select! {
+            // An ack read just before its socket closed is in the channel
+            // before the socket counts as gone: look at it first.
+            biased;
+            ack = &mut ack_rx => ack.ok(),
+            _ = tokio::time::sleep(wait) => ack_rx.try_recv().ok(),
             // No ack can come over a socket that is gone: push again at once.
-            _ = super::conn::until_true(&mut target.gone) => {}
+            _ = super::conn::until_true(&mut target.gone) => ack_rx.try_recv().ok(),
+        };
+        if let Some(ack) = acked {
+            if drop == Some(Drop::AfterAck) && attempts == 1 {
+                let _ = target.tx.send(Out::Close);
+            }
+            return Reply::plain_json(200, json!({ "status": ack.code, "body": ack.data, "attempts": attempts, "message_id": message_id, "event_id": event_id }));
         }
         if Instant::now() >= deadline {
             lock(&shared.ws.pending).remove(&message_id);
