@@ -216,3 +216,112 @@ async fn handle(mut frame: Frame, payload: Vec<u8>, dispatcher: Dispatcher, acks
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Untrusted frames never panic the client: random bytes, truncated
+    //! protobuf, and data frames with wrong `seq` / `sum` headers.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ws::frame::Header;
+
+    fn headers() -> impl Strategy<Value = Vec<Header>> {
+        let key = prop_oneof![
+            Just("type".to_owned()),
+            Just("message_id".to_owned()),
+            Just("sum".to_owned()),
+            Just("seq".to_owned()),
+            Just("trace_id".to_owned()),
+            ".{0,4}"
+        ];
+        let value = prop_oneof![Just("event".to_owned()), Just("card".to_owned()), Just("pong".to_owned()), "-?[0-9]{1,25}", "m[0-3]", ".{0,8}"];
+        prop::collection::vec((key, value).prop_map(|(key, value)| Header { key, value }), 0..8)
+    }
+
+    fn frames() -> impl Strategy<Value = Frame> {
+        (0..3i32, headers(), prop::option::of(prop::collection::vec(any::<u8>(), 0..64))).prop_map(|(method, headers, payload)| Frame {
+            method,
+            headers,
+            payload,
+            ..Frame::default()
+        })
+    }
+
+    /// Feeds `frames` to [`on_frame`] as one connection would; returns the
+    /// acks queued.
+    fn feed(frames: Vec<Frame>) -> Vec<Frame> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        runtime.block_on(async {
+            let dispatcher = Dispatcher::builder().build();
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let mut handlers = JoinSet::new();
+            let mut reassembly = Reassembly::new(Duration::from_secs(10));
+            for frame in frames {
+                let _ = on_frame(frame, &mut reassembly, &dispatcher, &tx, &mut handlers);
+                assert!(reassembly.len() <= crate::ws::MAX_PENDING_MESSAGES);
+            }
+            while let Some(joined) = handlers.join_next().await {
+                joined.expect("a handler task never panics");
+            }
+            drop(tx);
+            let mut acks = Vec::new();
+            while let Some(ack) = rx.recv().await {
+                acks.push(ack);
+            }
+            acks
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(frame) = Frame::decode(&bytes[..]) {
+                feed(vec![frame]);
+            }
+        }
+
+        #[test]
+        fn truncated_frames_never_panic(frame in frames(), cut in any::<prop::sample::Index>()) {
+            let bytes = frame.encode_to_vec();
+            let cut = cut.index(bytes.len() + 1);
+            if let Ok(frame) = Frame::decode(&bytes[..cut]) {
+                feed(vec![frame]);
+            }
+        }
+
+        #[test]
+        fn random_data_frames_never_panic_and_every_ack_is_well_formed(frames in prop::collection::vec(frames(), 0..24)) {
+            for ack in feed(frames) {
+                let biz_rt: i64 = ack.header(HEADER_BIZ_RT).unwrap().parse().unwrap();
+                prop_assert!(biz_rt >= 0);
+                let payload: AckPayload = serde_json::from_slice(ack.payload.as_deref().unwrap()).unwrap();
+                // Random payloads are no events: acked 200 and dropped.
+                prop_assert_eq!(payload.code, 200);
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_split_over_frames_is_acked_once_with_the_last_frame() {
+        let body = br#"{"schema":"2.0","header":{"event_id":"e1","event_type":"x.y"},"event":{}}"#;
+        let (a, b) = body.split_at(20);
+        let fragment = |seq: &str, payload: &[u8]| Frame {
+            method: METHOD_DATA,
+            headers: [("type", "event"), ("message_id", "m1"), ("sum", "2"), ("seq", seq)]
+                .iter()
+                .map(|(k, v)| Header { key: (*k).to_owned(), value: (*v).to_owned() })
+                .collect(),
+            payload: Some(payload.to_vec()),
+            ..Frame::default()
+        };
+        let acks = feed(vec![fragment("1", b), fragment("0", a)]);
+        assert_eq!(acks.len(), 1);
+        assert_eq!(acks[0].header(HEADER_SEQ), Some("0"));
+        let payload: AckPayload = serde_json::from_slice(acks[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(payload, AckPayload::new(200, None));
+    }
+}
