@@ -183,7 +183,9 @@ async fn a_card_callbacks_toast_comes_back_in_the_ack() {
     builder
         .on_callback(|ctx, action: CardActionTrigger| async move {
             let choice = action.action.value["choice"].as_str().unwrap_or("nothing").to_owned();
-            Ok(CardActionResponse::toast(Toast::new(ToastKind::Success, format!("you chose {choice}")).i18n("en_us", format!("{} chose {choice}", ctx.event_id))))
+            Ok(CardActionResponse::toast(
+                Toast::new(ToastKind::Success, format!("you chose {choice}")).i18n("en_us", format!("{} chose {choice}", ctx.event_id)),
+            ))
         })
         .unwrap();
     let client = client(&env, builder.build());
@@ -191,7 +193,11 @@ async fn a_card_callbacks_toast_comes_back_in_the_ack() {
 
     let event = json!({"operator": {"open_id": "ou_1"}, "action": {"tag": "button", "value": {"choice": "blue"}}, "context": {"open_message_id": "om_1"}});
     let (status, answer) = env
-        .try_control(reqwest::Method::POST, "events", Some(json!({"via": "ws", "event_type": "card.action.trigger", "event_id": "card_1", "event": event, "split": 3})))
+        .try_control(
+            reqwest::Method::POST,
+            "events",
+            Some(json!({"via": "ws", "event_type": "card.action.trigger", "event_id": "card_1", "event": event, "split": 3})),
+        )
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["status"], 200);

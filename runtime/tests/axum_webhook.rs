@@ -12,7 +12,9 @@ const TOKEN: &str = "axum-token";
 #[tokio::test]
 async fn the_axum_handler_answers_challenges_callbacks_and_forgeries() {
     let mut dispatcher = Dispatcher::builder();
-    dispatcher.on_callback(|_ctx, action: CardActionTrigger| async move { Ok(CardActionResponse::toast(Toast::new(ToastKind::Info, action.action.tag))) }).unwrap();
+    dispatcher
+        .on_callback(|_ctx, action: CardActionTrigger| async move { Ok(CardActionResponse::toast(Toast::new(ToastKind::Info, action.action.tag))) })
+        .unwrap();
     let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY));
     let app = axum::Router::new().route("/webhook/event", events::axum::handler(webhook, dispatcher.build()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

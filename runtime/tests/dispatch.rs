@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use feishu_runtime::events::{
-    self, AsyncDedupStore, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger, CardTemplate, Dispatcher, DispatcherBuilder, EventBody, RegisterError,
-    Toast, ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
+    self, AsyncDedupStore, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger, CardTemplate, Dispatcher, DispatcherBuilder, EventBody,
+    RegisterError, Toast, ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -136,10 +136,7 @@ async fn card_callbacks_answer_with_their_response() {
         })
         .unwrap()
         .on_callback(|_ctx, preview: UrlPreviewGet| async move {
-            Ok(UrlPreviewResponse {
-                inline: Some(events::InlinePreview { title: preview.context.url.unwrap_or_default(), ..Default::default() }),
-                card: None,
-            })
+            Ok(UrlPreviewResponse { inline: Some(events::InlinePreview { title: preview.context.url.unwrap_or_default(), ..Default::default() }), card: None })
         })
         .unwrap();
     let dispatcher = builder.build();

@@ -56,12 +56,12 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
-pub use crypto::{decrypt, encrypt, signature};
 pub use body::EventBody;
 pub use callback::{
     CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger, CardTemplate, InlinePreview, Operator, Toast, ToastKind, UrlPreviewGet,
     UrlPreviewResponse,
 };
+pub use crypto::{decrypt, encrypt, signature};
 pub use dedup::{AsyncDedupStore, BoxFuture, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore, InMemoryDedup};
 pub use dispatch::{Dispatcher, DispatcherBuilder, EventContext, HandlerError, MESSAGE_RECEIVE_EVENT, Outcome, RegisterError, Transport};
 

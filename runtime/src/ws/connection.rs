@@ -16,7 +16,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::bootstrap::{self, ClientConfig, Endpoint, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS};
 use super::fragments::Reassembly;
-use super::frame::{AckPayload, Frame, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE, METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG};
+use super::frame::{
+    AckPayload, Frame, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE, METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG,
+};
 use super::{MAX_MESSAGE_BYTES, Settings, WsError};
 use crate::events::{Dispatcher, Outcome, Transport, parse_event};
 
@@ -157,7 +159,13 @@ pub(crate) async fn drain(handlers: &mut JoinSet<()>, grace: Duration) {
 }
 
 /// Handles one frame; returns a new ClientConfig when a pong carried one.
-fn on_frame(mut frame: Frame, reassembly: &mut Reassembly, dispatcher: &Dispatcher, acks: &mpsc::UnboundedSender<Frame>, handlers: &mut JoinSet<()>) -> Option<ClientConfig> {
+fn on_frame(
+    mut frame: Frame,
+    reassembly: &mut Reassembly,
+    dispatcher: &Dispatcher,
+    acks: &mpsc::UnboundedSender<Frame>,
+    handlers: &mut JoinSet<()>,
+) -> Option<ClientConfig> {
     let kind = frame.header(HEADER_TYPE).unwrap_or_default().to_owned();
     match (frame.method, kind.as_str()) {
         (METHOD_CONTROL, TYPE_PONG) => {

@@ -96,12 +96,7 @@ impl Frame {
 
     /// A ping for `service`.
     pub fn ping(service: i32) -> Self {
-        Frame {
-            method: METHOD_CONTROL,
-            service,
-            headers: vec![Header { key: HEADER_TYPE.to_owned(), value: TYPE_PING.to_owned() }],
-            ..Frame::default()
-        }
+        Frame { method: METHOD_CONTROL, service, headers: vec![Header { key: HEADER_TYPE.to_owned(), value: TYPE_PING.to_owned() }], ..Frame::default() }
     }
 }
 

@@ -75,7 +75,12 @@ mod tests {
             ..Field::default()
         };
         let body = vec![
-            field("message", FieldType::Object, None, vec![field("message_id", FieldType::String, Some("om_1"), vec![]), field("n", FieldType::Integer, Some("7"), vec![])]),
+            field(
+                "message",
+                FieldType::Object,
+                None,
+                vec![field("message_id", FieldType::String, Some("om_1"), vec![]), field("n", FieldType::Integer, Some("7"), vec![])],
+            ),
             field("mentions", FieldType::Array, None, vec![field("key", FieldType::String, Some("@_user_1"), vec![])]),
             field("flag", FieldType::Boolean, Some("true"), vec![]),
         ];

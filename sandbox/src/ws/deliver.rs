@@ -150,7 +150,10 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
             if drop == Some(Drop::AfterAck) && attempts == 1 {
                 let _ = target.tx.send(Out::Close);
             }
-            return Reply::plain_json(200, json!({ "status": ack.code, "body": ack.data, "attempts": attempts, "message_id": message_id, "event_id": event_id }));
+            return Reply::plain_json(
+                200,
+                json!({ "status": ack.code, "body": ack.data, "attempts": attempts, "message_id": message_id, "event_id": event_id }),
+            );
         }
         if Instant::now() >= deadline {
             lock(&shared.ws.pending).remove(&message_id);
