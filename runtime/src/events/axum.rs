@@ -7,7 +7,7 @@
 //!
 //! let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token").encrypt_key("e-key"));
 //! let dispatcher = Dispatcher::builder().build();
-//! let app = axum::Router::new().route("/webhook/event", feishu_runtime::events::axum::handler(webhook, dispatcher));
+//! let app: axum::Router = axum::Router::new().route("/webhook/event", feishu_runtime::events::axum::handler(webhook, dispatcher));
 //! # let _ = app;
 //! # Ok(())
 //! # }

@@ -16,7 +16,8 @@
 //! let client = WsClient::builder("cli_xxx", "app-secret", dispatcher).build()?;
 //! let stopper = client.clone();
 //! tokio::spawn(async move {
-//!     let _ = tokio::signal::ctrl_c().await;
+//!     // A bot would wait for Ctrl-C here (`tokio::signal::ctrl_c`).
+//!     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
 //!     stopper.shutdown().await;
 //! });
 //! client.start().await
