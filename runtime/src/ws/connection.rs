@@ -314,6 +314,28 @@ mod fuzz {
     }
 
     #[test]
+    fn a_pong_hands_over_its_client_config() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let (tx, _rx) = mpsc::unbounded_channel();
+            let mut handlers = JoinSet::new();
+            let mut reassembly = Reassembly::new(Duration::from_secs(10));
+            let dispatcher = Dispatcher::builder().build();
+            let pong = |payload: &[u8]| Frame {
+                method: METHOD_CONTROL,
+                headers: vec![Header { key: "type".to_owned(), value: "pong".to_owned() }],
+                payload: Some(payload.to_vec()),
+                ..Frame::default()
+            };
+            let config = on_frame(pong(br#"{"PingInterval":5,"ReconnectCount":3}"#), &mut reassembly, &dispatcher, &tx, &mut handlers);
+            assert_eq!(config, Some(ClientConfig { ping_interval: 5, reconnect_count: 3, ..ClientConfig::default() }));
+            assert_eq!(on_frame(pong(b""), &mut reassembly, &dispatcher, &tx, &mut handlers), None);
+            assert_eq!(on_frame(pong(b"not json"), &mut reassembly, &dispatcher, &tx, &mut handlers), None);
+            assert!(handlers.is_empty());
+        });
+    }
+
+    #[test]
     fn an_event_split_over_frames_is_acked_once_with_the_last_frame() {
         let body = br#"{"schema":"2.0","header":{"event_id":"e1","event_type":"x.y"},"event":{}}"#;
         let (a, b) = body.split_at(20);
