@@ -454,3 +454,49 @@ async fn reconnect_count_bounds_the_attempts() {
     let error = tokio::time::timeout(Duration::from_secs(10), client.start()).await.unwrap().unwrap_err();
     assert!(matches!(error, WsError::GaveUp { attempts: 2, .. }), "{error:?}");
 }
+
+/// A handler slower than the ack window holds up no other event; the
+/// platform's re-push of its event is acked at once as a duplicate, and the
+/// handler runs once.
+#[tokio::test]
+async fn a_slow_handler_blocks_no_other_event() {
+    let env = Arc::new(Env::start().await);
+    let seen = Arc::new(Seen::default());
+    let mut builder = Dispatcher::builder();
+    {
+        let seen = Arc::clone(&seen);
+        builder
+            .on(move |ctx, _ev: MessageReceived| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    if ctx.event_id == "ev_0" {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                    }
+                    *seen.events.lock().unwrap().entry(ctx.event_id).or_default() += 1;
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    let client = client(&env, builder.build());
+    let task = run(&client).await;
+    let slow = tokio::spawn({
+        let env = Arc::clone(&env);
+        async move { deliver(&env, 0, json!({"ack_timeout_ms": 300})).await }
+    });
+    // Let the slow event be pushed first (nothing to observe: it is not acked).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for n in 1..=5 {
+        let (_, answer) = deliver(&env, n, json!({})).await;
+        assert_eq!(answer["status"], 200);
+        assert_eq!(seen.count(&format!("ev_{n}")), 1);
+    }
+    assert_eq!(seen.count("ev_0"), 0, "the fast events were handled while the slow one ran");
+    let (status, answer) = slow.await.unwrap();
+    assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
+    assert!(answer["attempts"].as_u64().unwrap() >= 2, "pushed again after the ack window: {answer}");
+    wait_until("the slow handler finished", Duration::from_secs(5), || async { seen.count("ev_0") == 1 }).await;
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+    assert_eq!(seen.count("ev_0"), 1);
+}
