@@ -59,7 +59,6 @@ mod fragments;
 pub mod frame;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -268,7 +267,8 @@ impl WsClientBuilder {
         let http = reqwest::Client::builder().build().map_err(|e| WsError::Build(e.to_string()))?;
         let (status, _) = watch::channel(Status::Idle);
         let (stop, _) = watch::channel(false);
-        Ok(WsClient { inner: Arc::new(Inner { settings: self.settings, dispatcher: self.dispatcher, http, status, stop, running: AtomicBool::new(false) }) })
+        let (running, _) = watch::channel(false);
+        Ok(WsClient { inner: Arc::new(Inner { settings: self.settings, dispatcher: self.dispatcher, http, status, stop, running }) })
     }
 }
 
@@ -287,7 +287,8 @@ struct Inner {
     http: reqwest::Client,
     status: watch::Sender<Status>,
     stop: watch::Sender<bool>,
-    running: AtomicBool,
+    /// Whether [`WsClient::start`] runs; what [`WsClient::shutdown`] waits on.
+    running: watch::Sender<bool>,
 }
 
 impl WsClient {
@@ -320,11 +321,15 @@ impl WsClient {
     /// Connects and receives until [`shutdown`](Self::shutdown) (then
     /// `Ok`) or a fatal error: a fatal bootstrap code or handshake refusal,
     /// or ReconnectCount failed attempts in a row.
+    ///
+    /// A [`shutdown`](Self::shutdown) that came before makes it return at
+    /// once.
     pub async fn start(&self) -> Result<(), WsError> {
-        if self.inner.running.swap(true, Ordering::SeqCst) {
+        let started = self.inner.running.send_if_modified(|running| !std::mem::replace(running, true));
+        if !started {
             return Err(WsError::AlreadyRunning);
         }
-        self.inner.stop.send_replace(false);
+        self.inner.status.send_replace(Status::Connecting);
         let mut stop = self.inner.stop.subscribe();
         // Handlers outlive the connection they came on: their events must
         // not be half handled because a socket died.
@@ -332,21 +337,20 @@ impl WsClient {
         let result = self.run(&mut stop, &mut handlers).await;
         connection::drain(&mut handlers, self.inner.settings.shutdown_grace).await;
         self.inner.status.send_replace(Status::Disconnected { error: result.as_ref().err().map(ToString::to_string) });
-        self.inner.running.store(false, Ordering::SeqCst);
+        // Ready for another start; a shutdown racing with this one is not lost.
+        self.inner.stop.send_replace(false);
+        self.inner.running.send_replace(false);
         result
     }
 
     /// Stops a running [`start`](Self::start) gracefully and waits until
     /// it has returned: no more frames are read, running handlers finish
-    /// and their acks are sent, the socket is closed. Does nothing when
-    /// not running.
+    /// and their acks are sent, the socket is closed. When not running, the
+    /// next `start` returns at once.
     pub async fn shutdown(&self) {
-        let mut status = self.status();
+        let mut running = self.inner.running.subscribe();
         self.inner.stop.send_replace(true);
-        if !self.inner.running.load(Ordering::SeqCst) {
-            return;
-        }
-        let _ = status.wait_for(|s| matches!(s, Status::Disconnected { .. })).await;
+        let _ = running.wait_for(|r| !*r).await;
     }
 
     async fn run(&self, stop: &mut watch::Receiver<bool>, handlers: &mut JoinSet<()>) -> Result<(), WsError> {
