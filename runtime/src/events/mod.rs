@@ -35,8 +35,8 @@
 //! [`UrlPreviewGet`] → [`UrlPreviewResponse`]) and a fallback for the rest.
 //! It deduplicates by `event_id` (and by `message_id` for
 //! `im.message.receive_v1`) through an [`AsyncDedupStore`]. The webhook
-//! feeds it with [`Webhook::respond`] (or the axum handler of
-//! [`axum`](mod@self::axum), feature `axum`); the long connection
+//! feeds it with [`Webhook::respond`] (or the ready-made route of
+//! `events::axum::handler`, feature `axum`); the long connection
 //! (`feishu_runtime::ws`, feature `ws`) feeds the same dispatcher.
 
 #[cfg(feature = "axum")]
