@@ -26,7 +26,7 @@ const CONCURRENCY: usize = 8;
 /// Adds the sync figure to `report`.
 pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
     let key = "sync_time_vs_raw_fetch";
-    let value = compare(root, dir, plan);
+    let value = compare(root, dir, plan, report);
     if let Err(why) = &value {
         progress(&format!("sync: not measured: {why}"));
     }
@@ -36,7 +36,7 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
     });
 }
 
-fn compare(root: &Path, dir: &Path, plan: &Plan) -> Result<(f64, String), String> {
+fn compare(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
     let corpus = root.join("..").join("shared").join("corpus").join("raw");
     if !corpus.is_dir() {
         return Err(format!("the corpus {} is absent", corpus.display()));
@@ -80,14 +80,30 @@ fn compare(root: &Path, dir: &Path, plan: &Plan) -> Result<(f64, String), String
     }
     progress(&format!("sync: cargo xtask docs sync --all vs raw-fetch, {fetched} pages at concurrency {CONCURRENCY}, {} alternate runs", plan.sync_rounds));
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
     for _ in 0..plan.sync_rounds {
         fresh(&ours_dir)?;
+        let before = children_cpu();
         ours.push(timed(&mut sync())?);
+        ours_cpu.extend(children_cpu().zip(before).map(|(after, before)| after - before));
         fresh(&theirs_dir)?;
+        let before = children_cpu();
         theirs.push(timed(&mut raw())?);
+        theirs_cpu.extend(children_cpu().zip(before).map(|(after, before)| after - before));
     }
     drop(portal);
     let _ = std::fs::remove_dir_all(&work);
+    if let (Some(a), Some(b)) = (median(&ours_cpu), median(&theirs_cpu)) {
+        report.extra.push((
+            format!("CPU time (user + system) of the processes of one sync of {fetched} pages (medians of {})", plan.sync_rounds),
+            format!(
+                "cargo xtask docs sync --all {} (cargo included) vs raw-fetch {}: ratio {}",
+                report::seconds(a),
+                report::seconds(b),
+                report::ratio(Some(a), Some(b)).map_or("n/a".into(), report::fmt_ratio)
+            ),
+        ));
+    }
     let (a, b) = (median(&ours), median(&theirs));
     let detail = format!(
         "{fetched} pages at concurrency {CONCURRENCY} from the local portal: cargo xtask docs sync --all {} vs raw-fetch {} (medians of {} alternate runs)",
@@ -97,6 +113,19 @@ fn compare(root: &Path, dir: &Path, plan: &Plan) -> Result<(f64, String), String
     );
     progress(&format!("sync: {detail}"));
     Ok((report::ratio(a, b)?, detail))
+}
+
+/// The CPU time, in seconds, of this process's children that have ended and
+/// been waited for (`cutime` + `cstime` of `/proc/self/stat`, in the kernel's
+/// 100 Hz ticks); `None` off Linux. A child's descendants that it waited for
+/// count too (cargo's `xtask`). Less disturbed than wall time by other load
+/// on the machine.
+fn children_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses, start at the third.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<f64>().ok();
+    Some((ticks(16)? + ticks(17)?) / 100.0)
 }
 
 /// The `.md` files under `dir`, recursively (hidden ones, such as an
@@ -116,4 +145,33 @@ fn count_pages(dir: &Path) -> usize {
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_counted_recursively_without_hidden_files() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-sync-count-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for file in ["a.md", "im/v1/b.md", "im/v1/c.md", "im/v1/.d.md.tmp", "im/v1/.e.md", ".hidden/f.md", "im/notes.txt"] {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        assert_eq!(count_pages(&dir), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(count_pages(&dir), 0);
+    }
+
+    #[test]
+    fn children_cpu_grows_with_a_busy_child() {
+        let Some(before) = children_cpu() else { return };
+        // About 0.1 s of CPU in a child that this process waits for.
+        let status = Command::new("sh").args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]).status().unwrap();
+        assert!(status.success());
+        let after = children_cpu().unwrap();
+        assert!(after > before, "{before} → {after}");
+    }
 }
