@@ -3,7 +3,8 @@
 //!
 //! [`Sandbox::start`] binds `127.0.0.1` and serves every endpoint of the spec:
 //! tokens, spec-driven validation, messages kept in memory, rate limits,
-//! injected faults and webhook event delivery, plus a control API under
+//! injected faults, event delivery to webhooks and over the long connection
+//! (WebSocket) the official SDKs use, plus a control API under
 //! `/_sandbox` for tests. `sandbox/README.md` is the contract.
 //!
 //! ```no_run
