@@ -456,8 +456,8 @@ async fn reconnect_count_bounds_the_attempts() {
 }
 
 /// A handler slower than the ack window holds up no other event; the
-/// platform's re-push of its event is acked at once as a duplicate, and the
-/// handler runs once.
+/// platform's re-pushes of its event wait for it instead of running it
+/// again, and are acked when it is done.
 #[tokio::test]
 async fn a_slow_handler_blocks_no_other_event() {
     let env = Arc::new(Env::start().await);

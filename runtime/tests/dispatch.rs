@@ -262,3 +262,51 @@ async fn deduplication_goes_through_the_async_store() {
     assert_eq!(log.lock().unwrap().len(), 1);
     assert_eq!(*store.calls.lock().unwrap(), ["remember event:e1", "remember message:om_1", "remember event:e1"]);
 }
+
+#[tokio::test]
+async fn a_copy_arriving_while_the_event_is_handled_waits_for_it() {
+    let runs = Arc::new(Mutex::new(0));
+    let mut builder = Dispatcher::builder();
+    {
+        let runs = Arc::clone(&runs);
+        builder
+            .on_callback(move |_ctx, _action: CardActionTrigger| {
+                let runs = Arc::clone(&runs);
+                async move {
+                    let run = {
+                        let mut runs = runs.lock().unwrap();
+                        *runs += 1;
+                        *runs
+                    };
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    if run == 1 { Ok(CardActionResponse::toast(Toast::new(ToastKind::Success, "saved"))) } else { Err("the second run fails".into()) }
+                }
+            })
+            .unwrap();
+    }
+    let dispatcher = builder.build();
+    let action = |id: &str| events::parse_event(envelope(id, "card.action.trigger", json!({"action": {"tag": "button"}})).to_string().as_bytes()).unwrap();
+    let (first, copy) = tokio::join!(dispatcher.dispatch(action("c1"), Transport::LongConnection), async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        dispatcher.dispatch(action("c1"), Transport::LongConnection).await
+    });
+    let toast = json!({"toast": {"type": "success", "content": "saved"}});
+    assert!(matches!(&first, events::Outcome::Handled { .. }), "{first:?}");
+    assert!(matches!(&copy, events::Outcome::Duplicate { .. }), "{copy:?}");
+    assert_eq!((first.response(), copy.response()), (Some(&toast), Some(&toast)), "the copy is answered like the first");
+    // After the first run ended, a copy is a plain duplicate.
+    let late = dispatcher.dispatch(action("c1"), Transport::Webhook).await;
+    assert!(matches!(late, events::Outcome::Duplicate { response: None }), "{late:?}");
+    assert_eq!(*runs.lock().unwrap(), 1);
+
+    // A failing run fails its waiting copy too, and releases the event for the platform's retry.
+    let (first, copy) = tokio::join!(dispatcher.dispatch(action("c2"), Transport::LongConnection), async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        dispatcher.dispatch(action("c2"), Transport::LongConnection).await
+    });
+    assert_eq!((first.status(), copy.status()), (500, 500));
+    assert_eq!(*runs.lock().unwrap(), 2);
+    let retry = dispatcher.dispatch(action("c2"), Transport::LongConnection).await;
+    assert_eq!(retry.status(), 500, "ran again (and failed again, as the third run does too)");
+    assert_eq!(*runs.lock().unwrap(), 3);
+}

@@ -3,9 +3,10 @@
 //!
 //! [`Sandbox::start`] binds `127.0.0.1` and serves every endpoint of the spec:
 //! tokens, spec-driven validation, messages kept in memory, rate limits,
-//! injected faults and webhook event delivery, plus a control API under
-//! `/_sandbox` for tests. With [`SandboxConfig::docs`] it also serves a local
-//! doc portal (see [`portal`]). `sandbox/README.md` is the contract.
+//! injected faults, event delivery to webhooks and over the long connection
+//! (WebSocket) the official SDKs use, plus a control API under `/_sandbox`
+//! for tests. With [`SandboxConfig::docs`] it also serves a local doc portal
+//! (see [`portal`]). `sandbox/README.md` is the contract.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -3,13 +3,14 @@
 //! fallback for everything else, and deduplication through an
 //! [`AsyncDedupStore`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde_json::Value;
+use tokio::sync::watch;
 
 use super::dedup::{AsyncDedupStore, BoxFuture, InMemoryDedup};
 use super::{EventBody, EventEnvelope};
@@ -76,8 +77,14 @@ pub enum Outcome {
         /// The callback's JSON answer (card callbacks), or `None`.
         response: Option<Value>,
     },
-    /// The event (or its message) was seen before; nothing ran.
-    Duplicate,
+    /// The event (or its message) was seen before; nothing ran. When this
+    /// copy arrived while the first delivery was still being handled in
+    /// this process, it waited for it, and `response` is that delivery's
+    /// callback answer.
+    Duplicate {
+        /// The first delivery's callback answer, when this copy waited for it.
+        response: Option<Value>,
+    },
     /// No handler matched and no fallback is registered; acknowledged so
     /// that the platform does not push it again.
     Unhandled,
@@ -97,7 +104,7 @@ impl Outcome {
     /// The callback's answer, if any.
     pub fn response(&self) -> Option<&Value> {
         match self {
-            Self::Handled { response } => response.as_ref(),
+            Self::Handled { response } | Self::Duplicate { response } => response.as_ref(),
             _ => None,
         }
     }
@@ -207,7 +214,9 @@ impl DispatcherBuilder {
     /// The dispatcher, with the handlers registered so far.
     pub fn build(&mut self) -> Dispatcher {
         let store = std::mem::replace(&mut self.store, Arc::new(InMemoryDedup::default()));
-        Dispatcher { inner: Arc::new(Inner { handlers: std::mem::take(&mut self.handlers), fallback: self.fallback.take(), store }) }
+        Dispatcher {
+            inner: Arc::new(Inner { handlers: std::mem::take(&mut self.handlers), fallback: self.fallback.take(), store, in_flight: Mutex::default() }),
+        }
     }
 
     fn insert(&mut self, event_type: &str, handler: Erased) -> Result<&mut Self, RegisterError> {
@@ -235,6 +244,43 @@ struct Inner {
     handlers: BTreeMap<String, Erased>,
     fallback: Option<Erased>,
     store: Arc<dyn AsyncDedupStore>,
+    /// The events being handled in this process, by event key, for copies
+    /// to wait on.
+    in_flight: InFlightMap,
+}
+
+type InFlightMap = Mutex<HashMap<String, watch::Receiver<Option<Settled>>>>;
+
+/// How a delivery ended, as copies that waited for it learn it.
+#[derive(Clone)]
+enum Settled {
+    Done(Option<Value>),
+    Failed(String),
+}
+
+/// An event being handled: removed from the in-flight map when dropped
+/// (settled or not: a copy waiting on an abandoned delivery fails).
+struct InFlight<'a> {
+    map: &'a InFlightMap,
+    key: String,
+    tx: watch::Sender<Option<Settled>>,
+}
+
+impl InFlight<'_> {
+    fn settle(&self, settled: Settled) {
+        self.tx.send_replace(Some(settled));
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        lock(self.map).remove(&self.key);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The map stays consistent even if a holder panicked.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl fmt::Debug for Dispatcher {
@@ -261,17 +307,43 @@ impl Dispatcher {
     ///
     /// The keys `event:<event_id>` and, for
     /// [`im.message.receive_v1`](MESSAGE_RECEIVE_EVENT), `message:<message_id>`
-    /// are remembered before the handler runs, so a copy arriving while it
-    /// runs is a [`Outcome::Duplicate`] too; when the handler fails they are
-    /// released again.
+    /// are remembered before the handler runs; when the handler fails they
+    /// are released again. A copy of an event that arrives while the event
+    /// is still being handled in this process (the platform pushes again
+    /// when an ack is late) waits for it and ends the same way: a
+    /// [`Outcome::Duplicate`] with its callback answer, or a failure.
     pub async fn dispatch(&self, envelope: EventEnvelope, transport: Transport) -> Outcome {
         let keys = dedup_keys(&envelope);
+        let joined = {
+            let mut in_flight = lock(&self.inner.in_flight);
+            match in_flight.get(&keys[0]) {
+                Some(rx) => Err(rx.clone()),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    in_flight.insert(keys[0].clone(), rx);
+                    Ok(InFlight { map: &self.inner.in_flight, key: keys[0].clone(), tx })
+                }
+            }
+        };
+        let guard = match joined {
+            Ok(guard) => guard,
+            Err(mut rx) => {
+                tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, "a copy of an event being handled waits for it");
+                let settled = rx.wait_for(Option::is_some).await.ok().and_then(|s| s.clone());
+                return match settled {
+                    Some(Settled::Done(response)) => Outcome::Duplicate { response },
+                    Some(Settled::Failed(error)) => Outcome::Failed(error.into()),
+                    None => Outcome::Failed("the first delivery of the event was abandoned".into()),
+                };
+            }
+        };
         for key in &keys {
             if !self.inner.store.remember(key).await {
                 // An event key recorded just now stays recorded: its message
                 // was handled, so the event is a duplicate for good.
                 tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, key = %key, "duplicate event ignored");
-                return Outcome::Duplicate;
+                guard.settle(Settled::Done(None));
+                return Outcome::Duplicate { response: None };
             }
         }
         let ctx = EventContext {
@@ -286,16 +358,21 @@ impl Dispatcher {
         let handler = self.inner.handlers.get(&ctx.event_type).or(self.inner.fallback.as_ref());
         let Some(handler) = handler else {
             tracing::debug!(event_id = %ctx.event_id, event_type = %ctx.event_type, "no handler for the event type; acknowledged");
+            guard.settle(Settled::Done(None));
             return Outcome::Unhandled;
         };
         let (event_id, event_type) = (ctx.event_id.clone(), ctx.event_type.clone());
         match handler(ctx, envelope.event).await {
-            Ok(response) => Outcome::Handled { response },
+            Ok(response) => {
+                guard.settle(Settled::Done(response.clone()));
+                Outcome::Handled { response }
+            }
             Err(error) => {
                 tracing::warn!(event_id = %event_id, event_type = %event_type, error = %error, "event handler failed; the event may be delivered again");
                 for key in &keys {
                     self.inner.store.release(key).await;
                 }
+                guard.settle(Settled::Failed(error.to_string()));
                 Outcome::Failed(error)
             }
         }

@@ -35,10 +35,12 @@
 //!   holds up the others. Its ack (`biz_rt` = the handler's milliseconds,
 //!   code 200, or 500 when the handler failed) is sent when it finishes,
 //!   however late. If that is after the platform's 3-second window, the
-//!   platform pushes the event again; the copy finds the event in the dedup
-//!   store and is acked 200 at once without running the handler again (and
-//!   without a card answer). If the socket the event came on is gone by
-//!   then, the ack is dropped (a debug line says so) and the same happens.
+//!   platform pushes the event again; the copy does not run the handler
+//!   again but waits for the first run and is acked the same way (200 with
+//!   its card answer, or 500 if it failed), and a copy arriving after the
+//!   first run ended is acked 200 at once from the dedup store. If the
+//!   socket the event came on is gone by then, its ack is dropped (a debug
+//!   line says so) and the platform's next push is answered as above.
 //! - **Unknown event types** go to the fallback, or nowhere, and are acked
 //!   200 so that the platform does not push them again. So is a payload that
 //!   does not parse as an event (logged as an error): pushing it again
