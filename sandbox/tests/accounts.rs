@@ -248,3 +248,18 @@ async fn the_authorisation_page_redirects_with_a_code_and_the_state() {
     exchange["redirect_uri"] = "https://bot/elsewhere".into();
     assert_eq!(post(&env, OAUTH, exchange).await.code(), 20003, "the redirect_uri must match");
 }
+
+#[tokio::test]
+async fn users_come_only_from_tenants_that_installed_the_app() {
+    let env = start().await;
+    let (status, answer) = env.control(Method::POST, "/oauth/code", Some(json!({"tenant_key": "tenant-a"}))).await;
+    assert_eq!(status, 400, "tenant-a installed the marketplace app, not the self-built one: {answer}");
+    let (status, answer) = env.control(Method::POST, "/oauth/code", Some(json!({"app_id": MARKET_ID, "tenant_key": "tenant-b"}))).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut exchange = grant("authorization_code", "code", answer["code"].as_str().unwrap());
+    exchange["client_id"] = MARKET_ID.into();
+    exchange["client_secret"] = MARKET_SECRET.into();
+    assert_eq!(post(&env, OAUTH, exchange).await.code(), 0);
+    let page = env.url("/open-apis/authen/v1/authorize?client_id=cli_sandbox&redirect_uri=http%3A%2F%2Fx&sandbox_tenant_key=tenant-zzz");
+    assert_eq!(reqwest::get(page).await.unwrap().json::<Value>().await.unwrap()["code"], 20001);
+}

@@ -50,6 +50,7 @@ use crate::token::{Fetcher, TokenCache, TokenKind, bearer};
 use crate::validate::{ValidationError, rules};
 
 pub use app_ticket::{AppTicketStore, MemoryAppTicketStore};
+pub use tenant::INVALID_APP_TICKET;
 pub use user::{MemoryUserTokenStore, UserAuth, UserToken, UserTokenStore};
 
 /// A boxed future, as the pluggable stores return them (trait methods
