@@ -68,13 +68,20 @@ impl<K: ErrorKind> CodedError<K> {
     pub fn sub_code(&self) -> Option<i64> {
         let msg = &self.error.msg;
         let start = msg.find("ErrCode:")? + "ErrCode:".len();
-        let digits: String = msg[start..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = msg[start..]
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         digits.parse().ok()
     }
 }
 impl<K: ErrorKind> From<feishu_runtime::ApiError> for CodedError<K> {
     fn from(error: feishu_runtime::ApiError) -> Self {
-        Self { kind: K::of(error.code), error: Box::new(error) }
+        Self {
+            kind: K::of(error.code),
+            error: Box::new(error),
+        }
     }
 }
 impl<K: std::fmt::Debug> std::fmt::Debug for CodedError<K> {
@@ -134,7 +141,8 @@ impl<E: ApiErrorCode> OperationError<E> {
         }
     }
 }
-impl<E: From<feishu_runtime::ApiError>> From<feishu_runtime::Error> for OperationError<E> {
+impl<E: From<feishu_runtime::ApiError>> From<feishu_runtime::Error>
+for OperationError<E> {
     fn from(error: feishu_runtime::Error) -> Self {
         match error {
             feishu_runtime::Error::Api(api) => Self::Api(E::from(*api)),

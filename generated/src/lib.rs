@@ -20,11 +20,11 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+pub mod error;
+pub mod events;
 #[cfg(feature = "ephemeral")]
 /// The `ephemeral` service.
 pub mod ephemeral;
-pub mod error;
-pub mod events;
 #[cfg(feature = "im")]
 /// The `im` service.
 pub mod im;
@@ -37,4 +37,7 @@ pub mod message;
 pub use error::{ApiErrorCode, CodedError, ErrorKind, OperationError};
 pub use events::EventType;
 pub use feishu_runtime as runtime;
-pub use feishu_runtime::{ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions, RetryPolicy};
+pub use feishu_runtime::{
+    ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions,
+    RetryPolicy,
+};

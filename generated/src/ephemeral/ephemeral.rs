@@ -18,7 +18,10 @@ pub async fn delete(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/ephemeral/v1/delete")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/ephemeral/v1/delete",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("ephemeral.v1.ephemeral.delete")
         .options(options)
@@ -45,7 +48,10 @@ pub async fn send(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/ephemeral/v1/send")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/ephemeral/v1/send",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("ephemeral.v1.ephemeral.send")
         .options(options)

@@ -25,13 +25,16 @@ pub async fn delete(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::DELETE,
-        format!("/open-apis/im/v1/batch_messages/{}", feishu_runtime::encode_path_segment(batch_message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.batch_message.delete")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::DELETE,
+            format!(
+                "/open-apis/im/v1/batch_messages/{}",
+                feishu_runtime::encode_path_segment(batch_message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.batch_message.delete")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -60,12 +63,15 @@ pub async fn get_progress(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::GET,
-        format!("/open-apis/im/v1/batch_messages/{}/get_progress", feishu_runtime::encode_path_segment(batch_message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.batch_message.get_progress")
-    .options(options);
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/batch_messages/{}/get_progress",
+                feishu_runtime::encode_path_segment(batch_message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.batch_message.get_progress")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -94,12 +100,15 @@ pub async fn read_user(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::GET,
-        format!("/open-apis/im/v1/batch_messages/{}/read_user", feishu_runtime::encode_path_segment(batch_message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.batch_message.read_user")
-    .options(options);
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/batch_messages/{}/read_user",
+                feishu_runtime::encode_path_segment(batch_message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.batch_message.read_user")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }

@@ -22,7 +22,10 @@ pub async fn create(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/im/v1/files")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/im/v1/files",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("im.v1.file.create")
         .options(options)
@@ -49,11 +52,16 @@ pub async fn get(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<feishu_runtime::Download, feishu_runtime::Error> {
-    let mut request =
-        feishu_runtime::ApiRequest::new(feishu_runtime::Method::GET, format!("/open-apis/im/v1/files/{}", feishu_runtime::encode_path_segment(file_key)))
-            .auth(feishu_runtime::Auth::Tenant)
-            .endpoint("im.v1.file.get")
-            .options(options);
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/files/{}",
+                feishu_runtime::encode_path_segment(file_key)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.file.get")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }

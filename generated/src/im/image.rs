@@ -22,7 +22,10 @@ pub async fn create(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/im/v1/images")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/im/v1/images",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("im.v1.image.create")
         .options(options)
@@ -49,11 +52,16 @@ pub async fn get(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<feishu_runtime::Download, feishu_runtime::Error> {
-    let mut request =
-        feishu_runtime::ApiRequest::new(feishu_runtime::Method::GET, format!("/open-apis/im/v1/images/{}", feishu_runtime::encode_path_segment(image_key)))
-            .auth(feishu_runtime::Auth::Tenant)
-            .endpoint("im.v1.image.get")
-            .options(options);
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/images/{}",
+                feishu_runtime::encode_path_segment(image_key)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.image.get")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }

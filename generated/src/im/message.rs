@@ -23,7 +23,10 @@ pub async fn create(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/im/v1/messages")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/im/v1/messages",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("im.v1.message.create")
         .options(options)
@@ -58,13 +61,16 @@ pub async fn delete(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::DELETE,
-        format!("/open-apis/im/v1/messages/{}", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::TenantOrUser)
-    .endpoint("im.v1.message.delete")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::DELETE,
+            format!(
+                "/open-apis/im/v1/messages/{}",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message.delete")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -94,13 +100,16 @@ pub async fn forward(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::POST,
-        format!("/open-apis/im/v1/messages/{}/forward", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message.forward")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::POST,
+            format!(
+                "/open-apis/im/v1/messages/{}/forward",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.forward")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -128,11 +137,16 @@ pub async fn get(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request =
-        feishu_runtime::ApiRequest::new(feishu_runtime::Method::GET, format!("/open-apis/im/v1/messages/{}", feishu_runtime::encode_path_segment(message_id)))
-            .auth(feishu_runtime::Auth::Tenant)
-            .endpoint("im.v1.message.get")
-            .options(options);
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/messages/{}",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.get")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -159,7 +173,10 @@ pub async fn list(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::GET, "/open-apis/im/v1/messages")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::GET,
+            "/open-apis/im/v1/messages",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("im.v1.message.list")
         .options(options);
@@ -190,7 +207,10 @@ pub async fn merge_forward(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/im/v1/messages/merge_forward")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/im/v1/messages/merge_forward",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("im.v1.message.merge_forward")
         .options(options)
@@ -225,13 +245,16 @@ pub async fn patch(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::PATCH,
-        format!("/open-apis/im/v1/messages/{}", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::TenantOrUser)
-    .endpoint("im.v1.message.patch")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::PATCH,
+            format!(
+                "/open-apis/im/v1/messages/{}",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message.patch")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -262,12 +285,15 @@ pub async fn read_users(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::GET,
-        format!("/open-apis/im/v1/messages/{}/read_users", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message.read_users")
-    .options(options);
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/messages/{}/read_users",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.read_users")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -299,12 +325,17 @@ pub async fn update(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request =
-        feishu_runtime::ApiRequest::new(feishu_runtime::Method::PUT, format!("/open-apis/im/v1/messages/{}", feishu_runtime::encode_path_segment(message_id)))
-            .auth(feishu_runtime::Auth::Tenant)
-            .endpoint("im.v1.message.update")
-            .options(options)
-            .body(body);
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::PUT,
+            format!(
+                "/open-apis/im/v1/messages/{}",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.update")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -333,13 +364,16 @@ pub async fn urgent_app(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::PATCH,
-        format!("/open-apis/im/v1/messages/{}/urgent_app", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message.urgent_app")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::PATCH,
+            format!(
+                "/open-apis/im/v1/messages/{}/urgent_app",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.urgent_app")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -368,13 +402,16 @@ pub async fn urgent_phone(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::PATCH,
-        format!("/open-apis/im/v1/messages/{}/urgent_phone", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message.urgent_phone")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::PATCH,
+            format!(
+                "/open-apis/im/v1/messages/{}/urgent_phone",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.urgent_phone")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -403,13 +440,16 @@ pub async fn urgent_sms(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::PATCH,
-        format!("/open-apis/im/v1/messages/{}/urgent_sms", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message.urgent_sms")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::PATCH,
+            format!(
+                "/open-apis/im/v1/messages/{}/urgent_sms",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.urgent_sms")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }

@@ -28,13 +28,17 @@ pub async fn delete(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::DELETE,
-        format!("/open-apis/im/v1/messages/{}/reactions/{}", feishu_runtime::encode_path_segment(message_id), feishu_runtime::encode_path_segment(reaction_id)),
-    )
-    .auth(feishu_runtime::Auth::TenantOrUser)
-    .endpoint("im.v1.message_reaction.delete")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::DELETE,
+            format!(
+                "/open-apis/im/v1/messages/{}/reactions/{}",
+                feishu_runtime::encode_path_segment(message_id),
+                feishu_runtime::encode_path_segment(reaction_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message_reaction.delete")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -63,12 +67,15 @@ pub async fn list(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::GET,
-        format!("/open-apis/im/v1/messages/{}/reactions", feishu_runtime::encode_path_segment(message_id)),
-    )
-    .auth(feishu_runtime::Auth::TenantOrUser)
-    .endpoint("im.v1.message_reaction.list")
-    .options(options);
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/messages/{}/reactions",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message_reaction.list")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }

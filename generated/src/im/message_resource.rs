@@ -25,12 +25,16 @@ pub async fn get(
     options: feishu_runtime::RequestOptions,
 ) -> Result<feishu_runtime::Download, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::GET,
-        format!("/open-apis/im/v1/messages/{}/resources/{}", feishu_runtime::encode_path_segment(message_id), feishu_runtime::encode_path_segment(file_key)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message_resource.get")
-    .options(options);
+            feishu_runtime::Method::GET,
+            format!(
+                "/open-apis/im/v1/messages/{}/resources/{}",
+                feishu_runtime::encode_path_segment(message_id),
+                feishu_runtime::encode_path_segment(file_key)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message_resource.get")
+        .options(options);
     for (name, value) in query {
         request = request.query(*name, *value);
     }

@@ -24,7 +24,10 @@ pub async fn create(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/im/v1/pins")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/im/v1/pins",
+        )
         .auth(feishu_runtime::Auth::TenantOrUser)
         .endpoint("im.v1.pin.create")
         .options(options)
@@ -58,12 +61,17 @@ pub async fn delete(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request =
-        feishu_runtime::ApiRequest::new(feishu_runtime::Method::DELETE, format!("/open-apis/im/v1/pins/{}", feishu_runtime::encode_path_segment(message_id)))
-            .auth(feishu_runtime::Auth::TenantOrUser)
-            .endpoint("im.v1.pin.delete")
-            .options(options)
-            .body(body);
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::DELETE,
+            format!(
+                "/open-apis/im/v1/pins/{}",
+                feishu_runtime::encode_path_segment(message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.pin.delete")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }
@@ -91,7 +99,10 @@ pub async fn list(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::GET, "/open-apis/im/v1/pins")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::GET,
+            "/open-apis/im/v1/pins",
+        )
         .auth(feishu_runtime::Auth::TenantOrUser)
         .endpoint("im.v1.pin.list")
         .options(options);

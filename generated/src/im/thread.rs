@@ -25,13 +25,16 @@ pub async fn forward(
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
     let mut request = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::POST,
-        format!("/open-apis/im/v1/threads/{}/forward", feishu_runtime::encode_path_segment(thread_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.thread.forward")
-    .options(options)
-    .body(body);
+            feishu_runtime::Method::POST,
+            format!(
+                "/open-apis/im/v1/threads/{}/forward",
+                feishu_runtime::encode_path_segment(thread_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.thread.forward")
+        .options(options)
+        .body(body);
     for (name, value) in query {
         request = request.query(*name, *value);
     }

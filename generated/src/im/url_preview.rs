@@ -22,7 +22,10 @@ pub async fn batch_update(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/im/v2/url_previews/batch_update")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/im/v2/url_previews/batch_update",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("im.v2.url_preview.batch_update")
         .options(options)

@@ -18,7 +18,10 @@ pub async fn update(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/interactive/v1/card/update")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/interactive/v1/card/update",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("interactive.v1.card.update")
         .options(options)

@@ -25,7 +25,10 @@ pub async fn batch_send(
     query: &[(&str, &str)],
     options: feishu_runtime::RequestOptions,
 ) -> Result<serde_json::Value, feishu_runtime::Error> {
-    let mut request = feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/message/v4/batch_send/")
+    let mut request = feishu_runtime::ApiRequest::new(
+            feishu_runtime::Method::POST,
+            "/open-apis/message/v4/batch_send/",
+        )
         .auth(feishu_runtime::Auth::Tenant)
         .endpoint("message.v4.message.batch_send")
         .options(options)

@@ -31,8 +31,14 @@ pub struct PushFollowUpRequest {
 }
 impl PushFollowUpRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
-    pub fn new(message_id: impl Into<String>, follow_ups: Vec<crate::im::types::FollowUp>) -> Self {
-        Self { message_id: message_id.into(), follow_ups }
+    pub fn new(
+        message_id: impl Into<String>,
+        follow_ups: Vec<crate::im::types::FollowUp>,
+    ) -> Self {
+        Self {
+            message_id: message_id.into(),
+            follow_ups,
+        }
     }
 }
 impl feishu_runtime::Validate for PushFollowUpRequest {
@@ -55,13 +61,19 @@ impl feishu_runtime::Validate for PushFollowUpRequest {
 pub struct PushFollowUpResponse {}
 impl feishu_runtime::de::Fields for PushFollowUpResponse {
     const NAME: &'static str = "PushFollowUpResponse";
-    fn field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         let _ = key;
         feishu_runtime::de::skip(map)
     }
 }
 impl<'de> serde::Deserialize<'de> for PushFollowUpResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         feishu_runtime::de::object(deserializer)
     }
 }
@@ -149,13 +161,16 @@ pub async fn push_follow_up(
     feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
     #[allow(unused_mut)]
     let mut api = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::POST,
-        format!("/open-apis/im/v1/messages/{}/push_follow_up", feishu_runtime::encode_path_segment(&request.message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message.push_follow_up")
-    .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
-    .options(options);
+            feishu_runtime::Method::POST,
+            format!(
+                "/open-apis/im/v1/messages/{}/push_follow_up",
+                feishu_runtime::encode_path_segment(& request.message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.push_follow_up")
+        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
+        .options(options);
     api = api.json_encoded(&request)?;
     client.send_json(api).await.map_err(Into::into)
 }

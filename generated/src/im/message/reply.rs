@@ -96,8 +96,18 @@ pub struct ReplyRequest {
 }
 impl ReplyRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
-    pub fn new(message_id: impl Into<String>, content: impl Into<String>, msg_type: impl Into<crate::im::types::MsgType>) -> Self {
-        Self { message_id: message_id.into(), content: content.into(), msg_type: msg_type.into(), reply_in_thread: None, uuid: None }
+    pub fn new(
+        message_id: impl Into<String>,
+        content: impl Into<String>,
+        msg_type: impl Into<crate::im::types::MsgType>,
+    ) -> Self {
+        Self {
+            message_id: message_id.into(),
+            content: content.into(),
+            msg_type: msg_type.into(),
+            reply_in_thread: None,
+            uuid: None,
+        }
     }
     /// Sets `reply_in_thread`.
     pub fn reply_in_thread(mut self, value: bool) -> Self {
@@ -117,7 +127,9 @@ impl ReplyRequest {
         self
     }
     /// Reads `content` back as typed message content, by `msg_type`.
-    pub fn message_content(&self) -> Result<feishu_runtime::MessageContent, feishu_runtime::content::ContentError> {
+    pub fn message_content(
+        &self,
+    ) -> Result<feishu_runtime::MessageContent, feishu_runtime::content::ContentError> {
         feishu_runtime::MessageContent::from_parts(self.msg_type.as_str(), &self.content)
     }
 }
@@ -213,7 +225,11 @@ pub struct ReplyResponse {
 }
 impl feishu_runtime::de::Fields for ReplyResponse {
     const NAME: &'static str = "ReplyResponse";
-    fn field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match key {
             "message_id" => self.message_id = map.next_value()?,
             "root_id" => self.root_id = map.next_value()?,
@@ -235,7 +251,9 @@ impl feishu_runtime::de::Fields for ReplyResponse {
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplyResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         feishu_runtime::de::object(deserializer)
     }
 }
@@ -432,15 +450,18 @@ pub async fn reply(
     feishu_runtime::fill_idempotency_key(&mut request.uuid);
     #[allow(unused_mut)]
     let mut api = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::POST,
-        format!("/open-apis/im/v1/messages/{}/reply", feishu_runtime::encode_path_segment(&request.message_id)),
-    )
-    .auth(feishu_runtime::Auth::Tenant)
-    .endpoint("im.v1.message.reply")
-    .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)).per_receiver(5))
-    .idempotency_field("uuid")
-    .receiver(request.message_id.as_str())
-    .options(options);
+            feishu_runtime::Method::POST,
+            format!(
+                "/open-apis/im/v1/messages/{}/reply",
+                feishu_runtime::encode_path_segment(& request.message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::Tenant)
+        .endpoint("im.v1.message.reply")
+        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)).per_receiver(5))
+        .idempotency_field("uuid")
+        .receiver(request.message_id.as_str())
+        .options(options);
     api = api.json_encoded(&request)?;
     client.send_json(api).await.map_err(Into::into)
 }

@@ -21,8 +21,14 @@ pub struct CreateRequest {
 }
 impl CreateRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
-    pub fn new(message_id: impl Into<String>, reaction_type: crate::im::types::Emoji) -> Self {
-        Self { message_id: message_id.into(), reaction_type }
+    pub fn new(
+        message_id: impl Into<String>,
+        reaction_type: crate::im::types::Emoji,
+    ) -> Self {
+        Self {
+            message_id: message_id.into(),
+            reaction_type,
+        }
     }
 }
 impl feishu_runtime::Validate for CreateRequest {
@@ -57,7 +63,11 @@ pub struct CreateResponse {
 }
 impl feishu_runtime::de::Fields for CreateResponse {
     const NAME: &'static str = "CreateResponse";
-    fn field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match key {
             "reaction_id" => self.reaction_id = map.next_value()?,
             "operator" => self.operator = map.next_value()?,
@@ -69,7 +79,9 @@ impl feishu_runtime::de::Fields for CreateResponse {
     }
 }
 impl<'de> serde::Deserialize<'de> for CreateResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         feishu_runtime::de::object(deserializer)
     }
 }
@@ -212,13 +224,16 @@ pub async fn create(
     feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
     #[allow(unused_mut)]
     let mut api = feishu_runtime::ApiRequest::new(
-        feishu_runtime::Method::POST,
-        format!("/open-apis/im/v1/messages/{}/reactions", feishu_runtime::encode_path_segment(&request.message_id)),
-    )
-    .auth(feishu_runtime::Auth::TenantOrUser)
-    .endpoint("im.v1.message_reaction.create")
-    .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
-    .options(options);
+            feishu_runtime::Method::POST,
+            format!(
+                "/open-apis/im/v1/messages/{}/reactions",
+                feishu_runtime::encode_path_segment(& request.message_id)
+            ),
+        )
+        .auth(feishu_runtime::Auth::TenantOrUser)
+        .endpoint("im.v1.message_reaction.create")
+        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
+        .options(options);
     api = api.json_encoded(&request)?;
     client.send_json(api).await.map_err(Into::into)
 }

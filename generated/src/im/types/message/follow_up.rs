@@ -31,7 +31,10 @@ pub struct FollowUp {
 impl FollowUp {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(content: impl Into<String>) -> Self {
-        Self { content: content.into(), i18n_contents: None }
+        Self {
+            content: content.into(),
+            i18n_contents: None,
+        }
     }
     /// Sets `i18n_contents`.
     pub fn i18n_contents(mut self, value: Vec<crate::im::types::I18nContent>) -> Self {
@@ -46,7 +49,12 @@ impl feishu_runtime::Validate for FollowUp {
             feishu_runtime::check_length("content", value, Some(1), Some(200))?;
         }
         if let Some(value) = &self.i18n_contents {
-            feishu_runtime::check_items("i18n_contents", value.len(), Some(0), Some(50))?;
+            feishu_runtime::check_items(
+                "i18n_contents",
+                value.len(),
+                Some(0),
+                Some(50),
+            )?;
             feishu_runtime::validate_items("i18n_contents", value)?;
         }
         Ok(())

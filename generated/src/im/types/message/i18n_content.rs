@@ -44,8 +44,14 @@ pub struct I18nContent {
 }
 impl I18nContent {
     /// Creates the value from its required fields; set optional ones with the setters.
-    pub fn new(content: impl Into<String>, language: impl Into<crate::im::types::Language>) -> Self {
-        Self { content: content.into(), language: language.into() }
+    pub fn new(
+        content: impl Into<String>,
+        language: impl Into<crate::im::types::Language>,
+    ) -> Self {
+        Self {
+            content: content.into(),
+            language: language.into(),
+        }
     }
 }
 impl feishu_runtime::Validate for I18nContent {

@@ -61,7 +61,9 @@ impl std::fmt::Display for IdType {
     }
 }
 impl<'de> serde::Deserialize<'de> for IdType {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self::from)
     }
 }

@@ -115,8 +115,24 @@ impl Language {
         }
     }
     /// The values the docs list; `validate()` rejects any other.
-    pub const DOCUMENTED: &'static [&'static str] =
-        &["en_us", "zh_cn", "zh_hk", "zh_tw", "ja_jp", "id_id", "vi_vn", "th_th", "pt_br", "es_es", "ko_kr", "de_de", "fr_fr", "it_it", "ru_ru", "ms_my"];
+    pub const DOCUMENTED: &'static [&'static str] = &[
+        "en_us",
+        "zh_cn",
+        "zh_hk",
+        "zh_tw",
+        "ja_jp",
+        "id_id",
+        "vi_vn",
+        "th_th",
+        "pt_br",
+        "es_es",
+        "ko_kr",
+        "de_de",
+        "fr_fr",
+        "it_it",
+        "ru_ru",
+        "ms_my",
+    ];
     /// The values the docs list, for checks that only hold a value.
     pub fn documented(&self) -> &'static [&'static str] {
         Self::DOCUMENTED

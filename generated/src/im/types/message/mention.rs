@@ -27,7 +27,11 @@ pub struct Mention {
 }
 impl feishu_runtime::de::Fields for Mention {
     const NAME: &'static str = "Mention";
-    fn field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match key {
             "key" => self.key = map.next_value()?,
             "id" => self.id = map.next_value()?,
@@ -40,7 +44,9 @@ impl feishu_runtime::de::Fields for Mention {
     }
 }
 impl<'de> serde::Deserialize<'de> for Mention {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         feishu_runtime::de::object(deserializer)
     }
 }

@@ -83,7 +83,18 @@ impl MsgType {
         }
     }
     /// The values the docs list; `validate()` rejects any other.
-    pub const DOCUMENTED: &'static [&'static str] = &["text", "post", "image", "file", "audio", "media", "sticker", "interactive", "share_chat", "share_user"];
+    pub const DOCUMENTED: &'static [&'static str] = &[
+        "text",
+        "post",
+        "image",
+        "file",
+        "audio",
+        "media",
+        "sticker",
+        "interactive",
+        "share_chat",
+        "share_user",
+    ];
     /// The values the docs list, for checks that only hold a value.
     pub fn documented(&self) -> &'static [&'static str] {
         Self::DOCUMENTED
@@ -134,7 +145,9 @@ impl serde::Serialize for MsgType {
     }
 }
 impl<'de> serde::Deserialize<'de> for MsgType {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self::from)
     }
 }

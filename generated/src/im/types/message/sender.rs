@@ -33,7 +33,11 @@ pub struct Sender {
 }
 impl feishu_runtime::de::Fields for Sender {
     const NAME: &'static str = "Sender";
-    fn field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match key {
             "id" => self.id = map.next_value()?,
             "id_type" => self.id_type = map.next_value()?,
@@ -45,7 +49,9 @@ impl feishu_runtime::de::Fields for Sender {
     }
 }
 impl<'de> serde::Deserialize<'de> for Sender {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         feishu_runtime::de::object(deserializer)
     }
 }

@@ -43,7 +43,12 @@ impl SenderType {
         }
     }
     /// The values the docs list; `validate()` rejects any other.
-    pub const DOCUMENTED: &'static [&'static str] = &["user", "app", "anonymous", "unknown"];
+    pub const DOCUMENTED: &'static [&'static str] = &[
+        "user",
+        "app",
+        "anonymous",
+        "unknown",
+    ];
     /// The values the docs list, for checks that only hold a value.
     pub fn documented(&self) -> &'static [&'static str] {
         Self::DOCUMENTED
@@ -77,7 +82,9 @@ impl std::fmt::Display for SenderType {
     }
 }
 impl<'de> serde::Deserialize<'de> for SenderType {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self::from)
     }
 }

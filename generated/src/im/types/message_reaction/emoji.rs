@@ -14,6 +14,8 @@ pub struct Emoji {
 impl Emoji {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(emoji_type: impl Into<String>) -> Self {
-        Self { emoji_type: emoji_type.into() }
+        Self {
+            emoji_type: emoji_type.into(),
+        }
     }
 }

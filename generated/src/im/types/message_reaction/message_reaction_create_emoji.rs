@@ -11,7 +11,11 @@ pub struct MessageReactionCreateEmoji {
 }
 impl feishu_runtime::de::Fields for MessageReactionCreateEmoji {
     const NAME: &'static str = "MessageReactionCreateEmoji";
-    fn field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match key {
             "emoji_type" => self.emoji_type = map.next_value()?,
             _ => feishu_runtime::de::skip(map)?,
@@ -20,7 +24,9 @@ impl feishu_runtime::de::Fields for MessageReactionCreateEmoji {
     }
 }
 impl<'de> serde::Deserialize<'de> for MessageReactionCreateEmoji {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         feishu_runtime::de::object(deserializer)
     }
 }

@@ -15,7 +15,11 @@ pub struct Operator {
 }
 impl feishu_runtime::de::Fields for Operator {
     const NAME: &'static str = "Operator";
-    fn field<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match key {
             "operator_id" => self.operator_id = map.next_value()?,
             "operator_type" => self.operator_type = map.next_value()?,
@@ -25,7 +29,9 @@ impl feishu_runtime::de::Fields for Operator {
     }
 }
 impl<'de> serde::Deserialize<'de> for Operator {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         feishu_runtime::de::object(deserializer)
     }
 }

@@ -57,7 +57,9 @@ impl std::fmt::Display for OperatorType {
     }
 }
 impl<'de> serde::Deserialize<'de> for OperatorType {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Self::from)
     }
 }
