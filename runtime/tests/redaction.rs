@@ -4,28 +4,8 @@ mod support;
 
 use feishu_runtime::{ApiRequest, Auth, Client, Config, Error, Method, Multipart, RequestOptions, Secret};
 use serde_json::json;
-use support::{Reply, Server, TOKEN_PATH, token_reply};
-
-const APP_SECRET: &str = "APP-SECRET-7f3a";
-const TENANT_TOKEN: &str = "t-TENANT-9c1e";
-const USER_TOKEN: &str = "u-USER-44b2";
-
-fn assert_no_secret(what: &str, text: &str) {
-    for secret in [APP_SECRET, TENANT_TOKEN, USER_TOKEN] {
-        assert!(!text.contains(secret), "{what} shows {secret}: {text}");
-    }
-}
-
-async fn server() -> Server {
-    Server::start(|r| {
-        if r.path == TOKEN_PATH { token_reply(TENANT_TOKEN, 7200) } else { Reply::json(json!({"code": 0, "data": {}})).header("X-Tt-Logid", "LOG-TRACE") }
-    })
-    .await
-}
-
-fn client(server: &Server) -> Client {
-    Client::builder("cli_test", APP_SECRET).base_url(server.url()).build().unwrap()
-}
+use support::secrets::{APP_SECRET, TENANT_TOKEN, USER_TOKEN, assert_no_secret, client, server};
+use support::{Reply, Server};
 
 #[tokio::test]
 async fn debug_of_every_secret_bearing_type_is_redacted() {

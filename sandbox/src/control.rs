@@ -52,7 +52,9 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             ok()
         }
         ("POST", "events") => events::deliver(shared, &request).await,
+        (_, "portal" | "portal/answers") => crate::portal::control(shared, method, call, &request),
         ("POST", "reset") => {
+            shared.portal.reset();
             lock(&shared.store).clear();
             crate::tenants::reset(shared);
             lock(&shared.requests).clear();

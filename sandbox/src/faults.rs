@@ -20,6 +20,10 @@ pub(crate) enum Kind {
     RateLimited,
     /// Answers 99991663.
     ExpireToken,
+    /// Answers HTTP 429 with `Retry-After: <seconds>` and a non-Feishu body.
+    TooManyRequests(u64),
+    /// Answers HTTP 200 with a body that is not JSON (an HTML error page).
+    NotJson,
 }
 
 /// A fault that fired for one request; `after` says it applies once the request took effect.
@@ -39,6 +43,7 @@ struct RuleRequest {
     path_prefix: Option<String>,
     status: Option<u16>,
     millis: Option<u64>,
+    retry_after: Option<u64>,
     #[serde(default)]
     after_processing: bool,
 }
@@ -87,7 +92,13 @@ impl Faults {
             "drop" => Kind::Drop,
             "rate_limited" => Kind::RateLimited,
             "expire_token" => Kind::ExpireToken,
-            other => return Err(format!("invalid fault rule: unknown kind {other:?} (status, delay, drop, rate_limited, expire_token)")),
+            "too_many_requests" => Kind::TooManyRequests(request.retry_after.unwrap_or(1)),
+            "not_json" => Kind::NotJson,
+            other => {
+                return Err(format!(
+                    "invalid fault rule: unknown kind {other:?} (status, delay, drop, rate_limited, expire_token, too_many_requests, not_json)"
+                ));
+            }
         };
         let probability = request.probability.unwrap_or(1.0);
         if !(0.0..=1.0).contains(&probability) {
@@ -115,9 +126,20 @@ impl Faults {
 
     /// The faults that fire for a request to `path`: any number of delays, then at most one other fault.
     pub(crate) fn draw(&mut self, path: &str, is_token_request: bool) -> Vec<Fired> {
+        self.draw_where(|rule| rule.matches(path, is_token_request))
+    }
+
+    /// The faults that fire for a request outside `/open-apis` (the doc
+    /// portal): only rules whose `path_prefix` names it apply. `target` is the
+    /// path with its raw query, so that a prefix can name one page.
+    pub(crate) fn draw_named(&mut self, target: &str) -> Vec<Fired> {
+        self.draw_where(|rule| rule.path_prefix.as_deref().is_some_and(|prefix| target.starts_with(prefix)))
+    }
+
+    fn draw_where(&mut self, applies: impl Fn(&Rule) -> bool) -> Vec<Fired> {
         let mut fired = Vec::new();
         for rule in &mut self.rules {
-            if rule.remaining == Some(0) || !rule.matches(path, is_token_request) {
+            if rule.remaining == Some(0) || !applies(rule) {
                 continue;
             }
             if rule.probability < 1.0 && rule.rng.next_f64() >= rule.probability {
@@ -147,6 +169,8 @@ impl Faults {
                     Kind::Drop => ("drop", json!({})),
                     Kind::RateLimited => ("rate_limited", json!({})),
                     Kind::ExpireToken => ("expire_token", json!({})),
+                    Kind::TooManyRequests(secs) => ("too_many_requests", json!({ "retry_after": secs })),
+                    Kind::NotJson => ("not_json", json!({})),
                 };
                 let mut value = json!({
                     "id": rule.id,
@@ -212,6 +236,17 @@ mod tests {
         assert_eq!(pattern(42), pattern(42));
         let hits: usize = pattern(42).iter().sum();
         assert!((16..48).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn named_draws_need_a_matching_prefix() {
+        let mut faults = Faults::default();
+        faults.add(&json!({"kind": "not_json"})).unwrap();
+        faults.add(&json!({"kind": "too_many_requests", "retry_after": 3, "path_prefix": "/document_portal/v1/document/get_detail?fullPath=/a"})).unwrap();
+        assert!(faults.draw_named("/api/tools/docment/directory_list").is_empty(), "a rule without a prefix stays on /open-apis");
+        assert!(faults.draw_named("/document_portal/v1/document/get_detail?fullPath=/b").is_empty());
+        assert_eq!(faults.draw_named("/document_portal/v1/document/get_detail?fullPath=/a/x"), vec![Fired { kind: Kind::TooManyRequests(3), after: false }]);
+        assert_eq!(faults.draw("/open-apis/x", false), vec![Fired { kind: Kind::NotJson, after: false }]);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! [`Sandbox::start`] binds `127.0.0.1` and serves every endpoint of the spec:
 //! tokens, spec-driven validation, messages kept in memory, rate limits,
 //! injected faults and webhook event delivery, plus a control API under
-//! `/_sandbox` for tests. `sandbox/README.md` is the contract.
+//! `/_sandbox` for tests. With [`SandboxConfig::docs`] it also serves a local
+//! doc portal (see [`portal`]). `sandbox/README.md` is the contract.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -18,7 +19,7 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ mod ids;
 mod im;
 mod limits;
 mod oauth;
+pub mod portal;
 mod reply;
 mod server;
 mod store;
@@ -69,6 +71,8 @@ pub struct SandboxConfig {
     pub refresh_token_ttl: Duration,
     /// The endpoints and events served.
     pub spec: Spec,
+    /// A folder of doc pages to serve as the doc portal (default none; see [`portal`]).
+    pub docs: Option<PathBuf>,
 }
 
 impl SandboxConfig {
@@ -88,6 +92,7 @@ impl SandboxConfig {
             user_token_ttl: Duration::from_secs(7200),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             spec,
+            docs: None,
         }
     }
 

@@ -67,6 +67,7 @@ pub(crate) struct Shared {
     pub requests: Mutex<Vec<(u64, Value)>>,
     pub stats: Stats,
     pub rng: Mutex<XorShift>,
+    pub portal: crate::portal::Portal,
     next_request: AtomicU64,
 }
 
@@ -76,6 +77,7 @@ impl Shared {
         let mut routes: Vec<Route> = config.spec.endpoints.iter().enumerate().map(|(i, e)| Route::new(i, e)).collect();
         // Most specific first: fewer parameters win, then the order of the spec.
         routes.sort_by_key(|r| r.params);
+        let portal = crate::portal::Portal::new(config.docs.clone());
         Shared {
             config,
             routes,
@@ -91,6 +93,7 @@ impl Shared {
             requests: Mutex::default(),
             stats: Stats::default(),
             rng: Mutex::new(XorShift::from_entropy()),
+            portal,
             next_request: AtomicU64::new(0),
         }
     }
@@ -308,6 +311,14 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
             Some(reply) => reply,
             None => return Err(Dropped),
         }
+    } else if shared.portal.serves(&path) {
+        // The local doc portal (portal.rs); faults see the path with its query.
+        let target = parts.uri.path_and_query().map_or(path.clone(), |p| p.as_str().to_string());
+        let language = parts.headers.get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_string);
+        match crate::portal::handle(&shared, &target, &query, language).await {
+            Some(reply) => reply,
+            None => return Err(Dropped),
+        }
     } else {
         not_found()
     };
@@ -404,7 +415,7 @@ async fn open_api(shared: &Shared, incoming: OpenApiRequest) -> Option<Reply> {
 }
 
 /// The answer a fault gives instead of the real one; `None` drops the connection.
-fn fault_reply(shared: &Shared, kind: Kind) -> Option<Reply> {
+pub(crate) fn fault_reply(shared: &Shared, kind: Kind) -> Option<Reply> {
     match kind {
         Kind::Status(status) => Some(Reply::text(status, format!("sandbox fault: HTTP {status}"))),
         Kind::Drop => None,
@@ -413,6 +424,8 @@ fn fault_reply(shared: &Shared, kind: Kind) -> Option<Reply> {
             Some(Reply::rate_limited(230020, limits::per_chat(&shared.config.spec), 1))
         }
         Kind::ExpireToken => Some(Reply::error(auth::INVALID_TOKEN, "Invalid access token for authorization. Please make a request with token attached.")),
+        Kind::TooManyRequests(secs) => Some(Reply::text(429, "sandbox fault: too many requests").with_header("retry-after", secs.to_string())),
+        Kind::NotJson => Some(Reply { content_type: "text/html; charset=utf-8", ..Reply::text(200, "<html><body>sandbox fault: not JSON</body></html>") }),
         Kind::Delay(_) => None,
     }
 }

@@ -2,69 +2,28 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine;
 use common::start;
+use feishu_testkit::{Recorded, Reply, WebhookReceiver};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 
-/// What the webhook received.
-struct Received {
-    path: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
+/// A webhook on a free port (`feishu-testkit`) that answers every POST with `answer` and records what it got.
+async fn webhook(answer: &'static str) -> WebhookReceiver {
+    WebhookReceiver::answering(Reply::raw(200, "application/json", answer)).await
 }
 
-/// A tiny HTTP/1.1 webhook on a free port that answers every POST with `answer` and reports what it got.
-async fn webhook(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Received>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhook/event", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                let head_end = loop {
-                    let n = stream.read(&mut buf).await.unwrap();
-                    assert!(n > 0, "connection closed before the headers ended");
-                    data.extend_from_slice(&buf[..n]);
-                    if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
-                let mut lines = head.split("\r\n");
-                let path = lines.next().unwrap().split(' ').nth(1).unwrap().to_string();
-                let headers: HashMap<String, String> =
-                    lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
-                let length: usize = headers.get("content-length").map(|l| l.parse().unwrap()).unwrap_or(0);
-                while data.len() < head_end + length {
-                    let n = stream.read(&mut buf).await.unwrap();
-                    assert!(n > 0);
-                    data.extend_from_slice(&buf[..n]);
-                }
-                let body = data[head_end..head_end + length].to_vec();
-                let response =
-                    format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
-                stream.write_all(response.as_bytes()).await.unwrap();
-                let _ = tx.send(Received { path, headers, body });
-            });
-        }
-    });
-    (url, rx)
+/// A header the webhook received; panics (failing the test) when it is missing.
+fn header<'a>(received: &'a Recorded, name: &str) -> &'a str {
+    received.header(name).unwrap_or_else(|| panic!("no {name} header in {:?}", received.headers))
 }
 
-fn signature(received: &Received, key: &str) -> String {
+fn signature(received: &Recorded, key: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(received.headers["x-lark-request-timestamp"].as_bytes());
-    hasher.update(received.headers["x-lark-request-nonce"].as_bytes());
+    hasher.update(header(received, "x-lark-request-timestamp").as_bytes());
+    hasher.update(header(received, "x-lark-request-nonce").as_bytes());
     hasher.update(key.as_bytes());
     hasher.update(&received.body);
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -81,13 +40,13 @@ fn decrypt(encrypted: &str, key: &str) -> Value {
 #[tokio::test]
 async fn plain_event_is_signed_and_enveloped() {
     let env = start().await;
-    let (url, mut received) = webhook(r#"{"ok":true}"#).await;
+    let received = webhook(r#"{"ok":true}"#).await;
     let event = json!({"message": {"message_id": "om_1", "content": "{\"text\":\"hi\"}"}});
     let (status, answer) = env
         .control(
             Method::POST,
             "/events",
-            Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": event, "event_id": "ev-1", "timestamp": "1700000000"})),
+            Some(json!({"url": received.url(), "event_type": "im.message.receive_v1", "event": event, "event_id": "ev-1", "timestamp": "1700000000"})),
         )
         .await;
     assert_eq!(status, 200, "{answer}");
@@ -95,11 +54,11 @@ async fn plain_event_is_signed_and_enveloped() {
     assert_eq!(answer["body"], r#"{"ok":true}"#);
     assert_eq!(answer["json"], json!({"ok": true}));
 
-    let got = received.recv().await.unwrap();
+    let got = received.next_delivery().await;
     assert_eq!(got.path, "/webhook/event");
-    assert_eq!(got.headers["x-lark-request-timestamp"], "1700000000");
-    assert_eq!(got.headers["x-lark-signature"], signature(&got, "sandbox-encrypt-key"));
-    assert!(got.headers["content-type"].starts_with("application/json"));
+    assert_eq!(header(&got, "x-lark-request-timestamp"), "1700000000");
+    assert_eq!(header(&got, "x-lark-signature"), signature(&got, "sandbox-encrypt-key"));
+    assert!(header(&got, "content-type").starts_with("application/json"));
     let payload: Value = serde_json::from_slice(&got.body).unwrap();
     assert_eq!(payload["schema"], "2.0");
     assert_eq!(payload["header"]["event_id"], "ev-1");
@@ -115,27 +74,31 @@ async fn plain_event_is_signed_and_enveloped() {
 #[tokio::test]
 async fn encrypted_event_decrypts_with_the_key() {
     let env = start().await;
-    let (url, mut received) = webhook("{}").await;
+    let received = webhook("{}").await;
     let (status, _) = env
         .control(
             Method::POST,
             "/events",
-            Some(json!({"url": url, "event_type": "im.message.reaction.created_v1", "event": {"reaction_type": {"emoji_type": "OK"}}, "encrypt": true})),
+            Some(json!({"url": received.url(), "event_type": "im.message.reaction.created_v1", "event": {"reaction_type": {"emoji_type": "OK"}}, "encrypt": true})),
         )
         .await;
     assert_eq!(status, 200);
-    let got = received.recv().await.unwrap();
-    assert_eq!(got.headers["x-lark-signature"], signature(&got, "sandbox-encrypt-key"));
+    let got = received.next_delivery().await;
+    assert_eq!(header(&got, "x-lark-signature"), signature(&got, "sandbox-encrypt-key"));
     let outer: Value = serde_json::from_slice(&got.body).unwrap();
     let inner = decrypt(outer["encrypt"].as_str().unwrap(), "sandbox-encrypt-key");
     assert_eq!(inner["header"]["event_type"], "im.message.reaction.created_v1");
     assert_eq!(inner["event"]["reaction_type"]["emoji_type"], "OK");
 
     // Another key and token, and a random IV each time.
-    env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "x.y", "event": {}, "encrypt": true, "encrypt_key": "other", "token": "tok"})))
-        .await;
-    let got2 = received.recv().await.unwrap();
-    assert_eq!(got2.headers["x-lark-signature"], signature(&got2, "other"));
+    env.control(
+        Method::POST,
+        "/events",
+        Some(json!({"url": received.url(), "event_type": "x.y", "event": {}, "encrypt": true, "encrypt_key": "other", "token": "tok"})),
+    )
+    .await;
+    let got2 = received.next_delivery().await;
+    assert_eq!(header(&got2, "x-lark-signature"), signature(&got2, "other"));
     let outer2: Value = serde_json::from_slice(&got2.body).unwrap();
     assert_eq!(decrypt(outer2["encrypt"].as_str().unwrap(), "other")["header"]["token"], "tok");
     assert_ne!(&outer["encrypt"].as_str().unwrap()[..22], &outer2["encrypt"].as_str().unwrap()[..22]);
@@ -144,26 +107,27 @@ async fn encrypted_event_decrypts_with_the_key() {
 #[tokio::test]
 async fn tampered_events_fail_the_signature_check() {
     let env = start().await;
-    let (url, mut received) = webhook("{}").await;
+    let received = webhook("{}").await;
     for tamper in ["signature", "body"] {
-        let (status, _) =
-            env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1", "event": {}, "tamper": tamper}))).await;
+        let (status, _) = env
+            .control(Method::POST, "/events", Some(json!({"url": received.url(), "event_type": "im.message.receive_v1", "event": {}, "tamper": tamper})))
+            .await;
         assert_eq!(status, 200);
-        let got = received.recv().await.unwrap();
-        assert_ne!(got.headers["x-lark-signature"], signature(&got, "sandbox-encrypt-key"), "{tamper}");
+        let got = received.next_delivery().await;
+        assert_ne!(header(&got, "x-lark-signature"), signature(&got, "sandbox-encrypt-key"), "{tamper}");
         // The body still parses: only the signature gives it away.
         let _: Value = serde_json::from_slice(&got.body).unwrap();
     }
-    let (status, _) = env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "x", "tamper": "everything"}))).await;
+    let (status, _) = env.control(Method::POST, "/events", Some(json!({"url": received.url(), "event_type": "x", "tamper": "everything"}))).await;
     assert_eq!(status, 400);
 }
 
 #[tokio::test]
 async fn event_defaults_come_from_the_spec_example() {
     let env = start().await;
-    let (url, mut received) = webhook("{}").await;
-    env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "im.message.receive_v1"}))).await;
-    let got: Value = serde_json::from_slice(&received.recv().await.unwrap().body).unwrap();
+    let received = webhook("{}").await;
+    env.control(Method::POST, "/events", Some(json!({"url": received.url(), "event_type": "im.message.receive_v1"}))).await;
+    let got: Value = serde_json::from_slice(&received.next_delivery().await.body).unwrap();
     let spec = common::config().spec;
     let example = spec.events.iter().find(|e| e.event_type == "im.message.receive_v1").and_then(|e| e.example.clone());
     let expected = example.and_then(|e| e.get("event").cloned()).unwrap_or(json!({}));
@@ -173,10 +137,11 @@ async fn event_defaults_come_from_the_spec_example() {
 #[tokio::test]
 async fn url_verification_and_unreachable_webhooks() {
     let env = start().await;
-    let (url, mut received) = webhook(r#"{"challenge":"c-1"}"#).await;
-    let (_, answer) = env.control(Method::POST, "/events", Some(json!({"url": url, "event_type": "url_verification", "event": {"challenge": "c-1"}}))).await;
+    let received = webhook(r#"{"challenge":"c-1"}"#).await;
+    let (_, answer) =
+        env.control(Method::POST, "/events", Some(json!({"url": received.url(), "event_type": "url_verification", "event": {"challenge": "c-1"}}))).await;
     assert_eq!(answer["json"]["challenge"], "c-1");
-    let got: Value = serde_json::from_slice(&received.recv().await.unwrap().body).unwrap();
+    let got: Value = serde_json::from_slice(&received.next_delivery().await.body).unwrap();
     assert_eq!(got, json!({"challenge": "c-1", "token": "sandbox-verification-token", "type": "url_verification"}));
 
     // A port nobody listens on.

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--json] [--quick]`: this project side by side with what
+//! `cargo xtask bench [--json] [--quick] [--only parse,client,compile]`: this project side by side with what
 //! a user would pick instead, each figure a ratio taken in one run.
 //!
 //! - parse: `cargo xtask parse` over `../shared/corpus` and the seed pages
@@ -63,21 +63,9 @@ impl Plan {
 }
 
 /// Runs the benchmark from the workspace root.
-pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
-    let (mut json, mut quick) = (false, false);
-    let mut only: Option<Vec<String>> = None;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--json" => json = true,
-            "--quick" => quick = true,
-            "--only" => {
-                let list = args.next().ok_or("--only needs a list: parse,client,compile")?;
-                only = Some(list.split(',').map(str::to_owned).collect());
-            }
-            other => return Err(format!("unknown argument `{other}`; usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile]")),
-        }
-    }
+pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String> {
+    let (json, quick) = (flags.json, flags.quick);
+    let only: Option<Vec<String>> = flags.only.as_ref().map(|list| list.split(',').map(str::to_owned).collect());
     let wanted = |section: &str| only.as_ref().is_none_or(|o| o.iter().any(|s| s == section));
     let plan = if quick { Plan::quick() } else { Plan::full() };
     let dir = root.join("target").join("bench");

@@ -13,18 +13,9 @@ use std::process::{Command, ExitCode};
 
 use feishu_spec::Spec;
 
-const USAGE: &str = "usage: cargo xtask diff [--base REV]";
-
 /// Runs the command from the workspace root `root`.
-pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
-    let mut base = "HEAD".to_string();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--base" => base = args.next().ok_or("--base needs a git revision")?.clone(),
-            other => return Err(format!("unknown argument `{other}`; {USAGE}")),
-        }
-    }
+pub fn run(flags: &crate::flags::Diff, root: &Path) -> Result<ExitCode, String> {
+    let base = flags.base.clone().unwrap_or_else(|| "HEAD".to_string());
     let old = spec_at_revision(root, &base)?;
     let new = spec_in_dir(&root.join("spec"))?;
     let report = feishu_diff::diff(&old, &new);

@@ -2,8 +2,11 @@
 
 use std::process::ExitCode;
 
+mod actionlint;
 mod bench;
 mod diff;
+mod docs;
+mod flags;
 mod openapi;
 mod parse;
 mod peers;
@@ -11,22 +14,36 @@ mod regen;
 mod sandbox;
 mod test;
 
+use flags::{Refused, XtaskCmd};
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("parse") => parse::run(&args[1..]),
-        Some("regen") => regen::run(&args[1..], &workspace_root()),
-        Some("test") => test::run(&args[1..], &workspace_root()),
-        Some("sandbox") => sandbox::run(&args[1..], &workspace_root()),
-        Some("diff") => diff::run(&args[1..], &workspace_root()),
-        Some("openapi") => openapi::run(&args[1..], &workspace_root()),
-        Some("bench") => bench::run(&args[1..], &workspace_root()),
-        _ => {
-            eprintln!(
-                "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--app-ticket-url URL] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile]>"
-            );
+    let flags = match flags::parse(std::env::args_os().skip(1).collect()) {
+        Ok(flags) => flags,
+        Err(Refused::Help(text)) => {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Refused::NoCommand(usage)) => {
+            eprintln!("{usage}");
             return ExitCode::from(2);
         }
+        Err(Refused::Bad(message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    let root = workspace_root();
+    let result = match flags.subcommand {
+        XtaskCmd::Parse(flags) => parse::run(&flags),
+        XtaskCmd::Regen(flags) => regen::run(&flags, &root),
+        XtaskCmd::Test(flags) => test::run(&flags, &root),
+        XtaskCmd::Sandbox(flags) => sandbox::run(&flags, &root),
+        XtaskCmd::Diff(flags) => diff::run(&flags, &root),
+        XtaskCmd::Openapi(flags) => openapi::run(&flags, &root),
+        XtaskCmd::Bench(flags) => bench::run(&flags, &root),
+        XtaskCmd::Docs(flags) => match flags.subcommand {
+            flags::DocsCmd::Sync(flags) => docs::run(&flags, &root),
+        },
     };
     match result {
         Ok(code) => code,

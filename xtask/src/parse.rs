@@ -4,13 +4,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Runs the command; an unreadable input is an error naming the file.
-pub fn run(args: &[String]) -> Result<ExitCode, String> {
-    if args.is_empty() {
-        return Err("usage: cargo xtask parse PATH… (files or folders of doc pages)".into());
+pub fn run(flags: &crate::flags::Parse) -> Result<ExitCode, String> {
+    if flags.paths.is_empty() {
+        return Err(crate::flags::usage("parse").into());
     }
     let mut files = Vec::new();
-    for arg in args {
-        collect(Path::new(arg), &mut files)?;
+    for path in &flags.paths {
+        collect(path, &mut files)?;
     }
     let pages = read_pages(&files)?;
     let parsed = parse_pages(&pages);
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn parallel_parse_matches_the_sequential_one() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/docs");
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/docs/tests/seeds");
         let mut files = Vec::new();
         collect(&docs, &mut files).unwrap();
         let pages = read_pages(&files).unwrap();

@@ -1,13 +1,12 @@
 //! `cargo xtask sandbox`: runs the local Feishu server of `feishu-sandbox`
-//! until the process is stopped (Ctrl-C).
+//! until the process is stopped (Ctrl-C); with `--docs DIR` it also serves
+//! the pages of DIR as the doc portal that `cargo xtask docs sync` reads.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use feishu_sandbox::{Sandbox, SandboxConfig};
-
-const USAGE: &str = "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--app-ticket-url URL]";
 
 /// The port used when `--port` is not given.
 const DEFAULT_PORT: u16 = 8090;
@@ -19,38 +18,25 @@ struct Options {
     app_secret: Option<String>,
     spec: PathBuf,
     rate_limits: bool,
+    docs: Option<PathBuf>,
     app_ticket_url: Option<String>,
 }
 
-fn options(args: &[String], root: &Path) -> Result<Options, String> {
-    let mut options = Options { port: DEFAULT_PORT, app_id: None, app_secret: None, spec: root.join("spec"), rate_limits: true, app_ticket_url: None };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        // `--flag value` and `--flag=value` both work.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |what: &str| inline.clone().or_else(|| args.next().cloned()).ok_or(format!("{flag} needs {what}; {USAGE}"));
-        match flag {
-            "--port" => {
-                let port = value("a port number")?;
-                options.port = port.parse().map_err(|_| format!("--port: `{port}` is not a port number (0 to 65535)"))?;
-            }
-            "--app-id" => options.app_id = Some(value("an app id")?),
-            "--app-secret" => options.app_secret = Some(value("a secret")?),
-            "--spec" => options.spec = PathBuf::from(value("a folder")?),
-            "--no-rate-limits" if inline.is_none() => options.rate_limits = false,
-            "--app-ticket-url" => options.app_ticket_url = Some(value("a webhook URL")?),
-            other => return Err(format!("unknown argument `{other}`; {USAGE}")),
-        }
+fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
+    Options {
+        port: flags.port.unwrap_or(DEFAULT_PORT),
+        app_id: flags.app_id.clone(),
+        app_secret: flags.app_secret.clone(),
+        spec: flags.spec.clone().unwrap_or_else(|| root.join("spec")),
+        rate_limits: !flags.no_rate_limits,
+        docs: flags.docs.clone(),
+        app_ticket_url: flags.app_ticket_url.clone(),
     }
-    Ok(options)
 }
 
 /// Runs the sandbox from the workspace root `root`; returns only on a startup error.
-pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
-    let options = options(args, root)?;
+pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, String> {
+    let options = options(flags, root);
     let mut config = SandboxConfig::from_spec_dir(&options.spec)?;
     if let Some(app_id) = options.app_id {
         config.app_id = app_id;
@@ -59,6 +45,12 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
         config.app_secret = app_secret;
     }
     config.rate_limits = options.rate_limits;
+    if let Some(docs) = &options.docs {
+        if !docs.is_dir() {
+            return Err(format!("--docs {}: not a folder of doc pages", docs.display()));
+        }
+        config.docs = Some(docs.clone());
+    }
     config.app_ticket_url = options.app_ticket_url;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     runtime.block_on(async {
@@ -72,7 +64,10 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
             config.marketplace_app_secret,
             config.marketplace_tenants.join(", "),
             if config.rate_limits { "on" } else { "off" },
-        );
+        ) + &match &config.docs {
+            Some(docs) => format!("; doc portal serving {} (`cargo xtask docs sync --portal URL`)", docs.display()),
+            None => String::new(),
+        };
         let sandbox = Sandbox::start(config, options.port).await.map_err(|e| format!("could not listen on 127.0.0.1:{}: {e}", options.port))?;
         eprintln!("{summary}");
         println!("listening on {}", sandbox.url());
@@ -86,15 +81,16 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
     #[test]
-    fn reads_every_flag() {
+    fn fills_in_the_defaults() {
         let root = Path::new("/w");
+        let flags = |list: &[&str]| match crate::flags::parse(list.iter().map(std::ffi::OsString::from).collect()).unwrap().subcommand {
+            crate::flags::XtaskCmd::Sandbox(flags) => flags,
+            _ => unreachable!("a sandbox command line"),
+        };
         let parsed = options(
-            &args(&[
+            &flags(&[
+                "sandbox",
                 "--port",
                 "0",
                 "--app-id=cli_x",
@@ -107,8 +103,7 @@ mod tests {
                 "http://127.0.0.1:9/hook",
             ]),
             root,
-        )
-        .unwrap();
+        );
         assert_eq!(
             parsed,
             Options {
@@ -117,18 +112,11 @@ mod tests {
                 app_secret: Some("s".into()),
                 spec: PathBuf::from("/tmp/spec"),
                 rate_limits: false,
+                docs: None,
                 app_ticket_url: Some("http://127.0.0.1:9/hook".into())
             }
         );
-        let defaults = options(&[], root).unwrap();
+        let defaults = options(&flags(&["sandbox"]), root);
         assert_eq!((defaults.port, defaults.spec, defaults.rate_limits), (8090, PathBuf::from("/w/spec"), true));
-    }
-
-    #[test]
-    fn refuses_bad_flags() {
-        let root = Path::new("/w");
-        assert!(options(&args(&["--port", "99999"]), root).unwrap_err().contains("--port"));
-        assert!(options(&args(&["--port"]), root).unwrap_err().contains("needs"));
-        assert!(options(&args(&["--verbose"]), root).unwrap_err().contains("unknown argument `--verbose`"));
     }
 }

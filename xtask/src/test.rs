@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the README's test command, and what CI runs.
 //!
-//! Checks formatting (`cargo fmt --all --check`), runs every test of the workspace, clippy with `-D warnings`, then checks
+//! Checks formatting (`cargo fmt --all --check`), lints the GitHub workflows
+//! (see [`crate::actionlint`]), runs every test of the workspace, clippy with `-D warnings`, then checks
 //! that the committed `spec/` is what `cargo xtask regen` writes. Tests that need `../shared/corpus`
 //! skip with a message when it is absent.
 //!
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 
 /// Runs the test suite from the workspace root.
-pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
+pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // Formatting first: it takes a second and names the file to fix.
     let status = Command::new(&cargo).current_dir(root).args(["fmt", "--all", "--check"]).status().map_err(|e| format!("could not run {cargo} fmt: {e}"))?;
@@ -20,9 +21,14 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
         eprintln!("cargo fmt --all --check: some files are not formatted; run `cargo fmt --all`");
         return Ok(ExitCode::from(1));
     }
+    // The workflow files next: actionlint names the line to fix.
+    if let Err(message) = crate::actionlint::check(root) {
+        eprintln!("{message}");
+        return Ok(ExitCode::from(1));
+    }
     let peers = crate::peers::ensure(root)?;
     let mut test = Command::new(&cargo);
-    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests"]).args(args);
+    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests"]).args(&flags.args);
     peers.apply(&mut test);
     let status = test.status().map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {
@@ -41,5 +47,5 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     if !status.success() {
         return Ok(ExitCode::from(1));
     }
-    crate::regen::run(&["--check".to_string()], root)
+    crate::regen::run(&crate::flags::Regen { check: true, docs: None, out: None }, root)
 }

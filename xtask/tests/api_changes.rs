@@ -73,7 +73,7 @@ fn regen_prints_the_api_changes_it_makes_and_check_prints_them_under_the_diff() 
     let work = temp_dir("regen");
     let docs = work.join("docs");
     let out_dir = work.join("out");
-    copy_dir(&root().join("spec/docs"), &docs);
+    copy_dir(&root().join("codegen/docs/tests/seeds"), &docs);
     let regen = |extra: &[&str]| {
         let mut args = vec!["regen", "--docs", docs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
         args.extend_from_slice(extra);

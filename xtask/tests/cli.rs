@@ -21,7 +21,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn parse_prints_the_merged_spec_of_the_seed_pages() {
-    let out = xtask(&["parse", root().join("spec/docs").to_str().unwrap()]);
+    let out = xtask(&["parse", root().join("codegen/docs/tests/seeds").to_str().unwrap()]);
     assert!(out.status.success());
     let spec: feishu_spec::Spec = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(spec.endpoints.len(), 34);
@@ -51,7 +51,7 @@ fn parse_reports_a_garbage_page_as_a_diagnostic() {
 #[test]
 fn regen_check_reports_stale_and_extra_files() {
     let out_dir = temp_dir("regen");
-    let docs = root().join("spec/docs");
+    let docs = root().join("codegen/docs/tests/seeds");
     let run = |extra: &[&str]| {
         let mut args = vec!["regen", "--docs", docs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -93,4 +93,26 @@ fn committed_spec_and_generated_crate_are_fresh() {
         if rewrite.status.success() { "rewritten" } else { "rewrite failed" },
         String::from_utf8_lossy(&check.stdout).chars().take(4000).collect::<String>()
     );
+}
+
+#[test]
+fn every_command_is_in_the_usage_and_the_help() {
+    let none = xtask(&[]);
+    assert_eq!(none.status.code(), Some(2));
+    let usage = String::from_utf8_lossy(&none.stderr);
+    for command in ["parse", "regen", "test", "sandbox", "diff", "openapi", "bench", "docs sync"] {
+        assert!(usage.contains(command), "{command}: {usage}");
+    }
+    let help = xtask(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--no-rate-limits", "--only", "--dry-run", "--jobs", "--lang", "--portal"] {
+        assert!(help.contains(flag), "{flag}: {help}");
+    }
+    let clash = xtask(&["docs", "sync", "--all", "--service", "im"]);
+    assert_eq!(clash.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&clash.stderr).contains("--all, --service and --path are alternatives"));
+    let bad = xtask(&["docs", "sync", "--jobs", "many"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("usage: cargo xtask docs sync"), "{}", String::from_utf8_lossy(&bad.stderr));
 }

@@ -1,7 +1,6 @@
 //! `cargo xtask sandbox` as users run it: it announces its URL on stdout and serves there.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Kills the child when the test ends, pass or fail.
@@ -29,18 +28,19 @@ fn sandbox_prints_its_url_and_serves_the_control_api() {
     let addr = url.strip_prefix("http://127.0.0.1:").expect("listens on 127.0.0.1");
     assert!(addr.parse::<u16>().is_ok_and(|p| p != 0), "{url}");
 
-    let body = r#"{"app_id":"cli_cli","app_secret":"sandbox-secret"}"#;
-    let mut stream = TcpStream::connect(format!("127.0.0.1:{addr}")).unwrap();
-    write!(
-        stream,
-        "POST /open-apis/auth/v3/tenant_access_token/internal HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains("\"tenant_access_token\":\"t-"), "{answer}");
+    // The token call over HTTP, as a bot would make it.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (status, answer) = runtime.block_on(async {
+        let answer = reqwest::Client::new()
+            .post(format!("{url}/open-apis/auth/v3/tenant_access_token/internal"))
+            .json(&serde_json::json!({"app_id": "cli_cli", "app_secret": "sandbox-secret"}))
+            .send()
+            .await
+            .expect("the sandbox answers");
+        (answer.status().as_u16(), answer.json::<serde_json::Value>().await.expect("a JSON answer"))
+    });
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["tenant_access_token"].as_str().is_some_and(|t| t.starts_with("t-")), "{answer}");
 }
 
 #[test]

@@ -13,7 +13,7 @@ const REACTION: &str = "im/v1/message_reaction/create.md";
 const INTRODUCTION: &str = "im/v1/introduction.md";
 
 fn docs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/docs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/tests/seeds")
 }
 
 fn page(name: &str) -> String {

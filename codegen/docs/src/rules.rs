@@ -954,7 +954,7 @@ mod tests {
 
     #[test]
     fn seed_pages_never_panic() {
-        sweep(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/docs"));
+        sweep(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seeds"));
     }
 
     /// The 2,300-page corpus next to the project; does nothing when it is absent.

@@ -6,7 +6,7 @@
 //! before it starts. These tests feed the reader damaged pages and check only
 //! that it returns.
 //!
-//! * A proptest mutates the five seed pages (`spec/docs/**/*.md`, read
+//! * A proptest mutates the five seed pages (`tests/seeds/**/*.md`, read
 //!   recursively and sorted): it deletes, duplicates and swaps line ranges,
 //!   inserts strings built from the markup the parser reacts to (pipes and
 //!   delimiter rows, `:::html` fences, `<md-…>` tags, `└`, `&nbsp;`, rule
@@ -130,11 +130,11 @@ const VOCAB: &[&str] = &[
 /// Single characters for in-place replacement.
 const CHARS: &[char] = &['|', ':', '<', '>', '`', '└', '你', '🙂', '\r', '\n', '\0', '{', '[', '-', ' ', '\u{301}'];
 
-/// The seed pages, `(path relative to spec/docs, text)`, sorted by path.
+/// The seed pages, `(path relative to tests/seeds, text)`, sorted by path.
 fn seeds() -> &'static [(String, String)] {
     static SEEDS: OnceLock<Vec<(String, String)>> = OnceLock::new();
     SEEDS.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/docs");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seeds");
         let mut files = Vec::new();
         collect_md(&root, &mut files);
         files.sort();

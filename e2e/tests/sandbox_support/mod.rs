@@ -1,7 +1,7 @@
 //! Helpers for the tests against the sandbox (`feishu-sandbox`): a sandbox on
 //! a free port serving the workspace spec, clients pointed at it, the
-//! sandbox's control API, a small webhook server feeding
-//! `feishu::events::Webhook`, and a tracing subscriber that records
+//! sandbox's control API, a webhook server feeding `feishu::events::Webhook`
+//! (on `feishu-testkit`'s receiver), and a tracing subscriber that records
 //! everything.
 
 #![allow(dead_code)] // each test binary uses a different part
@@ -17,10 +17,8 @@ use feishu::events::{Delivery, EventEnvelope, Webhook, WebhookError};
 use feishu::{Client, RetryPolicy};
 use feishu_runtime::ClientBuilder;
 use feishu_sandbox::{Sandbox, SandboxConfig};
+use feishu_testkit::{Recorded, Reply, WebhookReceiver};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 /// The sandbox's default credentials (its README's contract).
 pub const APP_ID: &str = "cli_sandbox";
@@ -65,6 +63,13 @@ impl Env {
     /// A client builder for the sandbox's app, pointed at it.
     pub fn builder(&self) -> ClientBuilder {
         Client::builder(APP_ID, APP_SECRET).base_url(self.url())
+    }
+
+    /// A tenant access token for the sandbox's app, fetched over plain HTTP.
+    pub async fn tenant_token(&self) -> String {
+        let answer = self.http.post(format!("{}{TENANT_TOKEN_PATH}", self.url())).json(&json!({"app_id": APP_ID, "app_secret": APP_SECRET})).send();
+        let answer: Value = answer.await.expect("the sandbox answers").json().await.expect("the token answer is JSON");
+        answer["tenant_access_token"].as_str().unwrap_or_else(|| panic!("no token in {answer}")).to_owned()
     }
 
     /// A client with the default settings, pointed at the sandbox.
@@ -254,37 +259,29 @@ pub enum Handled {
     Refused { status: u16, error: String },
 }
 
-/// A tiny HTTP/1.1 server: every POST goes through [`Webhook::handle`];
-/// events are handed to the "app" (recorded in [`WebhookServer::app_events`])
-/// exactly once.
+/// A webhook receiver (`feishu-testkit`) whose every request goes through
+/// [`Webhook::handle`]; events are handed to the "app" (recorded in
+/// [`WebhookServer::take`]) exactly once.
 pub struct WebhookServer {
-    url: String,
+    receiver: WebhookReceiver,
     handled: Arc<Mutex<Vec<Handled>>>,
-    accept: JoinHandle<()>,
-}
-
-impl Drop for WebhookServer {
-    fn drop(&mut self) {
-        self.accept.abort();
-    }
 }
 
 impl WebhookServer {
     pub async fn start(webhook: Webhook) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/webhook/event", listener.local_addr().unwrap());
         let handled = Arc::new(Mutex::new(Vec::new()));
         let log = handled.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve_webhook(stream, webhook.clone(), log.clone()));
-            }
-        });
-        Self { url, handled, accept }
+        let receiver = WebhookReceiver::start(move |request| {
+            let (status, answer, handled) = handle(&webhook, request);
+            log.lock().unwrap().push(handled);
+            Reply::raw(status, "application/json", answer)
+        })
+        .await;
+        Self { receiver, handled }
     }
 
     pub fn url(&self) -> &str {
-        &self.url
+        self.receiver.url()
     }
 
     /// Takes what was handled so far.
@@ -298,13 +295,10 @@ impl WebhookServer {
     }
 }
 
-async fn serve_webhook(stream: TcpStream, webhook: Webhook, log: Arc<Mutex<Vec<Handled>>>) {
-    let mut stream = BufReader::new(stream);
-    let Some((headers, body)) = read_http_request(&mut stream).await else {
-        return;
-    };
-    let result: Result<Delivery, WebhookError> = webhook.handle(headers.iter().map(|(n, v)| (n, v)), &body, SystemTime::now());
-    let (status, answer, handled) = match result {
+/// The webhook's answer to one request: status, body and what it did.
+fn handle(webhook: &Webhook, request: &Recorded) -> (u16, String, Handled) {
+    let result: Result<Delivery, WebhookError> = webhook.handle(request.headers.iter().map(|(n, v)| (n, v)), &request.body, SystemTime::now());
+    match result {
         Ok(delivery) => {
             let answer = delivery.response_body();
             let handled = match delivery {
@@ -321,36 +315,7 @@ async fn serve_webhook(stream: TcpStream, webhook: Webhook, log: Arc<Mutex<Vec<H
             let handled = Handled::Refused { status, error: format!("{error:?}") };
             (status, answer, handled)
         }
-    };
-    log.lock().unwrap().push(handled);
-    let head = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", answer.len());
-    let out = stream.get_mut();
-    let _ = out.write_all(head.as_bytes()).await;
-    let _ = out.write_all(answer.as_bytes()).await;
-    let _ = out.shutdown().await;
-}
-
-/// Reads one request: headers (names as sent) and the body.
-async fn read_http_request(stream: &mut BufReader<TcpStream>) -> Option<(Vec<(String, String)>, Vec<u8>)> {
-    let mut line = String::new();
-    if stream.read_line(&mut line).await.ok()? == 0 {
-        return None;
     }
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        stream.read_line(&mut line).await.ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (n, v) = line.split_once(':')?;
-        headers.push((n.trim().to_owned(), v.trim().to_owned()));
-    }
-    let length: usize = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).await.ok()?;
-    Some((headers, body))
 }
 
 // ---------------------------------------------------------------------------

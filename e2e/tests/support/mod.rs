@@ -1,5 +1,5 @@
-//! A tiny scripted HTTP/1.1 server on 127.0.0.1 that records every request,
-//! plus readers of the spec the generated client was made from.
+//! The e2e tests' view of the shared test server (`feishu-testkit`), plus
+//! readers of the spec the generated client was made from.
 //!
 //! The server answers the tenant token endpoint itself (with [`TOKEN`]) and
 //! every other request with the next scripted [`Reply`]; a request with no
@@ -7,101 +7,28 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
-use std::collections::VecDeque;
 use std::fmt::Debug;
+use std::ops::Deref;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use feishu::{ApiError, ApiErrorCode, Client, OperationError};
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+#[allow(unused_imports)] // each test binary uses a different part
+pub use feishu_testkit::{JSON_CONTENT_TYPE, Recorded, Reply, TENANT_TOKEN_PATH as TOKEN_PATH, token_reply};
+use serde_json::Value;
 
-pub const TOKEN_PATH: &str = "/open-apis/auth/v3/tenant_access_token/internal";
 pub const APP_ID: &str = "cli_e2e_app";
 pub const APP_SECRET: &str = "e2e-app-secret-5f3c9a";
 pub const TOKEN: &str = "t-e2e-tenant-token-81d2";
-pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
-/// A request as the server saw it.
-#[derive(Clone, Debug)]
-pub struct Recorded {
-    pub method: String,
-    /// The request target's path, exactly as sent (still percent-encoded).
-    pub path: String,
-    /// The raw query string, without `?`.
-    pub query: Option<String>,
-    /// Header names lower-cased.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+/// A scripted [`feishu_testkit::Server`] that also builds clients of the
+/// generated crate.
+pub struct Server(feishu_testkit::Server);
 
-impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
-    }
+impl Deref for Server {
+    type Target = feishu_testkit::Server;
 
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("request body is JSON")
-    }
-}
-
-/// A scripted answer.
-#[derive(Clone, Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn json(value: Value) -> Self {
-        Self { status: 200, headers: vec![("Content-Type".into(), JSON_CONTENT_TYPE.into())], body: serde_json::to_vec(&value).unwrap() }
-    }
-
-    /// A successful envelope around `data`.
-    pub fn ok(data: Value) -> Self {
-        Self::json(json!({"code": 0, "msg": "success", "data": data}))
-    }
-
-    /// An error envelope `{code, msg}` with the given HTTP status.
-    pub fn error(status: u16, code: i64, msg: &str) -> Self {
-        Self::json(json!({"code": code, "msg": msg})).status(status)
-    }
-
-    pub fn status(mut self, status: u16) -> Self {
-        self.status = status;
-        self
-    }
-
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-}
-
-/// The answer of the tenant token endpoint.
-pub fn token_reply(token: &str, expire: i64) -> Reply {
-    Reply::json(json!({
-        "code": 0,
-        "msg": "ok",
-        "tenant_access_token": token,
-        "expire": expire,
-    }))
-}
-
-pub struct Server {
-    url: String,
-    requests: Arc<Mutex<Vec<Recorded>>>,
-    script: Arc<Mutex<VecDeque<Reply>>>,
-    accept: JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.accept.abort();
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -109,47 +36,14 @@ impl Server {
     /// Starts a server that hands out [`TOKEN`] (valid two hours) and answers
     /// everything else from the script.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(VecDeque::new()));
-        let (recorded, replies) = (requests.clone(), script.clone());
-        let accept = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, replies.clone(), recorded.clone()));
-            }
-        });
-        Self { url, requests, script, accept }
-    }
-
-    /// Queues the answer to the next non-token request.
-    pub fn push(&self, reply: Reply) {
-        self.script.lock().unwrap().push_back(reply);
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
+        Self(feishu_testkit::Server::scripted(TOKEN).await)
     }
 
     /// A client without retries: the server answers from a script, one
     /// reply per request, and these tests check how each answer is mapped.
     /// Retries are tested against the sandbox (`sandbox_load.rs`).
     pub fn client(&self) -> Client {
-        Client::builder(APP_ID, APP_SECRET).base_url(self.url.clone()).retry(feishu::RetryPolicy::none()).build().unwrap()
-    }
-
-    /// Every request, token fetches included, in arrival order.
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    pub fn token_fetches(&self) -> Vec<Recorded> {
-        self.requests().into_iter().filter(|r| r.path == TOKEN_PATH).collect()
-    }
-
-    /// Requests other than token fetches.
-    pub fn api_requests(&self) -> Vec<Recorded> {
-        self.requests().into_iter().filter(|r| r.path != TOKEN_PATH).collect()
+        Client::builder(APP_ID, APP_SECRET).base_url(self.url()).retry(feishu::RetryPolicy::none()).build().unwrap()
     }
 
     /// The one API request sent so far.
@@ -158,79 +52,6 @@ impl Server {
         assert_eq!(api.len(), 1, "expected exactly one API request: {api:#?}");
         api.into_iter().next().unwrap()
     }
-}
-
-fn answer(request: &Recorded, script: &Mutex<VecDeque<Reply>>) -> Reply {
-    if request.method == "POST" && request.path == TOKEN_PATH {
-        return token_reply(TOKEN, 7200);
-    }
-    script.lock().unwrap().pop_front().unwrap_or_else(|| Reply {
-        status: 599,
-        headers: vec![("Content-Type".into(), "text/plain".into())],
-        body: b"no scripted reply left".to_vec(),
-    })
-}
-
-async fn serve(stream: TcpStream, script: Arc<Mutex<VecDeque<Reply>>>, recorded: Arc<Mutex<Vec<Recorded>>>) {
-    let mut stream = BufReader::new(stream);
-    // Keep-alive: the client reuses connections.
-    while let Some(request) = read_request(&mut stream).await {
-        recorded.lock().unwrap().push(request.clone());
-        let reply = answer(&request, &script);
-        let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
-        for (n, v) in &reply.headers {
-            head.push_str(&format!("{n}: {v}\r\n"));
-        }
-        head.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
-        let out = stream.get_mut();
-        if out.write_all(head.as_bytes()).await.is_err() || out.write_all(&reply.body).await.is_err() {
-            return;
-        }
-    }
-}
-
-async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
-    let mut line = String::new();
-    if stream.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-        None => (target, None),
-    };
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        stream.read_line(&mut line).await.ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (n, v) = line.split_once(':')?;
-        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
-    }
-    let get = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let mut body = Vec::new();
-    if let Some(len) = get("content-length") {
-        body.resize(len.parse().ok()?, 0);
-        stream.read_exact(&mut body).await.ok()?;
-    } else if get("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-        loop {
-            let mut size = String::new();
-            stream.read_line(&mut size).await.ok()?;
-            let size = usize::from_str_radix(size.trim(), 16).ok()?;
-            let mut chunk = vec![0; size + 2];
-            stream.read_exact(&mut chunk).await.ok()?;
-            if size == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..size]);
-        }
-    }
-    Some(Recorded { method, path, query, headers, body })
 }
 
 // ---------------------------------------------------------------------------

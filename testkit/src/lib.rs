@@ -1,0 +1,25 @@
+//! Test plumbing shared by the runtime's, the sandbox's and the end-to-end
+//! tests: a scripted HTTP/1.1 server that records every request
+//! ([`Server`]) and a webhook receiver ([`WebhookReceiver`]), both on hyper.
+//!
+//! It knows the Feishu wire facts a fake server needs (the token endpoints
+//! and their answer, the `{code, msg, data}` envelope) and nothing of the
+//! runtime or the sandbox: both use it as a dev-dependency, and the sandbox
+//! must never depend on the runtime, not even through its tests' helpers.
+
+mod recorded;
+mod reply;
+mod server;
+mod webhook;
+
+pub use recorded::Recorded;
+pub use reply::{Reply, token_reply};
+pub use server::{Script, Server};
+pub use webhook::WebhookReceiver;
+
+/// The tenant access token endpoint (self-built apps).
+pub const TENANT_TOKEN_PATH: &str = "/open-apis/auth/v3/tenant_access_token/internal";
+/// The app access token endpoint (self-built apps).
+pub const APP_TOKEN_PATH: &str = "/open-apis/auth/v3/app_access_token/internal";
+/// The `Content-Type` of Feishu's JSON answers.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";

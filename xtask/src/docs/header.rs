@@ -1,0 +1,206 @@
+//! The header a synced page carries, and what any page's header says about
+//! which portal page it is.
+//!
+//! A synced page is the portal's `content` as served, under a YAML header:
+//!
+//! ```text
+//! ---
+//! title: "发送消息"
+//! fullPath: "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create"
+//! updateTime: "1712631346000"
+//! url: "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create"
+//! ---
+//! ```
+//!
+//! Values are double-quoted YAML strings (`\"` and `\\` escaped, line breaks
+//! turned into spaces), so any title from the network stays one line. A page
+//! whose YAML header has both `fullPath` and `updateTime` is one the sync
+//! owns: it is replaced when the page changes and deleted when the page is
+//! gone upstream. Other pages that name a `fullPath` (the seeds' HTML comment)
+//! or a source URL (`source_url`, `source`, `url`) are refreshed when found
+//! but never deleted.
+
+use std::collections::BTreeMap;
+
+/// What a synced page's header holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub title: String,
+    pub full_path: String,
+    /// Epoch milliseconds, as the portal gave them.
+    pub update_time: String,
+    /// The page on the documentation site.
+    pub url: String,
+}
+
+/// The file text of a synced page.
+pub fn render(header: &Header, content: &str) -> String {
+    format!(
+        "---\ntitle: {}\nfullPath: {}\nupdateTime: {}\nurl: {}\n---\n{content}",
+        quote(&header.title),
+        quote(&header.full_path),
+        quote(&header.update_time),
+        quote(&header.url)
+    )
+}
+
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\r' | '\n' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn unquote(value: &str) -> String {
+    let value = value.trim();
+    let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
+        return value.trim_matches('\'').to_string();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(next) => out.push(next),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Which portal page a local file is, by its own header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// The header names the fullPath; `owned` when it is a synced page's header.
+    FullPath { full_path: String, owned: bool },
+    /// The header names a page URL only.
+    Url(String),
+    /// No header, or none that names the page.
+    Unknown,
+}
+
+/// Reads the identity from a page's text.
+pub fn identity(text: &str) -> Identity {
+    let (meta, yaml) = keys(text);
+    if let Some(full_path) = meta.get("fullPath").filter(|p| p.starts_with('/')) {
+        return Identity::FullPath { full_path: full_path.clone(), owned: yaml && meta.contains_key("updateTime") };
+    }
+    for key in ["source_url", "source", "url"] {
+        if let Some(url) = meta.get(key).filter(|u| u.starts_with("http")) {
+            return Identity::Url(url.clone());
+        }
+    }
+    Identity::Unknown
+}
+
+/// The `key: value` lines of a leading `---` YAML header or `<!-- … -->`
+/// comment, and whether it was YAML.
+fn keys(text: &str) -> (BTreeMap<String, String>, bool) {
+    let text = text.trim_start_matches('\u{feff}');
+    let (close, yaml) = if text.starts_with("---\n") || text.starts_with("---\r\n") {
+        ("\n---", true)
+    } else if text.starts_with("<!--") {
+        ("-->", false)
+    } else {
+        return (BTreeMap::new(), false);
+    };
+    let open = if yaml { 3 } else { 4 };
+    let Some(end) = text[open..].find(close) else { return (BTreeMap::new(), false) };
+    let mut meta = BTreeMap::new();
+    for line in text[open..open + end].lines() {
+        if let Some((key, value)) = line.split_once(':') {
+            let key = key.trim();
+            if !key.is_empty() && !key.contains(' ') {
+                meta.insert(key.to_string(), unquote(value));
+            }
+        }
+    }
+    (meta, yaml)
+}
+
+/// The portal fullPath a doc URL points at, given the pages of the tree:
+/// `…/document/<fullPath>` exactly, else the one page whose fullPath ends with
+/// the URL's path (or with it less its first segment, as in
+/// `…/document/server-docs/im-v1/message/reply`). Ambiguous tails name nothing.
+pub fn full_path_of_url<'a>(url: &str, pages: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+    let url = url.split(['?', '#']).next()?;
+    let (_, rest) = url.split_once("/document/")?;
+    let direct = format!("/{}", rest.trim_end_matches('/'));
+    if pages.clone().any(|p| p == direct) {
+        return Some(direct);
+    }
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    for skip in 0..2 {
+        if segments.len() < skip + 2 {
+            break;
+        }
+        let tail = format!("/{}", segments[skip..].join("/"));
+        let mut found = pages.clone().filter(|p| p.ends_with(&tail));
+        match (found.next(), found.next()) {
+            (Some(one), None) => return Some(one.to_string()),
+            (Some(_), Some(_)) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(title: &str) -> Header {
+        Header { title: title.into(), full_path: "/a/b".into(), update_time: "17".into(), url: "https://open.feishu.cn/document/a/b".into() }
+    }
+
+    #[test]
+    fn renders_and_reads_back() {
+        let text = render(&header("发送消息"), "\n# 发送消息\n");
+        assert_eq!(text, "---\ntitle: \"发送消息\"\nfullPath: \"/a/b\"\nupdateTime: \"17\"\nurl: \"https://open.feishu.cn/document/a/b\"\n---\n\n# 发送消息\n");
+        assert_eq!(identity(&text), Identity::FullPath { full_path: "/a/b".into(), owned: true });
+        let parsed = feishu_docs::page::Page::new("x.md", &text);
+        assert_eq!((parsed.title(), parsed.body()), (Some("发送消息"), "\n# 发送消息\n"));
+    }
+
+    #[test]
+    fn hostile_titles_stay_one_line() {
+        let text = render(&header("a\"b\\c\nfullPath: /evil\r\u{0}"), "x");
+        assert_eq!(text.lines().nth(1), Some("title: \"a\\\"b\\\\c fullPath: /evil \""));
+        assert_eq!(identity(&text), Identity::FullPath { full_path: "/a/b".into(), owned: true });
+        let (meta, _) = keys(&text);
+        assert_eq!(meta["title"], "a\"b\\c fullPath: /evil ");
+    }
+
+    #[test]
+    fn reads_the_seed_header_shapes() {
+        let comment = "<!--\ntitle: 回复消息\nfullPath: /uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply\nupdatedAt: 1\n-->\n# x";
+        assert_eq!(identity(comment), Identity::FullPath { full_path: "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply".into(), owned: false });
+        let yaml = "---\ntitle: \"x\"\nsource_url: https://open.feishu.cn/document/im-v1/message/push_follow_up\n---\n";
+        assert_eq!(identity(yaml), Identity::Url("https://open.feishu.cn/document/im-v1/message/push_follow_up".into()));
+        assert_eq!(identity("添加消息表情回复\n"), Identity::Unknown);
+    }
+
+    #[test]
+    fn urls_find_their_page() {
+        let pages =
+            ["/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply", "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/push_follow_up", "/x/create", "/y/create"];
+        let find = |url: &str| full_path_of_url(url, pages.iter().copied());
+        assert_eq!(find("https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply").as_deref(), Some(pages[0]));
+        assert_eq!(find("https://open.feishu.cn/document/server-docs/im-v1/message/reply").as_deref(), Some(pages[0]));
+        assert_eq!(find("https://open.feishu.cn/document/im-v1/message/push_follow_up?lang=zh").as_deref(), Some(pages[1]));
+        assert_eq!(find("https://open.feishu.cn/document/z/create"), None, "two pages end in /create");
+        assert_eq!(find("https://example.com/other"), None);
+    }
+}
