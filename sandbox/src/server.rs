@@ -258,7 +258,8 @@ impl std::error::Error for Dropped {}
 /// Accepts connections until `stopped` fires (or its sender goes away), then closes them all.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
     let mut connections = JoinSet::new();
-    let tickets = tokio::spawn(tenants::push_tickets(shared.clone()));
+    // Stops with this future, also when the sandbox is dropped and it is aborted.
+    let _tickets = tenants::TicketPusher::start(shared.clone());
     loop {
         tokio::select! {
             _ = &mut stopped => break,
@@ -278,7 +279,6 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
         }
     }
     drop(listener);
-    tickets.abort();
     connections.shutdown().await;
 }
 
