@@ -195,14 +195,14 @@ async fn user_tokens_open_user_endpoints_only_and_expire() {
 #[tokio::test]
 async fn short_lived_user_tokens_expire_by_themselves() {
     let mut config = config();
-    config.user_token_ttl = Duration::from_millis(300);
+    config.user_token_ttl = Duration::from_secs(1);
     let env = start_with(config).await;
     let code = code(&env, "ou_bob").await;
     let tokens = post(&env, OAUTH, grant("authorization_code", "code", &code)).await;
     let user = format!("Bearer {}", tokens.body["access_token"].as_str().unwrap());
     let pins = format!("/open-apis/im/v1/pins?chat_id={}", env.chat("group", None).await);
     assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 0);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 99991663);
 }
 
