@@ -35,7 +35,7 @@ pub mod interactive;
 /// The `message` service.
 pub mod message;
 pub use error::{ApiErrorCode, CodedError, ErrorKind, OperationError};
-pub use events::EventType;
+pub use events::{Event, EventType};
 pub use feishu_runtime as runtime;
 pub use feishu_runtime::{
     ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions,

@@ -39,6 +39,8 @@ pub mod retry;
 mod secret;
 mod token;
 pub mod validate;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use auth::{AppType, AuthError, UserAuth};
 pub use bytes::Bytes;

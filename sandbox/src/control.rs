@@ -51,6 +51,7 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             lock(&shared.tokens).expire_all();
             ok()
         }
+        ("POST", "events") if request.get("via").is_some() => crate::ws::deliver(shared, &request).await,
         ("POST", "events") => events::deliver(shared, &request).await,
         (_, "portal" | "portal/answers") => crate::portal::control(shared, method, call, &request),
         ("POST", "reset") => {
@@ -74,6 +75,8 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
                     "rate_limited": shared.stats.rate_limited.load(Ordering::Relaxed),
                     "faults_injected": shared.stats.faults_injected.load(Ordering::Relaxed),
                     "messages": messages,
+                    "ws_connections": shared.ws.connections(),
+                    "ws_acks": shared.ws.acks(),
                 }),
             )
         }

@@ -63,23 +63,13 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
     let config = &shared.config;
     let key = request.encrypt_key.clone().unwrap_or_else(|| config.encrypt_key.clone());
     let token = request.token.clone().unwrap_or_else(|| config.verification_token.clone());
-    let event = request.event.clone().unwrap_or_else(|| example_event(shared, &request.event_type));
+    let event = request.event.clone().unwrap_or_else(|| crate::ws::event_body(shared, &request.event_type));
     let payload = if request.event_type == "url_verification" {
         let challenge = event.get("challenge").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| shared.ids.hex32());
         json!({ "challenge": challenge, "token": token, "type": "url_verification" })
     } else {
-        json!({
-            "schema": "2.0",
-            "header": {
-                "event_id": request.event_id.clone().unwrap_or_else(|| shared.ids.hex32()),
-                "event_type": request.event_type,
-                "create_time": now_millis().to_string(),
-                "token": token,
-                "app_id": config.app_id,
-                "tenant_key": TENANT_KEY,
-            },
-            "event": event,
-        })
+        let event_id = request.event_id.clone().unwrap_or_else(|| shared.ids.hex32());
+        envelope(shared, &request.event_type, &event_id, &token, event)
     };
     let (iv, nonce) = {
         let mut rng = lock(&shared.rng);
@@ -125,18 +115,20 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
     }
 }
 
-/// The `event` of the spec's example payload for `event_type`, or `{}`.
-fn example_event(shared: &Shared, event_type: &str) -> Value {
-    shared
-        .config
-        .spec
-        .events
-        .iter()
-        .find(|e| e.event_type == event_type)
-        .and_then(|e| e.example.as_ref())
-        .and_then(|example| example.get("event"))
-        .cloned()
-        .unwrap_or_else(|| json!({}))
+/// The v2 envelope `{schema, header{event_id, event_type, create_time, token, app_id, tenant_key}, event}`.
+pub(crate) fn envelope(shared: &Shared, event_type: &str, event_id: &str, token: &str, event: Value) -> Value {
+    json!({
+        "schema": "2.0",
+        "header": {
+            "event_id": event_id,
+            "event_type": event_type,
+            "create_time": now_millis().to_string(),
+            "token": token,
+            "app_id": shared.config.app_id,
+            "tenant_key": TENANT_KEY,
+        },
+        "event": event,
+    })
 }
 
 /// The parts of an `http://host[:port]/path` URL: host, port, path with query, and the `Host` header.

@@ -39,6 +39,7 @@ mod server;
 mod store;
 mod tenants;
 mod validate;
+mod ws;
 
 /// Everything a sandbox needs to know: credentials, behaviour switches and the spec it serves.
 #[derive(Debug, Clone)]

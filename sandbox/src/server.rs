@@ -68,6 +68,7 @@ pub(crate) struct Shared {
     pub stats: Stats,
     pub rng: Mutex<XorShift>,
     pub portal: crate::portal::Portal,
+    pub ws: crate::ws::Hub,
     next_request: AtomicU64,
 }
 
@@ -94,6 +95,7 @@ impl Shared {
             stats: Stats::default(),
             rng: Mutex::new(XorShift::from_entropy()),
             portal,
+            ws: crate::ws::Hub::default(),
             next_request: AtomicU64::new(0),
         }
     }
@@ -260,6 +262,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
     let mut connections = JoinSet::new();
     // Stops with this future, also when the sandbox is dropped and it is aborted.
     let _tickets = tenants::TicketPusher::start(shared.clone());
+    let _close_long_connections = crate::ws::CloseOnDrop(shared.clone());
     loop {
         tokio::select! {
             _ = &mut stopped => break,
@@ -269,7 +272,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
                     let shared = shared.clone();
                     connections.spawn(async move {
                         let service = service_fn(move |request| handle(shared.clone(), request));
-                        let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                        let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).with_upgrades().await;
                     });
                 }
                 // Out of file descriptors and the like: wait a little rather than spin.
@@ -284,6 +287,9 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
 
 /// One request, from hyper. `Err` closes the connection without an answer.
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    if request.uri().path().starts_with("/callback/ws/") {
+        return Ok(crate::ws::handle(shared, request).await);
+    }
     let log_id = ids::log_id(&shared.ids);
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {

@@ -95,7 +95,7 @@ async fn stats_and_reset() {
     env.fault(json!({"kind": "status", "status": 500, "count": 1})).await;
     env.api(Method::GET, "/open-apis/im/v1/pins", None).await;
     let (_, stats) = env.control(Method::GET, "/stats", None).await;
-    assert_eq!(stats, json!({"requests": 3, "rate_limited": 0, "faults_injected": 1, "messages": 1}));
+    assert_eq!(stats, json!({"requests": 3, "rate_limited": 0, "faults_injected": 1, "messages": 1, "ws_connections": 0, "ws_acks": 0}));
 
     env.fault(json!({"kind": "status", "status": 500})).await;
     let (status, _) = env.control(Method::POST, "/reset", None).await;

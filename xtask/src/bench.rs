@@ -1,5 +1,5 @@
-//! `cargo xtask bench [--json] [--quick] [--only parse,client,compile]`: this project side by side with what
-//! a user would pick instead, each figure a ratio taken in one run.
+//! `cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]`: this project side by
+//! side with what a user would pick instead, each figure a ratio taken in one run.
 //!
 //! - parse: `cargo xtask parse` over `../shared/corpus` and the seed pages
 //!   vs a release program that only walks pulldown-cmark's events and parses
@@ -8,14 +8,23 @@
 //!   serde_json, lark-oapi (Python) and @larksuiteoapi/node-sdk, all against
 //!   the same local server (`bench/src/bin/client-bench`);
 //! - compile: build time per operation of the crate generated from the whole
-//!   corpus vs larksuite-oapi-sdk-rs from crates.io.
+//!   corpus vs larksuite-oapi-sdk-rs from crates.io;
+//! - sync: `cargo xtask docs sync --all` of `../shared/corpus/raw` from the
+//!   local doc portal vs a plain concurrent fetch of the same URLs
+//!   (`bench/src/bin/raw-fetch.rs`);
+//! - ws, upload: the long connection and streaming uploads; their keys stay
+//!   `null` with the reason until the capability is found at run time
+//!   ([`probe`]), see `bench/README.md`.
 //!
 //! Runs alternate (A B A B …) and medians are quoted. Everything is built and
 //! installed under `target/bench` and `target/peers`; a peer that cannot be
 //! installed leaves its figure `null` with the reason. Progress goes to
 //! stderr; stdout gets the Markdown table, or the JSON object with `--json`.
 //! The table is also written to `target/bench/latest.md`. `--only
-//! parse,client,compile` runs some sections; the others' keys are then `null`.
+//! parse,client,…` runs some sections; the others' keys are then `null`.
+//! Each section builds only what it needs: the client runner (release, with a
+//! generated client) only for parse and client, the light `raw-fetch`
+//! package only for sync.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -27,8 +36,15 @@ mod compile;
 mod machine;
 mod node;
 mod parse_time;
+mod probe;
 mod report;
 mod runner;
+mod sync;
+mod upload;
+mod ws;
+
+/// The sections `--only` takes, in the order they run.
+pub const SECTIONS: [&str; 6] = ["parse", "client", "compile", "sync", "ws", "upload"];
 
 use report::Report;
 
@@ -50,22 +66,27 @@ pub struct Plan {
     pub compile_rounds: usize,
     /// Runs of each regen timing.
     pub regen_rounds: usize,
+    /// Alternated runs of the sync figure.
+    pub sync_rounds: usize,
 }
 
 impl Plan {
     fn full() -> Self {
-        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3 }
+        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5 }
     }
 
     fn quick() -> Self {
-        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1 }
+        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2 }
     }
 }
 
 /// Runs the benchmark from the workspace root.
 pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String> {
     let (json, quick) = (flags.json, flags.quick);
-    let only: Option<Vec<String>> = flags.only.as_ref().map(|list| list.split(',').map(str::to_owned).collect());
+    let only: Option<Vec<String>> = flags.only.as_ref().map(|list| list.split(',').map(|s| s.trim().to_owned()).collect());
+    if let Some(unknown) = only.iter().flatten().find(|s| !SECTIONS.contains(&s.as_str())) {
+        return Err(format!("--only {unknown:?}: not a section; the sections are {}", SECTIONS.join(", ")));
+    }
     let wanted = |section: &str| only.as_ref().is_none_or(|o| o.iter().any(|s| s == section));
     let plan = if quick { Plan::quick() } else { Plan::full() };
     let dir = root.join("target").join("bench");
@@ -73,30 +94,49 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     let started = Instant::now();
     let mut report = Report { machine: machine::describe(), ..Report::default() };
 
-    progress("building the benchmark programs (release) and a client with the reply limits raised");
-    let bins = runner::build(root, &dir);
-    if let Err(why) = &bins {
-        progress(&format!("cannot build the benchmark programs: {why}"));
-    }
+    let bins = if wanted("parse") || wanted("client") {
+        progress("building the benchmark programs (release) and a client with the reply limits raised");
+        let bins = runner::build(root, &dir);
+        if let Err(why) = &bins {
+            progress(&format!("cannot build the benchmark programs: {why}"));
+        }
+        Some(bins)
+    } else {
+        None
+    };
+    let built = bins.as_ref().and_then(|b| b.as_ref().ok());
 
     if wanted("parse") {
-        parse_time::measure(root, bins.as_ref().ok(), &plan, &mut report);
+        parse_time::measure(root, built, &plan, &mut report);
     }
     if wanted("client") {
-        client::measure(root, bins.as_ref().ok(), &plan, &mut report);
+        client::measure(root, built, &plan, &mut report);
     }
-    if wanted("compile") {
-        compile::measure(root, &dir, &plan, &mut report);
-    }
-    if let Err(why) = &bins {
-        for ratio in &mut report.ratios {
+    if let Some(Err(why)) = &bins {
+        for ratio in report.ratios.iter_mut().filter(|r| r.key.starts_with("parse_") || r.key.starts_with("client_")) {
             if let Err(reason) = &mut ratio.value {
                 reason.push_str(&format!(" (the benchmark programs did not build: {why})"));
             }
         }
     }
+    if wanted("compile") {
+        compile::measure(root, &dir, &plan, &mut report);
+    }
+    if wanted("sync") {
+        sync::measure(root, &dir, &plan, &mut report);
+    }
+    if wanted("ws") || wanted("upload") {
+        let sandbox = Server::sandbox(&[]);
+        let sandbox = sandbox.as_ref().map_err(String::as_str);
+        if wanted("ws") {
+            ws::measure(root, sandbox, &mut report);
+        }
+        if wanted("upload") {
+            upload::measure(root, sandbox, &mut report);
+        }
+    }
     // The ratios in the order of the keys.
-    report.ratios.sort_by_key(|r| report::KEYS.iter().position(|(k, _)| *k == r.key));
+    report.ratios.sort_by_key(|r| report::position(r.key));
 
     let markdown = report.to_markdown();
     let latest = dir.join("latest.md");
@@ -195,24 +235,40 @@ pub struct Server {
 impl Server {
     /// Starts `client-bench serve` and waits for its address.
     pub fn start(client_bench: &Path) -> Result<Self, String> {
-        let mut child = Command::new(client_bench)
-            .args(["serve", "--port", "0", "--threads", "2"])
+        let mut command = Command::new(client_bench);
+        command.args(["serve", "--port", "0", "--threads", "2"]);
+        Self::spawn(command, "")
+    }
+
+    /// Starts `cargo xtask sandbox --port 0 ARGS…` (this very binary: the
+    /// build the user runs) and waits until it listens.
+    pub fn sandbox(args: &[&std::ffi::OsStr]) -> Result<Self, String> {
+        let xtask = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+        let mut command = Command::new(xtask);
+        command.args(["sandbox", "--port", "0"]).args(args);
+        Self::spawn(command, "listening on ")
+    }
+
+    /// Runs `command`, whose first line on stdout is `prefix` then its base URL.
+    fn spawn(mut command: Command, prefix: &str) -> Result<Self, String> {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", client_bench.display()))?;
+            .map_err(|e| format!("cannot start {}: {e}", describe(&command)))?;
         let mut stdout = child.stdout.take().ok_or("no stdout")?;
         let mut line = Vec::new();
         let mut byte = [0u8; 1];
         while stdout.read(&mut byte).map_err(|e| e.to_string())? == 1 && byte[0] != b'\n' {
             line.push(byte[0]);
         }
-        let base = String::from_utf8_lossy(&line).trim().to_string();
+        let line = String::from_utf8_lossy(&line).trim().to_string();
+        let base = line.strip_prefix(prefix).unwrap_or(&line).trim().to_string();
         if !base.starts_with("http://127.0.0.1:") {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("the server did not report its address (got {base:?})"));
+            return Err(format!("{} did not report its address (got {line:?})", describe(&command)));
         }
         Ok(Server { child, base })
     }

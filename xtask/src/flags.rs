@@ -71,7 +71,7 @@ xflags::xflags! {
             optional --json
             /// Fewer rounds.
             optional --quick
-            /// Some sections only: parse,client,compile.
+            /// Some sections only: parse,client,compile,sync,ws,upload.
             optional --only sections: String
         }
         /// The doc pages themselves.
@@ -112,12 +112,12 @@ pub fn usage(command: &str) -> &'static str {
         }
         "diff" => "usage: cargo xtask diff [--base REV]",
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
-        "bench" => "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile]",
+        "bench" => "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]",
         "docs" => {
             "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen]"
         }
         _ => {
-            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile] | docs sync …>"
+            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use feishu_model::{Model, OperationKind, RATE_LIMIT_CODES, Resource, Service, TypeDef, TypeRef};
+use feishu_model::{EVENT_TYPES_HOME, Model, OperationKind, RATE_LIMIT_CODES, Resource, Service, TypeDef, TypeRef};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -131,7 +131,7 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
         #(#modules)*
 
         pub use error::{ApiErrorCode, CodedError, ErrorKind, OperationError};
-        pub use events::EventType;
+        pub use events::{Event, EventType};
         pub use feishu_runtime as runtime;
         pub use feishu_runtime::{
             ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions, RetryPolicy,
@@ -339,7 +339,7 @@ pub fn events_rs(model: &Model) -> TokenStream {
         ]))
     });
     quote! {
-        //! The event types an app can subscribe to.
+        //! The event types an app can subscribe to, and the typed bodies of delivered events.
 
         /// An event type, as the `header.event_type` of a delivered event
         /// names it. Types the docs do not list are kept in `Other`.
@@ -395,6 +395,9 @@ pub fn events_rs(model: &Model) -> TokenStream {
 
         #[cfg(feature = "webhook")]
         pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
+
+        mod event;
+        pub use event::Event;
     }
 }
 
@@ -404,6 +407,12 @@ pub fn service_rs(service: &Service) -> TokenStream {
         quote! {
             /// Structs and enums shared by the service's typed operations.
             pub mod types;
+        }
+    });
+    let events = (!service.events.is_empty()).then(|| {
+        quote! {
+            /// The typed bodies of the service's events.
+            pub mod events;
         }
     });
     let resources = service.resources.values().map(|r| {
@@ -419,6 +428,7 @@ pub fn service_rs(service: &Service) -> TokenStream {
     quote! {
         #doc
         #types
+        #events
         #(#resources)*
     }
 }
@@ -445,8 +455,12 @@ pub fn types_rs(service: &Service) -> TokenStream {
 
 /// The modules of the types whose home is the resource `home`.
 pub fn type_home_rs(service: &Service, home: &str, defs: &BTreeMap<&str, TypeDef<'_>>) -> TokenStream {
-    let resource = service.resources.get(home).map_or(home, |r| r.wire_name.as_str());
-    let doc = docs::inner(&format!("The shared types of `{}` that the `{resource}` resource uses first.", service.wire_name));
+    let doc = match service.resources.get(home) {
+        Some(r) => format!("The shared types of `{}` that the `{}` resource uses first.", service.wire_name, r.wire_name),
+        None if home == EVENT_TYPES_HOME => format!("The shared types of `{}` that its events use first.", service.wire_name),
+        None => format!("The shared types of `{}` that the `{home}` resource uses first.", service.wire_name),
+    };
+    let doc = docs::inner(&doc);
     let modules = defs.keys().map(|module| {
         let allow = (*module == home).then(|| quote!(#[allow(clippy::module_inception)]));
         let module = ident(module);

@@ -9,7 +9,8 @@
 //!
 //! - `src/lib.rs`: crate docs, re-exports of the runtime, one `#[cfg(feature)]` module per service;
 //! - `src/error.rs`: `OperationError<E>`, the error of every typed operation;
-//! - `src/events.rs`: the `EventType` enum;
+//! - `src/events.rs`: the `EventType` enum, and `src/events/event.rs`: the
+//!   `Event` enum of typed bodies;
 //! - `src/<service>.rs`: the service's modules;
 //! - `src/<service>/types.rs`: re-exports every struct and enum the service's
 //!   typed operations share, so that they are all `crate::<service>::types::Name`;
@@ -17,11 +18,14 @@
 //!   `<resource>` uses first (resources in module order), and
 //!   `src/<service>/types/<resource>/<type>.rs`: one type each, so that no file
 //!   grows with the service and adding an endpoint only adds its new types;
+//! - `src/<service>/events.rs` and `src/<service>/events/<event>.rs`: the
+//!   struct of each event whose page documents its body, one per file;
 //! - `src/<service>/<resource>.rs`: catalogue-only operations;
 //! - `src/<service>/<resource>/<operation>.rs`: one typed operation each.
 
 mod crate_files;
 mod docs;
+mod events;
 mod operations;
 mod types;
 
@@ -56,12 +60,20 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
     files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)));
+    // Inside the workspace `cargo fmt --all` would re-format the crate
+    // (rustfmt.toml's width is not prettyplease's); regen owns the crate's
+    // formatting, so the crate opts out.
+    files.insert(
+        PathBuf::from("rustfmt.toml"),
+        "# prettyplease formats this crate (`cargo xtask regen`); rustfmt must not re-format it.\ndisable_all_formatting = true\n".to_owned(),
+    );
     let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
         files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
     };
     rust("src/lib.rs".into(), Scope::Crate, crate_files::lib_rs(&model, options));
     rust("src/error.rs".into(), Scope::Crate, crate_files::error_rs());
     rust("src/events.rs".into(), Scope::Crate, crate_files::events_rs(&model));
+    rust("src/events/event.rs".into(), Scope::Crate, events::event_enum(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
         rust(format!("src/{svc}.rs"), Scope::Service(service), crate_files::service_rs(service));
@@ -76,6 +88,12 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
                 for (module, def) in defs {
                     rust(format!("src/{svc}/types/{home}/{module}.rs"), scope, crate_files::type_rs(service, def));
                 }
+            }
+        }
+        if !service.events.is_empty() {
+            rust(format!("src/{svc}/events.rs"), Scope::Service(service), events::service_events_rs(service));
+            for event in &service.events {
+                rust(format!("src/{svc}/events/{}.rs", event.module), Scope::Service(service), events::event_rs(service, event));
             }
         }
         for resource in service.resources.values() {

@@ -24,7 +24,8 @@ pub enum ChangeKind {
     /// An endpoint is gone.
     EndpointRemoved,
     /// An endpoint became documented in detail, or stopped being (its
-    /// function turns typed or untyped).
+    /// function turns typed or untyped); or an event's body became
+    /// documented, or stopped being (it gets or loses its struct).
     DetailChanged,
     /// The HTTP method or path changed.
     RouteChanged,
@@ -195,7 +196,10 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
     for event_type in types {
         let mut out = Changes::new(event_type);
         match (old_events.get(event_type), new_events.get(event_type)) {
-            (None, Some(_)) => out.push(ChangeKind::EventAdded, rules::event_added(), "event added".to_string()),
+            (None, Some(e)) => {
+                let what = if typed_event(e) { "typed" } else { "untyped: `Event::Unknown`" };
+                out.push(ChangeKind::EventAdded, rules::event_added(), format!("event added ({what})"));
+            }
             (Some(_), None) => out.push(ChangeKind::EventRemoved, rules::event_removed(), "event removed".to_string()),
             (Some(a), Some(b)) => event(a, b, &mut out),
             (None, None) => {}
@@ -310,8 +314,26 @@ fn endpoint(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     rate_limit(old, new, out);
 }
 
+/// Whether the generated crate gives the event a struct and an `Event`
+/// variant (as `feishu-model` decides): its page documents its body.
+pub fn typed_event(event: &Event) -> bool {
+    !event.body.is_empty() && !event.service.is_empty()
+}
+
 fn event(old: &Event, new: &Event, out: &mut Changes) {
-    fields(Side::Event, "", &old.body, &new.body, false, out);
+    let (old_typed, new_typed) = (typed_event(old), typed_event(new));
+    if old_typed != new_typed {
+        // A body that appears or disappears changes every field at once;
+        // what matters is which `Event` variant the event decodes into.
+        let line = if new_typed {
+            "now typed: its body decodes into a struct and its own `Event` variant instead of `Event::Unknown`"
+        } else {
+            "no longer typed: its struct is gone and it decodes as `Event::Unknown`"
+        };
+        out.push(ChangeKind::DetailChanged, rules::typing_changed(old_typed, new_typed), line.to_string());
+    } else {
+        fields(Side::Event, "", &old.body, &new.body, old_typed && new_typed, out);
+    }
     scopes(&old.scopes, &new.scopes, out);
 }
 

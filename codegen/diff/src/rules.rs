@@ -24,7 +24,8 @@ pub enum Side {
     RequestBody,
     /// A field inside the response envelope's `data`: always an `Option`.
     Response,
-    /// A field of an event's `event` object: the crate does not type event bodies.
+    /// A field of an event's `event` object: a field of the event's struct,
+    /// received like a response field and always an `Option`.
     Event,
 }
 
@@ -66,20 +67,22 @@ pub enum Bound {
 
 /// A field appeared. On a request, a required field is a new `new()`
 /// argument (a path parameter always is); an optional one is a new setter on a
-/// `#[non_exhaustive]` struct. A response field is a new `Option`.
+/// `#[non_exhaustive]` struct. A response or event field is a new `Option`.
 pub fn field_added(side: Side, required: bool, typed: bool) -> bool {
     typed && side.is_request() && (required || side == Side::Path)
 }
 
-/// A field disappeared: its struct field, setter or `new()` argument goes.
-pub fn field_removed(side: Side, typed: bool) -> bool {
-    typed && side != Side::Event
+/// A field disappeared: its struct field, setter or `new()` argument goes
+/// (on a typed event body too: its struct loses the field).
+pub fn field_removed(_side: Side, typed: bool) -> bool {
+    typed
 }
 
 /// A field's Rust type changed (`string` → `integer`, a string gaining
-/// documented values becomes an enum, an object losing its fields becomes JSON …).
-pub fn field_retyped(side: Side, typed: bool) -> bool {
-    typed && side != Side::Event
+/// documented values becomes an enum, an object losing its fields becomes JSON …),
+/// on a request, a response or a typed event body alike.
+pub fn field_retyped(_side: Side, typed: bool) -> bool {
+    typed
 }
 
 /// A request field became required or optional. Either way `new()` changes its
@@ -115,9 +118,10 @@ pub fn constraint_changed(side: Side, direction: Direction, typed: bool) -> bool
 }
 
 /// A documented value disappeared. On a request `validate()` now rejects it;
-/// where the field is a Rust enum (string fields), its variant disappears too.
+/// where the field is a Rust enum (string fields of requests, responses and
+/// typed event bodies), its variant disappears too.
 pub fn enum_value_removed(side: Side, rust_enum: bool, typed: bool) -> bool {
-    typed && (side.is_request() || (rust_enum && side != Side::Event))
+    typed && (side.is_request() || rust_enum)
 }
 
 /// A documented value appeared: enums are `#[non_exhaustive]` with an `Other`
@@ -184,12 +188,13 @@ pub fn route_changed() -> bool {
     false
 }
 
-/// An event appeared: `EventType` is `#[non_exhaustive]`.
+/// An event appeared: `EventType` and `Event` are `#[non_exhaustive]`.
 pub fn event_added() -> bool {
     false
 }
 
-/// An event disappeared, and with it its `EventType` variant.
+/// An event disappeared, and with it its `EventType` variant (and its
+/// struct and `Event` variant, when it was typed).
 pub fn event_removed() -> bool {
     true
 }
@@ -215,8 +220,11 @@ mod tests {
             assert!(field_retyped(side, true));
             assert!(!field_removed(side, false));
         }
-        assert!(!field_removed(Side::Event, true));
-        assert!(!field_retyped(Side::Event, true));
+        assert!(field_removed(Side::Event, true), "typed event bodies are structs like responses");
+        assert!(field_retyped(Side::Event, true));
+        assert!(!field_removed(Side::Event, false), "an untyped event is JSON");
+        assert!(!field_retyped(Side::Event, false));
+        assert!(!field_added(Side::Event, true, true));
     }
 
     #[test]
@@ -252,7 +260,9 @@ mod tests {
         assert!(enum_value_removed(Side::RequestBody, false, true));
         assert!(enum_value_removed(Side::Response, true, true));
         assert!(!enum_value_removed(Side::Response, false, true));
-        assert!(!enum_value_removed(Side::Event, true, true));
+        assert!(enum_value_removed(Side::Event, true, true));
+        assert!(!enum_value_removed(Side::Event, false, true));
+        assert!(!enum_value_removed(Side::Event, true, false));
         assert!(!enum_value_added());
     }
 

@@ -282,3 +282,79 @@ fn report_groups_changes_under_their_endpoint() {
     let markdown = report.to_markdown();
     assert!(markdown.starts_with("## API changes\n\n2 changes: 1 breaking, 1 non-breaking.\n\n### `im.v1.message.reply` — POST `/open-apis/im/v1/messages/:message_id/reply` (回复消息)\n\n"), "{markdown}");
 }
+
+/// An event page the project wrote for its tests (a made-up event in the
+/// docs' source shape), shared with the emitter's tests.
+const EVENT_PAGE: &str = "demo/v1/note/events/shared.md";
+
+fn event_page() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../code/tests/fixtures/demo_note_shared.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Diffs the event page before and after an edit.
+fn diff_event(edit_page: impl Fn(&str) -> String) -> Report {
+    let old = event_page();
+    let new = edit_page(&old);
+    let report = diff(&parse(&[(EVENT_PAGE, &old)]), &parse(&[(EVENT_PAGE, &new)]));
+    assert!(!report.is_empty(), "the edit changed no API");
+    report
+}
+
+/// The `<md-dt-tr>` row of the event body field `name`, from its opening tag.
+fn event_row(page: &str, name: &str) -> String {
+    let at = page.find(&format!(">{name}</md-text>")).unwrap_or_else(|| panic!("no row {name}"));
+    let start = page[..at].rfind("<md-dt-tr").unwrap();
+    let end = at + page[at..].find("</md-dt-tr>").unwrap() + "</md-dt-tr>\n".len();
+    page[start..end].to_owned()
+}
+
+#[test]
+fn event_field_removed_breaks() {
+    let report = diff_event(|p| p.replace(&event_row(p, "is_public"), ""));
+    assert_line(&report, ChangeKind::FieldRemoved, "- **breaking**: event field `is_public` removed");
+}
+
+#[test]
+fn event_field_retyped_breaks() {
+    let report = diff_event(|p| {
+        let row = event_row(p, "shared_at");
+        p.replace(&row, &row.replace(">int<", ">string<"))
+    });
+    assert_line(&report, ChangeKind::FieldRetyped, "- **breaking**: event field `shared_at`: type `integer` → `string`");
+}
+
+#[test]
+fn event_field_added_does_not_break() {
+    let report = diff_event(|p| {
+        let row = event_row(p, "is_public");
+        p.replace(&row, &format!("{row}{}", row.replace(">is_public<", ">pinned<")))
+    });
+    assert_line(&report, ChangeKind::FieldAdded, "- non-breaking: event field `pinned` added (boolean)");
+    assert!(!report.is_breaking());
+}
+
+#[test]
+fn enum_value_removed_from_an_event_field_breaks() {
+    let report = diff_event(|p| edit(p, "", "<md-enum-item key=\"member\" >直接添加为协作者</md-enum-item>\n", ""));
+    assert_line(&report, ChangeKind::EnumValueRemoved, "- **breaking**: event field `share_kind`: value `member` removed");
+}
+
+#[test]
+fn an_event_body_documented_for_the_first_time_breaks() {
+    let page = event_page();
+    let body_start = page.find("### 事件体\n").unwrap();
+    let body_end = page.find("### 事件体示例").unwrap();
+    let catalogue_like = format!("{}{}", &page[..body_start], &page[body_end..]);
+    let old = parse(&[(EVENT_PAGE, &catalogue_like)]);
+    assert!(old.events[0].body.is_empty(), "the page without its body table is untyped");
+    let report = diff(&old, &parse(&[(EVENT_PAGE, &page)]));
+    assert_line(
+        &report,
+        ChangeKind::DetailChanged,
+        "- **breaking**: now typed: its body decodes into a struct and its own `Event` variant instead of `Event::Unknown`",
+    );
+    assert_eq!(report.changes.len(), 1, "no line per field:\n{}", report.to_markdown());
+    let report = diff(&Spec::default(), &parse(&[(EVENT_PAGE, &page)]));
+    assert_line(&report, ChangeKind::EventAdded, "- non-breaking: event added (typed)");
+}

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use feishu_spec::{ContentType, Endpoint, Field, FieldType, ResponseContentType};
 
+use crate::events;
 use crate::names;
 use crate::*;
 
@@ -20,14 +21,17 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
     for endpoint in &spec.endpoints {
         grouped.entry(&endpoint.service).or_default().entry(&endpoint.resource).or_default().push(endpoint);
     }
+    for event in spec.events.iter().filter(|e| events::typed(e)) {
+        grouped.entry(&event.service).or_default();
+    }
 
     let mut model = Model::default();
     let mut service_modules: BTreeSet<String> = ROOT_MODULES.iter().map(|s| s.to_string()).collect();
     for (service_name, resources) in grouped {
         let module = names::unique(names::snake(service_name, "misc"), &mut service_modules);
         let mut service = Service { wire_name: service_name.to_owned(), feature: module.clone(), module: module.clone(), ..Service::default() };
-        // `types` holds the service's shared types.
-        let mut resource_modules: BTreeSet<String> = BTreeSet::from(["types".to_owned()]);
+        // `types` holds the service's shared types, `events` its event structs.
+        let mut resource_modules: BTreeSet<String> = BTreeSet::from(["types".to_owned(), "events".to_owned()]);
         let mut type_modules = BTreeSet::new();
         for (resource_name, endpoints) in resources {
             let module = names::unique(names::snake(resource_name, "misc"), &mut resource_modules);
@@ -53,6 +57,7 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
             }
             service.resources.insert(resource.module.clone(), resource);
         }
+        events::add_events(&mut service, &spec.events, &mut type_modules);
         service.types.uses = type_uses(&service);
         model.services.insert(service.module.clone(), service);
     }
@@ -65,6 +70,7 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
             title: event.title.clone(),
             description: event.description.clone(),
             doc_url: event.doc_url.clone(),
+            body: events::body_ref(&model.services, &event.event_type),
         });
     }
     model
@@ -82,6 +88,7 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
             received.extend(d.response.fields.iter().map(|f| &f.ty));
         }
     }
+    received.extend(service.events.iter().flat_map(|e| &e.body.fields).map(|f| &f.ty));
     // The named types reachable from `roots`, through struct fields.
     let reach = |roots: Vec<&TypeRef>| {
         let mut seen = BTreeSet::new();
@@ -280,7 +287,7 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
 
 /// The fields of a list, without later rows repeating a name (a slip of
 /// the docs): serde can fill only one field per wire name.
-fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
+pub(crate) fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
     let mut seen = BTreeSet::new();
     fields.iter().filter(move |f| seen.insert(f.name.as_str()))
 }
@@ -288,12 +295,12 @@ fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
 /// Which way a type travels: response fields are all optional, because the
 /// platform leaves fields out more often than the docs admit.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(crate) enum Side {
     Request,
     Response,
 }
 
-fn field_def(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
+pub(crate) fn field_def(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
     let c = &field.constraints;
     let ty = type_ref(field, side, prefix, types);
     let is_rust_enum = matches!(&ty, TypeRef::Enum(_)) || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));

@@ -7,10 +7,12 @@
 //! vectors), so the same spec always gives the same model.
 
 mod build;
+mod events;
 pub mod names;
 
 use std::collections::BTreeMap;
 
+pub use events::{EventBodyDef, EventBodyRef, TYPES_HOME as EVENT_TYPES_HOME, struct_name as event_struct_name};
 pub use feishu_spec::{AccessToken, Method, Scope};
 
 /// The whole generated crate, as data.
@@ -40,8 +42,10 @@ pub struct Service {
     pub feature: String,
     /// The resources, keyed by module name.
     pub resources: BTreeMap<String, Resource>,
-    /// The named structs and enums the service's detailed operations use.
+    /// The named structs and enums the service's detailed operations and typed events use.
     pub types: TypeSpace,
+    /// The events whose pages document their bodies, ordered by event type.
+    pub events: Vec<EventBodyDef>,
 }
 
 /// A resource: one module holding its operations.
@@ -454,4 +458,6 @@ pub struct EventDef {
     pub description: String,
     /// The doc page.
     pub doc_url: Option<String>,
+    /// Where its typed body is, when its page documents one.
+    pub body: Option<EventBodyRef>,
 }

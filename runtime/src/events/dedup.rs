@@ -1,7 +1,13 @@
-//! Remembering which events were already delivered.
+//! Remembering which events were already delivered: the synchronous
+//! [`DedupStore`] the webhook has always taken, and the asynchronous
+//! [`AsyncDedupStore`] the [`Dispatcher`](super::Dispatcher) uses, so that a
+//! store shared between processes (Redis and the like) never blocks a
+//! runtime thread. Every `DedupStore` is an `AsyncDedupStore` too.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,6 +28,40 @@ pub trait DedupStore: Send + Sync {
     /// Feishu's retry to be handled. Does nothing unless implemented.
     fn forget(&self, event_id: &str) {
         let _ = event_id;
+    }
+}
+
+/// A boxed future, as [`AsyncDedupStore`]'s methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Remembers keys (`event:<event_id>`, `message:<message_id>`) without
+/// blocking: what the [`Dispatcher`](super::Dispatcher) deduplicates with.
+///
+/// Implement it over a store shared between instances when several
+/// processes receive the same app's events; every [`DedupStore`] (such as
+/// [`InMemoryDedup`], the default) already is one. An implementation that
+/// cannot reach its store should answer `true` from [`remember`](Self::remember):
+/// an event handled twice is better than one never handled.
+pub trait AsyncDedupStore: Send + Sync {
+    /// Records `key` and resolves to `true` the first time it is seen,
+    /// `false` after that.
+    fn remember<'a>(&'a self, key: &'a str) -> BoxFuture<'a, bool>;
+
+    /// Forgets `key`, so that its next delivery counts as the first: the
+    /// dispatcher calls it when a handler failed, so that the platform's
+    /// retry is handled.
+    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()>;
+}
+
+impl<T: DedupStore + ?Sized> AsyncDedupStore for T {
+    fn remember<'a>(&'a self, key: &'a str) -> BoxFuture<'a, bool> {
+        let first = self.first_delivery(key);
+        Box::pin(std::future::ready(first))
+    }
+
+    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()> {
+        self.forget(key);
+        Box::pin(std::future::ready(()))
     }
 }
 

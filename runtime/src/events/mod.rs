@@ -25,9 +25,27 @@
 //!
 //! Configure an encrypt key, a verification token or both: with neither,
 //! anyone who knows the URL can post events.
+//!
+//! # One dispatcher for both transports
+//!
+//! A [`Dispatcher`] holds the handlers: one per typed event
+//! ([`DispatcherBuilder::on`], for any [`EventBody`]), callback handlers
+//! whose answer goes back to the platform ([`DispatcherBuilder::on_callback`]
+//! with [`CardActionTrigger`] → [`CardActionResponse`], or
+//! [`UrlPreviewGet`] → [`UrlPreviewResponse`]) and a fallback for the rest.
+//! It deduplicates by `event_id` (and by `message_id` for
+//! `im.message.receive_v1`) through an [`AsyncDedupStore`]. The webhook
+//! feeds it with [`Webhook::respond`] (or the ready-made route of
+//! `events::axum::handler`, feature `axum`); the long connection
+//! (`feishu_runtime::ws`, feature `ws`) feeds the same dispatcher.
 
+#[cfg(feature = "axum")]
+pub mod axum;
+mod body;
+mod callback;
 mod crypto;
 mod dedup;
+mod dispatch;
 
 use std::fmt;
 use std::sync::Arc;
@@ -38,8 +56,14 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
+pub use body::EventBody;
+pub use callback::{
+    CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger, CardTemplate, InlinePreview, Operator, Toast, ToastKind, UrlPreviewGet,
+    UrlPreviewResponse,
+};
 pub use crypto::{decrypt, encrypt, signature};
-pub use dedup::{DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore, InMemoryDedup};
+pub use dedup::{AsyncDedupStore, BoxFuture, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore, InMemoryDedup};
+pub use dispatch::{Dispatcher, DispatcherBuilder, EventContext, HandlerError, MESSAGE_RECEIVE_EVENT, Outcome, RegisterError, Transport};
 
 /// The header carrying the request signature.
 pub const SIGNATURE_HEADER: &str = "X-Lark-Signature";
@@ -292,20 +316,7 @@ impl Webhook {
         N: AsRef<str>,
         V: AsRef<str>,
     {
-        let signed = match &self.config.encrypt_key {
-            Some(key) => self.check_signature(key, headers, body, now)?,
-            None => false,
-        };
-        let request = if self.config.encrypt_key.is_some() && !signed {
-            match self.read(body) {
-                Ok(challenge @ Request::Challenge { .. }) => challenge,
-                _ => return Err(WebhookError::MissingSignature),
-            }
-        } else {
-            self.read(body)?
-        };
-        self.check_token(request.token())?;
-        match request {
+        match self.check(headers, body, now)? {
             Request::Challenge { challenge, .. } => Ok(Delivery::Challenge { challenge }),
             Request::Event(raw) => {
                 if !self.store.first_delivery(&raw.event_id) {
@@ -321,17 +332,59 @@ impl Webhook {
                     event_type = %raw.event_type,
                     "webhook event accepted"
                 );
-                Ok(Delivery::Event(EventEnvelope {
-                    schema: raw.schema,
-                    event_type: K::from(raw.event_type.as_str()),
-                    event_id: raw.event_id,
-                    create_time: raw.create_time,
-                    app_id: raw.app_id,
-                    tenant_key: raw.tenant_key,
-                    event: raw.event,
-                }))
+                Ok(Delivery::Event(raw.into_envelope()))
             }
         }
+    }
+
+    /// Checks a request like [`handle`](Self::handle), then hands its event
+    /// to `dispatcher` and tells what to answer: the challenge, `{}`, a
+    /// callback's JSON answer (card callbacks), or an error status.
+    ///
+    /// Deduplication is the dispatcher's (its [`AsyncDedupStore`]), not
+    /// this webhook's [`DedupStore`]. A failed handler is answered with 500,
+    /// so that Feishu delivers the event again.
+    pub async fn respond<I, N, V>(&self, dispatcher: &Dispatcher, headers: I, body: &[u8], now: SystemTime) -> WebhookResponse
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let raw = match self.check(headers, body, now) {
+            Ok(Request::Challenge { challenge, .. }) => return WebhookResponse::ok(serde_json::json!({ "challenge": challenge }).to_string()),
+            Ok(Request::Event(raw)) => raw,
+            Err(error) => {
+                tracing::debug!(%error, "webhook request refused");
+                return WebhookResponse { status: error.http_status(), body: serde_json::json!({ "msg": error.to_string() }).to_string() };
+            }
+        };
+        match dispatcher.dispatch(raw.into_envelope(), Transport::Webhook).await {
+            Outcome::Failed(error) => WebhookResponse { status: 500, body: serde_json::json!({ "msg": format!("the handler failed: {error}") }).to_string() },
+            outcome => WebhookResponse::ok(outcome.response().map_or_else(|| "{}".to_owned(), Value::to_string)),
+        }
+    }
+
+    /// Signature, decryption and token: everything but deduplication.
+    fn check<I, N, V>(&self, headers: I, body: &[u8], now: SystemTime) -> Result<Request, WebhookError>
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let signed = match &self.config.encrypt_key {
+            Some(key) => self.check_signature(key, headers, body, now)?,
+            None => false,
+        };
+        let request = if self.config.encrypt_key.is_some() && !signed {
+            match self.read(body) {
+                Ok(challenge @ Request::Challenge { .. }) => challenge,
+                _ => return Err(WebhookError::MissingSignature),
+            }
+        } else {
+            self.read(body)?
+        };
+        self.check_token(request.token())?;
+        Ok(request)
     }
 
     /// Checks the signature and timestamp if the request is signed;
@@ -425,6 +478,50 @@ struct RawEvent {
     app_id: Option<String>,
     tenant_key: Option<String>,
     event: Value,
+}
+
+impl RawEvent {
+    fn into_envelope<K: for<'a> From<&'a str>>(self) -> EventEnvelope<K> {
+        EventEnvelope {
+            schema: self.schema,
+            event_type: K::from(self.event_type.as_str()),
+            event_id: self.event_id,
+            create_time: self.create_time,
+            app_id: self.app_id,
+            tenant_key: self.tenant_key,
+            event: self.event,
+        }
+    }
+}
+
+/// Decodes a plain (not encrypted) event body, v2 `{schema, header, event}`
+/// or v1 `{uuid, token, ts, type: "event_callback", event}`, as the long
+/// connection carries them. Checks no token: the long connection is
+/// authenticated by its handshake.
+pub fn parse_event(body: &[u8]) -> Result<EventEnvelope, WebhookError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(format!("the event is not JSON: {e}")))?;
+    let Value::Object(object) = value else {
+        return Err(WebhookError::Malformed("the event is not a JSON object".to_owned()));
+    };
+    match Request::parse(object)? {
+        Request::Event(raw) => Ok(raw.into_envelope()),
+        Request::Challenge { .. } => Err(WebhookError::Malformed("a url_verification challenge is not an event".to_owned())),
+    }
+}
+
+/// What to answer a webhook request with (see [`Webhook::respond`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body.
+    pub body: String,
+}
+
+impl WebhookResponse {
+    fn ok(body: String) -> Self {
+        Self { status: 200, body }
+    }
 }
 
 impl Request {

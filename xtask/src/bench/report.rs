@@ -3,14 +3,34 @@
 
 use serde_json::{Map, Value, json};
 
-/// The keys of `--json`, in order, with the goal each must meet (at most).
-pub const KEYS: [(&str, f64); 5] = [
-    ("parse_time_vs_floor", 2.0),
-    ("client_time_vs_raw_reqwest", 1.05),
-    ("client_time_vs_python_sdk", 0.05),
-    ("client_time_vs_node_sdk", 0.1),
-    ("compile_time_vs_peer_crate", 1.0),
+/// What a key's figure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Our time (or size) divided by the alternative's.
+    Ratio,
+    /// An absolute figure in megabytes (MiB).
+    Megabytes,
+}
+
+/// The keys of `--json`, in order, with the goal each must meet (at most) and
+/// its unit. The first five are the original ones; the others were added with
+/// the docs sync, the long connection and uploads (issue 17), after them.
+pub const KEYS: [(&str, f64, Unit); 9] = [
+    ("parse_time_vs_floor", 2.0, Unit::Ratio),
+    ("client_time_vs_raw_reqwest", 1.05, Unit::Ratio),
+    ("client_time_vs_python_sdk", 0.05, Unit::Ratio),
+    ("client_time_vs_node_sdk", 0.1, Unit::Ratio),
+    ("compile_time_vs_peer_crate", 1.0, Unit::Ratio),
+    ("sync_time_vs_raw_fetch", 1.2, Unit::Ratio),
+    ("ws_events_time_vs_python_sdk", 0.1, Unit::Ratio),
+    ("upload_time_vs_raw_reqwest", 1.1, Unit::Ratio),
+    ("upload_peak_rss_mb", 64.0, Unit::Megabytes),
 ];
+
+/// The position of `key` in [`KEYS`] (unknown keys last).
+pub fn position(key: &str) -> usize {
+    KEYS.iter().position(|(k, ..)| *k == key).unwrap_or(KEYS.len())
+}
 
 /// The median of `values` (the mean of the middle two for an even count); `None` when empty.
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -33,12 +53,13 @@ pub fn ratio(ours: Option<f64>, theirs: Option<f64>) -> Result<f64, String> {
     }
 }
 
-/// One figure of the JSON object: our time divided by the other's.
+/// One figure of the JSON object: our time divided by the other's, or (for
+/// a key in [`Unit::Megabytes`]) a size in MB.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ratio {
     /// One of [`KEYS`].
     pub key: &'static str,
-    /// The ratio, or why it could not be measured.
+    /// The figure, or why it could not be measured.
     pub value: Result<f64, String>,
     /// What the ratio compares, e.g. "12.1 s vs 6.0 s (medians of 5)".
     pub detail: String,
@@ -68,7 +89,7 @@ pub struct ClientRow {
 pub struct Report {
     /// One line on the machine.
     pub machine: String,
-    /// The five ratios, in [`KEYS`] order.
+    /// The figures, in [`KEYS`] order.
     pub ratios: Vec<Ratio>,
     /// The client throughput table.
     pub clients: Vec<ClientRow>,
@@ -85,7 +106,7 @@ impl Report {
         let mut reasons = Map::new();
         let mut details = Map::new();
         let mut goals = Map::new();
-        for (key, goal) in KEYS {
+        for (key, goal, _) in KEYS {
             goals.insert(key.into(), json!(goal));
             match self.ratios.iter().find(|r| r.key == key) {
                 Some(Ratio { value: Ok(v), detail, .. }) => {
@@ -135,17 +156,25 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!("Machine: {}\n\n", self.machine));
-        out.push_str("| figure (ours ÷ theirs, lower is better) | ratio | goal | measured |\n|---|---|---|---|\n");
-        for (key, goal) in KEYS {
+        out.push_str("| figure (ours ÷ theirs, or MB; lower is better) | value | goal | measured |\n|---|---|---|---|\n");
+        for (key, goal, unit) in KEYS {
+            let shown = |v: f64| match unit {
+                Unit::Ratio => fmt_ratio(v),
+                Unit::Megabytes => format!("{} MB", fmt_ratio(v)),
+            };
             let (value, detail) = match self.ratios.iter().find(|r| r.key == key) {
                 Some(Ratio { value: Ok(v), detail, .. }) => {
                     let mark = if *v <= goal { "met" } else { "missed" };
-                    (format!("{} ({mark})", fmt_ratio(*v)), detail.clone())
+                    (format!("{} ({mark})", shown(*v)), detail.clone())
                 }
                 Some(Ratio { value: Err(why), .. }) => ("n/a".to_string(), format!("not measured: {why}")),
                 None => ("n/a".to_string(), "not measured in this run".to_string()),
             };
-            out.push_str(&format!("| `{key}` | {value} | ≤ {goal} | {} |\n", cell(&detail)));
+            let goal = match unit {
+                Unit::Ratio => format!("≤ {goal}"),
+                Unit::Megabytes => format!("≤ {goal} MB"),
+            };
+            out.push_str(&format!("| `{key}` | {value} | {goal} | {} |\n", cell(&detail)));
         }
         if !self.clients.is_empty() {
             out.push_str("\n| client, replies to a local server | sequential | at concurrency 16 | best concurrency | p50 | p99 | note |\n|---|---|---|---|---|---|---|\n");
@@ -286,6 +315,9 @@ mod tests {
             ratios: vec![
                 Ratio { key: "parse_time_vs_floor", value: Ok(1.23456), detail: "a vs b".into() },
                 Ratio { key: "client_time_vs_python_sdk", value: Err("PyPI unreachable".into()), detail: String::new() },
+                Ratio { key: "sync_time_vs_raw_fetch", value: Ok(1.31), detail: "sync vs fetch".into() },
+                Ratio { key: "ws_events_time_vs_python_sdk", value: Err("the long-connection capability has not landed".into()), detail: String::new() },
+                Ratio { key: "upload_peak_rss_mb", value: Ok(41.04), detail: "VmHWM".into() },
             ],
             clients: vec![ClientRow { name: "raw | reqwest".into(), at_16: Some(60_000.0), ..ClientRow::default() }],
             extra: vec![("regen of the seeds".into(), "120 ms".into())],
@@ -293,19 +325,54 @@ mod tests {
     }
 
     #[test]
+    fn keys_keep_the_original_five_first_and_the_contract_names() {
+        let names: Vec<&str> = KEYS.iter().map(|(k, ..)| *k).collect();
+        assert_eq!(
+            names,
+            [
+                "parse_time_vs_floor",
+                "client_time_vs_raw_reqwest",
+                "client_time_vs_python_sdk",
+                "client_time_vs_node_sdk",
+                "compile_time_vs_peer_crate",
+                "sync_time_vs_raw_fetch",
+                "ws_events_time_vs_python_sdk",
+                "upload_time_vs_raw_reqwest",
+                "upload_peak_rss_mb",
+            ]
+        );
+        let goals: Vec<f64> = KEYS.iter().map(|(_, g, _)| *g).collect();
+        assert_eq!(goals, [2.0, 1.05, 0.05, 0.1, 1.0, 1.2, 0.1, 1.1, 64.0]);
+        let megabytes: Vec<&str> = KEYS.iter().filter(|(.., u)| *u == Unit::Megabytes).map(|(k, ..)| *k).collect();
+        assert_eq!(megabytes, ["upload_peak_rss_mb"]);
+        assert_eq!(position("sync_time_vs_raw_fetch"), 5);
+        assert_eq!(position("no such key"), KEYS.len());
+    }
+
+    #[test]
     fn json_has_every_key_and_a_reason_for_each_null() {
         let json = sample().to_json();
         let object = json.as_object().unwrap();
         let keys: Vec<&str> = object.keys().take(KEYS.len()).map(String::as_str).collect();
-        let expected: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        let expected: Vec<&str> = KEYS.iter().map(|(k, ..)| *k).collect();
         assert_eq!(keys, expected);
+        assert_eq!(object.keys().nth(KEYS.len()).map(String::as_str), Some("reasons"));
         assert_eq!(json["parse_time_vs_floor"], json!(1.235));
-        for (key, _) in KEYS.iter().skip(1) {
+        assert_eq!(json["sync_time_vs_raw_fetch"], json!(1.31));
+        assert_eq!(json["upload_peak_rss_mb"], json!(41.04));
+        let measured = ["parse_time_vs_floor", "sync_time_vs_raw_fetch", "upload_peak_rss_mb"];
+        for (key, ..) in KEYS.iter().filter(|(k, ..)| !measured.contains(k)) {
             assert!(json[key].is_null(), "{key}");
             assert!(json["reasons"][key].is_string(), "{key} has no reason");
         }
+        for key in measured {
+            assert!(json["reasons"].get(key).is_none(), "{key} is measured but has a reason");
+        }
         assert_eq!(json["reasons"]["client_time_vs_python_sdk"], json!("PyPI unreachable"));
+        assert_eq!(json["reasons"]["ws_events_time_vs_python_sdk"], json!("the long-connection capability has not landed"));
+        assert_eq!(json["reasons"]["upload_time_vs_raw_reqwest"], json!("not measured in this run"));
         assert_eq!(json["goals"]["client_time_vs_raw_reqwest"], json!(1.05));
+        assert_eq!(json["goals"]["upload_peak_rss_mb"], json!(64.0));
         assert_eq!(json["clients"][0]["concurrency_16_calls_per_s"], json!(60000.0));
         assert_eq!(json["other"]["regen of the seeds"], json!("120 ms"));
     }
@@ -317,7 +384,15 @@ mod tests {
         assert!(md.contains("| `parse_time_vs_floor` | 1.23 (met) | ≤ 2 | a vs b |"), "{md}");
         assert!(md.contains("| `client_time_vs_python_sdk` | n/a | ≤ 0.05 | not measured: PyPI unreachable |"), "{md}");
         assert!(md.contains("| `compile_time_vs_peer_crate` | n/a | ≤ 1 | not measured in this run |"), "{md}");
+        assert!(md.contains("| `sync_time_vs_raw_fetch` | 1.31 (missed) | ≤ 1.2 | sync vs fetch |"), "{md}");
+        assert!(md.contains("| `upload_peak_rss_mb` | 41.0 MB (met) | ≤ 64 MB | VmHWM |"), "{md}");
         assert!(md.contains("| raw \\| reqwest | n/a | 60,000 calls/s | n/a |"), "{md}");
         assert!(md.contains("| regen of the seeds | 120 ms |"), "{md}");
+    }
+
+    #[test]
+    fn a_size_over_its_goal_is_missed_in_megabytes() {
+        let report = Report { ratios: vec![Ratio { key: "upload_peak_rss_mb", value: Ok(200.0), detail: String::new() }], ..Report::default() };
+        assert!(report.to_markdown().contains("| `upload_peak_rss_mb` | 200 MB (missed) | ≤ 64 MB |"));
     }
 }

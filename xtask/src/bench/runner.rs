@@ -11,7 +11,7 @@
 //! limits the run never reaches, as if the app had a raised quota. The crate
 //! is the generator's own output for those pages: nothing is hand-edited.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Bins, cargo_in, output, progress};
 
@@ -63,6 +63,52 @@ pub fn build(root: &Path, dir: &Path) -> Result<Bins, String> {
     output(cargo_in(&runner, &target).args(["build", "--release", "--quiet"]))?;
     let release = target.join("release");
     Ok(Bins { parse_floor: release.join(exe("parse-floor")), client_bench: release.join(exe("client-bench")) })
+}
+
+/// Builds the light runner (`target/bench/fetch`): the programs that need no
+/// generated client, so that `--only sync` builds neither the client crate
+/// nor the parse floor. Returns the `raw-fetch` binary.
+pub fn build_fetch(root: &Path, dir: &Path) -> Result<PathBuf, String> {
+    let runner = dir.join("fetch");
+    std::fs::create_dir_all(&runner).map_err(|e| format!("{}: {e}", runner.display()))?;
+    let program = root.join("bench").join("src").join("bin").join("raw-fetch.rs");
+    std::fs::write(runner.join("Cargo.toml"), fetch_manifest(&program)).map_err(|e| format!("{}: {e}", runner.display()))?;
+    let lock = runner.join("Cargo.lock");
+    if !lock.exists() {
+        std::fs::copy(root.join("Cargo.lock"), &lock).map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+    }
+    let target = runner.join("target");
+    progress(&format!("cargo build --release in {}", runner.display()));
+    output(cargo_in(&runner, &target).args(["build", "--release", "--quiet"]))?;
+    Ok(target.join("release").join(exe("raw-fetch")))
+}
+
+/// The light runner's manifest. reqwest without TLS: the portal it reads is
+/// plain HTTP on 127.0.0.1, and TLS would only lengthen the build.
+fn fetch_manifest(program: &Path) -> String {
+    format!(
+        r#"# Written by `cargo xtask bench` (xtask/src/bench/runner.rs); do not edit.
+[package]
+name = "feishu-bench-fetch"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[[bin]]
+name = "raw-fetch"
+path = {program:?}
+
+[dependencies]
+percent-encoding = "2"
+reqwest = {{ version = "0.13", default-features = false }}
+serde_json = {{ version = "1", features = ["preserve_order"] }}
+tokio = {{ version = "1", default-features = false, features = ["rt-multi-thread", "net", "time", "macros", "io-util", "io-std"] }}
+
+# A package of its own, outside the project's workspace.
+[workspace]
+"#,
+        program = program.to_string_lossy(),
+    )
 }
 
 fn exe(name: &str) -> String {

@@ -1,0 +1,502 @@
+//! Our long-connection client (`feishu_runtime::ws`) against the sandbox's
+//! long connection: deliveries, fragments, card callbacks, unknown events,
+//! failures, a 1,000-event run with dropped and half-dead sockets, shutdown
+//! mid-run, the connection limit and refused credentials.
+
+mod sandbox_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use feishu_runtime::events::{CardActionResponse, CardActionTrigger, Dispatcher, DispatcherBuilder, EventBody, Toast, ToastKind};
+use feishu_runtime::ws::{BootstrapError, Status, WsClient, WsError};
+use sandbox_support::{APP_ID, APP_SECRET, Env, wait_until};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const RECEIVE: &str = "im.message.receive_v1";
+
+/// The part of `im.message.receive_v1` these tests read.
+#[derive(Debug, Deserialize)]
+struct MessageReceived {
+    message: Received,
+}
+
+#[derive(Debug, Deserialize)]
+struct Received {
+    message_id: String,
+    content: String,
+}
+
+impl EventBody for MessageReceived {
+    const EVENT_TYPE: &'static str = RECEIVE;
+}
+
+/// Event ids (from the context) and message ids seen by the handler, with
+/// how often each was handled.
+#[derive(Default)]
+struct Seen {
+    events: Mutex<BTreeMap<String, u32>>,
+    messages: Mutex<BTreeMap<String, u32>>,
+}
+
+impl Seen {
+    fn count(&self, event_id: &str) -> u32 {
+        self.events.lock().unwrap().get(event_id).copied().unwrap_or(0)
+    }
+}
+
+/// A dispatcher recording every receive_v1 it handles into `seen`, after
+/// `delay`.
+fn recording(seen: &Arc<Seen>, delay: Duration) -> DispatcherBuilder {
+    let mut builder = Dispatcher::builder();
+    let seen = Arc::clone(seen);
+    builder
+        .on(move |ctx, ev: MessageReceived| {
+            let seen = Arc::clone(&seen);
+            async move {
+                tokio::time::sleep(delay).await;
+                *seen.events.lock().unwrap().entry(ctx.event_id).or_default() += 1;
+                *seen.messages.lock().unwrap().entry(ev.message.message_id).or_default() += 1;
+                Ok(())
+            }
+        })
+        .unwrap();
+    builder
+}
+
+/// A client for the sandbox with test-sized intervals.
+fn client(env: &Env, dispatcher: Dispatcher) -> WsClient {
+    WsClient::builder(APP_ID, APP_SECRET, dispatcher)
+        .base_url(env.url())
+        .ping_interval(Duration::from_millis(50))
+        .liveness_timeout(Duration::from_millis(200))
+        .reconnect_nonce(Duration::from_millis(20))
+        .reconnect_interval(Duration::from_millis(20))
+        .shutdown_grace(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// Starts `client` in a task; waits until it is connected.
+async fn run(client: &WsClient) -> tokio::task::JoinHandle<Result<(), WsError>> {
+    let mut status = client.status();
+    let task = tokio::spawn({
+        let client = client.clone();
+        async move { client.start().await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| matches!(s, Status::Connected { .. }))).await.expect("connected in time").unwrap();
+    task
+}
+
+fn message_event(n: usize) -> Value {
+    json!({
+        "sender": {"sender_id": {"open_id": "ou_sender"}, "sender_type": "user", "tenant_key": "sandbox-tenant"},
+        "message": {
+            "message_id": format!("om_ws_{n}"),
+            "chat_id": "oc_ws",
+            "chat_type": "p2p",
+            "message_type": "text",
+            "content": json!({"text": format!("hello {n}")}).to_string(),
+        },
+    })
+}
+
+/// Delivers receive_v1 number `n` over the long connection, merged with
+/// `extra`; returns the HTTP status and the sandbox's answer.
+async fn deliver(env: &Env, n: usize, extra: Value) -> (u16, Value) {
+    let mut request = json!({"via": "ws", "event_type": RECEIVE, "event_id": format!("ev_{n}"), "event": message_event(n)});
+    if let (Some(request), Value::Object(extra)) = (request.as_object_mut(), extra) {
+        request.extend(extra);
+    }
+    env.try_control(reqwest::Method::POST, "events", Some(request)).await
+}
+
+#[tokio::test]
+async fn events_are_delivered_acked_and_handled_once() {
+    let env = Env::start().await;
+    let seen = Arc::new(Seen::default());
+    let client = client(&env, recording(&seen, Duration::ZERO).build());
+    let task = run(&client).await;
+
+    let (status, answer) = deliver(&env, 1, json!({})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"], Value::Null);
+    assert_eq!(answer["attempts"], 1);
+    assert_eq!(seen.count("ev_1"), 1);
+
+    // The same event id again (a platform retry): acked 200, not handled again.
+    let (_, answer) = deliver(&env, 1, json!({})).await;
+    assert_eq!(answer["status"], 200);
+    assert_eq!(seen.count("ev_1"), 1);
+
+    // Another event id for the same message: deduplicated by message_id.
+    let mut again = json!({"event_id": "ev_1_copy"});
+    again["event"] = message_event(1);
+    let (_, answer) = deliver(&env, 1, again).await;
+    assert_eq!(answer["status"], 200);
+    assert_eq!(seen.count("ev_1_copy"), 0);
+    assert_eq!(seen.messages.lock().unwrap()["om_ws_1"], 1);
+
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+    assert_eq!(*client.status().borrow(), Status::Disconnected { error: None });
+}
+
+#[tokio::test]
+async fn fragmented_events_are_joined() {
+    let env = Env::start().await;
+    let seen = Arc::new(Seen::default());
+    let contents = Arc::new(Mutex::new(Vec::new()));
+    let mut builder = Dispatcher::builder();
+    {
+        let (seen, contents) = (Arc::clone(&seen), Arc::clone(&contents));
+        builder
+            .on(move |ctx, ev: MessageReceived| {
+                let (seen, contents) = (Arc::clone(&seen), Arc::clone(&contents));
+                async move {
+                    *seen.events.lock().unwrap().entry(ctx.event_id).or_default() += 1;
+                    contents.lock().unwrap().push(ev.message.content);
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    let client = client(&env, builder.build());
+    let task = run(&client).await;
+    for (n, split) in [(1, 2), (2, 7), (3, 64)] {
+        let (status, answer) = deliver(&env, n, json!({"split": split})).await;
+        assert_eq!((status, &answer["status"]), (200, &json!(200)), "split {split}: {answer}");
+        assert_eq!(seen.count(&format!("ev_{n}")), 1);
+    }
+    assert_eq!(*contents.lock().unwrap(), ["{\"text\":\"hello 1\"}", "{\"text\":\"hello 2\"}", "{\"text\":\"hello 3\"}"]);
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_card_callbacks_toast_comes_back_in_the_ack() {
+    let env = Env::start().await;
+    let mut builder = Dispatcher::builder();
+    builder
+        .on_callback(|ctx, action: CardActionTrigger| async move {
+            let choice = action.action.value["choice"].as_str().unwrap_or("nothing").to_owned();
+            Ok(CardActionResponse::toast(
+                Toast::new(ToastKind::Success, format!("you chose {choice}")).i18n("en_us", format!("{} chose {choice}", ctx.event_id)),
+            ))
+        })
+        .unwrap();
+    let client = client(&env, builder.build());
+    let task = run(&client).await;
+
+    let event = json!({"operator": {"open_id": "ou_1"}, "action": {"tag": "button", "value": {"choice": "blue"}}, "context": {"open_message_id": "om_1"}});
+    let (status, answer) = env
+        .try_control(
+            reqwest::Method::POST,
+            "events",
+            Some(json!({"via": "ws", "event_type": "card.action.trigger", "event_id": "card_1", "event": event, "split": 3})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"], json!({"toast": {"type": "success", "content": "you chose blue", "i18n": {"en_us": "card_1 chose blue"}}}));
+
+    // The sandbox builds a card callback body itself when none is given.
+    let (_, answer) = env.try_control(reqwest::Method::POST, "events", Some(json!({"via": "ws", "event_type": "card.action.trigger"}))).await;
+    assert_eq!(answer["body"]["toast"]["content"], "you chose nothing");
+
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn unknown_events_are_acked_200_and_reach_the_fallback() {
+    let env = Env::start().await;
+    let fallback = Arc::new(Mutex::new(Vec::new()));
+    let mut builder = recording(&Arc::new(Seen::default()), Duration::ZERO);
+    {
+        let fallback = Arc::clone(&fallback);
+        builder
+            .fallback(move |ctx, event| {
+                let fallback = Arc::clone(&fallback);
+                async move {
+                    fallback.lock().unwrap().push((ctx.event_type, event));
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    let client = client(&env, builder.build());
+    let task = run(&client).await;
+    let request = json!({"via": "ws", "event_type": "contact.user.created_v3", "event": {"object": {"open_id": "ou_new"}}});
+    let (_, answer) = env.try_control(reqwest::Method::POST, "events", Some(request)).await;
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["attempts"], 1, "acked the first time, so never pushed again");
+    assert_eq!(*fallback.lock().unwrap(), [("contact.user.created_v3".to_owned(), json!({"object": {"open_id": "ou_new"}}))]);
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_handler_is_acked_500_and_its_retry_handled() {
+    let env = Env::start().await;
+    let calls = Arc::new(Mutex::new(0));
+    let mut builder = Dispatcher::builder();
+    {
+        let calls = Arc::clone(&calls);
+        builder
+            .on(move |_ctx, _ev: MessageReceived| {
+                let calls = Arc::clone(&calls);
+                async move {
+                    let mut calls = calls.lock().unwrap();
+                    *calls += 1;
+                    if *calls == 1 { Err("the database is down".into()) } else { Ok(()) }
+                }
+            })
+            .unwrap();
+    }
+    let client = client(&env, builder.build());
+    let task = run(&client).await;
+    let (_, answer) = deliver(&env, 1, json!({})).await;
+    assert_eq!(answer["status"], 500);
+    let (_, answer) = deliver(&env, 1, json!({})).await;
+    assert_eq!(answer["status"], 200);
+    assert_eq!(*calls.lock().unwrap(), 2, "the retry was not taken for a duplicate");
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn without_a_client_the_sandbox_answers_409() {
+    let env = Env::start().await;
+    let (status, answer) = deliver(&env, 1, json!({})).await;
+    assert_eq!(status, 409, "{answer}");
+}
+
+#[tokio::test]
+async fn a_half_dead_socket_is_detected_and_replaced() {
+    let env = Env::start().await;
+    let seen = Arc::new(Seen::default());
+    let client = client(&env, recording(&seen, Duration::ZERO).build());
+    let task = run(&client).await;
+    let status = client.status();
+    // The sandbox stops answering anything on the socket, pings included,
+    // without closing it; the ack can only come over a new connection.
+    let (code, answer) = deliver(&env, 1, json!({"drop_connection": "stall", "ack_timeout_ms": 300})).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["status"], 200);
+    assert!(answer["attempts"].as_u64().unwrap() >= 2, "{answer}");
+    assert_eq!(seen.count("ev_1"), 1, "handled once although pushed twice");
+    assert!(status.has_changed().unwrap(), "the client reconnected");
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
+/// 1,000 events to two clients (cluster mode) sharing one dispatcher:
+/// sockets dropped before and after acks, and half-dead ones, at random.
+/// Every event is handled exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_events_through_dropped_and_half_dead_sockets_are_each_handled_once() {
+    const EVENTS: usize = 1000;
+    let env = Arc::new(Env::start().await);
+    let seen = Arc::new(Seen::default());
+    let dispatcher = recording(&seen, Duration::ZERO).build();
+    let clients = [client(&env, dispatcher.clone()), client(&env, dispatcher)];
+    let mut tasks = Vec::new();
+    for client in &clients {
+        tasks.push(run(client).await);
+    }
+    let mut plan: Vec<Value> = Vec::with_capacity(EVENTS);
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..EVENTS {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let extra = match state % 100 {
+            0..=5 => json!({"drop_connection": "before_ack"}),
+            6..=11 => json!({"drop_connection": "after_ack"}),
+            12..=13 => json!({"drop_connection": "stall"}),
+            14..=23 => json!({"split": 1 + state % 5}),
+            _ => json!({}),
+        };
+        plan.push(extra);
+    }
+    let plan = Arc::new(plan);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..8 {
+        let (env, plan, next) = (Arc::clone(&env), Arc::clone(&plan), Arc::clone(&next));
+        workers.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= EVENTS {
+                    return answers;
+                }
+                let mut extra = plan[n].clone();
+                extra["ack_timeout_ms"] = json!(400);
+                // Both clients may be reconnecting at the moment: 409, try again.
+                let mut tries = 0;
+                let (status, answer) = loop {
+                    let (status, answer) = deliver(&env, n, extra.clone()).await;
+                    tries += 1;
+                    if status != 409 || tries == 500 {
+                        break (status, answer);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                };
+                answers.push((n, status, answer));
+            }
+        }));
+    }
+    let mut pushes = 0;
+    for worker in workers {
+        for (n, status, answer) in worker.await.unwrap() {
+            assert_eq!(status, 200, "event {n}: {answer}");
+            assert_eq!(answer["status"], 200, "event {n}: {answer}");
+            pushes += answer["attempts"].as_u64().unwrap();
+        }
+    }
+    let events = seen.events.lock().unwrap().clone();
+    assert_eq!(events.len(), EVENTS);
+    let twice: Vec<_> = events.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "handled more than once: {twice:?}");
+    assert!(pushes > EVENTS as u64, "some events were pushed again ({pushes} pushes)");
+    for client in &clients {
+        client.shutdown().await;
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+}
+
+/// Shutting down while events arrive: every event the sandbox saw acked was
+/// handled, and every handled event's ack reached the sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_mid_run_loses_no_acked_event() {
+    let env = Arc::new(Env::start().await);
+    let seen = Arc::new(Seen::default());
+    let client = client(&env, recording(&seen, Duration::from_millis(30)).build());
+    let task = run(&client).await;
+    let mut deliveries = Vec::new();
+    // Spaced out, so that at shutdown some events are being handled and
+    // some not yet pushed. A push waits 10 s for its ack, so every ack the
+    // client sends is counted; a delivery without a client gives up after 3 s.
+    for n in 0..200 {
+        if n == 60 {
+            wait_until("some events handled", Duration::from_secs(10), || async { !seen.events.lock().unwrap().is_empty() }).await;
+            let client = client.clone();
+            tokio::spawn(async move { client.shutdown().await });
+        }
+        let env = Arc::clone(&env);
+        deliveries.push(tokio::spawn(async move { (n, deliver(&env, n, json!({"ack_timeout_ms": 10_000, "timeout_ms": 3000})).await) }));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    task.await.unwrap().unwrap();
+    let mut acked = BTreeSet::new();
+    for delivery in deliveries {
+        let (n, (status, answer)) = delivery.await.unwrap();
+        if status == 200 {
+            assert_eq!(answer["status"], 200, "{answer}");
+            acked.insert(format!("ev_{n}"));
+        }
+    }
+    let handled: BTreeSet<String> = seen.events.lock().unwrap().keys().cloned().collect();
+    assert!(!acked.is_empty() && acked.len() < 200, "{} acked", acked.len());
+    assert_eq!(acked, handled, "acked and handled events differ");
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_fatal_at_once() {
+    let env = Env::start().await;
+    let client = WsClient::builder(APP_ID, "wrong-secret", Dispatcher::builder().build()).base_url(env.url()).build().unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(5), client.start()).await.expect("no retry loop").unwrap_err();
+    assert!(matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 514, .. })), "{error:?}");
+    assert!(!error.is_retryable());
+    assert!(!error.to_string().contains("wrong-secret"), "{error}");
+}
+
+#[tokio::test]
+async fn a_51st_connection_is_refused_with_1000040350() {
+    let env = Env::start().await;
+    let mut clients = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build()).base_url(env.url()).build().unwrap();
+        tasks.push(run(&client).await);
+        clients.push(client);
+    }
+    let extra = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build()).base_url(env.url()).build().unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(5), extra.start()).await.expect("no retry loop").unwrap_err();
+    assert!(matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 1_000_040_350, .. })), "{error:?}");
+    for client in &clients {
+        client.shutdown().await;
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn reconnect_count_bounds_the_attempts() {
+    let env = Env::start().await;
+    let url = env.url();
+    drop(env); // nothing listens there any more
+    let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
+        .base_url(url)
+        .reconnect_count(2)
+        .reconnect_nonce(Duration::from_millis(5))
+        .reconnect_interval(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(10), client.start()).await.unwrap().unwrap_err();
+    assert!(matches!(error, WsError::GaveUp { attempts: 2, .. }), "{error:?}");
+}
+
+/// A handler slower than the ack window holds up no other event; the
+/// platform's re-push of its event is acked at once as a duplicate, and the
+/// handler runs once.
+#[tokio::test]
+async fn a_slow_handler_blocks_no_other_event() {
+    let env = Arc::new(Env::start().await);
+    let seen = Arc::new(Seen::default());
+    let mut builder = Dispatcher::builder();
+    {
+        let seen = Arc::clone(&seen);
+        builder
+            .on(move |ctx, _ev: MessageReceived| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    if ctx.event_id == "ev_0" {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                    }
+                    *seen.events.lock().unwrap().entry(ctx.event_id).or_default() += 1;
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    let client = client(&env, builder.build());
+    let task = run(&client).await;
+    let slow = tokio::spawn({
+        let env = Arc::clone(&env);
+        async move { deliver(&env, 0, json!({"ack_timeout_ms": 300})).await }
+    });
+    // Let the slow event be pushed first (nothing to observe: it is not acked).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for n in 1..=5 {
+        let (_, answer) = deliver(&env, n, json!({})).await;
+        assert_eq!(answer["status"], 200);
+        assert_eq!(seen.count(&format!("ev_{n}")), 1);
+    }
+    assert_eq!(seen.count("ev_0"), 0, "the fast events were handled while the slow one ran");
+    let (status, answer) = slow.await.unwrap();
+    assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
+    assert!(answer["attempts"].as_u64().unwrap() >= 2, "pushed again after the ack window: {answer}");
+    wait_until("the slow handler finished", Duration::from_secs(5), || async { seen.count("ev_0") == 1 }).await;
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+    assert_eq!(seen.count("ev_0"), 1);
+}

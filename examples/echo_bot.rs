@@ -1,0 +1,140 @@
+//! A bot that answers every text message with `echo: <text>`, receiving
+//! events over the long connection (no public URL needed):
+//!
+//! ```text
+//! cargo run --example echo_bot -- --base-url URL --app-id ID --app-secret SECRET
+//! ```
+//!
+//! `--base-url` defaults to `https://open.feishu.cn`; point it at a sandbox
+//! (`cargo xtask sandbox`) to try it offline. Ctrl-C stops it cleanly: it
+//! reads no more events, finishes the replies under way and acks them.
+//!
+//! The event body is a small struct of this file until the generator emits
+//! `feishu::im::events::MessageReceiveV1`; only its `EVENT_TYPE` and the
+//! fields read here matter.
+
+use std::process::ExitCode;
+
+use feishu::RequestOptions;
+use feishu::im::message::{ReplyRequest, reply};
+use feishu_runtime::MessageContent;
+use feishu_runtime::events::{Dispatcher, EventBody};
+use feishu_runtime::ws::WsClient;
+use serde::Deserialize;
+
+/// The part of `im.message.receive_v1` the bot reads.
+#[derive(Debug, Deserialize)]
+struct MessageReceiveV1 {
+    message: ReceivedMessage,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReceivedMessage {
+    message_id: String,
+    message_type: String,
+    /// JSON text, `{"text":"…"}` for text messages.
+    content: String,
+}
+
+impl EventBody for MessageReceiveV1 {
+    const EVENT_TYPE: &'static str = "im.message.receive_v1";
+}
+
+struct Args {
+    base_url: String,
+    app_id: String,
+    app_secret: String,
+}
+
+const USAGE: &str = "usage: echo_bot [--base-url URL] --app-id ID --app-secret SECRET";
+
+fn parse_args() -> Result<Args, String> {
+    let mut base_url = feishu_runtime::FEISHU_BASE_URL.to_owned();
+    let (mut app_id, mut app_secret) = (None, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        match flag.as_str() {
+            "--base-url" => base_url = value()?,
+            "--app-id" => app_id = Some(value()?),
+            "--app-secret" => app_secret = Some(value()?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    match (app_id, app_secret) {
+        (Some(app_id), Some(app_secret)) => Ok(Args { base_url, app_id, app_secret }),
+        _ => Err(format!("--app-id and --app-secret are required\n{USAGE}")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let api = match feishu::Client::builder(args.app_id.clone(), args.app_secret.clone()).base_url(&args.base_url).build() {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("echo_bot: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut dispatcher = Dispatcher::builder();
+    let registered = dispatcher.on(move |ctx, event: MessageReceiveV1| {
+        let api = api.clone();
+        async move {
+            let message = event.message;
+            if message.message_type != "text" {
+                return Ok(());
+            }
+            let text = serde_json::from_str::<serde_json::Value>(&message.content)?["text"].as_str().unwrap_or_default().to_owned();
+            // The event id makes the reply idempotent: a redelivered event
+            // never sends a second reply.
+            let request = ReplyRequest::new(message.message_id.as_str(), "", "text").message(&MessageContent::text(format!("echo: {text}"))).uuid(ctx.event_id);
+            reply(&api, request, RequestOptions::default()).await?;
+            println!("replied to {}", message.message_id);
+            Ok(())
+        }
+    });
+    if let Err(error) = registered {
+        eprintln!("echo_bot: {error}");
+        return ExitCode::FAILURE;
+    }
+
+    let client = match WsClient::builder(args.app_id, args.app_secret, dispatcher.build()).base_url(&args.base_url).build() {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("echo_bot: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut status = client.status();
+    tokio::spawn(async move {
+        while status.changed().await.is_ok() {
+            println!("status: {:?}", *status.borrow_and_update());
+        }
+    });
+    let stopper = client.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            println!("stopping");
+            stopper.shutdown().await;
+        }
+    });
+    match client.start().await {
+        Ok(()) => {
+            println!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("echo_bot: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

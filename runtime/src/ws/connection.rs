@@ -1,0 +1,357 @@
+//! One connection's life: bootstrap and handshake, then the loop that pings,
+//! watches liveness, joins fragments, runs handlers and sends their acks,
+//! until the socket is lost or the client shuts down.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use prost::Message as _;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::bootstrap::{self, ClientConfig, Endpoint, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS};
+use super::fragments::Reassembly;
+use super::frame::{
+    AckPayload, Frame, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE, METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG,
+};
+use super::{MAX_MESSAGE_BYTES, Settings, WsError};
+use crate::events::{Dispatcher, Outcome, Transport, parse_event};
+
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Why [`run`] returned.
+pub(crate) enum End {
+    /// The client is shutting down; the socket is closed.
+    Shutdown,
+    /// The socket is gone or dead; reconnect.
+    Lost(String),
+}
+
+/// Bootstrap and handshake; `None` when stopped meanwhile.
+pub(crate) async fn connect(http: &reqwest::Client, settings: &Settings, stop: &mut watch::Receiver<bool>) -> Option<Result<(Socket, Endpoint), WsError>> {
+    let attempt = async {
+        let endpoint = bootstrap::fetch(http, &settings.base_url, &settings.app_id, &settings.app_secret, settings.bootstrap_timeout).await?;
+        let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES)).max_frame_size(Some(MAX_MESSAGE_BYTES));
+        let handshake = tokio_tungstenite::connect_async_with_config(endpoint.expose_url(), Some(config), true);
+        match tokio::time::timeout(settings.connect_timeout, handshake).await {
+            Err(_) => Err(WsError::Connect(format!("no handshake within {:?} with {endpoint}", settings.connect_timeout))),
+            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
+                let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                Err(WsError::Handshake {
+                    http_status: response.status().as_u16(),
+                    status: header(HANDSHAKE_STATUS).and_then(|s| s.trim().parse().ok()),
+                    auth_code: header(HANDSHAKE_AUTH_ERRCODE).and_then(|s| s.trim().parse().ok()),
+                    msg: header(HANDSHAKE_MSG).unwrap_or_default(),
+                })
+            }
+            // tungstenite's errors name no URL, so nothing secret leaks here.
+            Ok(Err(error)) => Err(WsError::Connect(format!("{error} ({endpoint})"))),
+            Ok(Ok((socket, _))) => Ok((socket, endpoint)),
+        }
+    };
+    tokio::select! {
+        result = attempt => Some(result),
+        _ = stopped(stop) => None,
+    }
+}
+
+/// Receives on `socket` until it is lost or `stop` turns true.
+pub(crate) async fn run(
+    socket: Socket,
+    endpoint: &Endpoint,
+    settings: &Settings,
+    dispatcher: &Dispatcher,
+    server: &mut ClientConfig,
+    handlers: &mut JoinSet<()>,
+    stop: &mut watch::Receiver<bool>,
+) -> End {
+    let (mut sink, mut stream) = socket.split();
+    let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Frame>();
+    let mut reassembly = Reassembly::new(settings.fragment_timeout);
+    let mut ping_every = settings.ping_interval(server);
+    let mut next_ping = Instant::now();
+    let mut last_seen = Instant::now();
+    loop {
+        let liveness = settings.liveness_timeout(ping_every);
+        tokio::select! {
+            _ = stopped(stop) => break,
+            _ = tokio::time::sleep_until(next_ping) => {
+                next_ping = Instant::now() + ping_every;
+                if let Err(error) = sink.send(Message::Binary(Frame::ping(endpoint.service_id).encode_to_vec().into())).await {
+                    return End::Lost(format!("sending a ping failed: {error}"));
+                }
+            }
+            _ = tokio::time::sleep_until(last_seen + liveness) => {
+                return End::Lost(format!("no frame for {liveness:?}: the connection is dead"));
+            }
+            Some(ack) = ack_rx.recv() => {
+                if let Err(error) = sink.send(Message::Binary(ack.encode_to_vec().into())).await {
+                    return End::Lost(format!("sending an ack failed: {error}"));
+                }
+            }
+            Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
+            message = stream.next() => {
+                last_seen = Instant::now();
+                match message {
+                    None => return End::Lost("the platform closed the connection".to_owned()),
+                    Some(Err(error)) => return End::Lost(format!("reading failed: {error}")),
+                    Some(Ok(Message::Close(frame))) => return End::Lost(format!("the platform closed the connection: {frame:?}")),
+                    Some(Ok(Message::Binary(bytes))) => {
+                        let Ok(frame) = Frame::decode(&bytes[..]) else {
+                            tracing::warn!(len = bytes.len(), "a binary message that is not a Frame was dropped");
+                            continue;
+                        };
+                        if let Some(config) = on_frame(frame, &mut reassembly, dispatcher, &ack_tx, handlers) {
+                            *server = config;
+                            let previous = ping_every;
+                            ping_every = settings.ping_interval(server);
+                            if ping_every != previous {
+                                // Applies at once: the next ping is due by the new interval.
+                                next_ping = next_ping.min(Instant::now() + ping_every);
+                                tracing::debug!(?ping_every, "the platform changed the ping interval");
+                            }
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+        }
+    }
+    // Graceful: read no more, let handlers finish and send their acks, close.
+    let deadline = Instant::now() + settings.shutdown_grace;
+    while !handlers.is_empty() {
+        tokio::select! {
+            _ = handlers.join_next() => {}
+            Some(ack) = ack_rx.recv() => {
+                let _ = sink.send(Message::Binary(ack.encode_to_vec().into())).await;
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                tracing::warn!(running = handlers.len(), "handlers still running after the shutdown grace were abandoned");
+                handlers.abort_all();
+                break;
+            }
+        }
+    }
+    while let Ok(ack) = ack_rx.try_recv() {
+        let _ = sink.send(Message::Binary(ack.encode_to_vec().into())).await;
+    }
+    let _ = sink.send(Message::Close(None)).await;
+    let _ = sink.close().await;
+    End::Shutdown
+}
+
+/// Waits for handlers left from lost connections (their acks have nowhere
+/// to go, but their work should not be cut short), for up to `grace`.
+pub(crate) async fn drain(handlers: &mut JoinSet<()>, grace: Duration) {
+    if handlers.is_empty() {
+        return;
+    }
+    let all = async { while handlers.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, all).await.is_err() {
+        tracing::warn!(running = handlers.len(), "handlers still running after the shutdown grace were abandoned");
+        handlers.abort_all();
+    }
+}
+
+/// Handles one frame; returns a new ClientConfig when a pong carried one.
+fn on_frame(
+    mut frame: Frame,
+    reassembly: &mut Reassembly,
+    dispatcher: &Dispatcher,
+    acks: &mpsc::UnboundedSender<Frame>,
+    handlers: &mut JoinSet<()>,
+) -> Option<ClientConfig> {
+    let kind = frame.header(HEADER_TYPE).unwrap_or_default().to_owned();
+    match (frame.method, kind.as_str()) {
+        (METHOD_CONTROL, TYPE_PONG) => {
+            let payload = frame.payload.as_deref().filter(|p| !p.is_empty())?;
+            match serde_json::from_slice::<ClientConfig>(payload) {
+                Ok(config) => Some(config),
+                Err(error) => {
+                    tracing::debug!(%error, "a pong whose payload is not a ClientConfig");
+                    None
+                }
+            }
+        }
+        (METHOD_DATA, TYPE_EVENT | TYPE_CARD) => {
+            let payload = frame.payload.take().unwrap_or_default();
+            let message_id = frame.header(HEADER_MESSAGE_ID).unwrap_or_default().to_owned();
+            let pushed = reassembly.push(&message_id, frame.header(HEADER_SUM), frame.header(HEADER_SEQ), payload, std::time::Instant::now());
+            match pushed {
+                Ok(Some(whole)) => {
+                    let dispatcher = dispatcher.clone();
+                    let acks = acks.clone();
+                    handlers.spawn(handle(frame, whole, dispatcher, acks));
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, %message_id, "a malformed fragment was dropped"),
+            }
+            None
+        }
+        (method, kind) => {
+            tracing::debug!(method, kind, "a frame of no known kind was ignored");
+            None
+        }
+    }
+}
+
+/// Runs the event's handler and queues its ack: `frame` (the last fragment)
+/// with `biz_rt` and the JSON ack payload.
+async fn handle(mut frame: Frame, payload: Vec<u8>, dispatcher: Dispatcher, acks: mpsc::UnboundedSender<Frame>) {
+    let started = Instant::now();
+    let outcome = match parse_event(&payload) {
+        Ok(envelope) => dispatcher.dispatch(envelope, Transport::LongConnection).await,
+        Err(error) => {
+            tracing::error!(%error, "a frame whose payload is not an event was acknowledged and dropped");
+            Outcome::Unhandled
+        }
+    };
+    let ack = AckPayload::new(outcome.status(), outcome.response());
+    frame.set_header(HEADER_BIZ_RT, started.elapsed().as_millis().to_string());
+    frame.payload = Some(serde_json::to_vec(&ack).unwrap_or_default());
+    if acks.send(frame).is_err() {
+        tracing::debug!("the connection the event came on is gone; its ack is dropped, and the platform's next push will be acked as a duplicate");
+    }
+}
+
+/// Resolves once `stop` is true, holding no borrow of it afterwards (so
+/// that the futures awaiting it stay `Send`).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! Untrusted frames never panic the client: random bytes, truncated
+    //! protobuf, and data frames with wrong `seq` / `sum` headers.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ws::frame::Header;
+
+    fn headers() -> impl Strategy<Value = Vec<Header>> {
+        let key = prop_oneof![
+            Just("type".to_owned()),
+            Just("message_id".to_owned()),
+            Just("sum".to_owned()),
+            Just("seq".to_owned()),
+            Just("trace_id".to_owned()),
+            ".{0,4}"
+        ];
+        let value = prop_oneof![Just("event".to_owned()), Just("card".to_owned()), Just("pong".to_owned()), "-?[0-9]{1,25}", "m[0-3]", ".{0,8}"];
+        prop::collection::vec((key, value).prop_map(|(key, value)| Header { key, value }), 0..8)
+    }
+
+    fn frames() -> impl Strategy<Value = Frame> {
+        (0..3i32, headers(), prop::option::of(prop::collection::vec(any::<u8>(), 0..64))).prop_map(|(method, headers, payload)| Frame {
+            method,
+            headers,
+            payload,
+            ..Frame::default()
+        })
+    }
+
+    /// Feeds `frames` to [`on_frame`] as one connection would; returns the
+    /// acks queued.
+    fn feed(frames: Vec<Frame>) -> Vec<Frame> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        runtime.block_on(async {
+            let dispatcher = Dispatcher::builder().build();
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let mut handlers = JoinSet::new();
+            let mut reassembly = Reassembly::new(Duration::from_secs(10));
+            for frame in frames {
+                let _ = on_frame(frame, &mut reassembly, &dispatcher, &tx, &mut handlers);
+                assert!(reassembly.len() <= crate::ws::MAX_PENDING_MESSAGES);
+            }
+            while let Some(joined) = handlers.join_next().await {
+                joined.expect("a handler task never panics");
+            }
+            drop(tx);
+            let mut acks = Vec::new();
+            while let Some(ack) = rx.recv().await {
+                acks.push(ack);
+            }
+            acks
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(frame) = Frame::decode(&bytes[..]) {
+                feed(vec![frame]);
+            }
+        }
+
+        #[test]
+        fn truncated_frames_never_panic(frame in frames(), cut in any::<prop::sample::Index>()) {
+            let bytes = frame.encode_to_vec();
+            let cut = cut.index(bytes.len() + 1);
+            if let Ok(frame) = Frame::decode(&bytes[..cut]) {
+                feed(vec![frame]);
+            }
+        }
+
+        #[test]
+        fn random_data_frames_never_panic_and_every_ack_is_well_formed(frames in prop::collection::vec(frames(), 0..24)) {
+            for ack in feed(frames) {
+                let biz_rt: i64 = ack.header(HEADER_BIZ_RT).unwrap().parse().unwrap();
+                prop_assert!(biz_rt >= 0);
+                let payload: AckPayload = serde_json::from_slice(ack.payload.as_deref().unwrap()).unwrap();
+                // Random payloads are no events: acked 200 and dropped.
+                prop_assert_eq!(payload.code, 200);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pong_hands_over_its_client_config() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let (tx, _rx) = mpsc::unbounded_channel();
+            let mut handlers = JoinSet::new();
+            let mut reassembly = Reassembly::new(Duration::from_secs(10));
+            let dispatcher = Dispatcher::builder().build();
+            let pong = |payload: &[u8]| Frame {
+                method: METHOD_CONTROL,
+                headers: vec![Header { key: "type".to_owned(), value: "pong".to_owned() }],
+                payload: Some(payload.to_vec()),
+                ..Frame::default()
+            };
+            let config = on_frame(pong(br#"{"PingInterval":5,"ReconnectCount":3}"#), &mut reassembly, &dispatcher, &tx, &mut handlers);
+            assert_eq!(config, Some(ClientConfig { ping_interval: 5, reconnect_count: 3, ..ClientConfig::default() }));
+            assert_eq!(on_frame(pong(b""), &mut reassembly, &dispatcher, &tx, &mut handlers), None);
+            assert_eq!(on_frame(pong(b"not json"), &mut reassembly, &dispatcher, &tx, &mut handlers), None);
+            assert!(handlers.is_empty());
+        });
+    }
+
+    #[test]
+    fn an_event_split_over_frames_is_acked_once_with_the_last_frame() {
+        let body = br#"{"schema":"2.0","header":{"event_id":"e1","event_type":"x.y"},"event":{}}"#;
+        let (a, b) = body.split_at(20);
+        let fragment = |seq: &str, payload: &[u8]| Frame {
+            method: METHOD_DATA,
+            headers: [("type", "event"), ("message_id", "m1"), ("sum", "2"), ("seq", seq)]
+                .iter()
+                .map(|(k, v)| Header { key: (*k).to_owned(), value: (*v).to_owned() })
+                .collect(),
+            payload: Some(payload.to_vec()),
+            ..Frame::default()
+        };
+        let acks = feed(vec![fragment("1", b), fragment("0", a)]);
+        assert_eq!(acks.len(), 1);
+        assert_eq!(acks[0].header(HEADER_SEQ), Some("0"));
+        let payload: AckPayload = serde_json::from_slice(acks[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(payload, AckPayload::new(200, None));
+    }
+}

@@ -1,0 +1,428 @@
+//! Receiving events over the long connection (WebSocket) the official SDKs
+//! use, so that a bot needs no public URL (feature `ws`).
+//!
+//! [`WsClient::start`] asks the platform where to connect
+//! (`POST {base}/callback/ws/endpoint`, with a timeout), connects, and
+//! hands every event and card callback to the same
+//! [`Dispatcher`] the webhook uses, until [`WsClient::shutdown`] or a fatal
+//! error.
+//!
+//! ```no_run
+//! use feishu_runtime::events::Dispatcher;
+//! use feishu_runtime::ws::WsClient;
+//!
+//! # async fn demo() -> Result<(), feishu_runtime::ws::WsError> {
+//! let dispatcher = Dispatcher::builder().build();
+//! let client = WsClient::builder("cli_xxx", "app-secret", dispatcher).build()?;
+//! let stopper = client.clone();
+//! tokio::spawn(async move {
+//!     // A bot would wait for Ctrl-C here (`tokio::signal::ctrl_c`).
+//!     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+//!     stopper.shutdown().await;
+//! });
+//! client.start().await
+//! # }
+//! ```
+//!
+//! How it behaves, where the official SDKs differ or say nothing:
+//!
+//! - **Liveness.** Any frame counts as a sign of life. With no frame for
+//!   [`WsClientBuilder::liveness_timeout`] (default 3 × the ping interval;
+//!   the platform answers every ping) the socket is taken for dead — a
+//!   half-dead socket after sleep or a NAT timeout — and the client
+//!   reconnects.
+//! - **Acks.** Each event runs in its own task, so a slow handler never
+//!   holds up the others. Its ack (`biz_rt` = the handler's milliseconds,
+//!   code 200, or 500 when the handler failed) is sent when it finishes,
+//!   however late. If that is after the platform's 3-second window, the
+//!   platform pushes the event again; the copy finds the event in the dedup
+//!   store and is acked 200 at once without running the handler again (and
+//!   without a card answer). If the socket the event came on is gone by
+//!   then, the ack is dropped (a debug line says so) and the same happens.
+//! - **Unknown event types** go to the fallback, or nowhere, and are acked
+//!   200 so that the platform does not push them again. So is a payload that
+//!   does not parse as an event (logged as an error): pushing it again
+//!   would not help.
+//! - **Reconnect.** After a lost connection, or a retryable failure to
+//!   connect, the first wait is random below ReconnectNonce, later ones
+//!   ReconnectInterval; each attempt runs the whole bootstrap. With
+//!   ReconnectCount ≥ 0 the client gives up after that many failed attempts
+//!   in a row ([`WsError::GaveUp`]). The builder's values win over the
+//!   platform's (meant for tests).
+//! - **Shutdown** stops reading, lets running handlers finish and send
+//!   their acks (for up to [`WsClientBuilder::shutdown_grace`]), then closes
+//!   the socket.
+
+mod bootstrap;
+mod connection;
+mod fragments;
+pub mod frame;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::events::Dispatcher;
+use crate::secret::Secret;
+
+pub use bootstrap::{
+    BootstrapError, CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, CODE_FORBIDDEN, CODE_INTERNAL_ERROR, CODE_SYSTEM_BUSY, ClientConfig, ENDPOINT_PATH, Endpoint,
+    HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS, bootstrap_code_is_retryable, handshake_is_retryable, redact,
+};
+pub use fragments::{FragmentError, MAX_FRAGMENTS, MAX_PENDING_BYTES, MAX_PENDING_MESSAGES, Reassembly};
+
+/// How long the bootstrap request may take unless configured.
+pub const DEFAULT_BOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the WebSocket handshake may take unless configured.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an incomplete fragmented message is kept unless configured.
+pub const DEFAULT_FRAGMENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for running handlers unless configured.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// The largest WebSocket message accepted.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Where the client is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// [`WsClient::start`] has not been called.
+    Idle,
+    /// Asking for an endpoint and connecting.
+    Connecting,
+    /// Connected and receiving.
+    Connected {
+        /// The connection's `device_id`.
+        device_id: String,
+    },
+    /// Waiting before reconnect attempt `attempt`.
+    Reconnecting {
+        /// 1 for the first attempt after a loss.
+        attempt: u32,
+        /// How long the wait is.
+        wait: Duration,
+    },
+    /// Stopped: after [`WsClient::shutdown`] (`error` is `None`) or a
+    /// fatal error.
+    Disconnected {
+        /// The fatal error's message.
+        error: Option<String>,
+    },
+}
+
+/// Why the client stopped, or could not connect.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WsError {
+    /// The bootstrap request failed.
+    #[error(transparent)]
+    Bootstrap(#[from] BootstrapError),
+    /// The WebSocket handshake was refused.
+    #[error("the WebSocket handshake was refused with HTTP {http_status} (Handshake-Status {status:?}, Handshake-Autherrcode {auth_code:?}): {msg}")]
+    Handshake {
+        /// The HTTP status of the refusal.
+        http_status: u16,
+        /// `Handshake-Status`.
+        status: Option<i64>,
+        /// `Handshake-Autherrcode`.
+        auth_code: Option<i64>,
+        /// `Handshake-Msg`.
+        msg: String,
+    },
+    /// Connecting failed (network, TLS, timeout).
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// ReconnectCount attempts in a row failed.
+    #[error("gave up after {attempts} reconnect attempts; the last failure: {last}")]
+    GaveUp {
+        /// How many attempts were made.
+        attempts: u32,
+        /// What went wrong last.
+        last: String,
+    },
+    /// [`WsClient::start`] is already running.
+    #[error("the client is already running")]
+    AlreadyRunning,
+    /// The HTTP client could not be built.
+    #[error("could not build the HTTP client: {0}")]
+    Build(String),
+}
+
+impl WsError {
+    /// Whether another attempt may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Bootstrap(error) => error.is_retryable(),
+            Self::Handshake { status, auth_code, .. } => handshake_is_retryable(*status, *auth_code),
+            Self::Connect(_) => true,
+            Self::GaveUp { .. } | Self::AlreadyRunning | Self::Build(_) => false,
+        }
+    }
+}
+
+/// Settings of a [`WsClient`]; see [`WsClient::builder`].
+#[derive(Debug)]
+pub struct WsClientBuilder {
+    settings: Settings,
+    dispatcher: Dispatcher,
+}
+
+#[derive(Clone, Debug)]
+struct Settings {
+    app_id: String,
+    app_secret: Secret,
+    base_url: String,
+    bootstrap_timeout: Duration,
+    connect_timeout: Duration,
+    fragment_timeout: Duration,
+    shutdown_grace: Duration,
+    ping_interval: Option<Duration>,
+    liveness_timeout: Option<Duration>,
+    reconnect_interval: Option<Duration>,
+    reconnect_nonce: Option<Duration>,
+    reconnect_count: Option<i64>,
+}
+
+impl Settings {
+    fn ping_interval(&self, server: &ClientConfig) -> Duration {
+        self.ping_interval.unwrap_or(Duration::from_secs(server.ping_interval.max(1)))
+    }
+
+    fn liveness_timeout(&self, ping: Duration) -> Duration {
+        self.liveness_timeout.unwrap_or(ping * 3)
+    }
+}
+
+impl WsClientBuilder {
+    /// The platform's base URL (default [`FEISHU_BASE_URL`](crate::FEISHU_BASE_URL);
+    /// [`LARK_BASE_URL`](crate::LARK_BASE_URL) for Lark, or a sandbox's).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.base_url = url.into();
+        self
+    }
+
+    /// How long the bootstrap request may take (default 10 s).
+    pub fn bootstrap_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.bootstrap_timeout = timeout;
+        self
+    }
+
+    /// How long the WebSocket handshake may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.connect_timeout = timeout;
+        self
+    }
+
+    /// How long an incomplete fragmented message is kept (default 10 s).
+    pub fn fragment_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.fragment_timeout = timeout;
+        self
+    }
+
+    /// How long [`WsClient::shutdown`] waits for running handlers (default
+    /// 30 s); those still running then are abandoned.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.settings.shutdown_grace = grace;
+        self
+    }
+
+    /// Pings this often, whatever the platform says.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.settings.ping_interval = Some(interval.max(Duration::from_millis(1)));
+        self
+    }
+
+    /// Takes the socket for dead after this long without a frame (default
+    /// 3 × the ping interval).
+    pub fn liveness_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.liveness_timeout = Some(timeout);
+        self
+    }
+
+    /// Waits this long between reconnect attempts after the first,
+    /// whatever the platform says.
+    pub fn reconnect_interval(mut self, interval: Duration) -> Self {
+        self.settings.reconnect_interval = Some(interval);
+        self
+    }
+
+    /// Waits a random time below this before the first reconnect attempt,
+    /// whatever the platform says.
+    pub fn reconnect_nonce(mut self, nonce: Duration) -> Self {
+        self.settings.reconnect_nonce = Some(nonce);
+        self
+    }
+
+    /// Gives up after this many failed attempts in a row (-1: never),
+    /// whatever the platform says.
+    pub fn reconnect_count(mut self, count: i64) -> Self {
+        self.settings.reconnect_count = Some(count);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<WsClient, WsError> {
+        let http = reqwest::Client::builder().build().map_err(|e| WsError::Build(e.to_string()))?;
+        let (status, _) = watch::channel(Status::Idle);
+        let (stop, _) = watch::channel(false);
+        let (running, _) = watch::channel(false);
+        Ok(WsClient { inner: Arc::new(Inner { settings: self.settings, dispatcher: self.dispatcher, http, status, stop, running }) })
+    }
+}
+
+/// The long-connection client; see the [module docs](self). Cheap to
+/// clone: clones are the same client (one may [`start`](Self::start), another
+/// [`shutdown`](Self::shutdown)).
+#[derive(Clone, Debug)]
+pub struct WsClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    settings: Settings,
+    dispatcher: Dispatcher,
+    http: reqwest::Client,
+    status: watch::Sender<Status>,
+    stop: watch::Sender<bool>,
+    /// Whether [`WsClient::start`] runs; what [`WsClient::shutdown`] waits on.
+    running: watch::Sender<bool>,
+}
+
+impl WsClient {
+    /// A client for the app, handing events to `dispatcher`.
+    pub fn builder(app_id: impl Into<String>, app_secret: impl Into<Secret>, dispatcher: Dispatcher) -> WsClientBuilder {
+        WsClientBuilder {
+            settings: Settings {
+                app_id: app_id.into(),
+                app_secret: app_secret.into(),
+                base_url: crate::FEISHU_BASE_URL.to_owned(),
+                bootstrap_timeout: DEFAULT_BOOTSTRAP_TIMEOUT,
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                fragment_timeout: DEFAULT_FRAGMENT_TIMEOUT,
+                shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+                ping_interval: None,
+                liveness_timeout: None,
+                reconnect_interval: None,
+                reconnect_nonce: None,
+                reconnect_count: None,
+            },
+            dispatcher,
+        }
+    }
+
+    /// The status now and its changes.
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.inner.status.subscribe()
+    }
+
+    /// Connects and receives until [`shutdown`](Self::shutdown) (then
+    /// `Ok`) or a fatal error: a fatal bootstrap code or handshake refusal,
+    /// or ReconnectCount failed attempts in a row.
+    ///
+    /// A [`shutdown`](Self::shutdown) that came before makes it return at
+    /// once.
+    pub async fn start(&self) -> Result<(), WsError> {
+        let started = self.inner.running.send_if_modified(|running| !std::mem::replace(running, true));
+        if !started {
+            return Err(WsError::AlreadyRunning);
+        }
+        self.inner.status.send_replace(Status::Connecting);
+        let mut stop = self.inner.stop.subscribe();
+        // Handlers outlive the connection they came on: their events must
+        // not be half handled because a socket died.
+        let mut handlers = JoinSet::new();
+        let result = self.run(&mut stop, &mut handlers).await;
+        connection::drain(&mut handlers, self.inner.settings.shutdown_grace).await;
+        self.inner.status.send_replace(Status::Disconnected { error: result.as_ref().err().map(ToString::to_string) });
+        // Ready for another start; a shutdown racing with this one is not lost.
+        self.inner.stop.send_replace(false);
+        self.inner.running.send_replace(false);
+        result
+    }
+
+    /// Stops a running [`start`](Self::start) gracefully and waits until
+    /// it has returned: no more frames are read, running handlers finish
+    /// and their acks are sent, the socket is closed. When not running, the
+    /// next `start` returns at once.
+    pub async fn shutdown(&self) {
+        let mut running = self.inner.running.subscribe();
+        self.inner.stop.send_replace(true);
+        let _ = running.wait_for(|r| !*r).await;
+    }
+
+    async fn run(&self, stop: &mut watch::Receiver<bool>, handlers: &mut JoinSet<()>) -> Result<(), WsError> {
+        let settings = &self.inner.settings;
+        let mut server = ClientConfig::default();
+        let mut failures: u32 = 0;
+        loop {
+            self.inner.status.send_replace(Status::Connecting);
+            let last = match connection::connect(&self.inner.http, settings, stop).await {
+                None => return Ok(()),
+                Some(Ok((socket, endpoint))) => {
+                    failures = 0;
+                    server = endpoint.config;
+                    tracing::info!(url = %endpoint, "long connection established");
+                    self.inner.status.send_replace(Status::Connected { device_id: endpoint.device_id.clone() });
+                    match connection::run(socket, &endpoint, settings, &self.inner.dispatcher, &mut server, handlers, stop).await {
+                        connection::End::Shutdown => return Ok(()),
+                        connection::End::Lost(reason) => {
+                            tracing::warn!(%reason, "long connection lost; reconnecting");
+                            reason
+                        }
+                    }
+                }
+                Some(Err(error)) if !error.is_retryable() => {
+                    tracing::error!(%error, "long connection refused; not retrying");
+                    return Err(error);
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "could not connect; retrying");
+                    error.to_string()
+                }
+            };
+            failures += 1;
+            let count = settings.reconnect_count.unwrap_or(server.reconnect_count);
+            if count >= 0 && i64::from(failures) > count {
+                return Err(WsError::GaveUp { attempts: failures - 1, last });
+            }
+            let wait = if failures == 1 {
+                let nonce = settings.reconnect_nonce.unwrap_or(Duration::from_secs(server.reconnect_nonce));
+                random_below(nonce)
+            } else {
+                settings.reconnect_interval.unwrap_or(Duration::from_secs(server.reconnect_interval))
+            };
+            self.inner.status.send_replace(Status::Reconnecting { attempt: failures, wait });
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = connection::stopped(stop) => return Ok(()),
+            }
+        }
+    }
+}
+
+/// A random duration in `[0, max)`; zero for zero.
+fn random_below(max: Duration) -> Duration {
+    let nanos = max.as_nanos();
+    if nanos == 0 {
+        return Duration::ZERO;
+    }
+    let pick = u128::from(crate::retry::random_u64()) % nanos;
+    Duration::from_nanos(u64::try_from(pick).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_waits_stay_below_the_nonce() {
+        assert_eq!(random_below(Duration::ZERO), Duration::ZERO);
+        let max = Duration::from_millis(30);
+        let picks: Vec<Duration> = (0..200).map(|_| random_below(max)).collect();
+        assert!(picks.iter().all(|p| *p < max));
+        assert!(picks.iter().any(|p| *p != picks[0]), "the waits vary");
+    }
+}

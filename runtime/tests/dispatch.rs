@@ -1,0 +1,264 @@
+//! The dispatcher behind both transports, fed through the webhook
+//! (`Webhook::respond`): typed handlers, callbacks and their answers, the
+//! fallback, deduplication through an async store, failures, registration
+//! errors, and the webhook's checks kept in front of it.
+
+#![cfg(feature = "events")]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use feishu_runtime::events::{
+    self, AsyncDedupStore, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger, CardTemplate, Dispatcher, DispatcherBuilder, EventBody,
+    RegisterError, Toast, ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const KEY: &str = "ENCRYPT-KEY-77aa";
+const TOKEN: &str = "VERIFY-TOKEN-19bf";
+const NOW_SECS: u64 = 1_700_000_000;
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(NOW_SECS)
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageReceived {
+    message: Msg,
+}
+
+#[derive(Debug, Deserialize)]
+struct Msg {
+    message_id: String,
+}
+
+impl EventBody for MessageReceived {
+    const EVENT_TYPE: &'static str = "im.message.receive_v1";
+}
+
+fn envelope(event_id: &str, event_type: &str, event: Value) -> Value {
+    json!({
+        "schema": "2.0",
+        "header": {"event_id": event_id, "event_type": event_type, "token": TOKEN, "create_time": "1", "app_id": "cli_1", "tenant_key": "tk"},
+        "event": event,
+    })
+}
+
+fn message(event_id: &str, message_id: &str) -> Value {
+    envelope(event_id, "im.message.receive_v1", json!({"message": {"message_id": message_id}}))
+}
+
+/// `plain` encrypted and signed as Feishu sends it: `(headers, body)`.
+fn signed(plain: &Value) -> (Vec<(String, String)>, Vec<u8>) {
+    let body = json!({"encrypt": events::encrypt(KEY, plain.to_string().as_bytes(), [3; 16])}).to_string().into_bytes();
+    let ts = NOW_SECS.to_string();
+    let headers = vec![
+        ("X-Lark-Request-Timestamp".to_owned(), ts.clone()),
+        ("X-Lark-Request-Nonce".to_owned(), "n".to_owned()),
+        ("X-Lark-Signature".to_owned(), events::signature(&ts, "n", KEY, &body)),
+    ];
+    (headers, body)
+}
+
+fn webhook() -> Webhook {
+    Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY))
+}
+
+async fn post(dispatcher: &Dispatcher, plain: &Value) -> (u16, Value) {
+    let (headers, body) = signed(plain);
+    let answer = webhook().respond(dispatcher, headers, &body, now()).await;
+    (answer.status, serde_json::from_str(&answer.body).unwrap())
+}
+
+/// Records the message ids handled, by transport.
+fn recording(log: &Arc<Mutex<Vec<(String, Transport)>>>) -> DispatcherBuilder {
+    let mut builder = Dispatcher::builder();
+    let log = Arc::clone(log);
+    builder
+        .on(move |ctx, ev: MessageReceived| {
+            let log = Arc::clone(&log);
+            async move {
+                log.lock().unwrap().push((ev.message.message_id, ctx.transport));
+                Ok(())
+            }
+        })
+        .unwrap();
+    builder
+}
+
+#[tokio::test]
+async fn typed_events_reach_their_handler_once() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let dispatcher = recording(&log).build();
+    assert_eq!(post(&dispatcher, &message("e1", "om_1")).await, (200, json!({})));
+    // The platform's retry of the same event, and the same message under a new event id.
+    assert_eq!(post(&dispatcher, &message("e1", "om_1")).await, (200, json!({})));
+    assert_eq!(post(&dispatcher, &message("e2", "om_1")).await, (200, json!({})));
+    assert_eq!(post(&dispatcher, &message("e3", "om_2")).await, (200, json!({})));
+    assert_eq!(*log.lock().unwrap(), [("om_1".to_owned(), Transport::Webhook), ("om_2".to_owned(), Transport::Webhook)]);
+}
+
+#[tokio::test]
+async fn the_webhook_checks_stay_in_front_of_the_dispatcher() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let dispatcher = recording(&log).build();
+    // A wrong signature, a stale timestamp, a wrong token: refused, nothing handled.
+    let (mut headers, body) = signed(&message("e1", "om_1"));
+    headers[2].1 = "0".repeat(64);
+    assert_eq!(webhook().respond(&dispatcher, headers, &body, now()).await.status, 401);
+    let (headers, body) = signed(&message("e1", "om_1"));
+    assert_eq!(webhook().respond(&dispatcher, headers, &body, now() + Duration::from_secs(600)).await.status, 401);
+    let mut forged = message("e1", "om_1");
+    forged["header"]["token"] = json!("not-the-token");
+    assert_eq!(post(&dispatcher, &forged).await.0, 401);
+    assert_eq!(webhook().respond(&dispatcher, Vec::<(String, String)>::new(), &message("e1", "om_1").to_string().into_bytes(), now()).await.status, 401);
+    assert!(log.lock().unwrap().is_empty());
+    // The challenge is answered without the dispatcher.
+    let challenge = json!({"challenge": "c-1", "token": TOKEN, "type": "url_verification"});
+    let answer = webhook().respond(&dispatcher, Vec::<(String, String)>::new(), challenge.to_string().as_bytes(), now()).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, r#"{"challenge":"c-1"}"#));
+    // A v1 event_callback reaches the same handler.
+    let v1 = json!({"uuid": "u1", "token": TOKEN, "ts": "1", "type": "event_callback", "event": {"type": "im.message.receive_v1", "message": {"message_id": "om_v1"}}});
+    assert_eq!(post(&dispatcher, &v1).await, (200, json!({})));
+    assert_eq!(log.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn card_callbacks_answer_with_their_response() {
+    let mut builder = Dispatcher::builder();
+    builder
+        .on_callback(|_ctx, action: CardActionTrigger| async move {
+            let toast = Toast::new(ToastKind::Warning, format!("{} pressed", action.action.tag));
+            let card = CallbackCard::Template(CardTemplate::new("tpl_1").variables(json!({"by": action.operator.open_id})).version("1.0.0"));
+            Ok(CardActionResponse::toast(toast).with_card(card))
+        })
+        .unwrap()
+        .on_callback(|_ctx, preview: UrlPreviewGet| async move {
+            Ok(UrlPreviewResponse { inline: Some(events::InlinePreview { title: preview.context.url.unwrap_or_default(), ..Default::default() }), card: None })
+        })
+        .unwrap();
+    let dispatcher = builder.build();
+    let action = envelope("c1", "card.action.trigger", json!({"operator": {"open_id": "ou_9"}, "action": {"tag": "button", "value": {}}}));
+    assert_eq!(
+        post(&dispatcher, &action).await,
+        (
+            200,
+            json!({
+                "toast": {"type": "warning", "content": "button pressed"},
+                "card": {"type": "template", "data": {"template_id": "tpl_1", "template_variable": {"by": "ou_9"}, "template_version_name": "1.0.0"}},
+            })
+        )
+    );
+    let preview = envelope("p1", "url.preview.get", json!({"context": {"url": "https://example.com/x"}}));
+    assert_eq!(post(&dispatcher, &preview).await, (200, json!({"inline": {"title": "https://example.com/x"}})));
+}
+
+#[tokio::test]
+async fn other_events_go_to_the_fallback_or_are_acknowledged() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut builder = Dispatcher::builder();
+    {
+        let seen = Arc::clone(&seen);
+        builder
+            .fallback(move |ctx, event| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    seen.lock().unwrap().push((ctx.event_type, event));
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    assert_eq!(builder.fallback(|_, _| async { Ok(()) }).unwrap_err(), RegisterError::DuplicateFallback);
+    let dispatcher = builder.build();
+    assert_eq!(post(&dispatcher, &envelope("x1", "drive.file.created_v1", json!({"file_token": "f"}))).await.0, 200);
+    assert_eq!(*seen.lock().unwrap(), [("drive.file.created_v1".to_owned(), json!({"file_token": "f"}))]);
+    // No fallback at all: still 200, so that the platform does not push it again.
+    let empty = Dispatcher::builder().build();
+    assert_eq!(post(&empty, &envelope("x2", "drive.file.created_v1", json!({}))).await, (200, json!({})));
+}
+
+#[tokio::test]
+async fn a_failed_handler_answers_500_and_its_retry_is_handled() {
+    let calls = Arc::new(Mutex::new(0));
+    let mut builder = Dispatcher::builder();
+    {
+        let calls = Arc::clone(&calls);
+        builder
+            .on(move |_ctx, _ev: MessageReceived| {
+                let calls = Arc::clone(&calls);
+                async move {
+                    let mut calls = calls.lock().unwrap();
+                    *calls += 1;
+                    if *calls == 1 { Err("not now".into()) } else { Ok(()) }
+                }
+            })
+            .unwrap();
+    }
+    let dispatcher = builder.build();
+    let (status, body) = post(&dispatcher, &message("e1", "om_1")).await;
+    assert_eq!(status, 500);
+    assert!(body["msg"].as_str().unwrap().contains("not now"), "{body}");
+    assert_eq!(post(&dispatcher, &message("e1", "om_1")).await.0, 200);
+    assert_eq!(post(&dispatcher, &message("e1", "om_1")).await.0, 200);
+    assert_eq!(*calls.lock().unwrap(), 2);
+    // A body that does not decode into the handler's type is a failure too.
+    assert_eq!(post(&dispatcher, &envelope("e9", "im.message.receive_v1", json!({"message": 5}))).await.0, 500);
+}
+
+#[test]
+fn registering_an_event_type_twice_is_an_error() {
+    let mut builder = Dispatcher::builder();
+    builder.on(|_, _: MessageReceived| async { Ok(()) }).unwrap();
+    let error = builder.on(|_, _: MessageReceived| async { Ok(()) }).unwrap_err();
+    assert_eq!(error, RegisterError::Duplicate("im.message.receive_v1".to_owned()));
+    assert!(error.to_string().contains("im.message.receive_v1"));
+    let error = builder.on_callback(|_, _: MessageReceived| async { Ok(json!({})) }).unwrap_err();
+    assert_eq!(error, RegisterError::Duplicate("im.message.receive_v1".to_owned()));
+    let dispatcher = builder.build();
+    assert!(dispatcher.handles("im.message.receive_v1"));
+    assert!(!dispatcher.handles("card.action.trigger"));
+}
+
+/// An async store standing in for Redis: it records what was asked, and
+/// answers after yielding.
+#[derive(Default)]
+struct SharedStore {
+    keys: Mutex<BTreeMap<String, u32>>,
+    calls: Mutex<Vec<String>>,
+}
+
+impl AsyncDedupStore for SharedStore {
+    fn remember<'a>(&'a self, key: &'a str) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            self.calls.lock().unwrap().push(format!("remember {key}"));
+            let mut keys = self.keys.lock().unwrap();
+            let n = keys.entry(key.to_owned()).or_default();
+            *n += 1;
+            *n == 1
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.calls.lock().unwrap().push(format!("release {key}"));
+            self.keys.lock().unwrap().remove(key);
+        })
+    }
+}
+
+#[tokio::test]
+async fn deduplication_goes_through_the_async_store() {
+    let store = Arc::new(SharedStore::default());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    // Two instances sharing one store handle an event once between them.
+    let first = recording(&log).dedup_store(store.clone()).build();
+    let second = recording(&log).dedup_store(store.clone()).build();
+    assert_eq!(post(&first, &message("e1", "om_1")).await.0, 200);
+    assert_eq!(post(&second, &message("e1", "om_1")).await.0, 200);
+    assert_eq!(log.lock().unwrap().len(), 1);
+    assert_eq!(*store.calls.lock().unwrap(), ["remember event:e1", "remember message:om_1", "remember event:e1"]);
+}

@@ -1,0 +1,177 @@
+//! `sync_time_vs_raw_fetch`: `cargo xtask docs sync --all`, as a user runs
+//! it (through cargo, dev profile), of the whole `../shared/corpus/raw` served
+//! by one local doc portal (`cargo xtask sandbox --docs`), into an empty
+//! folder, against `raw-fetch` (`bench/src/bin/raw-fetch.rs`, release): the
+//! same tree call and the same `get_detail` URLs, 8 at a time, each page's
+//! content written plainly to a file.
+//!
+//! Both write the pages: the sync's product is pages on disk, and a fetch
+//! that discarded them would charge the sync for the writes any useful fetch
+//! makes. What the ratio shows is the rest: the sync's header, its atomic
+//! writes, its checks and retries, its planning and cargo's start-up.
+//!
+//! Both run against the same portal process, whole processes timed, after
+//! one untimed run each; then alternately (A B A B …), each into a fresh
+//! folder; medians quoted.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::report::{self, Ratio, Report, median};
+use super::{Plan, Server, cargo, json_lines, output, progress, timed};
+
+/// Requests in flight at once: the sync's default `--jobs`.
+const CONCURRENCY: usize = 8;
+
+/// Adds the sync figure to `report`.
+pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
+    let key = "sync_time_vs_raw_fetch";
+    let value = compare(root, dir, plan, report);
+    if let Err(why) = &value {
+        progress(&format!("sync: not measured: {why}"));
+    }
+    report.ratios.push(match value {
+        Ok((v, detail)) => Ratio { key, value: Ok(v), detail },
+        Err(why) => Ratio { key, value: Err(why), detail: String::new() },
+    });
+}
+
+fn compare(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
+    let corpus = root.join("..").join("shared").join("corpus").join("raw");
+    if !corpus.is_dir() {
+        return Err(format!("the corpus {} is absent", corpus.display()));
+    }
+    let fetch = super::runner::build_fetch(root, dir).map_err(|e| format!("raw-fetch did not build: {e}"))?;
+    let portal = Server::sandbox(&["--docs".as_ref(), corpus.as_os_str()]).map_err(|e| format!("the doc portal did not start: {e}"))?;
+    let base = portal.base.clone();
+    progress(&format!("sync: doc portal serving {} at {base}", corpus.display()));
+    let work = dir.join("sync");
+    let (ours_dir, theirs_dir) = (work.join("docs-sync"), work.join("raw-fetch"));
+    let fresh = |folder: &Path| -> Result<(), String> {
+        if folder.exists() {
+            std::fs::remove_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        }
+        Ok(())
+    };
+    let sync = || {
+        let mut command = Command::new(cargo());
+        command
+            .current_dir(root)
+            .args(["xtask", "docs", "sync", "--all", "--portal", &base, "--jobs", &CONCURRENCY.to_string(), "--docs"])
+            .arg(&ours_dir)
+            .env_remove("DOCS_SYNC_TIMEOUT_MS")
+            .env_remove("DOCS_SYNC_BACKOFF_MS");
+        command
+    };
+    let raw = || {
+        let mut command = Command::new(&fetch);
+        command.arg(&base).arg(&theirs_dir).arg(CONCURRENCY.to_string());
+        command
+    };
+
+    // One untimed run each, checked: the same pages, all of them.
+    fresh(&ours_dir)?;
+    timed(&mut sync())?;
+    let synced = count_pages(&ours_dir);
+    fresh(&theirs_dir)?;
+    let fetched = json_lines(&output(&mut raw())?).first().and_then(|l| l["pages"].as_u64()).ok_or("raw-fetch printed no page count")? as usize;
+    if synced != fetched || fetched == 0 {
+        return Err(format!("docs sync wrote {synced} pages but raw-fetch fetched {fetched}: they would not do the same work"));
+    }
+    progress(&format!("sync: cargo xtask docs sync --all vs raw-fetch, {fetched} pages at concurrency {CONCURRENCY}, {} alternate runs", plan.sync_rounds));
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
+    for _ in 0..plan.sync_rounds {
+        fresh(&ours_dir)?;
+        let before = children_cpu();
+        ours.push(timed(&mut sync())?);
+        ours_cpu.extend(children_cpu().zip(before).map(|(after, before)| after - before));
+        fresh(&theirs_dir)?;
+        let before = children_cpu();
+        theirs.push(timed(&mut raw())?);
+        theirs_cpu.extend(children_cpu().zip(before).map(|(after, before)| after - before));
+    }
+    drop(portal);
+    let _ = std::fs::remove_dir_all(&work);
+    if let (Some(a), Some(b)) = (median(&ours_cpu), median(&theirs_cpu)) {
+        report.extra.push((
+            format!("CPU time (user + system) of the processes of one sync of {fetched} pages (medians of {})", plan.sync_rounds),
+            format!(
+                "cargo xtask docs sync --all {} (cargo included) vs raw-fetch {}: ratio {}",
+                report::seconds(a),
+                report::seconds(b),
+                report::ratio(Some(a), Some(b)).map_or("n/a".into(), report::fmt_ratio)
+            ),
+        ));
+    }
+    let (a, b) = (median(&ours), median(&theirs));
+    let detail = format!(
+        "{fetched} pages at concurrency {CONCURRENCY} from the local portal: cargo xtask docs sync --all {} vs raw-fetch {} (medians of {} alternate runs)",
+        a.map_or("n/a".into(), report::seconds),
+        b.map_or("n/a".into(), report::seconds),
+        plan.sync_rounds
+    );
+    progress(&format!("sync: {detail}"));
+    Ok((report::ratio(a, b)?, detail))
+}
+
+/// The CPU time, in seconds, of this process's children that have ended and
+/// been waited for (`cutime` + `cstime` of `/proc/self/stat`, in the kernel's
+/// 100 Hz ticks); `None` off Linux. A child's descendants that it waited for
+/// count too (cargo's `xtask`). Less disturbed than wall time by other load
+/// on the machine.
+fn children_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses, start at the third.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<f64>().ok();
+    Some((ticks(16)? + ticks(17)?) / 100.0)
+}
+
+/// The `.md` files under `dir`, recursively (hidden ones, such as an
+/// interrupted write's, excluded).
+fn count_pages(dir: &Path) -> usize {
+    let mut count = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if path.is_dir() && !hidden {
+                stack.push(path);
+            } else if !hidden && path.extension().is_some_and(|e| e == "md") {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_counted_recursively_without_hidden_files() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-sync-count-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for file in ["a.md", "im/v1/b.md", "im/v1/c.md", "im/v1/.d.md.tmp", "im/v1/.e.md", ".hidden/f.md", "im/notes.txt"] {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        assert_eq!(count_pages(&dir), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(count_pages(&dir), 0);
+    }
+
+    #[test]
+    fn children_cpu_grows_with_a_busy_child() {
+        let Some(before) = children_cpu() else { return };
+        // About 0.1 s of CPU in a child that this process waits for.
+        let status = Command::new("sh").args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]).status().unwrap();
+        assert!(status.success());
+        let after = children_cpu().unwrap();
+        assert!(after > before, "{before} → {after}");
+    }
+}
