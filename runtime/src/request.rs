@@ -40,7 +40,9 @@ pub struct RequestOptions {
     pub user_access_token: Option<Secret>,
     /// The caller's key of a user whose tokens the client keeps
     /// ([`UserAuth`](crate::UserAuth)); used like `user_access_token`, and
-    /// refreshed as needed.
+    /// refreshed as needed. The key is not treated as a secret (it shows in
+    /// `Debug` and in errors): use an id such as the user's open_id, not a
+    /// session secret.
     pub user_key: Option<String>,
     /// The tenant whose tenant token a marketplace app uses (required
     /// there for endpoints that take one; refused on self-built apps).

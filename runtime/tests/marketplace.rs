@@ -263,3 +263,34 @@ async fn app_ticket_events_are_taken_for_this_app_only() {
     client.send_value(call("tk-a")).await.unwrap();
     assert_eq!(server.requests_to(APP_TOKEN)[0].json()["app_ticket"], TICKET);
 }
+
+#[tokio::test]
+async fn the_dispatcher_stores_app_tickets_with_one_line_of_wiring() {
+    use feishu_runtime::events::{Delivery, Dispatcher, Outcome, Transport, Webhook, WebhookConfig};
+    let (server, _) = platform().await;
+    let client = client(&server, SECRET);
+    let mut builder = Dispatcher::builder();
+    client.handle_app_tickets(&mut builder).unwrap();
+    let dispatcher = builder.build();
+    let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token"));
+    let deliver = |uuid: &str, app_id: &str, ticket: &str| {
+        let body = json!({"uuid": uuid, "token": "v-token", "ts": "1700000000.1", "type": "event_callback",
+            "event": {"type": "app_ticket", "app_id": app_id, "app_ticket": ticket}})
+        .to_string();
+        let delivery: Delivery = webhook.handle([("Content-Type", "application/json")], body.as_bytes(), std::time::SystemTime::now()).unwrap();
+        let Delivery::Event(envelope) = delivery else { panic!("{delivery:?}") };
+        dispatcher.dispatch(envelope, Transport::Webhook)
+    };
+
+    let foreign = deliver("e-1", "cli_other", "not-ours").await;
+    assert!(matches!(foreign, Outcome::Failed(_)), "{foreign:?}");
+    assert!(client.app_ticket_store().get().await.unwrap().is_none());
+    let ours = deliver("e-2", "cli_test", TICKET).await;
+    assert!(matches!(ours, Outcome::Handled { .. }), "{ours:?}");
+
+    client.send_value(call("tk-a")).await.unwrap();
+    assert_eq!(server.requests_to(APP_TOKEN)[0].json()["app_ticket"], TICKET);
+    let event: feishu_runtime::auth::AppTicketEvent = serde_json::from_value(json!({"app_id": "cli_test", "app_ticket": TICKET})).unwrap();
+    assert!(!format!("{event:?}").contains(TICKET));
+    assert_eq!(event.ticket().expose(), TICKET);
+}

@@ -46,7 +46,7 @@ impl Oauth {
                     if !self.used_refresh.insert(token.clone()) || !self.valid_refresh.contains(&token) {
                         return Reply::json(json!({"code": 20064, "error": "invalid_grant", "error_description": "refresh token already used"})).status(400);
                     }
-                    self.issue(7200).delay(Duration::from_millis(200))
+                    self.issue(7200).delay(Duration::from_millis(600))
                 }
                 _ => Reply::json(json!({"code": 20003, "error": "invalid_grant", "error_description": "invalid code"})).status(400),
             };
@@ -181,9 +181,9 @@ async fn a_refused_refresh_asks_for_authorisation_again_and_forgets_the_user() {
 #[tokio::test]
 async fn a_refresh_whose_answer_is_lost_never_sends_its_refresh_token_again() {
     let (server, oauth) = server().await;
-    // The refresh answer (200 ms) comes after the client gave up (100 ms).
+    // The refresh answer (600 ms) comes after the client gave up (300 ms).
     let client =
-        Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(RetryPolicy::none()).timeout(Duration::from_millis(100)).build().unwrap();
+        Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(RetryPolicy::none()).timeout(Duration::from_millis(300)).build().unwrap();
     client.user_auth().store_token("ou_alice", due_token()).await.unwrap();
 
     // The old access token works until it expires, so the calls go out.
@@ -246,7 +246,7 @@ async fn a_second_client_sharing_the_store_does_not_spend_the_refresh_token_agai
     let (first, second) = (build(), build());
     first.user_auth().store_token("ou_alice", due_token()).await.unwrap();
 
-    // The first client's refresh is answered after 200 ms; the second client
+    // The first client's refresh is answered after 600 ms; the second client
     // calls meanwhile, finds the refresh token spent, and uses the access
     // token that is still valid.
     let refreshing = tokio::spawn({

@@ -20,6 +20,10 @@ pub(crate) const TOKEN_PATH: &str = "/open-apis/authen/v2/oauth/token";
 /// How long an authorisation code can be exchanged.
 const CODE_TTL: Duration = Duration::from_secs(300);
 
+/// At most this many codes wait to be exchanged, and refresh tokens stay
+/// usable; beyond it new ones are refused, so that the state stays bounded.
+const MAX_KEPT: usize = 10_000;
+
 /// The answers' codes (HTTP 400, `error`, `error_description`).
 const INVALID_REQUEST: i64 = 20001;
 const INVALID_CLIENT: i64 = 20002;
@@ -82,17 +86,30 @@ fn default_tenant(shared: &Shared, app_id: &str) -> Option<String> {
     }
 }
 
-/// A new code for `consent` (the user approved).
-fn new_code(shared: &Shared, consent: Consent, redirect_uri: Option<String>) -> String {
+/// Whether `tenant_key` installed `app_id`: the self-built app lives in the
+/// sandbox's own tenant, the marketplace app in its configured tenants.
+fn installed(shared: &Shared, app_id: &str, tenant_key: &str) -> bool {
+    let config = &shared.config;
+    (app_id == config.app_id && tenant_key == TENANT_KEY) || (app_id == config.marketplace_app_id && config.marketplace_tenants.iter().any(|t| t == tenant_key))
+}
+
+/// A new code for `consent` (the user approved); `Err` when too many wait.
+fn new_code(shared: &Shared, consent: Consent, redirect_uri: Option<String>) -> Result<String, String> {
+    if !installed(shared, &consent.app_id, &consent.tenant_key) {
+        return Err(format!("tenant {:?} has not installed app {:?}", consent.tenant_key, consent.app_id));
+    }
     let code = format!("code-{}", shared.ids.hex32());
     let mut oauth = lock(&shared.oauth);
     let now = Instant::now();
-    if oauth.codes.len() > 10_000 {
+    if oauth.codes.len() >= MAX_KEPT {
         oauth.codes.retain(|_, c| c.expires > now);
+    }
+    if oauth.codes.len() >= MAX_KEPT {
+        return Err(format!("{MAX_KEPT} codes wait to be exchanged already"));
     }
     oauth.revoked.remove(&(consent.app_id.clone(), consent.open_id.clone()));
     oauth.codes.insert(code.clone(), Code { consent, redirect_uri, expires: now + CODE_TTL });
-    code
+    Ok(code)
 }
 
 /// Serves the OAuth paths; `None` for other paths.
@@ -124,7 +141,10 @@ fn authorize(shared: &Shared, query: &[(String, String)]) -> Reply {
         tenant_key,
         scope: param("scope").unwrap_or("").into(),
     };
-    let code = new_code(shared, consent, Some(redirect_uri.into()));
+    let code = match new_code(shared, consent, Some(redirect_uri.into())) {
+        Ok(code) => code,
+        Err(error) => return oauth_error(INVALID_REQUEST, "invalid_request", error),
+    };
     let mut location = format!("{redirect_uri}{}code={code}", if redirect_uri.contains('?') { '&' } else { '?' });
     if let Some(state) = param("state") {
         location.push_str("&state=");
@@ -197,8 +217,11 @@ fn token(shared: &Shared, body: Option<&Value>) -> Reply {
         }
         other => return oauth_error(INVALID_REQUEST, "unsupported_grant_type", format!("grant_type {other:?} is not authorization_code or refresh_token")),
     };
-    if oauth.refresh.len() > 10_000 {
+    if oauth.refresh.len() >= MAX_KEPT {
         oauth.refresh.retain(|_, r| !r.used && r.expires > now);
+    }
+    if oauth.refresh.len() >= MAX_KEPT {
+        return oauth_error(INVALID_REQUEST, "invalid_request", format!("{MAX_KEPT} refresh tokens are in use already"));
     }
     let refresh_token = format!("ur-{}", shared.ids.hex32());
     oauth.refresh.insert(refresh_token.clone(), Refresh { consent: consent.clone(), expires: now + config.refresh_token_ttl, used: false });
@@ -230,8 +253,10 @@ pub(crate) fn control(shared: &Shared, method: &str, call: &str, request: &Value
             };
             let open_id = text("open_id").unwrap_or(DEFAULT_USER).to_owned();
             let consent = Consent { app_id, open_id: open_id.clone(), tenant_key: tenant_key.clone(), scope: text("scope").unwrap_or("").into() };
-            let code = new_code(shared, consent, text("redirect_uri").map(str::to_owned));
-            Reply::plain_json(200, json!({ "code": code, "open_id": open_id, "tenant_key": tenant_key }))
+            match new_code(shared, consent, text("redirect_uri").map(str::to_owned)) {
+                Ok(code) => Reply::plain_json(200, json!({ "code": code, "open_id": open_id, "tenant_key": tenant_key })),
+                Err(error) => Reply::control_error(400, error),
+            }
         }
         ("POST", "oauth/revoke") => {
             let Some(open_id) = text("open_id") else {

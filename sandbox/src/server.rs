@@ -260,7 +260,8 @@ impl std::error::Error for Dropped {}
 /// Accepts connections until `stopped` fires (or its sender goes away), then closes them all.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
     let mut connections = JoinSet::new();
-    let tickets = tokio::spawn(tenants::push_tickets(shared.clone()));
+    // Stops with this future, also when the sandbox is dropped and it is aborted.
+    let _tickets = tenants::TicketPusher::start(shared.clone());
     let _close_long_connections = crate::ws::CloseOnDrop(shared.clone());
     loop {
         tokio::select! {
@@ -281,7 +282,6 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
         }
     }
     drop(listener);
-    tickets.abort();
     connections.shutdown().await;
 }
 

@@ -125,9 +125,24 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: Option<&Va
     Some(reply.unwrap_or_else(|error| error))
 }
 
+/// The task of [`push_tickets`]; dropping it stops the task.
+pub(crate) struct TicketPusher(tokio::task::JoinHandle<()>);
+
+impl TicketPusher {
+    pub(crate) fn start(shared: Arc<Shared>) -> TicketPusher {
+        TicketPusher(tokio::spawn(push_tickets(shared)))
+    }
+}
+
+impl Drop for TicketPusher {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Pushes a ticket when the sandbox starts (if a webhook is configured) and
 /// on every resend request, until the server stops.
-pub(crate) async fn push_tickets(shared: Arc<Shared>) {
+async fn push_tickets(shared: Arc<Shared>) {
     if shared.config.app_ticket_url.is_some() {
         let _ = push_ticket(&shared).await;
     }

@@ -9,67 +9,37 @@ use std::time::Duration;
 use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine;
 use common::{Env, config, start, start_with};
+use feishu_testkit::{Reply, WebhookReceiver};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 
 const MARKET_ID: &str = "cli_marketplace";
 const MARKET_SECRET: &str = "marketplace-secret";
 const OAUTH: &str = "/open-apis/authen/v2/oauth/token";
 
-/// A webhook that answers `{}` and reports each pushed event, decrypted
-/// (after checking the signature).
-async fn ticket_webhook() -> (String, mpsc::UnboundedReceiver<Value>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                let (head_end, length) = loop {
-                    let n = stream.read(&mut buf).await.unwrap();
-                    assert!(n > 0);
-                    data.extend_from_slice(&buf[..n]);
-                    if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&data[..i]).to_ascii_lowercase();
-                        let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).map(|l| l.trim().parse::<usize>().unwrap()).unwrap_or(0);
-                        break (i + 4, length);
-                    }
-                };
-                while data.len() < head_end + length {
-                    let n = stream.read(&mut buf).await.unwrap();
-                    data.extend_from_slice(&buf[..n]);
-                }
-                let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
-                let header = |name: &str| head.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).unwrap().trim().to_owned();
-                let body = &data[head_end..head_end + length];
-                let mut hasher = Sha256::new();
-                hasher.update(header("x-lark-request-timestamp").as_bytes());
-                hasher.update(header("x-lark-request-nonce").as_bytes());
-                hasher.update(b"sandbox-encrypt-key");
-                hasher.update(body);
-                let expected: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-                assert_eq!(header("x-lark-signature"), expected, "the push is signed");
-                let outer: Value = serde_json::from_slice(body).unwrap();
-                let raw = base64::engine::general_purpose::STANDARD.decode(outer["encrypt"].as_str().unwrap()).unwrap();
-                let key: [u8; 32] = Sha256::digest(b"sandbox-encrypt-key").into();
-                let iv: [u8; 16] = raw[..16].try_into().unwrap();
-                let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into()).decrypt_padded_vec_mut::<Pkcs7>(&raw[16..]).unwrap();
-                stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}").await.unwrap();
-                let _ = tx.send(serde_json::from_slice(&plain).unwrap());
-            });
-        }
-    });
-    (url, rx)
+/// A webhook (`feishu-testkit`) that answers `{}` and records each push.
+async fn ticket_webhook() -> WebhookReceiver {
+    WebhookReceiver::answering(Reply::raw(200, "application/json", "{}")).await
 }
 
-async fn next_ticket(rx: &mut mpsc::UnboundedReceiver<Value>) -> String {
-    let event = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("a push arrives").unwrap();
+/// The next pushed ticket, after checking the push's signature, decryption
+/// and v1 `app_ticket` shape.
+async fn next_ticket(webhook: &WebhookReceiver) -> String {
+    let push = tokio::time::timeout(Duration::from_secs(10), webhook.next_delivery()).await.expect("a push arrives");
+    let header = |name: &str| push.header(name).unwrap_or_else(|| panic!("no {name} header")).to_owned();
+    let mut hasher = Sha256::new();
+    hasher.update(header("x-lark-request-timestamp").as_bytes());
+    hasher.update(header("x-lark-request-nonce").as_bytes());
+    hasher.update(b"sandbox-encrypt-key");
+    hasher.update(&push.body);
+    let expected: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(header("x-lark-signature"), expected, "the push is signed");
+    let raw = base64::engine::general_purpose::STANDARD.decode(push.json()["encrypt"].as_str().unwrap()).unwrap();
+    let key: [u8; 32] = Sha256::digest(b"sandbox-encrypt-key").into();
+    let iv: [u8; 16] = raw[..16].try_into().unwrap();
+    let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into()).decrypt_padded_vec_mut::<Pkcs7>(&raw[16..]).unwrap();
+    let event: Value = serde_json::from_slice(&plain).unwrap();
     assert_eq!(event["type"], "event_callback");
     assert_eq!(event["token"], "sandbox-verification-token");
     assert_eq!(event["event"]["type"], "app_ticket");
@@ -91,18 +61,18 @@ async fn tenant_token(env: &Env, app_token: &str, tenant: &str) -> common::Answe
 
 #[tokio::test]
 async fn the_ticket_is_pushed_on_start_on_resend_and_on_the_control_call() {
-    let (url, mut pushes) = ticket_webhook().await;
+    let pushes = ticket_webhook().await;
     let mut config = config();
-    config.app_ticket_url = Some(url);
+    config.app_ticket_url = Some(pushes.url().to_owned());
     let env = start_with(config).await;
 
-    let first = next_ticket(&mut pushes).await;
+    let first = next_ticket(&pushes).await;
     let resend = post(&env, "/open-apis/auth/v3/app_ticket/resend", json!({"app_id": MARKET_ID, "app_secret": MARKET_SECRET})).await;
     assert_eq!((resend.status, resend.code()), (200, 0));
-    let second = next_ticket(&mut pushes).await;
+    let second = next_ticket(&pushes).await;
     let (status, answer) = env.control(Method::POST, "/app_ticket", None).await;
     assert_eq!((status, answer["status"].as_u64()), (200, Some(200)), "{answer}");
-    let third = next_ticket(&mut pushes).await;
+    let third = next_ticket(&pushes).await;
     assert!(first != second && second != third);
 
     let refused = post(&env, "/open-apis/auth/v3/app_ticket/resend", json!({"app_id": MARKET_ID, "app_secret": "wrong"})).await;
@@ -114,16 +84,17 @@ async fn the_ticket_is_pushed_on_start_on_resend_and_on_the_control_call() {
     assert_eq!(app_token(&env, "made-up").await.code(), 10012);
     let (_, state) = env.control(Method::GET, "/app_ticket", None).await;
     assert_eq!(state["pushed"], 3);
-    assert!(tokio::time::timeout(Duration::from_millis(200), pushes.recv()).await.is_err(), "a refused resend pushes nothing");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(pushes.deliveries().len(), 3, "a refused resend pushes nothing");
 }
 
 #[tokio::test]
 async fn each_tenant_token_sees_only_its_own_tenants_messages() {
-    let (url, mut pushes) = ticket_webhook().await;
+    let pushes = ticket_webhook().await;
     let env = start().await;
-    let (status, _) = env.control(Method::POST, "/app_ticket", Some(json!({"url": url}))).await;
+    let (status, _) = env.control(Method::POST, "/app_ticket", Some(json!({"url": pushes.url()}))).await;
     assert_eq!(status, 200);
-    let ticket = next_ticket(&mut pushes).await;
+    let ticket = next_ticket(&pushes).await;
     let app = app_token(&env, &ticket).await;
     let app = app.body["app_access_token"].as_str().unwrap().to_owned();
     assert_eq!(tenant_token(&env, &app, "tenant-z").await.code(), 10003, "a tenant without the app");
@@ -224,14 +195,14 @@ async fn user_tokens_open_user_endpoints_only_and_expire() {
 #[tokio::test]
 async fn short_lived_user_tokens_expire_by_themselves() {
     let mut config = config();
-    config.user_token_ttl = Duration::from_millis(300);
+    config.user_token_ttl = Duration::from_secs(1);
     let env = start_with(config).await;
     let code = code(&env, "ou_bob").await;
     let tokens = post(&env, OAUTH, grant("authorization_code", "code", &code)).await;
     let user = format!("Bearer {}", tokens.body["access_token"].as_str().unwrap());
     let pins = format!("/open-apis/im/v1/pins?chat_id={}", env.chat("group", None).await);
     assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 0);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 99991663);
 }
 
@@ -247,4 +218,19 @@ async fn the_authorisation_page_redirects_with_a_code_and_the_state() {
     let mut exchange = grant("authorization_code", "code", code);
     exchange["redirect_uri"] = "https://bot/elsewhere".into();
     assert_eq!(post(&env, OAUTH, exchange).await.code(), 20003, "the redirect_uri must match");
+}
+
+#[tokio::test]
+async fn users_come_only_from_tenants_that_installed_the_app() {
+    let env = start().await;
+    let (status, answer) = env.control(Method::POST, "/oauth/code", Some(json!({"tenant_key": "tenant-a"}))).await;
+    assert_eq!(status, 400, "tenant-a installed the marketplace app, not the self-built one: {answer}");
+    let (status, answer) = env.control(Method::POST, "/oauth/code", Some(json!({"app_id": MARKET_ID, "tenant_key": "tenant-b"}))).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut exchange = grant("authorization_code", "code", answer["code"].as_str().unwrap());
+    exchange["client_id"] = MARKET_ID.into();
+    exchange["client_secret"] = MARKET_SECRET.into();
+    assert_eq!(post(&env, OAUTH, exchange).await.code(), 0);
+    let page = env.url("/open-apis/authen/v1/authorize?client_id=cli_sandbox&redirect_uri=http%3A%2F%2Fx&sandbox_tenant_key=tenant-zzz");
+    assert_eq!(reqwest::get(page).await.unwrap().json::<Value>().await.unwrap()["code"], 20001);
 }

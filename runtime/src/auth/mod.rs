@@ -49,7 +49,10 @@ use crate::secret::Secret;
 use crate::token::{Fetcher, TokenCache, TokenKind, bearer};
 use crate::validate::{ValidationError, rules};
 
+#[cfg(feature = "events")]
+pub use app_ticket::AppTicketEvent;
 pub use app_ticket::{AppTicketStore, MemoryAppTicketStore};
+pub use tenant::INVALID_APP_TICKET;
 pub use user::{MemoryUserTokenStore, UserAuth, UserToken, UserTokenStore};
 
 /// A boxed future, as the pluggable stores return them (trait methods
@@ -378,8 +381,9 @@ impl Client {
     /// Stores the app_ticket a marketplace app received.
     ///
     /// The platform pushes it hourly as the v1 `app_ticket` event (and
-    /// again on request). Wire the event handler to this method; with this
-    /// crate's webhook support that is one line:
+    /// again on request). [`Client::handle_app_tickets`] wires an event
+    /// dispatcher to this method; given a webhook's envelope it is one line
+    /// too:
     ///
     /// ```no_run
     /// # async fn demo(client: feishu_runtime::Client, envelope: feishu_runtime::events::EventEnvelope) -> Result<(), feishu_runtime::Error> {
@@ -416,6 +420,33 @@ impl Client {
         };
         self.set_app_ticket(ticket).await?;
         Ok(true)
+    }
+
+    /// Registers the handler of the v1 `app_ticket` event on an event
+    /// dispatcher (webhook or long connection): each ticket for this app is
+    /// stored with [`Client::set_app_ticket`]; one for another app fails
+    /// the event. This is the one line a marketplace app needs:
+    ///
+    /// ```
+    /// # let client = feishu_runtime::Client::builder("cli_isv", "s").app_type(feishu_runtime::AppType::Marketplace).build().unwrap();
+    /// let mut builder = feishu_runtime::events::Dispatcher::builder();
+    /// client.handle_app_tickets(&mut builder).unwrap();
+    /// let dispatcher = builder.build();
+    /// # assert!(dispatcher.handles("app_ticket"));
+    /// ```
+    #[cfg(feature = "events")]
+    pub fn handle_app_tickets(&self, builder: &mut crate::events::DispatcherBuilder) -> Result<(), crate::events::RegisterError> {
+        let client = self.clone();
+        builder.on(move |_ctx, event: AppTicketEvent| {
+            let client = client.clone();
+            async move {
+                if event.app_id != client.config().app_id {
+                    return Err("the app_ticket event is for another app".into());
+                }
+                client.set_app_ticket(event.ticket()).await.map_err(|e| Box::new(e) as crate::events::HandlerError)
+            }
+        })?;
+        Ok(())
     }
 
     /// The store the app_ticket is kept in.

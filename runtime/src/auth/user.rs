@@ -429,3 +429,42 @@ impl UserAuth {
         self.client.auth().1.users.store.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(lifetime: u64, refresh_expires_in: Option<u64>) -> UserToken {
+        let issued_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        UserToken {
+            access_token: Secret::new("u"),
+            refresh_token: Some(Secret::new("r")),
+            issued_at,
+            expires_at: issued_at + Duration::from_secs(lifetime),
+            refresh_expires_at: refresh_expires_in.map(|secs| issued_at + Duration::from_secs(secs)),
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn a_token_is_due_in_its_last_tenth_capped_at_five_minutes() {
+        let t = token(7200, None);
+        let at = |secs| t.issued_at + Duration::from_secs(secs);
+        assert!(!t.refresh_due(at(6899)));
+        assert!(t.refresh_due(at(6900)));
+        let short = token(100, None);
+        assert!(!short.refresh_due(short.issued_at + Duration::from_secs(89)));
+        assert!(short.refresh_due(short.issued_at + Duration::from_secs(90)));
+        // A store that holds nonsense (expiry before issue) gets a due token.
+        let odd = UserToken { expires_at: t.issued_at - Duration::from_secs(1), ..t.clone() };
+        assert!(odd.refresh_due(t.issued_at));
+    }
+
+    #[test]
+    fn an_expired_refresh_token_is_not_offered() {
+        let t = token(7200, Some(3600));
+        assert!(t.usable_refresh_token(t.issued_at + Duration::from_secs(3599)).is_some());
+        assert!(t.usable_refresh_token(t.issued_at + Duration::from_secs(3600)).is_none());
+        assert!(token(7200, None).usable_refresh_token(t.issued_at + Duration::from_secs(1 << 30)).is_some());
+    }
+}
