@@ -118,6 +118,10 @@ pub enum Error {
         log_id: Option<String>,
     },
 
+    /// A list's pages do not add up (see [`crate::paginate`]).
+    #[error(transparent)]
+    Pagination(#[from] crate::paginate::PaginationError),
+
     /// The request took longer than the configured timeout.
     #[error("request timed out")]
     Timeout,
@@ -142,6 +146,7 @@ impl Error {
         match self {
             Error::Api(e) => e.log_id.as_deref(),
             Error::Token { log_id, .. } | Error::Http { log_id, .. } | Error::Decode { log_id, .. } => log_id.as_deref(),
+            Error::Pagination(e) => e.log_id(),
             _ => None,
         }
     }
@@ -180,7 +185,7 @@ impl Error {
             Error::Api(e) => matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) || status_retryable(e.http_status),
             Error::Token { http_status, .. } => status_retryable(*http_status),
             Error::Http { status, .. } => status_retryable(*status),
-            Error::Validation(_) | Error::Decode { .. } | Error::Config(_) => false,
+            Error::Validation(_) | Error::Decode { .. } | Error::Config(_) | Error::Pagination(_) => false,
         }
     }
 }

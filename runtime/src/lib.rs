@@ -32,6 +32,7 @@ pub mod error;
 #[cfg(feature = "events")]
 pub mod events;
 mod limit;
+pub mod paginate;
 mod request;
 pub mod retry;
 mod secret;
@@ -46,6 +47,7 @@ pub use download::Download;
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
+pub use paginate::{Items, JsonPage, PageRequest, Pages, Paginated, PaginationError, paginate};
 pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;
