@@ -37,13 +37,14 @@ mod request;
 pub mod retry;
 mod secret;
 mod token;
+pub mod upload;
 pub mod validate;
 
 pub use bytes::Bytes;
 pub use client::Client;
 pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
 pub use content::MessageContent;
-pub use download::Download;
+pub use download::{ByteStream, Download};
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
@@ -51,4 +52,5 @@ pub use paginate::{Items, JsonPage, PageRequest, Pages, Paginated, PaginationErr
 pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;
+pub use upload::{FileError, UploadFile};
 pub use validate::{Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items, validate_nested};
