@@ -23,6 +23,7 @@
 mod crate_files;
 mod docs;
 mod operations;
+mod paginate;
 mod types;
 
 use std::collections::BTreeMap;
@@ -56,6 +57,11 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
     files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)));
+    // prettyplease formats the crate; `cargo fmt --all` must leave it alone.
+    files.insert(
+        PathBuf::from("rustfmt.toml"),
+        "# prettyplease formats this crate (`cargo xtask regen`); rustfmt must not re-format it.\ndisable_all_formatting = true\n".to_owned(),
+    );
     let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
         files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
     };

@@ -154,7 +154,12 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
     let error = error_enum(&d.error, &op.fn_name);
 
     let name = ident(&op.fn_name);
-    let fn_doc = docs::outer(&docs::paragraphs([doc, "The request is validated against the documented constraints before anything is sent.".to_owned()]));
+    let fn_doc = docs::outer(&docs::paragraphs([
+        doc,
+        "The request is validated against the documented constraints before anything is sent.".to_owned(),
+        crate::paginate::paging_doc(d).unwrap_or_default(),
+    ]));
+    let streams = crate::paginate::streams(op, d, service);
     let request_ty = ident(&d.request.name);
     let response_ty = ident(&d.response.name);
     let error_ty = ident(&d.error.name);
@@ -231,6 +236,8 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
             #body
             client.send_json(api).await.map_err(Into::into)
         }
+
+        #streams
     }
 }
 

@@ -272,6 +272,7 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
         idempotency_field,
         receiver_field,
         message_content,
+        paging: crate::paginate::decide(&request, &response),
         request,
         response,
         error: ErrorDef { name: format!("{stem}Error"), variants },

@@ -8,10 +8,12 @@
 
 mod build;
 pub mod names;
+mod paginate;
 
 use std::collections::BTreeMap;
 
 pub use feishu_spec::{AccessToken, Method, Scope};
+pub use paginate::{Pagination, Paging};
 
 /// The whole generated crate, as data.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -408,6 +410,8 @@ pub struct Detailed {
     pub response: StructDef,
     /// The error enum.
     pub error: ErrorDef,
+    /// Whether it is a paged list (see [`Paging`]).
+    pub paging: Paging,
 }
 
 /// The error enum of one detailed operation.
