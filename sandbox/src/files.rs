@@ -197,7 +197,8 @@ fn check_fields(kind: Kind, fields: &BTreeMap<String, String>) -> Result<(), Ref
                 Some(name) if !name.is_empty() => {}
                 _ => return Err(refuse(INVALID_PARAM, "file_name: is required")),
             }
-            if let Some(duration) = fields.get("duration")
+            // lark-oapi sends an empty `duration` when none is set.
+            if let Some(duration) = fields.get("duration").filter(|d| !d.is_empty())
                 && duration.parse::<u64>().is_err()
             {
                 return Err(refuse(INVALID_PARAM, format!("duration: {duration:?} is not a whole number of milliseconds")));

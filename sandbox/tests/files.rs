@@ -107,6 +107,7 @@ async fn documented_limits_and_fields_are_enforced_and_refusals_store_nothing() 
         (Form::new().text("file_type", "zip").text("file_name", "a").part("file", Part::bytes(vec![1]).file_name("a")), 234001),
         (Form::new().text("file_type", "stream").text("file_name", "a"), 234001),
         (file_form(vec![1; 10], "a", "a").text("duration", "soon"), 234001),
+        (file_form(vec![1; 10], "a", "a").text("duration", ""), 0),
     ];
     for (form, code) in cases {
         let (_, answer) = upload(&env, "/open-apis/im/v1/files", form, true).await;
@@ -114,7 +115,7 @@ async fn documented_limits_and_fields_are_enforced_and_refusals_store_nothing() 
     }
     let (_, answer) = upload(&env, "/open-apis/im/v1/files", file_form(vec![1; 10], "a", "a"), false).await;
     assert_eq!(answer["code"].as_i64(), Some(99991661), "{answer}");
-    assert_eq!(files(&env).await.len(), 1, "only the image within the limit is stored");
+    assert_eq!(files(&env).await.len(), 2, "only the image within the limit and the file with an empty duration are stored");
 }
 
 #[tokio::test]
