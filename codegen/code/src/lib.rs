@@ -25,6 +25,7 @@ mod docs;
 mod operations;
 mod paginate;
 mod types;
+mod upload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

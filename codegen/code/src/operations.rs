@@ -186,7 +186,8 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
     // Serialised straight to bytes: the key is filled here, before that, and
     // the message size checked by `validate()`, which is what building a
     // `serde_json::Value` first would let the client do instead.
-    let body = d.json_body.then(|| quote! { api = api.json_encoded(&request)?; });
+    let body = crate::upload::form_body(d).or_else(|| d.json_body.then(|| quote! { api = api.json_encoded(&request)?; }));
+    let size_checks = crate::upload::size_checks(d);
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
@@ -224,6 +225,7 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
             options: feishu_runtime::RequestOptions,
         ) -> Result<#response_ty, crate::error::OperationError<#error_ty>> {
             feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+            #size_checks
             #fill_key
             #[allow(unused_mut)]
             let mut api = feishu_runtime::ApiRequest::new(#method, #path)

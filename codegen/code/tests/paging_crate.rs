@@ -1,8 +1,10 @@
-//! A paged list operation, generated from a spec written for this test,
-//! built in a crate of its own and run against a scripted server: the
-//! emitted `pages()` / `items()` follow the tokens, default `page_size` to
-//! the documented maximum, leave the request alone and stop on a repeated
-//! token with the typed error.
+//! A paged list operation and a multipart upload, generated from a spec
+//! written for this test, built in a crate of its own and run against a
+//! scripted server: the emitted `pages()` / `items()` follow the tokens,
+//! default `page_size` to the documented maximum, leave the request alone
+//! and stop on a repeated token with the typed error; the typed upload
+//! sends its form fields as text and its file with its real name, and
+//! refuses a file over the documented size before sending anything.
 //!
 //! The crate is built in the workspace's own target directory so that the
 //! dependencies the runtime's tests built are reused.
@@ -41,6 +43,17 @@ const SPEC: &str = r#"{
       {"name": "items", "type": "array", "type_name": "string[]", "item_type": "string"},
       {"name": "suggestions", "type": "array", "type_name": "string[]", "item_type": "string"}
     ]
+  }, {
+    "id": "demo.v1.picture.create", "service": "demo", "version": "v1", "resource": "picture", "name": "create",
+    "title": "Upload a picture", "method": "POST", "path": "/open-apis/demo/v1/pictures",
+    "detailed": true, "access_tokens": ["tenant_access_token"], "request_content_type": "multipart",
+    "request_body": [
+      {"name": "picture_type", "type": "string", "type_name": "string", "required": true,
+       "constraints": {"enum": [{"value": "message", "description": "for messages"}, {"value": "avatar", "description": "for avatars"}]}},
+      {"name": "width", "type": "integer", "type_name": "int"},
+      {"name": "picture", "type": "file", "type_name": "file", "required": true, "description": "The picture; its size may not exceed 1 KB."}
+    ],
+    "response_body": [{"name": "picture_key", "type": "string", "type_name": "string"}]
   }],
   "events": [{"type": "demo.item.created_v1", "service": "demo", "resource": "item", "title": "Item created"}]
 }"#;
@@ -78,6 +91,9 @@ async fn server(repeat: bool) -> (String, Arc<Mutex<Vec<String>>>) {
                     tokio::io::AsyncReadExt::read_exact(&mut stream, &mut body).await.unwrap();
                     let answer = if target.contains("tenant_access_token") {
                         r#"{"code":0,"msg":"ok","tenant_access_token":"t-1","expire":7200}"#.to_owned()
+                    } else if target.contains("/pictures") {
+                        log.lock().unwrap().push(String::from_utf8_lossy(&body).to_lowercase());
+                        r#"{"code":0,"msg":"ok","data":{"picture_key":"p1"}}"#.to_owned()
                     } else {
                         let query = target.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
                         log.lock().unwrap().push(query.clone());
@@ -121,6 +137,27 @@ async fn items_follow_the_tokens_with_the_documented_page_size() {
     let two = demo::demo::item::ListRequest::default().page_size(2).items(&client(&url)).limit(3).collect().await.unwrap();
     assert_eq!(two.len(), 3);
     assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_typed_upload_streams_its_file_with_its_name_and_checks_the_size_first() {
+    let (url, seen) = server(false).await;
+    let client = client(&url);
+    let file = feishu_runtime::UploadFile::from_bytes(vec![7u8; 1024], "猫.png");
+    let request = demo::demo::picture::CreateRequest::new("message", file).width(64);
+    let created = demo::demo::picture::create(&client, request, Default::default()).await.unwrap();
+    assert_eq!(created.picture_key.as_deref(), Some("p1"));
+    let body = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(body.contains("name=\"picture_type\"\r\n\r\nmessage\r\n"), "{body}");
+    assert!(body.contains("name=\"width\"\r\n\r\n64\r\n"), "{body}");
+    assert!(body.contains("name=\"picture\"; filename=\"猫.png\"\r\ncontent-type: image/png"), "{body}");
+
+    let calls = seen.lock().unwrap().len();
+    let big = feishu_runtime::UploadFile::from_bytes(vec![7u8; 1025], "big.png");
+    let error = demo::demo::picture::create(&client, demo::demo::picture::CreateRequest::new("message", big), Default::default()).await.unwrap_err();
+    assert!(error.to_string().contains("picture"), "{error}");
+    assert!(error.to_string().contains("1025 bytes"), "{error}");
+    assert_eq!(seen.lock().unwrap().len(), calls, "nothing was sent");
 }
 
 #[tokio::test]
@@ -191,6 +228,6 @@ fn a_generated_paged_operation_streams_against_a_scripted_server() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the generated crate in {} fails:\n{stdout}\n{stderr}", dir.display());
-    assert!(stdout.contains("2 passed"), "{stdout}");
+    assert!(stdout.contains("3 passed"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }

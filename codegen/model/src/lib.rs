@@ -9,11 +9,13 @@
 mod build;
 pub mod names;
 mod paginate;
+mod upload;
 
 use std::collections::BTreeMap;
 
 pub use feishu_spec::{AccessToken, Method, Scope};
 pub use paginate::{Pagination, Paging};
+pub use upload::{Form, size_limit};
 
 /// The whole generated crate, as data.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -276,6 +278,8 @@ pub enum TypeRef {
     Enum(String),
     /// `Vec<T>`.
     Array(Box<TypeRef>),
+    /// A file part of a multipart request: `feishu_runtime::UploadFile`.
+    File,
 }
 
 /// An enum of string values with a fallback for values the docs do not list.
@@ -412,6 +416,9 @@ pub struct Detailed {
     pub error: ErrorDef,
     /// Whether it is a paged list (see [`Paging`]).
     pub paging: Paging,
+    /// The multipart form of an upload (the body goes as form fields and
+    /// file parts instead of JSON).
+    pub form: Option<Form>,
 }
 
 /// The error enum of one detailed operation.
