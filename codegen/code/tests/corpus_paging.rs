@@ -109,6 +109,7 @@ fn a_corpus_list_pages_through_a_scripted_server() {
         Paging::Odd(why) => assert!(why.contains("no boolean has_more"), "{why}"),
         other => panic!("{other:?}"),
     }
+    assert_eq!(model.diagnostics(), ["mdm.v3.country_region.list: paging: the request takes a page_token but the response has no boolean has_more"]);
 
     let spec = parse(&corpus, &[faq]);
     let options = feishu_code::Options {

@@ -8,7 +8,23 @@
 //! several) is [`Paging::Odd`]: a diagnostic for the docs' reader, never a
 //! guess at which array holds the items.
 
-use crate::{FieldDef, Location, StructDef, TypeRef};
+use crate::{FieldDef, Location, Model, OperationKind, StructDef, TypeRef};
+
+impl Model {
+    /// What the model declined to guess, one line each as
+    /// `endpoint-id: paging: reason`, in module order.
+    pub fn diagnostics(&self) -> Vec<String> {
+        let ops = self.services.values().flat_map(|s| s.resources.values()).flat_map(|r| &r.operations);
+        ops.filter_map(|op| match &op.kind {
+            OperationKind::Detailed(d) => match &d.paging {
+                Paging::Odd(reason) => Some(format!("{}: paging: {reason}", op.id)),
+                _ => None,
+            },
+            OperationKind::Catalogue { .. } => None,
+        })
+        .collect()
+    }
+}
 
 /// How an operation pages.
 #[derive(Debug, Clone, PartialEq, Default)]
