@@ -123,7 +123,7 @@ pub enum Error {
     #[error(transparent)]
     File(#[from] crate::upload::FileError),
 
-    /// A list's pages do not add up (see [`crate::paginate`]).
+    /// A list's pages do not add up (see [`mod@crate::paginate`]).
     #[error(transparent)]
     Pagination(#[from] crate::paginate::PaginationError),
 

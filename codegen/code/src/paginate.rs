@@ -1,6 +1,6 @@
 //! The list streams of paged operations: the response's `Paginated` impl
-//! and the request's `pages` / `items`, over the runtime's guarded
-//! [`Pages`](https://docs.rs/feishu-runtime) stream.
+//! and the request's `pages` / `items`, over the runtime's guarded `Pages`
+//! stream (`feishu_runtime::paginate`).
 
 use feishu_model::{Detailed, Operation, Pagination, Paging};
 use proc_macro2::{Literal, TokenStream};
