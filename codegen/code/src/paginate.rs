@@ -47,7 +47,13 @@ pub fn streams(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
         " Every page of `{}`, one call each (validated, retried and rate limited as a single call); the request is not changed.{size_doc} The stream ends after a page with `has_more: false`; a page that says `has_more` without a token, or hands out a token already sent, ends it with `feishu_runtime::PaginationError`; an error ends it with that error.",
         op.fn_name
     );
-    let items_doc = format!(" Every item of every page of `{}` in order; see [`{}::pages`].", op.fn_name, d.request.name);
+    // A request field's setter may already be called `items` (or `pages`):
+    // then the streams are `stream_pages`, `stream_pages_with`, `stream_items`.
+    let clash = d.request.fields.iter().any(|f| matches!(f.rust_name.as_str(), "pages" | "pages_with" | "items"));
+    let prefix = if clash { "stream_" } else { "" };
+    let (pages, pages_with, items_fn) = (ident(&format!("{prefix}pages")), ident(&format!("{prefix}pages_with")), ident(&format!("{prefix}items")));
+    let pages_with_doc = format!(" [`Self::{prefix}pages`] with the caller's options on every call.");
+    let items_doc = format!(" Every item of every page of `{}` in order; see [`{}::{prefix}pages`].", op.fn_name, d.request.name);
     quote! {
         impl feishu_runtime::Paginated for #response {
             type Item = #item;
@@ -81,20 +87,20 @@ pub fn streams(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
 
         impl #request {
             #[doc = #pages_doc]
-            pub fn pages(self, client: &feishu_runtime::Client) -> feishu_runtime::Pages<#response, crate::error::OperationError<#error>> {
-                self.pages_with(client, feishu_runtime::RequestOptions::default())
+            pub fn #pages(self, client: &feishu_runtime::Client) -> feishu_runtime::Pages<#response, crate::error::OperationError<#error>> {
+                self.#pages_with(client, feishu_runtime::RequestOptions::default())
             }
 
-            /// [`Self::pages`] with the caller's options on every call.
-            pub fn pages_with(self, client: &feishu_runtime::Client, options: feishu_runtime::RequestOptions) -> feishu_runtime::Pages<#response, crate::error::OperationError<#error>> {
+            #[doc = #pages_with_doc]
+            pub fn #pages_with(self, client: &feishu_runtime::Client, options: feishu_runtime::RequestOptions) -> feishu_runtime::Pages<#response, crate::error::OperationError<#error>> {
                 let #binding = self;
                 #default_size
                 feishu_runtime::Pages::new(client, #paging(request, options))
             }
 
             #[doc = #items_doc]
-            pub fn items(self, client: &feishu_runtime::Client) -> feishu_runtime::Items<#response, crate::error::OperationError<#error>> {
-                self.pages(client).items()
+            pub fn #items_fn(self, client: &feishu_runtime::Client) -> feishu_runtime::Items<#response, crate::error::OperationError<#error>> {
+                self.#pages(client).items()
             }
         }
     }

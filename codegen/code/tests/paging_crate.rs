@@ -44,6 +44,19 @@ const SPEC: &str = r#"{
       {"name": "suggestions", "type": "array", "type_name": "string[]", "item_type": "string"}
     ]
   }, {
+    "id": "demo.v1.tag.list", "service": "demo", "version": "v1", "resource": "tag", "name": "list",
+    "title": "List tags", "method": "GET", "path": "/open-apis/demo/v1/tags",
+    "detailed": true, "access_tokens": ["tenant_access_token"],
+    "query_params": [
+      {"name": "items", "type": "string", "type_name": "string"},
+      {"name": "page_token", "type": "string", "type_name": "string"}
+    ],
+    "response_body": [
+      {"name": "has_more", "type": "boolean", "type_name": "boolean"},
+      {"name": "page_token", "type": "string", "type_name": "string"},
+      {"name": "tags", "type": "array", "type_name": "string[]", "item_type": "string"}
+    ]
+  }, {
     "id": "demo.v1.picture.create", "service": "demo", "version": "v1", "resource": "picture", "name": "create",
     "title": "Upload a picture", "method": "POST", "path": "/open-apis/demo/v1/pictures",
     "detailed": true, "access_tokens": ["tenant_access_token"], "request_content_type": "multipart",
@@ -160,6 +173,13 @@ async fn a_typed_upload_streams_its_file_with_its_name_and_checks_the_size_first
     assert_eq!(seen.lock().unwrap().len(), calls, "nothing was sent");
 }
 
+#[test]
+fn a_request_with_an_items_field_keeps_its_setter_and_gets_stream_methods() {
+    let _setter: fn(demo::demo::tag::ListRequest, String) -> demo::demo::tag::ListRequest = |r, v| r.items(v);
+    let _pages = demo::demo::tag::ListRequest::stream_pages;
+    let _items = demo::demo::tag::ListRequest::stream_items;
+}
+
 #[tokio::test]
 async fn a_repeated_token_ends_with_the_typed_error() {
     let (url, seen) = server(true).await;
@@ -228,6 +248,6 @@ fn a_generated_paged_operation_streams_against_a_scripted_server() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the generated crate in {} fails:\n{stdout}\n{stderr}", dir.display());
-    assert!(stdout.contains("3 passed"), "{stdout}");
+    assert!(stdout.contains("4 passed"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
