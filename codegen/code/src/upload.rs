@@ -37,9 +37,11 @@ pub fn size_checks(d: &Detailed) -> TokenStream {
 /// The statements that put the request's body fields into a multipart form.
 pub fn form_body(d: &Detailed) -> Option<TokenStream> {
     d.form.as_ref()?;
-    let parts = d.request.fields.iter().filter(|f| f.location == Location::Body).map(part);
+    let parts: Vec<TokenStream> = d.request.fields.iter().filter(|f| f.location == Location::Body).map(part).collect();
+    // A form the docs give no body fields for (a slip of the page) is sent empty.
+    let binding = if parts.is_empty() { quote!(form) } else { quote!(mut form) };
     Some(quote! {
-        let mut form = feishu_runtime::Multipart::new();
+        let #binding = feishu_runtime::Multipart::new();
         #(#parts)*
         api = api.body(feishu_runtime::Body::Multipart(form));
     })
