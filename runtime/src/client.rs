@@ -18,6 +18,7 @@ use crate::request::{ApiRequest, Body};
 use crate::retry::{self, Verdict};
 use crate::secret::Secret;
 use crate::token::Fetcher;
+use crate::upload::FileError;
 
 /// The Feishu API client. Cloning is cheap and clones share the token cache
 /// and connection pool.
@@ -128,7 +129,10 @@ impl Client {
 
     /// Sends a request whose answer is a file. Error envelopes (JSON bodies
     /// with a non-zero `code`) become [`Error::Api`] as for other calls.
-    pub async fn send_bytes(&self, request: ApiRequest) -> Result<Download, Error> {
+    ///
+    /// The body is not read here: the [`Download`] streams it.
+    pub async fn send_bytes(&self, mut request: ApiRequest) -> Result<Download, Error> {
+        request.stream_response = true;
         self.call_with(request, parse_download).await
     }
 
@@ -227,6 +231,7 @@ impl Client {
                 // so concurrent calls share one refresh.
                 token_refusals += 1;
                 tracing::info!(code = e.code, "access token refused; refreshing it and retrying");
+                not_repeatable(request, error)?;
                 continue;
             }
             let delay = match retry::classify(&error, sent) {
@@ -255,6 +260,7 @@ impl Client {
                 Verdict::Ambiguous if attempts < policy.max_attempts && request.is_idempotent() => policy.backoff(attempts),
                 Verdict::Rejected | Verdict::Ambiguous => return Err(error),
             };
+            let error = not_repeatable(request, error)?;
             tracing::info!(attempt = attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             tokio::time::sleep(delay).await;
         }
@@ -287,7 +293,8 @@ impl Client {
             let sent = !e.is_connect();
             (transport_error(e), sent)
         })?;
-        let raw = read_response(response).await.map_err(|e| (e, true))?;
+        let raw = if request.stream_response { read_download(response).await } else { read_response(response).await };
+        let raw = raw.map_err(|e| (e, true))?;
         Ok((raw, used))
     }
 
@@ -305,6 +312,15 @@ impl Client {
 
     fn fetcher(&self) -> Fetcher<'_> {
         Fetcher { http: &self.inner.http, base_url: &self.inner.base_url, config: &self.inner.config }
+    }
+}
+
+/// The error back if the request can be sent again; a one-shot upload that
+/// started going out cannot, and the error says so.
+fn not_repeatable(request: &ApiRequest, error: Error) -> Result<Error, Error> {
+    match request.body.is_repeatable() {
+        true => Ok(error),
+        false => Err(Error::File(FileError::NotRepeatable { error: Box::new(error) })),
     }
 }
 
@@ -346,7 +362,20 @@ pub(crate) async fn read_response(mut response: reqwest::Response) -> Result<Raw
     let headers = std::mem::take(response.headers_mut());
     let log_id = headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.bytes().await.map_err(transport_error)?;
-    Ok(RawResponse { status, log_id, headers, body })
+    Ok(RawResponse { status, log_id, headers, body, stream: None })
+}
+
+/// Reads status and headers, and the body only when it must be looked at
+/// (see [`crate::download::must_read`]).
+async fn read_download(response: reqwest::Response) -> Result<RawResponse, Error> {
+    let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if crate::download::must_read(response.status().as_u16(), content_type) {
+        return read_response(response).await;
+    }
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let log_id = headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Ok(RawResponse { status, log_id, headers, body: bytes::Bytes::new(), stream: Some(response) })
 }
 
 #[cfg(test)]

@@ -1,46 +1,184 @@
-//! Responses that are files rather than JSON.
+//! Responses that are files rather than JSON, streamed: read chunk by
+//! chunk, saved atomically, or collected when small.
 
-use bytes::Bytes;
+use std::fmt;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use tokio::io::AsyncWriteExt;
 
+use crate::client::transport_error;
 use crate::envelope::{RawResponse, http_error, split_envelope};
 use crate::error::{ApiError, Error};
+use crate::upload::FileError;
 
-/// A downloaded file.
-#[derive(Clone, PartialEq)]
+/// A downloaded file, its body not read yet: take it with
+/// [`Download::bytes_stream`], [`Download::save_to`] or (small files)
+/// [`Download::bytes`].
+///
+/// The client's timeout ([`RequestOptions::timeout`](crate::RequestOptions::timeout)
+/// for one call) covers reading the body too: give large downloads a longer one.
 pub struct Download {
-    /// The file's contents.
-    pub bytes: Bytes,
     /// The `Content-Type` header.
     pub content_type: Option<String>,
     /// The file name from `Content-Disposition`, if the server sent one.
     pub filename: Option<String>,
     /// The `X-Tt-Logid` response header.
     pub log_id: Option<String>,
+    /// The `Content-Length` header: the size, when the server said.
+    pub content_length: Option<u64>,
+    body: Body,
 }
 
-// Show the size, not possibly megabytes of contents.
-impl std::fmt::Debug for Download {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+enum Body {
+    /// Already read (an answer that had to be looked at as JSON).
+    Read(Option<Bytes>),
+    /// Still on the wire.
+    Wire(reqwest::Response),
+}
+
+// Show what is known, not the body.
+impl fmt::Debug for Download {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Download")
-            .field("len", &self.bytes.len())
             .field("content_type", &self.content_type)
             .field("filename", &self.filename)
             .field("log_id", &self.log_id)
-            .finish()
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
     }
+}
+
+impl Download {
+    /// The next chunk of the body, `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        match &mut self.body {
+            Body::Read(bytes) => Ok(bytes.take()),
+            Body::Wire(response) => response.chunk().await.map_err(transport_error),
+        }
+    }
+
+    /// The body as a stream of chunks.
+    pub fn bytes_stream(self) -> ByteStream {
+        let download = self;
+        ByteStream { next: Box::pin(next_chunk(download)) }
+    }
+
+    /// The whole body in memory: for small files.
+    pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        let mut all = BytesMut::new();
+        while let Some(chunk) = self.chunk().await? {
+            all.extend_from_slice(&chunk);
+        }
+        Ok(all.freeze())
+    }
+
+    /// Writes the body to `path` atomically: into a temporary file beside
+    /// it, renamed over `path` once complete. A download that fails or is
+    /// dropped half way leaves no file behind (and an existing `path`
+    /// untouched). Returns the number of bytes written.
+    pub async fn save_to(mut self, path: impl AsRef<Path>) -> Result<u64, Error> {
+        let path = path.as_ref();
+        let io = |source| Error::File(FileError::Io { path: path.to_owned(), source });
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        // Deleted when dropped, so every early return (and a cancelled
+        // future) removes it.
+        let temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".part").tempfile_in(dir).map_err(io)?;
+        let mut out = tokio::fs::File::from_std(temp.reopen().map_err(io)?);
+        let mut written = 0u64;
+        while let Some(chunk) = self.chunk().await? {
+            out.write_all(&chunk).await.map_err(io)?;
+            written += chunk.len() as u64;
+        }
+        out.flush().await.map_err(io)?;
+        out.sync_all().await.map_err(io)?;
+        drop(out);
+        temp.persist(path).map_err(|e| io(e.error))?;
+        Ok(written)
+    }
+}
+
+/// One chunk read, and the download to read the next from.
+type NextChunk = Pin<Box<dyn Future<Output = Option<(Result<Bytes, Error>, Download)>> + Send>>;
+
+/// The chunks of a [`Download`], as a [`Stream`].
+pub struct ByteStream {
+    next: NextChunk,
+}
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByteStream").finish_non_exhaustive()
+    }
+}
+
+/// Reads one chunk and hands the download back for the next; `None` after
+/// the end or an error.
+async fn next_chunk(mut download: Download) -> Option<(Result<Bytes, Error>, Download)> {
+    match download.chunk().await {
+        Ok(Some(chunk)) => Some((Ok(chunk), download)),
+        Ok(None) => None,
+        Err(e) => {
+            download.body = Body::Read(None);
+            Some((Err(e), download))
+        }
+    }
+}
+
+impl ByteStream {
+    /// The next chunk, `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<Bytes, Error>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
+impl Stream for ByteStream {
+    type Item = Result<Bytes, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.next.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                self.next = Box::pin(async { None });
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some((item, download))) => {
+                self.next = Box::pin(next_chunk(download));
+                Poll::Ready(Some(item))
+            }
+        }
+    }
+}
+
+/// Whether a response must be read whole before it can be judged: errors
+/// and anything labelled JSON (an error envelope, or a JSON file).
+pub(crate) fn must_read(status: u16, content_type: Option<&str>) -> bool {
+    let looks_json = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+    looks_json || !(200..300).contains(&status)
 }
 
 /// Interprets a response as a file. Download endpoints report failure with
 /// the usual JSON envelope, sometimes under a 2xx status; a JSON body counts
 /// as an error only when it is an object with a non-zero integer `code`, so
 /// that downloading a JSON file still works.
-pub(crate) fn parse_download(raw: RawResponse) -> Result<Download, Error> {
+pub(crate) fn parse_download(mut raw: RawResponse) -> Result<Download, Error> {
     let content_type = raw.header(&CONTENT_TYPE).map(str::to_owned);
-    let looks_json = content_type.as_deref().is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
     let success = (200..300).contains(&raw.status);
-    if (looks_json || !success)
+    let filename = raw.header(&CONTENT_DISPOSITION).and_then(filename_from_disposition);
+    let content_length = raw.header(&CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+    if let Some(response) = raw.stream.take() {
+        return Ok(Download { content_type, filename, log_id: raw.log_id, content_length, body: Body::Wire(response) });
+    }
+    if must_read(raw.status, content_type.as_deref())
         && let Some((code, msg, map)) = split_envelope(&raw.body)
         && (code != 0 || !success)
     {
@@ -49,7 +187,7 @@ pub(crate) fn parse_download(raw: RawResponse) -> Result<Download, Error> {
     if !success {
         return Err(http_error(&raw));
     }
-    Ok(Download { filename: raw.header(&CONTENT_DISPOSITION).and_then(filename_from_disposition), bytes: raw.body, content_type, log_id: raw.log_id })
+    Ok(Download { content_type, filename, log_id: raw.log_id, content_length, body: Body::Read(Some(raw.body)) })
 }
 
 /// Reads the file name from a `Content-Disposition` value, preferring the
@@ -113,7 +251,10 @@ mod tests {
             log_id: None,
             headers: [(CONTENT_TYPE, HeaderValue::from_static("application/json"))].into_iter().collect(),
             body: Bytes::from_static(br#"{"code":0,"x":1}"#),
+            stream: None,
         };
-        assert_eq!(parse_download(raw).unwrap().bytes.as_ref(), br#"{"code":0,"x":1}"#);
+        let mut download = parse_download(raw).unwrap();
+        let body = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(download.chunk()).unwrap();
+        assert_eq!(body.as_deref(), Some(&br#"{"code":0,"x":1}"#[..]));
     }
 }

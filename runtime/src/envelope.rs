@@ -81,6 +81,9 @@ pub(crate) struct RawResponse {
     pub log_id: Option<String>,
     pub headers: HeaderMap,
     pub body: bytes::Bytes,
+    /// A download's body, left unread (see [`crate::download`]); `body` is
+    /// then empty.
+    pub stream: Option<reqwest::Response>,
 }
 
 impl RawResponse {
@@ -194,7 +197,7 @@ mod tests {
     use serde_json::json;
 
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse { status, log_id: Some("L".into()), headers: HeaderMap::new(), body: bytes::Bytes::from(body.to_owned()) }
+        RawResponse { status, log_id: Some("L".into()), headers: HeaderMap::new(), body: bytes::Bytes::from(body.to_owned()), stream: None }
     }
 
     #[derive(Debug, Deserialize, PartialEq)]

@@ -118,6 +118,15 @@ pub enum Error {
         log_id: Option<String>,
     },
 
+    /// A file to upload could not be read, a download not saved, or a
+    /// one-shot upload not retried (see [`crate::upload`]).
+    #[error(transparent)]
+    File(#[from] crate::upload::FileError),
+
+    /// A list's pages do not add up (see [`mod@crate::paginate`]).
+    #[error(transparent)]
+    Pagination(#[from] crate::paginate::PaginationError),
+
     /// The request took longer than the configured timeout.
     #[error("request timed out")]
     Timeout,
@@ -139,6 +148,7 @@ impl Error {
         match self {
             Error::Api(e) => Some(e.code),
             Error::Token { code, .. } => Some(*code),
+            Error::File(crate::upload::FileError::NotRepeatable { error }) => error.code(),
             _ => None,
         }
     }
@@ -148,6 +158,8 @@ impl Error {
         match self {
             Error::Api(e) => e.log_id.as_deref(),
             Error::Token { log_id, .. } | Error::Http { log_id, .. } | Error::Decode { log_id, .. } => log_id.as_deref(),
+            Error::Pagination(e) => e.log_id(),
+            Error::File(crate::upload::FileError::NotRepeatable { error }) => error.log_id(),
             _ => None,
         }
     }
@@ -159,6 +171,7 @@ impl Error {
             Error::Token { http_status, .. } => Some(*http_status),
             Error::Http { status, .. } => Some(*status),
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            Error::File(crate::upload::FileError::NotRepeatable { error }) => error.http_status(),
             _ => None,
         }
     }
@@ -187,7 +200,7 @@ impl Error {
             Error::Token { http_status, .. } => status_retryable(*http_status),
             Error::Http { status, .. } => status_retryable(*status),
             Error::Auth(e) => matches!(e, crate::auth::AuthError::AppTicketNotReceived | crate::auth::AuthError::Store { .. }),
-            Error::Validation(_) | Error::Decode { .. } | Error::Config(_) => false,
+            Error::Validation(_) | Error::Decode { .. } | Error::Config(_) | Error::Pagination(_) | Error::File(_) => false,
         }
     }
 }

@@ -34,10 +34,12 @@ pub mod error;
 #[cfg(feature = "events")]
 pub mod events;
 mod limit;
+pub mod paginate;
 mod request;
 pub mod retry;
 mod secret;
 mod token;
+pub mod upload;
 pub mod validate;
 #[cfg(feature = "ws")]
 pub mod ws;
@@ -47,11 +49,13 @@ pub use bytes::Bytes;
 pub use client::Client;
 pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
 pub use content::MessageContent;
-pub use download::Download;
+pub use download::{ByteStream, Download};
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
+pub use paginate::{Items, JsonPage, PageRequest, Pages, Paginated, PaginationError, paginate};
 pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;
+pub use upload::{FileError, UploadFile};
 pub use validate::{Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items, validate_nested};

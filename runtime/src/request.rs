@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::limit::RateLimit;
 use crate::secret::Secret;
+use crate::upload::UploadFile;
 
 pub use reqwest::Method;
 
@@ -147,6 +148,15 @@ pub enum Body {
 }
 
 impl Body {
+    /// Whether the body can be sent again: false once a one-shot upload
+    /// reader has started going out.
+    pub fn is_repeatable(&self) -> bool {
+        match self {
+            Body::Multipart(form) => form.parts.iter().all(|p| !matches!(p, Part::Upload { file, .. } if !file.is_repeatable())),
+            _ => true,
+        }
+    }
+
     /// Serialises `value` into a JSON body.
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
         serde_json::to_value(value).map(Body::Json).map_err(not_serialisable)
@@ -191,6 +201,14 @@ pub enum Part {
         /// MIME type; `application/octet-stream` when `None`.
         mime: Option<String>,
     },
+    /// A file streamed from an [`UploadFile`] (a path, bytes or a reader),
+    /// with its name and content type.
+    Upload {
+        /// Field name.
+        name: String,
+        /// The file.
+        file: UploadFile,
+    },
 }
 
 // Files can be large: show their size, not their contents.
@@ -201,6 +219,7 @@ impl fmt::Debug for Part {
             Part::File { name, bytes, filename, mime } => {
                 f.debug_struct("File").field("name", name).field("len", &bytes.len()).field("filename", filename).field("mime", mime).finish()
             }
+            Part::Upload { name, file } => f.debug_struct("Upload").field("name", name).field("file", file).finish(),
         }
     }
 }
@@ -223,6 +242,12 @@ impl Multipart {
         self
     }
 
+    /// Adds a file streamed from `file`, under its own name and type.
+    pub fn upload(mut self, name: impl Into<String>, file: UploadFile) -> Self {
+        self.parts.push(Part::Upload { name: name.into(), file });
+        self
+    }
+
     /// Builds a fresh `reqwest` form for one attempt.
     pub(crate) fn to_form(&self) -> Result<reqwest::multipart::Form, Error> {
         let mut form = reqwest::multipart::Form::new();
@@ -237,6 +262,7 @@ impl Multipart {
                         .map_err(|e| Error::Config(format!("invalid MIME type {mime:?}: {e}")))?;
                     form.part(name.clone(), p)
                 }
+                Part::Upload { name, file } => form.part(name.clone(), file.to_part()?),
             };
         }
         Ok(form)
@@ -272,6 +298,8 @@ pub struct ApiRequest {
     /// sends the same key on every retry, so that the platform acts at most
     /// once however often the call is retried.
     pub idempotency_field: Option<&'static str>,
+    /// The answer is a file to stream ([`crate::Client::send_bytes`]).
+    pub(crate) stream_response: bool,
 }
 
 impl ApiRequest {
@@ -289,6 +317,7 @@ impl ApiRequest {
             rate_limit: RateLimit::default(),
             receiver: None,
             idempotency_field: None,
+            stream_response: false,
         }
     }
 

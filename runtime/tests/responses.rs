@@ -147,10 +147,10 @@ async fn download_returns_bytes_content_type_and_filename() {
 
     let file = server.client().send_bytes(get("/open-apis/im/v1/images/img_1")).await.unwrap();
 
-    assert_eq!(file.bytes.as_ref(), content.as_slice());
     assert_eq!(file.content_type.as_deref(), Some("image/png"));
     assert_eq!(file.filename.as_deref(), Some("图.png"));
     assert_eq!(file.log_id.as_deref(), Some("LOG-DL"));
+    assert_eq!(file.bytes().await.unwrap().as_ref(), content.as_slice());
 }
 
 #[tokio::test]

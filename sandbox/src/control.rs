@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
+use crate::paging::TokenMode;
 use crate::reply::Reply;
 use crate::server::{Shared, lock};
 use crate::store::Chat;
@@ -47,6 +48,14 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             lock(&shared.faults).clear();
             ok()
         }
+        ("GET", "files") => Reply::plain_json(200, lock(&shared.files).control_json()),
+        ("POST", "pagination") => match TokenMode::from_request(&request) {
+            Ok(mode) => {
+                *lock(&shared.paging) = mode;
+                ok()
+            }
+            Err(error) => Reply::control_error(400, error),
+        },
         ("POST", "expire_tokens") => {
             lock(&shared.tokens).expire_all();
             ok()
@@ -61,6 +70,8 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             lock(&shared.requests).clear();
             lock(&shared.faults).clear();
             lock(&shared.limits).clear();
+            lock(&shared.files).clear();
+            *lock(&shared.paging) = TokenMode::Normal;
             for counter in [&shared.stats.requests, &shared.stats.rate_limited, &shared.stats.faults_injected] {
                 counter.store(0, Ordering::Relaxed);
             }

@@ -355,6 +355,7 @@ fn list(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     if has_more {
         data["page_token"] = (offset + page_size).to_string().into();
     }
+    lock(&shared.paging).apply(call.query("page_token"), &mut data);
     Ok(Reply::success(data))
 }
 

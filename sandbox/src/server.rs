@@ -23,9 +23,11 @@ use tokio::task::JoinSet;
 use crate::SandboxConfig;
 use crate::auth::{self, Tokens};
 use crate::faults::{Faults, Kind};
+use crate::files::{self, Files};
 use crate::ids::{self, IdGen, XorShift};
 use crate::limits::{self, Limits};
 use crate::oauth::OAuth;
+use crate::paging::TokenMode;
 use crate::reply::Reply;
 use crate::store::Store;
 use crate::tenants::{TenantStores, Tickets};
@@ -64,6 +66,8 @@ pub(crate) struct Shared {
     pub oauth: Mutex<OAuth>,
     pub limits: Mutex<Limits>,
     pub faults: Mutex<Faults>,
+    pub files: Mutex<Files>,
+    pub paging: Mutex<TokenMode>,
     pub requests: Mutex<Vec<(u64, Value)>>,
     pub stats: Stats,
     pub rng: Mutex<XorShift>,
@@ -91,6 +95,8 @@ impl Shared {
             oauth: Mutex::default(),
             limits: Mutex::default(),
             faults: Mutex::default(),
+            files: Mutex::default(),
+            paging: Mutex::default(),
             requests: Mutex::default(),
             stats: Stats::default(),
             rng: Mutex::new(XorShift::from_entropy()),
@@ -292,9 +298,14 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     }
     let log_id = ids::log_id(&shared.ids);
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) => Err(error.to_string()),
+    // Uploads are streamed to disk, not read whole like other bodies.
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (body, upload) = match files::Kind::of_upload(parts.method.as_str(), parts.uri.path()) {
+        Some(kind) => (Ok(Bytes::new()), Some(files::receive(kind, header("content-type").as_deref(), body).await)),
+        None => match Limited::new(body, MAX_BODY).collect().await {
+            Ok(collected) => (Ok(collected.to_bytes()), None),
+            Err(error) => (Err(error.to_string()), None),
+        },
     };
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query());
@@ -304,7 +315,6 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
             Err(error) => Reply::control_error(400, format!("could not read the body: {error}")),
         }
     } else if path == "/open-apis" || path.starts_with("/open-apis/") {
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let incoming = OpenApiRequest {
             method: parts.method.as_str().to_string(),
             path,
@@ -312,6 +322,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
             authorization: header("authorization"),
             content_type: header("content-type"),
             body,
+            upload,
         };
         match open_api(&shared, incoming).await {
             Some(reply) => reply,
@@ -336,7 +347,11 @@ fn not_found() -> Reply {
 }
 
 fn into_response(reply: Reply, log_id: &str) -> Response<Full<Bytes>> {
-    let mut builder = Response::builder().status(reply.status).header("content-type", reply.content_type).header("x-tt-logid", log_id);
+    let mut builder = Response::builder().status(reply.status).header("x-tt-logid", log_id);
+    // A download names its own type.
+    if !reply.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+        builder = builder.header("content-type", reply.content_type);
+    }
     for (name, value) in &reply.headers {
         builder = builder.header(*name, value.as_str());
     }
@@ -355,10 +370,12 @@ struct OpenApiRequest {
     authorization: Option<String>,
     content_type: Option<String>,
     body: Result<Bytes, String>,
+    /// An upload, already streamed to disk (see [`files`]).
+    upload: Option<Result<files::Staged, files::Refused>>,
 }
 
 /// An `/open-apis` request: logged, faults applied around [`process`]. `None` drops the connection.
-async fn open_api(shared: &Shared, incoming: OpenApiRequest) -> Option<Reply> {
+async fn open_api(shared: &Shared, mut incoming: OpenApiRequest) -> Option<Reply> {
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
     let is_multipart = incoming.content_type.as_deref().is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/"));
     let (body_json, body_error) = match &incoming.body {
@@ -378,7 +395,7 @@ async fn open_api(shared: &Shared, incoming: OpenApiRequest) -> Option<Reply> {
         "query": incoming.query.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
         "authorization": incoming.authorization,
         "content_type": incoming.content_type,
-        "body": body_json,
+        "body": incoming.upload.as_ref().map_or_else(|| body_json.clone().unwrap_or(Value::Null), files::staged_summary),
         "endpoint": endpoint_id,
         "status": null,
         "code": null,
@@ -400,7 +417,10 @@ async fn open_api(shared: &Shared, incoming: OpenApiRequest) -> Option<Reply> {
     }
     let mut reply = match before {
         Some(kind) => fault_reply(shared, kind),
-        None => Some(process(shared, &incoming, method, is_token, body_json, body_error)),
+        None => {
+            let upload = incoming.upload.take();
+            Some(process(shared, &incoming, method, is_token, body_json, body_error, upload))
+        }
     };
     if let Some(kind) = after {
         if let Kind::Delay(wait) = kind {
@@ -437,7 +457,15 @@ pub(crate) fn fault_reply(shared: &Shared, kind: Kind) -> Option<Reply> {
 }
 
 /// What Feishu itself would answer: tokens, routing, auth, rate limits, validation, then the handler.
-fn process(shared: &Shared, incoming: &OpenApiRequest, method: Option<Method>, is_token: bool, body: Option<Value>, body_error: Option<String>) -> Reply {
+fn process(
+    shared: &Shared,
+    incoming: &OpenApiRequest,
+    method: Option<Method>,
+    is_token: bool,
+    body: Option<Value>,
+    body_error: Option<String>,
+    upload: Option<Result<files::Staged, files::Refused>>,
+) -> Reply {
     let internal = matches!(incoming.path.trim_end_matches('/'), auth::TENANT_TOKEN_PATH | auth::APP_TOKEN_PATH);
     if is_token && internal && incoming.method == "POST" {
         if let Some(error) = body_error {
@@ -476,11 +504,14 @@ fn process(shared: &Shared, incoming: &OpenApiRequest, method: Option<Method>, i
     if let Some(error) = body_error {
         return Reply::error(9499, format!("Bad Request: {error}"));
     }
+    if let Some(upload) = upload {
+        return files::finish_upload(shared, upload);
+    }
     let call = Call { endpoint, path_params, query: incoming.query.clone(), body, tenant_key: grant.tenant_key };
     if let Err(violation) = check(&call) {
         return invalid_param(endpoint, &violation);
     }
-    if let Some(reply) = im::handle(shared, &call) {
+    if let Some(reply) = files::handle(shared, &call).or_else(|| im::handle(shared, &call)) {
         return reply;
     }
     default_reply(endpoint)

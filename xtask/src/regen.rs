@@ -166,6 +166,11 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
     for d in &parsed.diagnostics {
         diagnostics.push_str(&format!("{d}\n"));
     }
+    let model = feishu_model::Model::build(&parsed.spec);
+    // What the model declined to guess (a list that does not page as the others do).
+    for d in model.diagnostics() {
+        diagnostics.push_str(&format!("{d}\n"));
+    }
     spec_files.insert("diagnostics.txt".to_string(), diagnostics);
 
     let runtime_path = if standalone { root.join("runtime").to_string_lossy().into_owned() } else { "../runtime".to_string() };
@@ -176,7 +181,6 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
         manifest.push_str("\n# Written outside the generator's workspace: a workspace of its own.\n[workspace]\n");
     }
 
-    let model = feishu_model::Model::build(&parsed.spec);
     let spec = &parsed.spec;
     let summary = Summary {
         pages: pages.len(),
@@ -185,7 +189,7 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
         events: spec.events.len(),
         types: model.services.values().map(|s| s.types.structs.len() + s.types.enums.len()).sum(),
         errors: spec.endpoints.iter().map(|e| e.errors.len()).sum(),
-        diagnostics: parsed.diagnostics.len(),
+        diagnostics: parsed.diagnostics.len() + model.diagnostics().len(),
     };
     Ok(Rendered { trees: vec![Tree { name: "spec", files: spec_files }, Tree { name: "generated", files: generated }], summary })
 }

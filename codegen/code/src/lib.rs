@@ -27,7 +27,9 @@ mod crate_files;
 mod docs;
 mod events;
 mod operations;
+mod paginate;
 mod types;
+mod upload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

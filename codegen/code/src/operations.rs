@@ -154,7 +154,12 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
     let error = error_enum(&d.error, &op.fn_name);
 
     let name = ident(&op.fn_name);
-    let fn_doc = docs::outer(&docs::paragraphs([doc, "The request is validated against the documented constraints before anything is sent.".to_owned()]));
+    let fn_doc = docs::outer(&docs::paragraphs([
+        doc,
+        "The request is validated against the documented constraints before anything is sent.".to_owned(),
+        crate::paginate::paging_doc(d).unwrap_or_default(),
+    ]));
+    let streams = crate::paginate::streams(op, d, service);
     let request_ty = ident(&d.request.name);
     let response_ty = ident(&d.response.name);
     let error_ty = ident(&d.error.name);
@@ -181,7 +186,8 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
     // Serialised straight to bytes: the key is filled here, before that, and
     // the message size checked by `validate()`, which is what building a
     // `serde_json::Value` first would let the client do instead.
-    let body = d.json_body.then(|| quote! { api = api.json_encoded(&request)?; });
+    let body = crate::upload::form_body(d).or_else(|| d.json_body.then(|| quote! { api = api.json_encoded(&request)?; }));
+    let size_checks = crate::upload::size_checks(d);
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
@@ -219,6 +225,7 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
             options: feishu_runtime::RequestOptions,
         ) -> Result<#response_ty, crate::error::OperationError<#error_ty>> {
             feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+            #size_checks
             #fill_key
             #[allow(unused_mut)]
             let mut api = feishu_runtime::ApiRequest::new(#method, #path)
@@ -231,6 +238,8 @@ pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) 
             #body
             client.send_json(api).await.map_err(Into::into)
         }
+
+        #streams
     }
 }
 

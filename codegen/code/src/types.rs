@@ -19,6 +19,7 @@ pub fn rust_type(ty: &TypeRef, service: &str) -> TokenStream {
         TypeRef::Number => quote!(f64),
         TypeRef::Boolean => quote!(bool),
         TypeRef::Json => quote!(serde_json::Value),
+        TypeRef::File => quote!(feishu_runtime::UploadFile),
         TypeRef::Struct(name) | TypeRef::Enum(name) => {
             let name = ident(name);
             quote!(crate::#service::types::#name)

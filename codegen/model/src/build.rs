@@ -150,10 +150,9 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
             (false, false, true) => Auth::App,
             _ => Auth::Tenant,
         };
-    // A detailed multipart upload would need file parts in the request type;
-    // until one is documented in detail it stays a catalogue method.
-    let typed =
-        endpoint.detailed && endpoint.request_content_type != Some(ContentType::Multipart) && endpoint.response_content_type == ResponseContentType::Json;
+    // Multipart uploads are typed too: their file fields take an
+    // `UploadFile` (see `upload.rs`).
+    let typed = endpoint.detailed && endpoint.response_content_type == ResponseContentType::Json;
     let kind = if typed {
         let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
         OperationKind::Detailed(Box::new(detailed(endpoint, &type_stem, &prefix, &path_parts, types)))
@@ -274,11 +273,14 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
         body_field("receive_id", is_string, true).or_else(|| request.fields.iter().find(|f| f.location == Location::Path).map(|f| f.rust_name.clone()))
     });
     let message_content = body_field("content", is_string, true).zip(body_field("msg_type", |t| matches!(t, TypeRef::Enum(_)), true));
+    let multipart = endpoint.request_content_type == Some(ContentType::Multipart);
     Detailed {
-        json_body: endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty(),
+        json_body: !multipart && (endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty()),
+        form: multipart.then(|| crate::upload::form(&request)),
         idempotency_field,
         receiver_field,
         message_content,
+        paging: crate::paginate::decide(&request, &response),
         request,
         response,
         error: ErrorDef { name: format!("{stem}Error"), variants },
@@ -331,6 +333,8 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
         FieldType::Integer => TypeRef::Integer,
         FieldType::Number => TypeRef::Number,
         FieldType::Boolean => TypeRef::Boolean,
+        // Only a request sends files; a response field so typed is data.
+        FieldType::File if side == Side::Request => TypeRef::File,
         FieldType::File => TypeRef::Json,
         FieldType::Object if field.children.is_empty() => TypeRef::Json,
         FieldType::Object => struct_ref(field, side, prefix, types),

@@ -9,11 +9,15 @@
 mod build;
 mod events;
 pub mod names;
+mod paginate;
+mod upload;
 
 use std::collections::BTreeMap;
 
 pub use events::{EventBodyDef, EventBodyRef, TYPES_HOME as EVENT_TYPES_HOME, struct_name as event_struct_name};
 pub use feishu_spec::{AccessToken, Method, Scope};
+pub use paginate::{Pagination, Paging};
+pub use upload::{Form, size_limit};
 
 /// The whole generated crate, as data.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -278,6 +282,8 @@ pub enum TypeRef {
     Enum(String),
     /// `Vec<T>`.
     Array(Box<TypeRef>),
+    /// A file part of a multipart request: `feishu_runtime::UploadFile`.
+    File,
 }
 
 /// An enum of string values with a fallback for values the docs do not list.
@@ -412,6 +418,11 @@ pub struct Detailed {
     pub response: StructDef,
     /// The error enum.
     pub error: ErrorDef,
+    /// Whether it is a paged list (see [`Paging`]).
+    pub paging: Paging,
+    /// The multipart form of an upload (the body goes as form fields and
+    /// file parts instead of JSON).
+    pub form: Option<Form>,
 }
 
 /// The error enum of one detailed operation.

@@ -1,0 +1,87 @@
+//! Runs the `upload_file` and `list_messages` examples, as built by
+//! `cargo test`, against a sandbox.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use feishu_sandbox::{Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+/// An example binary: `target/<profile>/examples/NAME`, next to this test's `deps/`.
+fn example(name: &str) -> PathBuf {
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
+    let path = deps.parent().unwrap().join("examples").join(name);
+    assert!(path.is_file(), "{} is not built (cargo test builds the examples)", path.display());
+    path
+}
+
+async fn sandbox() -> Sandbox {
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    Sandbox::start(SandboxConfig::from_spec_dir(spec).unwrap(), 0).await.unwrap()
+}
+
+async fn run(name: &str, sandbox: &Sandbox, last: &str) -> Output {
+    let (binary, url, last) = (example(name), sandbox.url(), last.to_owned());
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(binary).args(["--base-url", &url, "--app-id", "cli_sandbox", "--app-secret", "sandbox-secret", &last]).output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+async fn control(sandbox: &Sandbox, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    let mut request = reqwest::Client::new().request(method, format!("{}/_sandbox{path}", sandbox.url()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_file_prints_the_key_of_exactly_the_uploaded_file() {
+    let sandbox = sandbox().await;
+    let dir = std::env::temp_dir().join(format!("feishu-example-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("会议 notes.bin");
+    let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let output = run("upload_file", &sandbox, path.to_str().unwrap()).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let key = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let files = control(&sandbox, reqwest::Method::GET, "/files", None).await;
+    let stored = &files["files"][0];
+    assert_eq!(stored["key"], key.as_str());
+    assert_eq!((stored["file_name"].as_str(), stored["filename"].as_str()), (Some("会议 notes.bin"), Some("会议 notes.bin")));
+    assert_eq!(stored["size"], content.len());
+    assert_eq!(stored["fields"]["file_type"], "stream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_messages_prints_every_message_once_in_order() {
+    let sandbox = sandbox().await;
+    let chat = control(&sandbox, reqwest::Method::POST, "/chats", Some(json!({"chat_type": "group"}))).await["chat_id"].as_str().unwrap().to_owned();
+    for i in 0..120 {
+        let content = json!({"text": format!("message {i}")}).to_string();
+        control(&sandbox, reqwest::Method::POST, "/messages", Some(json!({"chat_id": chat, "msg_type": "text", "content": content, "sender_type": "user"})))
+            .await;
+    }
+    let output = run("list_messages", &sandbox, &chat).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 120);
+    for (i, line) in lines.iter().enumerate() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields[1], "text", "{line}");
+        assert_eq!(fields[2], json!({"text": format!("message {i}")}).to_string(), "{line}");
+    }
+    let requests = control(&sandbox, reqwest::Method::GET, "/requests", None).await;
+    let lists = requests["requests"].as_array().unwrap().iter().filter(|r| r["endpoint"] == "im.v1.message.list").count();
+    assert_eq!(lists, 3, "pages of 50");
+
+    // A chat that does not exist: the error, not an empty list.
+    let output = run("list_messages", &sandbox, "oc_missing").await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("230001"), "{}", String::from_utf8_lossy(&output.stderr));
+}

@@ -1,0 +1,429 @@
+//! Streams over list endpoints that page with `page_token` / `has_more`:
+//! the loop every caller would otherwise write, with the guards the
+//! official SDKs lack.
+//!
+//! A [`Pages`] stream fetches one page per poll, through the caller's own
+//! call (so retries, rate limiting and error mapping are those of a single
+//! call), and stops:
+//!
+//! - when a page says `has_more: false`;
+//! - when a page carries no next token (absent or empty) — with
+//!   [`PaginationError::MissingToken`] after that page if it said
+//!   `has_more: true`, since the list would otherwise end silently short;
+//! - when a page hands out a token this stream has already sent — with
+//!   [`PaginationError::RepeatedToken`], never fetching it again, so that a
+//!   server that keeps answering the first page cannot make it loop;
+//! - after the first error, which is yielded as it came (code and log id
+//!   kept) and ends the stream: an error is never skipped over.
+//!
+//! A page with a token but no `has_more` at all is followed: the token is
+//! the stronger signal, and the repeated-token guard bounds the damage.
+//!
+//! The request the stream was built from is never changed: each page is a
+//! clone with the page token set ([`PageRequest::with_page_token`]).
+
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_core::Stream;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::request::{ApiRequest, Body};
+
+/// A page of a list endpoint's answer.
+pub trait Paginated {
+    /// One listed item.
+    type Item;
+    /// The token of the next page (`page_token` or `next_page_token`).
+    fn next_page_token(&self) -> Option<&str>;
+    /// The answer's `has_more`, if it has one.
+    fn has_more(&self) -> Option<bool>;
+    /// The page's items, in order.
+    fn into_items(self) -> Vec<Self::Item>;
+}
+
+/// A request to a paginated endpoint: how to ask for another page, and how
+/// to send one. Generated list operations implement it.
+pub trait PageRequest: Clone + Send + Sync + 'static {
+    /// The decoded answer.
+    type Page: Paginated + Send + 'static;
+    /// The error of one call; it must be able to carry a [`PaginationError`]
+    /// (through [`Error::Pagination`]).
+    type Error: From<Error> + Send + 'static;
+    /// This request asking for the page after `token`, the original left as it is.
+    fn with_page_token(&self, token: &str) -> Self;
+    /// Sends this request as one ordinary call.
+    fn fetch(self, client: Client) -> impl Future<Output = Result<Self::Page, Self::Error>> + Send + 'static;
+}
+
+/// The stream stopped because the server's answers do not add up.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaginationError {
+    /// A page said `has_more: true` but gave no next token (or an empty
+    /// one): the rest of the list cannot be reached.
+    #[error("page {page} says has_more but carries no page_token{}", log(.log_id))]
+    MissingToken {
+        /// The page's position in the stream, from 1.
+        page: usize,
+        /// The `X-Tt-Logid` of that page's response, when known.
+        log_id: Option<String>,
+    },
+    /// A page handed out a token that was already sent: following it would
+    /// fetch the same pages again, possibly forever.
+    #[error("page {page} hands out page_token {token:?} again{}", log(.log_id))]
+    RepeatedToken {
+        /// The page's position in the stream, from 1.
+        page: usize,
+        /// The token.
+        token: String,
+        /// The `X-Tt-Logid` of that page's response, when known.
+        log_id: Option<String>,
+    },
+}
+
+impl PaginationError {
+    /// The `X-Tt-Logid` of the page that broke the rules, when known.
+    pub fn log_id(&self) -> Option<&str> {
+        match self {
+            PaginationError::MissingToken { log_id, .. } | PaginationError::RepeatedToken { log_id, .. } => log_id.as_deref(),
+        }
+    }
+}
+
+fn log(log_id: &Option<String>) -> String {
+    log_id.as_deref().map(|id| format!(" (log_id {id})")).unwrap_or_default()
+}
+
+type Fetch<P, E> = Pin<Box<dyn Future<Output = Result<(P, Option<String>), E>> + Send>>;
+type Fetcher<P, E> = Box<dyn FnMut(Option<String>) -> Fetch<P, E> + Send>;
+
+/// What the stream does on its next poll.
+enum Next<E> {
+    Start,
+    Token(String),
+    Fail(E),
+    Done,
+}
+
+/// A stream of pages; see the [module documentation](self) for when it ends.
+///
+/// Consume it with [`Pages::next`], or as a [`futures_core::Stream`].
+pub struct Pages<P, E = Error> {
+    fetcher: Fetcher<P, E>,
+    in_flight: Option<Fetch<P, E>>,
+    next: Next<E>,
+    sent: BTreeSet<String>,
+    fetched: usize,
+    max_pages: Option<usize>,
+}
+
+impl<P, E> fmt::Debug for Pages<P, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages").field("fetched", &self.fetched).field("max_pages", &self.max_pages).finish_non_exhaustive()
+    }
+}
+
+impl<P, E> Pages<P, E>
+where
+    P: Paginated + Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    /// Pages of `request`'s answers; the first page is `request` as it is.
+    pub fn new<R>(client: &Client, request: R) -> Self
+    where
+        R: PageRequest<Page = P, Error = E>,
+    {
+        let client = client.clone();
+        Self::from_fetcher(Box::new(move |token: Option<String>| {
+            let request = match token {
+                None => request.clone(),
+                Some(token) => request.with_page_token(&token),
+            };
+            let client = client.clone();
+            Box::pin(async move { request.fetch(client).await.map(|page| (page, None)) })
+        }))
+    }
+
+    fn from_fetcher(fetcher: Fetcher<P, E>) -> Self {
+        Self { fetcher, in_flight: None, next: Next::Start, sent: BTreeSet::new(), fetched: 0, max_pages: None }
+    }
+
+    /// Fetches at most `n` pages.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.max_pages = Some(n);
+        self
+    }
+
+    /// The items of the pages, one by one.
+    pub fn items(self) -> Items<P, E> {
+        Items { pages: self, buffer: VecDeque::new(), max_items: None, yielded: 0 }
+    }
+
+    /// The next page, `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<P, E>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// Every remaining page, or the first error.
+    pub async fn collect(mut self) -> Result<Vec<P>, E> {
+        let mut pages = Vec::new();
+        while let Some(page) = self.next().await {
+            pages.push(page?);
+        }
+        Ok(pages)
+    }
+
+    /// What follows a fetched page.
+    fn after(&mut self, page: &P, log_id: Option<String>) -> Next<E> {
+        let token = page.next_page_token().filter(|t| !t.is_empty());
+        match (page.has_more(), token) {
+            (Some(false), _) => Next::Done,
+            (Some(true), None) => Next::Fail(Error::from(PaginationError::MissingToken { page: self.fetched, log_id }).into()),
+            (None, None) => Next::Done,
+            (_, Some(token)) if self.sent.contains(token) => {
+                Next::Fail(Error::from(PaginationError::RepeatedToken { page: self.fetched, token: token.to_owned(), log_id }).into())
+            }
+            (_, Some(token)) => Next::Token(token.to_owned()),
+        }
+    }
+}
+
+// Nothing is ever pinned through a field: the in-flight future is boxed.
+impl<P, E> Unpin for Pages<P, E> {}
+
+impl<P, E> Stream for Pages<P, E>
+where
+    P: Paginated + Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    type Item = Result<P, E>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(fetch) = this.in_flight.as_mut() {
+                let result = ready!(fetch.as_mut().poll(cx));
+                this.in_flight = None;
+                return Poll::Ready(Some(match result {
+                    Ok((page, log_id)) => {
+                        this.next = this.after(&page, log_id);
+                        Ok(page)
+                    }
+                    Err(e) => {
+                        this.next = Next::Done;
+                        Err(e)
+                    }
+                }));
+            }
+            let token = match std::mem::replace(&mut this.next, Next::Done) {
+                Next::Done => return Poll::Ready(None),
+                Next::Fail(e) => return Poll::Ready(Some(Err(e))),
+                Next::Start => None,
+                Next::Token(token) => Some(token),
+            };
+            if this.max_pages.is_some_and(|max| this.fetched >= max) {
+                return Poll::Ready(None);
+            }
+            this.fetched += 1;
+            if let Some(token) = &token {
+                this.sent.insert(token.clone());
+            }
+            this.in_flight = Some((this.fetcher)(token));
+        }
+    }
+}
+
+/// A stream of the items of a [`Pages`] stream, in order; it ends as the
+/// pages do, errors included.
+pub struct Items<P: Paginated, E = Error> {
+    pages: Pages<P, E>,
+    buffer: VecDeque<P::Item>,
+    max_items: Option<usize>,
+    yielded: usize,
+}
+
+impl<P: Paginated, E> fmt::Debug for Items<P, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Items").field("pages", &self.pages).field("yielded", &self.yielded).field("max_items", &self.max_items).finish_non_exhaustive()
+    }
+}
+
+impl<P, E> Items<P, E>
+where
+    P: Paginated + Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    /// Yields at most `n` items, and fetches no page once it has them.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.max_items = Some(n);
+        self
+    }
+
+    /// The next item, `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<P::Item, E>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// Every remaining item, or the first error.
+    pub async fn collect(mut self) -> Result<Vec<P::Item>, E> {
+        let mut items = Vec::new();
+        while let Some(item) = self.next().await {
+            items.push(item?);
+        }
+        Ok(items)
+    }
+}
+
+// Nothing is ever pinned through a field: the in-flight future is boxed.
+impl<P: Paginated, E> Unpin for Items<P, E> {}
+
+impl<P, E> Stream for Items<P, E>
+where
+    P: Paginated + Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    type Item = Result<P::Item, E>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.max_items.is_some_and(|max| this.yielded >= max) {
+                return Poll::Ready(None);
+            }
+            if let Some(item) = this.buffer.pop_front() {
+                this.yielded += 1;
+                return Poll::Ready(Some(Ok(item)));
+            }
+            match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
+                Some(Ok(page)) => this.buffer.extend(page.into_items()),
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+/// One page of an untyped list answer: the envelope's `data`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonPage {
+    /// The envelope's `data` (`null` when absent).
+    pub data: Value,
+    /// The `X-Tt-Logid` of the response.
+    pub log_id: Option<String>,
+}
+
+impl Paginated for JsonPage {
+    type Item = Value;
+
+    fn next_page_token(&self) -> Option<&str> {
+        ["page_token", "next_page_token"].iter().find_map(|k| self.data.get(k).and_then(Value::as_str))
+    }
+
+    fn has_more(&self) -> Option<bool> {
+        self.data.get("has_more").and_then(Value::as_bool)
+    }
+
+    /// The `items` array, or else the one array field of `data`; nothing
+    /// when there is neither or more than one (there is no telling which).
+    fn into_items(self) -> Vec<Value> {
+        let Value::Object(mut map) = self.data else {
+            return Vec::new();
+        };
+        if let Some(Value::Array(items)) = map.remove("items") {
+            return items;
+        }
+        let mut arrays = map.into_iter().filter_map(|(_, v)| match v {
+            Value::Array(items) => Some(items),
+            _ => None,
+        });
+        match (arrays.next(), arrays.next()) {
+            (Some(items), None) => items,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Pages of an untyped list call (catalogue-only endpoints such as
+/// `im.message.list` or `pin.list`), with the guarantees of [`Pages`].
+///
+/// The next token goes in the `page_token` query parameter, or in the JSON
+/// body's `page_token` when the request has a JSON object body; `request`
+/// itself is sent as the first page.
+///
+/// ```no_run
+/// # async fn demo(client: feishu_runtime::Client) -> Result<(), feishu_runtime::Error> {
+/// use feishu_runtime::{ApiRequest, Method, paginate};
+/// let request = ApiRequest::new(Method::GET, "/open-apis/im/v1/messages")
+///     .query("container_id_type", "chat")
+///     .query("container_id", "oc_1")
+///     .query("page_size", 50);
+/// let mut messages = paginate(&client, request).items();
+/// while let Some(message) = messages.next().await {
+///     println!("{}", message?["message_id"]);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub fn paginate(client: &Client, request: ApiRequest) -> Pages<JsonPage> {
+    let client = client.clone();
+    Pages::from_fetcher(Box::new(move |token: Option<String>| {
+        let request = match token {
+            None => request.clone(),
+            Some(token) => with_page_token(&request, &token),
+        };
+        let client = client.clone();
+        Box::pin(async move {
+            let response = client.send(request).await?;
+            let log_id = response.log_id.clone();
+            Ok((JsonPage { data: response.into_value(), log_id: log_id.clone() }, log_id))
+        })
+    }))
+}
+
+/// `request` asking for the page after `token`.
+fn with_page_token(request: &ApiRequest, token: &str) -> ApiRequest {
+    let mut next = request.clone();
+    if let Body::Json(Value::Object(body)) = &mut next.body {
+        body.insert("page_token".into(), token.into());
+    } else {
+        next.query.retain(|(name, _)| name != "page_token");
+        next.query.push(("page_token".into(), token.into()));
+    }
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_pages_find_their_items_and_token() {
+        let page = |data| JsonPage { data, log_id: None };
+        let p = page(json!({"has_more": true, "page_token": "t", "items": [1, 2]}));
+        assert_eq!((p.has_more(), p.next_page_token()), (Some(true), Some("t")));
+        assert_eq!(p.into_items(), vec![json!(1), json!(2)]);
+        let p = page(json!({"next_page_token": "n", "chats": [3]}));
+        assert_eq!((p.has_more(), p.next_page_token()), (None, Some("n")));
+        assert_eq!(p.into_items(), vec![json!(3)]);
+        assert!(page(json!({"a": [1], "b": [2]})).into_items().is_empty());
+        assert!(page(Value::Null).into_items().is_empty());
+    }
+
+    #[test]
+    fn the_token_replaces_the_previous_one() {
+        let first = ApiRequest::new(reqwest::Method::GET, "/x").query("page_size", 50).query("page_token", "a");
+        let second = with_page_token(&first, "b");
+        assert_eq!(second.query, vec![("page_size".to_owned(), "50".to_owned()), ("page_token".to_owned(), "b".to_owned())]);
+        assert_eq!(first.query[1].1, "a");
+        let body = ApiRequest::new(reqwest::Method::POST, "/x").json(&json!({"page_size": 10})).unwrap();
+        let Body::Json(value) = with_page_token(&body, "c").body else { panic!("a JSON body") };
+        assert_eq!(value, json!({"page_size": 10, "page_token": "c"}));
+    }
+}
