@@ -3,7 +3,8 @@
 //! [`generate`] returns every file of the crate. Rust files are built as
 //! tokens with `quote!`, checked by parsing them with `syn` (a generator bug
 //! fails here, not in the user's build) and formatted by `prettyplease`, so
-//! the output is deterministic and readable. Only `Cargo.toml` is text.
+//! the output is deterministic and readable. Only `Cargo.toml` and `rustfmt.toml`
+//! are text.
 //!
 //! Layout of the generated crate:
 //!
@@ -51,11 +52,16 @@ impl Default for Options {
     }
 }
 
+/// The generated crate's `rustfmt.toml`, which opts it out of the workspace's formatting.
+const RUSTFMT_TOML: &str = "# prettyplease formats this crate (`cargo xtask regen`); rustfmt must not re-format it.\ndisable_all_formatting = true\n";
+
 /// Every file of the generated crate, keyed by path relative to its root.
 pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf, String> {
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
     files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)));
+    // prettyplease has formatted every file; `cargo fmt --all` must leave them be.
+    files.insert(PathBuf::from("rustfmt.toml"), RUSTFMT_TOML.to_owned());
     let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
         files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
     };
