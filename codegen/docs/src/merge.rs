@@ -22,7 +22,7 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
         // Pages spell one route's parameters differently (`:spreadsheetToken`
         // in a catalogue, `:spreadsheet_token` on the detail page): the
         // route's shape, not the spelling, names the endpoint.
-        match by_key.entry((route_shape(&endpoint.path), endpoint.method)) {
+        match by_key.entry((endpoint.template().shape(), endpoint.method)) {
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(endpoint);
             }
@@ -70,13 +70,13 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
     let mut spelling: BTreeMap<String, (bool, Vec<String>, Endpoint)> = BTreeMap::new();
     for ep in &endpoints {
         let candidate = (!ep.detailed, ep.sources.clone());
-        let entry = spelling.entry(route_shape(&ep.path)).or_insert_with(|| (!ep.detailed, ep.sources.clone(), ep.clone()));
+        let entry = spelling.entry(ep.template().shape()).or_insert_with(|| (!ep.detailed, ep.sources.clone(), ep.clone()));
         if candidate < (entry.0, entry.1.clone()) {
             *entry = (!ep.detailed, ep.sources.clone(), ep.clone());
         }
     }
     for ep in &mut endpoints {
-        let canonical = &spelling[&route_shape(&ep.path)].2;
+        let canonical = &spelling[&ep.template().shape()].2;
         if canonical.path != ep.path {
             let respelled = respell_path_params(canonical, std::mem::take(ep), diagnostics);
             *ep = respelled;
@@ -88,32 +88,13 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
     spec
 }
 
-/// The path as a merge key: no host, no trailing slash, `{x}` written `:x`.
-pub fn normalize_path(path: &str) -> String {
-    let p = path.trim().trim_end_matches('/');
-    p.split('/')
-        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { format!(":{}", &seg[1..seg.len() - 1]) } else { seg.to_string() })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The route without its parameter names: `/a/:x/b` and `/a/{y}/b` are
-/// both `/a/:/b`.
-pub fn route_shape(path: &str) -> String {
-    normalize_path(path).split('/').map(|seg| if seg.starts_with(':') { ":" } else { seg }).collect::<Vec<_>>().join("/")
-}
-
-/// The names of a path's parameters, in order.
-fn path_param_names(path: &str) -> Vec<String> {
-    normalize_path(path).split('/').filter_map(|seg| seg.strip_prefix(':')).map(str::to_string).collect()
-}
-
 /// Gives `other` the parameter names of `kept` (by position) when the two
 /// spell one route differently, renaming its documented path parameters to
 /// match, so that merging them adds no stray parameter. The difference is a
 /// `conflict` diagnostic.
 fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut Vec<Diagnostic>) -> Endpoint {
-    let (ours, theirs) = (path_param_names(&kept.path), path_param_names(&other.path));
+    let (kept_template, other_template) = (kept.template(), other.template());
+    let (ours, theirs) = (kept_template.params(), other_template.params());
     if ours == theirs {
         return other;
     }
@@ -129,7 +110,7 @@ fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut V
         if let Some(at) = theirs.iter().position(|n| *n == field.name)
             && let Some(name) = ours.get(at)
         {
-            field.name = name.clone();
+            field.name = (*name).to_owned();
         }
     }
     other.path = kept.path.clone();
@@ -459,13 +440,6 @@ mod tests {
         assert_eq!(names_from_path(Method::Get, "/open-apis/x/v1").3, "get");
         assert_eq!(snake("get-2"), "get_2");
         assert_eq!(snake("batchGet"), "batch_get");
-    }
-
-    #[test]
-    fn normalizes_paths() {
-        assert_eq!(normalize_path("/open-apis/a/{id}/b/"), "/open-apis/a/:id/b");
-        assert_eq!(route_shape("/open-apis/a/{id}/b/:c"), "/open-apis/a/:/b/:");
-        assert_eq!(route_shape("/open-apis/a/:spreadsheetToken/b"), route_shape("/open-apis/a/:spreadsheet_token/b"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use feishu_spec::{ContentType, Endpoint, Field, FieldType, ResponseContentType};
+use feishu_spec::{ContentType, Endpoint, Field, FieldType, Piece, ResponseContentType};
 
 use crate::names;
 use crate::*;
@@ -133,7 +133,7 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
 
 fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Operation {
     let type_stem = names::pascal(&fn_name, "Call");
-    let path_parts = path_parts(&endpoint.path);
+    let path_parts = path_parts(endpoint);
     let tokens: BTreeSet<AccessToken> = endpoint.access_tokens.iter().copied().collect();
     let auth =
         match (tokens.contains(&AccessToken::TenantAccessToken), tokens.contains(&AccessToken::UserAccessToken), tokens.contains(&AccessToken::AppAccessToken))
@@ -178,29 +178,19 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
     }
 }
 
-/// Splits `/a/:id/b` into literals and parameters. The placeholders of the
-/// path, not the documented path parameters, decide: they are what is sent.
-fn path_parts(path: &str) -> Vec<PathPart> {
-    let mut parts = Vec::new();
-    let mut literal = String::new();
+/// The path as literals and parameters with Rust names. The placeholders of
+/// the path, not the documented path parameters, decide: they are what is sent.
+fn path_parts(endpoint: &Endpoint) -> Vec<PathPart> {
     let mut taken = BTreeSet::new();
-    for (i, segment) in path.split('/').enumerate() {
-        if i > 0 {
-            literal.push('/');
-        }
-        match segment.strip_prefix(':') {
-            Some(name) if !name.is_empty() => {
-                parts.push(PathPart::Literal(std::mem::take(&mut literal)));
-                parts.push(PathPart::Param { wire_name: name.to_owned(), rust_name: names::unique(names::snake(name, "param"), &mut taken) });
-            }
-            _ => literal.push_str(segment),
-        }
-    }
-    if !literal.is_empty() {
-        parts.push(PathPart::Literal(literal));
-    }
-    parts.retain(|p| !matches!(p, PathPart::Literal(l) if l.is_empty()));
-    parts
+    endpoint
+        .template()
+        .pieces()
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Literal(text) => PathPart::Literal(text),
+            Piece::Param(name) => PathPart::Param { wire_name: name.to_owned(), rust_name: names::unique(names::snake(name, "param"), &mut taken) },
+        })
+        .collect()
 }
 
 fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], types: &mut TypeSpace) -> Detailed {

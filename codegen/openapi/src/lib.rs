@@ -93,7 +93,7 @@ pub fn openapi(spec: &Spec) -> Result<Value, Error> {
     let mut tags = BTreeSet::new();
     for endpoint in &spec.endpoints {
         tags.insert(tag(endpoint));
-        paths.entry(template(&endpoint.path)).or_default().push((endpoint.method, operation(endpoint)));
+        paths.entry(endpoint.template().to_openapi()).or_default().push((endpoint.method, operation(endpoint)));
     }
     let mut path_items = Map::new();
     for (path, mut operations) in paths {
@@ -149,7 +149,7 @@ fn check(spec: &Spec) -> Result<(), Error> {
     let mut routes: BTreeMap<(String, &str), Vec<&Endpoint>> = BTreeMap::new();
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        routes.entry((shape(&endpoint.path), endpoint.method.as_str())).or_default().push(endpoint);
+        routes.entry((endpoint.template().shape(), endpoint.method.as_str())).or_default().push(endpoint);
         *ids.entry(endpoint.id.as_str()).or_default() += 1;
     }
     let mut problems = Vec::new();
@@ -168,7 +168,7 @@ fn check(spec: &Spec) -> Result<(), Error> {
     // Paths that differ only in parameter names must be written one way.
     let mut spellings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        spellings.entry(shape(&endpoint.path)).or_default().insert(template(&endpoint.path));
+        spellings.entry(endpoint.template().shape()).or_default().insert(endpoint.template().to_openapi());
     }
     let reported: BTreeSet<String> = problems
         .iter()
@@ -179,36 +179,15 @@ fn check(spec: &Spec) -> Result<(), Error> {
         .collect();
     for (_, names) in spellings {
         if names.len() > 1 {
-            let ids: Vec<String> = spec.endpoints.iter().filter(|e| names.contains(&template(&e.path))).map(|e| e.id.clone()).collect();
+            let ids: Vec<String> = spec.endpoints.iter().filter(|e| names.contains(&e.template().to_openapi())).map(|e| e.id.clone()).collect();
             // Same-method clashes are already said; this is about the others.
-            let methods: BTreeSet<Method> = spec.endpoints.iter().filter(|e| names.contains(&template(&e.path))).map(|e| e.method).collect();
+            let methods: BTreeSet<Method> = spec.endpoints.iter().filter(|e| names.contains(&e.template().to_openapi())).map(|e| e.method).collect();
             if methods.len() > 1 || ids.iter().any(|id| !reported.contains(id)) {
                 problems.push(Problem::PathSpellings { paths: names.into_iter().collect(), ids });
             }
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(Error { problems }) }
-}
-
-/// `/open-apis/im/v1/messages/:message_id/reply` → `/open-apis/im/v1/messages/{message_id}/reply`.
-pub fn template(path: &str) -> String {
-    path.split('/')
-        .map(|segment| match segment.strip_prefix(':') {
-            Some(name) if !name.is_empty() => format!("{{{name}}}"),
-            _ => segment.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The path with its parameter names erased: what OpenAPI compares.
-fn shape(path: &str) -> String {
-    path.split('/').map(|s| if s.starts_with(':') && s.len() > 1 { "{}" } else { s }).collect::<Vec<_>>().join("/")
-}
-
-/// The names of the path's parameters, in order.
-fn placeholders(path: &str) -> Vec<&str> {
-    path.split('/').filter_map(|s| s.strip_prefix(':')).filter(|n| !n.is_empty()).collect()
 }
 
 fn method_order(method: Method) -> u8 {
@@ -292,7 +271,7 @@ fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
 fn parameters(endpoint: &Endpoint) -> Vec<Value> {
     let mut out = Vec::new();
     // The path's placeholders are what is sent; the documented rows describe them.
-    for name in placeholders(&endpoint.path) {
+    for name in endpoint.template().params() {
         let documented = endpoint.path_params.iter().find(|f| f.name == name);
         let field = documented.cloned().unwrap_or_else(|| Field { name: name.to_string(), ..Field::default() });
         out.push(parameter(&field, "path", true));
@@ -667,13 +646,6 @@ fn typed(text: &str, ty: FieldType) -> Value {
 mod tests {
     use super::*;
     use feishu_spec::{Constraints, EnumValue, RateLimit};
-
-    #[test]
-    fn paths_become_templates() {
-        assert_eq!(template("/open-apis/im/v1/messages/:message_id/reply"), "/open-apis/im/v1/messages/{message_id}/reply");
-        assert_eq!(template("/open-apis/im/v1/messages"), "/open-apis/im/v1/messages");
-        assert_eq!(placeholders("/a/:x/b/:y"), ["x", "y"]);
-    }
 
     fn endpoint(id: &str, method: Method, path: &str) -> Endpoint {
         Endpoint { id: id.into(), service: "im".into(), resource: "message".into(), method, path: path.into(), detailed: true, ..Endpoint::default() }

@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod path;
+
+pub use path::{PathTemplate, Piece, Segment};
+
 /// A set of endpoints and events: the whole API, one resource of it, or the
 /// pages given to `cargo xtask parse`.
 ///
@@ -89,6 +93,13 @@ pub struct Endpoint {
     pub detailed: bool,
     /// The doc files this endpoint was read from, relative to the docs root.
     pub sources: Vec<String>,
+}
+
+impl Endpoint {
+    /// The parsed [`Endpoint::path`]: read paths through this, never by splitting them.
+    pub fn template(&self) -> PathTemplate {
+        PathTemplate::parse(&self.path)
+    }
 }
 
 /// An HTTP method.
