@@ -69,44 +69,20 @@ impl SandboxConfig {
         }
     }
 
-    /// The defaults of [`SandboxConfig::new`] with the spec read from `dir`:
-    /// every `dir/<service>/*.json` (except `schema.json`), endpoints and
-    /// events merged.
+    /// The defaults of [`SandboxConfig::new`] with the spec read from `dir`
+    /// by [`Spec::read_dir`]: every `dir/<service>/<resource>.json`, endpoints
+    /// and events merged.
     pub fn from_spec_dir(dir: impl AsRef<Path>) -> Result<Self, String> {
         load_spec(dir.as_ref()).map(SandboxConfig::new)
     }
 }
 
-/// Reads and merges the spec files below `dir`.
+/// Reads the spec files below `dir`, which must hold at least one endpoint.
 fn load_spec(dir: &Path) -> Result<Spec, String> {
-    let mut files = Vec::new();
-    let services = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for service in services {
-        let service = service.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-        if !service.is_dir() {
-            continue;
-        }
-        let entries = std::fs::read_dir(&service).map_err(|e| format!("{}: {e}", service.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| format!("{}: {e}", service.display()))?.path();
-            let is_json = path.extension().is_some_and(|ext| ext == "json");
-            if path.is_file() && is_json && path.file_name().is_some_and(|n| n != "schema.json") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut spec = Spec::default();
-    for path in files {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let part: Spec = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        spec.endpoints.extend(part.endpoints);
-        spec.events.extend(part.events);
-    }
+    let spec = Spec::read_dir(dir).map_err(|e| e.to_string())?;
     if spec.endpoints.is_empty() {
         return Err(format!("{}: no spec files with endpoints found", dir.display()));
     }
-    spec.sort();
     Ok(spec)
 }
 

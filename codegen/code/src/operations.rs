@@ -1,7 +1,7 @@
 //! Operation functions and their error enums.
 
 use feishu_model::{Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace};
-use feishu_spec::{AccessToken, Method};
+use feishu_spec::Method;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -24,15 +24,7 @@ fn auth(auth: Auth) -> TokenStream {
 
 /// The operation's docs: what it does, where it is documented, what it needs.
 pub fn operation_doc(op: &Operation) -> String {
-    let tokens: Vec<&str> = op
-        .access_tokens
-        .iter()
-        .map(|t| match t {
-            AccessToken::TenantAccessToken => "`tenant_access_token`",
-            AccessToken::UserAccessToken => "`user_access_token`",
-            AccessToken::AppAccessToken => "`app_access_token`",
-        })
-        .collect();
+    let tokens: Vec<String> = op.access_tokens.iter().map(|t| format!("`{}`", t.as_str())).collect();
     let scopes: Vec<String> = op.scopes.iter().map(|s| format!("- `{}`: {}", s.name, s.description)).collect();
     let catalogue = matches!(op.kind, OperationKind::Catalogue { .. })
         .then(|| "Only the API catalogue describes this endpoint, so the body and query are yours to build and the answer is untyped.".to_owned());

@@ -253,14 +253,6 @@ fn auth(tokens: &[AccessToken]) -> &'static str {
     }
 }
 
-fn token_name(token: AccessToken) -> &'static str {
-    match token {
-        AccessToken::TenantAccessToken => "tenant_access_token",
-        AccessToken::UserAccessToken => "user_access_token",
-        AccessToken::AppAccessToken => "app_access_token",
-    }
-}
-
 fn content_type_name(content: Option<ContentType>) -> &'static str {
     match content {
         None => "none",
@@ -357,7 +349,7 @@ fn tokens(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     let auth_note = if old_auth != new_auth { format!(" (the call authenticates as `Auth::{old_auth}` → `Auth::{new_auth}`)") } else { String::new() };
     for token in old_set.difference(&new_set) {
         let breaking = rules::access_tokens_changed(true, old_auth != new_auth);
-        out.push(ChangeKind::AccessTokenRemoved, breaking, format!("access token `{}` no longer accepted{auth_note}", token_name(*token)));
+        out.push(ChangeKind::AccessTokenRemoved, breaking, format!("access token `{}` no longer accepted{auth_note}", token.as_str()));
     }
     let removed = old_set.difference(&new_set).next().is_some();
     for token in new_set.difference(&old_set) {
@@ -365,7 +357,7 @@ fn tokens(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
         out.push(
             ChangeKind::AccessTokenAdded,
             rules::access_tokens_changed(false, old_auth != new_auth),
-            format!("access token `{}` now accepted{note}", token_name(*token)),
+            format!("access token `{}` now accepted{note}", token.as_str()),
         );
     }
 }

@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use feishu_spec::{AccessToken, AppType, ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method, ResponseContentType, Scope, Spec};
+use feishu_spec::{AppType, ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method, ResponseContentType, Scope, Spec};
 use serde_json::{Map, Value, json};
 
 /// The server the paths are relative to.
@@ -204,14 +204,6 @@ fn tag(endpoint: &Endpoint) -> String {
     format!("{}.{}", endpoint.service, endpoint.resource)
 }
 
-fn token_name(token: AccessToken) -> &'static str {
-    match token {
-        AccessToken::TenantAccessToken => "tenant_access_token",
-        AccessToken::UserAccessToken => "user_access_token",
-        AccessToken::AppAccessToken => "app_access_token",
-    }
-}
-
 fn scopes(scopes: &[Scope]) -> Value {
     scopes.iter().map(|s| json!({ "name": s.name, "description": s.description })).collect()
 }
@@ -236,11 +228,11 @@ fn operation(endpoint: &Endpoint) -> Value {
     }
     op.insert("responses".into(), responses(endpoint));
     if !endpoint.access_tokens.is_empty() {
-        let security: Vec<Value> = endpoint.access_tokens.iter().map(|t| json!({ token_name(*t): [] })).collect();
+        let security: Vec<Value> = endpoint.access_tokens.iter().map(|t| json!({ t.as_str(): [] })).collect();
         op.insert("security".into(), Value::Array(security));
     }
     op.insert("x-feishu-detailed".into(), endpoint.detailed.into());
-    op.insert("x-feishu-access-tokens".into(), endpoint.access_tokens.iter().map(|t| token_name(*t)).collect());
+    op.insert("x-feishu-access-tokens".into(), endpoint.access_tokens.iter().map(|t| t.as_str()).collect());
     op.insert("x-feishu-scopes".into(), scopes(&endpoint.scopes));
     if !endpoint.field_scopes.is_empty() {
         op.insert("x-feishu-field-scopes".into(), scopes(&endpoint.field_scopes));
@@ -645,7 +637,7 @@ fn typed(text: &str, ty: FieldType) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use feishu_spec::{Constraints, EnumValue, RateLimit};
+    use feishu_spec::{AccessToken, Constraints, EnumValue, RateLimit};
 
     fn endpoint(id: &str, method: Method, path: &str) -> Endpoint {
         Endpoint { id: id.into(), service: "im".into(), resource: "message".into(), method, path: path.into(), detailed: true, ..Endpoint::default() }
