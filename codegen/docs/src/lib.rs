@@ -35,19 +35,27 @@ pub use diag::{Diagnostic, DiagnosticKind};
 
 use std::path::{Path, PathBuf};
 
+/// A file or folder [`page_files`] could not read.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {error}", path.display())]
+pub struct PageFilesError {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// What the system said.
+    pub error: std::io::Error,
+}
+
 /// The page files under `path` (itself if a file), recursively, in sorted
 /// order. Hidden files and READMEs are not pages (a folder's README says
 /// what its pages are).
-pub fn page_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn page_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), PageFilesError> {
+    let failed = |error| PageFilesError { path: path.to_owned(), error };
+    let meta = std::fs::metadata(path).map_err(failed)?;
     if meta.is_file() {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .map(|e| e.map(|e| e.path()).map_err(|e| format!("{}: {e}", path.display())))
-        .collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path).map_err(failed)?.map(|e| e.map(|e| e.path()).map_err(failed)).collect::<Result<_, _>>()?;
     entries.sort();
     for entry in entries {
         let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -108,4 +116,27 @@ pub fn parse_pages(pages: &[(String, String)]) -> Parsed {
     diagnostics.sort();
     diagnostics.dedup();
     Parsed { spec, diagnostics }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_files_are_sorted_and_a_missing_path_is_named() {
+        let dir = std::env::temp_dir().join(format!("feishu-docs-page-files-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("im")).unwrap();
+        for name in ["im/b.md", "a.md", "README.md", ".hidden.md"] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        let mut found = Vec::new();
+        let listed = page_files(&dir, &mut found);
+        let missing = dir.join("absent");
+        let error = page_files(&missing, &mut Vec::new()).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        listed.unwrap();
+        assert_eq!(found, [dir.join("a.md"), dir.join("im/b.md")]);
+        assert_eq!(error.path, missing);
+        assert!(error.to_string().starts_with(&missing.display().to_string()), "{error}");
+    }
 }
