@@ -12,6 +12,7 @@ pub mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use feishu_model::{Auth, is_typed};
 use feishu_spec::{AccessToken, ContentType, Endpoint, Event, Field, FieldType, ResponseContentType, Spec};
 
 use rules::{Bound, Direction, Side};
@@ -168,7 +169,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
         let mut out = Changes::new(id);
         match (old_endpoints.get(id), new_endpoints.get(id)) {
             (None, Some(e)) => {
-                let what = if typed(e) { "typed" } else { "untyped JSON call" };
+                let what = if is_typed(e) { "typed" } else { "untyped JSON call" };
                 out.push(ChangeKind::EndpointAdded, rules::endpoint_added(), format!("endpoint added: {} `{}` ({what})", e.method.as_str(), e.path));
             }
             (Some(e), None) => {
@@ -235,24 +236,6 @@ fn by_key<'a, T>(items: &'a [T], key: impl Fn(&'a T) -> &'a str) -> BTreeMap<&'a
     map
 }
 
-/// Whether the generated crate gives the endpoint typed request and response
-/// structs (as `feishu-model` decides): documented in detail, a JSON or empty
-/// request, a JSON response.
-pub fn typed(endpoint: &Endpoint) -> bool {
-    endpoint.detailed && endpoint.request_content_type != Some(ContentType::Multipart) && endpoint.response_content_type == ResponseContentType::Json
-}
-
-/// The token the generated call authenticates with (as `feishu-model` decides).
-fn auth(tokens: &[AccessToken]) -> &'static str {
-    let has = |t| tokens.contains(&t);
-    match (has(AccessToken::TenantAccessToken), has(AccessToken::UserAccessToken), has(AccessToken::AppAccessToken)) {
-        (true, true, _) => "TenantOrUser",
-        (false, true, _) => "User",
-        (false, false, true) => "App",
-        _ => "Tenant",
-    }
-}
-
 fn content_type_name(content: Option<ContentType>) -> &'static str {
     match content {
         None => "none",
@@ -262,7 +245,8 @@ fn content_type_name(content: Option<ContentType>) -> &'static str {
 }
 
 fn endpoint(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
-    let (old_typed, new_typed) = (typed(old), typed(new));
+    // The model's decisions, so that the report cannot drift from the emitter.
+    let (old_typed, new_typed) = (is_typed(old), is_typed(new));
     if old.method != new.method {
         out.push(ChangeKind::RouteChanged, rules::route_changed(), format!("method {} → {}", old.method.as_str(), new.method.as_str()));
     }
@@ -345,7 +329,7 @@ fn scopes(old: &[feishu_spec::Scope], new: &[feishu_spec::Scope], out: &mut Chan
 fn tokens(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     let old_set: BTreeSet<AccessToken> = old.access_tokens.iter().copied().collect();
     let new_set: BTreeSet<AccessToken> = new.access_tokens.iter().copied().collect();
-    let (old_auth, new_auth) = (auth(&old.access_tokens), auth(&new.access_tokens));
+    let (old_auth, new_auth) = (Auth::for_tokens(&old.access_tokens).as_str(), Auth::for_tokens(&new.access_tokens).as_str());
     let auth_note = if old_auth != new_auth { format!(" (the call authenticates as `Auth::{old_auth}` → `Auth::{new_auth}`)") } else { String::new() };
     for token in old_set.difference(&new_set) {
         let breaking = rules::access_tokens_changed(true, old_auth != new_auth);

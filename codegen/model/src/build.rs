@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use feishu_spec::{ContentType, Endpoint, Field, FieldType, Piece, ResponseContentType};
+use feishu_spec::{Endpoint, Field, FieldType, Piece, ResponseContentType};
 
 use crate::names;
 use crate::*;
@@ -134,19 +134,8 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
 fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Operation {
     let type_stem = names::pascal(&fn_name, "Call");
     let path_parts = path_parts(endpoint);
-    let tokens: BTreeSet<AccessToken> = endpoint.access_tokens.iter().copied().collect();
-    let auth =
-        match (tokens.contains(&AccessToken::TenantAccessToken), tokens.contains(&AccessToken::UserAccessToken), tokens.contains(&AccessToken::AppAccessToken))
-        {
-            (true, true, _) => Auth::TenantOrUser,
-            (false, true, _) => Auth::User,
-            (false, false, true) => Auth::App,
-            _ => Auth::Tenant,
-        };
-    // A detailed multipart upload would need file parts in the request type;
-    // until one is documented in detail it stays a catalogue method.
-    let typed =
-        endpoint.detailed && endpoint.request_content_type != Some(ContentType::Multipart) && endpoint.response_content_type == ResponseContentType::Json;
+    let auth = Auth::for_tokens(&endpoint.access_tokens);
+    let typed = is_typed(endpoint);
     let kind = if typed {
         let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
         OperationKind::Detailed(Box::new(detailed(endpoint, &type_stem, &prefix, &path_parts, types)))
@@ -403,7 +392,7 @@ fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
 
 #[cfg(test)]
 mod tests {
-    use feishu_spec::{Constraints, EnumValue, ErrorCode, Spec};
+    use feishu_spec::{Constraints, ContentType, EnumValue, ErrorCode, Spec};
 
     use super::*;
 
@@ -607,6 +596,22 @@ mod tests {
         let codes: Vec<_> = d.error.variants.iter().map(|v| (v.rust_name.as_str(), v.retryable)).collect();
         assert_eq!(codes, [("Code1", true), ("Code230001", false), ("Code230020", true)]);
         assert_eq!(d.error.name, "ReplyError");
+    }
+
+    #[test]
+    fn auth_and_typing_follow_the_spec() {
+        use AccessToken::*;
+        let auth = |tokens: &[AccessToken]| Auth::for_tokens(tokens);
+        assert_eq!(auth(&[TenantAccessToken, UserAccessToken]), Auth::TenantOrUser);
+        assert_eq!(auth(&[UserAccessToken, AppAccessToken]), Auth::User);
+        assert_eq!(auth(&[AppAccessToken]), Auth::App);
+        assert_eq!(auth(&[TenantAccessToken, AppAccessToken]), Auth::Tenant);
+        assert_eq!(auth(&[]), Auth::Tenant);
+        let json = endpoint("message", "reply", vec![], vec![]);
+        assert!(is_typed(&json));
+        assert!(!is_typed(&Endpoint { detailed: false, ..json.clone() }));
+        assert!(!is_typed(&Endpoint { request_content_type: Some(ContentType::Multipart), ..json.clone() }));
+        assert!(!is_typed(&Endpoint { response_content_type: ResponseContentType::Binary, ..json }));
     }
 
     #[test]

@@ -312,6 +312,43 @@ pub enum Auth {
     App,
 }
 
+impl Auth {
+    /// The token a call is sent with, given the tokens the docs accept:
+    /// the tenant token when the docs allow it (a bot acts for its tenant
+    /// by default), the user token when only it or both are allowed (then
+    /// the caller's user token wins when given), the app token last.
+    pub fn for_tokens(tokens: &[AccessToken]) -> Auth {
+        let has = |t| tokens.contains(&t);
+        match (has(AccessToken::TenantAccessToken), has(AccessToken::UserAccessToken), has(AccessToken::AppAccessToken)) {
+            (true, true, _) => Auth::TenantOrUser,
+            (false, true, _) => Auth::User,
+            (false, false, true) => Auth::App,
+            _ => Auth::Tenant,
+        }
+    }
+
+    /// The variant's name, as `feishu_runtime::Auth` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Auth::Tenant => "Tenant",
+            Auth::User => "User",
+            Auth::TenantOrUser => "TenantOrUser",
+            Auth::App => "App",
+        }
+    }
+}
+
+/// Whether the generated crate gives `endpoint` a typed operation (request,
+/// response and error types) rather than a catalogue method taking and
+/// returning JSON: documented in detail, with a JSON or empty request and a
+/// JSON response. A multipart upload would need file parts in the request
+/// type; until one is documented in detail it stays a catalogue method.
+pub fn is_typed(endpoint: &feishu_spec::Endpoint) -> bool {
+    endpoint.detailed
+        && endpoint.request_content_type != Some(feishu_spec::ContentType::Multipart)
+        && endpoint.response_content_type == feishu_spec::ResponseContentType::Json
+}
+
 /// One piece of a path template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathPart {
