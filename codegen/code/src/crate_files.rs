@@ -59,7 +59,7 @@ fn usage_example(model: &Model, crate_ident: &str) -> Option<String> {
     for service in model.services.values() {
         for resource in service.resources.values() {
             for op in &resource.operations {
-                if let OperationKind::Detailed(d) = &op.kind {
+                if let OperationKind::Typed(d) = &op.kind {
                     candidates.push((op.id != "im.v1.message.reply", service, resource, op, d));
                 }
             }
@@ -477,7 +477,7 @@ pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
     let doc = docs::inner(&format!("The `{}` resource of `{}`.", resource.wire_name, service.wire_name));
     let items = resource.operations.iter().map(|op| match &op.kind {
         OperationKind::Catalogue { download, takes_body } => operations::catalogue(op, *download, *takes_body),
-        OperationKind::Detailed(_) => {
+        OperationKind::Typed(_) => {
             let module = ident(&op.fn_name);
             let allow = (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
             quote! {

@@ -59,39 +59,39 @@ const RUSTFMT_TOML: &str = "# prettyplease formats this crate (`cargo xtask rege
 pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf, String> {
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
-    files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)));
+    files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Origin::Crate)));
     // prettyplease has formatted every file; `cargo fmt --all` must leave them be.
     files.insert(PathBuf::from("rustfmt.toml"), RUSTFMT_TOML.to_owned());
-    let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
-        files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
+    let mut rust = |path: String, origin: Origin<'_>, tokens: TokenStream| {
+        files.insert(PathBuf::from(path), render(&header(options, origin), tokens));
     };
-    rust("src/lib.rs".into(), Scope::Crate, crate_files::lib_rs(&model, options));
-    rust("src/error.rs".into(), Scope::Crate, crate_files::error_rs());
-    rust("src/events.rs".into(), Scope::Crate, crate_files::events_rs(&model));
+    rust("src/lib.rs".into(), Origin::Crate, crate_files::lib_rs(&model, options));
+    rust("src/error.rs".into(), Origin::Crate, crate_files::error_rs());
+    rust("src/events.rs".into(), Origin::Crate, crate_files::events_rs(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
-        rust(format!("src/{svc}.rs"), Scope::Service(service), crate_files::service_rs(service));
+        rust(format!("src/{svc}.rs"), Origin::Service(service), crate_files::service_rs(service));
         if !service.types.is_empty() {
-            rust(format!("src/{svc}/types.rs"), Scope::Service(service), crate_files::types_rs(service));
+            rust(format!("src/{svc}/types.rs"), Origin::Service(service), crate_files::types_rs(service));
             for (home, defs) in service.types.by_home() {
-                let scope = match service.resources.get(home) {
-                    Some(resource) => Scope::Resource(service, resource),
-                    None => Scope::Service(service),
+                let origin = match service.resources.get(home) {
+                    Some(resource) => Origin::Resource(service, resource),
+                    None => Origin::Service(service),
                 };
-                rust(format!("src/{svc}/types/{home}.rs"), scope, crate_files::type_home_rs(service, home, &defs));
+                rust(format!("src/{svc}/types/{home}.rs"), origin, crate_files::type_home_rs(service, home, &defs));
                 for (module, def) in defs {
-                    rust(format!("src/{svc}/types/{home}/{module}.rs"), scope, crate_files::type_rs(service, def));
+                    rust(format!("src/{svc}/types/{home}/{module}.rs"), origin, crate_files::type_rs(service, def));
                 }
             }
         }
         for resource in service.resources.values() {
-            let scope = Scope::Resource(service, resource);
-            rust(format!("src/{svc}/{}.rs", resource.module), scope, crate_files::resource_rs(service, resource));
+            let origin = Origin::Resource(service, resource);
+            rust(format!("src/{svc}/{}.rs", resource.module), origin, crate_files::resource_rs(service, resource));
             for op in &resource.operations {
-                if let OperationKind::Detailed(d) = &op.kind {
-                    let body = operations::detailed(op, d, svc, &service.types);
+                if let OperationKind::Typed(d) = &op.kind {
+                    let body = operations::typed(op, d, svc, &service.types);
                     let doc = docs::inner(&format!("`{}`: {}", op.id, op.title));
-                    rust(format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name), scope, quote! { #doc #body });
+                    rust(format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name), origin, quote! { #doc #body });
                 }
             }
         }
@@ -101,7 +101,7 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
 
 /// What a file is generated from, for its header.
 #[derive(Clone, Copy)]
-enum Scope<'a> {
+enum Origin<'a> {
     /// The whole spec.
     Crate,
     /// One service's spec files.
@@ -112,21 +112,21 @@ enum Scope<'a> {
 
 /// The first line of every file, naming only the spec files it comes from,
 /// so that adding a spec file does not touch every generated file.
-fn header(options: &Options, scope: Scope<'_>) -> String {
+fn header(options: &Options, origin: Origin<'_>) -> String {
     // The spec names its files `<service>/<resource>.json`, `misc` for an empty name.
     let name = |wire: &str| {
         if wire.is_empty() { "misc".to_owned() } else { wire.to_owned() }
     };
-    let sources = match scope {
-        Scope::Crate => None,
-        Scope::Service(service) => {
+    let sources = match origin {
+        Origin::Crate => None,
+        Origin::Service(service) => {
             let dir = format!("{}/", name(&service.wire_name));
             options.spec_files.iter().find_map(|f| {
                 let at = f.find(&dir).filter(|&i| i == 0 || f[..i].ends_with('/'))?;
                 Some(f[..at + dir.len()].to_owned())
             })
         }
-        Scope::Resource(service, resource) => {
+        Origin::Resource(service, resource) => {
             let file = format!("{}/{}.json", name(&service.wire_name), name(&resource.wire_name));
             let found: Vec<&str> = options
                 .spec_files

@@ -1,6 +1,6 @@
 //! Operation functions and their error enums.
 
-use feishu_model::{Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace};
+use feishu_model::{Auth, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace, TypedOperation};
 use feishu_spec::Method;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -129,8 +129,8 @@ pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStrea
     }
 }
 
-/// The file of one detailed operation: request, response, error and function.
-pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) -> TokenStream {
+/// The file of one typed operation: request, response, error and function.
+pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpace) -> TokenStream {
     let doc = operation_doc(op);
     let request_doc = docs::paragraphs([format!("The request of `{}`: {}", op.fn_name, op.title)]);
     let response_doc = docs::paragraphs([format!(

@@ -15,7 +15,7 @@ use std::fmt;
 use feishu_model::{Auth, is_typed};
 use feishu_spec::{AccessToken, ContentType, Endpoint, Event, Field, FieldType, ResponseContentType, Spec};
 
-use rules::{Bound, Direction, Side};
+use rules::{Bound, Direction, FieldPlace};
 
 /// What kind of change a [`Change`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -275,10 +275,10 @@ fn endpoint(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     // detail change above says what matters.
     if old.detailed == new.detailed {
         let typed = old_typed && new_typed;
-        fields(Side::Path, "", &old.path_params, &new.path_params, typed, out);
-        fields(Side::Query, "", &old.query_params, &new.query_params, typed, out);
-        fields(Side::RequestBody, "", &old.request_body, &new.request_body, typed, out);
-        fields(Side::Response, "", &old.response_body, &new.response_body, typed, out);
+        fields(FieldPlace::Path, "", &old.path_params, &new.path_params, typed, out);
+        fields(FieldPlace::Query, "", &old.query_params, &new.query_params, typed, out);
+        fields(FieldPlace::RequestBody, "", &old.request_body, &new.request_body, typed, out);
+        fields(FieldPlace::Response, "", &old.response_body, &new.response_body, typed, out);
         errors(old, new, typed, out);
     }
     scopes(&old.scopes, &new.scopes, out);
@@ -287,7 +287,7 @@ fn endpoint(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
 }
 
 fn event(old: &Event, new: &Event, out: &mut Changes) {
-    fields(Side::Event, "", &old.body, &new.body, false, out);
+    fields(FieldPlace::Event, "", &old.body, &new.body, false, out);
     scopes(&old.scopes, &new.scopes, out);
 }
 
@@ -418,10 +418,10 @@ fn rust_enum(field: &Field) -> bool {
         && (field.field_type == FieldType::String || (field.field_type == FieldType::Array && matches!(field.item_type, Some(FieldType::String) | None)))
 }
 
-fn fields(side: Side, prefix: &str, old: &[Field], new: &[Field], typed: bool, out: &mut Changes) {
+fn fields(place: FieldPlace, prefix: &str, old: &[Field], new: &[Field], typed: bool, out: &mut Changes) {
     let old_by = by_key(old, |f| f.name.as_str());
     let new_by = by_key(new, |f| f.name.as_str());
-    let label = side.label();
+    let label = place.label();
     // Old order first, then the new fields in the new page's order.
     let mut names: Vec<&str> = Vec::new();
     for f in old.iter().chain(new) {
@@ -433,33 +433,33 @@ fn fields(side: Side, prefix: &str, old: &[Field], new: &[Field], typed: bool, o
         let path = format!("{prefix}{name}");
         match (old_by.get(name), new_by.get(name)) {
             (None, Some(f)) => {
-                let required = f.required || side == Side::Path;
-                let how = match side {
-                    Side::Response | Side::Event => String::new(),
+                let required = f.required || place == FieldPlace::Path;
+                let how = match place {
+                    FieldPlace::Response | FieldPlace::Event => String::new(),
                     _ if required => ", required".to_string(),
                     _ => ", optional".to_string(),
                 };
-                out.push(ChangeKind::FieldAdded, rules::field_added(side, required, typed), format!("{label} `{path}` added ({}{how})", shape(f)));
+                out.push(ChangeKind::FieldAdded, rules::field_added(place, required, typed), format!("{label} `{path}` added ({}{how})", shape(f)));
             }
-            (Some(_), None) => out.push(ChangeKind::FieldRemoved, rules::field_removed(side, typed), format!("{label} `{path}` removed")),
-            (Some(a), Some(b)) => field(side, &path, a, b, typed, out),
+            (Some(_), None) => out.push(ChangeKind::FieldRemoved, rules::field_removed(place, typed), format!("{label} `{path}` removed")),
+            (Some(a), Some(b)) => field(place, &path, a, b, typed, out),
             (None, None) => {}
         }
     }
 }
 
-fn field(side: Side, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
-    let label = side.label();
+fn field(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
+    let label = place.label();
     let (old_shape, new_shape) = (shape(old), shape(new));
     if old_shape != new_shape {
-        out.push(ChangeKind::FieldRetyped, rules::field_retyped(side, typed), format!("{label} `{path}`: type `{old_shape}` → `{new_shape}`"));
+        out.push(ChangeKind::FieldRetyped, rules::field_retyped(place, typed), format!("{label} `{path}`: type `{old_shape}` → `{new_shape}`"));
         return;
     }
-    if old.required != new.required && side != Side::Path {
+    if old.required != new.required && place != FieldPlace::Path {
         let line = if new.required { format!("{label} `{path}`: now required") } else { format!("{label} `{path}`: no longer required") };
-        out.push(ChangeKind::RequiredChanged, rules::required_changed(side, typed), line);
+        out.push(ChangeKind::RequiredChanged, rules::required_changed(place, typed), line);
     }
-    constraints(side, path, old, new, typed, out);
+    constraints(place, path, old, new, typed, out);
     if old.default != new.default {
         let line = match (&old.default, &new.default) {
             (None, Some(b)) => format!("{label} `{path}`: default `{b}` added"),
@@ -469,11 +469,11 @@ fn field(side: Side, path: &str, old: &Field, new: &Field, typed: bool, out: &mu
         out.push(ChangeKind::DefaultChanged, rules::default_changed(), line);
     }
     let child_prefix = if new.field_type == FieldType::Array { format!("{path}[].") } else { format!("{path}.") };
-    fields(side, &child_prefix, &old.children, &new.children, typed, out);
+    fields(place, &child_prefix, &old.children, &new.children, typed, out);
 }
 
-fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
-    let label = side.label();
+fn constraints(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
+    let label = place.label();
     let (a, b) = (&old.constraints, &new.constraints);
     // A minimum length or count of 0 is no limit.
     let count = |v: Option<u64>, bound: Bound| v.filter(|&n| bound == Bound::Upper || n > 0).map(|n| n as f64);
@@ -491,14 +491,14 @@ fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, ou
             Some(direction @ Direction::Tighter) => {
                 out.push(
                     ChangeKind::ConstraintTightened,
-                    rules::constraint_changed(side, direction, typed),
+                    rules::constraint_changed(place, direction, typed),
                     format!("{label} `{path}`: {what} {x_text} → {y_text} (tighter)"),
                 );
             }
             Some(direction @ Direction::Looser) => {
                 out.push(
                     ChangeKind::ConstraintLoosened,
-                    rules::constraint_changed(side, direction, typed),
+                    rules::constraint_changed(place, direction, typed),
                     format!("{label} `{path}`: {what} {x_text} → {y_text} (looser)"),
                 );
             }
@@ -511,16 +511,16 @@ fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, ou
         // Only non-string fields get here (a string gaining values is retyped):
         // `validate()` now checks the list.
         let line = format!("{label} `{path}`: now limited to the values {}", quoted(&new_values));
-        out.push(ChangeKind::ConstraintTightened, rules::constraint_changed(side, Direction::Tighter, typed), line);
+        out.push(ChangeKind::ConstraintTightened, rules::constraint_changed(place, Direction::Tighter, typed), line);
         return;
     }
     if new_values.is_empty() && !old_values.is_empty() {
         let line = format!("{label} `{path}`: no longer limited to the values {}", quoted(&old_values));
-        out.push(ChangeKind::ConstraintLoosened, rules::constraint_changed(side, Direction::Looser, typed), line);
+        out.push(ChangeKind::ConstraintLoosened, rules::constraint_changed(place, Direction::Looser, typed), line);
         return;
     }
     for value in old_values.iter().filter(|v| !new_values.contains(v)) {
-        out.push(ChangeKind::EnumValueRemoved, rules::enum_value_removed(side, rust_enum(old), typed), format!("{label} `{path}`: value `{value}` removed"));
+        out.push(ChangeKind::EnumValueRemoved, rules::enum_value_removed(place, rust_enum(old), typed), format!("{label} `{path}`: value `{value}` removed"));
     }
     for value in new_values.iter().filter(|v| !old_values.contains(v)) {
         let description = b.enum_values.iter().find(|e| e.value == *value).map(|e| e.description.trim()).unwrap_or("");

@@ -75,7 +75,7 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
     let types = &service.types;
     let (mut sent, mut received) = (Vec::new(), Vec::new());
     for op in service.resources.values().flat_map(|r| &r.operations) {
-        if let OperationKind::Detailed(d) = &op.kind {
+        if let OperationKind::Typed(d) = &op.kind {
             // Any request field, not only the JSON body's: the request
             // struct derives `PartialEq` and so must every type it holds.
             sent.extend(d.request.fields.iter().map(|f| &f.ty));
@@ -138,7 +138,7 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
     let typed = is_typed(endpoint);
     let kind = if typed {
         let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
-        OperationKind::Detailed(Box::new(detailed(endpoint, &type_stem, &prefix, &path_parts, types)))
+        OperationKind::Typed(Box::new(typed_operation(endpoint, &type_stem, &prefix, &path_parts, types)))
     } else {
         let download = endpoint.response_content_type == ResponseContentType::Binary
             || (endpoint.method == Method::Get && endpoint.name == "get" && matches!(endpoint.resource.as_str(), "image" | "file" | "message_resource"));
@@ -182,14 +182,14 @@ fn path_parts(endpoint: &Endpoint) -> Vec<PathPart> {
         .collect()
 }
 
-fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], types: &mut TypeSpace) -> Detailed {
+fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], types: &mut TypeSpace) -> TypedOperation {
     let mut taken = BTreeSet::new();
     let mut fields = Vec::new();
     for part in path {
         if let PathPart::Param { wire_name, rust_name } = part {
             let documented = endpoint.path_params.iter().find(|f| &f.name == wire_name);
             let spec_field = documented.cloned().unwrap_or_else(|| Field { name: wire_name.clone(), ..Field::default() });
-            let mut field = field_def(&spec_field, Side::Request, prefix, types, &mut taken);
+            let mut field = field_def(&spec_field, Direction::Sent, prefix, types, &mut taken);
             // Path parameters are always needed, whatever the table says.
             field.required = true;
             field.ty = TypeRef::String;
@@ -201,17 +201,17 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
         }
     }
     for query in distinct(&endpoint.query_params) {
-        let mut field = field_def(query, Side::Request, prefix, types, &mut taken);
+        let mut field = field_def(query, Direction::Sent, prefix, types, &mut taken);
         field.location = Location::Query;
         fields.push(field);
     }
     for body in distinct(&endpoint.request_body) {
-        fields.push(field_def(body, Side::Request, prefix, types, &mut taken));
+        fields.push(field_def(body, Direction::Sent, prefix, types, &mut taken));
     }
     let request = StructDef { name: format!("{stem}Request"), doc: String::new(), fields };
 
     let mut taken = BTreeSet::new();
-    let response_fields = distinct(&endpoint.response_body).map(|f| field_def(f, Side::Response, prefix, types, &mut taken)).collect();
+    let response_fields = distinct(&endpoint.response_body).map(|f| field_def(f, Direction::Received, prefix, types, &mut taken)).collect();
     let response = StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
 
     let mut seen = BTreeSet::new();
@@ -246,7 +246,7 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
         body_field("receive_id", is_string, true).or_else(|| request.fields.iter().find(|f| f.location == Location::Path).map(|f| f.rust_name.clone()))
     });
     let message_content = body_field("content", is_string, true).zip(body_field("msg_type", |t| matches!(t, TypeRef::Enum(_)), true));
-    Detailed {
+    TypedOperation {
         json_body: endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty(),
         idempotency_field,
         receiver_field,
@@ -264,23 +264,25 @@ fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
     fields.iter().filter(move |f| seen.insert(f.name.as_str()))
 }
 
-/// Which way a type travels: response fields are all optional, because the
+/// Which way a field travels: received fields are all optional, because the
 /// platform leaves fields out more often than the docs admit.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Request,
-    Response,
+enum Direction {
+    /// In a request.
+    Sent,
+    /// In a response.
+    Received,
 }
 
-fn field_def(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
+fn field_def(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
     let c = &field.constraints;
-    let ty = type_ref(field, side, prefix, types);
+    let ty = type_ref(field, direction, prefix, types);
     let is_rust_enum = matches!(&ty, TypeRef::Enum(_)) || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
     FieldDef {
         wire_name: field.name.clone(),
         rust_name: names::unique(names::snake(&field.name, "field"), taken),
         ty,
-        required: side == Side::Request && field.required,
+        required: direction == Direction::Sent && field.required,
         location: Location::Body,
         docs: FieldDocs { description: field.description.clone(), example: field.example.clone(), default: field.default.clone() },
         checks: Checks {
@@ -295,7 +297,7 @@ fn field_def(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace, tak
     }
 }
 
-fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
+fn type_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let has_enum = !field.constraints.enum_values.is_empty();
     match field.field_type {
         FieldType::String if has_enum => enum_ref(field, prefix, types),
@@ -305,9 +307,9 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
         FieldType::Boolean => TypeRef::Boolean,
         FieldType::File => TypeRef::Json,
         FieldType::Object if field.children.is_empty() => TypeRef::Json,
-        FieldType::Object => struct_ref(field, side, prefix, types),
+        FieldType::Object => struct_ref(field, direction, prefix, types),
         FieldType::Array => TypeRef::Array(Box::new(match field.item_type {
-            Some(FieldType::Object) if !field.children.is_empty() => struct_ref(field, side, prefix, types),
+            Some(FieldType::Object) if !field.children.is_empty() => struct_ref(field, direction, prefix, types),
             Some(FieldType::String) | None if has_enum => enum_ref(field, prefix, types),
             Some(FieldType::String) => TypeRef::String,
             Some(FieldType::Integer) => TypeRef::Integer,
@@ -320,9 +322,9 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
 
 /// Registers the struct of an object field: reused when a struct of the same
 /// name has the same shape, otherwise given the operation's prefix.
-fn struct_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
+fn struct_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
-    let fields: Vec<FieldDef> = distinct(&field.children).map(|c| field_def(c, side, prefix, types, &mut taken)).collect();
+    let fields: Vec<FieldDef> = distinct(&field.children).map(|c| field_def(c, direction, prefix, types, &mut taken)).collect();
     let base = names::type_name(&field.type_name, &field.name);
     let same_shape = |existing: &StructDef| shape(&existing.fields) == shape(&fields);
     for candidate in [base.clone(), format!("{prefix}{base}")] {
@@ -563,7 +565,7 @@ mod tests {
         let model = Model::build(&spec);
         let im = &model.services["im"];
         let wire = |fields: &[FieldDef]| fields.iter().map(|f| f.wire_name.clone()).collect::<Vec<_>>();
-        let OperationKind::Detailed(d) = &im.resources["faq"].operations[0].kind else { panic!("search is detailed") };
+        let OperationKind::Typed(d) = &im.resources["faq"].operations[0].kind else { panic!("search is typed") };
         assert_eq!(wire(&d.request.fields), ["message_id", "query"]);
         assert!(d.request.fields[1].required);
         assert_eq!(wire(&im.types.structs["Faq"].fields), ["id", "shape"]);
@@ -590,7 +592,7 @@ mod tests {
         assert_eq!(im.resources.keys().collect::<Vec<_>>(), ["message", "types_2"]);
         let ops = &im.resources["message"].operations;
         assert_eq!(ops.iter().map(|o| o.fn_name.as_str()).collect::<Vec<_>>(), ["reply", "reply_v2"]);
-        let OperationKind::Detailed(d) = &ops[0].kind else { panic!("reply is detailed") };
+        let OperationKind::Typed(d) = &ops[0].kind else { panic!("reply is typed") };
         let fields: Vec<_> = d.request.fields.iter().map(|f| (f.rust_name.as_str(), f.location, f.required)).collect();
         assert_eq!(fields, [("message_id", Location::Path, true), ("type_", Location::Body, true), ("uuid", Location::Body, false)]);
         let codes: Vec<_> = d.error.variants.iter().map(|v| (v.rust_name.as_str(), v.retryable)).collect();

@@ -40,7 +40,7 @@ pub struct Service {
     pub feature: String,
     /// The resources, keyed by module name.
     pub resources: BTreeMap<String, Resource>,
-    /// The named structs and enums the service's detailed operations use.
+    /// The named structs and enums the service's typed operations use.
     pub types: TypeSpace,
 }
 
@@ -409,7 +409,7 @@ pub struct Limits {
     pub per_receiver_per_second: Option<u32>,
 }
 
-/// Whether the docs described an operation's bodies.
+/// Whether an operation is typed ([`is_typed`]) or a catalogue method.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OperationKind {
     /// Only known from a catalogue: the caller chooses the body and gets JSON (or a file) back.
@@ -419,13 +419,13 @@ pub enum OperationKind {
         /// The caller may pass a body (every method but GET).
         takes_body: bool,
     },
-    /// Fully described: typed request, response and errors.
-    Detailed(Box<Detailed>),
+    /// Typed request, response and errors.
+    Typed(Box<TypedOperation>),
 }
 
-/// The types of a detailed operation.
+/// The types of a typed operation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Detailed {
+pub struct TypedOperation {
     /// The request: path, query and body fields.
     pub request: StructDef,
     /// True when the request has a JSON body (even if empty).
@@ -447,7 +447,7 @@ pub struct Detailed {
     pub error: ErrorDef,
 }
 
-/// The error enum of one detailed operation.
+/// The error enum of one typed operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorDef {
     /// The Rust name, e.g. `ReplyError`.

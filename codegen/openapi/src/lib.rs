@@ -287,7 +287,7 @@ fn parameter(field: &Field, location: &str, required: bool) -> Value {
     if !field.description.is_empty() {
         p.insert("description".into(), field.description.clone().into());
     }
-    let mut schema = schema(field, Side::Request);
+    let mut schema = schema(field, SchemaOf::Request);
     if let Value::Object(map) = &mut schema {
         // The description is the parameter's.
         map.shift_remove("description");
@@ -296,10 +296,13 @@ fn parameter(field: &Field, location: &str, required: bool) -> Value {
     Value::Object(p)
 }
 
-/// Which way a schema describes values: requests are closed, responses open.
+/// Which values a schema describes: requests are closed (only the
+/// documented fields), responses open (the platform adds fields).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+enum SchemaOf {
+    /// What the client sends.
     Request,
+    /// What the platform answers.
     Response,
 }
 
@@ -319,7 +322,7 @@ fn request_body(endpoint: &Endpoint) -> Option<Value> {
         return None;
     }
     let mut content = Map::new();
-    content.insert("schema".into(), object(&endpoint.request_body, Side::Request));
+    content.insert("schema".into(), object(&endpoint.request_body, SchemaOf::Request));
     if let Some(example) = &endpoint.request_example {
         content.insert("example".into(), example.clone());
     }
@@ -345,7 +348,7 @@ fn responses(endpoint: &Endpoint) -> Value {
         ok.insert("description".into(), "Success: the file's bytes. Errors come as the JSON envelope.".into());
         ok.insert("content".into(), json!({ "application/octet-stream": {} }));
     } else {
-        let data = if endpoint.detailed { object(&endpoint.response_body, Side::Response) } else { json!({ "type": "object" }) };
+        let data = if endpoint.detailed { object(&endpoint.response_body, SchemaOf::Response) } else { json!({ "type": "object" }) };
         let code = if with_200.is_empty() {
             json!({ "type": "integer", "const": 0, "description": "0 on success." })
         } else {
@@ -426,7 +429,7 @@ fn error_codes(errors: &[&ErrorCode]) -> Value {
 }
 
 fn webhook(event: &Event) -> Value {
-    let body = if event.body.is_empty() { json!({ "type": "object" }) } else { object(&event.body, Side::Response) };
+    let body = if event.body.is_empty() { json!({ "type": "object" }) } else { object(&event.body, SchemaOf::Response) };
     let mut media = Map::new();
     media.insert(
         "schema".into(),
@@ -468,7 +471,7 @@ fn webhook(event: &Event) -> Value {
 }
 
 /// An object schema of `fields`.
-fn object(fields: &[Field], side: Side) -> Value {
+fn object(fields: &[Field], side: SchemaOf) -> Value {
     let mut object = Map::new();
     object.insert("type".into(), "object".into());
     let properties: Map<String, Value> = distinct(fields).map(|f| (f.name.clone(), schema(f, side))).collect();
@@ -476,14 +479,14 @@ fn object(fields: &[Field], side: Side) -> Value {
         object.insert("properties".into(), Value::Object(properties));
     }
     let required: Vec<&str> = distinct(fields).filter(|f| f.required).map(|f| f.name.as_str()).collect();
-    if side == Side::Request && !required.is_empty() {
+    if side == SchemaOf::Request && !required.is_empty() {
         object.insert("required".into(), json!(required));
     }
     Value::Object(object)
 }
 
 /// The JSON Schema of one field, with its rules, default, example and description.
-fn schema(field: &Field, side: Side) -> Value {
+fn schema(field: &Field, side: SchemaOf) -> Value {
     let c = &field.constraints;
     let mut schema = match field.field_type {
         FieldType::Array => {
@@ -537,7 +540,7 @@ fn schema(field: &Field, side: Side) -> Value {
 
 /// A string, number or boolean schema with the field's value rules; for an
 /// array field, the schema of its items.
-fn scalar_schema(field: &Field, ty: FieldType, side: Side) -> Value {
+fn scalar_schema(field: &Field, ty: FieldType, side: SchemaOf) -> Value {
     let c = &field.constraints;
     let mut map = Map::new();
     match ty {
@@ -577,7 +580,7 @@ fn scalar_schema(field: &Field, ty: FieldType, side: Side) -> Value {
                     | (FieldType::String | FieldType::File, Value::String(_))
             )
         });
-        if side == Side::Request && fits {
+        if side == SchemaOf::Request && fits {
             let mut unique = Vec::new();
             for value in values {
                 if !unique.contains(&value) {
@@ -713,12 +716,12 @@ mod tests {
             constraints: Constraints { maximum: Some(30.into()), ..Constraints::default() },
             ..Field::default()
         };
-        let schema = schema(&field, Side::Request);
+        let schema = schema(&field, SchemaOf::Request);
         assert_eq!(schema["x-feishu-default"], "此刻");
         assert!(schema.get("default").is_none());
         assert_eq!(schema["examples"], json!([7]));
         let late = Field { example: Some("31".into()), ..field };
-        assert_eq!(super::schema(&late, Side::Request)["x-feishu-example"], "31");
+        assert_eq!(super::schema(&late, SchemaOf::Request)["x-feishu-example"], "31");
     }
 
     #[test]

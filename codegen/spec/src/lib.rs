@@ -91,6 +91,10 @@ pub struct Endpoint {
     pub response_example: Option<serde_json::Value>,
     /// True when a detail page described the parameters and bodies; false for
     /// an endpoint known only from a catalogue, whose body shape is unknown.
+    // The code says "typed" for an operation with generated types
+    // (`feishu_model::is_typed`); this key keeps its name because spec keys
+    // are a contract, and it means "documented in detail", which is not
+    // quite the same (a detailed multipart upload is not typed).
     pub detailed: bool,
     /// The doc files this endpoint was read from, relative to the docs root.
     pub sources: Vec<String>,
