@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use feishu_spec::{Endpoint, Field, FieldType, Piece, ResponseContentType};
 
+use crate::intern::NewType;
 use crate::names;
 use crate::*;
 
@@ -320,33 +321,12 @@ fn type_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeS
     }
 }
 
-/// Registers the struct of an object field: reused when a struct of the same
-/// name has the same shape, otherwise given the operation's prefix.
+/// Registers the struct of an object field (see [`TypeSpace::intern`]).
 fn struct_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
     let fields: Vec<FieldDef> = distinct(&field.children).map(|c| field_def(c, direction, prefix, types, &mut taken)).collect();
     let base = names::type_name(&field.type_name, &field.name);
-    let same_shape = |existing: &StructDef| shape(&existing.fields) == shape(&fields);
-    for candidate in [base.clone(), format!("{prefix}{base}")] {
-        match types.structs.get(&candidate) {
-            Some(existing) if same_shape(existing) => return TypeRef::Struct(candidate),
-            Some(_) => continue,
-            None if !types.enums.contains_key(&candidate) => {
-                types.structs.insert(candidate.clone(), StructDef { name: candidate.clone(), doc: field.description.clone(), fields });
-                return TypeRef::Struct(candidate);
-            }
-            None => continue,
-        }
-    }
-    let mut taken: BTreeSet<String> = types.structs.keys().chain(types.enums.keys()).cloned().collect();
-    let name = names::unique(format!("{prefix}{base}"), &mut taken);
-    types.structs.insert(name.clone(), StructDef { name: name.clone(), doc: field.description.clone(), fields });
-    TypeRef::Struct(name)
-}
-
-/// What makes two structs interchangeable: wire names, types, optionality and rules.
-fn shape(fields: &[FieldDef]) -> Vec<(&str, &TypeRef, bool, &Checks)> {
-    fields.iter().map(|f| (f.wire_name.as_str(), &f.ty, f.required, &f.checks)).collect()
+    types.intern(&base, prefix, NewType::Struct(StructDef { name: String::new(), doc: field.description.clone(), fields }))
 }
 
 fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
@@ -373,23 +353,7 @@ fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
         })
         .collect();
     let base = names::pascal(&field.name, "Kind");
-    let values = |e: &EnumDef| e.variants.iter().map(|v| v.value.clone()).collect::<Vec<_>>();
-    let wanted: Vec<String> = variants.iter().map(|v| v.value.clone()).collect();
-    for candidate in [base.clone(), format!("{prefix}{base}")] {
-        match types.enums.get(&candidate) {
-            Some(existing) if values(existing) == wanted => return TypeRef::Enum(candidate),
-            Some(_) => continue,
-            None if !types.structs.contains_key(&candidate) => {
-                types.enums.insert(candidate.clone(), EnumDef { name: candidate.clone(), doc: field.description.clone(), variants });
-                return TypeRef::Enum(candidate);
-            }
-            None => continue,
-        }
-    }
-    let mut taken: BTreeSet<String> = types.structs.keys().chain(types.enums.keys()).cloned().collect();
-    let name = names::unique(format!("{prefix}{base}"), &mut taken);
-    types.enums.insert(name.clone(), EnumDef { name: name.clone(), doc: field.description.clone(), variants });
-    TypeRef::Enum(name)
+    types.intern(&base, prefix, NewType::Enum(EnumDef { name: String::new(), doc: field.description.clone(), variants }))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! vectors), so the same spec always gives the same model.
 
 mod build;
+mod intern;
 pub mod names;
 
 use std::collections::BTreeMap;
