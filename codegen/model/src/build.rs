@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use feishu_spec::{Endpoint, Field, FieldType, Piece, ResponseContentType};
+use feishu_spec::{Endpoint, Field, FieldType, Piece};
 
+use crate::conventions;
 use crate::intern::NewType;
 use crate::names;
 use crate::*;
@@ -141,9 +142,7 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
         let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
         OperationKind::Typed(Box::new(typed_operation(endpoint, &type_stem, &prefix, &path_parts, types)))
     } else {
-        let download = endpoint.response_content_type == ResponseContentType::Binary
-            || (endpoint.method == Method::Get && endpoint.name == "get" && matches!(endpoint.resource.as_str(), "image" | "file" | "message_resource"));
-        OperationKind::Catalogue { download, takes_body: endpoint.method != Method::Get }
+        OperationKind::Catalogue { download: conventions::is_download(endpoint), takes_body: endpoint.method != Method::Get }
     };
     Operation {
         id: endpoint.id.clone(),
@@ -232,21 +231,9 @@ fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPa
         .collect();
     variants.sort_by_key(|v| v.code);
 
-    // Required fields only where generated code reads the value (it is then
-    // not an `Option`).
-    let body_field = |wire: &str, ty: fn(&TypeRef) -> bool, required: bool| {
-        request
-            .fields
-            .iter()
-            .find(|f| f.location == Location::Body && f.wire_name == wire && ty(&f.ty) && (f.required || !required))
-            .map(|f| f.rust_name.clone())
-    };
-    let is_string = |t: &TypeRef| *t == TypeRef::String;
-    let idempotency_field = body_field("uuid", is_string, false).map(|_| "uuid".to_owned());
-    let receiver_field = endpoint.rate_limit.as_ref().and_then(|r| r.per_receiver_per_second).and_then(|_| {
-        body_field("receive_id", is_string, true).or_else(|| request.fields.iter().find(|f| f.location == Location::Path).map(|f| f.rust_name.clone()))
-    });
-    let message_content = body_field("content", is_string, true).zip(body_field("msg_type", |t| matches!(t, TypeRef::Enum(_)), true));
+    let idempotency_field = conventions::idempotency_field(&request);
+    let receiver_field = conventions::receiver_field(endpoint, &request);
+    let message_content = conventions::message_content(&request);
     TypedOperation {
         json_body: endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty(),
         idempotency_field,
@@ -358,7 +345,7 @@ fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
 
 #[cfg(test)]
 mod tests {
-    use feishu_spec::{Constraints, ContentType, EnumValue, ErrorCode, Spec};
+    use feishu_spec::{Constraints, ContentType, EnumValue, ErrorCode, ResponseContentType, Spec};
 
     use super::*;
 

@@ -7,11 +7,13 @@
 //! vectors), so the same spec always gives the same model.
 
 mod build;
+mod conventions;
 mod intern;
 pub mod names;
 
 use std::collections::BTreeMap;
 
+pub use conventions::EXAMPLE_OPERATION;
 pub use feishu_spec::{AccessToken, Method, Scope};
 
 /// The whole generated crate, as data.
