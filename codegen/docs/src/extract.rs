@@ -12,7 +12,7 @@ use crate::diag::{DiagnosticKind, Diagnostics, quote};
 use crate::fields::{self, Columns, RawField, row_text};
 use crate::nesting::{self, Settled, TypeNotes};
 use crate::page::Page;
-use crate::{rules, text};
+use crate::{push_unique, rules, text};
 
 /// The part of a page a block belongs to, from the last heading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -556,14 +556,6 @@ fn data_fields(response: Vec<Field>) -> Vec<Field> {
         return data.children.clone();
     }
     response.into_iter().filter(|f| !matches!(f.name.as_str(), "code" | "msg")).collect()
-}
-
-fn push_unique<T: PartialEq>(list: &mut Vec<T>, items: Vec<T>) {
-    for item in items {
-        if !list.contains(&item) {
-            list.push(item);
-        }
-    }
 }
 
 /// `{尝试一下}(url=…)` markers are UI, not description.

@@ -13,8 +13,8 @@
 //!    page lost is rebuilt from its type notes or JSON example;
 //! 5. [`extract`] and [`catalogue`]: a state machine over the blocks yields
 //!    endpoints, catalogue entries and events;
-//! 6. [`merge`] and [`check`]: pages about one endpoint merge, and examples are
-//!    checked against the extracted trees.
+//! 6. [`merge`], [`naming`] and [`check`]: pages about one endpoint merge, the
+//!    result is named, and examples are checked against the extracted trees.
 //!
 //! Nothing is lost silently: every table row ends in the spec or in a
 //! [`Diagnostic`]. Nothing panics: a garbage page is a diagnostic.
@@ -26,6 +26,7 @@ pub mod diag;
 pub mod extract;
 pub mod fields;
 pub mod merge;
+pub mod naming;
 pub mod nesting;
 pub mod page;
 pub mod rules;
@@ -34,6 +35,17 @@ pub mod text;
 pub use diag::{Diagnostic, DiagnosticKind};
 
 use std::path::{Path, PathBuf};
+
+/// Adds the items `list` does not hold yet, in order: the one rule for
+/// scopes, tokens and app types, whether one page lists them twice or two
+/// pages list them.
+pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, items: Vec<T>) {
+    for item in items {
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
 
 /// A file or folder [`page_files`] could not read.
 #[derive(Debug, thiserror::Error)]
