@@ -11,14 +11,16 @@
 //!    可选值有, 长度范围 …);
 //! 4. [`fields`] and [`nesting`]: table rows become field trees, and nesting a
 //!    page lost is rebuilt from its type notes or JSON example;
-//! 5. [`extract`] and [`catalogue`]: a state machine over the blocks yields
-//!    endpoints, catalogue entries and events;
+//! 5. [`extract`] and [`catalogue`]: a state machine over the blocks records
+//!    what the page says (a raw page), which `assemble` turns into endpoints,
+//!    catalogue entries and events;
 //! 6. [`merge`], [`naming`] and [`check`]: pages about one endpoint merge, the
 //!    result is named, and examples are checked against the extracted trees.
 //!
 //! Nothing is lost silently: every table row ends in the spec or in a
 //! [`Diagnostic`]. Nothing panics: a garbage page is a diagnostic.
 
+mod assemble;
 pub mod blocks;
 pub mod catalogue;
 pub mod check;
