@@ -89,16 +89,12 @@ fn the_repository_spec_is_a_valid_openapi_document() {
     }
 }
 
+/// The markdown pages under `dir`, as the parser's own [`feishu_docs::page_files`]
+/// lists them; an absent folder has none (the corpus is optional).
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            walk(&entry, out);
-        } else if entry.extension().is_some_and(|x| x == "md") && !entry.ends_with("README.md") {
-            out.push(entry);
-        }
+    let mut files = Vec::new();
+    if feishu_docs::page_files(dir, &mut files).is_ok() {
+        out.extend(files.into_iter().filter(|f| f.extension().is_some_and(|x| x == "md")));
     }
 }
 
