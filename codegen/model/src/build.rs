@@ -200,18 +200,18 @@ fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPa
             fields.push(field);
         }
     }
-    for query in distinct(&endpoint.query_params) {
+    for query in Field::distinct(&endpoint.query_params) {
         let mut field = field_def(query, Direction::Sent, prefix, types, &mut taken);
         field.location = Location::Query;
         fields.push(field);
     }
-    for body in distinct(&endpoint.request_body) {
+    for body in Field::distinct(&endpoint.request_body) {
         fields.push(field_def(body, Direction::Sent, prefix, types, &mut taken));
     }
     let request = StructDef { name: format!("{stem}Request"), doc: String::new(), fields };
 
     let mut taken = BTreeSet::new();
-    let response_fields = distinct(&endpoint.response_body).map(|f| field_def(f, Direction::Received, prefix, types, &mut taken)).collect();
+    let response_fields = Field::distinct(&endpoint.response_body).map(|f| field_def(f, Direction::Received, prefix, types, &mut taken)).collect();
     let response = StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
 
     let mut seen = BTreeSet::new();
@@ -243,13 +243,6 @@ fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPa
         response,
         error: ErrorDef { name: format!("{stem}Error"), variants },
     }
-}
-
-/// The fields of a list, without later rows repeating a name (a slip of
-/// the docs): serde can fill only one field per wire name.
-fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
-    let mut seen = BTreeSet::new();
-    fields.iter().filter(move |f| seen.insert(f.name.as_str()))
 }
 
 /// Which way a field travels: received fields are all optional, because the
@@ -311,7 +304,7 @@ fn type_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeS
 /// Registers the struct of an object field (see [`TypeSpace::intern`]).
 fn struct_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
-    let fields: Vec<FieldDef> = distinct(&field.children).map(|c| field_def(c, direction, prefix, types, &mut taken)).collect();
+    let fields: Vec<FieldDef> = Field::distinct(&field.children).map(|c| field_def(c, direction, prefix, types, &mut taken)).collect();
     let base = names::type_name(&field.type_name, &field.name);
     types.intern(&base, prefix, NewType::Struct(StructDef { name: String::new(), doc: field.description.clone(), fields }))
 }

@@ -254,12 +254,6 @@ fn operation(endpoint: &Endpoint) -> Value {
     Value::Object(op)
 }
 
-/// Later rows repeating a name are a slip of the docs; the first one counts.
-fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
-    let mut seen = BTreeSet::new();
-    fields.iter().filter(move |f| seen.insert(f.name.as_str()))
-}
-
 fn parameters(endpoint: &Endpoint) -> Vec<Value> {
     let mut out = Vec::new();
     // The path's placeholders are what is sent; the documented rows describe them.
@@ -268,12 +262,12 @@ fn parameters(endpoint: &Endpoint) -> Vec<Value> {
         let field = documented.cloned().unwrap_or_else(|| Field { name: name.to_string(), ..Field::default() });
         out.push(parameter(&field, "path", true));
     }
-    for field in distinct(&endpoint.query_params) {
+    for field in Field::distinct(&endpoint.query_params) {
         out.push(parameter(field, "query", field.required));
     }
     // OpenAPI ignores these three as header parameters: security and media types say them.
     let ignored = ["authorization", "content-type", "accept"];
-    for field in distinct(&endpoint.headers).filter(|f| !ignored.contains(&f.name.to_ascii_lowercase().as_str())) {
+    for field in Field::distinct(&endpoint.headers).filter(|f| !ignored.contains(&f.name.to_ascii_lowercase().as_str())) {
         out.push(parameter(field, "header", field.required));
     }
     out
@@ -474,11 +468,11 @@ fn webhook(event: &Event) -> Value {
 fn object(fields: &[Field], side: SchemaOf) -> Value {
     let mut object = Map::new();
     object.insert("type".into(), "object".into());
-    let properties: Map<String, Value> = distinct(fields).map(|f| (f.name.clone(), schema(f, side))).collect();
+    let properties: Map<String, Value> = Field::distinct(fields).map(|f| (f.name.clone(), schema(f, side))).collect();
     if !properties.is_empty() {
         object.insert("properties".into(), Value::Object(properties));
     }
-    let required: Vec<&str> = distinct(fields).filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    let required: Vec<&str> = Field::distinct(fields).filter(|f| f.required).map(|f| f.name.as_str()).collect();
     if side == SchemaOf::Request && !required.is_empty() {
         object.insert("required".into(), json!(required));
     }

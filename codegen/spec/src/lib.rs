@@ -286,6 +286,16 @@ pub struct Field {
     pub children: Vec<Field>,
 }
 
+impl Field {
+    /// The fields of a list without the later rows that repeat a name (a
+    /// slip of the docs): the first one counts, as serde and OpenAPI can
+    /// hold only one field per wire name.
+    pub fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
+        let mut seen = std::collections::BTreeSet::new();
+        fields.iter().filter(move |f| seen.insert(f.name.as_str()))
+    }
+}
+
 /// The validation rules of a field. Lengths count characters, not bytes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -664,6 +674,14 @@ mod tests {
         assert!(!Spec::is_resource_file("docs/im/v1/message/reply.md"));
         assert!(!Spec::is_resource_file("im/v1/message.json"));
         assert!(!Spec::is_resource_file("im/.json"));
+    }
+
+    #[test]
+    fn the_first_of_two_rows_with_one_name_counts() {
+        let field = |name: &str, required| Field { name: name.into(), required, ..Field::default() };
+        let fields = [field("a", true), field("b", false), field("a", false)];
+        let kept: Vec<(&str, bool)> = Field::distinct(&fields).map(|f| (f.name.as_str(), f.required)).collect();
+        assert_eq!(kept, [("a", true), ("b", false)]);
     }
 
     #[test]
