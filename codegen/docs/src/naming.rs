@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use feishu_spec::Spec;
+use feishu_spec::{PathTemplate, Segment, Spec};
 
 /// The names of an endpoint, e.g. `im`, `v1`, `message_reaction`, `create`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,13 +86,23 @@ fn service_version(segment: &str) -> Option<(String, String)> {
 /// Names from the path when no doc URL gives them:
 /// `POST /open-apis/im/v1/messages/:message_id/reactions` → (`im`, `v1`, `messages`, `reactions`).
 pub fn names_from_path(method: feishu_spec::Method, path: &str) -> Names {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && *s != "open-apis").collect();
+    let template = PathTemplate::parse(path);
+    // Parameters keep their place (for finding the version) but name nothing.
+    let segments: Vec<&str> = template
+        .segments()
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(text) => text.as_str(),
+            Segment::Param(_) => ":",
+        })
+        .filter(|s| !s.is_empty() && *s != "open-apis")
+        .collect();
     let version_at = segments.iter().position(|s| s.len() >= 2 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit()));
     let (service, version, rest) = match version_at {
         Some(i) if i > 0 => (snake(segments[..i].join("_").as_str()), segments[i].to_string(), &segments[i + 1..]),
         _ => (segments.first().map(|s| snake(s)).unwrap_or_else(|| "misc".into()), "v1".to_string(), segments.get(1..).unwrap_or(&[])),
     };
-    let words: Vec<String> = rest.iter().filter(|s| !s.starts_with(':') && !s.starts_with('{')).map(|s| snake(s)).collect();
+    let words: Vec<String> = rest.iter().filter(|s| **s != ":").map(|s| snake(s)).collect();
     // `/card/update` is resource `card`, operation `update`; a lone word
     // (`/ephemeral/v1/send`) is an operation on the service itself; a bare
     // collection is named by its method.
