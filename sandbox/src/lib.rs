@@ -100,45 +100,31 @@ impl SandboxConfig {
         }
     }
 
-    /// The defaults of [`SandboxConfig::new`] with the spec read from `dir`:
-    /// every `dir/<service>/*.json` (except `schema.json`), endpoints and
-    /// events merged.
-    pub fn from_spec_dir(dir: impl AsRef<Path>) -> Result<Self, String> {
-        load_spec(dir.as_ref()).map(SandboxConfig::new)
+    /// The defaults of [`SandboxConfig::new`] with the spec read from `dir`
+    /// by [`Spec::read_dir`]: every `dir/<service>/<resource>.json`, endpoints
+    /// and events merged.
+    pub fn from_spec_dir(dir: impl AsRef<Path>) -> Result<Self, SpecDirError> {
+        let dir = dir.as_ref();
+        let spec = Spec::read_dir(dir)?;
+        if spec.endpoints.is_empty() {
+            return Err(SpecDirError::NoEndpoints { dir: dir.to_owned() });
+        }
+        Ok(SandboxConfig::new(spec))
     }
 }
 
-/// Reads and merges the spec files below `dir`.
-fn load_spec(dir: &Path) -> Result<Spec, String> {
-    let mut files = Vec::new();
-    let services = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for service in services {
-        let service = service.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-        if !service.is_dir() {
-            continue;
-        }
-        let entries = std::fs::read_dir(&service).map_err(|e| format!("{}: {e}", service.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| format!("{}: {e}", service.display()))?.path();
-            let is_json = path.extension().is_some_and(|ext| ext == "json");
-            if path.is_file() && is_json && path.file_name().is_some_and(|n| n != "schema.json") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut spec = Spec::default();
-    for path in files {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let part: Spec = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        spec.endpoints.extend(part.endpoints);
-        spec.events.extend(part.events);
-    }
-    if spec.endpoints.is_empty() {
-        return Err(format!("{}: no spec files with endpoints found", dir.display()));
-    }
-    spec.sort();
-    Ok(spec)
+/// Why [`SandboxConfig::from_spec_dir`] found nothing to serve.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecDirError {
+    /// A spec file could not be read or is not a spec; the error names it.
+    #[error(transparent)]
+    Read(#[from] feishu_spec::ReadError),
+    /// The folder holds no endpoint, so the sandbox would answer nothing.
+    #[error("{}: no spec files with endpoints found", dir.display())]
+    NoEndpoints {
+        /// The folder read.
+        dir: PathBuf,
+    },
 }
 
 /// A running sandbox server. Dropping it stops the server too; [`Sandbox::shutdown`] also waits for that.
@@ -189,5 +175,23 @@ impl Drop for Sandbox {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_dir_without_endpoints_or_with_a_broken_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("feishu-sandbox-spec-dir-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("im")).unwrap();
+        let empty = SandboxConfig::from_spec_dir(&dir).unwrap_err();
+        std::fs::write(dir.join("im/message.json"), "{\"endpoints\": [}").unwrap();
+        let broken = SandboxConfig::from_spec_dir(&dir).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(&empty, SpecDirError::NoEndpoints { dir: d } if *d == dir), "{empty:?}");
+        assert!(matches!(broken, SpecDirError::Read(_)), "{broken:?}");
+        assert!(broken.to_string().contains("message.json") && broken.to_string().contains("line 1"), "{broken}");
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use feishu_spec::{ContentType, Endpoint, Method, ResponseContentType};
+use feishu_spec::{ContentType, Endpoint, Method, PathTemplate, ResponseContentType};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -108,13 +108,12 @@ impl Shared {
 
     /// The endpoint serving `method path`, with the path parameters.
     fn route(&self, method: Method, path: &str) -> Option<(&Endpoint, Vec<(String, String)>)> {
-        let segments: Vec<&str> = split_path(path);
         self.routes.iter().find_map(|route| {
             let endpoint = &self.config.spec.endpoints[route.endpoint];
             if endpoint.method != method {
                 return None;
             }
-            route.matches(&segments).map(|params| (endpoint, params))
+            route.matches(path).map(|params| (endpoint, params))
         })
     }
 
@@ -127,49 +126,21 @@ impl Shared {
 #[derive(Debug)]
 struct Route {
     endpoint: usize,
-    segments: Vec<Segment>,
+    template: PathTemplate,
     params: usize,
-}
-
-#[derive(Debug)]
-enum Segment {
-    Literal(String),
-    Param(String),
 }
 
 impl Route {
     fn new(endpoint: usize, spec: &Endpoint) -> Self {
-        let segments: Vec<Segment> = split_path(&spec.path)
-            .into_iter()
-            .map(|s| match s.strip_prefix(':') {
-                Some(name) => Segment::Param(name.to_string()),
-                None if s.starts_with('{') && s.ends_with('}') => Segment::Param(s[1..s.len() - 1].to_string()),
-                None => Segment::Literal(s.to_string()),
-            })
-            .collect();
-        let params = segments.iter().filter(|s| matches!(s, Segment::Param(_))).count();
-        Route { endpoint, segments, params }
+        let template = spec.template();
+        let params = template.params().len();
+        Route { endpoint, template, params }
     }
 
-    fn matches(&self, path: &[&str]) -> Option<Vec<(String, String)>> {
-        if path.len() != self.segments.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (segment, given) in self.segments.iter().zip(path) {
-            match segment {
-                Segment::Literal(text) if text == given => {}
-                Segment::Literal(_) => return None,
-                Segment::Param(name) => params.push((name.clone(), percent_decode(given, false))),
-            }
-        }
-        Some(params)
+    fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let params = self.template.matches(path)?;
+        Some(params.into_iter().map(|(name, value)| (name.to_owned(), percent_decode(value, false))).collect())
     }
-}
-
-/// The segments of a path, without the empty ones at either end.
-fn split_path(path: &str) -> Vec<&str> {
-    path.trim_matches('/').split('/').collect()
 }
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus`); bad escapes stay as they are.

@@ -8,7 +8,7 @@
 //! the pages changed: it prints the same report.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use feishu_spec::Spec;
@@ -28,41 +28,17 @@ pub fn exit_code(report: &feishu_diff::Report) -> ExitCode {
     if report.is_breaking() { ExitCode::from(2) } else { ExitCode::SUCCESS }
 }
 
-/// Whether a file under `spec/` (path relative to it) is part of the spec.
-fn is_spec_file(rel: &str) -> bool {
-    rel.ends_with(".json") && rel != "schema.json" && !rel.starts_with("docs/")
-}
-
-/// Merges spec files, given as (path relative to `spec/`, contents), into one spec.
+/// Merges spec files, given as (path relative to `spec/`, contents), into
+/// one spec; what is not a resource file ([`Spec::is_resource_file`]) is skipped.
 pub fn spec_of<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Spec, String> {
-    let mut spec = Spec::default();
-    for (rel, text) in files {
-        if !is_spec_file(rel) {
-            continue;
-        }
-        let part: Spec = serde_json::from_str(text).map_err(|e| format!("spec/{rel}: {e}"))?;
-        spec.endpoints.extend(part.endpoints);
-        spec.events.extend(part.events);
-    }
-    spec.sort();
-    Ok(spec)
+    let files: Vec<(PathBuf, &str)> =
+        files.into_iter().filter(|(rel, _)| Spec::is_resource_file(rel)).map(|(rel, text)| (Path::new("spec").join(rel), text)).collect();
+    Spec::from_texts(files.iter().map(|(path, text)| (path.as_path(), *text))).map_err(|e| e.to_string())
 }
 
 /// The spec in a `spec/` folder on disk.
 pub fn spec_in_dir(dir: &Path) -> Result<Spec, String> {
-    let mut paths = Vec::new();
-    if dir.exists() {
-        crate::parse::collect(dir, &mut paths)?;
-    }
-    let mut files = BTreeMap::new();
-    for path in paths {
-        let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        if is_spec_file(&rel) {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            files.insert(rel, text);
-        }
-    }
-    spec_of(files.iter().map(|(rel, text)| (rel.as_str(), text.as_str())))
+    Spec::read_dir(dir).map_err(|e| e.to_string())
 }
 
 /// The spec committed at git revision `rev`.
@@ -71,7 +47,7 @@ fn spec_at_revision(root: &Path, rev: &str) -> Result<Spec, String> {
     let mut files = BTreeMap::new();
     for path in listing.lines() {
         let Some(rel) = path.strip_prefix("spec/") else { continue };
-        if is_spec_file(rel) {
+        if Spec::is_resource_file(rel) {
             files.insert(rel.to_string(), git(root, &["show", &format!("{rev}:{path}")])?);
         }
     }
@@ -97,15 +73,6 @@ pub fn report_between(old: &BTreeMap<String, String>, new: &BTreeMap<String, Str
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_resource_files_are_the_spec() {
-        assert!(is_spec_file("im/message.json"));
-        assert!(!is_spec_file("schema.json"));
-        assert!(!is_spec_file("diagnostics.txt"));
-        assert!(!is_spec_file("docs/im/v1/message/reply.md"));
-        assert!(!is_spec_file("docs/x.json"));
-    }
 
     #[test]
     fn the_repository_spec_equals_itself() {

@@ -74,7 +74,7 @@ pub fn parse_pages(pages: &[(String, String)]) -> feishu_docs::Parsed {
 
 /// The page files under `path`; see [`feishu_docs::page_files`].
 pub fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    feishu_docs::page_files(path, out)
+    feishu_docs::page_files(path, out).map_err(|e| e.to_string())
 }
 
 /// Reads files as text; bytes that are not UTF-8 are replaced (and the reader reports binary files).

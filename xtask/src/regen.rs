@@ -101,8 +101,8 @@ pub fn run(flags: &crate::flags::Regen, root: &Path) -> Result<ExitCode, String>
         "regen: {} pages → {} endpoints ({} typed, {} catalogue-only), {} events, {} types, {} error codes, {} diagnostics; {written} file(s) written, {deleted} deleted, {} unchanged",
         s.pages,
         s.endpoints,
-        s.detailed,
-        s.endpoints - s.detailed,
+        s.typed,
+        s.endpoints - s.typed,
         s.events,
         s.types,
         s.errors,
@@ -126,7 +126,7 @@ fn print_api_changes(api: Option<Result<feishu_diff::Report, String>>, after_dif
 struct Summary {
     pages: usize,
     endpoints: usize,
-    detailed: usize,
+    typed: usize,
     events: usize,
     types: usize,
     errors: usize,
@@ -185,7 +185,7 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
     let summary = Summary {
         pages: pages.len(),
         endpoints: spec.endpoints.len(),
-        detailed: spec.endpoints.iter().filter(|e| e.detailed).count(),
+        typed: spec.endpoints.iter().filter(|e| feishu_model::is_typed(e)).count(),
         events: spec.events.len(),
         types: model.services.values().map(|s| s.types.structs.len() + s.types.enums.len()).sum(),
         errors: spec.endpoints.iter().map(|e| e.errors.len()).sum(),

@@ -37,7 +37,7 @@ fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
 /// Runs the sandbox from the workspace root `root`; returns only on a startup error.
 pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, String> {
     let options = options(flags, root);
-    let mut config = SandboxConfig::from_spec_dir(&options.spec)?;
+    let mut config = SandboxConfig::from_spec_dir(&options.spec).map_err(|e| e.to_string())?;
     if let Some(app_id) = options.app_id {
         config.app_id = app_id;
     }

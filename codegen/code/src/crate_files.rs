@@ -53,14 +53,14 @@ fn unescape_example(example: &str) -> String {
 }
 
 /// A `no_run` example calling the first typed operation whose required
-/// fields are all plain values (the reply operation, in the checked-in spec).
+/// fields are all plain values, [`feishu_model::EXAMPLE_OPERATION`] first.
 fn usage_example(model: &Model, crate_ident: &str) -> Option<String> {
     let mut candidates = Vec::new();
     for service in model.services.values() {
         for resource in service.resources.values() {
             for op in &resource.operations {
-                if let OperationKind::Detailed(d) = &op.kind {
-                    candidates.push((op.id != "im.v1.message.reply", service, resource, op, d));
+                if let OperationKind::Typed(d) = &op.kind {
+                    candidates.push((op.id != feishu_model::EXAMPLE_OPERATION, service, resource, op, d));
                 }
             }
         }
@@ -491,7 +491,7 @@ pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
     let doc = docs::inner(&format!("The `{}` resource of `{}`.", resource.wire_name, service.wire_name));
     let items = resource.operations.iter().map(|op| match &op.kind {
         OperationKind::Catalogue { download, takes_body } => operations::catalogue(op, *download, *takes_body),
-        OperationKind::Detailed(_) => {
+        OperationKind::Typed(_) => {
             let module = ident(&op.fn_name);
             let allow = (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
             quote! {

@@ -3,7 +3,8 @@
 //! [`generate`] returns every file of the crate. Rust files are built as
 //! tokens with `quote!`, checked by parsing them with `syn` (a generator bug
 //! fails here, not in the user's build) and formatted by `prettyplease`, so
-//! the output is deterministic and readable. Only `Cargo.toml` is text.
+//! the output is deterministic and readable. Only `Cargo.toml` and `rustfmt.toml`
+//! are text.
 //!
 //! Layout of the generated crate:
 //!
@@ -57,55 +58,53 @@ impl Default for Options {
     }
 }
 
+/// The generated crate's `rustfmt.toml`, which opts it out of the workspace's formatting.
+const RUSTFMT_TOML: &str = "# prettyplease formats this crate (`cargo xtask regen`); rustfmt must not re-format it.\ndisable_all_formatting = true\n";
+
 /// Every file of the generated crate, keyed by path relative to its root.
 pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf, String> {
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
-    files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)));
-    // Inside the workspace `cargo fmt --all` would re-format the crate
-    // (rustfmt.toml's width is not prettyplease's); regen owns the crate's
-    // formatting, so the crate opts out.
-    files.insert(
-        PathBuf::from("rustfmt.toml"),
-        "# prettyplease formats this crate (`cargo xtask regen`); rustfmt must not re-format it.\ndisable_all_formatting = true\n".to_owned(),
-    );
-    let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
-        files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
+    files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Origin::Crate)));
+    // prettyplease has formatted every file; `cargo fmt --all` must leave them be.
+    files.insert(PathBuf::from("rustfmt.toml"), RUSTFMT_TOML.to_owned());
+    let mut rust = |path: String, origin: Origin<'_>, tokens: TokenStream| {
+        files.insert(PathBuf::from(path), render(&header(options, origin), tokens));
     };
-    rust("src/lib.rs".into(), Scope::Crate, crate_files::lib_rs(&model, options));
-    rust("src/error.rs".into(), Scope::Crate, crate_files::error_rs());
-    rust("src/events.rs".into(), Scope::Crate, crate_files::events_rs(&model));
-    rust("src/events/event.rs".into(), Scope::Crate, events::event_enum(&model));
+    rust("src/lib.rs".into(), Origin::Crate, crate_files::lib_rs(&model, options));
+    rust("src/error.rs".into(), Origin::Crate, crate_files::error_rs());
+    rust("src/events.rs".into(), Origin::Crate, crate_files::events_rs(&model));
+    rust("src/events/event.rs".into(), Origin::Crate, events::event_enum(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
-        rust(format!("src/{svc}.rs"), Scope::Service(service), crate_files::service_rs(service));
+        rust(format!("src/{svc}.rs"), Origin::Service(service), crate_files::service_rs(service));
         if !service.types.is_empty() {
-            rust(format!("src/{svc}/types.rs"), Scope::Service(service), crate_files::types_rs(service));
+            rust(format!("src/{svc}/types.rs"), Origin::Service(service), crate_files::types_rs(service));
             for (home, defs) in service.types.by_home() {
-                let scope = match service.resources.get(home) {
-                    Some(resource) => Scope::Resource(service, resource),
-                    None => Scope::Service(service),
+                let origin = match service.resources.get(home) {
+                    Some(resource) => Origin::Resource(service, resource),
+                    None => Origin::Service(service),
                 };
-                rust(format!("src/{svc}/types/{home}.rs"), scope, crate_files::type_home_rs(service, home, &defs));
+                rust(format!("src/{svc}/types/{home}.rs"), origin, crate_files::type_home_rs(service, home, &defs));
                 for (module, def) in defs {
-                    rust(format!("src/{svc}/types/{home}/{module}.rs"), scope, crate_files::type_rs(service, def));
+                    rust(format!("src/{svc}/types/{home}/{module}.rs"), origin, crate_files::type_rs(service, def));
                 }
             }
         }
         if !service.events.is_empty() {
-            rust(format!("src/{svc}/events.rs"), Scope::Service(service), events::service_events_rs(service));
+            rust(format!("src/{svc}/events.rs"), Origin::Service(service), events::service_events_rs(service));
             for event in &service.events {
-                rust(format!("src/{svc}/events/{}.rs", event.module), Scope::Service(service), events::event_rs(service, event));
+                rust(format!("src/{svc}/events/{}.rs", event.module), Origin::Service(service), events::event_rs(service, event));
             }
         }
         for resource in service.resources.values() {
-            let scope = Scope::Resource(service, resource);
-            rust(format!("src/{svc}/{}.rs", resource.module), scope, crate_files::resource_rs(service, resource));
+            let origin = Origin::Resource(service, resource);
+            rust(format!("src/{svc}/{}.rs", resource.module), origin, crate_files::resource_rs(service, resource));
             for op in &resource.operations {
-                if let OperationKind::Detailed(d) = &op.kind {
-                    let body = operations::detailed(op, d, svc, &service.types);
+                if let OperationKind::Typed(d) = &op.kind {
+                    let body = operations::typed(op, d, svc, &service.types);
                     let doc = docs::inner(&format!("`{}`: {}", op.id, op.title));
-                    rust(format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name), scope, quote! { #doc #body });
+                    rust(format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name), origin, quote! { #doc #body });
                 }
             }
         }
@@ -115,7 +114,7 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
 
 /// What a file is generated from, for its header.
 #[derive(Clone, Copy)]
-enum Scope<'a> {
+enum Origin<'a> {
     /// The whole spec.
     Crate,
     /// One service's spec files.
@@ -126,21 +125,21 @@ enum Scope<'a> {
 
 /// The first line of every file, naming only the spec files it comes from,
 /// so that adding a spec file does not touch every generated file.
-fn header(options: &Options, scope: Scope<'_>) -> String {
+fn header(options: &Options, origin: Origin<'_>) -> String {
     // The spec names its files `<service>/<resource>.json`, `misc` for an empty name.
     let name = |wire: &str| {
         if wire.is_empty() { "misc".to_owned() } else { wire.to_owned() }
     };
-    let sources = match scope {
-        Scope::Crate => None,
-        Scope::Service(service) => {
+    let sources = match origin {
+        Origin::Crate => None,
+        Origin::Service(service) => {
             let dir = format!("{}/", name(&service.wire_name));
             options.spec_files.iter().find_map(|f| {
                 let at = f.find(&dir).filter(|&i| i == 0 || f[..i].ends_with('/'))?;
                 Some(f[..at + dir.len()].to_owned())
             })
         }
-        Scope::Resource(service, resource) => {
+        Origin::Resource(service, resource) => {
             let file = format!("{}/{}.json", name(&service.wire_name), name(&resource.wire_name));
             let found: Vec<&str> = options
                 .spec_files

@@ -1,7 +1,7 @@
 //! Operation functions and their error enums.
 
-use feishu_model::{Auth, Detailed, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace};
-use feishu_spec::{AccessToken, Method};
+use feishu_model::{Auth, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace, TypedOperation};
+use feishu_spec::Method;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
@@ -24,15 +24,7 @@ fn auth(auth: Auth) -> TokenStream {
 
 /// The operation's docs: what it does, where it is documented, what it needs.
 pub fn operation_doc(op: &Operation) -> String {
-    let tokens: Vec<&str> = op
-        .access_tokens
-        .iter()
-        .map(|t| match t {
-            AccessToken::TenantAccessToken => "`tenant_access_token`",
-            AccessToken::UserAccessToken => "`user_access_token`",
-            AccessToken::AppAccessToken => "`app_access_token`",
-        })
-        .collect();
+    let tokens: Vec<String> = op.access_tokens.iter().map(|t| format!("`{}`", t.as_str())).collect();
     let scopes: Vec<String> = op.scopes.iter().map(|s| format!("- `{}`: {}", s.name, s.description)).collect();
     let catalogue = matches!(op.kind, OperationKind::Catalogue { .. })
         .then(|| "Only the API catalogue describes this endpoint, so the body and query are yours to build and the answer is untyped.".to_owned());
@@ -137,8 +129,8 @@ pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStrea
     }
 }
 
-/// The file of one detailed operation: request, response, error and function.
-pub fn detailed(op: &Operation, d: &Detailed, service: &str, types: &TypeSpace) -> TokenStream {
+/// The file of one typed operation: request, response, error and function.
+pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpace) -> TokenStream {
     let doc = operation_doc(op);
     let request_doc = docs::paragraphs([format!("The request of `{}`: {}", op.fn_name, op.title)]);
     let response_doc = docs::paragraphs([format!(

@@ -2,14 +2,14 @@
 //! and the request's `pages` / `items`, over the runtime's guarded `Pages`
 //! stream (`feishu_runtime::paginate`).
 
-use feishu_model::{Detailed, Operation, Pagination, Paging};
+use feishu_model::{Operation, Pagination, Paging, TypedOperation};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::types::{ident, rust_type};
 
 /// The operation's docs line on paging, if it has something to say.
-pub fn paging_doc(d: &Detailed) -> Option<String> {
+pub fn paging_doc(d: &TypedOperation) -> Option<String> {
     match &d.paging {
         Paging::None => None,
         Paging::Paged(_) => Some("A paged list: `pages()` and `items()` on the request stream every page or item.".into()),
@@ -18,7 +18,7 @@ pub fn paging_doc(d: &Detailed) -> Option<String> {
 }
 
 /// The impls of a paged operation; nothing for the others.
-pub fn streams(op: &Operation, d: &Detailed, service: &str) -> TokenStream {
+pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream {
     let Paging::Paged(p) = &d.paging else {
         return TokenStream::new();
     };

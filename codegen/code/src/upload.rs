@@ -2,14 +2,14 @@
 //! fields streamed from their `UploadFile`, and the documented file size
 //! limits checked before anything is sent.
 
-use feishu_model::{Detailed, FieldDef, Location, TypeRef};
+use feishu_model::{FieldDef, Location, TypeRef, TypedOperation};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use crate::types::ident;
 
 /// The statements that check each file's documented largest size.
-pub fn size_checks(d: &Detailed) -> TokenStream {
+pub fn size_checks(d: &TypedOperation) -> TokenStream {
     let Some(form) = &d.form else {
         return TokenStream::new();
     };
@@ -35,7 +35,7 @@ pub fn size_checks(d: &Detailed) -> TokenStream {
 }
 
 /// The statements that put the request's body fields into a multipart form.
-pub fn form_body(d: &Detailed) -> Option<TokenStream> {
+pub fn form_body(d: &TypedOperation) -> Option<TokenStream> {
     d.form.as_ref()?;
     let parts: Vec<TokenStream> = d.request.fields.iter().filter(|f| f.location == Location::Body).map(part).collect();
     // A form the docs give no body fields for (a slip of the page) is sent empty.

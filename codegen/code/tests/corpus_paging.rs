@@ -21,7 +21,7 @@ fn parse(corpus: &Path, pages: &[&str]) -> feishu_spec::Spec {
 fn paging(model: &Model, id: &str) -> Paging {
     let op = model.services.values().flat_map(|s| s.resources.values()).flat_map(|r| &r.operations).find(|o| o.id == id).unwrap();
     match &op.kind {
-        OperationKind::Detailed(d) => d.paging.clone(),
+        OperationKind::Typed(d) => d.paging.clone(),
         OperationKind::Catalogue { .. } => panic!("{id} is not detailed"),
     }
 }

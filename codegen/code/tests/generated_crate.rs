@@ -9,30 +9,11 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// Every checked-in spec file but the schema, relative to the workspace.
-fn spec_files(dir: &Path, root: &Path, out: &mut Vec<String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            spec_files(&path, root, out);
-        } else if path.extension().is_some_and(|e| e == "json") && path.file_name().unwrap() != "schema.json" {
-            out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
-        }
-    }
-}
-
 fn load() -> (feishu_spec::Spec, Options) {
     let root = workspace();
-    let mut files = Vec::new();
-    spec_files(&root.join("spec"), &root, &mut files);
-    let mut spec = feishu_spec::Spec::default();
-    for file in &files {
-        let text = std::fs::read_to_string(root.join(file)).unwrap();
-        let part: feishu_spec::Spec = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        spec.endpoints.extend(part.endpoints);
-        spec.events.extend(part.events);
-    }
+    let spec = feishu_spec::Spec::read_dir(root.join("spec")).unwrap_or_else(|e| panic!("{e}"));
+    let files = feishu_spec::Spec::files_in(&root.join("spec")).unwrap_or_else(|e| panic!("{e}"));
+    let files = files.iter().map(|f| f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/")).collect();
     let options = Options { crate_name: "feishu".into(), runtime_path: root.join("runtime").to_string_lossy().into_owned(), spec_files: files };
     (spec, options)
 }

@@ -12,9 +12,10 @@ pub mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use feishu_model::{Auth, is_typed};
 use feishu_spec::{AccessToken, ContentType, Endpoint, Event, Field, FieldType, ResponseContentType, Spec};
 
-use rules::{Bound, Direction, Side};
+use rules::{Bound, Direction, FieldPlace};
 
 /// What kind of change a [`Change`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -169,7 +170,7 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
         let mut out = Changes::new(id);
         match (old_endpoints.get(id), new_endpoints.get(id)) {
             (None, Some(e)) => {
-                let what = if typed(e) { "typed" } else { "untyped JSON call" };
+                let what = if is_typed(e) { "typed" } else { "untyped JSON call" };
                 out.push(ChangeKind::EndpointAdded, rules::endpoint_added(), format!("endpoint added: {} `{}` ({what})", e.method.as_str(), e.path));
             }
             (Some(e), None) => {
@@ -239,32 +240,6 @@ fn by_key<'a, T>(items: &'a [T], key: impl Fn(&'a T) -> &'a str) -> BTreeMap<&'a
     map
 }
 
-/// Whether the generated crate gives the endpoint typed request and response
-/// structs (as `feishu-model` decides): documented in detail, a JSON or empty
-/// request, a JSON response.
-pub fn typed(endpoint: &Endpoint) -> bool {
-    endpoint.detailed && endpoint.request_content_type != Some(ContentType::Multipart) && endpoint.response_content_type == ResponseContentType::Json
-}
-
-/// The token the generated call authenticates with (as `feishu-model` decides).
-fn auth(tokens: &[AccessToken]) -> &'static str {
-    let has = |t| tokens.contains(&t);
-    match (has(AccessToken::TenantAccessToken), has(AccessToken::UserAccessToken), has(AccessToken::AppAccessToken)) {
-        (true, true, _) => "TenantOrUser",
-        (false, true, _) => "User",
-        (false, false, true) => "App",
-        _ => "Tenant",
-    }
-}
-
-fn token_name(token: AccessToken) -> &'static str {
-    match token {
-        AccessToken::TenantAccessToken => "tenant_access_token",
-        AccessToken::UserAccessToken => "user_access_token",
-        AccessToken::AppAccessToken => "app_access_token",
-    }
-}
-
 fn content_type_name(content: Option<ContentType>) -> &'static str {
     match content {
         None => "none",
@@ -274,7 +249,8 @@ fn content_type_name(content: Option<ContentType>) -> &'static str {
 }
 
 fn endpoint(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
-    let (old_typed, new_typed) = (typed(old), typed(new));
+    // The model's decisions, so that the report cannot drift from the emitter.
+    let (old_typed, new_typed) = (is_typed(old), is_typed(new));
     if old.method != new.method {
         out.push(ChangeKind::RouteChanged, rules::route_changed(), format!("method {} → {}", old.method.as_str(), new.method.as_str()));
     }
@@ -303,10 +279,10 @@ fn endpoint(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     // detail change above says what matters.
     if old.detailed == new.detailed {
         let typed = old_typed && new_typed;
-        fields(Side::Path, "", &old.path_params, &new.path_params, typed, out);
-        fields(Side::Query, "", &old.query_params, &new.query_params, typed, out);
-        fields(Side::RequestBody, "", &old.request_body, &new.request_body, typed, out);
-        fields(Side::Response, "", &old.response_body, &new.response_body, typed, out);
+        fields(FieldPlace::Path, "", &old.path_params, &new.path_params, typed, out);
+        fields(FieldPlace::Query, "", &old.query_params, &new.query_params, typed, out);
+        fields(FieldPlace::RequestBody, "", &old.request_body, &new.request_body, typed, out);
+        fields(FieldPlace::Response, "", &old.response_body, &new.response_body, typed, out);
         errors(old, new, typed, out);
     }
     scopes(&old.scopes, &new.scopes, out);
@@ -332,7 +308,7 @@ fn event(old: &Event, new: &Event, out: &mut Changes) {
         };
         out.push(ChangeKind::DetailChanged, rules::typing_changed(old_typed, new_typed), line.to_string());
     } else {
-        fields(Side::Event, "", &old.body, &new.body, old_typed && new_typed, out);
+        fields(FieldPlace::Event, "", &old.body, &new.body, old_typed && new_typed, out);
     }
     scopes(&old.scopes, &new.scopes, out);
 }
@@ -375,11 +351,11 @@ fn scopes(old: &[feishu_spec::Scope], new: &[feishu_spec::Scope], out: &mut Chan
 fn tokens(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     let old_set: BTreeSet<AccessToken> = old.access_tokens.iter().copied().collect();
     let new_set: BTreeSet<AccessToken> = new.access_tokens.iter().copied().collect();
-    let (old_auth, new_auth) = (auth(&old.access_tokens), auth(&new.access_tokens));
+    let (old_auth, new_auth) = (Auth::for_tokens(&old.access_tokens).as_str(), Auth::for_tokens(&new.access_tokens).as_str());
     let auth_note = if old_auth != new_auth { format!(" (the call authenticates as `Auth::{old_auth}` → `Auth::{new_auth}`)") } else { String::new() };
     for token in old_set.difference(&new_set) {
         let breaking = rules::access_tokens_changed(true, old_auth != new_auth);
-        out.push(ChangeKind::AccessTokenRemoved, breaking, format!("access token `{}` no longer accepted{auth_note}", token_name(*token)));
+        out.push(ChangeKind::AccessTokenRemoved, breaking, format!("access token `{}` no longer accepted{auth_note}", token.as_str()));
     }
     let removed = old_set.difference(&new_set).next().is_some();
     for token in new_set.difference(&old_set) {
@@ -387,7 +363,7 @@ fn tokens(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
         out.push(
             ChangeKind::AccessTokenAdded,
             rules::access_tokens_changed(false, old_auth != new_auth),
-            format!("access token `{}` now accepted{note}", token_name(*token)),
+            format!("access token `{}` now accepted{note}", token.as_str()),
         );
     }
 }
@@ -464,10 +440,10 @@ fn rust_enum(field: &Field) -> bool {
         && (field.field_type == FieldType::String || (field.field_type == FieldType::Array && matches!(field.item_type, Some(FieldType::String) | None)))
 }
 
-fn fields(side: Side, prefix: &str, old: &[Field], new: &[Field], typed: bool, out: &mut Changes) {
+fn fields(place: FieldPlace, prefix: &str, old: &[Field], new: &[Field], typed: bool, out: &mut Changes) {
     let old_by = by_key(old, |f| f.name.as_str());
     let new_by = by_key(new, |f| f.name.as_str());
-    let label = side.label();
+    let label = place.label();
     // Old order first, then the new fields in the new page's order.
     let mut names: Vec<&str> = Vec::new();
     for f in old.iter().chain(new) {
@@ -479,33 +455,33 @@ fn fields(side: Side, prefix: &str, old: &[Field], new: &[Field], typed: bool, o
         let path = format!("{prefix}{name}");
         match (old_by.get(name), new_by.get(name)) {
             (None, Some(f)) => {
-                let required = f.required || side == Side::Path;
-                let how = match side {
-                    Side::Response | Side::Event => String::new(),
+                let required = f.required || place == FieldPlace::Path;
+                let how = match place {
+                    FieldPlace::Response | FieldPlace::Event => String::new(),
                     _ if required => ", required".to_string(),
                     _ => ", optional".to_string(),
                 };
-                out.push(ChangeKind::FieldAdded, rules::field_added(side, required, typed), format!("{label} `{path}` added ({}{how})", shape(f)));
+                out.push(ChangeKind::FieldAdded, rules::field_added(place, required, typed), format!("{label} `{path}` added ({}{how})", shape(f)));
             }
-            (Some(_), None) => out.push(ChangeKind::FieldRemoved, rules::field_removed(side, typed), format!("{label} `{path}` removed")),
-            (Some(a), Some(b)) => field(side, &path, a, b, typed, out),
+            (Some(_), None) => out.push(ChangeKind::FieldRemoved, rules::field_removed(place, typed), format!("{label} `{path}` removed")),
+            (Some(a), Some(b)) => field(place, &path, a, b, typed, out),
             (None, None) => {}
         }
     }
 }
 
-fn field(side: Side, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
-    let label = side.label();
+fn field(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
+    let label = place.label();
     let (old_shape, new_shape) = (shape(old), shape(new));
     if old_shape != new_shape {
-        out.push(ChangeKind::FieldRetyped, rules::field_retyped(side, typed), format!("{label} `{path}`: type `{old_shape}` → `{new_shape}`"));
+        out.push(ChangeKind::FieldRetyped, rules::field_retyped(place, typed), format!("{label} `{path}`: type `{old_shape}` → `{new_shape}`"));
         return;
     }
-    if old.required != new.required && side != Side::Path {
+    if old.required != new.required && place != FieldPlace::Path {
         let line = if new.required { format!("{label} `{path}`: now required") } else { format!("{label} `{path}`: no longer required") };
-        out.push(ChangeKind::RequiredChanged, rules::required_changed(side, typed), line);
+        out.push(ChangeKind::RequiredChanged, rules::required_changed(place, typed), line);
     }
-    constraints(side, path, old, new, typed, out);
+    constraints(place, path, old, new, typed, out);
     if old.default != new.default {
         let line = match (&old.default, &new.default) {
             (None, Some(b)) => format!("{label} `{path}`: default `{b}` added"),
@@ -515,11 +491,11 @@ fn field(side: Side, path: &str, old: &Field, new: &Field, typed: bool, out: &mu
         out.push(ChangeKind::DefaultChanged, rules::default_changed(), line);
     }
     let child_prefix = if new.field_type == FieldType::Array { format!("{path}[].") } else { format!("{path}.") };
-    fields(side, &child_prefix, &old.children, &new.children, typed, out);
+    fields(place, &child_prefix, &old.children, &new.children, typed, out);
 }
 
-fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
-    let label = side.label();
+fn constraints(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
+    let label = place.label();
     let (a, b) = (&old.constraints, &new.constraints);
     // A minimum length or count of 0 is no limit.
     let count = |v: Option<u64>, bound: Bound| v.filter(|&n| bound == Bound::Upper || n > 0).map(|n| n as f64);
@@ -537,14 +513,14 @@ fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, ou
             Some(direction @ Direction::Tighter) => {
                 out.push(
                     ChangeKind::ConstraintTightened,
-                    rules::constraint_changed(side, direction, typed),
+                    rules::constraint_changed(place, direction, typed),
                     format!("{label} `{path}`: {what} {x_text} → {y_text} (tighter)"),
                 );
             }
             Some(direction @ Direction::Looser) => {
                 out.push(
                     ChangeKind::ConstraintLoosened,
-                    rules::constraint_changed(side, direction, typed),
+                    rules::constraint_changed(place, direction, typed),
                     format!("{label} `{path}`: {what} {x_text} → {y_text} (looser)"),
                 );
             }
@@ -557,16 +533,16 @@ fn constraints(side: Side, path: &str, old: &Field, new: &Field, typed: bool, ou
         // Only non-string fields get here (a string gaining values is retyped):
         // `validate()` now checks the list.
         let line = format!("{label} `{path}`: now limited to the values {}", quoted(&new_values));
-        out.push(ChangeKind::ConstraintTightened, rules::constraint_changed(side, Direction::Tighter, typed), line);
+        out.push(ChangeKind::ConstraintTightened, rules::constraint_changed(place, Direction::Tighter, typed), line);
         return;
     }
     if new_values.is_empty() && !old_values.is_empty() {
         let line = format!("{label} `{path}`: no longer limited to the values {}", quoted(&old_values));
-        out.push(ChangeKind::ConstraintLoosened, rules::constraint_changed(side, Direction::Looser, typed), line);
+        out.push(ChangeKind::ConstraintLoosened, rules::constraint_changed(place, Direction::Looser, typed), line);
         return;
     }
     for value in old_values.iter().filter(|v| !new_values.contains(v)) {
-        out.push(ChangeKind::EnumValueRemoved, rules::enum_value_removed(side, rust_enum(old), typed), format!("{label} `{path}`: value `{value}` removed"));
+        out.push(ChangeKind::EnumValueRemoved, rules::enum_value_removed(place, rust_enum(old), typed), format!("{label} `{path}`: value `{value}` removed"));
     }
     for value in new_values.iter().filter(|v| !old_values.contains(v)) {
         let description = b.enum_values.iter().find(|e| e.value == *value).map(|e| e.description.trim()).unwrap_or("");

@@ -15,7 +15,7 @@
 
 /// Where a field sits, which decides what a change to it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Side {
+pub enum FieldPlace {
     /// A path parameter: always a `new()` argument.
     Path,
     /// A query parameter: a field of the request struct.
@@ -29,20 +29,20 @@ pub enum Side {
     Event,
 }
 
-impl Side {
-    /// True for the sides the request struct is built from.
+impl FieldPlace {
+    /// True for the places the request struct is built from.
     pub fn is_request(self) -> bool {
-        matches!(self, Side::Path | Side::Query | Side::RequestBody)
+        matches!(self, FieldPlace::Path | FieldPlace::Query | FieldPlace::RequestBody)
     }
 
-    /// How a report line names a field of this side.
+    /// How a report line names a field in this place.
     pub fn label(self) -> &'static str {
         match self {
-            Side::Path => "path parameter",
-            Side::Query => "query parameter",
-            Side::RequestBody => "request body field",
-            Side::Response => "response field",
-            Side::Event => "event field",
+            FieldPlace::Path => "path parameter",
+            FieldPlace::Query => "query parameter",
+            FieldPlace::RequestBody => "request body field",
+            FieldPlace::Response => "response field",
+            FieldPlace::Event => "event field",
         }
     }
 }
@@ -68,20 +68,20 @@ pub enum Bound {
 /// A field appeared. On a request, a required field is a new `new()`
 /// argument (a path parameter always is); an optional one is a new setter on a
 /// `#[non_exhaustive]` struct. A response or event field is a new `Option`.
-pub fn field_added(side: Side, required: bool, typed: bool) -> bool {
-    typed && side.is_request() && (required || side == Side::Path)
+pub fn field_added(place: FieldPlace, required: bool, typed: bool) -> bool {
+    typed && place.is_request() && (required || place == FieldPlace::Path)
 }
 
 /// A field disappeared: its struct field, setter or `new()` argument goes
 /// (on a typed event body too: its struct loses the field).
-pub fn field_removed(_side: Side, typed: bool) -> bool {
+pub fn field_removed(_place: FieldPlace, typed: bool) -> bool {
     typed
 }
 
 /// A field's Rust type changed (`string` → `integer`, a string gaining
 /// documented values becomes an enum, an object losing its fields becomes JSON …),
 /// on a request, a response or a typed event body alike.
-pub fn field_retyped(_side: Side, typed: bool) -> bool {
+pub fn field_retyped(_place: FieldPlace, typed: bool) -> bool {
     typed
 }
 
@@ -89,8 +89,8 @@ pub fn field_retyped(_side: Side, typed: bool) -> bool {
 /// arguments and the struct field changes between `T` and `Option<T>`, so both
 /// directions break. Response fields are `Option`s whatever the docs say, and
 /// path parameters are always required.
-pub fn required_changed(side: Side, typed: bool) -> bool {
-    typed && matches!(side, Side::Query | Side::RequestBody)
+pub fn required_changed(place: FieldPlace, typed: bool) -> bool {
+    typed && matches!(place, FieldPlace::Query | FieldPlace::RequestBody)
 }
 
 /// Which way a limit moved, if it did. `None` means "no limit".
@@ -113,15 +113,15 @@ pub fn bound_change(bound: Bound, old: Option<f64>, new: Option<f64>) -> Option<
 /// A constraint moved. `validate()` checks request fields only, so a tighter
 /// request limit rejects values that passed before; a looser one, and any
 /// change on a response, breaks nothing.
-pub fn constraint_changed(side: Side, direction: Direction, typed: bool) -> bool {
-    typed && side.is_request() && direction == Direction::Tighter
+pub fn constraint_changed(place: FieldPlace, direction: Direction, typed: bool) -> bool {
+    typed && place.is_request() && direction == Direction::Tighter
 }
 
 /// A documented value disappeared. On a request `validate()` now rejects it;
 /// where the field is a Rust enum (string fields of requests, responses and
 /// typed event bodies), its variant disappears too.
-pub fn enum_value_removed(side: Side, rust_enum: bool, typed: bool) -> bool {
-    typed && (side.is_request() || rust_enum)
+pub fn enum_value_removed(place: FieldPlace, rust_enum: bool, typed: bool) -> bool {
+    typed && (place.is_request() || rust_enum)
 }
 
 /// A documented value appeared: enums are `#[non_exhaustive]` with an `Other`
@@ -205,34 +205,34 @@ mod tests {
 
     #[test]
     fn added_fields_break_only_as_required_request_fields() {
-        assert!(field_added(Side::RequestBody, true, true));
-        assert!(field_added(Side::Query, true, true));
-        assert!(field_added(Side::Path, false, true), "path parameters are always arguments");
-        assert!(!field_added(Side::RequestBody, false, true));
-        assert!(!field_added(Side::Response, true, true));
-        assert!(!field_added(Side::RequestBody, true, false), "untyped endpoints take JSON");
+        assert!(field_added(FieldPlace::RequestBody, true, true));
+        assert!(field_added(FieldPlace::Query, true, true));
+        assert!(field_added(FieldPlace::Path, false, true), "path parameters are always arguments");
+        assert!(!field_added(FieldPlace::RequestBody, false, true));
+        assert!(!field_added(FieldPlace::Response, true, true));
+        assert!(!field_added(FieldPlace::RequestBody, true, false), "untyped endpoints take JSON");
     }
 
     #[test]
     fn removed_and_retyped_fields_break_typed_endpoints() {
-        for side in [Side::Path, Side::Query, Side::RequestBody, Side::Response] {
-            assert!(field_removed(side, true));
-            assert!(field_retyped(side, true));
-            assert!(!field_removed(side, false));
+        for place in [FieldPlace::Path, FieldPlace::Query, FieldPlace::RequestBody, FieldPlace::Response] {
+            assert!(field_removed(place, true));
+            assert!(field_retyped(place, true));
+            assert!(!field_removed(place, false));
         }
-        assert!(field_removed(Side::Event, true), "typed event bodies are structs like responses");
-        assert!(field_retyped(Side::Event, true));
-        assert!(!field_removed(Side::Event, false), "an untyped event is JSON");
-        assert!(!field_retyped(Side::Event, false));
-        assert!(!field_added(Side::Event, true, true));
+        assert!(field_removed(FieldPlace::Event, true), "typed event bodies are structs like responses");
+        assert!(field_retyped(FieldPlace::Event, true));
+        assert!(!field_removed(FieldPlace::Event, false), "an untyped event is JSON");
+        assert!(!field_retyped(FieldPlace::Event, false));
+        assert!(!field_added(FieldPlace::Event, true, true));
     }
 
     #[test]
     fn required_changes_break_in_both_directions_on_requests() {
-        assert!(required_changed(Side::RequestBody, true));
-        assert!(required_changed(Side::Query, true));
-        assert!(!required_changed(Side::Response, true));
-        assert!(!required_changed(Side::Path, true));
+        assert!(required_changed(FieldPlace::RequestBody, true));
+        assert!(required_changed(FieldPlace::Query, true));
+        assert!(!required_changed(FieldPlace::Response, true));
+        assert!(!required_changed(FieldPlace::Path, true));
     }
 
     #[test]
@@ -250,19 +250,19 @@ mod tests {
 
     #[test]
     fn tighter_request_constraints_break() {
-        assert!(constraint_changed(Side::RequestBody, Direction::Tighter, true));
-        assert!(!constraint_changed(Side::RequestBody, Direction::Looser, true));
-        assert!(!constraint_changed(Side::Response, Direction::Tighter, true));
+        assert!(constraint_changed(FieldPlace::RequestBody, Direction::Tighter, true));
+        assert!(!constraint_changed(FieldPlace::RequestBody, Direction::Looser, true));
+        assert!(!constraint_changed(FieldPlace::Response, Direction::Tighter, true));
     }
 
     #[test]
     fn removed_enum_values_break_requests_and_rust_enums() {
-        assert!(enum_value_removed(Side::RequestBody, false, true));
-        assert!(enum_value_removed(Side::Response, true, true));
-        assert!(!enum_value_removed(Side::Response, false, true));
-        assert!(enum_value_removed(Side::Event, true, true));
-        assert!(!enum_value_removed(Side::Event, false, true));
-        assert!(!enum_value_removed(Side::Event, true, false));
+        assert!(enum_value_removed(FieldPlace::RequestBody, false, true));
+        assert!(enum_value_removed(FieldPlace::Response, true, true));
+        assert!(!enum_value_removed(FieldPlace::Response, false, true));
+        assert!(enum_value_removed(FieldPlace::Event, true, true));
+        assert!(!enum_value_removed(FieldPlace::Event, false, true));
+        assert!(!enum_value_removed(FieldPlace::Event, true, false));
         assert!(!enum_value_added());
     }
 

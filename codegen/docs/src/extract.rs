@@ -2,17 +2,16 @@
 //! are read by their header and section, and the facts of one page come out
 //! as endpoints and events.
 
-use feishu_spec::{ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method, ResponseContentType, Spec, SubError};
+use feishu_spec::{ContentType, Endpoint, ErrorCode, Event, Method, ResponseContentType, Spec, SubError};
 use serde_json::Value;
 
 use crate::blocks::{self, Block, Row, Table};
 use crate::catalogue;
-use crate::check;
 use crate::diag::{DiagnosticKind, Diagnostics, quote};
 use crate::fields::{self, Columns, RawField, row_text};
-use crate::nesting::{self, Settled, TypeNotes};
+use crate::nesting::{self, TypeNotes};
 use crate::page::Page;
-use crate::{rules, text};
+use crate::{push_unique, rules, text};
 
 /// The part of a page a block belongs to, from the last heading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,49 +119,58 @@ pub fn bare_section(line: &str) -> Option<Section> {
     BARE_SECTIONS.contains(&t).then(|| section_of(t))
 }
 
-/// Reads one page into the endpoints and events it describes.
+/// Reads one page into the endpoints and events it describes: extraction,
+/// then [assembly](crate::assemble).
 pub fn read(page: &Page<'_>, diags: &mut Diagnostics) -> Spec {
-    let mut reader = Reader::new(page);
+    extract(page, diags).assemble(diags)
+}
+
+/// What the blocks of one page say, row by row and cell by cell: the state
+/// machine over the blocks fills it, and nothing here is settled or checked.
+pub(crate) fn extract(page: &Page<'_>, diags: &mut Diagnostics) -> RawPage {
+    let mut raw = RawPage::new(page);
     for block in blocks::blocks(page) {
-        reader.block(block, diags);
+        raw.block(block, diags);
     }
-    reader.finish(diags)
+    raw
 }
 
+/// One page as extracted: its facts, field rows, examples and info cells,
+/// before [`RawPage::assemble`] turns them into endpoints and events.
 #[derive(Default)]
-struct Reader {
-    file: String,
-    section: Option<Section>,
-    title: String,
-    description: Vec<String>,
-    doc_url: Option<String>,
-    method: Option<Method>,
-    path: Option<String>,
-    endpoint: Endpoint,
-    scope_names: Vec<String>,
-    headers: Vec<RawField>,
-    path_params: Vec<RawField>,
-    query_params: Vec<RawField>,
-    request: Vec<RawField>,
-    response: Vec<RawField>,
-    event_body: Vec<RawField>,
-    event_type: Option<String>,
-    event_example: Option<(usize, Value)>,
-    request_example: Option<(usize, Value)>,
-    response_example: Option<(usize, Value)>,
-    notes: TypeNotes,
-    pending_sub_errors: Vec<(Option<i64>, usize, SubError)>,
-    catalogue: Vec<Endpoint>,
-    events: Vec<Event>,
+pub(crate) struct RawPage {
+    pub(crate) file: String,
+    pub(crate) section: Option<Section>,
+    pub(crate) title: String,
+    pub(crate) description: Vec<String>,
+    pub(crate) doc_url: Option<String>,
+    pub(crate) method: Option<Method>,
+    pub(crate) path: Option<String>,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) scope_names: Vec<String>,
+    pub(crate) headers: Vec<RawField>,
+    pub(crate) path_params: Vec<RawField>,
+    pub(crate) query_params: Vec<RawField>,
+    pub(crate) request: Vec<RawField>,
+    pub(crate) response: Vec<RawField>,
+    pub(crate) event_body: Vec<RawField>,
+    pub(crate) event_type: Option<String>,
+    pub(crate) event_example: Option<(usize, Value)>,
+    pub(crate) request_example: Option<(usize, Value)>,
+    pub(crate) response_example: Option<(usize, Value)>,
+    pub(crate) notes: TypeNotes,
+    pub(crate) pending_sub_errors: Vec<(Option<i64>, usize, SubError)>,
+    pub(crate) catalogue: Vec<Endpoint>,
+    pub(crate) events: Vec<Event>,
     /// Field rows read where no field table belongs, kept for the no-endpoint report.
-    stray_rows: Vec<(usize, String)>,
+    pub(crate) stray_rows: Vec<(usize, String)>,
     /// A per-receiver limit read from prose (使用限制).
-    per_receiver: Option<u32>,
+    pub(crate) per_receiver: Option<u32>,
 }
 
-impl Reader {
-    fn new(page: &Page<'_>) -> Reader {
-        Reader { file: page.file.to_string(), title: page.title().unwrap_or_default().to_string(), doc_url: page.doc_url(), ..Reader::default() }
+impl RawPage {
+    fn new(page: &Page<'_>) -> RawPage {
+        RawPage { file: page.file.to_string(), title: page.title().unwrap_or_default().to_string(), doc_url: page.doc_url(), ..RawPage::default() }
     }
 
     fn section(&self) -> Section {
@@ -395,173 +403,6 @@ impl Reader {
                 continue; // The same row twice (pages repeat rows); nothing is lost.
             }
             self.endpoint.errors.push(ErrorCode { http_status, code, message, hint, sub_errors: Vec::new() });
-        }
-    }
-
-    fn finish(mut self, diags: &mut Diagnostics) -> Spec {
-        for (parent, line, sub) in std::mem::take(&mut self.pending_sub_errors) {
-            let target = match parent {
-                Some(code) => self.endpoint.errors.iter_mut().find(|e| e.code == code),
-                None => None,
-            };
-            match target {
-                Some(error) => error.sub_errors.push(sub),
-                None => diags.push(line, DiagnosticKind::BadErrorCode, format!("sub-code {} under an error code the page does not list", sub.code)),
-            }
-        }
-        let mut spec = Spec { endpoints: std::mem::take(&mut self.catalogue), events: std::mem::take(&mut self.events) };
-        if let Some(event) = self.event(diags) {
-            spec.events.push(event);
-        }
-        let (Some(method), Some(path)) = (self.method, self.path.clone()) else {
-            if spec.endpoints.is_empty() && spec.events.is_empty() {
-                diags.push(0, DiagnosticKind::NoEndpoint, "the page states no HTTP method and URL");
-            }
-            let all = [&self.headers, &self.path_params, &self.query_params, &self.request, &self.response];
-            for row in all.into_iter().flatten() {
-                diags.push(row.line, DiagnosticKind::NoEndpoint, format!("field `{}` on a page without an endpoint", row.field.name));
-            }
-            for (line, what) in &self.stray_rows {
-                diags.push(*line, DiagnosticKind::NoEndpoint, what.clone());
-            }
-            return spec;
-        };
-        for (line, what) in &self.stray_rows {
-            diags.push(*line, DiagnosticKind::UnknownTable, what.clone());
-        }
-        let mut ep = std::mem::take(&mut self.endpoint);
-        ep.method = method;
-        ep.path = path;
-        ep.title = self.title.clone();
-        ep.description = self.description.join("\n");
-        if let Some(n) = self.per_receiver {
-            ep.rate_limit.get_or_insert_with(Default::default).per_receiver_per_second = Some(n);
-        }
-        ep.doc_url = self.doc_url.clone();
-        ep.detailed = true;
-        ep.sources = vec![self.file.clone()];
-        if ep.scopes.iter().all(|s| s.description.is_empty()) && ep.scopes.len() == self.scope_names.len() {
-            for (scope, name) in ep.scopes.iter_mut().zip(&self.scope_names) {
-                scope.description = name.clone();
-            }
-        }
-        for header in &self.headers {
-            if header.field.name.eq_ignore_ascii_case("Authorization") {
-                push_unique(&mut ep.access_tokens, rules::access_tokens(&header.field.description));
-            }
-            if header.field.name.eq_ignore_ascii_case("Content-Type") {
-                let value = header.field.fixed.clone().unwrap_or_else(|| header.field.description.clone());
-                if value.contains("multipart") {
-                    ep.request_content_type = Some(ContentType::Multipart);
-                } else if value.contains("json") {
-                    ep.request_content_type = Some(ContentType::Json);
-                }
-            }
-        }
-        ep.access_tokens.sort();
-        ep.headers = self.headers.iter().map(|r| r.field.clone()).collect();
-        ep.path_params = fields::tree_by_levels(&self.path_params);
-        ep.query_params = fields::tree_by_levels(&self.query_params);
-        let request_example = self.request_example.as_ref().map(|(_, v)| v);
-        ep.request_body = self.settle(&self.request, request_example, "request body", diags);
-        let response_example = self.response_example.as_ref().map(|(_, v)| v);
-        let response = self.settle(&self.response, response_example, "response body", diags);
-        ep.response_body = data_fields(response);
-        if ep.request_body.iter().any(|f| f.field_type == FieldType::File) {
-            ep.request_content_type = Some(ContentType::Multipart);
-        } else if ep.request_content_type.is_none() && !ep.request_body.is_empty() {
-            ep.request_content_type = Some(ContentType::Json);
-        }
-        if let Some((line, example)) = &self.request_example {
-            for key in check::unknown_keys(&ep.request_body, example) {
-                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("request example key `{key}` is not a request body field"));
-            }
-        }
-        if let Some((line, example)) = &self.response_example
-            && let Some(data) = example.get("data")
-        {
-            for key in check::unknown_keys(&ep.response_body, data) {
-                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("response example key `data.{key}` is not a response body field"));
-            }
-        }
-        ep.request_example = self.request_example.take().map(|(_, v)| v);
-        ep.response_example = self.response_example.take().map(|(_, v)| v);
-        spec.endpoints.push(ep);
-        spec
-    }
-
-    /// The event an event page describes: its type, scopes and the fields inside `event`.
-    fn event(&mut self, diags: &mut Diagnostics) -> Option<Event> {
-        let event_type = self.event_type.take()?;
-        let example = self.event_example.take();
-        let rows = std::mem::take(&mut self.event_body);
-        let tree = self.settle(&rows, example.as_ref().map(|(_, v)| v), "event body", diags);
-        let body = tree
-            .iter()
-            .find(|f| f.name == "event")
-            .map(|f| f.children.clone())
-            .unwrap_or_else(|| tree.into_iter().filter(|f| !matches!(f.name.as_str(), "schema" | "header")).collect());
-        if let Some((line, value)) = &example
-            && let Some(inner) = value.get("event")
-        {
-            for key in check::unknown_keys(&body, inner) {
-                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("event example key `event.{key}` is not an event body field"));
-            }
-        }
-        let mut scopes = std::mem::take(&mut self.endpoint.scopes);
-        if scopes.iter().all(|s| s.description.is_empty()) && scopes.len() == self.scope_names.len() {
-            for (scope, name) in scopes.iter_mut().zip(&self.scope_names) {
-                scope.description = name.clone();
-            }
-        }
-        Some(Event {
-            event_type,
-            title: self.title.clone(),
-            description: self.description.join("\n"),
-            doc_url: self.doc_url.clone(),
-            scopes,
-            app_types: std::mem::take(&mut self.endpoint.app_types),
-            body,
-            example: example.map(|(_, v)| v),
-            sources: vec![self.file.clone()],
-            ..Event::default()
-        })
-    }
-
-    fn settle(&self, rows: &[RawField], example: Option<&Value>, what: &str, diags: &mut Diagnostics) -> Vec<Field> {
-        let (mut tree, how) = nesting::settle(rows, example);
-        let line = rows.first().map_or(0, |r| r.line);
-        match how {
-            Settled::AsStated => {}
-            Settled::FromExample => {
-                diags.push(line, DiagnosticKind::NestingRebuilt, format!("{what}: the table's nesting does not fit the JSON example; rebuilt from the example"))
-            }
-            Settled::Guessed => diags.push(
-                line,
-                DiagnosticKind::NestingGuessed,
-                format!("{what}: the table lost its nesting and no example gives it; each object took the rows after it"),
-            ),
-        }
-        let filled = nesting::apply_notes(&mut tree, &self.notes);
-        if !filled.is_empty() {
-            diags.push(line, DiagnosticKind::NestingRebuilt, format!("{what}: fields of {} taken from the type notes (类型额外说明)", filled.join(", ")));
-        }
-        tree
-    }
-}
-
-/// The fields inside `data` of a response table (the envelope's `code` and `msg` dropped).
-fn data_fields(response: Vec<Field>) -> Vec<Field> {
-    if let Some(data) = response.iter().find(|f| f.name == "data") {
-        return data.children.clone();
-    }
-    response.into_iter().filter(|f| !matches!(f.name.as_str(), "code" | "msg")).collect()
-}
-
-fn push_unique<T: PartialEq>(list: &mut Vec<T>, items: Vec<T>) {
-    for item in items {
-        if !list.contains(&item) {
-            list.push(item);
         }
     }
 }

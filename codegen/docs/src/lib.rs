@@ -11,14 +11,16 @@
 //!    可选值有, 长度范围 …);
 //! 4. [`fields`] and [`nesting`]: table rows become field trees, and nesting a
 //!    page lost is rebuilt from its type notes or JSON example;
-//! 5. [`extract`] and [`catalogue`]: a state machine over the blocks yields
-//!    endpoints, catalogue entries and events;
-//! 6. [`merge`] and [`check`]: pages about one endpoint merge, and examples are
-//!    checked against the extracted trees.
+//! 5. [`extract`] and [`catalogue`]: a state machine over the blocks records
+//!    what the page says (a raw page), which `assemble` turns into endpoints,
+//!    catalogue entries and events;
+//! 6. [`merge`], [`naming`] and [`check`]: pages about one endpoint merge, the
+//!    result is named, and examples are checked against the extracted trees.
 //!
 //! Nothing is lost silently: every table row ends in the spec or in a
 //! [`Diagnostic`]. Nothing panics: a garbage page is a diagnostic.
 
+mod assemble;
 pub mod blocks;
 pub mod catalogue;
 pub mod check;
@@ -26,6 +28,7 @@ pub mod diag;
 pub mod extract;
 pub mod fields;
 pub mod merge;
+pub mod naming;
 pub mod nesting;
 pub mod page;
 pub mod rules;
@@ -35,19 +38,38 @@ pub use diag::{Diagnostic, DiagnosticKind};
 
 use std::path::{Path, PathBuf};
 
+/// Adds the items `list` does not hold yet, in order: the one rule for
+/// scopes, tokens and app types, whether one page lists them twice or two
+/// pages list them.
+pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, items: Vec<T>) {
+    for item in items {
+        if !list.contains(&item) {
+            list.push(item);
+        }
+    }
+}
+
+/// A file or folder [`page_files`] could not read.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {error}", path.display())]
+pub struct PageFilesError {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// What the system said.
+    pub error: std::io::Error,
+}
+
 /// The page files under `path` (itself if a file), recursively, in sorted
 /// order. Hidden files and READMEs are not pages (a folder's README says
 /// what its pages are).
-pub fn page_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn page_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), PageFilesError> {
+    let failed = |error| PageFilesError { path: path.to_owned(), error };
+    let meta = std::fs::metadata(path).map_err(failed)?;
     if meta.is_file() {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .map(|e| e.map(|e| e.path()).map_err(|e| format!("{}: {e}", path.display())))
-        .collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path).map_err(failed)?.map(|e| e.map(|e| e.path()).map_err(failed)).collect::<Result<_, _>>()?;
     entries.sort();
     for entry in entries {
         let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -108,4 +130,27 @@ pub fn parse_pages(pages: &[(String, String)]) -> Parsed {
     diagnostics.sort();
     diagnostics.dedup();
     Parsed { spec, diagnostics }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_files_are_sorted_and_a_missing_path_is_named() {
+        let dir = std::env::temp_dir().join(format!("feishu-docs-page-files-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("im")).unwrap();
+        for name in ["im/b.md", "a.md", "README.md", ".hidden.md"] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        let mut found = Vec::new();
+        let listed = page_files(&dir, &mut found);
+        let missing = dir.join("absent");
+        let error = page_files(&missing, &mut Vec::new()).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        listed.unwrap();
+        assert_eq!(found, [dir.join("a.md"), dir.join("im/b.md")]);
+        assert_eq!(error.path, missing);
+        assert!(error.to_string().starts_with(&missing.display().to_string()), "{error}");
+    }
 }

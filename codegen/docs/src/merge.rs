@@ -1,5 +1,5 @@
-//! Merging what several pages say about one endpoint or event, and naming
-//! the result.
+//! Merging what several pages say about one endpoint or event (then
+//! [`naming`](crate::naming) names the result).
 //!
 //! Pages are merged in a fixed order (detail pages before catalogues, then by
 //! file name), so the outcome never depends on the order files were given.
@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use feishu_spec::{Constraints, Endpoint, ErrorCode, Event, Field, Spec};
 
 use crate::diag::{Diagnostic, DiagnosticKind};
+use crate::{naming, push_unique};
 
 /// Merges per-page specs into one, naming every endpoint and event.
 pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
@@ -22,7 +23,7 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
         // Pages spell one route's parameters differently (`:spreadsheetToken`
         // in a catalogue, `:spreadsheet_token` on the detail page): the
         // route's shape, not the spelling, names the endpoint.
-        match by_key.entry((route_shape(&endpoint.path), endpoint.method)) {
+        match by_key.entry((endpoint.template().shape(), endpoint.method)) {
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(endpoint);
             }
@@ -47,8 +48,8 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
                 if kept.doc_url.is_none() {
                     kept.doc_url = event.doc_url;
                 }
-                union(&mut kept.scopes, event.scopes);
-                union(&mut kept.app_types, event.app_types);
+                push_unique(&mut kept.scopes, event.scopes);
+                push_unique(&mut kept.app_types, event.app_types);
                 let mut clash = |what: String| {
                     conflict(
                         diagnostics,
@@ -59,7 +60,7 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
                 if kept.example.is_none() {
                     kept.example = event.example;
                 }
-                union(&mut kept.sources, event.sources);
+                push_unique(&mut kept.sources, event.sources);
             }
         }
     }
@@ -70,42 +71,22 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
     let mut spelling: BTreeMap<String, (bool, Vec<String>, Endpoint)> = BTreeMap::new();
     for ep in &endpoints {
         let candidate = (!ep.detailed, ep.sources.clone());
-        let entry = spelling.entry(route_shape(&ep.path)).or_insert_with(|| (!ep.detailed, ep.sources.clone(), ep.clone()));
+        let entry = spelling.entry(ep.template().shape()).or_insert_with(|| (!ep.detailed, ep.sources.clone(), ep.clone()));
         if candidate < (entry.0, entry.1.clone()) {
             *entry = (!ep.detailed, ep.sources.clone(), ep.clone());
         }
     }
     for ep in &mut endpoints {
-        let canonical = &spelling[&route_shape(&ep.path)].2;
+        let canonical = &spelling[&ep.template().shape()].2;
         if canonical.path != ep.path {
             let respelled = respell_path_params(canonical, std::mem::take(ep), diagnostics);
             *ep = respelled;
         }
     }
     let mut spec = Spec { endpoints, events: events_by_type.into_values().collect() };
-    name_all(&mut spec);
+    naming::name_all(&mut spec);
     spec.sort();
     spec
-}
-
-/// The path as a merge key: no host, no trailing slash, `{x}` written `:x`.
-pub fn normalize_path(path: &str) -> String {
-    let p = path.trim().trim_end_matches('/');
-    p.split('/')
-        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { format!(":{}", &seg[1..seg.len() - 1]) } else { seg.to_string() })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The route without its parameter names: `/a/:x/b` and `/a/{y}/b` are
-/// both `/a/:/b`.
-pub fn route_shape(path: &str) -> String {
-    normalize_path(path).split('/').map(|seg| if seg.starts_with(':') { ":" } else { seg }).collect::<Vec<_>>().join("/")
-}
-
-/// The names of a path's parameters, in order.
-fn path_param_names(path: &str) -> Vec<String> {
-    normalize_path(path).split('/').filter_map(|seg| seg.strip_prefix(':')).map(str::to_string).collect()
 }
 
 /// Gives `other` the parameter names of `kept` (by position) when the two
@@ -113,7 +94,8 @@ fn path_param_names(path: &str) -> Vec<String> {
 /// match, so that merging them adds no stray parameter. The difference is a
 /// `conflict` diagnostic.
 fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut Vec<Diagnostic>) -> Endpoint {
-    let (ours, theirs) = (path_param_names(&kept.path), path_param_names(&other.path));
+    let (kept_template, other_template) = (kept.template(), other.template());
+    let (ours, theirs) = (kept_template.params(), other_template.params());
     if ours == theirs {
         return other;
     }
@@ -129,7 +111,7 @@ fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut V
         if let Some(at) = theirs.iter().position(|n| *n == field.name)
             && let Some(name) = ours.get(at)
         {
-            field.name = name.clone();
+            field.name = (*name).to_owned();
         }
     }
     other.path = kept.path.clone();
@@ -204,9 +186,9 @@ fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Di
     if !kept.access_tokens.is_empty() && !other.access_tokens.is_empty() && kept.access_tokens != other.access_tokens {
         clash(format!("{key}: access tokens {:?} against {:?}; kept the union", kept.access_tokens, other.access_tokens));
     }
-    union(&mut kept.access_tokens, other.access_tokens);
+    push_unique(&mut kept.access_tokens, other.access_tokens);
     kept.access_tokens.sort();
-    union(&mut kept.app_types, other.app_types);
+    push_unique(&mut kept.app_types, other.app_types);
     kept.app_types.sort();
     if kept.request_content_type.is_none() {
         kept.request_content_type = other.request_content_type;
@@ -228,7 +210,7 @@ fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Di
         kept.response_example = other.response_example;
     }
     kept.detailed |= other.detailed;
-    union(&mut kept.sources, other.sources);
+    push_unique(&mut kept.sources, other.sources);
 }
 
 fn merge_fields(kept: &mut Vec<Field>, other: Vec<Field>, at: &str, clash: &mut dyn FnMut(String)) {
@@ -260,7 +242,7 @@ fn merge_fields(kept: &mut Vec<Field>, other: Vec<Field>, at: &str, clash: &mut 
                 fill_opt(&mut k.default, field.default);
                 fill_opt(&mut k.fixed, field.fixed);
                 merge_constraints(&mut k.constraints, field.constraints, &path, clash);
-                union(&mut k.scopes, field.scopes);
+                push_unique(&mut k.scopes, field.scopes);
                 merge_fields(&mut k.children, field.children, &path, clash);
             }
         }
@@ -326,147 +308,10 @@ fn fill_opt<T>(kept: &mut Option<T>, other: Option<T>) {
     }
 }
 
-fn union<T: PartialEq>(kept: &mut Vec<T>, other: Vec<T>) {
-    for item in other {
-        if !kept.contains(&item) {
-            kept.push(item);
-        }
-    }
-}
-
-/// Gives every endpoint its `service`, `version`, `resource`, `name` and a
-/// unique `id`, and every event its `service` and `resource`.
-fn name_all(spec: &mut Spec) {
-    for ep in &mut spec.endpoints {
-        let (service, version, resource, name) = ep
-            .doc_url
-            .as_deref()
-            .and_then(names_from_doc_url)
-            .filter(|n| !n.2.is_empty() && !n.3.is_empty())
-            .unwrap_or_else(|| names_from_path(ep.method, &ep.path));
-        ep.service = service;
-        ep.version = version;
-        ep.resource = resource;
-        ep.name = name;
-        ep.id = format!("{}.{}.{}.{}", ep.service, ep.version, ep.resource, ep.name);
-    }
-    // Two endpoints can claim one name (doc pages named `get` and `get-2` for
-    // two versions, or no page at all): later ones in path order get a suffix.
-    spec.endpoints.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)).then(a.method.cmp(&b.method)));
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for ep in &mut spec.endpoints {
-        let n = seen.entry(ep.id.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            ep.name = format!("{}_{}", ep.name, n);
-            ep.id = format!("{}.{}.{}.{}", ep.service, ep.version, ep.resource, ep.name);
-        }
-    }
-    for event in &mut spec.events {
-        let mut parts = event.event_type.split('.');
-        event.service = parts.next().unwrap_or_default().to_string();
-        let from_url = event.doc_url.as_deref().and_then(names_from_doc_url).map(|n| n.2);
-        event.resource = from_url.filter(|r| !r.is_empty() && r != "events").unwrap_or_else(|| snake(parts.next().unwrap_or_default()));
-    }
-}
-
-/// `…/im-v1/message-reaction/create` → (`im`, `v1`, `message_reaction`, `create`).
-/// Event pages (`…/message/events/receive`) name the resource before `events`.
-pub fn names_from_doc_url(url: &str) -> Option<(String, String, String, String)> {
-    let path = url.split(['?', '#']).next()?;
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let at = segments.iter().rposition(|s| service_version(s).is_some())?;
-    let (service, version) = service_version(segments[at])?;
-    let rest: Vec<&str> = segments[at + 1..].iter().copied().filter(|s| *s != "events").collect();
-    let (name, resource) = match rest.split_last() {
-        Some((name, resource)) => (snake(name), resource.iter().map(|s| snake(s)).collect::<Vec<_>>().join("_")),
-        None => return None,
-    };
-    Some((service, version, if resource.is_empty() { name.clone() } else { resource }, name))
-}
-
-/// `im-v1` → (`im`, `v1`); `corehr-v2` → (`corehr`, `v2`).
-fn service_version(segment: &str) -> Option<(String, String)> {
-    let (service, version) = segment.rsplit_once("-v")?;
-    (!service.is_empty()
-        && !version.is_empty()
-        && version.chars().all(|c| c.is_ascii_digit())
-        && service.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-    .then(|| (snake(service), format!("v{version}")))
-}
-
-/// Names from the path when no doc URL gives them:
-/// `POST /open-apis/im/v1/messages/:message_id/reactions` → (`im`, `v1`, `messages`, `reactions`).
-pub fn names_from_path(method: feishu_spec::Method, path: &str) -> (String, String, String, String) {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && *s != "open-apis").collect();
-    let version_at = segments.iter().position(|s| s.len() >= 2 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit()));
-    let (service, version, rest) = match version_at {
-        Some(i) if i > 0 => (snake(segments[..i].join("_").as_str()), segments[i].to_string(), &segments[i + 1..]),
-        _ => (segments.first().map(|s| snake(s)).unwrap_or_else(|| "misc".into()), "v1".to_string(), segments.get(1..).unwrap_or(&[])),
-    };
-    let words: Vec<String> = rest.iter().filter(|s| !s.starts_with(':') && !s.starts_with('{')).map(|s| snake(s)).collect();
-    // `/card/update` is resource `card`, operation `update`; a lone word
-    // (`/ephemeral/v1/send`) is an operation on the service itself; a bare
-    // collection is named by its method.
-    let (resource, name) = match words.as_slice() {
-        [] => (service.clone(), method.as_str().to_ascii_lowercase()),
-        [one] => (service.clone(), one.clone()),
-        [first, rest @ ..] => (first.clone(), rest.join("_")),
-    };
-    (service, version, resource, name)
-}
-
-/// Lowercase snake_case of a URL segment; characters outside `[a-z0-9_]` become `_`.
-pub fn snake(segment: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in segment.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    out.trim_matches('_').to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use feishu_spec::Method;
-
-    #[test]
-    fn names_from_urls_and_paths() {
-        assert_eq!(
-            names_from_doc_url("https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create"),
-            Some(("im".into(), "v1".into(), "message_reaction".into(), "create".into()))
-        );
-        assert_eq!(names_from_doc_url("https://open.feishu.cn/document/server-docs/im-v1/message/events/receive").map(|n| n.2), Some("message".into()));
-        assert_eq!(names_from_doc_url("https://open.feishu.cn/document/ukTMukTMukTM/ucDO1EjL3gTNx4yN4UTM"), None);
-        assert_eq!(names_from_path(Method::Post, "/open-apis/message/v4/batch_send/"), ("message".into(), "v4".into(), "message".into(), "batch_send".into()));
-        assert_eq!(names_from_path(Method::Post, "/open-apis/interactive/v1/card/update").2, "card");
-        assert_eq!(names_from_path(Method::Post, "/open-apis/im/v1/messages/:message_id/reactions").3, "reactions");
-        assert_eq!(names_from_path(Method::Get, "/open-apis/x/v1").3, "get");
-        assert_eq!(snake("get-2"), "get_2");
-        assert_eq!(snake("batchGet"), "batch_get");
-    }
-
-    #[test]
-    fn normalizes_paths() {
-        assert_eq!(normalize_path("/open-apis/a/{id}/b/"), "/open-apis/a/:id/b");
-        assert_eq!(route_shape("/open-apis/a/{id}/b/:c"), "/open-apis/a/:/b/:");
-        assert_eq!(route_shape("/open-apis/a/:spreadsheetToken/b"), route_shape("/open-apis/a/:spreadsheet_token/b"));
-    }
 
     #[test]
     fn merges_two_captures_of_one_endpoint() {

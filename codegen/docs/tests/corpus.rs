@@ -40,16 +40,12 @@ fn pages(shape: &str) -> Option<&'static [(String, String)]> {
     all.get(shape).map(Vec::as_slice)
 }
 
+/// The markdown pages under `dir`, as the parser's own [`feishu_docs::page_files`]
+/// lists them; an absent folder has none (the corpus is optional).
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            walk(&e, out);
-        } else if e.extension().is_some_and(|x| x == "md") && !e.ends_with("README.md") {
-            out.push(e);
-        }
+    let mut files = Vec::new();
+    if feishu_docs::page_files(dir, &mut files).is_ok() {
+        out.extend(files.into_iter().filter(|f| f.extension().is_some_and(|x| x == "md")));
     }
 }
 

@@ -2,9 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use feishu_spec::{ContentType, Endpoint, Field, FieldType, ResponseContentType};
+use feishu_spec::{Endpoint, Field, FieldType, Piece};
 
+use crate::conventions;
 use crate::events;
+use crate::intern::NewType;
 use crate::names;
 use crate::*;
 
@@ -81,7 +83,7 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
     let types = &service.types;
     let (mut sent, mut received) = (Vec::new(), Vec::new());
     for op in service.resources.values().flat_map(|r| &r.operations) {
-        if let OperationKind::Detailed(d) = &op.kind {
+        if let OperationKind::Typed(d) = &op.kind {
             // Any request field, not only the JSON body's: the request
             // struct derives `PartialEq` and so must every type it holds.
             sent.extend(d.request.fields.iter().map(|f| &f.ty));
@@ -140,26 +142,14 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
 
 fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Operation {
     let type_stem = names::pascal(&fn_name, "Call");
-    let path_parts = path_parts(&endpoint.path);
-    let tokens: BTreeSet<AccessToken> = endpoint.access_tokens.iter().copied().collect();
-    let auth =
-        match (tokens.contains(&AccessToken::TenantAccessToken), tokens.contains(&AccessToken::UserAccessToken), tokens.contains(&AccessToken::AppAccessToken))
-        {
-            (true, true, _) => Auth::TenantOrUser,
-            (false, true, _) => Auth::User,
-            (false, false, true) => Auth::App,
-            _ => Auth::Tenant,
-        };
-    // Multipart uploads are typed too: their file fields take an
-    // `UploadFile` (see `upload.rs`).
-    let typed = endpoint.detailed && endpoint.response_content_type == ResponseContentType::Json;
+    let path_parts = path_parts(endpoint);
+    let auth = Auth::for_tokens(&endpoint.access_tokens);
+    let typed = is_typed(endpoint);
     let kind = if typed {
         let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
-        OperationKind::Detailed(Box::new(detailed(endpoint, &type_stem, &prefix, &path_parts, types)))
+        OperationKind::Typed(Box::new(typed_operation(endpoint, &type_stem, &prefix, &path_parts, types)))
     } else {
-        let download = endpoint.response_content_type == ResponseContentType::Binary
-            || (endpoint.method == Method::Get && endpoint.name == "get" && matches!(endpoint.resource.as_str(), "image" | "file" | "message_resource"));
-        OperationKind::Catalogue { download, takes_body: endpoint.method != Method::Get }
+        OperationKind::Catalogue { download: conventions::is_download(endpoint), takes_body: endpoint.method != Method::Get }
     };
     Operation {
         id: endpoint.id.clone(),
@@ -184,39 +174,29 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
     }
 }
 
-/// Splits `/a/:id/b` into literals and parameters. The placeholders of the
-/// path, not the documented path parameters, decide: they are what is sent.
-fn path_parts(path: &str) -> Vec<PathPart> {
-    let mut parts = Vec::new();
-    let mut literal = String::new();
+/// The path as literals and parameters with Rust names. The placeholders of
+/// the path, not the documented path parameters, decide: they are what is sent.
+fn path_parts(endpoint: &Endpoint) -> Vec<PathPart> {
     let mut taken = BTreeSet::new();
-    for (i, segment) in path.split('/').enumerate() {
-        if i > 0 {
-            literal.push('/');
-        }
-        match segment.strip_prefix(':') {
-            Some(name) if !name.is_empty() => {
-                parts.push(PathPart::Literal(std::mem::take(&mut literal)));
-                parts.push(PathPart::Param { wire_name: name.to_owned(), rust_name: names::unique(names::snake(name, "param"), &mut taken) });
-            }
-            _ => literal.push_str(segment),
-        }
-    }
-    if !literal.is_empty() {
-        parts.push(PathPart::Literal(literal));
-    }
-    parts.retain(|p| !matches!(p, PathPart::Literal(l) if l.is_empty()));
-    parts
+    endpoint
+        .template()
+        .pieces()
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Literal(text) => PathPart::Literal(text),
+            Piece::Param(name) => PathPart::Param { wire_name: name.to_owned(), rust_name: names::unique(names::snake(name, "param"), &mut taken) },
+        })
+        .collect()
 }
 
-fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], types: &mut TypeSpace) -> Detailed {
+fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], types: &mut TypeSpace) -> TypedOperation {
     let mut taken = BTreeSet::new();
     let mut fields = Vec::new();
     for part in path {
         if let PathPart::Param { wire_name, rust_name } = part {
             let documented = endpoint.path_params.iter().find(|f| &f.name == wire_name);
             let spec_field = documented.cloned().unwrap_or_else(|| Field { name: wire_name.clone(), ..Field::default() });
-            let mut field = field_def(&spec_field, Side::Request, prefix, types, &mut taken);
+            let mut field = field_def(&spec_field, Direction::Sent, prefix, types, &mut taken);
             // Path parameters are always needed, whatever the table says.
             field.required = true;
             field.ty = TypeRef::String;
@@ -227,18 +207,18 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
             fields.push(field);
         }
     }
-    for query in distinct(&endpoint.query_params) {
-        let mut field = field_def(query, Side::Request, prefix, types, &mut taken);
+    for query in Field::distinct(&endpoint.query_params) {
+        let mut field = field_def(query, Direction::Sent, prefix, types, &mut taken);
         field.location = Location::Query;
         fields.push(field);
     }
-    for body in distinct(&endpoint.request_body) {
-        fields.push(field_def(body, Side::Request, prefix, types, &mut taken));
+    for body in Field::distinct(&endpoint.request_body) {
+        fields.push(field_def(body, Direction::Sent, prefix, types, &mut taken));
     }
     let request = StructDef { name: format!("{stem}Request"), doc: String::new(), fields };
 
     let mut taken = BTreeSet::new();
-    let response_fields = distinct(&endpoint.response_body).map(|f| field_def(f, Side::Response, prefix, types, &mut taken)).collect();
+    let response_fields = Field::distinct(&endpoint.response_body).map(|f| field_def(f, Direction::Received, prefix, types, &mut taken)).collect();
     let response = StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
 
     let mut seen = BTreeSet::new();
@@ -258,23 +238,11 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
         .collect();
     variants.sort_by_key(|v| v.code);
 
-    // Required fields only where generated code reads the value (it is then
-    // not an `Option`).
-    let body_field = |wire: &str, ty: fn(&TypeRef) -> bool, required: bool| {
-        request
-            .fields
-            .iter()
-            .find(|f| f.location == Location::Body && f.wire_name == wire && ty(&f.ty) && (f.required || !required))
-            .map(|f| f.rust_name.clone())
-    };
-    let is_string = |t: &TypeRef| *t == TypeRef::String;
-    let idempotency_field = body_field("uuid", is_string, false).map(|_| "uuid".to_owned());
-    let receiver_field = endpoint.rate_limit.as_ref().and_then(|r| r.per_receiver_per_second).and_then(|_| {
-        body_field("receive_id", is_string, true).or_else(|| request.fields.iter().find(|f| f.location == Location::Path).map(|f| f.rust_name.clone()))
-    });
-    let message_content = body_field("content", is_string, true).zip(body_field("msg_type", |t| matches!(t, TypeRef::Enum(_)), true));
-    let multipart = endpoint.request_content_type == Some(ContentType::Multipart);
-    Detailed {
+    let idempotency_field = conventions::idempotency_field(&request);
+    let receiver_field = conventions::receiver_field(endpoint, &request);
+    let message_content = conventions::message_content(&request);
+    let multipart = endpoint.request_content_type == Some(feishu_spec::ContentType::Multipart);
+    TypedOperation {
         json_body: !multipart && (endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty()),
         form: multipart.then(|| crate::upload::form(&request)),
         idempotency_field,
@@ -287,30 +255,25 @@ fn detailed(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], ty
     }
 }
 
-/// The fields of a list, without later rows repeating a name (a slip of
-/// the docs): serde can fill only one field per wire name.
-pub(crate) fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
-    let mut seen = BTreeSet::new();
-    fields.iter().filter(move |f| seen.insert(f.name.as_str()))
-}
-
-/// Which way a type travels: response fields are all optional, because the
+/// Which way a field travels: received fields are all optional, because the
 /// platform leaves fields out more often than the docs admit.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Side {
-    Request,
-    Response,
+pub(crate) enum Direction {
+    /// In a request.
+    Sent,
+    /// In a response.
+    Received,
 }
 
-pub(crate) fn field_def(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
+pub(crate) fn field_def(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
     let c = &field.constraints;
-    let ty = type_ref(field, side, prefix, types);
+    let ty = type_ref(field, direction, prefix, types);
     let is_rust_enum = matches!(&ty, TypeRef::Enum(_)) || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
     FieldDef {
         wire_name: field.name.clone(),
         rust_name: names::unique(names::snake(&field.name, "field"), taken),
         ty,
-        required: side == Side::Request && field.required,
+        required: direction == Direction::Sent && field.required,
         location: Location::Body,
         docs: FieldDocs { description: field.description.clone(), example: field.example.clone(), default: field.default.clone() },
         checks: Checks {
@@ -325,7 +288,7 @@ pub(crate) fn field_def(field: &Field, side: Side, prefix: &str, types: &mut Typ
     }
 }
 
-fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
+fn type_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let has_enum = !field.constraints.enum_values.is_empty();
     match field.field_type {
         FieldType::String if has_enum => enum_ref(field, prefix, types),
@@ -334,12 +297,12 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
         FieldType::Number => TypeRef::Number,
         FieldType::Boolean => TypeRef::Boolean,
         // Only a request sends files; a response field so typed is data.
-        FieldType::File if side == Side::Request => TypeRef::File,
+        FieldType::File if direction == Direction::Sent => TypeRef::File,
         FieldType::File => TypeRef::Json,
         FieldType::Object if field.children.is_empty() => TypeRef::Json,
-        FieldType::Object => struct_ref(field, side, prefix, types),
+        FieldType::Object => struct_ref(field, direction, prefix, types),
         FieldType::Array => TypeRef::Array(Box::new(match field.item_type {
-            Some(FieldType::Object) if !field.children.is_empty() => struct_ref(field, side, prefix, types),
+            Some(FieldType::Object) if !field.children.is_empty() => struct_ref(field, direction, prefix, types),
             Some(FieldType::String) | None if has_enum => enum_ref(field, prefix, types),
             Some(FieldType::String) => TypeRef::String,
             Some(FieldType::Integer) => TypeRef::Integer,
@@ -350,33 +313,12 @@ fn type_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> T
     }
 }
 
-/// Registers the struct of an object field: reused when a struct of the same
-/// name has the same shape, otherwise given the operation's prefix.
-fn struct_ref(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace) -> TypeRef {
+/// Registers the struct of an object field (see [`TypeSpace::intern`]).
+fn struct_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
-    let fields: Vec<FieldDef> = distinct(&field.children).map(|c| field_def(c, side, prefix, types, &mut taken)).collect();
+    let fields: Vec<FieldDef> = Field::distinct(&field.children).map(|c| field_def(c, direction, prefix, types, &mut taken)).collect();
     let base = names::type_name(&field.type_name, &field.name);
-    let same_shape = |existing: &StructDef| shape(&existing.fields) == shape(&fields);
-    for candidate in [base.clone(), format!("{prefix}{base}")] {
-        match types.structs.get(&candidate) {
-            Some(existing) if same_shape(existing) => return TypeRef::Struct(candidate),
-            Some(_) => continue,
-            None if !types.enums.contains_key(&candidate) => {
-                types.structs.insert(candidate.clone(), StructDef { name: candidate.clone(), doc: field.description.clone(), fields });
-                return TypeRef::Struct(candidate);
-            }
-            None => continue,
-        }
-    }
-    let mut taken: BTreeSet<String> = types.structs.keys().chain(types.enums.keys()).cloned().collect();
-    let name = names::unique(format!("{prefix}{base}"), &mut taken);
-    types.structs.insert(name.clone(), StructDef { name: name.clone(), doc: field.description.clone(), fields });
-    TypeRef::Struct(name)
-}
-
-/// What makes two structs interchangeable: wire names, types, optionality and rules.
-fn shape(fields: &[FieldDef]) -> Vec<(&str, &TypeRef, bool, &Checks)> {
-    fields.iter().map(|f| (f.wire_name.as_str(), &f.ty, f.required, &f.checks)).collect()
+    types.intern(&base, prefix, NewType::Struct(StructDef { name: String::new(), doc: field.description.clone(), fields }))
 }
 
 fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
@@ -403,28 +345,12 @@ fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
         })
         .collect();
     let base = names::pascal(&field.name, "Kind");
-    let values = |e: &EnumDef| e.variants.iter().map(|v| v.value.clone()).collect::<Vec<_>>();
-    let wanted: Vec<String> = variants.iter().map(|v| v.value.clone()).collect();
-    for candidate in [base.clone(), format!("{prefix}{base}")] {
-        match types.enums.get(&candidate) {
-            Some(existing) if values(existing) == wanted => return TypeRef::Enum(candidate),
-            Some(_) => continue,
-            None if !types.structs.contains_key(&candidate) => {
-                types.enums.insert(candidate.clone(), EnumDef { name: candidate.clone(), doc: field.description.clone(), variants });
-                return TypeRef::Enum(candidate);
-            }
-            None => continue,
-        }
-    }
-    let mut taken: BTreeSet<String> = types.structs.keys().chain(types.enums.keys()).cloned().collect();
-    let name = names::unique(format!("{prefix}{base}"), &mut taken);
-    types.enums.insert(name.clone(), EnumDef { name: name.clone(), doc: field.description.clone(), variants });
-    TypeRef::Enum(name)
+    types.intern(&base, prefix, NewType::Enum(EnumDef { name: String::new(), doc: field.description.clone(), variants }))
 }
 
 #[cfg(test)]
 mod tests {
-    use feishu_spec::{Constraints, EnumValue, ErrorCode, Spec};
+    use feishu_spec::{Constraints, ContentType, EnumValue, ErrorCode, ResponseContentType, Spec};
 
     use super::*;
 
@@ -595,7 +521,7 @@ mod tests {
         let model = Model::build(&spec);
         let im = &model.services["im"];
         let wire = |fields: &[FieldDef]| fields.iter().map(|f| f.wire_name.clone()).collect::<Vec<_>>();
-        let OperationKind::Detailed(d) = &im.resources["faq"].operations[0].kind else { panic!("search is detailed") };
+        let OperationKind::Typed(d) = &im.resources["faq"].operations[0].kind else { panic!("search is typed") };
         assert_eq!(wire(&d.request.fields), ["message_id", "query"]);
         assert!(d.request.fields[1].required);
         assert_eq!(wire(&im.types.structs["Faq"].fields), ["id", "shape"]);
@@ -622,12 +548,28 @@ mod tests {
         assert_eq!(im.resources.keys().collect::<Vec<_>>(), ["message", "types_2"]);
         let ops = &im.resources["message"].operations;
         assert_eq!(ops.iter().map(|o| o.fn_name.as_str()).collect::<Vec<_>>(), ["reply", "reply_v2"]);
-        let OperationKind::Detailed(d) = &ops[0].kind else { panic!("reply is detailed") };
+        let OperationKind::Typed(d) = &ops[0].kind else { panic!("reply is typed") };
         let fields: Vec<_> = d.request.fields.iter().map(|f| (f.rust_name.as_str(), f.location, f.required)).collect();
         assert_eq!(fields, [("message_id", Location::Path, true), ("type_", Location::Body, true), ("uuid", Location::Body, false)]);
         let codes: Vec<_> = d.error.variants.iter().map(|v| (v.rust_name.as_str(), v.retryable)).collect();
         assert_eq!(codes, [("Code1", true), ("Code230001", false), ("Code230020", true)]);
         assert_eq!(d.error.name, "ReplyError");
+    }
+
+    #[test]
+    fn auth_and_typing_follow_the_spec() {
+        use AccessToken::*;
+        let auth = |tokens: &[AccessToken]| Auth::for_tokens(tokens);
+        assert_eq!(auth(&[TenantAccessToken, UserAccessToken]), Auth::TenantOrUser);
+        assert_eq!(auth(&[UserAccessToken, AppAccessToken]), Auth::User);
+        assert_eq!(auth(&[AppAccessToken]), Auth::App);
+        assert_eq!(auth(&[TenantAccessToken, AppAccessToken]), Auth::Tenant);
+        assert_eq!(auth(&[]), Auth::Tenant);
+        let json = endpoint("message", "reply", vec![], vec![]);
+        assert!(is_typed(&json));
+        assert!(!is_typed(&Endpoint { detailed: false, ..json.clone() }));
+        assert!(!is_typed(&Endpoint { request_content_type: Some(feishu_spec::ContentType::Multipart), ..json.clone() }));
+        assert!(!is_typed(&Endpoint { response_content_type: ResponseContentType::Binary, ..json }));
     }
 
     #[test]

@@ -9,9 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::build::{Side, distinct, field_def};
+use crate::build::{Direction, field_def};
 use crate::names;
 use crate::{Scope, Service, StructDef, TypeHome};
+use feishu_spec::Field;
 
 /// The home (`src/<service>/types/<home>.rs`) of the shared types that an
 /// event body brings first. Not a resource's module name unless a resource
@@ -91,7 +92,7 @@ pub(crate) fn add_events(service: &mut Service, events: &[feishu_spec::Event], t
         let name = unique_struct_name(struct_name(&event.event_type, &event.service), &mut struct_names);
         let module = names::unique(names::snake(&name, "event"), &mut modules);
         let mut taken = BTreeSet::new();
-        let fields = distinct(&event.body).map(|f| field_def(f, Side::Response, &name, &mut service.types, &mut taken)).collect();
+        let fields = Field::distinct(&event.body).map(|f| field_def(f, Direction::Received, &name, &mut service.types, &mut taken)).collect();
         service.events.push(EventBodyDef {
             event_type: event.event_type.clone(),
             module,

@@ -7,13 +7,16 @@
 //! vectors), so the same spec always gives the same model.
 
 mod build;
+mod conventions;
 mod events;
+mod intern;
 pub mod names;
 mod paginate;
 mod upload;
 
 use std::collections::BTreeMap;
 
+pub use conventions::EXAMPLE_OPERATION;
 pub use events::{EventBodyDef, EventBodyRef, TYPES_HOME as EVENT_TYPES_HOME, struct_name as event_struct_name};
 pub use feishu_spec::{AccessToken, Method, Scope};
 pub use paginate::{Pagination, Paging};
@@ -46,7 +49,7 @@ pub struct Service {
     pub feature: String,
     /// The resources, keyed by module name.
     pub resources: BTreeMap<String, Resource>,
-    /// The named structs and enums the service's detailed operations and typed events use.
+    /// The named structs and enums the service's typed operations and typed events use.
     pub types: TypeSpace,
     /// The events whose pages document their bodies, ordered by event type.
     pub events: Vec<EventBodyDef>,
@@ -322,6 +325,41 @@ pub enum Auth {
     App,
 }
 
+impl Auth {
+    /// The token a call is sent with, given the tokens the docs accept:
+    /// the tenant token when the docs allow it (a bot acts for its tenant
+    /// by default), the user token when only it or both are allowed (then
+    /// the caller's user token wins when given), the app token last.
+    pub fn for_tokens(tokens: &[AccessToken]) -> Auth {
+        let has = |t| tokens.contains(&t);
+        match (has(AccessToken::TenantAccessToken), has(AccessToken::UserAccessToken), has(AccessToken::AppAccessToken)) {
+            (true, true, _) => Auth::TenantOrUser,
+            (false, true, _) => Auth::User,
+            (false, false, true) => Auth::App,
+            _ => Auth::Tenant,
+        }
+    }
+
+    /// The variant's name, as `feishu_runtime::Auth` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Auth::Tenant => "Tenant",
+            Auth::User => "User",
+            Auth::TenantOrUser => "TenantOrUser",
+            Auth::App => "App",
+        }
+    }
+}
+
+/// Whether the generated crate gives `endpoint` a typed operation (request,
+/// response and error types) rather than a catalogue method taking and
+/// returning JSON: documented in detail, with a JSON response. Multipart
+/// uploads are typed too: their file fields take an `UploadFile` (see
+/// `upload.rs`).
+pub fn is_typed(endpoint: &feishu_spec::Endpoint) -> bool {
+    endpoint.detailed && endpoint.response_content_type == feishu_spec::ResponseContentType::Json
+}
+
 /// One piece of a path template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathPart {
@@ -382,7 +420,7 @@ pub struct Limits {
     pub per_receiver_per_second: Option<u32>,
 }
 
-/// Whether the docs described an operation's bodies.
+/// Whether an operation is typed ([`is_typed`]) or a catalogue method.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OperationKind {
     /// Only known from a catalogue: the caller chooses the body and gets JSON (or a file) back.
@@ -392,13 +430,13 @@ pub enum OperationKind {
         /// The caller may pass a body (every method but GET).
         takes_body: bool,
     },
-    /// Fully described: typed request, response and errors.
-    Detailed(Box<Detailed>),
+    /// Typed request, response and errors.
+    Typed(Box<TypedOperation>),
 }
 
-/// The types of a detailed operation.
+/// The types of a typed operation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Detailed {
+pub struct TypedOperation {
     /// The request: path, query and body fields.
     pub request: StructDef,
     /// True when the request has a JSON body (even if empty).
@@ -425,7 +463,7 @@ pub struct Detailed {
     pub form: Option<Form>,
 }
 
-/// The error enum of one detailed operation.
+/// The error enum of one typed operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorDef {
     /// The Rust name, e.g. `ReplyError`.

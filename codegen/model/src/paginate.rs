@@ -16,7 +16,7 @@ impl Model {
     pub fn diagnostics(&self) -> Vec<String> {
         let ops = self.services.values().flat_map(|s| s.resources.values()).flat_map(|r| &r.operations);
         ops.filter_map(|op| match &op.kind {
-            OperationKind::Detailed(d) => match &d.paging {
+            OperationKind::Typed(d) => match &d.paging {
                 Paging::Odd(reason) => Some(format!("{}: paging: {reason}", op.id)),
                 _ => None,
             },

@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use feishu_spec::{AccessToken, AppType, ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method, ResponseContentType, Scope, Spec};
+use feishu_spec::{AppType, ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method, ResponseContentType, Scope, Spec};
 use serde_json::{Map, Value, json};
 
 /// The server the paths are relative to.
@@ -93,7 +93,7 @@ pub fn openapi(spec: &Spec) -> Result<Value, Error> {
     let mut tags = BTreeSet::new();
     for endpoint in &spec.endpoints {
         tags.insert(tag(endpoint));
-        paths.entry(template(&endpoint.path)).or_default().push((endpoint.method, operation(endpoint)));
+        paths.entry(endpoint.template().to_openapi()).or_default().push((endpoint.method, operation(endpoint)));
     }
     let mut path_items = Map::new();
     for (path, mut operations) in paths {
@@ -149,7 +149,7 @@ fn check(spec: &Spec) -> Result<(), Error> {
     let mut routes: BTreeMap<(String, &str), Vec<&Endpoint>> = BTreeMap::new();
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        routes.entry((shape(&endpoint.path), endpoint.method.as_str())).or_default().push(endpoint);
+        routes.entry((endpoint.template().shape(), endpoint.method.as_str())).or_default().push(endpoint);
         *ids.entry(endpoint.id.as_str()).or_default() += 1;
     }
     let mut problems = Vec::new();
@@ -168,7 +168,7 @@ fn check(spec: &Spec) -> Result<(), Error> {
     // Paths that differ only in parameter names must be written one way.
     let mut spellings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        spellings.entry(shape(&endpoint.path)).or_default().insert(template(&endpoint.path));
+        spellings.entry(endpoint.template().shape()).or_default().insert(endpoint.template().to_openapi());
     }
     let reported: BTreeSet<String> = problems
         .iter()
@@ -179,36 +179,15 @@ fn check(spec: &Spec) -> Result<(), Error> {
         .collect();
     for (_, names) in spellings {
         if names.len() > 1 {
-            let ids: Vec<String> = spec.endpoints.iter().filter(|e| names.contains(&template(&e.path))).map(|e| e.id.clone()).collect();
+            let ids: Vec<String> = spec.endpoints.iter().filter(|e| names.contains(&e.template().to_openapi())).map(|e| e.id.clone()).collect();
             // Same-method clashes are already said; this is about the others.
-            let methods: BTreeSet<Method> = spec.endpoints.iter().filter(|e| names.contains(&template(&e.path))).map(|e| e.method).collect();
+            let methods: BTreeSet<Method> = spec.endpoints.iter().filter(|e| names.contains(&e.template().to_openapi())).map(|e| e.method).collect();
             if methods.len() > 1 || ids.iter().any(|id| !reported.contains(id)) {
                 problems.push(Problem::PathSpellings { paths: names.into_iter().collect(), ids });
             }
         }
     }
     if problems.is_empty() { Ok(()) } else { Err(Error { problems }) }
-}
-
-/// `/open-apis/im/v1/messages/:message_id/reply` → `/open-apis/im/v1/messages/{message_id}/reply`.
-pub fn template(path: &str) -> String {
-    path.split('/')
-        .map(|segment| match segment.strip_prefix(':') {
-            Some(name) if !name.is_empty() => format!("{{{name}}}"),
-            _ => segment.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The path with its parameter names erased: what OpenAPI compares.
-fn shape(path: &str) -> String {
-    path.split('/').map(|s| if s.starts_with(':') && s.len() > 1 { "{}" } else { s }).collect::<Vec<_>>().join("/")
-}
-
-/// The names of the path's parameters, in order.
-fn placeholders(path: &str) -> Vec<&str> {
-    path.split('/').filter_map(|s| s.strip_prefix(':')).filter(|n| !n.is_empty()).collect()
 }
 
 fn method_order(method: Method) -> u8 {
@@ -223,14 +202,6 @@ fn method_order(method: Method) -> u8 {
 
 fn tag(endpoint: &Endpoint) -> String {
     format!("{}.{}", endpoint.service, endpoint.resource)
-}
-
-fn token_name(token: AccessToken) -> &'static str {
-    match token {
-        AccessToken::TenantAccessToken => "tenant_access_token",
-        AccessToken::UserAccessToken => "user_access_token",
-        AccessToken::AppAccessToken => "app_access_token",
-    }
 }
 
 fn scopes(scopes: &[Scope]) -> Value {
@@ -257,11 +228,11 @@ fn operation(endpoint: &Endpoint) -> Value {
     }
     op.insert("responses".into(), responses(endpoint));
     if !endpoint.access_tokens.is_empty() {
-        let security: Vec<Value> = endpoint.access_tokens.iter().map(|t| json!({ token_name(*t): [] })).collect();
+        let security: Vec<Value> = endpoint.access_tokens.iter().map(|t| json!({ t.as_str(): [] })).collect();
         op.insert("security".into(), Value::Array(security));
     }
     op.insert("x-feishu-detailed".into(), endpoint.detailed.into());
-    op.insert("x-feishu-access-tokens".into(), endpoint.access_tokens.iter().map(|t| token_name(*t)).collect());
+    op.insert("x-feishu-access-tokens".into(), endpoint.access_tokens.iter().map(|t| t.as_str()).collect());
     op.insert("x-feishu-scopes".into(), scopes(&endpoint.scopes));
     if !endpoint.field_scopes.is_empty() {
         op.insert("x-feishu-field-scopes".into(), scopes(&endpoint.field_scopes));
@@ -283,26 +254,20 @@ fn operation(endpoint: &Endpoint) -> Value {
     Value::Object(op)
 }
 
-/// Later rows repeating a name are a slip of the docs; the first one counts.
-fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
-    let mut seen = BTreeSet::new();
-    fields.iter().filter(move |f| seen.insert(f.name.as_str()))
-}
-
 fn parameters(endpoint: &Endpoint) -> Vec<Value> {
     let mut out = Vec::new();
     // The path's placeholders are what is sent; the documented rows describe them.
-    for name in placeholders(&endpoint.path) {
+    for name in endpoint.template().params() {
         let documented = endpoint.path_params.iter().find(|f| f.name == name);
         let field = documented.cloned().unwrap_or_else(|| Field { name: name.to_string(), ..Field::default() });
         out.push(parameter(&field, "path", true));
     }
-    for field in distinct(&endpoint.query_params) {
+    for field in Field::distinct(&endpoint.query_params) {
         out.push(parameter(field, "query", field.required));
     }
     // OpenAPI ignores these three as header parameters: security and media types say them.
     let ignored = ["authorization", "content-type", "accept"];
-    for field in distinct(&endpoint.headers).filter(|f| !ignored.contains(&f.name.to_ascii_lowercase().as_str())) {
+    for field in Field::distinct(&endpoint.headers).filter(|f| !ignored.contains(&f.name.to_ascii_lowercase().as_str())) {
         out.push(parameter(field, "header", field.required));
     }
     out
@@ -316,7 +281,7 @@ fn parameter(field: &Field, location: &str, required: bool) -> Value {
     if !field.description.is_empty() {
         p.insert("description".into(), field.description.clone().into());
     }
-    let mut schema = schema(field, Side::Request);
+    let mut schema = schema(field, SchemaOf::Request);
     if let Value::Object(map) = &mut schema {
         // The description is the parameter's.
         map.shift_remove("description");
@@ -325,10 +290,13 @@ fn parameter(field: &Field, location: &str, required: bool) -> Value {
     Value::Object(p)
 }
 
-/// Which way a schema describes values: requests are closed, responses open.
+/// Which values a schema describes: requests are closed (only the
+/// documented fields), responses open (the platform adds fields).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+enum SchemaOf {
+    /// What the client sends.
     Request,
+    /// What the platform answers.
     Response,
 }
 
@@ -348,7 +316,7 @@ fn request_body(endpoint: &Endpoint) -> Option<Value> {
         return None;
     }
     let mut content = Map::new();
-    content.insert("schema".into(), object(&endpoint.request_body, Side::Request));
+    content.insert("schema".into(), object(&endpoint.request_body, SchemaOf::Request));
     if let Some(example) = &endpoint.request_example {
         content.insert("example".into(), example.clone());
     }
@@ -374,7 +342,7 @@ fn responses(endpoint: &Endpoint) -> Value {
         ok.insert("description".into(), "Success: the file's bytes. Errors come as the JSON envelope.".into());
         ok.insert("content".into(), json!({ "application/octet-stream": {} }));
     } else {
-        let data = if endpoint.detailed { object(&endpoint.response_body, Side::Response) } else { json!({ "type": "object" }) };
+        let data = if endpoint.detailed { object(&endpoint.response_body, SchemaOf::Response) } else { json!({ "type": "object" }) };
         let code = if with_200.is_empty() {
             json!({ "type": "integer", "const": 0, "description": "0 on success." })
         } else {
@@ -455,7 +423,7 @@ fn error_codes(errors: &[&ErrorCode]) -> Value {
 }
 
 fn webhook(event: &Event) -> Value {
-    let body = if event.body.is_empty() { json!({ "type": "object" }) } else { object(&event.body, Side::Response) };
+    let body = if event.body.is_empty() { json!({ "type": "object" }) } else { object(&event.body, SchemaOf::Response) };
     let mut media = Map::new();
     media.insert(
         "schema".into(),
@@ -497,22 +465,22 @@ fn webhook(event: &Event) -> Value {
 }
 
 /// An object schema of `fields`.
-fn object(fields: &[Field], side: Side) -> Value {
+fn object(fields: &[Field], side: SchemaOf) -> Value {
     let mut object = Map::new();
     object.insert("type".into(), "object".into());
-    let properties: Map<String, Value> = distinct(fields).map(|f| (f.name.clone(), schema(f, side))).collect();
+    let properties: Map<String, Value> = Field::distinct(fields).map(|f| (f.name.clone(), schema(f, side))).collect();
     if !properties.is_empty() {
         object.insert("properties".into(), Value::Object(properties));
     }
-    let required: Vec<&str> = distinct(fields).filter(|f| f.required).map(|f| f.name.as_str()).collect();
-    if side == Side::Request && !required.is_empty() {
+    let required: Vec<&str> = Field::distinct(fields).filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    if side == SchemaOf::Request && !required.is_empty() {
         object.insert("required".into(), json!(required));
     }
     Value::Object(object)
 }
 
 /// The JSON Schema of one field, with its rules, default, example and description.
-fn schema(field: &Field, side: Side) -> Value {
+fn schema(field: &Field, side: SchemaOf) -> Value {
     let c = &field.constraints;
     let mut schema = match field.field_type {
         FieldType::Array => {
@@ -566,7 +534,7 @@ fn schema(field: &Field, side: Side) -> Value {
 
 /// A string, number or boolean schema with the field's value rules; for an
 /// array field, the schema of its items.
-fn scalar_schema(field: &Field, ty: FieldType, side: Side) -> Value {
+fn scalar_schema(field: &Field, ty: FieldType, side: SchemaOf) -> Value {
     let c = &field.constraints;
     let mut map = Map::new();
     match ty {
@@ -606,7 +574,7 @@ fn scalar_schema(field: &Field, ty: FieldType, side: Side) -> Value {
                     | (FieldType::String | FieldType::File, Value::String(_))
             )
         });
-        if side == Side::Request && fits {
+        if side == SchemaOf::Request && fits {
             let mut unique = Vec::new();
             for value in values {
                 if !unique.contains(&value) {
@@ -666,14 +634,7 @@ fn typed(text: &str, ty: FieldType) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use feishu_spec::{Constraints, EnumValue, RateLimit};
-
-    #[test]
-    fn paths_become_templates() {
-        assert_eq!(template("/open-apis/im/v1/messages/:message_id/reply"), "/open-apis/im/v1/messages/{message_id}/reply");
-        assert_eq!(template("/open-apis/im/v1/messages"), "/open-apis/im/v1/messages");
-        assert_eq!(placeholders("/a/:x/b/:y"), ["x", "y"]);
-    }
+    use feishu_spec::{AccessToken, Constraints, EnumValue, RateLimit};
 
     fn endpoint(id: &str, method: Method, path: &str) -> Endpoint {
         Endpoint { id: id.into(), service: "im".into(), resource: "message".into(), method, path: path.into(), detailed: true, ..Endpoint::default() }
@@ -749,12 +710,12 @@ mod tests {
             constraints: Constraints { maximum: Some(30.into()), ..Constraints::default() },
             ..Field::default()
         };
-        let schema = schema(&field, Side::Request);
+        let schema = schema(&field, SchemaOf::Request);
         assert_eq!(schema["x-feishu-default"], "此刻");
         assert!(schema.get("default").is_none());
         assert_eq!(schema["examples"], json!([7]));
         let late = Field { example: Some("31".into()), ..field };
-        assert_eq!(super::schema(&late, Side::Request)["x-feishu-example"], "31");
+        assert_eq!(super::schema(&late, SchemaOf::Request)["x-feishu-example"], "31");
     }
 
     #[test]

@@ -12,9 +12,14 @@
 //! older or hand-trimmed files still load.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+mod path;
+
+pub use path::{PathTemplate, Piece, Segment};
 
 /// A set of endpoints and events: the whole API, one resource of it, or the
 /// pages given to `cargo xtask parse`.
@@ -86,9 +91,20 @@ pub struct Endpoint {
     pub response_example: Option<serde_json::Value>,
     /// True when a detail page described the parameters and bodies; false for
     /// an endpoint known only from a catalogue, whose body shape is unknown.
+    // The code says "typed" for an operation with generated types
+    // (`feishu_model::is_typed`); this key keeps its name because spec keys
+    // are a contract, and it means "documented in detail", which is not
+    // quite the same (a detailed multipart upload is not typed).
     pub detailed: bool,
     /// The doc files this endpoint was read from, relative to the docs root.
     pub sources: Vec<String>,
+}
+
+impl Endpoint {
+    /// The parsed [`Endpoint::path`]: read paths through this, never by splitting them.
+    pub fn template(&self) -> PathTemplate {
+        PathTemplate::parse(&self.path)
+    }
 }
 
 /// An HTTP method.
@@ -163,6 +179,15 @@ pub enum AccessToken {
 }
 
 impl AccessToken {
+    /// The token's name on the wire and in the docs, e.g. `tenant_access_token`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessToken::TenantAccessToken => "tenant_access_token",
+            AccessToken::UserAccessToken => "user_access_token",
+            AccessToken::AppAccessToken => "app_access_token",
+        }
+    }
+
     /// Reads a token name such as `tenant_access_token`, or a doc tag such as `token-tenant`.
     pub fn parse(text: &str) -> Option<AccessToken> {
         let t = text.trim().to_ascii_lowercase();
@@ -259,6 +284,16 @@ pub struct Field {
     pub scopes: Vec<Scope>,
     /// The fields of an object, or of the objects in an array.
     pub children: Vec<Field>,
+}
+
+impl Field {
+    /// The fields of a list without the later rows that repeat a name (a
+    /// slip of the docs): the first one counts, as serde and OpenAPI can
+    /// hold only one field per wire name.
+    pub fn distinct(fields: &[Field]) -> impl Iterator<Item = &Field> {
+        let mut seen = std::collections::BTreeSet::new();
+        fields.iter().filter(move |f| seen.insert(f.name.as_str()))
+    }
 }
 
 /// The validation rules of a field. Lengths count characters, not bytes.
@@ -402,6 +437,100 @@ impl Spec {
     }
 }
 
+/// The folder under `spec/` that holds the input doc pages, not spec files.
+/// Its name is the docs sync's default (`--docs spec/docs`), so it stays.
+const PAGES_DIR: &str = "docs";
+
+/// Why the spec files could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A file or folder could not be read.
+    #[error("{}: {error}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        error: std::io::Error,
+    },
+    /// A file is not a spec (serde's message gives the line and column).
+    #[error("{}: {error}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        error: serde_json::Error,
+    },
+}
+
+impl Spec {
+    /// True when `rel`, a path relative to the spec folder with `/`
+    /// separators, is a file [`Spec::split_by_resource`] writes:
+    /// `<service>/<resource>.json`. `schema.json`, `diagnostics.txt` and the
+    /// pages under `docs/` are not.
+    pub fn is_resource_file(rel: &str) -> bool {
+        let mut parts = rel.split('/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(service), Some(file), None) => !service.is_empty() && service != PAGES_DIR && file.len() > ".json".len() && file.ends_with(".json"),
+            _ => false,
+        }
+    }
+
+    /// The resource files below `dir` (see [`Spec::is_resource_file`]),
+    /// sorted; a missing `dir` has none.
+    pub fn files_in(dir: &Path) -> Result<Vec<PathBuf>, ReadError> {
+        fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReadError + '_ {
+            move |error| ReadError::Io { path: path.to_owned(), error }
+        }
+        let mut files = Vec::new();
+        if !dir.exists() {
+            return Ok(files);
+        }
+        for service in sorted_entries(dir).map_err(io(dir))? {
+            if !service.is_dir() {
+                continue;
+            }
+            for file in sorted_entries(&service).map_err(io(&service))? {
+                let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+                if file.is_file() && Spec::is_resource_file(&rel) {
+                    files.push(file);
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// Reads the spec folder [`Spec::split_by_resource`] wrote, the inverse
+    /// of writing it: every resource file below `dir`, merged and sorted.
+    pub fn read_dir(dir: impl AsRef<Path>) -> Result<Spec, ReadError> {
+        let mut texts = Vec::new();
+        for path in Spec::files_in(dir.as_ref())? {
+            let text = std::fs::read_to_string(&path).map_err(|error| ReadError::Io { path: path.clone(), error })?;
+            texts.push((path, text));
+        }
+        Spec::from_texts(texts.iter().map(|(path, text)| (path.as_path(), text.as_str())))
+    }
+
+    /// Merges spec files given as (path, contents), in any order, into one
+    /// sorted spec. The paths only name the files in errors.
+    pub fn from_texts<'a>(files: impl IntoIterator<Item = (&'a Path, &'a str)>) -> Result<Spec, ReadError> {
+        let mut spec = Spec::default();
+        for (path, text) in files {
+            let part: Spec = serde_json::from_str(text).map_err(|error| ReadError::Json { path: path.to_owned(), error })?;
+            spec.endpoints.extend(part.endpoints);
+            spec.events.extend(part.events);
+        }
+        spec.sort();
+        Ok(spec)
+    }
+}
+
+/// The entries of a folder, sorted, so that reading is deterministic.
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort();
+    Ok(entries)
+}
+
 fn resource_file(service: &str, resource: &str) -> String {
     let service = if service.is_empty() { "misc" } else { service };
     let resource = if resource.is_empty() { "misc" } else { resource };
@@ -505,6 +634,62 @@ mod tests {
         assert_eq!(files.keys().collect::<Vec<_>>(), ["im/message.json", "im/pin.json"]);
         assert_eq!(files["im/message.json"].endpoints.len(), 2);
         assert_eq!(files["im/message.json"].events.len(), 1);
+    }
+
+    #[test]
+    fn reads_back_what_split_by_resource_wrote() {
+        let mut spec = Spec::default();
+        for (service, resource, id) in [("im", "message", "im.v1.message.reply"), ("im", "pin", "im.v1.pin.create"), ("", "", "misc")] {
+            spec.endpoints.push(Endpoint { id: id.into(), service: service.into(), resource: resource.into(), ..Endpoint::default() });
+        }
+        spec.events.push(Event { event_type: "im.message.receive_v1".into(), service: "im".into(), resource: "message".into(), ..Event::default() });
+        spec.sort();
+        let dir = std::env::temp_dir().join(format!("feishu-spec-read-dir-{}", std::process::id()));
+        for (rel, part) in spec.split_by_resource() {
+            let path = dir.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, part.to_json_with_comment("generated")).unwrap();
+        }
+        // What is not a resource file is not read, even when it is JSON.
+        std::fs::write(dir.join("schema.json"), "{\"not\": \"a spec\"}").unwrap();
+        std::fs::create_dir_all(dir.join("docs/im")).unwrap();
+        std::fs::write(dir.join("docs/im/page.json"), "not json").unwrap();
+        std::fs::write(dir.join("im/notes.txt"), "not json").unwrap();
+        let back = Spec::read_dir(&dir);
+        let broken = dir.join("im/broken.json");
+        std::fs::write(&broken, "{\n  \"endpoints\": [\n    {\"id\": 1}]}").unwrap();
+        let error = Spec::read_dir(&dir).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(back.unwrap(), spec);
+        assert!(error.starts_with(&broken.display().to_string()) && error.contains("line 3"), "{error}");
+        assert_eq!(Spec::read_dir(dir.join("absent")).unwrap(), Spec::default());
+    }
+
+    #[test]
+    fn resource_files_are_two_levels_deep_outside_the_pages() {
+        assert!(Spec::is_resource_file("im/message.json"));
+        assert!(!Spec::is_resource_file("schema.json"));
+        assert!(!Spec::is_resource_file("diagnostics.txt"));
+        assert!(!Spec::is_resource_file("docs/x.json"));
+        assert!(!Spec::is_resource_file("docs/im/v1/message/reply.md"));
+        assert!(!Spec::is_resource_file("im/v1/message.json"));
+        assert!(!Spec::is_resource_file("im/.json"));
+    }
+
+    #[test]
+    fn the_first_of_two_rows_with_one_name_counts() {
+        let field = |name: &str, required| Field { name: name.into(), required, ..Field::default() };
+        let fields = [field("a", true), field("b", false), field("a", false)];
+        let kept: Vec<(&str, bool)> = Field::distinct(&fields).map(|f| (f.name.as_str(), f.required)).collect();
+        assert_eq!(kept, [("a", true), ("b", false)]);
+    }
+
+    #[test]
+    fn token_names_read_back() {
+        for token in [AccessToken::TenantAccessToken, AccessToken::UserAccessToken, AccessToken::AppAccessToken] {
+            assert_eq!(AccessToken::parse(token.as_str()), Some(token));
+            assert_eq!(serde_json::to_value(token).unwrap(), token.as_str());
+        }
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub fn scan(dir: &Path) -> Result<Vec<Local>, String> {
         return Ok(Vec::new());
     }
     let mut files = Vec::new();
-    feishu_docs::page_files(dir, &mut files)?;
+    feishu_docs::page_files(dir, &mut files).map_err(|e| e.to_string())?;
     let mut locals = Vec::new();
     for file in files {
         let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -77,7 +77,7 @@ pub fn derived_urls(dir: &Path, locals: &[Local]) -> Result<BTreeMap<String, Str
         return Ok(BTreeMap::new());
     }
     let mut files = Vec::new();
-    feishu_docs::page_files(dir, &mut files)?;
+    feishu_docs::page_files(dir, &mut files).map_err(|e| e.to_string())?;
     let pages = crate::parse::read_pages(&files)?;
     let pages: Vec<(String, String)> =
         pages.into_iter().zip(&files).map(|((_, text), file)| (file.strip_prefix(dir).unwrap_or(file).to_string_lossy().replace('\\', "/"), text)).collect();
