@@ -269,13 +269,11 @@ async fn send_at(client: &Client, users: &[String], total: usize, per_second: u3
             "content": json!({"text": format!("send {i}")}).to_string(),
             "uuid": format!("load-send-{i}"),
         });
-        calls.push(tokio::spawn(async move {
-            feishu::im::message::create(&client, Body::Json(body), &[("receive_id_type", "open_id")], RequestOptions::default()).await
-        }));
+        calls.push(tokio::spawn(async move { client.im().message().create().body(Body::Json(body)).query("receive_id_type", "open_id").await }));
     }
     let mut results = Vec::with_capacity(total);
     for call in calls {
-        results.push(call.await.unwrap());
+        results.push(call.await.unwrap().map(feishu::Response::into_inner).map_err(feishu::runtime::Error::from));
     }
     results
 }

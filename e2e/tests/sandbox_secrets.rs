@@ -66,7 +66,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
     // Failed calls of every kind, and their errors.
     let mut errors: Vec<String> = Vec::new();
     let documented = reply(&client, text_reply("om_missing", "x"), RequestOptions::default()).await.unwrap_err();
-    let log_id = documented.api().and_then(|e| e.api_error().log_id.clone()).expect("the sandbox sends X-Tt-Logid");
+    let log_id = documented.api_error().and_then(|e| e.log_id.clone()).expect("the sandbox sends X-Tt-Logid");
     errors.push(format!("{documented:?} {documented}"));
     let no_retries = env.builder().retry(RetryPolicy::none()).build().unwrap();
     for rule in [
@@ -90,7 +90,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
     // A user token the platform does not know: refused, and not refreshed.
     let user = RequestOptions::user(USER_TOKEN);
     shown.push(format!("{user:?}"));
-    let user_refused = feishu::im::message::delete(&client, &parent, Body::None, &[], user).await.unwrap_err();
+    let user_refused = client.im().message().delete(&parent).body(Body::None).options(user).await.unwrap_err();
     assert_eq!(user_refused.code(), Some(99991663), "{user_refused:?}");
     errors.push(format!("{user_refused:?} {user_refused}"));
 

@@ -13,6 +13,7 @@ use crate::download::{Download, parse_download};
 use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
 use crate::error::{Error, codes};
 use crate::limit::{Keys, Limiter};
+use crate::operation::Response;
 use crate::request::{ApiRequest, Auth, Body};
 use crate::retry::{self, Verdict};
 use crate::secret::Secret;
@@ -122,6 +123,11 @@ impl Client {
     /// Sends a request and decodes the envelope's `data` into `T`; see
     /// [`ApiResponse::decode`] for empty `data`.
     pub async fn send_json<T: DeserializeOwned + Send>(&self, request: ApiRequest) -> Result<T, Error> {
+        self.send_json_response(request).await.map(Response::into_inner)
+    }
+
+    /// [`Client::send_json`], keeping the answer's log id and status.
+    pub async fn send_json_response<T: DeserializeOwned + Send>(&self, request: ApiRequest) -> Result<Response<T>, Error> {
         self.call_with(request, parse_data::<T>).await
     }
 
@@ -130,10 +136,25 @@ impl Client {
         Ok(self.send(request).await?.into_value())
     }
 
+    /// [`Client::send_value`], keeping the answer's log id and status.
+    pub async fn send_value_response(&self, request: ApiRequest) -> Result<Response<serde_json::Value>, Error> {
+        let response = self.send(request).await?;
+        let (status, log_id) = (response.http_status, response.log_id.clone());
+        Ok(Response::new(response.into_value(), status, log_id))
+    }
+
     /// Sends a request whose answer is a file. Error envelopes (JSON bodies
     /// with a non-zero `code`) become [`Error::Api`] as for other calls.
     pub async fn send_bytes(&self, request: ApiRequest) -> Result<Download, Error> {
         self.call_with(request, parse_download).await
+    }
+
+    /// [`Client::send_bytes`] as a [`Response`] (the log id is also the
+    /// download's own).
+    pub async fn send_bytes_response(&self, request: ApiRequest) -> Result<Response<Download>, Error> {
+        let download = self.send_bytes(request).await?;
+        let log_id = download.log_id.clone();
+        Ok(Response::new(download, 200, log_id))
     }
 
     /// [`Client::call`] for a result of type `R`.

@@ -1,5 +1,6 @@
 //! What a [`Client`](crate::Client) is built from.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::client::Client;
@@ -59,10 +60,15 @@ impl Config {
 }
 
 /// Builds a [`Client`]; start with [`Client::builder`].
+///
+/// `C` is what [`build`](Self::build) returns: the runtime's [`Client`],
+/// or a client type wrapping it (the generated crate's, whose methods
+/// lead to every operation).
 #[derive(Debug)]
-pub struct ClientBuilder {
+pub struct ClientBuilder<C = Client> {
     config: Config,
     http: Option<reqwest::Client>,
+    output: PhantomData<fn() -> C>,
 }
 
 impl ClientBuilder {
@@ -73,7 +79,14 @@ impl ClientBuilder {
 
     /// A builder starting from complete settings.
     pub fn from_config(config: Config) -> Self {
-        Self { config, http: None }
+        Self { config, http: None, output: PhantomData }
+    }
+}
+
+impl<C> ClientBuilder<C> {
+    /// The same settings, building a `D` (any type made from a [`Client`]).
+    pub fn building<D: From<Client>>(self) -> ClientBuilder<D> {
+        ClientBuilder { config: self.config, http: self.http, output: PhantomData }
     }
 
     /// Sets the base URL (see [`Config::base_url`]).
@@ -119,7 +132,10 @@ impl ClientBuilder {
     ///
     /// Fails with [`Error::Config`] on an unusable base URL and with
     /// [`Error::Transport`] if the default HTTP client cannot be built.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<C, Error>
+    where
+        C: From<Client>,
+    {
         let base_url = parse_base_url(&self.config.base_url)?;
         let http = match self.http {
             Some(http) => http,
@@ -129,7 +145,7 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::Transport)?,
         };
-        Ok(Client::from_parts(self.config, base_url, http))
+        Ok(C::from(Client::from_parts(self.config, base_url, http)))
     }
 }
 

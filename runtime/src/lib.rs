@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod call;
 mod client;
 mod config;
 pub mod content;
@@ -32,6 +33,7 @@ pub mod error;
 #[cfg(feature = "events")]
 pub mod events;
 mod limit;
+mod operation;
 mod request;
 pub mod retry;
 mod secret;
@@ -39,6 +41,7 @@ mod token;
 pub mod validate;
 
 pub use bytes::Bytes;
+pub use call::{Call, CallFuture, CallResult, Operation, RawCall, RawOutput};
 pub use client::Client;
 pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
 pub use content::MessageContent;
@@ -46,6 +49,7 @@ pub use download::Download;
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
+pub use operation::{ErrorKind, FieldViolation, OperationError, Response, Untyped, is_rate_limit_code};
 pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;

@@ -7,17 +7,18 @@
 //!
 //! Layout of the generated crate:
 //!
-//! - `src/lib.rs`: crate docs, re-exports of the runtime, one `#[cfg(feature)]` module per service;
-//! - `src/error.rs`: `OperationError<E>`, the error of every typed operation;
+//! - `src/lib.rs`: crate docs, re-exports of the runtime, the `Client` with
+//!   one accessor and one `#[cfg(feature)]` module per service;
 //! - `src/events.rs`: the `EventType` enum;
-//! - `src/<service>.rs`: the service's modules;
+//! - `src/<service>.rs`: the service's modules and its handle (`ImApi`);
 //! - `src/<service>/types.rs`: re-exports every struct and enum the service's
 //!   typed operations share, so that they are all `crate::<service>::types::Name`;
 //! - `src/<service>/types/<resource>.rs`: the modules of the types that
 //!   `<resource>` uses first (resources in module order), and
 //!   `src/<service>/types/<resource>/<type>.rs`: one type each, so that no file
 //!   grows with the service and adding an endpoint only adds its new types;
-//! - `src/<service>/<resource>.rs`: catalogue-only operations;
+//! - `src/<service>/<resource>.rs`: the resource's handle (`MessageApi`),
+//!   with a method per operation (catalogue-only ones are only that);
 //! - `src/<service>/<resource>/<operation>.rs`: one typed operation each.
 
 mod crate_files;
@@ -56,15 +57,19 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
     files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Scope::Crate)));
+    // prettyplease formats the crate; `cargo fmt --all` must leave it alone.
+    files.insert(
+        PathBuf::from("rustfmt.toml"),
+        "# prettyplease formats this crate (`cargo xtask regen`); rustfmt must not re-format it.\ndisable_all_formatting = true\n".to_owned(),
+    );
     let mut rust = |path: String, scope: Scope<'_>, tokens: TokenStream| {
         files.insert(PathBuf::from(path), render(&header(options, scope), tokens));
     };
     rust("src/lib.rs".into(), Scope::Crate, crate_files::lib_rs(&model, options));
-    rust("src/error.rs".into(), Scope::Crate, crate_files::error_rs());
     rust("src/events.rs".into(), Scope::Crate, crate_files::events_rs(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
-        rust(format!("src/{svc}.rs"), Scope::Service(service), crate_files::service_rs(service));
+        rust(format!("src/{svc}.rs"), Scope::Service(service), crate_files::service_rs(service, &options.crate_name.replace('-', "_")));
         if !service.types.is_empty() {
             rust(format!("src/{svc}/types.rs"), Scope::Service(service), crate_files::types_rs(service));
             for (home, defs) in service.types.by_home() {

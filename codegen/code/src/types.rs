@@ -189,7 +189,34 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
         checks.push(quote! {
             feishu_runtime::content::check_size(self.#msg_type.as_str(), &self.#content)?;
         });
+        let others: Vec<&&FieldDef> = required.iter().filter(|f| content != f.rust_name && msg_type != f.rust_name).collect();
+        let params = others.iter().map(|f| {
+            let rust = ident(&f.rust_name);
+            let (ty, _) = param_type(&f.ty, service);
+            quote!(#rust: #ty,)
+        });
+        let inits = def.fields.iter().map(|f| {
+            let rust = ident(&f.rust_name);
+            if rust == content {
+                quote!(#rust: message.to_content_string())
+            } else if rust == msg_type {
+                quote!(#rust: message.msg_type().into())
+            } else if f.required {
+                let (_, convert) = param_type(&f.ty, service);
+                if convert.is_empty() { quote!(#rust) } else { quote!(#rust: #rust #convert) }
+            } else {
+                quote!(#rust: None)
+            }
+        });
+        let allow = (others.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
         quote! {
+            /// Creates the value from its other required fields and typed
+            /// message content, which sets `content` and `msg_type`
+            /// together (they agree, and the JSON is escaped for you).
+            #allow
+            pub fn with_message(#(#params)* message: &feishu_runtime::MessageContent) -> Self {
+                Self { #(#inits),* }
+            }
             /// Sets `content` and `msg_type` together from typed message
             /// content, so that they agree and the JSON is escaped for you.
             pub fn message(mut self, message: &feishu_runtime::MessageContent) -> Self {

@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use feishu::events::{Delivery, EventEnvelope, Webhook, WebhookError};
-use feishu::{Client, RetryPolicy};
-use feishu_runtime::ClientBuilder;
+use feishu::{Client, ClientBuilder, RetryPolicy};
 use feishu_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
