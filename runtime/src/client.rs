@@ -11,7 +11,7 @@ use tracing::Instrument;
 use crate::config::{ClientBuilder, Config};
 use crate::download::{Download, parse_download};
 use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
-use crate::error::{Error, codes};
+use crate::error::{Error, TransportError, codes};
 use crate::limit::{Keys, Limiter};
 use crate::operation::Response;
 use crate::request::{ApiRequest, Auth, Body};
@@ -293,7 +293,7 @@ impl Client {
         let (token, used) = self.authorization(request).await.map_err(not_sent)?;
         let url = self.url(request).map_err(not_sent)?;
         let options = &request.options;
-        let mut builder = self.inner.http.request(request.method.clone(), url).timeout(options.timeout.unwrap_or(self.inner.config.timeout));
+        let mut builder = self.inner.http.request(request.method.to_reqwest(), url).timeout(options.timeout.unwrap_or(self.inner.config.timeout));
         if let Some(header) = token {
             // Marked sensitive (see `token::bearer`), which keeps it out of
             // reqwest's and hyper's own debug output.
@@ -387,7 +387,7 @@ fn join_url(base_url: &str, base: Option<&reqwest::Url>, path: &str) -> Result<r
 }
 
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {
-    if e.is_timeout() { Error::Timeout } else { Error::Transport(e) }
+    if e.is_timeout() { Error::Timeout } else { Error::Transport(TransportError(e)) }
 }
 
 /// Reads status, the headers the runtime uses, and the whole body.
@@ -437,7 +437,7 @@ mod tests {
         assert_send_sync_clone::<Client>();
         fn assert_send<T: Send>(_: &T) {}
         let client = Client::builder("cli", "s").build().unwrap();
-        assert_send(&client.send(ApiRequest::new(reqwest::Method::GET, "/")));
-        assert_send(&client.send_bytes(ApiRequest::new(reqwest::Method::GET, "/")));
+        assert_send(&client.send(ApiRequest::new(crate::Method::GET, "/")));
+        assert_send(&client.send_bytes(ApiRequest::new(crate::Method::GET, "/")));
     }
 }

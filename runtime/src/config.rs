@@ -25,6 +25,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// `Debug` shows the app secret as `Secret(***)`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// The app's ID (`cli_...`).
     pub app_id: String,
@@ -123,6 +124,10 @@ impl<C> ClientBuilder<C> {
     /// Sends through this `reqwest::Client` (for its proxy, TLS or pool
     /// settings) instead of a new one. The configured timeout still applies
     /// per request.
+    ///
+    /// The escape hatch to reqwest, and the only reqwest type in the
+    /// runtime's API (with [`TransportError::as_reqwest`](crate::error::TransportError::as_reqwest)):
+    /// a reqwest upgrade may change it.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -139,13 +144,28 @@ impl<C> ClientBuilder<C> {
         let base_url = parse_base_url(&self.config.base_url)?;
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(CONNECT_TIMEOUT.min(self.config.timeout))
-                .build()
-                .map_err(Error::Transport)?,
+            None => {
+                install_tls_provider();
+                reqwest::Client::builder()
+                    .user_agent(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")))
+                    .connect_timeout(CONNECT_TIMEOUT.min(self.config.timeout))
+                    .build()
+                    .map_err(|e| Error::Transport(crate::error::TransportError(e)))?
+            }
         };
         Ok(C::from(Client::from_parts(self.config, base_url, http)))
+    }
+}
+
+/// With the `rustls-ring` feature (and not `rustls-aws-lc`, which brings
+/// its own), makes ring the process's rustls crypto provider unless the
+/// program installed one already: reqwest without aws-lc reads the
+/// process default. Installing is idempotent and never replaces a choice.
+fn install_tls_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err means another thread installed one first, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
@@ -174,6 +194,15 @@ mod tests {
         assert!(matches!(parse_base_url("open.feishu.cn"), Err(Error::Config(_))));
         assert!(matches!(parse_base_url("ftp://x"), Err(Error::Config(_))));
         assert!(matches!(parse_base_url("https://x/?a=b"), Err(Error::Config(_))));
+    }
+
+    /// Without aws-lc, reqwest panics at build time unless a rustls
+    /// provider is installed: building a client installs ring.
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    #[test]
+    fn building_a_client_installs_the_ring_provider() {
+        ClientBuilder::new("cli_1", "s").build().expect("the client builds with rustls and ring");
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
     }
 
     #[test]

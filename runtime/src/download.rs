@@ -9,6 +9,7 @@ use crate::error::{ApiError, Error};
 
 /// A downloaded file.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Download {
     /// The file's contents.
     pub bytes: Bytes,

@@ -12,6 +12,7 @@ use crate::operation::Response;
 
 /// A successful (`code` 0) JSON response.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ApiResponse {
     /// HTTP status.
     pub http_status: u16,

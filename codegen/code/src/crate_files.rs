@@ -16,6 +16,15 @@ fn toml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The runtime's transport features, forwarded as they are; the first is
+/// on by default.
+const TLS_FEATURES: [(&str, &str); 4] = [
+    ("rustls-ring", "TLS by rustls with ring (the default): no aws-lc-sys, no cmake."),
+    ("rustls-aws-lc", "TLS by rustls with aws-lc-rs (needs cmake and a C compiler)."),
+    ("native-tls", "TLS by the platform's library (OpenSSL on Linux)."),
+    ("http2", "HTTP/2, negotiated over TLS."),
+];
+
 /// The feature that turns on webhook handling (and its crypto crates).
 pub const WEBHOOK_FEATURE: &str = "webhook";
 
@@ -25,6 +34,8 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     if webhook {
         features.push(toml_string(WEBHOOK_FEATURE));
     }
+    // Service features are snake_case, so these hyphenated names never meet one.
+    features.push(toml_string(TLS_FEATURES[0].0));
     let mut text = header.replace("// ", "# ");
     text.push_str(&format!(
         "\n[package]\nname = {}\nversion = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.88\"\npublish = false\n\
@@ -42,6 +53,9 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     }
     if webhook {
         text.push_str(&format!("{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"));
+    }
+    for (feature, doc) in TLS_FEATURES {
+        text.push_str(&format!("# {doc}\n{feature} = [\"feishu-runtime/{feature}\"]\n"));
     }
     text
 }
