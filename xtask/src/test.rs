@@ -22,7 +22,7 @@ pub fn run(args: &[String], root: &Path) -> Result<ExitCode, String> {
     }
     let peers = crate::peers::ensure(root)?;
     let mut test = Command::new(&cargo);
-    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests"]).args(args);
+    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests", "--examples"]).args(args);
     peers.apply(&mut test);
     let status = test.status().map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {
