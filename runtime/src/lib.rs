@@ -49,7 +49,7 @@ pub use download::Download;
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
-pub use operation::{ErrorKind, FieldViolation, OperationError, Response, Untyped, is_rate_limit_code};
+pub use operation::{DocumentedKind, ErrorKind, FieldViolation, OperationError, Response, Untyped, is_rate_limit_code};
 pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;

@@ -25,6 +25,11 @@ pub trait ErrorKind: Copy + PartialEq + fmt::Debug + Send + Sync + 'static {
     fn of(code: i64) -> Self;
 }
 
+/// The [`ErrorKind`]s of operations that document codes: every generated
+/// `…ErrorKind` enum, never [`Untyped`]. Their errors convert into
+/// `OperationError<Untyped>` (the root `feishu::Error`) with `?`.
+pub trait DocumentedKind: ErrorKind {}
+
 /// The kind of operations whose docs list no error codes (catalogue-only
 /// endpoints): every failure is [`Untyped::Unhandled`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -194,6 +199,12 @@ impl<K: ErrorKind> From<ApiError> for OperationError<K> {
 impl<K: ErrorKind> From<ValidationError> for OperationError<K> {
     fn from(error: ValidationError) -> Self {
         Error::from(error).into()
+    }
+}
+
+impl<K: DocumentedKind> From<OperationError<K>> for OperationError<Untyped> {
+    fn from(error: OperationError<K>) -> Self {
+        error.untyped()
     }
 }
 
@@ -419,6 +430,11 @@ mod tests {
         let untyped = e.untyped();
         assert_eq!((untyped.kind(), untyped.code()), (Untyped::Unhandled, Some(230011)));
         let runtime: Error = untyped.into();
+        impl DocumentedKind for Kind {}
+        fn untyped_by_question_mark() -> Result<(), OperationError> {
+            Err(api(400, 230011, "recalled", None))?
+        }
+        assert_eq!(untyped_by_question_mark().unwrap_err().code(), Some(230011));
         assert_eq!(runtime.code(), Some(230011));
         assert_eq!(std::mem::size_of::<OperationError<Kind>>(), 2 * std::mem::size_of::<usize>());
     }

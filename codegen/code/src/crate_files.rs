@@ -352,8 +352,8 @@ pub fn events_rs(model: &Model) -> TokenStream {
 pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
     let example = service_example(service, krate).map(|e| format!("\n# Example\n\n{e}")).unwrap_or_default();
     let doc = docs::inner(&format!(
-        "The `{}` service: its operations are methods of [`{}`], which `client.{}()` returns.",
-        service.wire_name, service.handle, service.accessor
+        "The `{}` service: its operations are methods of [`{}`](crate::{}::{}), which `client.{}()` returns.",
+        service.wire_name, service.handle, service.module, service.handle, service.accessor
     ));
     let example = (!example.is_empty()).then(|| docs::inner_raw(&example));
     let types = (!service.types.is_empty()).then(|| {
@@ -455,8 +455,8 @@ pub fn type_rs(service: &Service, def: TypeDef<'_>) -> TokenStream {
 
 pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
     let doc = docs::inner(&format!(
-        "The `{}` resource of `{}`: its operations are methods of [`{}`], which `client.{}().{}()` returns.",
-        resource.wire_name, service.wire_name, resource.handle, service.accessor, resource.module
+        "The `{}` resource of `{}`: its operations are methods of [`{}`](crate::{}::{}::{}), which `client.{}().{}()` returns.",
+        resource.wire_name, service.wire_name, resource.handle, service.module, resource.module, resource.handle, service.accessor, resource.module
     ));
     let modules = resource.operations.iter().filter(|op| matches!(op.kind, OperationKind::Detailed(_))).map(|op| {
         let module = ident(&op.fn_name);

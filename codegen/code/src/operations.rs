@@ -318,6 +318,8 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
 
         #helpers
 
+        impl feishu_runtime::DocumentedKind for #kind {}
+
         impl feishu_runtime::ErrorKind for #kind {
             const UNHANDLED: Self = Self::Unhandled;
             const RETRYABLE: &'static [i64] = &[#(#retryable),*];

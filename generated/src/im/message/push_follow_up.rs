@@ -176,6 +176,7 @@ impl PushFollowUpErrorKind {
         matches!(self, Self::FollowUpAlreadyExist)
     }
 }
+impl feishu_runtime::DocumentedKind for PushFollowUpErrorKind {}
 impl feishu_runtime::ErrorKind for PushFollowUpErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[];

@@ -584,6 +584,7 @@ impl ReplyErrorKind {
         matches!(self, Self::RequestSpecifiesChatAlreadyDissolved)
     }
 }
+impl feishu_runtime::DocumentedKind for ReplyErrorKind {}
 impl feishu_runtime::ErrorKind for ReplyErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[230020];

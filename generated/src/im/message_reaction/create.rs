@@ -305,6 +305,7 @@ impl CreateErrorKind {
         matches!(self, Self::RequestSpecifiesChatAlreadyDissolved)
     }
 }
+impl feishu_runtime::DocumentedKind for CreateErrorKind {}
 impl feishu_runtime::ErrorKind for CreateErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[];
