@@ -14,6 +14,7 @@
 
 use std::process::ExitCode;
 
+use feishu::MessageId;
 use feishu::im::message::ReplyRequest;
 use feishu::im::message_reaction::CreateRequest;
 use feishu::im::types::Emoji;
@@ -63,7 +64,7 @@ fn args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::builder(args.app_id, args.app_secret).base_url(args.base_url).build()?;
 
-    let request = ReplyRequest::with_message(&args.message_id, &MessageContent::text(args.text));
+    let request = ReplyRequest::with_message(MessageId::new(&args.message_id), &MessageContent::text(args.text));
     let sent = match client.im().message().reply(request).await {
         Ok(sent) => sent,
         Err(e) if e.kind().is_bot_not_outside_group() => return Err("the bot is not in the message's chat: add it first".into()),
@@ -75,7 +76,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("replied: {} (log id {})", sent.message_id.as_deref().unwrap_or("?"), sent.log_id().unwrap_or("none"));
 
-    let reaction = client.im().message_reaction().create(CreateRequest::new(&args.message_id, Emoji::new(args.emoji))).await?;
+    let reaction = client.im().message_reaction().create(CreateRequest::new(MessageId::new(&args.message_id), Emoji::new(args.emoji))).await?;
     println!("reacted: {} (log id {})", reaction.reaction_id.as_deref().unwrap_or("?"), reaction.log_id().unwrap_or("none"));
     Ok(())
 }

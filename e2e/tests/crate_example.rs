@@ -42,7 +42,7 @@ fn crate_example_reply_content_is_json() {
     let source = std::fs::read_to_string(&path).unwrap();
     let line = source.lines().find(|l| l.starts_with("//!") && l.contains("ReplyRequest::with_message(")).expect("the crate example builds a ReplyRequest");
     let literals = string_literals(line);
-    // ReplyRequest::with_message(message_id, &MessageContent::text(text)):
+    // ReplyRequest::with_message(MessageId::new(message_id), &MessageContent::text(text)):
     // the content is typed, so only the message id comes from the docs.
     assert_eq!(literals.len(), 2, "{line}");
     let message_id = &literals[0];

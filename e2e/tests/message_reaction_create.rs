@@ -3,6 +3,7 @@
 
 mod support;
 
+use feishu::MessageId;
 use feishu::RequestOptions;
 use feishu::im::message_reaction::{CreateErrorKind, CreateRequest, create};
 use feishu::im::types::{Emoji, OperatorType};
@@ -13,7 +14,7 @@ const SPEC: &str = "im/message_reaction.json";
 const ID: &str = "im.v1.message_reaction.create";
 
 fn request() -> CreateRequest {
-    CreateRequest::new("om_1", Emoji::new("SMILE"))
+    CreateRequest::new(MessageId::new("om_1"), Emoji::new("SMILE"))
 }
 
 fn example_answer() -> serde_json::Value {
@@ -45,7 +46,7 @@ async fn create_percent_encodes_the_message_id() {
     let server = Server::start().await;
     server.push(Reply::ok(json!({})));
 
-    create(&server.client(), CreateRequest::new("om_a/b c", Emoji::new("OK")), RequestOptions::default()).await.unwrap();
+    create(&server.client(), CreateRequest::new(MessageId::new("om_a/b c"), Emoji::new("OK")), RequestOptions::default()).await.unwrap();
 
     assert_eq!(server.only_api_request().path, "/open-apis/im/v1/messages/om_a%2Fb%20c/reactions");
 }

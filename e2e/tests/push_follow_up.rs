@@ -3,6 +3,7 @@
 
 mod support;
 
+use feishu::MessageId;
 use feishu::RequestOptions;
 use feishu::im::message::{PushFollowUpErrorKind, PushFollowUpRequest, PushFollowUpResponse, push_follow_up};
 use feishu::im::types::{FollowUp, I18nContent, Language};
@@ -17,7 +18,7 @@ const SPEC: &str = "im/message.json";
 const ID: &str = "im.v1.message.push_follow_up";
 
 fn request(follow_ups: Vec<FollowUp>) -> PushFollowUpRequest {
-    PushFollowUpRequest::new("om_1", follow_ups)
+    PushFollowUpRequest::new(MessageId::new("om_1"), follow_ups)
 }
 
 fn simple() -> PushFollowUpRequest {
@@ -72,7 +73,7 @@ async fn push_follow_up_percent_encodes_the_message_id() {
     let server = Server::start().await;
     server.push(Reply::ok(json!({})));
 
-    push_follow_up(&server.client(), PushFollowUpRequest::new("om_#1", vec![FollowUp::new("ok")]), RequestOptions::default()).await.unwrap();
+    push_follow_up(&server.client(), PushFollowUpRequest::new(MessageId::new("om_#1"), vec![FollowUp::new("ok")]), RequestOptions::default()).await.unwrap();
 
     assert_eq!(server.only_api_request().path, "/open-apis/im/v1/messages/om_%231/push_follow_up");
 }

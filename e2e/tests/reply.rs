@@ -2,6 +2,7 @@
 
 mod support;
 
+use feishu::MessageId;
 use feishu::RequestOptions;
 use feishu::im::message::{ReplyErrorKind, ReplyRequest, ReplyResponse, reply};
 use feishu::im::types::{IdType, MsgType, SenderType};
@@ -16,7 +17,7 @@ const SPEC: &str = "im/message.json";
 const ID: &str = "im.v1.message.reply";
 
 fn request() -> ReplyRequest {
-    ReplyRequest::new("om_1", r#"{"text":"hi"}"#, MsgType::Text).uuid("u-1")
+    ReplyRequest::new(MessageId::new("om_1"), r#"{"text":"hi"}"#, MsgType::Text).uuid("u-1")
 }
 
 /// The documented example answer of the endpoint.
@@ -54,9 +55,10 @@ async fn reply_sends_every_set_field_of_the_documented_example() {
     let server = Server::start().await;
     server.push(Reply::json(example_answer()));
     let example = spec_endpoint(SPEC, ID)["request_example"].clone();
-    let request = ReplyRequest::new("om_dc13264520392913993dd051dba21dcf", example["content"].as_str().unwrap(), example["msg_type"].as_str().unwrap())
-        .reply_in_thread(example["reply_in_thread"].as_bool().unwrap())
-        .uuid(example["uuid"].as_str().unwrap());
+    let request =
+        ReplyRequest::new(MessageId::new("om_dc13264520392913993dd051dba21dcf"), example["content"].as_str().unwrap(), example["msg_type"].as_str().unwrap())
+            .reply_in_thread(example["reply_in_thread"].as_bool().unwrap())
+            .uuid(example["uuid"].as_str().unwrap());
 
     reply(&server.client(), request, RequestOptions::default()).await.unwrap();
 
@@ -67,7 +69,7 @@ async fn reply_sends_every_set_field_of_the_documented_example() {
 async fn reply_percent_encodes_the_message_id() {
     let server = Server::start().await;
     server.push(Reply::ok(json!({})));
-    let request = ReplyRequest::new("om/1 ?x#y%你", "{}", MsgType::Text);
+    let request = ReplyRequest::new(MessageId::new("om/1 ?x#y%你"), "{}", MsgType::Text);
 
     reply(&server.client(), request, RequestOptions::default()).await.unwrap();
 
@@ -322,7 +324,7 @@ async fn reply_uuid_of_50_characters_is_sent() {
 #[tokio::test]
 async fn reply_msg_type_outside_the_enum_is_refused() {
     let server = Server::start().await;
-    let request = ReplyRequest::new("om_1", "{}", MsgType::Other("xx".into()));
+    let request = ReplyRequest::new(MessageId::new("om_1"), "{}", MsgType::Other("xx".into()));
 
     let v = validation_error(reply(&server.client(), request, RequestOptions::default()).await);
 
@@ -338,7 +340,7 @@ async fn reply_to_an_empty_message_id_is_refused_before_anything_is_sent() {
     let client = server.client();
 
     // Sent, `messages//reply` would address another endpoint.
-    let result = reply(&client, ReplyRequest::new("", "{\"text\":\"hi\"}", "text"), RequestOptions::default()).await;
+    let result = reply(&client, ReplyRequest::new(MessageId::new(""), "{\"text\":\"hi\"}", "text"), RequestOptions::default()).await;
 
     let v = validation_error(result);
     assert_eq!(v.field, "message_id");

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use feishu::MessageId;
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions};
 use sandbox_support::{Env, MESSAGES_PATH, of_endpoint, patient_retries, token_fetches, uuid_counts, wait_until};
@@ -31,7 +32,7 @@ async fn parents(env: &Env, chats: usize) -> Vec<String> {
 
 /// A typed reply without a caller-given uuid.
 fn reply_request(parent: &str, text: &str) -> ReplyRequest {
-    ReplyRequest::new(parent, "", "text").message(&MessageContent::text(text))
+    ReplyRequest::new(MessageId::new(parent), "", "text").message(&MessageContent::text(text))
 }
 
 fn text_of(message: &Value) -> String {

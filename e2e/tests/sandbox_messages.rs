@@ -4,6 +4,7 @@
 
 mod sandbox_support;
 
+use feishu::MessageId;
 use feishu::im::message::{PushFollowUpErrorKind, PushFollowUpRequest, ReplyRequest, push_follow_up, reply};
 use feishu::im::message_reaction::{CreateErrorKind, CreateRequest};
 use feishu::im::types::{Emoji, FollowUp};
@@ -22,7 +23,7 @@ async fn chat_with_parent(env: &Env) -> (String, String) {
 
 /// Replies with typed content; returns the stored reply.
 async fn reply_with(env: &Env, parent: &str, content: &MessageContent) -> Value {
-    let request = ReplyRequest::with_message(parent, content);
+    let request = ReplyRequest::with_message(MessageId::new(parent), content);
     let response = env.client().im().message().reply(request).await.unwrap_or_else(|e| panic!("replying with {content:?} failed: {e:?}"));
     assert!(response.log_id().is_some(), "the sandbox sends X-Tt-Logid");
     let id = response.into_inner().message_id.expect("a message_id");
@@ -97,7 +98,7 @@ async fn text_over_150_kb_is_refused_before_anything_is_sent() {
     assert_eq!(at_limit.to_content_string().len(), TEXT_MAX_BYTES);
     let over = MessageContent::text("x".repeat(TEXT_MAX_BYTES - 10));
 
-    let request = ReplyRequest::new(parent.as_str(), "", "text").message(&over);
+    let request = ReplyRequest::new(MessageId::new(parent.as_str()), "", "text").message(&over);
     let error = request.validate().unwrap_err();
     assert_eq!((error.field.as_str(), error.rule.as_str()), ("content", MAX_SIZE));
     env.clear_requests().await;
@@ -113,7 +114,7 @@ async fn text_over_150_kb_is_refused_before_anything_is_sent() {
 
     // A post over 30 KB likewise.
     let big_post = MessageContent::post(PostContent::zh_cn(PostBody::new("t").line(vec![PostElement::text("y".repeat(POST_MAX_BYTES))])));
-    let request = ReplyRequest::new(parent.as_str(), "", "text").message(&big_post);
+    let request = ReplyRequest::new(MessageId::new(parent.as_str()), "", "text").message(&big_post);
     assert_eq!(request.validate().unwrap_err().rule, MAX_SIZE);
     assert!(reply(&client, request, RequestOptions::default()).await.is_err());
     assert_eq!(env.requests().await, Vec::<Value>::new());
@@ -129,7 +130,7 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
     let env = Env::start().await;
     let (_, message) = chat_with_parent(&env).await;
     let client = env.client();
-    let react = |id: &str| client.im().message_reaction().create(CreateRequest::new(id, Emoji::new("THUMBSUP")));
+    let react = |id: &str| client.im().message_reaction().create(CreateRequest::new(MessageId::new(id), Emoji::new("THUMBSUP")));
 
     let added = react(&message).await.unwrap().into_inner();
     assert_eq!(added.reaction_type.and_then(|r| r.emoji_type).as_deref(), Some("THUMBSUP"));
@@ -156,7 +157,8 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
 async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
     let env = Env::start().await;
     let client = env.client();
-    let follow_up = |id: &str, text: &str| push_follow_up(&client, PushFollowUpRequest::new(id, vec![FollowUp::new(text)]), RequestOptions::default());
+    let follow_up =
+        |id: &str, text: &str| push_follow_up(&client, PushFollowUpRequest::new(MessageId::new(id), vec![FollowUp::new(text)]), RequestOptions::default());
     let p2p = env.p2p_chat("ou_follow_up_user").await;
     let older = env.seed_text(&p2p, "older").await;
     let latest = env.seed_text(&p2p, "latest").await;

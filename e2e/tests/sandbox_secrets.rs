@@ -11,6 +11,7 @@ mod sandbox_support;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use feishu::MessageId;
 use feishu::events::{Webhook, WebhookConfig};
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions, RetryPolicy};
@@ -34,7 +35,7 @@ const WRONG_SECRET: &str = "wrong-app-secret-7c1d";
 const USER_TOKEN: &str = "u-user-access-token-93ab";
 
 fn text_reply(parent: &str, text: &str) -> ReplyRequest {
-    ReplyRequest::new(parent, "", "text").message(&MessageContent::text(text))
+    ReplyRequest::new(MessageId::new(parent), "", "text").message(&MessageContent::text(text))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +81,8 @@ async fn no_secret_reaches_logs_or_debug_output() {
         errors.push(format!("{e:?} {e}"));
         env.clear_faults().await;
     }
-    let validation = reply(&client, ReplyRequest::new(&parent, "{}", "text").uuid("u".repeat(51)), RequestOptions::default()).await.unwrap_err();
+    let validation =
+        reply(&client, ReplyRequest::new(MessageId::new(&parent), "{}", "text").uuid("u".repeat(51)), RequestOptions::default()).await.unwrap_err();
     errors.push(format!("{validation:?} {validation}"));
     let wrong_secret = Client::builder(APP_ID, WRONG_SECRET).base_url(env.url()).build().unwrap();
     shown.push(format!("{wrong_secret:?}"));

@@ -11,7 +11,7 @@
 //!
 //! # async fn demo() -> Result<(), feishu::Error> {
 //! let client = Client::new("cli_xxx", "app-secret")?;
-//! let request = ReplyRequest::with_message("om_dc13264520392913993dd051dba21dcf", &MessageContent::text("hello"));
+//! let request = ReplyRequest::with_message(feishu::MessageId::new("om_dc13264520392913993dd051dba21dcf"), &MessageContent::text("hello"));
 //! let response = client.im().message().reply(request).await?;
 //! println!("{:?} (log id {:?})", response.data(), response.log_id());
 //! # Ok(())

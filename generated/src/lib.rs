@@ -21,7 +21,7 @@
 //!
 //! # async fn demo() -> Result<(), feishu::Error> {
 //! let client = Client::new("cli_xxx", "app-secret")?;
-//! let request = ReplyRequest::with_message("om_dc13264520392913993dd051dba21dcf", &MessageContent::text("hello"));
+//! let request = ReplyRequest::with_message(feishu::MessageId::new("om_dc13264520392913993dd051dba21dcf"), &MessageContent::text("hello"));
 //! let response = client.im().message().reply(request).await?;
 //! println!("{:?} (log id {:?})", response.data(), response.log_id());
 //! # Ok(())
@@ -48,6 +48,7 @@ pub use feishu_runtime::{
     ApiError, Body, Download, ErrorKind, MessageContent, Multipart, OperationError,
     OperationError as Error, RequestOptions, Response, RetryPolicy, Secret, Untyped,
 };
+pub use feishu_runtime::ids::{ChatId, MessageId, OpenId, UnionId};
 /// Builds a [`Client`]; start with [`Client::builder`].
 pub type ClientBuilder = feishu_runtime::ClientBuilder<Client>;
 /// The Feishu client: every operation is a method of a service's

@@ -161,7 +161,12 @@ impl<C> ClientBuilder<C> {
 /// its own), makes ring the process's rustls crypto provider unless the
 /// program installed one already: reqwest without aws-lc reads the
 /// process default. Installing is idempotent and never replaces a choice.
-fn install_tls_provider() {
+///
+/// Building a client calls it. A program that also builds reqwest clients
+/// of its own should call it first: with `rustls-ring`, reqwest is built
+/// without a provider of its own, and `reqwest::Client::new()` panics when
+/// none is installed.
+pub fn install_tls_provider() {
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Err means another thread installed one first, which is as good.

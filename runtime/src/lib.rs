@@ -32,6 +32,7 @@ mod envelope;
 pub mod error;
 #[cfg(feature = "events")]
 pub mod events;
+pub mod ids;
 mod limit;
 mod operation;
 mod request;
@@ -43,7 +44,7 @@ pub mod validate;
 pub use bytes::Bytes;
 pub use call::{Call, CallFuture, CallResult, Operation, RawCall, RawOutput};
 pub use client::Client;
-pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
+pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL, install_tls_provider};
 pub use content::MessageContent;
 pub use download::Download;
 pub use envelope::{ApiResponse, Empty};

@@ -353,6 +353,8 @@ mod tests {
         }
     }
 
+    impl DocumentedKind for Kind {}
+
     fn api(http_status: u16, code: i64, msg: &str, body: Option<serde_json::Value>) -> OperationError<Kind> {
         ApiError { http_status, code, msg: msg.into(), log_id: Some("L1".into()), body }.into()
     }
@@ -430,7 +432,6 @@ mod tests {
         let untyped = e.untyped();
         assert_eq!((untyped.kind(), untyped.code()), (Untyped::Unhandled, Some(230011)));
         let runtime: Error = untyped.into();
-        impl DocumentedKind for Kind {}
         fn untyped_by_question_mark() -> Result<(), OperationError> {
             Err(api(400, 230011, "recalled", None))?
         }

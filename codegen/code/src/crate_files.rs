@@ -68,7 +68,7 @@ fn unescape_example(example: &str) -> String {
 
 /// The arguments of `new()` (or `with_message()`) of a typed request from
 /// the documented examples; `None` when a required field is not a plain value.
-fn request_args(service: &Service, d: &feishu_model::Detailed) -> Option<(String, Vec<String>)> {
+fn request_args(service: &Service, d: &feishu_model::Detailed, krate: &str) -> Option<(String, Vec<String>)> {
     let mut args = Vec::new();
     let content = d.message_content.as_ref();
     for f in d.request.fields.iter().filter(|f| f.required) {
@@ -76,6 +76,11 @@ fn request_args(service: &Service, d: &feishu_model::Detailed) -> Option<(String
             continue;
         }
         args.push(match &f.ty {
+            TypeRef::String if f.id.is_some() => format!(
+                "{krate}::{}::new({:?})",
+                f.id?.type_name(),
+                f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))
+            ),
             TypeRef::String => format!("{:?}", f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))),
             TypeRef::Enum(name) => format!("{:?}", service.types.enums[name].variants.first()?.value),
             TypeRef::Integer => "0".to_owned(),
@@ -98,7 +103,7 @@ fn call_example(service: &Service, resource: &Resource, op: &Operation, krate: &
     let chain = format!("client.{}().{}().{}", service.accessor, resource.module, op.fn_name);
     let (uses, call) = match &op.kind {
         OperationKind::Detailed(d) => {
-            let (constructor, args) = request_args(service, d)?;
+            let (constructor, args) = request_args(service, d, krate)?;
             let content = if constructor == "with_message" { format!("use {krate}::MessageContent;\n") } else { String::new() };
             (
                 format!("use {krate}::{}::{}::{};\n{content}", service.module, resource.module, d.request.name),
@@ -216,6 +221,7 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
             ApiError, Body, Download, ErrorKind, MessageContent, Multipart, OperationError, OperationError as Error,
             RequestOptions, Response, RetryPolicy, Secret, Untyped,
         };
+        pub use feishu_runtime::ids::{ChatId, MessageId, OpenId, UnionId};
 
         /// Builds a [`Client`]; start with [`Client::builder`].
         pub type ClientBuilder = feishu_runtime::ClientBuilder<Client>;

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use feishu_spec::{ContentType, Endpoint, Field, FieldType, ResponseContentType};
 
-use crate::names;
 use crate::*;
+use crate::{ids, names};
 
 /// Module names the crate root already uses.
 const ROOT_MODULES: &[&str] = &["error", "events", "types", "default"];
@@ -283,6 +283,7 @@ fn field_def(field: &Field, side: Side, prefix: &str, types: &mut TypeSpace, tak
     let ty = type_ref(field, side, prefix, types);
     let is_rust_enum = matches!(&ty, TypeRef::Enum(_)) || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
     FieldDef {
+        id: (side == Side::Request && ty == TypeRef::String).then(|| field.example.as_deref().and_then(ids::IdKind::of_example)).flatten(),
         wire_name: field.name.clone(),
         rust_name: names::unique(names::snake(&field.name, "field"), taken),
         ty,

@@ -8,6 +8,7 @@
 
 mod build;
 pub mod errors;
+pub mod ids;
 pub mod methods;
 pub mod names;
 
@@ -209,6 +210,9 @@ pub struct FieldDef {
     pub docs: FieldDocs,
     /// The rules `validate()` checks.
     pub checks: Checks,
+    /// For a request string whose documented example shows an id prefix:
+    /// the id newtype it takes instead of a `String` (see [`ids`]).
+    pub id: Option<ids::IdKind>,
 }
 
 impl FieldDef {

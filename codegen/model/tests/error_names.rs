@@ -13,8 +13,11 @@ fn corpus() -> Option<PathBuf> {
     dir.is_dir().then(|| dir.canonicalize().unwrap())
 }
 
-/// `(operation id, [(code, variant, helper)])` of every typed operation.
-fn names(model: &Model) -> Vec<(String, Vec<(i64, String, String)>)> {
+/// `(code, variant, helper)` of one documented code.
+type Named = (i64, String, String);
+
+/// `(operation id, its codes)` of every typed operation.
+fn names(model: &Model) -> Vec<(String, Vec<Named>)> {
     let mut out = Vec::new();
     for service in model.services.values() {
         for resource in service.resources.values() {

@@ -18,7 +18,7 @@ pub struct PushFollowUpRequest {
     ///
     /// Wire name: `message_id`.
     #[serde(skip)]
-    pub message_id: String,
+    pub message_id: feishu_runtime::ids::MessageId,
     /// 跟随气泡列表。
     /// **示例**:
     /// **数据校验规则**:
@@ -32,13 +32,10 @@ pub struct PushFollowUpRequest {
 impl PushFollowUpRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(
-        message_id: impl Into<String>,
+        message_id: feishu_runtime::ids::MessageId,
         follow_ups: Vec<crate::im::types::FollowUp>,
     ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            follow_ups,
-        }
+        Self { message_id, follow_ups }
     }
 }
 impl feishu_runtime::Validate for PushFollowUpRequest {

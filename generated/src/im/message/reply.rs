@@ -19,7 +19,7 @@ pub struct ReplyRequest {
     ///
     /// Wire name: `message_id`.
     #[serde(skip)]
-    pub message_id: String,
+    pub message_id: feishu_runtime::ids::MessageId,
     /// 消息内容，JSON 结构序列化后的字符串。该参数的取值与 `msg_type` 对应，例如 `msg_type` 取值为 `text`，则该参数需要传入文本类型的内容。
     ///
     /// **注意：**
@@ -97,12 +97,12 @@ pub struct ReplyRequest {
 impl ReplyRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(
-        message_id: impl Into<String>,
+        message_id: feishu_runtime::ids::MessageId,
         content: impl Into<String>,
         msg_type: impl Into<crate::im::types::MsgType>,
     ) -> Self {
         Self {
-            message_id: message_id.into(),
+            message_id,
             content: content.into(),
             msg_type: msg_type.into(),
             reply_in_thread: None,
@@ -123,11 +123,11 @@ impl ReplyRequest {
     /// message content, which sets `content` and `msg_type`
     /// together (they agree, and the JSON is escaped for you).
     pub fn with_message(
-        message_id: impl Into<String>,
+        message_id: feishu_runtime::ids::MessageId,
         message: &feishu_runtime::MessageContent,
     ) -> Self {
         Self {
-            message_id: message_id.into(),
+            message_id,
             content: message.to_content_string(),
             msg_type: message.msg_type().into(),
             reply_in_thread: None,

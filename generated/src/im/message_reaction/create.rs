@@ -13,7 +13,7 @@ pub struct CreateRequest {
     ///
     /// Wire name: `message_id`.
     #[serde(skip)]
-    pub message_id: String,
+    pub message_id: feishu_runtime::ids::MessageId,
     /// 表情类型
     ///
     /// Wire name: `reaction_type`.
@@ -22,13 +22,10 @@ pub struct CreateRequest {
 impl CreateRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(
-        message_id: impl Into<String>,
+        message_id: feishu_runtime::ids::MessageId,
         reaction_type: crate::im::types::Emoji,
     ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            reaction_type,
-        }
+        Self { message_id, reaction_type }
     }
 }
 impl feishu_runtime::Validate for CreateRequest {
