@@ -2,11 +2,18 @@
 //! client.
 //!
 //! Generated operations build an [`ApiRequest`], check it with
-//! [`Validate`], send it with [`Client::send_json`] (or [`Client::send`],
-//! [`Client::send_value`], [`Client::send_bytes`]) and map [`ApiError`]
-//! codes into their own error types. The runtime handles the rest: the
-//! tenant and app access tokens, the `{code, msg, data}` envelope, the
-//! `X-Tt-Logid` header, timeouts and tracing — and never prints a secret.
+//! [`Validate`] and send it with [`Client::send_json_response`] (or
+//! [`Client::send`], [`Client::send_value`], [`Client::send_bytes`]). The
+//! runtime handles the rest: the tenant and app access tokens, the
+//! `{code, msg, data}` envelope, the `X-Tt-Logid` header, retries, rate
+//! limits, timeouts and tracing — and never prints a secret.
+//!
+//! What every generated operation shares is written here once:
+//! [`OperationError<K>`](OperationError), the one error type of every call
+//! (generic over the operation's documented codes, an [`ErrorKind`]);
+//! [`Response<T>`](Response), the answer with its log id; [`Call`] and
+//! [`RawCall`], what the generated method tree returns; and the id
+//! newtypes of [`ids`].
 //!
 //! ```no_run
 //! use feishu_runtime::{ApiRequest, Client, Empty, Method};
