@@ -15,10 +15,10 @@
 
 use std::process::ExitCode;
 
-use feishu::RequestOptions;
-use feishu::im::message::{ReplyRequest, reply};
+use feishu::im::message::ReplyRequest;
 use feishu_runtime::MessageContent;
 use feishu_runtime::events::{Dispatcher, EventBody};
+use feishu_runtime::ids::MessageId;
 use feishu_runtime::ws::WsClient;
 use serde::Deserialize;
 
@@ -96,8 +96,8 @@ async fn main() -> ExitCode {
             let text = serde_json::from_str::<serde_json::Value>(&message.content)?["text"].as_str().unwrap_or_default().to_owned();
             // The event id makes the reply idempotent: a redelivered event
             // never sends a second reply.
-            let request = ReplyRequest::new(message.message_id.as_str(), "", "text").message(&MessageContent::text(format!("echo: {text}"))).uuid(ctx.event_id);
-            reply(&api, request, RequestOptions::default()).await?;
+            let request = ReplyRequest::with_message(MessageId::new(&message.message_id), &MessageContent::text(format!("echo: {text}"))).uuid(ctx.event_id);
+            api.im().message().reply(request).await?;
             println!("replied to {}", message.message_id);
             Ok(())
         }

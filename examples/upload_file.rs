@@ -11,7 +11,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use feishu_runtime::{Body, Client, Multipart, RequestOptions, UploadFile};
+use feishu::Client;
+use feishu_runtime::{Body, Multipart, UploadFile};
 
 const USAGE: &str = "usage: upload_file --base-url URL --app-id ID --app-secret SECRET FILE";
 
@@ -50,8 +51,7 @@ async fn run(args: Args) -> Result<String, Box<dyn std::error::Error>> {
     let file = UploadFile::from_path(&args.file)?;
     let form = Multipart::new().text("file_type", "stream").text("file_name", file.file_name().to_owned()).upload("file", file);
     // The client's 30 s covers the whole upload; a large file needs longer.
-    let options = RequestOptions { timeout: Some(Duration::from_secs(3600)), ..RequestOptions::default() };
-    let data = feishu::im::file::create(&client, Body::Multipart(form), &[], options).await?;
+    let data = client.im().file().create().body(Body::Multipart(form)).timeout(Duration::from_secs(3600)).await?.into_inner();
     let key = data.get("file_key").and_then(|k| k.as_str()).ok_or_else(|| format!("no file_key in the answer: {data}"))?;
     Ok(key.to_owned())
 }

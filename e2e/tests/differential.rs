@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use feishu::MessageId;
 use feishu::RequestOptions;
 use feishu::im::message::{PushFollowUpRequest, ReplyRequest, push_follow_up, reply};
 use feishu::im::message_reaction::{CreateRequest, create};
@@ -127,13 +128,13 @@ fn peer_calls(targets: &Targets) -> Value {
 /// Our client's calls; each must succeed.
 async fn our_calls(base_url: &str, targets: &Targets) {
     let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
-    let request = ReplyRequest::new(&targets.reply_to, REPLY_CONTENT, REPLY_MSG_TYPE).uuid(REPLY_UUID).reply_in_thread(REPLY_IN_THREAD);
+    let request = ReplyRequest::new(MessageId::new(&targets.reply_to), REPLY_CONTENT, REPLY_MSG_TYPE).uuid(REPLY_UUID).reply_in_thread(REPLY_IN_THREAD);
     let replied = reply(&client, request, RequestOptions::default()).await.expect("our reply succeeds");
     assert_eq!(replied.parent_id.as_deref(), Some(targets.reply_to.as_str()));
-    let request = CreateRequest::new(&targets.reply_to, Emoji::new(EMOJI_TYPE));
+    let request = CreateRequest::new(MessageId::new(&targets.reply_to), Emoji::new(EMOJI_TYPE));
     let reacted = create(&client, request, RequestOptions::default()).await.expect("our reaction succeeds");
     assert!(reacted.reaction_id.is_some(), "{reacted:?}");
-    let request = PushFollowUpRequest::new(&targets.follow_up_on, typed_follow_ups());
+    let request = PushFollowUpRequest::new(MessageId::new(&targets.follow_up_on), typed_follow_ups());
     push_follow_up(&client, request, RequestOptions::default()).await.expect("our push_follow_up succeeds");
 }
 
@@ -435,7 +436,7 @@ impl Control {
         self.post("/_sandbox/messages", seed(&p2p, "app")).await;
         // Recalled through the API, as a bot would.
         let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
-        feishu::im::message::delete(&client, &recalled, feishu::Body::None, &[], RequestOptions::default()).await.expect("the recall succeeds");
+        client.im().message().delete(&recalled).await.expect("the recall succeeds");
         Traps { recalled, not_latest, live }
     }
 }
@@ -461,15 +462,16 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
     let traps = control.traps("ours", &base_url).await;
     let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(&base_url).build().unwrap();
     let code_of = |e: &feishu::OperationError<_>| e.code();
-    let err = reply(&client, ReplyRequest::new(&traps.recalled, REPLY_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
-    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::ReplyErrorKind::Code230011), "{err:?}");
-    let err = create(&client, CreateRequest::new(&traps.recalled, Emoji::new(EMOJI_TYPE)), RequestOptions::default()).await.unwrap_err();
-    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message_reaction::CreateErrorKind::Code231003), "{err:?}");
-    let err = push_follow_up(&client, PushFollowUpRequest::new(&traps.not_latest, typed_follow_ups()), RequestOptions::default()).await.unwrap_err();
-    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::PushFollowUpErrorKind::Code230006), "{err:?}");
-    let err = reply(&client, ReplyRequest::new(&traps.live, BAD_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
+    let err = reply(&client, ReplyRequest::new(MessageId::new(&traps.recalled), REPLY_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
+    assert!(err.kind() == feishu::im::message::ReplyErrorKind::MessageRecalled, "{err:?}");
+    let err = create(&client, CreateRequest::new(MessageId::new(&traps.recalled), Emoji::new(EMOJI_TYPE)), RequestOptions::default()).await.unwrap_err();
+    assert!(err.kind() == feishu::im::message_reaction::CreateErrorKind::MessageNotFound, "{err:?}");
+    let err =
+        push_follow_up(&client, PushFollowUpRequest::new(MessageId::new(&traps.not_latest), typed_follow_ups()), RequestOptions::default()).await.unwrap_err();
+    assert!(err.kind() == feishu::im::message::PushFollowUpErrorKind::OnlySupportLatestMessage, "{err:?}");
+    let err = reply(&client, ReplyRequest::new(MessageId::new(&traps.live), BAD_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
     assert_eq!(code_of(&err), Some(230001), "{err:?}");
-    assert!(matches!(err.api(), Some(e) if e.kind() == feishu::im::message::ReplyErrorKind::Code230001), "{err:?}");
+    assert!(err.kind() == feishu::im::message::ReplyErrorKind::RequestContainsInvalidRequestParameter, "{err:?}");
 
     // lark-oapi meets the same codes on its own copies of the traps.
     let traps = control.traps("lark_oapi", &base_url).await;

@@ -20,7 +20,7 @@ fn list(chat: &str) -> ApiRequest {
 }
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy { initial_backoff: Duration::from_millis(5), max_backoff: Duration::from_millis(50), ..RetryPolicy::default() }
+    RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(50))
 }
 
 async fn list_requests(env: &Env) -> Vec<Value> {

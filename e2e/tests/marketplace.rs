@@ -45,7 +45,16 @@ async fn send_as(client: &Client, tenant: &str, i: usize) -> Result<Value, Error
     let content = json!({"text": format!("{tenant} #{i}")}).to_string();
     // Each message to its own receiver, so that per-chat limits do not pace the run.
     let body = json!({"receive_id": format!("ou_{tenant}_{i}"), "msg_type": "text", "content": content, "uuid": format!("{tenant}-{i}")});
-    feishu::im::message::create(client, Body::Json(body), &[("receive_id_type", "open_id")], RequestOptions::default().tenant_key(tenant)).await
+    client
+        .im()
+        .message()
+        .create()
+        .body(Body::Json(body))
+        .queries([("receive_id_type", "open_id")])
+        .options(RequestOptions::default().tenant_key(tenant))
+        .await
+        .map(feishu_runtime::Response::into_inner)
+        .map_err(feishu_runtime::Error::from)
 }
 
 async fn tenant_texts(env: &Env, tenant: &str) -> Vec<String> {
@@ -126,7 +135,16 @@ async fn a_missing_ticket_fails_fast_and_the_resend_brings_one() {
     assert_eq!(tenant_texts(&env, "tenant-a").await, ["tenant-a #0"]);
     // A tenant call without a tenant key goes nowhere.
     let before = env.requests().await.len();
-    let no_tenant = feishu::im::message::create(&client, Body::Json(json!({})), &[], RequestOptions::default()).await.unwrap_err();
+    let no_tenant = client
+        .im()
+        .message()
+        .create()
+        .body(Body::Json(json!({})))
+        .options(RequestOptions::default())
+        .await
+        .map(feishu_runtime::Response::into_inner)
+        .map_err(feishu_runtime::Error::from)
+        .unwrap_err();
     assert!(matches!(no_tenant, Error::Auth(AuthError::TenantKeyRequired { .. })), "{no_tenant:?}");
     assert_eq!(env.requests().await.len(), before);
     wiring.abort();

@@ -3,6 +3,7 @@
 
 mod support;
 
+use feishu::MessageId;
 use feishu::RequestOptions;
 use feishu::im::message_reaction::{CreateErrorKind, CreateRequest, create};
 use feishu::im::types::{Emoji, OperatorType};
@@ -13,7 +14,7 @@ const SPEC: &str = "im/message_reaction.json";
 const ID: &str = "im.v1.message_reaction.create";
 
 fn request() -> CreateRequest {
-    CreateRequest::new("om_1", Emoji::new("SMILE"))
+    CreateRequest::new(MessageId::new("om_1"), Emoji::new("SMILE"))
 }
 
 fn example_answer() -> serde_json::Value {
@@ -45,7 +46,7 @@ async fn create_percent_encodes_the_message_id() {
     let server = Server::start().await;
     server.push(Reply::ok(json!({})));
 
-    create(&server.client(), CreateRequest::new("om_a/b c", Emoji::new("OK")), RequestOptions::default()).await.unwrap();
+    create(&server.client(), CreateRequest::new(MessageId::new("om_a/b c"), Emoji::new("OK")), RequestOptions::default()).await.unwrap();
 
     assert_eq!(server.only_api_request().path, "/open-apis/im/v1/messages/om_a%2Fb%20c/reactions");
 }
@@ -86,8 +87,8 @@ async fn create_decodes_app_and_undocumented_operator_types() {
     server.push(Reply::ok(json!({"operator": {"operator_type": "bot"}})));
     let client = server.client();
 
-    let app = create(&client, request(), RequestOptions::default()).await.unwrap();
-    let other = create(&client, request(), RequestOptions::default()).await.unwrap();
+    let app = create(&client, request(), RequestOptions::default()).await.unwrap().into_inner();
+    let other = create(&client, request(), RequestOptions::default()).await.unwrap().into_inner();
 
     assert_eq!(app.operator.unwrap().operator_type, Some(OperatorType::App));
     assert_eq!(other.operator.unwrap().operator_type, Some(OperatorType::Other("bot".into())));
@@ -117,7 +118,7 @@ async fn create_maps_every_documented_error_code_to_its_variant() {
         let log_id = format!("log-{}", expected.code);
         server.push(Reply::error(expected.http_status, expected.code, &expected.message).header("X-Tt-Logid", &log_id));
         let error = api_variant(create(&client, request(), RequestOptions::default()).await);
-        assert_documented(&error, error.api_error(), error.is_unhandled(), expected, &log_id);
+        assert_documented(&error, expected, &errors, &log_id);
     }
 
     assert_eq!(server.api_requests().len(), errors.len());
@@ -135,11 +136,11 @@ async fn create_undocumented_code_lands_in_the_catch_all() {
     let unknown = api_variant(create(&client, request(), RequestOptions::default()).await);
 
     assert_eq!(foreign.kind(), CreateErrorKind::Unhandled, "{foreign:?}");
-    assert_eq!(foreign.code(), 230001);
+    assert_eq!(foreign.code(), Some(230001));
     assert_eq!(unknown.kind(), CreateErrorKind::Unhandled, "{unknown:?}");
     assert!(unknown.is_unhandled());
-    assert_eq!(unknown.code(), UNDOCUMENTED_CODE);
-    assert_eq!(unknown.api_error().log_id.as_deref(), Some("log-x"));
+    assert_eq!(unknown.code(), Some(UNDOCUMENTED_CODE));
+    assert_eq!(unknown.log_id(), Some("log-x"));
 }
 
 #[tokio::test]
@@ -149,7 +150,7 @@ async fn create_error_keeps_the_log_id() {
 
     let error = create(&server.client(), request(), RequestOptions::default()).await.unwrap_err();
 
-    assert!(error.api().map(|e| e.kind()) == Some(CreateErrorKind::Code231003), "{error:?}");
-    assert_eq!(error.api().unwrap().api_error().log_id.as_deref(), Some("log-231003"));
+    assert!(error.kind() == CreateErrorKind::MessageNotFound && error.kind().is_message_not_found(), "{error:?}");
+    assert_eq!(error.log_id(), Some("log-231003"));
     assert!(error.to_string().contains("log-231003"), "{error}");
 }

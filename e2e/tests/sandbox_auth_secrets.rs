@@ -48,7 +48,16 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
         let market = market.clone();
         async move {
             let body = json!({"receive_id": format!("ou_{i}"), "msg_type": "text", "content": "{\"text\":\"hi\"}"});
-            feishu::im::message::create(&market, Body::Json(body), &[("receive_id_type", "open_id")], RequestOptions::default().tenant_key(tenant)).await
+            market
+                .im()
+                .message()
+                .create()
+                .body(Body::Json(body))
+                .queries([("receive_id_type", "open_id")])
+                .options(RequestOptions::default().tenant_key(tenant))
+                .await
+                .map(feishu_runtime::Response::into_inner)
+                .map_err(feishu_runtime::Error::from)
         }
     };
     for (i, tenant) in ["tenant-a", "tenant-b"].into_iter().enumerate() {
@@ -57,7 +66,16 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     env.expire_tokens().await;
     send("tenant-a", 7).await.unwrap();
     shown.push(format!("{market:?} {:?}", market.app_ticket_store().get().await.unwrap()));
-    let no_tenant = feishu::im::message::create(&market, Body::None, &[], RequestOptions::default()).await.unwrap_err();
+    let no_tenant = market
+        .im()
+        .message()
+        .create()
+        .body(Body::None)
+        .options(RequestOptions::default())
+        .await
+        .map(feishu_runtime::Response::into_inner)
+        .map_err(feishu_runtime::Error::from)
+        .unwrap_err();
     errors.push(format!("{no_tenant:?} {no_tenant}"));
 
     // A user authorises; the token is refreshed after the expiry; then the
@@ -69,15 +87,51 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     shown.push(format!("{token:?} {auth:?} {client:?}"));
     let chat = env.group_chat().await;
     let as_dave = || RequestOptions::default().user_key("ou_dave");
-    feishu::im::pin::list(&client, &[("chat_id", &chat)], as_dave()).await.unwrap();
+    client
+        .im()
+        .pin()
+        .list()
+        .queries([("chat_id", chat.as_str())])
+        .options(as_dave())
+        .await
+        .map(feishu_runtime::Response::into_inner)
+        .map_err(feishu_runtime::Error::from)
+        .unwrap();
     env.expire_tokens().await;
-    feishu::im::pin::list(&client, &[("chat_id", &chat)], as_dave()).await.unwrap();
+    client
+        .im()
+        .pin()
+        .list()
+        .queries([("chat_id", chat.as_str())])
+        .options(as_dave())
+        .await
+        .map(feishu_runtime::Response::into_inner)
+        .map_err(feishu_runtime::Error::from)
+        .unwrap();
     let latest = auth.store().get("ou_dave").await.unwrap().expect("tokens are kept");
     shown.push(format!("{latest:?}"));
     env.control(reqwest::Method::POST, "oauth/revoke", Some(json!({"open_id": "ou_dave"}))).await;
-    let revoked = feishu::im::pin::list(&client, &[("chat_id", &chat)], as_dave()).await.unwrap_err();
+    let revoked = client
+        .im()
+        .pin()
+        .list()
+        .queries([("chat_id", chat.as_str())])
+        .options(as_dave())
+        .await
+        .map(feishu_runtime::Response::into_inner)
+        .map_err(feishu_runtime::Error::from)
+        .unwrap_err();
     errors.push(format!("{revoked:?} {revoked}"));
-    let tenant_only = feishu::im::message::create(&client, Body::None, &[], as_dave()).await.unwrap_err();
+    let tenant_only = client
+        .im()
+        .message()
+        .create()
+        .body(Body::None)
+        .options(as_dave())
+        .await
+        .map(feishu_runtime::Response::into_inner)
+        .map_err(feishu_runtime::Error::from)
+        .unwrap_err();
     errors.push(format!("{tenant_only:?} {tenant_only}"));
     let bad_code = auth.exchange_code("ou_eve", "code-made-up", None).await.unwrap_err();
     errors.push(format!("{bad_code:?} {bad_code}"));

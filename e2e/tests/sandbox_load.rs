@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use feishu::MessageId;
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions};
 use sandbox_support::{Env, MESSAGES_PATH, of_endpoint, patient_retries, token_fetches, uuid_counts, wait_until};
@@ -31,7 +32,7 @@ async fn parents(env: &Env, chats: usize) -> Vec<String> {
 
 /// A typed reply without a caller-given uuid.
 fn reply_request(parent: &str, text: &str) -> ReplyRequest {
-    ReplyRequest::new(parent, "", "text").message(&MessageContent::text(text))
+    ReplyRequest::new(MessageId::new(parent), "", "text").message(&MessageContent::text(text))
 }
 
 fn text_of(message: &Value) -> String {
@@ -269,13 +270,11 @@ async fn send_at(client: &Client, users: &[String], total: usize, per_second: u3
             "content": json!({"text": format!("send {i}")}).to_string(),
             "uuid": format!("load-send-{i}"),
         });
-        calls.push(tokio::spawn(async move {
-            feishu::im::message::create(&client, Body::Json(body), &[("receive_id_type", "open_id")], RequestOptions::default()).await
-        }));
+        calls.push(tokio::spawn(async move { client.im().message().create().body(Body::Json(body)).query("receive_id_type", "open_id").await }));
     }
     let mut results = Vec::with_capacity(total);
     for call in calls {
-        results.push(call.await.unwrap());
+        results.push(call.await.unwrap().map(feishu::Response::into_inner).map_err(feishu::runtime::Error::from));
     }
     results
 }

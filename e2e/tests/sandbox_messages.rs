@@ -4,10 +4,11 @@
 
 mod sandbox_support;
 
+use feishu::MessageId;
 use feishu::im::message::{PushFollowUpErrorKind, PushFollowUpRequest, ReplyRequest, push_follow_up, reply};
-use feishu::im::message_reaction::{self, CreateErrorKind, CreateRequest};
+use feishu::im::message_reaction::{CreateErrorKind, CreateRequest};
 use feishu::im::types::{Emoji, FollowUp};
-use feishu::{Body, MessageContent, OperationError, RequestOptions};
+use feishu::{Body, MessageContent, RequestOptions};
 use feishu_runtime::Validate;
 use feishu_runtime::content::{MAX_SIZE, POST_MAX_BYTES, PostBody, PostContent, PostElement, TEXT_MAX_BYTES};
 use sandbox_support::Env;
@@ -22,9 +23,10 @@ async fn chat_with_parent(env: &Env) -> (String, String) {
 
 /// Replies with typed content; returns the stored reply.
 async fn reply_with(env: &Env, parent: &str, content: &MessageContent) -> Value {
-    let request = ReplyRequest::new(parent, "", "text").message(content);
-    let response = reply(&env.client(), request, RequestOptions::default()).await.unwrap_or_else(|e| panic!("replying with {content:?} failed: {e:?}"));
-    let id = response.message_id.expect("a message_id");
+    let request = ReplyRequest::with_message(MessageId::new(parent), content);
+    let response = env.client().im().message().reply(request).await.unwrap_or_else(|e| panic!("replying with {content:?} failed: {e:?}"));
+    assert!(response.log_id().is_some(), "the sandbox sends X-Tt-Logid");
+    let id = response.into_inner().message_id.expect("a message_id");
     env.message(&id).await
 }
 
@@ -96,14 +98,14 @@ async fn text_over_150_kb_is_refused_before_anything_is_sent() {
     assert_eq!(at_limit.to_content_string().len(), TEXT_MAX_BYTES);
     let over = MessageContent::text("x".repeat(TEXT_MAX_BYTES - 10));
 
-    let request = ReplyRequest::new(parent.as_str(), "", "text").message(&over);
+    let request = ReplyRequest::new(MessageId::new(parent.as_str()), "", "text").message(&over);
     let error = request.validate().unwrap_err();
     assert_eq!((error.field.as_str(), error.rule.as_str()), ("content", MAX_SIZE));
     env.clear_requests().await;
     let result = reply(&client, request, RequestOptions::default()).await;
     match result {
-        Err(OperationError::Runtime(feishu::runtime::Error::Validation(v))) => {
-            assert_eq!(v, error)
+        Err(e) if e.validation().is_some() => {
+            assert_eq!(e.validation(), Some(&error))
         }
         other => panic!("expected a validation error, got {other:?}"),
     }
@@ -112,7 +114,7 @@ async fn text_over_150_kb_is_refused_before_anything_is_sent() {
 
     // A post over 30 KB likewise.
     let big_post = MessageContent::post(PostContent::zh_cn(PostBody::new("t").line(vec![PostElement::text("y".repeat(POST_MAX_BYTES))])));
-    let request = ReplyRequest::new(parent.as_str(), "", "text").message(&big_post);
+    let request = ReplyRequest::new(MessageId::new(parent.as_str()), "", "text").message(&big_post);
     assert_eq!(request.validate().unwrap_err().rule, MAX_SIZE);
     assert!(reply(&client, request, RequestOptions::default()).await.is_err());
     assert_eq!(env.requests().await, Vec::<Value>::new());
@@ -128,19 +130,19 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
     let env = Env::start().await;
     let (_, message) = chat_with_parent(&env).await;
     let client = env.client();
-    let react = |id: &str| message_reaction::create(&client, CreateRequest::new(id, Emoji::new("THUMBSUP")), RequestOptions::default());
+    let react = |id: &str| client.im().message_reaction().create(CreateRequest::new(MessageId::new(id), Emoji::new("THUMBSUP")));
 
-    let added = react(&message).await.unwrap();
+    let added = react(&message).await.unwrap().into_inner();
     assert_eq!(added.reaction_type.and_then(|r| r.emoji_type).as_deref(), Some("THUMBSUP"));
     assert_eq!(env.message(&message).await["reactions"][0]["emoji_type"], "THUMBSUP");
 
     // Recall through the catalogue-only delete, then react again.
-    feishu::im::message::delete(&client, &message, Body::None, &[], RequestOptions::default()).await.unwrap();
+    client.im().message().delete(&message).body(Body::None).await.unwrap();
     assert_eq!(env.message(&message).await["deleted"], true);
     match react(&message).await {
-        Err(OperationError::Api(e)) if e.kind() == CreateErrorKind::Code231003 => {
-            assert_eq!(e.code(), 231003);
-            assert!(e.api_error().log_id.is_some(), "{e:?}");
+        Err(e) if e.kind() == CreateErrorKind::MessageNotFound => {
+            assert_eq!(e.code(), Some(231003));
+            assert!(e.log_id().is_some(), "{e:?}");
         }
         other => panic!("expected Code231003, got {other:?}"),
     }
@@ -155,7 +157,8 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
 async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
     let env = Env::start().await;
     let client = env.client();
-    let follow_up = |id: &str, text: &str| push_follow_up(&client, PushFollowUpRequest::new(id, vec![FollowUp::new(text)]), RequestOptions::default());
+    let follow_up =
+        |id: &str, text: &str| push_follow_up(&client, PushFollowUpRequest::new(MessageId::new(id), vec![FollowUp::new(text)]), RequestOptions::default());
     let p2p = env.p2p_chat("ou_follow_up_user").await;
     let older = env.seed_text(&p2p, "older").await;
     let latest = env.seed_text(&p2p, "latest").await;
@@ -166,28 +169,28 @@ async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
 
     // Once only.
     match follow_up(&latest, "again").await {
-        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230008 => {
-            assert_eq!(e.code(), 230008)
+        Err(e) if e.kind() == PushFollowUpErrorKind::FollowUpAlreadyExist => {
+            assert_eq!(e.code(), Some(230008))
         }
         other => panic!("expected Code230008, got {other:?}"),
     }
     // Only on the newest message.
     match follow_up(&older, "late").await {
-        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230006 => {}
+        Err(e) if e.kind() == PushFollowUpErrorKind::OnlySupportLatestMessage => {}
         other => panic!("expected Code230006, got {other:?}"),
     }
     // Only in p2p chats.
     let group = env.group_chat().await;
     let in_group = env.seed_text(&group, "group message").await;
     match follow_up(&in_group, "x").await {
-        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230003 => {}
+        Err(e) if e.kind() == PushFollowUpErrorKind::OnlySupportP2pChat => {}
         other => panic!("expected Code230003, got {other:?}"),
     }
     // Only within ten minutes.
     let other_p2p = env.p2p_chat("ou_follow_up_other").await;
     let old = env.seed_message(&other_p2p, "old", json!({"age_seconds": 700})).await;
     match follow_up(old["message_id"].as_str().unwrap(), "x").await {
-        Err(OperationError::Api(e)) if e.kind() == PushFollowUpErrorKind::Code230002 => {}
+        Err(e) if e.kind() == PushFollowUpErrorKind::ExpiredMessage => {}
         other => panic!("expected Code230002, got {other:?}"),
     }
     // None of the refusals changed anything.
@@ -204,7 +207,7 @@ async fn message_get_and_list_return_what_was_stored() {
     let stored = reply_with(&env, &parent, &content).await;
     let id = stored["message_id"].as_str().unwrap();
 
-    let got = feishu::im::message::get(&client, id, &[], RequestOptions::default()).await.unwrap();
+    let got = client.im().message().get(id).await.unwrap();
     let items = got["items"].as_array().expect("items");
     assert_eq!(items.len(), 1);
     let item = &items[0];
@@ -218,11 +221,11 @@ async fn message_get_and_list_return_what_was_stored() {
     assert_eq!(item["sender"]["sender_type"], "app");
     assert_eq!(MessageContent::from_parts(item["msg_type"].as_str().unwrap(), item["body"]["content"].as_str().unwrap()).unwrap(), content);
 
-    let listed = feishu::im::message::list(&client, &[("container_id_type", "chat"), ("container_id", &chat)], RequestOptions::default()).await.unwrap();
+    let listed = client.im().message().list().queries([("container_id_type", "chat"), ("container_id", chat.as_str())]).await.unwrap();
     let ids: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|m| m["message_id"].as_str().unwrap()).collect();
     assert_eq!(ids, [parent.as_str(), id]);
 
     // A message that does not exist is the sandbox's 230001, untyped here.
-    let missing = feishu::im::message::get(&client, "om_missing", &[], RequestOptions::default()).await.unwrap_err();
+    let missing = client.im().message().get("om_missing").await.unwrap_err();
     assert_eq!(missing.code(), Some(230001));
 }

@@ -11,6 +11,7 @@ mod sandbox_support;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use feishu::MessageId;
 use feishu::events::{Webhook, WebhookConfig};
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions, RetryPolicy};
@@ -34,7 +35,7 @@ const WRONG_SECRET: &str = "wrong-app-secret-7c1d";
 const USER_TOKEN: &str = "u-user-access-token-93ab";
 
 fn text_reply(parent: &str, text: &str) -> ReplyRequest {
-    ReplyRequest::new(parent, "", "text").message(&MessageContent::text(text))
+    ReplyRequest::new(MessageId::new(parent), "", "text").message(&MessageContent::text(text))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +67,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
     // Failed calls of every kind, and their errors.
     let mut errors: Vec<String> = Vec::new();
     let documented = reply(&client, text_reply("om_missing", "x"), RequestOptions::default()).await.unwrap_err();
-    let log_id = documented.api().and_then(|e| e.api_error().log_id.clone()).expect("the sandbox sends X-Tt-Logid");
+    let log_id = documented.api_error().and_then(|e| e.log_id.clone()).expect("the sandbox sends X-Tt-Logid");
     errors.push(format!("{documented:?} {documented}"));
     let no_retries = env.builder().retry(RetryPolicy::none()).build().unwrap();
     for rule in [
@@ -80,7 +81,8 @@ async fn no_secret_reaches_logs_or_debug_output() {
         errors.push(format!("{e:?} {e}"));
         env.clear_faults().await;
     }
-    let validation = reply(&client, ReplyRequest::new(&parent, "{}", "text").uuid("u".repeat(51)), RequestOptions::default()).await.unwrap_err();
+    let validation =
+        reply(&client, ReplyRequest::new(MessageId::new(&parent), "{}", "text").uuid("u".repeat(51)), RequestOptions::default()).await.unwrap_err();
     errors.push(format!("{validation:?} {validation}"));
     let wrong_secret = Client::builder(APP_ID, WRONG_SECRET).base_url(env.url()).build().unwrap();
     shown.push(format!("{wrong_secret:?}"));
@@ -90,7 +92,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
     // A user token the platform does not know: refused, and not refreshed.
     let user = RequestOptions::user(USER_TOKEN);
     shown.push(format!("{user:?}"));
-    let user_refused = feishu::im::message::delete(&client, &parent, Body::None, &[], user).await.unwrap_err();
+    let user_refused = client.im().message().delete(&parent).body(Body::None).options(user).await.unwrap_err();
     assert_eq!(user_refused.code(), Some(99991663), "{user_refused:?}");
     errors.push(format!("{user_refused:?} {user_refused}"));
 

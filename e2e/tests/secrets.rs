@@ -2,6 +2,7 @@
 
 mod support;
 
+use feishu::MessageId;
 use feishu::RequestOptions;
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::im::types::MsgType;
@@ -21,7 +22,7 @@ async fn client_debug_hides_the_secret_and_the_token() {
     let client = server.client();
     assert_hidden("Client before any call", &format!("{client:?}"));
 
-    let request = ReplyRequest::new("om_1", "{}", MsgType::Text);
+    let request = ReplyRequest::new(MessageId::new("om_1"), "{}", MsgType::Text);
     reply(&client, request.clone(), RequestOptions::default()).await.unwrap();
     // The token is cached now; it must still not show.
     let debug = format!("{client:?}");

@@ -2,25 +2,33 @@
 
 //! A typed client of the Feishu (Lark) Open Platform API, generated from its docs.
 //!
-//! Each service is a module behind a Cargo feature of the same name (all on by default); each resource is a module of async functions taking a `Client`. Endpoints whose pages describe their parameters get typed requests (validated before sending), responses and per-code error enums; endpoints only known from the catalogue take a caller-built body and return untyped JSON or a download.
+//! # Tour
+//!
+//! - [`Client`] is the entry point: [`Client::new`] or [`Client::builder`] (base URL, time-outs, retries, rate limiting). It fetches, caches and refreshes the access tokens itself.
+//! - Every operation hangs off it: `client.<service>().<resource>().<operation>(…)`, for example `client.im().message().reply(request)`. The call runs when awaited; per-call options are optional setters on it (`.user_token(token)`, `.timeout(duration)`, `.idempotent()`).
+//! - Operations whose pages describe their parameters are typed: a `…Request` (required fields in `new()`, optional ones as setters, validated before sending), a `…Response` and a `…ErrorKind` enum of the documented codes, named from their messages. The others, known only from the API catalogue, take a caller-built body and answer untyped JSON or a file.
+//! - Every call answers a [`Response<T>`](Response): the data (through `Deref`, or `into_inner()`) and the answer's `log_id()`.
+//! - Every call fails with the same [`Error<K>`](Error), `K` being the operation's kinds: `kind()`, `code()`, `http_status()`, `log_id()` (which Feishu support asks for first), `is_retryable()`, `is_rate_limited()`, `troubleshooter()`, `field_violations()`. The client has already retried what was safe to retry.
+//! - [`MessageContent`] builds message content (text, post, image, card, …) with its escaping done.
+//! - Each service is a module behind a Cargo feature of the same name (all on by default). The free functions of the resource modules (`im::message::reply`) are what the methods call.
 //!
 //! # Example
 //!
 //! ```no_run
-//! use feishu::im::message::{reply, ReplyRequest};
-//! use feishu::{Client, RequestOptions};
+//! use feishu::im::message::ReplyRequest;
+//! use feishu::MessageContent;
+//! use feishu::Client;
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo() -> Result<(), feishu::Error> {
 //! let client = Client::new("cli_xxx", "app-secret")?;
-//! let request = ReplyRequest::new("om_dc13264520392913993dd051dba21dcf", "{\"text\":\"test content\"}", "text");
-//! let response = reply(&client, request, RequestOptions::default()).await?;
-//! println!("{response:?}");
+//! let request = ReplyRequest::with_message(feishu::MessageId::new("om_dc13264520392913993dd051dba21dcf"), &MessageContent::text("hello"));
+//! let response = client.im().message().reply(request).await?;
+//! println!("{:?} (log id {:?})", response.data(), response.log_id());
 //! # Ok(())
 //! # }
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-pub mod error;
 pub mod events;
 #[cfg(feature = "ephemeral")]
 /// The `ephemeral` service.
@@ -34,10 +42,90 @@ pub mod interactive;
 #[cfg(feature = "message")]
 /// The `message` service.
 pub mod message;
-pub use error::{ApiErrorCode, CodedError, ErrorKind, OperationError};
 pub use events::{Event, EventType};
 pub use feishu_runtime as runtime;
 pub use feishu_runtime::{
-    ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions,
-    RetryPolicy,
+    ApiError, Body, Download, ErrorKind, MessageContent, Multipart, OperationError,
+    OperationError as Error, RequestOptions, Response, RetryPolicy, Secret, Untyped,
 };
+pub use feishu_runtime::ids::{ChatId, MessageId, OpenId, UnionId};
+/// Builds a [`Client`]; start with [`Client::builder`].
+pub type ClientBuilder = feishu_runtime::ClientBuilder<Client>;
+/// The Feishu client: every operation is a method of a service's
+/// handle, `client.<service>().<resource>().<operation>(…)`.
+///
+/// It wraps the runtime's [`feishu_runtime::Client`] (reachable
+/// through `Deref` and [`Client::runtime`]), which does the HTTP,
+/// tokens, retries and rate limits. Cloning is cheap: clones share
+/// the token cache and connection pool.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: feishu_runtime::Client,
+}
+impl Client {
+    /// A client for Feishu with default settings.
+    pub fn new(
+        app_id: impl Into<String>,
+        app_secret: impl Into<feishu_runtime::Secret>,
+    ) -> Result<Self, feishu_runtime::Error> {
+        Self::builder(app_id, app_secret).build()
+    }
+    /// A builder for the given app (base URL, time-outs, retries, rate limiting).
+    pub fn builder(
+        app_id: impl Into<String>,
+        app_secret: impl Into<feishu_runtime::Secret>,
+    ) -> ClientBuilder {
+        feishu_runtime::Client::builder(app_id, app_secret).building()
+    }
+    /// The runtime's client, which the free functions of the resource modules take.
+    pub fn runtime(&self) -> &feishu_runtime::Client {
+        &self.inner
+    }
+    #[cfg(feature = "ephemeral")]
+    /// The operations of the `ephemeral` service.
+    pub fn ephemeral(&self) -> ephemeral::EphemeralApi<'_> {
+        ephemeral::EphemeralApi {
+            client: &self.inner,
+        }
+    }
+    #[cfg(feature = "im")]
+    /// The operations of the `im` service.
+    pub fn im(&self) -> im::ImApi<'_> {
+        im::ImApi { client: &self.inner }
+    }
+    #[cfg(feature = "interactive")]
+    /// The operations of the `interactive` service.
+    pub fn interactive(&self) -> interactive::InteractiveApi<'_> {
+        interactive::InteractiveApi {
+            client: &self.inner,
+        }
+    }
+    #[cfg(feature = "message")]
+    /// The operations of the `message` service.
+    pub fn message(&self) -> message::MessageApi<'_> {
+        message::MessageApi {
+            client: &self.inner,
+        }
+    }
+}
+impl From<feishu_runtime::Client> for Client {
+    fn from(inner: feishu_runtime::Client) -> Self {
+        Self { inner }
+    }
+}
+impl From<Client> for feishu_runtime::Client {
+    fn from(client: Client) -> Self {
+        client.inner
+    }
+}
+impl std::ops::Deref for Client {
+    type Target = feishu_runtime::Client;
+    fn deref(&self) -> &feishu_runtime::Client {
+        &self.inner
+    }
+}
+impl AsRef<feishu_runtime::Client> for Client {
+    fn as_ref(&self) -> &feishu_runtime::Client {
+        &self.inner
+    }
+}

@@ -12,8 +12,9 @@ use crate::auth::{AuthSettings, AuthState, UsedToken};
 use crate::config::{ClientBuilder, Config};
 use crate::download::{Download, parse_download};
 use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
-use crate::error::Error;
+use crate::error::{Error, TransportError};
 use crate::limit::{Keys, Limiter};
+use crate::operation::Response;
 use crate::request::{ApiRequest, Body};
 use crate::retry::{self, Verdict};
 use crate::secret::Secret;
@@ -119,12 +120,24 @@ impl Client {
     /// Sends a request and decodes the envelope's `data` into `T`; see
     /// [`ApiResponse::decode`] for empty `data`.
     pub async fn send_json<T: DeserializeOwned + Send>(&self, request: ApiRequest) -> Result<T, Error> {
+        self.send_json_response(request).await.map(Response::into_inner)
+    }
+
+    /// [`Client::send_json`], keeping the answer's log id and status.
+    pub async fn send_json_response<T: DeserializeOwned + Send>(&self, request: ApiRequest) -> Result<Response<T>, Error> {
         self.call_with(request, parse_data::<T>).await
     }
 
     /// Sends a request and returns `data` as untyped JSON (`null` if absent).
     pub async fn send_value(&self, request: ApiRequest) -> Result<serde_json::Value, Error> {
         Ok(self.send(request).await?.into_value())
+    }
+
+    /// [`Client::send_value`], keeping the answer's log id and status.
+    pub async fn send_value_response(&self, request: ApiRequest) -> Result<Response<serde_json::Value>, Error> {
+        let response = self.send(request).await?;
+        let (status, log_id) = (response.http_status, response.log_id.clone());
+        Ok(Response::new(response.into_value(), status, log_id))
     }
 
     /// Sends a request whose answer is a file. Error envelopes (JSON bodies
@@ -134,6 +147,14 @@ impl Client {
     pub async fn send_bytes(&self, mut request: ApiRequest) -> Result<Download, Error> {
         request.stream_response = true;
         self.call_with(request, parse_download).await
+    }
+
+    /// [`Client::send_bytes`] as a [`Response`] (the log id is also the
+    /// download's own).
+    pub async fn send_bytes_response(&self, request: ApiRequest) -> Result<Response<Download>, Error> {
+        let download = self.send_bytes(request).await?;
+        let log_id = download.log_id.clone();
+        Ok(Response::new(download, 200, log_id))
     }
 
     /// [`Client::call`] for a result of type `R`.
@@ -273,7 +294,7 @@ impl Client {
         let (token, used) = self.authorization(request).await.map_err(not_sent)?;
         let url = self.url(request).map_err(not_sent)?;
         let options = &request.options;
-        let mut builder = self.inner.http.request(request.method.clone(), url).timeout(options.timeout.unwrap_or(self.inner.config.timeout));
+        let mut builder = self.inner.http.request(request.method.to_reqwest(), url).timeout(options.timeout.unwrap_or(self.inner.config.timeout));
         if let Some(header) = token {
             // Marked sensitive (see `token::bearer`), which keeps it out of
             // reqwest's and hyper's own debug output.
@@ -353,7 +374,7 @@ fn join_url(base_url: &str, base: Option<&reqwest::Url>, path: &str) -> Result<r
 }
 
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {
-    if e.is_timeout() { Error::Timeout } else { Error::Transport(e) }
+    if e.is_timeout() { Error::Timeout } else { Error::Transport(TransportError(e)) }
 }
 
 /// Reads status, the headers the runtime uses, and the whole body.
@@ -416,7 +437,7 @@ mod tests {
         assert_send_sync_clone::<Client>();
         fn assert_send<T: Send>(_: &T) {}
         let client = Client::builder("cli", "s").build().unwrap();
-        assert_send(&client.send(ApiRequest::new(reqwest::Method::GET, "/")));
-        assert_send(&client.send_bytes(ApiRequest::new(reqwest::Method::GET, "/")));
+        assert_send(&client.send(ApiRequest::new(crate::Method::GET, "/")));
+        assert_send(&client.send_bytes(ApiRequest::new(crate::Method::GET, "/")));
     }
 }

@@ -1,5 +1,6 @@
 //! What a [`Client`](crate::Client) is built from.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::client::Client;
@@ -24,6 +25,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// `Debug` shows the app secret as `Secret(***)`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// The app's ID (`cli_...`).
     pub app_id: String,
@@ -59,12 +61,17 @@ impl Config {
 }
 
 /// Builds a [`Client`]; start with [`Client::builder`].
+///
+/// `C` is what [`build`](Self::build) returns: the runtime's [`Client`],
+/// or a client type wrapping it (the generated crate's, whose methods
+/// lead to every operation).
 #[derive(Debug)]
-pub struct ClientBuilder {
+pub struct ClientBuilder<C = Client> {
     config: Config,
     http: Option<reqwest::Client>,
     /// App type and token stores; set in `crate::auth`.
     pub(crate) auth: crate::auth::AuthSettings,
+    output: PhantomData<fn() -> C>,
 }
 
 impl ClientBuilder {
@@ -75,7 +82,14 @@ impl ClientBuilder {
 
     /// A builder starting from complete settings.
     pub fn from_config(config: Config) -> Self {
-        Self { config, http: None, auth: Default::default() }
+        Self { config, http: None, auth: Default::default(), output: PhantomData }
+    }
+}
+
+impl<C> ClientBuilder<C> {
+    /// The same settings, building a `D` (any type made from a [`Client`]).
+    pub fn building<D: From<Client>>(self) -> ClientBuilder<D> {
+        ClientBuilder { config: self.config, http: self.http, auth: self.auth, output: PhantomData }
     }
 
     /// Sets the base URL (see [`Config::base_url`]).
@@ -112,6 +126,10 @@ impl ClientBuilder {
     /// Sends through this `reqwest::Client` (for its proxy, TLS or pool
     /// settings) instead of a new one. The configured timeout still applies
     /// per request.
+    ///
+    /// The escape hatch to reqwest, and the only reqwest type in the
+    /// runtime's API (with [`TransportError::as_reqwest`](crate::error::TransportError::as_reqwest)):
+    /// a reqwest upgrade may change it.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -121,17 +139,40 @@ impl ClientBuilder {
     ///
     /// Fails with [`Error::Config`] on an unusable base URL and with
     /// [`Error::Transport`] if the default HTTP client cannot be built.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<C, Error>
+    where
+        C: From<Client>,
+    {
         let base_url = parse_base_url(&self.config.base_url)?;
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .user_agent(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(CONNECT_TIMEOUT.min(self.config.timeout))
-                .build()
-                .map_err(Error::Transport)?,
+            None => {
+                install_tls_provider();
+                reqwest::Client::builder()
+                    .user_agent(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")))
+                    .connect_timeout(CONNECT_TIMEOUT.min(self.config.timeout))
+                    .build()
+                    .map_err(|e| Error::Transport(crate::error::TransportError(e)))?
+            }
         };
-        Ok(Client::from_parts(self.config, base_url, http, self.auth))
+        Ok(C::from(Client::from_parts(self.config, base_url, http, self.auth)))
+    }
+}
+
+/// With the `rustls-ring` feature (and not `rustls-aws-lc`, which brings
+/// its own), makes ring the process's rustls crypto provider unless the
+/// program installed one already: reqwest without aws-lc reads the
+/// process default. Installing is idempotent and never replaces a choice.
+///
+/// Building a client calls it. A program that also builds reqwest clients
+/// of its own should call it first: with `rustls-ring`, reqwest is built
+/// without a provider of its own, and `reqwest::Client::new()` panics when
+/// none is installed.
+pub fn install_tls_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err means another thread installed one first, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
@@ -160,6 +201,15 @@ mod tests {
         assert!(matches!(parse_base_url("open.feishu.cn"), Err(Error::Config(_))));
         assert!(matches!(parse_base_url("ftp://x"), Err(Error::Config(_))));
         assert!(matches!(parse_base_url("https://x/?a=b"), Err(Error::Config(_))));
+    }
+
+    /// Without aws-lc, reqwest panics at build time unless a rustls
+    /// provider is installed: building a client installs ring.
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    #[test]
+    fn building_a_client_installs_the_ring_provider() {
+        ClientBuilder::new("cli_1", "s").build().expect("the client builds with rustls and ring");
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::upload::FileError;
 ///
 /// The client's timeout ([`RequestOptions::timeout`](crate::RequestOptions::timeout)
 /// for one call) covers reading the body too: give large downloads a longer one.
+#[non_exhaustive]
 pub struct Download {
     /// The `Content-Type` header.
     pub content_type: Option<String>,

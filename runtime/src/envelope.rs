@@ -8,9 +8,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Error};
+use crate::operation::Response;
 
 /// A successful (`code` 0) JSON response.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ApiResponse {
     /// HTTP status.
     pub http_status: u16,
@@ -133,7 +135,7 @@ pub(crate) fn parse_envelope(raw: RawResponse) -> Result<ApiResponse, Error> {
 /// [`ApiResponse::decode`] would. `T` is only ever decoded from bytes: a
 /// second decoder (from a `Value`) for every response type made the crate
 /// of all operations noticeably slower to build.
-pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Error> {
+pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<Response<T>, Error> {
     #[derive(Deserialize)]
     struct Success<T> {
         code: i64,
@@ -141,7 +143,7 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Err
     }
     let fast = (200..300).contains(&raw.status).then(|| serde_json::from_slice::<Success<T>>(&raw.body));
     let fast_error = match fast {
-        Some(Ok(Success { code: 0, data: Some(data) })) => return Ok(data),
+        Some(Ok(Success { code: 0, data: Some(data) })) => return Ok(Response::new(data, raw.status, raw.log_id)),
         Some(Err(e)) => Some(e),
         _ => None,
     };
@@ -159,7 +161,10 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Err
         _ => None,
     };
     match (nothing, fast_error) {
-        (Some([first, second]), _) => serde_json::from_slice::<T>(first).or_else(|_| serde_json::from_slice::<T>(second)).map_err(decode_error),
+        (Some([first, second]), _) => serde_json::from_slice::<T>(first)
+            .or_else(|_| serde_json::from_slice::<T>(second))
+            .map_err(decode_error)
+            .map(|data| Response::new(data, response.http_status, response.log_id.clone())),
         (None, Some(e)) => Err(decode_error(e)),
         // The fast path read this very body as code 0 with data.
         (None, None) => Err(Error::Decode { message: "`data` could not be read".into(), log_id: response.log_id.clone() }),
@@ -235,6 +240,10 @@ mod tests {
         }
     }
 
+    fn data<T: DeserializeOwned>(raw: RawResponse) -> Result<T, Error> {
+        parse_data(raw).map(Response::into_inner)
+    }
+
     #[test]
     fn the_one_pass_decode_agrees_with_the_general_one() {
         let bodies = [
@@ -252,11 +261,15 @@ mod tests {
         ];
         for (status, body) in bodies {
             let general = || parse_envelope(raw(status, body));
-            same(parse_data::<Required>(raw(status, body)), general().and_then(ApiResponse::decode::<Required>), body);
-            same(parse_data::<AllOptional>(raw(status, body)), general().and_then(ApiResponse::decode::<AllOptional>), body);
-            same(parse_data::<()>(raw(status, body)), general().and_then(ApiResponse::decode::<()>), body);
+            same(data(raw(status, body)), general().and_then(ApiResponse::decode::<Required>), body);
+            same(data(raw(status, body)), general().and_then(ApiResponse::decode::<AllOptional>), body);
+            same(data(raw(status, body)), general().and_then(ApiResponse::decode::<()>), body);
         }
-        assert_eq!(parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":"om_1"}}"#)).unwrap(), Required { message_id: "om_1".into() });
+        let ok = parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":"om_1"}}"#)).unwrap();
+        assert_eq!((ok.log_id(), ok.http_status()), (Some("L"), 200));
+        assert_eq!(ok.into_inner(), Required { message_id: "om_1".into() });
+        let empty = parse_data::<AllOptional>(raw(200, r#"{"code":0,"data":{}}"#)).unwrap();
+        assert_eq!(empty.log_id(), Some("L"));
         assert!(matches!(parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":7}}"#)), Err(Error::Decode { .. })));
     }
 

@@ -21,6 +21,7 @@ pub mod codes {
 
 /// An error envelope from the platform: a response whose `code` is not 0.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// HTTP status of the response (often 200 or 400 even for errors).
     pub http_status: u16,
@@ -32,6 +33,25 @@ pub struct ApiError {
     pub log_id: Option<String>,
     /// The whole response body, for fields such as `error.troubleshooter`.
     pub body: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// An error envelope; for tests and for code that wraps the client.
+    pub fn new(http_status: u16, code: i64, msg: impl Into<String>) -> Self {
+        Self { http_status, code, msg: msg.into(), log_id: None, body: None }
+    }
+
+    /// Sets the log id.
+    pub fn with_log_id(mut self, log_id: impl Into<String>) -> Self {
+        self.log_id = Some(log_id.into());
+        self
+    }
+
+    /// Sets the whole response body.
+    pub fn with_body(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -63,6 +83,38 @@ struct LogId<'a>(&'a Option<String>);
 impl fmt::Display for LogId<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_log_id(f, self.0.as_deref())
+    }
+}
+
+/// Why the HTTP exchange failed (connection, TLS, a body cut short).
+///
+/// Wraps the HTTP library's error so that it stays out of the API;
+/// [`as_reqwest`](Self::as_reqwest) is the escape hatch.
+#[derive(Debug)]
+pub struct TransportError(pub(crate) reqwest::Error);
+
+impl TransportError {
+    /// Whether the connection could not be opened (nothing was sent).
+    pub fn is_connect(&self) -> bool {
+        self.0.is_connect()
+    }
+
+    /// The HTTP library's error: an escape hatch whose type may change
+    /// with a reqwest upgrade.
+    pub fn as_reqwest(&self) -> &reqwest::Error {
+        &self.0
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }
 
@@ -106,7 +158,7 @@ pub enum Error {
 
     /// The request could not be sent or the response not received.
     #[error("HTTP transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] TransportError),
 
     /// The response arrived but did not have the expected shape (or, rarely,
     /// a request body could not be turned into JSON).
@@ -170,7 +222,7 @@ impl Error {
             Error::Api(e) => Some(e.http_status),
             Error::Token { http_status, .. } => Some(*http_status),
             Error::Http { status, .. } => Some(*status),
-            Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            Error::Transport(e) => e.0.status().map(|s| s.as_u16()),
             Error::File(crate::upload::FileError::NotRepeatable { error }) => error.http_status(),
             _ => None,
         }

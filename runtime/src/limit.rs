@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 /// The documented request limits of one endpoint.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimit {
     /// Requests per second for the whole app.
     pub per_second: Option<u32>,

@@ -418,11 +418,11 @@ mod tests {
 
     #[test]
     fn the_token_replaces_the_previous_one() {
-        let first = ApiRequest::new(reqwest::Method::GET, "/x").query("page_size", 50).query("page_token", "a");
+        let first = ApiRequest::new(crate::Method::GET, "/x").query("page_size", 50).query("page_token", "a");
         let second = with_page_token(&first, "b");
         assert_eq!(second.query, vec![("page_size".to_owned(), "50".to_owned()), ("page_token".to_owned(), "b".to_owned())]);
         assert_eq!(first.query[1].1, "a");
-        let body = ApiRequest::new(reqwest::Method::POST, "/x").json(&json!({"page_size": 10})).unwrap();
+        let body = ApiRequest::new(crate::Method::POST, "/x").json(&json!({"page_size": 10})).unwrap();
         let Body::Json(value) = with_page_token(&body, "c").body else { panic!("a JSON body") };
         assert_eq!(value, json!({"page_size": 10, "page_token": "c"}));
     }

@@ -11,10 +11,64 @@ use crate::limit::RateLimit;
 use crate::secret::Secret;
 use crate::upload::UploadFile;
 
-pub use reqwest::Method;
+/// An HTTP method of the platform's API (its own type, so that reqwest's
+/// stay out of the public API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(clippy::upper_case_acronyms)] // as HTTP spells them, and as `http::Method` does
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`.
+    GET,
+    /// `POST`.
+    POST,
+    /// `PUT`.
+    PUT,
+    /// `PATCH`.
+    PATCH,
+    /// `DELETE`.
+    DELETE,
+    /// `HEAD`.
+    HEAD,
+    /// `OPTIONS`.
+    OPTIONS,
+}
+
+impl Method {
+    /// The method as HTTP writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            Method::HEAD => "HEAD",
+            Method::OPTIONS => "OPTIONS",
+        }
+    }
+
+    pub(crate) fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::GET => reqwest::Method::GET,
+            Method::POST => reqwest::Method::POST,
+            Method::PUT => reqwest::Method::PUT,
+            Method::PATCH => reqwest::Method::PATCH,
+            Method::DELETE => reqwest::Method::DELETE,
+            Method::HEAD => reqwest::Method::HEAD,
+            Method::OPTIONS => reqwest::Method::OPTIONS,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Which access token an endpoint is called with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Auth {
     /// The app's tenant_access_token, fetched and cached by the client.
     Tenant,
@@ -34,6 +88,7 @@ pub enum Auth {
 
 /// Per-call settings chosen by the caller rather than the endpoint.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct RequestOptions {
     /// The user token for endpoints with [`Auth::User`] or
     /// [`Auth::TenantOrUser`]; any other endpoint refuses the call before
@@ -80,6 +135,12 @@ impl RequestOptions {
     /// Names the tenant of a marketplace app's call.
     pub fn tenant_key(mut self, tenant_key: impl Into<String>) -> Self {
         self.tenant_key = Some(tenant_key.into());
+        self
+    }
+
+    /// Replaces the client's time limit for this call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -133,6 +194,7 @@ impl fmt::Debug for RequestOptions {
 
 /// A request body.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub enum Body {
     /// No body.
     #[default]
@@ -175,6 +237,7 @@ fn not_serialisable(e: serde_json::Error) -> Error {
 /// A multipart form kept as a description of its parts, so that the same
 /// request can be sent again (a `reqwest` form is consumed by sending).
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Multipart {
     /// The parts, in order.
     pub parts: Vec<Part>,
@@ -271,6 +334,7 @@ impl Multipart {
 
 /// One API call: the endpoint, its parameters and how to authenticate.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ApiRequest {
     /// HTTP method.
     pub method: Method,

@@ -11,6 +11,7 @@ use std::fmt;
 /// Displays as `{field}: {detail}`, e.g.
 /// `follow_ups[0].content: length 201 characters exceeds the maximum of 200`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValidationError {
     /// Path of the offending field, e.g. `follow_ups[0].content`.
     pub field: String,

@@ -40,7 +40,7 @@ impl Drop for TempDir {
 }
 
 fn fast_retries(server: &Server) -> Client {
-    let policy = RetryPolicy { initial_backoff: Duration::from_millis(5), max_backoff: Duration::from_millis(20), ..RetryPolicy::default() };
+    let policy = RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20));
     Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(policy).build().unwrap()
 }
 

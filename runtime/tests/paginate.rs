@@ -138,7 +138,7 @@ async fn an_error_ends_the_stream_with_its_code_and_log_id() {
 }
 
 fn retrying(server: &Server) -> Client {
-    let policy = RetryPolicy { initial_backoff: Duration::from_millis(5), max_backoff: Duration::from_millis(20), ..RetryPolicy::default() };
+    let policy = RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20));
     Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(policy).build().unwrap()
 }
 

@@ -196,7 +196,7 @@ async fn a_slow_answer_times_out() {
 async fn the_per_call_timeout_replaces_the_client_one() {
     let server = Server::with_token(|_| Reply::json(json!({"code": 0})).delay(Duration::from_secs(30))).await;
     let client = server.client(); // 30 s default
-    let request = get("/open-apis/a").options(RequestOptions { timeout: Some(Duration::from_millis(200)), ..Default::default() });
+    let request = get("/open-apis/a").options(RequestOptions::default().timeout(Duration::from_millis(200)));
     assert!(matches!(client.send_value(request).await, Err(Error::Timeout)));
 }
 

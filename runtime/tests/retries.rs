@@ -12,7 +12,7 @@ use serde_json::json;
 use support::{Reply, Server};
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy { initial_backoff: Duration::from_millis(5), max_backoff: Duration::from_millis(20), ..RetryPolicy::default() }
+    RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20))
 }
 
 fn client(server: &Server) -> Client {
@@ -174,11 +174,8 @@ async fn calls_refused_together_come_back_spread_over_the_jitter() {
 #[tokio::test]
 async fn rate_limit_waits_are_bounded() {
     let server = failing_first(1000, Reply::json(json!({"code": 99991400, "msg": "too many"})).status(400).header("x-ogw-ratelimit-reset", "1")).await;
-    let client = Client::builder("cli_test", "s")
-        .base_url(server.url())
-        .retry(RetryPolicy { max_rate_limit_wait: Duration::from_millis(2500), ..fast_retries() })
-        .build()
-        .unwrap();
+    let client =
+        Client::builder("cli_test", "s").base_url(server.url()).retry(fast_retries().max_rate_limit_wait(Duration::from_millis(2500))).build().unwrap();
     let err = client.send_value(send("/open-apis/x")).await.unwrap_err();
     assert_eq!(err.code(), Some(99991400));
     // Waits of 1–1.1 s each: two fit in 2.5 s, a third does not.

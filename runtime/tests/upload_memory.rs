@@ -106,7 +106,7 @@ async fn child_uploads_the_file() {
     assert_eq!(file.len(), SIZE);
     let form = Multipart::new().text("file_type", "stream").text("file_name", "big.bin").upload("file", file);
     let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/files").auth(Auth::None).body(Body::Multipart(form));
-    let options = feishu_runtime::RequestOptions { timeout: Some(Duration::from_secs(600)), ..Default::default() };
+    let options = feishu_runtime::RequestOptions::default().timeout(Duration::from_secs(600));
     let data = client.send_value(request.options(options)).await.unwrap();
     assert_eq!(data["file_key"], "file_big");
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

@@ -28,7 +28,7 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
     }
     let peers = crate::peers::ensure(root)?;
     let mut test = Command::new(&cargo);
-    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests"]).args(&flags.args);
+    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests", "--examples"]).args(&flags.args);
     peers.apply(&mut test);
     let status = test.status().map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {

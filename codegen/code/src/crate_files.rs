@@ -1,8 +1,8 @@
-//! The crate-level files: manifest, `lib.rs`, shared errors, events and module files.
+//! The crate-level files: manifest, `lib.rs` (with the `Client` and its service accessors), events and module files.
 
 use std::collections::BTreeMap;
 
-use feishu_model::{EVENT_TYPES_HOME, Model, OperationKind, RATE_LIMIT_CODES, Resource, Service, TypeDef, TypeRef};
+use feishu_model::{EVENT_TYPES_HOME, Model, Operation, OperationKind, PathPart, Resource, Service, TypeDef, TypeRef};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -16,6 +16,15 @@ fn toml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The runtime's transport features, forwarded as they are; the first is
+/// on by default.
+const TLS_FEATURES: [(&str, &str); 4] = [
+    ("rustls-ring", "TLS by rustls with ring (the default): no aws-lc-sys, no cmake."),
+    ("rustls-aws-lc", "TLS by rustls with aws-lc-rs (needs cmake and a C compiler)."),
+    ("native-tls", "TLS by the platform's library (OpenSSL on Linux)."),
+    ("http2", "HTTP/2, negotiated over TLS."),
+];
+
 /// The feature that turns on webhook handling (and its crypto crates).
 pub const WEBHOOK_FEATURE: &str = "webhook";
 
@@ -25,6 +34,8 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     if webhook {
         features.push(toml_string(WEBHOOK_FEATURE));
     }
+    // Service features are snake_case, so these hyphenated names never meet one.
+    features.push(toml_string(TLS_FEATURES[0].0));
     let mut text = header.replace("// ", "# ");
     text.push_str(&format!(
         "\n[package]\nname = {}\nversion = \"0.1.0\"\nedition = \"2024\"\nrust-version = \"1.88\"\npublish = false\n\
@@ -43,6 +54,9 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     if webhook {
         text.push_str(&format!("{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"));
     }
+    for (feature, doc) in TLS_FEATURES {
+        text.push_str(&format!("# {doc}\n{feature} = [\"feishu-runtime/{feature}\"]\n"));
+    }
     text
 }
 
@@ -52,59 +66,117 @@ fn unescape_example(example: &str) -> String {
     example.replace("\\\"", "\"").replace("\\\\", "\\")
 }
 
-/// A `no_run` example calling the first typed operation whose required
-/// fields are all plain values, [`feishu_model::EXAMPLE_OPERATION`] first.
-fn usage_example(model: &Model, crate_ident: &str) -> Option<String> {
-    let mut candidates = Vec::new();
-    for service in model.services.values() {
-        for resource in service.resources.values() {
-            for op in &resource.operations {
-                if let OperationKind::Typed(d) = &op.kind {
-                    candidates.push((op.id != feishu_model::EXAMPLE_OPERATION, service, resource, op, d));
-                }
-            }
+/// The arguments of `new()` (or `with_message()`) of a typed request from
+/// the documented examples; `None` when a required field is not a plain value.
+fn request_args(service: &Service, d: &feishu_model::TypedOperation, krate: &str) -> Option<(String, Vec<String>)> {
+    let mut args = Vec::new();
+    let content = d.message_content.as_ref();
+    for f in d.request.fields.iter().filter(|f| f.required) {
+        if content.is_some_and(|(c, t)| *c == f.rust_name || *t == f.rust_name) {
+            continue;
         }
+        args.push(match &f.ty {
+            TypeRef::String if f.id.is_some() => format!(
+                "{krate}::{}::new({:?})",
+                f.id?.type_name(),
+                f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))
+            ),
+            TypeRef::String => format!("{:?}", f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))),
+            TypeRef::Enum(name) => format!("{:?}", service.types.enums[name].variants.first()?.value),
+            TypeRef::Integer => "0".to_owned(),
+            TypeRef::Boolean => "false".to_owned(),
+            _ => return None,
+        });
     }
-    candidates.sort_by_key(|c| c.0);
-    candidates.into_iter().find_map(|(_, service, resource, op, d)| {
-        let mut args = Vec::new();
-        for f in d.request.fields.iter().filter(|f| f.required) {
-            args.push(match &f.ty {
-                TypeRef::String => format!("{:?}", f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))),
-                TypeRef::Enum(name) => format!("{:?}", service.types.enums[name].variants.first()?.value),
-                TypeRef::Integer => "0".to_owned(),
-                TypeRef::Boolean => "false".to_owned(),
-                _ => return None,
-            });
+    match content {
+        Some(_) => {
+            args.push("&MessageContent::text(\"hello\")".to_owned());
+            Some(("with_message".to_owned(), args))
         }
-        Some(format!(
-            "```no_run\nuse {krate}::{service}::{resource}::{{{fn_name}, {request}}};\nuse {krate}::{{Client, RequestOptions}};\n\n\
-             # async fn demo() -> Result<(), Box<dyn std::error::Error>> {{\n\
-             let client = Client::new(\"cli_xxx\", \"app-secret\")?;\n\
-             let request = {request}::new({args});\n\
-             let response = {fn_name}(&client, request, RequestOptions::default()).await?;\n\
-             println!(\"{{response:?}}\");\n# Ok(())\n# }}\n```",
-            krate = crate_ident,
-            service = service.module,
-            resource = resource.module,
-            fn_name = op.fn_name,
-            request = d.request.name,
-            args = args.join(", "),
-        ))
-    })
+        None => Some(("new".to_owned(), args)),
+    }
 }
+
+/// A `no_run` example making one call of `op` through the client and
+/// printing its answer and log id.
+fn call_example(service: &Service, resource: &Resource, op: &Operation, krate: &str) -> Option<String> {
+    let chain = format!("client.{}().{}().{}", service.accessor, resource.module, op.fn_name);
+    let (uses, call) = match &op.kind {
+        OperationKind::Typed(d) => {
+            let (constructor, args) = request_args(service, d, krate)?;
+            let content = if constructor == "with_message" { format!("use {krate}::MessageContent;\n") } else { String::new() };
+            (
+                format!("use {krate}::{}::{}::{};\n{content}", service.module, resource.module, d.request.name),
+                format!("let request = {}::{constructor}({});\nlet response = {chain}(request).await?;", d.request.name, args.join(", ")),
+            )
+        }
+        OperationKind::Catalogue { .. } => {
+            let args: Vec<String> = op
+                .path_parts
+                .iter()
+                .filter_map(|p| match p {
+                    PathPart::Param { wire_name, .. } => Some(format!("\"{wire_name}_value\"")),
+                    PathPart::Literal(_) => None,
+                })
+                .collect();
+            (String::new(), format!("let response = {chain}({}).await?;", args.join(", ")))
+        }
+    };
+    Some(format!(
+        "```no_run\n{uses}use {krate}::Client;\n\n\
+         # async fn demo() -> Result<(), {krate}::Error> {{\n\
+         let client = Client::new(\"cli_xxx\", \"app-secret\")?;\n\
+         {call}\n\
+         println!(\"{{:?}} (log id {{:?}})\", response.data(), response.log_id());\n# Ok(())\n# }}\n```"
+    ))
+}
+
+/// The example of a service: its first typed operation whose required
+/// fields are plain values (the reply operation, where there is one),
+/// else its first operation.
+fn service_example(service: &Service, krate: &str) -> Option<String> {
+    let ops = || service.resources.values().flat_map(|r| r.operations.iter().map(move |op| (r, op)));
+    let typed = ops()
+        .filter(|(_, op)| matches!(op.kind, OperationKind::Typed(_)))
+        .min_by_key(|(_, op)| op.id != feishu_model::EXAMPLE_OPERATION)
+        .and_then(|(r, op)| call_example(service, r, op, krate));
+    typed.or_else(|| ops().find_map(|(r, op)| call_example(service, r, op, krate)))
+}
+
+/// The crate's example: the reply operation where there is one.
+fn usage_example(model: &Model, krate: &str) -> Option<String> {
+    let mut services: Vec<&Service> = model.services.values().collect();
+    services.sort_by_key(|s| !s.resources.values().any(|r| r.operations.iter().any(|op| op.id == feishu_model::EXAMPLE_OPERATION)));
+    services.into_iter().find_map(|s| service_example(s, krate))
+}
+
+const TOUR: &str = "A typed client of the Feishu (Lark) Open Platform API, generated from its docs.
+
+# Tour
+
+- [`Client`] is the entry point: [`Client::new`] or [`Client::builder`] (base URL, time-outs, \
+retries, rate limiting). It fetches, caches and refreshes the access tokens itself.
+- Every operation hangs off it: `client.<service>().<resource>().<operation>(…)`, for example \
+`client.im().message().reply(request)`. The call runs when awaited; per-call options are optional \
+setters on it (`.user_token(token)`, `.timeout(duration)`, `.idempotent()`).
+- Operations whose pages describe their parameters are typed: a `…Request` (required fields in \
+`new()`, optional ones as setters, validated before sending), a `…Response` and a `…ErrorKind` enum \
+of the documented codes, named from their messages. The others, known only from the API catalogue, \
+take a caller-built body and answer untyped JSON or a file.
+- Every call answers a [`Response<T>`](Response): the data (through `Deref`, or `into_inner()`) \
+and the answer's `log_id()`.
+- Every call fails with the same [`Error<K>`](Error), `K` being the operation's kinds: `kind()`, \
+`code()`, `http_status()`, `log_id()` (which Feishu support asks for first), `is_retryable()`, \
+`is_rate_limited()`, `troubleshooter()`, `field_violations()`. The client has already retried what \
+was safe to retry.
+- [`MessageContent`] builds message content (text, post, image, card, …) with its escaping done.
+- Each service is a module behind a Cargo feature of the same name (all on by default). The free \
+functions of the resource modules (`im::message::reply`) are what the methods call.";
 
 pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
     let crate_ident = options.crate_name.replace('-', "_");
     let example = usage_example(model, &crate_ident).unwrap_or_default();
-    let doc = docs::inner(&docs::paragraphs([
-        "A typed client of the Feishu (Lark) Open Platform API, generated from its docs.".to_owned(),
-        "Each service is a module behind a Cargo feature of the same name (all on by default); each resource is a \
-         module of async functions taking a `Client`. Endpoints whose pages describe their parameters get typed \
-         requests (validated before sending), responses and per-code error enums; endpoints only known from the \
-         catalogue take a caller-built body and return untyped JSON or a download."
-            .to_owned(),
-    ]));
+    let doc = docs::inner(TOUR);
     let example = (!example.is_empty()).then(|| {
         let example = docs::inner_raw(&format!("\n# Example\n\n{example}"));
         quote!(#example)
@@ -119,6 +191,20 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
             pub mod #module;
         }
     });
+    let accessors = model.services.values().map(|s| {
+        let module = ident(&s.module);
+        let accessor = ident(&s.accessor);
+        let handle = ident(&s.handle);
+        let feature = &s.feature;
+        let doc = format!(" The operations of the `{}` service.", s.wire_name);
+        quote! {
+            #[cfg(feature = #feature)]
+            #[doc = #doc]
+            pub fn #accessor(&self) -> #module::#handle<'_> {
+                #module::#handle { client: &self.inner }
+            }
+        }
+    });
     // The example bypasses clean(), which would turn its `no_run` fence into `text`.
     quote! {
         #doc
@@ -126,203 +212,74 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
         #![forbid(unsafe_code)]
         #![warn(missing_docs)]
 
-        pub mod error;
         pub mod events;
         #(#modules)*
 
-        pub use error::{ApiErrorCode, CodedError, ErrorKind, OperationError};
         pub use events::{Event, EventType};
         pub use feishu_runtime as runtime;
         pub use feishu_runtime::{
-            ApiError, Body, Client, Download, MessageContent, Multipart, RequestOptions, RetryPolicy,
+            ApiError, Body, Download, ErrorKind, MessageContent, Multipart, OperationError, OperationError as Error,
+            RequestOptions, Response, RetryPolicy, Secret, Untyped,
         };
-    }
-}
+        pub use feishu_runtime::ids::{ChatId, MessageId, OpenId, UnionId};
 
-pub fn error_rs() -> TokenStream {
-    let rate_limit_codes = RATE_LIMIT_CODES.iter().map(|c| proc_macro2::Literal::i64_unsuffixed(*c));
-    quote! {
-        //! The error of typed operations.
+        /// Builds a [`Client`]; start with [`Client::builder`].
+        pub type ClientBuilder = feishu_runtime::ClientBuilder<Client>;
 
-        /// What the per-operation errors have in common.
-        pub trait ApiErrorCode: From<feishu_runtime::ApiError> {
-            /// The platform's error code.
-            fn code(&self) -> i64;
-            /// Whether sending the same request again later may succeed.
-            fn is_retryable(&self) -> bool;
-        }
-
-        /// The documented error codes of one operation (its `…ErrorKind`
-        /// enum): a variant per code, and `Unhandled` for the others.
-        pub trait ErrorKind: Copy + PartialEq + std::fmt::Debug {
-            /// The kind of the codes the docs of the operation do not list.
-            const UNHANDLED: Self;
-            /// The documented codes after which sending again later may succeed.
-            const RETRYABLE: &'static [i64];
-            /// The kind of `code`.
-            fn of(code: i64) -> Self;
-        }
-
-        /// The error of an operation whose call the platform answered with
-        /// an error code: which documented code it is (`kind()`, a `K`) and
-        /// the whole envelope (`api_error()`). Each operation names its own,
-        /// e.g. `feishu::im::message::ReplyError`.
+        /// The Feishu client: every operation is a method of a service's
+        /// handle, `client.<service>().<resource>().<operation>(…)`.
         ///
-        /// One generic type rather than an enum per operation: its code is
-        /// written (and compiled) once, not for each of hundreds of operations.
-        #[derive(Clone, PartialEq)]
-        pub struct CodedError<K> {
-            kind: K,
-            error: Box<feishu_runtime::ApiError>,
+        /// It wraps the runtime's [`feishu_runtime::Client`] (reachable
+        /// through `Deref` and [`Client::runtime`]), which does the HTTP,
+        /// tokens, retries and rate limits. Cloning is cheap: clones share
+        /// the token cache and connection pool.
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            inner: feishu_runtime::Client,
         }
 
-        impl<K: ErrorKind> CodedError<K> {
-            /// Which of the operation's documented codes this is.
-            pub fn kind(&self) -> K {
-                self.kind
+        impl Client {
+            /// A client for Feishu with default settings.
+            pub fn new(app_id: impl Into<String>, app_secret: impl Into<feishu_runtime::Secret>) -> Result<Self, feishu_runtime::Error> {
+                Self::builder(app_id, app_secret).build()
             }
 
-            /// The whole error envelope: code, message, HTTP status, log id.
-            pub fn api_error(&self) -> &feishu_runtime::ApiError {
-                &self.error
+            /// A builder for the given app (base URL, time-outs, retries, rate limiting).
+            pub fn builder(app_id: impl Into<String>, app_secret: impl Into<feishu_runtime::Secret>) -> ClientBuilder {
+                feishu_runtime::Client::builder(app_id, app_secret).building()
             }
 
-            /// The whole error envelope, by value.
-            pub fn into_api_error(self) -> feishu_runtime::ApiError {
-                *self.error
+            /// The runtime's client, which the free functions of the resource modules take.
+            pub fn runtime(&self) -> &feishu_runtime::Client {
+                &self.inner
             }
 
-            /// The platform's error code.
-            pub fn code(&self) -> i64 {
-                self.error.code
-            }
+            #(#accessors)*
+        }
 
-            /// Whether sending the same request again later may succeed
-            /// (rate limits, server errors).
-            pub fn is_retryable(&self) -> bool {
-                if self.is_unhandled() {
-                    let status = self.error.http_status;
-                    return self.is_rate_limited() || status == 429 || status >= 500;
-                }
-                K::RETRYABLE.contains(&self.code())
-            }
-
-            /// Whether the platform's frequency limit was hit.
-            pub fn is_rate_limited(&self) -> bool {
-                matches!(self.code(), #(#rate_limit_codes)|*)
-            }
-
-            /// Whether the code is one the docs of this operation do not list.
-            pub fn is_unhandled(&self) -> bool {
-                self.kind == K::UNHANDLED
-            }
-
-            /// The finer code some errors carry in their message as `ErrCode: <n>`.
-            pub fn sub_code(&self) -> Option<i64> {
-                let msg = &self.error.msg;
-                let start = msg.find("ErrCode:")? + "ErrCode:".len();
-                let digits: String = msg[start..].trim_start().chars().take_while(char::is_ascii_digit).collect();
-                digits.parse().ok()
+        impl From<feishu_runtime::Client> for Client {
+            fn from(inner: feishu_runtime::Client) -> Self {
+                Self { inner }
             }
         }
 
-        impl<K: ErrorKind> From<feishu_runtime::ApiError> for CodedError<K> {
-            fn from(error: feishu_runtime::ApiError) -> Self {
-                Self { kind: K::of(error.code), error: Box::new(error) }
+        impl From<Client> for feishu_runtime::Client {
+            fn from(client: Client) -> Self {
+                client.inner
             }
         }
 
-        // `Code230002(ApiError { .. })`: as an enum variant of the kind would print.
-        impl<K: std::fmt::Debug> std::fmt::Debug for CodedError<K> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{:?}({:?})", self.kind, self.error)
+        impl std::ops::Deref for Client {
+            type Target = feishu_runtime::Client;
+
+            fn deref(&self) -> &feishu_runtime::Client {
+                &self.inner
             }
         }
 
-        impl<K> std::fmt::Display for CodedError<K> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Display::fmt(&self.error, f)
-            }
-        }
-
-        impl<K: std::fmt::Debug> std::error::Error for CodedError<K> {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                Some(&*self.error)
-            }
-        }
-
-        impl<K: ErrorKind> ApiErrorCode for CodedError<K> {
-            fn code(&self) -> i64 {
-                CodedError::code(self)
-            }
-
-            fn is_retryable(&self) -> bool {
-                CodedError::is_retryable(self)
-            }
-        }
-
-        /// Why a typed operation failed: an error code of the operation
-        /// (`E`, one variant per documented code), or anything else the
-        /// runtime reports (validation, transport, decoding, tokens).
-        #[derive(Debug)]
-        #[non_exhaustive]
-        pub enum OperationError<E> {
-            /// The platform answered with an error code.
-            Api(E),
-            /// The call failed before or outside the platform's answer.
-            Runtime(feishu_runtime::Error),
-        }
-
-        impl<E: ApiErrorCode> OperationError<E> {
-            /// The operation's error, if the platform answered with one.
-            pub fn api(&self) -> Option<&E> {
-                match self {
-                    Self::Api(error) => Some(error),
-                    Self::Runtime(_) => None,
-                }
-            }
-
-            /// The platform's error code, if any.
-            pub fn code(&self) -> Option<i64> {
-                match self {
-                    Self::Api(error) => Some(error.code()),
-                    Self::Runtime(error) => error.code(),
-                }
-            }
-
-            /// Whether sending the same request again later may succeed.
-            pub fn is_retryable(&self) -> bool {
-                match self {
-                    Self::Api(error) => error.is_retryable(),
-                    Self::Runtime(error) => error.is_retryable(),
-                }
-            }
-        }
-
-        impl<E: From<feishu_runtime::ApiError>> From<feishu_runtime::Error> for OperationError<E> {
-            fn from(error: feishu_runtime::Error) -> Self {
-                match error {
-                    feishu_runtime::Error::Api(api) => Self::Api(E::from(*api)),
-                    other => Self::Runtime(other),
-                }
-            }
-        }
-
-        impl<E: std::fmt::Display> std::fmt::Display for OperationError<E> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                match self {
-                    Self::Api(error) => error.fmt(f),
-                    Self::Runtime(error) => error.fmt(f),
-                }
-            }
-        }
-
-        impl<E: std::error::Error + 'static> std::error::Error for OperationError<E> {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                match self {
-                    Self::Api(error) => Some(error),
-                    Self::Runtime(error) => Some(error),
-                }
+        impl AsRef<feishu_runtime::Client> for Client {
+            fn as_ref(&self) -> &feishu_runtime::Client {
+                &self.inner
             }
         }
     }
@@ -401,8 +358,13 @@ pub fn events_rs(model: &Model) -> TokenStream {
     }
 }
 
-pub fn service_rs(service: &Service) -> TokenStream {
-    let doc = docs::inner(&format!("The `{}` service.", service.wire_name));
+pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
+    let example = service_example(service, krate).map(|e| format!("\n# Example\n\n{e}")).unwrap_or_default();
+    let doc = docs::inner(&format!(
+        "The `{}` service: its operations are methods of [`{}`](crate::{}::{}), which `client.{}()` returns.",
+        service.wire_name, service.handle, service.module, service.handle, service.accessor
+    ));
+    let example = (!example.is_empty()).then(|| docs::inner_raw(&example));
     let types = (!service.types.is_empty()).then(|| {
         quote! {
             /// Structs and enums shared by the service's typed operations.
@@ -425,11 +387,35 @@ pub fn service_rs(service: &Service) -> TokenStream {
             pub mod #module;
         }
     });
+    let handle = ident(&service.handle);
+    let handle_doc = format!(" The operations of the `{}` service, by resource.", service.wire_name);
+    let accessors = service.resources.values().map(|r| {
+        let module = ident(&r.module);
+        let resource_handle = ident(&r.handle);
+        let doc = format!(" The operations of the `{}` resource.", r.wire_name);
+        quote! {
+            #[doc = #doc]
+            pub fn #module(&self) -> #module::#resource_handle<'a> {
+                #module::#resource_handle { client: self.client }
+            }
+        }
+    });
     quote! {
         #doc
+        #example
         #types
         #events
         #(#resources)*
+
+        #[doc = #handle_doc]
+        #[derive(Debug, Clone, Copy)]
+        pub struct #handle<'a> {
+            pub(crate) client: &'a feishu_runtime::Client,
+        }
+
+        impl<'a> #handle<'a> {
+            #(#accessors)*
+        }
     }
 }
 
@@ -488,22 +474,38 @@ pub fn type_rs(service: &Service, def: TypeDef<'_>) -> TokenStream {
 }
 
 pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
-    let doc = docs::inner(&format!("The `{}` resource of `{}`.", resource.wire_name, service.wire_name));
-    let items = resource.operations.iter().map(|op| match &op.kind {
-        OperationKind::Catalogue { download, takes_body } => operations::catalogue(op, *download, *takes_body),
-        OperationKind::Typed(_) => {
-            let module = ident(&op.fn_name);
-            let allow = (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
-            quote! {
-                #allow
-                mod #module;
-                pub use #module::*;
-            }
+    let doc = docs::inner(&format!(
+        "The `{}` resource of `{}`: its operations are methods of [`{}`](crate::{}::{}::{}), which `client.{}().{}()` returns.",
+        resource.wire_name, service.wire_name, resource.handle, service.module, resource.module, resource.handle, service.accessor, resource.module
+    ));
+    let modules = resource.operations.iter().filter(|op| matches!(op.kind, OperationKind::Typed(_))).map(|op| {
+        let module = ident(&op.fn_name);
+        let allow = (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
+        quote! {
+            #allow
+            mod #module;
+            pub use #module::*;
         }
     });
+    let methods = resource.operations.iter().map(|op| match &op.kind {
+        OperationKind::Catalogue { download, .. } => operations::catalogue_method(op, *download),
+        OperationKind::Typed(d) => operations::typed_method(op, d),
+    });
+    let handle = ident(&resource.handle);
+    let handle_doc = format!(" The operations of the `{}` resource of `{}`.", resource.wire_name, service.wire_name);
     quote! {
         #doc
-        #(#items)*
+        #(#modules)*
+
+        #[doc = #handle_doc]
+        #[derive(Debug, Clone, Copy)]
+        pub struct #handle<'a> {
+            pub(crate) client: &'a feishu_runtime::Client,
+        }
+
+        impl<'a> #handle<'a> {
+            #(#methods)*
+        }
     }
 }
 

@@ -8,11 +8,11 @@
 //!
 //! Layout of the generated crate:
 //!
-//! - `src/lib.rs`: crate docs, re-exports of the runtime, one `#[cfg(feature)]` module per service;
-//! - `src/error.rs`: `OperationError<E>`, the error of every typed operation;
+//! - `src/lib.rs`: crate docs, re-exports of the runtime, the `Client` with
+//!   one accessor and one `#[cfg(feature)]` module per service;
 //! - `src/events.rs`: the `EventType` enum, and `src/events/event.rs`: the
 //!   `Event` enum of typed bodies;
-//! - `src/<service>.rs`: the service's modules;
+//! - `src/<service>.rs`: the service's modules and its handle (`ImApi`);
 //! - `src/<service>/types.rs`: re-exports every struct and enum the service's
 //!   typed operations share, so that they are all `crate::<service>::types::Name`;
 //! - `src/<service>/types/<resource>.rs`: the modules of the types that
@@ -21,7 +21,8 @@
 //!   grows with the service and adding an endpoint only adds its new types;
 //! - `src/<service>/events.rs` and `src/<service>/events/<event>.rs`: the
 //!   struct of each event whose page documents its body, one per file;
-//! - `src/<service>/<resource>.rs`: catalogue-only operations;
+//! - `src/<service>/<resource>.rs`: the resource's handle (`MessageApi`),
+//!   with a method per operation (catalogue-only ones are only that);
 //! - `src/<service>/<resource>/<operation>.rs`: one typed operation each.
 
 mod crate_files;
@@ -72,12 +73,11 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
         files.insert(PathBuf::from(path), render(&header(options, origin), tokens));
     };
     rust("src/lib.rs".into(), Origin::Crate, crate_files::lib_rs(&model, options));
-    rust("src/error.rs".into(), Origin::Crate, crate_files::error_rs());
     rust("src/events.rs".into(), Origin::Crate, crate_files::events_rs(&model));
     rust("src/events/event.rs".into(), Origin::Crate, events::event_enum(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
-        rust(format!("src/{svc}.rs"), Origin::Service(service), crate_files::service_rs(service));
+        rust(format!("src/{svc}.rs"), Origin::Service(service), crate_files::service_rs(service, &options.crate_name.replace('-', "_")));
         if !service.types.is_empty() {
             rust(format!("src/{svc}/types.rs"), Origin::Service(service), crate_files::types_rs(service));
             for (home, defs) in service.types.by_home() {

@@ -83,8 +83,10 @@ fn limits(op: &Operation) -> TokenStream {
     }
 }
 
-/// A catalogue-only endpoint: path parameters, caller's query and body, untyped answer.
-pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStream {
+/// A catalogue-only endpoint, as a method of its resource's handle: the
+/// path parameters are arguments, the caller adds query and body to the
+/// returned call, and the answer is untyped.
+pub fn catalogue_method(op: &Operation, download: bool) -> TokenStream {
     let doc = docs::outer(&operation_doc(op));
     let name = ident(&op.fn_name);
     let params: Vec<_> = op
@@ -99,32 +101,30 @@ pub fn catalogue(op: &Operation, download: bool, takes_body: bool) -> TokenStrea
         let n = ident(n);
         quote!(#n)
     });
-    let body_param = takes_body.then(|| quote!(body: feishu_runtime::Body,));
-    let body_set = takes_body.then(|| quote!(.body(body)));
-    let (output, send) = if download { (quote!(feishu_runtime::Download), quote!(send_bytes)) } else { (quote!(serde_json::Value), quote!(send_value)) };
-    let allow = (params.len() + 3 + usize::from(takes_body) > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let output = if download { quote!(feishu_runtime::Download) } else { quote!(serde_json::Value) };
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
     quote! {
         #doc
-        #allow
-        pub async fn #name(
-            client: &feishu_runtime::Client,
-            #(#params: &str,)*
-            #body_param
-            query: &[(&str, &str)],
-            options: feishu_runtime::RequestOptions,
-        ) -> Result<#output, feishu_runtime::Error> {
-            let mut request = feishu_runtime::ApiRequest::new(#method, #path)
-                .auth(#auth)
-                #limits
-                .options(options)
-                #body_set;
-            for (name, value) in query {
-                request = request.query(*name, *value);
-            }
-            client.#send(request).await
+        pub fn #name(&self, #(#params: &str),*) -> feishu_runtime::RawCall<'a, #output> {
+            feishu_runtime::RawCall::new(self.client, feishu_runtime::ApiRequest::new(#method, #path).auth(#auth) #limits)
+        }
+    }
+}
+
+/// A typed operation, as a method of its resource's handle.
+pub fn typed_method(op: &Operation, d: &TypedOperation) -> TokenStream {
+    let name = ident(&op.fn_name);
+    let request = ident(&d.request.name);
+    let doc = docs::outer(&docs::paragraphs([
+        op.title.clone(),
+        format!("`{} {}` (`{}`); see [`{}()`](fn@{}) for the details.", op.method.as_str(), op.path, op.id, op.fn_name, op.fn_name),
+    ]));
+    quote! {
+        #doc
+        pub fn #name(&self, request: #request) -> feishu_runtime::Call<'a, #request> {
+            feishu_runtime::Call::new(self.client, request)
         }
     }
 }
@@ -154,7 +154,7 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
     let streams = crate::paginate::streams(op, d, service);
     let request_ty = ident(&d.request.name);
     let response_ty = ident(&d.response.name);
-    let error_ty = ident(&d.error.name);
+    let kind_ty = ident(&format!("{}Kind", d.error.name));
     let path = path_expr(op, |n| {
         let n = ident(n);
         quote!(&request.#n)
@@ -215,8 +215,8 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
             client: &feishu_runtime::Client,
             #request_binding: #request_ty,
             options: feishu_runtime::RequestOptions,
-        ) -> Result<#response_ty, crate::error::OperationError<#error_ty>> {
-            feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+        ) -> feishu_runtime::CallResult<#response_ty, #kind_ty> {
+            feishu_runtime::Validate::validate(&request)?;
             #size_checks
             #fill_key
             #[allow(unused_mut)]
@@ -228,35 +228,68 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
                 .options(options);
             #(#query)*
             #body
-            client.send_json(api).await.map_err(Into::into)
+            client.send_json_response(api).await.map_err(Into::into)
+        }
+
+        impl feishu_runtime::Operation for #request_ty {
+            type Output = #response_ty;
+            type Kind = #kind_ty;
+
+            fn send(
+                self,
+                client: &feishu_runtime::Client,
+                options: feishu_runtime::RequestOptions,
+            ) -> impl std::future::Future<Output = feishu_runtime::CallResult<#response_ty, #kind_ty>> + Send + '_ {
+                #name(client, self, options)
+            }
         }
 
         #streams
     }
 }
 
-/// The operation's error: an alias of the crate's generic `CodedError`
-/// over a field-less enum of the documented codes. What every operation's
-/// error can do is written once (`crate::error`); each operation adds only
-/// its codes, their docs and one `match`.
+/// The operation's error: an alias of the runtime's generic
+/// `OperationError` over a field-less enum of the documented codes. What
+/// every operation's error can do is written once, in the runtime; each
+/// operation adds only its codes, their docs, one `match` and `is_…()`
+/// helpers (inline, so compiled only where they are called).
 fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
     let name = ident(&def.name);
     let kind = ident(&format!("{}Kind", def.name));
-    let doc = format!(
-        " The error of `{fn_name}` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope."
+    let doc =
+        format!(" The error of `{fn_name}`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].");
+    let kind_doc = format!(
+        " The documented error codes of `{fn_name}`, one variant per code, named from the docs' message; codes the docs do not list (and failures without a code) are `Unhandled`."
     );
-    let kind_doc = format!(" The documented error codes of `{fn_name}`, one variant per code; codes the docs do not list are `Unhandled`.");
     let variants: Vec<_> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
     let codes: Vec<Literal> = def.variants.iter().map(|v| Literal::i64_unsuffixed(v.code)).collect();
+    let summary = |v: &feishu_model::ErrorVariant| {
+        let status = v.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
+        let message = v.message.trim().trim_end_matches('.');
+        if message.is_empty() { format!("Code `{}`{status}.", v.code) } else { format!("{message} (code `{}`{status}).", v.code) }
+    };
     let variant_docs = def.variants.iter().map(|v| {
         let subs: Vec<String> = v.sub_errors.iter().map(|(code, msg)| format!("- `{code}`: {}", msg.replace('`', "'"))).collect();
         docs::outer(&docs::paragraphs([
-            format!("Code `{}`{}: {}", v.code, v.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), v.message),
+            summary(v),
             docs::first_paragraph(&v.hint),
             if subs.is_empty() { String::new() } else { format!("Sub-codes (see `sub_code()`):\n\n{}", subs.join("\n")) },
-            if v.retryable { "Retrying later may succeed.".to_owned() } else { String::new() },
+            if v.retryable { "Retrying later may succeed.".to_owned() } else { "Retrying the same request will not help.".to_owned() },
         ]))
     });
+    let helpers = def.variants.iter().map(|v| {
+        let helper = ident(&v.helper);
+        let variant = ident(&v.rust_name);
+        let doc = format!(" Whether this is `{}`: {}", v.rust_name, summary(v));
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            pub fn #helper(self) -> bool {
+                matches!(self, Self::#variant)
+            }
+        }
+    });
+    let helpers = (!def.variants.is_empty()).then(|| quote! { impl #kind { #(#helpers)* } });
     let retryable = def.variants.iter().filter(|v| v.retryable).map(|v| Literal::i64_unsuffixed(v.code));
     let of = if variants.is_empty() {
         quote! {
@@ -273,18 +306,22 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
     };
     quote! {
         #[doc = #doc]
-        pub type #name = crate::error::CodedError<#kind>;
+        pub type #name = feishu_runtime::OperationError<#kind>;
 
         #[doc = #kind_doc]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum #kind {
             #( #variant_docs #variants, )*
-            /// A code the docs of this operation do not list.
+            /// A code the docs of this operation do not list, or a failure without a code.
             Unhandled,
         }
 
-        impl crate::error::ErrorKind for #kind {
+        #helpers
+
+        impl feishu_runtime::DocumentedKind for #kind {}
+
+        impl feishu_runtime::ErrorKind for #kind {
             const UNHANDLED: Self = Self::Unhandled;
             const RETRYABLE: &'static [i64] = &[#(#retryable),*];
 

@@ -41,6 +41,26 @@ fn param_type(ty: &TypeRef, service: &str) -> (TokenStream, TokenStream) {
     }
 }
 
+/// The type of a field: its id newtype when the model gave it one.
+fn field_type(field: &FieldDef, service: &str) -> TokenStream {
+    match field.id {
+        Some(kind) => {
+            let name = ident(kind.type_name());
+            quote!(feishu_runtime::ids::#name)
+        }
+        None => rust_type(&field.ty, service),
+    }
+}
+
+/// [`param_type`] of a field: an id newtype is taken as itself, never
+/// converted from text, so that ids of different kinds cannot be swapped.
+fn field_param(field: &FieldDef, service: &str) -> (TokenStream, TokenStream) {
+    match field.id {
+        Some(_) => (field_type(field, service), quote!()),
+        None => param_type(&field.ty, service),
+    }
+}
+
 /// `length 1 to 50 characters`, `length at least 1 characters`, `items at most 3`:
 /// an open end is left out rather than written as "any".
 fn range_rule<T: std::fmt::Display>(what: &str, min: Option<T>, max: Option<T>, unit: &str) -> Option<String> {
@@ -126,7 +146,7 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
     let fields = def.fields.iter().map(|f| {
         let doc = docs::outer(&field_doc(f));
         let rust = ident(&f.rust_name);
-        let value = rust_type(&f.ty, service);
+        let value = field_type(f, service);
         let wire = &f.wire_name;
         let rename = (serde && f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
         let skip = (serde && f.location != Location::Body).then(|| quote!(#[serde(skip)]));
@@ -146,13 +166,13 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
     let constructor = (!required.is_empty()).then(|| {
         let params = required.iter().map(|f| {
             let rust = ident(&f.rust_name);
-            let (ty, _) = param_type(&f.ty, service);
+            let (ty, _) = field_param(f, service);
             quote!(#rust: #ty)
         });
         let inits = def.fields.iter().map(|f| {
             let rust = ident(&f.rust_name);
             if f.required {
-                let (_, convert) = param_type(&f.ty, service);
+                let (_, convert) = field_param(f, service);
                 if convert.is_empty() { quote!(#rust) } else { quote!(#rust: #rust #convert) }
             } else {
                 quote!(#rust: None)
@@ -173,7 +193,7 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
             "new" | "validate" => ident(&format!("set_{}", f.rust_name)),
             _ => rust.clone(),
         };
-        let (ty, convert) = param_type(&f.ty, service);
+        let (ty, convert) = field_param(f, service);
         let doc = format!(" Sets `{}`.", f.wire_name);
         quote! {
             #[doc = #doc]
@@ -190,7 +210,34 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
         checks.push(quote! {
             feishu_runtime::content::check_size(self.#msg_type.as_str(), &self.#content)?;
         });
+        let others: Vec<&&FieldDef> = required.iter().filter(|f| content != f.rust_name && msg_type != f.rust_name).collect();
+        let params = others.iter().map(|f| {
+            let rust = ident(&f.rust_name);
+            let (ty, _) = field_param(f, service);
+            quote!(#rust: #ty,)
+        });
+        let inits = def.fields.iter().map(|f| {
+            let rust = ident(&f.rust_name);
+            if rust == content {
+                quote!(#rust: message.to_content_string())
+            } else if rust == msg_type {
+                quote!(#rust: message.msg_type().into())
+            } else if f.required {
+                let (_, convert) = field_param(f, service);
+                if convert.is_empty() { quote!(#rust) } else { quote!(#rust: #rust #convert) }
+            } else {
+                quote!(#rust: None)
+            }
+        });
+        let allow = (others.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
         quote! {
+            /// Creates the value from its other required fields and typed
+            /// message content, which sets `content` and `msg_type`
+            /// together (they agree, and the JSON is escaped for you).
+            #allow
+            pub fn with_message(#(#params)* message: &feishu_runtime::MessageContent) -> Self {
+                Self { #(#inits),* }
+            }
             /// Sets `content` and `msg_type` together from typed message
             /// content, so that they agree and the JSON is escaped for you.
             pub fn message(mut self, message: &feishu_runtime::MessageContent) -> Self {

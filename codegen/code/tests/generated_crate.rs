@@ -75,3 +75,53 @@ fn generated_crate_builds_lints_and_documents() {
     cargo(&dir, &target, &["test", "--quiet", "--doc"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The method tree the generated `Client` offers, read back from the
+/// generated files: every public method of `Client` and of the `…Api`
+/// handles, with its parameters and return type, one line each.
+fn method_tree(files: &std::collections::BTreeMap<std::path::PathBuf, String>) -> String {
+    use quote::ToTokens;
+    let mut lines = Vec::new();
+    for (path, text) in files {
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let file = syn::parse_file(text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let module = path.strip_prefix("src").unwrap_or(path).with_extension("").to_string_lossy().replace('/', "::");
+        let module = if module == "lib" { String::new() } else { format!("{module}::") };
+        for item in file.items {
+            let syn::Item::Impl(block) = item else { continue };
+            if block.trait_.is_some() {
+                continue;
+            }
+            let owner = block.self_ty.to_token_stream().to_string().replace(' ', "");
+            if owner != "Client" && !owner.contains("Api<") {
+                continue;
+            }
+            for item in block.items {
+                let syn::ImplItem::Fn(f) = item else { continue };
+                if !matches!(f.vis, syn::Visibility::Public(_)) {
+                    continue;
+                }
+                let params: Vec<String> = f.sig.inputs.iter().filter(|p| matches!(p, syn::FnArg::Typed(_))).map(|p| p.to_token_stream().to_string()).collect();
+                let output = f.sig.output.to_token_stream().to_string();
+                lines.push(format!("{module}{owner}::{}({}) {output}", f.sig.ident, params.join(", ")));
+            }
+        }
+    }
+    lines.sort();
+    lines.join("\n")
+}
+
+#[test]
+fn method_tree_snapshot() {
+    let (spec, mut options) = load();
+    options.runtime_path = "../runtime".into();
+    let tree = method_tree(&generate(&spec, &options));
+    // Every operation of the spec is reachable from `client.`.
+    for endpoint in &spec.endpoints {
+        let name = endpoint.name.replace('-', "_");
+        assert!(tree.lines().any(|l| l.contains(&format!("::{name}("))), "{} is not in the tree:\n{tree}", endpoint.id);
+    }
+    insta::assert_snapshot!("method_tree", tree);
+}

@@ -56,6 +56,9 @@ pub enum ChangeKind {
     ErrorCodeRemoved,
     /// A documented error code comes with another HTTP status.
     ErrorStatusChanged,
+    /// A documented error code's variant has another name, because the
+    /// docs reworded its message (variants are named from it).
+    ErrorVariantRenamed,
     /// A scope that allows the call was added.
     ScopeAdded,
     /// A scope that allowed the call was removed.
@@ -318,8 +321,28 @@ fn errors(old: &Endpoint, new: &Endpoint, typed: bool, out: &mut Changes) {
     let old_codes: BTreeMap<i64, &feishu_spec::ErrorCode> = old.errors.iter().rev().map(|e| (key(e), e)).collect();
     let new_codes: BTreeMap<i64, &feishu_spec::ErrorCode> = new.errors.iter().rev().map(|e| (key(e), e)).collect();
     let status = |e: &feishu_spec::ErrorCode| e.http_status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no HTTP status".to_string());
+    // The variant names, as feishu-model gives them.
+    let names = |codes: &BTreeMap<i64, &feishu_spec::ErrorCode>| {
+        let pairs: Vec<(i64, &str)> = codes.iter().map(|(code, e)| (*code, e.message.as_str())).collect();
+        feishu_model::errors::variant_names(&pairs)
+    };
+    let (old_names, new_names) = (names(&old_codes), names(&new_codes));
     let codes: BTreeSet<i64> = old_codes.keys().chain(new_codes.keys()).copied().collect();
     for code in codes {
+        if let (Some(a), Some(b), Some(old_name), Some(new_name)) = (old_codes.get(&code), new_codes.get(&code), old_names.get(&code), new_names.get(&code))
+            && old_name != new_name
+        {
+            let why = if a.message.trim() != b.message.trim() {
+                format!("the docs' message changed: {:?} → {:?}", a.message.trim(), b.message.trim())
+            } else {
+                "another code of the operation now has a message of the same name".to_owned()
+            };
+            out.push(
+                ChangeKind::ErrorVariantRenamed,
+                rules::error_variant_renamed(typed),
+                format!("error code {code}: variant `{old_name}` renamed to `{new_name}` ({why})"),
+            );
+        }
         match (old_codes.get(&code), new_codes.get(&code)) {
             (None, Some(e)) => {
                 out.push(ChangeKind::ErrorCodeAdded, rules::error_code_added(), format!("error code {code} added ({}): {}", status(e), e.message.trim()))

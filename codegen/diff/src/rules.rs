@@ -148,6 +148,13 @@ pub fn error_code_removed(typed: bool) -> bool {
     typed
 }
 
+/// A documented code's variant was renamed: its name comes from the docs'
+/// message, so rewording the message renames it, and code matching the old
+/// name stops compiling.
+pub fn error_variant_renamed(typed: bool) -> bool {
+    typed
+}
+
 /// The access tokens changed. The generated call picks its `Auth` from them;
 /// when a token was removed and that choice changed, a caller relying on the
 /// old token stops working (a `User` endpoint needs a user token).
@@ -271,6 +278,8 @@ mod tests {
         assert!(!error_code_added());
         assert!(error_code_removed(true));
         assert!(!error_code_removed(false));
+        assert!(error_variant_renamed(true));
+        assert!(!error_variant_renamed(false));
         assert!(access_tokens_changed(true, true));
         assert!(!access_tokens_changed(true, false));
         assert!(!access_tokens_changed(false, true));

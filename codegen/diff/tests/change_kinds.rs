@@ -203,6 +203,21 @@ fn error_code_removed_breaks() {
 }
 
 #[test]
+fn a_reworded_error_message_renames_its_variant_and_breaks() {
+    let report = diff_page(PUSH, |p| edit(p, "| 230008 |", "follow up already exist.", "follow ups were added before."));
+    assert_line(
+        &report,
+        ChangeKind::ErrorVariantRenamed,
+        "- **breaking**: error code 230008: variant `FollowUpAlreadyExist` renamed to `FollowUpsAddedBefore` (the docs' message changed: \"follow up already exist.\" → \"follow ups were added before.\")",
+    );
+    // The same words in another case give the same name: nothing to report.
+    let old = page(PUSH);
+    let new = edit(&old, "| 230008 |", "follow up already exist.", "Follow Up Already Exist.");
+    let report = diff(&parse(&[(PUSH, &old)]), &parse(&[(PUSH, &new)]));
+    assert!(!report.changes.iter().any(|c| c.kind == ChangeKind::ErrorVariantRenamed), "{}", report.to_markdown());
+}
+
+#[test]
 fn scope_changes_are_reported_without_breaking() {
     let report = diff_page(PUSH, |p| edit(p, "", "以应用的身份发消息(im:message:send_as_bot)", "发送消息V2(im:message:send)"));
     assert_line(&report, ChangeKind::ScopeRemoved, "- non-breaking: scope `im:message:send_as_bot` removed");

@@ -6,6 +6,7 @@ use feishu_spec::{Endpoint, Field, FieldType, Piece};
 
 use crate::conventions;
 use crate::events;
+use crate::ids;
 use crate::intern::NewType;
 use crate::names;
 use crate::*;
@@ -37,7 +38,7 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
         let mut type_modules = BTreeSet::new();
         for (resource_name, endpoints) in resources {
             let module = names::unique(names::snake(resource_name, "misc"), &mut resource_modules);
-            let mut resource = Resource { wire_name: resource_name.to_owned(), module, operations: Vec::new() };
+            let mut resource = Resource { wire_name: resource_name.to_owned(), module, ..Resource::default() };
             let mut fn_names = BTreeSet::new();
             for endpoint in endpoints {
                 let mut fn_name = names::snake(&endpoint.name, "call");
@@ -221,22 +222,7 @@ fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPa
     let response_fields = Field::distinct(&endpoint.response_body).map(|f| field_def(f, Direction::Received, prefix, types, &mut taken)).collect();
     let response = StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
 
-    let mut seen = BTreeSet::new();
-    let mut variants: Vec<ErrorVariant> = endpoint
-        .errors
-        .iter()
-        .filter(|e| seen.insert(e.code))
-        .map(|e| ErrorVariant {
-            rust_name: format!("Code{}", e.code).replace('-', "Minus"),
-            code: e.code,
-            http_status: e.http_status,
-            message: e.message.clone(),
-            hint: e.hint.clone(),
-            retryable: RATE_LIMIT_CODES.contains(&e.code) || e.http_status.is_some_and(|s| s >= 500 || s == 429),
-            sub_errors: e.sub_errors.iter().map(|s| (s.code, s.message.clone())).collect(),
-        })
-        .collect();
-    variants.sort_by_key(|v| v.code);
+    let variants = crate::errors::variants(&endpoint.errors);
 
     let idempotency_field = conventions::idempotency_field(&request);
     let receiver_field = conventions::receiver_field(endpoint, &request);
@@ -270,6 +256,7 @@ pub(crate) fn field_def(field: &Field, direction: Direction, prefix: &str, types
     let ty = type_ref(field, direction, prefix, types);
     let is_rust_enum = matches!(&ty, TypeRef::Enum(_)) || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
     FieldDef {
+        id: (direction == Direction::Sent && ty == TypeRef::String).then(|| field.example.as_deref().and_then(ids::IdKind::of_example)).flatten(),
         wire_name: field.name.clone(),
         rust_name: names::unique(names::snake(&field.name, "field"), taken),
         ty,
@@ -533,7 +520,7 @@ mod tests {
     fn operations_modules_and_errors() {
         let mut reply = endpoint("message", "reply", vec![string("type", true), string("uuid", false)], vec![]);
         reply.errors = vec![
-            ErrorCode { code: 230020, http_status: Some(400), ..ErrorCode::default() },
+            ErrorCode { code: 230020, http_status: Some(400), message: "This operation triggers the frequency limit.".into(), ..ErrorCode::default() },
             ErrorCode { code: 230001, http_status: Some(400), ..ErrorCode::default() },
             ErrorCode { code: 230001, ..ErrorCode::default() },
             ErrorCode { code: 1, http_status: Some(500), ..ErrorCode::default() },
@@ -552,7 +539,7 @@ mod tests {
         let fields: Vec<_> = d.request.fields.iter().map(|f| (f.rust_name.as_str(), f.location, f.required)).collect();
         assert_eq!(fields, [("message_id", Location::Path, true), ("type_", Location::Body, true), ("uuid", Location::Body, false)]);
         let codes: Vec<_> = d.error.variants.iter().map(|v| (v.rust_name.as_str(), v.retryable)).collect();
-        assert_eq!(codes, [("Code1", true), ("Code230001", false), ("Code230020", true)]);
+        assert_eq!(codes, [("Code1", true), ("Code230001", false), ("OperationTriggersFrequencyLimit", true)]);
         assert_eq!(d.error.name, "ReplyError");
     }
 

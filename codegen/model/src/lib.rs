@@ -8,8 +8,11 @@
 
 mod build;
 mod conventions;
+pub mod errors;
 mod events;
+pub mod ids;
 mod intern;
+pub mod methods;
 pub mod names;
 mod paginate;
 mod upload;
@@ -34,7 +37,9 @@ pub struct Model {
 impl Model {
     /// Builds the model of `spec`.
     pub fn build(spec: &feishu_spec::Spec) -> Model {
-        build::build(spec)
+        let mut model = build::build(spec);
+        methods::assign(&mut model);
+        model
     }
 }
 
@@ -47,6 +52,10 @@ pub struct Service {
     pub module: String,
     /// The Cargo feature that enables the module.
     pub feature: String,
+    /// The handle struct of the method tree, e.g. `ImApi`.
+    pub handle: String,
+    /// The `Client` method returning the handle, e.g. `im`.
+    pub accessor: String,
     /// The resources, keyed by module name.
     pub resources: BTreeMap<String, Resource>,
     /// The named structs and enums the service's typed operations and typed events use.
@@ -60,8 +69,11 @@ pub struct Service {
 pub struct Resource {
     /// The resource as the spec names it, e.g. `message_reaction`.
     pub wire_name: String,
-    /// The Rust module name.
+    /// The Rust module name, also the service handle's method returning
+    /// the resource's handle.
     pub module: String,
+    /// The handle struct of the method tree, e.g. `MessageApi`.
+    pub handle: String,
     /// The operations, ordered by endpoint id.
     pub operations: Vec<Operation>,
 }
@@ -209,6 +221,9 @@ pub struct FieldDef {
     pub docs: FieldDocs,
     /// The rules `validate()` checks.
     pub checks: Checks,
+    /// For a request string whose documented example shows an id prefix:
+    /// the id newtype it takes instead of a `String` (see [`ids`]).
+    pub id: Option<ids::IdKind>,
 }
 
 impl FieldDef {
@@ -475,8 +490,11 @@ pub struct ErrorDef {
 /// One documented error code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorVariant {
-    /// The Rust name, e.g. `Code230001`.
+    /// The Rust name from the docs' message (see [`errors`]), e.g.
+    /// `BotNotOutsideGroup`; `Code230001` where the message gives none.
     pub rust_name: String,
+    /// The name of its `is_…()` helper, e.g. `is_bot_not_outside_group`.
+    pub helper: String,
     /// The envelope code.
     pub code: i64,
     /// The HTTP status the docs give.
@@ -485,14 +503,12 @@ pub struct ErrorVariant {
     pub message: String,
     /// The docs' advice.
     pub hint: String,
-    /// True when sending again later may succeed (rate limits, server errors).
+    /// True when sending again later may succeed: the docs describe it as
+    /// the frequency limit, or give it a 429 or 5xx status.
     pub retryable: bool,
     /// Finer codes inside the message: (code, message).
     pub sub_errors: Vec<(i64, String)>,
 }
-
-/// Codes that mean "slow down": retrying later helps.
-pub const RATE_LIMIT_CODES: [i64; 2] = [99991400, 230020];
 
 /// An event type.
 #[derive(Debug, Clone, PartialEq, Eq)]

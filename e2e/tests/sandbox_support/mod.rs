@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use feishu::events::{Delivery, EventEnvelope, Webhook, WebhookError};
-use feishu::{Client, RetryPolicy};
-use feishu_runtime::ClientBuilder;
+use feishu::{Client, ClientBuilder, RetryPolicy};
 use feishu_sandbox::{Sandbox, SandboxConfig};
 use feishu_testkit::{Recorded, Reply, WebhookReceiver};
 use serde_json::{Value, json};
@@ -224,7 +223,7 @@ pub fn uuid_counts<'a>(requests: impl IntoIterator<Item = &'a Value>) -> HashMap
 /// shorter waits than the default, so that a 30% failure rate cannot
 /// exhaust a call's attempts.
 pub fn patient_retries() -> RetryPolicy {
-    RetryPolicy { max_attempts: 12, initial_backoff: Duration::from_millis(20), max_backoff: Duration::from_millis(500), ..RetryPolicy::default() }
+    RetryPolicy::default().max_attempts(12).initial_backoff(Duration::from_millis(20)).max_backoff(Duration::from_millis(500))
 }
 
 /// Waits for `check` to become true, polling; panics after `timeout`.

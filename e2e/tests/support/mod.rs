@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use std::ops::Deref;
 use std::path::PathBuf;
 
-use feishu::{ApiError, ApiErrorCode, Client, OperationError};
+use feishu::{Client, ErrorKind, OperationError};
 #[allow(unused_imports)] // each test binary uses a different part
 pub use feishu_testkit::{JSON_CONTENT_TYPE, Recorded, Reply, TENANT_TOKEN_PATH as TOKEN_PATH, token_reply};
 use serde_json::Value;
@@ -113,32 +113,40 @@ pub fn variant_name(value: &impl Debug) -> String {
     debug.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or_default().to_owned()
 }
 
-/// The operation's own error, failing the test on anything else.
-pub fn api_variant<E: Debug>(result: Result<impl Debug, OperationError<E>>) -> E {
+/// The operation's error when the platform answered with a code, failing
+/// the test on anything else.
+pub fn api_variant<K: ErrorKind>(result: Result<impl Debug, OperationError<K>>) -> OperationError<K> {
     match result {
-        Err(OperationError::Api(e)) => e,
+        Err(e) if e.api_error().is_some() => e,
         other => panic!("expected an API error, got {other:?}"),
     }
 }
 
-/// Checks that `error` is the documented variant of `expected`, carrying
-/// the whole envelope.
-pub fn assert_documented<E: ApiErrorCode + Debug>(error: &E, api_error: &ApiError, is_unhandled: bool, expected: &SpecError, log_id: &str) {
+/// Checks that `error` is the documented variant of `expected` (named by
+/// the generator's rule from the messages of all of the operation's
+/// `documented` codes), carrying the whole envelope.
+pub fn assert_documented<K: ErrorKind>(error: &OperationError<K>, expected: &SpecError, documented: &[SpecError], log_id: &str) {
     let code = expected.code;
-    assert!(!is_unhandled, "code {code} fell into the catch-all: {error:?}");
-    assert_eq!(error.code(), code, "{error:?}");
-    assert_eq!(variant_name(error), format!("Code{code}"), "code {code} mapped to the wrong variant: {error:?}");
+    assert!(!error.is_unhandled(), "code {code} fell into the catch-all: {error:?}");
+    assert!(error.is(error.kind()), "{error:?}");
+    assert_eq!(error.code(), Some(code), "{error:?}");
+    let pairs: Vec<(i64, &str)> = documented.iter().map(|e| (e.code, e.message.as_str())).collect();
+    let names = feishu_model::errors::variant_names(&pairs);
+    assert_eq!(variant_name(&error.kind()), names[&code], "code {code} mapped to the wrong variant: {error:?}");
+    let api_error = error.api_error().expect("an API error");
     assert_eq!(api_error.code, code);
     assert_eq!(api_error.http_status, expected.http_status);
+    assert_eq!(error.http_status(), Some(expected.http_status));
     assert_eq!(api_error.msg, expected.message);
     assert_eq!(api_error.log_id.as_deref(), Some(log_id));
+    assert_eq!(error.log_id(), Some(log_id));
 }
 
 /// The validation error the call was refused with, failing the test on
 /// anything else.
-pub fn validation_error<E: Debug>(result: Result<impl Debug, OperationError<E>>) -> feishu_runtime::ValidationError {
+pub fn validation_error<K: ErrorKind>(result: Result<impl Debug, OperationError<K>>) -> feishu_runtime::ValidationError {
     match result {
-        Err(OperationError::Runtime(feishu_runtime::Error::Validation(v))) => v,
+        Err(e) if e.validation().is_some() => e.validation().cloned().expect("checked"),
         other => panic!("expected a validation error, got {other:?}"),
     }
 }

@@ -187,7 +187,7 @@ impl fmt::Debug for AuthSettings {
     }
 }
 
-impl ClientBuilder {
+impl<C> ClientBuilder<C> {
     /// Sets the kind of app (self-built by default).
     pub fn app_type(mut self, app_type: AppType) -> Self {
         self.auth.app_type = app_type;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use feishu::MessageId;
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Client, RequestOptions};
 use serde::{Deserialize, Serialize};
@@ -76,7 +77,7 @@ impl Caller {
     pub async fn call(&self, i: usize) -> Result<(), String> {
         match self {
             Caller::Generated(client) => {
-                let request = ReplyRequest::new(message_id(i), CONTENT, "text");
+                let request = ReplyRequest::new(MessageId::new(message_id(i)), CONTENT, "text");
                 let sent = reply(client, request, RequestOptions::default()).await.map_err(|e| e.to_string())?;
                 if sent.message_id.is_none() {
                     return Err("the reply has no message_id".into());

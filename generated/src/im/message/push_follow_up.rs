@@ -18,7 +18,7 @@ pub struct PushFollowUpRequest {
     ///
     /// Wire name: `message_id`.
     #[serde(skip)]
-    pub message_id: String,
+    pub message_id: feishu_runtime::ids::MessageId,
     /// 跟随气泡列表。
     /// **示例**:
     /// **数据校验规则**:
@@ -32,13 +32,10 @@ pub struct PushFollowUpRequest {
 impl PushFollowUpRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(
-        message_id: impl Into<String>,
+        message_id: feishu_runtime::ids::MessageId,
         follow_ups: Vec<crate::im::types::FollowUp>,
     ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            follow_ups,
-        }
+        Self { message_id, follow_ups }
     }
 }
 impl feishu_runtime::Validate for PushFollowUpRequest {
@@ -77,60 +74,119 @@ impl<'de> serde::Deserialize<'de> for PushFollowUpResponse {
         feishu_runtime::de::object(deserializer)
     }
 }
-/// The error of `push_follow_up` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope.
-pub type PushFollowUpError = crate::error::CodedError<PushFollowUpErrorKind>;
-/// The documented error codes of `push_follow_up`, one variant per code; codes the docs do not list are `Unhandled`.
+/// The error of `push_follow_up`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].
+pub type PushFollowUpError = feishu_runtime::OperationError<PushFollowUpErrorKind>;
+/// The documented error codes of `push_follow_up`, one variant per code, named from the docs' message; codes the docs do not list (and failures without a code) are `Unhandled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PushFollowUpErrorKind {
-    /// Code `230001` (HTTP 400): Your request contains an invalid request parameter.
+    /// Your request contains an invalid request parameter (code `230001`, HTTP 400).
     ///
     /// 参数错误，可根据接口实际返回的错误信息，并参考接口文档内容，检查输入参数是否填写错误。
-    Code230001,
-    /// Code `230002` (HTTP 400): expired message.
+    ///
+    /// Retrying the same request will not help.
+    RequestContainsInvalidRequestParameter,
+    /// expired message (code `230002`, HTTP 400).
     ///
     /// 消息已过期。已发送超过 600 秒的消息无法再添加跟随气泡。
-    Code230002,
-    /// Code `230003` (HTTP 400): only support p2p chat.
+    ///
+    /// Retrying the same request will not help.
+    ExpiredMessage,
+    /// only support p2p chat (code `230003`, HTTP 400).
     ///
     /// 仅支持在当前机器人与用户单聊的消息上添加跟随气泡。
-    Code230003,
-    /// Code `230004` (HTTP 400): invisible message.
+    ///
+    /// Retrying the same request will not help.
+    OnlySupportP2pChat,
+    /// invisible message (code `230004`, HTTP 400).
     ///
     /// 所操作的消息对当前机器人不可见，无法执行操作。
-    Code230004,
-    /// Code `230005` (HTTP 400): user is not visible to bot.
+    ///
+    /// Retrying the same request will not help.
+    InvisibleMessage,
+    /// user is not visible to bot (code `230005`, HTTP 400).
     ///
     /// 当前机器人对用户不可见，无法执行操作。
-    Code230005,
-    /// Code `230006` (HTTP 400): only support latest message.
+    ///
+    /// Retrying the same request will not help.
+    UserNotVisibleBot,
+    /// only support latest message (code `230006`, HTTP 400).
     ///
     /// 仅支持在会话中的最新一条消息上添加跟随气泡。
-    Code230006,
-    /// Code `230007` (HTTP 400): invalid follow up.
+    ///
+    /// Retrying the same request will not help.
+    OnlySupportLatestMessage,
+    /// invalid follow up (code `230007`, HTTP 400).
     ///
     /// 气泡内容无效。你可以根据文档提供的参数描述，传入正确的气泡内容。
-    Code230007,
-    /// Code `230008` (HTTP 400): follow up already exist.
+    ///
+    /// Retrying the same request will not help.
+    InvalidFollowUp,
+    /// follow up already exist (code `230008`, HTTP 400).
     ///
     /// 指定消息已添加跟随气泡，无法执行本次操作。
-    Code230008,
-    /// A code the docs of this operation do not list.
+    ///
+    /// Retrying the same request will not help.
+    FollowUpAlreadyExist,
+    /// A code the docs of this operation do not list, or a failure without a code.
     Unhandled,
 }
-impl crate::error::ErrorKind for PushFollowUpErrorKind {
+impl PushFollowUpErrorKind {
+    /// Whether this is `RequestContainsInvalidRequestParameter`: Your request contains an invalid request parameter (code `230001`, HTTP 400).
+    #[inline]
+    pub fn is_request_contains_invalid_request_parameter(self) -> bool {
+        matches!(self, Self::RequestContainsInvalidRequestParameter)
+    }
+    /// Whether this is `ExpiredMessage`: expired message (code `230002`, HTTP 400).
+    #[inline]
+    pub fn is_expired_message(self) -> bool {
+        matches!(self, Self::ExpiredMessage)
+    }
+    /// Whether this is `OnlySupportP2pChat`: only support p2p chat (code `230003`, HTTP 400).
+    #[inline]
+    pub fn is_only_support_p2p_chat(self) -> bool {
+        matches!(self, Self::OnlySupportP2pChat)
+    }
+    /// Whether this is `InvisibleMessage`: invisible message (code `230004`, HTTP 400).
+    #[inline]
+    pub fn is_invisible_message(self) -> bool {
+        matches!(self, Self::InvisibleMessage)
+    }
+    /// Whether this is `UserNotVisibleBot`: user is not visible to bot (code `230005`, HTTP 400).
+    #[inline]
+    pub fn is_user_not_visible_bot(self) -> bool {
+        matches!(self, Self::UserNotVisibleBot)
+    }
+    /// Whether this is `OnlySupportLatestMessage`: only support latest message (code `230006`, HTTP 400).
+    #[inline]
+    pub fn is_only_support_latest_message(self) -> bool {
+        matches!(self, Self::OnlySupportLatestMessage)
+    }
+    /// Whether this is `InvalidFollowUp`: invalid follow up (code `230007`, HTTP 400).
+    #[inline]
+    pub fn is_invalid_follow_up(self) -> bool {
+        matches!(self, Self::InvalidFollowUp)
+    }
+    /// Whether this is `FollowUpAlreadyExist`: follow up already exist (code `230008`, HTTP 400).
+    #[inline]
+    pub fn is_follow_up_already_exist(self) -> bool {
+        matches!(self, Self::FollowUpAlreadyExist)
+    }
+}
+impl feishu_runtime::DocumentedKind for PushFollowUpErrorKind {}
+impl feishu_runtime::ErrorKind for PushFollowUpErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[];
     fn of(code: i64) -> Self {
         match code {
-            230001 => Self::Code230001,
-            230002 => Self::Code230002,
-            230003 => Self::Code230003,
-            230004 => Self::Code230004,
-            230005 => Self::Code230005,
-            230006 => Self::Code230006,
-            230007 => Self::Code230007,
-            230008 => Self::Code230008,
+            230001 => Self::RequestContainsInvalidRequestParameter,
+            230002 => Self::ExpiredMessage,
+            230003 => Self::OnlySupportP2pChat,
+            230004 => Self::InvisibleMessage,
+            230005 => Self::UserNotVisibleBot,
+            230006 => Self::OnlySupportLatestMessage,
+            230007 => Self::InvalidFollowUp,
+            230008 => Self::FollowUpAlreadyExist,
             _ => Self::Unhandled,
         }
     }
@@ -157,8 +213,8 @@ pub async fn push_follow_up(
     client: &feishu_runtime::Client,
     request: PushFollowUpRequest,
     options: feishu_runtime::RequestOptions,
-) -> Result<PushFollowUpResponse, crate::error::OperationError<PushFollowUpError>> {
-    feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+) -> feishu_runtime::CallResult<PushFollowUpResponse, PushFollowUpErrorKind> {
+    feishu_runtime::Validate::validate(&request)?;
     #[allow(unused_mut)]
     let mut api = feishu_runtime::ApiRequest::new(
             feishu_runtime::Method::POST,
@@ -172,5 +228,18 @@ pub async fn push_follow_up(
         .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
         .options(options);
     api = api.json_encoded(&request)?;
-    client.send_json(api).await.map_err(Into::into)
+    client.send_json_response(api).await.map_err(Into::into)
+}
+impl feishu_runtime::Operation for PushFollowUpRequest {
+    type Output = PushFollowUpResponse;
+    type Kind = PushFollowUpErrorKind;
+    fn send(
+        self,
+        client: &feishu_runtime::Client,
+        options: feishu_runtime::RequestOptions,
+    ) -> impl std::future::Future<
+        Output = feishu_runtime::CallResult<PushFollowUpResponse, PushFollowUpErrorKind>,
+    > + Send + '_ {
+        push_follow_up(client, self, options)
+    }
 }

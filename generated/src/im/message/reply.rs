@@ -19,7 +19,7 @@ pub struct ReplyRequest {
     ///
     /// Wire name: `message_id`.
     #[serde(skip)]
-    pub message_id: String,
+    pub message_id: feishu_runtime::ids::MessageId,
     /// 消息内容，JSON 结构序列化后的字符串。该参数的取值与 `msg_type` 对应，例如 `msg_type` 取值为 `text`，则该参数需要传入文本类型的内容。
     ///
     /// **注意：**
@@ -97,12 +97,12 @@ pub struct ReplyRequest {
 impl ReplyRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(
-        message_id: impl Into<String>,
+        message_id: feishu_runtime::ids::MessageId,
         content: impl Into<String>,
         msg_type: impl Into<crate::im::types::MsgType>,
     ) -> Self {
         Self {
-            message_id: message_id.into(),
+            message_id,
             content: content.into(),
             msg_type: msg_type.into(),
             reply_in_thread: None,
@@ -118,6 +118,21 @@ impl ReplyRequest {
     pub fn uuid(mut self, value: impl Into<String>) -> Self {
         self.uuid = Some(value.into());
         self
+    }
+    /// Creates the value from its other required fields and typed
+    /// message content, which sets `content` and `msg_type`
+    /// together (they agree, and the JSON is escaped for you).
+    pub fn with_message(
+        message_id: feishu_runtime::ids::MessageId,
+        message: &feishu_runtime::MessageContent,
+    ) -> Self {
+        Self {
+            message_id,
+            content: message.to_content_string(),
+            msg_type: message.msg_type().into(),
+            reply_in_thread: None,
+            uuid: None,
+        }
     }
     /// Sets `content` and `msg_type` together from typed message
     /// content, so that they agree and the JSON is escaped for you.
@@ -257,109 +272,153 @@ impl<'de> serde::Deserialize<'de> for ReplyResponse {
         feishu_runtime::de::object(deserializer)
     }
 }
-/// The error of `reply` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope.
-pub type ReplyError = crate::error::CodedError<ReplyErrorKind>;
-/// The documented error codes of `reply`, one variant per code; codes the docs do not list are `Unhandled`.
+/// The error of `reply`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].
+pub type ReplyError = feishu_runtime::OperationError<ReplyErrorKind>;
+/// The documented error codes of `reply`, one variant per code, named from the docs' message; codes the docs do not list (and failures without a code) are `Unhandled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplyErrorKind {
-    /// Code `230001` (HTTP 400): Your request contains an invalid request parameter.
+    /// Your request contains an invalid request parameter (code `230001`, HTTP 400).
     ///
     /// 参数错误，可根据接口实际返回的错误信息，并参考接口文档内容，检查输入参数是否填写错误。
-    Code230001,
-    /// Code `230002` (HTTP 400): The bot can not be outside the group.
+    ///
+    /// Retrying the same request will not help.
+    RequestContainsInvalidRequestParameter,
+    /// The bot can not be outside the group (code `230002`, HTTP 400).
     ///
     /// 机器人不在对应群组中。你需要将应用机器人添加到接收消息的群组中。如何添加机器人参考[机器人使用指南](https://open.feishu.cn/document/ukTMukTMukTM/uATM04CMxQjLwEDN)。
-    Code230002,
-    /// Code `230006` (HTTP 400): Bot ability is not activated.
+    ///
+    /// Retrying the same request will not help.
+    BotNotOutsideGroup,
+    /// Bot ability is not activated (code `230006`, HTTP 400).
     ///
     /// 应用未启用机器人能力。启用方式参见[如何启用机器人能力](https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-enable-bot-ability)。
-    Code230006,
-    /// Code `230011` (HTTP 400): The message is recalled.
+    ///
+    /// Retrying the same request will not help.
+    BotAbilityNotActivated,
+    /// The message is recalled (code `230011`, HTTP 400).
     ///
     /// 消息已被撤回，不支持该操作。
-    Code230011,
-    /// Code `230013` (HTTP 400): Bot has NO availability to this user.
+    ///
+    /// Retrying the same request will not help.
+    MessageRecalled,
+    /// Bot has NO availability to this user (code `230013`, HTTP 400).
     ///
     /// 目标用户（以用户的 user_id/open_id/union_id/email 指定的消息接收者）或单聊用户（以群聊的 chat_id 指定的消息接收者，但 chat_id 对应的群聊类型为单聊 `p2p`）不在应用机器人的可用范围内，或者是在应用的禁用范围内。
-    Code230013,
-    /// Code `230015` (HTTP 400): P2P chat can NOT be shared.
+    ///
+    /// Retrying the same request will not help.
+    BotNoAvailabilityUser,
+    /// P2P chat can NOT be shared (code `230015`, HTTP 400).
     ///
     /// 私聊会话不允许被分享。
-    Code230015,
-    /// Code `230017` (HTTP 400): Bot is NOT the owner of the resource.
+    ///
+    /// Retrying the same request will not help.
+    P2pChatNotShared,
+    /// Bot is NOT the owner of the resource (code `230017`, HTTP 400).
     ///
     /// 机器人不是资源的拥有者。
-    Code230017,
-    /// Code `230018` (HTTP 400): These operations are NOT allowed at current group settings.
+    ///
+    /// Retrying the same request will not help.
+    BotNotOwnerResource,
+    /// These operations are NOT allowed at current group settings (code `230018`, HTTP 400).
     ///
     /// 当前操作被群设置禁止，例如群聊设置了仅指定成员可以在此群发言。请检查群设置或联系群管理员修改群设置。
-    Code230018,
-    /// Code `230019` (HTTP 400): The topic does NOT exist.
+    ///
+    /// Retrying the same request will not help.
+    OperationsNotAllowedGroupSettings,
+    /// The topic does NOT exist (code `230019`, HTTP 400).
     ///
     /// 当前话题不存在。
-    Code230019,
-    /// Code `230020` (HTTP 400): This operation triggers the frequency limit.
+    ///
+    /// Retrying the same request will not help.
+    TopicNotExist,
+    /// This operation triggers the frequency limit (code `230020`, HTTP 400).
     ///
     /// 当前操作触发频率限制，请降低请求频率后重试。
     ///
     /// Retrying later may succeed.
-    Code230020,
-    /// Code `230022` (HTTP 400): The content of the message contains sensitive information.
+    OperationTriggersFrequencyLimit,
+    /// The content of the message contains sensitive information (code `230022`, HTTP 400).
     ///
     /// 消息内容包含敏感信息，请修改消息内容后重试。
-    Code230022,
-    /// Code `230025` (HTTP 400): The length of the message content reaches its limit.
+    ///
+    /// Retrying the same request will not help.
+    ContentMessageContainsSensitiveInformation,
+    /// The length of the message content reaches its limit (code `230025`, HTTP 400).
     ///
     /// 消息体长度超出限制。文本消息最大不能超过 150 KB、卡片及富文本消息最大不能超过 30 KB。需要注意：
     /// - 若使用卡片模板（template_id）发送消息，实际大小也包含模板对应的卡片数据大小。
     /// - 若消息中包含大量样式标签，会使实际消息体长度大于传入的请求体长度。
-    Code230025,
-    /// Code `230027` (HTTP 400): Lack of necessary permissions.
+    ///
+    /// Retrying the same request will not help.
+    LengthMessageContentReachesLimit,
+    /// Lack of necessary permissions (code `230027`, HTTP 400).
     ///
     /// 无权进行本次操作。可能的原因有：
-    Code230027,
-    /// Code `230028` (HTTP 400): The messages do NOT pass the audit.
+    ///
+    /// Retrying the same request will not help.
+    LackNecessaryPermissions,
+    /// The messages do NOT pass the audit (code `230028`, HTTP 400).
     ///
     /// 消息的数据防泄漏审查未通过。当消息内容包含有明文电话号码、明文邮箱地址等内容时可能会触发该错误。请根据接口返回的实际错误信息检查并修改消息内容。
-    Code230028,
-    /// Code `230035` (HTTP 400): Send Message Permission deny.
+    ///
+    /// Retrying the same request will not help.
+    MessagesNotPassAudit,
+    /// Send Message Permission deny (code `230035`, HTTP 400).
     ///
     /// 没有发送消息的权限。请排查群聊是否已开启禁言、机器人是否被接收者屏蔽或受到租户维度的沟通权限管控。
-    Code230035,
-    /// Code `230038` (HTTP 400): Cross tenant p2p chat operate forbid.
+    ///
+    /// Retrying the same request will not help.
+    SendMessagePermissionDeny,
+    /// Cross tenant p2p chat operate forbid (code `230038`, HTTP 400).
     ///
     /// 跨租户的单聊不允许通过本接口发送消息。
-    Code230038,
-    /// Code `230049` (HTTP 400): The message is being sent.
+    ///
+    /// Retrying the same request will not help.
+    CrossTenantP2pChatOperateForbid,
+    /// The message is being sent (code `230049`, HTTP 400).
     ///
     /// 消息正在发送中，请稍后。
-    Code230049,
-    /// Code `230050` (HTTP 400): The message is invisible to the operator.
+    ///
+    /// Retrying the same request will not help.
+    MessageBeingSent,
+    /// The message is invisible to the operator (code `230050`, HTTP 400).
     ///
     /// 待回复的消息对于当前的操作者而言不可见，无法进行本次操作。
-    Code230050,
-    /// Code `230054` (HTTP 400): This operation is not supported for this message type.
+    ///
+    /// Retrying the same request will not help.
+    MessageInvisibleOperator,
+    /// This operation is not supported for this message type (code `230054`, HTTP 400).
     ///
     /// 该消息类型不支持本操作。具体说明参见[消息与群组部分API增加不支持的消息类型校验](https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/breaking-change/unsupported-message-type-verification)。
-    Code230054,
-    /// Code `230055` (HTTP 400): The type of file upload does not match the type of message being sent.
+    ///
+    /// Retrying the same request will not help.
+    OperationNotSupportedMessageType,
+    /// The type of file upload does not match the type of message being sent (code `230055`, HTTP 400).
     ///
     /// 文件上传时选择的类型与发送的消息类型不匹配。例如，上传文件时，选择的文件格式为 MP4，则发送消息时消息类型需要为视频（media）。
-    Code230055,
-    /// Code `230071` (HTTP 400): The group to which the message belongs does not support reply in thread.
+    ///
+    /// Retrying the same request will not help.
+    TypeFileUploadNotMatchType,
+    /// The group to which the message belongs does not support reply in thread (code `230071`, HTTP 400).
     ///
     /// 该消息所属的群聊不支持以话题形式回复。请修改为非话题形式回复。
-    Code230071,
-    /// Code `230072` (HTTP 400): Aggregated messages do not support reply in thread.
+    ///
+    /// Retrying the same request will not help.
+    GroupMessageBelongsNotSupportReply,
+    /// Aggregated messages do not support reply in thread (code `230072`, HTTP 400).
     ///
     /// 已聚合的消息不支持以话题形式回复。
-    Code230072,
-    /// Code `230075` (HTTP 400): Sending encrypted messages is not supported.
+    ///
+    /// Retrying the same request will not help.
+    AggregatedMessagesNotSupportReplyThread,
+    /// Sending encrypted messages is not supported (code `230075`, HTTP 400).
     ///
     /// 不支持向密聊、密盾聊中发送消息。
-    Code230075,
-    /// Code `230099` (HTTP 400): Failed to create card content.
+    ///
+    /// Retrying the same request will not help.
+    SendingEncryptedMessagesNotSupported,
+    /// Failed to create card content (code `230099`, HTTP 400).
     ///
     /// 创建卡片内容失败，请参考当前接口返回的具体报错信息，并参照接口文档中的 [子错误码](https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply#-f367d31)  排查建议解决。
     ///
@@ -375,49 +434,188 @@ pub enum ReplyErrorKind {
     /// - `200570`: Failed to create card content, ext=ErrCode: 200570; ErrMsg: card contains invalid image keys; ErrorValue: image key %v
     /// - `200914`: table rows is invalid
     /// - `200915`: table rows name is invalid
-    Code230099,
-    /// Code `230111` (HTTP 400): Action unavailable as the message will self-destruct soon.
+    ///
+    /// Retrying the same request will not help.
+    FailedCreateCardContent,
+    /// Action unavailable as the message will self-destruct soon (code `230111`, HTTP 400).
     ///
     /// 不能回复定时删除的消息。
-    Code230111,
-    /// Code `232009` (HTTP 400): Your request specifies a chat which has already been dissolved.
+    ///
+    /// Retrying the same request will not help.
+    ActionUnavailableMessageSelfDestructSoon,
+    /// Your request specifies a chat which has already been dissolved (code `232009`, HTTP 400).
     ///
     /// 相关群组已被解散，无法进行当前操作。
-    Code232009,
-    /// A code the docs of this operation do not list.
+    ///
+    /// Retrying the same request will not help.
+    RequestSpecifiesChatAlreadyDissolved,
+    /// A code the docs of this operation do not list, or a failure without a code.
     Unhandled,
 }
-impl crate::error::ErrorKind for ReplyErrorKind {
+impl ReplyErrorKind {
+    /// Whether this is `RequestContainsInvalidRequestParameter`: Your request contains an invalid request parameter (code `230001`, HTTP 400).
+    #[inline]
+    pub fn is_request_contains_invalid_request_parameter(self) -> bool {
+        matches!(self, Self::RequestContainsInvalidRequestParameter)
+    }
+    /// Whether this is `BotNotOutsideGroup`: The bot can not be outside the group (code `230002`, HTTP 400).
+    #[inline]
+    pub fn is_bot_not_outside_group(self) -> bool {
+        matches!(self, Self::BotNotOutsideGroup)
+    }
+    /// Whether this is `BotAbilityNotActivated`: Bot ability is not activated (code `230006`, HTTP 400).
+    #[inline]
+    pub fn is_bot_ability_not_activated(self) -> bool {
+        matches!(self, Self::BotAbilityNotActivated)
+    }
+    /// Whether this is `MessageRecalled`: The message is recalled (code `230011`, HTTP 400).
+    #[inline]
+    pub fn is_message_recalled(self) -> bool {
+        matches!(self, Self::MessageRecalled)
+    }
+    /// Whether this is `BotNoAvailabilityUser`: Bot has NO availability to this user (code `230013`, HTTP 400).
+    #[inline]
+    pub fn is_bot_no_availability_user(self) -> bool {
+        matches!(self, Self::BotNoAvailabilityUser)
+    }
+    /// Whether this is `P2pChatNotShared`: P2P chat can NOT be shared (code `230015`, HTTP 400).
+    #[inline]
+    pub fn is_p2p_chat_not_shared(self) -> bool {
+        matches!(self, Self::P2pChatNotShared)
+    }
+    /// Whether this is `BotNotOwnerResource`: Bot is NOT the owner of the resource (code `230017`, HTTP 400).
+    #[inline]
+    pub fn is_bot_not_owner_resource(self) -> bool {
+        matches!(self, Self::BotNotOwnerResource)
+    }
+    /// Whether this is `OperationsNotAllowedGroupSettings`: These operations are NOT allowed at current group settings (code `230018`, HTTP 400).
+    #[inline]
+    pub fn is_operations_not_allowed_group_settings(self) -> bool {
+        matches!(self, Self::OperationsNotAllowedGroupSettings)
+    }
+    /// Whether this is `TopicNotExist`: The topic does NOT exist (code `230019`, HTTP 400).
+    #[inline]
+    pub fn is_topic_not_exist(self) -> bool {
+        matches!(self, Self::TopicNotExist)
+    }
+    /// Whether this is `OperationTriggersFrequencyLimit`: This operation triggers the frequency limit (code `230020`, HTTP 400).
+    #[inline]
+    pub fn is_operation_triggers_frequency_limit(self) -> bool {
+        matches!(self, Self::OperationTriggersFrequencyLimit)
+    }
+    /// Whether this is `ContentMessageContainsSensitiveInformation`: The content of the message contains sensitive information (code `230022`, HTTP 400).
+    #[inline]
+    pub fn is_content_message_contains_sensitive_information(self) -> bool {
+        matches!(self, Self::ContentMessageContainsSensitiveInformation)
+    }
+    /// Whether this is `LengthMessageContentReachesLimit`: The length of the message content reaches its limit (code `230025`, HTTP 400).
+    #[inline]
+    pub fn is_length_message_content_reaches_limit(self) -> bool {
+        matches!(self, Self::LengthMessageContentReachesLimit)
+    }
+    /// Whether this is `LackNecessaryPermissions`: Lack of necessary permissions (code `230027`, HTTP 400).
+    #[inline]
+    pub fn is_lack_necessary_permissions(self) -> bool {
+        matches!(self, Self::LackNecessaryPermissions)
+    }
+    /// Whether this is `MessagesNotPassAudit`: The messages do NOT pass the audit (code `230028`, HTTP 400).
+    #[inline]
+    pub fn is_messages_not_pass_audit(self) -> bool {
+        matches!(self, Self::MessagesNotPassAudit)
+    }
+    /// Whether this is `SendMessagePermissionDeny`: Send Message Permission deny (code `230035`, HTTP 400).
+    #[inline]
+    pub fn is_send_message_permission_deny(self) -> bool {
+        matches!(self, Self::SendMessagePermissionDeny)
+    }
+    /// Whether this is `CrossTenantP2pChatOperateForbid`: Cross tenant p2p chat operate forbid (code `230038`, HTTP 400).
+    #[inline]
+    pub fn is_cross_tenant_p2p_chat_operate_forbid(self) -> bool {
+        matches!(self, Self::CrossTenantP2pChatOperateForbid)
+    }
+    /// Whether this is `MessageBeingSent`: The message is being sent (code `230049`, HTTP 400).
+    #[inline]
+    pub fn is_message_being_sent(self) -> bool {
+        matches!(self, Self::MessageBeingSent)
+    }
+    /// Whether this is `MessageInvisibleOperator`: The message is invisible to the operator (code `230050`, HTTP 400).
+    #[inline]
+    pub fn is_message_invisible_operator(self) -> bool {
+        matches!(self, Self::MessageInvisibleOperator)
+    }
+    /// Whether this is `OperationNotSupportedMessageType`: This operation is not supported for this message type (code `230054`, HTTP 400).
+    #[inline]
+    pub fn is_operation_not_supported_message_type(self) -> bool {
+        matches!(self, Self::OperationNotSupportedMessageType)
+    }
+    /// Whether this is `TypeFileUploadNotMatchType`: The type of file upload does not match the type of message being sent (code `230055`, HTTP 400).
+    #[inline]
+    pub fn is_type_file_upload_not_match_type(self) -> bool {
+        matches!(self, Self::TypeFileUploadNotMatchType)
+    }
+    /// Whether this is `GroupMessageBelongsNotSupportReply`: The group to which the message belongs does not support reply in thread (code `230071`, HTTP 400).
+    #[inline]
+    pub fn is_group_message_belongs_not_support_reply(self) -> bool {
+        matches!(self, Self::GroupMessageBelongsNotSupportReply)
+    }
+    /// Whether this is `AggregatedMessagesNotSupportReplyThread`: Aggregated messages do not support reply in thread (code `230072`, HTTP 400).
+    #[inline]
+    pub fn is_aggregated_messages_not_support_reply_thread(self) -> bool {
+        matches!(self, Self::AggregatedMessagesNotSupportReplyThread)
+    }
+    /// Whether this is `SendingEncryptedMessagesNotSupported`: Sending encrypted messages is not supported (code `230075`, HTTP 400).
+    #[inline]
+    pub fn is_sending_encrypted_messages_not_supported(self) -> bool {
+        matches!(self, Self::SendingEncryptedMessagesNotSupported)
+    }
+    /// Whether this is `FailedCreateCardContent`: Failed to create card content (code `230099`, HTTP 400).
+    #[inline]
+    pub fn is_failed_create_card_content(self) -> bool {
+        matches!(self, Self::FailedCreateCardContent)
+    }
+    /// Whether this is `ActionUnavailableMessageSelfDestructSoon`: Action unavailable as the message will self-destruct soon (code `230111`, HTTP 400).
+    #[inline]
+    pub fn is_action_unavailable_message_self_destruct_soon(self) -> bool {
+        matches!(self, Self::ActionUnavailableMessageSelfDestructSoon)
+    }
+    /// Whether this is `RequestSpecifiesChatAlreadyDissolved`: Your request specifies a chat which has already been dissolved (code `232009`, HTTP 400).
+    #[inline]
+    pub fn is_request_specifies_chat_already_dissolved(self) -> bool {
+        matches!(self, Self::RequestSpecifiesChatAlreadyDissolved)
+    }
+}
+impl feishu_runtime::DocumentedKind for ReplyErrorKind {}
+impl feishu_runtime::ErrorKind for ReplyErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[230020];
     fn of(code: i64) -> Self {
         match code {
-            230001 => Self::Code230001,
-            230002 => Self::Code230002,
-            230006 => Self::Code230006,
-            230011 => Self::Code230011,
-            230013 => Self::Code230013,
-            230015 => Self::Code230015,
-            230017 => Self::Code230017,
-            230018 => Self::Code230018,
-            230019 => Self::Code230019,
-            230020 => Self::Code230020,
-            230022 => Self::Code230022,
-            230025 => Self::Code230025,
-            230027 => Self::Code230027,
-            230028 => Self::Code230028,
-            230035 => Self::Code230035,
-            230038 => Self::Code230038,
-            230049 => Self::Code230049,
-            230050 => Self::Code230050,
-            230054 => Self::Code230054,
-            230055 => Self::Code230055,
-            230071 => Self::Code230071,
-            230072 => Self::Code230072,
-            230075 => Self::Code230075,
-            230099 => Self::Code230099,
-            230111 => Self::Code230111,
-            232009 => Self::Code232009,
+            230001 => Self::RequestContainsInvalidRequestParameter,
+            230002 => Self::BotNotOutsideGroup,
+            230006 => Self::BotAbilityNotActivated,
+            230011 => Self::MessageRecalled,
+            230013 => Self::BotNoAvailabilityUser,
+            230015 => Self::P2pChatNotShared,
+            230017 => Self::BotNotOwnerResource,
+            230018 => Self::OperationsNotAllowedGroupSettings,
+            230019 => Self::TopicNotExist,
+            230020 => Self::OperationTriggersFrequencyLimit,
+            230022 => Self::ContentMessageContainsSensitiveInformation,
+            230025 => Self::LengthMessageContentReachesLimit,
+            230027 => Self::LackNecessaryPermissions,
+            230028 => Self::MessagesNotPassAudit,
+            230035 => Self::SendMessagePermissionDeny,
+            230038 => Self::CrossTenantP2pChatOperateForbid,
+            230049 => Self::MessageBeingSent,
+            230050 => Self::MessageInvisibleOperator,
+            230054 => Self::OperationNotSupportedMessageType,
+            230055 => Self::TypeFileUploadNotMatchType,
+            230071 => Self::GroupMessageBelongsNotSupportReply,
+            230072 => Self::AggregatedMessagesNotSupportReplyThread,
+            230075 => Self::SendingEncryptedMessagesNotSupported,
+            230099 => Self::FailedCreateCardContent,
+            230111 => Self::ActionUnavailableMessageSelfDestructSoon,
+            232009 => Self::RequestSpecifiesChatAlreadyDissolved,
             _ => Self::Unhandled,
         }
     }
@@ -445,8 +643,8 @@ pub async fn reply(
     client: &feishu_runtime::Client,
     mut request: ReplyRequest,
     options: feishu_runtime::RequestOptions,
-) -> Result<ReplyResponse, crate::error::OperationError<ReplyError>> {
-    feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+) -> feishu_runtime::CallResult<ReplyResponse, ReplyErrorKind> {
+    feishu_runtime::Validate::validate(&request)?;
     feishu_runtime::fill_idempotency_key(&mut request.uuid);
     #[allow(unused_mut)]
     let mut api = feishu_runtime::ApiRequest::new(
@@ -463,5 +661,18 @@ pub async fn reply(
         .receiver(request.message_id.as_str())
         .options(options);
     api = api.json_encoded(&request)?;
-    client.send_json(api).await.map_err(Into::into)
+    client.send_json_response(api).await.map_err(Into::into)
+}
+impl feishu_runtime::Operation for ReplyRequest {
+    type Output = ReplyResponse;
+    type Kind = ReplyErrorKind;
+    fn send(
+        self,
+        client: &feishu_runtime::Client,
+        options: feishu_runtime::RequestOptions,
+    ) -> impl std::future::Future<
+        Output = feishu_runtime::CallResult<ReplyResponse, ReplyErrorKind>,
+    > + Send + '_ {
+        reply(client, self, options)
+    }
 }

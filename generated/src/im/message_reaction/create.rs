@@ -13,7 +13,7 @@ pub struct CreateRequest {
     ///
     /// Wire name: `message_id`.
     #[serde(skip)]
-    pub message_id: String,
+    pub message_id: feishu_runtime::ids::MessageId,
     /// 表情类型
     ///
     /// Wire name: `reaction_type`.
@@ -22,13 +22,10 @@ pub struct CreateRequest {
 impl CreateRequest {
     /// Creates the value from its required fields; set optional ones with the setters.
     pub fn new(
-        message_id: impl Into<String>,
+        message_id: feishu_runtime::ids::MessageId,
         reaction_type: crate::im::types::Emoji,
     ) -> Self {
-        Self {
-            message_id: message_id.into(),
-            reaction_type,
-        }
+        Self { message_id, reaction_type }
     }
 }
 impl feishu_runtime::Validate for CreateRequest {
@@ -85,115 +82,251 @@ impl<'de> serde::Deserialize<'de> for CreateResponse {
         feishu_runtime::de::object(deserializer)
     }
 }
-/// The error of `create` when the platform answers with an error code: `kind()` says which of the documented codes it is, `api_error()` holds the whole envelope.
-pub type CreateError = crate::error::CodedError<CreateErrorKind>;
-/// The documented error codes of `create`, one variant per code; codes the docs do not list are `Unhandled`.
+/// The error of `create`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].
+pub type CreateError = feishu_runtime::OperationError<CreateErrorKind>;
+/// The documented error codes of `create`, one variant per code, named from the docs' message; codes the docs do not list (and failures without a code) are `Unhandled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CreateErrorKind {
-    /// Code `230110` (HTTP 400): Action unavailable as the message has been deleted.
+    /// Action unavailable as the message has been deleted (code `230110`, HTTP 400).
     ///
     /// 消息被删除,无法进行操作。
-    Code230110,
-    /// Code `231001` (HTTP 400): reaction type is invalid.
+    ///
+    /// Retrying the same request will not help.
+    ActionUnavailableMessageDeleted,
+    /// reaction type is invalid (code `231001`, HTTP 400).
     ///
     /// 表情类型不合法。请参考表情文案说明,设置正确的 emoji_type 值。
-    Code231001,
-    /// Code `231002` (HTTP 400): The operator has no permission to react on the specific message.
+    ///
+    /// Retrying the same request will not help.
+    ReactionTypeInvalid,
+    /// The operator has no permission to react on the specific message (code `231002`, HTTP 400).
     ///
     /// 当前调用接口的机器人或用户,没有权限对目标消息添加或删除表情回复。通常是因为机器人或用户不在消息所属的会话内。
-    Code231002,
-    /// Code `231003` (HTTP 400): The message is not found, maybe not exist or deleted.
+    ///
+    /// Retrying the same request will not help.
+    OperatorNoPermissionReactSpecificMessage,
+    /// The message is not found, maybe not exist or deleted (code `231003`, HTTP 400).
     ///
     /// 找不到目标消息,可能因为传入的消息 ID 有误或者消息已经被撤回。
-    Code231003,
-    /// Code `231004` (HTTP 400): The chat in which the message exists is not found, maybe not exist, deleted or archived.
+    ///
+    /// Retrying the same request will not help.
+    MessageNotFound,
+    /// The chat in which the message exists is not found, maybe not exist, deleted or archived (code `231004`, HTTP 400).
     ///
     /// 目标消息所属会话不存在、已被解散或归档等,无法进行操作。
-    Code231004,
-    /// Code `231005` (HTTP 400): The thread has been no-trace removed, cannot put reaction.
+    ///
+    /// Retrying the same request will not help.
+    ChatMessageExistsNotFound,
+    /// The thread has been no-trace removed, cannot put reaction (code `231005`, HTTP 400).
     ///
     /// 目标消息是一个话题消息,该话题消息被无痕撤回,无法进行操作。
-    Code231005,
-    /// Code `231006` (HTTP 400): The operator_id is invalid.
+    ///
+    /// Retrying the same request will not help.
+    ThreadNoTraceRemoved,
+    /// The operator_id is invalid (code `231006`, HTTP 400).
     ///
     /// operator_id 是非法值,不能有效指定一个机器人或用户。请重试,若问题仍未解决请咨询技术支持。
-    Code231006,
-    /// Code `231008` (HTTP 400): The operator has no access to the message.
+    ///
+    /// Retrying the same request will not help.
+    OperatorIdInvalid,
+    /// The operator has no access to the message (code `231008`, HTTP 400).
     ///
     /// 操作人对该消息没有访问权限,通常是因为操作人不在消息所在会话内。
-    Code231008,
-    /// Code `231012` (HTTP 400): The request has an invalid pageToken.
+    ///
+    /// Retrying the same request will not help.
+    OperatorNoAccessMessage,
+    /// The request has an invalid pageToken (code `231012`, HTTP 400).
     ///
     /// page_token 参数不合法。请根据 page_token 参数描述,设置正确的值。
-    Code231012,
-    /// Code `231013` (HTTP 400): The request has an invalid AuthType.
+    ///
+    /// Retrying the same request will not help.
+    RequestInvalidPagetoken,
+    /// The request has an invalid AuthType (code `231013`, HTTP 400).
     ///
     /// 请求的授权方式不合法。没有使用 tenant_access_token 或者 user_access_token 进行授权。
-    Code231013,
-    /// Code `231014` (HTTP 400): user_id_type is invalid.
+    ///
+    /// Retrying the same request will not help.
+    RequestInvalidAuthtype,
+    /// user_id_type is invalid (code `231014`, HTTP 400).
     ///
     /// user_id_type 不合法。未使用 open_id,union_id,user_id 三者之一。
-    Code231014,
-    /// Code `231015` (HTTP 400): Act on reaction failed, repeated request is processing.
+    ///
+    /// Retrying the same request will not help.
+    UserIdTypeInvalid,
+    /// Act on reaction failed, repeated request is processing (code `231015`, HTTP 400).
     ///
     /// 重复的表情回复请求正在处理中。
-    Code231015,
-    /// Code `231017` (HTTP 400): This operation is not supported for this message type.
+    ///
+    /// Retrying the same request will not help.
+    ActReactionFailed,
+    /// This operation is not supported for this message type (code `231017`, HTTP 400).
     ///
     /// 该消息类型不支持本操作,详情参见消息与群组部分API增加不支持的消息类型校验 。
-    Code231017,
-    /// Code `231018` (HTTP 400): The message is invisible to the operator.
+    ///
+    /// Retrying the same request will not help.
+    OperationNotSupportedMessageType,
+    /// The message is invisible to the operator (code `231018`, HTTP 400).
     ///
     /// 该消息对于操作者不可见,无法进行本操作。
-    Code231018,
-    /// Code `231019` (HTTP 400): Due to the settings of this user, you are temporarily unable to perform this operation.
+    ///
+    /// Retrying the same request will not help.
+    MessageInvisibleOperator,
+    /// Due to the settings of this user, you are temporarily unable to perform this operation (code `231019`, HTTP 400).
     ///
     /// 由于目标用户(消息发送者)的设置(例如屏蔽消息),暂时无法执行此操作。
-    Code231019,
-    /// Code `231020` (HTTP 400): Due to the configuration of the tenant administrator, you cannot perform this operation on the target user temporarily.
+    ///
+    /// Retrying the same request will not help.
+    DueSettingsUser,
+    /// Due to the configuration of the tenant administrator, you cannot perform this operation on the target user temporarily (code `231020`, HTTP 400).
     ///
     /// 由于租户管理员的配置,暂时无法对目标用户(消息发送者)执行此操作,请联系租户管理员协助排查。
-    Code231020,
-    /// Code `231021` (HTTP 400): No permission to operate external chats.
+    ///
+    /// Retrying the same request will not help.
+    DueConfigurationTenantAdministrator,
+    /// No permission to operate external chats (code `231021`, HTTP 400).
     ///
     /// 没有权限操作外部群。
-    Code231021,
-    /// Code `231022` (HTTP 400): Bot has NO availability to this user.
+    ///
+    /// Retrying the same request will not help.
+    NoPermissionOperateExternalChats,
+    /// Bot has NO availability to this user (code `231022`, HTTP 400).
     ///
     /// 单聊用户(以群聊的 chat_id 指定的消息接收者,但 chat_id 对应的群聊类型为单聊 p2p)不在应用机器人的可用范围内,或者是在应用的禁用范围内。 解决方案: 1. 登录开发者后台,找到并进入指定应用详情页。 2. 在左侧导航栏进入 应用发布 > 版本管理与发布 页面,点击 创建版本。 3. 在 版本详情 页面,找到 可用范围 区域,点击 编辑。 4. 在弹出的对话框内,配置应用的可用范围,将用户添加至可用范围内。 5. 在页面底部点击 保存,并发布应用使配置生效。 6. (可选)如果以上配置完成后仍报错,则需要联系企业管理员登录管理后台,在 工作台 > 应用管理 中进入指定应用详情页,在 应用可用范围 内查看该用户是否被设置为了 禁用成员。 具体操作参见配置应用可用范围。
-    Code231022,
-    /// Code `232009` (HTTP 400): Your request specifies a chat which has already been dissolved.
+    ///
+    /// Retrying the same request will not help.
+    BotNoAvailabilityUser,
+    /// Your request specifies a chat which has already been dissolved (code `232009`, HTTP 400).
     ///
     /// 群组已被解散,无法执行操作。
-    Code232009,
-    /// A code the docs of this operation do not list.
+    ///
+    /// Retrying the same request will not help.
+    RequestSpecifiesChatAlreadyDissolved,
+    /// A code the docs of this operation do not list, or a failure without a code.
     Unhandled,
 }
-impl crate::error::ErrorKind for CreateErrorKind {
+impl CreateErrorKind {
+    /// Whether this is `ActionUnavailableMessageDeleted`: Action unavailable as the message has been deleted (code `230110`, HTTP 400).
+    #[inline]
+    pub fn is_action_unavailable_message_deleted(self) -> bool {
+        matches!(self, Self::ActionUnavailableMessageDeleted)
+    }
+    /// Whether this is `ReactionTypeInvalid`: reaction type is invalid (code `231001`, HTTP 400).
+    #[inline]
+    pub fn is_reaction_type_invalid(self) -> bool {
+        matches!(self, Self::ReactionTypeInvalid)
+    }
+    /// Whether this is `OperatorNoPermissionReactSpecificMessage`: The operator has no permission to react on the specific message (code `231002`, HTTP 400).
+    #[inline]
+    pub fn is_operator_no_permission_react_specific_message(self) -> bool {
+        matches!(self, Self::OperatorNoPermissionReactSpecificMessage)
+    }
+    /// Whether this is `MessageNotFound`: The message is not found, maybe not exist or deleted (code `231003`, HTTP 400).
+    #[inline]
+    pub fn is_message_not_found(self) -> bool {
+        matches!(self, Self::MessageNotFound)
+    }
+    /// Whether this is `ChatMessageExistsNotFound`: The chat in which the message exists is not found, maybe not exist, deleted or archived (code `231004`, HTTP 400).
+    #[inline]
+    pub fn is_chat_message_exists_not_found(self) -> bool {
+        matches!(self, Self::ChatMessageExistsNotFound)
+    }
+    /// Whether this is `ThreadNoTraceRemoved`: The thread has been no-trace removed, cannot put reaction (code `231005`, HTTP 400).
+    #[inline]
+    pub fn is_thread_no_trace_removed(self) -> bool {
+        matches!(self, Self::ThreadNoTraceRemoved)
+    }
+    /// Whether this is `OperatorIdInvalid`: The operator_id is invalid (code `231006`, HTTP 400).
+    #[inline]
+    pub fn is_operator_id_invalid(self) -> bool {
+        matches!(self, Self::OperatorIdInvalid)
+    }
+    /// Whether this is `OperatorNoAccessMessage`: The operator has no access to the message (code `231008`, HTTP 400).
+    #[inline]
+    pub fn is_operator_no_access_message(self) -> bool {
+        matches!(self, Self::OperatorNoAccessMessage)
+    }
+    /// Whether this is `RequestInvalidPagetoken`: The request has an invalid pageToken (code `231012`, HTTP 400).
+    #[inline]
+    pub fn is_request_invalid_pagetoken(self) -> bool {
+        matches!(self, Self::RequestInvalidPagetoken)
+    }
+    /// Whether this is `RequestInvalidAuthtype`: The request has an invalid AuthType (code `231013`, HTTP 400).
+    #[inline]
+    pub fn is_request_invalid_authtype(self) -> bool {
+        matches!(self, Self::RequestInvalidAuthtype)
+    }
+    /// Whether this is `UserIdTypeInvalid`: user_id_type is invalid (code `231014`, HTTP 400).
+    #[inline]
+    pub fn is_user_id_type_invalid(self) -> bool {
+        matches!(self, Self::UserIdTypeInvalid)
+    }
+    /// Whether this is `ActReactionFailed`: Act on reaction failed, repeated request is processing (code `231015`, HTTP 400).
+    #[inline]
+    pub fn is_act_reaction_failed(self) -> bool {
+        matches!(self, Self::ActReactionFailed)
+    }
+    /// Whether this is `OperationNotSupportedMessageType`: This operation is not supported for this message type (code `231017`, HTTP 400).
+    #[inline]
+    pub fn is_operation_not_supported_message_type(self) -> bool {
+        matches!(self, Self::OperationNotSupportedMessageType)
+    }
+    /// Whether this is `MessageInvisibleOperator`: The message is invisible to the operator (code `231018`, HTTP 400).
+    #[inline]
+    pub fn is_message_invisible_operator(self) -> bool {
+        matches!(self, Self::MessageInvisibleOperator)
+    }
+    /// Whether this is `DueSettingsUser`: Due to the settings of this user, you are temporarily unable to perform this operation (code `231019`, HTTP 400).
+    #[inline]
+    pub fn is_due_settings_user(self) -> bool {
+        matches!(self, Self::DueSettingsUser)
+    }
+    /// Whether this is `DueConfigurationTenantAdministrator`: Due to the configuration of the tenant administrator, you cannot perform this operation on the target user temporarily (code `231020`, HTTP 400).
+    #[inline]
+    pub fn is_due_configuration_tenant_administrator(self) -> bool {
+        matches!(self, Self::DueConfigurationTenantAdministrator)
+    }
+    /// Whether this is `NoPermissionOperateExternalChats`: No permission to operate external chats (code `231021`, HTTP 400).
+    #[inline]
+    pub fn is_no_permission_operate_external_chats(self) -> bool {
+        matches!(self, Self::NoPermissionOperateExternalChats)
+    }
+    /// Whether this is `BotNoAvailabilityUser`: Bot has NO availability to this user (code `231022`, HTTP 400).
+    #[inline]
+    pub fn is_bot_no_availability_user(self) -> bool {
+        matches!(self, Self::BotNoAvailabilityUser)
+    }
+    /// Whether this is `RequestSpecifiesChatAlreadyDissolved`: Your request specifies a chat which has already been dissolved (code `232009`, HTTP 400).
+    #[inline]
+    pub fn is_request_specifies_chat_already_dissolved(self) -> bool {
+        matches!(self, Self::RequestSpecifiesChatAlreadyDissolved)
+    }
+}
+impl feishu_runtime::DocumentedKind for CreateErrorKind {}
+impl feishu_runtime::ErrorKind for CreateErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[];
     fn of(code: i64) -> Self {
         match code {
-            230110 => Self::Code230110,
-            231001 => Self::Code231001,
-            231002 => Self::Code231002,
-            231003 => Self::Code231003,
-            231004 => Self::Code231004,
-            231005 => Self::Code231005,
-            231006 => Self::Code231006,
-            231008 => Self::Code231008,
-            231012 => Self::Code231012,
-            231013 => Self::Code231013,
-            231014 => Self::Code231014,
-            231015 => Self::Code231015,
-            231017 => Self::Code231017,
-            231018 => Self::Code231018,
-            231019 => Self::Code231019,
-            231020 => Self::Code231020,
-            231021 => Self::Code231021,
-            231022 => Self::Code231022,
-            232009 => Self::Code232009,
+            230110 => Self::ActionUnavailableMessageDeleted,
+            231001 => Self::ReactionTypeInvalid,
+            231002 => Self::OperatorNoPermissionReactSpecificMessage,
+            231003 => Self::MessageNotFound,
+            231004 => Self::ChatMessageExistsNotFound,
+            231005 => Self::ThreadNoTraceRemoved,
+            231006 => Self::OperatorIdInvalid,
+            231008 => Self::OperatorNoAccessMessage,
+            231012 => Self::RequestInvalidPagetoken,
+            231013 => Self::RequestInvalidAuthtype,
+            231014 => Self::UserIdTypeInvalid,
+            231015 => Self::ActReactionFailed,
+            231017 => Self::OperationNotSupportedMessageType,
+            231018 => Self::MessageInvisibleOperator,
+            231019 => Self::DueSettingsUser,
+            231020 => Self::DueConfigurationTenantAdministrator,
+            231021 => Self::NoPermissionOperateExternalChats,
+            231022 => Self::BotNoAvailabilityUser,
+            232009 => Self::RequestSpecifiesChatAlreadyDissolved,
             _ => Self::Unhandled,
         }
     }
@@ -220,8 +353,8 @@ pub async fn create(
     client: &feishu_runtime::Client,
     request: CreateRequest,
     options: feishu_runtime::RequestOptions,
-) -> Result<CreateResponse, crate::error::OperationError<CreateError>> {
-    feishu_runtime::Validate::validate(&request).map_err(feishu_runtime::Error::from)?;
+) -> feishu_runtime::CallResult<CreateResponse, CreateErrorKind> {
+    feishu_runtime::Validate::validate(&request)?;
     #[allow(unused_mut)]
     let mut api = feishu_runtime::ApiRequest::new(
             feishu_runtime::Method::POST,
@@ -235,5 +368,18 @@ pub async fn create(
         .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
         .options(options);
     api = api.json_encoded(&request)?;
-    client.send_json(api).await.map_err(Into::into)
+    client.send_json_response(api).await.map_err(Into::into)
+}
+impl feishu_runtime::Operation for CreateRequest {
+    type Output = CreateResponse;
+    type Kind = CreateErrorKind;
+    fn send(
+        self,
+        client: &feishu_runtime::Client,
+        options: feishu_runtime::RequestOptions,
+    ) -> impl std::future::Future<
+        Output = feishu_runtime::CallResult<CreateResponse, CreateErrorKind>,
+    > + Send + '_ {
+        create(client, self, options)
+    }
 }

@@ -1,0 +1,248 @@
+//! Names and classification of an operation's documented error codes.
+//!
+//! A variant is named from the English message the docs give for its code
+//! (`The bot can not be outside the group.` → `BotNotOutsideGroup`), so
+//! that callers match `ReplyErrorKind::BotNotOutsideGroup` rather than a
+//! number whose meaning changes from operation to operation. The rule is
+//! one function, [`variant_names`], deterministic and total:
+//!
+//! 1. only the message's first clause counts (up to `.`, `,`, `;`, `:`,
+//!    `(`), since what follows is detail (`…, maybe not exist or deleted`);
+//! 2. a message with any non-ASCII character, or none left after step 3,
+//!    gives `Code<code>` (`CodeMinus<n>` for negative codes): the docs'
+//!    Chinese text would need a translation the generator cannot check;
+//! 3. the clause is split into ASCII words, filler words (articles, forms
+//!    of "to be", pronouns, prepositions: [`FILLER`]) are dropped and the
+//!    first [`MAX_WORDS`] kept, each capitalised (`NOT` → `Not`);
+//! 4. a name starting with a digit gets an `Error` prefix, and the names
+//!    generated code already uses (`Unhandled`, `Self`) an `Error` suffix;
+//! 5. names that two codes of the operation share all get their code as a
+//!    suffix (`MessageInvisible230004`), so that neither depends on the
+//!    order of the docs' table.
+//!
+//! Because the name follows the docs' wording, a reworded message renames
+//! the variant: `cargo xtask diff` reports that as breaking.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// At most this many words make a name: enough to tell codes apart,
+/// short enough to type.
+pub const MAX_WORDS: usize = 6;
+
+/// Words that carry no meaning in a name.
+pub const FILLER: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "am",
+    "this",
+    "these",
+    "that",
+    "those",
+    "your",
+    "its",
+    "it",
+    "you",
+    "we",
+    "to",
+    "of",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "has",
+    "have",
+    "had",
+    "do",
+    "does",
+    "did",
+    "please",
+    "which",
+    "there",
+    "for",
+    "at",
+    "in",
+    "on",
+    "as",
+    "by",
+    "with",
+    "from",
+    "so",
+    "such",
+    "current",
+    "currently",
+];
+
+/// Variant names generated code already uses, or that Rust reserves.
+const RESERVED: &[&str] = &["Unhandled", "Self"];
+
+/// The name of one code from its message alone, before duplicates are
+/// resolved; `None` when the message gives none (step 2).
+pub fn name_from_message(message: &str) -> Option<String> {
+    let message = message.trim();
+    if message.is_empty() || !message.is_ascii() {
+        return None;
+    }
+    let clause = message.split(['.', ',', ';', ':', '(']).map(str::trim).find(|c| !c.is_empty())?;
+    let words: Vec<String> = clause
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty() && !FILLER.contains(&w.to_ascii_lowercase().as_str()))
+        .take(MAX_WORDS)
+        .map(capitalise)
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let mut name = words.concat();
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "Error");
+    }
+    if RESERVED.contains(&name.as_str()) {
+        name.push_str("Error");
+    }
+    Some(name)
+}
+
+/// `nOT` → `Not`: the first letter upper case, the rest lower.
+fn capitalise(word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// `Code230001`, or `CodeMinus1` for a negative code.
+pub fn code_name(code: i64) -> String {
+    format!("Code{code}").replace('-', "Minus")
+}
+
+/// The code as a name suffix (`230001`, or `Minus1`).
+fn code_suffix(code: i64) -> String {
+    code.to_string().replace('-', "Minus")
+}
+
+/// The variant name of every code of one operation, from `(code, message)`
+/// pairs (each code once); see the module docs for the rule.
+pub fn variant_names(errors: &[(i64, &str)]) -> BTreeMap<i64, String> {
+    let named: Vec<(i64, String)> = errors.iter().map(|&(code, message)| (code, name_from_message(message).unwrap_or_else(|| code_name(code)))).collect();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, name) in &named {
+        *count.entry(name.as_str()).or_default() += 1;
+    }
+    let mut names: BTreeMap<i64, String> = named
+        .iter()
+        .map(|(code, name)| {
+            let shared = count[name.as_str()] > 1 && *name != code_name(*code);
+            (*code, if shared { format!("{name}{}", code_suffix(*code)) } else { name.clone() })
+        })
+        .collect();
+    // A suffixed name could meet another code's own name (`Foo230001`
+    // from a message saying so): the code-ordered later one moves on.
+    let mut taken = BTreeSet::new();
+    for name in names.values_mut() {
+        *name = crate::names::unique(std::mem::take(name), &mut taken);
+    }
+    names
+}
+
+/// The variants of an operation's documented codes, ordered by code (the
+/// first row of a code the docs list twice wins).
+pub(crate) fn variants(errors: &[feishu_spec::ErrorCode]) -> Vec<crate::ErrorVariant> {
+    let mut seen = BTreeSet::new();
+    let rows: Vec<&feishu_spec::ErrorCode> = errors.iter().filter(|e| seen.insert(e.code)).collect();
+    let pairs: Vec<(i64, &str)> = rows.iter().map(|e| (e.code, e.message.as_str())).collect();
+    let mut names = variant_names(&pairs);
+    let mut helpers = BTreeSet::new();
+    let mut variants: Vec<crate::ErrorVariant> = rows
+        .into_iter()
+        .map(|e| {
+            let rust_name = names.remove(&e.code).unwrap_or_else(|| code_name(e.code));
+            crate::ErrorVariant {
+                helper: crate::names::unique(format!("is_{}", heck::ToSnakeCase::to_snake_case(rust_name.as_str())), &mut helpers),
+                rust_name,
+                code: e.code,
+                http_status: e.http_status,
+                message: e.message.clone(),
+                hint: e.hint.clone(),
+                retryable: is_rate_limit(&e.message, &e.hint) || e.http_status.is_some_and(|s| s >= 500 || s == 429),
+                sub_errors: e.sub_errors.iter().map(|s| (s.code, s.message.clone())).collect(),
+            }
+        })
+        .collect();
+    variants.sort_by_key(|v| v.code);
+    variants
+}
+
+/// Whether the docs describe a code as the platform's frequency limit:
+/// its message or hint says so. Such errors are worth retrying later.
+pub fn is_rate_limit(message: &str, hint: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["frequency limit", "rate limit", "too many requests", "request trigger frequency"].iter().any(|w| message.contains(w))
+        || ["频率限制", "限流"].iter().any(|w| hint.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_first_clause_without_filler() {
+        let cases = [
+            ("The bot can not be outside the group.", "BotNotOutsideGroup"),
+            ("expired message.", "ExpiredMessage"),
+            ("The message is not found, maybe not exist or deleted.", "MessageNotFound"),
+            ("P2P chat can NOT be shared.", "P2pChatNotShared"),
+            ("user_id_type is invalid.", "UserIdTypeInvalid"),
+            ("Failed to create card content, ext=ErrCode: 100290", "FailedCreateCardContent"),
+            ("The type of file upload does not match the type of message being sent.", "TypeFileUploadNotMatchType"),
+            ("404 page not found", "Error404PageNotFound"),
+            ("unhandled", "UnhandledError"),
+            ("self", "SelfError"),
+        ];
+        for (message, name) in cases {
+            assert_eq!(name_from_message(message).as_deref(), Some(name), "{message}");
+        }
+    }
+
+    #[test]
+    fn empty_non_english_and_meaningless_messages_give_no_name() {
+        for message in ["", "   ", "参数错误", "invalid 参数", "The.", "it is", "..."] {
+            assert_eq!(name_from_message(message), None, "{message:?}");
+        }
+        assert_eq!(variant_names(&[(230001, "参数错误"), (-1, "")]), BTreeMap::from([(-1, "CodeMinus1".into()), (230001, "Code230001".into())]));
+    }
+
+    #[test]
+    fn shared_names_all_take_their_code() {
+        let names = variant_names(&[(1, "The message is invisible."), (2, "Message invisible!"), (3, "Recalled."), (4, "Recalled2"), (5, "recalled")]);
+        let expected = [(1, "MessageInvisible1"), (2, "MessageInvisible2"), (3, "Recalled3"), (4, "Recalled2"), (5, "Recalled5")];
+        assert_eq!(names, expected.iter().map(|(c, n)| (*c, n.to_string())).collect::<BTreeMap<_, _>>());
+        // A suffixed name meeting a code's own name is made unique.
+        let names = variant_names(&[(1, "foo"), (2, "foo"), (3, "foo1")]);
+        assert_eq!(names.values().collect::<BTreeSet<_>>().len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn the_rule_is_stable() {
+        let errors = [(230002, "The bot can not be outside the group."), (230020, "This operation triggers the frequency limit.")];
+        assert_eq!(variant_names(&errors), variant_names(&errors));
+        assert_eq!(variant_names(&errors)[&230020], "OperationTriggersFrequencyLimit");
+    }
+
+    #[test]
+    fn rate_limits_are_read_from_the_docs() {
+        assert!(is_rate_limit("This operation triggers the frequency limit.", ""));
+        assert!(is_rate_limit("request trigger frequency limit", ""));
+        assert!(is_rate_limit("", "当前操作触发频率限制，请降低请求频率后重试。"));
+        assert!(!is_rate_limit("The message is recalled.", "消息已被撤回"));
+    }
+}

@@ -1,0 +1,73 @@
+//! The error variant naming rule over every error table of the third-party
+//! corpus (`../shared/corpus/raw`, next to the workspace): every name is a
+//! valid identifier, no two codes of an operation share a name or a helper,
+//! and two runs give the same names. Skips when the corpus is absent.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use feishu_model::{Model, OperationKind};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/raw");
+    dir.is_dir().then(|| dir.canonicalize().unwrap())
+}
+
+/// `(code, variant, helper)` of one documented code.
+type Named = (i64, String, String);
+
+/// `(operation id, its codes)` of every typed operation.
+fn names(model: &Model) -> Vec<(String, Vec<Named>)> {
+    let mut out = Vec::new();
+    for service in model.services.values() {
+        for resource in service.resources.values() {
+            for op in &resource.operations {
+                if let OperationKind::Typed(d) = &op.kind {
+                    out.push((op.id.clone(), d.error.variants.iter().map(|v| (v.code, v.rust_name.clone(), v.helper.clone())).collect()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn is_identifier(name: &str, first: fn(char) -> bool) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(first) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[test]
+fn corpus_error_names_are_valid_unique_and_stable() {
+    let Some(corpus) = corpus() else {
+        println!("corpus_error_names: ../shared/corpus/raw is absent; nothing to check");
+        return;
+    };
+    let mut files = Vec::new();
+    feishu_docs::page_files(&corpus, &mut files).expect("the corpus is readable");
+    let pages: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (f.strip_prefix(&corpus).unwrap().to_string_lossy().into_owned(), String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()))
+        .collect();
+    let spec = feishu_docs::parse_pages(&pages).spec;
+    let first = names(&Model::build(&spec));
+    assert_eq!(first, names(&Model::build(&spec)), "two runs named the codes differently");
+
+    let (mut total, mut from_message) = (0, 0);
+    for (op, variants) in &first {
+        let mut taken = BTreeSet::new();
+        let mut helpers = BTreeSet::new();
+        for (code, name, helper) in variants {
+            total += 1;
+            if *name != format!("Code{code}").replace('-', "Minus") {
+                from_message += 1;
+            }
+            assert!(is_identifier(name, |c| c.is_ascii_uppercase()), "{op}: code {code} is named {name:?}");
+            assert!(name != "Unhandled" && name != "Self", "{op}: code {code} is named {name:?}");
+            assert!(is_identifier(helper, |c| c.is_ascii_lowercase()) && helper.starts_with("is_"), "{op}: helper {helper:?}");
+            assert!(taken.insert(name.clone()), "{op}: two codes are named {name}");
+            assert!(helpers.insert(helper.clone()), "{op}: two helpers are named {helper}");
+        }
+    }
+    println!("corpus_error_names: {total} codes of {} typed operations; {from_message} named from their message", first.len());
+    assert!(total > 1000, "only {total} documented codes in the corpus");
+}

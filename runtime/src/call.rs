@@ -1,0 +1,214 @@
+//! Calls as values: what the generated method tree returns
+//! (`client.im().message().reply(request)`), so that per-call options are
+//! optional setters and the call runs when it is awaited.
+//!
+//! Both kinds are written once here, generic over the operation: a typed
+//! operation adds only an [`Operation`] impl for its request, a
+//! catalogue-only one a function building its [`ApiRequest`].
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::download::Download;
+use crate::error::Error;
+use crate::operation::{ErrorKind, OperationError, Response};
+use crate::request::{ApiRequest, Body, RequestOptions};
+use crate::secret::Secret;
+
+/// The result of a call: the answer, or the operation's error.
+pub type CallResult<T, K> = Result<Response<T>, OperationError<K>>;
+
+/// A typed request that knows how to send itself: implemented by every
+/// generated `…Request` of a typed operation.
+pub trait Operation: Send + Sized {
+    /// The decoded `data` of a successful answer.
+    type Output: Send;
+    /// The operation's documented error codes.
+    type Kind: ErrorKind;
+
+    /// Validates the request and sends it.
+    fn send(self, client: &Client, options: RequestOptions) -> impl Future<Output = CallResult<Self::Output, Self::Kind>> + Send + '_;
+}
+
+/// The future of an awaited call.
+///
+/// Boxed because `IntoFuture` needs a type that can be named, which an
+/// `async` block's cannot; that is one allocation per call beside the
+/// dozen the HTTP exchange makes. [`Call::send`] returns the future
+/// unboxed, for the rare loop where that matters.
+pub type CallFuture<'a, T, K> = Pin<Box<dyn Future<Output = CallResult<T, K>> + Send + 'a>>;
+
+/// The setters every call has, on its [`RequestOptions`].
+macro_rules! option_setters {
+    () => {
+        /// Sends with this user access token (for endpoints that accept or
+        /// need one).
+        pub fn user_token(mut self, token: impl Into<Secret>) -> Self {
+            self.options_mut().user_access_token = Some(token.into());
+            self
+        }
+
+        /// Replaces the client's time limit for each attempt of this call.
+        pub fn timeout(mut self, timeout: Duration) -> Self {
+            self.options_mut().timeout = Some(timeout);
+            self
+        }
+
+        /// Adds a header to the request.
+        pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+            self.options_mut().headers.push((name.into(), value.into()));
+            self
+        }
+
+        /// Vouches that sending this call twice is harmless, so that the
+        /// client may retry it after an ambiguous failure (see
+        /// [`RequestOptions::idempotent`]).
+        pub fn idempotent(mut self) -> Self {
+            self.options_mut().idempotent = true;
+            self
+        }
+
+        /// Replaces every per-call option at once.
+        pub fn options(mut self, options: RequestOptions) -> Self {
+            *self.options_mut() = options;
+            self
+        }
+    };
+}
+
+/// A typed operation's call: await it (or [`send`](Self::send) it) to
+/// run it; set per-call options first if needed.
+#[must_use = "a call does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct Call<'a, R> {
+    client: &'a Client,
+    request: R,
+    options: RequestOptions,
+}
+
+impl<'a, R: Operation + 'a> Call<'a, R> {
+    /// A call of `request` through `client`, with default options.
+    pub fn new(client: &'a Client, request: R) -> Self {
+        Self { client, request, options: RequestOptions::default() }
+    }
+
+    fn options_mut(&mut self) -> &mut RequestOptions {
+        &mut self.options
+    }
+
+    option_setters!();
+
+    /// The request that will be sent.
+    pub fn request(&self) -> &R {
+        &self.request
+    }
+
+    /// Runs the call, without boxing its future (see [`CallFuture`]).
+    pub fn send(self) -> impl Future<Output = CallResult<R::Output, R::Kind>> + Send + 'a {
+        self.request.send(self.client, self.options)
+    }
+}
+
+impl<'a, R: Operation + 'a> IntoFuture for Call<'a, R> {
+    type Output = CallResult<R::Output, R::Kind>;
+    type IntoFuture = CallFuture<'a, R::Output, R::Kind>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// What a catalogue-only call answers with: untyped JSON or a file.
+pub trait RawOutput: Send + Sized + sealed::Sealed {
+    /// Sends `request` and reads the answer as `Self`.
+    fn send(client: &Client, request: ApiRequest) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for serde_json::Value {}
+    impl Sealed for crate::download::Download {}
+}
+
+impl RawOutput for serde_json::Value {
+    fn send(client: &Client, request: ApiRequest) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_ {
+        client.send_value_response(request)
+    }
+}
+
+impl RawOutput for Download {
+    fn send(client: &Client, request: ApiRequest) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_ {
+        client.send_bytes_response(request)
+    }
+}
+
+/// A catalogue-only operation's call: its docs give no body, so the
+/// caller adds the body and query; the answer is `O` (untyped JSON, or a
+/// file).
+#[must_use = "a call does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct RawCall<'a, O> {
+    client: &'a Client,
+    request: ApiRequest,
+    output: PhantomData<fn() -> O>,
+}
+
+impl<'a, O: RawOutput + 'a> RawCall<'a, O> {
+    /// A call of `request` through `client`.
+    pub fn new(client: &'a Client, request: ApiRequest) -> Self {
+        Self { client, request, output: PhantomData }
+    }
+
+    fn options_mut(&mut self) -> &mut RequestOptions {
+        &mut self.request.options
+    }
+
+    option_setters!();
+
+    /// Sets the body.
+    pub fn body(mut self, body: Body) -> Self {
+        self.request.body = body;
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json(self, body: serde_json::Value) -> Self {
+        self.body(Body::Json(body))
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, name: impl Into<String>, value: impl ToString) -> Self {
+        self.request = self.request.query(name, value);
+        self
+    }
+
+    /// Adds query parameters.
+    pub fn queries<'q>(mut self, pairs: impl IntoIterator<Item = (&'q str, &'q str)>) -> Self {
+        for (name, value) in pairs {
+            self.request = self.request.query(name, value);
+        }
+        self
+    }
+
+    /// The request that will be sent.
+    pub fn request(&self) -> &ApiRequest {
+        &self.request
+    }
+
+    /// Runs the call, without boxing its future (see [`CallFuture`]).
+    pub async fn send(self) -> CallResult<O, crate::operation::Untyped> {
+        O::send(self.client, self.request).await.map_err(OperationError::from)
+    }
+}
+
+impl<'a, O: RawOutput + 'a> IntoFuture for RawCall<'a, O> {
+    type Output = CallResult<O, crate::operation::Untyped>;
+    type IntoFuture = CallFuture<'a, O, crate::operation::Untyped>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
