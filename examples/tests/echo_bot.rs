@@ -9,20 +9,6 @@ use std::time::Duration;
 use feishu_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-/// The example's binary, built by `cargo test` next to this test's
-/// (`target/debug/examples/echo_bot`); built on demand when missing.
-fn echo_bot() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let binary = profile_dir.join("examples").join(format!("echo_bot{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", "feishu-examples", "--example", "echo_bot"]).status().unwrap();
-        assert!(status.success(), "building the echo_bot example failed");
-    }
-    binary
-}
-
 async fn control(http: &reqwest::Client, base: &str, method: reqwest::Method, call: &str, body: Option<Value>) -> (u16, Value) {
     let mut request = http.request(method, format!("{base}/_sandbox/{call}"));
     if let Some(body) = body {
@@ -45,7 +31,7 @@ async fn the_echo_bot_answers_a_message_from_the_long_connection() {
     let (_, message) = control(&http, &base, reqwest::Method::POST, "messages", Some(seed)).await;
     let message_id = message["message_id"].as_str().unwrap().to_owned();
 
-    let mut bot = Command::new(echo_bot())
+    let mut bot = Command::new(feishu_examples::example_binary("echo_bot"))
         .args(["--base-url", &base, "--app-id", "cli_sandbox", "--app-secret", "sandbox-secret"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,19 +1,10 @@
 //! Runs the `upload_file` and `list_messages` examples, as built by
 //! `cargo test`, against a sandbox.
 
-use std::path::PathBuf;
 use std::process::Output;
 
 use feishu_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
-
-/// An example binary: `target/<profile>/examples/NAME`, next to this test's `deps/`.
-fn example(name: &str) -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
-    let path = deps.parent().unwrap().join("examples").join(name);
-    assert!(path.is_file(), "{} is not built (cargo test builds the examples)", path.display());
-    path
-}
 
 async fn sandbox() -> Sandbox {
     let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
@@ -21,7 +12,7 @@ async fn sandbox() -> Sandbox {
 }
 
 async fn run(name: &str, sandbox: &Sandbox, last: &str) -> Output {
-    let (binary, url, last) = (example(name), sandbox.url(), last.to_owned());
+    let (binary, url, last) = (feishu_examples::example_binary(name), sandbox.url(), last.to_owned());
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(binary).args(["--base-url", &url, "--app-id", "cli_sandbox", "--app-secret", "sandbox-secret", &last]).output().unwrap()
     })

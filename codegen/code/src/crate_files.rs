@@ -191,7 +191,8 @@ pub fn lib_rs(model: &Model, options: &Options) -> TokenStream {
             pub mod #module;
         }
     });
-    let accessors = model.services.values().map(|s| {
+    // A service of events only (no operation) has no handle.
+    let accessors = model.services.values().filter(|s| !s.resources.is_empty()).map(|s| {
         let module = ident(&s.module);
         let accessor = ident(&s.accessor);
         let handle = ident(&s.handle);
@@ -360,10 +361,14 @@ pub fn events_rs(model: &Model) -> TokenStream {
 
 pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
     let example = service_example(service, krate).map(|e| format!("\n# Example\n\n{e}")).unwrap_or_default();
-    let doc = docs::inner(&format!(
-        "The `{}` service: its operations are methods of [`{}`](crate::{}::{}), which `client.{}()` returns.",
-        service.wire_name, service.handle, service.module, service.handle, service.accessor
-    ));
+    let doc = docs::inner(&if service.resources.is_empty() {
+        format!("The `{}` service: the typed bodies of its events (it has no operations).", service.wire_name)
+    } else {
+        format!(
+            "The `{}` service: its operations are methods of [`{}`](crate::{}::{}), which `client.{}()` returns.",
+            service.wire_name, service.handle, service.module, service.handle, service.accessor
+        )
+    });
     let example = (!example.is_empty()).then(|| docs::inner_raw(&example));
     let types = (!service.types.is_empty()).then(|| {
         quote! {
@@ -400,6 +405,20 @@ pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
             }
         }
     });
+    // A service of events only (no operation) has no handle.
+    let handle_items = (!service.resources.is_empty()).then(|| {
+        quote! {
+            #[doc = #handle_doc]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #handle<'a> {
+                pub(crate) client: &'a feishu_runtime::Client,
+            }
+
+            impl<'a> #handle<'a> {
+                #(#accessors)*
+            }
+        }
+    });
     quote! {
         #doc
         #example
@@ -407,15 +426,7 @@ pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
         #events
         #(#resources)*
 
-        #[doc = #handle_doc]
-        #[derive(Debug, Clone, Copy)]
-        pub struct #handle<'a> {
-            pub(crate) client: &'a feishu_runtime::Client,
-        }
-
-        impl<'a> #handle<'a> {
-            #(#accessors)*
-        }
+        #handle_items
     }
 }
 

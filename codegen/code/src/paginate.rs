@@ -26,7 +26,7 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
     let name = ident(&op.fn_name);
     let request = ident(&d.request.name);
     let response = ident(&d.response.name);
-    let error = ident(&d.error.name);
+    let kind = ident(&format!("{}Kind", d.error.name));
     let paging = ident(&format!("{}Paging", d.request.name));
     let item = rust_type(item, service);
     let (token, has_more, next_token, items) = (ident(token), ident(has_more), ident(next_token), ident(items));
@@ -74,32 +74,32 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
 
         impl feishu_runtime::PageRequest for #paging {
             type Page = #response;
-            type Error = crate::error::OperationError<#error>;
+            type Error = feishu_runtime::OperationError<#kind>;
             fn with_page_token(&self, token: &str) -> Self {
                 let mut next = self.clone();
                 next.0.#token = #set_token;
                 next
             }
             async fn fetch(self, client: feishu_runtime::Client) -> Result<#response, Self::Error> {
-                #name(&client, self.0, self.1).await
+                #name(&client, self.0, self.1).await.map(feishu_runtime::Response::into_inner)
             }
         }
 
         impl #request {
             #[doc = #pages_doc]
-            pub fn #pages(self, client: &feishu_runtime::Client) -> feishu_runtime::Pages<#response, crate::error::OperationError<#error>> {
+            pub fn #pages(self, client: &feishu_runtime::Client) -> feishu_runtime::Pages<#response, feishu_runtime::OperationError<#kind>> {
                 self.#pages_with(client, feishu_runtime::RequestOptions::default())
             }
 
             #[doc = #pages_with_doc]
-            pub fn #pages_with(self, client: &feishu_runtime::Client, options: feishu_runtime::RequestOptions) -> feishu_runtime::Pages<#response, crate::error::OperationError<#error>> {
+            pub fn #pages_with(self, client: &feishu_runtime::Client, options: feishu_runtime::RequestOptions) -> feishu_runtime::Pages<#response, feishu_runtime::OperationError<#kind>> {
                 let #binding = self;
                 #default_size
                 feishu_runtime::Pages::new(client, #paging(request, options))
             }
 
             #[doc = #items_doc]
-            pub fn #items_fn(self, client: &feishu_runtime::Client) -> feishu_runtime::Items<#response, crate::error::OperationError<#error>> {
+            pub fn #items_fn(self, client: &feishu_runtime::Client) -> feishu_runtime::Items<#response, feishu_runtime::OperationError<#kind>> {
                 self.#pages(client).items()
             }
         }

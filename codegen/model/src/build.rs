@@ -555,7 +555,8 @@ mod tests {
         let json = endpoint("message", "reply", vec![], vec![]);
         assert!(is_typed(&json));
         assert!(!is_typed(&Endpoint { detailed: false, ..json.clone() }));
-        assert!(!is_typed(&Endpoint { request_content_type: Some(feishu_spec::ContentType::Multipart), ..json.clone() }));
+        // Uploads documented in detail are typed: their file fields take an `UploadFile`.
+        assert!(is_typed(&Endpoint { request_content_type: Some(feishu_spec::ContentType::Multipart), ..json.clone() }));
         assert!(!is_typed(&Endpoint { response_content_type: ResponseContentType::Binary, ..json }));
     }
 
