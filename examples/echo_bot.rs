@@ -115,7 +115,7 @@ async fn main() -> ExitCode {
         }
     };
     let mut status = client.status();
-    tokio::spawn(async move {
+    let printer = tokio::spawn(async move {
         while status.changed().await.is_ok() {
             println!("status: {:?}", *status.borrow_and_update());
         }
@@ -129,6 +129,10 @@ async fn main() -> ExitCode {
     });
     match client.start().await {
         Ok(()) => {
+            // The last status lines first: the printer ends when the
+            // client (the status sender) is gone.
+            drop(client);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), printer).await;
             println!("stopped");
             ExitCode::SUCCESS
         }
