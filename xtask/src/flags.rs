@@ -96,6 +96,8 @@ xflags::xflags! {
                 optional --jobs n: usize
                 /// Run `cargo xtask regen` afterwards.
                 optional --regen
+                /// With --regen: where spec/ and generated/ go (default: the workspace), as `regen --out`.
+                optional --out out: PathBuf
             }
         }
     }
@@ -114,7 +116,7 @@ pub fn usage(command: &str) -> &'static str {
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
         "bench" => "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]",
         "docs" => {
-            "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen]"
+            "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen [--out OUT]]"
         }
         _ => {
             "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"

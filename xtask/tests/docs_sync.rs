@@ -437,3 +437,26 @@ fn the_shared_corpus_round_trips_through_the_local_portal() {
     assert_eq!(serde_json::to_value(&synced.events).unwrap(), serde_json::to_value(&direct.events).unwrap());
     let _ = std::fs::remove_dir_all(docs.parent().unwrap());
 }
+
+#[test]
+fn regen_after_the_sync_writes_the_spec_and_the_crate_where_asked() {
+    // The project's own seed pages, served by the portal, regenerate into
+    // OUT: the spec of their endpoints and a client crate, with the report.
+    let portal = Portal::start(&root().join("codegen/docs/tests/seeds"));
+    let base = temp_dir("regen-after-sync");
+    let (docs, out) = (base.join("docs"), base.join("out"));
+    let run = portal.sync(&docs, &["--all", "--regen", "--out", out.to_str().unwrap()]);
+    assert_no_panic(&run);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(summary(&run).contains("5 fetched"), "{}", stderr(&run));
+    assert!(text(&run.stdout).contains("## API changes"), "{}", text(&run.stdout));
+    let spec = feishu_spec::Spec::read_dir(&out.join("spec")).unwrap();
+    let reply = spec.endpoints.iter().find(|e| e.id == "im.v1.message.reply").expect("the reply endpoint");
+    assert!(reply.detailed, "the reply page is read in full");
+    assert!(out.join("generated/src/im/message/reply.rs").is_file());
+
+    // --out alone is refused: it says where regen writes.
+    let alone = portal.sync(&docs, &["--out", out.to_str().unwrap()]);
+    assert_eq!(alone.status.code(), Some(1), "{}", stderr(&alone));
+    assert!(stderr(&alone).contains("--out goes with --regen"), "{}", stderr(&alone));
+}

@@ -1,4 +1,4 @@
-//! `cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen]`:
+//! `cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen [--out OUT]]`:
 //! pulls doc pages from the Feishu doc portal into a folder of pages.
 //!
 //! The tree is read first ([`portal`]); [`plan`] then decides which local
@@ -47,6 +47,8 @@ struct Options {
     dry_run: bool,
     jobs: usize,
     regen: bool,
+    /// With `regen`: its `--out` (default: the workspace).
+    out: Option<PathBuf>,
 }
 
 fn options(flags: &Flags, root: &Path) -> Result<Options, String> {
@@ -81,7 +83,10 @@ fn options(flags: &Flags, root: &Path) -> Result<Options, String> {
     if selection == Selection::Existing && !docs.is_dir() {
         return Err(format!("{}: no such folder; to fetch pages into a new one, choose them with --all, --service or --path", docs.display()));
     }
-    Ok(Options { portal, docs, selection, language, site, dry_run: flags.dry_run, jobs, regen: flags.regen })
+    if flags.out.is_some() && !flags.regen {
+        return Err("--out goes with --regen: it says where regen writes spec/ and generated/".into());
+    }
+    Ok(Options { portal, docs, selection, language, site, dry_run: flags.dry_run, jobs, regen: flags.regen, out: flags.out.clone() })
 }
 
 /// What happened to one page.
@@ -113,7 +118,7 @@ pub fn run(flags: &Flags, root: &Path) -> Result<ExitCode, String> {
     }
     if options.regen {
         let docs = (options.docs != root.join("spec/docs")).then(|| options.docs.clone());
-        return crate::regen::run(&crate::flags::Regen { check: false, docs, out: None }, root);
+        return crate::regen::run(&crate::flags::Regen { check: false, docs, out: options.out.clone() }, root);
     }
     let next =
         if options.docs == root.join("spec/docs") { "cargo xtask regen".to_string() } else { format!("cargo xtask regen --docs {}", options.docs.display()) };
