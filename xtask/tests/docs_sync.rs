@@ -450,7 +450,7 @@ fn regen_after_the_sync_writes_the_spec_and_the_crate_where_asked() {
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     assert!(summary(&run).contains("5 fetched"), "{}", stderr(&run));
     assert!(text(&run.stdout).contains("## API changes"), "{}", text(&run.stdout));
-    let spec = feishu_spec::Spec::read_dir(&out.join("spec")).unwrap();
+    let spec = feishu_spec::Spec::read_dir(out.join("spec")).unwrap();
     let reply = spec.endpoints.iter().find(|e| e.id == "im.v1.message.reply").expect("the reply endpoint");
     assert!(reply.detailed, "the reply page is read in full");
     assert!(out.join("generated/src/im/message/reply.rs").is_file());
