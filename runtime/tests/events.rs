@@ -516,3 +516,19 @@ fn random_input_never_panics() {
         assert!(handle_signed(&keyed, body.as_bytes()).is_err());
     }
 }
+
+#[test]
+fn an_envelope_debug_names_the_payload_keys_but_not_their_values() {
+    let envelope = feishu_runtime::events::EventEnvelope::<String> {
+        schema: "1.0".into(),
+        event_id: "ev-1".into(),
+        event_type: "app_ticket".into(),
+        create_time: None,
+        app_id: Some("cli_a".into()),
+        tenant_key: None,
+        event: serde_json::json!({"app_ticket": "TICKET-SECRET-93f1", "type": "app_ticket"}),
+    };
+    let debug = format!("{envelope:?}");
+    assert!(!debug.contains("TICKET-SECRET-93f1"), "{debug}");
+    assert!(debug.contains("app_ticket") && debug.contains("ev-1"), "{debug}");
+}

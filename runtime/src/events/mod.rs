@@ -216,8 +216,10 @@ impl<K> Delivery<K> {
 
 /// A delivered event: the envelope's fields and the event itself.
 ///
-/// Holds no verification token, so its `Debug` cannot show one.
-#[derive(Clone, Debug, PartialEq)]
+/// Holds no verification token, and its `Debug` names the payload's keys
+/// without their values: a payload can carry a secret (the `app_ticket`
+/// event's ticket) or a user's message, neither of which belongs in logs.
+#[derive(Clone, PartialEq)]
 pub struct EventEnvelope<K = String> {
     /// `"2.0"` for v2 events, `"1.0"` for v1 `event_callback`s.
     pub schema: String,
@@ -235,6 +237,21 @@ pub struct EventEnvelope<K = String> {
     pub tenant_key: Option<String>,
     /// The event's payload (`event`), not yet decoded.
     pub event: Value,
+}
+
+impl<K: fmt::Debug> fmt::Debug for EventEnvelope<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<&str> = self.event.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        f.debug_struct("EventEnvelope")
+            .field("schema", &self.schema)
+            .field("event_id", &self.event_id)
+            .field("event_type", &self.event_type)
+            .field("create_time", &self.create_time)
+            .field("app_id", &self.app_id)
+            .field("tenant_key", &self.tenant_key)
+            .field("event_keys", &keys)
+            .finish()
+    }
 }
 
 impl<K> EventEnvelope<K> {
