@@ -32,33 +32,13 @@ struct Args {
     emoji: String,
 }
 
-fn args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
-    let (mut base_url, mut app_id, mut app_secret, mut message_id) = (None, None, None, None);
-    let (mut text, mut emoji) = ("Got it!".to_owned(), "THUMBSUP".to_owned());
-    while let Some(flag) = argv.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_owned());
-        }
-        let value = argv.next().ok_or_else(|| format!("{flag} needs a value; {USAGE}"))?;
-        match flag.as_str() {
-            "--base-url" => base_url = Some(value),
-            "--app-id" => app_id = Some(value),
-            "--app-secret" => app_secret = Some(value),
-            "--message-id" => message_id = Some(value),
-            "--text" => text = value,
-            "--emoji" => emoji = value,
-            other => return Err(format!("unknown flag {other}; {USAGE}")),
-        }
-    }
-    let need = |value: Option<String>, flag: &str| value.ok_or_else(|| format!("{flag} is required; {USAGE}"));
-    Ok(Args {
-        base_url: need(base_url, "--base-url")?,
-        app_id: need(app_id, "--app-id")?,
-        app_secret: need(app_secret, "--app-secret")?,
-        message_id: need(message_id, "--message-id")?,
-        text,
-        emoji,
-    })
+fn args(argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let line = feishu_examples::CommandLine::parse(USAGE, argv, &["--message-id", "--text", "--emoji"])?;
+    let message_id = line.flag("--message-id").ok_or_else(|| format!("--message-id is required; {USAGE}"))?.to_owned();
+    let text = line.flag("--text").unwrap_or("Got it!").to_owned();
+    let emoji = line.flag("--emoji").unwrap_or("THUMBSUP").to_owned();
+    line.no_positional(USAGE)?;
+    Ok(Args { base_url: line.base_url, app_id: line.app_id, app_secret: line.app_secret, message_id, text, emoji })
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

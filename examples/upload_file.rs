@@ -23,27 +23,10 @@ struct Args {
     file: String,
 }
 
-fn args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
-    let (mut base_url, mut app_id, mut app_secret, mut file) = (None, None, None, None);
-    while let Some(arg) = argv.next() {
-        let mut value = |flag: &str| argv.next().ok_or_else(|| format!("{flag} needs a value; {USAGE}"));
-        match arg.as_str() {
-            "--help" | "-h" => return Err(USAGE.to_owned()),
-            "--base-url" => base_url = Some(value("--base-url")?),
-            "--app-id" => app_id = Some(value("--app-id")?),
-            "--app-secret" => app_secret = Some(value("--app-secret")?),
-            flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}; {USAGE}")),
-            _ if file.is_none() => file = Some(arg),
-            extra => return Err(format!("unexpected argument {extra}; {USAGE}")),
-        }
-    }
-    let need = |value: Option<String>, what: &str| value.ok_or_else(|| format!("{what} is required; {USAGE}"));
-    Ok(Args {
-        base_url: need(base_url, "--base-url")?,
-        app_id: need(app_id, "--app-id")?,
-        app_secret: need(app_secret, "--app-secret")?,
-        file: need(file, "FILE")?,
-    })
+fn args(argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let line = feishu_examples::CommandLine::parse(USAGE, argv, &[])?;
+    let file = line.single_positional("FILE", USAGE)?;
+    Ok(Args { base_url: line.base_url, app_id: line.app_id, app_secret: line.app_secret, file })
 }
 
 async fn run(args: Args) -> Result<String, Box<dyn std::error::Error>> {
