@@ -68,11 +68,12 @@ impl Kind {
         }
     }
 
-    fn limit(self) -> u64 {
-        match self {
+    /// The documented limit, or `raised` ([`crate::SandboxConfig::upload_limit`]) in its place.
+    pub(crate) fn limit(self, raised: Option<u64>) -> u64 {
+        raised.unwrap_or(match self {
             Kind::Image => IMAGE_LIMIT,
             Kind::File => FILE_LIMIT,
-        }
+        })
     }
 
     fn name(self) -> &'static str {
@@ -107,9 +108,10 @@ struct StoredFile {
 pub(crate) struct Refused(Reply);
 
 /// Reads a multipart upload into a temporary file, checking fields and
-/// limits as it goes. An oversized file is still read to its end (and
-/// thrown away) so that the client hears the answer rather than a reset.
-pub(crate) async fn receive(kind: Kind, content_type: Option<&str>, body: Incoming) -> Result<Staged, Refused> {
+/// `limit` (in bytes, see [`Kind::limit`]) as it goes. An oversized file is
+/// still read to its end (and thrown away) so that the client hears the
+/// answer rather than a reset.
+pub(crate) async fn receive(kind: Kind, limit: u64, content_type: Option<&str>, body: Incoming) -> Result<Staged, Refused> {
     let boundary = content_type
         .and_then(|ct| multer::parse_boundary(ct).ok())
         .ok_or_else(|| refuse(INVALID_PARAM, "the body must be multipart/form-data with a boundary"))?;
@@ -133,9 +135,9 @@ pub(crate) async fn receive(kind: Kind, content_type: Option<&str>, body: Incomi
             }
             let part_filename = field.file_name().map(str::to_owned);
             let content_type = field.content_type().map(|m| m.to_string());
-            let (path, size, sha256) = store_part(&mut field, kind.limit()).await?;
-            if size > kind.limit() {
-                problem.get_or_insert_with(|| refuse(TOO_LARGE, format!("{name}: {size} bytes is over the {} limit of {} bytes", kind.name(), kind.limit())));
+            let (path, size, sha256) = store_part(&mut field, limit).await?;
+            if size > limit {
+                problem.get_or_insert_with(|| refuse(TOO_LARGE, format!("{name}: {size} bytes is over the {} limit of {limit} bytes", kind.name())));
             }
             file = Some(StoredFile { path, size, sha256, part_filename, content_type });
         } else {
@@ -318,7 +320,8 @@ pub(crate) fn handle(shared: &Shared, call: &Call<'_>) -> Option<Reply> {
 }
 
 /// The stored bytes with their name and type. Read whole: downloads here
-/// are at most the upload limit (30 MB).
+/// are at most the upload limit (30 MB, unless a test raised it with
+/// [`crate::SandboxConfig::upload_limit`]).
 fn download(entry: &Entry) -> Reply {
     let bytes = match std::fs::read(Path::new(&*entry.file.path)) {
         Ok(bytes) => bytes,

@@ -77,6 +77,12 @@ pub struct SandboxConfig {
     pub spec: Spec,
     /// A folder of doc pages to serve as the doc portal (default none; see [`portal`]).
     pub docs: Option<PathBuf>,
+    /// The largest image or file upload taken, in bytes, instead of the
+    /// documented 10 MB (images) and 30 MB (files) (default none: the
+    /// documented limits). An extension beyond Feishu's behaviour, for
+    /// measuring large streamed uploads (`cargo xtask sandbox
+    /// --upload-limit-mb N`); Feishu itself refuses a file over 30 MB.
+    pub upload_limit: Option<u64>,
 }
 
 impl SandboxConfig {
@@ -97,6 +103,7 @@ impl SandboxConfig {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             spec,
             docs: None,
+            upload_limit: None,
         }
     }
 

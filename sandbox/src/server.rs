@@ -272,7 +272,10 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     // Uploads are streamed to disk, not read whole like other bodies.
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (body, upload) = match files::Kind::of_upload(parts.method.as_str(), parts.uri.path()) {
-        Some(kind) => (Ok(Bytes::new()), Some(files::receive(kind, header("content-type").as_deref(), body).await)),
+        Some(kind) => {
+            let limit = kind.limit(shared.config.upload_limit);
+            (Ok(Bytes::new()), Some(files::receive(kind, limit, header("content-type").as_deref(), body).await))
+        }
         None => match Limited::new(body, MAX_BODY).collect().await {
             Ok(collected) => (Ok(collected.to_bytes()), None),
             Err(error) => (Err(error.to_string()), None),

@@ -119,6 +119,32 @@ async fn documented_limits_and_fields_are_enforced_and_refusals_store_nothing() 
 }
 
 #[tokio::test]
+async fn the_file_limit_is_30_mb_unless_the_config_raises_it() {
+    const MB: usize = 1024 * 1024;
+    let over_documented = || file_form(vec![7u8; 30 * MB + 1], "big.bin", "big.bin");
+    let env = start().await;
+    let (status, answer) = upload(&env, "/open-apis/im/v1/files", over_documented(), true).await;
+    assert_eq!((status, answer["code"].as_i64()), (400, Some(234006)), "{answer}");
+    assert!(answer["msg"].as_str().unwrap().contains(&format!("limit of {} bytes", 30 * MB)), "{answer}");
+    assert!(files(&env).await.is_empty());
+
+    let mut config = common::config();
+    config.upload_limit = Some(31 * MB as u64);
+    let env = common::start_with(config).await;
+    let (status, answer) = upload(&env, "/open-apis/im/v1/files", over_documented(), true).await;
+    assert_eq!((status, answer["code"].as_i64()), (200, Some(0)), "{answer}");
+    let stored = files(&env).await;
+    assert_eq!((stored.len(), stored[0]["size"].as_u64()), (1, Some(30 * MB as u64 + 1)));
+    assert_eq!(stored[0]["sha256"], sha256(&vec![7u8; 30 * MB + 1]));
+    // The raised limit is a limit still, and it holds for images too.
+    let (_, answer) = upload(&env, "/open-apis/im/v1/files", file_form(vec![7u8; 31 * MB + 1], "big.bin", "big.bin"), true).await;
+    assert_eq!(answer["code"].as_i64(), Some(234006), "{answer}");
+    let image = Form::new().text("image_type", "message").part("image", Part::bytes(vec![1u8; 10 * MB + 1]).file_name("big.png"));
+    let (_, answer) = upload(&env, "/open-apis/im/v1/images", image, true).await;
+    assert_eq!(answer["code"].as_i64(), Some(0), "{answer}");
+}
+
+#[tokio::test]
 async fn the_paging_switch_repeats_or_empties_tokens() {
     let env = start().await;
     let chat = env.chat("group", None).await;

@@ -52,6 +52,8 @@ xflags::xflags! {
             optional --docs dir: PathBuf
             /// Push the marketplace app's app_ticket to this webhook URL (on start, on resend, on request).
             optional --app-ticket-url url: String
+            /// Take image and file uploads up to N MiB instead of the documented 10 MB / 30 MB (an extension, for benchmarks).
+            optional --upload-limit-mb n: u64
         }
         /// The API change between the spec at a revision and the working tree's.
         cmd diff {
@@ -110,7 +112,7 @@ pub fn usage(command: &str) -> &'static str {
         "regen" => "usage: cargo xtask regen [--check] [--docs DIR] [--out OUT]",
         "test" => "usage: cargo xtask test [extra cargo test arguments]",
         "sandbox" => {
-            "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] [--app-ticket-url URL]"
+            "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] [--app-ticket-url URL] [--upload-limit-mb N]"
         }
         "diff" => "usage: cargo xtask diff [--base REV]",
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
@@ -227,7 +229,9 @@ mod tests {
         let flags = parse(args(&["sandbox", "--port", "0", "--app-id=cli_x", "--app-secret", "s", "--spec", "/tmp/spec", "--no-rate-limits"])).unwrap();
         let XtaskCmd::Sandbox(sandbox) = flags.subcommand else { panic!("not sandbox") };
         assert_eq!((sandbox.port, sandbox.app_id.as_deref(), sandbox.app_secret.as_deref()), (Some(0), Some("cli_x"), Some("s")));
-        assert_eq!((sandbox.spec, sandbox.no_rate_limits, sandbox.docs), (Some(PathBuf::from("/tmp/spec")), true, None));
+        assert_eq!((sandbox.spec, sandbox.no_rate_limits, sandbox.docs, sandbox.upload_limit_mb), (Some(PathBuf::from("/tmp/spec")), true, None, None));
+        let XtaskCmd::Sandbox(sandbox) = parse(args(&["sandbox", "--upload-limit-mb=256"])).unwrap().subcommand else { panic!("not sandbox") };
+        assert_eq!(sandbox.upload_limit_mb, Some(256));
 
         let XtaskCmd::Test(test) = parse(args(&["test", "--release", "-p", "x"])).unwrap().subcommand else { panic!("not test") };
         assert_eq!(test.args, args(&["--release", "-p", "x"]));
@@ -250,6 +254,8 @@ mod tests {
         assert!(message.contains("--port"), "{message}");
         let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--port"])) else { panic!("accepted") };
         assert!(message.contains("--port"), "{message}");
+        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--upload-limit-mb", "lots"])) else { panic!("accepted") };
+        assert!(message.contains("--upload-limit-mb") && message.contains("[--upload-limit-mb N]"), "{message}");
         assert!(matches!(parse(args(&["frobnicate"])), Err(Refused::NoCommand(_))));
         assert!(matches!(parse(args(&[])), Err(Refused::NoCommand(_))));
         assert!(matches!(parse(args(&["regen", "--help"])), Err(Refused::Help(_))));

@@ -20,10 +20,17 @@ struct Options {
     rate_limits: bool,
     docs: Option<PathBuf>,
     app_ticket_url: Option<String>,
+    /// In bytes.
+    upload_limit: Option<u64>,
 }
 
-fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
-    Options {
+fn options(flags: &crate::flags::Sandbox, root: &Path) -> Result<Options, String> {
+    let upload_limit = match flags.upload_limit_mb {
+        None => None,
+        Some(0) => return Err("--upload-limit-mb 0: the limit must be at least 1 MiB".into()),
+        Some(mb) => Some(mb.checked_mul(1024 * 1024).ok_or_else(|| format!("--upload-limit-mb {mb}: too large"))?),
+    };
+    Ok(Options {
         port: flags.port.unwrap_or(DEFAULT_PORT),
         app_id: flags.app_id.clone(),
         app_secret: flags.app_secret.clone(),
@@ -31,12 +38,13 @@ fn options(flags: &crate::flags::Sandbox, root: &Path) -> Options {
         rate_limits: !flags.no_rate_limits,
         docs: flags.docs.clone(),
         app_ticket_url: flags.app_ticket_url.clone(),
-    }
+        upload_limit,
+    })
 }
 
 /// Runs the sandbox from the workspace root `root`; returns only on a startup error.
 pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, String> {
-    let options = options(flags, root);
+    let options = options(flags, root)?;
     let mut config = SandboxConfig::from_spec_dir(&options.spec).map_err(|e| e.to_string())?;
     if let Some(app_id) = options.app_id {
         config.app_id = app_id;
@@ -52,6 +60,7 @@ pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, Strin
         config.docs = Some(docs.clone());
     }
     config.app_ticket_url = options.app_ticket_url;
+    config.upload_limit = options.upload_limit;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         let endpoints = config.spec.endpoints.len();
@@ -64,7 +73,10 @@ pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, Strin
             config.marketplace_app_secret,
             config.marketplace_tenants.join(", "),
             if config.rate_limits { "on" } else { "off" },
-        ) + &match &config.docs {
+        ) + &match config.upload_limit {
+            Some(limit) => format!("; uploads up to {} MiB (not the documented 10 MB / 30 MB)", limit / (1024 * 1024)),
+            None => String::new(),
+        } + &match &config.docs {
             Some(docs) => format!("; doc portal serving {} (`cargo xtask docs sync --portal URL`)", docs.display()),
             None => String::new(),
         };
@@ -101,9 +113,12 @@ mod tests {
                 "--no-rate-limits",
                 "--app-ticket-url",
                 "http://127.0.0.1:9/hook",
+                "--upload-limit-mb",
+                "256",
             ]),
             root,
-        );
+        )
+        .unwrap();
         assert_eq!(
             parsed,
             Options {
@@ -113,10 +128,15 @@ mod tests {
                 spec: PathBuf::from("/tmp/spec"),
                 rate_limits: false,
                 docs: None,
-                app_ticket_url: Some("http://127.0.0.1:9/hook".into())
+                app_ticket_url: Some("http://127.0.0.1:9/hook".into()),
+                upload_limit: Some(256 * 1024 * 1024),
             }
         );
-        let defaults = options(&flags(&["sandbox"]), root);
-        assert_eq!((defaults.port, defaults.spec, defaults.rate_limits), (8090, PathBuf::from("/w/spec"), true));
+        let defaults = options(&flags(&["sandbox"]), root).unwrap();
+        assert_eq!((defaults.port, defaults.spec, defaults.rate_limits, defaults.upload_limit), (8090, PathBuf::from("/w/spec"), true, None));
+        let zero = options(&flags(&["sandbox", "--upload-limit-mb", "0"]), root).unwrap_err();
+        assert!(zero.contains("--upload-limit-mb 0"), "{zero}");
+        let huge = options(&flags(&["sandbox", "--upload-limit-mb", &u64::MAX.to_string()]), root).unwrap_err();
+        assert!(huge.contains("too large"), "{huge}");
     }
 }
