@@ -12,9 +12,11 @@
 //! - sync: `cargo xtask docs sync --all` of `../shared/corpus/raw` from the
 //!   local doc portal vs a plain concurrent fetch of the same URLs
 //!   (`bench/src/bin/raw-fetch.rs`);
-//! - ws, upload: the long connection and streaming uploads; their keys stay
-//!   `null` with the reason until the capability is found at run time
-//!   ([`probe`]), see `bench/README.md`.
+//! - ws: the long connection; its key stays `null` with the reason until the
+//!   capability is found at run time ([`probe`]), see `bench/README.md`;
+//! - upload: a 200 MiB file streamed to the sandbox by the generated client
+//!   vs hand-written streaming reqwest, and the client's peak memory
+//!   (`bench/src/bin/upload-bench.rs`).
 //!
 //! Runs alternate (A B A B …) and medians are quoted. Everything is built and
 //! installed under `target/bench` and `target/peers`; a peer that cannot be
@@ -23,8 +25,8 @@
 //! The table is also written to `target/bench/latest.md`. `--only
 //! parse,client,…` runs some sections; the others' keys are then `null`.
 //! Each section builds only what it needs: the client runner (release, with a
-//! generated client) only for parse and client, the light `raw-fetch`
-//! package only for sync.
+//! generated client) only for parse, client and upload, the light
+//! `raw-fetch` package only for sync.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -68,15 +70,17 @@ pub struct Plan {
     pub regen_rounds: usize,
     /// Alternated runs of the sync figure.
     pub sync_rounds: usize,
+    /// Alternated uploads of each client for the upload figures.
+    pub upload_rounds: usize,
 }
 
 impl Plan {
     fn full() -> Self {
-        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5 }
+        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5, upload_rounds: 5 }
     }
 
     fn quick() -> Self {
-        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2 }
+        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2, upload_rounds: 2 }
     }
 }
 
@@ -94,7 +98,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     let started = Instant::now();
     let mut report = Report { machine: machine::describe(), ..Report::default() };
 
-    let bins = if wanted("parse") || wanted("client") {
+    let bins = if wanted("parse") || wanted("client") || wanted("upload") {
         progress("building the benchmark programs (release) and a client with the reply limits raised");
         let bins = runner::build(root, &dir);
         if let Err(why) = &bins {
@@ -132,7 +136,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
             ws::measure(root, sandbox, &mut report);
         }
         if wanted("upload") {
-            upload::measure(root, sandbox, &mut report);
+            upload::measure(root, &dir, bins.as_ref(), sandbox, &plan, &mut report);
         }
     }
     // The ratios in the order of the keys.
@@ -290,4 +294,6 @@ pub struct Bins {
     pub parse_floor: PathBuf,
     /// `client-bench`.
     pub client_bench: PathBuf,
+    /// `upload-bench`.
+    pub upload_bench: PathBuf,
 }

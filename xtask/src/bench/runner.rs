@@ -62,7 +62,7 @@ pub fn build(root: &Path, dir: &Path) -> Result<Bins, String> {
     progress(&format!("cargo build --release in {}", runner.display()));
     output(cargo_in(&runner, &target).args(["build", "--release", "--quiet"]))?;
     let release = target.join("release");
-    Ok(Bins { parse_floor: release.join(exe("parse-floor")), client_bench: release.join(exe("client-bench")) })
+    Ok(Bins { parse_floor: release.join(exe("parse-floor")), client_bench: release.join(exe("client-bench")), upload_bench: release.join(exe("upload-bench")) })
 }
 
 /// Builds the light runner (`target/bench/fetch`): the programs that need no
@@ -136,15 +136,20 @@ path = {floor}
 name = "client-bench"
 path = {client}
 
+[[bin]]
+name = "upload-bench"
+path = {upload}
+
 [dependencies]
 feishu = {{ path = {feishu} }}
 feishu-docs = {{ path = {docs} }}
 pulldown-cmark = {{ version = "0.13", default-features = false }}
 scraper = {{ version = "0.29", default-features = false }}
-reqwest = {{ version = "0.13", default-features = false, features = ["json", "multipart", "rustls"] }}
+reqwest = {{ version = "0.13", default-features = false, features = ["json", "multipart", "rustls", "stream"] }}
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["preserve_order"] }}
-tokio = {{ version = "1", default-features = false, features = ["rt-multi-thread", "net", "time", "macros", "io-util", "io-std"] }}
+tokio = {{ version = "1", default-features = false, features = ["rt-multi-thread", "net", "time", "macros", "io-util", "io-std", "fs"] }}
+tokio-util = {{ version = "0.7", default-features = false, features = ["io"] }}
 hyper = {{ version = "1", default-features = false, features = ["server", "http1"] }}
 hyper-util = {{ version = "0.1", default-features = false, features = ["tokio"] }}
 http-body-util = "0.1"
@@ -155,6 +160,7 @@ bytes = "1"
 "#,
         floor = path(&bench.join("parse-floor.rs")),
         client = path(&bench.join("client-bench").join("main.rs")),
+        upload = path(&bench.join("upload-bench.rs")),
         feishu = path(&crate_out.join("generated")),
         docs = path(&root.join("codegen").join("docs")),
     )
