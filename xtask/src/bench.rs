@@ -76,11 +76,11 @@ pub struct Plan {
 
 impl Plan {
     fn full() -> Self {
-        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5, upload_rounds: 5 }
+        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5, upload_rounds: 11 }
     }
 
     fn quick() -> Self {
-        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2, upload_rounds: 2 }
+        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2, upload_rounds: 3 }
     }
 }
 
