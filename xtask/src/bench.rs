@@ -68,15 +68,17 @@ pub struct Plan {
     pub regen_rounds: usize,
     /// Alternated runs of the sync figure.
     pub sync_rounds: usize,
+    /// Alternated rounds (client processes) of each long-connection client.
+    pub ws_rounds: usize,
 }
 
 impl Plan {
     fn full() -> Self {
-        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5 }
+        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5, ws_rounds: 5 }
     }
 
     fn quick() -> Self {
-        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2 }
+        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2, ws_rounds: 2 }
     }
 }
 
@@ -94,7 +96,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     let started = Instant::now();
     let mut report = Report { machine: machine::describe(), ..Report::default() };
 
-    let bins = if wanted("parse") || wanted("client") {
+    let bins = if wanted("parse") || wanted("client") || wanted("ws") {
         progress("building the benchmark programs (release) and a client with the reply limits raised");
         let bins = runner::build(root, &dir);
         if let Err(why) = &bins {
@@ -129,7 +131,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
         let sandbox = Server::sandbox(&[]);
         let sandbox = sandbox.as_ref().map_err(String::as_str);
         if wanted("ws") {
-            ws::measure(root, sandbox, &mut report);
+            ws::measure(root, built, sandbox, &plan, &mut report);
         }
         if wanted("upload") {
             upload::measure(root, sandbox, &mut report);
@@ -274,6 +276,13 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         // Closing its stdin stops it; kill it too in case it hangs.
@@ -290,4 +299,6 @@ pub struct Bins {
     pub parse_floor: PathBuf,
     /// `client-bench`.
     pub client_bench: PathBuf,
+    /// `ws-bench`.
+    pub ws_bench: PathBuf,
 }

@@ -62,7 +62,7 @@ pub fn build(root: &Path, dir: &Path) -> Result<Bins, String> {
     progress(&format!("cargo build --release in {}", runner.display()));
     output(cargo_in(&runner, &target).args(["build", "--release", "--quiet"]))?;
     let release = target.join("release");
-    Ok(Bins { parse_floor: release.join(exe("parse-floor")), client_bench: release.join(exe("client-bench")) })
+    Ok(Bins { parse_floor: release.join(exe("parse-floor")), client_bench: release.join(exe("client-bench")), ws_bench: release.join(exe("ws-bench")) })
 }
 
 /// Builds the light runner (`target/bench/fetch`): the programs that need no
@@ -136,8 +136,13 @@ path = {floor}
 name = "client-bench"
 path = {client}
 
+[[bin]]
+name = "ws-bench"
+path = {ws}
+
 [dependencies]
 feishu = {{ path = {feishu} }}
+feishu-runtime = {{ path = {runtime}, features = ["ws"] }}
 feishu-docs = {{ path = {docs} }}
 pulldown-cmark = {{ version = "0.13", default-features = false }}
 scraper = {{ version = "0.29", default-features = false }}
@@ -155,6 +160,8 @@ bytes = "1"
 "#,
         floor = path(&bench.join("parse-floor.rs")),
         client = path(&bench.join("client-bench").join("main.rs")),
+        ws = path(&bench.join("ws-bench.rs")),
+        runtime = path(&root.join("runtime")),
         feishu = path(&crate_out.join("generated")),
         docs = path(&root.join("codegen").join("docs")),
     )

@@ -1,26 +1,465 @@
 //! `ws_events_time_vs_python_sdk`: 5,000 events delivered by the sandbox over
-//! the long connection and acked, our client (feishu-runtime's feature `ws`)
-//! against lark-oapi's `lark.ws.Client`. How it is to be measured is written
-//! in `bench/README.md`; until the capability has landed (checked at run time,
-//! [`landed`]) the key is `null` with what is missing.
+//! the long connection and acked, our client (`bench/src/bin/ws-bench.rs`,
+//! feishu-runtime's `WsClient`) against lark-oapi's `lark.ws.Client`
+//! (`bench/peers/lark_ws_bench.py`).
+//!
+//! One sandbox serves both sides, one client process at a time: a fresh
+//! process per round, ours and lark-oapi's alternating. Once the client says
+//! `connected` (and the sandbox counts exactly one connection), the bench
+//! sends 5,000 `POST /_sandbox/events` `{"via":"ws","event_type":
+//! "im.message.receive_v1"}`, 16 at a time, on a 2-thread tokio runtime of
+//! its own; each answers only once the client's ack is back. The round's
+//! time runs from the first call to the last answer, and every answer must
+//! report an ack with code 200, or the round, and the key, fail. The ratio
+//! is that of the median round times. The CPU time the client, the sandbox
+//! and the bench itself spend in each round goes under `other`: on two
+//! cores the three share, it says where the time goes.
+//!
+//! Until the capability has landed (checked at run time, [`landed`]) the key
+//! is `null` with what is missing.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::report::{Ratio, Report};
-use super::{Server, probe, progress};
+use super::report::{self, Ratio, Report, median};
+use super::{Bins, Plan, Server, describe, probe, progress, tail};
 
 const KEY: &str = "ws_events_time_vs_python_sdk";
+/// Events per round.
+const EVENTS: usize = 5000;
+/// Delivery calls in flight at once.
+const CONCURRENCY: usize = 16;
+/// How long a client may take to say `connected` (Python's imports are slow).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a client may take to stop once its stdin is closed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most of a client's stderr kept for an error message.
+const STDERR_KEPT: usize = 4096;
 
-/// Adds the long-connection figure to `report` (for now, why there is none).
-pub fn measure(root: &Path, sandbox: Result<&Server, &str>, report: &mut Report) {
-    let why = match landed(root, sandbox) {
-        Err(why) => why,
-        Ok(()) => "the long-connection capability has landed, but its measurement is not written yet (see bench/README.md, \"Still to measure\")".into(),
-    };
-    progress(&format!("ws: not measured: {why}"));
-    report.ratios.push(Ratio { key: KEY, value: Err(why), detail: String::new() });
+/// Adds the long-connection figure to `report`.
+pub fn measure(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) {
+    match compare(root, bins, sandbox, plan, report) {
+        Ok((value, detail)) => {
+            progress(&format!("ws: {} ({detail})", report::fmt_ratio(value)));
+            report.ratios.push(Ratio { key: KEY, value: Ok(value), detail });
+        }
+        Err(why) => {
+            progress(&format!("ws: not measured: {why}"));
+            report.ratios.push(Ratio { key: KEY, value: Err(why), detail: String::new() });
+        }
+    }
+}
+
+/// One side of the comparison.
+struct Side {
+    name: &'static str,
+    command: Box<dyn Fn() -> Command>,
+    rounds: Vec<Round>,
+}
+
+fn compare(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
+    landed(root, sandbox)?;
+    let sandbox = sandbox?;
+    let bins = bins.ok_or("the benchmark programs did not build")?;
+    let python = crate::peers::ensure(root).map_err(|e| format!("lark-oapi could not be installed: {e}"));
+    let driver = Driver::new(&sandbox.base, sandbox.pid())?;
+
+    let ws_bench = bins.ws_bench.clone();
+    let base = sandbox.base.clone();
+    let mut sides = vec![Side {
+        name: "feishu-runtime",
+        command: Box::new(move || {
+            let mut command = Command::new(&ws_bench);
+            command.arg(&base);
+            command
+        }),
+        rounds: Vec::new(),
+    }];
+    if let Ok(peers) = &python {
+        let (peers, script, base) = (peers.clone(), root.join("bench").join("peers").join("lark_ws_bench.py"), sandbox.base.clone());
+        sides.push(Side {
+            name: "lark-oapi",
+            command: Box::new(move || {
+                let mut command = Command::new(&peers.python);
+                command.arg(&script).arg(&base);
+                peers.apply(&mut command);
+                command
+            }),
+            rounds: Vec::new(),
+        });
+    }
+    progress(&format!(
+        "ws: {} alternate rounds of {EVENTS} events at concurrency {CONCURRENCY}, a fresh client process per round: {}",
+        plan.ws_rounds,
+        sides.iter().map(|s| s.name).collect::<Vec<_>>().join(" vs ")
+    ));
+    for round in 1..=plan.ws_rounds {
+        for side in &mut sides {
+            let measured = driver.round((side.command)()).map_err(|e| format!("{}, round {round}: {e}", side.name))?;
+            progress(&format!("ws: {} round {round}: {}", side.name, measured.describe()));
+            side.rounds.push(measured);
+        }
+    }
+    for side in &sides {
+        report.extra.push(side.summary(plan.ws_rounds));
+    }
+    python?;
+    let (ours, theirs) = (&sides[0], &sides[1]);
+    let (a, b) = (ours.median(|r| Some(r.seconds)), theirs.median(|r| Some(r.seconds)));
+    let value = report::ratio(a, b)?;
+    let rate = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{} events/s", report::thousands((EVENTS as f64 / s).round() as u64)));
+    let detail = format!(
+        "{EVENTS} events at concurrency {CONCURRENCY} from the sandbox, acked: feishu-runtime {} ({}) vs lark-oapi 1.7.5 {} ({}) (medians of {} alternate rounds)",
+        a.map_or("n/a".into(), report::seconds),
+        rate(a),
+        b.map_or("n/a".into(), report::seconds),
+        rate(b),
+        plan.ws_rounds
+    );
+    Ok((value, detail))
+}
+
+impl Side {
+    fn median(&self, field: impl Fn(&Round) -> Option<f64>) -> Option<f64> {
+        median(&self.rounds.iter().filter_map(field).collect::<Vec<_>>())
+    }
+
+    /// A row for `other`: the median time and the CPU times of one round.
+    fn summary(&self, rounds: usize) -> (String, String) {
+        let cpu = |field: fn(&Round) -> Option<f64>| self.median(field).map_or("n/a".into(), report::seconds);
+        let repushed: u64 = self.rounds.iter().map(|r| r.repushed).sum();
+        (
+            format!("long connection, {EVENTS} events to {} (medians of {rounds} rounds)", self.name),
+            format!(
+                "{}; CPU time (user + system) during the round: client {}, sandbox {}, bench {}; events pushed again (no ack within 3 s): {repushed} in all",
+                self.median(|r| Some(r.seconds)).map_or("n/a".into(), report::seconds),
+                cpu(|r| r.client_cpu),
+                cpu(|r| r.sandbox_cpu),
+                cpu(|r| r.bench_cpu),
+            ),
+        )
+    }
+}
+
+/// What one round measured.
+#[derive(Debug, Clone, PartialEq)]
+struct Round {
+    /// From the first delivery call to the last answer.
+    seconds: f64,
+    /// Pushes beyond the first, over all events (acks later than 3 s).
+    repushed: u64,
+    /// CPU seconds of the client process, the sandbox and the bench during the round.
+    client_cpu: Option<f64>,
+    sandbox_cpu: Option<f64>,
+    bench_cpu: Option<f64>,
+    /// Events the client's handler ran for, as it reported on stopping.
+    handled: u64,
+}
+
+impl Round {
+    fn describe(&self) -> String {
+        let cpu = |v: Option<f64>| v.map_or("n/a".into(), report::seconds);
+        format!(
+            "{} ({:.0} events/s); CPU client {}, sandbox {}, bench {}; handled {}, pushed again {}",
+            report::seconds(self.seconds),
+            EVENTS as f64 / self.seconds,
+            cpu(self.client_cpu),
+            cpu(self.sandbox_cpu),
+            cpu(self.bench_cpu),
+            self.handled,
+            self.repushed
+        )
+    }
+}
+
+/// The answers of one round's delivery calls.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Tally {
+    acked: usize,
+    repushed: u64,
+    failed: usize,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn record(&mut self, answer: Result<u64, String>) {
+        match answer {
+            Ok(attempts) => {
+                self.acked += 1;
+                self.repushed += attempts.saturating_sub(1);
+            }
+            Err(why) => {
+                self.failed += 1;
+                self.first_error.get_or_insert(why);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.acked += other.acked;
+        self.repushed += other.repushed;
+        self.failed += other.failed;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+
+    /// `Ok` when each of the `expected` calls reported an ack.
+    fn check(&self, expected: usize) -> Result<(), String> {
+        if self.failed > 0 {
+            return Err(format!("{} of {expected} deliveries were not acked, first: {}", self.failed, self.first_error.as_deref().unwrap_or("?")));
+        }
+        if self.acked != expected {
+            return Err(format!("{} of {expected} deliveries answered", self.acked));
+        }
+        Ok(())
+    }
+}
+
+/// An answer of `POST /_sandbox/events` with `"via":"ws"`: how many pushes
+/// the event took, or why it does not report an ack with code 200.
+fn parse_answer(status: u16, body: &str) -> Result<u64, String> {
+    let short = || tail(body, 300).to_string();
+    if status != 200 {
+        return Err(format!("HTTP {status}: {}", short()));
+    }
+    let answer: Value = serde_json::from_str(body).map_err(|e| format!("the answer is not JSON ({e}): {}", short()))?;
+    match answer.get("status").and_then(Value::as_i64) {
+        Some(200) => Ok(answer.get("attempts").and_then(Value::as_u64).unwrap_or(1)),
+        Some(code) => Err(format!("the client acked with code {code}: {}", short())),
+        None => Err(format!("the answer reports no ack: {}", short())),
+    }
+}
+
+/// `ws_connections` and `ws_acks` of `GET /_sandbox/stats`.
+fn parse_stats(body: &str) -> Result<(u64, u64), String> {
+    let stats: Value = serde_json::from_str(body).map_err(|e| format!("GET /_sandbox/stats is not JSON ({e})"))?;
+    let field = |name: &str| stats.get(name).and_then(Value::as_u64).ok_or_else(|| format!("GET /_sandbox/stats has no {name}: {}", tail(body, 300)));
+    Ok((field("ws_connections")?, field("ws_acks")?))
+}
+
+/// `{"handled":N}` among a client's last lines.
+fn parse_handled(lines: &[String]) -> Option<u64> {
+    lines.iter().rev().find_map(|line| serde_json::from_str::<Value>(line.trim()).ok()?.get("handled")?.as_u64())
+}
+
+/// The CPU time (user + system) of process `pid` so far, in seconds
+/// (`utime` + `stime` of `/proc/PID/stat`, in the kernel's 100 Hz ticks);
+/// `None` off Linux or once it is gone.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses, start at the third.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<f64>().ok();
+    Some((ticks(14)? + ticks(15)?) / 100.0)
+}
+
+/// What sends the deliveries: a 2-thread runtime and one reqwest client.
+struct Driver {
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    base: String,
+    sandbox_pid: String,
+}
+
+impl Driver {
+    fn new(base: &str, sandbox_pid: u32) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| format!("no tokio runtime: {e}"))?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| format!("no HTTP client: {e}"))?;
+        Ok(Driver { runtime, http, base: base.to_owned(), sandbox_pid: sandbox_pid.to_string() })
+    }
+
+    fn stats(&self) -> Result<(u64, u64), String> {
+        self.runtime.block_on(async {
+            let response = self.http.get(format!("{}/_sandbox/stats", self.base)).send().await.map_err(|e| format!("GET /_sandbox/stats: {e}"))?;
+            parse_stats(&response.text().await.map_err(|e| format!("GET /_sandbox/stats: {e}"))?)
+        })
+    }
+
+    /// Waits until the sandbox counts `n` long connections.
+    fn await_connections(&self, n: u64, within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let (connections, _) = self.stats()?;
+            if connections == n {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("the sandbox counts {connections} long connections, not {n}, after {}", report::seconds(within.as_secs_f64())));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// One round with a fresh client started by `command`.
+    fn round(&self, command: Command) -> Result<Round, String> {
+        // The previous client's socket must be gone: the sandbox delivers to any connected client.
+        self.await_connections(0, Duration::from_secs(10))?;
+        let mut client = ClientProcess::start(command)?;
+        client.await_connected()?;
+        self.await_connections(1, Duration::from_secs(5)).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
+        let (_, acks_before) = self.stats()?;
+        let pid = client.child.id().to_string();
+        let cpu = || (cpu_seconds(&pid), cpu_seconds(&self.sandbox_pid), cpu_seconds("self"));
+        let before = cpu();
+        let started = Instant::now();
+        let tally = self.deliver();
+        let seconds = started.elapsed().as_secs_f64();
+        let after = cpu();
+        tally.check(EVENTS).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
+        let (_, acks_after) = self.stats()?;
+        if acks_after - acks_before < EVENTS as u64 {
+            return Err(format!("the sandbox counted {} acks for {EVENTS} acked deliveries", acks_after - acks_before));
+        }
+        let handled = client.stop()?;
+        if handled < EVENTS as u64 {
+            return Err(format!("the client's handler ran for {handled} of {EVENTS} acked events"));
+        }
+        let delta = |a: Option<f64>, b: Option<f64>| Some(b? - a?);
+        Ok(Round {
+            seconds,
+            repushed: tally.repushed,
+            client_cpu: delta(before.0, after.0),
+            sandbox_cpu: delta(before.1, after.1),
+            bench_cpu: delta(before.2, after.2),
+            handled,
+        })
+    }
+
+    /// [`EVENTS`] deliveries, [`CONCURRENCY`] at a time.
+    fn deliver(&self) -> Tally {
+        let next = Arc::new(AtomicUsize::new(0));
+        let url = format!("{}/_sandbox/events", self.base);
+        let body = json!({ "via": "ws", "event_type": "im.message.receive_v1" }).to_string();
+        self.runtime.block_on(async {
+            let workers: Vec<_> = (0..CONCURRENCY)
+                .map(|_| {
+                    let (next, http, url, body) = (Arc::clone(&next), self.http.clone(), url.clone(), body.clone());
+                    tokio::spawn(async move {
+                        let mut tally = Tally::default();
+                        while next.fetch_add(1, Ordering::Relaxed) < EVENTS {
+                            let answer = async {
+                                let response =
+                                    http.post(&url).header("content-type", "application/json").body(body.clone()).send().await.map_err(|e| e.to_string())?;
+                                let status = response.status().as_u16();
+                                let text = response.text().await.map_err(|e| e.to_string())?;
+                                parse_answer(status, &text)
+                            };
+                            tally.record(answer.await);
+                        }
+                        tally
+                    })
+                })
+                .collect();
+            let mut tally = Tally::default();
+            for worker in workers {
+                match worker.await {
+                    Ok(part) => tally.merge(part),
+                    Err(e) => tally.record(Err(format!("a delivery task failed: {e}"))),
+                }
+            }
+            tally
+        })
+    }
+}
+
+/// A client process: its stdout lines and the end of its stderr come through threads.
+struct ClientProcess {
+    child: Child,
+    program: String,
+    lines: mpsc::Receiver<String>,
+    stderr: Arc<std::sync::Mutex<String>>,
+}
+
+impl ClientProcess {
+    fn start(mut command: Command) -> Result<Self, String> {
+        let program = describe(&command);
+        let mut child =
+            command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut stderr = child.stderr.take().ok_or("no stderr")?;
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let kept = Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = Arc::clone(&kept);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buffer) {
+                let mut kept = sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                kept.push_str(&String::from_utf8_lossy(&buffer[..n]));
+                if kept.len() > 2 * STDERR_KEPT {
+                    *kept = tail(&kept, STDERR_KEPT).to_string();
+                }
+            }
+        });
+        Ok(ClientProcess { child, program, lines, stderr: kept })
+    }
+
+    fn stderr_tail(&self) -> String {
+        let kept = self.stderr.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let text = tail(&kept, 600).trim();
+        if text.is_empty() { format!("{}: nothing on stderr", self.program) } else { format!("{} said: {text}", self.program) }
+    }
+
+    /// Waits for the line `connected`.
+    fn await_connected(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        loop {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) if line.trim() == "connected" => return Ok(()),
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => return Err(format!("no `connected` within {} s ({})", CONNECT_TIMEOUT.as_secs(), self.stderr_tail())),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                    // Let the stderr thread catch up before quoting it.
+                    std::thread::sleep(Duration::from_millis(100));
+                    return Err(format!("it ended ({status}) before saying `connected` ({})", self.stderr_tail()));
+                }
+            }
+        }
+    }
+
+    /// Closes its stdin and waits for it to end; the handled count it printed.
+    fn stop(mut self) -> Result<u64, String> {
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        let mut lines = Vec::new();
+        loop {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => lines.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => return Err(format!("it did not stop within {} s of its stdin closing", STOP_TIMEOUT.as_secs())),
+            }
+        }
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("it ended with {status} ({})", self.stderr_tail()));
+        }
+        parse_handled(&lines).ok_or_else(|| format!("it printed no {{\"handled\":N}} on stopping ({})", self.stderr_tail()))
+    }
+}
+
+impl Drop for ClientProcess {
+    fn drop(&mut self) {
+        // Still running only when a round failed: stop it by its own id.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 /// `Ok` when the runtime has the feature `ws` and the sandbox delivers with `"via":"ws"`.
@@ -45,4 +484,67 @@ fn landed(root: &Path, sandbox: Result<&Server, &str>) -> Result<(), String> {
         }
     }
     if missing.is_empty() { Ok(()) } else { Err(format!("the long-connection capability has not landed: {}", missing.join("; "))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_counts_only_with_an_ack_of_code_200() {
+        assert_eq!(parse_answer(200, r#"{"status":200,"body":null,"attempts":1,"message_id":"m","event_id":"e"}"#), Ok(1));
+        assert_eq!(parse_answer(200, r#"{"status":200,"body":null,"attempts":3}"#), Ok(3));
+        assert_eq!(parse_answer(200, r#"{"status":200}"#), Ok(1));
+        let refused = parse_answer(200, r#"{"status":500,"body":null,"attempts":1}"#).unwrap_err();
+        assert!(refused.contains("code 500"), "{refused}");
+        let none = parse_answer(409, r#"{"code":409,"msg":"no long-connection client is connected"}"#).unwrap_err();
+        assert!(none.starts_with("HTTP 409") && none.contains("no long-connection client"), "{none}");
+        assert!(parse_answer(504, "no ack after 10 pushes").unwrap_err().contains("504"));
+        assert!(parse_answer(200, "<html>").unwrap_err().contains("not JSON"));
+        assert!(parse_answer(200, r#"{"body":{}}"#).unwrap_err().contains("no ack"));
+    }
+
+    #[test]
+    fn a_round_fails_unless_every_delivery_was_acked() {
+        let mut tally = Tally::default();
+        for answer in [Ok(1), Ok(2), Ok(1)] {
+            tally.record(answer);
+        }
+        assert_eq!(tally.check(3), Ok(()));
+        assert_eq!(tally.repushed, 1);
+        assert!(tally.check(4).unwrap_err().contains("3 of 4"));
+
+        let mut other = Tally::default();
+        other.record(Err("HTTP 504: no ack".into()));
+        other.record(Ok(1));
+        other.record(Err("second".into()));
+        tally.merge(other);
+        assert_eq!((tally.acked, tally.failed, tally.repushed), (4, 2, 1));
+        let why = tally.check(6).unwrap_err();
+        assert!(why.contains("2 of 6") && why.contains("HTTP 504") && !why.contains("second"), "{why}");
+    }
+
+    #[test]
+    fn stats_and_the_handled_count_are_read_from_the_answers() {
+        assert_eq!(parse_stats(r#"{"requests":3,"ws_connections":1,"ws_acks":5000}"#), Ok((1, 5000)));
+        assert!(parse_stats(r#"{"requests":3}"#).unwrap_err().contains("ws_connections"));
+        assert!(parse_stats("nope").is_err());
+        let lines = ["connected".to_string(), r#"{"handled":5000}"#.to_string()];
+        assert_eq!(parse_handled(&lines), Some(5000));
+        assert_eq!(parse_handled(&lines[..1]), None);
+    }
+
+    #[test]
+    fn cpu_time_grows_with_work() {
+        let Some(before) = cpu_seconds("self") else { return };
+        // Busy for at least a few ticks.
+        let started = Instant::now();
+        let mut x: u64 = 0;
+        while started.elapsed() < Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let after = cpu_seconds("self").unwrap();
+        assert!(after > before, "{before} → {after}");
+        assert_eq!(cpu_seconds("0"), None);
+    }
 }
