@@ -12,9 +12,11 @@
 //! - sync: `cargo xtask docs sync --all` of `../shared/corpus/raw` from the
 //!   local doc portal vs a plain concurrent fetch of the same URLs
 //!   (`bench/src/bin/raw-fetch.rs`);
-//! - ws, upload: the long connection and streaming uploads; their keys stay
-//!   `null` with the reason until the capability is found at run time
-//!   ([`probe`]), see `bench/README.md`.
+//! - ws: 5,000 events delivered by the sandbox over the long connection and
+//!   acked, our client (`bench/src/bin/ws-bench.rs`) vs lark-oapi's
+//!   `lark.ws.Client` (`bench/peers/lark_ws_bench.py`);
+//! - upload: streaming uploads; the key stays `null` with the reason until
+//!   the capability is found at run time ([`probe`]), see `bench/README.md`.
 //!
 //! Runs alternate (A B A B …) and medians are quoted. Everything is built and
 //! installed under `target/bench` and `target/peers`; a peer that cannot be
@@ -23,7 +25,7 @@
 //! The table is also written to `target/bench/latest.md`. `--only
 //! parse,client,…` runs some sections; the others' keys are then `null`.
 //! Each section builds only what it needs: the client runner (release, with a
-//! generated client) only for parse and client, the light `raw-fetch`
+//! generated client) only for parse, client and ws, the light `raw-fetch`
 //! package only for sync.
 
 use std::io::Read;
@@ -301,4 +303,6 @@ pub struct Bins {
     pub client_bench: PathBuf,
     /// `ws-bench`.
     pub ws_bench: PathBuf,
+    /// `ws-harness`.
+    pub ws_harness: PathBuf,
 }

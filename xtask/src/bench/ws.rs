@@ -5,31 +5,35 @@
 //!
 //! One sandbox serves both sides, one client process at a time: a fresh
 //! process per round, ours and lark-oapi's alternating. Once the client says
-//! `connected` (and the sandbox counts exactly one connection), the bench
-//! sends 5,000 `POST /_sandbox/events` `{"via":"ws","event_type":
-//! "im.message.receive_v1"}`, 16 at a time, on a 2-thread tokio runtime of
-//! its own; each answers only once the client's ack is back. The round's
-//! time runs from the first call to the last answer, and every answer must
-//! report an ack with code 200, or the round, and the key, fail. The ratio
-//! is that of the median round times. The CPU time the client, the sandbox
-//! and the bench itself spend in each round goes under `other`: on two
-//! cores the three share, it says where the time goes.
+//! `connected` (and the sandbox counts exactly one connection), 5,000
+//! `POST /_sandbox/events` `{"via":"ws","event_type":"im.message.receive_v1"}`
+//! go out, 16 at a time, on a 2-thread tokio runtime; each answers only once
+//! the client's ack is back. The round's time runs from the first call to
+//! the last answer, and every answer must report an ack with code 200, or
+//! the round, and the key, fail. The ratio is that of the median round
+//! times.
 //!
-//! Until the capability has landed (checked at run time, [`landed`]) the key
-//! is `null` with what is missing.
+//! The sandbox and the sender are `bench/src/bin/ws-harness.rs`, built in
+//! release with the clients: in the dev profile (`cargo xtask sandbox` and
+//! xtask's own reqwest) they spent about ten times our client's CPU per
+//! event on the two cores the three share, and the figure measured them.
+//! The CPU time the client, the sandbox and the sender spend in each round
+//! goes under `other`, with the ratio of the clients' own CPU times.
+//!
+//! Until the capability has landed (checked at run time, [`landed`], against
+//! `cargo xtask sandbox`) the key is `null` with what is missing.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::report::{self, Ratio, Report, median};
-use super::{Bins, Plan, Server, describe, probe, progress, tail};
+use super::{Bins, Plan, Server, describe, json_lines, output, probe, progress, tail};
 
 const KEY: &str = "ws_events_time_vs_python_sdk";
 /// Events per round.
@@ -66,13 +70,15 @@ struct Side {
 
 fn compare(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
     landed(root, sandbox)?;
-    let sandbox = sandbox?;
     let bins = bins.ok_or("the benchmark programs did not build")?;
     let python = crate::peers::ensure(root).map_err(|e| format!("lark-oapi could not be installed: {e}"));
-    let driver = Driver::new(&sandbox.base, sandbox.pid())?;
+    let mut command = Command::new(&bins.ws_harness);
+    command.arg("sandbox").arg(root.join("spec"));
+    let server = Server::spawn(command, "listening on ").map_err(|e| format!("the sandbox (ws-harness sandbox) did not start: {e}"))?;
+    let driver = Driver::new(&bins.ws_harness, &server.base, server.pid())?;
 
     let ws_bench = bins.ws_bench.clone();
-    let base = sandbox.base.clone();
+    let base = server.base.clone();
     let mut sides = vec![Side {
         name: "feishu-runtime",
         command: Box::new(move || {
@@ -83,7 +89,7 @@ fn compare(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, pla
         rounds: Vec::new(),
     }];
     if let Ok(peers) = &python {
-        let (peers, script, base) = (peers.clone(), root.join("bench").join("peers").join("lark_ws_bench.py"), sandbox.base.clone());
+        let (peers, script, base) = (peers.clone(), root.join("bench").join("peers").join("lark_ws_bench.py"), server.base.clone());
         sides.push(Side {
             name: "lark-oapi",
             command: Box::new(move || {
@@ -107,16 +113,25 @@ fn compare(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, pla
             side.rounds.push(measured);
         }
     }
+    drop(server);
     for side in &sides {
         report.extra.push(side.summary(plan.ws_rounds));
     }
     python?;
     let (ours, theirs) = (&sides[0], &sides[1]);
+    // The clients' own CPU, without the sandbox's and the bench's: what the wall ratio would be on a free harness.
+    let (cpu_a, cpu_b) = (ours.median(|r| r.client_cpu), theirs.median(|r| r.client_cpu));
+    if let Ok(cpu) = report::ratio(cpu_a, cpu_b) {
+        report.extra.push((
+            format!("long connection: CPU time of the client process during a round of {EVENTS} events, feishu-runtime ÷ lark-oapi"),
+            format!("{} vs {}: {}", report::seconds(cpu_a.unwrap_or(0.0)), report::seconds(cpu_b.unwrap_or(0.0)), report::fmt_ratio(cpu)),
+        ));
+    }
     let (a, b) = (ours.median(|r| Some(r.seconds)), theirs.median(|r| Some(r.seconds)));
     let value = report::ratio(a, b)?;
     let rate = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{} events/s", report::thousands((EVENTS as f64 / s).round() as u64)));
     let detail = format!(
-        "{EVENTS} events at concurrency {CONCURRENCY} from the sandbox, acked: feishu-runtime {} ({}) vs lark-oapi 1.7.5 {} ({}) (medians of {} alternate rounds)",
+        "{EVENTS} events at concurrency {CONCURRENCY} from the sandbox (release), acked: feishu-runtime {} ({}) vs lark-oapi 1.7.5 {} ({}) (medians of {} alternate rounds)",
         a.map_or("n/a".into(), report::seconds),
         rate(a),
         b.map_or("n/a".into(), report::seconds),
@@ -138,7 +153,7 @@ impl Side {
         (
             format!("long connection, {EVENTS} events to {} (medians of {rounds} rounds)", self.name),
             format!(
-                "{}; CPU time (user + system) during the round: client {}, sandbox {}, bench {}; events pushed again (no ack within 3 s): {repushed} in all",
+                "{}; CPU time (user + system) during the round: client {}, sandbox {}, sender {}; events pushed again (no ack within 3 s): {repushed} in all",
                 self.median(|r| Some(r.seconds)).map_or("n/a".into(), report::seconds),
                 cpu(|r| r.client_cpu),
                 cpu(|r| r.sandbox_cpu),
@@ -155,7 +170,7 @@ struct Round {
     seconds: f64,
     /// Pushes beyond the first, over all events (acks later than 3 s).
     repushed: u64,
-    /// CPU seconds of the client process, the sandbox and the bench during the round.
+    /// CPU seconds of the client process, the sandbox and the sender during the round.
     client_cpu: Option<f64>,
     sandbox_cpu: Option<f64>,
     bench_cpu: Option<f64>,
@@ -167,7 +182,7 @@ impl Round {
     fn describe(&self) -> String {
         let cpu = |v: Option<f64>| v.map_or("n/a".into(), report::seconds);
         format!(
-            "{} ({:.0} events/s); CPU client {}, sandbox {}, bench {}; handled {}, pushed again {}",
+            "{} ({:.0} events/s); CPU client {}, sandbox {}, sender {}; handled {}, pushed again {}",
             report::seconds(self.seconds),
             EVENTS as f64 / self.seconds,
             cpu(self.client_cpu),
@@ -179,63 +194,31 @@ impl Round {
     }
 }
 
-/// The answers of one round's delivery calls.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Tally {
-    acked: usize,
+/// What `ws-harness deliver` reported.
+#[derive(Debug, Clone, PartialEq)]
+struct Delivery {
+    seconds: f64,
     repushed: u64,
-    failed: usize,
-    first_error: Option<String>,
+    cpu_seconds: Option<f64>,
 }
 
-impl Tally {
-    fn record(&mut self, answer: Result<u64, String>) {
-        match answer {
-            Ok(attempts) => {
-                self.acked += 1;
-                self.repushed += attempts.saturating_sub(1);
-            }
-            Err(why) => {
-                self.failed += 1;
-                self.first_error.get_or_insert(why);
-            }
-        }
+/// `ws-harness deliver`'s line: `Ok` only when each of the `expected` calls
+/// reported an ack with code 200.
+fn parse_delivery(line: &Value, expected: usize) -> Result<Delivery, String> {
+    let number = |name: &str| line.get(name).and_then(Value::as_u64).ok_or_else(|| format!("ws-harness deliver reported no {name}: {line}"));
+    let (acked, failed) = (number("acked")?, number("failed")?);
+    if failed > 0 {
+        let first = line.get("first_error").and_then(Value::as_str).unwrap_or("?");
+        return Err(format!("{failed} of {expected} deliveries were not acked, first: {first}"));
     }
-
-    fn merge(&mut self, other: Tally) {
-        self.acked += other.acked;
-        self.repushed += other.repushed;
-        self.failed += other.failed;
-        if self.first_error.is_none() {
-            self.first_error = other.first_error;
-        }
+    if acked != expected as u64 {
+        return Err(format!("{acked} of {expected} deliveries were acked"));
     }
-
-    /// `Ok` when each of the `expected` calls reported an ack.
-    fn check(&self, expected: usize) -> Result<(), String> {
-        if self.failed > 0 {
-            return Err(format!("{} of {expected} deliveries were not acked, first: {}", self.failed, self.first_error.as_deref().unwrap_or("?")));
-        }
-        if self.acked != expected {
-            return Err(format!("{} of {expected} deliveries answered", self.acked));
-        }
-        Ok(())
-    }
-}
-
-/// An answer of `POST /_sandbox/events` with `"via":"ws"`: how many pushes
-/// the event took, or why it does not report an ack with code 200.
-fn parse_answer(status: u16, body: &str) -> Result<u64, String> {
-    let short = || tail(body, 300).to_string();
-    if status != 200 {
-        return Err(format!("HTTP {status}: {}", short()));
-    }
-    let answer: Value = serde_json::from_str(body).map_err(|e| format!("the answer is not JSON ({e}): {}", short()))?;
-    match answer.get("status").and_then(Value::as_i64) {
-        Some(200) => Ok(answer.get("attempts").and_then(Value::as_u64).unwrap_or(1)),
-        Some(code) => Err(format!("the client acked with code {code}: {}", short())),
-        None => Err(format!("the answer reports no ack: {}", short())),
-    }
+    Ok(Delivery {
+        seconds: line.get("seconds").and_then(Value::as_f64).ok_or_else(|| format!("ws-harness deliver reported no seconds: {line}"))?,
+        repushed: number("repushed")?,
+        cpu_seconds: line.get("cpu_seconds").and_then(Value::as_f64),
+    })
 }
 
 /// `ws_connections` and `ws_acks` of `GET /_sandbox/stats`.
@@ -261,8 +244,9 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     Some((ticks(14)? + ticks(15)?) / 100.0)
 }
 
-/// What sends the deliveries: a 2-thread runtime and one reqwest client.
+/// What runs the rounds: `ws-harness deliver`, and a small runtime for the sandbox's stats.
 struct Driver {
+    harness: std::path::PathBuf,
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
     base: String,
@@ -270,10 +254,10 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(base: &str, sandbox_pid: u32) -> Result<Self, String> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| format!("no tokio runtime: {e}"))?;
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| format!("no HTTP client: {e}"))?;
-        Ok(Driver { runtime, http, base: base.to_owned(), sandbox_pid: sandbox_pid.to_string() })
+    fn new(harness: &Path, base: &str, sandbox_pid: u32) -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("no tokio runtime: {e}"))?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| format!("no HTTP client: {e}"))?;
+        Ok(Driver { harness: harness.to_owned(), runtime, http, base: base.to_owned(), sandbox_pid: sandbox_pid.to_string() })
     }
 
     fn stats(&self) -> Result<(u64, u64), String> {
@@ -307,13 +291,14 @@ impl Driver {
         self.await_connections(1, Duration::from_secs(5)).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
         let (_, acks_before) = self.stats()?;
         let pid = client.child.id().to_string();
-        let cpu = || (cpu_seconds(&pid), cpu_seconds(&self.sandbox_pid), cpu_seconds("self"));
+        let cpu = || (cpu_seconds(&pid), cpu_seconds(&self.sandbox_pid));
         let before = cpu();
-        let started = Instant::now();
-        let tally = self.deliver();
-        let seconds = started.elapsed().as_secs_f64();
+        let mut deliver = Command::new(&self.harness);
+        deliver.arg("deliver").arg(&self.base).arg(EVENTS.to_string()).arg(CONCURRENCY.to_string());
+        let reported = output(&mut deliver).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
         let after = cpu();
-        tally.check(EVENTS).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
+        let line = json_lines(&reported).into_iter().next().ok_or("ws-harness deliver printed no result")?;
+        let delivery = parse_delivery(&line, EVENTS).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
         let (_, acks_after) = self.stats()?;
         if acks_after - acks_before < EVENTS as u64 {
             return Err(format!("the sandbox counted {} acks for {EVENTS} acked deliveries", acks_after - acks_before));
@@ -324,48 +309,12 @@ impl Driver {
         }
         let delta = |a: Option<f64>, b: Option<f64>| Some(b? - a?);
         Ok(Round {
-            seconds,
-            repushed: tally.repushed,
+            seconds: delivery.seconds,
+            repushed: delivery.repushed,
             client_cpu: delta(before.0, after.0),
             sandbox_cpu: delta(before.1, after.1),
-            bench_cpu: delta(before.2, after.2),
+            bench_cpu: delivery.cpu_seconds,
             handled,
-        })
-    }
-
-    /// [`EVENTS`] deliveries, [`CONCURRENCY`] at a time.
-    fn deliver(&self) -> Tally {
-        let next = Arc::new(AtomicUsize::new(0));
-        let url = format!("{}/_sandbox/events", self.base);
-        let body = json!({ "via": "ws", "event_type": "im.message.receive_v1" }).to_string();
-        self.runtime.block_on(async {
-            let workers: Vec<_> = (0..CONCURRENCY)
-                .map(|_| {
-                    let (next, http, url, body) = (Arc::clone(&next), self.http.clone(), url.clone(), body.clone());
-                    tokio::spawn(async move {
-                        let mut tally = Tally::default();
-                        while next.fetch_add(1, Ordering::Relaxed) < EVENTS {
-                            let answer = async {
-                                let response =
-                                    http.post(&url).header("content-type", "application/json").body(body.clone()).send().await.map_err(|e| e.to_string())?;
-                                let status = response.status().as_u16();
-                                let text = response.text().await.map_err(|e| e.to_string())?;
-                                parse_answer(status, &text)
-                            };
-                            tally.record(answer.await);
-                        }
-                        tally
-                    })
-                })
-                .collect();
-            let mut tally = Tally::default();
-            for worker in workers {
-                match worker.await {
-                    Ok(part) => tally.merge(part),
-                    Err(e) => tally.record(Err(format!("a delivery task failed: {e}"))),
-                }
-            }
-            tally
         })
     }
 }
@@ -491,37 +440,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_answer_counts_only_with_an_ack_of_code_200() {
-        assert_eq!(parse_answer(200, r#"{"status":200,"body":null,"attempts":1,"message_id":"m","event_id":"e"}"#), Ok(1));
-        assert_eq!(parse_answer(200, r#"{"status":200,"body":null,"attempts":3}"#), Ok(3));
-        assert_eq!(parse_answer(200, r#"{"status":200}"#), Ok(1));
-        let refused = parse_answer(200, r#"{"status":500,"body":null,"attempts":1}"#).unwrap_err();
-        assert!(refused.contains("code 500"), "{refused}");
-        let none = parse_answer(409, r#"{"code":409,"msg":"no long-connection client is connected"}"#).unwrap_err();
-        assert!(none.starts_with("HTTP 409") && none.contains("no long-connection client"), "{none}");
-        assert!(parse_answer(504, "no ack after 10 pushes").unwrap_err().contains("504"));
-        assert!(parse_answer(200, "<html>").unwrap_err().contains("not JSON"));
-        assert!(parse_answer(200, r#"{"body":{}}"#).unwrap_err().contains("no ack"));
-    }
-
-    #[test]
-    fn a_round_fails_unless_every_delivery_was_acked() {
-        let mut tally = Tally::default();
-        for answer in [Ok(1), Ok(2), Ok(1)] {
-            tally.record(answer);
-        }
-        assert_eq!(tally.check(3), Ok(()));
-        assert_eq!(tally.repushed, 1);
-        assert!(tally.check(4).unwrap_err().contains("3 of 4"));
-
-        let mut other = Tally::default();
-        other.record(Err("HTTP 504: no ack".into()));
-        other.record(Ok(1));
-        other.record(Err("second".into()));
-        tally.merge(other);
-        assert_eq!((tally.acked, tally.failed, tally.repushed), (4, 2, 1));
-        let why = tally.check(6).unwrap_err();
-        assert!(why.contains("2 of 6") && why.contains("HTTP 504") && !why.contains("second"), "{why}");
+    fn a_round_counts_only_when_every_delivery_was_acked() {
+        let line = json!({"seconds": 0.25, "acked": 5000, "repushed": 2, "failed": 0, "first_error": null, "cpu_seconds": 0.08});
+        assert_eq!(parse_delivery(&line, 5000), Ok(Delivery { seconds: 0.25, repushed: 2, cpu_seconds: Some(0.08) }));
+        let off_linux = json!({"seconds": 0.25, "acked": 5000, "repushed": 0, "failed": 0, "first_error": null, "cpu_seconds": null});
+        assert_eq!(parse_delivery(&off_linux, 5000).unwrap().cpu_seconds, None);
+        let short = json!({"seconds": 0.25, "acked": 4999, "repushed": 0, "failed": 0, "first_error": null});
+        assert!(parse_delivery(&short, 5000).unwrap_err().contains("4999 of 5000"));
+        let failed = json!({"seconds": 3.0, "acked": 4998, "repushed": 0, "failed": 2, "first_error": "HTTP 409: no long-connection client is connected"});
+        let why = parse_delivery(&failed, 5000).unwrap_err();
+        assert!(why.contains("2 of 5000") && why.contains("HTTP 409"), "{why}");
+        assert!(parse_delivery(&json!({"acked": 5000, "failed": 0, "repushed": 0}), 5000).unwrap_err().contains("seconds"));
+        assert!(parse_delivery(&json!({}), 5000).unwrap_err().contains("acked"));
     }
 
     #[test]
