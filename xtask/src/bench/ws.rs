@@ -10,8 +10,8 @@
 //! go out, 16 at a time, on a 2-thread tokio runtime; each answers only once
 //! the client's ack is back. The round's time runs from the first call to
 //! the last answer, and every answer must report an ack with code 200, or
-//! the round, and the key, fail. The ratio is that of the median round
-//! times.
+//! the round, and the key, fail. After one untimed round each, the ratio is
+//! that of the median round times.
 //!
 //! The sandbox and the sender are `bench/src/bin/ws-harness.rs`, built in
 //! release with the clients: in the dev profile (`cargo xtask sandbox` and
@@ -106,6 +106,13 @@ fn compare(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, pla
         plan.ws_rounds,
         sides.iter().map(|s| s.name).collect::<Vec<_>>().join(" vs ")
     ));
+    // One untimed round each first: the first deliveries of a fresh sandbox
+    // are slower (its first timed round took 2–3 times the others), and
+    // ours would always pay for them, going first.
+    for side in &sides {
+        let warmup = driver.round((side.command)()).map_err(|e| format!("{}, untimed first round: {e}", side.name))?;
+        progress(&format!("ws: {} untimed first round: {}", side.name, warmup.describe()));
+    }
     for round in 1..=plan.ws_rounds {
         for side in &mut sides {
             let measured = driver.round((side.command)()).map_err(|e| format!("{}, round {round}: {e}", side.name))?;
