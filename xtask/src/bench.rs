@@ -133,7 +133,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
         let sandbox = Server::sandbox(&[]);
         let sandbox = sandbox.as_ref().map_err(String::as_str);
         if wanted("ws") {
-            ws::measure(root, built, sandbox, &plan, &mut report);
+            ws::measure(root, bins.as_ref(), sandbox, &plan, &mut report);
         }
         if wanted("upload") {
             upload::measure(root, sandbox, &mut report);

@@ -48,7 +48,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const STDERR_KEPT: usize = 4096;
 
 /// Adds the long-connection figure to `report`.
-pub fn measure(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) {
+pub fn measure(root: &Path, bins: Option<&Result<Bins, String>>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) {
     match compare(root, bins, sandbox, plan, report) {
         Ok((value, detail)) => {
             progress(&format!("ws: {} ({detail})", report::fmt_ratio(value)));
@@ -68,9 +68,19 @@ struct Side {
     rounds: Vec<Round>,
 }
 
-fn compare(root: &Path, bins: Option<&Bins>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
+fn compare(
+    root: &Path,
+    bins: Option<&Result<Bins, String>>,
+    sandbox: Result<&Server, &str>,
+    plan: &Plan,
+    report: &mut Report,
+) -> Result<(f64, String), String> {
     landed(root, sandbox)?;
-    let bins = bins.ok_or("the benchmark programs did not build")?;
+    let bins = match bins {
+        Some(Ok(bins)) => bins,
+        Some(Err(why)) => return Err(format!("the benchmark programs did not build: {why}")),
+        None => return Err("the benchmark programs were not built".into()),
+    };
     let python = crate::peers::ensure(root).map_err(|e| format!("lark-oapi could not be installed: {e}"));
     let mut command = Command::new(&bins.ws_harness);
     command.arg("sandbox").arg(root.join("spec"));
