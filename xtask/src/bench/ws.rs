@@ -136,7 +136,7 @@ fn compare(
     }
     python?;
     let (ours, theirs) = (&sides[0], &sides[1]);
-    // The clients' own CPU, without the sandbox's and the bench's: what the wall ratio would be on a free harness.
+    // The clients' own CPU, without the sandbox's and the sender's: roughly the wall ratio a harness costing nothing would give.
     let (cpu_a, cpu_b) = (ours.median(|r| r.client_cpu), theirs.median(|r| r.client_cpu));
     if let Ok(cpu) = report::ratio(cpu_a, cpu_b) {
         report.extra.push((
