@@ -12,8 +12,9 @@
 //! - sync: `cargo xtask docs sync --all` of `../shared/corpus/raw` from the
 //!   local doc portal vs a plain concurrent fetch of the same URLs
 //!   (`bench/src/bin/raw-fetch.rs`);
-//! - ws: the long connection; its key stays `null` with the reason until the
-//!   capability is found at run time ([`probe`]), see `bench/README.md`;
+//! - ws: 5,000 events delivered by the sandbox over the long connection and
+//!   acked, our client (`bench/src/bin/ws-bench.rs`) vs lark-oapi's
+//!   `lark.ws.Client` (`bench/peers/lark_ws_bench.py`);
 //! - upload: a 200 MiB file streamed to the sandbox by the generated client
 //!   vs hand-written streaming reqwest, and the client's peak memory
 //!   (`bench/src/bin/upload-bench.rs`).
@@ -25,7 +26,7 @@
 //! The table is also written to `target/bench/latest.md`. `--only
 //! parse,client,…` runs some sections; the others' keys are then `null`.
 //! Each section builds only what it needs: the client runner (release, with a
-//! generated client) only for parse, client and upload, the light
+//! generated client) only for parse, client, ws and upload, the light
 //! `raw-fetch` package only for sync.
 
 use std::io::Read;
@@ -72,15 +73,39 @@ pub struct Plan {
     pub sync_rounds: usize,
     /// Alternated uploads of each client for the upload figures.
     pub upload_rounds: usize,
+    /// Alternated rounds (client processes) of each long-connection client.
+    pub ws_rounds: usize,
 }
 
 impl Plan {
     fn full() -> Self {
-        Plan { calls: 2000, rounds: 21, peer_rounds: 5, warmup: 500, parse_rounds: 5, compile_rounds: 2, regen_rounds: 3, sync_rounds: 5, upload_rounds: 11 }
+        Plan {
+            calls: 2000,
+            rounds: 21,
+            peer_rounds: 5,
+            warmup: 500,
+            parse_rounds: 5,
+            compile_rounds: 2,
+            regen_rounds: 3,
+            sync_rounds: 5,
+            upload_rounds: 11,
+            ws_rounds: 5,
+        }
     }
 
     fn quick() -> Self {
-        Plan { calls: 300, rounds: 3, peer_rounds: 2, warmup: 50, parse_rounds: 1, compile_rounds: 1, regen_rounds: 1, sync_rounds: 2, upload_rounds: 3 }
+        Plan {
+            calls: 300,
+            rounds: 3,
+            peer_rounds: 2,
+            warmup: 50,
+            parse_rounds: 1,
+            compile_rounds: 1,
+            regen_rounds: 1,
+            sync_rounds: 2,
+            upload_rounds: 3,
+            ws_rounds: 2,
+        }
     }
 }
 
@@ -98,7 +123,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     let started = Instant::now();
     let mut report = Report { machine: machine::describe(), ..Report::default() };
 
-    let bins = if wanted("parse") || wanted("client") || wanted("upload") {
+    let bins = if wanted("parse") || wanted("client") || wanted("ws") || wanted("upload") {
         progress("building the benchmark programs (release) and a client with the reply limits raised");
         let bins = runner::build(root, &dir);
         if let Err(why) = &bins {
@@ -133,7 +158,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
         let sandbox = Server::sandbox(&[]);
         let sandbox = sandbox.as_ref().map_err(String::as_str);
         if wanted("ws") {
-            ws::measure(root, sandbox, &mut report);
+            ws::measure(root, bins.as_ref(), sandbox, &plan, &mut report);
         }
         if wanted("upload") {
             upload::measure(root, &dir, bins.as_ref(), sandbox, &plan, &mut report);
@@ -278,6 +303,13 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         // Closing its stdin stops it; kill it too in case it hangs.
@@ -296,4 +328,8 @@ pub struct Bins {
     pub client_bench: PathBuf,
     /// `upload-bench`.
     pub upload_bench: PathBuf,
+    /// `ws-bench`.
+    pub ws_bench: PathBuf,
+    /// `ws-harness`.
+    pub ws_harness: PathBuf,
 }

@@ -62,7 +62,13 @@ pub fn build(root: &Path, dir: &Path) -> Result<Bins, String> {
     progress(&format!("cargo build --release in {}", runner.display()));
     output(cargo_in(&runner, &target).args(["build", "--release", "--quiet"]))?;
     let release = target.join("release");
-    Ok(Bins { parse_floor: release.join(exe("parse-floor")), client_bench: release.join(exe("client-bench")), upload_bench: release.join(exe("upload-bench")) })
+    Ok(Bins {
+        parse_floor: release.join(exe("parse-floor")),
+        client_bench: release.join(exe("client-bench")),
+        upload_bench: release.join(exe("upload-bench")),
+        ws_bench: release.join(exe("ws-bench")),
+        ws_harness: release.join(exe("ws-harness")),
+    })
 }
 
 /// Builds the light runner (`target/bench/fetch`): the programs that need no
@@ -140,8 +146,18 @@ path = {client}
 name = "upload-bench"
 path = {upload}
 
+[[bin]]
+name = "ws-bench"
+path = {ws}
+
+[[bin]]
+name = "ws-harness"
+path = {harness}
+
 [dependencies]
 feishu = {{ path = {feishu} }}
+feishu-runtime = {{ path = {runtime}, features = ["ws"] }}
+feishu-sandbox = {{ path = {sandbox} }}
 feishu-docs = {{ path = {docs} }}
 pulldown-cmark = {{ version = "0.13", default-features = false }}
 scraper = {{ version = "0.29", default-features = false }}
@@ -161,6 +177,10 @@ bytes = "1"
         floor = path(&bench.join("parse-floor.rs")),
         client = path(&bench.join("client-bench").join("main.rs")),
         upload = path(&bench.join("upload-bench.rs")),
+        ws = path(&bench.join("ws-bench.rs")),
+        harness = path(&bench.join("ws-harness.rs")),
+        runtime = path(&root.join("runtime")),
+        sandbox = path(&root.join("sandbox")),
         feishu = path(&crate_out.join("generated")),
         docs = path(&root.join("codegen").join("docs")),
     )
