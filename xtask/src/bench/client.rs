@@ -96,11 +96,22 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
 
     // Generated vs raw reqwest, at concurrency 16 and one at a time.
     progress(&format!("client: generated vs raw reqwest, {} alternate rounds of {} replies at concurrency {CONCURRENCY}", plan.rounds, plan.calls));
-    let concurrent = rust_rounds(bins, &base, "generated,raw", plan.calls, CONCURRENCY, plan.rounds, plan.warmup);
-    let sequential = rust_rounds(bins, &base, "generated,raw", plan.calls, 1, plan.rounds, plan.warmup);
+    // The hand-written client on hyper-util takes its turn in the same rounds:
+    // what reqwest's own layer costs per call, side by side.
+    let concurrent = rust_rounds(bins, &base, "generated,raw,hyper", plan.calls, CONCURRENCY, plan.rounds, plan.warmup);
+    let sequential = rust_rounds(bins, &base, "generated,raw,hyper", plan.calls, 1, plan.rounds, plan.warmup);
     let pair = |lines: &Result<Vec<Value>, String>, client: &str| lines.as_ref().map_err(Clone::clone).and_then(|l| summarise(l, client));
     let (generated, raw) = (pair(&concurrent, "generated"), pair(&concurrent, "raw"));
     let (generated_seq, raw_seq) = (pair(&sequential, "generated"), pair(&sequential, "raw"));
+    let (hyper, hyper_seq) = (pair(&concurrent, "hyper"), pair(&sequential, "hyper"));
+    for (what, ours) in [("hand-written hyper-util", &hyper), ("generated client", &generated)] {
+        if let (Ok(a), Ok(b)) = (ours, &raw) {
+            report.extra.push((
+                format!("{what} ÷ hand-written reqwest, {} replies at concurrency {CONCURRENCY} (medians of {} alternate rounds)", plan.calls, plan.rounds),
+                format!("{} vs {}: ratio {}", report::seconds(a.seconds), report::seconds(b.seconds), report::fmt_ratio(a.seconds / b.seconds)),
+            ));
+        }
+    }
     let value = match (&generated, &raw) {
         (Ok(a), Ok(b)) => report::ratio(Some(a.seconds), Some(b.seconds)),
         (Err(e), _) | (_, Err(e)) => Err(e.clone()),
@@ -120,6 +131,7 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     for (name, conc, seq, note) in [
         ("generated client (`feishu::im::message::reply`)", &generated, &generated_seq, "limiter, validation, retries, tracing spans, token cache on"),
         ("hand-written reqwest + serde_json", &raw, &raw_seq, "one token fetched up front"),
+        ("hand-written hyper-util + serde_json", &hyper, &hyper_seq, "reqwest's layer left out: pooled HTTP/1 client, one token fetched up front"),
     ] {
         report.clients.push(ClientRow {
             name: name.into(),

@@ -166,8 +166,8 @@ serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["preserve_order"] }}
 tokio = {{ version = "1", default-features = false, features = ["rt-multi-thread", "net", "time", "macros", "io-util", "io-std", "fs"] }}
 tokio-util = {{ version = "0.7", default-features = false, features = ["io"] }}
-hyper = {{ version = "1", default-features = false, features = ["server", "http1"] }}
-hyper-util = {{ version = "0.1", default-features = false, features = ["tokio"] }}
+hyper = {{ version = "1", default-features = false, features = ["server", "client", "http1"] }}
+hyper-util = {{ version = "0.1", default-features = false, features = ["tokio", "client-legacy", "http1"] }}
 http-body-util = "0.1"
 bytes = "1"
 

@@ -5,12 +5,12 @@
 //! client-bench serve [--port P] [--threads T]
 //!     serves on 127.0.0.1 (port 0: any free one), prints its base URL on
 //!     stdout, and stops when its standard input closes
-//! client-bench run --base URL [--clients generated,raw] [--calls N]
+//! client-bench run --base URL [--clients generated,raw,hyper] [--calls N]
 //!                  [--concurrency C] [--rounds R] [--warmup W]
 //!     builds each client, warms it up with W calls, then runs R rounds of N
 //!     replies at concurrency C, the clients taking turns (A B A B …); prints
 //!     one JSON object per round
-//! client-bench memory --base URL [--client generated|raw] [--calls N]
+//! client-bench memory --base URL [--client generated|raw|hyper] [--calls N]
 //!     N replies all at once; prints the peak resident memory (VmHWM)
 //! ```
 //!
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("memory") => memory(&args[1..]),
-        _ => Err("usage: client-bench serve [--port P] [--threads T] | run --base URL [--clients generated,raw] [--calls N] [--concurrency C] [--rounds R] [--warmup W] | memory --base URL [--client generated|raw] [--calls N]".into()),
+        _ => Err("usage: client-bench serve [--port P] [--threads T] | run --base URL [--clients generated,raw,hyper] [--calls N] [--concurrency C] [--rounds R] [--warmup W] | memory --base URL [--client generated|raw|hyper] [--calls N]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -158,7 +158,7 @@ fn run(args: &[String]) -> Result<(), String> {
         .get("--clients")
         .unwrap_or("generated,raw")
         .split(',')
-        .map(|name| Kind::parse(name).ok_or_else(|| format!("unknown client {name:?} (generated, raw)")))
+        .map(|name| Kind::parse(name).ok_or_else(|| format!("unknown client {name:?} (generated, raw, hyper)")))
         .collect::<Result<Vec<_>, _>>()?;
     let calls = flags.number("--calls", 2000)?;
     let concurrency = flags.number("--concurrency", 16)?;
@@ -205,7 +205,7 @@ fn memory(args: &[String]) -> Result<(), String> {
     let flags = Flags(args);
     let base = flags.base()?;
     let name = flags.get("--client").unwrap_or("generated");
-    let kind = Kind::parse(name).ok_or_else(|| format!("unknown client {name:?} (generated, raw)"))?;
+    let kind = Kind::parse(name).ok_or_else(|| format!("unknown client {name:?} (generated, raw, hyper)"))?;
     let calls = flags.number("--calls", 1000)?;
     runtime(None)?.block_on(async move {
         let caller = Caller::new(kind, &base).await?;
