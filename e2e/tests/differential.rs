@@ -21,6 +21,7 @@
 //! lark-oapi the test says so and passes, unless `CI` is set: then it fails.
 
 mod peer_support;
+mod sandbox_support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -32,13 +33,11 @@ use feishu::RequestOptions;
 use feishu::im::message::{PushFollowUpRequest, ReplyRequest, push_follow_up, reply};
 use feishu::im::message_reaction::{CreateRequest, create};
 use feishu::im::types::{Emoji, FollowUp, I18nContent, Language};
-use feishu_sandbox::{Sandbox, SandboxConfig};
+use feishu_sandbox::Sandbox;
 use peer_support::{LARK_OAPI_VERSION, peer_missing, peer_python_or_skip};
+use sandbox_support::{APP_ID, APP_SECRET, TENANT_TOKEN_PATH, sandbox_config};
 use serde_json::{Value, json};
 
-const APP_ID: &str = "cli_sandbox";
-const APP_SECRET: &str = "sandbox-secret";
-const TOKEN_PATH: &str = "/open-apis/auth/v3/tenant_access_token/internal";
 /// How long the Python peer may take (it imports a large SDK: ~4 s here).
 const PEER_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -147,6 +146,16 @@ struct Control {
 }
 
 impl Control {
+    /// A sandbox serving the workspace spec without rate limits (the
+    /// clients' calls are compared, not paced), and its control API.
+    async fn start() -> (Sandbox, Control) {
+        let mut config = sandbox_config();
+        config.rate_limits = false;
+        let sandbox = Sandbox::start(config, 0).await.unwrap();
+        let control = Control { http: reqwest::Client::new(), base_url: sandbox.url() };
+        (sandbox, control)
+    }
+
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut request = self.http.request(method.clone(), format!("{}{path}", self.base_url));
         if let Some(body) = body {
@@ -240,7 +249,7 @@ fn api_requests(who: &str, recorded: &[Value], targets: &Targets) -> Vec<Value> 
     let fetch = tokens[0];
     assert_eq!(recorded.first(), Some(fetch), "{who}: the token fetch comes first: {recorded:#?}");
     assert_eq!(fetch["method"], "POST", "{who}: {fetch}");
-    assert_eq!(fetch["path"], TOKEN_PATH, "{who}: a tenant token from the internal endpoint: {fetch}");
+    assert_eq!(fetch["path"], TENANT_TOKEN_PATH, "{who}: a tenant token from the internal endpoint: {fetch}");
     assert_eq!(fetch["query"], json!([]), "{who}: {fetch}");
     assert_eq!(fetch["body"], json!({"app_id": APP_ID, "app_secret": APP_SECRET}), "{who}: {fetch}");
     assert_eq!((&fetch["status"], &fetch["code"]), (&json!(200), &json!(0)), "{who}: {fetch}");
@@ -294,12 +303,8 @@ fn effects(messages: &[Value], targets: &Targets) -> Value {
 async fn lark_oapi_and_our_client_send_the_same_requests() {
     let Some(python) = peer_python_or_skip("lark_oapi_and_our_client_send_the_same_requests") else { return };
 
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let mut config = SandboxConfig::from_spec_dir(&spec).unwrap();
-    config.rate_limits = false;
-    let sandbox = Sandbox::start(config, 0).await.unwrap();
+    let (sandbox, control) = Control::start().await;
     let base_url = sandbox.url();
-    let control = Control { http: reqwest::Client::new(), base_url: base_url.clone() };
 
     // Ours.
     let ours_targets = control.seed("ours").await;
@@ -403,12 +408,8 @@ impl Control {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_clients_meet_the_sandboxs_behaviours() {
     let Some(python) = peer_python_or_skip("both_clients_meet_the_sandboxs_behaviours") else { return };
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let mut config = SandboxConfig::from_spec_dir(&spec).unwrap();
-    config.rate_limits = false;
-    let sandbox = Sandbox::start(config, 0).await.unwrap();
+    let (sandbox, control) = Control::start().await;
     let base_url = sandbox.url();
-    let control = Control { http: reqwest::Client::new(), base_url: base_url.clone() };
     const BAD_CONTENT: &str = r#"{"txt":"not the text shape"}"#;
 
     // Ours: each call fails with its documented code, as its typed variant.
