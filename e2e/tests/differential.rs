@@ -20,6 +20,9 @@
 //! lark-oapi into `target/peers/venv` and points the variable there. Without
 //! lark-oapi the test says so and passes, unless `CI` is set: then it fails.
 
+mod peer_support;
+mod sandbox_support;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,13 +33,11 @@ use feishu::RequestOptions;
 use feishu::im::message::{PushFollowUpRequest, ReplyRequest, push_follow_up, reply};
 use feishu::im::message_reaction::{CreateRequest, create};
 use feishu::im::types::{Emoji, FollowUp, I18nContent, Language};
-use feishu_sandbox::{Sandbox, SandboxConfig};
+use feishu_sandbox::Sandbox;
+use peer_support::{LARK_OAPI_VERSION, peer_missing, peer_python_or_skip};
+use sandbox_support::{APP_ID, APP_SECRET, TENANT_TOKEN_PATH, sandbox_config};
 use serde_json::{Value, json};
 
-const APP_ID: &str = "cli_sandbox";
-const APP_SECRET: &str = "sandbox-secret";
-const LARK_OAPI_VERSION: &str = "1.7.5";
-const TOKEN_PATH: &str = "/open-apis/auth/v3/tenant_access_token/internal";
 /// How long the Python peer may take (it imports a large SDK: ~4 s here).
 const PEER_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -145,6 +146,16 @@ struct Control {
 }
 
 impl Control {
+    /// A sandbox serving the workspace spec without rate limits (the
+    /// clients' calls are compared, not paced), and its control API.
+    async fn start() -> (Sandbox, Control) {
+        let mut config = sandbox_config();
+        config.rate_limits = false;
+        let sandbox = Sandbox::start(config, 0).await.unwrap();
+        let control = Control { http: reqwest::Client::new(), base_url: sandbox.url() };
+        (sandbox, control)
+    }
+
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut request = self.http.request(method.clone(), format!("{}{path}", self.base_url));
         if let Some(body) = body {
@@ -184,49 +195,6 @@ impl Control {
         let id = |v: &Value| v["message_id"].as_str().expect("a seeded message_id").to_string();
         Targets { reply_to: id(&asked), follow_up_on: id(&answered) }
     }
-}
-
-/// The interpreter to run the peer with, or why there is none.
-fn peer_python() -> Result<String, String> {
-    let python = std::env::var("FEISHU_PEER_PYTHON").unwrap_or_else(|_| "python3".into());
-    // Finding the package is enough here (importing it takes seconds); the
-    // peer script reports a failing import with exit status 3.
-    let probe = Command::new(&python)
-        .args([
-            "-c",
-            "import importlib.metadata, importlib.util, sys\n\
-             if importlib.util.find_spec('lark_oapi') is None: sys.exit('No module named lark_oapi')\n\
-             print(importlib.metadata.version('lark-oapi'))",
-        ])
-        .output();
-    match probe {
-        Err(e) => Err(format!("cannot run {python}: {e}")),
-        Ok(out) if !out.status.success() => Err(format!("{python} cannot import lark_oapi: {}", String::from_utf8_lossy(&out.stderr).trim())),
-        Ok(out) => {
-            let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if version == LARK_OAPI_VERSION { Ok(python) } else { Err(format!("{python} has lark-oapi {version}, the test is pinned to {LARK_OAPI_VERSION}")) }
-        }
-    }
-}
-
-/// Without lark-oapi the test passes with a message, unless on CI, where it fails.
-fn peer_missing(why: &str) {
-    if on_ci() {
-        panic!(
-            "the differential test needs lark-oapi {LARK_OAPI_VERSION}: {why}. `cargo xtask test` installs it \
-             into target/peers/venv and sets FEISHU_PEER_PYTHON; by hand: \
-             `python3 -m venv target/peers/venv && target/peers/venv/bin/pip install lark-oapi=={LARK_OAPI_VERSION}` \
-             and FEISHU_PEER_PYTHON=target/peers/venv/bin/python"
-        );
-    }
-    eprintln!(
-        "SKIPPED lark_oapi_and_our_client_send_the_same_requests: {why}. Run `cargo xtask test` (it installs \
-         lark-oapi=={LARK_OAPI_VERSION} into target/peers/venv), or set FEISHU_PEER_PYTHON to a python that has it."
-    );
-}
-
-fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
 fn script() -> PathBuf {
@@ -281,7 +249,7 @@ fn api_requests(who: &str, recorded: &[Value], targets: &Targets) -> Vec<Value> 
     let fetch = tokens[0];
     assert_eq!(recorded.first(), Some(fetch), "{who}: the token fetch comes first: {recorded:#?}");
     assert_eq!(fetch["method"], "POST", "{who}: {fetch}");
-    assert_eq!(fetch["path"], TOKEN_PATH, "{who}: a tenant token from the internal endpoint: {fetch}");
+    assert_eq!(fetch["path"], TENANT_TOKEN_PATH, "{who}: a tenant token from the internal endpoint: {fetch}");
     assert_eq!(fetch["query"], json!([]), "{who}: {fetch}");
     assert_eq!(fetch["body"], json!({"app_id": APP_ID, "app_secret": APP_SECRET}), "{who}: {fetch}");
     assert_eq!((&fetch["status"], &fetch["code"]), (&json!(200), &json!(0)), "{who}: {fetch}");
@@ -333,17 +301,10 @@ fn effects(messages: &[Value], targets: &Targets) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lark_oapi_and_our_client_send_the_same_requests() {
-    let python = match peer_python() {
-        Ok(python) => python,
-        Err(why) => return peer_missing(&why),
-    };
+    let Some(python) = peer_python_or_skip("lark_oapi_and_our_client_send_the_same_requests") else { return };
 
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let mut config = SandboxConfig::from_spec_dir(&spec).unwrap();
-    config.rate_limits = false;
-    let sandbox = Sandbox::start(config, 0).await.unwrap();
+    let (sandbox, control) = Control::start().await;
     let base_url = sandbox.url();
-    let control = Control { http: reqwest::Client::new(), base_url: base_url.clone() };
 
     // Ours.
     let ours_targets = control.seed("ours").await;
@@ -365,7 +326,7 @@ async fn lark_oapi_and_our_client_send_the_same_requests() {
         let (python, base_url) = (python.clone(), base_url.clone());
         match tokio::task::spawn_blocking(move || run_peer(&python, &base_url, &calls)).await.unwrap() {
             Ok(peer) => peer,
-            Err(why) => return peer_missing(&why),
+            Err(why) => return peer_missing("lark_oapi_and_our_client_send_the_same_requests", &why),
         }
     };
     let peer_took = started.elapsed();
@@ -446,16 +407,9 @@ impl Control {
 /// client, which maps each to its typed variant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_clients_meet_the_sandboxs_behaviours() {
-    let python = match peer_python() {
-        Ok(python) => python,
-        Err(why) => return peer_missing(&why),
-    };
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let mut config = SandboxConfig::from_spec_dir(&spec).unwrap();
-    config.rate_limits = false;
-    let sandbox = Sandbox::start(config, 0).await.unwrap();
+    let Some(python) = peer_python_or_skip("both_clients_meet_the_sandboxs_behaviours") else { return };
+    let (sandbox, control) = Control::start().await;
     let base_url = sandbox.url();
-    let control = Control { http: reqwest::Client::new(), base_url: base_url.clone() };
     const BAD_CONTENT: &str = r#"{"txt":"not the text shape"}"#;
 
     // Ours: each call fails with its documented code, as its typed variant.
@@ -489,7 +443,7 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
         let (python, base_url) = (python.clone(), base_url.clone());
         match tokio::task::spawn_blocking(move || run_peer(&python, &base_url, &calls)).await.unwrap() {
             Ok(peer) => peer,
-            Err(why) => return peer_missing(&why),
+            Err(why) => return peer_missing("both_clients_meet_the_sandboxs_behaviours", &why),
         }
     };
     let messages = control.messages().await;

@@ -15,30 +15,16 @@
 //! lark-oapi into `target/peers/venv` and points the variable there). Without
 //! lark-oapi the test says so and passes, unless `CI` is set: then it fails.
 
+mod peer_support;
 mod sandbox_support;
 
 use std::path::Path;
 use std::process::Command;
 
 use feishu_runtime::{ApiRequest, Body, Method, Multipart, UploadFile};
+use peer_support::peer_python_or_skip;
 use sandbox_support::Env;
 use serde_json::Value;
-
-const LARK_OAPI_VERSION: &str = "1.7.5";
-
-/// The interpreter with lark-oapi at the pinned version, or why there is none.
-fn peer_python() -> Result<String, String> {
-    let python = std::env::var("FEISHU_PEER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Command::new(&python).args(["-c", "from importlib.metadata import version; print(version('lark-oapi'))"]).output();
-    match probe {
-        Err(e) => Err(format!("cannot run {python}: {e}")),
-        Ok(out) if !out.status.success() => Err(format!("{python} has no lark-oapi: {}", String::from_utf8_lossy(&out.stderr).trim())),
-        Ok(out) => {
-            let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            if version == LARK_OAPI_VERSION { Ok(python) } else { Err(format!("{python} has lark-oapi {version}, the test is pinned to {LARK_OAPI_VERSION}")) }
-        }
-    }
-}
 
 /// What the sandbox stored of an upload, without the key, and without
 /// empty form fields: lark-oapi sends `duration` empty when none is set,
@@ -52,14 +38,7 @@ fn stored(files: &Value, key: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lark_oapi_and_our_client_upload_the_same_multipart_form() {
-    let python = match peer_python() {
-        Ok(python) => python,
-        Err(why) => {
-            assert!(std::env::var_os("CI").is_none(), "lark-oapi is needed on CI: {why}");
-            eprintln!("differential_upload: skipped: {why} (cargo xtask test installs lark-oapi=={LARK_OAPI_VERSION} into target/peers/venv)");
-            return;
-        }
-    };
+    let Some(python) = peer_python_or_skip("lark_oapi_and_our_client_upload_the_same_multipart_form") else { return };
     let env = Env::start().await;
     let dir = std::env::temp_dir().join(format!("feishu-differential-upload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -7,6 +7,7 @@
 //! `FEISHU_PEER_PYTHON` (default `python3`), like `differential.rs`. Without
 //! lark-oapi the test says so and passes, unless `CI` is set: then it fails.
 
+mod peer_support;
 mod sandbox_support;
 
 use std::io::{BufRead, BufReader};
@@ -15,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use peer_support::peer_python_or_skip;
 use sandbox_support::Env;
 use serde_json::{Value, json};
 
@@ -28,19 +30,9 @@ impl Drop for Peer {
     }
 }
 
-fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
 #[tokio::test]
 async fn lark_oapi_receives_events_over_the_long_connection_and_acks_them() {
-    let python = std::env::var("FEISHU_PEER_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_sdk = Command::new(&python).args(["-c", "import lark_oapi.ws"]).output().is_ok_and(|o| o.status.success());
-    if !has_sdk {
-        assert!(!on_ci(), "{python} cannot import lark_oapi: `cargo xtask test` installs it into target/peers and sets FEISHU_PEER_PYTHON");
-        eprintln!("SKIPPED: {python} cannot import lark_oapi; run `cargo xtask test` or set FEISHU_PEER_PYTHON");
-        return;
-    }
+    let Some(python) = peer_python_or_skip("lark_oapi_receives_events_over_the_long_connection_and_acks_them") else { return };
     let env = Env::start().await;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/lark_ws_receive.py");
     let mut child = Command::new(&python).arg(script).arg(env.url()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();

@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use feishu::events::{Webhook, WebhookConfig};
 use feishu::{Body, Client, RequestOptions};
-use feishu_runtime::{AppType, AuthError, Error};
-use sandbox_support::{ENCRYPT_KEY, Env, Handled, VERIFICATION_TOKEN, WebhookServer, sandbox_config, wait_until};
+use feishu_runtime::{AuthError, Error};
+use sandbox_support::{ENCRYPT_KEY, Env, Handled, VERIFICATION_TOKEN, WebhookServer, json_data, sandbox_config, send_as_tenant, wait_until};
 use serde_json::{Value, json};
 
-const MARKET_ID: &str = "cli_marketplace";
-const MARKET_SECRET: &str = "marketplace-secret";
 const TENANTS: [&str; 2] = ["tenant-a", "tenant-b"];
 const PER_TENANT: usize = 30;
 
@@ -37,26 +35,6 @@ async fn has_ticket(client: &Client) -> bool {
     client.app_ticket_store().get().await.unwrap().is_some()
 }
 
-fn marketplace_client(env: &Env) -> Client {
-    Client::builder(MARKET_ID, MARKET_SECRET).base_url(env.url()).app_type(AppType::Marketplace).build().unwrap()
-}
-
-async fn send_as(client: &Client, tenant: &str, i: usize) -> Result<Value, Error> {
-    let content = json!({"text": format!("{tenant} #{i}")}).to_string();
-    // Each message to its own receiver, so that per-chat limits do not pace the run.
-    let body = json!({"receive_id": format!("ou_{tenant}_{i}"), "msg_type": "text", "content": content, "uuid": format!("{tenant}-{i}")});
-    client
-        .im()
-        .message()
-        .create()
-        .body(Body::Json(body))
-        .queries([("receive_id_type", "open_id")])
-        .options(RequestOptions::default().tenant_key(tenant))
-        .await
-        .map(feishu_runtime::Response::into_inner)
-        .map_err(feishu_runtime::Error::from)
-}
-
 async fn tenant_texts(env: &Env, tenant: &str) -> Vec<String> {
     let answer = env.control(reqwest::Method::GET, &format!("tenants/{tenant}/messages"), None).await;
     let mut texts: Vec<String> = answer["messages"]
@@ -75,7 +53,7 @@ async fn two_tenants_at_once_through_every_token_expiring() {
     let mut config = sandbox_config();
     config.app_ticket_url = Some(webhook.url().to_owned());
     let env = Env::start_with(config).await;
-    let client = marketplace_client(&env);
+    let client = env.marketplace_client();
     let wiring = wire_tickets(client.clone(), webhook.clone());
     // Pushed when the sandbox started.
     wait_until("the app_ticket", Duration::from_secs(10), || has_ticket(&client)).await;
@@ -89,7 +67,7 @@ async fn two_tenants_at_once_through_every_token_expiring() {
                 if i >= PER_TENANT / 2 {
                     tokio::time::sleep(Duration::from_millis(300)).await;
                 }
-                send_as(&client, tenant, i).await
+                send_as_tenant(&client, tenant, i).await
             })
         })
         .collect();
@@ -122,29 +100,20 @@ async fn a_missing_ticket_fails_fast_and_the_resend_brings_one() {
     let env = Env::start().await;
     // The webhook is known, but nothing was pushed yet.
     env.control(reqwest::Method::POST, "app_ticket", Some(json!({"url": webhook.url(), "push": false}))).await;
-    let client = marketplace_client(&env);
+    let client = env.marketplace_client();
     let wiring = wire_tickets(client.clone(), webhook.clone());
 
-    let err = send_as(&client, "tenant-a", 0).await.unwrap_err();
+    let err = send_as_tenant(&client, "tenant-a", 0).await.unwrap_err();
     assert!(matches!(err, Error::Auth(AuthError::AppTicketNotReceived)), "{err:?}");
     wait_until("the resent app_ticket", Duration::from_secs(10), || has_ticket(&client)).await;
-    send_as(&client, "tenant-a", 0).await.unwrap();
+    send_as_tenant(&client, "tenant-a", 0).await.unwrap();
 
     let requests = env.requests().await;
     assert_eq!(requests.iter().filter(|r| r["path"] == "/open-apis/auth/v3/app_ticket/resend").count(), 1);
     assert_eq!(tenant_texts(&env, "tenant-a").await, ["tenant-a #0"]);
     // A tenant call without a tenant key goes nowhere.
     let before = env.requests().await.len();
-    let no_tenant = client
-        .im()
-        .message()
-        .create()
-        .body(Body::Json(json!({})))
-        .options(RequestOptions::default())
-        .await
-        .map(feishu_runtime::Response::into_inner)
-        .map_err(feishu_runtime::Error::from)
-        .unwrap_err();
+    let no_tenant = json_data(client.im().message().create().body(Body::Json(json!({}))).options(RequestOptions::default())).await.unwrap_err();
     assert!(matches!(no_tenant, Error::Auth(AuthError::TenantKeyRequired { .. })), "{no_tenant:?}");
     assert_eq!(env.requests().await.len(), before);
     wiring.abort();

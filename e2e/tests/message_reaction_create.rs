@@ -8,7 +8,7 @@ use feishu::RequestOptions;
 use feishu::im::message_reaction::{CreateErrorKind, CreateRequest, create};
 use feishu::im::types::{Emoji, OperatorType};
 use serde_json::json;
-use support::{APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant, assert_documented, spec_endpoint, spec_errors};
+use support::{APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant, assert_every_documented_code, spec_endpoint};
 
 const SPEC: &str = "im/message_reaction.json";
 const ID: &str = "im.v1.message_reaction.create";
@@ -110,18 +110,7 @@ async fn token_is_fetched_once_for_two_creates() {
 
 #[tokio::test]
 async fn create_maps_every_documented_error_code_to_its_variant() {
-    let errors = spec_errors(SPEC, ID);
-    let server = Server::start().await;
-    let client = server.client();
-
-    for expected in &errors {
-        let log_id = format!("log-{}", expected.code);
-        server.push(Reply::error(expected.http_status, expected.code, &expected.message).header("X-Tt-Logid", &log_id));
-        let error = api_variant(create(&client, request(), RequestOptions::default()).await);
-        assert_documented(&error, expected, &errors, &log_id);
-    }
-
-    assert_eq!(server.api_requests().len(), errors.len());
+    assert_every_documented_code(SPEC, ID, async |client| create(client, request(), RequestOptions::default()).await).await;
 }
 
 #[tokio::test]

@@ -10,8 +10,7 @@ use feishu::im::types::{FollowUp, I18nContent, Language};
 use feishu_runtime::validate::rules;
 use serde_json::json;
 use support::{
-    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant, assert_documented, spec_endpoint, spec_errors,
-    validation_error,
+    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant, assert_every_documented_code, spec_endpoint, validation_error,
 };
 
 const SPEC: &str = "im/message.json";
@@ -94,18 +93,7 @@ async fn token_is_fetched_once_for_two_pushes() {
 
 #[tokio::test]
 async fn push_follow_up_maps_every_documented_error_code_to_its_variant() {
-    let errors = spec_errors(SPEC, ID);
-    let server = Server::start().await;
-    let client = server.client();
-
-    for expected in &errors {
-        let log_id = format!("log-{}", expected.code);
-        server.push(Reply::error(expected.http_status, expected.code, &expected.message).header("X-Tt-Logid", &log_id));
-        let error = api_variant(push_follow_up(&client, simple(), RequestOptions::default()).await);
-        assert_documented(&error, expected, &errors, &log_id);
-    }
-
-    assert_eq!(server.api_requests().len(), errors.len());
+    assert_every_documented_code(SPEC, ID, async |client| push_follow_up(client, simple(), RequestOptions::default()).await).await;
 }
 
 #[tokio::test]

@@ -9,8 +9,8 @@ use feishu::im::types::{IdType, MsgType, SenderType};
 use feishu_runtime::validate::rules;
 use serde_json::json;
 use support::{
-    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, TOKEN_PATH, UNDOCUMENTED_CODE, api_variant, assert_documented, spec_endpoint, spec_errors,
-    validation_error,
+    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, TOKEN_PATH, UNDOCUMENTED_CODE, api_variant, assert_every_documented_code, spec_endpoint,
+    spec_errors, validation_error,
 };
 
 const SPEC: &str = "im/message.json";
@@ -180,19 +180,7 @@ async fn rejected_token_is_fetched_again_and_the_reply_resent_once() {
 
 #[tokio::test]
 async fn reply_maps_every_documented_error_code_to_its_variant() {
-    let errors = spec_errors(SPEC, ID);
-    let server = Server::start().await;
-    let client = server.client();
-
-    for expected in &errors {
-        let log_id = format!("log-{}", expected.code);
-        server.push(Reply::error(expected.http_status, expected.code, &expected.message).header("X-Tt-Logid", &log_id));
-        let result = reply(&client, request(), RequestOptions::default()).await;
-        let error = api_variant(result);
-        assert_documented(&error, expected, &errors, &log_id);
-    }
-
-    assert_eq!(server.api_requests().len(), errors.len());
+    let server = assert_every_documented_code(SPEC, ID, async |client| reply(client, request(), RequestOptions::default()).await).await;
     assert_eq!(server.token_fetches().len(), 1);
 }
 

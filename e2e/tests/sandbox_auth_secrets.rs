@@ -12,13 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use feishu::events::{Webhook, WebhookConfig};
-use feishu::{Body, Client, RequestOptions};
-use feishu_runtime::AppType;
-use sandbox_support::{APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, VERIFICATION_TOKEN, WebhookServer, sandbox_config, wait_until};
+use feishu::{Body, RequestOptions};
+use sandbox_support::{
+    APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MARKET_SECRET, VERIFICATION_TOKEN, WebhookServer, json_data, sandbox_config, send_as_tenant, wait_until,
+};
 use serde_json::json;
-
-const MARKET_ID: &str = "cli_marketplace";
-const MARKET_SECRET: &str = "marketplace-secret";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
@@ -28,7 +26,7 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     let mut config = sandbox_config();
     config.app_ticket_url = Some(webhook.url().to_owned());
     let env = Env::start_with(config).await;
-    let market = Client::builder(MARKET_ID, MARKET_SECRET).base_url(env.url()).app_type(AppType::Marketplace).build().unwrap();
+    let market = env.marketplace_client();
     let mut shown = vec![format!("{market:?}")];
     let mut errors = Vec::new();
     let mut tickets = Vec::new();
@@ -44,38 +42,13 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
         tickets.push(envelope.event["app_ticket"].as_str().unwrap().to_owned());
         assert!(market.accept_app_ticket_event(&envelope).await.unwrap());
     }
-    let send = |tenant: &'static str, i: u32| {
-        let market = market.clone();
-        async move {
-            let body = json!({"receive_id": format!("ou_{i}"), "msg_type": "text", "content": "{\"text\":\"hi\"}"});
-            market
-                .im()
-                .message()
-                .create()
-                .body(Body::Json(body))
-                .queries([("receive_id_type", "open_id")])
-                .options(RequestOptions::default().tenant_key(tenant))
-                .await
-                .map(feishu_runtime::Response::into_inner)
-                .map_err(feishu_runtime::Error::from)
-        }
-    };
     for (i, tenant) in ["tenant-a", "tenant-b"].into_iter().enumerate() {
-        send(tenant, i as u32).await.unwrap();
+        send_as_tenant(&market, tenant, i).await.unwrap();
     }
     env.expire_tokens().await;
-    send("tenant-a", 7).await.unwrap();
+    send_as_tenant(&market, "tenant-a", 7).await.unwrap();
     shown.push(format!("{market:?} {:?}", market.app_ticket_store().get().await.unwrap()));
-    let no_tenant = market
-        .im()
-        .message()
-        .create()
-        .body(Body::None)
-        .options(RequestOptions::default())
-        .await
-        .map(feishu_runtime::Response::into_inner)
-        .map_err(feishu_runtime::Error::from)
-        .unwrap_err();
+    let no_tenant = json_data(market.im().message().create().body(Body::None).options(RequestOptions::default())).await.unwrap_err();
     errors.push(format!("{no_tenant:?} {no_tenant}"));
 
     // A user authorises; the token is refreshed after the expiry; then the
@@ -86,52 +59,16 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     let token = auth.exchange_code("ou_dave", code["code"].as_str().unwrap(), None).await.unwrap();
     shown.push(format!("{token:?} {auth:?} {client:?}"));
     let chat = env.group_chat().await;
-    let as_dave = || RequestOptions::default().user_key("ou_dave");
-    client
-        .im()
-        .pin()
-        .list()
-        .queries([("chat_id", chat.as_str())])
-        .options(as_dave())
-        .await
-        .map(feishu_runtime::Response::into_inner)
-        .map_err(feishu_runtime::Error::from)
-        .unwrap();
+    let pins_as_dave = || json_data(client.im().pin().list().queries([("chat_id", chat.as_str())]).options(RequestOptions::default().user_key("ou_dave")));
+    pins_as_dave().await.unwrap();
     env.expire_tokens().await;
-    client
-        .im()
-        .pin()
-        .list()
-        .queries([("chat_id", chat.as_str())])
-        .options(as_dave())
-        .await
-        .map(feishu_runtime::Response::into_inner)
-        .map_err(feishu_runtime::Error::from)
-        .unwrap();
+    pins_as_dave().await.unwrap();
     let latest = auth.store().get("ou_dave").await.unwrap().expect("tokens are kept");
     shown.push(format!("{latest:?}"));
     env.control(reqwest::Method::POST, "oauth/revoke", Some(json!({"open_id": "ou_dave"}))).await;
-    let revoked = client
-        .im()
-        .pin()
-        .list()
-        .queries([("chat_id", chat.as_str())])
-        .options(as_dave())
-        .await
-        .map(feishu_runtime::Response::into_inner)
-        .map_err(feishu_runtime::Error::from)
-        .unwrap_err();
+    let revoked = pins_as_dave().await.unwrap_err();
     errors.push(format!("{revoked:?} {revoked}"));
-    let tenant_only = client
-        .im()
-        .message()
-        .create()
-        .body(Body::None)
-        .options(as_dave())
-        .await
-        .map(feishu_runtime::Response::into_inner)
-        .map_err(feishu_runtime::Error::from)
-        .unwrap_err();
+    let tenant_only = json_data(client.im().message().create().body(Body::None).options(RequestOptions::default().user_key("ou_dave"))).await.unwrap_err();
     errors.push(format!("{tenant_only:?} {tenant_only}"));
     let bad_code = auth.exchange_code("ou_eve", "code-made-up", None).await.unwrap_err();
     errors.push(format!("{bad_code:?} {bad_code}"));

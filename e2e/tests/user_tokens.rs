@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use feishu::{Body, Client, RequestOptions};
 use feishu_runtime::{AuthError, Error};
-use sandbox_support::{Env, sandbox_config};
+use sandbox_support::{Env, json_data, sandbox_config};
 use serde_json::{Value, json};
 
 const OAUTH: &str = "/open-apis/authen/v2/oauth/token";
@@ -31,7 +31,7 @@ async fn authorised(env: &Env, user_key: &str) -> Client {
 }
 
 async fn list_pins(client: &Client, chat: &str, options: RequestOptions) -> Result<Value, Error> {
-    client.im().pin().list().queries([("chat_id", chat)]).options(options).await.map(feishu_runtime::Response::into_inner).map_err(feishu_runtime::Error::from)
+    json_data(client.im().pin().list().queries([("chat_id", chat)]).options(options)).await
 }
 
 fn refreshes(requests: &[Value]) -> Vec<String> {
@@ -127,17 +127,7 @@ async fn a_user_token_on_a_tenant_only_operation_fails_before_any_request() {
 
     for options in [RequestOptions::default().user_key("ou_carol"), RequestOptions::default().user_token("u-something")] {
         // message.create is documented for the tenant token only.
-        let err = client
-            .im()
-            .message()
-            .create()
-            .body(body())
-            .queries([("receive_id_type", "chat_id")])
-            .options(options)
-            .await
-            .map(feishu_runtime::Response::into_inner)
-            .map_err(feishu_runtime::Error::from)
-            .unwrap_err();
+        let err = json_data(client.im().message().create().body(body()).queries([("receive_id_type", "chat_id")]).options(options)).await.unwrap_err();
         match &err {
             Error::Auth(AuthError::TokenNotAccepted { endpoint, .. }) => assert_eq!(endpoint, "im.v1.message.create"),
             other => panic!("expected TokenNotAccepted, got {other:?}"),

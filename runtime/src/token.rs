@@ -96,6 +96,19 @@ pub(crate) struct Fetcher<'a> {
     pub config: &'a Config,
 }
 
+impl Fetcher<'_> {
+    /// A POST of `body` as JSON to the platform's `path`, within the call
+    /// timeout: how every token endpoint (tenant, app, marketplace, OAuth)
+    /// and the app_ticket resend are asked.
+    pub(crate) fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", self.base_url))
+            .timeout(self.config.timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(serde_json::to_vec(body).expect("a JSON object of strings serialises"))
+    }
+}
+
 /// The `Authorization` value for `token`, kept out of debug output.
 pub(crate) fn bearer(token: &Secret) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
@@ -189,15 +202,7 @@ fn internal_body(config: &Config) -> serde_json::Value {
 pub(crate) async fn fetch(f: Fetcher<'_>, kind: TokenKind, body: serde_json::Value) -> Result<(Secret, Duration), Error> {
     let span = tracing::debug_span!("feishu.token", kind = kind.name(), log_id = tracing::field::Empty);
     async {
-        let response = f
-            .http
-            .post(format!("{}{}", f.base_url, kind.path()))
-            .timeout(f.config.timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
-            .body(serde_json::to_vec(&body).expect("a JSON object of strings serialises"))
-            .send()
-            .await
-            .map_err(crate::client::transport_error)?;
+        let response = f.post_json(kind.path(), &body).send().await.map_err(crate::client::transport_error)?;
         let raw = crate::client::read_response(response).await?;
         if let Some(id) = &raw.log_id {
             span.record("log_id", id.as_str());

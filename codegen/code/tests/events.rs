@@ -9,45 +9,20 @@
 //! both with `Event::decode` and through the runtime's webhook and
 //! `Event::from_envelope`, and prints one JSON line per envelope.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::path::Path;
+use std::process::Stdio;
 use std::time::Instant;
 
 use feishu_code::{Options, generate};
 use feishu_model::Model;
 use serde_json::{Value, json};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-/// Files under `dir`, recursively, sorted.
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for entry in entries {
-        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
-            continue;
-        }
-        if entry.is_dir() {
-            collect(&entry, out);
-        } else {
-            out.push(entry);
-        }
-    }
-}
+use support::{GeneratedCrate, corpus, pages_in};
 
 /// The spec of the pages under `dir` whose text passes `keep`.
 fn parse_dir(dir: &Path, keep: impl Fn(&str) -> bool) -> feishu_spec::Spec {
-    let mut files = Vec::new();
-    collect(dir, &mut files);
-    let pages: Vec<(String, String)> = files
-        .iter()
-        .map(|f| (f.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"), String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()))
-        .filter(|(_, text)| keep(text))
-        .collect();
-    feishu_docs::parse_pages(&pages).spec
+    feishu_docs::parse_pages(&pages_in(dir, keep)).spec
 }
 
 fn fixture_spec() -> feishu_spec::Spec {
@@ -56,15 +31,7 @@ fn fixture_spec() -> feishu_spec::Spec {
 
 /// The checked-in spec (`spec/**.json`).
 fn seeds_spec() -> feishu_spec::Spec {
-    let mut files = Vec::new();
-    collect(&workspace().join("spec"), &mut files);
-    let mut spec = feishu_spec::Spec::default();
-    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "json") && !f.ends_with("schema.json")) {
-        let part: feishu_spec::Spec = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        spec.endpoints.extend(part.endpoints);
-        spec.events.extend(part.events);
-    }
-    spec
+    feishu_spec::Spec::read_dir(support::workspace().join("spec")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The seeds list their five events only in the IM catalogue: no body, no
@@ -162,37 +129,17 @@ fn main() {
 /// `target` is a target directory under the workspace's, shared with the
 /// test that builds the same dependencies the same way.
 fn decode_in_generated_crate(label: &str, spec: &feishu_spec::Spec, envelopes: &[Value], lint: bool, target: &str) -> Vec<Value> {
-    let root = workspace();
-    let options = Options { runtime_path: root.join("runtime").to_string_lossy().into_owned(), ..Options::default() };
-    let dir = std::env::temp_dir().join(format!("feishu-events-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in generate(spec, &options) {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    let manifest = dir.join("Cargo.toml");
-    let toml = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, format!("{toml}\n[workspace]\n")).unwrap();
-    std::fs::create_dir_all(dir.join("examples")).unwrap();
-    std::fs::write(dir.join("examples/decode_events.rs"), DECODE_PROGRAM).unwrap();
-    // The workspace's lock file pins the versions already downloaded.
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let target = root.join("target").join(target);
-    let cargo = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO"));
-        command.args(args).current_dir(&dir).env("CARGO_TARGET_DIR", &target).env_remove("RUSTFLAGS");
-        command
-    };
+    let options = Options { runtime_path: support::runtime_path(), ..Options::default() };
+    let generated = GeneratedCrate::write(&format!("events-{label}"), &generate(spec, &options), target);
+    generated.add_file("examples/decode_events.rs", DECODE_PROGRAM);
     if lint {
-        let output = cargo(&["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]).output().expect("cargo runs");
-        assert!(output.status.success(), "clippy on the {label} event crate in {}:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
+        generated.run(&mut generated.cargo(&["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]));
         // The doc links from the `Event` variants to the structs must resolve.
-        let output = cargo(&["doc", "--quiet", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings").output().expect("cargo runs");
-        assert!(output.status.success(), "rustdoc on the {label} event crate in {}:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
+        generated.run(generated.cargo(&["doc", "--quiet", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"));
     }
     let building = Instant::now();
-    let mut child = cargo(&["run", "--quiet", "--example", "decode_events"])
+    let mut child = generated
+        .cargo(&["run", "--quiet", "--example", "decode_events"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -203,9 +150,8 @@ fn decode_in_generated_crate(label: &str, spec: &feishu_spec::Spec, envelopes: &
     let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
     let output = child.wait_with_output().expect("cargo runs");
     writer.join().unwrap().unwrap();
-    assert!(output.status.success(), "the {label} event crate in {} failed:\n{}", dir.display(), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the {label} event crate in {} failed:\n{}", generated.dir().display(), String::from_utf8_lossy(&output.stderr));
     println!("{label}: built and ran the event crate in {:.1?}", building.elapsed());
-    let _ = std::fs::remove_dir_all(&dir);
     String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
@@ -263,11 +209,7 @@ fn rename_service(spec: &mut feishu_spec::Spec, suffix: &str) {
 
 #[test]
 fn corpus_event_examples_decode() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if !corpus.is_dir() {
-        println!("corpus_event_examples_decode: {} is absent; nothing to check", corpus.display());
-        return;
-    }
+    let Some(corpus) = corpus("corpus_event_examples_decode", ".") else { return };
     let started = Instant::now();
     let mut spec = feishu_spec::Spec::default();
     let mut per_folder = Vec::new();

@@ -1,20 +1,18 @@
 //! Generates the client from the checked-in spec and checks the result.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+
+use std::path::Path;
 
 use feishu_code::{Options, generate};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use support::{GeneratedCrate, workspace};
 
 fn load() -> (feishu_spec::Spec, Options) {
     let root = workspace();
     let spec = feishu_spec::Spec::read_dir(root.join("spec")).unwrap_or_else(|e| panic!("{e}"));
     let files = feishu_spec::Spec::files_in(&root.join("spec")).unwrap_or_else(|e| panic!("{e}"));
     let files = files.iter().map(|f| f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/")).collect();
-    let options = Options { crate_name: "feishu".into(), runtime_path: root.join("runtime").to_string_lossy().into_owned(), spec_files: files };
+    let options = Options { crate_name: "feishu".into(), runtime_path: support::runtime_path(), spec_files: files };
     (spec, options)
 }
 
@@ -41,39 +39,20 @@ fn reply_operation_snapshot() {
     insta::assert_snapshot!("reply_operation", files[Path::new("src/im/message/reply.rs")]);
 }
 
-fn cargo(dir: &Path, target: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        .env("RUSTDOCFLAGS", "-D warnings")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
-    assert!(output.status.success(), "cargo {args:?} failed:\n{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-}
-
 /// Builds, lints and documents the generated crate: the real test of the emitter.
 #[test]
 fn generated_crate_builds_lints_and_documents() {
     let (spec, options) = load();
-    let root = workspace();
-    let dir = std::env::temp_dir().join(format!("feishu-generated-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in generate(&spec, &options) {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+    let generated = GeneratedCrate::write("generated", &generate(&spec, &options), "generated-check");
+    for args in [
+        &["build", "--quiet"][..],
+        &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"],
+        &["doc", "--quiet", "--no-deps"],
+        // The crate docs' usage example must compile.
+        &["test", "--quiet", "--doc"],
+    ] {
+        generated.run(generated.cargo(args).env("RUSTDOCFLAGS", "-D warnings"));
     }
-    // The workspace's lock file pins the versions already downloaded.
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let target = root.join("target/generated-check");
-    cargo(&dir, &target, &["build", "--quiet"]);
-    cargo(&dir, &target, &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);
-    cargo(&dir, &target, &["doc", "--quiet", "--no-deps"]);
-    // The crate docs' usage example must compile.
-    cargo(&dir, &target, &["test", "--quiet", "--doc"]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The method tree the generated `Client` offers, read back from the

@@ -9,12 +9,11 @@
 //! The crate is built in the workspace's own target directory so that the
 //! dependencies the runtime's tests built are reused.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use std::path::Path;
+
+use support::GeneratedCrate;
 
 const SPEC: &str = r#"{
   "endpoints": [{
@@ -73,104 +72,77 @@ const SPEC: &str = r#"{
 
 /// Runs in the generated crate: a scripted server in-process.
 const STREAM_TEST: &str = r##"
-use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use feishu_testkit::{Recorded, Reply, Server};
+use serde_json::json;
 
 /// Serves tokens and 5 items in pages of `page_size`; `repeat` hands the
-/// second page's token out again. Records each list query.
-async fn server(repeat: bool) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut stream = BufReader::new(stream);
-                loop {
-                    let mut line = String::new();
-                    if stream.read_line(&mut line).await.unwrap_or(0) == 0 { return; }
-                    let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                    let mut length = 0usize;
-                    loop {
-                        let mut header = String::new();
-                        stream.read_line(&mut header).await.unwrap();
-                        if header.trim().is_empty() { break; }
-                        if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") { length = v.trim().parse().unwrap(); }
-                    }
-                    let mut body = vec![0u8; length];
-                    tokio::io::AsyncReadExt::read_exact(&mut stream, &mut body).await.unwrap();
-                    let answer = if target.contains("tenant_access_token") {
-                        r#"{"code":0,"msg":"ok","tenant_access_token":"t-1","expire":7200}"#.to_owned()
-                    } else if target.contains("/pictures") {
-                        log.lock().unwrap().push(String::from_utf8_lossy(&body).to_lowercase());
-                        r#"{"code":0,"msg":"ok","data":{"picture_key":"p1"}}"#.to_owned()
-                    } else {
-                        let query = target.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
-                        log.lock().unwrap().push(query.clone());
-                        let param = |name: &str| query.split('&').find_map(|p| p.strip_prefix(&format!("{name}=")).map(str::to_owned));
-                        let size: usize = param("page_size").map_or(2, |s| s.parse().unwrap());
-                        let start: usize = param("page_token").map_or(0, |t| t.parse().unwrap());
-                        let end = (start + size).min(5);
-                        let items: Vec<String> = (start..end).map(|i| format!("{{\"id\":\"i{i}\"}}")).collect();
-                        let token = if repeat && start > 0 { start } else { end };
-                        format!(r#"{{"code":0,"msg":"ok","data":{{"has_more":{},"page_token":"{token}","items":[{}]}}}}"#, end < 5, items.join(","))
-                    };
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", answer.len());
-                    let out = stream.get_mut();
-                    if out.write_all(head.as_bytes()).await.is_err() || out.write_all(answer.as_bytes()).await.is_err() { return; }
-                }
-            });
+/// second page's token out again. A picture upload gets a key.
+async fn start(repeat: bool) -> Server {
+    Server::with_token("t-1", move |request: &Recorded| {
+        if request.path.ends_with("/pictures") {
+            return Reply::ok(json!({"picture_key": "p1"}));
         }
-    });
-    (url, seen)
+        let query = request.query.clone().unwrap_or_default();
+        let param = |name: &str| query.split('&').find_map(|p| p.strip_prefix(&format!("{name}=")).map(str::to_owned));
+        let size: usize = param("page_size").map_or(2, |s| s.parse().unwrap());
+        let start: usize = param("page_token").map_or(0, |t| t.parse().unwrap());
+        let end = (start + size).min(5);
+        let items: Vec<_> = (start..end).map(|i| json!({"id": format!("i{i}")})).collect();
+        let token = if repeat && start > 0 { start } else { end };
+        Reply::ok(json!({"has_more": end < 5, "page_token": token.to_string(), "items": items}))
+    })
+    .await
 }
 
-fn client(url: &str) -> feishu_runtime::Client {
-    feishu_runtime::Client::builder("cli", "secret").base_url(url).build().unwrap()
+/// The query of each list request and the body (lower-cased) of each upload.
+fn seen(server: &Server) -> Vec<String> {
+    let seen = |r: Recorded| if r.path.ends_with("/pictures") { String::from_utf8_lossy(&r.body).to_lowercase() } else { r.query.unwrap_or_default() };
+    server.api_requests().into_iter().map(seen).collect()
+}
+
+fn client(server: &Server) -> feishu_runtime::Client {
+    feishu_runtime::Client::builder("cli", "secret").base_url(server.url()).build().unwrap()
 }
 
 #[tokio::test]
 async fn items_follow_the_tokens_with_the_documented_page_size() {
-    let (url, seen) = server(false).await;
+    let server = start(false).await;
     let request = demo::demo::item::ListRequest::default().tag("x");
-    let ids: Vec<String> = request.clone().items(&client(&url)).collect().await.unwrap().into_iter().map(|i| i.id.unwrap()).collect();
+    let ids: Vec<String> = request.clone().items(&client(&server)).collect().await.unwrap().into_iter().map(|i| i.id.unwrap()).collect();
     assert_eq!(ids, ["i0", "i1", "i2", "i3", "i4"]);
-    assert_eq!(*seen.lock().unwrap(), ["page_size=50&tag=x"]);
+    assert_eq!(seen(&server), ["page_size=50&tag=x"]);
     assert_eq!(request.page_size, None, "the request is left alone");
 
-    let (url, seen) = server(false).await;
-    let pages = demo::demo::item::ListRequest::default().page_size(2).pages(&client(&url)).collect().await.unwrap();
+    let server = start(false).await;
+    let pages = demo::demo::item::ListRequest::default().page_size(2).pages(&client(&server)).collect().await.unwrap();
     assert_eq!(pages.len(), 3);
-    assert_eq!(*seen.lock().unwrap(), ["page_size=2", "page_size=2&page_token=2", "page_size=2&page_token=4"]);
+    assert_eq!(seen(&server), ["page_size=2", "page_size=2&page_token=2", "page_size=2&page_token=4"]);
 
-    let (url, seen) = server(false).await;
-    let two = demo::demo::item::ListRequest::default().page_size(2).items(&client(&url)).limit(3).collect().await.unwrap();
+    let server = start(false).await;
+    let two = demo::demo::item::ListRequest::default().page_size(2).items(&client(&server)).limit(3).collect().await.unwrap();
     assert_eq!(two.len(), 3);
-    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(seen(&server).len(), 2);
 }
 
 #[tokio::test]
 async fn a_typed_upload_streams_its_file_with_its_name_and_checks_the_size_first() {
-    let (url, seen) = server(false).await;
-    let client = client(&url);
+    let server = start(false).await;
+    let client = client(&server);
     let file = feishu_runtime::UploadFile::from_bytes(vec![7u8; 1024], "猫.png");
     let request = demo::demo::picture::CreateRequest::new("message", file).width(64);
     let created = demo::demo::picture::create(&client, request, Default::default()).await.unwrap();
     assert_eq!(created.picture_key.as_deref(), Some("p1"));
-    let body = seen.lock().unwrap().last().cloned().unwrap();
+    let body = seen(&server).last().cloned().unwrap();
     assert!(body.contains("name=\"picture_type\"\r\n\r\nmessage\r\n"), "{body}");
     assert!(body.contains("name=\"width\"\r\n\r\n64\r\n"), "{body}");
     assert!(body.contains("name=\"picture\"; filename=\"猫.png\"\r\ncontent-type: image/png"), "{body}");
 
-    let calls = seen.lock().unwrap().len();
+    let calls = seen(&server).len();
     let big = feishu_runtime::UploadFile::from_bytes(vec![7u8; 1025], "big.png");
     let error = demo::demo::picture::create(&client, demo::demo::picture::CreateRequest::new("message", big), Default::default()).await.unwrap_err();
     assert!(error.to_string().contains("picture"), "{error}");
     assert!(error.to_string().contains("1025 bytes"), "{error}");
-    assert_eq!(seen.lock().unwrap().len(), calls, "nothing was sent");
+    assert_eq!(seen(&server).len(), calls, "nothing was sent");
 }
 
 #[test]
@@ -182,27 +154,22 @@ fn a_request_with_an_items_field_keeps_its_setter_and_gets_stream_methods() {
 
 #[tokio::test]
 async fn a_repeated_token_ends_with_the_typed_error() {
-    let (url, seen) = server(true).await;
-    let mut pages = demo::demo::item::ListRequest::default().page_size(2).pages(&client(&url));
+    let server = start(true).await;
+    let mut pages = demo::demo::item::ListRequest::default().page_size(2).pages(&client(&server));
     assert!(pages.next().await.unwrap().is_ok());
     assert!(pages.next().await.unwrap().is_ok());
     let error = pages.next().await.unwrap().unwrap_err();
     let message = error.to_string();
     assert!(message.contains("hands out page_token \"2\" again"), "{message}");
     assert!(pages.next().await.is_none());
-    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(seen(&server).len(), 2);
 }
 "##;
 
 #[test]
 fn a_generated_paged_operation_streams_against_a_scripted_server() {
-    let root = workspace();
     let spec: feishu_spec::Spec = serde_json::from_str(SPEC).unwrap();
-    let options = feishu_code::Options {
-        crate_name: "demo".into(),
-        runtime_path: root.join("runtime").to_string_lossy().into_owned(),
-        spec_files: vec!["spec/demo/item.json".into()],
-    };
+    let options = feishu_code::Options { crate_name: "demo".into(), runtime_path: support::runtime_path(), spec_files: vec!["spec/demo/item.json".into()] };
     let generated = feishu_code::generate(&spec, &options);
     let list = &generated[Path::new("src/demo/item/list.rs")];
     assert!(list.contains("impl feishu_runtime::Paginated for ListResponse"), "{list}");
@@ -211,43 +178,11 @@ fn a_generated_paged_operation_streams_against_a_scripted_server() {
     assert!(!search.contains("Paginated"), "{search}");
     assert!(search.contains("2 arrays (items, suggestions)"), "{search}");
 
-    let dir = std::env::temp_dir().join(format!("feishu-paging-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in &generated {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    let manifest = dir.join("Cargo.toml");
-    let mut toml = std::fs::read_to_string(&manifest).unwrap();
-    // The tokio features the runtime's own tests use, so that the build
-    // reuses what they built.
-    toml.push_str("\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"sync\", \"time\", \"fs\", \"io-util\", \"macros\", \"rt-multi-thread\", \"net\"] }\n\n[workspace]\n");
-    std::fs::write(&manifest, toml).unwrap();
-    std::fs::create_dir_all(dir.join("tests")).unwrap();
-    std::fs::write(dir.join("tests/stream.rs"), STREAM_TEST).unwrap();
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-
+    let generated = GeneratedCrate::write("paging", &generated, "");
+    generated.add_test("stream", STREAM_TEST);
     // Generated code is clippy-clean with warnings denied.
-    let clippy = Command::new(env!("CARGO"))
-        .args(["clippy", "--quiet", "--offline", "--lib", "--", "-D", "warnings"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
-    assert!(clippy.status.success(), "clippy on the generated crate in {}:\n{}", dir.display(), String::from_utf8_lossy(&clippy.stderr));
-
-    let output = Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "--offline", "--test", "stream"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
+    generated.run(&mut generated.cargo(&["clippy", "--quiet", "--offline", "--lib", "--", "-D", "warnings"]));
+    let output = generated.run(&mut generated.cargo(&["test", "--quiet", "--offline", "--test", "stream"]));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the generated crate in {} fails:\n{stdout}\n{stderr}", dir.display());
     assert!(stdout.contains("4 passed"), "{stdout}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use feishu::events::{Delivery, EventEnvelope, Webhook, WebhookError};
-use feishu::{Client, ClientBuilder, RetryPolicy};
+use feishu::runtime::{AppType, RawCall};
+use feishu::{Body, Client, ClientBuilder, RequestOptions, RetryPolicy};
 use feishu_sandbox::{Sandbox, SandboxConfig};
 use feishu_testkit::{Recorded, Reply, WebhookReceiver};
 use serde_json::{Value, json};
@@ -24,6 +25,9 @@ pub const APP_ID: &str = "cli_sandbox";
 pub const APP_SECRET: &str = "sandbox-secret";
 pub const VERIFICATION_TOKEN: &str = "sandbox-verification-token";
 pub const ENCRYPT_KEY: &str = "sandbox-encrypt-key";
+/// The sandbox's marketplace (ISV) app.
+pub const MARKET_ID: &str = "cli_marketplace";
+pub const MARKET_SECRET: &str = "marketplace-secret";
 
 pub const TENANT_TOKEN_PATH: &str = "/open-apis/auth/v3/tenant_access_token/internal";
 pub const MESSAGES_PATH: &str = "/open-apis/im/v1/messages";
@@ -74,6 +78,11 @@ impl Env {
     /// A client with the default settings, pointed at the sandbox.
     pub fn client(&self) -> Client {
         self.builder().build().expect("the client builds")
+    }
+
+    /// A client of the sandbox's marketplace app, pointed at it.
+    pub fn marketplace_client(&self) -> Client {
+        Client::builder(MARKET_ID, MARKET_SECRET).base_url(self.url()).app_type(AppType::Marketplace).build().expect("the client builds")
     }
 
     /// A control call; panics unless it answers 2xx. Returns the JSON answer.
@@ -188,6 +197,24 @@ pub struct Stats {
     pub rate_limited: u64,
     pub faults_injected: u64,
     pub messages: u64,
+}
+
+/// The data of a catalogue call (JSON in, JSON out), its failure as the
+/// runtime's [`feishu_runtime::Error`], which the auth tests match on.
+pub async fn json_data(call: RawCall<'_, Value>) -> Result<Value, feishu_runtime::Error> {
+    call.await.map(feishu_runtime::Response::into_inner).map_err(feishu_runtime::Error::from)
+}
+
+/// Sends text message `i` as `tenant` of a marketplace app: each to a
+/// receiver of its own, so that per-chat limits do not pace a run, and with
+/// an idempotency uuid of its own.
+pub async fn send_as_tenant(client: &Client, tenant: &str, i: usize) -> Result<Value, feishu_runtime::Error> {
+    let content = json!({"text": format!("{tenant} #{i}")}).to_string();
+    let body = json!({"receive_id": format!("ou_{tenant}_{i}"), "msg_type": "text", "content": content, "uuid": format!("{tenant}-{i}")});
+    json_data(
+        client.im().message().create().body(Body::Json(body)).queries([("receive_id_type", "open_id")]).options(RequestOptions::default().tenant_key(tenant)),
+    )
+    .await
 }
 
 /// The query of a recorded request as pairs.

@@ -142,6 +142,25 @@ pub fn assert_documented<K: ErrorKind>(error: &OperationError<K>, expected: &Spe
     assert_eq!(error.log_id(), Some(log_id));
 }
 
+/// Answers `call` with each error code documented for `id` (in
+/// `spec/<file>`) in turn, each with its documented HTTP status and message
+/// and a log id of its own, and checks that the code maps to its documented
+/// variant ([`assert_documented`]), one request per code. Returns the server,
+/// for checks of what else the calls sent.
+pub async fn assert_every_documented_code<K: ErrorKind, T: Debug>(file: &str, id: &str, call: impl AsyncFn(&Client) -> Result<T, OperationError<K>>) -> Server {
+    let errors = spec_errors(file, id);
+    let server = Server::start().await;
+    let client = server.client();
+    for expected in &errors {
+        let log_id = format!("log-{}", expected.code);
+        server.push(Reply::error(expected.http_status, expected.code, &expected.message).header("X-Tt-Logid", &log_id));
+        let error = api_variant(call(&client).await);
+        assert_documented(&error, expected, &errors, &log_id);
+    }
+    assert_eq!(server.api_requests().len(), errors.len());
+    server
+}
+
 /// The validation error the call was refused with, failing the test on
 /// anything else.
 pub fn validation_error<K: ErrorKind>(result: Result<impl Debug, OperationError<K>>) -> feishu_runtime::ValidationError {

@@ -127,15 +127,7 @@ impl Marketplace {
             *last = Some(Instant::now());
         }
         let body = serde_json::json!({ "app_id": f.config.app_id, "app_secret": f.config.app_secret.expose() });
-        let response = f
-            .http
-            .post(format!("{}{RESEND_PATH}", f.base_url))
-            .timeout(f.config.timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
-            .body(serde_json::to_vec(&body).expect("a JSON object of strings serialises"))
-            .send()
-            .await
-            .map_err(crate::client::transport_error)?;
+        let response = f.post_json(RESEND_PATH, &body).send().await.map_err(crate::client::transport_error)?;
         let raw = crate::client::read_response(response).await?;
         #[derive(serde::Deserialize)]
         struct Answer {

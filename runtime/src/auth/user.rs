@@ -271,17 +271,9 @@ async fn oauth_token(f: Fetcher<'_>, body: serde_json::Value) -> Result<UserToke
 
 async fn oauth_token_in(f: Fetcher<'_>, body: serde_json::Value, span: &tracing::Span) -> Result<UserToken, OAuthFailure> {
     let sent_at = SystemTime::now();
-    let response = f
-        .http
-        .post(format!("{}{OAUTH_TOKEN_PATH}", f.base_url))
-        .timeout(f.config.timeout)
-        .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
-        .body(serde_json::to_vec(&body).expect("a JSON object of strings serialises"))
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_connect() { OAuthFailure::NotSent(crate::client::transport_error(e)) } else { OAuthFailure::Lost(crate::client::transport_error(e)) }
-        })?;
+    let response = f.post_json(OAUTH_TOKEN_PATH, &body).send().await.map_err(|e| {
+        if e.is_connect() { OAuthFailure::NotSent(crate::client::transport_error(e)) } else { OAuthFailure::Lost(crate::client::transport_error(e)) }
+    })?;
     let raw = crate::client::read_response(response).await.map_err(OAuthFailure::Lost)?;
     if let Some(id) = &raw.log_id {
         span.record("log_id", id.as_str());

@@ -146,17 +146,8 @@ impl DispatcherBuilder {
         F: Fn(EventContext, T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        self.insert(
-            T::EVENT_TYPE,
-            Arc::new(move |ctx, event| {
-                let handler = Arc::clone(&handler);
-                Box::pin(async move {
-                    let body = decode::<T>(&ctx, event)?;
-                    handler(ctx, body).await.map(|()| None)
-                })
-            }),
-        )
+        // An event's acknowledgement carries no answer.
+        self.insert_typed(handler, |()| Ok(None))
     }
 
     /// Handles callbacks of type `T::EVENT_TYPE` (such as
@@ -171,18 +162,7 @@ impl DispatcherBuilder {
         F: Fn(EventContext, T) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        self.insert(
-            T::EVENT_TYPE,
-            Arc::new(move |ctx, event| {
-                let handler = Arc::clone(&handler);
-                Box::pin(async move {
-                    let body = decode::<T>(&ctx, event)?;
-                    let response = handler(ctx, body).await?;
-                    Ok(Some(serde_json::to_value(response)?))
-                })
-            }),
-        )
+        self.insert_typed(handler, |response: R| Ok(Some(serde_json::to_value(response)?)))
     }
 
     /// Handles every event no other handler takes, with its `event` object
@@ -217,6 +197,28 @@ impl DispatcherBuilder {
         Dispatcher {
             inner: Arc::new(Inner { handlers: std::mem::take(&mut self.handlers), fallback: self.fallback.take(), store, in_flight: Mutex::default() }),
         }
+    }
+
+    /// Registers `handler` for `T::EVENT_TYPE`: each event is decoded into
+    /// `T`, and what the handler returns becomes the answer through `answer`.
+    fn insert_typed<T, R, F, Fut>(&mut self, handler: F, answer: fn(R) -> Result<Option<Value>, HandlerError>) -> Result<&mut Self, RegisterError>
+    where
+        T: EventBody,
+        R: Send + 'static,
+        F: Fn(EventContext, T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.insert(
+            T::EVENT_TYPE,
+            Arc::new(move |ctx, event| {
+                let handler = Arc::clone(&handler);
+                Box::pin(async move {
+                    let body = decode::<T>(&ctx, event)?;
+                    answer(handler(ctx, body).await?)
+                })
+            }),
+        )
     }
 
     fn insert(&mut self, event_type: &str, handler: Erased) -> Result<&mut Self, RegisterError> {
