@@ -16,10 +16,10 @@
 use std::process::ExitCode;
 
 use feishu::im::message::ReplyRequest;
+use feishu::runtime::ws::WsClient;
 use feishu_runtime::MessageContent;
 use feishu_runtime::events::{Dispatcher, EventBody};
 use feishu_runtime::ids::MessageId;
-use feishu_runtime::ws::WsClient;
 use serde::Deserialize;
 
 /// The part of `im.message.receive_v1` the bot reads.

@@ -60,7 +60,7 @@ async fn main() -> ExitCode {
         eprintln!("webhook_server: {error}");
         return ExitCode::FAILURE;
     }
-    let app = axum::Router::new().route("/webhook/event", feishu_runtime::events::axum::handler(Webhook::new(config), dispatcher.build()));
+    let app = axum::Router::new().route("/webhook/event", feishu::runtime::events::axum::handler(Webhook::new(config), dispatcher.build()));
 
     let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
         Ok(listener) => listener,

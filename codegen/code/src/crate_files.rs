@@ -28,6 +28,16 @@ const TLS_FEATURES: [(&str, &str); 4] = [
 /// The feature that turns on webhook handling (and its crypto crates).
 pub const WEBHOOK_FEATURE: &str = "webhook";
 
+/// The runtime's event transports, forwarded so that a user of the
+/// generated crate alone can receive events (`feishu::runtime::ws`,
+/// `feishu::runtime::events::axum`); each needs the webhook feature's
+/// decoding. Off by default: they pull in prost and tokio-tungstenite, or
+/// axum.
+const EVENT_TRANSPORTS: [(&str, &str); 2] = [
+    ("ws", "Receiving events over the long connection (WebSocket): `feishu::runtime::ws`."),
+    ("axum", "A ready-made axum handler for the webhook: `feishu::runtime::events::axum`."),
+];
+
 pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     let mut features: Vec<String> = model.services.values().map(|s| toml_string(&s.feature)).collect();
     let webhook = !model.services.values().any(|s| s.feature == WEBHOOK_FEATURE);
@@ -53,6 +63,11 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
     }
     if webhook {
         text.push_str(&format!("{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"));
+        // A service named like a transport keeps its name; the transport
+        // is then reached through feishu-runtime directly.
+        for (feature, doc) in EVENT_TRANSPORTS.iter().filter(|(f, _)| !model.services.values().any(|s| s.feature == *f)) {
+            text.push_str(&format!("# {doc}\n{feature} = [{}, \"feishu-runtime/{feature}\"]\n", toml_string(WEBHOOK_FEATURE)));
+        }
     }
     for (feature, doc) in TLS_FEATURES {
         text.push_str(&format!("# {doc}\n{feature} = [\"feishu-runtime/{feature}\"]\n"));
