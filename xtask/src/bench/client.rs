@@ -129,7 +129,7 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     progress(&format!("client: vs raw: {value:?} {detail}"));
     report.ratios.push(Ratio { key: keys[0], value, detail });
     for (name, conc, seq, note) in [
-        ("generated client (`feishu::im::message::reply`)", &generated, &generated_seq, "limiter, validation, retries, tracing spans, token cache on"),
+        ("generated client (`client.im().message().reply(..)`)", &generated, &generated_seq, "limiter, validation, retries, tracing spans, token cache on"),
         ("hand-written reqwest + serde_json", &raw, &raw_seq, "one token fetched up front"),
         ("hand-written hyper-util + serde_json", &hyper, &hyper_seq, "reqwest's layer left out: pooled HTTP/1 client, one token fetched up front"),
     ] {
