@@ -212,7 +212,8 @@ async fn a_client_that_drops_mid_way_still_gets_every_event() {
 async fn a_bulk_delivery_without_acks_fails_naming_what_was_acked() {
     let env = start().await;
     let mut client = Client::connect(&env).await;
-    let answer = bulk(&env, json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 20, "in_flight": 4, "ack_timeout_ms": 100, "timeout_ms": 300}));
+    let answer =
+        bulk(&env, json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 20, "in_flight": 4, "ack_timeout_ms": 500, "timeout_ms": 1500}));
     for _ in 0..5 {
         let event = client.next(QUIET).await.expect("an event");
         client.ack(event).await;
