@@ -148,7 +148,7 @@ fn bounded(name: &str, value: Option<&Value>, default: usize, max: usize) -> Res
 pub(super) struct Policy {
     /// How long one push waits for its ack before the event is pushed again.
     ack_timeout: Duration,
-    /// How long the event keeps being pushed, from its first push.
+    /// How long the event keeps being pushed (or waits for a client), from its first try.
     timeout: Duration,
     drop: Option<Drop>,
     /// Whether an event finding no client waits for one (until `timeout`)
