@@ -6,17 +6,16 @@
 //! - `ws-harness sandbox SPEC_DIR`: the sandbox (feishu-sandbox, the crate
 //!   `cargo xtask sandbox` runs) on 127.0.0.1 with a free port and the
 //!   rate limits off; prints `listening on URL`, runs until stdin closes.
-//! - `ws-harness deliver BASE EVENTS CONCURRENCY`: EVENTS calls of
-//!   `POST BASE/_sandbox/events` `{"via":"ws","event_type":"im.message.receive_v1"}`,
-//!   CONCURRENCY at a time, on a 2-thread tokio runtime. Each answers once
-//!   the connected client's ack is back. Prints one JSON line: `seconds`
-//!   (first call to last answer), `acked` (answers reporting an ack with code
-//!   200), `repushed` (pushes beyond the first), `failed`, `first_error`,
-//!   and `cpu_seconds` (this process's, during the calls; `null` off Linux).
+//! - `ws-harness deliver BASE EVENTS IN_FLIGHT`: one bulk call
+//!   `POST BASE/_sandbox/events` `{"via":"ws","event_type":"im.message.receive_v1",
+//!   "count":EVENTS,"in_flight":IN_FLIGHT}`: the sandbox pushes the events,
+//!   IN_FLIGHT at most awaiting their ack, and answers once all are acked
+//!   (sandbox/README.md, "Bulk delivery"). Prints one JSON line: `seconds`
+//!   (the call to its answer), `acked` (events acked with code 200),
+//!   `repushed` (pushes beyond the first), `failed`, `first_error`, and
+//!   `cpu_seconds` (this process's, during the call; `null` off Linux).
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -26,12 +25,12 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["sandbox", spec] => sandbox(spec),
-        ["deliver", base, events, concurrency] => match (events.parse::<usize>(), concurrency.parse::<usize>()) {
-            (Ok(events), Ok(concurrency)) if concurrency > 0 => deliver(base, events, concurrency),
-            _ => Err("EVENTS and CONCURRENCY must be numbers, CONCURRENCY at least 1".into()),
+        ["deliver", base, events, in_flight] => match (events.parse::<usize>(), in_flight.parse::<usize>()) {
+            (Ok(events), Ok(in_flight)) if events > 0 && in_flight > 0 => deliver(base, events, in_flight),
+            _ => Err("EVENTS and IN_FLIGHT must be whole numbers, at least 1".into()),
         },
         _ => {
-            eprintln!("usage: ws-harness sandbox SPEC_DIR | ws-harness deliver BASE EVENTS CONCURRENCY");
+            eprintln!("usage: ws-harness sandbox SPEC_DIR | ws-harness deliver BASE EVENTS IN_FLIGHT");
             return ExitCode::from(2);
         }
     };
@@ -58,45 +57,24 @@ fn sandbox(spec: &str) -> Result<(), String> {
     })
 }
 
-fn deliver(base: &str, events: usize, concurrency: usize) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| format!("no tokio runtime: {e}"))?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| format!("no HTTP client: {e}"))?;
-    let url = format!("{base}/_sandbox/events");
-    let body = json!({ "via": "ws", "event_type": "im.message.receive_v1" }).to_string();
-    let next = Arc::new(AtomicUsize::new(0));
+fn deliver(base: &str, events: usize, in_flight: usize) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("no tokio runtime: {e}"))?;
+    let http = reqwest::Client::builder().timeout(CALL_TIMEOUT).build().map_err(|e| format!("no HTTP client: {e}"))?;
+    let body = json!({ "via": "ws", "event_type": "im.message.receive_v1", "count": events, "in_flight": in_flight }).to_string();
     let cpu_before = cpu_seconds();
     let started = Instant::now();
-    let tally = runtime.block_on(async {
-        let workers: Vec<_> = (0..concurrency)
-            .map(|_| {
-                let (next, http, url, body) = (Arc::clone(&next), http.clone(), url.clone(), body.clone());
-                tokio::spawn(async move {
-                    let mut tally = Tally::default();
-                    while next.fetch_add(1, Ordering::Relaxed) < events {
-                        let answer = async {
-                            let response =
-                                http.post(&url).header("content-type", "application/json").body(body.clone()).send().await.map_err(|e| e.to_string())?;
-                            let status = response.status().as_u16();
-                            let text = response.text().await.map_err(|e| e.to_string())?;
-                            parse_answer(status, &text)
-                        };
-                        tally.record(answer.await);
-                    }
-                    tally
-                })
-            })
-            .collect();
-        let mut tally = Tally::default();
-        for worker in workers {
-            match worker.await {
-                Ok(part) => tally.merge(part),
-                Err(e) => tally.record(Err(format!("a delivery task failed: {e}"))),
-            }
-        }
-        tally
+    let answer = runtime.block_on(async {
+        let response =
+            http.post(format!("{base}/_sandbox/events")).header("content-type", "application/json").body(body).send().await.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        Ok::<_, String>((status, response.text().await.map_err(|e| e.to_string())?))
     });
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    let tally = match answer {
+        Ok((status, text)) => parse_answer(status, &text, events),
+        Err(why) => Tally { acked: 0, repushed: 0, failed: events as u64, first_error: Some(format!("the bulk call failed: {why}")) },
+    };
     let line = json!({
         "seconds": seconds,
         "acked": tally.acked,
@@ -109,52 +87,41 @@ fn deliver(base: &str, events: usize, concurrency: usize) -> Result<(), String> 
     Ok(())
 }
 
-/// The answers of the delivery calls.
+/// How long the bulk call may take: 5,000 events at lark-oapi's pace take
+/// about a second, and a call that hangs must still end the round.
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What the bulk call reported: events acked with code 200, pushes beyond
+/// the first, and events not acked with code 200 (with the first reason).
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Tally {
-    acked: usize,
+    acked: u64,
     repushed: u64,
-    failed: usize,
+    failed: u64,
     first_error: Option<String>,
 }
 
-impl Tally {
-    fn record(&mut self, answer: Result<u64, String>) {
-        match answer {
-            Ok(attempts) => {
-                self.acked += 1;
-                self.repushed += attempts.saturating_sub(1);
-            }
-            Err(why) => {
-                self.failed += 1;
-                self.first_error.get_or_insert(why);
-            }
-        }
-    }
-
-    fn merge(&mut self, other: Tally) {
-        self.acked += other.acked;
-        self.repushed += other.repushed;
-        self.failed += other.failed;
-        if self.first_error.is_none() {
-            self.first_error = other.first_error;
-        }
-    }
-}
-
-/// An answer of `POST /_sandbox/events` with `"via":"ws"`: how many pushes
-/// the event took, or why it does not report an ack with code 200.
-fn parse_answer(status: u16, body: &str) -> Result<u64, String> {
+/// The answer of the bulk `POST /_sandbox/events` (`"count"`), as a tally.
+/// An ack whose code is not 200 counts as failed.
+fn parse_answer(status: u16, body: &str, events: usize) -> Tally {
     let short = || body.chars().take(300).collect::<String>();
-    if status != 200 {
-        return Err(format!("HTTP {status}: {}", short()));
-    }
-    let answer: Value = serde_json::from_str(body).map_err(|e| format!("the answer is not JSON ({e}): {}", short()))?;
-    match answer.get("status").and_then(Value::as_i64) {
-        Some(200) => Ok(answer.get("attempts").and_then(Value::as_u64).unwrap_or(1)),
-        Some(code) => Err(format!("the client acked with code {code}: {}", short())),
-        None => Err(format!("the answer reports no ack: {}", short())),
-    }
+    let failed = |first_error: String| Tally { acked: 0, repushed: 0, failed: events as u64, first_error: Some(first_error) };
+    let Ok(answer) = serde_json::from_str::<Value>(body) else {
+        return failed(format!("HTTP {status}, the answer is not JSON: {}", short()));
+    };
+    let number = |name: &str| answer.get(name).and_then(Value::as_u64);
+    let (Some(acked), Some(repushed), Some(non_200)) = (number("acked"), number("repushed"), number("non_200")) else {
+        return failed(format!("HTTP {status}, not a bulk delivery's answer: {}", short()));
+    };
+    let ok = acked.saturating_sub(non_200);
+    let first_error = if status != 200 {
+        Some(format!("HTTP {status}: {}", answer.get("error").and_then(Value::as_str).map_or_else(short, str::to_owned)))
+    } else if non_200 > 0 {
+        Some(format!("the client acked with code {}", answer.get("first_non_200").map_or("?".into(), Value::to_string)))
+    } else {
+        None
+    };
+    Tally { acked: ok, repushed, failed: (events as u64).saturating_sub(ok), first_error }
 }
 
 /// This process's CPU time (user + system) so far, in seconds, from
@@ -171,32 +138,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_answer_counts_only_with_an_ack_of_code_200() {
-        assert_eq!(parse_answer(200, r#"{"status":200,"body":null,"attempts":1,"message_id":"m","event_id":"e"}"#), Ok(1));
-        assert_eq!(parse_answer(200, r#"{"status":200,"body":null,"attempts":3}"#), Ok(3));
-        assert_eq!(parse_answer(200, r#"{"status":200}"#), Ok(1));
-        let refused = parse_answer(200, r#"{"status":500,"body":null,"attempts":1}"#).unwrap_err();
-        assert!(refused.contains("code 500"), "{refused}");
-        let none = parse_answer(409, r#"{"code":409,"msg":"no long-connection client is connected"}"#).unwrap_err();
-        assert!(none.starts_with("HTTP 409") && none.contains("no long-connection client"), "{none}");
-        assert!(parse_answer(504, "no ack after 10 pushes").unwrap_err().contains("504"));
-        assert!(parse_answer(200, "<html>").unwrap_err().contains("not JSON"));
-        assert!(parse_answer(200, r#"{"body":{}}"#).unwrap_err().contains("no ack"));
-    }
-
-    #[test]
-    fn answers_are_tallied_across_workers() {
-        let mut tally = Tally::default();
-        for answer in [Ok(1), Ok(2), Ok(1)] {
-            tally.record(answer);
-        }
-        assert_eq!((tally.acked, tally.repushed, tally.failed), (3, 1, 0));
-        let mut other = Tally::default();
-        other.record(Err("HTTP 504: no ack".into()));
-        other.record(Ok(1));
-        other.record(Err("second".into()));
-        tally.merge(other);
-        assert_eq!((tally.acked, tally.failed, tally.repushed), (4, 2, 1));
-        assert_eq!(tally.first_error.as_deref(), Some("HTTP 504: no ack"));
+    fn only_acks_with_code_200_count() {
+        let all = r#"{"count":5000,"in_flight":16,"acked":5000,"repushed":2,"non_200":0,"first_non_200":null}"#;
+        assert_eq!(parse_answer(200, all, 5000), Tally { acked: 5000, repushed: 2, failed: 0, first_error: None });
+        let refused = r#"{"count":5000,"in_flight":16,"acked":5000,"repushed":0,"non_200":3,"first_non_200":{"status":500,"event_id":"e"}}"#;
+        let tally = parse_answer(200, refused, 5000);
+        assert_eq!((tally.acked, tally.failed), (4997, 3));
+        assert!(tally.first_error.unwrap().contains(r#""status":500"#));
+        let late = r#"{"count":5000,"in_flight":16,"acked":4990,"repushed":30,"non_200":0,"first_non_200":null,"failed":3,"not_sent":7,"error":"4990 of 5000 events were acked, 3 were not"}"#;
+        let tally = parse_answer(504, late, 5000);
+        assert_eq!((tally.acked, tally.failed, tally.repushed), (4990, 10, 30));
+        assert_eq!(tally.first_error.as_deref(), Some("HTTP 504: 4990 of 5000 events were acked, 3 were not"));
+        let none = parse_answer(409, r#"{"error":"no long-connection client is connected"}"#, 5000);
+        assert_eq!((none.acked, none.failed), (0, 5000));
+        assert!(none.first_error.unwrap().contains("HTTP 409"));
+        assert!(parse_answer(502, "<html>", 5000).first_error.unwrap().contains("not JSON"));
     }
 }

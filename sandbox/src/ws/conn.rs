@@ -94,15 +94,32 @@ async fn run(shared: &Shared, socket: Socket, mut rx: mpsc::UnboundedReceiver<Ou
                 let _ = sink.send(Message::Close(None)).await;
                 return;
             }
-            out = rx.recv() => match out {
-                Some(Out::Frame(bytes)) => {
-                    if !stalled.load(Ordering::Relaxed) && sink.send(Message::Binary(bytes.into())).await.is_err() {
-                        return;
+            out = rx.recv() => {
+                // Everything queued goes out with one flush (one write), not
+                // a write per frame: a bulk delivery queues many at once.
+                let mut next = out;
+                loop {
+                    match next {
+                        Some(Out::Frame(bytes)) => {
+                            if !stalled.load(Ordering::Relaxed) && sink.feed(Message::Binary(bytes.into())).await.is_err() {
+                                return;
+                            }
+                        }
+                        // Dropped, not closed: the client sees the socket vanish.
+                        Some(Out::Close) | None => {
+                            let _ = sink.flush().await;
+                            return;
+                        }
+                    }
+                    match rx.try_recv() {
+                        Ok(out) => next = Some(out),
+                        Err(_) => break,
                     }
                 }
-                // Dropped, not closed: the client sees the socket vanish.
-                Some(Out::Close) | None => return,
-            },
+                if sink.flush().await.is_err() {
+                    return;
+                }
+            }
             message = stream.next() => match message {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(Message::Binary(bytes))) if !stalled.load(Ordering::Relaxed) => {

@@ -3,12 +3,14 @@
 //! endpoint speaks the protobuf `Frame` protocol (pings answered with a pong
 //! carrying the ClientConfig; events and card callbacks pushed to one
 //! connected client at random and pushed again until acked), and
-//! `POST /_sandbox/events` with `"via": "ws"` delivers through it.
+//! `POST /_sandbox/events` with `"via": "ws"` delivers through it, one
+//! event or (with `"count"`) many.
 //!
 //! Written from the official SDKs' behaviour, not from this project's
 //! runtime, which it must never depend on: it is the runtime's oracle.
 
 mod bodies;
+mod bulk;
 mod conn;
 mod deliver;
 mod frame;
