@@ -61,6 +61,14 @@ pub(crate) async fn connect(http: &reqwest::Client, settings: &Settings, stop: &
     }
 }
 
+/// A client's handler tasks, across its connections (their events must
+/// not be half handled because a socket died), and the permits that cap
+/// how many run at once.
+pub(crate) struct Handlers {
+    pub(crate) tasks: JoinSet<()>,
+    pub(crate) permits: Arc<Semaphore>,
+}
+
 /// How long a closing client keeps reading after its Close frame, waiting
 /// for the peer to close too.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -83,10 +91,10 @@ pub(crate) async fn run(
     settings: &Settings,
     dispatcher: &Dispatcher,
     server: &mut ClientConfig,
-    handlers: &mut JoinSet<()>,
-    permits: &Arc<Semaphore>,
+    running: &mut Handlers,
     stop: &mut watch::Receiver<bool>,
 ) -> End {
+    let Handlers { tasks: handlers, .. } = running;
     let (mut sink, mut stream) = socket.split();
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Frame>();
     let mut reassembly = Reassembly::new(settings.fragment_timeout);
@@ -98,7 +106,7 @@ pub(crate) async fn run(
         let liveness = settings.liveness_timeout(ping_every);
         tokio::select! {
             _ = stopped(stop) => break,
-            acquired = Arc::clone(permits).acquire_owned(), if permit.is_none() => {
+            acquired = Arc::clone(&running.permits).acquire_owned(), if permit.is_none() => {
                 // The semaphore is never closed.
                 permit = acquired.ok();
                 // A permit is wanted only after a data frame was read (then

@@ -367,14 +367,11 @@ impl WsClient {
         }
         self.inner.status.send_replace(Status::Connecting);
         let mut stop = self.inner.stop.subscribe();
-        // Handlers outlive the connection they came on: their events must
-        // not be half handled because a socket died.
-        let mut handlers = JoinSet::new();
-        // One cap for the client, not per socket: handlers left from a lost
-        // connection still hold memory.
-        let permits = Arc::new(tokio::sync::Semaphore::new(self.inner.settings.max_handlers));
-        let result = self.run(&mut stop, &mut handlers, &permits).await;
-        connection::drain(&mut handlers, self.inner.settings.shutdown_grace).await;
+        // Handlers outlive the connection they came on, and so does the cap:
+        // handlers left from a lost connection still hold memory.
+        let mut handlers = connection::Handlers { tasks: JoinSet::new(), permits: Arc::new(tokio::sync::Semaphore::new(self.inner.settings.max_handlers)) };
+        let result = self.run(&mut stop, &mut handlers).await;
+        connection::drain(&mut handlers.tasks, self.inner.settings.shutdown_grace).await;
         self.inner.status.send_replace(Status::Disconnected { error: result.as_ref().err().map(ToString::to_string) });
         // Ready for another start; a shutdown racing with this one is not lost.
         self.inner.stop.send_replace(false);
@@ -392,7 +389,7 @@ impl WsClient {
         let _ = running.wait_for(|r| !*r).await;
     }
 
-    async fn run(&self, stop: &mut watch::Receiver<bool>, handlers: &mut JoinSet<()>, permits: &Arc<tokio::sync::Semaphore>) -> Result<(), WsError> {
+    async fn run(&self, stop: &mut watch::Receiver<bool>, handlers: &mut connection::Handlers) -> Result<(), WsError> {
         let settings = &self.inner.settings;
         let mut server = ClientConfig::default();
         let mut failures: u32 = 0;
@@ -405,7 +402,7 @@ impl WsClient {
                     server = endpoint.config;
                     tracing::info!(url = %endpoint, "long connection established");
                     self.inner.status.send_replace(Status::Connected { device_id: endpoint.device_id.clone() });
-                    match connection::run(socket, &endpoint, settings, &self.inner.dispatcher, &mut server, handlers, permits, stop).await {
+                    match connection::run(socket, &endpoint, settings, &self.inner.dispatcher, &mut server, handlers, stop).await {
                         connection::End::Shutdown => return Ok(()),
                         connection::End::Lost(reason) => {
                             tracing::warn!(%reason, "long connection lost; reconnecting");
