@@ -2,12 +2,13 @@
 //! watches liveness, joins fragments, runs handlers and sends their acks,
 //! until the socket is lost or the client shuts down.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -60,33 +61,65 @@ pub(crate) async fn connect(http: &reqwest::Client, settings: &Settings, stop: &
     }
 }
 
+/// A client's handler tasks, across its connections (their events must
+/// not be half handled because a socket died), and the permits that cap
+/// how many run at once.
+pub(crate) struct Handlers {
+    pub(crate) tasks: JoinSet<()>,
+    pub(crate) permits: Arc<Semaphore>,
+}
+
+/// How long a closing client keeps reading after its Close frame, waiting
+/// for the peer to close too.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Receives on `socket` until it is lost or `stop` turns true.
+///
+/// **The handler cap.** A frame is read only while a permit of `permits`
+/// (one per handler, [`WsClientBuilder::max_handlers`](super::WsClientBuilder::max_handlers))
+/// is held; an event's handler takes the permit with it and gives it back
+/// when its ack is queued. At the cap the loop stops reading the socket
+/// altogether: frames come in order, so control frames behind a data frame
+/// cannot be read without reading (and holding) that data frame, and the
+/// platform slows down through TCP. Meanwhile pings still go out, acks are
+/// still sent and handlers joined; the liveness clock is paused (unread
+/// frames cannot be told from silence) and starts again when reading
+/// resumes, so a long stall at the cap is not taken for a dead socket.
 pub(crate) async fn run(
     socket: Socket,
     endpoint: &Endpoint,
     settings: &Settings,
     dispatcher: &Dispatcher,
     server: &mut ClientConfig,
-    handlers: &mut JoinSet<()>,
+    running: &mut Handlers,
     stop: &mut watch::Receiver<bool>,
 ) -> End {
+    let Handlers { tasks: handlers, .. } = running;
     let (mut sink, mut stream) = socket.split();
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel::<Frame>();
     let mut reassembly = Reassembly::new(settings.fragment_timeout);
     let mut ping_every = settings.ping_interval(server);
     let mut next_ping = Instant::now();
     let mut last_seen = Instant::now();
+    let mut permit: Option<OwnedSemaphorePermit> = None;
     loop {
         let liveness = settings.liveness_timeout(ping_every);
         tokio::select! {
             _ = stopped(stop) => break,
+            acquired = Arc::clone(&running.permits).acquire_owned(), if permit.is_none() => {
+                // The semaphore is never closed.
+                permit = acquired.ok();
+                // A permit is wanted only after a data frame was read (then
+                // `last_seen` was now): this adds the time at the cap.
+                last_seen = Instant::now();
+            }
             _ = tokio::time::sleep_until(next_ping) => {
                 next_ping = Instant::now() + ping_every;
                 if let Err(error) = sink.send(Message::Binary(Frame::ping(endpoint.service_id).encode_to_vec().into())).await {
                     return End::Lost(format!("sending a ping failed: {error}"));
                 }
             }
-            _ = tokio::time::sleep_until(last_seen + liveness) => {
+            _ = tokio::time::sleep_until(last_seen + liveness), if permit.is_some() => {
                 return End::Lost(format!("no frame for {liveness:?}: the connection is dead"));
             }
             Some(ack) = ack_rx.recv() => {
@@ -95,7 +128,7 @@ pub(crate) async fn run(
                 }
             }
             Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
-            message = stream.next() => {
+            message = stream.next(), if permit.is_some() => {
                 last_seen = Instant::now();
                 match message {
                     None => return End::Lost("the platform closed the connection".to_owned()),
@@ -106,7 +139,7 @@ pub(crate) async fn run(
                             tracing::warn!(len = bytes.len(), "a binary message that is not a Frame was dropped");
                             continue;
                         };
-                        if let Some(config) = on_frame(frame, &mut reassembly, dispatcher, &ack_tx, handlers) {
+                        if let Some(config) = on_frame(frame, &mut reassembly, dispatcher, &ack_tx, handlers, &mut permit) {
                             *server = config;
                             let previous = ping_every;
                             ping_every = settings.ping_interval(server);
@@ -142,6 +175,18 @@ pub(crate) async fn run(
     }
     let _ = sink.send(Message::Close(None)).await;
     let _ = sink.close().await;
+    // Read on until the peer closes too: a socket dropped with unread bytes
+    // in its buffer is reset, not closed, and a reset makes the peer's
+    // kernel discard what it has not read yet, our last acks included.
+    // Frames read now are dropped unacked: the platform pushes them again.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     End::Shutdown
 }
 
@@ -159,12 +204,15 @@ pub(crate) async fn drain(handlers: &mut JoinSet<()>, grace: Duration) {
 }
 
 /// Handles one frame; returns a new ClientConfig when a pong carried one.
+/// A whole event's handler takes `permit` (see [`run`]); without one the
+/// event is dropped unacked, which [`run`] never lets happen.
 fn on_frame(
     mut frame: Frame,
     reassembly: &mut Reassembly,
     dispatcher: &Dispatcher,
     acks: &mpsc::UnboundedSender<Frame>,
     handlers: &mut JoinSet<()>,
+    permit: &mut Option<OwnedSemaphorePermit>,
 ) -> Option<ClientConfig> {
     let kind = frame.header(HEADER_TYPE).unwrap_or_default().to_owned();
     match (frame.method, kind.as_str()) {
@@ -183,11 +231,14 @@ fn on_frame(
             let message_id = frame.header(HEADER_MESSAGE_ID).unwrap_or_default().to_owned();
             let pushed = reassembly.push(&message_id, frame.header(HEADER_SUM), frame.header(HEADER_SEQ), payload, std::time::Instant::now());
             match pushed {
-                Ok(Some(whole)) => {
-                    let dispatcher = dispatcher.clone();
-                    let acks = acks.clone();
-                    handlers.spawn(handle(frame, whole, dispatcher, acks));
-                }
+                Ok(Some(whole)) => match permit.take() {
+                    Some(permit) => {
+                        let dispatcher = dispatcher.clone();
+                        let acks = acks.clone();
+                        handlers.spawn(handle(frame, whole, dispatcher, acks, permit));
+                    }
+                    None => tracing::error!(%message_id, "an event read without a handler permit was dropped"),
+                },
                 Ok(None) => {}
                 Err(error) => tracing::warn!(%error, %message_id, "a malformed fragment was dropped"),
             }
@@ -202,7 +253,8 @@ fn on_frame(
 
 /// Runs the event's handler and queues its ack: `frame` (the last fragment)
 /// with `biz_rt` and the JSON ack payload.
-async fn handle(mut frame: Frame, payload: Vec<u8>, dispatcher: Dispatcher, acks: mpsc::UnboundedSender<Frame>) {
+/// `_permit` is given back when it returns.
+async fn handle(mut frame: Frame, payload: Vec<u8>, dispatcher: Dispatcher, acks: mpsc::UnboundedSender<Frame>, _permit: OwnedSemaphorePermit) {
     let started = Instant::now();
     let outcome = match parse_event(&payload) {
         Ok(envelope) => dispatcher.dispatch(envelope, Transport::LongConnection).await,
@@ -266,8 +318,10 @@ mod fuzz {
             let (tx, mut rx) = mpsc::unbounded_channel();
             let mut handlers = JoinSet::new();
             let mut reassembly = Reassembly::new(Duration::from_secs(10));
+            let permits = Arc::new(Semaphore::new(64));
             for frame in frames {
-                let _ = on_frame(frame, &mut reassembly, &dispatcher, &tx, &mut handlers);
+                let mut permit = Arc::clone(&permits).try_acquire_owned().ok();
+                let _ = on_frame(frame, &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit);
                 assert!(reassembly.len() <= crate::ws::MAX_PENDING_MESSAGES);
             }
             while let Some(joined) = handlers.join_next().await {
@@ -321,17 +375,19 @@ mod fuzz {
             let mut handlers = JoinSet::new();
             let mut reassembly = Reassembly::new(Duration::from_secs(10));
             let dispatcher = Dispatcher::builder().build();
+            let mut permit = Arc::new(Semaphore::new(1)).try_acquire_owned().ok();
             let pong = |payload: &[u8]| Frame {
                 method: METHOD_CONTROL,
                 headers: vec![Header { key: "type".to_owned(), value: "pong".to_owned() }],
                 payload: Some(payload.to_vec()),
                 ..Frame::default()
             };
-            let config = on_frame(pong(br#"{"PingInterval":5,"ReconnectCount":3}"#), &mut reassembly, &dispatcher, &tx, &mut handlers);
+            let config = on_frame(pong(br#"{"PingInterval":5,"ReconnectCount":3}"#), &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit);
             assert_eq!(config, Some(ClientConfig { ping_interval: 5, reconnect_count: 3, ..ClientConfig::default() }));
-            assert_eq!(on_frame(pong(b""), &mut reassembly, &dispatcher, &tx, &mut handlers), None);
-            assert_eq!(on_frame(pong(b"not json"), &mut reassembly, &dispatcher, &tx, &mut handlers), None);
+            assert_eq!(on_frame(pong(b""), &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit), None);
+            assert_eq!(on_frame(pong(b"not json"), &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit), None);
             assert!(handlers.is_empty());
+            assert!(permit.is_some(), "a pong takes no handler permit");
         });
     }
 

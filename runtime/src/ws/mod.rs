@@ -51,9 +51,21 @@
 //!   ReconnectCount ≥ 0 the client gives up after that many failed attempts
 //!   in a row ([`WsError::GaveUp`]). The builder's values win over the
 //!   platform's (meant for tests).
+//! - **At most [`WsClientBuilder::max_handlers`] handlers run at once**
+//!   (default [`DEFAULT_MAX_HANDLERS`]), counting those left from a lost
+//!   connection. At the cap the client reads nothing more from the socket,
+//!   so a platform (or a hostile server) pushing faster than handlers
+//!   finish is slowed down through TCP instead of growing memory; pings and
+//!   acks still go out, and the liveness timeout is paused meanwhile.
 //! - **Shutdown** stops reading, lets running handlers finish and send
-//!   their acks (for up to [`WsClientBuilder::shutdown_grace`]), then closes
-//!   the socket.
+//!   their acks (for up to [`WsClientBuilder::shutdown_grace`]), sends a
+//!   Close and reads on (discarding frames, which the platform pushes again)
+//!   until the platform closes too, for up to 2 s. That last read matters:
+//!   a socket dropped with unread bytes is reset, and a reset makes the
+//!   platform's kernel discard what it has not read yet — our last acks.
+//!   An event whose handler outlives the grace is abandoned unacked; one
+//!   whose connection was lost before shutdown has its ack dropped (see
+//!   Acks); the platform pushes both again.
 
 mod bootstrap;
 mod connection;
@@ -83,6 +95,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_FRAGMENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for running handlers unless configured.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How many handlers may run at once unless configured.
+pub const DEFAULT_MAX_HANDLERS: usize = 64;
+/// The largest [`WsClientBuilder::max_handlers`] accepted.
+pub const MAX_HANDLERS_LIMIT: usize = 65_536;
 /// The largest WebSocket message accepted.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -150,6 +166,9 @@ pub enum WsError {
     /// The HTTP client could not be built.
     #[error("could not build the HTTP client: {0}")]
     Build(String),
+    /// A builder setting is out of range; the message names it and the rule.
+    #[error("invalid long-connection setting: {0}")]
+    Config(String),
 }
 
 impl WsError {
@@ -159,7 +178,7 @@ impl WsError {
             Self::Bootstrap(error) => error.is_retryable(),
             Self::Handshake { status, auth_code, .. } => handshake_is_retryable(*status, *auth_code),
             Self::Connect(_) => true,
-            Self::GaveUp { .. } | Self::AlreadyRunning | Self::Build(_) => false,
+            Self::GaveUp { .. } | Self::AlreadyRunning | Self::Build(_) | Self::Config(_) => false,
         }
     }
 }
@@ -180,6 +199,7 @@ struct Settings {
     connect_timeout: Duration,
     fragment_timeout: Duration,
     shutdown_grace: Duration,
+    max_handlers: usize,
     ping_interval: Option<Duration>,
     liveness_timeout: Option<Duration>,
     reconnect_interval: Option<Duration>,
@@ -230,6 +250,15 @@ impl WsClientBuilder {
         self
     }
 
+    /// How many event handlers may run at once (default
+    /// [`DEFAULT_MAX_HANDLERS`]); at the cap no more frames are read until
+    /// one finishes (see the [module docs](self)). [`build`](Self::build)
+    /// refuses 0 and anything above [`MAX_HANDLERS_LIMIT`].
+    pub fn max_handlers(mut self, max: usize) -> Self {
+        self.settings.max_handlers = max;
+        self
+    }
+
     /// Pings this often, whatever the platform says.
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.settings.ping_interval = Some(interval.max(Duration::from_millis(1)));
@@ -266,6 +295,10 @@ impl WsClientBuilder {
 
     /// The client.
     pub fn build(self) -> Result<WsClient, WsError> {
+        let max = self.settings.max_handlers;
+        if !(1..=MAX_HANDLERS_LIMIT).contains(&max) {
+            return Err(WsError::Config(format!("max_handlers is {max}; it must be between 1 and {MAX_HANDLERS_LIMIT}")));
+        }
         let http = reqwest::Client::builder().build().map_err(|e| WsError::Build(e.to_string()))?;
         let (status, _) = watch::channel(Status::Idle);
         let (stop, _) = watch::channel(false);
@@ -305,6 +338,7 @@ impl WsClient {
                 connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                 fragment_timeout: DEFAULT_FRAGMENT_TIMEOUT,
                 shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+                max_handlers: DEFAULT_MAX_HANDLERS,
                 ping_interval: None,
                 liveness_timeout: None,
                 reconnect_interval: None,
@@ -333,11 +367,11 @@ impl WsClient {
         }
         self.inner.status.send_replace(Status::Connecting);
         let mut stop = self.inner.stop.subscribe();
-        // Handlers outlive the connection they came on: their events must
-        // not be half handled because a socket died.
-        let mut handlers = JoinSet::new();
+        // Handlers outlive the connection they came on, and so does the cap:
+        // handlers left from a lost connection still hold memory.
+        let mut handlers = connection::Handlers { tasks: JoinSet::new(), permits: Arc::new(tokio::sync::Semaphore::new(self.inner.settings.max_handlers)) };
         let result = self.run(&mut stop, &mut handlers).await;
-        connection::drain(&mut handlers, self.inner.settings.shutdown_grace).await;
+        connection::drain(&mut handlers.tasks, self.inner.settings.shutdown_grace).await;
         self.inner.status.send_replace(Status::Disconnected { error: result.as_ref().err().map(ToString::to_string) });
         // Ready for another start; a shutdown racing with this one is not lost.
         self.inner.stop.send_replace(false);
@@ -355,7 +389,7 @@ impl WsClient {
         let _ = running.wait_for(|r| !*r).await;
     }
 
-    async fn run(&self, stop: &mut watch::Receiver<bool>, handlers: &mut JoinSet<()>) -> Result<(), WsError> {
+    async fn run(&self, stop: &mut watch::Receiver<bool>, handlers: &mut connection::Handlers) -> Result<(), WsError> {
         let settings = &self.inner.settings;
         let mut server = ClientConfig::default();
         let mut failures: u32 = 0;
@@ -426,5 +460,17 @@ mod tests {
         let picks: Vec<Duration> = (0..200).map(|_| random_below(max)).collect();
         assert!(picks.iter().all(|p| *p < max));
         assert!(picks.iter().any(|p| *p != picks[0]), "the waits vary");
+    }
+
+    #[test]
+    fn max_handlers_out_of_range_is_refused_by_name() {
+        let builder = || WsClient::builder("cli_x", "secret", Dispatcher::builder().build());
+        for max in [0, MAX_HANDLERS_LIMIT + 1] {
+            let error = builder().max_handlers(max).build().unwrap_err();
+            assert!(matches!(error, WsError::Config(_)), "{error:?}");
+            assert!(error.to_string().contains(&format!("max_handlers is {max}")), "{error}");
+        }
+        assert!(builder().max_handlers(1).build().is_ok());
+        assert!(builder().max_handlers(MAX_HANDLERS_LIMIT).build().is_ok());
     }
 }
