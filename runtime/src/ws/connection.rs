@@ -123,7 +123,18 @@ pub(crate) async fn run(
                 return End::Lost(format!("no frame for {liveness:?}: the connection is dead"));
             }
             Some(ack) = ack_rx.recv() => {
-                if let Err(error) = sink.send(Message::Binary(ack.encode_to_vec().into())).await {
+                // Every ack that is ready goes out with one flush: handlers
+                // of a burst of events finish together, and a write per ack
+                // was most of the client's CPU per event.
+                let mut sent = sink.feed(Message::Binary(ack.encode_to_vec().into())).await;
+                while sent.is_ok() && let Ok(ack) = ack_rx.try_recv() {
+                    sent = sink.feed(Message::Binary(ack.encode_to_vec().into())).await;
+                }
+                let flushed = match sent {
+                    Ok(()) => sink.flush().await,
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = flushed {
                     return End::Lost(format!("sending an ack failed: {error}"));
                 }
             }
