@@ -65,7 +65,7 @@ pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
 pub use operation::{DocumentedKind, ErrorKind, FieldViolation, OperationError, Response, Untyped, is_rate_limit_code};
-pub use paginate::{Items, JsonPage, PageRequest, Pages, Paginated, PaginationError, paginate};
+pub use paginate::{Items, JsonPage, PageRequest, Paged, PagedOperation, Pages, Paginated, PaginationError, paginate};
 pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;

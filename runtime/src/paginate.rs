@@ -31,9 +31,11 @@ use std::task::{Context, Poll, ready};
 use futures_core::Stream;
 use serde_json::Value;
 
+use crate::call::{Call, Operation};
 use crate::client::Client;
 use crate::error::Error;
-use crate::request::{ApiRequest, Body};
+use crate::operation::{OperationError, Response};
+use crate::request::{ApiRequest, Body, RequestOptions};
 
 /// A page of a list endpoint's answer.
 pub trait Paginated {
@@ -59,6 +61,49 @@ pub trait PageRequest: Clone + Send + Sync + 'static {
     fn with_page_token(&self, token: &str) -> Self;
     /// Sends this request as one ordinary call.
     fn fetch(self, client: Client) -> impl Future<Output = Result<Self::Page, Self::Error>> + Send + 'static;
+}
+
+/// A typed operation whose answers are pages: what a generated list
+/// request adds to its [`Operation`] impl so that [`Paged`] can stream it.
+pub trait PagedOperation: Operation + Clone + Sync + 'static {
+    /// This request asking for the page after `token`, the original left as it is.
+    fn with_page_token(&self, token: &str) -> Self;
+}
+
+/// A [`PagedOperation`] and the options of each of its calls, as a
+/// [`PageRequest`]: each page is one ordinary [`Call`], so validation,
+/// retries, rate limiting and error mapping are those of a single call.
+///
+/// Written once for every list operation; generated code only says how
+/// the page token is set.
+#[derive(Clone, Debug)]
+pub struct Paged<R> {
+    request: R,
+    options: RequestOptions,
+}
+
+impl<R: PagedOperation> Paged<R> {
+    /// Pages of `request`, each call sent with `options`.
+    pub fn new(request: R, options: RequestOptions) -> Self {
+        Self { request, options }
+    }
+}
+
+impl<R> PageRequest for Paged<R>
+where
+    R: PagedOperation,
+    R::Output: Paginated + 'static,
+{
+    type Page = R::Output;
+    type Error = OperationError<R::Kind>;
+
+    fn with_page_token(&self, token: &str) -> Self {
+        Self { request: self.request.with_page_token(token), options: self.options.clone() }
+    }
+
+    async fn fetch(self, client: Client) -> Result<R::Output, Self::Error> {
+        Call::new(&client, self.request).options(self.options).send().await.map(Response::into_inner)
+    }
 }
 
 /// The stream stopped because the server's answers do not add up.

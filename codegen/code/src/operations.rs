@@ -211,36 +211,33 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
         #error
 
         #fn_doc
-        pub async fn #name(
+        pub fn #name(
             client: &feishu_runtime::Client,
-            #request_binding: #request_ty,
+            request: #request_ty,
             options: feishu_runtime::RequestOptions,
-        ) -> feishu_runtime::CallResult<#response_ty, #kind_ty> {
-            feishu_runtime::Validate::validate(&request)?;
-            #size_checks
-            #fill_key
-            #[allow(unused_mut)]
-            let mut api = feishu_runtime::ApiRequest::new(#method, #path)
-                .auth(#auth)
-                #limits
-                #idempotency
-                #receiver
-                .options(options);
-            #(#query)*
-            #body
-            client.send_json_response(api).await.map_err(Into::into)
+        ) -> feishu_runtime::Call<'_, #request_ty> {
+            feishu_runtime::Call::new(client, request).options(options)
         }
 
         impl feishu_runtime::Operation for #request_ty {
             type Output = #response_ty;
             type Kind = #kind_ty;
 
-            fn send(
-                self,
-                client: &feishu_runtime::Client,
-                options: feishu_runtime::RequestOptions,
-            ) -> impl std::future::Future<Output = feishu_runtime::CallResult<#response_ty, #kind_ty>> + Send + '_ {
-                #name(client, self, options)
+            fn into_api_request(self, options: feishu_runtime::RequestOptions) -> Result<feishu_runtime::ApiRequest, feishu_runtime::Error> {
+                let #request_binding = self;
+                feishu_runtime::Validate::validate(&request)?;
+                #size_checks
+                #fill_key
+                #[allow(unused_mut)]
+                let mut api = feishu_runtime::ApiRequest::new(#method, #path)
+                    .auth(#auth)
+                    #limits
+                    #idempotency
+                    #receiver
+                    .options(options);
+                #(#query)*
+                #body
+                Ok(api)
             }
         }
 

@@ -23,11 +23,9 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
         return TokenStream::new();
     };
     let Pagination { token, token_required, page_size, has_more, next_token, items, item, .. } = p;
-    let name = ident(&op.fn_name);
     let request = ident(&d.request.name);
     let response = ident(&d.response.name);
     let kind = ident(&format!("{}Kind", d.error.name));
-    let paging = ident(&format!("{}Paging", d.request.name));
     let item = rust_type(item, service);
     let (token, has_more, next_token, items) = (ident(token), ident(has_more), ident(next_token), ident(items));
     let set_token = if *token_required { quote!(token.to_owned()) } else { quote!(Some(token.to_owned())) };
@@ -68,20 +66,11 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
             }
         }
 
-        /// One page's call of the list streams: the request and the caller's options.
-        #[derive(Clone)]
-        struct #paging(#request, feishu_runtime::RequestOptions);
-
-        impl feishu_runtime::PageRequest for #paging {
-            type Page = #response;
-            type Error = feishu_runtime::OperationError<#kind>;
+        impl feishu_runtime::PagedOperation for #request {
             fn with_page_token(&self, token: &str) -> Self {
                 let mut next = self.clone();
-                next.0.#token = #set_token;
+                next.#token = #set_token;
                 next
-            }
-            async fn fetch(self, client: feishu_runtime::Client) -> Result<#response, Self::Error> {
-                #name(&client, self.0, self.1).await.map(feishu_runtime::Response::into_inner)
             }
         }
 
@@ -95,7 +84,7 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
             pub fn #pages_with(self, client: &feishu_runtime::Client, options: feishu_runtime::RequestOptions) -> feishu_runtime::Pages<#response, feishu_runtime::OperationError<#kind>> {
                 let #binding = self;
                 #default_size
-                feishu_runtime::Pages::new(client, #paging(request, options))
+                feishu_runtime::Pages::new(client, feishu_runtime::Paged::new(request, options))
             }
 
             #[doc = #items_doc]

@@ -22,7 +22,7 @@ pub fn size_checks(d: &TypedOperation) -> TokenStream {
         let detail = format!("the file may be at most {limit} bytes (the documented limit)");
         let check = quote! {
             if file.len() > #max {
-                return Err(feishu_runtime::Error::from(feishu_runtime::ValidationError::new(#wire, "max_size", format!("{} bytes; {}", file.len(), #detail))).into());
+                return Err(feishu_runtime::ValidationError::new(#wire, "max_size", format!("{} bytes; {}", file.len(), #detail)).into());
             }
         };
         Some(if field.required {

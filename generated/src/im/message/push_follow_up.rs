@@ -209,37 +209,35 @@ impl feishu_runtime::ErrorKind for PushFollowUpErrorKind {
 /// Rate limit: 1000 次/分钟、50 次/秒.
 ///
 /// The request is validated against the documented constraints before anything is sent.
-pub async fn push_follow_up(
+pub fn push_follow_up(
     client: &feishu_runtime::Client,
     request: PushFollowUpRequest,
     options: feishu_runtime::RequestOptions,
-) -> feishu_runtime::CallResult<PushFollowUpResponse, PushFollowUpErrorKind> {
-    feishu_runtime::Validate::validate(&request)?;
-    #[allow(unused_mut)]
-    let mut api = feishu_runtime::ApiRequest::new(
-            feishu_runtime::Method::POST,
-            format!(
-                "/open-apis/im/v1/messages/{}/push_follow_up",
-                feishu_runtime::encode_path_segment(& request.message_id)
-            ),
-        )
-        .auth(feishu_runtime::Auth::Tenant)
-        .endpoint("im.v1.message.push_follow_up")
-        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
-        .options(options);
-    api = api.json_encoded(&request)?;
-    client.send_json_response(api).await.map_err(Into::into)
+) -> feishu_runtime::Call<'_, PushFollowUpRequest> {
+    feishu_runtime::Call::new(client, request).options(options)
 }
 impl feishu_runtime::Operation for PushFollowUpRequest {
     type Output = PushFollowUpResponse;
     type Kind = PushFollowUpErrorKind;
-    fn send(
+    fn into_api_request(
         self,
-        client: &feishu_runtime::Client,
         options: feishu_runtime::RequestOptions,
-    ) -> impl std::future::Future<
-        Output = feishu_runtime::CallResult<PushFollowUpResponse, PushFollowUpErrorKind>,
-    > + Send + '_ {
-        push_follow_up(client, self, options)
+    ) -> Result<feishu_runtime::ApiRequest, feishu_runtime::Error> {
+        let request = self;
+        feishu_runtime::Validate::validate(&request)?;
+        #[allow(unused_mut)]
+        let mut api = feishu_runtime::ApiRequest::new(
+                feishu_runtime::Method::POST,
+                format!(
+                    "/open-apis/im/v1/messages/{}/push_follow_up",
+                    feishu_runtime::encode_path_segment(& request.message_id)
+                ),
+            )
+            .auth(feishu_runtime::Auth::Tenant)
+            .endpoint("im.v1.message.push_follow_up")
+            .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
+            .options(options);
+        api = api.json_encoded(&request)?;
+        Ok(api)
     }
 }

@@ -639,40 +639,40 @@ impl feishu_runtime::ErrorKind for ReplyErrorKind {
 /// Rate limit: 1000 次/分钟、50 次/秒.
 ///
 /// The request is validated against the documented constraints before anything is sent.
-pub async fn reply(
+pub fn reply(
     client: &feishu_runtime::Client,
-    mut request: ReplyRequest,
+    request: ReplyRequest,
     options: feishu_runtime::RequestOptions,
-) -> feishu_runtime::CallResult<ReplyResponse, ReplyErrorKind> {
-    feishu_runtime::Validate::validate(&request)?;
-    feishu_runtime::fill_idempotency_key(&mut request.uuid);
-    #[allow(unused_mut)]
-    let mut api = feishu_runtime::ApiRequest::new(
-            feishu_runtime::Method::POST,
-            format!(
-                "/open-apis/im/v1/messages/{}/reply",
-                feishu_runtime::encode_path_segment(& request.message_id)
-            ),
-        )
-        .auth(feishu_runtime::Auth::Tenant)
-        .endpoint("im.v1.message.reply")
-        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)).per_receiver(5))
-        .idempotency_field("uuid")
-        .receiver(request.message_id.as_str())
-        .options(options);
-    api = api.json_encoded(&request)?;
-    client.send_json_response(api).await.map_err(Into::into)
+) -> feishu_runtime::Call<'_, ReplyRequest> {
+    feishu_runtime::Call::new(client, request).options(options)
 }
 impl feishu_runtime::Operation for ReplyRequest {
     type Output = ReplyResponse;
     type Kind = ReplyErrorKind;
-    fn send(
+    fn into_api_request(
         self,
-        client: &feishu_runtime::Client,
         options: feishu_runtime::RequestOptions,
-    ) -> impl std::future::Future<
-        Output = feishu_runtime::CallResult<ReplyResponse, ReplyErrorKind>,
-    > + Send + '_ {
-        reply(client, self, options)
+    ) -> Result<feishu_runtime::ApiRequest, feishu_runtime::Error> {
+        let mut request = self;
+        feishu_runtime::Validate::validate(&request)?;
+        feishu_runtime::fill_idempotency_key(&mut request.uuid);
+        #[allow(unused_mut)]
+        let mut api = feishu_runtime::ApiRequest::new(
+                feishu_runtime::Method::POST,
+                format!(
+                    "/open-apis/im/v1/messages/{}/reply",
+                    feishu_runtime::encode_path_segment(& request.message_id)
+                ),
+            )
+            .auth(feishu_runtime::Auth::Tenant)
+            .endpoint("im.v1.message.reply")
+            .rate_limit(
+                feishu_runtime::RateLimit::new(Some(50), Some(1000)).per_receiver(5),
+            )
+            .idempotency_field("uuid")
+            .receiver(request.message_id.as_str())
+            .options(options);
+        api = api.json_encoded(&request)?;
+        Ok(api)
     }
 }

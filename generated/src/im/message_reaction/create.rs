@@ -349,37 +349,35 @@ impl feishu_runtime::ErrorKind for CreateErrorKind {
 /// Rate limit: 1000 次/分钟、50 次/秒.
 ///
 /// The request is validated against the documented constraints before anything is sent.
-pub async fn create(
+pub fn create(
     client: &feishu_runtime::Client,
     request: CreateRequest,
     options: feishu_runtime::RequestOptions,
-) -> feishu_runtime::CallResult<CreateResponse, CreateErrorKind> {
-    feishu_runtime::Validate::validate(&request)?;
-    #[allow(unused_mut)]
-    let mut api = feishu_runtime::ApiRequest::new(
-            feishu_runtime::Method::POST,
-            format!(
-                "/open-apis/im/v1/messages/{}/reactions",
-                feishu_runtime::encode_path_segment(& request.message_id)
-            ),
-        )
-        .auth(feishu_runtime::Auth::TenantOrUser)
-        .endpoint("im.v1.message_reaction.create")
-        .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
-        .options(options);
-    api = api.json_encoded(&request)?;
-    client.send_json_response(api).await.map_err(Into::into)
+) -> feishu_runtime::Call<'_, CreateRequest> {
+    feishu_runtime::Call::new(client, request).options(options)
 }
 impl feishu_runtime::Operation for CreateRequest {
     type Output = CreateResponse;
     type Kind = CreateErrorKind;
-    fn send(
+    fn into_api_request(
         self,
-        client: &feishu_runtime::Client,
         options: feishu_runtime::RequestOptions,
-    ) -> impl std::future::Future<
-        Output = feishu_runtime::CallResult<CreateResponse, CreateErrorKind>,
-    > + Send + '_ {
-        create(client, self, options)
+    ) -> Result<feishu_runtime::ApiRequest, feishu_runtime::Error> {
+        let request = self;
+        feishu_runtime::Validate::validate(&request)?;
+        #[allow(unused_mut)]
+        let mut api = feishu_runtime::ApiRequest::new(
+                feishu_runtime::Method::POST,
+                format!(
+                    "/open-apis/im/v1/messages/{}/reactions",
+                    feishu_runtime::encode_path_segment(& request.message_id)
+                ),
+            )
+            .auth(feishu_runtime::Auth::TenantOrUser)
+            .endpoint("im.v1.message_reaction.create")
+            .rate_limit(feishu_runtime::RateLimit::new(Some(50), Some(1000)))
+            .options(options);
+        api = api.json_encoded(&request)?;
+        Ok(api)
     }
 }
