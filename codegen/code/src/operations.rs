@@ -123,6 +123,7 @@ pub fn typed_method(op: &Operation, d: &TypedOperation) -> TokenStream {
     ]));
     quote! {
         #doc
+        #[inline]
         pub fn #name(&self, request: #request) -> feishu_runtime::Call<'a, #request> {
             feishu_runtime::Call::new(self.client, request)
         }
@@ -201,6 +202,14 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
         })
     });
     let request_binding = if fill_key.is_some() { quote!(mut request) } else { quote!(request) };
+    // Everything an operation compiles to (its request building, and the
+    // serializer and decoder that `Call` instantiates for its types) is
+    // `#[inline]` or generic, so it is compiled in the crates that call
+    // the operation, never in this one: a program pays for the operations
+    // it uses. Compiled here, the calls of the whole API were most of the
+    // crate's LLVM IR (7.4 M lines; 3.4 M with just the non-inline
+    // builders and list streams left).
+
     let receiver = d.receiver_field.as_deref().map(|rust| {
         let rust = ident(rust);
         quote!(.receiver(request.#rust.as_str()))
@@ -211,6 +220,7 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
         #error
 
         #fn_doc
+        #[inline]
         pub fn #name(
             client: &feishu_runtime::Client,
             request: #request_ty,
@@ -223,6 +233,7 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
             type Output = #response_ty;
             type Kind = #kind_ty;
 
+            #[inline]
             fn into_api_request(self, options: feishu_runtime::RequestOptions) -> Result<feishu_runtime::ApiRequest, feishu_runtime::Error> {
                 let #request_binding = self;
                 feishu_runtime::Validate::validate(&request)?;

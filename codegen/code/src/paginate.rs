@@ -67,6 +67,7 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
         }
 
         impl feishu_runtime::PagedOperation for #request {
+            #[inline]
             fn with_page_token(&self, token: &str) -> Self {
                 let mut next = self.clone();
                 next.#token = #set_token;
@@ -76,11 +77,13 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
 
         impl #request {
             #[doc = #pages_doc]
+            #[inline]
             pub fn #pages(self, client: &feishu_runtime::Client) -> feishu_runtime::Pages<#response, feishu_runtime::OperationError<#kind>> {
                 self.#pages_with(client, feishu_runtime::RequestOptions::default())
             }
 
             #[doc = #pages_with_doc]
+            #[inline]
             pub fn #pages_with(self, client: &feishu_runtime::Client, options: feishu_runtime::RequestOptions) -> feishu_runtime::Pages<#response, feishu_runtime::OperationError<#kind>> {
                 let #binding = self;
                 #default_size
@@ -88,6 +91,7 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
             }
 
             #[doc = #items_doc]
+            #[inline]
             pub fn #items_fn(self, client: &feishu_runtime::Client) -> feishu_runtime::Items<#response, feishu_runtime::OperationError<#kind>> {
                 self.#pages(client).items()
             }

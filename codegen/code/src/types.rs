@@ -267,6 +267,7 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
     let validate = traits.validate.then(|| {
         quote! {
             impl feishu_runtime::Validate for #name {
+                #[inline]
                 fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
                     #(#checks)*
                     Ok(())

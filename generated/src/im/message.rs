@@ -229,6 +229,7 @@ impl<'a> MessageApi<'a> {
     /// 添加跟随气泡
     ///
     /// `POST /open-apis/im/v1/messages/:message_id/push_follow_up` (`im.v1.message.push_follow_up`); see [`push_follow_up()`](fn@push_follow_up) for the details.
+    #[inline]
     pub fn push_follow_up(
         &self,
         request: PushFollowUpRequest,
@@ -271,6 +272,7 @@ impl<'a> MessageApi<'a> {
     /// 回复消息
     ///
     /// `POST /open-apis/im/v1/messages/:message_id/reply` (`im.v1.message.reply`); see [`reply()`](fn@reply) for the details.
+    #[inline]
     pub fn reply(
         &self,
         request: ReplyRequest,

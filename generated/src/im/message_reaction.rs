@@ -12,6 +12,7 @@ impl<'a> MessageReactionApi<'a> {
     /// 添加消息表情回复
     ///
     /// `POST /open-apis/im/v1/messages/:message_id/reactions` (`im.v1.message_reaction.create`); see [`create()`](fn@create) for the details.
+    #[inline]
     pub fn create(
         &self,
         request: CreateRequest,

@@ -39,6 +39,7 @@ impl PushFollowUpRequest {
     }
 }
 impl feishu_runtime::Validate for PushFollowUpRequest {
+    #[inline]
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.message_id;
@@ -209,6 +210,7 @@ impl feishu_runtime::ErrorKind for PushFollowUpErrorKind {
 /// Rate limit: 1000 次/分钟、50 次/秒.
 ///
 /// The request is validated against the documented constraints before anything is sent.
+#[inline]
 pub fn push_follow_up(
     client: &feishu_runtime::Client,
     request: PushFollowUpRequest,
@@ -219,6 +221,7 @@ pub fn push_follow_up(
 impl feishu_runtime::Operation for PushFollowUpRequest {
     type Output = PushFollowUpResponse;
     type Kind = PushFollowUpErrorKind;
+    #[inline]
     fn into_api_request(
         self,
         options: feishu_runtime::RequestOptions,

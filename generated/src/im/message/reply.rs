@@ -149,6 +149,7 @@ impl ReplyRequest {
     }
 }
 impl feishu_runtime::Validate for ReplyRequest {
+    #[inline]
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.message_id;
@@ -639,6 +640,7 @@ impl feishu_runtime::ErrorKind for ReplyErrorKind {
 /// Rate limit: 1000 次/分钟、50 次/秒.
 ///
 /// The request is validated against the documented constraints before anything is sent.
+#[inline]
 pub fn reply(
     client: &feishu_runtime::Client,
     request: ReplyRequest,
@@ -649,6 +651,7 @@ pub fn reply(
 impl feishu_runtime::Operation for ReplyRequest {
     type Output = ReplyResponse;
     type Kind = ReplyErrorKind;
+    #[inline]
     fn into_api_request(
         self,
         options: feishu_runtime::RequestOptions,

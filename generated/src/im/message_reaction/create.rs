@@ -29,6 +29,7 @@ impl CreateRequest {
     }
 }
 impl feishu_runtime::Validate for CreateRequest {
+    #[inline]
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.message_id;
@@ -349,6 +350,7 @@ impl feishu_runtime::ErrorKind for CreateErrorKind {
 /// Rate limit: 1000 次/分钟、50 次/秒.
 ///
 /// The request is validated against the documented constraints before anything is sent.
+#[inline]
 pub fn create(
     client: &feishu_runtime::Client,
     request: CreateRequest,
@@ -359,6 +361,7 @@ pub fn create(
 impl feishu_runtime::Operation for CreateRequest {
     type Output = CreateResponse;
     type Kind = CreateErrorKind;
+    #[inline]
     fn into_api_request(
         self,
         options: feishu_runtime::RequestOptions,

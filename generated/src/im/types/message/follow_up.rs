@@ -43,6 +43,7 @@ impl FollowUp {
     }
 }
 impl feishu_runtime::Validate for FollowUp {
+    #[inline]
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.content;

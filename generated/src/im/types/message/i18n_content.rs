@@ -55,6 +55,7 @@ impl I18nContent {
     }
 }
 impl feishu_runtime::Validate for I18nContent {
+    #[inline]
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.content;
