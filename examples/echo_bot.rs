@@ -40,44 +40,28 @@ impl EventBody for MessageReceiveV1 {
     const EVENT_TYPE: &'static str = "im.message.receive_v1";
 }
 
-struct Args {
-    base_url: String,
-    app_id: String,
-    app_secret: String,
-}
+/// The command line.
+mod flags {
+    #![allow(missing_docs)] // the items xflags generates; `--help` documents the flags
 
-const USAGE: &str = "usage: echo_bot [--base-url URL] --app-id ID --app-secret SECRET";
-
-fn parse_args() -> Result<Args, String> {
-    let mut base_url = feishu_runtime::FEISHU_BASE_URL.to_owned();
-    let (mut app_id, mut app_secret) = (None, None);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
-        match flag.as_str() {
-            "--base-url" => base_url = value()?,
-            "--app-id" => app_id = Some(value()?),
-            "--app-secret" => app_secret = Some(value()?),
-            "-h" | "--help" => return Err(USAGE.to_owned()),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+    xflags::xflags! {
+        /// A bot that answers every text message with `echo: <text>`.
+        cmd echo-bot {
+            /// The API's base URL (default `https://open.feishu.cn`).
+            optional --base-url base_url: String
+            /// The app's id (`cli_…`).
+            required --app-id app_id: String
+            /// The app's secret.
+            required --app-secret app_secret: String
         }
-    }
-    match (app_id, app_secret) {
-        (Some(app_id), Some(app_secret)) => Ok(Args { base_url, app_id, app_secret }),
-        _ => Err(format!("--app-id and --app-secret are required\n{USAGE}")),
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    let api = match feishu::Client::builder(args.app_id.clone(), args.app_secret.clone()).base_url(&args.base_url).build() {
+    let args = flags::EchoBot::from_env_or_exit();
+    let base_url = args.base_url.unwrap_or_else(|| feishu_runtime::FEISHU_BASE_URL.to_owned());
+    let api = match feishu::Client::builder(args.app_id.clone(), args.app_secret.clone()).base_url(&base_url).build() {
         Ok(client) => client,
         Err(error) => {
             eprintln!("echo_bot: {error}");
@@ -107,7 +91,7 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    let client = match WsClient::builder(args.app_id, args.app_secret, dispatcher.build()).base_url(&args.base_url).build() {
+    let client = match WsClient::builder(args.app_id, args.app_secret, dispatcher.build()).base_url(&base_url).build() {
         Ok(client) => client,
         Err(error) => {
             eprintln!("echo_bot: {error}");

@@ -15,22 +15,26 @@ use std::process::ExitCode;
 use feishu_runtime::{ApiRequest, Client, Method, paginate};
 use serde_json::Value;
 
-const USAGE: &str = "usage: list_messages --base-url URL --app-id ID --app-secret SECRET CHAT_ID";
+/// The command line.
+mod flags {
+    #![allow(missing_docs)] // the items xflags generates; `--help` documents the flags
 
-struct Args {
-    base_url: String,
-    app_id: String,
-    app_secret: String,
-    chat_id: String,
+    xflags::xflags! {
+        /// Prints every message of a chat, oldest first.
+        cmd list-messages {
+            /// The API's base URL (`https://open.feishu.cn`, or a sandbox's).
+            required --base-url base_url: String
+            /// The app's id (`cli_…`).
+            required --app-id app_id: String
+            /// The app's secret.
+            required --app-secret app_secret: String
+            /// The chat whose messages to print (`oc_…`).
+            required chat_id: String
+        }
+    }
 }
 
-fn args(argv: impl Iterator<Item = String>) -> Result<Args, String> {
-    let line = feishu_examples::CommandLine::parse(USAGE, argv, &[])?;
-    let chat_id = line.single_positional("CHAT_ID", USAGE)?;
-    Ok(Args { base_url: line.base_url, app_id: line.app_id, app_secret: line.app_secret, chat_id })
-}
-
-async fn run(args: Args) -> Result<usize, Box<dyn std::error::Error>> {
+async fn run(args: flags::ListMessages) -> Result<usize, Box<dyn std::error::Error>> {
     let client = Client::builder(args.app_id, args.app_secret).base_url(args.base_url).build()?;
     let request = ApiRequest::new(Method::GET, "/open-apis/im/v1/messages")
         .endpoint("im.v1.message.list")
@@ -51,14 +55,7 @@ async fn run(args: Args) -> Result<usize, Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match args(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(args).await {
+    match run(flags::ListMessages::from_env_or_exit()).await {
         Ok(count) => {
             eprintln!("{count} messages");
             ExitCode::SUCCESS

@@ -20,31 +20,33 @@ use feishu::im::message_reaction::CreateRequest;
 use feishu::im::types::Emoji;
 use feishu::{Client, MessageContent};
 
-const USAGE: &str = "usage: reply_and_react --base-url URL --app-id ID --app-secret SECRET --message-id ID [--text TEXT] [--emoji TYPE]";
-
 /// The command line.
-struct Args {
-    base_url: String,
-    app_id: String,
-    app_secret: String,
-    message_id: String,
-    text: String,
-    emoji: String,
+mod flags {
+    #![allow(missing_docs)] // the items xflags generates; `--help` documents the flags
+
+    xflags::xflags! {
+        /// Replies to a message and reacts to it.
+        cmd reply-and-react {
+            /// The API's base URL (`https://open.feishu.cn`, or a sandbox's).
+            required --base-url base_url: String
+            /// The app's id (`cli_…`).
+            required --app-id app_id: String
+            /// The app's secret.
+            required --app-secret app_secret: String
+            /// The message to reply to and react to (`om_…`).
+            required --message-id message_id: String
+            /// The reply's text (default "Got it!").
+            optional --text text: String
+            /// The reaction's emoji type (default THUMBSUP).
+            optional --emoji emoji: String
+        }
+    }
 }
 
-fn args(argv: impl Iterator<Item = String>) -> Result<Args, String> {
-    let line = feishu_examples::CommandLine::parse(USAGE, argv, &["--message-id", "--text", "--emoji"])?;
-    let message_id = line.flag("--message-id").ok_or_else(|| format!("--message-id is required; {USAGE}"))?.to_owned();
-    let text = line.flag("--text").unwrap_or("Got it!").to_owned();
-    let emoji = line.flag("--emoji").unwrap_or("THUMBSUP").to_owned();
-    line.no_positional(USAGE)?;
-    Ok(Args { base_url: line.base_url, app_id: line.app_id, app_secret: line.app_secret, message_id, text, emoji })
-}
-
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(args: flags::ReplyAndReact) -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::builder(args.app_id, args.app_secret).base_url(args.base_url).build()?;
 
-    let request = ReplyRequest::with_message(MessageId::new(&args.message_id), &MessageContent::text(args.text));
+    let request = ReplyRequest::with_message(MessageId::new(&args.message_id), &MessageContent::text(args.text.unwrap_or_else(|| "Got it!".to_owned())));
     let sent = match client.im().message().reply(request).await {
         Ok(sent) => sent,
         Err(e) if e.kind().is_bot_not_outside_group() => return Err("the bot is not in the message's chat: add it first".into()),
@@ -56,21 +58,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("replied: {} (log id {})", sent.message_id.as_deref().unwrap_or("?"), sent.log_id().unwrap_or("none"));
 
-    let reaction = client.im().message_reaction().create(CreateRequest::new(MessageId::new(&args.message_id), Emoji::new(args.emoji))).await?;
+    let reaction = client
+        .im()
+        .message_reaction()
+        .create(CreateRequest::new(MessageId::new(&args.message_id), Emoji::new(args.emoji.unwrap_or_else(|| "THUMBSUP".to_owned()))))
+        .await?;
     println!("reacted: {} (log id {})", reaction.reaction_id.as_deref().unwrap_or("?"), reaction.log_id().unwrap_or("none"));
     Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = match args(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(args).await {
+    match run(flags::ReplyAndReact::from_env_or_exit()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("reply_and_react: {e}");

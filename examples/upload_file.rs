@@ -14,22 +14,26 @@ use std::time::Duration;
 use feishu::Client;
 use feishu_runtime::{Body, Multipart, UploadFile};
 
-const USAGE: &str = "usage: upload_file --base-url URL --app-id ID --app-secret SECRET FILE";
+/// The command line.
+mod flags {
+    #![allow(missing_docs)] // the items xflags generates; `--help` documents the flags
 
-struct Args {
-    base_url: String,
-    app_id: String,
-    app_secret: String,
-    file: String,
+    xflags::xflags! {
+        /// Uploads a file and prints its `file_key`.
+        cmd upload-file {
+            /// The API's base URL (`https://open.feishu.cn`, or a sandbox's).
+            required --base-url base_url: String
+            /// The app's id (`cli_…`).
+            required --app-id app_id: String
+            /// The app's secret.
+            required --app-secret app_secret: String
+            /// The file to upload.
+            required file: String
+        }
+    }
 }
 
-fn args(argv: impl Iterator<Item = String>) -> Result<Args, String> {
-    let line = feishu_examples::CommandLine::parse(USAGE, argv, &[])?;
-    let file = line.single_positional("FILE", USAGE)?;
-    Ok(Args { base_url: line.base_url, app_id: line.app_id, app_secret: line.app_secret, file })
-}
-
-async fn run(args: Args) -> Result<String, Box<dyn std::error::Error>> {
+async fn run(args: flags::UploadFile) -> Result<String, Box<dyn std::error::Error>> {
     let client = Client::builder(args.app_id, args.app_secret).base_url(args.base_url).build()?;
     let file = UploadFile::from_path(&args.file)?;
     let form = Multipart::new().text("file_type", "stream").text("file_name", file.file_name().to_owned()).upload("file", file);
@@ -47,14 +51,7 @@ fn peak_memory_kb() -> Option<u64> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match args(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(args).await {
+    match run(flags::UploadFile::from_env_or_exit()).await {
         Ok(key) => {
             println!("{key}");
             if let Some(kb) = peak_memory_kb() {

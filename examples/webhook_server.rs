@@ -15,33 +15,33 @@ use std::process::ExitCode;
 
 use feishu_runtime::events::{CardActionResponse, CardActionTrigger, Dispatcher, Toast, ToastKind, Webhook, WebhookConfig};
 
-const USAGE: &str = "usage: webhook_server [--port N] [--verification-token TOKEN] [--encrypt-key KEY]";
+/// The command line.
+mod flags {
+    #![allow(missing_docs)] // the items xflags generates; `--help` documents the flags
+
+    xflags::xflags! {
+        /// Receives events and card callbacks over HTTP at `/webhook/event`.
+        cmd webhook-server {
+            /// The port to listen on (default 3000).
+            optional --port port: u16
+            /// The verification token of the app's event subscription.
+            optional --verification-token verification_token: String
+            /// The encrypt key of the app's event subscription.
+            optional --encrypt-key encrypt_key: String
+        }
+    }
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut port: u16 = 3000;
+    let args = flags::WebhookServer::from_env_or_exit();
+    let port = args.port.unwrap_or(3000);
     let mut config = WebhookConfig::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let Some(value) = args.next() else {
-            eprintln!("{flag} needs a value\n{USAGE}");
-            return ExitCode::from(2);
-        };
-        match flag.as_str() {
-            "--port" => match value.parse() {
-                Ok(p) => port = p,
-                Err(_) => {
-                    eprintln!("--port {value:?} is not a port number\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
-            "--verification-token" => config = config.verification_token(value),
-            "--encrypt-key" => config = config.encrypt_key(value),
-            other => {
-                eprintln!("unknown argument {other:?}\n{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
+    if let Some(token) = args.verification_token {
+        config = config.verification_token(token);
+    }
+    if let Some(key) = args.encrypt_key {
+        config = config.encrypt_key(key);
     }
 
     let mut dispatcher = Dispatcher::builder();

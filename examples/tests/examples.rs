@@ -1,5 +1,6 @@
 //! Runs the `upload_file` and `list_messages` examples, as built by
-//! `cargo test`, against a sandbox.
+//! `cargo test`, against a sandbox, and checks that the examples refuse
+//! a bad command line by name.
 
 use std::process::Output;
 
@@ -75,4 +76,18 @@ async fn list_messages_prints_every_message_once_in_order() {
     let output = run("list_messages", &sandbox, "oc_missing").await;
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("230001"), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn a_missing_or_unknown_flag_is_refused_by_name_before_anything_runs() {
+    let run = |args: &[&str]| std::process::Command::new(feishu_examples::example_binary("reply_and_react")).args(args).output().unwrap();
+    let output = run(&["--base-url", "http://127.0.0.1:9", "--app-id", "cli_x", "--app-secret", "s"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--message-id"), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(&["--colour", "red"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--colour"), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(&["--help"]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("--emoji"));
 }
