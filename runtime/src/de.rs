@@ -20,8 +20,8 @@ pub trait Fields: Default {
     const NAME: &'static str;
 
     /// Reads the value of the field whose wire name is `key` from `map`
-    /// into `self`, or skips it (with [`skip`]) when the struct has no such
-    /// field.
+    /// into `self` (with [`read`]), or skips it (with [`skip`]) when the
+    /// struct has no such field.
     fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error>;
 }
 
@@ -29,6 +29,12 @@ pub trait Fields: Default {
 /// skipped, absent ones keep their default.
 pub fn object<'de, D: Deserializer<'de>, T: Fields>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+/// Reads the value of a key into the field `slot`.
+pub fn read<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut T, map: &mut A) -> Result<(), A::Error> {
+    *slot = map.next_value()?;
+    Ok(())
 }
 
 /// Skips the value of a key the struct does not know.
@@ -101,12 +107,11 @@ mod tests {
 
         fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
             match key {
-                "name" => self.name = map.next_value()?,
-                "count" => self.count = map.next_value()?,
-                "nested" => self.nested = map.next_value()?,
-                _ => skip(map)?,
+                "name" => read(&mut self.name, map),
+                "count" => read(&mut self.count, map),
+                "nested" => read(&mut self.nested, map),
+                _ => skip(map),
             }
-            Ok(())
         }
     }
 

@@ -48,6 +48,7 @@ pub mod paginate;
 mod request;
 pub mod retry;
 mod secret;
+pub mod ser;
 mod token;
 pub mod upload;
 pub mod validate;

@@ -2,7 +2,7 @@
 
 //! `im.v1.message.push_follow_up`: 添加跟随气泡
 /// The request of `push_follow_up`: 添加跟随气泡
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PushFollowUpRequest {
     /// 机器人发送的消息 ID。ID 获取方式：
@@ -17,7 +17,6 @@ pub struct PushFollowUpRequest {
     /// Example: `om_3210a18894e206715a4359115f4cf2f5`
     ///
     /// Wire name: `message_id`.
-    #[serde(skip)]
     pub message_id: feishu_runtime::ids::MessageId,
     /// 跟随气泡列表。
     /// **示例**:
@@ -51,6 +50,13 @@ impl feishu_runtime::Validate for PushFollowUpRequest {
             feishu_runtime::validate_items("follow_ups", value)?;
         }
         Ok(())
+    }
+}
+impl serde::Serialize for PushFollowUpRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        feishu_runtime::ser::Object::new(serializer)
+            .field("follow_ups", &self.follow_ups)
+            .end()
     }
 }
 /// The `data` of a successful `push_follow_up`. Every field is optional: the platform leaves fields out more often than the docs say.

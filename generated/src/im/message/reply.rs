@@ -2,7 +2,7 @@
 
 //! `im.v1.message.reply`: 回复消息
 /// The request of `reply`: 回复消息
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ReplyRequest {
     /// 待回复的消息的 ID。ID 获取方式：
@@ -18,7 +18,6 @@ pub struct ReplyRequest {
     /// Example: `om_dc13264520392913993dd051dba21dcf`
     ///
     /// Wire name: `message_id`.
-    #[serde(skip)]
     pub message_id: feishu_runtime::ids::MessageId,
     /// 消息内容，JSON 结构序列化后的字符串。该参数的取值与 `msg_type` 对应，例如 `msg_type` 取值为 `text`，则该参数需要传入文本类型的内容。
     ///
@@ -74,7 +73,6 @@ pub struct ReplyRequest {
     /// Default: `false`
     ///
     /// Wire name: `reply_in_thread`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_in_thread: Option<bool>,
     /// 自定义设置的唯一字符串序列，用于在回复消息时请求去重。不填则表示不去重。持有相同 uuid 的请求，在 1 小时内至多成功回复一条消息。
     ///
@@ -91,7 +89,6 @@ pub struct ReplyRequest {
     /// Example: `选填，每次调用前请更换，如a0d69e20-1dd1-458b-k525-dfeca4015204`
     ///
     /// Wire name: `uuid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
 }
 impl ReplyRequest {
@@ -164,6 +161,16 @@ impl feishu_runtime::Validate for ReplyRequest {
         }
         feishu_runtime::content::check_size(self.msg_type.as_str(), &self.content)?;
         Ok(())
+    }
+}
+impl serde::Serialize for ReplyRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        feishu_runtime::ser::Object::new(serializer)
+            .field("content", &self.content)
+            .field("msg_type", &self.msg_type)
+            .optional("reply_in_thread", &self.reply_in_thread)
+            .optional("uuid", &self.uuid)
+            .end()
     }
 }
 /// The `data` of a successful `reply`. Every field is optional: the platform leaves fields out more often than the docs say.
@@ -247,23 +254,24 @@ impl feishu_runtime::de::Fields for ReplyResponse {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "message_id" => self.message_id = map.next_value()?,
-            "root_id" => self.root_id = map.next_value()?,
-            "parent_id" => self.parent_id = map.next_value()?,
-            "thread_id" => self.thread_id = map.next_value()?,
-            "msg_type" => self.msg_type = map.next_value()?,
-            "create_time" => self.create_time = map.next_value()?,
-            "update_time" => self.update_time = map.next_value()?,
-            "deleted" => self.deleted = map.next_value()?,
-            "updated" => self.updated = map.next_value()?,
-            "chat_id" => self.chat_id = map.next_value()?,
-            "sender" => self.sender = map.next_value()?,
-            "body" => self.body = map.next_value()?,
-            "mentions" => self.mentions = map.next_value()?,
-            "upper_message_id" => self.upper_message_id = map.next_value()?,
-            _ => feishu_runtime::de::skip(map)?,
+            "message_id" => feishu_runtime::de::read(&mut self.message_id, map),
+            "root_id" => feishu_runtime::de::read(&mut self.root_id, map),
+            "parent_id" => feishu_runtime::de::read(&mut self.parent_id, map),
+            "thread_id" => feishu_runtime::de::read(&mut self.thread_id, map),
+            "msg_type" => feishu_runtime::de::read(&mut self.msg_type, map),
+            "create_time" => feishu_runtime::de::read(&mut self.create_time, map),
+            "update_time" => feishu_runtime::de::read(&mut self.update_time, map),
+            "deleted" => feishu_runtime::de::read(&mut self.deleted, map),
+            "updated" => feishu_runtime::de::read(&mut self.updated, map),
+            "chat_id" => feishu_runtime::de::read(&mut self.chat_id, map),
+            "sender" => feishu_runtime::de::read(&mut self.sender, map),
+            "body" => feishu_runtime::de::read(&mut self.body, map),
+            "mentions" => feishu_runtime::de::read(&mut self.mentions, map),
+            "upper_message_id" => {
+                feishu_runtime::de::read(&mut self.upper_message_id, map)
+            }
+            _ => feishu_runtime::de::skip(map),
         }
-        Ok(())
     }
 }
 impl<'de> serde::Deserialize<'de> for ReplyResponse {

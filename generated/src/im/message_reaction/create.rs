@@ -2,7 +2,7 @@
 
 //! `im.v1.message_reaction.create`: 添加消息表情回复
 /// The request of `create`: 添加消息表情回复
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CreateRequest {
     /// 待添加表情回复的消息 ID。ID 获取方式: - 调用发送消息接口后,从响应结果的 message_id 参数获取。 - 监听接收消息事件,当触发该事件后可以从事件体内获取消息的 message_id。 - 调用获取会话历史消息接口,从响应结果的 message_id 参数获取。示例值:"om_a8f2294b************a1a38afaac9d"
@@ -12,7 +12,6 @@ pub struct CreateRequest {
     /// Example: `om_a8f2294b************a1a38afaac9d`
     ///
     /// Wire name: `message_id`.
-    #[serde(skip)]
     pub message_id: feishu_runtime::ids::MessageId,
     /// 表情类型
     ///
@@ -36,6 +35,13 @@ impl feishu_runtime::Validate for CreateRequest {
             feishu_runtime::check_length("message_id", value, Some(1), None)?;
         }
         Ok(())
+    }
+}
+impl serde::Serialize for CreateRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        feishu_runtime::ser::Object::new(serializer)
+            .field("reaction_type", &self.reaction_type)
+            .end()
     }
 }
 /// The `data` of a successful `create`. Every field is optional: the platform leaves fields out more often than the docs say.
@@ -67,13 +73,12 @@ impl feishu_runtime::de::Fields for CreateResponse {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "reaction_id" => self.reaction_id = map.next_value()?,
-            "operator" => self.operator = map.next_value()?,
-            "action_time" => self.action_time = map.next_value()?,
-            "reaction_type" => self.reaction_type = map.next_value()?,
-            _ => feishu_runtime::de::skip(map)?,
+            "reaction_id" => feishu_runtime::de::read(&mut self.reaction_id, map),
+            "operator" => feishu_runtime::de::read(&mut self.operator, map),
+            "action_time" => feishu_runtime::de::read(&mut self.action_time, map),
+            "reaction_type" => feishu_runtime::de::read(&mut self.reaction_type, map),
+            _ => feishu_runtime::de::skip(map),
         }
-        Ok(())
     }
 }
 impl<'de> serde::Deserialize<'de> for CreateResponse {

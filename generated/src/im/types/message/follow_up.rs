@@ -4,7 +4,7 @@
 /// **示例**:
 /// **数据校验规则**:
 /// 最大长度: 3最小长度: 1
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct FollowUp {
     /// 气泡的内容。
@@ -25,7 +25,6 @@ pub struct FollowUp {
     /// Constraints: items 0 to 50.
     ///
     /// Wire name: `i18n_contents`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub i18n_contents: Option<Vec<crate::im::types::I18nContent>>,
 }
 impl FollowUp {
@@ -59,5 +58,13 @@ impl feishu_runtime::Validate for FollowUp {
             feishu_runtime::validate_items("i18n_contents", value)?;
         }
         Ok(())
+    }
+}
+impl serde::Serialize for FollowUp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        feishu_runtime::ser::Object::new(serializer)
+            .field("content", &self.content)
+            .optional("i18n_contents", &self.i18n_contents)
+            .end()
     }
 }

@@ -3,7 +3,7 @@
 /// 气泡的多语言内容。
 /// **数据校验规则**：
 /// - 长度范围：`0` ～ `50`
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct I18nContent {
     /// `language` 参数对应的内容。
@@ -66,5 +66,13 @@ impl feishu_runtime::Validate for I18nContent {
             feishu_runtime::check_enum("language", value.as_str(), value.documented())?;
         }
         Ok(())
+    }
+}
+impl serde::Serialize for I18nContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        feishu_runtime::ser::Object::new(serializer)
+            .field("content", &self.content)
+            .field("language", &self.language)
+            .end()
     }
 }

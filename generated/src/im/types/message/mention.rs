@@ -33,14 +33,13 @@ impl feishu_runtime::de::Fields for Mention {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => self.key = map.next_value()?,
-            "id" => self.id = map.next_value()?,
-            "id_type" => self.id_type = map.next_value()?,
-            "name" => self.name = map.next_value()?,
-            "tenant_key" => self.tenant_key = map.next_value()?,
-            _ => feishu_runtime::de::skip(map)?,
+            "key" => feishu_runtime::de::read(&mut self.key, map),
+            "id" => feishu_runtime::de::read(&mut self.id, map),
+            "id_type" => feishu_runtime::de::read(&mut self.id_type, map),
+            "name" => feishu_runtime::de::read(&mut self.name, map),
+            "tenant_key" => feishu_runtime::de::read(&mut self.tenant_key, map),
+            _ => feishu_runtime::de::skip(map),
         }
-        Ok(())
     }
 }
 impl<'de> serde::Deserialize<'de> for Mention {

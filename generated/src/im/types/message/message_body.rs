@@ -17,10 +17,9 @@ impl feishu_runtime::de::Fields for MessageBody {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "content" => self.content = map.next_value()?,
-            _ => feishu_runtime::de::skip(map)?,
+            "content" => feishu_runtime::de::read(&mut self.content, map),
+            _ => feishu_runtime::de::skip(map),
         }
-        Ok(())
     }
 }
 impl<'de> serde::Deserialize<'de> for MessageBody {

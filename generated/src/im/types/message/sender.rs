@@ -39,13 +39,12 @@ impl feishu_runtime::de::Fields for Sender {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "id" => self.id = map.next_value()?,
-            "id_type" => self.id_type = map.next_value()?,
-            "sender_type" => self.sender_type = map.next_value()?,
-            "tenant_key" => self.tenant_key = map.next_value()?,
-            _ => feishu_runtime::de::skip(map)?,
+            "id" => feishu_runtime::de::read(&mut self.id, map),
+            "id_type" => feishu_runtime::de::read(&mut self.id_type, map),
+            "sender_type" => feishu_runtime::de::read(&mut self.sender_type, map),
+            "tenant_key" => feishu_runtime::de::read(&mut self.tenant_key, map),
+            _ => feishu_runtime::de::skip(map),
         }
-        Ok(())
     }
 }
 impl<'de> serde::Deserialize<'de> for Sender {

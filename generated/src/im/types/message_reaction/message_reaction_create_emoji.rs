@@ -17,10 +17,9 @@ impl feishu_runtime::de::Fields for MessageReactionCreateEmoji {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "emoji_type" => self.emoji_type = map.next_value()?,
-            _ => feishu_runtime::de::skip(map)?,
+            "emoji_type" => feishu_runtime::de::read(&mut self.emoji_type, map),
+            _ => feishu_runtime::de::skip(map),
         }
-        Ok(())
     }
 }
 impl<'de> serde::Deserialize<'de> for MessageReactionCreateEmoji {

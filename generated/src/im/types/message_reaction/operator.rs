@@ -21,11 +21,10 @@ impl feishu_runtime::de::Fields for Operator {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "operator_id" => self.operator_id = map.next_value()?,
-            "operator_type" => self.operator_type = map.next_value()?,
-            _ => feishu_runtime::de::skip(map)?,
+            "operator_id" => feishu_runtime::de::read(&mut self.operator_id, map),
+            "operator_type" => feishu_runtime::de::read(&mut self.operator_type, map),
+            _ => feishu_runtime::de::skip(map),
         }
-        Ok(())
     }
 }
 impl<'de> serde::Deserialize<'de> for Operator {
