@@ -10,7 +10,7 @@
 //! written once. When every operation sent itself (an `async fn` behind a
 //! trait method returning `impl Future + Send`), rustc proved each of those
 //! futures `Send` while checking the impls, and a crate of the whole API
-//! took about a third longer to build.
+//! took two thirds longer to build (75 s against 45 s).
 
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
