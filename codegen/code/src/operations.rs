@@ -202,6 +202,10 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
         })
     });
     let request_binding = if fill_key.is_some() { quote!(mut request) } else { quote!(request) };
+    let receiver = d.receiver_field.as_deref().map(|rust| {
+        let rust = ident(rust);
+        quote!(.receiver(request.#rust.as_str()))
+    });
     // Everything an operation compiles to (its request building, and the
     // serializer and decoder that `Call` instantiates for its types) is
     // `#[inline]` or generic, so it is compiled in the crates that call
@@ -209,11 +213,6 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
     // it uses. Compiled here, the calls of the whole API were most of the
     // crate's LLVM IR (7.4 M lines; 3.4 M with just the non-inline
     // builders and list streams left).
-
-    let receiver = d.receiver_field.as_deref().map(|rust| {
-        let rust = ident(rust);
-        quote!(.receiver(request.#rust.as_str()))
-    });
     quote! {
         #request
         #response
