@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -12,13 +13,14 @@ use crate::auth::{AuthSettings, AuthState, UsedToken};
 use crate::config::{ClientBuilder, Config};
 use crate::download::{Download, parse_download};
 use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
-use crate::error::{Error, TransportError};
+use crate::error::Error;
 use crate::limit::{Keys, Limiter};
 use crate::operation::Response;
-use crate::request::{ApiRequest, Body};
+use crate::request::{ApiRequest, Body, is_sensitive_header};
 use crate::retry::{self, Verdict};
 use crate::secret::Secret;
 use crate::token::Fetcher;
+use crate::transport::{self, BaseUri, Http, JSON, RequestBody, ResponseBody};
 use crate::upload::FileError;
 
 /// The Feishu API client. Cloning is cheap and clones share the token cache
@@ -30,11 +32,9 @@ pub struct Client {
 
 struct Inner {
     config: Config,
-    /// `config.base_url` without a trailing `/`.
-    base_url: String,
-    /// `base_url` parsed once (see [`Client::url`]).
-    base: Option<reqwest::Url>,
-    http: reqwest::Client,
+    /// `config.base_url`, parsed once.
+    base: BaseUri,
+    http: Http,
     /// The app type, every token cache and the stores (`crate::auth`).
     auth: AuthState,
     limiter: Limiter,
@@ -65,17 +65,8 @@ impl Client {
         Self::builder(app_id, app_secret).build()
     }
 
-    pub(crate) fn from_parts(config: Config, base_url: String, http: reqwest::Client, auth: AuthSettings) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                base: reqwest::Url::parse(&base_url).ok(),
-                base_url,
-                http,
-                auth: AuthState::new(auth),
-                limiter: Limiter::default(),
-            }),
-        }
+    pub(crate) fn from_parts(config: Config, base: BaseUri, http: Http, auth: AuthSettings) -> Self {
+        Self { inner: Arc::new(Inner { config, base, http, auth: AuthState::new(auth), limiter: Limiter::default() }) }
     }
 
     /// The client's settings.
@@ -292,30 +283,39 @@ impl Client {
     async fn execute_once(&self, request: &ApiRequest) -> Result<(RawResponse, UsedToken), (Error, bool)> {
         let not_sent = |e| (e, false);
         let (token, used) = self.authorization(request).await.map_err(not_sent)?;
-        let url = self.url(request).map_err(not_sent)?;
-        let options = &request.options;
-        let mut builder = self.inner.http.request(request.method.to_reqwest(), url).timeout(options.timeout.unwrap_or(self.inner.config.timeout));
+        let uri = self.inner.base.join(&request.path, &request.query).map_err(not_sent)?;
+        let (body, content_type) = match &request.body {
+            Body::None => (RequestBody::Empty, None),
+            Body::Json(value) => (RequestBody::Full(Some(serde_json::to_vec(value).expect("a serde_json::Value always serialises").into())), Some(JSON)),
+            Body::JsonBytes(bytes) => (RequestBody::Full(Some(bytes.clone())), Some(JSON)),
+            Body::Multipart(form) => {
+                let (content_type, body) = form.to_body().map_err(not_sent)?;
+                (RequestBody::Form(body), Some(HeaderValue::try_from(content_type).expect("a boundary of hex digits")))
+            }
+        };
+        let mut http_request = self.inner.http.request(request.method.to_http(), uri, body);
+        let headers = http_request.headers_mut();
+        if let Some(content_type) = content_type {
+            headers.insert(CONTENT_TYPE, content_type);
+        }
         if let Some(header) = token {
             // Marked sensitive (see `token::bearer`), which keeps it out of
-            // reqwest's and hyper's own debug output.
-            builder = builder.header(reqwest::header::AUTHORIZATION, header);
+            // hyper's own debug output.
+            headers.insert(AUTHORIZATION, header);
         }
-        builder = match &request.body {
-            Body::None => builder,
-            Body::Json(value) => json_body(builder, serde_json::to_vec(value).expect("a serde_json::Value always serialises")),
-            Body::JsonBytes(bytes) => json_body(builder, bytes.clone()),
-            Body::Multipart(form) => builder.multipart(form.to_form().map_err(not_sent)?),
-        };
+        let options = &request.options;
         for (name, value) in &options.headers {
-            builder = builder.header(name.as_str(), value.as_str());
+            let (name, value) = header(name, value).map_err(not_sent)?;
+            headers.append(name, value);
         }
-        let response = builder.send().await.map_err(|e| {
-            // A refused connection never carried the request.
-            let sent = !e.is_connect();
-            (transport_error(e), sent)
-        })?;
-        let raw = if request.stream_response { read_download(response).await } else { read_response(response).await };
-        let raw = raw.map_err(|e| (e, true))?;
+        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
+        let raw = if request.stream_response {
+            let deadline = tokio::time::Instant::now() + timeout;
+            let response = self.inner.http.send(http_request, deadline).await?;
+            read_download(response, deadline).await.map_err(|e| (e, true))?
+        } else {
+            self.inner.http.exchange(http_request, timeout).await?
+        };
         Ok((raw, used))
     }
 
@@ -323,16 +323,8 @@ impl Client {
         self.inner.auth.authorization(self.fetcher(), request).await
     }
 
-    fn url(&self, request: &ApiRequest) -> Result<reqwest::Url, Error> {
-        let mut url = join_url(&self.inner.base_url, self.inner.base.as_ref(), &request.path)?;
-        if !request.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        }
-        Ok(url)
-    }
-
     fn fetcher(&self) -> Fetcher<'_> {
-        Fetcher { http: &self.inner.http, base_url: &self.inner.base_url, config: &self.inner.config }
+        Fetcher { http: &self.inner.http, base: &self.inner.base, config: &self.inner.config }
     }
 }
 
@@ -345,91 +337,38 @@ fn not_repeatable(request: &ApiRequest, error: Error) -> Result<Error, Error> {
     }
 }
 
-fn json_body(builder: reqwest::RequestBuilder, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
-    builder.header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8").body(body)
-}
-
-/// The URL of `path` under the base URL.
-///
-/// Parsing the whole URL again on every call cost about a tenth of a call:
-/// host parsing runs the IDNA machinery even for `open.feishu.cn`. So the
-/// base is parsed once and only the path is set on a copy, which gives the
-/// same URL (`set_path` encodes and normalises as parsing does). A path
-/// with `?` or `#` is parsed whole, as it always was.
-fn join_url(base_url: &str, base: Option<&reqwest::Url>, path: &str) -> Result<reqwest::Url, Error> {
-    let slash = if path.starts_with('/') { "" } else { "/" };
-    match base {
-        Some(base) if !path.contains(['?', '#']) => {
-            let mut url = base.clone();
-            let prefix = base.path().trim_end_matches('/');
-            if prefix.is_empty() && slash.is_empty() {
-                url.set_path(path);
-            } else {
-                url.set_path(&format!("{prefix}{slash}{path}"));
-            }
-            Ok(url)
-        }
-        _ => reqwest::Url::parse(&format!("{base_url}{slash}{path}")).map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}"))),
-    }
-}
-
-pub(crate) fn transport_error(e: reqwest::Error) -> Error {
-    if e.is_timeout() { Error::Timeout } else { Error::Transport(TransportError(e)) }
-}
-
-/// Reads status, the headers the runtime uses, and the whole body.
-pub(crate) async fn read_response(mut response: reqwest::Response) -> Result<RawResponse, Error> {
-    let status = response.status().as_u16();
-    let headers = std::mem::take(response.headers_mut());
-    let log_id = headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = response.bytes().await.map_err(transport_error)?;
-    Ok(RawResponse { status, log_id, headers, body, stream: None })
+/// A caller's extra header, checked: a bad one fails the call before
+/// anything is sent, naming the header but never a credential's value.
+fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
+    let bad = |why: &str| Error::Config(format!("request header {name:?}: {why}"));
+    let name = HeaderName::try_from(name).map_err(|_| bad("not a valid header name"))?;
+    let mut value = HeaderValue::try_from(value).map_err(|_| bad("its value holds characters a header cannot carry"))?;
+    value.set_sensitive(is_sensitive_header(name.as_str()));
+    Ok((name, value))
 }
 
 /// Reads status and headers, and the body only when it must be looked at
-/// (see [`crate::download::must_read`]).
-async fn read_download(response: reqwest::Response) -> Result<RawResponse, Error> {
-    let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+/// (see [`crate::download::must_read`]); the rest of the body is read
+/// before the same deadline.
+async fn read_download(response: http::Response<Incoming>, deadline: tokio::time::Instant) -> Result<RawResponse, Error> {
+    let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     if crate::download::must_read(response.status().as_u16(), content_type) {
-        return read_response(response).await;
+        return transport::read(response, Some(deadline)).await;
     }
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let log_id = headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Ok(RawResponse { status, log_id, headers, body: bytes::Bytes::new(), stream: Some(response) })
+    let (parts, body) = response.into_parts();
+    let log_id = parts.headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Ok(RawResponse {
+        status: parts.status.as_u16(),
+        log_id,
+        headers: parts.headers,
+        body: bytes::Bytes::new(),
+        stream: Some(ResponseBody::new(body, deadline)),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn joining_a_path_to_the_parsed_base_equals_parsing_the_whole_url() {
-        let bases = ["https://open.feishu.cn", "http://127.0.0.1:8080", "https://proxy.example.com/feishu", "https://proxy.example.com/a/b"];
-        let paths = [
-            "/open-apis/im/v1/messages/om_1/reply",
-            "open-apis/im/v1/messages",
-            "/",
-            "",
-            "/open-apis/x/a%2Fb/c",
-            "/open-apis/x/a b/é/中文",
-            "/open-apis/x/../y/./z",
-            "/open-apis/x\\y",
-            "/open-apis/x?a=1&b=2",
-            "/open-apis/x#frag",
-            "//double",
-        ];
-        for base_url in bases {
-            let base = reqwest::Url::parse(base_url).unwrap();
-            for path in paths {
-                let slash = if path.starts_with('/') { "" } else { "/" };
-                let whole = reqwest::Url::parse(&format!("{base_url}{slash}{path}")).unwrap();
-                let joined = join_url(base_url, Some(&base), path).unwrap();
-                assert_eq!(joined.as_str(), whole.as_str(), "{base_url} + {path}");
-                assert_eq!(join_url(base_url, None, path).unwrap(), whole);
-            }
-        }
-    }
 
     #[test]
     fn client_is_shareable_across_tasks() {

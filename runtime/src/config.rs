@@ -7,6 +7,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+use crate::transport::{BaseUri, Http};
 
 /// Base URL of Feishu, the mainland-China platform; the default.
 pub const FEISHU_BASE_URL: &str = "https://open.feishu.cn";
@@ -68,7 +69,6 @@ impl Config {
 #[derive(Debug)]
 pub struct ClientBuilder<C = Client> {
     config: Config,
-    http: Option<reqwest::Client>,
     /// App type and token stores; set in `crate::auth`.
     pub(crate) auth: crate::auth::AuthSettings,
     output: PhantomData<fn() -> C>,
@@ -82,14 +82,14 @@ impl ClientBuilder {
 
     /// A builder starting from complete settings.
     pub fn from_config(config: Config) -> Self {
-        Self { config, http: None, auth: Default::default(), output: PhantomData }
+        Self { config, auth: Default::default(), output: PhantomData }
     }
 }
 
 impl<C> ClientBuilder<C> {
     /// The same settings, building a `D` (any type made from a [`Client`]).
     pub fn building<D: From<Client>>(self) -> ClientBuilder<D> {
-        ClientBuilder { config: self.config, http: self.http, auth: self.auth, output: PhantomData }
+        ClientBuilder { config: self.config, auth: self.auth, output: PhantomData }
     }
 
     /// Sets the base URL (see [`Config::base_url`]).
@@ -123,18 +123,6 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// Sends through this `reqwest::Client` (for its proxy, TLS or pool
-    /// settings) instead of a new one. The configured timeout still applies
-    /// per request.
-    ///
-    /// The escape hatch to reqwest, and the only reqwest type in the
-    /// runtime's API (with [`TransportError::as_reqwest`](crate::error::TransportError::as_reqwest)):
-    /// a reqwest upgrade may change it.
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
     /// Checks the settings and builds the client.
     ///
     /// Fails with [`Error::Config`] on an unusable base URL and with
@@ -143,31 +131,22 @@ impl<C> ClientBuilder<C> {
     where
         C: From<Client>,
     {
-        let base_url = parse_base_url(&self.config.base_url)?;
-        let http = match self.http {
-            Some(http) => http,
-            None => {
-                install_tls_provider();
-                reqwest::Client::builder()
-                    .user_agent(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")))
-                    .connect_timeout(CONNECT_TIMEOUT.min(self.config.timeout))
-                    .build()
-                    .map_err(|e| Error::Transport(crate::error::TransportError(e)))?
-            }
-        };
-        Ok(C::from(Client::from_parts(self.config, base_url, http, self.auth)))
+        let base = BaseUri::parse(self.config.base_url.trim_end_matches('/'))?;
+        install_tls_provider();
+        let http = Http::new(CONNECT_TIMEOUT.min(self.config.timeout))?;
+        Ok(C::from(Client::from_parts(self.config, base, http, self.auth)))
     }
 }
 
-/// With the `rustls-ring` feature (and not `rustls-aws-lc`, which brings
-/// its own), makes ring the process's rustls crypto provider unless the
-/// program installed one already: reqwest without aws-lc reads the
-/// process default. Installing is idempotent and never replaces a choice.
+/// With the `rustls-ring` feature (and not `rustls-aws-lc`), makes ring the
+/// process's rustls crypto provider unless the program installed one
+/// already. Installing is idempotent and never replaces a choice.
 ///
-/// Building a client calls it. A program that also builds reqwest clients
-/// of its own should call it first: with `rustls-ring`, reqwest is built
-/// without a provider of its own, and `reqwest::Client::new()` panics when
-/// none is installed.
+/// The client's own TLS is given its provider directly and needs none of
+/// this; libraries that read the process default do (the long
+/// connection's WebSocket, or a reqwest built without a provider in the
+/// same program). Building a client calls it; a program that builds such
+/// clients of its own before any Feishu client should call it first.
 pub fn install_tls_provider() {
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
@@ -176,35 +155,20 @@ pub fn install_tls_provider() {
     }
 }
 
-/// Normalises the base URL to have no trailing `/`, so that joining it with a
-/// path that starts with `/` is plain concatenation.
-fn parse_base_url(raw: &str) -> Result<String, Error> {
-    let trimmed = raw.trim_end_matches('/');
-    let url = reqwest::Url::parse(trimmed).map_err(|e| Error::Config(format!("base URL {raw:?} is not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::Config(format!("base URL {raw:?} must use http or https")));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!("base URL {raw:?} must not have a query or fragment")));
-    }
-    Ok(trimmed.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn base_url_is_checked_and_trimmed() {
-        assert_eq!(parse_base_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(parse_base_url(LARK_BASE_URL).unwrap(), LARK_BASE_URL);
-        assert!(matches!(parse_base_url("open.feishu.cn"), Err(Error::Config(_))));
-        assert!(matches!(parse_base_url("ftp://x"), Err(Error::Config(_))));
-        assert!(matches!(parse_base_url("https://x/?a=b"), Err(Error::Config(_))));
+    fn an_unusable_base_url_fails_the_build() {
+        for bad in ["open.feishu.cn", "ftp://x", "https://x/?a=b"] {
+            assert!(matches!(ClientBuilder::new("cli_1", "s").base_url(bad).build(), Err(Error::Config(_))), "{bad}");
+        }
+        assert!(ClientBuilder::new("cli_1", "s").base_url("http://127.0.0.1:8080/").build().is_ok());
     }
 
-    /// Without aws-lc, reqwest panics at build time unless a rustls
-    /// provider is installed: building a client installs ring.
+    /// Building a client installs ring as the process default, for the
+    /// libraries that read it (see [`install_tls_provider`]).
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
     #[test]
     fn building_a_client_installs_the_ring_provider() {

@@ -9,12 +9,12 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use tokio::io::AsyncWriteExt;
 
-use crate::client::transport_error;
 use crate::envelope::{RawResponse, http_error, split_envelope};
 use crate::error::{ApiError, Error};
+use crate::transport::ResponseBody;
 use crate::upload::FileError;
 
 /// A downloaded file, its body not read yet: take it with
@@ -40,7 +40,7 @@ enum Body {
     /// Already read (an answer that had to be looked at as JSON).
     Read(Option<Bytes>),
     /// Still on the wire.
-    Wire(reqwest::Response),
+    Wire(ResponseBody),
 }
 
 // Show what is known, not the body.
@@ -60,7 +60,7 @@ impl Download {
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         match &mut self.body {
             Body::Read(bytes) => Ok(bytes.take()),
-            Body::Wire(response) => response.chunk().await.map_err(transport_error),
+            Body::Wire(body) => body.chunk().await,
         }
     }
 
@@ -235,7 +235,7 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+    use http::header::HeaderValue;
 
     #[test]
     fn filename_forms() {

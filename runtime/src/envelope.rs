@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName};
+use http::header::{HeaderMap, HeaderName};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -85,7 +85,7 @@ pub(crate) struct RawResponse {
     pub body: bytes::Bytes,
     /// A download's body, left unread (see [`crate::download`]); `body` is
     /// then empty.
-    pub stream: Option<reqwest::Response>,
+    pub stream: Option<crate::transport::ResponseBody>,
 }
 
 impl RawResponse {

@@ -86,35 +86,51 @@ impl fmt::Display for LogId<'_> {
     }
 }
 
-/// Why the HTTP exchange failed (connection, TLS, a body cut short).
+/// Why the HTTP exchange failed (connection, TLS, proxy, a body cut short).
 ///
-/// Wraps the HTTP library's error so that it stays out of the API;
-/// [`as_reqwest`](Self::as_reqwest) is the escape hatch.
+/// The message gives the whole chain of causes; [`source`](std::error::Error::source)
+/// leads to the HTTP library's error, whose type is not part of the API.
 #[derive(Debug)]
-pub struct TransportError(pub(crate) reqwest::Error);
+pub struct TransportError {
+    connect: bool,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
 
 impl TransportError {
-    /// Whether the connection could not be opened (nothing was sent).
-    pub fn is_connect(&self) -> bool {
-        self.0.is_connect()
+    /// The pooled client's error.
+    pub(crate) fn from_client(e: hyper_util::client::legacy::Error) -> Self {
+        Self { connect: e.is_connect(), source: Box::new(e) }
     }
 
-    /// The HTTP library's error: an escape hatch whose type may change
-    /// with a reqwest upgrade.
-    pub fn as_reqwest(&self) -> &reqwest::Error {
-        &self.0
+    /// Any other failure of the exchange (a body cut short, a TLS set-up
+    /// that failed, an answer too large).
+    pub(crate) fn other(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self { connect: false, source: e.into() }
+    }
+
+    /// Whether the connection could not be opened (nothing was sent).
+    pub fn is_connect(&self) -> bool {
+        self.connect
     }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        // The client's own message ("client error (Connect)") says little
+        // alone: the causes below it say what happened.
+        write!(f, "{}", self.source)?;
+        let mut cause = self.source.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
+        Some(&*self.source)
     }
 }
 
@@ -222,7 +238,6 @@ impl Error {
             Error::Api(e) => Some(e.http_status),
             Error::Token { http_status, .. } => Some(*http_status),
             Error::Http { status, .. } => Some(*status),
-            Error::Transport(e) => e.0.status().map(|s| s.as_u16()),
             Error::File(crate::upload::FileError::NotRepeatable { error }) => error.http_status(),
             _ => None,
         }

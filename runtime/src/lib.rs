@@ -50,6 +50,7 @@ pub mod retry;
 mod secret;
 pub mod ser;
 mod token;
+mod transport;
 pub mod upload;
 pub mod validate;
 #[cfg(feature = "ws")]

@@ -9,10 +9,11 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::limit::RateLimit;
 use crate::secret::Secret;
+use crate::transport::multipart::{Content, Form, FormBody};
 use crate::upload::UploadFile;
 
-/// An HTTP method of the platform's API (its own type, so that reqwest's
-/// stay out of the public API).
+/// An HTTP method of the platform's API (its own type, so that the HTTP
+/// library's stays out of the public API).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(clippy::upper_case_acronyms)] // as HTTP spells them, and as `http::Method` does
 #[non_exhaustive]
@@ -47,15 +48,15 @@ impl Method {
         }
     }
 
-    pub(crate) fn to_reqwest(self) -> reqwest::Method {
+    pub(crate) fn to_http(self) -> http::Method {
         match self {
-            Method::GET => reqwest::Method::GET,
-            Method::POST => reqwest::Method::POST,
-            Method::PUT => reqwest::Method::PUT,
-            Method::PATCH => reqwest::Method::PATCH,
-            Method::DELETE => reqwest::Method::DELETE,
-            Method::HEAD => reqwest::Method::HEAD,
-            Method::OPTIONS => reqwest::Method::OPTIONS,
+            Method::GET => http::Method::GET,
+            Method::POST => http::Method::POST,
+            Method::PUT => http::Method::PUT,
+            Method::PATCH => http::Method::PATCH,
+            Method::DELETE => http::Method::DELETE,
+            Method::HEAD => http::Method::HEAD,
+            Method::OPTIONS => http::Method::OPTIONS,
         }
     }
 }
@@ -167,7 +168,7 @@ pub fn fill_idempotency_key(field: &mut Option<String>) {
 }
 
 /// Header names whose values are credentials: never printed.
-fn is_sensitive_header(name: &str) -> bool {
+pub(crate) fn is_sensitive_header(name: &str) -> bool {
     ["authorization", "cookie", "proxy-authorization", "x-api-key"].iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
@@ -235,7 +236,7 @@ fn not_serialisable(e: serde_json::Error) -> Error {
 }
 
 /// A multipart form kept as a description of its parts, so that the same
-/// request can be sent again (a `reqwest` form is consumed by sending).
+/// request can be sent again (a streamed form is consumed by sending).
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Multipart {
@@ -311,24 +312,21 @@ impl Multipart {
         self
     }
 
-    /// Builds a fresh `reqwest` form for one attempt.
-    pub(crate) fn to_form(&self) -> Result<reqwest::multipart::Form, Error> {
-        let mut form = reqwest::multipart::Form::new();
+    /// Builds a fresh body for one attempt: its `Content-Type` and the
+    /// streamed form.
+    pub(crate) fn to_body(&self) -> Result<(String, FormBody), Error> {
+        let mut form = Form::new();
         for part in &self.parts {
-            form = match part {
-                Part::Text { name, value } => form.text(name.clone(), value.clone()),
+            match part {
+                Part::Text { name, value } => form.text(name, value),
                 Part::File { name, bytes, filename, mime } => {
-                    let body = reqwest::Body::from(bytes.clone());
-                    let p = reqwest::multipart::Part::stream_with_length(body, bytes.len() as u64)
-                        .file_name(filename.clone())
-                        .mime_str(mime.as_deref().unwrap_or("application/octet-stream"))
-                        .map_err(|e| Error::Config(format!("invalid MIME type {mime:?}: {e}")))?;
-                    form.part(name.clone(), p)
+                    let mime = mime.as_deref().unwrap_or("application/octet-stream");
+                    form.file(name, filename, mime, Content::Bytes(bytes.clone()), bytes.len() as u64)
                 }
-                Part::Upload { name, file } => form.part(name.clone(), file.to_part()?),
-            };
+                Part::Upload { name, file } => form.file(name, file.file_name(), &file.mime(), file.content()?, file.len()),
+            }
         }
-        Ok(form)
+        Ok(form.finish())
     }
 }
 
@@ -498,7 +496,13 @@ impl ApiRequest {
 /// Percent-encodes one path segment: everything but ASCII letters, digits
 /// and `-._~` is escaped, so an ID containing `/`, `?` or `#` cannot change
 /// the path.
+///
+/// A segment that is `.` or `..` is escaped whole (`%2E`, `%2E%2E`): left
+/// as is, it would move the request to another path.
 pub fn encode_path_segment(segment: &str) -> String {
+    if matches!(segment, "." | "..") {
+        return "%2E".repeat(segment.len());
+    }
     let mut out = String::with_capacity(segment.len());
     for b in segment.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -547,6 +551,9 @@ mod tests {
         assert_eq!(encode_path_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
         assert_eq!(encode_path_segment("你"), "%E4%BD%A0");
         assert_eq!(encode_path_segment("%"), "%25");
+        assert_eq!(encode_path_segment(".."), "%2E%2E");
+        assert_eq!(encode_path_segment("."), "%2E");
+        assert_eq!(encode_path_segment("..."), "...");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use std::sync::{PoisonError, RwLock};
 
-use reqwest::header::HeaderValue;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::envelope::{RawResponse, http_error};
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::transport::{BaseUri, Failure, Http, JSON, RequestBody};
 
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
@@ -91,21 +92,22 @@ impl fmt::Debug for TokenCache {
 /// What the client needs to fetch a token; borrowed from the client.
 #[derive(Clone, Copy)]
 pub(crate) struct Fetcher<'a> {
-    pub http: &'a reqwest::Client,
-    pub base_url: &'a str,
+    pub http: &'a Http,
+    pub base: &'a BaseUri,
     pub config: &'a Config,
 }
 
 impl Fetcher<'_> {
-    /// A POST of `body` as JSON to the platform's `path`, within the call
-    /// timeout: how every token endpoint (tenant, app, marketplace, OAuth)
-    /// and the app_ticket resend are asked.
-    pub(crate) fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}{path}", self.base_url))
-            .timeout(self.config.timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
-            .body(serde_json::to_vec(body).expect("a JSON object of strings serialises"))
+    /// A POST of `body` as JSON to the platform's `path`, answered within
+    /// the call timeout: how every token endpoint (tenant, app,
+    /// marketplace, OAuth) and the app_ticket resend are asked. An error
+    /// says whether the request may have reached the server.
+    pub(crate) async fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<RawResponse, Failure> {
+        let uri = self.base.join(path, &[]).map_err(|e| (e, false))?;
+        let body = serde_json::to_vec(body).expect("a JSON object of strings serialises");
+        let mut request = self.http.request(http::Method::POST, uri, RequestBody::Full(Some(body.into())));
+        request.headers_mut().insert(CONTENT_TYPE, JSON);
+        self.http.exchange(request, self.config.timeout).await
     }
 }
 
@@ -202,8 +204,7 @@ fn internal_body(config: &Config) -> serde_json::Value {
 pub(crate) async fn fetch(f: Fetcher<'_>, kind: TokenKind, body: serde_json::Value) -> Result<(Secret, Duration), Error> {
     let span = tracing::debug_span!("feishu.token", kind = kind.name(), log_id = tracing::field::Empty);
     async {
-        let response = f.post_json(kind.path(), &body).send().await.map_err(crate::client::transport_error)?;
-        let raw = crate::client::read_response(response).await?;
+        let raw = f.post_json(kind.path(), &body).await.map_err(|(e, _)| e)?;
         if let Some(id) = &raw.log_id {
             span.record("log_id", id.as_str());
         }

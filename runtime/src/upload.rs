@@ -18,6 +18,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::error::Error;
+use crate::transport::multipart::Content;
 
 /// How much of a file is read per chunk: big enough that reading is cheap,
 /// small enough that a 200 MB upload costs a few chunks of memory.
@@ -153,10 +154,11 @@ impl UploadFile {
         }
     }
 
-    /// A `reqwest` part for one attempt.
-    pub(crate) fn to_part(&self) -> Result<reqwest::multipart::Part, Error> {
-        let body = match &self.source {
-            Source::Bytes(bytes) => reqwest::Body::from(bytes.clone()),
+    /// The file's content for one attempt: the path opened afresh, the
+    /// bytes shared, or the one-shot reader.
+    pub(crate) fn content(&self) -> Result<Content, Error> {
+        Ok(match &self.source {
+            Source::Bytes(bytes) => Content::Bytes(bytes.clone()),
             Source::Path(path) => {
                 let io = |source| Error::File(FileError::Io { path: path.clone(), source });
                 let file = std::fs::File::open(path).map_err(io)?;
@@ -164,7 +166,7 @@ impl UploadFile {
                 if found != self.length {
                     return Err(Error::File(FileError::Changed { path: path.clone(), expected: self.length, found }));
                 }
-                reqwest::Body::wrap(ReaderBody::new(Reader::File(tokio::fs::File::from_std(file)), self.length))
+                Content::Stream(ReaderBody::new(Reader::File(tokio::fs::File::from_std(file)), self.length))
             }
             Source::Reader(slot) => {
                 let guard = lock(slot);
@@ -172,14 +174,9 @@ impl UploadFile {
                     return Err(Error::Config("the upload's one-shot reader was already sent".into()));
                 }
                 drop(guard);
-                reqwest::Body::wrap(ReaderBody::new(Reader::Shared(slot.clone()), self.length))
+                Content::Stream(ReaderBody::new(Reader::Shared(slot.clone()), self.length))
             }
-        };
-        let mime = self.mime();
-        reqwest::multipart::Part::stream_with_length(body, self.length)
-            .file_name(self.file_name.clone())
-            .mime_str(&mime)
-            .map_err(|e| Error::Config(format!("invalid MIME type {mime:?}: {e}")))
+        })
     }
 }
 
@@ -219,7 +216,7 @@ enum Reader {
 
 /// An HTTP body that reads exactly `remaining` bytes from a reader, a chunk
 /// at a time.
-struct ReaderBody {
+pub(crate) struct ReaderBody {
     reader: Reader,
     remaining: u64,
 }
@@ -295,7 +292,7 @@ mod tests {
         assert_eq!((file.file_name(), file.len(), file.mime().as_str()), ("notes.txt", 5, "text/plain"));
         assert!(file.is_repeatable());
         std::fs::write(&path, b"hello, longer").unwrap();
-        assert!(matches!(file.to_part(), Err(Error::File(FileError::Changed { expected: 5, found: 13, .. }))));
+        assert!(matches!(file.content(), Err(Error::File(FileError::Changed { expected: 5, found: 13, .. }))));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(UploadFile::from_path(&path), Err(Error::File(FileError::Io { .. }))));
     }

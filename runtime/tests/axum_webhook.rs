@@ -20,9 +20,6 @@ async fn the_axum_handler_answers_challenges_callbacks_and_forgeries() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/webhook/event", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    // As the runtime's docs ask of a program that builds reqwest clients of
-    // its own: tested alone, this crate's reqwest has no provider but ours.
-    feishu_runtime::install_tls_provider();
     let http = reqwest::Client::new();
 
     let answer = http.post(&url).json(&json!({"challenge": "ch", "token": TOKEN, "type": "url_verification"})).send().await.unwrap();

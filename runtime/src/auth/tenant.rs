@@ -127,8 +127,7 @@ impl Marketplace {
             *last = Some(Instant::now());
         }
         let body = serde_json::json!({ "app_id": f.config.app_id, "app_secret": f.config.app_secret.expose() });
-        let response = f.post_json(RESEND_PATH, &body).send().await.map_err(crate::client::transport_error)?;
-        let raw = crate::client::read_response(response).await?;
+        let raw = f.post_json(RESEND_PATH, &body).await.map_err(|(e, _)| e)?;
         #[derive(serde::Deserialize)]
         struct Answer {
             code: i64,

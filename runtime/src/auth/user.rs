@@ -30,7 +30,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::HeaderValue;
+use http::header::HeaderValue;
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -271,10 +271,7 @@ async fn oauth_token(f: Fetcher<'_>, body: serde_json::Value) -> Result<UserToke
 
 async fn oauth_token_in(f: Fetcher<'_>, body: serde_json::Value, span: &tracing::Span) -> Result<UserToken, OAuthFailure> {
     let sent_at = SystemTime::now();
-    let response = f.post_json(OAUTH_TOKEN_PATH, &body).send().await.map_err(|e| {
-        if e.is_connect() { OAuthFailure::NotSent(crate::client::transport_error(e)) } else { OAuthFailure::Lost(crate::client::transport_error(e)) }
-    })?;
-    let raw = crate::client::read_response(response).await.map_err(OAuthFailure::Lost)?;
+    let raw = f.post_json(OAUTH_TOKEN_PATH, &body).await.map_err(|(e, sent)| if sent { OAuthFailure::Lost(e) } else { OAuthFailure::NotSent(e) })?;
     if let Some(id) = &raw.log_id {
         span.record("log_id", id.as_str());
     }
@@ -362,17 +359,14 @@ impl UserAuth {
             crate::LARK_BASE_URL => "https://accounts.larksuite.com",
             other => other,
         };
-        let mut url =
-            reqwest::Url::parse(&format!("{host}{AUTHORIZE_PATH}")).map_err(|e| Error::Config(format!("base URL {base:?} does not form a URL: {e}")))?;
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("client_id", &self.client.config().app_id).append_pair("response_type", "code").append_pair("redirect_uri", redirect_uri);
-            if !scopes.is_empty() {
-                query.append_pair("scope", &scopes.join(" "));
-            }
-            query.append_pair("state", state);
+        crate::transport::BaseUri::parse(host)?;
+        let mut query = form_urlencoded::Serializer::new(format!("{host}{AUTHORIZE_PATH}?"));
+        query.append_pair("client_id", &self.client.config().app_id).append_pair("response_type", "code").append_pair("redirect_uri", redirect_uri);
+        if !scopes.is_empty() {
+            query.append_pair("scope", &scopes.join(" "));
         }
-        Ok(url.into())
+        query.append_pair("state", state);
+        Ok(query.finish())
     }
 
     /// Exchanges the code the user came back with for tokens, stores them

@@ -5,11 +5,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::Url;
 use serde::Deserialize;
 use serde_json::json;
+use url::Url;
 
+use crate::error::Error;
 use crate::secret::Secret;
+use crate::transport::{BaseUri, Http, JSON, RequestBody};
 
 /// The bootstrap path, below the base URL (no `/open-apis`, no token).
 pub const ENDPOINT_PATH: &str = "/callback/ws/endpoint";
@@ -193,24 +195,22 @@ struct AnswerData {
 }
 
 /// Asks `base_url` where to connect, within `timeout`.
-pub async fn fetch(http: &reqwest::Client, base_url: &str, app_id: &str, app_secret: &Secret, timeout: Duration) -> Result<Endpoint, BootstrapError> {
-    let url = format!("{}{ENDPOINT_PATH}", base_url.trim_end_matches('/'));
-    let body = json!({ "AppID": app_id, "AppSecret": app_secret.expose() });
-    let send = http.post(&url).header("locale", "zh").json(&body).timeout(timeout).send();
-    let response = match tokio::time::timeout(timeout, send).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(error)) => return Err(BootstrapError::Transport(error.without_url().to_string())),
-        Err(_) => return Err(BootstrapError::Transport(format!("no answer within {timeout:?}"))),
+pub(crate) async fn fetch(http: &Http, base_url: &str, app_id: &str, app_secret: &Secret, timeout: Duration) -> Result<Endpoint, BootstrapError> {
+    let base = BaseUri::parse(base_url).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
+    let uri = base.join(ENDPOINT_PATH, &[]).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
+    let body = serde_json::to_vec(&json!({ "AppID": app_id, "AppSecret": app_secret.expose() })).expect("a JSON object of strings serialises");
+    let mut request = http.request(http::Method::POST, uri, RequestBody::Full(Some(body.into())));
+    request.headers_mut().insert(http::header::CONTENT_TYPE, JSON);
+    request.headers_mut().insert("locale", http::HeaderValue::from_static("zh"));
+    let raw = match http.exchange(request, timeout).await {
+        Ok(raw) => raw,
+        Err((Error::Timeout, _)) => return Err(BootstrapError::Transport(format!("no complete answer within {timeout:?}"))),
+        Err((error, _)) => return Err(BootstrapError::Transport(error.to_string())),
     };
-    let status = response.status();
-    let bytes = match tokio::time::timeout(timeout, response.bytes()).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(error)) => return Err(BootstrapError::Transport(error.without_url().to_string())),
-        Err(_) => return Err(BootstrapError::Transport(format!("the answer did not arrive within {timeout:?}"))),
-    };
-    let answer: Answer = match serde_json::from_slice(&bytes) {
+    let status = raw.status;
+    let answer: Answer = match serde_json::from_slice(&raw.body) {
         Ok(answer) => answer,
-        Err(error) if status.is_server_error() || status.as_u16() == 429 => return Err(BootstrapError::Transport(format!("HTTP {status}: {error}"))),
+        Err(error) if status >= 500 || status == 429 => return Err(BootstrapError::Transport(format!("HTTP {status}: {error}"))),
         Err(error) => return Err(BootstrapError::Invalid(format!("HTTP {status}, the body is not the expected JSON: {error}"))),
     };
     if answer.code != 0 {

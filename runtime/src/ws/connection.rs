@@ -34,7 +34,11 @@ pub(crate) enum End {
 }
 
 /// Bootstrap and handshake; `None` when stopped meanwhile.
-pub(crate) async fn connect(http: &reqwest::Client, settings: &Settings, stop: &mut watch::Receiver<bool>) -> Option<Result<(Socket, Endpoint), WsError>> {
+pub(crate) async fn connect(
+    http: &crate::transport::Http,
+    settings: &Settings,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Result<(Socket, Endpoint), WsError>> {
     let attempt = async {
         let endpoint = bootstrap::fetch(http, &settings.base_url, &settings.app_id, &settings.app_secret, settings.bootstrap_timeout).await?;
         let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES)).max_frame_size(Some(MAX_MESSAGE_BYTES));

@@ -299,7 +299,7 @@ impl WsClientBuilder {
         if !(1..=MAX_HANDLERS_LIMIT).contains(&max) {
             return Err(WsError::Config(format!("max_handlers is {max}; it must be between 1 and {MAX_HANDLERS_LIMIT}")));
         }
-        let http = reqwest::Client::builder().build().map_err(|e| WsError::Build(e.to_string()))?;
+        let http = crate::transport::Http::new(self.settings.connect_timeout).map_err(|e| WsError::Build(e.to_string()))?;
         let (status, _) = watch::channel(Status::Idle);
         let (stop, _) = watch::channel(false);
         let (running, _) = watch::channel(false);
@@ -319,7 +319,7 @@ pub struct WsClient {
 struct Inner {
     settings: Settings,
     dispatcher: Dispatcher,
-    http: reqwest::Client,
+    http: crate::transport::Http,
     status: watch::Sender<Status>,
     stop: watch::Sender<bool>,
     /// Whether [`WsClient::start`] runs; what [`WsClient::shutdown`] waits on.

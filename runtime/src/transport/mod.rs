@@ -1,0 +1,142 @@
+//! The HTTP exchange under every call: hyper-util's pooled client, TLS by
+//! the crate's feature, proxies from the environment. The one module that
+//! knows the HTTP library; the rest of the runtime speaks `http` types and
+//! [`RawResponse`].
+//!
+//! Why not reqwest, which the runtime used before: measured with callgrind
+//! on the client benchmark (`bench/README.md`), reqwest's own work per
+//! request (its URL type, its request builder, its layers) cost about a
+//! quarter of a call, more than everything the runtime adds on purpose.
+//! Pooling, TLS and proxies are hyper-util's, hyper-rustls' and
+//! hyper-tls'; this module only wires them.
+
+mod body;
+mod connect;
+pub(crate) mod multipart;
+mod uri;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{PROXY_AUTHORIZATION, USER_AGENT};
+use http::uri::Scheme;
+use http::{HeaderValue, Method, Request, Response, Uri};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper_util::client::legacy;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::time::Instant;
+
+pub(crate) use body::{RequestBody, ResponseBody};
+pub(crate) use uri::BaseUri;
+
+use crate::envelope::{LOG_ID, RawResponse};
+use crate::error::{Error, TransportError};
+
+const AGENT: HeaderValue = HeaderValue::from_static(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")));
+
+/// The `Content-Type` of a JSON request body.
+pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
+
+/// The largest answer read into memory (downloads stream instead): a
+/// server that never stops sending must not exhaust the process.
+pub(crate) const MAX_BODY: usize = 64 << 20;
+
+/// How long an idle pooled connection is kept.
+const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// A pooled HTTP client. Cloning is cheap; clones share the pool.
+#[derive(Clone)]
+pub(crate) struct Http {
+    client: legacy::Client<connect::Connector, RequestBody>,
+    proxies: Arc<Matcher>,
+}
+
+// The pool's state says nothing useful, and the proxies may hold
+// credentials.
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http").finish_non_exhaustive()
+    }
+}
+
+/// Why an exchange failed, and whether the request may have reached the
+/// server (`true` unless the connection was never opened).
+pub(crate) type Failure = (Error, bool);
+
+impl Http {
+    /// A client that connects within `connect_timeout`, through the
+    /// proxies the environment names.
+    pub(crate) fn new(connect_timeout: Duration) -> Result<Self, Error> {
+        let proxies = Arc::new(Matcher::from_env());
+        let connector = connect::connector(proxies.clone(), connect_timeout).map_err(|e| Error::Transport(TransportError::other(e)))?;
+        let client = legacy::Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).pool_idle_timeout(POOL_IDLE).build(connector);
+        Ok(Self { client, proxies })
+    }
+
+    /// A request carrying the runtime's `User-Agent`, and the proxy's
+    /// credentials when a plain `http://` request goes through a proxy.
+    pub(crate) fn request(&self, method: Method, uri: Uri, body: RequestBody) -> Request<RequestBody> {
+        let mut request = Request::new(body);
+        *request.method_mut() = method;
+        let headers = request.headers_mut();
+        headers.insert(USER_AGENT, AGENT);
+        if uri.scheme() == Some(&Scheme::HTTP) {
+            if let Some(auth) = self.proxies.intercept(&uri).and_then(|proxy| proxy.basic_auth().cloned()) {
+                headers.insert(PROXY_AUTHORIZATION, auth);
+            }
+        }
+        *request.uri_mut() = uri;
+        request
+    }
+
+    /// Sends `request` and reads the whole answer, all within `timeout`.
+    pub(crate) async fn exchange(&self, request: Request<RequestBody>, timeout: Duration) -> Result<RawResponse, Failure> {
+        // One timer for both halves: the deadline covers the whole call.
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(client_error)?;
+            read(response, None).await.map_err(|e| (e, true))
+        };
+        tokio::time::timeout(timeout, exchange).await.unwrap_or(Err((Error::Timeout, true)))
+    }
+
+    /// Sends `request` and returns the answer's head, its body unread;
+    /// reading it must end by `deadline` too.
+    pub(crate) async fn send(&self, request: Request<RequestBody>, deadline: Instant) -> Result<Response<Incoming>, Failure> {
+        match tokio::time::timeout_at(deadline, self.client.request(request)).await {
+            Err(_) => Err((Error::Timeout, true)),
+            Ok(answer) => answer.map_err(client_error),
+        }
+    }
+}
+
+fn client_error(e: legacy::Error) -> Failure {
+    // A refused connection never carried the request.
+    let sent = !e.is_connect();
+    (Error::Transport(TransportError::from_client(e)), sent)
+}
+
+/// A body that broke off while being read.
+pub(crate) fn body_error(e: hyper::Error) -> Error {
+    Error::Transport(TransportError::other(e))
+}
+
+/// Reads status, headers and the whole body (at most [`MAX_BODY`] bytes),
+/// before `deadline` if one is given.
+pub(crate) async fn read(response: Response<Incoming>, deadline: Option<Instant>) -> Result<RawResponse, Error> {
+    let (parts, body) = response.into_parts();
+    let log_id = parts.headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let collect = Limited::new(body, MAX_BODY).collect();
+    let collected = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, collect).await.map_err(|_| Error::Timeout)?,
+        None => collect.await,
+    };
+    let body = collected
+        .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
+            Ok(_) => Error::Transport(TransportError::other(format!("the answer is longer than {MAX_BODY} bytes"))),
+            Err(e) => Error::Transport(TransportError::other(e)),
+        })?
+        .to_bytes();
+    Ok(RawResponse { status: parts.status.as_u16(), log_id, headers: parts.headers, body, stream: None })
+}
