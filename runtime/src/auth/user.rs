@@ -360,7 +360,9 @@ impl UserAuth {
             other => other,
         };
         crate::transport::BaseUri::parse(host)?;
-        let mut query = form_urlencoded::Serializer::new(format!("{host}{AUTHORIZE_PATH}?"));
+        let url = format!("{host}{AUTHORIZE_PATH}?");
+        let query_start = url.len();
+        let mut query = form_urlencoded::Serializer::for_suffix(url, query_start);
         query.append_pair("client_id", &self.client.config().app_id).append_pair("response_type", "code").append_pair("redirect_uri", redirect_uri);
         if !scopes.is_empty() {
             query.append_pair("scope", &scopes.join(" "));

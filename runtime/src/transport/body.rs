@@ -75,10 +75,10 @@ impl ResponseBody {
                 Ok(Some(frame)) => frame.map_err(super::body_error)?,
             };
             // Trailers carry nothing a caller reads.
-            if let Ok(data) = frame.into_data() {
-                if !data.is_empty() {
-                    return Ok(Some(data));
-                }
+            if let Ok(data) = frame.into_data()
+                && !data.is_empty()
+            {
+                return Ok(Some(data));
             }
         }
     }

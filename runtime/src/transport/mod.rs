@@ -82,10 +82,10 @@ impl Http {
         *request.method_mut() = method;
         let headers = request.headers_mut();
         headers.insert(USER_AGENT, AGENT);
-        if uri.scheme() == Some(&Scheme::HTTP) {
-            if let Some(auth) = self.proxies.intercept(&uri).and_then(|proxy| proxy.basic_auth().cloned()) {
-                headers.insert(PROXY_AUTHORIZATION, auth);
-            }
+        if uri.scheme() == Some(&Scheme::HTTP)
+            && let Some(auth) = self.proxies.intercept(&uri).and_then(|proxy| proxy.basic_auth().cloned())
+        {
+            headers.insert(PROXY_AUTHORIZATION, auth);
         }
         *request.uri_mut() = uri;
         request

@@ -97,7 +97,8 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     // Generated vs raw reqwest, at concurrency 16 and one at a time.
     progress(&format!("client: generated vs raw reqwest, {} alternate rounds of {} replies at concurrency {CONCURRENCY}", plan.rounds, plan.calls));
     // The hand-written client on hyper-util takes its turn in the same rounds:
-    // what reqwest's own layer costs per call, side by side.
+    // what reqwest's own layer costs per call, and the floor of the generated
+    // client (whose transport is hyper-util), side by side.
     let concurrent = rust_rounds(bins, &base, "generated,raw,hyper", plan.calls, CONCURRENCY, plan.rounds, plan.warmup);
     let sequential = rust_rounds(bins, &base, "generated,raw,hyper", plan.calls, 1, plan.rounds, plan.warmup);
     let pair = |lines: &Result<Vec<Value>, String>, client: &str| lines.as_ref().map_err(Clone::clone).and_then(|l| summarise(l, client));

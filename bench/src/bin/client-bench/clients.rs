@@ -1,7 +1,8 @@
 //! The Rust clients compared: the generated one, the hand-written reqwest +
 //! serde_json code a user would write instead, and the same hand-written
 //! code one layer lower, on hyper-util's pooled client: what reqwest itself
-//! costs per call (the generated client is built on reqwest).
+//! costs per call, and the floor of the generated client, which is built on
+//! hyper-util too.
 
 use std::sync::Arc;
 
