@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
-use crate::transport::{BaseUri, Http};
+use crate::transport::{BaseUri, Http, Proxy};
 
 /// Base URL of Feishu, the mainland-China platform; the default.
 pub const FEISHU_BASE_URL: &str = "https://open.feishu.cn";
@@ -69,6 +69,7 @@ impl Config {
 #[derive(Debug)]
 pub struct ClientBuilder<C = Client> {
     config: Config,
+    proxy: Proxy,
     /// App type and token stores; set in `crate::auth`.
     pub(crate) auth: crate::auth::AuthSettings,
     output: PhantomData<fn() -> C>,
@@ -82,14 +83,14 @@ impl ClientBuilder {
 
     /// A builder starting from complete settings.
     pub fn from_config(config: Config) -> Self {
-        Self { config, auth: Default::default(), output: PhantomData }
+        Self { config, proxy: Proxy::default(), auth: Default::default(), output: PhantomData }
     }
 }
 
 impl<C> ClientBuilder<C> {
     /// The same settings, building a `D` (any type made from a [`Client`]).
     pub fn building<D: From<Client>>(self) -> ClientBuilder<D> {
-        ClientBuilder { config: self.config, auth: self.auth, output: PhantomData }
+        ClientBuilder { config: self.config, proxy: self.proxy, auth: self.auth, output: PhantomData }
     }
 
     /// Sets the base URL (see [`Config::base_url`]).
@@ -123,9 +124,26 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Sends every request through this HTTP proxy
+    /// (`http://[user:password@]host[:port]`; `https://` targets through a
+    /// `CONNECT` tunnel) instead of the one the environment names. Checked
+    /// by [`build`](Self::build).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Proxy::Through(Secret::new(url.into()));
+        self
+    }
+
+    /// Connects directly, whatever proxy the environment names. By default
+    /// the client uses the one `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY`
+    /// names, minus the hosts `NO_PROXY` lists, as curl does.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = Proxy::Direct;
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
-    /// Fails with [`Error::Config`] on an unusable base URL and with
+    /// Fails with [`Error::Config`] on an unusable base URL or proxy URL, and with
     /// [`Error::Transport`] if the default HTTP client cannot be built.
     pub fn build(self) -> Result<C, Error>
     where
@@ -133,7 +151,7 @@ impl<C> ClientBuilder<C> {
     {
         let base = BaseUri::parse(self.config.base_url.trim_end_matches('/'))?;
         install_tls_provider();
-        let http = Http::new(CONNECT_TIMEOUT.min(self.config.timeout))?;
+        let http = Http::new(CONNECT_TIMEOUT.min(self.config.timeout), &self.proxy)?;
         Ok(C::from(Client::from_parts(self.config, base, http, self.auth)))
     }
 }

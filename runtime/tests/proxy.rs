@@ -107,3 +107,45 @@ async fn a_host_the_no_proxy_list_names_is_reached_directly() {
     let env = [("http_proxy", proxy), ("no_proxy", "127.0.0.1,localhost".to_owned())];
     assert!(tokio::task::spawn_blocking(move || run_child(NAME, &env)).await.unwrap());
 }
+
+#[tokio::test]
+async fn a_proxy_set_on_the_builder_carries_every_request() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://user:pa55@{}", listener.local_addr().unwrap());
+    let body = r#"{"code":0,"msg":"ok","data":{"via":"proxy"}}"#;
+    let answer: &'static str =
+        Box::leak(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len()).into_boxed_str());
+    let proxy_side = tokio::spawn(one_exchange(listener, answer));
+    let client = Client::builder("cli_proxy", "secret").base_url(UNREACHABLE).proxy(proxy).build().unwrap();
+    let data = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)).await.unwrap();
+    assert_eq!(data, serde_json::json!({"via": "proxy"}));
+    let head = proxy_side.await.unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("get http://feishu-proxy-test.invalid/open-apis/x/v1/ping http/1.1\r\n"), "{head}");
+    assert!(head.contains("\r\nproxy-authorization: basic dxnlcjpwytu1\r\n"), "{head}");
+}
+
+#[test]
+fn an_unusable_proxy_url_fails_the_build_without_showing_its_password() {
+    for bad in ["socks5://user:hunter2@127.0.0.1:1080", "https://user:hunter2@proxy.example", "user:hunter2@proxy.example:3128", "http://"] {
+        let error = Client::builder("cli_proxy", "secret").proxy(bad).build().unwrap_err();
+        assert!(matches!(error, feishu_runtime::Error::Config(_)), "{bad}: {error:?}");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn no_proxy_on_the_builder_ignores_the_environment() {
+    const NAME: &str = "no_proxy_on_the_builder_ignores_the_environment";
+    if std::env::var_os(CHILD).is_some() {
+        let server = feishu_testkit::Server::start(|_| feishu_testkit::Reply::json(serde_json::json!({"code": 0, "data": {"via": "direct"}}))).await;
+        let client = Client::builder("cli_proxy", "secret").base_url(server.url()).no_proxy().build().unwrap();
+        let data = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)).await.unwrap();
+        assert_eq!(data, serde_json::json!({"via": "direct"}));
+        return;
+    }
+    // A proxy that nothing listens on: using it would fail the call.
+    let unused = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", unused.local_addr().unwrap());
+    drop(unused);
+    assert!(tokio::task::spawn_blocking(move || run_child(NAME, &[("http_proxy", proxy)])).await.unwrap());
+}

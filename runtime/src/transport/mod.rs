@@ -65,11 +65,52 @@ impl std::fmt::Debug for Http {
 /// server (`true` unless the connection was never opened).
 pub(crate) type Failure = (Error, bool);
 
+/// Which proxy a client's connections go through.
+#[derive(Clone, Default)]
+pub(crate) enum Proxy {
+    /// The one the environment names (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`), as curl reads them; none if none is set.
+    #[default]
+    Environment,
+    /// None, whatever the environment says.
+    Direct,
+    /// This `http://` proxy, for every request.
+    Through(crate::Secret),
+}
+
+// The URL may carry the proxy's password.
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proxy::Environment => f.write_str("Environment"),
+            Proxy::Direct => f.write_str("Direct"),
+            Proxy::Through(_) => f.write_str("Through(***)"),
+        }
+    }
+}
+
+impl Proxy {
+    fn matcher(&self) -> Result<Matcher, Error> {
+        Ok(match self {
+            Proxy::Environment => Matcher::from_env(),
+            Proxy::Direct => Matcher::builder().build(),
+            Proxy::Through(url) => {
+                // Never the URL itself in the message: it may hold a password.
+                let bad = || Error::Config("proxy URL: expected http://[user:password@]host[:port]".into());
+                let uri: Uri = url.expose().parse().map_err(|_| bad())?;
+                if uri.scheme() != Some(&Scheme::HTTP) || uri.host().is_none_or(str::is_empty) {
+                    return Err(bad());
+                }
+                Matcher::builder().all(url.expose().to_owned()).build()
+            }
+        })
+    }
+}
+
 impl Http {
-    /// A client that connects within `connect_timeout`, through the
-    /// proxies the environment names.
-    pub(crate) fn new(connect_timeout: Duration) -> Result<Self, Error> {
-        let proxies = Arc::new(Matcher::from_env());
+    /// A client that connects within `connect_timeout`, through `proxy`.
+    pub(crate) fn new(connect_timeout: Duration, proxy: &Proxy) -> Result<Self, Error> {
+        let proxies = Arc::new(proxy.matcher()?);
         let connector = connect::connector(proxies.clone(), connect_timeout).map_err(|e| Error::Transport(TransportError::other(e)))?;
         let client = legacy::Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).pool_idle_timeout(POOL_IDLE).build(connector);
         Ok(Self { client, proxies })

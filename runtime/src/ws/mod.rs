@@ -299,7 +299,8 @@ impl WsClientBuilder {
         if !(1..=MAX_HANDLERS_LIMIT).contains(&max) {
             return Err(WsError::Config(format!("max_handlers is {max}; it must be between 1 and {MAX_HANDLERS_LIMIT}")));
         }
-        let http = crate::transport::Http::new(self.settings.connect_timeout).map_err(|e| WsError::Build(e.to_string()))?;
+        let http =
+            crate::transport::Http::new(self.settings.connect_timeout, &crate::transport::Proxy::Environment).map_err(|e| WsError::Build(e.to_string()))?;
         let (status, _) = watch::channel(Status::Idle);
         let (stop, _) = watch::channel(false);
         let (running, _) = watch::channel(false);
