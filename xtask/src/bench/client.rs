@@ -71,7 +71,7 @@ fn rust_rounds(bins: &Bins, base: &str, clients: &str, calls: usize, concurrency
 /// A peer: its name in the output and how to start it.
 struct Peer<'a> {
     key: &'static str,
-    label: &'static str,
+    label: String,
     client: &'static str,
     command: &'a dyn Fn(usize, usize, usize, usize) -> Command,
 }
@@ -168,11 +168,11 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     };
     let peers = [
         (
-            Peer { key: keys[1], label: "lark-oapi 1.7.5 (Python)", client: "lark-oapi", command: &python_command },
+            Peer { key: keys[1], label: format!("lark-oapi {} (Python)", crate::peers::LARK_OAPI_VERSION), client: "lark-oapi", command: &python_command },
             python.as_ref().err().map(|e| format!("the Python peer could not be installed: {e}")),
         ),
         (
-            Peer { key: keys[2], label: "@larksuiteoapi/node-sdk 1.74.0", client: "node-sdk", command: &node_command },
+            Peer { key: keys[2], label: format!("{} {}", super::node::PACKAGE, super::node::NODE_SDK_VERSION), client: "node-sdk", command: &node_command },
             node.as_ref().err().map(|e| format!("the Node peer could not be installed: {e}")),
         ),
     ];
@@ -180,7 +180,7 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
         if let Some(why) = missing {
             progress(&format!("client: {why}"));
             report.ratios.push(Ratio { key: peer.key, value: Err(why.clone()), detail: String::new() });
-            report.clients.push(ClientRow { name: peer.label.into(), note: why, ..ClientRow::default() });
+            report.clients.push(ClientRow { name: peer.label.clone(), note: why, ..ClientRow::default() });
             continue;
         }
         let (ratio, row) = compare_peer(bins, &base, plan, &peer);
@@ -211,7 +211,7 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
 /// Tries `peer` at each concurrency, then alternates rounds of ours and the
 /// peer's at its best.
 fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio, ClientRow) {
-    let mut row = ClientRow { name: peer.label.into(), ..ClientRow::default() };
+    let mut row = ClientRow { name: peer.label.clone(), ..ClientRow::default() };
     let warmup = (plan.warmup / 10).max(20);
     let probe_calls = plan.calls.min(500);
     let mut levels = Vec::new();

@@ -9,7 +9,8 @@ use super::progress;
 
 /// The @larksuiteoapi/node-sdk release the benchmark is pinned to.
 pub const NODE_SDK_VERSION: &str = "1.74.0";
-const PACKAGE: &str = "@larksuiteoapi/node-sdk";
+/// The npm package of the Node peer.
+pub const PACKAGE: &str = "@larksuiteoapi/node-sdk";
 
 /// Where the Node peer is installed.
 pub fn prefix(root: &Path) -> PathBuf {

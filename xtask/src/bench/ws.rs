@@ -153,9 +153,10 @@ fn compare(
     let value = report::ratio(a, b)?;
     let rate = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{} events/s", report::thousands((EVENTS as f64 / s).round() as u64)));
     let detail = format!(
-        "{EVENTS} events, {IN_FLIGHT} in flight, pushed by the sandbox (release) in one bulk call and acked: feishu-runtime {} ({}) vs lark-oapi 1.7.5 {} ({}) (medians of {} alternate rounds)",
+        "{EVENTS} events, {IN_FLIGHT} in flight, pushed by the sandbox (release) in one bulk call and acked: feishu-runtime {} ({}) vs lark-oapi {} {} ({}) (medians of {} alternate rounds)",
         a.map_or("n/a".into(), report::seconds),
         rate(a),
+        crate::peers::LARK_OAPI_VERSION,
         b.map_or("n/a".into(), report::seconds),
         rate(b),
         plan.ws_rounds
