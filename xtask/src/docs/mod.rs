@@ -193,12 +193,19 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
 
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.jobs));
     let mut tasks = tokio::task::JoinSet::new();
+    let writer = Arc::new(Writer { docs: options.docs.clone(), site: options.site.clone(), dry_run: options.dry_run });
     for job in plan.jobs.clone() {
-        let (client, semaphore) = (client.clone(), semaphore.clone());
+        let (client, semaphore, writer) = (client.clone(), semaphore.clone(), writer.clone());
+        let title = names.get(job.full_path.as_str()).copied().unwrap_or("").to_string();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let detail = client.detail(&job.full_path).await;
-            (job, detail)
+            // Written by the task that fetched it, so that pages are written
+            // on every worker at once (one after another, the writes set the
+            // pace when the file system is slow). No await lies between a
+            // write and its rename, so a stop never lands mid-page.
+            let written = detail.map(|detail| writer.apply(&job, &detail, title));
+            (job, written)
         });
     }
     let interrupted = interrupted();
@@ -216,12 +223,23 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
             joined = tasks.join_next() => joined,
         };
         let Some(joined) = joined else { break };
-        let Ok((job, detail)) = joined else { return Err("a fetch task stopped unexpectedly".into()) };
+        let Ok((job, written)) = joined else { return Err("a fetch task stopped unexpectedly".into()) };
         progress.tick();
-        // Written as they arrive: an interrupted run keeps what it fetched.
-        let written = detail.and_then(|detail| apply(options, &job, &detail, &names, &mut counts, &progress, &verb));
-        if let Err(error) = written {
-            failed.push((job.full_path, error));
+        let outcome = written.and_then(|applied| {
+            counts.fetched += 1;
+            applied
+        });
+        match outcome {
+            Ok(Outcome::Unchanged) => counts.unchanged += 1,
+            Ok(Outcome::Changed) => {
+                counts.changed += 1;
+                progress.line(&format!("{} {}", verb("changed", "would change"), job.rel));
+            }
+            Ok(Outcome::Added) => {
+                counts.added += 1;
+                progress.line(&format!("{} {}", verb("added", "would add"), job.rel));
+            }
+            Err(error) => failed.push((job.full_path, error)),
         }
     }
     progress.finish();
@@ -271,42 +289,43 @@ async fn interrupted() {
     }
 }
 
-/// Writes one fetched page when its text changed.
-fn apply(
-    options: &Options,
-    job: &Job,
-    detail: &portal::Detail,
-    names: &BTreeMap<&str, &str>,
-    counts: &mut Counts,
-    progress: &Progress,
-    verb: &dyn Fn(&str, &'static str) -> String,
-) -> Result<(), String> {
-    counts.fetched += 1;
-    let title = if detail.title.is_empty() { names.get(job.full_path.as_str()).copied().unwrap_or("").to_string() } else { detail.title.clone() };
-    let header = header::Header {
-        title,
-        full_path: job.full_path.clone(),
-        update_time: detail.update_time.clone(),
-        url: format!("{}/document{}", options.site, job.full_path),
-    };
-    let text = header::render(&header, &detail.content);
-    let path = plan::file_of(&options.docs, &job.rel)?;
-    let current = if job.exists { std::fs::read(&path).ok() } else { None };
-    if current.as_deref() == Some(text.as_bytes()) {
-        counts.unchanged += 1;
-        return Ok(());
+/// What writing one fetched page did.
+enum Outcome {
+    Added,
+    Changed,
+    Unchanged,
+}
+
+/// What the fetch tasks need to write pages.
+struct Writer {
+    docs: PathBuf,
+    site: String,
+    dry_run: bool,
+}
+
+impl Writer {
+    /// Writes one fetched page (with its header) unless it is there
+    /// already, byte for byte; `title` is the tree's name for a page whose
+    /// answer has none.
+    fn apply(&self, job: &Job, detail: &portal::Detail, title: String) -> Result<Outcome, String> {
+        let title = if detail.title.is_empty() { title } else { detail.title.clone() };
+        let header = header::Header {
+            title,
+            full_path: job.full_path.clone(),
+            update_time: detail.update_time.clone(),
+            url: format!("{}/document{}", self.site, job.full_path),
+        };
+        let text = header::render(&header, &detail.content);
+        let path = plan::file_of(&self.docs, &job.rel)?;
+        let current = if job.exists { std::fs::read(&path).ok() } else { None };
+        if current.as_deref() == Some(text.as_bytes()) {
+            return Ok(Outcome::Unchanged);
+        }
+        if !self.dry_run {
+            files::write_atomic(&path, &text)?;
+        }
+        Ok(if current.is_some() { Outcome::Changed } else { Outcome::Added })
     }
-    if !options.dry_run {
-        files::write_atomic(&path, &text)?;
-    }
-    if current.is_some() {
-        counts.changed += 1;
-        progress.line(&format!("{} {}", verb("changed", "would change"), job.rel));
-    } else {
-        counts.added += 1;
-        progress.line(&format!("{} {}", verb("added", "would add"), job.rel));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
