@@ -12,10 +12,19 @@ pub const TEMP_SUFFIX: &str = ".docs-sync-tmp";
 /// Writes `text` to `path` atomically, creating its folder.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
     let dir = path.parent().ok_or_else(|| format!("{}: no parent folder", path.display()))?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("page");
     let temp = dir.join(format!(".{name}.{}{TEMP_SUFFIX}", std::process::id()));
-    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
+    // The folder is made only when the write finds it missing: most pages
+    // share their folder with others, and a `create_dir_all` per page was a
+    // thousand needless calls on a file system that can be slow.
+    let first = match std::fs::write(&temp, text) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::write(&temp, text)
+        }
+        other => other,
+    };
+    let written = first.and_then(|()| std::fs::rename(&temp, path));
     written.map_err(|e| {
         let _ = std::fs::remove_file(&temp);
         format!("{}: {e}", path.display())
