@@ -45,28 +45,60 @@ async fn one_exchange(listener: TcpListener, answer: &'static str) -> String {
     String::from_utf8(head).unwrap()
 }
 
+/// A proxy's answer carrying the platform's envelope.
+const PROXIED_ANSWER: &str =
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 44\r\n\r\n{\"code\":0,\"msg\":\"ok\",\"data\":{\"via\":\"proxy\"}}";
+
+/// A stand-in proxy that answers one request with `answer`: its URL (with
+/// the credentials `user:pa55`) and the request head it read, lowercased.
+async fn stand_in_proxy(answer: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://user:pa55@{}", listener.local_addr().unwrap());
+    (url, tokio::spawn(async move { one_exchange(listener, answer).await.to_ascii_lowercase() }))
+}
+
+/// A request the platform would answer; `Auth::None`, so no token fetch.
+fn ping() -> ApiRequest {
+    ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)
+}
+
+/// The request went to the proxy in absolute form, with its credentials.
+fn assert_proxied(head: &str) {
+    assert!(head.starts_with("get http://feishu-proxy-test.invalid/open-apis/x/v1/ping http/1.1\r\n"), "{head}");
+    assert_credentials(head);
+}
+
+fn assert_credentials(head: &str) {
+    // base64("user:pa55")
+    assert!(head.contains("\r\nproxy-authorization: basic dxnlcjpwytu1\r\n"), "{head}");
+}
+
+/// A proxy that nothing listens on: using it fails the call.
+async fn dead_proxy() -> String {
+    let unused = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    format!("http://{}", unused.local_addr().unwrap())
+}
+
+/// In a child: a call to a local server, which only a direct connection reaches.
+async fn call_directly(builder: feishu_runtime::ClientBuilder) {
+    let server = feishu_testkit::Server::start(|_| feishu_testkit::Reply::json(serde_json::json!({"code": 0, "data": {"via": "direct"}}))).await;
+    let client = builder.base_url(server.url()).build().unwrap();
+    assert_eq!(client.send_value(ping()).await.unwrap(), serde_json::json!({"via": "direct"}));
+}
+
 #[tokio::test]
 async fn a_plain_http_request_goes_to_the_proxy_in_absolute_form_with_its_credentials() {
     const NAME: &str = "a_plain_http_request_goes_to_the_proxy_in_absolute_form_with_its_credentials";
     if std::env::var_os(CHILD).is_some() {
         let client = Client::builder("cli_proxy", "secret").base_url(UNREACHABLE).build().unwrap();
-        let data = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)).await.unwrap();
-        assert_eq!(data, serde_json::json!({"via": "proxy"}));
+        assert_eq!(client.send_value(ping()).await.unwrap(), serde_json::json!({"via": "proxy"}));
         return;
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://user:pa55@{}", listener.local_addr().unwrap());
-    let body = r#"{"code":0,"msg":"ok","data":{"via":"proxy"}}"#;
-    let answer: &'static str =
-        Box::leak(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len()).into_boxed_str());
-    let proxy_side = tokio::spawn(one_exchange(listener, answer));
+    let (proxy, head) = stand_in_proxy(PROXIED_ANSWER).await;
     let passed = tokio::task::spawn_blocking(move || run_child(NAME, &[("http_proxy", proxy)])).await.unwrap();
-    let head = proxy_side.await.unwrap();
+    let head = head.await.unwrap();
     assert!(passed, "the client did not get the proxy's answer");
-    let head = head.to_ascii_lowercase();
-    assert!(head.starts_with("get http://feishu-proxy-test.invalid/open-apis/x/v1/ping http/1.1\r\n"), "{head}");
-    // base64("user:pa55")
-    assert!(head.contains("\r\nproxy-authorization: basic dxnlcjpwytu1\r\n"), "{head}");
+    assert_proxied(&head);
 }
 
 #[tokio::test]
@@ -74,37 +106,27 @@ async fn an_https_request_asks_the_proxy_for_a_tunnel_and_a_refusal_is_a_connect
     const NAME: &str = "an_https_request_asks_the_proxy_for_a_tunnel_and_a_refusal_is_a_connect_error";
     if std::env::var_os(CHILD).is_some() {
         let client = Client::builder("cli_proxy", "secret").base_url("https://feishu-proxy-test.invalid").build().unwrap();
-        let error = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)).await.unwrap_err();
+        let error = client.send_value(ping()).await.unwrap_err();
         let feishu_runtime::Error::Transport(transport) = &error else { panic!("not a transport error: {error:?}") };
         // Nothing reached the platform: a retry is safe.
         assert!(transport.is_connect(), "{error}");
         return;
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://user:pa55@{}", listener.local_addr().unwrap());
-    let proxy_side = tokio::spawn(one_exchange(listener, "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n"));
+    let (proxy, head) = stand_in_proxy("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n").await;
     let passed = tokio::task::spawn_blocking(move || run_child(NAME, &[("HTTPS_PROXY", proxy)])).await.unwrap();
-    let head = proxy_side.await.unwrap().to_ascii_lowercase();
+    let head = head.await.unwrap();
     assert!(passed, "the child's assertions failed");
     assert!(head.starts_with("connect feishu-proxy-test.invalid:443 http/1.1\r\n"), "{head}");
-    assert!(head.contains("\r\nproxy-authorization: basic dxnlcjpwytu1\r\n"), "{head}");
+    assert_credentials(&head);
 }
 
 #[tokio::test]
 async fn a_host_the_no_proxy_list_names_is_reached_directly() {
     const NAME: &str = "a_host_the_no_proxy_list_names_is_reached_directly";
     if std::env::var_os(CHILD).is_some() {
-        let server = feishu_testkit::Server::start(|_| feishu_testkit::Reply::json(serde_json::json!({"code": 0, "data": {"via": "direct"}}))).await;
-        let client = Client::builder("cli_proxy", "secret").base_url(server.url()).build().unwrap();
-        let data = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)).await.unwrap();
-        assert_eq!(data, serde_json::json!({"via": "direct"}));
-        return;
+        return call_directly(Client::builder("cli_proxy", "secret")).await;
     }
-    // A proxy that nothing listens on: using it would fail the call.
-    let unused = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://{}", unused.local_addr().unwrap());
-    drop(unused);
-    let env = [("http_proxy", proxy), ("no_proxy", "127.0.0.1,localhost".to_owned())];
+    let env = [("http_proxy", dead_proxy().await), ("no_proxy", "127.0.0.1,localhost".to_owned())];
     assert!(tokio::task::spawn_blocking(move || run_child(NAME, &env)).await.unwrap());
 }
 
@@ -137,15 +159,8 @@ fn an_unusable_proxy_url_fails_the_build_without_showing_its_password() {
 async fn no_proxy_on_the_builder_ignores_the_environment() {
     const NAME: &str = "no_proxy_on_the_builder_ignores_the_environment";
     if std::env::var_os(CHILD).is_some() {
-        let server = feishu_testkit::Server::start(|_| feishu_testkit::Reply::json(serde_json::json!({"code": 0, "data": {"via": "direct"}}))).await;
-        let client = Client::builder("cli_proxy", "secret").base_url(server.url()).no_proxy().build().unwrap();
-        let data = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)).await.unwrap();
-        assert_eq!(data, serde_json::json!({"via": "direct"}));
-        return;
+        return call_directly(Client::builder("cli_proxy", "secret").no_proxy()).await;
     }
-    // A proxy that nothing listens on: using it would fail the call.
-    let unused = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://{}", unused.local_addr().unwrap());
-    drop(unused);
+    let proxy = dead_proxy().await;
     assert!(tokio::task::spawn_blocking(move || run_child(NAME, &[("http_proxy", proxy)])).await.unwrap());
 }
