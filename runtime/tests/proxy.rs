@@ -132,18 +132,10 @@ async fn a_host_the_no_proxy_list_names_is_reached_directly() {
 
 #[tokio::test]
 async fn a_proxy_set_on_the_builder_carries_every_request() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = format!("http://user:pa55@{}", listener.local_addr().unwrap());
-    let body = r#"{"code":0,"msg":"ok","data":{"via":"proxy"}}"#;
-    let answer: &'static str =
-        Box::leak(format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len()).into_boxed_str());
-    let proxy_side = tokio::spawn(one_exchange(listener, answer));
+    let (proxy, head) = stand_in_proxy(PROXIED_ANSWER).await;
     let client = Client::builder("cli_proxy", "secret").base_url(UNREACHABLE).proxy(proxy).build().unwrap();
-    let data = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x/v1/ping").auth(Auth::None)).await.unwrap();
-    assert_eq!(data, serde_json::json!({"via": "proxy"}));
-    let head = proxy_side.await.unwrap().to_ascii_lowercase();
-    assert!(head.starts_with("get http://feishu-proxy-test.invalid/open-apis/x/v1/ping http/1.1\r\n"), "{head}");
-    assert!(head.contains("\r\nproxy-authorization: basic dxnlcjpwytu1\r\n"), "{head}");
+    assert_eq!(client.send_value(ping()).await.unwrap(), serde_json::json!({"via": "proxy"}));
+    assert_proxied(&head.await.unwrap());
 }
 
 #[test]
