@@ -71,6 +71,10 @@ pub struct Plan {
     pub regen_rounds: usize,
     /// Alternated runs of the sync figure.
     pub sync_rounds: usize,
+    /// The pause before the sync figure's timed runs, so that files deleted
+    /// just before no longer slow the creation of new ones (see
+    /// `bench/sync.rs`).
+    pub sync_settle: std::time::Duration,
     /// Alternated uploads of each client for the upload figures.
     pub upload_rounds: usize,
     /// Alternated rounds (client processes) of each long-connection client.
@@ -88,6 +92,7 @@ impl Plan {
             compile_rounds: 2,
             regen_rounds: 3,
             sync_rounds: 5,
+            sync_settle: std::time::Duration::from_secs(65),
             upload_rounds: 11,
             ws_rounds: 5,
         }
@@ -103,6 +108,7 @@ impl Plan {
             compile_rounds: 1,
             regen_rounds: 1,
             sync_rounds: 2,
+            sync_settle: std::time::Duration::ZERO,
             upload_rounds: 3,
             ws_rounds: 2,
         }

@@ -12,6 +12,7 @@
 //! useful fetch does, since the sync's product is pages on disk too.
 //! Prints `{"pages":N,"bytes":B}` on stdout; exit 1 on any failed call.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -60,24 +61,24 @@ fn main() -> ExitCode {
 async fn get(http: &reqwest::Client, url: &str) -> Result<Value, String> {
     let response = http.get(url).header("accept-language", "zh-CN").header("accept", "application/json").send().await.map_err(|e| format!("{url}: {e}"))?;
     let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-    let value: Value = serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))?;
+    let mut value: Value = serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))?;
     match value["code"].as_i64() {
-        Some(0) => Ok(value["data"].clone()),
+        Some(0) => Ok(value["data"].take()),
         _ => Err(format!("{url}: answered {}", String::from_utf8_lossy(&body[..body.len().min(200)]))),
     }
 }
 
 /// The fullPaths of the `DocumentType` nodes under `node`, in tree order,
 /// each once (a page listed twice is fetched once, as by the sync).
-fn pages(node: &Value, out: &mut Vec<String>) {
+fn pages<'a>(node: &'a Value, out: &mut Vec<String>, seen: &mut HashSet<&'a str>) {
     if node["type"] == "DocumentType"
         && let Some(path) = node["fullPath"].as_str().filter(|p| !p.is_empty())
-        && !out.iter().any(|p| p == path)
+        && seen.insert(path)
     {
         out.push(path.to_string());
     }
     for child in node["items"].as_array().into_iter().flatten() {
-        pages(child, out);
+        pages(child, out, seen);
     }
 }
 
@@ -85,9 +86,9 @@ async fn fetch(portal: String, out: PathBuf, concurrency: usize) -> Result<(usiz
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let http = reqwest::Client::new();
     let tree = get(&http, &format!("{portal}/api/tools/docment/directory_list")).await?;
-    let mut paths = Vec::new();
+    let (mut paths, mut seen) = (Vec::new(), HashSet::new());
     for node in tree["items"].as_array().into_iter().flatten().filter(|n| n["id"] == 103 || n["id"] == "103") {
-        pages(node, &mut paths);
+        pages(node, &mut paths, &mut seen);
     }
     let urls: Arc<Vec<String>> =
         Arc::new(paths.iter().map(|p| format!("{portal}/document_portal/v1/document/get_detail?fullPath={}", utf8_percent_encode(p, FULL_PATH))).collect());

@@ -13,6 +13,19 @@
 //! Both run against the same portal process, whole processes timed, after
 //! one untimed run each; then alternately (A B A B …), each into a fresh
 //! folder; medians quoted.
+//!
+//! No folder is deleted between the timed runs, and they start
+//! [`Plan::sync_settle`] after the section's last deletion. This disk is
+//! ext4 without a journal: there, a new inode skips every inode of its group
+//! freed in the last 60 s (360 s while the freed inode's table block is
+//! unwritten: `recently_deleted()` in `fs/ext4/ialloc.c`), one buffer lookup
+//! each. A run that came right after the previous run's folder was removed
+//! spent 0.3–1 s of system time in that scan (`find_inode_bit` and
+//! `recently_deleted`: 43 % of the sync's samples under `perf`), more for the
+//! sync, whose new folders the allocator spreads over the freed groups, than
+//! for the plain fetch's one folder. The figure would then rank the file
+//! system's memory of the last run, not the programs. The folders are
+//! removed at the end.
 
 use std::path::Path;
 use std::process::Command;
@@ -46,49 +59,50 @@ fn compare(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) -> Result<
     let base = portal.base.clone();
     progress(&format!("sync: doc portal serving {} at {base}", corpus.display()));
     let work = dir.join("sync");
-    let (ours_dir, theirs_dir) = (work.join("docs-sync"), work.join("raw-fetch"));
-    let fresh = |folder: &Path| -> Result<(), String> {
-        if folder.exists() {
-            std::fs::remove_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-        }
-        Ok(())
-    };
-    let sync = || {
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    }
+    let settled = std::time::Instant::now() + plan.sync_settle;
+    // Run `n` of each writes into its own folder: see the module's comment.
+    let ours_dir = |n: usize| work.join(format!("docs-sync-{n}"));
+    let theirs_dir = |n: usize| work.join(format!("raw-fetch-{n}"));
+    let sync = |n: usize| {
         let mut command = Command::new(cargo());
         command
             .current_dir(root)
             .args(["xtask", "docs", "sync", "--all", "--portal", &base, "--jobs", &CONCURRENCY.to_string(), "--docs"])
-            .arg(&ours_dir)
+            .arg(ours_dir(n))
             .env_remove("DOCS_SYNC_TIMEOUT_MS")
             .env_remove("DOCS_SYNC_BACKOFF_MS");
         command
     };
-    let raw = || {
+    let raw = |n: usize| {
         let mut command = Command::new(&fetch);
-        command.arg(&base).arg(&theirs_dir).arg(CONCURRENCY.to_string());
+        command.arg(&base).arg(theirs_dir(n)).arg(CONCURRENCY.to_string());
         command
     };
 
     // One untimed run each, checked: the same pages, all of them.
-    fresh(&ours_dir)?;
-    timed(&mut sync())?;
-    let synced = count_pages(&ours_dir);
-    fresh(&theirs_dir)?;
-    let fetched = json_lines(&output(&mut raw())?).first().and_then(|l| l["pages"].as_u64()).ok_or("raw-fetch printed no page count")? as usize;
+    timed(&mut sync(0))?;
+    let synced = count_pages(&ours_dir(0));
+    let fetched = json_lines(&output(&mut raw(0))?).first().and_then(|l| l["pages"].as_u64()).ok_or("raw-fetch printed no page count")? as usize;
     if synced != fetched || fetched == 0 {
         return Err(format!("docs sync wrote {synced} pages but raw-fetch fetched {fetched}: they would not do the same work"));
+    }
+    let wait = settled.saturating_duration_since(std::time::Instant::now());
+    if !wait.is_zero() {
+        progress(&format!("sync: waiting {} s for the file system to forget recent deletions", wait.as_secs()));
+        std::thread::sleep(wait);
     }
     progress(&format!("sync: cargo xtask docs sync --all vs raw-fetch, {fetched} pages at concurrency {CONCURRENCY}, {} alternate runs", plan.sync_rounds));
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
-    for _ in 0..plan.sync_rounds {
-        fresh(&ours_dir)?;
+    for n in 1..=plan.sync_rounds {
         let before = children_cpu();
-        ours.push(timed(&mut sync())?);
+        ours.push(timed(&mut sync(n))?);
         ours_cpu.extend(children_cpu().zip(before).map(|(after, before)| after - before));
-        fresh(&theirs_dir)?;
         let before = children_cpu();
-        theirs.push(timed(&mut raw())?);
+        theirs.push(timed(&mut raw(n))?);
         theirs_cpu.extend(children_cpu().zip(before).map(|(after, before)| after - before));
     }
     drop(portal);

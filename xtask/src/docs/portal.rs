@@ -16,6 +16,7 @@
 //! empty `content`, a tree without node 103 and other HTTP statuses are not
 //! retried.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -109,7 +110,7 @@ impl Portal {
     pub async fn detail(&self, full_path: &str) -> Result<Detail, String> {
         let url = self.detail_url(full_path);
         let data = self.data(&url, MAX_PAGE_BYTES).await?;
-        detail_of(&data).map_err(|e| format!("{url}: {e}"))
+        detail_of(data).map_err(|e| format!("{url}: {e}"))
     }
 
     /// The `data` of a `{"code":0,"data":…}` answer, with retries.
@@ -187,10 +188,11 @@ fn describe(error: &reqwest::Error) -> String {
     }
 }
 
-/// `data` of an envelope whose `code` is 0.
-fn envelope(value: Value) -> Result<Value, String> {
+/// `data` of an envelope whose `code` is 0, moved out (a page's `data`
+/// holds its whole text).
+fn envelope(mut value: Value) -> Result<Value, String> {
     match value.get("code").and_then(Value::as_i64) {
-        Some(0) => value.get("data").cloned().filter(Value::is_object).ok_or_else(|| "code 0 but no `data` object".to_string()),
+        Some(0) => value.get_mut("data").map(Value::take).filter(Value::is_object).ok_or_else(|| "code 0 but no `data` object".to_string()),
         Some(code) => {
             let msg: String = value.get("msg").and_then(Value::as_str).unwrap_or("").chars().take(200).collect();
             Err(format!("code {code}: {msg}"))
@@ -205,9 +207,9 @@ pub fn pages_of_tree(data: &Value) -> Result<Vec<TreePage>, String> {
     if !items.iter().any(|node| id_of(node) == Some(SERVER_API_ID)) {
         return Err(format!("the tree has no Server API node (id {SERVER_API_ID})"));
     }
-    let mut pages = Vec::new();
+    let (mut pages, mut seen) = (Vec::new(), HashSet::new());
     for node in items {
-        collect(node, id_of(node) == Some(SERVER_API_ID), 0, &mut pages);
+        collect(node, id_of(node) == Some(SERVER_API_ID), 0, &mut pages, &mut seen);
     }
     Ok(pages)
 }
@@ -220,35 +222,37 @@ fn id_of(node: &Value) -> Option<u64> {
     }
 }
 
-fn collect(node: &Value, server_api: bool, depth: usize, out: &mut Vec<TreePage>) {
+/// Adds the DocumentType pages under `node` to `out`, each once (`seen`
+/// holds the fullPaths taken: the tree has a thousand pages and more).
+fn collect<'a>(node: &'a Value, server_api: bool, depth: usize, out: &mut Vec<TreePage>, seen: &mut HashSet<&'a str>) {
     if depth > MAX_DEPTH {
         return;
     }
-    let text = |key: &str| node.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+    let text = |key: &str| node.get(key).and_then(Value::as_str).unwrap_or("");
     if text("type") == "DocumentType" {
         let full_path = text("fullPath");
-        if !full_path.is_empty() && !out.iter().any(|p: &TreePage| p.full_path == full_path) {
-            out.push(TreePage { full_path, name: text("name"), server_api });
+        if !full_path.is_empty() && seen.insert(full_path) {
+            out.push(TreePage { full_path: full_path.to_string(), name: text("name").to_string(), server_api });
         }
     }
     for child in node.get("items").and_then(Value::as_array).into_iter().flatten() {
-        collect(child, server_api, depth + 1, out);
+        collect(child, server_api, depth + 1, out, seen);
     }
 }
 
 /// A page from `get_detail`'s `data`; fails on an empty `content`.
-pub fn detail_of(data: &Value) -> Result<Detail, String> {
-    let content = data.get("content").and_then(Value::as_str).unwrap_or("");
-    if content.trim().is_empty() {
-        return Err("the page has an empty `content`".into());
-    }
+pub fn detail_of(mut data: Value) -> Result<Detail, String> {
+    let content = match data.get_mut("content").map(Value::take) {
+        Some(Value::String(content)) if !content.trim().is_empty() => content,
+        _ => return Err("the page has an empty `content`".into()),
+    };
     let title = data.get("title").or_else(|| data.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
     let update_time = match data.get("updateTime") {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         _ => String::new(),
     };
-    Ok(Detail { title, update_time, content: content.to_string() })
+    Ok(Detail { title, update_time, content })
 }
 
 #[cfg(test)]
@@ -263,11 +267,12 @@ mod tests {
                 {"id": 1, "type": "DirectoryType", "items": [{"id": 2, "type": "DocumentType", "fullPath": "/a", "name": "A"}]},
                 {"id": 3, "type": "DocumentType", "fullPath": "/b", "name": "B"}
             ]},
-            {"id": "7", "type": "DirectoryType", "items": [{"id": 4, "type": "DocumentType", "fullPath": "/c", "name": "C"}, {"type": "DocumentType"}]}
+            {"id": "7", "type": "DirectoryType", "items": [{"id": 4, "type": "DocumentType", "fullPath": "/c", "name": "C"}, {"type": "DocumentType"}, {"id": 5, "type": "DocumentType", "fullPath": "/a", "name": "A again"}]}
         ]});
         let pages = pages_of_tree(&tree).unwrap();
         let summary: Vec<(&str, bool)> = pages.iter().map(|p| (p.full_path.as_str(), p.server_api)).collect();
         assert_eq!(summary, [("/a", true), ("/b", true), ("/c", false)]);
+        assert_eq!(pages[0].name, "A", "a page listed twice keeps its first place and name");
         assert!(pages_of_tree(&json!({"items": [{"id": 104, "items": []}]})).unwrap_err().contains("no Server API node (id 103)"));
         assert!(pages_of_tree(&json!({})).is_err());
     }
@@ -278,9 +283,10 @@ mod tests {
         assert_eq!(envelope(json!({"code": 99, "msg": "nope"})).unwrap_err(), "code 99: nope");
         assert!(envelope(json!({"data": {}})).unwrap_err().contains("no `code`"));
         assert!(envelope(json!({"code": 0})).is_err());
-        assert!(detail_of(&json!({"content": "  \n"})).unwrap_err().contains("empty `content`"));
-        let detail = detail_of(&json!({"content": "x", "title": "T", "updateTime": 17})).unwrap();
-        assert_eq!((detail.title.as_str(), detail.update_time.as_str()), ("T", "17"));
+        assert!(detail_of(json!({"content": "  \n"})).unwrap_err().contains("empty `content`"));
+        assert!(detail_of(json!({"content": 7})).unwrap_err().contains("empty `content`"));
+        let detail = detail_of(json!({"content": "x", "title": "T", "updateTime": 17})).unwrap();
+        assert_eq!((detail.title.as_str(), detail.update_time.as_str(), detail.content.as_str()), ("T", "17", "x"));
     }
 
     #[test]
