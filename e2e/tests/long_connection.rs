@@ -570,3 +570,48 @@ async fn a_slow_handler_blocks_no_other_event() {
     task.await.unwrap().unwrap();
     assert_eq!(seen.count("ev_0"), 1);
 }
+
+#[tokio::test]
+async fn a_panicking_handler_leaves_its_event_unacked_and_the_connection_up() {
+    let env = Env::start().await;
+    let seen = Arc::new(Seen::default());
+    let mut builder = Dispatcher::builder();
+    {
+        let seen = Arc::clone(&seen);
+        builder
+            .on(move |ctx, _ev: MessageReceived| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    // ev_0 panics in the handler's first step (run on the
+                    // connection's task), ev_1 after waiting (in a spawned task).
+                    if ctx.event_id == "ev_0" {
+                        panic!("a handler bug");
+                    }
+                    tokio::task::yield_now().await;
+                    if ctx.event_id == "ev_1" {
+                        panic!("a later handler bug");
+                    }
+                    *seen.events.lock().unwrap().entry(ctx.event_id).or_default() += 1;
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    let client = client(&env, builder.build());
+    let mut status = client.status();
+    let task = run(&client).await;
+    status.borrow_and_update();
+    for n in 0..2 {
+        let (code, answer) = deliver(&env, n, json!({"ack_timeout_ms": 300})).await;
+        // The first push went unacked; the platform's next push is a
+        // duplicate of an event already taken, and is acked.
+        assert_eq!(code, 200, "{answer}");
+        assert!(answer["attempts"].as_u64().unwrap() >= 2, "ev_{n} was acked though its handler panicked: {answer}");
+    }
+    let (_, answer) = deliver(&env, 2, json!({})).await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert_eq!(seen.count("ev_2"), 1);
+    assert!(!status.has_changed().unwrap(), "the connection was never lost: {:?}", *status.borrow());
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+}

@@ -106,10 +106,19 @@ pub(crate) async fn run(
     let mut next_ping = Instant::now();
     let mut last_seen = Instant::now();
     let mut permit: Option<OwnedSemaphorePermit> = None;
+    // The stop signal and both timers live across iterations: made anew in
+    // every turn of the loop (one turn per frame read or batch of acks
+    // sent), each timer was registered with the runtime's timer wheel and
+    // cleared again per event. The liveness timer is lazy: reading a frame
+    // only moves `last_seen`, and when the timer fires it checks the real
+    // deadline and, if that is later, waits again.
+    let stop_signal = stopped(stop);
+    let ping = tokio::time::sleep_until(next_ping);
+    let liveness_timer = tokio::time::sleep_until(last_seen + settings.liveness_timeout(ping_every));
+    tokio::pin!(stop_signal, ping, liveness_timer);
     loop {
-        let liveness = settings.liveness_timeout(ping_every);
         tokio::select! {
-            _ = stopped(stop) => break,
+            () = &mut stop_signal => break,
             acquired = Arc::clone(&running.permits).acquire_owned(), if permit.is_none() => {
                 // The semaphore is never closed.
                 permit = acquired.ok();
@@ -117,14 +126,21 @@ pub(crate) async fn run(
                 // `last_seen` was now): this adds the time at the cap.
                 last_seen = Instant::now();
             }
-            _ = tokio::time::sleep_until(next_ping) => {
+            () = &mut ping => {
                 next_ping = Instant::now() + ping_every;
+                ping.as_mut().reset(next_ping);
                 if let Err(error) = sink.send(Message::Binary(Frame::ping(endpoint.service_id).encode_to_vec().into())).await {
                     return End::Lost(format!("sending a ping failed: {error}"));
                 }
             }
-            _ = tokio::time::sleep_until(last_seen + liveness), if permit.is_some() => {
-                return End::Lost(format!("no frame for {liveness:?}: the connection is dead"));
+            () = &mut liveness_timer, if permit.is_some() => {
+                let liveness = settings.liveness_timeout(ping_every);
+                let deadline = last_seen + liveness;
+                if deadline > Instant::now() {
+                    liveness_timer.as_mut().reset(deadline);
+                } else {
+                    return End::Lost(format!("no frame for {liveness:?}: the connection is dead"));
+                }
             }
             Some(ack) = ack_rx.recv() => {
                 // Every ack that is ready goes out with one flush: handlers
@@ -159,8 +175,11 @@ pub(crate) async fn run(
                             let previous = ping_every;
                             ping_every = settings.ping_interval(server);
                             if ping_every != previous {
-                                // Applies at once: the next ping is due by the new interval.
+                                // Applies at once: the next ping is due by the new interval,
+                                // and the liveness deadline follows it.
                                 next_ping = next_ping.min(Instant::now() + ping_every);
+                                ping.as_mut().reset(next_ping);
+                                liveness_timer.as_mut().reset(last_seen + settings.liveness_timeout(ping_every));
                                 tracing::debug!(?ping_every, "the platform changed the ping interval");
                             }
                         }
@@ -250,7 +269,7 @@ fn on_frame(
                     Some(permit) => {
                         let dispatcher = dispatcher.clone();
                         let acks = acks.clone();
-                        handlers.spawn(handle(frame, whole, dispatcher, acks, permit));
+                        run_or_spawn(Box::pin(handle(frame, whole, dispatcher, acks, permit)), handlers);
                     }
                     None => tracing::error!(%message_id, "an event read without a handler permit was dropped"),
                 },
@@ -263,6 +282,28 @@ fn on_frame(
             tracing::debug!(method, kind, "a frame of no known kind was ignored");
             None
         }
+    }
+}
+
+/// Takes the handler's first step here, on the connection's task, and
+/// spawns the rest only if it has to wait for something.
+///
+/// A handler that finishes at once (one that queues the event for later
+/// work and returns, as a bot that must ack within 3 s often does) then
+/// costs no task, and its ack no wake-up of another thread: spawning was
+/// about an eighth of the client's CPU per event. A panic in that first step
+/// is caught and the event is left unacked, as a panicking spawned handler's
+/// is; the platform pushes it again.
+fn run_or_spawn(mut task: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, handlers: &mut JoinSet<()>) {
+    // A handler still waiting is polled again once spawned, with the task's
+    // waker: the no-op one used here is never the only one it was given.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.as_mut().poll(&mut cx))) {
+        Ok(std::task::Poll::Ready(())) => {}
+        Ok(std::task::Poll::Pending) => {
+            handlers.spawn(task);
+        }
+        Err(_) => tracing::error!("an event handler panicked; the event is not acked, so the platform pushes it again"),
     }
 }
 

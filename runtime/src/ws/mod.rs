@@ -31,8 +31,14 @@
 //!   the platform answers every ping) the socket is taken for dead — a
 //!   half-dead socket after sleep or a NAT timeout — and the client
 //!   reconnects.
-//! - **Acks.** Each event runs in its own task, so a slow handler never
-//!   holds up the others. Its ack (`biz_rt` = the handler's milliseconds,
+//! - **Acks.** A handler's first step (up to its first `.await` that has
+//!   to wait) runs on the connection's task; if it then has to wait, the
+//!   rest runs in a task of its own, so a slow handler never holds up the
+//!   others. A handler that finishes at once (one that queues the event for
+//!   later work, say) so costs no task and no thread switch; one that
+//!   computes for long before its first wait delays the reading of the next
+//!   frames: move such work to `tokio::task::spawn_blocking`. A handler that
+//!   panics leaves its event unacked (the platform pushes it again). Its ack (`biz_rt` = the handler's milliseconds,
 //!   code 200, or 500 when the handler failed) is sent when it finishes,
 //!   however late. If that is after the platform's 3-second window, the
 //!   platform pushes the event again; the copy does not run the handler
