@@ -208,6 +208,38 @@ async fn a_failed_handler_answers_500_and_its_retry_is_handled() {
     assert_eq!(post(&dispatcher, &envelope("e9", "im.message.receive_v1", json!({"message": 5}))).await.0, 500);
 }
 
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_its_retry_is_handled() {
+    let calls = Arc::new(Mutex::new(0));
+    let mut builder = Dispatcher::builder();
+    {
+        let calls = Arc::clone(&calls);
+        builder
+            .on(move |_ctx, _ev: MessageReceived| {
+                let calls = Arc::clone(&calls);
+                async move {
+                    let call = {
+                        let mut calls = calls.lock().unwrap();
+                        *calls += 1;
+                        *calls
+                    };
+                    tokio::task::yield_now().await;
+                    assert!(call > 1, "a handler bug");
+                    Ok(())
+                }
+            })
+            .unwrap();
+    }
+    let dispatcher = builder.build();
+    let (status, body) = post(&dispatcher, &message("e1", "om_1")).await;
+    assert_eq!(status, 500);
+    assert!(body["msg"].as_str().unwrap().contains("panicked: a handler bug"), "{body}");
+    // Released like a failure: the retry runs the handler, later copies are duplicates.
+    assert_eq!(post(&dispatcher, &message("e1", "om_1")).await.0, 200);
+    assert_eq!(post(&dispatcher, &message("e1", "om_1")).await.0, 200);
+    assert_eq!(*calls.lock().unwrap(), 2);
+}
+
 #[test]
 fn registering_an_event_type_twice_is_an_error() {
     let mut builder = Dispatcher::builder();

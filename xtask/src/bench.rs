@@ -115,8 +115,24 @@ impl Plan {
     }
 }
 
+/// The xtask binary as it was when the bench started. The sync section runs
+/// `cargo xtask`, which rebuilds the binary if a source changed since; the
+/// running binary's own path (`/proc/self/exe`) then reads `… (deleted)`,
+/// and the sections after it could not start the sandbox.
+static XTASK: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The path of the xtask binary (see [`XTASK`]).
+pub fn xtask_exe() -> Result<PathBuf, String> {
+    if let Some(path) = XTASK.get() {
+        return Ok(path.clone());
+    }
+    let path = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+    Ok(XTASK.get_or_init(|| path).clone())
+}
+
 /// Runs the benchmark from the workspace root.
 pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String> {
+    xtask_exe()?;
     let (json, quick) = (flags.json, flags.quick);
     let only: Option<Vec<String>> = flags.only.as_ref().map(|list| list.split(',').map(|s| s.trim().to_owned()).collect());
     if let Some(unknown) = only.iter().flatten().find(|s| !SECTIONS.contains(&s.as_str())) {
@@ -278,8 +294,7 @@ impl Server {
     /// Starts `cargo xtask sandbox --port 0 ARGS…` (this very binary: the
     /// build the user runs) and waits until it listens.
     pub fn sandbox(args: &[&std::ffi::OsStr]) -> Result<Self, String> {
-        let xtask = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
-        let mut command = Command::new(xtask);
+        let mut command = Command::new(xtask_exe()?);
         command.args(["sandbox", "--port", "0"]).args(args);
         Self::spawn(command, "listening on ")
     }

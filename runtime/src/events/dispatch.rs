@@ -309,8 +309,8 @@ impl Dispatcher {
     ///
     /// The keys `event:<event_id>` and, for
     /// [`im.message.receive_v1`](MESSAGE_RECEIVE_EVENT), `message:<message_id>`
-    /// are remembered before the handler runs; when the handler fails they
-    /// are released again. A copy of an event that arrives while the event
+    /// are remembered before the handler runs; when the handler fails (returns
+    /// an error or panics) they are released again. A copy of an event that arrives while the event
     /// is still being handled in this process (the platform pushes again
     /// when an ack is late) waits for it and ends the same way: a
     /// [`Outcome::Duplicate`] with its callback answer, or a failure.
@@ -364,7 +364,7 @@ impl Dispatcher {
             return Outcome::Unhandled;
         };
         let (event_id, event_type) = (ctx.event_id.clone(), ctx.event_type.clone());
-        match handler(ctx, envelope.event).await {
+        match catch_panic(handler(ctx, envelope.event)).await {
             Ok(response) => {
                 guard.settle(Settled::Done(response.clone()));
                 Outcome::Handled { response }
@@ -379,6 +379,22 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// Runs a handler's future, turning a panic into a [`HandlerError`]: a
+/// panicking handler's event is then answered and released like a failed
+/// one, so the platform's next push runs the handler again. Left to unwind,
+/// the panic would leave the event's keys remembered, and that push would
+/// be taken for a duplicate of an event that was never handled.
+async fn catch_panic(mut handler: BoxFuture<'static, Result<Option<Value>, HandlerError>>) -> Result<Option<Value>, HandlerError> {
+    std::future::poll_fn(|cx| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
+        Ok(poll) => poll,
+        Err(panic) => {
+            let message = panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned());
+            std::task::Poll::Ready(Err(format!("the handler panicked: {}", message.as_deref().unwrap_or("(no message)")).into()))
+        }
+    })
+    .await
 }
 
 /// The keys an event is deduplicated by.

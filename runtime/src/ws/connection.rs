@@ -291,9 +291,10 @@ fn on_frame(
 /// A handler that finishes at once (one that queues the event for later
 /// work and returns, as a bot that must ack within 3 s often does) then
 /// costs no task, and its ack no wake-up of another thread: spawning was
-/// about an eighth of the client's CPU per event. A panic in that first step
-/// is caught and the event is left unacked, as a panicking spawned handler's
-/// is; the platform pushes it again.
+/// about an eighth of the client's CPU per event. The dispatcher turns a
+/// handler's panic into a failure (ack 500); a panic here is then one of
+/// this module's own, caught so that the connection lives on and the event
+/// is left unacked (the platform pushes it again), as in a spawned task.
 fn run_or_spawn(mut task: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, handlers: &mut JoinSet<()>) {
     // A handler still waiting is polled again once spawned, with the task's
     // waker: the no-op one used here is never the only one it was given.
@@ -303,7 +304,7 @@ fn run_or_spawn(mut task: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, ha
         Ok(std::task::Poll::Pending) => {
             handlers.spawn(task);
         }
-        Err(_) => tracing::error!("an event handler panicked; the event is not acked, so the platform pushes it again"),
+        Err(_) => tracing::error!("handling an event panicked; the event is not acked, so the platform pushes it again"),
     }
 }
 

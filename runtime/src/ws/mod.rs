@@ -38,7 +38,7 @@
 //!   later work, say) so costs no task and no thread switch; one that
 //!   computes for long before its first wait delays the reading of the next
 //!   frames: move such work to `tokio::task::spawn_blocking`. A handler that
-//!   panics leaves its event unacked (the platform pushes it again). Its ack (`biz_rt` = the handler's milliseconds,
+//!   panics is taken as failed (ack 500, released for the next push). Its ack (`biz_rt` = the handler's milliseconds,
 //!   code 200, or 500 when the handler failed) is sent when it finishes,
 //!   however late. If that is after the platform's 3-second window, the
 //!   platform pushes the event again; the copy does not run the handler

@@ -53,7 +53,7 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
             return;
         }
     }
-    let xtask = std::env::current_exe().map_err(|e| e.to_string());
+    let xtask = super::xtask_exe();
     let regenerated = xtask.and_then(|xtask| output(Command::new(xtask).arg("regen").arg("--docs").arg(&corpus).arg("--out").arg(&crate_dir)));
     if let Err(e) = regenerated {
         report.ratios.push(Ratio { key, value: Err(format!("regen of the corpus failed: {e}")), detail: String::new() });
@@ -69,7 +69,7 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
 /// Median seconds of `xtask regen --docs DOCS --out OUT` into an emptied
 /// `out`, and regen's own summary line.
 fn regen_time(docs: &Path, out: &Path, rounds: usize) -> Result<(f64, String), String> {
-    let xtask = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+    let xtask = super::xtask_exe()?;
     progress(&format!("regen: {} → {}, {rounds} run(s)", docs.display(), out.display()));
     let mut times = Vec::new();
     let mut summary = String::new();

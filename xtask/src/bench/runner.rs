@@ -41,7 +41,7 @@ pub fn build(root: &Path, dir: &Path) -> Result<Bins, String> {
     }
     std::fs::write(&page, text).map_err(|e| format!("{}: {e}", page.display()))?;
 
-    let xtask = std::env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+    let xtask = super::xtask_exe()?;
     let mut regen = std::process::Command::new(xtask);
     regen.arg("regen").arg("--docs").arg(&docs).arg("--out").arg(&crate_out);
     output(&mut regen)?;
