@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use feishu_runtime::events::{
     self, AsyncDedupStore, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger, CardTemplate, Dispatcher, DispatcherBuilder, EventBody,
-    RegisterError, Toast, ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
+    HandlerError, RegisterError, Toast, ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -180,24 +180,32 @@ async fn other_events_go_to_the_fallback_or_are_acknowledged() {
     assert_eq!(post(&empty, &envelope("x2", "drive.file.created_v1", json!({}))).await, (200, json!({})));
 }
 
+/// A dispatcher whose receive_v1 handler counts its runs in `calls`, lets
+/// the runtime run once, then ends as `end` says for that run's number.
+fn counting(calls: &Arc<Mutex<u32>>, end: fn(u32) -> Result<(), HandlerError>) -> Dispatcher {
+    let mut builder = Dispatcher::builder();
+    let calls = Arc::clone(calls);
+    builder
+        .on(move |_ctx, _ev: MessageReceived| {
+            let calls = Arc::clone(&calls);
+            async move {
+                let run = {
+                    let mut calls = calls.lock().unwrap();
+                    *calls += 1;
+                    *calls
+                };
+                tokio::task::yield_now().await;
+                end(run)
+            }
+        })
+        .unwrap();
+    builder.build()
+}
+
 #[tokio::test]
 async fn a_failed_handler_answers_500_and_its_retry_is_handled() {
     let calls = Arc::new(Mutex::new(0));
-    let mut builder = Dispatcher::builder();
-    {
-        let calls = Arc::clone(&calls);
-        builder
-            .on(move |_ctx, _ev: MessageReceived| {
-                let calls = Arc::clone(&calls);
-                async move {
-                    let mut calls = calls.lock().unwrap();
-                    *calls += 1;
-                    if *calls == 1 { Err("not now".into()) } else { Ok(()) }
-                }
-            })
-            .unwrap();
-    }
-    let dispatcher = builder.build();
+    let dispatcher = counting(&calls, |run| if run == 1 { Err("not now".into()) } else { Ok(()) });
     let (status, body) = post(&dispatcher, &message("e1", "om_1")).await;
     assert_eq!(status, 500);
     assert!(body["msg"].as_str().unwrap().contains("not now"), "{body}");
@@ -211,26 +219,10 @@ async fn a_failed_handler_answers_500_and_its_retry_is_handled() {
 #[tokio::test]
 async fn a_panicking_handler_answers_500_and_its_retry_is_handled() {
     let calls = Arc::new(Mutex::new(0));
-    let mut builder = Dispatcher::builder();
-    {
-        let calls = Arc::clone(&calls);
-        builder
-            .on(move |_ctx, _ev: MessageReceived| {
-                let calls = Arc::clone(&calls);
-                async move {
-                    let call = {
-                        let mut calls = calls.lock().unwrap();
-                        *calls += 1;
-                        *calls
-                    };
-                    tokio::task::yield_now().await;
-                    assert!(call > 1, "a handler bug");
-                    Ok(())
-                }
-            })
-            .unwrap();
-    }
-    let dispatcher = builder.build();
+    let dispatcher = counting(&calls, |run| {
+        assert!(run > 1, "a handler bug");
+        Ok(())
+    });
     let (status, body) = post(&dispatcher, &message("e1", "om_1")).await;
     assert_eq!(status, 500);
     assert!(body["msg"].as_str().unwrap().contains("panicked: a handler bug"), "{body}");
