@@ -16,9 +16,8 @@
 //!
 //! No folder is deleted between the timed runs, and they start
 //! [`Plan::sync_settle`] after the section's own deletion of a previous
-//! run's folders. This disk is
-//! ext4 without a journal: there, a new inode skips every inode of its group
-//! freed in the last 60 s (360 s while the freed inode's table block is
+//! run's folders. This disk is ext4 without a journal: there, a new inode
+//! skips every inode of its group freed in the last 60 s (360 s while the freed inode's table block is
 //! unwritten: `recently_deleted()` in `fs/ext4/ialloc.c`), one buffer lookup
 //! each. A run that came right after the previous run's folder was removed
 //! spent 0.3–1 s of system time in that scan (`find_inode_bit` and
