@@ -61,7 +61,10 @@ mod flags {
 async fn main() -> ExitCode {
     let args = flags::EchoBot::from_env_or_exit();
     let base_url = args.base_url.unwrap_or_else(|| feishu_runtime::FEISHU_BASE_URL.to_owned());
-    let api = match feishu::Client::builder(args.app_id.clone(), args.app_secret.clone()).base_url(&base_url).build() {
+    let api = match feishu::Client::builder(args.app_id.clone(), args.app_secret.clone())
+        .base_url(&base_url)
+        .build()
+    {
         Ok(client) => client,
         Err(error) => {
             eprintln!("echo_bot: {error}");
@@ -77,10 +80,17 @@ async fn main() -> ExitCode {
             if message.message_type != "text" {
                 return Ok(());
             }
-            let text = serde_json::from_str::<serde_json::Value>(&message.content)?["text"].as_str().unwrap_or_default().to_owned();
+            let text = serde_json::from_str::<serde_json::Value>(&message.content)?["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             // The event id makes the reply idempotent: a redelivered event
             // never sends a second reply.
-            let request = ReplyRequest::with_message(MessageId::new(&message.message_id), &MessageContent::text(format!("echo: {text}"))).uuid(ctx.event_id);
+            let request = ReplyRequest::with_message(
+                MessageId::new(&message.message_id),
+                &MessageContent::text(format!("echo: {text}")),
+            )
+            .uuid(ctx.event_id);
             api.im().message().reply(request).await?;
             println!("replied to {}", message.message_id);
             Ok(())
@@ -91,7 +101,10 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    let client = match WsClient::builder(args.app_id, args.app_secret, dispatcher.build()).base_url(&base_url).build() {
+    let client = match WsClient::builder(args.app_id, args.app_secret, dispatcher.build())
+        .base_url(&base_url)
+        .build()
+    {
         Ok(client) => client,
         Err(error) => {
             eprintln!("echo_bot: {error}");

@@ -47,7 +47,13 @@ async fn run(args: flags::ListMessages) -> Result<usize, Box<dyn std::error::Err
     while let Some(message) = messages.next().await {
         let message = message?;
         let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        writeln!(out, "{}\t{}\t{}", text(&message["message_id"]), text(&message["msg_type"]), text(&message["body"]["content"]))?;
+        writeln!(
+            out,
+            "{}\t{}\t{}",
+            text(&message["message_id"]),
+            text(&message["msg_type"]),
+            text(&message["body"]["content"])
+        )?;
         count += 1;
     }
     Ok(count)

@@ -46,24 +46,47 @@ mod flags {
 async fn run(args: flags::ReplyAndReact) -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::builder(args.app_id, args.app_secret).base_url(args.base_url).build()?;
 
-    let request = ReplyRequest::with_message(MessageId::new(&args.message_id), &MessageContent::text(args.text.unwrap_or_else(|| "Got it!".to_owned())));
+    let request = ReplyRequest::with_message(
+        MessageId::new(&args.message_id),
+        &MessageContent::text(args.text.unwrap_or_else(|| "Got it!".to_owned())),
+    );
     let sent = match client.im().message().reply(request).await {
         Ok(sent) => sent,
-        Err(e) if e.kind().is_bot_not_outside_group() => return Err("the bot is not in the message's chat: add it first".into()),
-        Err(e) if e.kind().is_message_recalled() => return Err("the message was recalled; reply to another one".into()),
+        Err(e) if e.kind().is_bot_not_outside_group() => {
+            return Err("the bot is not in the message's chat: add it first".into());
+        }
+        Err(e) if e.kind().is_message_recalled() => {
+            return Err("the message was recalled; reply to another one".into());
+        }
         Err(e) => {
-            eprintln!("reply failed: code {:?}, HTTP {:?}, log id {:?}", e.code(), e.http_status(), e.log_id());
+            eprintln!(
+                "reply failed: code {:?}, HTTP {:?}, log id {:?}",
+                e.code(),
+                e.http_status(),
+                e.log_id()
+            );
             return Err(e.into());
         }
     };
-    println!("replied: {} (log id {})", sent.message_id.as_deref().unwrap_or("?"), sent.log_id().unwrap_or("none"));
+    println!(
+        "replied: {} (log id {})",
+        sent.message_id.as_deref().unwrap_or("?"),
+        sent.log_id().unwrap_or("none")
+    );
 
     let reaction = client
         .im()
         .message_reaction()
-        .create(CreateRequest::new(MessageId::new(&args.message_id), Emoji::new(args.emoji.unwrap_or_else(|| "THUMBSUP".to_owned()))))
+        .create(CreateRequest::new(
+            MessageId::new(&args.message_id),
+            Emoji::new(args.emoji.unwrap_or_else(|| "THUMBSUP".to_owned())),
+        ))
         .await?;
-    println!("reacted: {} (log id {})", reaction.reaction_id.as_deref().unwrap_or("?"), reaction.log_id().unwrap_or("none"));
+    println!(
+        "reacted: {} (log id {})",
+        reaction.reaction_id.as_deref().unwrap_or("?"),
+        reaction.log_id().unwrap_or("none")
+    );
     Ok(())
 }
 

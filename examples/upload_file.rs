@@ -36,17 +36,37 @@ mod flags {
 async fn run(args: flags::UploadFile) -> Result<String, Box<dyn std::error::Error>> {
     let client = Client::builder(args.app_id, args.app_secret).base_url(args.base_url).build()?;
     let file = UploadFile::from_path(&args.file)?;
-    let form = Multipart::new().text("file_type", "stream").text("file_name", file.file_name().to_owned()).upload("file", file);
+    let form = Multipart::new()
+        .text("file_type", "stream")
+        .text("file_name", file.file_name().to_owned())
+        .upload("file", file);
     // The client's 30 s covers the whole upload; a large file needs longer.
-    let data = client.im().file().create().body(Body::Multipart(form)).timeout(Duration::from_secs(3600)).await?.into_inner();
-    let key = data.get("file_key").and_then(|k| k.as_str()).ok_or_else(|| format!("no file_key in the answer: {data}"))?;
+    let data = client
+        .im()
+        .file()
+        .create()
+        .body(Body::Multipart(form))
+        .timeout(Duration::from_secs(3600))
+        .await?
+        .into_inner();
+    let key = data
+        .get("file_key")
+        .and_then(|k| k.as_str())
+        .ok_or_else(|| format!("no file_key in the answer: {data}"))?;
     Ok(key.to_owned())
 }
 
 /// The peak resident memory in kB, where the system tells (Linux).
 fn peak_memory_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[tokio::main]

@@ -13,7 +13,9 @@
 
 use std::process::ExitCode;
 
-use feishu_runtime::events::{CardActionResponse, CardActionTrigger, Dispatcher, Toast, ToastKind, Webhook, WebhookConfig};
+use feishu_runtime::events::{
+    CardActionResponse, CardActionTrigger, Dispatcher, Toast, ToastKind, Webhook, WebhookConfig,
+};
 
 /// The command line.
 mod flags {
@@ -60,7 +62,10 @@ async fn main() -> ExitCode {
         eprintln!("webhook_server: {error}");
         return ExitCode::FAILURE;
     }
-    let app = axum::Router::new().route("/webhook/event", feishu::runtime::events::axum::handler(Webhook::new(config), dispatcher.build()));
+    let app = axum::Router::new().route(
+        "/webhook/event",
+        feishu::runtime::events::axum::handler(Webhook::new(config), dispatcher.build()),
+    );
 
     let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {
         Ok(listener) => listener,
@@ -69,7 +74,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on http://{}/webhook/event", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
+    println!(
+        "listening on http://{}/webhook/event",
+        listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
+    );
     let served = axum::serve(listener, app).with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
     });

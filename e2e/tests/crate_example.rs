@@ -40,17 +40,24 @@ fn literals_are_unescaped_like_rust_does() {
 fn crate_example_reply_content_is_json() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../generated/src/lib.rs");
     let source = std::fs::read_to_string(&path).unwrap();
-    let line = source.lines().find(|l| l.starts_with("//!") && l.contains("ReplyRequest::with_message(")).expect("the crate example builds a ReplyRequest");
+    let line = source
+        .lines()
+        .find(|l| l.starts_with("//!") && l.contains("ReplyRequest::with_message("))
+        .expect("the crate example builds a ReplyRequest");
     let literals = string_literals(line);
     // ReplyRequest::with_message(MessageId::new(message_id), &MessageContent::text(text)):
     // the content is typed, so only the message id comes from the docs.
     assert_eq!(literals.len(), 2, "{line}");
     let message_id = &literals[0];
     assert!(
-        message_id.starts_with("om_") && message_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        message_id.starts_with("om_")
+            && message_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
         "the example's message id {message_id:?} is not one ({line})"
     );
     let content = feishu::MessageContent::text(literals[1].as_str()).to_content_string();
     let parsed: Result<serde_json::Value, _> = serde_json::from_str(&content);
-    assert!(parsed.is_ok_and(|v| v.is_object()), "the example's content {content:?} is not a JSON object ({line})");
+    assert!(
+        parsed.is_ok_and(|v| v.is_object()),
+        "the example's content {content:?} is not a JSON object ({line})"
+    );
 }

@@ -44,7 +44,8 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(120);
 // The inputs both clients send. Non-ASCII text, escapes, a `false`-y default
 // set explicitly and a follow-up without its optional list exercise the
 // encoders.
-const REPLY_CONTENT: &str = r#"{"text":"差分测试: \"quoted\", a\nnewline, <b>tags</b> & émoji 👍"}"#;
+const REPLY_CONTENT: &str =
+    r#"{"text":"差分测试: \"quoted\", a\nnewline, <b>tags</b> & émoji 👍"}"#;
 const REPLY_MSG_TYPE: &str = "text";
 const REPLY_UUID: &str = "differential-3f2b9c1e-reply";
 const REPLY_IN_THREAD: bool = true;
@@ -58,7 +59,10 @@ struct FollowUpInput {
 }
 
 const FOLLOW_UPS: &[FollowUpInput] = &[
-    FollowUpInput { content: "先看看文档", i18n: Some(&[("Read the docs first", "en_us"), ("まずドキュメントを", "ja_jp")]) },
+    FollowUpInput {
+        content: "先看看文档",
+        i18n: Some(&[("Read the docs first", "en_us"), ("まずドキュメントを", "ja_jp")]),
+    },
     FollowUpInput { content: "稍后再说", i18n: None },
 ];
 
@@ -76,7 +80,9 @@ fn typed_follow_ups() -> Vec<FollowUp> {
         .map(|input| {
             let follow_up = FollowUp::new(input.content);
             match input.i18n {
-                Some(i18n) => follow_up.i18n_contents(i18n.iter().map(|(c, l)| I18nContent::new(*c, language(l))).collect()),
+                Some(i18n) => follow_up.i18n_contents(
+                    i18n.iter().map(|(c, l)| I18nContent::new(*c, language(l))).collect(),
+                ),
                 None => follow_up,
             }
         })
@@ -89,7 +95,8 @@ fn json_follow_ups() -> Value {
         .map(|input| {
             let mut item = json!({"content": input.content});
             if let Some(i18n) = input.i18n {
-                item["i18n_contents"] = i18n.iter().map(|(c, l)| json!({"content": c, "language": l})).collect();
+                item["i18n_contents"] =
+                    i18n.iter().map(|(c, l)| json!({"content": c, "language": l})).collect();
             }
             item
         })
@@ -129,14 +136,22 @@ fn peer_calls(targets: &Targets) -> Value {
 /// Our client's calls; each must succeed.
 async fn our_calls(base_url: &str, targets: &Targets) {
     let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
-    let request = ReplyRequest::new(MessageId::new(&targets.reply_to), REPLY_CONTENT, REPLY_MSG_TYPE).uuid(REPLY_UUID).reply_in_thread(REPLY_IN_THREAD);
-    let replied = reply(&client, request, RequestOptions::default()).await.expect("our reply succeeds");
+    let request =
+        ReplyRequest::new(MessageId::new(&targets.reply_to), REPLY_CONTENT, REPLY_MSG_TYPE)
+            .uuid(REPLY_UUID)
+            .reply_in_thread(REPLY_IN_THREAD);
+    let replied =
+        reply(&client, request, RequestOptions::default()).await.expect("our reply succeeds");
     assert_eq!(replied.parent_id.as_deref(), Some(targets.reply_to.as_str()));
     let request = CreateRequest::new(MessageId::new(&targets.reply_to), Emoji::new(EMOJI_TYPE));
-    let reacted = create(&client, request, RequestOptions::default()).await.expect("our reaction succeeds");
+    let reacted =
+        create(&client, request, RequestOptions::default()).await.expect("our reaction succeeds");
     assert!(reacted.reaction_id.is_some(), "{reacted:?}");
-    let request = PushFollowUpRequest::new(MessageId::new(&targets.follow_up_on), typed_follow_ups());
-    push_follow_up(&client, request, RequestOptions::default()).await.expect("our push_follow_up succeeds");
+    let request =
+        PushFollowUpRequest::new(MessageId::new(&targets.follow_up_on), typed_follow_ups());
+    push_follow_up(&client, request, RequestOptions::default())
+        .await
+        .expect("our push_follow_up succeeds");
 }
 
 /// The sandbox's control API.
@@ -188,7 +203,12 @@ impl Control {
         let asked = self
             .post("/_sandbox/messages", json!({"chat_id": group["chat_id"], "msg_type": "text", "content": {"text": "which SDK?"}, "sender_type": "user"}))
             .await;
-        let p2p = self.post("/_sandbox/chats", json!({"chat_type": "p2p", "user_open_id": format!("ou_differential_{who}")})).await;
+        let p2p = self
+            .post(
+                "/_sandbox/chats",
+                json!({"chat_type": "p2p", "user_open_id": format!("ou_differential_{who}")}),
+            )
+            .await;
         let answered = self
             .post("/_sandbox/messages", json!({"chat_id": p2p["chat_id"], "msg_type": "text", "content": {"text": "this one"}, "sender_type": "app"}))
             .await;
@@ -230,7 +250,10 @@ fn run_peer(python: &str, base_url: &str, calls: &Value) -> Result<Value, String
         if started.elapsed() > PEER_TIMEOUT {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("lark_oapi_calls.py did not finish within {PEER_TIMEOUT:?}; stderr: {}", stderr.join().unwrap());
+            panic!(
+                "lark_oapi_calls.py did not finish within {PEER_TIMEOUT:?}; stderr: {}",
+                stderr.join().unwrap()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -238,20 +261,34 @@ fn run_peer(python: &str, base_url: &str, calls: &Value) -> Result<Value, String
     if status.code() == Some(3) {
         return Err(stderr.trim().to_string());
     }
-    assert!(status.success(), "lark_oapi_calls.py failed ({status}):\nstdout: {stdout}\nstderr: {stderr}");
-    Ok(serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("lark_oapi_calls.py printed no JSON ({e}):\n{stdout}\nstderr: {stderr}")))
+    assert!(
+        status.success(),
+        "lark_oapi_calls.py failed ({status}):\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    Ok(serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("lark_oapi_calls.py printed no JSON ({e}):\n{stdout}\nstderr: {stderr}")
+    }))
 }
 
 /// Checks the run's token fetch and returns its API requests, normalised for comparison.
 fn api_requests(who: &str, recorded: &[Value], targets: &Targets) -> Vec<Value> {
-    let (tokens, api): (Vec<&Value>, Vec<&Value>) = recorded.iter().partition(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/open-apis/auth/")));
+    let (tokens, api): (Vec<&Value>, Vec<&Value>) = recorded
+        .iter()
+        .partition(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/open-apis/auth/")));
     assert_eq!(tokens.len(), 1, "{who}: one token fetch for the three calls: {tokens:#?}");
     let fetch = tokens[0];
     assert_eq!(recorded.first(), Some(fetch), "{who}: the token fetch comes first: {recorded:#?}");
     assert_eq!(fetch["method"], "POST", "{who}: {fetch}");
-    assert_eq!(fetch["path"], TENANT_TOKEN_PATH, "{who}: a tenant token from the internal endpoint: {fetch}");
+    assert_eq!(
+        fetch["path"], TENANT_TOKEN_PATH,
+        "{who}: a tenant token from the internal endpoint: {fetch}"
+    );
     assert_eq!(fetch["query"], json!([]), "{who}: {fetch}");
-    assert_eq!(fetch["body"], json!({"app_id": APP_ID, "app_secret": APP_SECRET}), "{who}: {fetch}");
+    assert_eq!(
+        fetch["body"],
+        json!({"app_id": APP_ID, "app_secret": APP_SECRET}),
+        "{who}: {fetch}"
+    );
     assert_eq!((&fetch["status"], &fetch["code"]), (&json!(200), &json!(0)), "{who}: {fetch}");
 
     let mut token = None;
@@ -263,7 +300,10 @@ fn api_requests(who: &str, recorded: &[Value], targets: &Targets) -> Vec<Value> 
             let authorization = r["authorization"].as_str().unwrap_or_default();
             let normalised = match authorization.strip_prefix("Bearer ") {
                 Some(value) if value.starts_with("t-") && r["code"] == 0 => {
-                    assert!(token.get_or_insert(value) == &value, "{who}: the cached token is reused: {authorization} after {token:?}");
+                    assert!(
+                        token.get_or_insert(value) == &value,
+                        "{who}: the cached token is reused: {authorization} after {token:?}"
+                    );
                     "Bearer <tenant_access_token issued to cli_sandbox>".to_string()
                 }
                 _ => authorization.to_string(),
@@ -285,13 +325,20 @@ fn api_requests(who: &str, recorded: &[Value], targets: &Targets) -> Vec<Value> 
 
 /// What the calls did to the store, with ids normalised.
 fn effects(messages: &[Value], targets: &Targets) -> Value {
-    let find = |id: &str| messages.iter().find(|m| m["message_id"] == id).unwrap_or_else(|| panic!("no message {id}"));
+    let find = |id: &str| {
+        messages.iter().find(|m| m["message_id"] == id).unwrap_or_else(|| panic!("no message {id}"))
+    };
     let replies: Vec<Value> = messages
         .iter()
         .filter(|m| m["parent_id"] == targets.reply_to.as_str())
         .map(|m| json!({"msg_type": m["msg_type"], "content": m["content"], "uuid": m["uuid"], "sender_type": m["sender_type"], "in_thread": !m["thread_id"].is_null()}))
         .collect();
-    let emojis: Vec<&Value> = find(&targets.reply_to)["reactions"].as_array().unwrap().iter().map(|r| &r["emoji_type"]).collect();
+    let emojis: Vec<&Value> = find(&targets.reply_to)["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["emoji_type"])
+        .collect();
     json!({
         "replies": replies,
         "reactions": emojis,
@@ -301,7 +348,10 @@ fn effects(messages: &[Value], targets: &Targets) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lark_oapi_and_our_client_send_the_same_requests() {
-    let Some(python) = peer_python_or_skip("lark_oapi_and_our_client_send_the_same_requests") else { return };
+    let Some(python) = peer_python_or_skip("lark_oapi_and_our_client_send_the_same_requests")
+    else {
+        return;
+    };
 
     let (sandbox, control) = Control::start().await;
     let base_url = sandbox.url();
@@ -324,9 +374,14 @@ async fn lark_oapi_and_our_client_send_the_same_requests() {
     let started = Instant::now();
     let peer = {
         let (python, base_url) = (python.clone(), base_url.clone());
-        match tokio::task::spawn_blocking(move || run_peer(&python, &base_url, &calls)).await.unwrap() {
+        match tokio::task::spawn_blocking(move || run_peer(&python, &base_url, &calls))
+            .await
+            .unwrap()
+        {
             Ok(peer) => peer,
-            Err(why) => return peer_missing("lark_oapi_and_our_client_send_the_same_requests", &why),
+            Err(why) => {
+                return peer_missing("lark_oapi_and_our_client_send_the_same_requests", &why);
+            }
         }
     };
     let peer_took = started.elapsed();
@@ -340,14 +395,21 @@ async fn lark_oapi_and_our_client_send_the_same_requests() {
     let ops: Vec<&Value> = results.iter().map(|r| &r["op"]).collect();
     assert_eq!(ops, ["reply", "reaction_create", "push_follow_up"], "{peer}");
     for result in results {
-        assert_eq!((&result["success"], &result["code"]), (&json!(true), &json!(0)), "lark-oapi's call failed: {result}");
+        assert_eq!(
+            (&result["success"], &result["code"]),
+            (&json!(true), &json!(0)),
+            "lark-oapi's call failed: {result}"
+        );
     }
     assert_eq!(results[0]["data"]["parent_id"], peer_targets.reply_to.as_str(), "{peer}");
 
     let ours = api_requests("our client", &ours_recorded, &ours_targets);
     let theirs = api_requests("lark-oapi", &peer_recorded, &peer_targets);
     let endpoints: Vec<&Value> = ours.iter().map(|r| &r["endpoint"]).collect();
-    assert_eq!(endpoints, ["im.v1.message.reply", "im.v1.message_reaction.create", "im.v1.message.push_follow_up"]);
+    assert_eq!(
+        endpoints,
+        ["im.v1.message.reply", "im.v1.message_reaction.create", "im.v1.message.push_follow_up"]
+    );
     for r in &ours {
         assert_eq!((&r["status"], &r["code"]), (&json!(200), &json!(0)), "our call failed: {r}");
     }
@@ -356,11 +418,18 @@ async fn lark_oapi_and_our_client_send_the_same_requests() {
     for (mine, peer) in ours.iter().zip(&theirs) {
         for (field, value) in mine.as_object().unwrap() {
             if &peer[field] != value {
-                differences.push(format!("{} {}: ours {value}, lark-oapi {}", mine["endpoint"], field, peer[field]));
+                differences.push(format!(
+                    "{} {}: ours {value}, lark-oapi {}",
+                    mine["endpoint"], field, peer[field]
+                ));
             }
         }
     }
-    assert!(differences.is_empty(), "the sandbox saw different requests:\n{}", differences.join("\n"));
+    assert!(
+        differences.is_empty(),
+        "the sandbox saw different requests:\n{}",
+        differences.join("\n")
+    );
 
     // And both did the same to the sandbox's store.
     assert_eq!(ours_effects, peer_effects);
@@ -392,11 +461,17 @@ impl Control {
         let id = |v: &Value| v["message_id"].as_str().expect("a seeded message_id").to_string();
         let recalled = id(&self.post("/_sandbox/messages", seed(&group, "user")).await);
         let live = id(&self.post("/_sandbox/messages", seed(&group, "user")).await);
-        let p2p = self.post("/_sandbox/chats", json!({"chat_type": "p2p", "user_open_id": format!("ou_traps_{who}")})).await;
+        let p2p = self
+            .post(
+                "/_sandbox/chats",
+                json!({"chat_type": "p2p", "user_open_id": format!("ou_traps_{who}")}),
+            )
+            .await;
         let not_latest = id(&self.post("/_sandbox/messages", seed(&p2p, "app")).await);
         self.post("/_sandbox/messages", seed(&p2p, "app")).await;
         // Recalled through the API, as a bot would.
-        let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
+        let client =
+            feishu::Client::builder(APP_ID, APP_SECRET).base_url(base_url).build().unwrap();
         client.im().message().delete(&recalled).await.expect("the recall succeeds");
         Traps { recalled, not_latest, live }
     }
@@ -407,7 +482,9 @@ impl Control {
 /// client, which maps each to its typed variant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_clients_meet_the_sandboxs_behaviours() {
-    let Some(python) = peer_python_or_skip("both_clients_meet_the_sandboxs_behaviours") else { return };
+    let Some(python) = peer_python_or_skip("both_clients_meet_the_sandboxs_behaviours") else {
+        return;
+    };
     let (sandbox, control) = Control::start().await;
     let base_url = sandbox.url();
     const BAD_CONTENT: &str = r#"{"txt":"not the text shape"}"#;
@@ -416,16 +493,48 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
     let traps = control.traps("ours", &base_url).await;
     let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(&base_url).build().unwrap();
     let code_of = |e: &feishu::OperationError<_>| e.code();
-    let err = reply(&client, ReplyRequest::new(MessageId::new(&traps.recalled), REPLY_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
+    let err = reply(
+        &client,
+        ReplyRequest::new(MessageId::new(&traps.recalled), REPLY_CONTENT, "text"),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.kind() == feishu::im::message::ReplyErrorKind::MessageRecalled, "{err:?}");
-    let err = create(&client, CreateRequest::new(MessageId::new(&traps.recalled), Emoji::new(EMOJI_TYPE)), RequestOptions::default()).await.unwrap_err();
-    assert!(err.kind() == feishu::im::message_reaction::CreateErrorKind::MessageNotFound, "{err:?}");
-    let err =
-        push_follow_up(&client, PushFollowUpRequest::new(MessageId::new(&traps.not_latest), typed_follow_ups()), RequestOptions::default()).await.unwrap_err();
-    assert!(err.kind() == feishu::im::message::PushFollowUpErrorKind::OnlySupportLatestMessage, "{err:?}");
-    let err = reply(&client, ReplyRequest::new(MessageId::new(&traps.live), BAD_CONTENT, "text"), RequestOptions::default()).await.unwrap_err();
+    let err = create(
+        &client,
+        CreateRequest::new(MessageId::new(&traps.recalled), Emoji::new(EMOJI_TYPE)),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.kind() == feishu::im::message_reaction::CreateErrorKind::MessageNotFound,
+        "{err:?}"
+    );
+    let err = push_follow_up(
+        &client,
+        PushFollowUpRequest::new(MessageId::new(&traps.not_latest), typed_follow_ups()),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.kind() == feishu::im::message::PushFollowUpErrorKind::OnlySupportLatestMessage,
+        "{err:?}"
+    );
+    let err = reply(
+        &client,
+        ReplyRequest::new(MessageId::new(&traps.live), BAD_CONTENT, "text"),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(code_of(&err), Some(230001), "{err:?}");
-    assert!(err.kind() == feishu::im::message::ReplyErrorKind::RequestContainsInvalidRequestParameter, "{err:?}");
+    assert!(
+        err.kind() == feishu::im::message::ReplyErrorKind::RequestContainsInvalidRequestParameter,
+        "{err:?}"
+    );
 
     // lark-oapi meets the same codes on its own copies of the traps.
     let traps = control.traps("lark_oapi", &base_url).await;
@@ -441,14 +550,22 @@ async fn both_clients_meet_the_sandboxs_behaviours() {
     });
     let peer = {
         let (python, base_url) = (python.clone(), base_url.clone());
-        match tokio::task::spawn_blocking(move || run_peer(&python, &base_url, &calls)).await.unwrap() {
+        match tokio::task::spawn_blocking(move || run_peer(&python, &base_url, &calls))
+            .await
+            .unwrap()
+        {
             Ok(peer) => peer,
             Err(why) => return peer_missing("both_clients_meet_the_sandboxs_behaviours", &why),
         }
     };
     let messages = control.messages().await;
     sandbox.shutdown().await;
-    let seen: Vec<(&Value, &Value)> = peer["results"].as_array().expect("results").iter().map(|r| (&r["success"], &r["code"])).collect();
+    let seen: Vec<(&Value, &Value)> = peer["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| (&r["success"], &r["code"]))
+        .collect();
     let failed = |code: i64| (json!(false), json!(code));
     let want = [failed(230011), failed(231003), failed(230006), failed(230001)];
     let want: Vec<(&Value, &Value)> = want.iter().map(|(a, b)| (a, b)).collect();

@@ -30,7 +30,13 @@ use serde_json::Value;
 /// empty form fields: lark-oapi sends `duration` empty when none is set,
 /// which the platform takes as absent.
 fn stored(files: &Value, key: &str) -> Value {
-    let mut entry = files["files"].as_array().unwrap().iter().find(|f| f["key"] == key).unwrap_or_else(|| panic!("no upload {key} in {files}")).clone();
+    let mut entry = files["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no upload {key} in {files}"))
+        .clone();
     entry.as_object_mut().unwrap().remove("key");
     entry["fields"].as_object_mut().unwrap().retain(|_, v| v != "");
     entry
@@ -38,25 +44,50 @@ fn stored(files: &Value, key: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lark_oapi_and_our_client_upload_the_same_multipart_form() {
-    let Some(python) = peer_python_or_skip("lark_oapi_and_our_client_upload_the_same_multipart_form") else { return };
+    let Some(python) =
+        peer_python_or_skip("lark_oapi_and_our_client_upload_the_same_multipart_form")
+    else {
+        return;
+    };
     let env = Env::start().await;
-    let dir = std::env::temp_dir().join(format!("feishu-differential-upload-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("feishu-differential-upload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("周报 final.pdf");
     let content: Vec<u8> = (0..400_000u32).map(|i| (i.wrapping_mul(40_503) >> 7) as u8).collect();
     std::fs::write(&path, &content).unwrap();
 
     let file = UploadFile::from_path(&path).unwrap();
-    let form = Multipart::new().text("file_type", "pdf").text("file_name", file.file_name().to_owned()).upload("file", file);
-    let ours = env.client().send_value(ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form))).await.unwrap();
+    let form = Multipart::new()
+        .text("file_type", "pdf")
+        .text("file_name", file.file_name().to_owned())
+        .upload("file", file);
+    let ours = env
+        .client()
+        .send_value(
+            ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form)),
+        )
+        .await
+        .unwrap();
     let our_key = ours["file_key"].as_str().unwrap().to_owned();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/lark_oapi_upload.py");
     let (url, file_arg) = (env.url(), path.to_str().unwrap().to_owned());
-    let output =
-        tokio::task::spawn_blocking(move || Command::new(python).arg(script).args([url.as_str(), file_arg.as_str(), "pdf"]).output().unwrap()).await.unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .args([url.as_str(), file_arg.as_str(), "pdf"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-    assert!(output.status.success(), "the peer failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the peer failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let peer: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(peer["success"], true, "{peer}");
     let peer_key = peer["file_key"].as_str().unwrap().to_owned();
@@ -66,7 +97,19 @@ async fn lark_oapi_and_our_client_upload_the_same_multipart_form() {
     eprintln!("ours: {ours}\nlark-oapi: {theirs}");
     assert_eq!(ours["fields"], theirs["fields"], "the same form fields");
     assert_eq!(ours["fields"]["file_name"], "周报 final.pdf");
-    assert_eq!((&ours["sha256"], &ours["size"]), (&theirs["sha256"], &theirs["size"]), "the same bytes");
-    assert_eq!((ours["filename"].as_str(), ours["content_type"].as_str()), (Some("周报 final.pdf"), Some("application/pdf")), "our part is named and typed");
-    assert_eq!((&theirs["filename"], &theirs["content_type"]), (&Value::Null, &Value::Null), "lark-oapi's part has no filename or type");
+    assert_eq!(
+        (&ours["sha256"], &ours["size"]),
+        (&theirs["sha256"], &theirs["size"]),
+        "the same bytes"
+    );
+    assert_eq!(
+        (ours["filename"].as_str(), ours["content_type"].as_str()),
+        (Some("周报 final.pdf"), Some("application/pdf")),
+        "our part is named and typed"
+    );
+    assert_eq!(
+        (&theirs["filename"], &theirs["content_type"]),
+        (&Value::Null, &Value::Null),
+        "lark-oapi's part has no filename or type"
+    );
 }

@@ -32,10 +32,20 @@ impl Drop for Peer {
 
 #[tokio::test]
 async fn lark_oapi_receives_events_over_the_long_connection_and_acks_them() {
-    let Some(python) = peer_python_or_skip("lark_oapi_receives_events_over_the_long_connection_and_acks_them") else { return };
+    let Some(python) =
+        peer_python_or_skip("lark_oapi_receives_events_over_the_long_connection_and_acks_them")
+    else {
+        return;
+    };
     let env = Env::start().await;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/lark_ws_receive.py");
-    let mut child = Command::new(&python).arg(script).arg(env.url()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(&python)
+        .arg(script)
+        .arg(env.url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
     let _peer = Peer(child);
@@ -58,19 +68,29 @@ async fn lark_oapi_receives_events_over_the_long_connection_and_acks_them() {
     }
 
     for (n, split) in [(1, 1), (2, 3), (3, 16)] {
-        let content = json!({"text": format!("来自沙盒的第 {n} 条消息, split {split}")}).to_string();
+        let content =
+            json!({"text": format!("来自沙盒的第 {n} 条消息, split {split}")}).to_string();
         let event = json!({
             "sender": {"sender_id": {"open_id": "ou_peer"}, "sender_type": "user", "tenant_key": "sandbox-tenant"},
             "message": {"message_id": format!("om_peer_{n}"), "chat_id": "oc_peer", "chat_type": "p2p", "message_type": "text", "content": content},
         });
         let request = json!({"via": "ws", "event_type": "im.message.receive_v1", "event_id": format!("ev_peer_{n}"), "event": event, "split": split});
-        let (status, answer) = env.try_control(reqwest::Method::POST, "events", Some(request)).await;
+        let (status, answer) =
+            env.try_control(reqwest::Method::POST, "events", Some(request)).await;
         assert_eq!(status, 200, "event {n}: {answer}");
-        assert_eq!(answer["status"], 200, "the SDK's ack reached the sandbox with code 200: {answer}");
+        assert_eq!(
+            answer["status"], 200,
+            "the SDK's ack reached the sandbox with code 200: {answer}"
+        );
         assert_eq!(answer["attempts"], 1, "acked in time, not pushed again: {answer}");
-        let line = lines.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("the SDK printed nothing for event {n}"));
+        let line = lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("the SDK printed nothing for event {n}"));
         let received: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(received, json!({"event_id": format!("ev_peer_{n}"), "message_id": format!("om_peer_{n}"), "content": content}));
+        assert_eq!(
+            received,
+            json!({"event_id": format!("ev_peer_{n}"), "message_id": format!("om_peer_{n}"), "content": content})
+        );
     }
     assert!(lines.try_recv().is_err(), "each event was handled once");
     drop(_peer);

@@ -6,7 +6,9 @@ mod sandbox_support;
 
 use std::time::Duration;
 
-use feishu_runtime::{ApiRequest, Body, Error, Method, Multipart, PaginationError, RetryPolicy, UploadFile, paginate};
+use feishu_runtime::{
+    ApiRequest, Body, Error, Method, Multipart, PaginationError, RetryPolicy, UploadFile, paginate,
+};
 use sandbox_support::Env;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -20,12 +22,20 @@ fn list(chat: &str) -> ApiRequest {
 }
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(50))
+    RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(50))
 }
 
 async fn list_requests(env: &Env) -> Vec<Value> {
     let requests = env.control(reqwest::Method::GET, "requests", None).await;
-    requests["requests"].as_array().unwrap().iter().filter(|r| r["endpoint"] == "im.v1.message.list").cloned().collect()
+    requests["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["endpoint"] == "im.v1.message.list")
+        .cloned()
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,13 +57,20 @@ async fn a_thousand_messages_in_pages_of_50_arrive_once_each_in_order_through_fa
         env.add_fault(rule).await;
     }
     let client = env.builder().retry(fast_retries()).build().unwrap();
-    let ids: Vec<String> =
-        paginate(&client, list(&chat)).items().collect().await.unwrap().iter().map(|m| m["message_id"].as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> = paginate(&client, list(&chat))
+        .items()
+        .collect()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids, seeded, "each message once, in order");
     let stats = env.control(reqwest::Method::GET, "stats", None).await;
     assert!(stats["faults_injected"].as_u64().unwrap() >= 3, "the faults fired: {stats}");
     // Each page was answered once: no page was fetched again after it arrived.
-    let answered = list_requests(&env).await.iter().filter(|r| r["status"] == 200 && r["code"] == 0).count();
+    let answered =
+        list_requests(&env).await.iter().filter(|r| r["status"] == 200 && r["code"] == 0).count();
     assert_eq!(answered, 20);
 }
 
@@ -77,11 +94,17 @@ async fn a_repeated_or_empty_token_ends_with_an_error_and_no_extra_requests() {
         };
         assert_eq!(received, 50 * requests, "{mode}");
         match (mode, &error) {
-            ("repeat", Error::Pagination(PaginationError::RepeatedToken { page: 2, token, log_id })) => {
+            (
+                "repeat",
+                Error::Pagination(PaginationError::RepeatedToken { page: 2, token, log_id }),
+            ) => {
                 assert_eq!(token, "50");
                 assert!(log_id.is_some());
             }
-            ("empty", Error::Pagination(PaginationError::MissingToken { page: 1, log_id: Some(_) })) => {}
+            (
+                "empty",
+                Error::Pagination(PaginationError::MissingToken { page: 1, log_id: Some(_) }),
+            ) => {}
             _ => panic!("{mode}: {error:?}"),
         }
         assert!(items.next().await.is_none());
@@ -99,13 +122,18 @@ async fn an_upload_is_stored_exactly_with_its_name_and_downloads_back_identicall
     let dir = std::env::temp_dir().join(format!("feishu-e2e-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("季度报告 Q3.pdf");
-    let content: Vec<u8> = (0..5_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let content: Vec<u8> =
+        (0..5_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     std::fs::write(&path, &content).unwrap();
     let client = env.client();
 
     let file = UploadFile::from_path(&path).unwrap();
-    let form = Multipart::new().text("file_type", "pdf").text("file_name", file.file_name().to_owned()).upload("file", file);
-    let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form));
+    let form = Multipart::new()
+        .text("file_type", "pdf")
+        .text("file_name", file.file_name().to_owned())
+        .upload("file", file);
+    let request =
+        ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form));
     let key = client.send_value(request).await.unwrap()["file_key"].as_str().unwrap().to_owned();
 
     let files = env.control(reqwest::Method::GET, "files", None).await;
@@ -118,8 +146,12 @@ async fn an_upload_is_stored_exactly_with_its_name_and_downloads_back_identicall
 
     let chat = env.group_chat().await;
     let message = env.seed_text(&chat, "the report").await;
-    for path in [format!("/open-apis/im/v1/files/{key}"), format!("/open-apis/im/v1/messages/{message}/resources/{key}?type=file")] {
-        let (path, query) = path.split_once('?').map_or((path.as_str(), None), |(p, q)| (p, Some(q)));
+    for path in [
+        format!("/open-apis/im/v1/files/{key}"),
+        format!("/open-apis/im/v1/messages/{message}/resources/{key}?type=file"),
+    ] {
+        let (path, query) =
+            path.split_once('?').map_or((path.as_str(), None), |(p, q)| (p, Some(q)));
         let mut request = ApiRequest::new(Method::GET, path);
         if let Some((name, value)) = query.and_then(|q| q.split_once('=')) {
             request = request.query(name, value);
@@ -132,7 +164,10 @@ async fn an_upload_is_stored_exactly_with_its_name_and_downloads_back_identicall
         assert!(std::fs::read(&target).unwrap() == content, "save_to writes identical bytes");
     }
     // The sandbox's error for a key it never issued arrives as the API error.
-    let error = client.send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/file_v3_nothing")).await.unwrap_err();
+    let error = client
+        .send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/file_v3_nothing"))
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), Some(234003), "{error:?}");
     assert!(error.log_id().is_some());
     std::fs::remove_dir_all(&dir).unwrap();

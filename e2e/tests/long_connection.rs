@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use feishu_runtime::events::{CardActionResponse, CardActionTrigger, Dispatcher, DispatcherBuilder, EventBody, Toast, ToastKind};
+use feishu_runtime::events::{
+    CardActionResponse, CardActionTrigger, Dispatcher, DispatcherBuilder, EventBody, Toast,
+    ToastKind,
+};
 use feishu_runtime::ws::{BootstrapError, Status, WsClient, WsError};
 use sandbox_support::{APP_ID, APP_SECRET, Env, wait_until};
 use serde::Deserialize;
@@ -86,7 +89,13 @@ async fn run(client: &WsClient) -> tokio::task::JoinHandle<Result<(), WsError>> 
         let client = client.clone();
         async move { client.start().await }
     });
-    tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| matches!(s, Status::Connected { .. }))).await.expect("connected in time").unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| matches!(s, Status::Connected { .. })),
+    )
+    .await
+    .expect("connected in time")
+    .unwrap();
     task
 }
 
@@ -171,7 +180,10 @@ async fn fragmented_events_are_joined() {
         assert_eq!((status, &answer["status"]), (200, &json!(200)), "split {split}: {answer}");
         assert_eq!(seen.count(&format!("ev_{n}")), 1);
     }
-    assert_eq!(*contents.lock().unwrap(), ["{\"text\":\"hello 1\"}", "{\"text\":\"hello 2\"}", "{\"text\":\"hello 3\"}"]);
+    assert_eq!(
+        *contents.lock().unwrap(),
+        ["{\"text\":\"hello 1\"}", "{\"text\":\"hello 2\"}", "{\"text\":\"hello 3\"}"]
+    );
     client.shutdown().await;
     task.await.unwrap().unwrap();
 }
@@ -184,7 +196,8 @@ async fn a_card_callbacks_toast_comes_back_in_the_ack() {
         .on_callback(|ctx, action: CardActionTrigger| async move {
             let choice = action.action.value["choice"].as_str().unwrap_or("nothing").to_owned();
             Ok(CardActionResponse::toast(
-                Toast::new(ToastKind::Success, format!("you chose {choice}")).i18n("en_us", format!("{} chose {choice}", ctx.event_id)),
+                Toast::new(ToastKind::Success, format!("you chose {choice}"))
+                    .i18n("en_us", format!("{} chose {choice}", ctx.event_id)),
             ))
         })
         .unwrap();
@@ -201,10 +214,19 @@ async fn a_card_callbacks_toast_comes_back_in_the_ack() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["status"], 200);
-    assert_eq!(answer["body"], json!({"toast": {"type": "success", "content": "you chose blue", "i18n": {"en_us": "card_1 chose blue"}}}));
+    assert_eq!(
+        answer["body"],
+        json!({"toast": {"type": "success", "content": "you chose blue", "i18n": {"en_us": "card_1 chose blue"}}})
+    );
 
     // The sandbox builds a card callback body itself when none is given.
-    let (_, answer) = env.try_control(reqwest::Method::POST, "events", Some(json!({"via": "ws", "event_type": "card.action.trigger"}))).await;
+    let (_, answer) = env
+        .try_control(
+            reqwest::Method::POST,
+            "events",
+            Some(json!({"via": "ws", "event_type": "card.action.trigger"})),
+        )
+        .await;
     assert_eq!(answer["body"]["toast"]["content"], "you chose nothing");
 
     client.shutdown().await;
@@ -234,7 +256,10 @@ async fn unknown_events_are_acked_200_and_reach_the_fallback() {
     let (_, answer) = env.try_control(reqwest::Method::POST, "events", Some(request)).await;
     assert_eq!(answer["status"], 200);
     assert_eq!(answer["attempts"], 1, "acked the first time, so never pushed again");
-    assert_eq!(*fallback.lock().unwrap(), [("contact.user.created_v3".to_owned(), json!({"object": {"open_id": "ou_new"}}))]);
+    assert_eq!(
+        *fallback.lock().unwrap(),
+        [("contact.user.created_v3".to_owned(), json!({"object": {"open_id": "ou_new"}}))]
+    );
     client.shutdown().await;
     task.await.unwrap().unwrap();
 }
@@ -284,7 +309,8 @@ async fn a_half_dead_socket_is_detected_and_replaced() {
     let status = client.status();
     // The sandbox stops answering anything on the socket, pings included,
     // without closing it; the ack can only come over a new connection.
-    let (code, answer) = deliver(&env, 1, json!({"drop_connection": "stall", "ack_timeout_ms": 300})).await;
+    let (code, answer) =
+        deliver(&env, 1, json!({"drop_connection": "stall", "ack_timeout_ms": 300})).await;
     assert_eq!(code, 200, "{answer}");
     assert_eq!(answer["status"], 200);
     assert!(answer["attempts"].as_u64().unwrap() >= 2, "{answer}");
@@ -387,12 +413,17 @@ async fn shutdown_mid_run_loses_no_acked_event() {
     // client sends is counted; a delivery without a client gives up after 3 s.
     for n in 0..200 {
         if n == 60 {
-            wait_until("some events handled", Duration::from_secs(10), || async { !seen.events.lock().unwrap().is_empty() }).await;
+            wait_until("some events handled", Duration::from_secs(10), || async {
+                !seen.events.lock().unwrap().is_empty()
+            })
+            .await;
             let client = client.clone();
             tokio::spawn(async move { client.shutdown().await });
         }
         let env = Arc::clone(&env);
-        deliveries.push(tokio::spawn(async move { (n, deliver(&env, n, json!({"ack_timeout_ms": 10_000, "timeout_ms": 3000})).await) }));
+        deliveries.push(tokio::spawn(async move {
+            (n, deliver(&env, n, json!({"ack_timeout_ms": 10_000, "timeout_ms": 3000})).await)
+        }));
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     task.await.unwrap().unwrap();
@@ -429,9 +460,11 @@ async fn the_handler_cap_holds_and_the_connection_survives_it() {
     let mut builder = Dispatcher::builder();
     builder
         .on({
-            let (running, most, seen) = (Arc::clone(&running), Arc::clone(&most), Arc::clone(&seen));
+            let (running, most, seen) =
+                (Arc::clone(&running), Arc::clone(&most), Arc::clone(&seen));
             move |ctx, _: MessageReceived| {
-                let (running, most, seen) = (Arc::clone(&running), Arc::clone(&most), Arc::clone(&seen));
+                let (running, most, seen) =
+                    (Arc::clone(&running), Arc::clone(&most), Arc::clone(&seen));
                 async move {
                     let now = running.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                     most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
@@ -459,7 +492,9 @@ async fn the_handler_cap_holds_and_the_connection_survives_it() {
     let deliveries: Vec<_> = (0..EVENTS)
         .map(|n| {
             let env = Arc::clone(&env);
-            tokio::spawn(async move { deliver(&env, n, json!({"ack_timeout_ms": 20_000, "timeout_ms": 20_000})).await })
+            tokio::spawn(async move {
+                deliver(&env, n, json!({"ack_timeout_ms": 20_000, "timeout_ms": 20_000})).await
+            })
         })
         .collect();
     for delivery in deliveries {
@@ -469,7 +504,11 @@ async fn the_handler_cap_holds_and_the_connection_survives_it() {
         // Pushed once: the socket it went to was never lost.
         assert_eq!(answer["attempts"], 1, "{answer}");
     }
-    assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), CAP, "at most, and at the busiest exactly, {CAP} handlers at once");
+    assert_eq!(
+        most.load(std::sync::atomic::Ordering::SeqCst),
+        CAP,
+        "at most, and at the busiest exactly, {CAP} handlers at once"
+    );
     let handled = seen.events.lock().unwrap().clone();
     assert_eq!(handled.len(), EVENTS, "{handled:?}");
     assert!(handled.values().all(|&n| n == 1), "{handled:?}");
@@ -481,9 +520,18 @@ async fn the_handler_cap_holds_and_the_connection_survives_it() {
 #[tokio::test]
 async fn wrong_credentials_are_fatal_at_once() {
     let env = Env::start().await;
-    let client = WsClient::builder(APP_ID, "wrong-secret", Dispatcher::builder().build()).base_url(env.url()).build().unwrap();
-    let error = tokio::time::timeout(Duration::from_secs(5), client.start()).await.expect("no retry loop").unwrap_err();
-    assert!(matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 514, .. })), "{error:?}");
+    let client = WsClient::builder(APP_ID, "wrong-secret", Dispatcher::builder().build())
+        .base_url(env.url())
+        .build()
+        .unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(5), client.start())
+        .await
+        .expect("no retry loop")
+        .unwrap_err();
+    assert!(
+        matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 514, .. })),
+        "{error:?}"
+    );
     assert!(!error.is_retryable());
     assert!(!error.to_string().contains("wrong-secret"), "{error}");
 }
@@ -494,13 +542,25 @@ async fn a_51st_connection_is_refused_with_1000040350() {
     let mut clients = Vec::new();
     let mut tasks = Vec::new();
     for _ in 0..50 {
-        let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build()).base_url(env.url()).build().unwrap();
+        let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
+            .base_url(env.url())
+            .build()
+            .unwrap();
         tasks.push(run(&client).await);
         clients.push(client);
     }
-    let extra = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build()).base_url(env.url()).build().unwrap();
-    let error = tokio::time::timeout(Duration::from_secs(5), extra.start()).await.expect("no retry loop").unwrap_err();
-    assert!(matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 1_000_040_350, .. })), "{error:?}");
+    let extra = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
+        .base_url(env.url())
+        .build()
+        .unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(5), extra.start())
+        .await
+        .expect("no retry loop")
+        .unwrap_err();
+    assert!(
+        matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 1_000_040_350, .. })),
+        "{error:?}"
+    );
     for client in &clients {
         client.shutdown().await;
     }
@@ -521,7 +581,8 @@ async fn reconnect_count_bounds_the_attempts() {
         .reconnect_interval(Duration::from_millis(5))
         .build()
         .unwrap();
-    let error = tokio::time::timeout(Duration::from_secs(10), client.start()).await.unwrap().unwrap_err();
+    let error =
+        tokio::time::timeout(Duration::from_secs(10), client.start()).await.unwrap().unwrap_err();
     assert!(matches!(error, WsError::GaveUp { attempts: 2, .. }), "{error:?}");
 }
 
@@ -564,8 +625,14 @@ async fn a_slow_handler_blocks_no_other_event() {
     assert_eq!(seen.count("ev_0"), 0, "the fast events were handled while the slow one ran");
     let (status, answer) = slow.await.unwrap();
     assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
-    assert!(answer["attempts"].as_u64().unwrap() >= 2, "pushed again after the ack window: {answer}");
-    wait_until("the slow handler finished", Duration::from_secs(5), || async { seen.count("ev_0") == 1 }).await;
+    assert!(
+        answer["attempts"].as_u64().unwrap() >= 2,
+        "pushed again after the ack window: {answer}"
+    );
+    wait_until("the slow handler finished", Duration::from_secs(5), || async {
+        seen.count("ev_0") == 1
+    })
+    .await;
     client.shutdown().await;
     task.await.unwrap().unwrap();
     assert_eq!(seen.count("ev_0"), 1);
@@ -620,7 +687,11 @@ async fn a_panicking_handler_is_acked_500_its_retry_runs_and_the_connection_stay
     let (_, answer) = deliver(&env, 2, json!({})).await;
     assert_eq!(answer["status"], 200, "{answer}");
     assert_eq!(seen.count("ev_2"), 1);
-    assert!(!status.has_changed().unwrap(), "the connection was never lost: {:?}", *status.borrow());
+    assert!(
+        !status.has_changed().unwrap(),
+        "the connection was never lost: {:?}",
+        *status.borrow()
+    );
     client.shutdown().await;
     task.await.unwrap().unwrap();
 }

@@ -47,13 +47,22 @@ async fn a_bulk_delivery_is_handled_once_per_event() {
             async { Ok(()) }
         })
         .unwrap();
-    let client = WsClient::builder(APP_ID, APP_SECRET, dispatcher.build()).base_url(env.url()).build().unwrap();
+    let client = WsClient::builder(APP_ID, APP_SECRET, dispatcher.build())
+        .base_url(env.url())
+        .build()
+        .unwrap();
     let mut status = client.status();
     let task = tokio::spawn({
         let client = client.clone();
         async move { client.start().await }
     });
-    tokio::time::timeout(Duration::from_secs(10), status.wait_for(|s| matches!(s, Status::Connected { .. }))).await.expect("connected in time").unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| matches!(s, Status::Connected { .. })),
+    )
+    .await
+    .expect("connected in time")
+    .unwrap();
 
     let body = json!({"message": {"message_id": "om_same", "chat_id": "oc_bulk", "message_type": "text", "content": "{\"text\":\"hi\"}"}});
     let (code, answer) = env
@@ -64,7 +73,11 @@ async fn a_bulk_delivery_is_handled_once_per_event() {
         )
         .await;
     assert_eq!(code, 200, "{answer}");
-    assert_eq!((&answer["acked"], &answer["non_200"], &answer["repushed"]), (&json!(2000), &json!(0), &json!(0)), "{answer}");
+    assert_eq!(
+        (&answer["acked"], &answer["non_200"], &answer["repushed"]),
+        (&json!(2000), &json!(0), &json!(0)),
+        "{answer}"
+    );
     {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.0.len(), 2000, "every event id handled");

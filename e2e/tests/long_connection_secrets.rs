@@ -23,10 +23,14 @@ fn redacted(text: &str, name: &str) -> bool {
 #[tokio::test]
 async fn no_secret_reaches_the_logs() {
     let capture = Capture::default();
-    tracing::subscriber::set_global_default(capture.clone()).expect("no other subscriber is installed");
+    tracing::subscriber::set_global_default(capture.clone())
+        .expect("no other subscriber is installed");
     let env = Env::start().await;
-    let client =
-        WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build()).base_url(env.url()).reconnect_nonce(Duration::from_millis(10)).build().unwrap();
+    let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
+        .base_url(env.url())
+        .reconnect_nonce(Duration::from_millis(10))
+        .build()
+        .unwrap();
     let mut status = client.status();
     let task = tokio::spawn({
         let client = client.clone();
@@ -36,12 +40,18 @@ async fn no_secret_reaches_the_logs() {
     let request = json!({"via": "ws", "event_type": "im.chat.updated_v1", "event": {}, "drop_connection": "before_ack"});
     let (code, answer) = env.try_control(reqwest::Method::POST, "events", Some(request)).await;
     assert_eq!((code, &answer["status"]), (200, &json!(200)), "{answer}");
-    assert!(answer["attempts"].as_u64().unwrap() >= 2, "the socket was dropped, so the client reconnected: {answer}");
+    assert!(
+        answer["attempts"].as_u64().unwrap() >= 2,
+        "the socket was dropped, so the client reconnected: {answer}"
+    );
     let shown = format!("{client:?} {:?}", *client.status().borrow());
     client.shutdown().await;
     task.await.unwrap().unwrap();
 
-    let refused = WsClient::builder(APP_ID, "a-wrong-secret-3c1d", Dispatcher::builder().build()).base_url(env.url()).build().unwrap();
+    let refused = WsClient::builder(APP_ID, "a-wrong-secret-3c1d", Dispatcher::builder().build())
+        .base_url(env.url())
+        .build()
+        .unwrap();
     let error = refused.start().await.unwrap_err();
     let shown = format!("{shown} {refused:?} {error} {error:?}");
 
@@ -49,7 +59,13 @@ async fn no_secret_reaches_the_logs() {
     assert!(logs.contains("long connection established"), "the session was logged:\n{logs}");
     assert!(logs.contains("service_id="), "the redacted URL keeps its ids:\n{logs}");
     for text in [&logs, &shown] {
-        assert!(!text.contains(APP_SECRET) && !text.contains("a-wrong-secret-3c1d"), "an app secret leaked:\n{text}");
-        assert!(redacted(text, "ticket=") && redacted(text, "access_key="), "a URL secret leaked:\n{text}");
+        assert!(
+            !text.contains(APP_SECRET) && !text.contains("a-wrong-secret-3c1d"),
+            "an app secret leaked:\n{text}"
+        );
+        assert!(
+            redacted(text, "ticket=") && redacted(text, "access_key="),
+            "a URL secret leaked:\n{text}"
+        );
     }
 }

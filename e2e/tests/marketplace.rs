@@ -10,7 +10,10 @@ use std::time::Duration;
 use feishu::events::{Webhook, WebhookConfig};
 use feishu::{Body, Client, RequestOptions};
 use feishu_runtime::{AuthError, Error};
-use sandbox_support::{ENCRYPT_KEY, Env, Handled, VERIFICATION_TOKEN, WebhookServer, json_data, sandbox_config, send_as_tenant, wait_until};
+use sandbox_support::{
+    ENCRYPT_KEY, Env, Handled, VERIFICATION_TOKEN, WebhookServer, json_data, sandbox_config,
+    send_as_tenant, wait_until,
+};
 use serde_json::{Value, json};
 
 const TENANTS: [&str; 2] = ["tenant-a", "tenant-b"];
@@ -23,7 +26,10 @@ fn wire_tickets(client: Client, server: Arc<WebhookServer>) -> tokio::task::Join
         loop {
             for handled in server.take() {
                 if let Handled::Event(envelope) = handled {
-                    client.accept_app_ticket_event(&envelope).await.expect("the ticket event is for this app");
+                    client
+                        .accept_app_ticket_event(&envelope)
+                        .await
+                        .expect("the ticket event is for this app");
                 }
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -36,12 +42,18 @@ async fn has_ticket(client: &Client) -> bool {
 }
 
 async fn tenant_texts(env: &Env, tenant: &str) -> Vec<String> {
-    let answer = env.control(reqwest::Method::GET, &format!("tenants/{tenant}/messages"), None).await;
+    let answer =
+        env.control(reqwest::Method::GET, &format!("tenants/{tenant}/messages"), None).await;
     let mut texts: Vec<String> = answer["messages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| serde_json::from_str::<Value>(m["content"].as_str().unwrap()).unwrap()["text"].as_str().unwrap().to_owned())
+        .map(|m| {
+            serde_json::from_str::<Value>(m["content"].as_str().unwrap()).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     texts.sort();
     texts
@@ -49,7 +61,12 @@ async fn tenant_texts(env: &Env, tenant: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tenants_at_once_through_every_token_expiring() {
-    let webhook = Arc::new(WebhookServer::start(Webhook::new(WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY))).await);
+    let webhook = Arc::new(
+        WebhookServer::start(Webhook::new(
+            WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
+        ))
+        .await,
+    );
     let mut config = sandbox_config();
     config.app_ticket_url = Some(webhook.url().to_owned());
     let env = Env::start_with(config).await;
@@ -84,22 +101,45 @@ async fn two_tenants_at_once_through_every_token_expiring() {
     for tenant in TENANTS {
         let mut expected: Vec<String> = (0..PER_TENANT).map(|i| format!("{tenant} #{i}")).collect();
         expected.sort();
-        assert_eq!(tenant_texts(&env, tenant).await, expected, "{tenant} holds exactly its own messages");
+        assert_eq!(
+            tenant_texts(&env, tenant).await,
+            expected,
+            "{tenant} holds exactly its own messages"
+        );
     }
     let requests = env.requests().await;
     let count = |path: &str| requests.iter().filter(|r| r["path"] == path).count();
     assert!(requests.iter().any(|r| r["code"] == 99991663), "the expiry was felt mid-run");
-    assert_eq!(count("/open-apis/auth/v3/app_access_token"), 2, "one app token before the expiry, one after");
-    assert_eq!(count("/open-apis/auth/v3/tenant_access_token") - requests.iter().filter(|r| r["code"] == 99991664).count(), 4, "two tokens per tenant");
+    assert_eq!(
+        count("/open-apis/auth/v3/app_access_token"),
+        2,
+        "one app token before the expiry, one after"
+    );
+    assert_eq!(
+        count("/open-apis/auth/v3/tenant_access_token")
+            - requests.iter().filter(|r| r["code"] == 99991664).count(),
+        4,
+        "two tokens per tenant"
+    );
     wiring.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_ticket_fails_fast_and_the_resend_brings_one() {
-    let webhook = Arc::new(WebhookServer::start(Webhook::new(WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY))).await);
+    let webhook = Arc::new(
+        WebhookServer::start(Webhook::new(
+            WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
+        ))
+        .await,
+    );
     let env = Env::start().await;
     // The webhook is known, but nothing was pushed yet.
-    env.control(reqwest::Method::POST, "app_ticket", Some(json!({"url": webhook.url(), "push": false}))).await;
+    env.control(
+        reqwest::Method::POST,
+        "app_ticket",
+        Some(json!({"url": webhook.url(), "push": false})),
+    )
+    .await;
     let client = env.marketplace_client();
     let wiring = wire_tickets(client.clone(), webhook.clone());
 
@@ -109,11 +149,23 @@ async fn a_missing_ticket_fails_fast_and_the_resend_brings_one() {
     send_as_tenant(&client, "tenant-a", 0).await.unwrap();
 
     let requests = env.requests().await;
-    assert_eq!(requests.iter().filter(|r| r["path"] == "/open-apis/auth/v3/app_ticket/resend").count(), 1);
+    assert_eq!(
+        requests.iter().filter(|r| r["path"] == "/open-apis/auth/v3/app_ticket/resend").count(),
+        1
+    );
     assert_eq!(tenant_texts(&env, "tenant-a").await, ["tenant-a #0"]);
     // A tenant call without a tenant key goes nowhere.
     let before = env.requests().await.len();
-    let no_tenant = json_data(client.im().message().create().body(Body::Json(json!({}))).options(RequestOptions::default())).await.unwrap_err();
+    let no_tenant = json_data(
+        client
+            .im()
+            .message()
+            .create()
+            .body(Body::Json(json!({})))
+            .options(RequestOptions::default()),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(no_tenant, Error::Auth(AuthError::TenantKeyRequired { .. })), "{no_tenant:?}");
     assert_eq!(env.requests().await.len(), before);
     wiring.abort();

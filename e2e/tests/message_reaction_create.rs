@@ -8,7 +8,10 @@ use feishu::RequestOptions;
 use feishu::im::message_reaction::{CreateErrorKind, CreateRequest, create};
 use feishu::im::types::{Emoji, OperatorType};
 use serde_json::json;
-use support::{APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant, assert_every_documented_code, spec_endpoint};
+use support::{
+    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant,
+    assert_every_documented_code, spec_endpoint,
+};
 
 const SPEC: &str = "im/message_reaction.json";
 const ID: &str = "im.v1.message_reaction.create";
@@ -46,7 +49,13 @@ async fn create_percent_encodes_the_message_id() {
     let server = Server::start().await;
     server.push(Reply::ok(json!({})));
 
-    create(&server.client(), CreateRequest::new(MessageId::new("om_a/b c"), Emoji::new("OK")), RequestOptions::default()).await.unwrap();
+    create(
+        &server.client(),
+        CreateRequest::new(MessageId::new("om_a/b c"), Emoji::new("OK")),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(server.only_api_request().path, "/open-apis/im/v1/messages/om_a%2Fb%20c/reactions");
 }
@@ -110,7 +119,10 @@ async fn token_is_fetched_once_for_two_creates() {
 
 #[tokio::test]
 async fn create_maps_every_documented_error_code_to_its_variant() {
-    assert_every_documented_code(SPEC, ID, async |client| create(client, request(), RequestOptions::default()).await).await;
+    assert_every_documented_code(SPEC, ID, async |client| {
+        create(client, request(), RequestOptions::default()).await
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -135,11 +147,16 @@ async fn create_undocumented_code_lands_in_the_catch_all() {
 #[tokio::test]
 async fn create_error_keeps_the_log_id() {
     let server = Server::start().await;
-    server.push(Reply::error(400, 231003, "The message is not found").header("X-Tt-Logid", "log-231003"));
+    server.push(
+        Reply::error(400, 231003, "The message is not found").header("X-Tt-Logid", "log-231003"),
+    );
 
     let error = create(&server.client(), request(), RequestOptions::default()).await.unwrap_err();
 
-    assert!(error.kind() == CreateErrorKind::MessageNotFound && error.kind().is_message_not_found(), "{error:?}");
+    assert!(
+        error.kind() == CreateErrorKind::MessageNotFound && error.kind().is_message_not_found(),
+        "{error:?}"
+    );
     assert_eq!(error.log_id(), Some("log-231003"));
     assert!(error.to_string().contains("log-231003"), "{error}");
 }

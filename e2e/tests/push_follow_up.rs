@@ -5,12 +5,15 @@ mod support;
 
 use feishu::MessageId;
 use feishu::RequestOptions;
-use feishu::im::message::{PushFollowUpErrorKind, PushFollowUpRequest, PushFollowUpResponse, push_follow_up};
+use feishu::im::message::{
+    PushFollowUpErrorKind, PushFollowUpRequest, PushFollowUpResponse, push_follow_up,
+};
 use feishu::im::types::{FollowUp, I18nContent, Language};
 use feishu_runtime::validate::rules;
 use serde_json::json;
 use support::{
-    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant, assert_every_documented_code, spec_endpoint, validation_error,
+    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, UNDOCUMENTED_CODE, api_variant,
+    assert_every_documented_code, spec_endpoint, validation_error,
 };
 
 const SPEC: &str = "im/message.json";
@@ -46,9 +49,12 @@ async fn sent(request: PushFollowUpRequest) -> serde_json::Value {
 async fn push_follow_up_sends_the_exact_request() {
     let server = Server::start().await;
     server.push(Reply::json(spec_endpoint(SPEC, ID)["response_example"].clone()));
-    let request = request(vec![FollowUp::new("你好").i18n_contents(vec![I18nContent::new("hello", Language::EnUs)])]);
+    let request = request(vec![
+        FollowUp::new("你好").i18n_contents(vec![I18nContent::new("hello", Language::EnUs)]),
+    ]);
 
-    let response = push_follow_up(&server.client(), request, RequestOptions::default()).await.unwrap();
+    let response =
+        push_follow_up(&server.client(), request, RequestOptions::default()).await.unwrap();
 
     assert_eq!(format!("{:?}", response.data()), format!("{:?}", PushFollowUpResponse::default()));
     let fetches = server.token_fetches();
@@ -72,7 +78,13 @@ async fn push_follow_up_percent_encodes_the_message_id() {
     let server = Server::start().await;
     server.push(Reply::ok(json!({})));
 
-    push_follow_up(&server.client(), PushFollowUpRequest::new(MessageId::new("om_#1"), vec![FollowUp::new("ok")]), RequestOptions::default()).await.unwrap();
+    push_follow_up(
+        &server.client(),
+        PushFollowUpRequest::new(MessageId::new("om_#1"), vec![FollowUp::new("ok")]),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(server.only_api_request().path, "/open-apis/im/v1/messages/om_%231/push_follow_up");
 }
@@ -93,7 +105,10 @@ async fn token_is_fetched_once_for_two_pushes() {
 
 #[tokio::test]
 async fn push_follow_up_maps_every_documented_error_code_to_its_variant() {
-    assert_every_documented_code(SPEC, ID, async |client| push_follow_up(client, simple(), RequestOptions::default()).await).await;
+    assert_every_documented_code(SPEC, ID, async |client| {
+        push_follow_up(client, simple(), RequestOptions::default()).await
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -101,7 +116,8 @@ async fn push_follow_up_undocumented_code_lands_in_the_catch_all() {
     let server = Server::start().await;
     server.push(Reply::error(500, UNDOCUMENTED_CODE, "internal").header("X-Tt-Logid", "log-u"));
 
-    let error = api_variant(push_follow_up(&server.client(), simple(), RequestOptions::default()).await);
+    let error =
+        api_variant(push_follow_up(&server.client(), simple(), RequestOptions::default()).await);
 
     assert!(error.kind() == PushFollowUpErrorKind::Unhandled, "{error:?}");
     assert!(error.is_unhandled());
@@ -117,7 +133,8 @@ async fn push_follow_up_error_keeps_the_log_id() {
     let server = Server::start().await;
     server.push(Reply::error(400, 230002, "expired message.").header("X-Tt-Logid", "log-exp"));
 
-    let error = push_follow_up(&server.client(), simple(), RequestOptions::default()).await.unwrap_err();
+    let error =
+        push_follow_up(&server.client(), simple(), RequestOptions::default()).await.unwrap_err();
 
     assert_eq!(error.code(), Some(230002));
     let api = &error;
@@ -153,7 +170,10 @@ async fn one_and_three_follow_ups_are_sent() {
     let three = sent(request(["a", "b", "c"].into_iter().map(FollowUp::new).collect())).await;
 
     assert_eq!(one, json!({"follow_ups": [{"content": "a"}]}));
-    assert_eq!(three, json!({"follow_ups": [{"content": "a"}, {"content": "b"}, {"content": "c"}]}));
+    assert_eq!(
+        three,
+        json!({"follow_ups": [{"content": "a"}, {"content": "b"}, {"content": "c"}]})
+    );
 }
 
 #[tokio::test]
@@ -162,7 +182,10 @@ async fn content_of_201_characters_is_refused() {
 
     assert_eq!(v.field, "follow_ups[0].content");
     assert_eq!(v.rule, rules::MAX_LENGTH);
-    assert_eq!(v.to_string(), "follow_ups[0].content: length 201 characters exceeds the maximum of 200");
+    assert_eq!(
+        v.to_string(),
+        "follow_ups[0].content: length 201 characters exceeds the maximum of 200"
+    );
 }
 
 #[tokio::test]
@@ -194,7 +217,10 @@ async fn content_of_200_chinese_characters_is_sent() {
 
 #[tokio::test]
 async fn i18n_content_of_201_characters_is_refused() {
-    let follow_up = FollowUp::new("ok").i18n_contents(vec![I18nContent::new("hi", Language::EnUs), I18nContent::new("é".repeat(201), Language::FrFr)]);
+    let follow_up = FollowUp::new("ok").i18n_contents(vec![
+        I18nContent::new("hi", Language::EnUs),
+        I18nContent::new("é".repeat(201), Language::FrFr),
+    ]);
 
     let v = refused(request(vec![follow_up])).await;
 
@@ -204,7 +230,8 @@ async fn i18n_content_of_201_characters_is_refused() {
 
 #[tokio::test]
 async fn language_outside_the_enum_is_refused() {
-    let follow_up = FollowUp::new("ok").i18n_contents(vec![I18nContent::new("hi", Language::Other("xx".into()))]);
+    let follow_up = FollowUp::new("ok")
+        .i18n_contents(vec![I18nContent::new("hi", Language::Other("xx".into()))]);
 
     let v = refused(request(vec![follow_up])).await;
 
@@ -215,11 +242,17 @@ async fn language_outside_the_enum_is_refused() {
 
 #[tokio::test]
 async fn every_documented_language_is_sent() {
-    let contents = Language::DOCUMENTED.iter().map(|&l| I18nContent::new(format!("in {l}"), l)).collect();
+    let contents =
+        Language::DOCUMENTED.iter().map(|&l| I18nContent::new(format!("in {l}"), l)).collect();
 
     let body = sent(request(vec![FollowUp::new("ok").i18n_contents(contents)])).await;
 
-    let languages: Vec<&str> = body["follow_ups"][0]["i18n_contents"].as_array().unwrap().iter().map(|c| c["language"].as_str().unwrap()).collect();
+    let languages: Vec<&str> = body["follow_ups"][0]["i18n_contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["language"].as_str().unwrap())
+        .collect();
     assert_eq!(languages, Language::DOCUMENTED);
 }
 

@@ -25,7 +25,12 @@ const REPLY: &str = "im.v1.message.reply";
 /// The workspace spec with `id`'s documented limits replaced.
 fn documenting(id: &str, limit: feishu_spec::RateLimit) -> SandboxConfig {
     let mut config = sandbox_config();
-    let endpoint = config.spec.endpoints.iter_mut().find(|e| e.id == id).unwrap_or_else(|| panic!("{id} is not in the spec"));
+    let endpoint = config
+        .spec
+        .endpoints
+        .iter_mut()
+        .find(|e| e.id == id)
+        .unwrap_or_else(|| panic!("{id} is not in the spec"));
     endpoint.rate_limit = Some(limit);
     config
 }
@@ -67,7 +72,11 @@ fn api_code(error: &Error) -> i64 {
 async fn whatever_the_sandbox_refuses_with_the_runtime_knows_as_a_rate_limit() {
     // A per-minute limit of 2, so that the third call is refused however
     // slowly the calls go; nothing tells the runtime of it.
-    let env = Env::start_with(documenting(PROGRESS, feishu_spec::RateLimit { per_minute: Some(2), ..Default::default() })).await;
+    let env = Env::start_with(documenting(
+        PROGRESS,
+        feishu_spec::RateLimit { per_minute: Some(2), ..Default::default() },
+    ))
+    .await;
     let client = client(&env, RetryPolicy::none());
     let mut refusals = Vec::new();
     for _ in 0..3 {
@@ -93,13 +102,23 @@ async fn the_runtime_waits_out_the_reset_the_sandbox_names() {
     // the header waits that second and gets through on its first retry; one
     // that missed it retries after its own backoff (100 ms) and is refused
     // again.
-    let env = Env::start_with(documenting(PROGRESS, feishu_spec::RateLimit { per_second: Some(1), ..Default::default() })).await;
+    let env = Env::start_with(documenting(
+        PROGRESS,
+        feishu_spec::RateLimit { per_second: Some(1), ..Default::default() },
+    ))
+    .await;
     let client = client(&env, RetryPolicy::default());
     for _ in 0..2 {
-        client.send_value(ApiRequest::new(Method::GET, PROGRESS_PATH)).await.expect("the call gets through after waiting");
+        client
+            .send_value(ApiRequest::new(Method::GET, PROGRESS_PATH))
+            .await
+            .expect("the call gets through after waiting");
     }
     let requests = env.requests().await;
-    let refused = requests.iter().filter(|r| r["path"] == PROGRESS_PATH && r["code"] == codes::RATE_LIMITED).count();
+    let refused = requests
+        .iter()
+        .filter(|r| r["path"] == PROGRESS_PATH && r["code"] == codes::RATE_LIMITED)
+        .count();
     let answered = requests.iter().filter(|r| r["path"] == PROGRESS_PATH && r["code"] == 0).count();
     assert_eq!((answered, refused), (2, 1), "{requests:#?}");
 }
@@ -108,23 +127,43 @@ async fn the_runtime_waits_out_the_reset_the_sandbox_names() {
 async fn a_per_second_limit_the_runtime_keeps_is_never_refused() {
     const LIMIT: u32 = 2;
     const CALLS: usize = 8;
-    let env = Env::start_with(documenting(PROGRESS, feishu_spec::RateLimit { per_second: Some(LIMIT), ..Default::default() })).await;
+    let env = Env::start_with(documenting(
+        PROGRESS,
+        feishu_spec::RateLimit { per_second: Some(LIMIT), ..Default::default() },
+    ))
+    .await;
     let client = client(&env, RetryPolicy::none());
     // The token first (whatever the call answers), so that its fetch does
     // not delay the first call after its slot was taken.
     client.send_value(ApiRequest::new(Method::GET, "/open-apis/im/v1/pins")).await.ok();
 
-    let paced = || (0..CALLS).map(|_| ApiRequest::new(Method::GET, PROGRESS_PATH).endpoint(PROGRESS).rate_limit(RateLimit::new(Some(LIMIT), None))).collect();
+    let paced = || {
+        (0..CALLS)
+            .map(|_| {
+                ApiRequest::new(Method::GET, PROGRESS_PATH)
+                    .endpoint(PROGRESS)
+                    .rate_limit(RateLimit::new(Some(LIMIT), None))
+            })
+            .collect()
+    };
     let refused = burst(&client, paced()).await;
     // The runtime's window is a little wider than the sandbox's (latency
     // varies, and a stalled first call can still cost a slot); a window the
     // two counted differently would refuse most of the burst.
-    assert!(refused.len() <= CALLS / 4, "the sandbox refused {} of {CALLS} paced calls: {refused:?}", refused.len());
+    assert!(
+        refused.len() <= CALLS / 4,
+        "the sandbox refused {} of {CALLS} paced calls: {refused:?}",
+        refused.len()
+    );
 
     // The same burst, unpaced, meets the sandbox's limit: it is on.
     let unpaced = (0..CALLS).map(|_| ApiRequest::new(Method::GET, PROGRESS_PATH)).collect();
     let refused = burst(&client, unpaced).await;
-    assert!(refused.len() >= CALLS / 2, "the sandbox refused only {} of {CALLS} unpaced calls", refused.len());
+    assert!(
+        refused.len() >= CALLS / 2,
+        "the sandbox refused only {} of {CALLS} unpaced calls",
+        refused.len()
+    );
     assert!(refused.iter().all(|e| api_code(e) == codes::RATE_LIMITED), "{refused:?}");
 }
 
@@ -134,7 +173,11 @@ async fn a_per_receiver_limit_the_runtime_keeps_is_never_refused() {
     const CALLS: usize = 8;
     // The sandbox's per-chat limit is the strictest per-receiver limit the
     // spec documents; the endpoint limits stay out of the way.
-    let env = Env::start_with(documenting(REPLY, feishu_spec::RateLimit { per_receiver_per_second: Some(LIMIT), ..Default::default() })).await;
+    let env = Env::start_with(documenting(
+        REPLY,
+        feishu_spec::RateLimit { per_receiver_per_second: Some(LIMIT), ..Default::default() },
+    ))
+    .await;
     let chat = env.group_chat().await;
     let parent = env.seed_text(&chat, "parent").await;
     let client = client(&env, RetryPolicy::none());
@@ -151,10 +194,18 @@ async fn a_per_receiver_limit_the_runtime_keeps_is_never_refused() {
             .collect()
     };
     let refused = burst(&client, replies(true)).await;
-    assert!(refused.len() <= CALLS / 4, "the sandbox refused {} of {CALLS} paced replies: {refused:?}", refused.len());
+    assert!(
+        refused.len() <= CALLS / 4,
+        "the sandbox refused {} of {CALLS} paced replies: {refused:?}",
+        refused.len()
+    );
 
     let refused = burst(&client, replies(false)).await;
-    assert!(refused.len() >= CALLS / 2, "the sandbox refused only {} of {CALLS} unpaced replies", refused.len());
+    assert!(
+        refused.len() >= CALLS / 2,
+        "the sandbox refused only {} of {CALLS} unpaced replies",
+        refused.len()
+    );
     assert!(refused.iter().all(|e| api_code(e) == codes::RATE_LIMITED), "{refused:?}");
 }
 
@@ -165,8 +216,15 @@ async fn the_sandbox_per_receiver_default_is_the_documented_limit_the_client_kee
     // holds them together).
     let text = std::fs::read_to_string(spec_dir().join("im/message.json")).unwrap();
     let spec: Value = serde_json::from_str(&text).unwrap();
-    let reply = spec["endpoints"].as_array().unwrap().iter().find(|e| e["id"] == REPLY).expect("reply is in spec/im/message.json");
-    let documented = reply["rate_limit"]["per_receiver_per_second"].as_u64().expect("reply documents a per-receiver limit");
+    let reply = spec["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == REPLY)
+        .expect("reply is in spec/im/message.json");
+    let documented = reply["rate_limit"]["per_receiver_per_second"]
+        .as_u64()
+        .expect("reply documents a per-receiver limit");
 
     // A spec that documents none: the sandbox falls back to its default.
     let mut config = sandbox_config();
@@ -197,5 +255,9 @@ async fn the_sandbox_per_receiver_default_is_the_documented_limit_the_client_kee
             break;
         }
     }
-    assert_eq!(limit_header, Some(documented), "the sandbox's per-chat default is not the documented per-receiver limit");
+    assert_eq!(
+        limit_header,
+        Some(documented),
+        "the sandbox's per-chat default is not the documented per-receiver limit"
+    );
 }

@@ -9,8 +9,8 @@ use feishu::im::types::{IdType, MsgType, SenderType};
 use feishu_runtime::validate::rules;
 use serde_json::json;
 use support::{
-    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, TOKEN_PATH, UNDOCUMENTED_CODE, api_variant, assert_every_documented_code, spec_endpoint,
-    spec_errors, validation_error,
+    APP_ID, APP_SECRET, JSON_CONTENT_TYPE, Reply, Server, TOKEN, TOKEN_PATH, UNDOCUMENTED_CODE,
+    api_variant, assert_every_documented_code, spec_endpoint, spec_errors, validation_error,
 };
 
 const SPEC: &str = "im/message.json";
@@ -44,7 +44,10 @@ async fn reply_sends_the_exact_request() {
     assert_eq!(r.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
     assert_eq!(r.header("content-type"), Some(JSON_CONTENT_TYPE));
     // The path parameter is not repeated in the body; unset options are left out.
-    assert_eq!(r.json(), json!({"content": "{\"text\":\"hi\"}", "msg_type": "text", "uuid": "u-1"}));
+    assert_eq!(
+        r.json(),
+        json!({"content": "{\"text\":\"hi\"}", "msg_type": "text", "uuid": "u-1"})
+    );
     // The token request happened before the API request.
     let order: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(order[0], TOKEN_PATH);
@@ -55,10 +58,13 @@ async fn reply_sends_every_set_field_of_the_documented_example() {
     let server = Server::start().await;
     server.push(Reply::json(example_answer()));
     let example = spec_endpoint(SPEC, ID)["request_example"].clone();
-    let request =
-        ReplyRequest::new(MessageId::new("om_dc13264520392913993dd051dba21dcf"), example["content"].as_str().unwrap(), example["msg_type"].as_str().unwrap())
-            .reply_in_thread(example["reply_in_thread"].as_bool().unwrap())
-            .uuid(example["uuid"].as_str().unwrap());
+    let request = ReplyRequest::new(
+        MessageId::new("om_dc13264520392913993dd051dba21dcf"),
+        example["content"].as_str().unwrap(),
+        example["msg_type"].as_str().unwrap(),
+    )
+    .reply_in_thread(example["reply_in_thread"].as_bool().unwrap())
+    .uuid(example["uuid"].as_str().unwrap());
 
     reply(&server.client(), request, RequestOptions::default()).await.unwrap();
 
@@ -94,7 +100,10 @@ async fn reply_decodes_the_documented_example_answer() {
     assert_eq!(sender.id.as_deref(), Some("cli_9f427eec54ae901b"));
     assert_eq!(sender.id_type, Some(IdType::AppId));
     assert_eq!(sender.sender_type, Some(SenderType::App));
-    assert_eq!(response.body.as_ref().unwrap().content.as_deref(), Some("{\"text\":\"@_user_1 test content\"}"));
+    assert_eq!(
+        response.body.as_ref().unwrap().content.as_deref(),
+        Some("{\"text\":\"@_user_1 test content\"}")
+    );
     let mentions = response.mentions.as_ref().unwrap();
     assert_eq!(mentions.len(), 1);
     let mention = &mentions[0];
@@ -124,7 +133,8 @@ async fn reply_keeps_undocumented_enum_values() {
         "sender": {"id_type": "union_id", "sender_type": "robot"},
     })));
 
-    let response = reply(&server.client(), request(), RequestOptions::default()).await.unwrap().into_inner();
+    let response =
+        reply(&server.client(), request(), RequestOptions::default()).await.unwrap().into_inner();
 
     assert_eq!(response.msg_type, Some(MsgType::Other("hologram".into())));
     let sender = response.sender.unwrap();
@@ -180,7 +190,10 @@ async fn rejected_token_is_fetched_again_and_the_reply_resent_once() {
 
 #[tokio::test]
 async fn reply_maps_every_documented_error_code_to_its_variant() {
-    let server = assert_every_documented_code(SPEC, ID, async |client| reply(client, request(), RequestOptions::default()).await).await;
+    let server = assert_every_documented_code(SPEC, ID, async |client| {
+        reply(client, request(), RequestOptions::default()).await
+    })
+    .await;
     assert_eq!(server.token_fetches().len(), 1);
 }
 
@@ -205,7 +218,9 @@ async fn reply_operation_error_exposes_code_and_retryability() {
 #[tokio::test]
 async fn reply_undocumented_code_lands_in_the_catch_all() {
     let server = Server::start().await;
-    server.push(Reply::error(200, UNDOCUMENTED_CODE, "something new").header("X-Tt-Logid", "log-new"));
+    server.push(
+        Reply::error(200, UNDOCUMENTED_CODE, "something new").header("X-Tt-Logid", "log-new"),
+    );
 
     let result = reply(&server.client(), request(), RequestOptions::default()).await;
 
@@ -240,9 +255,11 @@ async fn reply_error_keeps_the_log_id_and_the_whole_body() {
 
 #[tokio::test]
 async fn reply_230099_exposes_every_documented_sub_code() {
-    let card_error = spec_errors(SPEC, ID).into_iter().find(|e| e.code == 230099).expect("230099 is documented");
+    let card_error =
+        spec_errors(SPEC, ID).into_iter().find(|e| e.code == 230099).expect("230099 is documented");
     // Only the sub-errors whose documented message carries `ErrCode: n`.
-    let subs: Vec<_> = card_error.sub_errors.iter().filter(|(_, msg)| msg.contains("ErrCode:")).collect();
+    let subs: Vec<_> =
+        card_error.sub_errors.iter().filter(|(_, msg)| msg.contains("ErrCode:")).collect();
     assert!(subs.iter().any(|(code, _)| *code == 200621), "{subs:?}");
     let server = Server::start().await;
     let client = server.client();
@@ -271,14 +288,21 @@ async fn reply_230099_documented_example_envelope() {
         }
     });
     let server = Server::start().await;
-    server.push(Reply::json(body.clone()).status(400).header("X-Tt-Logid", "202409131613579778D691D6E05516DE2D"));
+    server.push(
+        Reply::json(body.clone())
+            .status(400)
+            .header("X-Tt-Logid", "202409131613579778D691D6E05516DE2D"),
+    );
 
     let error = api_variant(reply(&server.client(), request(), RequestOptions::default()).await);
 
     assert_eq!(error.kind(), ReplyErrorKind::FailedCreateCardContent, "{error:?}");
     assert_eq!(error.sub_code(), Some(200550));
     assert_eq!(error.api_error().unwrap().body.as_ref(), Some(&body));
-    assert_eq!(error.api_error().unwrap().log_id.as_deref(), Some("202409131613579778D691D6E05516DE2D"));
+    assert_eq!(
+        error.api_error().unwrap().log_id.as_deref(),
+        Some("202409131613579778D691D6E05516DE2D")
+    );
 }
 
 #[tokio::test]
@@ -328,7 +352,12 @@ async fn reply_to_an_empty_message_id_is_refused_before_anything_is_sent() {
     let client = server.client();
 
     // Sent, `messages//reply` would address another endpoint.
-    let result = reply(&client, ReplyRequest::new(MessageId::new(""), "{\"text\":\"hi\"}", "text"), RequestOptions::default()).await;
+    let result = reply(
+        &client,
+        ReplyRequest::new(MessageId::new(""), "{\"text\":\"hi\"}", "text"),
+        RequestOptions::default(),
+    )
+    .await;
 
     let v = validation_error(result);
     assert_eq!(v.field, "message_id");

@@ -14,15 +14,22 @@ use std::time::Duration;
 use feishu::events::{Webhook, WebhookConfig};
 use feishu::{Body, RequestOptions};
 use sandbox_support::{
-    APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MARKET_SECRET, VERIFICATION_TOKEN, WebhookServer, json_data, sandbox_config, send_as_tenant, wait_until,
+    APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MARKET_SECRET, VERIFICATION_TOKEN,
+    WebhookServer, json_data, sandbox_config, send_as_tenant, wait_until,
 };
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     let capture = Capture::default();
-    tracing::subscriber::set_global_default(capture.clone()).expect("no other subscriber is installed");
-    let webhook = Arc::new(WebhookServer::start(Webhook::new(WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY))).await);
+    tracing::subscriber::set_global_default(capture.clone())
+        .expect("no other subscriber is installed");
+    let webhook = Arc::new(
+        WebhookServer::start(Webhook::new(
+            WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
+        ))
+        .await,
+    );
     let mut config = sandbox_config();
     config.app_ticket_url = Some(webhook.url().to_owned());
     let env = Env::start_with(config).await;
@@ -48,18 +55,32 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     env.expire_tokens().await;
     send_as_tenant(&market, "tenant-a", 7).await.unwrap();
     shown.push(format!("{market:?} {:?}", market.app_ticket_store().get().await.unwrap()));
-    let no_tenant = json_data(market.im().message().create().body(Body::None).options(RequestOptions::default())).await.unwrap_err();
+    let no_tenant = json_data(
+        market.im().message().create().body(Body::None).options(RequestOptions::default()),
+    )
+    .await
+    .unwrap_err();
     errors.push(format!("{no_tenant:?} {no_tenant}"));
 
     // A user authorises; the token is refreshed after the expiry; then the
     // user revokes consent and the refresh is refused.
     let client = env.client();
     let auth = client.user_auth();
-    let code = env.control(reqwest::Method::POST, "oauth/code", Some(json!({"open_id": "ou_dave"}))).await;
+    let code =
+        env.control(reqwest::Method::POST, "oauth/code", Some(json!({"open_id": "ou_dave"}))).await;
     let token = auth.exchange_code("ou_dave", code["code"].as_str().unwrap(), None).await.unwrap();
     shown.push(format!("{token:?} {auth:?} {client:?}"));
     let chat = env.group_chat().await;
-    let pins_as_dave = || json_data(client.im().pin().list().queries([("chat_id", chat.as_str())]).options(RequestOptions::default().user_key("ou_dave")));
+    let pins_as_dave = || {
+        json_data(
+            client
+                .im()
+                .pin()
+                .list()
+                .queries([("chat_id", chat.as_str())])
+                .options(RequestOptions::default().user_key("ou_dave")),
+        )
+    };
     pins_as_dave().await.unwrap();
     env.expire_tokens().await;
     pins_as_dave().await.unwrap();
@@ -68,13 +89,27 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     env.control(reqwest::Method::POST, "oauth/revoke", Some(json!({"open_id": "ou_dave"}))).await;
     let revoked = pins_as_dave().await.unwrap_err();
     errors.push(format!("{revoked:?} {revoked}"));
-    let tenant_only = json_data(client.im().message().create().body(Body::None).options(RequestOptions::default().user_key("ou_dave"))).await.unwrap_err();
+    let tenant_only = json_data(
+        client
+            .im()
+            .message()
+            .create()
+            .body(Body::None)
+            .options(RequestOptions::default().user_key("ou_dave")),
+    )
+    .await
+    .unwrap_err();
     errors.push(format!("{tenant_only:?} {tenant_only}"));
     let bad_code = auth.exchange_code("ou_eve", "code-made-up", None).await.unwrap_err();
     errors.push(format!("{bad_code:?} {bad_code}"));
 
     // Every secret the sandbox saw or handed out.
-    let mut secrets: Vec<String> = vec![APP_SECRET.into(), MARKET_SECRET.into(), VERIFICATION_TOKEN.into(), ENCRYPT_KEY.into()];
+    let mut secrets: Vec<String> = vec![
+        APP_SECRET.into(),
+        MARKET_SECRET.into(),
+        VERIFICATION_TOKEN.into(),
+        ENCRYPT_KEY.into(),
+    ];
     secrets.extend(tickets.iter().cloned());
     secrets.extend([
         token.access_token.expose().to_owned(),
@@ -86,7 +121,14 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
         if let Some(token) = r["authorization"].as_str().and_then(|a| a.strip_prefix("Bearer ")) {
             secrets.push(token.to_owned());
         }
-        for field in ["app_secret", "app_ticket", "app_access_token", "client_secret", "refresh_token", "code"] {
+        for field in [
+            "app_secret",
+            "app_ticket",
+            "app_access_token",
+            "client_secret",
+            "refresh_token",
+            "code",
+        ] {
             if let Some(value) = r["body"][field].as_str() {
                 secrets.push(value.to_owned());
             }
@@ -97,17 +139,29 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     secrets.dedup();
     // The run really used what is checked for.
     for prefix in ["tkt-", "a-", "t-", "u-", "ur-", "code-"] {
-        assert!(secrets.iter().any(|s| s.starts_with(prefix)), "no {prefix} secret was seen: {secrets:?}");
+        assert!(
+            secrets.iter().any(|s| s.starts_with(prefix)),
+            "no {prefix} secret was seen: {secrets:?}"
+        );
     }
 
     tokio::time::sleep(Duration::from_millis(50)).await;
     let logs = capture.text();
-    for expected in ["feishu.token", "feishu.user_token", "app_ticket stored", "access token refused", "refused the refresh token"] {
+    for expected in [
+        "feishu.token",
+        "feishu.user_token",
+        "app_ticket stored",
+        "access token refused",
+        "refused the refresh token",
+    ] {
         assert!(logs.contains(expected), "the captured logs lack {expected:?}:\n{logs}");
     }
     let shown = [shown, errors].concat().join("\n");
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "the logs show the secret {secret:?}:\n{logs}");
-        assert!(!shown.contains(secret.as_str()), "Debug or Display output shows the secret {secret:?}:\n{shown}");
+        assert!(
+            !shown.contains(secret.as_str()),
+            "Debug or Display output shows the secret {secret:?}:\n{shown}"
+        );
     }
 }

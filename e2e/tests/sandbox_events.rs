@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 const RECEIVE: &str = "im.message.receive_v1";
 
 fn webhook() -> Webhook {
-    Webhook::new(WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY))
+    Webhook::new(
+        WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
+    )
 }
 
 async fn setup() -> (Env, WebhookServer) {
@@ -91,10 +93,14 @@ async fn a_signed_encrypted_event_is_handed_over_once() {
     let report = deliver(&env, &server, "ev-good", json!({})).await;
     assert_eq!(report["status"], 200, "{report}");
     let handled = server.take();
-    assert!(matches!(handled.as_slice(), [Handled::Duplicate(id)] if id == "ev-good"), "{handled:?}");
+    assert!(
+        matches!(handled.as_slice(), [Handled::Duplicate(id)] if id == "ev-good"),
+        "{handled:?}"
+    );
 
     // Another event is new; the spec's example payload when none is given.
-    let report = env.deliver(json!({"url": server.url(), "event_type": RECEIVE, "encrypt": true})).await;
+    let report =
+        env.deliver(json!({"url": server.url(), "event_type": RECEIVE, "encrypt": true})).await;
     assert_eq!(report["status"], 200, "{report}");
     let handled = server.take();
     let [Handled::Event(example)] = handled.as_slice() else {
@@ -110,7 +116,12 @@ async fn a_signed_encrypted_event_is_handed_over_once() {
 fn spec_example_event(event_type: &str) -> Value {
     let path = sandbox_support::spec_dir().join("im/message.json");
     let spec: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let event = spec["events"].as_array().unwrap().iter().find(|e| e["type"] == event_type).unwrap_or_else(|| panic!("{event_type} is not in the spec"));
+    let event = spec["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == event_type)
+        .unwrap_or_else(|| panic!("{event_type} is not in the spec"));
     match event["example"].get("event") {
         Some(payload) => payload.clone(),
         None => json!({}),
@@ -129,7 +140,11 @@ async fn forged_tampered_and_stale_deliveries_are_refused() {
         ("stale timestamp", json!({"timestamp": stale}), "StaleTimestamp"),
         ("future timestamp", json!({"timestamp": future}), "StaleTimestamp"),
         ("wrong token", json!({"token": "not-the-token"}), "WrongToken"),
-        ("wrong token, unencrypted", json!({"token": "not-the-token", "encrypt": false}), "WrongToken"),
+        (
+            "wrong token, unencrypted",
+            json!({"token": "not-the-token", "encrypt": false}),
+            "WrongToken",
+        ),
     ];
     for (i, (what, extra, error)) in cases.iter().enumerate() {
         let event_id = format!("ev-bad-{i}");
@@ -153,7 +168,10 @@ async fn forged_tampered_and_stale_deliveries_are_refused() {
         let report = deliver(&env, &server, &event_id, json!({})).await;
         assert_eq!(report["status"], 200, "{what}, then genuine: {report}");
         let handled = server.take();
-        assert!(matches!(handled.as_slice(), [Handled::Event(e)] if e.event_id == event_id), "{what}, then genuine: {handled:?}");
+        assert!(
+            matches!(handled.as_slice(), [Handled::Event(e)] if e.event_id == event_id),
+            "{what}, then genuine: {handled:?}"
+        );
     }
 }
 
@@ -173,7 +191,10 @@ async fn url_verification_challenges_are_answered() {
         assert_eq!(report["status"], 200, "{report}");
         assert_eq!(report["json"], json!({"challenge": challenge}));
         let handled = server.take();
-        assert!(matches!(handled.as_slice(), [Handled::Challenge(c)] if *c == challenge), "{handled:?}");
+        assert!(
+            matches!(handled.as_slice(), [Handled::Challenge(c)] if *c == challenge),
+            "{handled:?}"
+        );
     }
     // A challenge with the wrong token is refused.
     let report = env

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use feishu::MessageId;
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions};
-use sandbox_support::{Env, MESSAGES_PATH, of_endpoint, patient_retries, token_fetches, uuid_counts, wait_until};
+use sandbox_support::{
+    Env, MESSAGES_PATH, of_endpoint, patient_retries, token_fetches, uuid_counts, wait_until,
+};
 use serde_json::{Value, json};
 
 const REPLY: &str = "im.v1.message.reply";
@@ -36,7 +38,9 @@ fn reply_request(parent: &str, text: &str) -> ReplyRequest {
 }
 
 fn text_of(message: &Value) -> String {
-    let content: Value = serde_json::from_str(message["content"].as_str().expect("content is a string")).expect("content is JSON");
+    let content: Value =
+        serde_json::from_str(message["content"].as_str().expect("content is a string"))
+            .expect("content is JSON");
     content["text"].as_str().expect("a text message").to_owned()
 }
 
@@ -78,7 +82,12 @@ async fn two_hundred_concurrent_replies_survive_thirty_percent_failures() {
             let client = client.clone();
             let parent = parents[i % CHATS].clone();
             tokio::spawn(async move {
-                let result = reply(&client, reply_request(&parent, &format!("reply {i}")), RequestOptions::default()).await;
+                let result = reply(
+                    &client,
+                    reply_request(&parent, &format!("reply {i}")),
+                    RequestOptions::default(),
+                )
+                .await;
                 (parent, result)
             })
         })
@@ -120,7 +129,8 @@ async fn two_hundred_concurrent_replies_survive_thirty_percent_failures() {
     assert!(per_parent.values().all(|n| *n == PER_PARENT), "{per_parent:?}");
 
     // The client made the keys (the caller gave none): one per call.
-    let stored_uuids: HashSet<&str> = stored.iter().map(|m| m["uuid"].as_str().expect("every reply carries a uuid")).collect();
+    let stored_uuids: HashSet<&str> =
+        stored.iter().map(|m| m["uuid"].as_str().expect("every reply carries a uuid")).collect();
     assert_eq!(stored_uuids.len(), CALLS);
     assert!(stored_uuids.iter().all(|u| u.len() == 36), "{stored_uuids:?}");
 
@@ -131,7 +141,11 @@ async fn two_hundred_concurrent_replies_survive_thirty_percent_failures() {
     let counts = uuid_counts(sent.iter().copied());
     assert!(counts.keys().all(|u| stored_uuids.contains(u.as_str())));
     let retried = counts.values().filter(|n| **n > 1).count();
-    let after_503: Vec<&str> = sent.iter().filter(|r| r["status"] == 503).map(|r| r["body"]["uuid"].as_str().unwrap()).collect();
+    let after_503: Vec<&str> = sent
+        .iter()
+        .filter(|r| r["status"] == 503)
+        .map(|r| r["body"]["uuid"].as_str().unwrap())
+        .collect();
     let dropped = sent.iter().filter(|r| r["status"].is_null()).count();
     let before_502 = sent.iter().filter(|r| r["status"] == 502).count();
     eprintln!(
@@ -216,7 +230,10 @@ async fn expiring_every_token_mid_run_loses_no_call() {
     .await;
     wait_until("100 replies", patience, at_least(100)).await;
     let second_expiry_at = completed.load(Ordering::SeqCst);
-    assert!(second_expiry_at < CALLS - 2 * CONCURRENCY, "the run ended before the second expiry ({second_expiry_at} done)");
+    assert!(
+        second_expiry_at < CALLS - 2 * CONCURRENCY,
+        "the run ended before the second expiry ({second_expiry_at} done)"
+    );
     env.expire_tokens().await;
 
     let mut results = Vec::new();
@@ -239,7 +256,8 @@ async fn expiring_every_token_mid_run_loses_no_call() {
     let requests = env.requests().await;
     let sent = of_endpoint(&requests, REPLY);
     let refused: Vec<&&Value> = sent.iter().filter(|r| r["code"] == 99991663).collect();
-    let refused_tokens: HashSet<&str> = refused.iter().map(|r| r["authorization"].as_str().unwrap()).collect();
+    let refused_tokens: HashSet<&str> =
+        refused.iter().map(|r| r["authorization"].as_str().unwrap()).collect();
     eprintln!(
         "expiries after {first_expiry_at} and {second_expiry_at} replies: {} refused requests \
          with {} distinct tokens, {} token fetches",
@@ -251,14 +269,21 @@ async fn expiring_every_token_mid_run_loses_no_call() {
     assert_eq!(token_fetches(&requests).len(), 3);
     for r in &refused {
         let uuid = r["body"]["uuid"].as_str().unwrap();
-        let retried = sent.iter().any(|s| s["body"]["uuid"] == uuid && s["code"] == 0 && s["authorization"] != r["authorization"]);
+        let retried = sent.iter().any(|s| {
+            s["body"]["uuid"] == uuid && s["code"] == 0 && s["authorization"] != r["authorization"]
+        });
         assert!(retried, "{uuid} was not retried with a fresh token");
     }
 }
 
 /// Sends `total` messages through the catalogue-only `create` at `per_second`,
 /// round-robin to `users` open_ids; returns the results in order.
-async fn send_at(client: &Client, users: &[String], total: usize, per_second: u32) -> Vec<Result<Value, feishu::runtime::Error>> {
+async fn send_at(
+    client: &Client,
+    users: &[String],
+    total: usize,
+    per_second: u32,
+) -> Vec<Result<Value, feishu::runtime::Error>> {
     let mut interval = tokio::time::interval(Duration::from_secs(1) / per_second);
     let mut calls = Vec::with_capacity(total);
     for i in 0..total {
@@ -270,11 +295,24 @@ async fn send_at(client: &Client, users: &[String], total: usize, per_second: u3
             "content": json!({"text": format!("send {i}")}).to_string(),
             "uuid": format!("load-send-{i}"),
         });
-        calls.push(tokio::spawn(async move { client.im().message().create().body(Body::Json(body)).query("receive_id_type", "open_id").await }));
+        calls.push(tokio::spawn(async move {
+            client
+                .im()
+                .message()
+                .create()
+                .body(Body::Json(body))
+                .query("receive_id_type", "open_id")
+                .await
+        }));
     }
     let mut results = Vec::with_capacity(total);
     for call in calls {
-        results.push(call.await.unwrap().map(feishu::Response::into_inner).map_err(feishu::runtime::Error::from));
+        results.push(
+            call.await
+                .unwrap()
+                .map(feishu::Response::into_inner)
+                .map_err(feishu::runtime::Error::from),
+        );
     }
     results
 }
@@ -323,8 +361,10 @@ async fn a_thousand_sends_at_twice_the_rate_never_see_a_rate_limit() {
     for r in &limited {
         *refusals_per_call.entry(r["body"]["uuid"].as_str().unwrap()).or_default() += 1;
     }
-    let times: Vec<i64> = messages.iter().map(|m| m["create_time"].as_str().unwrap().parse().unwrap()).collect();
-    let stored_over = Duration::from_millis((times.iter().max().unwrap() - times.iter().min().unwrap()) as u64);
+    let times: Vec<i64> =
+        messages.iter().map(|m| m["create_time"].as_str().unwrap().parse().unwrap()).collect();
+    let stored_over =
+        Duration::from_millis((times.iter().max().unwrap() - times.iter().min().unwrap()) as u64);
     let first = *times.iter().min().unwrap();
     let first_minute = times.iter().filter(|t| **t < first + 60_000).count();
     eprintln!(
@@ -358,7 +398,9 @@ async fn replies_at_twice_the_rate_are_spaced_by_the_client() {
         interval.tick().await;
         let client = client.clone();
         let request = reply_request(&parents[i % CHATS], &format!("reply {i}"));
-        calls.push(tokio::spawn(async move { reply(&client, request, RequestOptions::default()).await }));
+        calls.push(tokio::spawn(async move {
+            reply(&client, request, RequestOptions::default()).await
+        }));
     }
     for (i, call) in calls.into_iter().enumerate() {
         if let Err(e) = call.await.unwrap() {
@@ -374,7 +416,11 @@ async fn replies_at_twice_the_rate_are_spaced_by_the_client() {
     // The client kept to the documented limits itself: at most a few
     // requests (timing at the window edges) met the sandbox's limit, where
     // an unlimited client would have met it with about half of them.
-    assert!(stats.rate_limited < (TOTAL / 10) as u64, "the sandbox limited {} of {TOTAL} replies", stats.rate_limited);
+    assert!(
+        stats.rate_limited < (TOTAL / 10) as u64,
+        "the sandbox limited {} of {TOTAL} replies",
+        stats.rate_limited
+    );
     // Spacing 300 calls to 50/s takes at least five seconds.
     assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
 }

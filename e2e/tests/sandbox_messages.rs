@@ -5,12 +5,16 @@
 mod sandbox_support;
 
 use feishu::MessageId;
-use feishu::im::message::{PushFollowUpErrorKind, PushFollowUpRequest, ReplyRequest, push_follow_up, reply};
+use feishu::im::message::{
+    PushFollowUpErrorKind, PushFollowUpRequest, ReplyRequest, push_follow_up, reply,
+};
 use feishu::im::message_reaction::{CreateErrorKind, CreateRequest};
 use feishu::im::types::{Emoji, FollowUp};
 use feishu::{Body, MessageContent, RequestOptions};
 use feishu_runtime::Validate;
-use feishu_runtime::content::{MAX_SIZE, POST_MAX_BYTES, PostBody, PostContent, PostElement, TEXT_MAX_BYTES};
+use feishu_runtime::content::{
+    MAX_SIZE, POST_MAX_BYTES, PostBody, PostContent, PostElement, TEXT_MAX_BYTES,
+};
 use sandbox_support::Env;
 use serde_json::{Value, json};
 
@@ -24,7 +28,13 @@ async fn chat_with_parent(env: &Env) -> (String, String) {
 /// Replies with typed content; returns the stored reply.
 async fn reply_with(env: &Env, parent: &str, content: &MessageContent) -> Value {
     let request = ReplyRequest::with_message(MessageId::new(parent), content);
-    let response = env.client().im().message().reply(request).await.unwrap_or_else(|e| panic!("replying with {content:?} failed: {e:?}"));
+    let response = env
+        .client()
+        .im()
+        .message()
+        .reply(request)
+        .await
+        .unwrap_or_else(|e| panic!("replying with {content:?} failed: {e:?}"));
     assert!(response.log_id().is_some(), "the sandbox sends X-Tt-Logid");
     let id = response.into_inner().message_id.expect("a message_id");
     env.message(&id).await
@@ -44,7 +54,10 @@ async fn text_with_quotes_and_a_newline_is_stored_exactly() {
     assert_eq!(stored["content"], r#"{"text":"he said \"hi\"\nbye"}"#);
     assert_eq!(stored["chat_id"], chat.as_str());
     assert_eq!(stored["parent_id"], parent.as_str());
-    assert_eq!(MessageContent::from_parts("text", stored["content"].as_str().unwrap()).unwrap(), content);
+    assert_eq!(
+        MessageContent::from_parts("text", stored["content"].as_str().unwrap()).unwrap(),
+        content
+    );
     // And that is what went over the wire.
     let requests = env.requests().await;
     let sent = requests.last().unwrap();
@@ -60,10 +73,16 @@ async fn post_and_interactive_content_arrive_as_built() {
     let post = MessageContent::post(
         PostContent::zh_cn(
             PostBody::new("标题 \"quoted\"")
-                .line(vec![PostElement::text("第一行\t<b>not bold</b>"), PostElement::link("链接", "https://open.feishu.cn/?a=1&b=2")])
+                .line(vec![
+                    PostElement::text("第一行\t<b>not bold</b>"),
+                    PostElement::link("链接", "https://open.feishu.cn/?a=1&b=2"),
+                ])
                 .line(vec![PostElement::at("ou_someone"), PostElement::emotion("SMILE")]),
         )
-        .with_language("en_us", PostBody::new("Title").line(vec![PostElement::code_block("rust", "fn main() {}\n")])),
+        .with_language(
+            "en_us",
+            PostBody::new("Title").line(vec![PostElement::code_block("rust", "fn main() {}\n")]),
+        ),
     );
     let card = MessageContent::card(json!({
         "config": {"wide_screen_mode": true},
@@ -72,11 +91,13 @@ async fn post_and_interactive_content_arrive_as_built() {
     }));
     let template = MessageContent::template("AAqk1xxxx", json!({"name": "小明", "n": 3}));
 
-    for (content, msg_type) in [(&post, "post"), (&card, "interactive"), (&template, "interactive")] {
+    for (content, msg_type) in [(&post, "post"), (&card, "interactive"), (&template, "interactive")]
+    {
         let stored = reply_with(&env, &parent, content).await;
         assert_eq!(stored["msg_type"], msg_type);
         assert_eq!(stored["content"], content.to_content_string().as_str());
-        let back = MessageContent::from_parts(msg_type, stored["content"].as_str().unwrap()).unwrap_or_else(|e| panic!("{stored}: {e}"));
+        let back = MessageContent::from_parts(msg_type, stored["content"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("{stored}: {e}"));
         assert_eq!(&back, content);
     }
     // The post really is the nested structure, not a string inside a string.
@@ -113,7 +134,9 @@ async fn text_over_150_kb_is_refused_before_anything_is_sent() {
     assert_eq!(env.requests().await, Vec::<Value>::new());
 
     // A post over 30 KB likewise.
-    let big_post = MessageContent::post(PostContent::zh_cn(PostBody::new("t").line(vec![PostElement::text("y".repeat(POST_MAX_BYTES))])));
+    let big_post = MessageContent::post(PostContent::zh_cn(
+        PostBody::new("t").line(vec![PostElement::text("y".repeat(POST_MAX_BYTES))]),
+    ));
     let request = ReplyRequest::new(MessageId::new(parent.as_str()), "", "text").message(&big_post);
     assert_eq!(request.validate().unwrap_err().rule, MAX_SIZE);
     assert!(reply(&client, request, RequestOptions::default()).await.is_err());
@@ -130,7 +153,12 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
     let env = Env::start().await;
     let (_, message) = chat_with_parent(&env).await;
     let client = env.client();
-    let react = |id: &str| client.im().message_reaction().create(CreateRequest::new(MessageId::new(id), Emoji::new("THUMBSUP")));
+    let react = |id: &str| {
+        client
+            .im()
+            .message_reaction()
+            .create(CreateRequest::new(MessageId::new(id), Emoji::new("THUMBSUP")))
+    };
 
     let added = react(&message).await.unwrap().into_inner();
     assert_eq!(added.reaction_type.and_then(|r| r.emoji_type).as_deref(), Some("THUMBSUP"));
@@ -157,8 +185,13 @@ async fn a_reaction_on_a_recalled_message_is_error_231003() {
 async fn push_follow_up_succeeds_once_and_maps_documented_errors() {
     let env = Env::start().await;
     let client = env.client();
-    let follow_up =
-        |id: &str, text: &str| push_follow_up(&client, PushFollowUpRequest::new(MessageId::new(id), vec![FollowUp::new(text)]), RequestOptions::default());
+    let follow_up = |id: &str, text: &str| {
+        push_follow_up(
+            &client,
+            PushFollowUpRequest::new(MessageId::new(id), vec![FollowUp::new(text)]),
+            RequestOptions::default(),
+        )
+    };
     let p2p = env.p2p_chat("ou_follow_up_user").await;
     let older = env.seed_text(&p2p, "older").await;
     let latest = env.seed_text(&p2p, "latest").await;
@@ -219,10 +252,28 @@ async fn message_get_and_list_return_what_was_stored() {
     assert_eq!(item["root_id"], parent.as_str());
     assert_eq!(item["create_time"], stored["create_time"]);
     assert_eq!(item["sender"]["sender_type"], "app");
-    assert_eq!(MessageContent::from_parts(item["msg_type"].as_str().unwrap(), item["body"]["content"].as_str().unwrap()).unwrap(), content);
+    assert_eq!(
+        MessageContent::from_parts(
+            item["msg_type"].as_str().unwrap(),
+            item["body"]["content"].as_str().unwrap()
+        )
+        .unwrap(),
+        content
+    );
 
-    let listed = client.im().message().list().queries([("container_id_type", "chat"), ("container_id", chat.as_str())]).await.unwrap();
-    let ids: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|m| m["message_id"].as_str().unwrap()).collect();
+    let listed = client
+        .im()
+        .message()
+        .list()
+        .queries([("container_id_type", "chat"), ("container_id", chat.as_str())])
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [parent.as_str(), id]);
 
     // A message that does not exist is the sandbox's 230001, untyped here.

@@ -16,7 +16,10 @@ use feishu::events::{Webhook, WebhookConfig};
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions, RetryPolicy};
 use feishu_runtime::Config;
-use sandbox_support::{APP_ID, APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MESSAGES_PATH, VERIFICATION_TOKEN, WebhookServer, token_fetches};
+use sandbox_support::{
+    APP_ID, APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MESSAGES_PATH, VERIFICATION_TOKEN,
+    WebhookServer, token_fetches,
+};
 use serde_json::json;
 
 /// Installs the recording subscriber once for the whole process.
@@ -25,7 +28,8 @@ fn capture() -> Capture {
     CAPTURE
         .get_or_init(|| {
             let capture = Capture::default();
-            tracing::subscriber::set_global_default(capture.clone()).expect("no other subscriber is installed");
+            tracing::subscriber::set_global_default(capture.clone())
+                .expect("no other subscriber is installed");
             capture
         })
         .clone()
@@ -46,8 +50,12 @@ async fn no_secret_reaches_logs_or_debug_output() {
     let parent = env.seed_text(&chat, "parent").await;
     let client = env.client();
     // Everything a caller might print.
-    let mut shown: Vec<String> =
-        vec![format!("{client:?}"), format!("{:?}", client.config()), format!("{:?}", Config::new(APP_ID, APP_SECRET)), format!("{:?}", env.builder())];
+    let mut shown: Vec<String> = vec![
+        format!("{client:?}"),
+        format!("{:?}", client.config()),
+        format!("{:?}", Config::new(APP_ID, APP_SECRET)),
+        format!("{:?}", env.builder()),
+    ];
 
     // A token fetch and a reply.
     let ok = reply(&client, text_reply(&parent, "one"), RequestOptions::default()).await.unwrap();
@@ -66,8 +74,12 @@ async fn no_secret_reaches_logs_or_debug_output() {
 
     // Failed calls of every kind, and their errors.
     let mut errors: Vec<String> = Vec::new();
-    let documented = reply(&client, text_reply("om_missing", "x"), RequestOptions::default()).await.unwrap_err();
-    let log_id = documented.api_error().and_then(|e| e.log_id.clone()).expect("the sandbox sends X-Tt-Logid");
+    let documented =
+        reply(&client, text_reply("om_missing", "x"), RequestOptions::default()).await.unwrap_err();
+    let log_id = documented
+        .api_error()
+        .and_then(|e| e.log_id.clone())
+        .expect("the sandbox sends X-Tt-Logid");
     errors.push(format!("{documented:?} {documented}"));
     let no_retries = env.builder().retry(RetryPolicy::none()).build().unwrap();
     for rule in [
@@ -77,31 +89,44 @@ async fn no_secret_reaches_logs_or_debug_output() {
         json!({"kind": "rate_limited", "count": 1, "path_prefix": MESSAGES_PATH}),
     ] {
         env.add_fault(rule.clone()).await;
-        let e = reply(&no_retries, text_reply(&parent, "x"), RequestOptions::default()).await.expect_err(&rule.to_string());
+        let e = reply(&no_retries, text_reply(&parent, "x"), RequestOptions::default())
+            .await
+            .expect_err(&rule.to_string());
         errors.push(format!("{e:?} {e}"));
         env.clear_faults().await;
     }
-    let validation =
-        reply(&client, ReplyRequest::new(MessageId::new(&parent), "{}", "text").uuid("u".repeat(51)), RequestOptions::default()).await.unwrap_err();
+    let validation = reply(
+        &client,
+        ReplyRequest::new(MessageId::new(&parent), "{}", "text").uuid("u".repeat(51)),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap_err();
     errors.push(format!("{validation:?} {validation}"));
     let wrong_secret = Client::builder(APP_ID, WRONG_SECRET).base_url(env.url()).build().unwrap();
     shown.push(format!("{wrong_secret:?}"));
-    let refused = reply(&wrong_secret, text_reply(&parent, "x"), RequestOptions::default()).await.unwrap_err();
+    let refused = reply(&wrong_secret, text_reply(&parent, "x"), RequestOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Some(10014), "{refused:?}");
     errors.push(format!("{refused:?} {refused}"));
     // A user token the platform does not know: refused, and not refreshed.
     let user = RequestOptions::user(USER_TOKEN);
     shown.push(format!("{user:?}"));
-    let user_refused = client.im().message().delete(&parent).body(Body::None).options(user).await.unwrap_err();
+    let user_refused =
+        client.im().message().delete(&parent).body(Body::None).options(user).await.unwrap_err();
     assert_eq!(user_refused.code(), Some(99991663), "{user_refused:?}");
     errors.push(format!("{user_refused:?} {user_refused}"));
 
     // Webhook events: accepted, duplicate, refused.
-    let config = WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY);
+    let config =
+        WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY);
     let webhook = Webhook::new(config.clone());
     shown.push(format!("{config:?} {webhook:?}"));
     let server = WebhookServer::start(webhook).await;
-    for extra in [json!({}), json!({}), json!({"tamper": "signature"}), json!({"token": "not-the-token"})] {
+    for extra in
+        [json!({}), json!({}), json!({"tamper": "signature"}), json!({"token": "not-the-token"})]
+    {
         let mut request = json!({
             "url": server.url(),
             "event_type": "im.message.receive_v1",
@@ -129,8 +154,14 @@ async fn no_secret_reaches_logs_or_debug_output() {
     let current = client.tenant_access_token().await.unwrap();
     shown.push(format!("{current:?} {current}"));
     let requests = env.requests().await;
-    let mut secrets: Vec<String> =
-        vec![APP_SECRET.into(), WRONG_SECRET.into(), USER_TOKEN.into(), VERIFICATION_TOKEN.into(), ENCRYPT_KEY.into(), current.expose().to_owned()];
+    let mut secrets: Vec<String> = vec![
+        APP_SECRET.into(),
+        WRONG_SECRET.into(),
+        USER_TOKEN.into(),
+        VERIFICATION_TOKEN.into(),
+        ENCRYPT_KEY.into(),
+        current.expose().to_owned(),
+    ];
     for r in &requests {
         if let Some(token) = r["authorization"].as_str().and_then(|a| a.strip_prefix("Bearer ")) {
             secrets.push(token.to_owned());
@@ -171,10 +202,18 @@ async fn no_secret_reaches_logs_or_debug_output() {
     let shown = [shown, errors].concat().join("\n");
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "the logs show the secret {secret:?}:\n{logs}");
-        assert!(!shown.contains(secret.as_str()), "Debug or Display output shows the secret {secret:?}:\n{shown}");
+        assert!(
+            !shown.contains(secret.as_str()),
+            "Debug or Display output shows the secret {secret:?}:\n{shown}"
+        );
     }
     if std::env::var_os("SHOW_LOGS").is_some() {
         eprintln!("{logs}");
     }
-    eprintln!("captured {} lines of logs; checked {} secrets against them and {} bytes of Debug output", logs.lines().count(), secrets.len(), shown.len());
+    eprintln!(
+        "captured {} lines of logs; checked {} secrets against them and {} bytes of Debug output",
+        logs.lines().count(),
+        secrets.len(),
+        shown.len()
+    );
 }

@@ -34,5 +34,8 @@ async fn client_debug_hides_the_secret_and_the_token() {
 
     // The values were really on the wire, so the checks above are not vacuous.
     assert!(server.token_fetches().iter().all(|r| r.json()["app_secret"] == APP_SECRET));
-    assert_eq!(server.api_requests()[0].header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(
+        server.api_requests()[0].header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
 }

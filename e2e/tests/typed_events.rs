@@ -14,7 +14,8 @@ fn catalogue_only_events() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/im");
     let mut found = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let spec: Value = serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let spec: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
         for event in spec["events"].as_array().into_iter().flatten() {
             if event["body"].as_array().is_none_or(Vec::is_empty) {
                 found.push(event["type"].as_str().unwrap().to_owned());
@@ -50,12 +51,22 @@ fn a_delivered_envelope_decodes_and_keeps_its_header() {
         "event": {"message": {"message_id": "om_2"}},
     });
     let webhook = Webhook::new(WebhookConfig::new());
-    let Delivery::Event(delivered) = webhook.handle([("Content-Type", "application/json")], envelope.to_string().as_bytes(), SystemTime::now()).unwrap() else {
+    let Delivery::Event(delivered) = webhook
+        .handle(
+            [("Content-Type", "application/json")],
+            envelope.to_string().as_bytes(),
+            SystemTime::now(),
+        )
+        .unwrap()
+    else {
         panic!("not an event delivery");
     };
     let event = Event::from_envelope(&delivered).unwrap();
     assert_eq!(event.event_type(), "not.in.the_docs_v1");
-    assert!(matches!(&event, Event::Unknown { raw, .. } if raw["message"]["message_id"] == "om_2"), "{event:?}");
+    assert!(
+        matches!(&event, Event::Unknown { raw, .. } if raw["message"]["message_id"] == "om_2"),
+        "{event:?}"
+    );
     assert_eq!(delivered.event_id, "ev_typed_1");
     assert_eq!(delivered.tenant_key.as_deref(), Some("t_1"));
 }
@@ -70,10 +81,20 @@ fn a_v1_event_callback_decodes_by_its_inner_type() {
         "event": {"type": "message", "app_id": "cli_a", "tenant_key": "t_1", "text": "hi"},
     });
     let webhook = Webhook::new(WebhookConfig::new());
-    let Delivery::Event(delivered) = webhook.handle([("Content-Type", "application/json")], callback.to_string().as_bytes(), SystemTime::now()).unwrap() else {
+    let Delivery::Event(delivered) = webhook
+        .handle(
+            [("Content-Type", "application/json")],
+            callback.to_string().as_bytes(),
+            SystemTime::now(),
+        )
+        .unwrap()
+    else {
         panic!("not an event delivery");
     };
     let event = Event::from_envelope(&delivered).unwrap();
-    assert!(matches!(&event, Event::Unknown { event_type, raw } if event_type == "message" && raw["text"] == "hi"), "{event:?}");
+    assert!(
+        matches!(&event, Event::Unknown { event_type, raw } if event_type == "message" && raw["text"] == "hi"),
+        "{event:?}"
+    );
     assert_eq!(delivered.event_id, "ev_v1_1");
 }

@@ -20,11 +20,13 @@ async fn authorised(env: &Env, user_key: &str) -> Client {
     let client = env.client();
     let auth = client.user_auth();
     let page = auth.authorize_url(REDIRECT, &["offline_access"], "state-42").unwrap();
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let answer = no_redirects.get(&page).send().await.unwrap();
     assert_eq!(answer.status().as_u16(), 302, "{page}");
     let location = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
-    let param = |name: &str| location.query_pairs().find(|(n, _)| n == name).map(|(_, v)| v.into_owned());
+    let param =
+        |name: &str| location.query_pairs().find(|(n, _)| n == name).map(|(_, v)| v.into_owned());
     assert_eq!(param("state").as_deref(), Some("state-42"));
     auth.exchange_code(user_key, &param("code").expect("a code"), Some(REDIRECT)).await.unwrap();
     client
@@ -53,7 +55,9 @@ async fn fifty_concurrent_calls_during_a_refresh_make_one_refresh_request() {
         let calls: Vec<_> = (0..50)
             .map(|_| {
                 let (client, chat) = (client.clone(), chat.clone());
-                tokio::spawn(async move { list_pins(&client, &chat, RequestOptions::default().user_key("ou_alice")).await })
+                tokio::spawn(async move {
+                    list_pins(&client, &chat, RequestOptions::default().user_key("ou_alice")).await
+                })
             })
             .collect();
         async move {
@@ -76,9 +80,16 @@ async fn fifty_concurrent_calls_during_a_refresh_make_one_refresh_request() {
     assert_eq!(sent.len(), 2, "one more refresh");
     assert_ne!(sent[0], sent[1], "the newest refresh token is used");
     let pins: Vec<_> = requests.iter().filter(|r| r["endpoint"] == "im.v1.pin.list").collect();
-    assert!(pins.iter().all(|r| r["authorization"].as_str().is_some_and(|a| a.starts_with("Bearer u-"))), "always the user's token");
+    assert!(
+        pins.iter()
+            .all(|r| r["authorization"].as_str().is_some_and(|a| a.starts_with("Bearer u-"))),
+        "always the user's token"
+    );
     let oauth = env.control(reqwest::Method::GET, "oauth", None).await;
-    assert_eq!((oauth["refreshes"].as_u64(), oauth["refused_refreshes"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (oauth["refreshes"].as_u64(), oauth["refused_refreshes"].as_u64()),
+        (Some(2), Some(0))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,12 +104,18 @@ async fn a_refresh_whose_answer_is_lost_is_not_sent_again() {
 
     // The refresh takes effect in the sandbox, but its answer never arrives.
     tokio::time::sleep(Duration::from_millis(3650)).await;
-    env.add_fault(json!({"kind": "drop", "count": 1, "path_prefix": OAUTH, "after_processing": true})).await;
+    env.add_fault(
+        json!({"kind": "drop", "count": 1, "path_prefix": OAUTH, "after_processing": true}),
+    )
+    .await;
     list_pins(&client, &chat, as_bob()).await.expect("the old token still works");
     // Once the old token has expired, only a new authorisation helps.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let err = list_pins(&client, &chat, as_bob()).await.unwrap_err();
-    assert!(matches!(&err, Error::Auth(e @ AuthError::ReauthorizationRequired { .. }) if e.needs_authorization()), "{err:?}");
+    assert!(
+        matches!(&err, Error::Auth(e @ AuthError::ReauthorizationRequired { .. }) if e.needs_authorization()),
+        "{err:?}"
+    );
 
     let sent = refreshes(&env.requests().await);
     assert_eq!(sent.len(), 1, "the refresh token went out once");
@@ -123,13 +140,32 @@ async fn a_user_token_on_a_tenant_only_operation_fails_before_any_request() {
     let chat = env.group_chat().await;
     let client = authorised(&env, "ou_carol").await;
     let before = env.requests().await.len();
-    let body = || Body::Json(json!({"receive_id": chat, "msg_type": "text", "content": "{\"text\":\"as carol?\"}"}));
+    let body = || {
+        Body::Json(
+            json!({"receive_id": chat, "msg_type": "text", "content": "{\"text\":\"as carol?\"}"}),
+        )
+    };
 
-    for options in [RequestOptions::default().user_key("ou_carol"), RequestOptions::default().user_token("u-something")] {
+    for options in [
+        RequestOptions::default().user_key("ou_carol"),
+        RequestOptions::default().user_token("u-something"),
+    ] {
         // message.create is documented for the tenant token only.
-        let err = json_data(client.im().message().create().body(body()).queries([("receive_id_type", "chat_id")]).options(options)).await.unwrap_err();
+        let err = json_data(
+            client
+                .im()
+                .message()
+                .create()
+                .body(body())
+                .queries([("receive_id_type", "chat_id")])
+                .options(options),
+        )
+        .await
+        .unwrap_err();
         match &err {
-            Error::Auth(AuthError::TokenNotAccepted { endpoint, .. }) => assert_eq!(endpoint, "im.v1.message.create"),
+            Error::Auth(AuthError::TokenNotAccepted { endpoint, .. }) => {
+                assert_eq!(endpoint, "im.v1.message.create")
+            }
             other => panic!("expected TokenNotAccepted, got {other:?}"),
         }
     }

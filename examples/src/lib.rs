@@ -15,7 +15,11 @@ use std::process::Command;
 /// targets, which leaves plain example binaries unbuilt).
 pub fn example_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("a test binary lives in target/<profile>/deps").to_path_buf();
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("a test binary lives in target/<profile>/deps")
+        .to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let mut build = Command::new(cargo);

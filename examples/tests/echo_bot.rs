@@ -9,7 +9,13 @@ use std::time::Duration;
 use feishu_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-async fn control(http: &reqwest::Client, base: &str, method: reqwest::Method, call: &str, body: Option<Value>) -> (u16, Value) {
+async fn control(
+    http: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    call: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut request = http.request(method, format!("{base}/_sandbox/{call}"));
     if let Some(body) = body {
         request = request.json(&body);
@@ -25,7 +31,14 @@ async fn the_echo_bot_answers_a_message_from_the_long_connection() {
     let base = sandbox.url();
     let http = reqwest::Client::new();
 
-    let (_, chat) = control(&http, &base, reqwest::Method::POST, "chats", Some(json!({"chat_type": "p2p", "user_open_id": "ou_echo"}))).await;
+    let (_, chat) = control(
+        &http,
+        &base,
+        reqwest::Method::POST,
+        "chats",
+        Some(json!({"chat_type": "p2p", "user_open_id": "ou_echo"})),
+    )
+    .await;
     let chat_id = chat["chat_id"].as_str().unwrap().to_owned();
     let seed = json!({"chat_id": chat_id, "msg_type": "text", "content": json!({"text": "hi there"}).to_string(), "sender_type": "user"});
     let (_, message) = control(&http, &base, reqwest::Method::POST, "messages", Some(seed)).await;
@@ -52,7 +65,8 @@ async fn the_echo_bot_answers_a_message_from_the_long_connection() {
         "message": {"message_id": message_id, "chat_id": chat_id, "chat_type": "p2p", "message_type": "text", "content": json!({"text": "hi there"}).to_string()},
     });
     let delivery = json!({"via": "ws", "event_type": "im.message.receive_v1", "event_id": "ev_echo", "event": event, "split": 2});
-    let (status, answer) = control(&http, &base, reqwest::Method::POST, "events", Some(delivery.clone())).await;
+    let (status, answer) =
+        control(&http, &base, reqwest::Method::POST, "events", Some(delivery.clone())).await;
     assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
     // The platform delivering the same message again under another event id.
     let mut again = delivery;
@@ -61,7 +75,12 @@ async fn the_echo_bot_answers_a_message_from_the_long_connection() {
     assert_eq!(answer["status"], 200);
 
     let (_, messages) = control(&http, &base, reqwest::Method::GET, "messages", None).await;
-    let replies: Vec<&Value> = messages["messages"].as_array().unwrap().iter().filter(|m| m["parent_id"] == message_id.as_str()).collect();
+    let replies: Vec<&Value> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["parent_id"] == message_id.as_str())
+        .collect();
     assert_eq!(replies.len(), 1, "{messages}");
     assert_eq!(replies[0]["msg_type"], "text");
     assert_eq!(replies[0]["content"], json!({"text": "echo: hi there"}).to_string());
@@ -75,8 +94,14 @@ async fn the_echo_bot_answers_a_message_from_the_long_connection() {
         std::io::Read::read_to_string(bot.stdout.as_mut().unwrap(), &mut out).unwrap();
         (status, out)
     });
-    let (status, out) = tokio::time::timeout(Duration::from_secs(20), waited).await.expect("the bot exits on SIGINT").unwrap();
+    let (status, out) = tokio::time::timeout(Duration::from_secs(20), waited)
+        .await
+        .expect("the bot exits on SIGINT")
+        .unwrap();
     assert!(status.success(), "{status:?}\n{out}");
-    assert!(out.contains(&format!("replied to {message_id}")) && out.trim_end().ends_with("stopped"), "{out}");
+    assert!(
+        out.contains(&format!("replied to {message_id}")) && out.trim_end().ends_with("stopped"),
+        "{out}"
+    );
     sandbox.shutdown().await;
 }

@@ -13,16 +13,34 @@ async fn sandbox() -> Sandbox {
 }
 
 async fn run(name: &str, sandbox: &Sandbox, last: &str) -> Output {
-    let (binary, url, last) = (feishu_examples::example_binary(name), sandbox.url(), last.to_owned());
+    let (binary, url, last) =
+        (feishu_examples::example_binary(name), sandbox.url(), last.to_owned());
     tokio::task::spawn_blocking(move || {
-        std::process::Command::new(binary).args(["--base-url", &url, "--app-id", "cli_sandbox", "--app-secret", "sandbox-secret", &last]).output().unwrap()
+        std::process::Command::new(binary)
+            .args([
+                "--base-url",
+                &url,
+                "--app-id",
+                "cli_sandbox",
+                "--app-secret",
+                "sandbox-secret",
+                &last,
+            ])
+            .output()
+            .unwrap()
     })
     .await
     .unwrap()
 }
 
-async fn control(sandbox: &Sandbox, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let mut request = reqwest::Client::new().request(method, format!("{}/_sandbox{path}", sandbox.url()));
+async fn control(
+    sandbox: &Sandbox,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{}/_sandbox{path}", sandbox.url()));
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -44,7 +62,10 @@ async fn upload_file_prints_the_key_of_exactly_the_uploaded_file() {
     let files = control(&sandbox, reqwest::Method::GET, "/files", None).await;
     let stored = &files["files"][0];
     assert_eq!(stored["key"], key.as_str());
-    assert_eq!((stored["file_name"].as_str(), stored["filename"].as_str()), (Some("会议 notes.bin"), Some("会议 notes.bin")));
+    assert_eq!(
+        (stored["file_name"].as_str(), stored["filename"].as_str()),
+        (Some("会议 notes.bin"), Some("会议 notes.bin"))
+    );
     assert_eq!(stored["size"], content.len());
     assert_eq!(stored["fields"]["file_type"], "stream");
 }
@@ -52,7 +73,12 @@ async fn upload_file_prints_the_key_of_exactly_the_uploaded_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_messages_prints_every_message_once_in_order() {
     let sandbox = sandbox().await;
-    let chat = control(&sandbox, reqwest::Method::POST, "/chats", Some(json!({"chat_type": "group"}))).await["chat_id"].as_str().unwrap().to_owned();
+    let chat =
+        control(&sandbox, reqwest::Method::POST, "/chats", Some(json!({"chat_type": "group"})))
+            .await["chat_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     for i in 0..120 {
         let content = json!({"text": format!("message {i}")}).to_string();
         control(&sandbox, reqwest::Method::POST, "/messages", Some(json!({"chat_id": chat, "msg_type": "text", "content": content, "sender_type": "user"})))
@@ -69,24 +95,47 @@ async fn list_messages_prints_every_message_once_in_order() {
         assert_eq!(fields[2], json!({"text": format!("message {i}")}).to_string(), "{line}");
     }
     let requests = control(&sandbox, reqwest::Method::GET, "/requests", None).await;
-    let lists = requests["requests"].as_array().unwrap().iter().filter(|r| r["endpoint"] == "im.v1.message.list").count();
+    let lists = requests["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["endpoint"] == "im.v1.message.list")
+        .count();
     assert_eq!(lists, 3, "pages of 50");
 
     // A chat that does not exist: the error, not an empty list.
     let output = run("list_messages", &sandbox, "oc_missing").await;
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("230001"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("230001"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
 fn a_missing_or_unknown_flag_is_refused_by_name_before_anything_runs() {
-    let run = |args: &[&str]| std::process::Command::new(feishu_examples::example_binary("reply_and_react")).args(args).output().unwrap();
-    let output = run(&["--base-url", "http://127.0.0.1:9", "--app-id", "cli_x", "--app-secret", "s"]);
+    let run = |args: &[&str]| {
+        std::process::Command::new(feishu_examples::example_binary("reply_and_react"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output =
+        run(&["--base-url", "http://127.0.0.1:9", "--app-id", "cli_x", "--app-secret", "s"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--message-id"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--message-id"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let output = run(&["--colour", "red"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--colour"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--colour"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let output = run(&["--help"]);
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("--emoji"));

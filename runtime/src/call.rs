@@ -139,7 +139,10 @@ impl<'a, R: Operation + 'a> IntoFuture for Call<'a, R> {
 /// What a catalogue-only call answers with: untyped JSON or a file.
 pub trait RawOutput: Send + Sized + sealed::Sealed {
     /// Sends `request` and reads the answer as `Self`.
-    fn send(client: &Client, request: ApiRequest) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_;
+    fn send(
+        client: &Client,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_;
 }
 
 mod sealed {
@@ -149,13 +152,19 @@ mod sealed {
 }
 
 impl RawOutput for serde_json::Value {
-    fn send(client: &Client, request: ApiRequest) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_ {
+    fn send(
+        client: &Client,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_ {
         client.send_value_response(request)
     }
 }
 
 impl RawOutput for Download {
-    fn send(client: &Client, request: ApiRequest) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_ {
+    fn send(
+        client: &Client,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<Response<Self>, Error>> + Send + '_ {
         client.send_bytes_response(request)
     }
 }

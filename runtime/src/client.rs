@@ -47,7 +47,10 @@ const MAX_TOKEN_REFUSALS: u32 = 1;
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("config", &self.inner.config).field("auth", &self.inner.auth).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,8 +68,21 @@ impl Client {
         Self::builder(app_id, app_secret).build()
     }
 
-    pub(crate) fn from_parts(config: Config, base: BaseUri, http: Http, auth: AuthSettings) -> Self {
-        Self { inner: Arc::new(Inner { config, base, http, auth: AuthState::new(auth), limiter: Limiter::default() }) }
+    pub(crate) fn from_parts(
+        config: Config,
+        base: BaseUri,
+        http: Http,
+        auth: AuthSettings,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                base,
+                http,
+                auth: AuthState::new(auth),
+                limiter: Limiter::default(),
+            }),
+        }
     }
 
     /// The client's settings.
@@ -110,12 +126,18 @@ impl Client {
 
     /// Sends a request and decodes the envelope's `data` into `T`; see
     /// [`ApiResponse::decode`] for empty `data`.
-    pub async fn send_json<T: DeserializeOwned + Send>(&self, request: ApiRequest) -> Result<T, Error> {
+    pub async fn send_json<T: DeserializeOwned + Send>(
+        &self,
+        request: ApiRequest,
+    ) -> Result<T, Error> {
         self.send_json_response(request).await.map(Response::into_inner)
     }
 
     /// [`Client::send_json`], keeping the answer's log id and status.
-    pub async fn send_json_response<T: DeserializeOwned + Send>(&self, request: ApiRequest) -> Result<Response<T>, Error> {
+    pub async fn send_json_response<T: DeserializeOwned + Send>(
+        &self,
+        request: ApiRequest,
+    ) -> Result<Response<T>, Error> {
         self.call_with(request, parse_data::<T>).await
     }
 
@@ -125,7 +147,10 @@ impl Client {
     }
 
     /// [`Client::send_value`], keeping the answer's log id and status.
-    pub async fn send_value_response(&self, request: ApiRequest) -> Result<Response<serde_json::Value>, Error> {
+    pub async fn send_value_response(
+        &self,
+        request: ApiRequest,
+    ) -> Result<Response<serde_json::Value>, Error> {
         let response = self.send(request).await?;
         let (status, log_id) = (response.http_status, response.log_id.clone());
         Ok(Response::new(response.into_value(), status, log_id))
@@ -142,7 +167,10 @@ impl Client {
 
     /// [`Client::send_bytes`] as a [`Response`] (the log id is also the
     /// download's own).
-    pub async fn send_bytes_response(&self, request: ApiRequest) -> Result<Response<Download>, Error> {
+    pub async fn send_bytes_response(
+        &self,
+        request: ApiRequest,
+    ) -> Result<Response<Download>, Error> {
         let download = self.send_bytes(request).await?;
         let log_id = download.log_id.clone();
         Ok(Response::new(download, 200, log_id))
@@ -154,14 +182,21 @@ impl Client {
     /// that stores its value here. A loop generic over `R` was compiled
     /// once per response type, a thousand times in a crate of a thousand
     /// operations, and made that crate take half as long again to build.
-    async fn call_with<R: Send>(&self, request: ApiRequest, interpret: fn(RawResponse) -> Result<R, Error>) -> Result<R, Error> {
+    async fn call_with<R: Send>(
+        &self,
+        request: ApiRequest,
+        interpret: fn(RawResponse) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let mut value = None;
         self.call(request, &mut |raw| {
             value = Some(interpret(raw)?);
             Ok(())
         })
         .await?;
-        value.ok_or_else(|| Error::Decode { message: "the response was accepted but not kept (a runtime bug)".into(), log_id: None })
+        value.ok_or_else(|| Error::Decode {
+            message: "the response was accepted but not kept (a runtime bug)".into(),
+            log_id: None,
+        })
     }
 
     /// Runs one call under its tracing span: waits for the rate limiter,
@@ -172,7 +207,10 @@ impl Client {
         // message size check too: the platform would refuse them anyway,
         // after a round trip and possibly retries.
         if let Body::Json(body) = &request.body
-            && let (Some(msg_type), Some(content)) = (body.get("msg_type").and_then(|v| v.as_str()), body.get("content").and_then(|v| v.as_str()))
+            && let (Some(msg_type), Some(content)) = (
+                body.get("msg_type").and_then(|v| v.as_str()),
+                body.get("content").and_then(|v| v.as_str()),
+            )
         {
             crate::content::check_size(msg_type, content)?;
         }
@@ -204,12 +242,21 @@ impl Client {
         result
     }
 
-    async fn attempts(&self, request: &ApiRequest, interpret: Interpret<'_>, span: &tracing::Span) -> Result<(), Error> {
+    async fn attempts(
+        &self,
+        request: &ApiRequest,
+        interpret: Interpret<'_>,
+        span: &tracing::Span,
+    ) -> Result<(), Error> {
         let config = &self.inner.config;
         let policy = &config.retry;
         // The path stands in for the endpoint when generated code named none,
         // so that a server-imposed pause still holds back the same calls.
-        let keys = Keys { endpoint: Some(request.endpoint.unwrap_or(request.path.as_str())), receiver: request.receiver.as_deref(), limit: request.rate_limit };
+        let keys = Keys {
+            endpoint: Some(request.endpoint.unwrap_or(request.path.as_str())),
+            receiver: request.receiver.as_deref(),
+            limit: request.rate_limit,
+        };
         let mut attempts = 0u32;
         let mut rate_limited = 0u32;
         let mut token_refusals = 0u32;
@@ -256,7 +303,9 @@ impl Client {
                         Some(reset) => reset + reset.mul_f64(0.1 * retry::random_unit()),
                         None => policy.backoff(rate_limited),
                     };
-                    if rate_limited > policy.max_rate_limit_retries || waited + wait > policy.max_rate_limit_wait {
+                    if rate_limited > policy.max_rate_limit_retries
+                        || waited + wait > policy.max_rate_limit_wait
+                    {
                         return Err(error);
                     }
                     waited += wait;
@@ -269,7 +318,9 @@ impl Client {
                     wait
                 }
                 Verdict::Rejected if attempts < policy.max_attempts => policy.backoff(attempts),
-                Verdict::Ambiguous if attempts < policy.max_attempts && request.is_idempotent() => policy.backoff(attempts),
+                Verdict::Ambiguous if attempts < policy.max_attempts && request.is_idempotent() => {
+                    policy.backoff(attempts)
+                }
                 Verdict::Rejected | Verdict::Ambiguous => return Err(error),
             };
             let error = not_repeatable(request, error)?;
@@ -280,17 +331,30 @@ impl Client {
 
     /// One HTTP exchange: authenticate, send, read the whole body. An error
     /// says whether the request had left this process.
-    async fn execute_once(&self, request: &ApiRequest) -> Result<(RawResponse, UsedToken), (Error, bool)> {
+    async fn execute_once(
+        &self,
+        request: &ApiRequest,
+    ) -> Result<(RawResponse, UsedToken), (Error, bool)> {
         let not_sent = |e| (e, false);
         let (token, used) = self.authorization(request).await.map_err(not_sent)?;
         let uri = self.inner.base.join(&request.path, &request.query).map_err(not_sent)?;
         let (body, content_type) = match &request.body {
             Body::None => (RequestBody::Empty, None),
-            Body::Json(value) => (RequestBody::Full(Some(serde_json::to_vec(value).expect("a serde_json::Value always serialises").into())), Some(JSON)),
+            Body::Json(value) => (
+                RequestBody::Full(Some(
+                    serde_json::to_vec(value)
+                        .expect("a serde_json::Value always serialises")
+                        .into(),
+                )),
+                Some(JSON),
+            ),
             Body::JsonBytes(bytes) => (RequestBody::Full(Some(bytes.clone())), Some(JSON)),
             Body::Multipart(form) => {
                 let (content_type, body) = form.to_body().map_err(not_sent)?;
-                (RequestBody::Form(body), Some(HeaderValue::try_from(content_type).expect("a boundary of hex digits")))
+                (
+                    RequestBody::Form(body),
+                    Some(HeaderValue::try_from(content_type).expect("a boundary of hex digits")),
+                )
             }
         };
         let mut http_request = self.inner.http.request(request.method.to_http(), uri, body);
@@ -319,7 +383,10 @@ impl Client {
         Ok((raw, used))
     }
 
-    async fn authorization(&self, request: &ApiRequest) -> Result<(Option<HeaderValue>, UsedToken), Error> {
+    async fn authorization(
+        &self,
+        request: &ApiRequest,
+    ) -> Result<(Option<HeaderValue>, UsedToken), Error> {
         self.inner.auth.authorization(self.fetcher(), request).await
     }
 
@@ -342,7 +409,8 @@ fn not_repeatable(request: &ApiRequest, error: Error) -> Result<Error, Error> {
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
     let bad = |why: &str| Error::Config(format!("request header {name:?}: {why}"));
     let name = HeaderName::try_from(name).map_err(|_| bad("not a valid header name"))?;
-    let mut value = HeaderValue::try_from(value).map_err(|_| bad("its value holds characters a header cannot carry"))?;
+    let mut value = HeaderValue::try_from(value)
+        .map_err(|_| bad("its value holds characters a header cannot carry"))?;
     value.set_sensitive(is_sensitive_header(name.as_str()));
     Ok((name, value))
 }
@@ -350,7 +418,10 @@ fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
 /// Reads status and headers, and the body only when it must be looked at
 /// (see [`crate::download::must_read`]); the rest of the body is read
 /// before the same deadline.
-async fn read_download(response: http::Response<Incoming>, deadline: tokio::time::Instant) -> Result<RawResponse, Error> {
+async fn read_download(
+    response: http::Response<Incoming>,
+    deadline: tokio::time::Instant,
+) -> Result<RawResponse, Error> {
     let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     if crate::download::must_read(response.status().as_u16(), content_type) {
         return transport::read(response, Some(deadline)).await;

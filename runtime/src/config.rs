@@ -90,7 +90,12 @@ impl ClientBuilder {
 impl<C> ClientBuilder<C> {
     /// The same settings, building a `D` (any type made from a [`Client`]).
     pub fn building<D: From<Client>>(self) -> ClientBuilder<D> {
-        ClientBuilder { config: self.config, proxy: self.proxy, auth: self.auth, output: PhantomData }
+        ClientBuilder {
+            config: self.config,
+            proxy: self.proxy,
+            auth: self.auth,
+            output: PhantomData,
+        }
     }
 
     /// Sets the base URL (see [`Config::base_url`]).
@@ -180,9 +185,17 @@ mod tests {
     #[test]
     fn an_unusable_base_url_fails_the_build() {
         for bad in ["open.feishu.cn", "ftp://x", "https://x/?a=b"] {
-            assert!(matches!(ClientBuilder::new("cli_1", "s").base_url(bad).build(), Err(Error::Config(_))), "{bad}");
+            assert!(
+                matches!(
+                    ClientBuilder::new("cli_1", "s").base_url(bad).build(),
+                    Err(Error::Config(_))
+                ),
+                "{bad}"
+            );
         }
-        assert!(ClientBuilder::new("cli_1", "s").base_url("http://127.0.0.1:8080/").build().is_ok());
+        assert!(
+            ClientBuilder::new("cli_1", "s").base_url("http://127.0.0.1:8080/").build().is_ok()
+        );
     }
 
     /// Building a client installs ring as the process default, for the

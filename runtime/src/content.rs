@@ -214,7 +214,8 @@ impl MessageContent {
     /// `image_key`), is an error naming the `msg_type`.
     pub fn from_parts(msg_type: &str, content: &str) -> Result<Self, ContentError> {
         fn parse<T: DeserializeOwned>(msg_type: &str, content: &str) -> Result<T, ContentError> {
-            serde_json::from_str(content).map_err(|source| ContentError::Malformed { msg_type: msg_type.to_owned(), source })
+            serde_json::from_str(content)
+                .map_err(|source| ContentError::Malformed { msg_type: msg_type.to_owned(), source })
         }
         Ok(match msg_type {
             "text" => Self::Text(parse(msg_type, content)?),
@@ -227,7 +228,9 @@ impl MessageContent {
             "interactive" => Self::Interactive(parse(msg_type, content)?),
             "share_chat" => Self::ShareChat(parse(msg_type, content)?),
             "share_user" => Self::ShareUser(parse(msg_type, content)?),
-            other => Self::Unknown { msg_type: other.to_owned(), content: parse(msg_type, content)? },
+            other => {
+                Self::Unknown { msg_type: other.to_owned(), content: parse(msg_type, content)? }
+            }
         })
     }
 }
@@ -258,9 +261,14 @@ pub fn size_limit(msg_type: &str) -> Option<usize> {
 /// `content` and the rule [`MAX_SIZE`].
 pub fn check_size(msg_type: &str, content: &str) -> Result<(), ValidationError> {
     match size_limit(msg_type) {
-        Some(max) if content.len() > max => {
-            Err(ValidationError::new("content", MAX_SIZE, format!("`{msg_type}` content of {} bytes exceeds the maximum of {max} bytes", content.len())))
-        }
+        Some(max) if content.len() > max => Err(ValidationError::new(
+            "content",
+            MAX_SIZE,
+            format!(
+                "`{msg_type}` content of {} bytes exceeds the maximum of {max} bytes",
+                content.len()
+            ),
+        )),
         _ => Ok(()),
     }
 }
@@ -397,7 +405,9 @@ impl<'de> Deserialize<'de> for PostContent {
         if value.get("content").is_some_and(Value::is_array) {
             PostBody::deserialize(value).map(Self::Single).map_err(D::Error::custom)
         } else {
-            BTreeMap::<String, PostBody>::deserialize(value).map(Self::Localized).map_err(D::Error::custom)
+            BTreeMap::<String, PostBody>::deserialize(value)
+                .map(Self::Localized)
+                .map_err(D::Error::custom)
         }
     }
 }
@@ -722,7 +732,9 @@ impl Serialize for CardContent {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Card(card) => card.serialize(serializer),
-            Self::Template(template) => TemplateWire { r#type: TEMPLATE.to_owned(), data: template }.serialize(serializer),
+            Self::Template(template) => {
+                TemplateWire { r#type: TEMPLATE.to_owned(), data: template }.serialize(serializer)
+            }
         }
     }
 }
@@ -756,9 +768,11 @@ mod tests {
 
     #[test]
     fn post_shapes_are_told_apart() {
-        let single: PostContent = serde_json::from_value(json!({"title": "t", "content": [[{"tag": "hr"}]]})).unwrap();
+        let single: PostContent =
+            serde_json::from_value(json!({"title": "t", "content": [[{"tag": "hr"}]]})).unwrap();
         assert!(matches!(single, PostContent::Single(_)));
-        let localized: PostContent = serde_json::from_value(json!({"en_us": {"title": "t", "content": []}})).unwrap();
+        let localized: PostContent =
+            serde_json::from_value(json!({"en_us": {"title": "t", "content": []}})).unwrap();
         assert_eq!(localized.get("en_us").unwrap().title, "t");
         assert!(localized.get("zh_cn").is_none());
         assert_eq!(localized.bodies().count(), 1);
@@ -767,7 +781,9 @@ mod tests {
 
     #[test]
     fn unknown_and_misshapen_elements_are_kept() {
-        for raw in [json!({"tag": "sparkle", "x": 1}), json!({"tag": "img"}), json!({"no_tag": true})] {
+        for raw in
+            [json!({"tag": "sparkle", "x": 1}), json!({"tag": "img"}), json!({"no_tag": true})]
+        {
             let el: PostElement = serde_json::from_value(raw.clone()).unwrap();
             assert_eq!(el, PostElement::Other(raw.clone()));
             assert_eq!(serde_json::to_value(&el).unwrap(), raw);
@@ -797,6 +813,9 @@ mod tests {
         assert_eq!(size_limit("image"), None);
         let e = check_size("post", &"x".repeat(30_721)).unwrap_err();
         assert_eq!((e.field.as_str(), e.rule.as_str()), ("content", MAX_SIZE));
-        assert_eq!(e.to_string(), "content: `post` content of 30721 bytes exceeds the maximum of 30720 bytes");
+        assert_eq!(
+            e.to_string(),
+            "content: `post` content of 30721 bytes exceeds the maximum of 30720 bytes"
+        );
     }
 }

@@ -32,7 +32,10 @@ pub fn object<'de, D: Deserializer<'de>, T: Fields>(deserializer: D) -> Result<T
 }
 
 /// Reads the value of a key into the field `slot`.
-pub fn read<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut T, map: &mut A) -> Result<(), A::Error> {
+pub fn read<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    slot: &mut T,
+    map: &mut A,
+) -> Result<(), A::Error> {
     *slot = map.next_value()?;
     Ok(())
 }
@@ -105,7 +108,11 @@ mod tests {
     impl Fields for Sample {
         const NAME: &'static str = "Sample";
 
-        fn field<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+        fn field<'de, A: MapAccess<'de>>(
+            &mut self,
+            key: &str,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
             match key {
                 "name" => read(&mut self.name, map),
                 "count" => read(&mut self.count, map),
@@ -124,7 +131,11 @@ mod tests {
     #[test]
     fn reads_known_keys_skips_others_and_keeps_absent_ones_none() {
         let text = r#"{"name":"a\"b","extra":[1,{"x":null}],"count":null,"nested":{"count":3}}"#;
-        let expected = Sample { name: Some("a\"b".into()), count: None, nested: Some(Box::new(Sample { count: Some(3), ..Sample::default() })) };
+        let expected = Sample {
+            name: Some("a\"b".into()),
+            count: None,
+            nested: Some(Box::new(Sample { count: Some(3), ..Sample::default() })),
+        };
         assert_eq!(serde_json::from_str::<Sample>(text).unwrap(), expected);
         let value: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(serde_json::from_value::<Sample>(value).unwrap(), expected);

@@ -93,7 +93,11 @@ impl Download {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         // Deleted when dropped, so every early return (and a cancelled
         // future) removes it.
-        let temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".part").tempfile_in(dir).map_err(io)?;
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".part")
+            .tempfile_in(dir)
+            .map_err(io)?;
         let mut out = tokio::fs::File::from_std(temp.reopen().map_err(io)?);
         let mut written = 0u64;
         while let Some(chunk) = self.chunk().await? {
@@ -177,18 +181,36 @@ pub(crate) fn parse_download(mut raw: RawResponse) -> Result<Download, Error> {
     let filename = raw.header(&CONTENT_DISPOSITION).and_then(filename_from_disposition);
     let content_length = raw.header(&CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
     if let Some(response) = raw.stream.take() {
-        return Ok(Download { content_type, filename, log_id: raw.log_id, content_length, body: Body::Wire(response) });
+        return Ok(Download {
+            content_type,
+            filename,
+            log_id: raw.log_id,
+            content_length,
+            body: Body::Wire(response),
+        });
     }
     if must_read(raw.status, content_type.as_deref())
         && let Some((code, msg, map)) = split_envelope(&raw.body)
         && (code != 0 || !success)
     {
-        return Err(Error::from(ApiError { http_status: raw.status, code, msg, log_id: raw.log_id, body: Some(serde_json::Value::Object(map)) }));
+        return Err(Error::from(ApiError {
+            http_status: raw.status,
+            code,
+            msg,
+            log_id: raw.log_id,
+            body: Some(serde_json::Value::Object(map)),
+        }));
     }
     if !success {
         return Err(http_error(&raw));
     }
-    Ok(Download { content_type, filename, log_id: raw.log_id, content_length, body: Body::Read(Some(raw.body)) })
+    Ok(Download {
+        content_type,
+        filename,
+        log_id: raw.log_id,
+        content_length,
+        body: Body::Read(Some(raw.body)),
+    })
 }
 
 /// Reads the file name from a `Content-Disposition` value, preferring the
@@ -239,9 +261,21 @@ mod tests {
 
     #[test]
     fn filename_forms() {
-        assert_eq!(filename_from_disposition(r#"attachment; filename="a b.png""#).as_deref(), Some("a b.png"));
-        assert_eq!(filename_from_disposition("attachment; filename=x.txt").as_deref(), Some("x.txt"));
-        assert_eq!(filename_from_disposition(r#"attachment; filename="fallback.txt"; filename*=UTF-8''%E4%BD%A0%E5%A5%BD.txt"#).as_deref(), Some("你好.txt"));
+        assert_eq!(
+            filename_from_disposition(r#"attachment; filename="a b.png""#).as_deref(),
+            Some("a b.png")
+        );
+        assert_eq!(
+            filename_from_disposition("attachment; filename=x.txt").as_deref(),
+            Some("x.txt")
+        );
+        assert_eq!(
+            filename_from_disposition(
+                r#"attachment; filename="fallback.txt"; filename*=UTF-8''%E4%BD%A0%E5%A5%BD.txt"#
+            )
+            .as_deref(),
+            Some("你好.txt")
+        );
         assert_eq!(filename_from_disposition("inline"), None);
     }
 
@@ -250,12 +284,18 @@ mod tests {
         let raw = RawResponse {
             status: 200,
             log_id: None,
-            headers: [(CONTENT_TYPE, HeaderValue::from_static("application/json"))].into_iter().collect(),
+            headers: [(CONTENT_TYPE, HeaderValue::from_static("application/json"))]
+                .into_iter()
+                .collect(),
             body: Bytes::from_static(br#"{"code":0,"x":1}"#),
             stream: None,
         };
         let mut download = parse_download(raw).unwrap();
-        let body = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(download.chunk()).unwrap();
+        let body = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(download.chunk())
+            .unwrap();
         assert_eq!(body.as_deref(), Some(&br#"{"code":0,"x":1}"#[..]));
     }
 }

@@ -56,17 +56,24 @@ impl Serialize for Empty {
     }
 }
 
-fn decode_data<T: DeserializeOwned>(data: Option<Value>, log_id: Option<String>) -> Result<T, Error> {
-    let decode_error =
-        |e: serde_json::Error, log_id: Option<String>| Error::Decode { message: format!("`data` does not match the expected type: {e}"), log_id };
+fn decode_data<T: DeserializeOwned>(
+    data: Option<Value>,
+    log_id: Option<String>,
+) -> Result<T, Error> {
+    let decode_error = |e: serde_json::Error, log_id: Option<String>| Error::Decode {
+        message: format!("`data` does not match the expected type: {e}"),
+        log_id,
+    };
     match data {
         // Absent data has no shape: let `()` take it as null and structs
         // (all of whose fields must then be optional) as an empty object.
-        None | Some(Value::Null) => T::deserialize(Value::Null).or_else(|_| T::deserialize(Value::Object(Map::new()))).map_err(|e| decode_error(e, log_id)),
+        None | Some(Value::Null) => T::deserialize(Value::Null)
+            .or_else(|_| T::deserialize(Value::Object(Map::new())))
+            .map_err(|e| decode_error(e, log_id)),
         // `{}` is how the platform says "nothing": `()` must accept it too.
-        Some(Value::Object(map)) if map.is_empty() => {
-            T::deserialize(Value::Object(map)).or_else(|_| T::deserialize(Value::Null)).map_err(|e| decode_error(e, log_id))
-        }
+        Some(Value::Object(map)) if map.is_empty() => T::deserialize(Value::Object(map))
+            .or_else(|_| T::deserialize(Value::Null))
+            .map_err(|e| decode_error(e, log_id)),
         Some(value) => T::deserialize(value).map_err(|e| decode_error(e, log_id)),
     }
 }
@@ -109,12 +116,24 @@ pub(crate) fn parse_envelope(raw: RawResponse) -> Result<ApiResponse, Error> {
     let success = (200..300).contains(&raw.status);
     let Some((code, msg, mut map)) = split_envelope(&raw.body) else {
         if success {
-            return Err(Error::Decode { message: format!("expected a JSON object with a `code` field, got: {}", body_snippet(&raw.body)), log_id: raw.log_id });
+            return Err(Error::Decode {
+                message: format!(
+                    "expected a JSON object with a `code` field, got: {}",
+                    body_snippet(&raw.body)
+                ),
+                log_id: raw.log_id,
+            });
         }
         return Err(http_error(&raw));
     };
     if code != 0 {
-        return Err(Error::from(ApiError { http_status: raw.status, code, msg, log_id: raw.log_id, body: Some(Value::Object(map)) }));
+        return Err(Error::from(ApiError {
+            http_status: raw.status,
+            code,
+            msg,
+            log_id: raw.log_id,
+            body: Some(Value::Object(map)),
+        }));
     }
     if !success {
         // "code 0" on an error status is not a success; keep what we know.
@@ -141,17 +160,22 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<Respon
         code: i64,
         data: Option<T>,
     }
-    let fast = (200..300).contains(&raw.status).then(|| serde_json::from_slice::<Success<T>>(&raw.body));
+    let fast =
+        (200..300).contains(&raw.status).then(|| serde_json::from_slice::<Success<T>>(&raw.body));
     let fast_error = match fast {
-        Some(Ok(Success { code: 0, data: Some(data) })) => return Ok(Response::new(data, raw.status, raw.log_id)),
+        Some(Ok(Success { code: 0, data: Some(data) })) => {
+            return Ok(Response::new(data, raw.status, raw.log_id));
+        }
         Some(Err(e)) => Some(e),
         _ => None,
     };
     // An error envelope, a non-2xx status or a body that is not an envelope
     // end here, exactly as for `send`.
     let response = parse_envelope(raw)?;
-    let decode_error =
-        |e: serde_json::Error| Error::Decode { message: format!("`data` does not match the expected type: {e}"), log_id: response.log_id.clone() };
+    let decode_error = |e: serde_json::Error| Error::Decode {
+        message: format!("`data` does not match the expected type: {e}"),
+        log_id: response.log_id.clone(),
+    };
     // Absent data has no shape: `()` takes it as null and structs (all of
     // whose fields must then be optional) as an empty object; `{}` is how
     // the platform says "nothing", which `()` must accept too.
@@ -167,7 +191,10 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<Respon
             .map(|data| Response::new(data, response.http_status, response.log_id.clone())),
         (None, Some(e)) => Err(decode_error(e)),
         // The fast path read this very body as code 0 with data.
-        (None, None) => Err(Error::Decode { message: "`data` could not be read".into(), log_id: response.log_id.clone() }),
+        (None, None) => Err(Error::Decode {
+            message: "`data` could not be read".into(),
+            log_id: response.log_id.clone(),
+        }),
     }
 }
 
@@ -202,7 +229,13 @@ mod tests {
     use serde_json::json;
 
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse { status, log_id: Some("L".into()), headers: HeaderMap::new(), body: bytes::Bytes::from(body.to_owned()), stream: None }
+        RawResponse {
+            status,
+            log_id: Some("L".into()),
+            headers: HeaderMap::new(),
+            body: bytes::Bytes::from(body.to_owned()),
+            stream: None,
+        }
     }
 
     #[derive(Debug, Deserialize, PartialEq)]
@@ -217,7 +250,9 @@ mod tests {
 
     #[test]
     fn empty_and_missing_data_decode_into_unit_like_types() {
-        for body in [r#"{"code":0,"msg":"ok"}"#, r#"{"code":0,"data":null}"#, r#"{"code":0,"data":{}}"#] {
+        for body in
+            [r#"{"code":0,"msg":"ok"}"#, r#"{"code":0,"data":null}"#, r#"{"code":0,"data":{}}"#]
+        {
             let resp = || parse_envelope(raw(200, body)).unwrap();
             resp().decode::<()>().unwrap();
             assert_eq!(resp().decode::<Empty>().unwrap(), Empty);
@@ -231,7 +266,10 @@ mod tests {
     /// differently (a position in the body rather than in `data`).
     fn same<T: std::fmt::Debug>(fast: Result<T, Error>, general: Result<T, Error>, body: &str) {
         match (&fast, &general) {
-            (Err(Error::Decode { message: a, log_id: la }), Err(Error::Decode { message: b, log_id: lb })) => {
+            (
+                Err(Error::Decode { message: a, log_id: la }),
+                Err(Error::Decode { message: b, log_id: lb }),
+            ) => {
                 let prefix = "`data` does not match the expected type: ";
                 assert!(a == b || (a.starts_with(prefix) && b.starts_with(prefix)), "{a} / {b}");
                 assert_eq!(la, lb);
@@ -261,16 +299,28 @@ mod tests {
         ];
         for (status, body) in bodies {
             let general = || parse_envelope(raw(status, body));
-            same(data(raw(status, body)), general().and_then(ApiResponse::decode::<Required>), body);
-            same(data(raw(status, body)), general().and_then(ApiResponse::decode::<AllOptional>), body);
+            same(
+                data(raw(status, body)),
+                general().and_then(ApiResponse::decode::<Required>),
+                body,
+            );
+            same(
+                data(raw(status, body)),
+                general().and_then(ApiResponse::decode::<AllOptional>),
+                body,
+            );
             same(data(raw(status, body)), general().and_then(ApiResponse::decode::<()>), body);
         }
-        let ok = parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":"om_1"}}"#)).unwrap();
+        let ok =
+            parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":"om_1"}}"#)).unwrap();
         assert_eq!((ok.log_id(), ok.http_status()), (Some("L"), 200));
         assert_eq!(ok.into_inner(), Required { message_id: "om_1".into() });
         let empty = parse_data::<AllOptional>(raw(200, r#"{"code":0,"data":{}}"#)).unwrap();
         assert_eq!(empty.log_id(), Some("L"));
-        assert!(matches!(parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":7}}"#)), Err(Error::Decode { .. })));
+        assert!(matches!(
+            parse_data::<Required>(raw(200, r#"{"code":0,"data":{"message_id":7}}"#)),
+            Err(Error::Decode { .. })
+        ));
     }
 
     #[test]

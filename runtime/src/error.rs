@@ -225,7 +225,9 @@ impl Error {
     pub fn log_id(&self) -> Option<&str> {
         match self {
             Error::Api(e) => e.log_id.as_deref(),
-            Error::Token { log_id, .. } | Error::Http { log_id, .. } | Error::Decode { log_id, .. } => log_id.as_deref(),
+            Error::Token { log_id, .. }
+            | Error::Http { log_id, .. }
+            | Error::Decode { log_id, .. } => log_id.as_deref(),
             Error::Pagination(e) => e.log_id(),
             Error::File(crate::upload::FileError::NotRepeatable { error }) => error.log_id(),
             _ => None,
@@ -263,11 +265,21 @@ impl Error {
         let status_retryable = |s: u16| s == 429 || s >= 500;
         match self {
             Error::Transport(_) | Error::Timeout => true,
-            Error::Api(e) => matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) || status_retryable(e.http_status),
+            Error::Api(e) => {
+                matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED)
+                    || status_retryable(e.http_status)
+            }
             Error::Token { http_status, .. } => status_retryable(*http_status),
             Error::Http { status, .. } => status_retryable(*status),
-            Error::Auth(e) => matches!(e, crate::auth::AuthError::AppTicketNotReceived | crate::auth::AuthError::Store { .. }),
-            Error::Validation(_) | Error::Decode { .. } | Error::Config(_) | Error::Pagination(_) | Error::File(_) => false,
+            Error::Auth(e) => matches!(
+                e,
+                crate::auth::AuthError::AppTicketNotReceived | crate::auth::AuthError::Store { .. }
+            ),
+            Error::Validation(_)
+            | Error::Decode { .. }
+            | Error::Config(_)
+            | Error::Pagination(_)
+            | Error::File(_) => false,
         }
     }
 }
@@ -277,7 +289,8 @@ mod tests {
     use super::*;
 
     fn api(http_status: u16, code: i64) -> Error {
-        ApiError { http_status, code, msg: "m".into(), log_id: Some("L1".into()), body: None }.into()
+        ApiError { http_status, code, msg: "m".into(), log_id: Some("L1".into()), body: None }
+            .into()
     }
 
     #[test]
@@ -310,7 +323,15 @@ mod tests {
     fn messages_carry_log_id() {
         let e = Error::Http { status: 500, log_id: Some("L9".into()), body: "oops".into() };
         assert_eq!(e.to_string(), "HTTP 500 without a Feishu error body, log_id L9: oops");
-        let e = Error::Token { http_status: 200, code: 10003, msg: "invalid param".into(), log_id: None };
-        assert_eq!(e.to_string(), "fetching the access token failed: code 10003: invalid param (HTTP 200)");
+        let e = Error::Token {
+            http_status: 200,
+            code: 10003,
+            msg: "invalid param".into(),
+            log_id: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "fetching the access token failed: code 10003: invalid param (HTTP 200)"
+        );
     }
 }

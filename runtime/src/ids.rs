@@ -125,11 +125,17 @@ mod tests {
     #[test]
     fn ids_read_as_text_and_serialise_as_strings() {
         let id = MessageId::new("om_1");
-        assert_eq!((id.as_str(), id.len(), format!("{id}"), format!("{id:?}")), ("om_1", 4, "om_1".to_owned(), "MessageId(\"om_1\")".to_owned()));
+        assert_eq!(
+            (id.as_str(), id.len(), format!("{id}"), format!("{id:?}")),
+            ("om_1", 4, "om_1".to_owned(), "MessageId(\"om_1\")".to_owned())
+        );
         assert!(id == "om_1");
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"om_1\"");
         assert_eq!(serde_json::from_str::<ChatId>("\"oc_2\"").unwrap(), ChatId::new("oc_2"));
         assert_eq!(String::from(id), "om_1");
-        assert_eq!((MessageId::PREFIX, ChatId::PREFIX, OpenId::PREFIX, UnionId::PREFIX), ("om_", "oc_", "ou_", "on_"));
+        assert_eq!(
+            (MessageId::PREFIX, ChatId::PREFIX, OpenId::PREFIX, UnionId::PREFIX),
+            ("om_", "oc_", "ou_", "on_")
+        );
     }
 }

@@ -60,16 +60,30 @@ pub use auth::{AppType, AuthError, UserAuth};
 pub use bytes::Bytes;
 pub use call::{Call, CallFuture, CallResult, Operation, RawCall, RawOutput};
 pub use client::Client;
-pub use config::{ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL, install_tls_provider};
+pub use config::{
+    ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL, install_tls_provider,
+};
 pub use content::MessageContent;
 pub use download::{ByteStream, Download};
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
 pub use limit::RateLimit;
-pub use operation::{DocumentedKind, ErrorKind, FieldViolation, OperationError, Response, Untyped, is_rate_limit_code};
-pub use paginate::{Items, JsonPage, PageRequest, Paged, PagedOperation, Pages, Paginated, PaginationError, paginate};
-pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment, fill_idempotency_key};
+pub use operation::{
+    DocumentedKind, ErrorKind, FieldViolation, OperationError, Response, Untyped,
+    is_rate_limit_code,
+};
+pub use paginate::{
+    Items, JsonPage, PageRequest, Paged, PagedOperation, Pages, Paginated, PaginationError,
+    paginate,
+};
+pub use request::{
+    ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment,
+    fill_idempotency_key,
+};
 pub use retry::{RetryPolicy, new_idempotency_key};
 pub use secret::Secret;
 pub use upload::{FileError, UploadFile};
-pub use validate::{Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items, validate_nested};
+pub use validate::{
+    Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items,
+    validate_nested,
+};

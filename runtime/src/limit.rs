@@ -107,7 +107,8 @@ struct Lane {
 impl Lane {
     /// Whether the lane still constrains a request starting at `now`.
     fn busy_at(&self, now: Instant) -> bool {
-        self.paused_until.is_some_and(|u| u > now) || self.windows.iter().any(|w| w.starts.back().is_some_and(|t| *t + w.period > now))
+        self.paused_until.is_some_and(|u| u > now)
+            || self.windows.iter().any(|w| w.starts.back().is_some_and(|t| *t + w.period > now))
     }
 }
 
@@ -292,7 +293,9 @@ mod tests {
         let limiter = Limiter::default();
         let now = Instant::now();
         let limit = RateLimit::new(Some(50), Some(1000));
-        let starts: Vec<Instant> = (0..300).map(|_| limiter.reserve(&keys("im.v1.message.reply", None, limit), now)).collect();
+        let starts: Vec<Instant> = (0..300)
+            .map(|_| limiter.reserve(&keys("im.v1.message.reply", None, limit), now))
+            .collect();
         assert_eq!(max_in_window(&starts, Duration::from_secs(1)), 50);
         // A burst of 50 goes at once, then one window later the next 50.
         assert_eq!(starts[49], now);
@@ -305,7 +308,8 @@ mod tests {
         let limiter = Limiter::default();
         let now = Instant::now();
         let limit = RateLimit::new(Some(50), Some(100));
-        let starts: Vec<Instant> = (0..201).map(|_| limiter.reserve(&keys("e", None, limit), now)).collect();
+        let starts: Vec<Instant> =
+            (0..201).map(|_| limiter.reserve(&keys("e", None, limit), now)).collect();
         assert_eq!(max_in_window(&starts, Duration::from_secs(60)), 100);
         assert_eq!(starts[100], now + Duration::from_secs(60) + MARGIN);
     }
@@ -315,8 +319,10 @@ mod tests {
         let limiter = Limiter::default();
         let now = Instant::now();
         let limit = RateLimit::new(Some(50), None).per_receiver(5);
-        let a: Vec<Instant> = (0..10).map(|_| limiter.reserve(&keys("e", Some("oc_a"), limit), now)).collect();
-        let b: Vec<Instant> = (0..5).map(|_| limiter.reserve(&keys("e", Some("oc_b"), limit), now)).collect();
+        let a: Vec<Instant> =
+            (0..10).map(|_| limiter.reserve(&keys("e", Some("oc_a"), limit), now)).collect();
+        let b: Vec<Instant> =
+            (0..5).map(|_| limiter.reserve(&keys("e", Some("oc_b"), limit), now)).collect();
         assert_eq!(a[4], now);
         assert_eq!(a[5], now + Duration::from_secs(1) + MARGIN);
         // Another receiver is not held back by the first one's queue.

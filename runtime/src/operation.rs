@@ -141,7 +141,9 @@ impl<K: ErrorKind> OperationError<K> {
     /// for the rest (transport errors, time-outs, undocumented 429 and 5xx).
     pub fn is_retryable(&self) -> bool {
         match self.code() {
-            Some(code) if !self.is_unhandled() && self.error.as_api().is_some() => K::RETRYABLE.contains(&code) || is_rate_limit_code(code),
+            Some(code) if !self.is_unhandled() && self.error.as_api().is_some() => {
+                K::RETRYABLE.contains(&code) || is_rate_limit_code(code)
+            }
             _ => self.error.is_retryable(),
         }
     }
@@ -157,7 +159,8 @@ impl<K: ErrorKind> OperationError<K> {
     pub fn sub_code(&self) -> Option<i64> {
         let msg = self.message()?;
         let start = msg.find("ErrCode:")? + "ErrCode:".len();
-        let digits: String = msg[start..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+        let digits: String =
+            msg[start..].trim_start().chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
     }
 
@@ -260,7 +263,9 @@ impl ApiError {
     /// The request fields the platform rejected (`error.field_violations`);
     /// entries without a field name are skipped.
     pub fn field_violations(&self) -> Vec<FieldViolation> {
-        let Some(list) = self.details().and_then(|d| d.get("field_violations")).and_then(|v| v.as_array()) else {
+        let Some(list) =
+            self.details().and_then(|d| d.get("field_violations")).and_then(|v| v.as_array())
+        else {
             return Vec::new();
         };
         let text = |item: &serde_json::Value, key: &str| match item.get(key)? {
@@ -269,7 +274,13 @@ impl ApiError {
             other => Some(other.to_string()),
         };
         list.iter()
-            .filter_map(|item| Some(FieldViolation { field: text(item, "field")?, value: text(item, "value"), description: text(item, "description") }))
+            .filter_map(|item| {
+                Some(FieldViolation {
+                    field: text(item, "field")?,
+                    value: text(item, "value"),
+                    description: text(item, "description"),
+                })
+            })
             .collect()
     }
 }
@@ -355,7 +366,12 @@ mod tests {
 
     impl DocumentedKind for Kind {}
 
-    fn api(http_status: u16, code: i64, msg: &str, body: Option<serde_json::Value>) -> OperationError<Kind> {
+    fn api(
+        http_status: u16,
+        code: i64,
+        msg: &str,
+        body: Option<serde_json::Value>,
+    ) -> OperationError<Kind> {
         ApiError { http_status, code, msg: msg.into(), log_id: Some("L1".into()), body }.into()
     }
 
@@ -364,13 +380,17 @@ mod tests {
         let e = api(400, 230011, "recalled", None);
         assert_eq!(e.kind(), Kind::Recalled);
         assert!(e.is(Kind::Recalled) && !e.is(Kind::Overloaded) && !e.is_unhandled());
-        assert_eq!((e.code(), e.http_status(), e.log_id(), e.message()), (Some(230011), Some(400), Some("L1"), Some("recalled")));
+        assert_eq!(
+            (e.code(), e.http_status(), e.log_id(), e.message()),
+            (Some(230011), Some(400), Some("L1"), Some("recalled"))
+        );
         let undocumented = api(400, 1, "m", None);
         assert!(undocumented.is_unhandled() && !undocumented.is(Kind::Unhandled));
         let timeout = OperationError::<Kind>::from(Error::Timeout);
         assert_eq!(timeout.kind(), Kind::Unhandled);
         assert_eq!((timeout.code(), timeout.log_id(), timeout.api_error()), (None, None, None));
-        let invalid = OperationError::<Kind>::from(ValidationError::new("uuid", "max_length", "too long"));
+        let invalid =
+            OperationError::<Kind>::from(ValidationError::new("uuid", "max_length", "too long"));
         assert_eq!(invalid.validation().map(|v| v.field.as_str()), Some("uuid"));
     }
 
@@ -410,16 +430,29 @@ mod tests {
         let e = api(400, 99992402, "field validation failed", Some(body));
         assert_eq!(e.troubleshooter(), Some("https://open.feishu.cn/search?log_id=L1"));
         let violations = e.field_violations();
-        let fields: Vec<(&str, Option<&str>, Option<&str>)> =
-            violations.iter().map(|v| (v.field.as_str(), v.value.as_deref(), v.description.as_deref())).collect();
-        assert_eq!(fields, [("receive_id", Some("x"), Some("invalid")), ("uuid", None, None), ("count", Some("7"), None)]);
+        let fields: Vec<(&str, Option<&str>, Option<&str>)> = violations
+            .iter()
+            .map(|v| (v.field.as_str(), v.value.as_deref(), v.description.as_deref()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("receive_id", Some("x"), Some("invalid")),
+                ("uuid", None, None),
+                ("count", Some("7"), None)
+            ]
+        );
         let plain = api(400, 1, "m", Some(serde_json::json!({"error": "not an object"})));
         assert_eq!((plain.troubleshooter(), plain.field_violations()), (None, Vec::new()));
     }
 
     #[test]
     fn sub_codes_are_read_from_the_message() {
-        assert_eq!(api(400, 230099, "Failed to create card content, ext=ErrCode: 200621; ErrMsg: x", None).sub_code(), Some(200621));
+        assert_eq!(
+            api(400, 230099, "Failed to create card content, ext=ErrCode: 200621; ErrMsg: x", None)
+                .sub_code(),
+            Some(200621)
+        );
         assert_eq!(api(400, 230099, "no sub code", None).sub_code(), None);
         assert_eq!(api(400, 230099, "ErrCode: x", None).sub_code(), None);
     }

@@ -60,7 +60,10 @@ pub trait PageRequest: Clone + Send + Sync + 'static {
     /// This request asking for the page after `token`, the original left as it is.
     fn with_page_token(&self, token: &str) -> Self;
     /// Sends this request as one ordinary call.
-    fn fetch(self, client: Client) -> impl Future<Output = Result<Self::Page, Self::Error>> + Send + 'static;
+    fn fetch(
+        self,
+        client: Client,
+    ) -> impl Future<Output = Result<Self::Page, Self::Error>> + Send + 'static;
 }
 
 /// A typed operation whose answers are pages: what a generated list
@@ -102,7 +105,11 @@ where
     }
 
     async fn fetch(self, client: Client) -> Result<R::Output, Self::Error> {
-        Call::new(&client, self.request).options(self.options).send().await.map(Response::into_inner)
+        Call::new(&client, self.request)
+            .options(self.options)
+            .send()
+            .await
+            .map(Response::into_inner)
     }
 }
 
@@ -136,7 +143,8 @@ impl PaginationError {
     /// The `X-Tt-Logid` of the page that broke the rules, when known.
     pub fn log_id(&self) -> Option<&str> {
         match self {
-            PaginationError::MissingToken { log_id, .. } | PaginationError::RepeatedToken { log_id, .. } => log_id.as_deref(),
+            PaginationError::MissingToken { log_id, .. }
+            | PaginationError::RepeatedToken { log_id, .. } => log_id.as_deref(),
         }
     }
 }
@@ -170,7 +178,10 @@ pub struct Pages<P, E = Error> {
 
 impl<P, E> fmt::Debug for Pages<P, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pages").field("fetched", &self.fetched).field("max_pages", &self.max_pages).finish_non_exhaustive()
+        f.debug_struct("Pages")
+            .field("fetched", &self.fetched)
+            .field("max_pages", &self.max_pages)
+            .finish_non_exhaustive()
     }
 }
 
@@ -196,7 +207,14 @@ where
     }
 
     fn from_fetcher(fetcher: Fetcher<P, E>) -> Self {
-        Self { fetcher, in_flight: None, next: Next::Start, sent: BTreeSet::new(), fetched: 0, max_pages: None }
+        Self {
+            fetcher,
+            in_flight: None,
+            next: Next::Start,
+            sent: BTreeSet::new(),
+            fetched: 0,
+            max_pages: None,
+        }
     }
 
     /// Fetches at most `n` pages.
@@ -229,11 +247,18 @@ where
         let token = page.next_page_token().filter(|t| !t.is_empty());
         match (page.has_more(), token) {
             (Some(false), _) => Next::Done,
-            (Some(true), None) => Next::Fail(Error::from(PaginationError::MissingToken { page: self.fetched, log_id }).into()),
+            (Some(true), None) => Next::Fail(
+                Error::from(PaginationError::MissingToken { page: self.fetched, log_id }).into(),
+            ),
             (None, None) => Next::Done,
-            (_, Some(token)) if self.sent.contains(token) => {
-                Next::Fail(Error::from(PaginationError::RepeatedToken { page: self.fetched, token: token.to_owned(), log_id }).into())
-            }
+            (_, Some(token)) if self.sent.contains(token) => Next::Fail(
+                Error::from(PaginationError::RepeatedToken {
+                    page: self.fetched,
+                    token: token.to_owned(),
+                    log_id,
+                })
+                .into(),
+            ),
             (_, Some(token)) => Next::Token(token.to_owned()),
         }
     }
@@ -295,7 +320,11 @@ pub struct Items<P: Paginated, E = Error> {
 
 impl<P: Paginated, E> fmt::Debug for Items<P, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Items").field("pages", &self.pages).field("yielded", &self.yielded).field("max_items", &self.max_items).finish_non_exhaustive()
+        f.debug_struct("Items")
+            .field("pages", &self.pages)
+            .field("yielded", &self.yielded)
+            .field("max_items", &self.max_items)
+            .finish_non_exhaustive()
     }
 }
 
@@ -367,7 +396,9 @@ impl Paginated for JsonPage {
     type Item = Value;
 
     fn next_page_token(&self) -> Option<&str> {
-        ["page_token", "next_page_token"].iter().find_map(|k| self.data.get(k).and_then(Value::as_str))
+        ["page_token", "next_page_token"]
+            .iter()
+            .find_map(|k| self.data.get(k).and_then(Value::as_str))
     }
 
     fn has_more(&self) -> Option<bool> {
@@ -463,11 +494,20 @@ mod tests {
 
     #[test]
     fn the_token_replaces_the_previous_one() {
-        let first = ApiRequest::new(crate::Method::GET, "/x").query("page_size", 50).query("page_token", "a");
+        let first = ApiRequest::new(crate::Method::GET, "/x")
+            .query("page_size", 50)
+            .query("page_token", "a");
         let second = with_page_token(&first, "b");
-        assert_eq!(second.query, vec![("page_size".to_owned(), "50".to_owned()), ("page_token".to_owned(), "b".to_owned())]);
+        assert_eq!(
+            second.query,
+            vec![
+                ("page_size".to_owned(), "50".to_owned()),
+                ("page_token".to_owned(), "b".to_owned())
+            ]
+        );
         assert_eq!(first.query[1].1, "a");
-        let body = ApiRequest::new(crate::Method::POST, "/x").json(&json!({"page_size": 10})).unwrap();
+        let body =
+            ApiRequest::new(crate::Method::POST, "/x").json(&json!({"page_size": 10})).unwrap();
         let Body::Json(value) = with_page_token(&body, "c").body else { panic!("a JSON body") };
         assert_eq!(value, json!({"page_size": 10, "page_token": "c"}));
     }

@@ -169,7 +169,9 @@ pub fn fill_idempotency_key(field: &mut Option<String>) {
 
 /// Header names whose values are credentials: never printed.
 pub(crate) fn is_sensitive_header(name: &str) -> bool {
-    ["authorization", "cookie", "proxy-authorization", "x-api-key"].iter().any(|s| name.eq_ignore_ascii_case(s))
+    ["authorization", "cookie", "proxy-authorization", "x-api-key"]
+        .iter()
+        .any(|s| name.eq_ignore_ascii_case(s))
 }
 
 impl fmt::Debug for RequestOptions {
@@ -215,7 +217,10 @@ impl Body {
     /// reader has started going out.
     pub fn is_repeatable(&self) -> bool {
         match self {
-            Body::Multipart(form) => form.parts.iter().all(|p| !matches!(p, Part::Upload { file, .. } if !file.is_repeatable())),
+            Body::Multipart(form) => form
+                .parts
+                .iter()
+                .all(|p| !matches!(p, Part::Upload { file, .. } if !file.is_repeatable())),
             _ => true,
         }
     }
@@ -227,7 +232,9 @@ impl Body {
 
     /// Serialises `value` into an already encoded JSON body.
     pub fn json_encoded<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
-        serde_json::to_vec(value).map(|bytes| Body::JsonBytes(Bytes::from(bytes))).map_err(not_serialisable)
+        serde_json::to_vec(value)
+            .map(|bytes| Body::JsonBytes(Bytes::from(bytes)))
+            .map_err(not_serialisable)
     }
 }
 
@@ -279,11 +286,19 @@ pub enum Part {
 impl fmt::Debug for Part {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Part::Text { name, value } => f.debug_struct("Text").field("name", name).field("value", value).finish(),
-            Part::File { name, bytes, filename, mime } => {
-                f.debug_struct("File").field("name", name).field("len", &bytes.len()).field("filename", filename).field("mime", mime).finish()
+            Part::Text { name, value } => {
+                f.debug_struct("Text").field("name", name).field("value", value).finish()
             }
-            Part::Upload { name, file } => f.debug_struct("Upload").field("name", name).field("file", file).finish(),
+            Part::File { name, bytes, filename, mime } => f
+                .debug_struct("File")
+                .field("name", name)
+                .field("len", &bytes.len())
+                .field("filename", filename)
+                .field("mime", mime)
+                .finish(),
+            Part::Upload { name, file } => {
+                f.debug_struct("Upload").field("name", name).field("file", file).finish()
+            }
         }
     }
 }
@@ -301,8 +316,19 @@ impl Multipart {
     }
 
     /// Adds a file field.
-    pub fn file(mut self, name: impl Into<String>, bytes: impl Into<Bytes>, filename: impl Into<String>, mime: Option<String>) -> Self {
-        self.parts.push(Part::File { name: name.into(), bytes: bytes.into(), filename: filename.into(), mime });
+    pub fn file(
+        mut self,
+        name: impl Into<String>,
+        bytes: impl Into<Bytes>,
+        filename: impl Into<String>,
+        mime: Option<String>,
+    ) -> Self {
+        self.parts.push(Part::File {
+            name: name.into(),
+            bytes: bytes.into(),
+            filename: filename.into(),
+            mime,
+        });
         self
     }
 
@@ -321,9 +347,17 @@ impl Multipart {
                 Part::Text { name, value } => form.text(name, value),
                 Part::File { name, bytes, filename, mime } => {
                     let mime = mime.as_deref().unwrap_or("application/octet-stream");
-                    form.file(name, filename, mime, Content::Bytes(bytes.clone()), bytes.len() as u64)
+                    form.file(
+                        name,
+                        filename,
+                        mime,
+                        Content::Bytes(bytes.clone()),
+                        bytes.len() as u64,
+                    )
                 }
-                Part::Upload { name, file } => form.file(name, file.file_name(), &file.mime(), file.content()?, file.len()),
+                Part::Upload { name, file } => {
+                    form.file(name, file.file_name(), &file.mime(), file.content()?, file.len())
+                }
             }
         }
         Ok(form.finish())
@@ -411,7 +445,9 @@ impl ApiRequest {
     /// Fills the idempotency field with a fresh key if the JSON body lacks
     /// one (absent, `null` or empty).
     pub(crate) fn ensure_idempotency_key(&mut self) {
-        let (Some(field), Body::Json(serde_json::Value::Object(map))) = (self.idempotency_field, &mut self.body) else {
+        let (Some(field), Body::Json(serde_json::Value::Object(map))) =
+            (self.idempotency_field, &mut self.body)
+        else {
             return;
         };
         let missing = match map.get(field) {
@@ -420,7 +456,10 @@ impl ApiRequest {
             Some(_) => false,
         };
         if missing {
-            map.insert(field.to_owned(), serde_json::Value::String(crate::retry::new_idempotency_key()));
+            map.insert(
+                field.to_owned(),
+                serde_json::Value::String(crate::retry::new_idempotency_key()),
+            );
         }
     }
 
@@ -428,18 +467,27 @@ impl ApiRequest {
     /// reads and deletes by method, writes when they carry an idempotency
     /// key, or when the caller vouches for it in [`RequestOptions`].
     pub fn is_idempotent(&self) -> bool {
-        if self.options.idempotent || matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE) {
+        if self.options.idempotent
+            || matches!(
+                self.method,
+                Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+            )
+        {
             return true;
         }
         let Some(field) = self.idempotency_field else {
             return false;
         };
-        let carries_key = |body: &serde_json::Value| body.get(field).and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty());
+        let carries_key = |body: &serde_json::Value| {
+            body.get(field).and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty())
+        };
         match &self.body {
             Body::Json(body) => carries_key(body),
             // Asked only after a failure, so reading the bytes back is cheap
             // enough, and exact where a search of the text would not be.
-            Body::JsonBytes(bytes) => serde_json::from_slice(bytes).is_ok_and(|body| carries_key(&body)),
+            Body::JsonBytes(bytes) => {
+                serde_json::from_slice(bytes).is_ok_and(|body| carries_key(&body))
+            }
             _ => false,
         }
     }
@@ -537,11 +585,18 @@ mod tests {
             #[serde(skip_serializing_if = "Option::is_none")]
             uuid: Option<&'a str>,
         }
-        let request = |uuid| ApiRequest::new(Method::POST, "/x").idempotency_field("uuid").json_encoded(&Reply { content: "{\"uuid\":\"\"}", uuid }).unwrap();
+        let request = |uuid| {
+            ApiRequest::new(Method::POST, "/x")
+                .idempotency_field("uuid")
+                .json_encoded(&Reply { content: "{\"uuid\":\"\"}", uuid })
+                .unwrap()
+        };
         assert!(request(Some("k-1")).is_idempotent());
         assert!(!request(Some("")).is_idempotent());
         assert!(!request(None).is_idempotent());
-        let no_field = ApiRequest::new(Method::POST, "/x").json_encoded(&Reply { content: "", uuid: Some("k-1") }).unwrap();
+        let no_field = ApiRequest::new(Method::POST, "/x")
+            .json_encoded(&Reply { content: "", uuid: Some("k-1") })
+            .unwrap();
         assert!(!no_field.is_idempotent());
     }
 
@@ -558,7 +613,9 @@ mod tests {
 
     #[test]
     fn options_debug_hides_tokens_and_auth_headers() {
-        let o = RequestOptions::user("u-secret").header("Authorization", "Bearer hidden").header("X-Trace", "visible");
+        let o = RequestOptions::user("u-secret")
+            .header("Authorization", "Bearer hidden")
+            .header("X-Trace", "visible");
         let s = format!("{o:?}");
         assert!(!s.contains("u-secret") && !s.contains("hidden"), "{s}");
         assert!(s.contains("visible") && s.contains("X-Trace"), "{s}");
@@ -566,7 +623,11 @@ mod tests {
 
     #[test]
     fn builder_methods() {
-        let r = ApiRequest::new(Method::GET, "/p").query("a", 1).query_opt("b", None::<i32>).query_opt("c", Some("x")).auth(Auth::User);
+        let r = ApiRequest::new(Method::GET, "/p")
+            .query("a", 1)
+            .query_opt("b", None::<i32>)
+            .query_opt("c", Some("x"))
+            .auth(Auth::User);
         assert_eq!(r.query, vec![("a".into(), "1".into()), ("c".into(), "x".into())]);
         assert_eq!(r.auth, Auth::User);
         let r = r.json(&serde_json::json!({"k": 1})).unwrap();
@@ -575,7 +636,10 @@ mod tests {
 
     #[test]
     fn idempotency_key_is_added_once_and_kept() {
-        let mut r = ApiRequest::new(Method::POST, "/p").json(&serde_json::json!({"content": "x"})).unwrap().idempotency_field("uuid");
+        let mut r = ApiRequest::new(Method::POST, "/p")
+            .json(&serde_json::json!({"content": "x"}))
+            .unwrap()
+            .idempotency_field("uuid");
         assert!(!r.is_idempotent());
         r.ensure_idempotency_key();
         let first = r.body_json_field("uuid");
@@ -584,7 +648,10 @@ mod tests {
         r.ensure_idempotency_key();
         assert_eq!(r.body_json_field("uuid"), first);
         // The caller's own key is never replaced.
-        let mut r = ApiRequest::new(Method::POST, "/p").json(&serde_json::json!({"uuid": "mine"})).unwrap().idempotency_field("uuid");
+        let mut r = ApiRequest::new(Method::POST, "/p")
+            .json(&serde_json::json!({"uuid": "mine"}))
+            .unwrap()
+            .idempotency_field("uuid");
         r.ensure_idempotency_key();
         assert_eq!(r.body_json_field("uuid"), "mine");
         // Without a named field nothing is added and a POST is not idempotent.

@@ -119,12 +119,16 @@ pub(crate) enum Verdict {
 pub(crate) fn classify(error: &Error, sent: bool) -> Verdict {
     let status_5xx = |s: u16| s >= 500;
     match error {
-        Error::Api(e) if matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) => Verdict::RateLimited,
+        Error::Api(e) if matches!(e.code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED) => {
+            Verdict::RateLimited
+        }
         Error::Api(e) if e.http_status == 429 => Verdict::RateLimited,
         Error::Http { status: 429, .. } => Verdict::RateLimited,
         Error::Api(e) if status_5xx(e.http_status) => ambiguous(sent),
         Error::Http { status, .. } if status_5xx(*status) => ambiguous(sent),
-        Error::Token { http_status, .. } if *http_status == 429 || status_5xx(*http_status) => Verdict::Rejected,
+        Error::Token { http_status, .. } if *http_status == 429 || status_5xx(*http_status) => {
+            Verdict::Rejected
+        }
         Error::Transport(e) if e.is_connect() => Verdict::Rejected,
         Error::Transport(_) | Error::Timeout => ambiguous(sent),
         _ => Verdict::Fail,
@@ -257,7 +261,11 @@ mod tests {
 
     #[test]
     fn threads_draw_distinct_keys() {
-        let threads: Vec<_> = (0..4).map(|_| std::thread::spawn(|| (0..5_000).map(|_| new_idempotency_key()).collect::<Vec<_>>())).collect();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| (0..5_000).map(|_| new_idempotency_key()).collect::<Vec<_>>())
+            })
+            .collect();
         let keys: HashSet<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
         assert_eq!(keys.len(), 20_000);
     }

@@ -63,7 +63,11 @@ mod tests {
 
     impl Serialize for Sample {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            Object::new(serializer).field("name", &self.name).optional("count", &self.count).optional("tags", &self.tags).end()
+            Object::new(serializer)
+                .field("name", &self.name)
+                .optional("count", &self.count)
+                .optional("tags", &self.tags)
+                .end()
         }
     }
 
@@ -86,7 +90,11 @@ mod tests {
         struct Two;
         impl Serialize for Two {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                Object::new(serializer).field("a", &Fails("first")).field("b", &1).field("c", &Fails("second")).end()
+                Object::new(serializer)
+                    .field("a", &Fails("first"))
+                    .field("b", &1)
+                    .field("c", &Fails("second"))
+                    .end()
             }
         }
         assert_eq!(serde_json::to_string(&Two).unwrap_err().to_string(), "first");

@@ -85,7 +85,10 @@ impl fmt::Debug for TokenCache {
             Ok(_) => "empty",
             Err(_) => "busy",
         };
-        f.debug_struct("TokenCache").field("kind", &self.kind.name()).field("state", &state).finish()
+        f.debug_struct("TokenCache")
+            .field("kind", &self.kind.name())
+            .field("state", &state)
+            .finish()
     }
 }
 
@@ -102,10 +105,15 @@ impl Fetcher<'_> {
     /// the call timeout: how every token endpoint (tenant, app,
     /// marketplace, OAuth) and the app_ticket resend are asked. An error
     /// says whether the request may have reached the server.
-    pub(crate) async fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<RawResponse, Failure> {
+    pub(crate) async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<RawResponse, Failure> {
         let uri = self.base.join(path, &[]).map_err(|e| (e, false))?;
         let body = serde_json::to_vec(body).expect("a JSON object of strings serialises");
-        let mut request = self.http.request(http::Method::POST, uri, RequestBody::Full(Some(body.into())));
+        let mut request =
+            self.http.request(http::Method::POST, uri, RequestBody::Full(Some(body.into())));
         request.headers_mut().insert(CONTENT_TYPE, JSON);
         self.http.exchange(request, self.config.timeout).await
     }
@@ -140,16 +148,26 @@ impl TokenCache {
 
     /// The cached token, or one from `fetch` if it is missing or due;
     /// `fetch` runs only in the one refresh in flight.
-    pub(crate) async fn get_with<F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F) -> Result<Secret, Error> {
+    pub(crate) async fn get_with<F: Future<Output = Result<(Secret, Duration), Error>>>(
+        &self,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<Secret, Error> {
         self.read(fetch, |c| c.token.clone()).await
     }
 
     /// Like [`TokenCache::get_with`], as the header a request carries.
-    pub(crate) async fn header_with<F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F) -> Result<HeaderValue, Error> {
+    pub(crate) async fn header_with<F: Future<Output = Result<(Secret, Duration), Error>>>(
+        &self,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<HeaderValue, Error> {
         self.read(fetch, |c| c.header.clone()).await
     }
 
-    async fn read<R, F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F, pick: fn(&Cached) -> R) -> Result<R, Error> {
+    async fn read<R, F: Future<Output = Result<(Secret, Duration), Error>>>(
+        &self,
+        fetch: impl FnOnce() -> F,
+        pick: fn(&Cached) -> R,
+    ) -> Result<R, Error> {
         match self.fresh(pick) {
             Some(value) => Ok(value),
             None => self.refresh(fetch).await.map(|c| pick(&c)),
@@ -161,7 +179,10 @@ impl TokenCache {
         slot.as_ref().filter(|c| Instant::now() < c.refresh_at).map(read)
     }
 
-    async fn refresh<F: Future<Output = Result<(Secret, Duration), Error>>>(&self, fetch: impl FnOnce() -> F) -> Result<Cached, Error> {
+    async fn refresh<F: Future<Output = Result<(Secret, Duration), Error>>>(
+        &self,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<Cached, Error> {
         let _one_at_a_time = self.refresh.lock().await;
         // The refresh this call waited for may have left a fresh token.
         if let Some(cached) = self.fresh(Cached::clone) {
@@ -169,7 +190,11 @@ impl TokenCache {
         }
         let fetched_at = Instant::now();
         let (token, lifetime) = fetch().await?;
-        let cached = Cached { header: bearer(&token)?, token, refresh_at: fetched_at + lifetime - refresh_margin(lifetime) };
+        let cached = Cached {
+            header: bearer(&token)?,
+            token,
+            refresh_at: fetched_at + lifetime - refresh_margin(lifetime),
+        };
         *self.write() = Some(cached.clone());
         Ok(cached)
     }
@@ -201,8 +226,13 @@ fn internal_body(config: &Config) -> serde_json::Value {
 
 /// Posts a token request of `kind` with `body` and reads the token and its
 /// lifetime from the answer.
-pub(crate) async fn fetch(f: Fetcher<'_>, kind: TokenKind, body: serde_json::Value) -> Result<(Secret, Duration), Error> {
-    let span = tracing::debug_span!("feishu.token", kind = kind.name(), log_id = tracing::field::Empty);
+pub(crate) async fn fetch(
+    f: Fetcher<'_>,
+    kind: TokenKind,
+    body: serde_json::Value,
+) -> Result<(Secret, Duration), Error> {
+    let span =
+        tracing::debug_span!("feishu.token", kind = kind.name(), log_id = tracing::field::Empty);
     async {
         let raw = f.post_json(kind.path(), &body).await.map_err(|(e, _)| e)?;
         if let Some(id) = &raw.log_id {
@@ -233,7 +263,10 @@ fn parse(kind: TokenKind, raw: RawResponse) -> Result<(Secret, Duration), Error>
     }
     let Ok(resp) = serde_json::from_slice::<TokenResponse>(&raw.body) else {
         if (200..300).contains(&raw.status) {
-            return Err(Error::Decode { message: format!("the {} response is not the expected JSON", kind.name()), log_id: raw.log_id });
+            return Err(Error::Decode {
+                message: format!("the {} response is not the expected JSON", kind.name()),
+                log_id: raw.log_id,
+            });
         }
         return Err(http_error(&raw));
     };
@@ -242,10 +275,17 @@ fn parse(kind: TokenKind, raw: RawResponse) -> Result<(Secret, Duration), Error>
         TokenKind::App | TokenKind::MarketplaceApp => resp.app_access_token,
     };
     match (resp.code, token, resp.expire) {
-        (0, Some(token), Some(expire)) if (200..300).contains(&raw.status) => Ok((Secret::new(token), Duration::from_secs(expire.max(0) as u64))),
+        (0, Some(token), Some(expire)) if (200..300).contains(&raw.status) => {
+            Ok((Secret::new(token), Duration::from_secs(expire.max(0) as u64)))
+        }
         (0, _, _) if !(200..300).contains(&raw.status) => Err(http_error(&raw)),
-        (0, _, _) => Err(Error::Decode { message: format!("the {} response lacks the token or `expire`", kind.name()), log_id: raw.log_id }),
-        (code, _, _) => Err(Error::Token { http_status: raw.status, code, msg: resp.msg, log_id: raw.log_id }),
+        (0, _, _) => Err(Error::Decode {
+            message: format!("the {} response lacks the token or `expire`", kind.name()),
+            log_id: raw.log_id,
+        }),
+        (code, _, _) => {
+            Err(Error::Token { http_status: raw.status, code, msg: resp.msg, log_id: raw.log_id })
+        }
     }
 }
 

@@ -75,7 +75,9 @@ pub enum FileError {
     },
     /// The call failed after a one-shot reader had started sending, so it
     /// was not retried, though the failure alone would have allowed it.
-    #[error("{error} (not retried: the upload reads from a one-shot reader whose bytes had started going out; upload from a path or Bytes to allow retries)")]
+    #[error(
+        "{error} (not retried: the upload reads from a one-shot reader whose bytes had started going out; upload from a path or Bytes to allow retries)"
+    )]
     NotRepeatable {
         /// The failure of the attempt.
         error: Box<Error>,
@@ -92,22 +94,42 @@ impl UploadFile {
         if !metadata.is_file() {
             return Err(io(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")));
         }
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        Ok(Self { source: Source::Path(path.to_owned()), file_name, length: metadata.len(), mime: None })
+        let file_name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(Self {
+            source: Source::Path(path.to_owned()),
+            file_name,
+            length: metadata.len(),
+            mime: None,
+        })
     }
 
     /// A file held in memory, named `file_name`.
     pub fn from_bytes(bytes: impl Into<Bytes>, file_name: impl Into<String>) -> Self {
         let bytes = bytes.into();
-        Self { length: bytes.len() as u64, source: Source::Bytes(bytes), file_name: file_name.into(), mime: None }
+        Self {
+            length: bytes.len() as u64,
+            source: Source::Bytes(bytes),
+            file_name: file_name.into(),
+            mime: None,
+        }
     }
 
     /// `length` bytes from `reader`, named `file_name`. The reader can be
     /// read once: a call that fails after its bytes started going out is
     /// not retried, and its error says so ([`FileError::NotRepeatable`]).
-    pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static, file_name: impl Into<String>, length: u64) -> Self {
+    pub fn from_reader(
+        reader: impl AsyncRead + Send + Unpin + 'static,
+        file_name: impl Into<String>,
+        length: u64,
+    ) -> Self {
         let slot = ReaderSlot { reader: Some(Box::new(reader)), started: false };
-        Self { source: Source::Reader(Arc::new(Mutex::new(slot))), file_name: file_name.into(), length, mime: None }
+        Self {
+            source: Source::Reader(Arc::new(Mutex::new(slot))),
+            file_name: file_name.into(),
+            length,
+            mime: None,
+        }
     }
 
     /// Sends the file under another name.
@@ -141,7 +163,10 @@ impl UploadFile {
     pub fn mime(&self) -> String {
         match &self.mime {
             Some(mime) => mime.clone(),
-            None => mime_guess::from_path(&self.file_name).first_or_octet_stream().essence_str().to_owned(),
+            None => mime_guess::from_path(&self.file_name)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned(),
         }
     }
 
@@ -164,14 +189,23 @@ impl UploadFile {
                 let file = std::fs::File::open(path).map_err(io)?;
                 let found = file.metadata().map_err(io)?.len();
                 if found != self.length {
-                    return Err(Error::File(FileError::Changed { path: path.clone(), expected: self.length, found }));
+                    return Err(Error::File(FileError::Changed {
+                        path: path.clone(),
+                        expected: self.length,
+                        found,
+                    }));
                 }
-                Content::Stream(ReaderBody::new(Reader::File(tokio::fs::File::from_std(file)), self.length))
+                Content::Stream(ReaderBody::new(
+                    Reader::File(tokio::fs::File::from_std(file)),
+                    self.length,
+                ))
             }
             Source::Reader(slot) => {
                 let guard = lock(slot);
                 if guard.started || guard.reader.is_none() {
-                    return Err(Error::Config("the upload's one-shot reader was already sent".into()));
+                    return Err(Error::Config(
+                        "the upload's one-shot reader was already sent".into(),
+                    ));
                 }
                 drop(guard);
                 Content::Stream(ReaderBody::new(Reader::Shared(slot.clone()), self.length))
@@ -191,7 +225,12 @@ impl fmt::Debug for UploadFile {
             Source::Bytes(_) => "bytes".to_owned(),
             Source::Reader(_) => "reader".to_owned(),
         };
-        f.debug_struct("UploadFile").field("source", &source).field("file_name", &self.file_name).field("len", &self.length).field("mime", &self.mime).finish()
+        f.debug_struct("UploadFile")
+            .field("source", &source)
+            .field("file_name", &self.file_name)
+            .field("len", &self.length)
+            .field("mime", &self.mime)
+            .finish()
     }
 }
 
@@ -205,7 +244,10 @@ impl PartialEq for UploadFile {
             (Source::Reader(a), Source::Reader(b)) => Arc::ptr_eq(a, b),
             _ => false,
         };
-        same_source && self.file_name == other.file_name && self.length == other.length && self.mime == other.mime
+        same_source
+            && self.file_name == other.file_name
+            && self.length == other.length
+            && self.mime == other.mime
     }
 }
 
@@ -231,7 +273,10 @@ impl HttpBody for ReaderBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
         if this.remaining == 0 {
             return Poll::Ready(None);
@@ -252,7 +297,8 @@ impl HttpBody for ReaderBody {
         }
         let n = buf.filled().len();
         if n == 0 {
-            let message = format!("the file ended {} bytes short of its announced length", this.remaining);
+            let message =
+                format!("the file ended {} bytes short of its announced length", this.remaining);
             return Poll::Ready(Some(Err(io::Error::new(io::ErrorKind::UnexpectedEof, message))));
         }
         this.remaining -= n as u64;
@@ -276,10 +322,19 @@ mod tests {
     #[test]
     fn names_and_types() {
         let file = UploadFile::from_bytes(&b"%PDF"[..], "季度报告.pdf");
-        assert_eq!((file.file_name(), file.len(), file.mime().as_str()), ("季度报告.pdf", 4, "application/pdf"));
-        assert_eq!(UploadFile::from_bytes(Bytes::new(), "x.unknownext").mime(), "application/octet-stream");
+        assert_eq!(
+            (file.file_name(), file.len(), file.mime().as_str()),
+            ("季度报告.pdf", 4, "application/pdf")
+        );
+        assert_eq!(
+            UploadFile::from_bytes(Bytes::new(), "x.unknownext").mime(),
+            "application/octet-stream"
+        );
         assert_eq!(UploadFile::from_bytes(Bytes::new(), "cat.PNG").mime(), "image/png");
-        assert_eq!(UploadFile::from_bytes(Bytes::new(), "a").with_mime("text/csv").mime(), "text/csv");
+        assert_eq!(
+            UploadFile::from_bytes(Bytes::new(), "a").with_mime("text/csv").mime(),
+            "text/csv"
+        );
     }
 
     #[test]
@@ -289,10 +344,16 @@ mod tests {
         let path = dir.join("notes.txt");
         std::fs::write(&path, b"hello").unwrap();
         let file = UploadFile::from_path(&path).unwrap();
-        assert_eq!((file.file_name(), file.len(), file.mime().as_str()), ("notes.txt", 5, "text/plain"));
+        assert_eq!(
+            (file.file_name(), file.len(), file.mime().as_str()),
+            ("notes.txt", 5, "text/plain")
+        );
         assert!(file.is_repeatable());
         std::fs::write(&path, b"hello, longer").unwrap();
-        assert!(matches!(file.content(), Err(Error::File(FileError::Changed { expected: 5, found: 13, .. }))));
+        assert!(matches!(
+            file.content(),
+            Err(Error::File(FileError::Changed { expected: 5, found: 13, .. }))
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(UploadFile::from_path(&path), Err(Error::File(FileError::Io { .. }))));
     }

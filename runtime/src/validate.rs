@@ -44,7 +44,11 @@ pub mod rules {
 
 impl ValidationError {
     /// A validation error for `field` breaking `rule`.
-    pub fn new(field: impl Into<String>, rule: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self { field: field.into(), rule: rule.into(), detail: detail.into() }
     }
 
@@ -99,7 +103,10 @@ impl<T: Validate> Validate for Option<T> {
 }
 
 /// Validates a nested value and prefixes its errors with `field`.
-pub fn validate_nested<T: Validate + ?Sized>(field: &str, value: &T) -> Result<(), ValidationError> {
+pub fn validate_nested<T: Validate + ?Sized>(
+    field: &str,
+    value: &T,
+) -> Result<(), ValidationError> {
     value.validate().map_err(|e| e.with_prefix(field))
 }
 
@@ -113,46 +120,95 @@ pub fn validate_items<T: Validate>(field: &str, items: &[T]) -> Result<(), Valid
 
 /// Checks a string's length in characters (Unicode scalar values, as the
 /// platform counts them: `"你好"` is 2, not 6).
-pub fn check_length(field: &str, value: &str, min: Option<u64>, max: Option<u64>) -> Result<(), ValidationError> {
+pub fn check_length(
+    field: &str,
+    value: &str,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Result<(), ValidationError> {
     let len = value.chars().count() as u64;
     check_count(field, len, min, max, "length", "characters", rules::MIN_LENGTH, rules::MAX_LENGTH)
 }
 
 /// Checks the number of items in a list.
-pub fn check_items(field: &str, len: usize, min: Option<u64>, max: Option<u64>) -> Result<(), ValidationError> {
-    check_count(field, len as u64, min, max, "list has", "items", rules::MIN_ITEMS, rules::MAX_ITEMS)
+pub fn check_items(
+    field: &str,
+    len: usize,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Result<(), ValidationError> {
+    check_count(
+        field,
+        len as u64,
+        min,
+        max,
+        "list has",
+        "items",
+        rules::MIN_ITEMS,
+        rules::MAX_ITEMS,
+    )
 }
 
 #[allow(clippy::too_many_arguments)] // private; the two public wrappers stay short
-fn check_count(field: &str, n: u64, min: Option<u64>, max: Option<u64>, what: &str, unit: &str, min_rule: &str, max_rule: &str) -> Result<(), ValidationError> {
+fn check_count(
+    field: &str,
+    n: u64,
+    min: Option<u64>,
+    max: Option<u64>,
+    what: &str,
+    unit: &str,
+    min_rule: &str,
+    max_rule: &str,
+) -> Result<(), ValidationError> {
     if let Some(min) = min
         && n < min
     {
-        return Err(ValidationError::new(field, min_rule, format!("{what} {n} {unit} is below the minimum of {min}")));
+        return Err(ValidationError::new(
+            field,
+            min_rule,
+            format!("{what} {n} {unit} is below the minimum of {min}"),
+        ));
     }
     if let Some(max) = max
         && n > max
     {
-        return Err(ValidationError::new(field, max_rule, format!("{what} {n} {unit} exceeds the maximum of {max}")));
+        return Err(ValidationError::new(
+            field,
+            max_rule,
+            format!("{what} {n} {unit} exceeds the maximum of {max}"),
+        ));
     }
     Ok(())
 }
 
 /// Checks that a number lies within inclusive bounds; works for integers
 /// and floats alike.
-pub fn check_range<T>(field: &str, value: T, min: Option<T>, max: Option<T>) -> Result<(), ValidationError>
+pub fn check_range<T>(
+    field: &str,
+    value: T,
+    min: Option<T>,
+    max: Option<T>,
+) -> Result<(), ValidationError>
 where
     T: PartialOrd + fmt::Display + Copy,
 {
     if let Some(min) = min
         && value < min
     {
-        return Err(ValidationError::new(field, rules::MINIMUM, format!("value {value} is below the minimum of {min}")));
+        return Err(ValidationError::new(
+            field,
+            rules::MINIMUM,
+            format!("value {value} is below the minimum of {min}"),
+        ));
     }
     if let Some(max) = max
         && value > max
     {
-        return Err(ValidationError::new(field, rules::MAXIMUM, format!("value {value} exceeds the maximum of {max}")));
+        return Err(ValidationError::new(
+            field,
+            rules::MAXIMUM,
+            format!("value {value} exceeds the maximum of {max}"),
+        ));
     }
     Ok(())
 }
@@ -167,7 +223,11 @@ where
         return Ok(());
     }
     let list: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
-    Err(ValidationError::new(field, rules::ENUM, format!("value {value:?} is not one of {}", list.join(", "))))
+    Err(ValidationError::new(
+        field,
+        rules::ENUM,
+        format!("value {value:?} is not one of {}", list.join(", ")),
+    ))
 }
 
 #[cfg(test)]
@@ -191,7 +251,10 @@ mod tests {
     fn the_documented_example_message() {
         let content = "x".repeat(201);
         let e = check_length("follow_ups[0].content", &content, Some(1), Some(200)).unwrap_err();
-        assert_eq!(e.to_string(), "follow_ups[0].content: length 201 characters exceeds the maximum of 200");
+        assert_eq!(
+            e.to_string(),
+            "follow_ups[0].content: length 201 characters exceeds the maximum of 200"
+        );
         assert_eq!(e.field, "follow_ups[0].content");
     }
 
@@ -199,7 +262,10 @@ mod tests {
     fn items_bounds() {
         assert!(check_items("ids", 3, Some(1), Some(3)).is_ok());
         let e = check_items("ids", 0, Some(1), None).unwrap_err();
-        assert_eq!((e.rule.as_str(), e.detail.as_str()), (rules::MIN_ITEMS, "list has 0 items is below the minimum of 1"));
+        assert_eq!(
+            (e.rule.as_str(), e.detail.as_str()),
+            (rules::MIN_ITEMS, "list has 0 items is below the minimum of 1")
+        );
         let e = check_items("ids", 51, None, Some(50)).unwrap_err();
         assert_eq!(e.rule, rules::MAX_ITEMS);
         assert_eq!(e.to_string(), "ids: list has 51 items exceeds the maximum of 50");
@@ -222,7 +288,10 @@ mod tests {
         assert!(check_enum("receive_id_type", "open_id", &["open_id", "user_id"]).is_ok());
         let e = check_enum("receive_id_type", "email2", &["open_id", "email"]).unwrap_err();
         assert_eq!(e.rule, rules::ENUM);
-        assert_eq!(e.to_string(), r#"receive_id_type: value "email2" is not one of "open_id", "email""#);
+        assert_eq!(
+            e.to_string(),
+            r#"receive_id_type: value "email2" is not one of "open_id", "email""#
+        );
         assert!(check_enum("n", &2_i64, &[&1, &2]).is_ok());
         assert!(check_enum("n", &3_i64, &[&1, &2]).is_err());
     }

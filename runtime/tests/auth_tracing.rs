@@ -59,9 +59,20 @@ async fn marketplace_and_user_token_work_is_traced_without_a_secret() {
     let capture = Arc::new(Capture::default());
     let _guard = tracing::subscriber::set_default(Subscriber(capture.clone()));
     let server = server().await;
-    let client = Client::builder("cli_test", APP_SECRET).base_url(server.url()).app_type(AppType::Marketplace).build().unwrap();
-    let as_tenant = || ApiRequest::new(Method::GET, "/open-apis/x").options(RequestOptions::default().tenant_key("tk-1"));
-    let as_user = || ApiRequest::new(Method::GET, "/open-apis/y").auth(Auth::User).options(RequestOptions::default().user_key("ou_1"));
+    let client = Client::builder("cli_test", APP_SECRET)
+        .base_url(server.url())
+        .app_type(AppType::Marketplace)
+        .build()
+        .unwrap();
+    let as_tenant = || {
+        ApiRequest::new(Method::GET, "/open-apis/x")
+            .options(RequestOptions::default().tenant_key("tk-1"))
+    };
+    let as_user = || {
+        ApiRequest::new(Method::GET, "/open-apis/y")
+            .auth(Auth::User)
+            .options(RequestOptions::default().user_key("ou_1"))
+    };
 
     let missing = client.send_value(as_tenant()).await.unwrap_err();
     client.set_app_ticket(TICKET).await.unwrap();
@@ -73,12 +84,29 @@ async fn marketplace_and_user_token_work_is_traced_without_a_secret() {
     auth.store_token("ou_1", due(SPENT_REFRESH_TOKEN)).await.unwrap();
     let refused = client.send_value(as_user()).await.unwrap_err();
 
-    let text = format!("{}\n{missing}\n{missing:?}\n{refused}\n{refused:?}\n{client:?}", capture.text());
-    for secret in [APP_SECRET, TICKET, APP_TOKEN, TENANT_TOKEN, USER_TOKEN, REFRESH_TOKEN, SPENT_REFRESH_TOKEN, NEW_USER_TOKEN, NEW_REFRESH_TOKEN] {
+    let text =
+        format!("{}\n{missing}\n{missing:?}\n{refused}\n{refused:?}\n{client:?}", capture.text());
+    for secret in [
+        APP_SECRET,
+        TICKET,
+        APP_TOKEN,
+        TENANT_TOKEN,
+        USER_TOKEN,
+        REFRESH_TOKEN,
+        SPENT_REFRESH_TOKEN,
+        NEW_USER_TOKEN,
+        NEW_REFRESH_TOKEN,
+    ] {
         assert!(!text.contains(secret), "{secret} reached the traces or errors:\n{text}");
     }
     // What happened is there, though.
-    for sign in ["feishu.user_token", "app_access_token", "app_ticket", "refused the refresh token", "20064"] {
+    for sign in [
+        "feishu.user_token",
+        "app_access_token",
+        "app_ticket",
+        "refused the refresh token",
+        "20064",
+    ] {
         assert!(text.contains(sign), "{sign} missing from:\n{text}");
     }
 }

@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use feishu_runtime::events::{
-    self, AsyncDedupStore, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger, CardTemplate, Dispatcher, DispatcherBuilder, EventBody,
-    HandlerError, RegisterError, Toast, ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
+    self, AsyncDedupStore, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger,
+    CardTemplate, Dispatcher, DispatcherBuilder, EventBody, HandlerError, RegisterError, Toast,
+    ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -52,7 +53,9 @@ fn message(event_id: &str, message_id: &str) -> Value {
 
 /// `plain` encrypted and signed as Feishu sends it: `(headers, body)`.
 fn signed(plain: &Value) -> (Vec<(String, String)>, Vec<u8>) {
-    let body = json!({"encrypt": events::encrypt(KEY, plain.to_string().as_bytes(), [3; 16])}).to_string().into_bytes();
+    let body = json!({"encrypt": events::encrypt(KEY, plain.to_string().as_bytes(), [3; 16])})
+        .to_string()
+        .into_bytes();
     let ts = NOW_SECS.to_string();
     let headers = vec![
         ("X-Lark-Request-Timestamp".to_owned(), ts.clone()),
@@ -97,7 +100,10 @@ async fn typed_events_reach_their_handler_once() {
     assert_eq!(post(&dispatcher, &message("e1", "om_1")).await, (200, json!({})));
     assert_eq!(post(&dispatcher, &message("e2", "om_1")).await, (200, json!({})));
     assert_eq!(post(&dispatcher, &message("e3", "om_2")).await, (200, json!({})));
-    assert_eq!(*log.lock().unwrap(), [("om_1".to_owned(), Transport::Webhook), ("om_2".to_owned(), Transport::Webhook)]);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [("om_1".to_owned(), Transport::Webhook), ("om_2".to_owned(), Transport::Webhook)]
+    );
 }
 
 #[tokio::test]
@@ -109,15 +115,39 @@ async fn the_webhook_checks_stay_in_front_of_the_dispatcher() {
     headers[2].1 = "0".repeat(64);
     assert_eq!(webhook().respond(&dispatcher, headers, &body, now()).await.status, 401);
     let (headers, body) = signed(&message("e1", "om_1"));
-    assert_eq!(webhook().respond(&dispatcher, headers, &body, now() + Duration::from_secs(600)).await.status, 401);
+    assert_eq!(
+        webhook()
+            .respond(&dispatcher, headers, &body, now() + Duration::from_secs(600))
+            .await
+            .status,
+        401
+    );
     let mut forged = message("e1", "om_1");
     forged["header"]["token"] = json!("not-the-token");
     assert_eq!(post(&dispatcher, &forged).await.0, 401);
-    assert_eq!(webhook().respond(&dispatcher, Vec::<(String, String)>::new(), &message("e1", "om_1").to_string().into_bytes(), now()).await.status, 401);
+    assert_eq!(
+        webhook()
+            .respond(
+                &dispatcher,
+                Vec::<(String, String)>::new(),
+                &message("e1", "om_1").to_string().into_bytes(),
+                now()
+            )
+            .await
+            .status,
+        401
+    );
     assert!(log.lock().unwrap().is_empty());
     // The challenge is answered without the dispatcher.
     let challenge = json!({"challenge": "c-1", "token": TOKEN, "type": "url_verification"});
-    let answer = webhook().respond(&dispatcher, Vec::<(String, String)>::new(), challenge.to_string().as_bytes(), now()).await;
+    let answer = webhook()
+        .respond(
+            &dispatcher,
+            Vec::<(String, String)>::new(),
+            challenge.to_string().as_bytes(),
+            now(),
+        )
+        .await;
     assert_eq!((answer.status, answer.body.as_str()), (200, r#"{"challenge":"c-1"}"#));
     // A v1 event_callback reaches the same handler.
     let v1 = json!({"uuid": "u1", "token": TOKEN, "ts": "1", "type": "event_callback", "event": {"type": "im.message.receive_v1", "message": {"message_id": "om_v1"}}});
@@ -131,16 +161,30 @@ async fn card_callbacks_answer_with_their_response() {
     builder
         .on_callback(|_ctx, action: CardActionTrigger| async move {
             let toast = Toast::new(ToastKind::Warning, format!("{} pressed", action.action.tag));
-            let card = CallbackCard::Template(CardTemplate::new("tpl_1").variables(json!({"by": action.operator.open_id})).version("1.0.0"));
+            let card = CallbackCard::Template(
+                CardTemplate::new("tpl_1")
+                    .variables(json!({"by": action.operator.open_id}))
+                    .version("1.0.0"),
+            );
             Ok(CardActionResponse::toast(toast).with_card(card))
         })
         .unwrap()
         .on_callback(|_ctx, preview: UrlPreviewGet| async move {
-            Ok(UrlPreviewResponse { inline: Some(events::InlinePreview { title: preview.context.url.unwrap_or_default(), ..Default::default() }), card: None })
+            Ok(UrlPreviewResponse {
+                inline: Some(events::InlinePreview {
+                    title: preview.context.url.unwrap_or_default(),
+                    ..Default::default()
+                }),
+                card: None,
+            })
         })
         .unwrap();
     let dispatcher = builder.build();
-    let action = envelope("c1", "card.action.trigger", json!({"operator": {"open_id": "ou_9"}, "action": {"tag": "button", "value": {}}}));
+    let action = envelope(
+        "c1",
+        "card.action.trigger",
+        json!({"operator": {"open_id": "ou_9"}, "action": {"tag": "button", "value": {}}}),
+    );
     assert_eq!(
         post(&dispatcher, &action).await,
         (
@@ -151,8 +195,12 @@ async fn card_callbacks_answer_with_their_response() {
             })
         )
     );
-    let preview = envelope("p1", "url.preview.get", json!({"context": {"url": "https://example.com/x"}}));
-    assert_eq!(post(&dispatcher, &preview).await, (200, json!({"inline": {"title": "https://example.com/x"}})));
+    let preview =
+        envelope("p1", "url.preview.get", json!({"context": {"url": "https://example.com/x"}}));
+    assert_eq!(
+        post(&dispatcher, &preview).await,
+        (200, json!({"inline": {"title": "https://example.com/x"}}))
+    );
 }
 
 #[tokio::test]
@@ -171,13 +219,27 @@ async fn other_events_go_to_the_fallback_or_are_acknowledged() {
             })
             .unwrap();
     }
-    assert_eq!(builder.fallback(|_, _| async { Ok(()) }).unwrap_err(), RegisterError::DuplicateFallback);
+    assert_eq!(
+        builder.fallback(|_, _| async { Ok(()) }).unwrap_err(),
+        RegisterError::DuplicateFallback
+    );
     let dispatcher = builder.build();
-    assert_eq!(post(&dispatcher, &envelope("x1", "drive.file.created_v1", json!({"file_token": "f"}))).await.0, 200);
-    assert_eq!(*seen.lock().unwrap(), [("drive.file.created_v1".to_owned(), json!({"file_token": "f"}))]);
+    assert_eq!(
+        post(&dispatcher, &envelope("x1", "drive.file.created_v1", json!({"file_token": "f"})))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("drive.file.created_v1".to_owned(), json!({"file_token": "f"}))]
+    );
     // No fallback at all: still 200, so that the platform does not push it again.
     let empty = Dispatcher::builder().build();
-    assert_eq!(post(&empty, &envelope("x2", "drive.file.created_v1", json!({}))).await, (200, json!({})));
+    assert_eq!(
+        post(&empty, &envelope("x2", "drive.file.created_v1", json!({}))).await,
+        (200, json!({}))
+    );
 }
 
 /// A dispatcher whose receive_v1 handler counts its runs in `calls`, lets
@@ -213,7 +275,10 @@ async fn a_failed_handler_answers_500_and_its_retry_is_handled() {
     assert_eq!(post(&dispatcher, &message("e1", "om_1")).await.0, 200);
     assert_eq!(*calls.lock().unwrap(), 2);
     // A body that does not decode into the handler's type is a failure too.
-    assert_eq!(post(&dispatcher, &envelope("e9", "im.message.receive_v1", json!({"message": 5}))).await.0, 500);
+    assert_eq!(
+        post(&dispatcher, &envelope("e9", "im.message.receive_v1", json!({"message": 5}))).await.0,
+        500
+    );
 }
 
 #[tokio::test]
@@ -284,7 +349,10 @@ async fn deduplication_goes_through_the_async_store() {
     assert_eq!(post(&first, &message("e1", "om_1")).await.0, 200);
     assert_eq!(post(&second, &message("e1", "om_1")).await.0, 200);
     assert_eq!(log.lock().unwrap().len(), 1);
-    assert_eq!(*store.calls.lock().unwrap(), ["remember event:e1", "remember message:om_1", "remember event:e1"]);
+    assert_eq!(
+        *store.calls.lock().unwrap(),
+        ["remember event:e1", "remember message:om_1", "remember event:e1"]
+    );
 }
 
 #[tokio::test]
@@ -303,31 +371,48 @@ async fn a_copy_arriving_while_the_event_is_handled_waits_for_it() {
                         *runs
                     };
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    if run == 1 { Ok(CardActionResponse::toast(Toast::new(ToastKind::Success, "saved"))) } else { Err("the second run fails".into()) }
+                    if run == 1 {
+                        Ok(CardActionResponse::toast(Toast::new(ToastKind::Success, "saved")))
+                    } else {
+                        Err("the second run fails".into())
+                    }
                 }
             })
             .unwrap();
     }
     let dispatcher = builder.build();
-    let action = |id: &str| events::parse_event(envelope(id, "card.action.trigger", json!({"action": {"tag": "button"}})).to_string().as_bytes()).unwrap();
-    let (first, copy) = tokio::join!(dispatcher.dispatch(action("c1"), Transport::LongConnection), async {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        dispatcher.dispatch(action("c1"), Transport::LongConnection).await
-    });
+    let action = |id: &str| {
+        events::parse_event(
+            envelope(id, "card.action.trigger", json!({"action": {"tag": "button"}}))
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+    };
+    let (first, copy) =
+        tokio::join!(dispatcher.dispatch(action("c1"), Transport::LongConnection), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            dispatcher.dispatch(action("c1"), Transport::LongConnection).await
+        });
     let toast = json!({"toast": {"type": "success", "content": "saved"}});
     assert!(matches!(&first, events::Outcome::Handled { .. }), "{first:?}");
     assert!(matches!(&copy, events::Outcome::Duplicate { .. }), "{copy:?}");
-    assert_eq!((first.response(), copy.response()), (Some(&toast), Some(&toast)), "the copy is answered like the first");
+    assert_eq!(
+        (first.response(), copy.response()),
+        (Some(&toast), Some(&toast)),
+        "the copy is answered like the first"
+    );
     // After the first run ended, a copy is a plain duplicate.
     let late = dispatcher.dispatch(action("c1"), Transport::Webhook).await;
     assert!(matches!(late, events::Outcome::Duplicate { response: None }), "{late:?}");
     assert_eq!(*runs.lock().unwrap(), 1);
 
     // A failing run fails its waiting copy too, and releases the event for the platform's retry.
-    let (first, copy) = tokio::join!(dispatcher.dispatch(action("c2"), Transport::LongConnection), async {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        dispatcher.dispatch(action("c2"), Transport::LongConnection).await
-    });
+    let (first, copy) =
+        tokio::join!(dispatcher.dispatch(action("c2"), Transport::LongConnection), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            dispatcher.dispatch(action("c2"), Transport::LongConnection).await
+        });
     assert_eq!((first.status(), copy.status()), (500, 500));
     assert_eq!(*runs.lock().unwrap(), 2);
     let retry = dispatcher.dispatch(action("c2"), Transport::LongConnection).await;

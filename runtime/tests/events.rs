@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use feishu_runtime::events::{self, DedupStore, Delivery, EventEnvelope, InMemoryDedup, Webhook, WebhookConfig, WebhookError};
+use feishu_runtime::events::{
+    self, DedupStore, Delivery, EventEnvelope, InMemoryDedup, Webhook, WebhookConfig, WebhookError,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -58,7 +60,11 @@ fn signed_headers(timestamp: u64, body: &[u8]) -> Vec<(String, String)> {
     ]
 }
 
-fn handle(webhook: &Webhook, headers: &[(String, String)], body: &[u8]) -> Result<Delivery, WebhookError> {
+fn handle(
+    webhook: &Webhook,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Delivery, WebhookError> {
     webhook.handle(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), body, now())
 }
 
@@ -68,25 +74,33 @@ fn handle_signed(webhook: &Webhook, body: &[u8]) -> Result<Delivery, WebhookErro
 
 #[test]
 fn decrypts_feishus_published_example() {
-    let plain = events::decrypt("test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=").unwrap();
+    let plain =
+        events::decrypt("test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=").unwrap();
     assert_eq!(plain, b"hello world");
     // And encrypting with the example's IV gives the example back.
     let data = BASE64.decode("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=").unwrap();
     let iv: [u8; 16] = data[..16].try_into().unwrap();
-    assert_eq!(events::encrypt("test key", b"hello world", iv), "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=");
+    assert_eq!(
+        events::encrypt("test key", b"hello world", iv),
+        "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="
+    );
 }
 
 #[test]
 fn signature_is_sha256_hex_of_timestamp_nonce_key_body() {
     // sha256("1" "2" "3" "4") = sha256("1234")
-    assert_eq!(events::signature("1", "2", "3", b"4"), "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4");
+    assert_eq!(
+        events::signature("1", "2", "3", b"4"),
+        "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4"
+    );
 }
 
 #[test]
 fn plain_url_verification() {
     let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
     let body = json!({"challenge": "ch-1", "token": TOKEN, "type": "url_verification"}).to_string();
-    let delivery: Delivery = webhook.handle([("content-type", "application/json")], body.as_bytes(), now()).unwrap();
+    let delivery: Delivery =
+        webhook.handle([("content-type", "application/json")], body.as_bytes(), now()).unwrap();
     assert_eq!(delivery, Delivery::Challenge { challenge: "ch-1".into() });
     assert_eq!(delivery.response_body(), r#"{"challenge":"ch-1"}"#);
 
@@ -146,7 +160,9 @@ struct Message {
 fn good_event_is_accepted_and_decoded_with_a_typed_event_type() {
     let body = encrypted(&v2_event("ev-1", TOKEN));
     let headers = signed_headers(NOW_SECS, &body);
-    let delivery: Delivery<EventType> = webhook().handle(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), &body, now()).unwrap();
+    let delivery: Delivery<EventType> = webhook()
+        .handle(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), &body, now())
+        .unwrap();
     let Delivery::Event(envelope) = delivery else { panic!("not an event: {delivery:?}") };
     assert_eq!(envelope.schema, "2.0");
     assert_eq!(envelope.event_id, "ev-1");
@@ -171,9 +187,15 @@ fn good_event_is_accepted_and_decoded_with_a_typed_event_type() {
 #[test]
 fn header_names_are_case_insensitive() {
     let body = encrypted(&v2_event("ev-case", TOKEN));
-    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body).into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
+    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body)
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v))
+        .collect();
     assert!(matches!(handle(&webhook(), &headers, &body), Ok(Delivery::Event(_))));
-    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body).into_iter().map(|(n, v)| (n.to_ascii_uppercase(), v)).collect();
+    let headers: Vec<(String, String)> = signed_headers(NOW_SECS, &body)
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_uppercase(), v))
+        .collect();
     assert!(matches!(handle(&webhook(), &headers, &body), Ok(Delivery::Event(_))));
 }
 
@@ -197,7 +219,9 @@ fn v1_event_callback() {
         "event": {"type": "message", "app_id": "cli_1", "tenant_key": "tk_1", "text": "hi"}
     })
     .to_string();
-    let Delivery::Event(envelope) = handle(&webhook, &[], body.as_bytes()).unwrap() else { panic!("not an event") };
+    let Delivery::Event(envelope) = handle(&webhook, &[], body.as_bytes()).unwrap() else {
+        panic!("not an event")
+    };
     assert_eq!(envelope.schema, "1.0");
     assert_eq!(envelope.event_id, "uuid-1");
     assert_eq!(envelope.event_type, "message");
@@ -255,22 +279,38 @@ fn missing_signature_headers_are_refused_when_a_key_is_set() {
     // Any one header missing counts as unsigned.
     let full = signed_headers(NOW_SECS, &body);
     for skip in 1..full.len() {
-        let partial: Vec<_> = full.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, h)| h.clone()).collect();
-        assert!(matches!(handle(&webhook(), &partial, &body), Err(WebhookError::MissingSignature)), "without {}", full[skip].0);
+        let partial: Vec<_> =
+            full.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, h)| h.clone()).collect();
+        assert!(
+            matches!(handle(&webhook(), &partial, &body), Err(WebhookError::MissingSignature)),
+            "without {}",
+            full[skip].0
+        );
     }
     // A plain (unencrypted) event is no exception.
     let plain = v2_event("ev-4b", TOKEN).to_string();
-    assert!(matches!(handle(&webhook(), &[], plain.as_bytes()), Err(WebhookError::MissingSignature)));
+    assert!(matches!(
+        handle(&webhook(), &[], plain.as_bytes()),
+        Err(WebhookError::MissingSignature)
+    ));
     // Nor is an unsigned body that fails to decrypt: unsigned requests
     // learn nothing about why they failed.
     let garbage = json!({"encrypt": BASE64.encode([0u8; 48])}).to_string();
-    assert!(matches!(handle(&webhook(), &[], garbage.as_bytes()), Err(WebhookError::MissingSignature)));
+    assert!(matches!(
+        handle(&webhook(), &[], garbage.as_bytes()),
+        Err(WebhookError::MissingSignature)
+    ));
     assert!(matches!(handle(&webhook(), &[], b"not json"), Err(WebhookError::MissingSignature)));
 }
 
 #[test]
 fn stale_timestamps_are_refused_both_ways() {
-    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY).max_clock_skew(Duration::from_secs(300)));
+    let webhook = Webhook::new(
+        WebhookConfig::new()
+            .verification_token(TOKEN)
+            .encrypt_key(KEY)
+            .max_clock_skew(Duration::from_secs(300)),
+    );
     for (i, (ts, ok)) in [
         (NOW_SECS - 300, true),
         (NOW_SECS + 300, true),
@@ -359,9 +399,12 @@ fn a_custom_dedup_store_is_used() {
     let a = encrypted(&v2_event("ev-a", TOKEN));
     let b = encrypted(&v2_event("ev-b", TOKEN));
     assert!(matches!(handle_signed(&webhook, &a), Ok(Delivery::Event(_))));
-    assert!(matches!(handle_signed(&webhook, &b), Ok(Delivery::Duplicate { ref event_id }) if event_id == "ev-b"));
+    assert!(
+        matches!(handle_signed(&webhook, &b), Ok(Delivery::Duplicate { ref event_id }) if event_id == "ev-b")
+    );
     // Challenges are not deduplicated.
-    let challenge = encrypted(&json!({"challenge": "c", "token": TOKEN, "type": "url_verification"}));
+    let challenge =
+        encrypted(&json!({"challenge": "c", "token": TOKEN, "type": "url_verification"}));
     assert!(matches!(handle(&webhook, &[], &challenge), Ok(Delivery::Challenge { .. })));
     assert_eq!(*store.seen.lock().unwrap(), ["ev-a", "ev-b"]);
     // `forget` defaults to doing nothing.
@@ -442,9 +485,15 @@ fn garbage_bodies_are_errors() {
     assert!(matches!(signed(b""), Err(WebhookError::Malformed(_))));
     assert!(matches!(signed(b"42"), Err(WebhookError::Malformed(_))));
     assert!(matches!(signed(b"{}"), Err(WebhookError::Malformed(_))));
-    assert!(matches!(signed(br#"{"schema":"2.0","header":{"event_type":"x"}}"#), Err(WebhookError::Malformed(_))));
+    assert!(matches!(
+        signed(br#"{"schema":"2.0","header":{"event_type":"x"}}"#),
+        Err(WebhookError::Malformed(_))
+    ));
     assert!(matches!(signed(br#"{"schema":"2.0","header":"x"}"#), Err(WebhookError::Malformed(_))));
-    assert!(matches!(signed(br#"{"type":"event_callback","uuid":"u"}"#), Err(WebhookError::Malformed(_))));
+    assert!(matches!(
+        signed(br#"{"type":"event_callback","uuid":"u"}"#),
+        Err(WebhookError::Malformed(_))
+    ));
     assert!(matches!(signed(br#"{"type":"url_verification"}"#), Err(WebhookError::Malformed(_))));
 
     let wrap = |enc: &str| json!({ "encrypt": enc }).to_string();
@@ -455,7 +504,10 @@ fn garbage_bodies_are_errors() {
     // Too short: an IV only, or an IV and a partial block.
     for len in [0, 1, 16, 17, 31, 33] {
         let enc = BASE64.encode(vec![7u8; len]);
-        assert!(matches!(signed(wrap(&enc).as_bytes()), Err(WebhookError::Decrypt(_))), "{len} bytes");
+        assert!(
+            matches!(signed(wrap(&enc).as_bytes()), Err(WebhookError::Decrypt(_))),
+            "{len} bytes"
+        );
     }
     // Bad padding: the last block decrypts to text ending in a 0 byte.
     let full = BASE64.decode(events::encrypt(KEY, b"0123456789abcde\0", IV)).unwrap();

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use feishu_runtime::{ApiRequest, Auth, Body, Client, Error, FileError, Method, Multipart, RetryPolicy, UploadFile};
+use feishu_runtime::{
+    ApiRequest, Auth, Body, Client, Error, FileError, Method, Multipart, RetryPolicy, UploadFile,
+};
 use serde_json::json;
 use support::{Reply, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,13 +23,20 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new(tag: &str) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!("feishu-files-{tag}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst)));
+        let path = std::env::temp_dir().join(format!(
+            "feishu-files-{tag}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
         std::fs::create_dir_all(&path).unwrap();
         Self(path)
     }
 
     fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         names
     }
@@ -40,8 +49,14 @@ impl Drop for TempDir {
 }
 
 fn fast_retries(server: &Server) -> Client {
-    let policy = RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20));
-    Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(policy).build().unwrap()
+    let policy = RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20));
+    Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(policy)
+        .build()
+        .unwrap()
 }
 
 /// The parts of a multipart body: (headers, content).
@@ -59,7 +74,10 @@ fn parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
         let end = find(&body, delimiter.as_bytes()).expect("a closing delimiter");
         let part = &body[2..end];
         let split = find(part, b"\r\n\r\n").unwrap();
-        out.push((String::from_utf8(part[..split].to_vec()).unwrap().to_ascii_lowercase(), part[split + 4..].to_vec()));
+        out.push((
+            String::from_utf8(part[..split].to_vec()).unwrap().to_ascii_lowercase(),
+            part[split + 4..].to_vec(),
+        ));
         body.drain(..end);
     }
 }
@@ -69,7 +87,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn upload_request(file: UploadFile) -> ApiRequest {
-    let form = Multipart::new().text("file_type", "stream").text("file_name", file.file_name().to_owned()).upload("file", file);
+    let form = Multipart::new()
+        .text("file_type", "stream")
+        .text("file_name", file.file_name().to_owned())
+        .upload("file", file);
     ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form))
 }
 
@@ -79,7 +100,10 @@ async fn flaky(failures: usize) -> Server {
     let seen = Arc::new(AtomicUsize::new(0));
     Server::with_token(move |_| {
         if seen.fetch_add(1, Ordering::SeqCst) < failures {
-            Reply::json(json!({"code": 99991400, "msg": "too fast"})).status(400).header("x-ogw-ratelimit-reset", "0").header("X-Tt-Logid", "L-RL")
+            Reply::json(json!({"code": 99991400, "msg": "too fast"}))
+                .status(400)
+                .header("x-ogw-ratelimit-reset", "0")
+                .header("X-Tt-Logid", "L-RL")
         } else {
             Reply::json(json!({"code": 0, "msg": "ok", "data": {"file_key": "file_1"}}))
         }
@@ -94,7 +118,10 @@ async fn a_path_upload_streams_the_file_with_its_name_and_type_and_is_resent_who
     let content: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
     std::fs::write(&path, &content).unwrap();
     let server = flaky(1).await;
-    let data = fast_retries(&server).send_value(upload_request(UploadFile::from_path(&path).unwrap())).await.unwrap();
+    let data = fast_retries(&server)
+        .send_value(upload_request(UploadFile::from_path(&path).unwrap()))
+        .await
+        .unwrap();
     assert_eq!(data["file_key"], "file_1");
     let attempts = server.api_requests();
     assert_eq!(attempts.len(), 2);
@@ -102,7 +129,11 @@ async fn a_path_upload_streams_the_file_with_its_name_and_type_and_is_resent_who
         let parts = parts(r.header("content-type").unwrap(), &r.body);
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[1].1, "季度 report.pdf".as_bytes());
-        assert!(parts[2].0.contains("name=\"file\"; filename=\"季度 report.pdf\""), "{}", parts[2].0);
+        assert!(
+            parts[2].0.contains("name=\"file\"; filename=\"季度 report.pdf\""),
+            "{}",
+            parts[2].0
+        );
         assert!(parts[2].0.contains("content-type: application/pdf"), "{}", parts[2].0);
         assert!(parts[2].1 == content, "the file arrives whole on every attempt");
     }
@@ -126,16 +157,28 @@ async fn a_bytes_upload_is_retried() {
 async fn a_reader_upload_is_sent_once_and_the_error_says_why_it_was_not_retried() {
     let server = flaky(1).await;
     let reader = std::io::Cursor::new(vec![1u8; 5000]);
-    let error = fast_retries(&server).send_value(upload_request(UploadFile::from_reader(reader, "stream.bin", 5000))).await.unwrap_err();
-    assert!(matches!(&error, Error::File(FileError::NotRepeatable { error }) if error.code() == Some(99991400)), "{error:?}");
+    let error = fast_retries(&server)
+        .send_value(upload_request(UploadFile::from_reader(reader, "stream.bin", 5000)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::File(FileError::NotRepeatable { error }) if error.code() == Some(99991400)),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("not retried"), "{error}");
-    assert_eq!((error.code(), error.log_id(), error.http_status()), (Some(99991400), Some("L-RL"), Some(400)));
+    assert_eq!(
+        (error.code(), error.log_id(), error.http_status()),
+        (Some(99991400), Some("L-RL"), Some(400))
+    );
     assert_eq!(server.api_requests().len(), 1);
 
     // Without a failure it goes through, whole.
     let server = flaky(0).await;
     let reader = std::io::Cursor::new(vec![2u8; 5000]);
-    fast_retries(&server).send_value(upload_request(UploadFile::from_reader(reader, "stream.bin", 5000))).await.unwrap();
+    fast_retries(&server)
+        .send_value(upload_request(UploadFile::from_reader(reader, "stream.bin", 5000)))
+        .await
+        .unwrap();
     let r = &server.api_requests()[0];
     assert_eq!(parts(r.header("content-type").unwrap(), &r.body)[2].1, vec![2u8; 5000]);
 }
@@ -160,8 +203,12 @@ async fn a_download_streams_and_saves_identical_bytes_atomically() {
     let server = Server::with_token(file_server(content.clone())).await;
     let client = server.client();
 
-    let file = client.send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1")).await.unwrap();
-    assert_eq!((file.filename.as_deref(), file.content_type.as_deref(), file.log_id.as_deref()), (Some("报告.pdf"), Some("application/pdf"), Some("L-DL")));
+    let file =
+        client.send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1")).await.unwrap();
+    assert_eq!(
+        (file.filename.as_deref(), file.content_type.as_deref(), file.log_id.as_deref()),
+        (Some("报告.pdf"), Some("application/pdf"), Some("L-DL"))
+    );
     assert_eq!(file.content_length, Some(content.len() as u64));
     let mut stream = file.bytes_stream();
     let mut streamed = Vec::new();
@@ -176,12 +223,24 @@ async fn a_download_streams_and_saves_identical_bytes_atomically() {
     let dir = TempDir::new("save");
     let target = dir.0.join("报告.pdf");
     std::fs::write(&target, b"an older version").unwrap();
-    let written = client.send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1")).await.unwrap().save_to(&target).await.unwrap();
+    let written = client
+        .send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1"))
+        .await
+        .unwrap()
+        .save_to(&target)
+        .await
+        .unwrap();
     assert_eq!(written, content.len() as u64);
     assert!(std::fs::read(&target).unwrap() == content);
     assert_eq!(dir.entries(), vec!["报告.pdf".to_owned()], "no temporary file is left");
 
-    let small = client.send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1")).await.unwrap().bytes().await.unwrap();
+    let small = client
+        .send_bytes(ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert!(small == content);
 }
 
@@ -197,7 +256,9 @@ async fn cut_short(announced: usize, sent: usize) -> String {
             while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap_or(0) == 1 {
                 head.push(byte[0]);
             }
-            let reply = format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {announced}\r\n\r\n");
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {announced}\r\n\r\n"
+            );
             let _ = stream.write_all(reply.as_bytes()).await;
             let _ = stream.write_all(&vec![9u8; sent]).await;
             let _ = stream.flush().await;
@@ -210,11 +271,13 @@ async fn cut_short(announced: usize, sent: usize) -> String {
 #[tokio::test]
 async fn an_interrupted_download_leaves_no_file_and_keeps_the_old_one() {
     let url = cut_short(1_000_000, 300_000).await;
-    let client = Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
+    let client =
+        Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
     let dir = TempDir::new("cut");
     let fresh = dir.0.join("new.bin");
     let request = ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1").auth(Auth::None);
-    let error = client.send_bytes(request.clone()).await.unwrap().save_to(&fresh).await.unwrap_err();
+    let error =
+        client.send_bytes(request.clone()).await.unwrap().save_to(&fresh).await.unwrap_err();
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
 
@@ -228,10 +291,12 @@ async fn an_interrupted_download_leaves_no_file_and_keeps_the_old_one() {
 #[tokio::test]
 async fn a_dropped_save_leaves_no_file() {
     let url = cut_short(10_000_000, 100_000).await;
-    let client = Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
+    let client =
+        Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
     let dir = TempDir::new("drop");
     let target = dir.0.join("slow.bin");
-    let download = client.send_bytes(ApiRequest::new(Method::GET, "/x").auth(Auth::None)).await.unwrap();
+    let download =
+        client.send_bytes(ApiRequest::new(Method::GET, "/x").auth(Auth::None)).await.unwrap();
     // Gives up half way (the server stalls, then hangs up).
     let _ = tokio::time::timeout(Duration::from_millis(20), download.save_to(&target)).await;
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());

@@ -6,7 +6,9 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use feishu_runtime::{ApiRequest, AppType, AuthError, Client, Error, Method, RequestOptions, RetryPolicy};
+use feishu_runtime::{
+    ApiRequest, AppType, AuthError, Client, Error, Method, RequestOptions, RetryPolicy,
+};
 use serde_json::json;
 use support::{Recorded, Reply, Server};
 
@@ -35,23 +37,32 @@ impl Platform {
             APP_TOKEN => {
                 let body = r.json();
                 if body["app_secret"] != SECRET {
-                    return Reply::json(json!({"code": 10014, "msg": "app secret invalid"})).status(400);
+                    return Reply::json(json!({"code": 10014, "msg": "app secret invalid"}))
+                        .status(400);
                 }
                 if body["app_ticket"] != TICKET {
-                    return Reply::json(json!({"code": 10012, "msg": "app_ticket invalid"})).status(400);
+                    return Reply::json(json!({"code": 10012, "msg": "app_ticket invalid"}))
+                        .status(400);
                 }
                 let n = self.app_tokens.fetch_add(1, Ordering::SeqCst) + 1;
-                Reply::json(json!({"code": 0, "msg": "ok", "app_access_token": format!("a-{n}"), "expire": 7200}))
+                Reply::json(
+                    json!({"code": 0, "msg": "ok", "app_access_token": format!("a-{n}"), "expire": 7200}),
+                )
             }
             TENANT_TOKEN => {
                 let body = r.json();
                 let app = body["app_access_token"].as_str().unwrap_or_default();
                 if !app.starts_with("a-") {
-                    return Reply::json(json!({"code": 99991664, "msg": "invalid app access token"})).status(400);
+                    return Reply::json(
+                        json!({"code": 99991664, "msg": "invalid app access token"}),
+                    )
+                    .status(400);
                 }
                 let n = self.tenant_tokens.fetch_add(1, Ordering::SeqCst) + 1;
                 let tenant = body["tenant_key"].as_str().unwrap_or_default();
-                Reply::json(json!({"code": 0, "msg": "ok", "tenant_access_token": format!("t-{tenant}-{n}"), "expire": 7200}))
+                Reply::json(
+                    json!({"code": 0, "msg": "ok", "tenant_access_token": format!("t-{tenant}-{n}"), "expire": 7200}),
+                )
             }
             _ => ok(),
         }
@@ -59,17 +70,24 @@ impl Platform {
 }
 
 async fn platform() -> (Server, Arc<Platform>) {
-    let platform = Arc::new(Platform { app_tokens: AtomicUsize::new(0), tenant_tokens: AtomicUsize::new(0) });
+    let platform =
+        Arc::new(Platform { app_tokens: AtomicUsize::new(0), tenant_tokens: AtomicUsize::new(0) });
     let answering = platform.clone();
     (Server::start(move |r| answering.answer(r)).await, platform)
 }
 
 fn client(server: &Server, secret: &str) -> Client {
-    Client::builder("cli_test", secret).base_url(server.url()).retry(RetryPolicy::none()).app_type(AppType::Marketplace).build().unwrap()
+    Client::builder("cli_test", secret)
+        .base_url(server.url())
+        .retry(RetryPolicy::none())
+        .app_type(AppType::Marketplace)
+        .build()
+        .unwrap()
 }
 
 fn call(tenant: &str) -> ApiRequest {
-    ApiRequest::new(Method::GET, "/open-apis/im/v1/chats").options(RequestOptions::default().tenant_key(tenant))
+    ApiRequest::new(Method::GET, "/open-apis/im/v1/chats")
+        .options(RequestOptions::default().tenant_key(tenant))
 }
 
 fn api_requests(server: &Server) -> Vec<Recorded> {
@@ -112,15 +130,31 @@ async fn with_the_ticket_each_tenant_gets_its_own_token_from_one_app_token() {
 
     let app = server.requests_to(APP_TOKEN);
     assert_eq!(app.len(), 1, "one app token for every tenant");
-    assert_eq!(app[0].json(), json!({"app_id": "cli_test", "app_secret": SECRET, "app_ticket": TICKET}));
+    assert_eq!(
+        app[0].json(),
+        json!({"app_id": "cli_test", "app_secret": SECRET, "app_ticket": TICKET})
+    );
     let mut tenants: Vec<_> = server.requests_to(TENANT_TOKEN).iter().map(|r| r.json()).collect();
     tenants.sort_by_key(|b| b["tenant_key"].to_string());
-    assert_eq!(tenants, vec![json!({"app_access_token": "a-1", "tenant_key": "tk-a"}), json!({"app_access_token": "a-1", "tenant_key": "tk-b"})]);
+    assert_eq!(
+        tenants,
+        vec![
+            json!({"app_access_token": "a-1", "tenant_key": "tk-a"}),
+            json!({"app_access_token": "a-1", "tenant_key": "tk-b"})
+        ]
+    );
     assert_eq!(platform.tenant_tokens.load(Ordering::SeqCst), 2);
     // Every call went out with its own tenant's token.
     let api = api_requests(&server);
     assert_eq!(api.len(), 40);
-    let with = |tenant: &str| api.iter().filter(|r| r.header("authorization").is_some_and(|h| h.starts_with(&format!("Bearer t-{tenant}-")))).count();
+    let with = |tenant: &str| {
+        api.iter()
+            .filter(|r| {
+                r.header("authorization")
+                    .is_some_and(|h| h.starts_with(&format!("Bearer t-{tenant}-")))
+            })
+            .count()
+    };
     assert_eq!((with("tk-a"), with("tk-b")), (20, 20));
     assert!(client.tenant_access_token_for("tk-a").await.unwrap().expose().starts_with("t-tk-a-"));
 }
@@ -131,40 +165,71 @@ async fn a_tenant_call_without_a_tenant_key_fails_before_sending() {
     let client = client(&server, SECRET);
     client.set_app_ticket(TICKET).await.unwrap();
 
-    let err = client.send_value(ApiRequest::new(Method::GET, "/open-apis/im/v1/chats").endpoint("im.v1.chat.list")).await.unwrap_err();
+    let err = client
+        .send_value(
+            ApiRequest::new(Method::GET, "/open-apis/im/v1/chats").endpoint("im.v1.chat.list"),
+        )
+        .await
+        .unwrap_err();
 
     match err {
-        Error::Auth(AuthError::TenantKeyRequired { endpoint }) => assert_eq!(endpoint, "im.v1.chat.list"),
+        Error::Auth(AuthError::TenantKeyRequired { endpoint }) => {
+            assert_eq!(endpoint, "im.v1.chat.list")
+        }
         other => panic!("expected TenantKeyRequired, got {other:?}"),
     }
-    assert!(matches!(client.tenant_access_token().await, Err(Error::Auth(AuthError::TenantKeyRequired { .. }))));
+    assert!(matches!(
+        client.tenant_access_token().await,
+        Err(Error::Auth(AuthError::TenantKeyRequired { .. }))
+    ));
     assert!(server.requests().is_empty());
 }
 
 #[tokio::test]
 async fn a_refused_tenant_token_is_replaced_for_that_tenant_only() {
     let refused = Arc::new(AtomicUsize::new(0));
-    let platform = Arc::new(Platform { app_tokens: AtomicUsize::new(0), tenant_tokens: AtomicUsize::new(0) });
+    let platform =
+        Arc::new(Platform { app_tokens: AtomicUsize::new(0), tenant_tokens: AtomicUsize::new(0) });
     let seen = refused.clone();
     let server = Server::start(move |r| {
         // The first tenant token issued stops working after one use.
-        if r.path == "/open-apis/x" && r.header("authorization") == Some("Bearer t-tk-a-1") && seen.fetch_add(1, Ordering::SeqCst) > 0 {
-            return Reply::json(json!({"code": 99991663, "msg": "invalid tenant access token"})).status(400);
+        if r.path == "/open-apis/x"
+            && r.header("authorization") == Some("Bearer t-tk-a-1")
+            && seen.fetch_add(1, Ordering::SeqCst) > 0
+        {
+            return Reply::json(json!({"code": 99991663, "msg": "invalid tenant access token"}))
+                .status(400);
         }
         platform.answer(r)
     })
     .await;
     let client = client(&server, SECRET);
     client.set_app_ticket(TICKET).await.unwrap();
-    let x = |tenant: &str| ApiRequest::new(Method::GET, "/open-apis/x").options(RequestOptions::default().tenant_key(tenant));
+    let x = |tenant: &str| {
+        ApiRequest::new(Method::GET, "/open-apis/x")
+            .options(RequestOptions::default().tenant_key(tenant))
+    };
 
     client.send_value(x("tk-a")).await.unwrap();
     client.send_value(x("tk-b")).await.unwrap();
     client.send_value(x("tk-a")).await.unwrap();
     client.send_value(x("tk-b")).await.unwrap();
 
-    let used: Vec<_> = server.requests_to("/open-apis/x").iter().map(|r| r.header("authorization").unwrap().to_owned()).collect();
-    assert_eq!(used, ["Bearer t-tk-a-1", "Bearer t-tk-b-2", "Bearer t-tk-a-1", "Bearer t-tk-a-3", "Bearer t-tk-b-2"]);
+    let used: Vec<_> = server
+        .requests_to("/open-apis/x")
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        used,
+        [
+            "Bearer t-tk-a-1",
+            "Bearer t-tk-b-2",
+            "Bearer t-tk-a-1",
+            "Bearer t-tk-a-3",
+            "Bearer t-tk-b-2"
+        ]
+    );
     assert_eq!(server.requests_to(APP_TOKEN).len(), 1, "the app token was not refused and stays");
 }
 
@@ -203,11 +268,16 @@ async fn a_refused_ticket_is_forgotten_and_a_new_one_asked_for() {
 #[tokio::test]
 async fn an_app_token_refused_by_the_tenant_token_call_is_replaced_once() {
     let first = Arc::new(AtomicUsize::new(0));
-    let platform = Arc::new(Platform { app_tokens: AtomicUsize::new(0), tenant_tokens: AtomicUsize::new(0) });
+    let platform =
+        Arc::new(Platform { app_tokens: AtomicUsize::new(0), tenant_tokens: AtomicUsize::new(0) });
     let seen = first.clone();
     let server = Server::start(move |r| {
-        if r.path == TENANT_TOKEN && r.json()["app_access_token"] == "a-1" && seen.fetch_add(1, Ordering::SeqCst) == 0 {
-            return Reply::json(json!({"code": 99991664, "msg": "invalid app access token"})).status(400);
+        if r.path == TENANT_TOKEN
+            && r.json()["app_access_token"] == "a-1"
+            && seen.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            return Reply::json(json!({"code": 99991664, "msg": "invalid app access token"}))
+                .status(400);
         }
         platform.answer(r)
     })
@@ -217,7 +287,11 @@ async fn an_app_token_refused_by_the_tenant_token_call_is_replaced_once() {
 
     client.send_value(call("tk-a")).await.unwrap();
 
-    let tenant_calls: Vec<_> = server.requests_to(TENANT_TOKEN).iter().map(|r| r.json()["app_access_token"].clone()).collect();
+    let tenant_calls: Vec<_> = server
+        .requests_to(TENANT_TOKEN)
+        .iter()
+        .map(|r| r.json()["app_access_token"].clone())
+        .collect();
     assert_eq!(tenant_calls, [json!("a-1"), json!("a-2")]);
 }
 
@@ -230,7 +304,10 @@ async fn debug_output_holds_no_secret_ticket_or_token() {
     let app = client.app_access_token().await.unwrap();
     let tenant = client.tenant_access_token_for("tk-a").await.unwrap();
 
-    let shown = format!("{client:?} {:?} {app:?} {tenant:?}", client.app_ticket_store().get().await.unwrap());
+    let shown = format!(
+        "{client:?} {:?} {app:?} {tenant:?}",
+        client.app_ticket_store().get().await.unwrap()
+    );
     for secret in [SECRET, TICKET, app.expose(), tenant.expose()] {
         assert!(!shown.contains(secret), "{secret} leaked: {shown}");
     }
@@ -245,7 +322,13 @@ async fn app_ticket_events_are_taken_for_this_app_only() {
     let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token"));
     let envelope = |uuid: &str, event: serde_json::Value| {
         let body = json!({"uuid": uuid, "token": "v-token", "ts": "1700000000.1", "type": "event_callback", "event": event}).to_string();
-        let delivery: Delivery = webhook.handle([("Content-Type", "application/json")], body.as_bytes(), std::time::SystemTime::now()).unwrap();
+        let delivery: Delivery = webhook
+            .handle(
+                [("Content-Type", "application/json")],
+                body.as_bytes(),
+                std::time::SystemTime::now(),
+            )
+            .unwrap();
         match delivery {
             Delivery::Event(envelope) => envelope,
             other => panic!("{other:?}"),
@@ -254,10 +337,14 @@ async fn app_ticket_events_are_taken_for_this_app_only() {
 
     let other_type = envelope("e-1", json!({"type": "app_open", "app_id": "cli_test"}));
     assert!(!client.accept_app_ticket_event(&other_type).await.unwrap());
-    let other_app = envelope("e-2", json!({"type": "app_ticket", "app_id": "cli_other", "app_ticket": "not-ours"}));
+    let other_app = envelope(
+        "e-2",
+        json!({"type": "app_ticket", "app_id": "cli_other", "app_ticket": "not-ours"}),
+    );
     assert!(client.accept_app_ticket_event(&other_app).await.is_err());
     assert!(client.app_ticket_store().get().await.unwrap().is_none());
-    let ours = envelope("e-3", json!({"type": "app_ticket", "app_id": "cli_test", "app_ticket": TICKET}));
+    let ours =
+        envelope("e-3", json!({"type": "app_ticket", "app_id": "cli_test", "app_ticket": TICKET}));
     assert!(client.accept_app_ticket_event(&ours).await.unwrap());
 
     client.send_value(call("tk-a")).await.unwrap();
@@ -266,7 +353,9 @@ async fn app_ticket_events_are_taken_for_this_app_only() {
 
 #[tokio::test]
 async fn the_dispatcher_stores_app_tickets_with_one_line_of_wiring() {
-    use feishu_runtime::events::{Delivery, Dispatcher, Outcome, Transport, Webhook, WebhookConfig};
+    use feishu_runtime::events::{
+        Delivery, Dispatcher, Outcome, Transport, Webhook, WebhookConfig,
+    };
     let (server, _) = platform().await;
     let client = client(&server, SECRET);
     let mut builder = Dispatcher::builder();
@@ -277,7 +366,13 @@ async fn the_dispatcher_stores_app_tickets_with_one_line_of_wiring() {
         let body = json!({"uuid": uuid, "token": "v-token", "ts": "1700000000.1", "type": "event_callback",
             "event": {"type": "app_ticket", "app_id": app_id, "app_ticket": ticket}})
         .to_string();
-        let delivery: Delivery = webhook.handle([("Content-Type", "application/json")], body.as_bytes(), std::time::SystemTime::now()).unwrap();
+        let delivery: Delivery = webhook
+            .handle(
+                [("Content-Type", "application/json")],
+                body.as_bytes(),
+                std::time::SystemTime::now(),
+            )
+            .unwrap();
         let Delivery::Event(envelope) = delivery else { panic!("{delivery:?}") };
         dispatcher.dispatch(envelope, Transport::Webhook)
     };
@@ -290,7 +385,8 @@ async fn the_dispatcher_stores_app_tickets_with_one_line_of_wiring() {
 
     client.send_value(call("tk-a")).await.unwrap();
     assert_eq!(server.requests_to(APP_TOKEN)[0].json()["app_ticket"], TICKET);
-    let event: feishu_runtime::auth::AppTicketEvent = serde_json::from_value(json!({"app_id": "cli_test", "app_ticket": TICKET})).unwrap();
+    let event: feishu_runtime::auth::AppTicketEvent =
+        serde_json::from_value(json!({"app_id": "cli_test", "app_ticket": TICKET})).unwrap();
     assert!(!format!("{event:?}").contains(TICKET));
     assert_eq!(event.ticket().expose(), TICKET);
 }

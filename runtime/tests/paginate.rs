@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use feishu_runtime::{ApiRequest, Client, Error, Method, PageRequest, Paginated, PaginationError, RetryPolicy, paginate};
+use feishu_runtime::{
+    ApiRequest, Client, Error, Method, PageRequest, Paginated, PaginationError, RetryPolicy,
+    paginate,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use support::{Recorded, Reply, Server};
@@ -15,7 +18,12 @@ use support::{Recorded, Reply, Server};
 const LIST: &str = "/open-apis/im/v1/messages";
 
 fn query_param(r: &Recorded, name: &str) -> Option<String> {
-    r.query.as_deref()?.split('&').filter_map(|p| p.split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v.to_owned())
+    r.query
+        .as_deref()?
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned())
 }
 
 fn page_tokens(server: &Server) -> Vec<Option<String>> {
@@ -29,7 +37,8 @@ fn ok(data: Value) -> Reply {
 /// Serves `total` numbered items, `size` per page, tokens `p1`, `p2`, …
 fn numbered(total: usize, size: usize) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     move |r| {
-        let start = query_param(r, "page_token").map_or(0, |t| t[1..].parse::<usize>().unwrap() * size);
+        let start =
+            query_param(r, "page_token").map_or(0, |t| t[1..].parse::<usize>().unwrap() * size);
         let end = (start + size).min(total);
         let items: Vec<usize> = (start..end).collect();
         let has_more = end < total;
@@ -64,7 +73,9 @@ async fn follows_tokens_until_has_more_is_false() {
 
 #[tokio::test]
 async fn has_more_false_ends_even_with_a_token() {
-    let server = Server::with_token(|_| ok(json!({"has_more": false, "page_token": "more?", "items": [1]}))).await;
+    let server =
+        Server::with_token(|_| ok(json!({"has_more": false, "page_token": "more?", "items": [1]})))
+            .await;
     let pages = paginate(&server.client(), list_request()).collect().await.unwrap();
     assert_eq!(pages.len(), 1);
     assert_eq!(server.api_requests().len(), 1);
@@ -72,12 +83,18 @@ async fn has_more_false_ends_even_with_a_token() {
 
 #[tokio::test]
 async fn a_missing_or_empty_token_after_has_more_ends_with_a_typed_error() {
-    for data in [json!({"has_more": true, "items": [1]}), json!({"has_more": true, "page_token": "", "items": [1]})] {
+    for data in [
+        json!({"has_more": true, "items": [1]}),
+        json!({"has_more": true, "page_token": "", "items": [1]}),
+    ] {
         let server = Server::with_token(move |_| ok(data.clone())).await;
         let mut items = paginate(&server.client(), list_request()).items();
         assert_eq!(items.next().await.unwrap().unwrap(), json!(1));
         let error = items.next().await.unwrap().unwrap_err();
-        assert!(matches!(&error, Error::Pagination(PaginationError::MissingToken { page: 1, log_id: Some(id) }) if id == "log-page"), "{error:?}");
+        assert!(
+            matches!(&error, Error::Pagination(PaginationError::MissingToken { page: 1, log_id: Some(id) }) if id == "log-page"),
+            "{error:?}"
+        );
         assert_eq!(error.log_id(), Some("log-page"));
         assert!(items.next().await.is_none());
         assert_eq!(server.api_requests().len(), 1, "no request after the error");
@@ -97,7 +114,8 @@ async fn a_token_seen_before_ends_with_an_error_instead_of_looping() {
     // Page 2 hands out the token that fetched it; then a server that hands
     // back the first page's token from later pages.
     type NextToken = fn(Option<String>) -> &'static str;
-    let cases: [(NextToken, usize, &str); 2] = [(|_| "a", 2, "a"), (|t| if t.as_deref() == Some("b") { "a" } else { "b" }, 3, "b")];
+    let cases: [(NextToken, usize, &str); 2] =
+        [(|_| "a", 2, "a"), (|t| if t.as_deref() == Some("b") { "a" } else { "b" }, 3, "b")];
     for (next, requests, repeated) in cases {
         let server = Server::with_token(move |r| ok(json!({"has_more": true, "page_token": next(query_param(r, "page_token")), "items": [0]}))).await;
         let mut pages = paginate(&server.client(), list_request());
@@ -122,7 +140,9 @@ async fn a_token_seen_before_ends_with_an_error_instead_of_looping() {
 async fn an_error_ends_the_stream_with_its_code_and_log_id() {
     let server = Server::with_token(|r| {
         if query_param(r, "page_token").is_some() {
-            Reply::json(json!({"code": 230001, "msg": "bad page"})).status(400).header("X-Tt-Logid", "log-bad")
+            Reply::json(json!({"code": 230001, "msg": "bad page"}))
+                .status(400)
+                .header("X-Tt-Logid", "log-bad")
         } else {
             ok(json!({"has_more": true, "page_token": "p1", "items": [0, 1]}))
         }
@@ -138,8 +158,14 @@ async fn an_error_ends_the_stream_with_its_code_and_log_id() {
 }
 
 fn retrying(server: &Server) -> Client {
-    let policy = RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20));
-    Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(policy).build().unwrap()
+    let policy = RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20));
+    Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(policy)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -149,19 +175,25 @@ async fn each_page_is_retried_and_rate_limited_like_a_single_call() {
     let pages = numbered(6, 2);
     let server = Server::with_token(move |r| match seen.fetch_add(1, Ordering::SeqCst) {
         1 => Reply::raw(503, "text/plain", "busy"),
-        3 => Reply::json(json!({"code": 99991400, "msg": "too fast"})).status(400).header("x-ogw-ratelimit-reset", "0"),
+        3 => Reply::json(json!({"code": 99991400, "msg": "too fast"}))
+            .status(400)
+            .header("x-ogw-ratelimit-reset", "0"),
         _ => pages(r),
     })
     .await;
     let items = paginate(&retrying(&server), list_request()).items().collect().await.unwrap();
     assert_eq!(numbers(items), vec![0, 1, 2, 3, 4, 5], "each item once, in order");
-    assert_eq!(page_tokens(&server), vec![None, Some("p1".into()), Some("p1".into()), Some("p2".into()), Some("p2".into())]);
+    assert_eq!(
+        page_tokens(&server),
+        vec![None, Some("p1".into()), Some("p1".into()), Some("p2".into()), Some("p2".into())]
+    );
 }
 
 #[tokio::test]
 async fn limits_stop_fetching() {
     let server = Server::with_token(numbered(100, 2)).await;
-    let items = paginate(&server.client(), list_request()).items().limit(3).collect().await.unwrap();
+    let items =
+        paginate(&server.client(), list_request()).items().limit(3).collect().await.unwrap();
     assert_eq!(numbers(items), vec![0, 1, 2]);
     assert_eq!(server.api_requests().len(), 2);
     let server = Server::with_token(numbered(100, 2)).await;
@@ -169,7 +201,15 @@ async fn limits_stop_fetching() {
     assert_eq!(pages.len(), 1);
     assert_eq!(server.api_requests().len(), 1);
     let server = Server::with_token(numbered(100, 2)).await;
-    assert!(paginate(&server.client(), list_request()).items().limit(0).collect().await.unwrap().is_empty());
+    assert!(
+        paginate(&server.client(), list_request())
+            .items()
+            .limit(0)
+            .collect()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(server.api_requests().is_empty());
 }
 
@@ -183,7 +223,8 @@ async fn a_json_body_carries_the_token_when_the_request_has_one() {
         }
     })
     .await;
-    let request = ApiRequest::new(Method::POST, "/open-apis/x/search").json(&json!({"query": "q"})).unwrap();
+    let request =
+        ApiRequest::new(Method::POST, "/open-apis/x/search").json(&json!({"query": "q"})).unwrap();
     let items = paginate(&server.client(), request).items().collect().await.unwrap();
     assert_eq!(items, vec![json!("a"), json!("b")]);
     let bodies: Vec<Value> = server.api_requests().iter().map(Recorded::json).collect();
@@ -235,7 +276,10 @@ impl PageRequest for ListRequest {
         Self { page_token: Some(token.to_owned()), ..self.clone() }
     }
     async fn fetch(self, client: Client) -> Result<ListPage, ListError> {
-        let request = ApiRequest::new(Method::GET, LIST).query("container_id", &self.chat_id).query("page_size", 2).query_opt("page_token", self.page_token);
+        let request = ApiRequest::new(Method::GET, LIST)
+            .query("container_id", &self.chat_id)
+            .query("page_size", 2)
+            .query_opt("page_token", self.page_token);
         Ok(client.send_json(request).await?)
     }
 }
@@ -244,7 +288,11 @@ impl PageRequest for ListRequest {
 async fn typed_requests_page_through_their_own_call() {
     let server = Server::with_token(numbered(5, 2)).await;
     let request = ListRequest { chat_id: "oc_1".into(), page_token: None };
-    let items = feishu_runtime::Pages::new(&server.client(), request.clone()).items().collect().await.unwrap();
+    let items = feishu_runtime::Pages::new(&server.client(), request.clone())
+        .items()
+        .collect()
+        .await
+        .unwrap();
     assert_eq!(items, vec![0, 1, 2, 3, 4]);
     assert_eq!(request.page_token, None, "the caller's request is left alone");
     assert_eq!(page_tokens(&server), vec![None, Some("p1".into()), Some("p2".into())]);
@@ -253,5 +301,8 @@ async fn typed_requests_page_through_their_own_call() {
     let mut pages = feishu_runtime::Pages::new(&server.client(), request);
     assert!(pages.next().await.unwrap().is_ok());
     let ListError(error) = pages.next().await.unwrap().unwrap_err();
-    assert!(matches!(error, Error::Pagination(PaginationError::MissingToken { page: 1, log_id: None })), "{error:?}");
+    assert!(
+        matches!(error, Error::Pagination(PaginationError::MissingToken { page: 1, log_id: None })),
+        "{error:?}"
+    );
 }

@@ -2,7 +2,9 @@
 
 mod support;
 
-use feishu_runtime::{ApiRequest, Auth, Body, Error, Method, Multipart, RequestOptions, encode_path_segment};
+use feishu_runtime::{
+    ApiRequest, Auth, Body, Error, Method, Multipart, RequestOptions, encode_path_segment,
+};
 use serde_json::json;
 use support::{Recorded, Reply, Server, TOKEN_PATH};
 
@@ -54,14 +56,19 @@ async fn encoded_path_segments_arrive_encoded() {
     let path = format!("/open-apis/drive/v1/files/{}", encode_path_segment("a/b?c"));
     server.client().send_value(ApiRequest::new(Method::GET, path)).await.unwrap();
     let r = only_api_request(&server);
-    assert_eq!((r.path.as_str(), r.query.as_deref()), ("/open-apis/drive/v1/files/a%2Fb%3Fc", None));
+    assert_eq!(
+        (r.path.as_str(), r.query.as_deref()),
+        ("/open-apis/drive/v1/files/a%2Fb%3Fc", None)
+    );
 }
 
 #[tokio::test]
 async fn user_token_is_used_when_the_endpoint_accepts_it() {
     for auth in [Auth::User, Auth::TenantOrUser] {
         let server = Server::with_token(|_| ok()).await;
-        let request = ApiRequest::new(Method::GET, "/open-apis/a").auth(auth).options(RequestOptions::user("u-123"));
+        let request = ApiRequest::new(Method::GET, "/open-apis/a")
+            .auth(auth)
+            .options(RequestOptions::user("u-123"));
 
         server.client().send_value(request).await.unwrap();
 
@@ -91,10 +98,15 @@ async fn a_user_token_on_a_tenant_or_app_only_endpoint_fails_before_sending() {
         (Auth::None, RequestOptions::user("u-123")),
     ] {
         let server = Server::with_token(|_| ok()).await;
-        let request = ApiRequest::new(Method::GET, "/open-apis/a").endpoint("x.v1.a.get").auth(auth).options(options);
+        let request = ApiRequest::new(Method::GET, "/open-apis/a")
+            .endpoint("x.v1.a.get")
+            .auth(auth)
+            .options(options);
         let err = server.client().send_value(request).await.unwrap_err();
         match &err {
-            Error::Auth(feishu_runtime::AuthError::TokenNotAccepted { endpoint, .. }) => assert_eq!(endpoint, "x.v1.a.get"),
+            Error::Auth(feishu_runtime::AuthError::TokenNotAccepted { endpoint, .. }) => {
+                assert_eq!(endpoint, "x.v1.a.get")
+            }
             other => panic!("expected TokenNotAccepted for {auth:?}, got {other:?}"),
         }
         assert!(!err.to_string().contains("u-123"), "{err}");
@@ -105,9 +117,13 @@ async fn a_user_token_on_a_tenant_or_app_only_endpoint_fails_before_sending() {
 #[tokio::test]
 async fn a_tenant_key_on_a_self_built_client_fails_before_sending() {
     let server = Server::with_token(|_| ok()).await;
-    let request = ApiRequest::new(Method::GET, "/open-apis/a").options(RequestOptions::default().tenant_key("tk-1"));
+    let request = ApiRequest::new(Method::GET, "/open-apis/a")
+        .options(RequestOptions::default().tenant_key("tk-1"));
     let err = server.client().send_value(request).await.unwrap_err();
-    assert!(matches!(err, Error::Auth(feishu_runtime::AuthError::TenantKeyNotUsed { .. })), "{err:?}");
+    assert!(
+        matches!(err, Error::Auth(feishu_runtime::AuthError::TenantKeyNotUsed { .. })),
+        "{err:?}"
+    );
     assert!(server.requests().is_empty());
 }
 
@@ -119,7 +135,9 @@ async fn user_endpoint_without_user_token_fails_before_sending() {
     let err = server.client().send_value(request).await.unwrap_err();
 
     match &err {
-        Error::Validation(v) => assert_eq!((v.field.as_str(), v.rule.as_str()), ("user_access_token", "required")),
+        Error::Validation(v) => {
+            assert_eq!((v.field.as_str(), v.rule.as_str()), ("user_access_token", "required"))
+        }
         other => panic!("expected a validation error, got {other:?}"),
     }
     assert!(server.requests().is_empty());
@@ -137,7 +155,9 @@ async fn no_auth_sends_no_authorization() {
 #[tokio::test]
 async fn extra_headers_are_sent() {
     let server = Server::with_token(|_| ok()).await;
-    let options = RequestOptions::default().header("X-Request-Id", "req-7").header("Accept-Language", "zh-CN");
+    let options = RequestOptions::default()
+        .header("X-Request-Id", "req-7")
+        .header("Accept-Language", "zh-CN");
     let request = ApiRequest::new(Method::GET, "/open-apis/a").options(options);
 
     server.client().send_value(request).await.unwrap();
@@ -201,8 +221,14 @@ async fn multipart_body_has_the_described_parts_and_survives_a_retry() {
     })
     .await;
     let png = vec![0x89, b'P', b'N', b'G', 0, 255];
-    let form = Multipart::new().text("image_type", "message").file("image", png.clone(), "logo.png", Some("image/png".into()));
-    let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/images").body(Body::Multipart(form));
+    let form = Multipart::new().text("image_type", "message").file(
+        "image",
+        png.clone(),
+        "logo.png",
+        Some("image/png".into()),
+    );
+    let request =
+        ApiRequest::new(Method::POST, "/open-apis/im/v1/images").body(Body::Multipart(form));
 
     let data = server.client().send_value(request).await.unwrap();
 
@@ -217,7 +243,11 @@ async fn multipart_body_has_the_described_parts_and_survives_a_retry() {
         assert_eq!(parts[0].0, "Content-Disposition: form-data; name=\"image_type\"");
         assert_eq!(parts[0].1, b"message");
         let file_headers = parts[1].0.to_ascii_lowercase();
-        assert!(file_headers.contains("content-disposition: form-data; name=\"image\"; filename=\"logo.png\""), "{file_headers}");
+        assert!(
+            file_headers
+                .contains("content-disposition: form-data; name=\"image\"; filename=\"logo.png\""),
+            "{file_headers}"
+        );
         assert!(file_headers.contains("content-type: image/png"), "{file_headers}");
         assert_eq!(parts[1].1, png);
     }
@@ -227,18 +257,26 @@ async fn multipart_body_has_the_described_parts_and_survives_a_retry() {
 async fn file_part_without_mime_is_octet_stream() {
     let server = Server::with_token(|_| ok()).await;
     let form = Multipart::new().file("file", b"abc".to_vec(), "a.bin", None);
-    let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form));
+    let request =
+        ApiRequest::new(Method::POST, "/open-apis/im/v1/files").body(Body::Multipart(form));
     server.client().send_value(request).await.unwrap();
     let r = only_api_request(&server);
     let parts = parse_multipart(r.header("content-type").unwrap(), &r.body);
-    assert!(parts[0].0.to_ascii_lowercase().contains("content-type: application/octet-stream"), "{}", parts[0].0);
+    assert!(
+        parts[0].0.to_ascii_lowercase().contains("content-type: application/octet-stream"),
+        "{}",
+        parts[0].0
+    );
     assert_eq!(parts[0].1, b"abc");
 }
 
 #[tokio::test]
 async fn base_url_with_trailing_slash_and_lark_constant() {
     let server = Server::with_token(|_| ok()).await;
-    let client = feishu_runtime::Client::builder("cli_test", "s").base_url(format!("{}/", server.url())).build().unwrap();
+    let client = feishu_runtime::Client::builder("cli_test", "s")
+        .base_url(format!("{}/", server.url()))
+        .build()
+        .unwrap();
     client.send_value(ApiRequest::new(Method::GET, "/open-apis/a")).await.unwrap();
     assert_eq!(only_api_request(&server).path, "/open-apis/a");
 

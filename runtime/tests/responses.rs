@@ -22,7 +22,12 @@ struct Message {
 
 #[tokio::test]
 async fn data_is_decoded_into_the_response_type() {
-    let server = Server::with_token(|_| Reply::json(json!({"code": 0, "msg": "success", "data": {"message_id": "om_1", "unknown": true}}))).await;
+    let server = Server::with_token(|_| {
+        Reply::json(
+            json!({"code": 0, "msg": "success", "data": {"message_id": "om_1", "unknown": true}}),
+        )
+    })
+    .await;
 
     let message: Message = server.client().send_json(get("/open-apis/m")).await.unwrap();
 
@@ -41,7 +46,11 @@ async fn empty_data_decodes_into_empty_and_unit() {
 
 #[tokio::test]
 async fn send_value_and_send_expose_data_log_id_and_status() {
-    let server = Server::with_token(|_| Reply::json(json!({"code": 0, "data": {"items": [1, 2]}, "expire": 5})).header("X-Tt-Logid", "LOG-OK")).await;
+    let server = Server::with_token(|_| {
+        Reply::json(json!({"code": 0, "data": {"items": [1, 2]}, "expire": 5}))
+            .header("X-Tt-Logid", "LOG-OK")
+    })
+    .await;
     let client = server.client();
 
     assert_eq!(client.send_value(get("/open-apis/a")).await.unwrap(), json!({"items": [1, 2]}));
@@ -55,7 +64,10 @@ async fn send_value_and_send_expose_data_log_id_and_status() {
 #[tokio::test]
 async fn missing_data_is_null_for_send_value() {
     let server = Server::with_token(|_| Reply::json(json!({"code": 0, "msg": "ok"}))).await;
-    assert_eq!(server.client().send_value(get("/open-apis/a")).await.unwrap(), serde_json::Value::Null);
+    assert_eq!(
+        server.client().send_value(get("/open-apis/a")).await.unwrap(),
+        serde_json::Value::Null
+    );
 }
 
 #[tokio::test]
@@ -67,7 +79,10 @@ async fn non_zero_code_is_an_api_error_with_everything_kept() {
     });
     let server = {
         let body = body.clone();
-        Server::with_token(move |_| Reply::json(body.clone()).status(400).header("X-Tt-Logid", "LOG-E")).await
+        Server::with_token(move |_| {
+            Reply::json(body.clone()).status(400).header("X-Tt-Logid", "LOG-E")
+        })
+        .await
     };
 
     let err = server.client().send_value(get("/open-apis/a")).await.unwrap_err();
@@ -78,15 +93,24 @@ async fn non_zero_code_is_an_api_error_with_everything_kept() {
     assert_eq!(api.msg, "The bot is not in the chat.");
     assert_eq!(api.log_id.as_deref(), Some("LOG-E"));
     assert_eq!(api.body.as_ref(), Some(&body));
-    assert_eq!((err.code(), err.log_id(), err.http_status()), (Some(230002), Some("LOG-E"), Some(400)));
+    assert_eq!(
+        (err.code(), err.log_id(), err.http_status()),
+        (Some(230002), Some("LOG-E"), Some(400))
+    );
     assert!(!err.is_retryable());
     let text = err.to_string();
-    assert!(text.contains("230002") && text.contains("not in the chat") && text.contains("LOG-E"), "{text}");
+    assert!(
+        text.contains("230002") && text.contains("not in the chat") && text.contains("LOG-E"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn non_zero_code_under_http_200_is_an_error_too() {
-    let server = Server::with_token(|_| Reply::json(json!({"code": 99991400, "msg": "request trigger frequency limit"}))).await;
+    let server = Server::with_token(|_| {
+        Reply::json(json!({"code": 99991400, "msg": "request trigger frequency limit"}))
+    })
+    .await;
     let err = server.client().send_json::<Empty>(get("/open-apis/a")).await.unwrap_err();
     assert_eq!(err.as_api().map(|a| (a.http_status, a.code)), Some((200, 99991400)));
     assert!(err.is_retryable(), "rate limits are retryable");
@@ -94,7 +118,11 @@ async fn non_zero_code_under_http_200_is_an_error_too() {
 
 #[tokio::test]
 async fn http_500_with_a_non_json_body_keeps_status_and_log_id() {
-    let server = Server::with_token(|_| Reply::raw(500, "text/html", "<html>Internal Server Error</html>").header("X-Tt-Logid", "LOG-500")).await;
+    let server = Server::with_token(|_| {
+        Reply::raw(500, "text/html", "<html>Internal Server Error</html>")
+            .header("X-Tt-Logid", "LOG-500")
+    })
+    .await;
 
     let err = server.client().send_value(get("/open-apis/a")).await.unwrap_err();
 
@@ -113,7 +141,10 @@ async fn http_500_with_a_non_json_body_keeps_status_and_log_id() {
 
 #[tokio::test]
 async fn success_status_with_a_non_json_body_is_a_decode_error() {
-    let server = Server::with_token(|_| Reply::raw(200, "text/plain", "hello").header("X-Tt-Logid", "LOG-D")).await;
+    let server = Server::with_token(|_| {
+        Reply::raw(200, "text/plain", "hello").header("X-Tt-Logid", "LOG-D")
+    })
+    .await;
     let err = server.client().send_value(get("/open-apis/a")).await.unwrap_err();
     assert!(matches!(&err, Error::Decode { .. }), "{err:?}");
     assert_eq!(err.log_id(), Some("LOG-D"));
@@ -121,11 +152,17 @@ async fn success_status_with_a_non_json_body_is_a_decode_error() {
 
 #[tokio::test]
 async fn data_of_the_wrong_shape_is_a_decode_error_with_log_id() {
-    let server = Server::with_token(|_| Reply::json(json!({"code": 0, "data": {"message_id": 5}})).header("X-Tt-Logid", "LOG-S")).await;
+    let server = Server::with_token(|_| {
+        Reply::json(json!({"code": 0, "data": {"message_id": 5}})).header("X-Tt-Logid", "LOG-S")
+    })
+    .await;
     let err = server.client().send_json::<Message>(get("/open-apis/a")).await.unwrap_err();
     match &err {
         Error::Decode { message, log_id } => {
-            assert!(message.contains("message_id") || message.contains("invalid type"), "{message}");
+            assert!(
+                message.contains("message_id") || message.contains("invalid type"),
+                "{message}"
+            );
             assert_eq!(log_id.as_deref(), Some("LOG-S"));
         }
         other => panic!("expected a decode error, got {other:?}"),
@@ -139,7 +176,10 @@ async fn download_returns_bytes_content_type_and_filename() {
         let content = content.clone();
         Server::with_token(move |_| {
             Reply::raw(200, "image/png", content.clone())
-                .header("Content-Disposition", "attachment; filename=\"pic.png\"; filename*=UTF-8''%E5%9B%BE.png")
+                .header(
+                    "Content-Disposition",
+                    "attachment; filename=\"pic.png\"; filename*=UTF-8''%E5%9B%BE.png",
+                )
                 .header("X-Tt-Logid", "LOG-DL")
         })
         .await
@@ -161,18 +201,27 @@ async fn download_errors_are_decoded_from_the_envelope() {
         (400, "text/plain"), // a mislabelled error body is still recognised
     ];
     for (status, content_type) in cases {
-        let server =
-            Server::with_token(move |_| Reply::raw(status, content_type, r#"{"code":234003,"msg":"File not in msg."}"#).header("X-Tt-Logid", "LOG-X")).await;
+        let server = Server::with_token(move |_| {
+            Reply::raw(status, content_type, r#"{"code":234003,"msg":"File not in msg."}"#)
+                .header("X-Tt-Logid", "LOG-X")
+        })
+        .await;
         let err = server.client().send_bytes(get("/open-apis/a")).await.unwrap_err();
         let api = err.as_api().unwrap_or_else(|| panic!("expected an API error, got {err:?}"));
-        assert_eq!((api.http_status, api.code, api.msg.as_str()), (status, 234003, "File not in msg."));
+        assert_eq!(
+            (api.http_status, api.code, api.msg.as_str()),
+            (status, 234003, "File not in msg.")
+        );
         assert_eq!(api.log_id.as_deref(), Some("LOG-X"));
     }
 }
 
 #[tokio::test]
 async fn download_of_a_non_json_error_page_is_an_http_error() {
-    let server = Server::with_token(|_| Reply::raw(502, "text/html", "bad gateway").header("X-Tt-Logid", "LOG-G")).await;
+    let server = Server::with_token(|_| {
+        Reply::raw(502, "text/html", "bad gateway").header("X-Tt-Logid", "LOG-G")
+    })
+    .await;
     let err = server.client().send_bytes(get("/open-apis/a")).await.unwrap_err();
     assert!(matches!(&err, Error::Http { status: 502, .. }), "{err:?}");
     assert_eq!(err.log_id(), Some("LOG-G"));
@@ -180,8 +229,14 @@ async fn download_of_a_non_json_error_page_is_an_http_error() {
 
 #[tokio::test]
 async fn a_slow_answer_times_out() {
-    let server = Server::with_token(|_| Reply::json(json!({"code": 0})).delay(Duration::from_secs(30))).await;
-    let client = Client::builder("cli_test", "s").base_url(server.url()).timeout(Duration::from_millis(200)).build().unwrap();
+    let server =
+        Server::with_token(|_| Reply::json(json!({"code": 0})).delay(Duration::from_secs(30)))
+            .await;
+    let client = Client::builder("cli_test", "s")
+        .base_url(server.url())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
 
     // A POST without an idempotency key: the server may have acted, so the
     // call is not repeated (retries of timeouts are in tests/retries.rs).
@@ -194,9 +249,12 @@ async fn a_slow_answer_times_out() {
 
 #[tokio::test]
 async fn the_per_call_timeout_replaces_the_client_one() {
-    let server = Server::with_token(|_| Reply::json(json!({"code": 0})).delay(Duration::from_secs(30))).await;
+    let server =
+        Server::with_token(|_| Reply::json(json!({"code": 0})).delay(Duration::from_secs(30)))
+            .await;
     let client = server.client(); // 30 s default
-    let request = get("/open-apis/a").options(RequestOptions::default().timeout(Duration::from_millis(200)));
+    let request =
+        get("/open-apis/a").options(RequestOptions::default().timeout(Duration::from_millis(200)));
     assert!(matches!(client.send_value(request).await, Err(Error::Timeout)));
 }
 
@@ -207,7 +265,10 @@ async fn a_refused_connection_is_a_transport_error() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         listener.local_addr().unwrap().port()
     };
-    let client = Client::builder("cli_test", "s").base_url(format!("http://127.0.0.1:{port}")).build().unwrap();
+    let client = Client::builder("cli_test", "s")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
     let err = client.send_value(get("/open-apis/a")).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_retryable());

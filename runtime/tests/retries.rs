@@ -12,11 +12,17 @@ use serde_json::json;
 use support::{Reply, Server};
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default().initial_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20))
+    RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20))
 }
 
 fn client(server: &Server) -> Client {
-    Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(fast_retries()).build().unwrap()
+    Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(fast_retries())
+        .build()
+        .unwrap()
 }
 
 /// Answers the first `failures` API calls with `failure`, the rest with a
@@ -34,17 +40,23 @@ async fn failing_first(failures: usize, failure: Reply) -> Server {
 }
 
 fn send(path: &str) -> ApiRequest {
-    ApiRequest::new(Method::POST, path).json(&json!({"content": "{\"text\":\"hi\"}", "msg_type": "text"})).unwrap()
+    ApiRequest::new(Method::POST, path)
+        .json(&json!({"content": "{\"text\":\"hi\"}", "msg_type": "text"}))
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_keyed_write_is_retried_after_5xx_with_the_same_generated_uuid() {
     let server = failing_first(2, Reply::raw(503, "text/plain", "busy")).await;
-    let value = client(&server).send_value(send("/open-apis/im/v1/messages/om_0/reply").idempotency_field("uuid")).await.unwrap();
+    let value = client(&server)
+        .send_value(send("/open-apis/im/v1/messages/om_0/reply").idempotency_field("uuid"))
+        .await
+        .unwrap();
     assert_eq!(value["message_id"], "om_1");
     let attempts = server.api_requests();
     assert_eq!(attempts.len(), 3);
-    let uuids: Vec<String> = attempts.iter().map(|r| r.json()["uuid"].as_str().unwrap().to_owned()).collect();
+    let uuids: Vec<String> =
+        attempts.iter().map(|r| r.json()["uuid"].as_str().unwrap().to_owned()).collect();
     assert_eq!(uuids[0].len(), 36, "{uuids:?}");
     assert!(uuids.iter().all(|u| *u == uuids[0]), "{uuids:?}");
 }
@@ -63,7 +75,10 @@ async fn each_logical_call_gets_its_own_key() {
 #[tokio::test]
 async fn the_callers_uuid_is_sent_unchanged() {
     let server = failing_first(1, Reply::raw(500, "text/plain", "")).await;
-    let request = ApiRequest::new(Method::POST, "/open-apis/x").json(&json!({"uuid": "caller-key"})).unwrap().idempotency_field("uuid");
+    let request = ApiRequest::new(Method::POST, "/open-apis/x")
+        .json(&json!({"uuid": "caller-key"}))
+        .unwrap()
+        .idempotency_field("uuid");
     client(&server).send_value(request).await.unwrap();
     let requests = server.api_requests();
     assert_eq!(requests.len(), 2);
@@ -81,14 +96,18 @@ async fn an_unkeyed_write_is_not_repeated_after_an_ambiguous_failure() {
 #[tokio::test]
 async fn the_caller_can_vouch_for_an_unkeyed_write() {
     let server = failing_first(1, Reply::raw(502, "text/html", "")).await;
-    client(&server).send_value(send("/open-apis/x").options(RequestOptions::default().idempotent())).await.unwrap();
+    client(&server)
+        .send_value(send("/open-apis/x").options(RequestOptions::default().idempotent()))
+        .await
+        .unwrap();
     assert_eq!(server.api_requests().len(), 2);
 }
 
 #[tokio::test]
 async fn reads_are_retried_until_the_attempts_run_out() {
     let server = failing_first(100, Reply::raw(500, "text/plain", "")).await;
-    let err = client(&server).send_value(ApiRequest::new(Method::GET, "/open-apis/x")).await.unwrap_err();
+    let err =
+        client(&server).send_value(ApiRequest::new(Method::GET, "/open-apis/x")).await.unwrap_err();
     assert!(matches!(err, Error::Http { status: 500, .. }), "{err:?}");
     assert_eq!(server.api_requests().len(), RetryPolicy::default().max_attempts as usize);
 }
@@ -98,10 +117,19 @@ async fn a_timed_out_read_is_retried() {
     let seen = Arc::new(AtomicUsize::new(0));
     let server = Server::with_token(move |_| {
         let reply = Reply::json(json!({"code": 0, "data": {"ok": true}}));
-        if seen.fetch_add(1, Ordering::SeqCst) == 0 { reply.delay(Duration::from_secs(30)) } else { reply }
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            reply.delay(Duration::from_secs(30))
+        } else {
+            reply
+        }
     })
     .await;
-    let client = Client::builder("cli_test", "s").base_url(server.url()).timeout(Duration::from_millis(300)).retry(fast_retries()).build().unwrap();
+    let client = Client::builder("cli_test", "s")
+        .base_url(server.url())
+        .timeout(Duration::from_millis(300))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
     let value = client.send_value(ApiRequest::new(Method::GET, "/open-apis/x")).await.unwrap();
     assert_eq!(value["ok"], true);
     assert_eq!(server.api_requests().len(), 2);
@@ -109,8 +137,11 @@ async fn a_timed_out_read_is_retried() {
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
-    let server = failing_first(100, Reply::json(json!({"code": 230001, "msg": "bad param"})).status(400)).await;
-    let err = client(&server).send_value(ApiRequest::new(Method::GET, "/open-apis/x")).await.unwrap_err();
+    let server =
+        failing_first(100, Reply::json(json!({"code": 230001, "msg": "bad param"})).status(400))
+            .await;
+    let err =
+        client(&server).send_value(ApiRequest::new(Method::GET, "/open-apis/x")).await.unwrap_err();
     assert_eq!(err.code(), Some(230001));
     assert_eq!(server.api_requests().len(), 1);
 }
@@ -147,7 +178,9 @@ async fn calls_refused_together_come_back_spread_over_the_jitter() {
     let log = retries.clone();
     let server = Server::with_token(move |_| {
         if seen.fetch_add(1, Ordering::SeqCst) < CALLS {
-            Reply::json(json!({"code": 99991400, "msg": "too many"})).status(400).header("x-ogw-ratelimit-reset", "1")
+            Reply::json(json!({"code": 99991400, "msg": "too many"}))
+                .status(400)
+                .header("x-ogw-ratelimit-reset", "1")
         } else {
             log.lock().unwrap().push(Instant::now());
             Reply::json(json!({"code": 0, "msg": "ok", "data": {}}))
@@ -158,7 +191,10 @@ async fn calls_refused_together_come_back_spread_over_the_jitter() {
     let calls = (0..CALLS).map(|_| {
         let client = client.clone();
         async move {
-            client.send_value(ApiRequest::new(Method::GET, "/open-apis/x").endpoint("test.v1.x.get")).await.unwrap();
+            client
+                .send_value(ApiRequest::new(Method::GET, "/open-apis/x").endpoint("test.v1.x.get"))
+                .await
+                .unwrap();
         }
     });
     futures_join_all(calls).await;
@@ -173,9 +209,18 @@ async fn calls_refused_together_come_back_spread_over_the_jitter() {
 
 #[tokio::test]
 async fn rate_limit_waits_are_bounded() {
-    let server = failing_first(1000, Reply::json(json!({"code": 99991400, "msg": "too many"})).status(400).header("x-ogw-ratelimit-reset", "1")).await;
-    let client =
-        Client::builder("cli_test", "s").base_url(server.url()).retry(fast_retries().max_rate_limit_wait(Duration::from_millis(2500))).build().unwrap();
+    let server = failing_first(
+        1000,
+        Reply::json(json!({"code": 99991400, "msg": "too many"}))
+            .status(400)
+            .header("x-ogw-ratelimit-reset", "1"),
+    )
+    .await;
+    let client = Client::builder("cli_test", "s")
+        .base_url(server.url())
+        .retry(fast_retries().max_rate_limit_wait(Duration::from_millis(2500)))
+        .build()
+        .unwrap();
     let err = client.send_value(send("/open-apis/x")).await.unwrap_err();
     assert_eq!(err.code(), Some(99991400));
     // Waits of 1–1.1 s each: two fit in 2.5 s, a third does not.
@@ -185,7 +230,11 @@ async fn rate_limit_waits_are_bounded() {
 #[tokio::test]
 async fn no_retries_with_the_none_policy() {
     let server = failing_first(1, Reply::raw(503, "text/plain", "")).await;
-    let client = Client::builder("cli_test", "s").base_url(server.url()).retry(RetryPolicy::none()).build().unwrap();
+    let client = Client::builder("cli_test", "s")
+        .base_url(server.url())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     assert!(client.send_value(ApiRequest::new(Method::GET, "/open-apis/x")).await.is_err());
     assert_eq!(server.api_requests().len(), 1);
 }
@@ -197,9 +246,16 @@ async fn a_connection_refused_is_retried_even_for_unkeyed_writes() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let client = Client::builder("cli_test", "s").base_url(format!("http://127.0.0.1:{port}")).retry(fast_retries()).build().unwrap();
+    let client = Client::builder("cli_test", "s")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
     let started = Instant::now();
-    let err = client.send_value(ApiRequest::new(Method::POST, "/open-apis/x").auth(feishu_runtime::Auth::None)).await.unwrap_err();
+    let err = client
+        .send_value(ApiRequest::new(Method::POST, "/open-apis/x").auth(feishu_runtime::Auth::None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     // Three backoffs of at least 2.5 ms each happened.
     assert!(started.elapsed() >= Duration::from_millis(7));
@@ -214,7 +270,14 @@ async fn documented_limits_space_out_a_burst() {
     let calls = (0..12).map(|_| {
         let client = client.clone();
         async move {
-            client.send_value(ApiRequest::new(Method::GET, "/open-apis/x").endpoint("test.v1.x.get").rate_limit(limit)).await.unwrap();
+            client
+                .send_value(
+                    ApiRequest::new(Method::GET, "/open-apis/x")
+                        .endpoint("test.v1.x.get")
+                        .rate_limit(limit),
+                )
+                .await
+                .unwrap();
             Instant::now()
         }
     });
@@ -236,7 +299,15 @@ async fn receivers_share_a_limit_across_endpoints_but_not_with_each_other() {
     let call = |endpoint: &'static str, receiver: &'static str| {
         let client = client.clone();
         async move {
-            client.send_value(ApiRequest::new(Method::GET, "/open-apis/x").endpoint(endpoint).rate_limit(limit).receiver(receiver)).await.unwrap();
+            client
+                .send_value(
+                    ApiRequest::new(Method::GET, "/open-apis/x")
+                        .endpoint(endpoint)
+                        .rate_limit(limit)
+                        .receiver(receiver),
+                )
+                .await
+                .unwrap();
             started.elapsed()
         }
     };
@@ -268,7 +339,9 @@ async fn hand_built_message_bodies_get_the_size_check_before_sending() {
     let server = failing_first(0, Reply::raw(500, "text/plain", "")).await;
     let client = client(&server);
     let body = |content: String| {
-        ApiRequest::new(Method::POST, "/open-apis/im/v1/messages").json(&json!({"receive_id": "ou_1", "msg_type": "post", "content": content})).unwrap()
+        ApiRequest::new(Method::POST, "/open-apis/im/v1/messages")
+            .json(&json!({"receive_id": "ou_1", "msg_type": "post", "content": content}))
+            .unwrap()
     };
     let at_limit = "x".repeat(30 * 1024);
     client.send_value(body(at_limit.clone())).await.unwrap();

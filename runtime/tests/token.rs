@@ -71,7 +71,11 @@ async fn token_is_refreshed_when_due() {
     client.send_value(get("/open-apis/a")).await.unwrap();
 
     assert_eq!(server.requests_to(TOKEN_PATH).len(), 2);
-    let auth: Vec<_> = server.api_requests().iter().map(|r| r.header("authorization").unwrap().to_owned()).collect();
+    let auth: Vec<_> = server
+        .api_requests()
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
     assert_eq!(auth, ["Bearer t-1", "Bearer t-1", "Bearer t-2"]);
 }
 
@@ -120,14 +124,21 @@ async fn concurrent_callers_share_one_refresh() {
 
 #[tokio::test]
 async fn token_error_code_is_reported() {
-    let server = Server::start(|_| Reply::json(json!({"code": 10014, "msg": "app secret invalid"})).header("X-Tt-Logid", "LOG-T")).await;
+    let server = Server::start(|_| {
+        Reply::json(json!({"code": 10014, "msg": "app secret invalid"}))
+            .header("X-Tt-Logid", "LOG-T")
+    })
+    .await;
     let client = server.client();
 
     let err = client.send_value(get("/open-apis/a")).await.unwrap_err();
 
     match &err {
         Error::Token { code, msg, log_id, http_status } => {
-            assert_eq!((*code, msg.as_str(), log_id.as_deref(), *http_status), (10014, "app secret invalid", Some("LOG-T"), 200));
+            assert_eq!(
+                (*code, msg.as_str(), log_id.as_deref(), *http_status),
+                (10014, "app secret invalid", Some("LOG-T"), 200)
+            );
         }
         other => panic!("expected a token error, got {other:?}"),
     }
@@ -158,10 +169,19 @@ fn invalid_token(code: i64) -> Reply {
 #[tokio::test]
 async fn invalid_tenant_token_is_evicted_and_the_request_retried_once() {
     for code in [99991663, 99991668] {
-        let server =
-            numbered_tokens(move |auth| if auth == "Bearer t-1" { invalid_token(code) } else { Reply::json(json!({"code": 0, "data": {"answer": 42}})) }).await;
+        let server = numbered_tokens(move |auth| {
+            if auth == "Bearer t-1" {
+                invalid_token(code)
+            } else {
+                Reply::json(json!({"code": 0, "data": {"answer": 42}}))
+            }
+        })
+        .await;
         let client = server.client();
-        let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/messages").query("receive_id_type", "open_id").json(&json!({"content": "hi"})).unwrap();
+        let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/messages")
+            .query("receive_id_type", "open_id")
+            .json(&json!({"content": "hi"}))
+            .unwrap();
 
         let data = client.send_value(request).await.unwrap();
 
@@ -172,7 +192,10 @@ async fn invalid_tenant_token_is_evicted_and_the_request_retried_once() {
         assert_eq!(api[0].header("authorization"), Some("Bearer t-1"));
         assert_eq!(api[1].header("authorization"), Some("Bearer t-2"));
         // The retry is the same request.
-        assert_eq!((api[1].method.as_str(), api[1].query.as_deref()), ("POST", Some("receive_id_type=open_id")));
+        assert_eq!(
+            (api[1].method.as_str(), api[1].query.as_deref()),
+            ("POST", Some("receive_id_type=open_id"))
+        );
         assert_eq!(api[1].body, api[0].body);
         // The fresh token stays cached.
         assert_eq!(client.tenant_access_token().await.unwrap().expose(), "t-2");
@@ -181,7 +204,10 @@ async fn invalid_tenant_token_is_evicted_and_the_request_retried_once() {
 
 #[tokio::test]
 async fn app_token_is_refreshed_on_rejection_too() {
-    let server = numbered_tokens(|auth| if auth == "Bearer t-1" { invalid_token(99991663) } else { Reply::json(json!({"code": 0})) }).await;
+    let server = numbered_tokens(|auth| {
+        if auth == "Bearer t-1" { invalid_token(99991663) } else { Reply::json(json!({"code": 0})) }
+    })
+    .await;
     let client = server.client();
 
     client.send_value(get("/open-apis/a").auth(Auth::App)).await.unwrap();
@@ -207,7 +233,8 @@ async fn a_token_rejected_twice_is_retried_only_once() {
 async fn a_rejected_user_token_is_not_retried() {
     let server = numbered_tokens(|_| invalid_token(99991668)).await;
     let client = server.client();
-    let request = get("/open-apis/a").auth(Auth::TenantOrUser).options(RequestOptions::user("u-abc"));
+    let request =
+        get("/open-apis/a").auth(Auth::TenantOrUser).options(RequestOptions::user("u-abc"));
 
     let err = client.send_value(request).await.unwrap_err();
 
@@ -254,7 +281,9 @@ async fn concurrent_rejections_keep_the_first_refresh() {
     // Both calls go out with t-1 and are rejected; the second eviction must
     // not throw away the t-2 the first one fetched.
     let gate = Arc::new(tokio::sync::Barrier::new(2));
-    let server = numbered_tokens(|auth| if auth == "Bearer t-1" { invalid_token(99991663) } else { ok() }).await;
+    let server =
+        numbered_tokens(|auth| if auth == "Bearer t-1" { invalid_token(99991663) } else { ok() })
+            .await;
     let client = server.client();
     client.tenant_access_token().await.unwrap();
 

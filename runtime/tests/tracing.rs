@@ -23,17 +23,36 @@ async fn traces_name_the_call_and_its_log_id_but_no_secret() {
     let server = server().await;
     let client = new_client(&server);
 
-    client.send_value(ApiRequest::new(Method::POST, "/open-apis/im/v1/messages").json(&json!({})).unwrap()).await.unwrap();
-    client.send_value(ApiRequest::new(Method::GET, "/open-apis/b").auth(Auth::User).options(RequestOptions::user(USER_TOKEN))).await.unwrap();
+    client
+        .send_value(
+            ApiRequest::new(Method::POST, "/open-apis/im/v1/messages").json(&json!({})).unwrap(),
+        )
+        .await
+        .unwrap();
+    client
+        .send_value(
+            ApiRequest::new(Method::GET, "/open-apis/b")
+                .auth(Auth::User)
+                .options(RequestOptions::user(USER_TOKEN)),
+        )
+        .await
+        .unwrap();
     let failing = Server::start(|_| Reply::json(json!({"code": 10014, "msg": "bad secret"}))).await;
-    let err = new_client(&failing).send_value(ApiRequest::new(Method::GET, "/open-apis/c")).await.unwrap_err();
+    let err = new_client(&failing)
+        .send_value(ApiRequest::new(Method::GET, "/open-apis/c"))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some(10014));
 
     let spans = capture.spans.lock().unwrap();
-    let requests: Vec<HashMap<&str, &str>> =
-        spans.values().filter(|(name, _)| name == "feishu.request").map(|(_, fields)| fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).collect();
+    let requests: Vec<HashMap<&str, &str>> = spans
+        .values()
+        .filter(|(name, _)| name == "feishu.request")
+        .map(|(_, fields)| fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+        .collect();
     assert_eq!(requests.len(), 3);
-    let first = requests.iter().find(|f| f.get("path") == Some(&"/open-apis/im/v1/messages")).unwrap();
+    let first =
+        requests.iter().find(|f| f.get("path") == Some(&"/open-apis/im/v1/messages")).unwrap();
     assert_eq!(first.get("method"), Some(&"POST"));
     assert_eq!(first.get("log_id"), Some(&"LOG-TRACE"));
     assert_eq!(first.get("http_status"), Some(&"200"));

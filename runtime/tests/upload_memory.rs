@@ -43,7 +43,10 @@ async fn discard_one(listener: &TcpListener) -> u64 {
         left -= n as u64;
     }
     let body = br#"{"code":0,"msg":"ok","data":{"file_key":"file_big"}}"#;
-    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
     let out = stream.get_mut();
     out.write_all(head.as_bytes()).await.unwrap();
     out.write_all(body).await.unwrap();
@@ -75,7 +78,13 @@ async fn a_200_mb_upload_keeps_peak_memory_under_64_mb() {
         let path = path.clone();
         tokio::task::spawn_blocking(move || {
             Command::new(std::env::current_exe().unwrap())
-                .args(["--ignored", "--exact", "child_uploads_the_file", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "child_uploads_the_file",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("FEISHU_UPLOAD_URL", url)
                 .env("FEISHU_UPLOAD_FILE", &path)
                 .output()
@@ -84,13 +93,30 @@ async fn a_200_mb_upload_keeps_peak_memory_under_64_mb() {
         .await
         .unwrap()
     };
-    let received = tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server finished").unwrap();
+    let received = tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server finished")
+        .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     let stdout = String::from_utf8_lossy(&child.stdout);
-    assert!(child.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&child.stderr));
+    assert!(
+        child.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
     assert!(received > SIZE, "the server received {received} bytes");
-    let peak_kb: u64 = stdout.lines().find_map(|l| l.split("VMHWM_KB=").nth(1)).expect("the child reports its peak").trim().parse().unwrap();
-    eprintln!("peak resident memory of the uploading process: {} MB for a {} MB file", peak_kb / 1024, SIZE >> 20);
+    let peak_kb: u64 = stdout
+        .lines()
+        .find_map(|l| l.split("VMHWM_KB=").nth(1))
+        .expect("the child reports its peak")
+        .trim()
+        .parse()
+        .unwrap();
+    eprintln!(
+        "peak resident memory of the uploading process: {} MB for a {} MB file",
+        peak_kb / 1024,
+        SIZE >> 20
+    );
     assert!(peak_kb < LIMIT_KB, "peak {peak_kb} kB");
 }
 
@@ -98,18 +124,33 @@ async fn a_200_mb_upload_keeps_peak_memory_under_64_mb() {
 #[tokio::test]
 #[ignore = "run by a_200_mb_upload_keeps_peak_memory_under_64_mb in a child process"]
 async fn child_uploads_the_file() {
-    let (Ok(url), Ok(path)) = (std::env::var("FEISHU_UPLOAD_URL"), std::env::var("FEISHU_UPLOAD_FILE")) else {
+    let (Ok(url), Ok(path)) =
+        (std::env::var("FEISHU_UPLOAD_URL"), std::env::var("FEISHU_UPLOAD_FILE"))
+    else {
         return;
     };
-    let client = Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
+    let client =
+        Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
     let file = UploadFile::from_path(&path).unwrap();
     assert_eq!(file.len(), SIZE);
-    let form = Multipart::new().text("file_type", "stream").text("file_name", "big.bin").upload("file", file);
-    let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/files").auth(Auth::None).body(Body::Multipart(form));
+    let form = Multipart::new()
+        .text("file_type", "stream")
+        .text("file_name", "big.bin")
+        .upload("file", file);
+    let request = ApiRequest::new(Method::POST, "/open-apis/im/v1/files")
+        .auth(Auth::None)
+        .body(Body::Multipart(form));
     let options = feishu_runtime::RequestOptions::default().timeout(Duration::from_secs(600));
     let data = client.send_value(request.options(options)).await.unwrap();
     assert_eq!(data["file_key"], "file_big");
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let peak = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches("kB").trim().to_owned();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .to_owned();
     println!("VMHWM_KB={peak}");
 }

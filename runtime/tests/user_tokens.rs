@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use feishu_runtime::auth::UserToken;
-use feishu_runtime::{ApiRequest, Auth, AuthError, Client, Error, Method, RequestOptions, RetryPolicy, Secret};
+use feishu_runtime::{
+    ApiRequest, Auth, AuthError, Client, Error, Method, RequestOptions, RetryPolicy, Secret,
+};
 use serde_json::json;
 use support::{Recorded, Reply, Server};
 
@@ -51,7 +53,8 @@ impl Oauth {
                 _ => Reply::json(json!({"code": 20003, "error": "invalid_grant", "error_description": "invalid code"})).status(400),
             };
         }
-        let token = r.header("authorization").unwrap_or_default().trim_start_matches("Bearer ").to_owned();
+        let token =
+            r.header("authorization").unwrap_or_default().trim_start_matches("Bearer ").to_owned();
         if self.valid_access.contains(&token) {
             Reply::json(json!({"code": 0, "msg": "ok", "data": {}}))
         } else {
@@ -70,7 +73,11 @@ async fn server() -> (Server, Arc<Mutex<Oauth>>) {
 }
 
 fn client(server: &Server) -> Client {
-    Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(RetryPolicy::none()).build().unwrap()
+    Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
 }
 
 /// A stored token due for refresh (inside its last five minutes) but not
@@ -88,7 +95,9 @@ fn due_token() -> UserToken {
 }
 
 fn as_user(key: &str) -> ApiRequest {
-    ApiRequest::new(Method::GET, "/open-apis/contact/v3/users/me").auth(Auth::User).options(RequestOptions::default().user_key(key))
+    ApiRequest::new(Method::GET, "/open-apis/contact/v3/users/me")
+        .auth(Auth::User)
+        .options(RequestOptions::default().user_key(key))
 }
 
 fn oauth_bodies(server: &Server) -> Vec<serde_json::Value> {
@@ -98,13 +107,21 @@ fn oauth_bodies(server: &Server) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn the_authorisation_url_names_the_app_redirect_scopes_and_state() {
     let client = Client::builder("cli_test", "s").build().unwrap();
-    let url = client.user_auth().authorize_url("https://bot.example.com/cb?x=1", &["offline_access", "im:message"], "st 1").unwrap();
+    let url = client
+        .user_auth()
+        .authorize_url("https://bot.example.com/cb?x=1", &["offline_access", "im:message"], "st 1")
+        .unwrap();
     assert_eq!(
         url,
         "https://accounts.feishu.cn/open-apis/authen/v1/authorize?client_id=cli_test&response_type=code&redirect_uri=https%3A%2F%2Fbot.example.com%2Fcb%3Fx%3D1&scope=offline_access+im%3Amessage&state=st+1"
     );
     let lark = Client::builder("cli_test", "s").lark().build().unwrap();
-    assert!(lark.user_auth().authorize_url("https://b/cb", &[], "s").unwrap().starts_with("https://accounts.larksuite.com/open-apis/authen/v1/authorize?"));
+    assert!(
+        lark.user_auth()
+            .authorize_url("https://b/cb", &[], "s")
+            .unwrap()
+            .starts_with("https://accounts.larksuite.com/open-apis/authen/v1/authorize?")
+    );
 }
 
 #[tokio::test]
@@ -112,7 +129,11 @@ async fn a_code_is_exchanged_stored_and_used_by_user_key() {
     let (server, _) = server().await;
     let client = client(&server);
 
-    let token = client.user_auth().exchange_code("ou_alice", "good-code", Some("https://bot.example.com/cb")).await.unwrap();
+    let token = client
+        .user_auth()
+        .exchange_code("ou_alice", "good-code", Some("https://bot.example.com/cb"))
+        .await
+        .unwrap();
     client.send_value(as_user("ou_alice")).await.unwrap();
 
     assert_eq!(token.access_token.expose(), "u-1");
@@ -123,7 +144,10 @@ async fn a_code_is_exchanged_stored_and_used_by_user_key() {
             json!({"grant_type": "authorization_code", "client_id": "cli_test", "client_secret": "app-secret-xyz", "code": "good-code", "redirect_uri": "https://bot.example.com/cb"})
         ]
     );
-    assert_eq!(server.requests_to("/open-apis/contact/v3/users/me")[0].header("authorization"), Some("Bearer u-1"));
+    assert_eq!(
+        server.requests_to("/open-apis/contact/v3/users/me")[0].header("authorization"),
+        Some("Bearer u-1")
+    );
     let bad = client.user_auth().exchange_code("ou_bob", "bad-code", None).await.unwrap_err();
     assert_eq!(bad.code(), Some(20003), "{bad:?}");
 }
@@ -146,13 +170,19 @@ async fn fifty_concurrent_calls_during_a_refresh_make_one_refresh() {
 
     assert_eq!(
         oauth_bodies(&server),
-        vec![json!({"grant_type": "refresh_token", "client_id": "cli_test", "client_secret": "app-secret-xyz", "refresh_token": "r-0"})]
+        vec![
+            json!({"grant_type": "refresh_token", "client_id": "cli_test", "client_secret": "app-secret-xyz", "refresh_token": "r-0"})
+        ]
     );
     let api = server.requests_to("/open-apis/contact/v3/users/me");
     assert_eq!(api.len(), 50);
     assert!(api.iter().all(|r| r.header("authorization") == Some("Bearer u-1")));
     let stored = client.user_auth().store().get("ou_alice").await.unwrap().unwrap();
-    assert_eq!(stored.refresh_token.as_ref().map(Secret::expose), Some("r-1"), "the newest refresh token is kept");
+    assert_eq!(
+        stored.refresh_token.as_ref().map(Secret::expose),
+        Some("r-1"),
+        "the newest refresh token is kept"
+    );
 }
 
 #[tokio::test]
@@ -182,8 +212,12 @@ async fn a_refused_refresh_asks_for_authorisation_again_and_forgets_the_user() {
 async fn a_refresh_whose_answer_is_lost_never_sends_its_refresh_token_again() {
     let (server, oauth) = server().await;
     // The refresh answer (600 ms) comes after the client gave up (300 ms).
-    let client =
-        Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(RetryPolicy::none()).timeout(Duration::from_millis(300)).build().unwrap();
+    let client = Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(RetryPolicy::none())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     client.user_auth().store_token("ou_alice", due_token()).await.unwrap();
 
     // The old access token works until it expires, so the calls go out.
@@ -194,9 +228,14 @@ async fn a_refresh_whose_answer_is_lost_never_sends_its_refresh_token_again() {
     let err = client.send_value(as_user("ou_alice")).await.unwrap_err();
 
     assert!(matches!(&err, Error::Auth(e) if e.needs_authorization()), "{err:?}");
-    let refreshes: Vec<_> = oauth_bodies(&server).into_iter().map(|b| b["refresh_token"].clone()).collect();
+    let refreshes: Vec<_> =
+        oauth_bodies(&server).into_iter().map(|b| b["refresh_token"].clone()).collect();
     assert_eq!(refreshes, [json!("r-0")], "r-0 is sent once, whatever happens after");
-    let used: Vec<_> = server.requests_to("/open-apis/contact/v3/users/me").iter().map(|r| r.header("authorization").unwrap().to_owned()).collect();
+    let used: Vec<_> = server
+        .requests_to("/open-apis/contact/v3/users/me")
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
     assert_eq!(used, ["Bearer u-0"; 3]);
 }
 
@@ -204,14 +243,22 @@ async fn a_refresh_whose_answer_is_lost_never_sends_its_refresh_token_again() {
 async fn a_refused_user_token_is_refreshed_and_the_call_sent_again_once() {
     let (server, oauth) = server().await;
     let client = client(&server);
-    let fresh = UserToken { issued_at: SystemTime::now(), expires_at: SystemTime::now() + Duration::from_secs(7200), ..due_token() };
+    let fresh = UserToken {
+        issued_at: SystemTime::now(),
+        expires_at: SystemTime::now() + Duration::from_secs(7200),
+        ..due_token()
+    };
     client.user_auth().store_token("ou_alice", fresh).await.unwrap();
     // The platform revoked u-0 early.
     oauth.lock().unwrap().valid_access.remove("u-0");
 
     client.send_value(as_user("ou_alice")).await.unwrap();
 
-    let used: Vec<_> = server.requests_to("/open-apis/contact/v3/users/me").iter().map(|r| r.header("authorization").unwrap().to_owned()).collect();
+    let used: Vec<_> = server
+        .requests_to("/open-apis/contact/v3/users/me")
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
     assert_eq!(used, ["Bearer u-0", "Bearer u-1"]);
     assert_eq!(server.requests_to(OAUTH).len(), 1);
 }
@@ -222,9 +269,17 @@ async fn an_unknown_user_or_two_kinds_of_user_credentials_fail_before_sending() 
     let client = client(&server);
 
     let err = client.send_value(as_user("ou_nobody")).await.unwrap_err();
-    assert!(matches!(&err, Error::Auth(e @ AuthError::UserNotAuthorized { .. }) if e.needs_authorization()), "{err:?}");
-    let both = ApiRequest::new(Method::GET, "/open-apis/x").auth(Auth::User).options(RequestOptions::default().user_key("ou_1").user_token("u-9"));
-    assert!(matches!(client.send_value(both).await.unwrap_err(), Error::Auth(AuthError::ConflictingUserCredentials)));
+    assert!(
+        matches!(&err, Error::Auth(e @ AuthError::UserNotAuthorized { .. }) if e.needs_authorization()),
+        "{err:?}"
+    );
+    let both = ApiRequest::new(Method::GET, "/open-apis/x")
+        .auth(Auth::User)
+        .options(RequestOptions::default().user_key("ou_1").user_token("u-9"));
+    assert!(matches!(
+        client.send_value(both).await.unwrap_err(),
+        Error::Auth(AuthError::ConflictingUserCredentials)
+    ));
     assert!(server.requests().is_empty());
 }
 
@@ -233,16 +288,27 @@ async fn user_tokens_do_not_show_in_debug_output() {
     let (server, _) = server().await;
     let client = client(&server);
     let token = client.user_auth().exchange_code("ou_alice", "good-code", None).await.unwrap();
-    let shown = format!("{token:?} {:?} {client:?} {:?}", client.user_auth(), RequestOptions::default().user_key("ou_alice"));
+    let shown = format!(
+        "{token:?} {:?} {client:?} {:?}",
+        client.user_auth(),
+        RequestOptions::default().user_key("ou_alice")
+    );
     assert!(!shown.contains("u-1") && !shown.contains("r-1"), "{shown}");
 }
 
 #[tokio::test]
 async fn a_second_client_sharing_the_store_does_not_spend_the_refresh_token_again() {
     let (server, _) = server().await;
-    let store: Arc<dyn feishu_runtime::auth::UserTokenStore> = Arc::new(feishu_runtime::auth::MemoryUserTokenStore::default());
-    let build =
-        || Client::builder("cli_test", "app-secret-xyz").base_url(server.url()).retry(RetryPolicy::none()).user_token_store(store.clone()).build().unwrap();
+    let store: Arc<dyn feishu_runtime::auth::UserTokenStore> =
+        Arc::new(feishu_runtime::auth::MemoryUserTokenStore::default());
+    let build = || {
+        Client::builder("cli_test", "app-secret-xyz")
+            .base_url(server.url())
+            .retry(RetryPolicy::none())
+            .user_token_store(store.clone())
+            .build()
+            .unwrap()
+    };
     let (first, second) = (build(), build());
     first.user_auth().store_token("ou_alice", due_token()).await.unwrap();
 
@@ -258,7 +324,11 @@ async fn a_second_client_sharing_the_store_does_not_spend_the_refresh_token_agai
     refreshing.await.unwrap().unwrap();
 
     assert_eq!(oauth_bodies(&server).len(), 1, "r-0 went out once");
-    let used: Vec<_> = server.requests_to("/open-apis/contact/v3/users/me").iter().map(|r| r.header("authorization").unwrap().to_owned()).collect();
+    let used: Vec<_> = server
+        .requests_to("/open-apis/contact/v3/users/me")
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
     assert_eq!(used, ["Bearer u-0", "Bearer u-1"]);
     // Both clients now read the new tokens from the shared store.
     assert_eq!(second.user_auth().access_token("ou_alice").await.unwrap().expose(), "u-1");

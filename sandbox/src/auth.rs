@@ -53,7 +53,13 @@ pub(crate) struct Tokens {
 
 impl Tokens {
     /// Issues a new token `prefix-…` for `grant`, living `ttl`.
-    pub(crate) fn issue_for(&mut self, ids: &IdGen, prefix: &str, ttl: Duration, grant: Grant) -> String {
+    pub(crate) fn issue_for(
+        &mut self,
+        ids: &IdGen,
+        prefix: &str,
+        ttl: Duration,
+        grant: Grant,
+    ) -> String {
         let now = Instant::now();
         // Forget long-expired tokens so that the map stays small.
         if self.issued.len() > 10_000 {
@@ -66,7 +72,10 @@ impl Tokens {
 
     /// The grant of `token`, when it was issued and has not expired.
     pub(crate) fn grant(&self, token: &str) -> Option<&Grant> {
-        self.issued.get(token).filter(|(expiry, _)| Instant::now() < *expiry).map(|(_, grant)| grant)
+        self.issued
+            .get(token)
+            .filter(|(expiry, _)| Instant::now() < *expiry)
+            .map(|(_, grant)| grant)
     }
 
     /// Expires every token issued so far, of every kind.
@@ -89,12 +98,18 @@ impl Tokens {
 /// `Err` is the answer to send.
 pub(crate) fn check_header(tokens: &Tokens, header: Option<&str>) -> Result<Grant, Reply> {
     let Some(header) = header else {
-        return Err(Reply::error(MISSING_TOKEN, "Missing access token for authorization. Please make a request with token attached."));
+        return Err(Reply::error(
+            MISSING_TOKEN,
+            "Missing access token for authorization. Please make a request with token attached.",
+        ));
     };
     let token = header.trim().strip_prefix("Bearer ").map(str::trim).unwrap_or("");
     match tokens.grant(token) {
         Some(grant) if !token.is_empty() => Ok(grant.clone()),
-        _ => Err(Reply::error(INVALID_TOKEN, "Invalid access token for authorization. Please make a request with token attached.")),
+        _ => Err(Reply::error(
+            INVALID_TOKEN,
+            "Invalid access token for authorization. Please make a request with token attached.",
+        )),
     }
 }
 
@@ -106,14 +121,26 @@ pub(crate) const TOKEN_KIND_REFUSED: i64 = 99991672;
 /// endpoint, as before.
 pub(crate) fn check_kind(endpoint: &feishu_spec::Endpoint, grant: &Grant) -> Result<(), Reply> {
     let listed = &endpoint.access_tokens;
-    if grant.kind == Kind::User && !listed.is_empty() && !listed.contains(&feishu_spec::AccessToken::UserAccessToken) {
-        return Err(Reply::error(TOKEN_KIND_REFUSED, format!("Access denied: {} does not accept a user_access_token", endpoint.id)));
+    if grant.kind == Kind::User
+        && !listed.is_empty()
+        && !listed.contains(&feishu_spec::AccessToken::UserAccessToken)
+    {
+        return Err(Reply::error(
+            TOKEN_KIND_REFUSED,
+            format!("Access denied: {} does not accept a user_access_token", endpoint.id),
+        ));
     }
     Ok(())
 }
 
 /// Answers a token request: `app` tells the app-token call from the tenant one.
-pub(crate) fn token_request(config: &SandboxConfig, tokens: &mut Tokens, ids: &IdGen, body: Option<&Value>, app: bool) -> Reply {
+pub(crate) fn token_request(
+    config: &SandboxConfig,
+    tokens: &mut Tokens,
+    ids: &IdGen,
+    body: Option<&Value>,
+    app: bool,
+) -> Reply {
     let field = |name: &str| body.and_then(|b| b.get(name)).and_then(Value::as_str);
     let (Some(app_id), Some(app_secret)) = (field("app_id"), field("app_secret")) else {
         return Reply::error(10003, "invalid param: app_id and app_secret are required");
@@ -123,9 +150,11 @@ pub(crate) fn token_request(config: &SandboxConfig, tokens: &mut Tokens, ids: &I
     }
     let expire = config.token_ttl.as_secs();
     let tenant = tokens.issue_for(ids, "t", config.token_ttl, Grant::own(Kind::Tenant, app_id));
-    let mut answer = json!({ "code": 0, "msg": "ok", "tenant_access_token": tenant, "expire": expire });
+    let mut answer =
+        json!({ "code": 0, "msg": "ok", "tenant_access_token": tenant, "expire": expire });
     if app {
-        answer["app_access_token"] = tokens.issue_for(ids, "a", config.token_ttl, Grant::own(Kind::App, app_id)).into();
+        answer["app_access_token"] =
+            tokens.issue_for(ids, "a", config.token_ttl, Grant::own(Kind::App, app_id)).into();
     }
     Reply::json(200, answer)
 }
@@ -138,13 +167,20 @@ mod tests {
     fn tokens_expire() {
         let ids = IdGen::default();
         let mut tokens = Tokens::default();
-        let t = tokens.issue_for(&ids, "t", Duration::from_secs(60), Grant::own(Kind::Tenant, "cli_1"));
+        let t =
+            tokens.issue_for(&ids, "t", Duration::from_secs(60), Grant::own(Kind::Tenant, "cli_1"));
         assert!(t.starts_with("t-"));
         assert!(check_header(&tokens, Some(&format!("Bearer {t}"))).is_ok());
         assert_eq!(check_header(&tokens, None).unwrap_err().code, Some(MISSING_TOKEN));
-        assert_eq!(check_header(&tokens, Some("Bearer nope")).unwrap_err().code, Some(INVALID_TOKEN));
+        assert_eq!(
+            check_header(&tokens, Some("Bearer nope")).unwrap_err().code,
+            Some(INVALID_TOKEN)
+        );
         assert_eq!(check_header(&tokens, Some(&t)).unwrap_err().code, Some(INVALID_TOKEN));
         tokens.expire_all();
-        assert_eq!(check_header(&tokens, Some(&format!("Bearer {t}"))).unwrap_err().code, Some(INVALID_TOKEN));
+        assert_eq!(
+            check_header(&tokens, Some(&format!("Bearer {t}"))).unwrap_err().code,
+            Some(INVALID_TOKEN)
+        );
     }
 }

@@ -17,13 +17,16 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
     } else {
         match serde_json::from_slice(body) {
             Ok(value) => value,
-            Err(error) => return Reply::control_error(400, format!("the body is not valid JSON: {error}")),
+            Err(error) => {
+                return Reply::control_error(400, format!("the body is not valid JSON: {error}"));
+            }
         }
     };
     let call = path.trim_start_matches("/_sandbox").trim_matches('/');
     match (method, call) {
         ("GET", "messages") => {
-            let messages: Vec<Value> = lock(&shared.store).messages().iter().map(|m| m.control_json()).collect();
+            let messages: Vec<Value> =
+                lock(&shared.store).messages().iter().map(|m| m.control_json()).collect();
             Reply::plain_json(200, json!({ "messages": messages }))
         }
         ("POST", "messages") => match im::seed(shared, &request) {
@@ -31,7 +34,8 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             Err(error) => Reply::control_error(400, error),
         },
         ("GET", "requests") => {
-            let requests: Vec<Value> = lock(&shared.requests).iter().map(|(_, r)| r.clone()).collect();
+            let requests: Vec<Value> =
+                lock(&shared.requests).iter().map(|(_, r)| r.clone()).collect();
             Reply::plain_json(200, json!({ "requests": requests }))
         }
         ("DELETE", "requests") => {
@@ -60,7 +64,9 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             lock(&shared.tokens).expire_all();
             ok()
         }
-        ("POST", "events") if request.get("via").is_some() => crate::ws::deliver(shared, &request).await,
+        ("POST", "events") if request.get("via").is_some() => {
+            crate::ws::deliver(shared, &request).await
+        }
         ("POST", "events") => events::deliver(shared, &request).await,
         (_, "portal" | "portal/answers") => crate::portal::control(shared, method, call, &request),
         ("POST", "reset") => {
@@ -72,7 +78,9 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             lock(&shared.limits).clear();
             lock(&shared.files).clear();
             *lock(&shared.paging) = TokenMode::Normal;
-            for counter in [&shared.stats.requests, &shared.stats.rate_limited, &shared.stats.faults_injected] {
+            for counter in
+                [&shared.stats.requests, &shared.stats.rate_limited, &shared.stats.faults_injected]
+            {
                 counter.store(0, Ordering::Relaxed);
             }
             ok()
@@ -91,7 +99,10 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
                 }),
             )
         }
-        _ => match crate::tenants::control(shared, method, call, &request).await.or_else(|| crate::oauth::control(shared, method, call, &request)) {
+        _ => match crate::tenants::control(shared, method, call, &request)
+            .await
+            .or_else(|| crate::oauth::control(shared, method, call, &request))
+        {
             Some(reply) => reply,
             None => Reply::control_error(404, format!("no control call {method} /_sandbox/{call}")),
         },
@@ -112,7 +123,11 @@ fn create_chat(shared: &Shared, request: &Value) -> Reply {
             match store.p2p_chat_with("open_id", &user) {
                 Some(existing) => existing.clone(),
                 None => {
-                    let chat = Chat { chat_id: shared.ids.with_prefix("oc_"), p2p: true, user: Some(user) };
+                    let chat = Chat {
+                        chat_id: shared.ids.with_prefix("oc_"),
+                        p2p: true,
+                        user: Some(user),
+                    };
                     store.add_chat(chat.clone());
                     chat
                 }
@@ -125,5 +140,8 @@ fn create_chat(shared: &Shared, request: &Value) -> Reply {
         }
         _ => return Reply::control_error(400, "chat_type must be \"p2p\" or \"group\""),
     };
-    Reply::plain_json(200, json!({ "chat_id": chat.chat_id, "chat_type": if chat.p2p { "p2p" } else { "group" }, "user_open_id": chat.user }))
+    Reply::plain_json(
+        200,
+        json!({ "chat_id": chat.chat_id, "chat_type": if chat.p2p { "p2p" } else { "group" }, "user_open_id": chat.user }),
+    )
 }

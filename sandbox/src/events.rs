@@ -38,7 +38,8 @@ struct EventRequest {
 /// `base64(IV ‖ AES-256-CBC(SHA-256(key), IV, plaintext))` with PKCS#7 padding.
 pub(crate) fn encrypt(key: &str, iv: [u8; 16], plaintext: &[u8]) -> String {
     let key: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-    let cipher = cbc::Encryptor::<aes::Aes256>::new(&key.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(plaintext);
+    let cipher = cbc::Encryptor::<aes::Aes256>::new(&key.into(), &iv.into())
+        .encrypt_padded_vec_mut::<Pkcs7>(plaintext);
     let mut out = iv.to_vec();
     out.extend_from_slice(&cipher);
     base64::engine::general_purpose::STANDARD.encode(out)
@@ -63,9 +64,14 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
     let config = &shared.config;
     let key = request.encrypt_key.clone().unwrap_or_else(|| config.encrypt_key.clone());
     let token = request.token.clone().unwrap_or_else(|| config.verification_token.clone());
-    let event = request.event.clone().unwrap_or_else(|| crate::ws::event_body(shared, &request.event_type));
+    let event =
+        request.event.clone().unwrap_or_else(|| crate::ws::event_body(shared, &request.event_type));
     let payload = if request.event_type == "url_verification" {
-        let challenge = event.get("challenge").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| shared.ids.hex32());
+        let challenge = event
+            .get("challenge")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| shared.ids.hex32());
         json!({ "challenge": challenge, "token": token, "type": "url_verification" })
     } else {
         let event_id = request.event_id.clone().unwrap_or_else(|| shared.ids.hex32());
@@ -77,7 +83,11 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
         (iv, format!("{:016x}", rng.next_u64()))
     };
     let plain = payload.to_string();
-    let mut body = if request.encrypt { json!({ "encrypt": encrypt(&key, iv, plain.as_bytes()) }).to_string() } else { plain };
+    let mut body = if request.encrypt {
+        json!({ "encrypt": encrypt(&key, iv, plain.as_bytes()) }).to_string()
+    } else {
+        plain
+    };
     let timestamp = match &request.timestamp {
         None | Some(Value::Null) => (now_millis() / 1000).to_string(),
         Some(Value::String(s)) => s.clone(),
@@ -86,9 +96,13 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
     let mut sig = signature(&timestamp, &nonce, &key, body.as_bytes());
     match request.tamper.as_deref() {
         None => {}
-        Some("signature") => sig = signature(&timestamp, &nonce, &format!("{key}-tampered"), body.as_bytes()),
+        Some("signature") => {
+            sig = signature(&timestamp, &nonce, &format!("{key}-tampered"), body.as_bytes())
+        }
         Some("body") => body.insert(1, ' '),
-        Some(other) => return Reply::control_error(400, format!("tamper {other:?} is not signature or body")),
+        Some(other) => {
+            return Reply::control_error(400, format!("tamper {other:?} is not signature or body"));
+        }
     }
     let headers = [
         ("content-type", "application/json; charset=utf-8".to_string()),
@@ -110,13 +124,24 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
                 }),
             )
         }
-        Ok(Err(error)) => Reply::control_error(502, format!("delivering to {} failed: {error}", request.url)),
-        Err(_) => Reply::control_error(504, format!("{} did not answer within {} s", request.url, DELIVERY_TIMEOUT.as_secs())),
+        Ok(Err(error)) => {
+            Reply::control_error(502, format!("delivering to {} failed: {error}", request.url))
+        }
+        Err(_) => Reply::control_error(
+            504,
+            format!("{} did not answer within {} s", request.url, DELIVERY_TIMEOUT.as_secs()),
+        ),
     }
 }
 
 /// The v2 envelope `{schema, header{event_id, event_type, create_time, token, app_id, tenant_key}, event}`.
-pub(crate) fn envelope(shared: &Shared, event_type: &str, event_id: &str, token: &str, event: Value) -> Value {
+pub(crate) fn envelope(
+    shared: &Shared,
+    event_type: &str,
+    event_id: &str,
+    token: &str,
+    event: Value,
+) -> Value {
     json!({
         "schema": "2.0",
         "header": {
@@ -133,14 +158,17 @@ pub(crate) fn envelope(shared: &Shared, event_type: &str, event_id: &str, token:
 
 /// The parts of an `http://host[:port]/path` URL: host, port, path with query, and the `Host` header.
 fn split_url(url: &str) -> Result<(String, u16, String, String), String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
+    let rest =
+        url.strip_prefix("http://").ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
     let bad_port = || format!("{url:?} has a bad port");
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed.split_once(']').ok_or_else(|| format!("{url:?} has an unclosed [ in its host"))?;
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| format!("{url:?} has an unclosed [ in its host"))?;
         match after.strip_prefix(':') {
             Some(port) => (host, port.parse::<u16>().map_err(|_| bad_port())?),
             None if after.is_empty() => (host, 80),
@@ -159,10 +187,17 @@ fn split_url(url: &str) -> Result<(String, u16, String, String), String> {
 }
 
 /// POSTs `body` with `headers`; answers the status and body.
-pub(crate) async fn post(url: &str, headers: &[(&'static str, String)], body: String) -> Result<(u16, Vec<u8>), String> {
+pub(crate) async fn post(
+    url: &str,
+    headers: &[(&'static str, String)],
+    body: String,
+) -> Result<(u16, Vec<u8>), String> {
     let (host, port, path, authority) = split_url(url)?;
-    let stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    let stream =
+        tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
     let driver = tokio::spawn(connection);
     let mut builder = hyper::Request::post(path.as_str()).header("host", authority);
     for (name, value) in headers {
@@ -172,7 +207,11 @@ pub(crate) async fn post(url: &str, headers: &[(&'static str, String)], body: St
     let result = async {
         let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
-        let answer = Limited::new(response.into_body(), 16 * 1024 * 1024).collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let answer = Limited::new(response.into_body(), 16 * 1024 * 1024)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
         Ok((status, answer.to_vec()))
     }
     .await;
@@ -192,21 +231,35 @@ mod tests {
         assert_eq!(&raw[..16], &[7; 16]);
         let key: [u8; 32] = Sha256::digest(b"key").into();
         let iv: [u8; 16] = raw[..16].try_into().unwrap();
-        let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into()).decrypt_padded_vec_mut::<Pkcs7>(&raw[16..]).unwrap();
+        let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into())
+            .decrypt_padded_vec_mut::<Pkcs7>(&raw[16..])
+            .unwrap();
         assert_eq!(plain, b"{\"a\":1}");
     }
 
     #[test]
     fn signature_is_hex_sha256_of_the_concatenation() {
         // SHA-256("abc")
-        assert_eq!(signature("a", "b", "c", b""), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            signature("a", "b", "c", b""),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
     fn splits_urls() {
-        assert_eq!(split_url("http://127.0.0.1:8080/hook?x=1").unwrap(), ("127.0.0.1".into(), 8080, "/hook?x=1".into(), "127.0.0.1:8080".into()));
-        assert_eq!(split_url("http://localhost").unwrap(), ("localhost".into(), 80, "/".into(), "localhost".into()));
-        assert_eq!(split_url("http://[::1]:9/e").unwrap(), ("::1".into(), 9, "/e".into(), "[::1]:9".into()));
+        assert_eq!(
+            split_url("http://127.0.0.1:8080/hook?x=1").unwrap(),
+            ("127.0.0.1".into(), 8080, "/hook?x=1".into(), "127.0.0.1:8080".into())
+        );
+        assert_eq!(
+            split_url("http://localhost").unwrap(),
+            ("localhost".into(), 80, "/".into(), "localhost".into())
+        );
+        assert_eq!(
+            split_url("http://[::1]:9/e").unwrap(),
+            ("::1".into(), 9, "/e".into(), "[::1]:9".into())
+        );
         assert!(split_url("http://[::1/e").is_err());
         assert!(split_url("https://x/").is_err());
         assert!(split_url("http://h:notaport/").is_err());

@@ -63,7 +63,10 @@ struct Rule {
 impl Rule {
     fn matches(&self, path: &str, is_token_request: bool) -> bool {
         match &self.path_prefix {
-            Some(prefix) => path.starts_with(prefix.as_str()) && (!is_token_request || prefix.starts_with("/open-apis/auth")),
+            Some(prefix) => {
+                path.starts_with(prefix.as_str())
+                    && (!is_token_request || prefix.starts_with("/open-apis/auth"))
+            }
             None => !is_token_request,
         }
     }
@@ -79,12 +82,15 @@ pub(crate) struct Faults {
 impl Faults {
     /// Adds a rule from its JSON form; answers its id.
     pub(crate) fn add(&mut self, request: &Value) -> Result<u64, String> {
-        let request: RuleRequest = serde_json::from_value(request.clone()).map_err(|e| format!("invalid fault rule: {e}"))?;
+        let request: RuleRequest = serde_json::from_value(request.clone())
+            .map_err(|e| format!("invalid fault rule: {e}"))?;
         let kind = match request.kind.as_str() {
             "status" => {
                 let status = request.status.unwrap_or(503);
                 if !(200..=599).contains(&status) {
-                    return Err(format!("invalid fault rule: status {status} is not an HTTP status from 200 to 599"));
+                    return Err(format!(
+                        "invalid fault rule: status {status} is not an HTTP status from 200 to 599"
+                    ));
                 }
                 Kind::Status(status)
             }
@@ -102,7 +108,9 @@ impl Faults {
         };
         let probability = request.probability.unwrap_or(1.0);
         if !(0.0..=1.0).contains(&probability) {
-            return Err(format!("invalid fault rule: probability {probability} is not between 0 and 1"));
+            return Err(format!(
+                "invalid fault rule: probability {probability} is not between 0 and 1"
+            ));
         }
         self.next_id += 1;
         let id = self.next_id;
@@ -133,7 +141,9 @@ impl Faults {
     /// portal): only rules whose `path_prefix` names it apply. `target` is the
     /// path with its raw query, so that a prefix can name one page.
     pub(crate) fn draw_named(&mut self, target: &str) -> Vec<Fired> {
-        self.draw_where(|rule| rule.path_prefix.as_deref().is_some_and(|prefix| target.starts_with(prefix)))
+        self.draw_where(|rule| {
+            rule.path_prefix.as_deref().is_some_and(|prefix| target.starts_with(prefix))
+        })
     }
 
     fn draw_where(&mut self, applies: impl Fn(&Rule) -> bool) -> Vec<Fired> {
@@ -169,7 +179,9 @@ impl Faults {
                     Kind::Drop => ("drop", json!({})),
                     Kind::RateLimited => ("rate_limited", json!({})),
                     Kind::ExpireToken => ("expire_token", json!({})),
-                    Kind::TooManyRequests(secs) => ("too_many_requests", json!({ "retry_after": secs })),
+                    Kind::TooManyRequests(secs) => {
+                        ("too_many_requests", json!({ "retry_after": secs }))
+                    }
                     Kind::NotJson => ("not_json", json!({})),
                 };
                 let mut value = json!({
@@ -223,7 +235,13 @@ mod tests {
         faults.add(&json!({"kind": "rate_limited", "after_processing": true})).unwrap();
         faults.add(&json!({"kind": "drop"})).unwrap();
         let fired = faults.draw("/open-apis/x", false);
-        assert_eq!(fired, vec![Fired { kind: Kind::Delay(Duration::from_millis(5)), after: false }, Fired { kind: Kind::RateLimited, after: true }]);
+        assert_eq!(
+            fired,
+            vec![
+                Fired { kind: Kind::Delay(Duration::from_millis(5)), after: false },
+                Fired { kind: Kind::RateLimited, after: true }
+            ]
+        );
     }
 
     #[test]
@@ -243,10 +261,21 @@ mod tests {
         let mut faults = Faults::default();
         faults.add(&json!({"kind": "not_json"})).unwrap();
         faults.add(&json!({"kind": "too_many_requests", "retry_after": 3, "path_prefix": "/document_portal/v1/document/get_detail?fullPath=/a"})).unwrap();
-        assert!(faults.draw_named("/api/tools/docment/directory_list").is_empty(), "a rule without a prefix stays on /open-apis");
-        assert!(faults.draw_named("/document_portal/v1/document/get_detail?fullPath=/b").is_empty());
-        assert_eq!(faults.draw_named("/document_portal/v1/document/get_detail?fullPath=/a/x"), vec![Fired { kind: Kind::TooManyRequests(3), after: false }]);
-        assert_eq!(faults.draw("/open-apis/x", false), vec![Fired { kind: Kind::NotJson, after: false }]);
+        assert!(
+            faults.draw_named("/api/tools/docment/directory_list").is_empty(),
+            "a rule without a prefix stays on /open-apis"
+        );
+        assert!(
+            faults.draw_named("/document_portal/v1/document/get_detail?fullPath=/b").is_empty()
+        );
+        assert_eq!(
+            faults.draw_named("/document_portal/v1/document/get_detail?fullPath=/a/x"),
+            vec![Fired { kind: Kind::TooManyRequests(3), after: false }]
+        );
+        assert_eq!(
+            faults.draw("/open-apis/x", false),
+            vec![Fired { kind: Kind::NotJson, after: false }]
+        );
     }
 
     #[test]

@@ -111,10 +111,16 @@ pub(crate) struct Refused(Reply);
 /// `limit` (in bytes, see [`Kind::limit`]) as it goes. An oversized file is
 /// still read to its end (and thrown away) so that the client hears the
 /// answer rather than a reset.
-pub(crate) async fn receive(kind: Kind, limit: u64, content_type: Option<&str>, body: Incoming) -> Result<Staged, Refused> {
-    let boundary = content_type
-        .and_then(|ct| multer::parse_boundary(ct).ok())
-        .ok_or_else(|| refuse(INVALID_PARAM, "the body must be multipart/form-data with a boundary"))?;
+pub(crate) async fn receive(
+    kind: Kind,
+    limit: u64,
+    content_type: Option<&str>,
+    body: Incoming,
+) -> Result<Staged, Refused> {
+    let boundary =
+        content_type.and_then(|ct| multer::parse_boundary(ct).ok()).ok_or_else(|| {
+            refuse(INVALID_PARAM, "the body must be multipart/form-data with a boundary")
+        })?;
     let stream = BodyStream::new(body).map_ok(|frame| frame.into_data().unwrap_or_default());
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut fields = BTreeMap::new();
@@ -129,7 +135,8 @@ pub(crate) async fn receive(kind: Kind, limit: u64, content_type: Option<&str>, 
         let name = field.name().unwrap_or_default().to_owned();
         if name == kind.file_field() {
             if file.is_some() {
-                problem.get_or_insert_with(|| refuse(INVALID_PARAM, format!("{name}: given twice")));
+                problem
+                    .get_or_insert_with(|| refuse(INVALID_PARAM, format!("{name}: given twice")));
                 while field.chunk().await.map_err(malformed)?.is_some() {}
                 continue;
             }
@@ -137,25 +144,38 @@ pub(crate) async fn receive(kind: Kind, limit: u64, content_type: Option<&str>, 
             let content_type = field.content_type().map(|m| m.to_string());
             let (path, size, sha256) = store_part(&mut field, limit).await?;
             if size > limit {
-                problem.get_or_insert_with(|| refuse(TOO_LARGE, format!("{name}: {size} bytes is over the {} limit of {limit} bytes", kind.name())));
+                problem.get_or_insert_with(|| {
+                    refuse(
+                        TOO_LARGE,
+                        format!(
+                            "{name}: {size} bytes is over the {} limit of {limit} bytes",
+                            kind.name()
+                        ),
+                    )
+                });
             }
             file = Some(StoredFile { path, size, sha256, part_filename, content_type });
         } else {
             let mut text = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(malformed)? {
                 if text.len() + chunk.len() > TEXT_LIMIT {
-                    return Err(refuse(INVALID_PARAM, format!("{name}: longer than {TEXT_LIMIT} bytes")));
+                    return Err(refuse(
+                        INVALID_PARAM,
+                        format!("{name}: longer than {TEXT_LIMIT} bytes"),
+                    ));
                 }
                 text.extend_from_slice(&chunk);
             }
-            let text = String::from_utf8(text).map_err(|_| refuse(INVALID_PARAM, format!("{name}: not UTF-8 text")))?;
+            let text = String::from_utf8(text)
+                .map_err(|_| refuse(INVALID_PARAM, format!("{name}: not UTF-8 text")))?;
             fields.insert(name, text);
         }
     }
     if let Some(problem) = problem {
         return Err(problem);
     }
-    let file = file.ok_or_else(|| refuse(INVALID_PARAM, format!("{}: is required", kind.file_field())))?;
+    let file =
+        file.ok_or_else(|| refuse(INVALID_PARAM, format!("{}: is required", kind.file_field())))?;
     if file.size == 0 {
         return Err(refuse(EMPTY_FILE, format!("{}: the file is empty", kind.file_field())));
     }
@@ -165,9 +185,19 @@ pub(crate) async fn receive(kind: Kind, limit: u64, content_type: Option<&str>, 
 
 /// Writes one part to a new temporary file, hashing it; past `limit` bytes
 /// the rest is read and dropped.
-async fn store_part(field: &mut multer::Field<'_>, limit: u64) -> Result<(TempPath, u64, String), Refused> {
-    let io_error = |e: std::io::Error| Refused(Reply::error_with_status(500, 1, format!("the sandbox could not store the upload: {e}")));
-    let temp = tempfile::Builder::new().prefix("feishu-sandbox-upload-").tempfile().map_err(io_error)?;
+async fn store_part(
+    field: &mut multer::Field<'_>,
+    limit: u64,
+) -> Result<(TempPath, u64, String), Refused> {
+    let io_error = |e: std::io::Error| {
+        Refused(Reply::error_with_status(
+            500,
+            1,
+            format!("the sandbox could not store the upload: {e}"),
+        ))
+    };
+    let temp =
+        tempfile::Builder::new().prefix("feishu-sandbox-upload-").tempfile().map_err(io_error)?;
     let (std_file, path) = temp.into_parts();
     let mut out = tokio::fs::File::from_std(std_file);
     let mut hasher = Sha256::new();
@@ -188,7 +218,10 @@ fn check_fields(kind: Kind, fields: &BTreeMap<String, String>) -> Result<(), Ref
         match fields.get(name) {
             None => Err(refuse(INVALID_PARAM, format!("{name}: is required"))),
             Some(v) if allowed.contains(&v.as_str()) => Ok(()),
-            Some(v) => Err(refuse(INVALID_PARAM, format!("{name}: {v:?} is not one of {}", allowed.join(", ")))),
+            Some(v) => Err(refuse(
+                INVALID_PARAM,
+                format!("{name}: {v:?} is not one of {}", allowed.join(", ")),
+            )),
         }
     };
     match kind {
@@ -203,7 +236,10 @@ fn check_fields(kind: Kind, fields: &BTreeMap<String, String>) -> Result<(), Ref
             if let Some(duration) = fields.get("duration").filter(|d| !d.is_empty())
                 && duration.parse::<u64>().is_err()
             {
-                return Err(refuse(INVALID_PARAM, format!("duration: {duration:?} is not a whole number of milliseconds")));
+                return Err(refuse(
+                    INVALID_PARAM,
+                    format!("duration: {duration:?} is not a whole number of milliseconds"),
+                ));
             }
             Ok(())
         }
@@ -240,7 +276,10 @@ impl Entry {
     /// The name the file is served under: the form's `file_name`, else the
     /// part's file name, else the key.
     fn file_name(&self) -> &str {
-        self.fields.get("file_name").or(self.file.part_filename.as_ref()).map_or(&self.key, String::as_str)
+        self.fields
+            .get("file_name")
+            .or(self.file.part_filename.as_ref())
+            .map_or(&self.key, String::as_str)
     }
 
     fn control_json(&self) -> Value {
@@ -289,7 +328,12 @@ pub(crate) fn finish_upload(shared: &Shared, upload: Result<Staged, Refused>) ->
             (key.clone(), json!({ "file_key": key }))
         }
     };
-    lock(&shared.files).entries.push(Entry { key, kind: staged.kind, fields: staged.fields, file: staged.file });
+    lock(&shared.files).entries.push(Entry {
+        key,
+        kind: staged.kind,
+        fields: staged.fields,
+        file: staged.file,
+    });
     Reply::success(data)
 }
 
@@ -301,12 +345,20 @@ pub(crate) fn handle(shared: &Shared, call: &Call<'_>) -> Option<Reply> {
         "im.v1.message_resource.get" => {
             let message_id = call.path_param("message_id");
             if lock(&shared.store).get(message_id).is_none() {
-                return Some(Reply::error(NOT_FOUND, format!("message_id: message {message_id:?} does not exist")));
+                return Some(Reply::error(
+                    NOT_FOUND,
+                    format!("message_id: message {message_id:?} does not exist"),
+                ));
             }
             let kind = match call.query("type") {
                 Some("image") => Kind::Image,
                 Some("file") => Kind::File,
-                other => return Some(Reply::error(INVALID_PARAM, format!("type: {other:?} is not one of image, file"))),
+                other => {
+                    return Some(Reply::error(
+                        INVALID_PARAM,
+                        format!("type: {other:?} is not one of image, file"),
+                    ));
+                }
             };
             (call.path_param("file_key"), kind)
         }
@@ -314,7 +366,10 @@ pub(crate) fn handle(shared: &Shared, call: &Call<'_>) -> Option<Reply> {
     };
     let files = lock(&shared.files);
     let Some(entry) = files.get(key).filter(|e| e.kind == kind) else {
-        return Some(Reply::error(NOT_FOUND, format!("no {} with key {key:?} was uploaded", kind.name())));
+        return Some(Reply::error(
+            NOT_FOUND,
+            format!("no {} with key {key:?} was uploaded", kind.name()),
+        ));
     };
     Some(download(entry))
 }
@@ -325,7 +380,13 @@ pub(crate) fn handle(shared: &Shared, call: &Call<'_>) -> Option<Reply> {
 fn download(entry: &Entry) -> Reply {
     let bytes = match std::fs::read(Path::new(&*entry.file.path)) {
         Ok(bytes) => bytes,
-        Err(e) => return Reply::error_with_status(500, 1, format!("the sandbox could not read the upload: {e}")),
+        Err(e) => {
+            return Reply::error_with_status(
+                500,
+                1,
+                format!("the sandbox could not read the upload: {e}"),
+            );
+        }
     };
     let mut reply = Reply::binary(bytes);
     if let Some(content_type) = &entry.file.content_type {
@@ -336,7 +397,10 @@ fn download(entry: &Entry) -> Reply {
 
 /// `attachment` with an ASCII fallback name and the exact one in RFC 5987 form.
 fn content_disposition(name: &str) -> String {
-    let ascii: String = name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
     let mut encoded = String::new();
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -351,7 +415,9 @@ fn content_disposition(name: &str) -> String {
 /// An upload's body stands in for the JSON body in the request log.
 pub(crate) fn staged_summary(upload: &Result<Staged, Refused>) -> Value {
     match upload {
-        Ok(s) => json!({ "fields": s.fields, "filename": s.file.part_filename, "size": s.file.size }),
+        Ok(s) => {
+            json!({ "fields": s.fields, "filename": s.file.part_filename, "size": s.file.size })
+        }
         Err(_) => Value::Null,
     }
 }
@@ -362,17 +428,34 @@ mod tests {
 
     #[test]
     fn disposition_keeps_the_exact_name() {
-        assert_eq!(content_disposition("a b.pdf"), "attachment; filename=\"a b.pdf\"; filename*=UTF-8''a%20b.pdf");
-        assert_eq!(content_disposition("报告\".txt"), "attachment; filename=\"___.txt\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%22.txt");
+        assert_eq!(
+            content_disposition("a b.pdf"),
+            "attachment; filename=\"a b.pdf\"; filename*=UTF-8''a%20b.pdf"
+        );
+        assert_eq!(
+            content_disposition("报告\".txt"),
+            "attachment; filename=\"___.txt\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%22.txt"
+        );
     }
 
     #[test]
     fn fields_are_checked() {
-        let fields = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        let fields = |pairs: &[(&str, &str)]| {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>()
+        };
         assert!(check_fields(Kind::Image, &fields(&[("image_type", "message")])).is_ok());
         assert!(check_fields(Kind::Image, &fields(&[("image_type", "x")])).is_err());
-        assert!(check_fields(Kind::File, &fields(&[("file_type", "stream"), ("file_name", "a.bin")])).is_ok());
+        assert!(
+            check_fields(Kind::File, &fields(&[("file_type", "stream"), ("file_name", "a.bin")]))
+                .is_ok()
+        );
         assert!(check_fields(Kind::File, &fields(&[("file_type", "stream")])).is_err());
-        assert!(check_fields(Kind::File, &fields(&[("file_type", "stream"), ("file_name", "a"), ("duration", "1.5")])).is_err());
+        assert!(
+            check_fields(
+                Kind::File,
+                &fields(&[("file_type", "stream"), ("file_name", "a"), ("duration", "1.5")])
+            )
+            .is_err()
+        );
     }
 }

@@ -28,7 +28,9 @@ impl XorShift {
     /// A generator seeded from process entropy and the clock.
     pub(crate) fn from_entropy() -> Self {
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+        hasher.write_u128(
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0),
+        );
         XorShift::new(hasher.finish())
     }
 

@@ -14,7 +14,18 @@ use crate::store::{Chat, Message, Reaction, Sender, Store};
 use crate::validate::Violation;
 
 /// The message types the sandbox accepts.
-pub(crate) const MSG_TYPES: [&str; 10] = ["text", "post", "image", "file", "audio", "media", "sticker", "interactive", "share_chat", "share_user"];
+pub(crate) const MSG_TYPES: [&str; 10] = [
+    "text",
+    "post",
+    "image",
+    "file",
+    "audio",
+    "media",
+    "sticker",
+    "interactive",
+    "share_chat",
+    "share_user",
+];
 
 /// The id kinds a message can be sent to.
 const RECEIVE_ID_TYPES: [&str; 5] = ["open_id", "user_id", "union_id", "email", "chat_id"];
@@ -53,7 +64,11 @@ pub(crate) fn builtin_fields(endpoint_id: &str) -> Option<BuiltinFields> {
             body: vec![
                 one_of(string("msg_type", true), &MSG_TYPES),
                 string("content", true),
-                Field { name: "reply_in_thread".into(), field_type: FieldType::Boolean, ..Field::default() },
+                Field {
+                    name: "reply_in_thread".into(),
+                    field_type: FieldType::Boolean,
+                    ..Field::default()
+                },
                 max_length(string("uuid", false), 50),
             ],
             ..BuiltinFields::default()
@@ -68,14 +83,20 @@ pub(crate) fn builtin_fields(endpoint_id: &str) -> Option<BuiltinFields> {
                 Field {
                     name: "page_size".into(),
                     field_type: FieldType::Integer,
-                    constraints: Constraints { minimum: Some(1.into()), maximum: Some(50.into()), ..Constraints::default() },
+                    constraints: Constraints {
+                        minimum: Some(1.into()),
+                        maximum: Some(50.into()),
+                        ..Constraints::default()
+                    },
                     ..Field::default()
                 },
                 string("page_token", false),
             ],
             ..BuiltinFields::default()
         },
-        "im.v1.message.get" | "im.v1.message.delete" => BuiltinFields { path: message_id(), ..BuiltinFields::default() },
+        "im.v1.message.get" | "im.v1.message.delete" => {
+            BuiltinFields { path: message_id(), ..BuiltinFields::default() }
+        }
         "im.v1.message_reaction.create" => BuiltinFields {
             path: message_id(),
             body: vec![Field {
@@ -94,9 +115,17 @@ pub(crate) fn builtin_fields(endpoint_id: &str) -> Option<BuiltinFields> {
                 field_type: FieldType::Array,
                 item_type: Some(FieldType::Object),
                 required: true,
-                constraints: Constraints { min_items: Some(1), max_items: Some(3), ..Constraints::default() },
+                constraints: Constraints {
+                    min_items: Some(1),
+                    max_items: Some(3),
+                    ..Constraints::default()
+                },
                 children: vec![Field {
-                    constraints: Constraints { min_length: Some(1), max_length: Some(200), ..Constraints::default() },
+                    constraints: Constraints {
+                        min_length: Some(1),
+                        max_length: Some(200),
+                        ..Constraints::default()
+                    },
                     ..string("content", true)
                 }],
                 ..Field::default()
@@ -113,7 +142,10 @@ fn string(name: &str, required: bool) -> Field {
 }
 
 fn one_of(mut field: Field, values: &[&str]) -> Field {
-    field.constraints.enum_values = values.iter().map(|v| EnumValue { value: (*v).into(), description: String::new() }).collect();
+    field.constraints.enum_values = values
+        .iter()
+        .map(|v| EnumValue { value: (*v).into(), description: String::new() })
+        .collect();
     field
 }
 
@@ -150,7 +182,11 @@ fn message_content<'a>(call: &'a Call<'_>) -> Result<(&'a str, &'a str), Reply> 
     let msg_type = required_str(call, "msg_type")?;
     let content = required_str(call, "content")?;
     if !MSG_TYPES.contains(&msg_type) {
-        return Err(invalid(call, "msg_type", format!("{msg_type:?} is not one of {}", MSG_TYPES.join(", "))));
+        return Err(invalid(
+            call,
+            "msg_type",
+            format!("{msg_type:?} is not one of {}", MSG_TYPES.join(", ")),
+        ));
     }
     let limit = match msg_type {
         "text" => Some(TEXT_LIMIT),
@@ -162,7 +198,10 @@ fn message_content<'a>(call: &'a Call<'_>) -> Result<(&'a str, &'a str), Reply> 
     {
         return Err(Reply::error(
             230025,
-            format!("The length of the message content reaches its limit: {} bytes, at most {limit} for {msg_type}", content.len()),
+            format!(
+                "The length of the message content reaches its limit: {} bytes, at most {limit} for {msg_type}",
+                content.len()
+            ),
         ));
     }
     if let Err(rule) = content_shape(msg_type, content) {
@@ -203,7 +242,13 @@ pub(crate) fn content_shape(msg_type: &str, content: &str) -> Result<(), String>
     }
 }
 
-fn new_message(shared: &Shared, chat_id: &str, msg_type: &str, content: &str, uuid: Option<&str>) -> Message {
+fn new_message(
+    shared: &Shared,
+    chat_id: &str,
+    msg_type: &str,
+    content: &str,
+    uuid: Option<&str>,
+) -> Message {
     let now = now_millis();
     Message {
         seq: 0,
@@ -230,7 +275,11 @@ fn chat_limit(shared: &Shared, chat_id: &str) -> Result<(), Reply> {
     if !shared.config.rate_limits {
         return Ok(());
     }
-    match lock(&shared.limits).hit(&format!("chat:{chat_id}"), &limits::chat_rules(&shared.config.spec), Instant::now()) {
+    match lock(&shared.limits).hit(
+        &format!("chat:{chat_id}"),
+        &limits::chat_rules(&shared.config.spec),
+        Instant::now(),
+    ) {
         Ok(()) => Ok(()),
         Err(exceeded) => {
             shared.count_rate_limited();
@@ -240,9 +289,15 @@ fn chat_limit(shared: &Shared, chat_id: &str) -> Result<(), Reply> {
 }
 
 fn send(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
-    let id_type = call.query("receive_id_type").ok_or_else(|| invalid(call, "receive_id_type", "is required"))?;
+    let id_type = call
+        .query("receive_id_type")
+        .ok_or_else(|| invalid(call, "receive_id_type", "is required"))?;
     if !RECEIVE_ID_TYPES.contains(&id_type) {
-        return Err(invalid(call, "receive_id_type", format!("{id_type:?} is not one of {}", RECEIVE_ID_TYPES.join(", "))));
+        return Err(invalid(
+            call,
+            "receive_id_type",
+            format!("{id_type:?} is not one of {}", RECEIVE_ID_TYPES.join(", ")),
+        ));
     }
     let receive_id = required_str(call, "receive_id")?;
     let (msg_type, content) = message_content(call)?;
@@ -255,13 +310,23 @@ fn send(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let chat_id = if id_type == "chat_id" {
         match store.chat(receive_id) {
             Some(chat) => chat.chat_id.clone(),
-            None => return Err(invalid(call, "receive_id", format!("chat {receive_id:?} does not exist"))),
+            None => {
+                return Err(invalid(
+                    call,
+                    "receive_id",
+                    format!("chat {receive_id:?} does not exist"),
+                ));
+            }
         }
     } else if let Some(chat) = store.p2p_chat_with(id_type, receive_id) {
         chat.chat_id.clone()
     } else {
         let chat_id = shared.ids.with_prefix("oc_");
-        store.add_p2p_chat(id_type, receive_id, Chat { chat_id: chat_id.clone(), p2p: true, user: Some(receive_id.into()) });
+        store.add_p2p_chat(
+            id_type,
+            receive_id,
+            Chat { chat_id: chat_id.clone(), p2p: true, user: Some(receive_id.into()) },
+        );
         chat_id
     };
     chat_limit(shared, &chat_id)?;
@@ -279,7 +344,9 @@ fn reply(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     if let Some(first) = uuid.and_then(|u| store.by_uuid(u)) {
         return Ok(Reply::success(first.api_json()));
     }
-    let parent = store.get(parent_id).ok_or_else(|| invalid(call, "message_id", format!("message {parent_id:?} does not exist")))?;
+    let parent = store.get(parent_id).ok_or_else(|| {
+        invalid(call, "message_id", format!("message {parent_id:?} does not exist"))
+    })?;
     if parent.deleted {
         return Err(Reply::error(230011, "The message is recalled."));
     }
@@ -307,28 +374,48 @@ fn get(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let message_id = call.path_param("message_id");
     let tenant_store = shared.store_for(&call.tenant_key);
     let store = lock(&tenant_store);
-    let message = store.get(message_id).ok_or_else(|| invalid(call, "message_id", format!("message {message_id:?} does not exist")))?;
+    let message = store.get(message_id).ok_or_else(|| {
+        invalid(call, "message_id", format!("message {message_id:?} does not exist"))
+    })?;
     Ok(Reply::success(json!({ "items": [message.api_json()] })))
 }
 
 fn list(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
-    let container_type = call.query("container_id_type").ok_or_else(|| invalid(call, "container_id_type", "is required"))?;
-    let container_id = call.query("container_id").ok_or_else(|| invalid(call, "container_id", "is required"))?;
+    let container_type = call
+        .query("container_id_type")
+        .ok_or_else(|| invalid(call, "container_id_type", "is required"))?;
+    let container_id =
+        call.query("container_id").ok_or_else(|| invalid(call, "container_id", "is required"))?;
     let page_size = match call.query("page_size") {
         None => 20,
         Some(text) => match text.parse::<usize>() {
             Ok(n) if (1..=50).contains(&n) => n,
-            _ => return Err(invalid(call, "page_size", format!("{text:?} is not an integer from 1 to 50"))),
+            _ => {
+                return Err(invalid(
+                    call,
+                    "page_size",
+                    format!("{text:?} is not an integer from 1 to 50"),
+                ));
+            }
         },
     };
     let offset = match call.query("page_token").filter(|t| !t.is_empty()) {
         None => 0,
-        Some(token) => token.parse::<usize>().map_err(|_| invalid(call, "page_token", format!("{token:?} is not a page token this sandbox gave out")))?,
+        Some(token) => token.parse::<usize>().map_err(|_| {
+            invalid(
+                call,
+                "page_token",
+                format!("{token:?} is not a page token this sandbox gave out"),
+            )
+        })?,
     };
     let seconds = |name: &str| -> Result<Option<i64>, Reply> {
         match call.query(name).filter(|t| !t.is_empty()) {
             None => Ok(None),
-            Some(text) => text.parse::<i64>().map(Some).map_err(|_| invalid(call, name, format!("{text:?} is not a time in seconds"))),
+            Some(text) => text
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| invalid(call, name, format!("{text:?} is not a time in seconds"))),
         }
     };
     let (start, end) = (seconds("start_time")?, seconds("end_time")?);
@@ -337,19 +424,37 @@ fn list(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let mut messages: Vec<&Message> = match container_type {
         "chat" => {
             if store.chat(container_id).is_none() {
-                return Err(invalid(call, "container_id", format!("chat {container_id:?} does not exist")));
+                return Err(invalid(
+                    call,
+                    "container_id",
+                    format!("chat {container_id:?} does not exist"),
+                ));
             }
             store.chat_messages(container_id)
         }
-        "thread" => store.messages().iter().filter(|m| m.thread_id.as_deref() == Some(container_id)).collect(),
-        other => return Err(invalid(call, "container_id_type", format!("{other:?} is not one of chat, thread"))),
+        "thread" => store
+            .messages()
+            .iter()
+            .filter(|m| m.thread_id.as_deref() == Some(container_id))
+            .collect(),
+        other => {
+            return Err(invalid(
+                call,
+                "container_id_type",
+                format!("{other:?} is not one of chat, thread"),
+            ));
+        }
     };
     messages.sort_by_key(|m| (m.create_time, m.seq));
-    messages.retain(|m| start.is_none_or(|s| m.create_time >= s * 1000) && end.is_none_or(|e| m.create_time <= e * 1000));
+    messages.retain(|m| {
+        start.is_none_or(|s| m.create_time >= s * 1000)
+            && end.is_none_or(|e| m.create_time <= e * 1000)
+    });
     if call.query("sort_type") == Some("ByCreateTimeDesc") {
         messages.reverse();
     }
-    let items: Vec<Value> = messages.iter().skip(offset).take(page_size).map(|m| m.api_json()).collect();
+    let items: Vec<Value> =
+        messages.iter().skip(offset).take(page_size).map(|m| m.api_json()).collect();
     let has_more = offset + page_size < messages.len();
     let mut data = json!({ "has_more": has_more, "items": items });
     if has_more {
@@ -363,7 +468,9 @@ fn recall(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let message_id = call.path_param("message_id");
     let tenant_store = shared.store_for(&call.tenant_key);
     let mut store = lock(&tenant_store);
-    let message = store.get_mut(message_id).ok_or_else(|| invalid(call, "message_id", format!("message {message_id:?} does not exist")))?;
+    let message = store.get_mut(message_id).ok_or_else(|| {
+        invalid(call, "message_id", format!("message {message_id:?} does not exist"))
+    })?;
     if message.deleted {
         return Err(Reply::error(230011, "The message is recalled."));
     }
@@ -382,9 +489,18 @@ fn react(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let mut store = lock(&tenant_store);
     let message = match store.get_mut(message_id) {
         Some(message) if !message.deleted => message,
-        _ => return Err(Reply::error(231003, "The message is not found, maybe not exist or deleted.")),
+        _ => {
+            return Err(Reply::error(
+                231003,
+                "The message is not found, maybe not exist or deleted.",
+            ));
+        }
     };
-    let reaction = Reaction { reaction_id: shared.ids.hex32(), emoji_type: emoji_type.into(), action_time: now_millis() };
+    let reaction = Reaction {
+        reaction_id: shared.ids.hex32(),
+        emoji_type: emoji_type.into(),
+        action_time: now_millis(),
+    };
     let data = json!({
         "reaction_id": reaction.reaction_id,
         "operator": { "operator_id": shared.config.app_id, "operator_type": "app" },
@@ -397,7 +513,11 @@ fn react(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
 
 fn push_follow_up(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
     let message_id = call.path_param("message_id");
-    let follow_ups = call.field("follow_ups").and_then(Value::as_array).cloned().ok_or_else(|| invalid(call, "follow_ups", "is required"))?;
+    let follow_ups = call
+        .field("follow_ups")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| invalid(call, "follow_ups", "is required"))?;
     let tenant_store = shared.store_for(&call.tenant_key);
     let mut store = lock(&tenant_store);
     follow_up_allowed(&store, call, message_id, now_millis())?;
@@ -408,10 +528,21 @@ fn push_follow_up(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
 }
 
 /// The rules of push_follow_up, in the order they are checked.
-fn follow_up_allowed(store: &Store, call: &Call<'_>, message_id: &str, now: i64) -> Result<(), Reply> {
+fn follow_up_allowed(
+    store: &Store,
+    call: &Call<'_>,
+    message_id: &str,
+    now: i64,
+) -> Result<(), Reply> {
     let message = match store.get(message_id) {
         Some(message) if !message.deleted => message,
-        _ => return Err(invalid(call, "message_id", format!("message {message_id:?} does not exist or was recalled"))),
+        _ => {
+            return Err(invalid(
+                call,
+                "message_id",
+                format!("message {message_id:?} does not exist or was recalled"),
+            ));
+        }
     };
     if !store.chat(&message.chat_id).is_some_and(|c| c.p2p) {
         return Err(Reply::error(230003, "only support p2p chat."));
@@ -419,7 +550,10 @@ fn follow_up_allowed(store: &Store, call: &Call<'_>, message_id: &str, now: i64)
     if message.sender != Sender::App {
         return Err(invalid(call, "message_id", "the message was not sent by the bot"));
     }
-    if store.latest_in_chat(&message.chat_id).is_some_and(|latest| latest.message_id != message.message_id) {
+    if store
+        .latest_in_chat(&message.chat_id)
+        .is_some_and(|latest| latest.message_id != message.message_id)
+    {
         return Err(Reply::error(230006, "only support latest message."));
     }
     if now - message.create_time >= FOLLOW_UP_WINDOW_MS {
@@ -439,7 +573,11 @@ pub(crate) fn seed(shared: &Shared, request: &Value) -> Result<Value, String> {
     let content = match request.get("content") {
         Some(Value::String(s)) => s.clone(),
         Some(value @ Value::Object(_)) => value.to_string(),
-        _ => return Err("content is required: a JSON string (or an object, which is serialised)".into()),
+        _ => {
+            return Err(
+                "content is required: a JSON string (or an object, which is serialised)".into()
+            );
+        }
     };
     let sender = match text("sender_type").unwrap_or("app") {
         "app" => Sender::App,
@@ -448,10 +586,14 @@ pub(crate) fn seed(shared: &Shared, request: &Value) -> Result<Value, String> {
     };
     let age = match request.get("age_seconds") {
         None | Some(Value::Null) => 0.0,
-        Some(value) => value.as_f64().filter(|a| *a >= 0.0).ok_or("age_seconds must be a number ≥ 0")?,
+        Some(value) => {
+            value.as_f64().filter(|a| *a >= 0.0).ok_or("age_seconds must be a number ≥ 0")?
+        }
     };
     let mut store = lock(&shared.store);
-    let chat = store.chat(chat_id).ok_or_else(|| format!("chat {chat_id:?} does not exist; create it with POST /_sandbox/chats"))?;
+    let chat = store.chat(chat_id).ok_or_else(|| {
+        format!("chat {chat_id:?} does not exist; create it with POST /_sandbox/chats")
+    })?;
     let user = chat.user.clone();
     let mut message = new_message(shared, chat_id, msg_type, &content, text("uuid"));
     message.create_time -= (age * 1000.0) as i64;
@@ -461,7 +603,9 @@ pub(crate) fn seed(shared: &Shared, request: &Value) -> Result<Value, String> {
         message.sender_id = user.unwrap_or_else(|| crate::store::DEFAULT_USER.into());
     }
     if let Some(parent_id) = text("parent_id") {
-        let parent = store.get(parent_id).ok_or_else(|| format!("parent message {parent_id:?} does not exist"))?;
+        let parent = store
+            .get(parent_id)
+            .ok_or_else(|| format!("parent message {parent_id:?} does not exist"))?;
         message.root_id = Some(parent.root_id.clone().unwrap_or_else(|| parent.message_id.clone()));
         message.parent_id = Some(parent_id.into());
     }
@@ -478,7 +622,13 @@ mod tests {
         assert!(content_shape("text", r#"{"txt":"hi"}"#).is_err());
         assert!(content_shape("text", r#""hi""#).is_err());
         assert!(content_shape("text", "not json").is_err());
-        assert!(content_shape("post", r#"{"zh_cn":{"title":"t","content":[[{"tag":"text","text":"x"}]]}}"#).is_ok());
+        assert!(
+            content_shape(
+                "post",
+                r#"{"zh_cn":{"title":"t","content":[[{"tag":"text","text":"x"}]]}}"#
+            )
+            .is_ok()
+        );
         assert!(content_shape("post", r#"{"title":"t","content":[]}"#).is_ok());
         assert!(content_shape("post", r#"{"post":{"en_us":{"content":[]}}}"#).is_ok());
         assert!(content_shape("post", r#"{"title":"t"}"#).is_err());
@@ -488,7 +638,10 @@ mod tests {
             assert!(content_shape(t, r#"{"file_key":"f"}"#).is_ok());
             assert!(content_shape(t, r#"{"file_key":""}"#).is_err());
         }
-        assert!(content_shape("interactive", r#"{"type":"template","data":{"template_id":"x"}}"#).is_ok());
+        assert!(
+            content_shape("interactive", r#"{"type":"template","data":{"template_id":"x"}}"#)
+                .is_ok()
+        );
         assert!(content_shape("interactive", r#"{}"#).is_err());
         assert!(content_shape("share_chat", r#"{"chat_id":"oc_1"}"#).is_ok());
         assert!(content_shape("share_user", r#"{"user_id":"ou_1"}"#).is_ok());

@@ -191,7 +191,8 @@ mod tests {
 
     #[test]
     fn a_spec_dir_without_endpoints_or_with_a_broken_file_is_refused() {
-        let dir = std::env::temp_dir().join(format!("feishu-sandbox-spec-dir-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("feishu-sandbox-spec-dir-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("im")).unwrap();
         let empty = SandboxConfig::from_spec_dir(&dir).unwrap_err();
         std::fs::write(dir.join("im/message.json"), "{\"endpoints\": [}").unwrap();
@@ -199,6 +200,9 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(&empty, SpecDirError::NoEndpoints { dir: d } if *d == dir), "{empty:?}");
         assert!(matches!(broken, SpecDirError::Read(_)), "{broken:?}");
-        assert!(broken.to_string().contains("message.json") && broken.to_string().contains("line 1"), "{broken}");
+        assert!(
+            broken.to_string().contains("message.json") && broken.to_string().contains("line 1"),
+            "{broken}"
+        );
     }
 }

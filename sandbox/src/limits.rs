@@ -57,9 +57,18 @@ impl Window {
 
 impl Limits {
     /// Counts a call under `key` if every one of `rules` (`(limit, span)`) has room; else says which is full.
-    pub(crate) fn hit(&mut self, key: &str, rules: &[(u32, Duration)], now: Instant) -> Result<(), Exceeded> {
-        let windows =
-            self.windows.entry(key.to_string()).or_insert_with(|| rules.iter().map(|&(limit, span)| Window { limit, span, hits: VecDeque::new() }).collect());
+    pub(crate) fn hit(
+        &mut self,
+        key: &str,
+        rules: &[(u32, Duration)],
+        now: Instant,
+    ) -> Result<(), Exceeded> {
+        let windows = self.windows.entry(key.to_string()).or_insert_with(|| {
+            rules
+                .iter()
+                .map(|&(limit, span)| Window { limit, span, hits: VecDeque::new() })
+                .collect()
+        });
         let mut worst: Option<Exceeded> = None;
         for window in windows.iter_mut() {
             window.prune(now);
@@ -107,7 +116,11 @@ pub(crate) fn endpoint_rules(endpoint: &Endpoint) -> Vec<(u32, Duration)> {
 /// spec documents (it is the chat's, shared by every way of sending), else
 /// [`PER_CHAT_PER_SECOND`].
 pub(crate) fn per_chat(spec: &feishu_spec::Spec) -> u32 {
-    spec.endpoints.iter().filter_map(|e| e.rate_limit.as_ref()?.per_receiver_per_second).min().unwrap_or(PER_CHAT_PER_SECOND)
+    spec.endpoints
+        .iter()
+        .filter_map(|e| e.rate_limit.as_ref()?.per_receiver_per_second)
+        .min()
+        .unwrap_or(PER_CHAT_PER_SECOND)
 }
 
 /// The rules of one receiving chat.
@@ -128,7 +141,10 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(limits.hit("c", &rules, start), Ok(()));
         }
-        assert_eq!(limits.hit("c", &rules, start + Duration::from_millis(300)), Err(Exceeded { limit: 5, reset_secs: 1 }));
+        assert_eq!(
+            limits.hit("c", &rules, start + Duration::from_millis(300)),
+            Err(Exceeded { limit: 5, reset_secs: 1 })
+        );
         assert_eq!(limits.hit("other", &rules, start), Ok(()));
         assert_eq!(limits.hit("c", &rules, start + Duration::from_millis(1000)), Ok(()));
     }
@@ -139,7 +155,10 @@ mod tests {
             rate_limit: Some(RateLimit { per_receiver_per_second: n, ..RateLimit::default() }),
             ..feishu_spec::Endpoint::default()
         };
-        let spec = |limits: &[Option<u32>]| feishu_spec::Spec { endpoints: limits.iter().map(|n| endpoint(*n)).collect(), ..feishu_spec::Spec::default() };
+        let spec = |limits: &[Option<u32>]| feishu_spec::Spec {
+            endpoints: limits.iter().map(|n| endpoint(*n)).collect(),
+            ..feishu_spec::Spec::default()
+        };
         assert_eq!(per_chat(&spec(&[])), PER_CHAT_PER_SECOND);
         assert_eq!(per_chat(&spec(&[None, Some(3), Some(7)])), 3);
     }
@@ -151,14 +170,21 @@ mod tests {
         let rules = vec![(100, Duration::from_secs(1)), (2, Duration::from_secs(60))];
         assert!(limits.hit("e", &rules, start).is_ok());
         assert!(limits.hit("e", &rules, start + Duration::from_secs(10)).is_ok());
-        assert_eq!(limits.hit("e", &rules, start + Duration::from_millis(20_500)), Err(Exceeded { limit: 2, reset_secs: 40 }));
+        assert_eq!(
+            limits.hit("e", &rules, start + Duration::from_millis(20_500)),
+            Err(Exceeded { limit: 2, reset_secs: 40 })
+        );
     }
 
     #[test]
     fn endpoint_rules_fall_back_to_defaults() {
         let mut endpoint = Endpoint::default();
-        assert_eq!(endpoint_rules(&endpoint), vec![(50, Duration::from_secs(1)), (1000, Duration::from_secs(60))]);
-        endpoint.rate_limit = Some(RateLimit { per_second: Some(5), per_minute: None, ..RateLimit::default() });
+        assert_eq!(
+            endpoint_rules(&endpoint),
+            vec![(50, Duration::from_secs(1)), (1000, Duration::from_secs(60))]
+        );
+        endpoint.rate_limit =
+            Some(RateLimit { per_second: Some(5), per_minute: None, ..RateLimit::default() });
         assert_eq!(endpoint_rules(&endpoint), vec![(5, Duration::from_secs(1))]);
     }
 }

@@ -100,7 +100,12 @@ impl Portal {
 }
 
 /// One portal request. `target` is the path with its raw query. `None` drops the connection.
-pub(crate) async fn handle(shared: &Shared, target: &str, query: &[(String, String)], accept_language: Option<String>) -> Option<Reply> {
+pub(crate) async fn handle(
+    shared: &Shared,
+    target: &str,
+    query: &[(String, String)],
+    accept_language: Option<String>,
+) -> Option<Reply> {
     let portal = &shared.portal;
     let Some(dir) = portal.dir.as_deref() else {
         return Some(Reply::json(404, json!({ "code": 404, "msg": "404 page not found" })));
@@ -135,19 +140,36 @@ pub(crate) async fn handle(shared: &Shared, target: &str, query: &[(String, Stri
         lock(&portal.state).index = index;
         Reply::json(200, json!({ "code": 0, "msg": "success", "data": { "items": tree } }))
     } else {
-        let full_path = query.iter().find(|(name, _)| name == "fullPath").map(|(_, v)| v.as_str()).unwrap_or("");
+        let full_path = query
+            .iter()
+            .find(|(name, _)| name == "fullPath")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         detail(portal, dir, full_path)
     };
     Some(reply)
 }
 
 fn canned(state: &mut State, target: &str) -> Option<Reply> {
-    let answer = state.canned.iter_mut().find(|c| c.remaining != Some(0) && target.starts_with(&c.prefix))?;
+    let answer = state
+        .canned
+        .iter_mut()
+        .find(|c| c.remaining != Some(0) && target.starts_with(&c.prefix))?;
     if let Some(remaining) = answer.remaining.as_mut() {
         *remaining -= 1;
     }
-    let content_type = if answer.body.first() == Some(&b'{') { "application/json; charset=utf-8" } else { "text/plain; charset=utf-8" };
-    Some(Reply { status: answer.status, content_type, headers: Vec::new(), body: answer.body.clone(), code: None })
+    let content_type = if answer.body.first() == Some(&b'{') {
+        "application/json; charset=utf-8"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    Some(Reply {
+        status: answer.status,
+        content_type,
+        headers: Vec::new(),
+        body: answer.body.clone(),
+        code: None,
+    })
 }
 
 /// `get_detail` of one fullPath: the page, or code 404 in the envelope.
@@ -159,7 +181,8 @@ fn detail(portal: &Portal, dir: &Path, full_path: &str) -> Reply {
         file = index.get(full_path).cloned();
         lock(&portal.state).index = index;
     }
-    let page = file.and_then(|file| read_page(dir, &file)).filter(|page| page.full_path == full_path);
+    let page =
+        file.and_then(|file| read_page(dir, &file)).filter(|page| page.full_path == full_path);
     match page {
         Some(page) => Reply::success(json!({
             "id": page.id.map(|id| id.to_string()).unwrap_or_default(),
@@ -170,7 +193,10 @@ fn detail(portal: &Portal, dir: &Path, full_path: &str) -> Reply {
             "updateTime": page.update_time,
             "content": page.content,
         })),
-        None => Reply::json(200, json!({ "code": 404, "msg": format!("document not found: {full_path}") })),
+        None => Reply::json(
+            200,
+            json!({ "code": 404, "msg": format!("document not found: {full_path}") }),
+        ),
     }
 }
 
@@ -181,7 +207,8 @@ fn read_tree(dir: &Path) -> (Vec<Value>, BTreeMap<String, PathBuf>) {
     let mut inside = Vec::new();
     let mut outside = Vec::new();
     for entry in sorted_entries(dir) {
-        let outside_folder = entry.file_name().is_some_and(|n| n == OUTSIDE_FOLDER) && entry.is_dir();
+        let outside_folder =
+            entry.file_name().is_some_and(|n| n == OUTSIDE_FOLDER) && entry.is_dir();
         let target = if outside_folder { &mut outside } else { &mut inside };
         if outside_folder {
             for child in sorted_entries(&entry) {
@@ -205,7 +232,13 @@ fn read_tree(dir: &Path) -> (Vec<Value>, BTreeMap<String, PathBuf>) {
 }
 
 /// The node of one folder entry, or none for what is not a page.
-fn node(root: &Path, path: &Path, index: &mut BTreeMap<String, PathBuf>, next_id: &mut u64, depth: usize) -> Option<Value> {
+fn node(
+    root: &Path,
+    path: &Path,
+    index: &mut BTreeMap<String, PathBuf>,
+    next_id: &mut u64,
+    depth: usize,
+) -> Option<Value> {
     *next_id += 1;
     let id = *next_id;
     let name = path.file_name()?.to_str()?.to_string();
@@ -213,9 +246,14 @@ fn node(root: &Path, path: &Path, index: &mut BTreeMap<String, PathBuf>, next_id
         if depth >= MAX_DEPTH {
             return None;
         }
-        let items: Vec<Value> = sorted_entries(path).iter().filter_map(|child| node(root, child, index, next_id, depth + 1)).collect();
+        let items: Vec<Value> = sorted_entries(path)
+            .iter()
+            .filter_map(|child| node(root, child, index, next_id, depth + 1))
+            .collect();
         let rel = path.strip_prefix(root).ok()?.to_string_lossy().replace('\\', "/");
-        return Some(json!({ "id": id, "name": name, "type": "DirectoryType", "fullPath": format!("{SERVER_API_PATH}/{rel}/"), "items": items }));
+        return Some(
+            json!({ "id": id, "name": name, "type": "DirectoryType", "fullPath": format!("{SERVER_API_PATH}/{rel}/"), "items": items }),
+        );
     }
     let page = read_page(root, path)?;
     if index.contains_key(&page.full_path) {
@@ -223,7 +261,9 @@ fn node(root: &Path, path: &Path, index: &mut BTreeMap<String, PathBuf>, next_id
         return None;
     }
     index.insert(page.full_path.clone(), path.to_path_buf());
-    Some(json!({ "id": page.id.unwrap_or(id), "name": page.title, "type": "DocumentType", "fullPath": page.full_path, "items": [] }))
+    Some(
+        json!({ "id": page.id.unwrap_or(id), "name": page.title, "type": "DocumentType", "fullPath": page.full_path, "items": [] }),
+    )
 }
 
 /// A folder's entries in sorted order, without hidden files and READMEs.
@@ -232,7 +272,11 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     let mut entries: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.') && !n.eq_ignore_ascii_case("README.md")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && !n.eq_ignore_ascii_case("README.md"))
+        })
         .collect();
     entries.sort();
     entries
@@ -240,7 +284,9 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
 
 /// Reads a `.md` page file: its header's keys and the text after the header.
 fn read_page(root: &Path, path: &Path) -> Option<PageInfo> {
-    if path.extension().is_none_or(|e| e != "md") || std::fs::metadata(path).ok()?.len() > MAX_PAGE_BYTES {
+    if path.extension().is_none_or(|e| e != "md")
+        || std::fs::metadata(path).ok()?.len() > MAX_PAGE_BYTES
+    {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
@@ -248,9 +294,18 @@ fn read_page(root: &Path, path: &Path) -> Option<PageInfo> {
     let (meta, body_start) = header(&text);
     let rel = path.strip_prefix(root).ok()?.to_string_lossy().replace('\\', "/");
     let rel = rel.strip_prefix(&format!("{OUTSIDE_FOLDER}/")).unwrap_or(&rel);
-    let full_path = meta.get("fullPath").filter(|p| !p.is_empty()).cloned().unwrap_or_else(|| format!("{SERVER_API_PATH}/{}", rel.trim_end_matches(".md")));
+    let full_path = meta
+        .get("fullPath")
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .unwrap_or_else(|| format!("{SERVER_API_PATH}/{}", rel.trim_end_matches(".md")));
     let content = text[body_start..].to_string();
-    let title = meta.get("title").filter(|t| !t.is_empty()).cloned().or_else(|| first_heading(&content)).unwrap_or_else(|| rel.to_string());
+    let title = meta
+        .get("title")
+        .filter(|t| !t.is_empty())
+        .cloned()
+        .or_else(|| first_heading(&content))
+        .unwrap_or_else(|| rel.to_string());
     let update_time = ["updateTime", "updatedAt", "last_remote_update_timestamp"]
         .iter()
         .find_map(|key| meta.get(*key).and_then(|v| v.parse::<i64>().ok()))
@@ -264,7 +319,11 @@ fn read_page(root: &Path, path: &Path) -> Option<PageInfo> {
 }
 
 fn first_heading(content: &str) -> Option<String> {
-    content.lines().find_map(|line| line.strip_prefix("# ")).map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+    content
+        .lines()
+        .find_map(|line| line.strip_prefix("# "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 /// A leading `---` YAML header or `<!-- … -->` comment of `key: value` lines; the keys and the body's offset.
@@ -285,7 +344,10 @@ fn header(text: &str) -> (BTreeMap<String, String>, usize) {
         if let Some((key, value)) = line.split_once(':') {
             let key = key.trim();
             if !key.is_empty() && !key.contains(' ') {
-                meta.insert(key.to_string(), value.trim().trim_matches('"').trim_matches('\'').to_string());
+                meta.insert(
+                    key.to_string(),
+                    value.trim().trim_matches('"').trim_matches('\'').to_string(),
+                );
             }
         }
     }
@@ -326,18 +388,32 @@ pub(crate) fn control(shared: &Shared, method: &str, call: &str, request: &Value
 
 /// `{"path_prefix", "body", "status"?: 200, "repeat"?: 1, "count"?}` → a canned answer.
 fn canned_from(request: &Value) -> Result<Canned, String> {
-    let prefix = request.get("path_prefix").and_then(Value::as_str).ok_or("a canned answer needs \"path_prefix\" (a portal path, with a query if you like)")?;
+    let prefix = request
+        .get("path_prefix")
+        .and_then(Value::as_str)
+        .ok_or("a canned answer needs \"path_prefix\" (a portal path, with a query if you like)")?;
     if !prefix.starts_with(DIRECTORY_LIST) && !prefix.starts_with(GET_DETAIL) {
         return Err(format!("\"path_prefix\" must start with {DIRECTORY_LIST} or {GET_DETAIL}"));
     }
-    let body = request.get("body").and_then(Value::as_str).ok_or("a canned answer needs \"body\" (a string)")?;
+    let body = request
+        .get("body")
+        .and_then(Value::as_str)
+        .ok_or("a canned answer needs \"body\" (a string)")?;
     let status = request.get("status").and_then(Value::as_u64).unwrap_or(200);
-    let status = u16::try_from(status).ok().filter(|s| (200..=599).contains(s)).ok_or(format!("status {status} is not an HTTP status from 200 to 599"))?;
+    let status = u16::try_from(status)
+        .ok()
+        .filter(|s| (200..=599).contains(s))
+        .ok_or(format!("status {status} is not an HTTP status from 200 to 599"))?;
     let repeat = request.get("repeat").and_then(Value::as_u64).unwrap_or(1).max(1) as usize;
     if body.len().saturating_mul(repeat) > MAX_CANNED_BYTES {
         return Err(format!("the body repeated {repeat} times is over {MAX_CANNED_BYTES} bytes"));
     }
-    Ok(Canned { prefix: prefix.to_string(), status, body: body.repeat(repeat).into_bytes(), remaining: request.get("count").and_then(Value::as_u64) })
+    Ok(Canned {
+        prefix: prefix.to_string(),
+        status,
+        body: body.repeat(repeat).into_bytes(),
+        remaining: request.get("count").and_then(Value::as_u64),
+    })
 }
 
 #[cfg(test)]
@@ -345,7 +421,8 @@ mod tests {
     use super::*;
 
     fn folder(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("sandbox-portal-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("sandbox-portal-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("im/v1")).unwrap();
         std::fs::create_dir_all(dir.join(OUTSIDE_FOLDER)).unwrap();
@@ -362,28 +439,60 @@ mod tests {
         .unwrap();
         std::fs::write(dir.join("im/v1/bare.md"), "# Bare page\ntext\n").unwrap();
         std::fs::write(dir.join("im/v1/.hidden.md"), "---\nfullPath: /x\n---\n").unwrap();
-        std::fs::write(dir.join(OUTSIDE_FOLDER).join("guide.md"), "---\nfullPath: /ukTMukTMukTM/guide\nupdateTime: 5\n---\nguide\n").unwrap();
+        std::fs::write(
+            dir.join(OUTSIDE_FOLDER).join("guide.md"),
+            "---\nfullPath: /ukTMukTMukTM/guide\nupdateTime: 5\n---\nguide\n",
+        )
+        .unwrap();
         let (tree, index) = read_tree(&dir);
         assert_eq!(tree[0]["id"], SERVER_API_ID);
         assert_eq!(tree[1]["items"][0]["fullPath"], "/ukTMukTMukTM/guide");
         let im = &tree[0]["items"][0]["items"][0];
         assert_eq!(im["type"], "DirectoryType");
-        let pages: Vec<&str> = im["items"].as_array().unwrap().iter().map(|p| p["fullPath"].as_str().unwrap()).collect();
-        assert_eq!(pages, ["/uAjLw4CM/ukTMukTMukTM/im/v1/bare", "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create"]);
+        let pages: Vec<&str> = im["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["fullPath"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                "/uAjLw4CM/ukTMukTMukTM/im/v1/bare",
+                "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create"
+            ]
+        );
         assert_eq!(index.len(), 3);
         let send = read_page(&dir, &dir.join("im/v1/send.md")).unwrap();
-        assert_eq!((send.title.as_str(), send.update_time, send.content.as_str()), ("Send", 17, "\n# Send\nbody\n"));
+        assert_eq!(
+            (send.title.as_str(), send.update_time, send.content.as_str()),
+            ("Send", 17, "\n# Send\nbody\n")
+        );
         let bare = read_page(&dir, &dir.join("im/v1/bare.md")).unwrap();
-        assert_eq!((bare.title.as_str(), bare.content.as_str()), ("Bare page", "# Bare page\ntext\n"));
+        assert_eq!(
+            (bare.title.as_str(), bare.content.as_str()),
+            ("Bare page", "# Bare page\ntext\n")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn canned_answers_are_checked() {
         assert!(canned_from(&json!({"path_prefix": "/open-apis", "body": "x"})).is_err());
-        assert!(canned_from(&json!({"path_prefix": DIRECTORY_LIST, "body": "x", "status": 42})).is_err());
-        assert!(canned_from(&json!({"path_prefix": DIRECTORY_LIST, "body": "xx", "repeat": MAX_CANNED_BYTES})).is_err());
-        let answer = canned_from(&json!({"path_prefix": DIRECTORY_LIST, "body": "ab", "repeat": 3, "count": 1})).unwrap();
+        assert!(
+            canned_from(&json!({"path_prefix": DIRECTORY_LIST, "body": "x", "status": 42}))
+                .is_err()
+        );
+        assert!(
+            canned_from(
+                &json!({"path_prefix": DIRECTORY_LIST, "body": "xx", "repeat": MAX_CANNED_BYTES})
+            )
+            .is_err()
+        );
+        let answer = canned_from(
+            &json!({"path_prefix": DIRECTORY_LIST, "body": "ab", "repeat": 3, "count": 1}),
+        )
+        .unwrap();
         assert_eq!((answer.body.as_slice(), answer.remaining), (&b"ababab"[..], Some(1)));
     }
 }

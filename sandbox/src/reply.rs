@@ -17,7 +17,13 @@ impl Reply {
     /// A JSON body; `code` is read from the body's `code` key.
     pub(crate) fn json(status: u16, value: Value) -> Reply {
         let code = value.get("code").and_then(Value::as_i64);
-        Reply { status, content_type: "application/json; charset=utf-8", headers: Vec::new(), body: serde_json::to_vec(&value).unwrap_or_default(), code }
+        Reply {
+            status,
+            content_type: "application/json; charset=utf-8",
+            headers: Vec::new(),
+            body: serde_json::to_vec(&value).unwrap_or_default(),
+            code,
+        }
     }
 
     /// A JSON body that is not a Feishu envelope (the control API).
@@ -47,12 +53,24 @@ impl Reply {
 
     /// A body that is not JSON at all.
     pub(crate) fn text(status: u16, text: impl Into<String>) -> Reply {
-        Reply { status, content_type: "text/plain; charset=utf-8", headers: Vec::new(), body: text.into().into_bytes(), code: None }
+        Reply {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            headers: Vec::new(),
+            body: text.into().into_bytes(),
+            code: None,
+        }
     }
 
     /// Raw bytes (file downloads).
     pub(crate) fn binary(body: Vec<u8>) -> Reply {
-        Reply { status: 200, content_type: "application/octet-stream", headers: Vec::new(), body, code: None }
+        Reply {
+            status: 200,
+            content_type: "application/octet-stream",
+            headers: Vec::new(),
+            body,
+            code: None,
+        }
     }
 
     /// Adds a header.
@@ -63,7 +81,13 @@ impl Reply {
 
     /// `99991400` (or `code`) with the rate-limit headers.
     pub(crate) fn rate_limited(code: i64, limit: u32, reset_secs: u64) -> Reply {
-        let msg = if code == 99991400 { "request trigger frequency limit" } else { "This operation triggers the frequency limit." };
-        Reply::error(code, msg).with_header("x-ogw-ratelimit-limit", limit.to_string()).with_header("x-ogw-ratelimit-reset", reset_secs.max(1).to_string())
+        let msg = if code == 99991400 {
+            "request trigger frequency limit"
+        } else {
+            "This operation triggers the frequency limit."
+        };
+        Reply::error(code, msg)
+            .with_header("x-ogw-ratelimit-limit", limit.to_string())
+            .with_header("x-ogw-ratelimit-reset", reset_secs.max(1).to_string())
     }
 }

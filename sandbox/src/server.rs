@@ -79,7 +79,8 @@ pub(crate) struct Shared {
 impl Shared {
     /// State for a new sandbox serving `config.spec`.
     pub(crate) fn new(config: SandboxConfig) -> Self {
-        let mut routes: Vec<Route> = config.spec.endpoints.iter().enumerate().map(|(i, e)| Route::new(i, e)).collect();
+        let mut routes: Vec<Route> =
+            config.spec.endpoints.iter().enumerate().map(|(i, e)| Route::new(i, e)).collect();
         // Most specific first: fewer parameters win, then the order of the spec.
         routes.sort_by_key(|r| r.params);
         let portal = crate::portal::Portal::new(config.docs.clone());
@@ -139,7 +140,12 @@ impl Route {
 
     fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
         let params = self.template.matches(path)?;
-        Some(params.into_iter().map(|(name, value)| (name.to_owned(), percent_decode(value, false))).collect())
+        Some(
+            params
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), percent_decode(value, false)))
+                .collect(),
+        )
     }
 }
 
@@ -151,7 +157,9 @@ pub(crate) fn percent_decode(text: &str, plus: bool) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -235,7 +243,11 @@ impl fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 /// Accepts connections until `stopped` fires (or its sender goes away), then closes them all.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: oneshot::Receiver<()>,
+) {
     let mut connections = JoinSet::new();
     // Stops with this future, also when the sandbox is dropped and it is aborted.
     let _tickets = tenants::TicketPusher::start(shared.clone());
@@ -263,18 +275,25 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stoppe
 }
 
 /// One request, from hyper. `Err` closes the connection without an answer.
-async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     if request.uri().path().starts_with("/callback/ws/") {
         return Ok(crate::ws::handle(shared, request).await);
     }
     let log_id = ids::log_id(&shared.ids);
     let (parts, body) = request.into_parts();
     // Uploads are streamed to disk, not read whole like other bodies.
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header =
+        |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (body, upload) = match files::Kind::of_upload(parts.method.as_str(), parts.uri.path()) {
         Some(kind) => {
             let limit = kind.limit(shared.config.upload_limit);
-            (Ok(Bytes::new()), Some(files::receive(kind, limit, header("content-type").as_deref(), body).await))
+            (
+                Ok(Bytes::new()),
+                Some(files::receive(kind, limit, header("content-type").as_deref(), body).await),
+            )
         }
         None => match Limited::new(body, MAX_BODY).collect().await {
             Ok(collected) => (Ok(collected.to_bytes()), None),
@@ -305,7 +324,8 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     } else if shared.portal.serves(&path) {
         // The local doc portal (portal.rs); faults see the path with its query.
         let target = parts.uri.path_and_query().map_or(path.clone(), |p| p.as_str().to_string());
-        let language = parts.headers.get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let language =
+            parts.headers.get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_string);
         match crate::portal::handle(&shared, &target, &query, language).await {
             Some(reply) => reply,
             None => return Err(Dropped),
@@ -330,7 +350,9 @@ fn into_response(reply: Reply, log_id: &str) -> Response<Full<Bytes>> {
         builder = builder.header(*name, value.as_str());
     }
     builder.body(Full::new(Bytes::from(reply.body))).unwrap_or_else(|_| {
-        let mut fallback = Response::new(Full::new(Bytes::from_static(b"{\"code\":500,\"msg\":\"sandbox could not build the response\"}")));
+        let mut fallback = Response::new(Full::new(Bytes::from_static(
+            b"{\"code\":500,\"msg\":\"sandbox could not build the response\"}",
+        )));
         *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         fallback
     })
@@ -351,7 +373,10 @@ struct OpenApiRequest {
 /// An `/open-apis` request: logged, faults applied around [`process`]. `None` drops the connection.
 async fn open_api(shared: &Shared, mut incoming: OpenApiRequest) -> Option<Reply> {
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
-    let is_multipart = incoming.content_type.as_deref().is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/"));
+    let is_multipart = incoming
+        .content_type
+        .as_deref()
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/"));
     let (body_json, body_error) = match &incoming.body {
         Ok(bytes) if bytes.is_empty() || is_multipart => (None, None),
         Ok(bytes) => match serde_json::from_slice::<Value>(bytes) {
@@ -361,7 +386,8 @@ async fn open_api(shared: &Shared, mut incoming: OpenApiRequest) -> Option<Reply
         Err(error) => (None, Some(format!("could not read the body: {error}"))),
     };
     let method = Method::parse(&incoming.method);
-    let endpoint_id = method.and_then(|m| shared.route(m, &incoming.path)).map(|(e, _)| e.id.clone());
+    let endpoint_id =
+        method.and_then(|m| shared.route(m, &incoming.path)).map(|(e, _)| e.id.clone());
     let record_id = shared.next_request.fetch_add(1, Ordering::Relaxed);
     let record = json!({
         "method": incoming.method,
@@ -377,7 +403,10 @@ async fn open_api(shared: &Shared, mut incoming: OpenApiRequest) -> Option<Reply
     lock(&shared.requests).push((record_id, record));
 
     let trimmed = incoming.path.trim_end_matches('/');
-    let is_token = trimmed == auth::TENANT_TOKEN_PATH || trimmed == auth::APP_TOKEN_PATH || tenants::is_token_path(trimmed) || trimmed == oauth::TOKEN_PATH;
+    let is_token = trimmed == auth::TENANT_TOKEN_PATH
+        || trimmed == auth::APP_TOKEN_PATH
+        || tenants::is_token_path(trimmed)
+        || trimmed == oauth::TOKEN_PATH;
     let fired = lock(&shared.faults).draw(&incoming.path, is_token);
     shared.stats.faults_injected.fetch_add(fired.len() as u64, Ordering::Relaxed);
     let mut before = None;
@@ -423,9 +452,18 @@ pub(crate) fn fault_reply(shared: &Shared, kind: Kind) -> Option<Reply> {
             shared.count_rate_limited();
             Some(Reply::rate_limited(230020, limits::per_chat(&shared.config.spec), 1))
         }
-        Kind::ExpireToken => Some(Reply::error(auth::INVALID_TOKEN, "Invalid access token for authorization. Please make a request with token attached.")),
-        Kind::TooManyRequests(secs) => Some(Reply::text(429, "sandbox fault: too many requests").with_header("retry-after", secs.to_string())),
-        Kind::NotJson => Some(Reply { content_type: "text/html; charset=utf-8", ..Reply::text(200, "<html><body>sandbox fault: not JSON</body></html>") }),
+        Kind::ExpireToken => Some(Reply::error(
+            auth::INVALID_TOKEN,
+            "Invalid access token for authorization. Please make a request with token attached.",
+        )),
+        Kind::TooManyRequests(secs) => Some(
+            Reply::text(429, "sandbox fault: too many requests")
+                .with_header("retry-after", secs.to_string()),
+        ),
+        Kind::NotJson => Some(Reply {
+            content_type: "text/html; charset=utf-8",
+            ..Reply::text(200, "<html><body>sandbox fault: not JSON</body></html>")
+        }),
         Kind::Delay(_) => None,
     }
 }
@@ -440,13 +478,22 @@ fn process(
     body_error: Option<String>,
     upload: Option<Result<files::Staged, files::Refused>>,
 ) -> Reply {
-    let internal = matches!(incoming.path.trim_end_matches('/'), auth::TENANT_TOKEN_PATH | auth::APP_TOKEN_PATH);
+    let internal = matches!(
+        incoming.path.trim_end_matches('/'),
+        auth::TENANT_TOKEN_PATH | auth::APP_TOKEN_PATH
+    );
     if is_token && internal && incoming.method == "POST" {
         if let Some(error) = body_error {
             return Reply::error(9499, format!("Bad Request: {error}"));
         }
         let app = incoming.path.trim_end_matches('/') == auth::APP_TOKEN_PATH;
-        return auth::token_request(&shared.config, &mut lock(&shared.tokens), &shared.ids, body.as_ref(), app);
+        return auth::token_request(
+            &shared.config,
+            &mut lock(&shared.tokens),
+            &shared.ids,
+            body.as_ref(),
+            app,
+        );
     }
     let path = incoming.path.trim_end_matches('/');
     let accounts = tenants::handle(shared, &incoming.method, path, body.as_ref())
@@ -469,7 +516,8 @@ fn process(
     }
     if shared.config.rate_limits {
         let rules = limits::endpoint_rules(endpoint);
-        let hit = lock(&shared.limits).hit(&format!("endpoint:{}", endpoint.id), &rules, Instant::now());
+        let hit =
+            lock(&shared.limits).hit(&format!("endpoint:{}", endpoint.id), &rules, Instant::now());
         if let Err(exceeded) = hit {
             shared.count_rate_limited();
             return Reply::rate_limited(99991400, exceeded.limit, exceeded.reset_secs);
@@ -481,7 +529,13 @@ fn process(
     if let Some(upload) = upload {
         return files::finish_upload(shared, upload);
     }
-    let call = Call { endpoint, path_params, query: incoming.query.clone(), body, tenant_key: grant.tenant_key };
+    let call = Call {
+        endpoint,
+        path_params,
+        query: incoming.query.clone(),
+        body,
+        tenant_key: grant.tenant_key,
+    };
     if let Err(violation) = check(&call) {
         return invalid_param(endpoint, &violation);
     }
@@ -526,7 +580,12 @@ fn default_reply(endpoint: &Endpoint) -> Reply {
     if endpoint.response_content_type == ResponseContentType::Binary {
         return Reply::binary(format!("sandbox file for {}", endpoint.id).into_bytes());
     }
-    let example = endpoint.response_example.as_ref().filter(|e| e.get("code").and_then(Value::as_i64) == Some(0)).and_then(|e| e.get("data")).cloned();
+    let example = endpoint
+        .response_example
+        .as_ref()
+        .filter(|e| e.get("code").and_then(Value::as_i64) == Some(0))
+        .and_then(|e| e.get("data"))
+        .cloned();
     Reply::success(example.unwrap_or_else(|| json!({})))
 }
 
@@ -553,7 +612,12 @@ mod tests {
 
     #[test]
     fn routes_prefer_literal_segments() {
-        let endpoint = |id: &str, method: Method, path: &str| Endpoint { id: id.into(), method, path: path.into(), ..Endpoint::default() };
+        let endpoint = |id: &str, method: Method, path: &str| Endpoint {
+            id: id.into(),
+            method,
+            path: path.into(),
+            ..Endpoint::default()
+        };
         let spec = feishu_spec::Spec {
             endpoints: vec![
                 endpoint("get", Method::Get, "/open-apis/im/v1/messages/:message_id"),
@@ -567,8 +631,14 @@ mod tests {
         let shared = Shared::new(SandboxConfig::new(spec));
         let id = |m, p| shared.route(m, p).map(|(e, params)| (e.id.clone(), params));
         assert_eq!(id(Method::Post, "/open-apis/im/v1/messages/merge_forward").unwrap().0, "merge");
-        assert_eq!(id(Method::Post, "/open-apis/im/v1/messages/om_1").unwrap(), ("forward".into(), vec![("message_id".into(), "om_1".into())]));
-        assert_eq!(id(Method::Get, "/open-apis/im/v1/messages/om%5F1").unwrap().1, vec![("message_id".into(), "om_1".into())]);
+        assert_eq!(
+            id(Method::Post, "/open-apis/im/v1/messages/om_1").unwrap(),
+            ("forward".into(), vec![("message_id".into(), "om_1".into())])
+        );
+        assert_eq!(
+            id(Method::Get, "/open-apis/im/v1/messages/om%5F1").unwrap().1,
+            vec![("message_id".into(), "om_1".into())]
+        );
         assert_eq!(id(Method::Post, "/open-apis/im/v1/messages/om_1/reply").unwrap().0, "reply");
         assert_eq!(id(Method::Post, "/open-apis/message/v4/batch_send").unwrap().0, "batch");
         assert!(id(Method::Delete, "/open-apis/im/v1/messages/om_1").is_none());

@@ -197,14 +197,18 @@ impl Store {
 
     /// A chat's messages, oldest first.
     pub(crate) fn chat_messages(&self, chat_id: &str) -> Vec<&Message> {
-        let mut found: Vec<&Message> = self.messages.iter().filter(|m| m.chat_id == chat_id).collect();
+        let mut found: Vec<&Message> =
+            self.messages.iter().filter(|m| m.chat_id == chat_id).collect();
         found.sort_by_key(|m| (m.create_time, m.seq));
         found
     }
 
     /// The newest unrecalled message of a chat.
     pub(crate) fn latest_in_chat(&self, chat_id: &str) -> Option<&Message> {
-        self.messages.iter().filter(|m| m.chat_id == chat_id && !m.deleted).max_by_key(|m| (m.create_time, m.seq))
+        self.messages
+            .iter()
+            .filter(|m| m.chat_id == chat_id && !m.deleted)
+            .max_by_key(|m| (m.create_time, m.seq))
     }
 
     /// Every message, in the order stored.
@@ -255,7 +259,8 @@ mod tests {
         store.insert(message("om_c", "oc_1", 2000, None));
         store.insert(message("om_x", "oc_2", 9000, None));
         assert_eq!(store.latest_in_chat("oc_1").unwrap().message_id, "om_c");
-        let order: Vec<&str> = store.chat_messages("oc_1").iter().map(|m| m.message_id.as_str()).collect();
+        let order: Vec<&str> =
+            store.chat_messages("oc_1").iter().map(|m| m.message_id.as_str()).collect();
         assert_eq!(order, ["om_a", "om_b", "om_c"]);
         store.get_mut("om_c").unwrap().deleted = true;
         assert_eq!(store.latest_in_chat("oc_1").unwrap().message_id, "om_b");

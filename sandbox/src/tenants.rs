@@ -70,7 +70,9 @@ impl Shared {
         if tenant_key == TENANT_KEY {
             return StoreRef::Own(&self.store);
         }
-        StoreRef::Tenant(lock(&self.tenant_stores).entry(tenant_key.to_owned()).or_default().clone())
+        StoreRef::Tenant(
+            lock(&self.tenant_stores).entry(tenant_key.to_owned()).or_default().clone(),
+        )
     }
 }
 
@@ -80,14 +82,25 @@ pub(crate) fn is_token_path(path: &str) -> bool {
 }
 
 /// Serves the marketplace token requests; `None` for other paths.
-pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: Option<&Value>) -> Option<Reply> {
+pub(crate) fn handle(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Option<Reply> {
     if method != "POST" || !is_token_path(path) {
         return None;
     }
     let config = &shared.config;
-    let field = |name: &str| body.and_then(|b| b.get(name)).and_then(Value::as_str).filter(|v| !v.is_empty());
+    let field = |name: &str| {
+        body.and_then(|b| b.get(name)).and_then(Value::as_str).filter(|v| !v.is_empty())
+    };
     let credentials = || match (field("app_id"), field("app_secret")) {
-        (Some(id), Some(secret)) if id == config.marketplace_app_id && secret == config.marketplace_app_secret => Ok(()),
+        (Some(id), Some(secret))
+            if id == config.marketplace_app_id && secret == config.marketplace_app_secret =>
+        {
+            Ok(())
+        }
         (Some(_), Some(_)) => Err(Reply::error(10014, "app secret invalid")),
         _ => Err(Reply::error(10003, "invalid param: app_id and app_secret are required")),
     };
@@ -159,7 +172,11 @@ pub(crate) async fn push_ticket(shared: &Shared) -> Result<(u16, String), String
     let config = &shared.config;
     let (url, ticket) = {
         let mut tickets = lock(&shared.tickets);
-        let url = tickets.url.clone().or_else(|| config.app_ticket_url.clone()).ok_or("no app_ticket webhook is configured")?;
+        let url = tickets
+            .url
+            .clone()
+            .or_else(|| config.app_ticket_url.clone())
+            .ok_or("no app_ticket webhook is configured")?;
         let ticket = format!("tkt-{}", shared.ids.hex32());
         tickets.valid.push(ticket.clone());
         let excess = tickets.valid.len().saturating_sub(VALID_TICKETS);
@@ -180,7 +197,8 @@ pub(crate) async fn push_ticket(shared: &Shared) -> Result<(u16, String), String
         let iv: [u8; 16] = rng.bytes(16).try_into().unwrap_or([0; 16]);
         (iv, format!("{:016x}", rng.next_u64()))
     };
-    let body = json!({ "encrypt": encrypt(&config.encrypt_key, iv, event.to_string().as_bytes()) }).to_string();
+    let body = json!({ "encrypt": encrypt(&config.encrypt_key, iv, event.to_string().as_bytes()) })
+        .to_string();
     let timestamp = (millis / 1000).to_string();
     let headers = [
         ("content-type", "application/json; charset=utf-8".to_string()),
@@ -191,21 +209,32 @@ pub(crate) async fn push_ticket(shared: &Shared) -> Result<(u16, String), String
     match tokio::time::timeout(PUSH_TIMEOUT, post(&url, &headers, body)).await {
         Ok(Ok((status, answer))) => Ok((status, String::from_utf8_lossy(&answer).into_owned())),
         Ok(Err(error)) => Err(format!("delivering the app_ticket to {url} failed: {error}")),
-        Err(_) => Err(format!("{url} did not answer the app_ticket push within {} s", PUSH_TIMEOUT.as_secs())),
+        Err(_) => Err(format!(
+            "{url} did not answer the app_ticket push within {} s",
+            PUSH_TIMEOUT.as_secs()
+        )),
     }
 }
 
 /// The control calls of this module; `None` for other calls.
-pub(crate) async fn control(shared: &Shared, method: &str, call: &str, request: &Value) -> Option<Reply> {
-    if let Some(tenant) = call.strip_prefix("tenants/").and_then(|rest| rest.strip_suffix("/messages"))
+pub(crate) async fn control(
+    shared: &Shared,
+    method: &str,
+    call: &str,
+    request: &Value,
+) -> Option<Reply> {
+    if let Some(tenant) =
+        call.strip_prefix("tenants/").and_then(|rest| rest.strip_suffix("/messages"))
         && method == "GET"
     {
-        let known = tenant == TENANT_KEY || shared.config.marketplace_tenants.iter().any(|t| t == tenant);
+        let known =
+            tenant == TENANT_KEY || shared.config.marketplace_tenants.iter().any(|t| t == tenant);
         if !known {
             return Some(Reply::control_error(404, format!("no tenant {tenant:?}")));
         }
         let store = shared.store_for(tenant);
-        let messages: Vec<Value> = lock(&store).messages().iter().map(|m| m.control_json()).collect();
+        let messages: Vec<Value> =
+            lock(&store).messages().iter().map(|m| m.control_json()).collect();
         return Some(Reply::plain_json(200, json!({ "tenant_key": tenant, "messages": messages })));
     }
     match (method, call) {
@@ -220,13 +249,18 @@ pub(crate) async fn control(shared: &Shared, method: &str, call: &str, request: 
                 return Some(Reply::plain_json(200, json!({ "pushed": false })));
             }
             Some(match push_ticket(shared).await {
-                Ok((status, body)) => Reply::plain_json(200, json!({ "status": status, "body": body })),
+                Ok((status, body)) => {
+                    Reply::plain_json(200, json!({ "status": status, "body": body }))
+                }
                 Err(error) => Reply::control_error(502, error),
             })
         }
         ("GET", "app_ticket") => {
             let tickets = lock(&shared.tickets);
-            Some(Reply::plain_json(200, json!({ "pushed": tickets.pushed, "url": tickets.url.clone().or_else(|| shared.config.app_ticket_url.clone()) })))
+            Some(Reply::plain_json(
+                200,
+                json!({ "pushed": tickets.pushed, "url": tickets.url.clone().or_else(|| shared.config.app_ticket_url.clone()) }),
+            ))
         }
         _ => None,
     }

@@ -28,7 +28,11 @@ fn violation(field: &str, rule: impl Into<String>) -> Violation {
 /// empty path segment can never be right.
 pub(crate) fn check_path(fields: &[Field], params: &[(String, String)]) -> Result<(), Violation> {
     for field in fields {
-        let value = params.iter().find(|(name, _)| *name == field.name).map(|(_, v)| v.as_str()).unwrap_or("");
+        let value = params
+            .iter()
+            .find(|(name, _)| *name == field.name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         if value.is_empty() {
             return Err(violation(&field.name, "is required"));
         }
@@ -40,7 +44,8 @@ pub(crate) fn check_path(fields: &[Field], params: &[(String, String)]) -> Resul
 /// Checks query parameters; array fields take every repetition of the name.
 pub(crate) fn check_query(fields: &[Field], query: &[(String, String)]) -> Result<(), Violation> {
     for field in fields {
-        let values: Vec<&str> = query.iter().filter(|(name, _)| *name == field.name).map(|(_, v)| v.as_str()).collect();
+        let values: Vec<&str> =
+            query.iter().filter(|(name, _)| *name == field.name).map(|(_, v)| v.as_str()).collect();
         if values.is_empty() {
             if field.required {
                 return Err(violation(&field.name, "is required"));
@@ -70,10 +75,12 @@ fn check_text(field: &Field, path: &str, text: &str, ty: FieldType) -> Result<()
             Ok(n) => Value::from(n),
             Err(_) => return Err(violation(path, format!("must be an integer, got {text:?}"))),
         },
-        FieldType::Number => match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
-            Some(n) => Value::Number(n),
-            None => return Err(violation(path, format!("must be a number, got {text:?}"))),
-        },
+        FieldType::Number => {
+            match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                Some(n) => Value::Number(n),
+                None => return Err(violation(path, format!("must be a number, got {text:?}"))),
+            }
+        }
         FieldType::Boolean => match text {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
@@ -93,14 +100,24 @@ pub(crate) fn check_body(fields: &[Field], body: Option<&Value>) -> Result<(), V
     let object = match body {
         None | Some(Value::Null) => &empty,
         Some(Value::Object(map)) => map,
-        Some(other) => return Err(violation("body", format!("must be a JSON object, got {}", type_name(other)))),
+        Some(other) => {
+            return Err(violation(
+                "body",
+                format!("must be a JSON object, got {}", type_name(other)),
+            ));
+        }
     };
     check_object(fields, "", object)
 }
 
-fn check_object(fields: &[Field], prefix: &str, object: &Map<String, Value>) -> Result<(), Violation> {
+fn check_object(
+    fields: &[Field],
+    prefix: &str,
+    object: &Map<String, Value>,
+) -> Result<(), Violation> {
     for field in fields {
-        let path = if prefix.is_empty() { field.name.clone() } else { format!("{prefix}.{}", field.name) };
+        let path =
+            if prefix.is_empty() { field.name.clone() } else { format!("{prefix}.{}", field.name) };
         match object.get(&field.name) {
             None | Some(Value::Null) => {
                 if field.required {
@@ -125,7 +142,11 @@ fn check_value(field: &Field, path: &str, value: &Value, ty: FieldType) -> Resul
                 return Err(violation(path, format!("must be an array, got {}", type_name(value))));
             };
             check_items_count(field, path, items.len())?;
-            let item_type = field.item_type.unwrap_or(if field.children.is_empty() { FieldType::String } else { FieldType::Object });
+            let item_type = field.item_type.unwrap_or(if field.children.is_empty() {
+                FieldType::String
+            } else {
+                FieldType::Object
+            });
             if item_type == FieldType::Array {
                 return Ok(());
             }
@@ -139,7 +160,12 @@ fn check_value(field: &Field, path: &str, value: &Value, ty: FieldType) -> Resul
     }
 }
 
-fn check_scalar_typed(field: &Field, path: &str, value: &Value, ty: FieldType) -> Result<(), Violation> {
+fn check_scalar_typed(
+    field: &Field,
+    path: &str,
+    value: &Value,
+    ty: FieldType,
+) -> Result<(), Violation> {
     let fits = match ty {
         FieldType::String => value.is_string(),
         FieldType::Integer => value.is_i64() || value.is_u64(),
@@ -167,12 +193,18 @@ fn check_scalar(field: &Field, path: &str, value: &Value) -> Result<(), Violatio
         if let Some(min) = rules.min_length
             && length < min
         {
-            return Err(violation(path, format!("length {length} is below the minimum of {min} characters")));
+            return Err(violation(
+                path,
+                format!("length {length} is below the minimum of {min} characters"),
+            ));
         }
         if let Some(max) = rules.max_length
             && length > max
         {
-            return Err(violation(path, format!("length {length} is above the maximum of {max} characters")));
+            return Err(violation(
+                path,
+                format!("length {length} is above the maximum of {max} characters"),
+            ));
         }
     }
     if let Some(number) = value.as_f64() {
@@ -239,16 +271,27 @@ mod tests {
 
     fn follow_ups() -> Vec<Field> {
         let content = Field {
-            constraints: Constraints { min_length: Some(1), max_length: Some(3), ..Constraints::default() },
+            constraints: Constraints {
+                min_length: Some(1),
+                max_length: Some(3),
+                ..Constraints::default()
+            },
             ..field("content", FieldType::String, true)
         };
         let language = Field {
-            constraints: Constraints { enum_values: vec![EnumValue { value: "en_us".into(), description: String::new() }], ..Constraints::default() },
+            constraints: Constraints {
+                enum_values: vec![EnumValue { value: "en_us".into(), description: String::new() }],
+                ..Constraints::default()
+            },
             ..field("language", FieldType::String, false)
         };
         vec![Field {
             item_type: Some(FieldType::Object),
-            constraints: Constraints { min_items: Some(1), max_items: Some(2), ..Constraints::default() },
+            constraints: Constraints {
+                min_items: Some(1),
+                max_items: Some(2),
+                ..Constraints::default()
+            },
             children: vec![content, language],
             ..field("follow_ups", FieldType::Array, true)
         }]
@@ -260,38 +303,86 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_body() {
-        assert_eq!(check_body(&follow_ups(), Some(&json!({"follow_ups": [{"content": "你好吗", "language": "en_us"}]}))), Ok(()));
+        assert_eq!(
+            check_body(
+                &follow_ups(),
+                Some(&json!({"follow_ups": [{"content": "你好吗", "language": "en_us"}]}))
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn names_the_field_and_the_rule() {
-        assert_eq!(check_body(&follow_ups(), None).unwrap_err().to_string(), "follow_ups: is required");
-        assert_eq!(body_error(json!({"follow_ups": {}})), "follow_ups: must be an array, got an object");
-        assert_eq!(body_error(json!({"follow_ups": []})), "follow_ups: has 0 items, below the minimum of 1");
         assert_eq!(
-            body_error(json!({"follow_ups": [{"content": "a"}, {"content": "a"}, {"content": "a"}]})),
+            check_body(&follow_ups(), None).unwrap_err().to_string(),
+            "follow_ups: is required"
+        );
+        assert_eq!(
+            body_error(json!({"follow_ups": {}})),
+            "follow_ups: must be an array, got an object"
+        );
+        assert_eq!(
+            body_error(json!({"follow_ups": []})),
+            "follow_ups: has 0 items, below the minimum of 1"
+        );
+        assert_eq!(
+            body_error(
+                json!({"follow_ups": [{"content": "a"}, {"content": "a"}, {"content": "a"}]})
+            ),
             "follow_ups: has 3 items, above the maximum of 2"
         );
         assert_eq!(body_error(json!({"follow_ups": [{}]})), "follow_ups[0].content: is required");
-        assert_eq!(body_error(json!({"follow_ups": [{"content": 5}]})), "follow_ups[0].content: must be a string, got a number");
-        assert_eq!(body_error(json!({"follow_ups": [{"content": "四个字符"}]})), "follow_ups[0].content: length 4 is above the maximum of 3 characters");
-        assert_eq!(body_error(json!({"follow_ups": [{"content": ""}]})), "follow_ups[0].content: length 0 is below the minimum of 1 characters");
-        assert!(body_error(json!({"follow_ups": [{"content": "a", "language": "xx"}]})).starts_with("follow_ups[0].language: \"xx\" is not one of en_us"));
+        assert_eq!(
+            body_error(json!({"follow_ups": [{"content": 5}]})),
+            "follow_ups[0].content: must be a string, got a number"
+        );
+        assert_eq!(
+            body_error(json!({"follow_ups": [{"content": "四个字符"}]})),
+            "follow_ups[0].content: length 4 is above the maximum of 3 characters"
+        );
+        assert_eq!(
+            body_error(json!({"follow_ups": [{"content": ""}]})),
+            "follow_ups[0].content: length 0 is below the minimum of 1 characters"
+        );
+        assert!(
+            body_error(json!({"follow_ups": [{"content": "a", "language": "xx"}]}))
+                .starts_with("follow_ups[0].language: \"xx\" is not one of en_us")
+        );
         assert_eq!(body_error(json!([1])), "body: must be a JSON object, got an array");
     }
 
     #[test]
     fn checks_query_text() {
         let page_size = Field {
-            constraints: Constraints { minimum: Some(1.into()), maximum: Some(50.into()), ..Constraints::default() },
+            constraints: Constraints {
+                minimum: Some(1.into()),
+                maximum: Some(50.into()),
+                ..Constraints::default()
+            },
             ..field("page_size", FieldType::Integer, false)
         };
         let fields = vec![field("type", FieldType::String, true), page_size];
-        let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> { pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect() };
+        let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        };
         assert_eq!(check_query(&fields, &q(&[("type", "x")])), Ok(()));
         assert_eq!(check_query(&fields, &q(&[])).unwrap_err().to_string(), "type: is required");
-        assert_eq!(check_query(&fields, &q(&[("type", "x"), ("page_size", "a")])).unwrap_err().to_string(), "page_size: must be an integer, got \"a\"");
-        assert_eq!(check_query(&fields, &q(&[("type", "x"), ("page_size", "51")])).unwrap_err().to_string(), "page_size: 51 is above the maximum of 50");
-        assert_eq!(check_path(&[field("message_id", FieldType::String, false)], &q(&[("message_id", "")])).unwrap_err().to_string(), "message_id: is required");
+        assert_eq!(
+            check_query(&fields, &q(&[("type", "x"), ("page_size", "a")])).unwrap_err().to_string(),
+            "page_size: must be an integer, got \"a\""
+        );
+        assert_eq!(
+            check_query(&fields, &q(&[("type", "x"), ("page_size", "51")]))
+                .unwrap_err()
+                .to_string(),
+            "page_size: 51 is above the maximum of 50"
+        );
+        assert_eq!(
+            check_path(&[field("message_id", FieldType::String, false)], &q(&[("message_id", "")]))
+                .unwrap_err()
+                .to_string(),
+            "message_id: is required"
+        );
     }
 }

@@ -26,8 +26,11 @@ async fn ticket_webhook() -> WebhookReceiver {
 /// The next pushed ticket, after checking the push's signature, decryption
 /// and v1 `app_ticket` shape.
 async fn next_ticket(webhook: &WebhookReceiver) -> String {
-    let push = tokio::time::timeout(Duration::from_secs(10), webhook.next_delivery()).await.expect("a push arrives");
-    let header = |name: &str| push.header(name).unwrap_or_else(|| panic!("no {name} header")).to_owned();
+    let push = tokio::time::timeout(Duration::from_secs(10), webhook.next_delivery())
+        .await
+        .expect("a push arrives");
+    let header =
+        |name: &str| push.header(name).unwrap_or_else(|| panic!("no {name} header")).to_owned();
     let mut hasher = Sha256::new();
     hasher.update(header("x-lark-request-timestamp").as_bytes());
     hasher.update(header("x-lark-request-nonce").as_bytes());
@@ -35,10 +38,14 @@ async fn next_ticket(webhook: &WebhookReceiver) -> String {
     hasher.update(&push.body);
     let expected: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(header("x-lark-signature"), expected, "the push is signed");
-    let raw = base64::engine::general_purpose::STANDARD.decode(push.json()["encrypt"].as_str().unwrap()).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(push.json()["encrypt"].as_str().unwrap())
+        .unwrap();
     let key: [u8; 32] = Sha256::digest(b"sandbox-encrypt-key").into();
     let iv: [u8; 16] = raw[..16].try_into().unwrap();
-    let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into()).decrypt_padded_vec_mut::<Pkcs7>(&raw[16..]).unwrap();
+    let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into())
+        .decrypt_padded_vec_mut::<Pkcs7>(&raw[16..])
+        .unwrap();
     let event: Value = serde_json::from_slice(&plain).unwrap();
     assert_eq!(event["type"], "event_callback");
     assert_eq!(event["token"], "sandbox-verification-token");
@@ -52,11 +59,21 @@ async fn post(env: &Env, path: &str, body: Value) -> common::Answer {
 }
 
 async fn app_token(env: &Env, ticket: &str) -> common::Answer {
-    post(env, "/open-apis/auth/v3/app_access_token", json!({"app_id": MARKET_ID, "app_secret": MARKET_SECRET, "app_ticket": ticket})).await
+    post(
+        env,
+        "/open-apis/auth/v3/app_access_token",
+        json!({"app_id": MARKET_ID, "app_secret": MARKET_SECRET, "app_ticket": ticket}),
+    )
+    .await
 }
 
 async fn tenant_token(env: &Env, app_token: &str, tenant: &str) -> common::Answer {
-    post(env, "/open-apis/auth/v3/tenant_access_token", json!({"app_access_token": app_token, "tenant_key": tenant})).await
+    post(
+        env,
+        "/open-apis/auth/v3/tenant_access_token",
+        json!({"app_access_token": app_token, "tenant_key": tenant}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -67,7 +84,12 @@ async fn the_ticket_is_pushed_on_start_on_resend_and_on_the_control_call() {
     let env = start_with(config).await;
 
     let first = next_ticket(&pushes).await;
-    let resend = post(&env, "/open-apis/auth/v3/app_ticket/resend", json!({"app_id": MARKET_ID, "app_secret": MARKET_SECRET})).await;
+    let resend = post(
+        &env,
+        "/open-apis/auth/v3/app_ticket/resend",
+        json!({"app_id": MARKET_ID, "app_secret": MARKET_SECRET}),
+    )
+    .await;
     assert_eq!((resend.status, resend.code()), (200, 0));
     let second = next_ticket(&pushes).await;
     let (status, answer) = env.control(Method::POST, "/app_ticket", None).await;
@@ -75,7 +97,12 @@ async fn the_ticket_is_pushed_on_start_on_resend_and_on_the_control_call() {
     let third = next_ticket(&pushes).await;
     assert!(first != second && second != third);
 
-    let refused = post(&env, "/open-apis/auth/v3/app_ticket/resend", json!({"app_id": MARKET_ID, "app_secret": "wrong"})).await;
+    let refused = post(
+        &env,
+        "/open-apis/auth/v3/app_ticket/resend",
+        json!({"app_id": MARKET_ID, "app_secret": "wrong"}),
+    )
+    .await;
     assert_eq!(refused.code(), 10014);
     // The two newest tickets work; the oldest no longer does.
     assert_eq!(app_token(&env, &third).await.code(), 0);
@@ -92,14 +119,21 @@ async fn the_ticket_is_pushed_on_start_on_resend_and_on_the_control_call() {
 async fn each_tenant_token_sees_only_its_own_tenants_messages() {
     let pushes = ticket_webhook().await;
     let env = start().await;
-    let (status, _) = env.control(Method::POST, "/app_ticket", Some(json!({"url": pushes.url()}))).await;
+    let (status, _) =
+        env.control(Method::POST, "/app_ticket", Some(json!({"url": pushes.url()}))).await;
     assert_eq!(status, 200);
     let ticket = next_ticket(&pushes).await;
     let app = app_token(&env, &ticket).await;
     let app = app.body["app_access_token"].as_str().unwrap().to_owned();
-    assert_eq!(tenant_token(&env, &app, "tenant-z").await.code(), 10003, "a tenant without the app");
+    assert_eq!(
+        tenant_token(&env, &app, "tenant-z").await.code(),
+        10003,
+        "a tenant without the app"
+    );
     assert_eq!(tenant_token(&env, "a-made-up", "tenant-a").await.code(), 99991664);
-    let token = |answer: common::Answer| format!("Bearer {}", answer.body["tenant_access_token"].as_str().unwrap());
+    let token = |answer: common::Answer| {
+        format!("Bearer {}", answer.body["tenant_access_token"].as_str().unwrap())
+    };
     let a = token(tenant_token(&env, &app, "tenant-a").await);
     let b = token(tenant_token(&env, &app, "tenant-b").await);
 
@@ -107,7 +141,13 @@ async fn each_tenant_token_sees_only_its_own_tenants_messages() {
         let env = &env;
         async move {
             let body = json!({"receive_id": "ou_same_id", "msg_type": "text", "content": json!({"text": text}).to_string()});
-            env.raw(Method::POST, "/open-apis/im/v1/messages?receive_id_type=open_id", Some(&auth), Some(body)).await
+            env.raw(
+                Method::POST,
+                "/open-apis/im/v1/messages?receive_id_type=open_id",
+                Some(&auth),
+                Some(body),
+            )
+            .await
         }
     };
     let sent_a = send(a.clone(), "for a").await;
@@ -117,21 +157,46 @@ async fn each_tenant_token_sees_only_its_own_tenants_messages() {
 
     let path = format!("/open-apis/im/v1/messages/{id_a}");
     assert_eq!(env.raw(Method::GET, &path, Some(&a), None).await.code(), 0);
-    assert_eq!(env.raw(Method::GET, &path, Some(&b), None).await.code(), 230001, "tenant b cannot see tenant a's message");
-    let texts = |body: Value| body["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
-    assert_eq!(texts(env.control(Method::GET, "/tenants/tenant-a/messages", None).await.1), [r#"{"text":"for a"}"#]);
-    assert_eq!(texts(env.control(Method::GET, "/tenants/tenant-b/messages", None).await.1), [r#"{"text":"for b"}"#]);
-    assert!(texts(env.control(Method::GET, "/messages", None).await.1).is_empty(), "the self-built app's tenant has none");
+    assert_eq!(
+        env.raw(Method::GET, &path, Some(&b), None).await.code(),
+        230001,
+        "tenant b cannot see tenant a's message"
+    );
+    let texts = |body: Value| {
+        body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts(env.control(Method::GET, "/tenants/tenant-a/messages", None).await.1),
+        [r#"{"text":"for a"}"#]
+    );
+    assert_eq!(
+        texts(env.control(Method::GET, "/tenants/tenant-b/messages", None).await.1),
+        [r#"{"text":"for b"}"#]
+    );
+    assert!(
+        texts(env.control(Method::GET, "/messages", None).await.1).is_empty(),
+        "the self-built app's tenant has none"
+    );
     assert_eq!(env.control(Method::GET, "/tenants/tenant-z/messages", None).await.0, 404);
 
     env.control(Method::POST, "/expire_tokens", None).await;
     assert_eq!(env.raw(Method::GET, &path, Some(&a), None).await.code(), 99991663);
-    assert_eq!(tenant_token(&env, &app, "tenant-a").await.code(), 99991664, "app tokens expire too");
+    assert_eq!(
+        tenant_token(&env, &app, "tenant-a").await.code(),
+        99991664,
+        "app tokens expire too"
+    );
     assert_eq!(app_token(&env, &ticket).await.code(), 0, "tickets survive");
 }
 
 async fn code(env: &Env, open_id: &str) -> String {
-    let (status, answer) = env.control(Method::POST, "/oauth/code", Some(json!({"open_id": open_id}))).await;
+    let (status, answer) =
+        env.control(Method::POST, "/oauth/code", Some(json!({"open_id": open_id}))).await;
     assert_eq!(status, 200, "{answer}");
     answer["code"].as_str().unwrap().to_owned()
 }
@@ -149,19 +214,37 @@ async fn codes_and_refresh_tokens_work_once() {
     assert_eq!((tokens.status, tokens.code()), (200, 0), "{}", tokens.body);
     assert_eq!(tokens.body["expires_in"], 7200);
     assert_eq!(tokens.body["token_type"], "Bearer");
-    assert_eq!(post(&env, OAUTH, grant("authorization_code", "code", &code)).await.code(), 20003, "a code works once");
+    assert_eq!(
+        post(&env, OAUTH, grant("authorization_code", "code", &code)).await.code(),
+        20003,
+        "a code works once"
+    );
     let refresh = tokens.body["refresh_token"].as_str().unwrap().to_owned();
 
     let renewed = post(&env, OAUTH, grant("refresh_token", "refresh_token", &refresh)).await;
     assert_eq!(renewed.code(), 0);
     let reused = post(&env, OAUTH, grant("refresh_token", "refresh_token", &refresh)).await;
-    assert_eq!((reused.status, reused.code(), reused.body["error"].as_str()), (400, 20073, Some("invalid_grant")));
-    assert_eq!(post(&env, OAUTH, grant("refresh_token", "refresh_token", "ur-unknown")).await.code(), 20026);
-    let mut wrong = grant("refresh_token", "refresh_token", renewed.body["refresh_token"].as_str().unwrap());
+    assert_eq!(
+        (reused.status, reused.code(), reused.body["error"].as_str()),
+        (400, 20073, Some("invalid_grant"))
+    );
+    assert_eq!(
+        post(&env, OAUTH, grant("refresh_token", "refresh_token", "ur-unknown")).await.code(),
+        20026
+    );
+    let mut wrong =
+        grant("refresh_token", "refresh_token", renewed.body["refresh_token"].as_str().unwrap());
     wrong["client_secret"] = "nope".into();
     assert_eq!(post(&env, OAUTH, wrong).await.code(), 20002);
     let (_, counts) = env.control(Method::GET, "/oauth", None).await;
-    assert_eq!((counts["exchanges"].as_u64(), counts["refreshes"].as_u64(), counts["refused_refreshes"].as_u64()), (Some(1), Some(3), Some(2)));
+    assert_eq!(
+        (
+            counts["exchanges"].as_u64(),
+            counts["refreshes"].as_u64(),
+            counts["refused_refreshes"].as_u64()
+        ),
+        (Some(1), Some(3), Some(2))
+    );
 }
 
 #[tokio::test]
@@ -173,22 +256,48 @@ async fn user_tokens_open_user_endpoints_only_and_expire() {
     let chat = env.chat("group", None).await;
 
     let pins = format!("/open-apis/im/v1/pins?chat_id={chat}");
-    assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 0, "pin.list accepts user tokens");
+    assert_eq!(
+        env.raw(Method::GET, &pins, Some(&user), None).await.code(),
+        0,
+        "pin.list accepts user tokens"
+    );
     let body = json!({"receive_id": chat, "msg_type": "text", "content": "{\"text\":\"x\"}"});
-    let tenant_only = env.raw(Method::POST, "/open-apis/im/v1/messages?receive_id_type=chat_id", Some(&user), Some(body)).await;
-    assert_eq!(tenant_only.code(), 99991672, "message.create takes the tenant token only: {}", tenant_only.body);
+    let tenant_only = env
+        .raw(
+            Method::POST,
+            "/open-apis/im/v1/messages?receive_id_type=chat_id",
+            Some(&user),
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        tenant_only.code(),
+        99991672,
+        "message.create takes the tenant token only: {}",
+        tenant_only.body
+    );
 
     env.control(Method::POST, "/expire_tokens", None).await;
     assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 99991663);
     // The refresh token survives and renews it.
-    let renewed = post(&env, OAUTH, grant("refresh_token", "refresh_token", tokens.body["refresh_token"].as_str().unwrap())).await;
+    let renewed = post(
+        &env,
+        OAUTH,
+        grant("refresh_token", "refresh_token", tokens.body["refresh_token"].as_str().unwrap()),
+    )
+    .await;
     let user = format!("Bearer {}", renewed.body["access_token"].as_str().unwrap());
     assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 0);
 
     // Revoked consent: the access token stops working and the refresh token is refused.
     env.control(Method::POST, "/oauth/revoke", Some(json!({"open_id": "ou_alice"}))).await;
     assert_eq!(env.raw(Method::GET, &pins, Some(&user), None).await.code(), 99991663);
-    let refused = post(&env, OAUTH, grant("refresh_token", "refresh_token", renewed.body["refresh_token"].as_str().unwrap())).await;
+    let refused = post(
+        &env,
+        OAUTH,
+        grant("refresh_token", "refresh_token", renewed.body["refresh_token"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(refused.code(), 20064);
 }
 
@@ -209,12 +318,16 @@ async fn short_lived_user_tokens_expire_by_themselves() {
 #[tokio::test]
 async fn the_authorisation_page_redirects_with_a_code_and_the_state() {
     let env = start().await;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let page = env.url("/open-apis/authen/v1/authorize?client_id=cli_sandbox&response_type=code&redirect_uri=https%3A%2F%2Fbot%2Fcb&state=s%201");
     let answer = http.get(page).send().await.unwrap();
     assert_eq!(answer.status().as_u16(), 302);
     let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    let code = location.strip_prefix("https://bot/cb?code=").and_then(|rest| rest.strip_suffix("&state=s%201")).unwrap_or_else(|| panic!("{location}"));
+    let code = location
+        .strip_prefix("https://bot/cb?code=")
+        .and_then(|rest| rest.strip_suffix("&state=s%201"))
+        .unwrap_or_else(|| panic!("{location}"));
     let mut exchange = grant("authorization_code", "code", code);
     exchange["redirect_uri"] = "https://bot/elsewhere".into();
     assert_eq!(post(&env, OAUTH, exchange).await.code(), 20003, "the redirect_uri must match");
@@ -223,9 +336,19 @@ async fn the_authorisation_page_redirects_with_a_code_and_the_state() {
 #[tokio::test]
 async fn users_come_only_from_tenants_that_installed_the_app() {
     let env = start().await;
-    let (status, answer) = env.control(Method::POST, "/oauth/code", Some(json!({"tenant_key": "tenant-a"}))).await;
-    assert_eq!(status, 400, "tenant-a installed the marketplace app, not the self-built one: {answer}");
-    let (status, answer) = env.control(Method::POST, "/oauth/code", Some(json!({"app_id": MARKET_ID, "tenant_key": "tenant-b"}))).await;
+    let (status, answer) =
+        env.control(Method::POST, "/oauth/code", Some(json!({"tenant_key": "tenant-a"}))).await;
+    assert_eq!(
+        status, 400,
+        "tenant-a installed the marketplace app, not the self-built one: {answer}"
+    );
+    let (status, answer) = env
+        .control(
+            Method::POST,
+            "/oauth/code",
+            Some(json!({"app_id": MARKET_ID, "tenant_key": "tenant-b"})),
+        )
+        .await;
     assert_eq!(status, 200, "{answer}");
     let mut exchange = grant("authorization_code", "code", answer["code"].as_str().unwrap());
     exchange["client_id"] = MARKET_ID.into();

@@ -15,7 +15,14 @@ const PINS: &str = "/open-apis/im/v1/pins";
 #[tokio::test]
 async fn issues_tenant_and_app_tokens() {
     let env = start().await;
-    let tenant = env.raw(Method::POST, TENANT, None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}))).await;
+    let tenant = env
+        .raw(
+            Method::POST,
+            TENANT,
+            None,
+            Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})),
+        )
+        .await;
     assert_eq!(tenant.status, 200);
     assert_eq!(tenant.body["code"], 0);
     assert_eq!(tenant.body["msg"], "ok");
@@ -24,7 +31,14 @@ async fn issues_tenant_and_app_tokens() {
     assert!(tenant.body.get("app_access_token").is_none());
     assert!(tenant.header("x-tt-logid").is_some_and(|l| !l.is_empty()));
 
-    let app = env.raw(Method::POST, APP, None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}))).await;
+    let app = env
+        .raw(
+            Method::POST,
+            APP,
+            None,
+            Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})),
+        )
+        .await;
     assert_eq!(app.body["code"], 0);
     let app_token = app.body["app_access_token"].as_str().unwrap();
     assert!(app_token.starts_with("a-"));
@@ -37,7 +51,10 @@ async fn issues_tenant_and_app_tokens() {
 #[tokio::test]
 async fn wrong_credentials_get_10014() {
     let env = start().await;
-    for body in [json!({"app_id": "cli_sandbox", "app_secret": "nope"}), json!({"app_id": "cli_other", "app_secret": "sandbox-secret"})] {
+    for body in [
+        json!({"app_id": "cli_sandbox", "app_secret": "nope"}),
+        json!({"app_id": "cli_other", "app_secret": "sandbox-secret"}),
+    ] {
         let answer = env.raw(Method::POST, TENANT, None, Some(body)).await;
         assert_eq!((answer.status, answer.code()), (400, 10014));
         assert_eq!(answer.body["msg"], "app secret invalid");
@@ -91,7 +108,14 @@ async fn missing_unknown_and_expired_tokens() {
     assert_eq!((expired.status, expired.code()), (400, 99991663));
 
     // A new token works again.
-    let fresh = env.raw(Method::POST, TENANT, None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}))).await;
+    let fresh = env
+        .raw(
+            Method::POST,
+            TENANT,
+            None,
+            Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})),
+        )
+        .await;
     let token = fresh.body["tenant_access_token"].as_str().unwrap();
     assert_ne!(token, env.token);
     assert_eq!(env.raw(Method::GET, PINS, Some(&format!("Bearer {token}")), None).await.code(), 0);
@@ -112,7 +136,9 @@ async fn unknown_paths_are_404_and_every_answer_has_a_logid() {
     let logids: std::collections::HashSet<String> = {
         let mut set = std::collections::HashSet::new();
         for _ in 0..5 {
-            set.insert(env.api(Method::GET, PINS, None).await.header("x-tt-logid").unwrap().to_string());
+            set.insert(
+                env.api(Method::GET, PINS, None).await.header("x-tt-logid").unwrap().to_string(),
+            );
         }
         set
     };

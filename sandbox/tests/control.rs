@@ -42,9 +42,20 @@ async fn stored_messages_show_everything() {
     let id = env.send_ok(&chat, "look").await;
     let messages = env.stored_messages().await;
     let m = &messages[0];
-    for key in
-        ["message_id", "root_id", "parent_id", "chat_id", "msg_type", "content", "uuid", "sender_type", "create_time", "deleted", "follow_ups", "reactions"]
-    {
+    for key in [
+        "message_id",
+        "root_id",
+        "parent_id",
+        "chat_id",
+        "msg_type",
+        "content",
+        "uuid",
+        "sender_type",
+        "create_time",
+        "deleted",
+        "follow_ups",
+        "reactions",
+    ] {
         assert!(m.get(key).is_some(), "missing {key} in {m}");
     }
     assert_eq!(m["message_id"], id.as_str());
@@ -55,12 +66,17 @@ async fn stored_messages_show_everything() {
 #[tokio::test]
 async fn chats_and_seeded_messages() {
     let env = start().await;
-    let (status, p2p) = env.control(Method::POST, "/chats", Some(json!({"chat_type": "p2p", "user_open_id": "ou_h"}))).await;
+    let (status, p2p) = env
+        .control(Method::POST, "/chats", Some(json!({"chat_type": "p2p", "user_open_id": "ou_h"})))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(p2p["chat_type"], "p2p");
-    let (_, same) = env.control(Method::POST, "/chats", Some(json!({"chat_type": "p2p", "user_open_id": "ou_h"}))).await;
+    let (_, same) = env
+        .control(Method::POST, "/chats", Some(json!({"chat_type": "p2p", "user_open_id": "ou_h"})))
+        .await;
     assert_eq!(same["chat_id"], p2p["chat_id"], "one p2p chat per user");
-    let (status, _) = env.control(Method::POST, "/chats", Some(json!({"chat_type": "channel"}))).await;
+    let (status, _) =
+        env.control(Method::POST, "/chats", Some(json!({"chat_type": "channel"}))).await;
     assert_eq!(status, 400);
 
     let chat_id = p2p["chat_id"].as_str().unwrap();
@@ -76,10 +92,22 @@ async fn chats_and_seeded_messages() {
     let age = common_now_millis() - seeded["create_time"].as_str().unwrap().parse::<i64>().unwrap();
     assert!((29_000..40_000).contains(&age), "{age}");
     // The API shows it like any other message.
-    let got = env.api(Method::GET, &format!("/open-apis/im/v1/messages/{}", seeded["message_id"].as_str().unwrap()), None).await;
+    let got = env
+        .api(
+            Method::GET,
+            &format!("/open-apis/im/v1/messages/{}", seeded["message_id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(got.body["data"]["items"][0]["sender"]["sender_type"], "user");
     assert_eq!(got.body["data"]["items"][0]["sender"]["id"], "ou_h");
-    let (status, _) = env.control(Method::POST, "/messages", Some(json!({"chat_id": "oc_none", "msg_type": "text", "content": "{}"}))).await;
+    let (status, _) = env
+        .control(
+            Method::POST,
+            "/messages",
+            Some(json!({"chat_id": "oc_none", "msg_type": "text", "content": "{}"})),
+        )
+        .await;
     assert_eq!(status, 400);
 }
 
@@ -95,7 +123,10 @@ async fn stats_and_reset() {
     env.fault(json!({"kind": "status", "status": 500, "count": 1})).await;
     env.api(Method::GET, "/open-apis/im/v1/pins", None).await;
     let (_, stats) = env.control(Method::GET, "/stats", None).await;
-    assert_eq!(stats, json!({"requests": 3, "rate_limited": 0, "faults_injected": 1, "messages": 1, "ws_connections": 0, "ws_acks": 0}));
+    assert_eq!(
+        stats,
+        json!({"requests": 3, "rate_limited": 0, "faults_injected": 1, "messages": 1, "ws_connections": 0, "ws_acks": 0})
+    );
 
     env.fault(json!({"kind": "status", "status": 500})).await;
     let (status, _) = env.control(Method::POST, "/reset", None).await;
@@ -143,7 +174,10 @@ async fn holds_hundreds_of_open_connections() {
         let stream = tokio::net::TcpStream::connect(env.sandbox.addr()).await.unwrap();
         // One HTTP/1.1 connection per stream, driven by hyper's client: a
         // request on a connection the sandbox closed fails.
-        let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
         tokio::spawn(connection);
         senders.push(sender);
     }
@@ -153,9 +187,15 @@ async fn holds_hundreds_of_open_connections() {
         tasks.spawn(async move {
             let mut answers = 0;
             for _ in 0..2 {
-                let request = hyper::Request::get("/_sandbox/stats").header("host", "sandbox").body(Empty::<bytes::Bytes>::new()).unwrap();
+                let request = hyper::Request::get("/_sandbox/stats")
+                    .header("host", "sandbox")
+                    .body(Empty::<bytes::Bytes>::new())
+                    .unwrap();
                 sender.ready().await.expect("the sandbox closed a kept-alive connection");
-                let response = sender.send_request(request).await.expect("the sandbox closed a kept-alive connection");
+                let response = sender
+                    .send_request(request)
+                    .await
+                    .expect("the sandbox closed a kept-alive connection");
                 assert_eq!(response.status(), 200, "{response:?}");
                 response.into_body().collect().await.expect("the whole answer arrives");
                 answers += 1;

@@ -33,7 +33,9 @@ fn decrypt(encrypted: &str, key: &str) -> Value {
     let raw = base64::engine::general_purpose::STANDARD.decode(encrypted).unwrap();
     let key: [u8; 32] = Sha256::digest(key.as_bytes()).into();
     let iv: [u8; 16] = raw[..16].try_into().unwrap();
-    let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into()).decrypt_padded_vec_mut::<Pkcs7>(&raw[16..]).unwrap();
+    let plain = cbc::Decryptor::<aes::Aes256>::new(&key.into(), &iv.into())
+        .decrypt_padded_vec_mut::<Pkcs7>(&raw[16..])
+        .unwrap();
     serde_json::from_slice(&plain).unwrap()
 }
 
@@ -101,7 +103,10 @@ async fn encrypted_event_decrypts_with_the_key() {
     assert_eq!(header(&got2, "x-lark-signature"), signature(&got2, "other"));
     let outer2: Value = serde_json::from_slice(&got2.body).unwrap();
     assert_eq!(decrypt(outer2["encrypt"].as_str().unwrap(), "other")["header"]["token"], "tok");
-    assert_ne!(&outer["encrypt"].as_str().unwrap()[..22], &outer2["encrypt"].as_str().unwrap()[..22]);
+    assert_ne!(
+        &outer["encrypt"].as_str().unwrap()[..22],
+        &outer2["encrypt"].as_str().unwrap()[..22]
+    );
 }
 
 #[tokio::test]
@@ -114,11 +119,21 @@ async fn tampered_events_fail_the_signature_check() {
             .await;
         assert_eq!(status, 200);
         let got = received.next_delivery().await;
-        assert_ne!(header(&got, "x-lark-signature"), signature(&got, "sandbox-encrypt-key"), "{tamper}");
+        assert_ne!(
+            header(&got, "x-lark-signature"),
+            signature(&got, "sandbox-encrypt-key"),
+            "{tamper}"
+        );
         // The body still parses: only the signature gives it away.
         let _: Value = serde_json::from_slice(&got.body).unwrap();
     }
-    let (status, _) = env.control(Method::POST, "/events", Some(json!({"url": received.url(), "event_type": "x", "tamper": "everything"}))).await;
+    let (status, _) = env
+        .control(
+            Method::POST,
+            "/events",
+            Some(json!({"url": received.url(), "event_type": "x", "tamper": "everything"})),
+        )
+        .await;
     assert_eq!(status, 400);
 }
 
@@ -126,10 +141,19 @@ async fn tampered_events_fail_the_signature_check() {
 async fn event_defaults_come_from_the_spec_example() {
     let env = start().await;
     let received = webhook("{}").await;
-    env.control(Method::POST, "/events", Some(json!({"url": received.url(), "event_type": "im.message.receive_v1"}))).await;
+    env.control(
+        Method::POST,
+        "/events",
+        Some(json!({"url": received.url(), "event_type": "im.message.receive_v1"})),
+    )
+    .await;
     let got: Value = serde_json::from_slice(&received.next_delivery().await.body).unwrap();
     let spec = common::config().spec;
-    let example = spec.events.iter().find(|e| e.event_type == "im.message.receive_v1").and_then(|e| e.example.clone());
+    let example = spec
+        .events
+        .iter()
+        .find(|e| e.event_type == "im.message.receive_v1")
+        .and_then(|e| e.example.clone());
     let expected = example.and_then(|e| e.get("event").cloned()).unwrap_or(json!({}));
     assert_eq!(got["event"], expected);
 }
@@ -142,11 +166,20 @@ async fn url_verification_and_unreachable_webhooks() {
         env.control(Method::POST, "/events", Some(json!({"url": received.url(), "event_type": "url_verification", "event": {"challenge": "c-1"}}))).await;
     assert_eq!(answer["json"]["challenge"], "c-1");
     let got: Value = serde_json::from_slice(&received.next_delivery().await.body).unwrap();
-    assert_eq!(got, json!({"challenge": "c-1", "token": "sandbox-verification-token", "type": "url_verification"}));
+    assert_eq!(
+        got,
+        json!({"challenge": "c-1", "token": "sandbox-verification-token", "type": "url_verification"})
+    );
 
     // A port nobody listens on.
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let (status, body) = env.control(Method::POST, "/events", Some(json!({"url": format!("http://{closed}/"), "event_type": "x"}))).await;
+    let (status, body) = env
+        .control(
+            Method::POST,
+            "/events",
+            Some(json!({"url": format!("http://{closed}/"), "event_type": "x"})),
+        )
+        .await;
     assert_eq!(status, 502);
     assert!(body["error"].is_string());
     let (status, _) = env.control(Method::POST, "/events", Some(json!({"event_type": "x"}))).await;

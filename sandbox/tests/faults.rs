@@ -12,7 +12,11 @@ use serde_json::{Value, json};
 const PINS: &str = "/open-apis/im/v1/pins";
 const TENANT: &str = "/open-apis/auth/v3/tenant_access_token/internal";
 
-async fn send_with_uuid(env: &Env, chat: &str, uuid: &str) -> Result<common::Answer, reqwest::Error> {
+async fn send_with_uuid(
+    env: &Env,
+    chat: &str,
+    uuid: &str,
+) -> Result<common::Answer, reqwest::Error> {
     let body = json!({"receive_id": chat, "msg_type": "text", "content": "{\"text\":\"hi\"}", "uuid": uuid});
     env.try_api(Method::POST, "/open-apis/im/v1/messages?receive_id_type=chat_id", Some(body)).await
 }
@@ -102,22 +106,40 @@ async fn after_processing_the_request_takes_effect_unheard() {
 #[tokio::test]
 async fn path_prefixes_and_token_requests() {
     let env = start().await;
-    env.fault(json!({"kind": "status", "status": 500, "path_prefix": "/open-apis/im/v1/messages"})).await;
+    env.fault(json!({"kind": "status", "status": 500, "path_prefix": "/open-apis/im/v1/messages"}))
+        .await;
     assert_eq!(env.api(Method::GET, PINS, None).await.code(), 0);
     assert_eq!(env.api(Method::GET, "/open-apis/im/v1/messages/om_1", None).await.status, 500);
     env.control(Method::DELETE, "/faults", None).await;
 
     // A rule without a prefix leaves token requests alone…
     env.fault(json!({"kind": "status", "status": 500})).await;
-    let token = env.raw(Method::POST, TENANT, None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}))).await;
+    let token = env
+        .raw(
+            Method::POST,
+            TENANT,
+            None,
+            Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})),
+        )
+        .await;
     assert_eq!(token.status, 200);
     assert_eq!(env.api(Method::GET, PINS, None).await.status, 500);
     env.control(Method::DELETE, "/faults", None).await;
     assert_eq!(env.api(Method::GET, PINS, None).await.status, 200);
 
     // …unless the prefix names them.
-    env.fault(json!({"kind": "status", "status": 500, "path_prefix": "/open-apis/auth", "count": 1})).await;
-    let token = env.raw(Method::POST, TENANT, None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"}))).await;
+    env.fault(
+        json!({"kind": "status", "status": 500, "path_prefix": "/open-apis/auth", "count": 1}),
+    )
+    .await;
+    let token = env
+        .raw(
+            Method::POST,
+            TENANT,
+            None,
+            Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})),
+        )
+        .await;
     assert_eq!(token.status, 500);
     let (_, listed) = env.control(Method::GET, "/faults", None).await;
     assert_eq!(listed["faults"][0]["remaining"], 0);
@@ -145,7 +167,12 @@ async fn probability_follows_the_seed() {
 #[tokio::test]
 async fn bad_rules_are_refused() {
     let env = start().await;
-    for rule in [json!({"kind": "meltdown"}), json!({"kind": "drop", "probability": 1.5}), json!({"kind": "drop", "typo": true}), json!("drop")] {
+    for rule in [
+        json!({"kind": "meltdown"}),
+        json!({"kind": "drop", "probability": 1.5}),
+        json!({"kind": "drop", "typo": true}),
+        json!("drop"),
+    ] {
         let (status, body) = env.control(Method::POST, "/faults", Some(rule)).await;
         assert_eq!(status, 400);
         assert!(body["error"].is_string());

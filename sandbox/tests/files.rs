@@ -22,10 +22,10 @@ async fn upload(env: &Env, path: &str, form: Form, authorised: bool) -> (u16, Va
 }
 
 fn file_form(bytes: Vec<u8>, part_name: &str, file_name: &str) -> Form {
-    Form::new()
-        .text("file_type", "stream")
-        .text("file_name", file_name.to_owned())
-        .part("file", Part::bytes(bytes).file_name(part_name.to_owned()).mime_str("application/pdf").unwrap())
+    Form::new().text("file_type", "stream").text("file_name", file_name.to_owned()).part(
+        "file",
+        Part::bytes(bytes).file_name(part_name.to_owned()).mime_str("application/pdf").unwrap(),
+    )
 }
 
 async fn files(env: &Env) -> Vec<Value> {
@@ -37,7 +37,13 @@ async fn files(env: &Env) -> Vec<Value> {
 async fn an_uploaded_file_is_stored_exactly_and_served_back() {
     let env = start().await;
     let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let (status, answer) = upload(&env, "/open-apis/im/v1/files", file_form(bytes.clone(), "季度 report.pdf", "季度 report.pdf"), true).await;
+    let (status, answer) = upload(
+        &env,
+        "/open-apis/im/v1/files",
+        file_form(bytes.clone(), "季度 report.pdf", "季度 report.pdf"),
+        true,
+    )
+    .await;
     assert_eq!((status, answer["code"].as_i64()), (200, Some(0)), "{answer}");
     let key = answer["data"]["file_key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("file_v3_"), "{key}");
@@ -57,7 +63,10 @@ async fn an_uploaded_file_is_stored_exactly_and_served_back() {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "application/pdf");
         let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
-        assert!(disposition.ends_with("filename*=UTF-8''%E5%AD%A3%E5%BA%A6%20report.pdf"), "{disposition}");
+        assert!(
+            disposition.ends_with("filename*=UTF-8''%E5%AD%A3%E5%BA%A6%20report.pdf"),
+            "{disposition}"
+        );
         assert_eq!(response.bytes().await.unwrap().as_ref(), &bytes[..]);
     }
 }
@@ -66,13 +75,19 @@ async fn an_uploaded_file_is_stored_exactly_and_served_back() {
 async fn images_are_served_directly_and_as_message_resources() {
     let env = start().await;
     let png = b"\x89PNG\r\n\x1a\nnot really a picture".to_vec();
-    let form = Form::new().text("image_type", "message").part("image", Part::bytes(png.clone()).file_name("cat.png").mime_str("image/png").unwrap());
+    let form = Form::new().text("image_type", "message").part(
+        "image",
+        Part::bytes(png.clone()).file_name("cat.png").mime_str("image/png").unwrap(),
+    );
     let (_, answer) = upload(&env, "/open-apis/im/v1/images", form, true).await;
     let key = answer["data"]["image_key"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned();
     let chat = env.chat("group", None).await;
     let sent = env.send_text("chat_id", &chat, "see picture").await;
     let message_id = sent.body["data"]["message_id"].as_str().unwrap().to_owned();
-    for path in [format!("/open-apis/im/v1/images/{key}"), format!("/open-apis/im/v1/messages/{message_id}/resources/{key}?type=image")] {
+    for path in [
+        format!("/open-apis/im/v1/images/{key}"),
+        format!("/open-apis/im/v1/messages/{message_id}/resources/{key}?type=image"),
+    ] {
         let response = env.http.get(env.url(&path)).bearer_auth(&env.token).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["content-type"], "image/png");
@@ -95,16 +110,31 @@ async fn images_are_served_directly_and_as_message_resources() {
 async fn documented_limits_and_fields_are_enforced_and_refusals_store_nothing() {
     let env = start().await;
     let big_image = vec![0u8; 10 * 1024 * 1024 + 1];
-    let form = Form::new().text("image_type", "message").part("image", Part::bytes(big_image).file_name("big.png"));
+    let form = Form::new()
+        .text("image_type", "message")
+        .part("image", Part::bytes(big_image).file_name("big.png"));
     let (status, answer) = upload(&env, "/open-apis/im/v1/images", form, true).await;
     assert_eq!((status, answer["code"].as_i64()), (400, Some(234006)), "{answer}");
-    let exactly = Form::new().text("image_type", "message").part("image", Part::bytes(vec![1u8; 10 * 1024 * 1024]).file_name("ok.png"));
+    let exactly = Form::new()
+        .text("image_type", "message")
+        .part("image", Part::bytes(vec![1u8; 10 * 1024 * 1024]).file_name("ok.png"));
     assert_eq!(upload(&env, "/open-apis/im/v1/images", exactly, true).await.1["code"], 0);
 
     let cases = [
         (file_form(Vec::new(), "empty.bin", "empty.bin"), 234010),
-        (Form::new().text("file_type", "stream").part("file", Part::bytes(vec![1]).file_name("a")), 234001),
-        (Form::new().text("file_type", "zip").text("file_name", "a").part("file", Part::bytes(vec![1]).file_name("a")), 234001),
+        (
+            Form::new()
+                .text("file_type", "stream")
+                .part("file", Part::bytes(vec![1]).file_name("a")),
+            234001,
+        ),
+        (
+            Form::new()
+                .text("file_type", "zip")
+                .text("file_name", "a")
+                .part("file", Part::bytes(vec![1]).file_name("a")),
+            234001,
+        ),
         (Form::new().text("file_type", "stream").text("file_name", "a"), 234001),
         (file_form(vec![1; 10], "a", "a").text("duration", "soon"), 234001),
         (file_form(vec![1; 10], "a", "a").text("duration", ""), 0),
@@ -113,9 +143,14 @@ async fn documented_limits_and_fields_are_enforced_and_refusals_store_nothing() 
         let (_, answer) = upload(&env, "/open-apis/im/v1/files", form, true).await;
         assert_eq!(answer["code"].as_i64(), Some(code), "{answer}");
     }
-    let (_, answer) = upload(&env, "/open-apis/im/v1/files", file_form(vec![1; 10], "a", "a"), false).await;
+    let (_, answer) =
+        upload(&env, "/open-apis/im/v1/files", file_form(vec![1; 10], "a", "a"), false).await;
     assert_eq!(answer["code"].as_i64(), Some(99991661), "{answer}");
-    assert_eq!(files(&env).await.len(), 2, "only the image within the limit and the file with an empty duration are stored");
+    assert_eq!(
+        files(&env).await.len(),
+        2,
+        "only the image within the limit and the file with an empty duration are stored"
+    );
 }
 
 #[tokio::test]
@@ -125,7 +160,10 @@ async fn the_file_limit_is_30_mb_unless_the_config_raises_it() {
     let env = start().await;
     let (status, answer) = upload(&env, "/open-apis/im/v1/files", over_documented(), true).await;
     assert_eq!((status, answer["code"].as_i64()), (400, Some(234006)), "{answer}");
-    assert!(answer["msg"].as_str().unwrap().contains(&format!("limit of {} bytes", 30 * MB)), "{answer}");
+    assert!(
+        answer["msg"].as_str().unwrap().contains(&format!("limit of {} bytes", 30 * MB)),
+        "{answer}"
+    );
     assert!(files(&env).await.is_empty());
 
     let mut config = common::config();
@@ -137,9 +175,17 @@ async fn the_file_limit_is_30_mb_unless_the_config_raises_it() {
     assert_eq!((stored.len(), stored[0]["size"].as_u64()), (1, Some(30 * MB as u64 + 1)));
     assert_eq!(stored[0]["sha256"], sha256(&vec![7u8; 30 * MB + 1]));
     // The raised limit is a limit still, and it holds for images too.
-    let (_, answer) = upload(&env, "/open-apis/im/v1/files", file_form(vec![7u8; 31 * MB + 1], "big.bin", "big.bin"), true).await;
+    let (_, answer) = upload(
+        &env,
+        "/open-apis/im/v1/files",
+        file_form(vec![7u8; 31 * MB + 1], "big.bin", "big.bin"),
+        true,
+    )
+    .await;
     assert_eq!(answer["code"].as_i64(), Some(234006), "{answer}");
-    let image = Form::new().text("image_type", "message").part("image", Part::bytes(vec![1u8; 10 * MB + 1]).file_name("big.png"));
+    let image = Form::new()
+        .text("image_type", "message")
+        .part("image", Part::bytes(vec![1u8; 10 * MB + 1]).file_name("big.png"));
     let (_, answer) = upload(&env, "/open-apis/im/v1/images", image, true).await;
     assert_eq!(answer["code"].as_i64(), Some(0), "{answer}");
 }
@@ -157,7 +203,9 @@ async fn the_paging_switch_repeats_or_empties_tokens() {
         .await;
     }
     let list = |token: Option<&str>| {
-        let mut path = format!("/open-apis/im/v1/messages?container_id_type=chat&container_id={chat}&page_size=1");
+        let mut path = format!(
+            "/open-apis/im/v1/messages?container_id_type=chat&container_id={chat}&page_size=1"
+        );
         if let Some(token) = token {
             path.push_str(&format!("&page_token={token}"));
         }
@@ -166,10 +214,20 @@ async fn the_paging_switch_repeats_or_empties_tokens() {
     let first = env.api(Method::GET, &list(None), None).await.body["data"].clone();
     let token = first["page_token"].as_str().unwrap().to_owned();
 
-    assert_eq!(env.control(Method::POST, "/pagination", Some(json!({"token": "repeat"}))).await.0, 200);
-    assert_eq!(env.api(Method::GET, &list(None), None).await.body["data"]["page_token"], token.as_str(), "the first page is left alone");
+    assert_eq!(
+        env.control(Method::POST, "/pagination", Some(json!({"token": "repeat"}))).await.0,
+        200
+    );
+    assert_eq!(
+        env.api(Method::GET, &list(None), None).await.body["data"]["page_token"],
+        token.as_str(),
+        "the first page is left alone"
+    );
     let second = env.api(Method::GET, &list(Some(&token)), None).await.body["data"].clone();
-    assert_eq!((second["has_more"].as_bool(), second["page_token"].as_str()), (Some(true), Some(token.as_str())));
+    assert_eq!(
+        (second["has_more"].as_bool(), second["page_token"].as_str()),
+        (Some(true), Some(token.as_str()))
+    );
 
     env.control(Method::POST, "/pagination", Some(json!({"token": "empty"}))).await;
     let page = env.api(Method::GET, &list(None), None).await.body["data"].clone();
@@ -177,5 +235,8 @@ async fn the_paging_switch_repeats_or_empties_tokens() {
 
     env.control(Method::POST, "/pagination", Some(json!({"token": "normal"}))).await;
     assert_eq!(env.api(Method::GET, &list(None), None).await.body["data"], first);
-    assert_eq!(env.control(Method::POST, "/pagination", Some(json!({"token": "sometimes"}))).await.0, 400);
+    assert_eq!(
+        env.control(Method::POST, "/pagination", Some(json!({"token": "sometimes"}))).await.0,
+        400
+    );
 }

@@ -23,8 +23,13 @@ async fn five_messages_per_second_into_one_chat() {
     assert_eq!(limited.header("x-ogw-ratelimit-reset"), Some("1"));
     // Replies into the chat count against the same limit; other chats are free.
     let first = env.stored_messages().await[0]["message_id"].as_str().unwrap().to_string();
-    let reply =
-        env.api(Method::POST, &format!("/open-apis/im/v1/messages/{first}/reply"), Some(json!({"msg_type": "text", "content": "{\"text\":\"r\"}"}))).await;
+    let reply = env
+        .api(
+            Method::POST,
+            &format!("/open-apis/im/v1/messages/{first}/reply"),
+            Some(json!({"msg_type": "text", "content": "{\"text\":\"r\"}"})),
+        )
+        .await;
     assert_eq!(reply.code(), 99991400);
     env.send_ok(&other, "elsewhere").await;
     // The window slides.
@@ -38,8 +43,14 @@ async fn five_messages_per_second_into_one_chat() {
 #[tokio::test]
 async fn documented_endpoint_limits_apply() {
     let mut config = config();
-    let pins = config.spec.endpoints.iter_mut().find(|e| e.id == "im.v1.pin.list").expect("pin.list is in the spec");
-    pins.rate_limit = Some(RateLimit { per_second: Some(3), per_minute: Some(4), ..RateLimit::default() });
+    let pins = config
+        .spec
+        .endpoints
+        .iter_mut()
+        .find(|e| e.id == "im.v1.pin.list")
+        .expect("pin.list is in the spec");
+    pins.rate_limit =
+        Some(RateLimit { per_second: Some(3), per_minute: Some(4), ..RateLimit::default() });
     let env = start_with(config).await;
     for _ in 0..3 {
         assert_eq!(env.api(Method::GET, "/open-apis/im/v1/pins", None).await.code(), 0);

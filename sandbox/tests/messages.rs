@@ -37,7 +37,10 @@ async fn send_to_a_user_creates_the_p2p_chat_once() {
     assert!(chat_id.starts_with("oc_") && chat_id.len() == 35, "{chat_id}");
     assert_eq!(data["msg_type"], "text");
     assert_eq!(data["body"]["content"], r#"{"text":"hello"}"#);
-    assert_eq!(data["sender"], json!({"id": "cli_sandbox", "id_type": "app_id", "sender_type": "app", "tenant_key": "sandbox-tenant"}));
+    assert_eq!(
+        data["sender"],
+        json!({"id": "cli_sandbox", "id_type": "app_id", "sender_type": "app", "tenant_key": "sandbox-tenant"})
+    );
     assert_eq!(data["deleted"], false);
     assert_eq!(data["updated"], false);
     assert!(data["create_time"].as_str().unwrap().parse::<i64>().unwrap() > 1_600_000_000_000);
@@ -49,7 +52,10 @@ async fn send_to_a_user_creates_the_p2p_chat_once() {
     assert_ne!(other.body["data"]["chat_id"], chat_id);
     // The p2p chat made by the control API is the one sends go to.
     let carol = env.chat("p2p", Some("ou_carol")).await;
-    assert_eq!(env.send_text("open_id", "ou_carol", "hi").await.body["data"]["chat_id"], carol.as_str());
+    assert_eq!(
+        env.send_text("open_id", "ou_carol", "hi").await.body["data"]["chat_id"],
+        carol.as_str()
+    );
 }
 
 #[tokio::test]
@@ -66,40 +72,73 @@ async fn validation_names_the_field() {
     assert_eq!((no_type.status, no_type.code()), (400, 230001));
     assert!(no_type.body["msg"].as_str().unwrap().contains("receive_id_type"), "{}", no_type.body);
 
-    let bad_type = send("?receive_id_type=phone", json!({"receive_id": chat, "msg_type": "text", "content": text})).await;
+    let bad_type = send(
+        "?receive_id_type=phone",
+        json!({"receive_id": chat, "msg_type": "text", "content": text}),
+    )
+    .await;
     assert_eq!(bad_type.code(), 230001);
     assert!(bad_type.body["msg"].as_str().unwrap().contains("receive_id_type"));
 
-    let no_receiver = send("?receive_id_type=chat_id", json!({"msg_type": "text", "content": text})).await;
+    let no_receiver =
+        send("?receive_id_type=chat_id", json!({"msg_type": "text", "content": text})).await;
     assert_eq!(no_receiver.code(), 230001);
     assert!(no_receiver.body["msg"].as_str().unwrap().contains("receive_id"));
 
-    let wrong_kind = send("?receive_id_type=chat_id", json!({"receive_id": chat, "msg_type": "text", "content": {"text": "x"}})).await;
+    let wrong_kind = send(
+        "?receive_id_type=chat_id",
+        json!({"receive_id": chat, "msg_type": "text", "content": {"text": "x"}}),
+    )
+    .await;
     assert_eq!(wrong_kind.code(), 230001);
     assert!(wrong_kind.body["msg"].as_str().unwrap().contains("content"), "{}", wrong_kind.body);
 
-    let bad_msg_type = send("?receive_id_type=chat_id", json!({"receive_id": chat, "msg_type": "video", "content": text})).await;
+    let bad_msg_type = send(
+        "?receive_id_type=chat_id",
+        json!({"receive_id": chat, "msg_type": "video", "content": text}),
+    )
+    .await;
     assert!(bad_msg_type.body["msg"].as_str().unwrap().contains("msg_type"));
 
-    let bad_shape = send("?receive_id_type=chat_id", json!({"receive_id": chat, "msg_type": "image", "content": text})).await;
+    let bad_shape = send(
+        "?receive_id_type=chat_id",
+        json!({"receive_id": chat, "msg_type": "image", "content": text}),
+    )
+    .await;
     assert_eq!(bad_shape.code(), 230001);
     assert!(bad_shape.body["msg"].as_str().unwrap().contains("image_key"), "{}", bad_shape.body);
 
-    let long_uuid = send("?receive_id_type=chat_id", json!({"receive_id": chat, "msg_type": "text", "content": text, "uuid": "u".repeat(51)})).await;
+    let long_uuid = send(
+        "?receive_id_type=chat_id",
+        json!({"receive_id": chat, "msg_type": "text", "content": text, "uuid": "u".repeat(51)}),
+    )
+    .await;
     assert_eq!(long_uuid.code(), 230001);
     assert!(long_uuid.body["msg"].as_str().unwrap().contains("uuid"));
 
-    let unknown_chat = send("?receive_id_type=chat_id", json!({"receive_id": "oc_nope", "msg_type": "text", "content": text})).await;
+    let unknown_chat = send(
+        "?receive_id_type=chat_id",
+        json!({"receive_id": "oc_nope", "msg_type": "text", "content": text}),
+    )
+    .await;
     assert_eq!(unknown_chat.code(), 230001);
 
     // The reply endpoint is checked against its detailed spec: msg_type's enum.
     let parent = env.send_ok(&chat, "parent").await;
-    let bad_reply = env.api(Method::POST, &reply_path(&parent), Some(json!({"msg_type": "txt", "content": text}))).await;
+    let bad_reply = env
+        .api(Method::POST, &reply_path(&parent), Some(json!({"msg_type": "txt", "content": text})))
+        .await;
     assert_eq!(bad_reply.code(), 230001);
     let msg = bad_reply.body["msg"].as_str().unwrap();
     assert!(msg.contains("msg_type") && msg.contains("not one of"), "{msg}");
     assert_eq!(bad_reply.body["error"]["field_violations"][0]["field"], "msg_type");
-    let typed = env.api(Method::POST, &reply_path(&parent), Some(json!({"msg_type": "text", "content": text, "reply_in_thread": "yes"}))).await;
+    let typed = env
+        .api(
+            Method::POST,
+            &reply_path(&parent),
+            Some(json!({"msg_type": "text", "content": text, "reply_in_thread": "yes"})),
+        )
+        .await;
     assert!(typed.body["msg"].as_str().unwrap().contains("reply_in_thread"));
 
     // Malformed JSON is a bad request.
@@ -126,18 +165,25 @@ async fn content_size_limits() {
     let send = |msg_type: &str, content: String| {
         let body = json!({"receive_id": chat, "msg_type": msg_type, "content": content});
         let env = &env;
-        async move { env.api(Method::POST, &format!("{MESSAGES}?receive_id_type=chat_id"), Some(body)).await }
+        async move {
+            env.api(Method::POST, &format!("{MESSAGES}?receive_id_type=chat_id"), Some(body)).await
+        }
     };
     // The limit counts the bytes of the content string: 150 KB for text.
     let overhead = json!({"text": ""}).to_string().len();
-    assert_eq!(send("text", json!({"text": "a".repeat(153_600 - overhead)}).to_string()).await.code(), 0);
+    assert_eq!(
+        send("text", json!({"text": "a".repeat(153_600 - overhead)}).to_string()).await.code(),
+        0
+    );
     let too_long = send("text", json!({"text": "a".repeat(153_601 - overhead)}).to_string()).await;
     assert_eq!((too_long.status, too_long.code()), (400, 230025));
-    let card = json!({"elements": [{"tag": "markdown", "content": "a".repeat(31_000)}]}).to_string();
+    let card =
+        json!({"elements": [{"tag": "markdown", "content": "a".repeat(31_000)}]}).to_string();
     assert_eq!(send("interactive", card).await.code(), 230025);
     let post = json!({"zh_cn": {"title": "t", "content": [[{"tag": "text", "text": "a".repeat(31_000)}]]}}).to_string();
     assert_eq!(send("post", post).await.code(), 230025);
-    let small_post = json!({"zh_cn": {"title": "t", "content": [[{"tag": "text", "text": "ok"}]]}}).to_string();
+    let small_post =
+        json!({"zh_cn": {"title": "t", "content": [[{"tag": "text", "text": "ok"}]]}}).to_string();
     assert_eq!(send("post", small_post).await.code(), 0);
 }
 
@@ -161,15 +207,27 @@ async fn replies_carry_root_and_parent() {
     let threaded = reply_text(&env, &root, "in thread", json!({"reply_in_thread": true})).await;
     let thread_id = threaded.body["data"]["thread_id"].as_str().unwrap().to_string();
     assert!(thread_id.starts_with("omt_"));
-    let in_same = reply_text(&env, threaded.body["data"]["message_id"].as_str().unwrap(), "more", json!({})).await;
+    let in_same =
+        reply_text(&env, threaded.body["data"]["message_id"].as_str().unwrap(), "more", json!({}))
+            .await;
     assert_eq!(in_same.body["data"]["thread_id"], thread_id.as_str());
 
     let missing = reply_text(&env, "om_missing", "x", json!({})).await;
     assert_eq!(missing.code(), 230001);
     assert!(missing.body["msg"].as_str().unwrap().contains("message_id"));
-    let deleted = env.api(Method::DELETE, &format!("{MESSAGES}/{second_id}", second_id = second.body["data"]["message_id"].as_str().unwrap()), None).await;
+    let deleted = env
+        .api(
+            Method::DELETE,
+            &format!(
+                "{MESSAGES}/{second_id}",
+                second_id = second.body["data"]["message_id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(deleted.code(), 0);
-    let to_recalled = reply_text(&env, second.body["data"]["message_id"].as_str().unwrap(), "x", json!({})).await;
+    let to_recalled =
+        reply_text(&env, second.body["data"]["message_id"].as_str().unwrap(), "x", json!({})).await;
     assert_eq!(to_recalled.code(), 230011);
 }
 
@@ -216,7 +274,8 @@ async fn get_list_and_recall() {
         let env = &env;
         let chat = chat.clone();
         async move {
-            let mut path = format!("{MESSAGES}?container_id_type=chat&container_id={chat}&page_size=2");
+            let mut path =
+                format!("{MESSAGES}?container_id_type=chat&container_id={chat}&page_size=2");
             if let Some(token) = token {
                 path.push_str(&format!("&page_token={token}"));
             }
@@ -238,9 +297,16 @@ async fn get_list_and_recall() {
         }
     }
     assert_eq!(seen, ids, "oldest first, every message once");
-    let no_container = env.api(Method::GET, &format!("{MESSAGES}?container_id_type=chat"), None).await;
+    let no_container =
+        env.api(Method::GET, &format!("{MESSAGES}?container_id_type=chat"), None).await;
     assert!(no_container.body["msg"].as_str().unwrap().contains("container_id"));
-    let big_page = env.api(Method::GET, &format!("{MESSAGES}?container_id_type=chat&container_id={chat}&page_size=51"), None).await;
+    let big_page = env
+        .api(
+            Method::GET,
+            &format!("{MESSAGES}?container_id_type=chat&container_id={chat}&page_size=51"),
+            None,
+        )
+        .await;
     assert!(big_page.body["msg"].as_str().unwrap().contains("page_size"));
 
     let recalled = env.api(Method::DELETE, &format!("{MESSAGES}/{}", ids[0]), None).await;
@@ -259,7 +325,14 @@ async fn reactions_need_a_live_message() {
     let message = env.send_ok(&chat, "react to me").await;
     let react = |id: String| {
         let env = &env;
-        async move { env.api(Method::POST, &format!("{MESSAGES}/{id}/reactions"), Some(json!({"reaction_type": {"emoji_type": "SMILE"}}))).await }
+        async move {
+            env.api(
+                Method::POST,
+                &format!("{MESSAGES}/{id}/reactions"),
+                Some(json!({"reaction_type": {"emoji_type": "SMILE"}})),
+            )
+            .await
+        }
     };
     let ok = react(message.clone()).await;
     assert_eq!(ok.code(), 0, "{}", ok.body);
@@ -272,7 +345,13 @@ async fn reactions_need_a_live_message() {
     env.api(Method::DELETE, &format!("{MESSAGES}/{message}"), None).await;
     assert_eq!(react(message.clone()).await.code(), 231003);
 
-    let no_emoji = env.api(Method::POST, &format!("{MESSAGES}/{message}/reactions"), Some(json!({"reaction_type": {}}))).await;
+    let no_emoji = env
+        .api(
+            Method::POST,
+            &format!("{MESSAGES}/{message}/reactions"),
+            Some(json!({"reaction_type": {}})),
+        )
+        .await;
     assert_eq!(no_emoji.code(), 230001);
     assert!(no_emoji.body["msg"].as_str().unwrap().contains("reaction_type.emoji_type"));
 
@@ -329,10 +408,25 @@ async fn follow_ups_expire_after_600_seconds() {
         }
     };
     let old = seed(601).await;
-    let expired = env.api(Method::POST, &follow_up_path(old["message_id"].as_str().unwrap()), Some(follow_ups(1))).await;
+    let expired = env
+        .api(
+            Method::POST,
+            &follow_up_path(old["message_id"].as_str().unwrap()),
+            Some(follow_ups(1)),
+        )
+        .await;
     assert_eq!((expired.status, expired.code()), (400, 230002));
     let fresh = seed(590).await;
-    assert_eq!(env.api(Method::POST, &follow_up_path(fresh["message_id"].as_str().unwrap()), Some(follow_ups(1))).await.code(), 0);
+    assert_eq!(
+        env.api(
+            Method::POST,
+            &follow_up_path(fresh["message_id"].as_str().unwrap()),
+            Some(follow_ups(1))
+        )
+        .await
+        .code(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -347,15 +441,23 @@ async fn follow_up_counts_and_lengths_come_from_the_spec() {
     let four = env.api(Method::POST, &path, Some(follow_ups(4))).await;
     assert_eq!(four.code(), 230001);
     assert!(four.body["msg"].as_str().unwrap().contains("maximum of 3"), "{}", four.body);
-    let long = env.api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "长".repeat(201)}]}))).await;
+    let long = env
+        .api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "长".repeat(201)}]})))
+        .await;
     assert_eq!(long.code(), 230001);
     assert!(long.body["msg"].as_str().unwrap().contains("follow_ups[0].content"), "{}", long.body);
-    let exactly = env.api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "长".repeat(200)}]}))).await;
+    let exactly = env
+        .api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "长".repeat(200)}]})))
+        .await;
     assert_eq!(exactly.code(), 0, "200 characters (600 bytes) are fine: {}", exactly.body);
     let language =
         env.api(Method::POST, &path, Some(json!({"follow_ups": [{"content": "x", "i18n_contents": [{"content": "x", "language": "xx_yy"}]}]}))).await;
     assert_eq!(language.code(), 230001);
-    assert!(language.body["msg"].as_str().unwrap().contains("follow_ups[0].i18n_contents[0].language"), "{}", language.body);
+    assert!(
+        language.body["msg"].as_str().unwrap().contains("follow_ups[0].i18n_contents[0].language"),
+        "{}",
+        language.body
+    );
 }
 
 #[tokio::test]
@@ -366,12 +468,21 @@ async fn follow_ups_refuse_user_messages() {
         .control(Method::POST, "/messages", Some(json!({"chat_id": p2p, "msg_type": "text", "content": "{\"text\":\"hi bot\"}", "sender_type": "user"})))
         .await;
     assert_eq!(seeded["sender_type"], "user");
-    let answer = env.api(Method::POST, &follow_up_path(seeded["message_id"].as_str().unwrap()), Some(follow_ups(1))).await;
+    let answer = env
+        .api(
+            Method::POST,
+            &follow_up_path(seeded["message_id"].as_str().unwrap()),
+            Some(follow_ups(1)),
+        )
+        .await;
     assert_eq!(answer.code(), 230001);
     // A user message after the bot's makes the bot's one no longer the latest.
     let bot = env.send_ok(&p2p, "bot").await;
     env.control(Method::POST, "/messages", Some(json!({"chat_id": p2p, "msg_type": "text", "content": "{\"text\":\"thanks\"}", "sender_type": "user"}))).await;
-    assert_eq!(env.api(Method::POST, &follow_up_path(&bot), Some(follow_ups(1))).await.code(), 230006);
+    assert_eq!(
+        env.api(Method::POST, &follow_up_path(&bot), Some(follow_ups(1))).await.code(),
+        230006
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn bootstrap(env: &common::Env, body: Value) -> Value {
-    let answer = env.http.post(env.url("/callback/ws/endpoint")).header("locale", "zh").json(&body).send().await.unwrap();
+    let answer = env
+        .http
+        .post(env.url("/callback/ws/endpoint"))
+        .header("locale", "zh")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     answer.json().await.unwrap()
 }
@@ -31,11 +38,18 @@ async fn handshake(env: &common::Env, url: &str) -> reqwest::Response {
 #[tokio::test]
 async fn the_bootstrap_hands_out_a_url_once_usable() {
     let env = start().await;
-    let answer = bootstrap(&env, json!({"AppID": "cli_sandbox", "AppSecret": "sandbox-secret"})).await;
+    let answer =
+        bootstrap(&env, json!({"AppID": "cli_sandbox", "AppSecret": "sandbox-secret"})).await;
     assert_eq!(answer["code"], 0, "{answer}");
-    assert_eq!(answer["data"]["ClientConfig"], json!({"ReconnectCount": -1, "ReconnectInterval": 120, "ReconnectNonce": 30, "PingInterval": 120}));
+    assert_eq!(
+        answer["data"]["ClientConfig"],
+        json!({"ReconnectCount": -1, "ReconnectInterval": 120, "ReconnectNonce": 30, "PingInterval": 120})
+    );
     let url = answer["data"]["URL"].as_str().unwrap();
-    assert!(url.starts_with(&format!("ws://{}/callback/ws/connect?device_id=", env.sandbox.addr())), "{url}");
+    assert!(
+        url.starts_with(&format!("ws://{}/callback/ws/connect?device_id=", env.sandbox.addr())),
+        "{url}"
+    );
     assert!(url.contains("&service_id=") && url.contains("&ticket="), "{url}");
 
     let upgraded = handshake(&env, url).await;
@@ -61,12 +75,16 @@ async fn wrong_credentials_get_514() {
 async fn ws_deliveries_check_their_request() {
     let env = start().await;
     let deliver = |body: Value| env.control(Method::POST, "/events", Some(body));
-    let (status, answer) = deliver(json!({"via": "ws", "event_type": "im.message.receive_v1"})).await;
+    let (status, answer) =
+        deliver(json!({"via": "ws", "event_type": "im.message.receive_v1"})).await;
     assert_eq!(status, 409, "no client is connected: {answer}");
     for (bad, why) in [
         (json!({"via": "ws", "event_type": "x", "split": 0}), "split"),
         (json!({"via": "ws", "event_type": "x", "split": 65}), "split"),
-        (json!({"via": "ws", "event_type": "x", "drop_connection": "sometimes"}), "drop_connection"),
+        (
+            json!({"via": "ws", "event_type": "x", "drop_connection": "sometimes"}),
+            "drop_connection",
+        ),
         (json!({"via": "carrier pigeon", "event_type": "x"}), "via"),
         (json!({"via": "ws", "event_type": "x", "url": "http://127.0.0.1:1/"}), "url"),
     ] {

@@ -81,21 +81,26 @@ impl Client {
             .unwrap();
         let url = answer["data"]["URL"].as_str().unwrap_or_else(|| panic!("no URL in {answer}"));
         let tcp = TcpStream::connect(env.sandbox.addr()).await.unwrap();
-        let (socket, _) = tokio_tungstenite::client_async(url, tcp).await.expect("the handshake succeeds");
+        let (socket, _) =
+            tokio_tungstenite::client_async(url, tcp).await.expect("the handshake succeeds");
         Client { socket }
     }
 
     /// The next event pushed, or `None` when nothing comes within `quiet`.
     async fn next(&mut self, quiet: Duration) -> Option<Pushed> {
         loop {
-            let message = tokio::time::timeout(quiet, self.socket.next()).await.ok()??.expect("the socket reads");
+            let message = tokio::time::timeout(quiet, self.socket.next())
+                .await
+                .ok()??
+                .expect("the socket reads");
             let Message::Binary(bytes) = message else { continue };
             let frame = Frame::decode(&bytes[..]).expect("a frame");
             if frame.method != 1 || frame.header("type") != Some("event") {
                 continue;
             }
             assert_eq!(frame.header("sum"), Some("1"), "one fragment each");
-            let envelope = serde_json::from_slice(frame.payload.as_deref().unwrap_or_default()).expect("the payload is JSON");
+            let envelope = serde_json::from_slice(frame.payload.as_deref().unwrap_or_default())
+                .expect("the payload is JSON");
             return Some(Pushed { frame, envelope });
         }
     }
@@ -103,7 +108,8 @@ impl Client {
     /// Acks `event` with code 200.
     async fn ack(&mut self, event: Pushed) {
         let mut frame = event.frame;
-        frame.payload = Some(json!({"code": 200, "headers": {}, "data": ""}).to_string().into_bytes());
+        frame.payload =
+            Some(json!({"code": 200, "headers": {}, "data": ""}).to_string().into_bytes());
         self.socket.send(Message::Binary(frame.encode_to_vec().into())).await.unwrap();
     }
 }
@@ -134,19 +140,31 @@ const QUIET: Duration = Duration::from_secs(5);
 async fn every_event_of_a_bulk_delivery_arrives_once_and_is_acked() {
     let env = start().await;
     let mut client = Client::connect(&env).await;
-    let answer = bulk(&env, json!({"via": "ws", "event_type": "im.message.receive_v1", "event": receive_v1(), "count": 300, "in_flight": 8}));
-    let (mut events, mut messages) = (BTreeMap::<String, u32>::new(), BTreeMap::<String, u32>::new());
+    let answer = bulk(
+        &env,
+        json!({"via": "ws", "event_type": "im.message.receive_v1", "event": receive_v1(), "count": 300, "in_flight": 8}),
+    );
+    let (mut events, mut messages) =
+        (BTreeMap::<String, u32>::new(), BTreeMap::<String, u32>::new());
     while events.len() < 300 {
         let event = client.next(QUIET).await.expect("all 300 events arrive");
         assert_eq!(event.envelope["header"]["event_type"], "im.message.receive_v1");
-        assert_eq!(event.envelope["event"]["message"]["chat_id"], "oc_bulk", "the body is the one asked for");
+        assert_eq!(
+            event.envelope["event"]["message"]["chat_id"], "oc_bulk",
+            "the body is the one asked for"
+        );
         *events.entry(event.event_id()).or_default() += 1;
-        *messages.entry(event.envelope["event"]["message"]["message_id"].as_str().unwrap().to_string()).or_default() += 1;
+        *messages
+            .entry(event.envelope["event"]["message"]["message_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
         client.ack(event).await;
     }
     let (status, answer) = answer.await.unwrap();
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer, json!({"count": 300, "in_flight": 8, "acked": 300, "repushed": 0, "non_200": 0, "first_non_200": null}));
+    assert_eq!(
+        answer,
+        json!({"count": 300, "in_flight": 8, "acked": 300, "repushed": 0, "non_200": 0, "first_non_200": null})
+    );
     assert!(events.values().all(|&n| n == 1), "each event once");
     assert_eq!(messages.len(), 300, "each event carries a message id of its own");
     assert!(messages.keys().all(|id| id.starts_with("om_") && id != "om_same"));
@@ -158,7 +176,10 @@ async fn every_event_of_a_bulk_delivery_arrives_once_and_is_acked() {
 async fn no_more_than_in_flight_events_await_their_ack() {
     let env = start().await;
     let mut client = Client::connect(&env).await;
-    let answer = bulk(&env, json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 40, "in_flight": 4}));
+    let answer = bulk(
+        &env,
+        json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 40, "in_flight": 4}),
+    );
     let (mut acked, mut most) = (0, 0);
     while acked < 40 {
         // Hold every ack until the sandbox stops pushing: what it pushed by
@@ -177,14 +198,21 @@ async fn no_more_than_in_flight_events_await_their_ack() {
     }
     assert_eq!(most, 4, "the sandbox fills its window");
     let (status, answer) = answer.await.unwrap();
-    assert_eq!((status, &answer["acked"], &answer["repushed"]), (200, &json!(40), &json!(0)), "{answer}");
+    assert_eq!(
+        (status, &answer["acked"], &answer["repushed"]),
+        (200, &json!(40), &json!(0)),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
 async fn a_client_that_drops_mid_way_still_gets_every_event() {
     let env = start().await;
     let mut first = Client::connect(&env).await;
-    let answer = bulk(&env, json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 100, "in_flight": 8}));
+    let answer = bulk(
+        &env,
+        json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 100, "in_flight": 8}),
+    );
     let mut acked = BTreeMap::<String, u32>::new();
     for _ in 0..30 {
         let event = first.next(QUIET).await.expect("an event");
@@ -196,14 +224,20 @@ async fn a_client_that_drops_mid_way_still_gets_every_event() {
     drop(first);
     let mut second = Client::connect(&env).await;
     while acked.len() < 100 {
-        let event = second.next(QUIET).await.unwrap_or_else(|| panic!("every event arrives ({} so far)", acked.len()));
+        let event = second
+            .next(QUIET)
+            .await
+            .unwrap_or_else(|| panic!("every event arrives ({} so far)", acked.len()));
         *acked.entry(event.event_id()).or_default() += 1;
         second.ack(event).await;
     }
     let (status, answer) = answer.await.unwrap();
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["acked"], 100);
-    assert!(answer["repushed"].as_u64().unwrap() >= 1, "the events on the dropped socket were pushed again: {answer}");
+    assert!(
+        answer["repushed"].as_u64().unwrap() >= 1,
+        "the events on the dropped socket were pushed again: {answer}"
+    );
     assert_eq!(acked[&unacked], 1, "the event left unacked came again over the new socket");
     assert!(acked.values().all(|&n| n == 1), "acked events are not pushed again");
 }
@@ -212,8 +246,10 @@ async fn a_client_that_drops_mid_way_still_gets_every_event() {
 async fn a_bulk_delivery_without_acks_fails_naming_what_was_acked() {
     let env = start().await;
     let mut client = Client::connect(&env).await;
-    let answer =
-        bulk(&env, json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 20, "in_flight": 4, "ack_timeout_ms": 500, "timeout_ms": 1500}));
+    let answer = bulk(
+        &env,
+        json!({"via": "ws", "event_type": "im.message.receive_v1", "count": 20, "in_flight": 4, "ack_timeout_ms": 500, "timeout_ms": 1500}),
+    );
     for _ in 0..5 {
         let event = client.next(QUIET).await.expect("an event");
         client.ack(event).await;
@@ -222,10 +258,14 @@ async fn a_bulk_delivery_without_acks_fails_naming_what_was_acked() {
     let (status, answer) = answer.await.unwrap();
     assert_eq!(status, 504, "{answer}");
     assert_eq!(answer["acked"], 5, "{answer}");
-    let (failed, not_sent) = (answer["failed"].as_u64().unwrap(), answer["not_sent"].as_u64().unwrap());
+    let (failed, not_sent) =
+        (answer["failed"].as_u64().unwrap(), answer["not_sent"].as_u64().unwrap());
     assert!(failed >= 1 && failed + not_sent == 15, "{answer}");
     let error = answer["error"].as_str().unwrap();
-    assert!(error.starts_with("5 of 20 events were acked") && error.contains("no ack after"), "{error}");
+    assert!(
+        error.starts_with("5 of 20 events were acked") && error.contains("no ack after"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -241,7 +281,10 @@ async fn bulk_requests_are_checked() {
         (json!({"count": 100_001}), "count must be a whole number from 1 to 100000, not 100001"),
         (json!({"count": "5"}), "count must be a whole number"),
         (json!({"count": -1}), "count must be a whole number"),
-        (json!({"count": 5, "in_flight": 0}), "in_flight must be a whole number from 1 to 1024, not 0"),
+        (
+            json!({"count": 5, "in_flight": 0}),
+            "in_flight must be a whole number from 1 to 1024, not 0",
+        ),
         (json!({"count": 5, "in_flight": 1025}), "in_flight must be a whole number from 1 to 1024"),
         (json!({"count": 5, "in_flight": 2.5}), "in_flight must be a whole number"),
         (json!({"count": 2, "event_id": "ev_1"}), "event_id"),
@@ -259,11 +302,17 @@ async fn bulk_requests_are_checked() {
 async fn count_one_answers_as_a_single_delivery() {
     let env = start().await;
     let mut client = Client::connect(&env).await;
-    let answer = bulk(&env, json!({"via": "ws", "event_type": "im.message.receive_v1", "event_id": "ev_one", "count": 1, "in_flight": 3}));
+    let answer = bulk(
+        &env,
+        json!({"via": "ws", "event_type": "im.message.receive_v1", "event_id": "ev_one", "count": 1, "in_flight": 3}),
+    );
     let event = client.next(QUIET).await.expect("the event");
     let message_id = event.frame.header("message_id").unwrap().to_string();
     client.ack(event).await;
     let (status, answer) = answer.await.unwrap();
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer, json!({"status": 200, "body": null, "attempts": 1, "message_id": message_id, "event_id": "ev_one"}));
+    assert_eq!(
+        answer,
+        json!({"status": 200, "body": null, "attempts": 1, "message_id": message_id, "event_id": "ev_one"})
+    );
 }

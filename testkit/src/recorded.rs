@@ -26,6 +26,8 @@ impl Recorded {
 
     /// The body as JSON; panics (failing the test) when it is not JSON.
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("request body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("request body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+        })
     }
 }

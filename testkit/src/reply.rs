@@ -22,12 +22,21 @@ pub struct Reply {
 impl Reply {
     /// A 200 answer with `value` as its JSON body.
     pub fn json(value: Value) -> Self {
-        Self::raw(200, JSON_CONTENT_TYPE, serde_json::to_vec(&value).expect("a JSON value serialises"))
+        Self::raw(
+            200,
+            JSON_CONTENT_TYPE,
+            serde_json::to_vec(&value).expect("a JSON value serialises"),
+        )
     }
 
     /// Any answer.
     pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        Self { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into(), delay: None }
+        Self {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+            delay: None,
+        }
     }
 
     /// A successful envelope around `data`.

@@ -45,7 +45,9 @@ impl Script {
 
     /// The next queued reply, or the 599.
     pub fn next_reply(&self) -> Reply {
-        lock(&self.0).pop_front().unwrap_or_else(|| Reply::raw(599, "text/plain", "no scripted reply left"))
+        lock(&self.0)
+            .pop_front()
+            .unwrap_or_else(|| Reply::raw(599, "text/plain", "no scripted reply left"))
     }
 }
 
@@ -73,9 +75,15 @@ impl Server {
 
     /// A server that answers the tenant token endpoint with `token` (valid
     /// two hours) and every other request with `api`.
-    pub async fn with_token(token: &str, api: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+    pub async fn with_token(
+        token: &str,
+        api: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let token = token.to_owned();
-        Self::start(move |r| if r.path == TENANT_TOKEN_PATH { token_reply(&token, 7200) } else { api(r) }).await
+        Self::start(
+            move |r| if r.path == TENANT_TOKEN_PATH { token_reply(&token, 7200) } else { api(r) },
+        )
+        .await
     }
 
     /// A server that answers the tenant token endpoint with `token` (valid
@@ -83,13 +91,20 @@ impl Server {
     pub async fn scripted(token: &str) -> Self {
         let script = Script::default();
         let (token, replies) = (token.to_owned(), script.clone());
-        let handler = move |r: &Recorded| if r.path == TENANT_TOKEN_PATH { token_reply(&token, 7200) } else { replies.next_reply() };
+        let handler = move |r: &Recorded| {
+            if r.path == TENANT_TOKEN_PATH {
+                token_reply(&token, 7200)
+            } else {
+                replies.next_reply()
+            }
+        };
         Self::serve(Arc::new(handler), Some(script)).await
     }
 
     async fn serve(handler: Arc<Handler>, script: Option<Script>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("a bound listener has an address"));
+        let url =
+            format!("http://{}", listener.local_addr().expect("a bound listener has an address"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let (arrived, arrivals) = mpsc::unbounded_channel();
         let log = requests.clone();
@@ -97,9 +112,14 @@ impl Server {
             while let Ok((stream, _)) = listener.accept().await {
                 let (handler, log, arrived) = (handler.clone(), log.clone(), arrived.clone());
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| answer(request, handler.clone(), log.clone(), arrived.clone()));
+                    let service = service_fn(move |request| {
+                        answer(request, handler.clone(), log.clone(), arrived.clone())
+                    });
                     // Keep-alive: clients reuse connections.
-                    let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -115,7 +135,10 @@ impl Server {
     /// [`Server::scripted`] server has a script: on another, a pushed reply
     /// would never be sent, so this panics.
     pub fn push(&self, reply: Reply) {
-        self.script.as_ref().expect("push needs a Server::scripted server; this one answers from its handler").push(reply);
+        self.script
+            .as_ref()
+            .expect("push needs a Server::scripted server; this one answers from its handler")
+            .push(reply);
     }
 
     /// Every request so far, token fetches included, in arrival order.
@@ -135,7 +158,10 @@ impl Server {
 
     /// Requests other than token fetches (tenant or app).
     pub fn api_requests(&self) -> Vec<Recorded> {
-        self.requests().into_iter().filter(|r| r.path != TENANT_TOKEN_PATH && r.path != APP_TOKEN_PATH).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path != TENANT_TOKEN_PATH && r.path != APP_TOKEN_PATH)
+            .collect()
     }
 
     /// Waits for the next request not yet taken by this method, in arrival
@@ -160,7 +186,13 @@ async fn answer(
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
-        headers: parts.headers.iter().map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())
+            })
+            .collect(),
         body: body.to_bytes().to_vec(),
     };
     lock(&log).push(recorded.clone());
@@ -174,10 +206,13 @@ async fn answer(
 
 fn respond(reply: Reply) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(reply.body)));
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or_else(|_| panic!("{} is not an HTTP status", reply.status));
+    *response.status_mut() = StatusCode::from_u16(reply.status)
+        .unwrap_or_else(|_| panic!("{} is not an HTTP status", reply.status));
     for (name, value) in reply.headers {
-        let name = hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|_| panic!("bad header name {name:?}"));
-        let value = hyper::header::HeaderValue::from_str(&value).unwrap_or_else(|_| panic!("bad header value {value:?}"));
+        let name = hyper::header::HeaderName::from_bytes(name.as_bytes())
+            .unwrap_or_else(|_| panic!("bad header name {name:?}"));
+        let value = hyper::header::HeaderValue::from_str(&value)
+            .unwrap_or_else(|_| panic!("bad header value {value:?}"));
         response.headers_mut().append(name, value);
     }
     response

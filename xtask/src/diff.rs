@@ -31,9 +31,13 @@ pub fn exit_code(report: &feishu_diff::Report) -> ExitCode {
 /// Merges spec files, given as (path relative to `spec/`, contents), into
 /// one spec; what is not a resource file ([`Spec::is_resource_file`]) is skipped.
 pub fn spec_of<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Spec, String> {
-    let files: Vec<(PathBuf, &str)> =
-        files.into_iter().filter(|(rel, _)| Spec::is_resource_file(rel)).map(|(rel, text)| (Path::new("spec").join(rel), text)).collect();
-    Spec::from_texts(files.iter().map(|(path, text)| (path.as_path(), *text))).map_err(|e| e.to_string())
+    let files: Vec<(PathBuf, &str)> = files
+        .into_iter()
+        .filter(|(rel, _)| Spec::is_resource_file(rel))
+        .map(|(rel, text)| (Path::new("spec").join(rel), text))
+        .collect();
+    Spec::from_texts(files.iter().map(|(path, text)| (path.as_path(), *text)))
+        .map_err(|e| e.to_string())
 }
 
 /// The spec in a `spec/` folder on disk.
@@ -55,16 +59,27 @@ fn spec_at_revision(root: &Path, rev: &str) -> Result<Spec, String> {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, String> {
-    let out = Command::new("git").current_dir(root).args(args).output().map_err(|e| format!("could not run git: {e}"))?;
+    let out = Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run git: {e}"))?;
     if !out.status.success() {
-        return Err(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     String::from_utf8(out.stdout).map_err(|e| format!("git {}: not UTF-8: {e}", args.join(" ")))
 }
 
 /// The report between the files of `spec/` before and after regen (paths
 /// relative to `spec/`), for regen to print.
-pub fn report_between(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Result<feishu_diff::Report, String> {
+pub fn report_between(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Result<feishu_diff::Report, String> {
     let old = spec_of(old.iter().map(|(rel, text)| (rel.as_str(), text.as_str())))?;
     let new = spec_of(new.iter().map(|(rel, text)| (rel.as_str(), text.as_str())))?;
     Ok(feishu_diff::diff(&old, &new))
@@ -86,7 +101,8 @@ mod tests {
 
     #[test]
     fn a_breaking_change_exits_with_2() {
-        let old: Spec = serde_json::from_str(r#"{"endpoints": [{"id": "im.v1.pin.create"}]}"#).unwrap();
+        let old: Spec =
+            serde_json::from_str(r#"{"endpoints": [{"id": "im.v1.pin.create"}]}"#).unwrap();
         let report = feishu_diff::diff(&old, &Spec::default());
         assert!(report.is_breaking());
         assert_eq!(exit_code(&report), ExitCode::from(2));
@@ -98,7 +114,10 @@ mod tests {
     #[test]
     fn merges_files_and_skips_what_is_not_spec() {
         let files = [
-            ("im/a.json", r#"{"$comment": "x", "endpoints": [{"id": "im.v1.b.get"}], "events": []}"#),
+            (
+                "im/a.json",
+                r#"{"$comment": "x", "endpoints": [{"id": "im.v1.b.get"}], "events": []}"#,
+            ),
             ("im/b.json", r#"{"endpoints": [{"id": "im.v1.a.get"}]}"#),
             ("schema.json", "not a spec"),
             ("diagnostics.txt", "# nothing"),

@@ -116,7 +116,9 @@ pub fn usage(command: &str) -> &'static str {
         }
         "diff" => "usage: cargo xtask diff [--base REV]",
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
-        "bench" => "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]",
+        "bench" => {
+            "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]"
+        }
         "docs" => {
             "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen [--out OUT]]"
         }
@@ -150,7 +152,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Xtask, Refused> {
         Err(error) => {
             let message = error.to_string();
             // xflags says "unexpected flag: `--x`"; the commands always said "unknown argument".
-            let message = match message.strip_prefix("unexpected flag: ").or_else(|| message.strip_prefix("unexpected argument: ")) {
+            let message = match message
+                .strip_prefix("unexpected flag: ")
+                .or_else(|| message.strip_prefix("unexpected argument: "))
+            {
                 Some(what) => format!("unknown argument {what}"),
                 None => message,
             };
@@ -178,7 +183,8 @@ fn normalise(args: Vec<OsString>) -> Vec<OsString> {
                     Some((flag, value)) => (flag, Some(value)),
                     None => (text, None),
                 };
-                repeating = (docs && matches!(flag, "--service" | "--path")).then(|| flag.to_string());
+                repeating =
+                    (docs && matches!(flag, "--service" | "--path")).then(|| flag.to_string());
                 out.push(OsString::from(flag));
                 if let Some(value) = inline {
                     out.push(OsString::from(value));
@@ -215,47 +221,133 @@ mod tests {
 
     #[test]
     fn normalises_inline_values_test_arguments_and_repeated_values() {
-        assert_eq!(strings(normalise(args(&["sandbox", "--app-id=cli_x", "--port", "0"]))), ["sandbox", "--app-id", "cli_x", "--port", "0"]);
-        assert_eq!(strings(normalise(args(&["test", "--release", "--", "--nocapture"]))), ["test", "--", "--release", "--", "--nocapture"]);
         assert_eq!(
-            strings(normalise(args(&["docs", "sync", "--service", "im", "drive", "--dry-run", "--path", "/a", "/b"]))),
-            ["docs", "sync", "--service", "im", "--service", "drive", "--dry-run", "--path", "/a", "--path", "/b"]
+            strings(normalise(args(&["sandbox", "--app-id=cli_x", "--port", "0"]))),
+            ["sandbox", "--app-id", "cli_x", "--port", "0"]
         );
-        assert_eq!(strings(normalise(args(&["docs", "sync", "--service=im", "--jobs", "2"]))), ["docs", "sync", "--service", "im", "--jobs", "2"]);
+        assert_eq!(
+            strings(normalise(args(&["test", "--release", "--", "--nocapture"]))),
+            ["test", "--", "--release", "--", "--nocapture"]
+        );
+        assert_eq!(
+            strings(normalise(args(&[
+                "docs",
+                "sync",
+                "--service",
+                "im",
+                "drive",
+                "--dry-run",
+                "--path",
+                "/a",
+                "/b"
+            ]))),
+            [
+                "docs",
+                "sync",
+                "--service",
+                "im",
+                "--service",
+                "drive",
+                "--dry-run",
+                "--path",
+                "/a",
+                "--path",
+                "/b"
+            ]
+        );
+        assert_eq!(
+            strings(normalise(args(&["docs", "sync", "--service=im", "--jobs", "2"]))),
+            ["docs", "sync", "--service", "im", "--jobs", "2"]
+        );
     }
 
     #[test]
     fn reads_every_command() {
-        let flags = parse(args(&["sandbox", "--port", "0", "--app-id=cli_x", "--app-secret", "s", "--spec", "/tmp/spec", "--no-rate-limits"])).unwrap();
+        let flags = parse(args(&[
+            "sandbox",
+            "--port",
+            "0",
+            "--app-id=cli_x",
+            "--app-secret",
+            "s",
+            "--spec",
+            "/tmp/spec",
+            "--no-rate-limits",
+        ]))
+        .unwrap();
         let XtaskCmd::Sandbox(sandbox) = flags.subcommand else { panic!("not sandbox") };
-        assert_eq!((sandbox.port, sandbox.app_id.as_deref(), sandbox.app_secret.as_deref()), (Some(0), Some("cli_x"), Some("s")));
-        assert_eq!((sandbox.spec, sandbox.no_rate_limits, sandbox.docs, sandbox.upload_limit_mb), (Some(PathBuf::from("/tmp/spec")), true, None, None));
-        let XtaskCmd::Sandbox(sandbox) = parse(args(&["sandbox", "--upload-limit-mb=256"])).unwrap().subcommand else { panic!("not sandbox") };
+        assert_eq!(
+            (sandbox.port, sandbox.app_id.as_deref(), sandbox.app_secret.as_deref()),
+            (Some(0), Some("cli_x"), Some("s"))
+        );
+        assert_eq!(
+            (sandbox.spec, sandbox.no_rate_limits, sandbox.docs, sandbox.upload_limit_mb),
+            (Some(PathBuf::from("/tmp/spec")), true, None, None)
+        );
+        let XtaskCmd::Sandbox(sandbox) =
+            parse(args(&["sandbox", "--upload-limit-mb=256"])).unwrap().subcommand
+        else {
+            panic!("not sandbox")
+        };
         assert_eq!(sandbox.upload_limit_mb, Some(256));
 
-        let XtaskCmd::Test(test) = parse(args(&["test", "--release", "-p", "x"])).unwrap().subcommand else { panic!("not test") };
+        let XtaskCmd::Test(test) =
+            parse(args(&["test", "--release", "-p", "x"])).unwrap().subcommand
+        else {
+            panic!("not test")
+        };
         assert_eq!(test.args, args(&["--release", "-p", "x"]));
 
-        let XtaskCmd::Docs(docs) = parse(args(&["docs", "sync", "--service", "im", "drive", "--jobs", "3", "--dry-run"])).unwrap().subcommand else {
+        let XtaskCmd::Docs(docs) =
+            parse(args(&["docs", "sync", "--service", "im", "drive", "--jobs", "3", "--dry-run"]))
+                .unwrap()
+                .subcommand
+        else {
             panic!("not docs")
         };
         let DocsCmd::Sync(sync) = docs.subcommand;
-        assert_eq!((sync.service, sync.jobs, sync.dry_run, sync.all), (vec!["im".to_string(), "drive".to_string()], Some(3), true, false));
+        assert_eq!(
+            (sync.service, sync.jobs, sync.dry_run, sync.all),
+            (vec!["im".to_string(), "drive".to_string()], Some(3), true, false)
+        );
 
-        let XtaskCmd::Bench(bench) = parse(args(&["bench", "--json", "--only", "parse,client"])).unwrap().subcommand else { panic!("not bench") };
-        assert_eq!((bench.json, bench.quick, bench.only.as_deref()), (true, false, Some("parse,client")));
+        let XtaskCmd::Bench(bench) =
+            parse(args(&["bench", "--json", "--only", "parse,client"])).unwrap().subcommand
+        else {
+            panic!("not bench")
+        };
+        assert_eq!(
+            (bench.json, bench.quick, bench.only.as_deref()),
+            (true, false, Some("parse,client"))
+        );
     }
 
     #[test]
     fn refuses_bad_flags_with_the_usage() {
-        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--verbose"])) else { panic!("accepted") };
-        assert!(message.contains("unknown argument `--verbose`") && message.contains("usage: cargo xtask sandbox"), "{message}");
-        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--port", "99999"])) else { panic!("accepted") };
+        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--verbose"])) else {
+            panic!("accepted")
+        };
+        assert!(
+            message.contains("unknown argument `--verbose`")
+                && message.contains("usage: cargo xtask sandbox"),
+            "{message}"
+        );
+        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--port", "99999"])) else {
+            panic!("accepted")
+        };
         assert!(message.contains("--port"), "{message}");
-        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--port"])) else { panic!("accepted") };
+        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--port"])) else {
+            panic!("accepted")
+        };
         assert!(message.contains("--port"), "{message}");
-        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--upload-limit-mb", "lots"])) else { panic!("accepted") };
-        assert!(message.contains("--upload-limit-mb") && message.contains("[--upload-limit-mb N]"), "{message}");
+        let Err(Refused::Bad(message)) = parse(args(&["sandbox", "--upload-limit-mb", "lots"]))
+        else {
+            panic!("accepted")
+        };
+        assert!(
+            message.contains("--upload-limit-mb") && message.contains("[--upload-limit-mb N]"),
+            "{message}"
+        );
         assert!(matches!(parse(args(&["frobnicate"])), Err(Refused::NoCommand(_))));
         assert!(matches!(parse(args(&[])), Err(Refused::NoCommand(_))));
         assert!(matches!(parse(args(&["regen", "--help"])), Err(Refused::Help(_))));

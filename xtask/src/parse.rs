@@ -43,22 +43,26 @@ pub fn parse_pages(pages: &[(String, String)]) -> feishu_docs::Parsed {
         return feishu_docs::parse_pages(pages);
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut read: Vec<(usize, (feishu_spec::Spec, Vec<feishu_docs::Diagnostic>))> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((file, text)) = pages.get(i) else { break };
-                        mine.push((i, feishu_docs::parse_page(file, text)));
-                    }
-                    mine
+    let mut read: Vec<(usize, (feishu_spec::Spec, Vec<feishu_docs::Diagnostic>))> =
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some((file, text)) = pages.get(i) else { break };
+                            mine.push((i, feishu_docs::parse_page(file, text)));
+                        }
+                        mine
+                    })
                 })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("parse_page turns a reader panic into a diagnostic")).collect()
-    });
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("parse_page turns a reader panic into a diagnostic"))
+                .collect()
+        });
     read.sort_by_key(|(i, _)| *i);
     let mut diagnostics = Vec::new();
     let mut specs = Vec::with_capacity(pages.len());

@@ -79,7 +79,11 @@ pub fn site_dir(root: &Path) -> PathBuf {
 
 /// The interpreter inside a virtual environment.
 pub fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) { venv.join("Scripts").join("python.exe") } else { venv.join("bin").join("python") }
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
 }
 
 /// The pip requirement: `lark-oapi==1.7.5`.
@@ -126,7 +130,8 @@ pub fn ensure_with(root: &Path, peer_python: Option<OsString>) -> Result<Peers, 
     }
     if !runs(&python) {
         if venv.exists() {
-            std::fs::remove_dir_all(&venv).map_err(|e| format!("cannot remove the broken {}: {e}", venv.display()))?;
+            std::fs::remove_dir_all(&venv)
+                .map_err(|e| format!("cannot remove the broken {}: {e}", venv.display()))?;
         }
         eprintln!("peers: creating {} ({BASE_PYTHON} -m venv)", venv.display());
         let created = Command::new(BASE_PYTHON).arg("-m").arg("venv").arg(&venv).output();
@@ -138,7 +143,9 @@ pub fn ensure_with(root: &Path, peer_python: Option<OsString>) -> Result<Peers, 
                     Err(e) => format!("cannot run {BASE_PYTHON}: {e}"),
                 };
                 let _ = std::fs::remove_dir_all(&venv);
-                eprintln!("peers: `{BASE_PYTHON} -m venv` does not work here ({why}); installing with pip --target instead");
+                eprintln!(
+                    "peers: `{BASE_PYTHON} -m venv` does not work here ({why}); installing with pip --target instead"
+                );
                 return ensure_site(root);
             }
         }
@@ -147,7 +154,10 @@ pub fn ensure_with(root: &Path, peer_python: Option<OsString>) -> Result<Peers, 
     if has_lark_oapi(&python, None) {
         Ok(Peers { python, pythonpath: None })
     } else {
-        Err(format!("{} still cannot import lark_oapi {LARK_OAPI_VERSION} after pip install", python.display()))
+        Err(format!(
+            "{} still cannot import lark_oapi {LARK_OAPI_VERSION} after pip install",
+            python.display()
+        ))
     }
 }
 
@@ -156,10 +166,17 @@ fn ensure_site(root: &Path) -> Result<Peers, String> {
     let site = site_dir(root);
     let python = PathBuf::from(BASE_PYTHON);
     if !has_lark_oapi(&python, Some(&site)) {
-        let target = [OsString::from("--upgrade"), OsString::from("--target"), site.clone().into_os_string()];
+        let target = [
+            OsString::from("--upgrade"),
+            OsString::from("--target"),
+            site.clone().into_os_string(),
+        ];
         pip_install(&python, &target, &site)?;
         if !has_lark_oapi(&python, Some(&site)) {
-            return Err(format!("{BASE_PYTHON} still cannot import lark_oapi {LARK_OAPI_VERSION} from {}", site.display()));
+            return Err(format!(
+                "{BASE_PYTHON} still cannot import lark_oapi {LARK_OAPI_VERSION} from {}",
+                site.display()
+            ));
         }
     }
     Ok(Peers { python, pythonpath: Some(site) })

@@ -28,7 +28,10 @@ fn options(flags: &crate::flags::Sandbox, root: &Path) -> Result<Options, String
     let upload_limit = match flags.upload_limit_mb {
         None => None,
         Some(0) => return Err("--upload-limit-mb 0: the limit must be at least 1 MiB".into()),
-        Some(mb) => Some(mb.checked_mul(1024 * 1024).ok_or_else(|| format!("--upload-limit-mb {mb}: too large"))?),
+        Some(mb) => Some(
+            mb.checked_mul(1024 * 1024)
+                .ok_or_else(|| format!("--upload-limit-mb {mb}: too large"))?,
+        ),
     };
     Ok(Options {
         port: flags.port.unwrap_or(DEFAULT_PORT),
@@ -61,7 +64,10 @@ pub fn run(flags: &crate::flags::Sandbox, root: &Path) -> Result<ExitCode, Strin
     }
     config.app_ticket_url = options.app_ticket_url;
     config.upload_limit = options.upload_limit;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("could not start the tokio runtime: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         let endpoints = config.spec.endpoints.len();
         let summary = format!(
@@ -96,7 +102,12 @@ mod tests {
     #[test]
     fn fills_in_the_defaults() {
         let root = Path::new("/w");
-        let flags = |list: &[&str]| match crate::flags::parse(list.iter().map(std::ffi::OsString::from).collect()).unwrap().subcommand {
+        let flags = |list: &[&str]| match crate::flags::parse(
+            list.iter().map(std::ffi::OsString::from).collect(),
+        )
+        .unwrap()
+        .subcommand
+        {
             crate::flags::XtaskCmd::Sandbox(flags) => flags,
             _ => unreachable!("a sandbox command line"),
         };
@@ -133,10 +144,14 @@ mod tests {
             }
         );
         let defaults = options(&flags(&["sandbox"]), root).unwrap();
-        assert_eq!((defaults.port, defaults.spec, defaults.rate_limits, defaults.upload_limit), (8090, PathBuf::from("/w/spec"), true, None));
+        assert_eq!(
+            (defaults.port, defaults.spec, defaults.rate_limits, defaults.upload_limit),
+            (8090, PathBuf::from("/w/spec"), true, None)
+        );
         let zero = options(&flags(&["sandbox", "--upload-limit-mb", "0"]), root).unwrap_err();
         assert!(zero.contains("--upload-limit-mb 0"), "{zero}");
-        let huge = options(&flags(&["sandbox", "--upload-limit-mb", &u64::MAX.to_string()]), root).unwrap_err();
+        let huge = options(&flags(&["sandbox", "--upload-limit-mb", &u64::MAX.to_string()]), root)
+            .unwrap_err();
         assert!(huge.contains("too large"), "{huge}");
     }
 }

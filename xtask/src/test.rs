@@ -16,7 +16,11 @@ use std::process::{Command, ExitCode};
 pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // Formatting first: it takes a second and names the file to fix.
-    let status = Command::new(&cargo).current_dir(root).args(["fmt", "--all", "--check"]).status().map_err(|e| format!("could not run {cargo} fmt: {e}"))?;
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(["fmt", "--all", "--check"])
+        .status()
+        .map_err(|e| format!("could not run {cargo} fmt: {e}"))?;
     if !status.success() {
         eprintln!("cargo fmt --all --check: some files are not formatted; run `cargo fmt --all`");
         return Ok(ExitCode::from(1));
@@ -28,14 +32,20 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
     }
     let peers = crate::peers::ensure(root)?;
     let mut test = Command::new(&cargo);
-    test.current_dir(root).args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests", "--examples"]).args(&flags.args);
+    test.current_dir(root)
+        .args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests", "--examples"])
+        .args(&flags.args);
     peers.apply(&mut test);
     let status = test.status().map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {
         return Ok(ExitCode::from(1));
     }
     // Doc tests are not part of the targets above.
-    let status = Command::new(&cargo).current_dir(root).args(["test", "--workspace", "--doc"]).status().map_err(|e| format!("could not run {cargo}: {e}"))?;
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(["test", "--workspace", "--doc"])
+        .status()
+        .map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {
         return Ok(ExitCode::from(1));
     }

@@ -40,9 +40,16 @@ fn stdout(out: &Output) -> String {
 
 /// Others may be editing spec/ while this runs; the check needs a clean one.
 fn spec_is_committed() -> bool {
-    let status = Command::new("git").current_dir(root()).args(["status", "--porcelain", "--", "spec"]).output();
+    let status = Command::new("git")
+        .current_dir(root())
+        .args(["status", "--porcelain", "--", "spec"])
+        .output();
     matches!(status, Ok(out) if out.status.success() && out.stdout.iter().all(|b| b.is_ascii_whitespace()))
-        && Command::new("git").current_dir(root()).args(["rev-parse", "--verify", "HEAD"]).output().is_ok_and(|o| o.status.success())
+        && Command::new("git")
+            .current_dir(root())
+            .args(["rev-parse", "--verify", "HEAD"])
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -52,7 +59,13 @@ fn diff_of_the_committed_spec_reports_no_changes() {
         return;
     }
     let out = xtask(&["diff"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(stdout(&out), "## API changes\n\nNo API changes.\n");
     let explicit = xtask(&["diff", "--base", "HEAD"]);
     assert_eq!(explicit.status.code(), Some(0));
@@ -75,13 +88,18 @@ fn regen_prints_the_api_changes_it_makes_and_check_prints_them_under_the_diff() 
     let out_dir = work.join("out");
     copy_dir(&root().join("codegen/docs/tests/seeds"), &docs);
     let regen = |extra: &[&str]| {
-        let mut args = vec!["regen", "--docs", docs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
+        let mut args =
+            vec!["regen", "--docs", docs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
         args.extend_from_slice(extra);
         xtask(&args)
     };
     let first = regen(&[]);
     assert!(first.status.success());
-    assert!(stdout(&first).starts_with("## API changes\n\n"), "the first run adds every endpoint: {}", stdout(&first));
+    assert!(
+        stdout(&first).starts_with("## API changes\n\n"),
+        "the first run adds every endpoint: {}",
+        stdout(&first)
+    );
     let again = regen(&[]);
     assert!(again.status.success());
     assert_eq!(stdout(&again), "## API changes\n\nNo API changes.\n");

@@ -53,7 +53,8 @@ fn regen_check_reports_stale_and_extra_files() {
     let out_dir = temp_dir("regen");
     let docs = root().join("codegen/docs/tests/seeds");
     let run = |extra: &[&str]| {
-        let mut args = vec!["regen", "--docs", docs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
+        let mut args =
+            vec!["regen", "--docs", docs.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
         args.extend_from_slice(extra);
         xtask(&args)
     };
@@ -61,9 +62,17 @@ fn regen_check_reports_stale_and_extra_files() {
     let first = std::fs::read_to_string(out_dir.join("spec/im/message.json")).unwrap();
     assert!(run(&["--check"]).status.success(), "a fresh regen is up to date");
     assert!(run(&[]).status.success());
-    assert_eq!(std::fs::read_to_string(out_dir.join("spec/im/message.json")).unwrap(), first, "regen twice is byte-identical");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("spec/im/message.json")).unwrap(),
+        first,
+        "regen twice is byte-identical"
+    );
 
-    std::fs::write(out_dir.join("spec/im/message.json"), first.replace("push_follow_up", "push_follow_down")).unwrap();
+    std::fs::write(
+        out_dir.join("spec/im/message.json"),
+        first.replace("push_follow_up", "push_follow_down"),
+    )
+    .unwrap();
     std::fs::write(out_dir.join("spec/im/gone.json"), "{}\n").unwrap();
     let check = run(&["--check"]);
     assert_eq!(check.status.code(), Some(1));
@@ -71,7 +80,11 @@ fn regen_check_reports_stale_and_extra_files() {
     assert!(diff.contains("-      \"id\": \"im.v1.message.push_follow_down\""), "{diff}");
     assert!(diff.contains("+      \"id\": \"im.v1.message.push_follow_up\""), "{diff}");
     assert!(diff.contains("a/spec/im/gone.json"), "{diff}");
-    assert_eq!(std::fs::read_to_string(out_dir.join("spec/im/gone.json")).unwrap(), "{}\n", "--check writes nothing");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("spec/im/gone.json")).unwrap(),
+        "{}\n",
+        "--check writes nothing"
+    );
 
     assert!(run(&[]).status.success());
     assert!(!out_dir.join("spec/im/gone.json").exists(), "regen deletes files it no longer writes");
@@ -111,8 +124,15 @@ fn every_command_is_in_the_usage_and_the_help() {
     }
     let clash = xtask(&["docs", "sync", "--all", "--service", "im"]);
     assert_eq!(clash.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&clash.stderr).contains("--all, --service and --path are alternatives"));
+    assert!(
+        String::from_utf8_lossy(&clash.stderr)
+            .contains("--all, --service and --path are alternatives")
+    );
     let bad = xtask(&["docs", "sync", "--jobs", "many"]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("usage: cargo xtask docs sync"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("usage: cargo xtask docs sync"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }

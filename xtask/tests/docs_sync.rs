@@ -31,7 +31,11 @@ struct Portal {
 
 impl Portal {
     fn start(pages: &Path) -> Portal {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let mut config = SandboxConfig::from_spec_dir(root().join("spec")).unwrap();
         config.docs = Some(pages.to_path_buf());
         let sandbox = runtime.block_on(Sandbox::start(config, 0)).unwrap();
@@ -75,8 +79,13 @@ impl Portal {
 
     fn command(&self, docs: &Path, extra: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        command.args(["docs", "sync", "--portal", &self.url(), "--docs", docs.to_str().unwrap()]).args(extra);
-        command.env("DOCS_SYNC_BACKOFF_MS", "5").env_remove("DOCS_SYNC_TIMEOUT_MS").stdin(Stdio::null());
+        command
+            .args(["docs", "sync", "--portal", &self.url(), "--docs", docs.to_str().unwrap()])
+            .args(extra);
+        command
+            .env("DOCS_SYNC_BACKOFF_MS", "5")
+            .env_remove("DOCS_SYNC_TIMEOUT_MS")
+            .stdin(Stdio::null());
         command
     }
 }
@@ -124,7 +133,10 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             } else {
                 match std::fs::read(&path) {
                     Ok(bytes) => {
-                        out.insert(path.strip_prefix(dir).unwrap().to_string_lossy().into_owned(), bytes);
+                        out.insert(
+                            path.strip_prefix(dir).unwrap().to_string_lossy().into_owned(),
+                            bytes,
+                        );
                     }
                     // Listed, then renamed away: a sync still running (polled
                     // by `a_terminated_run_stops_between_writes`) moved its
@@ -166,7 +178,10 @@ fn incremental_runs_write_only_what_changed() {
 
     let first = portal.sync(&docs, &["--all"]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    assert_eq!(summary(&first), "docs sync: 6 listed, 6 fetched, 6 added, 0 changed, 0 unchanged, 0 removed upstream");
+    assert_eq!(
+        summary(&first),
+        "docs sync: 6 listed, 6 fetched, 6 added, 0 changed, 0 unchanged, 0 removed upstream"
+    );
     assert!(stderr(&first).contains("next: cargo xtask regen --docs"), "{}", stderr(&first));
     let written = tree(&docs);
     assert_eq!(written.len(), 6);
@@ -181,22 +196,42 @@ fn incremental_runs_write_only_what_changed() {
     assert_eq!(stats["accept_language"], "zh-CN");
 
     // Twice with nothing changed: nothing is written (same bytes, same modification times).
-    let times =
-        |dir: &Path| -> Vec<std::time::SystemTime> { tree(dir).keys().map(|rel| std::fs::metadata(dir.join(rel)).unwrap().modified().unwrap()).collect() };
+    let times = |dir: &Path| -> Vec<std::time::SystemTime> {
+        tree(dir)
+            .keys()
+            .map(|rel| std::fs::metadata(dir.join(rel)).unwrap().modified().unwrap())
+            .collect()
+    };
     let before = times(&docs);
     std::thread::sleep(Duration::from_millis(20));
     let again = portal.sync(&docs, &[]);
-    assert_eq!(summary(&again), "docs sync: 6 listed, 6 fetched, 0 added, 0 changed, 6 unchanged, 0 removed upstream");
+    assert_eq!(
+        summary(&again),
+        "docs sync: 6 listed, 6 fetched, 0 added, 0 changed, 6 unchanged, 0 removed upstream"
+    );
     assert_eq!(tree(&docs), written);
     assert_eq!(times(&docs), before, "an unchanged page is not rewritten");
 
     // One page edited and bumped upstream: exactly that file changes.
-    write_page(&pages, "demo/op004.md", &format!("{REF}/demo-v1/item/op004"), 1_800_000_000_000, "# Operation 4\n\nNow does it twice.\n");
+    write_page(
+        &pages,
+        "demo/op004.md",
+        &format!("{REF}/demo-v1/item/op004"),
+        1_800_000_000_000,
+        "# Operation 4\n\nNow does it twice.\n",
+    );
     let dry = portal.sync(&docs, &["--dry-run", "--all"]);
-    assert!(text(&dry.stdout).contains("would change demo/v1/item/op004.md"), "{}", text(&dry.stdout));
+    assert!(
+        text(&dry.stdout).contains("would change demo/v1/item/op004.md"),
+        "{}",
+        text(&dry.stdout)
+    );
     assert_eq!(tree(&docs), written, "--dry-run writes nothing");
     let edited = portal.sync(&docs, &["--all"]);
-    assert_eq!(summary(&edited), "docs sync: 6 listed, 6 fetched, 0 added, 1 changed, 5 unchanged, 0 removed upstream");
+    assert_eq!(
+        summary(&edited),
+        "docs sync: 6 listed, 6 fetched, 0 added, 1 changed, 5 unchanged, 0 removed upstream"
+    );
     let after = tree(&docs);
     let changed: Vec<&String> = after.keys().filter(|rel| after[*rel] != written[*rel]).collect();
     assert_eq!(changed, ["demo/v1/item/op004.md"]);
@@ -207,8 +242,15 @@ fn incremental_runs_write_only_what_changed() {
     std::fs::remove_file(pages.join("demo/op001.md")).unwrap();
     let deleted = portal.sync(&docs, &[]);
     assert_eq!(deleted.status.code(), Some(0), "{}", stderr(&deleted));
-    assert_eq!(summary(&deleted), "docs sync: 5 listed, 5 fetched, 0 added, 0 changed, 5 unchanged, 1 removed upstream");
-    assert!(text(&deleted.stdout).contains("removed upstream demo/v1/item/op001.md"), "{}", text(&deleted.stdout));
+    assert_eq!(
+        summary(&deleted),
+        "docs sync: 5 listed, 5 fetched, 0 added, 0 changed, 5 unchanged, 1 removed upstream"
+    );
+    assert!(
+        text(&deleted.stdout).contains("removed upstream demo/v1/item/op001.md"),
+        "{}",
+        text(&deleted.stdout)
+    );
     assert!(!docs.join("demo/v1/item/op001.md").exists());
     assert_eq!(tree(&docs).len(), 5);
 }
@@ -233,14 +275,24 @@ fn seed_pages_are_refreshed_by_their_headers_and_the_rest_left_alone() {
     }
     let out = portal.sync(&docs, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(summary(&out), "docs sync: 4 listed, 3 fetched, 0 added, 3 changed, 0 unchanged, 0 removed upstream");
+    assert_eq!(
+        summary(&out),
+        "docs sync: 4 listed, 3 fetched, 0 added, 3 changed, 0 unchanged, 0 removed upstream"
+    );
     let err = stderr(&out);
     assert!(err.contains("left alone im/v1/introduction.md"), "{err}");
     assert!(err.contains("left alone im/v1/message/push_follow_up.sdk-examples.md"), "{err}");
     let after = tree(&docs);
     // The HTML-comment header (fullPath), the YAML header (source_url) and the headerless page (the spec's doc URL), refreshed in place.
-    for rel in ["im/v1/message/reply.md", "im/v1/message/push_follow_up.md", "im/v1/message_reaction/create.md"] {
-        assert!(text(&after[rel]).ends_with("# Upstream text\n\nWritten for this test.\n"), "{rel}");
+    for rel in [
+        "im/v1/message/reply.md",
+        "im/v1/message/push_follow_up.md",
+        "im/v1/message_reaction/create.md",
+    ] {
+        assert!(
+            text(&after[rel]).ends_with("# Upstream text\n\nWritten for this test.\n"),
+            "{rel}"
+        );
     }
     let fixtures = tree(&seeds);
     for rel in ["im/v1/introduction.md", "im/v1/message/push_follow_up.sdk-examples.md"] {
@@ -258,15 +310,23 @@ fn under_faults_every_page_arrives_or_the_run_names_the_ones_that_did_not() {
     let detail = "/document_portal/v1/document/get_detail";
     // Fewer faults than a page's 5 attempts, so that even the unluckiest page gets through.
     portal.fault(json!({"kind": "status", "status": 500, "count": 1, "path_prefix": detail}));
-    portal.fault(json!({"kind": "too_many_requests", "retry_after": 1, "count": 1, "path_prefix": detail}));
+    portal.fault(
+        json!({"kind": "too_many_requests", "retry_after": 1, "count": 1, "path_prefix": detail}),
+    );
     portal.fault(json!({"kind": "drop", "count": 1, "path_prefix": detail}));
     portal.fault(json!({"kind": "not_json", "count": 1, "path_prefix": detail}));
     portal.fault(json!({"kind": "status", "status": 503, "count": 1, "path_prefix": "/api/tools/docment/directory_list"}));
     let started = std::time::Instant::now();
     let out = portal.sync(&docs, &["--all", "--jobs", "3"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(started.elapsed() >= Duration::from_secs(1), "the 429's Retry-After (1 s) was honoured, not the 5 ms backoff");
-    assert_eq!(summary(&out), "docs sync: 12 listed, 12 fetched, 12 added, 0 changed, 0 unchanged, 0 removed upstream");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the 429's Retry-After (1 s) was honoured, not the 5 ms backoff"
+    );
+    assert_eq!(
+        summary(&out),
+        "docs sync: 12 listed, 12 fetched, 12 added, 0 changed, 0 unchanged, 0 removed upstream"
+    );
     let stats = portal.control(reqwest::Method::GET, "/stats", None);
     assert_eq!(stats["faults_injected"], 5, "every fault fired and was survived");
 
@@ -274,9 +334,11 @@ fn under_faults_every_page_arrives_or_the_run_names_the_ones_that_did_not() {
     portal.clear();
     std::fs::remove_dir_all(&docs).unwrap();
     portal.fault(json!({"kind": "delay", "millis": 4000, "count": 2, "path_prefix": detail}));
-    let details = || portal.control(reqwest::Method::GET, "/portal", None)["get_detail"].as_u64().unwrap();
+    let details =
+        || portal.control(reqwest::Method::GET, "/portal", None)["get_detail"].as_u64().unwrap();
     let before = details();
-    let slow = portal.command(&docs, &["--all"]).env("DOCS_SYNC_TIMEOUT_MS", "1500").output().unwrap();
+    let slow =
+        portal.command(&docs, &["--all"]).env("DOCS_SYNC_TIMEOUT_MS", "1500").output().unwrap();
     assert_eq!(slow.status.code(), Some(0), "{}", stderr(&slow));
     assert_eq!(tree(&docs).len(), 12);
     assert_eq!(details() - before, 14, "the two slow answers timed out and were asked again");
@@ -289,7 +351,11 @@ fn under_faults_every_page_arrives_or_the_run_names_the_ones_that_did_not() {
     let out = portal.sync(&docs, &["--all"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_no_panic(&out);
-    assert!(summary(&out).ends_with("11 added, 0 changed, 0 unchanged, 0 removed upstream, 1 failed"), "{}", summary(&out));
+    assert!(
+        summary(&out).ends_with("11 added, 0 changed, 0 unchanged, 0 removed upstream, 1 failed"),
+        "{}",
+        summary(&out)
+    );
     let err = stderr(&out);
     assert!(err.contains(&format!("  {doomed}: {}{detail}?fullPath={doomed}: HTTP 503 Service Unavailable (after 5 attempts)", portal.url())), "{err}");
     assert_eq!(tree(&docs).len(), 11);
@@ -305,7 +371,12 @@ fn a_killed_run_leaves_no_partial_page_and_the_rerun_completes() {
 
     let docs = temp_dir("kill-docs");
     portal.fault(json!({"kind": "delay", "millis": 100, "path_prefix": "/document_portal"}));
-    let mut child = portal.command(&docs, &["--all", "--jobs", "1"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = portal
+        .command(&docs, &["--all", "--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     // Kill it once some pages are written and many are not.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while tree(&docs).len() < 5 && std::time::Instant::now() < deadline {
@@ -314,8 +385,14 @@ fn a_killed_run_leaves_no_partial_page_and_the_rerun_completes() {
     child.kill().unwrap();
     child.wait().unwrap();
     let partial = tree(&docs);
-    let visible: Vec<&String> = partial.keys().filter(|rel| !rel.split('/').any(|s| s.starts_with('.'))).collect();
-    assert!(!visible.is_empty() && visible.len() < expected.len(), "killed midway: {} of {}", visible.len(), expected.len());
+    let visible: Vec<&String> =
+        partial.keys().filter(|rel| !rel.split('/').any(|s| s.starts_with('.'))).collect();
+    assert!(
+        !visible.is_empty() && visible.len() < expected.len(),
+        "killed midway: {} of {}",
+        visible.len(),
+        expected.len()
+    );
     for rel in visible {
         assert_eq!(partial[rel], expected[rel], "{rel} is complete");
     }
@@ -338,15 +415,26 @@ fn a_terminated_run_stops_between_writes() {
 
     let docs = temp_dir("term-docs");
     portal.fault(json!({"kind": "delay", "millis": 100, "path_prefix": "/document_portal"}));
-    let child = portal.command(&docs, &["--all", "--jobs", "1"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = portal
+        .command(&docs, &["--all", "--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while tree(&docs).len() < 5 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success()
+    );
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("error: interrupted: every page written so far is complete"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: interrupted: every page written so far is complete"),
+        "{}",
+        stderr(&out)
+    );
     let partial = tree(&docs);
     assert!(partial.len() < expected.len(), "stopped midway");
     for (rel, bytes) in &partial {
@@ -371,17 +459,34 @@ fn hostile_answers_are_one_line_errors_naming_the_url() {
     assert!(docs.join("_/%2E%2E/%2E%2E/%2E%2E/escaped.md").is_file());
     assert!(!work.join("escaped.md").exists() && !std::env::temp_dir().join("escaped.md").exists());
     let err = stderr(&out);
-    assert!(err.contains(&format!("get_detail?fullPath={REF}/demo-v1/item/empty: the page has an empty `content`")), "{err}");
+    assert!(
+        err.contains(&format!(
+            "get_detail?fullPath={REF}/demo-v1/item/empty: the page has an empty `content`"
+        )),
+        "{err}"
+    );
 
     let cases: [(Value, &str); 5] = [
-        (json!({"path_prefix": "/api/tools/docment/directory_list", "body": "<html>busy</html>"}), "the answer is not JSON"),
-        (json!({"path_prefix": "/api/tools/docment/directory_list", "body": "{\"code\":99991663,\"msg\":\"no access\"}"}), "code 99991663: no access"),
+        (
+            json!({"path_prefix": "/api/tools/docment/directory_list", "body": "<html>busy</html>"}),
+            "the answer is not JSON",
+        ),
+        (
+            json!({"path_prefix": "/api/tools/docment/directory_list", "body": "{\"code\":99991663,\"msg\":\"no access\"}"}),
+            "code 99991663: no access",
+        ),
         (
             json!({"path_prefix": "/api/tools/docment/directory_list", "body": "{\"code\":0,\"data\":{\"items\":[{\"id\":104,\"type\":\"DirectoryType\",\"items\":[]}]}}"}),
             "the tree has no Server API node (id 103)",
         ),
-        (json!({"path_prefix": "/api/tools/docment/directory_list", "body": "[1]"}), "the answer has no `code`"),
-        (json!({"path_prefix": "/api/tools/docment/directory_list", "body": " ", "repeat": 65 * 1024 * 1024}), "the answer is larger than 67108864 bytes"),
+        (
+            json!({"path_prefix": "/api/tools/docment/directory_list", "body": "[1]"}),
+            "the answer has no `code`",
+        ),
+        (
+            json!({"path_prefix": "/api/tools/docment/directory_list", "body": " ", "repeat": 65 * 1024 * 1024}),
+            "the answer is larger than 67108864 bytes",
+        ),
     ];
     for (answer, expected) in cases {
         portal.clear();
@@ -398,9 +503,23 @@ fn hostile_answers_are_one_line_errors_naming_the_url() {
     portal.canned(
         json!({"path_prefix": format!("/document_portal/v1/document/get_detail?fullPath={REF}/demo-v1/item/op001"), "body": " ", "repeat": 17 * 1024 * 1024}),
     );
-    let out = portal.sync(&docs, &["--path", &format!("{REF}/demo-v1/item/op001"), "--path", &format!("{REF}/demo-v1/item/op000")]);
+    let out = portal.sync(
+        &docs,
+        &[
+            "--path",
+            &format!("{REF}/demo-v1/item/op001"),
+            "--path",
+            &format!("{REF}/demo-v1/item/op000"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains(&format!("get_detail?fullPath={REF}/demo-v1/item/op001: the answer is larger than 16777216 bytes")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "get_detail?fullPath={REF}/demo-v1/item/op001: the answer is larger than 16777216 bytes"
+        )),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// The whole shared corpus, served by the local portal and synced, parses to
@@ -422,12 +541,20 @@ fn the_shared_corpus_round_trips_through_the_local_portal() {
     let out = portal.sync(&docs, &["--all"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let pages = tree(&corpus).len();
-    assert!(summary(&out).starts_with(&format!("docs sync: {pages} listed, {pages} fetched, {pages} added")), "{}", summary(&out));
+    assert!(
+        summary(&out)
+            .starts_with(&format!("docs sync: {pages} listed, {pages} fetched, {pages} added")),
+        "{}",
+        summary(&out)
+    );
     drop(portal);
 
     // `cargo xtask parse` parses on every core; the spec without the page file names.
     let parse = |dir: &Path| {
-        let out = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["parse", dir.to_str().unwrap()]).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["parse", dir.to_str().unwrap()])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         let mut spec: feishu_spec::Spec = serde_json::from_slice(&out.stdout).unwrap();
         for endpoint in &mut spec.endpoints {
@@ -442,9 +569,17 @@ fn the_shared_corpus_round_trips_through_the_local_portal() {
     assert!(direct.endpoints.len() > 900, "{}", direct.endpoints.len());
     assert_eq!(synced.endpoints.len(), direct.endpoints.len());
     for (a, b) in synced.endpoints.iter().zip(&direct.endpoints) {
-        assert_eq!(serde_json::to_value(a).unwrap(), serde_json::to_value(b).unwrap(), "endpoint {}", b.id);
+        assert_eq!(
+            serde_json::to_value(a).unwrap(),
+            serde_json::to_value(b).unwrap(),
+            "endpoint {}",
+            b.id
+        );
     }
-    assert_eq!(serde_json::to_value(&synced.events).unwrap(), serde_json::to_value(&direct.events).unwrap());
+    assert_eq!(
+        serde_json::to_value(&synced.events).unwrap(),
+        serde_json::to_value(&direct.events).unwrap()
+    );
     let _ = std::fs::remove_dir_all(docs.parent().unwrap());
 }
 
@@ -461,7 +596,8 @@ fn regen_after_the_sync_writes_the_spec_and_the_crate_where_asked() {
     assert!(summary(&run).contains("5 fetched"), "{}", stderr(&run));
     assert!(text(&run.stdout).contains("## API changes"), "{}", text(&run.stdout));
     let spec = feishu_spec::Spec::read_dir(out.join("spec")).unwrap();
-    let reply = spec.endpoints.iter().find(|e| e.id == "im.v1.message.reply").expect("the reply endpoint");
+    let reply =
+        spec.endpoints.iter().find(|e| e.id == "im.v1.message.reply").expect("the reply endpoint");
     assert!(reply.detailed, "the reply page is read in full");
     assert!(out.join("generated/src/im/message/reply.rs").is_file());
 

@@ -36,7 +36,10 @@ fn the_fallback_site_goes_in_front_of_pythonpath() {
     assert_eq!(peers::pythonpath_with(site, None), OsString::from("/p/site"));
     assert_eq!(peers::pythonpath_with(site, Some(OsString::new())), OsString::from("/p/site"));
     if cfg!(unix) {
-        assert_eq!(peers::pythonpath_with(site, Some("/a:/b".into())), OsString::from("/p/site:/a:/b"));
+        assert_eq!(
+            peers::pythonpath_with(site, Some("/a:/b".into())),
+            OsString::from("/p/site:/a:/b")
+        );
     }
 }
 
@@ -63,7 +66,8 @@ fn a_venv_that_imports_lark_oapi_is_not_reinstalled() {
     // A stand-in interpreter that succeeds at everything, so the import
     // check passes; it logs its arguments to show no pip ran.
     let log = root.join("calls.log");
-    std::fs::write(&python, format!("#!/bin/sh\necho \"$@\" >> '{}'\nexit 0\n", log.display())).unwrap();
+    std::fs::write(&python, format!("#!/bin/sh\necho \"$@\" >> '{}'\nexit 0\n", log.display()))
+        .unwrap();
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     let got = peers::ensure_with(&root, None).unwrap();

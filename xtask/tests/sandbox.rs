@@ -24,7 +24,10 @@ fn sandbox_prints_its_url_and_serves_the_control_api() {
     let mut running = Running(child);
     let mut line = String::new();
     BufReader::new(running.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     let addr = url.strip_prefix("http://127.0.0.1:").expect("listens on 127.0.0.1");
     assert!(addr.parse::<u16>().is_ok_and(|p| p != 0), "{url}");
 
@@ -40,12 +43,16 @@ fn sandbox_prints_its_url_and_serves_the_control_api() {
         (answer.status().as_u16(), answer.json::<serde_json::Value>().await.expect("a JSON answer"))
     });
     assert_eq!(status, 200, "{answer}");
-    assert!(answer["tenant_access_token"].as_str().is_some_and(|t| t.starts_with("t-")), "{answer}");
+    assert!(
+        answer["tenant_access_token"].as_str().is_some_and(|t| t.starts_with("t-")),
+        "{answer}"
+    );
 }
 
 #[test]
 fn sandbox_refuses_unknown_flags() {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask")).args(["sandbox", "--bogus"]).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_xtask")).args(["sandbox", "--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument `--bogus`"));
 }

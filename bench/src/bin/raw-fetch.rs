@@ -22,7 +22,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 /// How the sync encodes a fullPath in the query (`/` kept), so the URLs are the same.
-const FULL_PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const FULL_PATH: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,14 +40,19 @@ fn main() -> ExitCode {
         }
     };
     // Two worker threads, like the sync's runtime.
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("raw-fetch: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(fetch(portal.trim_end_matches('/').to_string(), PathBuf::from(out), concurrency)) {
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                eprintln!("raw-fetch: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+    match runtime.block_on(fetch(
+        portal.trim_end_matches('/').to_string(),
+        PathBuf::from(out),
+        concurrency,
+    )) {
         Ok((pages, bytes)) => {
             println!("{{\"pages\":{pages},\"bytes\":{bytes}}}");
             ExitCode::SUCCESS
@@ -59,12 +65,21 @@ fn main() -> ExitCode {
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> Result<Value, String> {
-    let response = http.get(url).header("accept-language", "zh-CN").header("accept", "application/json").send().await.map_err(|e| format!("{url}: {e}"))?;
+    let response = http
+        .get(url)
+        .header("accept-language", "zh-CN")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
     let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
     let mut value: Value = serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))?;
     match value["code"].as_i64() {
         Some(0) => Ok(value["data"].take()),
-        _ => Err(format!("{url}: answered {}", String::from_utf8_lossy(&body[..body.len().min(200)]))),
+        _ => Err(format!(
+            "{url}: answered {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        )),
     }
 }
 
@@ -87,11 +102,25 @@ async fn fetch(portal: String, out: PathBuf, concurrency: usize) -> Result<(usiz
     let http = reqwest::Client::new();
     let tree = get(&http, &format!("{portal}/api/tools/docment/directory_list")).await?;
     let (mut paths, mut seen) = (Vec::new(), HashSet::new());
-    for node in tree["items"].as_array().into_iter().flatten().filter(|n| n["id"] == 103 || n["id"] == "103") {
+    for node in tree["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["id"] == 103 || n["id"] == "103")
+    {
         pages(node, &mut paths, &mut seen);
     }
-    let urls: Arc<Vec<String>> =
-        Arc::new(paths.iter().map(|p| format!("{portal}/document_portal/v1/document/get_detail?fullPath={}", utf8_percent_encode(p, FULL_PATH))).collect());
+    let urls: Arc<Vec<String>> = Arc::new(
+        paths
+            .iter()
+            .map(|p| {
+                format!(
+                    "{portal}/document_portal/v1/document/get_detail?fullPath={}",
+                    utf8_percent_encode(p, FULL_PATH)
+                )
+            })
+            .collect(),
+    );
     // CONCURRENCY workers take the next URL in turn: at most that many in flight.
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();

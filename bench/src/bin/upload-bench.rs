@@ -76,14 +76,31 @@ fn main() -> ExitCode {
 
 /// The generated client, as a user writes it (`examples/upload_file.rs`).
 async fn generated(base: &str, path: &Path) -> Result<(f64, String), String> {
-    let client = feishu::Client::builder(APP_ID, APP_SECRET).base_url(base).build().map_err(|e| e.to_string())?;
+    let client = feishu::Client::builder(APP_ID, APP_SECRET)
+        .base_url(base)
+        .build()
+        .map_err(|e| e.to_string())?;
     client.tenant_access_token().await.map_err(|e| format!("token: {e}"))?;
     let started = Instant::now();
     let file = UploadFile::from_path(path).map_err(|e| e.to_string())?;
-    let form = Multipart::new().text("file_type", "stream").text("file_name", file.file_name().to_owned()).upload("file", file);
-    let data = client.im().file().create().body(Body::Multipart(form)).timeout(TIMEOUT).await.map_err(|e| format!("upload: {e}"))?.into_inner();
+    let form = Multipart::new()
+        .text("file_type", "stream")
+        .text("file_name", file.file_name().to_owned())
+        .upload("file", file);
+    let data = client
+        .im()
+        .file()
+        .create()
+        .body(Body::Multipart(form))
+        .timeout(TIMEOUT)
+        .await
+        .map_err(|e| format!("upload: {e}"))?
+        .into_inner();
     let seconds = started.elapsed().as_secs_f64();
-    let key = data.get("file_key").and_then(Value::as_str).ok_or_else(|| format!("no file_key in the answer: {data}"))?;
+    let key = data
+        .get("file_key")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("no file_key in the answer: {data}"))?;
     Ok((seconds, key.to_owned()))
 }
 
@@ -95,10 +112,16 @@ async fn raw(base: &str, path: &Path) -> Result<(f64, String), String> {
     let file = tokio::fs::File::open(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
     let length = file.metadata().await.map_err(|e| format!("{}: {e}", path.display()))?.len();
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, RAW_CHUNK));
-    let part =
-        reqwest::multipart::Part::stream_with_length(body, length).file_name(name.clone()).mime_str("application/octet-stream").map_err(|e| e.to_string())?;
-    let form = reqwest::multipart::Form::new().text("file_type", "stream").text("file_name", name).part("file", part);
+    let body =
+        reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, RAW_CHUNK));
+    let part = reqwest::multipart::Part::stream_with_length(body, length)
+        .file_name(name.clone())
+        .mime_str("application/octet-stream")
+        .map_err(|e| e.to_string())?;
+    let form = reqwest::multipart::Form::new()
+        .text("file_type", "stream")
+        .text("file_name", name)
+        .part("file", part);
     let response = http
         .post(format!("{base}/open-apis/im/v1/files"))
         .bearer_auth(token)
@@ -118,16 +141,28 @@ async fn raw(base: &str, path: &Path) -> Result<(f64, String), String> {
 
 async fn tenant_token(http: &reqwest::Client, base: &str) -> Result<String, String> {
     let url = format!("{base}/open-apis/auth/v3/tenant_access_token/internal");
-    let response = http.post(url).json(&json!({ "app_id": APP_ID, "app_secret": APP_SECRET })).send().await.map_err(|e| format!("token: {e}"))?;
+    let response = http
+        .post(url)
+        .json(&json!({ "app_id": APP_ID, "app_secret": APP_SECRET }))
+        .send()
+        .await
+        .map_err(|e| format!("token: {e}"))?;
     let answer: Value = response.json().await.map_err(|e| format!("token answer: {e}"))?;
-    answer["tenant_access_token"].as_str().map(str::to_owned).ok_or_else(|| format!("no tenant_access_token in {answer}"))
+    answer["tenant_access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no tenant_access_token in {answer}"))
 }
 
 /// The size the sandbox reports for the upload stored under `key`.
 async fn stored_size(base: &str, key: &str) -> Result<u64, String> {
     let listed: Value =
-        async { reqwest::get(format!("{base}/_sandbox/files")).await?.json().await }.await.map_err(|e: reqwest::Error| format!("GET /_sandbox/files: {e}"))?;
-    let files = listed["files"].as_array().ok_or_else(|| format!("GET /_sandbox/files gave no files list: {listed}"))?;
+        async { reqwest::get(format!("{base}/_sandbox/files")).await?.json().await }
+            .await
+            .map_err(|e: reqwest::Error| format!("GET /_sandbox/files: {e}"))?;
+    let files = listed["files"]
+        .as_array()
+        .ok_or_else(|| format!("GET /_sandbox/files gave no files list: {listed}"))?;
     files
         .iter()
         .find(|f| f["key"] == key)
@@ -138,5 +173,7 @@ async fn stored_size(base: &str, key: &str) -> Result<u64, String> {
 /// The peak resident memory in kB (`VmHWM`); `None` off Linux.
 fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|line| line.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok())
+    status.lines().find_map(|line| {
+        line.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok()
+    })
 }

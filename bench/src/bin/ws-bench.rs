@@ -96,7 +96,10 @@ async fn main() -> ExitCode {
         eprintln!("ws-bench: {error}");
         return ExitCode::FAILURE;
     }
-    let client = match WsClient::builder(app_id, app_secret.to_owned(), dispatcher.build()).base_url(base).build() {
+    let client = match WsClient::builder(app_id, app_secret.to_owned(), dispatcher.build())
+        .base_url(base)
+        .build()
+    {
         Ok(client) => client,
         Err(error) => {
             eprintln!("ws-bench: {error}");

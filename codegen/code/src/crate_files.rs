@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use feishu_model::{EVENT_TYPES_HOME, Model, Operation, OperationKind, PathPart, Resource, Service, TypeDef, TypeRef};
+use feishu_model::{
+    EVENT_TYPES_HOME, Model, Operation, OperationKind, PathPart, Resource, Service, TypeDef,
+    TypeRef,
+};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -39,7 +42,8 @@ const EVENT_TRANSPORTS: [(&str, &str); 2] = [
 ];
 
 pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
-    let mut features: Vec<String> = model.services.values().map(|s| toml_string(&s.feature)).collect();
+    let mut features: Vec<String> =
+        model.services.values().map(|s| toml_string(&s.feature)).collect();
     let webhook = !model.services.values().any(|s| s.feature == WEBHOOK_FEATURE);
     if webhook {
         features.push(toml_string(WEBHOOK_FEATURE));
@@ -65,8 +69,14 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
         text.push_str(&format!("{WEBHOOK_FEATURE} = [\"feishu-runtime/events\"]\n"));
         // A service named like a transport keeps its name; the transport
         // is then reached through feishu-runtime directly.
-        for (feature, doc) in EVENT_TRANSPORTS.iter().filter(|(f, _)| !model.services.values().any(|s| s.feature == *f)) {
-            text.push_str(&format!("# {doc}\n{feature} = [{}, \"feishu-runtime/{feature}\"]\n", toml_string(WEBHOOK_FEATURE)));
+        for (feature, doc) in EVENT_TRANSPORTS
+            .iter()
+            .filter(|(f, _)| !model.services.values().any(|s| s.feature == *f))
+        {
+            text.push_str(&format!(
+                "# {doc}\n{feature} = [{}, \"feishu-runtime/{feature}\"]\n",
+                toml_string(WEBHOOK_FEATURE)
+            ));
         }
     }
     for (feature, doc) in TLS_FEATURES {
@@ -83,7 +93,11 @@ fn unescape_example(example: &str) -> String {
 
 /// The arguments of `new()` (or `with_message()`) of a typed request from
 /// the documented examples; `None` when a required field is not a plain value.
-fn request_args(service: &Service, d: &feishu_model::TypedOperation, krate: &str) -> Option<(String, Vec<String>)> {
+fn request_args(
+    service: &Service,
+    d: &feishu_model::TypedOperation,
+    krate: &str,
+) -> Option<(String, Vec<String>)> {
     let mut args = Vec::new();
     let content = d.message_content.as_ref();
     for f in d.request.fields.iter().filter(|f| f.required) {
@@ -94,10 +108,23 @@ fn request_args(service: &Service, d: &feishu_model::TypedOperation, krate: &str
             TypeRef::String if f.id.is_some() => format!(
                 "{krate}::{}::new({:?})",
                 f.id?.type_name(),
-                f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))
+                f.docs
+                    .example
+                    .as_deref()
+                    .map(unescape_example)
+                    .unwrap_or_else(|| format!("{}_value", f.wire_name))
             ),
-            TypeRef::String => format!("{:?}", f.docs.example.as_deref().map(unescape_example).unwrap_or_else(|| format!("{}_value", f.wire_name))),
-            TypeRef::Enum(name) => format!("{:?}", service.types.enums[name].variants.first()?.value),
+            TypeRef::String => format!(
+                "{:?}",
+                f.docs
+                    .example
+                    .as_deref()
+                    .map(unescape_example)
+                    .unwrap_or_else(|| format!("{}_value", f.wire_name))
+            ),
+            TypeRef::Enum(name) => {
+                format!("{:?}", service.types.enums[name].variants.first()?.value)
+            }
             TypeRef::Integer => "0".to_owned(),
             TypeRef::Boolean => "false".to_owned(),
             _ => return None,
@@ -114,15 +141,31 @@ fn request_args(service: &Service, d: &feishu_model::TypedOperation, krate: &str
 
 /// A `no_run` example making one call of `op` through the client and
 /// printing its answer and log id.
-fn call_example(service: &Service, resource: &Resource, op: &Operation, krate: &str) -> Option<String> {
+fn call_example(
+    service: &Service,
+    resource: &Resource,
+    op: &Operation,
+    krate: &str,
+) -> Option<String> {
     let chain = format!("client.{}().{}().{}", service.accessor, resource.module, op.fn_name);
     let (uses, call) = match &op.kind {
         OperationKind::Typed(d) => {
             let (constructor, args) = request_args(service, d, krate)?;
-            let content = if constructor == "with_message" { format!("use {krate}::MessageContent;\n") } else { String::new() };
+            let content = if constructor == "with_message" {
+                format!("use {krate}::MessageContent;\n")
+            } else {
+                String::new()
+            };
             (
-                format!("use {krate}::{}::{}::{};\n{content}", service.module, resource.module, d.request.name),
-                format!("let request = {}::{constructor}({});\nlet response = {chain}(request).await?;", d.request.name, args.join(", ")),
+                format!(
+                    "use {krate}::{}::{}::{};\n{content}",
+                    service.module, resource.module, d.request.name
+                ),
+                format!(
+                    "let request = {}::{constructor}({});\nlet response = {chain}(request).await?;",
+                    d.request.name,
+                    args.join(", ")
+                ),
             )
         }
         OperationKind::Catalogue { .. } => {
@@ -150,7 +193,8 @@ fn call_example(service: &Service, resource: &Resource, op: &Operation, krate: &
 /// fields are plain values (the reply operation, where there is one),
 /// else its first operation.
 fn service_example(service: &Service, krate: &str) -> Option<String> {
-    let ops = || service.resources.values().flat_map(|r| r.operations.iter().map(move |op| (r, op)));
+    let ops =
+        || service.resources.values().flat_map(|r| r.operations.iter().map(move |op| (r, op)));
     let typed = ops()
         .filter(|(_, op)| matches!(op.kind, OperationKind::Typed(_)))
         .min_by_key(|(_, op)| op.id != feishu_model::EXAMPLE_OPERATION)
@@ -161,7 +205,11 @@ fn service_example(service: &Service, krate: &str) -> Option<String> {
 /// The crate's example: the reply operation where there is one.
 fn usage_example(model: &Model, krate: &str) -> Option<String> {
     let mut services: Vec<&Service> = model.services.values().collect();
-    services.sort_by_key(|s| !s.resources.values().any(|r| r.operations.iter().any(|op| op.id == feishu_model::EXAMPLE_OPERATION)));
+    services.sort_by_key(|s| {
+        !s.resources
+            .values()
+            .any(|r| r.operations.iter().any(|op| op.id == feishu_model::EXAMPLE_OPERATION))
+    });
     services.into_iter().find_map(|s| service_example(s, krate))
 }
 
@@ -375,9 +423,13 @@ pub fn events_rs(model: &Model) -> TokenStream {
 }
 
 pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
-    let example = service_example(service, krate).map(|e| format!("\n# Example\n\n{e}")).unwrap_or_default();
+    let example =
+        service_example(service, krate).map(|e| format!("\n# Example\n\n{e}")).unwrap_or_default();
     let doc = docs::inner(&if service.resources.is_empty() {
-        format!("The `{}` service: the typed bodies of its events (it has no operations).", service.wire_name)
+        format!(
+            "The `{}` service: the typed bodies of its events (it has no operations).",
+            service.wire_name
+        )
     } else {
         format!(
             "The `{}` service: its operations are methods of [`{}`](crate::{}::{}), which `client.{}()` returns.",
@@ -400,7 +452,8 @@ pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
     let resources = service.resources.values().map(|r| {
         let module = ident(&r.module);
         let doc = format!(" The `{}` resource.", r.wire_name);
-        let allow = (r.module == service.module).then(|| quote!(#[allow(clippy::module_inception)]));
+        let allow =
+            (r.module == service.module).then(|| quote!(#[allow(clippy::module_inception)]));
         quote! {
             #[doc = #doc]
             #allow
@@ -408,7 +461,8 @@ pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
         }
     });
     let handle = ident(&service.handle);
-    let handle_doc = format!(" The operations of the `{}` service, by resource.", service.wire_name);
+    let handle_doc =
+        format!(" The operations of the `{}` service, by resource.", service.wire_name);
     let accessors = service.resources.values().map(|r| {
         let module = ident(&r.module);
         let resource_handle = ident(&r.handle);
@@ -466,11 +520,23 @@ pub fn types_rs(service: &Service) -> TokenStream {
 }
 
 /// The modules of the types whose home is the resource `home`.
-pub fn type_home_rs(service: &Service, home: &str, defs: &BTreeMap<&str, TypeDef<'_>>) -> TokenStream {
+pub fn type_home_rs(
+    service: &Service,
+    home: &str,
+    defs: &BTreeMap<&str, TypeDef<'_>>,
+) -> TokenStream {
     let doc = match service.resources.get(home) {
-        Some(r) => format!("The shared types of `{}` that the `{}` resource uses first.", service.wire_name, r.wire_name),
-        None if home == EVENT_TYPES_HOME => format!("The shared types of `{}` that its events use first.", service.wire_name),
-        None => format!("The shared types of `{}` that the `{home}` resource uses first.", service.wire_name),
+        Some(r) => format!(
+            "The shared types of `{}` that the `{}` resource uses first.",
+            service.wire_name, r.wire_name
+        ),
+        None if home == EVENT_TYPES_HOME => {
+            format!("The shared types of `{}` that its events use first.", service.wire_name)
+        }
+        None => format!(
+            "The shared types of `{}` that the `{home}` resource uses first.",
+            service.wire_name
+        ),
     };
     let doc = docs::inner(&doc);
     let modules = defs.keys().map(|module| {
@@ -502,23 +568,37 @@ pub fn type_rs(service: &Service, def: TypeDef<'_>) -> TokenStream {
 pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
     let doc = docs::inner(&format!(
         "The `{}` resource of `{}`: its operations are methods of [`{}`](crate::{}::{}::{}), which `client.{}().{}()` returns.",
-        resource.wire_name, service.wire_name, resource.handle, service.module, resource.module, resource.handle, service.accessor, resource.module
+        resource.wire_name,
+        service.wire_name,
+        resource.handle,
+        service.module,
+        resource.module,
+        resource.handle,
+        service.accessor,
+        resource.module
     ));
-    let modules = resource.operations.iter().filter(|op| matches!(op.kind, OperationKind::Typed(_))).map(|op| {
-        let module = ident(&op.fn_name);
-        let allow = (op.fn_name == resource.module).then(|| quote!(#[allow(clippy::module_inception)]));
-        quote! {
-            #allow
-            mod #module;
-            pub use #module::*;
-        }
-    });
+    let modules =
+        resource.operations.iter().filter(|op| matches!(op.kind, OperationKind::Typed(_))).map(
+            |op| {
+                let module = ident(&op.fn_name);
+                let allow = (op.fn_name == resource.module)
+                    .then(|| quote!(#[allow(clippy::module_inception)]));
+                quote! {
+                    #allow
+                    mod #module;
+                    pub use #module::*;
+                }
+            },
+        );
     let methods = resource.operations.iter().map(|op| match &op.kind {
         OperationKind::Catalogue { download, .. } => operations::catalogue_method(op, *download),
         OperationKind::Typed(d) => operations::typed_method(op, d),
     });
     let handle = ident(&resource.handle);
-    let handle_doc = format!(" The operations of the `{}` resource of `{}`.", resource.wire_name, service.wire_name);
+    let handle_doc = format!(
+        " The operations of the `{}` resource of `{}`.",
+        resource.wire_name, service.wire_name
+    );
     quote! {
         #doc
         #(#modules)*
@@ -539,7 +619,10 @@ pub fn resource_rs(service: &Service, resource: &Resource) -> TokenStream {
 mod tests {
     #[test]
     fn string_examples_lose_their_json_escapes() {
-        assert_eq!(super::unescape_example(r#"{\"text\":\"test content\"}"#), r#"{"text":"test content"}"#);
+        assert_eq!(
+            super::unescape_example(r#"{\"text\":\"test content\"}"#),
+            r#"{"text":"test content"}"#
+        );
         assert_eq!(super::unescape_example("om_1"), "om_1");
     }
 }

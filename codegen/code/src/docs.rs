@@ -24,17 +24,26 @@ pub fn inner(text: &str) -> TokenStream {
 /// Inner doc attributes for text that is already valid rustdoc (a doc
 /// example, whose `no_run` fence must survive).
 pub fn inner_raw(text: &str) -> TokenStream {
-    let lines: Vec<String> = text.lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") }).collect();
+    let lines: Vec<String> =
+        text.lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") }).collect();
     quote! { #(#![doc = #lines])* }
 }
 
 fn lines(text: &str) -> Vec<String> {
-    clean(text).lines().map(|l| if l.is_empty() { String::new() } else { format!(" {l}") }).collect()
+    clean(text)
+        .lines()
+        .map(|l| if l.is_empty() { String::new() } else { format!(" {l}") })
+        .collect()
 }
 
 /// Paragraphs joined by blank lines, skipping empty ones.
 pub fn paragraphs<I: IntoIterator<Item = String>>(parts: I) -> String {
-    parts.into_iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n")
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// The first paragraph of `text` (hints can be pages long).
@@ -97,7 +106,13 @@ fn link_bare_urls(line: &str) -> String {
     while let Some(start) = rest.find("http://").or_else(|| rest.find("https://")) {
         let (before, from) = rest.split_at(start);
         out.push_str(before);
-        let end = from.find(|c: char| c.is_whitespace() || !c.is_ascii() || matches!(c, ')' | '>' | ']' | '"' | '`' | '\'')).unwrap_or(from.len());
+        let end = from
+            .find(|c: char| {
+                c.is_whitespace()
+                    || !c.is_ascii()
+                    || matches!(c, ')' | '>' | ']' | '"' | '`' | '\'')
+            })
+            .unwrap_or(from.len());
         let (url, after) = from.split_at(end);
         let quoted = before.ends_with(['(', '<', '[', '"', '`', '\'']);
         if quoted || url.len() <= "https://".len() {

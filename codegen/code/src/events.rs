@@ -13,7 +13,8 @@ use crate::types::{Traits, ident, struct_def};
 
 /// Event bodies are only received: decoded leniently through the runtime's
 /// map visitor like responses, no setters, no serialisation.
-const RECEIVED: Traits = Traits { serialize: false, deserialize: true, validate: false, setters: false };
+const RECEIVED: Traits =
+    Traits { serialize: false, deserialize: true, validate: false, setters: false };
 
 /// `src/<service>/events.rs`: one private module per event, re-exported.
 pub fn service_events_rs(service: &Service) -> TokenStream {
@@ -38,12 +39,22 @@ pub fn service_events_rs(service: &Service) -> TokenStream {
 
 /// The file of one event's struct and its `EventBody` impl.
 pub fn event_rs(service: &Service, event: &EventBodyDef) -> TokenStream {
-    let scopes = event.scopes.iter().map(|s| if s.description.is_empty() { format!("`{}`", s.name) } else { format!("`{}` ({})", s.name, s.description) });
+    let scopes = event.scopes.iter().map(|s| {
+        if s.description.is_empty() {
+            format!("`{}`", s.name)
+        } else {
+            format!("`{}` ({})", s.name, s.description)
+        }
+    });
     let scopes = scopes.collect::<Vec<_>>().join(", ");
     let doc = docs::paragraphs([
         format!("`{}`: {}", event.event_type, event.title),
         event.description.clone(),
-        if scopes.is_empty() { String::new() } else { format!("Receiving it needs one of the scopes {scopes}.") },
+        if scopes.is_empty() {
+            String::new()
+        } else {
+            format!("Receiving it needs one of the scopes {scopes}.")
+        },
         event.doc_url.as_ref().map(|u| format!("Docs: <{u}>")).unwrap_or_default(),
     ]);
     let def = struct_def(&event.body, &doc, &service.module, &service.types, RECEIVED, None);
@@ -77,7 +88,11 @@ pub fn event_enum(model: &Model) -> TokenStream {
     let variant_docs = typed.iter().map(|(e, b)| {
         docs::outer(&docs::paragraphs([
             format!("`{}`: {}", e.event_type, e.title),
-            format!("The body is a [`{name}`](crate::{}::events::{name}).", b.service, name = b.name),
+            format!(
+                "The body is a [`{name}`](crate::{}::events::{name}).",
+                b.service,
+                name = b.name
+            ),
         ]))
     });
     // With no typed event there is nothing to match on (clippy's

@@ -55,7 +55,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { crate_name: "feishu".to_owned(), runtime_path: "../runtime".to_owned(), spec_files: Vec::new() }
+        Options {
+            crate_name: "feishu".to_owned(),
+            runtime_path: "../runtime".to_owned(),
+            spec_files: Vec::new(),
+        }
     }
 }
 
@@ -66,7 +70,10 @@ const RUSTFMT_TOML: &str = "# prettyplease formats this crate (`cargo xtask rege
 pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf, String> {
     let model = Model::build(spec);
     let mut files = BTreeMap::new();
-    files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(&model, options, &header(options, Origin::Crate)));
+    files.insert(
+        PathBuf::from("Cargo.toml"),
+        crate_files::cargo_toml(&model, options, &header(options, Origin::Crate)),
+    );
     // prettyplease has formatted every file; `cargo fmt --all` must leave them be.
     files.insert(PathBuf::from("rustfmt.toml"), RUSTFMT_TOML.to_owned());
     let mut rust = |path: String, origin: Origin<'_>, tokens: TokenStream| {
@@ -77,34 +84,66 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     rust("src/events/event.rs".into(), Origin::Crate, events::event_enum(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
-        rust(format!("src/{svc}.rs"), Origin::Service(service), crate_files::service_rs(service, &options.crate_name.replace('-', "_")));
+        rust(
+            format!("src/{svc}.rs"),
+            Origin::Service(service),
+            crate_files::service_rs(service, &options.crate_name.replace('-', "_")),
+        );
         if !service.types.is_empty() {
-            rust(format!("src/{svc}/types.rs"), Origin::Service(service), crate_files::types_rs(service));
+            rust(
+                format!("src/{svc}/types.rs"),
+                Origin::Service(service),
+                crate_files::types_rs(service),
+            );
             for (home, defs) in service.types.by_home() {
                 let origin = match service.resources.get(home) {
                     Some(resource) => Origin::Resource(service, resource),
                     None => Origin::Service(service),
                 };
-                rust(format!("src/{svc}/types/{home}.rs"), origin, crate_files::type_home_rs(service, home, &defs));
+                rust(
+                    format!("src/{svc}/types/{home}.rs"),
+                    origin,
+                    crate_files::type_home_rs(service, home, &defs),
+                );
                 for (module, def) in defs {
-                    rust(format!("src/{svc}/types/{home}/{module}.rs"), origin, crate_files::type_rs(service, def));
+                    rust(
+                        format!("src/{svc}/types/{home}/{module}.rs"),
+                        origin,
+                        crate_files::type_rs(service, def),
+                    );
                 }
             }
         }
         if !service.events.is_empty() {
-            rust(format!("src/{svc}/events.rs"), Origin::Service(service), events::service_events_rs(service));
+            rust(
+                format!("src/{svc}/events.rs"),
+                Origin::Service(service),
+                events::service_events_rs(service),
+            );
             for event in &service.events {
-                rust(format!("src/{svc}/events/{}.rs", event.module), Origin::Service(service), events::event_rs(service, event));
+                rust(
+                    format!("src/{svc}/events/{}.rs", event.module),
+                    Origin::Service(service),
+                    events::event_rs(service, event),
+                );
             }
         }
         for resource in service.resources.values() {
             let origin = Origin::Resource(service, resource);
-            rust(format!("src/{svc}/{}.rs", resource.module), origin, crate_files::resource_rs(service, resource));
+            rust(
+                format!("src/{svc}/{}.rs", resource.module),
+                origin,
+                crate_files::resource_rs(service, resource),
+            );
             for op in &resource.operations {
                 if let OperationKind::Typed(d) = &op.kind {
                     let body = operations::typed(op, d, svc, &service.types);
                     let doc = docs::inner(&format!("`{}`: {}", op.id, op.title));
-                    rust(format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name), origin, quote! { #doc #body });
+                    rust(
+                        format!("src/{svc}/{}/{}.rs", resource.module, op.fn_name),
+                        origin,
+                        quote! { #doc #body },
+                    );
                 }
             }
         }
@@ -144,7 +183,9 @@ fn header(options: &Options, origin: Origin<'_>) -> String {
             let found: Vec<&str> = options
                 .spec_files
                 .iter()
-                .filter(|f| f.strip_suffix(&file).is_some_and(|dir| dir.is_empty() || dir.ends_with('/')))
+                .filter(|f| {
+                    f.strip_suffix(&file).is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
+                })
                 .map(String::as_str)
                 .collect();
             (!found.is_empty()).then(|| found.join(", "))
@@ -156,6 +197,7 @@ fn header(options: &Options, origin: Origin<'_>) -> String {
 
 /// Parses the tokens as a file and pretty-prints them under the header.
 fn render(header: &str, tokens: TokenStream) -> String {
-    let file = syn::parse2::<syn::File>(tokens.clone()).unwrap_or_else(|e| panic!("generated code does not parse ({e}):\n{tokens}"));
+    let file = syn::parse2::<syn::File>(tokens.clone())
+        .unwrap_or_else(|e| panic!("generated code does not parse ({e}):\n{tokens}"));
     format!("{header}\n{}", prettyplease::unparse(&file))
 }

@@ -1,6 +1,9 @@
 //! Operation functions and their error enums.
 
-use feishu_model::{Auth, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace, TypedOperation};
+use feishu_model::{
+    Auth, ErrorDef, Limits, Location, Operation, OperationKind, PathPart, TypeRef, TypeSpace,
+    TypedOperation,
+};
 use feishu_spec::Method;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -24,8 +27,10 @@ fn auth(auth: Auth) -> TokenStream {
 
 /// The operation's docs: what it does, where it is documented, what it needs.
 pub fn operation_doc(op: &Operation) -> String {
-    let tokens: Vec<String> = op.access_tokens.iter().map(|t| format!("`{}`", t.as_str())).collect();
-    let scopes: Vec<String> = op.scopes.iter().map(|s| format!("- `{}`: {}", s.name, s.description)).collect();
+    let tokens: Vec<String> =
+        op.access_tokens.iter().map(|t| format!("`{}`", t.as_str())).collect();
+    let scopes: Vec<String> =
+        op.scopes.iter().map(|s| format!("- `{}`: {}", s.name, s.description)).collect();
     let catalogue = matches!(op.kind, OperationKind::Catalogue { .. })
         .then(|| "Only the API catalogue describes this endpoint, so the body and query are yours to build and the answer is untyped.".to_owned());
     docs::paragraphs([
@@ -33,8 +38,16 @@ pub fn operation_doc(op: &Operation) -> String {
         op.description.clone(),
         format!("`{} {}` (`{}`)", op.method.as_str(), op.path, op.id),
         op.doc_url.as_ref().map(|u| format!("Docs: <{u}>")).unwrap_or_default(),
-        if scopes.is_empty() { String::new() } else { format!("Scopes (any one suffices):\n\n{}", scopes.join("\n")) },
-        if tokens.is_empty() { String::new() } else { format!("Access tokens: {}.", tokens.join(", ")) },
+        if scopes.is_empty() {
+            String::new()
+        } else {
+            format!("Scopes (any one suffices):\n\n{}", scopes.join("\n"))
+        },
+        if tokens.is_empty() {
+            String::new()
+        } else {
+            format!("Access tokens: {}.", tokens.join(", "))
+        },
         op.rate_limit.as_ref().map(|r| format!("Rate limit: {r}.")).unwrap_or_default(),
         catalogue.unwrap_or_default(),
     ])
@@ -76,7 +89,8 @@ fn limits(op: &Operation) -> TokenStream {
         None => quote!(None),
     };
     let (second, minute) = (opt(l.per_second), opt(l.per_minute));
-    let receiver = l.per_receiver_per_second.map(Literal::u32_unsuffixed).map(|n| quote!(.per_receiver(#n)));
+    let receiver =
+        l.per_receiver_per_second.map(Literal::u32_unsuffixed).map(|n| quote!(.per_receiver(#n)));
     quote! {
         .endpoint(#id)
         .rate_limit(feishu_runtime::RateLimit::new(#second, #minute) #receiver)
@@ -101,7 +115,8 @@ pub fn catalogue_method(op: &Operation, download: bool) -> TokenStream {
         let n = ident(n);
         quote!(#n)
     });
-    let output = if download { quote!(feishu_runtime::Download) } else { quote!(serde_json::Value) };
+    let output =
+        if download { quote!(feishu_runtime::Download) } else { quote!(serde_json::Value) };
     let method = method(op.method);
     let auth = auth(op.auth);
     let limits = limits(op);
@@ -119,7 +134,14 @@ pub fn typed_method(op: &Operation, d: &TypedOperation) -> TokenStream {
     let request = ident(&d.request.name);
     let doc = docs::outer(&docs::paragraphs([
         op.title.clone(),
-        format!("`{} {}` (`{}`); see [`{}()`](fn@{}) for the details.", op.method.as_str(), op.path, op.id, op.fn_name, op.fn_name),
+        format!(
+            "`{} {}` (`{}`); see [`{}()`](fn@{}) for the details.",
+            op.method.as_str(),
+            op.path,
+            op.id,
+            op.fn_name,
+            op.fn_name
+        ),
     ]));
     quote! {
         #doc
@@ -140,16 +162,26 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
     )]);
     // Requests are only sent and responses only received; `validate()` of
     // a request is public even when it has nothing to check.
-    let request_traits = Traits { serialize: d.json_body, deserialize: false, validate: true, setters: true };
-    let request = struct_def(&d.request, &request_doc, service, types, request_traits, d.message_content.as_ref());
-    let response_traits = Traits { serialize: false, deserialize: true, validate: false, setters: false };
+    let request_traits =
+        Traits { serialize: d.json_body, deserialize: false, validate: true, setters: true };
+    let request = struct_def(
+        &d.request,
+        &request_doc,
+        service,
+        types,
+        request_traits,
+        d.message_content.as_ref(),
+    );
+    let response_traits =
+        Traits { serialize: false, deserialize: true, validate: false, setters: false };
     let response = struct_def(&d.response, &response_doc, service, types, response_traits, None);
     let error = error_enum(&d.error, &op.fn_name);
 
     let name = ident(&op.fn_name);
     let fn_doc = docs::outer(&docs::paragraphs([
         doc,
-        "The request is validated against the documented constraints before anything is sent.".to_owned(),
+        "The request is validated against the documented constraints before anything is sent."
+            .to_owned(),
         crate::paginate::paging_doc(d).unwrap_or_default(),
     ]));
     let streams = crate::paginate::streams(op, d, service);
@@ -179,7 +211,8 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
     // Serialised straight to bytes: the key is filled here, before that, and
     // the message size checked by `validate()`, which is what building a
     // `serde_json::Value` first would let the client do instead.
-    let body = crate::upload::form_body(d).or_else(|| d.json_body.then(|| quote! { api = api.json_encoded(&request)?; }));
+    let body = crate::upload::form_body(d)
+        .or_else(|| d.json_body.then(|| quote! { api = api.json_encoded(&request)?; }));
     let size_checks = crate::upload::size_checks(d);
     let method = method(op.method);
     let auth = auth(op.auth);
@@ -263,25 +296,43 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
 fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
     let name = ident(&def.name);
     let kind = ident(&format!("{}Kind", def.name));
-    let doc =
-        format!(" The error of `{fn_name}`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].");
+    let doc = format!(
+        " The error of `{fn_name}`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`]."
+    );
     let kind_doc = format!(
         " The documented error codes of `{fn_name}`, one variant per code, named from the docs' message; codes the docs do not list (and failures without a code) are `Unhandled`."
     );
     let variants: Vec<_> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
-    let codes: Vec<Literal> = def.variants.iter().map(|v| Literal::i64_unsuffixed(v.code)).collect();
+    let codes: Vec<Literal> =
+        def.variants.iter().map(|v| Literal::i64_unsuffixed(v.code)).collect();
     let summary = |v: &feishu_model::ErrorVariant| {
         let status = v.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default();
         let message = v.message.trim().trim_end_matches('.');
-        if message.is_empty() { format!("Code `{}`{status}.", v.code) } else { format!("{message} (code `{}`{status}).", v.code) }
+        if message.is_empty() {
+            format!("Code `{}`{status}.", v.code)
+        } else {
+            format!("{message} (code `{}`{status}).", v.code)
+        }
     };
     let variant_docs = def.variants.iter().map(|v| {
-        let subs: Vec<String> = v.sub_errors.iter().map(|(code, msg)| format!("- `{code}`: {}", msg.replace('`', "'"))).collect();
+        let subs: Vec<String> = v
+            .sub_errors
+            .iter()
+            .map(|(code, msg)| format!("- `{code}`: {}", msg.replace('`', "'")))
+            .collect();
         docs::outer(&docs::paragraphs([
             summary(v),
             docs::first_paragraph(&v.hint),
-            if subs.is_empty() { String::new() } else { format!("Sub-codes (see `sub_code()`):\n\n{}", subs.join("\n")) },
-            if v.retryable { "Retrying later may succeed.".to_owned() } else { "Retrying the same request will not help.".to_owned() },
+            if subs.is_empty() {
+                String::new()
+            } else {
+                format!("Sub-codes (see `sub_code()`):\n\n{}", subs.join("\n"))
+            },
+            if v.retryable {
+                "Retrying later may succeed.".to_owned()
+            } else {
+                "Retrying the same request will not help.".to_owned()
+            },
         ]))
     });
     let helpers = def.variants.iter().map(|v| {
@@ -297,7 +348,8 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
         }
     });
     let helpers = (!def.variants.is_empty()).then(|| quote! { impl #kind { #(#helpers)* } });
-    let retryable = def.variants.iter().filter(|v| v.retryable).map(|v| Literal::i64_unsuffixed(v.code));
+    let retryable =
+        def.variants.iter().filter(|v| v.retryable).map(|v| Literal::i64_unsuffixed(v.code));
     let of = if variants.is_empty() {
         quote! {
             let _ = code;

@@ -12,8 +12,13 @@ use crate::types::{ident, rust_type};
 pub fn paging_doc(d: &TypedOperation) -> Option<String> {
     match &d.paging {
         Paging::None => None,
-        Paging::Paged(_) => Some("A paged list: `pages()` and `items()` on the request stream every page or item.".into()),
-        Paging::Odd(reason) => Some(format!("The request takes a `page_token`, but {reason}, so no list stream is generated.")),
+        Paging::Paged(_) => Some(
+            "A paged list: `pages()` and `items()` on the request stream every page or item."
+                .into(),
+        ),
+        Paging::Odd(reason) => Some(format!(
+            "The request takes a `page_token`, but {reason}, so no list stream is generated."
+        )),
     }
 }
 
@@ -27,8 +32,10 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
     let response = ident(&d.response.name);
     let kind = ident(&format!("{}Kind", d.error.name));
     let item = rust_type(item, service);
-    let (token, has_more, next_token, items) = (ident(token), ident(has_more), ident(next_token), ident(items));
-    let set_token = if *token_required { quote!(token.to_owned()) } else { quote!(Some(token.to_owned())) };
+    let (token, has_more, next_token, items) =
+        (ident(token), ident(has_more), ident(next_token), ident(items));
+    let set_token =
+        if *token_required { quote!(token.to_owned()) } else { quote!(Some(token.to_owned())) };
     let default_size = page_size.as_ref().map(|(field, max)| {
         let field = ident(field);
         let max = Literal::i64_unsuffixed(*max);
@@ -39,19 +46,35 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
         }
     });
     let binding = if default_size.is_some() { quote!(mut request) } else { quote!(request) };
-    let size_doc =
-        page_size.as_ref().map(|(field, max)| format!(" Asks for {max} per page (the documented maximum) unless `{field}` is set.")).unwrap_or_default();
+    let size_doc = page_size
+        .as_ref()
+        .map(|(field, max)| {
+            format!(" Asks for {max} per page (the documented maximum) unless `{field}` is set.")
+        })
+        .unwrap_or_default();
     let pages_doc = format!(
         " Every page of `{}`, one call each (validated, retried and rate limited as a single call); the request is not changed.{size_doc} The stream ends after a page with `has_more: false`; a page that says `has_more` without a token, or hands out a token already sent, ends it with `feishu_runtime::PaginationError`; an error ends it with that error.",
         op.fn_name
     );
     // A request field's setter may already be called `items` (or `pages`):
     // then the streams are `stream_pages`, `stream_pages_with`, `stream_items`.
-    let clash = d.request.fields.iter().any(|f| matches!(f.rust_name.as_str(), "pages" | "pages_with" | "items"));
+    let clash = d
+        .request
+        .fields
+        .iter()
+        .any(|f| matches!(f.rust_name.as_str(), "pages" | "pages_with" | "items"));
     let prefix = if clash { "stream_" } else { "" };
-    let (pages, pages_with, items_fn) = (ident(&format!("{prefix}pages")), ident(&format!("{prefix}pages_with")), ident(&format!("{prefix}items")));
-    let pages_with_doc = format!(" [`Self::{prefix}pages`] with the caller's options on every call.");
-    let items_doc = format!(" Every item of every page of `{}` in order; see [`{}::{prefix}pages`].", op.fn_name, d.request.name);
+    let (pages, pages_with, items_fn) = (
+        ident(&format!("{prefix}pages")),
+        ident(&format!("{prefix}pages_with")),
+        ident(&format!("{prefix}items")),
+    );
+    let pages_with_doc =
+        format!(" [`Self::{prefix}pages`] with the caller's options on every call.");
+    let items_doc = format!(
+        " Every item of every page of `{}` in order; see [`{}::{prefix}pages`].",
+        op.fn_name, d.request.name
+    );
     quote! {
         impl feishu_runtime::Paginated for #response {
             type Item = #item;

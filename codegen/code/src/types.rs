@@ -63,7 +63,12 @@ fn field_param(field: &FieldDef, service: &str) -> (TokenStream, TokenStream) {
 
 /// `length 1 to 50 characters`, `length at least 1 characters`, `items at most 3`:
 /// an open end is left out rather than written as "any".
-fn range_rule<T: std::fmt::Display>(what: &str, min: Option<T>, max: Option<T>, unit: &str) -> Option<String> {
+fn range_rule<T: std::fmt::Display>(
+    what: &str,
+    min: Option<T>,
+    max: Option<T>,
+    unit: &str,
+) -> Option<String> {
     match (min, max) {
         (Some(min), Some(max)) => Some(format!("{what} {min} to {max}{unit}")),
         (Some(min), None) => Some(format!("{what} at least {min}{unit}")),
@@ -86,13 +91,26 @@ fn field_doc(field: &FieldDef) -> String {
         rules.push(rule);
     }
     if !c.allowed.is_empty() {
-        rules.push(format!("one of {}", c.allowed.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")));
+        rules.push(format!(
+            "one of {}",
+            c.allowed.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+        ));
     }
     docs::paragraphs([
         d.description.clone(),
-        if rules.is_empty() { String::new() } else { format!("Constraints: {}.", rules.join("; ")) },
-        d.example.as_ref().map(|e| format!("Example: `{}`", e.replace('`', "'"))).unwrap_or_default(),
-        d.default.as_ref().map(|e| format!("Default: `{}`", e.replace('`', "'"))).unwrap_or_default(),
+        if rules.is_empty() {
+            String::new()
+        } else {
+            format!("Constraints: {}.", rules.join("; "))
+        },
+        d.example
+            .as_ref()
+            .map(|e| format!("Example: `{}`", e.replace('`', "'")))
+            .unwrap_or_default(),
+        d.default
+            .as_ref()
+            .map(|e| format!("Default: `{}`", e.replace('`', "'")))
+            .unwrap_or_default(),
         format!("Wire name: `{}`.", field.wire_name),
     ])
 }
@@ -118,7 +136,12 @@ impl Traits {
     /// What a shared type of the service needs, by its uses.
     pub fn of(types: &TypeSpace, name: &str) -> Traits {
         let u = types.use_of(name);
-        Traits { serialize: u.sent, deserialize: u.received, validate: u.validated, setters: u.sent }
+        Traits {
+            serialize: u.sent,
+            deserialize: u.received,
+            validate: u.validated,
+            setters: u.sent,
+        }
     }
 }
 
@@ -127,7 +150,14 @@ impl Traits {
 /// whose `content` and `msg_type` fields (Rust names given in
 /// `message_content`) can be set from typed message content also bounds
 /// the content's size by its type.
-pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, traits: Traits, message_content: Option<&(String, String)>) -> TokenStream {
+pub fn struct_def(
+    def: &StructDef,
+    doc: &str,
+    service: &str,
+    types: &TypeSpace,
+    traits: Traits,
+    message_content: Option<&(String, String)>,
+) -> TokenStream {
     let name = ident(&def.name);
     let doc = docs::outer(doc);
     let default = def.all_optional().then(|| quote!(Default,));
@@ -149,7 +179,8 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
         let rust = ident(&f.rust_name);
         let value = field_type(f, service);
         let wire = &f.wire_name;
-        let rename = (serde && f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
+        let rename =
+            (serde && f.rust_name != f.wire_name).then(|| quote!(#[serde(rename = #wire)]));
         let skip = (serde && f.location != Location::Body).then(|| quote!(#[serde(skip)]));
         if !serde {
             let value = if f.required { value } else { quote!(Option<#value>) };
@@ -204,14 +235,16 @@ pub fn struct_def(def: &StructDef, doc: &str, service: &str, types: &TypeSpace, 
             }
         }
     });
-    let mut checks: Vec<TokenStream> = def.fields.iter().filter_map(|f| field_checks(f, types)).collect();
+    let mut checks: Vec<TokenStream> =
+        def.fields.iter().filter_map(|f| field_checks(f, types)).collect();
     let message = message_content.map(|(content, msg_type)| {
         let content = ident(content);
         let msg_type = ident(msg_type);
         checks.push(quote! {
             feishu_runtime::content::check_size(self.#msg_type.as_str(), &self.#content)?;
         });
-        let others: Vec<&&FieldDef> = required.iter().filter(|f| content != f.rust_name && msg_type != f.rust_name).collect();
+        let others: Vec<&&FieldDef> =
+            required.iter().filter(|f| content != f.rust_name && msg_type != f.rust_name).collect();
         let params = others.iter().map(|f| {
             let rust = ident(&f.rust_name);
             let (ty, _) = field_param(f, service);
@@ -302,7 +335,11 @@ fn serialize_impl(def: &StructDef) -> TokenStream {
     let calls = def.fields.iter().filter(|f| f.location == Location::Body).map(|f| {
         let wire = &f.wire_name;
         let rust = ident(&f.rust_name);
-        if f.required { quote!(.field(#wire, &self.#rust)) } else { quote!(.optional(#wire, &self.#rust)) }
+        if f.required {
+            quote!(.field(#wire, &self.#rust))
+        } else {
+            quote!(.optional(#wire, &self.#rust))
+        }
     });
     quote! {
         impl serde::Serialize for #name {
@@ -397,16 +434,25 @@ fn value_checks(name: &str, ty: &TypeRef, checks: &Checks, types: &TypeSpace) ->
         TypeRef::Integer | TypeRef::Number => {
             let integer = *ty == TypeRef::Integer;
             if checks.minimum.is_some() || checks.maximum.is_some() {
-                let (min, max) = (opt_number(checks.minimum, integer), opt_number(checks.maximum, integer));
+                let (min, max) =
+                    (opt_number(checks.minimum, integer), opt_number(checks.maximum, integer));
                 out.push(quote!(feishu_runtime::check_range(#name, *value, #min, #max)?;));
             }
-            let allowed: Vec<Literal> = checks.allowed.iter().filter_map(|v| v.parse::<i64>().ok()).map(Literal::i64_suffixed).collect();
+            let allowed: Vec<Literal> = checks
+                .allowed
+                .iter()
+                .filter_map(|v| v.parse::<i64>().ok())
+                .map(Literal::i64_suffixed)
+                .collect();
             if integer && !allowed.is_empty() {
                 out.push(quote!(feishu_runtime::check_enum(#name, value, &[#(&#allowed),*])?;));
             }
         }
-        TypeRef::Enum(_) => out.push(quote!(feishu_runtime::check_enum(#name, value.as_str(), value.documented())?;)),
-        TypeRef::Struct(_) if validated(ty) => out.push(quote!(feishu_runtime::validate_nested(#name, value)?;)),
+        TypeRef::Enum(_) => out
+            .push(quote!(feishu_runtime::check_enum(#name, value.as_str(), value.documented())?;)),
+        TypeRef::Struct(_) if validated(ty) => {
+            out.push(quote!(feishu_runtime::validate_nested(#name, value)?;))
+        }
         TypeRef::Array(item) => {
             if checks.min_items.is_some() || checks.max_items.is_some() {
                 let (min, max) = (opt_u64(checks.min_items), opt_u64(checks.max_items));
@@ -449,7 +495,10 @@ pub fn enum_def(def: &EnumDef, traits: Traits) -> TokenStream {
     ]));
     let variants: Vec<Ident> = def.variants.iter().map(|v| ident(&v.rust_name)).collect();
     let values: Vec<&str> = def.variants.iter().map(|v| v.value.as_str()).collect();
-    let variant_docs = def.variants.iter().map(|v| docs::outer(&docs::paragraphs([format!("`{}`", v.value), v.doc.clone()])));
+    let variant_docs = def
+        .variants
+        .iter()
+        .map(|v| docs::outer(&docs::paragraphs([format!("`{}`", v.value), v.doc.clone()])));
     let serialize = traits.serialize.then(|| {
         quote! {
             impl serde::Serialize for #name {

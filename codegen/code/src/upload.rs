@@ -37,7 +37,8 @@ pub fn size_checks(d: &TypedOperation) -> TokenStream {
 /// The statements that put the request's body fields into a multipart form.
 pub fn form_body(d: &TypedOperation) -> Option<TokenStream> {
     d.form.as_ref()?;
-    let parts: Vec<TokenStream> = d.request.fields.iter().filter(|f| f.location == Location::Body).map(part).collect();
+    let parts: Vec<TokenStream> =
+        d.request.fields.iter().filter(|f| f.location == Location::Body).map(part).collect();
     // A form the docs give no body fields for (a slip of the page) is sent empty.
     let binding = if parts.is_empty() { quote!(form) } else { quote!(mut form) };
     Some(quote! {
@@ -55,7 +56,9 @@ fn part(field: &FieldDef) -> TokenStream {
         TypeRef::File => quote! { form = form.upload(#wire, #value.clone()); },
         TypeRef::String => quote! { form = form.text(#wire, #value.clone()); },
         TypeRef::Enum(_) => quote! { form = form.text(#wire, #value.as_str()); },
-        TypeRef::Integer | TypeRef::Number | TypeRef::Boolean => quote! { form = form.text(#wire, #value.to_string()); },
+        TypeRef::Integer | TypeRef::Number | TypeRef::Boolean => {
+            quote! { form = form.text(#wire, #value.to_string()); }
+        }
         // Objects and lists go as JSON text, as the platform's forms take them.
         TypeRef::Json | TypeRef::Struct(_) | TypeRef::Array(_) => quote! {
             form = form.text(#wire, serde_json::to_string(#reference).map_err(|e| feishu_runtime::Error::Config(format!("{}: {e}", #wire)))?);

@@ -34,14 +34,25 @@ fn corpus_crate_builds() {
     let pages = pages_in(&corpus, |_| true);
     let parsed = feishu_docs::parse_pages(&pages);
     let spec = parsed.spec;
-    assert!(spec.endpoints.len() > 900, "only {} endpoints from {} pages", spec.endpoints.len(), pages.len());
+    assert!(
+        spec.endpoints.len() > 900,
+        "only {} endpoints from {} pages",
+        spec.endpoints.len(),
+        pages.len()
+    );
     let options = feishu_code::Options {
         crate_name: "feishu".into(),
         runtime_path: support::runtime_path(),
         spec_files: spec.split_by_resource().into_keys().map(|rel| format!("spec/{rel}")).collect(),
     };
     let generated = feishu_code::generate(&spec, &options);
-    println!("corpus_crate_builds: {} pages → {} endpoints → {} files in {:.1?}", pages.len(), spec.endpoints.len(), generated.len(), started.elapsed());
+    println!(
+        "corpus_crate_builds: {} pages → {} endpoints → {} files in {:.1?}",
+        pages.len(),
+        spec.endpoints.len(),
+        generated.len(),
+        started.elapsed()
+    );
 
     let (longest, lines) = generated
         .iter()
@@ -50,7 +61,11 @@ fn corpus_crate_builds() {
         .max_by_key(|(_, lines)| *lines)
         .expect("the crate has Rust files");
     println!("corpus_crate_builds: longest file {} ({lines} lines)", longest.display());
-    assert!(lines < MAX_LINES, "{} has {lines} lines; no generated file may reach {MAX_LINES}", longest.display());
+    assert!(
+        lines < MAX_LINES,
+        "{} has {lines} lines; no generated file may reach {MAX_LINES}",
+        longest.display()
+    );
 
     let generated = GeneratedCrate::write("corpus", &generated, "corpus-check");
 
@@ -74,5 +89,10 @@ fn corpus_crate_builds() {
         }
     }
     // A warning here is a lint error for users who deny warnings.
-    assert!(warnings.is_empty(), "the corpus crate in {} builds with warnings: {warnings:?}\n{}", generated.dir().display(), head(&stderr, 60_000));
+    assert!(
+        warnings.is_empty(),
+        "the corpus crate in {} builds with warnings: {warnings:?}\n{}",
+        generated.dir().display(),
+        head(&stderr, 60_000)
+    );
 }

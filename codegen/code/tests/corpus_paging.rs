@@ -10,7 +10,13 @@ use feishu_model::{Model, OperationKind, Paging};
 use support::{GeneratedCrate, corpus, pages};
 
 fn paging(model: &Model, id: &str) -> Paging {
-    let op = model.services.values().flat_map(|s| s.resources.values()).flat_map(|r| &r.operations).find(|o| o.id == id).unwrap();
+    let op = model
+        .services
+        .values()
+        .flat_map(|s| s.resources.values())
+        .flat_map(|r| &r.operations)
+        .find(|o| o.id == id)
+        .unwrap();
     match &op.kind {
         OperationKind::Typed(d) => d.paging.clone(),
         OperationKind::Catalogue { .. } => panic!("{id} is not detailed"),
@@ -54,20 +60,35 @@ fn a_corpus_list_pages_through_a_scripted_server() {
     let odd = "mdm-v1/mdm-v3/country_region/list.md";
     let spec = feishu_docs::parse_pages(&pages(&corpus, &[faq, odd])).spec;
     let model = Model::build(&spec);
-    let Paging::Paged(p) = paging(&model, "helpdesk.v1.faq.list") else { panic!("the FAQ list is not paged") };
-    assert_eq!((p.items.as_str(), p.next_token.as_str(), p.page_size), ("items", "page_token", Some(("page_size".to_owned(), 100))));
+    let Paging::Paged(p) = paging(&model, "helpdesk.v1.faq.list") else {
+        panic!("the FAQ list is not paged")
+    };
+    assert_eq!(
+        (p.items.as_str(), p.next_token.as_str(), p.page_size),
+        ("items", "page_token", Some(("page_size".to_owned(), 100)))
+    );
     match paging(&model, "mdm.v3.country_region.list") {
         Paging::Odd(why) => assert!(why.contains("no boolean has_more"), "{why}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(model.diagnostics(), ["mdm.v3.country_region.list: paging: the request takes a page_token but the response has no boolean has_more"]);
+    assert_eq!(
+        model.diagnostics(),
+        [
+            "mdm.v3.country_region.list: paging: the request takes a page_token but the response has no boolean has_more"
+        ]
+    );
 
     let spec = feishu_docs::parse_pages(&pages(&corpus, &[faq])).spec;
-    let options =
-        feishu_code::Options { crate_name: "corpus".into(), runtime_path: support::runtime_path(), spec_files: vec!["spec/helpdesk/faq.json".into()] };
-    let generated = GeneratedCrate::write("corpus-paging", &feishu_code::generate(&spec, &options), "");
+    let options = feishu_code::Options {
+        crate_name: "corpus".into(),
+        runtime_path: support::runtime_path(),
+        spec_files: vec!["spec/helpdesk/faq.json".into()],
+    };
+    let generated =
+        GeneratedCrate::write("corpus-paging", &feishu_code::generate(&spec, &options), "");
     generated.add_test("stream", STREAM_TEST);
-    let output = generated.run(&mut generated.cargo(&["test", "--quiet", "--offline", "--test", "stream"]));
+    let output =
+        generated.run(&mut generated.cargo(&["test", "--quiet", "--offline", "--test", "stream"]));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("1 passed"), "{stdout}");
 }

@@ -39,14 +39,22 @@ fn seeds_spec() -> feishu_spec::Spec {
 #[test]
 fn the_seeds_type_no_event() {
     let spec = seeds_spec();
-    let catalogue_only: Vec<&str> = spec.events.iter().filter(|e| e.body.is_empty()).map(|e| e.event_type.as_str()).collect();
+    let catalogue_only: Vec<&str> =
+        spec.events.iter().filter(|e| e.body.is_empty()).map(|e| e.event_type.as_str()).collect();
     assert!(catalogue_only.len() >= 5, "{catalogue_only:?}");
     if catalogue_only.len() < spec.events.len() {
-        println!("the_seeds_type_no_event: the spec has event pages now; only the catalogue-only events are checked");
+        println!(
+            "the_seeds_type_no_event: the spec has event pages now; only the catalogue-only events are checked"
+        );
     }
     let model = Model::build(&spec);
     for event in &model.events {
-        assert_eq!(event.body.is_none(), catalogue_only.contains(&event.event_type.as_str()), "{}", event.event_type);
+        assert_eq!(
+            event.body.is_none(),
+            catalogue_only.contains(&event.event_type.as_str()),
+            "{}",
+            event.event_type
+        );
     }
     if catalogue_only.len() < spec.events.len() {
         return;
@@ -56,7 +64,8 @@ fn the_seeds_type_no_event() {
     let events = &files[Path::new("src/events/event.rs")];
     assert!(events.contains("pub enum Event {"), "{events}");
     assert!(!events.contains("Box<crate::"), "no typed variant: {events}");
-    let event_files: Vec<_> = files.keys().filter(|p| p.to_string_lossy().contains("/events/")).collect();
+    let event_files: Vec<_> =
+        files.keys().filter(|p| p.to_string_lossy().contains("/events/")).collect();
     assert_eq!(event_files, [Path::new("src/events/event.rs")], "no event struct files");
 }
 
@@ -65,7 +74,11 @@ fn fixture_event_snapshot() {
     let spec = fixture_spec();
     assert_eq!(spec.events.len(), 1);
     let files = generate(&spec, &Options::default());
-    let mut names: Vec<String> = files.keys().map(|p| p.to_string_lossy().into_owned()).filter(|p| p.starts_with("src/demo")).collect();
+    let mut names: Vec<String> = files
+        .keys()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.starts_with("src/demo"))
+        .collect();
     names.sort();
     assert_eq!(
         names,
@@ -128,14 +141,30 @@ fn main() {
 /// `envelopes`: one JSON object per envelope.
 /// `target` is a target directory under the workspace's, shared with the
 /// test that builds the same dependencies the same way.
-fn decode_in_generated_crate(label: &str, spec: &feishu_spec::Spec, envelopes: &[Value], lint: bool, target: &str) -> Vec<Value> {
+fn decode_in_generated_crate(
+    label: &str,
+    spec: &feishu_spec::Spec,
+    envelopes: &[Value],
+    lint: bool,
+    target: &str,
+) -> Vec<Value> {
     let options = Options { runtime_path: support::runtime_path(), ..Options::default() };
-    let generated = GeneratedCrate::write(&format!("events-{label}"), &generate(spec, &options), target);
+    let generated =
+        GeneratedCrate::write(&format!("events-{label}"), &generate(spec, &options), target);
     generated.add_file("examples/decode_events.rs", DECODE_PROGRAM);
     if lint {
-        generated.run(&mut generated.cargo(&["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]));
+        generated.run(&mut generated.cargo(&[
+            "clippy",
+            "--quiet",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]));
         // The doc links from the `Event` variants to the structs must resolve.
-        generated.run(generated.cargo(&["doc", "--quiet", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"));
+        generated.run(
+            generated.cargo(&["doc", "--quiet", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings"),
+        );
     }
     let building = Instant::now();
     let mut child = generated
@@ -150,9 +179,18 @@ fn decode_in_generated_crate(label: &str, spec: &feishu_spec::Spec, envelopes: &
     let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
     let output = child.wait_with_output().expect("cargo runs");
     writer.join().unwrap().unwrap();
-    assert!(output.status.success(), "the {label} event crate in {} failed:\n{}", generated.dir().display(), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the {label} event crate in {} failed:\n{}",
+        generated.dir().display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
     println!("{label}: built and ran the event crate in {:.1?}", building.elapsed());
-    String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -164,7 +202,13 @@ fn fixture_crate_lints_and_decodes() {
     mistyped["header"]["event_id"] = json!("evt_demo_0002");
     let mut unknown = example.clone();
     unknown["header"]["event_type"] = json!("demo.note.deleted_v1");
-    let results = decode_in_generated_crate("fixture", &spec, &[example, mistyped, unknown], true, "generated-check");
+    let results = decode_in_generated_crate(
+        "fixture",
+        &spec,
+        &[example, mistyped, unknown],
+        true,
+        "generated-check",
+    );
     assert_eq!(results.len(), 3);
 
     assert_eq!(results[0]["direct"], "typed", "{results:?}");
@@ -183,7 +227,10 @@ fn fixture_crate_lints_and_decodes() {
     }
 
     let error = results[1]["direct"].as_str().unwrap();
-    assert!(error.starts_with("error: invalid type: string \"yesterday\", expected i64"), "{error}");
+    assert!(
+        error.starts_with("error: invalid type: string \"yesterday\", expected i64"),
+        "{error}"
+    );
     assert!(results[1]["webhook"].as_str().unwrap().starts_with("error: "), "{results:?}");
 
     assert_eq!(results[2]["direct"], "unknown");
@@ -224,10 +271,18 @@ fn corpus_event_examples_decode() {
         if folder != "raw" {
             rename_service(&mut part, folder);
         }
-        per_folder.push(format!("{folder}: {} events ({} with a body)", part.events.len(), part.events.iter().filter(|e| !e.body.is_empty()).count()));
+        per_folder.push(format!(
+            "{folder}: {} events ({} with a body)",
+            part.events.len(),
+            part.events.iter().filter(|e| !e.body.is_empty()).count()
+        ));
         spec.events.extend(part.events);
     }
-    println!("corpus_event_examples_decode: parsed in {:.1?}; {}", started.elapsed(), per_folder.join(", "));
+    println!(
+        "corpus_event_examples_decode: parsed in {:.1?}; {}",
+        started.elapsed(),
+        per_folder.join(", ")
+    );
     let model = Model::build(&spec);
     let typed = model.events.iter().filter(|e| e.body.is_some()).count();
     assert!(typed >= 250, "only {typed} typed events");
@@ -241,7 +296,8 @@ fn corpus_event_examples_decode() {
     for event in spec.events.iter().filter(|e| !e.body.is_empty()) {
         match &event.example {
             Some(example) if example["header"].is_object() => {
-                let keys: Vec<(&String, &Value)> = example["event"].as_object().map(|o| o.iter().collect()).unwrap_or_default();
+                let keys: Vec<(&String, &Value)> =
+                    example["event"].as_object().map(|o| o.iter().collect()).unwrap_or_default();
                 let is_field = |key: &String| event.body.iter().any(|f| &f.name == key);
                 // Null values decode to `None` like absent ones: not counted as filled.
                 let documented = keys.iter().filter(|(k, v)| is_field(k) && !v.is_null()).count();
@@ -259,16 +315,24 @@ fn corpus_event_examples_decode() {
     for (result, (documented, _)) in results.iter().zip(&key_counts) {
         if result["direct"] != "typed" {
             failures.push(format!("{}: {}", result["event_type"], result["direct"]));
-        } else if *documented > 0 && !result["debug"].as_str().unwrap_or_default().contains("Some(") {
-            failures.push(format!("{}: decoded, but none of its {documented} documented keys reached a field", result["event_type"]));
+        } else if *documented > 0 && !result["debug"].as_str().unwrap_or_default().contains("Some(")
+        {
+            failures.push(format!(
+                "{}: decoded, but none of its {documented} documented keys reached a field",
+                result["event_type"]
+            ));
         }
         if result["webhook"].as_str().is_some_and(|w| w.starts_with("typed ")) {
             via_webhook += 1;
         } else {
-            println!("corpus_event_examples_decode: webhook path of {}: {}", result["event_type"], result["webhook"]);
+            println!(
+                "corpus_event_examples_decode: webhook path of {}: {}",
+                result["event_type"], result["webhook"]
+            );
         }
     }
-    let partly_undocumented = key_counts.iter().filter(|(_, undocumented)| *undocumented > 0).count();
+    let partly_undocumented =
+        key_counts.iter().filter(|(_, undocumented)| *undocumented > 0).count();
     let nothing_documented = key_counts.iter().filter(|(documented, _)| *documented == 0).count();
     println!(
         "corpus_event_examples_decode: {typed} typed events, {} examples decoded ({via_webhook} also through the webhook), {} failed, {} without an example: {:?}; \
@@ -278,6 +342,16 @@ fn corpus_event_examples_decode() {
         without_example.len(),
         without_example
     );
-    assert!(failures.is_empty(), "{} of {} examples do not decode:\n{}", failures.len(), results.len(), failures.join("\n"));
-    assert_eq!(via_webhook, results.len(), "every example that decodes also decodes through the webhook");
+    assert!(
+        failures.is_empty(),
+        "{} of {} examples do not decode:\n{}",
+        failures.len(),
+        results.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        via_webhook,
+        results.len(),
+        "every example that decodes also decodes through the webhook"
+    );
 }

@@ -169,20 +169,37 @@ async fn a_repeated_token_ends_with_the_typed_error() {
 #[test]
 fn a_generated_paged_operation_streams_against_a_scripted_server() {
     let spec: feishu_spec::Spec = serde_json::from_str(SPEC).unwrap();
-    let options = feishu_code::Options { crate_name: "demo".into(), runtime_path: support::runtime_path(), spec_files: vec!["spec/demo/item.json".into()] };
+    let options = feishu_code::Options {
+        crate_name: "demo".into(),
+        runtime_path: support::runtime_path(),
+        spec_files: vec!["spec/demo/item.json".into()],
+    };
     let generated = feishu_code::generate(&spec, &options);
     let list = &generated[Path::new("src/demo/item/list.rs")];
     assert!(list.contains("impl feishu_runtime::Paginated for ListResponse"), "{list}");
     // Two arrays: no guess, a note in the docs instead.
-    let search = generated.iter().find(|(p, _)| p.to_string_lossy().contains("search")).map(|(_, t)| t).unwrap();
+    let search = generated
+        .iter()
+        .find(|(p, _)| p.to_string_lossy().contains("search"))
+        .map(|(_, t)| t)
+        .unwrap();
     assert!(!search.contains("Paginated"), "{search}");
     assert!(search.contains("2 arrays (items, suggestions)"), "{search}");
 
     let generated = GeneratedCrate::write("paging", &generated, "");
     generated.add_test("stream", STREAM_TEST);
     // Generated code is clippy-clean with warnings denied.
-    generated.run(&mut generated.cargo(&["clippy", "--quiet", "--offline", "--lib", "--", "-D", "warnings"]));
-    let output = generated.run(&mut generated.cargo(&["test", "--quiet", "--offline", "--test", "stream"]));
+    generated.run(&mut generated.cargo(&[
+        "clippy",
+        "--quiet",
+        "--offline",
+        "--lib",
+        "--",
+        "-D",
+        "warnings",
+    ]));
+    let output =
+        generated.run(&mut generated.cargo(&["test", "--quiet", "--offline", "--test", "stream"]));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("4 passed"), "{stdout}");
 }

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use feishu_model::{Auth, is_typed};
-use feishu_spec::{AccessToken, ContentType, Endpoint, Event, Field, FieldType, ResponseContentType, Spec};
+use feishu_spec::{
+    AccessToken, ContentType, Endpoint, Event, Field, FieldType, ResponseContentType, Spec,
+};
 
 use rules::{Bound, Direction, FieldPlace};
 
@@ -139,13 +141,17 @@ impl Report {
         let total = self.changes.len();
         let changes = if total == 1 { "1 change" } else { "changes" };
         let count = if total == 1 { String::new() } else { format!("{total} ") };
-        out.push_str(&format!("{count}{changes}: {breaking} breaking, {} non-breaking.\n", total - breaking));
+        out.push_str(&format!(
+            "{count}{changes}: {breaking} breaking, {} non-breaking.\n",
+            total - breaking
+        ));
         let mut current: Option<&str> = None;
         for change in &self.changes {
             if current != Some(change.endpoint.as_str()) {
                 current = Some(change.endpoint.as_str());
                 out.push_str(&format!("\n### `{}`", change.endpoint));
-                if let Some(heading) = self.headings.get(&change.endpoint).filter(|h| !h.is_empty()) {
+                if let Some(heading) = self.headings.get(&change.endpoint).filter(|h| !h.is_empty())
+                {
                     out.push_str(&format!(" — {heading}"));
                 }
                 out.push_str("\n\n");
@@ -174,10 +180,18 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
         match (old_endpoints.get(id), new_endpoints.get(id)) {
             (None, Some(e)) => {
                 let what = if is_typed(e) { "typed" } else { "untyped JSON call" };
-                out.push(ChangeKind::EndpointAdded, rules::endpoint_added(), format!("endpoint added: {} `{}` ({what})", e.method.as_str(), e.path));
+                out.push(
+                    ChangeKind::EndpointAdded,
+                    rules::endpoint_added(),
+                    format!("endpoint added: {} `{}` ({what})", e.method.as_str(), e.path),
+                );
             }
             (Some(e), None) => {
-                out.push(ChangeKind::EndpointRemoved, rules::endpoint_removed(), format!("endpoint removed: {} `{}`", e.method.as_str(), e.path));
+                out.push(
+                    ChangeKind::EndpointRemoved,
+                    rules::endpoint_removed(),
+                    format!("endpoint removed: {} `{}`", e.method.as_str(), e.path),
+                );
             }
             (Some(a), Some(b)) => endpoint(a, b, &mut out),
             (None, None) => {}
@@ -185,7 +199,10 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
         // Breaking changes first, each group in the order found.
         out.changes.sort_by_key(|c| !c.breaking);
         if !out.changes.is_empty() {
-            let e = new_endpoints.get(id).or(old_endpoints.get(id)).expect("the id came from one of the maps");
+            let e = new_endpoints
+                .get(id)
+                .or(old_endpoints.get(id))
+                .expect("the id came from one of the maps");
             let mut heading = format!("{} `{}`", e.method.as_str(), e.path);
             if !e.title.is_empty() {
                 heading.push_str(&format!(" ({})", e.title));
@@ -202,16 +219,34 @@ pub fn diff(old: &Spec, new: &Spec) -> Report {
         match (old_events.get(event_type), new_events.get(event_type)) {
             (None, Some(e)) => {
                 let what = if typed_event(e) { "typed" } else { "untyped: `Event::Unknown`" };
-                out.push(ChangeKind::EventAdded, rules::event_added(), format!("event added ({what})"));
+                out.push(
+                    ChangeKind::EventAdded,
+                    rules::event_added(),
+                    format!("event added ({what})"),
+                );
             }
-            (Some(_), None) => out.push(ChangeKind::EventRemoved, rules::event_removed(), "event removed".to_string()),
+            (Some(_), None) => out.push(
+                ChangeKind::EventRemoved,
+                rules::event_removed(),
+                "event removed".to_string(),
+            ),
             (Some(a), Some(b)) => event(a, b, &mut out),
             (None, None) => {}
         }
         out.changes.sort_by_key(|c| !c.breaking);
         if !out.changes.is_empty() {
-            let e = new_events.get(event_type).or(old_events.get(event_type)).expect("the type came from one of the maps");
-            report.headings.insert(event_type.to_string(), if e.title.is_empty() { "event".to_string() } else { format!("event ({})", e.title) });
+            let e = new_events
+                .get(event_type)
+                .or(old_events.get(event_type))
+                .expect("the type came from one of the maps");
+            report.headings.insert(
+                event_type.to_string(),
+                if e.title.is_empty() {
+                    "event".to_string()
+                } else {
+                    format!("event ({})", e.title)
+                },
+            );
             report.changes.extend(out.changes);
         }
     }
@@ -255,27 +290,51 @@ fn endpoint(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     // The model's decisions, so that the report cannot drift from the emitter.
     let (old_typed, new_typed) = (is_typed(old), is_typed(new));
     if old.method != new.method {
-        out.push(ChangeKind::RouteChanged, rules::route_changed(), format!("method {} → {}", old.method.as_str(), new.method.as_str()));
+        out.push(
+            ChangeKind::RouteChanged,
+            rules::route_changed(),
+            format!("method {} → {}", old.method.as_str(), new.method.as_str()),
+        );
     }
     if old.path != new.path {
-        out.push(ChangeKind::RouteChanged, rules::route_changed(), format!("path `{}` → `{}`", old.path, new.path));
+        out.push(
+            ChangeKind::RouteChanged,
+            rules::route_changed(),
+            format!("path `{}` → `{}`", old.path, new.path),
+        );
     }
     if old.detailed != new.detailed {
         let line = match (new.detailed, new_typed) {
-            (true, true) => "now documented in detail: the function takes and returns typed structs instead of JSON",
+            (true, true) => {
+                "now documented in detail: the function takes and returns typed structs instead of JSON"
+            }
             (true, false) => "now documented in detail (the function stays an untyped JSON call)",
-            (false, _) if old_typed => "no longer documented in detail: the function takes and returns JSON instead of typed structs",
+            (false, _) if old_typed => {
+                "no longer documented in detail: the function takes and returns JSON instead of typed structs"
+            }
             (false, _) => "no longer documented in detail",
         };
-        out.push(ChangeKind::DetailChanged, rules::typing_changed(old_typed, new_typed), line.to_string());
+        out.push(
+            ChangeKind::DetailChanged,
+            rules::typing_changed(old_typed, new_typed),
+            line.to_string(),
+        );
     }
     if old.detailed == new.detailed && old.request_content_type != new.request_content_type {
-        let line = format!("request content type {} → {}", content_type_name(old.request_content_type), content_type_name(new.request_content_type));
+        let line = format!(
+            "request content type {} → {}",
+            content_type_name(old.request_content_type),
+            content_type_name(new.request_content_type)
+        );
         out.push(ChangeKind::ContentTypeChanged, rules::typing_changed(old_typed, new_typed), line);
     }
     if old.detailed == new.detailed && old.response_content_type != new.response_content_type {
         let name = |c| if c == ResponseContentType::Json { "JSON" } else { "binary" };
-        let line = format!("response content type {} → {}", name(old.response_content_type), name(new.response_content_type));
+        let line = format!(
+            "response content type {} → {}",
+            name(old.response_content_type),
+            name(new.response_content_type)
+        );
         out.push(ChangeKind::ContentTypeChanged, rules::typing_changed(old_typed, new_typed), line);
     }
     // A page that appears or disappears changes every field at once; the
@@ -309,7 +368,11 @@ fn event(old: &Event, new: &Event, out: &mut Changes) {
         } else {
             "no longer typed: its struct is gone and it decodes as `Event::Unknown`"
         };
-        out.push(ChangeKind::DetailChanged, rules::typing_changed(old_typed, new_typed), line.to_string());
+        out.push(
+            ChangeKind::DetailChanged,
+            rules::typing_changed(old_typed, new_typed),
+            line.to_string(),
+        );
     } else {
         fields(FieldPlace::Event, "", &old.body, &new.body, old_typed && new_typed, out);
     }
@@ -318,22 +381,32 @@ fn event(old: &Event, new: &Event, out: &mut Changes) {
 
 fn errors(old: &Endpoint, new: &Endpoint, typed: bool, out: &mut Changes) {
     let key = |e: &feishu_spec::ErrorCode| e.code;
-    let old_codes: BTreeMap<i64, &feishu_spec::ErrorCode> = old.errors.iter().rev().map(|e| (key(e), e)).collect();
-    let new_codes: BTreeMap<i64, &feishu_spec::ErrorCode> = new.errors.iter().rev().map(|e| (key(e), e)).collect();
-    let status = |e: &feishu_spec::ErrorCode| e.http_status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no HTTP status".to_string());
+    let old_codes: BTreeMap<i64, &feishu_spec::ErrorCode> =
+        old.errors.iter().rev().map(|e| (key(e), e)).collect();
+    let new_codes: BTreeMap<i64, &feishu_spec::ErrorCode> =
+        new.errors.iter().rev().map(|e| (key(e), e)).collect();
+    let status = |e: &feishu_spec::ErrorCode| {
+        e.http_status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no HTTP status".to_string())
+    };
     // The variant names, as feishu-model gives them.
     let names = |codes: &BTreeMap<i64, &feishu_spec::ErrorCode>| {
-        let pairs: Vec<(i64, &str)> = codes.iter().map(|(code, e)| (*code, e.message.as_str())).collect();
+        let pairs: Vec<(i64, &str)> =
+            codes.iter().map(|(code, e)| (*code, e.message.as_str())).collect();
         feishu_model::errors::variant_names(&pairs)
     };
     let (old_names, new_names) = (names(&old_codes), names(&new_codes));
     let codes: BTreeSet<i64> = old_codes.keys().chain(new_codes.keys()).copied().collect();
     for code in codes {
-        if let (Some(a), Some(b), Some(old_name), Some(new_name)) = (old_codes.get(&code), new_codes.get(&code), old_names.get(&code), new_names.get(&code))
+        if let (Some(a), Some(b), Some(old_name), Some(new_name)) =
+            (old_codes.get(&code), new_codes.get(&code), old_names.get(&code), new_names.get(&code))
             && old_name != new_name
         {
             let why = if a.message.trim() != b.message.trim() {
-                format!("the docs' message changed: {:?} → {:?}", a.message.trim(), b.message.trim())
+                format!(
+                    "the docs' message changed: {:?} → {:?}",
+                    a.message.trim(),
+                    b.message.trim()
+                )
             } else {
                 "another code of the operation now has a message of the same name".to_owned()
             };
@@ -344,16 +417,22 @@ fn errors(old: &Endpoint, new: &Endpoint, typed: bool, out: &mut Changes) {
             );
         }
         match (old_codes.get(&code), new_codes.get(&code)) {
-            (None, Some(e)) => {
-                out.push(ChangeKind::ErrorCodeAdded, rules::error_code_added(), format!("error code {code} added ({}): {}", status(e), e.message.trim()))
-            }
+            (None, Some(e)) => out.push(
+                ChangeKind::ErrorCodeAdded,
+                rules::error_code_added(),
+                format!("error code {code} added ({}): {}", status(e), e.message.trim()),
+            ),
             (Some(e), None) => out.push(
                 ChangeKind::ErrorCodeRemoved,
                 rules::error_code_removed(typed),
                 format!("error code {code} removed ({}): {}", status(e), e.message.trim()),
             ),
             (Some(a), Some(b)) if a.http_status != b.http_status => {
-                out.push(ChangeKind::ErrorStatusChanged, false, format!("error code {code}: {} → {}", status(a), status(b)));
+                out.push(
+                    ChangeKind::ErrorStatusChanged,
+                    false,
+                    format!("error code {code}: {} → {}", status(a), status(b)),
+                );
             }
             _ => {}
         }
@@ -364,7 +443,11 @@ fn scopes(old: &[feishu_spec::Scope], new: &[feishu_spec::Scope], out: &mut Chan
     let old_names: BTreeSet<&str> = old.iter().map(|s| s.name.as_str()).collect();
     let new_names: BTreeSet<&str> = new.iter().map(|s| s.name.as_str()).collect();
     for name in old_names.difference(&new_names) {
-        out.push(ChangeKind::ScopeRemoved, rules::scope_changed(), format!("scope `{name}` removed"));
+        out.push(
+            ChangeKind::ScopeRemoved,
+            rules::scope_changed(),
+            format!("scope `{name}` removed"),
+        );
     }
     for name in new_names.difference(&old_names) {
         out.push(ChangeKind::ScopeAdded, rules::scope_changed(), format!("scope `{name}` added"));
@@ -374,11 +457,22 @@ fn scopes(old: &[feishu_spec::Scope], new: &[feishu_spec::Scope], out: &mut Chan
 fn tokens(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
     let old_set: BTreeSet<AccessToken> = old.access_tokens.iter().copied().collect();
     let new_set: BTreeSet<AccessToken> = new.access_tokens.iter().copied().collect();
-    let (old_auth, new_auth) = (Auth::for_tokens(&old.access_tokens).as_str(), Auth::for_tokens(&new.access_tokens).as_str());
-    let auth_note = if old_auth != new_auth { format!(" (the call authenticates as `Auth::{old_auth}` → `Auth::{new_auth}`)") } else { String::new() };
+    let (old_auth, new_auth) = (
+        Auth::for_tokens(&old.access_tokens).as_str(),
+        Auth::for_tokens(&new.access_tokens).as_str(),
+    );
+    let auth_note = if old_auth != new_auth {
+        format!(" (the call authenticates as `Auth::{old_auth}` → `Auth::{new_auth}`)")
+    } else {
+        String::new()
+    };
     for token in old_set.difference(&new_set) {
         let breaking = rules::access_tokens_changed(true, old_auth != new_auth);
-        out.push(ChangeKind::AccessTokenRemoved, breaking, format!("access token `{}` no longer accepted{auth_note}", token.as_str()));
+        out.push(
+            ChangeKind::AccessTokenRemoved,
+            breaking,
+            format!("access token `{}` no longer accepted{auth_note}", token.as_str()),
+        );
     }
     let removed = old_set.difference(&new_set).next().is_some();
     for token in new_set.difference(&old_set) {
@@ -413,7 +507,9 @@ fn rate_limit(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
             parts.push(format!("{what} {} → {}{how}", show(x), show(y)));
         }
     }
-    let text = |r: &feishu_spec::RateLimit| if r.text.is_empty() { "none".to_string() } else { format!("`{}`", r.text) };
+    let text = |r: &feishu_spec::RateLimit| {
+        if r.text.is_empty() { "none".to_string() } else { format!("`{}`", r.text) }
+    };
     let mut line = format!("rate limit {} → {}", text(a), text(b));
     if !parts.is_empty() {
         line.push_str(&format!(": {}", parts.join(", ")));
@@ -430,8 +526,18 @@ fn show<T: ToString>(value: Option<T>) -> String {
 fn shape(field: &Field) -> String {
     let has_enum = !field.constraints.enum_values.is_empty();
     let object = |f: &Field| {
-        let name: String = f.type_name.trim_end_matches("[]").chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-        if name.is_empty() || name == "object" { "object".to_string() } else { format!("object {name}") }
+        let name: String = f
+            .type_name
+            .trim_end_matches("[]")
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        if name.is_empty() || name == "object" {
+            "object".to_string()
+        } else {
+            format!("object {name}")
+        }
     };
     match field.field_type {
         FieldType::String if has_enum => "enum".to_string(),
@@ -460,10 +566,19 @@ fn shape(field: &Field) -> String {
 /// Whether the field becomes a Rust enum (string values), not a checked value list.
 fn rust_enum(field: &Field) -> bool {
     !field.constraints.enum_values.is_empty()
-        && (field.field_type == FieldType::String || (field.field_type == FieldType::Array && matches!(field.item_type, Some(FieldType::String) | None)))
+        && (field.field_type == FieldType::String
+            || (field.field_type == FieldType::Array
+                && matches!(field.item_type, Some(FieldType::String) | None)))
 }
 
-fn fields(place: FieldPlace, prefix: &str, old: &[Field], new: &[Field], typed: bool, out: &mut Changes) {
+fn fields(
+    place: FieldPlace,
+    prefix: &str,
+    old: &[Field],
+    new: &[Field],
+    typed: bool,
+    out: &mut Changes,
+) {
     let old_by = by_key(old, |f| f.name.as_str());
     let new_by = by_key(new, |f| f.name.as_str());
     let label = place.label();
@@ -484,9 +599,17 @@ fn fields(place: FieldPlace, prefix: &str, old: &[Field], new: &[Field], typed: 
                     _ if required => ", required".to_string(),
                     _ => ", optional".to_string(),
                 };
-                out.push(ChangeKind::FieldAdded, rules::field_added(place, required, typed), format!("{label} `{path}` added ({}{how})", shape(f)));
+                out.push(
+                    ChangeKind::FieldAdded,
+                    rules::field_added(place, required, typed),
+                    format!("{label} `{path}` added ({}{how})", shape(f)),
+                );
             }
-            (Some(_), None) => out.push(ChangeKind::FieldRemoved, rules::field_removed(place, typed), format!("{label} `{path}` removed")),
+            (Some(_), None) => out.push(
+                ChangeKind::FieldRemoved,
+                rules::field_removed(place, typed),
+                format!("{label} `{path}` removed"),
+            ),
             (Some(a), Some(b)) => field(place, &path, a, b, typed, out),
             (None, None) => {}
         }
@@ -497,11 +620,19 @@ fn field(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: bool, o
     let label = place.label();
     let (old_shape, new_shape) = (shape(old), shape(new));
     if old_shape != new_shape {
-        out.push(ChangeKind::FieldRetyped, rules::field_retyped(place, typed), format!("{label} `{path}`: type `{old_shape}` → `{new_shape}`"));
+        out.push(
+            ChangeKind::FieldRetyped,
+            rules::field_retyped(place, typed),
+            format!("{label} `{path}`: type `{old_shape}` → `{new_shape}`"),
+        );
         return;
     }
     if old.required != new.required && place != FieldPlace::Path {
-        let line = if new.required { format!("{label} `{path}`: now required") } else { format!("{label} `{path}`: no longer required") };
+        let line = if new.required {
+            format!("{label} `{path}`: now required")
+        } else {
+            format!("{label} `{path}`: no longer required")
+        };
         out.push(ChangeKind::RequiredChanged, rules::required_changed(place, typed), line);
     }
     constraints(place, path, old, new, typed, out);
@@ -509,27 +640,83 @@ fn field(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: bool, o
         let line = match (&old.default, &new.default) {
             (None, Some(b)) => format!("{label} `{path}`: default `{b}` added"),
             (Some(a), None) => format!("{label} `{path}`: default `{a}` removed"),
-            (a, b) => format!("{label} `{path}`: default `{}` → `{}`", a.as_deref().unwrap_or(""), b.as_deref().unwrap_or("")),
+            (a, b) => format!(
+                "{label} `{path}`: default `{}` → `{}`",
+                a.as_deref().unwrap_or(""),
+                b.as_deref().unwrap_or("")
+            ),
         };
         out.push(ChangeKind::DefaultChanged, rules::default_changed(), line);
     }
-    let child_prefix = if new.field_type == FieldType::Array { format!("{path}[].") } else { format!("{path}.") };
+    let child_prefix =
+        if new.field_type == FieldType::Array { format!("{path}[].") } else { format!("{path}.") };
     fields(place, &child_prefix, &old.children, &new.children, typed, out);
 }
 
-fn constraints(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: bool, out: &mut Changes) {
+fn constraints(
+    place: FieldPlace,
+    path: &str,
+    old: &Field,
+    new: &Field,
+    typed: bool,
+    out: &mut Changes,
+) {
     let label = place.label();
     let (a, b) = (&old.constraints, &new.constraints);
     // A minimum length or count of 0 is no limit.
-    let count = |v: Option<u64>, bound: Bound| v.filter(|&n| bound == Bound::Upper || n > 0).map(|n| n as f64);
+    let count = |v: Option<u64>, bound: Bound| {
+        v.filter(|&n| bound == Bound::Upper || n > 0).map(|n| n as f64)
+    };
     let number = |v: &Option<serde_json::Number>| v.as_ref().and_then(|n| n.as_f64());
     let limits = [
-        ("min length", Bound::Lower, count(a.min_length, Bound::Lower), count(b.min_length, Bound::Lower), show(a.min_length), show(b.min_length)),
-        ("max length", Bound::Upper, count(a.max_length, Bound::Upper), count(b.max_length, Bound::Upper), show(a.max_length), show(b.max_length)),
-        ("min items", Bound::Lower, count(a.min_items, Bound::Lower), count(b.min_items, Bound::Lower), show(a.min_items), show(b.min_items)),
-        ("max items", Bound::Upper, count(a.max_items, Bound::Upper), count(b.max_items, Bound::Upper), show(a.max_items), show(b.max_items)),
-        ("minimum", Bound::Lower, number(&a.minimum), number(&b.minimum), show(a.minimum.as_ref()), show(b.minimum.as_ref())),
-        ("maximum", Bound::Upper, number(&a.maximum), number(&b.maximum), show(a.maximum.as_ref()), show(b.maximum.as_ref())),
+        (
+            "min length",
+            Bound::Lower,
+            count(a.min_length, Bound::Lower),
+            count(b.min_length, Bound::Lower),
+            show(a.min_length),
+            show(b.min_length),
+        ),
+        (
+            "max length",
+            Bound::Upper,
+            count(a.max_length, Bound::Upper),
+            count(b.max_length, Bound::Upper),
+            show(a.max_length),
+            show(b.max_length),
+        ),
+        (
+            "min items",
+            Bound::Lower,
+            count(a.min_items, Bound::Lower),
+            count(b.min_items, Bound::Lower),
+            show(a.min_items),
+            show(b.min_items),
+        ),
+        (
+            "max items",
+            Bound::Upper,
+            count(a.max_items, Bound::Upper),
+            count(b.max_items, Bound::Upper),
+            show(a.max_items),
+            show(b.max_items),
+        ),
+        (
+            "minimum",
+            Bound::Lower,
+            number(&a.minimum),
+            number(&b.minimum),
+            show(a.minimum.as_ref()),
+            show(b.minimum.as_ref()),
+        ),
+        (
+            "maximum",
+            Bound::Upper,
+            number(&a.maximum),
+            number(&b.maximum),
+            show(a.maximum.as_ref()),
+            show(b.maximum.as_ref()),
+        ),
     ];
     for (what, bound, x, y, x_text, y_text) in limits {
         match rules::bound_change(bound, x, y) {
@@ -556,19 +743,37 @@ fn constraints(place: FieldPlace, path: &str, old: &Field, new: &Field, typed: b
         // Only non-string fields get here (a string gaining values is retyped):
         // `validate()` now checks the list.
         let line = format!("{label} `{path}`: now limited to the values {}", quoted(&new_values));
-        out.push(ChangeKind::ConstraintTightened, rules::constraint_changed(place, Direction::Tighter, typed), line);
+        out.push(
+            ChangeKind::ConstraintTightened,
+            rules::constraint_changed(place, Direction::Tighter, typed),
+            line,
+        );
         return;
     }
     if new_values.is_empty() && !old_values.is_empty() {
-        let line = format!("{label} `{path}`: no longer limited to the values {}", quoted(&old_values));
-        out.push(ChangeKind::ConstraintLoosened, rules::constraint_changed(place, Direction::Looser, typed), line);
+        let line =
+            format!("{label} `{path}`: no longer limited to the values {}", quoted(&old_values));
+        out.push(
+            ChangeKind::ConstraintLoosened,
+            rules::constraint_changed(place, Direction::Looser, typed),
+            line,
+        );
         return;
     }
     for value in old_values.iter().filter(|v| !new_values.contains(v)) {
-        out.push(ChangeKind::EnumValueRemoved, rules::enum_value_removed(place, rust_enum(old), typed), format!("{label} `{path}`: value `{value}` removed"));
+        out.push(
+            ChangeKind::EnumValueRemoved,
+            rules::enum_value_removed(place, rust_enum(old), typed),
+            format!("{label} `{path}`: value `{value}` removed"),
+        );
     }
     for value in new_values.iter().filter(|v| !old_values.contains(v)) {
-        let description = b.enum_values.iter().find(|e| e.value == *value).map(|e| e.description.trim()).unwrap_or("");
+        let description = b
+            .enum_values
+            .iter()
+            .find(|e| e.value == *value)
+            .map(|e| e.description.trim())
+            .unwrap_or("");
         let line = if description.is_empty() {
             format!("{label} `{path}`: value `{value}` added")
         } else {

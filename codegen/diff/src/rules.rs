@@ -222,12 +222,17 @@ mod tests {
 
     #[test]
     fn removed_and_retyped_fields_break_typed_endpoints() {
-        for place in [FieldPlace::Path, FieldPlace::Query, FieldPlace::RequestBody, FieldPlace::Response] {
+        for place in
+            [FieldPlace::Path, FieldPlace::Query, FieldPlace::RequestBody, FieldPlace::Response]
+        {
             assert!(field_removed(place, true));
             assert!(field_retyped(place, true));
             assert!(!field_removed(place, false));
         }
-        assert!(field_removed(FieldPlace::Event, true), "typed event bodies are structs like responses");
+        assert!(
+            field_removed(FieldPlace::Event, true),
+            "typed event bodies are structs like responses"
+        );
         assert!(field_retyped(FieldPlace::Event, true));
         assert!(!field_removed(FieldPlace::Event, false), "an untyped event is JSON");
         assert!(!field_retyped(FieldPlace::Event, false));
@@ -283,9 +288,15 @@ mod tests {
         assert!(access_tokens_changed(true, true));
         assert!(!access_tokens_changed(true, false));
         assert!(!access_tokens_changed(false, true));
-        assert!(!scope_changed() && !rate_limit_changed() && !default_changed() && !route_changed());
+        assert!(
+            !scope_changed() && !rate_limit_changed() && !default_changed() && !route_changed()
+        );
         assert!(endpoint_removed() && !endpoint_added());
-        assert!(typing_changed(false, true) && typing_changed(true, false) && !typing_changed(true, true));
+        assert!(
+            typing_changed(false, true)
+                && typing_changed(true, false)
+                && !typing_changed(true, true)
+        );
         assert!(event_removed() && !event_added());
     }
 }

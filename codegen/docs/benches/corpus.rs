@@ -72,7 +72,12 @@ fn main() {
     let md_bytes: usize = markdown.iter().map(String::len).sum();
 
     println!("corpus: {} ({} pages, {:.1} MB)", root.display(), pages.len(), bytes as f64 / 1e6);
-    println!("        {:.1} MB markdown, {} HTML regions ({:.1} MB)", md_bytes as f64 / 1e6, html.len(), html_bytes as f64 / 1e6);
+    println!(
+        "        {:.1} MB markdown, {} HTML regions ({:.1} MB)",
+        md_bytes as f64 / 1e6,
+        html.len(),
+        html_bytes as f64 / 1e6
+    );
 
     let total = best_of(|| {
         let parsed = feishu_docs::parse_pages(black_box(&pages));
@@ -107,7 +112,13 @@ fn main() {
     );
     println!();
     println!("{:<34} {:>10} {:>8}", "stage", "ms", "share");
-    let row = |name: &str, d: Duration| println!("{name:<34} {:>10.1} {:>7.1}%", ms(d), 100.0 * d.as_secs_f64() / total.as_secs_f64());
+    let row = |name: &str, d: Duration| {
+        println!(
+            "{name:<34} {:>10.1} {:>7.1}%",
+            ms(d),
+            100.0 * d.as_secs_f64() / total.as_secs_f64()
+        )
+    };
     row("parse_pages (whole reader)", total);
     row("blocks::blocks (extractor)", extractor);
     row("  pulldown-cmark (estimate)", cmark);
@@ -115,7 +126,9 @@ fn main() {
     row("after the extractor (rules…merge)", total.saturating_sub(extractor));
     println!();
     println!("The library rows are estimates: each library runs once over the page's markdown or");
-    println!("HTML regions, while the reader also calls pulldown-cmark per cell and walks the HTML tree.");
+    println!(
+        "HTML regions, while the reader also calls pulldown-cmark per cell and walks the HTML tree."
+    );
     println!("Rows overlap (the extractor contains both libraries) and do not sum to 100%.");
 }
 

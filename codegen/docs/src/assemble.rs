@@ -25,10 +25,17 @@ impl RawPage {
             };
             match target {
                 Some(error) => error.sub_errors.push(sub),
-                None => diags.push(line, DiagnosticKind::BadErrorCode, format!("sub-code {} under an error code the page does not list", sub.code)),
+                None => diags.push(
+                    line,
+                    DiagnosticKind::BadErrorCode,
+                    format!("sub-code {} under an error code the page does not list", sub.code),
+                ),
             }
         }
-        let mut spec = Spec { endpoints: std::mem::take(&mut self.catalogue), events: std::mem::take(&mut self.events) };
+        let mut spec = Spec {
+            endpoints: std::mem::take(&mut self.catalogue),
+            events: std::mem::take(&mut self.events),
+        };
         if let Some(event) = self.event(diags) {
             spec.events.push(event);
         }
@@ -36,9 +43,19 @@ impl RawPage {
             if spec.endpoints.is_empty() && spec.events.is_empty() {
                 diags.push(0, DiagnosticKind::NoEndpoint, "the page states no HTTP method and URL");
             }
-            let all = [&self.headers, &self.path_params, &self.query_params, &self.request, &self.response];
+            let all = [
+                &self.headers,
+                &self.path_params,
+                &self.query_params,
+                &self.request,
+                &self.response,
+            ];
             for row in all.into_iter().flatten() {
-                diags.push(row.line, DiagnosticKind::NoEndpoint, format!("field `{}` on a page without an endpoint", row.field.name));
+                diags.push(
+                    row.line,
+                    DiagnosticKind::NoEndpoint,
+                    format!("field `{}` on a page without an endpoint", row.field.name),
+                );
             }
             for (line, what) in &self.stray_rows {
                 diags.push(*line, DiagnosticKind::NoEndpoint, what.clone());
@@ -59,7 +76,9 @@ impl RawPage {
         ep.doc_url = self.doc_url.clone();
         ep.detailed = true;
         ep.sources = vec![self.file.clone()];
-        if ep.scopes.iter().all(|s| s.description.is_empty()) && ep.scopes.len() == self.scope_names.len() {
+        if ep.scopes.iter().all(|s| s.description.is_empty())
+            && ep.scopes.len() == self.scope_names.len()
+        {
             for (scope, name) in ep.scopes.iter_mut().zip(&self.scope_names) {
                 scope.description = name.clone();
             }
@@ -69,7 +88,8 @@ impl RawPage {
                 push_unique(&mut ep.access_tokens, rules::access_tokens(&header.field.description));
             }
             if header.field.name.eq_ignore_ascii_case("Content-Type") {
-                let value = header.field.fixed.clone().unwrap_or_else(|| header.field.description.clone());
+                let value =
+                    header.field.fixed.clone().unwrap_or_else(|| header.field.description.clone());
                 if value.contains("multipart") {
                     ep.request_content_type = Some(ContentType::Multipart);
                 } else if value.contains("json") {
@@ -93,14 +113,22 @@ impl RawPage {
         }
         if let Some((line, example)) = &self.request_example {
             for key in check::unknown_keys(&ep.request_body, example) {
-                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("request example key `{key}` is not a request body field"));
+                diags.push(
+                    *line,
+                    DiagnosticKind::ExampleKeyNotField,
+                    format!("request example key `{key}` is not a request body field"),
+                );
             }
         }
         if let Some((line, example)) = &self.response_example
             && let Some(data) = example.get("data")
         {
             for key in check::unknown_keys(&ep.response_body, data) {
-                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("response example key `data.{key}` is not a response body field"));
+                diags.push(
+                    *line,
+                    DiagnosticKind::ExampleKeyNotField,
+                    format!("response example key `data.{key}` is not a response body field"),
+                );
             }
         }
         ep.request_example = self.request_example.take().map(|(_, v)| v);
@@ -115,20 +143,28 @@ impl RawPage {
         let example = self.event_example.take();
         let rows = std::mem::take(&mut self.event_body);
         let tree = self.settle(&rows, example.as_ref().map(|(_, v)| v), "event body", diags);
-        let body = tree
-            .iter()
-            .find(|f| f.name == "event")
-            .map(|f| f.children.clone())
-            .unwrap_or_else(|| tree.into_iter().filter(|f| !matches!(f.name.as_str(), "schema" | "header")).collect());
+        let body =
+            tree.iter().find(|f| f.name == "event").map(|f| f.children.clone()).unwrap_or_else(
+                || {
+                    tree.into_iter()
+                        .filter(|f| !matches!(f.name.as_str(), "schema" | "header"))
+                        .collect()
+                },
+            );
         if let Some((line, value)) = &example
             && let Some(inner) = value.get("event")
         {
             for key in check::unknown_keys(&body, inner) {
-                diags.push(*line, DiagnosticKind::ExampleKeyNotField, format!("event example key `event.{key}` is not an event body field"));
+                diags.push(
+                    *line,
+                    DiagnosticKind::ExampleKeyNotField,
+                    format!("event example key `event.{key}` is not an event body field"),
+                );
             }
         }
         let mut scopes = std::mem::take(&mut self.endpoint.scopes);
-        if scopes.iter().all(|s| s.description.is_empty()) && scopes.len() == self.scope_names.len() {
+        if scopes.iter().all(|s| s.description.is_empty()) && scopes.len() == self.scope_names.len()
+        {
             for (scope, name) in scopes.iter_mut().zip(&self.scope_names) {
                 scope.description = name.clone();
             }
@@ -147,7 +183,13 @@ impl RawPage {
         })
     }
 
-    fn settle(&self, rows: &[RawField], example: Option<&Value>, what: &str, diags: &mut Diagnostics) -> Vec<Field> {
+    fn settle(
+        &self,
+        rows: &[RawField],
+        example: Option<&Value>,
+        what: &str,
+        diags: &mut Diagnostics,
+    ) -> Vec<Field> {
         let (mut tree, how) = nesting::settle(rows, example);
         let line = rows.first().map_or(0, |r| r.line);
         match how {
@@ -163,7 +205,14 @@ impl RawPage {
         }
         let filled = nesting::apply_notes(&mut tree, &self.notes);
         if !filled.is_empty() {
-            diags.push(line, DiagnosticKind::NestingRebuilt, format!("{what}: fields of {} taken from the type notes (类型额外说明)", filled.join(", ")));
+            diags.push(
+                line,
+                DiagnosticKind::NestingRebuilt,
+                format!(
+                    "{what}: fields of {} taken from the type notes (类型额外说明)",
+                    filled.join(", ")
+                ),
+            );
         }
         tree
     }

@@ -200,7 +200,8 @@ pub fn html_region(lines: &[&str], i: usize) -> Option<usize> {
     for tag in ["md-table", "md-dt-table", "md-code-json"] {
         if first.starts_with(&format!("<{tag}")) {
             let close = format!("</{tag}>");
-            let end = (i..lines.len()).find(|&j| lines[j].contains(&close)).unwrap_or(lines.len() - 1);
+            let end =
+                (i..lines.len()).find(|&j| lines[j].contains(&close)).unwrap_or(lines.len() - 1);
             return Some(end + 1);
         }
     }

@@ -22,7 +22,9 @@ pub fn kind(header: &[String]) -> Option<Kind> {
     let first = header.first()?;
     if first.contains("方法") || first.contains("API") && !first.contains("事件") {
         Some(Kind::Api)
-    } else if (first.contains("事件") || first.contains("Event")) && header.iter().any(|h| h.contains("事件类型")) {
+    } else if (first.contains("事件") || first.contains("Event"))
+        && header.iter().any(|h| h.contains("事件类型"))
+    {
         Some(Kind::Event)
     } else {
         None
@@ -67,9 +69,14 @@ fn find_method_and_path(text: &str) -> Option<(Method, String)> {
     let plain = text.replace('`', " ");
     let at = plain.find("/open-apis/").or_else(|| plain.find(" /"))?;
     let before = plain[..at].trim_end();
-    let word_start = before.char_indices().rev().find(|(_, c)| !c.is_ascii_alphabetic()).map_or(0, |(i, c)| i + c.len_utf8());
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_ascii_alphabetic())
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let method = Method::parse(&before[word_start..])?;
-    let path: String = plain[at..].trim_start().chars().take_while(|c| !c.is_whitespace()).collect();
+    let path: String =
+        plain[at..].trim_start().chars().take_while(|c| !c.is_whitespace()).collect();
     Some((method, path))
 }
 
@@ -106,7 +113,12 @@ fn column(header: &[String], words: &[&str]) -> Option<usize> {
 }
 
 /// Reads a catalogue table into endpoints or events. Rows it cannot read become diagnostics.
-pub fn read(table: &Table, kind: Kind, file: &str, diags: &mut Diagnostics) -> (Vec<Endpoint>, Vec<Event>) {
+pub fn read(
+    table: &Table,
+    kind: Kind,
+    file: &str,
+    diags: &mut Diagnostics,
+) -> (Vec<Endpoint>, Vec<Event>) {
     let header = &table.header;
     let scopes_col = column(header, &["权限"]);
     let tokens_col = column(header, &["凭证", "令牌", "token"]);
@@ -116,17 +128,29 @@ pub fn read(table: &Table, kind: Kind, file: &str, diags: &mut Diagnostics) -> (
     for row in &table.rows {
         let Some(first) = row.cells.first() else { continue };
         let head = head(first);
-        let scopes =
-            scopes_col.and_then(|i| row.cells.get(i)).map(|c| if c.scopes.is_empty() { rules::scopes(&c.text) } else { c.scopes.clone() }).unwrap_or_default();
+        let scopes = scopes_col
+            .and_then(|i| row.cells.get(i))
+            .map(|c| if c.scopes.is_empty() { rules::scopes(&c.text) } else { c.scopes.clone() })
+            .unwrap_or_default();
         match kind {
             Kind::Api => {
                 let (Some(method), Some(path)) = (head.method, head.path) else {
-                    diags.push(row.line, DiagnosticKind::BadCatalogueRow, format!("catalogue row without `METHOD /path`: {}", row_text(row)));
+                    diags.push(
+                        row.line,
+                        DiagnosticKind::BadCatalogueRow,
+                        format!("catalogue row without `METHOD /path`: {}", row_text(row)),
+                    );
                     continue;
                 };
                 let tokens = tokens_col
                     .and_then(|i| row.cells.get(i))
-                    .map(|c| if c.tokens.is_empty() { rules::access_tokens(&c.text) } else { c.tokens.clone() })
+                    .map(|c| {
+                        if c.tokens.is_empty() {
+                            rules::access_tokens(&c.text)
+                        } else {
+                            c.tokens.clone()
+                        }
+                    })
                     .unwrap_or_default();
                 endpoints.push(Endpoint {
                     title: head.title,
@@ -142,9 +166,16 @@ pub fn read(table: &Table, kind: Kind, file: &str, diags: &mut Diagnostics) -> (
                 });
             }
             Kind::Event => {
-                let event_type = type_col.and_then(|i| row.cells.get(i)).map(|c| text::plain(&c.text)).unwrap_or_default();
+                let event_type = type_col
+                    .and_then(|i| row.cells.get(i))
+                    .map(|c| text::plain(&c.text))
+                    .unwrap_or_default();
                 if event_type.is_empty() || event_type.contains(' ') {
-                    diags.push(row.line, DiagnosticKind::BadCatalogueRow, format!("event row without an event type: {}", row_text(row)));
+                    diags.push(
+                        row.line,
+                        DiagnosticKind::BadCatalogueRow,
+                        format!("event row without an event type: {}", row_text(row)),
+                    );
                     continue;
                 }
                 events.push(Event {
@@ -178,10 +209,18 @@ mod tests {
         assert_eq!(h.method, Some(Method::Post));
         assert_eq!(h.path.as_deref(), Some("/open-apis/im/v1/messages"));
         assert_eq!(h.summary, "给指定用户发送消息。");
-        assert_eq!(find_method_and_path("GET /open-apis/im/v1/pins"), Some((Method::Get, "/open-apis/im/v1/pins".into())));
-        assert_eq!(find_method_and_path("[撤回流程](https://x/a)`PUT`/open-apis/corehr/v2/a > 撤回"), Some((Method::Put, "/open-apis/corehr/v2/a".into())));
+        assert_eq!(
+            find_method_and_path("GET /open-apis/im/v1/pins"),
+            Some((Method::Get, "/open-apis/im/v1/pins".into()))
+        );
+        assert_eq!(
+            find_method_and_path("[撤回流程](https://x/a)`PUT`/open-apis/corehr/v2/a > 撤回"),
+            Some((Method::Put, "/open-apis/corehr/v2/a".into()))
+        );
         assert_eq!(find_method_and_path("获取 /x"), None);
-        let h = head(&Cell::text("[撤回流程](https://x/a)`PUT`/open-apis/corehr/v2/a > 撤回流程。".into()));
+        let h = head(&Cell::text(
+            "[撤回流程](https://x/a)`PUT`/open-apis/corehr/v2/a > 撤回流程。".into(),
+        ));
         assert_eq!((h.title.as_str(), h.summary.as_str()), ("撤回流程", "撤回流程。"));
     }
 

@@ -21,7 +21,9 @@ fn walk(fields: &[Field], value: &Value, prefix: &str, out: &mut Vec<String>) {
                 let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
                 match fields.iter().find(|f| &f.name == key) {
                     None => out.push(path),
-                    Some(field) if !field.children.is_empty() => walk(&field.children, inner, &path, out),
+                    Some(field) if !field.children.is_empty() => {
+                        walk(&field.children, inner, &path, out)
+                    }
                     Some(_) => {}
                 }
             }
@@ -40,7 +42,8 @@ pub fn field_paths(fields: &[Field]) -> Vec<String> {
     let mut out = Vec::new();
     fn go(fields: &[Field], prefix: &str, out: &mut Vec<String>) {
         for f in fields {
-            let path = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
+            let path =
+                if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
             out.push(path.clone());
             go(&f.children, &path, out);
         }
@@ -61,7 +64,8 @@ mod tests {
     #[test]
     fn finds_keys_that_are_not_fields() {
         let fields = vec![field("a", vec![field("b", vec![])]), field("free", vec![])];
-        let example: Value = serde_json::from_str(r#"{"a":[{"b":1,"c":2}],"free":{"x":1},"z":0}"#).unwrap();
+        let example: Value =
+            serde_json::from_str(r#"{"a":[{"b":1,"c":2}],"free":{"x":1},"z":0}"#).unwrap();
         assert_eq!(unknown_keys(&fields, &example), ["a[].c", "z"]);
         assert_eq!(field_paths(&fields), ["a", "a.b", "free"]);
     }

@@ -92,7 +92,12 @@ impl Diagnostics {
 
     /// Records one diagnostic at `line`.
     pub fn push(&mut self, line: usize, kind: DiagnosticKind, message: impl Into<String>) {
-        self.items.push(Diagnostic { file: self.file.clone(), line, kind, message: message.into() });
+        self.items.push(Diagnostic {
+            file: self.file.clone(),
+            line,
+            kind,
+            message: message.into(),
+        });
     }
 
     /// The diagnostics collected so far.

@@ -2,7 +2,9 @@
 //! are read by their header and section, and the facts of one page come out
 //! as endpoints and events.
 
-use feishu_spec::{ContentType, Endpoint, ErrorCode, Event, Method, ResponseContentType, Spec, SubError};
+use feishu_spec::{
+    ContentType, Endpoint, ErrorCode, Event, Method, ResponseContentType, Spec, SubError,
+};
 use serde_json::Value;
 
 use crate::blocks::{self, Block, Row, Table};
@@ -115,7 +117,14 @@ const BARE_SECTIONS: &[&str] = &[
 
 /// If a text line is only a section name (`请求体`, `**响应示例**:`), its section.
 pub fn bare_section(line: &str) -> Option<Section> {
-    let t = line.trim().trim_start_matches('#').trim().trim_matches('*').trim_end_matches([':', '：']).trim_matches('*').trim();
+    let t = line
+        .trim()
+        .trim_start_matches('#')
+        .trim()
+        .trim_matches('*')
+        .trim_end_matches([':', '：'])
+        .trim_matches('*')
+        .trim();
     BARE_SECTIONS.contains(&t).then(|| section_of(t))
 }
 
@@ -170,7 +179,12 @@ pub(crate) struct RawPage {
 
 impl RawPage {
     fn new(page: &Page<'_>) -> RawPage {
-        RawPage { file: page.file.to_string(), title: page.title().unwrap_or_default().to_string(), doc_url: page.doc_url(), ..RawPage::default() }
+        RawPage {
+            file: page.file.to_string(),
+            title: page.title().unwrap_or_default().to_string(),
+            doc_url: page.doc_url(),
+            ..RawPage::default()
+        }
     }
 
     fn section(&self) -> Section {
@@ -215,7 +229,10 @@ impl RawPage {
                 continue;
             }
             let section = self.section();
-            let in_example = matches!(section, Section::RequestExample | Section::ResponseExample | Section::EventExample);
+            let in_example = matches!(
+                section,
+                Section::RequestExample | Section::ResponseExample | Section::EventExample
+            );
             if in_example && (l.starts_with('{') || l.starts_with('[')) {
                 // A flattened page's unfenced example: parse one value, then go on after it.
                 let from = offset - raw_line.len() + (raw_line.len() - raw_line.trim_start().len());
@@ -230,7 +247,11 @@ impl RawPage {
                         self.text(tail_line, tail, diags);
                         return;
                     }
-                    _ => diags.push(here, DiagnosticKind::InvalidExample, format!("example is not JSON: {}", quote(rest))),
+                    _ => diags.push(
+                        here,
+                        DiagnosticKind::InvalidExample,
+                        format!("example is not JSON: {}", quote(rest)),
+                    ),
                 }
                 return;
             }
@@ -241,14 +262,20 @@ impl RawPage {
                 Section::Intro => {
                     if self.title.is_empty() && !l.is_empty() {
                         self.title = text::plain(l);
-                    } else if !l.is_empty() && !l.starts_with("最后更新于") && !l.starts_with("![") && !l.starts_with(":::") {
+                    } else if !l.is_empty()
+                        && !l.starts_with("最后更新于")
+                        && !l.starts_with("![")
+                        && !l.starts_with(":::")
+                    {
                         let cleaned = strip_try_it(l);
                         if !cleaned.is_empty() {
                             self.description.push(cleaned);
                         }
                     }
                 }
-                Section::Response | Section::ResponseBody if l.contains("二进制") || l.contains("文件流") => {
+                Section::Response | Section::ResponseBody
+                    if l.contains("二进制") || l.contains("文件流") =>
+                {
                     self.endpoint.response_content_type = ResponseContentType::Binary;
                 }
                 _ => {}
@@ -271,7 +298,11 @@ impl RawPage {
         match parse_json(code) {
             Some(value) => self.example(section, line, value),
             None if lang.is_empty() || lang == "json" => {
-                diags.push(line, DiagnosticKind::InvalidExample, format!("example is not JSON: {}", quote(code)));
+                diags.push(
+                    line,
+                    DiagnosticKind::InvalidExample,
+                    format!("example is not JSON: {}", quote(code)),
+                );
             }
             None => {}
         }
@@ -319,21 +350,39 @@ impl RawPage {
             };
             match target {
                 Some(target) => target.extend(rows),
-                None => self
-                    .stray_rows
-                    .extend(rows.iter().map(|r| (r.line, format!("field `{}` in a table outside any request or response section", r.field.name)))),
+                None => self.stray_rows.extend(rows.iter().map(|r| {
+                    (
+                        r.line,
+                        format!(
+                            "field `{}` in a table outside any request or response section",
+                            r.field.name
+                        ),
+                    )
+                })),
             }
             return;
         }
         for row in &table.rows {
-            diags.push(row.line, DiagnosticKind::UnknownTable, format!("row of a table with header [{}]: {}", table.header.join(" | "), row_text(row)));
+            diags.push(
+                row.line,
+                DiagnosticKind::UnknownTable,
+                format!(
+                    "row of a table with header [{}]: {}",
+                    table.header.join(" | "),
+                    row_text(row)
+                ),
+            );
         }
     }
 
     fn basic_row(&mut self, row: &Row, diags: &mut Diagnostics) {
         let (Some(key), Some(value)) = (row.cells.first(), row.cells.get(1)) else {
             if !row.cells.iter().all(|c| c.text.is_empty()) {
-                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("basic-information row without a value: {}", row_text(row)));
+                diags.push(
+                    row.line,
+                    DiagnosticKind::UnknownInfoRow,
+                    format!("basic-information row without a value: {}", row_text(row)),
+                );
             }
             return;
         };
@@ -343,22 +392,36 @@ impl RawPage {
         if key_text.starts_with("HTTP URL") {
             self.path = path_of(v);
             if self.path.is_none() {
-                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("HTTP URL without a path: {}", quote(v)));
+                diags.push(
+                    row.line,
+                    DiagnosticKind::UnknownInfoRow,
+                    format!("HTTP URL without a path: {}", quote(v)),
+                );
             }
         } else if key_text.starts_with("HTTP Method") {
             self.method = Method::parse(&text::plain(v));
             if self.method.is_none() {
-                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("unknown HTTP method: {}", quote(v)));
+                diags.push(
+                    row.line,
+                    DiagnosticKind::UnknownInfoRow,
+                    format!("unknown HTTP method: {}", quote(v)),
+                );
             }
         } else if key_text.contains("频率限制") {
             ep.rate_limit = rules::rate_limit(v);
         } else if key_text.contains("应用类型") {
-            ep.app_types = if value.app_types.is_empty() { rules::app_types(v) } else { value.app_types.clone() };
+            ep.app_types = if value.app_types.is_empty() {
+                rules::app_types(v)
+            } else {
+                value.app_types.clone()
+            };
         } else if key_text.contains("字段权限") {
-            let scopes = if value.scopes.is_empty() { rules::scopes(v) } else { value.scopes.clone() };
+            let scopes =
+                if value.scopes.is_empty() { rules::scopes(v) } else { value.scopes.clone() };
             push_unique(&mut ep.field_scopes, scopes);
         } else if key_text.contains("权限要求") {
-            let scopes = if value.scopes.is_empty() { rules::scopes(v) } else { value.scopes.clone() };
+            let scopes =
+                if value.scopes.is_empty() { rules::scopes(v) } else { value.scopes.clone() };
             if scopes.is_empty() {
                 // One capture lists scope names and keys in two rows: keep the names to pair later.
                 self.scope_names = v.lines().map(text::plain).filter(|s| !s.is_empty()).collect();
@@ -368,15 +431,34 @@ impl RawPage {
             let t = text::plain(v);
             self.event_type = Some(t).filter(|t| !t.is_empty() && !t.contains(' '));
             if self.event_type.is_none() {
-                diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("event type is not a single word: {}", quote(v)));
+                diags.push(
+                    row.line,
+                    DiagnosticKind::UnknownInfoRow,
+                    format!("event type is not a single word: {}", quote(v)),
+                );
             }
         } else if key_text.contains("Content-Type") {
-            ep.request_content_type = if v.contains("multipart") { Some(ContentType::Multipart) } else { Some(ContentType::Json) };
-        } else if key_text.contains("访问令牌") || key_text.contains("访问凭证") || key_text.contains("凭证要求") {
-            let tokens = if value.tokens.is_empty() { rules::access_tokens(v) } else { value.tokens.clone() };
+            ep.request_content_type = if v.contains("multipart") {
+                Some(ContentType::Multipart)
+            } else {
+                Some(ContentType::Json)
+            };
+        } else if key_text.contains("访问令牌")
+            || key_text.contains("访问凭证")
+            || key_text.contains("凭证要求")
+        {
+            let tokens = if value.tokens.is_empty() {
+                rules::access_tokens(v)
+            } else {
+                value.tokens.clone()
+            };
             push_unique(&mut ep.access_tokens, tokens);
         } else if !key_text.is_empty() || !v.is_empty() {
-            diags.push(row.line, DiagnosticKind::UnknownInfoRow, format!("`{}`: {}", key_text, quote(v)));
+            diags.push(
+                row.line,
+                DiagnosticKind::UnknownInfoRow,
+                format!("`{}`: {}", key_text, quote(v)),
+            );
         }
     }
 
@@ -386,10 +468,18 @@ impl RawPage {
             _ => None,
         };
         for row in &table.rows {
-            let cell = |i: Option<usize>| i.and_then(|i| row.cells.get(i)).map(|c| c.text.trim().to_string()).unwrap_or_default();
+            let cell = |i: Option<usize>| {
+                i.and_then(|i| row.cells.get(i))
+                    .map(|c| c.text.trim().to_string())
+                    .unwrap_or_default()
+            };
             let code_text = text::plain(&cell(Some(columns.code)));
             let Ok(code) = code_text.parse::<i64>() else {
-                diags.push(row.line, DiagnosticKind::BadErrorCode, format!("error code `{code_text}` is not a number: {}", row_text(row)));
+                diags.push(
+                    row.line,
+                    DiagnosticKind::BadErrorCode,
+                    format!("error code `{code_text}` is not a number: {}", row_text(row)),
+                );
                 continue;
             };
             let message = cell(columns.message);
@@ -399,10 +489,21 @@ impl RawPage {
                 continue;
             }
             let http_status = text::plain(&cell(columns.status)).parse().ok();
-            if self.endpoint.errors.iter().any(|e| e.code == code && e.http_status == http_status && e.message == message) {
+            if self
+                .endpoint
+                .errors
+                .iter()
+                .any(|e| e.code == code && e.http_status == http_status && e.message == message)
+            {
                 continue; // The same row twice (pages repeat rows); nothing is lost.
             }
-            self.endpoint.errors.push(ErrorCode { http_status, code, message, hint, sub_errors: Vec::new() });
+            self.endpoint.errors.push(ErrorCode {
+                http_status,
+                code,
+                message,
+                hint,
+                sub_errors: Vec::new(),
+            });
         }
     }
 }
@@ -431,8 +532,17 @@ pub fn path_of(cell: &str) -> Option<String> {
 }
 
 /// Basic-information keys, which start the key cell of a row.
-const BASIC_KEYS: &[&str] =
-    &["HTTP URL", "HTTP Method", "接口频率限制", "支持的应用类型", "权限要求", "字段权限要求", "支持的访问令牌", "事件类型", "推送方式"];
+const BASIC_KEYS: &[&str] = &[
+    "HTTP URL",
+    "HTTP Method",
+    "接口频率限制",
+    "支持的应用类型",
+    "权限要求",
+    "字段权限要求",
+    "支持的访问令牌",
+    "事件类型",
+    "推送方式",
+];
 
 /// In tables without outer pipes a key cell can run over several lines
 /// (`权限要求` / `**调用该 API 所需的权限…**` / `开启任一权限即可 | …`), and the
@@ -443,7 +553,12 @@ fn rejoin_keys(rows: &[Row]) -> Vec<Row> {
     for i in 0..out.len().saturating_sub(1) {
         let Some(value) = out[i].cells.get(1) else { continue };
         let lines: Vec<&str> = value.text.lines().collect();
-        let Some(cut) = lines.iter().skip(1).position(|l| BASIC_KEYS.iter().any(|k| text::plain(l).starts_with(k))).map(|p| p + 1) else {
+        let Some(cut) = lines
+            .iter()
+            .skip(1)
+            .position(|l| BASIC_KEYS.iter().any(|k| text::plain(l).starts_with(k)))
+            .map(|p| p + 1)
+        else {
             continue;
         };
         let kept = lines[..cut].join("\n");
@@ -461,7 +576,9 @@ fn is_basic(table: &Table) -> bool {
     table.rows.iter().any(|r| {
         r.cells.first().is_some_and(|c| {
             let key = text::plain(&c.text);
-            key.starts_with("HTTP URL") || key.starts_with("HTTP Method") || key.starts_with("事件类型")
+            key.starts_with("HTTP URL")
+                || key.starts_with("HTTP Method")
+                || key.starts_with("事件类型")
         })
     })
 }
@@ -479,11 +596,15 @@ impl ErrorColumns {
     fn of(header: &[String]) -> Option<ErrorColumns> {
         let find = |f: &dyn Fn(&str) -> bool| header.iter().position(|h| f(h));
         let status = find(&|h| h.contains("HTTP"));
-        let code = find(&|h| h.contains("错误码") && !h.contains("HTTP") || h.eq_ignore_ascii_case("code"))?;
+        let code = find(&|h| {
+            h.contains("错误码") && !h.contains("HTTP") || h.eq_ignore_ascii_case("code")
+        })?;
         Some(ErrorColumns {
             status,
             code,
-            message: find(&|h| h.contains("描述") || h.contains("错误信息") || h.eq_ignore_ascii_case("msg")),
+            message: find(&|h| {
+                h.contains("描述") || h.contains("错误信息") || h.eq_ignore_ascii_case("msg")
+            }),
             hint: find(&|h| h.contains("建议") || h.contains("解决") || h.contains("说明")),
         })
     }
@@ -507,7 +628,13 @@ fn strip_comments_and_trailing_commas(code: &str) -> String {
             match c {
                 _ if escaped => escaped = false,
                 // `"^\d{9}$"`: an escape JSON does not know is a literal backslash.
-                '\\' if !matches!(chars.peek(), Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u')) => out.push('\\'),
+                '\\' if !matches!(
+                    chars.peek(),
+                    Some('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u')
+                ) =>
+                {
+                    out.push('\\')
+                }
                 '\\' => escaped = true,
                 '"' => in_string = false,
                 _ => {}
@@ -561,23 +688,39 @@ mod tests {
     #[test]
     fn reads_paths_from_url_cells() {
         assert_eq!(
-            path_of("`https://open.feishu.cn/open-apis/im/v1/messages/:message_id/reply`").as_deref(),
+            path_of("`https://open.feishu.cn/open-apis/im/v1/messages/:message_id/reply`")
+                .as_deref(),
             Some("/open-apis/im/v1/messages/:message_id/reply")
         );
-        assert_eq!(path_of("https://open.feishu.cn/open-apis/hire/v1/user_roles").as_deref(), Some("/open-apis/hire/v1/user_roles"));
+        assert_eq!(
+            path_of("https://open.feishu.cn/open-apis/hire/v1/user_roles").as_deref(),
+            Some("/open-apis/hire/v1/user_roles")
+        );
         assert_eq!(path_of("无"), None);
     }
 
     #[test]
     fn lenient_json_examples() {
-        assert_eq!(parse_json("{\"a\": 1, // note\n \"b\": [1,2,],}"), Some(serde_json::json!({"a": 1, "b": [1, 2]})));
-        assert_eq!(parse_json("{\"url\": \"http://x//y\"}"), Some(serde_json::json!({"url": "http://x//y"})));
+        assert_eq!(
+            parse_json("{\"a\": 1, // note\n \"b\": [1,2,],}"),
+            Some(serde_json::json!({"a": 1, "b": [1, 2]}))
+        );
+        assert_eq!(
+            parse_json("{\"url\": \"http://x//y\"}"),
+            Some(serde_json::json!({"url": "http://x//y"}))
+        );
         assert_eq!(parse_json("curl -X POST"), None);
-        assert_eq!(parse_json(r#"{"rule":"^\d{9}$"}"#), Some(serde_json::json!({"rule": "^\\d{9}$"})));
+        assert_eq!(
+            parse_json(r#"{"rule":"^\d{9}$"}"#),
+            Some(serde_json::json!({"rule": "^\\d{9}$"}))
+        );
     }
 
     #[test]
     fn strips_try_it_markers() {
-        assert_eq!(strip_try_it("调用该接口回复指定消息。{尝试一下}(url=/api/tools?x=1)"), "调用该接口回复指定消息。");
+        assert_eq!(
+            strip_try_it("调用该接口回复指定消息。{尝试一下}(url=/api/tools?x=1)"),
+            "调用该接口回复指定消息。"
+        );
     }
 }

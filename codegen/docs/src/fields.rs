@@ -63,7 +63,11 @@ pub fn raw_fields(table: &Table, columns: Columns, diags: &mut Diagnostics) -> V
     for row in &table.rows {
         match raw_field(row, columns) {
             Some(field) => out.push(field),
-            None => diags.push(row.line, DiagnosticKind::UnreadableRow, format!("field row without a name: {}", row_text(row))),
+            None => diags.push(
+                row.line,
+                DiagnosticKind::UnreadableRow,
+                format!("field row without a name: {}", row_text(row)),
+            ),
         }
     }
     out
@@ -97,7 +101,10 @@ fn raw_field(row: &Row, columns: Columns) -> Option<RawField> {
 }
 
 fn is_yes(text: &str) -> bool {
-    matches!(text::plain(text).as_str(), "是" | "必填" | "必选" | "true" | "True" | "Y" | "yes" | "Yes" | "required")
+    matches!(
+        text::plain(text).as_str(),
+        "是" | "必填" | "必选" | "true" | "True" | "Y" | "yes" | "Yes" | "required"
+    )
 }
 
 /// Fills a field's example, default, fixed value and constraints from the rule
@@ -110,7 +117,9 @@ pub fn apply_rules(field: &mut Field, description: &str) {
     field.scopes = found.field_scopes;
     let mut constraints = Constraints { enum_values: found.enum_values, ..Constraints::default() };
     if let Some(range) = found.length {
-        let as_u64 = |n: &Option<serde_json::Number>| n.as_ref().and_then(|n| n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)));
+        let as_u64 = |n: &Option<serde_json::Number>| {
+            n.as_ref().and_then(|n| n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)))
+        };
         if field.field_type == FieldType::Array && range.unit != Unit::Chars {
             constraints.min_items = as_u64(&range.min);
             constraints.max_items = as_u64(&range.max);
@@ -143,8 +152,11 @@ pub fn json_type(type_name: &str) -> (FieldType, Option<FieldType>) {
     }
     let kind = match lower.as_str() {
         "string" | "str" | "enum" | "text" | "date" | "datetime" => FieldType::String,
-        "int" | "int32" | "int64" | "integer" | "long" | "uint" | "int8" | "int16" | "uint32" | "uint64" => FieldType::Integer,
-        "float" | "double" | "number" | "decimal" | "number(float)" | "float64" | "float32" => FieldType::Number,
+        "int" | "int32" | "int64" | "integer" | "long" | "uint" | "int8" | "int16" | "uint32"
+        | "uint64" => FieldType::Integer,
+        "float" | "double" | "number" | "decimal" | "number(float)" | "float64" | "float32" => {
+            FieldType::Number
+        }
         "bool" | "boolean" => FieldType::Boolean,
         "file" | "binary" => FieldType::File,
         _ => FieldType::Object,
@@ -198,7 +210,14 @@ pub fn count(fields: &[Field]) -> usize {
 pub fn check_types(rows: &[RawField], diags: &mut Diagnostics) {
     for row in rows {
         if is_odd_type_name(&row.field.type_name) {
-            diags.push(row.line, DiagnosticKind::UnknownType, format!("`{}` has type `{}`, read as an object", row.field.name, row.field.type_name));
+            diags.push(
+                row.line,
+                DiagnosticKind::UnknownType,
+                format!(
+                    "`{}` has type `{}`, read as an object",
+                    row.field.name, row.field.type_name
+                ),
+            );
         }
     }
 }
@@ -235,10 +254,23 @@ mod tests {
 
     #[test]
     fn builds_trees_from_levels() {
-        let raw = |name: &str, level: Option<usize>| RawField { line: 1, level, field: Field { name: name.into(), ..Field::default() } };
-        let tree = tree_by_levels(&[raw("a", Some(0)), raw("b", Some(1)), raw("c", Some(2)), raw("d", Some(1)), raw("e", None)]);
+        let raw = |name: &str, level: Option<usize>| RawField {
+            line: 1,
+            level,
+            field: Field { name: name.into(), ..Field::default() },
+        };
+        let tree = tree_by_levels(&[
+            raw("a", Some(0)),
+            raw("b", Some(1)),
+            raw("c", Some(2)),
+            raw("d", Some(1)),
+            raw("e", None),
+        ]);
         assert_eq!(tree.len(), 2);
-        assert_eq!(tree[0].children.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["b", "d"]);
+        assert_eq!(
+            tree[0].children.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["b", "d"]
+        );
         assert_eq!(tree[0].children[0].children[0].name, "c");
         assert_eq!(count(&tree), 5);
     }
@@ -249,9 +281,17 @@ mod tests {
             line: 7,
             level: None,
             keyed: false,
-            cells: ["follow_ups", "follow_up[]", "是", "跟随气泡列表。\n**数据校验规则**：\n- 长度范围：`1` ～ `3`"].map(|t| Cell::text(t.into())).to_vec(),
+            cells: [
+                "follow_ups",
+                "follow_up[]",
+                "是",
+                "跟随气泡列表。\n**数据校验规则**：\n- 长度范围：`1` ～ `3`",
+            ]
+            .map(|t| Cell::text(t.into()))
+            .to_vec(),
         };
-        let columns = Columns::of(&["名称".into(), "类型".into(), "必填".into(), "描述".into()]).unwrap();
+        let columns =
+            Columns::of(&["名称".into(), "类型".into(), "必填".into(), "描述".into()]).unwrap();
         let field = raw_field(&row, columns).unwrap().field;
         assert!(field.required);
         assert_eq!(field.field_type, FieldType::Array);

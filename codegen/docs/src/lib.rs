@@ -69,7 +69,10 @@ pub fn page_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), PageFilesEr
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path).map_err(failed)?.map(|e| e.map(|e| e.path()).map_err(failed)).collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(failed)?
+        .map(|e| e.map(|e| e.path()).map_err(failed))
+        .collect::<Result<_, _>>()?;
     entries.sort();
     for entry in entries {
         let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -96,7 +99,11 @@ pub struct Parsed {
 pub fn read_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
     let mut diags = diag::Diagnostics::new(file);
     if text.contains('\0') {
-        diags.push(0, DiagnosticKind::Unreadable, "the file holds binary data (NUL bytes), not a doc page");
+        diags.push(
+            0,
+            DiagnosticKind::Unreadable,
+            "the file holds binary data (NUL bytes), not a doc page",
+        );
         return (Spec::default(), diags.into_vec());
     }
     let page = page::Page::new(file, text);
@@ -109,9 +116,17 @@ pub fn parse_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
     match std::panic::catch_unwind(|| read_page(file, text)) {
         Ok(result) => result,
         Err(panic) => {
-            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
-            let diagnostic =
-                Diagnostic { file: file.to_string(), line: 0, kind: DiagnosticKind::Unreadable, message: format!("the reader failed on this page: {what}") };
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let diagnostic = Diagnostic {
+                file: file.to_string(),
+                line: 0,
+                kind: DiagnosticKind::Unreadable,
+                message: format!("the reader failed on this page: {what}"),
+            };
             (Spec::default(), vec![diagnostic])
         }
     }
@@ -138,7 +153,8 @@ mod tests {
 
     #[test]
     fn page_files_are_sorted_and_a_missing_path_is_named() {
-        let dir = std::env::temp_dir().join(format!("feishu-docs-page-files-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("feishu-docs-page-files-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("im")).unwrap();
         for name in ["im/b.md", "a.md", "README.md", ".hidden.md"] {
             std::fs::write(dir.join(name), "").unwrap();

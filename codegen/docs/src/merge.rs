@@ -16,7 +16,8 @@ use crate::{naming, push_unique};
 
 /// Merges per-page specs into one, naming every endpoint and event.
 pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
-    let mut endpoints: Vec<Endpoint> = pages.iter_mut().flat_map(|p| std::mem::take(&mut p.endpoints)).collect();
+    let mut endpoints: Vec<Endpoint> =
+        pages.iter_mut().flat_map(|p| std::mem::take(&mut p.endpoints)).collect();
     endpoints.sort_by(|a, b| b.detailed.cmp(&a.detailed).then_with(|| a.sources.cmp(&b.sources)));
     let mut by_key: BTreeMap<(String, feishu_spec::Method), Endpoint> = BTreeMap::new();
     for endpoint in endpoints {
@@ -34,7 +35,8 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
         }
     }
     let mut events_by_type: BTreeMap<String, Event> = BTreeMap::new();
-    let mut events: Vec<Event> = pages.iter_mut().flat_map(|p| std::mem::take(&mut p.events)).collect();
+    let mut events: Vec<Event> =
+        pages.iter_mut().flat_map(|p| std::mem::take(&mut p.events)).collect();
     events.sort_by(|a, b| a.sources.cmp(&b.sources));
     for event in events {
         match events_by_type.entry(event.event_type.clone()) {
@@ -53,7 +55,11 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
                 let mut clash = |what: String| {
                     conflict(
                         diagnostics,
-                        Clash { what: format!("event {}: {what}", kept.event_type), ours: &kept.sources.clone(), theirs: &event.sources.clone() },
+                        Clash {
+                            what: format!("event {}: {what}", kept.event_type),
+                            ours: &kept.sources.clone(),
+                            theirs: &event.sources.clone(),
+                        },
                     )
                 };
                 merge_fields(&mut kept.body, event.body, "event", &mut clash);
@@ -71,7 +77,9 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
     let mut spelling: BTreeMap<String, (bool, Vec<String>, Endpoint)> = BTreeMap::new();
     for ep in &endpoints {
         let candidate = (!ep.detailed, ep.sources.clone());
-        let entry = spelling.entry(ep.template().shape()).or_insert_with(|| (!ep.detailed, ep.sources.clone(), ep.clone()));
+        let entry = spelling
+            .entry(ep.template().shape())
+            .or_insert_with(|| (!ep.detailed, ep.sources.clone(), ep.clone()));
         if candidate < (entry.0, entry.1.clone()) {
             *entry = (!ep.detailed, ep.sources.clone(), ep.clone());
         }
@@ -93,7 +101,11 @@ pub fn merge(mut pages: Vec<Spec>, diagnostics: &mut Vec<Diagnostic>) -> Spec {
 /// spell one route differently, renaming its documented path parameters to
 /// match, so that merging them adds no stray parameter. The difference is a
 /// `conflict` diagnostic.
-fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut Vec<Diagnostic>) -> Endpoint {
+fn respell_path_params(
+    kept: &Endpoint,
+    mut other: Endpoint,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Endpoint {
     let (kept_template, other_template) = (kept.template(), other.template());
     let (ours, theirs) = (kept_template.params(), other_template.params());
     if ours == theirs {
@@ -102,7 +114,11 @@ fn respell_path_params(kept: &Endpoint, mut other: Endpoint, diagnostics: &mut V
     conflict(
         diagnostics,
         Clash {
-            what: format!("{} {}: path parameters spelled {theirs:?} against {ours:?}", other.method.as_str(), kept.path),
+            what: format!(
+                "{} {}: path parameters spelled {theirs:?} against {ours:?}",
+                other.method.as_str(),
+                kept.path
+            ),
             ours: &kept.sources,
             theirs: &other.sources,
         },
@@ -136,11 +152,15 @@ fn conflict(diagnostics: &mut Vec<Diagnostic>, clash: Clash<'_>) {
 fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Diagnostic>) {
     let ours = kept.sources.clone();
     let theirs = other.sources.clone();
-    let mut clash = |what: String| conflict(diagnostics, Clash { what, ours: &ours, theirs: &theirs });
+    let mut clash =
+        |what: String| conflict(diagnostics, Clash { what, ours: &ours, theirs: &theirs });
     let key = format!("{} {}", kept.method.as_str(), kept.path);
     fill(&mut kept.title, other.title);
     // A detail page's description beats a catalogue summary; between two detail pages the fuller one wins.
-    if kept.description.is_empty() || (other.detailed == kept.detailed && other.description.chars().count() > kept.description.chars().count()) {
+    if kept.description.is_empty()
+        || (other.detailed == kept.detailed
+            && other.description.chars().count() > kept.description.chars().count())
+    {
         kept.description = other.description;
     }
     if kept.doc_url.is_none() {
@@ -154,17 +174,21 @@ fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Di
         (Some(_), Some(b)) => {
             // The prose limit may be on one page only; the stricter one holds.
             let kept = kept.rate_limit.as_mut().expect("matched Some");
-            kept.per_receiver_per_second = match (kept.per_receiver_per_second, b.per_receiver_per_second) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, y) => x.or(y),
-            };
+            kept.per_receiver_per_second =
+                match (kept.per_receiver_per_second, b.per_receiver_per_second) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
             if kept.text.is_empty() {
                 kept.text = b.text;
             }
         }
         _ => {}
     }
-    for (name, a, b) in [("scopes", &mut kept.scopes, other.scopes), ("field scopes", &mut kept.field_scopes, other.field_scopes)] {
+    for (name, a, b) in [
+        ("scopes", &mut kept.scopes, other.scopes),
+        ("field scopes", &mut kept.field_scopes, other.field_scopes),
+    ] {
         let a_names: Vec<String> = a.iter().map(|s| s.name.clone()).collect();
         let b_names: Vec<String> = b.iter().map(|s| s.name.clone()).collect();
         if !a.is_empty() && !b.is_empty() && {
@@ -174,7 +198,11 @@ fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Di
             y.sort();
             x != y
         } {
-            clash(format!("{key}: {name} [{}] against [{}]; kept the union", a_names.join(", "), b_names.join(", ")));
+            clash(format!(
+                "{key}: {name} [{}] against [{}]; kept the union",
+                a_names.join(", "),
+                b_names.join(", ")
+            ));
         }
         for scope in b {
             match a.iter_mut().find(|s| s.name == scope.name) {
@@ -183,8 +211,14 @@ fn merge_endpoint(kept: &mut Endpoint, other: Endpoint, diagnostics: &mut Vec<Di
             }
         }
     }
-    if !kept.access_tokens.is_empty() && !other.access_tokens.is_empty() && kept.access_tokens != other.access_tokens {
-        clash(format!("{key}: access tokens {:?} against {:?}; kept the union", kept.access_tokens, other.access_tokens));
+    if !kept.access_tokens.is_empty()
+        && !other.access_tokens.is_empty()
+        && kept.access_tokens != other.access_tokens
+    {
+        clash(format!(
+            "{key}: access tokens {:?} against {:?}; kept the union",
+            kept.access_tokens, other.access_tokens
+        ));
     }
     push_unique(&mut kept.access_tokens, other.access_tokens);
     kept.access_tokens.sort();
@@ -219,8 +253,14 @@ fn merge_fields(kept: &mut Vec<Field>, other: Vec<Field>, at: &str, clash: &mut 
         match kept.iter_mut().find(|f| f.name == field.name) {
             None => kept.push(field),
             Some(k) => {
-                if k.type_name != field.type_name && !k.type_name.is_empty() && !field.type_name.is_empty() {
-                    clash(format!("`{path}` has type `{}` against `{}`", k.type_name, field.type_name));
+                if k.type_name != field.type_name
+                    && !k.type_name.is_empty()
+                    && !field.type_name.is_empty()
+                {
+                    clash(format!(
+                        "`{path}` has type `{}` against `{}`",
+                        k.type_name, field.type_name
+                    ));
                 }
                 fill(&mut k.type_name, field.type_name);
                 if k.item_type.is_none() {
@@ -249,12 +289,19 @@ fn merge_fields(kept: &mut Vec<Field>, other: Vec<Field>, at: &str, clash: &mut 
     }
 }
 
-fn merge_constraints(kept: &mut Constraints, other: Constraints, path: &str, clash: &mut dyn FnMut(String)) {
+fn merge_constraints(
+    kept: &mut Constraints,
+    other: Constraints,
+    path: &str,
+    clash: &mut dyn FnMut(String),
+) {
     macro_rules! one {
         ($name:ident) => {
             match (&kept.$name, other.$name) {
                 (None, theirs) => kept.$name = theirs,
-                (Some(a), Some(b)) if *a != b => clash(format!("`{path}` {} is {} against {}", stringify!($name), a, b)),
+                (Some(a), Some(b)) if *a != b => {
+                    clash(format!("`{path}` {} is {} against {}", stringify!($name), a, b))
+                }
                 _ => {}
             }
         };
@@ -278,8 +325,14 @@ fn merge_errors(kept: &mut Vec<ErrorCode>, other: Vec<ErrorCode>, clash: &mut dy
         match kept.iter_mut().find(|e| e.code == error.code) {
             None => kept.push(error),
             Some(k) => {
-                if !k.message.is_empty() && !error.message.is_empty() && k.message.trim() != error.message.trim() {
-                    clash(format!("error {} says `{}` against `{}`", error.code, k.message, error.message));
+                if !k.message.is_empty()
+                    && !error.message.is_empty()
+                    && k.message.trim() != error.message.trim()
+                {
+                    clash(format!(
+                        "error {} says `{}` against `{}`",
+                        error.code, k.message, error.message
+                    ));
                 }
                 fill(&mut k.message, error.message);
                 fill(&mut k.hint, error.hint);
@@ -339,7 +392,13 @@ mod tests {
         };
         b.errors.push(ErrorCode { code: 1, message: "m".into(), ..ErrorCode::default() });
         let mut diags = Vec::new();
-        let spec = merge(vec![Spec { endpoints: vec![a], events: vec![] }, Spec { endpoints: vec![b], events: vec![] }], &mut diags);
+        let spec = merge(
+            vec![
+                Spec { endpoints: vec![a], events: vec![] },
+                Spec { endpoints: vec![b], events: vec![] },
+            ],
+            &mut diags,
+        );
         assert_eq!(spec.endpoints.len(), 1);
         let ep = &spec.endpoints[0];
         assert_eq!(ep.sources, ["a.md", "b.md"]);
@@ -354,7 +413,11 @@ mod tests {
 
     #[test]
     fn one_route_spelled_two_ways_is_one_endpoint() {
-        let param = |name: &str, desc: &str| Field { name: name.into(), description: desc.into(), ..Field::default() };
+        let param = |name: &str, desc: &str| Field {
+            name: name.into(),
+            description: desc.into(),
+            ..Field::default()
+        };
         let detail = Endpoint {
             path: "/open-apis/sheets/v2/spreadsheets/:spreadsheet_token/values/:range".into(),
             method: Method::Get,
@@ -370,9 +433,13 @@ mod tests {
             path_params: vec![param("spreadsheetToken", "the token, described longer")],
             ..Endpoint::default()
         };
-        let other_method = Endpoint { method: Method::Put, sources: vec!["put.md".into()], ..catalogue.clone() };
+        let other_method =
+            Endpoint { method: Method::Put, sources: vec!["put.md".into()], ..catalogue.clone() };
         let mut diags = Vec::new();
-        let spec = merge(vec![Spec { endpoints: vec![catalogue, detail, other_method], events: vec![] }], &mut diags);
+        let spec = merge(
+            vec![Spec { endpoints: vec![catalogue, detail, other_method], events: vec![] }],
+            &mut diags,
+        );
         assert_eq!(spec.endpoints.len(), 2, "{:#?}", spec.endpoints);
         let get = spec.endpoints.iter().find(|e| e.method == Method::Get).unwrap();
         // The detail page's spelling wins, and no stray parameter is added.
@@ -380,13 +447,20 @@ mod tests {
         let names: Vec<&str> = get.path_params.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["spreadsheet_token", "range"]);
         assert_eq!(get.sources, ["detail.md", "catalogue.md"]);
-        let spelled: Vec<&Diagnostic> = diags.iter().filter(|d| d.message.contains("path parameters spelled")).collect();
+        let spelled: Vec<&Diagnostic> =
+            diags.iter().filter(|d| d.message.contains("path parameters spelled")).collect();
         assert_eq!(spelled.len(), 2, "{diags:#?}");
-        assert!(spelled[0].file.contains("catalogue.md") && spelled[0].message.contains("detail.md"));
+        assert!(
+            spelled[0].file.contains("catalogue.md") && spelled[0].message.contains("detail.md")
+        );
         // The other method on the route takes the detail page's spelling too.
         let put = spec.endpoints.iter().find(|e| e.method == Method::Put).unwrap();
         assert_eq!(put.path, get.path);
         assert_eq!(put.path_params[0].name, "spreadsheet_token");
-        assert!(spelled[1].file.contains("put.md") && spelled[1].message.starts_with("PUT "), "{:?}", spelled[1]);
+        assert!(
+            spelled[1].file.contains("put.md") && spelled[1].message.starts_with("PUT "),
+            "{:?}",
+            spelled[1]
+        );
     }
 }

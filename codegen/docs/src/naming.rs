@@ -40,7 +40,8 @@ pub(crate) fn name_all(spec: &mut Spec) {
     }
     // Two endpoints can claim one name (doc pages named `get` and `get-2` for
     // two versions, or no page at all): later ones in path order get a suffix.
-    spec.endpoints.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)).then(a.method.cmp(&b.method)));
+    spec.endpoints
+        .sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)).then(a.method.cmp(&b.method)));
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for ep in &mut spec.endpoints {
         let n = seen.entry(ep.id.clone()).or_insert(0);
@@ -54,7 +55,9 @@ pub(crate) fn name_all(spec: &mut Spec) {
         let mut parts = event.event_type.split('.');
         event.service = parts.next().unwrap_or_default().to_string();
         let from_url = event.doc_url.as_deref().and_then(names_from_doc_url).map(|n| n.resource);
-        event.resource = from_url.filter(|r| !r.is_empty() && r != "events").unwrap_or_else(|| snake(parts.next().unwrap_or_default()));
+        event.resource = from_url
+            .filter(|r| !r.is_empty() && r != "events")
+            .unwrap_or_else(|| snake(parts.next().unwrap_or_default()));
     }
 }
 
@@ -67,10 +70,17 @@ pub fn names_from_doc_url(url: &str) -> Option<Names> {
     let (service, version) = service_version(segments[at])?;
     let rest: Vec<&str> = segments[at + 1..].iter().copied().filter(|s| *s != "events").collect();
     let (name, resource) = match rest.split_last() {
-        Some((name, resource)) => (snake(name), resource.iter().map(|s| snake(s)).collect::<Vec<_>>().join("_")),
+        Some((name, resource)) => {
+            (snake(name), resource.iter().map(|s| snake(s)).collect::<Vec<_>>().join("_"))
+        }
         None => return None,
     };
-    Some(Names { service, version, resource: if resource.is_empty() { name.clone() } else { resource }, name })
+    Some(Names {
+        service,
+        version,
+        resource: if resource.is_empty() { name.clone() } else { resource },
+        name,
+    })
 }
 
 /// `im-v1` → (`im`, `v1`); `corehr-v2` → (`corehr`, `v2`).
@@ -97,10 +107,18 @@ pub fn names_from_path(method: feishu_spec::Method, path: &str) -> Names {
         })
         .filter(|s| !s.is_empty() && *s != "open-apis")
         .collect();
-    let version_at = segments.iter().position(|s| s.len() >= 2 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit()));
+    let version_at = segments.iter().position(|s| {
+        s.len() >= 2 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit())
+    });
     let (service, version, rest) = match version_at {
-        Some(i) if i > 0 => (snake(segments[..i].join("_").as_str()), segments[i].to_string(), &segments[i + 1..]),
-        _ => (segments.first().map(|s| snake(s)).unwrap_or_else(|| "misc".into()), "v1".to_string(), segments.get(1..).unwrap_or(&[])),
+        Some(i) if i > 0 => {
+            (snake(segments[..i].join("_").as_str()), segments[i].to_string(), &segments[i + 1..])
+        }
+        _ => (
+            segments.first().map(|s| snake(s)).unwrap_or_else(|| "misc".into()),
+            "v1".to_string(),
+            segments.get(1..).unwrap_or(&[]),
+        ),
     };
     let words: Vec<String> = rest.iter().filter(|s| **s != ":").map(|s| snake(s)).collect();
     // `/card/update` is resource `card`, operation `update`; a lone word
@@ -147,17 +165,44 @@ mod tests {
     #[test]
     fn names_from_urls_and_paths() {
         assert_eq!(
-            names_from_doc_url("https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create"),
-            Some(Names { service: "im".into(), version: "v1".into(), resource: "message_reaction".into(), name: "create".into() })
+            names_from_doc_url(
+                "https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create"
+            ),
+            Some(Names {
+                service: "im".into(),
+                version: "v1".into(),
+                resource: "message_reaction".into(),
+                name: "create".into()
+            })
         );
-        assert_eq!(names_from_doc_url("https://open.feishu.cn/document/server-docs/im-v1/message/events/receive").map(|n| n.resource), Some("message".into()));
-        assert_eq!(names_from_doc_url("https://open.feishu.cn/document/ukTMukTMukTM/ucDO1EjL3gTNx4yN4UTM"), None);
+        assert_eq!(
+            names_from_doc_url(
+                "https://open.feishu.cn/document/server-docs/im-v1/message/events/receive"
+            )
+            .map(|n| n.resource),
+            Some("message".into())
+        );
+        assert_eq!(
+            names_from_doc_url("https://open.feishu.cn/document/ukTMukTMukTM/ucDO1EjL3gTNx4yN4UTM"),
+            None
+        );
         assert_eq!(
             names_from_path(Method::Post, "/open-apis/message/v4/batch_send/"),
-            Names { service: "message".into(), version: "v4".into(), resource: "message".into(), name: "batch_send".into() }
+            Names {
+                service: "message".into(),
+                version: "v4".into(),
+                resource: "message".into(),
+                name: "batch_send".into()
+            }
         );
-        assert_eq!(names_from_path(Method::Post, "/open-apis/interactive/v1/card/update").resource, "card");
-        assert_eq!(names_from_path(Method::Post, "/open-apis/im/v1/messages/:message_id/reactions").name, "reactions");
+        assert_eq!(
+            names_from_path(Method::Post, "/open-apis/interactive/v1/card/update").resource,
+            "card"
+        );
+        assert_eq!(
+            names_from_path(Method::Post, "/open-apis/im/v1/messages/:message_id/reactions").name,
+            "reactions"
+        );
         assert_eq!(names_from_path(Method::Get, "/open-apis/x/v1").name, "get");
         assert_eq!(snake("get-2"), "get_2");
         assert_eq!(snake("batchGet"), "batch_get");

@@ -42,7 +42,8 @@ fn settle_shape(rows: &[RawField], example: Option<&Value>) -> (Vec<Field>, Sett
         }
         return (stated, Settled::AsStated);
     }
-    let lost = !has_levels && rows.iter().take(rows.len().saturating_sub(1)).any(RawField::is_container);
+    let lost =
+        !has_levels && rows.iter().take(rows.len().saturating_sub(1)).any(RawField::is_container);
     if lost {
         return (greedy(rows), Settled::Guessed);
     }
@@ -59,15 +60,22 @@ fn by_example(rows: &[RawField], example: &Map<String, Value>) -> Vec<Field> {
     let mut stack: Vec<OpenContainer<'_>> = vec![(Vec::new(), Some(example))];
     for (i, row) in rows.iter().enumerate() {
         let name = row.field.name.as_str();
-        let holder_of = |name: &str| stack.iter().rposition(|(_, ex)| ex.is_some_and(|m| m.contains_key(name)));
+        let holder_of =
+            |name: &str| stack.iter().rposition(|(_, ex)| ex.is_some_and(|m| m.contains_key(name)));
         let depth = match holder_of(name) {
             Some(d) => d,
             // Unknown to the example: trust a stated level; else go where the
             // next row the example knows goes (an example that omits a field
             // still shows where its siblings are); else stay.
-            None => row
-                .level
-                .map_or_else(|| rows[i + 1..].iter().find_map(|next| holder_of(&next.field.name)).unwrap_or(stack.len() - 1), |l| l.min(stack.len() - 1)),
+            None => row.level.map_or_else(
+                || {
+                    rows[i + 1..]
+                        .iter()
+                        .find_map(|next| holder_of(&next.field.name))
+                        .unwrap_or(stack.len() - 1)
+                },
+                |l| l.min(stack.len() - 1),
+            ),
         };
         stack.truncate(depth + 1);
         let (path, parent_example) = stack[depth].clone();
@@ -173,13 +181,18 @@ pub fn type_notes(text: &str) -> TypeNotes {
         while stack.last().is_some_and(|(i, _)| *i >= indent && bold.is_some()) {
             stack.pop();
         }
-        let owner = stack.iter().rev().find_map(|(_, o)| if let Open::Type(n) = o { Some(n.clone()) } else { None });
+        let owner = stack
+            .iter()
+            .rev()
+            .find_map(|(_, o)| if let Open::Type(n) = o { Some(n.clone()) } else { None });
         if let Some((name, rest)) = bold {
             let name = name.trim().to_string();
             if rest.contains("类型说明") {
                 if let Some((_, Open::ArrayProp { owner, name: prop })) = stack.last() {
                     // The array property's items are of this type.
-                    if let Some(field) = notes.get_mut(owner).and_then(|fs| fs.iter_mut().find(|f| &f.name == prop)) {
+                    if let Some(field) =
+                        notes.get_mut(owner).and_then(|fs| fs.iter_mut().find(|f| &f.name == prop))
+                    {
                         field.type_name = format!("{name}[]");
                     }
                 }
@@ -205,7 +218,13 @@ pub fn type_notes(text: &str) -> TypeNotes {
                 let (name, kind) = (name.trim(), kind.trim());
                 if !name.is_empty() && !name.contains(' ') && !kind.is_empty() {
                     let (field_type, item_type) = crate::fields::json_type(kind);
-                    let field = Field { name: name.to_string(), field_type, item_type, type_name: kind.to_string(), ..Field::default() };
+                    let field = Field {
+                        name: name.to_string(),
+                        field_type,
+                        item_type,
+                        type_name: kind.to_string(),
+                        ..Field::default()
+                    };
                     notes.entry(owner.clone()).or_default().push(field);
                 }
             }
@@ -246,11 +265,31 @@ mod tests {
 
     fn raw(name: &str, type_name: &str, level: Option<usize>) -> RawField {
         let (field_type, item_type) = json_type(type_name);
-        RawField { line: 1, level, field: Field { name: name.into(), type_name: type_name.into(), field_type, item_type, ..Field::default() } }
+        RawField {
+            line: 1,
+            level,
+            field: Field {
+                name: name.into(),
+                type_name: type_name.into(),
+                field_type,
+                item_type,
+                ..Field::default()
+            },
+        }
     }
 
     fn shape(fields: &[Field]) -> String {
-        fields.iter().map(|f| if f.children.is_empty() { f.name.clone() } else { format!("{}({})", f.name, shape(&f.children)) }).collect::<Vec<_>>().join(",")
+        fields
+            .iter()
+            .map(|f| {
+                if f.children.is_empty() {
+                    f.name.clone()
+                } else {
+                    format!("{}({})", f.name, shape(&f.children))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     #[test]
@@ -286,8 +325,14 @@ mod tests {
 
     #[test]
     fn example_objects_hold_fields_whatever_their_type_name() {
-        let rows = [raw("identification_type", "enum", None), raw("enum_name", "string", None), raw("code", "string", None)];
-        let example: Value = serde_json::from_str(r#"{"identification_type":{"enum_name":"t"},"code":"c"}"#).unwrap();
+        let rows = [
+            raw("identification_type", "enum", None),
+            raw("enum_name", "string", None),
+            raw("code", "string", None),
+        ];
+        let example: Value =
+            serde_json::from_str(r#"{"identification_type":{"enum_name":"t"},"code":"c"}"#)
+                .unwrap();
         let (tree, _) = settle(&rows, Some(&example));
         assert_eq!(shape(&tree), "identification_type(enum_name),code");
         assert_eq!(tree[0].field_type, FieldType::Object);
@@ -302,14 +347,19 @@ mod tests {
             raw("created_time", "string", None),
             raw("id", "string", None),
         ];
-        let example: Value = serde_json::from_str(r#"{"items":[{"flow_name":{"zh_cn":"x"},"id":"1"}]}"#).unwrap();
+        let example: Value =
+            serde_json::from_str(r#"{"items":[{"flow_name":{"zh_cn":"x"},"id":"1"}]}"#).unwrap();
         let (tree, _) = settle(&rows, Some(&example));
         assert_eq!(shape(&tree), "items(flow_name(zh_cn),created_time,id)");
     }
 
     #[test]
     fn stated_levels_kept_when_they_fit() {
-        let rows = [raw("data", "message", Some(0)), raw("sender", "sender", Some(1)), raw("id", "string", Some(2))];
+        let rows = [
+            raw("data", "message", Some(0)),
+            raw("sender", "sender", Some(1)),
+            raw("id", "string", Some(2)),
+        ];
         let example: Value = serde_json::from_str(r#"{"data":{"sender":{"id":"x"}}}"#).unwrap();
         let (tree, how) = settle(&rows, Some(&example));
         assert_eq!(how, Settled::AsStated);
@@ -330,7 +380,10 @@ mod tests {
     fn reads_type_notes_and_applies_them() {
         let text = "- **follow_up** 类型说明:\n\n  基本属性:\n\n   content: string <br>\n  - **i18n_contents** (array):\n    - **i18n_content** 类型说明:\n\n      基本属性:\n\n       content: string <br> language: string <br>\n";
         let notes = type_notes(text);
-        assert_eq!(notes["follow_up"].iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["content", "i18n_contents"]);
+        assert_eq!(
+            notes["follow_up"].iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["content", "i18n_contents"]
+        );
         assert_eq!(notes["follow_up"][1].type_name, "i18n_content[]");
         assert_eq!(notes["i18n_content"].len(), 2);
         let mut fields = vec![raw("follow_ups", "follow_up[]", None).field];

@@ -22,7 +22,8 @@ pub struct Page<'a> {
 impl<'a> Page<'a> {
     /// Reads the header of `text`; never fails.
     pub fn new(file: &'a str, text: &'a str) -> Page<'a> {
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let line_starts =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let (meta, body_start) = front_matter(text);
         Page { file, text, meta, body_start, line_starts }
     }
@@ -99,7 +100,10 @@ mod tests {
         let text = "---\ntitle: \"添加跟随气泡\"\nsource_url: https://open.feishu.cn/document/im-v1/message/push_follow_up\n---\n最后更新于\n";
         let page = Page::new("a.md", text);
         assert_eq!(page.title(), Some("添加跟随气泡"));
-        assert_eq!(page.doc_url().as_deref(), Some("https://open.feishu.cn/document/im-v1/message/push_follow_up"));
+        assert_eq!(
+            page.doc_url().as_deref(),
+            Some("https://open.feishu.cn/document/im-v1/message/push_follow_up")
+        );
         assert_eq!(page.body(), "最后更新于\n");
         assert_eq!(page.line_of(page.body_start), 5);
     }
@@ -109,7 +113,10 @@ mod tests {
         let text = "<!--\ntitle: 回复消息\nfullPath: /uAjLw4CM/reference/im-v1/message/reply\n-->\n# 回复消息\n";
         let page = Page::new("b.md", text);
         assert_eq!(page.title(), Some("回复消息"));
-        assert_eq!(page.doc_url().as_deref(), Some("https://open.feishu.cn/document/uAjLw4CM/reference/im-v1/message/reply"));
+        assert_eq!(
+            page.doc_url().as_deref(),
+            Some("https://open.feishu.cn/document/uAjLw4CM/reference/im-v1/message/reply")
+        );
         assert!(page.body().starts_with("# 回复消息"));
     }
 

@@ -72,13 +72,37 @@ const SPACE: [char; 5] = [' ', '\t', '\r', '\u{a0}', '\u{3000}'];
 
 /// Keywords that end a single value on a shared line. 了解更多 is here because
 /// flattened pages follow the Authorization example with a "learn more" link.
-const VALUE_END: &[&str] =
-    &["示例值", "默认值", "固定值", "值格式", "可选值", "可能值", "可选项", "数据校验规则", "字段权限要求", "当值为", "注意", "了解更多"];
+const VALUE_END: &[&str] = &[
+    "示例值",
+    "默认值",
+    "固定值",
+    "值格式",
+    "可选值",
+    "可能值",
+    "可选项",
+    "数据校验规则",
+    "字段权限要求",
+    "当值为",
+    "注意",
+    "了解更多",
+];
 
 /// Keywords that end a list (enum items, field scopes). Unlike [`VALUE_END`]
 /// it keeps 了解更多 and plain 注意, which occur inside item descriptions.
-const LIST_END: &[&str] =
-    &["示例值", "默认值", "固定值", "值格式", "可选值", "可能值", "可选项", "数据校验规则", "字段权限要求", "当值为", "**注意**", "不同消息类型"];
+const LIST_END: &[&str] = &[
+    "示例值",
+    "默认值",
+    "固定值",
+    "值格式",
+    "可选值",
+    "可能值",
+    "可选项",
+    "数据校验规则",
+    "字段权限要求",
+    "当值为",
+    "**注意**",
+    "不同消息类型",
+];
 
 const ENUM_WORDS: &[&str] = &["可选值", "可能值", "可选项"];
 
@@ -124,7 +148,11 @@ pub fn enum_values(text: &str) -> Vec<EnumValue> {
         }
         let region = &text[start..];
         let items = list_items(&region[..next_rule(region, LIST_END)]);
-        extend_new(&mut out, items.into_iter().map(|(value, description)| EnumValue { value, description }), |e| &e.value);
+        extend_new(
+            &mut out,
+            items.into_iter().map(|(value, description)| EnumValue { value, description }),
+            |e| &e.value,
+        );
     }
     out
 }
@@ -133,7 +161,11 @@ pub fn enum_values(text: &str) -> Vec<EnumValue> {
 /// appear), and 最大值 when it counts characters (`4,096 个 UTF-8 编码的字符`).
 /// Whether a unit-less length counts characters or items is the caller's call.
 pub fn length_range(text: &str) -> Option<Range> {
-    let ends: [End; 3] = [("最大长度", true, |_| true), ("最小长度", false, |_| true), ("最大值", true, |u| u == Unit::Chars)];
+    let ends: [End; 3] = [
+        ("最大长度", true, |_| true),
+        ("最小长度", false, |_| true),
+        ("最大值", true, |u| u == Unit::Chars),
+    ];
     gather(text, "长度范围", &ends)
 }
 
@@ -157,7 +189,10 @@ fn gather(text: &str, range_word: &str, ends: &[End]) -> Option<Range> {
         range = Range { min, max, unit: unit(rest) };
     }
     for &(word, is_max, accepts) in ends {
-        if let Some((n, rest)) = keyword_tails(text, word).filter_map(single_number).find(|(_, rest)| accepts(unit(rest))) {
+        if let Some((n, rest)) = keyword_tails(text, word)
+            .filter_map(single_number)
+            .find(|(_, rest)| accepts(unit(rest)))
+        {
             (if is_max { &mut range.max } else { &mut range.min }).get_or_insert(n);
             if range.unit == Unit::None {
                 range.unit = unit(rest);
@@ -193,13 +228,19 @@ pub fn rate_limit(text: &str) -> Option<RateLimit> {
 pub fn per_receiver_limit(text: &str) -> Option<u32> {
     let text = text.replace("==", "");
     text.split(['。', '；', ';', '\n'])
-        .filter(|sentence| ["同一用户", "同一群", "同一会话", "同一个用户", "同一个群"].iter().any(|w| sentence.contains(w)))
+        .filter(|sentence| {
+            ["同一用户", "同一群", "同一会话", "同一个用户", "同一个群"]
+                .iter()
+                .any(|w| sentence.contains(w))
+        })
         .flat_map(|sentence| {
             let qps = per_unit(sentence, &["QPS", "qps", "次/秒", "次每秒"], "每秒");
             // Every figure in the sentence, not just the first.
             let all = sentence.match_indices("QPS").filter_map(move |(p, _)| {
                 let before = sentence[..p].trim_end_matches(SPACE);
-                before[before.trim_end_matches(|c: char| c.is_ascii_digit()).len()..].parse::<u32>().ok()
+                before[before.trim_end_matches(|c: char| c.is_ascii_digit()).len()..]
+                    .parse::<u32>()
+                    .ok()
             });
             qps.into_iter().chain(all)
         })
@@ -224,7 +265,10 @@ pub fn access_tokens(text: &str) -> Vec<AccessToken> {
     let lower = text.to_ascii_lowercase();
     let mut out: Vec<AccessToken> = ["tenant", "user", "app"]
         .into_iter()
-        .filter(|kind| has_word(&lower, &format!("{kind}_access_token")) || has_word(&lower, &format!("token-{kind}")))
+        .filter(|kind| {
+            has_word(&lower, &format!("{kind}_access_token"))
+                || has_word(&lower, &format!("token-{kind}"))
+        })
         .filter_map(|kind| AccessToken::parse(&format!("{kind}_access_token")))
         .collect();
     out.sort();
@@ -248,9 +292,10 @@ pub fn scopes(text: &str) -> Vec<Scope> {
             (Some(open), Some(close)) => {
                 let head_end = before.len() - open.len_utf8();
                 let line_start = text[..head_end].rfind('\n').map_or(0, |n| n + 1);
-                let from = SCOPE_PROSE
-                    .iter()
-                    .fold(floor.max(line_start).min(head_end), |from, phrase| text[from..head_end].rfind(phrase).map_or(from, |p| from + p + phrase.len()));
+                let from =
+                    SCOPE_PROSE.iter().fold(floor.max(line_start).min(head_end), |from, phrase| {
+                        text[from..head_end].rfind(phrase).map_or(from, |p| from + p + phrase.len())
+                    });
                 floor = text.len() - after.len() + close.len_utf8();
                 tidy(&text[from.min(head_end)..head_end])
             }
@@ -261,7 +306,9 @@ pub fn scopes(text: &str) -> Vec<Scope> {
                 tidy(&tail[..tail.find(" - ").unwrap_or(tail.len())])
             }
         };
-        extend_new(&mut out, [Scope { name: text[start..end].to_string(), description }], |s| &s.name);
+        extend_new(&mut out, [Scope { name: text[start..end].to_string(), description }], |s| {
+            &s.name
+        });
     }
     out
 }
@@ -279,7 +326,11 @@ pub fn field_scopes(text: &str) -> Vec<Scope> {
 }
 
 /// Appends the items whose key is not in `out` yet: the docs repeat values and scopes.
-fn extend_new<T>(out: &mut Vec<T>, items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &String) {
+fn extend_new<T>(
+    out: &mut Vec<T>,
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> &String,
+) {
     for item in items {
         if !out.iter().any(|o| key(o) == key(&item)) {
             out.push(item);
@@ -323,13 +374,19 @@ fn is_rule(text: &str, pos: usize, word: &str) -> bool {
 
 /// The offset of the first rule keyword of `words` in `text`, or its length.
 fn next_rule(text: &str, words: &[&str]) -> usize {
-    words.iter().filter_map(|w| text.match_indices(w).map(|(p, _)| p).find(|&p| is_rule(text, p, w))).min().unwrap_or(text.len())
+    words
+        .iter()
+        .filter_map(|w| text.match_indices(w).map(|(p, _)| p).find(|&p| is_rule(text, p, w)))
+        .min()
+        .unwrap_or(text.len())
 }
 
 /// The offsets where the values of `word: value` rules start, in doc order.
 fn rule_values(text: &str, words: &[&str], bare: bool) -> Vec<usize> {
-    let after = |(p, w): (usize, &str)| after_colon(&text[p + w.len()..], bare).map(|n| p + w.len() + n);
-    let mut out: Vec<usize> = words.iter().flat_map(|w| text.match_indices(w)).filter_map(after).collect();
+    let after =
+        |(p, w): (usize, &str)| after_colon(&text[p + w.len()..], bare).map(|n| p + w.len() + n);
+    let mut out: Vec<usize> =
+        words.iter().flat_map(|w| text.match_indices(w)).filter_map(after).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -349,9 +406,10 @@ fn single_value(text: &str, word: &str) -> Option<String> {
         if let Some(inner) = quoted(line) {
             return Some(strip_ticks(inner).to_string());
         }
-        let value = line[..next_rule(line, VALUE_END)]
-            .trim_start_matches(['"', '“'])
-            .trim_end_matches(|c: char| SPACE.contains(&c) || matches!(c, '\\' | '*' | '[' | '"' | '”'));
+        let value =
+            line[..next_rule(line, VALUE_END)].trim_start_matches(['"', '“']).trim_end_matches(
+                |c: char| SPACE.contains(&c) || matches!(c, '\\' | '*' | '[' | '"' | '”'),
+            );
         let value = strip_ticks(value.trim_matches(SPACE));
         (!value.is_empty()).then(|| value.to_string())
     })
@@ -386,7 +444,10 @@ fn list_items(region: &str) -> Vec<(String, String)> {
             continue;
         }
         // Flattened pages write `-true：是` with no space after the dash.
-        let body = line.strip_prefix('-').or_else(|| line.strip_prefix("* ")).or_else(|| line.strip_prefix('•'));
+        let body = line
+            .strip_prefix('-')
+            .or_else(|| line.strip_prefix("* "))
+            .or_else(|| line.strip_prefix('•'));
         let found = body.map(line_items).unwrap_or_default();
         if found.is_empty() {
             break;
@@ -399,16 +460,25 @@ fn list_items(region: &str) -> Vec<(String, String)> {
 /// The items of one list line: the first, plus one per ` - value:` run.
 fn line_items(body: &str) -> Vec<(String, String)> {
     // Some GFM pages join their `* ` items just as others join `- ` items.
-    let mut marks: Vec<usize> = body.match_indices(" - ").chain(body.match_indices(" * ")).map(|(p, _)| p + 3).collect();
+    let mut marks: Vec<usize> =
+        body.match_indices(" - ").chain(body.match_indices(" * ")).map(|(p, _)| p + 3).collect();
     marks.sort_unstable();
     let mut starts = vec![0];
     for m in marks {
-        if m > 3 && starts.last().is_some_and(|&last| m - 3 >= last) && item(&body[m..], false).is_some() {
+        if m > 3
+            && starts.last().is_some_and(|&last| m - 3 >= last)
+            && item(&body[m..], false).is_some()
+        {
             starts.push(m);
         }
     }
     let ends = starts.iter().skip(1).map(|&next| next - 3).chain([body.len()]);
-    starts.iter().zip(ends).enumerate().map_while(|(n, (&start, end))| item(&body[start..end], n == 0)).collect()
+    starts
+        .iter()
+        .zip(ends)
+        .enumerate()
+        .map_while(|(n, (&start, end))| item(&body[start..end], n == 0))
+        .collect()
 }
 
 /// Splits `value: description`. At a line start (`loose`) the value is
@@ -431,7 +501,8 @@ fn item(segment: &str, loose: bool) -> Option<(String, String)> {
             // `- 1 = Inactive / 停用` has no colon at all.
             s.find([':', '：']).or_else(|| s.find(" = ")).unwrap_or(s.len())
         } else {
-            s.find(|c: char| !(c.is_ascii_alphanumeric() || "_.-+/@#".contains(c))).unwrap_or(s.len())
+            s.find(|c: char| !(c.is_ascii_alphanumeric() || "_.-+/@#".contains(c)))
+                .unwrap_or(s.len())
         };
         (&s[..end], &s[end..])
     };
@@ -448,8 +519,12 @@ fn item(segment: &str, loose: bool) -> Option<(String, String)> {
         None if loose && rest.is_empty() && key.is_ascii() => "",
         None => return None,
     };
-    let description = description.trim_matches(SPACE).trim_end_matches(|c: char| c == '\\' || SPACE.contains(&c));
-    Some((key.to_string(), description.strip_suffix(" -").unwrap_or(description).trim_matches(SPACE).to_string()))
+    let description =
+        description.trim_matches(SPACE).trim_end_matches(|c: char| c == '\\' || SPACE.contains(&c));
+    Some((
+        key.to_string(),
+        description.strip_suffix(" -").unwrap_or(description).trim_matches(SPACE).to_string(),
+    ))
 }
 
 /// A scope name or description without separators, bold, quotes or list marks.
@@ -460,14 +535,26 @@ fn tidy(s: &str) -> String {
 /// Scope keys: `[a-z][a-z0-9_.-]*(:[a-z0-9_.-]+)+` standing alone, so that
 /// `https://…` and `/ssl:ttdoc/…` link targets are not taken for scopes.
 fn scope_keys(text: &str) -> Vec<(usize, usize)> {
-    let key_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-' | ':');
+    let key_char = |c: char| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-' | ':')
+    };
     let mut out = Vec::new();
     for run in text.split(|c: char| !key_char(c)) {
         let start = run.as_ptr() as usize - text.as_ptr() as usize;
         let key = run.trim_end_matches(['.', '-', ':']);
-        let glued = text[..start].chars().next_back().is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '@'))
-            || text[start + run.len()..].chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '/');
-        if !glued && key.starts_with(|c: char| c.is_ascii_lowercase()) && key.contains(':') && !key.contains("::") {
+        let glued = text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '@'))
+            || text[start + run.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '/');
+        if !glued
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key.contains(':')
+            && !key.contains("::")
+        {
             out.push((start, start + key.len()));
         }
     }
@@ -486,7 +573,9 @@ fn keyword_tails<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = &'a s
         s = s.trim_start_matches(SPACE);
         match s.strip_prefix(':').or_else(|| s.strip_prefix('：')) {
             // `**最大长度**：<br>50`: after a colon the number may start the next line.
-            Some(t) => t.strip_prefix("**").unwrap_or(t).trim_start_matches(SPACE).trim_start_matches('\n'),
+            Some(t) => {
+                t.strip_prefix("**").unwrap_or(t).trim_start_matches(SPACE).trim_start_matches('\n')
+            }
             None => s.strip_prefix("**").unwrap_or(s),
         }
     })
@@ -528,7 +617,10 @@ fn parse_range(s: &str) -> Option<(Option<Number>, Option<Number>, &str)> {
     }
     let (lo, len) = number(s, true)?;
     let after = skip_blank(&s[len..]);
-    let sep = after.chars().next().filter(|c| matches!(c, '～' | '~' | '〜' | '-' | '—' | '至' | '到'))?;
+    let sep = after
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '～' | '~' | '〜' | '-' | '—' | '至' | '到'))?;
     let after = skip_blank(&after[sep.len_utf8()..]);
     match number(after, true) {
         Some((hi, len)) if !date_like(&after[len..]) => Some((Some(lo), Some(hi), &after[len..])),
@@ -546,7 +638,9 @@ fn number(s: &str, thousands: bool) -> Option<(Number, usize)> {
     let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     let start = usize::from(b.first() == Some(&b'-'));
     let mut i = start;
-    let group = |i: usize| thousands && i > start && b[i] == b',' && (1..=3).all(|k| digit(i + k)) && !digit(i + 4);
+    let group = |i: usize| {
+        thousands && i > start && b[i] == b',' && (1..=3).all(|k| digit(i + k)) && !digit(i + 4)
+    };
     while digit(i) || (i < b.len() && group(i)) {
         i += 1;
     }
@@ -556,7 +650,9 @@ fn number(s: &str, thousands: bool) -> Option<(Number, usize)> {
     if b.get(i) == Some(&b'.') && digit(i + 1) {
         i += 1 + b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
     }
-    if b.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b':' | b'/')) {
+    if b.get(i)
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b':' | b'/'))
+    {
         return None;
     }
     let text = s[..i].replace(',', "");
@@ -572,7 +668,8 @@ fn number(s: &str, thousands: bool) -> Option<(Number, usize)> {
 fn unit(rest: &str) -> Unit {
     let s = skip_blank(rest);
     let s = s.strip_prefix('个').map_or(s, skip_blank);
-    let bare_b = s.strip_prefix('B').is_some_and(|t| !t.starts_with(|c: char| c.is_ascii_alphanumeric()));
+    let bare_b =
+        s.strip_prefix('B').is_some_and(|t| !t.starts_with(|c: char| c.is_ascii_alphanumeric()));
     if s.starts_with("字符") {
         Unit::Chars
     } else if s.starts_with("字节") || s.starts_with("byte") || s.starts_with("Byte") || bare_b {
@@ -592,7 +689,10 @@ fn unlink(text: &str) -> String {
     while let Some(open) = rest.find('[') {
         let (head, tail) = rest.split_at(open);
         out.push_str(head);
-        let (label, skip) = match tail.find("](").and_then(|mid| tail[mid..].find(')').map(|close| (mid, mid + close))) {
+        let (label, skip) = match tail
+            .find("](")
+            .and_then(|mid| tail[mid..].find(')').map(|close| (mid, mid + close)))
+        {
             Some((mid, close)) => (&tail[1..mid], close + 1),
             None => ("[", 1),
         };
@@ -605,15 +705,20 @@ fn unlink(text: &str) -> String {
 
 /// The count before one of `suffixes` (`50 次/秒`) or between `prefix` and 次 (`每秒 3 次`).
 fn per_unit(text: &str, suffixes: &[&str], prefix: &str) -> Option<u32> {
-    let before_suffix = suffixes.iter().flat_map(|suffix| text.match_indices(suffix)).find_map(|(p, _)| {
-        let before = text[..p].trim_end_matches(SPACE);
-        before[before.trim_end_matches(|c: char| c.is_ascii_digit()).len()..].parse().ok()
-    });
+    let before_suffix =
+        suffixes.iter().flat_map(|suffix| text.match_indices(suffix)).find_map(|(p, _)| {
+            let before = text[..p].trim_end_matches(SPACE);
+            before[before.trim_end_matches(|c: char| c.is_ascii_digit()).len()..].parse().ok()
+        });
     before_suffix.or_else(|| {
         text.match_indices(prefix).find_map(|(p, _)| {
             let after = text[p + prefix.len()..].trim_start_matches(SPACE);
             let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
-            after[digits..].trim_start_matches(SPACE).starts_with('次').then(|| after[..digits].parse().ok()).flatten()
+            after[digits..]
+                .trim_start_matches(SPACE)
+                .starts_with('次')
+                .then(|| after[..digits].parse().ok())
+                .flatten()
         })
     })
 }
@@ -621,7 +726,10 @@ fn per_unit(text: &str, suffixes: &[&str], prefix: &str) -> Option<u32> {
 /// Whether `word` occurs in `text` not glued to other letters, digits or `_`.
 fn has_word(text: &str, word: &str) -> bool {
     let glued = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    text.match_indices(word).any(|(p, _)| !text[..p].chars().next_back().is_some_and(glued) && !text[p + word.len()..].chars().next().is_some_and(glued))
+    text.match_indices(word).any(|(p, _)| {
+        !text[..p].chars().next_back().is_some_and(glued)
+            && !text[p + word.len()..].chars().next().is_some_and(glued)
+    })
 }
 
 #[cfg(test)]
@@ -629,7 +737,10 @@ mod tests {
     use super::*;
 
     fn ev(pairs: &[(&str, &str)]) -> Vec<EnumValue> {
-        pairs.iter().map(|(v, d)| EnumValue { value: v.to_string(), description: d.to_string() }).collect()
+        pairs
+            .iter()
+            .map(|(v, d)| EnumValue { value: v.to_string(), description: d.to_string() })
+            .collect()
     }
 
     fn int(n: i64) -> Option<Number> {
@@ -655,16 +766,23 @@ mod tests {
     #[test]
     fn example_values() {
         let auth = "tenant_access_token 或 user_access_token 值格式:\"Bearer access_token\" 示例值:\"Bearer u-7f1b\" 了解更多:如何选择与获取 access token";
-        let gfm =
-            "`tenant_access_token` **值格式**：\"Bearer `access_token`\" **示例值**：\"Bearer t-7f1\" [了解更多：如何选择与获取 access token](https://x/y)";
+        let gfm = "`tenant_access_token` **值格式**：\"Bearer `access_token`\" **示例值**：\"Bearer t-7f1\" [了解更多：如何选择与获取 access token](https://x/y)";
         check_singles(&[
             (example_value, "机器人发送的消息 ID。\n**示例值**：\"om_xxx\"", Some("om_xxx")),
-            (example_value, "是否以话题形式回复。\n**示例值**：false\n**默认值**：`false`", Some("false")),
+            (
+                example_value,
+                "是否以话题形式回复。\n**示例值**：false\n**默认值**：`false`",
+                Some("false"),
+            ),
             (example_value, "emoji 类型。 示例值:\"SMILE\" |", Some("SMILE")),
             (example_value, "**示例值**：10  ", Some("10")),
             (example_value, "**示例值**：[\"a\"]", Some("[\"a\"]")),
             (example_value, "**示例值**：“中文”", Some("中文")),
-            (example_value, "消息内容\n**示例值**：\"`{\\\"text\\\":\\\"test content\\\"}`\"", Some("{\\\"text\\\":\\\"test content\\\"}")),
+            (
+                example_value,
+                "消息内容\n**示例值**：\"`{\\\"text\\\":\\\"test content\\\"}`\"",
+                Some("{\\\"text\\\":\\\"test content\\\"}"),
+            ),
             // One-line pages: the value stops at its closing quote or at the next rule.
             (example_value, auth, Some("Bearer u-7f1b")),
             (example_value, gfm, Some("Bearer t-7f1")),
@@ -689,51 +807,115 @@ mod tests {
             (default_value, "**默认值**：`[1]`", Some("[1]")),
             (default_value, "说明 示例值:10 默认值:20", Some("20")),
             (default_value, "不传则使用默认值", None),
-            (fixed_value, "**固定值**：\"application/json; charset=utf-8\"", Some("application/json; charset=utf-8")),
-            (fixed_value, "固定值:\"multipart/form-data; boundary=---7MA4\"", Some("multipart/form-data; boundary=---7MA4")),
-            (value_format, "`tenant_access_token`\n**值格式**：\"Bearer `access_token`\"\n**示例值**：\"x\"", Some("Bearer access_token")),
+            (
+                fixed_value,
+                "**固定值**：\"application/json; charset=utf-8\"",
+                Some("application/json; charset=utf-8"),
+            ),
+            (
+                fixed_value,
+                "固定值:\"multipart/form-data; boundary=---7MA4\"",
+                Some("multipart/form-data; boundary=---7MA4"),
+            ),
+            (
+                value_format,
+                "`tenant_access_token`\n**值格式**：\"Bearer `access_token`\"\n**示例值**：\"x\"",
+                Some("Bearer access_token"),
+            ),
             (value_format, gfm, Some("Bearer access_token")),
-            (value_format, "值格式:\"Bearer access_token\" 示例值:\"Bearer u-7\"", Some("Bearer access_token")),
+            (
+                value_format,
+                "值格式:\"Bearer access_token\" 示例值:\"Bearer u-7\"",
+                Some("Bearer access_token"),
+            ),
         ]);
     }
 
     #[test]
     fn enum_values_one_per_line() {
         let text = "语言类型。\n**示例值**：\"en_us\"\n**可选值有**：\n- en_us：英文  \n- zh_cn：简体中文\n- zh_hk：繁体中文-香港\\";
-        assert_eq!(enum_values(text), ev(&[("en_us", "英文"), ("zh_cn", "简体中文"), ("zh_hk", "繁体中文-香港")]));
+        assert_eq!(
+            enum_values(text),
+            ev(&[("en_us", "英文"), ("zh_cn", "简体中文"), ("zh_hk", "繁体中文-香港")])
+        );
         let text = "**可选值有**：\n- `open_id`：表示 open id\n- `user`: 用户\n- `empty`:\n**默认值**：`open_id`";
-        assert_eq!(enum_values(text), ev(&[("open_id", "表示 open id"), ("user", "用户"), ("empty", "")]));
+        assert_eq!(
+            enum_values(text),
+            ev(&[("open_id", "表示 open id"), ("user", "用户"), ("empty", "")])
+        );
         let flat = "是否加入离职屏蔽名单。可选值有：  \n-true：是  \n-false：否  \n**字段权限要求（满足任一）**：";
         assert_eq!(enum_values(flat), ev(&[("true", "是"), ("false", "否")]));
         let text = "流程状态 可选值有 - \"inProgress\"：审批中\n- \"rejected\"：已拒绝";
         assert_eq!(enum_values(text), ev(&[("inProgress", "审批中"), ("rejected", "已拒绝")]));
         assert_eq!(enum_values("流程状态  \n可选值有\n- `a`：甲"), ev(&[("a", "甲")]));
-        assert_eq!(enum_values("状态，可能值有：\n- 1 = Inactive / 停用\n- 2 = Active / 启用"), ev(&[("1", "Inactive / 停用"), ("2", "Active / 启用")]));
-        assert_eq!(enum_values("是否启用，可选项有：  \n- true\n- false"), ev(&[("true", ""), ("false", "")]));
+        assert_eq!(
+            enum_values("状态，可能值有：\n- 1 = Inactive / 停用\n- 2 = Active / 启用"),
+            ev(&[("1", "Inactive / 停用"), ("2", "Active / 启用")])
+        );
+        assert_eq!(
+            enum_values("是否启用，可选项有：  \n- true\n- false"),
+            ev(&[("true", ""), ("false", "")])
+        );
     }
 
     #[test]
     fn enum_values_on_one_line() {
         let gfm = "用户 ID 类型\n**可选值有**：- `open_id`: desc one - `union_id`: desc two - `user_id`: desc three\n**默认值**：`open_id`";
-        assert_eq!(enum_values(gfm), ev(&[("open_id", "desc one"), ("union_id", "desc two"), ("user_id", "desc three")]));
-        assert_eq!(enum_values("操作人身份。 可选值有: - app: 应用 - user: 用户"), ev(&[("app", "应用"), ("user", "用户")]));
-        assert_eq!(enum_values("数据权限 可选值有：- 0: 无数据权限 - 1: 全部数据权限"), ev(&[("0", "无数据权限"), ("1", "全部数据权限")]));
-        assert_eq!(enum_values("是否必填 **可选值有**： * `true`：必填 * `false`：非必填"), ev(&[("true", "必填"), ("false", "非必填")]));
+        assert_eq!(
+            enum_values(gfm),
+            ev(&[("open_id", "desc one"), ("union_id", "desc two"), ("user_id", "desc three")])
+        );
+        assert_eq!(
+            enum_values("操作人身份。 可选值有: - app: 应用 - user: 用户"),
+            ev(&[("app", "应用"), ("user", "用户")])
+        );
+        assert_eq!(
+            enum_values("数据权限 可选值有：- 0: 无数据权限 - 1: 全部数据权限"),
+            ev(&[("0", "无数据权限"), ("1", "全部数据权限")])
+        );
+        assert_eq!(
+            enum_values("是否必填 **可选值有**： * `true`：必填 * `false`：非必填"),
+            ev(&[("true", "必填"), ("false", "非必填")])
+        );
         let prose = "**可选值有**：\n- `1`: 中国 - 居民身份证 - `2`: 护照 - `3`: 见 https://x.y/z - 说明: 无";
-        assert_eq!(enum_values(prose), ev(&[("1", "中国 - 居民身份证"), ("2", "护照"), ("3", "见 https://x.y/z - 说明: 无")]));
+        assert_eq!(
+            enum_values(prose),
+            ev(&[("1", "中国 - 居民身份证"), ("2", "护照"), ("3", "见 https://x.y/z - 说明: 无")])
+        );
         let link = "**可选值有**：\n- `open_id`: 同一用户。[了解更多：如何获取 Open ID](https://open.feishu.cn/a) - `union_id`: 开发商\n**当值为 `user_id`，字段权限要求**： `contact:user.employee_id:readonly` 获取用户 user ID";
-        assert_eq!(enum_values(link).iter().map(|e| e.value.as_str()).collect::<Vec<_>>(), ["open_id", "union_id"]);
-        assert_eq!(enum_values(link)[0].description, "同一用户。[了解更多：如何获取 Open ID](https://open.feishu.cn/a)");
+        assert_eq!(
+            enum_values(link).iter().map(|e| e.value.as_str()).collect::<Vec<_>>(),
+            ["open_id", "union_id"]
+        );
+        assert_eq!(
+            enum_values(link)[0].description,
+            "同一用户。[了解更多：如何获取 Open ID](https://open.feishu.cn/a)"
+        );
     }
 
     #[test]
     fn enum_list_ends() {
         let text = "**可选值有**：\n- text：文本\n- post：富文本\n\n不同消息类型的详细介绍，参见发送消息内容。\n\n**示例值**：\"text\"";
         assert_eq!(enum_values(text), ev(&[("text", "文本"), ("post", "富文本")]));
-        assert_eq!(enum_values("**可选值有**：\n- 1：离职发起\n- 2：审批通过\n其他说明\n- 3：不是这个列表的").len(), 2);
-        assert_eq!(enum_values("**可选值有**：- `a`: 甲 - `b`: 乙 不同消息类型的说明 - `c`: 丙"), ev(&[("a", "甲"), ("b", "乙")]));
-        assert_eq!(enum_values("可选值有：\n- `a`: 甲\n**数据校验规则**：\n- 长度范围：`1` ～ `3`"), ev(&[("a", "甲")]));
-        assert_eq!(enum_values("可选值如下：\n- a：甲\n- a：重复\n可能值有：\n- b：乙"), ev(&[("a", "甲"), ("b", "乙")]));
+        assert_eq!(
+            enum_values(
+                "**可选值有**：\n- 1：离职发起\n- 2：审批通过\n其他说明\n- 3：不是这个列表的"
+            )
+            .len(),
+            2
+        );
+        assert_eq!(
+            enum_values("**可选值有**：- `a`: 甲 - `b`: 乙 不同消息类型的说明 - `c`: 丙"),
+            ev(&[("a", "甲"), ("b", "乙")])
+        );
+        assert_eq!(
+            enum_values("可选值有：\n- `a`: 甲\n**数据校验规则**：\n- 长度范围：`1` ～ `3`"),
+            ev(&[("a", "甲")])
+        );
+        assert_eq!(
+            enum_values("可选值如下：\n- a：甲\n- a：重复\n可能值有：\n- b：乙"),
+            ev(&[("a", "甲"), ("b", "乙")])
+        );
         for text in [
             "ID 获取方式: - 调用发送消息接口后, 获取。 - 监听: 事件",
             "**可选值有**：\n说明文字\n- a：甲",
@@ -754,7 +936,10 @@ mod tests {
             ("长度范围：`0` ～ `50`", range(int(0), int(50), none)),
             ("长度范围: `1` ～ `3`", range(int(1), int(3), none)),
             ("长度范围：`1`~`1,000`字符", range(int(1), int(1000), chars)),
-            ("- 长度范围：`10` ～ `10` 字符 - 正则校验：`^[0-9]+$`", range(int(10), int(10), chars)),
+            (
+                "- 长度范围：`10` ～ `10` 字符 - 正则校验：`^[0-9]+$`",
+                range(int(10), int(10), chars),
+            ),
             ("最大长度：`50` 字符", range(None, int(50), chars)),
             ("最大长度：`50`", range(None, int(50), none)),
             ("最小长度：`1` 字符", range(int(1), None, chars)),
@@ -812,7 +997,10 @@ mod tests {
     #[test]
     fn per_receiver_limits() {
         for (text, want) in [
-            ("为避免消息发送频繁对用户造成打扰，向同一用户发送消息的限频为 ==5 QPS==、向同一群组发送消息的限频为群内机器人共享 ==5 QPS==。", Some(5)),
+            (
+                "为避免消息发送频繁对用户造成打扰，向同一用户发送消息的限频为 ==5 QPS==、向同一群组发送消息的限频为群内机器人共享 ==5 QPS==。",
+                Some(5),
+            ),
             ("向同一用户发送消息的限频为 5 QPS，向同一群组发送消息的限频为 10 QPS", Some(5)),
             ("对同一个群每秒 2 次", Some(2)),
             ("同一会话 3 次/秒", Some(3)),
@@ -832,7 +1020,12 @@ mod tests {
         let slow = "单个应用调用频率上限为每秒 3 次";
         for (text, second, minute, want) in [
             (both, Some(50), Some(1000), both),
-            ("[1000 次/分钟、50 次/秒](https://open.feishu.cn/document/ukTMukTMukTM/uUzN04SN3QjL1cDN)", Some(50), Some(1000), both),
+            (
+                "[1000 次/分钟、50 次/秒](https://open.feishu.cn/document/ukTMukTMukTM/uUzN04SN3QjL1cDN)",
+                Some(50),
+                Some(1000),
+                both,
+            ),
             (" 5 次/秒 ", Some(5), None, "5 次/秒"),
             ("[100 次/分钟](/ssl:ttdoc/x)", None, Some(100), "100 次/分钟"),
             ("10 次/小时", None, None, "10 次/小时"),
@@ -841,7 +1034,15 @@ mod tests {
             ("租户维度 5 次/秒", Some(5), None, "租户维度 5 次/秒"),
             (slow, Some(3), None, slow),
         ] {
-            assert_eq!(rate_limit(text), Some(RateLimit { per_second: second, per_minute: minute, per_receiver_per_second: None, text: want.into() }));
+            assert_eq!(
+                rate_limit(text),
+                Some(RateLimit {
+                    per_second: second,
+                    per_minute: minute,
+                    per_receiver_per_second: None,
+                    text: want.into()
+                })
+            );
         }
         assert_eq!(rate_limit("  "), None);
         assert_eq!(rate_limit(""), None);
@@ -851,20 +1052,51 @@ mod tests {
     fn app_type_cells() {
         use AppType::*;
         let both = ["custom,isv", "custom  isv", "isv,custom", "自建应用、商店应用"].map(app_types);
-        assert_eq!(both, [vec![Custom, Isv], vec![Custom, Isv], vec![Custom, Isv], vec![Custom, Isv]]);
-        assert_eq!(["商店应用", "custom", "customer isvx"].map(app_types), [vec![Isv], vec![Custom], vec![]]);
+        assert_eq!(
+            both,
+            [vec![Custom, Isv], vec![Custom, Isv], vec![Custom, Isv], vec![Custom, Isv]]
+        );
+        assert_eq!(
+            ["商店应用", "custom", "customer isvx"].map(app_types),
+            [vec![Isv], vec![Custom], vec![]]
+        );
     }
 
     #[test]
     fn scope_cells() {
-        let both = [scope("im:message", "获取与发送单聊、群组消息"), scope("im:message:send_as_bot", "以应用的身份发消息")];
-        assert_eq!(scopes("获取与发送单聊、群组消息(im:message)  \n以应用的身份发消息(im:message:send_as_bot)"), both);
-        assert_eq!(scopes("获取与发送单聊、群组消息（im:message）以应用的身份发消息（im:message:send_as_bot）"), both);
+        let both = [
+            scope("im:message", "获取与发送单聊、群组消息"),
+            scope("im:message:send_as_bot", "以应用的身份发消息"),
+        ];
+        assert_eq!(
+            scopes(
+                "获取与发送单聊、群组消息(im:message)  \n以应用的身份发消息(im:message:send_as_bot)"
+            ),
+            both
+        );
+        assert_eq!(
+            scopes(
+                "获取与发送单聊、群组消息（im:message）以应用的身份发消息（im:message:send_as_bot）"
+            ),
+            both
+        );
         let flat = "im:message 获取与发送单聊、群组消息 im:message.reactions:write_only 发送、删除消息表情回复";
-        assert_eq!(scopes(flat), [both[0].clone(), scope("im:message.reactions:write_only", "发送、删除消息表情回复")]);
+        assert_eq!(
+            scopes(flat),
+            [both[0].clone(), scope("im:message.reactions:write_only", "发送、删除消息表情回复")]
+        );
         let gfm = "`hire:auth:readonly` 获取招聘权限信息 `hire:auth` 更新招聘权限信息";
-        assert_eq!(scopes(gfm), [scope("hire:auth:readonly", "获取招聘权限信息"), scope("hire:auth", "更新招聘权限信息")]);
-        assert_eq!(scopes("im:message \n im:message:send_as_bot"), [scope("im:message", ""), scope("im:message:send_as_bot", "")]);
+        assert_eq!(
+            scopes(gfm),
+            [
+                scope("hire:auth:readonly", "获取招聘权限信息"),
+                scope("hire:auth", "更新招聘权限信息")
+            ]
+        );
+        assert_eq!(
+            scopes("im:message \n im:message:send_as_bot"),
+            [scope("im:message", ""), scope("im:message:send_as_bot", "")]
+        );
         assert_eq!(scopes("im:message <br> im:message:send_as_bot")[0], scope("im:message", ""));
         let cell = "**调用该 API 所需的权限。开启其中任意一项权限即可调用**  开启任一权限即可 | 编辑离职信息(corehr:offboarding.update:write)";
         assert_eq!(scopes(cell), [scope("corehr:offboarding.update:write", "编辑离职信息")]);
@@ -881,22 +1113,48 @@ mod tests {
     #[test]
     fn access_token_cells() {
         use AccessToken::*;
-        let auth =
-            "`tenant_access_token`\n**值格式**：\"Bearer `access_token`\"\n**示例值**：\"Bearer u-7f1b\"\n[了解更多：如何选择与获取 access token](https://x)";
-        let both = ["tenant_access_token 或 user_access_token", "user_access_token 或 tenant_access_token"].map(access_tokens);
-        assert_eq!(both, [vec![TenantAccessToken, UserAccessToken], vec![TenantAccessToken, UserAccessToken]]);
-        let one = ["`tenant_access_token`", auth, "app_access_token", "token-user"].map(access_tokens);
-        assert_eq!(one, [vec![TenantAccessToken], vec![TenantAccessToken], vec![AppAccessToken], vec![UserAccessToken]]);
-        let prose = ["了解更多：如何选择与获取 access token", "Bearer t-xxx", "tenant_access_token_id", ""].map(access_tokens);
+        let auth = "`tenant_access_token`\n**值格式**：\"Bearer `access_token`\"\n**示例值**：\"Bearer u-7f1b\"\n[了解更多：如何选择与获取 access token](https://x)";
+        let both = [
+            "tenant_access_token 或 user_access_token",
+            "user_access_token 或 tenant_access_token",
+        ]
+        .map(access_tokens);
+        assert_eq!(
+            both,
+            [vec![TenantAccessToken, UserAccessToken], vec![TenantAccessToken, UserAccessToken]]
+        );
+        let one =
+            ["`tenant_access_token`", auth, "app_access_token", "token-user"].map(access_tokens);
+        assert_eq!(
+            one,
+            [
+                vec![TenantAccessToken],
+                vec![TenantAccessToken],
+                vec![AppAccessToken],
+                vec![UserAccessToken]
+            ]
+        );
+        let prose =
+            ["了解更多：如何选择与获取 access token", "Bearer t-xxx", "tenant_access_token_id", ""]
+                .map(access_tokens);
         assert!(prose.iter().all(Vec::is_empty), "{prose:?}");
     }
 
     #[test]
     fn field_scope_rules() {
         let gfm = "用户 ID 类型\n**默认值**：`open_id`\n**当值为 `user_id`，字段权限要求**： `contact:user.employee_id:readonly` 获取用户 user ID";
-        assert_eq!(field_scopes(gfm), [scope("contact:user.employee_id:readonly", "获取用户 user ID")]);
+        assert_eq!(
+            field_scopes(gfm),
+            [scope("contact:user.employee_id:readonly", "获取用户 user ID")]
+        );
         let flat = "是否加入。\n**字段权限要求（满足任一）**：  \n获取名单(corehr:block_list:read)  \n读写名单(corehr:block_list:write)";
-        assert_eq!(field_scopes(flat), [scope("corehr:block_list:read", "获取名单"), scope("corehr:block_list:write", "读写名单")]);
+        assert_eq!(
+            field_scopes(flat),
+            [
+                scope("corehr:block_list:read", "获取名单"),
+                scope("corehr:block_list:write", "读写名单")
+            ]
+        );
         let list = "字段权限要求：   - `a:b` 甲\n- `c:d` 乙\n**示例值**：\"e:f\"";
         assert_eq!(field_scopes(list), [scope("a:b", "甲"), scope("c:d", "乙")]);
         let bare = "国籍 - 字段权限要求   - `corehr:person.nationality:read` 读取员工国籍 - 可以调用[查询](https://x/y)接口";
@@ -911,7 +1169,10 @@ mod tests {
     fn reads_everything() {
         let text = "语言类型。\n**示例值**：\"en_us\"\n**默认值**：`zh_cn`\n**可选值有**：\n- en_us：英文\n- zh_cn：简体中文\n**数据校验规则**：\n- 长度范围：`1` ～ `5` 字符";
         let rules = read(text);
-        assert_eq!((rules.example.as_deref(), rules.default.as_deref()), (Some("en_us"), Some("zh_cn")));
+        assert_eq!(
+            (rules.example.as_deref(), rules.default.as_deref()),
+            (Some("en_us"), Some("zh_cn"))
+        );
         assert_eq!((rules.enum_values.len(), rules.values, rules.fixed), (2, None, None));
         assert_eq!(rules.length, range(int(1), int(5), Unit::Chars));
         assert_eq!(read("普通的字段说明，没有规则。"), Rules::default());
@@ -919,7 +1180,14 @@ mod tests {
     }
 
     fn everything(text: &str) {
-        let _ = (read(text), value_format(text), rate_limit(text), app_types(text), scopes(text), access_tokens(text));
+        let _ = (
+            read(text),
+            value_format(text),
+            rate_limit(text),
+            app_types(text),
+            scopes(text),
+            access_tokens(text),
+        );
     }
 
     #[test]
@@ -947,7 +1215,9 @@ mod tests {
             if path.is_dir() {
                 sweep(&path);
             } else if let Ok(text) = std::fs::read_to_string(&path) {
-                text.lines().flat_map(|l| l.split('|')).for_each(|cell| everything(&cell.replace("<br>", "\n")));
+                text.lines()
+                    .flat_map(|l| l.split('|'))
+                    .for_each(|cell| everything(&cell.replace("<br>", "\n")));
             }
         }
     }

@@ -52,7 +52,9 @@ pub fn plain(text: &str) -> String {
 pub fn name(text: &str) -> String {
     // Names like `data` or `follow_up\[\]` must not go through markdown: `[]` is no link.
     let t = unescape(&decode_entities(text));
-    t.chars().filter(|c| !matches!(c, '`' | '*' | ' ' | '\u{a0}' | '\t' | '└' | '∟' | '\u{3000}')).collect()
+    t.chars()
+        .filter(|c| !matches!(c, '`' | '*' | ' ' | '\u{a0}' | '\t' | '└' | '∟' | '\u{3000}'))
+        .collect()
 }
 
 /// `<br>` variants to newlines.
@@ -89,7 +91,14 @@ fn entities(text: &str) -> Cow<'_, str> {
     if !text.contains('&') {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.replace("&nbsp;", "\u{a0}").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&"))
+    Cow::Owned(
+        text.replace("&nbsp;", "\u{a0}")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// Removes HTML tags (`<md-tag …>`, `<div>`), keeping their text; leaves `<` that starts no tag.
@@ -102,7 +111,8 @@ fn strip_tags(text: &str) -> Cow<'_, str> {
     while let Some(i) = rest.find('<') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let is_tag = after.starts_with('/') || after.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let is_tag =
+            after.starts_with('/') || after.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
         match after.find('>') {
             Some(end) if is_tag && !after[..end].contains('\n') => rest = &after[end + 1..],
             _ => {
@@ -152,7 +162,11 @@ fn links(text: &str) -> Cow<'_, str> {
     if !text.contains("(/") {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.replace("](/ssl:ttdoc/", &format!("]({DOC_SITE}/")).replace("](//", "](https://").replace("(/ssl:ttdoc/", &format!("({DOC_SITE}/")))
+    Cow::Owned(
+        text.replace("](/ssl:ttdoc/", &format!("]({DOC_SITE}/"))
+            .replace("](//", "](https://")
+            .replace("(/ssl:ttdoc/", &format!("({DOC_SITE}/")),
+    )
 }
 
 /// The nesting depth a pipe-table name cell marks with `└` (after `&nbsp;` indentation),
@@ -178,10 +192,19 @@ mod tests {
 
     #[test]
     fn cleans_cells_of_every_shape() {
-        assert_eq!(clean("分页标记<br>**示例值**：10<br/>**默认值**：`10`"), "分页标记\n**示例值**：10\n**默认值**：`10`");
-        assert_eq!(clean("\t\t<md-text type=\"field-name\" >message_id</md-text>\n\t"), "message_id");
+        assert_eq!(
+            clean("分页标记<br>**示例值**：10<br/>**默认值**：`10`"),
+            "分页标记\n**示例值**：10\n**默认值**：`10`"
+        );
+        assert_eq!(
+            clean("\t\t<md-text type=\"field-name\" >message_id</md-text>\n\t"),
+            "message_id"
+        );
         assert_eq!(clean("a &lt; b &amp;&nbsp;c"), "a < b &\u{a0}c");
-        assert_eq!(clean("[发送消息](/ssl:ttdoc/uAjLw4CM/x)"), "[发送消息](https://open.feishu.cn/document/uAjLw4CM/x)");
+        assert_eq!(
+            clean("[发送消息](/ssl:ttdoc/uAjLw4CM/x)"),
+            "[发送消息](https://open.feishu.cn/document/uAjLw4CM/x)"
+        );
         assert_eq!(clean("a\n\n\n\nb"), "a\n\nb");
         assert_eq!(clean("x < 5"), "x < 5");
     }

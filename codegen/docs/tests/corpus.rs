@@ -18,7 +18,10 @@ fn pages(shape: &str) -> Option<&'static [(String, String)]> {
     static PAGES: OnceLock<BTreeMap<String, Vec<(String, String)>>> = OnceLock::new();
     let root = corpus_root();
     if !root.is_dir() {
-        eprintln!("skipping: {} not found (the corpus is third-party and lives outside the project)", root.display());
+        eprintln!(
+            "skipping: {} not found (the corpus is third-party and lives outside the project)",
+            root.display()
+        );
         return None;
     }
     let all = PAGES.get_or_init(|| {
@@ -52,7 +55,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn parsed(shape: &str) -> Option<&'static Parsed> {
     static PARSED: OnceLock<BTreeMap<String, Parsed>> = OnceLock::new();
     pages(shape)?;
-    let all = PARSED.get_or_init(|| ["raw", "gfm", "flat"].iter().map(|s| (s.to_string(), feishu_docs::parse_pages(pages(s).unwrap()))).collect());
+    let all = PARSED.get_or_init(|| {
+        ["raw", "gfm", "flat"]
+            .iter()
+            .map(|s| (s.to_string(), feishu_docs::parse_pages(pages(s).unwrap())))
+            .collect()
+    });
     all.get(shape)
 }
 
@@ -80,15 +88,30 @@ fn every_shape_yields_endpoints() {
         let Some(parsed) = parsed(shape) else { return };
         let detailed = parsed.spec.endpoints.iter().filter(|e| e.detailed).count();
         assert!(detailed >= at_least, "{shape}: only {detailed} endpoints read");
-        let with_fields = parsed.spec.endpoints.iter().filter(|e| !e.response_body.is_empty() || !e.request_body.is_empty()).count();
-        assert!(with_fields * 10 >= detailed * 8, "{shape}: only {with_fields} of {detailed} endpoints have any body field");
+        let with_fields = parsed
+            .spec
+            .endpoints
+            .iter()
+            .filter(|e| !e.response_body.is_empty() || !e.request_body.is_empty())
+            .count();
+        assert!(
+            with_fields * 10 >= detailed * 8,
+            "{shape}: only {with_fields} of {detailed} endpoints have any body field"
+        );
     }
 }
 
 fn paths(ep: &Endpoint) -> Vec<String> {
     let mut out = Vec::new();
-    for (part, fields) in [("path", &ep.path_params), ("query", &ep.query_params), ("request", &ep.request_body), ("response", &ep.response_body)] {
-        out.extend(feishu_docs::check::field_paths(fields).into_iter().map(|p| format!("{part}:{p}")));
+    for (part, fields) in [
+        ("path", &ep.path_params),
+        ("query", &ep.query_params),
+        ("request", &ep.request_body),
+        ("response", &ep.response_body),
+    ] {
+        out.extend(
+            feishu_docs::check::field_paths(fields).into_iter().map(|p| format!("{part}:{p}")),
+        );
     }
     out
 }
@@ -112,27 +135,51 @@ fn versions(shape: &str) -> BTreeMap<String, String> {
 fn raw_and_gfm_agree_on_field_paths() {
     let (Some(raw), Some(gfm)) = (parsed("raw"), parsed("gfm")) else { return };
     let (raw_versions, gfm_versions) = (versions("raw"), versions("gfm"));
-    let version = |ep: &Endpoint, versions: &BTreeMap<String, String>| ep.sources.iter().find_map(|s| versions.get(s)).cloned();
-    let by_key: BTreeMap<_, _> = raw.spec.endpoints.iter().map(|e| ((e.method, e.path.trim_end_matches('/').to_string()), e)).collect();
+    let version = |ep: &Endpoint, versions: &BTreeMap<String, String>| {
+        ep.sources.iter().find_map(|s| versions.get(s)).cloned()
+    };
+    let by_key: BTreeMap<_, _> = raw
+        .spec
+        .endpoints
+        .iter()
+        .map(|e| ((e.method, e.path.trim_end_matches('/').to_string()), e))
+        .collect();
     let mut compared = 0;
     let mut mismatches = Vec::new();
     for ep in &gfm.spec.endpoints {
-        let Some(other) = by_key.get(&(ep.method, ep.path.trim_end_matches('/').to_string())) else { continue };
+        let Some(other) = by_key.get(&(ep.method, ep.path.trim_end_matches('/').to_string()))
+        else {
+            continue;
+        };
         let (a, b) = (version(other, &raw_versions), version(ep, &gfm_versions));
         if a.is_none() || a != b {
             continue;
         }
         compared += 1;
         if paths(other) != paths(ep) {
-            mismatches.push(format!("{} {}: {:?}", ep.method.as_str(), ep.path, symmetric_difference(&paths(other), &paths(ep))));
+            mismatches.push(format!(
+                "{} {}: {:?}",
+                ep.method.as_str(),
+                ep.path,
+                symmetric_difference(&paths(other), &paths(ep))
+            ));
         }
     }
-    assert!(compared >= 200, "only {compared} endpoints in both raw/ and gfm/ at the same doc version");
-    assert!(mismatches.is_empty(), "{} of {compared} endpoints differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        compared >= 200,
+        "only {compared} endpoints in both raw/ and gfm/ at the same doc version"
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} endpoints differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 fn symmetric_difference(a: &[String], b: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = a.iter().filter(|p| !b.contains(p)).map(|p| format!("-{p}")).collect();
+    let mut out: Vec<String> =
+        a.iter().filter(|p| !b.contains(p)).map(|p| format!("-{p}")).collect();
     out.extend(b.iter().filter(|p| !a.contains(p)).map(|p| format!("+{p}")));
     out.truncate(8);
     out
@@ -151,7 +198,8 @@ fn diagnostic_counts_only_go_down() {
         }
     }
     let baseline_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus_diagnostics.json");
-    let baseline: BTreeMap<String, usize> = serde_json::from_str(&std::fs::read_to_string(&baseline_file).unwrap()).unwrap();
+    let baseline: BTreeMap<String, usize> =
+        serde_json::from_str(&std::fs::read_to_string(&baseline_file).unwrap()).unwrap();
     let now = serde_json::to_string_pretty(&counts).unwrap();
     let mut worse = Vec::new();
     for (kind, &n) in &counts {
@@ -160,9 +208,17 @@ fn diagnostic_counts_only_go_down() {
             worse.push(format!("{kind}: {n} (committed {allowed})"));
         }
     }
-    assert!(worse.is_empty(), "more diagnostics than committed in {}:\n{}\nnow:\n{now}", baseline_file.display(), worse.join("\n"));
+    assert!(
+        worse.is_empty(),
+        "more diagnostics than committed in {}:\n{}\nnow:\n{now}",
+        baseline_file.display(),
+        worse.join("\n")
+    );
     if counts != baseline {
-        eprintln!("diagnostics went down; commit the new counts to {}:\n{now}", baseline_file.display());
+        eprintln!(
+            "diagnostics went down; commit the new counts to {}:\n{now}",
+            baseline_file.display()
+        );
     }
 }
 
@@ -174,9 +230,22 @@ fn diagnostic_counts_only_go_down() {
 #[test]
 fn examples_conform_on_most_corpus_endpoints() {
     let Some(raw) = parsed("raw") else { return };
-    let with_examples = raw.spec.endpoints.iter().filter(|e| e.response_example.is_some() || e.request_example.is_some()).count();
-    let files_with_misfits: std::collections::BTreeSet<&str> =
-        raw.diagnostics.iter().filter(|d| d.kind == DiagnosticKind::ExampleKeyNotField).map(|d| d.file.as_str()).collect();
+    let with_examples = raw
+        .spec
+        .endpoints
+        .iter()
+        .filter(|e| e.response_example.is_some() || e.request_example.is_some())
+        .count();
+    let files_with_misfits: std::collections::BTreeSet<&str> = raw
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == DiagnosticKind::ExampleKeyNotField)
+        .map(|d| d.file.as_str())
+        .collect();
     assert!(with_examples > 500, "only {with_examples} endpoints with examples");
-    assert!(files_with_misfits.len() * 20 < with_examples, "{} pages have example keys that are not fields", files_with_misfits.len());
+    assert!(
+        files_with_misfits.len() * 20 < with_examples,
+        "{} pages have example keys that are not fields",
+        files_with_misfits.len()
+    );
 }

@@ -128,7 +128,8 @@ const VOCAB: &[&str] = &[
 ];
 
 /// Single characters for in-place replacement.
-const CHARS: &[char] = &['|', ':', '<', '>', '`', '└', '你', '🙂', '\r', '\n', '\0', '{', '[', '-', ' ', '\u{301}'];
+const CHARS: &[char] =
+    &['|', ':', '<', '>', '`', '└', '你', '🙂', '\r', '\n', '\0', '{', '[', '-', ' ', '\u{301}'];
 
 /// The seed pages, `(path relative to tests/seeds, text)`, sorted by path.
 fn seeds() -> &'static [(String, String)] {
@@ -142,7 +143,8 @@ fn seeds() -> &'static [(String, String)] {
             .iter()
             .map(|path| {
                 let name = path.strip_prefix(&root).unwrap_or(path).display().to_string();
-                let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+                let text = std::fs::read_to_string(path)
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
                 (name, text)
             })
             .collect();
@@ -152,7 +154,8 @@ fn seeds() -> &'static [(String, String)] {
 }
 
 fn collect_md(dir: &Path, out: &mut Vec<PathBuf>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
     for entry in entries {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {
@@ -319,7 +322,20 @@ fn seed_pages_read_without_panic() {
 
 #[test]
 fn empty_and_blank_pages() {
-    for text in ["", "\n", "\r", "\r\n", " ", "\u{feff}", "\n\n\n", "|", ":::", ":::html", "```", "<md-table>"] {
+    for text in [
+        "",
+        "\n",
+        "\r",
+        "\r\n",
+        " ",
+        "\u{feff}",
+        "\n\n\n",
+        "|",
+        ":::",
+        ":::html",
+        "```",
+        "<md-table>",
+    ] {
         read("empty.md", text);
     }
 }
@@ -378,7 +394,9 @@ fn deeply_nested_rows() {
     read("stair.md", &stair);
 
     // The pipe-table way to nest: a thousand `└` and `&nbsp;`.
-    let mut pipe = String::from("## 请求体\n| 名称 | 类型 | 必填 | 描述 |\n| --- | --- | --- | --- |\n| root | object | 是 | r |\n");
+    let mut pipe = String::from(
+        "## 请求体\n| 名称 | 类型 | 必填 | 描述 |\n| --- | --- | --- | --- |\n| root | object | 是 | r |\n",
+    );
     for depth in [1, 2, 1000, 3] {
         pipe.push_str(&format!("| {}└ f | string | 否 | 示例值：1 |\n", "&nbsp;".repeat(depth)));
         pipe.push_str(&format!("| {} f | string | 否 | d |\n", "└".repeat(depth)));
@@ -387,7 +405,12 @@ fn deeply_nested_rows() {
 
     // A JSON example nested 1000 deep, for the nesting rebuilt from examples.
     let json = format!("{}{}", "{\"a\":".repeat(1000), "}".repeat(1000));
-    read("json.md", &format!("## 请求体\n名称 | 类型 | 描述\n---|---|---\na | object | x\n\n### 请求体示例\n```json\n{json}\n```\n"));
+    read(
+        "json.md",
+        &format!(
+            "## 请求体\n名称 | 类型 | 描述\n---|---|---\na | object | x\n\n### 请求体示例\n```json\n{json}\n```\n"
+        ),
+    );
 }
 
 #[test]

@@ -19,14 +19,23 @@ fn docs_root() -> PathBuf {
 fn pages() -> Vec<(String, String)> {
     let mut files = Vec::new();
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
         entries.sort();
         for e in entries {
             if e.is_dir() { walk(&e, out) } else { out.push(e) }
         }
     }
     walk(&docs_root(), &mut files);
-    files.iter().map(|f| (f.strip_prefix(docs_root()).unwrap().to_string_lossy().replace('\\', "/"), std::fs::read_to_string(f).unwrap())).collect()
+    files
+        .iter()
+        .map(|f| {
+            (
+                f.strip_prefix(docs_root()).unwrap().to_string_lossy().replace('\\', "/"),
+                std::fs::read_to_string(f).unwrap(),
+            )
+        })
+        .collect()
 }
 
 fn snapshot_text(spec: &Spec, diagnostics: &[feishu_docs::Diagnostic]) -> String {
@@ -69,9 +78,19 @@ fn catalogue_has_34_endpoints_and_5_events() {
     let events: Vec<&str> = spec.events.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(
         events,
-        ["im.message.message_read_v1", "im.message.reaction.created_v1", "im.message.reaction.deleted_v1", "im.message.recalled_v1", "im.message.receive_v1"]
+        [
+            "im.message.message_read_v1",
+            "im.message.reaction.created_v1",
+            "im.message.reaction.deleted_v1",
+            "im.message.recalled_v1",
+            "im.message.receive_v1"
+        ]
     );
-    assert!(spec.events.iter().all(|e| !e.scopes.is_empty() && e.app_types == [AppType::Custom, AppType::Isv]));
+    assert!(
+        spec.events
+            .iter()
+            .all(|e| !e.scopes.is_empty() && e.app_types == [AppType::Custom, AppType::Isv])
+    );
     for ep in &spec.endpoints {
         assert!(ep.path.starts_with("/open-apis/"), "{}", ep.path);
         assert!(!ep.access_tokens.is_empty(), "{} has no token types", ep.id);
@@ -92,9 +111,15 @@ fn push_follow_up_is_the_union_of_two_pages() {
     assert_eq!(ep.request_content_type, Some(ContentType::Json));
     let follow_ups = &ep.request_body[0];
     assert_eq!((follow_ups.name.as_str(), follow_ups.required), ("follow_ups", true));
-    assert_eq!((follow_ups.constraints.min_items, follow_ups.constraints.max_items), (Some(1), Some(3)));
+    assert_eq!(
+        (follow_ups.constraints.min_items, follow_ups.constraints.max_items),
+        (Some(1), Some(3))
+    );
     let content = &follow_ups.children[0];
-    assert_eq!((content.constraints.min_length, content.constraints.max_length), (Some(1), Some(200)));
+    assert_eq!(
+        (content.constraints.min_length, content.constraints.max_length),
+        (Some(1), Some(200))
+    );
     let i18n = &follow_ups.children[1];
     assert_eq!(i18n.name, "i18n_contents");
     assert_eq!(i18n.constraints.max_items, Some(50));
@@ -119,7 +144,14 @@ fn reply_carries_rules_defaults_and_sub_codes() {
     assert_eq!(sub.len(), 10);
     assert_eq!(sub[0].code, 100290);
     // 230002 means something else here than on push_follow_up: codes belong to endpoints.
-    assert!(ep.errors.iter().find(|e| e.code == 230002).unwrap().message.contains("bot can not be outside"));
+    assert!(
+        ep.errors
+            .iter()
+            .find(|e| e.code == 230002)
+            .unwrap()
+            .message
+            .contains("bot can not be outside")
+    );
     let sender = ep.response_body.iter().find(|f| f.name == "sender").unwrap();
     assert_eq!(sender.children.len(), 4);
     assert_eq!(ep.scopes.len(), 3);
@@ -131,7 +163,10 @@ fn reaction_create_nesting_rebuilt_from_example() {
     let ep = endpoint(&spec, "im.v1.message_reaction.create");
     assert_eq!(ep.access_tokens, [AccessToken::TenantAccessToken, AccessToken::UserAccessToken]);
     let operator = ep.response_body.iter().find(|f| f.name == "operator").unwrap();
-    assert_eq!(operator.children.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["operator_id", "operator_type"]);
+    assert_eq!(
+        operator.children.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["operator_id", "operator_type"]
+    );
     assert_eq!(ep.request_body[0].children[0].example.as_deref(), Some("SMILE"));
     assert_eq!(ep.errors.len(), 19);
 }

@@ -22,23 +22,36 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
     // assigned in wire-name order regardless of endpoint order.
     let mut grouped: BTreeMap<&str, BTreeMap<&str, Vec<&Endpoint>>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        grouped.entry(&endpoint.service).or_default().entry(&endpoint.resource).or_default().push(endpoint);
+        grouped
+            .entry(&endpoint.service)
+            .or_default()
+            .entry(&endpoint.resource)
+            .or_default()
+            .push(endpoint);
     }
     for event in spec.events.iter().filter(|e| events::typed(e)) {
         grouped.entry(&event.service).or_default();
     }
 
     let mut model = Model::default();
-    let mut service_modules: BTreeSet<String> = ROOT_MODULES.iter().map(|s| s.to_string()).collect();
+    let mut service_modules: BTreeSet<String> =
+        ROOT_MODULES.iter().map(|s| s.to_string()).collect();
     for (service_name, resources) in grouped {
         let module = names::unique(names::snake(service_name, "misc"), &mut service_modules);
-        let mut service = Service { wire_name: service_name.to_owned(), feature: module.clone(), module: module.clone(), ..Service::default() };
+        let mut service = Service {
+            wire_name: service_name.to_owned(),
+            feature: module.clone(),
+            module: module.clone(),
+            ..Service::default()
+        };
         // `types` holds the service's shared types, `events` its event structs.
-        let mut resource_modules: BTreeSet<String> = BTreeSet::from(["types".to_owned(), "events".to_owned()]);
+        let mut resource_modules: BTreeSet<String> =
+            BTreeSet::from(["types".to_owned(), "events".to_owned()]);
         let mut type_modules = BTreeSet::new();
         for (resource_name, endpoints) in resources {
             let module = names::unique(names::snake(resource_name, "misc"), &mut resource_modules);
-            let mut resource = Resource { wire_name: resource_name.to_owned(), module, ..Resource::default() };
+            let mut resource =
+                Resource { wire_name: resource_name.to_owned(), module, ..Resource::default() };
             let mut fn_names = BTreeSet::new();
             for endpoint in endpoints {
                 let mut fn_name = names::snake(&endpoint.name, "call");
@@ -54,7 +67,10 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
             let types = &mut service.types;
             for name in types.structs.keys().chain(types.enums.keys()) {
                 if !types.homes.contains_key(name) {
-                    let home = TypeHome { resource: resource.module.clone(), module: names::unique(names::snake(name, "type"), &mut type_modules) };
+                    let home = TypeHome {
+                        resource: resource.module.clone(),
+                        module: names::unique(names::snake(name, "type"), &mut type_modules),
+                    };
                     types.homes.insert(name.clone(), home);
                 }
             }
@@ -121,7 +137,12 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
     loop {
         let before = checked.len();
         for def in types.structs.values() {
-            if !checked.contains(def.name.as_str()) && def.fields.iter().any(|f| f.has_own_checks() || type_is_checked(&f.ty, &|n| checked.contains(n))) {
+            if !checked.contains(def.name.as_str())
+                && def
+                    .fields
+                    .iter()
+                    .any(|f| f.has_own_checks() || type_is_checked(&f.ty, &|n| checked.contains(n)))
+            {
                 checked.insert(&def.name);
             }
         }
@@ -134,8 +155,11 @@ fn type_uses(service: &Service) -> BTreeMap<String, TypeUse> {
         .keys()
         .chain(types.enums.keys())
         .map(|name| {
-            let use_ =
-                TypeUse { sent: sent.contains(name), received: received.contains(name), validated: sent.contains(name) && checked.contains(name.as_str()) };
+            let use_ = TypeUse {
+                sent: sent.contains(name),
+                received: received.contains(name),
+                validated: sent.contains(name) && checked.contains(name.as_str()),
+            };
             (name.clone(), use_)
         })
         .collect()
@@ -148,9 +172,18 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
     let typed = is_typed(endpoint);
     let kind = if typed {
         let prefix = format!("{}{}", names::pascal(&endpoint.resource, ""), type_stem);
-        OperationKind::Typed(Box::new(typed_operation(endpoint, &type_stem, &prefix, &path_parts, types)))
+        OperationKind::Typed(Box::new(typed_operation(
+            endpoint,
+            &type_stem,
+            &prefix,
+            &path_parts,
+            types,
+        )))
     } else {
-        OperationKind::Catalogue { download: conventions::is_download(endpoint), takes_body: endpoint.method != Method::Get }
+        OperationKind::Catalogue {
+            download: conventions::is_download(endpoint),
+            takes_body: endpoint.method != Method::Get,
+        }
     };
     Operation {
         id: endpoint.id.clone(),
@@ -169,7 +202,11 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
         limits: endpoint
             .rate_limit
             .as_ref()
-            .map(|r| Limits { per_second: r.per_second, per_minute: r.per_minute, per_receiver_per_second: r.per_receiver_per_second })
+            .map(|r| Limits {
+                per_second: r.per_second,
+                per_minute: r.per_minute,
+                per_receiver_per_second: r.per_receiver_per_second,
+            })
             .unwrap_or_default(),
         kind,
     }
@@ -185,18 +222,29 @@ fn path_parts(endpoint: &Endpoint) -> Vec<PathPart> {
         .into_iter()
         .map(|piece| match piece {
             Piece::Literal(text) => PathPart::Literal(text),
-            Piece::Param(name) => PathPart::Param { wire_name: name.to_owned(), rust_name: names::unique(names::snake(name, "param"), &mut taken) },
+            Piece::Param(name) => PathPart::Param {
+                wire_name: name.to_owned(),
+                rust_name: names::unique(names::snake(name, "param"), &mut taken),
+            },
         })
         .collect()
 }
 
-fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPart], types: &mut TypeSpace) -> TypedOperation {
+fn typed_operation(
+    endpoint: &Endpoint,
+    stem: &str,
+    prefix: &str,
+    path: &[PathPart],
+    types: &mut TypeSpace,
+) -> TypedOperation {
     let mut taken = BTreeSet::new();
     let mut fields = Vec::new();
     for part in path {
         if let PathPart::Param { wire_name, rust_name } = part {
             let documented = endpoint.path_params.iter().find(|f| &f.name == wire_name);
-            let spec_field = documented.cloned().unwrap_or_else(|| Field { name: wire_name.clone(), ..Field::default() });
+            let spec_field = documented
+                .cloned()
+                .unwrap_or_else(|| Field { name: wire_name.clone(), ..Field::default() });
             let mut field = field_def(&spec_field, Direction::Sent, prefix, types, &mut taken);
             // Path parameters are always needed, whatever the table says.
             field.required = true;
@@ -219,8 +267,11 @@ fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPa
     let request = StructDef { name: format!("{stem}Request"), doc: String::new(), fields };
 
     let mut taken = BTreeSet::new();
-    let response_fields = Field::distinct(&endpoint.response_body).map(|f| field_def(f, Direction::Received, prefix, types, &mut taken)).collect();
-    let response = StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
+    let response_fields = Field::distinct(&endpoint.response_body)
+        .map(|f| field_def(f, Direction::Received, prefix, types, &mut taken))
+        .collect();
+    let response =
+        StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
 
     let variants = crate::errors::variants(&endpoint.errors);
 
@@ -229,7 +280,8 @@ fn typed_operation(endpoint: &Endpoint, stem: &str, prefix: &str, path: &[PathPa
     let message_content = conventions::message_content(&request);
     let multipart = endpoint.request_content_type == Some(feishu_spec::ContentType::Multipart);
     TypedOperation {
-        json_body: !multipart && (endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty()),
+        json_body: !multipart
+            && (endpoint.request_content_type.is_some() || !endpoint.request_body.is_empty()),
         form: multipart.then(|| crate::upload::form(&request)),
         idempotency_field,
         receiver_field,
@@ -251,18 +303,31 @@ pub(crate) enum Direction {
     Received,
 }
 
-pub(crate) fn field_def(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace, taken: &mut BTreeSet<String>) -> FieldDef {
+pub(crate) fn field_def(
+    field: &Field,
+    direction: Direction,
+    prefix: &str,
+    types: &mut TypeSpace,
+    taken: &mut BTreeSet<String>,
+) -> FieldDef {
     let c = &field.constraints;
     let ty = type_ref(field, direction, prefix, types);
-    let is_rust_enum = matches!(&ty, TypeRef::Enum(_)) || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
+    let is_rust_enum = matches!(&ty, TypeRef::Enum(_))
+        || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
     FieldDef {
-        id: (direction == Direction::Sent && ty == TypeRef::String).then(|| field.example.as_deref().and_then(ids::IdKind::of_example)).flatten(),
+        id: (direction == Direction::Sent && ty == TypeRef::String)
+            .then(|| field.example.as_deref().and_then(ids::IdKind::of_example))
+            .flatten(),
         wire_name: field.name.clone(),
         rust_name: names::unique(names::snake(&field.name, "field"), taken),
         ty,
         required: direction == Direction::Sent && field.required,
         location: Location::Body,
-        docs: FieldDocs { description: field.description.clone(), example: field.example.clone(), default: field.default.clone() },
+        docs: FieldDocs {
+            description: field.description.clone(),
+            example: field.example.clone(),
+            default: field.default.clone(),
+        },
         checks: Checks {
             min_length: c.min_length,
             max_length: c.max_length,
@@ -270,7 +335,11 @@ pub(crate) fn field_def(field: &Field, direction: Direction, prefix: &str, types
             max_items: c.max_items,
             minimum: c.minimum.as_ref().and_then(|n| n.as_f64()),
             maximum: c.maximum.as_ref().and_then(|n| n.as_f64()),
-            allowed: if is_rust_enum { Vec::new() } else { c.enum_values.iter().map(|v| v.value.clone()).collect() },
+            allowed: if is_rust_enum {
+                Vec::new()
+            } else {
+                c.enum_values.iter().map(|v| v.value.clone()).collect()
+            },
         },
     }
 }
@@ -289,7 +358,9 @@ fn type_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeS
         FieldType::Object if field.children.is_empty() => TypeRef::Json,
         FieldType::Object => struct_ref(field, direction, prefix, types),
         FieldType::Array => TypeRef::Array(Box::new(match field.item_type {
-            Some(FieldType::Object) if !field.children.is_empty() => struct_ref(field, direction, prefix, types),
+            Some(FieldType::Object) if !field.children.is_empty() => {
+                struct_ref(field, direction, prefix, types)
+            }
             Some(FieldType::String) | None if has_enum => enum_ref(field, prefix, types),
             Some(FieldType::String) => TypeRef::String,
             Some(FieldType::Integer) => TypeRef::Integer,
@@ -303,9 +374,15 @@ fn type_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeS
 /// Registers the struct of an object field (see [`TypeSpace::intern`]).
 fn struct_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
     let mut taken = BTreeSet::new();
-    let fields: Vec<FieldDef> = Field::distinct(&field.children).map(|c| field_def(c, direction, prefix, types, &mut taken)).collect();
+    let fields: Vec<FieldDef> = Field::distinct(&field.children)
+        .map(|c| field_def(c, direction, prefix, types, &mut taken))
+        .collect();
     let base = names::type_name(&field.type_name, &field.name);
-    types.intern(&base, prefix, NewType::Struct(StructDef { name: String::new(), doc: field.description.clone(), fields }))
+    types.intern(
+        &base,
+        prefix,
+        NewType::Struct(StructDef { name: String::new(), doc: field.description.clone(), fields }),
+    )
 }
 
 fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
@@ -332,7 +409,11 @@ fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
         })
         .collect();
     let base = names::pascal(&field.name, "Kind");
-    types.intern(&base, prefix, NewType::Enum(EnumDef { name: String::new(), doc: field.description.clone(), variants }))
+    types.intern(
+        &base,
+        prefix,
+        NewType::Enum(EnumDef { name: String::new(), doc: field.description.clone(), variants }),
+    )
 }
 
 #[cfg(test)]
@@ -346,7 +427,13 @@ mod tests {
     }
 
     fn object(name: &str, type_name: &str, children: Vec<Field>) -> Field {
-        Field { name: name.into(), field_type: FieldType::Object, type_name: type_name.into(), children, ..Field::default() }
+        Field {
+            name: name.into(),
+            field_type: FieldType::Object,
+            type_name: type_name.into(),
+            children,
+            ..Field::default()
+        }
     }
 
     fn endpoint(resource: &str, name: &str, body: Vec<Field>, response: Vec<Field>) -> Endpoint {
@@ -382,7 +469,12 @@ mod tests {
                     ],
                     vec![object("plain", "plain", vec![string("a", false)])],
                 ),
-                endpoint("message", "get", vec![], vec![object("seen", "seen", vec![string("b", false)])]),
+                endpoint(
+                    "message",
+                    "get",
+                    vec![],
+                    vec![object("seen", "seen", vec![string("b", false)])],
+                ),
             ],
             events: vec![],
         };
@@ -402,7 +494,10 @@ mod tests {
     fn same_name_same_shape_is_one_type() {
         let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", false)]);
         let spec = Spec {
-            endpoints: vec![endpoint("reaction", "create", vec![emoji()], vec![emoji()]), endpoint("reaction", "update", vec![emoji()], vec![])],
+            endpoints: vec![
+                endpoint("reaction", "create", vec![emoji()], vec![emoji()]),
+                endpoint("reaction", "update", vec![emoji()], vec![]),
+            ],
             events: vec![],
         };
         let model = Model::build(&spec);
@@ -453,18 +548,28 @@ mod tests {
         };
         let model = Model::build(&spec);
         let types = &model.services["im"].types;
-        let modules: BTreeMap<&str, &str> = types.homes.iter().map(|(name, home)| (name.as_str(), home.module.as_str())).collect();
-        assert_eq!(modules, BTreeMap::from([("HttpServer", "http_server"), ("Self_", "self_"), ("Type", "type_")]));
+        let modules: BTreeMap<&str, &str> =
+            types.homes.iter().map(|(name, home)| (name.as_str(), home.module.as_str())).collect();
+        assert_eq!(
+            modules,
+            BTreeMap::from([("HttpServer", "http_server"), ("Self_", "self_"), ("Type", "type_")])
+        );
     }
 
     #[test]
     fn same_name_other_shape_gets_the_operation_prefix() {
         // Required in the request, optional in the response: two shapes.
         let emoji = || object("reaction_type", "emoji", vec![string("emoji_type", true)]);
-        let spec = Spec { endpoints: vec![endpoint("message_reaction", "create", vec![emoji()], vec![emoji()])], events: vec![] };
+        let spec = Spec {
+            endpoints: vec![endpoint("message_reaction", "create", vec![emoji()], vec![emoji()])],
+            events: vec![],
+        };
         let model = Model::build(&spec);
         let types = &model.services["im"].types;
-        assert_eq!(types.structs.keys().collect::<Vec<_>>(), ["Emoji", "MessageReactionCreateEmoji"]);
+        assert_eq!(
+            types.structs.keys().collect::<Vec<_>>(),
+            ["Emoji", "MessageReactionCreateEmoji"]
+        );
         assert!(types.structs["Emoji"].fields[0].required);
         assert!(!types.structs["MessageReactionCreateEmoji"].fields[0].required);
         // Deterministic: building again gives the same model.
@@ -475,7 +580,10 @@ mod tests {
     fn enums_dedup_by_values() {
         let kind = |values: &[&str]| Field {
             constraints: Constraints {
-                enum_values: values.iter().map(|v| EnumValue { value: v.to_string(), description: String::new() }).collect(),
+                enum_values: values
+                    .iter()
+                    .map(|v| EnumValue { value: v.to_string(), description: String::new() })
+                    .collect(),
                 ..Constraints::default()
             },
             ..string("id_type", true)
@@ -490,7 +598,8 @@ mod tests {
         };
         let types = Model::build(&spec).services["im"].types.clone();
         assert_eq!(types.enums.keys().collect::<Vec<_>>(), ["IdType", "MessageCIdType"]);
-        let names: Vec<_> = types.enums["MessageCIdType"].variants.iter().map(|v| v.rust_name.as_str()).collect();
+        let names: Vec<_> =
+            types.enums["MessageCIdType"].variants.iter().map(|v| v.rust_name.as_str()).collect();
         assert_eq!(names, ["OpenId", "V1", "Value2", "Other_"]);
     }
 
@@ -498,29 +607,50 @@ mod tests {
     fn repeated_rows_and_values_are_dropped() {
         let kind = Field {
             constraints: Constraints {
-                enum_values: ["rect", "boundary", "rect"].iter().map(|v| EnumValue { value: v.to_string(), description: String::new() }).collect(),
+                enum_values: ["rect", "boundary", "rect"]
+                    .iter()
+                    .map(|v| EnumValue { value: v.to_string(), description: String::new() })
+                    .collect(),
                 ..Constraints::default()
             },
             ..string("shape", false)
         };
         let faq = object("faq", "faq", vec![string("id", false), string("id", true), kind]);
-        let spec = Spec { endpoints: vec![endpoint("faq", "search", vec![string("query", true), string("query", false)], vec![faq])], events: vec![] };
+        let spec = Spec {
+            endpoints: vec![endpoint(
+                "faq",
+                "search",
+                vec![string("query", true), string("query", false)],
+                vec![faq],
+            )],
+            events: vec![],
+        };
         let model = Model::build(&spec);
         let im = &model.services["im"];
-        let wire = |fields: &[FieldDef]| fields.iter().map(|f| f.wire_name.clone()).collect::<Vec<_>>();
-        let OperationKind::Typed(d) = &im.resources["faq"].operations[0].kind else { panic!("search is typed") };
+        let wire =
+            |fields: &[FieldDef]| fields.iter().map(|f| f.wire_name.clone()).collect::<Vec<_>>();
+        let OperationKind::Typed(d) = &im.resources["faq"].operations[0].kind else {
+            panic!("search is typed")
+        };
         assert_eq!(wire(&d.request.fields), ["message_id", "query"]);
         assert!(d.request.fields[1].required);
         assert_eq!(wire(&im.types.structs["Faq"].fields), ["id", "shape"]);
-        let values: Vec<_> = im.types.enums["Shape"].variants.iter().map(|v| v.value.as_str()).collect();
+        let values: Vec<_> =
+            im.types.enums["Shape"].variants.iter().map(|v| v.value.as_str()).collect();
         assert_eq!(values, ["rect", "boundary"]);
     }
 
     #[test]
     fn operations_modules_and_errors() {
-        let mut reply = endpoint("message", "reply", vec![string("type", true), string("uuid", false)], vec![]);
+        let mut reply =
+            endpoint("message", "reply", vec![string("type", true), string("uuid", false)], vec![]);
         reply.errors = vec![
-            ErrorCode { code: 230020, http_status: Some(400), message: "This operation triggers the frequency limit.".into(), ..ErrorCode::default() },
+            ErrorCode {
+                code: 230020,
+                http_status: Some(400),
+                message: "This operation triggers the frequency limit.".into(),
+                ..ErrorCode::default()
+            },
             ErrorCode { code: 230001, http_status: Some(400), ..ErrorCode::default() },
             ErrorCode { code: 230001, ..ErrorCode::default() },
             ErrorCode { code: 1, http_status: Some(500), ..ErrorCode::default() },
@@ -528,18 +658,45 @@ mod tests {
         let mut v2 = endpoint("message", "reply", vec![], vec![]);
         v2.version = "v2".into();
         v2.id = "im.v2.message.reply".into();
-        let types = Endpoint { resource: "types".into(), name: "get".into(), method: Method::Get, ..Endpoint::default() };
-        let spec = Spec { endpoints: vec![reply, v2, Endpoint { service: "im".into(), ..types }], events: vec![] };
+        let types = Endpoint {
+            resource: "types".into(),
+            name: "get".into(),
+            method: Method::Get,
+            ..Endpoint::default()
+        };
+        let spec = Spec {
+            endpoints: vec![reply, v2, Endpoint { service: "im".into(), ..types }],
+            events: vec![],
+        };
         let model = Model::build(&spec);
         let im = &model.services["im"];
         assert_eq!(im.resources.keys().collect::<Vec<_>>(), ["message", "types_2"]);
         let ops = &im.resources["message"].operations;
-        assert_eq!(ops.iter().map(|o| o.fn_name.as_str()).collect::<Vec<_>>(), ["reply", "reply_v2"]);
+        assert_eq!(
+            ops.iter().map(|o| o.fn_name.as_str()).collect::<Vec<_>>(),
+            ["reply", "reply_v2"]
+        );
         let OperationKind::Typed(d) = &ops[0].kind else { panic!("reply is typed") };
-        let fields: Vec<_> = d.request.fields.iter().map(|f| (f.rust_name.as_str(), f.location, f.required)).collect();
-        assert_eq!(fields, [("message_id", Location::Path, true), ("type_", Location::Body, true), ("uuid", Location::Body, false)]);
-        let codes: Vec<_> = d.error.variants.iter().map(|v| (v.rust_name.as_str(), v.retryable)).collect();
-        assert_eq!(codes, [("Code1", true), ("Code230001", false), ("OperationTriggersFrequencyLimit", true)]);
+        let fields: Vec<_> = d
+            .request
+            .fields
+            .iter()
+            .map(|f| (f.rust_name.as_str(), f.location, f.required))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("message_id", Location::Path, true),
+                ("type_", Location::Body, true),
+                ("uuid", Location::Body, false)
+            ]
+        );
+        let codes: Vec<_> =
+            d.error.variants.iter().map(|v| (v.rust_name.as_str(), v.retryable)).collect();
+        assert_eq!(
+            codes,
+            [("Code1", true), ("Code230001", false), ("OperationTriggersFrequencyLimit", true)]
+        );
         assert_eq!(d.error.name, "ReplyError");
     }
 
@@ -556,8 +713,14 @@ mod tests {
         assert!(is_typed(&json));
         assert!(!is_typed(&Endpoint { detailed: false, ..json.clone() }));
         // Uploads documented in detail are typed: their file fields take an `UploadFile`.
-        assert!(is_typed(&Endpoint { request_content_type: Some(feishu_spec::ContentType::Multipart), ..json.clone() }));
-        assert!(!is_typed(&Endpoint { response_content_type: ResponseContentType::Binary, ..json }));
+        assert!(is_typed(&Endpoint {
+            request_content_type: Some(feishu_spec::ContentType::Multipart),
+            ..json.clone()
+        }));
+        assert!(!is_typed(&Endpoint {
+            response_content_type: ResponseContentType::Binary,
+            ..json
+        }));
     }
 
     #[test]
@@ -576,7 +739,10 @@ mod tests {
         assert_eq!(op.kind, OperationKind::Catalogue { download: true, takes_body: false });
         assert_eq!(
             op.path_parts,
-            [PathPart::Literal("/open-apis/im/v1/images/".into()), PathPart::Param { wire_name: "image_key".into(), rust_name: "image_key".into() }]
+            [
+                PathPart::Literal("/open-apis/im/v1/images/".into()),
+                PathPart::Param { wire_name: "image_key".into(), rust_name: "image_key".into() }
+            ]
         );
     }
 }

@@ -25,14 +25,21 @@ pub(crate) fn idempotency_field(request: &StructDef) -> Option<String> {
 /// its chat). Only endpoints with such a limit have one.
 pub(crate) fn receiver_field(endpoint: &Endpoint, request: &StructDef) -> Option<String> {
     endpoint.rate_limit.as_ref().and_then(|r| r.per_receiver_per_second)?;
-    body_field(request, "receive_id", is_string, true).or_else(|| request.fields.iter().find(|f| f.location == Location::Path).map(|f| f.rust_name.clone()))
+    body_field(request, "receive_id", is_string, true).or_else(|| {
+        request.fields.iter().find(|f| f.location == Location::Path).map(|f| f.rust_name.clone())
+    })
 }
 
 /// The Rust names of a required `content` string and `msg_type` enum: the
 /// docs define `content` as a JSON string whose shape `msg_type` decides, so
 /// typed message content sets the two together.
 pub(crate) fn message_content(request: &StructDef) -> Option<(String, String)> {
-    body_field(request, "content", is_string, true).zip(body_field(request, "msg_type", |t| matches!(t, TypeRef::Enum(_)), true))
+    body_field(request, "content", is_string, true).zip(body_field(
+        request,
+        "msg_type",
+        |t| matches!(t, TypeRef::Enum(_)),
+        true,
+    ))
 }
 
 /// Whether an untyped endpoint answers with a file: the spec says so, or it
@@ -40,14 +47,30 @@ pub(crate) fn message_content(request: &StructDef) -> Option<(String, String)> {
 /// catalogue lists without a response type but whose pages return bytes.
 pub(crate) fn is_download(endpoint: &Endpoint) -> bool {
     endpoint.response_content_type == ResponseContentType::Binary
-        || (endpoint.method == Method::Get && endpoint.name == "get" && matches!(endpoint.resource.as_str(), "image" | "file" | "message_resource"))
+        || (endpoint.method == Method::Get
+            && endpoint.name == "get"
+            && matches!(endpoint.resource.as_str(), "image" | "file" | "message_resource"))
 }
 
 /// The Rust name of a body field called `wire` whose type passes `ty`; with
 /// `required`, only a required one (generated code then reads the value
 /// itself, not an `Option`).
-fn body_field(request: &StructDef, wire: &str, ty: fn(&TypeRef) -> bool, required: bool) -> Option<String> {
-    request.fields.iter().find(|f| f.location == Location::Body && f.wire_name == wire && ty(&f.ty) && (f.required || !required)).map(|f| f.rust_name.clone())
+fn body_field(
+    request: &StructDef,
+    wire: &str,
+    ty: fn(&TypeRef) -> bool,
+    required: bool,
+) -> Option<String> {
+    request
+        .fields
+        .iter()
+        .find(|f| {
+            f.location == Location::Body
+                && f.wire_name == wire
+                && ty(&f.ty)
+                && (f.required || !required)
+        })
+        .map(|f| f.rust_name.clone())
 }
 
 fn is_string(ty: &TypeRef) -> bool {
@@ -62,7 +85,14 @@ mod tests {
     use crate::FieldDef;
 
     fn field(wire: &str, ty: TypeRef, required: bool, location: Location) -> FieldDef {
-        FieldDef { wire_name: wire.into(), rust_name: format!("{wire}_rs"), ty, required, location, ..FieldDef::default() }
+        FieldDef {
+            wire_name: wire.into(),
+            rust_name: format!("{wire}_rs"),
+            ty,
+            required,
+            location,
+            ..FieldDef::default()
+        }
     }
 
     #[test]
@@ -75,7 +105,13 @@ mod tests {
             field("msg_type", TypeRef::Enum("MsgType".into()), true, Location::Body),
             field("uuid", TypeRef::String, false, Location::Body),
         ]);
-        let limited = Endpoint { rate_limit: Some(RateLimit { per_receiver_per_second: Some(5), ..RateLimit::default() }), ..Endpoint::default() };
+        let limited = Endpoint {
+            rate_limit: Some(RateLimit {
+                per_receiver_per_second: Some(5),
+                ..RateLimit::default()
+            }),
+            ..Endpoint::default()
+        };
         assert_eq!(idempotency_field(&send).as_deref(), Some("uuid"));
         assert_eq!(receiver_field(&limited, &send).as_deref(), Some("receive_id_rs"));
         assert_eq!(receiver_field(&Endpoint::default(), &send), None);
@@ -93,9 +129,17 @@ mod tests {
         assert_eq!(receiver_field(&limited, &other).as_deref(), Some("message_id_rs"));
         assert_eq!(message_content(&other), None);
 
-        let get = |resource: &str| Endpoint { method: Method::Get, name: "get".into(), resource: resource.into(), ..Endpoint::default() };
+        let get = |resource: &str| Endpoint {
+            method: Method::Get,
+            name: "get".into(),
+            resource: resource.into(),
+            ..Endpoint::default()
+        };
         assert!(is_download(&get("image")) && is_download(&get("message_resource")));
         assert!(!is_download(&get("message")));
-        assert!(is_download(&Endpoint { response_content_type: ResponseContentType::Binary, ..get("message") }));
+        assert!(is_download(&Endpoint {
+            response_content_type: ResponseContentType::Binary,
+            ..get("message")
+        }));
     }
 }

@@ -133,7 +133,12 @@ fn code_suffix(code: i64) -> String {
 /// The variant name of every code of one operation, from `(code, message)`
 /// pairs (each code once); see the module docs for the rule.
 pub fn variant_names(errors: &[(i64, &str)]) -> BTreeMap<i64, String> {
-    let named: Vec<(i64, String)> = errors.iter().map(|&(code, message)| (code, name_from_message(message).unwrap_or_else(|| code_name(code)))).collect();
+    let named: Vec<(i64, String)> = errors
+        .iter()
+        .map(|&(code, message)| {
+            (code, name_from_message(message).unwrap_or_else(|| code_name(code)))
+        })
+        .collect();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, name) in &named {
         *count.entry(name.as_str()).or_default() += 1;
@@ -158,7 +163,8 @@ pub fn variant_names(errors: &[(i64, &str)]) -> BTreeMap<i64, String> {
 /// first row of a code the docs list twice wins).
 pub(crate) fn variants(errors: &[feishu_spec::ErrorCode]) -> Vec<crate::ErrorVariant> {
     let mut seen = BTreeSet::new();
-    let rows: Vec<&feishu_spec::ErrorCode> = errors.iter().filter(|e| seen.insert(e.code)).collect();
+    let rows: Vec<&feishu_spec::ErrorCode> =
+        errors.iter().filter(|e| seen.insert(e.code)).collect();
     let pairs: Vec<(i64, &str)> = rows.iter().map(|e| (e.code, e.message.as_str())).collect();
     let mut names = variant_names(&pairs);
     let mut helpers = BTreeSet::new();
@@ -167,13 +173,17 @@ pub(crate) fn variants(errors: &[feishu_spec::ErrorCode]) -> Vec<crate::ErrorVar
         .map(|e| {
             let rust_name = names.remove(&e.code).unwrap_or_else(|| code_name(e.code));
             crate::ErrorVariant {
-                helper: crate::names::unique(format!("is_{}", heck::ToSnakeCase::to_snake_case(rust_name.as_str())), &mut helpers),
+                helper: crate::names::unique(
+                    format!("is_{}", heck::ToSnakeCase::to_snake_case(rust_name.as_str())),
+                    &mut helpers,
+                ),
                 rust_name,
                 code: e.code,
                 http_status: e.http_status,
                 message: e.message.clone(),
                 hint: e.hint.clone(),
-                retryable: is_rate_limit(&e.message, &e.hint) || e.http_status.is_some_and(|s| s >= 500 || s == 429),
+                retryable: is_rate_limit(&e.message, &e.hint)
+                    || e.http_status.is_some_and(|s| s >= 500 || s == 429),
                 sub_errors: e.sub_errors.iter().map(|s| (s.code, s.message.clone())).collect(),
             }
         })
@@ -186,7 +196,9 @@ pub(crate) fn variants(errors: &[feishu_spec::ErrorCode]) -> Vec<crate::ErrorVar
 /// its message or hint says so. Such errors are worth retrying later.
 pub fn is_rate_limit(message: &str, hint: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["frequency limit", "rate limit", "too many requests", "request trigger frequency"].iter().any(|w| message.contains(w))
+    ["frequency limit", "rate limit", "too many requests", "request trigger frequency"]
+        .iter()
+        .any(|w| message.contains(w))
         || ["频率限制", "限流"].iter().any(|w| hint.contains(w))
 }
 
@@ -203,7 +215,10 @@ mod tests {
             ("P2P chat can NOT be shared.", "P2pChatNotShared"),
             ("user_id_type is invalid.", "UserIdTypeInvalid"),
             ("Failed to create card content, ext=ErrCode: 100290", "FailedCreateCardContent"),
-            ("The type of file upload does not match the type of message being sent.", "TypeFileUploadNotMatchType"),
+            (
+                "The type of file upload does not match the type of message being sent.",
+                "TypeFileUploadNotMatchType",
+            ),
             ("404 page not found", "Error404PageNotFound"),
             ("unhandled", "UnhandledError"),
             ("self", "SelfError"),
@@ -218,14 +233,32 @@ mod tests {
         for message in ["", "   ", "参数错误", "invalid 参数", "The.", "it is", "..."] {
             assert_eq!(name_from_message(message), None, "{message:?}");
         }
-        assert_eq!(variant_names(&[(230001, "参数错误"), (-1, "")]), BTreeMap::from([(-1, "CodeMinus1".into()), (230001, "Code230001".into())]));
+        assert_eq!(
+            variant_names(&[(230001, "参数错误"), (-1, "")]),
+            BTreeMap::from([(-1, "CodeMinus1".into()), (230001, "Code230001".into())])
+        );
     }
 
     #[test]
     fn shared_names_all_take_their_code() {
-        let names = variant_names(&[(1, "The message is invisible."), (2, "Message invisible!"), (3, "Recalled."), (4, "Recalled2"), (5, "recalled")]);
-        let expected = [(1, "MessageInvisible1"), (2, "MessageInvisible2"), (3, "Recalled3"), (4, "Recalled2"), (5, "Recalled5")];
-        assert_eq!(names, expected.iter().map(|(c, n)| (*c, n.to_string())).collect::<BTreeMap<_, _>>());
+        let names = variant_names(&[
+            (1, "The message is invisible."),
+            (2, "Message invisible!"),
+            (3, "Recalled."),
+            (4, "Recalled2"),
+            (5, "recalled"),
+        ]);
+        let expected = [
+            (1, "MessageInvisible1"),
+            (2, "MessageInvisible2"),
+            (3, "Recalled3"),
+            (4, "Recalled2"),
+            (5, "Recalled5"),
+        ];
+        assert_eq!(
+            names,
+            expected.iter().map(|(c, n)| (*c, n.to_string())).collect::<BTreeMap<_, _>>()
+        );
         // A suffixed name meeting a code's own name is made unique.
         let names = variant_names(&[(1, "foo"), (2, "foo"), (3, "foo1")]);
         assert_eq!(names.values().collect::<BTreeSet<_>>().len(), 3, "{names:?}");
@@ -233,7 +266,10 @@ mod tests {
 
     #[test]
     fn the_rule_is_stable() {
-        let errors = [(230002, "The bot can not be outside the group."), (230020, "This operation triggers the frequency limit.")];
+        let errors = [
+            (230002, "The bot can not be outside the group."),
+            (230020, "This operation triggers the frequency limit."),
+        ];
         assert_eq!(variant_names(&errors), variant_names(&errors));
         assert_eq!(variant_names(&errors)[&230020], "OperationTriggersFrequencyLimit");
     }

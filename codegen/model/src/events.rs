@@ -63,7 +63,11 @@ pub fn typed(event: &feishu_spec::Event) -> bool {
 /// An event type that does not start with its service (the docs' older,
 /// v1 names such as `p2p_chat_create`) keeps every word.
 pub fn struct_name(event_type: &str, service: &str) -> String {
-    let rest = event_type.strip_prefix(service).and_then(|r| r.strip_prefix('.')).filter(|r| !r.is_empty()).unwrap_or(event_type);
+    let rest = event_type
+        .strip_prefix(service)
+        .and_then(|r| r.strip_prefix('.'))
+        .filter(|r| !r.is_empty())
+        .unwrap_or(event_type);
     names::pascal(rest, "Event")
 }
 
@@ -78,21 +82,31 @@ fn unique_struct_name(name: String, taken: &mut BTreeSet<String>) -> String {
     if taken.insert(name.clone()) {
         return name;
     }
-    (2..).map(|n| format!("{name}_{n}")).find(|candidate| taken.insert(candidate.clone())).expect("an unused suffix always exists")
+    (2..)
+        .map(|n| format!("{name}_{n}"))
+        .find(|candidate| taken.insert(candidate.clone()))
+        .expect("an unused suffix always exists")
 }
 
 /// Adds the typed events of `service` (from `events`, in the spec's order:
 /// by event type) to it. Colliding struct names (`a.b_c_v1` and `a.b.c_v1`)
 /// get numeric suffixes in event-type order; the new shared types get the
 /// home [`TYPES_HOME`] and file modules not in `type_modules`.
-pub(crate) fn add_events(service: &mut Service, events: &[feishu_spec::Event], type_modules: &mut BTreeSet<String>) {
+pub(crate) fn add_events(
+    service: &mut Service,
+    events: &[feishu_spec::Event],
+    type_modules: &mut BTreeSet<String>,
+) {
     let mut struct_names = BTreeSet::new();
     let mut modules = BTreeSet::new();
     for event in events.iter().filter(|e| e.service == service.wire_name && typed(e)) {
-        let name = unique_struct_name(struct_name(&event.event_type, &event.service), &mut struct_names);
+        let name =
+            unique_struct_name(struct_name(&event.event_type, &event.service), &mut struct_names);
         let module = names::unique(names::snake(&name, "event"), &mut modules);
         let mut taken = BTreeSet::new();
-        let fields = Field::distinct(&event.body).map(|f| field_def(f, Direction::Received, &name, &mut service.types, &mut taken)).collect();
+        let fields = Field::distinct(&event.body)
+            .map(|f| field_def(f, Direction::Received, &name, &mut service.types, &mut taken))
+            .collect();
         service.events.push(EventBodyDef {
             event_type: event.event_type.clone(),
             module,
@@ -104,18 +118,34 @@ pub(crate) fn add_events(service: &mut Service, events: &[feishu_spec::Event], t
         });
     }
     let types = &mut service.types;
-    let new: Vec<String> = types.structs.keys().chain(types.enums.keys()).filter(|name| !types.homes.contains_key(*name)).cloned().collect();
+    let new: Vec<String> = types
+        .structs
+        .keys()
+        .chain(types.enums.keys())
+        .filter(|name| !types.homes.contains_key(*name))
+        .cloned()
+        .collect();
     for name in new {
-        let home = TypeHome { resource: TYPES_HOME.to_owned(), module: names::unique(names::snake(&name, "type"), type_modules) };
+        let home = TypeHome {
+            resource: TYPES_HOME.to_owned(),
+            module: names::unique(names::snake(&name, "type"), type_modules),
+        };
         types.homes.insert(name, home);
     }
 }
 
 /// Where the body of `event_type` is typed, if it is.
-pub(crate) fn body_ref(services: &BTreeMap<String, Service>, event_type: &str) -> Option<EventBodyRef> {
+pub(crate) fn body_ref(
+    services: &BTreeMap<String, Service>,
+    event_type: &str,
+) -> Option<EventBodyRef> {
     services.values().find_map(|service| {
         let def = service.events.iter().find(|e| e.event_type == event_type)?;
-        Some(EventBodyRef { service: service.module.clone(), feature: service.feature.clone(), name: def.body.name.clone() })
+        Some(EventBodyRef {
+            service: service.module.clone(),
+            feature: service.feature.clone(),
+            name: def.body.name.clone(),
+        })
     })
 }
 
@@ -130,7 +160,10 @@ mod tests {
     fn struct_names_drop_the_service() {
         assert_eq!(struct_name("im.message.receive_v1", "im"), "MessageReceiveV1");
         assert_eq!(struct_name("im.message.reaction.created_v1", "im"), "MessageReactionCreatedV1");
-        assert_eq!(struct_name("application.application.visibility.added_v6", "application"), "ApplicationVisibilityAddedV6");
+        assert_eq!(
+            struct_name("application.application.visibility.added_v6", "application"),
+            "ApplicationVisibilityAddedV6"
+        );
         // Older names without the service keep all their words.
         assert_eq!(struct_name("p2p_chat_create", "p2p_chat_create"), "P2pChatCreate");
         assert_eq!(struct_name("message", "im"), "Message");
@@ -154,12 +187,25 @@ mod tests {
     }
 
     fn object(name: &str, type_name: &str, children: Vec<Field>) -> Field {
-        Field { name: name.into(), field_type: FieldType::Object, type_name: type_name.into(), children, ..Field::default() }
+        Field {
+            name: name.into(),
+            field_type: FieldType::Object,
+            type_name: type_name.into(),
+            children,
+            ..Field::default()
+        }
     }
 
     fn event(event_type: &str, body: Vec<Field>) -> Event {
         let service = event_type.split('.').next().unwrap().to_owned();
-        Event { event_type: event_type.into(), service, resource: "message".into(), title: "标题".into(), body, ..Event::default() }
+        Event {
+            event_type: event_type.into(),
+            service,
+            resource: "message".into(),
+            title: "标题".into(),
+            body,
+            ..Event::default()
+        }
     }
 
     #[test]
@@ -180,7 +226,14 @@ mod tests {
         let spec = Spec {
             endpoints: vec![response],
             events: vec![
-                event("im.message.receive_v1", vec![user(), object("message", "event_message", vec![string("message_id")]), string("message_id")]),
+                event(
+                    "im.message.receive_v1",
+                    vec![
+                        user(),
+                        object("message", "event_message", vec![string("message_id")]),
+                        string("message_id"),
+                    ],
+                ),
                 event("im.message.read_v1", vec![]),
                 // Collides with the first once the dots are gone.
                 event("im.message_receive_v1", vec![string("x")]),
@@ -190,8 +243,15 @@ mod tests {
         };
         let model = Model::build(&spec);
         let im = &model.services["im"];
-        let names: Vec<_> = im.events.iter().map(|e| (e.body.name.as_str(), e.module.as_str())).collect();
-        assert_eq!(names, [("MessageReceiveV1", "message_receive_v1"), ("MessageReceiveV1_2", "message_receive_v1_2")]);
+        let names: Vec<_> =
+            im.events.iter().map(|e| (e.body.name.as_str(), e.module.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                ("MessageReceiveV1", "message_receive_v1"),
+                ("MessageReceiveV1_2", "message_receive_v1_2")
+            ]
+        );
         let body = &im.events[0].body;
         // Shared with the response: one type, homed where the response put it.
         assert_eq!(body.fields[0].ty, TypeRef::Struct("UserId".into()));
@@ -205,8 +265,20 @@ mod tests {
         assert_eq!(elearning.events[0].body.name, "CourseCreatedV2");
         assert_eq!(elearning.types.homes["UserId"].resource, TYPES_HOME);
 
-        let refs: Vec<_> = model.events.iter().map(|e| e.body.as_ref().map(|b| (b.service.as_str(), b.name.as_str()))).collect();
-        assert_eq!(refs, [Some(("elearning", "CourseCreatedV2")), None, Some(("im", "MessageReceiveV1")), Some(("im", "MessageReceiveV1_2"))]);
+        let refs: Vec<_> = model
+            .events
+            .iter()
+            .map(|e| e.body.as_ref().map(|b| (b.service.as_str(), b.name.as_str())))
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                Some(("elearning", "CourseCreatedV2")),
+                None,
+                Some(("im", "MessageReceiveV1")),
+                Some(("im", "MessageReceiveV1_2"))
+            ]
+        );
         assert_eq!(Model::build(&spec), model, "deterministic");
     }
 

@@ -24,7 +24,12 @@ pub enum IdKind {
 }
 
 /// The prefixes and the kinds they mean.
-const PREFIXES: [(&str, IdKind); 4] = [("om_", IdKind::Message), ("oc_", IdKind::Chat), ("ou_", IdKind::Open), ("on_", IdKind::Union)];
+const PREFIXES: [(&str, IdKind); 4] = [
+    ("om_", IdKind::Message),
+    ("oc_", IdKind::Chat),
+    ("ou_", IdKind::Open),
+    ("on_", IdKind::Union),
+];
 
 impl IdKind {
     /// The runtime's type, in `feishu_runtime::ids`.
@@ -41,7 +46,10 @@ impl IdKind {
     /// some examples (`"om_…"`), so quotes are ignored.
     pub fn of_example(example: &str) -> Option<IdKind> {
         let example = example.trim().trim_matches(|c| c == '"' || c == '\\');
-        PREFIXES.iter().find(|(prefix, _)| example.starts_with(prefix) && example.len() > prefix.len()).map(|(_, kind)| *kind)
+        PREFIXES
+            .iter()
+            .find(|(prefix, _)| example.starts_with(prefix) && example.len() > prefix.len())
+            .map(|(_, kind)| *kind)
     }
 }
 
@@ -51,10 +59,16 @@ mod tests {
 
     #[test]
     fn examples_name_their_kind() {
-        assert_eq!(IdKind::of_example("om_dc13264520392913993dd051dba21dcf"), Some(IdKind::Message));
+        assert_eq!(
+            IdKind::of_example("om_dc13264520392913993dd051dba21dcf"),
+            Some(IdKind::Message)
+        );
         assert_eq!(IdKind::of_example("\"oc_5ad11d72b830411d72b836c20\""), Some(IdKind::Chat));
         assert_eq!(IdKind::of_example("om_a8f2294b*********"), Some(IdKind::Message));
-        assert_eq!(IdKind::of_example("ou_7d8a6e6df7621556ce0d21922b676706ccs"), Some(IdKind::Open));
+        assert_eq!(
+            IdKind::of_example("ou_7d8a6e6df7621556ce0d21922b676706ccs"),
+            Some(IdKind::Open)
+        );
         assert_eq!(IdKind::of_example("on_94a1ee5551019f18cd73d9f111898cf2"), Some(IdKind::Union));
         for other in ["om_", "6962652154946633732", "open_id", "", "xom_1"] {
             assert_eq!(IdKind::of_example(other), None, "{other}");

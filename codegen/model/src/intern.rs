@@ -22,13 +22,20 @@ impl TypeSpace {
     pub(crate) fn intern(&mut self, base: &str, prefix: &str, def: NewType) -> TypeRef {
         for candidate in [base.to_owned(), format!("{prefix}{base}")] {
             match (self.structs.get(&candidate), self.enums.get(&candidate), &def) {
-                (Some(existing), _, NewType::Struct(new)) if shape(&existing.fields) == shape(&new.fields) => return TypeRef::Struct(candidate),
-                (_, Some(existing), NewType::Enum(new)) if values(existing) == values(new) => return TypeRef::Enum(candidate),
+                (Some(existing), _, NewType::Struct(new))
+                    if shape(&existing.fields) == shape(&new.fields) =>
+                {
+                    return TypeRef::Struct(candidate);
+                }
+                (_, Some(existing), NewType::Enum(new)) if values(existing) == values(new) => {
+                    return TypeRef::Enum(candidate);
+                }
                 (None, None, _) => return self.insert(candidate, def),
                 _ => continue,
             }
         }
-        let mut taken: BTreeSet<String> = self.structs.keys().chain(self.enums.keys()).cloned().collect();
+        let mut taken: BTreeSet<String> =
+            self.structs.keys().chain(self.enums.keys()).cloned().collect();
         let name = names::unique(format!("{prefix}{base}"), &mut taken);
         self.insert(name, def)
     }

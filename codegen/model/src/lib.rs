@@ -20,7 +20,9 @@ mod upload;
 use std::collections::BTreeMap;
 
 pub use conventions::EXAMPLE_OPERATION;
-pub use events::{EventBodyDef, EventBodyRef, TYPES_HOME as EVENT_TYPES_HOME, struct_name as event_struct_name};
+pub use events::{
+    EventBodyDef, EventBodyRef, TYPES_HOME as EVENT_TYPES_HOME, struct_name as event_struct_name,
+};
 pub use feishu_spec::{AccessToken, Method, Scope};
 pub use paginate::{Pagination, Paging};
 pub use upload::{Form, size_limit};
@@ -152,7 +154,8 @@ impl TypeSpace {
         let structs = self.structs.values().map(|d| (&d.name, TypeDef::Struct(d)));
         let enums = self.enums.values().map(|d| (&d.name, TypeDef::Enum(d)));
         for (name, def) in structs.chain(enums) {
-            let home = self.homes.get(name).unwrap_or_else(|| panic!("the type `{name}` has no home"));
+            let home =
+                self.homes.get(name).unwrap_or_else(|| panic!("the type `{name}` has no home"));
             groups.entry(home.resource.as_str()).or_default().insert(home.module.as_str(), def);
         }
         groups
@@ -347,7 +350,11 @@ impl Auth {
     /// the caller's user token wins when given), the app token last.
     pub fn for_tokens(tokens: &[AccessToken]) -> Auth {
         let has = |t| tokens.contains(&t);
-        match (has(AccessToken::TenantAccessToken), has(AccessToken::UserAccessToken), has(AccessToken::AppAccessToken)) {
+        match (
+            has(AccessToken::TenantAccessToken),
+            has(AccessToken::UserAccessToken),
+            has(AccessToken::AppAccessToken),
+        ) {
             (true, true, _) => Auth::TenantOrUser,
             (false, true, _) => Auth::User,
             (false, false, true) => Auth::App,

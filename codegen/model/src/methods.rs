@@ -27,7 +27,11 @@ pub fn handle_name(module: &str) -> String {
 pub(crate) fn assign(model: &mut Model) {
     for service in model.services.values_mut() {
         service.handle = handle_name(&service.module);
-        service.accessor = if CLIENT_METHODS.contains(&service.module.as_str()) { format!("{}_service", service.module) } else { service.module.clone() };
+        service.accessor = if CLIENT_METHODS.contains(&service.module.as_str()) {
+            format!("{}_service", service.module)
+        } else {
+            service.module.clone()
+        };
         // Resource modules are unique in the service and distinct from
         // `types`, so their accessors and handle names are too (the
         // handles live in different modules anyway).
@@ -59,7 +63,10 @@ mod tests {
             events: vec![],
         };
         let model = Model::build(&spec);
-        assert_eq!((model.services["im"].accessor.as_str(), model.services["im"].handle.as_str()), ("im", "ImApi"));
+        assert_eq!(
+            (model.services["im"].accessor.as_str(), model.services["im"].handle.as_str()),
+            ("im", "ImApi")
+        );
         assert_eq!(model.services["new"].accessor, "new_service");
         assert_eq!(model.services["im"].resources["message"].handle, "MessageApi");
     }

@@ -10,14 +10,19 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Words Rust reserves (strict and reserved, 2024 edition), plus `Self`.
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn",
-    "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self",
-    "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Type names a generated type must not take, because the generated code
 /// (or the prelude) already uses them unqualified.
-const RESERVED_TYPES: &[&str] = &["Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err", "Self", "Default", "Client", "Error", "Value"];
+const RESERVED_TYPES: &[&str] = &[
+    "Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err", "Self", "Default",
+    "Client", "Error", "Value",
+];
 
 /// Keeps ASCII letters, digits and `_`, turning everything else into `_`;
 /// the case converters then drop the separators.
@@ -66,8 +71,15 @@ pub fn pascal(text: &str, fallback: &str) -> String {
 /// the field's name.
 pub fn type_name(type_name: &str, field: &str) -> String {
     let base = type_name.trim_end_matches("[]");
-    let generic = ["", "object", "string", "int", "integer", "boolean", "bool", "number", "float", "map", "list", "array"];
-    if generic.contains(&base.to_ascii_lowercase().as_str()) { pascal(field, "Object") } else { pascal(base, &pascal(field, "Object")) }
+    let generic = [
+        "", "object", "string", "int", "integer", "boolean", "bool", "number", "float", "map",
+        "list", "array",
+    ];
+    if generic.contains(&base.to_ascii_lowercase().as_str()) {
+        pascal(field, "Object")
+    } else {
+        pascal(base, &pascal(field, "Object"))
+    }
 }
 
 /// Returns `name`, or `name` with the smallest numeric suffix (`2`, `3`, …,
@@ -76,9 +88,13 @@ pub fn unique(name: String, taken: &mut BTreeSet<String>) -> String {
     if taken.insert(name.clone()) {
         return name;
     }
-    let separator = if name.contains('_') || name.chars().all(|c| !c.is_ascii_uppercase()) { "_" } else { "" };
+    let separator =
+        if name.contains('_') || name.chars().all(|c| !c.is_ascii_uppercase()) { "_" } else { "" };
     let base = name.trim_end_matches('_');
-    (2..).map(|n| format!("{base}{separator}{n}")).find(|candidate| taken.insert(candidate.clone())).expect("an unused suffix always exists")
+    (2..)
+        .map(|n| format!("{base}{separator}{n}"))
+        .find(|candidate| taken.insert(candidate.clone()))
+        .expect("an unused suffix always exists")
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ impl Model {
     /// What the model declined to guess, one line each as
     /// `endpoint-id: paging: reason`, in module order.
     pub fn diagnostics(&self) -> Vec<String> {
-        let ops = self.services.values().flat_map(|s| s.resources.values()).flat_map(|r| &r.operations);
+        let ops =
+            self.services.values().flat_map(|s| s.resources.values()).flat_map(|r| &r.operations);
         ops.filter_map(|op| match &op.kind {
             OperationKind::Typed(d) => match &d.paging {
                 Paging::Odd(reason) => Some(format!("{}: paging: {reason}", op.id)),
@@ -63,7 +64,9 @@ pub struct Pagination {
 
 /// Decides how the operation with this request and response pages.
 pub(crate) fn decide(request: &StructDef, response: &StructDef) -> Paging {
-    let Some(token) = request.fields.iter().find(|f| f.wire_name == "page_token" && f.location != Location::Path) else {
+    let Some(token) =
+        request.fields.iter().find(|f| f.wire_name == "page_token" && f.location != Location::Path)
+    else {
         return Paging::None;
     };
     if token.ty != TypeRef::String {
@@ -71,26 +74,48 @@ pub(crate) fn decide(request: &StructDef, response: &StructDef) -> Paging {
     }
     let field = |wire: &str| response.fields.iter().find(|f| f.wire_name == wire);
     let Some(has_more) = field("has_more").filter(|f| f.ty == TypeRef::Boolean) else {
-        return Paging::Odd("the request takes a page_token but the response has no boolean has_more".into());
+        return Paging::Odd(
+            "the request takes a page_token but the response has no boolean has_more".into(),
+        );
     };
-    let Some(next_token) = field("page_token").or_else(|| field("next_page_token")).filter(|f| f.ty == TypeRef::String) else {
-        return Paging::Odd("the response has has_more but no string page_token or next_page_token".into());
+    let Some(next_token) = field("page_token")
+        .or_else(|| field("next_page_token"))
+        .filter(|f| f.ty == TypeRef::String)
+    else {
+        return Paging::Odd(
+            "the response has has_more but no string page_token or next_page_token".into(),
+        );
     };
-    let arrays: Vec<&FieldDef> = response.fields.iter().filter(|f| matches!(f.ty, TypeRef::Array(_))).collect();
+    let arrays: Vec<&FieldDef> =
+        response.fields.iter().filter(|f| matches!(f.ty, TypeRef::Array(_))).collect();
     let items = match arrays.as_slice() {
         [items] => *items,
         [] => return Paging::Odd("the response pages but has no array of items".into()),
         several => {
             let names: Vec<&str> = several.iter().map(|f| f.wire_name.as_str()).collect();
-            return Paging::Odd(format!("the response pages but has {} arrays ({}); which one is the list is not documented", names.len(), names.join(", ")));
+            return Paging::Odd(format!(
+                "the response pages but has {} arrays ({}); which one is the list is not documented",
+                names.len(),
+                names.join(", ")
+            ));
         }
     };
     let TypeRef::Array(item) = &items.ty else { unreachable!("filtered to arrays") };
     let page_size = request
         .fields
         .iter()
-        .find(|f| f.wire_name == "page_size" && f.ty == TypeRef::Integer && !f.required && f.location != Location::Path)
-        .and_then(|f| Some((f.rust_name.clone(), f.checks.maximum.filter(|m| m.fract() == 0.0 && *m >= 1.0)? as i64)));
+        .find(|f| {
+            f.wire_name == "page_size"
+                && f.ty == TypeRef::Integer
+                && !f.required
+                && f.location != Location::Path
+        })
+        .and_then(|f| {
+            Some((
+                f.rust_name.clone(),
+                f.checks.maximum.filter(|m| m.fract() == 0.0 && *m >= 1.0)? as i64,
+            ))
+        });
     Paging::Paged(Pagination {
         token: token.rust_name.clone(),
         token_required: token.required,
@@ -109,7 +134,13 @@ mod tests {
     use crate::Checks;
 
     fn field(wire: &str, ty: TypeRef, location: Location) -> FieldDef {
-        FieldDef { wire_name: wire.into(), rust_name: wire.into(), ty, location, ..FieldDef::default() }
+        FieldDef {
+            wire_name: wire.into(),
+            rust_name: wire.into(),
+            ty,
+            location,
+            ..FieldDef::default()
+        }
     }
 
     fn list_request(location: Location) -> StructDef {
@@ -117,7 +148,11 @@ mod tests {
         size.checks = Checks { maximum: Some(50.0), ..Checks::default() };
         StructDef {
             name: "ListRequest".into(),
-            fields: vec![field("container_id", TypeRef::String, Location::Query), size, field("page_token", TypeRef::String, location)],
+            fields: vec![
+                field("container_id", TypeRef::String, Location::Query),
+                size,
+                field("page_token", TypeRef::String, location),
+            ],
             ..StructDef::default()
         }
     }
@@ -132,10 +167,21 @@ mod tests {
 
     #[test]
     fn a_list_pages_through_its_one_array() {
-        for (location, next) in [(Location::Query, "page_token"), (Location::Body, "next_page_token")] {
-            let response = response(vec![field("has_more", TypeRef::Boolean, Location::Body), field(next, TypeRef::String, Location::Body), items("items")]);
-            let Paging::Paged(p) = decide(&list_request(location), &response) else { panic!("not paged") };
-            assert_eq!((p.token.as_str(), p.token_location, p.next_token.as_str(), p.items.as_str()), ("page_token", location, next, "items"));
+        for (location, next) in
+            [(Location::Query, "page_token"), (Location::Body, "next_page_token")]
+        {
+            let response = response(vec![
+                field("has_more", TypeRef::Boolean, Location::Body),
+                field(next, TypeRef::String, Location::Body),
+                items("items"),
+            ]);
+            let Paging::Paged(p) = decide(&list_request(location), &response) else {
+                panic!("not paged")
+            };
+            assert_eq!(
+                (p.token.as_str(), p.token_location, p.next_token.as_str(), p.items.as_str()),
+                ("page_token", location, next, "items")
+            );
             assert_eq!(p.page_size, Some(("page_size".into(), 50)));
             assert_eq!(p.item, TypeRef::Struct("Message".into()));
         }
@@ -149,7 +195,10 @@ mod tests {
             (vec![token(), items("items")], "no boolean has_more"),
             (vec![has_more(), items("items")], "no string page_token"),
             (vec![has_more(), token()], "no array"),
-            (vec![has_more(), token(), items("items"), items("members")], "2 arrays (items, members)"),
+            (
+                vec![has_more(), token(), items("items"), items("members")],
+                "2 arrays (items, members)",
+            ),
         ];
         for (fields, reason) in cases {
             match decide(&list_request(Location::Query), &response(fields)) {
@@ -161,8 +210,12 @@ mod tests {
 
     #[test]
     fn no_page_token_no_paging() {
-        let response = response(vec![field("has_more", TypeRef::Boolean, Location::Body), items("items")]);
-        let request = StructDef { fields: vec![field("page_size", TypeRef::Integer, Location::Query)], ..StructDef::default() };
+        let response =
+            response(vec![field("has_more", TypeRef::Boolean, Location::Body), items("items")]);
+        let request = StructDef {
+            fields: vec![field("page_size", TypeRef::Integer, Location::Query)],
+            ..StructDef::default()
+        };
         assert_eq!(decide(&request, &response), Paging::None);
     }
 }

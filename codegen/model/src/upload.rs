@@ -18,7 +18,21 @@ pub struct Form {
 }
 
 /// Words that make a size in a description a limit.
-const LIMITING: &[&str] = &["不超过", "不能超过", "不得超过", "不可超过", "最大", "以内", "上限", "限制", "at most", "up to", "exceed", "maximum", "limit"];
+const LIMITING: &[&str] = &[
+    "不超过",
+    "不能超过",
+    "不得超过",
+    "不可超过",
+    "最大",
+    "以内",
+    "上限",
+    "限制",
+    "at most",
+    "up to",
+    "exceed",
+    "maximum",
+    "limit",
+];
 
 /// The form of a multipart request: its file fields and their limits.
 pub(crate) fn form(request: &StructDef) -> Form {
@@ -40,7 +54,9 @@ pub fn size_limit(text: &str) -> Option<u64> {
     let chars: Vec<char> = lower.chars().collect();
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].is_ascii_digit() || (i > 0 && (chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '.')) {
+        if !chars[i].is_ascii_digit()
+            || (i > 0 && (chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '.'))
+        {
             i += 1;
             continue;
         }
@@ -88,13 +104,22 @@ mod tests {
         assert_eq!(size_limit("视频时长，单位 10 min"), None, "no limiting word");
         assert_eq!(size_limit("最大时长 10 min"), None, "minutes are not a size");
         assert_eq!(size_limit("文件内容"), None);
-        assert_eq!(size_limit("v2 接口大小不超过 5M"), Some(5 << 20), "a digit inside a word is not a size");
+        assert_eq!(
+            size_limit("v2 接口大小不超过 5M"),
+            Some(5 << 20),
+            "a digit inside a word is not a size"
+        );
     }
 
     #[test]
     fn file_fields_make_the_form() {
         let field = |name: &str, ty: TypeRef, description: &str| {
-            let mut f = FieldDef { wire_name: name.into(), rust_name: name.into(), ty, ..FieldDef::default() };
+            let mut f = FieldDef {
+                wire_name: name.into(),
+                rust_name: name.into(),
+                ty,
+                ..FieldDef::default()
+            };
             f.docs.description = description.into();
             f
         };
@@ -106,6 +131,9 @@ mod tests {
             ],
             ..StructDef::default()
         };
-        assert_eq!(form(&request).files, vec![("image".to_owned(), Some(10 << 20)), ("extra".to_owned(), None)]);
+        assert_eq!(
+            form(&request).files,
+            vec![("image".to_owned(), Some(10 << 20)), ("extra".to_owned(), None)]
+        );
     }
 }

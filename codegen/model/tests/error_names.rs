@@ -23,7 +23,14 @@ fn names(model: &Model) -> Vec<(String, Vec<Named>)> {
         for resource in service.resources.values() {
             for op in &resource.operations {
                 if let OperationKind::Typed(d) = &op.kind {
-                    out.push((op.id.clone(), d.error.variants.iter().map(|v| (v.code, v.rust_name.clone(), v.helper.clone())).collect()));
+                    out.push((
+                        op.id.clone(),
+                        d.error
+                            .variants
+                            .iter()
+                            .map(|v| (v.code, v.rust_name.clone(), v.helper.clone()))
+                            .collect(),
+                    ));
                 }
             }
         }
@@ -46,7 +53,12 @@ fn corpus_error_names_are_valid_unique_and_stable() {
     feishu_docs::page_files(&corpus, &mut files).expect("the corpus is readable");
     let pages: Vec<(String, String)> = files
         .iter()
-        .map(|f| (f.strip_prefix(&corpus).unwrap().to_string_lossy().into_owned(), String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()))
+        .map(|f| {
+            (
+                f.strip_prefix(&corpus).unwrap().to_string_lossy().into_owned(),
+                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned(),
+            )
+        })
         .collect();
     let spec = feishu_docs::parse_pages(&pages).spec;
     let first = names(&Model::build(&spec));
@@ -61,13 +73,22 @@ fn corpus_error_names_are_valid_unique_and_stable() {
             if *name != format!("Code{code}").replace('-', "Minus") {
                 from_message += 1;
             }
-            assert!(is_identifier(name, |c| c.is_ascii_uppercase()), "{op}: code {code} is named {name:?}");
+            assert!(
+                is_identifier(name, |c| c.is_ascii_uppercase()),
+                "{op}: code {code} is named {name:?}"
+            );
             assert!(name != "Unhandled" && name != "Self", "{op}: code {code} is named {name:?}");
-            assert!(is_identifier(helper, |c| c.is_ascii_lowercase()) && helper.starts_with("is_"), "{op}: helper {helper:?}");
+            assert!(
+                is_identifier(helper, |c| c.is_ascii_lowercase()) && helper.starts_with("is_"),
+                "{op}: helper {helper:?}"
+            );
             assert!(taken.insert(name.clone()), "{op}: two codes are named {name}");
             assert!(helpers.insert(helper.clone()), "{op}: two helpers are named {helper}");
         }
     }
-    println!("corpus_error_names: {total} codes of {} typed operations; {from_message} named from their message", first.len());
+    println!(
+        "corpus_error_names: {total} codes of {} typed operations; {from_message} named from their message",
+        first.len()
+    );
     assert!(total > 1000, "only {total} documented codes in the corpus");
 }

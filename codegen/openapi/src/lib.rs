@@ -21,7 +21,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use feishu_spec::{AppType, ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method, ResponseContentType, Scope, Spec};
+use feishu_spec::{
+    AppType, ContentType, Endpoint, ErrorCode, Event, Field, FieldType, Method,
+    ResponseContentType, Scope, Spec,
+};
 use serde_json::{Map, Value, json};
 
 /// The server the paths are relative to.
@@ -60,10 +63,20 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::SameRoute { method, paths, ids } => {
-                write!(f, "{method} {} is documented by more than one endpoint: {}", paths.join(" and "), ids.join(", "))
+                write!(
+                    f,
+                    "{method} {} is documented by more than one endpoint: {}",
+                    paths.join(" and "),
+                    ids.join(", ")
+                )
             }
             Problem::PathSpellings { paths, ids } => {
-                write!(f, "{} are one path with different parameter names, used by {}", paths.join(" and "), ids.join(", "))
+                write!(
+                    f,
+                    "{} are one path with different parameter names, used by {}",
+                    paths.join(" and "),
+                    ids.join(", ")
+                )
             }
             Problem::SameId { id } => write!(f, "more than one endpoint has the id `{id}`"),
         }
@@ -93,12 +106,18 @@ pub fn openapi(spec: &Spec) -> Result<Value, Error> {
     let mut tags = BTreeSet::new();
     for endpoint in &spec.endpoints {
         tags.insert(tag(endpoint));
-        paths.entry(endpoint.template().to_openapi()).or_default().push((endpoint.method, operation(endpoint)));
+        paths
+            .entry(endpoint.template().to_openapi())
+            .or_default()
+            .push((endpoint.method, operation(endpoint)));
     }
     let mut path_items = Map::new();
     for (path, mut operations) in paths {
         operations.sort_by_key(|(method, _)| method_order(*method));
-        let item: Map<String, Value> = operations.into_iter().map(|(method, op)| (method.as_str().to_ascii_lowercase(), op)).collect();
+        let item: Map<String, Value> = operations
+            .into_iter()
+            .map(|(method, op)| (method.as_str().to_ascii_lowercase(), op))
+            .collect();
         path_items.insert(path, Value::Object(item));
     }
     let mut webhooks = Map::new();
@@ -149,7 +168,10 @@ fn check(spec: &Spec) -> Result<(), Error> {
     let mut routes: BTreeMap<(String, &str), Vec<&Endpoint>> = BTreeMap::new();
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        routes.entry((endpoint.template().shape(), endpoint.method.as_str())).or_default().push(endpoint);
+        routes
+            .entry((endpoint.template().shape(), endpoint.method.as_str()))
+            .or_default()
+            .push(endpoint);
         *ids.entry(endpoint.id.as_str()).or_default() += 1;
     }
     let mut problems = Vec::new();
@@ -157,7 +179,11 @@ fn check(spec: &Spec) -> Result<(), Error> {
         if endpoints.len() > 1 {
             let mut paths: Vec<String> = endpoints.iter().map(|e| e.path.clone()).collect();
             paths.dedup();
-            problems.push(Problem::SameRoute { method: method.to_string(), paths, ids: endpoints.iter().map(|e| e.id.clone()).collect() });
+            problems.push(Problem::SameRoute {
+                method: method.to_string(),
+                paths,
+                ids: endpoints.iter().map(|e| e.id.clone()).collect(),
+            });
         }
     }
     for (id, count) in ids {
@@ -168,7 +194,10 @@ fn check(spec: &Spec) -> Result<(), Error> {
     // Paths that differ only in parameter names must be written one way.
     let mut spellings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for endpoint in &spec.endpoints {
-        spellings.entry(endpoint.template().shape()).or_default().insert(endpoint.template().to_openapi());
+        spellings
+            .entry(endpoint.template().shape())
+            .or_default()
+            .insert(endpoint.template().to_openapi());
     }
     let reported: BTreeSet<String> = problems
         .iter()
@@ -179,9 +208,19 @@ fn check(spec: &Spec) -> Result<(), Error> {
         .collect();
     for (_, names) in spellings {
         if names.len() > 1 {
-            let ids: Vec<String> = spec.endpoints.iter().filter(|e| names.contains(&e.template().to_openapi())).map(|e| e.id.clone()).collect();
+            let ids: Vec<String> = spec
+                .endpoints
+                .iter()
+                .filter(|e| names.contains(&e.template().to_openapi()))
+                .map(|e| e.id.clone())
+                .collect();
             // Same-method clashes are already said; this is about the others.
-            let methods: BTreeSet<Method> = spec.endpoints.iter().filter(|e| names.contains(&e.template().to_openapi())).map(|e| e.method).collect();
+            let methods: BTreeSet<Method> = spec
+                .endpoints
+                .iter()
+                .filter(|e| names.contains(&e.template().to_openapi()))
+                .map(|e| e.method)
+                .collect();
             if methods.len() > 1 || ids.iter().any(|id| !reported.contains(id)) {
                 problems.push(Problem::PathSpellings { paths: names.into_iter().collect(), ids });
             }
@@ -211,7 +250,10 @@ fn scopes(scopes: &[Scope]) -> Value {
 fn operation(endpoint: &Endpoint) -> Value {
     let mut op = Map::new();
     op.insert("operationId".into(), endpoint.id.clone().into());
-    op.insert("summary".into(), if endpoint.title.is_empty() { endpoint.id.clone() } else { endpoint.title.clone() }.into());
+    op.insert(
+        "summary".into(),
+        if endpoint.title.is_empty() { endpoint.id.clone() } else { endpoint.title.clone() }.into(),
+    );
     if !endpoint.description.is_empty() {
         op.insert("description".into(), endpoint.description.clone().into());
     }
@@ -228,22 +270,34 @@ fn operation(endpoint: &Endpoint) -> Value {
     }
     op.insert("responses".into(), responses(endpoint));
     if !endpoint.access_tokens.is_empty() {
-        let security: Vec<Value> = endpoint.access_tokens.iter().map(|t| json!({ t.as_str(): [] })).collect();
+        let security: Vec<Value> =
+            endpoint.access_tokens.iter().map(|t| json!({ t.as_str(): [] })).collect();
         op.insert("security".into(), Value::Array(security));
     }
     op.insert("x-feishu-detailed".into(), endpoint.detailed.into());
-    op.insert("x-feishu-access-tokens".into(), endpoint.access_tokens.iter().map(|t| t.as_str()).collect());
+    op.insert(
+        "x-feishu-access-tokens".into(),
+        endpoint.access_tokens.iter().map(|t| t.as_str()).collect(),
+    );
     op.insert("x-feishu-scopes".into(), scopes(&endpoint.scopes));
     if !endpoint.field_scopes.is_empty() {
         op.insert("x-feishu-field-scopes".into(), scopes(&endpoint.field_scopes));
     }
     if !endpoint.app_types.is_empty() {
-        let names: Vec<&str> = endpoint.app_types.iter().map(|a| if *a == AppType::Custom { "custom" } else { "isv" }).collect();
+        let names: Vec<&str> = endpoint
+            .app_types
+            .iter()
+            .map(|a| if *a == AppType::Custom { "custom" } else { "isv" })
+            .collect();
         op.insert("x-feishu-app-types".into(), json!(names));
     }
     if let Some(limit) = &endpoint.rate_limit {
         let mut map = Map::new();
-        for (key, value) in [("per_second", limit.per_second), ("per_minute", limit.per_minute), ("per_receiver_per_second", limit.per_receiver_per_second)] {
+        for (key, value) in [
+            ("per_second", limit.per_second),
+            ("per_minute", limit.per_minute),
+            ("per_receiver_per_second", limit.per_receiver_per_second),
+        ] {
             if let Some(value) = value {
                 map.insert(key.into(), value.into());
             }
@@ -259,7 +313,9 @@ fn parameters(endpoint: &Endpoint) -> Vec<Value> {
     // The path's placeholders are what is sent; the documented rows describe them.
     for name in endpoint.template().params() {
         let documented = endpoint.path_params.iter().find(|f| f.name == name);
-        let field = documented.cloned().unwrap_or_else(|| Field { name: name.to_string(), ..Field::default() });
+        let field = documented
+            .cloned()
+            .unwrap_or_else(|| Field { name: name.to_string(), ..Field::default() });
         out.push(parameter(&field, "path", true));
     }
     for field in Field::distinct(&endpoint.query_params) {
@@ -267,7 +323,9 @@ fn parameters(endpoint: &Endpoint) -> Vec<Value> {
     }
     // OpenAPI ignores these three as header parameters: security and media types say them.
     let ignored = ["authorization", "content-type", "accept"];
-    for field in Field::distinct(&endpoint.headers).filter(|f| !ignored.contains(&f.name.to_ascii_lowercase().as_str())) {
+    for field in Field::distinct(&endpoint.headers)
+        .filter(|f| !ignored.contains(&f.name.to_ascii_lowercase().as_str()))
+    {
         out.push(parameter(field, "header", field.required));
     }
     out
@@ -330,7 +388,9 @@ fn responses(endpoint: &Endpoint) -> Value {
     let mut seen = BTreeSet::new();
     for error in endpoint.errors.iter().filter(|e| seen.insert(e.code)) {
         match error.http_status {
-            Some(status) if (100..=599).contains(&status) => by_status.entry(status).or_default().push(error),
+            Some(status) if (100..=599).contains(&status) => {
+                by_status.entry(status).or_default().push(error)
+            }
             _ => unplaced.push(error),
         }
     }
@@ -339,10 +399,17 @@ fn responses(endpoint: &Endpoint) -> Value {
     let mut ok = Map::new();
     ok.insert("description".into(), "Success: `code` is 0 and `data` holds the result.".into());
     if endpoint.response_content_type == ResponseContentType::Binary {
-        ok.insert("description".into(), "Success: the file's bytes. Errors come as the JSON envelope.".into());
+        ok.insert(
+            "description".into(),
+            "Success: the file's bytes. Errors come as the JSON envelope.".into(),
+        );
         ok.insert("content".into(), json!({ "application/octet-stream": {} }));
     } else {
-        let data = if endpoint.detailed { object(&endpoint.response_body, SchemaOf::Response) } else { json!({ "type": "object" }) };
+        let data = if endpoint.detailed {
+            object(&endpoint.response_body, SchemaOf::Response)
+        } else {
+            json!({ "type": "object" })
+        };
         let code = if with_200.is_empty() {
             json!({ "type": "integer", "const": 0, "description": "0 on success." })
         } else {
@@ -378,8 +445,13 @@ fn responses(endpoint: &Endpoint) -> Value {
         error_response("Documented without an HTTP status", &unplaced)
     };
     if !unplaced.is_empty() {
-        default["description"] = format!("Any other error, in the envelope. {}", default["description"].as_str().unwrap_or_default()).into();
-        default["content"]["application/json"]["schema"]["properties"]["code"] = json!({ "type": "integer" });
+        default["description"] = format!(
+            "Any other error, in the envelope. {}",
+            default["description"].as_str().unwrap_or_default()
+        )
+        .into();
+        default["content"]["application/json"]["schema"]["properties"]["code"] =
+            json!({ "type": "integer" });
     }
     responses.insert("default".into(), default);
     Value::Object(responses)
@@ -387,7 +459,8 @@ fn responses(endpoint: &Endpoint) -> Value {
 
 fn error_response(heading: &str, errors: &[&ErrorCode]) -> Value {
     let codes: Vec<i64> = errors.iter().map(|e| e.code).collect();
-    let lines: Vec<String> = errors.iter().map(|e| format!("- `{}`: {}", e.code, e.message.trim())).collect();
+    let lines: Vec<String> =
+        errors.iter().map(|e| format!("- `{}`: {}", e.code, e.message.trim())).collect();
     json!({
         "description": format!("{heading}, with one of these codes:\n{}", lines.join("\n")),
         "content": {
@@ -414,7 +487,11 @@ fn error_codes(errors: &[&ErrorCode]) -> Value {
                 map.insert("hint".into(), e.hint.clone().into());
             }
             if !e.sub_errors.is_empty() {
-                let subs: Vec<Value> = e.sub_errors.iter().map(|s| json!({ "code": s.code, "message": s.message, "hint": s.hint })).collect();
+                let subs: Vec<Value> = e
+                    .sub_errors
+                    .iter()
+                    .map(|s| json!({ "code": s.code, "message": s.message, "hint": s.hint }))
+                    .collect();
                 map.insert("sub_errors".into(), subs.into());
             }
             Value::Object(map)
@@ -423,7 +500,11 @@ fn error_codes(errors: &[&ErrorCode]) -> Value {
 }
 
 fn webhook(event: &Event) -> Value {
-    let body = if event.body.is_empty() { json!({ "type": "object" }) } else { object(&event.body, SchemaOf::Response) };
+    let body = if event.body.is_empty() {
+        json!({ "type": "object" })
+    } else {
+        object(&event.body, SchemaOf::Response)
+    };
     let mut media = Map::new();
     media.insert(
         "schema".into(),
@@ -451,15 +532,24 @@ fn webhook(event: &Event) -> Value {
     }
     let mut op = Map::new();
     op.insert("operationId".into(), format!("event.{}", event.event_type).into());
-    op.insert("summary".into(), if event.title.is_empty() { event.event_type.clone() } else { event.title.clone() }.into());
+    op.insert(
+        "summary".into(),
+        if event.title.is_empty() { event.event_type.clone() } else { event.title.clone() }.into(),
+    );
     if !event.description.is_empty() {
         op.insert("description".into(), event.description.clone().into());
     }
     if let Some(url) = &event.doc_url {
         op.insert("externalDocs".into(), json!({ "url": url }));
     }
-    op.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": media } }));
-    op.insert("responses".into(), json!({ "200": { "description": "The delivery was received." } }));
+    op.insert(
+        "requestBody".into(),
+        json!({ "required": true, "content": { "application/json": media } }),
+    );
+    op.insert(
+        "responses".into(),
+        json!({ "200": { "description": "The delivery was received." } }),
+    );
     op.insert("x-feishu-scopes".into(), scopes(&event.scopes));
     Value::Object(op)
 }
@@ -468,11 +558,13 @@ fn webhook(event: &Event) -> Value {
 fn object(fields: &[Field], side: SchemaOf) -> Value {
     let mut object = Map::new();
     object.insert("type".into(), "object".into());
-    let properties: Map<String, Value> = Field::distinct(fields).map(|f| (f.name.clone(), schema(f, side))).collect();
+    let properties: Map<String, Value> =
+        Field::distinct(fields).map(|f| (f.name.clone(), schema(f, side))).collect();
     if !properties.is_empty() {
         object.insert("properties".into(), Value::Object(properties));
     }
-    let required: Vec<&str> = Field::distinct(fields).filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    let required: Vec<&str> =
+        Field::distinct(fields).filter(|f| f.required).map(|f| f.name.as_str()).collect();
     if side == SchemaOf::Request && !required.is_empty() {
         object.insert("required".into(), json!(required));
     }
@@ -485,7 +577,9 @@ fn schema(field: &Field, side: SchemaOf) -> Value {
     let mut schema = match field.field_type {
         FieldType::Array => {
             let items = match field.item_type {
-                Some(FieldType::Object) | None if !field.children.is_empty() => object(&field.children, side),
+                Some(FieldType::Object) | None if !field.children.is_empty() => {
+                    object(&field.children, side)
+                }
                 Some(FieldType::Object) => json!({ "type": "object" }),
                 Some(scalar) => scalar_schema(field, scalar, side),
                 None if !c.enum_values.is_empty() => scalar_schema(field, FieldType::String, side),
@@ -512,7 +606,11 @@ fn schema(field: &Field, side: SchemaOf) -> Value {
     }
     // Validators check these values against the schema: one the docs give in
     // another type or outside the rules is kept as text in an extension.
-    for (key, text, wrap) in [("const", &field.fixed, false), ("default", &field.default, false), ("examples", &field.example, true)] {
+    for (key, text, wrap) in [
+        ("const", &field.fixed, false),
+        ("default", &field.default, false),
+        ("examples", &field.example, true),
+    ] {
         let Some(text) = text else { continue };
         let value = typed(text, field.field_type);
         if fits(&value, map) {
@@ -583,7 +681,8 @@ fn scalar_schema(field: &Field, ty: FieldType, side: SchemaOf) -> Value {
             }
             map.insert("enum".into(), Value::Array(unique));
         }
-        let described: Map<String, Value> = c.enum_values.iter().map(|v| (v.value.clone(), v.description.clone().into())).collect();
+        let described: Map<String, Value> =
+            c.enum_values.iter().map(|v| (v.value.clone(), v.description.clone().into())).collect();
         map.insert("x-enum-descriptions".into(), Value::Object(described));
     }
     Value::Object(map)
@@ -600,17 +699,21 @@ fn fits(value: &Value, schema: &Map<String, Value>) -> bool {
         Some("array") => value.is_array(),
         _ => true,
     };
-    let enum_ok = schema.get("enum").and_then(Value::as_array).is_none_or(|values| values.contains(value));
+    let enum_ok =
+        schema.get("enum").and_then(Value::as_array).is_none_or(|values| values.contains(value));
     let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
     let length_ok = value.as_str().is_none_or(|text| {
         let n = text.chars().count() as f64;
-        bound("minLength").is_none_or(|min| n >= min) && bound("maxLength").is_none_or(|max| n <= max)
+        bound("minLength").is_none_or(|min| n >= min)
+            && bound("maxLength").is_none_or(|max| n <= max)
     });
     let items_ok = value.as_array().is_none_or(|items| {
         let n = items.len() as f64;
         bound("minItems").is_none_or(|min| n >= min) && bound("maxItems").is_none_or(|max| n <= max)
     });
-    let range_ok = value.as_f64().is_none_or(|x| bound("minimum").is_none_or(|min| x >= min) && bound("maximum").is_none_or(|max| x <= max));
+    let range_ok = value.as_f64().is_none_or(|x| {
+        bound("minimum").is_none_or(|min| x >= min) && bound("maximum").is_none_or(|max| x <= max)
+    });
     type_ok && enum_ok && length_ok && items_ok && range_ok
 }
 
@@ -618,7 +721,9 @@ fn fits(value: &Value, schema: &Map<String, Value>) -> bool {
 fn typed(text: &str, ty: FieldType) -> Value {
     let text = text.trim();
     let parsed = match ty {
-        FieldType::Integer | FieldType::Number => serde_json::from_str::<serde_json::Number>(text).ok().map(Value::Number),
+        FieldType::Integer | FieldType::Number => {
+            serde_json::from_str::<serde_json::Number>(text).ok().map(Value::Number)
+        }
         FieldType::Boolean => match text {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
@@ -637,23 +742,49 @@ mod tests {
     use feishu_spec::{AccessToken, Constraints, EnumValue, RateLimit};
 
     fn endpoint(id: &str, method: Method, path: &str) -> Endpoint {
-        Endpoint { id: id.into(), service: "im".into(), resource: "message".into(), method, path: path.into(), detailed: true, ..Endpoint::default() }
+        Endpoint {
+            id: id.into(),
+            service: "im".into(),
+            resource: "message".into(),
+            method,
+            path: path.into(),
+            detailed: true,
+            ..Endpoint::default()
+        }
     }
 
     #[test]
     fn colliding_routes_are_errors() {
         let spec = Spec {
-            endpoints: vec![endpoint("a", Method::Post, "/x/:id"), endpoint("b", Method::Post, "/x/:key"), endpoint("a", Method::Get, "/y")],
+            endpoints: vec![
+                endpoint("a", Method::Post, "/x/:id"),
+                endpoint("b", Method::Post, "/x/:key"),
+                endpoint("a", Method::Get, "/y"),
+            ],
             events: vec![],
         };
         let error = openapi(&spec).unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("POST /x/:id and /x/:key is documented by more than one endpoint: a, b"), "{text}");
+        assert!(
+            text.contains("POST /x/:id and /x/:key is documented by more than one endpoint: a, b"),
+            "{text}"
+        );
         assert!(text.contains("more than one endpoint has the id `a`"), "{text}");
         assert!(!text.contains("one path with different parameter names"), "{text}");
-        let spec = Spec { endpoints: vec![endpoint("a", Method::Post, "/x/:id"), endpoint("b", Method::Get, "/x/:key")], events: vec![] };
+        let spec = Spec {
+            endpoints: vec![
+                endpoint("a", Method::Post, "/x/:id"),
+                endpoint("b", Method::Get, "/x/:key"),
+            ],
+            events: vec![],
+        };
         let text = openapi(&spec).unwrap_err().to_string();
-        assert!(text.contains("/x/{id} and /x/{key} are one path with different parameter names, used by a, b"), "{text}");
+        assert!(
+            text.contains(
+                "/x/{id} and /x/{key} are one path with different parameter names, used by a, b"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -661,19 +792,43 @@ mod tests {
         let mut e = endpoint("im.v1.message.reply", Method::Post, "/m/:message_id/reply");
         e.request_content_type = Some(ContentType::Json);
         e.access_tokens = vec![AccessToken::TenantAccessToken];
-        e.rate_limit =
-            Some(RateLimit { per_second: Some(50), per_minute: Some(1000), per_receiver_per_second: None, text: "1000 次/分钟、50 次/秒".into() });
+        e.rate_limit = Some(RateLimit {
+            per_second: Some(50),
+            per_minute: Some(1000),
+            per_receiver_per_second: None,
+            text: "1000 次/分钟、50 次/秒".into(),
+        });
         e.request_body = vec![
-            Field { name: "uuid".into(), constraints: Constraints { max_length: Some(50), ..Constraints::default() }, ..Field::default() },
+            Field {
+                name: "uuid".into(),
+                constraints: Constraints { max_length: Some(50), ..Constraints::default() },
+                ..Field::default()
+            },
             Field {
                 name: "msg_type".into(),
                 required: true,
-                constraints: Constraints { enum_values: vec![EnumValue { value: "text".into(), description: "文本".into() }], ..Constraints::default() },
+                constraints: Constraints {
+                    enum_values: vec![EnumValue {
+                        value: "text".into(),
+                        description: "文本".into(),
+                    }],
+                    ..Constraints::default()
+                },
                 ..Field::default()
             },
-            Field { name: "flag".into(), field_type: FieldType::Boolean, default: Some("false".into()), ..Field::default() },
+            Field {
+                name: "flag".into(),
+                field_type: FieldType::Boolean,
+                default: Some("false".into()),
+                ..Field::default()
+            },
         ];
-        e.errors = vec![ErrorCode { http_status: Some(400), code: 230001, message: "bad".into(), ..ErrorCode::default() }];
+        e.errors = vec![ErrorCode {
+            http_status: Some(400),
+            code: 230001,
+            message: "bad".into(),
+            ..ErrorCode::default()
+        }];
         let doc = openapi(&Spec { endpoints: vec![e], events: vec![] }).unwrap();
         let op = &doc["paths"]["/m/{message_id}/reply"]["post"];
         assert_eq!(op["operationId"], "im.v1.message.reply");
@@ -684,10 +839,19 @@ mod tests {
         assert_eq!(schema["properties"]["uuid"]["maxLength"], 50);
         assert_eq!(schema["properties"]["msg_type"]["enum"], json!(["text"]));
         assert_eq!(schema["properties"]["flag"]["default"], false);
-        assert_eq!(op["responses"]["400"]["content"]["application/json"]["schema"]["properties"]["code"]["enum"], json!([230001]));
-        assert_eq!(op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["code"]["const"], 0);
+        assert_eq!(
+            op["responses"]["400"]["content"]["application/json"]["schema"]["properties"]["code"]["enum"],
+            json!([230001])
+        );
+        assert_eq!(
+            op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["code"]["const"],
+            0
+        );
         assert_eq!(op["security"], json!([{ "tenant_access_token": [] }]));
-        assert_eq!(op["x-feishu-rate-limit"], json!({ "per_second": 50, "per_minute": 1000, "text": "1000 次/分钟、50 次/秒" }));
+        assert_eq!(
+            op["x-feishu-rate-limit"],
+            json!({ "per_second": 50, "per_minute": 1000, "text": "1000 次/分钟、50 次/秒" })
+        );
     }
 
     #[test]
@@ -696,7 +860,10 @@ mod tests {
         e.detailed = false;
         let doc = openapi(&Spec { endpoints: vec![e], events: vec![] }).unwrap();
         let op = &doc["paths"]["/m/{message_id}"]["put"];
-        assert_eq!(op["requestBody"]["content"]["application/json"]["schema"], json!({ "type": "object" }));
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["schema"],
+            json!({ "type": "object" })
+        );
         assert_eq!(op["x-feishu-detailed"], false);
     }
 

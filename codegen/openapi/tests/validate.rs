@@ -16,7 +16,10 @@ fn root() -> PathBuf {
 }
 
 fn python() -> String {
-    std::env::var("FEISHU_PEER_PYTHON").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "python3".to_string())
+    std::env::var("FEISHU_PEER_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".to_string())
 }
 
 /// Whether the validator can run; `false` means skip (outside CI).
@@ -39,10 +42,16 @@ fn validator_available() -> bool {
 /// Runs the validator on `document`: whether it accepts it, and what it said.
 fn run_validator(name: &str, document: &serde_json::Value) -> (bool, String, PathBuf) {
     let text = serde_json::to_string_pretty(document).unwrap();
-    let file = std::env::temp_dir().join(format!("feishu-openapi-{name}-{}.json", std::process::id()));
+    let file =
+        std::env::temp_dir().join(format!("feishu-openapi-{name}-{}.json", std::process::id()));
     std::fs::write(&file, &text).unwrap();
-    let out = Command::new(python()).args(["-m", "openapi_spec_validator"]).arg(&file).output().expect("the validator runs");
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("the validator runs");
+    let report =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), report, file)
 }
 
@@ -50,9 +59,17 @@ fn run_validator(name: &str, document: &serde_json::Value) -> (bool, String, Pat
 fn validate(name: &str, spec: &Spec) {
     let document = feishu_openapi::openapi(spec).unwrap_or_else(|e| panic!("{name}: {e}"));
     let (ok, report, file) = run_validator(name, &document);
-    assert!(ok, "openapi-spec-validator rejects the document of {name} (kept at {}):\n{report}", file.display());
+    assert!(
+        ok,
+        "openapi-spec-validator rejects the document of {name} (kept at {}):\n{report}",
+        file.display()
+    );
     assert!(report.contains("OK"), "{report}");
-    eprintln!("{name}: {} operations; openapi-spec-validator: {}", spec.endpoints.len(), report.trim());
+    eprintln!(
+        "{name}: {} operations; openapi-spec-validator: {}",
+        spec.endpoints.len(),
+        report.trim()
+    );
     std::fs::remove_file(&file).unwrap();
 }
 
@@ -102,17 +119,29 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn the_corpus_spec_is_a_valid_openapi_document() {
     let corpus = root().join("../shared/corpus/raw");
     if !corpus.is_dir() {
-        eprintln!("skipped: {} not found (the corpus is third-party and lives outside the project)", corpus.display());
+        eprintln!(
+            "skipped: {} not found (the corpus is third-party and lives outside the project)",
+            corpus.display()
+        );
         return;
     }
     let mut files = Vec::new();
     walk(&corpus, &mut files);
     let pages: Vec<(String, String)> = files
         .iter()
-        .map(|f| (f.strip_prefix(&corpus).unwrap().to_string_lossy().replace('\\', "/"), String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()))
+        .map(|f| {
+            (
+                f.strip_prefix(&corpus).unwrap().to_string_lossy().replace('\\', "/"),
+                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned(),
+            )
+        })
         .collect();
     let mut spec = feishu_docs::parse_pages(&pages).spec;
-    assert!(spec.endpoints.len() > 500, "the raw corpus documents hundreds of endpoints, got {}", spec.endpoints.len());
+    assert!(
+        spec.endpoints.len() > 500,
+        "the raw corpus documents hundreds of endpoints, got {}",
+        spec.endpoints.len()
+    );
     // Some pages document one endpoint twice under different parameter names
     // (`:spreadsheetToken` and `:spreadsheet_token`): the export must say so,
     // and the rest must still be a valid document.
@@ -121,13 +150,18 @@ fn the_corpus_spec_is_a_valid_openapi_document() {
         for problem in &error.problems {
             eprintln!("corpus: {problem}");
             match problem {
-                Problem::SameRoute { ids, .. } | Problem::PathSpellings { ids, .. } => dropped.extend(ids.iter().skip(1).cloned()),
+                Problem::SameRoute { ids, .. } | Problem::PathSpellings { ids, .. } => {
+                    dropped.extend(ids.iter().skip(1).cloned())
+                }
                 Problem::SameId { .. } => {}
             }
         }
         let mut seen = std::collections::BTreeSet::new();
         spec.endpoints.retain(|e| !dropped.contains(&e.id) && seen.insert(e.id.clone()));
-        eprintln!("corpus: {} endpoints left out of the document for the problems above", dropped.len());
+        eprintln!(
+            "corpus: {} endpoints left out of the document for the problems above",
+            dropped.len()
+        );
     }
     if validator_available() {
         validate("corpus-raw", &spec);

@@ -108,7 +108,20 @@ impl Endpoint {
 }
 
 /// An HTTP method.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 #[allow(missing_docs)]
 pub enum Method {
@@ -167,7 +180,9 @@ pub enum ResponseContentType {
 }
 
 /// A kind of access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessToken {
     /// The app acting for a tenant (`t-…`).
@@ -195,7 +210,8 @@ impl AccessToken {
             Some(AccessToken::TenantAccessToken)
         } else if t.contains("user") {
             Some(AccessToken::UserAccessToken)
-        } else if t.starts_with("app_access") || t == "token-app" || t.contains("app_access_token") {
+        } else if t.starts_with("app_access") || t == "token-app" || t.contains("app_access_token")
+        {
             Some(AccessToken::AppAccessToken)
         } else {
             None
@@ -204,7 +220,9 @@ impl AccessToken {
 }
 
 /// A kind of app, as the docs' 支持的应用类型 gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AppType {
     /// An app built by the tenant itself (自建应用).
@@ -214,7 +232,9 @@ pub enum AppType {
 }
 
 /// A permission scope, e.g. `im:message`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scope {
     /// The scope's key, e.g. `im:message:send_as_bot`.
@@ -395,7 +415,9 @@ pub struct Event {
 impl Spec {
     /// Sorts endpoints and events into the spec's canonical order.
     pub fn sort(&mut self) {
-        self.endpoints.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)).then(a.method.cmp(&b.method)));
+        self.endpoints.sort_by(|a, b| {
+            a.id.cmp(&b.id).then(a.path.cmp(&b.path)).then(a.method.cmp(&b.method))
+        });
         self.events.sort_by(|a, b| a.event_type.cmp(&b.event_type));
     }
 
@@ -428,7 +450,9 @@ impl Spec {
     pub fn to_json_with_comment(&self, comment: &str) -> String {
         let mut map = serde_json::Map::new();
         map.insert("$comment".into(), comment.into());
-        if let serde_json::Value::Object(fields) = serde_json::to_value(self).expect("spec values always serialise") {
+        if let serde_json::Value::Object(fields) =
+            serde_json::to_value(self).expect("spec values always serialise")
+        {
             map.extend(fields);
         }
         let mut text = serde_json::to_string_pretty(&map).expect("spec values always serialise");
@@ -470,7 +494,12 @@ impl Spec {
     pub fn is_resource_file(rel: &str) -> bool {
         let mut parts = rel.split('/');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(service), Some(file), None) => !service.is_empty() && service != PAGES_DIR && file.len() > ".json".len() && file.ends_with(".json"),
+            (Some(service), Some(file), None) => {
+                !service.is_empty()
+                    && service != PAGES_DIR
+                    && file.len() > ".json".len()
+                    && file.ends_with(".json")
+            }
             _ => false,
         }
     }
@@ -490,7 +519,8 @@ impl Spec {
                 continue;
             }
             for file in sorted_entries(&service).map_err(io(&service))? {
-                let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+                let rel =
+                    file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
                 if file.is_file() && Spec::is_resource_file(&rel) {
                     files.push(file);
                 }
@@ -504,7 +534,8 @@ impl Spec {
     pub fn read_dir(dir: impl AsRef<Path>) -> Result<Spec, ReadError> {
         let mut texts = Vec::new();
         for path in Spec::files_in(dir.as_ref())? {
-            let text = std::fs::read_to_string(&path).map_err(|error| ReadError::Io { path: path.clone(), error })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|error| ReadError::Io { path: path.clone(), error })?;
             texts.push((path, text));
         }
         Spec::from_texts(texts.iter().map(|(path, text)| (path.as_path(), text.as_str())))
@@ -512,10 +543,13 @@ impl Spec {
 
     /// Merges spec files given as (path, contents), in any order, into one
     /// sorted spec. The paths only name the files in errors.
-    pub fn from_texts<'a>(files: impl IntoIterator<Item = (&'a Path, &'a str)>) -> Result<Spec, ReadError> {
+    pub fn from_texts<'a>(
+        files: impl IntoIterator<Item = (&'a Path, &'a str)>,
+    ) -> Result<Spec, ReadError> {
         let mut spec = Spec::default();
         for (path, text) in files {
-            let part: Spec = serde_json::from_str(text).map_err(|error| ReadError::Json { path: path.to_owned(), error })?;
+            let part: Spec = serde_json::from_str(text)
+                .map_err(|error| ReadError::Json { path: path.to_owned(), error })?;
             spec.endpoints.extend(part.endpoints);
             spec.events.extend(part.events);
         }
@@ -526,7 +560,9 @@ impl Spec {
 
 /// The entries of a folder, sorted, so that reading is deterministic.
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut entries = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<Vec<_>>>()?;
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
     entries.sort();
     Ok(entries)
 }
@@ -540,7 +576,10 @@ fn resource_file(service: &str, resource: &str) -> String {
 /// The JSON Schema of [`Spec`], as pretty JSON with a trailing newline.
 pub fn json_schema() -> String {
     let mut schema = schemars::schema_for!(Spec);
-    schema.insert("$comment".into(), "Generated from the types of codegen/spec by `cargo xtask regen`; do not edit.".into());
+    schema.insert(
+        "$comment".into(),
+        "Generated from the types of codegen/spec by `cargo xtask regen`; do not edit.".into(),
+    );
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas always serialise");
     text.push('\n');
     text
@@ -553,7 +592,13 @@ mod tests {
     #[test]
     fn contract_key_names_are_serialised() {
         let endpoint = Endpoint {
-            request_body: vec![Field { constraints: Constraints { enum_values: vec![EnumValue::default()], ..Constraints::default() }, ..Field::default() }],
+            request_body: vec![Field {
+                constraints: Constraints {
+                    enum_values: vec![EnumValue::default()],
+                    ..Constraints::default()
+                },
+                ..Field::default()
+            }],
             errors: vec![ErrorCode::default()],
             rate_limit: Some(RateLimit::default()),
             ..Endpoint::default()
@@ -627,9 +672,17 @@ mod tests {
     fn splits_one_file_per_resource() {
         let mut spec = Spec::default();
         for (service, resource) in [("im", "message"), ("im", "message"), ("im", "pin")] {
-            spec.endpoints.push(Endpoint { service: service.into(), resource: resource.into(), ..Endpoint::default() });
+            spec.endpoints.push(Endpoint {
+                service: service.into(),
+                resource: resource.into(),
+                ..Endpoint::default()
+            });
         }
-        spec.events.push(Event { service: "im".into(), resource: "message".into(), ..Event::default() });
+        spec.events.push(Event {
+            service: "im".into(),
+            resource: "message".into(),
+            ..Event::default()
+        });
         let files = spec.split_by_resource();
         assert_eq!(files.keys().collect::<Vec<_>>(), ["im/message.json", "im/pin.json"]);
         assert_eq!(files["im/message.json"].endpoints.len(), 2);
@@ -639,10 +692,24 @@ mod tests {
     #[test]
     fn reads_back_what_split_by_resource_wrote() {
         let mut spec = Spec::default();
-        for (service, resource, id) in [("im", "message", "im.v1.message.reply"), ("im", "pin", "im.v1.pin.create"), ("", "", "misc")] {
-            spec.endpoints.push(Endpoint { id: id.into(), service: service.into(), resource: resource.into(), ..Endpoint::default() });
+        for (service, resource, id) in [
+            ("im", "message", "im.v1.message.reply"),
+            ("im", "pin", "im.v1.pin.create"),
+            ("", "", "misc"),
+        ] {
+            spec.endpoints.push(Endpoint {
+                id: id.into(),
+                service: service.into(),
+                resource: resource.into(),
+                ..Endpoint::default()
+            });
         }
-        spec.events.push(Event { event_type: "im.message.receive_v1".into(), service: "im".into(), resource: "message".into(), ..Event::default() });
+        spec.events.push(Event {
+            event_type: "im.message.receive_v1".into(),
+            service: "im".into(),
+            resource: "message".into(),
+            ..Event::default()
+        });
         spec.sort();
         let dir = std::env::temp_dir().join(format!("feishu-spec-read-dir-{}", std::process::id()));
         for (rel, part) in spec.split_by_resource() {
@@ -661,7 +728,10 @@ mod tests {
         let error = Spec::read_dir(&dir).unwrap_err().to_string();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(back.unwrap(), spec);
-        assert!(error.starts_with(&broken.display().to_string()) && error.contains("line 3"), "{error}");
+        assert!(
+            error.starts_with(&broken.display().to_string()) && error.contains("line 3"),
+            "{error}"
+        );
         assert_eq!(Spec::read_dir(dir.join("absent")).unwrap(), Spec::default());
     }
 
@@ -678,15 +748,21 @@ mod tests {
 
     #[test]
     fn the_first_of_two_rows_with_one_name_counts() {
-        let field = |name: &str, required| Field { name: name.into(), required, ..Field::default() };
+        let field =
+            |name: &str, required| Field { name: name.into(), required, ..Field::default() };
         let fields = [field("a", true), field("b", false), field("a", false)];
-        let kept: Vec<(&str, bool)> = Field::distinct(&fields).map(|f| (f.name.as_str(), f.required)).collect();
+        let kept: Vec<(&str, bool)> =
+            Field::distinct(&fields).map(|f| (f.name.as_str(), f.required)).collect();
         assert_eq!(kept, [("a", true), ("b", false)]);
     }
 
     #[test]
     fn token_names_read_back() {
-        for token in [AccessToken::TenantAccessToken, AccessToken::UserAccessToken, AccessToken::AppAccessToken] {
+        for token in [
+            AccessToken::TenantAccessToken,
+            AccessToken::UserAccessToken,
+            AccessToken::AppAccessToken,
+        ] {
             assert_eq!(AccessToken::parse(token.as_str()), Some(token));
             assert_eq!(serde_json::to_value(token).unwrap(), token.as_str());
         }

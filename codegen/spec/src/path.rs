@@ -45,7 +45,9 @@ impl PathTemplate {
             .trim()
             .split('/')
             .map(|segment| {
-                let name = segment.strip_prefix(':').or_else(|| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')));
+                let name = segment
+                    .strip_prefix(':')
+                    .or_else(|| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')));
                 match name {
                     Some(name) if !name.is_empty() => Segment::Param(name.to_owned()),
                     _ => Segment::Literal(segment.to_owned()),
@@ -192,8 +194,14 @@ mod tests {
     #[test]
     fn display_and_openapi_keep_the_path_as_written() {
         assert_eq!(t(" /a/{x}/b/ ").to_string(), "/a/:x/b/");
-        assert_eq!(t("/open-apis/im/v1/messages/:message_id/reply").to_openapi(), "/open-apis/im/v1/messages/{message_id}/reply");
-        assert_eq!(t("/open-apis/message/v4/batch_send/").to_openapi(), "/open-apis/message/v4/batch_send/");
+        assert_eq!(
+            t("/open-apis/im/v1/messages/:message_id/reply").to_openapi(),
+            "/open-apis/im/v1/messages/{message_id}/reply"
+        );
+        assert_eq!(
+            t("/open-apis/message/v4/batch_send/").to_openapi(),
+            "/open-apis/message/v4/batch_send/"
+        );
     }
 
     #[test]
@@ -207,9 +215,21 @@ mod tests {
     fn pieces_split_literals_from_params() {
         assert_eq!(
             t("/open-apis/im/v1/messages/:message_id/reply").pieces(),
-            [Piece::Literal("/open-apis/im/v1/messages/".into()), Piece::Param("message_id"), Piece::Literal("/reply".into())]
+            [
+                Piece::Literal("/open-apis/im/v1/messages/".into()),
+                Piece::Param("message_id"),
+                Piece::Literal("/reply".into())
+            ]
         );
-        assert_eq!(t("/a/:x/:y").pieces(), [Piece::Literal("/a/".into()), Piece::Param("x"), Piece::Literal("/".into()), Piece::Param("y")]);
+        assert_eq!(
+            t("/a/:x/:y").pieces(),
+            [
+                Piece::Literal("/a/".into()),
+                Piece::Param("x"),
+                Piece::Literal("/".into()),
+                Piece::Param("y")
+            ]
+        );
         assert_eq!(t(":x").pieces(), [Piece::Param("x")]);
         assert_eq!(t("/b/").pieces(), [Piece::Literal("/b/".into())]);
     }
@@ -217,11 +237,20 @@ mod tests {
     #[test]
     fn matches_request_paths() {
         let reply = t("/open-apis/im/v1/messages/:message_id/reply");
-        assert_eq!(reply.matches("/open-apis/im/v1/messages/om_1/reply"), Some(vec![("message_id", "om_1")]));
-        assert_eq!(reply.matches("/open-apis/im/v1/messages/om_1/reply/"), Some(vec![("message_id", "om_1")]));
+        assert_eq!(
+            reply.matches("/open-apis/im/v1/messages/om_1/reply"),
+            Some(vec![("message_id", "om_1")])
+        );
+        assert_eq!(
+            reply.matches("/open-apis/im/v1/messages/om_1/reply/"),
+            Some(vec![("message_id", "om_1")])
+        );
         assert_eq!(reply.matches("/open-apis/im/v1/messages/om_1"), None);
         assert_eq!(reply.matches("/open-apis/im/v1/chats/om_1/reply"), None);
-        assert_eq!(t("/open-apis/message/v4/batch_send/").matches("/open-apis/message/v4/batch_send"), Some(vec![]));
+        assert_eq!(
+            t("/open-apis/message/v4/batch_send/").matches("/open-apis/message/v4/batch_send"),
+            Some(vec![])
+        );
         assert_eq!(t("/").matches(""), Some(vec![]));
         // An empty segment is still a value: the route is addressed, the handler judges it.
         assert_eq!(t("/a/:x/b").matches("/a//b"), Some(vec![("x", "")]));

@@ -30,10 +30,19 @@ pub fn peer_python() -> Result<String, String> {
         .output();
     match probe {
         Err(e) => Err(format!("cannot run {python}: {e}")),
-        Ok(out) if !out.status.success() => Err(format!("{python} cannot import lark_oapi: {}", String::from_utf8_lossy(&out.stderr).trim())),
+        Ok(out) if !out.status.success() => Err(format!(
+            "{python} cannot import lark_oapi: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
         Ok(out) => {
             let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if version == LARK_OAPI_VERSION { Ok(python) } else { Err(format!("{python} has lark-oapi {version}, the test is pinned to {LARK_OAPI_VERSION}")) }
+            if version == LARK_OAPI_VERSION {
+                Ok(python)
+            } else {
+                Err(format!(
+                    "{python} has lark-oapi {version}, the test is pinned to {LARK_OAPI_VERSION}"
+                ))
+            }
         }
     }
 }

@@ -70,9 +70,21 @@ impl Env {
 
     /// A tenant access token for the sandbox's app, fetched over plain HTTP.
     pub async fn tenant_token(&self) -> String {
-        let answer = self.http.post(format!("{}{TENANT_TOKEN_PATH}", self.url())).json(&json!({"app_id": APP_ID, "app_secret": APP_SECRET})).send();
-        let answer: Value = answer.await.expect("the sandbox answers").json().await.expect("the token answer is JSON");
-        answer["tenant_access_token"].as_str().unwrap_or_else(|| panic!("no token in {answer}")).to_owned()
+        let answer = self
+            .http
+            .post(format!("{}{TENANT_TOKEN_PATH}", self.url()))
+            .json(&json!({"app_id": APP_ID, "app_secret": APP_SECRET}))
+            .send();
+        let answer: Value = answer
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("the token answer is JSON");
+        answer["tenant_access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in {answer}"))
+            .to_owned()
     }
 
     /// A client with the default settings, pointed at the sandbox.
@@ -82,18 +94,30 @@ impl Env {
 
     /// A client of the sandbox's marketplace app, pointed at it.
     pub fn marketplace_client(&self) -> Client {
-        Client::builder(MARKET_ID, MARKET_SECRET).base_url(self.url()).app_type(AppType::Marketplace).build().expect("the client builds")
+        Client::builder(MARKET_ID, MARKET_SECRET)
+            .base_url(self.url())
+            .app_type(AppType::Marketplace)
+            .build()
+            .expect("the client builds")
     }
 
     /// A control call; panics unless it answers 2xx. Returns the JSON answer.
     pub async fn control(&self, method: reqwest::Method, call: &str, body: Option<Value>) -> Value {
         let (status, answer) = self.try_control(method.clone(), call, body).await;
-        assert!((200..300).contains(&status), "{method} /_sandbox/{call} answered {status}: {answer}");
+        assert!(
+            (200..300).contains(&status),
+            "{method} /_sandbox/{call} answered {status}: {answer}"
+        );
         answer
     }
 
     /// A control call, whatever it answers: `(status, JSON body)`.
-    pub async fn try_control(&self, method: reqwest::Method, call: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn try_control(
+        &self,
+        method: reqwest::Method,
+        call: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, format!("{}/_sandbox/{call}", self.url()));
         if let Some(body) = body {
             request = request.json(&body);
@@ -101,19 +125,27 @@ impl Env {
         let response = request.send().await.expect("the sandbox answers");
         let status = response.status().as_u16();
         let bytes = response.bytes().await.expect("the sandbox's answer arrives");
-        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, value)
     }
 
     /// Creates a group chat; returns its id.
     pub async fn group_chat(&self) -> String {
-        let chat = self.control(reqwest::Method::POST, "chats", Some(json!({"chat_type": "group"}))).await;
+        let chat =
+            self.control(reqwest::Method::POST, "chats", Some(json!({"chat_type": "group"}))).await;
         chat["chat_id"].as_str().expect("a chat_id").to_owned()
     }
 
     /// Creates (or finds) the p2p chat with a user; returns its id.
     pub async fn p2p_chat(&self, user_open_id: &str) -> String {
-        let chat = self.control(reqwest::Method::POST, "chats", Some(json!({"chat_type": "p2p", "user_open_id": user_open_id}))).await;
+        let chat = self
+            .control(
+                reqwest::Method::POST,
+                "chats",
+                Some(json!({"chat_type": "p2p", "user_open_id": user_open_id})),
+            )
+            .await;
         chat["chat_id"].as_str().expect("a chat_id").to_owned()
     }
 
@@ -164,7 +196,11 @@ impl Env {
     }
 
     pub async fn message(&self, message_id: &str) -> Value {
-        self.messages().await.into_iter().find(|m| m["message_id"] == message_id).unwrap_or_else(|| panic!("no stored message {message_id}"))
+        self.messages()
+            .await
+            .into_iter()
+            .find(|m| m["message_id"] == message_id)
+            .unwrap_or_else(|| panic!("no stored message {message_id}"))
     }
 
     /// Every recorded `/open-apis` request, in order.
@@ -180,8 +216,14 @@ impl Env {
     /// `{"requests","rate_limited","faults_injected","messages"}`.
     pub async fn stats(&self) -> Stats {
         let answer = self.control(reqwest::Method::GET, "stats", None).await;
-        let n = |name: &str| answer[name].as_u64().unwrap_or_else(|| panic!("no {name} in {answer}"));
-        Stats { requests: n("requests"), rate_limited: n("rate_limited"), faults_injected: n("faults_injected"), messages: n("messages") }
+        let n =
+            |name: &str| answer[name].as_u64().unwrap_or_else(|| panic!("no {name} in {answer}"));
+        Stats {
+            requests: n("requests"),
+            rate_limited: n("rate_limited"),
+            faults_injected: n("faults_injected"),
+            messages: n("messages"),
+        }
     }
 
     /// Asks the sandbox to deliver an event (`POST /_sandbox/events`);
@@ -208,11 +250,21 @@ pub async fn json_data(call: RawCall<'_, Value>) -> Result<Value, feishu_runtime
 /// Sends text message `i` as `tenant` of a marketplace app: each to a
 /// receiver of its own, so that per-chat limits do not pace a run, and with
 /// an idempotency uuid of its own.
-pub async fn send_as_tenant(client: &Client, tenant: &str, i: usize) -> Result<Value, feishu_runtime::Error> {
+pub async fn send_as_tenant(
+    client: &Client,
+    tenant: &str,
+    i: usize,
+) -> Result<Value, feishu_runtime::Error> {
     let content = json!({"text": format!("{tenant} #{i}")}).to_string();
     let body = json!({"receive_id": format!("ou_{tenant}_{i}"), "msg_type": "text", "content": content, "uuid": format!("{tenant}-{i}")});
     json_data(
-        client.im().message().create().body(Body::Json(body)).queries([("receive_id_type", "open_id")]).options(RequestOptions::default().tenant_key(tenant)),
+        client
+            .im()
+            .message()
+            .create()
+            .body(Body::Json(body))
+            .queries([("receive_id_type", "open_id")])
+            .options(RequestOptions::default().tenant_key(tenant)),
     )
     .await
 }
@@ -221,7 +273,17 @@ pub async fn send_as_tenant(client: &Client, tenant: &str, i: usize) -> Result<V
 pub fn query_of(request: &Value) -> Vec<(String, String)> {
     request["query"]
         .as_array()
-        .map(|pairs| pairs.iter().map(|p| (p[0].as_str().unwrap_or_default().to_owned(), p[1].as_str().unwrap_or_default().to_owned())).collect())
+        .map(|pairs| {
+            pairs
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap_or_default().to_owned(),
+                        p[1].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -250,7 +312,10 @@ pub fn uuid_counts<'a>(requests: impl IntoIterator<Item = &'a Value>) -> HashMap
 /// shorter waits than the default, so that a 30% failure rate cannot
 /// exhaust a call's attempts.
 pub fn patient_retries() -> RetryPolicy {
-    RetryPolicy::default().max_attempts(12).initial_backoff(Duration::from_millis(20)).max_backoff(Duration::from_millis(500))
+    RetryPolicy::default()
+        .max_attempts(12)
+        .initial_backoff(Duration::from_millis(20))
+        .max_backoff(Duration::from_millis(500))
 }
 
 /// Waits for `check` to become true, polling; panics after `timeout`.
@@ -264,7 +329,10 @@ where
         if check().await {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -323,7 +391,11 @@ impl WebhookServer {
 
 /// The webhook's answer to one request: status, body and what it did.
 fn handle(webhook: &Webhook, request: &Recorded) -> (u16, String, Handled) {
-    let result: Result<Delivery, WebhookError> = webhook.handle(request.headers.iter().map(|(n, v)| (n, v)), &request.body, SystemTime::now());
+    let result: Result<Delivery, WebhookError> = webhook.handle(
+        request.headers.iter().map(|(n, v)| (n, v)),
+        &request.body,
+        SystemTime::now(),
+    );
     match result {
         Ok(delivery) => {
             let answer = delivery.response_body();
@@ -379,7 +451,11 @@ impl tracing::field::Visit for Fields {
         let _ = write!(self.0, " {}={}", field.name(), value);
     }
 
-    fn record_error(&mut self, field: &tracing::field::Field, value: &(dyn std::error::Error + 'static)) {
+    fn record_error(
+        &mut self,
+        field: &tracing::field::Field,
+        value: &(dyn std::error::Error + 'static),
+    ) {
         let _ = write!(self.0, " {}={} ({:?})", field.name(), value, value);
         let mut source = value.source();
         while let Some(s) = source {
@@ -390,7 +466,10 @@ impl tracing::field::Visit for Fields {
 }
 
 impl tracing::Subscriber for Capture {
-    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
         tracing::subscriber::Interest::always()
     }
 
@@ -407,7 +486,13 @@ impl tracing::Subscriber for Capture {
         let mut fields = Fields(String::new());
         span.record(&mut fields);
         let meta = span.metadata();
-        self.push(format!("span#{id} new {} {} {}:{}", meta.level(), meta.target(), meta.name(), fields.0));
+        self.push(format!(
+            "span#{id} new {} {} {}:{}",
+            meta.level(),
+            meta.target(),
+            meta.name(),
+            fields.0
+        ));
         tracing::span::Id::from_u64(id)
     }
 

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 use feishu::{Client, ErrorKind, OperationError};
 #[allow(unused_imports)] // each test binary uses a different part
-pub use feishu_testkit::{JSON_CONTENT_TYPE, Recorded, Reply, TENANT_TOKEN_PATH as TOKEN_PATH, token_reply};
+pub use feishu_testkit::{
+    JSON_CONTENT_TYPE, Recorded, Reply, TENANT_TOKEN_PATH as TOKEN_PATH, token_reply,
+};
 use serde_json::Value;
 
 pub const APP_ID: &str = "cli_e2e_app";
@@ -43,7 +45,11 @@ impl Server {
     /// reply per request, and these tests check how each answer is mapped.
     /// Retries are tested against the sandbox (`sandbox_load.rs`).
     pub fn client(&self) -> Client {
-        Client::builder(APP_ID, APP_SECRET).base_url(self.url()).retry(feishu::RetryPolicy::none()).build().unwrap()
+        Client::builder(APP_ID, APP_SECRET)
+            .base_url(self.url())
+            .retry(feishu::RetryPolicy::none())
+            .build()
+            .unwrap()
     }
 
     /// The one API request sent so far.
@@ -60,7 +66,8 @@ impl Server {
 /// The endpoint `id` (e.g. `im.v1.message.reply`) of `spec/<file>`.
 pub fn spec_endpoint(file: &str, id: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let spec: Value = serde_json::from_str(&text).unwrap();
     spec["endpoints"]
         .as_array()
@@ -93,7 +100,16 @@ pub fn spec_errors(file: &str, id: &str) -> Vec<SpecError> {
             message: e["message"].as_str().unwrap_or_default().to_owned(),
             sub_errors: e["sub_errors"]
                 .as_array()
-                .map(|subs| subs.iter().map(|s| (s["code"].as_i64().expect("sub-error code"), s["message"].as_str().unwrap_or_default().to_owned())).collect())
+                .map(|subs| {
+                    subs.iter()
+                        .map(|s| {
+                            (
+                                s["code"].as_i64().expect("sub-error code"),
+                                s["message"].as_str().unwrap_or_default().to_owned(),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default(),
         })
         .collect();
@@ -115,7 +131,9 @@ pub fn variant_name(value: &impl Debug) -> String {
 
 /// The operation's error when the platform answered with a code, failing
 /// the test on anything else.
-pub fn api_variant<K: ErrorKind>(result: Result<impl Debug, OperationError<K>>) -> OperationError<K> {
+pub fn api_variant<K: ErrorKind>(
+    result: Result<impl Debug, OperationError<K>>,
+) -> OperationError<K> {
     match result {
         Err(e) if e.api_error().is_some() => e,
         other => panic!("expected an API error, got {other:?}"),
@@ -125,14 +143,23 @@ pub fn api_variant<K: ErrorKind>(result: Result<impl Debug, OperationError<K>>) 
 /// Checks that `error` is the documented variant of `expected` (named by
 /// the generator's rule from the messages of all of the operation's
 /// `documented` codes), carrying the whole envelope.
-pub fn assert_documented<K: ErrorKind>(error: &OperationError<K>, expected: &SpecError, documented: &[SpecError], log_id: &str) {
+pub fn assert_documented<K: ErrorKind>(
+    error: &OperationError<K>,
+    expected: &SpecError,
+    documented: &[SpecError],
+    log_id: &str,
+) {
     let code = expected.code;
     assert!(!error.is_unhandled(), "code {code} fell into the catch-all: {error:?}");
     assert!(error.is(error.kind()), "{error:?}");
     assert_eq!(error.code(), Some(code), "{error:?}");
     let pairs: Vec<(i64, &str)> = documented.iter().map(|e| (e.code, e.message.as_str())).collect();
     let names = feishu_model::errors::variant_names(&pairs);
-    assert_eq!(variant_name(&error.kind()), names[&code], "code {code} mapped to the wrong variant: {error:?}");
+    assert_eq!(
+        variant_name(&error.kind()),
+        names[&code],
+        "code {code} mapped to the wrong variant: {error:?}"
+    );
     let api_error = error.api_error().expect("an API error");
     assert_eq!(api_error.code, code);
     assert_eq!(api_error.http_status, expected.http_status);
@@ -147,13 +174,20 @@ pub fn assert_documented<K: ErrorKind>(error: &OperationError<K>, expected: &Spe
 /// and a log id of its own, and checks that the code maps to its documented
 /// variant ([`assert_documented`]), one request per code. Returns the server,
 /// for checks of what else the calls sent.
-pub async fn assert_every_documented_code<K: ErrorKind, T: Debug>(file: &str, id: &str, call: impl AsyncFn(&Client) -> Result<T, OperationError<K>>) -> Server {
+pub async fn assert_every_documented_code<K: ErrorKind, T: Debug>(
+    file: &str,
+    id: &str,
+    call: impl AsyncFn(&Client) -> Result<T, OperationError<K>>,
+) -> Server {
     let errors = spec_errors(file, id);
     let server = Server::start().await;
     let client = server.client();
     for expected in &errors {
         let log_id = format!("log-{}", expected.code);
-        server.push(Reply::error(expected.http_status, expected.code, &expected.message).header("X-Tt-Logid", &log_id));
+        server.push(
+            Reply::error(expected.http_status, expected.code, &expected.message)
+                .header("X-Tt-Logid", &log_id),
+        );
         let error = api_variant(call(&client).await);
         assert_documented(&error, expected, &errors, &log_id);
     }
@@ -163,7 +197,9 @@ pub async fn assert_every_documented_code<K: ErrorKind, T: Debug>(file: &str, id
 
 /// The validation error the call was refused with, failing the test on
 /// anything else.
-pub fn validation_error<K: ErrorKind>(result: Result<impl Debug, OperationError<K>>) -> feishu_runtime::ValidationError {
+pub fn validation_error<K: ErrorKind>(
+    result: Result<impl Debug, OperationError<K>>,
+) -> feishu_runtime::ValidationError {
     match result {
         Err(e) if e.validation().is_some() => e.validation().cloned().expect("checked"),
         other => panic!("expected a validation error, got {other:?}"),

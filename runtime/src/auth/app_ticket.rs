@@ -81,7 +81,10 @@ impl AppTicketEvent {
 #[cfg(feature = "events")]
 impl fmt::Debug for AppTicketEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppTicketEvent").field("app_id", &self.app_id).field("app_ticket", &"***").finish()
+        f.debug_struct("AppTicketEvent")
+            .field("app_id", &self.app_id)
+            .field("app_ticket", &"***")
+            .finish()
     }
 }
 

@@ -86,12 +86,16 @@ pub enum AuthError {
     /// platform to push one again (`app_ticket/resend`, at most once per
     /// [`RESEND_INTERVAL`]); once the event
     /// handler has passed it to [`Client::set_app_ticket`], calls work.
-    #[error("the app_ticket has not been received yet (a resend was requested): hand the app_ticket event to Client::set_app_ticket and try again")]
+    #[error(
+        "the app_ticket has not been received yet (a resend was requested): hand the app_ticket event to Client::set_app_ticket and try again"
+    )]
     AppTicketNotReceived,
 
     /// A marketplace app called an operation that takes a tenant token
     /// without naming the tenant; nothing was sent.
-    #[error("{endpoint} needs a tenant token and a marketplace app has one per tenant: name the tenant with RequestOptions::tenant_key")]
+    #[error(
+        "{endpoint} needs a tenant token and a marketplace app has one per tenant: name the tenant with RequestOptions::tenant_key"
+    )]
     TenantKeyRequired {
         /// The operation (or path) called.
         endpoint: String,
@@ -154,7 +158,10 @@ pub enum AuthError {
 impl AuthError {
     /// Whether the end user has to go through authorisation again.
     pub fn needs_authorization(&self) -> bool {
-        matches!(self, AuthError::UserNotAuthorized { .. } | AuthError::ReauthorizationRequired { .. })
+        matches!(
+            self,
+            AuthError::UserNotAuthorized { .. } | AuthError::ReauthorizationRequired { .. }
+        )
     }
 }
 
@@ -223,7 +230,9 @@ impl fmt::Debug for AuthState {
         let mut s = f.debug_struct("Auth");
         s.field("app_type", &self.app_type);
         match self.app_type {
-            AppType::SelfBuilt => s.field("tenant_token", &self.tenant).field("app_token", &self.app),
+            AppType::SelfBuilt => {
+                s.field("tenant_token", &self.tenant).field("app_token", &self.app)
+            }
             AppType::Marketplace => s.field("marketplace", &self.marketplace),
         };
         s.finish_non_exhaustive()
@@ -244,7 +253,11 @@ pub(crate) enum UsedToken {
 /// Codes that refuse a user token which a refresh may cure: invalid
 /// (99991668, and 99991663, which some gateways answer for every kind of
 /// token) and expired (99991677).
-const USER_TOKEN_REFUSED: [i64; 3] = [crate::error::codes::INVALID_TENANT_ACCESS_TOKEN, crate::error::codes::INVALID_ACCESS_TOKEN, 99991677];
+const USER_TOKEN_REFUSED: [i64; 3] = [
+    crate::error::codes::INVALID_TENANT_ACCESS_TOKEN,
+    crate::error::codes::INVALID_ACCESS_TOKEN,
+    99991677,
+];
 
 impl AuthState {
     pub(crate) fn new(settings: AuthSettings) -> Self {
@@ -254,13 +267,19 @@ impl AuthState {
             app: Arc::new(TokenCache::new(TokenKind::App)),
             marketplace: tenant::Marketplace::default(),
             tickets: settings.tickets.unwrap_or_else(|| Arc::new(MemoryAppTicketStore::default())),
-            users: user::Users::new(settings.users.unwrap_or_else(|| Arc::new(MemoryUserTokenStore::default()))),
+            users: user::Users::new(
+                settings.users.unwrap_or_else(|| Arc::new(MemoryUserTokenStore::default())),
+            ),
         }
     }
 
     /// The `Authorization` header for `request`, chosen as the module docs
     /// say.
-    pub(crate) async fn authorization(&self, f: Fetcher<'_>, request: &ApiRequest) -> Result<(Option<HeaderValue>, UsedToken), Error> {
+    pub(crate) async fn authorization(
+        &self,
+        f: Fetcher<'_>,
+        request: &ApiRequest,
+    ) -> Result<(Option<HeaderValue>, UsedToken), Error> {
         let options = &request.options;
         let endpoint = || request.endpoint.unwrap_or(request.path.as_str()).to_owned();
         let user = match (&options.user_access_token, &options.user_key) {
@@ -269,8 +288,12 @@ impl AuthState {
             (None, Some(key)) => Some(Err(key)),
             (None, None) => None,
         };
-        let refuse = |allowed, given| Err(AuthError::TokenNotAccepted { endpoint: endpoint(), allowed, given }.into());
-        let given = |user: &Result<&Secret, &String>| if user.is_ok() { "user_access_token" } else { "user key (a user_access_token)" };
+        let refuse = |allowed, given| {
+            Err(AuthError::TokenNotAccepted { endpoint: endpoint(), allowed, given }.into())
+        };
+        let given = |user: &Result<&Secret, &String>| {
+            if user.is_ok() { "user_access_token" } else { "user key (a user_access_token)" }
+        };
         match (request.auth, user) {
             (Auth::None, Some(user)) => refuse("no access token", given(&user)),
             (Auth::Tenant, Some(user)) => refuse("the tenant_access_token", given(&user)),
@@ -321,11 +344,22 @@ impl AuthState {
         }
     }
 
-    async fn cached_header(&self, f: Fetcher<'_>, cache: &TokenCache, tenant_key: Option<&str>) -> Result<HeaderValue, Error> {
+    async fn cached_header(
+        &self,
+        f: Fetcher<'_>,
+        cache: &TokenCache,
+        tenant_key: Option<&str>,
+    ) -> Result<HeaderValue, Error> {
         match (self.app_type, tenant_key) {
             (AppType::SelfBuilt, _) => cache.header(f).await,
-            (AppType::Marketplace, None) => cache.header_with(|| self.marketplace.fetch_app_token(f, &*self.tickets)).await,
-            (AppType::Marketplace, Some(key)) => cache.header_with(|| self.marketplace.fetch_tenant_token(f, &*self.tickets, key)).await,
+            (AppType::Marketplace, None) => {
+                cache.header_with(|| self.marketplace.fetch_app_token(f, &*self.tickets)).await
+            }
+            (AppType::Marketplace, Some(key)) => {
+                cache
+                    .header_with(|| self.marketplace.fetch_tenant_token(f, &*self.tickets, key))
+                    .await
+            }
         }
     }
 
@@ -334,24 +368,41 @@ impl AuthState {
     pub(crate) async fn refused(&self, used: &UsedToken, code: i64) -> bool {
         use crate::error::codes::{INVALID_ACCESS_TOKEN, INVALID_TENANT_ACCESS_TOKEN};
         match used {
-            UsedToken::Cached(cache, header) if matches!(code, INVALID_TENANT_ACCESS_TOKEN | INVALID_ACCESS_TOKEN) => {
+            UsedToken::Cached(cache, header)
+                if matches!(code, INVALID_TENANT_ACCESS_TOKEN | INVALID_ACCESS_TOKEN) =>
+            {
                 cache.invalidate_if(header);
                 true
             }
-            UsedToken::User(key, header) if USER_TOKEN_REFUSED.contains(&code) => self.users.expire_if(key, header).await,
+            UsedToken::User(key, header) if USER_TOKEN_REFUSED.contains(&code) => {
+                self.users.expire_if(key, header).await
+            }
             _ => false,
         }
     }
 
     /// The tenant token for `tenant_key` (marketplace) or the app's own.
-    pub(crate) async fn tenant_token(&self, f: Fetcher<'_>, tenant_key: Option<&str>) -> Result<Secret, Error> {
+    pub(crate) async fn tenant_token(
+        &self,
+        f: Fetcher<'_>,
+        tenant_key: Option<&str>,
+    ) -> Result<Secret, Error> {
         let endpoint = || "Client::tenant_access_token".to_owned();
         match (self.app_type, tenant_key) {
             (AppType::SelfBuilt, None) => self.tenant.get(f).await,
-            (AppType::SelfBuilt, Some(_)) => Err(AuthError::TenantKeyNotUsed { endpoint: endpoint(), reason: "a self-built app has a single tenant" }.into()),
-            (AppType::Marketplace, None) => Err(AuthError::TenantKeyRequired { endpoint: endpoint() }.into()),
+            (AppType::SelfBuilt, Some(_)) => Err(AuthError::TenantKeyNotUsed {
+                endpoint: endpoint(),
+                reason: "a self-built app has a single tenant",
+            }
+            .into()),
+            (AppType::Marketplace, None) => {
+                Err(AuthError::TenantKeyRequired { endpoint: endpoint() }.into())
+            }
             (AppType::Marketplace, Some(key)) => {
-                self.marketplace.tenant_cache(key).get_with(|| self.marketplace.fetch_tenant_token(f, &*self.tickets, key)).await
+                self.marketplace
+                    .tenant_cache(key)
+                    .get_with(|| self.marketplace.fetch_tenant_token(f, &*self.tickets, key))
+                    .await
             }
         }
     }
@@ -360,7 +411,12 @@ impl AuthState {
     pub(crate) async fn app_token(&self, f: Fetcher<'_>) -> Result<Secret, Error> {
         match self.app_type {
             AppType::SelfBuilt => self.app.get(f).await,
-            AppType::Marketplace => self.marketplace.app.get_with(|| self.marketplace.fetch_app_token(f, &*self.tickets)).await,
+            AppType::Marketplace => {
+                self.marketplace
+                    .app
+                    .get_with(|| self.marketplace.fetch_app_token(f, &*self.tickets))
+                    .await
+            }
         }
     }
 
@@ -393,7 +449,11 @@ impl Client {
     pub async fn set_app_ticket(&self, ticket: impl Into<Secret>) -> Result<(), Error> {
         let ticket = ticket.into();
         if ticket.expose().is_empty() {
-            return Err(Error::Validation(ValidationError::new("app_ticket", rules::REQUIRED, "the app_ticket is empty")));
+            return Err(Error::Validation(ValidationError::new(
+                "app_ticket",
+                rules::REQUIRED,
+                "the app_ticket is empty",
+            )));
         }
         self.auth().1.tickets.set(ticket).await?;
         tracing::debug!("app_ticket stored");
@@ -407,16 +467,30 @@ impl Client {
     ///
     /// Takes an envelope of any event-type representation that prints as
     /// the type's name (`String`, or the generated crate's `EventType`).
-    pub async fn accept_app_ticket_event<K: fmt::Display>(&self, envelope: &crate::events::EventEnvelope<K>) -> Result<bool, Error> {
+    pub async fn accept_app_ticket_event<K: fmt::Display>(
+        &self,
+        envelope: &crate::events::EventEnvelope<K>,
+    ) -> Result<bool, Error> {
         if envelope.event_type.to_string() != "app_ticket" {
             return Ok(false);
         }
-        let app_id = envelope.app_id.as_deref().or_else(|| envelope.event.get("app_id").and_then(|v| v.as_str()));
+        let app_id = envelope
+            .app_id
+            .as_deref()
+            .or_else(|| envelope.event.get("app_id").and_then(|v| v.as_str()));
         if app_id.is_some_and(|id| id != self.config().app_id) {
-            return Err(Error::Validation(ValidationError::new("app_id", "mismatch", "the app_ticket event is for another app")));
+            return Err(Error::Validation(ValidationError::new(
+                "app_id",
+                "mismatch",
+                "the app_ticket event is for another app",
+            )));
         }
         let Some(ticket) = envelope.event.get("app_ticket").and_then(|v| v.as_str()) else {
-            return Err(Error::Validation(ValidationError::new("event.app_ticket", rules::REQUIRED, "the app_ticket event carries no ticket")));
+            return Err(Error::Validation(ValidationError::new(
+                "event.app_ticket",
+                rules::REQUIRED,
+                "the app_ticket event carries no ticket",
+            )));
         };
         self.set_app_ticket(ticket).await?;
         Ok(true)
@@ -435,7 +509,10 @@ impl Client {
     /// # assert!(dispatcher.handles("app_ticket"));
     /// ```
     #[cfg(feature = "events")]
-    pub fn handle_app_tickets(&self, builder: &mut crate::events::DispatcherBuilder) -> Result<(), crate::events::RegisterError> {
+    pub fn handle_app_tickets(
+        &self,
+        builder: &mut crate::events::DispatcherBuilder,
+    ) -> Result<(), crate::events::RegisterError> {
         let client = self.clone();
         builder.on(move |_ctx, event: AppTicketEvent| {
             let client = client.clone();
@@ -443,7 +520,10 @@ impl Client {
                 if event.app_id != client.config().app_id {
                     return Err("the app_ticket event is for another app".into());
                 }
-                client.set_app_ticket(event.ticket()).await.map_err(|e| Box::new(e) as crate::events::HandlerError)
+                client
+                    .set_app_ticket(event.ticket())
+                    .await
+                    .map_err(|e| Box::new(e) as crate::events::HandlerError)
             }
         })?;
         Ok(())

@@ -33,7 +33,11 @@ pub(crate) const RESEND_PATH: &str = "/open-apis/auth/v3/app_ticket/resend";
 pub const INVALID_APP_TICKET: i64 = 10012;
 
 /// Codes of a tenant-token answer refusing the app token it was given.
-const APP_TOKEN_REFUSED: [i64; 3] = [crate::error::codes::INVALID_TENANT_ACCESS_TOKEN, 99991664, crate::error::codes::INVALID_ACCESS_TOKEN];
+const APP_TOKEN_REFUSED: [i64; 3] = [
+    crate::error::codes::INVALID_TENANT_ACCESS_TOKEN,
+    99991664,
+    crate::error::codes::INVALID_ACCESS_TOKEN,
+];
 
 /// A marketplace app's caches.
 pub(crate) struct Marketplace {
@@ -45,14 +49,21 @@ pub(crate) struct Marketplace {
 
 impl Default for Marketplace {
     fn default() -> Self {
-        Marketplace { app: Arc::new(TokenCache::new(TokenKind::MarketplaceApp)), tenants: Mutex::default(), last_resend: Mutex::default() }
+        Marketplace {
+            app: Arc::new(TokenCache::new(TokenKind::MarketplaceApp)),
+            tenants: Mutex::default(),
+            last_resend: Mutex::default(),
+        }
     }
 }
 
 impl fmt::Debug for Marketplace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner).len();
-        f.debug_struct("Marketplace").field("app_token", &self.app).field("tenants", &tenants).finish()
+        f.debug_struct("Marketplace")
+            .field("app_token", &self.app)
+            .field("tenants", &tenants)
+            .finish()
     }
 }
 
@@ -76,7 +87,11 @@ impl Marketplace {
     }
 
     /// Fetches the app token with the stored ticket (see the module docs).
-    pub(crate) async fn fetch_app_token(&self, f: Fetcher<'_>, tickets: &dyn AppTicketStore) -> Result<(Secret, Duration), Error> {
+    pub(crate) async fn fetch_app_token(
+        &self,
+        f: Fetcher<'_>,
+        tickets: &dyn AppTicketStore,
+    ) -> Result<(Secret, Duration), Error> {
         let Some(ticket) = tickets.get().await? else {
             self.resend(f).await?;
             return Err(AuthError::AppTicketNotReceived.into());
@@ -98,13 +113,21 @@ impl Marketplace {
     }
 
     /// Fetches `tenant_key`'s token with the app token.
-    pub(crate) async fn fetch_tenant_token(&self, f: Fetcher<'_>, tickets: &dyn AppTicketStore, tenant_key: &str) -> Result<(Secret, Duration), Error> {
+    pub(crate) async fn fetch_tenant_token(
+        &self,
+        f: Fetcher<'_>,
+        tickets: &dyn AppTicketStore,
+        tenant_key: &str,
+    ) -> Result<(Secret, Duration), Error> {
         let mut app_refusals = 0;
         loop {
             let app = self.app.get_with(|| self.fetch_app_token(f, tickets)).await?;
-            let body = serde_json::json!({ "app_access_token": app.expose(), "tenant_key": tenant_key });
+            let body =
+                serde_json::json!({ "app_access_token": app.expose(), "tenant_key": tenant_key });
             match fetch(f, TokenKind::MarketplaceTenant, body).await {
-                Err(Error::Token { code, .. }) if APP_TOKEN_REFUSED.contains(&code) && app_refusals == 0 => {
+                Err(Error::Token { code, .. })
+                    if APP_TOKEN_REFUSED.contains(&code) && app_refusals == 0 =>
+                {
                     app_refusals += 1;
                     tracing::info!(code, "app access token refused; refreshing it");
                     self.app.invalidate_if(&bearer(&app)?);
@@ -139,7 +162,9 @@ impl Marketplace {
                 tracing::info!("asked the platform to push the app_ticket again");
                 Ok(())
             }
-            Ok(Answer { code, msg }) => Err(Error::Token { http_status: raw.status, code, msg, log_id: raw.log_id }),
+            Ok(Answer { code, msg }) => {
+                Err(Error::Token { http_status: raw.status, code, msg, log_id: raw.log_id })
+            }
             Err(_) => Err(crate::envelope::http_error(&raw)),
         }
     }

@@ -163,11 +163,19 @@ impl Users {
     }
 
     /// The `Authorization` header for `user_key`, refreshed if due.
-    pub(crate) async fn header(&self, f: Fetcher<'_>, user_key: &str) -> Result<HeaderValue, Error> {
+    pub(crate) async fn header(
+        &self,
+        f: Fetcher<'_>,
+        user_key: &str,
+    ) -> Result<HeaderValue, Error> {
         bearer(&self.access_token(f, user_key).await?)
     }
 
-    pub(crate) async fn access_token(&self, f: Fetcher<'_>, user_key: &str) -> Result<Secret, Error> {
+    pub(crate) async fn access_token(
+        &self,
+        f: Fetcher<'_>,
+        user_key: &str,
+    ) -> Result<Secret, Error> {
         if let Some(token) = self.store.get(user_key).await?
             && !token.refresh_due(SystemTime::now())
         {
@@ -186,15 +194,26 @@ impl Users {
     }
 
     /// Refreshes `token` (see the module docs); runs under the user's lock.
-    async fn refresh(&self, f: Fetcher<'_>, user_key: &str, token: UserToken) -> Result<UserToken, Error> {
+    async fn refresh(
+        &self,
+        f: Fetcher<'_>,
+        user_key: &str,
+        token: UserToken,
+    ) -> Result<UserToken, Error> {
         let now = SystemTime::now();
-        let reauthorize = |code, reason: String| -> Error { AuthError::ReauthorizationRequired { user_key: user_key.to_owned(), code, reason }.into() };
+        let reauthorize = |code, reason: String| -> Error {
+            AuthError::ReauthorizationRequired { user_key: user_key.to_owned(), code, reason }
+                .into()
+        };
         let Some(refresh_token) = token.usable_refresh_token(now).cloned() else {
             if now < token.expires_at {
                 return Ok(token);
             }
             self.store.remove(user_key).await?;
-            return Err(reauthorize(None, "the access token expired and no unspent, unexpired refresh token is kept".into()));
+            return Err(reauthorize(
+                None,
+                "the access token expired and no unspent, unexpired refresh token is kept".into(),
+            ));
         };
         let spent = UserToken { refresh_token: None, refresh_expires_at: None, ..token.clone() };
         self.store.put(user_key, spent.clone()).await?;
@@ -214,7 +233,9 @@ impl Users {
                 self.store.put(user_key, token).await?;
                 Err(e)
             }
-            Err(OAuthFailure::Refused { http_status, code, msg, log_id }) if http_status == 429 || matches!(code, crate::error::codes::RATE_LIMITED) => {
+            Err(OAuthFailure::Refused { http_status, code, msg, log_id })
+                if http_status == 429 || matches!(code, crate::error::codes::RATE_LIMITED) =>
+            {
                 // Refused before it was looked at: the refresh token is
                 // still good.
                 self.store.put(user_key, token).await?;
@@ -230,8 +251,14 @@ impl Users {
                     return Ok(current);
                 }
                 self.store.remove(user_key).await?;
-                tracing::warn!(code, "the platform refused the refresh token; the user has to authorise again");
-                Err(reauthorize(Some(code), format!("the platform refused the refresh token: {msg}")))
+                tracing::warn!(
+                    code,
+                    "the platform refused the refresh token; the user has to authorise again"
+                );
+                Err(reauthorize(
+                    Some(code),
+                    format!("the platform refused the refresh token: {msg}"),
+                ))
             }
             Err(OAuthFailure::Lost(e)) => {
                 tracing::warn!(error = %e, "the answer to a refresh was lost; its refresh token may be spent");
@@ -239,7 +266,12 @@ impl Users {
                     return Ok(spent);
                 }
                 self.store.remove(user_key).await?;
-                Err(reauthorize(None, format!("the answer to the refresh was lost ({e}) and a refresh token works only once")))
+                Err(reauthorize(
+                    None,
+                    format!(
+                        "the answer to the refresh was lost ({e}) and a refresh token works only once"
+                    ),
+                ))
             }
         }
     }
@@ -265,13 +297,21 @@ impl Users {
 /// Posts to the v2 token endpoint and reads the tokens from the answer.
 async fn oauth_token(f: Fetcher<'_>, body: serde_json::Value) -> Result<UserToken, OAuthFailure> {
     let grant = body.get("grant_type").and_then(|g| g.as_str()).unwrap_or_default().to_owned();
-    let span = tracing::debug_span!("feishu.user_token", grant = %grant, log_id = tracing::field::Empty);
+    let span =
+        tracing::debug_span!("feishu.user_token", grant = %grant, log_id = tracing::field::Empty);
     oauth_token_in(f, body, &span).instrument(span.clone()).await
 }
 
-async fn oauth_token_in(f: Fetcher<'_>, body: serde_json::Value, span: &tracing::Span) -> Result<UserToken, OAuthFailure> {
+async fn oauth_token_in(
+    f: Fetcher<'_>,
+    body: serde_json::Value,
+    span: &tracing::Span,
+) -> Result<UserToken, OAuthFailure> {
     let sent_at = SystemTime::now();
-    let raw = f.post_json(OAUTH_TOKEN_PATH, &body).await.map_err(|(e, sent)| if sent { OAuthFailure::Lost(e) } else { OAuthFailure::NotSent(e) })?;
+    let raw = f
+        .post_json(OAUTH_TOKEN_PATH, &body)
+        .await
+        .map_err(|(e, sent)| if sent { OAuthFailure::Lost(e) } else { OAuthFailure::NotSent(e) })?;
     if let Some(id) = &raw.log_id {
         span.record("log_id", id.as_str());
     }
@@ -293,20 +333,43 @@ async fn oauth_token_in(f: Fetcher<'_>, body: serde_json::Value, span: &tracing:
     let answer = match serde_json::from_slice::<Answer>(&raw.body) {
         Ok(answer) => answer,
         Err(_) if !ok_status && (raw.status == 429 || raw.status < 500) => {
-            return Err(OAuthFailure::Refused { http_status: raw.status, code: 0, msg: format!("HTTP {}", raw.status), log_id: raw.log_id });
+            return Err(OAuthFailure::Refused {
+                http_status: raw.status,
+                code: 0,
+                msg: format!("HTTP {}", raw.status),
+                log_id: raw.log_id,
+            });
         }
         Err(_) if !ok_status => return Err(OAuthFailure::Lost(crate::envelope::http_error(&raw))),
-        Err(_) => return Err(OAuthFailure::Lost(Error::Decode { message: "the OAuth token answer is not the expected JSON".into(), log_id: raw.log_id })),
+        Err(_) => {
+            return Err(OAuthFailure::Lost(Error::Decode {
+                message: "the OAuth token answer is not the expected JSON".into(),
+                log_id: raw.log_id,
+            }));
+        }
     };
     if answer.code != 0 || !ok_status {
         let msg = answer.error_description.or(answer.msg).unwrap_or_default();
         if raw.status >= 500 {
-            return Err(OAuthFailure::Lost(Error::Token { http_status: raw.status, code: answer.code, msg, log_id: raw.log_id }));
+            return Err(OAuthFailure::Lost(Error::Token {
+                http_status: raw.status,
+                code: answer.code,
+                msg,
+                log_id: raw.log_id,
+            }));
         }
-        return Err(OAuthFailure::Refused { http_status: raw.status, code: answer.code, msg, log_id: raw.log_id });
+        return Err(OAuthFailure::Refused {
+            http_status: raw.status,
+            code: answer.code,
+            msg,
+            log_id: raw.log_id,
+        });
     }
     let (Some(access), Some(expires_in)) = (answer.access_token, answer.expires_in) else {
-        return Err(OAuthFailure::Lost(Error::Decode { message: "the OAuth token answer lacks access_token or expires_in".into(), log_id: raw.log_id }));
+        return Err(OAuthFailure::Lost(Error::Decode {
+            message: "the OAuth token answer lacks access_token or expires_in".into(),
+            log_id: raw.log_id,
+        }));
     };
     tracing::debug!(expire_secs = expires_in, "fetched user access token");
     Ok(UserToken {
@@ -314,7 +377,9 @@ async fn oauth_token_in(f: Fetcher<'_>, body: serde_json::Value, span: &tracing:
         refresh_token: answer.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
         issued_at: sent_at,
         expires_at: sent_at + Duration::from_secs(expires_in),
-        refresh_expires_at: answer.refresh_token_expires_in.map(|secs| sent_at + Duration::from_secs(secs)),
+        refresh_expires_at: answer
+            .refresh_token_expires_in
+            .map(|secs| sent_at + Duration::from_secs(secs)),
         scope: answer.scope,
     })
 }
@@ -352,7 +417,12 @@ impl UserAuth {
     /// [`FEISHU_BASE_URL`](crate::FEISHU_BASE_URL), `accounts.larksuite.com`
     /// for [`LARK_BASE_URL`](crate::LARK_BASE_URL), and the base URL itself
     /// otherwise (a proxy, or the sandbox).
-    pub fn authorize_url(&self, redirect_uri: &str, scopes: &[&str], state: &str) -> Result<String, Error> {
+    pub fn authorize_url(
+        &self,
+        redirect_uri: &str,
+        scopes: &[&str],
+        state: &str,
+    ) -> Result<String, Error> {
         let base = self.client.config().base_url.trim_end_matches('/');
         let host = match base {
             crate::FEISHU_BASE_URL => "https://accounts.feishu.cn",
@@ -363,7 +433,10 @@ impl UserAuth {
         let url = format!("{host}{AUTHORIZE_PATH}?");
         let query_start = url.len();
         let mut query = form_urlencoded::Serializer::for_suffix(url, query_start);
-        query.append_pair("client_id", &self.client.config().app_id).append_pair("response_type", "code").append_pair("redirect_uri", redirect_uri);
+        query
+            .append_pair("client_id", &self.client.config().app_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", redirect_uri);
         if !scopes.is_empty() {
             query.append_pair("scope", &scopes.join(" "));
         }
@@ -377,7 +450,12 @@ impl UserAuth {
     ///
     /// A refused code is [`Error::Token`]; codes are single-use and short
     /// lived, so the exchange is never retried.
-    pub async fn exchange_code(&self, user_key: &str, code: &str, redirect_uri: Option<&str>) -> Result<UserToken, Error> {
+    pub async fn exchange_code(
+        &self,
+        user_key: &str,
+        code: &str,
+        redirect_uri: Option<&str>,
+    ) -> Result<UserToken, Error> {
         let (f, auth) = self.client.auth();
         let mut body = serde_json::json!({
             "grant_type": "authorization_code",
@@ -390,7 +468,9 @@ impl UserAuth {
         }
         let token = oauth_token(f, body).await.map_err(|failure| match failure {
             OAuthFailure::NotSent(e) | OAuthFailure::Lost(e) => e,
-            OAuthFailure::Refused { http_status, code, msg, log_id } => Error::Token { http_status, code, msg, log_id },
+            OAuthFailure::Refused { http_status, code, msg, log_id } => {
+                Error::Token { http_status, code, msg, log_id }
+            }
         })?;
         auth.users.store.put(user_key, token.clone()).await?;
         Ok(token)
@@ -429,7 +509,8 @@ mod tests {
             refresh_token: Some(Secret::new("r")),
             issued_at,
             expires_at: issued_at + Duration::from_secs(lifetime),
-            refresh_expires_at: refresh_expires_in.map(|secs| issued_at + Duration::from_secs(secs)),
+            refresh_expires_at: refresh_expires_in
+                .map(|secs| issued_at + Duration::from_secs(secs)),
             scope: None,
         }
     }
@@ -453,6 +534,10 @@ mod tests {
         let t = token(7200, Some(3600));
         assert!(t.usable_refresh_token(t.issued_at + Duration::from_secs(3599)).is_some());
         assert!(t.usable_refresh_token(t.issued_at + Duration::from_secs(3600)).is_none());
-        assert!(token(7200, None).usable_refresh_token(t.issued_at + Duration::from_secs(1 << 30)).is_some());
+        assert!(
+            token(7200, None)
+                .usable_refresh_token(t.issued_at + Duration::from_secs(1 << 30))
+                .is_some()
+        );
     }
 }

@@ -26,12 +26,19 @@ use super::{Dispatcher, Webhook};
 /// A `POST` route answering Feishu's requests: the challenge, events and
 /// callbacks (see [`Webhook::respond`]). Bodies are limited by axum's
 /// default body limit (2 MB), far above what Feishu sends.
-pub fn handler<S: Clone + Send + Sync + 'static>(webhook: Webhook, dispatcher: Dispatcher) -> MethodRouter<S> {
+pub fn handler<S: Clone + Send + Sync + 'static>(
+    webhook: Webhook,
+    dispatcher: Dispatcher,
+) -> MethodRouter<S> {
     post(move |headers: HeaderMap, body: Bytes| async move {
-        let pairs = headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+        let pairs =
+            headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
         let answer = webhook.respond(&dispatcher, pairs, &body, SystemTime::now()).await;
-        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let response: Response = (status, [(CONTENT_TYPE, "application/json; charset=utf-8")], answer.body).into_response();
+        let status =
+            StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let response: Response =
+            (status, [(CONTENT_TYPE, "application/json; charset=utf-8")], answer.body)
+                .into_response();
         response
     })
 }

@@ -176,7 +176,11 @@ pub struct CardTemplate {
 impl CardTemplate {
     /// The latest version of template `template_id`, without variables.
     pub fn new(template_id: impl Into<String>) -> Self {
-        Self { template_id: template_id.into(), template_variable: None, template_version_name: None }
+        Self {
+            template_id: template_id.into(),
+            template_variable: None,
+            template_version_name: None,
+        }
     }
 
     /// Sets the variables.
@@ -249,8 +253,11 @@ mod tests {
 
     #[test]
     fn answers_have_the_documented_shape() {
-        let answer = CardActionResponse::toast(Toast::new(ToastKind::Success, "done").i18n("en_us", "done"))
-            .with_card(CallbackCard::Template(CardTemplate::new("AAq1").variables(json!({"n": 1})).version("1.0.2")));
+        let answer =
+            CardActionResponse::toast(Toast::new(ToastKind::Success, "done").i18n("en_us", "done"))
+                .with_card(CallbackCard::Template(
+                    CardTemplate::new("AAq1").variables(json!({"n": 1})).version("1.0.2"),
+                ));
         assert_eq!(
             serde_json::to_value(answer).unwrap(),
             json!({
@@ -258,8 +265,14 @@ mod tests {
                 "card": {"type": "template", "data": {"template_id": "AAq1", "template_variable": {"n": 1}, "template_version_name": "1.0.2"}},
             })
         );
-        let raw = CardActionResponse { toast: None, card: Some(CallbackCard::Raw(json!({"elements": []}))) };
-        assert_eq!(serde_json::to_value(raw).unwrap(), json!({"card": {"type": "raw", "data": {"elements": []}}}));
+        let raw = CardActionResponse {
+            toast: None,
+            card: Some(CallbackCard::Raw(json!({"elements": []}))),
+        };
+        assert_eq!(
+            serde_json::to_value(raw).unwrap(),
+            json!({"card": {"type": "raw", "data": {"elements": []}}})
+        );
         assert_eq!(serde_json::to_value(CardActionResponse::default()).unwrap(), json!({}));
     }
 

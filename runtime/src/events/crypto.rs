@@ -34,7 +34,8 @@ pub fn signature(timestamp: &str, nonce: &str, encrypt_key: &str, body: &[u8]) -
 ///
 /// Useful for testing a handler; `iv` should be random for anything else.
 pub fn encrypt(encrypt_key: &str, plaintext: &[u8], iv: [u8; 16]) -> String {
-    let ciphertext = cbc::Encryptor::<Aes256>::new(&aes_key(encrypt_key).into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(plaintext);
+    let ciphertext = cbc::Encryptor::<Aes256>::new(&aes_key(encrypt_key).into(), &iv.into())
+        .encrypt_padded_vec_mut::<Pkcs7>(plaintext);
     let mut data = Vec::with_capacity(BLOCK + ciphertext.len());
     data.extend_from_slice(&iv);
     data.extend_from_slice(&ciphertext);
@@ -49,9 +50,14 @@ pub fn encrypt(encrypt_key: &str, plaintext: &[u8], iv: [u8; 16]) -> String {
 /// an IV plus whole blocks, or bad padding (which is also what a wrong key
 /// usually gives).
 pub fn decrypt(encrypt_key: &str, encrypted: &str) -> Result<Vec<u8>, WebhookError> {
-    let data = BASE64.decode(encrypted.trim()).map_err(|e| WebhookError::Decrypt(format!("not base64: {e}")))?;
+    let data = BASE64
+        .decode(encrypted.trim())
+        .map_err(|e| WebhookError::Decrypt(format!("not base64: {e}")))?;
     if data.len() < 2 * BLOCK || data.len() % BLOCK != 0 {
-        return Err(WebhookError::Decrypt(format!("{} bytes is not a 16-byte IV followed by whole 16-byte blocks", data.len())));
+        return Err(WebhookError::Decrypt(format!(
+            "{} bytes is not a 16-byte IV followed by whole 16-byte blocks",
+            data.len()
+        )));
     }
     let (iv, ciphertext) = data.split_at(BLOCK);
     let mut iv_block = [0u8; BLOCK];
@@ -95,7 +101,10 @@ mod tests {
 
     #[test]
     fn sha256_of_nothing() {
-        assert_eq!(signature("", "", "", b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            signature("", "", "", b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]

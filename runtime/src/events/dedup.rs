@@ -197,7 +197,11 @@ impl DedupStore for InMemoryDedup {
 
 impl fmt::Debug for InMemoryDedup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InMemoryDedup").field("ttl", &self.ttl).field("capacity", &self.capacity).field("len", &self.len()).finish()
+        f.debug_struct("InMemoryDedup")
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
     }
 }
 

@@ -110,7 +110,11 @@ impl Outcome {
     }
 }
 
-type Erased = Arc<dyn Fn(EventContext, Value) -> BoxFuture<'static, Result<Option<Value>, HandlerError>> + Send + Sync>;
+type Erased = Arc<
+    dyn Fn(EventContext, Value) -> BoxFuture<'static, Result<Option<Value>, HandlerError>>
+        + Send
+        + Sync,
+>;
 
 /// Collects handlers; [`build`](Self::build) makes the [`Dispatcher`].
 pub struct DispatcherBuilder {
@@ -121,7 +125,9 @@ pub struct DispatcherBuilder {
 
 impl fmt::Debug for DispatcherBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DispatcherBuilder").field("event_types", &self.handlers.keys().collect::<Vec<_>>()).finish_non_exhaustive()
+        f.debug_struct("DispatcherBuilder")
+            .field("event_types", &self.handlers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
     }
 }
 
@@ -195,13 +201,22 @@ impl DispatcherBuilder {
     pub fn build(&mut self) -> Dispatcher {
         let store = std::mem::replace(&mut self.store, Arc::new(InMemoryDedup::default()));
         Dispatcher {
-            inner: Arc::new(Inner { handlers: std::mem::take(&mut self.handlers), fallback: self.fallback.take(), store, in_flight: Mutex::default() }),
+            inner: Arc::new(Inner {
+                handlers: std::mem::take(&mut self.handlers),
+                fallback: self.fallback.take(),
+                store,
+                in_flight: Mutex::default(),
+            }),
         }
     }
 
     /// Registers `handler` for `T::EVENT_TYPE`: each event is decoded into
     /// `T`, and what the handler returns becomes the answer through `answer`.
-    fn insert_typed<T, R, F, Fut>(&mut self, handler: F, answer: fn(R) -> Result<Option<Value>, HandlerError>) -> Result<&mut Self, RegisterError>
+    fn insert_typed<T, R, F, Fut>(
+        &mut self,
+        handler: F,
+        answer: fn(R) -> Result<Option<Value>, HandlerError>,
+    ) -> Result<&mut Self, RegisterError>
     where
         T: EventBody,
         R: Send + 'static,
@@ -231,7 +246,10 @@ impl DispatcherBuilder {
 }
 
 fn decode<T: EventBody>(ctx: &EventContext, event: Value) -> Result<T, HandlerError> {
-    T::deserialize(event).map_err(|e| format!("event {} ({}) does not decode into its type: {e}", ctx.event_id, ctx.event_type).into())
+    T::deserialize(event).map_err(|e| {
+        format!("event {} ({}) does not decode into its type: {e}", ctx.event_id, ctx.event_type)
+            .into()
+    })
 }
 
 /// Hands delivered events to their handlers, once each; see the
@@ -297,7 +315,11 @@ impl fmt::Debug for Dispatcher {
 impl Dispatcher {
     /// An empty registry deduplicating in memory.
     pub fn builder() -> DispatcherBuilder {
-        DispatcherBuilder { handlers: BTreeMap::new(), fallback: None, store: Arc::new(InMemoryDedup::default()) }
+        DispatcherBuilder {
+            handlers: BTreeMap::new(),
+            fallback: None,
+            store: Arc::new(InMemoryDedup::default()),
+        }
     }
 
     /// Whether a handler (not the fallback) is registered for `event_type`.
@@ -386,12 +408,23 @@ impl Dispatcher {
 /// one, so the platform's next push runs the handler again. Left to unwind,
 /// the panic would leave the event's keys remembered, and that push would
 /// be taken for a duplicate of an event that was never handled.
-async fn catch_panic(mut handler: BoxFuture<'static, Result<Option<Value>, HandlerError>>) -> Result<Option<Value>, HandlerError> {
-    std::future::poll_fn(|cx| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
-        Ok(poll) => poll,
-        Err(panic) => {
-            let message = panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned());
-            std::task::Poll::Ready(Err(format!("the handler panicked: {}", message.as_deref().unwrap_or("(no message)")).into()))
+async fn catch_panic(
+    mut handler: BoxFuture<'static, Result<Option<Value>, HandlerError>>,
+) -> Result<Option<Value>, HandlerError> {
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned());
+                std::task::Poll::Ready(Err(format!(
+                    "the handler panicked: {}",
+                    message.as_deref().unwrap_or("(no message)")
+                )
+                .into()))
+            }
         }
     })
     .await

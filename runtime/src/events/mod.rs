@@ -58,12 +58,18 @@ use crate::secret::Secret;
 
 pub use body::EventBody;
 pub use callback::{
-    CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger, CardTemplate, InlinePreview, Operator, Toast, ToastKind, UrlPreviewGet,
-    UrlPreviewResponse,
+    CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger, CardTemplate,
+    InlinePreview, Operator, Toast, ToastKind, UrlPreviewGet, UrlPreviewResponse,
 };
 pub use crypto::{decrypt, encrypt, signature};
-pub use dedup::{AsyncDedupStore, BoxFuture, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore, InMemoryDedup};
-pub use dispatch::{Dispatcher, DispatcherBuilder, EventContext, HandlerError, MESSAGE_RECEIVE_EVENT, Outcome, RegisterError, Transport};
+pub use dedup::{
+    AsyncDedupStore, BoxFuture, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore,
+    InMemoryDedup,
+};
+pub use dispatch::{
+    Dispatcher, DispatcherBuilder, EventContext, HandlerError, MESSAGE_RECEIVE_EVENT, Outcome,
+    RegisterError, Transport,
+};
 
 /// The header carrying the request signature.
 pub const SIGNATURE_HEADER: &str = "X-Lark-Signature";
@@ -88,7 +94,9 @@ pub enum WebhookError {
 
     /// An encrypt key is configured but the request is not signed (and is
     /// not a `url_verification` challenge, which Feishu does not sign).
-    #[error("the request lacks the X-Lark-Signature, X-Lark-Request-Timestamp and X-Lark-Request-Nonce headers")]
+    #[error(
+        "the request lacks the X-Lark-Signature, X-Lark-Request-Timestamp and X-Lark-Request-Nonce headers"
+    )]
     MissingSignature,
 
     /// The signed timestamp is too far from now: a replayed or delayed
@@ -130,7 +138,10 @@ impl WebhookError {
     /// otherwise.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::BadSignature | Self::MissingSignature | Self::StaleTimestamp { .. } | Self::WrongToken => 401,
+            Self::BadSignature
+            | Self::MissingSignature
+            | Self::StaleTimestamp { .. }
+            | Self::WrongToken => 401,
             Self::NoEncryptKey => 500,
             Self::Decrypt(_) | Self::Malformed(_) | Self::Decode(_) => 400,
         }
@@ -208,7 +219,9 @@ impl<K> Delivery<K> {
     /// challenge, `{}` otherwise.
     pub fn response_body(&self) -> String {
         match self {
-            Self::Challenge { challenge } => serde_json::json!({ "challenge": challenge }).to_string(),
+            Self::Challenge { challenge } => {
+                serde_json::json!({ "challenge": challenge }).to_string()
+            }
             Self::Event(_) | Self::Duplicate { .. } => "{}".to_owned(),
         }
     }
@@ -241,7 +254,11 @@ pub struct EventEnvelope<K = String> {
 
 impl<K: fmt::Debug> fmt::Debug for EventEnvelope<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<&str> = self.event.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let keys: Vec<&str> = self
+            .event
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         f.debug_struct("EventEnvelope")
             .field("schema", &self.schema)
             .field("event_id", &self.event_id)
@@ -326,7 +343,12 @@ impl Webhook {
     ///
     /// Without an encrypt key, signature headers are ignored: there is
     /// nothing to check them with.
-    pub fn handle<K, I, N, V>(&self, headers: I, body: &[u8], now: SystemTime) -> Result<Delivery<K>, WebhookError>
+    pub fn handle<K, I, N, V>(
+        &self,
+        headers: I,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Delivery<K>, WebhookError>
     where
         K: for<'a> From<&'a str>,
         I: IntoIterator<Item = (N, V)>,
@@ -361,28 +383,52 @@ impl Webhook {
     /// Deduplication is the dispatcher's (its [`AsyncDedupStore`]), not
     /// this webhook's [`DedupStore`]. A failed handler is answered with 500,
     /// so that Feishu delivers the event again.
-    pub async fn respond<I, N, V>(&self, dispatcher: &Dispatcher, headers: I, body: &[u8], now: SystemTime) -> WebhookResponse
+    pub async fn respond<I, N, V>(
+        &self,
+        dispatcher: &Dispatcher,
+        headers: I,
+        body: &[u8],
+        now: SystemTime,
+    ) -> WebhookResponse
     where
         I: IntoIterator<Item = (N, V)>,
         N: AsRef<str>,
         V: AsRef<str>,
     {
         let raw = match self.check(headers, body, now) {
-            Ok(Request::Challenge { challenge, .. }) => return WebhookResponse::ok(serde_json::json!({ "challenge": challenge }).to_string()),
+            Ok(Request::Challenge { challenge, .. }) => {
+                return WebhookResponse::ok(
+                    serde_json::json!({ "challenge": challenge }).to_string(),
+                );
+            }
             Ok(Request::Event(raw)) => raw,
             Err(error) => {
                 tracing::debug!(%error, "webhook request refused");
-                return WebhookResponse { status: error.http_status(), body: serde_json::json!({ "msg": error.to_string() }).to_string() };
+                return WebhookResponse {
+                    status: error.http_status(),
+                    body: serde_json::json!({ "msg": error.to_string() }).to_string(),
+                };
             }
         };
         match dispatcher.dispatch(raw.into_envelope(), Transport::Webhook).await {
-            Outcome::Failed(error) => WebhookResponse { status: 500, body: serde_json::json!({ "msg": format!("the handler failed: {error}") }).to_string() },
-            outcome => WebhookResponse::ok(outcome.response().map_or_else(|| "{}".to_owned(), Value::to_string)),
+            Outcome::Failed(error) => WebhookResponse {
+                status: 500,
+                body: serde_json::json!({ "msg": format!("the handler failed: {error}") })
+                    .to_string(),
+            },
+            outcome => WebhookResponse::ok(
+                outcome.response().map_or_else(|| "{}".to_owned(), Value::to_string),
+            ),
         }
     }
 
     /// Signature, decryption and token: everything but deduplication.
-    fn check<I, N, V>(&self, headers: I, body: &[u8], now: SystemTime) -> Result<Request, WebhookError>
+    fn check<I, N, V>(
+        &self,
+        headers: I,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Request, WebhookError>
     where
         I: IntoIterator<Item = (N, V)>,
         N: AsRef<str>,
@@ -406,7 +452,13 @@ impl Webhook {
 
     /// Checks the signature and timestamp if the request is signed;
     /// returns whether it was.
-    fn check_signature<I, N, V>(&self, key: &Secret, headers: I, body: &[u8], now: SystemTime) -> Result<bool, WebhookError>
+    fn check_signature<I, N, V>(
+        &self,
+        key: &Secret,
+        headers: I,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<bool, WebhookError>
     where
         I: IntoIterator<Item = (N, V)>,
         N: AsRef<str>,
@@ -444,19 +496,26 @@ impl Webhook {
             return Ok(());
         };
         match token {
-            Some(token) if crypto::constant_time_eq(token.as_bytes(), expected.expose().as_bytes()) => Ok(()),
+            Some(token)
+                if crypto::constant_time_eq(token.as_bytes(), expected.expose().as_bytes()) =>
+            {
+                Ok(())
+            }
             _ => Err(WebhookError::WrongToken),
         }
     }
 
     /// Decrypts the body if needed and tells what it is.
     fn read(&self, body: &[u8]) -> Result<Request, WebhookError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(format!("the body is not JSON: {e}")))?;
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| WebhookError::Malformed(format!("the body is not JSON: {e}")))?;
         let value = match value.get("encrypt") {
             Some(Value::String(encrypted)) => {
                 let key = self.config.encrypt_key.as_ref().ok_or(WebhookError::NoEncryptKey)?;
                 let plain = decrypt(key.expose(), encrypted)?;
-                serde_json::from_slice(&plain).map_err(|e| WebhookError::Malformed(format!("the decrypted body is not JSON: {e}")))?
+                serde_json::from_slice(&plain).map_err(|e| {
+                    WebhookError::Malformed(format!("the decrypted body is not JSON: {e}"))
+                })?
             }
             _ => value,
         };
@@ -467,8 +526,16 @@ impl Webhook {
     }
 }
 
-fn check_timestamp(timestamp: &str, now: SystemTime, max_skew: Duration) -> Result<(), WebhookError> {
-    let secs: u64 = timestamp.parse().map_err(|_| WebhookError::Malformed(format!("{TIMESTAMP_HEADER} is not a number of seconds: {timestamp:?}")))?;
+fn check_timestamp(
+    timestamp: &str,
+    now: SystemTime,
+    max_skew: Duration,
+) -> Result<(), WebhookError> {
+    let secs: u64 = timestamp.parse().map_err(|_| {
+        WebhookError::Malformed(format!(
+            "{TIMESTAMP_HEADER} is not a number of seconds: {timestamp:?}"
+        ))
+    })?;
     let stale = WebhookError::StaleTimestamp { timestamp: secs, max_skew };
     let Some(at) = UNIX_EPOCH.checked_add(Duration::from_secs(secs)) else {
         return Err(stale);
@@ -516,13 +583,16 @@ impl RawEvent {
 /// connection carries them. Checks no token: the long connection is
 /// authenticated by its handshake.
 pub fn parse_event(body: &[u8]) -> Result<EventEnvelope, WebhookError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(format!("the event is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::Malformed(format!("the event is not JSON: {e}")))?;
     let Value::Object(object) = value else {
         return Err(WebhookError::Malformed("the event is not a JSON object".to_owned()));
     };
     match Request::parse(object)? {
         Request::Event(raw) => Ok(raw.into_envelope()),
-        Request::Challenge { .. } => Err(WebhookError::Malformed("a url_verification challenge is not an event".to_owned())),
+        Request::Challenge { .. } => {
+            Err(WebhookError::Malformed("a url_verification challenge is not an event".to_owned()))
+        }
     }
 }
 
@@ -552,12 +622,17 @@ impl Request {
     fn parse(mut body: Map<String, Value>) -> Result<Self, WebhookError> {
         let kind = body.get("type").and_then(Value::as_str);
         if kind == Some("url_verification") {
-            return Ok(Self::Challenge { challenge: required_str(&body, "challenge")?, token: optional_str(&body, "token") });
+            return Ok(Self::Challenge {
+                challenge: required_str(&body, "challenge")?,
+                token: optional_str(&body, "token"),
+            });
         }
         if let Some(schema) = body.get("schema").and_then(Value::as_str) {
             let schema = schema.to_owned();
             let Some(Value::Object(header)) = body.get("header") else {
-                return Err(WebhookError::Malformed(format!("a schema {schema} event without a header object")));
+                return Err(WebhookError::Malformed(format!(
+                    "a schema {schema} event without a header object"
+                )));
             };
             return Ok(Self::Event(RawEvent {
                 event_id: required_str(header, "event_id")?,
@@ -572,7 +647,9 @@ impl Request {
         }
         if kind == Some("event_callback") {
             let Some(Value::Object(event)) = body.get("event") else {
-                return Err(WebhookError::Malformed("an event_callback without an event object".to_owned()));
+                return Err(WebhookError::Malformed(
+                    "an event_callback without an event object".to_owned(),
+                ));
             };
             return Ok(Self::Event(RawEvent {
                 schema: "1.0".to_owned(),
@@ -585,7 +662,10 @@ impl Request {
                 event: body.remove("event").unwrap_or(Value::Null),
             }));
         }
-        Err(WebhookError::Malformed("neither a url_verification challenge, a schema 2.0 event nor a v1 event_callback".to_owned()))
+        Err(WebhookError::Malformed(
+            "neither a url_verification challenge, a schema 2.0 event nor a v1 event_callback"
+                .to_owned(),
+        ))
     }
 }
 
@@ -599,7 +679,9 @@ fn optional_str(object: &Map<String, Value>, field: &str) -> Option<String> {
 }
 
 fn required_str(object: &Map<String, Value>, field: &str) -> Result<String, WebhookError> {
-    optional_str(object, field).filter(|s| !s.is_empty()).ok_or_else(|| WebhookError::Malformed(format!("no `{field}` string")))
+    optional_str(object, field)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| WebhookError::Malformed(format!("no `{field}` string")))
 }
 
 #[cfg(test)]
@@ -612,9 +694,18 @@ mod tests {
         let skew = Duration::from_secs(300);
         assert!(check_timestamp("1000300", now, skew).is_ok());
         assert!(check_timestamp("999700", now, skew).is_ok());
-        assert!(matches!(check_timestamp("1000301", now, skew), Err(WebhookError::StaleTimestamp { timestamp: 1000301, .. })));
-        assert!(matches!(check_timestamp("999699", now, skew), Err(WebhookError::StaleTimestamp { .. })));
-        assert!(matches!(check_timestamp(&u64::MAX.to_string(), now, skew), Err(WebhookError::StaleTimestamp { .. })));
+        assert!(matches!(
+            check_timestamp("1000301", now, skew),
+            Err(WebhookError::StaleTimestamp { timestamp: 1000301, .. })
+        ));
+        assert!(matches!(
+            check_timestamp("999699", now, skew),
+            Err(WebhookError::StaleTimestamp { .. })
+        ));
+        assert!(matches!(
+            check_timestamp(&u64::MAX.to_string(), now, skew),
+            Err(WebhookError::StaleTimestamp { .. })
+        ));
         assert!(matches!(check_timestamp("-5", now, skew), Err(WebhookError::Malformed(_))));
     }
 

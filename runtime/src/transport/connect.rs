@@ -50,7 +50,10 @@ fn tls(route: Route) -> io::Result<Connector> {
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     #[cfg(not(feature = "rustls-aws-lc"))]
     let provider = rustls::crypto::ring::default_provider();
-    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_platform_verifier(provider)?.https_or_http().enable_http1();
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_platform_verifier(provider)?
+        .https_or_http()
+        .enable_http1();
     #[cfg(feature = "http2")]
     let builder = builder.enable_http2();
     Ok(builder.wrap_connector(route))
@@ -89,9 +92,15 @@ impl Service<Uri> for Route {
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        #[cfg(not(any(feature = "rustls-ring", feature = "rustls-aws-lc", feature = "native-tls")))]
+        #[cfg(not(any(
+            feature = "rustls-ring",
+            feature = "rustls-aws-lc",
+            feature = "native-tls"
+        )))]
         if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
-            return Box::pin(async { Err("https needs a TLS feature of feishu-runtime (rustls-ring, rustls-aws-lc or native-tls)".into()) });
+            return Box::pin(async {
+                Err("https needs a TLS feature of feishu-runtime (rustls-ring, rustls-aws-lc or native-tls)".into())
+            });
         }
         let mut http = self.http.clone();
         let Some(proxy) = self.proxies.intercept(&dst) else {
@@ -99,7 +108,8 @@ impl Service<Uri> for Route {
         };
         let proxy_uri = proxy.uri().clone();
         if proxy_uri.scheme() != Some(&http::uri::Scheme::HTTP) {
-            let message = format!("proxy {}: only http:// proxies are supported", redact(&proxy_uri));
+            let message =
+                format!("proxy {}: only http:// proxies are supported", redact(&proxy_uri));
             return Box::pin(async move { Err(message.into()) });
         }
         if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
@@ -138,13 +148,21 @@ impl Connection for Conn {
 }
 
 impl Read for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: ReadBufCursor<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
     }
 }
 
 impl Write for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
     }
 
@@ -160,7 +178,11 @@ impl Write for Conn {
         self.io.is_write_vectored()
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
     }
 }

@@ -34,7 +34,8 @@ pub(crate) use uri::BaseUri;
 use crate::envelope::{LOG_ID, RawResponse};
 use crate::error::{Error, TransportError};
 
-const AGENT: HeaderValue = HeaderValue::from_static(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")));
+const AGENT: HeaderValue =
+    HeaderValue::from_static(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")));
 
 /// The `Content-Type` of a JSON request body.
 pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
@@ -96,7 +97,9 @@ impl Proxy {
             Proxy::Direct => Matcher::builder().build(),
             Proxy::Through(url) => {
                 // Never the URL itself in the message: it may hold a password.
-                let bad = || Error::Config("proxy URL: expected http://[user:password@]host[:port]".into());
+                let bad = || {
+                    Error::Config("proxy URL: expected http://[user:password@]host[:port]".into())
+                };
                 let uri: Uri = url.expose().parse().map_err(|_| bad())?;
                 if uri.scheme() != Some(&Scheme::HTTP) || uri.host().is_none_or(str::is_empty) {
                     return Err(bad());
@@ -111,20 +114,30 @@ impl Http {
     /// A client that connects within `connect_timeout`, through `proxy`.
     pub(crate) fn new(connect_timeout: Duration, proxy: &Proxy) -> Result<Self, Error> {
         let proxies = Arc::new(proxy.matcher()?);
-        let connector = connect::connector(proxies.clone(), connect_timeout).map_err(|e| Error::Transport(TransportError::other(e)))?;
-        let client = legacy::Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).pool_idle_timeout(POOL_IDLE).build(connector);
+        let connector = connect::connector(proxies.clone(), connect_timeout)
+            .map_err(|e| Error::Transport(TransportError::other(e)))?;
+        let client = legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(connector);
         Ok(Self { client, proxies })
     }
 
     /// A request carrying the runtime's `User-Agent`, and the proxy's
     /// credentials when a plain `http://` request goes through a proxy.
-    pub(crate) fn request(&self, method: Method, uri: Uri, body: RequestBody) -> Request<RequestBody> {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        uri: Uri,
+        body: RequestBody,
+    ) -> Request<RequestBody> {
         let mut request = Request::new(body);
         *request.method_mut() = method;
         let headers = request.headers_mut();
         headers.insert(USER_AGENT, AGENT);
         if uri.scheme() == Some(&Scheme::HTTP)
-            && let Some(auth) = self.proxies.intercept(&uri).and_then(|proxy| proxy.basic_auth().cloned())
+            && let Some(auth) =
+                self.proxies.intercept(&uri).and_then(|proxy| proxy.basic_auth().cloned())
         {
             headers.insert(PROXY_AUTHORIZATION, auth);
         }
@@ -133,7 +146,11 @@ impl Http {
     }
 
     /// Sends `request` and reads the whole answer, all within `timeout`.
-    pub(crate) async fn exchange(&self, request: Request<RequestBody>, timeout: Duration) -> Result<RawResponse, Failure> {
+    pub(crate) async fn exchange(
+        &self,
+        request: Request<RequestBody>,
+        timeout: Duration,
+    ) -> Result<RawResponse, Failure> {
         // One timer for both halves: the deadline covers the whole call.
         let exchange = async {
             let response = self.client.request(request).await.map_err(client_error)?;
@@ -144,7 +161,11 @@ impl Http {
 
     /// Sends `request` and returns the answer's head, its body unread;
     /// reading it must end by `deadline` too.
-    pub(crate) async fn send(&self, request: Request<RequestBody>, deadline: Instant) -> Result<Response<Incoming>, Failure> {
+    pub(crate) async fn send(
+        &self,
+        request: Request<RequestBody>,
+        deadline: Instant,
+    ) -> Result<Response<Incoming>, Failure> {
         match tokio::time::timeout_at(deadline, self.client.request(request)).await {
             Err(_) => Err((Error::Timeout, true)),
             Ok(answer) => answer.map_err(client_error),
@@ -165,19 +186,32 @@ pub(crate) fn body_error(e: hyper::Error) -> Error {
 
 /// Reads status, headers and the whole body (at most [`MAX_BODY`] bytes),
 /// before `deadline` if one is given.
-pub(crate) async fn read(response: Response<Incoming>, deadline: Option<Instant>) -> Result<RawResponse, Error> {
+pub(crate) async fn read(
+    response: Response<Incoming>,
+    deadline: Option<Instant>,
+) -> Result<RawResponse, Error> {
     let (parts, body) = response.into_parts();
     let log_id = parts.headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let collect = Limited::new(body, MAX_BODY).collect();
     let collected = match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, collect).await.map_err(|_| Error::Timeout)?,
+        Some(deadline) => {
+            tokio::time::timeout_at(deadline, collect).await.map_err(|_| Error::Timeout)?
+        }
         None => collect.await,
     };
     let body = collected
         .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
-            Ok(_) => Error::Transport(TransportError::other(format!("the answer is longer than {MAX_BODY} bytes"))),
+            Ok(_) => Error::Transport(TransportError::other(format!(
+                "the answer is longer than {MAX_BODY} bytes"
+            ))),
             Err(e) => Error::Transport(TransportError::other(e)),
         })?
         .to_bytes();
-    Ok(RawResponse { status: parts.status.as_u16(), log_id, headers: parts.headers, body, stream: None })
+    Ok(RawResponse {
+        status: parts.status.as_u16(),
+        log_id,
+        headers: parts.headers,
+        body,
+        stream: None,
+    })
 }

@@ -36,20 +36,32 @@ pub(crate) struct Form {
 
 impl Form {
     pub(crate) fn new() -> Self {
-        let boundary = format!("{:016x}{:016x}", crate::retry::random_u64(), crate::retry::random_u64());
+        let boundary =
+            format!("{:016x}{:016x}", crate::retry::random_u64(), crate::retry::random_u64());
         Self { boundary, segments: VecDeque::new(), length: 0 }
     }
 
     /// A text field.
     pub(crate) fn text(&mut self, name: &str, value: &str) {
-        let head = format!("--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n", self.boundary, escape(name));
+        let head = format!(
+            "--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n",
+            self.boundary,
+            escape(name)
+        );
         self.push(Content::Bytes(Bytes::from(head)), 0);
         self.push(Content::Bytes(Bytes::copy_from_slice(value.as_bytes())), 0);
         self.push(Content::Bytes(Bytes::from_static(b"\r\n")), 0);
     }
 
     /// A file field of `length` bytes.
-    pub(crate) fn file(&mut self, name: &str, filename: &str, mime: &str, content: Content, length: u64) {
+    pub(crate) fn file(
+        &mut self,
+        name: &str,
+        filename: &str,
+        mime: &str,
+        content: Content,
+        length: u64,
+    ) {
         let head = format!(
             "--{}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
             self.boundary,
@@ -74,7 +86,10 @@ impl Form {
     pub(crate) fn finish(mut self) -> (String, FormBody) {
         let tail = format!("--{}--\r\n", self.boundary);
         self.push(Content::Bytes(Bytes::from(tail)), 0);
-        (format!("multipart/form-data; boundary={}", self.boundary), FormBody { segments: self.segments, length: self.length })
+        (
+            format!("multipart/form-data; boundary={}", self.boundary),
+            FormBody { segments: self.segments, length: self.length },
+        )
     }
 }
 
@@ -95,7 +110,10 @@ impl Body for FormBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
         loop {
             let polled = match this.segments.front_mut() {
@@ -138,7 +156,13 @@ mod tests {
     async fn a_form_is_framed_by_its_boundary_and_announces_its_exact_length() {
         let mut form = Form::new();
         form.text("file_type", "stream");
-        form.file("file", "报告.txt", "text/plain", Content::Bytes(Bytes::from_static(b"hello")), 5);
+        form.file(
+            "file",
+            "报告.txt",
+            "text/plain",
+            Content::Bytes(Bytes::from_static(b"hello")),
+            5,
+        );
         let boundary = form.boundary.clone();
         let (content_type, body) = form.finish();
         assert_eq!(content_type, format!("multipart/form-data; boundary={boundary}"));

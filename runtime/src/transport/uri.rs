@@ -11,9 +11,31 @@ use crate::error::Error;
 /// path, and the few characters `http::Uri` refuses. `%` is left alone:
 /// the generated code sends segments already encoded
 /// ([`encode_path_segment`](crate::encode_path_segment)).
-const PATH: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'`').add(b'{').add(b'}').add(b'\\').add(b'^').add(b'|');
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
 /// What a query given inside the path may not carry as is.
-const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'`').add(b'{').add(b'}').add(b'\\').add(b'^').add(b'|');
+const QUERY: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
 
 /// The base URL (`https://open.feishu.cn`, or a proxy's
 /// `https://gw.example.com/feishu`), split once so that a call only builds
@@ -35,7 +57,8 @@ impl BaseUri {
         if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
             return Err(bad("must use http or https"));
         }
-        let authority = uri.authority().cloned().ok_or_else(|| bad("is not a URL: it has no host"))?;
+        let authority =
+            uri.authority().cloned().ok_or_else(|| bad("is not a URL: it has no host"))?;
         if authority.host().is_empty() {
             return Err(bad("is not a URL: it has no host"));
         }
@@ -71,12 +94,15 @@ impl BaseUri {
             pairs.extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             target = pairs.finish();
         }
-        let path_and_query = PathAndQuery::try_from(target).map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}")))?;
+        let path_and_query = PathAndQuery::try_from(target).map_err(|e| {
+            Error::Config(format!("request path {path:?} does not form a URL: {e}"))
+        })?;
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(self.scheme.clone());
         parts.authority = Some(self.authority.clone());
         parts.path_and_query = Some(path_and_query);
-        Uri::from_parts(parts).map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}")))
+        Uri::from_parts(parts)
+            .map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}")))
     }
 }
 
@@ -85,28 +111,44 @@ mod tests {
     use super::*;
 
     fn join(base: &str, path: &str, query: &[(&str, &str)]) -> String {
-        let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let query: Vec<(String, String)> =
+            query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         BaseUri::parse(base).unwrap().join(path, &query).unwrap().to_string()
     }
 
     #[test]
     fn a_path_joins_the_base_and_its_own_path() {
-        assert_eq!(join("https://open.feishu.cn", "/open-apis/im/v1/messages/om_1/reply", &[]), "https://open.feishu.cn/open-apis/im/v1/messages/om_1/reply");
-        assert_eq!(join("http://127.0.0.1:8080", "open-apis/x", &[]), "http://127.0.0.1:8080/open-apis/x");
-        assert_eq!(join("https://gw.example.com/feishu/", "/open-apis/x", &[]), "https://gw.example.com/feishu/open-apis/x");
+        assert_eq!(
+            join("https://open.feishu.cn", "/open-apis/im/v1/messages/om_1/reply", &[]),
+            "https://open.feishu.cn/open-apis/im/v1/messages/om_1/reply"
+        );
+        assert_eq!(
+            join("http://127.0.0.1:8080", "open-apis/x", &[]),
+            "http://127.0.0.1:8080/open-apis/x"
+        );
+        assert_eq!(
+            join("https://gw.example.com/feishu/", "/open-apis/x", &[]),
+            "https://gw.example.com/feishu/open-apis/x"
+        );
         assert_eq!(join("https://gw.example.com/a/b", "", &[]), "https://gw.example.com/a/b/");
     }
 
     #[test]
     fn what_a_path_cannot_carry_is_escaped_and_escapes_are_kept() {
         assert_eq!(join("https://h", "/x/a%2Fb/c", &[]), "https://h/x/a%2Fb/c");
-        assert_eq!(join("https://h", "/x/a b/é/中文", &[]), "https://h/x/a%20b/%C3%A9/%E4%B8%AD%E6%96%87");
+        assert_eq!(
+            join("https://h", "/x/a b/é/中文", &[]),
+            "https://h/x/a%20b/%C3%A9/%E4%B8%AD%E6%96%87"
+        );
         assert_eq!(join("https://h", "/x\\y{z}", &[]), "https://h/x%5Cy%7Bz%7D");
     }
 
     #[test]
     fn query_pairs_are_form_encoded_after_any_query_in_the_path() {
-        assert_eq!(join("https://h", "/x", &[("receive_id_type", "chat_id"), ("q", "a b&c=d")]), "https://h/x?receive_id_type=chat_id&q=a+b%26c%3Dd");
+        assert_eq!(
+            join("https://h", "/x", &[("receive_id_type", "chat_id"), ("q", "a b&c=d")]),
+            "https://h/x?receive_id_type=chat_id&q=a+b%26c%3Dd"
+        );
         assert_eq!(join("https://h", "/x?a=1&b=2", &[]), "https://h/x?a=1&b=2");
         assert_eq!(join("https://h", "/x?a=1", &[("b", "2")]), "https://h/x?a=1&b=2");
         assert_eq!(join("https://h", "/x#frag", &[("b", "2")]), "https://h/x?b=2");
@@ -114,7 +156,14 @@ mod tests {
 
     #[test]
     fn a_base_url_must_be_http_with_a_host_and_nothing_after_its_path() {
-        for bad in ["open.feishu.cn", "ftp://x", "https://x/?a=b", "https://x/#f", "http://", "/just/a/path"] {
+        for bad in [
+            "open.feishu.cn",
+            "ftp://x",
+            "https://x/?a=b",
+            "https://x/#f",
+            "http://",
+            "/just/a/path",
+        ] {
             assert!(matches!(BaseUri::parse(bad), Err(Error::Config(_))), "{bad}");
         }
     }

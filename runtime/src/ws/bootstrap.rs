@@ -47,7 +47,9 @@ pub fn bootstrap_code_is_retryable(code: i64) -> bool {
 /// attempt asks for a new URL and the bootstrap then tells whether the
 /// credentials are wrong; everything else is retried, as the official SDKs do.
 pub fn handshake_is_retryable(status: Option<i64>, auth_code: Option<i64>) -> bool {
-    !(status == Some(CODE_FORBIDDEN) || status == Some(CODE_EXCEED_CONN_LIMIT) || auth_code == Some(CODE_EXCEED_CONN_LIMIT))
+    !(status == Some(CODE_FORBIDDEN)
+        || status == Some(CODE_EXCEED_CONN_LIMIT)
+        || auth_code == Some(CODE_EXCEED_CONN_LIMIT))
 }
 
 /// The connection settings, in the platform's units (seconds).
@@ -71,7 +73,12 @@ pub struct ClientConfig {
 impl Default for ClientConfig {
     /// The SDKs' defaults: -1, 120, 30, 120.
     fn default() -> Self {
-        Self { reconnect_count: -1, reconnect_interval: 120, reconnect_nonce: 30, ping_interval: 120 }
+        Self {
+            reconnect_count: -1,
+            reconnect_interval: 120,
+            reconnect_nonce: 30,
+            ping_interval: 120,
+        }
     }
 }
 
@@ -91,11 +98,13 @@ pub struct Endpoint {
 impl Endpoint {
     /// Reads `service_id` and `device_id` from `url`'s query.
     pub fn new(url: &str, config: ClientConfig) -> Result<Self, String> {
-        let parsed = Url::parse(url).map_err(|e| format!("the connection URL {} does not parse: {e}", redact(url)))?;
+        let parsed = Url::parse(url)
+            .map_err(|e| format!("the connection URL {} does not parse: {e}", redact(url)))?;
         if !matches!(parsed.scheme(), "ws" | "wss") {
             return Err(format!("the connection URL {} is not ws:// or wss://", redact(url)));
         }
-        let query = |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+        let query =
+            |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
         let service_id = query("service_id").and_then(|s| s.parse().ok()).unwrap_or(0);
         let device_id = query("device_id").unwrap_or_default();
         Ok(Self { url: Secret::new(url), service_id, device_id, config })
@@ -195,29 +204,48 @@ struct AnswerData {
 }
 
 /// Asks `base_url` where to connect, within `timeout`.
-pub(crate) async fn fetch(http: &Http, base_url: &str, app_id: &str, app_secret: &Secret, timeout: Duration) -> Result<Endpoint, BootstrapError> {
+pub(crate) async fn fetch(
+    http: &Http,
+    base_url: &str,
+    app_id: &str,
+    app_secret: &Secret,
+    timeout: Duration,
+) -> Result<Endpoint, BootstrapError> {
     let base = BaseUri::parse(base_url).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
     let uri = base.join(ENDPOINT_PATH, &[]).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
-    let body = serde_json::to_vec(&json!({ "AppID": app_id, "AppSecret": app_secret.expose() })).expect("a JSON object of strings serialises");
+    let body = serde_json::to_vec(&json!({ "AppID": app_id, "AppSecret": app_secret.expose() }))
+        .expect("a JSON object of strings serialises");
     let mut request = http.request(http::Method::POST, uri, RequestBody::Full(Some(body.into())));
     request.headers_mut().insert(http::header::CONTENT_TYPE, JSON);
     request.headers_mut().insert("locale", http::HeaderValue::from_static("zh"));
     let raw = match http.exchange(request, timeout).await {
         Ok(raw) => raw,
-        Err((Error::Timeout, _)) => return Err(BootstrapError::Transport(format!("no complete answer within {timeout:?}"))),
+        Err((Error::Timeout, _)) => {
+            return Err(BootstrapError::Transport(format!(
+                "no complete answer within {timeout:?}"
+            )));
+        }
         Err((error, _)) => return Err(BootstrapError::Transport(error.to_string())),
     };
     let status = raw.status;
     let answer: Answer = match serde_json::from_slice(&raw.body) {
         Ok(answer) => answer,
-        Err(error) if status >= 500 || status == 429 => return Err(BootstrapError::Transport(format!("HTTP {status}: {error}"))),
-        Err(error) => return Err(BootstrapError::Invalid(format!("HTTP {status}, the body is not the expected JSON: {error}"))),
+        Err(error) if status >= 500 || status == 429 => {
+            return Err(BootstrapError::Transport(format!("HTTP {status}: {error}")));
+        }
+        Err(error) => {
+            return Err(BootstrapError::Invalid(format!(
+                "HTTP {status}, the body is not the expected JSON: {error}"
+            )));
+        }
     };
     if answer.code != 0 {
         return Err(BootstrapError::Code { code: answer.code, msg: answer.msg });
     }
-    let data = answer.data.ok_or_else(|| BootstrapError::Invalid("code 0 without data".to_owned()))?;
-    Endpoint::new(&data.url, data.client_config.unwrap_or_default()).map_err(BootstrapError::Invalid)
+    let data =
+        answer.data.ok_or_else(|| BootstrapError::Invalid("code 0 without data".to_owned()))?;
+    Endpoint::new(&data.url, data.client_config.unwrap_or_default())
+        .map_err(BootstrapError::Invalid)
 }
 
 #[cfg(test)]
@@ -243,19 +271,34 @@ mod tests {
     fn redacts_everything_but_the_ids() {
         let url = "wss://user:pw@msg.example.com/ws/v2?fpid=493&aid=552564&device_id=d1&access_key=SECRETKEY&service_id=33&ticket=SECRETTICKET";
         let redacted = redact(url);
-        assert_eq!(redacted, "wss://msg.example.com/ws/v2?fpid=***&aid=***&device_id=d1&access_key=***&service_id=33&ticket=***");
+        assert_eq!(
+            redacted,
+            "wss://msg.example.com/ws/v2?fpid=***&aid=***&device_id=d1&access_key=***&service_id=33&ticket=***"
+        );
         let endpoint = Endpoint::new(url, ClientConfig::default()).unwrap();
         assert_eq!(endpoint.service_id, 33);
         assert_eq!(endpoint.device_id, "d1");
         let shown = format!("{endpoint} {endpoint:?}");
         assert!(!shown.contains("SECRET") && !shown.contains("pw"), "{shown}");
         assert_eq!(redact("not a url ?ticket=SECRET"), "<unparseable URL>");
-        assert!(Endpoint::new("http://x/?ticket=SECRET", ClientConfig::default()).unwrap_err().contains("ticket=***"));
+        assert!(
+            Endpoint::new("http://x/?ticket=SECRET", ClientConfig::default())
+                .unwrap_err()
+                .contains("ticket=***")
+        );
     }
 
     #[test]
     fn client_config_defaults_and_partial() {
-        assert_eq!(ClientConfig::default(), ClientConfig { reconnect_count: -1, reconnect_interval: 120, reconnect_nonce: 30, ping_interval: 120 });
+        assert_eq!(
+            ClientConfig::default(),
+            ClientConfig {
+                reconnect_count: -1,
+                reconnect_interval: 120,
+                reconnect_nonce: 30,
+                ping_interval: 120
+            }
+        );
         let partial: ClientConfig = serde_json::from_str(r#"{"PingInterval": 5}"#).unwrap();
         assert_eq!(partial, ClientConfig { ping_interval: 5, ..ClientConfig::default() });
     }

@@ -15,10 +15,13 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::bootstrap::{self, ClientConfig, Endpoint, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS};
+use super::bootstrap::{
+    self, ClientConfig, Endpoint, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS,
+};
 use super::fragments::Reassembly;
 use super::frame::{
-    AckPayload, Frame, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE, METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG,
+    AckPayload, Frame, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE,
+    METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG,
 };
 use super::{MAX_MESSAGE_BYTES, Settings, WsError};
 use crate::events::{Dispatcher, Outcome, Transport, parse_event};
@@ -40,13 +43,28 @@ pub(crate) async fn connect(
     stop: &mut watch::Receiver<bool>,
 ) -> Option<Result<(Socket, Endpoint), WsError>> {
     let attempt = async {
-        let endpoint = bootstrap::fetch(http, &settings.base_url, &settings.app_id, &settings.app_secret, settings.bootstrap_timeout).await?;
-        let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES)).max_frame_size(Some(MAX_MESSAGE_BYTES));
-        let handshake = tokio_tungstenite::connect_async_with_config(endpoint.expose_url(), Some(config), true);
+        let endpoint = bootstrap::fetch(
+            http,
+            &settings.base_url,
+            &settings.app_id,
+            &settings.app_secret,
+            settings.bootstrap_timeout,
+        )
+        .await?;
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        let handshake =
+            tokio_tungstenite::connect_async_with_config(endpoint.expose_url(), Some(config), true);
         match tokio::time::timeout(settings.connect_timeout, handshake).await {
-            Err(_) => Err(WsError::Connect(format!("no handshake within {:?} with {endpoint}", settings.connect_timeout))),
+            Err(_) => Err(WsError::Connect(format!(
+                "no handshake within {:?} with {endpoint}",
+                settings.connect_timeout
+            ))),
             Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
-                let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let header = |name: &str| {
+                    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+                };
                 Err(WsError::Handshake {
                     http_status: response.status().as_u16(),
                     status: header(HANDSHAKE_STATUS).and_then(|s| s.trim().parse().ok()),
@@ -114,7 +132,8 @@ pub(crate) async fn run(
     // deadline and, if that is later, waits again.
     let stop_signal = stopped(stop);
     let ping = tokio::time::sleep_until(next_ping);
-    let liveness_timer = tokio::time::sleep_until(last_seen + settings.liveness_timeout(ping_every));
+    let liveness_timer =
+        tokio::time::sleep_until(last_seen + settings.liveness_timeout(ping_every));
     tokio::pin!(stop_signal, ping, liveness_timer);
     loop {
         tokio::select! {
@@ -232,7 +251,10 @@ pub(crate) async fn drain(handlers: &mut JoinSet<()>, grace: Duration) {
     }
     let all = async { while handlers.join_next().await.is_some() {} };
     if tokio::time::timeout(grace, all).await.is_err() {
-        tracing::warn!(running = handlers.len(), "handlers still running after the shutdown grace were abandoned");
+        tracing::warn!(
+            running = handlers.len(),
+            "handlers still running after the shutdown grace were abandoned"
+        );
         handlers.abort_all();
     }
 }
@@ -263,18 +285,31 @@ fn on_frame(
         (METHOD_DATA, TYPE_EVENT | TYPE_CARD) => {
             let payload = frame.payload.take().unwrap_or_default();
             let message_id = frame.header(HEADER_MESSAGE_ID).unwrap_or_default().to_owned();
-            let pushed = reassembly.push(&message_id, frame.header(HEADER_SUM), frame.header(HEADER_SEQ), payload, std::time::Instant::now());
+            let pushed = reassembly.push(
+                &message_id,
+                frame.header(HEADER_SUM),
+                frame.header(HEADER_SEQ),
+                payload,
+                std::time::Instant::now(),
+            );
             match pushed {
                 Ok(Some(whole)) => match permit.take() {
                     Some(permit) => {
                         let dispatcher = dispatcher.clone();
                         let acks = acks.clone();
-                        run_or_spawn(Box::pin(handle(frame, whole, dispatcher, acks, permit)), handlers);
+                        run_or_spawn(
+                            Box::pin(handle(frame, whole, dispatcher, acks, permit)),
+                            handlers,
+                        );
                     }
-                    None => tracing::error!(%message_id, "an event read without a handler permit was dropped"),
+                    None => {
+                        tracing::error!(%message_id, "an event read without a handler permit was dropped")
+                    }
                 },
                 Ok(None) => {}
-                Err(error) => tracing::warn!(%error, %message_id, "a malformed fragment was dropped"),
+                Err(error) => {
+                    tracing::warn!(%error, %message_id, "a malformed fragment was dropped")
+                }
             }
             None
         }
@@ -295,7 +330,10 @@ fn on_frame(
 /// handler's panic into a failure (ack 500); a panic here is then one of
 /// this module's own, caught so that the connection lives on and the event
 /// is left unacked (the platform pushes it again), as in a spawned task.
-fn run_or_spawn(mut task: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, handlers: &mut JoinSet<()>) {
+fn run_or_spawn(
+    mut task: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+    handlers: &mut JoinSet<()>,
+) {
     // A handler still waiting is polled again once spawned, with the task's
     // waker: the no-op one used here is never the only one it was given.
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -304,14 +342,22 @@ fn run_or_spawn(mut task: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>, ha
         Ok(std::task::Poll::Pending) => {
             handlers.spawn(task);
         }
-        Err(_) => tracing::error!("handling an event panicked; the event is not acked, so the platform pushes it again"),
+        Err(_) => tracing::error!(
+            "handling an event panicked; the event is not acked, so the platform pushes it again"
+        ),
     }
 }
 
 /// Runs the event's handler and queues its ack: `frame` (the last fragment)
 /// with `biz_rt` and the JSON ack payload.
 /// `_permit` is given back when it returns.
-async fn handle(mut frame: Frame, payload: Vec<u8>, dispatcher: Dispatcher, acks: mpsc::UnboundedSender<Frame>, _permit: OwnedSemaphorePermit) {
+async fn handle(
+    mut frame: Frame,
+    payload: Vec<u8>,
+    dispatcher: Dispatcher,
+    acks: mpsc::UnboundedSender<Frame>,
+    _permit: OwnedSemaphorePermit,
+) {
     let started = Instant::now();
     let outcome = match parse_event(&payload) {
         Ok(envelope) => dispatcher.dispatch(envelope, Transport::LongConnection).await,
@@ -324,7 +370,9 @@ async fn handle(mut frame: Frame, payload: Vec<u8>, dispatcher: Dispatcher, acks
     frame.set_header(HEADER_BIZ_RT, started.elapsed().as_millis().to_string());
     frame.payload = Some(serde_json::to_vec(&ack).unwrap_or_default());
     if acks.send(frame).is_err() {
-        tracing::debug!("the connection the event came on is gone; its ack is dropped, and the platform's next push will be acked as a duplicate");
+        tracing::debug!(
+            "the connection the event came on is gone; its ack is dropped, and the platform's next push will be acked as a duplicate"
+        );
     }
 }
 
@@ -353,17 +401,21 @@ mod fuzz {
             Just("trace_id".to_owned()),
             ".{0,4}"
         ];
-        let value = prop_oneof![Just("event".to_owned()), Just("card".to_owned()), Just("pong".to_owned()), "-?[0-9]{1,25}", "m[0-3]", ".{0,8}"];
+        let value = prop_oneof![
+            Just("event".to_owned()),
+            Just("card".to_owned()),
+            Just("pong".to_owned()),
+            "-?[0-9]{1,25}",
+            "m[0-3]",
+            ".{0,8}"
+        ];
         prop::collection::vec((key, value).prop_map(|(key, value)| Header { key, value }), 0..8)
     }
 
     fn frames() -> impl Strategy<Value = Frame> {
-        (0..3i32, headers(), prop::option::of(prop::collection::vec(any::<u8>(), 0..64))).prop_map(|(method, headers, payload)| Frame {
-            method,
-            headers,
-            payload,
-            ..Frame::default()
-        })
+        (0..3i32, headers(), prop::option::of(prop::collection::vec(any::<u8>(), 0..64))).prop_map(
+            |(method, headers, payload)| Frame { method, headers, payload, ..Frame::default() },
+        )
     }
 
     /// Feeds `frames` to [`on_frame`] as one connection would; returns the
@@ -378,7 +430,8 @@ mod fuzz {
             let permits = Arc::new(Semaphore::new(64));
             for frame in frames {
                 let mut permit = Arc::clone(&permits).try_acquire_owned().ok();
-                let _ = on_frame(frame, &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit);
+                let _ =
+                    on_frame(frame, &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit);
                 assert!(reassembly.len() <= crate::ws::MAX_PENDING_MESSAGES);
             }
             while let Some(joined) = handlers.join_next().await {
@@ -439,10 +492,37 @@ mod fuzz {
                 payload: Some(payload.to_vec()),
                 ..Frame::default()
             };
-            let config = on_frame(pong(br#"{"PingInterval":5,"ReconnectCount":3}"#), &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit);
-            assert_eq!(config, Some(ClientConfig { ping_interval: 5, reconnect_count: 3, ..ClientConfig::default() }));
-            assert_eq!(on_frame(pong(b""), &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit), None);
-            assert_eq!(on_frame(pong(b"not json"), &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit), None);
+            let config = on_frame(
+                pong(br#"{"PingInterval":5,"ReconnectCount":3}"#),
+                &mut reassembly,
+                &dispatcher,
+                &tx,
+                &mut handlers,
+                &mut permit,
+            );
+            assert_eq!(
+                config,
+                Some(ClientConfig {
+                    ping_interval: 5,
+                    reconnect_count: 3,
+                    ..ClientConfig::default()
+                })
+            );
+            assert_eq!(
+                on_frame(pong(b""), &mut reassembly, &dispatcher, &tx, &mut handlers, &mut permit),
+                None
+            );
+            assert_eq!(
+                on_frame(
+                    pong(b"not json"),
+                    &mut reassembly,
+                    &dispatcher,
+                    &tx,
+                    &mut handlers,
+                    &mut permit
+                ),
+                None
+            );
             assert!(handlers.is_empty());
             assert!(permit.is_some(), "a pong takes no handler permit");
         });
@@ -464,7 +544,8 @@ mod fuzz {
         let acks = feed(vec![fragment("1", b), fragment("0", a)]);
         assert_eq!(acks.len(), 1);
         assert_eq!(acks[0].header(HEADER_SEQ), Some("0"));
-        let payload: AckPayload = serde_json::from_slice(acks[0].payload.as_deref().unwrap()).unwrap();
+        let payload: AckPayload =
+            serde_json::from_slice(acks[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!(payload, AckPayload::new(200, None));
     }
 }

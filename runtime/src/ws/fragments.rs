@@ -65,7 +65,14 @@ impl Reassembly {
     /// Takes a fragment; returns the whole payload when it completes one.
     /// `sum` and `seq` are the headers' text (absent `sum` means 1, and then
     /// `seq` is not needed).
-    pub fn push(&mut self, message_id: &str, sum: Option<&str>, seq: Option<&str>, payload: Vec<u8>, now: Instant) -> Result<Option<Vec<u8>>, FragmentError> {
+    pub fn push(
+        &mut self,
+        message_id: &str,
+        sum: Option<&str>,
+        seq: Option<&str>,
+        payload: Vec<u8>,
+        now: Instant,
+    ) -> Result<Option<Vec<u8>>, FragmentError> {
         self.expire(now);
         let sum: u64 = match sum {
             None => 1,
@@ -77,7 +84,8 @@ impl Reassembly {
         if sum == 1 {
             return Ok(Some(payload));
         }
-        let seq: u64 = seq.and_then(|text| text.trim().parse().ok()).ok_or(FragmentError::BadHeader("seq"))?;
+        let seq: u64 =
+            seq.and_then(|text| text.trim().parse().ok()).ok_or(FragmentError::BadHeader("seq"))?;
         if seq >= sum {
             return Err(FragmentError::SeqOutOfRange { seq, sum });
         }
@@ -88,7 +96,10 @@ impl Reassembly {
             self.remove(message_id);
             return Err(FragmentError::SumChanged { expected, got: sum });
         }
-        if self.bytes + payload.len() > MAX_PENDING_BYTES || (!self.pending.contains_key(message_id) && self.pending.len() >= MAX_PENDING_MESSAGES) {
+        if self.bytes + payload.len() > MAX_PENDING_BYTES
+            || (!self.pending.contains_key(message_id)
+                && self.pending.len() >= MAX_PENDING_MESSAGES)
+        {
             return Err(FragmentError::Full);
         }
         let partial = self.pending.entry(message_id.to_owned()).or_insert_with(|| Partial {
@@ -109,7 +120,9 @@ impl Reassembly {
         if partial.missing > 0 {
             return Ok(None);
         }
-        Ok(self.remove(message_id).map(|partial| partial.parts.into_iter().flatten().flatten().collect()))
+        Ok(self
+            .remove(message_id)
+            .map(|partial| partial.parts.into_iter().flatten().flatten().collect()))
     }
 
     /// How many incomplete messages are held.
@@ -141,7 +154,10 @@ impl Reassembly {
         });
         self.bytes -= freed;
         if self.pending.len() < before {
-            tracing::warn!(dropped = before - self.pending.len(), "incomplete fragmented messages timed out and were dropped");
+            tracing::warn!(
+                dropped = before - self.pending.len(),
+                "incomplete fragmented messages timed out and were dropped"
+            );
         }
     }
 }
@@ -156,7 +172,11 @@ mod tests {
         let t = Instant::now();
         assert_eq!(r.push("m", Some("3"), Some("2"), b"c".to_vec(), t), Ok(None));
         assert_eq!(r.push("m", Some("3"), Some("0"), b"a".to_vec(), t), Ok(None));
-        assert_eq!(r.push("m", Some("3"), Some("0"), b"x".to_vec(), t), Ok(None), "a repeat is ignored");
+        assert_eq!(
+            r.push("m", Some("3"), Some("0"), b"x".to_vec(), t),
+            Ok(None),
+            "a repeat is ignored"
+        );
         assert_eq!(r.push("m", Some("3"), Some("1"), b"b".to_vec(), t), Ok(Some(b"abc".to_vec())));
         assert!(r.is_empty());
         assert_eq!(r.bytes, 0);
@@ -167,13 +187,25 @@ mod tests {
     fn refuses_bad_headers() {
         let mut r = Reassembly::new(Duration::from_secs(5));
         let t = Instant::now();
-        assert_eq!(r.push("m", Some("2"), Some("2"), vec![], t), Err(FragmentError::SeqOutOfRange { seq: 2, sum: 2 }));
+        assert_eq!(
+            r.push("m", Some("2"), Some("2"), vec![], t),
+            Err(FragmentError::SeqOutOfRange { seq: 2, sum: 2 })
+        );
         assert_eq!(r.push("m", Some("0"), Some("0"), vec![], t), Err(FragmentError::BadSum(0)));
-        assert_eq!(r.push("m", Some("x"), Some("0"), vec![], t), Err(FragmentError::BadHeader("sum")));
+        assert_eq!(
+            r.push("m", Some("x"), Some("0"), vec![], t),
+            Err(FragmentError::BadHeader("sum"))
+        );
         assert_eq!(r.push("m", Some("2"), None, vec![], t), Err(FragmentError::BadHeader("seq")));
-        assert_eq!(r.push("m", Some("99999"), Some("0"), vec![], t), Err(FragmentError::BadSum(99999)));
+        assert_eq!(
+            r.push("m", Some("99999"), Some("0"), vec![], t),
+            Err(FragmentError::BadSum(99999))
+        );
         assert_eq!(r.push("m", Some("2"), Some("0"), vec![1], t), Ok(None));
-        assert_eq!(r.push("m", Some("3"), Some("1"), vec![2], t), Err(FragmentError::SumChanged { expected: 2, got: 3 }));
+        assert_eq!(
+            r.push("m", Some("3"), Some("1"), vec![2], t),
+            Err(FragmentError::SumChanged { expected: 2, got: 3 })
+        );
         assert!(r.is_empty());
         assert_eq!(r.bytes, 0);
     }
@@ -184,10 +216,17 @@ mod tests {
         let t = Instant::now();
         assert_eq!(r.push("m", Some("2"), Some("0"), vec![1, 2], t), Ok(None));
         assert_eq!(r.len(), 1);
-        assert_eq!(r.push("n", Some("2"), Some("0"), vec![3], t + Duration::from_secs(6)), Ok(None));
+        assert_eq!(
+            r.push("n", Some("2"), Some("0"), vec![3], t + Duration::from_secs(6)),
+            Ok(None)
+        );
         assert_eq!(r.len(), 1, "m expired");
         assert_eq!(r.bytes, 1);
-        assert_eq!(r.push("m", Some("2"), Some("1"), vec![9], t + Duration::from_secs(6)), Ok(None), "m starts over");
+        assert_eq!(
+            r.push("m", Some("2"), Some("1"), vec![9], t + Duration::from_secs(6)),
+            Ok(None),
+            "m starts over"
+        );
     }
 
     #[test]
@@ -198,8 +237,15 @@ mod tests {
             assert_eq!(r.push(&i.to_string(), Some("2"), Some("0"), vec![0], t), Ok(None));
         }
         assert_eq!(r.push("one more", Some("2"), Some("0"), vec![0], t), Err(FragmentError::Full));
-        assert_eq!(r.push("0", Some("2"), Some("1"), vec![0], t), Ok(Some(vec![0, 0])), "existing messages still complete");
+        assert_eq!(
+            r.push("0", Some("2"), Some("1"), vec![0], t),
+            Ok(Some(vec![0, 0])),
+            "existing messages still complete"
+        );
         let mut r = Reassembly::new(Duration::from_secs(5));
-        assert_eq!(r.push("big", Some("2"), Some("0"), vec![0; MAX_PENDING_BYTES + 1], t), Err(FragmentError::Full));
+        assert_eq!(
+            r.push("big", Some("2"), Some("0"), vec![0; MAX_PENDING_BYTES + 1], t),
+            Err(FragmentError::Full)
+        );
     }
 }

@@ -96,7 +96,12 @@ impl Frame {
 
     /// A ping for `service`.
     pub fn ping(service: i32) -> Self {
-        Frame { method: METHOD_CONTROL, service, headers: vec![Header { key: HEADER_TYPE.to_owned(), value: TYPE_PING.to_owned() }], ..Frame::default() }
+        Frame {
+            method: METHOD_CONTROL,
+            service,
+            headers: vec![Header { key: HEADER_TYPE.to_owned(), value: TYPE_PING.to_owned() }],
+            ..Frame::default()
+        }
     }
 }
 
@@ -116,7 +121,11 @@ pub struct AckPayload {
 impl AckPayload {
     /// An ack with `code`, carrying `response` (a callback's answer) if any.
     pub fn new(code: u16, response: Option<&serde_json::Value>) -> Self {
-        Self { code, headers: BTreeMap::new(), data: response.map(|r| BASE64.encode(r.to_string())) }
+        Self {
+            code,
+            headers: BTreeMap::new(),
+            data: response.map(|r| BASE64.encode(r.to_string())),
+        }
     }
 }
 
@@ -149,7 +158,13 @@ mod tests {
     fn ack_payload_shape() {
         let ack = AckPayload::new(200, Some(&serde_json::json!({"toast": {"type": "info"}})));
         let text = serde_json::to_string(&ack).unwrap();
-        assert_eq!(text, r#"{"code":200,"headers":{},"data":"eyJ0b2FzdCI6eyJ0eXBlIjoiaW5mbyJ9fQ=="}"#);
-        assert_eq!(serde_json::to_string(&AckPayload::new(500, None)).unwrap(), r#"{"code":500,"headers":{}}"#);
+        assert_eq!(
+            text,
+            r#"{"code":200,"headers":{},"data":"eyJ0b2FzdCI6eyJ0eXBlIjoiaW5mbyJ9fQ=="}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&AckPayload::new(500, None)).unwrap(),
+            r#"{"code":500,"headers":{}}"#
+        );
     }
 }

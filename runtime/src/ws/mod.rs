@@ -88,10 +88,13 @@ use crate::events::Dispatcher;
 use crate::secret::Secret;
 
 pub use bootstrap::{
-    BootstrapError, CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, CODE_FORBIDDEN, CODE_INTERNAL_ERROR, CODE_SYSTEM_BUSY, ClientConfig, ENDPOINT_PATH, Endpoint,
-    HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS, bootstrap_code_is_retryable, handshake_is_retryable, redact,
+    BootstrapError, CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, CODE_FORBIDDEN, CODE_INTERNAL_ERROR,
+    CODE_SYSTEM_BUSY, ClientConfig, ENDPOINT_PATH, Endpoint, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG,
+    HANDSHAKE_STATUS, bootstrap_code_is_retryable, handshake_is_retryable, redact,
 };
-pub use fragments::{FragmentError, MAX_FRAGMENTS, MAX_PENDING_BYTES, MAX_PENDING_MESSAGES, Reassembly};
+pub use fragments::{
+    FragmentError, MAX_FRAGMENTS, MAX_PENDING_BYTES, MAX_PENDING_MESSAGES, Reassembly,
+};
 
 /// How long the bootstrap request may take unless configured.
 pub const DEFAULT_BOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -144,7 +147,9 @@ pub enum WsError {
     #[error(transparent)]
     Bootstrap(#[from] BootstrapError),
     /// The WebSocket handshake was refused.
-    #[error("the WebSocket handshake was refused with HTTP {http_status} (Handshake-Status {status:?}, Handshake-Autherrcode {auth_code:?}): {msg}")]
+    #[error(
+        "the WebSocket handshake was refused with HTTP {http_status} (Handshake-Status {status:?}, Handshake-Autherrcode {auth_code:?}): {msg}"
+    )]
     Handshake {
         /// The HTTP status of the refusal.
         http_status: u16,
@@ -182,7 +187,9 @@ impl WsError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Bootstrap(error) => error.is_retryable(),
-            Self::Handshake { status, auth_code, .. } => handshake_is_retryable(*status, *auth_code),
+            Self::Handshake { status, auth_code, .. } => {
+                handshake_is_retryable(*status, *auth_code)
+            }
             Self::Connect(_) => true,
             Self::GaveUp { .. } | Self::AlreadyRunning | Self::Build(_) | Self::Config(_) => false,
         }
@@ -303,14 +310,28 @@ impl WsClientBuilder {
     pub fn build(self) -> Result<WsClient, WsError> {
         let max = self.settings.max_handlers;
         if !(1..=MAX_HANDLERS_LIMIT).contains(&max) {
-            return Err(WsError::Config(format!("max_handlers is {max}; it must be between 1 and {MAX_HANDLERS_LIMIT}")));
+            return Err(WsError::Config(format!(
+                "max_handlers is {max}; it must be between 1 and {MAX_HANDLERS_LIMIT}"
+            )));
         }
-        let http =
-            crate::transport::Http::new(self.settings.connect_timeout, &crate::transport::Proxy::Environment).map_err(|e| WsError::Build(e.to_string()))?;
+        let http = crate::transport::Http::new(
+            self.settings.connect_timeout,
+            &crate::transport::Proxy::Environment,
+        )
+        .map_err(|e| WsError::Build(e.to_string()))?;
         let (status, _) = watch::channel(Status::Idle);
         let (stop, _) = watch::channel(false);
         let (running, _) = watch::channel(false);
-        Ok(WsClient { inner: Arc::new(Inner { settings: self.settings, dispatcher: self.dispatcher, http, status, stop, running }) })
+        Ok(WsClient {
+            inner: Arc::new(Inner {
+                settings: self.settings,
+                dispatcher: self.dispatcher,
+                http,
+                status,
+                stop,
+                running,
+            }),
+        })
     }
 }
 
@@ -335,7 +356,11 @@ struct Inner {
 
 impl WsClient {
     /// A client for the app, handing events to `dispatcher`.
-    pub fn builder(app_id: impl Into<String>, app_secret: impl Into<Secret>, dispatcher: Dispatcher) -> WsClientBuilder {
+    pub fn builder(
+        app_id: impl Into<String>,
+        app_secret: impl Into<Secret>,
+        dispatcher: Dispatcher,
+    ) -> WsClientBuilder {
         WsClientBuilder {
             settings: Settings {
                 app_id: app_id.into(),
@@ -368,7 +393,8 @@ impl WsClient {
     /// A [`shutdown`](Self::shutdown) that came before makes it return at
     /// once.
     pub async fn start(&self) -> Result<(), WsError> {
-        let started = self.inner.running.send_if_modified(|running| !std::mem::replace(running, true));
+        let started =
+            self.inner.running.send_if_modified(|running| !std::mem::replace(running, true));
         if !started {
             return Err(WsError::AlreadyRunning);
         }
@@ -376,10 +402,15 @@ impl WsClient {
         let mut stop = self.inner.stop.subscribe();
         // Handlers outlive the connection they came on, and so does the cap:
         // handlers left from a lost connection still hold memory.
-        let mut handlers = connection::Handlers { tasks: JoinSet::new(), permits: Arc::new(tokio::sync::Semaphore::new(self.inner.settings.max_handlers)) };
+        let mut handlers = connection::Handlers {
+            tasks: JoinSet::new(),
+            permits: Arc::new(tokio::sync::Semaphore::new(self.inner.settings.max_handlers)),
+        };
         let result = self.run(&mut stop, &mut handlers).await;
         connection::drain(&mut handlers.tasks, self.inner.settings.shutdown_grace).await;
-        self.inner.status.send_replace(Status::Disconnected { error: result.as_ref().err().map(ToString::to_string) });
+        self.inner.status.send_replace(Status::Disconnected {
+            error: result.as_ref().err().map(ToString::to_string),
+        });
         // Ready for another start; a shutdown racing with this one is not lost.
         self.inner.stop.send_replace(false);
         self.inner.running.send_replace(false);
@@ -396,7 +427,11 @@ impl WsClient {
         let _ = running.wait_for(|r| !*r).await;
     }
 
-    async fn run(&self, stop: &mut watch::Receiver<bool>, handlers: &mut connection::Handlers) -> Result<(), WsError> {
+    async fn run(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        handlers: &mut connection::Handlers,
+    ) -> Result<(), WsError> {
         let settings = &self.inner.settings;
         let mut server = ClientConfig::default();
         let mut failures: u32 = 0;
@@ -408,8 +443,20 @@ impl WsClient {
                     failures = 0;
                     server = endpoint.config;
                     tracing::info!(url = %endpoint, "long connection established");
-                    self.inner.status.send_replace(Status::Connected { device_id: endpoint.device_id.clone() });
-                    match connection::run(socket, &endpoint, settings, &self.inner.dispatcher, &mut server, handlers, stop).await {
+                    self.inner
+                        .status
+                        .send_replace(Status::Connected { device_id: endpoint.device_id.clone() });
+                    match connection::run(
+                        socket,
+                        &endpoint,
+                        settings,
+                        &self.inner.dispatcher,
+                        &mut server,
+                        handlers,
+                        stop,
+                    )
+                    .await
+                    {
                         connection::End::Shutdown => return Ok(()),
                         connection::End::Lost(reason) => {
                             tracing::warn!(%reason, "long connection lost; reconnecting");
@@ -432,10 +479,13 @@ impl WsClient {
                 return Err(WsError::GaveUp { attempts: failures - 1, last });
             }
             let wait = if failures == 1 {
-                let nonce = settings.reconnect_nonce.unwrap_or(Duration::from_secs(server.reconnect_nonce));
+                let nonce =
+                    settings.reconnect_nonce.unwrap_or(Duration::from_secs(server.reconnect_nonce));
                 random_below(nonce)
             } else {
-                settings.reconnect_interval.unwrap_or(Duration::from_secs(server.reconnect_interval))
+                settings
+                    .reconnect_interval
+                    .unwrap_or(Duration::from_secs(server.reconnect_interval))
             };
             self.inner.status.send_replace(Status::Reconnecting { attempt: failures, wait });
             tokio::select! {

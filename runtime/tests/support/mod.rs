@@ -10,7 +10,9 @@ pub mod trace;
 
 use feishu_runtime::Client;
 #[allow(unused_imports)] // each test binary uses a different part
-pub use feishu_testkit::{APP_TOKEN_PATH, Recorded, Reply, TENANT_TOKEN_PATH as TOKEN_PATH, token_reply};
+pub use feishu_testkit::{
+    APP_TOKEN_PATH, Recorded, Reply, TENANT_TOKEN_PATH as TOKEN_PATH, token_reply,
+};
 
 /// The token [`Server::with_token`] hands out.
 pub const TOKEN: &str = "t-1";
@@ -42,6 +44,10 @@ impl Server {
     /// these tests check how one answer is mapped; tests/retries.rs builds
     /// its own clients.
     pub fn client(&self) -> Client {
-        Client::builder("cli_test", "app-secret-xyz").base_url(self.url()).retry(feishu_runtime::RetryPolicy::none()).build().unwrap()
+        Client::builder("cli_test", "app-secret-xyz")
+            .base_url(self.url())
+            .retry(feishu_runtime::RetryPolicy::none())
+            .build()
+            .unwrap()
     }
 }

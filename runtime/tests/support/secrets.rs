@@ -22,7 +22,11 @@ pub fn assert_no_secret(what: &str, text: &str) {
 /// success and a log id.
 pub async fn server() -> Server {
     Server::start(|r| {
-        if r.path == TOKEN_PATH { token_reply(TENANT_TOKEN, 7200) } else { Reply::json(json!({"code": 0, "data": {}})).header("X-Tt-Logid", "LOG-TRACE") }
+        if r.path == TOKEN_PATH {
+            token_reply(TENANT_TOKEN, 7200)
+        } else {
+            Reply::json(json!({"code": 0, "data": {}})).header("X-Tt-Logid", "LOG-TRACE")
+        }
     })
     .await
 }

@@ -11,7 +11,9 @@ use crate::store::TENANT_KEY;
 /// The event body for `event_type`, from the spec where it can.
 pub(crate) fn event_body(shared: &Shared, event_type: &str) -> Value {
     let spec = shared.config.spec.events.iter().find(|e| e.event_type == event_type);
-    if let Some(event) = spec.and_then(|e| e.example.as_ref()).and_then(|example| example.get("event")) {
+    if let Some(event) =
+        spec.and_then(|e| e.example.as_ref()).and_then(|example| example.get("event"))
+    {
         return event.clone();
     }
     if let Some(spec) = spec.filter(|e| !e.body.is_empty()) {
@@ -54,8 +56,12 @@ fn value(field: &Field) -> Value {
             Some(FieldType::Boolean) => json!([false]),
             _ => json!([example.unwrap_or("")]),
         },
-        FieldType::Integer => example.and_then(|e| e.parse::<i64>().ok()).map_or(json!(0), Value::from),
-        FieldType::Number => example.and_then(|e| e.parse::<f64>().ok()).map_or(json!(0), Value::from),
+        FieldType::Integer => {
+            example.and_then(|e| e.parse::<i64>().ok()).map_or(json!(0), Value::from)
+        }
+        FieldType::Number => {
+            example.and_then(|e| e.parse::<f64>().ok()).map_or(json!(0), Value::from)
+        }
         FieldType::Boolean => Value::Bool(example == Some("true")),
         FieldType::String | FieldType::File => Value::String(example.unwrap_or("").to_string()),
     }
@@ -79,11 +85,22 @@ mod tests {
                 "message",
                 FieldType::Object,
                 None,
-                vec![field("message_id", FieldType::String, Some("om_1"), vec![]), field("n", FieldType::Integer, Some("7"), vec![])],
+                vec![
+                    field("message_id", FieldType::String, Some("om_1"), vec![]),
+                    field("n", FieldType::Integer, Some("7"), vec![]),
+                ],
             ),
-            field("mentions", FieldType::Array, None, vec![field("key", FieldType::String, Some("@_user_1"), vec![])]),
+            field(
+                "mentions",
+                FieldType::Array,
+                None,
+                vec![field("key", FieldType::String, Some("@_user_1"), vec![])],
+            ),
             field("flag", FieldType::Boolean, Some("true"), vec![]),
         ];
-        assert_eq!(object(&body), json!({"message": {"message_id": "om_1", "n": 7}, "mentions": [{"key": "@_user_1"}], "flag": true}));
+        assert_eq!(
+            object(&body),
+            json!({"message": {"message_id": "om_1", "n": 7}, "mentions": [{"key": "@_user_1"}], "flag": true})
+        );
     }
 }

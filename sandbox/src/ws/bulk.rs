@@ -40,7 +40,13 @@ struct Tally {
 }
 
 /// Delivers `count` events as `request` describes, `in_flight` at a time.
-pub(super) async fn deliver(shared: &Shared, request: &WsEventRequest, count: usize, in_flight: usize, policy: Policy) -> Reply {
+pub(super) async fn deliver(
+    shared: &Shared,
+    request: &WsEventRequest,
+    count: usize,
+    in_flight: usize,
+    policy: Policy,
+) -> Reply {
     // Only the start needs a client; later events wait for one (a client
     // that reconnects mid-way), as re-pushes do.
     if pick(shared).is_none() {
@@ -99,13 +105,16 @@ impl Tally {
                 self.repushed += attempts.saturating_sub(1);
                 if ack.code != 200 {
                     self.non_200 += 1;
-                    self.first_non_200.get_or_insert_with(|| json!({ "status": ack.code, "event_id": event_id }));
+                    self.first_non_200
+                        .get_or_insert_with(|| json!({ "status": ack.code, "event_id": event_id }));
                 }
             }
             Some((event_id, Pushed::TimedOut { attempts })) => {
                 self.failed += 1;
                 self.repushed += attempts.saturating_sub(1);
-                self.first_failure.get_or_insert_with(|| format!("first: {event_id}, no ack after {attempts} pushes"));
+                self.first_failure.get_or_insert_with(|| {
+                    format!("first: {event_id}, no ack after {attempts} pushes")
+                });
             }
             Some((event_id, Pushed::NoClient)) => {
                 self.failed += 1;
@@ -123,9 +132,18 @@ mod tests {
     #[test]
     fn the_tally_counts_each_ending_once() {
         let mut tally = Tally::default();
-        tally.record(Some(("a".into(), Pushed::Acked { ack: Ack { code: 200, data: Value::Null }, attempts: 1 })));
-        tally.record(Some(("b".into(), Pushed::Acked { ack: Ack { code: 500, data: Value::Null }, attempts: 3 })));
-        tally.record(Some(("c".into(), Pushed::Acked { ack: Ack { code: 503, data: Value::Null }, attempts: 1 })));
+        tally.record(Some((
+            "a".into(),
+            Pushed::Acked { ack: Ack { code: 200, data: Value::Null }, attempts: 1 },
+        )));
+        tally.record(Some((
+            "b".into(),
+            Pushed::Acked { ack: Ack { code: 500, data: Value::Null }, attempts: 3 },
+        )));
+        tally.record(Some((
+            "c".into(),
+            Pushed::Acked { ack: Ack { code: 503, data: Value::Null }, attempts: 1 },
+        )));
         assert_eq!((tally.acked, tally.repushed, tally.non_200), (3, 2, 2));
         assert_eq!(tally.first_non_200, Some(json!({"status": 500, "event_id": "b"})));
         assert!(tally.first_failure.is_none());

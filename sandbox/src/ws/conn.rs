@@ -21,19 +21,31 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::frame::{Frame, METHOD_CONTROL, METHOD_DATA};
-use super::{Ack, CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, Conn, MAX_CONNECTIONS, Out, client_config};
+use super::{
+    Ack, CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, Conn, MAX_CONNECTIONS, Out, client_config,
+};
 use crate::server::{Shared, lock, parse_query};
 
 /// Checks the handshake and answers 101, or refuses with the
 /// `Handshake-Status` / `Handshake-Msg` / `Handshake-Autherrcode` headers.
-pub(super) fn upgrade(shared: Arc<Shared>, mut request: Request<Incoming>) -> Response<Full<Bytes>> {
+pub(super) fn upgrade(
+    shared: Arc<Shared>,
+    mut request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let query = parse_query(request.uri().query());
     let param = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     if !param("ticket").is_some_and(|t| shared.ws.take_ticket(t)) {
-        return refuse(CODE_AUTH_FAILED, Some(CODE_AUTH_FAILED), "the ticket is unknown, used or expired: bootstrap again");
+        return refuse(
+            CODE_AUTH_FAILED,
+            Some(CODE_AUTH_FAILED),
+            "the ticket is unknown, used or expired: bootstrap again",
+        );
     }
-    let Some(key) = request.headers().get("sec-websocket-key").map(|k| derive_accept_key(k.as_bytes())) else {
-        let mut response = Response::new(Full::new(Bytes::from_static(b"a WebSocket upgrade is expected")));
+    let Some(key) =
+        request.headers().get("sec-websocket-key").map(|k| derive_accept_key(k.as_bytes()))
+    else {
+        let mut response =
+            Response::new(Full::new(Bytes::from_static(b"a WebSocket upgrade is expected")));
         *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
         return response;
     };
@@ -45,14 +57,19 @@ pub(super) fn upgrade(shared: Arc<Shared>, mut request: Request<Incoming>) -> Re
     {
         let mut conns = lock(&shared.ws.conns);
         if conns.len() >= MAX_CONNECTIONS {
-            return refuse(CODE_AUTH_FAILED, Some(CODE_EXCEED_CONN_LIMIT), "exceeded the limit of 50 connections per app");
+            return refuse(
+                CODE_AUTH_FAILED,
+                Some(CODE_EXCEED_CONN_LIMIT),
+                "exceeded the limit of 50 connections per app",
+            );
         }
         conns.insert(id, Conn { tx, stalled: Arc::clone(&stalled), gone, service_id });
     }
     let on_upgrade = hyper::upgrade::on(&mut request);
     tokio::spawn(async move {
         if let Ok(upgraded) = on_upgrade.await {
-            let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+            let socket =
+                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
             run(&shared, socket, rx, &stalled, service_id).await;
         }
         lock(&shared.ws.conns).remove(&id);
@@ -85,7 +102,13 @@ fn refuse(status: i64, auth_code: Option<i64>, msg: &str) -> Response<Full<Bytes
 
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
-async fn run(shared: &Shared, socket: Socket, mut rx: mpsc::UnboundedReceiver<Out>, stalled: &AtomicBool, service_id: i32) {
+async fn run(
+    shared: &Shared,
+    socket: Socket,
+    mut rx: mpsc::UnboundedReceiver<Out>,
+    stalled: &AtomicBool,
+    service_id: i32,
+) {
     let (mut sink, mut stream) = socket.split();
     let mut closed = shared.ws.closed().subscribe();
     loop {
@@ -141,13 +164,20 @@ fn on_frame(shared: &Shared, bytes: &[u8], service_id: i32) -> Option<Vec<u8>> {
     let frame = Frame::decode(bytes).ok()?;
     match (frame.method, frame.header("type")) {
         (METHOD_CONTROL, Some("ping")) => {
-            let pong = Frame { service: service_id, method: METHOD_CONTROL, payload: Some(client_config().to_string().into_bytes()), ..Frame::default() }
-                .with_header("type", "pong");
+            let pong = Frame {
+                service: service_id,
+                method: METHOD_CONTROL,
+                payload: Some(client_config().to_string().into_bytes()),
+                ..Frame::default()
+            }
+            .with_header("type", "pong");
             Some(pong.encode_to_vec())
         }
         (METHOD_DATA, Some("event" | "card")) => {
             let message_id = frame.header("message_id")?;
-            let payload: Value = serde_json::from_slice(frame.payload.as_deref().unwrap_or_default()).unwrap_or(Value::Null);
+            let payload: Value =
+                serde_json::from_slice(frame.payload.as_deref().unwrap_or_default())
+                    .unwrap_or(Value::Null);
             let code = payload.get("code").and_then(Value::as_i64).unwrap_or(0);
             let data = payload
                 .get("data")

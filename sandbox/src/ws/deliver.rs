@@ -67,13 +67,21 @@ pub(super) struct Target {
 /// One connected, not stalled client, at random.
 pub(super) fn pick(shared: &Shared) -> Option<Target> {
     let conns = lock(&shared.ws.conns);
-    let live: Vec<_> = conns.values().filter(|c| !c.stalled.load(std::sync::atomic::Ordering::Relaxed) && !*c.gone.borrow()).collect();
+    let live: Vec<_> = conns
+        .values()
+        .filter(|c| !c.stalled.load(std::sync::atomic::Ordering::Relaxed) && !*c.gone.borrow())
+        .collect();
     if live.is_empty() {
         return None;
     }
     let index = (lock(&shared.rng).next_u64() % live.len() as u64) as usize;
     let conn = live[index];
-    Some(Target { tx: conn.tx.clone(), stalled: conn.stalled.clone(), gone: conn.gone.clone(), service_id: conn.service_id })
+    Some(Target {
+        tx: conn.tx.clone(),
+        stalled: conn.stalled.clone(),
+        gone: conn.gone.clone(),
+        service_id: conn.service_id,
+    })
 }
 
 /// Answers `POST /_sandbox/events` with `"via": "ws"`: one event, or with
@@ -84,21 +92,40 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
         Err(error) => return Reply::control_error(400, format!("invalid event request: {error}")),
     };
     if request.via != "ws" {
-        return Reply::control_error(400, format!("via {:?} is not \"ws\" (leave it out and give \"url\" for a webhook)", request.via));
+        return Reply::control_error(
+            400,
+            format!(
+                "via {:?} is not \"ws\" (leave it out and give \"url\" for a webhook)",
+                request.via
+            ),
+        );
     }
     if request.split == 0 || request.split > MAX_SPLIT {
-        return Reply::control_error(400, format!("split {} is not between 1 and {MAX_SPLIT}", request.split));
+        return Reply::control_error(
+            400,
+            format!("split {} is not between 1 and {MAX_SPLIT}", request.split),
+        );
     }
     let drop = match request.drop_connection.as_deref() {
         None => None,
         Some("before_ack") => Some(Drop::BeforeAck),
         Some("after_ack") => Some(Drop::AfterAck),
         Some("stall") => Some(Drop::Stall),
-        Some(other) => return Reply::control_error(400, format!("drop_connection {other:?} is not before_ack, after_ack or stall")),
+        Some(other) => {
+            return Reply::control_error(
+                400,
+                format!("drop_connection {other:?} is not before_ack, after_ack or stall"),
+            );
+        }
     };
     let (count, in_flight) = match (
         bounded("count", request.count.as_ref(), 1, bulk::MAX_COUNT),
-        bounded("in_flight", request.in_flight.as_ref(), bulk::DEFAULT_IN_FLIGHT, bulk::MAX_IN_FLIGHT),
+        bounded(
+            "in_flight",
+            request.in_flight.as_ref(),
+            bulk::DEFAULT_IN_FLIGHT,
+            bulk::MAX_IN_FLIGHT,
+        ),
     ) {
         (Ok(count), Ok(in_flight)) => (count, in_flight),
         (Err(why), _) | (_, Err(why)) => return Reply::control_error(400, why),
@@ -113,12 +140,25 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
         // Each event of a bulk delivery needs an id of its own, and a drop
         // on every event's first push would drop the socket thousands of times.
         if request.event_id.is_some() {
-            return Reply::control_error(400, "event_id names one event: leave it out when count is above 1 (each event gets an id of its own)");
+            return Reply::control_error(
+                400,
+                "event_id names one event: leave it out when count is above 1 (each event gets an id of its own)",
+            );
         }
         if request.drop_connection.is_some() {
-            return Reply::control_error(400, "drop_connection applies to one event: leave it out when count is above 1");
+            return Reply::control_error(
+                400,
+                "drop_connection applies to one event: leave it out when count is above 1",
+            );
         }
-        return super::bulk::deliver(shared, &request, count, in_flight, Policy { wait_for_client: true, ..policy }).await;
+        return super::bulk::deliver(
+            shared,
+            &request,
+            count,
+            in_flight,
+            Policy { wait_for_client: true, ..policy },
+        )
+        .await;
     }
     let event = Outgoing::build(shared, &request, false);
     match push_until_acked(shared, &event, &policy).await {
@@ -127,7 +167,9 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
             json!({ "status": ack.code, "body": ack.data, "attempts": attempts, "message_id": event.message_id, "event_id": event.event_id }),
         ),
         Pushed::NoClient => Reply::control_error(409, NO_CLIENT),
-        Pushed::TimedOut { attempts } => Reply::control_error(504, format!("no ack after {attempts} pushes")),
+        Pushed::TimedOut { attempts } => {
+            Reply::control_error(504, format!("no ack after {attempts} pushes"))
+        }
     }
 }
 
@@ -174,16 +216,39 @@ impl Outgoing {
     /// body is replaced by a fresh `om_…` id too, so that clients that
     /// deduplicate messages by it (as `im.message.receive_v1`'s page
     /// advises) see each event as a message of its own.
-    pub(super) fn build(shared: &Shared, request: &WsEventRequest, fresh_message: bool) -> Outgoing {
-        let mut event = request.event.clone().unwrap_or_else(|| event_body(shared, &request.event_type));
-        if fresh_message && let Some(id @ Value::String(_)) = event.pointer_mut("/message/message_id") {
+    pub(super) fn build(
+        shared: &Shared,
+        request: &WsEventRequest,
+        fresh_message: bool,
+    ) -> Outgoing {
+        let mut event =
+            request.event.clone().unwrap_or_else(|| event_body(shared, &request.event_type));
+        if fresh_message
+            && let Some(id @ Value::String(_)) = event.pointer_mut("/message/message_id")
+        {
             *id = Value::String(shared.ids.with_prefix("om_"));
         }
-        let token = request.token.clone().unwrap_or_else(|| shared.config.verification_token.clone());
+        let token =
+            request.token.clone().unwrap_or_else(|| shared.config.verification_token.clone());
         let event_id = request.event_id.clone().unwrap_or_else(|| shared.ids.hex32());
-        let payload = crate::events::envelope(shared, &request.event_type, &event_id, &token, event).to_string().into_bytes();
-        let kind = if matches!(request.event_type.as_str(), "card.action.trigger" | "url.preview.get") { "card" } else { "event" };
-        Outgoing { payload, kind, split: request.split, event_id, message_id: shared.ids.hex32(), trace_id: shared.ids.hex32() }
+        let payload =
+            crate::events::envelope(shared, &request.event_type, &event_id, &token, event)
+                .to_string()
+                .into_bytes();
+        let kind =
+            if matches!(request.event_type.as_str(), "card.action.trigger" | "url.preview.get") {
+                "card"
+            } else {
+                "event"
+            };
+        Outgoing {
+            payload,
+            kind,
+            split: request.split,
+            event_id,
+            message_id: shared.ids.hex32(),
+            trace_id: shared.ids.hex32(),
+        }
     }
 }
 
@@ -224,13 +289,20 @@ pub(super) async fn push_until_acked(shared: &Shared, event: &Outgoing, policy: 
         lock(&shared.ws.pending).insert(event.message_id.clone(), ack_tx);
         let log_id = lock(&shared.rng).next_u64();
         for (seq, part) in parts.iter().enumerate() {
-            let frame = Frame { seq_id: attempts, log_id, service: target.service_id, method: METHOD_DATA, payload: Some(part.to_vec()), ..Frame::default() }
-                .with_header("type", event.kind)
-                .with_header("message_id", event.message_id.clone())
-                .with_header("sum", parts.len().to_string())
-                .with_header("seq", seq.to_string())
-                .with_header("trace_id", event.trace_id.clone())
-                .with_header("timestamp", now_millis().to_string());
+            let frame = Frame {
+                seq_id: attempts,
+                log_id,
+                service: target.service_id,
+                method: METHOD_DATA,
+                payload: Some(part.to_vec()),
+                ..Frame::default()
+            }
+            .with_header("type", event.kind)
+            .with_header("message_id", event.message_id.clone())
+            .with_header("sum", parts.len().to_string())
+            .with_header("seq", seq.to_string())
+            .with_header("trace_id", event.trace_id.clone())
+            .with_header("timestamp", now_millis().to_string());
             let _ = target.tx.send(Out::Frame(frame.encode_to_vec()));
         }
         if attempts == 1 {
@@ -238,7 +310,9 @@ pub(super) async fn push_until_acked(shared: &Shared, event: &Outgoing, policy: 
                 Some(Drop::BeforeAck) => {
                     let _ = target.tx.send(Out::Close);
                 }
-                Some(Drop::Stall) => target.stalled.store(true, std::sync::atomic::Ordering::Relaxed),
+                Some(Drop::Stall) => {
+                    target.stalled.store(true, std::sync::atomic::Ordering::Relaxed)
+                }
                 _ => {}
             }
         }

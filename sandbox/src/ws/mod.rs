@@ -144,11 +144,23 @@ impl Drop for CloseOnDrop {
 }
 
 /// Answers `/callback/ws/…`: the bootstrap, or the WebSocket upgrade.
-pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let path = request.uri().path().trim_end_matches('/').to_string();
     if path == ENDPOINT_PATH && request.method() == hyper::Method::POST {
-        let host = request.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_string();
-        let body = Limited::new(request.into_body(), 64 * 1024).collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let host = request
+            .headers()
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1")
+            .to_string();
+        let body = Limited::new(request.into_body(), 64 * 1024)
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         return json_response(200, bootstrap(&shared, &host, &body));
     }
     if path == CONNECT_PATH {
@@ -160,7 +172,10 @@ pub(crate) async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> R
 fn json_response(status: u16, value: Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(value.to_string())));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
-    response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json; charset=utf-8"));
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     response
 }
 
@@ -180,6 +195,9 @@ fn bootstrap(shared: &Shared, host: &str, body: &[u8]) -> Value {
         let mut rng = lock(&shared.rng);
         (format!("{}", rng.next_u64() % 1_000_000_000_000), rng.next_u64() % 100_000 + 1)
     };
-    let url = format!("ws://{host}{CONNECT_PATH}?device_id={device_id}&service_id={service_id}&access_key={}&ticket={ticket}", shared.ids.hex32());
+    let url = format!(
+        "ws://{host}{CONNECT_PATH}?device_id={device_id}&service_id={service_id}&access_key={}&ticket={ticket}",
+        shared.ids.hex32()
+    );
     json!({ "code": 0, "msg": "ok", "data": { "URL": url, "ClientConfig": client_config() } })
 }

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 /// The workspace's checked-in spec.
 pub fn config() -> SandboxConfig {
-    SandboxConfig::from_spec_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))).expect("the workspace spec loads")
+    SandboxConfig::from_spec_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec")))
+        .expect("the workspace spec loads")
 }
 
 /// A running sandbox, a client and a valid tenant token.
@@ -47,7 +48,12 @@ pub async fn start_with(config: SandboxConfig) -> Env {
     let http = reqwest::Client::new();
     let mut env = Env { sandbox, http, token: String::new() };
     let answer = env
-        .raw(Method::POST, "/open-apis/auth/v3/tenant_access_token/internal", None, Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})))
+        .raw(
+            Method::POST,
+            "/open-apis/auth/v3/tenant_access_token/internal",
+            None,
+            Some(json!({"app_id": "cli_sandbox", "app_secret": "sandbox-secret"})),
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     env.token = answer.body["tenant_access_token"].as_str().expect("a token").to_string();
@@ -60,11 +66,23 @@ impl Env {
     }
 
     /// A request with an explicit `Authorization` header (or none).
-    pub async fn raw(&self, method: Method, path: &str, authorization: Option<&str>, body: Option<Value>) -> Answer {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         self.try_raw(method, path, authorization, body).await.expect("the sandbox answers")
     }
 
-    pub async fn try_raw(&self, method: Method, path: &str, authorization: Option<&str>, body: Option<Value>) -> Result<Answer, reqwest::Error> {
+    pub async fn try_raw(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<Answer, reqwest::Error> {
         let mut request = self.http.request(method, self.url(path));
         if let Some(authorization) = authorization {
             request = request.header("authorization", authorization);
@@ -76,7 +94,8 @@ impl Env {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await?;
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Ok(Answer { status, headers, body })
     }
 
@@ -86,7 +105,12 @@ impl Env {
         self.raw(method, path, Some(&authorization), body).await
     }
 
-    pub async fn try_api(&self, method: Method, path: &str, body: Option<Value>) -> Result<Answer, reqwest::Error> {
+    pub async fn try_api(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Answer, reqwest::Error> {
         let authorization = format!("Bearer {}", self.token);
         self.try_raw(method, path, Some(&authorization), body).await
     }

@@ -45,9 +45,13 @@ fn summarise(lines: &[Value], client: &str) -> Result<Summary, String> {
         return Err(format!("no rounds of {client} were reported"));
     }
     if let Some(bad) = rounds.iter().find(|r| r["errors"].as_u64().unwrap_or(1) > 0) {
-        return Err(format!("{client}: {} of {} calls failed, first: {}", bad["errors"], bad["calls"], bad["first_error"]));
+        return Err(format!(
+            "{client}: {} of {} calls failed, first: {}",
+            bad["errors"], bad["calls"], bad["first_error"]
+        ));
     }
-    let numbers = |field: &str| rounds.iter().filter_map(|r| r[field].as_f64()).collect::<Vec<f64>>();
+    let numbers =
+        |field: &str| rounds.iter().filter_map(|r| r[field].as_f64()).collect::<Vec<f64>>();
     Ok(Summary {
         seconds: median(&numbers("seconds")).ok_or("no round times")?,
         calls: rounds[0]["calls"].as_u64().unwrap_or(0) as usize,
@@ -57,7 +61,15 @@ fn summarise(lines: &[Value], client: &str) -> Result<Summary, String> {
 }
 
 /// `client-bench run …`; the JSON lines it prints.
-fn rust_rounds(bins: &Bins, base: &str, clients: &str, calls: usize, concurrency: usize, rounds: usize, warmup: usize) -> Result<Vec<Value>, String> {
+fn rust_rounds(
+    bins: &Bins,
+    base: &str,
+    clients: &str,
+    calls: usize,
+    concurrency: usize,
+    rounds: usize,
+    warmup: usize,
+) -> Result<Vec<Value>, String> {
     let mut command = Command::new(&bins.client_bench);
     command
         .args(["run", "--base", base, "--clients", clients])
@@ -78,7 +90,8 @@ struct Peer<'a> {
 
 /// Adds the client figures to `report`.
 pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Report) {
-    let keys = ["client_time_vs_raw_reqwest", "client_time_vs_python_sdk", "client_time_vs_node_sdk"];
+    let keys =
+        ["client_time_vs_raw_reqwest", "client_time_vs_python_sdk", "client_time_vs_node_sdk"];
     let fail_all = |report: &mut Report, why: &str| {
         for key in keys {
             report.ratios.push(Ratio { key, value: Err(why.to_string()), detail: String::new() });
@@ -95,13 +108,27 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     progress(&format!("client: server at {base} (hyper, client-bench serve)"));
 
     // Generated vs raw reqwest, at concurrency 16 and one at a time.
-    progress(&format!("client: generated vs raw reqwest, {} alternate rounds of {} replies at concurrency {CONCURRENCY}", plan.rounds, plan.calls));
+    progress(&format!(
+        "client: generated vs raw reqwest, {} alternate rounds of {} replies at concurrency {CONCURRENCY}",
+        plan.rounds, plan.calls
+    ));
     // The hand-written client on hyper-util takes its turn in the same rounds:
     // what reqwest's own layer costs per call, and the floor of the generated
     // client (whose transport is hyper-util), side by side.
-    let concurrent = rust_rounds(bins, &base, "generated,raw,hyper", plan.calls, CONCURRENCY, plan.rounds, plan.warmup);
-    let sequential = rust_rounds(bins, &base, "generated,raw,hyper", plan.calls, 1, plan.rounds, plan.warmup);
-    let pair = |lines: &Result<Vec<Value>, String>, client: &str| lines.as_ref().map_err(Clone::clone).and_then(|l| summarise(l, client));
+    let concurrent = rust_rounds(
+        bins,
+        &base,
+        "generated,raw,hyper",
+        plan.calls,
+        CONCURRENCY,
+        plan.rounds,
+        plan.warmup,
+    );
+    let sequential =
+        rust_rounds(bins, &base, "generated,raw,hyper", plan.calls, 1, plan.rounds, plan.warmup);
+    let pair = |lines: &Result<Vec<Value>, String>, client: &str| {
+        lines.as_ref().map_err(Clone::clone).and_then(|l| summarise(l, client))
+    };
     let (generated, raw) = (pair(&concurrent, "generated"), pair(&concurrent, "raw"));
     let (generated_seq, raw_seq) = (pair(&sequential, "generated"), pair(&sequential, "raw"));
     let (hyper, hyper_seq) = (pair(&concurrent, "hyper"), pair(&sequential, "hyper"));
@@ -130,9 +157,19 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     progress(&format!("client: vs raw: {value:?} {detail}"));
     report.ratios.push(Ratio { key: keys[0], value, detail });
     for (name, conc, seq, note) in [
-        ("generated client (`client.im().message().reply(..)`)", &generated, &generated_seq, "limiter, validation, retries, tracing spans, token cache on"),
+        (
+            "generated client (`client.im().message().reply(..)`)",
+            &generated,
+            &generated_seq,
+            "limiter, validation, retries, tracing spans, token cache on",
+        ),
         ("hand-written reqwest + serde_json", &raw, &raw_seq, "one token fetched up front"),
-        ("hand-written hyper-util + serde_json", &hyper, &hyper_seq, "reqwest's layer left out: pooled HTTP/1 client, one token fetched up front"),
+        (
+            "hand-written hyper-util + serde_json",
+            &hyper,
+            &hyper_seq,
+            "reqwest's layer left out: pooled HTTP/1 client, one token fetched up front",
+        ),
     ] {
         report.clients.push(ClientRow {
             name: name.into(),
@@ -154,7 +191,10 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     let python_command = |calls: usize, concurrency: usize, rounds: usize, warmup: usize| {
         let peers = python.as_ref().expect("checked before use");
         let mut command = Command::new(&peers.python);
-        command.arg(&python_script).arg(&base).args([calls, concurrency, rounds, warmup].map(|n| n.to_string()));
+        command
+            .arg(&python_script)
+            .arg(&base)
+            .args([calls, concurrency, rounds, warmup].map(|n| n.to_string()));
         peers.apply(&mut command);
         command
     };
@@ -163,24 +203,46 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     let node_command = |calls: usize, concurrency: usize, rounds: usize, warmup: usize| {
         let modules = node.as_ref().expect("checked before use");
         let mut command = Command::new("node");
-        command.arg(&node_script).arg(&base).args([calls, concurrency, rounds, warmup].map(|n| n.to_string())).env("NODE_PATH", modules);
+        command
+            .arg(&node_script)
+            .arg(&base)
+            .args([calls, concurrency, rounds, warmup].map(|n| n.to_string()))
+            .env("NODE_PATH", modules);
         command
     };
     let peers = [
         (
-            Peer { key: keys[1], label: format!("lark-oapi {} (Python)", crate::peers::LARK_OAPI_VERSION), client: "lark-oapi", command: &python_command },
+            Peer {
+                key: keys[1],
+                label: format!("lark-oapi {} (Python)", crate::peers::LARK_OAPI_VERSION),
+                client: "lark-oapi",
+                command: &python_command,
+            },
             python.as_ref().err().map(|e| format!("the Python peer could not be installed: {e}")),
         ),
         (
-            Peer { key: keys[2], label: format!("{} {}", super::node::PACKAGE, super::node::NODE_SDK_VERSION), client: "node-sdk", command: &node_command },
+            Peer {
+                key: keys[2],
+                label: format!("{} {}", super::node::PACKAGE, super::node::NODE_SDK_VERSION),
+                client: "node-sdk",
+                command: &node_command,
+            },
             node.as_ref().err().map(|e| format!("the Node peer could not be installed: {e}")),
         ),
     ];
     for (peer, missing) in peers {
         if let Some(why) = missing {
             progress(&format!("client: {why}"));
-            report.ratios.push(Ratio { key: peer.key, value: Err(why.clone()), detail: String::new() });
-            report.clients.push(ClientRow { name: peer.label.clone(), note: why, ..ClientRow::default() });
+            report.ratios.push(Ratio {
+                key: peer.key,
+                value: Err(why.clone()),
+                detail: String::new(),
+            });
+            report.clients.push(ClientRow {
+                name: peer.label.clone(),
+                note: why,
+                ..ClientRow::default()
+            });
             continue;
         }
         let (ratio, row) = compare_peer(bins, &base, plan, &peer);
@@ -195,9 +257,15 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
         let figure = output(&mut command).and_then(|out| {
             let line = json_lines(&out).into_iter().next().ok_or("no result")?;
             if line["errors"].as_u64().unwrap_or(1) > 0 {
-                return Err(format!("{} calls failed, first: {}", line["errors"], line["first_error"]));
+                return Err(format!(
+                    "{} calls failed, first: {}",
+                    line["errors"], line["first_error"]
+                ));
             }
-            line["peak_rss_kb"].as_f64().map(report::kilobytes).ok_or_else(|| "no VmHWM (not Linux?)".to_string())
+            line["peak_rss_kb"]
+                .as_f64()
+                .map(report::kilobytes)
+                .ok_or_else(|| "no VmHWM (not Linux?)".to_string())
         });
         let what = format!(
             "peak memory (VmHWM) of the process making 1,000 concurrent replies: {}",
@@ -216,8 +284,12 @@ fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio
     let probe_calls = plan.calls.min(500);
     let mut levels = Vec::new();
     for concurrency in PEER_LEVELS {
-        progress(&format!("client: {} at concurrency {concurrency}, {probe_calls} replies", peer.client));
-        let tried = output(&mut (peer.command)(probe_calls, concurrency, 1, warmup)).and_then(|out| summarise(&json_lines(&out), peer.client));
+        progress(&format!(
+            "client: {} at concurrency {concurrency}, {probe_calls} replies",
+            peer.client
+        ));
+        let tried = output(&mut (peer.command)(probe_calls, concurrency, 1, warmup))
+            .and_then(|out| summarise(&json_lines(&out), peer.client));
         match tried {
             Ok(summary) => {
                 if concurrency == 1 {
@@ -229,7 +301,10 @@ fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio
                 levels.push((concurrency, summary.rate()));
             }
             Err(e) => {
-                progress(&format!("client: {} at concurrency {concurrency} failed: {e}", peer.client));
+                progress(&format!(
+                    "client: {} at concurrency {concurrency} failed: {e}",
+                    peer.client
+                ));
                 row.note = format!("concurrency {concurrency}: {e}");
             }
         }
@@ -245,11 +320,15 @@ fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let mut failure = None;
     for _ in 0..plan.peer_rounds {
-        match rust_rounds(bins, base, "generated", plan.calls, CONCURRENCY, 1, plan.warmup).and_then(|l| summarise(&l, "generated")) {
+        match rust_rounds(bins, base, "generated", plan.calls, CONCURRENCY, 1, plan.warmup)
+            .and_then(|l| summarise(&l, "generated"))
+        {
             Ok(s) => ours.push(s),
             Err(e) => failure = Some(e),
         }
-        match output(&mut (peer.command)(plan.calls, best, 1, warmup)).and_then(|out| summarise(&json_lines(&out), peer.client)) {
+        match output(&mut (peer.command)(plan.calls, best, 1, warmup))
+            .and_then(|out| summarise(&json_lines(&out), peer.client))
+        {
             Ok(s) => theirs.push(s),
             Err(e) => failure = Some(e),
         }
@@ -264,7 +343,8 @@ fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio
     row.p50_us = median(&theirs.iter().map(|s| s.p50_us).collect::<Vec<_>>());
     row.p99_us = median(&theirs.iter().map(|s| s.p99_us).collect::<Vec<_>>());
     if row.note.is_empty() {
-        row.note = format!("tried at concurrency {}", PEER_LEVELS.map(|c| c.to_string()).join(", "));
+        row.note =
+            format!("tried at concurrency {}", PEER_LEVELS.map(|c| c.to_string()).join(", "));
     }
     let detail = format!(
         "{} replies: generated at concurrency {CONCURRENCY} {} vs {} at {best} {} (medians of {} alternate rounds)",

@@ -27,9 +27,10 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
     let key = "compile_time_vs_peer_crate";
     let seeds = root.join("spec").join("docs");
     match regen_time(&seeds, &dir.join("seed-crate"), plan.regen_rounds) {
-        Ok((s, summary)) => {
-            report.extra.push((format!("regen of the seed pages ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds)))
-        }
+        Ok((s, summary)) => report.extra.push((
+            format!("regen of the seed pages ({summary})"),
+            format!("{} (median of {})", report::seconds(s), plan.regen_rounds),
+        )),
         Err(e) => report.extra.push(("regen of the seed pages".into(), format!("n/a: {e}"))),
     }
     let corpus = root.join("..").join("shared").join("corpus").join("raw");
@@ -44,19 +45,37 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
     // untimed first build does not redo what the last run built.
     let crate_dir = dir.join("corpus-crate");
     match regen_time(&corpus, &dir.join("corpus-regen"), plan.regen_rounds) {
-        Ok((s, summary)) => {
-            report.extra.push((format!("regen of the whole corpus ({summary})"), format!("{} (median of {})", report::seconds(s), plan.regen_rounds)))
-        }
+        Ok((s, summary)) => report.extra.push((
+            format!("regen of the whole corpus ({summary})"),
+            format!("{} (median of {})", report::seconds(s), plan.regen_rounds),
+        )),
         Err(e) => {
             report.extra.push(("regen of the whole corpus".into(), format!("n/a: {e}")));
-            report.ratios.push(Ratio { key, value: Err(format!("regen of the corpus failed: {e}")), detail: String::new() });
+            report.ratios.push(Ratio {
+                key,
+                value: Err(format!("regen of the corpus failed: {e}")),
+                detail: String::new(),
+            });
             return;
         }
     }
     let xtask = super::xtask_exe();
-    let regenerated = xtask.and_then(|xtask| output(Command::new(xtask).arg("regen").arg("--docs").arg(&corpus).arg("--out").arg(&crate_dir)));
+    let regenerated = xtask.and_then(|xtask| {
+        output(
+            Command::new(xtask)
+                .arg("regen")
+                .arg("--docs")
+                .arg(&corpus)
+                .arg("--out")
+                .arg(&crate_dir),
+        )
+    });
     if let Err(e) = regenerated {
-        report.ratios.push(Ratio { key, value: Err(format!("regen of the corpus failed: {e}")), detail: String::new() });
+        report.ratios.push(Ratio {
+            key,
+            value: Err(format!("regen of the corpus failed: {e}")),
+            detail: String::new(),
+        });
         return;
     }
     let value = compare(root, dir, &crate_dir.join("generated"), plan, report);
@@ -80,7 +99,8 @@ fn regen_time(docs: &Path, out: &Path, rounds: usize) -> Result<(f64, String), S
         let mut command = Command::new(&xtask);
         command.arg("regen").arg("--docs").arg(docs).arg("--out").arg(out);
         let started = std::time::Instant::now();
-        let result = command.stdin(std::process::Stdio::null()).output().map_err(|e| e.to_string())?;
+        let result =
+            command.stdin(std::process::Stdio::null()).output().map_err(|e| e.to_string())?;
         times.push(started.elapsed().as_secs_f64());
         let stderr = String::from_utf8_lossy(&result.stderr);
         if !result.status.success() {
@@ -88,7 +108,8 @@ fn regen_time(docs: &Path, out: &Path, rounds: usize) -> Result<(f64, String), S
         }
         // "regen: 2318 pages → 1012 endpoints (…), …; N file(s) written, …"
         if let Some(line) = stderr.lines().find(|l| l.starts_with("regen: ")) {
-            summary = line.trim_start_matches("regen: ").split(';').next().unwrap_or("").to_string();
+            summary =
+                line.trim_start_matches("regen: ").split(';').next().unwrap_or("").to_string();
         }
     }
     Ok((median(&times).unwrap_or(0.0), summary))
@@ -127,7 +148,8 @@ fn count_source(src: &Path) -> (usize, usize, usize) {
 /// `impl feishu_runtime::Operation` each) and the catalogue-only ones, whose
 /// methods build a `feishu_runtime::RawCall`.
 pub fn count_operations(text: &str) -> usize {
-    const MARKS: [&str; 3] = ["pub async fn ", "impl feishu_runtime::Operation for ", "feishu_runtime::RawCall::new("];
+    const MARKS: [&str; 3] =
+        ["pub async fn ", "impl feishu_runtime::Operation for ", "feishu_runtime::RawCall::new("];
     text.lines().filter(|l| MARKS.iter().any(|m| l.trim_start().starts_with(m))).count()
 }
 
@@ -137,14 +159,28 @@ fn write_user(dir: &Path, name: &str, dependency: &str, use_crate: &str) -> Resu
     let manifest = format!(
         "# Written by `cargo xtask bench` (xtask/src/bench/compile.rs); do not edit.\n[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{dependency}\n\n[workspace]\n"
     );
-    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(dir.join("src").join("main.rs"), format!("use {use_crate} as _;\n\nfn main() {{}}\n")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(dir.join("Cargo.toml"), manifest)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(
+        dir.join("src").join("main.rs"),
+        format!("use {use_crate} as _;\n\nfn main() {{}}\n"),
+    )
+    .map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(())
 }
 
 /// One timed rebuild of `package` in the program at `user`: seconds and peak kB.
-fn rebuild(user: &Path, target: &Path, package: &str, memory_file: &Path) -> Result<(f64, Option<f64>), String> {
-    output(cargo_in(user, target).env("CARGO_INCREMENTAL", "0").args(["clean", "--quiet", "-p", package]))?;
+fn rebuild(
+    user: &Path,
+    target: &Path,
+    package: &str,
+    memory_file: &Path,
+) -> Result<(f64, Option<f64>), String> {
+    output(
+        cargo_in(user, target)
+            .env("CARGO_INCREMENTAL", "0")
+            .args(["clean", "--quiet", "-p", package]),
+    )?;
     let gnu_time = Path::new(GNU_TIME).exists();
     let mut command = if gnu_time {
         let mut command = Command::new(GNU_TIME);
@@ -163,14 +199,21 @@ fn rebuild(user: &Path, target: &Path, package: &str, memory_file: &Path) -> Res
         .env_remove("CARGO_PRIMARY_PACKAGE")
         .args(["build", "--quiet"]);
     let seconds = timed(&mut command)?;
-    let peak = if gnu_time { std::fs::read_to_string(memory_file).ok().and_then(|t| t.lines().last()?.trim().parse::<f64>().ok()) } else { None };
+    let peak = if gnu_time {
+        std::fs::read_to_string(memory_file)
+            .ok()
+            .and_then(|t| t.lines().last()?.trim().parse::<f64>().ok())
+    } else {
+        None
+    };
     Ok((seconds, peak))
 }
 
 /// The folder of the peer's source, from `cargo metadata`.
 fn peer_source(user: &Path, target: &Path) -> Result<PathBuf, String> {
     let text = output(cargo_in(user, target).args(["metadata", "--format-version", "1"]))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("cargo metadata: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("cargo metadata: {e}"))?;
     let manifest = json["packages"]
         .as_array()
         .into_iter()
@@ -195,71 +238,127 @@ fn one_feature(crate_dir: &Path) -> Option<String> {
     features.iter().find(|f| *f == "im").or(features.first()).cloned()
 }
 
-fn compare(root: &Path, dir: &Path, crate_dir: &Path, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
+fn compare(
+    root: &Path,
+    dir: &Path,
+    crate_dir: &Path,
+    plan: &Plan,
+    report: &mut Report,
+) -> Result<(f64, String), String> {
     let (lines, files, ours_ops) = count_source(&crate_dir.join("src"));
     report.extra.push((
         "crate generated from the whole corpus".into(),
-        format!("{} lines in {} files, {} operations", report::thousands(lines as u64), report::thousands(files as u64), report::thousands(ours_ops as u64)),
+        format!(
+            "{} lines in {} files, {} operations",
+            report::thousands(lines as u64),
+            report::thousands(files as u64),
+            report::thousands(ours_ops as u64)
+        ),
     ));
     if ours_ops == 0 {
         return Err(format!("no operations in {}", crate_dir.display()));
     }
     let compile = dir.join("compile");
     let (ours_target, peer_target) = (compile.join("target-ours"), compile.join("target-peer"));
-    let (all, one, peer) = (compile.join("ours-all"), compile.join("ours-one"), compile.join("peer"));
+    let (all, one, peer) =
+        (compile.join("ours-all"), compile.join("ours-one"), compile.join("peer"));
     let path = format!("{:?}", crate_dir.to_string_lossy());
     write_user(&all, "bench-user-all", &format!("feishu = {{ path = {path} }}"), "feishu")?;
     let feature = one_feature(crate_dir);
     if let Some(feature) = &feature {
-        write_user(&one, "bench-user-one", &format!("feishu = {{ path = {path}, default-features = false, features = [\"{feature}\"] }}"), "feishu")?;
+        write_user(
+            &one,
+            "bench-user-one",
+            &format!(
+                "feishu = {{ path = {path}, default-features = false, features = [\"{feature}\"] }}"
+            ),
+            "feishu",
+        )?;
     }
-    write_user(&peer, "bench-user-peer", &format!("{PEER} = \"={PEER_VERSION}\""), &PEER.replace('-', "_"))?;
+    write_user(
+        &peer,
+        "bench-user-peer",
+        &format!("{PEER} = \"={PEER_VERSION}\""),
+        &PEER.replace('-', "_"),
+    )?;
     for user in [&all, &one] {
         let lock = user.join("Cargo.lock");
         if user.exists() && !lock.exists() {
-            std::fs::copy(root.join("Cargo.lock"), &lock).map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+            std::fs::copy(root.join("Cargo.lock"), &lock)
+                .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
         }
     }
 
     // Dependencies first, untimed.
-    progress(&format!("compile: building the corpus crate and its dependencies once in {}", all.display()));
+    progress(&format!(
+        "compile: building the corpus crate and its dependencies once in {}",
+        all.display()
+    ));
     output(cargo_in(&all, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]))
         .map_err(|e| format!("the corpus crate does not build: {e}"))?;
     if feature.is_some() {
-        output(cargo_in(&one, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]))
-            .map_err(|e| format!("the corpus crate does not build with one feature: {e}"))?;
+        output(
+            cargo_in(&one, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]),
+        )
+        .map_err(|e| format!("the corpus crate does not build with one feature: {e}"))?;
     }
-    progress(&format!("compile: fetching and building {PEER} {PEER_VERSION} from crates.io once in {}", peer.display()));
+    progress(&format!(
+        "compile: fetching and building {PEER} {PEER_VERSION} from crates.io once in {}",
+        peer.display()
+    ));
     output(cargo_in(&peer, &peer_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]))
-        .map_err(|e| format!("{PEER} {PEER_VERSION} could not be fetched from crates.io or built: {e}"))?;
+        .map_err(|e| {
+            format!("{PEER} {PEER_VERSION} could not be fetched from crates.io or built: {e}")
+        })?;
     let (_, _, peer_ops) = count_source(&peer_source(&peer, &peer_target)?);
     if peer_ops == 0 {
         return Err(format!("no `pub async fn` found in the source of {PEER}"));
     }
 
-    let (mut ours, mut theirs, mut ours_mem, mut theirs_mem) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut ours_mem, mut theirs_mem) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..plan.compile_rounds {
-        progress(&format!("compile: round {} of {}: rebuilding the corpus crate, then {PEER}", round + 1, plan.compile_rounds));
+        progress(&format!(
+            "compile: round {} of {}: rebuilding the corpus crate, then {PEER}",
+            round + 1,
+            plan.compile_rounds
+        ));
         let (s, m) = rebuild(&all, &ours_target, "feishu", &compile.join("memory-ours.txt"))?;
         ours.push(s);
         ours_mem.extend(m);
         let (s, m) = rebuild(&peer, &peer_target, PEER, &compile.join("memory-peer.txt"))?;
         theirs.push(s);
         theirs_mem.extend(m);
-        progress(&format!("compile: ours {}, {PEER} {}", report::seconds(ours[round]), report::seconds(theirs[round])));
+        progress(&format!(
+            "compile: ours {}, {PEER} {}",
+            report::seconds(ours[round]),
+            report::seconds(theirs[round])
+        ));
     }
     let (a, b) = (median(&ours).ok_or("no build time")?, median(&theirs).ok_or("no build time")?);
     let (per_a, per_b) = (a / ours_ops as f64, b / peer_ops as f64);
-    let memory = |m: &[f64]| m.iter().copied().fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+    let memory = |m: &[f64]| {
+        m.iter().copied().fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))))
+    };
     let (mem_a, mem_b) = (memory(&ours_mem), memory(&theirs_mem));
     let show_mem = |m: Option<f64>| m.map_or("n/a (no GNU time)".to_string(), report::kilobytes);
     report.extra.push((
         "build of the corpus crate alone, all features (dev profile, dependencies built)".into(),
-        format!("{} for {ours_ops} operations: {:.1} ms per operation; peak memory {}", report::seconds(a), per_a * 1000.0, show_mem(mem_a)),
+        format!(
+            "{} for {ours_ops} operations: {:.1} ms per operation; peak memory {}",
+            report::seconds(a),
+            per_a * 1000.0,
+            show_mem(mem_a)
+        ),
     ));
     report.extra.push((
         format!("build of {PEER} {PEER_VERSION} alone (same conditions)"),
-        format!("{} for {peer_ops} operations: {:.1} ms per operation; peak memory {}", report::seconds(b), per_b * 1000.0, show_mem(mem_b)),
+        format!(
+            "{} for {peer_ops} operations: {:.1} ms per operation; peak memory {}",
+            report::seconds(b),
+            per_b * 1000.0,
+            show_mem(mem_b)
+        ),
     ));
     if let Some(feature) = &feature {
         let (_, _, one_ops) = count_one_feature(crate_dir, feature);
@@ -270,23 +369,37 @@ fn compare(root: &Path, dir: &Path, crate_dir: &Path, plan: &Plan, report: &mut 
         let builds: Result<Vec<(f64, Option<f64>)>, String> = builds.into_iter().collect();
         let one_build = builds.map(|b| {
             let seconds: Vec<f64> = b.iter().map(|(s, _)| *s).collect();
-            (median(&seconds).unwrap_or(0.0), memory(&b.iter().filter_map(|(_, m)| *m).collect::<Vec<_>>()))
+            (
+                median(&seconds).unwrap_or(0.0),
+                memory(&b.iter().filter_map(|(_, m)| *m).collect::<Vec<_>>()),
+            )
         });
         match one_build {
             Ok((s, m)) => report.extra.push((
-                format!("build of the corpus crate alone, one feature (`{feature}`), median of {}", plan.compile_rounds),
+                format!(
+                    "build of the corpus crate alone, one feature (`{feature}`), median of {}",
+                    plan.compile_rounds
+                ),
                 format!(
                     "{}{}; peak memory {}",
                     report::seconds(s),
-                    one_ops.map_or(String::new(), |n| format!(" for {n} operations: {:.1} ms per operation", s * 1000.0 / n as f64)),
+                    one_ops.map_or(String::new(), |n| format!(
+                        " for {n} operations: {:.1} ms per operation",
+                        s * 1000.0 / n as f64
+                    )),
                     show_mem(m)
                 ),
             )),
-            Err(e) => report.extra.push((format!("build of the corpus crate alone, one feature (`{feature}`)"), format!("n/a: {e}"))),
+            Err(e) => report.extra.push((
+                format!("build of the corpus crate alone, one feature (`{feature}`)"),
+                format!("n/a: {e}"),
+            )),
         }
     }
     let memory_note = match (mem_a, mem_b) {
-        (Some(x), Some(y)) => format!("; peak memory {} vs {}", report::kilobytes(x), report::kilobytes(y)),
+        (Some(x), Some(y)) => {
+            format!("; peak memory {} vs {}", report::kilobytes(x), report::kilobytes(y))
+        }
         _ => String::new(),
     };
     let detail = format!(
@@ -318,8 +431,7 @@ mod tests {
     fn operations_are_pub_async_fns_or_operation_impls() {
         let text = "pub async fn reply(\n    client: &Client,\n) {}\n    pub async fn get(&self) {}\nasync fn private() {}\n// pub async fn in a comment\npub fn new() {}\n";
         assert_eq!(count_operations(text), 2);
-        let typed =
-            "impl feishu_runtime::Operation for ReplyRequest {\n    type Output = ReplyResponse;\n}\nimpl feishu_runtime::Validate for ReplyRequest {}\n";
+        let typed = "impl feishu_runtime::Operation for ReplyRequest {\n    type Output = ReplyResponse;\n}\nimpl feishu_runtime::Validate for ReplyRequest {}\n";
         assert_eq!(count_operations(typed), 1);
         let catalogue = "    pub fn get(&self, id: &str) -> feishu_runtime::RawCall<'a, serde_json::Value> {\n        feishu_runtime::RawCall::new(\n            self.client,\n";
         assert_eq!(count_operations(catalogue), 1);

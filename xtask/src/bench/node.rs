@@ -19,7 +19,8 @@ pub fn prefix(root: &Path) -> PathBuf {
 
 /// The installed version of the SDK under `prefix`, if any.
 fn installed(prefix: &Path) -> Option<String> {
-    let manifest = prefix.join("node_modules").join("@larksuiteoapi").join("node-sdk").join("package.json");
+    let manifest =
+        prefix.join("node_modules").join("@larksuiteoapi").join("node-sdk").join("package.json");
     let text = std::fs::read_to_string(manifest).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["version"].as_str().map(str::to_owned)
@@ -35,14 +36,19 @@ pub fn ensure(root: &Path) -> Result<PathBuf, String> {
     }
     let prefix = prefix(root);
     if installed(&prefix).as_deref() != Some(NODE_SDK_VERSION) {
-        progress(&format!("installing {PACKAGE}@{NODE_SDK_VERSION} from the npm registry into {}", prefix.display()));
+        progress(&format!(
+            "installing {PACKAGE}@{NODE_SDK_VERSION} from the npm registry into {}",
+            prefix.display()
+        ));
         std::fs::create_dir_all(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
         let out = Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
             .arg(&prefix)
             .arg(format!("{PACKAGE}@{NODE_SDK_VERSION}"))
             .output()
-            .map_err(|e| format!("cannot run npm ({e}); install npm (Debian: apt-get install npm)"))?;
+            .map_err(|e| {
+                format!("cannot run npm ({e}); install npm (Debian: apt-get install npm)")
+            })?;
         if !out.status.success() {
             return Err(format!(
                 "npm could not install {PACKAGE}@{NODE_SDK_VERSION} from the npm registry ({}); check that the registry is reachable: {}",
@@ -51,7 +57,10 @@ pub fn ensure(root: &Path) -> Result<PathBuf, String> {
             ));
         }
         if installed(&prefix).as_deref() != Some(NODE_SDK_VERSION) {
-            return Err(format!("npm ran, but {} has no {PACKAGE} {NODE_SDK_VERSION}", prefix.display()));
+            return Err(format!(
+                "npm ran, but {} has no {PACKAGE} {NODE_SDK_VERSION}",
+                prefix.display()
+            ));
         }
     }
     Ok(prefix.join("node_modules"))

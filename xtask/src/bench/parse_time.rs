@@ -19,7 +19,12 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
             return Err(format!("the corpus {} is absent", corpus.display()));
         }
         let bins = bins.ok_or("the benchmark programs did not build")?;
-        progress(&format!("parse: cargo xtask parse vs parse-floor over {} and {}, {} alternate runs", corpus.display(), seeds.display(), plan.parse_rounds));
+        progress(&format!(
+            "parse: cargo xtask parse vs parse-floor over {} and {}, {} alternate runs",
+            corpus.display(),
+            seeds.display(),
+            plan.parse_rounds
+        ));
         let xtask_parse = || {
             let mut command = Command::new(cargo());
             command.current_dir(root).args(["xtask", "parse"]).arg(&corpus).arg(&seeds);

@@ -9,12 +9,16 @@ use std::path::Path;
 /// Whether `runtime/Cargo.toml` declares the cargo feature `name` in `[features]`.
 pub fn runtime_feature(root: &Path, name: &str) -> Result<bool, String> {
     let manifest = root.join("runtime").join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
     let mut in_features = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
             in_features = line == "[features]";
-        } else if in_features && line.split('=').next().is_some_and(|key| key.trim() == name) && line.contains('=') {
+        } else if in_features
+            && line.split('=').next().is_some_and(|key| key.trim() == name)
+            && line.contains('=')
+        {
             return Ok(true);
         }
     }
@@ -29,7 +33,9 @@ pub fn runtime_mentions(root: &Path, ident: &str) -> bool {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") && std::fs::read_to_string(&path).is_ok_and(|text| mentions(&text, ident)) {
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && std::fs::read_to_string(&path).is_ok_and(|text| mentions(&text, ident))
+            {
                 return true;
             }
         }
@@ -40,7 +46,10 @@ pub fn runtime_mentions(root: &Path, ident: &str) -> bool {
 /// `ident` in `text` as a whole word.
 fn mentions(text: &str, ident: &str) -> bool {
     let word = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(ident).any(|(at, _)| !text[..at].chars().next_back().is_some_and(word) && !text[at + ident.len()..].chars().next().is_some_and(word))
+    text.match_indices(ident).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(word)
+            && !text[at + ident.len()..].chars().next().is_some_and(word)
+    })
 }
 
 /// An answer: HTTP status and (the start of) the body.
@@ -59,9 +68,16 @@ impl Answer {
 
 /// Sends `request` on a runtime of its own; the status and body.
 pub fn send(request: reqwest::RequestBuilder) -> Result<Answer, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let response = request.timeout(std::time::Duration::from_secs(30)).send().await.map_err(|e| e.to_string())?;
+        let response = request
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(|e| e.to_string())?;
         Ok(Answer { status, body })
@@ -81,7 +97,11 @@ mod tests {
         assert!(runtime_feature(&root, "events").unwrap());
         assert!(!runtime_feature(&root, "ws").unwrap());
         assert!(!runtime_feature(&root, "upload").unwrap());
-        std::fs::write(root.join("runtime/Cargo.toml"), format!("{manifest}\n[features]\nws = [\"dep:tokio-tungstenite\"]\n")).unwrap();
+        std::fs::write(
+            root.join("runtime/Cargo.toml"),
+            format!("{manifest}\n[features]\nws = [\"dep:tokio-tungstenite\"]\n"),
+        )
+        .unwrap();
         assert!(runtime_feature(&root, "ws").unwrap());
         std::fs::remove_dir_all(&root).unwrap();
         assert!(runtime_feature(&root, "ws").is_err());

@@ -146,7 +146,8 @@ impl Report {
             })
             .collect();
         object.insert("clients".into(), Value::Array(clients));
-        let extra: Map<String, Value> = self.extra.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let extra: Map<String, Value> =
+            self.extra.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         object.insert("other".into(), Value::Object(extra));
         object.insert("machine".into(), json!(self.machine));
         Value::Object(object)
@@ -167,7 +168,9 @@ impl Report {
                     let mark = if *v <= goal { "met" } else { "missed" };
                     (format!("{} ({mark})", shown(*v)), detail.clone())
                 }
-                Some(Ratio { value: Err(why), .. }) => ("n/a".to_string(), format!("not measured: {why}")),
+                Some(Ratio { value: Err(why), .. }) => {
+                    ("n/a".to_string(), format!("not measured: {why}"))
+                }
                 None => ("n/a".to_string(), "not measured in this run".to_string()),
             };
             let goal = match unit {
@@ -314,12 +317,28 @@ mod tests {
             machine: "2 cores".into(),
             ratios: vec![
                 Ratio { key: "parse_time_vs_floor", value: Ok(1.23456), detail: "a vs b".into() },
-                Ratio { key: "client_time_vs_python_sdk", value: Err("PyPI unreachable".into()), detail: String::new() },
-                Ratio { key: "sync_time_vs_raw_fetch", value: Ok(1.31), detail: "sync vs fetch".into() },
-                Ratio { key: "ws_events_time_vs_python_sdk", value: Err("the long-connection capability has not landed".into()), detail: String::new() },
+                Ratio {
+                    key: "client_time_vs_python_sdk",
+                    value: Err("PyPI unreachable".into()),
+                    detail: String::new(),
+                },
+                Ratio {
+                    key: "sync_time_vs_raw_fetch",
+                    value: Ok(1.31),
+                    detail: "sync vs fetch".into(),
+                },
+                Ratio {
+                    key: "ws_events_time_vs_python_sdk",
+                    value: Err("the long-connection capability has not landed".into()),
+                    detail: String::new(),
+                },
                 Ratio { key: "upload_peak_rss_mb", value: Ok(41.04), detail: "VmHWM".into() },
             ],
-            clients: vec![ClientRow { name: "raw | reqwest".into(), at_16: Some(60_000.0), ..ClientRow::default() }],
+            clients: vec![ClientRow {
+                name: "raw | reqwest".into(),
+                at_16: Some(60_000.0),
+                ..ClientRow::default()
+            }],
             extra: vec![("regen of the seeds".into(), "120 ms".into())],
         }
     }
@@ -343,7 +362,8 @@ mod tests {
         );
         let goals: Vec<f64> = KEYS.iter().map(|(_, g, _)| *g).collect();
         assert_eq!(goals, [2.0, 1.05, 0.05, 0.1, 1.0, 1.2, 0.1, 1.1, 64.0]);
-        let megabytes: Vec<&str> = KEYS.iter().filter(|(.., u)| *u == Unit::Megabytes).map(|(k, ..)| *k).collect();
+        let megabytes: Vec<&str> =
+            KEYS.iter().filter(|(.., u)| *u == Unit::Megabytes).map(|(k, ..)| *k).collect();
         assert_eq!(megabytes, ["upload_peak_rss_mb"]);
         assert_eq!(position("sync_time_vs_raw_fetch"), 5);
         assert_eq!(position("no such key"), KEYS.len());
@@ -369,8 +389,14 @@ mod tests {
             assert!(json["reasons"].get(key).is_none(), "{key} is measured but has a reason");
         }
         assert_eq!(json["reasons"]["client_time_vs_python_sdk"], json!("PyPI unreachable"));
-        assert_eq!(json["reasons"]["ws_events_time_vs_python_sdk"], json!("the long-connection capability has not landed"));
-        assert_eq!(json["reasons"]["upload_time_vs_raw_reqwest"], json!("not measured in this run"));
+        assert_eq!(
+            json["reasons"]["ws_events_time_vs_python_sdk"],
+            json!("the long-connection capability has not landed")
+        );
+        assert_eq!(
+            json["reasons"]["upload_time_vs_raw_reqwest"],
+            json!("not measured in this run")
+        );
         assert_eq!(json["goals"]["client_time_vs_raw_reqwest"], json!(1.05));
         assert_eq!(json["goals"]["upload_peak_rss_mb"], json!(64.0));
         assert_eq!(json["clients"][0]["concurrency_16_calls_per_s"], json!(60000.0));
@@ -382,9 +408,20 @@ mod tests {
         let md = sample().to_markdown();
         assert!(md.starts_with("Machine: 2 cores\n"));
         assert!(md.contains("| `parse_time_vs_floor` | 1.23 (met) | ≤ 2 | a vs b |"), "{md}");
-        assert!(md.contains("| `client_time_vs_python_sdk` | n/a | ≤ 0.05 | not measured: PyPI unreachable |"), "{md}");
-        assert!(md.contains("| `compile_time_vs_peer_crate` | n/a | ≤ 1 | not measured in this run |"), "{md}");
-        assert!(md.contains("| `sync_time_vs_raw_fetch` | 1.31 (missed) | ≤ 1.2 | sync vs fetch |"), "{md}");
+        assert!(
+            md.contains(
+                "| `client_time_vs_python_sdk` | n/a | ≤ 0.05 | not measured: PyPI unreachable |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `compile_time_vs_peer_crate` | n/a | ≤ 1 | not measured in this run |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `sync_time_vs_raw_fetch` | 1.31 (missed) | ≤ 1.2 | sync vs fetch |"),
+            "{md}"
+        );
         assert!(md.contains("| `upload_peak_rss_mb` | 41.0 MB (met) | ≤ 64 MB | VmHWM |"), "{md}");
         assert!(md.contains("| raw \\| reqwest | n/a | 60,000 calls/s | n/a |"), "{md}");
         assert!(md.contains("| regen of the seeds | 120 ms |"), "{md}");
@@ -392,7 +429,16 @@ mod tests {
 
     #[test]
     fn a_size_over_its_goal_is_missed_in_megabytes() {
-        let report = Report { ratios: vec![Ratio { key: "upload_peak_rss_mb", value: Ok(200.0), detail: String::new() }], ..Report::default() };
-        assert!(report.to_markdown().contains("| `upload_peak_rss_mb` | 200 MB (missed) | ≤ 64 MB |"));
+        let report = Report {
+            ratios: vec![Ratio {
+                key: "upload_peak_rss_mb",
+                value: Ok(200.0),
+                detail: String::new(),
+            }],
+            ..Report::default()
+        };
+        assert!(
+            report.to_markdown().contains("| `upload_peak_rss_mb` | 200 MB (missed) | ≤ 64 MB |")
+        );
     }
 }

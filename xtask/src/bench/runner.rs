@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use super::{Bins, cargo_in, output, progress};
 
 /// The reply page's documented limits and what the copy says instead.
-const RAISES: [(&str, &str); 2] = [("1000 次/分钟、50 次/秒", "60000000 次/分钟、1000000 次/秒"), ("==5 QPS==", "==1000000 QPS==")];
+const RAISES: [(&str, &str); 2] = [
+    ("1000 次/分钟、50 次/秒", "60000000 次/分钟、1000000 次/秒"),
+    ("==5 QPS==", "==1000000 QPS=="),
+];
 /// What the generated reply must then carry.
 const RAISED_CALL: &str = "RateLimit::new(Some(1000000), Some(60000000)).per_receiver(1000000)";
 /// The seed pages, kept as fixtures whatever `spec/docs` holds.
@@ -32,10 +35,13 @@ pub fn build(root: &Path, dir: &Path) -> Result<Bins, String> {
     let _ = std::fs::remove_dir_all(&docs);
     copy_dir(&root.join(SEEDS), &docs)?;
     let page = docs.join(REPLY_PAGE);
-    let mut text = std::fs::read_to_string(&page).map_err(|e| format!("{}: {e}", page.display()))?;
+    let mut text =
+        std::fs::read_to_string(&page).map_err(|e| format!("{}: {e}", page.display()))?;
     for (documented, raised) in RAISES {
         if !text.contains(documented) {
-            return Err(format!("{SEEDS}/{REPLY_PAGE} no longer says {documented:?}; update RAISES in xtask/src/bench/runner.rs"));
+            return Err(format!(
+                "{SEEDS}/{REPLY_PAGE} no longer says {documented:?}; update RAISES in xtask/src/bench/runner.rs"
+            ));
         }
         text = text.replace(documented, raised);
     }
@@ -46,17 +52,23 @@ pub fn build(root: &Path, dir: &Path) -> Result<Bins, String> {
     regen.arg("regen").arg("--docs").arg(&docs).arg("--out").arg(&crate_out);
     output(&mut regen)?;
     let reply = crate_out.join("generated/src/im/message/reply.rs");
-    let generated = std::fs::read_to_string(&reply).map_err(|e| format!("{}: {e}", reply.display()))?;
+    let generated =
+        std::fs::read_to_string(&reply).map_err(|e| format!("{}: {e}", reply.display()))?;
     if !generated.replace([' ', '\n'], "").contains(&RAISED_CALL.replace(' ', "")) {
-        return Err(format!("the raised limits did not reach {}: it lacks {RAISED_CALL}", reply.display()));
+        return Err(format!(
+            "the raised limits did not reach {}: it lacks {RAISED_CALL}",
+            reply.display()
+        ));
     }
 
     std::fs::create_dir_all(&runner).map_err(|e| format!("{}: {e}", runner.display()))?;
-    std::fs::write(runner.join("Cargo.toml"), manifest(root, &crate_out)).map_err(|e| format!("{}: {e}", runner.display()))?;
+    std::fs::write(runner.join("Cargo.toml"), manifest(root, &crate_out))
+        .map_err(|e| format!("{}: {e}", runner.display()))?;
     // The workspace's lock file pins the versions the workspace uses.
     let lock = runner.join("Cargo.lock");
     if !lock.exists() {
-        std::fs::copy(root.join("Cargo.lock"), &lock).map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+        std::fs::copy(root.join("Cargo.lock"), &lock)
+            .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
     }
     let target = runner.join("target");
     progress(&format!("cargo build --release in {}", runner.display()));
@@ -78,10 +90,12 @@ pub fn build_fetch(root: &Path, dir: &Path) -> Result<PathBuf, String> {
     let runner = dir.join("fetch");
     std::fs::create_dir_all(&runner).map_err(|e| format!("{}: {e}", runner.display()))?;
     let program = root.join("bench").join("src").join("bin").join("raw-fetch.rs");
-    std::fs::write(runner.join("Cargo.toml"), fetch_manifest(&program)).map_err(|e| format!("{}: {e}", runner.display()))?;
+    std::fs::write(runner.join("Cargo.toml"), fetch_manifest(&program))
+        .map_err(|e| format!("{}: {e}", runner.display()))?;
     let lock = runner.join("Cargo.lock");
     if !lock.exists() {
-        std::fs::copy(root.join("Cargo.lock"), &lock).map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+        std::fs::copy(root.join("Cargo.lock"), &lock)
+            .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
     }
     let target = runner.join("target");
     progress(&format!("cargo build --release in {}", runner.display()));
@@ -195,7 +209,8 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
         if entry.path().is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            std::fs::copy(entry.path(), &target).map_err(|e| format!("{}: {e}", target.display()))?;
+            std::fs::copy(entry.path(), &target)
+                .map_err(|e| format!("{}: {e}", target.display()))?;
         }
     }
     Ok(())

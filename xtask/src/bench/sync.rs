@@ -49,13 +49,20 @@ pub fn measure(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) {
     });
 }
 
-fn compare(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) -> Result<(f64, String), String> {
+fn compare(
+    root: &Path,
+    dir: &Path,
+    plan: &Plan,
+    report: &mut Report,
+) -> Result<(f64, String), String> {
     let corpus = root.join("..").join("shared").join("corpus").join("raw");
     if !corpus.is_dir() {
         return Err(format!("the corpus {} is absent", corpus.display()));
     }
-    let fetch = super::runner::build_fetch(root, dir).map_err(|e| format!("raw-fetch did not build: {e}"))?;
-    let portal = Server::sandbox(&["--docs".as_ref(), corpus.as_os_str()]).map_err(|e| format!("the doc portal did not start: {e}"))?;
+    let fetch = super::runner::build_fetch(root, dir)
+        .map_err(|e| format!("raw-fetch did not build: {e}"))?;
+    let portal = Server::sandbox(&["--docs".as_ref(), corpus.as_os_str()])
+        .map_err(|e| format!("the doc portal did not start: {e}"))?;
     let base = portal.base.clone();
     progress(&format!("sync: doc portal serving {} at {base}", corpus.display()));
     let work = dir.join("sync");
@@ -70,7 +77,17 @@ fn compare(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) -> Result<
         let mut command = Command::new(cargo());
         command
             .current_dir(root)
-            .args(["xtask", "docs", "sync", "--all", "--portal", &base, "--jobs", &CONCURRENCY.to_string(), "--docs"])
+            .args([
+                "xtask",
+                "docs",
+                "sync",
+                "--all",
+                "--portal",
+                &base,
+                "--jobs",
+                &CONCURRENCY.to_string(),
+                "--docs",
+            ])
             .arg(ours_dir(n))
             .env_remove("DOCS_SYNC_TIMEOUT_MS")
             .env_remove("DOCS_SYNC_BACKOFF_MS");
@@ -85,16 +102,27 @@ fn compare(root: &Path, dir: &Path, plan: &Plan, report: &mut Report) -> Result<
     // One untimed run each, checked: the same pages, all of them.
     timed(&mut sync(0))?;
     let synced = count_pages(&ours_dir(0));
-    let fetched = json_lines(&output(&mut raw(0))?).first().and_then(|l| l["pages"].as_u64()).ok_or("raw-fetch printed no page count")? as usize;
+    let fetched = json_lines(&output(&mut raw(0))?)
+        .first()
+        .and_then(|l| l["pages"].as_u64())
+        .ok_or("raw-fetch printed no page count")? as usize;
     if synced != fetched || fetched == 0 {
-        return Err(format!("docs sync wrote {synced} pages but raw-fetch fetched {fetched}: they would not do the same work"));
+        return Err(format!(
+            "docs sync wrote {synced} pages but raw-fetch fetched {fetched}: they would not do the same work"
+        ));
     }
     let wait = settled.saturating_duration_since(std::time::Instant::now());
     if !wait.is_zero() {
-        progress(&format!("sync: waiting {} s for the file system to forget recent deletions", wait.as_secs()));
+        progress(&format!(
+            "sync: waiting {} s for the file system to forget recent deletions",
+            wait.as_secs()
+        ));
         std::thread::sleep(wait);
     }
-    progress(&format!("sync: cargo xtask docs sync --all vs raw-fetch, {fetched} pages at concurrency {CONCURRENCY}, {} alternate runs", plan.sync_rounds));
+    progress(&format!(
+        "sync: cargo xtask docs sync --all vs raw-fetch, {fetched} pages at concurrency {CONCURRENCY}, {} alternate runs",
+        plan.sync_rounds
+    ));
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let (mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new());
     for n in 1..=plan.sync_rounds {
@@ -167,9 +195,18 @@ mod tests {
 
     #[test]
     fn pages_are_counted_recursively_without_hidden_files() {
-        let dir = std::env::temp_dir().join(format!("xtask-bench-sync-count-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("xtask-bench-sync-count-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        for file in ["a.md", "im/v1/b.md", "im/v1/c.md", "im/v1/.d.md.tmp", "im/v1/.e.md", ".hidden/f.md", "im/notes.txt"] {
+        for file in [
+            "a.md",
+            "im/v1/b.md",
+            "im/v1/c.md",
+            "im/v1/.d.md.tmp",
+            "im/v1/.e.md",
+            ".hidden/f.md",
+            "im/notes.txt",
+        ] {
             let path = dir.join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x").unwrap();
@@ -183,7 +220,10 @@ mod tests {
     fn children_cpu_grows_with_a_busy_child() {
         let Some(before) = children_cpu() else { return };
         // About 0.1 s of CPU in a child that this process waits for.
-        let status = Command::new("sh").args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]).status().unwrap();
+        let status = Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
         assert!(status.success());
         let after = children_cpu().unwrap();
         assert!(after > before, "{before} → {after}");

@@ -29,7 +29,14 @@ const SEED: u64 = 0x5EED_F11E;
 const LIMIT_MB: &str = "256";
 
 /// Adds the upload figures to `report`, or why there are none.
-pub fn measure(root: &Path, dir: &Path, bins: Option<&Result<Bins, String>>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) {
+pub fn measure(
+    root: &Path,
+    dir: &Path,
+    bins: Option<&Result<Bins, String>>,
+    sandbox: Result<&Server, &str>,
+    plan: &Plan,
+    report: &mut Report,
+) {
     let measured = landed(root, sandbox).and_then(|()| match bins {
         Some(Ok(bins)) => compare(dir, bins, plan, report),
         Some(Err(why)) => Err(format!("the benchmark programs did not build: {why}")),
@@ -37,8 +44,16 @@ pub fn measure(root: &Path, dir: &Path, bins: Option<&Result<Bins, String>>, san
     });
     match measured {
         Ok(figures) => {
-            report.ratios.push(Ratio { key: KEYS[0], value: Ok(figures.time_ratio), detail: figures.time_detail });
-            report.ratios.push(Ratio { key: KEYS[1], value: Ok(figures.peak_mb), detail: figures.peak_detail });
+            report.ratios.push(Ratio {
+                key: KEYS[0],
+                value: Ok(figures.time_ratio),
+                detail: figures.time_detail,
+            });
+            report.ratios.push(Ratio {
+                key: KEYS[1],
+                value: Ok(figures.peak_mb),
+                detail: figures.peak_detail,
+            });
         }
         Err(why) => {
             progress(&format!("upload: not measured: {why}"));
@@ -77,18 +92,24 @@ const CLIENTS: [&str; 2] = ["generated", "raw"];
 fn compare(dir: &Path, bins: &Bins, plan: &Plan, report: &mut Report) -> Result<Figures, String> {
     let file = dir.join("upload").join("200mb.bin");
     ensure_file(&file, SIZE, SEED)?;
-    let sandbox = Server::sandbox(&["--no-rate-limits".as_ref(), "--upload-limit-mb".as_ref(), LIMIT_MB.as_ref()])
-        .map_err(|e| format!("the sandbox with the raised upload limit did not start: {e}"))?;
+    let sandbox = Server::sandbox(&[
+        "--no-rate-limits".as_ref(),
+        "--upload-limit-mb".as_ref(),
+        LIMIT_MB.as_ref(),
+    ])
+    .map_err(|e| format!("the sandbox with the raised upload limit did not start: {e}"))?;
     let pid = sandbox.child.id();
     let upload = |client: &str| -> Result<(Run, Cpu), String> {
         let before = (process_cpu(pid), children_cpu());
-        let stdout = output(Command::new(&bins.upload_bench).arg(client).arg(&sandbox.base).arg(&file));
+        let stdout =
+            output(Command::new(&bins.upload_bench).arg(client).arg(&sandbox.base).arg(&file));
         let cpu = Cpu {
             sandbox: process_cpu(pid).zip(before.0).map(|(after, before)| after - before),
             client: children_cpu().zip(before.1).map(|(after, before)| after - before),
         };
         // The stored copy goes at once, whatever the run gave: twelve of them would be 2.4 GB of temporary files.
-        let reset = probe::send(reqwest::Client::new().post(format!("{}/_sandbox/reset", sandbox.base)))?;
+        let reset =
+            probe::send(reqwest::Client::new().post(format!("{}/_sandbox/reset", sandbox.base)))?;
         if reset.status != 200 {
             return Err(format!("POST /_sandbox/reset: {}", reset.describe()));
         }
@@ -115,9 +136,12 @@ fn compare(dir: &Path, bins: &Bins, plan: &Plan, report: &mut Report) -> Result<
     drop(sandbox);
 
     let seconds = |side: usize| median(&runs[side].iter().map(|r| r.seconds).collect::<Vec<_>>());
-    let peak_kb = |side: usize| median(&runs[side].iter().map(|r| r.peak_rss_kb).collect::<Vec<_>>());
+    let peak_kb =
+        |side: usize| median(&runs[side].iter().map(|r| r.peak_rss_kb).collect::<Vec<_>>());
     let (ours, theirs) = (seconds(0), seconds(1));
-    let mib_per_s = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{:.0} MiB/s", (SIZE >> 20) as f64 / s));
+    let mib_per_s = |s: Option<f64>| {
+        s.map_or("n/a".into(), |s| format!("{:.0} MiB/s", (SIZE >> 20) as f64 / s))
+    };
     let time_detail = format!(
         "{} MiB at concurrency 1: generated {} ({}) vs raw reqwest {} ({}) (medians of {} alternate runs)",
         SIZE >> 20,
@@ -130,16 +154,32 @@ fn compare(dir: &Path, bins: &Bins, plan: &Plan, report: &mut Report) -> Result<
     progress(&format!("upload: {time_detail}"));
     let time_ratio = report::ratio(ours, theirs)?;
     let ours_kb = peak_kb(0).ok_or("upload-bench generated reported no peak memory")?;
-    let peak_detail = format!("VmHWM of the generated client's process, uploading {} MiB (median of {})", SIZE >> 20, plan.upload_rounds);
+    let peak_detail = format!(
+        "VmHWM of the generated client's process, uploading {} MiB (median of {})",
+        SIZE >> 20,
+        plan.upload_rounds
+    );
     if let Some(theirs_kb) = peak_kb(1) {
         report.extra.push((
-            format!("peak RSS (VmHWM) of the uploading process, {} MiB (medians of {})", SIZE >> 20, plan.upload_rounds),
-            format!("generated {} vs raw reqwest {}", report::kilobytes(ours_kb), report::kilobytes(theirs_kb)),
+            format!(
+                "peak RSS (VmHWM) of the uploading process, {} MiB (medians of {})",
+                SIZE >> 20,
+                plan.upload_rounds
+            ),
+            format!(
+                "generated {} vs raw reqwest {}",
+                report::kilobytes(ours_kb),
+                report::kilobytes(theirs_kb)
+            ),
         ));
     }
     if let (Some(a), Some(b)) = (median(&client_cpu[0]), median(&client_cpu[1])) {
         report.extra.push((
-            format!("CPU time (user + system) of the uploading process, {} MiB (medians of {})", SIZE >> 20, plan.upload_rounds),
+            format!(
+                "CPU time (user + system) of the uploading process, {} MiB (medians of {})",
+                SIZE >> 20,
+                plan.upload_rounds
+            ),
             format!(
                 "generated {} vs raw reqwest {}: ratio {}",
                 report::seconds(a),
@@ -151,7 +191,11 @@ fn compare(dir: &Path, bins: &Bins, plan: &Plan, report: &mut Report) -> Result<
     if let (Some(a), Some(b)) = (median(&sandbox_cpu[0]), median(&sandbox_cpu[1])) {
         // Whether the sandbox, not the client, sets the pace: its CPU time per upload beside the wall time.
         report.extra.push((
-            format!("CPU time (user + system) of the sandbox per {} MiB upload (medians of {})", SIZE >> 20, plan.upload_rounds),
+            format!(
+                "CPU time (user + system) of the sandbox per {} MiB upload (medians of {})",
+                SIZE >> 20,
+                plan.upload_rounds
+            ),
             format!(
                 "receiving the generated client's {} (wall {}), raw reqwest's {} (wall {})",
                 report::seconds(a),
@@ -169,14 +213,26 @@ fn compare(dir: &Path, bins: &Bins, plan: &Plan, report: &mut Report) -> Result<
 fn parse_run(stdout: &str, expected: u64) -> Result<Run, String> {
     let lines = json_lines(stdout);
     let [line] = lines.as_slice() else {
-        return Err(format!("expected one JSON line, got {}: {}", lines.len(), super::tail(stdout, 300)));
+        return Err(format!(
+            "expected one JSON line, got {}: {}",
+            lines.len(),
+            super::tail(stdout, 300)
+        ));
     };
-    let number = |key: &str| line[key].as_f64().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| format!("no number {key:?} in {line}"));
+    let number = |key: &str| {
+        line[key]
+            .as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("no number {key:?} in {line}"))
+    };
     let bytes = line["bytes"].as_u64().ok_or_else(|| format!("no \"bytes\" in {line}"))?;
     if bytes != expected {
-        return Err(format!("the sandbox stored {bytes} bytes of the {expected}-byte file: the upload is not the file"));
+        return Err(format!(
+            "the sandbox stored {bytes} bytes of the {expected}-byte file: the upload is not the file"
+        ));
     }
-    let peak_rss_kb = number("peak_rss_kb").map_err(|e| format!("{e} (VmHWM is read from /proc/self/status, Linux only)"))?;
+    let peak_rss_kb = number("peak_rss_kb")
+        .map_err(|e| format!("{e} (VmHWM is read from /proc/self/status, Linux only)"))?;
     Ok(Run { seconds: number("seconds")?, peak_rss_kb })
 }
 
@@ -190,7 +246,11 @@ fn ensure_file(path: &Path, size: u64, seed: u64) -> Result<(), String> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(error)?;
     }
-    progress(&format!("upload: writing {} bytes of pseudo-random data to {}", size, path.display()));
+    progress(&format!(
+        "upload: writing {} bytes of pseudo-random data to {}",
+        size,
+        path.display()
+    ));
     // Written aside and renamed, so that an interrupted write is never taken for the file.
     let partial = path.with_extension("partial");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(error)?);
@@ -244,11 +304,17 @@ fn landed(root: &Path, sandbox: Result<&Server, &str>) -> Result<(), String> {
         Err(e) => missing.push(format!("the sandbox did not start: {e}")),
         Ok(sandbox) => {
             if let Err(e) = upload_once(&sandbox.base) {
-                missing.push(format!("the sandbox does not take an uploaded file (POST /open-apis/im/v1/files: {e})"));
+                missing.push(format!(
+                    "the sandbox does not take an uploaded file (POST /open-apis/im/v1/files: {e})"
+                ));
             }
         }
     }
-    if missing.is_empty() { Ok(()) } else { Err(format!("the streaming-upload capability has not landed: {}", missing.join("; "))) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the streaming-upload capability has not landed: {}", missing.join("; ")))
+    }
 }
 
 /// Uploads a 16-byte file with the sandbox's default app; its `file_key`.
@@ -258,13 +324,22 @@ fn upload_once(base: &str) -> Result<String, String> {
         http.post(format!("{base}/open-apis/auth/v3/tenant_access_token/internal"))
             .json(&serde_json::json!({ "app_id": "cli_sandbox", "app_secret": "sandbox-secret" })),
     )?;
-    let token: Value = serde_json::from_str(&token.body).map_err(|_| format!("token call: {}", token.describe()))?;
-    let token = token["tenant_access_token"].as_str().ok_or("the token call gave no tenant_access_token")?.to_string();
+    let token: Value = serde_json::from_str(&token.body)
+        .map_err(|_| format!("token call: {}", token.describe()))?;
+    let token = token["tenant_access_token"]
+        .as_str()
+        .ok_or("the token call gave no tenant_access_token")?
+        .to_string();
     let form = reqwest::multipart::Form::new()
         .text("file_type", "stream")
         .text("file_name", "probe.bin")
-        .part("file", reqwest::multipart::Part::bytes(b"sixteen bytes..!".to_vec()).file_name("probe.bin"));
-    let answer = probe::send(http.post(format!("{base}/open-apis/im/v1/files")).bearer_auth(token).multipart(form))?;
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"sixteen bytes..!".to_vec()).file_name("probe.bin"),
+        );
+    let answer = probe::send(
+        http.post(format!("{base}/open-apis/im/v1/files")).bearer_auth(token).multipart(form),
+    )?;
     let json: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
     match (answer.status, json["code"].as_i64(), json["data"]["file_key"].as_str()) {
         (200, Some(0), Some(key)) => {
@@ -288,7 +363,8 @@ mod tests {
         ensure_file(&a, size, SEED).unwrap();
         ensure_file(&b, size, SEED).unwrap();
         ensure_file(&c, size, SEED + 1).unwrap();
-        let (a_bytes, b_bytes, c_bytes) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), std::fs::read(&c).unwrap());
+        let (a_bytes, b_bytes, c_bytes) =
+            (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), std::fs::read(&c).unwrap());
         assert_eq!(a_bytes.len() as u64, size);
         assert!(a_bytes == b_bytes, "one seed, one file");
         assert!(a_bytes != c_bytes, "another seed, another file");
@@ -308,12 +384,17 @@ mod tests {
     #[test]
     fn a_run_counts_only_when_the_sandbox_stored_the_whole_file() {
         let line = r#"{"client":"raw","seconds":1.25,"bytes":1000,"file_key":"file_v3_x","peak_rss_kb":20480}"#;
-        assert_eq!(parse_run(&format!("noise\n{line}\n"), 1000).unwrap(), Run { seconds: 1.25, peak_rss_kb: 20480.0 });
+        assert_eq!(
+            parse_run(&format!("noise\n{line}\n"), 1000).unwrap(),
+            Run { seconds: 1.25, peak_rss_kb: 20480.0 }
+        );
         let short = parse_run(line, 1001).unwrap_err();
         assert!(short.contains("stored 1000 bytes of the 1001-byte file"), "{short}");
         let no_peak = parse_run(&line.replace("20480", "null"), 1000).unwrap_err();
         assert!(no_peak.contains("peak_rss_kb"), "{no_peak}");
-        assert!(parse_run(&line.replace("1.25", "\"fast\""), 1000).unwrap_err().contains("seconds"));
+        assert!(
+            parse_run(&line.replace("1.25", "\"fast\""), 1000).unwrap_err().contains("seconds")
+        );
         assert!(parse_run(&format!("{line}\n{line}"), 1000).unwrap_err().contains("got 2"));
         assert!(parse_run("", 1000).unwrap_err().contains("got 0"));
     }
@@ -336,7 +417,10 @@ mod tests {
         assert_eq!(process_cpu(u32::MAX), None, "no such process");
 
         let before = children_cpu().unwrap();
-        let status = Command::new("sh").args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]).status().unwrap();
+        let status = Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
         assert!(status.success());
         assert!(children_cpu().unwrap() > before);
     }

@@ -53,7 +53,13 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const STDERR_KEPT: usize = 4096;
 
 /// Adds the long-connection figure to `report`.
-pub fn measure(root: &Path, bins: Option<&Result<Bins, String>>, sandbox: Result<&Server, &str>, plan: &Plan, report: &mut Report) {
+pub fn measure(
+    root: &Path,
+    bins: Option<&Result<Bins, String>>,
+    sandbox: Result<&Server, &str>,
+    plan: &Plan,
+    report: &mut Report,
+) {
     match compare(root, bins, sandbox, plan, report) {
         Ok((value, detail)) => {
             progress(&format!("ws: {} ({detail})", report::fmt_ratio(value)));
@@ -86,10 +92,12 @@ fn compare(
         Some(Err(why)) => return Err(format!("the benchmark programs did not build: {why}")),
         None => return Err("the benchmark programs were not built".into()),
     };
-    let python = crate::peers::ensure(root).map_err(|e| format!("lark-oapi could not be installed: {e}"));
+    let python =
+        crate::peers::ensure(root).map_err(|e| format!("lark-oapi could not be installed: {e}"));
     let mut command = Command::new(&bins.ws_harness);
     command.arg("sandbox").arg(root.join("spec"));
-    let server = Server::spawn(command, "listening on ").map_err(|e| format!("the sandbox (ws-harness sandbox) did not start: {e}"))?;
+    let server = Server::spawn(command, "listening on ")
+        .map_err(|e| format!("the sandbox (ws-harness sandbox) did not start: {e}"))?;
     let driver = Driver::new(&bins.ws_harness, &server.base, server.pid())?;
 
     let ws_bench = bins.ws_bench.clone();
@@ -104,7 +112,11 @@ fn compare(
         rounds: Vec::new(),
     }];
     if let Ok(peers) = &python {
-        let (peers, script, base) = (peers.clone(), root.join("bench").join("peers").join("lark_ws_bench.py"), server.base.clone());
+        let (peers, script, base) = (
+            peers.clone(),
+            root.join("bench").join("peers").join("lark_ws_bench.py"),
+            server.base.clone(),
+        );
         sides.push(Side {
             name: "lark-oapi",
             command: Box::new(move || {
@@ -125,12 +137,16 @@ fn compare(
     // are slower (its first timed round took 2–3 times the others), and
     // ours would always pay for them, going first.
     for side in &sides {
-        let warmup = driver.round((side.command)()).map_err(|e| format!("{}, untimed first round: {e}", side.name))?;
+        let warmup = driver
+            .round((side.command)())
+            .map_err(|e| format!("{}, untimed first round: {e}", side.name))?;
         progress(&format!("ws: {} untimed first round: {}", side.name, warmup.describe()));
     }
     for round in 1..=plan.ws_rounds {
         for side in &mut sides {
-            let measured = driver.round((side.command)()).map_err(|e| format!("{}, round {round}: {e}", side.name))?;
+            let measured = driver
+                .round((side.command)())
+                .map_err(|e| format!("{}, round {round}: {e}", side.name))?;
             progress(&format!("ws: {} round {round}: {}", side.name, measured.describe()));
             side.rounds.push(measured);
         }
@@ -151,7 +167,11 @@ fn compare(
     }
     let (a, b) = (ours.median(|r| Some(r.seconds)), theirs.median(|r| Some(r.seconds)));
     let value = report::ratio(a, b)?;
-    let rate = |s: Option<f64>| s.map_or("n/a".into(), |s| format!("{} events/s", report::thousands((EVENTS as f64 / s).round() as u64)));
+    let rate = |s: Option<f64>| {
+        s.map_or("n/a".into(), |s| {
+            format!("{} events/s", report::thousands((EVENTS as f64 / s).round() as u64))
+        })
+    };
     let detail = format!(
         "{EVENTS} events, {IN_FLIGHT} in flight, pushed by the sandbox (release) in one bulk call and acked: feishu-runtime {} ({}) vs lark-oapi {} {} ({}) (medians of {} alternate rounds)",
         a.map_or("n/a".into(), report::seconds),
@@ -171,10 +191,15 @@ impl Side {
 
     /// A row for `other`: the median time and the CPU times of one round.
     fn summary(&self, rounds: usize) -> (String, String) {
-        let cpu = |field: fn(&Round) -> Option<f64>| self.median(field).map_or("n/a".into(), report::seconds);
+        let cpu = |field: fn(&Round) -> Option<f64>| {
+            self.median(field).map_or("n/a".into(), report::seconds)
+        };
         let repushed: u64 = self.rounds.iter().map(|r| r.repushed).sum();
         (
-            format!("long connection, {EVENTS} events to {} (medians of {rounds} rounds)", self.name),
+            format!(
+                "long connection, {EVENTS} events to {} (medians of {rounds} rounds)",
+                self.name
+            ),
             format!(
                 "{}; CPU time (user + system) during the round: client {}, sandbox {}, sender {}; events pushed again (no ack within 3 s): {repushed} in all",
                 self.median(|r| Some(r.seconds)).map_or("n/a".into(), report::seconds),
@@ -228,17 +253,26 @@ struct Delivery {
 /// `ws-harness deliver`'s line: `Ok` only when each of the `expected` events
 /// reported an ack with code 200.
 fn parse_delivery(line: &Value, expected: usize) -> Result<Delivery, String> {
-    let number = |name: &str| line.get(name).and_then(Value::as_u64).ok_or_else(|| format!("ws-harness deliver reported no {name}: {line}"));
+    let number = |name: &str| {
+        line.get(name)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("ws-harness deliver reported no {name}: {line}"))
+    };
     let (acked, failed) = (number("acked")?, number("failed")?);
     if failed > 0 {
         let first = line.get("first_error").and_then(Value::as_str).unwrap_or("?");
-        return Err(format!("{failed} of {expected} events were not acked with code 200, first: {first}"));
+        return Err(format!(
+            "{failed} of {expected} events were not acked with code 200, first: {first}"
+        ));
     }
     if acked != expected as u64 {
         return Err(format!("{acked} of {expected} events were acked"));
     }
     Ok(Delivery {
-        seconds: line.get("seconds").and_then(Value::as_f64).ok_or_else(|| format!("ws-harness deliver reported no seconds: {line}"))?,
+        seconds: line
+            .get("seconds")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("ws-harness deliver reported no seconds: {line}"))?,
         repushed: number("repushed")?,
         cpu_seconds: line.get("cpu_seconds").and_then(Value::as_f64),
     })
@@ -246,14 +280,23 @@ fn parse_delivery(line: &Value, expected: usize) -> Result<Delivery, String> {
 
 /// `ws_connections` and `ws_acks` of `GET /_sandbox/stats`.
 fn parse_stats(body: &str) -> Result<(u64, u64), String> {
-    let stats: Value = serde_json::from_str(body).map_err(|e| format!("GET /_sandbox/stats is not JSON ({e})"))?;
-    let field = |name: &str| stats.get(name).and_then(Value::as_u64).ok_or_else(|| format!("GET /_sandbox/stats has no {name}: {}", tail(body, 300)));
+    let stats: Value =
+        serde_json::from_str(body).map_err(|e| format!("GET /_sandbox/stats is not JSON ({e})"))?;
+    let field = |name: &str| {
+        stats
+            .get(name)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("GET /_sandbox/stats has no {name}: {}", tail(body, 300)))
+    };
     Ok((field("ws_connections")?, field("ws_acks")?))
 }
 
 /// `{"handled":N}` among a client's last lines.
 fn parse_handled(lines: &[String]) -> Option<u64> {
-    lines.iter().rev().find_map(|line| serde_json::from_str::<Value>(line.trim()).ok()?.get("handled")?.as_u64())
+    lines
+        .iter()
+        .rev()
+        .find_map(|line| serde_json::from_str::<Value>(line.trim()).ok()?.get("handled")?.as_u64())
 }
 
 /// The CPU time (user + system) of process `pid` so far, in seconds
@@ -278,14 +321,31 @@ struct Driver {
 
 impl Driver {
     fn new(harness: &Path, base: &str, sandbox_pid: u32) -> Result<Self, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("no tokio runtime: {e}"))?;
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| format!("no HTTP client: {e}"))?;
-        Ok(Driver { harness: harness.to_owned(), runtime, http, base: base.to_owned(), sandbox_pid: sandbox_pid.to_string() })
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("no tokio runtime: {e}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("no HTTP client: {e}"))?;
+        Ok(Driver {
+            harness: harness.to_owned(),
+            runtime,
+            http,
+            base: base.to_owned(),
+            sandbox_pid: sandbox_pid.to_string(),
+        })
     }
 
     fn stats(&self) -> Result<(u64, u64), String> {
         self.runtime.block_on(async {
-            let response = self.http.get(format!("{}/_sandbox/stats", self.base)).send().await.map_err(|e| format!("GET /_sandbox/stats: {e}"))?;
+            let response = self
+                .http
+                .get(format!("{}/_sandbox/stats", self.base))
+                .send()
+                .await
+                .map_err(|e| format!("GET /_sandbox/stats: {e}"))?;
             parse_stats(&response.text().await.map_err(|e| format!("GET /_sandbox/stats: {e}"))?)
         })
     }
@@ -299,7 +359,10 @@ impl Driver {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(format!("the sandbox counts {connections} long connections, not {n}, after {}", report::seconds(within.as_secs_f64())));
+                return Err(format!(
+                    "the sandbox counts {connections} long connections, not {n}, after {}",
+                    report::seconds(within.as_secs_f64())
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -311,20 +374,29 @@ impl Driver {
         self.await_connections(0, Duration::from_secs(10))?;
         let mut client = ClientProcess::start(command)?;
         client.await_connected()?;
-        self.await_connections(1, Duration::from_secs(5)).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
+        self.await_connections(1, Duration::from_secs(5))
+            .map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
         let (_, acks_before) = self.stats()?;
         let pid = client.child.id().to_string();
         let cpu = || (cpu_seconds(&pid), cpu_seconds(&self.sandbox_pid));
         let before = cpu();
         let mut deliver = Command::new(&self.harness);
         deliver.arg("deliver").arg(&self.base).arg(EVENTS.to_string()).arg(IN_FLIGHT.to_string());
-        let reported = output(&mut deliver).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
+        let reported =
+            output(&mut deliver).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
         let after = cpu();
-        let line = json_lines(&reported).into_iter().next().ok_or("ws-harness deliver printed no result")?;
-        let delivery = parse_delivery(&line, EVENTS).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
+        let line = json_lines(&reported)
+            .into_iter()
+            .next()
+            .ok_or("ws-harness deliver printed no result")?;
+        let delivery =
+            parse_delivery(&line, EVENTS).map_err(|e| format!("{e} ({})", client.stderr_tail()))?;
         let (_, acks_after) = self.stats()?;
         if acks_after - acks_before < EVENTS as u64 {
-            return Err(format!("the sandbox counted {} acks for {EVENTS} acked events", acks_after - acks_before));
+            return Err(format!(
+                "the sandbox counted {} acks for {EVENTS} acked events",
+                acks_after - acks_before
+            ));
         }
         let handled = client.stop()?;
         if handled < EVENTS as u64 {
@@ -353,8 +425,12 @@ struct ClientProcess {
 impl ClientProcess {
     fn start(mut command: Command) -> Result<Self, String> {
         let program = describe(&command);
-        let mut child =
-            command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {program}: {e}"))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut stderr = child.stderr.take().ok_or("no stderr")?;
         let (sender, lines) = mpsc::channel();
@@ -383,7 +459,11 @@ impl ClientProcess {
     fn stderr_tail(&self) -> String {
         let kept = self.stderr.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let text = tail(&kept, 600).trim();
-        if text.is_empty() { format!("{}: nothing on stderr", self.program) } else { format!("{} said: {text}", self.program) }
+        if text.is_empty() {
+            format!("{}: nothing on stderr", self.program)
+        } else {
+            format!("{} said: {text}", self.program)
+        }
     }
 
     /// Waits for the line `connected`.
@@ -393,12 +473,21 @@ impl ClientProcess {
             match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(line) if line.trim() == "connected" => return Ok(()),
                 Ok(_) => {}
-                Err(mpsc::RecvTimeoutError::Timeout) => return Err(format!("no `connected` within {} s ({})", CONNECT_TIMEOUT.as_secs(), self.stderr_tail())),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "no `connected` within {} s ({})",
+                        CONNECT_TIMEOUT.as_secs(),
+                        self.stderr_tail()
+                    ));
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
                     // Let the stderr thread catch up before quoting it.
                     std::thread::sleep(Duration::from_millis(100));
-                    return Err(format!("it ended ({status}) before saying `connected` ({})", self.stderr_tail()));
+                    return Err(format!(
+                        "it ended ({status}) before saying `connected` ({})",
+                        self.stderr_tail()
+                    ));
                 }
             }
         }
@@ -413,14 +502,21 @@ impl ClientProcess {
             match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(line) => lines.push(line),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => return Err(format!("it did not stop within {} s of its stdin closing", STOP_TIMEOUT.as_secs())),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "it did not stop within {} s of its stdin closing",
+                        STOP_TIMEOUT.as_secs()
+                    ));
+                }
             }
         }
         let status = self.child.wait().map_err(|e| e.to_string())?;
         if !status.success() {
             return Err(format!("it ended with {status} ({})", self.stderr_tail()));
         }
-        parse_handled(&lines).ok_or_else(|| format!("it printed no {{\"handled\":N}} on stopping ({})", self.stderr_tail()))
+        parse_handled(&lines).ok_or_else(|| {
+            format!("it printed no {{\"handled\":N}} on stopping ({})", self.stderr_tail())
+        })
     }
 }
 
@@ -439,14 +535,16 @@ fn landed(root: &Path, sandbox: Result<&Server, &str>) -> Result<(), String> {
     let mut missing = Vec::new();
     match probe::runtime_feature(root, "ws") {
         Ok(true) => {}
-        Ok(false) => missing.push("feishu-runtime has no cargo feature `ws` (runtime/Cargo.toml)".to_string()),
+        Ok(false) => missing
+            .push("feishu-runtime has no cargo feature `ws` (runtime/Cargo.toml)".to_string()),
         Err(e) => missing.push(e),
     }
     match sandbox {
         Err(e) => missing.push(format!("the sandbox did not start: {e}")),
         Ok(sandbox) => {
-            let request =
-                reqwest::Client::new().post(format!("{}/_sandbox/events", sandbox.base)).json(&json!({ "via": "ws", "event_type": "im.message.receive_v1" }));
+            let request = reqwest::Client::new()
+                .post(format!("{}/_sandbox/events", sandbox.base))
+                .json(&json!({ "via": "ws", "event_type": "im.message.receive_v1" }));
             match probe::send(request) {
                 Err(e) => missing.push(format!("POST /_sandbox/events failed: {e}")),
                 Ok(answer) if answer.status == 404 || (answer.status == 400 && answer.body.contains("unknown field `via`")) => missing
@@ -455,7 +553,11 @@ fn landed(root: &Path, sandbox: Result<&Server, &str>) -> Result<(), String> {
             }
         }
     }
-    if missing.is_empty() { Ok(()) } else { Err(format!("the long-connection capability has not landed: {}", missing.join("; "))) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the long-connection capability has not landed: {}", missing.join("; ")))
+    }
 }
 
 #[cfg(test)]
@@ -465,7 +567,10 @@ mod tests {
     #[test]
     fn a_round_counts_only_when_every_delivery_was_acked() {
         let line = json!({"seconds": 0.25, "acked": 5000, "repushed": 2, "failed": 0, "first_error": null, "cpu_seconds": 0.08});
-        assert_eq!(parse_delivery(&line, 5000), Ok(Delivery { seconds: 0.25, repushed: 2, cpu_seconds: Some(0.08) }));
+        assert_eq!(
+            parse_delivery(&line, 5000),
+            Ok(Delivery { seconds: 0.25, repushed: 2, cpu_seconds: Some(0.08) })
+        );
         let off_linux = json!({"seconds": 0.25, "acked": 5000, "repushed": 0, "failed": 0, "first_error": null, "cpu_seconds": null});
         assert_eq!(parse_delivery(&off_linux, 5000).unwrap().cpu_seconds, None);
         let short = json!({"seconds": 0.25, "acked": 4999, "repushed": 0, "failed": 0, "first_error": null});
@@ -473,13 +578,20 @@ mod tests {
         let failed = json!({"seconds": 3.0, "acked": 4998, "repushed": 0, "failed": 2, "first_error": "HTTP 409: no long-connection client is connected"});
         let why = parse_delivery(&failed, 5000).unwrap_err();
         assert!(why.contains("2 of 5000") && why.contains("HTTP 409"), "{why}");
-        assert!(parse_delivery(&json!({"acked": 5000, "failed": 0, "repushed": 0}), 5000).unwrap_err().contains("seconds"));
+        assert!(
+            parse_delivery(&json!({"acked": 5000, "failed": 0, "repushed": 0}), 5000)
+                .unwrap_err()
+                .contains("seconds")
+        );
         assert!(parse_delivery(&json!({}), 5000).unwrap_err().contains("acked"));
     }
 
     #[test]
     fn stats_and_the_handled_count_are_read_from_the_answers() {
-        assert_eq!(parse_stats(r#"{"requests":3,"ws_connections":1,"ws_acks":5000}"#), Ok((1, 5000)));
+        assert_eq!(
+            parse_stats(r#"{"requests":3,"ws_connections":1,"ws_acks":5000}"#),
+            Ok((1, 5000))
+        );
         assert!(parse_stats(r#"{"requests":3}"#).unwrap_err().contains("ws_connections"));
         assert!(parse_stats("nope").is_err());
         let lines = ["connected".to_string(), r#"{"handled":5000}"#.to_string()];

@@ -78,9 +78,16 @@ mod tests {
         write_atomic(&page, "one").unwrap();
         write_atomic(&page, "two").unwrap();
         assert_eq!(std::fs::read_to_string(&page).unwrap(), "two");
-        let names: Vec<String> = std::fs::read_dir(root.join("im/v1")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = std::fs::read_dir(root.join("im/v1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, ["x.md"], "no temporary file stays");
-        std::fs::write(root.join("im/.y.md.1").with_extension(format!("md.1{TEMP_SUFFIX}")), "half").unwrap();
+        std::fs::write(
+            root.join("im/.y.md.1").with_extension(format!("md.1{TEMP_SUFFIX}")),
+            "half",
+        )
+        .unwrap();
         assert_eq!(remove_leftovers(&root).unwrap(), 1);
         assert_eq!(remove_leftovers(&root).unwrap(), 0);
         remove_page(&root, &page).unwrap();

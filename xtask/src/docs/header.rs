@@ -95,7 +95,10 @@ pub enum Identity {
 pub fn identity(text: &str) -> Identity {
     let (meta, yaml) = keys(text);
     if let Some(full_path) = meta.get("fullPath").filter(|p| p.starts_with('/')) {
-        return Identity::FullPath { full_path: full_path.clone(), owned: yaml && meta.contains_key("updateTime") };
+        return Identity::FullPath {
+            full_path: full_path.clone(),
+            owned: yaml && meta.contains_key("updateTime"),
+        };
     }
     for key in ["source_url", "source", "url"] {
         if let Some(url) = meta.get(key).filter(|u| u.starts_with("http")) {
@@ -134,7 +137,10 @@ fn keys(text: &str) -> (BTreeMap<String, String>, bool) {
 /// `…/document/<fullPath>` exactly, else the one page whose fullPath ends with
 /// the URL's path (or with it less its first segment, as in
 /// `…/document/server-docs/im-v1/message/reply`). Ambiguous tails name nothing.
-pub fn full_path_of_url<'a>(url: &str, pages: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+pub fn full_path_of_url<'a>(
+    url: &str,
+    pages: impl Iterator<Item = &'a str> + Clone,
+) -> Option<String> {
     let url = url.split(['?', '#']).next()?;
     let (_, rest) = url.split_once("/document/")?;
     let direct = format!("/{}", rest.trim_end_matches('/'));
@@ -162,13 +168,21 @@ mod tests {
     use super::*;
 
     fn header(title: &str) -> Header {
-        Header { title: title.into(), full_path: "/a/b".into(), update_time: "17".into(), url: "https://open.feishu.cn/document/a/b".into() }
+        Header {
+            title: title.into(),
+            full_path: "/a/b".into(),
+            update_time: "17".into(),
+            url: "https://open.feishu.cn/document/a/b".into(),
+        }
     }
 
     #[test]
     fn renders_and_reads_back() {
         let text = render(&header("发送消息"), "\n# 发送消息\n");
-        assert_eq!(text, "---\ntitle: \"发送消息\"\nfullPath: \"/a/b\"\nupdateTime: \"17\"\nurl: \"https://open.feishu.cn/document/a/b\"\n---\n\n# 发送消息\n");
+        assert_eq!(
+            text,
+            "---\ntitle: \"发送消息\"\nfullPath: \"/a/b\"\nupdateTime: \"17\"\nurl: \"https://open.feishu.cn/document/a/b\"\n---\n\n# 发送消息\n"
+        );
         assert_eq!(identity(&text), Identity::FullPath { full_path: "/a/b".into(), owned: true });
         let parsed = feishu_docs::page::Page::new("x.md", &text);
         assert_eq!((parsed.title(), parsed.body()), (Some("发送消息"), "\n# 发送消息\n"));
@@ -186,21 +200,44 @@ mod tests {
     #[test]
     fn reads_the_seed_header_shapes() {
         let comment = "<!--\ntitle: 回复消息\nfullPath: /uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply\nupdatedAt: 1\n-->\n# x";
-        assert_eq!(identity(comment), Identity::FullPath { full_path: "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply".into(), owned: false });
+        assert_eq!(
+            identity(comment),
+            Identity::FullPath {
+                full_path: "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply".into(),
+                owned: false
+            }
+        );
         let yaml = "---\ntitle: \"x\"\nsource_url: https://open.feishu.cn/document/im-v1/message/push_follow_up\n---\n";
-        assert_eq!(identity(yaml), Identity::Url("https://open.feishu.cn/document/im-v1/message/push_follow_up".into()));
+        assert_eq!(
+            identity(yaml),
+            Identity::Url("https://open.feishu.cn/document/im-v1/message/push_follow_up".into())
+        );
         assert_eq!(identity("添加消息表情回复\n"), Identity::Unknown);
     }
 
     #[test]
     fn urls_find_their_page() {
-        let pages =
-            ["/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply", "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/push_follow_up", "/x/create", "/y/create"];
+        let pages = [
+            "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply",
+            "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/push_follow_up",
+            "/x/create",
+            "/y/create",
+        ];
         let find = |url: &str| full_path_of_url(url, pages.iter().copied());
         assert_eq!(find("https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply").as_deref(), Some(pages[0]));
-        assert_eq!(find("https://open.feishu.cn/document/server-docs/im-v1/message/reply").as_deref(), Some(pages[0]));
-        assert_eq!(find("https://open.feishu.cn/document/im-v1/message/push_follow_up?lang=zh").as_deref(), Some(pages[1]));
-        assert_eq!(find("https://open.feishu.cn/document/z/create"), None, "two pages end in /create");
+        assert_eq!(
+            find("https://open.feishu.cn/document/server-docs/im-v1/message/reply").as_deref(),
+            Some(pages[0])
+        );
+        assert_eq!(
+            find("https://open.feishu.cn/document/im-v1/message/push_follow_up?lang=zh").as_deref(),
+            Some(pages[1])
+        );
+        assert_eq!(
+            find("https://open.feishu.cn/document/z/create"),
+            None,
+            "two pages end in /create"
+        );
         assert_eq!(find("https://example.com/other"), None);
     }
 }

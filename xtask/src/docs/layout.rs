@@ -31,7 +31,9 @@ const MAX_DEPTH: usize = 32;
 
 /// The relative path (with `/`) of the page `full_path`, or why it has none.
 pub fn page_path(full_path: &str) -> Result<String, String> {
-    let rest = full_path.strip_prefix('/').ok_or_else(|| format!("fullPath {full_path:?} does not start with `/`"))?;
+    let rest = full_path
+        .strip_prefix('/')
+        .ok_or_else(|| format!("fullPath {full_path:?} does not start with `/`"))?;
     let segments: Vec<&str> = rest.split('/').collect();
     if segments.len() > MAX_DEPTH {
         return Err(format!("fullPath {full_path:?} has more than {MAX_DEPTH} segments"));
@@ -59,7 +61,10 @@ pub fn page_path(full_path: &str) -> Result<String, String> {
         out.extend(segments.iter().map(|s| escape(s)));
     }
     if let Some(long) = out.iter().find(|s| s.len() > MAX_SEGMENT) {
-        return Err(format!("fullPath {full_path:?} has a segment longer than {MAX_SEGMENT} bytes ({}…)", &long[..40]));
+        return Err(format!(
+            "fullPath {full_path:?} has a segment longer than {MAX_SEGMENT} bytes ({}…)",
+            &long[..40]
+        ));
     }
     Ok(format!("{}.md", out.join("/")))
 }
@@ -68,7 +73,10 @@ pub fn page_path(full_path: &str) -> Result<String, String> {
 pub fn service_version(segment: &str) -> Option<(&str, &str)> {
     let (service, digits) = segment.rsplit_once("-v")?;
     let version = &segment[service.len() + 1..];
-    (looks_like_service(service) && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some((service, version))
+    (looks_like_service(service)
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit()))
+    .then_some((service, version))
 }
 
 /// The service a page belongs to: the first `<svc>-v<N>` segment of its fullPath.
@@ -77,7 +85,10 @@ pub fn service_of(full_path: &str) -> Option<&str> {
 }
 
 fn looks_like_service(text: &str) -> bool {
-    text.bytes().next().is_some_and(|b| b.is_ascii_lowercase()) && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    text.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn is_version(text: &str) -> bool {
@@ -114,21 +125,57 @@ mod tests {
 
     #[test]
     fn reference_pages_get_the_seed_layout() {
-        assert_eq!(page_path("/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create").unwrap(), "im/v1/message/create.md");
-        assert_eq!(page_path("/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create").unwrap(), "im/v1/message-reaction/create.md");
-        assert_eq!(page_path("/uAjLw4CM/ukTMukTMukTM/corehr-v2/job/get").unwrap(), "corehr-v2/job/get.md");
-        assert_eq!(page_path("/uAjLw4CM/ukTMukTMukTM/group/im-v2/tag/create").unwrap(), "group/im-v2/tag/create.md");
-        assert_eq!(page_path("/ukTMukTMukTM/uMzM1YjLzMTN24yMzUjN/hire-v1/job/get").unwrap(), "_/ukTMukTMukTM/uMzM1YjLzMTN24yMzUjN/hire-v1/job/get.md");
-        assert_eq!(page_path("/ukTMukTMukTM/ukjMzUjL5IzM14SOyMTN/").unwrap(), "_/ukTMukTMukTM/ukjMzUjL5IzM14SOyMTN/%.md");
+        assert_eq!(
+            page_path("/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create").unwrap(),
+            "im/v1/message/create.md"
+        );
+        assert_eq!(
+            page_path("/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-reaction/create").unwrap(),
+            "im/v1/message-reaction/create.md"
+        );
+        assert_eq!(
+            page_path("/uAjLw4CM/ukTMukTMukTM/corehr-v2/job/get").unwrap(),
+            "corehr-v2/job/get.md"
+        );
+        assert_eq!(
+            page_path("/uAjLw4CM/ukTMukTMukTM/group/im-v2/tag/create").unwrap(),
+            "group/im-v2/tag/create.md"
+        );
+        assert_eq!(
+            page_path("/ukTMukTMukTM/uMzM1YjLzMTN24yMzUjN/hire-v1/job/get").unwrap(),
+            "_/ukTMukTMukTM/uMzM1YjLzMTN24yMzUjN/hire-v1/job/get.md"
+        );
+        assert_eq!(
+            page_path("/ukTMukTMukTM/ukjMzUjL5IzM14SOyMTN/").unwrap(),
+            "_/ukTMukTMukTM/ukjMzUjL5IzM14SOyMTN/%.md"
+        );
     }
 
     #[test]
     fn hostile_names_stay_inside_the_folder() {
-        for hostile in ["/../../etc/passwd", "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/../../x", "/a/./b", "/a\\..\\b", "/a\0b", "//abs", "/C:/x", "/.hidden"] {
+        for hostile in [
+            "/../../etc/passwd",
+            "/uAjLw4CM/ukTMukTMukTM/reference/im-v1/../../x",
+            "/a/./b",
+            "/a\\..\\b",
+            "/a\0b",
+            "//abs",
+            "/C:/x",
+            "/.hidden",
+        ] {
             let rel = page_path(hostile).unwrap();
             let joined = join_inside(Path::new("/docs"), &rel).unwrap();
-            assert!(joined.starts_with("/docs") && !rel.contains("..") && !rel.contains('\\') && !rel.contains('\0'), "{hostile} → {rel}");
-            assert!(rel.split('/').all(|s| !s.starts_with('.')), "{hostile} → {rel}: no hidden names");
+            assert!(
+                joined.starts_with("/docs")
+                    && !rel.contains("..")
+                    && !rel.contains('\\')
+                    && !rel.contains('\0'),
+                "{hostile} → {rel}"
+            );
+            assert!(
+                rel.split('/').all(|s| !s.starts_with('.')),
+                "{hostile} → {rel}: no hidden names"
+            );
         }
         assert!(page_path("no-slash").is_err());
         assert!(page_path(&format!("/{}", "a".repeat(300))).is_err());

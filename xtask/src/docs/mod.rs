@@ -34,7 +34,8 @@ pub const DEFAULT_PORTAL: &str = "https://open.feishu.cn";
 const DEFAULT_JOBS: usize = 8;
 /// Public documentation sites; a page's `url` points at the one it came from,
 /// or, for any other portal (a mirror, the local one), at the language's own.
-const PUBLIC_SITES: [&str; 3] = ["https://open.feishu.cn", "https://open.larksuite.com", "https://open.larkoffice.com"];
+const PUBLIC_SITES: [&str; 3] =
+    ["https://open.feishu.cn", "https://open.larksuite.com", "https://open.larkoffice.com"];
 
 /// The options of one run, checked.
 #[derive(Debug)]
@@ -52,18 +53,34 @@ struct Options {
 }
 
 fn options(flags: &Flags, root: &Path) -> Result<Options, String> {
-    let portal = flags.portal.clone().unwrap_or_else(|| DEFAULT_PORTAL.to_string()).trim_end_matches('/').to_string();
+    let portal = flags
+        .portal
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PORTAL.to_string())
+        .trim_end_matches('/')
+        .to_string();
     if !(portal.starts_with("http://") || portal.starts_with("https://")) {
         return Err(format!("--portal {portal}: not an http(s) URL"));
     }
-    let kinds = [flags.all, !flags.service.is_empty(), !flags.path.is_empty()].iter().filter(|k| **k).count();
+    let kinds = [flags.all, !flags.service.is_empty(), !flags.path.is_empty()]
+        .iter()
+        .filter(|k| **k)
+        .count();
     if kinds > 1 {
         return Err("--all, --service and --path are alternatives; give one of them".into());
     }
     let selection = if flags.all {
         Selection::All
     } else if !flags.service.is_empty() {
-        Selection::Services(flags.service.iter().flat_map(|s| s.split(',')).filter(|s| !s.is_empty()).map(str::to_string).collect())
+        Selection::Services(
+            flags
+                .service
+                .iter()
+                .flat_map(|s| s.split(','))
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
     } else if !flags.path.is_empty() {
         Selection::Paths(flags.path.clone())
     } else {
@@ -81,12 +98,27 @@ fn options(flags: &Flags, root: &Path) -> Result<Options, String> {
     }
     let docs = flags.docs.clone().unwrap_or_else(|| root.join("spec/docs"));
     if selection == Selection::Existing && !docs.is_dir() {
-        return Err(format!("{}: no such folder; to fetch pages into a new one, choose them with --all, --service or --path", docs.display()));
+        return Err(format!(
+            "{}: no such folder; to fetch pages into a new one, choose them with --all, --service or --path",
+            docs.display()
+        ));
     }
     if flags.out.is_some() && !flags.regen {
-        return Err("--out goes with --regen: it says where regen writes spec/ and generated/".into());
+        return Err(
+            "--out goes with --regen: it says where regen writes spec/ and generated/".into()
+        );
     }
-    Ok(Options { portal, docs, selection, language, site, dry_run: flags.dry_run, jobs, regen: flags.regen, out: flags.out.clone() })
+    Ok(Options {
+        portal,
+        docs,
+        selection,
+        language,
+        site,
+        dry_run: flags.dry_run,
+        jobs,
+        regen: flags.regen,
+        out: flags.out.clone(),
+    })
 }
 
 /// What happened to one page.
@@ -103,8 +135,11 @@ struct Counts {
 /// Runs the command from the workspace root `root`.
 pub fn run(flags: &Flags, root: &Path) -> Result<ExitCode, String> {
     let options = options(flags, root)?;
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| format!("could not start the tokio runtime: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the tokio runtime: {e}"))?;
     let failed = runtime.block_on(sync(&options))?;
     if !failed.is_empty() {
         eprintln!("docs sync: {} page(s) failed; every other page was written:", failed.len());
@@ -118,10 +153,16 @@ pub fn run(flags: &Flags, root: &Path) -> Result<ExitCode, String> {
     }
     if options.regen {
         let docs = (options.docs != root.join("spec/docs")).then(|| options.docs.clone());
-        return crate::regen::run(&crate::flags::Regen { check: false, docs, out: options.out.clone() }, root);
+        return crate::regen::run(
+            &crate::flags::Regen { check: false, docs, out: options.out.clone() },
+            root,
+        );
     }
-    let next =
-        if options.docs == root.join("spec/docs") { "cargo xtask regen".to_string() } else { format!("cargo xtask regen --docs {}", options.docs.display()) };
+    let next = if options.docs == root.join("spec/docs") {
+        "cargo xtask regen".to_string()
+    } else {
+        format!("cargo xtask regen --docs {}", options.docs.display())
+    };
     eprintln!("next: {next}   (the spec, the client crate and the API change report)");
     Ok(ExitCode::SUCCESS)
 }
@@ -135,7 +176,9 @@ impl Progress {
     fn new(total: usize) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} docs sync [{bar:30}] {pos}/{len} pages {msg}") {
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} docs sync [{bar:30}] {pos}/{len} pages {msg}",
+            ) {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar
@@ -180,20 +223,32 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
     if let Selection::Services(names) = &options.selection
         && plan.jobs.is_empty()
     {
-        return Err(format!("no page of service {} under the Server API node of {}", names.join(", "), client.tree_url()));
+        return Err(format!(
+            "no page of service {} under the Server API node of {}",
+            names.join(", "),
+            client.tree_url()
+        ));
     }
     for (rel, why) in &plan.left_alone {
         eprintln!("docs sync: left alone {rel}: {why}");
     }
-    let names: BTreeMap<&str, &str> = tree.iter().map(|p| (p.full_path.as_str(), p.name.as_str())).collect();
-    let mut counts = Counts { listed: tree.iter().filter(|p| p.server_api).count(), ..Counts::default() };
+    let names: BTreeMap<&str, &str> =
+        tree.iter().map(|p| (p.full_path.as_str(), p.name.as_str())).collect();
+    let mut counts =
+        Counts { listed: tree.iter().filter(|p| p.server_api).count(), ..Counts::default() };
     let mut failed: Vec<(String, String)> = plan.refused.clone();
     let progress = Progress::new(plan.jobs.len());
-    let verb = |done: &str, would: &'static str| if options.dry_run { would.to_string() } else { done.to_string() };
+    let verb = |done: &str, would: &'static str| {
+        if options.dry_run { would.to_string() } else { done.to_string() }
+    };
 
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.jobs));
     let mut tasks = tokio::task::JoinSet::new();
-    let writer = Arc::new(Writer { docs: options.docs.clone(), site: options.site.clone(), dry_run: options.dry_run });
+    let writer = Arc::new(Writer {
+        docs: options.docs.clone(),
+        site: options.site.clone(),
+        dry_run: options.dry_run,
+    });
     for job in plan.jobs.clone() {
         let (client, semaphore, writer) = (client.clone(), semaphore.clone(), writer.clone());
         let title = names.get(job.full_path.as_str()).copied().unwrap_or("").to_string();
@@ -223,7 +278,9 @@ async fn sync(options: &Options) -> Result<Vec<(String, String)>, String> {
             joined = tasks.join_next() => joined,
         };
         let Some(joined) = joined else { break };
-        let Ok((job, written)) = joined else { return Err("a fetch task stopped unexpectedly".into()) };
+        let Ok((job, written)) = joined else {
+            return Err("a fetch task stopped unexpectedly".into());
+        };
         progress.tick();
         let outcome = written.and_then(|applied| {
             counts.fetched += 1;
@@ -335,7 +392,10 @@ mod tests {
     fn flags(args: &[&str]) -> Flags {
         let mut list = vec!["docs", "sync"];
         list.extend_from_slice(args);
-        match crate::flags::parse(list.iter().map(std::ffi::OsString::from).collect()).unwrap().subcommand {
+        match crate::flags::parse(list.iter().map(std::ffi::OsString::from).collect())
+            .unwrap()
+            .subcommand
+        {
             crate::flags::XtaskCmd::Docs(docs) => match docs.subcommand {
                 crate::flags::DocsCmd::Sync(sync) => sync,
             },
@@ -347,16 +407,35 @@ mod tests {
     fn options_have_defaults_and_refuse_bad_values() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let defaults = options(&flags(&[]), root).unwrap();
-        assert_eq!((defaults.portal.as_str(), defaults.jobs, defaults.language, defaults.selection), (DEFAULT_PORTAL, 8, "zh-CN", Selection::Existing));
+        assert_eq!(
+            (defaults.portal.as_str(), defaults.jobs, defaults.language, defaults.selection),
+            (DEFAULT_PORTAL, 8, "zh-CN", Selection::Existing)
+        );
         assert_eq!(defaults.docs, root.join("spec/docs"));
-        let en = options(&flags(&["--lang", "en", "--portal", "http://127.0.0.1:9/", "--all"]), root).unwrap();
-        assert_eq!((en.portal.as_str(), en.site.as_str(), en.language), ("http://127.0.0.1:9", "https://open.larksuite.com", "en-US"));
+        let en =
+            options(&flags(&["--lang", "en", "--portal", "http://127.0.0.1:9/", "--all"]), root)
+                .unwrap();
+        assert_eq!(
+            (en.portal.as_str(), en.site.as_str(), en.language),
+            ("http://127.0.0.1:9", "https://open.larksuite.com", "en-US")
+        );
         let services = options(&flags(&["--service", "im,drive", "contact"]), root).unwrap();
-        assert_eq!(services.selection, Selection::Services(vec!["im".into(), "drive".into(), "contact".into()]));
-        assert!(options(&flags(&["--all", "--service", "im"]), root).unwrap_err().contains("alternatives"));
+        assert_eq!(
+            services.selection,
+            Selection::Services(vec!["im".into(), "drive".into(), "contact".into()])
+        );
+        assert!(
+            options(&flags(&["--all", "--service", "im"]), root)
+                .unwrap_err()
+                .contains("alternatives")
+        );
         assert!(options(&flags(&["--lang", "fr"]), root).unwrap_err().contains("zh or en"));
         assert!(options(&flags(&["--jobs", "0"]), root).is_err());
         assert!(options(&flags(&["--portal", "ftp://x"]), root).is_err());
-        assert!(options(&flags(&["--docs", "/no/such/folder"]), root).unwrap_err().contains("no such folder"));
+        assert!(
+            options(&flags(&["--docs", "/no/such/folder"]), root)
+                .unwrap_err()
+                .contains("no such folder")
+        );
     }
 }

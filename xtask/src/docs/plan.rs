@@ -79,11 +79,20 @@ pub fn derived_urls(dir: &Path, locals: &[Local]) -> Result<BTreeMap<String, Str
     let mut files = Vec::new();
     feishu_docs::page_files(dir, &mut files).map_err(|e| e.to_string())?;
     let pages = crate::parse::read_pages(&files)?;
-    let pages: Vec<(String, String)> =
-        pages.into_iter().zip(&files).map(|((_, text), file)| (file.strip_prefix(dir).unwrap_or(file).to_string_lossy().replace('\\', "/"), text)).collect();
+    let pages: Vec<(String, String)> = pages
+        .into_iter()
+        .zip(&files)
+        .map(|((_, text), file)| {
+            (file.strip_prefix(dir).unwrap_or(file).to_string_lossy().replace('\\', "/"), text)
+        })
+        .collect();
     let spec = crate::parse::parse_pages(&pages).spec;
     let mut urls = BTreeMap::new();
-    let sources = spec.endpoints.iter().map(|e| (&e.sources, &e.doc_url)).chain(spec.events.iter().map(|e| (&e.sources, &e.doc_url)));
+    let sources = spec
+        .endpoints
+        .iter()
+        .map(|e| (&e.sources, &e.doc_url))
+        .chain(spec.events.iter().map(|e| (&e.sources, &e.doc_url)));
     for (sources, url) in sources {
         if let (Some(first), Some(url)) = (sources.first(), url) {
             urls.entry(first.clone()).or_insert_with(|| url.clone());
@@ -93,7 +102,12 @@ pub fn derived_urls(dir: &Path, locals: &[Local]) -> Result<BTreeMap<String, Str
 }
 
 /// Decides the run. `tree` is every page of the portal; `derived` the URLs of [`derived_urls`].
-pub fn plan(locals: &[Local], derived: &BTreeMap<String, String>, tree: &[TreePage], selection: &Selection) -> Plan {
+pub fn plan(
+    locals: &[Local],
+    derived: &BTreeMap<String, String>,
+    tree: &[TreePage],
+    selection: &Selection,
+) -> Plan {
     let mut plan = Plan::default();
     let in_tree: BTreeSet<&str> = tree.iter().map(|p| p.full_path.as_str()).collect();
     // fullPath → the local file that is that page; the first claim wins.
@@ -103,11 +117,18 @@ pub fn plan(locals: &[Local], derived: &BTreeMap<String, String>, tree: &[TreePa
         let (full_path, owned) = match &local.identity {
             Identity::FullPath { full_path, owned } => (Some(full_path.clone()), *owned),
             Identity::Url(url) => (header::full_path_of_url(url, in_tree.iter().copied()), false),
-            Identity::Unknown => (derived.get(&local.rel).and_then(|url| header::full_path_of_url(url, in_tree.iter().copied())), false),
+            Identity::Unknown => (
+                derived
+                    .get(&local.rel)
+                    .and_then(|url| header::full_path_of_url(url, in_tree.iter().copied())),
+                false,
+            ),
         };
         let Some(full_path) = full_path else {
             let why = match &local.identity {
-                Identity::Unknown => "no fullPath or source URL in its header, and no doc URL from the spec",
+                Identity::Unknown => {
+                    "no fullPath or source URL in its header, and no doc URL from the spec"
+                }
                 _ => "its source URL names no page of the portal",
             };
             plan.left_alone.push((local.rel.clone(), why.into()));
@@ -115,7 +136,8 @@ pub fn plan(locals: &[Local], derived: &BTreeMap<String, String>, tree: &[TreePa
             continue;
         };
         if let Some(first) = held.get(&full_path) {
-            plan.left_alone.push((local.rel.clone(), format!("{first} is already that page ({full_path})")));
+            plan.left_alone
+                .push((local.rel.clone(), format!("{first} is already that page ({full_path})")));
             by_rel.insert(&local.rel, None);
             continue;
         }
@@ -123,7 +145,10 @@ pub fn plan(locals: &[Local], derived: &BTreeMap<String, String>, tree: &[TreePa
             if owned {
                 plan.removed.push(local.rel.clone());
             } else {
-                plan.left_alone.push((local.rel.clone(), format!("{full_path} is not on the portal (not a synced page, so it is kept)")));
+                plan.left_alone.push((
+                    local.rel.clone(),
+                    format!("{full_path} is not on the portal (not a synced page, so it is kept)"),
+                ));
             }
             by_rel.insert(&local.rel, None);
             continue;
@@ -135,11 +160,16 @@ pub fn plan(locals: &[Local], derived: &BTreeMap<String, String>, tree: &[TreePa
     }
     let wanted: Vec<&str> = match selection {
         Selection::Existing => held.keys().map(String::as_str).collect(),
-        Selection::All => tree.iter().filter(|p| p.server_api).map(|p| p.full_path.as_str()).collect(),
+        Selection::All => {
+            tree.iter().filter(|p| p.server_api).map(|p| p.full_path.as_str()).collect()
+        }
         Selection::Services(names) => tree
             .iter()
             .filter(|p| {
-                p.server_api && layout::service_of(&p.full_path).is_some_and(|s| names.iter().any(|n| n == s || n.replace('_', "-") == s.replace('_', "-")))
+                p.server_api
+                    && layout::service_of(&p.full_path).is_some_and(|s| {
+                        names.iter().any(|n| n == s || n.replace('_', "-") == s.replace('_', "-"))
+                    })
             })
             .map(|p| p.full_path.as_str())
             .collect(),
@@ -156,15 +186,24 @@ pub fn plan(locals: &[Local], derived: &BTreeMap<String, String>, tree: &[TreePa
             continue;
         }
         if let Some(rel) = held.get(full_path) {
-            plan.jobs.push(Job { full_path: full_path.to_string(), rel: rel.clone(), exists: true });
+            plan.jobs.push(Job {
+                full_path: full_path.to_string(),
+                rel: rel.clone(),
+                exists: true,
+            });
             continue;
         }
         match layout::page_path(full_path) {
             Err(error) => plan.refused.push((full_path.to_string(), error)),
             Ok(rel) => match by_rel.get(rel.as_str()) {
                 Some(other) if other.is_some_and(|o| o != full_path) || other.is_none() => {
-                    let what = other.map_or("a file the sync cannot identify".to_string(), |o| format!("page {o}"));
-                    plan.refused.push((full_path.to_string(), format!("its file {rel} is {what}; move that file away")));
+                    let what = other.map_or("a file the sync cannot identify".to_string(), |o| {
+                        format!("page {o}")
+                    });
+                    plan.refused.push((
+                        full_path.to_string(),
+                        format!("its file {rel} is {what}; move that file away"),
+                    ));
                 }
                 _ => plan.jobs.push(Job { full_path: full_path.to_string(), rel, exists: false }),
             },
@@ -204,41 +243,101 @@ mod tests {
             page(&format!("{REF}/message-reaction/create"), true),
         ];
         let locals = [
-            local("im/v1/message/reply.md", Identity::FullPath { full_path: format!("{REF}/message/reply"), owned: false }),
-            local("im/v1/message/push_follow_up.md", Identity::Url("https://open.feishu.cn/document/im-v1/message/push_follow_up".into())),
+            local(
+                "im/v1/message/reply.md",
+                Identity::FullPath { full_path: format!("{REF}/message/reply"), owned: false },
+            ),
+            local(
+                "im/v1/message/push_follow_up.md",
+                Identity::Url(
+                    "https://open.feishu.cn/document/im-v1/message/push_follow_up".into(),
+                ),
+            ),
             local("im/v1/message/push_follow_up.sdk-examples.md", Identity::Unknown),
             local("im/v1/message_reaction/create.md", Identity::Unknown),
-            local("im/v1/introduction.md", Identity::FullPath { full_path: format!("{REF}/introduction"), owned: false }),
+            local(
+                "im/v1/introduction.md",
+                Identity::FullPath { full_path: format!("{REF}/introduction"), owned: false },
+            ),
         ];
-        let derived =
-            BTreeMap::from([("im/v1/message_reaction/create.md".to_string(), format!("https://open.feishu.cn/document{REF}/message-reaction/create"))]);
+        let derived = BTreeMap::from([(
+            "im/v1/message_reaction/create.md".to_string(),
+            format!("https://open.feishu.cn/document{REF}/message-reaction/create"),
+        )]);
         let plan = plan(&locals, &derived, &tree, &Selection::Existing);
-        let jobs: Vec<(&str, bool)> = plan.jobs.iter().map(|j| (j.rel.as_str(), j.exists)).collect();
-        assert_eq!(jobs, [("im/v1/message_reaction/create.md", true), ("im/v1/message/push_follow_up.md", true), ("im/v1/message/reply.md", true)]);
+        let jobs: Vec<(&str, bool)> =
+            plan.jobs.iter().map(|j| (j.rel.as_str(), j.exists)).collect();
+        assert_eq!(
+            jobs,
+            [
+                ("im/v1/message_reaction/create.md", true),
+                ("im/v1/message/push_follow_up.md", true),
+                ("im/v1/message/reply.md", true)
+            ]
+        );
         let alone: Vec<&str> = plan.left_alone.iter().map(|(rel, _)| rel.as_str()).collect();
-        assert_eq!(alone, ["im/v1/message/push_follow_up.sdk-examples.md", "im/v1/introduction.md"], "{:?}", plan.left_alone);
+        assert_eq!(
+            alone,
+            ["im/v1/message/push_follow_up.sdk-examples.md", "im/v1/introduction.md"],
+            "{:?}",
+            plan.left_alone
+        );
         assert!(plan.removed.is_empty(), "a seed page missing upstream is kept, not removed");
     }
 
     #[test]
     fn all_takes_the_server_api_only_and_removes_owned_pages_gone_upstream() {
         let tree = [page(&format!("{REF}/a"), true), page("/outside/b", false)];
-        let locals = [local("im/v1/gone.md", owned(&format!("{REF}/gone"))), local("im/v1/a.md", owned(&format!("{REF}/a")))];
+        let locals = [
+            local("im/v1/gone.md", owned(&format!("{REF}/gone"))),
+            local("im/v1/a.md", owned(&format!("{REF}/a"))),
+        ];
         let plan = plan(&locals, &BTreeMap::new(), &tree, &Selection::All);
-        assert_eq!(plan.jobs, [Job { full_path: format!("{REF}/a"), rel: "im/v1/a.md".into(), exists: true }]);
+        assert_eq!(
+            plan.jobs,
+            [Job { full_path: format!("{REF}/a"), rel: "im/v1/a.md".into(), exists: true }]
+        );
         assert_eq!(plan.removed, ["im/v1/gone.md"]);
     }
 
     #[test]
     fn services_paths_and_taken_files() {
-        let tree = [page(&format!("{REF}/message/create"), true), page("/uAjLw4CM/ukTMukTMukTM/reference/drive-v1/file/list", true), page("/o/im-v1/x", false)];
+        let tree = [
+            page(&format!("{REF}/message/create"), true),
+            page("/uAjLw4CM/ukTMukTMukTM/reference/drive-v1/file/list", true),
+            page("/o/im-v1/x", false),
+        ];
         let only_im = plan(&[], &BTreeMap::new(), &tree, &Selection::Services(vec!["im".into()]));
-        assert_eq!(only_im.jobs, [Job { full_path: format!("{REF}/message/create"), rel: "im/v1/message/create.md".into(), exists: false }]);
-        let taken = plan(&[local("im/v1/message/create.md", Identity::Unknown)], &BTreeMap::new(), &tree, &Selection::All);
+        assert_eq!(
+            only_im.jobs,
+            [Job {
+                full_path: format!("{REF}/message/create"),
+                rel: "im/v1/message/create.md".into(),
+                exists: false
+            }]
+        );
+        let taken = plan(
+            &[local("im/v1/message/create.md", Identity::Unknown)],
+            &BTreeMap::new(),
+            &tree,
+            &Selection::All,
+        );
         assert_eq!(taken.jobs.len(), 1, "drive still goes");
-        assert!(taken.refused[0].1.contains("a file the sync cannot identify"), "{:?}", taken.refused);
-        let paths = plan(&[], &BTreeMap::new(), &tree, &Selection::Paths(vec!["/o/im-v1/x".into(), "/nowhere".into()]));
+        assert!(
+            taken.refused[0].1.contains("a file the sync cannot identify"),
+            "{:?}",
+            taken.refused
+        );
+        let paths = plan(
+            &[],
+            &BTreeMap::new(),
+            &tree,
+            &Selection::Paths(vec!["/o/im-v1/x".into(), "/nowhere".into()]),
+        );
         assert_eq!(paths.jobs[0].rel, "_/o/im-v1/x.md");
-        assert_eq!(paths.refused, [("/nowhere".to_string(), "not a page of the portal's tree".to_string())]);
+        assert_eq!(
+            paths.refused,
+            [("/nowhere".to_string(), "not a page of the portal's tree".to_string())]
+        );
     }
 }

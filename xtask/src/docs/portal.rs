@@ -37,7 +37,8 @@ const MAX_RETRY_AFTER: u64 = 60;
 const MAX_DEPTH: usize = 64;
 
 /// `fullPath` in a query: percent-encoded, `/` kept.
-const FULL_PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const FULL_PATH: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// A page of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +79,9 @@ enum Failure {
 impl Portal {
     /// A client of `base` (`https://open.feishu.cn`) asking for `language` (`zh-CN`, `en-US`).
     pub fn new(base: &str, language: &'static str) -> Result<Portal, String> {
-        let millis = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+        let millis = |name: &str, default: u64| {
+            std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+        };
         let timeout = Duration::from_millis(millis("DOCS_SYNC_TIMEOUT_MS", 30_000));
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -86,7 +89,12 @@ impl Portal {
             .user_agent(concat!("feishu-xtask-docs-sync/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("could not build the HTTP client: {e}"))?;
-        Ok(Portal { http, base: base.trim_end_matches('/').to_string(), language, backoff: Duration::from_millis(millis("DOCS_SYNC_BACKOFF_MS", 250)) })
+        Ok(Portal {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            language,
+            backoff: Duration::from_millis(millis("DOCS_SYNC_BACKOFF_MS", 250)),
+        })
     }
 
     /// The URL of the tree call.
@@ -124,8 +132,12 @@ impl Portal {
             };
             match failure {
                 Failure::Fatal(message) => return Err(format!("{url}: {message}")),
-                Failure::Transient { message, .. } if attempt >= ATTEMPTS => return Err(format!("{url}: {message} (after {attempt} attempts)")),
-                Failure::Transient { retry_after, .. } => tokio::time::sleep(self.wait(attempt, retry_after)).await,
+                Failure::Transient { message, .. } if attempt >= ATTEMPTS => {
+                    return Err(format!("{url}: {message} (after {attempt} attempts)"));
+                }
+                Failure::Transient { retry_after, .. } => {
+                    tokio::time::sleep(self.wait(attempt, retry_after)).await
+                }
             }
         }
     }
@@ -144,11 +156,21 @@ impl Portal {
 
     async fn once(&self, url: &str, limit: usize) -> Result<Value, Failure> {
         let transient = |message: String| Failure::Transient { message, retry_after: None };
-        let sent = self.http.get(url).header("accept-language", self.language).header("accept", "application/json").send().await;
+        let sent = self
+            .http
+            .get(url)
+            .header("accept-language", self.language)
+            .header("accept", "application/json")
+            .send()
+            .await;
         let mut response = sent.map_err(|e| transient(describe(&e)))?;
         let status = response.status();
         if status.as_u16() == 429 || status.is_server_error() {
-            let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
             return Err(Failure::Transient { message: format!("HTTP {status}"), retry_after });
         }
         if !status.is_success() {
@@ -165,7 +187,10 @@ impl Portal {
             body.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&body).map_err(|e| {
-            let start: String = String::from_utf8_lossy(&body[..body.len().min(60)]).chars().filter(|c| !c.is_control()).collect();
+            let start: String = String::from_utf8_lossy(&body[..body.len().min(60)])
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect();
             transient(format!("the answer is not JSON ({e}; it starts {start:?})"))
         })
     }
@@ -192,9 +217,14 @@ fn describe(error: &reqwest::Error) -> String {
 /// holds its whole text).
 fn envelope(mut value: Value) -> Result<Value, String> {
     match value.get("code").and_then(Value::as_i64) {
-        Some(0) => value.get_mut("data").map(Value::take).filter(Value::is_object).ok_or_else(|| "code 0 but no `data` object".to_string()),
+        Some(0) => value
+            .get_mut("data")
+            .map(Value::take)
+            .filter(Value::is_object)
+            .ok_or_else(|| "code 0 but no `data` object".to_string()),
         Some(code) => {
-            let msg: String = value.get("msg").and_then(Value::as_str).unwrap_or("").chars().take(200).collect();
+            let msg: String =
+                value.get("msg").and_then(Value::as_str).unwrap_or("").chars().take(200).collect();
             Err(format!("code {code}: {msg}"))
         }
         None => Err("the answer has no `code`: not the doc portal's API".into()),
@@ -203,7 +233,8 @@ fn envelope(mut value: Value) -> Result<Value, String> {
 
 /// The DocumentType pages of a tree's `data`; fails without node 103.
 pub fn pages_of_tree(data: &Value) -> Result<Vec<TreePage>, String> {
-    let items = data.get("items").and_then(Value::as_array).ok_or("the tree has no `items` list")?;
+    let items =
+        data.get("items").and_then(Value::as_array).ok_or("the tree has no `items` list")?;
     if !items.iter().any(|node| id_of(node) == Some(SERVER_API_ID)) {
         return Err(format!("the tree has no Server API node (id {SERVER_API_ID})"));
     }
@@ -224,7 +255,13 @@ fn id_of(node: &Value) -> Option<u64> {
 
 /// Adds the DocumentType pages under `node` to `out`, each once (`seen`
 /// holds the fullPaths taken: the tree has a thousand pages and more).
-fn collect<'a>(node: &'a Value, server_api: bool, depth: usize, out: &mut Vec<TreePage>, seen: &mut HashSet<&'a str>) {
+fn collect<'a>(
+    node: &'a Value,
+    server_api: bool,
+    depth: usize,
+    out: &mut Vec<TreePage>,
+    seen: &mut HashSet<&'a str>,
+) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -232,7 +269,11 @@ fn collect<'a>(node: &'a Value, server_api: bool, depth: usize, out: &mut Vec<Tr
     if text("type") == "DocumentType" {
         let full_path = text("fullPath");
         if !full_path.is_empty() && seen.insert(full_path) {
-            out.push(TreePage { full_path: full_path.to_string(), name: text("name").to_string(), server_api });
+            out.push(TreePage {
+                full_path: full_path.to_string(),
+                name: text("name").to_string(),
+                server_api,
+            });
         }
     }
     for child in node.get("items").and_then(Value::as_array).into_iter().flatten() {
@@ -246,7 +287,12 @@ pub fn detail_of(mut data: Value) -> Result<Detail, String> {
         Some(Value::String(content)) if !content.trim().is_empty() => content,
         _ => return Err("the page has an empty `content`".into()),
     };
-    let title = data.get("title").or_else(|| data.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
+    let title = data
+        .get("title")
+        .or_else(|| data.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let update_time = match data.get("updateTime") {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
@@ -270,10 +316,15 @@ mod tests {
             {"id": "7", "type": "DirectoryType", "items": [{"id": 4, "type": "DocumentType", "fullPath": "/c", "name": "C"}, {"type": "DocumentType"}, {"id": 5, "type": "DocumentType", "fullPath": "/a", "name": "A again"}]}
         ]});
         let pages = pages_of_tree(&tree).unwrap();
-        let summary: Vec<(&str, bool)> = pages.iter().map(|p| (p.full_path.as_str(), p.server_api)).collect();
+        let summary: Vec<(&str, bool)> =
+            pages.iter().map(|p| (p.full_path.as_str(), p.server_api)).collect();
         assert_eq!(summary, [("/a", true), ("/b", true), ("/c", false)]);
         assert_eq!(pages[0].name, "A", "a page listed twice keeps its first place and name");
-        assert!(pages_of_tree(&json!({"items": [{"id": 104, "items": []}]})).unwrap_err().contains("no Server API node (id 103)"));
+        assert!(
+            pages_of_tree(&json!({"items": [{"id": 104, "items": []}]}))
+                .unwrap_err()
+                .contains("no Server API node (id 103)")
+        );
         assert!(pages_of_tree(&json!({})).is_err());
     }
 
@@ -286,13 +337,19 @@ mod tests {
         assert!(detail_of(json!({"content": "  \n"})).unwrap_err().contains("empty `content`"));
         assert!(detail_of(json!({"content": 7})).unwrap_err().contains("empty `content`"));
         let detail = detail_of(json!({"content": "x", "title": "T", "updateTime": 17})).unwrap();
-        assert_eq!((detail.title.as_str(), detail.update_time.as_str(), detail.content.as_str()), ("T", "17", "x"));
+        assert_eq!(
+            (detail.title.as_str(), detail.update_time.as_str(), detail.content.as_str()),
+            ("T", "17", "x")
+        );
     }
 
     #[test]
     fn full_paths_keep_their_slashes_in_the_query() {
         let portal = Portal::new("http://127.0.0.1:1/", "zh-CN").unwrap();
-        assert_eq!(portal.detail_url("/a b/c+d&e"), "http://127.0.0.1:1/document_portal/v1/document/get_detail?fullPath=/a%20b/c%2Bd%26e");
+        assert_eq!(
+            portal.detail_url("/a b/c+d&e"),
+            "http://127.0.0.1:1/document_portal/v1/document/get_detail?fullPath=/a%20b/c%2Bd%26e"
+        );
         assert_eq!(portal.tree_url(), "http://127.0.0.1:1/api/tools/docment/directory_list");
     }
 
@@ -307,6 +364,8 @@ mod tests {
         assert!(portal.wait(30, None) <= MAX_BACKOFF);
         let wait = portal.wait(1, Some(2));
         assert!(wait >= Duration::from_secs(2) && wait <= Duration::from_secs(2) + portal.backoff);
-        assert!(portal.wait(1, Some(100_000)) <= Duration::from_secs(MAX_RETRY_AFTER) + portal.backoff);
+        assert!(
+            portal.wait(1, Some(100_000)) <= Duration::from_secs(MAX_RETRY_AFTER) + portal.backoff
+        );
     }
 }

@@ -75,7 +75,10 @@ impl Caller {
     pub async fn new(kind: Kind, base: &str) -> Result<Self, String> {
         match kind {
             Kind::Generated => {
-                let client = Client::builder(APP_ID, APP_SECRET).base_url(base).build().map_err(|e| e.to_string())?;
+                let client = Client::builder(APP_ID, APP_SECRET)
+                    .base_url(base)
+                    .build()
+                    .map_err(|e| e.to_string())?;
                 Ok(Caller::Generated(client))
             }
             Kind::Raw => Ok(Caller::Raw(Arc::new(Raw::new(base).await?))),
@@ -221,20 +224,33 @@ impl Raw {
 /// The hand-written client one layer lower: hyper-util's pooled HTTP/1
 /// client, the same token, body and decoding as [`Raw`].
 pub struct RawHyper {
-    http: hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, http_body_util::Full<bytes::Bytes>>,
+    http: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
     base: String,
     authorization: hyper::header::HeaderValue,
 }
 
 impl RawHyper {
     async fn new(base: &str) -> Result<Self, String> {
-        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let http =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
         let base = base.trim_end_matches('/').to_owned();
-        let body = serde_json::to_vec(&TokenRequest { app_id: APP_ID, app_secret: APP_SECRET }).map_err(|e| e.to_string())?;
-        let token: TokenResponse = Self::post(&http, &format!("{base}/open-apis/auth/v3/tenant_access_token/internal"), None, body).await?;
+        let body = serde_json::to_vec(&TokenRequest { app_id: APP_ID, app_secret: APP_SECRET })
+            .map_err(|e| e.to_string())?;
+        let token: TokenResponse = Self::post(
+            &http,
+            &format!("{base}/open-apis/auth/v3/tenant_access_token/internal"),
+            None,
+            body,
+        )
+        .await?;
         match (token.code, token.tenant_access_token) {
             (0, Some(token)) => {
-                let authorization = hyper::header::HeaderValue::try_from(format!("Bearer {token}")).map_err(|e| e.to_string())?;
+                let authorization = hyper::header::HeaderValue::try_from(format!("Bearer {token}"))
+                    .map_err(|e| e.to_string())?;
                 Ok(RawHyper { http, base, authorization })
             }
             (code, _) => Err(format!("no token: {code} {}", token.msg)),
@@ -242,26 +258,34 @@ impl RawHyper {
     }
 
     async fn post<T: serde::de::DeserializeOwned>(
-        http: &hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, http_body_util::Full<bytes::Bytes>>,
+        http: &hyper_util::client::legacy::Client<
+            hyper_util::client::legacy::connect::HttpConnector,
+            http_body_util::Full<bytes::Bytes>,
+        >,
         url: &str,
         authorization: Option<&hyper::header::HeaderValue>,
         body: Vec<u8>,
     ) -> Result<T, String> {
         use http_body_util::BodyExt;
-        let mut request = hyper::Request::post(url).header(hyper::header::CONTENT_TYPE, "application/json");
+        let mut request =
+            hyper::Request::post(url).header(hyper::header::CONTENT_TYPE, "application/json");
         if let Some(value) = authorization {
             request = request.header(hyper::header::AUTHORIZATION, value);
         }
-        let request = request.body(http_body_util::Full::new(bytes::Bytes::from(body))).map_err(|e| e.to_string())?;
+        let request = request
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
         let response = http.request(request).await.map_err(|e| e.to_string())?;
         let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
         serde_json::from_slice(&body).map_err(|e| e.to_string())
     }
 
     async fn reply(&self, message_id: &str) -> Result<(), String> {
-        let body = serde_json::to_vec(&ReplyBody { content: CONTENT, msg_type: "text" }).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(&ReplyBody { content: CONTENT, msg_type: "text" })
+            .map_err(|e| e.to_string())?;
         let url = format!("{}/open-apis/im/v1/messages/{message_id}/reply", self.base);
-        let envelope: Envelope<Message> = Self::post(&self.http, &url, Some(&self.authorization), body).await?;
+        let envelope: Envelope<Message> =
+            Self::post(&self.http, &url, Some(&self.authorization), body).await?;
         match envelope.data {
             Some(_) if envelope.code == 0 => Ok(()),
             _ => Err(format!("{} {}", envelope.code, envelope.msg)),

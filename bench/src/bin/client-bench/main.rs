@@ -82,7 +82,9 @@ fn serve(args: &[String]) -> Result<(), String> {
     let port = flags.number("--port", 0)?;
     let threads = flags.number("--threads", 2)?;
     runtime(Some(threads))?.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port as u16)).await.map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port as u16))
+            .await
+            .map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("http://{addr}");
         tokio::spawn(server::serve(listener));
@@ -120,7 +122,9 @@ async fn round(caller: &Caller, first: usize, calls: usize, concurrency: usize) 
                 }
                 let sent = Instant::now();
                 match caller.call(first + i).await {
-                    Ok(()) => latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32),
+                    Ok(()) => {
+                        latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32)
+                    }
                     Err(e) => {
                         errors += 1;
                         first_error.get_or_insert(e);
@@ -130,7 +134,8 @@ async fn round(caller: &Caller, first: usize, calls: usize, concurrency: usize) 
             (latencies, errors, first_error)
         });
     }
-    let mut result = Round { seconds: 0.0, errors: 0, first_error: None, latencies: Vec::with_capacity(calls) };
+    let mut result =
+        Round { seconds: 0.0, errors: 0, first_error: None, latencies: Vec::with_capacity(calls) };
     while let Some(joined) = workers.join_next().await {
         match joined {
             Ok((latencies, errors, first_error)) => {
@@ -158,7 +163,10 @@ fn run(args: &[String]) -> Result<(), String> {
         .get("--clients")
         .unwrap_or("generated,raw")
         .split(',')
-        .map(|name| Kind::parse(name).ok_or_else(|| format!("unknown client {name:?} (generated, raw, hyper)")))
+        .map(|name| {
+            Kind::parse(name)
+                .ok_or_else(|| format!("unknown client {name:?} (generated, raw, hyper)"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let calls = flags.number("--calls", 2000)?;
     let concurrency = flags.number("--concurrency", 16)?;
@@ -167,7 +175,8 @@ fn run(args: &[String]) -> Result<(), String> {
     runtime(None)?.block_on(async move {
         let mut callers = Vec::new();
         for kind in &kinds {
-            let caller = Caller::new(*kind, &base).await.map_err(|e| format!("{}: {e}", kind.name()))?;
+            let caller =
+                Caller::new(*kind, &base).await.map_err(|e| format!("{}: {e}", kind.name()))?;
             let warm = round(&caller, 0, warmup, concurrency).await;
             if let Some(e) = warm.first_error {
                 return Err(format!("{}: the warm-up calls fail: {e}", kind.name()));
@@ -198,14 +207,17 @@ fn run(args: &[String]) -> Result<(), String> {
 /// A `kB` figure of /proc/self/status (`VmRSS`, `VmHWM`); `None` off Linux.
 fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+    status.lines().find_map(|line| {
+        line.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok()
+    })
 }
 
 fn memory(args: &[String]) -> Result<(), String> {
     let flags = Flags(args);
     let base = flags.base()?;
     let name = flags.get("--client").unwrap_or("generated");
-    let kind = Kind::parse(name).ok_or_else(|| format!("unknown client {name:?} (generated, raw, hyper)"))?;
+    let kind = Kind::parse(name)
+        .ok_or_else(|| format!("unknown client {name:?} (generated, raw, hyper)"))?;
     let calls = flags.number("--calls", 1000)?;
     runtime(None)?.block_on(async move {
         let caller = Caller::new(kind, &base).await?;

@@ -23,7 +23,8 @@ pub const APP_ID: &str = "cli_bench";
 /// The app secret the clients send.
 pub const APP_SECRET: &str = "bench-secret";
 
-const TENANT_TOKEN: &[u8] = br#"{"code":0,"msg":"ok","tenant_access_token":"t-bench-0123456789abcdef","expire":7200}"#;
+const TENANT_TOKEN: &[u8] =
+    br#"{"code":0,"msg":"ok","tenant_access_token":"t-bench-0123456789abcdef","expire":7200}"#;
 const APP_TOKEN: &[u8] =
     br#"{"code":0,"msg":"ok","app_access_token":"a-bench-0123456789abcdef","tenant_access_token":"t-bench-0123456789abcdef","expire":7200}"#;
 /// The response example of spec/docs/im/v1/message/reply.md.
@@ -39,7 +40,10 @@ pub async fn serve(listener: TcpListener) {
         };
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
-            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service_fn(answer)).await;
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service_fn(answer))
+                .await;
         });
     }
 }
@@ -47,11 +51,17 @@ pub async fn serve(listener: TcpListener) {
 async fn answer(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let is_post = request.method() == Method::POST;
     let path = request.uri().path().to_owned();
-    let authorized = request.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
+    let authorized = request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
     // Read the whole body, as a real server would, so the connection can be reused.
     let _ = request.into_body().collect().await;
     let (status, body) = match path.as_str() {
-        "/open-apis/auth/v3/tenant_access_token/internal" if is_post => (StatusCode::OK, TENANT_TOKEN),
+        "/open-apis/auth/v3/tenant_access_token/internal" if is_post => {
+            (StatusCode::OK, TENANT_TOKEN)
+        }
         "/open-apis/auth/v3/app_access_token/internal" if is_post => (StatusCode::OK, APP_TOKEN),
         p if is_post && p.starts_with("/open-apis/im/v1/messages/") && p.ends_with("/reply") => {
             if authorized {

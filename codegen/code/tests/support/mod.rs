@@ -39,14 +39,27 @@ pub fn pages_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<(String, String)
     feishu_docs::page_files(dir, &mut files).unwrap_or_else(|e| panic!("{e}"));
     files
         .iter()
-        .map(|f| (f.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"), String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()))
+        .map(|f| {
+            (
+                f.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"),
+                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned(),
+            )
+        })
         .filter(|(_, text)| keep(text))
         .collect()
 }
 
 /// The pages `names` of `dir`, as `(name, text)`.
 pub fn pages(dir: &Path, names: &[&str]) -> Vec<(String, String)> {
-    names.iter().map(|name| (name.to_string(), std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))).collect()
+    names
+        .iter()
+        .map(|name| {
+            (
+                name.to_string(),
+                std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")),
+            )
+        })
+        .collect()
 }
 
 /// The dev-dependencies of a test added by [`GeneratedCrate::add_test`]: the
@@ -85,7 +98,8 @@ impl GeneratedCrate {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let generated = Self { dir, target: root.join("target").join(target), has_tests: false.into() };
+        let generated =
+            Self { dir, target: root.join("target").join(target), has_tests: false.into() };
         generated.append_to_manifest("\n[workspace]\n");
         std::fs::copy(root.join("Cargo.lock"), generated.dir.join("Cargo.lock")).unwrap();
         generated
@@ -121,7 +135,11 @@ impl GeneratedCrate {
     /// the caller's `RUSTFLAGS` (which would rebuild every dependency).
     pub fn cargo(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO"));
-        command.args(args).current_dir(&self.dir).env("CARGO_TARGET_DIR", &self.target).env_remove("RUSTFLAGS");
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .env("CARGO_TARGET_DIR", &self.target)
+            .env_remove("RUSTFLAGS");
         command
     }
 

@@ -26,7 +26,8 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
     let doc = Html::parse_fragment(region);
     let tops: Vec<usize> = tag_offsets(region, &["<md-table", "<md-dt-table", "<md-code-json"]);
     let rows: Vec<usize> = tag_offsets(region, &["<md-tr", "<md-dt-tr"]);
-    let line_at = |offsets: &[usize], k: usize| page.line_of(start + offsets.get(k).copied().unwrap_or(0));
+    let line_at =
+        |offsets: &[usize], k: usize| page.line_of(start + offsets.get(k).copied().unwrap_or(0));
     let all_rows: Vec<ElementRef<'_>> = doc.select(selector(ROW)).collect();
     let mut found = false;
     for (k, element) in doc.select(selector(TOP)).enumerate() {
@@ -38,13 +39,20 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
         if element.value().name() == "md-code-json" {
             // The source, not the DOM: JSON strings may hold `<tags>` the HTML parser would eat.
             let text = tops.get(k).map_or("", |&at| code_source(&region[at..]));
-            out.push(Block::Code(Code { line, lang: "json".into(), text: text.trim().to_string() }));
+            out.push(Block::Code(Code {
+                line,
+                lang: "json".into(),
+                text: text.trim().to_string(),
+            }));
             continue;
         }
         let mut table = Table { line, ..Table::default() };
         for row in element.select(selector(ROW)) {
             let index = all_rows.iter().position(|r| r.id() == row.id()).unwrap_or(usize::MAX);
-            let in_head = row.ancestors().filter_map(ElementRef::wrap).any(|a| a.value().name().ends_with("thead"));
+            let in_head = row
+                .ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|a| a.value().name().ends_with("thead"));
             let mut cells = Vec::new();
             let mut keyed = false;
             for (c, child) in row.children().filter_map(ElementRef::wrap).enumerate() {
@@ -64,9 +72,17 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
         if table.header.is_empty() {
             // Some tables put the header in a bare `<tr>` the HTML parser drops;
             // its `<md-th>` cells survive as the thead's direct children.
-            if let Some(head) = element.children().filter_map(ElementRef::wrap).find(|e| e.value().name().ends_with("thead")) {
-                table.header =
-                    head.descendants().filter_map(ElementRef::wrap).filter(|e| e.value().name().ends_with("th")).map(|e| text::plain(&cell(e).text)).collect();
+            if let Some(head) = element
+                .children()
+                .filter_map(ElementRef::wrap)
+                .find(|e| e.value().name().ends_with("thead"))
+            {
+                table.header = head
+                    .descendants()
+                    .filter_map(ElementRef::wrap)
+                    .filter(|e| e.value().name().ends_with("th"))
+                    .map(|e| text::plain(&cell(e).text))
+                    .collect();
             }
         }
         out.push(Block::Table(table));
@@ -80,7 +96,10 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
 }
 
 fn has_table_ancestor(element: ElementRef<'_>) -> bool {
-    element.ancestors().filter_map(ElementRef::wrap).any(|a| matches!(a.value().name(), "md-table" | "md-dt-table"))
+    element
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| matches!(a.value().name(), "md-table" | "md-dt-table"))
 }
 
 /// The text between `<md-code-json …>` at the start of `from` and its closing tag.
@@ -124,9 +143,15 @@ fn walk(element: ElementRef<'_>, raw: &mut String, cell: &mut Cell) {
                     "br" => raw.push('\n'),
                     "md-perm" => {
                         let name = e.attr("name").unwrap_or("").trim().to_string();
-                        let description = e.attr("desc").map(str::to_string).unwrap_or_else(|| child_ref.text().collect());
+                        let description = e
+                            .attr("desc")
+                            .map(str::to_string)
+                            .unwrap_or_else(|| child_ref.text().collect());
                         if !name.is_empty() && !cell.scopes.iter().any(|s| s.name == name) {
-                            cell.scopes.push(Scope { name: name.clone(), description: description.trim().to_string() });
+                            cell.scopes.push(Scope {
+                                name: name.clone(),
+                                description: description.trim().to_string(),
+                            });
                         }
                         raw.push_str(&format!("{} ({name})\n", description.trim()));
                     }
@@ -185,7 +210,10 @@ mod tests {
         let Block::Table(t) = &parse(text)[0] else { panic!("no table") };
         assert_eq!(t.header, ["名称", "类型"]);
         assert_eq!(t.rows.len(), 2);
-        assert_eq!((t.rows[1].level, t.rows[1].cells[0].text.as_str(), t.rows[1].line), (Some(1), "message_id", 8));
+        assert_eq!(
+            (t.rows[1].level, t.rows[1].cells[0].text.as_str(), t.rows[1].line),
+            (Some(1), "message_id", 8)
+        );
         assert_eq!(t.rows[1].cells[1].text, "mention[]");
         assert_eq!(t.line, 2);
     }

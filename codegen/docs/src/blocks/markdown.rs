@@ -17,10 +17,16 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
                 if depth == 0 {
                     block_start = range.start;
                     match &tag {
-                        Tag::Heading { level, .. } => heading = Some((*level as u8, range.start, String::new())),
+                        Tag::Heading { level, .. } => {
+                            heading = Some((*level as u8, range.start, String::new()))
+                        }
                         Tag::CodeBlock(kind) => {
                             let lang = match kind {
-                                CodeBlockKind::Fenced(info) => info.split_whitespace().next().unwrap_or("").to_ascii_lowercase(),
+                                CodeBlockKind::Fenced(info) => info
+                                    .split_whitespace()
+                                    .next()
+                                    .unwrap_or("")
+                                    .to_ascii_lowercase(),
                                 CodeBlockKind::Indented => String::new(),
                             };
                             code = Some((lang, range.start, String::new()));
@@ -39,7 +45,11 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
                 match tag {
                     TagEnd::Heading(_) => {
                         if let Some((level, _, text)) = heading.take() {
-                            out.push(Block::Heading(Heading { line, level, text: text.trim().to_string() }));
+                            out.push(Block::Heading(Heading {
+                                line,
+                                level,
+                                text: text.trim().to_string(),
+                            }));
                         }
                     }
                     TagEnd::CodeBlock => {
@@ -65,7 +75,10 @@ pub fn blocks(page: &Page<'_>, start: usize, region: &str, out: &mut Vec<Block>)
             Event::Html(html) | Event::InlineHtml(html) if depth == 0 => {
                 let raw = html.trim();
                 if !raw.is_empty() {
-                    out.push(Block::Text(Text { line: page.line_of(start + range.start), text: raw.to_string() }));
+                    out.push(Block::Text(Text {
+                        line: page.line_of(start + range.start),
+                        text: raw.to_string(),
+                    }));
                 }
             }
             _ => {}

@@ -11,13 +11,19 @@ use crate::text;
 
 /// If a table starts at line `i` (a header row followed by a delimiter row),
 /// reads it and returns it with the index of the first line after it.
-pub fn table(page: &Page<'_>, base: usize, lines: &[(usize, &str)], i: usize) -> Option<(Table, usize)> {
+pub fn table(
+    page: &Page<'_>,
+    base: usize,
+    lines: &[(usize, &str)],
+    i: usize,
+) -> Option<(Table, usize)> {
     let header_line = lines[i].1;
     let delimiter = lines.get(i + 1)?.1;
     if !header_line.contains('|') || !is_delimiter(delimiter) {
         return None;
     }
-    let header: Vec<String> = split_row(header_line).iter().map(|c| text::plain(&text::clean(c))).collect();
+    let header: Vec<String> =
+        split_row(header_line).iter().map(|c| text::plain(&text::clean(c))).collect();
     let columns = header.len().max(split_row(delimiter).len());
     let mut table = Table { line: page.line_of(base + lines[i].0), header, rows: Vec::new() };
     // Outer-pipe rows end with `|`; until then (even across blank lines) the
@@ -83,7 +89,9 @@ fn ends_with_pipe(line: &str) -> bool {
 /// A delimiter row: `---|---`, `| --- | :---: |`.
 fn is_delimiter(line: &str) -> bool {
     let t = line.trim();
-    t.contains('-') && t.contains('|') && t.chars().all(|c| matches!(c, '-' | '|' | ':' | ' ' | '\t'))
+    t.contains('-')
+        && t.contains('|')
+        && t.chars().all(|c| matches!(c, '-' | '|' | ':' | ' ' | '\t'))
 }
 
 fn pipe_positions(line: &str) -> Vec<usize> {
@@ -101,7 +109,11 @@ fn pipe_positions(line: &str) -> Vec<usize> {
     }
     if in_code {
         // An unclosed backtick is text, not a code span: count every pipe.
-        return line.char_indices().filter(|&(i, c)| c == '|' && (i == 0 || !line[..i].ends_with('\\'))).map(|(i, _)| i).collect();
+        return line
+            .char_indices()
+            .filter(|&(i, c)| c == '|' && (i == 0 || !line[..i].ends_with('\\')))
+            .map(|(i, _)| i)
+            .collect();
     }
     positions
 }
@@ -133,7 +145,10 @@ mod tests {
 
     fn tables(text: &str) -> Vec<Table> {
         let page = Page::new("t.md", text);
-        blocks(&page).into_iter().filter_map(|b| if let Block::Table(t) = b { Some(t) } else { None }).collect()
+        blocks(&page)
+            .into_iter()
+            .filter_map(|b| if let Block::Table(t) = b { Some(t) } else { None })
+            .collect()
     }
 
     fn cells(row: &Row) -> Vec<&str> {
@@ -158,15 +173,17 @@ mod tests {
         let text = "名称 | 类型 | 必填 | 描述\n--- | --- | --- | ---\nlanguage | string | 是 | 语言类型。  \n**可选值有**：  \n- en_us：英文  \n- zh_cn：简体中文\ncontent | string | 是 | 内容\n\n后文\n";
         let t = &tables(text)[0];
         assert_eq!(t.rows.len(), 2);
-        assert_eq!(cells(&t.rows[0])[3], "语言类型。\n**可选值有**：\n- en_us：英文\n- zh_cn：简体中文");
+        assert_eq!(
+            cells(&t.rows[0])[3],
+            "语言类型。\n**可选值有**：\n- en_us：英文\n- zh_cn：简体中文"
+        );
         assert_eq!(cells(&t.rows[1]), ["content", "string", "是", "内容"]);
         assert_eq!(t.rows[1].line, 7);
     }
 
     #[test]
     fn outer_pipe_row_continues_over_blank_lines_until_closed() {
-        let text =
-            "| 参数名 | 类型 | 描述 |\n| --- | --- | --- |\n| message_id | string | ID 获取方式：\n  \n- 调用发送消息接口。\n- 监听事件。 |\n\n### 请求体\n";
+        let text = "| 参数名 | 类型 | 描述 |\n| --- | --- | --- |\n| message_id | string | ID 获取方式：\n  \n- 调用发送消息接口。\n- 监听事件。 |\n\n### 请求体\n";
         let t = &tables(text)[0];
         assert_eq!(t.rows.len(), 1);
         assert_eq!(cells(&t.rows[0])[2], "ID 获取方式：\n\n- 调用发送消息接口。\n- 监听事件。");
