@@ -7,14 +7,89 @@ use feishu_model::{EventBodyDef, Model, Service};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::crate_files::WEBHOOK_FEATURE;
 use crate::docs;
+use crate::manifest::WEBHOOK_FEATURE;
 use crate::types::{Traits, ident, struct_def};
 
 /// Event bodies are only received: decoded leniently through the runtime's
 /// map visitor like responses, no setters, no serialisation.
 const RECEIVED: Traits =
     Traits { serialize: false, deserialize: true, validate: false, setters: false };
+
+/// `src/events.rs`: the `EventType` of every event the docs list, and the
+/// webhook's types with it.
+pub fn events_rs(model: &Model) -> TokenStream {
+    let variants: Vec<_> = model.events.iter().map(|e| ident(&e.variant)).collect();
+    let values: Vec<&str> = model.events.iter().map(|e| e.event_type.as_str()).collect();
+    let variant_docs = model.events.iter().map(|e| {
+        docs::outer(&docs::paragraphs([
+            format!("`{}`: {}", e.event_type, e.title),
+            e.description.clone(),
+            e.doc_url.as_ref().map(|u| format!("Docs: <{u}>")).unwrap_or_default(),
+        ]))
+    });
+    quote! {
+        //! The event types an app can subscribe to, and the typed bodies of delivered events.
+
+        /// An event type, as the `header.event_type` of a delivered event
+        /// names it. Types the docs do not list are kept in `Other`.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum EventType {
+            #( #variant_docs #variants, )*
+            /// An event type the docs do not list.
+            Other(String),
+        }
+
+        impl EventType {
+            /// The event type on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #values, )*
+                    Self::Other(value) => value,
+                }
+            }
+        }
+
+        impl From<&str> for EventType {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#variants, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::str::FromStr for EventType {
+            type Err = std::convert::Infallible;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl std::fmt::Display for EventType {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        #[cfg(feature = "webhook")]
+        /// A verified, decrypted event with its type as an [`EventType`].
+        pub type EventEnvelope = feishu_runtime::events::EventEnvelope<EventType>;
+
+        #[cfg(feature = "webhook")]
+        /// What a webhook request turned out to be; see
+        /// [`Webhook::handle`](feishu_runtime::events::Webhook::handle).
+        pub type Delivery = feishu_runtime::events::Delivery<EventType>;
+
+        #[cfg(feature = "webhook")]
+        pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
+
+        mod event;
+        pub use event::Event;
+    }
+}
 
 /// `src/<service>/events.rs`: one private module per event, re-exported.
 pub fn service_events_rs(service: &Service) -> TokenStream {

@@ -25,11 +25,14 @@
 //!   with a method per operation (catalogue-only ones are only that);
 //! - `src/<service>/<resource>/<operation>.rs`: one typed operation each.
 
-mod crate_files;
 mod docs;
 mod events;
+mod examples;
+mod manifest;
+mod modules;
 mod operations;
 mod paginate;
+mod root;
 mod types;
 mod upload;
 
@@ -72,28 +75,28 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     let mut files = BTreeMap::new();
     files.insert(
         PathBuf::from("Cargo.toml"),
-        crate_files::cargo_toml(&model, options, &header(options, Origin::Crate)),
+        manifest::cargo_toml(&model, options, &header(options, Origin::Crate)),
     );
     // prettyplease has formatted every file; `cargo fmt --all` must leave them be.
     files.insert(PathBuf::from("rustfmt.toml"), RUSTFMT_TOML.to_owned());
     let mut rust = |path: String, origin: Origin<'_>, tokens: TokenStream| {
         files.insert(PathBuf::from(path), render(&header(options, origin), tokens));
     };
-    rust("src/lib.rs".into(), Origin::Crate, crate_files::lib_rs(&model, options));
-    rust("src/events.rs".into(), Origin::Crate, crate_files::events_rs(&model));
+    rust("src/lib.rs".into(), Origin::Crate, root::lib_rs(&model, options));
+    rust("src/events.rs".into(), Origin::Crate, events::events_rs(&model));
     rust("src/events/event.rs".into(), Origin::Crate, events::event_enum(&model));
     for service in model.services.values() {
         let svc = service.module.as_str();
         rust(
             format!("src/{svc}.rs"),
             Origin::Service(service),
-            crate_files::service_rs(service, &options.crate_name.replace('-', "_")),
+            modules::service_rs(service, &options.crate_name.replace('-', "_")),
         );
         if !service.types.is_empty() {
             rust(
                 format!("src/{svc}/types.rs"),
                 Origin::Service(service),
-                crate_files::types_rs(service),
+                modules::types_rs(service),
             );
             for (home, defs) in service.types.by_home() {
                 let origin = match service.resources.get(home) {
@@ -103,13 +106,13 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
                 rust(
                     format!("src/{svc}/types/{home}.rs"),
                     origin,
-                    crate_files::type_home_rs(service, home, &defs),
+                    modules::type_home_rs(service, home, &defs),
                 );
                 for (module, def) in defs {
                     rust(
                         format!("src/{svc}/types/{home}/{module}.rs"),
                         origin,
-                        crate_files::type_rs(service, def),
+                        modules::type_rs(service, def),
                     );
                 }
             }
@@ -133,7 +136,7 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
             rust(
                 format!("src/{svc}/{}.rs", resource.module),
                 origin,
-                crate_files::resource_rs(service, resource),
+                modules::resource_rs(service, resource),
             );
             for op in &resource.operations {
                 if let OperationKind::Typed(d) = &op.kind {
