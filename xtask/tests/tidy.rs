@@ -6,8 +6,18 @@
 //! `generated/` is judged by its header, not by `//!`: its module docs are
 //! the emitter's output, checked by the emitter's own tests and by
 //! `regen --check`, and a file there is fixed by changing the emitter.
+//!
+//! Crates whose modules must not import each other in a circle are listed
+//! in [`ACYCLIC`]; the module graph is read by `tidy/imports.rs`.
 
 use std::path::{Path, PathBuf};
+
+#[path = "tidy/imports.rs"]
+mod imports;
+
+/// The source folders whose modules form no import cycle: a cycle means two
+/// modules that can only be read, and changed, together.
+const ACYCLIC: &[&str] = &["codegen/model/src"];
 
 /// The workspace root.
 fn root() -> PathBuf {
@@ -90,5 +100,24 @@ fn every_generated_file_carries_the_do_not_edit_header() {
         bad.is_empty(),
         "these generated files lack the do-not-edit header (fix the emitter, then `cargo xtask regen`):\n  {}",
         bad.join("\n  ")
+    );
+}
+
+#[test]
+fn no_import_cycle_among_a_crates_modules() {
+    let root = root();
+    let mut failures = Vec::new();
+    for src in ACYCLIC {
+        let graph = imports::graph(&root.join(src));
+        // The reader found the crate's modules, not an empty folder.
+        assert!(graph.len() > 3, "only {} modules found under {src}", graph.len());
+        for cycle in imports::cycles(&graph) {
+            failures.push(format!("{src}: {cycle}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "these modules import each other in a circle (move what both need into a module of its own):\n  {}",
+        failures.join("\n  ")
     );
 }

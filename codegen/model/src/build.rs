@@ -2,12 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use feishu_spec::{Endpoint, Field, FieldType, Piece};
+use feishu_spec::{Endpoint, Field, Piece};
 
 use crate::conventions;
 use crate::events;
-use crate::ids;
-use crate::intern::NewType;
+use crate::fields::{self, Direction};
 use crate::names;
 use crate::*;
 
@@ -34,10 +33,9 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
     }
 
     let mut model = Model::default();
-    let mut service_modules: BTreeSet<String> =
-        ROOT_MODULES.iter().map(|s| s.to_string()).collect();
+    let mut service_modules = names::Scope::reserving(ROOT_MODULES.iter().copied());
     for (service_name, resources) in grouped {
-        let module = names::unique(names::snake(service_name, "misc"), &mut service_modules);
+        let module = service_modules.claim(names::snake(service_name, "misc"));
         let mut service = Service {
             wire_name: service_name.to_owned(),
             feature: module.clone(),
@@ -45,35 +43,26 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
             ..Service::default()
         };
         // `types` holds the service's shared types, `events` its event structs.
-        let mut resource_modules: BTreeSet<String> =
-            BTreeSet::from(["types".to_owned(), "events".to_owned()]);
-        let mut type_modules = BTreeSet::new();
+        let mut resource_modules = names::Scope::reserving(["types", "events"]);
+        // The files of the service's types, one per type.
+        let mut type_modules = names::Scope::new();
         for (resource_name, endpoints) in resources {
-            let module = names::unique(names::snake(resource_name, "misc"), &mut resource_modules);
+            let module = resource_modules.claim(names::snake(resource_name, "misc"));
             let mut resource =
                 Resource { wire_name: resource_name.to_owned(), module, ..Resource::default() };
-            let mut fn_names = BTreeSet::new();
+            let mut fn_names = names::Scope::new();
             for endpoint in endpoints {
                 let mut fn_name = names::snake(&endpoint.name, "call");
                 if fn_names.contains(&fn_name) {
                     // Another version of the same operation: say which.
                     fn_name = format!("{fn_name}_{}", names::snake(&endpoint.version, "v"));
                 }
-                let fn_name = names::unique(fn_name, &mut fn_names);
+                let fn_name = fn_names.claim(fn_name);
                 let op = operation(endpoint, fn_name, &mut service.types);
                 resource.operations.push(op);
             }
             // Types are only ever added, so the new ones are this resource's.
-            let types = &mut service.types;
-            for name in types.structs.keys().chain(types.enums.keys()) {
-                if !types.homes.contains_key(name) {
-                    let home = TypeHome {
-                        resource: resource.module.clone(),
-                        module: names::unique(names::snake(name, "type"), &mut type_modules),
-                    };
-                    types.homes.insert(name.clone(), home);
-                }
-            }
+            service.types.home_new_types(&resource.module, &mut type_modules);
             service.resources.insert(resource.module.clone(), resource);
         }
         events::add_events(&mut service, &spec.events, &mut type_modules);
@@ -81,11 +70,11 @@ pub(crate) fn build(spec: &feishu_spec::Spec) -> Model {
         model.services.insert(service.module.clone(), service);
     }
 
-    let mut variants = BTreeSet::new();
+    let mut variants = names::Scope::new();
     for event in &spec.events {
         model.events.push(EventDef {
             event_type: event.event_type.clone(),
-            variant: names::unique(names::pascal(&event.event_type, "Event"), &mut variants),
+            variant: variants.claim(names::pascal(&event.event_type, "Event")),
             title: event.title.clone(),
             description: event.description.clone(),
             doc_url: event.doc_url.clone(),
@@ -215,7 +204,7 @@ fn operation(endpoint: &Endpoint, fn_name: String, types: &mut TypeSpace) -> Ope
 /// The path as literals and parameters with Rust names. The placeholders of
 /// the path, not the documented path parameters, decide: they are what is sent.
 fn path_parts(endpoint: &Endpoint) -> Vec<PathPart> {
-    let mut taken = BTreeSet::new();
+    let mut scope = names::Scope::new();
     endpoint
         .template()
         .pieces()
@@ -224,7 +213,7 @@ fn path_parts(endpoint: &Endpoint) -> Vec<PathPart> {
             Piece::Literal(text) => PathPart::Literal(text),
             Piece::Param(name) => PathPart::Param {
                 wire_name: name.to_owned(),
-                rust_name: names::unique(names::snake(name, "param"), &mut taken),
+                rust_name: scope.claim(names::snake(name, "param")),
             },
         })
         .collect()
@@ -237,7 +226,8 @@ fn typed_operation(
     path: &[PathPart],
     types: &mut TypeSpace,
 ) -> TypedOperation {
-    let mut taken = BTreeSet::new();
+    // Path, query and body fields are one struct: one scope of names.
+    let mut scope = names::Scope::new();
     let mut fields = Vec::new();
     for part in path {
         if let PathPart::Param { wire_name, rust_name } = part {
@@ -245,7 +235,8 @@ fn typed_operation(
             let spec_field = documented
                 .cloned()
                 .unwrap_or_else(|| Field { name: wire_name.clone(), ..Field::default() });
-            let mut field = field_def(&spec_field, Direction::Sent, prefix, types, &mut taken);
+            let mut field =
+                fields::field_def(&spec_field, Direction::Sent, prefix, types, &mut scope);
             // Path parameters are always needed, whatever the table says.
             field.required = true;
             field.ty = TypeRef::String;
@@ -257,19 +248,17 @@ fn typed_operation(
         }
     }
     for query in Field::distinct(&endpoint.query_params) {
-        let mut field = field_def(query, Direction::Sent, prefix, types, &mut taken);
+        let mut field = fields::field_def(query, Direction::Sent, prefix, types, &mut scope);
         field.location = Location::Query;
         fields.push(field);
     }
     for body in Field::distinct(&endpoint.request_body) {
-        fields.push(field_def(body, Direction::Sent, prefix, types, &mut taken));
+        fields.push(fields::field_def(body, Direction::Sent, prefix, types, &mut scope));
     }
     let request = StructDef { name: format!("{stem}Request"), doc: String::new(), fields };
 
-    let mut taken = BTreeSet::new();
-    let response_fields = Field::distinct(&endpoint.response_body)
-        .map(|f| field_def(f, Direction::Received, prefix, types, &mut taken))
-        .collect();
+    let response_fields =
+        fields::struct_fields(&endpoint.response_body, Direction::Received, prefix, types);
     let response =
         StructDef { name: format!("{stem}Response"), doc: String::new(), fields: response_fields };
 
@@ -293,132 +282,11 @@ fn typed_operation(
     }
 }
 
-/// Which way a field travels: received fields are all optional, because the
-/// platform leaves fields out more often than the docs admit.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Direction {
-    /// In a request.
-    Sent,
-    /// In a response.
-    Received,
-}
-
-pub(crate) fn field_def(
-    field: &Field,
-    direction: Direction,
-    prefix: &str,
-    types: &mut TypeSpace,
-    taken: &mut BTreeSet<String>,
-) -> FieldDef {
-    let c = &field.constraints;
-    let ty = type_ref(field, direction, prefix, types);
-    let is_rust_enum = matches!(&ty, TypeRef::Enum(_))
-        || matches!(&ty, TypeRef::Array(t) if matches!(**t, TypeRef::Enum(_)));
-    FieldDef {
-        id: (direction == Direction::Sent && ty == TypeRef::String)
-            .then(|| field.example.as_deref().and_then(ids::IdKind::of_example))
-            .flatten(),
-        wire_name: field.name.clone(),
-        rust_name: names::unique(names::snake(&field.name, "field"), taken),
-        ty,
-        required: direction == Direction::Sent && field.required,
-        location: Location::Body,
-        docs: FieldDocs {
-            description: field.description.clone(),
-            example: field.example.clone(),
-            default: field.default.clone(),
-        },
-        checks: Checks {
-            min_length: c.min_length,
-            max_length: c.max_length,
-            min_items: c.min_items,
-            max_items: c.max_items,
-            minimum: c.minimum.as_ref().and_then(|n| n.as_f64()),
-            maximum: c.maximum.as_ref().and_then(|n| n.as_f64()),
-            allowed: if is_rust_enum {
-                Vec::new()
-            } else {
-                c.enum_values.iter().map(|v| v.value.clone()).collect()
-            },
-        },
-    }
-}
-
-fn type_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
-    let has_enum = !field.constraints.enum_values.is_empty();
-    match field.field_type {
-        FieldType::String if has_enum => enum_ref(field, prefix, types),
-        FieldType::String => TypeRef::String,
-        FieldType::Integer => TypeRef::Integer,
-        FieldType::Number => TypeRef::Number,
-        FieldType::Boolean => TypeRef::Boolean,
-        // Only a request sends files; a response field so typed is data.
-        FieldType::File if direction == Direction::Sent => TypeRef::File,
-        FieldType::File => TypeRef::Json,
-        FieldType::Object if field.children.is_empty() => TypeRef::Json,
-        FieldType::Object => struct_ref(field, direction, prefix, types),
-        FieldType::Array => TypeRef::Array(Box::new(match field.item_type {
-            Some(FieldType::Object) if !field.children.is_empty() => {
-                struct_ref(field, direction, prefix, types)
-            }
-            Some(FieldType::String) | None if has_enum => enum_ref(field, prefix, types),
-            Some(FieldType::String) => TypeRef::String,
-            Some(FieldType::Integer) => TypeRef::Integer,
-            Some(FieldType::Number) => TypeRef::Number,
-            Some(FieldType::Boolean) => TypeRef::Boolean,
-            _ => TypeRef::Json,
-        })),
-    }
-}
-
-/// Registers the struct of an object field (see [`TypeSpace::intern`]).
-fn struct_ref(field: &Field, direction: Direction, prefix: &str, types: &mut TypeSpace) -> TypeRef {
-    let mut taken = BTreeSet::new();
-    let fields: Vec<FieldDef> = Field::distinct(&field.children)
-        .map(|c| field_def(c, direction, prefix, types, &mut taken))
-        .collect();
-    let base = names::type_name(&field.type_name, &field.name);
-    types.intern(
-        &base,
-        prefix,
-        NewType::Struct(StructDef { name: String::new(), doc: field.description.clone(), fields }),
-    )
-}
-
-fn enum_ref(field: &Field, prefix: &str, types: &mut TypeSpace) -> TypeRef {
-    let mut taken = BTreeSet::new();
-    let mut seen = BTreeSet::new();
-    let variants: Vec<EnumVariant> = field
-        .constraints
-        .enum_values
-        .iter()
-        .enumerate()
-        // A value listed twice is one variant (the first description wins).
-        .filter(|(_, v)| !v.value.is_empty() && seen.insert(v.value.as_str()))
-        .map(|(i, v)| EnumVariant {
-            // `Other` is the fallback variant.
-            rust_name: names::unique(
-                match names::pascal(&v.value, &format!("Value{i}")) {
-                    n if n == "Other" => "Other_".to_owned(),
-                    n => n,
-                },
-                &mut taken,
-            ),
-            value: v.value.clone(),
-            doc: v.description.clone(),
-        })
-        .collect();
-    let base = names::pascal(&field.name, "Kind");
-    types.intern(
-        &base,
-        prefix,
-        NewType::Enum(EnumDef { name: String::new(), doc: field.description.clone(), variants }),
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use feishu_spec::{Constraints, ContentType, EnumValue, ErrorCode, ResponseContentType, Spec};
+    use feishu_spec::{
+        Constraints, ContentType, EnumValue, ErrorCode, FieldType, ResponseContentType, Spec,
+    };
 
     use super::*;
 

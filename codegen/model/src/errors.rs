@@ -152,9 +152,9 @@ pub fn variant_names(errors: &[(i64, &str)]) -> BTreeMap<i64, String> {
         .collect();
     // A suffixed name could meet another code's own name (`Foo230001`
     // from a message saying so): the code-ordered later one moves on.
-    let mut taken = BTreeSet::new();
+    let mut scope = crate::names::Scope::new();
     for name in names.values_mut() {
-        *name = crate::names::unique(std::mem::take(name), &mut taken);
+        *name = scope.claim(std::mem::take(name));
     }
     names
 }
@@ -167,16 +167,14 @@ pub(crate) fn variants(errors: &[feishu_spec::ErrorCode]) -> Vec<crate::ErrorVar
         errors.iter().filter(|e| seen.insert(e.code)).collect();
     let pairs: Vec<(i64, &str)> = rows.iter().map(|e| (e.code, e.message.as_str())).collect();
     let mut names = variant_names(&pairs);
-    let mut helpers = BTreeSet::new();
+    let mut helpers = crate::names::Scope::new();
     let mut variants: Vec<crate::ErrorVariant> = rows
         .into_iter()
         .map(|e| {
             let rust_name = names.remove(&e.code).unwrap_or_else(|| code_name(e.code));
             crate::ErrorVariant {
-                helper: crate::names::unique(
-                    format!("is_{}", heck::ToSnakeCase::to_snake_case(rust_name.as_str())),
-                    &mut helpers,
-                ),
+                helper: helpers
+                    .claim(format!("is_{}", heck::ToSnakeCase::to_snake_case(rust_name.as_str()))),
                 rust_name,
                 code: e.code,
                 http_status: e.http_status,

@@ -7,12 +7,11 @@
 //! event known only from a catalogue has no body and stays untyped: the
 //! crate's `Event` enum keeps it as `Unknown` until its page is added.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use crate::build::{Direction, field_def};
+use crate::fields::{Direction, struct_fields};
 use crate::names;
-use crate::{Scope, Service, StructDef, TypeHome};
-use feishu_spec::Field;
+use crate::{Scope, Service, StructDef};
 
 /// The home (`src/<service>/types/<home>.rs`) of the shared types that an
 /// event body brings first. Not a resource's module name unless a resource
@@ -71,42 +70,22 @@ pub fn struct_name(event_type: &str, service: &str) -> String {
     names::pascal(rest, "Event")
 }
 
-/// `name`, or `name` with the smallest suffix from 2 on that is not in
-/// `taken`, and records it. Event names end in a version (`…V1`), so the
-/// suffix follows an `_` there (`MessageReceiveV1_2`, still a CamelCase
-/// name to rustc) rather than reading as another version (`V12`).
-fn unique_struct_name(name: String, taken: &mut BTreeSet<String>) -> String {
-    if !name.ends_with(|c: char| c.is_ascii_digit()) {
-        return names::unique(name, taken);
-    }
-    if taken.insert(name.clone()) {
-        return name;
-    }
-    (2..)
-        .map(|n| format!("{name}_{n}"))
-        .find(|candidate| taken.insert(candidate.clone()))
-        .expect("an unused suffix always exists")
-}
-
 /// Adds the typed events of `service` (from `events`, in the spec's order:
 /// by event type) to it. Colliding struct names (`a.b_c_v1` and `a.b.c_v1`)
-/// get numeric suffixes in event-type order; the new shared types get the
-/// home [`TYPES_HOME`] and file modules not in `type_modules`.
+/// get numeric suffixes in event-type order (after an `_`, as they end in a
+/// version: `MessageReceiveV1_2`); the new shared types get the home
+/// [`TYPES_HOME`] and file modules from `type_modules`.
 pub(crate) fn add_events(
     service: &mut Service,
     events: &[feishu_spec::Event],
-    type_modules: &mut BTreeSet<String>,
+    type_modules: &mut names::Scope,
 ) {
-    let mut struct_names = BTreeSet::new();
-    let mut modules = BTreeSet::new();
+    let mut struct_names = names::Scope::new();
+    let mut modules = names::Scope::new();
     for event in events.iter().filter(|e| e.service == service.wire_name && typed(e)) {
-        let name =
-            unique_struct_name(struct_name(&event.event_type, &event.service), &mut struct_names);
-        let module = names::unique(names::snake(&name, "event"), &mut modules);
-        let mut taken = BTreeSet::new();
-        let fields = Field::distinct(&event.body)
-            .map(|f| field_def(f, Direction::Received, &name, &mut service.types, &mut taken))
-            .collect();
+        let name = struct_names.claim_versioned(struct_name(&event.event_type, &event.service));
+        let module = modules.claim(names::snake(&name, "event"));
+        let fields = struct_fields(&event.body, Direction::Received, &name, &mut service.types);
         service.events.push(EventBodyDef {
             event_type: event.event_type.clone(),
             module,
@@ -117,21 +96,7 @@ pub(crate) fn add_events(
             scopes: event.scopes.clone(),
         });
     }
-    let types = &mut service.types;
-    let new: Vec<String> = types
-        .structs
-        .keys()
-        .chain(types.enums.keys())
-        .filter(|name| !types.homes.contains_key(*name))
-        .cloned()
-        .collect();
-    for name in new {
-        let home = TypeHome {
-            resource: TYPES_HOME.to_owned(),
-            module: names::unique(names::snake(&name, "type"), type_modules),
-        };
-        types.homes.insert(name, home);
-    }
+    service.types.home_new_types(TYPES_HOME, type_modules);
 }
 
 /// Where the body of `event_type` is typed, if it is.
@@ -170,16 +135,6 @@ mod tests {
         // Only a whole first segment is the service.
         assert_eq!(struct_name("imx.thing_v1", "im"), "ImxThingV1");
         assert_eq!(struct_name("事件", "im"), "Event");
-    }
-
-    #[test]
-    fn colliding_struct_names_get_suffixes() {
-        let mut taken = BTreeSet::new();
-        assert_eq!(unique_struct_name("ReceiveV1".into(), &mut taken), "ReceiveV1");
-        assert_eq!(unique_struct_name("ReceiveV1".into(), &mut taken), "ReceiveV1_2");
-        assert_eq!(unique_struct_name("ReceiveV1".into(), &mut taken), "ReceiveV1_3");
-        assert_eq!(unique_struct_name("Message".into(), &mut taken), "Message");
-        assert_eq!(unique_struct_name("Message".into(), &mut taken), "Message2");
     }
 
     fn string(name: &str) -> Field {

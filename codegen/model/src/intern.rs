@@ -2,9 +2,7 @@
 //! type of the same name and shape is defined once per service (typify's
 //! `assign_type` plays this part).
 
-use std::collections::BTreeSet;
-
-use crate::{Checks, EnumDef, FieldDef, StructDef, TypeRef, TypeSpace, names};
+use crate::{Checks, EnumDef, FieldDef, StructDef, TypeHome, TypeRef, TypeSpace, names};
 
 /// A struct or enum to add to a [`TypeSpace`]; its `name` is set by [`TypeSpace::intern`].
 pub(crate) enum NewType {
@@ -34,10 +32,29 @@ impl TypeSpace {
                 _ => continue,
             }
         }
-        let mut taken: BTreeSet<String> =
-            self.structs.keys().chain(self.enums.keys()).cloned().collect();
-        let name = names::unique(format!("{prefix}{base}"), &mut taken);
+        let mut taken = names::Scope::reserving(self.structs.keys().chain(self.enums.keys()));
+        let name = taken.claim(format!("{prefix}{base}"));
         self.insert(name, def)
+    }
+
+    /// Gives each type that has no home yet (types are only ever added: the
+    /// ones interned since the last call) a home in `resource`, in a file
+    /// named from the service's `modules`.
+    pub(crate) fn home_new_types(&mut self, resource: &str, modules: &mut names::Scope) {
+        let new: Vec<String> = self
+            .structs
+            .keys()
+            .chain(self.enums.keys())
+            .filter(|name| !self.homes.contains_key(*name))
+            .cloned()
+            .collect();
+        for name in new {
+            let home = TypeHome {
+                resource: resource.to_owned(),
+                module: modules.claim(names::snake(&name, "type")),
+            };
+            self.homes.insert(name, home);
+        }
     }
 
     fn insert(&mut self, name: String, def: NewType) -> TypeRef {

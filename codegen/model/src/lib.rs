@@ -10,6 +10,7 @@ mod build;
 mod conventions;
 pub mod errors;
 mod events;
+mod fields;
 pub mod ids;
 mod intern;
 pub mod methods;

@@ -82,19 +82,71 @@ pub fn type_name(type_name: &str, field: &str) -> String {
     }
 }
 
-/// Returns `name`, or `name` with the smallest numeric suffix (`2`, `3`, …,
-/// after a `_` for snake case names) that is not in `taken`, and records it.
-pub fn unique(name: String, taken: &mut BTreeSet<String>) -> String {
-    if taken.insert(name.clone()) {
-        return name;
+/// The names taken in one namespace of the generated code (the modules of
+/// the crate or of a service, the functions of a resource, the fields of a
+/// struct, the variants of an enum), which hands each name out once.
+///
+/// Every namespace gets its own scope where it is built, so that which
+/// names can collide is written in one place rather than threaded through
+/// the build as a set. A claimed name that is taken gets the smallest
+/// numeric suffix from 2 on that is free: after a `_` for snake_case names
+/// (`list_2`, `type_2`), directly for CamelCase ones (`Emoji2`).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    taken: BTreeSet<String>,
+}
+
+impl Scope {
+    /// A scope with nothing taken.
+    pub fn new() -> Scope {
+        Scope::default()
     }
-    let separator =
-        if name.contains('_') || name.chars().all(|c| !c.is_ascii_uppercase()) { "_" } else { "" };
-    let base = name.trim_end_matches('_');
-    (2..)
-        .map(|n| format!("{base}{separator}{n}"))
-        .find(|candidate| taken.insert(candidate.clone()))
-        .expect("an unused suffix always exists")
+
+    /// A scope where `names` are taken already, by items the namespace
+    /// holds besides the ones claimed here.
+    pub fn reserving<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Scope {
+        Scope { taken: names.into_iter().map(Into::into).collect() }
+    }
+
+    /// Whether `name` is taken.
+    pub fn contains(&self, name: &str) -> bool {
+        self.taken.contains(name)
+    }
+
+    /// `name` if it is free, else `name` with the smallest free numeric
+    /// suffix; the name returned is taken from now on.
+    pub fn claim(&mut self, name: impl Into<String>) -> String {
+        let name = name.into();
+        let separator = if name.contains('_') || name.chars().all(|c| !c.is_ascii_uppercase()) {
+            "_"
+        } else {
+            ""
+        };
+        let base = name.trim_end_matches('_').to_owned();
+        self.claim_with(name, &base, separator)
+    }
+
+    /// Like [`Scope::claim`], for CamelCase names that may end in a version
+    /// (`ReceiveV1`): there the suffix follows an `_` (`ReceiveV1_2`, still a
+    /// CamelCase name to rustc) rather than reading as another version (`V12`).
+    pub fn claim_versioned(&mut self, name: impl Into<String>) -> String {
+        let name = name.into();
+        if !name.ends_with(|c: char| c.is_ascii_digit()) {
+            return self.claim(name);
+        }
+        let base = name.clone();
+        self.claim_with(name, &base, "_")
+    }
+
+    fn claim_with(&mut self, name: String, base: &str, separator: &str) -> String {
+        if self.taken.insert(name.clone()) {
+            return name;
+        }
+        (2..)
+            .map(|n| format!("{base}{separator}{n}"))
+            .find(|candidate| self.taken.insert(candidate.clone()))
+            .expect("an unused suffix always exists")
+    }
 }
 
 #[cfg(test)]
@@ -136,13 +188,34 @@ mod tests {
 
     #[test]
     fn collisions_get_numeric_suffixes() {
-        let mut taken = BTreeSet::new();
-        assert_eq!(unique("list".into(), &mut taken), "list");
-        assert_eq!(unique("list".into(), &mut taken), "list_2");
-        assert_eq!(unique("list".into(), &mut taken), "list_3");
-        assert_eq!(unique("Emoji".into(), &mut taken), "Emoji");
-        assert_eq!(unique("Emoji".into(), &mut taken), "Emoji2");
-        assert_eq!(unique("type_".into(), &mut taken), "type_");
-        assert_eq!(unique("type_".into(), &mut taken), "type_2");
+        let mut scope = Scope::new();
+        assert_eq!(scope.claim("list"), "list");
+        assert_eq!(scope.claim("list"), "list_2");
+        assert_eq!(scope.claim("list"), "list_3");
+        assert_eq!(scope.claim("Emoji"), "Emoji");
+        assert_eq!(scope.claim("Emoji"), "Emoji2");
+        assert_eq!(scope.claim("type_"), "type_");
+        assert_eq!(scope.claim("type_"), "type_2");
+        // A claimed suffix is taken too.
+        assert_eq!(scope.claim("list_2"), "list_2_2");
+    }
+
+    #[test]
+    fn reserved_names_are_never_handed_out() {
+        let mut scope = Scope::reserving(["types", "events"]);
+        assert!(scope.contains("types") && !scope.contains("message"));
+        assert_eq!(scope.claim("events"), "events_2");
+        assert_eq!(scope.claim("message"), "message");
+        assert!(scope.contains("message"));
+    }
+
+    #[test]
+    fn versioned_names_take_their_suffix_after_an_underscore() {
+        let mut scope = Scope::new();
+        assert_eq!(scope.claim_versioned("ReceiveV1"), "ReceiveV1");
+        assert_eq!(scope.claim_versioned("ReceiveV1"), "ReceiveV1_2");
+        assert_eq!(scope.claim_versioned("ReceiveV1"), "ReceiveV1_3");
+        assert_eq!(scope.claim_versioned("Message"), "Message");
+        assert_eq!(scope.claim_versioned("Message"), "Message2");
     }
 }
