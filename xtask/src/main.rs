@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 mod actionlint;
 mod bench;
+mod checkout;
 mod diff;
 mod docs;
 mod flags;
@@ -32,17 +33,18 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let root = workspace_root();
+    // Every command but `parse` acts on the checkout it is run in, found now.
+    let root = checkout::root;
     let result = match flags.subcommand {
         XtaskCmd::Parse(flags) => parse::run(&flags),
-        XtaskCmd::Regen(flags) => regen::run(&flags, &root),
-        XtaskCmd::Test(flags) => test::run(&flags, &root),
-        XtaskCmd::Sandbox(flags) => sandbox::run(&flags, &root),
-        XtaskCmd::Diff(flags) => diff::run(&flags, &root),
-        XtaskCmd::Openapi(flags) => openapi::run(&flags, &root),
-        XtaskCmd::Bench(flags) => bench::run(&flags, &root),
+        XtaskCmd::Regen(flags) => root().and_then(|root| regen::run(&flags, &root)),
+        XtaskCmd::Test(flags) => root().and_then(|root| test::run(&flags, &root)),
+        XtaskCmd::Sandbox(flags) => root().and_then(|root| sandbox::run(&flags, &root)),
+        XtaskCmd::Diff(flags) => root().and_then(|root| diff::run(&flags, &root)),
+        XtaskCmd::Openapi(flags) => root().and_then(|root| openapi::run(&flags, &root)),
+        XtaskCmd::Bench(flags) => root().and_then(|root| bench::run(&flags, &root)),
         XtaskCmd::Docs(flags) => match flags.subcommand {
-            flags::DocsCmd::Sync(flags) => docs::run(&flags, &root),
+            flags::DocsCmd::Sync(flags) => root().and_then(|root| docs::run(&flags, &root)),
         },
     };
     match result {
@@ -65,12 +67,4 @@ pub(crate) fn print_stdout(text: &str) -> Result<(), String> {
         }
         _ => Ok(()),
     }
-}
-
-/// The workspace root: xtask's manifest lives one folder below it.
-fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits inside the workspace")
-        .to_path_buf()
 }
