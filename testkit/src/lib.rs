@@ -1,6 +1,7 @@
 //! Test plumbing shared by the runtime's, the sandbox's and the end-to-end
 //! tests: a scripted HTTP/1.1 server that records every request
-//! ([`Server`]) and a webhook receiver ([`WebhookReceiver`]), both on hyper.
+//! ([`Server`]) and a webhook receiver ([`WebhookReceiver`]), both on hyper,
+//! and a real `redis-server` started per test ([`RedisServer`]).
 //!
 //! It knows the Feishu wire facts a fake server needs (the token endpoints
 //! and their answer, the `{code, msg, data}` envelope) and nothing of the
@@ -8,11 +9,13 @@
 //! must never depend on the runtime, not even through its tests' helpers.
 
 mod recorded;
+mod redis;
 mod reply;
 mod server;
 mod webhook;
 
 pub use recorded::Recorded;
+pub use redis::RedisServer;
 pub use reply::{Reply, token_reply};
 pub use server::{Script, Server};
 pub use webhook::WebhookReceiver;

@@ -11,6 +11,7 @@ mod flags;
 mod openapi;
 mod parse;
 mod peers;
+mod redis;
 mod regen;
 mod sandbox;
 mod test;

@@ -7,7 +7,8 @@
 //!
 //! First it installs the differential test's peer, lark-oapi, into
 //! `target/peers/venv` (see [`crate::peers`]) and points the tests at it with
-//! `FEISHU_PEER_PYTHON`.
+//! `FEISHU_PEER_PYTHON`, and Debian's `redis-server` when it is missing (see
+//! [`crate::redis`]), which the Redis store tests start on ports of their own.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -31,6 +32,7 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
         return Ok(ExitCode::from(1));
     }
     let peers = crate::peers::ensure(root)?;
+    crate::redis::ensure()?;
     let mut test = Command::new(&cargo);
     test.current_dir(root)
         .args(["test", "--workspace", "--no-fail-fast", "--lib", "--bins", "--tests", "--examples"])

@@ -1,0 +1,193 @@
+//! A real `redis-server` for tests: started on a free port with persistence
+//! off, stopped on drop, and stoppable and restartable in between (for the
+//! "Redis went down" tests). No mock: the stores are tested against the
+//! server they will meet in production.
+//!
+//! Without `redis-server` on the `PATH`, [`RedisServer::start`] prints why
+//! and returns `None`, so that plain `cargo test` on a machine without it
+//! passes; with `CI` set it panics instead, since CI must run these tests
+//! (`cargo xtask test` installs Debian's `redis-server` first).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The program started.
+const PROGRAM: &str = "redis-server";
+
+/// How long a started server gets to answer `PING` before the test fails:
+/// a server that does not come up in this time will not come up at all.
+const STARTUP: Duration = Duration::from_secs(20);
+
+/// A `redis-server` process of this test, on `127.0.0.1`.
+#[derive(Debug)]
+pub struct RedisServer {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts a server on a free port, or says why it cannot and returns
+    /// `None` (panicking instead when the `CI` variable is set). `test`
+    /// names the caller in that message.
+    pub fn start(test: &str) -> Option<RedisServer> {
+        if !available() {
+            let why = format!(
+                "{test}: skipped, `{PROGRAM}` is not installed (`apt-get install redis-server`; \
+                 `cargo xtask test` installs it)"
+            );
+            if std::env::var_os("CI").is_some() {
+                panic!("{why}, and CI is set: these tests must run in CI");
+            }
+            eprintln!("{why}");
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "feishu-testkit-redis-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("a temporary folder for redis-server");
+        // A free port can be taken between asking and binding; a few tries
+        // settle that race.
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut server = RedisServer { port, dir: dir.clone(), child: None };
+            match server.spawn() {
+                Ok(()) => return Some(server),
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("{test}: could not start {PROGRAM}: {last_error}");
+    }
+
+    /// The URL clients connect to, `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server (a SIGKILL: as abrupt as a crash). Clients see their
+    /// connections closed and new ones refused until [`restart`](Self::restart).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port, empty (persistence is
+    /// off). Panics if it cannot: the port was taken meanwhile, say.
+    pub fn restart(&mut self) {
+        self.stop();
+        if let Err(e) = self.spawn() {
+            panic!("could not restart {PROGRAM} on port {}: {e}", self.port);
+        }
+    }
+
+    /// Runs one command (inline protocol, no spaces inside arguments) and
+    /// returns the first line of the answer: for checks a test makes
+    /// behind the client's back, such as `DBSIZE` or `PTTL key`.
+    pub fn command(&self, line: &str) -> String {
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
+            .unwrap_or_else(|e| panic!("connecting to {PROGRAM} on {}: {e}", self.port));
+        stream.write_all(format!("{line}\r\n").as_bytes()).expect("writing to redis-server");
+        let mut reader = BufReader::new(stream);
+        let mut answer = String::new();
+        reader.read_line(&mut answer).expect("reading from redis-server");
+        // A bulk string comes as `$len` and then its line.
+        if answer.starts_with('$') && !answer.starts_with("$-1") {
+            answer.clear();
+            reader.read_line(&mut answer).expect("reading from redis-server");
+        }
+        answer.trim_end().to_owned()
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let mut child = Command::new(PROGRAM)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(["--logfile", "", "--daemonize", "no", "--protected-mode", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("spawning {PROGRAM}: {e}"))?;
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("{PROGRAM} exited at once ({status}); port {}", self.port));
+            }
+            // Another test's server may hold the port: only this child's
+            // own process id counts as up.
+            if server_pid(&address) == Some(child.id()) {
+                self.child = Some(child);
+                return Ok(());
+            }
+            if started.elapsed() > STARTUP {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{PROGRAM} did not answer PING within {STARTUP:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        remove_dir(&self.dir);
+    }
+}
+
+static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn remove_dir(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Whether `redis-server` can be run.
+fn available() -> bool {
+    Command::new(PROGRAM)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+/// The process id of the server answering on `address`, if one answers.
+fn server_pid(address: &SocketAddr) -> Option<u32> {
+    let mut stream = TcpStream::connect_timeout(address, Duration::from_millis(200)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    stream.write_all(b"INFO server\r\n").ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut header = String::new();
+    reader.read_line(&mut header).ok()?;
+    let len: usize = header.trim_end().strip_prefix('$')?.parse().ok()?;
+    let mut body = vec![0; len];
+    std::io::Read::read_exact(&mut reader, &mut body).ok()?;
+    String::from_utf8_lossy(&body)
+        .lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+}
