@@ -14,7 +14,7 @@ use crate::config::{ClientBuilder, Config};
 use crate::download::{Download, parse_download};
 use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
 use crate::error::Error;
-use crate::limit::{Keys, Limiter};
+use crate::limit::{Keys, LimitKey, Limiter, SharedLimiter};
 use crate::operation::Response;
 use crate::request::{ApiRequest, Body, is_sensitive_header};
 use crate::retry::{self, Verdict};
@@ -38,6 +38,8 @@ struct Inner {
     /// The app type, every token cache and the stores (`crate::auth`).
     auth: AuthState,
     limiter: Limiter,
+    /// The fleet's limiter, asked before `limiter` when set.
+    shared_limiter: Option<Arc<dyn SharedLimiter>>,
 }
 
 /// A refused token is evicted and the call retried once with a fresh one; a
@@ -73,6 +75,7 @@ impl Client {
         base: BaseUri,
         http: Http,
         auth: AuthSettings,
+        shared_limiter: Option<Arc<dyn SharedLimiter>>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -81,6 +84,7 @@ impl Client {
                 http,
                 auth: AuthState::new(auth),
                 limiter: Limiter::default(),
+                shared_limiter,
             }),
         }
     }
@@ -263,7 +267,7 @@ impl Client {
         let mut waited = Duration::ZERO;
         loop {
             if config.rate_limiting {
-                self.inner.limiter.acquire(&keys).await;
+                self.acquire(request, &keys).await;
             }
             attempts += 1;
             span.record("attempts", attempts);
@@ -283,7 +287,7 @@ impl Client {
             };
             if let Error::Api(e) = &error
                 && token_refusals < MAX_TOKEN_REFUSALS
-                && self.inner.auth.refused(&used, e.code).await
+                && self.inner.auth.refused(self.fetcher(), &used, e.code).await
             {
                 // The platform refuses before acting, so this is safe for
                 // any request; only the token that was refused is evicted,
@@ -315,6 +319,10 @@ impl Client {
                     // the longest of their waits and release them together.
                     let pause = reset.unwrap_or(wait);
                     self.inner.limiter.pause(&keys, tokio::time::Instant::now() + pause);
+                    if let Some(shared) = &self.inner.shared_limiter {
+                        // Failing, it has said so; the in-process pause holds.
+                        let _ = shared.pause(&self.limit_key(request, &keys), pause).await;
+                    }
                     wait
                 }
                 Verdict::Rejected if attempts < policy.max_attempts => policy.backoff(attempts),
@@ -326,6 +334,30 @@ impl Client {
             let error = not_repeatable(request, error)?;
             tracing::info!(attempt = attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Waits for the fleet's limiter when there is one and it answers, else
+    /// for the in-process one.
+    async fn acquire(&self, request: &ApiRequest, keys: &Keys<'_>) {
+        if let Some(shared) = &self.inner.shared_limiter
+            && let Ok(wait) = shared.reserve(&self.limit_key(request, keys)).await
+        {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            return;
+        }
+        self.inner.limiter.acquire(keys).await;
+    }
+
+    fn limit_key<'a>(&'a self, request: &'a ApiRequest, keys: &Keys<'a>) -> LimitKey<'a> {
+        LimitKey {
+            app_id: &self.inner.config.app_id,
+            tenant_key: request.options.tenant_key.as_deref(),
+            endpoint: keys.endpoint.unwrap_or(request.path.as_str()),
+            receiver: keys.receiver,
+            limit: keys.limit,
         }
     }
 

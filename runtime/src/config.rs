@@ -72,6 +72,8 @@ pub struct ClientBuilder<C = Client> {
     proxy: Proxy,
     /// App type and token stores; set in `crate::auth`.
     pub(crate) auth: crate::auth::AuthSettings,
+    /// A rate limiter shared with the app's other processes.
+    shared_limiter: crate::limit::SharedSlot,
     output: PhantomData<fn() -> C>,
 }
 
@@ -83,7 +85,13 @@ impl ClientBuilder {
 
     /// A builder starting from complete settings.
     pub fn from_config(config: Config) -> Self {
-        Self { config, proxy: Proxy::default(), auth: Default::default(), output: PhantomData }
+        Self {
+            config,
+            proxy: Proxy::default(),
+            auth: Default::default(),
+            shared_limiter: Default::default(),
+            output: PhantomData,
+        }
     }
 }
 
@@ -94,8 +102,15 @@ impl<C> ClientBuilder<C> {
             config: self.config,
             proxy: self.proxy,
             auth: self.auth,
+            shared_limiter: self.shared_limiter,
             output: PhantomData,
         }
+    }
+
+    /// The app the client is for.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn app_id(&self) -> &str {
+        &self.config.app_id
     }
 
     /// Sets the base URL (see [`Config::base_url`]).
@@ -129,6 +144,17 @@ impl<C> ClientBuilder<C> {
         self
     }
 
+    /// Holds calls to the documented rate limits together with the app's
+    /// other processes through `limiter` (see [`SharedLimiter`]), instead of
+    /// per process. Needs [`Config::rate_limiting`] on (the default); when
+    /// `limiter` fails, calls wait for the in-process limiter instead.
+    ///
+    /// [`SharedLimiter`]: crate::SharedLimiter
+    pub fn shared_limiter(mut self, limiter: std::sync::Arc<dyn crate::SharedLimiter>) -> Self {
+        self.shared_limiter = crate::limit::SharedSlot(Some(limiter));
+        self
+    }
+
     /// Sends every request through this HTTP proxy
     /// (`http://[user:password@]host[:port]`; `https://` targets through a
     /// `CONNECT` tunnel) instead of the one the environment names. Checked
@@ -157,7 +183,7 @@ impl<C> ClientBuilder<C> {
         let base = BaseUri::parse(self.config.base_url.trim_end_matches('/'))?;
         install_tls_provider();
         let http = Http::new(CONNECT_TIMEOUT.min(self.config.timeout), &self.proxy)?;
-        Ok(C::from(Client::from_parts(self.config, base, http, self.auth)))
+        Ok(C::from(Client::from_parts(self.config, base, http, self.auth, self.shared_limiter.0)))
     }
 }
 

@@ -45,6 +45,8 @@ pub mod ids;
 mod limit;
 mod operation;
 pub mod paginate;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod request;
 pub mod retry;
 mod secret;
@@ -67,7 +69,7 @@ pub use content::MessageContent;
 pub use download::{ByteStream, Download};
 pub use envelope::{ApiResponse, Empty};
 pub use error::{ApiError, Error};
-pub use limit::RateLimit;
+pub use limit::{LimitKey, RateLimit, SharedLimiter};
 pub use operation::{
     DocumentedKind, ErrorKind, FieldViolation, OperationError, Response, Untyped,
     is_rate_limit_code,

@@ -43,6 +43,60 @@ impl RateLimit {
     }
 }
 
+/// What a fleet-wide limiter counts a request under: the documented
+/// limits of one API, for one app and one tenant.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct LimitKey<'a> {
+    /// The app.
+    pub app_id: &'a str,
+    /// The tenant (a marketplace app's `tenant_key`); `None` for a
+    /// self-built app's one tenant.
+    pub tenant_key: Option<&'a str>,
+    /// The operation (or the path, for calls generated code did not name).
+    pub endpoint: &'a str,
+    /// The message receiver, for per-receiver limits.
+    pub receiver: Option<&'a str>,
+    /// The documented limits.
+    pub limit: RateLimit,
+}
+
+/// A rate limiter shared by every process of an app (the `redis` feature
+/// has one), set with
+/// [`ClientBuilder::shared_limiter`](crate::ClientBuilder::shared_limiter):
+/// the platform counts per API × app × tenant, whichever process sends.
+///
+/// When it fails, the client waits for its in-process limiter instead, as
+/// it does without one.
+pub trait SharedLimiter: Send + Sync {
+    /// Reserves the earliest start that keeps the fleet within every limit
+    /// of `key` (and after any pause of `key`), and resolves to how long to
+    /// wait until then.
+    fn reserve<'a>(
+        &'a self,
+        key: &'a LimitKey<'a>,
+    ) -> crate::auth::BoxFuture<'a, Result<Duration, crate::Error>>;
+
+    /// The platform refused a request of `key` for its rate: every process
+    /// holds back requests of `key` for `pause` (`x-ogw-ratelimit-reset`).
+    fn pause<'a>(
+        &'a self,
+        key: &'a LimitKey<'a>,
+        pause: Duration,
+    ) -> crate::auth::BoxFuture<'a, Result<(), crate::Error>>;
+}
+
+/// The client's [`SharedLimiter`], if one was set; `Debug` says only
+/// whether.
+#[derive(Clone, Default)]
+pub(crate) struct SharedSlot(pub(crate) Option<std::sync::Arc<dyn SharedLimiter>>);
+
+impl std::fmt::Debug for SharedSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "SharedLimiter" } else { "None" })
+    }
+}
+
 /// Requests arrive at the server later than they leave here, by a latency
 /// that varies; windows are widened by this much so that two requests
 /// `period` apart here stay at least `period` apart there.

@@ -51,7 +51,7 @@ impl TokenKind {
     }
 
     /// The response field that carries the token, which also names it.
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TokenKind::Tenant | TokenKind::MarketplaceTenant => "tenant_access_token",
             TokenKind::App | TokenKind::MarketplaceApp => "app_access_token",
@@ -134,16 +134,9 @@ impl TokenCache {
         Self { kind, current: RwLock::new(None), refresh: Mutex::new(()) }
     }
 
-    /// The cached token, or a freshly fetched one if it is missing or due.
-    pub(crate) async fn get(&self, fetcher: Fetcher<'_>) -> Result<Secret, Error> {
-        let kind = self.kind;
-        self.get_with(|| fetch(fetcher, kind, internal_body(fetcher.config))).await
-    }
-
-    /// Like [`TokenCache::get`], as the header a request carries.
-    pub(crate) async fn header(&self, fetcher: Fetcher<'_>) -> Result<HeaderValue, Error> {
-        let kind = self.kind;
-        self.header_with(|| fetch(fetcher, kind, internal_body(fetcher.config))).await
+    /// Which token it holds.
+    pub(crate) fn kind(&self) -> TokenKind {
+        self.kind
     }
 
     /// The cached token, or one from `fetch` if it is missing or due;
@@ -220,7 +213,7 @@ impl TokenCache {
 }
 
 /// The body of a self-built app's token request.
-fn internal_body(config: &Config) -> serde_json::Value {
+pub(crate) fn internal_body(config: &Config) -> serde_json::Value {
     serde_json::json!({ "app_id": config.app_id, "app_secret": config.app_secret.expose() })
 }
 

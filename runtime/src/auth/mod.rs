@@ -16,6 +16,9 @@
 //! shared between clients or kept process-wide: a client built with a wrong
 //! secret starts cold and fails, however warm another client for the same
 //! app id is (keying a shared cache by app id alone would let it "work").
+//! A fleet of processes can opt into a [`SharedTokenCache`] behind the
+//! client's own (the `redis` feature has one), which keys each token by a
+//! digest of the secret for that reason.
 //!
 //! User tokens come from OAuth ([`UserAuth`]) and are kept in a
 //! [`UserTokenStore`] under a key the caller chooses.
@@ -31,6 +34,7 @@
 //! carry one (the user token decides the tenant then), else the tenant's.
 
 mod app_ticket;
+mod shared;
 mod tenant;
 mod user;
 
@@ -46,12 +50,13 @@ use crate::config::ClientBuilder;
 use crate::error::Error;
 use crate::request::{ApiRequest, Auth};
 use crate::secret::Secret;
-use crate::token::{Fetcher, TokenCache, TokenKind, bearer};
+use crate::token::{Fetcher, TokenCache, TokenKind, bearer, fetch, internal_body};
 use crate::validate::{ValidationError, rules};
 
 #[cfg(feature = "events")]
 pub use app_ticket::AppTicketEvent;
 pub use app_ticket::{AppTicketStore, MemoryAppTicketStore};
+pub use shared::{SharedTokenCache, TokenKey};
 pub use tenant::INVALID_APP_TICKET;
 pub use user::{MemoryUserTokenStore, UserAuth, UserToken, UserTokenStore};
 
@@ -182,6 +187,7 @@ pub(crate) struct AuthSettings {
     app_type: AppType,
     tickets: Option<Arc<dyn AppTicketStore>>,
     users: Option<Arc<dyn UserTokenStore>>,
+    shared: Option<Arc<dyn SharedTokenCache>>,
 }
 
 impl fmt::Debug for AuthSettings {
@@ -190,6 +196,7 @@ impl fmt::Debug for AuthSettings {
             .field("app_type", &self.app_type)
             .field("custom_ticket_store", &self.tickets.is_some())
             .field("custom_user_token_store", &self.users.is_some())
+            .field("shared_token_cache", &self.shared.is_some())
             .finish()
     }
 }
@@ -213,6 +220,14 @@ impl<C> ClientBuilder<C> {
         self.auth.users = Some(store);
         self
     }
+
+    /// Shares the tenant and app tokens through `cache` with the other
+    /// processes of the app, so that the fleet fetches each token once. The
+    /// client's own cache stays in front of it.
+    pub fn shared_token_cache(mut self, cache: Arc<dyn SharedTokenCache>) -> Self {
+        self.auth.shared = Some(cache);
+        self
+    }
 }
 
 /// Every token cache of one client, and the stores.
@@ -223,6 +238,7 @@ pub(crate) struct AuthState {
     marketplace: tenant::Marketplace,
     tickets: Arc<dyn AppTicketStore>,
     users: user::Users,
+    shared: Option<Arc<dyn SharedTokenCache>>,
 }
 
 impl fmt::Debug for AuthState {
@@ -242,8 +258,9 @@ impl fmt::Debug for AuthState {
 /// The token a request went out with, so that a refusal evicts exactly
 /// that one.
 pub(crate) enum UsedToken {
-    /// A token from one of the client's caches.
-    Cached(Arc<TokenCache>, HeaderValue),
+    /// A token from one of the client's caches (and the tenant it is for,
+    /// for a marketplace app's tenant token).
+    Cached(Arc<TokenCache>, HeaderValue, Option<String>),
     /// A stored user token.
     User(String, HeaderValue),
     /// No token, or one the caller passed in.
@@ -270,6 +287,7 @@ impl AuthState {
             users: user::Users::new(
                 settings.users.unwrap_or_else(|| Arc::new(MemoryUserTokenStore::default())),
             ),
+            shared: settings.shared,
         }
     }
 
@@ -321,8 +339,10 @@ impl AuthState {
                     (AppType::Marketplace, None) => return Err(AuthError::TenantKeyRequired { endpoint: endpoint() }.into()),
                     (AppType::Marketplace, Some(key)) => self.marketplace.tenant_cache(key),
                 };
-                let header = self.cached_header(f, &cache, options.tenant_key.as_deref()).await?;
-                Ok((Some(header.clone()), UsedToken::Cached(cache, header)))
+                let tenant_key = options.tenant_key.as_deref();
+                let header = self.cached_header(f, &cache, tenant_key).await?;
+                let tenant_key = tenant_key.map(str::to_owned);
+                Ok((Some(header.clone()), UsedToken::Cached(cache, header, tenant_key)))
             }
             (Auth::App, None) if options.tenant_key.is_some() => Err(AuthError::TenantKeyNotUsed {
                 endpoint: endpoint(),
@@ -332,7 +352,7 @@ impl AuthState {
             (Auth::App, None) => {
                 let cache = self.app_cache();
                 let header = self.cached_header(f, &cache, None).await?;
-                Ok((Some(header.clone()), UsedToken::Cached(cache, header)))
+                Ok((Some(header.clone()), UsedToken::Cached(cache, header, None)))
             }
         }
     }
@@ -350,28 +370,65 @@ impl AuthState {
         cache: &TokenCache,
         tenant_key: Option<&str>,
     ) -> Result<HeaderValue, Error> {
-        match (self.app_type, tenant_key) {
-            (AppType::SelfBuilt, _) => cache.header(f).await,
-            (AppType::Marketplace, None) => {
-                cache.header_with(|| self.marketplace.fetch_app_token(f, &*self.tickets)).await
+        cache.header_with(|| self.fetch_token(f, cache.kind(), tenant_key)).await
+    }
+
+    /// Fetches a token of `kind` (for `tenant_key`, a marketplace app's
+    /// tenant), through the shared cache when there is one.
+    async fn fetch_token(
+        &self,
+        f: Fetcher<'_>,
+        kind: TokenKind,
+        tenant_key: Option<&str>,
+    ) -> Result<(Secret, std::time::Duration), Error> {
+        let direct = async move {
+            match (self.app_type, tenant_key) {
+                (AppType::SelfBuilt, _) => fetch(f, kind, internal_body(f.config)).await,
+                (AppType::Marketplace, None) => {
+                    self.marketplace.fetch_app_token(f, &*self.tickets).await
+                }
+                (AppType::Marketplace, Some(key)) => {
+                    self.marketplace.fetch_tenant_token(f, &*self.tickets, key).await
+                }
             }
-            (AppType::Marketplace, Some(key)) => {
-                cache
-                    .header_with(|| self.marketplace.fetch_tenant_token(f, &*self.tickets, key))
-                    .await
+        };
+        match &self.shared {
+            None => direct.await,
+            Some(shared) => {
+                shared.get_or_fetch(self.token_key(f, kind, tenant_key), Box::pin(direct)).await
             }
+        }
+    }
+
+    fn token_key<'a>(
+        &self,
+        f: Fetcher<'a>,
+        kind: TokenKind,
+        tenant_key: Option<&'a str>,
+    ) -> TokenKey<'a> {
+        TokenKey {
+            token_type: kind.name(),
+            marketplace: self.app_type == AppType::Marketplace,
+            app_id: &f.config.app_id,
+            tenant_key,
+            app_secret: &f.config.app_secret,
         }
     }
 
     /// Handles a refusal of `used` with `code`: evicts the refused token and
     /// says whether sending again with a fresh one may help.
-    pub(crate) async fn refused(&self, used: &UsedToken, code: i64) -> bool {
+    pub(crate) async fn refused(&self, f: Fetcher<'_>, used: &UsedToken, code: i64) -> bool {
         use crate::error::codes::{INVALID_ACCESS_TOKEN, INVALID_TENANT_ACCESS_TOKEN};
         match used {
-            UsedToken::Cached(cache, header)
+            UsedToken::Cached(cache, header, tenant_key)
                 if matches!(code, INVALID_TENANT_ACCESS_TOKEN | INVALID_ACCESS_TOKEN) =>
             {
                 cache.invalidate_if(header);
+                let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer "));
+                if let (Some(shared), Some(token)) = (&self.shared, token) {
+                    let key = self.token_key(f, cache.kind(), tenant_key.as_deref());
+                    shared.evict(key, &Secret::new(token)).await;
+                }
                 true
             }
             UsedToken::User(key, header) if USER_TOKEN_REFUSED.contains(&code) => {
@@ -389,7 +446,9 @@ impl AuthState {
     ) -> Result<Secret, Error> {
         let endpoint = || "Client::tenant_access_token".to_owned();
         match (self.app_type, tenant_key) {
-            (AppType::SelfBuilt, None) => self.tenant.get(f).await,
+            (AppType::SelfBuilt, None) => {
+                self.tenant.get_with(|| self.fetch_token(f, TokenKind::Tenant, None)).await
+            }
             (AppType::SelfBuilt, Some(_)) => Err(AuthError::TenantKeyNotUsed {
                 endpoint: endpoint(),
                 reason: "a self-built app has a single tenant",
@@ -401,7 +460,7 @@ impl AuthState {
             (AppType::Marketplace, Some(key)) => {
                 self.marketplace
                     .tenant_cache(key)
-                    .get_with(|| self.marketplace.fetch_tenant_token(f, &*self.tickets, key))
+                    .get_with(|| self.fetch_token(f, TokenKind::MarketplaceTenant, Some(key)))
                     .await
             }
         }
@@ -410,11 +469,13 @@ impl AuthState {
     /// The app token (the marketplace one for a marketplace app).
     pub(crate) async fn app_token(&self, f: Fetcher<'_>) -> Result<Secret, Error> {
         match self.app_type {
-            AppType::SelfBuilt => self.app.get(f).await,
+            AppType::SelfBuilt => {
+                self.app.get_with(|| self.fetch_token(f, TokenKind::App, None)).await
+            }
             AppType::Marketplace => {
                 self.marketplace
                     .app
-                    .get_with(|| self.marketplace.fetch_app_token(f, &*self.tickets))
+                    .get_with(|| self.fetch_token(f, TokenKind::MarketplaceApp, None))
                     .await
             }
         }

@@ -10,20 +10,24 @@
 //!   hand the result to [`UserAuth::store_token`].
 //! - A refresh token works once. The client reads the newest one from the
 //!   store under a per-user lock (one refresh in flight per user key, in
-//!   this client) and marks it spent in the store *before* sending it, so it
-//!   is never sent twice, not even by another process sharing the store. If
-//!   the answer is lost, the old access token is used until it expires and
-//!   the user then has to authorise again: sending the spent token again
-//!   could not work.
+//!   this client) and spends it in the store *before* sending it: a
+//!   [compare-and-swap](UserTokenStore::compare_and_swap) replaces the
+//!   tokens it read with a spent mark (no refresh token, `refresh_expires_at`
+//!   the moment it was spent) only if they are still the ones stored. So it
+//!   is sent once, even by processes sharing a store that compares and swaps
+//!   atomically (the Redis store does). If the answer is lost, the old
+//!   access token is used until it expires and the user then has to
+//!   authorise again: sending the spent token again could not work.
+//! - The loser of that race, and anyone who reads a spent mark, waits for
+//!   the refresh in flight (polling the store, for at most the call
+//!   timeout after the mark was set) and uses the winner's new tokens. It
+//!   never removes them: every removal is a compare-and-remove of what it
+//!   read. A mark older than that is a refresh whose answer was lost.
 //! - A refused refresh (expired or used refresh token, revoked consent)
 //!   forgets the user's tokens and fails with
 //!   [`AuthError::ReauthorizationRequired`] — unless the store meanwhile
 //!   holds newer tokens, which another process sharing it fetched. A
 //!   rate-limited one keeps the refresh token for later.
-//! - The per-user lock is per client. Processes that share a store narrow
-//!   the race by the spent mark but cannot close it without a store that
-//!   can compare and swap; the loser of such a race gets the winner's
-//!   tokens (above) or, at worst, a re-authorisation.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -58,7 +62,9 @@ pub struct UserToken {
     pub issued_at: SystemTime,
     /// When the access token stops working.
     pub expires_at: SystemTime,
-    /// When the refresh token stops working, if known.
+    /// When the refresh token stops working, if known. Without a refresh
+    /// token it marks the tokens as spent by a refresh in flight, at that
+    /// moment ([`UserToken::spent_at`]): leave it `None` then.
     pub refresh_expires_at: Option<SystemTime>,
     /// The scopes granted, space-separated, as the platform reported them.
     pub scope: Option<String>,
@@ -75,6 +81,18 @@ impl UserToken {
     fn usable_refresh_token(&self, now: SystemTime) -> Option<&Secret> {
         self.refresh_token.as_ref().filter(|_| self.refresh_expires_at.is_none_or(|at| now < at))
     }
+
+    /// When a refresh spent the refresh token, if these tokens are the spent
+    /// mark it left (see the module docs): no refresh token, and a
+    /// `refresh_expires_at`, which is then the moment it was spent.
+    pub fn spent_at(&self) -> Option<SystemTime> {
+        self.refresh_token.is_none().then_some(self.refresh_expires_at).flatten()
+    }
+
+    /// The spent mark of these tokens, spent at `now`.
+    fn spent(&self, now: SystemTime) -> UserToken {
+        UserToken { refresh_token: None, refresh_expires_at: Some(now), ..self.clone() }
+    }
 }
 
 /// Keeps user tokens under the caller's key for each user (an open_id, a
@@ -88,6 +106,33 @@ pub trait UserTokenStore: Send + Sync {
 
     /// Forgets `user_key`'s tokens.
     fn remove<'a>(&'a self, user_key: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Replaces `user_key`'s tokens with `new` (removes them, for `None`)
+    /// only if the stored ones still equal `current`; resolves to whether it
+    /// did. A refresh spends its refresh token through this, so that two
+    /// processes never both send it.
+    ///
+    /// The default reads, compares and writes in three steps, which is
+    /// atomic only for a store with one writer at a time: a store shared
+    /// between processes should override it with one atomic operation (the
+    /// Redis store runs a Lua script).
+    fn compare_and_swap<'a>(
+        &'a self,
+        user_key: &'a str,
+        current: &'a UserToken,
+        new: Option<UserToken>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            if self.get(user_key).await?.as_ref() != Some(current) {
+                return Ok(false);
+            }
+            match new {
+                Some(token) => self.put(user_key, token).await?,
+                None => self.remove(user_key).await?,
+            }
+            Ok(true)
+        })
+    }
 }
 
 /// The default [`UserTokenStore`]: a map in memory, holding every user
@@ -124,6 +169,42 @@ impl UserTokenStore for MemoryUserTokenStore {
         self.map().remove(user_key);
         Box::pin(async { Ok(()) })
     }
+
+    fn compare_and_swap<'a>(
+        &'a self,
+        user_key: &'a str,
+        current: &'a UserToken,
+        new: Option<UserToken>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let mut map = self.map();
+        let swapped = map.get(user_key) == Some(current);
+        if swapped {
+            match new {
+                Some(token) => map.insert(user_key.to_owned(), token),
+                None => map.remove(user_key),
+            };
+        }
+        Box::pin(std::future::ready(Ok(swapped)))
+    }
+}
+
+/// How often a refresh spending a token that keeps changing under it reads
+/// the store again before it gives up.
+const MAX_REFRESH_ROUNDS: usize = 8;
+
+/// How often a refresh waiting for another one's answer reads the store.
+const REFRESH_POLL: Duration = Duration::from_millis(50);
+
+/// Beyond the call timeout, how long a spent mark is waited for: the
+/// winner's answer still has to be written to the store.
+const REFRESH_SLACK: Duration = Duration::from_secs(2);
+
+/// What waiting for another refresh found.
+enum Waited {
+    /// The store holds something else now (or nothing).
+    Changed(Option<UserToken>),
+    /// The mark outlived the refresh that set it: its answer was lost.
+    Stale,
 }
 
 /// The store and the per-user refresh locks of one client.
@@ -198,25 +279,95 @@ impl Users {
         &self,
         f: Fetcher<'_>,
         user_key: &str,
+        mut token: UserToken,
+    ) -> Result<UserToken, Error> {
+        let reauthorize = |code, reason: String| -> Error {
+            AuthError::ReauthorizationRequired { user_key: user_key.to_owned(), code, reason }
+                .into()
+        };
+        // Each round reads what another process changed; a store that keeps
+        // changing under every read is given up on.
+        for _ in 0..MAX_REFRESH_ROUNDS {
+            let now = SystemTime::now();
+            if !token.refresh_due(now) {
+                return Ok(token);
+            }
+            if let Some(spent_at) = token.spent_at() {
+                match self.await_refresh(f, user_key, &token, spent_at).await? {
+                    Waited::Changed(Some(newer)) => {
+                        token = newer;
+                        continue;
+                    }
+                    Waited::Changed(None) => {
+                        return Err(
+                            AuthError::UserNotAuthorized { user_key: user_key.to_owned() }.into()
+                        );
+                    }
+                    Waited::Stale if SystemTime::now() < token.expires_at => return Ok(token),
+                    Waited::Stale => {
+                        self.store.compare_and_swap(user_key, &token, None).await?;
+                        return Err(reauthorize(
+                            None,
+                            "the access token expired, and the refresh that spent its refresh \
+                             token never stored an answer"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            let Some(refresh_token) = token.usable_refresh_token(now).cloned() else {
+                if now < token.expires_at {
+                    return Ok(token);
+                }
+                self.store.compare_and_swap(user_key, &token, None).await?;
+                return Err(reauthorize(
+                    None,
+                    "the access token expired and no unspent, unexpired refresh token is kept"
+                        .into(),
+                ));
+            };
+            let spent = token.spent(now);
+            if !self.store.compare_and_swap(user_key, &token, Some(spent.clone())).await? {
+                // Another process changed the tokens since they were read:
+                // its refresh (or new authorisation) wins; read it.
+                match self.store.get(user_key).await? {
+                    Some(current) => {
+                        token = current;
+                        continue;
+                    }
+                    None => {
+                        return Err(
+                            AuthError::UserNotAuthorized { user_key: user_key.to_owned() }.into()
+                        );
+                    }
+                }
+            }
+            return self.send_refresh(f, user_key, token, spent, refresh_token).await;
+        }
+        Err(AuthError::Store {
+            message: format!(
+                "the tokens of user key {user_key:?} changed under each of \
+                 {MAX_REFRESH_ROUNDS} refresh attempts"
+            ),
+        }
+        .into())
+    }
+
+    /// Sends the refresh whose refresh token was just spent (`token` is what
+    /// was stored, `spent` the mark that replaced it).
+    async fn send_refresh(
+        &self,
+        f: Fetcher<'_>,
+        user_key: &str,
         token: UserToken,
+        spent: UserToken,
+        refresh_token: Secret,
     ) -> Result<UserToken, Error> {
         let now = SystemTime::now();
         let reauthorize = |code, reason: String| -> Error {
             AuthError::ReauthorizationRequired { user_key: user_key.to_owned(), code, reason }
                 .into()
         };
-        let Some(refresh_token) = token.usable_refresh_token(now).cloned() else {
-            if now < token.expires_at {
-                return Ok(token);
-            }
-            self.store.remove(user_key).await?;
-            return Err(reauthorize(
-                None,
-                "the access token expired and no unspent, unexpired refresh token is kept".into(),
-            ));
-        };
-        let spent = UserToken { refresh_token: None, refresh_expires_at: None, ..token.clone() };
-        self.store.put(user_key, spent.clone()).await?;
         let body = serde_json::json!({
             "grant_type": "refresh_token",
             "client_id": f.config.app_id,
@@ -225,12 +376,14 @@ impl Users {
         });
         match oauth_token(f, body).await {
             Ok(fresh) => {
+                // The only unspent refresh token of the chain now: kept
+                // whatever the store holds.
                 self.store.put(user_key, fresh.clone()).await?;
                 tracing::debug!("user access token refreshed");
                 Ok(fresh)
             }
             Err(OAuthFailure::NotSent(e)) => {
-                self.store.put(user_key, token).await?;
+                self.store.compare_and_swap(user_key, &spent, Some(token)).await?;
                 Err(e)
             }
             Err(OAuthFailure::Refused { http_status, code, msg, log_id })
@@ -238,7 +391,7 @@ impl Users {
             {
                 // Refused before it was looked at: the refresh token is
                 // still good.
-                self.store.put(user_key, token).await?;
+                self.store.compare_and_swap(user_key, &spent, Some(token)).await?;
                 Err(Error::Token { http_status, code, msg, log_id })
             }
             Err(OAuthFailure::Refused { code, msg, .. }) => {
@@ -250,7 +403,7 @@ impl Users {
                 {
                     return Ok(current);
                 }
-                self.store.remove(user_key).await?;
+                self.store.compare_and_swap(user_key, &spent, None).await?;
                 tracing::warn!(
                     code,
                     "the platform refused the refresh token; the user has to authorise again"
@@ -262,10 +415,13 @@ impl Users {
             }
             Err(OAuthFailure::Lost(e)) => {
                 tracing::warn!(error = %e, "the answer to a refresh was lost; its refresh token may be spent");
-                if now < spent.expires_at {
-                    return Ok(spent);
+                // No longer a refresh in flight: nobody waits for it.
+                let lost = UserToken { refresh_expires_at: None, ..spent.clone() };
+                self.store.compare_and_swap(user_key, &spent, Some(lost.clone())).await?;
+                if now < lost.expires_at {
+                    return Ok(lost);
                 }
-                self.store.remove(user_key).await?;
+                self.store.compare_and_swap(user_key, &lost, None).await?;
                 Err(reauthorize(
                     None,
                     format!(
@@ -273,6 +429,33 @@ impl Users {
                     ),
                 ))
             }
+        }
+    }
+
+    /// Waits for the refresh that left the spent mark `mark` (in this or
+    /// another process) to store its answer: polls the store until what it
+    /// holds changes, or until the call timeout has passed since the mark
+    /// was set (then the refresh's answer was lost).
+    async fn await_refresh(
+        &self,
+        f: Fetcher<'_>,
+        user_key: &str,
+        mark: &UserToken,
+        spent_at: SystemTime,
+    ) -> Result<Waited, Error> {
+        let deadline = spent_at
+            .checked_add(f.config.timeout + REFRESH_SLACK)
+            .unwrap_or(spent_at + REFRESH_SLACK);
+        loop {
+            let now = SystemTime::now();
+            let Ok(left) = deadline.duration_since(now) else {
+                return Ok(Waited::Stale);
+            };
+            let current = self.store.get(user_key).await?;
+            if current.as_ref() != Some(mark) {
+                return Ok(Waited::Changed(current));
+            }
+            tokio::time::sleep(left.min(REFRESH_POLL)).await;
         }
     }
 
@@ -284,8 +467,10 @@ impl Users {
         let _one_refresh = lock.lock().await;
         match self.store.get(user_key).await {
             Ok(Some(token)) if bearer(&token.access_token).is_ok_and(|h| h == header) => {
-                let expired = UserToken { expires_at: SystemTime::now(), ..token };
-                self.store.put(user_key, expired).await.is_ok()
+                let expired = UserToken { expires_at: SystemTime::now(), ..token.clone() };
+                // A refresh elsewhere may have replaced it meanwhile: then
+                // sending again with the new token may help too.
+                self.store.compare_and_swap(user_key, &token, Some(expired)).await.is_ok()
             }
             // Replaced meanwhile by a refresh: send again with the new one.
             Ok(Some(_)) => true,
@@ -372,14 +557,17 @@ async fn oauth_token_in(
         }));
     };
     tracing::debug!(expire_secs = expires_in, "fetched user access token");
+    let refresh_token = answer.refresh_token.filter(|t| !t.is_empty()).map(Secret::new);
     Ok(UserToken {
         access_token: Secret::new(access),
-        refresh_token: answer.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
+        // Without a refresh token, a refresh expiry would read as a spent
+        // mark (`UserToken::spent_at`).
+        refresh_expires_at: refresh_token
+            .as_ref()
+            .and(answer.refresh_token_expires_in.map(|secs| sent_at + Duration::from_secs(secs))),
+        refresh_token,
         issued_at: sent_at,
         expires_at: sent_at + Duration::from_secs(expires_in),
-        refresh_expires_at: answer
-            .refresh_token_expires_in
-            .map(|secs| sent_at + Duration::from_secs(secs)),
         scope: answer.scope,
     })
 }

@@ -1,0 +1,66 @@
+//! Redis goes down under a running client of a fleet, and comes back:
+//! calls still go out (the limiter and the token cache fall back to the
+//! process), the token stores fail with a typed error, the log names the
+//! outage once, and once Redis is back the stores are used again without
+//! restarting anything.
+//!
+//! Its own test binary: it installs the process's tracing subscriber.
+
+mod sandbox_support;
+
+use feishu_runtime::redis::RedisStores;
+use feishu_runtime::{ApiRequest, AuthError, Error, Method, RateLimit};
+use feishu_testkit::RedisServer;
+use sandbox_support::{Capture, Env};
+
+const PROGRESS: &str = "im.v1.batch_message.get_progress";
+const PROGRESS_PATH: &str = "/open-apis/im/v1/batch_messages/bm_1/get_progress";
+
+fn progress() -> ApiRequest {
+    ApiRequest::new(Method::GET, PROGRESS_PATH)
+        .endpoint(PROGRESS)
+        .rate_limit(RateLimit::new(Some(50), None))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_go_on_through_an_outage_logged_once_and_the_stores_come_back() {
+    let Some(mut redis) = RedisServer::start("calls_go_on_through_an_outage") else {
+        return;
+    };
+    let capture = Capture::default();
+    tracing::subscriber::set_global_default(capture.clone())
+        .expect("no other subscriber is installed");
+    let env = Env::start().await;
+    let stores = RedisStores::connect(&redis.url()).await.unwrap();
+    let client = env.builder().redis_stores(&stores).build().unwrap();
+    client.send_value(progress()).await.expect("a call with Redis up");
+    let keys = |redis: &RedisServer| redis.command("DBSIZE");
+    assert_ne!(keys(&redis), ":0", "the limiter and the token cache wrote to Redis");
+
+    redis.stop();
+    for _ in 0..20 {
+        client.send_value(progress()).await.expect("calls go on without Redis");
+    }
+    // A fresh token is fetched by the process itself.
+    client.invalidate_token().await;
+    client.send_value(progress()).await.expect("a token fetched without Redis");
+    let user = client.user_auth().access_token("ou_alice").await.unwrap_err();
+    assert!(
+        matches!(&user, Error::Auth(AuthError::Store { .. })),
+        "the user-token store fails with its typed error: {user:?}"
+    );
+    let log = capture.text();
+    assert_eq!(log.matches("Redis is unreachable").count(), 1, "the outage is logged once:\n{log}");
+
+    redis.restart();
+    client.send_value(progress()).await.expect("a call once Redis is back");
+    assert_ne!(keys(&redis), ":0", "the stores write to the restarted Redis again");
+    let log = capture.text();
+    assert_eq!(log.matches("Redis is reachable again").count(), 1, "{log}");
+    assert_eq!(log.matches("Redis is unreachable").count(), 1, "{log}");
+    let user = client.user_auth().access_token("ou_alice").await.unwrap_err();
+    assert!(
+        matches!(&user, Error::Auth(AuthError::UserNotAuthorized { .. })),
+        "the user-token store answers again: {user:?}"
+    );
+}

@@ -1,0 +1,231 @@
+//! Shared state on Redis for a fleet of processes of one app (feature
+//! `redis`): the stores the client and the event dispatcher take, so that
+//! several processes share the app_ticket, the user tokens, the tenant and
+//! app tokens and the rate limits.
+//!
+//! [`RedisStores::connect`] opens one connection (a `redis` crate
+//! `ConnectionManager`, multiplexed and reconnecting) and hands out:
+//!
+//! | store | trait | when Redis cannot be reached |
+//! | --- | --- | --- |
+//! | [`RedisAppTicketStore`] | [`AppTicketStore`](crate::auth::AppTicketStore) | fails with [`AuthError::Store`](crate::AuthError::Store) |
+//! | [`RedisUserTokenStore`] | [`UserTokenStore`](crate::auth::UserTokenStore) (atomic compare-and-swap) | fails with [`AuthError::Store`](crate::AuthError::Store) |
+//! | [`RedisTokenCache`] | [`SharedTokenCache`](crate::auth::SharedTokenCache) | the client fetches its own token |
+//! | [`RedisLimiter`] | [`SharedLimiter`](crate::SharedLimiter) | the client waits for its in-process limiter |
+//!
+//! [`ClientBuilder::redis_stores`](crate::ClientBuilder::redis_stores) sets all
+//! four on a client.
+//!
+//! An outage is logged once (a WARN naming Redis and what degrades), not
+//! once per call, and its end once (an INFO). The connection comes back by
+//! itself: nothing needs restarting.
+//!
+//! Keys start with a prefix (`feishu` unless [`RedisStores::prefix`] says
+//! otherwise), then the app id. What is kept, and for how long:
+//!
+//! - `PREFIX:APP:app_ticket`: the newest ticket, without expiry (a refused
+//!   one is removed);
+//! - `PREFIX:APP:user_token:USER_KEY`: one user's tokens as JSON, until
+//!   removed;
+//! - `PREFIX:APP:token:…:DIGEST`: a tenant or app token until it expires,
+//!   keyed by a SHA-256 digest of the app secret (never the secret);
+//! - `PREFIX:APP:rate:…`: the start times of the last requests of one
+//!   API × tenant, for one limit window.
+//!
+//! Tokens and tickets are kept in clear text, like in any store: protect the
+//! Redis (a password in the URL, a private network).
+
+mod app_ticket;
+mod limiter;
+mod token_cache;
+mod user_token;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+pub use app_ticket::RedisAppTicketStore;
+pub use limiter::RedisLimiter;
+pub use token_cache::RedisTokenCache;
+pub use user_token::RedisUserTokenStore;
+
+use crate::auth::AuthError;
+use crate::config::ClientBuilder;
+use crate::error::Error;
+
+/// The key prefix unless [`RedisStores::prefix`] sets another.
+pub const DEFAULT_PREFIX: &str = "feishu";
+
+/// How long opening a connection may take: a Redis that does not accept
+/// one within it counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long one command may take before it counts as failed. A store
+/// that waits longer than this holds up every call and event.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why [`RedisStores::connect`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The URL is not a Redis URL (`redis://[:PASSWORD@]HOST[:PORT][/DB]`).
+    /// The URL is not repeated, since it may hold a password.
+    #[error("the Redis URL does not parse: {0}")]
+    Url(String),
+    /// Redis did not answer.
+    #[error("could not connect to Redis: {0}")]
+    Unreachable(String),
+}
+
+/// The Redis stores of a fleet, over one shared connection. Cloning is
+/// cheap; clones share the connection.
+#[derive(Clone)]
+pub struct RedisStores {
+    shared: Arc<Shared>,
+}
+
+/// What every store of one [`RedisStores`] holds.
+pub(crate) struct Shared {
+    conn: ConnectionManager,
+    pub(crate) prefix: String,
+    /// Whether the last command failed: the outage is logged when it starts
+    /// and when it ends, not per command.
+    down: AtomicBool,
+}
+
+impl fmt::Debug for RedisStores {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not the URL: it may hold a password.
+        f.debug_struct("RedisStores")
+            .field("prefix", &self.shared.prefix)
+            .field("reachable", &!self.shared.down.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl RedisStores {
+    /// Connects to the Redis at `url` (`redis://HOST:PORT`, with
+    /// `redis://:PASSWORD@HOST:PORT/DB` for a password and a database).
+    /// Fails if Redis does not answer now; later outages are survived (see
+    /// the [module docs](self)).
+    pub async fn connect(url: &str) -> Result<RedisStores, ConnectError> {
+        let client = redis::Client::open(url).map_err(|e| ConnectError::Url(e.to_string()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            // One attempt per command while Redis is down: each command
+            // fails fast and its store degrades, and the next one tries
+            // again.
+            .set_number_of_retries(0);
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+        Ok(RedisStores {
+            shared: Arc::new(Shared {
+                conn,
+                prefix: DEFAULT_PREFIX.to_owned(),
+                down: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Starts every key with `prefix` instead of [`DEFAULT_PREFIX`]: for
+    /// deployments that share a Redis but must not share state.
+    pub fn prefix(self, prefix: impl Into<String>) -> RedisStores {
+        let shared = &self.shared;
+        RedisStores {
+            shared: Arc::new(Shared {
+                conn: shared.conn.clone(),
+                prefix: prefix.into(),
+                down: AtomicBool::new(shared.down.load(Ordering::Relaxed)),
+            }),
+        }
+    }
+
+    /// The app_ticket store of the marketplace app `app_id`.
+    pub fn app_ticket_store(&self, app_id: &str) -> Arc<RedisAppTicketStore> {
+        Arc::new(RedisAppTicketStore::new(self.shared.clone(), app_id))
+    }
+
+    /// The user-token store of the app `app_id`.
+    pub fn user_token_store(&self, app_id: &str) -> Arc<RedisUserTokenStore> {
+        Arc::new(RedisUserTokenStore::new(self.shared.clone(), app_id))
+    }
+
+    /// The shared tenant/app token cache (keyed by app and secret digest).
+    pub fn token_cache(&self) -> Arc<RedisTokenCache> {
+        Arc::new(RedisTokenCache::new(self.shared.clone()))
+    }
+
+    /// The fleet's rate limiter (keyed by app, tenant and API).
+    pub fn limiter(&self) -> Arc<RedisLimiter> {
+        Arc::new(RedisLimiter::new(self.shared.clone()))
+    }
+}
+
+impl<C> ClientBuilder<C> {
+    /// Keeps the app_ticket, the user tokens, the tenant and app tokens and
+    /// the rate limits in `stores`, shared with every process of the app
+    /// that uses the same Redis (see [`crate::redis`]).
+    pub fn redis_stores(self, stores: &RedisStores) -> Self {
+        let app_id = self.app_id().to_owned();
+        self.app_ticket_store(stores.app_ticket_store(&app_id))
+            .user_token_store(stores.user_token_store(&app_id))
+            .shared_token_cache(stores.token_cache())
+            .shared_limiter(stores.limiter())
+    }
+}
+
+impl Shared {
+    /// A connection handle (cheap: the manager is multiplexed).
+    pub(crate) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Notes the outcome of a command: the first failure after a success is
+    /// logged as an outage (with what degrades), the first success after a
+    /// failure as its end.
+    pub(crate) fn note<T>(&self, result: &redis::RedisResult<T>) {
+        match result {
+            Ok(_) => {
+                if self.down.swap(false, Ordering::Relaxed) {
+                    tracing::info!("Redis is reachable again: the shared stores are back in use");
+                }
+            }
+            Err(e) => {
+                if !self.down.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        error = %e,
+                        "Redis is unreachable: until it is back, the rate limiter counts per \
+                         process, tokens are fetched per process, event dedup lets every delivery \
+                         through, and the app_ticket and user-token stores fail"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A key under the prefix.
+    pub(crate) fn key(&self, app_id: &str, rest: &str) -> String {
+        format!("{}:{app_id}:{rest}", self.prefix)
+    }
+}
+
+/// A failed command as the token stores report it: typed, and never
+/// holding a token (Redis errors name commands and addresses, not values).
+pub(crate) fn store_error(e: &redis::RedisError) -> Error {
+    AuthError::Store { message: format!("Redis: {e}") }.into()
+}
+
+/// Milliseconds since the Unix epoch (0 before it).
+pub(crate) fn millis(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis().min(u128::from(u64::MAX)) as u64)
+}
+
+/// The moment `ms` milliseconds after the Unix epoch.
+pub(crate) fn from_millis(ms: u64) -> SystemTime {
+    UNIX_EPOCH.checked_add(Duration::from_millis(ms)).unwrap_or(UNIX_EPOCH)
+}
