@@ -53,8 +53,15 @@ async fn calls_go_on_through_an_outage_logged_once_and_the_stores_come_back() {
     assert_eq!(log.matches("Redis is unreachable").count(), 1, "the outage is logged once:\n{log}");
 
     redis.restart();
-    client.send_value(progress()).await.expect("a call once Redis is back");
-    assert_ne!(keys(&redis), ":0", "the stores write to the restarted Redis again");
+    // The first command after the outage may still meet the old, broken
+    // connection (and start the reconnect); a few calls later the stores
+    // are in use again.
+    let mut calls = 0;
+    while keys(&redis) == ":0" {
+        assert!(calls < 3, "the stores did not come back after {calls} calls");
+        client.send_value(progress()).await.expect("a call once Redis is back");
+        calls += 1;
+    }
     let log = capture.text();
     assert_eq!(log.matches("Redis is reachable again").count(), 1, "{log}");
     assert_eq!(log.matches("Redis is unreachable").count(), 1, "{log}");
