@@ -313,8 +313,8 @@ async fn a_second_client_sharing_the_store_does_not_spend_the_refresh_token_agai
     first.user_auth().store_token("ou_alice", due_token()).await.unwrap();
 
     // The first client's refresh is answered after 600 ms; the second client
-    // calls meanwhile, finds the refresh token spent, and uses the access
-    // token that is still valid.
+    // calls meanwhile, finds the refresh token spent by a refresh in flight,
+    // waits for it and uses its new token rather than the old one.
     let refreshing = tokio::spawn({
         let first = first.clone();
         async move { first.send_value(as_user("ou_alice")).await }
@@ -329,7 +329,7 @@ async fn a_second_client_sharing_the_store_does_not_spend_the_refresh_token_agai
         .iter()
         .map(|r| r.header("authorization").unwrap().to_owned())
         .collect();
-    assert_eq!(used, ["Bearer u-0", "Bearer u-1"]);
+    assert_eq!(used, ["Bearer u-1", "Bearer u-1"]);
     // Both clients now read the new tokens from the shared store.
     assert_eq!(second.user_auth().access_token("ou_alice").await.unwrap().expose(), "u-1");
 }
