@@ -58,7 +58,8 @@ fn spec_at_revision(root: &Path, rev: &str) -> Result<Spec, String> {
     spec_of(files.iter().map(|(rel, text)| (rel.as_str(), text.as_str())))
 }
 
-fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+/// Runs git in `root`; its stdout, or an error with its stderr.
+pub(crate) fn git(root: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("git")
         .current_dir(root)
         .args(args)

@@ -60,6 +60,15 @@ xflags::xflags! {
             /// The git revision (default HEAD).
             optional --base rev: String
         }
+        /// Record a release of `feishu` (tag it, move the baseline), or check one with cargo-semver-checks.
+        cmd release {
+            /// Run cargo-semver-checks against the last release instead of recording one.
+            optional --check
+            /// Write the record and the changelog but neither commit nor tag.
+            optional --files-only
+            /// Where spec/ and generated/ are (default: the workspace), as `regen --out`; implies --files-only.
+            optional --out out: PathBuf
+        }
         /// The OpenAPI 3.1 document of the spec.
         cmd openapi {
             /// Write to FILE instead of stdout.
@@ -115,6 +124,7 @@ pub fn usage(command: &str) -> &'static str {
             "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] [--app-ticket-url URL] [--upload-limit-mb N]"
         }
         "diff" => "usage: cargo xtask diff [--base REV]",
+        "release" => "usage: cargo xtask release [--check] [--files-only] [--out OUT]",
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
         "bench" => {
             "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]"
@@ -123,7 +133,7 @@ pub fn usage(command: &str) -> &'static str {
             "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen [--out OUT]]"
         }
         _ => {
-            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"
+            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | release [--check] [--files-only] [--out OUT] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"
         }
     }
 }
@@ -142,7 +152,8 @@ pub enum Refused {
 /// Parses the arguments after `cargo xtask`.
 pub fn parse(args: Vec<OsString>) -> Result<Xtask, Refused> {
     let command = args.first().and_then(|a| a.to_str()).unwrap_or("").to_string();
-    let known = ["parse", "regen", "test", "sandbox", "diff", "openapi", "bench", "docs"];
+    let known =
+        ["parse", "regen", "test", "sandbox", "diff", "release", "openapi", "bench", "docs"];
     if !known.contains(&command.as_str()) && !matches!(command.as_str(), "--help" | "-h") {
         return Err(Refused::NoCommand(usage("").to_string()));
     }

@@ -13,6 +13,7 @@ mod parse;
 mod peers;
 mod redis;
 mod regen;
+mod release;
 mod sandbox;
 mod test;
 
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         XtaskCmd::Test(flags) => root().and_then(|root| test::run(&flags, &root)),
         XtaskCmd::Sandbox(flags) => root().and_then(|root| sandbox::run(&flags, &root)),
         XtaskCmd::Diff(flags) => root().and_then(|root| diff::run(&flags, &root)),
+        XtaskCmd::Release(flags) => root().and_then(|root| release::run(&flags, &root)),
         XtaskCmd::Openapi(flags) => root().and_then(|root| openapi::run(&flags, &root)),
         XtaskCmd::Bench(flags) => root().and_then(|root| bench::run(&flags, &root)),
         XtaskCmd::Docs(flags) => match flags.subcommand {

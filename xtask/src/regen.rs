@@ -7,6 +7,11 @@
 //! deleted. With `--check` it writes nothing and fails with a unified diff when
 //! any file is stale. Either way it then prints the API change report of
 //! `cargo xtask diff` between the spec on disk and the one regen writes.
+//!
+//! The generated crate's version and `CHANGELOG.md` follow the API change
+//! since the last release (see [`crate::release`]): the record
+//! `generated/RELEASE` is read from OUT, else from the workspace, and is an
+//! input like the pages (regen never writes or deletes it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,8 +48,7 @@ struct Change {
 /// Runs regen from the workspace root `root`.
 pub fn run(flags: &crate::flags::Regen, root: &Path) -> Result<ExitCode, String> {
     let options = options(flags, root);
-    let standalone = options.out != root;
-    let wanted = render(&options.docs, root, standalone)?;
+    let wanted = render(&options.docs, root, &options.out)?;
     let mut changes = Vec::new();
     let mut api = None;
     for tree in &wanted.trees {
@@ -110,6 +114,7 @@ pub fn run(flags: &crate::flags::Regen, root: &Path) -> Result<ExitCode, String>
             }
         }
     }
+    eprintln!("regen: {}", wanted.release_note);
     let s = &wanted.summary;
     eprintln!(
         "regen: {} pages → {} endpoints ({} typed, {} catalogue-only), {} events, {} types, {} error codes, {} diagnostics; {written} file(s) written, {deleted} deleted, {} unchanged",
@@ -160,12 +165,15 @@ struct Tree {
 struct Rendered {
     trees: Vec<Tree>,
     summary: Summary,
+    /// The version regen gives the crate, and why.
+    release_note: String,
 }
 
-/// Everything regen writes. `standalone` crates (written outside the
+/// Everything regen writes into `out`. Standalone crates (written outside the
 /// workspace) point at this workspace's runtime by absolute path and declare
 /// their own workspace, so that `cargo build --manifest-path OUT/generated/Cargo.toml` works.
-fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String> {
+fn render(docs: &Path, root: &Path, out: &Path) -> Result<Rendered, String> {
+    let standalone = out != root;
     let mut files = Vec::new();
     collect(docs, &mut files)?;
     let mut pages = read_pages(&files)?;
@@ -197,16 +205,34 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
     } else {
         "../runtime".to_string()
     };
+    // The version follows the API change since the last release, recorded
+    // beside the crate regen writes (or, for a fresh OUT, the workspace's).
+    let workspace = crate::release::Workspace::read(root)?;
+    let release_dir = [out.join("generated"), root.join("generated")]
+        .into_iter()
+        .find(|dir| dir.join(crate::release::record::FILE).exists())
+        .unwrap_or_else(|| out.join("generated"));
+    // The spec as its files say it, as the snapshot of a release does.
+    let written = crate::diff::spec_of(spec_files.iter().map(|(r, t)| (r.as_str(), t.as_str())))?;
+    let plan = crate::release::plan(&release_dir, &written, &workspace.runtime)?;
     let code_options = feishu_code::Options {
         crate_name: "feishu".to_string(),
         runtime_path,
         spec_files: spec_names,
+        package: feishu_code::Package {
+            version: plan.version.to_string(),
+            runtime_version: Some(workspace.runtime.to_string()),
+            rust_version: workspace.rust_version,
+            license: workspace.license,
+            repository: workspace.repository,
+        },
     };
     let mut generated: BTreeMap<String, String> =
         feishu_code::generate(&parsed.spec, &code_options)
             .into_iter()
             .map(|(path, text)| (path.to_string_lossy().replace('\\', "/"), text))
             .collect();
+    generated.insert(crate::release::CHANGELOG.to_string(), plan.changelog);
     if standalone && let Some(manifest) = generated.get_mut("Cargo.toml") {
         manifest.push_str(
             "\n# Written outside the generator's workspace: a workspace of its own.\n[workspace]\n",
@@ -229,11 +255,13 @@ fn render(docs: &Path, root: &Path, standalone: bool) -> Result<Rendered, String
             Tree { name: "generated", files: generated },
         ],
         summary,
+        release_note: plan.note,
     })
 }
 
 /// The files regen owns now under `dir`: in `spec/` everything but the input
-/// pages in `docs/`; in `generated/` everything but a build's `target/`.
+/// pages in `docs/`; in `generated/` everything but a build's `target/` and
+/// the release record (`RELEASE`, `RELEASE.spec.json`), which are inputs.
 fn existing_files(dir: &Path, tree: &str) -> Result<BTreeMap<String, String>, String> {
     let mut found = BTreeMap::new();
     if !dir.exists() {
@@ -243,7 +271,8 @@ fn existing_files(dir: &Path, tree: &str) -> Result<BTreeMap<String, String>, St
     collect(dir, &mut files)?;
     for file in files {
         let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-        let inputs = tree == "spec" && (rel.starts_with("docs/") || rel == "README.md");
+        let inputs = (tree == "spec" && (rel.starts_with("docs/") || rel == "README.md"))
+            || (tree == "generated" && rel.starts_with(crate::release::record::FILE));
         if inputs || rel.starts_with("target/") {
             continue;
         }

@@ -1,9 +1,11 @@
 //! `cargo xtask test`: the README's test command, and what CI runs.
 //!
 //! Checks formatting (`cargo fmt --all --check`), lints the GitHub workflows
-//! (see [`crate::actionlint`]), runs every test of the workspace, clippy with `-D warnings`, then checks
-//! that the committed `spec/` is what `cargo xtask regen` writes. Tests that need `../shared/corpus`
-//! skip with a message when it is absent.
+//! (see [`crate::actionlint`]), runs every test of the workspace, clippy with `-D warnings` (whose
+//! `incompatible_msrv` lint holds the std API to each crate's `rust-version`), packages the two
+//! published crates and builds `feishu` from the two `.crate` files alone, with the MSRV toolchain
+//! when it is installed (see [`package`]), then checks that the committed `spec/` is what `cargo xtask regen` writes. Tests that
+//! need `../shared/corpus` skip with a message when it is absent.
 //!
 //! First it installs the differential test's peer, lark-oapi, into
 //! `target/peers/venv` (see [`crate::peers`]) and points the tests at it with
@@ -59,5 +61,102 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
     if !status.success() {
         return Ok(ExitCode::from(1));
     }
+    if !package(&cargo, root)? {
+        return Ok(ExitCode::from(1));
+    }
     crate::regen::run(&crate::flags::Regen { check: true, docs: None, out: None }, root)
+}
+
+/// The crates `cargo package` packages: every other crate says `publish = false`.
+const PUBLISHED: [&str; 2] = ["feishu-runtime", "feishu"];
+
+/// The features the packages are built with: every one docs.rs documents.
+const FEATURES: &str = "feishu/ws,feishu/axum,feishu/http2";
+
+/// Packages `feishu-runtime` and `feishu` (`cargo package`, which resolves
+/// `feishu`'s dependency on the runtime against the runtime's new package
+/// through a local registry; nothing is uploaded), then builds `feishu` from
+/// the two `.crate` files alone, unpacked in a workspace of their own, as a
+/// user gets them. That build runs on the toolchain of the declared
+/// `rust-version` when rustup has it (`.ci/run` installs it), which makes it
+/// the MSRV check too; otherwise on the current one, with a note (clippy's
+/// `incompatible_msrv` lint then checks the std API against the MSRV).
+/// One `cargo check` serves both, instead of `cargo package`'s own
+/// verification build plus an MSRV build.
+fn package(cargo: &str, root: &Path) -> Result<bool, String> {
+    let started = std::time::Instant::now();
+    let mut command = Command::new(cargo);
+    command.current_dir(root).args(["package", "--no-verify", "--allow-dirty"]);
+    for name in PUBLISHED {
+        command.args(["-p", name]);
+    }
+    let status = command.status().map_err(|e| format!("could not run {cargo} package: {e}"))?;
+    if !status.success() {
+        return Ok(false);
+    }
+    let packages = root.join("target").join("package");
+    let dir = packages.join("unpacked");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut folders = Vec::new();
+    for name in PUBLISHED {
+        let version = crate::release::package_version(root, name)?;
+        let file = packages.join(format!("{name}-{version}.crate"));
+        let status = Command::new("tar")
+            .arg("-xzf")
+            .arg(&file)
+            .arg("-C")
+            .arg(&dir)
+            .status()
+            .map_err(|e| format!("could not run tar: {e}"))?;
+        if !status.success() {
+            return Err(format!("tar could not unpack {}", file.display()));
+        }
+        folders.push(format!("{name}-{version}"));
+    }
+    // `feishu` is the member; its dependency on the runtime (a version, no
+    // path, in the packaged manifest) is patched to the runtime's package.
+    let manifest = format!(
+        "# Written by `cargo xtask test`: the packages of feishu-runtime and feishu, built as a user gets them.\n\
+         [workspace]\nmembers = [\"{}\"]\nresolver = \"3\"\n\n[patch.crates-io]\nfeishu-runtime = {{ path = \"{}\" }}\n",
+        folders[1], folders[0]
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    // The workspace's lock, so that the dependencies are the versions tested.
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let msrv = crate::release::Workspace::read(root)?.rust_version;
+    let installed = Command::new("rustup")
+        .args(["run", &msrv, "cargo", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    let mut check = Command::new("cargo");
+    check.current_dir(&dir).env("CARGO_TARGET_DIR", root.join("target"));
+    let toolchain = format!("+{msrv}");
+    if installed {
+        // The rustup proxy picks the toolchain by `+`; what the outer cargo set would override it.
+        check
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("RUSTC")
+            .arg(&toolchain);
+    } else {
+        check = Command::new(cargo);
+        check.current_dir(&dir).env("CARGO_TARGET_DIR", root.join("target"));
+        eprintln!(
+            "MSRV: Rust {msrv} is not installed (`rustup toolchain install {msrv} --profile minimal`), so the packages are built with the current toolchain; clippy's incompatible_msrv lint checked the std API they use against {msrv}"
+        );
+    }
+    let status = check
+        .args(["check", "--quiet", "-p", "feishu", "--features", FEATURES])
+        .status()
+        .map_err(|e| format!("could not run cargo check: {e}"))?;
+    eprintln!(
+        "cargo package of {}, and the build of feishu from the packages{}: {:.0?}",
+        PUBLISHED.join(" and "),
+        if installed { format!(" with Rust {msrv}") } else { String::new() },
+        started.elapsed()
+    );
+    Ok(status.success())
 }

@@ -3,8 +3,8 @@
 //! [`generate`] returns every file of the crate. Rust files are built as
 //! tokens with `quote!`, checked by parsing them with `syn` (a generator bug
 //! fails here, not in the user's build) and formatted by `prettyplease`, so
-//! the output is deterministic and readable. Only `Cargo.toml` and `rustfmt.toml`
-//! are text.
+//! the output is deterministic and readable. Only `Cargo.toml`, `README.md`
+//! and `rustfmt.toml` are text (`manifest.rs`).
 //!
 //! Layout of the generated crate:
 //!
@@ -54,6 +54,8 @@ pub struct Options {
     /// The spec files the crate is generated from (`spec/<service>/<resource>.json`);
     /// each file's header names those it comes from (`spec/` when none matches).
     pub spec_files: Vec<String>,
+    /// What the manifest says about the package.
+    pub package: Package,
 }
 
 impl Default for Options {
@@ -62,6 +64,38 @@ impl Default for Options {
             crate_name: "feishu".to_owned(),
             runtime_path: "../runtime".to_owned(),
             spec_files: Vec::new(),
+            package: Package::default(),
+        }
+    }
+}
+
+/// The generated crate's version and what a registry needs to publish it.
+/// `cargo xtask regen` fills it in: the version from the API change since the
+/// last release, the rest from the workspace's manifests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// The crate's version.
+    pub version: String,
+    /// The `feishu-runtime` version the crate requires: the runtime's own
+    /// when the crate is generated, since the code may use anything it has.
+    /// `None` for a path dependency alone, in a crate that is never packaged.
+    pub runtime_version: Option<String>,
+    /// The oldest Rust the crate builds with (`rust-version`).
+    pub rust_version: String,
+    /// The SPDX license expression.
+    pub license: String,
+    /// The repository's URL, also named by the README.
+    pub repository: Option<String>,
+}
+
+impl Default for Package {
+    fn default() -> Self {
+        Package {
+            version: "0.1.0".to_owned(),
+            runtime_version: None,
+            rust_version: "1.88".to_owned(),
+            license: "MIT OR Apache-2.0".to_owned(),
+            repository: None,
         }
     }
 }
@@ -76,6 +110,10 @@ pub fn generate(spec: &feishu_spec::Spec, options: &Options) -> BTreeMap<PathBuf
     files.insert(
         PathBuf::from("Cargo.toml"),
         manifest::cargo_toml(&model, options, &header(options, Origin::Crate)),
+    );
+    files.insert(
+        PathBuf::from("README.md"),
+        manifest::readme(&model, options, &header(options, Origin::Crate)),
     );
     // prettyplease has formatted every file; `cargo fmt --all` must leave them be.
     files.insert(PathBuf::from("rustfmt.toml"), RUSTFMT_TOML.to_owned());

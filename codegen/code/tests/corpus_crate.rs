@@ -44,6 +44,7 @@ fn corpus_crate_builds() {
         crate_name: "feishu".into(),
         runtime_path: support::runtime_path(),
         spec_files: spec.split_by_resource().into_keys().map(|rel| format!("spec/{rel}")).collect(),
+        ..feishu_code::Options::default()
     };
     let generated = feishu_code::generate(&spec, &options);
     println!(

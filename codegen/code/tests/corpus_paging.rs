@@ -83,6 +83,7 @@ fn a_corpus_list_pages_through_a_scripted_server() {
         crate_name: "corpus".into(),
         runtime_path: support::runtime_path(),
         spec_files: vec!["spec/helpdesk/faq.json".into()],
+        ..feishu_code::Options::default()
     };
     let generated =
         GeneratedCrate::write("corpus-paging", &feishu_code::generate(&spec, &options), "");

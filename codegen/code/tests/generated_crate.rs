@@ -19,6 +19,7 @@ fn load() -> (feishu_spec::Spec, Options) {
         crate_name: "feishu".into(),
         runtime_path: support::runtime_path(),
         spec_files: files,
+        ..Options::default()
     };
     (spec, options)
 }

@@ -173,6 +173,7 @@ fn a_generated_paged_operation_streams_against_a_scripted_server() {
         crate_name: "demo".into(),
         runtime_path: support::runtime_path(),
         spec_files: vec!["spec/demo/item.json".into()],
+        ..feishu_code::Options::default()
     };
     let generated = feishu_code::generate(&spec, &options);
     let list = &generated[Path::new("src/demo/item/list.rs")];

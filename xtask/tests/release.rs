@@ -1,0 +1,179 @@
+//! Releases whose version follows the API change, as users run them: in a
+//! temporary copy of a seed page, `cargo xtask regen --docs … --out …` sets
+//! the version and the changelog from the change since the last release,
+//! and `cargo xtask release --out …` records one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use semver::Version;
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).output().expect("xtask runs")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Runs xtask with `args`, and fails the test with its output if it fails.
+fn ok(args: &[&str]) -> String {
+    let out = xtask(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "xtask {args:?} failed:\n{stderr}");
+    stderr
+}
+
+/// A copy of one seed page, the spec and crate regen writes from it, and
+/// its release record.
+struct Copy {
+    dir: PathBuf,
+}
+
+impl Copy {
+    fn new() -> Copy {
+        let dir = std::env::temp_dir().join(format!("xtask-release-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let page = dir.join("docs/im/v1/message/reply.md");
+        std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+        std::fs::copy(root().join("spec/docs/im/v1/message/reply.md"), &page).unwrap();
+        Copy { dir }
+    }
+
+    fn arg(&self, rel: &str) -> String {
+        self.dir.join(rel).to_string_lossy().into_owned()
+    }
+
+    fn regen(&self) -> String {
+        ok(&["regen", "--docs", &self.arg("docs"), "--out", &self.arg("")])
+    }
+
+    fn regen_check(&self) -> String {
+        ok(&["regen", "--check", "--docs", &self.arg("docs"), "--out", &self.arg("")])
+    }
+
+    fn release(&self) -> String {
+        ok(&["release", "--out", &self.arg("")])
+    }
+
+    fn version(&self) -> Version {
+        let manifest = std::fs::read_to_string(self.dir.join("generated/Cargo.toml")).unwrap();
+        let line = manifest.lines().find(|l| l.starts_with("version = ")).expect("a version");
+        Version::parse(line.trim_start_matches("version = ").trim_matches('"')).unwrap()
+    }
+
+    fn changelog(&self) -> String {
+        std::fs::read_to_string(self.dir.join("generated/CHANGELOG.md")).unwrap()
+    }
+
+    /// Rewrites the page's response section (what follows `## 响应`) with `edit`.
+    fn edit_response(&self, edit: impl FnOnce(&str) -> String) {
+        let path = self.dir.join("docs/im/v1/message/reply.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let at = text.find("\n## 响应").expect("the page has a response section");
+        let edited = format!("{}{}", &text[..at], edit(&text[at..]));
+        assert_ne!(edited, text, "the edit changed nothing");
+        std::fs::write(&path, edited).unwrap();
+    }
+}
+
+impl Drop for Copy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The table row (`<md-dt-tr …>…</md-dt-tr>`) of the field `name` in `section`: its byte range.
+fn row(section: &str, name: &str) -> std::ops::Range<usize> {
+    let field = section.find(&format!(">{name}</md-text>")).expect("the field's row");
+    let start = section[..field].rfind("<md-dt-tr").unwrap();
+    let end = field + section[field..].find("</md-dt-tr>").unwrap() + "</md-dt-tr>".len();
+    start..end
+}
+
+/// The coming section of `version` in the changelog.
+fn section<'a>(changelog: &'a str, version: &Version) -> &'a str {
+    let head = format!("## {version} (unreleased)\n");
+    let start = changelog.find(&head).unwrap_or_else(|| panic!("no {head} in:\n{changelog}"));
+    let section = &changelog[start..];
+    &section[..section[head.len()..].find("\n## ").map_or(section.len(), |i| i + head.len())]
+}
+
+/// The group `heading` of the coming section of `version`.
+fn group<'a>(changelog: &'a str, version: &Version, heading: &str) -> &'a str {
+    let section = section(changelog, version);
+    let start = section
+        .find(&format!("### {heading}\n"))
+        .unwrap_or_else(|| panic!("no {heading} in:\n{section}"));
+    let rest = &section[start..];
+    &rest[..rest[4..].find("\n### ").map_or(rest.len(), |i| i + 4)]
+}
+
+#[test]
+fn the_version_and_the_changelog_follow_the_api_change() {
+    let copy = Copy::new();
+    // The page as it is, recorded as the last release.
+    copy.regen();
+    copy.release();
+    let released = copy.version();
+    assert_eq!(released.major, 0, "the rules tested here are the 0.x ones");
+    copy.regen();
+    assert_eq!(copy.version(), released, "nothing changed, the version stays");
+    assert!(!copy.changelog().contains("(unreleased)"), "{}", copy.changelog());
+
+    // A response field disappears: breaking, the minor version rises.
+    copy.edit_response(|section| {
+        let range = row(section, "thread_id");
+        format!("{}{}", &section[..range.start], &section[range.end..])
+    });
+    let note = copy.regen();
+    let breaking = Version::new(0, released.minor + 1, 0);
+    assert_eq!(copy.version(), breaking, "{note}");
+    let changelog = copy.changelog();
+    let lines = group(&changelog, &breaking, "Breaking");
+    assert!(
+        lines.contains("response field `thread_id`") && lines.contains("removed"),
+        "the breaking group names the field:\n{changelog}"
+    );
+    assert!(
+        lines.contains("[`im.v1.message.reply`](https://open.feishu.cn/document/"),
+        "each change links to its doc page:\n{changelog}"
+    );
+    copy.regen_check();
+    copy.release();
+    assert!(copy.changelog().contains(&format!("\n## {breaking}\n")), "{}", copy.changelog());
+
+    // An optional response field is added: the patch version rises.
+    copy.edit_response(|section| {
+        let range = row(section, "root_id");
+        let added =
+            section[range.clone()].replace(">root_id</md-text>", ">root_thread_id</md-text>");
+        format!("{}{added}\n\n{}", &section[..range.end], &section[range.end..])
+    });
+    copy.regen();
+    let added = Version::new(0, breaking.minor, 1);
+    assert_eq!(copy.version(), added);
+    let changelog = copy.changelog();
+    assert!(
+        group(&changelog, &added, "Added").contains("response field `root_thread_id` added"),
+        "{changelog}"
+    );
+    assert!(!section(&changelog, &added).contains("### Breaking"), "{changelog}");
+    assert!(
+        changelog.contains(&format!("\n## {breaking}\n")),
+        "the released section stays:\n{changelog}"
+    );
+    copy.release();
+
+    // Prose alone changes: the code's doc comments do, the version does not.
+    let before =
+        std::fs::read_to_string(copy.dir.join("generated/src/im/message/reply.rs")).unwrap();
+    copy.edit_response(|section| section.replacen("根消息 ID。", "根消息的 ID。", 1));
+    copy.regen();
+    let after =
+        std::fs::read_to_string(copy.dir.join("generated/src/im/message/reply.rs")).unwrap();
+    assert_ne!(before, after, "the prose reaches the generated docs");
+    assert_eq!(copy.version(), added);
+    assert!(!copy.changelog().contains("(unreleased)"), "{}", copy.changelog());
+    copy.regen_check();
+}
