@@ -291,7 +291,9 @@ fn read_page(root: &Path, path: &Path) -> Option<PageInfo> {
     }
     let bytes = std::fs::read(path).ok()?;
     let text = String::from_utf8_lossy(&bytes);
-    let (meta, body_start) = header(&text);
+    // The one header reader, shared with the parser and `docs sync`.
+    let header = feishu_spec::front_matter::FrontMatter::read(&text);
+    let (meta, body_start) = (header.keys, header.body_start);
     let rel = path.strip_prefix(root).ok()?.to_string_lossy().replace('\\', "/");
     let rel = rel.strip_prefix(&format!("{OUTSIDE_FOLDER}/")).unwrap_or(&rel);
     let full_path = meta
@@ -324,34 +326,6 @@ fn first_heading(content: &str) -> Option<String> {
         .find_map(|line| line.strip_prefix("# "))
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
-}
-
-/// A leading `---` YAML header or `<!-- … -->` comment of `key: value` lines; the keys and the body's offset.
-fn header(text: &str) -> (BTreeMap<String, String>, usize) {
-    let (open, close) = if text.starts_with("---") {
-        ("---", "\n---")
-    } else if text.starts_with("<!--") {
-        ("<!--", "-->")
-    } else {
-        return (BTreeMap::new(), 0);
-    };
-    let Some(end) = text[open.len()..].find(close) else { return (BTreeMap::new(), 0) };
-    let head = &text[open.len()..open.len() + end];
-    let after = open.len() + end + close.len();
-    let body_start = text[after..].find('\n').map_or(text.len(), |i| after + i + 1);
-    let mut meta = BTreeMap::new();
-    for line in head.lines() {
-        if let Some((key, value)) = line.split_once(':') {
-            let key = key.trim();
-            if !key.is_empty() && !key.contains(' ') {
-                meta.insert(
-                    key.to_string(),
-                    value.trim().trim_matches('"').trim_matches('\'').to_string(),
-                );
-            }
-        }
-    }
-    (meta, body_start)
 }
 
 /// The `/_sandbox/portal…` control calls.
@@ -473,6 +447,23 @@ mod tests {
             (bare.title.as_str(), bare.content.as_str()),
             ("Bare page", "# Bare page\ntext\n")
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A page the sync wrote is served with its title as the portal sent it,
+    /// so a sync of a sync adds no backslashes.
+    #[test]
+    fn a_synced_header_is_served_unescaped() {
+        let dir = folder("synced");
+        let title = "say \"hi\" \\ a: #b";
+        let header = feishu_spec::front_matter::write(&[
+            ("title", title),
+            ("fullPath", "/uAjLw4CM/ukTMukTMukTM/x"),
+            ("updateTime", "17"),
+        ]);
+        std::fs::write(dir.join("x.md"), format!("{header}\n# x\n")).unwrap();
+        let page = read_page(&dir, &dir.join("x.md")).unwrap();
+        assert_eq!((page.title.as_str(), page.content.as_str()), (title, "\n# x\n"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -1,6 +1,10 @@
-//! A doc page: its front matter, its body, and line numbers.
+//! A doc page: its front matter, its body, and line numbers. The header is
+//! read by `feishu_spec::front_matter`, the one reader (and writer) that
+//! `cargo xtask docs sync` and the sandbox's doc portal use too.
 
 use std::collections::BTreeMap;
+
+use feishu_spec::front_matter::FrontMatter;
 
 /// The documentation site that relative doc links point into.
 pub const DOC_SITE: &str = "https://open.feishu.cn/document";
@@ -12,8 +16,8 @@ pub struct Page<'a> {
     pub file: &'a str,
     /// The whole text.
     pub text: &'a str,
-    /// Keys of the YAML or HTML-comment header.
-    pub meta: BTreeMap<String, String>,
+    /// The YAML or HTML-comment header.
+    pub header: FrontMatter,
     /// Byte offset where the body starts (after the header).
     pub body_start: usize,
     line_starts: Vec<usize>,
@@ -24,8 +28,8 @@ impl<'a> Page<'a> {
     pub fn new(file: &'a str, text: &'a str) -> Page<'a> {
         let line_starts =
             std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        let (meta, body_start) = front_matter(text);
-        Page { file, text, meta, body_start, line_starts }
+        let header = FrontMatter::read(text);
+        Page { file, text, body_start: header.body_start, header, line_starts }
     }
 
     /// The 1-based line of a byte offset.
@@ -43,52 +47,21 @@ impl<'a> Page<'a> {
 
     /// The page's title from its header.
     pub fn title(&self) -> Option<&str> {
-        self.meta.get("title").map(String::as_str).filter(|t| !t.is_empty())
+        self.header.title()
     }
 
-    /// The page's URL on the documentation site, from `source_url`, `source` or `fullPath`.
+    /// The page's URL on the documentation site: from its `fullPath`, else its
+    /// source URL (`source_url`, `source`, `url`), the one ranking of
+    /// [`FrontMatter::source`].
     pub fn doc_url(&self) -> Option<String> {
-        for key in ["source_url", "source", "url"] {
-            if let Some(url) = self.meta.get(key).filter(|u| u.starts_with("http")) {
-                return Some(url.clone());
-            }
-        }
-        self.meta.get("fullPath").filter(|p| p.starts_with('/')).map(|p| format!("{DOC_SITE}{p}"))
+        self.header.doc_url(DOC_SITE)
     }
 }
 
-/// Reads a `---` YAML header or a leading `<!-- … -->` comment of `key: value`
-/// lines. Returns the keys and the body's byte offset.
+/// The header keys of `text` and the body's byte offset (see [`FrontMatter::read`]).
 pub fn front_matter(text: &str) -> (BTreeMap<String, String>, usize) {
-    let trimmed = text.trim_start_matches('\u{feff}');
-    let skip = text.len() - trimmed.len();
-    let (open, close) = if trimmed.starts_with("---") {
-        ("---", "\n---")
-    } else if trimmed.starts_with("<!--") {
-        ("<!--", "-->")
-    } else {
-        return (BTreeMap::new(), 0);
-    };
-    let after_open = skip + open.len();
-    let Some(end) = text[after_open..].find(close) else {
-        return (BTreeMap::new(), 0);
-    };
-    let header = &text[after_open..after_open + end];
-    let mut body_start = after_open + end + close.len();
-    // The closing line's remainder belongs to the header.
-    body_start = text[body_start..].find('\n').map_or(text.len(), |i| body_start + i + 1);
-    let mut meta = BTreeMap::new();
-    for line in header.lines() {
-        if let Some((key, value)) = line.split_once(':') {
-            let key = key.trim();
-            if key.is_empty() || key.contains(' ') {
-                continue;
-            }
-            let value = value.trim().trim_matches('"').trim_matches('\'').to_string();
-            meta.insert(key.to_string(), value);
-        }
-    }
-    (meta, body_start)
+    let header = FrontMatter::read(text);
+    (header.keys, header.body_start)
 }
 
 #[cfg(test)]
@@ -118,6 +91,29 @@ mod tests {
             Some("https://open.feishu.cn/document/uAjLw4CM/reference/im-v1/message/reply")
         );
         assert!(page.body().starts_with("# 回复消息"));
+    }
+
+    /// The sync's header, read by the parser: escapes are undone, and the
+    /// fullPath ranks before a source URL of another page.
+    #[test]
+    fn reads_what_the_sync_writes() {
+        for title in ["say \"hi\"", "a\\b", "a: #b", "  发送消息"] {
+            let header = feishu_spec::front_matter::write(&[
+                ("title", title),
+                ("fullPath", "/a/b"),
+                ("updateTime", "1"),
+                ("url", "https://open.larksuite.com/document/a/b"),
+            ]);
+            let text = format!("{header}\n# x\n");
+            let page = Page::new("s.md", &text);
+            assert_eq!((page.title(), page.body()), (Some(title), "\n# x\n"));
+            assert_eq!(page.doc_url().as_deref(), Some("https://open.larksuite.com/document/a/b"));
+        }
+        let both = "<!--\nfullPath: /a/reply\nsource: https://open.feishu.cn/document/server-docs/reply\n-->\n";
+        assert_eq!(
+            Page::new("r.md", both).doc_url().as_deref(),
+            Some("https://open.feishu.cn/document/a/reply")
+        );
     }
 
     #[test]

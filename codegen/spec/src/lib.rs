@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub mod front_matter;
 mod path;
 
 pub use path::{PathTemplate, Piece, Segment};

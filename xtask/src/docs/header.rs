@@ -1,5 +1,7 @@
 //! The header a synced page carries, and what any page's header says about
-//! which portal page it is.
+//! which portal page it is. The format itself (one writer, one reader, one
+//! ranking of `fullPath` and source URL) is `feishu_spec::front_matter`,
+//! shared with the parser and the sandbox's doc portal.
 //!
 //! A synced page is the portal's `content` as served, under a YAML header:
 //!
@@ -12,15 +14,15 @@
 //! ---
 //! ```
 //!
-//! Values are double-quoted YAML strings (`\"` and `\\` escaped, line breaks
-//! turned into spaces), so any title from the network stays one line. A page
-//! whose YAML header has both `fullPath` and `updateTime` is one the sync
-//! owns: it is replaced when the page changes and deleted when the page is
-//! gone upstream. Other pages that name a `fullPath` (the seeds' HTML comment)
-//! or a source URL (`source_url`, `source`, `url`) are refreshed when found
-//! but never deleted.
+//! Values are double-quoted YAML strings with every control character
+//! escaped, so any title from the network stays one line and reads back as
+//! sent. A page whose YAML header has both `fullPath` and `updateTime` is one
+//! the sync owns: it is replaced when the page changes and deleted when the
+//! page is gone upstream. Other pages that name a `fullPath` (the seeds' HTML
+//! comment) or a source URL (`source_url`, `source`, `url`) are refreshed when
+//! found but never deleted.
 
-use std::collections::BTreeMap;
+use feishu_spec::front_matter::{self, FrontMatter, Source};
 
 /// What a synced page's header holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,49 +37,14 @@ pub struct Header {
 
 /// The file text of a synced page.
 pub fn render(header: &Header, content: &str) -> String {
-    format!(
-        "---\ntitle: {}\nfullPath: {}\nupdateTime: {}\nurl: {}\n---\n{content}",
-        quote(&header.title),
-        quote(&header.full_path),
-        quote(&header.update_time),
-        quote(&header.url)
-    )
-}
-
-fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\r' | '\n' => out.push(' '),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn unquote(value: &str) -> String {
-    let value = value.trim();
-    let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
-        return value.trim_matches('\'').to_string();
-    };
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some(next) => out.push(next),
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    let mut text = front_matter::write(&[
+        ("title", &header.title),
+        ("fullPath", &header.full_path),
+        ("updateTime", &header.update_time),
+        ("url", &header.url),
+    ]);
+    text.push_str(content);
+    text
 }
 
 /// Which portal page a local file is, by its own header.
@@ -93,44 +60,14 @@ pub enum Identity {
 
 /// Reads the identity from a page's text.
 pub fn identity(text: &str) -> Identity {
-    let (meta, yaml) = keys(text);
-    if let Some(full_path) = meta.get("fullPath").filter(|p| p.starts_with('/')) {
-        return Identity::FullPath {
-            full_path: full_path.clone(),
-            owned: yaml && meta.contains_key("updateTime"),
-        };
-    }
-    for key in ["source_url", "source", "url"] {
-        if let Some(url) = meta.get(key).filter(|u| u.starts_with("http")) {
-            return Identity::Url(url.clone());
+    let header = FrontMatter::read(text);
+    match header.source() {
+        Some(Source::FullPath(full_path)) => {
+            Identity::FullPath { full_path: full_path.to_string(), owned: header.is_synced() }
         }
+        Some(Source::Url(url)) => Identity::Url(url.to_string()),
+        None => Identity::Unknown,
     }
-    Identity::Unknown
-}
-
-/// The `key: value` lines of a leading `---` YAML header or `<!-- … -->`
-/// comment, and whether it was YAML.
-fn keys(text: &str) -> (BTreeMap<String, String>, bool) {
-    let text = text.trim_start_matches('\u{feff}');
-    let (close, yaml) = if text.starts_with("---\n") || text.starts_with("---\r\n") {
-        ("\n---", true)
-    } else if text.starts_with("<!--") {
-        ("-->", false)
-    } else {
-        return (BTreeMap::new(), false);
-    };
-    let open = if yaml { 3 } else { 4 };
-    let Some(end) = text[open..].find(close) else { return (BTreeMap::new(), false) };
-    let mut meta = BTreeMap::new();
-    for line in text[open..open + end].lines() {
-        if let Some((key, value)) = line.split_once(':') {
-            let key = key.trim();
-            if !key.is_empty() && !key.contains(' ') {
-                meta.insert(key.to_string(), unquote(value));
-            }
-        }
-    }
-    (meta, yaml)
 }
 
 /// The portal fullPath a doc URL points at, given the pages of the tree:
@@ -188,13 +125,28 @@ mod tests {
         assert_eq!((parsed.title(), parsed.body()), (Some("发送消息"), "\n# 发送消息\n"));
     }
 
+    /// The sync's header read back by the sync itself and by the parser,
+    /// whatever the title: the same text, on one line.
     #[test]
-    fn hostile_titles_stay_one_line() {
-        let text = render(&header("a\"b\\c\nfullPath: /evil\r\u{0}"), "x");
-        assert_eq!(text.lines().nth(1), Some("title: \"a\\\"b\\\\c fullPath: /evil \""));
-        assert_eq!(identity(&text), Identity::FullPath { full_path: "/a/b".into(), owned: true });
-        let (meta, _) = keys(&text);
-        assert_eq!(meta["title"], "a\"b\\c fullPath: /evil ");
+    fn hostile_titles_round_trip_to_the_parser() {
+        for title in [
+            "a\"b\\c\nfullPath: /evil\r\u{0}",
+            "\"quoted\"",
+            "back\\slash",
+            "a: b",
+            "# heading?",
+            "  leading spaces",
+            "发送消息 🚀",
+        ] {
+            let text = render(&header(title), "\n# body\n");
+            assert_eq!(text.lines().count(), 8, "{text:?}");
+            assert_eq!(
+                identity(&text),
+                Identity::FullPath { full_path: "/a/b".into(), owned: true }
+            );
+            let parsed = feishu_docs::page::Page::new("x.md", &text);
+            assert_eq!((parsed.title(), parsed.body()), (Some(title), "\n# body\n"));
+        }
     }
 
     #[test]

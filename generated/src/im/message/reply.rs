@@ -635,7 +635,7 @@ impl feishu_runtime::ErrorKind for ReplyErrorKind {
 ///
 /// `POST /open-apis/im/v1/messages/:message_id/reply` (`im.v1.message.reply`)
 ///
-/// Docs: <https://open.feishu.cn/document/server-docs/im-v1/message/reply>
+/// Docs: <https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/reply>
 ///
 /// Scopes (any one suffices):
 ///
