@@ -84,13 +84,14 @@ async fn main() -> ExitCode {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            // The event id makes the reply idempotent: a redelivered event
-            // never sends a second reply.
+            // The delivery's idempotency key (derived from the message id)
+            // makes the reply idempotent: delivery is at least once, and a
+            // redelivered message never sends a second reply.
             let request = ReplyRequest::with_message(
                 MessageId::new(&message.message_id),
                 &MessageContent::text(format!("echo: {text}")),
             )
-            .uuid(ctx.event_id);
+            .uuid(ctx.idempotency_key());
             api.im().message().reply(request).await?;
             println!("replied to {}", message.message_id);
             Ok(())

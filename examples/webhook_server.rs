@@ -6,6 +6,10 @@
 //! cargo run --example webhook_server -- --port 3000 --verification-token TOKEN --encrypt-key KEY
 //! ```
 //!
+//! At least one of `--verification-token` and `--encrypt-key` is required:
+//! without either, anyone who finds the URL could post forged events, so
+//! the example refuses to start (exit code 2).
+//!
 //! Then set `http(s)://<your host>/webhook/event` as the request URL (for
 //! events and for card callbacks) on the app's event subscription page.
 //! With the sandbox: `POST /_sandbox/events` with `"url":
@@ -45,6 +49,15 @@ async fn main() -> ExitCode {
     if let Some(key) = args.encrypt_key {
         config = config.encrypt_key(key);
     }
+    let webhook = match Webhook::new(config) {
+        Ok(webhook) => webhook,
+        Err(error) => {
+            eprintln!(
+                "webhook_server: give --verification-token or --encrypt-key (or both): {error}"
+            );
+            return ExitCode::from(2);
+        }
+    };
 
     let mut dispatcher = Dispatcher::builder();
     let registered = dispatcher
@@ -64,7 +77,7 @@ async fn main() -> ExitCode {
     }
     let app = axum::Router::new().route(
         "/webhook/event",
-        feishu::runtime::events::axum::handler(Webhook::new(config), dispatcher.build()),
+        feishu::runtime::events::axum::handler(webhook, dispatcher.build()),
     );
 
     let listener = match tokio::net::TcpListener::bind(("0.0.0.0", port)).await {

@@ -62,9 +62,14 @@ async fn tenant_texts(env: &Env, tenant: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tenants_at_once_through_every_token_expiring() {
     let webhook = Arc::new(
-        WebhookServer::start(Webhook::new(
-            WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
-        ))
+        WebhookServer::start(
+            Webhook::new(
+                WebhookConfig::new()
+                    .verification_token(VERIFICATION_TOKEN)
+                    .encrypt_key(ENCRYPT_KEY),
+            )
+            .unwrap(),
+        )
         .await,
     );
     let mut config = sandbox_config();
@@ -127,9 +132,14 @@ async fn two_tenants_at_once_through_every_token_expiring() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_ticket_fails_fast_and_the_resend_brings_one() {
     let webhook = Arc::new(
-        WebhookServer::start(Webhook::new(
-            WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
-        ))
+        WebhookServer::start(
+            Webhook::new(
+                WebhookConfig::new()
+                    .verification_token(VERIFICATION_TOKEN)
+                    .encrypt_key(ENCRYPT_KEY),
+            )
+            .unwrap(),
+        )
         .await,
     );
     let env = Env::start().await;

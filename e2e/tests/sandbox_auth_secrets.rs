@@ -25,9 +25,14 @@ async fn no_ticket_token_or_refresh_token_reaches_logs_or_debug_output() {
     tracing::subscriber::set_global_default(capture.clone())
         .expect("no other subscriber is installed");
     let webhook = Arc::new(
-        WebhookServer::start(Webhook::new(
-            WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
-        ))
+        WebhookServer::start(
+            Webhook::new(
+                WebhookConfig::new()
+                    .verification_token(VERIFICATION_TOKEN)
+                    .encrypt_key(ENCRYPT_KEY),
+            )
+            .unwrap(),
+        )
         .await,
     );
     let mut config = sandbox_config();

@@ -17,6 +17,7 @@ fn webhook() -> Webhook {
     Webhook::new(
         WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
     )
+    .unwrap()
 }
 
 async fn setup() -> (Env, WebhookServer) {

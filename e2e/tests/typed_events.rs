@@ -50,7 +50,7 @@ fn a_delivered_envelope_decodes_and_keeps_its_header() {
         "header": {"event_id": "ev_typed_1", "event_type": "not.in.the_docs_v1", "create_time": "1700000000000", "app_id": "cli_a", "tenant_key": "t_1"},
         "event": {"message": {"message_id": "om_2"}},
     });
-    let webhook = Webhook::new(WebhookConfig::new());
+    let webhook = Webhook::new(WebhookConfig::new().insecure_no_verification()).unwrap();
     let Delivery::Event(delivered) = webhook
         .handle(
             [("Content-Type", "application/json")],
@@ -80,7 +80,7 @@ fn a_v1_event_callback_decodes_by_its_inner_type() {
         "type": "event_callback",
         "event": {"type": "message", "app_id": "cli_a", "tenant_key": "t_1", "text": "hi"},
     });
-    let webhook = Webhook::new(WebhookConfig::new());
+    let webhook = Webhook::new(WebhookConfig::new().insecure_no_verification()).unwrap();
     let Delivery::Event(delivered) = webhook
         .handle(
             [("Content-Type", "application/json")],

@@ -140,3 +140,14 @@ fn a_missing_or_unknown_flag_is_refused_by_name_before_anything_runs() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("--emoji"));
 }
+
+/// Issue 24 item 5: the webhook example does not start without a secret.
+#[test]
+fn the_webhook_server_refuses_to_start_without_a_secret() {
+    let binary = feishu_examples::example_binary("webhook_server");
+    let output = std::process::Command::new(binary).args(["--port", "0"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--verification-token or --encrypt-key"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).is_empty(), "it never listened");
+}

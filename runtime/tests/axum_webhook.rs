@@ -20,7 +20,8 @@ async fn the_axum_handler_answers_challenges_callbacks_and_forgeries() {
             Ok(CardActionResponse::toast(Toast::new(ToastKind::Info, action.action.tag)))
         })
         .unwrap();
-    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY));
+    let webhook =
+        Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY)).unwrap();
     let app = axum::Router::new()
         .route("/webhook/event", events::axum::handler(webhook, dispatcher.build()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

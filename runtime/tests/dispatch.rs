@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use feishu_runtime::events::{
-    self, AsyncDedupStore, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger,
-    CardTemplate, Dispatcher, DispatcherBuilder, EventBody, HandlerError, RegisterError, Toast,
-    ToastKind, Transport, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
+    self, BoxFuture, CallbackCard, CardActionResponse, CardActionTrigger, CardTemplate, Channel,
+    Claim, DedupStore, Dispatcher, DispatcherBuilder, EventBody, HandlerError, RegisterError,
+    StoreError, Toast, ToastKind, UrlPreviewGet, UrlPreviewResponse, Webhook, WebhookConfig,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,7 +66,7 @@ fn signed(plain: &Value) -> (Vec<(String, String)>, Vec<u8>) {
 }
 
 fn webhook() -> Webhook {
-    Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY))
+    Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY)).unwrap()
 }
 
 async fn post(dispatcher: &Dispatcher, plain: &Value) -> (u16, Value) {
@@ -76,14 +76,14 @@ async fn post(dispatcher: &Dispatcher, plain: &Value) -> (u16, Value) {
 }
 
 /// Records the message ids handled, by transport.
-fn recording(log: &Arc<Mutex<Vec<(String, Transport)>>>) -> DispatcherBuilder {
+fn recording(log: &Arc<Mutex<Vec<(String, Channel)>>>) -> DispatcherBuilder {
     let mut builder = Dispatcher::builder();
     let log = Arc::clone(log);
     builder
         .on(move |ctx, ev: MessageReceived| {
             let log = Arc::clone(&log);
             async move {
-                log.lock().unwrap().push((ev.message.message_id, ctx.transport));
+                log.lock().unwrap().push((ev.message.message_id, ctx.channel));
                 Ok(())
             }
         })
@@ -102,7 +102,7 @@ async fn typed_events_reach_their_handler_once() {
     assert_eq!(post(&dispatcher, &message("e3", "om_2")).await, (200, json!({})));
     assert_eq!(
         *log.lock().unwrap(),
-        [("om_1".to_owned(), Transport::Webhook), ("om_2".to_owned(), Transport::Webhook)]
+        [("om_1".to_owned(), Channel::Webhook), ("om_2".to_owned(), Channel::Webhook)]
     );
 }
 
@@ -274,11 +274,6 @@ async fn a_failed_handler_answers_500_and_its_retry_is_handled() {
     assert_eq!(post(&dispatcher, &message("e1", "om_1")).await.0, 200);
     assert_eq!(post(&dispatcher, &message("e1", "om_1")).await.0, 200);
     assert_eq!(*calls.lock().unwrap(), 2);
-    // A body that does not decode into the handler's type is a failure too.
-    assert_eq!(
-        post(&dispatcher, &envelope("e9", "im.message.receive_v1", json!({"message": 5}))).await.0,
-        500
-    );
 }
 
 #[tokio::test]
@@ -312,35 +307,85 @@ fn registering_an_event_type_twice_is_an_error() {
 }
 
 /// An async store standing in for Redis: it records what was asked, and
-/// answers after yielding.
+/// answers after yielding. Keys map to `claim:<owner>` or `done`, as in
+/// Redis; leases and TTLs are not kept (the tests here do not wait).
 #[derive(Default)]
 struct SharedStore {
-    keys: Mutex<BTreeMap<String, u32>>,
+    keys: Mutex<BTreeMap<String, String>>,
     calls: Mutex<Vec<String>>,
 }
 
-impl AsyncDedupStore for SharedStore {
-    fn remember<'a>(&'a self, key: &'a str) -> BoxFuture<'a, bool> {
+impl SharedStore {
+    fn log(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+}
+
+impl DedupStore for SharedStore {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        _lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
         Box::pin(async move {
             tokio::task::yield_now().await;
-            self.calls.lock().unwrap().push(format!("remember {key}"));
+            self.log(format!("claim {key}"));
             let mut keys = self.keys.lock().unwrap();
-            let n = keys.entry(key.to_owned()).or_default();
-            *n += 1;
-            *n == 1
+            Ok(match keys.get(key).map(String::as_str) {
+                Some("done") => Claim::Committed,
+                Some(_) => Claim::Held,
+                None => {
+                    keys.insert(key.to_owned(), format!("claim:{owner}"));
+                    Claim::Acquired
+                }
+            })
         })
     }
 
-    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()> {
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        _lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            self.calls.lock().unwrap().push(format!("release {key}"));
-            self.keys.lock().unwrap().remove(key);
+            let held = self.keys.lock().unwrap().get(key) == Some(&format!("claim:{owner}"));
+            Ok(held)
+        })
+    }
+
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        _owner: &'a str,
+        _ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.log(format!("commit {key}"));
+            self.keys.lock().unwrap().insert(key.to_owned(), "done".to_owned());
+            Ok(())
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.log(format!("release {key}"));
+            let mut keys = self.keys.lock().unwrap();
+            if keys.get(key) == Some(&format!("claim:{owner}")) {
+                keys.remove(key);
+            }
+            Ok(())
         })
     }
 }
 
 #[tokio::test]
-async fn deduplication_goes_through_the_async_store() {
+async fn deduplication_goes_through_the_store() {
     let store = Arc::new(SharedStore::default());
     let log = Arc::new(Mutex::new(Vec::new()));
     // Two instances sharing one store handle an event once between them.
@@ -351,7 +396,13 @@ async fn deduplication_goes_through_the_async_store() {
     assert_eq!(log.lock().unwrap().len(), 1);
     assert_eq!(
         *store.calls.lock().unwrap(),
-        ["remember event:e1", "remember message:om_1", "remember event:e1"]
+        [
+            "claim event:e1",
+            "claim message:om_1",
+            "commit event:e1",
+            "commit message:om_1",
+            "claim event:e1"
+        ]
     );
 }
 
@@ -390,9 +441,9 @@ async fn a_copy_arriving_while_the_event_is_handled_waits_for_it() {
         .unwrap()
     };
     let (first, copy) =
-        tokio::join!(dispatcher.dispatch(action("c1"), Transport::LongConnection), async {
+        tokio::join!(dispatcher.dispatch(action("c1"), Channel::LongConnection), async {
             tokio::time::sleep(Duration::from_millis(10)).await;
-            dispatcher.dispatch(action("c1"), Transport::LongConnection).await
+            dispatcher.dispatch(action("c1"), Channel::LongConnection).await
         });
     let toast = json!({"toast": {"type": "success", "content": "saved"}});
     assert!(matches!(&first, events::Outcome::Handled { .. }), "{first:?}");
@@ -403,19 +454,19 @@ async fn a_copy_arriving_while_the_event_is_handled_waits_for_it() {
         "the copy is answered like the first"
     );
     // After the first run ended, a copy is a plain duplicate.
-    let late = dispatcher.dispatch(action("c1"), Transport::Webhook).await;
+    let late = dispatcher.dispatch(action("c1"), Channel::Webhook).await;
     assert!(matches!(late, events::Outcome::Duplicate { response: None }), "{late:?}");
     assert_eq!(*runs.lock().unwrap(), 1);
 
     // A failing run fails its waiting copy too, and releases the event for the platform's retry.
     let (first, copy) =
-        tokio::join!(dispatcher.dispatch(action("c2"), Transport::LongConnection), async {
+        tokio::join!(dispatcher.dispatch(action("c2"), Channel::LongConnection), async {
             tokio::time::sleep(Duration::from_millis(10)).await;
-            dispatcher.dispatch(action("c2"), Transport::LongConnection).await
+            dispatcher.dispatch(action("c2"), Channel::LongConnection).await
         });
     assert_eq!((first.status(), copy.status()), (500, 500));
     assert_eq!(*runs.lock().unwrap(), 2);
-    let retry = dispatcher.dispatch(action("c2"), Transport::LongConnection).await;
+    let retry = dispatcher.dispatch(action("c2"), Channel::LongConnection).await;
     assert_eq!(retry.status(), 500, "ran again (and failed again, as the third run does too)");
     assert_eq!(*runs.lock().unwrap(), 3);
 }

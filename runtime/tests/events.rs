@@ -4,14 +4,11 @@
 
 #![cfg(feature = "events")]
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use feishu_runtime::events::{
-    self, DedupStore, Delivery, EventEnvelope, InMemoryDedup, Webhook, WebhookConfig, WebhookError,
-};
+use feishu_runtime::events::{self, Delivery, EventEnvelope, Webhook, WebhookConfig, WebhookError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -25,7 +22,7 @@ fn now() -> SystemTime {
 }
 
 fn webhook() -> Webhook {
-    Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY))
+    Webhook::new(WebhookConfig::new().verification_token(TOKEN).encrypt_key(KEY)).unwrap()
 }
 
 fn v2_event(event_id: &str, token: &str) -> serde_json::Value {
@@ -97,7 +94,7 @@ fn signature_is_sha256_hex_of_timestamp_nonce_key_body() {
 
 #[test]
 fn plain_url_verification() {
-    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
+    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN)).unwrap();
     let body = json!({"challenge": "ch-1", "token": TOKEN, "type": "url_verification"}).to_string();
     let delivery: Delivery =
         webhook.handle([("content-type", "application/json")], body.as_bytes(), now()).unwrap();
@@ -105,7 +102,7 @@ fn plain_url_verification() {
     assert_eq!(delivery.response_body(), r#"{"challenge":"ch-1"}"#);
 
     // Without any configuration, a challenge is answered too.
-    let open = Webhook::new(WebhookConfig::default());
+    let open = Webhook::new(WebhookConfig::default().insecure_no_verification()).unwrap();
     let d: Delivery = open.handle(Vec::<(String, String)>::new(), body.as_bytes(), now()).unwrap();
     assert!(matches!(d, Delivery::Challenge { .. }));
 }
@@ -125,7 +122,7 @@ fn challenge_token_is_checked() {
     assert!(matches!(handle(&webhook(), &[], &body), Err(WebhookError::WrongToken)));
     let body = encrypted(&json!({"challenge": "c", "type": "url_verification"}));
     assert!(matches!(handle(&webhook(), &[], &body), Err(WebhookError::WrongToken)));
-    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
+    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN)).unwrap();
     let body = json!({"challenge": "c", "token": "nope", "type": "url_verification"}).to_string();
     assert!(matches!(handle(&webhook, &[], body.as_bytes()), Err(WebhookError::WrongToken)));
 }
@@ -201,7 +198,7 @@ fn header_names_are_case_insensitive() {
 
 #[test]
 fn plain_event_with_only_a_token() {
-    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
+    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN)).unwrap();
     let body = v2_event("ev-plain", TOKEN).to_string();
     let delivery = handle(&webhook, &[], body.as_bytes()).unwrap();
     assert!(matches!(delivery, Delivery::Event(ref e) if e.event_type == "im.message.receive_v1"));
@@ -210,7 +207,7 @@ fn plain_event_with_only_a_token() {
 
 #[test]
 fn v1_event_callback() {
-    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
+    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN)).unwrap();
     let body = json!({
         "uuid": "uuid-1",
         "token": TOKEN,
@@ -229,10 +226,6 @@ fn v1_event_callback() {
     assert_eq!(envelope.app_id.as_deref(), Some("cli_1"));
     assert_eq!(envelope.tenant_key.as_deref(), Some("tk_1"));
     assert_eq!(envelope.event["text"], "hi");
-    assert!(matches!(
-        handle(&webhook, &[], body.as_bytes()),
-        Ok(Delivery::Duplicate { ref event_id }) if event_id == "uuid-1"
-    ));
 }
 
 #[test]
@@ -310,7 +303,8 @@ fn stale_timestamps_are_refused_both_ways() {
             .verification_token(TOKEN)
             .encrypt_key(KEY)
             .max_clock_skew(Duration::from_secs(300)),
-    );
+    )
+    .unwrap();
     for (i, (ts, ok)) in [
         (NOW_SECS - 300, true),
         (NOW_SECS + 300, true),
@@ -358,62 +352,33 @@ fn wrong_or_missing_token_is_refused() {
 }
 
 #[test]
-fn a_replayed_event_is_a_duplicate() {
+fn the_webhook_does_not_deduplicate_and_a_refused_request_uses_up_nothing() {
+    // Deduplication is the dispatcher's: the webhook hands out every delivery.
     let webhook = webhook();
     let body = encrypted(&v2_event("ev-8", TOKEN));
     assert!(matches!(handle_signed(&webhook, &body), Ok(Delivery::Event(_))));
     let again = handle_signed(&webhook, &body).unwrap();
-    assert_eq!(again, Delivery::Duplicate { event_id: "ev-8".into() });
+    assert!(matches!(again, Delivery::Event(ref e) if e.event_id == "ev-8"), "{again:?}");
     assert_eq!(again.response_body(), "{}");
-    // Clones share the store.
-    assert!(matches!(handle_signed(&webhook.clone(), &body), Ok(Delivery::Duplicate { .. })));
-    // Forgetting lets the retry of a failed handling through once more.
-    webhook.forget("ev-8");
-    assert!(matches!(handle_signed(&webhook, &body), Ok(Delivery::Event(_))));
-    assert!(matches!(handle_signed(&webhook, &body), Ok(Delivery::Duplicate { .. })));
-    // A refused request does not use up the id.
-    let fresh = webhook.clone();
     let wrong = encrypted(&v2_event("ev-9", "WRONG"));
-    assert!(handle_signed(&fresh, &wrong).is_err());
+    assert!(handle_signed(&webhook, &wrong).is_err());
     let right = encrypted(&v2_event("ev-9", TOKEN));
-    assert!(matches!(handle_signed(&fresh, &right), Ok(Delivery::Event(_))));
+    assert!(matches!(handle_signed(&webhook, &right), Ok(Delivery::Event(_))));
 }
 
-#[derive(Default)]
-struct RecordingStore {
-    seen: Mutex<Vec<String>>,
-}
-
-impl DedupStore for RecordingStore {
-    fn first_delivery(&self, event_id: &str) -> bool {
-        let mut seen = self.seen.lock().unwrap();
-        seen.push(event_id.to_owned());
-        seen.len() == 1
-    }
-}
-
+/// Issue 24 item 5: a webhook that checks nothing must be asked for.
 #[test]
-fn a_custom_dedup_store_is_used() {
-    let store = Arc::new(RecordingStore::default());
-    let webhook = webhook().with_store(store.clone());
-    let a = encrypted(&v2_event("ev-a", TOKEN));
-    let b = encrypted(&v2_event("ev-b", TOKEN));
-    assert!(matches!(handle_signed(&webhook, &a), Ok(Delivery::Event(_))));
-    assert!(
-        matches!(handle_signed(&webhook, &b), Ok(Delivery::Duplicate { ref event_id }) if event_id == "ev-b")
-    );
-    // Challenges are not deduplicated.
-    let challenge =
-        encrypted(&json!({"challenge": "c", "token": TOKEN, "type": "url_verification"}));
-    assert!(matches!(handle(&webhook, &[], &challenge), Ok(Delivery::Challenge { .. })));
-    assert_eq!(*store.seen.lock().unwrap(), ["ev-a", "ev-b"]);
-    // `forget` defaults to doing nothing.
-    webhook.forget("ev-a");
-
-    let memory = Arc::new(InMemoryDedup::new(Duration::from_secs(60), 10));
-    let webhook = self::webhook().with_store(memory.clone());
-    assert!(matches!(handle_signed(&webhook, &a), Ok(Delivery::Event(_))));
-    assert_eq!(memory.len(), 1);
+fn a_webhook_without_token_or_key_needs_an_explicit_opt_in() {
+    let error = Webhook::new(WebhookConfig::new()).unwrap_err();
+    assert!(matches!(error, WebhookError::NoVerification), "{error:?}");
+    assert!(error.to_string().contains("insecure_no_verification"), "{error}");
+    // A token or a key alone is enough.
+    assert!(Webhook::new(WebhookConfig::new().verification_token(TOKEN)).is_ok());
+    assert!(Webhook::new(WebhookConfig::new().encrypt_key(KEY)).is_ok());
+    // With the opt-in, anything is accepted: that is what it says.
+    let open = Webhook::new(WebhookConfig::new().insecure_no_verification()).unwrap();
+    let forged = v2_event("ev-forged", "anything");
+    assert!(matches!(handle(&open, &[], forged.to_string().as_bytes()), Ok(Delivery::Event(_))));
 }
 
 #[test]
@@ -460,7 +425,7 @@ fn debug_and_errors_show_no_secret() {
     collect(garbage.as_bytes(), &signed_headers(NOW_SECS, garbage.as_bytes()));
     collect(b"[]", &signed_headers(NOW_SECS, b"[]"));
     assert_eq!(errors.len(), 6);
-    let no_key = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
+    let no_key = Webhook::new(WebhookConfig::new().verification_token(TOKEN)).unwrap();
     errors.push(handle(&no_key, &[], &bad).unwrap_err());
     for e in &errors {
         let text = format!("{e} {e:?}");
@@ -470,7 +435,7 @@ fn debug_and_errors_show_no_secret() {
 
 #[test]
 fn encrypted_body_without_a_key() {
-    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN));
+    let webhook = Webhook::new(WebhookConfig::new().verification_token(TOKEN)).unwrap();
     let body = encrypted(&v2_event("ev-10", TOKEN));
     let err = handle(&webhook, &[], &body).unwrap_err();
     assert!(matches!(err, WebhookError::NoEncryptKey));
@@ -481,20 +446,26 @@ fn encrypted_body_without_a_key() {
 fn garbage_bodies_are_errors() {
     let webhook = webhook();
     let signed = |body: &[u8]| handle_signed(&webhook, body);
-    assert!(matches!(signed(b"not json"), Err(WebhookError::Malformed(_))));
-    assert!(matches!(signed(b""), Err(WebhookError::Malformed(_))));
-    assert!(matches!(signed(b"42"), Err(WebhookError::Malformed(_))));
-    assert!(matches!(signed(b"{}"), Err(WebhookError::Malformed(_))));
+    assert!(matches!(signed(b"not json"), Err(WebhookError::Malformed { .. })));
+    assert!(matches!(signed(b""), Err(WebhookError::Malformed { .. })));
+    assert!(matches!(signed(b"42"), Err(WebhookError::Malformed { .. })));
+    assert!(matches!(signed(b"{}"), Err(WebhookError::Malformed { .. })));
     assert!(matches!(
         signed(br#"{"schema":"2.0","header":{"event_type":"x"}}"#),
-        Err(WebhookError::Malformed(_))
+        Err(WebhookError::Malformed { .. })
     ));
-    assert!(matches!(signed(br#"{"schema":"2.0","header":"x"}"#), Err(WebhookError::Malformed(_))));
+    assert!(matches!(
+        signed(br#"{"schema":"2.0","header":"x"}"#),
+        Err(WebhookError::Malformed { .. })
+    ));
     assert!(matches!(
         signed(br#"{"type":"event_callback","uuid":"u"}"#),
-        Err(WebhookError::Malformed(_))
+        Err(WebhookError::Malformed { .. })
     ));
-    assert!(matches!(signed(br#"{"type":"url_verification"}"#), Err(WebhookError::Malformed(_))));
+    assert!(matches!(
+        signed(br#"{"type":"url_verification"}"#),
+        Err(WebhookError::Malformed { .. })
+    ));
 
     let wrap = |enc: &str| json!({ "encrypt": enc }).to_string();
     // Bad base64.
@@ -517,7 +488,7 @@ fn garbage_bodies_are_errors() {
     assert!(events::decrypt(KEY, &truncated).is_err());
     // Decrypts, but not to JSON.
     let enc = events::encrypt(KEY, b"hello world", IV);
-    assert!(matches!(signed(wrap(&enc).as_bytes()), Err(WebhookError::Malformed(_))));
+    assert!(matches!(signed(wrap(&enc).as_bytes()), Err(WebhookError::Malformed { .. })));
     // The wrong key.
     let other = events::encrypt("other key", v2_event("e", TOKEN).to_string().as_bytes(), IV);
     assert!(signed(wrap(&other).as_bytes()).is_err());
@@ -543,7 +514,7 @@ impl Rng {
 #[test]
 fn random_input_never_panics() {
     let keyed = webhook();
-    let open = Webhook::new(WebhookConfig::default());
+    let open = Webhook::new(WebhookConfig::default().insecure_no_verification()).unwrap();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for i in 0..3000 {
         let raw = rng.bytes(200);

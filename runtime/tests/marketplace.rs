@@ -319,7 +319,7 @@ async fn app_ticket_events_are_taken_for_this_app_only() {
     use feishu_runtime::events::{Delivery, Webhook, WebhookConfig};
     let (server, _) = platform().await;
     let client = client(&server, SECRET);
-    let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token"));
+    let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token")).unwrap();
     let envelope = |uuid: &str, event: serde_json::Value| {
         let body = json!({"uuid": uuid, "token": "v-token", "ts": "1700000000.1", "type": "event_callback", "event": event}).to_string();
         let delivery: Delivery = webhook
@@ -353,15 +353,13 @@ async fn app_ticket_events_are_taken_for_this_app_only() {
 
 #[tokio::test]
 async fn the_dispatcher_stores_app_tickets_with_one_line_of_wiring() {
-    use feishu_runtime::events::{
-        Delivery, Dispatcher, Outcome, Transport, Webhook, WebhookConfig,
-    };
+    use feishu_runtime::events::{Channel, Delivery, Dispatcher, Outcome, Webhook, WebhookConfig};
     let (server, _) = platform().await;
     let client = client(&server, SECRET);
     let mut builder = Dispatcher::builder();
     client.handle_app_tickets(&mut builder).unwrap();
     let dispatcher = builder.build();
-    let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token"));
+    let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token")).unwrap();
     let deliver = |uuid: &str, app_id: &str, ticket: &str| {
         let body = json!({"uuid": uuid, "token": "v-token", "ts": "1700000000.1", "type": "event_callback",
             "event": {"type": "app_ticket", "app_id": app_id, "app_ticket": ticket}})
@@ -374,7 +372,7 @@ async fn the_dispatcher_stores_app_tickets_with_one_line_of_wiring() {
             )
             .unwrap();
         let Delivery::Event(envelope) = delivery else { panic!("{delivery:?}") };
-        dispatcher.dispatch(envelope, Transport::Webhook)
+        dispatcher.dispatch(envelope, Channel::Webhook)
     };
 
     let foreign = deliver("e-1", "cli_other", "not-ours").await;

@@ -345,7 +345,9 @@ where
 pub enum Handled {
     /// A new event, handed to the app.
     Event(EventEnvelope),
-    /// A repeated event id, answered 200 and not handed to the app.
+    /// A repeated event id, answered 200 and not handed to the app (the
+    /// server remembers the ids, as a dispatcher's store would: the
+    /// `Webhook` itself does not deduplicate).
     Duplicate(String),
     /// A `url_verification` challenge, answered.
     Challenge(String),
@@ -365,8 +367,14 @@ impl WebhookServer {
     pub async fn start(webhook: Webhook) -> Self {
         let handled = Arc::new(Mutex::new(Vec::new()));
         let log = handled.clone();
+        let seen = Mutex::new(std::collections::HashSet::new());
         let receiver = WebhookReceiver::start(move |request| {
-            let (status, answer, handled) = handle(&webhook, request);
+            let (status, answer, mut handled) = handle(&webhook, request);
+            if let Handled::Event(envelope) = &handled
+                && !seen.lock().unwrap().insert(envelope.event_id.clone())
+            {
+                handled = Handled::Duplicate(envelope.event_id.clone());
+            }
             log.lock().unwrap().push(handled);
             Reply::raw(status, "application/json", answer)
         })
@@ -401,7 +409,6 @@ fn handle(webhook: &Webhook, request: &Recorded) -> (u16, String, Handled) {
             let answer = delivery.response_body();
             let handled = match delivery {
                 Delivery::Event(envelope) => Handled::Event(envelope),
-                Delivery::Duplicate { event_id } => Handled::Duplicate(event_id),
                 Delivery::Challenge { challenge } => Handled::Challenge(challenge),
                 other => panic!("a delivery this test does not know: {other:?}"),
             };

@@ -39,8 +39,6 @@ mod tenant;
 mod user;
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use http::header::HeaderValue;
@@ -61,8 +59,9 @@ pub use tenant::INVALID_APP_TICKET;
 pub use user::{MemoryUserTokenStore, UserAuth, UserToken, UserTokenStore};
 
 /// A boxed future, as the pluggable stores return them (trait methods
-/// with `async fn` cannot be called through `dyn`).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// with `async fn` cannot be called through `dyn`): futures-core's, the
+/// one `BoxFuture` of the crate.
+pub use futures_core::future::BoxFuture;
 
 /// What kind of app the client is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

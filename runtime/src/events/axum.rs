@@ -5,7 +5,7 @@
 //! # async fn demo() -> std::io::Result<()> {
 //! use feishu_runtime::events::{Dispatcher, Webhook, WebhookConfig};
 //!
-//! let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token").encrypt_key("e-key"));
+//! let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token").encrypt_key("e-key")).unwrap();
 //! let dispatcher = Dispatcher::builder().build();
 //! let app: axum::Router = axum::Router::new().route("/webhook/event", feishu_runtime::events::axum::handler(webhook, dispatcher));
 //! # let _ = app;
@@ -25,7 +25,9 @@ use super::{Dispatcher, Webhook};
 
 /// A `POST` route answering Feishu's requests: the challenge, events and
 /// callbacks (see [`Webhook::respond`]). Bodies are limited by axum's
-/// default body limit (2 MB), far above what Feishu sends.
+/// default body limit (2 MB), far above what Feishu sends. A client that
+/// hangs up does not cancel the handler: [`Webhook::respond`] runs it in a
+/// task of its own.
 pub fn handler<S: Clone + Send + Sync + 'static>(
     webhook: Webhook,
     dispatcher: Dispatcher,

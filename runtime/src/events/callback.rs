@@ -7,6 +7,7 @@
 //! [`DispatcherBuilder::on_callback`](super::DispatcherBuilder::on_callback).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,8 +29,8 @@ pub struct Operator {
     pub union_id: Option<String>,
 }
 
-/// Where the card or link is.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+/// Where the card or link is. `Debug` shows the preview token as `***`.
+#[derive(Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct CallbackContext {
@@ -69,7 +70,9 @@ pub struct CardAction {
 }
 
 /// The `card.action.trigger` callback: a user acted on an interactive card.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+/// `Debug` shows the token as `***`: it lets whoever holds it update the
+/// card.
+#[derive(Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 #[non_exhaustive]
 pub struct CardActionTrigger {
@@ -85,6 +88,35 @@ pub struct CardActionTrigger {
     pub delivery_type: Option<String>,
     /// The message and chat.
     pub context: CallbackContext,
+}
+
+/// `***` for a token that is there, `None` for one that is not.
+fn redacted(token: &Option<String>) -> Option<&'static str> {
+    token.as_ref().map(|_| "***")
+}
+
+impl fmt::Debug for CallbackContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackContext")
+            .field("url", &self.url)
+            .field("preview_token", &redacted(&self.preview_token))
+            .field("open_message_id", &self.open_message_id)
+            .field("open_chat_id", &self.open_chat_id)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CardActionTrigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CardActionTrigger")
+            .field("operator", &self.operator)
+            .field("token", &redacted(&self.token))
+            .field("action", &self.action)
+            .field("host", &self.host)
+            .field("delivery_type", &self.delivery_type)
+            .field("context", &self.context)
+            .finish()
+    }
 }
 
 impl EventBody for CardActionTrigger {

@@ -50,21 +50,35 @@ pub fn encrypt(encrypt_key: &str, plaintext: &[u8], iv: [u8; 16]) -> String {
 /// an IV plus whole blocks, or bad padding (which is also what a wrong key
 /// usually gives).
 pub fn decrypt(encrypt_key: &str, encrypted: &str) -> Result<Vec<u8>, WebhookError> {
-    let data = BASE64
-        .decode(encrypted.trim())
-        .map_err(|e| WebhookError::Decrypt(format!("not base64: {e}")))?;
+    let data = BASE64.decode(encrypted.trim()).map_err(|e| {
+        // base64 is built without `std` here: its error is no `Error`.
+        WebhookError::Decrypt(DecryptError::NotBase64(e.to_string().into()))
+    })?;
     if data.len() < 2 * BLOCK || data.len() % BLOCK != 0 {
-        return Err(WebhookError::Decrypt(format!(
-            "{} bytes is not a 16-byte IV followed by whole 16-byte blocks",
-            data.len()
-        )));
+        return Err(WebhookError::Decrypt(DecryptError::BadLength(data.len())));
     }
     let (iv, ciphertext) = data.split_at(BLOCK);
     let mut iv_block = [0u8; BLOCK];
     iv_block.copy_from_slice(iv);
     cbc::Decryptor::<Aes256>::new(&aes_key(encrypt_key).into(), &iv_block.into())
         .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-        .map_err(|_| WebhookError::Decrypt("bad padding (wrong encrypt key?)".to_owned()))
+        .map_err(|_| WebhookError::Decrypt(DecryptError::BadPadding))
+}
+
+/// Why an encrypted body could not be decrypted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// The `encrypt` field is not base64.
+    #[error("not base64: {0}")]
+    NotBase64(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The decoded length is not a 16-byte IV followed by whole 16-byte
+    /// blocks.
+    #[error("{0} bytes is not a 16-byte IV followed by whole 16-byte blocks")]
+    BadLength(usize),
+    /// The padding is wrong, which is also what a wrong key usually gives.
+    #[error("bad padding (wrong encrypt key?)")]
+    BadPadding,
 }
 
 /// Compares two byte strings in time that depends on neither their contents

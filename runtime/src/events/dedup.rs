@@ -1,174 +1,234 @@
-//! Remembering which events were already delivered: the synchronous
-//! [`DedupStore`] the webhook has always taken, and the asynchronous
-//! [`AsyncDedupStore`] the [`Dispatcher`](super::Dispatcher) uses, so that a
-//! store shared between processes (Redis and the like) never blocks a
-//! runtime thread. Every `DedupStore` is an `AsyncDedupStore` too.
+//! Remembering which events are being handled and which were handled: the
+//! one [`DedupStore`] trait the [`Dispatcher`](super::Dispatcher) uses, in
+//! two phases (claim with a lease, then commit or release), and
+//! [`InMemoryDedup`], the store of one process.
+//!
+//! Two phases, because one ("set if absent" plus "forget on failure") cannot
+//! tell "handled" from "being handled": a process killed mid-handler leaves
+//! its keys behind, and with a store shared between processes every later
+//! push of the event, on whichever instance, was answered "duplicate" and
+//! the event was lost. A claim instead lives only as long as its lease,
+//! which its holder renews while the handler runs; only a commit is
+//! remembered for long.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Remembers event ids, so that an event Feishu delivers again (it retries
-/// when a handler does not answer 200 within 3 seconds, for hours) is
-/// handled once.
+use tokio::time::Instant;
+
+/// A boxed future, as the stores' methods return (futures-core's).
+pub use futures_core::future::BoxFuture;
+
+/// Why a store could not answer (a connection lost, a timeout): the
+/// implementation's own error.
+pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a [`DedupStore::claim`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The key was free and is now the caller's, for the lease: run the
+    /// handler.
+    Acquired,
+    /// Another owner holds a live claim: the event is being handled
+    /// elsewhere. The dispatcher answers "not yet" (a non-200 status), so
+    /// that the platform pushes it again later.
+    Held,
+    /// The key was committed: the event was handled. The dispatcher
+    /// answers 200 and runs nothing.
+    Committed,
+}
+
+/// Where the dispatcher records deliveries, by key (`event:<event_id>`,
+/// and `message:<message_id>` for `im.message.receive_v1`), in two phases.
 ///
-/// Implement it over a shared store (Redis, a database) when several
-/// processes receive the same app's events; [`InMemoryDedup`] serves one
-/// process.
+/// Each delivery has its own `owner` token (random, unique per delivery).
+/// The dispatcher [`claim`](Self::claim)s every key of an event for a short
+/// lease, [`renew`](Self::renew)s the lease while the handler runs, and then
+/// [`commit`](Self::commit)s the keys (the handler succeeded, or the event
+/// can never be handled) or [`release`](Self::release)s them (it failed,
+/// timed out or was cancelled), so that the platform's next push runs it.
+/// A process that dies mid-handler leaves claims that lapse with their lease.
+///
+/// Implement it over a store shared between processes (Redis, a database)
+/// when several instances receive the same app's events; [`InMemoryDedup`]
+/// serves one process. With Redis, where the value is `claim:<owner>` or
+/// `done`:
+///
+/// - `claim`: `SET key claim:<owner> NX PX <lease>`; if that fails, `GET key`
+///   tells [`Claim::Committed`] (`done`) from [`Claim::Held`];
+/// - `renew`: a script that runs `PEXPIRE key <lease>` if `GET key` is
+///   `claim:<owner>`;
+/// - `commit`: `SET key done PX <ttl>`;
+/// - `release`: a script that runs `DEL key` if `GET key` is `claim:<owner>`.
+///
+/// When the store fails (`Err`), the dispatcher runs the handler anyway and
+/// logs a warning: an event handled twice is better than one never handled.
 pub trait DedupStore: Send + Sync {
-    /// Records `event_id` and returns `true` the first time it is seen,
-    /// `false` after that.
-    fn first_delivery(&self, event_id: &str) -> bool;
+    /// Claims `key` for `owner` for `lease`, unless another owner's claim is
+    /// live ([`Claim::Held`]) or the key was committed ([`Claim::Committed`]).
+    /// A lapsed claim is free.
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
 
-    /// Forgets `event_id`, so that its next delivery counts as the first:
-    /// for a handler that failed after the event was recorded and wants
-    /// Feishu's retry to be handled. Does nothing unless implemented.
-    fn forget(&self, event_id: &str) {
-        let _ = event_id;
-    }
+    /// Extends `owner`'s claim of `key` to `lease` from now. `Ok(false)`
+    /// when `owner` no longer holds it (the lease lapsed, and maybe another
+    /// owner claimed it): the dispatcher logs that and lets the handler
+    /// finish.
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Remembers `key` as handled for `ttl` (the dispatcher's is longer than
+    /// the platform's retry window of about 7.2 hours), whoever holds it
+    /// now: the handler did finish. `owner` is the committing delivery's.
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Drops `owner`'s claim of `key`, if `owner` still holds it: never
+    /// another owner's claim, never a commit.
+    fn release<'a>(&'a self, key: &'a str, owner: &'a str)
+    -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
-/// A boxed future, as [`AsyncDedupStore`]'s methods return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Remembers keys (`event:<event_id>`, `message:<message_id>`) without
-/// blocking: what the [`Dispatcher`](super::Dispatcher) deduplicates with.
-///
-/// Implement it over a store shared between instances when several
-/// processes receive the same app's events; every [`DedupStore`] (such as
-/// [`InMemoryDedup`], the default) already is one. An implementation that
-/// cannot reach its store should answer `true` from [`remember`](Self::remember):
-/// an event handled twice is better than one never handled.
-pub trait AsyncDedupStore: Send + Sync {
-    /// Records `key` and resolves to `true` the first time it is seen,
-    /// `false` after that.
-    fn remember<'a>(&'a self, key: &'a str) -> BoxFuture<'a, bool>;
-
-    /// Forgets `key`, so that its next delivery counts as the first: the
-    /// dispatcher calls it when a handler failed, so that the platform's
-    /// retry is handled.
-    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()>;
-}
-
-impl<T: DedupStore + ?Sized> AsyncDedupStore for T {
-    fn remember<'a>(&'a self, key: &'a str) -> BoxFuture<'a, bool> {
-        let first = self.first_delivery(key);
-        Box::pin(std::future::ready(first))
-    }
-
-    fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()> {
-        self.forget(key);
-        Box::pin(std::future::ready(()))
-    }
-}
-
-/// The default time [`InMemoryDedup`] remembers an id: 24 hours, longer than
-/// Feishu keeps retrying.
-pub const DEFAULT_DEDUP_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The default number of ids [`InMemoryDedup`] remembers at most.
+/// How many keys [`InMemoryDedup`] keeps at most by default.
 pub const DEFAULT_DEDUP_CAPACITY: usize = 100_000;
 
-/// A [`DedupStore`] in this process's memory: ids are remembered for a time
-/// to live, and at most a number of them, the oldest going first.
+/// A [`DedupStore`] in this process's memory. Keys lapse with their lease
+/// or TTL; at most a number of them are kept, the oldest going first.
+/// Time is tokio's clock, so tests with paused time see leases lapse.
 pub struct InMemoryDedup {
-    ttl: Duration,
     capacity: usize,
     inner: Mutex<Inner>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    Claimed(Arc<str>),
+    Committed,
+}
+
+struct Entry {
+    state: State,
+    until: Instant,
+    /// The sequence number of its entry in `order`.
+    seq: u64,
+}
+
 #[derive(Default)]
 struct Inner {
-    /// Id → (when recorded, sequence number of its entry in `order`).
-    seen: HashMap<Arc<str>, (Instant, u64)>,
-    /// Entries in the order recorded; an entry whose sequence number no
-    /// longer matches `seen` is stale and skipped.
+    entries: HashMap<Arc<str>, Entry>,
+    /// Keys in the order recorded; an entry whose sequence number no longer
+    /// matches `entries` is stale and skipped.
     order: VecDeque<(u64, Arc<str>)>,
     next_seq: u64,
 }
 
 impl InMemoryDedup {
-    /// A store remembering ids for `ttl`, and at most `capacity` of them
-    /// (at least 1).
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
-        Self { ttl, capacity: capacity.max(1), inner: Mutex::new(Inner::default()) }
+    /// A store keeping at most `capacity` keys (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), inner: Mutex::new(Inner::default()) }
     }
 
-    /// [`DedupStore::first_delivery`] at a given moment, for tests.
-    pub fn first_delivery_at(&self, event_id: &str, now: Instant) -> bool {
-        let mut inner = self.lock();
-        inner.expire(now, self.ttl);
-        if let Some(&(at, _)) = inner.seen.get(event_id)
-            && now.saturating_duration_since(at) < self.ttl
-        {
-            return false;
-        }
-        inner.record(event_id, now);
-        while inner.seen.len() > self.capacity {
-            inner.pop_oldest();
-        }
-        // Forgotten ids leave stale entries behind; keep them bounded too.
-        if inner.order.len() > 2 * self.capacity {
-            inner.compact();
-        }
-        true
-    }
-
-    /// How many ids are remembered now.
+    /// How many keys are kept now (claimed or committed, lapsed or not).
     pub fn len(&self) -> usize {
-        self.lock().seen.len()
+        self.lock().entries.len()
     }
 
-    /// Whether no id is remembered.
+    /// Whether no key is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The keys claimed and not lapsed at `now`, sorted: for tests that
+    /// check no claim outlives its lease.
+    pub fn live_claims(&self, now: Instant) -> Vec<String> {
+        let inner = self.lock();
+        let mut keys: Vec<String> = inner
+            .entries
+            .iter()
+            .filter(|(_, e)| matches!(e.state, State::Claimed(_)) && e.until > now)
+            .map(|(k, _)| k.to_string())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Whether `key` is committed and not lapsed at `now`.
+    pub fn is_committed(&self, key: &str, now: Instant) -> bool {
+        self.lock().entries.get(key).is_some_and(|e| e.state == State::Committed && e.until > now)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // The state stays consistent even if a holder panicked.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn claim_now(&self, key: &str, owner: &str, lease: Duration, now: Instant) -> Claim {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.entries.get(key)
+            && entry.until > now
+        {
+            return match entry.state {
+                State::Committed => Claim::Committed,
+                State::Claimed(_) => Claim::Held,
+            };
+        }
+        inner.put(key, State::Claimed(Arc::from(owner)), deadline(now, lease));
+        while inner.entries.len() > self.capacity {
+            inner.pop_oldest();
+        }
+        // Replaced entries leave stale ones in `order`; keep them bounded.
+        if inner.order.len() > 2 * self.capacity {
+            inner.compact();
+        }
+        Claim::Acquired
+    }
+}
+
+/// `now + span`, or far in the future when that overflows.
+fn deadline(now: Instant, span: Duration) -> Instant {
+    now.checked_add(span).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 impl Inner {
-    fn record(&mut self, event_id: &str, now: Instant) {
-        let id: Arc<str> = Arc::from(event_id);
+    fn put(&mut self, key: &str, state: State, until: Instant) {
+        let key: Arc<str> = Arc::from(key);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.seen.insert(Arc::clone(&id), (now, seq));
-        self.order.push_back((seq, id));
+        self.entries.insert(Arc::clone(&key), Entry { state, until, seq });
+        self.order.push_back((seq, key));
     }
 
-    /// Drops entries from the front while they are expired or stale.
-    fn expire(&mut self, now: Instant, ttl: Duration) {
-        while let Some((seq, id)) = self.order.front() {
-            match self.seen.get(id) {
-                Some(&(at, current)) if current == *seq => {
-                    if now.saturating_duration_since(at) < ttl {
-                        break;
-                    }
-                    self.seen.remove(id);
-                }
-                _ => {}
-            }
-            self.order.pop_front();
-        }
+    fn held_by(&self, key: &str, owner: &str, now: Instant) -> bool {
+        self.entries.get(key).is_some_and(|e| {
+            e.until > now && matches!(&e.state, State::Claimed(o) if &**o == owner)
+        })
     }
 
     /// Drops every stale entry from `order`.
     fn compact(&mut self) {
-        let seen = &self.seen;
-        self.order.retain(|(seq, id)| seen.get(id).is_some_and(|&(_, current)| current == *seq));
+        let entries = &self.entries;
+        self.order.retain(|(seq, key)| entries.get(key).is_some_and(|e| e.seq == *seq));
     }
 
     /// Removes the oldest live entry.
     fn pop_oldest(&mut self) {
-        while let Some((seq, id)) = self.order.pop_front() {
-            if self.seen.get(&id).is_some_and(|&(_, current)| current == seq) {
-                self.seen.remove(&id);
+        while let Some((seq, key)) = self.order.pop_front() {
+            if self.entries.get(&key).is_some_and(|e| e.seq == seq) {
+                self.entries.remove(&key);
                 return;
             }
         }
@@ -176,29 +236,69 @@ impl Inner {
 }
 
 impl Default for InMemoryDedup {
-    /// Remembers [`DEFAULT_DEDUP_CAPACITY`] ids for [`DEFAULT_DEDUP_TTL`].
+    /// Keeps at most [`DEFAULT_DEDUP_CAPACITY`] keys.
     fn default() -> Self {
-        Self::new(DEFAULT_DEDUP_TTL, DEFAULT_DEDUP_CAPACITY)
+        Self::new(DEFAULT_DEDUP_CAPACITY)
     }
 }
 
 impl DedupStore for InMemoryDedup {
-    fn first_delivery(&self, event_id: &str) -> bool {
-        self.first_delivery_at(event_id, Instant::now())
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        let claim = self.claim_now(key, owner, lease, Instant::now());
+        Box::pin(std::future::ready(Ok(claim)))
     }
 
-    fn forget(&self, event_id: &str) {
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let now = Instant::now();
         let mut inner = self.lock();
-        inner.seen.remove(event_id);
-        // Its entry in `order` is now stale; drop it if it is at the front.
-        inner.expire(Instant::now(), self.ttl);
+        let held = inner.held_by(key, owner, now);
+        if held && let Some(entry) = inner.entries.get_mut(key) {
+            entry.until = deadline(now, lease);
+        }
+        Box::pin(std::future::ready(Ok(held)))
+    }
+
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        _owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.put(key, State::Committed, deadline(now, ttl));
+        if inner.order.len() > 2 * self.capacity {
+            inner.compact();
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut inner = self.lock();
+        if inner.held_by(key, owner, Instant::now()) {
+            inner.entries.remove(key);
+        }
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
 impl fmt::Debug for InMemoryDedup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InMemoryDedup")
-            .field("ttl", &self.ttl)
             .field("capacity", &self.capacity)
             .field("len", &self.len())
             .finish()
@@ -209,55 +309,70 @@ impl fmt::Debug for InMemoryDedup {
 mod tests {
     use super::*;
 
-    #[test]
-    fn second_delivery_is_refused_until_the_ttl_passes() {
-        let store = InMemoryDedup::new(Duration::from_secs(60), 10);
+    const LEASE: Duration = Duration::from_secs(30);
+    const TTL: Duration = Duration::from_secs(24 * 3600);
+
+    fn claim(store: &InMemoryDedup, key: &str, owner: &str, now: Instant) -> Claim {
+        store.claim_now(key, owner, LEASE, now)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_claim_lapses_with_its_lease_unless_renewed() {
+        let store = InMemoryDedup::default();
         let t0 = Instant::now();
-        assert!(store.first_delivery_at("a", t0));
-        assert!(!store.first_delivery_at("a", t0 + Duration::from_secs(59)));
-        assert!(store.first_delivery_at("b", t0));
-        assert!(store.first_delivery_at("a", t0 + Duration::from_secs(60)));
-        assert!(!store.first_delivery_at("a", t0 + Duration::from_secs(61)));
-        // "b" expired with the purge at 60s; "a" was recorded again.
-        assert_eq!(store.len(), 1);
+        assert_eq!(claim(&store, "k", "a", t0), Claim::Acquired);
+        assert_eq!(claim(&store, "k", "b", t0), Claim::Held);
+        tokio::time::advance(LEASE - Duration::from_secs(1)).await;
+        assert!(store.renew("k", "a", LEASE).await.unwrap());
+        assert!(!store.renew("k", "b", LEASE).await.unwrap(), "b holds nothing");
+        tokio::time::advance(LEASE - Duration::from_secs(1)).await;
+        assert_eq!(claim(&store, "k", "b", Instant::now()), Claim::Held, "renewed");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(store.live_claims(Instant::now()), Vec::<String>::new());
+        assert_eq!(claim(&store, "k", "b", Instant::now()), Claim::Acquired, "lapsed");
+        assert!(!store.renew("k", "a", LEASE).await.unwrap(), "a lost it");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn release_drops_only_the_owners_claim_and_never_a_commit() {
+        let store = InMemoryDedup::default();
+        let now = Instant::now();
+        assert_eq!(claim(&store, "k", "a", now), Claim::Acquired);
+        store.release("k", "b").await.unwrap();
+        assert_eq!(claim(&store, "k", "c", now), Claim::Held);
+        store.release("k", "a").await.unwrap();
+        assert_eq!(claim(&store, "k", "c", now), Claim::Acquired);
+        store.commit("k", "c", TTL).await.unwrap();
+        store.release("k", "c").await.unwrap();
+        assert_eq!(claim(&store, "k", "d", now), Claim::Committed);
+        assert!(store.is_committed("k", now));
+        tokio::time::advance(TTL).await;
+        assert_eq!(claim(&store, "k", "d", Instant::now()), Claim::Acquired, "the TTL passed");
     }
 
     #[test]
     fn capacity_evicts_the_oldest() {
-        let store = InMemoryDedup::new(Duration::from_secs(60), 3);
+        let store = InMemoryDedup::new(3);
         let t = Instant::now();
-        for id in ["a", "b", "c", "d"] {
-            assert!(store.first_delivery_at(id, t));
+        for key in ["a", "b", "c", "d"] {
+            assert_eq!(claim(&store, key, "o", t), Claim::Acquired);
         }
         assert_eq!(store.len(), 3);
-        assert!(store.first_delivery_at("a", t), "a was evicted");
-        assert!(!store.first_delivery_at("c", t));
-        assert!(!store.first_delivery_at("d", t));
-        assert!(store.first_delivery_at("b", t), "b was evicted by a");
+        assert_eq!(claim(&store, "a", "o", t), Claim::Acquired, "a was evicted");
+        assert_eq!(claim(&store, "d", "x", t), Claim::Held);
     }
 
-    #[test]
-    fn forget_allows_a_redelivery() {
-        let store = InMemoryDedup::default();
-        assert!(store.first_delivery("x"));
-        assert!(!store.first_delivery("x"));
-        store.forget("x");
-        assert!(store.is_empty());
-        assert!(store.first_delivery("x"));
-        assert!(!store.first_delivery("x"));
-        assert_eq!(store.len(), 1);
-    }
-
-    #[test]
-    fn stale_entries_stay_bounded() {
-        let store = InMemoryDedup::new(Duration::from_secs(60), 4);
-        assert!(store.first_delivery("keep"));
+    #[tokio::test]
+    async fn stale_entries_stay_bounded() {
+        let store = InMemoryDedup::new(4);
+        let t = Instant::now();
+        assert_eq!(claim(&store, "keep", "o", t), Claim::Acquired);
         for i in 0..100 {
-            let id = format!("e{}", i % 3);
-            store.first_delivery(&id);
-            store.forget(&id);
+            let key = format!("e{}", i % 3);
+            assert_eq!(claim(&store, &key, "o", t), Claim::Acquired);
+            store.release(&key, "o").await.unwrap();
         }
         assert!(store.lock().order.len() <= 9);
-        assert!(!store.first_delivery("keep"));
+        assert_eq!(claim(&store, "keep", "x", t), Claim::Held);
     }
 }

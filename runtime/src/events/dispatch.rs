@@ -1,18 +1,21 @@
-//! The handler registry both transports deliver to: typed handlers per event
+//! The handler registry both channels deliver to: typed handlers per event
 //! type, callback handlers whose answer goes back to the platform, a
-//! fallback for everything else, and deduplication through an
-//! [`AsyncDedupStore`].
+//! fallback for everything else, and deduplication in two phases through a
+//! [`DedupStore`] (claim, then commit or release), with a deadline on every
+//! handler.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use super::dedup::{AsyncDedupStore, BoxFuture, InMemoryDedup};
+use super::dedup::{BoxFuture, Claim, DedupStore, InMemoryDedup};
 use super::{EventBody, EventEnvelope};
 
 /// What a handler may fail with. A failed event is answered with an error
@@ -24,18 +27,39 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 /// page advises: the same message may come with two event ids.
 pub const MESSAGE_RECEIVE_EVENT: &str = "im.message.receive_v1";
 
+/// How long a handler may run unless configured: 60 s. Past it the
+/// delivery counts as failed (answered 500, keys released).
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a delivery's claim lives unless configured: 30 s, renewed every
+/// third of it while the handler runs. A process that dies mid-handler
+/// blocks the event's redelivery for at most this long.
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a handled event is remembered unless configured: 24 h.
+pub const DEFAULT_COMMIT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The shortest commit TTL accepted: 8 h, above the platform's retry window
+/// (retries after 15 s, 5 min, 1 h and 6 h: about 7.2 h in all).
+pub const MIN_COMMIT_TTL: Duration = Duration::from_secs(8 * 60 * 60);
+
+/// How long a copy of an event that this process is handling waits for the
+/// first delivery's outcome unless configured: 2 s. Then it is answered
+/// "not yet" ([`Outcome::InProgress`]).
+pub const DEFAULT_COPY_WAIT: Duration = Duration::from_secs(2);
+
 /// How an event reached the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Transport {
+pub enum Channel {
     /// An HTTP request to the app's request URL.
     Webhook,
     /// A frame on the long connection (WebSocket).
     LongConnection,
 }
 
-/// What a handler learns besides the event body: the envelope's header and
-/// the transport.
+/// What a handler learns besides the event body: the envelope's header, the
+/// channel, and a stable key for making its effects idempotent.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EventContext {
@@ -51,8 +75,44 @@ pub struct EventContext {
     pub app_id: Option<String>,
     /// The tenant the event comes from.
     pub tenant_key: Option<String>,
+    /// The message's id, for [`im.message.receive_v1`](MESSAGE_RECEIVE_EVENT).
+    pub message_id: Option<String>,
     /// How the event arrived.
-    pub transport: Transport,
+    pub channel: Channel,
+}
+
+impl EventContext {
+    /// A key that is the same for every delivery of this event, and of its
+    /// message under another event id: pass it as the `uuid` of the reply
+    /// the handler sends (`ReplyRequest::uuid`), so that a handler run twice
+    /// (delivery is at least once) replies once. A UUID-shaped hash of the
+    /// message id (or the event id), 36 characters.
+    pub fn idempotency_key(&self) -> String {
+        self.idempotency_key_for("")
+    }
+
+    /// Like [`idempotency_key`](Self::idempotency_key), one per `purpose`,
+    /// for a handler with several effects (a reply and a reaction, say).
+    pub fn idempotency_key_for(&self, purpose: &str) -> String {
+        let id = match &self.message_id {
+            Some(message_id) => format!("message:{message_id}"),
+            None => format!("event:{}", self.event_id),
+        };
+        let digest = Sha256::new()
+            .chain_update(b"feishu-runtime delivery\0")
+            .chain_update(id.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(purpose.as_bytes())
+            .finalize();
+        let mut text = String::with_capacity(36);
+        for (i, byte) in digest[..16].iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                text.push('-');
+            }
+            text.push_str(&format!("{byte:02x}"));
+        }
+        text
+    }
 }
 
 /// Why a handler could not be registered.
@@ -67,6 +127,15 @@ pub enum RegisterError {
     DuplicateFallback,
 }
 
+/// A handler that ran longer than its timeout; the delivery counts as
+/// failed.
+#[derive(Debug, thiserror::Error)]
+#[error("the handler ran longer than its timeout of {timeout:?} and was stopped")]
+pub struct HandlerTimeout {
+    /// The configured [`DispatcherBuilder::handler_timeout`].
+    pub timeout: Duration,
+}
+
 /// What became of a delivered event.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -77,7 +146,7 @@ pub enum Outcome {
         /// The callback's JSON answer (card callbacks), or `None`.
         response: Option<Value>,
     },
-    /// The event (or its message) was seen before; nothing ran. When this
+    /// The event (or its message) was handled before; nothing ran. When this
     /// copy arrived while the first delivery was still being handled in
     /// this process, it waited for it, and `response` is that delivery's
     /// callback answer.
@@ -85,18 +154,26 @@ pub enum Outcome {
         /// The first delivery's callback answer, when this copy waited for it.
         response: Option<Value>,
     },
-    /// No handler matched and no fallback is registered; acknowledged so
-    /// that the platform does not push it again.
+    /// The event (or its message) is being handled, here or by another
+    /// process sharing the store: answered "not yet" (503), so that the
+    /// platform pushes it again later and learns the outcome then.
+    InProgress,
+    /// Acknowledged without running a handler: no handler matched and no
+    /// fallback is registered, or the body does not decode into the
+    /// handler's type (a warning names the type and size, never the
+    /// content). Pushing it again would not help.
     Unhandled,
-    /// The handler failed, or the body did not decode into its type.
+    /// The handler failed, panicked or timed out ([`HandlerTimeout`]).
     Failed(HandlerError),
 }
 
 impl Outcome {
-    /// The status to answer with: 200 unless the handler failed (500).
+    /// The status to answer with: 500 when the handler failed, 503 when the
+    /// event is in progress, 200 otherwise.
     pub fn status(&self) -> u16 {
         match self {
             Self::Failed(_) => 500,
+            Self::InProgress => 503,
             _ => 200,
         }
     }
@@ -110,23 +187,46 @@ impl Outcome {
     }
 }
 
+/// How an erased handler ended badly.
+enum Failure {
+    /// The body does not decode into the handler's type.
+    Undecodable { bytes: usize },
+    /// The handler failed or panicked.
+    Handler(HandlerError),
+}
+
+impl From<HandlerError> for Failure {
+    fn from(error: HandlerError) -> Self {
+        Self::Handler(error)
+    }
+}
+
 type Erased = Arc<
-    dyn Fn(EventContext, Value) -> BoxFuture<'static, Result<Option<Value>, HandlerError>>
-        + Send
-        + Sync,
+    dyn Fn(EventContext, Value) -> BoxFuture<'static, Result<Option<Value>, Failure>> + Send + Sync,
 >;
+
+/// The dispatcher's timing settings.
+#[derive(Clone, Copy, Debug)]
+struct Timing {
+    handler_timeout: Duration,
+    lease: Duration,
+    commit_ttl: Duration,
+    copy_wait: Duration,
+}
 
 /// Collects handlers; [`build`](Self::build) makes the [`Dispatcher`].
 pub struct DispatcherBuilder {
     handlers: BTreeMap<String, Erased>,
     fallback: Option<Erased>,
-    store: Arc<dyn AsyncDedupStore>,
+    store: Arc<dyn DedupStore>,
+    timing: Timing,
 }
 
 impl fmt::Debug for DispatcherBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DispatcherBuilder")
             .field("event_types", &self.handlers.keys().collect::<Vec<_>>())
+            .field("timing", &self.timing)
             .finish_non_exhaustive()
     }
 }
@@ -185,15 +285,47 @@ impl DispatcherBuilder {
         let handler = Arc::new(handler);
         self.fallback = Some(Arc::new(move |ctx, event| {
             let handler = Arc::clone(&handler);
-            Box::pin(async move { handler(ctx, event).await.map(|()| None) })
+            Box::pin(async move { Ok(handler(ctx, event).await.map(|()| None)?) })
         }));
         Ok(self)
     }
 
     /// Deduplicates with `store` instead of an [`InMemoryDedup`], e.g. one
     /// shared between processes.
-    pub fn dedup_store(&mut self, store: Arc<dyn AsyncDedupStore>) -> &mut Self {
+    pub fn dedup_store(&mut self, store: Arc<dyn DedupStore>) -> &mut Self {
         self.store = store;
+        self
+    }
+
+    /// How long a handler may run (default [`DEFAULT_HANDLER_TIMEOUT`]);
+    /// then it is stopped, and the delivery counts as failed
+    /// ([`HandlerTimeout`]: answered 500, keys released).
+    pub fn handler_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.timing.handler_timeout = timeout;
+        self
+    }
+
+    /// How long a delivery's claim lives (default [`DEFAULT_CLAIM_LEASE`],
+    /// at least 1 s); it is renewed every third of it while the handler runs.
+    pub fn claim_lease(&mut self, lease: Duration) -> &mut Self {
+        self.timing.lease = lease.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How long a handled event is remembered (default
+    /// [`DEFAULT_COMMIT_TTL`]); anything below [`MIN_COMMIT_TTL`] is raised
+    /// to it, since a shorter memory would run the platform's late retries
+    /// again.
+    pub fn commit_ttl(&mut self, ttl: Duration) -> &mut Self {
+        self.timing.commit_ttl = ttl.max(MIN_COMMIT_TTL);
+        self
+    }
+
+    /// How long a copy of an event this process is handling waits for the
+    /// first delivery's outcome (default [`DEFAULT_COPY_WAIT`]) before it is
+    /// answered "not yet" ([`Outcome::InProgress`]).
+    pub fn copy_wait(&mut self, wait: Duration) -> &mut Self {
+        self.timing.copy_wait = wait;
         self
     }
 
@@ -205,6 +337,7 @@ impl DispatcherBuilder {
                 handlers: std::mem::take(&mut self.handlers),
                 fallback: self.fallback.take(),
                 store,
+                timing: self.timing,
                 in_flight: Mutex::default(),
             }),
         }
@@ -229,8 +362,8 @@ impl DispatcherBuilder {
             Arc::new(move |ctx, event| {
                 let handler = Arc::clone(&handler);
                 Box::pin(async move {
-                    let body = decode::<T>(&ctx, event)?;
-                    answer(handler(ctx, body).await?)
+                    let body = decode::<T>(event)?;
+                    Ok(answer(handler(ctx, body).await?)?)
                 })
             }),
         )
@@ -245,16 +378,17 @@ impl DispatcherBuilder {
     }
 }
 
-fn decode<T: EventBody>(ctx: &EventContext, event: Value) -> Result<T, HandlerError> {
-    T::deserialize(event).map_err(|e| {
-        format!("event {} ({}) does not decode into its type: {e}", ctx.event_id, ctx.event_type)
-            .into()
+/// Decodes an event body. serde's message is dropped: it quotes the
+/// payload (a user's text), which belongs in no log and no answer; the
+/// size is kept instead.
+fn decode<T: EventBody>(event: Value) -> Result<T, Failure> {
+    T::deserialize(&event).map_err(|_| Failure::Undecodable {
+        bytes: serde_json::to_vec(&event).map_or(0, |v| v.len()),
     })
 }
 
-/// Hands delivered events to their handlers, once each; see the
-/// [module docs](super). Cheap to clone: clones share the handlers and the
-/// store.
+/// Hands delivered events to their handlers; see the [module docs](super).
+/// Cheap to clone: clones share the handlers and the store.
 #[derive(Clone)]
 pub struct Dispatcher {
     inner: Arc<Inner>,
@@ -263,7 +397,8 @@ pub struct Dispatcher {
 struct Inner {
     handlers: BTreeMap<String, Erased>,
     fallback: Option<Erased>,
-    store: Arc<dyn AsyncDedupStore>,
+    store: Arc<dyn DedupStore>,
+    timing: Timing,
     /// The events being handled in this process, by event key, for copies
     /// to wait on.
     in_flight: InFlightMap,
@@ -276,10 +411,12 @@ type InFlightMap = Mutex<HashMap<String, watch::Receiver<Option<Settled>>>>;
 enum Settled {
     Done(Option<Value>),
     Failed(String),
+    NotYet,
 }
 
 /// An event being handled: removed from the in-flight map when dropped
-/// (settled or not: a copy waiting on an abandoned delivery fails).
+/// (settled or not: a copy waiting on an abandoned delivery is answered
+/// "not yet").
 struct InFlight<'a> {
     map: &'a InFlightMap,
     key: String,
@@ -303,11 +440,82 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The keys one delivery claimed. Committed or released explicitly; dropped
+/// unsettled (the delivery was cancelled: a client that hung up, a
+/// long-connection handler abandoned after the shutdown grace), it releases
+/// them in a task of its own, so that the platform's next push runs the
+/// handler. Without a runtime to spawn on, the claims lapse with their lease.
+struct Claims {
+    store: Arc<dyn DedupStore>,
+    owner: String,
+    keys: Vec<String>,
+}
+
+impl Claims {
+    async fn commit(mut self, ttl: Duration) {
+        let keys = std::mem::take(&mut self.keys);
+        for key in &keys {
+            if let Err(error) = self.store.commit(key, &self.owner, ttl).await {
+                tracing::warn!(%key, %error, "the dedup store could not commit a handled event; a redelivery may run it again");
+            }
+        }
+    }
+
+    async fn release(mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        release(&*self.store, &self.owner, &keys).await;
+    }
+
+    /// Renews every claim each third of `lease`; never ends.
+    async fn renew(&self, lease: Duration) {
+        let mut tick = tokio::time::interval(lease / 3);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            for key in &self.keys {
+                match self.store.renew(key, &self.owner, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(%key, "a delivery lost its claim while its handler ran; another delivery may run it too")
+                    }
+                    Err(error) => {
+                        tracing::warn!(%key, %error, "the dedup store could not renew a claim")
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn release(store: &dyn DedupStore, owner: &str, keys: &[String]) {
+    for key in keys {
+        if let Err(error) = store.release(key, owner).await {
+            tracing::warn!(%key, %error, "the dedup store could not release a claim; it lapses with its lease");
+        }
+    }
+}
+
+impl Drop for Claims {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut self.keys);
+        let (store, owner) = (Arc::clone(&self.store), std::mem::take(&mut self.owner));
+        tracing::debug!(?keys, "a delivery ended unfinished; its claims are released");
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { release(&*store, &owner, &keys).await });
+        }
+    }
+}
+
 impl fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dispatcher")
             .field("event_types", &self.inner.handlers.keys().collect::<Vec<_>>())
             .field("fallback", &self.inner.fallback.is_some())
+            .field("timing", &self.inner.timing)
             .finish_non_exhaustive()
     }
 }
@@ -319,6 +527,12 @@ impl Dispatcher {
             handlers: BTreeMap::new(),
             fallback: None,
             store: Arc::new(InMemoryDedup::default()),
+            timing: Timing {
+                handler_timeout: DEFAULT_HANDLER_TIMEOUT,
+                lease: DEFAULT_CLAIM_LEASE,
+                commit_ttl: DEFAULT_COMMIT_TTL,
+                copy_wait: DEFAULT_COPY_WAIT,
+            },
         }
     }
 
@@ -331,12 +545,22 @@ impl Dispatcher {
     ///
     /// The keys `event:<event_id>` and, for
     /// [`im.message.receive_v1`](MESSAGE_RECEIVE_EVENT), `message:<message_id>`
-    /// are remembered before the handler runs; when the handler fails (returns
-    /// an error or panics) they are released again. A copy of an event that arrives while the event
-    /// is still being handled in this process (the platform pushes again
-    /// when an ack is late) waits for it and ends the same way: a
-    /// [`Outcome::Duplicate`] with its callback answer, or a failure.
-    pub async fn dispatch(&self, envelope: EventEnvelope, transport: Transport) -> Outcome {
+    /// are claimed in the [`DedupStore`] before the handler runs, and the
+    /// claims renewed while it runs. When it succeeds they are committed, and
+    /// later copies are [`Outcome::Duplicate`]s. When it fails, panics, runs
+    /// past the [handler timeout](DispatcherBuilder::handler_timeout) or is
+    /// cancelled (this future dropped), they are released, so that the
+    /// platform's next push runs it. A copy that finds a key claimed by
+    /// another delivery is [`Outcome::InProgress`] ("not yet"); one that
+    /// arrives while this process handles the event waits for the outcome
+    /// (up to the [copy wait](DispatcherBuilder::copy_wait)) and ends the
+    /// same way, with the same callback answer.
+    ///
+    /// So delivery is **at least once**: a handler may run twice when a
+    /// process dies after its effect and before the commit, or a claim lapses
+    /// (a store unreachable, a handler that outlives a lease it could not
+    /// renew). Make effects idempotent with [`EventContext::idempotency_key`].
+    pub async fn dispatch(&self, envelope: EventEnvelope, channel: Channel) -> Outcome {
         let keys = dedup_keys(&envelope);
         let joined = {
             let mut in_flight = lock(&self.inner.in_flight);
@@ -351,25 +575,19 @@ impl Dispatcher {
         };
         let guard = match joined {
             Ok(guard) => guard,
-            Err(mut rx) => {
-                tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, "a copy of an event being handled waits for it");
-                let settled = rx.wait_for(Option::is_some).await.ok().and_then(|s| s.clone());
-                return match settled {
-                    Some(Settled::Done(response)) => Outcome::Duplicate { response },
-                    Some(Settled::Failed(error)) => Outcome::Failed(error.into()),
-                    None => Outcome::Failed("the first delivery of the event was abandoned".into()),
-                };
-            }
+            Err(rx) => return self.wait_for_first(rx, &envelope).await,
         };
-        for key in &keys {
-            if !self.inner.store.remember(key).await {
-                // An event key recorded just now stays recorded: its message
-                // was handled, so the event is a duplicate for good.
-                tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, key = %key, "duplicate event ignored");
-                guard.settle(Settled::Done(None));
-                return Outcome::Duplicate { response: None };
-            }
+        let (claims, claimed) = self.claim(&keys, &envelope).await;
+        if let Some(outcome) = claimed {
+            guard.settle(match &outcome {
+                Outcome::InProgress => Settled::NotYet,
+                _ => Settled::Done(None),
+            });
+            return outcome;
         }
+        let message_id = (envelope.event_type == MESSAGE_RECEIVE_EVENT)
+            .then(|| message_id(&envelope.event).map(str::to_owned))
+            .flatten();
         let ctx = EventContext {
             schema: envelope.schema,
             event_id: envelope.event_id,
@@ -377,40 +595,112 @@ impl Dispatcher {
             create_time: envelope.create_time,
             app_id: envelope.app_id,
             tenant_key: envelope.tenant_key,
-            transport,
+            message_id,
+            channel,
         };
         let handler = self.inner.handlers.get(&ctx.event_type).or(self.inner.fallback.as_ref());
         let Some(handler) = handler else {
             tracing::debug!(event_id = %ctx.event_id, event_type = %ctx.event_type, "no handler for the event type; acknowledged");
+            claims.commit(self.inner.timing.commit_ttl).await;
             guard.settle(Settled::Done(None));
             return Outcome::Unhandled;
         };
         let (event_id, event_type) = (ctx.event_id.clone(), ctx.event_type.clone());
-        match catch_panic(handler(ctx, envelope.event)).await {
-            Ok(response) => {
+        let timing = self.inner.timing;
+        let run =
+            tokio::time::timeout(timing.handler_timeout, catch_panic(handler(ctx, envelope.event)));
+        let ended = tokio::select! {
+            ended = run => ended,
+            () = claims.renew(timing.lease) => unreachable!("renewing never ends"),
+        };
+        let error: HandlerError = match ended {
+            Ok(Ok(response)) => {
+                claims.commit(timing.commit_ttl).await;
                 guard.settle(Settled::Done(response.clone()));
-                Outcome::Handled { response }
+                return Outcome::Handled { response };
             }
-            Err(error) => {
-                tracing::warn!(event_id = %event_id, event_type = %event_type, error = %error, "event handler failed; the event may be delivered again");
-                for key in &keys {
-                    self.inner.store.release(key).await;
+            Ok(Err(Failure::Undecodable { bytes })) => {
+                tracing::warn!(%event_id, %event_type, bytes, "the event body does not decode into its handler's type; acknowledged as not handled");
+                claims.commit(timing.commit_ttl).await;
+                guard.settle(Settled::Done(None));
+                return Outcome::Unhandled;
+            }
+            Ok(Err(Failure::Handler(error))) => error,
+            Err(_) => Box::new(HandlerTimeout { timeout: timing.handler_timeout }),
+        };
+        tracing::warn!(%event_id, %event_type, %error, "event handler failed; the event may be delivered again");
+        claims.release().await;
+        guard.settle(Settled::Failed(error.to_string()));
+        Outcome::Failed(error)
+    }
+
+    /// Claims every key; `Some(outcome)` when the event must not run here.
+    async fn claim(&self, keys: &[String], envelope: &EventEnvelope) -> (Claims, Option<Outcome>) {
+        let store = &self.inner.store;
+        let mut claims = Claims {
+            store: Arc::clone(store),
+            owner: crate::new_idempotency_key(),
+            keys: Vec::with_capacity(keys.len()),
+        };
+        for key in keys {
+            match store.claim(key, &claims.owner, self.inner.timing.lease).await {
+                Ok(Claim::Acquired) => claims.keys.push(key.clone()),
+                Ok(Claim::Committed) => {
+                    // The event, or its message under another event id, was
+                    // handled: so is this event, for good.
+                    tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, %key, "duplicate event ignored");
+                    claims.commit(self.inner.timing.commit_ttl).await;
+                    return (Claims::none(store), Some(Outcome::Duplicate { response: None }));
                 }
-                guard.settle(Settled::Failed(error.to_string()));
-                Outcome::Failed(error)
+                Ok(Claim::Held) => {
+                    tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, %key, "the event is being handled elsewhere; answered not yet");
+                    claims.release().await;
+                    return (Claims::none(store), Some(Outcome::InProgress));
+                }
+                Err(error) => {
+                    tracing::warn!(event_id = %envelope.event_id, %key, %error, "the dedup store failed; the event is handled without this key");
+                }
             }
         }
+        (claims, None)
+    }
+
+    /// A copy of an event being handled in this process: waits for the
+    /// first delivery's outcome, up to the copy wait.
+    async fn wait_for_first(
+        &self,
+        mut rx: watch::Receiver<Option<Settled>>,
+        envelope: &EventEnvelope,
+    ) -> Outcome {
+        tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, "a copy of an event being handled waits for it");
+        let wait = rx.wait_for(Option::is_some);
+        let settled = match tokio::time::timeout(self.inner.timing.copy_wait, wait).await {
+            Ok(Ok(settled)) => settled.clone(),
+            // Abandoned, or still running after the wait.
+            Ok(Err(_)) | Err(_) => None,
+        };
+        match settled {
+            Some(Settled::Done(response)) => Outcome::Duplicate { response },
+            Some(Settled::Failed(error)) => Outcome::Failed(error.into()),
+            Some(Settled::NotYet) | None => Outcome::InProgress,
+        }
+    }
+}
+
+impl Claims {
+    fn none(store: &Arc<dyn DedupStore>) -> Self {
+        Self { store: Arc::clone(store), owner: String::new(), keys: Vec::new() }
     }
 }
 
 /// Runs a handler's future, turning a panic into a [`HandlerError`]: a
 /// panicking handler's event is then answered and released like a failed
 /// one, so the platform's next push runs the handler again. Left to unwind,
-/// the panic would leave the event's keys remembered, and that push would
-/// be taken for a duplicate of an event that was never handled.
+/// the panic would skip the release, and the event would wait for its
+/// claims to lapse.
 async fn catch_panic(
-    mut handler: BoxFuture<'static, Result<Option<Value>, HandlerError>>,
-) -> Result<Option<Value>, HandlerError> {
+    mut handler: BoxFuture<'static, Result<Option<Value>, Failure>>,
+) -> Result<Option<Value>, Failure> {
     std::future::poll_fn(|cx| {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
             Ok(poll) => poll,
@@ -419,23 +709,29 @@ async fn catch_panic(
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned());
-                std::task::Poll::Ready(Err(format!(
-                    "the handler panicked: {}",
-                    message.as_deref().unwrap_or("(no message)")
-                )
-                .into()))
+                std::task::Poll::Ready(Err(Failure::Handler(
+                    format!(
+                        "the handler panicked: {}",
+                        message.as_deref().unwrap_or("(no message)")
+                    )
+                    .into(),
+                )))
             }
         }
     })
     .await
 }
 
+/// The message id of an `im.message.receive_v1` body.
+fn message_id(event: &Value) -> Option<&str> {
+    event.pointer("/message/message_id").and_then(Value::as_str).filter(|id| !id.is_empty())
+}
+
 /// The keys an event is deduplicated by.
 fn dedup_keys(envelope: &EventEnvelope) -> Vec<String> {
     let mut keys = vec![format!("event:{}", envelope.event_id)];
     if envelope.event_type == MESSAGE_RECEIVE_EVENT
-        && let Some(id) = envelope.event.pointer("/message/message_id").and_then(Value::as_str)
-        && !id.is_empty()
+        && let Some(id) = message_id(&envelope.event)
     {
         keys.push(format!("message:{id}"));
     }

@@ -3,15 +3,16 @@
 //! Feishu posts events to the app's request URL: first a `url_verification`
 //! challenge when the URL is saved, then one request per event, retried for
 //! hours until the handler answers HTTP 200. [`Webhook::handle`] takes such a
-//! request apart — signature, timestamp, decryption, verification token,
-//! deduplication — and hands back a [`Delivery`]. It is not tied to an HTTP
-//! framework: it takes the headers as `(name, value)` pairs and the raw body.
+//! request apart — signature, timestamp, decryption, verification token —
+//! and hands back a [`Delivery`]. It is not tied to an HTTP framework: it
+//! takes the headers as `(name, value)` pairs and the raw body. It holds no
+//! dedup store: deduplication is the [`Dispatcher`]'s.
 //!
 //! ```
 //! use std::time::SystemTime;
 //! use feishu_runtime::events::{Delivery, Webhook, WebhookConfig};
 //!
-//! let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token"));
+//! let webhook = Webhook::new(WebhookConfig::new().verification_token("v-token")).unwrap();
 //! let body = br#"{"challenge":"c1","token":"v-token","type":"url_verification"}"#;
 //! let headers = [("Content-Type", "application/json")];
 //! let delivery: Delivery = webhook.handle(headers, body, SystemTime::now()).unwrap();
@@ -19,12 +20,15 @@
 //! ```
 //!
 //! Answer [`Delivery::Challenge`] with its
-//! [`response_body`](Delivery::response_body), handle
-//! [`Delivery::Event`], and answer [`Delivery::Duplicate`] with 200 without
-//! handling it again. On an error answer [`WebhookError::http_status`].
+//! [`response_body`](Delivery::response_body) and handle [`Delivery::Event`]
+//! (better: hand the request to [`Webhook::respond`], which deduplicates
+//! through a [`Dispatcher`]). On an error answer
+//! [`WebhookError::http_status`].
 //!
 //! Configure an encrypt key, a verification token or both: with neither,
-//! anyone who knows the URL can post events.
+//! anyone who knows the URL can post events, and [`Webhook::new`] refuses
+//! such a configuration unless it says
+//! [`insecure_no_verification`](WebhookConfig::insecure_no_verification).
 //!
 //! # One dispatcher for both transports
 //!
@@ -33,11 +37,29 @@
 //! whose answer goes back to the platform ([`DispatcherBuilder::on_callback`]
 //! with [`CardActionTrigger`] → [`CardActionResponse`], or
 //! [`UrlPreviewGet`] → [`UrlPreviewResponse`]) and a fallback for the rest.
-//! It deduplicates by `event_id` (and by `message_id` for
-//! `im.message.receive_v1`) through an [`AsyncDedupStore`]. The webhook
-//! feeds it with [`Webhook::respond`] (or the ready-made route of
-//! `events::axum::handler`, feature `axum`); the long connection
+//! The webhook feeds it with [`Webhook::respond`] (or the ready-made route
+//! of `events::axum::handler`, feature `axum`); the long connection
 //! (`feishu_runtime::ws`, feature `ws`) feeds the same dispatcher.
+//!
+//! # What is guaranteed: at least once, duplicates suppressed
+//!
+//! The dispatcher deduplicates by `event_id`, and by `message_id` for
+//! `im.message.receive_v1`, through a [`DedupStore`] in two phases: a
+//! delivery claims its keys for a short lease (renewed while the handler
+//! runs), then commits them when the handler succeeded (remembered for
+//! 24 h, beyond the platform's 7.2-hour retry window) or releases them when
+//! it failed, panicked, timed out or was cancelled. A copy that meets a live
+//! claim is answered "not yet" (503, or ack 500) and the platform pushes it
+//! again; one that meets a commit is answered 200 and runs nothing. Share
+//! the store between processes and the duplicates are suppressed across
+//! them.
+//!
+//! That makes delivery **at least once**, not exactly once: a process that
+//! dies after the handler's effect and before the commit, or a handler that
+//! outlives its lease, lets a later push run the handler again. Make the
+//! effects idempotent with [`EventContext::idempotency_key`] (the `uuid` of
+//! a reply, say), which is the same for every delivery of an event and of
+//! its message.
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -61,14 +83,13 @@ pub use callback::{
     CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger, CardTemplate,
     InlinePreview, Operator, Toast, ToastKind, UrlPreviewGet, UrlPreviewResponse,
 };
+pub use crypto::DecryptError;
 pub use crypto::{decrypt, encrypt, signature};
-pub use dedup::{
-    AsyncDedupStore, BoxFuture, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL, DedupStore,
-    InMemoryDedup,
-};
+pub use dedup::{BoxFuture, Claim, DEFAULT_DEDUP_CAPACITY, DedupStore, InMemoryDedup, StoreError};
 pub use dispatch::{
-    Dispatcher, DispatcherBuilder, EventContext, HandlerError, MESSAGE_RECEIVE_EVENT, Outcome,
-    RegisterError, Transport,
+    Channel, DEFAULT_CLAIM_LEASE, DEFAULT_COMMIT_TTL, DEFAULT_COPY_WAIT, DEFAULT_HANDLER_TIMEOUT,
+    Dispatcher, DispatcherBuilder, EventContext, HandlerError, HandlerTimeout,
+    MESSAGE_RECEIVE_EVENT, MIN_COMMIT_TTL, Outcome, RegisterError,
 };
 
 /// The header carrying the request signature.
@@ -116,11 +137,25 @@ pub enum WebhookError {
 
     /// The encrypted body could not be decrypted.
     #[error("could not decrypt the body: {0}")]
-    Decrypt(String),
+    Decrypt(#[source] DecryptError),
 
     /// The body is not a Feishu event, challenge or encrypted envelope.
-    #[error("malformed webhook request: {0}")]
-    Malformed(String),
+    #[error("malformed webhook request: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: String,
+        /// The JSON parser's error, when the body does not parse.
+        #[source]
+        source: Option<serde_json::Error>,
+    },
+
+    /// [`Webhook::new`] was given neither a verification token nor an
+    /// encrypt key, and no
+    /// [`insecure_no_verification`](WebhookConfig::insecure_no_verification).
+    #[error(
+        "a webhook without a verification token or an encrypt key accepts forged requests: set one (or both), or opt out with WebhookConfig::insecure_no_verification()"
+    )]
+    NoVerification,
 
     /// The body is encrypted but no encrypt key is configured.
     #[error("the body is encrypted but no encrypt key is configured")]
@@ -142,8 +177,8 @@ impl WebhookError {
             | Self::MissingSignature
             | Self::StaleTimestamp { .. }
             | Self::WrongToken => 401,
-            Self::NoEncryptKey => 500,
-            Self::Decrypt(_) | Self::Malformed(_) | Self::Decode(_) => 400,
+            Self::NoEncryptKey | Self::NoVerification => 500,
+            Self::Decrypt(_) | Self::Malformed { .. } | Self::Decode(_) => 400,
         }
     }
 }
@@ -162,12 +197,29 @@ pub struct WebhookConfig {
     pub encrypt_key: Option<Secret>,
     /// How far a signed request's timestamp may be from now, either way.
     pub max_clock_skew: Duration,
+    /// Whether a webhook may check nothing (no token, no key): see
+    /// [`insecure_no_verification`](Self::insecure_no_verification).
+    pub insecure_no_verification: bool,
 }
 
 impl WebhookConfig {
     /// Settings without a token or key, and the default clock skew.
     pub fn new() -> Self {
-        Self { verification_token: None, encrypt_key: None, max_clock_skew: DEFAULT_MAX_CLOCK_SKEW }
+        Self {
+            verification_token: None,
+            encrypt_key: None,
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            insecure_no_verification: false,
+        }
+    }
+
+    /// Lets [`Webhook::new`] accept settings with neither a verification
+    /// token nor an encrypt key: every request is then taken as genuine,
+    /// forged ones included. Only for a webhook that something else in
+    /// front of it authenticates, or for tests.
+    pub fn insecure_no_verification(mut self) -> Self {
+        self.insecure_no_verification = true;
+        self
     }
 
     /// Sets the verification token.
@@ -205,13 +257,10 @@ pub enum Delivery<K = String> {
         /// The value to echo back.
         challenge: String,
     },
-    /// An event seen for the first time.
+    /// An event. The webhook does not deduplicate: the platform delivers
+    /// an event again until it is answered 200, so hand it to a
+    /// [`Dispatcher`] (as [`Webhook::respond`] does), which does.
     Event(EventEnvelope<K>),
-    /// An event already delivered: answer 200 and do nothing.
-    Duplicate {
-        /// The event's id.
-        event_id: String,
-    },
 }
 
 impl<K> Delivery<K> {
@@ -222,7 +271,7 @@ impl<K> Delivery<K> {
             Self::Challenge { challenge } => {
                 serde_json::json!({ "challenge": challenge }).to_string()
             }
-            Self::Event(_) | Self::Duplicate { .. } => "{}".to_owned(),
+            Self::Event(_) => "{}".to_owned(),
         }
     }
 }
@@ -279,44 +328,31 @@ impl<K> EventEnvelope<K> {
 }
 
 /// Checks and unpacks webhook requests; see the [module docs](self).
-///
-/// Cheap to clone; clones share the [`DedupStore`].
-#[derive(Clone)]
+/// Cheap to clone.
+#[derive(Clone, Debug)]
 pub struct Webhook {
-    config: WebhookConfig,
-    store: Arc<dyn DedupStore>,
-}
-
-impl fmt::Debug for Webhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Webhook").field("config", &self.config).finish_non_exhaustive()
-    }
+    config: Arc<WebhookConfig>,
 }
 
 impl Webhook {
-    /// A handler with the given settings, deduplicating in memory
-    /// ([`InMemoryDedup::default`]).
-    pub fn new(config: WebhookConfig) -> Self {
-        Self { config, store: Arc::new(InMemoryDedup::default()) }
-    }
-
-    /// Deduplicates with `store` instead, e.g. one shared between
-    /// processes.
-    pub fn with_store(mut self, store: Arc<dyn DedupStore>) -> Self {
-        self.store = store;
-        self
+    /// A handler with the given settings.
+    ///
+    /// Fails with [`WebhookError::NoVerification`] when `config` has neither
+    /// a verification token nor an encrypt key, unless it says
+    /// [`insecure_no_verification`](WebhookConfig::insecure_no_verification).
+    pub fn new(config: WebhookConfig) -> Result<Self, WebhookError> {
+        if config.verification_token.is_none()
+            && config.encrypt_key.is_none()
+            && !config.insecure_no_verification
+        {
+            return Err(WebhookError::NoVerification);
+        }
+        Ok(Self { config: Arc::new(config) })
     }
 
     /// The settings.
     pub fn config(&self) -> &WebhookConfig {
         &self.config
-    }
-
-    /// Forgets that `event_id` was delivered (see [`DedupStore::forget`]):
-    /// call it when handling an event failed, so that Feishu's retry is not
-    /// taken for a duplicate.
-    pub fn forget(&self, event_id: &str) {
-        self.store.forget(event_id);
     }
 
     /// Checks a request and unpacks it.
@@ -338,8 +374,6 @@ impl Webhook {
     ///    nothing about why it failed.
     /// 2. A `{"encrypt": "…"}` body is decrypted.
     /// 3. The verification token, if configured, must match.
-    /// 4. An event whose id the [`DedupStore`] has seen is a
-    ///    [`Delivery::Duplicate`].
     ///
     /// Without an encrypt key, signature headers are ignored: there is
     /// nothing to check them with.
@@ -358,14 +392,6 @@ impl Webhook {
         match self.check(headers, body, now)? {
             Request::Challenge { challenge, .. } => Ok(Delivery::Challenge { challenge }),
             Request::Event(raw) => {
-                if !self.store.first_delivery(&raw.event_id) {
-                    tracing::debug!(
-                        event_id = %raw.event_id,
-                        event_type = %raw.event_type,
-                        "duplicate webhook event ignored"
-                    );
-                    return Ok(Delivery::Duplicate { event_id: raw.event_id });
-                }
                 tracing::debug!(
                     event_id = %raw.event_id,
                     event_type = %raw.event_type,
@@ -380,9 +406,16 @@ impl Webhook {
     /// to `dispatcher` and tells what to answer: the challenge, `{}`, a
     /// callback's JSON answer (card callbacks), or an error status.
     ///
-    /// Deduplication is the dispatcher's (its [`AsyncDedupStore`]), not
-    /// this webhook's [`DedupStore`]. A failed handler is answered with 500,
-    /// so that Feishu delivers the event again.
+    /// Deduplication is the dispatcher's (its [`DedupStore`]). A failed
+    /// handler is answered with 500 and an event in progress elsewhere with
+    /// 503, so that Feishu delivers the event again.
+    ///
+    /// The dispatch runs in a task of its own (on the current tokio
+    /// runtime), so that it ends as it would have even when this future is
+    /// dropped: an HTTP server drops a request's future when the client
+    /// hangs up, and the platform hangs up after 3 s while a handler may
+    /// run longer. The answer then goes nowhere, and the platform's next
+    /// push is answered from the store.
     pub async fn respond<I, N, V>(
         &self,
         dispatcher: &Dispatcher,
@@ -410,15 +443,31 @@ impl Webhook {
                 };
             }
         };
-        match dispatcher.dispatch(raw.into_envelope(), Transport::Webhook).await {
-            Outcome::Failed(error) => WebhookResponse {
+        let dispatcher = dispatcher.clone();
+        let envelope = raw.into_envelope();
+        let task =
+            tokio::spawn(async move { dispatcher.dispatch(envelope, Channel::Webhook).await });
+        match task.await {
+            Ok(Outcome::Failed(error)) => WebhookResponse {
                 status: 500,
                 body: serde_json::json!({ "msg": format!("the handler failed: {error}") })
                     .to_string(),
             },
-            outcome => WebhookResponse::ok(
+            Ok(Outcome::InProgress) => WebhookResponse {
+                status: 503,
+                body: serde_json::json!({ "msg": "the event is being handled; deliver it again later" })
+                    .to_string(),
+            },
+            Ok(outcome) => WebhookResponse::ok(
                 outcome.response().map_or_else(|| "{}".to_owned(), Value::to_string),
             ),
+            Err(error) => {
+                tracing::error!(%error, "dispatching a webhook event panicked");
+                WebhookResponse {
+                    status: 500,
+                    body: serde_json::json!({ "msg": "dispatching the event failed" }).to_string(),
+                }
+            }
         }
     }
 
@@ -507,20 +556,19 @@ impl Webhook {
 
     /// Decrypts the body if needed and tells what it is.
     fn read(&self, body: &[u8]) -> Result<Request, WebhookError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| WebhookError::Malformed(format!("the body is not JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| malformed_json("the body is not JSON", e))?;
         let value = match value.get("encrypt") {
             Some(Value::String(encrypted)) => {
                 let key = self.config.encrypt_key.as_ref().ok_or(WebhookError::NoEncryptKey)?;
                 let plain = decrypt(key.expose(), encrypted)?;
-                serde_json::from_slice(&plain).map_err(|e| {
-                    WebhookError::Malformed(format!("the decrypted body is not JSON: {e}"))
-                })?
+                serde_json::from_slice(&plain)
+                    .map_err(|e| malformed_json("the decrypted body is not JSON", e))?
             }
             _ => value,
         };
         let Value::Object(object) = value else {
-            return Err(WebhookError::Malformed("the body is not a JSON object".to_owned()));
+            return Err(malformed("the body is not a JSON object"));
         };
         Request::parse(object)
     }
@@ -532,9 +580,7 @@ fn check_timestamp(
     max_skew: Duration,
 ) -> Result<(), WebhookError> {
     let secs: u64 = timestamp.parse().map_err(|_| {
-        WebhookError::Malformed(format!(
-            "{TIMESTAMP_HEADER} is not a number of seconds: {timestamp:?}"
-        ))
+        malformed(format!("{TIMESTAMP_HEADER} is not a number of seconds: {timestamp:?}"))
     })?;
     let stale = WebhookError::StaleTimestamp { timestamp: secs, max_skew };
     let Some(at) = UNIX_EPOCH.checked_add(Duration::from_secs(secs)) else {
@@ -583,16 +629,14 @@ impl RawEvent {
 /// connection carries them. Checks no token: the long connection is
 /// authenticated by its handshake.
 pub fn parse_event(body: &[u8]) -> Result<EventEnvelope, WebhookError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| WebhookError::Malformed(format!("the event is not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| malformed_json("the event is not JSON", e))?;
     let Value::Object(object) = value else {
-        return Err(WebhookError::Malformed("the event is not a JSON object".to_owned()));
+        return Err(malformed("the event is not a JSON object"));
     };
     match Request::parse(object)? {
         Request::Event(raw) => Ok(raw.into_envelope()),
-        Request::Challenge { .. } => {
-            Err(WebhookError::Malformed("a url_verification challenge is not an event".to_owned()))
-        }
+        Request::Challenge { .. } => Err(malformed("a url_verification challenge is not an event")),
     }
 }
 
@@ -630,9 +674,7 @@ impl Request {
         if let Some(schema) = body.get("schema").and_then(Value::as_str) {
             let schema = schema.to_owned();
             let Some(Value::Object(header)) = body.get("header") else {
-                return Err(WebhookError::Malformed(format!(
-                    "a schema {schema} event without a header object"
-                )));
+                return Err(malformed(format!("a schema {schema} event without a header object")));
             };
             return Ok(Self::Event(RawEvent {
                 event_id: required_str(header, "event_id")?,
@@ -647,9 +689,7 @@ impl Request {
         }
         if kind == Some("event_callback") {
             let Some(Value::Object(event)) = body.get("event") else {
-                return Err(WebhookError::Malformed(
-                    "an event_callback without an event object".to_owned(),
-                ));
+                return Err(malformed("an event_callback without an event object"));
             };
             return Ok(Self::Event(RawEvent {
                 schema: "1.0".to_owned(),
@@ -662,9 +702,8 @@ impl Request {
                 event: body.remove("event").unwrap_or(Value::Null),
             }));
         }
-        Err(WebhookError::Malformed(
-            "neither a url_verification challenge, a schema 2.0 event nor a v1 event_callback"
-                .to_owned(),
+        Err(malformed(
+            "neither a url_verification challenge, a schema 2.0 event nor a v1 event_callback",
         ))
     }
 }
@@ -681,7 +720,15 @@ fn optional_str(object: &Map<String, Value>, field: &str) -> Option<String> {
 fn required_str(object: &Map<String, Value>, field: &str) -> Result<String, WebhookError> {
     optional_str(object, field)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| WebhookError::Malformed(format!("no `{field}` string")))
+        .ok_or_else(|| malformed(format!("no `{field}` string")))
+}
+
+fn malformed(reason: impl Into<String>) -> WebhookError {
+    WebhookError::Malformed { reason: reason.into(), source: None }
+}
+
+fn malformed_json(reason: &str, source: serde_json::Error) -> WebhookError {
+    WebhookError::Malformed { reason: reason.to_owned(), source: Some(source) }
 }
 
 #[cfg(test)]
@@ -706,14 +753,14 @@ mod tests {
             check_timestamp(&u64::MAX.to_string(), now, skew),
             Err(WebhookError::StaleTimestamp { .. })
         ));
-        assert!(matches!(check_timestamp("-5", now, skew), Err(WebhookError::Malformed(_))));
+        assert!(matches!(check_timestamp("-5", now, skew), Err(WebhookError::Malformed { .. })));
     }
 
     #[test]
     fn statuses() {
         assert_eq!(WebhookError::BadSignature.http_status(), 401);
         assert_eq!(WebhookError::WrongToken.http_status(), 401);
-        assert_eq!(WebhookError::Malformed(String::new()).http_status(), 400);
+        assert_eq!(malformed("").http_status(), 400);
         assert_eq!(WebhookError::NoEncryptKey.http_status(), 500);
     }
 }

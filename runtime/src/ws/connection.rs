@@ -24,7 +24,7 @@ use super::frame::{
     METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG,
 };
 use super::{MAX_MESSAGE_BYTES, Settings, WsError};
-use crate::events::{Dispatcher, Outcome, Transport, parse_event};
+use crate::events::{Channel, Dispatcher, Outcome, parse_event};
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -360,13 +360,16 @@ async fn handle(
 ) {
     let started = Instant::now();
     let outcome = match parse_event(&payload) {
-        Ok(envelope) => dispatcher.dispatch(envelope, Transport::LongConnection).await,
+        Ok(envelope) => dispatcher.dispatch(envelope, Channel::LongConnection).await,
         Err(error) => {
             tracing::error!(%error, "a frame whose payload is not an event was acknowledged and dropped");
             Outcome::Unhandled
         }
     };
-    let ack = AckPayload::new(outcome.status(), outcome.response());
+    // The ack's code is 200 or 500, as the official SDKs send: an event in
+    // progress elsewhere (503 on the webhook) is "not yet" here too.
+    let code = if outcome.status() == 200 { 200 } else { 500 };
+    let ack = AckPayload::new(code, outcome.response());
     frame.set_header(HEADER_BIZ_RT, started.elapsed().as_millis().to_string());
     frame.payload = Some(serde_json::to_vec(&ack).unwrap_or_default());
     if acks.send(frame).is_err() {

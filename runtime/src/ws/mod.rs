@@ -42,11 +42,17 @@
 //!   code 200, or 500 when the handler failed) is sent when it finishes,
 //!   however late. If that is after the platform's 3-second window, the
 //!   platform pushes the event again; the copy does not run the handler
-//!   again but waits for the first run and is acked the same way (200 with
-//!   its card answer, or 500 if it failed), and a copy arriving after the
-//!   first run ended is acked 200 at once from the dedup store. If the
-//!   socket the event came on is gone by then, its ack is dropped (a debug
-//!   line says so) and the platform's next push is answered as above.
+//!   again but waits for the first run, up to the dispatcher's
+//!   [`copy_wait`](crate::events::DispatcherBuilder::copy_wait), and is
+//!   acked the same way (200 with its card answer, or 500 if it failed), or
+//!   500 ("not yet") when the first is still running then; a copy arriving
+//!   after the first run ended is acked 200 at once from the dedup store.
+//!   A handler runs for at most the dispatcher's
+//!   [`handler_timeout`](crate::events::DispatcherBuilder::handler_timeout)
+//!   (then it counts as failed), so a stuck handler cannot hold a handler
+//!   permit for good. If the socket the event came on is gone by then, its
+//!   ack is dropped (a debug line says so) and the platform's next push is
+//!   answered as above.
 //! - **Unknown event types** go to the fallback, or nowhere, and are acked
 //!   200 so that the platform does not push them again. So is a payload that
 //!   does not parse as an event (logged as an error): pushing it again
@@ -69,7 +75,8 @@
 //!   until the platform closes too, for up to 2 s. That last read matters:
 //!   a socket dropped with unread bytes is reset, and a reset makes the
 //!   platform's kernel discard what it has not read yet — our last acks.
-//!   An event whose handler outlives the grace is abandoned unacked; one
+//!   An event whose handler outlives the grace is abandoned unacked (its
+//!   dedup claims released, so that the next push runs it); one
 //!   whose connection was lost before shutdown has its ack dropped (see
 //!   Acks); the platform pushes both again.
 
