@@ -39,7 +39,6 @@ mod compile;
 mod machine;
 mod node;
 mod parse_time;
-mod probe;
 mod report;
 mod runner;
 mod sync;
@@ -186,15 +185,11 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     if wanted("sync") {
         sync::measure(root, &dir, &plan, &mut report);
     }
-    if wanted("ws") || wanted("upload") {
-        let sandbox = Server::sandbox(&[]);
-        let sandbox = sandbox.as_ref().map_err(String::as_str);
-        if wanted("ws") {
-            ws::measure(root, bins.as_ref(), sandbox, &plan, &mut report);
-        }
-        if wanted("upload") {
-            upload::measure(root, &dir, bins.as_ref(), sandbox, &plan, &mut report);
-        }
+    if wanted("ws") {
+        ws::measure(root, bins.as_ref(), &plan, &mut report);
+    }
+    if wanted("upload") {
+        upload::measure(&dir, bins.as_ref(), &plan, &mut report);
     }
     // The ratios in the order of the keys.
     report.ratios.sort_by_key(|r| report::position(r.key));

@@ -329,7 +329,7 @@ mod tests {
                 },
                 Ratio {
                     key: "ws_events_time_vs_python_sdk",
-                    value: Err("the long-connection capability has not landed".into()),
+                    value: Err("the benchmark programs did not build".into()),
                     detail: String::new(),
                 },
                 Ratio { key: "upload_peak_rss_mb", value: Ok(41.04), detail: "VmHWM".into() },
@@ -391,7 +391,7 @@ mod tests {
         assert_eq!(json["reasons"]["client_time_vs_python_sdk"], json!("PyPI unreachable"));
         assert_eq!(
             json["reasons"]["ws_events_time_vs_python_sdk"],
-            json!("the long-connection capability has not landed")
+            json!("the benchmark programs did not build")
         );
         assert_eq!(
             json["reasons"]["upload_time_vs_raw_reqwest"],

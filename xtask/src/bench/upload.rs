@@ -2,9 +2,7 @@
 //! uploaded to the sandbox (`POST /open-apis/im/v1/files`) by the generated
 //! client, streamed through feishu-runtime's `UploadFile`, against a
 //! hand-written streaming reqwest multipart upload; and the client process's
-//! peak RSS during it. The design is in `bench/README.md`; both keys stay
-//! `null` with what is missing until the capability is found at run time
-//! ([`landed`]).
+//! peak RSS during it. The design is in `bench/README.md`.
 //!
 //! Each upload is a process of its own (`upload-bench generated|raw BASE
 //! FILE`, built by the runner) that prints one JSON line ([`parse_run`]).
@@ -15,10 +13,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-
 use super::report::{self, Ratio, Report, median};
-use super::{Bins, Plan, Server, json_lines, output, probe, progress};
+use super::{Bins, Plan, Server, json_lines, output, progress};
 
 const KEYS: [&str; 2] = ["upload_time_vs_raw_reqwest", "upload_peak_rss_mb"];
 /// The file uploaded: 200 MiB.
@@ -29,19 +25,12 @@ const SEED: u64 = 0x5EED_F11E;
 const LIMIT_MB: &str = "256";
 
 /// Adds the upload figures to `report`, or why there are none.
-pub fn measure(
-    root: &Path,
-    dir: &Path,
-    bins: Option<&Result<Bins, String>>,
-    sandbox: Result<&Server, &str>,
-    plan: &Plan,
-    report: &mut Report,
-) {
-    let measured = landed(root, sandbox).and_then(|()| match bins {
+pub fn measure(dir: &Path, bins: Option<&Result<Bins, String>>, plan: &Plan, report: &mut Report) {
+    let measured = match bins {
         Some(Ok(bins)) => compare(dir, bins, plan, report),
         Some(Err(why)) => Err(format!("the benchmark programs did not build: {why}")),
         None => Err("the benchmark programs were not built".into()),
-    });
+    };
     match measured {
         Ok(figures) => {
             report.ratios.push(Ratio {
@@ -108,11 +97,7 @@ fn compare(dir: &Path, bins: &Bins, plan: &Plan, report: &mut Report) -> Result<
             client: children_cpu().zip(before.1).map(|(after, before)| after - before),
         };
         // The stored copy goes at once, whatever the run gave: twelve of them would be 2.4 GB of temporary files.
-        let reset =
-            probe::send(reqwest::Client::new().post(format!("{}/_sandbox/reset", sandbox.base)))?;
-        if reset.status != 200 {
-            return Err(format!("POST /_sandbox/reset: {}", reset.describe()));
-        }
+        reset(&sandbox.base)?;
         Ok((parse_run(&stdout?, SIZE).map_err(|e| format!("upload-bench {client}: {e}"))?, cpu))
     };
     progress(&format!(
@@ -290,65 +275,28 @@ fn stat_seconds(path: &str, first: usize) -> Option<f64> {
     Some((ticks(first)? + ticks(first + 1)?) / 100.0)
 }
 
-/// `Ok` when the runtime has `UploadFile` and the sandbox takes a multipart file.
-///
-/// The sandbox already answers `POST /open-apis/im/v1/files` from the spec's
-/// example whatever the body holds, so its answer alone does not show that
-/// streaming uploads landed: the runtime's `UploadFile` is what is awaited.
-fn landed(root: &Path, sandbox: Result<&Server, &str>) -> Result<(), String> {
-    let mut missing = Vec::new();
-    if !probe::runtime_mentions(root, "UploadFile") {
-        missing.push("feishu-runtime has no `UploadFile` (runtime/src)".to_string());
-    }
-    match sandbox {
-        Err(e) => missing.push(format!("the sandbox did not start: {e}")),
-        Ok(sandbox) => {
-            if let Err(e) = upload_once(&sandbox.base) {
-                missing.push(format!(
-                    "the sandbox does not take an uploaded file (POST /open-apis/im/v1/files: {e})"
-                ));
-            }
+/// Empties the sandbox (`POST /_sandbox/reset`), which deletes its stored files.
+fn reset(base: &str) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/_sandbox/reset"))
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| format!("POST /_sandbox/reset: {e}"))?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            Ok(())
+        } else {
+            let body: String = body.chars().take(160).collect();
+            Err(format!("POST /_sandbox/reset: HTTP {}: {}", status.as_u16(), body.trim()))
         }
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("the streaming-upload capability has not landed: {}", missing.join("; ")))
-    }
-}
-
-/// Uploads a 16-byte file with the sandbox's default app; its `file_key`.
-fn upload_once(base: &str) -> Result<String, String> {
-    let http = reqwest::Client::new();
-    let token = probe::send(
-        http.post(format!("{base}/open-apis/auth/v3/tenant_access_token/internal"))
-            .json(&serde_json::json!({ "app_id": "cli_sandbox", "app_secret": "sandbox-secret" })),
-    )?;
-    let token: Value = serde_json::from_str(&token.body)
-        .map_err(|_| format!("token call: {}", token.describe()))?;
-    let token = token["tenant_access_token"]
-        .as_str()
-        .ok_or("the token call gave no tenant_access_token")?
-        .to_string();
-    let form = reqwest::multipart::Form::new()
-        .text("file_type", "stream")
-        .text("file_name", "probe.bin")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"sixteen bytes..!".to_vec()).file_name("probe.bin"),
-        );
-    let answer = probe::send(
-        http.post(format!("{base}/open-apis/im/v1/files")).bearer_auth(token).multipart(form),
-    )?;
-    let json: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
-    match (answer.status, json["code"].as_i64(), json["data"]["file_key"].as_str()) {
-        (200, Some(0), Some(key)) => {
-            // The sandbox is stopped by a kill, which leaves its temporary files behind; a reset removes them now.
-            let _ = probe::send(http.post(format!("{base}/_sandbox/reset")));
-            Ok(key.to_string())
-        }
-        _ => Err(answer.describe()),
-    }
+    })
 }
 
 #[cfg(test)]

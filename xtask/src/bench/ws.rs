@@ -24,9 +24,6 @@
 //! event on the two cores the three share, and the figure measured them.
 //! The CPU time the client, the sandbox and the sender spend in each round
 //! goes under `other`, with the ratio of the clients' own CPU times.
-//!
-//! Until the capability has landed (checked at run time, [`landed`], against
-//! `cargo xtask sandbox`) the key is `null` with what is missing.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -35,10 +32,10 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::report::{self, Ratio, Report, median};
-use super::{Bins, Plan, Server, describe, json_lines, output, probe, progress, tail};
+use super::{Bins, Plan, Server, describe, json_lines, output, progress, tail};
 
 const KEY: &str = "ws_events_time_vs_python_sdk";
 /// Events per round.
@@ -53,14 +50,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const STDERR_KEPT: usize = 4096;
 
 /// Adds the long-connection figure to `report`.
-pub fn measure(
-    root: &Path,
-    bins: Option<&Result<Bins, String>>,
-    sandbox: Result<&Server, &str>,
-    plan: &Plan,
-    report: &mut Report,
-) {
-    match compare(root, bins, sandbox, plan, report) {
+pub fn measure(root: &Path, bins: Option<&Result<Bins, String>>, plan: &Plan, report: &mut Report) {
+    match compare(root, bins, plan, report) {
         Ok((value, detail)) => {
             progress(&format!("ws: {} ({detail})", report::fmt_ratio(value)));
             report.ratios.push(Ratio { key: KEY, value: Ok(value), detail });
@@ -82,11 +73,9 @@ struct Side {
 fn compare(
     root: &Path,
     bins: Option<&Result<Bins, String>>,
-    sandbox: Result<&Server, &str>,
     plan: &Plan,
     report: &mut Report,
 ) -> Result<(f64, String), String> {
-    landed(root, sandbox)?;
     let bins = match bins {
         Some(Ok(bins)) => bins,
         Some(Err(why)) => return Err(format!("the benchmark programs did not build: {why}")),
@@ -530,38 +519,10 @@ impl Drop for ClientProcess {
     }
 }
 
-/// `Ok` when the runtime has the feature `ws` and the sandbox delivers with `"via":"ws"`.
-fn landed(root: &Path, sandbox: Result<&Server, &str>) -> Result<(), String> {
-    let mut missing = Vec::new();
-    match probe::runtime_feature(root, "ws") {
-        Ok(true) => {}
-        Ok(false) => missing
-            .push("feishu-runtime has no cargo feature `ws` (runtime/Cargo.toml)".to_string()),
-        Err(e) => missing.push(e),
-    }
-    match sandbox {
-        Err(e) => missing.push(format!("the sandbox did not start: {e}")),
-        Ok(sandbox) => {
-            let request = reqwest::Client::new()
-                .post(format!("{}/_sandbox/events", sandbox.base))
-                .json(&json!({ "via": "ws", "event_type": "im.message.receive_v1" }));
-            match probe::send(request) {
-                Err(e) => missing.push(format!("POST /_sandbox/events failed: {e}")),
-                Ok(answer) if answer.status == 404 || (answer.status == 400 && answer.body.contains("unknown field `via`")) => missing
-                    .push(format!("the sandbox does not deliver over the long connection (POST /_sandbox/events with \"via\":\"ws\": {})", answer.describe())),
-                Ok(_) => {}
-            }
-        }
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("the long-connection capability has not landed: {}", missing.join("; ")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
