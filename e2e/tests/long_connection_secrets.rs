@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use feishu_runtime::events::Dispatcher;
 use feishu_runtime::ws::{Status, WsClient};
-use sandbox_support::{APP_ID, APP_SECRET, Capture, Env};
+use feishu_testkit::Capture;
+use sandbox_support::{APP_ID, APP_SECRET, Env};
 use serde_json::json;
 
 /// Every `name=` in `text` is followed by `***`.

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use feishu::events::{Webhook, WebhookConfig};
 use feishu::{Body, RequestOptions};
+use feishu_testkit::Capture;
 use sandbox_support::{
-    APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MARKET_SECRET, VERIFICATION_TOKEN,
-    WebhookServer, json_data, sandbox_config, send_as_tenant, wait_until,
+    APP_SECRET, ENCRYPT_KEY, Env, Handled, MARKET_SECRET, VERIFICATION_TOKEN, WebhookServer,
+    json_data, sandbox_config, send_as_tenant, wait_until,
 };
 use serde_json::json;
 

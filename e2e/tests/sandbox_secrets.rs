@@ -16,8 +16,9 @@ use feishu::events::{Webhook, WebhookConfig};
 use feishu::im::message::{ReplyRequest, reply};
 use feishu::{Body, Client, MessageContent, RequestOptions, RetryPolicy};
 use feishu_runtime::Config;
+use feishu_testkit::Capture;
 use sandbox_support::{
-    APP_ID, APP_SECRET, Capture, ENCRYPT_KEY, Env, Handled, MESSAGES_PATH, VERIFICATION_TOKEN,
+    APP_ID, APP_SECRET, ENCRYPT_KEY, Env, Handled, MESSAGES_PATH, VERIFICATION_TOKEN,
     WebhookServer, token_fetches,
 };
 use serde_json::json;

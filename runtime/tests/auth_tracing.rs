@@ -6,13 +6,12 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use feishu_runtime::auth::UserToken;
 use feishu_runtime::{ApiRequest, AppType, Auth, Client, Method, RequestOptions, Secret};
+use feishu_testkit::Capture;
 use serde_json::json;
-use support::trace::{Capture, Subscriber};
 use support::{Reply, Server};
 
 const APP_SECRET: &str = "APP-SECRET-5d1c";
@@ -56,8 +55,8 @@ fn due(refresh: &str) -> UserToken {
 
 #[tokio::test(flavor = "current_thread")]
 async fn marketplace_and_user_token_work_is_traced_without_a_secret() {
-    let capture = Arc::new(Capture::default());
-    let _guard = tracing::subscriber::set_default(Subscriber(capture.clone()));
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
     let server = server().await;
     let client = Client::builder("cli_test", APP_SECRET)
         .base_url(server.url())

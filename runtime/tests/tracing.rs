@@ -7,19 +7,18 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use feishu_runtime::{ApiRequest, Auth, Method, RequestOptions};
+use feishu_testkit::Capture;
 use serde_json::json;
 use support::secrets::{USER_TOKEN, assert_no_secret, client as new_client, server};
-use support::trace::{Capture, Subscriber};
 use support::{Reply, Server};
 
 // Current-thread runtime: the thread-local subscriber sees every task.
 #[tokio::test(flavor = "current_thread")]
 async fn traces_name_the_call_and_its_log_id_but_no_secret() {
-    let capture = Arc::new(Capture::default());
-    let _guard = tracing::subscriber::set_default(Subscriber(capture.clone()));
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
     let server = server().await;
     let client = new_client(&server);
 
@@ -44,11 +43,11 @@ async fn traces_name_the_call_and_its_log_id_but_no_secret() {
         .unwrap_err();
     assert_eq!(err.code(), Some(10014));
 
-    let spans = capture.spans.lock().unwrap();
+    let spans = capture.spans();
     let requests: Vec<HashMap<&str, &str>> = spans
-        .values()
-        .filter(|(name, _)| name == "feishu.request")
-        .map(|(_, fields)| fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+        .iter()
+        .filter(|span| span.name == "feishu.request")
+        .map(|span| span.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
         .collect();
     assert_eq!(requests.len(), 3);
     let first =
@@ -58,15 +57,9 @@ async fn traces_name_the_call_and_its_log_id_but_no_secret() {
     assert_eq!(first.get("http_status"), Some(&"200"));
     let failed = requests.iter().find(|f| f.get("path") == Some(&"/open-apis/c")).unwrap();
     assert_eq!(failed.get("code"), Some(&"10014"), "a failed call records its code");
-    assert!(spans.values().any(|(name, _)| name == "feishu.token"), "token fetch has its own span");
+    assert!(spans.iter().any(|span| span.name == "feishu.token"), "token fetch has its own span");
 
-    let mut everything = String::new();
-    for (name, fields) in spans.values() {
-        everything.push_str(&format!("{name} {fields:?}\n"));
-    }
-    for fields in capture.events.lock().unwrap().iter() {
-        everything.push_str(&format!("{fields:?}\n"));
-    }
+    let everything = capture.text();
     assert!(everything.contains("bad secret"), "the failure was traced: {everything}");
     assert_no_secret("traces", &everything);
 }

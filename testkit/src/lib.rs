@@ -1,7 +1,8 @@
 //! Test plumbing shared by the runtime's, the sandbox's and the end-to-end
 //! tests: a scripted HTTP/1.1 server that records every request
 //! ([`Server`]) and a webhook receiver ([`WebhookReceiver`]), both on hyper,
-//! and a real `redis-server` started per test ([`RedisServer`]).
+//! a real `redis-server` started per test ([`RedisServer`]), and a tracing
+//! subscriber that records everything ([`Capture`]).
 //!
 //! It knows the Feishu wire facts a fake server needs (the token endpoints
 //! and their answer, the `{code, msg, data}` envelope) and nothing of the
@@ -12,12 +13,14 @@ mod recorded;
 mod redis;
 mod reply;
 mod server;
+mod trace;
 mod webhook;
 
 pub use recorded::Recorded;
 pub use redis::RedisServer;
 pub use reply::{Reply, token_reply};
 pub use server::{Script, Server};
+pub use trace::{Capture, CapturedSpan};
 pub use webhook::WebhookReceiver;
 
 /// The tenant access token endpoint (self-built apps).

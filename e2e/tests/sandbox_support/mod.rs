@@ -7,9 +7,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::collections::HashMap;
-use std::fmt::{self, Write as _};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -421,104 +419,4 @@ fn handle(webhook: &Webhook, request: &Recorded) -> (u16, String, Handled) {
             (status, answer, handled)
         }
     }
-}
-
-// ---------------------------------------------------------------------------
-// A tracing subscriber that records everything.
-
-/// Everything the process logs, as text: span names with all their fields
-/// (also those recorded later), and every event with its target, level and
-/// fields. Errors are written with their `Display`, `Debug` and sources.
-#[derive(Clone, Default)]
-pub struct Capture {
-    text: Arc<Mutex<String>>,
-    next_id: Arc<AtomicU64>,
-}
-
-impl Capture {
-    pub fn text(&self) -> String {
-        self.text.lock().unwrap().clone()
-    }
-
-    fn push(&self, line: String) {
-        let mut text = self.text.lock().unwrap();
-        text.push_str(&line);
-        text.push('\n');
-    }
-}
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-        let _ = write!(self.0, " {}={:?}", field.name(), value);
-    }
-
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        let _ = write!(self.0, " {}={}", field.name(), value);
-    }
-
-    fn record_error(
-        &mut self,
-        field: &tracing::field::Field,
-        value: &(dyn std::error::Error + 'static),
-    ) {
-        let _ = write!(self.0, " {}={} ({:?})", field.name(), value, value);
-        let mut source = value.source();
-        while let Some(s) = source {
-            let _ = write!(self.0, " caused by: {s} ({s:?})");
-            source = s.source();
-        }
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn register_callsite(
-        &self,
-        _: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        tracing::subscriber::Interest::always()
-    }
-
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::TRACE)
-    }
-
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut fields = Fields(String::new());
-        span.record(&mut fields);
-        let meta = span.metadata();
-        self.push(format!(
-            "span#{id} new {} {} {}:{}",
-            meta.level(),
-            meta.target(),
-            meta.name(),
-            fields.0
-        ));
-        tracing::span::Id::from_u64(id)
-    }
-
-    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut fields = Fields(String::new());
-        values.record(&mut fields);
-        self.push(format!("span#{} record:{}", span.into_u64(), fields.0));
-    }
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut fields = Fields(String::new());
-        event.record(&mut fields);
-        let meta = event.metadata();
-        self.push(format!("event {} {}:{}", meta.level(), meta.target(), fields.0));
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
 }

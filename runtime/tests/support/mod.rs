@@ -6,7 +6,6 @@
 use std::ops::Deref;
 
 pub mod secrets;
-pub mod trace;
 
 use feishu_runtime::Client;
 #[allow(unused_imports)] // each test binary uses a different part
