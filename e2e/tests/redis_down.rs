@@ -10,8 +10,8 @@ mod sandbox_support;
 
 use feishu_runtime::redis::RedisStores;
 use feishu_runtime::{ApiRequest, AuthError, Error, Method, RateLimit};
-use feishu_testkit::RedisServer;
-use sandbox_support::{Capture, Env};
+use feishu_testkit::{Capture, RedisServer};
+use sandbox_support::Env;
 
 const PROGRESS: &str = "im.v1.batch_message.get_progress";
 const PROGRESS_PATH: &str = "/open-apis/im/v1/batch_messages/bm_1/get_progress";
