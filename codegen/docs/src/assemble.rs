@@ -10,7 +10,7 @@ use crate::check;
 use crate::diag::{DiagnosticKind, Diagnostics};
 use crate::extract::RawPage;
 use crate::fields::{self, RawField};
-use crate::nesting::{self, Settled};
+use crate::nesting::{self, Settled, Settlement};
 use crate::{push_unique, rules};
 
 impl RawPage {
@@ -190,7 +190,7 @@ impl RawPage {
         what: &str,
         diags: &mut Diagnostics,
     ) -> Vec<Field> {
-        let (mut tree, how) = nesting::settle(rows, example);
+        let Settlement { mut tree, how, guesses } = nesting::settle(rows, example);
         let line = rows.first().map_or(0, |r| r.line);
         match how {
             Settled::AsStated => {}
@@ -202,6 +202,21 @@ impl RawPage {
                 DiagnosticKind::NestingGuessed,
                 format!("{what}: the table lost its nesting and no example gives it; each object took the rows after it"),
             ),
+        }
+        for guess in guesses {
+            let place = if guess.parent.is_empty() {
+                "at the top level".to_string()
+            } else {
+                format!("in `{}`", guess.parent)
+            };
+            diags.push(
+                guess.line,
+                DiagnosticKind::NestingGuessed,
+                format!(
+                    "{what}: `{}` is not in the JSON example and the table states no level; placed {place} by guess",
+                    guess.name
+                ),
+            );
         }
         let filled = nesting::apply_notes(&mut tree, &self.notes);
         if !filled.is_empty() {

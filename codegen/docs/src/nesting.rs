@@ -23,73 +23,167 @@ pub enum Settled {
     Guessed,
 }
 
-/// Builds the field tree of a table, using `example` (the JSON object the
-/// table describes) to rebuild nesting the table lost.
-pub fn settle(rows: &[RawField], example: Option<&Value>) -> (Vec<Field>, Settled) {
-    let (mut tree, how) = settle_shape(rows, example);
-    objects_hold_fields(&mut tree);
-    (tree, how)
+/// A row placed by guess: neither the example nor the table says where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guess {
+    /// The row's line.
+    pub line: usize,
+    /// The field's name.
+    pub name: String,
+    /// The dotted path of the field it was placed in; empty for the top level.
+    pub parent: String,
 }
 
-fn settle_shape(rows: &[RawField], example: Option<&Value>) -> (Vec<Field>, Settled) {
+/// A settled field tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settlement {
+    /// The fields.
+    pub tree: Vec<Field>,
+    /// How the tree was settled.
+    pub how: Settled,
+    /// The rows of a rebuilt tree that were placed by guess.
+    pub guesses: Vec<Guess>,
+}
+
+/// Builds the field tree of a table, using `example` (the JSON object the
+/// table describes) to rebuild nesting the table lost.
+pub fn settle(rows: &[RawField], example: Option<&Value>) -> Settlement {
+    let mut settled = settle_shape(rows, example);
+    objects_hold_fields(&mut settled.tree);
+    settled
+}
+
+fn settle_shape(rows: &[RawField], example: Option<&Value>) -> Settlement {
     let stated = tree_by_levels(rows);
     let has_levels = rows.iter().any(|r| r.level.is_some_and(|l| l > 0));
+    let as_stated = |tree| Settlement { tree, how: Settled::AsStated, guesses: Vec::new() };
     let example = example.and_then(Value::as_object);
     if let Some(example) = example {
-        let rebuilt = by_example(rows, example);
-        if misfit(&rebuilt, example) < misfit(&stated, example) {
-            return (rebuilt, Settled::FromExample);
+        let (rebuilt, guesses) = by_example(rows, example);
+        if misfit(&rebuilt, &[example]) < misfit(&stated, &[example]) {
+            return Settlement { tree: rebuilt, how: Settled::FromExample, guesses };
         }
-        return (stated, Settled::AsStated);
+        return as_stated(stated);
     }
     let lost =
         !has_levels && rows.iter().take(rows.len().saturating_sub(1)).any(RawField::is_container);
     if lost {
-        return (greedy(rows), Settled::Guessed);
+        return Settlement { tree: greedy(rows), how: Settled::Guessed, guesses: Vec::new() };
     }
-    (stated, Settled::AsStated)
+    as_stated(stated)
 }
 
-/// A container being filled: its index path, and the example object of its items.
-type OpenContainer<'a> = (Vec<usize>, Option<&'a Map<String, Value>>);
+/// A container being filled.
+struct Open<'a> {
+    /// Its index path in the tree; empty for the top level.
+    path: Vec<usize>,
+    /// The objects the example shows in it (an array's items merged): the keys it may hold.
+    objects: Vec<&'a Map<String, Value>>,
+    /// True when the example gives the container a value (perhaps `[]` or a string).
+    shown: bool,
+    /// True for arrays.
+    array: bool,
+}
 
-/// Places each row in the deepest open container whose example holds its name.
-fn by_example(rows: &[RawField], example: &Map<String, Value>) -> Vec<Field> {
+impl<'a> Open<'a> {
+    fn holds(&self, name: &str) -> bool {
+        self.objects.iter().any(|m| m.contains_key(name))
+    }
+
+    /// The example objects of the child `name` (the object itself, or an
+    /// array's objects), and whether the example gives the child a value.
+    fn child(&self, name: &str) -> (Vec<&'a Map<String, Value>>, bool) {
+        let values: Vec<&'a Value> = self.objects.iter().filter_map(|m| m.get(name)).collect();
+        let objects = values.iter().flat_map(|v| objects_of(v)).collect();
+        (objects, !values.is_empty())
+    }
+}
+
+/// Places each row in the deepest open container whose example holds its
+/// name, by three rules:
+///
+/// 1. A stated level is a floor: a row is never placed shallower than its
+///    mark says, so a name the example holds higher up is another field.
+/// 2. A row the example does not hold keeps its stated level; without one it
+///    goes where the next row the example knows goes (an example that omits a
+///    field still shows where its siblings are).
+/// 3. Otherwise it is a guess (returned, to be reported): it leaves an array
+///    whose items the example shows without it, and else stays in the
+///    container the table's order put it in.
+fn by_example(rows: &[RawField], example: &Map<String, Value>) -> (Vec<Field>, Vec<Guess>) {
     let mut roots: Vec<Field> = Vec::new();
-    // Open containers: index path and the example object of their items.
-    let mut stack: Vec<OpenContainer<'_>> = vec![(Vec::new(), Some(example))];
+    let mut guesses = Vec::new();
+    let mut stack: Vec<Open<'_>> =
+        vec![Open { path: Vec::new(), objects: vec![example], shown: true, array: false }];
+    let mut opened = false;
     for (i, row) in rows.iter().enumerate() {
         let name = row.field.name.as_str();
-        let holder_of =
-            |name: &str| stack.iter().rposition(|(_, ex)| ex.is_some_and(|m| m.contains_key(name)));
-        let depth = match holder_of(name) {
-            Some(d) => d,
-            // Unknown to the example: trust a stated level; else go where the
-            // next row the example knows goes (an example that omits a field
-            // still shows where its siblings are); else stay.
-            None => row.level.map_or_else(
-                || {
-                    rows[i + 1..]
-                        .iter()
-                        .find_map(|next| holder_of(&next.field.name))
-                        .unwrap_or(stack.len() - 1)
-                },
-                |l| l.min(stack.len() - 1),
-            ),
+        let holder_of = |stack: &[Open<'_>], name: &str, floor: usize| {
+            stack.iter().rposition(|open| open.holds(name)).filter(|&d| d >= floor)
+        };
+        let depth = if let Some(d) = holder_of(&stack, name, row.level.unwrap_or(0)) {
+            d
+        } else if let Some(level) = row.level {
+            level.min(stack.len() - 1)
+        } else if let Some(d) = rows[i + 1..]
+            .iter()
+            .find_map(|next| holder_of(&stack, &next.field.name, next.level.unwrap_or(0)))
+        {
+            d
+        } else {
+            let d = guessed_depth(&stack);
+            // Once a container has opened, it could have taken the row too.
+            if opened {
+                guesses.push(Guess {
+                    line: row.line,
+                    name: name.to_string(),
+                    parent: path_name(&roots, &stack[d].path),
+                });
+            }
+            d
         };
         stack.truncate(depth + 1);
-        let (path, parent_example) = stack[depth].clone();
-        let siblings = children_at(&mut roots, &path);
+        let parent = &stack[depth];
+        let (objects, shown) = parent.child(name);
+        let mut child_path = parent.path.clone();
+        let siblings = children_at(&mut roots, &parent.path);
         siblings.push(row.field.clone());
-        let mut child_path = path;
         child_path.push(siblings.len() - 1);
-        // The example can know better than the type name (`enum` fields that are `{enum_name}` objects).
-        let child_example = parent_example.and_then(|m| m.get(name)).and_then(object_of);
-        if row.is_container() || child_example.is_some() {
-            stack.push((child_path, child_example));
+        // The example can know better than the type name (`enum` fields that
+        // are `{enum_name}` objects), and so can the next row's deeper level.
+        let deeper_next = rows
+            .get(i + 1)
+            .and_then(|next| next.level)
+            .is_some_and(|next| next > row.level.unwrap_or(0));
+        if row.is_container() || !objects.is_empty() || deeper_next {
+            let array = row.field.field_type == FieldType::Array;
+            stack.push(Open { path: child_path, objects, shown, array });
+            opened = true;
         }
     }
-    roots
+    (roots, guesses)
+}
+
+/// Where a row goes that neither the example nor the table places (rule 3 of `by_example`).
+fn guessed_depth(stack: &[Open<'_>]) -> usize {
+    // An array whose items the example shows without the row: the row follows the array.
+    let deepest = stack.len() - 1;
+    if stack[deepest].array && stack[deepest].shown {
+        return deepest.saturating_sub(1);
+    }
+    deepest
+}
+
+/// The dotted names along an index path.
+fn path_name(roots: &[Field], path: &[usize]) -> String {
+    let mut names = Vec::new();
+    let mut list = roots;
+    for &i in path {
+        let Some(field) = list.get(i) else { break };
+        names.push(field.name.as_str());
+        list = &field.children;
+    }
+    names.join(".")
 }
 
 /// Fields that turned out to hold fields are objects (or arrays of objects),
@@ -107,32 +201,36 @@ pub fn objects_hold_fields(fields: &mut [Field]) {
     }
 }
 
-/// The example object of a field: the object itself, or an array's first object.
-fn object_of(value: &Value) -> Option<&Map<String, Value>> {
+/// The example objects of a value: the object itself, or an array's objects
+/// (an array's items together show the keys its items may have).
+fn objects_of(value: &Value) -> Vec<&Map<String, Value>> {
     match value {
-        Value::Object(m) => Some(m),
-        Value::Array(items) => items.iter().find_map(Value::as_object),
-        _ => None,
+        Value::Object(m) => vec![m],
+        Value::Array(items) => items.iter().flat_map(objects_of).collect(),
+        _ => Vec::new(),
     }
 }
 
 /// How badly a tree fits an example: fields where the example has no such
-/// key, plus example keys with no field.
-fn misfit(fields: &[Field], example: &Map<String, Value>) -> usize {
+/// key, a name twice in one object, and example keys with no field.
+fn misfit(fields: &[Field], objects: &[&Map<String, Value>]) -> usize {
     let mut bad = 0;
-    for field in fields {
-        match example.get(&field.name) {
-            None => bad += 1 + field.children.len(),
-            Some(value) => {
-                if let Some(inner) = object_of(value)
-                    && !field.children.is_empty()
-                {
-                    bad += misfit(&field.children, inner);
-                }
-            }
+    for (i, field) in fields.iter().enumerate() {
+        if fields[..i].iter().any(|f| f.name == field.name) {
+            bad += 1;
+        }
+        let values: Vec<&Value> = objects.iter().filter_map(|m| m.get(&field.name)).collect();
+        if values.is_empty() {
+            bad += 1 + field.children.len();
+            continue;
+        }
+        let inner: Vec<&Map<String, Value>> = values.into_iter().flat_map(objects_of).collect();
+        if !inner.is_empty() && !field.children.is_empty() {
+            bad += misfit(&field.children, &inner);
         }
     }
-    bad + example.keys().filter(|k| !fields.iter().any(|f| &f.name == *k)).count()
+    let keys: std::collections::BTreeSet<&String> = objects.iter().flat_map(|m| m.keys()).collect();
+    bad + keys.into_iter().filter(|k| !fields.iter().any(|f| &f.name == *k)).count()
 }
 
 /// Without levels or example: each container takes the rows after it.
@@ -302,7 +400,7 @@ mod tests {
             raw("language", "string", None),
         ];
         let example: Value = serde_json::from_str(r#"{"follow_ups":[{"content":"你好","i18n_contents":[{"content":"hello","language":"en_us"}]}]}"#).unwrap();
-        let (tree, how) = settle(&rows, Some(&example));
+        let Settlement { tree, how, .. } = settle(&rows, Some(&example));
         assert_eq!(how, Settled::FromExample);
         assert_eq!(shape(&tree), "follow_ups(content,i18n_contents(content,language))");
     }
@@ -318,7 +416,7 @@ mod tests {
             raw("action_time", "string", Some(1)),
         ];
         let example: Value = serde_json::from_str(r#"{"code":0,"data":{"reaction_id":"r","operator":{"operator_id":"o"},"action_time":"1"}}"#).unwrap();
-        let (tree, how) = settle(&rows, Some(&example));
+        let Settlement { tree, how, .. } = settle(&rows, Some(&example));
         assert_eq!(how, Settled::FromExample);
         assert_eq!(shape(&tree), "code,data(reaction_id,operator(operator_id),action_time)");
     }
@@ -333,7 +431,7 @@ mod tests {
         let example: Value =
             serde_json::from_str(r#"{"identification_type":{"enum_name":"t"},"code":"c"}"#)
                 .unwrap();
-        let (tree, _) = settle(&rows, Some(&example));
+        let Settlement { tree, .. } = settle(&rows, Some(&example));
         assert_eq!(shape(&tree), "identification_type(enum_name),code");
         assert_eq!(tree[0].field_type, FieldType::Object);
     }
@@ -349,7 +447,7 @@ mod tests {
         ];
         let example: Value =
             serde_json::from_str(r#"{"items":[{"flow_name":{"zh_cn":"x"},"id":"1"}]}"#).unwrap();
-        let (tree, _) = settle(&rows, Some(&example));
+        let Settlement { tree, .. } = settle(&rows, Some(&example));
         assert_eq!(shape(&tree), "items(flow_name(zh_cn),created_time,id)");
     }
 
@@ -361,7 +459,7 @@ mod tests {
             raw("id", "string", Some(2)),
         ];
         let example: Value = serde_json::from_str(r#"{"data":{"sender":{"id":"x"}}}"#).unwrap();
-        let (tree, how) = settle(&rows, Some(&example));
+        let Settlement { tree, how, .. } = settle(&rows, Some(&example));
         assert_eq!(how, Settled::AsStated);
         assert_eq!(shape(&tree), "data(sender(id))");
     }
@@ -369,10 +467,11 @@ mod tests {
     #[test]
     fn no_example_no_levels_guesses() {
         let rows = [raw("a", "obj", None), raw("b", "string", None)];
-        let (tree, how) = settle(&rows, None);
+        let Settlement { tree, how, .. } = settle(&rows, None);
         assert_eq!(how, Settled::Guessed);
         assert_eq!(shape(&tree), "a(b)");
-        let (_, how) = settle(&[raw("a", "string", None), raw("b", "string", None)], None);
+        let Settlement { how, .. } =
+            settle(&[raw("a", "string", None), raw("b", "string", None)], None);
         assert_eq!(how, Settled::AsStated);
     }
 

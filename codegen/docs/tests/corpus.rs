@@ -1,12 +1,13 @@
 //! Corpus tests over `../shared/corpus`: about 2,300 third-party pages in three
 //! shapes. They are read in place and never copied into the project; when the
-//! folder is absent every test here prints why and passes.
+//! folder is absent every test here prints why and passes, unless `CI` is set:
+//! CI has the corpus beside the clone, so there its absence is a failure.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use feishu_docs::{DiagnosticKind, Parsed};
+use feishu_docs::{DiagnosticKind, Parsed, check};
 use feishu_spec::Endpoint;
 
 fn corpus_root() -> PathBuf {
@@ -18,6 +19,12 @@ fn pages(shape: &str) -> Option<&'static [(String, String)]> {
     static PAGES: OnceLock<BTreeMap<String, Vec<(String, String)>>> = OnceLock::new();
     let root = corpus_root();
     if !root.is_dir() {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        assert!(
+            !ci,
+            "{} not found: CI runs with the corpus beside the clone, so the corpus tests cannot skip",
+            root.display()
+        );
         eprintln!(
             "skipping: {} not found (the corpus is third-party and lives outside the project)",
             root.display()
@@ -247,5 +254,59 @@ fn examples_conform_on_most_corpus_endpoints() {
         files_with_misfits.len() * 20 < with_examples,
         "{} pages have example keys that are not fields",
         files_with_misfits.len()
+    );
+}
+
+/// Fields whose place the page's own JSON example contradicts
+/// ([`feishu_docs::check::misplaced`]), over every page of every shape that has
+/// both a field table and an example, each page read on its own. The count is
+/// a ratchet: it fails when the count rises, and also when it falls until the
+/// committed baseline is lowered to it in the same commit.
+#[test]
+fn misplaced_fields_only_go_down() {
+    let mut by_shape = BTreeMap::new();
+    let mut all = Vec::new();
+    for shape in ["raw", "gfm", "flat"] {
+        let Some(pages) = pages(shape) else { return };
+        let mut n = 0;
+        for (file, text) in pages {
+            let (spec, _) = feishu_docs::read_page(file, text);
+            let mut found = Vec::new();
+            for ep in &spec.endpoints {
+                if let Some(example) = &ep.request_example {
+                    found.extend(check::misplaced(&ep.request_body, example));
+                }
+                if let Some(data) = ep.response_example.as_ref().and_then(|e| e.get("data")) {
+                    found.extend(check::misplaced(&ep.response_body, data));
+                }
+            }
+            for event in &spec.events {
+                if let Some(inner) = event.example.as_ref().and_then(|e| e.get("event")) {
+                    found.extend(check::misplaced(&event.body, inner));
+                }
+            }
+            n += found.len();
+            all.extend(found.into_iter().map(|path| format!("{file}: {path}")));
+        }
+        by_shape.insert(shape, n);
+    }
+    let now = all.len();
+    let baseline_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus_misplaced.json");
+    let baseline: BTreeMap<String, usize> =
+        serde_json::from_str(&std::fs::read_to_string(&baseline_file).unwrap()).unwrap();
+    let committed = baseline["misplaced_fields"];
+    println!("misplaced fields: {now} (committed {committed}; by shape {by_shape:?})");
+    assert!(
+        now <= committed,
+        "{now} fields placed where the page's example says otherwise, more than the {committed} \
+         committed in {}:\n{}",
+        baseline_file.display(),
+        all.join("\n")
+    );
+    assert!(
+        now == committed,
+        "misplaced fields fell from {committed} to {now}: lower `misplaced_fields` in {} to {now} \
+         in this commit",
+        baseline_file.display()
     );
 }
