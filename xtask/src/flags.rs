@@ -55,6 +55,13 @@ xflags::xflags! {
             /// Take image and file uploads up to N MiB instead of the documented 10 MB / 30 MB (an extension, for benchmarks).
             optional --upload-limit-mb n: u64
         }
+        /// The doc pages' own examples, through the client generated from them.
+        cmd examples {
+            /// The doc pages (default spec/docs).
+            optional --docs dir: PathBuf
+            /// Print one JSON document instead of the summary.
+            optional --json
+        }
         /// The API change between the spec at a revision and the working tree's.
         cmd diff {
             /// The git revision (default HEAD).
@@ -123,6 +130,7 @@ pub fn usage(command: &str) -> &'static str {
         "sandbox" => {
             "usage: cargo xtask sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] [--app-ticket-url URL] [--upload-limit-mb N]"
         }
+        "examples" => "usage: cargo xtask examples [--docs DIR] [--json]",
         "diff" => "usage: cargo xtask diff [--base REV]",
         "release" => "usage: cargo xtask release [--check] [--files-only] [--out OUT]",
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
@@ -133,7 +141,7 @@ pub fn usage(command: &str) -> &'static str {
             "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen [--out OUT]]"
         }
         _ => {
-            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | release [--check] [--files-only] [--out OUT] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"
+            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | examples [--docs DIR] [--json] | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | release [--check] [--files-only] [--out OUT] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"
         }
     }
 }
@@ -152,8 +160,10 @@ pub enum Refused {
 /// Parses the arguments after `cargo xtask`.
 pub fn parse(args: Vec<OsString>) -> Result<Xtask, Refused> {
     let command = args.first().and_then(|a| a.to_str()).unwrap_or("").to_string();
-    let known =
-        ["parse", "regen", "test", "sandbox", "diff", "release", "openapi", "bench", "docs"];
+    let known = [
+        "parse", "regen", "test", "examples", "sandbox", "diff", "release", "openapi", "bench",
+        "docs",
+    ];
     if !known.contains(&command.as_str()) && !matches!(command.as_str(), "--help" | "-h") {
         return Err(Refused::NoCommand(usage("").to_string()));
     }
@@ -321,6 +331,13 @@ mod tests {
             (sync.service, sync.jobs, sync.dry_run, sync.all),
             (vec!["im".to_string(), "drive".to_string()], Some(3), true, false)
         );
+
+        let XtaskCmd::Examples(examples) =
+            parse(args(&["examples", "--docs=/tmp/pages", "--json"])).unwrap().subcommand
+        else {
+            panic!("not examples")
+        };
+        assert_eq!((examples.docs, examples.json), (Some(PathBuf::from("/tmp/pages")), true));
 
         let XtaskCmd::Bench(bench) =
             parse(args(&["bench", "--json", "--only", "parse,client"])).unwrap().subcommand

@@ -7,6 +7,7 @@ mod bench;
 mod checkout;
 mod diff;
 mod docs;
+mod examples;
 mod flags;
 mod openapi;
 mod parse;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         XtaskCmd::Parse(flags) => parse::run(&flags),
         XtaskCmd::Regen(flags) => root().and_then(|root| regen::run(&flags, &root)),
         XtaskCmd::Test(flags) => root().and_then(|root| test::run(&flags, &root)),
+        XtaskCmd::Examples(flags) => root().and_then(|root| examples::run(&flags, &root)),
         XtaskCmd::Sandbox(flags) => root().and_then(|root| sandbox::run(&flags, &root)),
         XtaskCmd::Diff(flags) => root().and_then(|root| diff::run(&flags, &root)),
         XtaskCmd::Release(flags) => root().and_then(|root| release::run(&flags, &root)),

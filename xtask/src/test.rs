@@ -64,7 +64,60 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
     if !package(&cargo, root)? {
         return Ok(ExitCode::from(1));
     }
-    crate::regen::run(&crate::flags::Regen { check: true, docs: None, out: None }, root)
+    let regen =
+        crate::regen::run(&crate::flags::Regen { check: true, docs: None, out: None }, root)?;
+    if regen != ExitCode::SUCCESS {
+        return Ok(regen);
+    }
+    examples(root)
+}
+
+/// The committed counts of `cargo xtask examples` on the corpus.
+const EXAMPLES_RATCHET: &str = "xtask/examples-corpus.json";
+
+/// `cargo xtask examples` on the seeds (every example must pass) and on
+/// `../shared/corpus/raw` when it is there, held to the committed ratchet:
+/// its counts may rise, never fall.
+fn examples(root: &Path) -> Result<ExitCode, String> {
+    let seeds = crate::examples::check(&root.join("spec/docs"), root)?;
+    print!("examples (seeds): {}", seeds.to_text());
+    if !seeds.failures.is_empty() {
+        eprintln!("examples: every example of the seed pages must pass");
+        return Ok(ExitCode::from(1));
+    }
+    let corpus = root.join("../shared/corpus/raw");
+    if !corpus.is_dir() {
+        if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false") {
+            eprintln!("examples: {} is absent, and CI needs it", corpus.display());
+            return Ok(ExitCode::from(1));
+        }
+        println!("examples: {} is absent; the corpus is not checked", corpus.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let started = std::time::Instant::now();
+    let report = crate::examples::check(&corpus, root)?;
+    let summary: String = report.to_text().lines().take(3).map(|l| format!("{l}\n")).collect();
+    print!("examples (corpus, {:.0?}):\n{summary}", started.elapsed());
+    let file = root.join(EXAMPLES_RATCHET);
+    let committed: std::collections::BTreeMap<String, usize> = serde_json::from_str(
+        &std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", file.display()))?;
+    let now = report.ratchet();
+    let fallen = crate::examples::fallen(&committed, &now);
+    let text = serde_json::to_string_pretty(&now).map_err(|e| e.to_string())?;
+    if !fallen.is_empty() {
+        eprintln!(
+            "examples: fewer corpus examples pass than {EXAMPLES_RATCHET} holds:\n{}\nnow:\n{text}\n\n{}",
+            fallen.join("\n"),
+            report.to_text()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if now != committed {
+        println!("examples: the counts rose; commit them to {EXAMPLES_RATCHET}:\n{text}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The crates `cargo package` packages: every other crate says `publish = false`.

@@ -250,7 +250,7 @@ impl RawPage {
                     _ => diags.push(
                         here,
                         DiagnosticKind::InvalidExample,
-                        format!("example is not JSON: {}", quote(rest)),
+                        format!("{} example is not JSON: {}", example_kind(section), quote(rest)),
                     ),
                 }
                 return;
@@ -301,7 +301,7 @@ impl RawPage {
                 diags.push(
                     line,
                     DiagnosticKind::InvalidExample,
-                    format!("example is not JSON: {}", quote(code)),
+                    format!("{} example is not JSON: {}", example_kind(section), quote(code)),
                 );
             }
             None => {}
@@ -607,6 +607,16 @@ impl ErrorColumns {
             }),
             hint: find(&|h| h.contains("建议") || h.contains("解决") || h.contains("说明")),
         })
+    }
+}
+
+/// Which example an example section holds, for diagnostics (and for
+/// `cargo xtask examples`, which counts the examples that are not JSON by kind).
+fn example_kind(section: Section) -> &'static str {
+    match section {
+        Section::RequestExample => "request",
+        Section::EventExample => "event",
+        _ => "response",
     }
 }
 
