@@ -121,3 +121,43 @@ fn no_import_cycle_among_a_crates_modules() {
         failures.join("\n  ")
     );
 }
+
+/// The MSRV check is clippy's `incompatible_msrv` lint (on by default, an
+/// error under `-D warnings`, reading each crate's `rust-version`) plus the
+/// build of the packages on that toolchain in `cargo xtask test`. Nothing
+/// may quietly turn the lint off, and the published crates must declare the
+/// one MSRV the workspace states.
+#[test]
+fn the_msrv_lint_stays_on_and_the_published_crates_declare_the_msrv() {
+    let root = root();
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    // Built here, so that this file does not name the lint itself.
+    let lint = format!("clippy::{}", "incompatible_msrv");
+    let allowed: Vec<String> = files
+        .iter()
+        .filter(|f| std::fs::read_to_string(f).unwrap_or_default().contains(&lint))
+        .map(|f| f.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    assert!(allowed.is_empty(), "these files name {lint}: {allowed:?}");
+    for config in ["clippy.toml", ".clippy.toml"] {
+        let text = std::fs::read_to_string(root.join(config)).unwrap_or_default();
+        assert!(!text.contains("msrv"), "{config} overrides the MSRV that Cargo.toml declares");
+    }
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("incompatible_msrv"), "Cargo.toml's lints turn the MSRV lint off");
+    let msrv = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("the workspace declares rust-version");
+    let runtime = std::fs::read_to_string(root.join("runtime/Cargo.toml")).unwrap();
+    assert!(
+        runtime.contains("\nrust-version.workspace = true\n"),
+        "feishu-runtime inherits the MSRV"
+    );
+    let generated = std::fs::read_to_string(root.join("generated/Cargo.toml")).unwrap();
+    assert!(
+        generated.contains(&format!("\nrust-version = {msrv}\n")),
+        "feishu declares the workspace's MSRV {msrv}"
+    );
+}
