@@ -177,3 +177,150 @@ fn the_version_and_the_changelog_follow_the_api_change() {
     assert!(!copy.changelog().contains("(unreleased)"), "{}", copy.changelog());
     copy.regen_check();
 }
+
+/// A checkout of its own in a temporary git repository: a workspace
+/// manifest, an xtask folder, a runtime manifest, one seed page.
+struct Checkout {
+    dir: PathBuf,
+}
+
+impl Checkout {
+    fn new() -> Checkout {
+        let dir = std::env::temp_dir().join(format!("xtask-release-git-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = [
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = []\n\n[workspace.package]\nlicense = \"MIT OR Apache-2.0\"\n\
+                 rust-version = \"1.88\"\nrepository = \"https://example.invalid/feishu-gen\"\n",
+            ),
+            ("xtask/Cargo.toml", "[package]\nname = \"xtask\"\n"),
+            ("runtime/Cargo.toml", "[package]\nname = \"feishu-runtime\"\nversion = \"0.1.0\"\n"),
+            ("runtime/src/lib.rs", "//! The runtime.\n"),
+        ];
+        for (rel, text) in files {
+            std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(rel), text).unwrap();
+        }
+        let page = dir.join("spec/docs/im/v1/message/reply.md");
+        std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+        std::fs::copy(root().join("spec/docs/im/v1/message/reply.md"), &page).unwrap();
+        let checkout = Checkout { dir };
+        checkout.git(&["init", "-q"]);
+        checkout.git(&["config", "user.name", "release test"]);
+        checkout.git(&["config", "user.email", "release-test@example.invalid"]);
+        checkout.git(&["config", "commit.gpgsign", "false"]);
+        checkout.git(&["config", "tag.gpgsign", "false"]);
+        checkout
+    }
+
+    /// Runs xtask in the checkout (found from the current folder, as when the binary is run by its path).
+    fn xtask(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .current_dir(&self.dir)
+            .env_remove("CARGO_MANIFEST_DIR")
+            .env_remove("CARGO_PKG_NAME")
+            .args(args)
+            .output()
+            .expect("xtask runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.xtask(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "xtask {args:?} failed:\n{stderr}");
+        stderr
+    }
+
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.xtask(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "xtask {args:?} should have failed:\n{stderr}");
+        stderr
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git").current_dir(&self.dir).args(args).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn commit(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.join(rel)).unwrap()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.dir.join(rel), text).unwrap();
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn release_commits_tags_and_refuses_a_runtime_changed_without_a_new_version() {
+    let checkout = Checkout::new();
+    checkout.ok(&["regen"]);
+    assert!(checkout.read("generated/Cargo.toml").contains("\nversion = \"0.1.0\"\n"));
+    assert!(checkout.read("generated/CHANGELOG.md").contains("\n## 0.1.0 (unreleased)\n"));
+    checkout.commit("the first page");
+
+    // The first release: recorded, committed, tagged.
+    checkout.ok(&["release"]);
+    assert_eq!(checkout.git(&["tag", "--list"]), "feishu-runtime-v0.1.0\nfeishu-v0.1.0\n");
+    assert_eq!(checkout.git(&["status", "--porcelain"]), "", "the release is committed");
+    assert!(checkout.read("generated/RELEASE").contains("\nversion = \"0.1.0\"\n"));
+    assert!(checkout.read("generated/CHANGELOG.md").contains("\n## 0.1.0\n"));
+    checkout.ok(&["regen", "--check"]);
+    let again = checkout.ok(&["release"]);
+    assert!(again.contains("nothing to release"), "{again}");
+
+    // A breaking docs change, and a runtime change without a new runtime version.
+    let page = "spec/docs/im/v1/message/reply.md";
+    let text = checkout.read(page);
+    let at = text.find("\n## 响应").unwrap();
+    let range = row(&text[at..], "thread_id");
+    checkout.write(page, &format!("{}{}", &text[..at + range.start], &text[at + range.end..]));
+    checkout.ok(&["regen"]);
+    assert!(checkout.read("generated/Cargo.toml").contains("\nversion = \"0.2.0\"\n"));
+    checkout.commit("a response field goes");
+    checkout.write("runtime/src/lib.rs", "//! The runtime, changed.\npub fn new() {}\n");
+    let dirty = checkout.refused(&["release"]);
+    assert!(dirty.contains("uncommitted changes"), "{dirty}");
+    checkout.commit("the runtime changes");
+    let refused = checkout.refused(&["release"]);
+    assert!(refused.contains("feishu-runtime changed since the last release"), "{refused}");
+    assert_eq!(checkout.git(&["tag", "--list"]), "feishu-runtime-v0.1.0\nfeishu-v0.1.0\n");
+
+    // The runtime's new version is required by the crate, and tagged with its release.
+    let manifest = checkout.read("runtime/Cargo.toml").replace("0.1.0", "0.2.0");
+    checkout.write("runtime/Cargo.toml", &manifest);
+    checkout.ok(&["regen"]);
+    let generated = checkout.read("generated/Cargo.toml");
+    assert!(generated.contains("feishu-runtime = { version = \"0.2.0\""), "{generated}");
+    let changelog = checkout.read("generated/CHANGELOG.md");
+    assert!(
+        group(&changelog, &Version::new(0, 2, 0), "Breaking")
+            .contains("requires `feishu-runtime` 0.2.0 (was 0.1.0)"),
+        "{changelog}"
+    );
+    checkout.commit("feishu-runtime 0.2.0");
+    checkout.ok(&["release"]);
+    assert_eq!(
+        checkout.git(&["tag", "--list"]),
+        "feishu-runtime-v0.1.0\nfeishu-runtime-v0.2.0\nfeishu-v0.1.0\nfeishu-v0.2.0\n"
+    );
+    assert_eq!(
+        checkout.git(&["log", "-1", "--format=%s"]),
+        "release: feishu 0.2.0 (feishu-runtime 0.2.0)\n"
+    );
+    checkout.ok(&["regen", "--check"]);
+}
