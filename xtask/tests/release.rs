@@ -324,3 +324,17 @@ fn release_commits_tags_and_refuses_a_runtime_changed_without_a_new_version() {
     );
     checkout.ok(&["regen", "--check"]);
 }
+
+/// Without cargo-semver-checks (here: a cargo that knows no such command),
+/// `release --check` fails and says how to install it.
+#[test]
+fn the_semver_check_says_how_to_install_its_tool() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["release", "--check"])
+        .env("CARGO", "false")
+        .output()
+        .expect("xtask runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cargo install cargo-semver-checks --locked"), "{stderr}");
+}
