@@ -112,6 +112,12 @@ xflags::xflags! {
                 optional --dry-run
                 /// Requests in flight at once (default 8).
                 optional --jobs n: usize
+                /// Delete synced pages gone upstream even when they are more than 5% of them.
+                optional --prune
+                /// Fetch at most N pages in one run (default 5000).
+                optional --max-pages n: usize
+                /// Fetch at most N MiB of pages in one run (default 512).
+                optional --max-mb n: u64
                 /// Run `cargo xtask regen` afterwards.
                 optional --regen
                 /// With --regen: where spec/ and generated/ go (default: the workspace), as `regen --out`.
@@ -138,7 +144,7 @@ pub fn usage(command: &str) -> &'static str {
             "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]"
         }
         "docs" => {
-            "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--regen [--out OUT]]"
+            "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--prune] [--max-pages N] [--max-mb N] [--regen [--out OUT]]"
         }
         _ => {
             "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | examples [--docs DIR] [--json] | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | release [--check] [--files-only] [--out OUT] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"

@@ -1,6 +1,7 @@
 //! `cargo xtask docs sync` against the sandbox's local doc portal: the round
 //! trip of the shared corpus, incremental runs, the seed pages' three header
-//! shapes, faults, interruption, and hostile answers.
+//! shapes, faults, interruption, hostile answers, truncated trees, symbolic
+//! links, and the page and byte caps.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -238,9 +239,11 @@ fn incremental_runs_write_only_what_changed() {
     assert!(text(&after["demo/v1/item/op004.md"]).contains("updateTime: \"1800000000000\"\n"));
     assert!(text(&edited.stdout).contains("changed demo/v1/item/op004.md"));
 
-    // One page deleted upstream: removed locally and named.
+    // One page deleted upstream: removed locally and named. One of six is
+    // more than the 5% a run deletes on its own (see
+    // `a_truncated_tree_deletes_nothing_without_prune`), hence --prune.
     std::fs::remove_file(pages.join("demo/op001.md")).unwrap();
-    let deleted = portal.sync(&docs, &[]);
+    let deleted = portal.sync(&docs, &["--prune"]);
     assert_eq!(deleted.status.code(), Some(0), "{}", stderr(&deleted));
     assert_eq!(
         summary(&deleted),
@@ -520,6 +523,215 @@ fn hostile_answers_are_one_line_errors_naming_the_url() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Moves the portal's pages `range` of a [`demo_portal`] out of it (the tree no longer lists them).
+fn hide_pages(pages: &Path, hidden: &Path, range: std::ops::Range<usize>) {
+    for i in range {
+        let name = format!("op{i:03}.md");
+        std::fs::rename(pages.join("demo").join(&name), hidden.join(&name)).unwrap();
+    }
+}
+
+/// A tree that comes back with most of its pages missing deletes nothing
+/// without `--prune` and names the count; a few pages gone (5% at most) are
+/// deleted; a run over some pages only (`--path`, `--service`) never deletes.
+#[test]
+fn a_truncated_tree_deletes_nothing_without_prune() {
+    let pages = demo_portal("truncated-pages", 40);
+    let hidden = temp_dir("truncated-hidden");
+    let portal = Portal::start(&pages);
+    let docs = temp_dir("truncated-docs");
+    assert!(portal.sync(&docs, &["--all"]).status.success());
+    assert_eq!(tree(&docs).len(), 40);
+
+    // 2 of 40 gone upstream (5%): deleted, as before.
+    hide_pages(&pages, &hidden, 38..40);
+    let few = portal.sync(&docs, &[]);
+    assert_eq!(few.status.code(), Some(0), "{}", stderr(&few));
+    assert!(summary(&few).ends_with(" 2 removed upstream"), "{}", summary(&few));
+    let synced = tree(&docs);
+    assert_eq!(synced.len(), 38);
+
+    // The tree comes back with 8 of its 38 pages: nothing is deleted, the run fails naming the count.
+    hide_pages(&pages, &hidden, 8..38);
+    for extra in [&[][..], &["--all"], &["--all", "--dry-run"]] {
+        let out = portal.sync(&docs, extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(
+                "docs sync: 30 of the 38 synced pages are gone from the portal's tree, more than 5% at once"
+            ),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+        assert!(summary(&out).contains(" 0 removed upstream"), "{}", summary(&out));
+        assert_eq!(tree(&docs), synced, "{extra:?}: nothing deleted");
+    }
+
+    // One page asked for: the gone pages are kept, and the run succeeds.
+    let one = format!("{REF}/demo-v1/item/op000");
+    let out = portal.sync(&docs, &["--path", &one]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("30 synced page(s) are gone from the portal's tree and were kept"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(tree(&docs), synced);
+    let out = portal.sync(&docs, &["--path", &one, "--prune"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--prune goes with --all or no selection"), "{}", stderr(&out));
+
+    // --prune: they really are gone.
+    let out = portal.sync(&docs, &["--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(summary(&out).ends_with(" 30 removed upstream"), "{}", summary(&out));
+    assert_eq!(tree(&docs).len(), 8);
+}
+
+/// A synced page as the sync writes it, for files planted by the tests.
+fn synced_page(full_path: &str, body: &str) -> String {
+    format!(
+        "---\ntitle: \"Planted\"\nfullPath: \"{full_path}\"\nupdateTime: \"1\"\nurl: \"https://open.feishu.cn/document{full_path}\"\n---\n{body}"
+    )
+}
+
+/// A link under DIR to a folder outside it: the pages there are neither
+/// refreshed nor deleted, nor is a new page written through one; the run
+/// names the links it skipped.
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_folder_outside_docs_is_skipped() {
+    use std::os::unix::fs::symlink;
+
+    let pages = demo_portal("links-pages", 3);
+    let portal = Portal::start(&pages);
+    let base = temp_dir("links");
+    let (docs, outside, outside_demo) =
+        (base.join("docs"), base.join("outside"), base.join("outside-demo"));
+    for dir in [&docs, &outside, &outside_demo] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    // Outside DIR: a synced page of the portal, out of date, and one gone upstream.
+    let op001 = format!("{REF}/demo-v1/item/op001");
+    std::fs::write(outside.join("op001.md"), synced_page(&op001, "old text\n")).unwrap();
+    let gone = format!("{REF}/demo-v1/item/gone");
+    std::fs::write(outside.join("gone.md"), synced_page(&gone, "gone text\n")).unwrap();
+    let before = tree(&outside);
+    symlink(&outside, docs.join("elsewhere")).unwrap();
+
+    let out = portal.sync(&docs, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("docs sync: skipped elsewhere: a symbolic link (the sync never follows one)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        summary(&out),
+        "docs sync: 3 listed, 0 fetched, 0 added, 0 changed, 0 unchanged, 0 removed upstream"
+    );
+    assert_eq!(tree(&outside), before, "nothing outside DIR was rewritten or deleted");
+
+    // New pages whose folder is a link out of DIR: not written, each named.
+    symlink(&outside_demo, docs.join("demo")).unwrap();
+    let out = portal.sync(&docs, &["--all"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_no_panic(&out);
+    assert!(summary(&out).ends_with(", 3 failed"), "{}", summary(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "  {REF}/demo-v1/item/op000: demo is a symbolic link: the sync never writes or deletes through one"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(tree(&outside_demo).is_empty(), "nothing was written through the link");
+    assert_eq!(tree(&outside), before);
+}
+
+/// Links that loop (back up the tree, or to each other) are skipped: the run
+/// ends as if they were not there.
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_ends_cleanly() {
+    use std::os::unix::fs::symlink;
+
+    let pages = demo_portal("loop-pages", 3);
+    let portal = Portal::start(&pages);
+    let docs = temp_dir("loop-docs");
+    assert!(portal.sync(&docs, &["--all"]).status.success());
+    symlink("..", docs.join("demo/v1/loop")).unwrap();
+    symlink("b", docs.join("a")).unwrap();
+    symlink("a", docs.join("b")).unwrap();
+    let out = portal.sync(&docs, &[]);
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        summary(&out),
+        "docs sync: 3 listed, 3 fetched, 0 added, 0 changed, 3 unchanged, 0 removed upstream"
+    );
+    for link in ["a", "b", "demo/v1/loop"] {
+        assert!(
+            stderr(&out).contains(&format!("docs sync: skipped {link}: a symbolic link")),
+            "{link}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// `--max-pages` refuses a run before any fetch; `--max-mb` stops one once
+/// the answers come to more (every page written whole, no new fetch started);
+/// both can be raised.
+#[test]
+fn the_page_and_byte_caps_stop_the_run_and_can_be_raised() {
+    let pages = temp_dir("caps-pages");
+    let body = "x".repeat(400 * 1024);
+    for i in 0..6 {
+        write_page(
+            &pages,
+            &format!("demo/op{i:03}.md"),
+            &format!("{REF}/demo-v1/item/op{i:03}"),
+            1,
+            &body,
+        );
+    }
+    let portal = Portal::start(&pages);
+    let docs = temp_dir("caps-docs").join("docs");
+    let details =
+        || portal.control(reqwest::Method::GET, "/portal", None)["get_detail"].as_u64().unwrap();
+
+    let out = portal.sync(&docs, &["--all", "--max-pages", "5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "error: 6 pages to fetch, more than --max-pages allows (5; default 5000): nothing was fetched"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(details(), 0);
+    assert!(!docs.exists());
+
+    // 400 KiB pages, one at a time, under 1 MiB: two are written, the third is over.
+    let out = portal.sync(&docs, &["--all", "--jobs", "1", "--max-mb", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_no_panic(&out);
+    assert!(
+        stderr(&out).contains(
+            "error: stopped: the pages fetched came to more than --max-mb allows (1 MiB; default 512)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(tree(&docs).len(), 2);
+    assert_eq!(details(), 3, "no fetch starts once the cap is passed");
+
+    let out = portal.sync(&docs, &["--all", "--max-pages", "6", "--max-mb", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(tree(&docs).len(), 6);
 }
 
 /// The whole shared corpus, served by the local portal and synced, parses to

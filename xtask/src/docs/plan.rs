@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use super::header::{self, Identity};
 use super::layout;
 use super::portal::TreePage;
+use super::walk;
 
 /// A page file in the docs folder.
 #[derive(Debug, Clone)]
@@ -32,6 +33,14 @@ pub enum Selection {
     Paths(Vec<String>),
 }
 
+impl Selection {
+    /// Whether the run covers the whole folder (`--all`, or no selection):
+    /// only such a run deletes synced pages gone upstream.
+    pub fn whole_folder(&self) -> bool {
+        matches!(self, Selection::Existing | Selection::All)
+    }
+}
+
 /// One page to fetch, and the file it goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
@@ -47,44 +56,41 @@ pub struct Plan {
     pub jobs: Vec<Job>,
     /// Owned files whose page is gone from the portal's tree.
     pub removed: Vec<String>,
+    /// How many files are synced pages (owned), `removed` included.
+    pub synced: usize,
     /// Pages that cannot be synced, with why (they fail the run).
     pub refused: Vec<(String, String)>,
     /// Files left alone, with why (notes, not failures).
     pub left_alone: Vec<(String, String)>,
 }
 
-/// The page files of `dir` and their header identities.
-pub fn scan(dir: &Path) -> Result<Vec<Local>, String> {
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let mut files = Vec::new();
-    feishu_docs::page_files(dir, &mut files).map_err(|e| e.to_string())?;
+/// The page files of `dir` (as [`walk::page_files`](super::walk::page_files)
+/// listed them) and their header identities.
+pub fn scan(dir: &Path, files: &[PathBuf]) -> Result<Vec<Local>, String> {
     let mut locals = Vec::new();
     for file in files {
-        let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
         let text = String::from_utf8_lossy(&bytes);
-        let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-        locals.push(Local { rel, identity: header::identity(&text) });
+        locals.push(Local { rel: walk::relative(dir, file), identity: header::identity(&text) });
     }
     Ok(locals)
 }
 
 /// For pages without a header: the doc URL the spec derives for them (the
-/// endpoint or event whose first source is the page), by parsing the folder.
-pub fn derived_urls(dir: &Path, locals: &[Local]) -> Result<BTreeMap<String, String>, String> {
+/// endpoint or event whose first source is the page), by parsing the folder's `files`.
+pub fn derived_urls(
+    dir: &Path,
+    files: &[PathBuf],
+    locals: &[Local],
+) -> Result<BTreeMap<String, String>, String> {
     if !locals.iter().any(|l| l.identity == Identity::Unknown) {
         return Ok(BTreeMap::new());
     }
-    let mut files = Vec::new();
-    feishu_docs::page_files(dir, &mut files).map_err(|e| e.to_string())?;
-    let pages = crate::parse::read_pages(&files)?;
+    let pages = crate::parse::read_pages(files)?;
     let pages: Vec<(String, String)> = pages
         .into_iter()
-        .zip(&files)
-        .map(|((_, text), file)| {
-            (file.strip_prefix(dir).unwrap_or(file).to_string_lossy().replace('\\', "/"), text)
-        })
+        .zip(files)
+        .map(|((_, text), file)| (walk::relative(dir, file), text))
         .collect();
     let spec = crate::parse::parse_pages(&pages).spec;
     let mut urls = BTreeMap::new();
@@ -113,6 +119,10 @@ pub fn plan(
     // fullPath → the local file that is that page; the first claim wins.
     let mut held: BTreeMap<String, String> = BTreeMap::new();
     let mut by_rel: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    plan.synced = locals
+        .iter()
+        .filter(|l| matches!(l.identity, Identity::FullPath { owned: true, .. }))
+        .count();
     for local in locals {
         let (full_path, owned) = match &local.identity {
             Identity::FullPath { full_path, owned } => (Some(full_path.clone()), *owned),
@@ -297,7 +307,7 @@ mod tests {
             plan.jobs,
             [Job { full_path: format!("{REF}/a"), rel: "im/v1/a.md".into(), exists: true }]
         );
-        assert_eq!(plan.removed, ["im/v1/gone.md"]);
+        assert_eq!((plan.removed.as_slice(), plan.synced), (&["im/v1/gone.md".to_string()][..], 2));
     }
 
     #[test]

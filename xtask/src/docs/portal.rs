@@ -55,6 +55,8 @@ pub struct Detail {
     pub title: String,
     pub update_time: String,
     pub content: String,
+    /// The size of the answer's body, what `--max-mb` counts.
+    pub bytes: usize,
 }
 
 /// The portal client.
@@ -110,24 +112,29 @@ impl Portal {
     /// Every DocumentType page of the tree, in tree order.
     pub async fn tree(&self) -> Result<Vec<TreePage>, String> {
         let url = self.tree_url();
-        let data = self.data(&url, MAX_TREE_BYTES).await?;
+        let (data, _) = self.data(&url, MAX_TREE_BYTES).await?;
         pages_of_tree(&data).map_err(|e| format!("{url}: {e}"))
     }
 
     /// One page.
     pub async fn detail(&self, full_path: &str) -> Result<Detail, String> {
         let url = self.detail_url(full_path);
-        let data = self.data(&url, MAX_PAGE_BYTES).await?;
-        detail_of(data).map_err(|e| format!("{url}: {e}"))
+        let (data, bytes) = self.data(&url, MAX_PAGE_BYTES).await?;
+        let detail = detail_of(data).map_err(|e| format!("{url}: {e}"))?;
+        Ok(Detail { bytes, ..detail })
     }
 
-    /// The `data` of a `{"code":0,"data":…}` answer, with retries.
-    async fn data(&self, url: &str, limit: usize) -> Result<Value, String> {
+    /// The `data` of a `{"code":0,"data":…}` answer, with retries, and the answer's size.
+    async fn data(&self, url: &str, limit: usize) -> Result<(Value, usize), String> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let failure = match self.once(url, limit).await {
-                Ok(value) => return envelope(value).map_err(|e| format!("{url}: {e}")),
+                Ok((value, bytes)) => {
+                    return envelope(value)
+                        .map(|data| (data, bytes))
+                        .map_err(|e| format!("{url}: {e}"));
+                }
                 Err(failure) => failure,
             };
             match failure {
@@ -154,7 +161,7 @@ impl Portal {
         }
     }
 
-    async fn once(&self, url: &str, limit: usize) -> Result<Value, Failure> {
+    async fn once(&self, url: &str, limit: usize) -> Result<(Value, usize), Failure> {
         let transient = |message: String| Failure::Transient { message, retry_after: None };
         let sent = self
             .http
@@ -186,7 +193,7 @@ impl Portal {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|e| {
+        serde_json::from_slice(&body).map(|value| (value, body.len())).map_err(|e| {
             let start: String = String::from_utf8_lossy(&body[..body.len().min(60)])
                 .chars()
                 .filter(|c| !c.is_control())
@@ -298,7 +305,7 @@ pub fn detail_of(mut data: Value) -> Result<Detail, String> {
         Some(Value::String(s)) => s.clone(),
         _ => String::new(),
     };
-    Ok(Detail { title, update_time, content })
+    Ok(Detail { title, update_time, content, bytes: 0 })
 }
 
 #[cfg(test)]
