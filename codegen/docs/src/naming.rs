@@ -1,13 +1,15 @@
 //! Naming endpoints and events: their `service`, `version`, `resource`,
 //! `name` and `id`, from the doc page's URL or else from the path.
 //!
-//! These names become spec ids (`im.v1.message.reply`), which are a contract,
-//! so [`snake`] is the parser's own rule and not the model's (heck-based)
-//! `names::snake`: the model may rename Rust items freely, ids must not move.
+//! These names become spec ids (`im.v1.message.reply`), which are a contract.
+//! [`snake`] converts case with heck, as the model's `names::snake` does, but
+//! without the model's Rust rules (keyword suffix, digit prefix): the model
+//! may rename Rust items freely, ids must not move (the tests below pin them).
 
 use std::collections::BTreeMap;
 
 use feishu_spec::{PathTemplate, Segment, Spec};
+use heck::ToSnakeCase;
 
 /// The names of an endpoint, e.g. `im`, `v1`, `message_reaction`, `create`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,28 +134,12 @@ pub fn names_from_path(method: feishu_spec::Method, path: &str) -> Names {
     Names { service, version, resource, name }
 }
 
-/// Lowercase snake_case of a URL segment; characters outside `[a-z0-9_]` become `_`.
+/// Lowercase snake_case of a URL segment, by heck as the model's names are:
+/// characters outside ASCII letters and digits separate words.
 pub fn snake(segment: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in segment.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    out.trim_matches('_').to_string()
+    let words: String =
+        segment.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    words.to_snake_case()
 }
 
 #[cfg(test)]
@@ -206,5 +192,7 @@ mod tests {
         assert_eq!(names_from_path(Method::Get, "/open-apis/x/v1").name, "get");
         assert_eq!(snake("get-2"), "get_2");
         assert_eq!(snake("batchGet"), "batch_get");
+        assert_eq!(snake("message-reaction"), "message_reaction");
+        assert_eq!(snake("名称"), "");
     }
 }
