@@ -71,6 +71,42 @@ async fn an_uploaded_file_is_stored_exactly_and_served_back() {
     }
 }
 
+/// A name chosen by whoever uploaded the file is data: it is kept and served
+/// back exactly (so that a client's `safe_file_name()` can be tested against
+/// it), and never becomes a path on the sandbox's side.
+#[tokio::test]
+async fn a_hostile_file_name_is_kept_as_uploaded_and_never_used_as_a_path() {
+    let env = start().await;
+    let hostile = "../../.bashrc";
+    // Where the name would land if it were joined to the temporary folder or the current one.
+    let escapes = [std::env::temp_dir().join(hostile), std::path::PathBuf::from(hostile)];
+    let existed: Vec<bool> = escapes.iter().map(|p| p.exists()).collect();
+    let (status, answer) = upload(
+        &env,
+        "/open-apis/im/v1/files",
+        file_form(b"x=1\n".to_vec(), hostile, hostile),
+        true,
+    )
+    .await;
+    assert_eq!((status, answer["code"].as_i64()), (200, Some(0)), "{answer}");
+    let key = answer["data"]["file_key"].as_str().unwrap().to_owned();
+
+    let stored = files(&env).await;
+    assert_eq!(
+        (stored[0]["file_name"].as_str(), stored[0]["filename"].as_str()),
+        (Some(hostile), Some(hostile))
+    );
+    let path = format!("/open-apis/im/v1/files/{key}");
+    let response = env.http.get(env.url(&path)).bearer_auth(&env.token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.ends_with("filename*=UTF-8''..%2F..%2F.bashrc"), "{disposition}");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"x=1\n");
+    for (path, existed) in escapes.iter().zip(existed) {
+        assert!(existed || !path.exists(), "the upload was written to {}", path.display());
+    }
+}
+
 #[tokio::test]
 async fn images_are_served_directly_and_as_message_resources() {
     let env = start().await;
