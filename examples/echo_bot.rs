@@ -16,7 +16,6 @@
 use std::process::ExitCode;
 
 use feishu::im::message::ReplyRequest;
-use feishu::runtime::ws::WsClient;
 use feishu_runtime::MessageContent;
 use feishu_runtime::events::{Dispatcher, EventBody};
 use feishu_runtime::ids::MessageId;
@@ -61,17 +60,16 @@ mod flags {
 async fn main() -> ExitCode {
     let args = flags::EchoBot::from_env_or_exit();
     let base_url = args.base_url.unwrap_or_else(|| feishu_runtime::FEISHU_BASE_URL.to_owned());
-    let api = match feishu::Client::builder(args.app_id.clone(), args.app_secret.clone())
-        .base_url(&base_url)
-        .build()
-    {
-        Ok(client) => client,
-        Err(error) => {
-            eprintln!("echo_bot: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let api =
+        match feishu::Client::builder(args.app_id, args.app_secret).base_url(&base_url).build() {
+            Ok(client) => client,
+            Err(error) => {
+                eprintln!("echo_bot: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
 
+    let connection_api = api.clone();
     let mut dispatcher = Dispatcher::builder();
     let registered = dispatcher.on(move |ctx, event: MessageReceiveV1| {
         let api = api.clone();
@@ -102,10 +100,9 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    let client = match WsClient::builder(args.app_id, args.app_secret, dispatcher.build())
-        .base_url(&base_url)
-        .build()
-    {
+    // The long connection comes from the same client: its base URL,
+    // credentials, timeout, proxy and TLS.
+    let client = match connection_api.long_connection(dispatcher.build()).build() {
         Ok(client) => client,
         Err(error) => {
             eprintln!("echo_bot: {error}");

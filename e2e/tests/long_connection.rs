@@ -13,7 +13,7 @@ use feishu_runtime::events::{
     CardActionResponse, CardActionTrigger, Dispatcher, DispatcherBuilder, EventBody, Toast,
     ToastKind,
 };
-use feishu_runtime::ws::{BootstrapError, Status, WsClient, WsError};
+use feishu_runtime::ws::{LongConnection, Status, WsError};
 use sandbox_support::{APP_ID, APP_SECRET, Env, wait_until};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -70,9 +70,12 @@ fn recording(seen: &Arc<Seen>, delay: Duration) -> DispatcherBuilder {
 }
 
 /// A client for the sandbox with test-sized intervals.
-fn client(env: &Env, dispatcher: Dispatcher) -> WsClient {
-    WsClient::builder(APP_ID, APP_SECRET, dispatcher)
+fn client(env: &Env, dispatcher: Dispatcher) -> LongConnection {
+    feishu_runtime::Client::builder(APP_ID, APP_SECRET)
         .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(dispatcher)
         .ping_interval(Duration::from_millis(50))
         .liveness_timeout(Duration::from_millis(200))
         .reconnect_nonce(Duration::from_millis(20))
@@ -83,7 +86,7 @@ fn client(env: &Env, dispatcher: Dispatcher) -> WsClient {
 }
 
 /// Starts `client` in a task; waits until it is connected.
-async fn run(client: &WsClient) -> tokio::task::JoinHandle<Result<(), WsError>> {
+async fn run(client: &LongConnection) -> tokio::task::JoinHandle<Result<(), WsError>> {
     let mut status = client.status();
     let task = tokio::spawn({
         let client = client.clone();
@@ -477,8 +480,11 @@ async fn the_handler_cap_holds_and_the_connection_survives_it() {
             }
         })
         .unwrap();
-    let client = WsClient::builder(APP_ID, APP_SECRET, builder.build())
+    let client = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
         .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(builder.build())
         .ping_interval(Duration::from_millis(50))
         .liveness_timeout(Duration::from_millis(200))
         .reconnect_nonce(Duration::from_millis(20))
@@ -520,20 +526,61 @@ async fn the_handler_cap_holds_and_the_connection_survives_it() {
 #[tokio::test]
 async fn wrong_credentials_are_fatal_at_once() {
     let env = Env::start().await;
-    let client = WsClient::builder(APP_ID, "wrong-secret", Dispatcher::builder().build())
+    let client = feishu_runtime::Client::builder(APP_ID, "wrong-secret")
         .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(Dispatcher::builder().build())
         .build()
         .unwrap();
     let error = tokio::time::timeout(Duration::from_secs(5), client.start())
         .await
         .expect("no retry loop")
         .unwrap_err();
-    assert!(
-        matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 514, .. })),
-        "{error:?}"
-    );
+    // The refusal is the runtime's Error::Api, with its code and log id,
+    // and the message names the host.
+    let WsError::Bootstrap { host, source: feishu_runtime::Error::Api(refusal) } = &error else {
+        panic!("not a refused bootstrap: {error:?}")
+    };
+    assert_eq!(refusal.code, 514, "{error}");
+    assert!(refusal.log_id.as_deref().is_some_and(|id| !id.is_empty()), "{refusal:?}");
+    assert_eq!(host, &env.url().trim_start_matches("http://").to_owned());
+    assert!(error.to_string().contains(host.as_str()), "{error}");
     assert!(!error.is_retryable());
     assert!(!error.to_string().contains("wrong-secret"), "{error}");
+}
+
+/// The long connection honours the client's proxy: the bootstrap goes to
+/// the proxy, and the socket through a CONNECT tunnel of it; events flow.
+#[tokio::test]
+async fn the_long_connection_goes_through_the_clients_proxy() {
+    let env = Env::start().await;
+    let proxy = feishu_testkit::ForwardProxy::start().await;
+    let seen = Arc::new(Seen::default());
+    let client = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
+        .base_url(env.url())
+        .proxy(proxy.url())
+        .build()
+        .unwrap()
+        .long_connection(recording(&seen, Duration::ZERO).build())
+        .build()
+        .unwrap();
+    let task = run(&client).await;
+    let (status, answer) = deliver(&env, 1, json!({})).await;
+    assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
+    assert_eq!(seen.events.lock().unwrap().len(), 1);
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+    let authority = env.url().trim_start_matches("http://").to_owned();
+    let lines: Vec<String> = proxy.requests().into_iter().map(|r| r.line).collect();
+    assert!(
+        lines.contains(&format!("POST http://{authority}/callback/ws/endpoint HTTP/1.1")),
+        "the bootstrap did not go through the proxy: {lines:?}"
+    );
+    assert!(
+        lines.contains(&format!("CONNECT {authority} HTTP/1.1")),
+        "the socket did not tunnel through the proxy: {lines:?}"
+    );
 }
 
 #[tokio::test]
@@ -542,15 +589,21 @@ async fn a_51st_connection_is_refused_with_1000040350() {
     let mut clients = Vec::new();
     let mut tasks = Vec::new();
     for _ in 0..50 {
-        let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
+        let client = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
             .base_url(env.url())
+            .build()
+            .unwrap()
+            .long_connection(Dispatcher::builder().build())
             .build()
             .unwrap();
         tasks.push(run(&client).await);
         clients.push(client);
     }
-    let extra = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
+    let extra = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
         .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(Dispatcher::builder().build())
         .build()
         .unwrap();
     let error = tokio::time::timeout(Duration::from_secs(5), extra.start())
@@ -558,7 +611,7 @@ async fn a_51st_connection_is_refused_with_1000040350() {
         .expect("no retry loop")
         .unwrap_err();
     assert!(
-        matches!(error, WsError::Bootstrap(BootstrapError::Code { code: 1_000_040_350, .. })),
+        matches!(&error, WsError::Bootstrap { source: feishu_runtime::Error::Api(refusal), .. } if refusal.code == 1_000_040_350),
         "{error:?}"
     );
     for client in &clients {
@@ -574,8 +627,11 @@ async fn reconnect_count_bounds_the_attempts() {
     let env = Env::start().await;
     let url = env.url();
     drop(env); // nothing listens there any more
-    let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
-        .base_url(url)
+    let client = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
+        .base_url(url.clone())
+        .build()
+        .unwrap()
+        .long_connection(Dispatcher::builder().build())
         .reconnect_count(2)
         .reconnect_nonce(Duration::from_millis(5))
         .reconnect_interval(Duration::from_millis(5))
@@ -584,6 +640,9 @@ async fn reconnect_count_bounds_the_attempts() {
     let error =
         tokio::time::timeout(Duration::from_secs(10), client.start()).await.unwrap().unwrap_err();
     assert!(matches!(error, WsError::GaveUp { attempts: 2, .. }), "{error:?}");
+    // Every failure names the host it could not reach.
+    let host = url.trim_start_matches("http://");
+    assert!(error.to_string().contains(host), "{error}");
 }
 
 /// A handler slower than the ack window holds up no other event; the

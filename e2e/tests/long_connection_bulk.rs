@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use feishu_runtime::events::{Dispatcher, EventBody};
-use feishu_runtime::ws::{Status, WsClient};
+use feishu_runtime::ws::{LongConnection, Status};
 use sandbox_support::{APP_ID, APP_SECRET, Env};
 use serde::Deserialize;
 use serde_json::json;
@@ -47,8 +47,11 @@ async fn a_bulk_delivery_is_handled_once_per_event() {
             async { Ok(()) }
         })
         .unwrap();
-    let client = WsClient::builder(APP_ID, APP_SECRET, dispatcher.build())
+    let client = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
         .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(dispatcher.build())
         .build()
         .unwrap();
     let mut status = client.status();

@@ -11,7 +11,7 @@ mod sandbox_support;
 use std::time::Duration;
 
 use feishu_runtime::events::Dispatcher;
-use feishu_runtime::ws::{Status, WsClient};
+use feishu_runtime::ws::{LongConnection, Status};
 use feishu_testkit::Capture;
 use sandbox_support::{APP_ID, APP_SECRET, Env};
 use serde_json::json;
@@ -27,8 +27,11 @@ async fn no_secret_reaches_the_logs() {
     tracing::subscriber::set_global_default(capture.clone())
         .expect("no other subscriber is installed");
     let env = Env::start().await;
-    let client = WsClient::builder(APP_ID, APP_SECRET, Dispatcher::builder().build())
+    let client = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
         .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(Dispatcher::builder().build())
         .reconnect_nonce(Duration::from_millis(10))
         .build()
         .unwrap();
@@ -49,8 +52,11 @@ async fn no_secret_reaches_the_logs() {
     client.shutdown().await;
     task.await.unwrap().unwrap();
 
-    let refused = WsClient::builder(APP_ID, "a-wrong-secret-3c1d", Dispatcher::builder().build())
+    let refused = feishu_runtime::Client::builder(APP_ID, "a-wrong-secret-3c1d")
         .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(Dispatcher::builder().build())
         .build()
         .unwrap();
     let error = refused.start().await.unwrap_err();

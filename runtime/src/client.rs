@@ -94,6 +94,12 @@ impl Client {
         &self.inner.config
     }
 
+    /// The HTTP transport, for the long connection's bootstrap and socket.
+    #[cfg(feature = "ws")]
+    pub(crate) fn http(&self) -> &Http {
+        &self.inner.http
+    }
+
     /// The current tenant_access_token, fetched if missing or due. A
     /// marketplace app has one per tenant: see
     /// [`Client::tenant_access_token_for`].

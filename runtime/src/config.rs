@@ -192,9 +192,9 @@ impl<C> ClientBuilder<C> {
 /// already. Installing is idempotent and never replaces a choice.
 ///
 /// The client's own TLS is given its provider directly and needs none of
-/// this; libraries that read the process default do (the long
-/// connection's WebSocket, or a reqwest built without a provider in the
-/// same program). Building a client calls it; a program that builds such
+/// this (the long connection's socket included: the transport opens it);
+/// libraries that read the process default do (a reqwest built without a
+/// provider in the same program). Building a client calls it; a program that builds such
 /// clients of its own before any Feishu client should call it first.
 pub fn install_tls_provider() {
     #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]

@@ -1,14 +1,16 @@
 //! Test plumbing shared by the runtime's, the sandbox's and the end-to-end
 //! tests: a scripted HTTP/1.1 server that records every request
 //! ([`Server`]) and a webhook receiver ([`WebhookReceiver`]), both on hyper,
-//! a real `redis-server` started per test ([`RedisServer`]), and a tracing
-//! subscriber that records everything ([`Capture`]).
+//! a real `redis-server` started per test ([`RedisServer`]), a tracing
+//! subscriber that records everything ([`Capture`]) and a forwarding HTTP
+//! proxy ([`ForwardProxy`]).
 //!
 //! It knows the Feishu wire facts a fake server needs (the token endpoints
 //! and their answer, the `{code, msg, data}` envelope) and nothing of the
 //! runtime or the sandbox: both use it as a dev-dependency, and the sandbox
 //! must never depend on the runtime, not even through its tests' helpers.
 
+mod proxy;
 mod recorded;
 mod redis;
 mod reply;
@@ -16,6 +18,7 @@ mod server;
 mod trace;
 mod webhook;
 
+pub use proxy::{ForwardProxy, ProxiedRequest};
 pub use recorded::Recorded;
 pub use redis::RedisServer;
 pub use reply::{Reply, token_reply};

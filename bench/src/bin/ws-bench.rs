@@ -1,5 +1,5 @@
 //! Our long-connection client as `cargo xtask bench` measures it
-//! (`ws_events_time_vs_python_sdk`): feishu-runtime's `WsClient` connected
+//! (`ws_events_time_vs_python_sdk`): feishu-runtime's `LongConnection` connected
 //! to a sandbox, with one handler for `im.message.receive_v1` that decodes
 //! the event and does nothing else, so that what is timed is the client:
 //! reading frames, reassembly, dispatch, dedup and the ack.
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use feishu_runtime::events::{Dispatcher, EventBody};
-use feishu_runtime::ws::{Status, WsClient};
+use feishu_runtime::ws::Status;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
@@ -96,10 +96,16 @@ async fn main() -> ExitCode {
         eprintln!("ws-bench: {error}");
         return ExitCode::FAILURE;
     }
-    let client = match WsClient::builder(app_id, app_secret.to_owned(), dispatcher.build())
-        .base_url(base)
-        .build()
-    {
+    let api =
+        match feishu_runtime::Client::builder(app_id, app_secret.to_owned()).base_url(base).build()
+        {
+            Ok(api) => api,
+            Err(error) => {
+                eprintln!("ws-bench: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let client = match api.long_connection(dispatcher.build()).build() {
         Ok(client) => client,
         Err(error) => {
             eprintln!("ws-bench: {error}");

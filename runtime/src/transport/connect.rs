@@ -33,17 +33,34 @@ pub(crate) type Connector = Route;
 
 /// The connector for `proxies`, with TLS by the crate's feature.
 pub(crate) fn connector(proxies: Arc<Matcher>, connect_timeout: Duration) -> io::Result<Connector> {
+    let route = Route { http: http_connector(connect_timeout), proxies, tunnel_always: false };
+    tls(route, cfg!(feature = "http2"))
+}
+
+/// The connector of byte streams that are not pooled HTTP requests (the
+/// long connection's WebSocket): the same proxies and TLS as [`connector`],
+/// but through a proxy always by a `CONNECT` tunnel (a proxy cannot relay an
+/// upgraded connection in absolute form), and TLS offering HTTP/1.1 only
+/// (a WebSocket upgrade is an HTTP/1.1 request).
+pub(crate) fn stream_connector(
+    proxies: Arc<Matcher>,
+    connect_timeout: Duration,
+) -> io::Result<Connector> {
+    let route = Route { http: http_connector(connect_timeout), proxies, tunnel_always: true };
+    tls(route, false)
+}
+
+fn http_connector(connect_timeout: Duration) -> HttpConnector {
     let mut http = HttpConnector::new();
     // TLS wraps this connector, which must therefore accept https URIs.
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(connect_timeout));
-    let route = Route { http, proxies };
-    tls(route)
+    http
 }
 
 #[cfg(any(feature = "rustls-ring", feature = "rustls-aws-lc"))]
-fn tls(route: Route) -> io::Result<Connector> {
+fn tls(route: Route, http2: bool) -> io::Result<Connector> {
     // The provider is passed in, not read from the process default, so that
     // the client never depends on (or panics for want of) a global choice.
     #[cfg(feature = "rustls-aws-lc")]
@@ -55,31 +72,37 @@ fn tls(route: Route) -> io::Result<Connector> {
         .https_or_http()
         .enable_http1();
     #[cfg(feature = "http2")]
-    let builder = builder.enable_http2();
+    if http2 {
+        return Ok(builder.enable_http2().wrap_connector(route));
+    }
+    let _ = http2;
     Ok(builder.wrap_connector(route))
 }
 
 #[cfg(all(feature = "native-tls", not(any(feature = "rustls-ring", feature = "rustls-aws-lc"))))]
-fn tls(route: Route) -> io::Result<Connector> {
+fn tls(route: Route, http2: bool) -> io::Result<Connector> {
     let mut tls = hyper_tls::native_tls::TlsConnector::builder();
-    #[cfg(feature = "http2")]
-    tls.request_alpns(&["h2", "http/1.1"]);
+    if http2 {
+        tls.request_alpns(&["h2", "http/1.1"]);
+    }
     let tls = tls.build().map_err(io::Error::other)?;
     Ok(hyper_tls::HttpsConnector::from((route, tls.into())))
 }
 
 #[cfg(not(any(feature = "rustls-ring", feature = "rustls-aws-lc", feature = "native-tls")))]
-fn tls(route: Route) -> io::Result<Connector> {
+fn tls(route: Route, _http2: bool) -> io::Result<Connector> {
     Ok(route)
 }
 
 /// Opens the TCP connection a request needs: to the host itself, to the
 /// proxy (plain `http://` targets, sent in absolute form), or through a
-/// `CONNECT` tunnel of the proxy (`https://` targets).
+/// `CONNECT` tunnel of the proxy (`https://` targets, and every target when
+/// `tunnel_always`).
 #[derive(Clone)]
 pub(crate) struct Route {
     http: HttpConnector,
     proxies: Arc<Matcher>,
+    tunnel_always: bool,
 }
 
 impl Service<Uri> for Route {
@@ -112,7 +135,7 @@ impl Service<Uri> for Route {
                 format!("proxy {}: only http:// proxies are supported", redact(&proxy_uri));
             return Box::pin(async move { Err(message.into()) });
         }
-        if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
+        if self.tunnel_always || dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
             let mut tunnel = Tunnel::new(proxy_uri, http);
             if let Some(auth) = proxy.basic_auth() {
                 tunnel = tunnel.with_auth(auth.clone());

@@ -52,7 +52,17 @@ const POOL_IDLE: Duration = Duration::from_secs(90);
 pub(crate) struct Http {
     client: legacy::Client<connect::Connector, RequestBody>,
     proxies: Arc<Matcher>,
+    connect_timeout: Duration,
+    /// The connector of [`Http::open_stream`], built when first needed.
+    #[cfg(feature = "ws")]
+    streams: Arc<std::sync::OnceLock<connect::Connector>>,
 }
+
+/// A byte stream opened by [`Http::open_stream`]: TCP, through the proxy's
+/// tunnel if any, under TLS for `https`.
+#[cfg(feature = "ws")]
+pub(crate) type Stream =
+    hyper_util::rt::TokioIo<<connect::Connector as tower_service::Service<Uri>>::Response>;
 
 // The pool's state says nothing useful, and the proxies may hold
 // credentials.
@@ -120,7 +130,37 @@ impl Http {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE)
             .build(connector);
-        Ok(Self { client, proxies })
+        Ok(Self {
+            client,
+            proxies,
+            connect_timeout,
+            #[cfg(feature = "ws")]
+            streams: Arc::default(),
+        })
+    }
+
+    /// Opens a byte stream to `uri`'s host and port (`http` or `https`,
+    /// with an explicit port) as the client's requests go: through the same
+    /// proxy (always by a `CONNECT` tunnel) and, for `https`, the same TLS
+    /// (offering HTTP/1.1 only), connecting within the client's connect
+    /// timeout. For the long connection's WebSocket.
+    #[cfg(feature = "ws")]
+    pub(crate) async fn open_stream(
+        &self,
+        uri: Uri,
+    ) -> Result<Stream, Box<dyn std::error::Error + Send + Sync>> {
+        use tower_service::Service as _;
+        let mut connector = match self.streams.get() {
+            Some(connector) => connector.clone(),
+            None => {
+                let connector =
+                    connect::stream_connector(self.proxies.clone(), self.connect_timeout)?;
+                // Another thread may have set one meanwhile: as good.
+                let _ = self.streams.set(connector.clone());
+                connector
+            }
+        };
+        Ok(hyper_util::rt::TokioIo::new(connector.call(uri).await?))
     }
 
     /// A request carrying the runtime's `User-Agent`, and the proxy's

@@ -1,17 +1,19 @@
-//! Asking the platform where to connect (`POST {base}/callback/ws/endpoint`),
-//! the connection settings it answers with, and the classification of its
-//! codes (and of a refused handshake's) into retryable and fatal.
+//! Asking the platform where to connect (`POST {base}/callback/ws/endpoint`,
+//! through the client's transport), the socket URL and server settings it
+//! answers with, and the classification of its codes (and of a refused
+//! handshake's) into retryable and fatal.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use crate::error::Error;
+use super::WsError;
+use crate::client::Client;
+use crate::error::{ApiError, Error};
 use crate::secret::Secret;
-use crate::transport::{BaseUri, Http, JSON, RequestBody};
+use crate::transport::{JSON, RequestBody};
 
 /// The bootstrap path, below the base URL (no `/open-apis`, no token).
 pub const ENDPOINT_PATH: &str = "/callback/ws/endpoint";
@@ -52,10 +54,11 @@ pub fn handshake_is_retryable(status: Option<i64>, auth_code: Option<i64>) -> bo
         || auth_code == Some(CODE_EXCEED_CONN_LIMIT))
 }
 
-/// The connection settings, in the platform's units (seconds).
+/// The settings the platform hands out with the socket URL and in every
+/// pong: how often to ping and how to reconnect, in its units (seconds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
-pub struct ClientConfig {
+pub struct ServerSettings {
     /// How many reconnect attempts, or -1 for no limit.
     #[serde(rename = "ReconnectCount")]
     pub reconnect_count: i64,
@@ -70,7 +73,7 @@ pub struct ClientConfig {
     pub ping_interval: u64,
 }
 
-impl Default for ClientConfig {
+impl Default for ServerSettings {
     /// The SDKs' defaults: -1, 120, 30, 120.
     fn default() -> Self {
         Self {
@@ -82,26 +85,40 @@ impl Default for ClientConfig {
     }
 }
 
-/// Where to connect: the URL (which carries secrets), and the ids read from
-/// its query. `Debug` and `Display` show the URL redacted.
+/// Where to connect: the socket URL (which carries secrets), and the ids
+/// read from its query. `Debug` and `Display` show the URL redacted.
 #[derive(Clone)]
-pub struct Endpoint {
+pub struct SocketUrl {
     url: Secret,
     /// `service_id`, put into every frame.
     pub service_id: i32,
     /// `device_id`, for logs.
     pub device_id: String,
     /// The settings that came with it.
-    pub config: ClientConfig,
+    pub config: ServerSettings,
 }
 
-impl Endpoint {
-    /// Reads `service_id` and `device_id` from `url`'s query.
-    pub fn new(url: &str, config: ClientConfig) -> Result<Self, String> {
+impl SocketUrl {
+    /// Reads `service_id` and `device_id` from `url`'s query. Refuses a URL
+    /// that is not `ws://` or `wss://`, and a `ws://` one when `secure` (the
+    /// base URL is `https`): the socket would carry the events in the clear
+    /// although the platform was reached over TLS.
+    pub fn new(url: &str, config: ServerSettings, secure: bool) -> Result<Self, String> {
         let parsed = Url::parse(url)
-            .map_err(|e| format!("the connection URL {} does not parse: {e}", redact(url)))?;
-        if !matches!(parsed.scheme(), "ws" | "wss") {
-            return Err(format!("the connection URL {} is not ws:// or wss://", redact(url)));
+            .map_err(|e| format!("the socket URL {} does not parse: {e}", redact(url)))?;
+        match parsed.scheme() {
+            "wss" => {}
+            "ws" if !secure => {}
+            "ws" => {
+                return Err(format!(
+                    "the socket URL {} is ws:// although the base URL is https: only wss:// is accepted",
+                    redact(url)
+                ));
+            }
+            _ => return Err(format!("the socket URL {} is not ws:// or wss://", redact(url))),
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(format!("the socket URL {} has no host", redact(url)));
         }
         let query =
             |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
@@ -114,11 +131,32 @@ impl Endpoint {
     pub fn expose_url(&self) -> &str {
         self.url.expose()
     }
+
+    /// `host:port`, for messages (no secret is in either).
+    pub fn host(&self) -> String {
+        let parsed = Url::parse(self.url.expose()).ok();
+        let host = parsed.as_ref().and_then(Url::host_str).unwrap_or_default();
+        match parsed.as_ref().and_then(Url::port_or_known_default) {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+
+    /// The `http(s)://host:port/` the socket's connection is opened to.
+    pub(crate) fn connect_uri(&self) -> Option<http::Uri> {
+        let parsed = Url::parse(self.url.expose()).ok()?;
+        let scheme = if parsed.scheme() == "wss" { "https" } else { "http" };
+        let host = match parsed.host()? {
+            url::Host::Ipv6(ip) => format!("[{ip}]"),
+            host => host.to_string(),
+        };
+        format!("{scheme}://{host}:{}/", parsed.port_or_known_default()?).parse().ok()
+    }
 }
 
-impl fmt::Debug for Endpoint {
+impl fmt::Debug for SocketUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Endpoint")
+        f.debug_struct("SocketUrl")
             .field("url", &redact(self.url.expose()))
             .field("service_id", &self.service_id)
             .field("device_id", &self.device_id)
@@ -127,7 +165,7 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-impl fmt::Display for Endpoint {
+impl fmt::Display for SocketUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&redact(self.url.expose()))
     }
@@ -156,33 +194,15 @@ pub fn redact(url: &str) -> String {
     parsed.to_string().replace("%2A%2A%2A", "***")
 }
 
-/// Why the bootstrap failed.
-#[derive(Debug, thiserror::Error)]
-pub enum BootstrapError {
-    /// The platform answered a non-zero code.
-    #[error("the platform refused the long connection: code {code}: {msg}")]
-    Code {
-        /// The code.
-        code: i64,
-        /// Its message.
-        msg: String,
-    },
-    /// No answer in time, a transport failure, or an unreadable answer.
-    #[error("the bootstrap request failed: {0}")]
-    Transport(String),
-    /// The answer is not what the protocol says (and retrying will not help).
-    #[error("the bootstrap answer is unusable: {0}")]
-    Invalid(String),
-}
-
-impl BootstrapError {
-    /// Whether another attempt may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Code { code, .. } => bootstrap_code_is_retryable(*code),
-            Self::Transport(_) => true,
-            Self::Invalid(_) => false,
-        }
+/// Whether a bootstrap failure is worth another attempt: a refusal with
+/// code 1 or 1000040343, a transport failure or timeout, or an HTTP 5xx or
+/// 429 without an answer; not another refusal, nor an unreadable answer.
+pub(crate) fn bootstrap_is_retryable(error: &Error) -> bool {
+    match error {
+        Error::Api(api) => bootstrap_code_is_retryable(api.code),
+        Error::Transport(_) | Error::Timeout => true,
+        Error::Http { status, .. } => *status >= 500 || *status == 429,
+        _ => false,
     }
 }
 
@@ -200,52 +220,70 @@ struct AnswerData {
     #[serde(rename = "URL", default)]
     url: String,
     #[serde(rename = "ClientConfig", default)]
-    client_config: Option<ClientConfig>,
+    client_config: Option<ServerSettings>,
 }
 
-/// Asks `base_url` where to connect, within `timeout`.
-pub(crate) async fn fetch(
-    http: &Http,
-    base_url: &str,
-    app_id: &str,
-    app_secret: &Secret,
-    timeout: Duration,
-) -> Result<Endpoint, BootstrapError> {
-    let base = BaseUri::parse(base_url).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
-    let uri = base.join(ENDPOINT_PATH, &[]).map_err(|e| BootstrapError::Invalid(e.to_string()))?;
-    let body = serde_json::to_vec(&json!({ "AppID": app_id, "AppSecret": app_secret.expose() }))
-        .expect("a JSON object of strings serialises");
+/// Asks the platform where to connect, through `client`'s transport (its
+/// proxy, TLS and timeout). A refusal is [`Error::Api`] with its code and log
+/// id, inside [`WsError::Bootstrap`], which names the host.
+pub(crate) async fn fetch(client: &Client) -> Result<SocketUrl, WsError> {
+    let config = client.config();
+    let base = config.base_url.trim_end_matches('/');
+    let host = host_of(base);
+    let failed = |source: Error| WsError::Bootstrap { host: host.clone(), source };
+    let uri: http::Uri = format!("{base}{ENDPOINT_PATH}")
+        .parse()
+        .map_err(|_| failed(Error::Config(format!("the base URL {base} is not a URL"))))?;
+    let body = serde_json::to_vec(
+        &json!({ "AppID": config.app_id, "AppSecret": config.app_secret.expose() }),
+    )
+    .expect("a JSON object of strings serialises");
+    let http = client.http();
     let mut request = http.request(http::Method::POST, uri, RequestBody::Full(Some(body.into())));
     request.headers_mut().insert(http::header::CONTENT_TYPE, JSON);
     request.headers_mut().insert("locale", http::HeaderValue::from_static("zh"));
-    let raw = match http.exchange(request, timeout).await {
-        Ok(raw) => raw,
-        Err((Error::Timeout, _)) => {
-            return Err(BootstrapError::Transport(format!(
-                "no complete answer within {timeout:?}"
-            )));
-        }
-        Err((error, _)) => return Err(BootstrapError::Transport(error.to_string())),
-    };
-    let status = raw.status;
+    let raw = http.exchange(request, config.timeout).await.map_err(|(error, _)| failed(error))?;
+    let (status, log_id) = (raw.status, raw.log_id.clone());
     let answer: Answer = match serde_json::from_slice(&raw.body) {
         Ok(answer) => answer,
-        Err(error) if status >= 500 || status == 429 => {
-            return Err(BootstrapError::Transport(format!("HTTP {status}: {error}")));
+        Err(_) if status >= 400 => {
+            let body = String::from_utf8_lossy(&raw.body[..raw.body.len().min(200)]).into_owned();
+            return Err(failed(Error::Http { status, log_id, body }));
         }
         Err(error) => {
-            return Err(BootstrapError::Invalid(format!(
-                "HTTP {status}, the body is not the expected JSON: {error}"
-            )));
+            return Err(failed(Error::Decode {
+                message: format!("the bootstrap answer is not the expected JSON: {error}"),
+                log_id,
+            }));
         }
     };
     if answer.code != 0 {
-        return Err(BootstrapError::Code { code: answer.code, msg: answer.msg });
+        let mut refusal = ApiError::new(status, answer.code, answer.msg);
+        if let Some(log_id) = log_id {
+            refusal = refusal.with_log_id(log_id);
+        }
+        return Err(failed(refusal.into()));
     }
-    let data =
-        answer.data.ok_or_else(|| BootstrapError::Invalid("code 0 without data".to_owned()))?;
-    Endpoint::new(&data.url, data.client_config.unwrap_or_default())
-        .map_err(BootstrapError::Invalid)
+    let Some(data) = answer.data else {
+        return Err(failed(Error::Decode { message: "code 0 without data".to_owned(), log_id }));
+    };
+    let secure = base.starts_with("https://");
+    SocketUrl::new(&data.url, data.client_config.unwrap_or_default(), secure)
+        .map_err(|reason| WsError::SocketUrl { host, reason })
+}
+
+/// The host (and port, if any) of a base URL, for messages.
+pub(crate) fn host_of(base_url: &str) -> String {
+    Url::parse(base_url)
+        .ok()
+        .and_then(|url| {
+            let host = url.host_str()?.to_owned();
+            Some(match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| "<no host>".to_owned())
 }
 
 #[cfg(test)]
@@ -275,31 +313,48 @@ mod tests {
             redacted,
             "wss://msg.example.com/ws/v2?fpid=***&aid=***&device_id=d1&access_key=***&service_id=33&ticket=***"
         );
-        let endpoint = Endpoint::new(url, ClientConfig::default()).unwrap();
+        let endpoint = SocketUrl::new(url, ServerSettings::default(), true).unwrap();
         assert_eq!(endpoint.service_id, 33);
         assert_eq!(endpoint.device_id, "d1");
         let shown = format!("{endpoint} {endpoint:?}");
         assert!(!shown.contains("SECRET") && !shown.contains("pw"), "{shown}");
         assert_eq!(redact("not a url ?ticket=SECRET"), "<unparseable URL>");
         assert!(
-            Endpoint::new("http://x/?ticket=SECRET", ClientConfig::default())
+            SocketUrl::new("http://x/?ticket=SECRET", ServerSettings::default(), false)
                 .unwrap_err()
                 .contains("ticket=***")
         );
+        assert_eq!(endpoint.host(), "msg.example.com:443");
+        assert_eq!(endpoint.connect_uri().unwrap(), "https://msg.example.com:443/");
+    }
+
+    /// Issue 23: the socket URL must be wss:// whenever the base URL is https.
+    #[test]
+    fn a_ws_url_is_refused_for_an_https_base_url() {
+        let ws = "ws://msg.example.com/ws/v2?device_id=d1&service_id=3&ticket=SECRET";
+        let refused = SocketUrl::new(ws, ServerSettings::default(), true).unwrap_err();
+        assert!(refused.contains("only wss:// is accepted"), "{refused}");
+        assert!(!refused.contains("SECRET"), "{refused}");
+        // Over plain http (a sandbox) ws:// is what there is.
+        let plain = SocketUrl::new(ws, ServerSettings::default(), false).unwrap();
+        assert_eq!(plain.connect_uri().unwrap(), "http://msg.example.com:80/");
+        let wss = ws.replacen("ws://", "wss://", 1);
+        assert!(SocketUrl::new(&wss, ServerSettings::default(), true).is_ok());
+        assert!(SocketUrl::new("wss://?ticket=1", ServerSettings::default(), true).is_err());
     }
 
     #[test]
     fn client_config_defaults_and_partial() {
         assert_eq!(
-            ClientConfig::default(),
-            ClientConfig {
+            ServerSettings::default(),
+            ServerSettings {
                 reconnect_count: -1,
                 reconnect_interval: 120,
                 reconnect_nonce: 30,
                 ping_interval: 120
             }
         );
-        let partial: ClientConfig = serde_json::from_str(r#"{"PingInterval": 5}"#).unwrap();
-        assert_eq!(partial, ClientConfig { ping_interval: 5, ..ClientConfig::default() });
+        let partial: ServerSettings = serde_json::from_str(r#"{"PingInterval": 5}"#).unwrap();
+        assert_eq!(partial, ServerSettings { ping_interval: 5, ..ServerSettings::default() });
     }
 }

@@ -7,16 +7,15 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
-use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::bootstrap::{
-    self, ClientConfig, Endpoint, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS,
+    self, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS, ServerSettings, SocketUrl,
 };
 use super::fragments::Reassembly;
 use super::frame::{
@@ -24,9 +23,11 @@ use super::frame::{
     METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG,
 };
 use super::{MAX_MESSAGE_BYTES, Settings, WsError};
+use crate::client::Client;
 use crate::events::{Channel, Dispatcher, Outcome, parse_event};
 
-pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The socket: the WebSocket over the client's transport (its proxy and TLS).
+pub(crate) type Socket = WebSocketStream<crate::transport::Stream>;
 
 /// Why [`run`] returned.
 pub(crate) enum End {
@@ -36,44 +37,54 @@ pub(crate) enum End {
     Lost(String),
 }
 
-/// Bootstrap and handshake; `None` when stopped meanwhile.
+/// Bootstrap and handshake, both through `client`'s transport and within
+/// its timeout each; `None` when stopped meanwhile.
 pub(crate) async fn connect(
-    http: &crate::transport::Http,
-    settings: &Settings,
+    client: &Client,
     stop: &mut watch::Receiver<bool>,
-) -> Option<Result<(Socket, Endpoint), WsError>> {
+) -> Option<Result<(Socket, SocketUrl), WsError>> {
     let attempt = async {
-        let endpoint = bootstrap::fetch(
-            http,
-            &settings.base_url,
-            &settings.app_id,
-            &settings.app_secret,
-            settings.bootstrap_timeout,
-        )
-        .await?;
+        let endpoint = bootstrap::fetch(client).await?;
+        let host = endpoint.host();
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| WsError::Connect {
+            host: host.clone(),
+            source,
+        };
+        let uri =
+            endpoint.connect_uri().ok_or_else(|| failed("the socket URL has no host".into()))?;
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_MESSAGE_BYTES))
             .max_frame_size(Some(MAX_MESSAGE_BYTES));
-        let handshake =
-            tokio_tungstenite::connect_async_with_config(endpoint.expose_url(), Some(config), true);
-        match tokio::time::timeout(settings.connect_timeout, handshake).await {
-            Err(_) => Err(WsError::Connect(format!(
-                "no handshake within {:?} with {endpoint}",
-                settings.connect_timeout
-            ))),
-            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
-                let header = |name: &str| {
-                    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
-                };
-                Err(WsError::Handshake {
-                    http_status: response.status().as_u16(),
-                    status: header(HANDSHAKE_STATUS).and_then(|s| s.trim().parse().ok()),
-                    auth_code: header(HANDSHAKE_AUTH_ERRCODE).and_then(|s| s.trim().parse().ok()),
-                    msg: header(HANDSHAKE_MSG).unwrap_or_default(),
+        let timeout = client.config().timeout;
+        let handshake = async {
+            let stream = client.http().open_stream(uri).await.map_err(failed)?;
+            tokio_tungstenite::client_async_with_config(endpoint.expose_url(), stream, Some(config))
+                .await
+                .map_err(|error| match error {
+                    tokio_tungstenite::tungstenite::Error::Http(response) => {
+                        let header = |name: &str| {
+                            response
+                                .headers()
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned)
+                        };
+                        WsError::Handshake {
+                            host: host.clone(),
+                            http_status: response.status().as_u16(),
+                            status: header(HANDSHAKE_STATUS).and_then(|s| s.trim().parse().ok()),
+                            auth_code: header(HANDSHAKE_AUTH_ERRCODE)
+                                .and_then(|s| s.trim().parse().ok()),
+                            msg: header(HANDSHAKE_MSG).unwrap_or_default(),
+                        }
+                    }
+                    // tungstenite's errors name no URL, so nothing secret leaks here.
+                    error => failed(Box::new(error)),
                 })
-            }
-            // tungstenite's errors name no URL, so nothing secret leaks here.
-            Ok(Err(error)) => Err(WsError::Connect(format!("{error} ({endpoint})"))),
+        };
+        match tokio::time::timeout(timeout, handshake).await {
+            Err(_) => Err(failed(format!("no handshake within {timeout:?}").into())),
+            Ok(Err(error)) => Err(error),
             Ok(Ok((socket, _))) => Ok((socket, endpoint)),
         }
     };
@@ -98,7 +109,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Receives on `socket` until it is lost or `stop` turns true.
 ///
 /// **The handler cap.** A frame is read only while a permit of `permits`
-/// (one per handler, [`WsClientBuilder::max_handlers`](super::WsClientBuilder::max_handlers))
+/// (one per handler, [`LongConnectionBuilder::max_handlers`](super::LongConnectionBuilder::max_handlers))
 /// is held; an event's handler takes the permit with it and gives it back
 /// when its ack is queued. At the cap the loop stops reading the socket
 /// altogether: frames come in order, so control frames behind a data frame
@@ -109,10 +120,10 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// resumes, so a long stall at the cap is not taken for a dead socket.
 pub(crate) async fn run(
     socket: Socket,
-    endpoint: &Endpoint,
+    endpoint: &SocketUrl,
     settings: &Settings,
     dispatcher: &Dispatcher,
-    server: &mut ClientConfig,
+    server: &mut ServerSettings,
     running: &mut Handlers,
     stop: &mut watch::Receiver<bool>,
 ) -> End {
@@ -259,7 +270,7 @@ pub(crate) async fn drain(handlers: &mut JoinSet<()>, grace: Duration) {
     }
 }
 
-/// Handles one frame; returns a new ClientConfig when a pong carried one.
+/// Handles one frame; returns a new ServerSettings when a pong carried one.
 /// A whole event's handler takes `permit` (see [`run`]); without one the
 /// event is dropped unacked, which [`run`] never lets happen.
 fn on_frame(
@@ -269,15 +280,15 @@ fn on_frame(
     acks: &mpsc::UnboundedSender<Frame>,
     handlers: &mut JoinSet<()>,
     permit: &mut Option<OwnedSemaphorePermit>,
-) -> Option<ClientConfig> {
+) -> Option<ServerSettings> {
     let kind = frame.header(HEADER_TYPE).unwrap_or_default().to_owned();
     match (frame.method, kind.as_str()) {
         (METHOD_CONTROL, TYPE_PONG) => {
             let payload = frame.payload.as_deref().filter(|p| !p.is_empty())?;
-            match serde_json::from_slice::<ClientConfig>(payload) {
+            match serde_json::from_slice::<ServerSettings>(payload) {
                 Ok(config) => Some(config),
                 Err(error) => {
-                    tracing::debug!(%error, "a pong whose payload is not a ClientConfig");
+                    tracing::debug!(%error, "a pong whose payload is not a ServerSettings");
                     None
                 }
             }
@@ -505,10 +516,10 @@ mod fuzz {
             );
             assert_eq!(
                 config,
-                Some(ClientConfig {
+                Some(ServerSettings {
                     ping_interval: 5,
                     reconnect_count: 3,
-                    ..ClientConfig::default()
+                    ..ServerSettings::default()
                 })
             );
             assert_eq!(

@@ -1,33 +1,41 @@
 //! Receiving events over the long connection (WebSocket) the official SDKs
 //! use, so that a bot needs no public URL (feature `ws`).
 //!
-//! [`WsClient::start`] asks the platform where to connect
-//! (`POST {base}/callback/ws/endpoint`, with a timeout), connects, and
-//! hands every event and card callback to the same
-//! [`Dispatcher`] the webhook uses, until [`WsClient::shutdown`] or a fatal
-//! error.
+//! The long connection comes from the app's [`Client`]:
+//! [`Client::long_connection`] takes the [`Dispatcher`] and gives a builder
+//! of connection options only. [`LongConnection::start`] asks the platform
+//! where to connect (`POST {base}/callback/ws/endpoint`) and opens the
+//! socket through the client's transport: its base URL, credentials,
+//! timeout, proxy (the socket tunnels through an HTTP proxy with `CONNECT`,
+//! as the HTTPS calls do) and TLS feature. It then hands every event and
+//! card callback to the same [`Dispatcher`] the webhook uses, until
+//! [`LongConnection::shutdown`] or a fatal error. A refused bootstrap is the
+//! runtime's [`Error`] (`Error::Api`, with the platform's code and log id)
+//! inside [`WsError::Bootstrap`]; bootstrap and connect errors name the
+//! host. The socket URL must be `wss://` when the base URL is `https`.
 //!
 //! ```no_run
+//! use feishu_runtime::Client;
 //! use feishu_runtime::events::Dispatcher;
-//! use feishu_runtime::ws::WsClient;
 //!
-//! # async fn demo() -> Result<(), feishu_runtime::ws::WsError> {
-//! let dispatcher = Dispatcher::builder().build();
-//! let client = WsClient::builder("cli_xxx", "app-secret", dispatcher).build()?;
-//! let stopper = client.clone();
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new("cli_xxx", "app-secret")?;
+//! let connection = client.long_connection(Dispatcher::builder().build()).build()?;
+//! let stopper = connection.clone();
 //! tokio::spawn(async move {
 //!     // A bot would wait for Ctrl-C here (`tokio::signal::ctrl_c`).
 //!     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
 //!     stopper.shutdown().await;
 //! });
-//! client.start().await
+//! connection.start().await?;
+//! # Ok(())
 //! # }
 //! ```
 //!
 //! How it behaves, where the official SDKs differ or say nothing:
 //!
 //! - **Liveness.** Any frame counts as a sign of life. With no frame for
-//!   [`WsClientBuilder::liveness_timeout`] (default 3 × the ping interval;
+//!   [`LongConnectionBuilder::liveness_timeout`] (default 3 × the ping interval;
 //!   the platform answers every ping) the socket is taken for dead — a
 //!   half-dead socket after sleep or a NAT timeout — and the client
 //!   reconnects.
@@ -63,14 +71,14 @@
 //!   ReconnectCount ≥ 0 the client gives up after that many failed attempts
 //!   in a row ([`WsError::GaveUp`]). The builder's values win over the
 //!   platform's (meant for tests).
-//! - **At most [`WsClientBuilder::max_handlers`] handlers run at once**
+//! - **At most [`LongConnectionBuilder::max_handlers`] handlers run at once**
 //!   (default [`DEFAULT_MAX_HANDLERS`]), counting those left from a lost
 //!   connection. At the cap the client reads nothing more from the socket,
 //!   so a platform (or a hostile server) pushing faster than handlers
 //!   finish is slowed down through TCP instead of growing memory; pings and
 //!   acks still go out, and the liveness timeout is paused meanwhile.
 //! - **Shutdown** stops reading, lets running handlers finish and send
-//!   their acks (for up to [`WsClientBuilder::shutdown_grace`]), sends a
+//!   their acks (for up to [`LongConnectionBuilder::shutdown_grace`]), sends a
 //!   Close and reads on (discarding frames, which the platform pushes again)
 //!   until the platform closes too, for up to 2 s. That last read matters:
 //!   a socket dropped with unread bytes is reset, and a reset makes the
@@ -91,29 +99,26 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::client::Client;
+use crate::error::Error;
 use crate::events::Dispatcher;
-use crate::secret::Secret;
 
 pub use bootstrap::{
-    BootstrapError, CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, CODE_FORBIDDEN, CODE_INTERNAL_ERROR,
-    CODE_SYSTEM_BUSY, ClientConfig, ENDPOINT_PATH, Endpoint, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG,
-    HANDSHAKE_STATUS, bootstrap_code_is_retryable, handshake_is_retryable, redact,
+    CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, CODE_FORBIDDEN, CODE_INTERNAL_ERROR,
+    CODE_SYSTEM_BUSY, ENDPOINT_PATH, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS,
+    ServerSettings, SocketUrl, bootstrap_code_is_retryable, handshake_is_retryable, redact,
 };
 pub use fragments::{
     FragmentError, MAX_FRAGMENTS, MAX_PENDING_BYTES, MAX_PENDING_MESSAGES, Reassembly,
 };
 
-/// How long the bootstrap request may take unless configured.
-pub const DEFAULT_BOOTSTRAP_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the WebSocket handshake may take unless configured.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an incomplete fragmented message is kept unless configured.
 pub const DEFAULT_FRAGMENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for running handlers unless configured.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// How many handlers may run at once unless configured.
 pub const DEFAULT_MAX_HANDLERS: usize = 64;
-/// The largest [`WsClientBuilder::max_handlers`] accepted.
+/// The largest [`LongConnectionBuilder::max_handlers`] accepted.
 pub const MAX_HANDLERS_LIMIT: usize = 65_536;
 /// The largest WebSocket message accepted.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
@@ -122,7 +127,7 @@ pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Status {
-    /// [`WsClient::start`] has not been called.
+    /// [`LongConnection::start`] has not been called.
     Idle,
     /// Asking for an endpoint and connecting.
     Connecting,
@@ -138,7 +143,7 @@ pub enum Status {
         /// How long the wait is.
         wait: Duration,
     },
-    /// Stopped: after [`WsClient::shutdown`] (`error` is `None`) or a
+    /// Stopped: after [`LongConnection::shutdown`] (`error` is `None`) or a
     /// fatal error.
     Disconnected {
         /// The fatal error's message.
@@ -146,18 +151,40 @@ pub enum Status {
     },
 }
 
-/// Why the client stopped, or could not connect.
+/// Why the long connection stopped, or could not connect. Each error that
+/// comes from a host names it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WsError {
-    /// The bootstrap request failed.
-    #[error(transparent)]
-    Bootstrap(#[from] BootstrapError),
+    /// The bootstrap request failed: `source` is the runtime's [`Error`],
+    /// [`Error::Api`] (with the platform's code and log id) when the platform
+    /// refused the long connection (wrong credentials: code 514; more than
+    /// 50 connections: 1000040350), or a transport error, timeout or HTTP
+    /// status.
+    #[error("the long connection's bootstrap at {host} failed: {source}")]
+    Bootstrap {
+        /// The base URL's host.
+        host: String,
+        /// What went wrong.
+        #[source]
+        source: Error,
+    },
+    /// The bootstrap handed out a socket URL the client refuses: not
+    /// `ws://` or `wss://`, or `ws://` for an `https` base URL.
+    #[error("the bootstrap at {host} handed out an unusable socket URL: {reason}")]
+    SocketUrl {
+        /// The base URL's host.
+        host: String,
+        /// What is wrong with it (the URL shown redacted).
+        reason: String,
+    },
     /// The WebSocket handshake was refused.
     #[error(
-        "the WebSocket handshake was refused with HTTP {http_status} (Handshake-Status {status:?}, Handshake-Autherrcode {auth_code:?}): {msg}"
+        "the WebSocket handshake with {host} was refused with HTTP {http_status} (Handshake-Status {status:?}, Handshake-Autherrcode {auth_code:?}): {msg}"
     )]
     Handshake {
+        /// The socket's `host:port`.
+        host: String,
         /// The HTTP status of the refusal.
         http_status: u16,
         /// `Handshake-Status`.
@@ -167,56 +194,98 @@ pub enum WsError {
         /// `Handshake-Msg`.
         msg: String,
     },
-    /// Connecting failed (network, TLS, timeout).
-    #[error("could not connect: {0}")]
-    Connect(String),
+    /// Connecting to the socket failed (network, proxy, TLS, the WebSocket
+    /// handshake, the client's timeout).
+    #[error("could not connect to {host}: {source}")]
+    Connect {
+        /// The socket's `host:port`.
+        host: String,
+        /// What went wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An established connection was lost (closed, unreadable, or silent
+    /// past the liveness timeout); only ever the last failure of
+    /// [`GaveUp`](Self::GaveUp).
+    #[error("the connection to {host} was lost: {reason}")]
+    Lost {
+        /// The socket's `host:port`.
+        host: String,
+        /// How it was lost.
+        reason: String,
+    },
     /// ReconnectCount attempts in a row failed.
     #[error("gave up after {attempts} reconnect attempts; the last failure: {last}")]
     GaveUp {
         /// How many attempts were made.
         attempts: u32,
         /// What went wrong last.
-        last: String,
+        #[source]
+        last: Box<WsError>,
     },
-    /// [`WsClient::start`] is already running.
-    #[error("the client is already running")]
+    /// [`LongConnection::start`] is already running.
+    #[error("the long connection is already running")]
     AlreadyRunning,
-    /// The HTTP client could not be built.
-    #[error("could not build the HTTP client: {0}")]
-    Build(String),
-    /// A builder setting is out of range; the message names it and the rule.
-    #[error("invalid long-connection setting: {0}")]
-    Config(String),
+    /// A builder setting is out of range.
+    #[error("invalid long-connection setting {name}: {rule}")]
+    InvalidSetting {
+        /// The setting.
+        name: &'static str,
+        /// The value and the rule it breaks.
+        rule: String,
+    },
 }
 
 impl WsError {
     /// Whether another attempt may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Bootstrap(error) => error.is_retryable(),
+            Self::Bootstrap { source, .. } => bootstrap::bootstrap_is_retryable(source),
             Self::Handshake { status, auth_code, .. } => {
                 handshake_is_retryable(*status, *auth_code)
             }
-            Self::Connect(_) => true,
-            Self::GaveUp { .. } | Self::AlreadyRunning | Self::Build(_) | Self::Config(_) => false,
+            Self::Connect { .. } | Self::Lost { .. } => true,
+            Self::SocketUrl { .. }
+            | Self::GaveUp { .. }
+            | Self::AlreadyRunning
+            | Self::InvalidSetting { .. } => false,
         }
     }
 }
 
-/// Settings of a [`WsClient`]; see [`WsClient::builder`].
+impl Client {
+    /// The long connection of this client's app, handing events to
+    /// `dispatcher`: a builder of connection options (see the
+    /// [module docs](crate::ws)). The connection uses this client's base URL,
+    /// credentials, timeout, proxy and TLS.
+    pub fn long_connection(&self, dispatcher: Dispatcher) -> LongConnectionBuilder {
+        LongConnectionBuilder {
+            client: self.clone(),
+            dispatcher,
+            settings: Settings {
+                fragment_timeout: DEFAULT_FRAGMENT_TIMEOUT,
+                shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+                max_handlers: DEFAULT_MAX_HANDLERS,
+                ping_interval: None,
+                liveness_timeout: None,
+                reconnect_interval: None,
+                reconnect_nonce: None,
+                reconnect_count: None,
+            },
+        }
+    }
+}
+
+/// The options of a [`LongConnection`]; see [`Client::long_connection`].
 #[derive(Debug)]
-pub struct WsClientBuilder {
-    settings: Settings,
+pub struct LongConnectionBuilder {
+    client: Client,
     dispatcher: Dispatcher,
+    settings: Settings,
 }
 
 #[derive(Clone, Debug)]
 struct Settings {
-    app_id: String,
-    app_secret: Secret,
-    base_url: String,
-    bootstrap_timeout: Duration,
-    connect_timeout: Duration,
     fragment_timeout: Duration,
     shutdown_grace: Duration,
     max_handlers: usize,
@@ -228,43 +297,24 @@ struct Settings {
 }
 
 impl Settings {
-    fn ping_interval(&self, server: &ClientConfig) -> Duration {
+    fn ping_interval(&self, server: &ServerSettings) -> Duration {
         self.ping_interval.unwrap_or(Duration::from_secs(server.ping_interval.max(1)))
     }
 
     fn liveness_timeout(&self, ping: Duration) -> Duration {
-        self.liveness_timeout.unwrap_or(ping * 3)
+        self.liveness_timeout.unwrap_or(ping.saturating_mul(3))
     }
 }
 
-impl WsClientBuilder {
-    /// The platform's base URL (default [`FEISHU_BASE_URL`](crate::FEISHU_BASE_URL);
-    /// [`LARK_BASE_URL`](crate::LARK_BASE_URL) for Lark, or a sandbox's).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.settings.base_url = url.into();
-        self
-    }
-
-    /// How long the bootstrap request may take (default 10 s).
-    pub fn bootstrap_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.bootstrap_timeout = timeout;
-        self
-    }
-
-    /// How long the WebSocket handshake may take (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.connect_timeout = timeout;
-        self
-    }
-
+impl LongConnectionBuilder {
     /// How long an incomplete fragmented message is kept (default 10 s).
     pub fn fragment_timeout(mut self, timeout: Duration) -> Self {
         self.settings.fragment_timeout = timeout;
         self
     }
 
-    /// How long [`WsClient::shutdown`] waits for running handlers (default
-    /// 30 s); those still running then are abandoned.
+    /// How long [`LongConnection::shutdown`] waits for running handlers
+    /// (default 30 s); those still running then are abandoned.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.settings.shutdown_grace = grace;
         self
@@ -313,27 +363,23 @@ impl WsClientBuilder {
         self
     }
 
-    /// The client.
-    pub fn build(self) -> Result<WsClient, WsError> {
+    /// The long connection, not yet started.
+    pub fn build(self) -> Result<LongConnection, WsError> {
         let max = self.settings.max_handlers;
         if !(1..=MAX_HANDLERS_LIMIT).contains(&max) {
-            return Err(WsError::Config(format!(
-                "max_handlers is {max}; it must be between 1 and {MAX_HANDLERS_LIMIT}"
-            )));
+            return Err(WsError::InvalidSetting {
+                name: "max_handlers",
+                rule: format!("{max} is not between 1 and {MAX_HANDLERS_LIMIT}"),
+            });
         }
-        let http = crate::transport::Http::new(
-            self.settings.connect_timeout,
-            &crate::transport::Proxy::Environment,
-        )
-        .map_err(|e| WsError::Build(e.to_string()))?;
         let (status, _) = watch::channel(Status::Idle);
         let (stop, _) = watch::channel(false);
         let (running, _) = watch::channel(false);
-        Ok(WsClient {
+        Ok(LongConnection {
             inner: Arc::new(Inner {
+                client: self.client,
                 settings: self.settings,
                 dispatcher: self.dispatcher,
-                http,
                 status,
                 stop,
                 running,
@@ -342,52 +388,27 @@ impl WsClientBuilder {
     }
 }
 
-/// The long-connection client; see the [module docs](self). Cheap to
-/// clone: clones are the same client (one may [`start`](Self::start), another
+/// The long connection; see the [module docs](self). Cheap to clone: clones
+/// are the same connection (one may [`start`](Self::start), another
 /// [`shutdown`](Self::shutdown)).
 #[derive(Clone, Debug)]
-pub struct WsClient {
+pub struct LongConnection {
     inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
 struct Inner {
+    client: Client,
     settings: Settings,
     dispatcher: Dispatcher,
-    http: crate::transport::Http,
     status: watch::Sender<Status>,
     stop: watch::Sender<bool>,
-    /// Whether [`WsClient::start`] runs; what [`WsClient::shutdown`] waits on.
+    /// Whether [`LongConnection::start`] runs; what
+    /// [`LongConnection::shutdown`] waits on.
     running: watch::Sender<bool>,
 }
 
-impl WsClient {
-    /// A client for the app, handing events to `dispatcher`.
-    pub fn builder(
-        app_id: impl Into<String>,
-        app_secret: impl Into<Secret>,
-        dispatcher: Dispatcher,
-    ) -> WsClientBuilder {
-        WsClientBuilder {
-            settings: Settings {
-                app_id: app_id.into(),
-                app_secret: app_secret.into(),
-                base_url: crate::FEISHU_BASE_URL.to_owned(),
-                bootstrap_timeout: DEFAULT_BOOTSTRAP_TIMEOUT,
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                fragment_timeout: DEFAULT_FRAGMENT_TIMEOUT,
-                shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-                max_handlers: DEFAULT_MAX_HANDLERS,
-                ping_interval: None,
-                liveness_timeout: None,
-                reconnect_interval: None,
-                reconnect_nonce: None,
-                reconnect_count: None,
-            },
-            dispatcher,
-        }
-    }
-
+impl LongConnection {
     /// The status now and its changes.
     pub fn status(&self) -> watch::Receiver<Status> {
         self.inner.status.subscribe()
@@ -440,11 +461,11 @@ impl WsClient {
         handlers: &mut connection::Handlers,
     ) -> Result<(), WsError> {
         let settings = &self.inner.settings;
-        let mut server = ClientConfig::default();
+        let mut server = ServerSettings::default();
         let mut failures: u32 = 0;
         loop {
             self.inner.status.send_replace(Status::Connecting);
-            let last = match connection::connect(&self.inner.http, settings, stop).await {
+            let last = match connection::connect(&self.inner.client, stop).await {
                 None => return Ok(()),
                 Some(Ok((socket, endpoint))) => {
                     failures = 0;
@@ -466,8 +487,9 @@ impl WsClient {
                     {
                         connection::End::Shutdown => return Ok(()),
                         connection::End::Lost(reason) => {
-                            tracing::warn!(%reason, "long connection lost; reconnecting");
-                            reason
+                            let lost = WsError::Lost { host: endpoint.host(), reason };
+                            tracing::warn!(error = %lost, "long connection lost; reconnecting");
+                            lost
                         }
                     }
                 }
@@ -477,13 +499,13 @@ impl WsClient {
                 }
                 Some(Err(error)) => {
                     tracing::warn!(%error, "could not connect; retrying");
-                    error.to_string()
+                    error
                 }
             };
             failures += 1;
             let count = settings.reconnect_count.unwrap_or(server.reconnect_count);
             if count >= 0 && i64::from(failures) > count {
-                return Err(WsError::GaveUp { attempts: failures - 1, last });
+                return Err(WsError::GaveUp { attempts: failures - 1, last: Box::new(last) });
             }
             let wait = if failures == 1 {
                 let nonce =
@@ -528,11 +550,15 @@ mod tests {
 
     #[test]
     fn max_handlers_out_of_range_is_refused_by_name() {
-        let builder = || WsClient::builder("cli_x", "secret", Dispatcher::builder().build());
+        let client = Client::new("cli_x", "secret").unwrap();
+        let builder = || client.long_connection(Dispatcher::builder().build());
         for max in [0, MAX_HANDLERS_LIMIT + 1] {
             let error = builder().max_handlers(max).build().unwrap_err();
-            assert!(matches!(error, WsError::Config(_)), "{error:?}");
-            assert!(error.to_string().contains(&format!("max_handlers is {max}")), "{error}");
+            assert!(
+                matches!(error, WsError::InvalidSetting { name: "max_handlers", .. }),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains(&format!("max_handlers: {max} is not")), "{error}");
         }
         assert!(builder().max_handlers(1).build().is_ok());
         assert!(builder().max_handlers(MAX_HANDLERS_LIMIT).build().is_ok());

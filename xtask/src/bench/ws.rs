@@ -1,6 +1,6 @@
 //! `ws_events_time_vs_python_sdk`: 5,000 events delivered by the sandbox over
 //! the long connection and acked, our client (`bench/src/bin/ws-bench.rs`,
-//! feishu-runtime's `WsClient`) against lark-oapi's `lark.ws.Client`
+//! feishu-runtime's `LongConnection`) against lark-oapi's `lark.ws.Client`
 //! (`bench/peers/lark_ws_bench.py`).
 //!
 //! One sandbox serves both sides, one client process at a time: a fresh
