@@ -1,0 +1,53 @@
+//! The long connection's bootstrap goes through the client (issue 23): a
+//! refusal is the runtime's `Error::Api` with its code and log id, and the
+//! error names the host; the request carries the client's credentials.
+
+#![cfg(feature = "ws")]
+
+use feishu_runtime::events::Dispatcher;
+use feishu_runtime::ws::WsError;
+use feishu_runtime::{Client, Error};
+use feishu_testkit::{Reply, Server};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_refused_bootstrap_is_error_api_with_code_log_id_and_host() {
+    let server = Server::start(|_| {
+        Reply::json(json!({"code": 514, "msg": "auth failed"})).header("X-Tt-Logid", "LOG-WS-514")
+    })
+    .await;
+    let client = Client::builder("cli_ws", "ws-secret-77").base_url(server.url()).build().unwrap();
+    let connection = client.long_connection(Dispatcher::builder().build()).build().unwrap();
+    let error = connection.start().await.unwrap_err();
+    let WsError::Bootstrap { host, source: Error::Api(refusal) } = &error else {
+        panic!("not a refused bootstrap: {error:?}")
+    };
+    assert_eq!((refusal.code, refusal.log_id.as_deref()), (514, Some("LOG-WS-514")));
+    assert_eq!(host, server.url().trim_start_matches("http://"));
+    let shown = error.to_string();
+    assert!(shown.contains(host.as_str()) && shown.contains("LOG-WS-514"), "{shown}");
+    assert!(!error.is_retryable(), "514 is fatal");
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/callback/ws/endpoint");
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body, json!({"AppID": "cli_ws", "AppSecret": "ws-secret-77"}));
+    assert!(!format!("{error:?} {connection:?}").contains("ws-secret-77"));
+}
+
+#[tokio::test]
+async fn a_busy_platform_is_retried_and_the_last_failure_names_the_host() {
+    let server = Server::start(|_| Reply::json(json!({"code": 1, "msg": "system busy"}))).await;
+    let client = Client::builder("cli_ws", "secret").base_url(server.url()).build().unwrap();
+    let connection = client
+        .long_connection(Dispatcher::builder().build())
+        .reconnect_count(1)
+        .reconnect_nonce(std::time::Duration::ZERO)
+        .reconnect_interval(std::time::Duration::ZERO)
+        .build()
+        .unwrap();
+    let error = connection.start().await.unwrap_err();
+    let WsError::GaveUp { attempts: 1, last } = &error else { panic!("{error:?}") };
+    assert!(matches!(&**last, WsError::Bootstrap { source: Error::Api(api), .. } if api.code == 1));
+    assert!(error.to_string().contains(server.url().trim_start_matches("http://")), "{error}");
+    assert_eq!(server.requests().len(), 2);
+}
