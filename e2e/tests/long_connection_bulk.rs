@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use feishu_runtime::events::{Dispatcher, EventBody};
-use feishu_runtime::ws::{LongConnection, Status};
+use feishu_runtime::ws::Status;
 use sandbox_support::{APP_ID, APP_SECRET, Env};
 use serde::Deserialize;
 use serde_json::json;

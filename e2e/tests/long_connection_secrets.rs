@@ -11,7 +11,7 @@ mod sandbox_support;
 use std::time::Duration;
 
 use feishu_runtime::events::Dispatcher;
-use feishu_runtime::ws::{LongConnection, Status};
+use feishu_runtime::ws::Status;
 use feishu_testkit::Capture;
 use sandbox_support::{APP_ID, APP_SECRET, Env};
 use serde_json::json;

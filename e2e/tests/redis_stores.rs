@@ -159,9 +159,12 @@ async fn an_app_ticket_pushed_to_one_client_serves_the_others_and_outlives_them(
     let Some(redis) = RedisServer::start("an_app_ticket_pushed_to_one_client") else {
         return;
     };
-    let webhook = WebhookServer::start(Webhook::new(
-        WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
-    ))
+    let webhook = WebhookServer::start(
+        Webhook::new(
+            WebhookConfig::new().verification_token(VERIFICATION_TOKEN).encrypt_key(ENCRYPT_KEY),
+        )
+        .unwrap(),
+    )
     .await;
     let env = Env::start().await;
     let marketplace = |stores: &RedisStores| {
