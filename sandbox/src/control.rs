@@ -64,6 +64,15 @@ pub(crate) async fn handle(shared: &Shared, method: &str, path: &str, body: &[u8
             lock(&shared.tokens).expire_all();
             ok()
         }
+        ("POST", "events") if request.get("user_message").is_some() => {
+            match im::user_message_event(shared, &request) {
+                Ok(request) if request.get("via").is_some() => {
+                    crate::ws::deliver(shared, &request).await
+                }
+                Ok(request) => events::deliver(shared, &request).await,
+                Err(error) => Reply::control_error(400, error),
+            }
+        }
         ("POST", "events") if request.get("via").is_some() => {
             crate::ws::deliver(shared, &request).await
         }

@@ -612,6 +612,51 @@ pub(crate) fn seed(shared: &Shared, request: &Value) -> Result<Value, String> {
     Ok(store.insert(message).control_json())
 }
 
+/// `POST /_sandbox/events` with `user_message: {chat_id, text}`: stores the
+/// user's text message in the chat (as `POST /_sandbox/messages` with
+/// `sender_type: user` would) and returns `request` with the complete
+/// `im.message.receive_v1` body of that message in its place, ready to deliver.
+pub(crate) fn user_message_event(shared: &Shared, request: &Value) -> Result<Value, String> {
+    let message = &request["user_message"];
+    let chat_id =
+        message.get("chat_id").and_then(Value::as_str).ok_or("user_message.chat_id is required")?;
+    let text =
+        message.get("text").and_then(Value::as_str).ok_or("user_message.text is required")?;
+    let stored = seed(
+        shared,
+        &json!({ "chat_id": chat_id, "msg_type": "text", "content": { "text": text }, "sender_type": "user" }),
+    )?;
+    let store = lock(&shared.store);
+    let message_id = stored["message_id"].as_str().unwrap_or_default();
+    let message = store.get(message_id).ok_or("the stored message went missing")?;
+    let p2p = store.chat(chat_id).is_some_and(|chat| chat.p2p);
+    let event = json!({
+        "sender": {
+            "sender_id": { "open_id": message.sender_id },
+            "sender_type": "user",
+            "tenant_key": crate::store::TENANT_KEY,
+        },
+        "message": {
+            "message_id": message.message_id,
+            "root_id": message.root_id,
+            "parent_id": message.parent_id,
+            "create_time": message.create_time.to_string(),
+            "update_time": message.update_time.to_string(),
+            "chat_id": message.chat_id,
+            "chat_type": if p2p { "p2p" } else { "group" },
+            "message_type": message.msg_type,
+            "content": message.content,
+            "mentions": [],
+        },
+    });
+    let mut request = request.clone();
+    let fields = request.as_object_mut().ok_or("the request is not a JSON object")?;
+    fields.remove("user_message");
+    fields.insert("event_type".into(), "im.message.receive_v1".into());
+    fields.insert("event".into(), event);
+    Ok(request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

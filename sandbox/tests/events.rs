@@ -185,3 +185,42 @@ async fn url_verification_and_unreachable_webhooks() {
     let (status, _) = env.control(Method::POST, "/events", Some(json!({"event_type": "x"}))).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn a_user_message_is_stored_and_delivered_in_one_call() {
+    let env = start().await;
+    let (_, chat) = env.control(Method::POST, "/chats", Some(json!({"chat_type": "p2p"}))).await;
+    let chat_id = chat["chat_id"].as_str().unwrap().to_owned();
+    let received = webhook(r#"{}"#).await;
+    let (status, answer) = env
+        .control(
+            Method::POST,
+            "/events",
+            Some(
+                json!({"url": received.url(), "user_message": {"chat_id": chat_id, "text": "hi"}}),
+            ),
+        )
+        .await;
+    assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
+    let got = received.next_delivery().await;
+    let payload: Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(payload["header"]["event_type"], "im.message.receive_v1");
+    let event = &payload["event"];
+    assert_eq!(event["message"]["content"], r#"{"text":"hi"}"#);
+    assert_eq!(event["message"]["chat_id"], chat_id.as_str());
+    assert_eq!(event["message"]["chat_type"], "p2p");
+    assert_eq!(event["sender"]["sender_id"]["open_id"], chat["user_open_id"]);
+    assert_eq!(event["message"]["message_type"], "text");
+    assert_eq!(event["sender"]["sender_type"], "user");
+    assert!(event["sender"]["sender_id"]["open_id"].as_str().unwrap().starts_with("ou_"));
+    // The message is stored too, under the id the event names.
+    let (_, listed) = env.control(Method::GET, "/messages", None).await;
+    let stored = &listed["messages"][0];
+    assert_eq!(stored["message_id"], event["message"]["message_id"]);
+    assert_eq!(stored["sender_type"], "user");
+
+    let (status, _) = env
+        .control(Method::POST, "/events", Some(json!({"url": received.url(), "user_message": {"chat_id": "oc_none", "text": "hi"}})))
+        .await;
+    assert_eq!(status, 400, "an unknown chat is refused");
+}
