@@ -2,8 +2,14 @@
 //! events over the long connection (no public URL needed):
 //!
 //! ```text
-//! cargo run --example echo_bot -- --base-url URL --app-id ID --app-secret SECRET
+//! cargo run --example echo_bot -- --base-url URL --app-id ID --app-secret SECRET [--redis redis://HOST:PORT]
 //! ```
+//!
+//! With `--redis`, several instances of the bot share one Redis: the
+//! tokens, the app's rate limits and the record of handled events (see
+//! the README's "Run several instances"), so that each message is handled
+//! once by the fleet (and a handler run twice replies once, by the reply's
+//! `uuid`).
 //!
 //! `--base-url` defaults to `https://open.feishu.cn`; point it at a sandbox
 //! (`cargo xtask sandbox`) to try it offline. Ctrl-C stops it cleanly: it
@@ -16,6 +22,7 @@
 use std::process::ExitCode;
 
 use feishu::im::message::ReplyRequest;
+use feishu::runtime::redis::RedisStores;
 use feishu_runtime::MessageContent;
 use feishu_runtime::events::{Dispatcher, EventBody};
 use feishu_runtime::ids::MessageId;
@@ -52,6 +59,9 @@ mod flags {
             required --app-id app_id: String
             /// The app's secret.
             required --app-secret app_secret: String
+            /// A Redis shared with the bot's other instances
+            /// (`redis://HOST:PORT`).
+            optional --redis redis: String
         }
     }
 }
@@ -60,14 +70,28 @@ mod flags {
 async fn main() -> ExitCode {
     let args = flags::EchoBot::from_env_or_exit();
     let base_url = args.base_url.unwrap_or_else(|| feishu_runtime::FEISHU_BASE_URL.to_owned());
-    let api =
-        match feishu::Client::builder(args.app_id, args.app_secret).base_url(&base_url).build() {
-            Ok(client) => client,
+    let stores = match &args.redis {
+        Some(url) => match RedisStores::connect(url).await {
+            Ok(stores) => Some(stores),
             Err(error) => {
                 eprintln!("echo_bot: {error}");
                 return ExitCode::FAILURE;
             }
-        };
+        },
+        None => None,
+    };
+    let mut builder =
+        feishu::Client::builder(args.app_id.clone(), args.app_secret).base_url(&base_url);
+    if let Some(stores) = &stores {
+        builder = builder.redis_stores(stores);
+    }
+    let api = match builder.build() {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("echo_bot: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let connection_api = api.clone();
     let mut dispatcher = Dispatcher::builder();
@@ -98,6 +122,11 @@ async fn main() -> ExitCode {
     if let Err(error) = registered {
         eprintln!("echo_bot: {error}");
         return ExitCode::FAILURE;
+    }
+    if let Some(stores) = &stores {
+        // The fleet handles each event once: a claim while a handler runs,
+        // a commit once it succeeded.
+        dispatcher.dedup_store(stores.dedup_store(&args.app_id));
     }
 
     // The long connection comes from the same client: its base URL,

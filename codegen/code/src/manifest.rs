@@ -28,6 +28,13 @@ const TLS_FEATURES: [(&str, &str); 4] = [
 /// The feature that turns on webhook handling (and its crypto crates).
 pub const WEBHOOK_FEATURE: &str = "webhook";
 
+/// The runtime's other optional parts, forwarded as they are. Off by
+/// default: `redis` pulls in the redis crate.
+const RUNTIME_EXTRAS: [(&str, &str); 1] = [(
+    "redis",
+    "Shared state for several processes of one app, on Redis: `feishu::runtime::redis`.",
+)];
+
 /// The runtime's event transports, forwarded so that a user of the
 /// generated crate alone can receive events (`feishu::runtime::ws`,
 /// `feishu::runtime::events::axum`); each needs the webhook feature's
@@ -129,6 +136,12 @@ pub fn cargo_toml(model: &Model, options: &Options, header: &str) -> String {
         }
     }
     for (feature, doc) in TLS_FEATURES {
+        text.push_str(&format!("# {doc}\n{feature} = [\"feishu-runtime/{feature}\"]\n"));
+    }
+    // A service named like one keeps its name, as for the transports.
+    for (feature, doc) in
+        RUNTIME_EXTRAS.iter().filter(|(f, _)| !model.services.values().any(|s| s.feature == *f))
+    {
         text.push_str(&format!("# {doc}\n{feature} = [\"feishu-runtime/{feature}\"]\n"));
     }
     text
