@@ -1,6 +1,7 @@
 //! Redis goes down under a running client of a fleet, and comes back:
 //! calls still go out (the limiter and the token cache fall back to the
-//! process), the token stores fail with a typed error, the log names the
+//! process), events are handled (dedup answers "first delivery"), the token
+//! stores fail with a typed error, the log names the
 //! outage once, and once Redis is back the stores are used again without
 //! restarting anything.
 //!
@@ -8,10 +9,12 @@
 
 mod sandbox_support;
 
+use feishu_runtime::events;
 use feishu_runtime::redis::RedisStores;
 use feishu_runtime::{ApiRequest, AuthError, Error, Method, RateLimit};
 use feishu_testkit::{Capture, RedisServer};
 use sandbox_support::Env;
+use serde_json::json;
 
 const PROGRESS: &str = "im.v1.batch_message.get_progress";
 const PROGRESS_PATH: &str = "/open-apis/im/v1/batch_messages/bm_1/get_progress";
@@ -44,6 +47,17 @@ async fn calls_go_on_through_an_outage_logged_once_and_the_stores_come_back() {
     // A fresh token is fetched by the process itself.
     client.invalidate_token().await;
     client.send_value(progress()).await.expect("a token fetched without Redis");
+    // Event dedup lets every delivery through: a duplicate beats a loss.
+    let mut builder = events::Dispatcher::builder();
+    builder.fallback(|_ctx, _event| async { Ok(()) }).unwrap();
+    builder.dedup_store(stores.dedup_store("cli_sandbox"));
+    let dispatcher = builder.build();
+    for _ in 0..2 {
+        let body = json!({"schema": "2.0", "header": {"event_id": "ev_down", "event_type": "im.chat.updated_v1"}, "event": {}});
+        let envelope = events::parse_event(body.to_string().as_bytes()).unwrap();
+        let outcome = dispatcher.dispatch(envelope, events::Channel::Webhook).await;
+        assert!(matches!(outcome, events::Outcome::Handled { .. }), "{outcome:?}");
+    }
     let user = client.user_auth().access_token("ou_alice").await.unwrap_err();
     assert!(
         matches!(&user, Error::Auth(AuthError::Store { .. })),

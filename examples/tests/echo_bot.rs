@@ -29,22 +29,28 @@ async fn the_echo_bot_answers_a_message_from_the_long_connection() {
     echo_once(&[]).await;
 }
 
-/// With `--redis`, the bot keeps its tokens and rate-limit windows (and, once
-/// it handles events with it, its dedup) in the Redis: the contract's
-/// command line works, and Redis holds the bot's state afterwards.
+/// With `--redis`, the bot keeps its tokens, rate-limit windows and handled
+/// events in the Redis: the contract's command line works, and Redis holds
+/// the bot's state afterwards.
 #[tokio::test]
 async fn the_echo_bot_with_redis_answers_once_and_keeps_its_state_there() {
     let Some(redis) = feishu_testkit::RedisServer::start("the_echo_bot_with_redis") else {
         return;
     };
-    echo_once(&["--redis".to_owned(), redis.url()]).await;
+    let message_id = echo_once(&["--redis".to_owned(), redis.url()]).await;
     assert_ne!(redis.command("DBSIZE"), ":0", "the bot's state is in Redis");
     assert_ne!(redis.command("KEYS feishu:cli_sandbox:token:*"), "*0", "its tenant token too");
+    assert_eq!(
+        redis.command(&format!("GET feishu:cli_sandbox:dedup:message:{message_id}")),
+        "done",
+        "the message is committed as handled"
+    );
 }
 
 /// Runs the bot with `extra` arguments, delivers one message twice (under
 /// two event ids), checks the one reply, and stops the bot with SIGINT.
-async fn echo_once(extra: &[String]) {
+/// Returns the message's id.
+async fn echo_once(extra: &[String]) -> String {
     let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec");
     let sandbox = Sandbox::start(SandboxConfig::from_spec_dir(spec).unwrap(), 0).await.unwrap();
     let base = sandbox.url();
@@ -124,4 +130,5 @@ async fn echo_once(extra: &[String]) {
         "{out}"
     );
     sandbox.shutdown().await;
+    message_id
 }

@@ -12,6 +12,7 @@
 //! | [`RedisUserTokenStore`] | [`UserTokenStore`](crate::auth::UserTokenStore) (atomic compare-and-swap) | fails with [`AuthError::Store`](crate::AuthError::Store) |
 //! | [`RedisTokenCache`] | [`SharedTokenCache`](crate::auth::SharedTokenCache) | the client fetches its own token |
 //! | [`RedisLimiter`] | [`SharedLimiter`](crate::SharedLimiter) | the client waits for its in-process limiter |
+//! | `RedisDedup` (feature `events`) | `events::DedupStore` (claim, renew, commit, release) | answers "first delivery": a duplicate beats a loss |
 //!
 //! [`ClientBuilder::redis_stores`](crate::ClientBuilder::redis_stores) sets all
 //! four on a client.
@@ -30,12 +31,16 @@
 //! - `PREFIX:APP:token:…:DIGEST`: a tenant or app token until it expires,
 //!   keyed by a SHA-256 digest of the app secret (never the secret);
 //! - `PREFIX:APP:rate:…`: the start times of the last requests of one
-//!   API × tenant, for one limit window.
+//!   API × tenant, for one limit window;
+//! - `PREFIX:APP:dedup:KEY`: an event's claim (`claim:OWNER`, for its
+//!   lease) or its commit (`done`, for the dispatcher's TTL).
 //!
 //! Tokens and tickets are kept in clear text, like in any store: protect the
 //! Redis (a password in the URL, a private network).
 
 mod app_ticket;
+#[cfg(feature = "events")]
+mod dedup;
 mod limiter;
 mod token_cache;
 mod user_token;
@@ -48,6 +53,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 pub use app_ticket::RedisAppTicketStore;
+#[cfg(feature = "events")]
+pub use dedup::RedisDedup;
 pub use limiter::RedisLimiter;
 pub use token_cache::RedisTokenCache;
 pub use user_token::RedisUserTokenStore;
@@ -163,6 +170,13 @@ impl RedisStores {
     /// The fleet's rate limiter (keyed by app, tenant and API).
     pub fn limiter(&self) -> Arc<RedisLimiter> {
         Arc::new(RedisLimiter::new(self.shared.clone()))
+    }
+
+    /// The event dedup store of the app `app_id`, for
+    /// [`DispatcherBuilder::dedup_store`](crate::events::DispatcherBuilder::dedup_store).
+    #[cfg(feature = "events")]
+    pub fn dedup_store(&self, app_id: &str) -> Arc<RedisDedup> {
+        Arc::new(RedisDedup::new(self.shared.clone(), app_id))
     }
 }
 
