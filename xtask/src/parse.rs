@@ -52,7 +52,7 @@ pub fn parse_pages(pages: &[(String, String)]) -> feishu_docs::Parsed {
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             let Some((file, text)) = pages.get(i) else { break };
-                            mine.push((i, feishu_docs::parse_page(file, text)));
+                            mine.push((i, feishu_docs::read_page(file, text)));
                         }
                         mine
                     })
@@ -60,7 +60,7 @@ pub fn parse_pages(pages: &[(String, String)]) -> feishu_docs::Parsed {
                 .collect();
             workers
                 .into_iter()
-                .flat_map(|w| w.join().expect("parse_page turns a reader panic into a diagnostic"))
+                .flat_map(|w| w.join().expect("read_page turns a reader panic into a diagnostic"))
                 .collect()
         });
     read.sort_by_key(|(i, _)| *i);

@@ -95,8 +95,34 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads one page. `file` names it in diagnostics and `sources`.
+/// What a page's diagnostics say when the reader itself failed on it (a bug
+/// in the reader, caught by [`read_page`]); tests look for it.
+pub const READER_FAILED: &str = "the reader failed on this page";
+
+/// Reads one page: the one page reader. `file` names it in diagnostics and
+/// `sources`. A bug in the reader becomes an `unreadable` diagnostic starting
+/// with [`READER_FAILED`] rather than a crash.
 pub fn read_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
+    match std::panic::catch_unwind(|| read_unguarded(file, text)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let diagnostic = Diagnostic {
+                file: file.to_string(),
+                line: 0,
+                kind: DiagnosticKind::Unreadable,
+                message: format!("{READER_FAILED}: {what}"),
+            };
+            (Spec::default(), vec![diagnostic])
+        }
+    }
+}
+
+fn read_unguarded(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
     let mut diags = diag::Diagnostics::new(file);
     if text.contains('\0') {
         diags.push(
@@ -111,33 +137,12 @@ pub fn read_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
     (spec, diags.into_vec())
 }
 
-/// Reads one page, turning a bug in the reader into a diagnostic rather than a crash.
-pub fn parse_page(file: &str, text: &str) -> (Spec, Vec<Diagnostic>) {
-    match std::panic::catch_unwind(|| read_page(file, text)) {
-        Ok(result) => result,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            let diagnostic = Diagnostic {
-                file: file.to_string(),
-                line: 0,
-                kind: DiagnosticKind::Unreadable,
-                message: format!("the reader failed on this page: {what}"),
-            };
-            (Spec::default(), vec![diagnostic])
-        }
-    }
-}
-
 /// Reads and merges pages given as `(file name, text)`.
 pub fn parse_pages(pages: &[(String, String)]) -> Parsed {
     let mut diagnostics = Vec::new();
     let mut specs = Vec::with_capacity(pages.len());
     for (file, text) in pages {
-        let (spec, diags) = parse_page(file, text);
+        let (spec, diags) = read_page(file, text);
         specs.push(spec);
         diagnostics.extend(diags);
     }

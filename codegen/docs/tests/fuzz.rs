@@ -17,8 +17,8 @@
 //! * Deterministic tests cover the degenerate pages: empty text, a header only,
 //!   10 000 `|`, very deep `level="1000"` rows, and binary garbage.
 //!
-//! Every test calls [`feishu_docs::read_page`], not `parse_page`: the latter
-//! catches panics and would hide exactly what is looked for here. Failure
+//! Every test calls [`feishu_docs::read_page`], which turns a reader panic into
+//! a diagnostic; `read` fails the test on that diagnostic. Failure
 //! persistence is off, so a failing run writes no files; proptest prints the
 //! shrunk input instead.
 
@@ -276,9 +276,11 @@ fn apply(text: &mut String, mutation: &Mutation) {
     }
 }
 
-/// Reads the page; a panic fails the test with the panic message.
+/// Reads the page; a reader panic fails the test with the panic message.
 fn read(file: &str, text: &str) {
-    let _ = feishu_docs::read_page(file, text);
+    let (_, diagnostics) = feishu_docs::read_page(file, text);
+    let failed = diagnostics.iter().find(|d| d.message.starts_with(feishu_docs::READER_FAILED));
+    assert!(failed.is_none(), "{failed:?}");
 }
 
 /// `cases` per property; `PROPTEST_CASES=100000` in the environment runs a deeper search.
