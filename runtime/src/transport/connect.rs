@@ -42,6 +42,7 @@ pub(crate) fn connector(proxies: Arc<Matcher>, connect_timeout: Duration) -> io:
 /// but through a proxy always by a `CONNECT` tunnel (a proxy cannot relay an
 /// upgraded connection in absolute form), and TLS offering HTTP/1.1 only
 /// (a WebSocket upgrade is an HTTP/1.1 request).
+#[cfg(feature = "ws")]
 pub(crate) fn stream_connector(
     proxies: Arc<Matcher>,
     connect_timeout: Duration,

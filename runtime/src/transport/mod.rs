@@ -52,6 +52,8 @@ const POOL_IDLE: Duration = Duration::from_secs(90);
 pub(crate) struct Http {
     client: legacy::Client<connect::Connector, RequestBody>,
     proxies: Arc<Matcher>,
+    /// The long connection's streams connect within it too.
+    #[cfg(feature = "ws")]
     connect_timeout: Duration,
     /// The connector of [`Http::open_stream`], built when first needed.
     #[cfg(feature = "ws")]
@@ -133,6 +135,7 @@ impl Http {
         Ok(Self {
             client,
             proxies,
+            #[cfg(feature = "ws")]
             connect_timeout,
             #[cfg(feature = "ws")]
             streams: Arc::default(),
