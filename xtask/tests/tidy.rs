@@ -37,6 +37,8 @@ const TOO_LONG_FOR_NOW: &[&str] = &[
     "codegen/docs/src/extract.rs",
     "codegen/diff/src/lib.rs",
     "codegen/openapi/src/lib.rs",
+    // The sandbox's message behaviour; to be split with the sandbox's untangling (issue 27 item 2).
+    "sandbox/src/im.rs",
 ];
 
 /// The source folders whose modules form no import cycle: a cycle means two
