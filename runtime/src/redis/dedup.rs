@@ -91,6 +91,25 @@ impl RedisDedup {
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.key_prefix)
     }
+
+    /// Runs one of the owner's scripts on `key` (with the lease, when it
+    /// takes one), and notes an outage or a recovery.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        key: &str,
+        owner: &str,
+        lease: Option<Duration>,
+    ) -> redis::RedisResult<T> {
+        let mut invocation = script.key(self.key(key));
+        invocation.arg(claimed_by(owner));
+        if let Some(lease) = lease {
+            invocation.arg(millis(lease));
+        }
+        let result = invocation.invoke_async(&mut self.shared.conn()).await;
+        self.shared.note(&result);
+        result
+    }
 }
 
 fn claimed_by(owner: &str) -> String {
@@ -109,14 +128,8 @@ impl DedupStore for RedisDedup {
         lease: Duration,
     ) -> BoxFuture<'a, Result<Claim, StoreError>> {
         Box::pin(async move {
-            let result: redis::RedisResult<String> = self
-                .claim
-                .key(self.key(key))
-                .arg(claimed_by(owner))
-                .arg(millis(lease))
-                .invoke_async(&mut self.shared.conn())
-                .await;
-            self.shared.note(&result);
+            let result: redis::RedisResult<String> =
+                self.run(&self.claim, key, owner, Some(lease)).await;
             Ok(match result.as_deref() {
                 Ok("committed") => Claim::Committed,
                 Ok("held") => Claim::Held,
@@ -133,14 +146,8 @@ impl DedupStore for RedisDedup {
         lease: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let result: redis::RedisResult<i64> = self
-                .renew
-                .key(self.key(key))
-                .arg(claimed_by(owner))
-                .arg(millis(lease))
-                .invoke_async(&mut self.shared.conn())
-                .await;
-            self.shared.note(&result);
+            let result: redis::RedisResult<i64> =
+                self.run(&self.renew, key, owner, Some(lease)).await;
             // Unreachable: nothing to renew, and nobody else can claim.
             Ok(result.map_or(true, |renewed| renewed == 1))
         })
@@ -171,13 +178,8 @@ impl DedupStore for RedisDedup {
         owner: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let result: redis::RedisResult<i64> = self
-                .release
-                .key(self.key(key))
-                .arg(claimed_by(owner))
-                .invoke_async(&mut self.shared.conn())
-                .await;
-            self.shared.note(&result);
+            // Unreachable: the claim lapses with its lease.
+            let _: redis::RedisResult<i64> = self.run(&self.release, key, owner, None).await;
             Ok(())
         })
     }
