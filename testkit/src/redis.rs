@@ -21,10 +21,18 @@ const PROGRAM: &str = "redis-server";
 /// a server that does not come up in this time will not come up at all.
 const STARTUP: Duration = Duration::from_secs(20);
 
+/// The test certificates of a TLS server ([`RedisServer::start_tls`]): a CA
+/// made for these tests only and a certificate it signed for `localhost`
+/// and `127.0.0.1`, valid until 2126. Made with `openssl` (see
+/// `testkit/tls/README.md`); never trusted outside a test.
+const TLS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tls");
+
 /// A `redis-server` process of this test, on `127.0.0.1`.
 #[derive(Debug)]
 pub struct RedisServer {
     port: u16,
+    /// The TLS port, for a server started by [`RedisServer::start_tls`].
+    tls_port: Option<u16>,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -34,6 +42,18 @@ impl RedisServer {
     /// `None` (panicking instead when the `CI` variable is set). `test`
     /// names the caller in that message.
     pub fn start(test: &str) -> Option<RedisServer> {
+        RedisServer::start_with(test, false)
+    }
+
+    /// Like [`start`](Self::start), and also listening for TLS on a second
+    /// port ([`tls_url`](Self::tls_url)), with a certificate signed by the
+    /// test CA at [`ca_file`](Self::ca_file). [`command`](Self::command)
+    /// still uses the plain port.
+    pub fn start_tls(test: &str) -> Option<RedisServer> {
+        RedisServer::start_with(test, true)
+    }
+
+    fn start_with(test: &str, tls: bool) -> Option<RedisServer> {
         if !available() {
             let why = format!(
                 "{test}: skipped, `{PROGRAM}` is not installed (`apt-get install redis-server`; \
@@ -56,7 +76,8 @@ impl RedisServer {
         let mut last_error = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let mut server = RedisServer { port, dir: dir.clone(), child: None };
+            let tls_port = tls.then(free_port);
+            let mut server = RedisServer { port, tls_port, dir: dir.clone(), child: None };
             match server.spawn() {
                 Ok(()) => return Some(server),
                 Err(e) => last_error = e,
@@ -73,6 +94,18 @@ impl RedisServer {
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The TLS URL, `rediss://localhost:PORT`, of a server started by
+    /// [`start_tls`](Self::start_tls) (`None` otherwise). Its certificate
+    /// verifies only against [`ca_file`](Self::ca_file).
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_port.map(|port| format!("rediss://localhost:{port}"))
+    }
+
+    /// The PEM file of the test CA that signed the TLS certificate.
+    pub fn ca_file() -> PathBuf {
+        Path::new(TLS_DIR).join("ca.pem")
     }
 
     /// Stops the server (a SIGKILL: as abrupt as a crash). Clients see their
@@ -118,6 +151,7 @@ impl RedisServer {
             .arg("--dir")
             .arg(&self.dir)
             .args(["--logfile", "", "--daemonize", "no", "--protected-mode", "no"])
+            .args(self.tls_args())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -142,6 +176,27 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+}
+
+impl RedisServer {
+    /// The arguments that open the TLS port (none without one). Clients
+    /// need no certificate of their own.
+    fn tls_args(&self) -> Vec<String> {
+        let Some(port) = self.tls_port else { return Vec::new() };
+        let file = |name: &str| Path::new(TLS_DIR).join(name).display().to_string();
+        vec![
+            "--tls-port".into(),
+            port.to_string(),
+            "--tls-cert-file".into(),
+            file("redis.pem"),
+            "--tls-key-file".into(),
+            file("redis.key"),
+            "--tls-ca-cert-file".into(),
+            file("ca.pem"),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ]
     }
 }
 

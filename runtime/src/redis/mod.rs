@@ -78,7 +78,9 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The URL is not a Redis URL (`redis://[:PASSWORD@]HOST[:PORT][/DB]`).
+    /// The URL is not a Redis URL (`redis://[:PASSWORD@]HOST[:PORT][/DB]`,
+    /// or `rediss://` for TLS), or asks for TLS in a build without a TLS
+    /// feature.
     /// The URL is not repeated, since it may hold a password.
     #[error("the Redis URL does not parse: {0}")]
     Url(String),
@@ -118,7 +120,27 @@ impl RedisStores {
     /// `redis://:PASSWORD@HOST:PORT/DB` for a password and a database).
     /// Fails if Redis does not answer now; later outages are survived (see
     /// the [module docs](self)).
+    ///
+    /// `rediss://HOST:PORT` speaks TLS, over the library of the runtime's
+    /// TLS feature. The server's certificate must name `HOST` and chain to
+    /// a root the system trusts: with `rustls-ring` or `rustls-aws-lc`, the
+    /// system's certificate store (`SSL_CERT_FILE` or `SSL_CERT_DIR` replace
+    /// it, for a private CA); with `native-tls`, OpenSSL's. Verification
+    /// cannot be turned off (a URL with a fragment, such as the `redis`
+    /// crate's `#insecure`, is refused), and client certificates are not
+    /// supported.
     pub async fn connect(url: &str) -> Result<RedisStores, ConnectError> {
+        // The `redis` crate reads `#insecure` as "skip the certificate
+        // checks" (and with native-tls honours it): refused, whatever the
+        // TLS library, so that a URL cannot quietly turn them off.
+        if url.contains('#') {
+            return Err(ConnectError::Url(
+                "a fragment (`#...`, such as `#insecure`) is not accepted".to_owned(),
+            ));
+        }
+        // The `redis` crate's rustls reads the process's crypto provider,
+        // which another crate's features can make ambiguous (a panic).
+        crate::config::install_tls_provider();
         let client = redis::Client::open(url).map_err(|e| ConnectError::Url(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
