@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::paging::TokenMode;
 use crate::reply::Reply;
-use crate::server::{Shared, lock};
+use crate::state::{Shared, lock};
 use crate::store::Chat;
 use crate::{events, im};
 

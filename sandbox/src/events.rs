@@ -1,5 +1,5 @@
 //! Webhook event delivery: the v2 envelope, AES-256-CBC encryption, the
-//! `X-Lark-Signature` and a minimal HTTP/1.1 POST.
+//! `X-Lark-Signature` and the POST (hyper-util's client).
 
 use std::time::Duration;
 
@@ -7,14 +7,15 @@ use aes::cipher::{BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::ids::now_millis;
 use crate::reply::Reply;
-use crate::server::{Shared, lock};
+use crate::state::{Shared, lock};
 use crate::store::TENANT_KEY;
 
 /// How long a webhook gets to answer.
@@ -64,8 +65,10 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
     let config = &shared.config;
     let key = request.encrypt_key.clone().unwrap_or_else(|| config.encrypt_key.clone());
     let token = request.token.clone().unwrap_or_else(|| config.verification_token.clone());
-    let event =
-        request.event.clone().unwrap_or_else(|| crate::ws::event_body(shared, &request.event_type));
+    let event = request
+        .event
+        .clone()
+        .unwrap_or_else(|| crate::bodies::event_body(shared, &request.event_type));
     let payload = if request.event_type == "url_verification" {
         let challenge = event
             .get("challenge")
@@ -156,67 +159,61 @@ pub(crate) fn envelope(
     })
 }
 
-/// The parts of an `http://host[:port]/path` URL: host, port, path with query, and the `Host` header.
-fn split_url(url: &str) -> Result<(String, u16, String, String), String> {
-    let rest =
-        url.strip_prefix("http://").ok_or_else(|| format!("{url:?} is not an http:// URL"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let bad_port = || format!("{url:?} has a bad port");
-    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| format!("{url:?} has an unclosed [ in its host"))?;
-        match after.strip_prefix(':') {
-            Some(port) => (host, port.parse::<u16>().map_err(|_| bad_port())?),
-            None if after.is_empty() => (host, 80),
-            None => return Err(bad_port()),
-        }
-    } else {
-        match authority.rsplit_once(':') {
-            Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad_port())?),
-            None => (authority, 80),
-        }
-    };
-    if host.is_empty() {
-        return Err(format!("{url:?} names no host"));
-    }
-    Ok((host.to_string(), port, path.to_string(), authority.to_string()))
-}
-
-/// POSTs `body` with `headers`; answers the status and body.
+/// POSTs `body` with `headers` to an `http://` URL, through hyper-util's
+/// client on a fresh connection (none is kept: a webhook is a test's server,
+/// which may stop at any time); answers the status and body.
 pub(crate) async fn post(
     url: &str,
     headers: &[(&'static str, String)],
     body: String,
 ) -> Result<(u16, Vec<u8>), String> {
-    let (host, port, path, authority) = split_url(url)?;
-    let stream =
-        tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    let driver = tokio::spawn(connection);
-    let mut builder = hyper::Request::post(path.as_str()).header("host", authority);
+    let uri = webhook_uri(url)?;
+    let client =
+        Client::builder(TokioExecutor::new()).pool_max_idle_per_host(0).build_http::<Full<Bytes>>();
+    let mut builder = hyper::Request::post(uri);
     for (name, value) in headers {
         builder = builder.header(*name, value.as_str());
     }
     let request = builder.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
-    let result = async {
-        let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let answer = Limited::new(response.into_body(), 16 * 1024 * 1024)
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        Ok((status, answer.to_vec()))
+    let response = client.request(request).await.map_err(|e| with_sources(&e))?;
+    let status = response.status().as_u16();
+    let answer = Limited::new(response.into_body(), MAX_ANSWER)
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, answer.to_vec()))
+}
+
+/// The largest webhook answer read.
+const MAX_ANSWER: usize = 16 * 1024 * 1024;
+
+/// `url` as an `http://` URI with a host (webhooks here are plain HTTP).
+fn webhook_uri(url: &str) -> Result<http::Uri, String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(format!("{url:?} is not an http:// URL"));
     }
-    .await;
-    driver.abort();
-    result
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("{url:?} names no host"));
+    }
+    // `http::Uri` keeps a port it cannot read (`h:x`) as no port at all.
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let after_host = authority.rsplit_once(']').map_or(authority, |(_, rest)| rest);
+    if let Some((_, port)) = after_host.rsplit_once(':')
+        && port.parse::<u16>().is_err()
+    {
+        return Err(format!("{url:?} has a bad port"));
+    }
+    Ok(uri)
+}
+
+/// An error and its causes, `a: b: c` (hyper-util's own message is only "client error").
+fn with_sources(error: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 #[cfg(test)]
@@ -247,21 +244,16 @@ mod tests {
     }
 
     #[test]
-    fn splits_urls() {
+    fn webhook_urls_are_plain_http_with_a_host() {
+        let uri = webhook_uri("http://127.0.0.1:8080/hook?x=1").unwrap();
         assert_eq!(
-            split_url("http://127.0.0.1:8080/hook?x=1").unwrap(),
-            ("127.0.0.1".into(), 8080, "/hook?x=1".into(), "127.0.0.1:8080".into())
+            (uri.host(), uri.port_u16(), uri.path_and_query().map(|p| p.as_str())),
+            (Some("127.0.0.1"), Some(8080), Some("/hook?x=1"))
         );
-        assert_eq!(
-            split_url("http://localhost").unwrap(),
-            ("localhost".into(), 80, "/".into(), "localhost".into())
-        );
-        assert_eq!(
-            split_url("http://[::1]:9/e").unwrap(),
-            ("::1".into(), 9, "/e".into(), "[::1]:9".into())
-        );
-        assert!(split_url("http://[::1/e").is_err());
-        assert!(split_url("https://x/").is_err());
-        assert!(split_url("http://h:notaport/").is_err());
+        assert_eq!(webhook_uri("http://[::1]:9/e").unwrap().host(), Some("[::1]"));
+        assert!(webhook_uri("http://[::1/e").is_err());
+        assert!(webhook_uri("https://x/").unwrap_err().contains("not an http:// URL"));
+        assert!(webhook_uri("http://h:notaport/").is_err());
+        assert!(webhook_uri("/just/a/path").is_err());
     }
 }

@@ -6,6 +6,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ids::XorShift;
+use crate::reply::Reply;
+use crate::{auth, limits};
 
 /// What a fault does to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +202,30 @@ impl Faults {
             })
             .collect();
         json!({ "faults": rules })
+    }
+}
+
+/// The answer a fault of `kind` gives instead of the real one (a rate limit
+/// names the spec's per-chat limit); `None` drops the connection or, for a
+/// delay, lets the request carry on.
+pub(crate) fn reply(kind: Kind, spec: &feishu_spec::Spec) -> Option<Reply> {
+    match kind {
+        Kind::Status(status) => Some(Reply::text(status, format!("sandbox fault: HTTP {status}"))),
+        Kind::Drop => None,
+        Kind::RateLimited => Some(Reply::rate_limited(230020, limits::per_chat(spec), 1)),
+        Kind::ExpireToken => Some(Reply::error(
+            auth::INVALID_TOKEN,
+            "Invalid access token for authorization. Please make a request with token attached.",
+        )),
+        Kind::TooManyRequests(secs) => Some(
+            Reply::text(429, "sandbox fault: too many requests")
+                .with_header("retry-after", secs.to_string()),
+        ),
+        Kind::NotJson => Some(Reply {
+            content_type: "text/html; charset=utf-8",
+            ..Reply::text(200, "<html><body>sandbox fault: not JSON</body></html>")
+        }),
+        Kind::Delay(_) => None,
     }
 }
 

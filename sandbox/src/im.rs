@@ -6,12 +6,13 @@ use std::time::Instant;
 use feishu_spec::{Constraints, EnumValue, Field, FieldType};
 use serde_json::{Value, json};
 
+use crate::call::Call;
 use crate::ids::now_millis;
 use crate::limits;
 use crate::reply::Reply;
-use crate::server::{Call, Shared, invalid_param, lock};
+use crate::state::{Shared, lock};
 use crate::store::{Chat, Message, Reaction, Sender, Store};
-use crate::validate::Violation;
+use crate::validate::{Violation, invalid_param};
 
 /// The message types the sandbox accepts.
 pub(crate) const MSG_TYPES: [&str; 10] = [

@@ -27,6 +27,8 @@ use std::time::Duration;
 use feishu_spec::Spec;
 
 mod auth;
+mod bodies;
+mod call;
 mod control;
 mod events;
 mod faults;
@@ -35,12 +37,16 @@ mod ids;
 mod im;
 mod limits;
 mod oauth;
+mod open_api;
 mod paging;
 pub mod portal;
 mod reply;
+mod routes;
 mod server;
+mod state;
 mod store;
 mod tenants;
+mod uploads;
 mod validate;
 mod ws;
 
@@ -147,7 +153,7 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig, port: u16) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(server::Shared::new(config));
+        let shared = Arc::new(state::Shared::new(config));
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(server::serve(listener, shared, stopped));
         Ok(Sandbox { addr, stop: Some(stop), task: Some(task) })

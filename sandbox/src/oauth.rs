@@ -2,14 +2,14 @@
 //! v2 code exchange and refresh with refresh tokens that work once, and
 //! revoked consent.
 
-use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::auth::{Grant, Kind};
-use crate::reply::Reply;
-use crate::server::{Shared, lock};
+use crate::reply::{Reply, percent_encode};
+use crate::state::oauth::{Code, Consent, OAuth, Refresh};
+use crate::state::{Shared, lock};
 use crate::store::{DEFAULT_USER, TENANT_KEY};
 
 /// `GET`: the authorisation page.
@@ -32,41 +32,6 @@ const UNKNOWN_REFRESH: i64 = 20026;
 const EXPIRED_REFRESH: i64 = 20037;
 const REVOKED: i64 = 20064;
 const USED_REFRESH: i64 = 20073;
-
-/// Who approved what: the app, the user and their tenant.
-#[derive(Debug, Clone)]
-struct Consent {
-    app_id: String,
-    open_id: String,
-    tenant_key: String,
-    scope: String,
-}
-
-#[derive(Debug)]
-struct Code {
-    consent: Consent,
-    redirect_uri: Option<String>,
-    expires: Instant,
-}
-
-#[derive(Debug)]
-struct Refresh {
-    consent: Consent,
-    expires: Instant,
-    used: bool,
-}
-
-/// Codes, refresh tokens and revoked consents.
-#[derive(Debug, Default)]
-pub(crate) struct OAuth {
-    codes: HashMap<String, Code>,
-    refresh: HashMap<String, Refresh>,
-    /// `(app_id, open_id)` pairs whose consent was revoked.
-    revoked: BTreeSet<(String, String)>,
-    exchanges: u64,
-    refreshes: u64,
-    refused_refreshes: u64,
-}
 
 fn oauth_error(code: i64, error: &str, description: impl Into<String>) -> Reply {
     Reply::json(
@@ -178,18 +143,6 @@ fn authorize(shared: &Shared, query: &[(String, String)]) -> Reply {
         location.push_str(&percent_encode(state));
     }
     Reply::plain_json(302, json!({ "location": location })).with_header("location", location)
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn token(shared: &Shared, body: Option<&Value>) -> Reply {

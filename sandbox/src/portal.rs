@@ -16,19 +16,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
 use crate::faults::Kind;
 use crate::reply::Reply;
-use crate::server::{Shared, fault_reply, lock};
+use crate::state::portal::{Canned, DIRECTORY_LIST, GET_DETAIL, Portal, State};
+use crate::state::{Shared, lock};
 
-/// The tree call (the misspelling is the real portal's).
-pub(crate) const DIRECTORY_LIST: &str = "/api/tools/docment/directory_list";
-/// The page call.
-pub(crate) const GET_DETAIL: &str = "/document_portal/v1/document/get_detail";
 /// The id of the Server API node.
 pub const SERVER_API_ID: u64 = 103;
 /// The fullPath of the Server API node; pages without a fullPath get one below it.
@@ -42,32 +38,6 @@ const MAX_DEPTH: usize = 32;
 /// Canned answers repeat their body at most to this size.
 const MAX_CANNED_BYTES: usize = 96 * 1024 * 1024;
 
-/// The portal of one sandbox: off unless it has a folder.
-#[derive(Debug, Default)]
-pub(crate) struct Portal {
-    dir: Option<PathBuf>,
-    state: Mutex<State>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    /// fullPath → file, from the last read of the folder.
-    index: BTreeMap<String, PathBuf>,
-    canned: Vec<Canned>,
-    directory_lists: u64,
-    details: u64,
-    accept_language: Option<String>,
-}
-
-/// A canned answer: served instead of the real one to requests whose path (with query) starts with `prefix`.
-#[derive(Debug)]
-struct Canned {
-    prefix: String,
-    status: u16,
-    body: Vec<u8>,
-    remaining: Option<u64>,
-}
-
 /// What a page file says about itself.
 #[derive(Debug, Clone, PartialEq)]
 struct PageInfo {
@@ -76,27 +46,6 @@ struct PageInfo {
     update_time: i64,
     id: Option<u64>,
     content: String,
-}
-
-impl Portal {
-    /// A portal serving `dir`, or none.
-    pub(crate) fn new(dir: Option<PathBuf>) -> Self {
-        Portal { dir, state: Mutex::default() }
-    }
-
-    /// Whether `path` is one of the portal's calls (only when it has a folder).
-    pub(crate) fn serves(&self, path: &str) -> bool {
-        self.dir.is_some() && (path == DIRECTORY_LIST || path == GET_DETAIL)
-    }
-
-    /// Forgets canned answers and counters.
-    pub(crate) fn reset(&self) {
-        let mut state = lock(&self.state);
-        state.canned.clear();
-        state.directory_lists = 0;
-        state.details = 0;
-        state.accept_language = None;
-    }
 }
 
 /// One portal request. `target` is the path with its raw query. `None` drops the connection.
@@ -130,7 +79,7 @@ pub(crate) async fn handle(
         }
     }
     if let Some(kind) = fault {
-        return fault_reply(shared, kind);
+        return shared.fault_reply(kind);
     }
     if let Some(reply) = canned(&mut lock(&portal.state), target) {
         return Some(reply);

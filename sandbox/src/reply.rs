@@ -31,6 +31,11 @@ impl Reply {
         Reply { code: None, ..Reply::json(status, value) }
     }
 
+    /// What Feishu answers a path it does not serve.
+    pub(crate) fn not_found() -> Reply {
+        Reply::json(404, json!({ "code": 404, "msg": "404 page not found" }))
+    }
+
     /// A control API error: `{"error": message}`.
     pub(crate) fn control_error(status: u16, message: impl Into<String>) -> Reply {
         Reply::plain_json(status, json!({ "error": message.into() }))
@@ -90,4 +95,14 @@ impl Reply {
             .with_header("x-ogw-ratelimit-limit", limit.to_string())
             .with_header("x-ogw-ratelimit-reset", reset_secs.max(1).to_string())
     }
+}
+
+/// What a header or a URL keeps unescaped: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// `text` percent-encoded (UTF-8), everything but the unreserved characters
+/// escaped: for a redirect's query and a download's RFC 5987 file name.
+pub(crate) fn percent_encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }

@@ -2,9 +2,7 @@
 //! the app token fetched with it, one tenant token per tenant, and a store
 //! per tenant so that one tenant's token never sees another's messages.
 
-use std::collections::BTreeMap;
-use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,8 +11,8 @@ use crate::auth::{Grant, Kind};
 use crate::events::{encrypt, post, signature};
 use crate::ids::now_millis;
 use crate::reply::Reply;
-use crate::server::{Shared, lock};
-use crate::store::{Store, TENANT_KEY};
+use crate::state::{Shared, lock};
+use crate::store::TENANT_KEY;
 
 /// `POST`: the marketplace app's app token, with `{app_id, app_secret, app_ticket}`.
 pub(crate) const APP_TOKEN_PATH: &str = "/open-apis/auth/v3/app_access_token";
@@ -34,47 +32,6 @@ const VALID_TICKETS: usize = 2;
 
 /// How long the webhook gets to answer a ticket push.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The marketplace app's tickets and where they are pushed.
-#[derive(Debug, Default)]
-pub(crate) struct Tickets {
-    /// Newest last.
-    valid: Vec<String>,
-    url: Option<String>,
-    pushed: u64,
-}
-
-/// The stores of the marketplace tenants, by tenant key (the self-built
-/// app's tenant keeps [`Shared::store`]).
-pub(crate) type TenantStores = Mutex<BTreeMap<String, Arc<Mutex<Store>>>>;
-
-/// A tenant's store: the shared default one or a marketplace tenant's.
-pub(crate) enum StoreRef<'a> {
-    Own(&'a Mutex<Store>),
-    Tenant(Arc<Mutex<Store>>),
-}
-
-impl Deref for StoreRef<'_> {
-    type Target = Mutex<Store>;
-    fn deref(&self) -> &Mutex<Store> {
-        match self {
-            StoreRef::Own(store) => store,
-            StoreRef::Tenant(store) => store,
-        }
-    }
-}
-
-impl Shared {
-    /// The store holding `tenant_key`'s data.
-    pub(crate) fn store_for(&self, tenant_key: &str) -> StoreRef<'_> {
-        if tenant_key == TENANT_KEY {
-            return StoreRef::Own(&self.store);
-        }
-        StoreRef::Tenant(
-            lock(&self.tenant_stores).entry(tenant_key.to_owned()).or_default().clone(),
-        )
-    }
-}
 
 /// Whether `path` (without a trailing `/`) is a token request this module serves.
 pub(crate) fn is_token_path(path: &str) -> bool {

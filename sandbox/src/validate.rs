@@ -4,8 +4,11 @@
 
 use std::fmt;
 
+use feishu_spec::Endpoint;
 use feishu_spec::{Field, FieldType};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use crate::reply::Reply;
 
 /// One broken rule: the field's path (`follow_ups[0].content`) and what is wrong.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,6 +260,20 @@ fn type_name(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
+}
+
+/// The endpoint's "invalid parameter" answer naming the field and rule.
+pub(crate) fn invalid_param(endpoint: &Endpoint, violation: &Violation) -> Reply {
+    let code = if endpoint.service == "im" { 230001 } else { 99992402 };
+    let mut value = json!({
+        "code": code,
+        "msg": format!("invalid request parameter: {violation}"),
+        "error": { "field_violations": [{ "field": violation.field, "description": violation.rule }] },
+    });
+    if code == 99992402 {
+        value["msg"] = format!("field validation failed: {violation}").into();
+    }
+    Reply::json(400, value)
 }
 
 #[cfg(test)]

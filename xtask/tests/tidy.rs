@@ -42,8 +42,9 @@ const TOO_LONG_FOR_NOW: &[&str] = &[
 ];
 
 /// The source folders whose modules form no import cycle: a cycle means two
-/// modules that can only be read, and changed, together.
-const ACYCLIC: &[&str] = &["codegen/model/src"];
+/// modules that can only be read, and changed, together. The sandbox's
+/// handlers import its state, never its server (issue 27 item 2).
+const ACYCLIC: &[&str] = &["codegen/model/src", "sandbox/src"];
 
 /// The workspace root.
 fn root() -> PathBuf {

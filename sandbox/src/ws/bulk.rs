@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::deliver::{NO_CLIENT, Outgoing, Policy, Pushed, WsEventRequest, pick, push_until_acked};
+use super::push::{NO_CLIENT, Outgoing, Policy, Pushed, WsEventRequest, pick, push_until_acked};
 use crate::reply::Reply;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The most events one call delivers.
 pub(super) const MAX_COUNT: usize = 100_000;
@@ -127,7 +127,7 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ws::Ack;
+    use crate::state::hub::Ack;
 
     #[test]
     fn the_tally_counts_each_ending_once() {

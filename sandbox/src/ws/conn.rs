@@ -21,10 +21,10 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::frame::{Frame, METHOD_CONTROL, METHOD_DATA};
-use super::{
-    Ack, CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, Conn, MAX_CONNECTIONS, Out, client_config,
-};
-use crate::server::{Shared, lock, parse_query};
+use super::{CODE_AUTH_FAILED, CODE_EXCEED_CONN_LIMIT, MAX_CONNECTIONS, client_config};
+use crate::call::parse_query;
+use crate::state::hub::{Ack, Conn, Out};
+use crate::state::{Shared, lock};
 
 /// Checks the handshake and answers 101, or refuses with the
 /// `Handshake-Status` / `Handshake-Msg` / `Handshake-Autherrcode` headers.

@@ -9,27 +9,22 @@
 //! Written from the official SDKs' behaviour, not from this project's
 //! runtime, which it must never depend on: it is the runtime's oracle.
 
-mod bodies;
 mod bulk;
 mod conn;
 mod deliver;
 mod frame;
+mod push;
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::server::{Shared, lock};
+use crate::state::{Shared, lock};
 
-pub(crate) use bodies::event_body;
 pub(crate) use deliver::deliver;
 
 /// The bootstrap path.
@@ -41,96 +36,9 @@ pub(crate) const MAX_CONNECTIONS: usize = 50;
 /// Bootstrap and handshake codes, as the platform's.
 pub(crate) const CODE_AUTH_FAILED: i64 = 514;
 pub(crate) const CODE_EXCEED_CONN_LIMIT: i64 = 1_000_040_350;
-/// How long a connection URL stays usable.
-const TICKET_TTL: Duration = Duration::from_secs(3600);
-/// The most unused connection URLs remembered.
-const MAX_TICKETS: usize = 10_000;
-
 /// The ClientConfig handed out at bootstrap and in every pong (seconds).
 pub(crate) fn client_config() -> Value {
     json!({ "ReconnectCount": -1, "ReconnectInterval": 120, "ReconnectNonce": 30, "PingInterval": 120 })
-}
-
-/// What a connection's writer is asked to do.
-pub(crate) enum Out {
-    Frame(Vec<u8>),
-    Close,
-}
-
-/// A connected client, as the hub sees it.
-struct Conn {
-    tx: mpsc::UnboundedSender<Out>,
-    /// Set when a delivery asked for a half-dead socket: nothing more is
-    /// sent or answered on it, and it gets no deliveries.
-    stalled: Arc<std::sync::atomic::AtomicBool>,
-    /// Turns true when the connection is gone.
-    gone: watch::Receiver<bool>,
-    service_id: i32,
-}
-
-/// An ack as the sandbox read it: the JSON payload's code and data.
-#[derive(Debug, Clone)]
-pub(crate) struct Ack {
-    pub code: i64,
-    pub data: Value,
-}
-
-/// The long connections and the deliveries waiting for their acks.
-#[derive(Debug, Default)]
-pub(crate) struct Hub {
-    conns: std::sync::Mutex<BTreeMap<u64, Conn>>,
-    tickets: std::sync::Mutex<HashMap<String, Instant>>,
-    pending: std::sync::Mutex<HashMap<String, oneshot::Sender<Ack>>>,
-    next_conn: AtomicU64,
-    closed: std::sync::OnceLock<watch::Sender<bool>>,
-    acks: AtomicU64,
-}
-
-impl std::fmt::Debug for Conn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conn").field("service_id", &self.service_id).finish_non_exhaustive()
-    }
-}
-
-impl Hub {
-    fn closed(&self) -> &watch::Sender<bool> {
-        self.closed.get_or_init(|| watch::channel(false).0)
-    }
-
-    /// Closes every connection (the sandbox is stopping).
-    pub(crate) fn close_all(&self) {
-        self.closed().send_replace(true);
-    }
-
-    /// How many connections are open.
-    pub(crate) fn connections(&self) -> usize {
-        lock(&self.conns).len()
-    }
-
-    /// How many acks arrived so far.
-    pub(crate) fn acks(&self) -> u64 {
-        self.acks.load(Ordering::Relaxed)
-    }
-
-    fn issue_ticket(&self, ticket: String) {
-        let mut tickets = lock(&self.tickets);
-        let now = Instant::now();
-        tickets.retain(|_, at| now.duration_since(*at) < TICKET_TTL);
-        if tickets.len() < MAX_TICKETS {
-            tickets.insert(ticket, now);
-        }
-    }
-
-    fn take_ticket(&self, ticket: &str) -> bool {
-        lock(&self.tickets).remove(ticket).is_some_and(|at| at.elapsed() < TICKET_TTL)
-    }
-
-    fn complete(&self, message_id: &str, ack: Ack) {
-        self.acks.fetch_add(1, Ordering::Relaxed);
-        if let Some(waiter) = lock(&self.pending).remove(message_id) {
-            let _ = waiter.send(ack);
-        }
-    }
 }
 
 /// Closes every long connection when dropped: held by the accept loop, so

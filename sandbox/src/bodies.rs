@@ -5,7 +5,7 @@
 use feishu_spec::{Field, FieldType};
 use serde_json::{Map, Value, json};
 
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::store::TENANT_KEY;
 
 /// The event body for `event_type`, from the spec where it can.
