@@ -144,6 +144,14 @@ impl RedisServer {
         answer.trim_end().to_owned()
     }
 
+    /// The whole answer of `INFO section` (`commandstats`, say): for the
+    /// bench's count of commands per event.
+    pub fn info(&self, section: &str) -> String {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        info(&address, section)
+            .unwrap_or_else(|| panic!("{PROGRAM} on {} did not answer INFO {section}", self.port))
+    }
+
     fn spawn(&mut self) -> Result<(), String> {
         let mut child = Command::new(PROGRAM)
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
@@ -232,17 +240,22 @@ fn free_port() -> u16 {
 
 /// The process id of the server answering on `address`, if one answers.
 fn server_pid(address: &SocketAddr) -> Option<u32> {
+    info(address, "server")?
+        .lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+}
+
+/// The answer of `INFO section` from the server on `address`, if one answers.
+fn info(address: &SocketAddr, section: &str) -> Option<String> {
     let mut stream = TcpStream::connect_timeout(address, Duration::from_millis(200)).ok()?;
     stream.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
-    stream.write_all(b"INFO server\r\n").ok()?;
+    stream.write_all(format!("INFO {section}\r\n").as_bytes()).ok()?;
     let mut reader = BufReader::new(stream);
     let mut header = String::new();
     reader.read_line(&mut header).ok()?;
     let len: usize = header.trim_end().strip_prefix('$')?.parse().ok()?;
     let mut body = vec![0; len];
     std::io::Read::read_exact(&mut reader, &mut body).ok()?;
-    String::from_utf8_lossy(&body)
-        .lines()
-        .find_map(|line| line.strip_prefix("process_id:"))
-        .and_then(|pid| pid.trim().parse().ok())
+    Some(String::from_utf8_lossy(&body).into_owned())
 }

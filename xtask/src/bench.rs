@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]`: this project side by
+//! `cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload,redis]`: this project side by
 //! side with what a user would pick instead, each figure a ratio taken in one run.
 //!
 //! - parse: `cargo xtask parse` over `../shared/corpus` and the seed pages
@@ -17,7 +17,10 @@
 //!   `lark.ws.Client` (`bench/peers/lark_ws_bench.py`);
 //! - upload: a 200 MiB file streamed to the sandbox by the generated client
 //!   vs hand-written streaming reqwest, and the client's peak memory
-//!   (`bench/src/bin/upload-bench.rs`).
+//!   (`bench/src/bin/upload-bench.rs`);
+//! - redis: the long connection's time per event with the Redis dedup store
+//!   over its time with the in-memory one (`ws-bench --redis`, a real
+//!   `redis-server`).
 //!
 //! Runs alternate (A B A B …) and medians are quoted. Everything is built and
 //! installed under `target/bench` and `target/peers`; a peer that cannot be
@@ -26,7 +29,7 @@
 //! The table is also written to `target/bench/latest.md`. `--only
 //! parse,client,…` runs some sections; the others' keys are then `null`.
 //! Each section builds only what it needs: the client runner (release, with a
-//! generated client) only for parse, client, ws and upload, the light
+//! generated client) only for parse, client, ws, upload and redis, the light
 //! `raw-fetch` package only for sync.
 
 use std::io::Read;
@@ -39,6 +42,7 @@ mod compile;
 mod machine;
 mod node;
 mod parse_time;
+mod redis_dedup;
 mod report;
 mod runner;
 mod sync;
@@ -46,7 +50,7 @@ mod upload;
 mod ws;
 
 /// The sections `--only` takes, in the order they run.
-pub const SECTIONS: [&str; 6] = ["parse", "client", "compile", "sync", "ws", "upload"];
+pub const SECTIONS: [&str; 7] = ["parse", "client", "compile", "sync", "ws", "upload", "redis"];
 
 use report::Report;
 
@@ -148,7 +152,7 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     let started = Instant::now();
     let mut report = Report { machine: machine::describe(), ..Report::default() };
 
-    let bins = if wanted("parse") || wanted("client") || wanted("ws") || wanted("upload") {
+    let bins = if ["parse", "client", "ws", "upload", "redis"].into_iter().any(wanted) {
         progress(
             "building the benchmark programs (release) and a client with the reply limits raised",
         );
@@ -190,6 +194,9 @@ pub fn run(flags: &crate::flags::Bench, root: &Path) -> Result<ExitCode, String>
     }
     if wanted("upload") {
         upload::measure(&dir, bins.as_ref(), &plan, &mut report);
+    }
+    if wanted("redis") {
+        redis_dedup::measure(root, bins.as_ref(), &plan, &mut report);
     }
     // The ratios in the order of the keys.
     report.ratios.sort_by_key(|r| report::position(r.key));

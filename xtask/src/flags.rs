@@ -89,7 +89,7 @@ xflags::xflags! {
             optional --json
             /// Fewer rounds.
             optional --quick
-            /// Some sections only: parse,client,compile,sync,ws,upload.
+            /// Some sections only: parse,client,compile,sync,ws,upload,redis.
             optional --only sections: String
         }
         /// The doc pages themselves.
@@ -141,13 +141,13 @@ pub fn usage(command: &str) -> &'static str {
         "release" => "usage: cargo xtask release [--check] [--files-only] [--out OUT]",
         "openapi" => "usage: cargo xtask openapi [--out FILE] [--spec DIR]",
         "bench" => {
-            "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload]"
+            "usage: cargo xtask bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload,redis]"
         }
         "docs" => {
             "usage: cargo xtask docs sync [--portal URL] [--docs DIR] [--all | --service NAME… | --path FULLPATH…] [--lang zh|en] [--dry-run] [--jobs N] [--prune] [--max-pages N] [--max-mb N] [--regen [--out OUT]]"
         }
         _ => {
-            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | examples [--docs DIR] [--json] | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | release [--check] [--files-only] [--out OUT] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload] | docs sync …>"
+            "usage: cargo xtask <parse PATH… | regen [--check] [--docs DIR] [--out OUT] | test | examples [--docs DIR] [--json] | sandbox [--port N] [--app-id ID] [--app-secret SECRET] [--spec DIR] [--no-rate-limits] [--docs DIR] | diff [--base REV] | release [--check] [--files-only] [--out OUT] | openapi [--out FILE] [--spec DIR] | bench [--json] [--quick] [--only parse,client,compile,sync,ws,upload,redis] | docs sync …>"
         }
     }
 }

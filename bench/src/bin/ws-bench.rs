@@ -4,8 +4,11 @@
 //! the event and does nothing else, so that what is timed is the client:
 //! reading frames, reassembly, dispatch, dedup and the ack.
 //!
-//! Usage: `ws-bench BASE [APP_ID APP_SECRET]` (default the sandbox's app,
-//! `cli_sandbox` / `sandbox-secret`). Prints `connected` on stdout once the
+//! Usage: `ws-bench BASE [APP_ID APP_SECRET] [--redis URL]` (default the
+//! sandbox's app, `cli_sandbox` / `sandbox-secret`). With `--redis`, the
+//! dispatcher's dedup store is the Redis one (`RedisStores::dedup_store`,
+//! for `redis_dedup_overhead`) instead of the in-memory default. Prints
+//! `connected` on stdout once the
 //! long connection is up, runs until its stdin closes, then shuts down
 //! gracefully and prints `{"handled":N}` (events the handler ran for).
 //! Exit 1 when the client stops on its own (a refused connection, say).
@@ -15,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use feishu_runtime::events::{Dispatcher, EventBody};
+use feishu_runtime::redis::RedisStores;
 use feishu_runtime::ws::Status;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
@@ -77,9 +81,17 @@ impl EventBody for MessageReceiveV1 {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let redis = match args.iter().position(|a| a == "--redis") {
+        Some(at) if at + 1 < args.len() => Some(args.drain(at..=at + 1).nth(1).unwrap_or_default()),
+        Some(_) => {
+            eprintln!("ws-bench: --redis takes a URL");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
     let Some(base) = args.first() else {
-        eprintln!("usage: ws-bench BASE [APP_ID APP_SECRET]");
+        eprintln!("usage: ws-bench BASE [APP_ID APP_SECRET] [--redis URL]");
         return ExitCode::from(2);
     };
     let app_id = args.get(1).map_or("cli_sandbox", String::as_str);
@@ -95,6 +107,17 @@ async fn main() -> ExitCode {
     if let Err(error) = registered {
         eprintln!("ws-bench: {error}");
         return ExitCode::FAILURE;
+    }
+    if let Some(url) = redis {
+        match RedisStores::connect(&url).await {
+            Ok(stores) => {
+                dispatcher.dedup_store(stores.dedup_store(app_id));
+            }
+            Err(error) => {
+                eprintln!("ws-bench: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
     let api =
         match feishu_runtime::Client::builder(app_id, app_secret.to_owned()).base_url(base).build()

@@ -170,7 +170,7 @@ path = {harness}
 
 [dependencies]
 feishu = {{ path = {feishu} }}
-feishu-runtime = {{ path = {runtime}, features = ["ws"] }}
+feishu-runtime = {{ path = {runtime}, features = ["ws", "redis"] }}
 feishu-sandbox = {{ path = {sandbox} }}
 feishu-docs = {{ path = {docs} }}
 pulldown-cmark = {{ version = "0.13", default-features = false }}

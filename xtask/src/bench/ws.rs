@@ -39,9 +39,9 @@ use super::{Bins, Plan, Server, describe, json_lines, output, progress, tail};
 
 const KEY: &str = "ws_events_time_vs_python_sdk";
 /// Events per round.
-const EVENTS: usize = 5000;
+pub(super) const EVENTS: usize = 5000;
 /// Events awaiting their ack at once.
-const IN_FLIGHT: usize = 16;
+pub(super) const IN_FLIGHT: usize = 16;
 /// How long a client may take to say `connected` (Python's imports are slow).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a client may take to stop once its stdin is closed.
@@ -202,9 +202,9 @@ impl Side {
 
 /// What one round measured.
 #[derive(Debug, Clone, PartialEq)]
-struct Round {
+pub(super) struct Round {
     /// From the bulk delivery call to its answer.
-    seconds: f64,
+    pub(super) seconds: f64,
     /// Pushes beyond the first, over all events (acks later than 3 s).
     repushed: u64,
     /// CPU seconds of the client process, the sandbox and the sender during the round.
@@ -216,7 +216,7 @@ struct Round {
 }
 
 impl Round {
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         let cpu = |v: Option<f64>| v.map_or("n/a".into(), report::seconds);
         format!(
             "{} ({:.0} events/s); CPU client {}, sandbox {}, sender {}; handled {}, pushed again {}",
@@ -300,7 +300,7 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
 }
 
 /// What runs the rounds: `ws-harness deliver`, and a small runtime for the sandbox's stats.
-struct Driver {
+pub(super) struct Driver {
     harness: std::path::PathBuf,
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
@@ -309,7 +309,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(harness: &Path, base: &str, sandbox_pid: u32) -> Result<Self, String> {
+    pub(super) fn new(harness: &Path, base: &str, sandbox_pid: u32) -> Result<Self, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -358,7 +358,7 @@ impl Driver {
     }
 
     /// One round with a fresh client started by `command`.
-    fn round(&self, command: Command) -> Result<Round, String> {
+    pub(super) fn round(&self, command: Command) -> Result<Round, String> {
         // The previous client's socket must be gone: the sandbox delivers to any connected client.
         self.await_connections(0, Duration::from_secs(10))?;
         let mut client = ClientProcess::start(command)?;
