@@ -100,7 +100,7 @@ impl Tally {
     fn record(&mut self, outcome: Option<(String, Pushed)>) {
         match outcome {
             None => self.not_sent += 1,
-            Some((event_id, Pushed::Acked { ack, attempts })) => {
+            Some((event_id, Pushed::Acked { ack, attempts, .. })) => {
                 self.acked += 1;
                 self.repushed += attempts.saturating_sub(1);
                 if ack.code != 200 {
@@ -134,15 +134,27 @@ mod tests {
         let mut tally = Tally::default();
         tally.record(Some((
             "a".into(),
-            Pushed::Acked { ack: Ack { code: 200, data: Value::Null }, attempts: 1 },
+            Pushed::Acked {
+                ack: Ack { code: 200, data: Value::Null },
+                attempts: 1,
+                acks: Vec::new(),
+            },
         )));
         tally.record(Some((
             "b".into(),
-            Pushed::Acked { ack: Ack { code: 500, data: Value::Null }, attempts: 3 },
+            Pushed::Acked {
+                ack: Ack { code: 500, data: Value::Null },
+                attempts: 3,
+                acks: Vec::new(),
+            },
         )));
         tally.record(Some((
             "c".into(),
-            Pushed::Acked { ack: Ack { code: 503, data: Value::Null }, attempts: 1 },
+            Pushed::Acked {
+                ack: Ack { code: 503, data: Value::Null },
+                attempts: 1,
+                acks: Vec::new(),
+            },
         )));
         assert_eq!((tally.acked, tally.repushed, tally.non_200), (3, 2, 2));
         assert_eq!(tally.first_non_200, Some(json!({"status": 500, "event_id": "b"})));

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::MAX_CONNECTIONS;
 use super::bulk;
 use super::push::{Drop, NO_CLIENT, Outgoing, Policy, Pushed, WsEventRequest, push_until_acked};
 use crate::reply::Reply;
@@ -16,8 +17,13 @@ use crate::state::Shared;
 const MAX_SPLIT: usize = 64;
 /// How long the platform waits for an ack before pushing again.
 const ACK_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a delivery keeps trying, unless the request says otherwise.
+/// How long a delivery keeps trying, unless the request says otherwise (or
+/// gives a ladder).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most waits a redelivery ladder may have.
+const MAX_RUNGS: usize = 16;
+/// The longest wait of a ladder: the platform's last is 6 h.
+const MAX_RUNG: Duration = Duration::from_secs(24 * 3600);
 /// Answers `POST /_sandbox/events` with `"via": "ws"`: one event, or with
 /// `"count"` above 1 a bulk delivery ([`super::bulk`]).
 pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
@@ -64,11 +70,30 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
         (Ok(count), Ok(in_flight)) => (count, in_flight),
         (Err(why), _) | (_, Err(why)) => return Reply::control_error(400, why),
     };
+    let connections = match bounded("connections", request.connections.as_ref(), 1, MAX_CONNECTIONS)
+    {
+        Ok(connections) => connections,
+        Err(why) => return Reply::control_error(400, why),
+    };
+    let ladder = match request.ladder_ms.as_ref().map(ladder) {
+        None => None,
+        Some(Ok(ladder)) => Some(ladder),
+        Some(Err(why)) => return Reply::control_error(400, why),
+    };
+    // A ladder runs to its end unless the call sets a timeout.
+    let timeout = match (request.timeout_ms, &ladder) {
+        (Some(ms), _) => Some(Duration::from_millis(ms)),
+        (None, Some(_)) => None,
+        (None, None) => Some(DELIVERY_TIMEOUT),
+    };
+    let laddered = ladder.is_some();
     let policy = Policy {
         ack_timeout: request.ack_timeout_ms.map_or(ACK_TIMEOUT, Duration::from_millis),
-        timeout: request.timeout_ms.map_or(DELIVERY_TIMEOUT, Duration::from_millis),
+        timeout,
         drop,
         wait_for_client: false,
+        connections,
+        ladder,
     };
     if count > 1 {
         // Each event of a bulk delivery needs an id of its own, and a drop
@@ -96,15 +121,44 @@ pub(crate) async fn deliver(shared: &Shared, request: &Value) -> Reply {
     }
     let event = Outgoing::build(shared, &request, false);
     match push_until_acked(shared, &event, &policy).await {
-        Pushed::Acked { ack, attempts } => Reply::plain_json(
+        Pushed::Acked { ack, attempts, acks } => Reply::plain_json(
             200,
-            json!({ "status": ack.code, "body": ack.data, "attempts": attempts, "message_id": event.message_id, "event_id": event.event_id }),
+            json!({
+                "status": ack.code, "body": ack.data, "attempts": attempts,
+                "message_id": event.message_id, "event_id": event.event_id,
+                "acks": acks.iter().map(|a| json!({ "status": a.code, "body": a.data })).collect::<Vec<_>>(),
+            }),
         ),
         Pushed::NoClient => Reply::control_error(409, NO_CLIENT),
+        Pushed::TimedOut { attempts } if laddered => Reply::control_error(
+            504,
+            format!("no ack with code 200 after {attempts} pushes: the ladder ran out"),
+        ),
         Pushed::TimedOut { attempts } => {
             Reply::control_error(504, format!("no ack after {attempts} pushes"))
         }
     }
+}
+
+/// `ladder_ms`: 1 to [`MAX_RUNGS`] waits of 1 ms to [`MAX_RUNG`] each.
+fn ladder(value: &Value) -> Result<std::sync::Arc<[Duration]>, String> {
+    let why = || {
+        format!(
+            "ladder_ms must be a list of 1 to {MAX_RUNGS} whole numbers of milliseconds from 1 to {}, not {value}",
+            MAX_RUNG.as_millis()
+        )
+    };
+    let rungs = value.as_array().ok_or_else(why)?;
+    if rungs.is_empty() || rungs.len() > MAX_RUNGS {
+        return Err(why());
+    }
+    rungs
+        .iter()
+        .map(|rung| match rung.as_u64().map(Duration::from_millis) {
+            Some(wait) if !wait.is_zero() && wait <= MAX_RUNG => Ok(wait),
+            _ => Err(why()),
+        })
+        .collect()
 }
 
 /// `value` of the request's `name` as a whole number from 1 to `max`, or `default` when absent.
