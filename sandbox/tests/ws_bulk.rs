@@ -313,6 +313,6 @@ async fn count_one_answers_as_a_single_delivery() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         answer,
-        json!({"status": 200, "body": null, "attempts": 1, "message_id": message_id, "event_id": "ev_one"})
+        json!({"status": 200, "body": null, "attempts": 1, "message_id": message_id, "event_id": "ev_one", "acks": [{"status": 200, "body": null}]})
     );
 }
