@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 use crate::download::Download;
 use crate::error::Error;
-use crate::operation::{ErrorKind, OperationError, Response};
+use crate::outcome::{ErrorKind, OperationError, Response};
 use crate::request::{ApiRequest, Body, RequestOptions};
 use crate::secret::Secret;
 
@@ -223,14 +223,14 @@ impl<'a, O: RawOutput + 'a> RawCall<'a, O> {
     }
 
     /// Runs the call, without boxing its future (see [`CallFuture`]).
-    pub async fn send(self) -> CallResult<O, crate::operation::Untyped> {
+    pub async fn send(self) -> CallResult<O, crate::outcome::Untyped> {
         O::send(self.client, self.request).await.map_err(OperationError::from)
     }
 }
 
 impl<'a, O: RawOutput + 'a> IntoFuture for RawCall<'a, O> {
-    type Output = CallResult<O, crate::operation::Untyped>;
-    type IntoFuture = CallFuture<'a, O, crate::operation::Untyped>;
+    type Output = CallResult<O, crate::outcome::Untyped>;
+    type IntoFuture = CallFuture<'a, O, crate::outcome::Untyped>;
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

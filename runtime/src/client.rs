@@ -5,23 +5,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
-use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::auth::{AuthSettings, AuthState, UsedToken};
-use crate::config::{ClientBuilder, Config};
+use crate::auth::{
+    AppTicketStore, AppType, AuthSettings, AuthState, Fetcher, Session, UsedToken, UserAuth,
+};
+use crate::config::Config;
 use crate::download::{Download, parse_download};
-use crate::envelope::{ApiResponse, LOG_ID, RawResponse, parse_data, parse_envelope};
-use crate::error::Error;
+use crate::error::{Error, FileError, Verdict};
 use crate::limit::{Keys, LimitKey, Limiter, SharedLimiter};
-use crate::operation::Response;
+use crate::outcome::Response;
 use crate::request::{ApiRequest, Body, is_sensitive_header};
-use crate::retry::{self, Verdict};
+use crate::retry;
 use crate::secret::Secret;
-use crate::token::Fetcher;
-use crate::transport::{self, BaseUri, Http, JSON, RequestBody, ResponseBody};
-use crate::upload::FileError;
+use crate::transport::envelope::{ApiResponse, parse_data, parse_envelope};
+use crate::transport::{BaseUri, Http, JSON, RawResponse, RequestBody};
+use crate::validate::{ValidationError, rules};
 
 /// The Feishu API client. Cloning is cheap and clones share the token cache
 /// and connection pool.
@@ -31,12 +31,9 @@ pub struct Client {
 }
 
 struct Inner {
-    config: Config,
-    /// `config.base_url`, parsed once.
-    base: BaseUri,
-    http: Http,
-    /// The app type, every token cache and the stores (`crate::auth`).
-    auth: AuthState,
+    /// Settings, base URL, HTTP client, token caches: shared with the
+    /// client's [`UserAuth`] handles.
+    session: Arc<Session>,
     limiter: Limiter,
     /// The fleet's limiter, asked before `limiter` when set.
     shared_limiter: Option<Arc<dyn SharedLimiter>>,
@@ -50,8 +47,8 @@ const MAX_TOKEN_REFUSALS: u32 = 1;
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("config", &self.inner.config)
-            .field("auth", &self.inner.auth)
+            .field("config", &self.inner.session.config)
+            .field("auth", &self.inner.session.tokens)
             .finish_non_exhaustive()
     }
 }
@@ -60,16 +57,6 @@ impl fmt::Debug for Client {
 type Interpret<'a> = &'a mut (dyn FnMut(RawResponse) -> Result<(), Error> + Send);
 
 impl Client {
-    /// A builder for the given app.
-    pub fn builder(app_id: impl Into<String>, app_secret: impl Into<Secret>) -> ClientBuilder {
-        ClientBuilder::new(app_id, app_secret)
-    }
-
-    /// A client for Feishu with default settings.
-    pub fn new(app_id: impl Into<String>, app_secret: impl Into<Secret>) -> Result<Self, Error> {
-        Self::builder(app_id, app_secret).build()
-    }
-
     pub(crate) fn from_parts(
         config: Config,
         base: BaseUri,
@@ -77,12 +64,10 @@ impl Client {
         auth: AuthSettings,
         shared_limiter: Option<Arc<dyn SharedLimiter>>,
     ) -> Self {
+        let session = Session { config, base, http, tokens: AuthState::new(auth) };
         Self {
             inner: Arc::new(Inner {
-                config,
-                base,
-                http,
-                auth: AuthState::new(auth),
+                session: Arc::new(session),
                 limiter: Limiter::default(),
                 shared_limiter,
             }),
@@ -91,36 +76,31 @@ impl Client {
 
     /// The client's settings.
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        &self.inner.session.config
     }
 
     /// The HTTP transport, for the long connection's bootstrap and socket.
     #[cfg(feature = "ws")]
     pub(crate) fn http(&self) -> &Http {
-        &self.inner.http
+        &self.inner.session.http
     }
 
     /// The current tenant_access_token, fetched if missing or due. A
     /// marketplace app has one per tenant: see
     /// [`Client::tenant_access_token_for`].
     pub async fn tenant_access_token(&self) -> Result<Secret, Error> {
-        self.inner.auth.tenant_token(self.fetcher(), None).await
+        self.tokens().tenant_token(self.fetcher(), None).await
     }
 
     /// The current app_access_token, fetched if missing or due.
     pub async fn app_access_token(&self) -> Result<Secret, Error> {
-        self.inner.auth.app_token(self.fetcher()).await
+        self.tokens().app_token(self.fetcher()).await
     }
 
     /// Forgets the cached tenant and app tokens (of every tenant); the next
     /// call fetches anew.
     pub async fn invalidate_token(&self) {
-        self.inner.auth.invalidate();
-    }
-
-    /// What `crate::auth` needs of the client.
-    pub(crate) fn auth(&self) -> (Fetcher<'_>, &AuthState) {
-        (self.fetcher(), &self.inner.auth)
+        self.tokens().invalidate();
     }
 
     /// Sends a request and returns the successful envelope.
@@ -258,7 +238,7 @@ impl Client {
         interpret: Interpret<'_>,
         span: &tracing::Span,
     ) -> Result<(), Error> {
-        let config = &self.inner.config;
+        let config = &self.inner.session.config;
         let policy = &config.retry;
         // The path stands in for the endpoint when generated code named none,
         // so that a server-imposed pause still holds back the same calls.
@@ -277,7 +257,9 @@ impl Client {
             }
             attempts += 1;
             span.record("attempts", attempts);
-            let (error, sent, reset, used) = match self.execute_once(request).await {
+            // `answered`: the error is the call's own answer, not its token
+            // fetch's or the connection's.
+            let (error, sent, answered, reset, used) = match self.execute_once(request).await {
                 Ok((raw, used)) => {
                     span.record("http_status", raw.status);
                     if let Some(id) = &raw.log_id {
@@ -286,14 +268,14 @@ impl Client {
                     let reset = raw.ratelimit_reset();
                     match interpret(raw) {
                         Ok(()) => return Ok(()),
-                        Err(e) => (e, true, reset, used),
+                        Err(e) => (e, true, true, reset, used),
                     }
                 }
-                Err((e, sent)) => (e, sent, None, UsedToken::Other),
+                Err((e, sent)) => (e, sent, false, None, UsedToken::Other),
             };
             if let Error::Api(e) = &error
                 && token_refusals < MAX_TOKEN_REFUSALS
-                && self.inner.auth.refused(self.fetcher(), &used, e.code).await
+                && self.tokens().refused(self.fetcher(), &used, e.code).await
             {
                 // The platform refuses before acting, so this is safe for
                 // any request; only the token that was refused is evicted,
@@ -303,14 +285,19 @@ impl Client {
                 not_repeatable(request, error)?;
                 continue;
             }
-            let delay = match retry::classify(&error, sent) {
-                Verdict::Fail => return Err(error),
-                Verdict::RateLimited => {
+            // The one verdict (`Error::retry_verdict`) decides; the policy
+            // bounds how often and how long.
+            let delay = match error.retry_verdict() {
+                Verdict::DoNotRetry => return Err(error),
+                // Something outside the call has to happen first (an
+                // app_ticket to arrive): the caller retries, not this loop.
+                Verdict::RetryAfterDelay if !error.is_rate_limited() => return Err(error),
+                Verdict::RetryAfterDelay => {
                     rate_limited += 1;
                     let wait = match reset {
                         // Spread the waiters over a tenth of the wait so that
                         // they do not all come back in the same instant.
-                        Some(reset) => reset + reset.mul_f64(0.1 * retry::random_unit()),
+                        Some(reset) => reset + reset.mul_f64(0.1 * crate::random::unit()),
                         None => policy.backoff(rate_limited),
                     };
                     if rate_limited > policy.max_rate_limit_retries
@@ -323,19 +310,25 @@ impl Client {
                     // as long as the server said. Not for this call's jittered
                     // wait, or the pause would hold every refused call until
                     // the longest of their waits and release them together.
-                    let pause = reset.unwrap_or(wait);
-                    self.inner.limiter.pause(&keys, tokio::time::Instant::now() + pause);
-                    if let Some(shared) = &self.inner.shared_limiter {
-                        // Failing, it has said so; the in-process pause holds.
-                        let _ = shared.pause(&self.limit_key(request, &keys), pause).await;
+                    // (Only when the call itself was refused: a rate-limited
+                    // token fetch says nothing about this endpoint.)
+                    if answered {
+                        let pause = reset.unwrap_or(wait);
+                        self.inner.limiter.pause(&keys, tokio::time::Instant::now() + pause);
+                        if let Some(shared) = &self.inner.shared_limiter {
+                            // Failing, it has said so; the in-process pause holds.
+                            let _ = shared.pause(&self.limit_key(request, &keys), pause).await;
+                        }
                     }
                     wait
                 }
-                Verdict::Rejected if attempts < policy.max_attempts => policy.backoff(attempts),
-                Verdict::Ambiguous if attempts < policy.max_attempts && request.is_idempotent() => {
+                Verdict::RetryNow
+                    if attempts < policy.max_attempts
+                        && (!retry::may_have_acted(&error, sent) || request.is_idempotent()) =>
+                {
                     policy.backoff(attempts)
                 }
-                Verdict::Rejected | Verdict::Ambiguous => return Err(error),
+                _ => return Err(error),
             };
             let error = not_repeatable(request, error)?;
             tracing::info!(attempt = attempts, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
@@ -359,7 +352,7 @@ impl Client {
 
     fn limit_key<'a>(&'a self, request: &'a ApiRequest, keys: &Keys<'a>) -> LimitKey<'a> {
         LimitKey {
-            app_id: &self.inner.config.app_id,
+            app_id: &self.inner.session.config.app_id,
             tenant_key: request.options.tenant_key.as_deref(),
             endpoint: keys.endpoint.unwrap_or(request.path.as_str()),
             receiver: keys.receiver,
@@ -375,7 +368,8 @@ impl Client {
     ) -> Result<(RawResponse, UsedToken), (Error, bool)> {
         let not_sent = |e| (e, false);
         let (token, used) = self.authorization(request).await.map_err(not_sent)?;
-        let uri = self.inner.base.join(&request.path, &request.query).map_err(not_sent)?;
+        let session = &*self.inner.session;
+        let uri = session.base.join(&request.path, &request.query).map_err(not_sent)?;
         let (body, content_type) = match &request.body {
             Body::None => (RequestBody::Empty, None),
             Body::Json(value) => (
@@ -395,7 +389,7 @@ impl Client {
                 )
             }
         };
-        let mut http_request = self.inner.http.request(request.method.to_http(), uri, body);
+        let mut http_request = session.http.request(request.method.to_http(), uri, body);
         let headers = http_request.headers_mut();
         if let Some(content_type) = content_type {
             headers.insert(CONTENT_TYPE, content_type);
@@ -410,13 +404,11 @@ impl Client {
             let (name, value) = header(name, value).map_err(not_sent)?;
             headers.append(name, value);
         }
-        let timeout = options.timeout.unwrap_or(self.inner.config.timeout);
+        let timeout = options.timeout.unwrap_or(session.config.timeout);
         let raw = if request.stream_response {
-            let deadline = tokio::time::Instant::now() + timeout;
-            let response = self.inner.http.send(http_request, deadline).await?;
-            read_download(response, deadline).await.map_err(|e| (e, true))?
+            session.http.fetch(http_request, timeout, crate::download::must_read).await?
         } else {
-            self.inner.http.exchange(http_request, timeout).await?
+            session.http.exchange(http_request, timeout).await?
         };
         Ok((raw, used))
     }
@@ -425,11 +417,65 @@ impl Client {
         &self,
         request: &ApiRequest,
     ) -> Result<(Option<HeaderValue>, UsedToken), Error> {
-        self.inner.auth.authorization(self.fetcher(), request).await
+        self.tokens().authorization(self.fetcher(), request).await
     }
 
     fn fetcher(&self) -> Fetcher<'_> {
-        Fetcher { http: &self.inner.http, base: &self.inner.base, config: &self.inner.config }
+        self.inner.session.fetcher()
+    }
+
+    fn tokens(&self) -> &AuthState {
+        &self.inner.session.tokens
+    }
+}
+
+/// Which app the client is, and its tokens (see [`crate::auth`]).
+impl Client {
+    /// The kind of app this client acts as.
+    pub fn app_type(&self) -> AppType {
+        self.tokens().app_type
+    }
+
+    /// Stores the app_ticket a marketplace app received.
+    ///
+    /// The platform pushes it hourly as the v1 `app_ticket` event (and
+    /// again on request). [`Client::handle_app_tickets`] wires an event
+    /// dispatcher to this method; given a webhook's envelope it is one line
+    /// too:
+    ///
+    /// ```no_run
+    /// # async fn demo(client: feishu_runtime::Client, envelope: feishu_runtime::events::EventEnvelope) -> Result<(), feishu_runtime::Error> {
+    /// client.accept_app_ticket_event(&envelope).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_app_ticket(&self, ticket: impl Into<Secret>) -> Result<(), Error> {
+        let ticket = ticket.into();
+        if ticket.expose().is_empty() {
+            return Err(Error::Validation(ValidationError::new(
+                "app_ticket",
+                rules::REQUIRED,
+                "the app_ticket is empty",
+            )));
+        }
+        self.tokens().tickets.set(ticket).await?;
+        tracing::debug!("app_ticket stored");
+        Ok(())
+    }
+
+    /// The store the app_ticket is kept in.
+    pub fn app_ticket_store(&self) -> Arc<dyn AppTicketStore> {
+        self.tokens().tickets.clone()
+    }
+
+    /// The tenant_access_token of `tenant_key` for a marketplace app,
+    /// fetched if missing or due.
+    pub async fn tenant_access_token_for(&self, tenant_key: &str) -> Result<Secret, Error> {
+        self.tokens().tenant_token(self.fetcher(), Some(tenant_key)).await
+    }
+
+    /// OAuth for users: authorisation URL, code exchange, stored tokens.
+    pub fn user_auth(&self) -> UserAuth {
+        UserAuth::new(self.inner.session.clone())
     }
 }
 
@@ -451,28 +497,6 @@ fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
         .map_err(|_| bad("its value holds characters a header cannot carry"))?;
     value.set_sensitive(is_sensitive_header(name.as_str()));
     Ok((name, value))
-}
-
-/// Reads status and headers, and the body only when it must be looked at
-/// (see [`crate::download::must_read`]); the rest of the body is read
-/// before the same deadline.
-async fn read_download(
-    response: http::Response<Incoming>,
-    deadline: tokio::time::Instant,
-) -> Result<RawResponse, Error> {
-    let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    if crate::download::must_read(response.status().as_u16(), content_type) {
-        return transport::read(response, Some(deadline)).await;
-    }
-    let (parts, body) = response.into_parts();
-    let log_id = parts.headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Ok(RawResponse {
-        status: parts.status.as_u16(),
-        log_id,
-        headers: parts.headers,
-        body: bytes::Bytes::new(),
-        stream: Some(ResponseBody::new(body, deadline)),
-    })
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@ use futures_core::Stream;
 use http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use tokio::io::AsyncWriteExt;
 
-use crate::envelope::{RawResponse, http_error, split_envelope};
+use crate::error::FileError;
 use crate::error::{ApiError, Error};
+use crate::transport::RawResponse;
 use crate::transport::ResponseBody;
-use crate::upload::FileError;
+use crate::transport::envelope::{http_error, split_envelope};
 
 /// A downloaded file, its body not read yet: take it with
 /// [`Download::bytes_stream`], [`Download::save_to`] or (small files)

@@ -31,27 +31,27 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod builder;
 mod call;
 mod client;
+#[doc(hidden)]
+pub mod codegen;
 mod config;
 pub mod content;
-pub mod de;
 mod download;
-mod envelope;
 pub mod error;
 #[cfg(feature = "events")]
 pub mod events;
 pub mod ids;
 mod limit;
-mod operation;
+mod outcome;
 pub mod paginate;
+mod random;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod request;
 pub mod retry;
 mod secret;
-pub mod ser;
-mod token;
 mod transport;
 pub mod upload;
 pub mod validate;
@@ -59,33 +59,22 @@ pub mod validate;
 pub mod ws;
 
 pub use auth::{AppType, AuthError, UserAuth};
+pub use builder::ClientBuilder;
 pub use bytes::Bytes;
-pub use call::{Call, CallFuture, CallResult, Operation, RawCall, RawOutput};
+pub use call::{Call, CallFuture, CallResult, RawCall};
 pub use client::Client;
-pub use config::{
-    ClientBuilder, Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL, install_tls_provider,
-};
+pub use config::{Config, DEFAULT_TIMEOUT, FEISHU_BASE_URL, LARK_BASE_URL};
 pub use content::MessageContent;
 pub use download::{ByteStream, Download};
-pub use envelope::{ApiResponse, Empty};
-pub use error::{ApiError, Error};
-pub use limit::{LimitKey, RateLimit, SharedLimiter};
-pub use operation::{
-    DocumentedKind, ErrorKind, FieldViolation, OperationError, Response, Untyped,
-    is_rate_limit_code,
-};
-pub use paginate::{
-    Items, JsonPage, PageRequest, Paged, PagedOperation, Pages, Paginated, PaginationError,
-    paginate,
-};
-pub use request::{
-    ApiRequest, Auth, Body, Method, Multipart, Part, RequestOptions, encode_path_segment,
-    fill_idempotency_key,
-};
-pub use retry::{RetryPolicy, new_idempotency_key};
+pub use error::{ApiError, Error, Verdict, is_rate_limit_code};
+pub use limit::{LimitKey, SharedLimiter};
+pub use outcome::{ErrorKind, FieldViolation, OperationError, Response, Untyped};
+pub use paginate::{Items, JsonPage, Pages, Paginated, PaginationError, paginate};
+pub use random::new_idempotency_key;
+pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RateLimit, RequestOptions};
+pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use transport::envelope::{ApiResponse, Empty};
+pub use transport::install_tls_provider;
 pub use upload::{FileError, UploadFile};
-pub use validate::{
-    Validate, ValidationError, check_enum, check_items, check_length, check_range, validate_items,
-    validate_nested,
-};
+pub use validate::{Validate, ValidationError};

@@ -17,31 +17,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// The documented request limits of one endpoint.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RateLimit {
-    /// Requests per second for the whole app.
-    pub per_second: Option<u32>,
-    /// Requests per minute for the whole app.
-    pub per_minute: Option<u32>,
-    /// Requests per second to one receiver (a user or chat); Feishu allows
-    /// 5 messages per second to the same user or group.
-    pub per_receiver_per_second: Option<u32>,
-}
-
-impl RateLimit {
-    /// Limits of `per_second` and `per_minute` requests.
-    pub const fn new(per_second: Option<u32>, per_minute: Option<u32>) -> Self {
-        Self { per_second, per_minute, per_receiver_per_second: None }
-    }
-
-    /// Adds a per-receiver limit.
-    pub const fn per_receiver(mut self, per_second: u32) -> Self {
-        self.per_receiver_per_second = Some(per_second);
-        self
-    }
-}
+use crate::request::RateLimit;
 
 /// What a fleet-wide limiter counts a request under: the documented
 /// limits of one API, for one app and one tenant.
@@ -75,7 +51,7 @@ pub trait SharedLimiter: Send + Sync {
     fn reserve<'a>(
         &'a self,
         key: &'a LimitKey<'a>,
-    ) -> crate::auth::BoxFuture<'a, Result<Duration, crate::Error>>;
+    ) -> crate::auth::BoxFuture<'a, Result<Duration, crate::error::Error>>;
 
     /// The platform refused a request of `key` for its rate: every process
     /// holds back requests of `key` for `pause` (`x-ogw-ratelimit-reset`).
@@ -83,7 +59,7 @@ pub trait SharedLimiter: Send + Sync {
         &'a self,
         key: &'a LimitKey<'a>,
         pause: Duration,
-    ) -> crate::auth::BoxFuture<'a, Result<(), crate::Error>>;
+    ) -> crate::auth::BoxFuture<'a, Result<(), crate::error::Error>>;
 }
 
 /// The client's [`SharedLimiter`], if one was set; `Debug` says only

@@ -20,7 +20,7 @@
 //! the stronger signal, and the repeated-token guard bounds the damage.
 //!
 //! The request the stream was built from is never changed: each page is a
-//! clone with the page token set ([`PageRequest::with_page_token`]).
+//! clone with the page token set.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -34,7 +34,8 @@ use serde_json::Value;
 use crate::call::{Call, Operation};
 use crate::client::Client;
 use crate::error::Error;
-use crate::operation::{OperationError, Response};
+pub use crate::error::PaginationError;
+use crate::outcome::OperationError;
 use crate::request::{ApiRequest, Body, RequestOptions};
 
 /// A page of a list endpoint's answer.
@@ -49,108 +50,41 @@ pub trait Paginated {
     fn into_items(self) -> Vec<Self::Item>;
 }
 
-/// A request to a paginated endpoint: how to ask for another page, and how
-/// to send one. Generated list operations implement it.
-pub trait PageRequest: Clone + Send + Sync + 'static {
-    /// The decoded answer.
-    type Page: Paginated + Send + 'static;
-    /// The error of one call; it must be able to carry a [`PaginationError`]
-    /// (through [`Error::Pagination`]).
-    type Error: From<Error> + Send + 'static;
-    /// This request asking for the page after `token`, the original left as it is.
-    fn with_page_token(&self, token: &str) -> Self;
-    /// Sends this request as one ordinary call.
-    fn fetch(
-        self,
-        client: Client,
-    ) -> impl Future<Output = Result<Self::Page, Self::Error>> + Send + 'static;
-}
-
 /// A typed operation whose answers are pages: what a generated list
-/// request adds to its [`Operation`] impl so that [`Paged`] can stream it.
+/// request adds to its [`Operation`] impl so that [`pages`] can stream it.
+#[doc(hidden)]
 pub trait PagedOperation: Operation + Clone + Sync + 'static {
     /// This request asking for the page after `token`, the original left as it is.
     fn with_page_token(&self, token: &str) -> Self;
 }
 
-/// A [`PagedOperation`] and the options of each of its calls, as a
-/// [`PageRequest`]: each page is one ordinary [`Call`], so validation,
-/// retries, rate limiting and error mapping are those of a single call.
-///
-/// Written once for every list operation; generated code only says how
-/// the page token is set.
-#[derive(Clone, Debug)]
-pub struct Paged<R> {
+/// Pages of a typed list operation: each page is one ordinary [`Call`]
+/// with `options`, so validation, retries, rate limiting and error mapping
+/// are those of a single call. Written once for every list operation;
+/// generated code only says how the page token is set.
+#[doc(hidden)]
+pub fn pages<R>(
+    client: &Client,
     request: R,
     options: RequestOptions,
-}
-
-impl<R: PagedOperation> Paged<R> {
-    /// Pages of `request`, each call sent with `options`.
-    pub fn new(request: R, options: RequestOptions) -> Self {
-        Self { request, options }
-    }
-}
-
-impl<R> PageRequest for Paged<R>
+) -> Pages<R::Output, OperationError<R::Kind>>
 where
     R: PagedOperation,
     R::Output: Paginated + 'static,
 {
-    type Page = R::Output;
-    type Error = OperationError<R::Kind>;
-
-    fn with_page_token(&self, token: &str) -> Self {
-        Self { request: self.request.with_page_token(token), options: self.options.clone() }
-    }
-
-    async fn fetch(self, client: Client) -> Result<R::Output, Self::Error> {
-        Call::new(&client, self.request)
-            .options(self.options)
-            .send()
-            .await
-            .map(Response::into_inner)
-    }
-}
-
-/// The stream stopped because the server's answers do not add up.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PaginationError {
-    /// A page said `has_more: true` but gave no next token (or an empty
-    /// one): the rest of the list cannot be reached.
-    #[error("page {page} says has_more but carries no page_token{}", log(.log_id))]
-    MissingToken {
-        /// The page's position in the stream, from 1.
-        page: usize,
-        /// The `X-Tt-Logid` of that page's response, when known.
-        log_id: Option<String>,
-    },
-    /// A page handed out a token that was already sent: following it would
-    /// fetch the same pages again, possibly forever.
-    #[error("page {page} hands out page_token {token:?} again{}", log(.log_id))]
-    RepeatedToken {
-        /// The page's position in the stream, from 1.
-        page: usize,
-        /// The token.
-        token: String,
-        /// The `X-Tt-Logid` of that page's response, when known.
-        log_id: Option<String>,
-    },
-}
-
-impl PaginationError {
-    /// The `X-Tt-Logid` of the page that broke the rules, when known.
-    pub fn log_id(&self) -> Option<&str> {
-        match self {
-            PaginationError::MissingToken { log_id, .. }
-            | PaginationError::RepeatedToken { log_id, .. } => log_id.as_deref(),
-        }
-    }
-}
-
-fn log(log_id: &Option<String>) -> String {
-    log_id.as_deref().map(|id| format!(" (log_id {id})")).unwrap_or_default()
+    let client = client.clone();
+    Pages::from_fetcher(Box::new(move |token: Option<String>| {
+        let request = match token {
+            None => request.clone(),
+            Some(token) => request.with_page_token(&token),
+        };
+        let (client, options) = (client.clone(), options.clone());
+        Box::pin(async move {
+            let response = Call::new(&client, request).options(options).send().await?;
+            let log_id = response.log_id().map(str::to_owned);
+            Ok((response.into_inner(), log_id))
+        })
+    }))
 }
 
 type Fetch<P, E> = Pin<Box<dyn Future<Output = Result<(P, Option<String>), E>> + Send>>;
@@ -190,22 +124,6 @@ where
     P: Paginated + Send + 'static,
     E: From<Error> + Send + 'static,
 {
-    /// Pages of `request`'s answers; the first page is `request` as it is.
-    pub fn new<R>(client: &Client, request: R) -> Self
-    where
-        R: PageRequest<Page = P, Error = E>,
-    {
-        let client = client.clone();
-        Self::from_fetcher(Box::new(move |token: Option<String>| {
-            let request = match token {
-                None => request.clone(),
-                Some(token) => request.with_page_token(&token),
-            };
-            let client = client.clone();
-            Box::pin(async move { request.fetch(client).await.map(|page| (page, None)) })
-        }))
-    }
-
     fn from_fetcher(fetcher: Fetcher<P, E>) -> Self {
         Self {
             fetcher,

@@ -7,7 +7,6 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::limit::RateLimit;
 use crate::secret::Secret;
 use crate::transport::multipart::{Content, Form, FormBody};
 use crate::upload::UploadFile;
@@ -163,7 +162,7 @@ impl RequestOptions {
 /// per call, before serialising, so every retry sends the same key.
 pub fn fill_idempotency_key(field: &mut Option<String>) {
     if field.as_deref().is_none_or(str::is_empty) {
-        *field = Some(crate::retry::new_idempotency_key());
+        *field = Some(crate::random::new_idempotency_key());
     }
 }
 
@@ -227,19 +226,15 @@ impl Body {
 
     /// Serialises `value` into a JSON body.
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
-        serde_json::to_value(value).map(Body::Json).map_err(not_serialisable)
+        serde_json::to_value(value).map(Body::Json).map_err(Error::Encode)
     }
 
     /// Serialises `value` into an already encoded JSON body.
     pub fn json_encoded<T: Serialize + ?Sized>(value: &T) -> Result<Self, Error> {
         serde_json::to_vec(value)
             .map(|bytes| Body::JsonBytes(Bytes::from(bytes)))
-            .map_err(not_serialisable)
+            .map_err(Error::Encode)
     }
-}
-
-fn not_serialisable(e: serde_json::Error) -> Error {
-    Error::Decode { message: format!("request body is not JSON-serialisable: {e}"), log_id: None }
 }
 
 /// A multipart form kept as a description of its parts, so that the same
@@ -458,7 +453,7 @@ impl ApiRequest {
         if missing {
             map.insert(
                 field.to_owned(),
-                serde_json::Value::String(crate::retry::new_idempotency_key()),
+                serde_json::Value::String(crate::random::new_idempotency_key()),
             );
         }
     }
@@ -560,6 +555,32 @@ pub fn encode_path_segment(segment: &str) -> String {
         }
     }
     out
+}
+
+/// The documented request limits of one endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Requests per second for the whole app.
+    pub per_second: Option<u32>,
+    /// Requests per minute for the whole app.
+    pub per_minute: Option<u32>,
+    /// Requests per second to one receiver (a user or chat); Feishu allows
+    /// 5 messages per second to the same user or group.
+    pub per_receiver_per_second: Option<u32>,
+}
+
+impl RateLimit {
+    /// Limits of `per_second` and `per_minute` requests.
+    pub const fn new(per_second: Option<u32>, per_minute: Option<u32>) -> Self {
+        Self { per_second, per_minute, per_receiver_per_second: None }
+    }
+
+    /// Adds a per-receiver limit.
+    pub const fn per_receiver(mut self, per_second: u32) -> Self {
+        self.per_receiver_per_second = Some(per_second);
+        self
+    }
 }
 
 #[cfg(test)]

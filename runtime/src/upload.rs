@@ -18,6 +18,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::error::Error;
+pub use crate::error::FileError;
 use crate::transport::multipart::Content;
 
 /// How much of a file is read per chunk: big enough that reading is cheap,
@@ -47,41 +48,6 @@ struct ReaderSlot {
     reader: Option<BoxReader>,
     /// Bytes have been read from it: it cannot be sent again.
     started: bool,
-}
-
-/// Why a file could not be uploaded or a download saved.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FileError {
-    /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        #[source]
-        source: io::Error,
-    },
-    /// The file's length changed since the [`UploadFile`] was made, so the
-    /// length the request announces would be wrong.
-    #[error("{}: was {expected} bytes when the upload was prepared, is {found} now", path.display())]
-    Changed {
-        /// The file.
-        path: PathBuf,
-        /// The length when the upload was prepared.
-        expected: u64,
-        /// The length now.
-        found: u64,
-    },
-    /// The call failed after a one-shot reader had started sending, so it
-    /// was not retried, though the failure alone would have allowed it.
-    #[error(
-        "{error} (not retried: the upload reads from a one-shot reader whose bytes had started going out; upload from a path or Bytes to allow retries)"
-    )]
-    NotRepeatable {
-        /// The failure of the attempt.
-        error: Box<Error>,
-    },
 }
 
 impl UploadFile {
@@ -195,10 +161,10 @@ impl UploadFile {
                         found,
                     }));
                 }
-                Content::Stream(ReaderBody::new(
+                Content::Stream(Box::pin(ReaderBody::new(
                     Reader::File(tokio::fs::File::from_std(file)),
                     self.length,
-                ))
+                )))
             }
             Source::Reader(slot) => {
                 let guard = lock(slot);
@@ -208,7 +174,10 @@ impl UploadFile {
                     ));
                 }
                 drop(guard);
-                Content::Stream(ReaderBody::new(Reader::Shared(slot.clone()), self.length))
+                Content::Stream(Box::pin(ReaderBody::new(
+                    Reader::Shared(slot.clone()),
+                    self.length,
+                )))
             }
         })
     }
@@ -258,7 +227,7 @@ enum Reader {
 
 /// An HTTP body that reads exactly `remaining` bytes from a reader, a chunk
 /// at a time.
-pub(crate) struct ReaderBody {
+struct ReaderBody {
     reader: Reader,
     remaining: u64,
 }

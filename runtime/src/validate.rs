@@ -1,8 +1,8 @@
 //! Checks that generated request types run before anything is sent.
 //!
 //! Generated code implements [`Validate`] by calling the `check_*` helpers
-//! with the field's path as the caller wants to read it in an error, e.g.
-//! `follow_ups[0].content`.
+//! (hidden from these docs: they are the generator's) with the field's path
+//! as the caller wants to read it in an error, e.g. `follow_ups[0].content`.
 
 use std::fmt;
 
@@ -102,6 +102,7 @@ impl<T: Validate> Validate for Option<T> {
     }
 }
 
+#[doc(hidden)]
 /// Validates a nested value and prefixes its errors with `field`.
 pub fn validate_nested<T: Validate + ?Sized>(
     field: &str,
@@ -110,6 +111,7 @@ pub fn validate_nested<T: Validate + ?Sized>(
     value.validate().map_err(|e| e.with_prefix(field))
 }
 
+#[doc(hidden)]
 /// Validates every item of a list, prefixing errors with `field[i]`.
 pub fn validate_items<T: Validate>(field: &str, items: &[T]) -> Result<(), ValidationError> {
     for (i, item) in items.iter().enumerate() {
@@ -118,6 +120,7 @@ pub fn validate_items<T: Validate>(field: &str, items: &[T]) -> Result<(), Valid
     Ok(())
 }
 
+#[doc(hidden)]
 /// Checks a string's length in characters (Unicode scalar values, as the
 /// platform counts them: `"你好"` is 2, not 6).
 pub fn check_length(
@@ -130,6 +133,7 @@ pub fn check_length(
     check_count(field, len, min, max, "length", "characters", rules::MIN_LENGTH, rules::MAX_LENGTH)
 }
 
+#[doc(hidden)]
 /// Checks the number of items in a list.
 pub fn check_items(
     field: &str,
@@ -181,6 +185,7 @@ fn check_count(
     Ok(())
 }
 
+#[doc(hidden)]
 /// Checks that a number lies within inclusive bounds; works for integers
 /// and floats alike.
 pub fn check_range<T>(
@@ -213,6 +218,7 @@ where
     Ok(())
 }
 
+#[doc(hidden)]
 /// Checks that a value is one of the allowed ones: strings
 /// (`check_enum("f", "a", &["a", "b"])`) or anything else comparable.
 pub fn check_enum<T>(field: &str, value: &T, allowed: &[&T]) -> Result<(), ValidationError>

@@ -383,7 +383,7 @@ async fn the_dispatcher_stores_app_tickets_with_one_line_of_wiring() {
 
     client.send_value(call("tk-a")).await.unwrap();
     assert_eq!(server.requests_to(APP_TOKEN)[0].json()["app_ticket"], TICKET);
-    let event: feishu_runtime::auth::AppTicketEvent =
+    let event: feishu_runtime::events::AppTicketEvent =
         serde_json::from_value(json!({"app_id": "cli_test", "app_ticket": TICKET})).unwrap();
     assert!(!format!("{event:?}").contains(TICKET));
     assert_eq!(event.ticket().expose(), TICKET);

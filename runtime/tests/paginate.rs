@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use feishu_runtime::codegen::{Operation, PagedOperation, pages};
 use feishu_runtime::{
-    ApiRequest, Client, Error, Method, PageRequest, Paginated, PaginationError, RetryPolicy,
-    paginate,
+    ApiRequest, Client, Error, ErrorKind, Method, OperationError, Paginated, PaginationError,
+    RequestOptions, RetryPolicy, paginate,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -260,27 +261,33 @@ impl Paginated for ListPage {
     }
 }
 
-#[derive(Debug)]
-struct ListError(Error);
+/// The one kind of a test operation without documented codes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct NoCodes;
 
-impl From<Error> for ListError {
-    fn from(e: Error) -> Self {
-        ListError(e)
+impl ErrorKind for NoCodes {
+    const UNHANDLED: Self = NoCodes;
+    const RETRYABLE: &'static [i64] = &[];
+    fn of(_: i64) -> Self {
+        NoCodes
     }
 }
 
-impl PageRequest for ListRequest {
-    type Page = ListPage;
-    type Error = ListError;
-    fn with_page_token(&self, token: &str) -> Self {
-        Self { page_token: Some(token.to_owned()), ..self.clone() }
-    }
-    async fn fetch(self, client: Client) -> Result<ListPage, ListError> {
-        let request = ApiRequest::new(Method::GET, LIST)
+impl Operation for ListRequest {
+    type Output = ListPage;
+    type Kind = NoCodes;
+    fn into_api_request(self, options: RequestOptions) -> Result<ApiRequest, Error> {
+        Ok(ApiRequest::new(Method::GET, LIST)
             .query("container_id", &self.chat_id)
             .query("page_size", 2)
-            .query_opt("page_token", self.page_token);
-        Ok(client.send_json(request).await?)
+            .query_opt("page_token", self.page_token)
+            .options(options))
+    }
+}
+
+impl PagedOperation for ListRequest {
+    fn with_page_token(&self, token: &str) -> Self {
+        Self { page_token: Some(token.to_owned()), ..self.clone() }
     }
 }
 
@@ -288,7 +295,7 @@ impl PageRequest for ListRequest {
 async fn typed_requests_page_through_their_own_call() {
     let server = Server::with_token(numbered(5, 2)).await;
     let request = ListRequest { chat_id: "oc_1".into(), page_token: None };
-    let items = feishu_runtime::Pages::new(&server.client(), request.clone())
+    let items = pages(&server.client(), request.clone(), RequestOptions::default())
         .items()
         .collect()
         .await
@@ -298,11 +305,16 @@ async fn typed_requests_page_through_their_own_call() {
     assert_eq!(page_tokens(&server), vec![None, Some("p1".into()), Some("p2".into())]);
 
     let server = Server::with_token(|_| ok(json!({"has_more": true, "items": [1]}))).await;
-    let mut pages = feishu_runtime::Pages::new(&server.client(), request);
-    assert!(pages.next().await.unwrap().is_ok());
-    let ListError(error) = pages.next().await.unwrap().unwrap_err();
+    let mut stream = pages(&server.client(), request, RequestOptions::default());
+    assert!(stream.next().await.unwrap().is_ok());
+    let error: OperationError<NoCodes> = stream.next().await.unwrap().unwrap_err();
+    // The page's own log id: each page is an ordinary call.
     assert!(
-        matches!(error, Error::Pagination(PaginationError::MissingToken { page: 1, log_id: None })),
+        matches!(
+            error.runtime_error(),
+            Error::Pagination(PaginationError::MissingToken { page: 1, log_id: Some(l) })
+                if l == "log-page"
+        ),
         "{error:?}"
     );
 }

@@ -2,9 +2,8 @@
 
 mod support;
 
-use feishu_runtime::{
-    ApiRequest, Auth, Body, Error, Method, Multipart, RequestOptions, encode_path_segment,
-};
+use feishu_runtime::codegen::encode_path_segment;
+use feishu_runtime::{ApiRequest, Auth, Body, Error, Method, Multipart, RequestOptions};
 use serde_json::json;
 use support::{Recorded, Reply, Server, TOKEN_PATH};
 

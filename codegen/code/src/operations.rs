@@ -64,7 +64,7 @@ fn path_expr(op: &Operation, value: impl Fn(&str) -> TokenStream) -> TokenStream
             PathPart::Param { rust_name, .. } => {
                 format.push_str("{}");
                 let v = value(rust_name);
-                args.push(quote!(feishu_runtime::encode_path_segment(#v)));
+                args.push(quote!(feishu_runtime::codegen::encode_path_segment(#v)));
             }
         }
     }
@@ -231,7 +231,7 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
                 }
             }
         } else {
-            quote! { feishu_runtime::fill_idempotency_key(&mut request.#rust); }
+            quote! { feishu_runtime::codegen::fill_idempotency_key(&mut request.#rust); }
         })
     });
     let request_binding = if fill_key.is_some() { quote!(mut request) } else { quote!(request) };
@@ -261,7 +261,7 @@ pub fn typed(op: &Operation, d: &TypedOperation, service: &str, types: &TypeSpac
             feishu_runtime::Call::new(client, request).options(options)
         }
 
-        impl feishu_runtime::Operation for #request_ty {
+        impl feishu_runtime::codegen::Operation for #request_ty {
             type Output = #response_ty;
             type Kind = #kind_ty;
 
@@ -378,7 +378,7 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
 
         #helpers
 
-        impl feishu_runtime::DocumentedKind for #kind {}
+        impl feishu_runtime::codegen::DocumentedKind for #kind {}
 
         impl feishu_runtime::ErrorKind for #kind {
             const UNHANDLED: Self = Self::Unhandled;

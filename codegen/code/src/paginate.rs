@@ -89,7 +89,7 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
             }
         }
 
-        impl feishu_runtime::PagedOperation for #request {
+        impl feishu_runtime::codegen::PagedOperation for #request {
             #[inline]
             fn with_page_token(&self, token: &str) -> Self {
                 let mut next = self.clone();
@@ -110,7 +110,7 @@ pub fn streams(op: &Operation, d: &TypedOperation, service: &str) -> TokenStream
             pub fn #pages_with(self, client: &feishu_runtime::Client, options: feishu_runtime::RequestOptions) -> feishu_runtime::Pages<#response, feishu_runtime::OperationError<#kind>> {
                 let #binding = self;
                 #default_size
-                feishu_runtime::Pages::new(client, feishu_runtime::Paged::new(request, options))
+                feishu_runtime::codegen::pages(client, request, options)
             }
 
             #[doc = #items_doc]

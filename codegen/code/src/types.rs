@@ -162,7 +162,7 @@ pub fn struct_def(
     let doc = docs::outer(doc);
     let default = def.all_optional().then(|| quote!(Default,));
     // Received structs with only optional fields (all responses) decode
-    // through the runtime's one map visitor; see `feishu_runtime::de`.
+    // through the runtime's one map visitor; see `feishu_runtime::codegen::de`.
     let compact = traits.deserialize && def.all_optional();
     let deserialize = (traits.deserialize && !compact).then(|| quote!(serde::Deserialize,));
     // The field attributes are for serde's derive, now only `Deserialize`'s.
@@ -323,7 +323,7 @@ pub fn struct_def(
     }
 }
 
-/// `Serialize` through `feishu_runtime::ser::Object`: the body fields in
+/// `Serialize` through `feishu_runtime::codegen::ser::Object`: the body fields in
 /// order, absent optional ones left out, path and query fields not at all,
 /// as serde's derive with `skip` and `skip_serializing_if` wrote them.
 ///
@@ -344,20 +344,20 @@ fn serialize_impl(def: &StructDef) -> TokenStream {
     quote! {
         impl serde::Serialize for #name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                feishu_runtime::ser::Object::new(serializer) #(#calls)* .end()
+                feishu_runtime::codegen::ser::Object::new(serializer) #(#calls)* .end()
             }
         }
     }
 }
 
-/// `feishu_runtime::de::Fields` and `Deserialize` through it.
+/// `feishu_runtime::codegen::de::Fields` and `Deserialize` through it.
 fn fields_impl(def: &StructDef) -> TokenStream {
     let name = ident(&def.name);
     let name_str = &def.name;
     let body = if def.fields.is_empty() {
         quote! {
             let _ = key;
-            feishu_runtime::de::skip(map)
+            feishu_runtime::codegen::de::skip(map)
         }
     } else {
         // One call per arm, with no `?`: each `?` is a match, a conversion
@@ -366,17 +366,17 @@ fn fields_impl(def: &StructDef) -> TokenStream {
         let arms = def.fields.iter().map(|f| {
             let wire = &f.wire_name;
             let rust = ident(&f.rust_name);
-            quote!(#wire => feishu_runtime::de::read(&mut self.#rust, map),)
+            quote!(#wire => feishu_runtime::codegen::de::read(&mut self.#rust, map),)
         });
         quote! {
             match key {
                 #(#arms)*
-                _ => feishu_runtime::de::skip(map),
+                _ => feishu_runtime::codegen::de::skip(map),
             }
         }
     };
     quote! {
-        impl feishu_runtime::de::Fields for #name {
+        impl feishu_runtime::codegen::de::Fields for #name {
             const NAME: &'static str = #name_str;
 
             fn field<'de, A: serde::de::MapAccess<'de>>(
@@ -390,7 +390,7 @@ fn fields_impl(def: &StructDef) -> TokenStream {
 
         impl<'de> serde::Deserialize<'de> for #name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                feishu_runtime::de::object(deserializer)
+                feishu_runtime::codegen::de::object(deserializer)
             }
         }
     }
@@ -429,14 +429,14 @@ fn value_checks(name: &str, ty: &TypeRef, checks: &Checks, types: &TypeSpace) ->
     match ty {
         TypeRef::String if checks.min_length.is_some() || checks.max_length.is_some() => {
             let (min, max) = (opt_u64(checks.min_length), opt_u64(checks.max_length));
-            out.push(quote!(feishu_runtime::check_length(#name, value, #min, #max)?;));
+            out.push(quote!(feishu_runtime::codegen::check_length(#name, value, #min, #max)?;));
         }
         TypeRef::Integer | TypeRef::Number => {
             let integer = *ty == TypeRef::Integer;
             if checks.minimum.is_some() || checks.maximum.is_some() {
                 let (min, max) =
                     (opt_number(checks.minimum, integer), opt_number(checks.maximum, integer));
-                out.push(quote!(feishu_runtime::check_range(#name, *value, #min, #max)?;));
+                out.push(quote!(feishu_runtime::codegen::check_range(#name, *value, #min, #max)?;));
             }
             let allowed: Vec<Literal> = checks
                 .allowed
@@ -445,24 +445,24 @@ fn value_checks(name: &str, ty: &TypeRef, checks: &Checks, types: &TypeSpace) ->
                 .map(Literal::i64_suffixed)
                 .collect();
             if integer && !allowed.is_empty() {
-                out.push(quote!(feishu_runtime::check_enum(#name, value, &[#(&#allowed),*])?;));
+                out.push(quote!(feishu_runtime::codegen::check_enum(#name, value, &[#(&#allowed),*])?;));
             }
         }
         TypeRef::Enum(_) => out
-            .push(quote!(feishu_runtime::check_enum(#name, value.as_str(), value.documented())?;)),
+            .push(quote!(feishu_runtime::codegen::check_enum(#name, value.as_str(), value.documented())?;)),
         TypeRef::Struct(_) if validated(ty) => {
-            out.push(quote!(feishu_runtime::validate_nested(#name, value)?;))
+            out.push(quote!(feishu_runtime::codegen::validate_nested(#name, value)?;))
         }
         TypeRef::Array(item) => {
             if checks.min_items.is_some() || checks.max_items.is_some() {
                 let (min, max) = (opt_u64(checks.min_items), opt_u64(checks.max_items));
-                out.push(quote!(feishu_runtime::check_items(#name, value.len(), #min, #max)?;));
+                out.push(quote!(feishu_runtime::codegen::check_items(#name, value.len(), #min, #max)?;));
             }
             match **item {
-                TypeRef::Struct(_) if validated(item) => out.push(quote!(feishu_runtime::validate_items(#name, value)?;)),
+                TypeRef::Struct(_) if validated(item) => out.push(quote!(feishu_runtime::codegen::validate_items(#name, value)?;)),
                 TypeRef::Enum(_) => out.push(quote! {
                     for (i, item) in value.iter().enumerate() {
-                        feishu_runtime::check_enum(&format!("{}[{i}]", #name), item.as_str(), item.documented())?;
+                        feishu_runtime::codegen::check_enum(&format!("{}[{i}]", #name), item.as_str(), item.documented())?;
                     }
                 }),
                 _ => {}

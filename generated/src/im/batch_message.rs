@@ -33,7 +33,7 @@ impl<'a> BatchMessageApi<'a> {
                     feishu_runtime::Method::DELETE,
                     format!(
                         "/open-apis/im/v1/batch_messages/{}",
-                        feishu_runtime::encode_path_segment(batch_message_id)
+                        feishu_runtime::codegen::encode_path_segment(batch_message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -66,7 +66,7 @@ impl<'a> BatchMessageApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/batch_messages/{}/get_progress",
-                        feishu_runtime::encode_path_segment(batch_message_id)
+                        feishu_runtime::codegen::encode_path_segment(batch_message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -99,7 +99,7 @@ impl<'a> BatchMessageApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/batch_messages/{}/read_user",
-                        feishu_runtime::encode_path_segment(batch_message_id)
+                        feishu_runtime::codegen::encode_path_segment(batch_message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)

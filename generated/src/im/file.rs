@@ -54,7 +54,7 @@ impl<'a> FileApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/files/{}",
-                        feishu_runtime::encode_path_segment(file_key)
+                        feishu_runtime::codegen::encode_path_segment(file_key)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)

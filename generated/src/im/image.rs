@@ -54,7 +54,7 @@ impl<'a> ImageApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/images/{}",
-                        feishu_runtime::encode_path_segment(image_key)
+                        feishu_runtime::codegen::encode_path_segment(image_key)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)

@@ -65,7 +65,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::DELETE,
                     format!(
                         "/open-apis/im/v1/messages/{}",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::TenantOrUser)
@@ -98,7 +98,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::POST,
                     format!(
                         "/open-apis/im/v1/messages/{}/forward",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -131,7 +131,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/messages/{}",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -219,7 +219,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::PATCH,
                     format!(
                         "/open-apis/im/v1/messages/{}",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::TenantOrUser)
@@ -262,7 +262,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/messages/{}/read_users",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -306,7 +306,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::PUT,
                     format!(
                         "/open-apis/im/v1/messages/{}",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -338,7 +338,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::PATCH,
                     format!(
                         "/open-apis/im/v1/messages/{}/urgent_app",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -370,7 +370,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::PATCH,
                     format!(
                         "/open-apis/im/v1/messages/{}/urgent_phone",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)
@@ -402,7 +402,7 @@ impl<'a> MessageApi<'a> {
                     feishu_runtime::Method::PATCH,
                     format!(
                         "/open-apis/im/v1/messages/{}/urgent_sms",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)

@@ -46,8 +46,8 @@ impl<'a> MessageReactionApi<'a> {
                     feishu_runtime::Method::DELETE,
                     format!(
                         "/open-apis/im/v1/messages/{}/reactions/{}",
-                        feishu_runtime::encode_path_segment(message_id),
-                        feishu_runtime::encode_path_segment(reaction_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id),
+                        feishu_runtime::codegen::encode_path_segment(reaction_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::TenantOrUser)
@@ -80,7 +80,7 @@ impl<'a> MessageReactionApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/messages/{}/reactions",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::TenantOrUser)

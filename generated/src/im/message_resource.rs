@@ -34,8 +34,8 @@ impl<'a> MessageResourceApi<'a> {
                     feishu_runtime::Method::GET,
                     format!(
                         "/open-apis/im/v1/messages/{}/resources/{}",
-                        feishu_runtime::encode_path_segment(message_id),
-                        feishu_runtime::encode_path_segment(file_key)
+                        feishu_runtime::codegen::encode_path_segment(message_id),
+                        feishu_runtime::codegen::encode_path_segment(file_key)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)

@@ -62,7 +62,7 @@ impl<'a> PinApi<'a> {
                     feishu_runtime::Method::DELETE,
                     format!(
                         "/open-apis/im/v1/pins/{}",
-                        feishu_runtime::encode_path_segment(message_id)
+                        feishu_runtime::codegen::encode_path_segment(message_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::TenantOrUser)

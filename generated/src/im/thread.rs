@@ -33,7 +33,7 @@ impl<'a> ThreadApi<'a> {
                     feishu_runtime::Method::POST,
                     format!(
                         "/open-apis/im/v1/threads/{}/forward",
-                        feishu_runtime::encode_path_segment(thread_id)
+                        feishu_runtime::codegen::encode_path_segment(thread_id)
                     ),
                 )
                 .auth(feishu_runtime::Auth::Tenant)

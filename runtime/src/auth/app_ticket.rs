@@ -9,7 +9,8 @@
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use super::BoxFuture;
+use futures_core::future::BoxFuture;
+
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -57,38 +58,4 @@ impl AppTicketStore for MemoryAppTicketStore {
         }
         Box::pin(async { Ok(()) })
     }
-}
-
-/// The body of the v1 `app_ticket` event, which the platform pushes to a
-/// marketplace app hourly and on `app_ticket/resend`. `Debug` hides the
-/// ticket.
-#[cfg(feature = "events")]
-#[derive(Clone, serde::Deserialize)]
-pub struct AppTicketEvent {
-    /// The app the ticket is for.
-    pub app_id: String,
-    app_ticket: String,
-}
-
-#[cfg(feature = "events")]
-impl AppTicketEvent {
-    /// The ticket.
-    pub fn ticket(&self) -> Secret {
-        Secret::new(self.app_ticket.clone())
-    }
-}
-
-#[cfg(feature = "events")]
-impl fmt::Debug for AppTicketEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppTicketEvent")
-            .field("app_id", &self.app_id)
-            .field("app_ticket", &"***")
-            .finish()
-    }
-}
-
-#[cfg(feature = "events")]
-impl crate::events::EventBody for AppTicketEvent {
-    const EVENT_TYPE: &'static str = "app_ticket";
 }

@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use super::BoxFuture;
 use crate::error::Error;
 use crate::secret::Secret;
+use futures_core::future::BoxFuture;
 
 /// What a shared token is kept under. A store must keep tokens of
 /// different keys apart, and include a one-way digest of

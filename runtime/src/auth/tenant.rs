@@ -4,8 +4,8 @@
 //! Decisions:
 //! - The ticket is read when the app token is fetched. Without one, the
 //!   client asks the platform to push it again (`app_ticket/resend`, at most
-//!   once per [`RESEND_INTERVAL`](super::RESEND_INTERVAL)) and the call fails
-//!   at once with [`AuthError::AppTicketNotReceived`](super::AuthError): it
+//!   once per [`RESEND_INTERVAL`](RESEND_INTERVAL)) and the call fails
+//!   at once with [`AuthError::AppTicketNotReceived`](crate::error::AuthError): it
 //!   neither waits for the push nor loops.
 //! - A ticket the platform refuses ([`INVALID_APP_TICKET`]) is forgotten
 //!   and treated as missing.
@@ -21,10 +21,15 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{AppTicketStore, AuthError};
-use crate::error::Error;
+use super::app_ticket::AppTicketStore;
+use super::token::{Fetcher, TokenCache, TokenKind, bearer, fetch};
+use crate::error::{AuthError, Error};
 use crate::secret::Secret;
-use crate::token::{Fetcher, TokenCache, TokenKind, bearer, fetch};
+
+/// How often a marketplace client asks for the app_ticket to be pushed
+/// again while it has none: the platform pushes within seconds, so a call
+/// made in between fails fast without asking again.
+pub const RESEND_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The path that asks the platform to push the app_ticket again.
 pub(crate) const RESEND_PATH: &str = "/open-apis/auth/v3/app_ticket/resend";
@@ -138,13 +143,13 @@ impl Marketplace {
     }
 
     /// Asks the platform to push the app_ticket again, unless that was asked
-    /// within [`RESEND_INTERVAL`](super::RESEND_INTERVAL). A refusal (a wrong
+    /// within [`RESEND_INTERVAL`](RESEND_INTERVAL). A refusal (a wrong
     /// secret, say) is returned: the caller has to fix it, and waiting for a
     /// ticket would not help.
     async fn resend(&self, f: Fetcher<'_>) -> Result<(), Error> {
         {
             let mut last = self.last_resend.lock().unwrap_or_else(PoisonError::into_inner);
-            if last.is_some_and(|at| at.elapsed() < super::RESEND_INTERVAL) {
+            if last.is_some_and(|at| at.elapsed() < RESEND_INTERVAL) {
                 return Ok(());
             }
             *last = Some(Instant::now());
@@ -165,7 +170,7 @@ impl Marketplace {
             Ok(Answer { code, msg }) => {
                 Err(Error::Token { http_status: raw.status, code, msg, log_id: raw.log_id })
             }
-            Err(_) => Err(crate::envelope::http_error(&raw)),
+            Err(_) => Err(crate::transport::envelope::http_error(&raw)),
         }
     }
 }

@@ -7,7 +7,7 @@
 //!   (`/open-apis/authen/v1/oidc/access_token` and `…/refresh_access_token`)
 //!   need an app_access_token and answer in another shape; an app that
 //!   still gets its tokens there can call them as ordinary operations and
-//!   hand the result to [`UserAuth::store_token`].
+//!   hand the result to [`UserAuth::store_token`](super::UserAuth::store_token).
 //! - A refresh token works once. The client reads the newest one from the
 //!   store under a per-user lock (one refresh in flight per user key, in
 //!   this client) and spends it in the store *before* sending it: a
@@ -38,17 +38,15 @@ use http::header::HeaderValue;
 use serde::Deserialize;
 use tracing::Instrument;
 
-use super::{AuthError, BoxFuture};
-use crate::client::Client;
-use crate::error::Error;
+use futures_core::future::BoxFuture;
+
+use super::token::{Fetcher, bearer, refresh_margin};
+use crate::error::{AuthError, Error};
 use crate::secret::Secret;
-use crate::token::{Fetcher, bearer, refresh_margin};
+use crate::transport::envelope::http_error;
 
 /// The v2 OAuth token endpoint (code exchange and refresh).
 pub(crate) const OAUTH_TOKEN_PATH: &str = "/open-apis/authen/v2/oauth/token";
-
-/// The authorisation page, under the accounts host.
-const AUTHORIZE_PATH: &str = "/open-apis/authen/v1/authorize";
 
 /// One user's tokens. `Debug` hides both tokens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,7 +134,7 @@ pub trait UserTokenStore: Send + Sync {
 }
 
 /// The default [`UserTokenStore`]: a map in memory, holding every user
-/// until [`UserAuth::forget`] or a refused refresh removes them.
+/// until [`UserAuth::forget`](super::UserAuth::forget) or a refused refresh removes them.
 #[derive(Default)]
 pub struct MemoryUserTokenStore {
     tokens: Mutex<HashMap<String, UserToken>>,
@@ -209,12 +207,12 @@ enum Waited {
 
 /// The store and the per-user refresh locks of one client.
 pub(crate) struct Users {
-    store: Arc<dyn UserTokenStore>,
+    pub(crate) store: Arc<dyn UserTokenStore>,
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
 }
 
 /// How the OAuth endpoint failed.
-enum OAuthFailure {
+pub(crate) enum OAuthFailure {
     /// The request never left: safe to send again.
     NotSent(Error),
     /// The platform refused it.
@@ -387,9 +385,10 @@ impl Users {
                 Err(e)
             }
             Err(OAuthFailure::Refused { http_status, code, msg, log_id })
-                if http_status == 429 || matches!(code, crate::error::codes::RATE_LIMITED) =>
+                if crate::error::rate_limited(http_status, Some(code)) =>
             {
-                // Refused before it was looked at: the refresh token is
+                // Rate limited (the verdict's "retry after a delay"):
+                // refused before it was looked at, so the refresh token is
                 // still good.
                 self.store.compare_and_swap(user_key, &spent, Some(token)).await?;
                 Err(Error::Token { http_status, code, msg, log_id })
@@ -480,7 +479,10 @@ impl Users {
 }
 
 /// Posts to the v2 token endpoint and reads the tokens from the answer.
-async fn oauth_token(f: Fetcher<'_>, body: serde_json::Value) -> Result<UserToken, OAuthFailure> {
+pub(crate) async fn oauth_token(
+    f: Fetcher<'_>,
+    body: serde_json::Value,
+) -> Result<UserToken, OAuthFailure> {
     let grant = body.get("grant_type").and_then(|g| g.as_str()).unwrap_or_default().to_owned();
     let span =
         tracing::debug_span!("feishu.user_token", grant = %grant, log_id = tracing::field::Empty);
@@ -525,7 +527,7 @@ async fn oauth_token_in(
                 log_id: raw.log_id,
             });
         }
-        Err(_) if !ok_status => return Err(OAuthFailure::Lost(crate::envelope::http_error(&raw))),
+        Err(_) if !ok_status => return Err(OAuthFailure::Lost(http_error(&raw))),
         Err(_) => {
             return Err(OAuthFailure::Lost(Error::Decode {
                 message: "the OAuth token answer is not the expected JSON".into(),
@@ -570,120 +572,6 @@ async fn oauth_token_in(
         expires_at: sent_at + Duration::from_secs(expires_in),
         scope: answer.scope,
     })
-}
-
-/// OAuth for the users of an app: where to send them, what to do with the
-/// code they come back with, and their tokens afterwards. Get one from
-/// [`Client::user_auth`]; clones share the client's store.
-///
-/// ```no_run
-/// # async fn demo(client: feishu_runtime::Client) -> Result<(), feishu_runtime::Error> {
-/// use feishu_runtime::RequestOptions;
-/// let auth = client.user_auth();
-/// let url = auth.authorize_url("https://bot.example.com/oauth", &["offline_access"], "state-123")?;
-/// // … the user approves and comes back to the redirect URI with `?code=…&state=…`
-/// auth.exchange_code("ou_alice", "the-code", Some("https://bot.example.com/oauth")).await?;
-/// // Calls as the user name the key; the token is refreshed as needed.
-/// let options = RequestOptions::default().user_key("ou_alice");
-/// # let _ = (url, options); Ok(()) }
-/// ```
-#[derive(Clone, Debug)]
-pub struct UserAuth {
-    client: Client,
-}
-
-impl UserAuth {
-    pub(crate) fn new(client: Client) -> Self {
-        UserAuth { client }
-    }
-
-    /// The page to send a user to. `scopes` are joined with spaces (ask for
-    /// `offline_access` to get a refresh token); `state` comes back with
-    /// the code and should be checked.
-    ///
-    /// The page lives on the accounts host: `accounts.feishu.cn` for
-    /// [`FEISHU_BASE_URL`](crate::FEISHU_BASE_URL), `accounts.larksuite.com`
-    /// for [`LARK_BASE_URL`](crate::LARK_BASE_URL), and the base URL itself
-    /// otherwise (a proxy, or the sandbox).
-    pub fn authorize_url(
-        &self,
-        redirect_uri: &str,
-        scopes: &[&str],
-        state: &str,
-    ) -> Result<String, Error> {
-        let base = self.client.config().base_url.trim_end_matches('/');
-        let host = match base {
-            crate::FEISHU_BASE_URL => "https://accounts.feishu.cn",
-            crate::LARK_BASE_URL => "https://accounts.larksuite.com",
-            other => other,
-        };
-        crate::transport::BaseUri::parse(host)?;
-        let url = format!("{host}{AUTHORIZE_PATH}?");
-        let query_start = url.len();
-        let mut query = form_urlencoded::Serializer::for_suffix(url, query_start);
-        query
-            .append_pair("client_id", &self.client.config().app_id)
-            .append_pair("response_type", "code")
-            .append_pair("redirect_uri", redirect_uri);
-        if !scopes.is_empty() {
-            query.append_pair("scope", &scopes.join(" "));
-        }
-        query.append_pair("state", state);
-        Ok(query.finish())
-    }
-
-    /// Exchanges the code the user came back with for tokens, stores them
-    /// under `user_key` and returns them. `redirect_uri` must be the one the
-    /// authorisation URL named, when it named one.
-    ///
-    /// A refused code is [`Error::Token`]; codes are single-use and short
-    /// lived, so the exchange is never retried.
-    pub async fn exchange_code(
-        &self,
-        user_key: &str,
-        code: &str,
-        redirect_uri: Option<&str>,
-    ) -> Result<UserToken, Error> {
-        let (f, auth) = self.client.auth();
-        let mut body = serde_json::json!({
-            "grant_type": "authorization_code",
-            "client_id": f.config.app_id,
-            "client_secret": f.config.app_secret.expose(),
-            "code": code,
-        });
-        if let Some(uri) = redirect_uri {
-            body["redirect_uri"] = uri.into();
-        }
-        let token = oauth_token(f, body).await.map_err(|failure| match failure {
-            OAuthFailure::NotSent(e) | OAuthFailure::Lost(e) => e,
-            OAuthFailure::Refused { http_status, code, msg, log_id } => {
-                Error::Token { http_status, code, msg, log_id }
-            }
-        })?;
-        auth.users.store.put(user_key, token.clone()).await?;
-        Ok(token)
-    }
-
-    /// `user_key`'s access token, refreshed first if due.
-    pub async fn access_token(&self, user_key: &str) -> Result<Secret, Error> {
-        let (f, auth) = self.client.auth();
-        auth.users.access_token(f, user_key).await
-    }
-
-    /// Stores tokens obtained elsewhere (the v1 OIDC endpoints, say).
-    pub async fn store_token(&self, user_key: &str, token: UserToken) -> Result<(), Error> {
-        self.client.auth().1.users.store.put(user_key, token).await
-    }
-
-    /// Forgets `user_key`'s tokens (on logout, say).
-    pub async fn forget(&self, user_key: &str) -> Result<(), Error> {
-        self.client.auth().1.users.store.remove(user_key).await
-    }
-
-    /// The store the tokens are kept in.
-    pub fn store(&self) -> Arc<dyn UserTokenStore> {
-        self.client.auth().1.users.store.clone()
-    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@
 //! a reply, say), which is the same for every delivery of an event and of
 //! its message.
 
+mod app_ticket;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod body;
@@ -78,6 +79,7 @@ use serde_json::{Map, Value};
 
 use crate::secret::Secret;
 
+pub use app_ticket::AppTicketEvent;
 pub use body::EventBody;
 pub use callback::{
     CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger, CardTemplate,

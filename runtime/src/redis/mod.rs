@@ -8,8 +8,8 @@
 //!
 //! | store | trait | when Redis cannot be reached |
 //! | --- | --- | --- |
-//! | [`RedisAppTicketStore`] | [`AppTicketStore`](crate::auth::AppTicketStore) | fails with [`AuthError::Store`](crate::AuthError::Store) |
-//! | [`RedisUserTokenStore`] | [`UserTokenStore`](crate::auth::UserTokenStore) (atomic compare-and-swap) | fails with [`AuthError::Store`](crate::AuthError::Store) |
+//! | [`RedisAppTicketStore`] | [`AppTicketStore`](crate::auth::AppTicketStore) | fails with [`AuthError::Store`] |
+//! | [`RedisUserTokenStore`] | [`UserTokenStore`](crate::auth::UserTokenStore) (atomic compare-and-swap) | fails with [`AuthError::Store`] |
 //! | [`RedisTokenCache`] | [`SharedTokenCache`](crate::auth::SharedTokenCache) | the client fetches its own token |
 //! | [`RedisLimiter`] | [`SharedLimiter`](crate::SharedLimiter) | the client waits for its in-process limiter |
 //! | `RedisDedup` (feature `events`) | `events::DedupStore` (claim, renew, commit, release) | answers "first delivery": a duplicate beats a loss |
@@ -60,7 +60,7 @@ pub use token_cache::RedisTokenCache;
 pub use user_token::RedisUserTokenStore;
 
 use crate::auth::AuthError;
-use crate::config::ClientBuilder;
+use crate::builder::ClientBuilder;
 use crate::error::Error;
 
 /// The key prefix unless [`RedisStores::prefix`] sets another.
@@ -140,7 +140,7 @@ impl RedisStores {
         }
         // The `redis` crate's rustls reads the process's crypto provider,
         // which another crate's features can make ambiguous (a panic).
-        crate::config::install_tls_provider();
+        crate::transport::install_tls_provider();
         let client = redis::Client::open(url).map_err(|e| ConnectError::Url(e.to_string()))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))

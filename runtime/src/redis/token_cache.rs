@@ -136,7 +136,7 @@ impl RedisTokenCache {
         let now = SystemTime::now();
         let expires_at = now.checked_add(lifetime).unwrap_or(now);
         let refresh_at =
-            expires_at.checked_sub(crate::token::refresh_margin(lifetime)).unwrap_or(now);
+            expires_at.checked_sub(crate::auth::refresh_margin(lifetime)).unwrap_or(now);
         let cached = Cached {
             token: token.expose().to_owned(),
             expires_at_ms: millis(expires_at),

@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 use tokio::time::Instant;
 
 use super::multipart::FormBody;
-use crate::error::Error;
+use crate::error::{Error, TransportError};
 
 /// A request body. An enum rather than a boxed body: JSON calls are the
 /// hot path, and their body costs no allocation beyond its bytes.
@@ -75,7 +75,7 @@ impl ResponseBody {
             let frame = match tokio::time::timeout_at(self.deadline, self.body.frame()).await {
                 Err(_) => return Err(Error::Timeout),
                 Ok(None) => return Ok(None),
-                Ok(Some(frame)) => frame.map_err(super::body_error)?,
+                Ok(Some(frame)) => frame.map_err(body_error)?,
             };
             // Trailers carry nothing a caller reads.
             if let Ok(data) = frame.into_data()
@@ -85,4 +85,9 @@ impl ResponseBody {
             }
         }
     }
+}
+
+/// A body that broke off while being read.
+pub(crate) fn body_error(e: hyper::Error) -> Error {
+    Error::Transport(TransportError::other(e))
 }

@@ -67,7 +67,7 @@ fn tls(route: Route, http2: bool) -> io::Result<Connector> {
     #[cfg(feature = "rustls-aws-lc")]
     let provider = rustls::crypto::aws_lc_rs::default_provider();
     #[cfg(not(feature = "rustls-aws-lc"))]
-    let provider = rustls::crypto::ring::default_provider();
+    let provider = ring_provider();
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_platform_verifier(provider)?
         .https_or_http()
@@ -209,6 +209,40 @@ impl Write for Conn {
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
     }
+}
+
+/// With the `rustls-ring` feature (and not `rustls-aws-lc`), makes ring the
+/// process's rustls crypto provider unless the program installed one
+/// already. Installing is idempotent and never replaces a choice.
+///
+/// The client's own TLS is given its provider directly and needs none of
+/// this (the long connection's socket included: the transport opens it);
+/// libraries that read the process default do (a reqwest built without a
+/// provider in the same program). Building a client calls it; a program that
+/// builds such clients of its own before any Feishu client should call it
+/// first.
+pub fn install_tls_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err means another thread installed one first, which is as good.
+        let _ = ring_provider().install_default();
+    }
+}
+
+/// rustls's ring provider, the one place the runtime makes it.
+///
+/// rustls 0.23.48 deprecated `ring::default_provider` ("no support for
+/// post-quantum algorithms") without a replacement that keeps ring: its own
+/// crate-feature default calls the same function under
+/// `#[allow(deprecated)]`, and the other route (the process default picked
+/// from rustls's features) panics when a program's dependencies enable both
+/// ring and aws-lc-rs. So does this, once, so that no build of a program
+/// that uses the runtime prints the warning. For post-quantum key exchange,
+/// build with the `rustls-aws-lc` feature.
+#[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }
 
 #[cfg(test)]

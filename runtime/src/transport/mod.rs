@@ -12,7 +12,9 @@
 
 mod body;
 mod connect;
+pub(crate) mod envelope;
 pub(crate) mod multipart;
+pub(crate) mod response;
 mod uri;
 
 use std::sync::Arc;
@@ -21,7 +23,6 @@ use std::time::Duration;
 use http::header::{PROXY_AUTHORIZATION, USER_AGENT};
 use http::uri::Scheme;
 use http::{HeaderValue, Method, Request, Response, Uri};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::client::legacy;
 use hyper_util::client::proxy::matcher::Matcher;
@@ -29,9 +30,10 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
 pub(crate) use body::{RequestBody, ResponseBody};
+pub use connect::install_tls_provider;
+pub(crate) use response::RawResponse;
 pub(crate) use uri::BaseUri;
 
-use crate::envelope::{LOG_ID, RawResponse};
 use crate::error::{Error, TransportError};
 
 const AGENT: HeaderValue =
@@ -39,10 +41,6 @@ const AGENT: HeaderValue =
 
 /// The `Content-Type` of a JSON request body.
 pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
-
-/// The largest answer read into memory (downloads stream instead): a
-/// server that never stops sending must not exhaust the process.
-pub(crate) const MAX_BODY: usize = 64 << 20;
 
 /// How long an idle pooled connection is kept.
 const POOL_IDLE: Duration = Duration::from_secs(90);
@@ -88,7 +86,7 @@ pub(crate) enum Proxy {
     /// None, whatever the environment says.
     Direct,
     /// This `http://` proxy, for every request.
-    Through(crate::Secret),
+    Through(crate::secret::Secret),
 }
 
 // The URL may carry the proxy's password.
@@ -197,14 +195,14 @@ impl Http {
         // One timer for both halves: the deadline covers the whole call.
         let exchange = async {
             let response = self.client.request(request).await.map_err(client_error)?;
-            read(response, None).await.map_err(|e| (e, true))
+            response::read(response, None).await.map_err(|e| (e, true))
         };
         tokio::time::timeout(timeout, exchange).await.unwrap_or(Err((Error::Timeout, true)))
     }
 
     /// Sends `request` and returns the answer's head, its body unread;
     /// reading it must end by `deadline` too.
-    pub(crate) async fn send(
+    async fn send(
         &self,
         request: Request<RequestBody>,
         deadline: Instant,
@@ -214,47 +212,25 @@ impl Http {
             Ok(answer) => answer.map_err(client_error),
         }
     }
+
+    /// Sends `request` for a download: the body is read only when
+    /// `must_read(status, content type)` says so (an error answer), and
+    /// otherwise left on the wire as [`RawResponse::stream`], to be read
+    /// within `timeout` of now as well.
+    pub(crate) async fn fetch(
+        &self,
+        request: Request<RequestBody>,
+        timeout: Duration,
+        must_read: fn(u16, Option<&str>) -> bool,
+    ) -> Result<RawResponse, Failure> {
+        let deadline = Instant::now() + timeout;
+        let response = self.send(request, deadline).await?;
+        response::read_head(response, deadline, must_read).await.map_err(|e| (e, true))
+    }
 }
 
 fn client_error(e: legacy::Error) -> Failure {
     // A refused connection never carried the request.
     let sent = !e.is_connect();
-    (Error::Transport(TransportError::from_client(e)), sent)
-}
-
-/// A body that broke off while being read.
-pub(crate) fn body_error(e: hyper::Error) -> Error {
-    Error::Transport(TransportError::other(e))
-}
-
-/// Reads status, headers and the whole body (at most [`MAX_BODY`] bytes),
-/// before `deadline` if one is given.
-pub(crate) async fn read(
-    response: Response<Incoming>,
-    deadline: Option<Instant>,
-) -> Result<RawResponse, Error> {
-    let (parts, body) = response.into_parts();
-    let log_id = parts.headers.get(&LOG_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let collect = Limited::new(body, MAX_BODY).collect();
-    let collected = match deadline {
-        Some(deadline) => {
-            tokio::time::timeout_at(deadline, collect).await.map_err(|_| Error::Timeout)?
-        }
-        None => collect.await,
-    };
-    let body = collected
-        .map_err(|e| match e.downcast::<http_body_util::LengthLimitError>() {
-            Ok(_) => Error::Transport(TransportError::other(format!(
-                "the answer is longer than {MAX_BODY} bytes"
-            ))),
-            Err(e) => Error::Transport(TransportError::other(e)),
-        })?
-        .to_bytes();
-    Ok(RawResponse {
-        status: parts.status.as_u16(),
-        log_id,
-        headers: parts.headers,
-        body,
-        stream: None,
-    })
+    (Error::Transport(TransportError::new(e.is_connect(), e)), sent)
 }

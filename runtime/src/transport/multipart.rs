@@ -17,14 +17,16 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 
-use crate::upload::ReaderBody;
+/// A body read a chunk at a time (a file, or a reader: `crate::upload`).
+/// Boxed, so that the form need not know where files come from.
+pub(crate) type Stream = Pin<Box<dyn Body<Data = Bytes, Error = io::Error> + Send + Sync>>;
 
 /// What a file part carries.
 pub(crate) enum Content {
     /// Bytes in memory.
     Bytes(Bytes),
     /// A file or reader, read a chunk at a time.
-    Stream(ReaderBody),
+    Stream(Stream),
 }
 
 /// Builds a form: parts in order, then [`finish`](Self::finish).
@@ -36,8 +38,7 @@ pub(crate) struct Form {
 
 impl Form {
     pub(crate) fn new() -> Self {
-        let boundary =
-            format!("{:016x}{:016x}", crate::retry::random_u64(), crate::retry::random_u64());
+        let boundary = format!("{:016x}{:016x}", crate::random::u64(), crate::random::u64());
         Self { boundary, segments: VecDeque::new(), length: 0 }
     }
 
@@ -123,7 +124,7 @@ impl Body for FormBody {
                     this.segments.pop_front();
                     return Poll::Ready(Some(Ok(Frame::data(bytes))));
                 }
-                Some(Content::Stream(reader)) => Pin::new(reader).poll_frame(cx),
+                Some(Content::Stream(reader)) => reader.as_mut().poll_frame(cx),
             };
             match polled {
                 Poll::Ready(None) => {

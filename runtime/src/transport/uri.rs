@@ -10,7 +10,7 @@ use crate::error::Error;
 /// What a path may not carry as is: what the URL standard escapes in a
 /// path, and the few characters `http::Uri` refuses. `%` is left alone:
 /// the generated code sends segments already encoded
-/// ([`encode_path_segment`](crate::encode_path_segment)).
+/// ([`encode_path_segment`](crate::request::encode_path_segment)).
 const PATH: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')

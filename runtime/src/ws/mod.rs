@@ -531,7 +531,7 @@ fn random_below(max: Duration) -> Duration {
     if nanos == 0 {
         return Duration::ZERO;
     }
-    let pick = u128::from(crate::retry::random_u64()) % nanos;
+    let pick = u128::from(crate::random::u64()) % nanos;
     Duration::from_nanos(u64::try_from(pick).unwrap_or(u64::MAX))
 }
 

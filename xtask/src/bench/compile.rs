@@ -145,11 +145,14 @@ fn count_source(src: &Path) -> (usize, usize, usize) {
 
 /// The operations of `text`: its `pub async fn` items (one per API call in
 /// the peer crate), and in ours the typed operations (one
-/// `impl feishu_runtime::Operation` each) and the catalogue-only ones, whose
+/// `impl feishu_runtime::codegen::Operation` each) and the catalogue-only ones, whose
 /// methods build a `feishu_runtime::RawCall`.
 pub fn count_operations(text: &str) -> usize {
-    const MARKS: [&str; 3] =
-        ["pub async fn ", "impl feishu_runtime::Operation for ", "feishu_runtime::RawCall::new("];
+    const MARKS: [&str; 3] = [
+        "pub async fn ",
+        "impl feishu_runtime::codegen::Operation for ",
+        "feishu_runtime::RawCall::new(",
+    ];
     text.lines().filter(|l| MARKS.iter().any(|m| l.trim_start().starts_with(m))).count()
 }
 
@@ -431,7 +434,7 @@ mod tests {
     fn operations_are_pub_async_fns_or_operation_impls() {
         let text = "pub async fn reply(\n    client: &Client,\n) {}\n    pub async fn get(&self) {}\nasync fn private() {}\n// pub async fn in a comment\npub fn new() {}\n";
         assert_eq!(count_operations(text), 2);
-        let typed = "impl feishu_runtime::Operation for ReplyRequest {\n    type Output = ReplyResponse;\n}\nimpl feishu_runtime::Validate for ReplyRequest {}\n";
+        let typed = "impl feishu_runtime::codegen::Operation for ReplyRequest {\n    type Output = ReplyResponse;\n}\nimpl feishu_runtime::Validate for ReplyRequest {}\n";
         assert_eq!(count_operations(typed), 1);
         let catalogue = "    pub fn get(&self, id: &str) -> feishu_runtime::RawCall<'a, serde_json::Value> {\n        feishu_runtime::RawCall::new(\n            self.client,\n";
         assert_eq!(count_operations(catalogue), 1);

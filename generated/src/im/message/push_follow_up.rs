@@ -42,19 +42,24 @@ impl feishu_runtime::Validate for PushFollowUpRequest {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.message_id;
-            feishu_runtime::check_length("message_id", value, Some(1), None)?;
+            feishu_runtime::codegen::check_length("message_id", value, Some(1), None)?;
         }
         {
             let value = &self.follow_ups;
-            feishu_runtime::check_items("follow_ups", value.len(), Some(1), Some(3))?;
-            feishu_runtime::validate_items("follow_ups", value)?;
+            feishu_runtime::codegen::check_items(
+                "follow_ups",
+                value.len(),
+                Some(1),
+                Some(3),
+            )?;
+            feishu_runtime::codegen::validate_items("follow_ups", value)?;
         }
         Ok(())
     }
 }
 impl serde::Serialize for PushFollowUpRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        feishu_runtime::ser::Object::new(serializer)
+        feishu_runtime::codegen::ser::Object::new(serializer)
             .field("follow_ups", &self.follow_ups)
             .end()
     }
@@ -63,7 +68,7 @@ impl serde::Serialize for PushFollowUpRequest {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct PushFollowUpResponse {}
-impl feishu_runtime::de::Fields for PushFollowUpResponse {
+impl feishu_runtime::codegen::de::Fields for PushFollowUpResponse {
     const NAME: &'static str = "PushFollowUpResponse";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -71,14 +76,14 @@ impl feishu_runtime::de::Fields for PushFollowUpResponse {
         map: &mut A,
     ) -> Result<(), A::Error> {
         let _ = key;
-        feishu_runtime::de::skip(map)
+        feishu_runtime::codegen::de::skip(map)
     }
 }
 impl<'de> serde::Deserialize<'de> for PushFollowUpResponse {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }
 /// The error of `push_follow_up`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].
@@ -180,7 +185,7 @@ impl PushFollowUpErrorKind {
         matches!(self, Self::FollowUpAlreadyExist)
     }
 }
-impl feishu_runtime::DocumentedKind for PushFollowUpErrorKind {}
+impl feishu_runtime::codegen::DocumentedKind for PushFollowUpErrorKind {}
 impl feishu_runtime::ErrorKind for PushFollowUpErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[];
@@ -224,7 +229,7 @@ pub fn push_follow_up(
 ) -> feishu_runtime::Call<'_, PushFollowUpRequest> {
     feishu_runtime::Call::new(client, request).options(options)
 }
-impl feishu_runtime::Operation for PushFollowUpRequest {
+impl feishu_runtime::codegen::Operation for PushFollowUpRequest {
     type Output = PushFollowUpResponse;
     type Kind = PushFollowUpErrorKind;
     #[inline]
@@ -239,7 +244,7 @@ impl feishu_runtime::Operation for PushFollowUpRequest {
                 feishu_runtime::Method::POST,
                 format!(
                     "/open-apis/im/v1/messages/{}/push_follow_up",
-                    feishu_runtime::encode_path_segment(& request.message_id)
+                    feishu_runtime::codegen::encode_path_segment(& request.message_id)
                 ),
             )
             .auth(feishu_runtime::Auth::Tenant)

@@ -150,14 +150,18 @@ impl feishu_runtime::Validate for ReplyRequest {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.message_id;
-            feishu_runtime::check_length("message_id", value, Some(1), None)?;
+            feishu_runtime::codegen::check_length("message_id", value, Some(1), None)?;
         }
         {
             let value = &self.msg_type;
-            feishu_runtime::check_enum("msg_type", value.as_str(), value.documented())?;
+            feishu_runtime::codegen::check_enum(
+                "msg_type",
+                value.as_str(),
+                value.documented(),
+            )?;
         }
         if let Some(value) = &self.uuid {
-            feishu_runtime::check_length("uuid", value, None, Some(50))?;
+            feishu_runtime::codegen::check_length("uuid", value, None, Some(50))?;
         }
         feishu_runtime::content::check_size(self.msg_type.as_str(), &self.content)?;
         Ok(())
@@ -165,7 +169,7 @@ impl feishu_runtime::Validate for ReplyRequest {
 }
 impl serde::Serialize for ReplyRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        feishu_runtime::ser::Object::new(serializer)
+        feishu_runtime::codegen::ser::Object::new(serializer)
             .field("content", &self.content)
             .field("msg_type", &self.msg_type)
             .optional("reply_in_thread", &self.reply_in_thread)
@@ -246,7 +250,7 @@ pub struct ReplyResponse {
     /// Wire name: `upper_message_id`.
     pub upper_message_id: Option<String>,
 }
-impl feishu_runtime::de::Fields for ReplyResponse {
+impl feishu_runtime::codegen::de::Fields for ReplyResponse {
     const NAME: &'static str = "ReplyResponse";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -254,23 +258,27 @@ impl feishu_runtime::de::Fields for ReplyResponse {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "message_id" => feishu_runtime::de::read(&mut self.message_id, map),
-            "root_id" => feishu_runtime::de::read(&mut self.root_id, map),
-            "parent_id" => feishu_runtime::de::read(&mut self.parent_id, map),
-            "thread_id" => feishu_runtime::de::read(&mut self.thread_id, map),
-            "msg_type" => feishu_runtime::de::read(&mut self.msg_type, map),
-            "create_time" => feishu_runtime::de::read(&mut self.create_time, map),
-            "update_time" => feishu_runtime::de::read(&mut self.update_time, map),
-            "deleted" => feishu_runtime::de::read(&mut self.deleted, map),
-            "updated" => feishu_runtime::de::read(&mut self.updated, map),
-            "chat_id" => feishu_runtime::de::read(&mut self.chat_id, map),
-            "sender" => feishu_runtime::de::read(&mut self.sender, map),
-            "body" => feishu_runtime::de::read(&mut self.body, map),
-            "mentions" => feishu_runtime::de::read(&mut self.mentions, map),
-            "upper_message_id" => {
-                feishu_runtime::de::read(&mut self.upper_message_id, map)
+            "message_id" => feishu_runtime::codegen::de::read(&mut self.message_id, map),
+            "root_id" => feishu_runtime::codegen::de::read(&mut self.root_id, map),
+            "parent_id" => feishu_runtime::codegen::de::read(&mut self.parent_id, map),
+            "thread_id" => feishu_runtime::codegen::de::read(&mut self.thread_id, map),
+            "msg_type" => feishu_runtime::codegen::de::read(&mut self.msg_type, map),
+            "create_time" => {
+                feishu_runtime::codegen::de::read(&mut self.create_time, map)
             }
-            _ => feishu_runtime::de::skip(map),
+            "update_time" => {
+                feishu_runtime::codegen::de::read(&mut self.update_time, map)
+            }
+            "deleted" => feishu_runtime::codegen::de::read(&mut self.deleted, map),
+            "updated" => feishu_runtime::codegen::de::read(&mut self.updated, map),
+            "chat_id" => feishu_runtime::codegen::de::read(&mut self.chat_id, map),
+            "sender" => feishu_runtime::codegen::de::read(&mut self.sender, map),
+            "body" => feishu_runtime::codegen::de::read(&mut self.body, map),
+            "mentions" => feishu_runtime::codegen::de::read(&mut self.mentions, map),
+            "upper_message_id" => {
+                feishu_runtime::codegen::de::read(&mut self.upper_message_id, map)
+            }
+            _ => feishu_runtime::codegen::de::skip(map),
         }
     }
 }
@@ -278,7 +286,7 @@ impl<'de> serde::Deserialize<'de> for ReplyResponse {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }
 /// The error of `reply`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].
@@ -593,7 +601,7 @@ impl ReplyErrorKind {
         matches!(self, Self::RequestSpecifiesChatAlreadyDissolved)
     }
 }
-impl feishu_runtime::DocumentedKind for ReplyErrorKind {}
+impl feishu_runtime::codegen::DocumentedKind for ReplyErrorKind {}
 impl feishu_runtime::ErrorKind for ReplyErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[230020];
@@ -656,7 +664,7 @@ pub fn reply(
 ) -> feishu_runtime::Call<'_, ReplyRequest> {
     feishu_runtime::Call::new(client, request).options(options)
 }
-impl feishu_runtime::Operation for ReplyRequest {
+impl feishu_runtime::codegen::Operation for ReplyRequest {
     type Output = ReplyResponse;
     type Kind = ReplyErrorKind;
     #[inline]
@@ -666,13 +674,13 @@ impl feishu_runtime::Operation for ReplyRequest {
     ) -> Result<feishu_runtime::ApiRequest, feishu_runtime::Error> {
         let mut request = self;
         feishu_runtime::Validate::validate(&request)?;
-        feishu_runtime::fill_idempotency_key(&mut request.uuid);
+        feishu_runtime::codegen::fill_idempotency_key(&mut request.uuid);
         #[allow(unused_mut)]
         let mut api = feishu_runtime::ApiRequest::new(
                 feishu_runtime::Method::POST,
                 format!(
                     "/open-apis/im/v1/messages/{}/reply",
-                    feishu_runtime::encode_path_segment(& request.message_id)
+                    feishu_runtime::codegen::encode_path_segment(& request.message_id)
                 ),
             )
             .auth(feishu_runtime::Auth::Tenant)

@@ -32,14 +32,14 @@ impl feishu_runtime::Validate for CreateRequest {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.message_id;
-            feishu_runtime::check_length("message_id", value, Some(1), None)?;
+            feishu_runtime::codegen::check_length("message_id", value, Some(1), None)?;
         }
         Ok(())
     }
 }
 impl serde::Serialize for CreateRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        feishu_runtime::ser::Object::new(serializer)
+        feishu_runtime::codegen::ser::Object::new(serializer)
             .field("reaction_type", &self.reaction_type)
             .end()
     }
@@ -65,7 +65,7 @@ pub struct CreateResponse {
     /// Wire name: `reaction_type`.
     pub reaction_type: Option<crate::im::types::MessageReactionCreateEmoji>,
 }
-impl feishu_runtime::de::Fields for CreateResponse {
+impl feishu_runtime::codegen::de::Fields for CreateResponse {
     const NAME: &'static str = "CreateResponse";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -73,11 +73,17 @@ impl feishu_runtime::de::Fields for CreateResponse {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "reaction_id" => feishu_runtime::de::read(&mut self.reaction_id, map),
-            "operator" => feishu_runtime::de::read(&mut self.operator, map),
-            "action_time" => feishu_runtime::de::read(&mut self.action_time, map),
-            "reaction_type" => feishu_runtime::de::read(&mut self.reaction_type, map),
-            _ => feishu_runtime::de::skip(map),
+            "reaction_id" => {
+                feishu_runtime::codegen::de::read(&mut self.reaction_id, map)
+            }
+            "operator" => feishu_runtime::codegen::de::read(&mut self.operator, map),
+            "action_time" => {
+                feishu_runtime::codegen::de::read(&mut self.action_time, map)
+            }
+            "reaction_type" => {
+                feishu_runtime::codegen::de::read(&mut self.reaction_type, map)
+            }
+            _ => feishu_runtime::codegen::de::skip(map),
         }
     }
 }
@@ -85,7 +91,7 @@ impl<'de> serde::Deserialize<'de> for CreateResponse {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }
 /// The error of `create`: `kind()` says which of its documented codes the platform answered with; see [`feishu_runtime::OperationError`].
@@ -308,7 +314,7 @@ impl CreateErrorKind {
         matches!(self, Self::RequestSpecifiesChatAlreadyDissolved)
     }
 }
-impl feishu_runtime::DocumentedKind for CreateErrorKind {}
+impl feishu_runtime::codegen::DocumentedKind for CreateErrorKind {}
 impl feishu_runtime::ErrorKind for CreateErrorKind {
     const UNHANDLED: Self = Self::Unhandled;
     const RETRYABLE: &'static [i64] = &[];
@@ -363,7 +369,7 @@ pub fn create(
 ) -> feishu_runtime::Call<'_, CreateRequest> {
     feishu_runtime::Call::new(client, request).options(options)
 }
-impl feishu_runtime::Operation for CreateRequest {
+impl feishu_runtime::codegen::Operation for CreateRequest {
     type Output = CreateResponse;
     type Kind = CreateErrorKind;
     #[inline]
@@ -378,7 +384,7 @@ impl feishu_runtime::Operation for CreateRequest {
                 feishu_runtime::Method::POST,
                 format!(
                     "/open-apis/im/v1/messages/{}/reactions",
-                    feishu_runtime::encode_path_segment(& request.message_id)
+                    feishu_runtime::codegen::encode_path_segment(& request.message_id)
                 ),
             )
             .auth(feishu_runtime::Auth::TenantOrUser)

@@ -46,23 +46,23 @@ impl feishu_runtime::Validate for FollowUp {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.content;
-            feishu_runtime::check_length("content", value, Some(1), Some(200))?;
+            feishu_runtime::codegen::check_length("content", value, Some(1), Some(200))?;
         }
         if let Some(value) = &self.i18n_contents {
-            feishu_runtime::check_items(
+            feishu_runtime::codegen::check_items(
                 "i18n_contents",
                 value.len(),
                 Some(0),
                 Some(50),
             )?;
-            feishu_runtime::validate_items("i18n_contents", value)?;
+            feishu_runtime::codegen::validate_items("i18n_contents", value)?;
         }
         Ok(())
     }
 }
 impl serde::Serialize for FollowUp {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        feishu_runtime::ser::Object::new(serializer)
+        feishu_runtime::codegen::ser::Object::new(serializer)
             .field("content", &self.content)
             .optional("i18n_contents", &self.i18n_contents)
             .end()

@@ -59,18 +59,22 @@ impl feishu_runtime::Validate for I18nContent {
     fn validate(&self) -> Result<(), feishu_runtime::ValidationError> {
         {
             let value = &self.content;
-            feishu_runtime::check_length("content", value, Some(1), Some(200))?;
+            feishu_runtime::codegen::check_length("content", value, Some(1), Some(200))?;
         }
         {
             let value = &self.language;
-            feishu_runtime::check_enum("language", value.as_str(), value.documented())?;
+            feishu_runtime::codegen::check_enum(
+                "language",
+                value.as_str(),
+                value.documented(),
+            )?;
         }
         Ok(())
     }
 }
 impl serde::Serialize for I18nContent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        feishu_runtime::ser::Object::new(serializer)
+        feishu_runtime::codegen::ser::Object::new(serializer)
             .field("content", &self.content)
             .field("language", &self.language)
             .end()

@@ -25,7 +25,7 @@ pub struct Mention {
     /// Wire name: `tenant_key`.
     pub tenant_key: Option<String>,
 }
-impl feishu_runtime::de::Fields for Mention {
+impl feishu_runtime::codegen::de::Fields for Mention {
     const NAME: &'static str = "Mention";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -33,12 +33,12 @@ impl feishu_runtime::de::Fields for Mention {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => feishu_runtime::de::read(&mut self.key, map),
-            "id" => feishu_runtime::de::read(&mut self.id, map),
-            "id_type" => feishu_runtime::de::read(&mut self.id_type, map),
-            "name" => feishu_runtime::de::read(&mut self.name, map),
-            "tenant_key" => feishu_runtime::de::read(&mut self.tenant_key, map),
-            _ => feishu_runtime::de::skip(map),
+            "key" => feishu_runtime::codegen::de::read(&mut self.key, map),
+            "id" => feishu_runtime::codegen::de::read(&mut self.id, map),
+            "id_type" => feishu_runtime::codegen::de::read(&mut self.id_type, map),
+            "name" => feishu_runtime::codegen::de::read(&mut self.name, map),
+            "tenant_key" => feishu_runtime::codegen::de::read(&mut self.tenant_key, map),
+            _ => feishu_runtime::codegen::de::skip(map),
         }
     }
 }
@@ -46,6 +46,6 @@ impl<'de> serde::Deserialize<'de> for Mention {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }

@@ -9,7 +9,7 @@ pub struct MessageBody {
     /// Wire name: `content`.
     pub content: Option<String>,
 }
-impl feishu_runtime::de::Fields for MessageBody {
+impl feishu_runtime::codegen::de::Fields for MessageBody {
     const NAME: &'static str = "MessageBody";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -17,8 +17,8 @@ impl feishu_runtime::de::Fields for MessageBody {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "content" => feishu_runtime::de::read(&mut self.content, map),
-            _ => feishu_runtime::de::skip(map),
+            "content" => feishu_runtime::codegen::de::read(&mut self.content, map),
+            _ => feishu_runtime::codegen::de::skip(map),
         }
     }
 }
@@ -26,6 +26,6 @@ impl<'de> serde::Deserialize<'de> for MessageBody {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }

@@ -31,7 +31,7 @@ pub struct Sender {
     /// Wire name: `tenant_key`.
     pub tenant_key: Option<String>,
 }
-impl feishu_runtime::de::Fields for Sender {
+impl feishu_runtime::codegen::de::Fields for Sender {
     const NAME: &'static str = "Sender";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -39,11 +39,13 @@ impl feishu_runtime::de::Fields for Sender {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "id" => feishu_runtime::de::read(&mut self.id, map),
-            "id_type" => feishu_runtime::de::read(&mut self.id_type, map),
-            "sender_type" => feishu_runtime::de::read(&mut self.sender_type, map),
-            "tenant_key" => feishu_runtime::de::read(&mut self.tenant_key, map),
-            _ => feishu_runtime::de::skip(map),
+            "id" => feishu_runtime::codegen::de::read(&mut self.id, map),
+            "id_type" => feishu_runtime::codegen::de::read(&mut self.id_type, map),
+            "sender_type" => {
+                feishu_runtime::codegen::de::read(&mut self.sender_type, map)
+            }
+            "tenant_key" => feishu_runtime::codegen::de::read(&mut self.tenant_key, map),
+            _ => feishu_runtime::codegen::de::skip(map),
         }
     }
 }
@@ -51,6 +53,6 @@ impl<'de> serde::Deserialize<'de> for Sender {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }

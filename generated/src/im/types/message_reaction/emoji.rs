@@ -21,7 +21,7 @@ impl Emoji {
 }
 impl serde::Serialize for Emoji {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        feishu_runtime::ser::Object::new(serializer)
+        feishu_runtime::codegen::ser::Object::new(serializer)
             .field("emoji_type", &self.emoji_type)
             .end()
     }

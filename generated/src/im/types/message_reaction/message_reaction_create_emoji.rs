@@ -9,7 +9,7 @@ pub struct MessageReactionCreateEmoji {
     /// Wire name: `emoji_type`.
     pub emoji_type: Option<String>,
 }
-impl feishu_runtime::de::Fields for MessageReactionCreateEmoji {
+impl feishu_runtime::codegen::de::Fields for MessageReactionCreateEmoji {
     const NAME: &'static str = "MessageReactionCreateEmoji";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -17,8 +17,8 @@ impl feishu_runtime::de::Fields for MessageReactionCreateEmoji {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "emoji_type" => feishu_runtime::de::read(&mut self.emoji_type, map),
-            _ => feishu_runtime::de::skip(map),
+            "emoji_type" => feishu_runtime::codegen::de::read(&mut self.emoji_type, map),
+            _ => feishu_runtime::codegen::de::skip(map),
         }
     }
 }
@@ -26,6 +26,6 @@ impl<'de> serde::Deserialize<'de> for MessageReactionCreateEmoji {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }

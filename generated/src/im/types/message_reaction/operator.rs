@@ -13,7 +13,7 @@ pub struct Operator {
     /// Wire name: `operator_type`.
     pub operator_type: Option<crate::im::types::OperatorType>,
 }
-impl feishu_runtime::de::Fields for Operator {
+impl feishu_runtime::codegen::de::Fields for Operator {
     const NAME: &'static str = "Operator";
     fn field<'de, A: serde::de::MapAccess<'de>>(
         &mut self,
@@ -21,9 +21,13 @@ impl feishu_runtime::de::Fields for Operator {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "operator_id" => feishu_runtime::de::read(&mut self.operator_id, map),
-            "operator_type" => feishu_runtime::de::read(&mut self.operator_type, map),
-            _ => feishu_runtime::de::skip(map),
+            "operator_id" => {
+                feishu_runtime::codegen::de::read(&mut self.operator_id, map)
+            }
+            "operator_type" => {
+                feishu_runtime::codegen::de::read(&mut self.operator_type, map)
+            }
+            _ => feishu_runtime::codegen::de::skip(map),
         }
     }
 }
@@ -31,6 +35,6 @@ impl<'de> serde::Deserialize<'de> for Operator {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        feishu_runtime::de::object(deserializer)
+        feishu_runtime::codegen::de::object(deserializer)
     }
 }

@@ -20,9 +20,10 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::envelope::{RawResponse, http_error};
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::transport::RawResponse;
+use crate::transport::envelope::http_error;
 use crate::transport::{BaseUri, Failure, Http, JSON, RequestBody};
 
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);

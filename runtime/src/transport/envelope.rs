@@ -1,14 +1,12 @@
-//! The `{code, msg, data}` envelope that wraps every JSON response.
+//! Reading the `{code, msg, data}` envelope that wraps every JSON response.
 
-use std::time::Duration;
-
-use http::header::{HeaderMap, HeaderName};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::response::RawResponse;
 use crate::error::{ApiError, Error};
-use crate::operation::Response;
+use crate::outcome::Response;
 
 /// A successful (`code` 0) JSON response.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,39 +73,6 @@ fn decode_data<T: DeserializeOwned>(
             .or_else(|_| T::deserialize(Value::Null))
             .map_err(|e| decode_error(e, log_id)),
         Some(value) => T::deserialize(value).map_err(|e| decode_error(e, log_id)),
-    }
-}
-
-/// The `X-Tt-Logid` header: the platform's id of one request.
-pub(crate) static LOG_ID: HeaderName = HeaderName::from_static("x-tt-logid");
-/// How long until a rate-limit window frees, in seconds.
-static RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ogw-ratelimit-reset");
-
-/// A response as the runtime reads it: the headers are kept whole and read
-/// when needed, since most calls look at none but the log id.
-pub(crate) struct RawResponse {
-    pub status: u16,
-    pub log_id: Option<String>,
-    pub headers: HeaderMap,
-    pub body: bytes::Bytes,
-    /// A download's body, left unread (see [`crate::download`]); `body` is
-    /// then empty.
-    pub stream: Option<crate::transport::ResponseBody>,
-}
-
-impl RawResponse {
-    /// A header's value, if present and text.
-    pub(crate) fn header(&self, name: &HeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// `x-ogw-ratelimit-reset`: how long until the rate-limit window frees.
-    pub(crate) fn ratelimit_reset(&self) -> Option<Duration> {
-        self.header(&RATELIMIT_RESET)
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            // Never trust a server to park a client for hours.
-            .map(|s| Duration::from_secs_f64(s.min(3600.0)))
     }
 }
 
@@ -226,6 +191,7 @@ fn body_snippet(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
     use serde_json::json;
 
     fn raw(status: u16, body: &str) -> RawResponse {

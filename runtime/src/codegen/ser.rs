@@ -1,5 +1,5 @@
 //! Encoding of the generated request structs: the counterpart of
-//! [`crate::de`].
+//! [`super::de`].
 //!
 //! serde's derived `Serialize` spends a `?` on every field, and every user
 //! of the generated crate type-checks and borrow-checks those for the

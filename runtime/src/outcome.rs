@@ -9,7 +9,7 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use crate::error::{ApiError, Error, codes};
+use crate::error::{ApiError, Error, Verdict, is_rate_limit_code};
 use crate::validate::ValidationError;
 
 /// The documented error codes of one operation (its `…ErrorKind` enum):
@@ -135,23 +135,46 @@ impl<K: ErrorKind> OperationError<K> {
         }
     }
 
-    /// Whether sending the same request again later may succeed: the
-    /// operation's codes documented with a 429 or 5xx status, the
-    /// platform's rate-limit codes, and what [`Error::is_retryable`] says
-    /// for the rest (transport errors, time-outs, undocumented 429 and 5xx).
-    pub fn is_retryable(&self) -> bool {
+    /// Whether, and when, sending the same request again may succeed: the
+    /// runtime's [`Error::retry_verdict`], refined by the operation's docs.
+    /// A code the operation documents keeps its documented verdict whatever
+    /// the answer's status: retry after a delay for the rate-limit codes,
+    /// retry for the codes documented with a 429 or 5xx status
+    /// ([`ErrorKind::RETRYABLE`]), never for the others. Undocumented codes
+    /// and failures without a code get the runtime's verdict.
+    ///
+    /// The client's own retries follow the runtime's verdict alone: it
+    /// sends every operation's requests through one loop that does not
+    /// know `K`.
+    pub fn retry_verdict(&self) -> Verdict {
         match self.code() {
             Some(code) if !self.is_unhandled() && self.error.as_api().is_some() => {
-                K::RETRYABLE.contains(&code) || is_rate_limit_code(code)
+                if is_rate_limit_code(code) {
+                    Verdict::RetryAfterDelay
+                } else if K::RETRYABLE.contains(&code) {
+                    match self.error.retry_verdict() {
+                        Verdict::DoNotRetry => Verdict::RetryNow,
+                        verdict => verdict,
+                    }
+                } else {
+                    Verdict::DoNotRetry
+                }
             }
-            _ => self.error.is_retryable(),
+            _ => self.error.retry_verdict(),
         }
     }
 
-    /// Whether the platform's frequency limit was hit (its rate-limit
-    /// codes, or HTTP 429).
+    /// Whether sending the same request again, now or later, may succeed:
+    /// [`retry_verdict`](Self::retry_verdict) is not
+    /// [`Verdict::DoNotRetry`].
+    pub fn is_retryable(&self) -> bool {
+        self.retry_verdict() != Verdict::DoNotRetry
+    }
+
+    /// Whether the platform said to slow down (its rate-limit codes, or
+    /// HTTP 429): [`Error::is_rate_limited`].
     pub fn is_rate_limited(&self) -> bool {
-        self.code().is_some_and(is_rate_limit_code) || self.http_status() == Some(429)
+        self.error.is_rate_limited()
     }
 
     /// The finer code some errors carry in their message as `ErrCode: <n>`
@@ -179,11 +202,6 @@ impl<K: ErrorKind> OperationError<K> {
     pub fn untyped(self) -> OperationError {
         OperationError { kind: Untyped::Unhandled, error: self.error }
     }
-}
-
-/// Whether `code` is one of the platform's "slow down" codes.
-pub fn is_rate_limit_code(code: i64) -> bool {
-    matches!(code, codes::RATE_LIMITED | codes::IM_RATE_LIMITED)
 }
 
 impl<K: ErrorKind> From<Error> for OperationError<K> {
@@ -343,6 +361,7 @@ impl<T> DerefMut for Response<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::codes;
 
     #[derive(Clone, Copy, Debug, PartialEq)]
     enum Kind {
@@ -404,6 +423,12 @@ mod tests {
         assert!(api(400, codes::IM_RATE_LIMITED, "m", None).is_retryable());
         assert!(api(400, codes::IM_RATE_LIMITED, "m", None).is_rate_limited());
         assert!(api(200, codes::RATE_LIMITED, "m", None).is_rate_limited());
+        assert_eq!(
+            api(400, codes::IM_RATE_LIMITED, "m", None).retry_verdict(),
+            Verdict::RetryAfterDelay
+        );
+        assert_eq!(api(400, 230099, "m", None).retry_verdict(), Verdict::RetryNow);
+        assert_eq!(api(500, 230011, "m", None).retry_verdict(), Verdict::DoNotRetry);
         assert!(api(429, 1, "m", None).is_rate_limited());
         assert!(!api(400, 230011, "m", None).is_rate_limited());
         // Undocumented codes fall back on the HTTP status.
@@ -411,6 +436,10 @@ mod tests {
         assert!(!api(400, 1, "m", None).is_retryable());
         assert!(OperationError::<Kind>::from(Error::Timeout).is_retryable());
         assert!(!OperationError::<Kind>::from(Error::Config(String::new())).is_retryable());
+        let no_ticket = OperationError::<Kind>::from(Error::from(
+            crate::error::AuthError::AppTicketNotReceived,
+        ));
+        assert_eq!(no_ticket.retry_verdict(), Verdict::RetryAfterDelay);
     }
 
     #[test]
