@@ -2,7 +2,7 @@
 //! events over the long connection (no public URL needed):
 //!
 //! ```text
-//! cargo run --example echo_bot -- --base-url URL --app-id ID --app-secret SECRET [--redis redis://HOST:PORT]
+//! cargo run --example echo_bot -- --base-url URL --app-id ID --app-secret SECRET [--redis redis://HOST:PORT] [--claim-lease SECONDS]
 //! ```
 //!
 //! With `--redis`, several instances of the bot share one Redis: the
@@ -62,6 +62,10 @@ mod flags {
             /// A Redis shared with the bot's other instances
             /// (`redis://HOST:PORT`).
             optional --redis redis: String
+            /// Seconds an event claimed by an instance stays claimed if
+            /// that instance dies mid-handler, before another takes it
+            /// over (default 30, at least 1).
+            optional --claim-lease claim_lease: u64
         }
     }
 }
@@ -127,6 +131,9 @@ async fn main() -> ExitCode {
         // The fleet handles each event once: a claim while a handler runs,
         // a commit once it succeeded.
         dispatcher.dedup_store(stores.dedup_store(&args.app_id));
+    }
+    if let Some(seconds) = args.claim_lease {
+        dispatcher.claim_lease(std::time::Duration::from_secs(seconds));
     }
 
     // The long connection comes from the same client: its base URL,
