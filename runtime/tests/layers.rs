@@ -37,28 +37,6 @@ const LAYERS: &[(&str, &[&str])] = &[
 /// Faces: files that only re-export, which nothing may import.
 const FACES: &[&str] = &["lib.rs", "codegen/mod.rs"];
 
-/// Circles inside `events/`, `ws/` and `redis/` (each `mod.rs` defines names its
-/// children use, and re-exports theirs) that predate this test and are
-/// being taken apart there (issue 23, items 1 and 2). The list can only
-/// shrink: a circle not on it fails the test, and so does an entry that no
-/// longer exists.
-const KNOWN_CIRCLES: &[&str] = &[
-    "events/app_ticket.rs -> events/mod.rs -> events/app_ticket.rs",
-    "events/mod.rs -> events/callback.rs -> events/mod.rs",
-    "events/mod.rs -> events/crypto.rs -> events/mod.rs",
-    "events/mod.rs -> events/dispatch.rs -> events/mod.rs",
-    "ws/bootstrap.rs -> ws/mod.rs -> ws/bootstrap.rs",
-    "ws/bootstrap.rs -> ws/mod.rs -> ws/connection.rs -> ws/bootstrap.rs",
-    "ws/mod.rs -> ws/connection.rs -> ws/mod.rs",
-    // `redis/` landed with the same shape (its mod.rs defines what its
-    // stores share).
-    "redis/app_ticket.rs -> redis/mod.rs -> redis/app_ticket.rs",
-    "redis/mod.rs -> redis/dedup.rs -> redis/mod.rs",
-    "redis/mod.rs -> redis/limiter.rs -> redis/mod.rs",
-    "redis/mod.rs -> redis/token_cache.rs -> redis/mod.rs",
-    "redis/mod.rs -> redis/user_token.rs -> redis/mod.rs",
-];
-
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -348,16 +326,7 @@ fn runtime_modules_import_only_downward_and_never_in_a_circle() {
     let src = src();
     let graph = graph(&src);
     assert!(graph.len() > 30, "read only {} files", graph.len());
-    let mut problems = problems(&graph);
-    for known in KNOWN_CIRCLES {
-        let line = format!("a circle of imports: {known}");
-        match problems.iter().position(|p| *p == line) {
-            Some(i) => drop(problems.remove(i)),
-            None => {
-                problems.push(format!("{known}: no longer a circle: take it off KNOWN_CIRCLES"))
-            }
-        }
-    }
+    let problems = problems(&graph);
     assert!(problems.is_empty(), "runtime/src breaks its layers:\n{}", problems.join("\n"));
 }
 

@@ -23,10 +23,8 @@ const MAX_LINES: usize = 650;
 /// Files still over [`MAX_LINES`], each with why. A file leaves the list when
 /// it is split; the list only shrinks (no new entries without a reason).
 const TOO_LONG_FOR_NOW: &[&str] = &[
-    // Being split by the runtime helpers (issue 27 item 6): content/{text,post,card,media}.rs,
-    // and events/{webhook,envelope,…}.rs.
+    // Being split by the runtime helpers (issue 27 item 6): content/{text,post,card,media}.rs.
     "runtime/src/content.rs",
-    "runtime/src/events/mod.rs",
     // Not yet split, each one concept that grew: the event dispatcher (delivery, dedup and
     // timeouts, just rewritten for issue 24) and the user-token flow (runtime helpers).
     "runtime/src/events/dispatch.rs",
@@ -36,7 +34,7 @@ const TOO_LONG_FOR_NOW: &[&str] = &[
 /// The source folders whose modules form no import cycle: a cycle means two
 /// modules that can only be read, and changed, together. The sandbox's
 /// handlers import its state, never its server (issue 27 item 2).
-const ACYCLIC: &[&str] = &["codegen/model/src", "sandbox/src"];
+const ACYCLIC: &[&str] = &["codegen/model/src", "sandbox/src", "runtime/src"];
 
 /// The workspace root.
 fn root() -> PathBuf {

@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use super::{DispatcherBuilder, EventBody, EventEnvelope, HandlerError, RegisterError};
+use super::body::EventBody;
+use super::dispatch::{DispatcherBuilder, HandlerError, RegisterError};
+use super::envelope::EventEnvelope;
 use crate::client::Client;
 use crate::error::Error;
 use crate::secret::Secret;

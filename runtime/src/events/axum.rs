@@ -21,7 +21,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 
-use super::{Dispatcher, Webhook};
+use super::dispatch::Dispatcher;
+use super::webhook::Webhook;
 
 /// A `POST` route answering Feishu's requests: the challenge, events and
 /// callbacks (see [`Webhook::respond`]). Bodies are limited by axum's

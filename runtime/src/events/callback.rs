@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::EventBody;
+use super::body::EventBody;
 
 /// Who acted.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]

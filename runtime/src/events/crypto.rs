@@ -8,7 +8,7 @@ use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use sha2::{Digest, Sha256};
 
-use super::WebhookError;
+use super::error::{DecryptError, WebhookError};
 
 const BLOCK: usize = 16;
 
@@ -63,22 +63,6 @@ pub fn decrypt(encrypt_key: &str, encrypted: &str) -> Result<Vec<u8>, WebhookErr
     cbc::Decryptor::<Aes256>::new(&aes_key(encrypt_key).into(), &iv_block.into())
         .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
         .map_err(|_| WebhookError::Decrypt(DecryptError::BadPadding))
-}
-
-/// Why an encrypted body could not be decrypted.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecryptError {
-    /// The `encrypt` field is not base64.
-    #[error("not base64: {0}")]
-    NotBase64(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The decoded length is not a 16-byte IV followed by whole 16-byte
-    /// blocks.
-    #[error("{0} bytes is not a 16-byte IV followed by whole 16-byte blocks")]
-    BadLength(usize),
-    /// The padding is wrong, which is also what a wrong key usually gives.
-    #[error("bad padding (wrong encrypt key?)")]
-    BadPadding,
 }
 
 /// Compares two byte strings in time that depends on neither their contents

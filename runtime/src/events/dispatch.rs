@@ -15,8 +15,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
+use super::body::EventBody;
 use super::dedup::{BoxFuture, Claim, DedupStore, InMemoryDedup};
-use super::{EventBody, EventEnvelope};
+use super::envelope::EventEnvelope;
 
 /// What a handler may fail with. A failed event is answered with an error
 /// (HTTP 500 on the webhook, ack code 500 on the long connection) and

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use redis::Script;
 
-use super::{Shared, store_error};
+use super::shared::{Shared, store_error};
 use crate::auth::{AppTicketStore, BoxFuture};
 use crate::error::Error;
 use crate::secret::Secret;

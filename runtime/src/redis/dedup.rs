@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use redis::Script;
 
-use super::Shared;
+use super::shared::Shared;
 use crate::events::{BoxFuture, Claim, DedupStore, StoreError};
 
 /// The value of a committed key.

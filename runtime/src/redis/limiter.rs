@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use redis::Script;
 
-use super::Shared;
+use super::shared::Shared;
 use crate::auth::BoxFuture;
 use crate::error::Error;
 use crate::limit::{LimitKey, SharedLimiter};
@@ -153,7 +153,7 @@ impl SharedLimiter for RedisLimiter {
             let result: redis::RedisResult<i64> =
                 invocation.invoke_async(&mut self.shared.conn()).await;
             self.shared.note(&result);
-            let wait = result.map_err(|e| super::store_error(&e))?;
+            let wait = result.map_err(|e| super::shared::store_error(&e))?;
             Ok(Duration::from_millis(wait.max(0) as u64))
         })
     }
@@ -172,7 +172,7 @@ impl SharedLimiter for RedisLimiter {
             let result: redis::RedisResult<i64> =
                 invocation.invoke_async(&mut self.shared.conn()).await;
             self.shared.note(&result);
-            result.map(drop).map_err(|e| super::store_error(&e))
+            result.map(drop).map_err(|e| super::shared::store_error(&e))
         })
     }
 }

@@ -8,8 +8,8 @@
 //!
 //! | store | trait | when Redis cannot be reached |
 //! | --- | --- | --- |
-//! | [`RedisAppTicketStore`] | [`AppTicketStore`](crate::auth::AppTicketStore) | fails with [`AuthError::Store`] |
-//! | [`RedisUserTokenStore`] | [`UserTokenStore`](crate::auth::UserTokenStore) (atomic compare-and-swap) | fails with [`AuthError::Store`] |
+//! | [`RedisAppTicketStore`] | [`AppTicketStore`](crate::auth::AppTicketStore) | fails with [`AuthError::Store`](crate::AuthError::Store) |
+//! | [`RedisUserTokenStore`] | [`UserTokenStore`](crate::auth::UserTokenStore) (atomic compare-and-swap) | fails with [`AuthError::Store`](crate::AuthError::Store) |
 //! | [`RedisTokenCache`] | [`SharedTokenCache`](crate::auth::SharedTokenCache) | the client fetches its own token |
 //! | [`RedisLimiter`] | [`SharedLimiter`](crate::SharedLimiter) | the client waits for its in-process limiter |
 //! | `RedisDedup` (feature `events`) | `events::DedupStore` (claim, renew, commit, release) | answers "first delivery": a duplicate beats a loss |
@@ -42,13 +42,14 @@ mod app_ticket;
 #[cfg(feature = "events")]
 mod dedup;
 mod limiter;
+mod shared;
 mod token_cache;
 mod user_token;
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -59,9 +60,9 @@ pub use limiter::RedisLimiter;
 pub use token_cache::RedisTokenCache;
 pub use user_token::RedisUserTokenStore;
 
-use crate::auth::AuthError;
+use shared::Shared;
+
 use crate::builder::ClientBuilder;
-use crate::error::Error;
 
 /// The key prefix unless [`RedisStores::prefix`] sets another.
 pub const DEFAULT_PREFIX: &str = "feishu";
@@ -94,15 +95,6 @@ pub enum ConnectError {
 #[derive(Clone)]
 pub struct RedisStores {
     shared: Arc<Shared>,
-}
-
-/// What every store of one [`RedisStores`] holds.
-pub(crate) struct Shared {
-    conn: ConnectionManager,
-    pub(crate) prefix: String,
-    /// Whether the last command failed: the outage is logged when it starts
-    /// and when it ends, not per command.
-    down: AtomicBool,
 }
 
 impl fmt::Debug for RedisStores {
@@ -213,55 +205,4 @@ impl<C> ClientBuilder<C> {
             .shared_token_cache(stores.token_cache())
             .shared_limiter(stores.limiter())
     }
-}
-
-impl Shared {
-    /// A connection handle (cheap: the manager is multiplexed).
-    pub(crate) fn conn(&self) -> ConnectionManager {
-        self.conn.clone()
-    }
-
-    /// Notes the outcome of a command: the first failure after a success is
-    /// logged as an outage (with what degrades), the first success after a
-    /// failure as its end.
-    pub(crate) fn note<T>(&self, result: &redis::RedisResult<T>) {
-        match result {
-            Ok(_) => {
-                if self.down.swap(false, Ordering::Relaxed) {
-                    tracing::info!("Redis is reachable again: the shared stores are back in use");
-                }
-            }
-            Err(e) => {
-                if !self.down.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(
-                        error = %e,
-                        "Redis is unreachable: until it is back, the rate limiter counts per \
-                         process, tokens are fetched per process, event dedup lets every delivery \
-                         through, and the app_ticket and user-token stores fail"
-                    );
-                }
-            }
-        }
-    }
-
-    /// A key under the prefix.
-    pub(crate) fn key(&self, app_id: &str, rest: &str) -> String {
-        format!("{}:{app_id}:{rest}", self.prefix)
-    }
-}
-
-/// A failed command as the token stores report it: typed, and never
-/// holding a token (Redis errors name commands and addresses, not values).
-pub(crate) fn store_error(e: &redis::RedisError) -> Error {
-    AuthError::Store { message: format!("Redis: {e}") }.into()
-}
-
-/// Milliseconds since the Unix epoch (0 before it).
-pub(crate) fn millis(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis().min(u128::from(u64::MAX)) as u64)
-}
-
-/// The moment `ms` milliseconds after the Unix epoch.
-pub(crate) fn from_millis(ms: u64) -> SystemTime {
-    UNIX_EPOCH.checked_add(Duration::from_millis(ms)).unwrap_or(UNIX_EPOCH)
 }

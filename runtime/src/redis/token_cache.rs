@@ -10,7 +10,7 @@ use redis::Script;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Shared, millis};
+use super::shared::{Shared, millis};
 use crate::auth::{BoxFuture, SharedTokenCache, TokenKey};
 use crate::error::Error;
 use crate::secret::Secret;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use redis::Script;
 use serde::{Deserialize, Serialize};
 
-use super::{Shared, from_millis, millis, store_error};
+use super::shared::{Shared, from_millis, millis, store_error};
 use crate::auth::{AuthError, BoxFuture, UserToken, UserTokenStore};
 use crate::error::Error;
 use crate::secret::Secret;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::WsError;
+use super::error::WsError;
 use crate::client::Client;
 use crate::error::{ApiError, Error};
 use crate::secret::Secret;
@@ -284,6 +284,24 @@ pub(crate) fn host_of(base_url: &str) -> String {
             })
         })
         .unwrap_or_else(|| "<no host>".to_owned())
+}
+
+// The verdict reads the platform's codes, which live here.
+impl WsError {
+    /// Whether another attempt may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Bootstrap { source, .. } => bootstrap_is_retryable(source),
+            Self::Handshake { status, auth_code, .. } => {
+                handshake_is_retryable(*status, *auth_code)
+            }
+            Self::Connect { .. } | Self::Lost { .. } => true,
+            Self::SocketUrl { .. }
+            | Self::GaveUp { .. }
+            | Self::AlreadyRunning
+            | Self::InvalidSetting { .. } => false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,12 +17,13 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::bootstrap::{
     self, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS, ServerSettings, SocketUrl,
 };
+use super::error::WsError;
 use super::fragments::Reassembly;
 use super::frame::{
     AckPayload, Frame, HEADER_BIZ_RT, HEADER_MESSAGE_ID, HEADER_SEQ, HEADER_SUM, HEADER_TYPE,
     METHOD_CONTROL, METHOD_DATA, TYPE_CARD, TYPE_EVENT, TYPE_PONG,
 };
-use super::{MAX_MESSAGE_BYTES, Settings, WsError};
+use super::settings::{MAX_MESSAGE_BYTES, Settings};
 use crate::client::Client;
 use crate::events::{Channel, Dispatcher, Outcome, parse_event};
 

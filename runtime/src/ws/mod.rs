@@ -10,7 +10,7 @@
 //! as the HTTPS calls do) and TLS feature. It then hands every event and
 //! card callback to the same [`Dispatcher`] the webhook uses, until
 //! [`LongConnection::shutdown`] or a fatal error. A refused bootstrap is the
-//! runtime's [`Error`] (`Error::Api`, with the platform's code and log id)
+//! runtime's [`Error`](crate::Error) (`Error::Api`, with the platform's code and log id)
 //! inside [`WsError::Bootstrap`]; bootstrap and connect errors name the
 //! host. The socket URL must be `wss://` when the base URL is `https`.
 //!
@@ -90,8 +90,10 @@
 
 mod bootstrap;
 mod connection;
+mod error;
 mod fragments;
 pub mod frame;
+mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,7 +102,6 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::client::Client;
-use crate::error::Error;
 use crate::events::Dispatcher;
 
 pub use bootstrap::{
@@ -108,20 +109,15 @@ pub use bootstrap::{
     CODE_SYSTEM_BUSY, ENDPOINT_PATH, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS,
     ServerSettings, SocketUrl, bootstrap_code_is_retryable, handshake_is_retryable, redact,
 };
+pub use error::WsError;
 pub use fragments::{
     FragmentError, MAX_FRAGMENTS, MAX_PENDING_BYTES, MAX_PENDING_MESSAGES, Reassembly,
 };
-
-/// How long an incomplete fragmented message is kept unless configured.
-pub const DEFAULT_FRAGMENT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long shutdown waits for running handlers unless configured.
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// How many handlers may run at once unless configured.
-pub const DEFAULT_MAX_HANDLERS: usize = 64;
-/// The largest [`LongConnectionBuilder::max_handlers`] accepted.
-pub const MAX_HANDLERS_LIMIT: usize = 65_536;
-/// The largest WebSocket message accepted.
-pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+use settings::Settings;
+pub use settings::{
+    DEFAULT_FRAGMENT_TIMEOUT, DEFAULT_MAX_HANDLERS, DEFAULT_SHUTDOWN_GRACE, MAX_HANDLERS_LIMIT,
+    MAX_MESSAGE_BYTES,
+};
 
 /// Where the client is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,108 +145,6 @@ pub enum Status {
         /// The fatal error's message.
         error: Option<String>,
     },
-}
-
-/// Why the long connection stopped, or could not connect. Each error that
-/// comes from a host names it.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WsError {
-    /// The bootstrap request failed: `source` is the runtime's [`Error`],
-    /// [`Error::Api`] (with the platform's code and log id) when the platform
-    /// refused the long connection (wrong credentials: code 514; more than
-    /// 50 connections: 1000040350), or a transport error, timeout or HTTP
-    /// status.
-    #[error("the long connection's bootstrap at {host} failed: {source}")]
-    Bootstrap {
-        /// The base URL's host.
-        host: String,
-        /// What went wrong.
-        #[source]
-        source: Error,
-    },
-    /// The bootstrap handed out a socket URL the client refuses: not
-    /// `ws://` or `wss://`, or `ws://` for an `https` base URL.
-    #[error("the bootstrap at {host} handed out an unusable socket URL: {reason}")]
-    SocketUrl {
-        /// The base URL's host.
-        host: String,
-        /// What is wrong with it (the URL shown redacted).
-        reason: String,
-    },
-    /// The WebSocket handshake was refused.
-    #[error(
-        "the WebSocket handshake with {host} was refused with HTTP {http_status} (Handshake-Status {status:?}, Handshake-Autherrcode {auth_code:?}): {msg}"
-    )]
-    Handshake {
-        /// The socket's `host:port`.
-        host: String,
-        /// The HTTP status of the refusal.
-        http_status: u16,
-        /// `Handshake-Status`.
-        status: Option<i64>,
-        /// `Handshake-Autherrcode`.
-        auth_code: Option<i64>,
-        /// `Handshake-Msg`.
-        msg: String,
-    },
-    /// Connecting to the socket failed (network, proxy, TLS, the WebSocket
-    /// handshake, the client's timeout).
-    #[error("could not connect to {host}: {source}")]
-    Connect {
-        /// The socket's `host:port`.
-        host: String,
-        /// What went wrong.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// An established connection was lost (closed, unreadable, or silent
-    /// past the liveness timeout); only ever the last failure of
-    /// [`GaveUp`](Self::GaveUp).
-    #[error("the connection to {host} was lost: {reason}")]
-    Lost {
-        /// The socket's `host:port`.
-        host: String,
-        /// How it was lost.
-        reason: String,
-    },
-    /// ReconnectCount attempts in a row failed.
-    #[error("gave up after {attempts} reconnect attempts; the last failure: {last}")]
-    GaveUp {
-        /// How many attempts were made.
-        attempts: u32,
-        /// What went wrong last.
-        #[source]
-        last: Box<WsError>,
-    },
-    /// [`LongConnection::start`] is already running.
-    #[error("the long connection is already running")]
-    AlreadyRunning,
-    /// A builder setting is out of range.
-    #[error("invalid long-connection setting {name}: {rule}")]
-    InvalidSetting {
-        /// The setting.
-        name: &'static str,
-        /// The value and the rule it breaks.
-        rule: String,
-    },
-}
-
-impl WsError {
-    /// Whether another attempt may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Bootstrap { source, .. } => bootstrap::bootstrap_is_retryable(source),
-            Self::Handshake { status, auth_code, .. } => {
-                handshake_is_retryable(*status, *auth_code)
-            }
-            Self::Connect { .. } | Self::Lost { .. } => true,
-            Self::SocketUrl { .. }
-            | Self::GaveUp { .. }
-            | Self::AlreadyRunning
-            | Self::InvalidSetting { .. } => false,
-        }
-    }
 }
 
 impl Client {
@@ -282,28 +176,6 @@ pub struct LongConnectionBuilder {
     client: Client,
     dispatcher: Dispatcher,
     settings: Settings,
-}
-
-#[derive(Clone, Debug)]
-struct Settings {
-    fragment_timeout: Duration,
-    shutdown_grace: Duration,
-    max_handlers: usize,
-    ping_interval: Option<Duration>,
-    liveness_timeout: Option<Duration>,
-    reconnect_interval: Option<Duration>,
-    reconnect_nonce: Option<Duration>,
-    reconnect_count: Option<i64>,
-}
-
-impl Settings {
-    fn ping_interval(&self, server: &ServerSettings) -> Duration {
-        self.ping_interval.unwrap_or(Duration::from_secs(server.ping_interval.max(1)))
-    }
-
-    fn liveness_timeout(&self, ping: Duration) -> Duration {
-        self.liveness_timeout.unwrap_or(ping.saturating_mul(3))
-    }
 }
 
 impl LongConnectionBuilder {
