@@ -4,13 +4,13 @@
 //!
 //! # Tour
 //!
-//! - [`Client`] is the entry point: [`Client::new`] or [`Client::builder`] (base URL, time-outs, retries, rate limiting). It fetches, caches and refreshes the access tokens itself.
-//! - Every operation hangs off it: `client.<service>().<resource>().<operation>(…)`, for example `client.im().message().reply(request)`. The call runs when awaited; per-call options are optional setters on it (`.user_token(token)`, `.timeout(duration)`, `.idempotent()`).
-//! - Operations whose pages describe their parameters are typed: a `…Request` (required fields in `new()`, optional ones as setters, validated before sending), a `…Response` and a `…ErrorKind` enum of the documented codes, named from their messages. The others, known only from the API catalogue, take a caller-built body and answer untyped JSON or a file.
-//! - Every call answers a [`Response<T>`](Response): the data (through `Deref`, or `into_inner()`) and the answer's `log_id()`.
-//! - Every call fails with the same [`Error<K>`](Error), `K` being the operation's kinds: `kind()`, `code()`, `http_status()`, `log_id()` (which Feishu support asks for first), `is_retryable()`, `is_rate_limited()`, `troubleshooter()`, `field_violations()`. The client has already retried what was safe to retry.
-//! - [`MessageContent`] builds message content (text, post, image, card, …) with its escaping done.
-//! - Each service is a module behind a Cargo feature of the same name (all on by default). The free functions of the resource modules (`im::message::reply`) are what the methods call.
+//! - **A first call.** [`Client::new`] (or [`Client::builder`]: base URL, time-outs, retries, rate limiting) makes the client; it fetches, caches and refreshes the access tokens itself. Every operation hangs off it, `client.<service>().<resource>().<operation>(…)`, for example `client.im().message().reply(request)` (see the example below). The call runs when awaited; per-call options are optional setters on it (`.user_token(token)`, `.timeout(duration)`, `.idempotent()`).
+//! - **Typed and untyped operations.** An operation whose page describes its parameters is typed: a `…Request` (required fields in `new()`, optional ones as setters, validated before sending), a `…Response` and a `…ErrorKind` enum of the documented codes, named from their messages. The others, known only from the API catalogue, take a caller-built body (`.body(json)`, `.query(name, value)`) and answer JSON or a file. [`MessageContent`] builds message content (text, post, image, card, …) with its escaping done.
+//! - **Answers and errors.** Every call answers a [`Response<T>`](Response): the data (through `Deref`, or `into_inner()`) and the answer's `log_id()`. Every call fails with the same [`Error<K>`](Error), `K` being the operation's kinds: `kind()`, `code()`, `http_status()`, `log_id()` (which Feishu support asks for first), `is_retryable()`, `troubleshooter()`, `field_violations()`. The client has already retried what was safe to retry. Install a `tracing` subscriber to see retries and failures as they happen.
+//! - **A bot.** Events go to an [`events::Dispatcher`] of typed handlers (`on::<T>` for an [`events::EventBody`]; each handler gets an [`events::EventContext`], whose `idempotency_key()` makes a reply safe to repeat), delivered over the long connection, `client.long_connection(dispatcher)` (module `ws`, feature `ws`: no public URL needed), or a webhook ([`events::Webhook`]; feature `axum` adds `events::axum`, a ready-made route).
+//! - **A list.** A typed list request streams with `pages(&client)` and `items(&client)`; a list call built by hand ([`ApiRequest`] with a [`Method`]) streams through [`paginate()`]. Neither can loop.
+//! - **An upload.** [`UploadFile`] streams a file from disk, reopened for a retry; typed upload requests take one, and a hand-built [`Multipart`] form does too.
+//! - **The rest.** Each service is a module behind a Cargo feature of the same name (all on by default); the free functions of the resource modules (`im::message::reply`) are what the methods call. [`runtime`] is the runtime the client runs on, whole.
 //!
 //! # Example
 //!
@@ -31,23 +31,26 @@
 #![warn(missing_docs)]
 pub mod events;
 #[cfg(feature = "ephemeral")]
-/// The `ephemeral` service.
 pub mod ephemeral;
 #[cfg(feature = "im")]
-/// The `im` service.
 pub mod im;
 #[cfg(feature = "interactive")]
-/// The `interactive` service.
 pub mod interactive;
 #[cfg(feature = "message")]
-/// The `message` service.
 pub mod message;
 pub use events::{Event, EventType};
 pub use feishu_runtime as runtime;
 pub use feishu_runtime::{
-    ApiError, Body, Download, ErrorKind, MessageContent, Multipart, OperationError,
-    OperationError as Error, RequestOptions, Response, RetryPolicy, Secret, Untyped,
+    ApiError, ApiRequest, Body, Download, ErrorKind, Items, MessageContent, Method,
+    Multipart, OperationError as Error, Pages, RequestOptions, Response, RetryPolicy,
+    Secret, UploadFile, Untyped, paginate,
 };
+#[doc(hidden)]
+pub use feishu_runtime::OperationError;
+#[cfg(feature = "ws")]
+pub use feishu_runtime::ws;
+#[cfg(feature = "redis")]
+pub use feishu_runtime::redis;
 pub use feishu_runtime::ids::{ChatId, MessageId, OpenId, UnionId};
 /// Builds a [`Client`]; start with [`Client::builder`].
 pub type ClientBuilder = feishu_runtime::ClientBuilder<Client>;

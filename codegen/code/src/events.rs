@@ -28,8 +28,32 @@ pub fn events_rs(model: &Model) -> TokenStream {
             e.doc_url.as_ref().map(|u| format!("Docs: <{u}>")).unwrap_or_default(),
         ]))
     });
+    // What a bot needs from the runtime, under this one module: the
+    // dispatcher both transports deliver to, its handlers' context and
+    // callbacks, the dedup store, and the axum route when that feature is on.
+    let (webhook, _) = crate::manifest::event_features(model);
+    let axum = crate::manifest::has_transport(model, "axum").then(|| {
+        quote! {
+            #[cfg(feature = "axum")]
+            pub use feishu_runtime::events::axum;
+        }
+    });
+    let dispatcher = webhook.then(|| {
+        quote! {
+            #[cfg(feature = "webhook")]
+            pub use feishu_runtime::events::{
+                CardActionResponse, CardActionTrigger, Channel, DedupStore, Dispatcher,
+                DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup, Outcome,
+                RegisterError, UrlPreviewGet, UrlPreviewResponse,
+            };
+            #axum
+        }
+    });
     quote! {
-        //! The event types an app can subscribe to, and the typed bodies of delivered events.
+        //! The event types an app can subscribe to, the typed bodies of delivered events, and
+        //! what a bot receives them with: the [`Dispatcher`] of typed handlers (each gets an
+        //! [`EventContext`]), the [`Webhook`], and (feature `axum`) a ready-made axum route;
+        //! the long connection is `feishu::ws` (feature `ws`).
 
         /// An event type, as the `header.event_type` of a delivered event
         /// names it. Types the docs do not list are kept in `Other`.
@@ -85,6 +109,8 @@ pub fn events_rs(model: &Model) -> TokenStream {
 
         #[cfg(feature = "webhook")]
         pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
+
+        #dispatcher
 
         mod event;
         pub use event::Event;

@@ -30,19 +30,17 @@ pub const WEBHOOK_FEATURE: &str = "webhook";
 
 /// The runtime's other optional parts, forwarded as they are. Off by
 /// default: `redis` pulls in the redis crate.
-const RUNTIME_EXTRAS: [(&str, &str); 1] = [(
-    "redis",
-    "Shared state for several processes of one app, on Redis: `feishu::runtime::redis`.",
-)];
+const RUNTIME_EXTRAS: [(&str, &str); 1] =
+    [("redis", "Shared state for several processes of one app, on Redis: `feishu::redis`.")];
 
 /// The runtime's event transports, forwarded so that a user of the
-/// generated crate alone can receive events (`feishu::runtime::ws`,
-/// `feishu::runtime::events::axum`); each needs the webhook feature's
+/// generated crate alone can receive events (`feishu::ws`,
+/// `feishu::events::axum`); each needs the webhook feature's
 /// decoding. Off by default: they pull in prost and tokio-tungstenite, or
 /// axum.
 const EVENT_TRANSPORTS: [(&str, &str); 2] = [
-    ("ws", "Receiving events over the long connection (WebSocket): `feishu::runtime::ws`."),
-    ("axum", "A ready-made axum handler for the webhook: `feishu::runtime::events::axum`."),
+    ("ws", "Receiving events over the long connection (WebSocket): `feishu::ws`."),
+    ("axum", "A ready-made axum handler for the webhook: `feishu::events::axum`."),
 ];
 
 /// The package's one-line summary, also the README's first paragraph.
@@ -60,7 +58,7 @@ const INCLUDE: [&str; 4] = ["Cargo.toml", "README.md", "CHANGELOG.md", "src/**/*
 
 /// The features a service does not take: the webhook's, unless a service
 /// has that name, and each event transport a service does not shadow.
-fn event_features(model: &Model) -> (bool, Vec<(&'static str, &'static str)>) {
+pub(crate) fn event_features(model: &Model) -> (bool, Vec<(&'static str, &'static str)>) {
     let webhook = !model.services.values().any(|s| s.feature == WEBHOOK_FEATURE);
     // A service named like a transport keeps its name; the transport
     // is then reached through feishu-runtime directly.
@@ -70,6 +68,19 @@ fn event_features(model: &Model) -> (bool, Vec<(&'static str, &'static str)>) {
         .copied()
         .collect();
     (webhook, transports)
+}
+
+/// Whether the runtime's optional part `extra` (`redis`) is a feature of the
+/// crate: it is unless a service has that name.
+pub(crate) fn has_extra(model: &Model, extra: &str) -> bool {
+    RUNTIME_EXTRAS.iter().any(|(f, _)| *f == extra)
+        && !model.services.values().any(|s| s.feature == extra)
+}
+
+/// Whether the event transport `transport` (`ws`, `axum`) is a feature of
+/// the crate (see [`event_features`]).
+pub(crate) fn has_transport(model: &Model, transport: &str) -> bool {
+    event_features(model).1.iter().any(|(f, _)| *f == transport)
 }
 
 /// `Cargo.toml`.

@@ -13,6 +13,43 @@ use crate::examples::service_example;
 use crate::operations;
 use crate::types::{Traits, enum_def, ident, struct_def};
 
+/// How many operation titles a service's summary names before "and N more".
+const SUMMARY_TITLES: usize = 3;
+
+/// The first line of a service's docs, which the crate's front page lists:
+/// its paths and what its first operations do, so that a service whose name
+/// says little (`ephemeral`, `interactive`, `message` beside `im`) says what
+/// it is: "The `ephemeral` service, `/open-apis/ephemeral/…`: 删除仅特定人可见的消息卡片, …".
+pub(crate) fn service_summary(service: &Service) -> String {
+    let operations: Vec<_> = service.resources.values().flat_map(|r| &r.operations).collect();
+    // The path segments every operation shares, up to the service's name and version.
+    let mut prefix: Vec<&str> = Vec::new();
+    if let Some(first) = operations.first() {
+        prefix = first.path.split('/').filter(|s| !s.is_empty()).take(3).collect();
+        for operation in &operations[1..] {
+            let segments: Vec<&str> = operation.path.split('/').filter(|s| !s.is_empty()).collect();
+            let shared = prefix.iter().zip(&segments).take_while(|(a, b)| a == b).count();
+            prefix.truncate(shared);
+        }
+    }
+    let paths =
+        if prefix.is_empty() { String::new() } else { format!(", `/{}/…`", prefix.join("/")) };
+    let mut titles: Vec<&str> = operations
+        .iter()
+        .map(|o| o.title.trim())
+        .filter(|t| !t.is_empty())
+        .take(SUMMARY_TITLES)
+        .collect();
+    titles.dedup();
+    let more = operations.len().saturating_sub(titles.len());
+    let list = match (titles.is_empty(), more) {
+        (true, _) => format!("{} operations", operations.len()),
+        (false, 0) => titles.join(", "),
+        (false, n) => format!("{}, and {n} more", titles.join(", ")),
+    };
+    format!("The `{}` service{paths}: {list}.", service.wire_name)
+}
+
 pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
     let example =
         service_example(service, krate).map(|e| format!("\n# Example\n\n{e}")).unwrap_or_default();
@@ -23,8 +60,10 @@ pub fn service_rs(service: &Service, krate: &str) -> TokenStream {
         )
     } else {
         format!(
-            "The `{}` service: its operations are methods of [`{}`](crate::{}::{}), which `client.{}()` returns.",
-            service.wire_name, service.handle, service.module, service.handle, service.accessor
+            "{}\n\nIts operations are methods of [`{}`], which `client.{}()` returns.",
+            service_summary(service),
+            service.handle,
+            service.accessor
         )
     });
     let example = (!example.is_empty()).then(|| docs::inner_raw(&example));
