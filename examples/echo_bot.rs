@@ -72,6 +72,8 @@ mod flags {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Retries, failed handlers and connection trouble are reported through tracing.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let args = flags::EchoBot::from_env_or_exit();
     let base_url = args.base_url.unwrap_or_else(|| feishu_runtime::FEISHU_BASE_URL.to_owned());
     let stores = match &args.redis {

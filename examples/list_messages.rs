@@ -61,6 +61,8 @@ async fn run(args: flags::ListMessages) -> Result<usize, Box<dyn std::error::Err
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Retries, failed handlers and connection trouble are reported through tracing.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     match run(flags::ListMessages::from_env_or_exit()).await {
         Ok(count) => {
             eprintln!("{count} messages");

@@ -92,6 +92,8 @@ async fn run(args: flags::ReplyAndReact) -> Result<(), Box<dyn std::error::Error
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    // Retries, failed handlers and connection trouble are reported through tracing.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     match run(flags::ReplyAndReact::from_env_or_exit()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

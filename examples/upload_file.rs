@@ -71,6 +71,8 @@ fn peak_memory_kb() -> Option<u64> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Retries, failed handlers and connection trouble are reported through tracing.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     match run(flags::UploadFile::from_env_or_exit()).await {
         Ok(key) => {
             println!("{key}");

@@ -40,6 +40,8 @@ mod flags {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Retries, failed handlers and connection trouble are reported through tracing.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let args = flags::WebhookServer::from_env_or_exit();
     let port = args.port.unwrap_or(3000);
     let mut config = WebhookConfig::new();

@@ -191,6 +191,11 @@ impl Drop for Sandbox {
     }
 }
 
+/// The Rust snippet of `sandbox/README.md`, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;
