@@ -315,12 +315,14 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
         }
     };
     let variant_docs = def.variants.iter().map(|v| {
+        // rustdoc's search finds the variant by its code (`230001`).
+        let alias = v.code.to_string();
         let subs: Vec<String> = v
             .sub_errors
             .iter()
             .map(|(code, msg)| format!("- `{code}`: {}", msg.replace('`', "'")))
             .collect();
-        docs::outer(&docs::paragraphs([
+        let doc = docs::outer(&docs::paragraphs([
             summary(v),
             docs::first_paragraph(&v.hint),
             if subs.is_empty() {
@@ -333,7 +335,8 @@ fn error_enum(def: &ErrorDef, fn_name: &str) -> TokenStream {
             } else {
                 "Retrying the same request will not help.".to_owned()
             },
-        ]))
+        ]));
+        quote!(#doc #[doc(alias = #alias)])
     });
     let helpers = def.variants.iter().map(|v| {
         let helper = ident(&v.helper);

@@ -97,48 +97,56 @@ pub enum PushFollowUpErrorKind {
     /// 参数错误，可根据接口实际返回的错误信息，并参考接口文档内容，检查输入参数是否填写错误。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230001")]
     RequestContainsInvalidRequestParameter,
     /// expired message (code `230002`, HTTP 400).
     ///
     /// 消息已过期。已发送超过 600 秒的消息无法再添加跟随气泡。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230002")]
     ExpiredMessage,
     /// only support p2p chat (code `230003`, HTTP 400).
     ///
     /// 仅支持在当前机器人与用户单聊的消息上添加跟随气泡。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230003")]
     OnlySupportP2pChat,
     /// invisible message (code `230004`, HTTP 400).
     ///
     /// 所操作的消息对当前机器人不可见，无法执行操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230004")]
     InvisibleMessage,
     /// user is not visible to bot (code `230005`, HTTP 400).
     ///
     /// 当前机器人对用户不可见，无法执行操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230005")]
     UserNotVisibleBot,
     /// only support latest message (code `230006`, HTTP 400).
     ///
     /// 仅支持在会话中的最新一条消息上添加跟随气泡。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230006")]
     OnlySupportLatestMessage,
     /// invalid follow up (code `230007`, HTTP 400).
     ///
     /// 气泡内容无效。你可以根据文档提供的参数描述，传入正确的气泡内容。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230007")]
     InvalidFollowUp,
     /// follow up already exist (code `230008`, HTTP 400).
     ///
     /// 指定消息已添加跟随气泡，无法执行本次操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230008")]
     FollowUpAlreadyExist,
     /// A code the docs of this operation do not list, or a failure without a code.
     Unhandled,

@@ -300,66 +300,77 @@ pub enum ReplyErrorKind {
     /// 参数错误，可根据接口实际返回的错误信息，并参考接口文档内容，检查输入参数是否填写错误。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230001")]
     RequestContainsInvalidRequestParameter,
     /// The bot can not be outside the group (code `230002`, HTTP 400).
     ///
     /// 机器人不在对应群组中。你需要将应用机器人添加到接收消息的群组中。如何添加机器人参考[机器人使用指南](https://open.feishu.cn/document/ukTMukTMukTM/uATM04CMxQjLwEDN)。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230002")]
     BotNotOutsideGroup,
     /// Bot ability is not activated (code `230006`, HTTP 400).
     ///
     /// 应用未启用机器人能力。启用方式参见[如何启用机器人能力](https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-enable-bot-ability)。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230006")]
     BotAbilityNotActivated,
     /// The message is recalled (code `230011`, HTTP 400).
     ///
     /// 消息已被撤回，不支持该操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230011")]
     MessageRecalled,
     /// Bot has NO availability to this user (code `230013`, HTTP 400).
     ///
     /// 目标用户（以用户的 user_id/open_id/union_id/email 指定的消息接收者）或单聊用户（以群聊的 chat_id 指定的消息接收者，但 chat_id 对应的群聊类型为单聊 `p2p`）不在应用机器人的可用范围内，或者是在应用的禁用范围内。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230013")]
     BotNoAvailabilityUser,
     /// P2P chat can NOT be shared (code `230015`, HTTP 400).
     ///
     /// 私聊会话不允许被分享。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230015")]
     P2pChatNotShared,
     /// Bot is NOT the owner of the resource (code `230017`, HTTP 400).
     ///
     /// 机器人不是资源的拥有者。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230017")]
     BotNotOwnerResource,
     /// These operations are NOT allowed at current group settings (code `230018`, HTTP 400).
     ///
     /// 当前操作被群设置禁止，例如群聊设置了仅指定成员可以在此群发言。请检查群设置或联系群管理员修改群设置。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230018")]
     OperationsNotAllowedGroupSettings,
     /// The topic does NOT exist (code `230019`, HTTP 400).
     ///
     /// 当前话题不存在。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230019")]
     TopicNotExist,
     /// This operation triggers the frequency limit (code `230020`, HTTP 400).
     ///
     /// 当前操作触发频率限制，请降低请求频率后重试。
     ///
     /// Retrying later may succeed.
+    #[doc(alias = "230020")]
     OperationTriggersFrequencyLimit,
     /// The content of the message contains sensitive information (code `230022`, HTTP 400).
     ///
     /// 消息内容包含敏感信息，请修改消息内容后重试。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230022")]
     ContentMessageContainsSensitiveInformation,
     /// The length of the message content reaches its limit (code `230025`, HTTP 400).
     ///
@@ -368,72 +379,84 @@ pub enum ReplyErrorKind {
     /// - 若消息中包含大量样式标签，会使实际消息体长度大于传入的请求体长度。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230025")]
     LengthMessageContentReachesLimit,
     /// Lack of necessary permissions (code `230027`, HTTP 400).
     ///
     /// 无权进行本次操作。可能的原因有：
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230027")]
     LackNecessaryPermissions,
     /// The messages do NOT pass the audit (code `230028`, HTTP 400).
     ///
     /// 消息的数据防泄漏审查未通过。当消息内容包含有明文电话号码、明文邮箱地址等内容时可能会触发该错误。请根据接口返回的实际错误信息检查并修改消息内容。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230028")]
     MessagesNotPassAudit,
     /// Send Message Permission deny (code `230035`, HTTP 400).
     ///
     /// 没有发送消息的权限。请排查群聊是否已开启禁言、机器人是否被接收者屏蔽或受到租户维度的沟通权限管控。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230035")]
     SendMessagePermissionDeny,
     /// Cross tenant p2p chat operate forbid (code `230038`, HTTP 400).
     ///
     /// 跨租户的单聊不允许通过本接口发送消息。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230038")]
     CrossTenantP2pChatOperateForbid,
     /// The message is being sent (code `230049`, HTTP 400).
     ///
     /// 消息正在发送中，请稍后。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230049")]
     MessageBeingSent,
     /// The message is invisible to the operator (code `230050`, HTTP 400).
     ///
     /// 待回复的消息对于当前的操作者而言不可见，无法进行本次操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230050")]
     MessageInvisibleOperator,
     /// This operation is not supported for this message type (code `230054`, HTTP 400).
     ///
     /// 该消息类型不支持本操作。具体说明参见[消息与群组部分API增加不支持的消息类型校验](https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/breaking-change/unsupported-message-type-verification)。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230054")]
     OperationNotSupportedMessageType,
     /// The type of file upload does not match the type of message being sent (code `230055`, HTTP 400).
     ///
     /// 文件上传时选择的类型与发送的消息类型不匹配。例如，上传文件时，选择的文件格式为 MP4，则发送消息时消息类型需要为视频（media）。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230055")]
     TypeFileUploadNotMatchType,
     /// The group to which the message belongs does not support reply in thread (code `230071`, HTTP 400).
     ///
     /// 该消息所属的群聊不支持以话题形式回复。请修改为非话题形式回复。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230071")]
     GroupMessageBelongsNotSupportReply,
     /// Aggregated messages do not support reply in thread (code `230072`, HTTP 400).
     ///
     /// 已聚合的消息不支持以话题形式回复。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230072")]
     AggregatedMessagesNotSupportReplyThread,
     /// Sending encrypted messages is not supported (code `230075`, HTTP 400).
     ///
     /// 不支持向密聊、密盾聊中发送消息。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230075")]
     SendingEncryptedMessagesNotSupported,
     /// Failed to create card content (code `230099`, HTTP 400).
     ///
@@ -453,18 +476,21 @@ pub enum ReplyErrorKind {
     /// - `200915`: table rows name is invalid
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230099")]
     FailedCreateCardContent,
     /// Action unavailable as the message will self-destruct soon (code `230111`, HTTP 400).
     ///
     /// 不能回复定时删除的消息。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230111")]
     ActionUnavailableMessageSelfDestructSoon,
     /// Your request specifies a chat which has already been dissolved (code `232009`, HTTP 400).
     ///
     /// 相关群组已被解散，无法进行当前操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "232009")]
     RequestSpecifiesChatAlreadyDissolved,
     /// A code the docs of this operation do not list, or a failure without a code.
     Unhandled,

@@ -105,114 +105,133 @@ pub enum CreateErrorKind {
     /// 消息被删除,无法进行操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "230110")]
     ActionUnavailableMessageDeleted,
     /// reaction type is invalid (code `231001`, HTTP 400).
     ///
     /// 表情类型不合法。请参考表情文案说明,设置正确的 emoji_type 值。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231001")]
     ReactionTypeInvalid,
     /// The operator has no permission to react on the specific message (code `231002`, HTTP 400).
     ///
     /// 当前调用接口的机器人或用户,没有权限对目标消息添加或删除表情回复。通常是因为机器人或用户不在消息所属的会话内。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231002")]
     OperatorNoPermissionReactSpecificMessage,
     /// The message is not found, maybe not exist or deleted (code `231003`, HTTP 400).
     ///
     /// 找不到目标消息,可能因为传入的消息 ID 有误或者消息已经被撤回。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231003")]
     MessageNotFound,
     /// The chat in which the message exists is not found, maybe not exist, deleted or archived (code `231004`, HTTP 400).
     ///
     /// 目标消息所属会话不存在、已被解散或归档等,无法进行操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231004")]
     ChatMessageExistsNotFound,
     /// The thread has been no-trace removed, cannot put reaction (code `231005`, HTTP 400).
     ///
     /// 目标消息是一个话题消息,该话题消息被无痕撤回,无法进行操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231005")]
     ThreadNoTraceRemoved,
     /// The operator_id is invalid (code `231006`, HTTP 400).
     ///
     /// operator_id 是非法值,不能有效指定一个机器人或用户。请重试,若问题仍未解决请咨询技术支持。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231006")]
     OperatorIdInvalid,
     /// The operator has no access to the message (code `231008`, HTTP 400).
     ///
     /// 操作人对该消息没有访问权限,通常是因为操作人不在消息所在会话内。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231008")]
     OperatorNoAccessMessage,
     /// The request has an invalid pageToken (code `231012`, HTTP 400).
     ///
     /// page_token 参数不合法。请根据 page_token 参数描述,设置正确的值。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231012")]
     RequestInvalidPagetoken,
     /// The request has an invalid AuthType (code `231013`, HTTP 400).
     ///
     /// 请求的授权方式不合法。没有使用 tenant_access_token 或者 user_access_token 进行授权。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231013")]
     RequestInvalidAuthtype,
     /// user_id_type is invalid (code `231014`, HTTP 400).
     ///
     /// user_id_type 不合法。未使用 open_id,union_id,user_id 三者之一。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231014")]
     UserIdTypeInvalid,
     /// Act on reaction failed, repeated request is processing (code `231015`, HTTP 400).
     ///
     /// 重复的表情回复请求正在处理中。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231015")]
     ActReactionFailed,
     /// This operation is not supported for this message type (code `231017`, HTTP 400).
     ///
     /// 该消息类型不支持本操作,详情参见消息与群组部分API增加不支持的消息类型校验 。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231017")]
     OperationNotSupportedMessageType,
     /// The message is invisible to the operator (code `231018`, HTTP 400).
     ///
     /// 该消息对于操作者不可见,无法进行本操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231018")]
     MessageInvisibleOperator,
     /// Due to the settings of this user, you are temporarily unable to perform this operation (code `231019`, HTTP 400).
     ///
     /// 由于目标用户(消息发送者)的设置(例如屏蔽消息),暂时无法执行此操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231019")]
     DueSettingsUser,
     /// Due to the configuration of the tenant administrator, you cannot perform this operation on the target user temporarily (code `231020`, HTTP 400).
     ///
     /// 由于租户管理员的配置,暂时无法对目标用户(消息发送者)执行此操作,请联系租户管理员协助排查。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231020")]
     DueConfigurationTenantAdministrator,
     /// No permission to operate external chats (code `231021`, HTTP 400).
     ///
     /// 没有权限操作外部群。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231021")]
     NoPermissionOperateExternalChats,
     /// Bot has NO availability to this user (code `231022`, HTTP 400).
     ///
     /// 单聊用户(以群聊的 chat_id 指定的消息接收者,但 chat_id 对应的群聊类型为单聊 p2p)不在应用机器人的可用范围内,或者是在应用的禁用范围内。 解决方案: 1. 登录开发者后台,找到并进入指定应用详情页。 2. 在左侧导航栏进入 应用发布 > 版本管理与发布 页面,点击 创建版本。 3. 在 版本详情 页面,找到 可用范围 区域,点击 编辑。 4. 在弹出的对话框内,配置应用的可用范围,将用户添加至可用范围内。 5. 在页面底部点击 保存,并发布应用使配置生效。 6. (可选)如果以上配置完成后仍报错,则需要联系企业管理员登录管理后台,在 工作台 > 应用管理 中进入指定应用详情页,在 应用可用范围 内查看该用户是否被设置为了 禁用成员。 具体操作参见配置应用可用范围。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "231022")]
     BotNoAvailabilityUser,
     /// Your request specifies a chat which has already been dissolved (code `232009`, HTTP 400).
     ///
     /// 群组已被解散,无法执行操作。
     ///
     /// Retrying the same request will not help.
+    #[doc(alias = "232009")]
     RequestSpecifiesChatAlreadyDissolved,
     /// A code the docs of this operation do not list, or a failure without a code.
     Unhandled,
