@@ -12,7 +12,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde::Deserialize;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError, RwLock};
 
 use http::header::{CONTENT_TYPE, HeaderValue};
 use tokio::sync::Mutex;
@@ -27,6 +27,10 @@ use crate::transport::envelope::http_error;
 use crate::transport::{BaseUri, Failure, Http, JSON, RequestBody};
 
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Far enough ahead to mean "never" (a hundred years), near enough that
+/// adding it to now cannot overflow the clock.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Which self-issued token a cache holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,17 +70,43 @@ struct Cached {
     /// `Bearer <token>`, marked sensitive, built once per token: building
     /// it on every call was a measurable part of a call's cost.
     header: HeaderValue,
+    /// When a refresh is due (a failed early refresh moves it on).
     refresh_at: Instant,
+    /// When the token stops working: until then it serves, whatever its
+    /// refreshes do.
+    expires_at: Instant,
+}
+
+/// The outcome of a refresh, shared by every caller that waited for it.
+type Outcome = Result<Cached, Arc<Error>>;
+
+/// What the cache holds for a caller at one moment.
+enum State {
+    /// A token that is not due for refresh.
+    Fresh(Cached),
+    /// A token due for refresh that still works.
+    Due(Cached),
+    /// No token that works.
+    Missing,
 }
 
 /// One token, cached. Callers read it under a short lock that is never held
 /// across an await; a refresh takes a second, async lock held across the
-/// fetch, so concurrent callers that find the token stale wait for the one
-/// refresh in flight instead of each starting their own.
+/// fetch, so concurrent callers that need a token wait for the one refresh
+/// in flight instead of each starting their own, and all get its outcome,
+/// a failure included (during an outage of the token endpoint, k queued
+/// callers would otherwise each wait for their own failed fetch in turn).
+///
+/// A token due for refresh keeps serving until it really expires: the
+/// caller that finds it due refreshes it, callers meanwhile use the old one
+/// without waiting, and a failed early refresh is only logged (the next try
+/// comes after half the time left, at least a second later).
 pub(crate) struct TokenCache {
     kind: TokenKind,
     current: RwLock<Option<Cached>>,
     refresh: Mutex<()>,
+    /// How many refreshes have ended, and the last one's outcome.
+    last: StdMutex<(u64, Option<Outcome>)>,
 }
 
 impl fmt::Debug for TokenCache {
@@ -132,7 +162,12 @@ pub(crate) fn bearer(token: &Secret) -> Result<HeaderValue, Error> {
 
 impl TokenCache {
     pub(crate) fn new(kind: TokenKind) -> Self {
-        Self { kind, current: RwLock::new(None), refresh: Mutex::new(()) }
+        Self {
+            kind,
+            current: RwLock::new(None),
+            refresh: Mutex::new(()),
+            last: StdMutex::new((0, None)),
+        }
     }
 
     /// Which token it holds.
@@ -162,35 +197,125 @@ impl TokenCache {
         fetch: impl FnOnce() -> F,
         pick: fn(&Cached) -> R,
     ) -> Result<R, Error> {
-        match self.fresh(pick) {
-            Some(value) => Ok(value),
-            None => self.refresh(fetch).await.map(|c| pick(&c)),
+        // Read before the state: a refresh that ends after this point is
+        // one this caller waited for.
+        let seen = self.ended();
+        match self.state() {
+            State::Fresh(cached) => Ok(pick(&cached)),
+            State::Due(old) => {
+                // A refresh in flight: the old token serves meanwhile.
+                let Ok(_one_at_a_time) = self.refresh.try_lock() else {
+                    return Ok(pick(&old));
+                };
+                match self.state() {
+                    State::Fresh(cached) => return Ok(pick(&cached)),
+                    State::Due(_) => {}
+                    State::Missing => {
+                        return self.refresh_missing(seen, fetch).await.map(|c| pick(&c));
+                    }
+                }
+                match self.run(fetch).await {
+                    Ok(cached) => Ok(pick(&cached)),
+                    Err(e) => {
+                        let left = old.expires_at.saturating_duration_since(Instant::now());
+                        tracing::warn!(
+                            kind = self.kind.name(),
+                            error = %e,
+                            expires_in_secs = left.as_secs(),
+                            "an early refresh of the access token failed; the cached token serves until it expires"
+                        );
+                        self.retry_later(&old.header);
+                        Ok(pick(&old))
+                    }
+                }
+            }
+            State::Missing => {
+                let _one_at_a_time = self.refresh.lock().await;
+                self.refresh_missing(seen, fetch).await.map(|c| pick(&c))
+            }
         }
     }
 
-    fn fresh<R>(&self, read: impl FnOnce(&Cached) -> R) -> Option<R> {
-        let slot = self.current.read().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref().filter(|c| Instant::now() < c.refresh_at).map(read)
+    /// Under the refresh lock, for a caller that found no working token
+    /// when it had seen `seen` refreshes end: the outcome of a refresh that
+    /// ended while it waited, or a new one.
+    async fn refresh_missing<F: Future<Output = Result<(Secret, Duration), Error>>>(
+        &self,
+        seen: u64,
+        fetch: impl FnOnce() -> F,
+    ) -> Result<Cached, Error> {
+        if let State::Fresh(cached) | State::Due(cached) = self.state() {
+            return Ok(cached);
+        }
+        {
+            let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+            if last.0 != seen
+                && let Some(outcome) = &last.1
+            {
+                return outcome.clone().map_err(|e| e.copy_for_waiter());
+            }
+        }
+        self.run(fetch).await
     }
 
-    async fn refresh<F: Future<Output = Result<(Secret, Duration), Error>>>(
+    /// Fetches a token and records the outcome; runs under the refresh lock.
+    async fn run<F: Future<Output = Result<(Secret, Duration), Error>>>(
         &self,
         fetch: impl FnOnce() -> F,
     ) -> Result<Cached, Error> {
-        let _one_at_a_time = self.refresh.lock().await;
-        // The refresh this call waited for may have left a fresh token.
-        if let Some(cached) = self.fresh(Cached::clone) {
-            return Ok(cached);
-        }
         let fetched_at = Instant::now();
-        let (token, lifetime) = fetch().await?;
-        let cached = Cached {
-            header: bearer(&token)?,
-            token,
-            refresh_at: fetched_at + lifetime - refresh_margin(lifetime),
+        let result = match fetch().await {
+            Ok((token, lifetime)) => bearer(&token).map(|header| Cached {
+                header,
+                token,
+                refresh_at: later(fetched_at, lifetime - refresh_margin(lifetime)),
+                expires_at: later(fetched_at, lifetime),
+            }),
+            Err(e) => Err(e),
         };
-        *self.write() = Some(cached.clone());
-        Ok(cached)
+        if let Ok(cached) = &result {
+            *self.write() = Some(cached.clone());
+        }
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        match result {
+            Ok(cached) => {
+                *last = (last.0 + 1, Some(Ok(cached.clone())));
+                Ok(cached)
+            }
+            Err(e) => {
+                let copy = e.copy_for_waiter();
+                *last = (last.0 + 1, Some(Err(Arc::new(e))));
+                Err(copy)
+            }
+        }
+    }
+
+    /// How many refreshes have ended.
+    fn ended(&self) -> u64 {
+        self.last.lock().unwrap_or_else(PoisonError::into_inner).0
+    }
+
+    fn state(&self) -> State {
+        let now = Instant::now();
+        let slot = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        match slot.as_ref() {
+            Some(c) if now < c.refresh_at => State::Fresh(c.clone()),
+            Some(c) if now < c.expires_at => State::Due(c.clone()),
+            _ => State::Missing,
+        }
+    }
+
+    /// After a failed early refresh of the token `header`: the next try
+    /// after half the time it has left (at least a second), so that an
+    /// outage of the token endpoint costs a few tries, not one per call.
+    fn retry_later(&self, header: &HeaderValue) {
+        let now = Instant::now();
+        let mut slot = self.write();
+        if let Some(c) = slot.as_mut().filter(|c| c.header == header) {
+            let wait =
+                (c.expires_at.saturating_duration_since(now) / 2).max(Duration::from_secs(1));
+            c.refresh_at = later(now, wait).min(c.expires_at);
+        }
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Cached>> {
@@ -211,6 +336,11 @@ impl TokenCache {
             *slot = None;
         }
     }
+}
+
+/// `at + after`, or a century on if that overflows the clock.
+pub(crate) fn later(at: Instant, after: Duration) -> Instant {
+    at.checked_add(after).unwrap_or_else(|| at + FAR_FUTURE)
 }
 
 /// The body of a self-built app's token request.
@@ -291,6 +421,122 @@ pub(crate) fn refresh_margin(lifetime: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fetch that takes `took` (of paused time), counts itself in
+    /// `calls` and answers `answer`.
+    async fn fetch_after(
+        calls: &AtomicUsize,
+        took: Duration,
+        answer: Result<(&str, u64), Error>,
+    ) -> Result<(Secret, Duration), Error> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(took).await;
+        answer.map(|(token, secs)| (Secret::new(token), Duration::from_secs(secs)))
+    }
+
+    const FETCH_TIME: Duration = Duration::from_secs(30);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_refresh_is_handed_to_every_waiter() {
+        let cache = TokenCache::new(TokenKind::Tenant);
+        let calls = AtomicUsize::new(0);
+        let start = Instant::now();
+        let get = || cache.get_with(|| fetch_after(&calls, FETCH_TIME, Err(Error::Timeout)));
+
+        let (a, b, c) = tokio::join!(get(), get(), get());
+
+        // One fetch, one failure for all three, after one fetch's time (not
+        // three fetches in turn, the last caller waiting 90 s).
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        for outcome in [a, b, c] {
+            assert!(matches!(outcome, Err(Error::Timeout)), "{outcome:?}");
+        }
+        assert_eq!(start.elapsed(), FETCH_TIME);
+
+        // A caller that comes after the outcome tries again.
+        let late = cache.get_with(|| fetch_after(&calls, Duration::ZERO, Ok(("t-2", 100)))).await;
+        assert_eq!(late.unwrap().expose(), "t-2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_failure_keeps_its_fields() {
+        let cache = TokenCache::new(TokenKind::Tenant);
+        let calls = AtomicUsize::new(0);
+        let refused = || Error::Token {
+            http_status: 400,
+            code: 10003,
+            msg: "invalid param".into(),
+            log_id: Some("L9".into()),
+        };
+        let get = || cache.get_with(|| fetch_after(&calls, FETCH_TIME, Err(refused())));
+        let (a, b) = tokio::join!(get(), get());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        for e in [a.unwrap_err(), b.unwrap_err()] {
+            assert_eq!(
+                (e.code(), e.log_id(), e.http_status()),
+                (Some(10003), Some("L9"), Some(400))
+            );
+            assert_eq!(e.to_string(), refused().to_string());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_old_token_serves_until_it_really_expires() {
+        let cache = TokenCache::new(TokenKind::Tenant);
+        let calls = AtomicUsize::new(0);
+        let down = || fetch_after(&calls, Duration::from_secs(2), Err(Error::Timeout));
+        let start = Instant::now();
+        let first = cache.get_with(|| fetch_after(&calls, Duration::ZERO, Ok(("t-1", 100))));
+        assert_eq!(first.await.unwrap().expose(), "t-1");
+
+        // 100 s of life: due after 90 s. The early refresh at 91 s fails
+        // (at 93 s), and the caller still gets the old token, which works
+        // until 100 s.
+        tokio::time::sleep_until(start + Duration::from_secs(91)).await;
+        assert_eq!(cache.get_with(down).await.unwrap().expose(), "t-1");
+        assert_eq!(start.elapsed(), Duration::from_secs(93));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        // The next try waits for half the time left (3.5 s): meanwhile no
+        // fetch, the old token.
+        tokio::time::sleep_until(start + Duration::from_secs(96)).await;
+        assert_eq!(cache.get_with(down).await.unwrap().expose(), "t-1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        // Past its expiry (100 s) the old token is gone: the failure is the
+        // caller's.
+        tokio::time::sleep_until(start + Duration::from_secs(100)).await;
+        assert!(matches!(cache.get_with(down).await, Err(Error::Timeout)));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_do_not_wait_for_an_early_refresh() {
+        let cache = TokenCache::new(TokenKind::Tenant);
+        let calls = AtomicUsize::new(0);
+        let start = Instant::now();
+        let first = cache.get_with(|| fetch_after(&calls, Duration::ZERO, Ok(("t-1", 100))));
+        assert_eq!(first.await.unwrap().expose(), "t-1");
+        tokio::time::sleep(Duration::from_secs(91)).await;
+
+        // One caller refreshes (30 s); the other gets the old token at once.
+        let refresher = async {
+            let token = cache.get_with(|| fetch_after(&calls, FETCH_TIME, Ok(("t-2", 100)))).await;
+            (token.unwrap(), start.elapsed())
+        };
+        let other = async {
+            tokio::task::yield_now().await;
+            let token = cache.get_with(|| fetch_after(&calls, FETCH_TIME, Ok(("t-3", 100)))).await;
+            (token.unwrap(), start.elapsed())
+        };
+        let ((new, new_at), (old, old_at)) = tokio::join!(refresher, other);
+        assert_eq!((new.expose(), new_at), ("t-2", Duration::from_secs(121)));
+        assert_eq!((old.expose(), old_at), ("t-1", Duration::from_secs(91)));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn margin_is_a_tenth_capped_at_five_minutes() {

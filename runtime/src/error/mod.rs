@@ -270,6 +270,38 @@ impl Error {
         self.retry_verdict() != Verdict::DoNotRetry
     }
 
+    /// A copy of this error for another caller that waited for the same
+    /// outcome (one token refresh's, handed to every waiter): the same
+    /// variant with the same fields. Two causes cannot be copied and are
+    /// rebuilt from their message and kind: the `serde_json::Error` of
+    /// [`Error::Encode`] and the `std::io::Error` of [`FileError::Io`]
+    /// (neither comes out of a token fetch).
+    pub(crate) fn copy_for_waiter(&self) -> Error {
+        match self {
+            Error::Validation(e) => Error::Validation(e.clone()),
+            Error::Api(e) => Error::Api(e.clone()),
+            Error::Token { http_status, code, msg, log_id } => Error::Token {
+                http_status: *http_status,
+                code: *code,
+                msg: msg.clone(),
+                log_id: log_id.clone(),
+            },
+            Error::Http { status, log_id, body } => {
+                Error::Http { status: *status, log_id: log_id.clone(), body: body.clone() }
+            }
+            Error::Transport(e) => Error::Transport(e.clone()),
+            Error::Decode { message, log_id } => {
+                Error::Decode { message: message.clone(), log_id: log_id.clone() }
+            }
+            Error::Encode(e) => Error::Encode(serde::ser::Error::custom(e)),
+            Error::File(e) => Error::File(e.copy_for_waiter()),
+            Error::Pagination(e) => Error::Pagination(e.clone()),
+            Error::Timeout => Error::Timeout,
+            Error::Config(message) => Error::Config(message.clone()),
+            Error::Auth(e) => Error::Auth(e.clone()),
+        }
+    }
+
     /// Whether the platform said to slow down: one of its rate-limit codes
     /// ([`codes::RATE_LIMITS`]) or HTTP 429, in the answer to the call or to
     /// its token fetch.
@@ -351,6 +383,23 @@ pub enum FileError {
         /// The failure of the attempt.
         error: Box<Error>,
     },
+}
+
+impl FileError {
+    fn copy_for_waiter(&self) -> FileError {
+        match self {
+            FileError::Io { path, source } => FileError::Io {
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            FileError::Changed { path, expected, found } => {
+                FileError::Changed { path: path.clone(), expected: *expected, found: *found }
+            }
+            FileError::NotRepeatable { error } => {
+                FileError::NotRepeatable { error: Box::new(error.copy_for_waiter()) }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,10 +7,13 @@ use std::fmt;
 ///
 /// The message gives the whole chain of causes; [`source`](std::error::Error::source)
 /// leads to the HTTP library's error, whose type is not part of the API.
-#[derive(Debug)]
+///
+/// It is `Clone` (the cause is shared), so that one failed token refresh can
+/// be handed to every caller that waited for it.
+#[derive(Clone, Debug)]
 pub struct TransportError {
     connect: bool,
-    source: Box<dyn std::error::Error + Send + Sync>,
+    source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
 }
 
 impl TransportError {
@@ -21,7 +24,7 @@ impl TransportError {
         connect: bool,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        Self { connect, source: source.into() }
+        Self { connect, source: source.into().into() }
     }
 
     /// Any other failure of the exchange (a body cut short, a TLS set-up
