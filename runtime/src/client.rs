@@ -107,9 +107,14 @@ impl Client {
     ///
     /// If the platform rejects a token this client fetched itself (codes
     /// [`INVALID_TENANT_ACCESS_TOKEN`](crate::error::codes::INVALID_TENANT_ACCESS_TOKEN) and
-    /// [`INVALID_ACCESS_TOKEN`](crate::error::codes::INVALID_ACCESS_TOKEN), and for a
-    /// user token kept by user key also 99991677, expired), the token is evicted and the request
-    /// sent once more with a fresh one.
+    /// [`INVALID_ACCESS_TOKEN`](crate::error::codes::INVALID_ACCESS_TOKEN) for any of them,
+    /// [`INVALID_APP_ACCESS_TOKEN`](crate::error::codes::INVALID_APP_ACCESS_TOKEN) for an app
+    /// token, [`ILLEGAL_TENANT_ACCESS_TOKEN`](crate::error::codes::ILLEGAL_TENANT_ACCESS_TOKEN)
+    /// for a tenant token, and for a user token kept by user key also
+    /// [`USER_ACCESS_TOKEN_EXPIRED`](crate::error::codes::USER_ACCESS_TOKEN_EXPIRED)), the
+    /// token is evicted and the request sent once more with a fresh one. A refusal whose
+    /// message says the endpoint does not take a user token ("user access token not
+    /// support") leaves the user's token alone.
     pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, Error> {
         self.call_with(request, parse_envelope).await
     }
@@ -275,7 +280,7 @@ impl Client {
             };
             if let Error::Api(e) = &error
                 && token_refusals < MAX_TOKEN_REFUSALS
-                && self.tokens().refused(self.fetcher(), &used, e.code).await
+                && self.tokens().refused(self.fetcher(), &used, e).await
             {
                 // The platform refuses before acting, so this is safe for
                 // any request; only the token that was refused is evicted,

@@ -217,6 +217,46 @@ async fn app_token_is_refreshed_on_rejection_too() {
 }
 
 #[tokio::test]
+async fn an_invalid_app_token_code_evicts_the_app_token_only() {
+    // 99991664, "invalid app token": the app token is refreshed and the
+    // call sent again; a tenant-token call answered so keeps its token.
+    let server = numbered_tokens(|auth| {
+        if auth == "Bearer t-1" { invalid_token(99991664) } else { Reply::json(json!({"code": 0})) }
+    })
+    .await;
+    let client = server.client();
+    client.send_value(get("/open-apis/a").auth(Auth::App)).await.unwrap();
+    assert_eq!(server.requests_to(APP_TOKEN_PATH).len(), 2);
+    assert_eq!(client.app_access_token().await.unwrap().expose(), "t-2");
+
+    let server = numbered_tokens(|_| invalid_token(99991664)).await;
+    let client = server.client();
+    let err = client.send_value(get("/open-apis/a")).await.unwrap_err();
+    assert_eq!(err.code(), Some(99991664));
+    assert_eq!((server.api_requests().len(), server.requests_to(TOKEN_PATH).len()), (1, 1));
+}
+
+#[tokio::test]
+async fn an_illegal_tenant_token_code_evicts_the_tenant_token_only() {
+    // 99991665, "invalid tenant code": the tenant token is refreshed and the
+    // call sent again; an app-token call answered so keeps its token.
+    let server = numbered_tokens(|auth| {
+        if auth == "Bearer t-1" { invalid_token(99991665) } else { Reply::json(json!({"code": 0})) }
+    })
+    .await;
+    let client = server.client();
+    client.send_value(get("/open-apis/a")).await.unwrap();
+    assert_eq!(server.requests_to(TOKEN_PATH).len(), 2);
+    assert_eq!(client.tenant_access_token().await.unwrap().expose(), "t-2");
+
+    let server = numbered_tokens(|_| invalid_token(99991665)).await;
+    let client = server.client();
+    let err = client.send_value(get("/open-apis/a").auth(Auth::App)).await.unwrap_err();
+    assert_eq!(err.code(), Some(99991665));
+    assert_eq!((server.api_requests().len(), server.requests_to(APP_TOKEN_PATH).len()), (1, 1));
+}
+
+#[tokio::test]
 async fn a_token_rejected_twice_is_retried_only_once() {
     let server = numbered_tokens(|_| invalid_token(99991663).header("X-Tt-Logid", "LOG-2")).await;
     let client = server.client();

@@ -53,6 +53,11 @@ impl Oauth {
                 _ => Reply::json(json!({"code": 20003, "error": "invalid_grant", "error_description": "invalid code"})).status(400),
             };
         }
+        if r.path == "/open-apis/tenant-only" {
+            // How the platform refuses a user token where it takes none.
+            return Reply::json(json!({"code": 99991668, "msg": "user access token not support"}))
+                .status(400);
+        }
         let token =
             r.header("authorization").unwrap_or_default().trim_start_matches("Bearer ").to_owned();
         if self.valid_access.contains(&token) {
@@ -332,4 +337,127 @@ async fn a_second_client_sharing_the_store_does_not_spend_the_refresh_token_agai
     assert_eq!(used, ["Bearer u-1", "Bearer u-1"]);
     // Both clients now read the new tokens from the shared store.
     assert_eq!(second.user_auth().access_token("ou_alice").await.unwrap().expose(), "u-1");
+}
+
+#[tokio::test]
+async fn a_user_token_an_endpoint_does_not_take_is_not_refreshed() {
+    // 99991668 also says "this endpoint does not accept user tokens": then
+    // the user's token is fine, and its single-use refresh token is kept.
+    let (server, _) = server().await;
+    let client = client(&server);
+    let fresh = UserToken {
+        issued_at: SystemTime::now(),
+        expires_at: SystemTime::now() + Duration::from_secs(7200),
+        ..due_token()
+    };
+    client.user_auth().store_token("ou_alice", fresh.clone()).await.unwrap();
+    let not_supported = ApiRequest::new(Method::GET, "/open-apis/tenant-only")
+        .auth(Auth::TenantOrUser)
+        .options(RequestOptions::default().user_key("ou_alice"));
+
+    let err = client.send_value(not_supported).await.unwrap_err();
+
+    assert_eq!(err.code(), Some(99991668));
+    assert_eq!(server.requests_to("/open-apis/tenant-only").len(), 1, "not sent again");
+    assert!(server.requests_to(OAUTH).is_empty(), "no refresh token spent");
+    let kept = client.user_auth().store().get("ou_alice").await.unwrap();
+    assert_eq!(kept, Some(fresh), "the user's tokens are untouched");
+}
+
+/// A store in which another process's refresh lands just before this one
+/// removes the user's tokens: the winner's tokens are put first, then the
+/// removal runs.
+struct RaceLosingStore {
+    inner: feishu_runtime::auth::MemoryUserTokenStore,
+    winner: Mutex<Option<UserToken>>,
+}
+
+impl RaceLosingStore {
+    fn land_winner(&self) -> Option<UserToken> {
+        self.winner.lock().unwrap().take()
+    }
+}
+
+impl feishu_runtime::auth::UserTokenStore for RaceLosingStore {
+    fn get<'a>(
+        &'a self,
+        user_key: &'a str,
+    ) -> feishu_runtime::auth::BoxFuture<'a, Result<Option<UserToken>, Error>> {
+        self.inner.get(user_key)
+    }
+
+    fn put<'a>(
+        &'a self,
+        user_key: &'a str,
+        token: UserToken,
+    ) -> feishu_runtime::auth::BoxFuture<'a, Result<(), Error>> {
+        self.inner.put(user_key, token)
+    }
+
+    fn remove<'a>(
+        &'a self,
+        user_key: &'a str,
+    ) -> feishu_runtime::auth::BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            if let Some(winner) = self.land_winner() {
+                self.inner.put(user_key, winner).await?;
+            }
+            self.inner.remove(user_key).await
+        })
+    }
+
+    fn compare_and_swap<'a>(
+        &'a self,
+        user_key: &'a str,
+        current: &'a UserToken,
+        new: Option<UserToken>,
+    ) -> feishu_runtime::auth::BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            if new.is_none()
+                && let Some(winner) = self.land_winner()
+            {
+                self.inner.put(user_key, winner).await?;
+            }
+            self.inner.compare_and_swap(user_key, current, new).await
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_that_loses_a_race_keeps_the_winners_tokens() {
+    let (server, oauth) = server().await;
+    // Another process spent r-0 and is about to store u-9 / r-9.
+    oauth.lock().unwrap().used_refresh.insert("r-0".into());
+    oauth.lock().unwrap().valid_access.insert("u-9".into());
+    let winner = UserToken {
+        access_token: Secret::new("u-9"),
+        refresh_token: Some(Secret::new("r-9")),
+        issued_at: SystemTime::now(),
+        expires_at: SystemTime::now() + Duration::from_secs(7200),
+        refresh_expires_at: None,
+        scope: None,
+    };
+    let store = Arc::new(RaceLosingStore {
+        inner: Default::default(),
+        winner: Mutex::new(Some(winner.clone())),
+    });
+    let client = Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(RetryPolicy::none())
+        .user_token_store(store.clone())
+        .build()
+        .unwrap();
+    client.user_auth().store_token("ou_alice", due_token()).await.unwrap();
+
+    // The refresh of r-0 is refused, and the winner's tokens land as this
+    // client forgets the user's: they are kept, and the call uses them.
+    client.send_value(as_user("ou_alice")).await.unwrap();
+
+    assert_eq!(client.user_auth().store().get("ou_alice").await.unwrap(), Some(winner));
+    let used: Vec<_> = server
+        .requests_to("/open-apis/contact/v3/users/me")
+        .iter()
+        .map(|r| r.header("authorization").unwrap().to_owned())
+        .collect();
+    assert_eq!(used, ["Bearer u-9"]);
 }

@@ -12,7 +12,7 @@ use super::tenant::Marketplace;
 use super::token::{Fetcher, TokenCache, TokenKind, bearer, fetch, internal_body};
 use super::user::{MemoryUserTokenStore, UserTokenStore, Users};
 use crate::config::Config;
-use crate::error::{AuthError, Error};
+use crate::error::{ApiError, AuthError, Error, codes};
 use crate::request::{ApiRequest, Auth};
 use crate::secret::Secret;
 use crate::transport::{BaseUri, Http};
@@ -119,12 +119,37 @@ pub(crate) enum UsedToken {
 
 /// Codes that refuse a user token which a refresh may cure: invalid
 /// (99991668, and 99991663, which some gateways answer for every kind of
-/// token) and expired (99991677).
+/// token) and expired (99991677). The first two also answer a user token
+/// sent to an endpoint that does not accept one: [`not_accepted`] tells.
 const USER_TOKEN_REFUSED: [i64; 3] = [
-    crate::error::codes::INVALID_TENANT_ACCESS_TOKEN,
-    crate::error::codes::INVALID_ACCESS_TOKEN,
-    99991677,
+    codes::INVALID_TENANT_ACCESS_TOKEN,
+    codes::INVALID_ACCESS_TOKEN,
+    codes::USER_ACCESS_TOKEN_EXPIRED,
 ];
+
+/// Whether a refusal's message says the endpoint does not take this kind of
+/// token at all (99991668's "user access token not support"), rather than
+/// that the token is bad: then no new token helps, and refreshing a user
+/// token would spend its single-use refresh token for nothing.
+fn not_accepted(msg: &str) -> bool {
+    msg.to_ascii_lowercase().contains("not support")
+}
+
+/// Whether `code` refuses a cached token of `kind`: 99991663 and 99991668
+/// any of them, 99991664 ("invalid app token") the app's, 99991665 ("invalid
+/// tenant code") a tenant's.
+fn refuses(kind: TokenKind, code: i64) -> bool {
+    match code {
+        codes::INVALID_TENANT_ACCESS_TOKEN | codes::INVALID_ACCESS_TOKEN => true,
+        codes::INVALID_APP_ACCESS_TOKEN => {
+            matches!(kind, TokenKind::App | TokenKind::MarketplaceApp)
+        }
+        codes::ILLEGAL_TENANT_ACCESS_TOKEN => {
+            matches!(kind, TokenKind::Tenant | TokenKind::MarketplaceTenant)
+        }
+        _ => false,
+    }
+}
 
 impl AuthState {
     pub(crate) fn new(settings: AuthSettings) -> Self {
@@ -265,14 +290,11 @@ impl AuthState {
         }
     }
 
-    /// Handles a refusal of `used` with `code`: evicts the refused token and
-    /// says whether sending again with a fresh one may help.
-    pub(crate) async fn refused(&self, f: Fetcher<'_>, used: &UsedToken, code: i64) -> bool {
-        use crate::error::codes::{INVALID_ACCESS_TOKEN, INVALID_TENANT_ACCESS_TOKEN};
+    /// Handles the refusal `e` of `used`: evicts the refused token and says
+    /// whether sending again with a fresh one may help.
+    pub(crate) async fn refused(&self, f: Fetcher<'_>, used: &UsedToken, e: &ApiError) -> bool {
         match used {
-            UsedToken::Cached(cache, header, tenant_key)
-                if matches!(code, INVALID_TENANT_ACCESS_TOKEN | INVALID_ACCESS_TOKEN) =>
-            {
+            UsedToken::Cached(cache, header, tenant_key) if refuses(cache.kind(), e.code) => {
                 cache.invalidate_if(header);
                 let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer "));
                 if let (Some(shared), Some(token)) = (&self.shared, token) {
@@ -281,7 +303,9 @@ impl AuthState {
                 }
                 true
             }
-            UsedToken::User(key, header) if USER_TOKEN_REFUSED.contains(&code) => {
+            UsedToken::User(key, header)
+                if USER_TOKEN_REFUSED.contains(&e.code) && !not_accepted(&e.msg) =>
+            {
                 self.users.expire_if(key, header).await
             }
             _ => false,

@@ -40,7 +40,7 @@ pub const INVALID_APP_TICKET: i64 = 10012;
 /// Codes of a tenant-token answer refusing the app token it was given.
 const APP_TOKEN_REFUSED: [i64; 3] = [
     crate::error::codes::INVALID_TENANT_ACCESS_TOKEN,
-    99991664,
+    crate::error::codes::INVALID_APP_ACCESS_TOKEN,
     crate::error::codes::INVALID_ACCESS_TOKEN,
 ];
 

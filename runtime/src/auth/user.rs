@@ -402,7 +402,16 @@ impl Users {
                 {
                     return Ok(current);
                 }
-                self.store.compare_and_swap(user_key, &spent, None).await?;
+                // A compare-and-remove: tokens another process stored since
+                // the read above are its refresh's (or a new
+                // authorisation's), and win.
+                if !self.store.compare_and_swap(user_key, &spent, None).await?
+                    && let Some(current) = self.store.get(user_key).await?
+                    && current.access_token != spent.access_token
+                    && SystemTime::now() < current.expires_at
+                {
+                    return Ok(current);
+                }
                 tracing::warn!(
                     code,
                     "the platform refused the refresh token; the user has to authorise again"

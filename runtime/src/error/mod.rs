@@ -22,6 +22,15 @@ pub mod codes {
     /// [`INVALID_TENANT_ACCESS_TOKEN`] when the token was one the runtime
     /// fetched itself.
     pub const INVALID_ACCESS_TOKEN: i64 = 99991668;
+    /// The app_access_token is invalid ("invalid app token"): the runtime
+    /// evicts the app token the call used and retries once.
+    pub const INVALID_APP_ACCESS_TOKEN: i64 = 99991664;
+    /// The tenant_access_token is illegal ("invalid tenant code"): the
+    /// runtime evicts the tenant token the call used and retries once.
+    pub const ILLEGAL_TENANT_ACCESS_TOKEN: i64 = 99991665;
+    /// The user_access_token has expired: the runtime refreshes a user
+    /// token it keeps by user key and retries once.
+    pub const USER_ACCESS_TOKEN_EXPIRED: i64 = 99991677;
     /// The app hit the platform-wide request frequency limit.
     pub const RATE_LIMITED: i64 = 99991400;
     /// The messaging API's frequency limit.
