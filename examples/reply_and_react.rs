@@ -52,7 +52,7 @@ async fn run(args: flags::ReplyAndReact) -> Result<(), Box<dyn std::error::Error
     );
     let sent = match client.im().message().reply(request).await {
         Ok(sent) => sent,
-        Err(e) if e.kind().is_bot_not_outside_group() => {
+        Err(e) if e.kind().is_bot_cannot_be_outside_group() => {
             return Err("the bot is not in the message's chat: add it first".into());
         }
         Err(e) if e.kind().is_message_recalled() => {

@@ -247,7 +247,7 @@ async fn reply_error_keeps_the_log_id_and_the_whole_body() {
 
     let api = &error;
     assert!(api.api_error().is_some(), "an API error");
-    assert_eq!(api.kind(), ReplyErrorKind::BotNotOutsideGroup, "{api:?}");
+    assert_eq!(api.kind(), ReplyErrorKind::BotCannotBeOutsideGroup, "{api:?}");
     assert_eq!(api.api_error().unwrap().log_id.as_deref(), Some("20240913abc"));
     assert_eq!(api.api_error().unwrap().body.as_ref(), Some(&body));
     assert!(error.to_string().contains("20240913abc"), "{error}");

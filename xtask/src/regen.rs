@@ -261,7 +261,7 @@ fn render(docs: &Path, root: &Path, out: &Path) -> Result<Rendered, String> {
 
 /// The files regen owns now under `dir`: in `spec/` everything but the input
 /// pages in `docs/`; in `generated/` everything but a build's `target/` and
-/// the release record (`RELEASE`, `RELEASE.spec.json`), which are inputs.
+/// the release record (`RELEASE`, `RELEASE.spec.json`, `RELEASE.names.json`), which are inputs.
 fn existing_files(dir: &Path, tree: &str) -> Result<BTreeMap<String, String>, String> {
     let mut found = BTreeMap::new();
     if !dir.exists() {

@@ -32,7 +32,10 @@ struct Copy {
 
 impl Copy {
     fn new() -> Copy {
-        let dir = std::env::temp_dir().join(format!("xtask-release-{}", std::process::id()));
+        // One folder per copy: the tests of this file run at once.
+        static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("xtask-release-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let page = dir.join("docs/im/v1/message/reply.md");
         std::fs::create_dir_all(page.parent().unwrap()).unwrap();
@@ -176,6 +179,36 @@ fn the_version_and_the_changelog_follow_the_api_change() {
     assert_eq!(copy.version(), added);
     assert!(!copy.changelog().contains("(unreleased)"), "{}", copy.changelog());
     copy.regen_check();
+}
+
+/// A variant renamed by a change of the generator's naming rule, with the
+/// spec unchanged, is breaking: the release recorded the names it shipped,
+/// and regen compares them with what the rule makes of the release's spec
+/// now. The rule change is played by the record holding the name an older
+/// rule gave (`BotNotOutsideGroup`, before modals were kept).
+#[test]
+fn a_variant_renamed_by_the_naming_rule_is_breaking() {
+    let copy = Copy::new();
+    copy.regen();
+    copy.release();
+    let released = copy.version();
+    let path = copy.dir.join("generated/RELEASE.names.json");
+    let names = std::fs::read_to_string(&path).expect("the release records its variant names");
+    assert!(names.contains("\"230002\": \"BotCannotBeOutsideGroup\""), "{names}");
+    copy.regen();
+    assert_eq!(copy.version(), released, "the names are the rule's: nothing to report");
+
+    std::fs::write(&path, names.replace("BotCannotBeOutsideGroup", "BotNotOutsideGroup")).unwrap();
+    let note = copy.regen();
+    let breaking = Version::new(0, released.minor + 1, 0);
+    assert_eq!(copy.version(), breaking, "{note}");
+    let changelog = copy.changelog();
+    assert!(
+        group(&changelog, &breaking, "Breaking").contains(
+            "error code 230002: variant `BotNotOutsideGroup` renamed to `BotCannotBeOutsideGroup` (the generator's naming rule changed)"
+        ),
+        "{changelog}"
+    );
 }
 
 /// A checkout of its own in a temporary git repository: a workspace

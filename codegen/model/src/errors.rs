@@ -1,8 +1,8 @@
 //! Names and classification of an operation's documented error codes.
 //!
 //! A variant is named from the English message the docs give for its code
-//! (`The bot can not be outside the group.` → `BotNotOutsideGroup`), so
-//! that callers match `ReplyErrorKind::BotNotOutsideGroup` rather than a
+//! (`The bot can not be outside the group.` → `BotCannotBeOutsideGroup`),
+//! so that callers match `ReplyErrorKind::BotCannotBeOutsideGroup` rather than a
 //! number whose meaning changes from operation to operation. The rule is
 //! one function, [`variant_names`], deterministic and total:
 //!
@@ -13,7 +13,11 @@
 //!    Chinese text would need a translation the generator cannot check;
 //! 3. the clause is split into ASCII words, filler words (articles, forms
 //!    of "to be", pronouns, prepositions: [`FILLER`]) are dropped and the
-//!    first [`MAX_WORDS`] kept, each capitalised (`NOT` → `Not`);
+//!    first [`MAX_WORDS`] kept, each capitalised (`NOT` → `Not`); a
+//!    negation keeps its meaning: a modal before it stays (`can not be` →
+//!    `CannotBe`, `should not` → `ShouldNot`, `can't` → `Cannot`), and the
+//!    words kept always reach the first negation, so that no name says the
+//!    opposite of its message;
 //! 4. a name starting with a digit gets an `Error` prefix, and the names
 //!    generated code already uses (`Unhandled`, `Self`) an `Error` suffix;
 //! 5. names that two codes of the operation share all get their code as a
@@ -83,6 +87,12 @@ pub const FILLER: &[&str] = &[
 /// Variant names generated code already uses, or that Rust reserves.
 const RESERVED: &[&str] = &["Unhandled", "Self"];
 
+/// Modal verbs, filler on their own (`can be used` → `Used`) but kept
+/// before a negation, whose meaning they carry: "the bot can not be outside
+/// the group" says the bot must stay in, and `BotNotOutsideGroup` would say
+/// the opposite.
+const MODALS: &[&str] = &["can", "could", "will", "would", "should", "must", "may", "might"];
+
 /// The name of one code from its message alone, before duplicates are
 /// resolved; `None` when the message gives none (step 2).
 pub fn name_from_message(message: &str) -> Option<String> {
@@ -91,12 +101,7 @@ pub fn name_from_message(message: &str) -> Option<String> {
         return None;
     }
     let clause = message.split(['.', ',', ';', ':', '(']).map(str::trim).find(|c| !c.is_empty())?;
-    let words: Vec<String> = clause
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty() && !FILLER.contains(&w.to_ascii_lowercase().as_str()))
-        .take(MAX_WORDS)
-        .map(capitalise)
-        .collect();
+    let words = kept_words(&expand_contractions(clause));
     if words.is_empty() {
         return None;
     }
@@ -109,6 +114,76 @@ pub fn name_from_message(message: &str) -> Option<String> {
     }
     Some(name)
 }
+
+/// `can't` → `cannot`, `won't` → `will not`, `doesn't` → `does not`, so
+/// that a contraction's negation survives the split into words (which
+/// would leave a lone `t`).
+fn expand_contractions(clause: &str) -> String {
+    let mut out = String::with_capacity(clause.len() + 8);
+    for word in clause.split(' ') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let lower = word.to_ascii_lowercase();
+        match lower.as_str() {
+            "can't" => out.push_str("cannot"),
+            "won't" => out.push_str("will not"),
+            w if w.ends_with("n't") => {
+                out.push_str(&word[..w.len() - 3]);
+                out.push_str(" not");
+            }
+            _ => out.push_str(word),
+        }
+    }
+    out
+}
+
+/// The capitalised words of a clause that make its name (steps 3 and the
+/// negation rule): filler dropped, except that a modal before `not` joins
+/// it (`can not` → `Cannot`, `should not` → `ShouldNot`) and keeps a `be`
+/// that follows (`CannotBe`). The first [`MAX_WORDS`] are kept, stretched
+/// to reach the clause's first negation and the word after it, so that
+/// cutting a name short never turns it positive.
+fn kept_words(clause: &str) -> Vec<String> {
+    let raw: Vec<String> = clause
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut first_negation = None;
+    let mut keep_be = false;
+    for (i, word) in raw.iter().enumerate() {
+        let next_is_not = raw.get(i + 1).is_some_and(|w| w == "not");
+        if MODALS.contains(&word.as_str()) && next_is_not {
+            continue;
+        }
+        let kept = match word.as_str() {
+            "not" => match i.checked_sub(1).map(|p| raw[p].as_str()) {
+                Some("can") => "Cannot".to_owned(),
+                Some(modal) if MODALS.contains(&modal) => capitalise(modal) + "Not",
+                _ => "Not".to_owned(),
+            },
+            "be" if keep_be => "Be".to_owned(),
+            w if FILLER.contains(&w) => continue,
+            w => capitalise(w),
+        };
+        keep_be = word == "not" && kept != "Not" || word == "cannot";
+        if first_negation.is_none() && NEGATIONS.contains(&word.as_str()) {
+            first_negation = Some(words.len());
+        }
+        words.push(kept);
+    }
+    let limit = match first_negation {
+        Some(at) if at + 2 > MAX_WORDS => at + 2,
+        _ => MAX_WORDS,
+    };
+    words.truncate(limit);
+    words
+}
+
+/// Words that make a clause negative.
+const NEGATIONS: &[&str] = &["not", "cannot", "never", "no"];
 
 /// `nOT` → `Not`: the first letter upper case, the rest lower.
 fn capitalise(word: &str) -> String {
@@ -159,14 +234,26 @@ pub fn variant_names(errors: &[(i64, &str)]) -> BTreeMap<i64, String> {
     names
 }
 
+/// The rows that make variants: the first of each code (the docs list
+/// some twice).
+fn first_rows(errors: &[feishu_spec::ErrorCode]) -> Vec<&feishu_spec::ErrorCode> {
+    let mut seen = BTreeSet::new();
+    errors.iter().filter(|e| seen.insert(e.code)).collect()
+}
+
+/// The variant name of each documented code of one endpoint, as its error
+/// enum has them.
+pub fn endpoint_variant_names(errors: &[feishu_spec::ErrorCode]) -> BTreeMap<i64, String> {
+    let pairs: Vec<(i64, &str)> =
+        first_rows(errors).iter().map(|e| (e.code, e.message.as_str())).collect();
+    variant_names(&pairs)
+}
+
 /// The variants of an operation's documented codes, ordered by code (the
 /// first row of a code the docs list twice wins).
 pub(crate) fn variants(errors: &[feishu_spec::ErrorCode]) -> Vec<crate::ErrorVariant> {
-    let mut seen = BTreeSet::new();
-    let rows: Vec<&feishu_spec::ErrorCode> =
-        errors.iter().filter(|e| seen.insert(e.code)).collect();
-    let pairs: Vec<(i64, &str)> = rows.iter().map(|e| (e.code, e.message.as_str())).collect();
-    let mut names = variant_names(&pairs);
+    let rows = first_rows(errors);
+    let mut names = endpoint_variant_names(errors);
     let mut helpers = crate::names::Scope::new();
     let mut variants: Vec<crate::ErrorVariant> = rows
         .into_iter()
@@ -207,10 +294,24 @@ mod tests {
     #[test]
     fn names_come_from_the_first_clause_without_filler() {
         let cases = [
-            ("The bot can not be outside the group.", "BotNotOutsideGroup"),
+            ("The bot can not be outside the group.", "BotCannotBeOutsideGroup"),
             ("expired message.", "ExpiredMessage"),
             ("The message is not found, maybe not exist or deleted.", "MessageNotFound"),
-            ("P2P chat can NOT be shared.", "P2pChatNotShared"),
+            ("P2P chat can NOT be shared.", "P2pChatCannotBeShared"),
+            ("The app can't send to the chat.", "AppCannotSendChat"),
+            ("Users should not resend the request.", "UsersShouldNotResendRequest"),
+            ("The file cannot be empty.", "FileCannotBeEmpty"),
+            ("The operator doesn't own the resource.", "OperatorNotOwnResource"),
+            ("Can be used once.", "UsedOnce"),
+            // Six words would stop before the negation: the name reaches it.
+            (
+                "Tenant admin or app owner or bot creator of the app may not approve",
+                "TenantAdminOrAppOwnerOrBotCreatorAppMayNotApprove",
+            ),
+            (
+                "Tenant admin app owner or creator never approves",
+                "TenantAdminAppOwnerOrCreatorNeverApproves",
+            ),
             ("user_id_type is invalid.", "UserIdTypeInvalid"),
             ("Failed to create card content, ext=ErrCode: 100290", "FailedCreateCardContent"),
             (

@@ -499,9 +499,9 @@ pub struct ErrorDef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorVariant {
     /// The Rust name from the docs' message (see [`errors`]), e.g.
-    /// `BotNotOutsideGroup`; `Code230001` where the message gives none.
+    /// `BotCannotBeOutsideGroup`; `Code230001` where the message gives none.
     pub rust_name: String,
-    /// The name of its `is_…()` helper, e.g. `is_bot_not_outside_group`.
+    /// The name of its `is_…()` helper, e.g. `is_bot_cannot_be_outside_group`.
     pub helper: String,
     /// The envelope code.
     pub code: i64,

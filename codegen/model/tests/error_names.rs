@@ -13,8 +13,8 @@ fn corpus() -> Option<PathBuf> {
     dir.is_dir().then(|| dir.canonicalize().unwrap())
 }
 
-/// `(code, variant, helper)` of one documented code.
-type Named = (i64, String, String);
+/// `(code, variant, helper, message)` of one documented code.
+type Named = (i64, String, String, String);
 
 /// `(operation id, its codes)` of every typed operation.
 fn names(model: &Model) -> Vec<(String, Vec<Named>)> {
@@ -28,7 +28,9 @@ fn names(model: &Model) -> Vec<(String, Vec<Named>)> {
                         d.error
                             .variants
                             .iter()
-                            .map(|v| (v.code, v.rust_name.clone(), v.helper.clone()))
+                            .map(|v| {
+                                (v.code, v.rust_name.clone(), v.helper.clone(), v.message.clone())
+                            })
                             .collect(),
                     ));
                 }
@@ -68,7 +70,7 @@ fn corpus_error_names_are_valid_unique_and_stable() {
     for (op, variants) in &first {
         let mut taken = BTreeSet::new();
         let mut helpers = BTreeSet::new();
-        for (code, name, helper) in variants {
+        for (code, name, helper, _) in variants {
             total += 1;
             if *name != format!("Code{code}").replace('-', "Minus") {
                 from_message += 1;
@@ -91,4 +93,68 @@ fn corpus_error_names_are_valid_unique_and_stable() {
         first.len()
     );
     assert!(total > 1000, "only {total} documented codes in the corpus");
+
+    // Every negative message keeps its negation, and the modal before it,
+    // in the name: `BotNotOutsideGroup` for "The bot can not be outside
+    // the group" would say the opposite. Read here by a rule of its own,
+    // not by the generator's.
+    let (mut negative, mut wrong) = (0, Vec::new());
+    for (op, variants) in &first {
+        for (code, name, _, message) in variants {
+            let Some(token) = expected_negation(message) else { continue };
+            negative += 1;
+            if !has_word(name, &token) {
+                wrong.push(format!("{op}: code {code} {message:?} is named {name} (no `{token}`)"));
+            }
+        }
+    }
+    println!("corpus_error_names: {negative} negative messages");
+    assert!(negative > 100, "only {negative} negative messages in the corpus");
+    assert!(wrong.is_empty(), "{} names lost their negation:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// The word a name must carry for a message whose first clause is
+/// negative (`Cannot`, `ShouldNot`, `Never`, `No`, `Not`); `None` for a
+/// positive or non-English message, which the naming rule leaves to
+/// `Code<code>`.
+fn expected_negation(message: &str) -> Option<String> {
+    let message = message.trim();
+    if !message.is_ascii() {
+        return None;
+    }
+    let clause = message.split(['.', ',', ';', ':', '(']).map(str::trim).find(|c| !c.is_empty())?;
+    let words: Vec<String> = clause
+        .to_ascii_lowercase()
+        .replace("can't", "cannot")
+        .replace("won't", "will not")
+        .replace("n't", " not")
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let modals = ["could", "will", "would", "should", "must", "may", "might"];
+    words.iter().enumerate().find_map(|(i, w)| match w.as_str() {
+        "cannot" => Some("Cannot".to_owned()),
+        "never" => Some("Never".to_owned()),
+        "no" => Some("No".to_owned()),
+        "not" => Some(match i.checked_sub(1).map(|p| words[p].as_str()) {
+            Some("can") => "Cannot".to_owned(),
+            Some(m) if modals.contains(&m) => {
+                format!("{}{}Not", m[..1].to_ascii_uppercase(), &m[1..])
+            }
+            _ => "Not".to_owned(),
+        }),
+        _ => None,
+    })
+}
+
+/// Whether `word` (capitalised) stands in the camel-case `name` as whole
+/// words: what follows it starts a new word or the code suffix.
+fn has_word(name: &str, word: &str) -> bool {
+    name.match_indices(word).any(|(at, _)| {
+        name[at + word.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    })
 }

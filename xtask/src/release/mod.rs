@@ -5,10 +5,11 @@
 //! release ([`record`]) and the API report against its spec, the crate's
 //! version ([`version`]) and its changelog ([`changelog`]).
 //!
-//! `release` records a release of what regen wrote: `generated/RELEASE` and
-//! its spec snapshot move to the current version and spec, the coming
+//! `release` records a release of what regen wrote: `generated/RELEASE`, its
+//! spec snapshot and its error variant names ([`names`]) move to the current
+//! version and spec, the coming
 //! section of the changelog loses its `(unreleased)` mark, and (in the
-//! workspace, unless `--files-only`) the three files are committed and the
+//! workspace, unless `--files-only`) the four files are committed and the
 //! commit tagged `feishu-vX` (and `feishu-runtime-vY` when the runtime's
 //! version is new). It refuses when regen is stale, the tree is dirty, or
 //! the runtime changed since the last release while its version did not.
@@ -20,6 +21,7 @@
 //! (or when the tool is not installed: the message says how to install it).
 
 pub mod changelog;
+pub mod names;
 pub mod record;
 pub mod version;
 
@@ -71,18 +73,26 @@ pub fn plan(dir: &Path, new: &Spec, runtime: &Version) -> Result<Plan, String> {
     let old = record.baseline(dir)?;
     let report = feishu_diff::diff(&old, new);
     let runtime_group = version::runtime_level(&record.runtime, runtime);
-    let level = version::level(&report).max(runtime_group);
+    let renames = match record.baseline_names(dir)? {
+        Some(recorded) => names::renames(&recorded, &old),
+        None => Vec::new(),
+    };
+    let renamed = (!renames.is_empty()).then_some(Group::Breaking);
+    let level = version::level(&report).max(runtime_group).max(renamed);
     let next = version::next(&record.version, level);
-    let extras: Vec<changelog::Extra> = runtime_group
+    let mut extras: Vec<changelog::Extra> = runtime_group
         .map(|group| changelog::Extra {
             group,
             line: format!("requires `feishu-runtime` {runtime} (was {})", record.runtime),
         })
         .into_iter()
         .collect();
+    extras
+        .extend(renames.into_iter().map(|line| changelog::Extra { group: Group::Breaking, line }));
     let coming =
         level.map(|_| changelog::section(&next, &record.version, &report, new, &old, &extras));
-    let breaking = report.breaking().count() + usize::from(runtime_group == Some(Group::Breaking));
+    let breaking =
+        report.breaking().count() + extras.iter().filter(|e| e.group == Group::Breaking).count();
     let total = report.changes.len() + extras.len();
     let note = match level {
         None => format!("feishu {next}: no API change since the release of {}", record.version),
@@ -197,6 +207,7 @@ pub fn run(flags: &crate::flags::Release, root: &Path) -> Result<ExitCode, Strin
         version: version.clone(),
         runtime: runtime.clone(),
         spec: record::SPEC_FILE.into(),
+        names: Some(names::FILE.into()),
     };
     record.write(&dir, &spec)?;
     if let Some(old) = last.as_ref().filter(|old| old.spec != record.spec) {
@@ -213,7 +224,12 @@ pub fn run(flags: &crate::flags::Release, root: &Path) -> Result<ExitCode, Strin
     if !git {
         return Ok(ExitCode::SUCCESS);
     }
-    let files = ["generated/RELEASE", "generated/RELEASE.spec.json", "generated/CHANGELOG.md"];
+    let files = [
+        "generated/RELEASE",
+        "generated/RELEASE.spec.json",
+        "generated/RELEASE.names.json",
+        "generated/CHANGELOG.md",
+    ];
     crate::diff::git(root, &[&["add", "--"][..], &files].concat())?;
     crate::diff::git(
         root,

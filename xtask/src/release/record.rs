@@ -36,6 +36,9 @@ pub struct Record {
     /// The snapshot of the spec it was generated from: a file name in the
     /// record's folder.
     pub spec: String,
+    /// The error variant names it shipped ([`super::names`]): a file name
+    /// in the record's folder; `None` for releases that recorded none.
+    pub names: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -44,6 +47,8 @@ struct Raw {
     version: String,
     runtime: String,
     spec: String,
+    #[serde(default)]
+    names: Option<String>,
 }
 
 impl Record {
@@ -63,18 +68,22 @@ impl Record {
         let version = |key: &str, value: &str| {
             Version::parse(value).map_err(|e| format!("`{key}` = {value:?} is not a version: {e}"))
         };
-        // The pointer names a file beside the record, never a path elsewhere.
-        let plain = !raw.spec.is_empty()
-            && !raw.spec.contains(['/', '\\'])
-            && raw.spec != "."
-            && raw.spec != "..";
-        if !plain {
-            return Err(format!("`spec` = {:?} must be a file name in the same folder", raw.spec));
+        // A pointer names a file beside the record, never a path elsewhere.
+        let plain = |key: &str, name: &str| {
+            if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+                return Err(format!("`{key}` = {name:?} must be a file name in the same folder"));
+            }
+            Ok(())
+        };
+        plain("spec", &raw.spec)?;
+        if let Some(names) = &raw.names {
+            plain("names", names)?;
         }
         Ok(Record {
             version: version("version", &raw.version)?,
             runtime: version("runtime", &raw.runtime)?,
             spec: raw.spec,
+            names: raw.names,
         })
     }
 
@@ -85,9 +94,13 @@ impl Record {
              # `cargo xtask regen`, which sets the crate's version and changelog from the API\n\
              # change since then. `runtime` is the feishu-runtime version it required; `spec`\n\
              # the snapshot of the spec it was generated from (xtask/src/release/record.rs says\n\
-             # why a snapshot). Do not edit by hand.\n\
-             version = \"{}\"\nruntime = \"{}\"\nspec = \"{}\"\n",
-            self.version, self.runtime, self.spec
+             # why a snapshot); `names` its error variant names (names.rs says why). Do not\n\
+             # edit by hand.\n\
+             version = \"{}\"\nruntime = \"{}\"\nspec = \"{}\"\n{}",
+            self.version,
+            self.runtime,
+            self.spec,
+            self.names.as_ref().map(|n| format!("names = \"{n}\"\n")).unwrap_or_default()
         )
     }
 
@@ -104,12 +117,25 @@ impl Record {
         Spec::from_texts([(path.as_path(), text.as_str())]).map_err(|e| e.to_string())
     }
 
-    /// Writes the record and the snapshot of `spec` into `dir`.
+    /// The error variant names the release shipped, when it recorded them.
+    pub fn baseline_names(&self, dir: &Path) -> Result<Option<super::names::Names>, String> {
+        match &self.names {
+            Some(file) => super::names::read(&dir.join(file)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes the record, the snapshot of `spec` and (when the record
+    /// points to a file) its error variant names into `dir`.
     pub fn write(&self, dir: &Path, spec: &Spec) -> Result<(), String> {
         let snapshot = spec.to_json_with_comment(
             "The spec of the last release of `feishu` (generated/RELEASE), written by `cargo xtask release`; do not edit.",
         );
-        for (path, text) in [(self.spec_path(dir), snapshot), (dir.join(FILE), self.to_text())] {
+        let mut files = vec![(self.spec_path(dir), snapshot), (dir.join(FILE), self.to_text())];
+        if let Some(names) = &self.names {
+            files.push((dir.join(names), super::names::to_text(&super::names::of(spec))));
+        }
+        for (path, text) in files {
             std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         }
         Ok(())
@@ -126,8 +152,16 @@ mod tests {
             version: Version::new(0, 4, 2),
             runtime: Version::new(0, 1, 3),
             spec: SPEC_FILE.to_owned(),
+            names: None,
         };
         assert_eq!(Record::parse(&record.to_text()).unwrap(), record);
+        let record = Record { names: Some(super::super::names::FILE.to_owned()), ..record };
+        assert_eq!(Record::parse(&record.to_text()).unwrap(), record);
+        let error = Record::parse(
+            "version = \"0.1.0\"\nruntime = \"0.1.0\"\nspec = \"a.json\"\nnames = \"../n.json\"\n",
+        )
+        .unwrap_err();
+        assert!(error.contains("`names`"), "{error}");
         let error = Record::parse("version = \"0.x\"\nruntime = \"0.1.0\"\nspec = \"a.json\"\n")
             .unwrap_err();
         assert!(error.contains("`version`") && error.contains("0.x"), "{error}");

@@ -308,7 +308,7 @@ pub enum ReplyErrorKind {
     ///
     /// Retrying the same request will not help.
     #[doc(alias = "230002")]
-    BotNotOutsideGroup,
+    BotCannotBeOutsideGroup,
     /// Bot ability is not activated (code `230006`, HTTP 400).
     ///
     /// 应用未启用机器人能力。启用方式参见[如何启用机器人能力](https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-enable-bot-ability)。
@@ -336,7 +336,7 @@ pub enum ReplyErrorKind {
     ///
     /// Retrying the same request will not help.
     #[doc(alias = "230015")]
-    P2pChatNotShared,
+    P2pChatCannotBeShared,
     /// Bot is NOT the owner of the resource (code `230017`, HTTP 400).
     ///
     /// 机器人不是资源的拥有者。
@@ -501,10 +501,10 @@ impl ReplyErrorKind {
     pub fn is_request_contains_invalid_request_parameter(self) -> bool {
         matches!(self, Self::RequestContainsInvalidRequestParameter)
     }
-    /// Whether this is `BotNotOutsideGroup`: The bot can not be outside the group (code `230002`, HTTP 400).
+    /// Whether this is `BotCannotBeOutsideGroup`: The bot can not be outside the group (code `230002`, HTTP 400).
     #[inline]
-    pub fn is_bot_not_outside_group(self) -> bool {
-        matches!(self, Self::BotNotOutsideGroup)
+    pub fn is_bot_cannot_be_outside_group(self) -> bool {
+        matches!(self, Self::BotCannotBeOutsideGroup)
     }
     /// Whether this is `BotAbilityNotActivated`: Bot ability is not activated (code `230006`, HTTP 400).
     #[inline]
@@ -521,10 +521,10 @@ impl ReplyErrorKind {
     pub fn is_bot_no_availability_user(self) -> bool {
         matches!(self, Self::BotNoAvailabilityUser)
     }
-    /// Whether this is `P2pChatNotShared`: P2P chat can NOT be shared (code `230015`, HTTP 400).
+    /// Whether this is `P2pChatCannotBeShared`: P2P chat can NOT be shared (code `230015`, HTTP 400).
     #[inline]
-    pub fn is_p2p_chat_not_shared(self) -> bool {
-        matches!(self, Self::P2pChatNotShared)
+    pub fn is_p2p_chat_cannot_be_shared(self) -> bool {
+        matches!(self, Self::P2pChatCannotBeShared)
     }
     /// Whether this is `BotNotOwnerResource`: Bot is NOT the owner of the resource (code `230017`, HTTP 400).
     #[inline]
@@ -634,11 +634,11 @@ impl feishu_runtime::ErrorKind for ReplyErrorKind {
     fn of(code: i64) -> Self {
         match code {
             230001 => Self::RequestContainsInvalidRequestParameter,
-            230002 => Self::BotNotOutsideGroup,
+            230002 => Self::BotCannotBeOutsideGroup,
             230006 => Self::BotAbilityNotActivated,
             230011 => Self::MessageRecalled,
             230013 => Self::BotNoAvailabilityUser,
-            230015 => Self::P2pChatNotShared,
+            230015 => Self::P2pChatCannotBeShared,
             230017 => Self::BotNotOwnerResource,
             230018 => Self::OperationsNotAllowedGroupSettings,
             230019 => Self::TopicNotExist,
