@@ -91,7 +91,7 @@ pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
 pub use feishu_runtime::events::{
     CardActionResponse, CardActionTrigger, Channel, DedupStore, Dispatcher,
     DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup, Outcome,
-    RegisterError, UrlPreviewGet, UrlPreviewResponse,
+    RegisterError, UrlPreviewGet, UrlPreviewResponse, WithState,
 };
 #[cfg(feature = "axum")]
 pub use feishu_runtime::events::axum;

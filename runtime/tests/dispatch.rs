@@ -470,3 +470,54 @@ async fn a_copy_arriving_while_the_event_is_handled_waits_for_it() {
     assert_eq!(retry.status(), 500, "ran again (and failed again, as the third run does too)");
     assert_eq!(*runs.lock().unwrap(), 3);
 }
+
+/// `with_state`: every kind of handler gets the shared value as its last
+/// argument, with no clone written by the user, and registering a type
+/// twice is still refused.
+#[tokio::test]
+async fn handlers_with_state_share_it_without_cloning_it_themselves() {
+    type Log = Arc<Mutex<Vec<String>>>;
+    let log: Log = Arc::default();
+    let mut builder = Dispatcher::builder();
+    builder
+        .with_state(Arc::clone(&log))
+        .on(|_ctx, ev: MessageReceived, log: Log| async move {
+            log.lock().unwrap().push(ev.message.message_id);
+            Ok(())
+        })
+        .unwrap()
+        .on_callback(|_ctx, action: CardActionTrigger, log: Log| async move {
+            let seen = log.lock().unwrap().join(",");
+            Ok(CardActionResponse::toast(Toast::new(
+                ToastKind::Info,
+                format!("{} after {seen}", action.action.tag),
+            )))
+        })
+        .unwrap()
+        .fallback(|ctx, _event, log: Log| async move {
+            log.lock().unwrap().push(ctx.event_type);
+            Ok(())
+        })
+        .unwrap();
+    let mut again = builder.with_state(0_u8);
+    let twice = again.on(|_ctx, _ev: MessageReceived, _n| async { Ok(()) }).map(|_| ());
+    assert!(matches!(twice, Err(RegisterError::Duplicate(_))), "{twice:?}");
+    let dispatcher = builder.build();
+
+    assert_eq!(post(&dispatcher, &message("e1", "om_1")).await, (200, json!({})));
+    assert_eq!(post(&dispatcher, &message("e2", "om_2")).await, (200, json!({})));
+    let other = envelope("o1", "im.chat.disbanded_v1", json!({}));
+    assert_eq!(post(&dispatcher, &other).await, (200, json!({})));
+    let action = envelope(
+        "c1",
+        "card.action.trigger",
+        json!({"operator": {"open_id": "ou_9"}, "action": {"tag": "button", "value": {}}}),
+    );
+    assert_eq!(
+        post(&dispatcher, &action).await,
+        (
+            200,
+            json!({"toast": {"type": "info", "content": "button after om_1,om_2,im.chat.disbanded_v1"}})
+        )
+    );
+}

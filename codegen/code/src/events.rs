@@ -44,7 +44,7 @@ pub fn events_rs(model: &Model) -> TokenStream {
             pub use feishu_runtime::events::{
                 CardActionResponse, CardActionTrigger, Channel, DedupStore, Dispatcher,
                 DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup, Outcome,
-                RegisterError, UrlPreviewGet, UrlPreviewResponse,
+                RegisterError, UrlPreviewGet, UrlPreviewResponse, WithState,
             };
             #axum
         }

@@ -71,6 +71,7 @@ mod dedup;
 mod dispatch;
 mod envelope;
 mod error;
+mod state;
 mod webhook;
 
 pub use app_ticket::AppTicketEvent;
@@ -88,6 +89,7 @@ pub use dispatch::{
 };
 pub use envelope::{EventEnvelope, parse_event};
 pub use error::{DecryptError, WebhookError};
+pub use state::WithState;
 pub use webhook::{
     DEFAULT_MAX_CLOCK_SKEW, Delivery, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook,
     WebhookConfig, WebhookResponse,
