@@ -157,6 +157,69 @@ async fn events_are_delivered_acked_and_handled_once() {
     assert_eq!(*client.status().borrow(), Status::Disconnected { error: None });
 }
 
+/// A connection built with `intervals` on top of the test-sized ones.
+fn client_with(
+    env: &Env,
+    dispatcher: Dispatcher,
+    intervals: impl FnOnce(
+        feishu_runtime::ws::LongConnectionBuilder,
+    ) -> feishu_runtime::ws::LongConnectionBuilder,
+) -> LongConnection {
+    let builder = feishu_runtime::Client::builder(APP_ID, APP_SECRET)
+        .base_url(env.url())
+        .build()
+        .unwrap()
+        .long_connection(dispatcher)
+        .ping_interval(Duration::from_millis(50))
+        .liveness_timeout(Duration::from_millis(200))
+        .reconnect_nonce(Duration::from_millis(20))
+        .reconnect_interval(Duration::from_millis(20))
+        .shutdown_grace(Duration::from_secs(10));
+    intervals(builder).build().unwrap()
+}
+
+/// `Duration::MAX` says "never" (issue 24 item 13): a ping interval and a
+/// liveness timeout of it panicked when added to now, on the first ping.
+#[tokio::test]
+async fn a_ping_interval_of_duration_max_does_not_panic() {
+    let env = Env::start().await;
+    let seen = Arc::new(Seen::default());
+    let client = client_with(&env, recording(&seen, Duration::ZERO).build(), |b| {
+        b.ping_interval(Duration::MAX).liveness_timeout(Duration::MAX)
+    });
+    let task = run(&client).await;
+
+    let (status, answer) = deliver(&env, 1, json!({})).await;
+    assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
+    assert_eq!(seen.count("ev_1"), 1);
+    client.shutdown().await;
+    task.await.expect("the connection task did not panic").unwrap();
+}
+
+/// `shutdown_grace(Duration::MAX)` (wait for handlers as long as they take)
+/// panicked when the shutdown added it to now.
+#[tokio::test]
+async fn a_shutdown_grace_of_duration_max_does_not_panic() {
+    let env = Env::start().await;
+    let seen = Arc::new(Seen::default());
+    let client = client_with(&env, recording(&seen, Duration::ZERO).build(), |b| {
+        b.shutdown_grace(Duration::MAX)
+    });
+    let task = run(&client).await;
+    let (status, _) = deliver(&env, 1, json!({})).await;
+    assert_eq!(status, 200);
+
+    // A connection task that panics never says it stopped: the shutdown
+    // would wait for ever, so the task's end is watched too.
+    let mut task = task;
+    tokio::select! {
+        () = client.shutdown() => {}
+        ended = &mut task => panic!("the connection ended during its shutdown: {ended:?}"),
+    }
+    task.await.expect("the connection task did not panic").unwrap();
+    assert_eq!(*client.status().borrow(), Status::Disconnected { error: None });
+}
+
 #[tokio::test]
 async fn fragmented_events_are_joined() {
     let env = Env::start().await;

@@ -306,7 +306,7 @@ impl Client {
                         None => policy.backoff(rate_limited),
                     };
                     if rate_limited > policy.max_rate_limit_retries
-                        || waited + wait > policy.max_rate_limit_wait
+                        || waited.saturating_add(wait) > policy.max_rate_limit_wait
                     {
                         return Err(error);
                     }
@@ -319,7 +319,9 @@ impl Client {
                     // token fetch says nothing about this endpoint.)
                     if answered {
                         let pause = reset.unwrap_or(wait);
-                        self.inner.limiter.pause(&keys, tokio::time::Instant::now() + pause);
+                        self.inner
+                            .limiter
+                            .pause(&keys, crate::clock::after(tokio::time::Instant::now(), pause));
                         if let Some(shared) = &self.inner.shared_limiter {
                             // Failing, it has said so; the in-process pause holds.
                             let _ = shared.pause(&self.limit_key(request, &keys), pause).await;

@@ -34,6 +34,7 @@ pub mod auth;
 mod builder;
 mod call;
 mod client;
+mod clock;
 #[doc(hidden)]
 pub mod codegen;
 mod config;

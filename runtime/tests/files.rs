@@ -244,6 +244,30 @@ async fn a_download_streams_and_saves_identical_bytes_atomically() {
     assert!(small == content);
 }
 
+#[tokio::test]
+async fn a_call_timeout_of_duration_max_means_no_limit() {
+    // `Duration::MAX` is how a caller says "no limit"; adding it to now
+    // must not overflow (it panicked for downloads).
+    let content = b"twelve bytes".to_vec();
+    let files = file_server(content.clone());
+    let server = Server::with_token(move |r| {
+        if r.path.starts_with("/open-apis/im/v1/files/") {
+            files(r)
+        } else {
+            Reply::ok(json!({"answer": 42}))
+        }
+    })
+    .await;
+    let client = server.client();
+    let no_limit = || feishu_runtime::RequestOptions::default().timeout(Duration::MAX);
+
+    let download = ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1").options(no_limit());
+    let file = client.send_bytes(download).await.unwrap();
+    assert!(file.bytes().await.unwrap() == content);
+    let call = ApiRequest::new(Method::GET, "/open-apis/im/v1/chats").options(no_limit());
+    assert_eq!(client.send_value(call).await.unwrap(), json!({"answer": 42}));
+}
+
 /// A server without auth that announces `announced` bytes, sends `sent`
 /// of them, and closes the connection.
 async fn cut_short(announced: usize, sent: usize) -> String {

@@ -21,7 +21,10 @@ use quote::ToTokens;
 const LAYERS: &[(&str, &[&str])] = &[
     // Plain values and their errors: nothing here sends anything.
     // (`codegen/` is here for its `de` and `ser`; its `mod.rs` is a face.)
-    ("ground", &["secret", "ids", "random", "validate", "content", "error", "outcome", "codegen"]),
+    (
+        "ground",
+        &["secret", "ids", "clock", "random", "validate", "content", "error", "outcome", "codegen"],
+    ),
     // One HTTP exchange: the request, its body and files, the raw answer
     // and its envelope. The only layer that knows the HTTP library.
     ("transport", &["request", "upload", "transport"]),

@@ -93,6 +93,21 @@ async fn zero_expire_is_never_reused() {
     assert_eq!(client.tenant_access_token().await.unwrap().expose(), "t-2");
 }
 
+#[tokio::test]
+async fn an_absurd_token_lifetime_is_clamped_not_overflowed() {
+    // `expire` far past what the clock can hold panicked when added to the
+    // fetch time; it is read as the longest sane lifetime.
+    let server =
+        Server::start(|r| if r.path == TOKEN_PATH { token_reply("t-1", i64::MAX) } else { ok() })
+            .await;
+    let client = server.client();
+
+    client.send_value(get("/open-apis/a")).await.unwrap();
+    client.send_value(get("/open-apis/a")).await.unwrap();
+
+    assert_eq!(server.requests_to(TOKEN_PATH).len(), 1, "cached");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_callers_share_one_refresh() {
     let server = Server::start(|r| {

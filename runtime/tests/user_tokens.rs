@@ -461,3 +461,29 @@ async fn a_refresh_that_loses_a_race_keeps_the_winners_tokens() {
         .collect();
     assert_eq!(used, ["Bearer u-9"]);
 }
+
+#[tokio::test]
+async fn absurd_oauth_lifetimes_are_clamped_not_overflowed() {
+    // `expires_in` of u64::MAX seconds panicked when added to the time the
+    // code was sent; it is read as the longest sane lifetime (a year and a
+    // day), and so is `refresh_token_expires_in`.
+    let server = Server::start(|_| {
+        Reply::json(json!({
+            "code": 0, "access_token": "u-1", "expires_in": u64::MAX, "refresh_token": "r-1",
+            "refresh_token_expires_in": u64::MAX, "token_type": "Bearer",
+        }))
+    })
+    .await;
+    let client = client(&server);
+
+    let token = client
+        .user_auth()
+        .exchange_code("ou_alice", "good-code", Some("https://example.com/callback"))
+        .await
+        .unwrap();
+
+    let year_and_a_day = Duration::from_secs(366 * 24 * 3600);
+    assert_eq!(token.expires_at.duration_since(token.issued_at).unwrap(), year_and_a_day);
+    let refresh_expires_at = token.refresh_expires_at.unwrap();
+    assert_eq!(refresh_expires_at.duration_since(token.issued_at).unwrap(), year_and_a_day);
+}

@@ -19,6 +19,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::clock::{after, server_lifetime};
 use crate::config::Config;
 use crate::error::Error;
 use crate::secret::Secret;
@@ -27,10 +28,6 @@ use crate::transport::envelope::http_error;
 use crate::transport::{BaseUri, Failure, Http, JSON, RequestBody};
 
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
-
-/// Far enough ahead to mean "never" (a hundred years), near enough that
-/// adding it to now cannot overflow the clock.
-pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Which self-issued token a cache holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,8 +265,8 @@ impl TokenCache {
             Ok((token, lifetime)) => bearer(&token).map(|header| Cached {
                 header,
                 token,
-                refresh_at: later(fetched_at, lifetime - refresh_margin(lifetime)),
-                expires_at: later(fetched_at, lifetime),
+                refresh_at: after(fetched_at, lifetime - refresh_margin(lifetime)),
+                expires_at: after(fetched_at, lifetime),
             }),
             Err(e) => Err(e),
         };
@@ -314,7 +311,7 @@ impl TokenCache {
         if let Some(c) = slot.as_mut().filter(|c| c.header == header) {
             let wait =
                 (c.expires_at.saturating_duration_since(now) / 2).max(Duration::from_secs(1));
-            c.refresh_at = later(now, wait).min(c.expires_at);
+            c.refresh_at = after(now, wait).min(c.expires_at);
         }
     }
 
@@ -336,11 +333,6 @@ impl TokenCache {
             *slot = None;
         }
     }
-}
-
-/// `at + after`, or a century on if that overflows the clock.
-pub(crate) fn later(at: Instant, after: Duration) -> Instant {
-    at.checked_add(after).unwrap_or_else(|| at + FAR_FUTURE)
 }
 
 /// The body of a self-built app's token request.
@@ -400,7 +392,7 @@ fn parse(kind: TokenKind, raw: RawResponse) -> Result<(Secret, Duration), Error>
     };
     match (resp.code, token, resp.expire) {
         (0, Some(token), Some(expire)) if (200..300).contains(&raw.status) => {
-            Ok((Secret::new(token), Duration::from_secs(expire.max(0) as u64)))
+            Ok((Secret::new(token), server_lifetime(expire.max(0) as u64)))
         }
         (0, _, _) if !(200..300).contains(&raw.status) => Err(http_error(&raw)),
         (0, _, _) => Err(Error::Decode {

@@ -41,6 +41,7 @@ use tracing::Instrument;
 use futures_core::future::BoxFuture;
 
 use super::token::{Fetcher, bearer, refresh_margin};
+use crate::clock::{server_lifetime, system_after};
 use crate::error::{AuthError, Error};
 use crate::secret::Secret;
 use crate::transport::envelope::http_error;
@@ -451,9 +452,7 @@ impl Users {
         mark: &UserToken,
         spent_at: SystemTime,
     ) -> Result<Waited, Error> {
-        let deadline = spent_at
-            .checked_add(f.config.timeout + REFRESH_SLACK)
-            .unwrap_or(spent_at + REFRESH_SLACK);
+        let deadline = system_after(spent_at, f.config.timeout.saturating_add(REFRESH_SLACK));
         loop {
             let now = SystemTime::now();
             let Ok(left) = deadline.duration_since(now) else {
@@ -573,12 +572,14 @@ async fn oauth_token_in(
         access_token: Secret::new(access),
         // Without a refresh token, a refresh expiry would read as a spent
         // mark (`UserToken::spent_at`).
-        refresh_expires_at: refresh_token
-            .as_ref()
-            .and(answer.refresh_token_expires_in.map(|secs| sent_at + Duration::from_secs(secs))),
+        refresh_expires_at: refresh_token.as_ref().and(
+            answer
+                .refresh_token_expires_in
+                .map(|secs| system_after(sent_at, server_lifetime(secs))),
+        ),
         refresh_token,
         issued_at: sent_at,
-        expires_at: sent_at + Duration::from_secs(expires_in),
+        expires_at: system_after(sent_at, server_lifetime(expires_in)),
         scope: answer.scope,
     })
 }

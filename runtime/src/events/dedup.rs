@@ -200,7 +200,7 @@ impl InMemoryDedup {
 
 /// `now + span`, or far in the future when that overflows.
 fn deadline(now: Instant, span: Duration) -> Instant {
-    now.checked_add(span).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+    crate::clock::after(now, span)
 }
 
 impl Inner {

@@ -223,7 +223,7 @@ impl Http {
         timeout: Duration,
         must_read: fn(u16, Option<&str>) -> bool,
     ) -> Result<RawResponse, Failure> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::clock::after(Instant::now(), timeout);
         let response = self.send(request, deadline).await?;
         response::read_head(response, deadline, must_read).await.map_err(|e| (e, true))
     }

@@ -14,6 +14,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::clock::after;
+
 use super::bootstrap::{
     self, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS, ServerSettings, SocketUrl,
 };
@@ -145,7 +147,7 @@ pub(crate) async fn run(
     let stop_signal = stopped(stop);
     let ping = tokio::time::sleep_until(next_ping);
     let liveness_timer =
-        tokio::time::sleep_until(last_seen + settings.liveness_timeout(ping_every));
+        tokio::time::sleep_until(after(last_seen, settings.liveness_timeout(ping_every)));
     tokio::pin!(stop_signal, ping, liveness_timer);
     loop {
         tokio::select! {
@@ -158,7 +160,7 @@ pub(crate) async fn run(
                 last_seen = Instant::now();
             }
             () = &mut ping => {
-                next_ping = Instant::now() + ping_every;
+                next_ping = after(Instant::now(), ping_every);
                 ping.as_mut().reset(next_ping);
                 if let Err(error) = sink.send(Message::Binary(Frame::ping(endpoint.service_id).encode_to_vec().into())).await {
                     return End::Lost(format!("sending a ping failed: {error}"));
@@ -166,7 +168,7 @@ pub(crate) async fn run(
             }
             () = &mut liveness_timer, if permit.is_some() => {
                 let liveness = settings.liveness_timeout(ping_every);
-                let deadline = last_seen + liveness;
+                let deadline = after(last_seen, liveness);
                 if deadline > Instant::now() {
                     liveness_timer.as_mut().reset(deadline);
                 } else {
@@ -208,9 +210,9 @@ pub(crate) async fn run(
                             if ping_every != previous {
                                 // Applies at once: the next ping is due by the new interval,
                                 // and the liveness deadline follows it.
-                                next_ping = next_ping.min(Instant::now() + ping_every);
+                                next_ping = next_ping.min(after(Instant::now(), ping_every));
                                 ping.as_mut().reset(next_ping);
-                                liveness_timer.as_mut().reset(last_seen + settings.liveness_timeout(ping_every));
+                                liveness_timer.as_mut().reset(after(last_seen, settings.liveness_timeout(ping_every)));
                                 tracing::debug!(?ping_every, "the platform changed the ping interval");
                             }
                         }
@@ -221,7 +223,7 @@ pub(crate) async fn run(
         }
     }
     // Graceful: read no more, let handlers finish and send their acks, close.
-    let deadline = Instant::now() + settings.shutdown_grace;
+    let deadline = after(Instant::now(), settings.shutdown_grace);
     while !handlers.is_empty() {
         tokio::select! {
             _ = handlers.join_next() => {}

@@ -16,6 +16,11 @@ pub const MAX_HANDLERS_LIMIT: usize = 65_536;
 /// The largest WebSocket message accepted.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
+/// The longest ping interval taken from the platform (its pong's
+/// `PingInterval`, 120 s as a rule): a larger value, or an absurd one, is
+/// read as this, so that a dead socket is still noticed within minutes.
+pub(super) const MAX_SERVER_PING_INTERVAL: Duration = Duration::from_secs(600);
+
 /// What one long connection runs with (the builder's choices).
 #[derive(Clone, Debug)]
 pub(super) struct Settings {
@@ -31,10 +36,38 @@ pub(super) struct Settings {
 
 impl Settings {
     pub(super) fn ping_interval(&self, server: &ServerSettings) -> Duration {
-        self.ping_interval.unwrap_or(Duration::from_secs(server.ping_interval.max(1)))
+        self.ping_interval.unwrap_or(Duration::from_secs(
+            server.ping_interval.clamp(1, MAX_SERVER_PING_INTERVAL.as_secs()),
+        ))
     }
 
     pub(super) fn liveness_timeout(&self, ping: Duration) -> Duration {
         self.liveness_timeout.unwrap_or(ping.saturating_mul(3))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platforms_ping_interval_is_clamped() {
+        let settings = Settings {
+            fragment_timeout: DEFAULT_FRAGMENT_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            max_handlers: DEFAULT_MAX_HANDLERS,
+            ping_interval: None,
+            liveness_timeout: None,
+            reconnect_interval: None,
+            reconnect_nonce: None,
+            reconnect_count: None,
+        };
+        let pong = |secs| ServerSettings { ping_interval: secs, ..ServerSettings::default() };
+        assert_eq!(settings.ping_interval(&pong(120)), Duration::from_secs(120));
+        assert_eq!(settings.ping_interval(&pong(0)), Duration::from_secs(1));
+        assert_eq!(settings.ping_interval(&pong(u64::MAX)), MAX_SERVER_PING_INTERVAL);
+        // And the liveness deadline, three pings, fits the clock.
+        let liveness = settings.liveness_timeout(settings.ping_interval(&pong(u64::MAX)));
+        assert_eq!(liveness, Duration::from_secs(1800));
     }
 }
