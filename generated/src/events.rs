@@ -89,9 +89,9 @@ pub type Delivery = feishu_runtime::events::Delivery<EventType>;
 pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
 #[cfg(feature = "webhook")]
 pub use feishu_runtime::events::{
-    CardActionResponse, CardActionTrigger, Channel, DedupStore, Dispatcher,
-    DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup, Outcome,
-    RegisterError, UrlPreviewGet, UrlPreviewResponse, WithState,
+    CardActionResponse, CardActionTrigger, Channel, DedupStore, DeliveryFailure,
+    Dispatcher, DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup,
+    Outcome, RegisterError, UrlPreviewGet, UrlPreviewResponse, WithState,
 };
 #[cfg(feature = "axum")]
 pub use feishu_runtime::events::axum;

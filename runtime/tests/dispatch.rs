@@ -521,3 +521,64 @@ async fn handlers_with_state_share_it_without_cloning_it_themselves() {
         )
     );
 }
+
+/// `on_error`: a program without a tracing subscriber sees each failed
+/// delivery (an error, a panic, a timeout, a body of the wrong shape) with
+/// its event, and nothing for one handled.
+#[tokio::test(start_paused = true)]
+async fn every_failed_delivery_reaches_the_error_hook() {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut builder = Dispatcher::builder();
+    builder
+        .on(|_ctx, ev: MessageReceived| async move {
+            match ev.message.message_id.as_str() {
+                "om_fail" => Err("the model is down".into()),
+                "om_panic" => panic!("handler bug"),
+                "om_slow" => {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        })
+        .unwrap()
+        .handler_timeout(Duration::from_millis(50))
+        .on_error({
+            let seen = Arc::clone(&seen);
+            move |failure| {
+                seen.lock().unwrap().push(format!(
+                    "{} {} {:?}: {}",
+                    failure.event_type, failure.event_id, failure.channel, failure.error
+                ));
+            }
+        });
+    let dispatcher = builder.build();
+    for (event_id, message_id) in
+        [("e1", "om_ok"), ("e2", "om_fail"), ("e3", "om_panic"), ("e4", "om_slow")]
+    {
+        post(&dispatcher, &message(event_id, message_id)).await;
+    }
+    let wrong_shape = envelope("e5", "im.message.receive_v1", json!({"message": "user text 9f3e"}));
+    assert_eq!(post(&dispatcher, &wrong_shape).await.0, 200);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "{seen:#?}");
+    let receive = "im.message.receive_v1";
+    assert_eq!(seen[0], format!("{receive} e2 Webhook: the model is down"));
+    assert!(
+        seen[1].starts_with(&format!("{receive} e3 Webhook: ")) && seen[1].contains("handler bug"),
+        "{}",
+        seen[1]
+    );
+    assert!(
+        seen[2].starts_with(&format!("{receive} e4 Webhook: ")) && seen[2].contains("timeout"),
+        "{}",
+        seen[2]
+    );
+    assert!(
+        seen[3].starts_with(&format!("{receive} e5 Webhook: "))
+            && seen[3].contains("does not decode"),
+        "{}",
+        seen[3]
+    );
+    assert!(!seen[3].contains("9f3e"), "the body is not quoted: {}", seen[3]);
+}

@@ -51,3 +51,35 @@ async fn a_busy_platform_is_retried_and_the_last_failure_names_the_host() {
     assert!(error.to_string().contains(server.url().trim_start_matches("http://")), "{error}");
     assert_eq!(server.requests().len(), 2);
 }
+
+/// Without a tracing subscriber, a program learns why the connection is
+/// down from its status: `Reconnecting` carries the failure, naming the
+/// host.
+#[tokio::test]
+async fn the_status_says_why_it_is_reconnecting() {
+    let server = Server::start(|_| Reply::json(json!({"code": 1, "msg": "system busy"}))).await;
+    let client = Client::builder("cli_ws", "secret").base_url(server.url()).build().unwrap();
+    let connection = client
+        .long_connection(Dispatcher::builder().build())
+        .reconnect_nonce(std::time::Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let mut status = connection.status();
+    let running = tokio::spawn({
+        let connection = connection.clone();
+        async move { connection.start().await }
+    });
+    let reconnecting = status
+        .wait_for(|s| matches!(s, feishu_runtime::ws::Status::Reconnecting { .. }))
+        .await
+        .unwrap()
+        .clone();
+    let feishu_runtime::ws::Status::Reconnecting { attempt, error, .. } = reconnecting else {
+        unreachable!()
+    };
+    assert_eq!(attempt, 1);
+    let host = server.url().trim_start_matches("http://").to_owned();
+    assert!(error.contains(&host) && error.contains("system busy"), "{error}");
+    connection.shutdown().await;
+    running.await.unwrap().unwrap();
+}

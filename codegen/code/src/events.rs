@@ -42,7 +42,7 @@ pub fn events_rs(model: &Model) -> TokenStream {
         quote! {
             #[cfg(feature = "webhook")]
             pub use feishu_runtime::events::{
-                CardActionResponse, CardActionTrigger, Channel, DedupStore, Dispatcher,
+                CardActionResponse, CardActionTrigger, Channel, DedupStore, DeliveryFailure, Dispatcher,
                 DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup, Outcome,
                 RegisterError, UrlPreviewGet, UrlPreviewResponse, WithState,
             };

@@ -17,7 +17,8 @@ use tokio::sync::watch;
 
 use super::body::EventBody;
 use super::dedup::{BoxFuture, Claim, DedupStore, InMemoryDedup};
-use super::envelope::EventEnvelope;
+use super::envelope::{Channel, EventEnvelope};
+use super::report::{DeliveryFailure, OnError, UndecodableBody};
 
 /// What a handler may fail with. A failed event is answered with an error
 /// (HTTP 500 on the webhook, ack code 500 on the long connection) and
@@ -48,16 +49,6 @@ pub const MIN_COMMIT_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 /// first delivery's outcome unless configured: 2 s. Then it is answered
 /// "not yet" ([`Outcome::InProgress`]).
 pub const DEFAULT_COPY_WAIT: Duration = Duration::from_secs(2);
-
-/// How an event reached the process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Channel {
-    /// An HTTP request to the app's request URL.
-    Webhook,
-    /// A frame on the long connection (WebSocket).
-    LongConnection,
-}
 
 /// What a handler learns besides the event body: the envelope's header, the
 /// channel, and a stable key for making its effects idempotent.
@@ -221,6 +212,7 @@ pub struct DispatcherBuilder {
     fallback: Option<Erased>,
     store: Arc<dyn DedupStore>,
     timing: Timing,
+    on_error: Option<OnError>,
 }
 
 impl fmt::Debug for DispatcherBuilder {
@@ -330,6 +322,28 @@ impl DispatcherBuilder {
         self
     }
 
+    /// Calls `hook` for every delivery that fails (its handler's error, a
+    /// panic, a [timeout](Self::handler_timeout)) and every body that does
+    /// not decode into its handler's type, after the dispatcher's own log
+    /// line: a program without a tracing subscriber sees its failures here.
+    /// It runs on the delivery's task: keep it short (count, send to a
+    /// channel). A second call replaces the first hook.
+    ///
+    /// ```
+    /// # use feishu_runtime::events::Dispatcher;
+    /// let mut builder = Dispatcher::builder();
+    /// builder.on_error(|failure| {
+    ///     eprintln!("{} {} failed: {}", failure.event_type, failure.event_id, failure.error)
+    /// });
+    /// ```
+    pub fn on_error<F>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(&DeliveryFailure<'_>) + Send + Sync + 'static,
+    {
+        self.on_error = Some(OnError(Arc::new(hook)));
+        self
+    }
+
     /// The dispatcher, with the handlers registered so far.
     pub fn build(&mut self) -> Dispatcher {
         let store = std::mem::replace(&mut self.store, Arc::new(InMemoryDedup::default()));
@@ -339,6 +353,7 @@ impl DispatcherBuilder {
                 fallback: self.fallback.take(),
                 store,
                 timing: self.timing,
+                on_error: self.on_error.clone(),
                 in_flight: Mutex::default(),
             }),
         }
@@ -400,6 +415,7 @@ struct Inner {
     fallback: Option<Erased>,
     store: Arc<dyn DedupStore>,
     timing: Timing,
+    on_error: Option<OnError>,
     /// The events being handled in this process, by event key, for copies
     /// to wait on.
     in_flight: InFlightMap,
@@ -534,6 +550,7 @@ impl Dispatcher {
                 commit_ttl: DEFAULT_COMMIT_TTL,
                 copy_wait: DEFAULT_COPY_WAIT,
             },
+            on_error: None,
         }
     }
 
@@ -606,7 +623,18 @@ impl Dispatcher {
             guard.settle(Settled::Done(None));
             return Outcome::Unhandled;
         };
-        let (event_id, event_type) = (ctx.event_id.clone(), ctx.event_type.clone());
+        let (event_id, event_type, channel) =
+            (ctx.event_id.clone(), ctx.event_type.clone(), ctx.channel);
+        let report = |error: &(dyn std::error::Error + Send + Sync)| {
+            if let Some(OnError(hook)) = &self.inner.on_error {
+                hook(&DeliveryFailure {
+                    event_id: &event_id,
+                    event_type: &event_type,
+                    channel,
+                    error,
+                });
+            }
+        };
         let timing = self.inner.timing;
         let run =
             tokio::time::timeout(timing.handler_timeout, catch_panic(handler(ctx, envelope.event)));
@@ -622,6 +650,7 @@ impl Dispatcher {
             }
             Ok(Err(Failure::Undecodable { bytes })) => {
                 tracing::warn!(%event_id, %event_type, bytes, "the event body does not decode into its handler's type; acknowledged as not handled");
+                report(&UndecodableBody { bytes });
                 claims.commit(timing.commit_ttl).await;
                 guard.settle(Settled::Done(None));
                 return Outcome::Unhandled;
@@ -630,6 +659,7 @@ impl Dispatcher {
             Err(_) => Box::new(HandlerTimeout { timeout: timing.handler_timeout }),
         };
         tracing::warn!(%event_id, %event_type, %error, "event handler failed; the event may be delivered again");
+        report(error.as_ref());
         claims.release().await;
         guard.settle(Settled::Failed(error.to_string()));
         Outcome::Failed(error)

@@ -173,3 +173,13 @@ fn required_str(object: &Map<String, Value>, field: &str) -> Result<String, Webh
         .filter(|s| !s.is_empty())
         .ok_or_else(|| malformed(format!("no `{field}` string")))
 }
+
+/// How an event reached the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Channel {
+    /// An HTTP request to the app's request URL.
+    Webhook,
+    /// A frame on the long connection (WebSocket).
+    LongConnection,
+}

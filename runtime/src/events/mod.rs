@@ -71,6 +71,7 @@ mod dedup;
 mod dispatch;
 mod envelope;
 mod error;
+mod report;
 mod state;
 mod webhook;
 
@@ -83,12 +84,13 @@ pub use callback::{
 pub use crypto::{decrypt, encrypt, signature};
 pub use dedup::{BoxFuture, Claim, DEFAULT_DEDUP_CAPACITY, DedupStore, InMemoryDedup, StoreError};
 pub use dispatch::{
-    Channel, DEFAULT_CLAIM_LEASE, DEFAULT_COMMIT_TTL, DEFAULT_COPY_WAIT, DEFAULT_HANDLER_TIMEOUT,
+    DEFAULT_CLAIM_LEASE, DEFAULT_COMMIT_TTL, DEFAULT_COPY_WAIT, DEFAULT_HANDLER_TIMEOUT,
     Dispatcher, DispatcherBuilder, EventContext, HandlerError, HandlerTimeout,
     MESSAGE_RECEIVE_EVENT, MIN_COMMIT_TTL, Outcome, RegisterError,
 };
-pub use envelope::{EventEnvelope, parse_event};
+pub use envelope::{Channel, EventEnvelope, parse_event};
 pub use error::{DecryptError, WebhookError};
+pub use report::{DeliveryFailure, UndecodableBody};
 pub use state::WithState;
 pub use webhook::{
     DEFAULT_MAX_CLOCK_SKEW, Delivery, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook,

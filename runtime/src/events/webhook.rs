@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::secret::Secret;
 
 use super::crypto::{self, decrypt, signature};
-use super::dispatch::{Channel, Dispatcher, Outcome};
-use super::envelope::{EventEnvelope, Request};
+use super::dispatch::{Dispatcher, Outcome};
+use super::envelope::{Channel, EventEnvelope, Request};
 use super::error::{WebhookError, malformed, malformed_json};
 
 /// The header carrying the request signature.

@@ -138,6 +138,10 @@ pub enum Status {
         attempt: u32,
         /// How long the wait is.
         wait: Duration,
+        /// Why: the lost connection or the failed attempt, naming the
+        /// host ([`WsError`]'s message), so that a program without a
+        /// tracing subscriber can show it.
+        error: String,
     },
     /// Stopped: after [`LongConnection::shutdown`] (`error` is `None`) or a
     /// fatal error.
@@ -388,7 +392,11 @@ impl LongConnection {
                     .reconnect_interval
                     .unwrap_or(Duration::from_secs(server.reconnect_interval))
             };
-            self.inner.status.send_replace(Status::Reconnecting { attempt: failures, wait });
+            self.inner.status.send_replace(Status::Reconnecting {
+                attempt: failures,
+                wait,
+                error: last.to_string(),
+            });
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = connection::stopped(stop) => return Ok(()),
