@@ -9,9 +9,10 @@
 //! of their leaf values land in a typed field, with a line per failure.
 //!
 //! The crate is rewritten file by file only where it changed, and cargo
-//! builds it in `target/corpus-check`, the target directory of the corpus
-//! tests, whose dependencies it shares: a second run, or one after the
-//! corpus tests, builds only what changed.
+//! builds it in `target/nested` with the profile of the emitter's tests
+//! (`NESTED_TARGET` and `MANIFEST_TAIL` in codegen/code/tests/support), whose
+//! dependencies it shares: a second run, or one after the corpus tests,
+//! builds only what changed.
 
 mod cases;
 mod program;
@@ -29,6 +30,17 @@ const CHECKER_MAIN: &str = include_str!("examples/checker_main.rs");
 
 /// What the checker needs beyond the generated crate's own dependencies.
 const CHECKER_DEPENDENCIES: &str = "serde_ignored = \"0.1\"\nserde_path_to_error = \"0.1\"\n";
+
+/// The target directory (under the workspace's) shared with the generated
+/// crates of the emitter's tests: `NESTED_TARGET` in
+/// codegen/code/tests/support/mod.rs. Keep the two alike.
+const NESTED_TARGET: &str = "nested";
+
+/// The manifest's end, as the emitter's tests write it (`MANIFEST_TAIL`
+/// there), so that the dependencies are built once for both: a workspace
+/// of its own, no debug info (for thousands of decoders it was most of the
+/// checker's build; its failures name the example, not a line of code).
+const NESTED_MANIFEST_TAIL: &str = "\n[workspace]\n\n[profile.dev]\ndebug = 0\n";
 
 /// Runs the command from the workspace root.
 pub fn run(flags: &crate::flags::Examples, root: &Path) -> Result<ExitCode, String> {
@@ -64,10 +76,7 @@ pub fn check(docs: &Path, root: &Path) -> Result<Report, String> {
         "[dependencies]\n",
         &format!("[dependencies]\n{CHECKER_DEPENDENCIES}"),
         1,
-    ) + "\n[workspace]\n"
-        // Debug info for thousands of decoders is most of the checker's
-        // build; its failures name the example, not a line of code.
-        + "\n[profile.dev.package.feishu]\ndebug = 0\n";
+    ) + NESTED_MANIFEST_TAIL;
     crate_files.insert("src/bin/examples_check/main.rs".into(), CHECKER_MAIN.to_owned());
     crate_files
         .insert("src/bin/examples_check/cases.rs".into(), program::cases(&model, &plan.checks));
@@ -86,7 +95,7 @@ pub fn check(docs: &Path, root: &Path) -> Result<Report, String> {
             })
         })
         .collect();
-    let results = run_checker(&dir, &root.join("target/corpus-check"), &input)?;
+    let results = run_checker(&dir, &root.join("target").join(NESTED_TARGET), &input)?;
     if results.len() != plan.cases.len() {
         return Err(format!(
             "the checker in {} answered {} of {} cases",

@@ -85,8 +85,7 @@ fn a_corpus_list_pages_through_a_scripted_server() {
         spec_files: vec!["spec/helpdesk/faq.json".into()],
         ..feishu_code::Options::default()
     };
-    let generated =
-        GeneratedCrate::write("corpus-paging", &feishu_code::generate(&spec, &options), "");
+    let generated = GeneratedCrate::write("corpus-paging", &feishu_code::generate(&spec, &options));
     generated.add_test("stream", STREAM_TEST);
     let output =
         generated.run(&mut generated.cargo(&["test", "--quiet", "--offline", "--test", "stream"]));

@@ -139,18 +139,14 @@ fn main() {
 /// Generates `spec` into a crate under the temp dir, adds the decoding
 /// program, optionally lints and documents the crate, and runs the program on
 /// `envelopes`: one JSON object per envelope.
-/// `target` is a target directory under the workspace's, shared with the
-/// test that builds the same dependencies the same way.
 fn decode_in_generated_crate(
     label: &str,
     spec: &feishu_spec::Spec,
     envelopes: &[Value],
     lint: bool,
-    target: &str,
 ) -> Vec<Value> {
     let options = Options { runtime_path: support::runtime_path(), ..Options::default() };
-    let generated =
-        GeneratedCrate::write(&format!("events-{label}"), &generate(spec, &options), target);
+    let generated = GeneratedCrate::write(&format!("events-{label}"), &generate(spec, &options));
     generated.add_file("examples/decode_events.rs", DECODE_PROGRAM);
     if lint {
         generated.run(&mut generated.cargo(&[
@@ -202,13 +198,7 @@ fn fixture_crate_lints_and_decodes() {
     mistyped["header"]["event_id"] = json!("evt_demo_0002");
     let mut unknown = example.clone();
     unknown["header"]["event_type"] = json!("demo.note.deleted_v1");
-    let results = decode_in_generated_crate(
-        "fixture",
-        &spec,
-        &[example, mistyped, unknown],
-        true,
-        "generated-check",
-    );
+    let results = decode_in_generated_crate("fixture", &spec, &[example, mistyped, unknown], true);
     assert_eq!(results.len(), 3);
 
     assert_eq!(results[0]["direct"], "typed", "{results:?}");
@@ -308,7 +298,7 @@ fn corpus_event_examples_decode() {
             _ => without_example.push(event.event_type.clone()),
         }
     }
-    let results = decode_in_generated_crate("corpus", &spec, &envelopes, false, "corpus-check");
+    let results = decode_in_generated_crate("corpus", &spec, &envelopes, false);
     assert_eq!(results.len(), envelopes.len());
     let mut failures = Vec::new();
     let mut via_webhook = 0;

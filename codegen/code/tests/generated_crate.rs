@@ -55,8 +55,7 @@ fn reply_operation_snapshot() {
 #[test]
 fn generated_crate_builds_lints_and_documents() {
     let (spec, options) = load();
-    let generated =
-        GeneratedCrate::write("generated", &generate(&spec, &options), "generated-check");
+    let generated = GeneratedCrate::write("generated", &generate(&spec, &options));
     for args in [
         &["build", "--quiet"][..],
         &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"],

@@ -5,9 +5,6 @@
 //! and stop on a repeated token with the typed error; the typed upload
 //! sends its form fields as text and its file with its real name, and
 //! refuses a file over the documented size before sending anything.
-//!
-//! The crate is built in the workspace's own target directory so that the
-//! dependencies the runtime's tests built are reused.
 
 mod support;
 
@@ -187,7 +184,7 @@ fn a_generated_paged_operation_streams_against_a_scripted_server() {
     assert!(!search.contains("Paginated"), "{search}");
     assert!(search.contains("2 arrays (items, suggestions)"), "{search}");
 
-    let generated = GeneratedCrate::write("paging", &generated, "");
+    let generated = GeneratedCrate::write("paging", &generated);
     generated.add_test("stream", STREAM_TEST);
     // Generated code is clippy-clean with warnings denied.
     generated.run(&mut generated.cargo(&[

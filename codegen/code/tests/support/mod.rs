@@ -63,8 +63,7 @@ pub fn pages(dir: &Path, names: &[&str]) -> Vec<(String, String)> {
 }
 
 /// The dev-dependencies of a test added by [`GeneratedCrate::add_test`]: the
-/// shared test server, and the tokio features the runtime's own tests use,
-/// so that the build reuses what they built.
+/// shared test server, and the tokio features the runtime's own tests use.
 fn test_dev_dependencies() -> String {
     let testkit = workspace().join("testkit");
     format!(
@@ -73,6 +72,20 @@ fn test_dev_dependencies() -> String {
         testkit.to_string_lossy()
     )
 }
+
+/// The one target directory (under the workspace's) of every generated crate
+/// the tests build, and of `cargo xtask examples` (xtask/src/examples.rs
+/// names it too): the generated crates all depend on the runtime the same
+/// way, so its dependencies are built once for all of them. Not the
+/// workspace's own directory: a crate outside the workspace resolves other
+/// features and profiles, and its builds there only added variants.
+pub const NESTED_TARGET: &str = "nested";
+
+/// What every generated crate's manifest gets: a workspace of its own, and
+/// the profile all of them (and `cargo xtask examples`) build with, without
+/// debug info: nobody steps through these crates, and debug info for
+/// thousands of types was a good part of their build time.
+pub const MANIFEST_TAIL: &str = "\n[workspace]\n\n[profile.dev]\ndebug = 0\n";
 
 /// A generated crate in a folder of its own under the temp dir. It is
 /// removed when dropped, unless the test is failing: then it stays for a
@@ -87,9 +100,8 @@ impl GeneratedCrate {
     /// Writes `files` (what `feishu_code::generate` returned) to a fresh
     /// folder `feishu-<label>-<pid>`, as a workspace of its own (it lies
     /// outside this one) with this workspace's lock file, which pins the
-    /// versions already downloaded. Cargo builds it in `target` below the
-    /// workspace's target directory (`""` for that directory itself).
-    pub fn write(label: &str, files: &BTreeMap<PathBuf, String>, target: &str) -> Self {
+    /// versions already downloaded. Cargo builds it in [`NESTED_TARGET`].
+    pub fn write(label: &str, files: &BTreeMap<PathBuf, String>) -> Self {
         let root = workspace();
         let dir = std::env::temp_dir().join(format!("feishu-{label}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -99,8 +111,8 @@ impl GeneratedCrate {
             std::fs::write(path, text).unwrap();
         }
         let generated =
-            Self { dir, target: root.join("target").join(target), has_tests: false.into() };
-        generated.append_to_manifest("\n[workspace]\n");
+            Self { dir, target: root.join("target").join(NESTED_TARGET), has_tests: false.into() };
+        generated.append_to_manifest(MANIFEST_TAIL);
         std::fs::copy(root.join("Cargo.lock"), generated.dir.join("Cargo.lock")).unwrap();
         generated
     }
