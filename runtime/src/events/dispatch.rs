@@ -471,8 +471,9 @@ struct Claims {
 impl Claims {
     async fn commit(mut self, ttl: Duration) {
         let keys = std::mem::take(&mut self.keys);
-        for key in &keys {
-            if let Err(error) = self.store.commit(key, &self.owner, ttl).await {
+        let committed = on_every_key(&keys, |key| self.store.commit(key, &self.owner, ttl)).await;
+        for (key, committed) in keys.iter().zip(committed) {
+            if let Err(error) = committed {
                 tracing::warn!(%key, %error, "the dedup store could not commit a handled event; a redelivery may run it again");
             }
         }
@@ -490,8 +491,10 @@ impl Claims {
         tick.tick().await;
         loop {
             tick.tick().await;
-            for key in &self.keys {
-                match self.store.renew(key, &self.owner, lease).await {
+            let renewed =
+                on_every_key(&self.keys, |key| self.store.renew(key, &self.owner, lease)).await;
+            for (key, renewed) in self.keys.iter().zip(renewed) {
+                match renewed {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(%key, "a delivery lost its claim while its handler ran; another delivery may run it too")
@@ -506,9 +509,32 @@ impl Claims {
 }
 
 async fn release(store: &dyn DedupStore, owner: &str, keys: &[String]) {
-    for key in keys {
-        if let Err(error) = store.release(key, owner).await {
+    let released = on_every_key(keys, |key| store.release(key, owner)).await;
+    for (key, released) in keys.iter().zip(released) {
+        if let Err(error) = released {
             tracing::warn!(%key, %error, "the dedup store could not release a claim; it lapses with its lease");
+        }
+    }
+}
+
+/// Runs `op` on every key at once (an event has one or two), so that a
+/// store that batches its commands (Redis) sends them in one round trip;
+/// the answers in the order of the keys.
+async fn on_every_key<'a, T>(
+    keys: &'a [String],
+    op: impl Fn(&'a str) -> BoxFuture<'a, T>,
+) -> Vec<T> {
+    match keys {
+        [first, second] => {
+            let (first, second) = tokio::join!(op(first), op(second));
+            vec![first, second]
+        }
+        _ => {
+            let mut answers = Vec::with_capacity(keys.len());
+            for key in keys {
+                answers.push(op(key).await);
+            }
+            answers
         }
     }
 }
@@ -665,35 +691,45 @@ impl Dispatcher {
         Outcome::Failed(error)
     }
 
-    /// Claims every key; `Some(outcome)` when the event must not run here.
+    /// Claims every key; `Some(outcome)` when the event must not run here:
+    /// a duplicate if any key was committed (the event, or its message
+    /// under another event id, was handled), else "not yet" if any is held.
     async fn claim(&self, keys: &[String], envelope: &EventEnvelope) -> (Claims, Option<Outcome>) {
         let store = &self.inner.store;
-        let mut claims = Claims {
-            store: Arc::clone(store),
-            owner: crate::new_idempotency_key(),
-            keys: Vec::with_capacity(keys.len()),
-        };
-        for key in keys {
-            match store.claim(key, &claims.owner, self.inner.timing.lease).await {
+        let owner = crate::new_idempotency_key();
+        let lease = self.inner.timing.lease;
+        let claimed = on_every_key(keys, |key| store.claim(key, &owner, lease)).await;
+        let mut claims =
+            Claims { store: Arc::clone(store), owner, keys: Vec::with_capacity(keys.len()) };
+        let mut taken = None;
+        for (key, claimed) in keys.iter().zip(claimed) {
+            match claimed {
                 Ok(Claim::Acquired) => claims.keys.push(key.clone()),
                 Ok(Claim::Committed) => {
-                    // The event, or its message under another event id, was
-                    // handled: so is this event, for good.
                     tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, %key, "duplicate event ignored");
-                    claims.commit(self.inner.timing.commit_ttl).await;
-                    return (Claims::none(store), Some(Outcome::Duplicate { response: None }));
+                    taken = Some(Claim::Committed);
                 }
                 Ok(Claim::Held) => {
                     tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, %key, "the event is being handled elsewhere; answered not yet");
-                    claims.release().await;
-                    return (Claims::none(store), Some(Outcome::InProgress));
+                    taken = taken.or(Some(Claim::Held));
                 }
                 Err(error) => {
                     tracing::warn!(event_id = %envelope.event_id, %key, %error, "the dedup store failed; the event is handled without this key");
                 }
             }
         }
-        (claims, None)
+        match taken {
+            Some(Claim::Committed) => {
+                // Handled: so is this event, for good.
+                claims.commit(self.inner.timing.commit_ttl).await;
+                (Claims::none(store), Some(Outcome::Duplicate { response: None }))
+            }
+            Some(Claim::Held) => {
+                claims.release().await;
+                (Claims::none(store), Some(Outcome::InProgress))
+            }
+            Some(Claim::Acquired) | None => (claims, None),
+        }
     }
 
     /// A copy of an event being handled in this process: waits for the

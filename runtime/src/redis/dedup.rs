@@ -3,46 +3,62 @@
 //! commits them (for longer than the platform retries) or releases them,
 //! so that an event is handled once by the fleet and never lost to a
 //! process that died mid-handler.
+//!
+//! The operations of one process are sent in batches: whatever claims,
+//! renewals, commits and releases are waiting when the previous batch comes
+//! back go together in one script call (one round trip, one command for
+//! Redis to run), in the order they were asked for.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::Script;
+use tokio::sync::{mpsc, oneshot};
 
 use super::shared::Shared;
 use crate::events::{BoxFuture, Claim, DedupStore, StoreError};
 
-/// The value of a committed key.
-const DONE: &str = "done";
+/// The most operations one script call carries.
+const MAX_BATCH: usize = 256;
 
-/// Claims a key: `SET NX PX`, else tells a commit from a live claim. One
-/// script, so one round trip.
-const CLAIM: &str = r"
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 'acquired'
+/// Runs a batch of operations, in order, each on its own key
+/// (`KEYS[i]`) with three arguments (`ARGV[3i-2..3i]`): what to do, the
+/// claim's value (`claim:OWNER`) and a span in milliseconds.
+///
+/// - `c` claims: `SET NX PX lease`, else tells a commit from a live claim
+///   (1 acquired, 2 committed, 3 held);
+/// - `r` renews a claim that is still the owner's (`PEXPIRE`; 1, else 0);
+/// - `x` releases a claim that is still the owner's, never another's, never
+///   a commit (`DEL`; 1, else 0);
+/// - `d` commits: `SET done PX ttl`, whoever holds the key (1).
+const BATCH: &str = r"
+local out = {}
+for i = 1, #KEYS do
+  local op, value, ms = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  local key = KEYS[i]
+  if op == 'c' then
+    if redis.call('SET', key, value, 'NX', 'PX', ms) then
+      out[i] = 1
+    elseif redis.call('GET', key) == 'done' then
+      out[i] = 2
+    else
+      out[i] = 3
+    end
+  elseif op == 'd' then
+    redis.call('SET', key, 'done', 'PX', ms)
+    out[i] = 1
+  elseif redis.call('GET', key) == value then
+    if op == 'r' then
+      out[i] = redis.call('PEXPIRE', key, ms)
+    else
+      out[i] = redis.call('DEL', key)
+    end
+  else
+    out[i] = 0
+  end
 end
-if redis.call('GET', KEYS[1]) == 'done' then
-  return 'committed'
-end
-return 'held'
-";
-
-/// Extends a claim, if it is still the owner's.
-const RENEW: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-";
-
-/// Drops a claim, if it is still the owner's: never another's, never a
-/// commit.
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
+return out
 ";
 
 /// A [`DedupStore`] on Redis, from
@@ -54,8 +70,15 @@ return 0
 /// holds `claim:<owner>` for its lease (the dispatcher's, 30 s by default,
 /// so that a dead holder's claim is taken over within a minute), a commit
 /// `done` for its TTL (the dispatcher's, 24 h by default, longer than the
-/// platform's 7.2 h of retries). One round trip per claim, renewal, commit
-/// or release.
+/// platform's 7.2 h of retries).
+///
+/// The process's claims, renewals, commits and releases travel in batches:
+/// one script call carries every operation asked for while the previous
+/// call was out, run by Redis in the order they were asked for. So an
+/// event costs at most one round trip to claim its keys (the dispatcher
+/// claims them together) and one to commit them, and under load many
+/// events share each round trip. Keys of one batch must live on one Redis
+/// node: a single server (or a primary with replicas), not Redis Cluster.
 ///
 /// While Redis cannot be reached it answers as for a first delivery
 /// ([`Claim::Acquired`]; renewals, commits and releases succeed without
@@ -65,9 +88,21 @@ pub struct RedisDedup {
     shared: Arc<Shared>,
     /// `PREFIX:APP:dedup:`.
     key_prefix: String,
-    claim: Script,
-    renew: Script,
-    release: Script,
+    script: Arc<Script>,
+    /// The queue of the task that sends the batches, started on first use
+    /// (and again if the runtime it ran on has shut down).
+    queue: Mutex<Option<mpsc::UnboundedSender<Op>>>,
+}
+
+/// One operation waiting for its batch.
+struct Op {
+    /// `c`, `r`, `x` or `d` (see [`BATCH`]).
+    code: &'static str,
+    key: String,
+    value: String,
+    millis: u64,
+    /// Redis's answer, or nothing if the batch failed.
+    reply: oneshot::Sender<Option<i64>>,
 }
 
 impl fmt::Debug for RedisDedup {
@@ -82,33 +117,61 @@ impl RedisDedup {
         RedisDedup {
             shared,
             key_prefix,
-            claim: Script::new(CLAIM),
-            renew: Script::new(RENEW),
-            release: Script::new(RELEASE),
+            script: Arc::new(Script::new(BATCH)),
+            queue: Mutex::new(None),
         }
     }
 
-    fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.key_prefix)
-    }
-
-    /// Runs one of the owner's scripts on `key` (with the lease, when it
-    /// takes one), and notes an outage or a recovery.
-    async fn run<T: redis::FromRedisValue>(
-        &self,
-        script: &Script,
-        key: &str,
-        owner: &str,
-        lease: Option<Duration>,
-    ) -> redis::RedisResult<T> {
-        let mut invocation = script.key(self.key(key));
-        invocation.arg(claimed_by(owner));
-        if let Some(lease) = lease {
-            invocation.arg(millis(lease));
+    /// Queues one operation on `key`; its answer, or `None` when Redis could
+    /// not be reached.
+    async fn run(&self, code: &'static str, key: &str, owner: &str, span: Duration) -> Option<i64> {
+        let (reply, answer) = oneshot::channel();
+        let op = Op {
+            code,
+            key: format!("{}{key}", self.key_prefix),
+            value: if owner.is_empty() { String::new() } else { claimed_by(owner) },
+            millis: millis(span),
+            reply,
+        };
+        {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let unsent = match queue.as_ref() {
+                Some(tx) => tx.send(op).err().map(|unsent| unsent.0),
+                None => Some(op),
+            };
+            if let Some(op) = unsent {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tokio::spawn(send_batches(Arc::clone(&self.shared), Arc::clone(&self.script), rx));
+                // The receiver lives in the task just started: cannot fail.
+                let _ = tx.send(op);
+                *queue = Some(tx);
+            }
         }
-        let result = invocation.invoke_async(&mut self.shared.conn()).await;
-        self.shared.note(&result);
-        result
+        answer.await.ok().flatten()
+    }
+}
+
+/// Sends the queued operations, one batch at a time, until every handle of
+/// the store is gone.
+async fn send_batches(
+    shared: Arc<Shared>,
+    script: Arc<Script>,
+    mut queue: mpsc::UnboundedReceiver<Op>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut invocation = script.prepare_invoke();
+        for op in &batch {
+            invocation.key(&op.key).arg(op.code).arg(&op.value).arg(op.millis);
+        }
+        let result: redis::RedisResult<Vec<i64>> =
+            invocation.invoke_async(&mut shared.conn()).await;
+        shared.note(&result);
+        let answers = result.ok().filter(|answers| answers.len() == batch.len());
+        for (i, op) in batch.drain(..).enumerate() {
+            // The asker may have gone (a cancelled delivery): nothing to do.
+            let _ = op.reply.send(answers.as_ref().map(|answers| answers[i]));
+        }
     }
 }
 
@@ -128,11 +191,9 @@ impl DedupStore for RedisDedup {
         lease: Duration,
     ) -> BoxFuture<'a, Result<Claim, StoreError>> {
         Box::pin(async move {
-            let result: redis::RedisResult<String> =
-                self.run(&self.claim, key, owner, Some(lease)).await;
-            Ok(match result.as_deref() {
-                Ok("committed") => Claim::Committed,
-                Ok("held") => Claim::Held,
+            Ok(match self.run("c", key, owner, lease).await {
+                Some(2) => Claim::Committed,
+                Some(3) => Claim::Held,
                 // Acquired, or Redis unreachable: a first delivery.
                 _ => Claim::Acquired,
             })
@@ -146,10 +207,8 @@ impl DedupStore for RedisDedup {
         lease: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let result: redis::RedisResult<i64> =
-                self.run(&self.renew, key, owner, Some(lease)).await;
             // Unreachable: nothing to renew, and nobody else can claim.
-            Ok(result.map_or(true, |renewed| renewed == 1))
+            Ok(self.run("r", key, owner, lease).await.is_none_or(|renewed| renewed == 1))
         })
     }
 
@@ -160,14 +219,7 @@ impl DedupStore for RedisDedup {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let result: redis::RedisResult<()> = redis::cmd("SET")
-                .arg(self.key(key))
-                .arg(DONE)
-                .arg("PX")
-                .arg(millis(ttl))
-                .query_async(&mut self.shared.conn())
-                .await;
-            self.shared.note(&result);
+            self.run("d", key, "", ttl).await;
             Ok(())
         })
     }
@@ -179,7 +231,7 @@ impl DedupStore for RedisDedup {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             // Unreachable: the claim lapses with its lease.
-            let _: redis::RedisResult<i64> = self.run(&self.release, key, owner, None).await;
+            self.run("x", key, owner, Duration::ZERO).await;
             Ok(())
         })
     }
