@@ -519,7 +519,8 @@ async fn release(store: &dyn DedupStore, owner: &str, keys: &[String]) {
 
 /// Runs `op` on every key at once (an event has one or two), so that a
 /// store that batches its commands (Redis) sends them in one round trip;
-/// the answers in the order of the keys.
+/// the answers in the order of the keys. For commits, renewals and
+/// releases, which no other delivery can take from the owner midway.
 async fn on_every_key<'a, T>(
     keys: &'a [String],
     op: impl Fn(&'a str) -> BoxFuture<'a, T>,
@@ -691,45 +692,39 @@ impl Dispatcher {
         Outcome::Failed(error)
     }
 
-    /// Claims every key; `Some(outcome)` when the event must not run here:
-    /// a duplicate if any key was committed (the event, or its message
-    /// under another event id, was handled), else "not yet" if any is held.
+    /// Claims every key; `Some(outcome)` when the event must not run here.
+    ///
+    /// One key after the other, in the same order everywhere (the event's,
+    /// then the message's): claimed at once, two deliveries of one event
+    /// could each win one key, and both would answer "not yet".
     async fn claim(&self, keys: &[String], envelope: &EventEnvelope) -> (Claims, Option<Outcome>) {
         let store = &self.inner.store;
-        let owner = crate::new_idempotency_key();
-        let lease = self.inner.timing.lease;
-        let claimed = on_every_key(keys, |key| store.claim(key, &owner, lease)).await;
-        let mut claims =
-            Claims { store: Arc::clone(store), owner, keys: Vec::with_capacity(keys.len()) };
-        let mut taken = None;
-        for (key, claimed) in keys.iter().zip(claimed) {
-            match claimed {
+        let mut claims = Claims {
+            store: Arc::clone(store),
+            owner: crate::new_idempotency_key(),
+            keys: Vec::with_capacity(keys.len()),
+        };
+        for key in keys {
+            match store.claim(key, &claims.owner, self.inner.timing.lease).await {
                 Ok(Claim::Acquired) => claims.keys.push(key.clone()),
                 Ok(Claim::Committed) => {
+                    // The event, or its message under another event id, was
+                    // handled: so is this event, for good.
                     tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, %key, "duplicate event ignored");
-                    taken = Some(Claim::Committed);
+                    claims.commit(self.inner.timing.commit_ttl).await;
+                    return (Claims::none(store), Some(Outcome::Duplicate { response: None }));
                 }
                 Ok(Claim::Held) => {
                     tracing::debug!(event_id = %envelope.event_id, event_type = %envelope.event_type, %key, "the event is being handled elsewhere; answered not yet");
-                    taken = taken.or(Some(Claim::Held));
+                    claims.release().await;
+                    return (Claims::none(store), Some(Outcome::InProgress));
                 }
                 Err(error) => {
                     tracing::warn!(event_id = %envelope.event_id, %key, %error, "the dedup store failed; the event is handled without this key");
                 }
             }
         }
-        match taken {
-            Some(Claim::Committed) => {
-                // Handled: so is this event, for good.
-                claims.commit(self.inner.timing.commit_ttl).await;
-                (Claims::none(store), Some(Outcome::Duplicate { response: None }))
-            }
-            Some(Claim::Held) => {
-                claims.release().await;
-                (Claims::none(store), Some(Outcome::InProgress))
-            }
-            Some(Claim::Acquired) | None => (claims, None),
-        }
+        (claims, None)
     }
 
     /// A copy of an event being handled in this process: waits for the

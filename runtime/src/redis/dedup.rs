@@ -74,11 +74,12 @@ return out
 ///
 /// The process's claims, renewals, commits and releases travel in batches:
 /// one script call carries every operation asked for while the previous
-/// call was out, run by Redis in the order they were asked for. So an
-/// event costs at most one round trip to claim its keys (the dispatcher
-/// claims them together) and one to commit them, and under load many
-/// events share each round trip. Keys of one batch must live on one Redis
-/// node: a single server (or a primary with replicas), not Redis Cluster.
+/// call was out, run by Redis in the order they were asked for. An event
+/// waits for one round trip per key to claim it (the dispatcher claims an
+/// event's keys one after the other) and one to commit all its keys, and
+/// under load many events share each round trip. Keys of one batch must
+/// live on one Redis node: a single server (or a primary with replicas),
+/// not Redis Cluster.
 ///
 /// While Redis cannot be reached it answers as for a first delivery
 /// ([`Claim::Acquired`]; renewals, commits and releases succeed without

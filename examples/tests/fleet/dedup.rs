@@ -1,4 +1,4 @@
-//! A fleet of echo bots (issue 25's fleet test): three `echo_bot` processes
+//! Delivery dedup (issue 25's fleet test): three `echo_bot` processes
 //! on one app share one real Redis (`--redis`), and the sandbox delivers
 //! over their long connections as the platform does in cluster mode: each
 //! event to one connection at random, pushed again along a redelivery
@@ -18,15 +18,13 @@
 //! Without `redis-server` the Redis run prints why and passes (it fails with
 //! `CI` set): see `feishu_testkit::RedisServer`.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use feishu_sandbox::{Sandbox, SandboxConfig};
+use feishu_sandbox::Sandbox;
 use feishu_testkit::RedisServer;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use crate::support::{APP, Process, control, sandbox_config};
 
 /// Messages delivered.
 const MESSAGES: usize = 300;
@@ -89,8 +87,7 @@ struct Run {
 /// given), delivers the messages, kills one bot part way, and gathers what
 /// happened.
 async fn fleet_run(redis: Option<&str>) -> Run {
-    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let mut config = SandboxConfig::from_spec_dir(spec).unwrap();
+    let mut config = sandbox_config();
     // The fleet's limiter has tests of its own; here the sandbox must not
     // refuse replies the in-memory fleet sends at three times the rate.
     config.rate_limits = false;
@@ -98,9 +95,8 @@ async fn fleet_run(redis: Option<&str>) -> Run {
     let base = sandbox.url();
     let http = reqwest::Client::new();
 
-    let binary = feishu_examples::example_binary("echo_bot");
     let started = std::time::Instant::now();
-    let mut bots: Vec<Bot> = (0..PROCESSES).map(|_| Bot::start(&binary, &base, redis)).collect();
+    let mut bots: Vec<Process> = (0..PROCESSES).map(|_| echo_bot(&base, redis)).collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while control(&http, &base, "GET", "stats", None).await.1["ws_connections"] != PROCESSES {
         assert!(tokio::time::Instant::now() < deadline, "the bots did not all connect");
@@ -148,7 +144,11 @@ async fn fleet_run(redis: Option<&str>) -> Run {
         .iter()
         .map(|id| messages.iter().filter(|m| m["parent_id"] == id.as_str()).count())
         .collect();
-    let handled = bots.iter_mut().map(Bot::stop).sum();
+    let mut handled = 0;
+    for bot in &mut bots {
+        bot.stop().await;
+        handled += bot.stdout().iter().filter(|l| l.starts_with("replied to ")).count();
+    }
     sandbox.shutdown().await;
     eprintln!(
         "fleet ({}): {handled} handler runs for {MESSAGES} messages, {repushed} pushes beyond the first, in {:?}",
@@ -197,84 +197,12 @@ async fn deliver(
     (message_id, failures, repushed)
 }
 
-async fn control(
-    http: &reqwest::Client,
-    base: &str,
-    method: &str,
-    call: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = http.request(method, format!("{base}/_sandbox/{call}"));
-    if let Some(body) = body {
-        request = request.json(&body);
+/// An `echo_bot` of the sandbox's app, on `redis` when given.
+fn echo_bot(base: &str, redis: Option<&str>) -> Process {
+    let mut args = vec!["--base-url", base, "--claim-lease", CLAIM_LEASE];
+    args.extend(APP);
+    if let Some(url) = redis {
+        args.extend(["--redis", url]);
     }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-/// One `echo_bot` process, its stdout lines gathered by a thread (those of
-/// a killed bot too, up to its death).
-struct Bot {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Bot {
-    fn start(binary: &std::path::Path, base: &str, redis: Option<&str>) -> Bot {
-        let mut command = Command::new(binary);
-        command
-            .args(["--base-url", base, "--app-id", "cli_sandbox", "--app-secret", "sandbox-secret"])
-            .args(["--claim-lease", CLAIM_LEASE]);
-        if let Some(url) = redis {
-            command.args(["--redis", url]);
-        }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&lines);
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Bot { child, lines, reader: Some(reader) }
-    }
-
-    /// SIGKILL: no shutdown, no acks, claims left to lapse.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// Stops the bot (a no-op for a killed one); the handler runs that
-    /// replied, from its `replied to …` lines.
-    fn stop(&mut self) -> usize {
-        if self.child.try_wait().unwrap().is_none() {
-            let interrupted =
-                Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
-            assert!(interrupted.success());
-            self.child.wait().unwrap();
-        }
-        if let Some(reader) = self.reader.take() {
-            reader.join().unwrap();
-        }
-        self.lines.lock().unwrap().iter().filter(|l| l.starts_with("replied to ")).count()
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        // Still running only when the test failed: stop it by its own id.
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    Process::start("echo_bot", &args)
 }

@@ -1,0 +1,215 @@
+//! The client's shared stores, held by three `fleet_worker` processes on one
+//! real Redis (`--redis`):
+//!
+//! - the rate limiter: three workers replying into one chat as fast as they
+//!   can for 10 s stay within its documented 5 a second together (no
+//!   99991400 from the sandbox, no error to any caller);
+//! - the user-token store: three workers calling as one user whose token is
+//!   due make one refresh, and every call carries the new token;
+//! - the app_ticket store: a ticket pushed to one worker serves another and
+//!   outlives both.
+
+use std::time::Duration;
+
+use feishu_sandbox::Sandbox;
+use feishu_testkit::RedisServer;
+use serde_json::{Value, json};
+
+use crate::support::{APP, Process, control, sandbox_config};
+
+/// How long the workers reply.
+const SECONDS: u64 = 10;
+/// The documented limit of replies into one chat, per second (the seed
+/// spec's `im.v1.message.reply`: 5 a second per receiver).
+const PER_CHAT: usize = 5;
+
+/// Starts `workers` `fleet_worker`s with `args` (after `--wait`), and
+/// waits for each to be ready.
+async fn workers(n: usize, base: &str, app: &[&str], redis: &str, args: &[&str]) -> Vec<Process> {
+    let mut all = Vec::new();
+    for _ in 0..n {
+        let mut line = vec!["--base-url", base, "--redis", redis, "--wait"];
+        line.extend(app);
+        line.extend(args);
+        all.push(Process::start("fleet_worker", &line));
+    }
+    for worker in &all {
+        worker.wait_for("ready").await;
+    }
+    all
+}
+
+/// Lets every worker go at once, waits for them to end, and checks each
+/// succeeded; their last lines.
+async fn run(workers: &mut [Process]) -> Vec<String> {
+    for worker in workers.iter_mut() {
+        worker.say("go");
+    }
+    let mut last = Vec::new();
+    for worker in workers.iter_mut() {
+        let succeeded = worker.wait().await;
+        assert!(succeeded, "a worker failed: {:?}\n{}", worker.stdout(), worker.stderr());
+        last.push(worker.stdout().last().cloned().unwrap_or_default());
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_keep_the_documented_rate_into_a_chat_together() {
+    let Some(redis) = RedisServer::start("three_workers_keep_the_documented_rate") else {
+        return;
+    };
+    let sandbox = Sandbox::start(sandbox_config(), 0).await.unwrap();
+    let (http, base) = (reqwest::Client::new(), sandbox.url());
+    let (_, chat) =
+        control(&http, &base, "POST", "chats", Some(json!({"chat_type": "group"}))).await;
+    let seed = json!({"chat_id": chat["chat_id"], "msg_type": "text", "content": json!({"text": "hi"}).to_string(), "sender_type": "user"});
+    let (_, message) = control(&http, &base, "POST", "messages", Some(seed)).await;
+    let message = message["message_id"].as_str().unwrap().to_owned();
+
+    let seconds = SECONDS.to_string();
+    let reply = ["reply", "--message", &message, "--seconds", &seconds];
+    let mut workers = workers(3, &base, &APP, &redis.url(), &reply).await;
+    let started = std::time::Instant::now();
+    let last = run(&mut workers).await;
+    // Replies queued for a slot at the 10 s mark are still sent.
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(last.iter().all(|l| l.ends_with("failed 0")), "no caller saw an error: {last:?}");
+
+    let (_, stats) = control(&http, &base, "GET", "stats", None).await;
+    assert_eq!(stats["rate_limited"], 0, "the sandbox refused none (99991400): {stats}");
+    let (_, messages) = control(&http, &base, "GET", "messages", None).await;
+    let replies = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["parent_id"] == message.as_str())
+        .count();
+    eprintln!("rate: {replies} replies in {elapsed:.1} s from three workers ({last:?})");
+    // As fast as allowed, and no faster (the limiter's windows are a little
+    // wider than documented).
+    let per_second = replies as f64 / elapsed;
+    assert!(
+        (PER_CHAT as f64 * 0.7..=PER_CHAT as f64 + 0.5).contains(&per_second),
+        "{replies} replies in {elapsed:.1} s"
+    );
+}
+
+/// The user approves on the sandbox's authorisation page and `client`
+/// exchanges the code, storing the tokens in the shared store.
+async fn authorise(client: &feishu::Client, user_key: &str) {
+    const REDIRECT: &str = "https://bot.example.com/oauth/callback";
+    let auth = client.user_auth();
+    let page = auth.authorize_url(REDIRECT, &["offline_access"], "state-1").unwrap();
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = no_redirects.get(&page).send().await.unwrap();
+    let location = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location.query_pairs().find(|(n, _)| n == "code").unwrap().1.into_owned();
+    auth.exchange_code(user_key, &code, Some(REDIRECT)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_refreshing_one_user_make_one_refresh_and_all_use_its_token() {
+    let Some(redis) = RedisServer::start("three_workers_refreshing_one_user") else {
+        return;
+    };
+    let mut config = sandbox_config();
+    // Due for refresh after 1.8 s.
+    config.user_token_ttl = Duration::from_secs(2);
+    let sandbox = Sandbox::start(config, 0).await.unwrap();
+    let (http, base) = (reqwest::Client::new(), sandbox.url());
+    let (_, chat) =
+        control(&http, &base, "POST", "chats", Some(json!({"chat_type": "group"}))).await;
+    let chat = chat["chat_id"].as_str().unwrap().to_owned();
+    let pins = ["pins", "--chat", &chat, "--user", "ou_alice", "--calls", "4"];
+    let mut workers = workers(3, &base, &APP, &redis.url(), &pins).await;
+
+    // The user signs in through a process of the fleet (here, the test).
+    let stores = feishu::runtime::redis::RedisStores::connect(&redis.url()).await.unwrap();
+    let client = feishu::Client::builder(APP[1], APP[3])
+        .base_url(&base)
+        .redis_stores(&stores)
+        .build()
+        .unwrap();
+    authorise(&client, "ou_alice").await;
+    let first = client.user_auth().access_token("ou_alice").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1850)).await;
+    let last = run(&mut workers).await;
+    assert!(last.iter().all(|l| l == "listed 4, failed 0"), "{last:?}");
+
+    let (_, oauth) = control(&http, &base, "GET", "oauth", None).await;
+    assert_eq!(oauth["refreshes"], 1, "one refresh for the fleet: {oauth}");
+    assert_eq!(oauth["refused_refreshes"], 0, "{oauth}");
+    let new = client.user_auth().access_token("ou_alice").await.unwrap();
+    assert_ne!(new, first, "the token was refreshed");
+    let new_header = format!("Bearer {}", new.expose());
+    let (_, requests) = control(&http, &base, "GET", "requests", None).await;
+    let calls: Vec<&Value> = requests["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["endpoint"] == "im.v1.pin.list")
+        .collect();
+    assert_eq!(calls.len(), 12);
+    assert!(
+        calls.iter().all(|r| r["authorization"] == new_header.as_str()),
+        "every call waited for the refresh and carried its token: {:#?}",
+        calls.iter().map(|r| &r["authorization"]).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_ticket_pushed_to_one_worker_serves_another_and_outlives_both() {
+    let Some(redis) = RedisServer::start("an_app_ticket_pushed_to_one_worker") else {
+        return;
+    };
+    let sandbox = Sandbox::start(sandbox_config(), 0).await.unwrap();
+    let (http, base, url) = (reqwest::Client::new(), sandbox.url(), redis.url());
+    let app = [
+        "--base-url",
+        &base,
+        "--redis",
+        &url,
+        "--marketplace",
+        "--app-id",
+        "cli_marketplace",
+        "--app-secret",
+        "marketplace-secret",
+    ];
+    let worker = |command: &[&str]| Process::start("fleet_worker", &[&app[..], command].concat());
+    let pins = |tenant| ["pins", "--chat", "oc_fleet", "--tenant", tenant, "--calls", "1"];
+
+    let mut receiver = worker(&[
+        "tickets",
+        "--port",
+        "0",
+        "--encrypt-key",
+        "sandbox-encrypt-key",
+        "--verification-token",
+        "sandbox-verification-token",
+    ]);
+    let listening = receiver.wait_for("listening on ").await;
+    let webhook = listening.trim_start_matches("listening on ");
+    // The platform pushes the ticket to the receiver's webhook only.
+    let (status, pushed) =
+        control(&http, &base, "POST", "app_ticket", Some(json!({"url": webhook}))).await;
+    assert_eq!(status, 200, "{pushed}");
+
+    let mut other = worker(&pins("tenant-a"));
+    assert!(other.wait().await, "the other worker has the ticket: {}", other.stderr());
+    // Both stop; a new worker starts: the ticket is still there.
+    assert!(receiver.stop().await, "{}", receiver.stderr());
+    let mut restarted = worker(&pins("tenant-b"));
+    assert!(restarted.wait().await, "a restarted worker has the ticket: {}", restarted.stderr());
+
+    let (_, requests) = control(&http, &base, "GET", "requests", None).await;
+    let paths: Vec<&str> = requests["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["path"].as_str())
+        .collect();
+    assert_eq!(paths.iter().filter(|p| p.ends_with("/app_ticket/resend")).count(), 0, "{paths:?}");
+    assert_eq!(paths.iter().filter(|p| p.ends_with("/im/v1/pins")).count(), 2, "{paths:?}");
+}
