@@ -14,7 +14,14 @@
 //!   [`PaginationError::RepeatedToken`], never fetching it again, so that a
 //!   server that keeps answering the first page cannot make it loop;
 //! - after the first error, which is yielded as it came (code and log id
-//!   kept) and ends the stream: an error is never skipped over.
+//!   kept) and ends the stream: an error is never skipped over;
+//! - after [`DEFAULT_MAX_PAGES`] pages (10,000: half a million items at 50
+//!   a page), with [`PaginationError::TooManyPages`] if the last one still
+//!   pointed to another, so that a server handing out a new token with
+//!   `has_more: true` on every page cannot page for ever.
+//!   [`Pages::max_pages`] (and [`Items::max_pages`]) sets another cap;
+//!   [`Pages::limit`] stops early without an error (the caller asked for
+//!   that many), within the cap.
 //!
 //! A page with a token but no `has_more` at all is followed: the token is
 //! the stronger signal, and the repeated-token guard bounds the damage.
@@ -37,6 +44,11 @@ use crate::error::Error;
 pub use crate::error::PaginationError;
 use crate::outcome::OperationError;
 use crate::request::{ApiRequest, Body, RequestOptions};
+
+/// How many pages a stream fetches at most unless
+/// [`Pages::max_pages`] says otherwise; past it the stream ends with
+/// [`PaginationError::TooManyPages`].
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
 
 /// A page of a list endpoint's answer.
 pub trait Paginated {
@@ -107,13 +119,17 @@ pub struct Pages<P, E = Error> {
     next: Next<E>,
     sent: BTreeSet<String>,
     fetched: usize,
-    max_pages: Option<usize>,
+    /// [`Pages::limit`]: stop quietly after this many.
+    limit: Option<usize>,
+    /// The cap: stop with an error after this many if the list goes on.
+    max_pages: usize,
 }
 
 impl<P, E> fmt::Debug for Pages<P, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pages")
             .field("fetched", &self.fetched)
+            .field("limit", &self.limit)
             .field("max_pages", &self.max_pages)
             .finish_non_exhaustive()
     }
@@ -131,13 +147,22 @@ where
             next: Next::Start,
             sent: BTreeSet::new(),
             fetched: 0,
-            max_pages: None,
+            limit: None,
+            max_pages: DEFAULT_MAX_PAGES,
         }
     }
 
-    /// Fetches at most `n` pages.
+    /// Fetches at most `n` pages, and ends without an error after them.
     pub fn limit(mut self, n: usize) -> Self {
-        self.max_pages = Some(n);
+        self.limit = Some(n);
+        self
+    }
+
+    /// Sets the page cap ([`DEFAULT_MAX_PAGES`] by default): after `n`
+    /// pages the stream ends, with [`PaginationError::TooManyPages`] if the
+    /// last page pointed to another. `usize::MAX` lifts it.
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.max_pages = n;
         self
     }
 
@@ -177,6 +202,9 @@ where
                 })
                 .into(),
             ),
+            (_, Some(_)) if self.fetched >= self.max_pages => Next::Fail(
+                Error::from(PaginationError::TooManyPages { pages: self.fetched, log_id }).into(),
+            ),
             (_, Some(token)) => Next::Token(token.to_owned()),
         }
     }
@@ -215,7 +243,7 @@ where
                 Next::Start => None,
                 Next::Token(token) => Some(token),
             };
-            if this.max_pages.is_some_and(|max| this.fetched >= max) {
+            if this.limit.is_some_and(|max| this.fetched >= max) {
                 return Poll::Ready(None);
             }
             this.fetched += 1;
@@ -254,6 +282,12 @@ where
     /// Yields at most `n` items, and fetches no page once it has them.
     pub fn limit(mut self, n: usize) -> Self {
         self.max_items = Some(n);
+        self
+    }
+
+    /// Sets the page cap of the pages underneath ([`Pages::max_pages`]).
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.pages = self.pages.max_pages(n);
         self
     }
 
@@ -428,5 +462,63 @@ mod tests {
             ApiRequest::new(crate::Method::POST, "/x").json(&json!({"page_size": 10})).unwrap();
         let Body::Json(value) = with_page_token(&body, "c").body else { panic!("a JSON body") };
         assert_eq!(value, json!({"page_size": 10, "page_token": "c"}));
+    }
+
+    /// Pages that always say `has_more` with a fresh token, fetched from
+    /// memory.
+    fn endless() -> Pages<JsonPage> {
+        let mut n = 0;
+        Pages::from_fetcher(Box::new(move |_| {
+            n += 1;
+            let page = JsonPage {
+                data: json!({"has_more": true, "page_token": format!("t{n}"), "items": [n]}),
+                log_id: Some(format!("L{n}")),
+            };
+            Box::pin(std::future::ready(Ok((page.clone(), page.log_id))))
+        }))
+    }
+
+    #[tokio::test]
+    async fn an_endless_list_ends_with_a_typed_error_at_the_default_cap() {
+        let mut pages = endless();
+        let mut fetched = 0;
+        let error = loop {
+            match pages.next().await {
+                Some(Ok(_)) if fetched > DEFAULT_MAX_PAGES => panic!("no cap: still paging"),
+                Some(Ok(_)) => fetched += 1,
+                Some(Err(e)) => break e,
+                None => panic!("ended without an error after {fetched} pages"),
+            }
+        };
+        assert_eq!(fetched, DEFAULT_MAX_PAGES);
+        let Error::Pagination(PaginationError::TooManyPages { pages: n, log_id }) = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!((*n, log_id.as_deref()), (DEFAULT_MAX_PAGES, Some("L10000")));
+        assert!(pages.next().await.is_none(), "and nothing after it");
+    }
+
+    #[tokio::test]
+    async fn the_cap_can_be_set_and_a_limit_ends_quietly() {
+        // At most `cap + 2` items (one a page), then the error, if any.
+        async fn first_error(mut items: Items<JsonPage>, cap: usize) -> Option<Error> {
+            for _ in 0..cap + 2 {
+                if let Err(e) = items.next().await? {
+                    return Some(e);
+                }
+            }
+            None
+        }
+        let capped = first_error(endless().max_pages(3).items(), 3).await;
+        assert!(matches!(
+            capped,
+            Some(Error::Pagination(PaginationError::TooManyPages { pages: 3, .. }))
+        ));
+        let capped = first_error(endless().items().max_pages(2), 2).await;
+        assert!(matches!(
+            capped,
+            Some(Error::Pagination(PaginationError::TooManyPages { pages: 2, .. }))
+        ));
+        assert_eq!(endless().limit(3).collect().await.unwrap().len(), 3);
     }
 }

@@ -191,6 +191,35 @@ async fn each_page_is_retried_and_rate_limited_like_a_single_call() {
 }
 
 #[tokio::test]
+async fn a_list_that_never_ends_stops_at_the_page_cap_with_a_typed_error() {
+    // Every page says has_more with a new token: without a cap this pages
+    // for ever (the default cap, 10,000 pages, is tested in the unit tests).
+    let server = Server::with_token(numbered(usize::MAX, 2)).await;
+
+    let mut pages = paginate(&server.client(), list_request()).max_pages(5);
+    let mut fetched = 0;
+    let error = loop {
+        match pages.next().await {
+            Some(Ok(_)) if fetched > 5 => panic!("the cap did not hold"),
+            Some(Ok(_)) => fetched += 1,
+            Some(Err(e)) => break e,
+            None => panic!("ended without an error after {fetched} pages"),
+        }
+    };
+
+    let Error::Pagination(PaginationError::TooManyPages { pages: 5, log_id }) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(log_id.as_deref(), Some("log-page"));
+    assert_eq!(server.api_requests().len(), 5, "no sixth page is fetched");
+    // A list that ends on the cap's last page is no error.
+    let server = Server::with_token(numbered(10, 2)).await;
+    let items =
+        paginate(&server.client(), list_request()).max_pages(5).items().collect().await.unwrap();
+    assert_eq!(items.len(), 10);
+}
+
+#[tokio::test]
 async fn limits_stop_fetching() {
     let server = Server::with_token(numbered(100, 2)).await;
     let items =

@@ -488,6 +488,18 @@ mod tests {
                 false,
             ),
             ("pages", PaginationError::MissingToken { page: 2, log_id: None }.into(), Never, false),
+            (
+                "repeated token",
+                PaginationError::RepeatedToken { page: 2, token: "t".into(), log_id: None }.into(),
+                Never,
+                false,
+            ),
+            (
+                "page cap",
+                PaginationError::TooManyPages { pages: 10, log_id: None }.into(),
+                Never,
+                false,
+            ),
             ("no app_ticket yet", AuthError::AppTicketNotReceived.into(), Later, false),
             ("store failed", AuthError::Store { message: "down".into() }.into(), Later, false),
             (

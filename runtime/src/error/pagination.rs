@@ -24,6 +24,20 @@ pub enum PaginationError {
         /// The `X-Tt-Logid` of that page's response, when known.
         log_id: Option<String>,
     },
+    /// The stream fetched its page cap ([`DEFAULT_MAX_PAGES`] unless
+    /// [`Pages::max_pages`] set another) and the last page still pointed to
+    /// a next one: a server that keeps handing out new tokens would
+    /// otherwise page for ever.
+    ///
+    /// [`DEFAULT_MAX_PAGES`]: crate::paginate::DEFAULT_MAX_PAGES
+    /// [`Pages::max_pages`]: crate::paginate::Pages::max_pages
+    #[error("stopped after {pages} pages, the page cap, though the list goes on{}", log(.log_id))]
+    TooManyPages {
+        /// The cap: how many pages were fetched.
+        pages: usize,
+        /// The `X-Tt-Logid` of the last page fetched, when known.
+        log_id: Option<String>,
+    },
 }
 
 impl PaginationError {
@@ -31,7 +45,8 @@ impl PaginationError {
     pub fn log_id(&self) -> Option<&str> {
         match self {
             PaginationError::MissingToken { log_id, .. }
-            | PaginationError::RepeatedToken { log_id, .. } => log_id.as_deref(),
+            | PaginationError::RepeatedToken { log_id, .. }
+            | PaginationError::TooManyPages { log_id, .. } => log_id.as_deref(),
         }
     }
 }
