@@ -11,8 +11,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use feishu::Client;
-use feishu_runtime::{Body, Multipart, UploadFile};
+use feishu::{Body, Client, Multipart, UploadFile};
 
 /// The command line.
 mod flags {

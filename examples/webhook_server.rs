@@ -17,7 +17,7 @@
 
 use std::process::ExitCode;
 
-use feishu_runtime::events::{
+use feishu::events::{
     CardActionResponse, CardActionTrigger, Dispatcher, Toast, ToastKind, Webhook, WebhookConfig,
 };
 

@@ -89,9 +89,11 @@ pub type Delivery = feishu_runtime::events::Delivery<EventType>;
 pub use feishu_runtime::events::{Webhook, WebhookConfig, WebhookError};
 #[cfg(feature = "webhook")]
 pub use feishu_runtime::events::{
-    CardActionResponse, CardActionTrigger, Channel, DedupStore, DeliveryFailure,
-    Dispatcher, DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup,
-    Outcome, RegisterError, UrlPreviewGet, UrlPreviewResponse, WithState,
+    CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger,
+    CardTemplate, Channel, DedupStore, DeliveryFailure, Dispatcher, DispatcherBuilder,
+    EventBody, EventContext, HandlerError, InMemoryDedup, InlinePreview, Operator,
+    Outcome, RegisterError, Toast, ToastKind, UrlPreviewGet, UrlPreviewResponse,
+    WithState,
 };
 #[cfg(feature = "axum")]
 pub use feishu_runtime::events::axum;

@@ -186,6 +186,11 @@ impl<'a, O: RawOutput + 'a> RawCall<'a, O> {
         Self { client, request, output: PhantomData }
     }
 
+    /// The client and the request, for the pagination of untyped lists.
+    pub(crate) fn into_parts(self) -> (&'a Client, ApiRequest) {
+        (self.client, self.request)
+    }
+
     fn options_mut(&mut self) -> &mut RequestOptions {
         &mut self.request.options
     }

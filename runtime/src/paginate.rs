@@ -414,6 +414,41 @@ pub fn paginate(client: &Client, request: ApiRequest) -> Pages<JsonPage> {
     }))
 }
 
+/// Paging on the untyped calls the generated crate gives for endpoints
+/// only the API catalogue describes: `client.im().message().list()` has no
+/// typed request, so its pages are JSON ([`paginate`]'s).
+impl<'a> crate::call::RawCall<'a, Value> {
+    /// The call's pages, each the answer's `data`: the request as built
+    /// (query, body, options) is the first page, and each next one adds
+    /// the `page_token` the previous answer gave. An endpoint that does
+    /// not page gives one page.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: feishu_runtime::Client) -> Result<(), feishu_runtime::Error> {
+    /// use feishu_runtime::{ApiRequest, Method, Paginated, RawCall};
+    /// let list = ApiRequest::new(Method::GET, "/open-apis/im/v1/messages");
+    /// let mut pages = RawCall::<serde_json::Value>::new(&client, list)
+    ///     .query("container_id_type", "chat")
+    ///     .query("container_id", "oc_1")
+    ///     .pages();
+    /// while let Some(page) = pages.next().await {
+    ///     println!("{} messages", page?.into_items().len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn pages(self) -> Pages<JsonPage> {
+        let (client, request) = self.into_parts();
+        paginate(client, request)
+    }
+
+    /// The call's items across pages (the answer's `items`, or its one
+    /// array): [`pages`](Self::pages), flattened.
+    pub fn items(self) -> Items<JsonPage> {
+        self.pages().items()
+    }
+}
+
 /// `request` asking for the page after `token`.
 fn with_page_token(request: &ApiRequest, token: &str) -> ApiRequest {
     let mut next = request.clone();

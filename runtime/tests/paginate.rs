@@ -10,7 +10,7 @@ use std::time::Duration;
 use feishu_runtime::codegen::{Operation, PagedOperation, pages};
 use feishu_runtime::{
     ApiRequest, Client, Error, ErrorKind, Method, OperationError, Paginated, PaginationError,
-    RequestOptions, RetryPolicy, paginate,
+    RawCall, RequestOptions, RetryPolicy, paginate,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -346,4 +346,26 @@ async fn typed_requests_page_through_their_own_call() {
         ),
         "{error:?}"
     );
+}
+
+/// An untyped call (an endpoint only the catalogue describes) pages as
+/// `paginate` does: `.items()` follows the tokens with the call's own
+/// query, and `.pages()` gives each page.
+#[tokio::test]
+async fn untyped_calls_page_through_items_and_pages() {
+    let server = Server::with_token(numbered(5, 2)).await;
+    let client = server.client();
+    let call = |client| {
+        RawCall::<Value>::new(client, ApiRequest::new(Method::GET, "/open-apis/im/v1/messages"))
+            .query("container_id_type", "chat")
+            .query("container_id", "oc_1")
+    };
+    let items = call(&client).items().collect().await.unwrap();
+    assert_eq!(numbers(items), vec![0, 1, 2, 3, 4]);
+    assert_eq!(page_tokens(&server), vec![None, Some("p1".into()), Some("p2".into())]);
+    let pages = call(&client).pages().collect().await.unwrap();
+    assert_eq!(pages.len(), 3);
+    for r in server.api_requests() {
+        assert_eq!(query_param(&r, "container_id").as_deref(), Some("oc_1"));
+    }
 }

@@ -42,9 +42,11 @@ pub fn events_rs(model: &Model) -> TokenStream {
         quote! {
             #[cfg(feature = "webhook")]
             pub use feishu_runtime::events::{
-                CardActionResponse, CardActionTrigger, Channel, DedupStore, DeliveryFailure, Dispatcher,
-                DispatcherBuilder, EventBody, EventContext, HandlerError, InMemoryDedup, Outcome,
-                RegisterError, UrlPreviewGet, UrlPreviewResponse, WithState,
+                CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger,
+                CardTemplate, Channel, DedupStore, DeliveryFailure, Dispatcher, DispatcherBuilder,
+                EventBody, EventContext, HandlerError, InMemoryDedup, InlinePreview, Operator,
+                Outcome, RegisterError, Toast, ToastKind, UrlPreviewGet, UrlPreviewResponse,
+                WithState,
             };
             #axum
         }
