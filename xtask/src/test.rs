@@ -4,7 +4,8 @@
 //! (see [`crate::actionlint`]), runs every test of the workspace, clippy with `-D warnings` (whose
 //! `incompatible_msrv` lint holds the std API to each crate's `rust-version`), packages the two
 //! published crates and builds `feishu` from the two `.crate` files alone, with the MSRV toolchain
-//! when it is installed (see [`package`]), then checks that the committed `spec/` is what `cargo xtask regen` writes. Tests that
+//! when it is installed (see [`package`]) and again with the newest versions of its dependencies (see
+//! [`newest_dependencies`]), then checks that the committed `spec/` is what `cargo xtask regen` writes. Tests that
 //! need `../shared/corpus` skip with a message when it is absent.
 //!
 //! First it installs the differential test's peer, lark-oapi, into
@@ -64,6 +65,9 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
     if !package(&cargo, root)? {
         return Ok(ExitCode::from(1));
     }
+    if !newest_dependencies(&cargo, root)? {
+        return Ok(ExitCode::from(1));
+    }
     let regen =
         crate::regen::run(&crate::flags::Regen { check: true, docs: None, out: None }, root)?;
     if regen != ExitCode::SUCCESS {
@@ -118,6 +122,60 @@ fn examples(root: &Path) -> Result<ExitCode, String> {
         println!("examples: the counts rose; commit them to {EXAMPLES_RATCHET}:\n{text}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds `feishu` from its packages again (the workspace [`package`]
+/// unpacked), after `cargo update` in that copy: the newest versions of
+/// every dependency that the requirements allow, as a new user's first
+/// build picks them. Any warning from `feishu` or `feishu-runtime` fails
+/// it, so that a dependency's next release (a deprecation, say) surprises
+/// this project before its users. The workspace's own `Cargo.lock` is not
+/// touched. It needs the registry, as the rest of the test command does.
+fn newest_dependencies(cargo: &str, root: &Path) -> Result<bool, String> {
+    let started = std::time::Instant::now();
+    let dir = root.join("target").join("package").join("unpacked");
+    let status = Command::new(cargo)
+        .current_dir(&dir)
+        .args(["update", "--quiet"])
+        .status()
+        .map_err(|e| format!("could not run {cargo} update: {e}"))?;
+    if !status.success() {
+        return Ok(false);
+    }
+    let out = Command::new(cargo)
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .args(["check", "--message-format=short", "-p", "feishu", "--features", FEATURES])
+        .output()
+        .map_err(|e| format!("could not run {cargo} check: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings = ours_warned(&stderr);
+    eprintln!(
+        "the build of feishu from its packages with the newest dependencies (cargo update): {:.0?}",
+        started.elapsed()
+    );
+    if !out.status.success() || !warnings.is_empty() {
+        eprintln!(
+            "with the newest versions of its dependencies, feishu's build {}:\n{}",
+            if out.status.success() { "warns" } else { "fails" },
+            if warnings.is_empty() { stderr.to_string() } else { warnings.join("\n") }
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The warnings of `cargo check --message-format=short` about the files of
+/// `feishu` or `feishu-runtime` (`feishu-runtime-0.2.0/src/x.rs:1:2:
+/// warning: …`), not those of other crates.
+fn ours_warned(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.starts_with("feishu-") && l.contains(": warning: ") && !l.contains("generated ")
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The crates `cargo package` packages: every other crate says `publish = false`.
@@ -212,4 +270,23 @@ fn package(cargo: &str, root: &Path) -> Result<bool, String> {
         started.elapsed()
     );
     Ok(status.success())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_our_crates_warnings_count() {
+        let stderr = "    Checking rustls v0.23.48\n\
+            feishu-runtime-0.2.0/src/transport/connect.rs:40:21: warning: use of deprecated function `rustls::crypto::ring::default_provider`\n\
+            warning: `feishu-runtime` (lib) generated 1 warning\n\
+            /root/.cargo/registry/src/x/hyper-1.0/src/lib.rs:1:1: warning: something of theirs\n\
+            feishu-0.2.0/src/lib.rs:3:1: error: not a warning\n";
+        assert_eq!(
+            super::ours_warned(stderr),
+            [
+                "feishu-runtime-0.2.0/src/transport/connect.rs:40:21: warning: use of deprecated function `rustls::crypto::ring::default_provider`"
+            ]
+        );
+        assert!(super::ours_warned("    Finished `dev` profile\n").is_empty());
+    }
 }
