@@ -45,7 +45,13 @@ fn main() -> ExitCode {
         XtaskCmd::Examples(flags) => root().and_then(|root| examples::run(&flags, &root)),
         XtaskCmd::Sandbox(flags) => root().and_then(|root| sandbox::run(&flags, &root)),
         XtaskCmd::Diff(flags) => root().and_then(|root| diff::run(&flags, &root)),
-        XtaskCmd::Release(flags) => root().and_then(|root| release::run(&flags, &root)),
+        XtaskCmd::Release(flags) => root().and_then(|root| {
+            let regen_is_current = || {
+                let check = flags::Regen { check: true, docs: None, out: None };
+                Ok(regen::run(&check, &root)? == ExitCode::SUCCESS)
+            };
+            release::run(&flags, &root, regen_is_current)
+        }),
         XtaskCmd::Openapi(flags) => root().and_then(|root| openapi::run(&flags, &root)),
         XtaskCmd::Bench(flags) => root().and_then(|root| bench::run(&flags, &root)),
         XtaskCmd::Docs(flags) => match flags.subcommand {

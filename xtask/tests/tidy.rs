@@ -32,9 +32,22 @@ const TOO_LONG_FOR_NOW: &[&str] = &[
 ];
 
 /// The source folders whose modules form no import cycle: a cycle means two
-/// modules that can only be read, and changed, together. The sandbox's
-/// handlers import its state, never its server (issue 27 item 2).
-const ACYCLIC: &[&str] = &["codegen/model/src", "sandbox/src", "runtime/src"];
+/// modules that can only be read, and changed, together. Every crate of
+/// more than three modules is here (issue 27): the sandbox's handlers import
+/// its state, never its server; `cargo xtask release` gets regen's verdict
+/// from main.rs, since regen reads the release record.
+const ACYCLIC: &[&str] = &[
+    "bench/src",
+    "codegen/code/src",
+    "codegen/diff/src",
+    "codegen/docs/src",
+    "codegen/model/src",
+    "codegen/openapi/src",
+    "runtime/src",
+    "sandbox/src",
+    "testkit/src",
+    "xtask/src",
+];
 
 /// The workspace root.
 fn root() -> PathBuf {

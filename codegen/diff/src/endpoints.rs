@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use feishu_model::{Auth, is_typed};
 use feishu_spec::{AccessToken, ContentType, Endpoint, ResponseContentType};
 
-use super::fields::fields;
+use super::fields::{fields, show};
 use super::{ChangeKind, Changes};
 use crate::rules::{self, Bound, Direction, FieldPlace};
 
@@ -220,8 +220,4 @@ pub(super) fn rate_limit(old: &Endpoint, new: &Endpoint, out: &mut Changes) {
         line.push_str(&format!(": {}", parts.join(", ")));
     }
     out.push(ChangeKind::RateLimitChanged, rules::rate_limit_changed(), line);
-}
-
-pub(super) fn show<T: ToString>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_else(|| "none".to_string())
 }

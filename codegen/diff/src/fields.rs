@@ -3,7 +3,6 @@
 
 use feishu_spec::{Field, FieldType};
 
-use super::endpoints::show;
 use super::{ChangeKind, Changes, by_key};
 use crate::rules::{self, Bound, Direction, FieldPlace};
 
@@ -278,4 +277,9 @@ pub(super) fn constraints(
 
 pub(super) fn quoted(values: &[&str]) -> String {
     values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// A limit as the report prints it: its value, or `none`.
+pub(super) fn show<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_else(|| "none".to_string())
 }

@@ -253,7 +253,7 @@ fn scopes(scopes: &[Scope]) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::operations::SchemaOf;
+    use super::schemas::SchemaOf;
     use super::schemas::{schema, typed};
     use super::*;
     use feishu_spec::{

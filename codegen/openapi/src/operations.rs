@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::schemas::{object, schema};
+use super::schemas::{SchemaOf, object, schema};
 use super::{scopes, tag};
 use feishu_spec::{AppType, ContentType, Endpoint, ErrorCode, Field, Method, ResponseContentType};
 use serde_json::{Map, Value, json};
@@ -108,16 +108,6 @@ pub(super) fn parameter(field: &Field, location: &str, required: bool) -> Value 
     }
     p.insert("schema".into(), schema);
     Value::Object(p)
-}
-
-/// Which values a schema describes: requests are closed (only the
-/// documented fields), responses open (the platform adds fields).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum SchemaOf {
-    /// What the client sends.
-    Request,
-    /// What the platform answers.
-    Response,
 }
 
 pub(super) fn request_body(endpoint: &Endpoint) -> Option<Value> {

@@ -1,10 +1,19 @@
 //! Fields as JSON Schema: objects, arrays and scalars with their constraints,
 //! closed for what is sent and open for what is received.
 
-use super::operations::SchemaOf;
 use super::scopes;
 use feishu_spec::{Field, FieldType};
 use serde_json::{Map, Value, json};
+
+/// Which values a schema describes: requests are closed (only the
+/// documented fields), responses open (the platform adds fields).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SchemaOf {
+    /// What the client sends.
+    Request,
+    /// What the platform answers.
+    Response,
+}
 
 /// An object schema of `fields`.
 pub(super) fn object(fields: &[Field], side: SchemaOf) -> Value {

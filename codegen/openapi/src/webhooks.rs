@@ -1,7 +1,6 @@
 //! One event as an OpenAPI webhook: the v2 envelope around its body.
 
-use super::operations::SchemaOf;
-use super::schemas::object;
+use super::schemas::{SchemaOf, object};
 use super::scopes;
 use feishu_spec::Event;
 use serde_json::{Map, Value, json};
