@@ -1,4 +1,4 @@
-//! Runs the `upload_file` and `list_messages` examples, as built by
+//! Runs the `upload_file`, `download_file` and `list_messages` examples, as built by
 //! `cargo test`, against a sandbox, and checks that the examples refuse
 //! a bad command line by name.
 
@@ -13,19 +13,17 @@ async fn sandbox() -> Sandbox {
 }
 
 async fn run(name: &str, sandbox: &Sandbox, last: &str) -> Output {
-    let (binary, url, last) =
-        (feishu_examples::example_binary(name), sandbox.url(), last.to_owned());
+    run_with(name, sandbox, &[last]).await
+}
+
+/// Runs example `name` against `sandbox`, with `rest` after the flags.
+async fn run_with(name: &str, sandbox: &Sandbox, rest: &[&str]) -> Output {
+    let (binary, url) = (feishu_examples::example_binary(name), sandbox.url());
+    let rest: Vec<String> = rest.iter().map(|a| (*a).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(binary)
-            .args([
-                "--base-url",
-                &url,
-                "--app-id",
-                "cli_sandbox",
-                "--app-secret",
-                "sandbox-secret",
-                &last,
-            ])
+            .args(["--base-url", &url, "--app-id", "cli_sandbox", "--app-secret", "sandbox-secret"])
+            .args(rest)
             .output()
             .unwrap()
     })
@@ -150,4 +148,54 @@ fn the_webhook_server_refuses_to_start_without_a_secret() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--verification-token or --encrypt-key"), "{stderr}");
     assert!(String::from_utf8_lossy(&output.stdout).is_empty(), "it never listened");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_file_saves_a_hostile_name_inside_its_folder() {
+    let sandbox = sandbox().await;
+    // Uploaded under a name that climbs out of any folder: the sandbox keeps
+    // it as uploaded, as Feishu would hand it back.
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let client = feishu_runtime::Client::builder("cli_sandbox", "sandbox-secret")
+        .base_url(sandbox.url())
+        .build()
+        .unwrap();
+    let hostile = "../../.bashrc";
+    let form = feishu_runtime::Multipart::new()
+        .text("file_type", "stream")
+        .text("file_name", hostile)
+        .upload("file", feishu_runtime::UploadFile::from_bytes(content.clone(), hostile));
+    let request =
+        feishu_runtime::ApiRequest::new(feishu_runtime::Method::POST, "/open-apis/im/v1/files")
+            .body(feishu_runtime::Body::Multipart(form));
+    let key = client.send_value(request).await.unwrap()["file_key"].as_str().unwrap().to_owned();
+    let files = control(&sandbox, reqwest::Method::GET, "/files", None).await;
+    assert_eq!(files["files"][0]["file_name"], hostile, "the sandbox keeps the name as uploaded");
+
+    let base = std::env::temp_dir().join(format!("feishu-example-download-{}", std::process::id()));
+    let dir = base.join("a").join("b");
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = run_with("download_file", &sandbox, &[&key, dir.to_str().unwrap()]).await;
+
+    let written: Vec<_> = walk(&base);
+    std::fs::remove_dir_all(&base).unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert_eq!(printed, dir.join("bashrc").to_str().unwrap());
+    assert_eq!(written, vec![(dir.join("bashrc"), content)], "one file, inside DIR");
+}
+
+/// Every file under `dir`, with its content.
+fn walk(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            let content = std::fs::read(&path).unwrap();
+            files.push((path, content));
+        }
+    }
+    files
 }

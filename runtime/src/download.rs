@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -80,6 +80,32 @@ impl Download {
         Ok(all.freeze())
     }
 
+    /// The name to save the file under, made safe from
+    /// [`filename`](Self::filename), which whoever uploaded the file chose
+    /// (`filename*=UTF-8''..%2F..%2F.bashrc` decodes to `../../.bashrc`):
+    /// the last component only (after the last slash or backslash), without
+    /// control characters, without leading dots and spaces (no hidden file,
+    /// no `..`) or trailing dots and spaces, at most 255 bytes. `None` when
+    /// nothing is left or the server sent no name.
+    ///
+    /// Use this, not `filename`, to name a file on disk:
+    /// [`save_into`](Self::save_into) does.
+    pub fn safe_file_name(&self) -> Option<String> {
+        self.filename.as_deref().and_then(safe_file_name)
+    }
+
+    /// Writes the body into the folder `dir` under its
+    /// [`safe_file_name`](Self::safe_file_name) (`download` when the server
+    /// sent no usable name), atomically as [`save_to`](Self::save_to) does,
+    /// and returns the path written. The path is always directly inside
+    /// `dir`, whatever name the server sent.
+    pub async fn save_into(self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
+        let name = self.safe_file_name().unwrap_or_else(|| FALLBACK_NAME.to_owned());
+        let path = dir.as_ref().join(name);
+        self.save_to(&path).await?;
+        Ok(path)
+    }
+
     /// Writes the body to `path` atomically: into a temporary file beside
     /// it, renamed over `path` once complete. A download that fails or is
     /// dropped half way leaves no file behind (and an existing `path`
@@ -111,6 +137,26 @@ impl Download {
         temp.persist(path).map_err(|e| io(e.error))?;
         Ok(written)
     }
+}
+
+/// The name [`Download::save_into`] uses when the server sent none.
+const FALLBACK_NAME: &str = "download";
+
+/// The longest file name most file systems take, in bytes.
+const MAX_NAME_BYTES: usize = 255;
+
+/// `name` made safe to create inside a folder (see
+/// [`Download::safe_file_name`]).
+fn safe_file_name(name: &str) -> Option<String> {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).collect();
+    let trimmed = cleaned.trim_start_matches(['.', ' ']).trim_end_matches(['.', ' ']);
+    let mut end = trimmed.len().min(MAX_NAME_BYTES);
+    while !trimmed.is_char_boundary(end) {
+        end -= 1;
+    }
+    let safe = &trimmed[..end];
+    (!safe.is_empty()).then(|| safe.to_owned())
 }
 
 /// One chunk read, and the download to read the next from.
@@ -258,6 +304,29 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hostile_file_name_is_made_safe() {
+        let cases = [
+            ("报告.pdf", Some("报告.pdf")),
+            ("../../.bashrc", Some("bashrc")),
+            ("..\\..\\evil.exe", Some("evil.exe")),
+            ("/etc/passwd", Some("passwd")),
+            ("a/b/", None),
+            ("..", None),
+            ("...", None),
+            (".hidden", Some("hidden")),
+            ("bell\u{7}and\nnewline.txt", Some("bellandnewline.txt")),
+            ("  spaced .txt. ", Some("spaced .txt")),
+            ("", None),
+        ];
+        for (name, safe) in cases {
+            assert_eq!(safe_file_name(name).as_deref(), safe, "{name:?}");
+        }
+        let long = "长".repeat(200);
+        let cut = safe_file_name(&long).unwrap();
+        assert!(cut.len() <= MAX_NAME_BYTES && long.starts_with(&cut), "{}", cut.len());
+    }
     use http::header::HeaderValue;
 
     #[test]

@@ -268,6 +268,30 @@ async fn a_call_timeout_of_duration_max_means_no_limit() {
     assert_eq!(client.send_value(call).await.unwrap(), json!({"answer": 42}));
 }
 
+#[tokio::test]
+async fn save_into_keeps_a_hostile_name_inside_its_folder() {
+    // The uploader chose the name: `../../.bashrc`, percent-encoded.
+    let server = Server::with_token(|_| {
+        Reply::raw(200, "text/plain", b"rm -rf ~".to_vec())
+            .header("Content-Disposition", "attachment; filename*=UTF-8''..%2F..%2F.bashrc")
+    })
+    .await;
+    let client = server.client();
+    let base = TempDir::new("hostile");
+    let dir = base.0.join("a").join("b");
+    std::fs::create_dir_all(&dir).unwrap();
+    let request = ApiRequest::new(Method::GET, "/open-apis/im/v1/files/f1");
+
+    let file = client.send_bytes(request).await.unwrap();
+    assert_eq!(file.filename.as_deref(), Some("../../.bashrc"));
+    assert_eq!(file.safe_file_name().as_deref(), Some("bashrc"));
+    let path = file.save_into(&dir).await.unwrap();
+
+    assert_eq!(path, dir.join("bashrc"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"rm -rf ~");
+    assert_eq!(base.entries(), vec!["a".to_owned()], "nothing written beside the folder");
+}
+
 /// A server without auth that announces `announced` bytes, sends `sent`
 /// of them, and closes the connection.
 async fn cut_short(announced: usize, sent: usize) -> String {
