@@ -220,6 +220,71 @@ async fn a_shutdown_grace_of_duration_max_does_not_panic() {
     assert_eq!(*client.status().borrow(), Status::Disconnected { error: None });
 }
 
+/// One stuck handler cannot wedge the long connection (issue 24 item 2):
+/// its delivery times out and is acked 500, the platform's re-pushes of it
+/// (copies of an event in flight) wait a bounded time, and even with one
+/// handler slot every other event is still handled and acked 200 on the
+/// same socket (without the timeout the slot would be held for good).
+#[tokio::test]
+async fn one_stuck_handler_cannot_wedge_the_connection() {
+    let env = Arc::new(Env::start().await);
+    let seen = Arc::new(Seen::default());
+    let mut builder = Dispatcher::builder();
+    builder.handler_timeout(Duration::from_millis(500));
+    builder
+        .on({
+            let seen = Arc::clone(&seen);
+            move |ctx, ev: MessageReceived| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    if ev.message.content.contains("hello 0") {
+                        std::future::pending::<()>().await;
+                    }
+                    *seen.events.lock().unwrap().entry(ctx.event_id).or_default() += 1;
+                    Ok(())
+                }
+            }
+        })
+        .unwrap();
+    let client = client_with(&env, builder.build(), |b| b.max_handlers(1));
+    let task = run(&client).await;
+    let mut status = client.status();
+    status.borrow_and_update();
+
+    // Event 0 never finishes; the sandbox pushes it again every 100 ms
+    // until it is acked.
+    let stuck = tokio::spawn({
+        let env = Arc::clone(&env);
+        async move { deliver(&env, 0, json!({"ack_timeout_ms": 100, "timeout_ms": 20_000})).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let others: Vec<_> = (1..=10)
+        .map(|n| {
+            let env = Arc::clone(&env);
+            tokio::spawn(async move {
+                deliver(&env, n, json!({"ack_timeout_ms": 20_000, "timeout_ms": 20_000})).await
+            })
+        })
+        .collect();
+
+    let (code, answer) = stuck.await.unwrap();
+    assert_eq!(code, 200, "{answer}");
+    assert_ne!(
+        answer["status"], 200,
+        "the stuck handler's delivery is not acked as done: {answer}"
+    );
+    for other in others {
+        let (code, answer) = other.await.unwrap();
+        assert_eq!((code, &answer["status"]), (200, &json!(200)), "{answer}");
+    }
+    let handled = seen.events.lock().unwrap().clone();
+    assert_eq!(handled.len(), 10, "every other event was handled: {handled:?}");
+    assert!(handled.values().all(|&n| n == 1), "{handled:?}");
+    assert!(!status.has_changed().unwrap(), "no reconnect: {:?}", *status.borrow());
+    client.shutdown().await;
+    task.await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn fragmented_events_are_joined() {
     let env = Env::start().await;
