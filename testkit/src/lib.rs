@@ -3,13 +3,15 @@
 //! ([`Server`]) and a webhook receiver ([`WebhookReceiver`]), both on hyper,
 //! a real `redis-server` started per test ([`RedisServer`]), a tracing
 //! subscriber that records everything ([`Capture`]) and a forwarding HTTP
-//! proxy ([`ForwardProxy`]).
+//! proxy ([`ForwardProxy`]); and the one rule for "are we in CI" ([`on_ci`]),
+//! with what a test does when CI's corpus or tools are missing.
 //!
 //! It knows the Feishu wire facts a fake server needs (the token endpoints
 //! and their answer, the `{code, msg, data}` envelope) and nothing of the
 //! runtime or the sandbox: both use it as a dev-dependency, and the sandbox
 //! must never depend on the runtime, not even through its tests' helpers.
 
+mod ci;
 mod proxy;
 mod recorded;
 mod redis;
@@ -18,6 +20,7 @@ mod server;
 mod trace;
 mod webhook;
 
+pub use ci::{corpus_folder, is_ci_value, on_ci, skip_or_fail};
 pub use proxy::{ForwardProxy, ProxiedRequest};
 pub use recorded::Recorded;
 pub use redis::RedisServer;

@@ -59,7 +59,7 @@ impl RedisServer {
                 "{test}: skipped, `{PROGRAM}` is not installed (`apt-get install redis-server`; \
                  `cargo xtask test` installs it)"
             );
-            if std::env::var_os("CI").is_some() {
+            if crate::on_ci() {
                 panic!("{why}, and CI is set: these tests must run in CI");
             }
             eprintln!("{why}");

@@ -6,7 +6,8 @@
 //! result to the test processes ([`Peers::apply`]):
 //!
 //! - If `FEISHU_PEER_PYTHON` is already set, that interpreter is used as it
-//!   is and nothing is installed.
+//!   is and nothing is installed; it must import the pinned lark-oapi and
+//!   openapi-spec-validator, or `cargo xtask test` stops with a message.
 //! - Otherwise a virtual environment at `target/peers/venv` is created with
 //!   `python3 -m venv` when missing (or broken), and `pip install
 //!   lark-oapi==1.7.5` runs there from PyPI, unless `import lark_oapi` already
@@ -120,8 +121,22 @@ pub fn ensure(root: &Path) -> Result<Peers, String> {
 /// [`ensure`], with the value of `FEISHU_PEER_PYTHON` given.
 pub fn ensure_with(root: &Path, peer_python: Option<OsString>) -> Result<Peers, String> {
     if let Some(python) = peer_python.filter(|p| !p.is_empty()) {
-        eprintln!("peers: using {PEER_PYTHON_VAR}={} as it is", Path::new(&python).display());
-        return Ok(Peers { python: python.into(), pythonpath: None });
+        // Checked like the venv's: with a wrong interpreter the differential
+        // tests and the OpenAPI validations would skip, and pass.
+        let python = PathBuf::from(python);
+        if !has_lark_oapi(&python, None) {
+            return Err(format!(
+                "{PEER_PYTHON_VAR}={} cannot import lark_oapi {LARK_OAPI_VERSION} and \
+                 openapi_spec_validator {OPENAPI_SPEC_VALIDATOR_VERSION}: install them there \
+                 (`{} -m pip install {} openapi-spec-validator=={OPENAPI_SPEC_VALIDATOR_VERSION}`), \
+                 or unset it and `cargo xtask test` installs them into target/peers/venv",
+                python.display(),
+                python.display(),
+                requirement()
+            ));
+        }
+        eprintln!("peers: using {PEER_PYTHON_VAR}={}", python.display());
+        return Ok(Peers { python, pythonpath: None });
     }
     let venv = venv_dir(root);
     let python = venv_python(&venv);

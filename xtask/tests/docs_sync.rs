@@ -744,8 +744,8 @@ fn the_page_and_byte_caps_stop_the_run_and_can_be_raised() {
 #[test]
 fn the_shared_corpus_round_trips_through_the_local_portal() {
     let corpus = root().join("../shared/corpus/raw");
-    if !corpus.is_dir() {
-        eprintln!("skipped: {} is absent", corpus.display());
+    let test = "the_shared_corpus_round_trips_through_the_local_portal";
+    if feishu_testkit::corpus_folder(test, &corpus).is_none() {
         return;
     }
     let portal = Portal::start(&corpus);

@@ -43,12 +43,42 @@ fn the_fallback_site_goes_in_front_of_pythonpath() {
     }
 }
 
+/// A stand-in interpreter under `root` that exits with `code` whatever it is asked.
+#[cfg(unix)]
+fn stand_in(root: &Path, code: u8) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let python = root.join("bin/python3");
+    std::fs::create_dir_all(python.parent().unwrap()).unwrap();
+    std::fs::write(&python, format!("#!/bin/sh\nexit {code}\n")).unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    python
+}
+
+#[cfg(unix)]
 #[test]
-fn a_given_interpreter_is_used_as_it_is() {
+fn a_given_interpreter_that_imports_the_peers_is_used_as_it_is() {
     let root = temp_root("given");
-    let got = peers::ensure_with(&root, Some("/opt/python/bin/python3".into())).unwrap();
-    assert_eq!(got, peers::Peers { python: "/opt/python/bin/python3".into(), pythonpath: None });
+    let python = stand_in(&root, 0);
+    let got = peers::ensure_with(&root, Some(python.clone().into())).unwrap();
+    assert_eq!(got, peers::Peers { python, pythonpath: None });
     assert!(!root.join("target").exists(), "nothing is installed");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// Issue 30: a wrong `FEISHU_PEER_PYTHON` made the differential tests skip
+/// and pass; now `cargo xtask test` stops and names it.
+#[cfg(unix)]
+#[test]
+fn a_given_interpreter_without_the_peers_is_refused() {
+    let root = temp_root("given-wrong");
+    let python = stand_in(&root, 1);
+    let error = peers::ensure_with(&root, Some(python.clone().into())).unwrap_err();
+    assert!(error.contains(&python.display().to_string()), "{error}");
+    assert!(error.contains("cannot import lark_oapi"), "{error}");
+    let missing = peers::ensure_with(&root, Some("/no/such/python".into())).unwrap_err();
+    assert!(missing.contains("/no/such/python"), "{missing}");
+    assert!(!root.join("target").exists(), "nothing is installed");
+    std::fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]

@@ -11,9 +11,9 @@ use std::process::Command;
 /// The lark-oapi version the peers are written against.
 pub const LARK_OAPI_VERSION: &str = "1.7.5";
 
-/// Whether the tests run on CI (`CI` set, and not `0` or `false`).
+/// Whether the tests run on CI: the one rule, `feishu_testkit::on_ci`.
 pub fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+    feishu_testkit::on_ci()
 }
 
 /// The interpreter to run the peer with, or why there is none.
