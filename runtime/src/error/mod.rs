@@ -431,6 +431,66 @@ mod tests {
         assert_eq!(Error::Timeout.log_id(), None);
     }
 
+    /// Every shape of error: each variant, and each variant of the errors
+    /// it nests. A new variant fails to compile here until it has a name,
+    /// and the test below fails until the table has a row for it.
+    const SHAPES: [&str; 23] = [
+        "Validation",
+        "Api",
+        "Token",
+        "Http",
+        "Transport",
+        "Decode",
+        "Encode",
+        "File::Io",
+        "File::Changed",
+        "File::NotRepeatable",
+        "Pagination::MissingToken",
+        "Pagination::RepeatedToken",
+        "Pagination::TooManyPages",
+        "Timeout",
+        "Config",
+        "Auth::AppTicketNotReceived",
+        "Auth::TenantKeyRequired",
+        "Auth::TenantKeyNotUsed",
+        "Auth::TokenNotAccepted",
+        "Auth::ConflictingUserCredentials",
+        "Auth::UserNotAuthorized",
+        "Auth::ReauthorizationRequired",
+        "Auth::Store",
+    ];
+
+    /// The name of `e`'s shape in [`SHAPES`]; an exhaustive match (no `_`).
+    fn shape(e: &Error) -> &'static str {
+        match e {
+            Error::Validation(_) => "Validation",
+            Error::Api(_) => "Api",
+            Error::Token { .. } => "Token",
+            Error::Http { .. } => "Http",
+            Error::Transport(_) => "Transport",
+            Error::Decode { .. } => "Decode",
+            Error::Encode(_) => "Encode",
+            Error::File(FileError::Io { .. }) => "File::Io",
+            Error::File(FileError::Changed { .. }) => "File::Changed",
+            Error::File(FileError::NotRepeatable { .. }) => "File::NotRepeatable",
+            Error::Pagination(PaginationError::MissingToken { .. }) => "Pagination::MissingToken",
+            Error::Pagination(PaginationError::RepeatedToken { .. }) => "Pagination::RepeatedToken",
+            Error::Pagination(PaginationError::TooManyPages { .. }) => "Pagination::TooManyPages",
+            Error::Timeout => "Timeout",
+            Error::Config(_) => "Config",
+            Error::Auth(a) => match a {
+                AuthError::AppTicketNotReceived => "Auth::AppTicketNotReceived",
+                AuthError::TenantKeyRequired { .. } => "Auth::TenantKeyRequired",
+                AuthError::TenantKeyNotUsed { .. } => "Auth::TenantKeyNotUsed",
+                AuthError::TokenNotAccepted { .. } => "Auth::TokenNotAccepted",
+                AuthError::ConflictingUserCredentials => "Auth::ConflictingUserCredentials",
+                AuthError::UserNotAuthorized { .. } => "Auth::UserNotAuthorized",
+                AuthError::ReauthorizationRequired { .. } => "Auth::ReauthorizationRequired",
+                AuthError::Store { .. } => "Auth::Store",
+            },
+        }
+    }
+
     /// Every shape of error the runtime produces, with its verdict and the
     /// two readings of it.
     #[test]
@@ -545,11 +605,15 @@ mod tests {
                 false,
             ),
         ];
+        let mut covered = std::collections::BTreeSet::new();
         for (what, error, verdict, rate_limited) in table {
             assert_eq!(error.retry_verdict(), verdict, "{what}: {error}");
             assert_eq!(error.is_retryable(), verdict != Never, "{what}");
             assert_eq!(error.is_rate_limited(), rate_limited, "{what}");
+            covered.insert(shape(&error));
         }
+        let missing: Vec<_> = SHAPES.iter().filter(|s| !covered.contains(*s)).collect();
+        assert!(missing.is_empty(), "shapes without a row in the table: {missing:?}");
         assert_eq!(codes::RATE_LIMITS.iter().filter(|c| is_rate_limit_code(**c)).count(), 2);
         assert!(!is_rate_limit_code(230001));
     }
