@@ -22,10 +22,10 @@
 use std::process::ExitCode;
 
 use feishu::im::message::ReplyRequest;
+use feishu::runtime::MessageContent;
+use feishu::runtime::events::{Dispatcher, EventBody};
+use feishu::runtime::ids::MessageId;
 use feishu::runtime::redis::RedisStores;
-use feishu_runtime::MessageContent;
-use feishu_runtime::events::{Dispatcher, EventBody};
-use feishu_runtime::ids::MessageId;
 use serde::Deserialize;
 
 /// The part of `im.message.receive_v1` the bot reads.
@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
     // Retries, failed handlers and connection trouble are reported through tracing.
     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let args = flags::EchoBot::from_env_or_exit();
-    let base_url = args.base_url.unwrap_or_else(|| feishu_runtime::FEISHU_BASE_URL.to_owned());
+    let base_url = args.base_url.unwrap_or_else(|| feishu::runtime::FEISHU_BASE_URL.to_owned());
     let stores = match &args.redis {
         Some(url) => match RedisStores::connect(url).await {
             Ok(stores) => Some(stores),

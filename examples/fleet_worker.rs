@@ -33,10 +33,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use feishu::im::message::ReplyRequest;
+use feishu::runtime::events::{Dispatcher, Webhook, WebhookConfig};
+use feishu::runtime::ids::MessageId;
 use feishu::runtime::redis::RedisStores;
-use feishu_runtime::events::{Dispatcher, Webhook, WebhookConfig};
-use feishu_runtime::ids::MessageId;
-use feishu_runtime::{AppType, MessageContent, RequestOptions};
+use feishu::runtime::{AppType, MessageContent, RequestOptions};
 
 /// The command line.
 mod flags {
@@ -97,7 +97,7 @@ async fn main() -> ExitCode {
     // Retries, a Redis outage and failed handlers are reported through tracing.
     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
     let args = flags::FleetWorker::from_env_or_exit();
-    let base_url = args.base_url.unwrap_or_else(|| feishu_runtime::FEISHU_BASE_URL.to_owned());
+    let base_url = args.base_url.unwrap_or_else(|| feishu::runtime::FEISHU_BASE_URL.to_owned());
     let mut builder = feishu::Client::builder(args.app_id, args.app_secret).base_url(&base_url);
     if args.marketplace {
         builder = builder.app_type(AppType::Marketplace);
