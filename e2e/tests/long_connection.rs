@@ -210,9 +210,13 @@ async fn a_shutdown_grace_of_duration_max_does_not_panic() {
     assert_eq!(status, 200);
 
     // A connection task that panics never says it stopped: the shutdown
-    // would wait for ever, so the task's end is watched too.
+    // would wait for ever, so the task's end is watched too. `start` says
+    // it stopped before it returns, so once the task has ended the shutdown
+    // is ready too: polled first (`biased`), it wins that tie, which an
+    // unbiased select would break at random.
     let mut task = task;
     tokio::select! {
+        biased;
         () = client.shutdown() => {}
         ended = &mut task => panic!("the connection ended during its shutdown: {ended:?}"),
     }
