@@ -71,18 +71,7 @@ fn recording(seen: &Arc<Seen>, delay: Duration) -> DispatcherBuilder {
 
 /// A client for the sandbox with test-sized intervals.
 fn client(env: &Env, dispatcher: Dispatcher) -> LongConnection {
-    feishu_runtime::Client::builder(APP_ID, APP_SECRET)
-        .base_url(env.url())
-        .build()
-        .unwrap()
-        .long_connection(dispatcher)
-        .ping_interval(Duration::from_millis(50))
-        .liveness_timeout(Duration::from_millis(200))
-        .reconnect_nonce(Duration::from_millis(20))
-        .reconnect_interval(Duration::from_millis(20))
-        .shutdown_grace(Duration::from_secs(10))
-        .build()
-        .unwrap()
+    client_with(env, dispatcher, |b| b)
 }
 
 /// Starts `client` in a task; waits until it is connected.

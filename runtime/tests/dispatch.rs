@@ -155,6 +155,15 @@ async fn the_webhook_checks_stay_in_front_of_the_dispatcher() {
     assert_eq!(log.lock().unwrap().len(), 1);
 }
 
+/// A card callback: `ou_9` pressed a button.
+fn button_pressed() -> Value {
+    envelope(
+        "c1",
+        "card.action.trigger",
+        json!({"operator": {"open_id": "ou_9"}, "action": {"tag": "button", "value": {}}}),
+    )
+}
+
 #[tokio::test]
 async fn card_callbacks_answer_with_their_response() {
     let mut builder = Dispatcher::builder();
@@ -180,11 +189,7 @@ async fn card_callbacks_answer_with_their_response() {
         })
         .unwrap();
     let dispatcher = builder.build();
-    let action = envelope(
-        "c1",
-        "card.action.trigger",
-        json!({"operator": {"open_id": "ou_9"}, "action": {"tag": "button", "value": {}}}),
-    );
+    let action = button_pressed();
     assert_eq!(
         post(&dispatcher, &action).await,
         (
@@ -508,11 +513,7 @@ async fn handlers_with_state_share_it_without_cloning_it_themselves() {
     assert_eq!(post(&dispatcher, &message("e2", "om_2")).await, (200, json!({})));
     let other = envelope("o1", "im.chat.disbanded_v1", json!({}));
     assert_eq!(post(&dispatcher, &other).await, (200, json!({})));
-    let action = envelope(
-        "c1",
-        "card.action.trigger",
-        json!({"operator": {"open_id": "ou_9"}, "action": {"tag": "button", "value": {}}}),
-    );
+    let action = button_pressed();
     assert_eq!(
         post(&dispatcher, &action).await,
         (

@@ -157,20 +157,7 @@ impl Client {
     /// [module docs](crate::ws)). The connection uses this client's base URL,
     /// credentials, timeout, proxy and TLS.
     pub fn long_connection(&self, dispatcher: Dispatcher) -> LongConnectionBuilder {
-        LongConnectionBuilder {
-            client: self.clone(),
-            dispatcher,
-            settings: Settings {
-                fragment_timeout: DEFAULT_FRAGMENT_TIMEOUT,
-                shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-                max_handlers: DEFAULT_MAX_HANDLERS,
-                ping_interval: None,
-                liveness_timeout: None,
-                reconnect_interval: None,
-                reconnect_nonce: None,
-                reconnect_count: None,
-            },
-        }
+        LongConnectionBuilder { client: self.clone(), dispatcher, settings: Settings::default() }
     }
 }
 

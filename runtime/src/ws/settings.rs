@@ -46,13 +46,10 @@ impl Settings {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_platforms_ping_interval_is_clamped() {
-        let settings = Settings {
+impl Default for Settings {
+    /// The defaults, and the platform's word for everything it tells.
+    fn default() -> Self {
+        Self {
             fragment_timeout: DEFAULT_FRAGMENT_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             max_handlers: DEFAULT_MAX_HANDLERS,
@@ -61,7 +58,17 @@ mod tests {
             reconnect_interval: None,
             reconnect_nonce: None,
             reconnect_count: None,
-        };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platforms_ping_interval_is_clamped() {
+        let settings = Settings::default();
         let pong = |secs| ServerSettings { ping_interval: secs, ..ServerSettings::default() };
         assert_eq!(settings.ping_interval(&pong(120)), Duration::from_secs(120));
         assert_eq!(settings.ping_interval(&pong(0)), Duration::from_secs(1));
