@@ -119,23 +119,12 @@ pub fn name_from_message(message: &str) -> Option<String> {
 /// that a contraction's negation survives the split into words (which
 /// would leave a lone `t`).
 fn expand_contractions(clause: &str) -> String {
-    let mut out = String::with_capacity(clause.len() + 8);
-    for word in clause.split(' ') {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        let lower = word.to_ascii_lowercase();
-        match lower.as_str() {
-            "can't" => out.push_str("cannot"),
-            "won't" => out.push_str("will not"),
-            w if w.ends_with("n't") => {
-                out.push_str(&word[..w.len() - 3]);
-                out.push_str(" not");
-            }
-            _ => out.push_str(word),
-        }
-    }
-    out
+    // The words are read lower case anyway; `can't!` and `can't` alike.
+    clause
+        .to_ascii_lowercase()
+        .replace("can't", "cannot")
+        .replace("won't", "will not")
+        .replace("n't", " not")
 }
 
 /// The capitalised words of a clause that make its name (steps 3 and the
@@ -299,6 +288,7 @@ mod tests {
             ("The message is not found, maybe not exist or deleted.", "MessageNotFound"),
             ("P2P chat can NOT be shared.", "P2pChatCannotBeShared"),
             ("The app can't send to the chat.", "AppCannotSendChat"),
+            ("Bots CAN'T!", "BotsCannot"),
             ("Users should not resend the request.", "UsersShouldNotResendRequest"),
             ("The file cannot be empty.", "FileCannotBeEmpty"),
             ("The operator doesn't own the resource.", "OperatorNotOwnResource"),
