@@ -39,7 +39,7 @@ async fn stores_work_over_rediss_with_a_verified_certificate() {
     );
     // And the checks cannot be turned off by the URL.
     let insecure = RedisStores::connect(&format!("{url}/#insecure")).await;
-    assert!(matches!(insecure, Err(ConnectError::Url(_))), "{insecure:?}");
+    assert!(matches!(insecure, Err(ConnectError::Url { .. })), "{insecure:?}");
 
     // With it, a child process stores an app_ticket over TLS ...
     let output = Command::new(std::env::current_exe().unwrap())

@@ -13,7 +13,7 @@ use crate::auth::{
 };
 use crate::config::Config;
 use crate::download::{Download, parse_download};
-use crate::error::{Error, FileError, Verdict};
+use crate::error::{ConfigError, Error, FileError, Verdict};
 use crate::limit::{Keys, LimitKey, Limiter, SharedLimiter};
 use crate::outcome::Response;
 use crate::request::{ApiRequest, Body, is_sensitive_header};
@@ -191,6 +191,7 @@ impl Client {
         value.ok_or_else(|| Error::Decode {
             message: "the response was accepted but not kept (a runtime bug)".into(),
             log_id: None,
+            source: None,
         })
     }
 
@@ -498,10 +499,13 @@ fn not_repeatable(request: &ApiRequest, error: Error) -> Result<Error, Error> {
 /// A caller's extra header, checked: a bad one fails the call before
 /// anything is sent, naming the header but never a credential's value.
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
-    let bad = |why: &str| Error::Config(format!("request header {name:?}: {why}"));
-    let name = HeaderName::try_from(name).map_err(|_| bad("not a valid header name"))?;
+    let bad = |rule| ConfigError::new(format!("request header {name:?}"), rule);
+    let name =
+        HeaderName::try_from(name).map_err(|e| bad("must have a valid header name").because(e))?;
+    // Not the parser's error for the value: it would not name the value,
+    // but nothing of a credential is passed on.
     let mut value = HeaderValue::try_from(value)
-        .map_err(|_| bad("its value holds characters a header cannot carry"))?;
+        .map_err(|_| bad("must have a value of only characters a header can carry"))?;
     value.set_sensitive(is_sensitive_header(name.as_str()));
     Ok((name, value))
 }
@@ -509,6 +513,21 @@ fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 23 item 6: a bad header name keeps the parser's error; a bad
+    /// value does not (it could hold a credential), but names the header.
+    #[test]
+    fn a_bad_header_is_a_config_error_naming_it() {
+        let error = header("x y", "v").unwrap_err();
+        let mut chain =
+            std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source());
+        assert!(chain.any(|e| e.is::<http::header::InvalidHeaderName>()), "{error}");
+        let error = header("x-token", "secret\n").unwrap_err();
+        let Error::Config(config) = &error else { panic!("{error:?}") };
+        assert_eq!(config.setting(), r#"request header "x-token""#);
+        assert!(std::error::Error::source(config).is_none());
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
 
     #[test]
     fn client_is_shareable_across_tasks() {

@@ -435,7 +435,10 @@ mod tests {
         assert!(api(503, 1, "m", None).is_retryable());
         assert!(!api(400, 1, "m", None).is_retryable());
         assert!(OperationError::<Kind>::from(Error::Timeout).is_retryable());
-        assert!(!OperationError::<Kind>::from(Error::Config(String::new())).is_retryable());
+        assert!(
+            !OperationError::<Kind>::from(Error::Config(crate::error::ConfigError::new("s", "r")))
+                .is_retryable()
+        );
         let no_ticket = OperationError::<Kind>::from(Error::from(
             crate::error::AuthError::AppTicketNotReceived,
         ));

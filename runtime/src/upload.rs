@@ -17,8 +17,8 @@ use bytes::{Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::error::Error;
 pub use crate::error::FileError;
+use crate::error::{ConfigError, Error};
 use crate::transport::multipart::Content;
 
 /// How much of a file is read per chunk: big enough that reading is cheap,
@@ -169,9 +169,11 @@ impl UploadFile {
             Source::Reader(slot) => {
                 let guard = lock(slot);
                 if guard.started || guard.reader.is_none() {
-                    return Err(Error::Config(
-                        "the upload's one-shot reader was already sent".into(),
-                    ));
+                    return Err(ConfigError::new(
+                        "the upload's one-shot reader",
+                        "can be sent only once (it was sent already)",
+                    )
+                    .into());
                 }
                 drop(guard);
                 Content::Stream(Box::pin(ReaderBody::new(

@@ -83,3 +83,34 @@ async fn the_status_says_why_it_is_reconnecting() {
     connection.shutdown().await;
     running.await.unwrap().unwrap();
 }
+
+/// Issue 23 item 6: a socket that fails keeps the WebSocket library's
+/// error as the source of `WsError::Lost`, not a message made of it.
+#[tokio::test]
+async fn a_lost_connection_keeps_the_sockets_error() {
+    use tokio::io::AsyncWriteExt;
+    use tokio_tungstenite::tungstenite;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let socket = format!("ws://{}/ws?device_id=d1&service_id=1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        // Not a WebSocket frame: reserved bits set, a reserved opcode.
+        ws.get_mut().write_all(&[0xff, 0x00]).await.unwrap();
+        ws.get_mut().flush().await.unwrap();
+        std::future::pending::<()>().await;
+    });
+    let server =
+        Server::start(move |_| Reply::json(json!({"code": 0, "data": {"URL": socket.clone()}})))
+            .await;
+    let client = Client::builder("cli_ws", "secret").base_url(server.url()).build().unwrap();
+    let connection =
+        client.long_connection(Dispatcher::builder().build()).reconnect_count(0).build().unwrap();
+    let error = connection.start().await.unwrap_err();
+    let WsError::GaveUp { last, .. } = &error else { panic!("{error:?}") };
+    let WsError::Lost { reason, .. } = &**last else { panic!("not lost: {last:?}") };
+    assert_eq!(reason, "reading failed");
+    let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source());
+    assert!(chain.into_iter().any(|e| e.is::<tungstenite::Error>()), "{error}");
+}

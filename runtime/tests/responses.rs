@@ -158,12 +158,14 @@ async fn data_of_the_wrong_shape_is_a_decode_error_with_log_id() {
     .await;
     let err = server.client().send_json::<Message>(get("/open-apis/a")).await.unwrap_err();
     match &err {
-        Error::Decode { message, log_id } => {
-            assert!(
-                message.contains("message_id") || message.contains("invalid type"),
-                "{message}"
-            );
+        Error::Decode { message, log_id, source } => {
+            assert_eq!(message, "`data` does not match the expected type");
             assert_eq!(log_id.as_deref(), Some("LOG-S"));
+            // The parser's own error is kept, not flattened into the message.
+            let source = source.as_ref().expect("the parser's error is kept");
+            assert!(source.to_string().contains("invalid type"), "{source}");
+            let chained = std::error::Error::source(&err).expect("a source");
+            assert!(chained.downcast_ref::<serde_json::Error>().is_some(), "{chained:?}");
         }
         other => panic!("expected a decode error, got {other:?}"),
     }

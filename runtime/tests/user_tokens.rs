@@ -244,6 +244,35 @@ async fn a_refresh_whose_answer_is_lost_never_sends_its_refresh_token_again() {
     assert_eq!(used, ["Bearer u-0"; 3]);
 }
 
+/// Issue 23 item 6: when the answer to the refresh of an expired token is
+/// lost, the error that lost it is the source of `ReauthorizationRequired`,
+/// not words in its reason.
+#[tokio::test]
+async fn a_lost_refresh_of_an_expired_token_keeps_what_lost_it() {
+    let (server, _oauth) = server().await;
+    // The refresh answer (600 ms) comes after the client gave up (300 ms).
+    let client = Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(RetryPolicy::none())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let expired =
+        UserToken { expires_at: SystemTime::now() - Duration::from_secs(1), ..due_token() };
+    client.user_auth().store_token("ou_alice", expired).await.unwrap();
+
+    let err = client.send_value(as_user("ou_alice")).await.unwrap_err();
+
+    let Error::Auth(AuthError::ReauthorizationRequired { source: Some(_), .. }) = &err else {
+        panic!("{err:?}")
+    };
+    let mut chain = std::iter::successors(Some(&err as &dyn std::error::Error), |e| e.source());
+    let lost =
+        chain.find_map(|e| e.downcast_ref::<Error>().filter(|e| !matches!(e, Error::Auth(_))));
+    assert!(matches!(lost, Some(Error::Timeout)), "{err:?}");
+    assert!(err.to_string().contains("request timed out"), "{err}");
+}
+
 #[tokio::test]
 async fn a_refused_user_token_is_refreshed_and_the_call_sent_again_once() {
     let (server, oauth) = server().await;

@@ -61,7 +61,7 @@ fn part(field: &FieldDef) -> TokenStream {
         }
         // Objects and lists go as JSON text, as the platform's forms take them.
         TypeRef::Json | TypeRef::Struct(_) | TypeRef::Array(_) => quote! {
-            form = form.text(#wire, serde_json::to_string(#reference).map_err(|e| feishu_runtime::Error::Config(format!("{}: {e}", #wire)))?);
+            form = form.text(#wire, serde_json::to_string(#reference).map_err(feishu_runtime::Error::Encode)?);
         },
     };
     if field.required {

@@ -21,7 +21,7 @@ use tracing::Instrument;
 
 use crate::clock::{after, server_lifetime};
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::secret::Secret;
 use crate::transport::RawResponse;
 use crate::transport::envelope::http_error;
@@ -151,7 +151,7 @@ impl Fetcher<'_> {
 pub(crate) fn bearer(token: &Secret) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
         // Never the token itself: it would end up in logs.
-        Error::Config("an access token holds characters a header cannot carry".into())
+        ConfigError::new("the access token", "must hold only characters a header can carry")
     })?;
     value.set_sensitive(true);
     Ok(value)
@@ -382,6 +382,7 @@ fn parse(kind: TokenKind, raw: RawResponse) -> Result<(Secret, Duration), Error>
             return Err(Error::Decode {
                 message: format!("the {} response is not the expected JSON", kind.name()),
                 log_id: raw.log_id,
+                source: None,
             });
         }
         return Err(http_error(&raw));
@@ -398,6 +399,7 @@ fn parse(kind: TokenKind, raw: RawResponse) -> Result<(Secret, Duration), Error>
         (0, _, _) => Err(Error::Decode {
             message: format!("the {} response lacks the token or `expire`", kind.name()),
             log_id: raw.log_id,
+            source: None,
         }),
         (code, _, _) => {
             Err(Error::Token { http_status: raw.status, code, msg: resp.msg, log_id: raw.log_id })

@@ -281,8 +281,8 @@ impl Users {
         mut token: UserToken,
     ) -> Result<UserToken, Error> {
         let reauthorize = |code, reason: String| -> Error {
-            AuthError::ReauthorizationRequired { user_key: user_key.to_owned(), code, reason }
-                .into()
+            let user_key = user_key.to_owned();
+            AuthError::ReauthorizationRequired { user_key, code, reason, source: None }.into()
         };
         // Each round reads what another process changed; a store that keeps
         // changing under every read is given up on.
@@ -343,11 +343,13 @@ impl Users {
             }
             return self.send_refresh(f, user_key, token, spent, refresh_token).await;
         }
+        // No error caused this: the store kept changing.
         Err(AuthError::Store {
-            message: format!(
+            reason: format!(
                 "the tokens of user key {user_key:?} changed under each of \
                  {MAX_REFRESH_ROUNDS} refresh attempts"
             ),
+            source: None,
         }
         .into())
     }
@@ -364,8 +366,8 @@ impl Users {
     ) -> Result<UserToken, Error> {
         let now = SystemTime::now();
         let reauthorize = |code, reason: String| -> Error {
-            AuthError::ReauthorizationRequired { user_key: user_key.to_owned(), code, reason }
-                .into()
+            let user_key = user_key.to_owned();
+            AuthError::ReauthorizationRequired { user_key, code, reason, source: None }.into()
         };
         let body = serde_json::json!({
             "grant_type": "refresh_token",
@@ -431,12 +433,15 @@ impl Users {
                     return Ok(lost);
                 }
                 self.store.compare_and_swap(user_key, &lost, None).await?;
-                Err(reauthorize(
-                    None,
-                    format!(
-                        "the answer to the refresh was lost ({e}) and a refresh token works only once"
-                    ),
-                ))
+                Err(AuthError::ReauthorizationRequired {
+                    user_key: user_key.to_owned(),
+                    code: None,
+                    reason:
+                        "the answer to the refresh was lost and a refresh token works only once"
+                            .into(),
+                    source: Some(Arc::new(e)),
+                }
+                .into())
             }
         }
     }
@@ -540,6 +545,7 @@ async fn oauth_token_in(
             return Err(OAuthFailure::Lost(Error::Decode {
                 message: "the OAuth token answer is not the expected JSON".into(),
                 log_id: raw.log_id,
+                source: None,
             }));
         }
     };
@@ -564,6 +570,7 @@ async fn oauth_token_in(
         return Err(OAuthFailure::Lost(Error::Decode {
             message: "the OAuth token answer lacks access_token or expires_in".into(),
             log_id: raw.log_id,
+            source: None,
         }));
     };
     tracing::debug!(expire_secs = expires_in, "fetched user access token");

@@ -1,6 +1,7 @@
 //! Everything a call can fail with.
 
 mod auth;
+mod config;
 mod pagination;
 mod transport;
 
@@ -9,7 +10,8 @@ use std::path::PathBuf;
 
 use crate::validate::ValidationError;
 
-pub use auth::AuthError;
+pub use auth::{AuthError, SharedCause};
+pub use config::ConfigError;
 pub use pagination::PaginationError;
 pub use transport::TransportError;
 
@@ -113,7 +115,34 @@ impl fmt::Display for LogId<'_> {
     }
 }
 
+/// Shows an optional cause as `: cause` after an error's own message.
+struct Cause<'a, E>(&'a Option<E>);
+
+impl<E: fmt::Display> fmt::Display for Cause<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(cause) => write!(f, ": {cause}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Why a call failed.
+///
+/// Every cause is kept: a variant that wraps another error hands it out
+/// through [`source`](std::error::Error::source) (never flattened into a
+/// `String`), and so do the errors it nests, down to the library's own.
+///
+/// **One rule for `From`:** each variant that wraps one of this crate's
+/// error types converts from it (`From<ValidationError>`,
+/// `From<TransportError>`, `From<FileError>`, `From<PaginationError>`,
+/// `From<ConfigError>`, `From<AuthError>`: derived with `#[from]`;
+/// `From<ApiError>` is written out only because it boxes), so that `?`
+/// works on them. A cause from another crate gets no `From`: one
+/// `serde_json::Error` may mean a body that could not be encoded
+/// ([`Error::Encode`]) or an answer that could not be decoded
+/// ([`Error::Decode`]), and the code that met it says which. Variants made
+/// of fields (`Token`, `Http`, `Decode`) and `Timeout` have none either.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -153,15 +182,19 @@ pub enum Error {
 
     /// The request could not be sent or the response not received.
     #[error("HTTP transport error: {0}")]
-    Transport(#[source] TransportError),
+    Transport(#[from] TransportError),
 
     /// The response arrived but did not have the expected shape.
-    #[error("could not decode the response{}: {message}", LogId(.log_id))]
+    #[error("could not decode the response{}: {message}{}", LogId(.log_id), Cause(.source))]
     Decode {
         /// What did not match.
         message: String,
         /// The `X-Tt-Logid` header of the response.
         log_id: Option<String>,
+        /// The JSON parser's error, when it found the fault and its message
+        /// cannot quote a secret (never for a token's answer).
+        #[source]
+        source: Option<serde_json::Error>,
     },
 
     /// A request body could not be turned into JSON (a map with non-string
@@ -182,9 +215,11 @@ pub enum Error {
     #[error("request timed out")]
     Timeout,
 
-    /// The client settings are unusable (e.g. a malformed base URL).
+    /// A setting of the client or of the call is unusable (a malformed
+    /// base URL, say): [`ConfigError`] names it and the rule it breaks.
+    /// Nothing was sent.
     #[error("invalid client configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
 
     /// The call's token could not be chosen or obtained: a token type the
     /// operation does not accept, a missing tenant key or app_ticket, a
@@ -299,14 +334,16 @@ impl Error {
                 Error::Http { status: *status, log_id: log_id.clone(), body: body.clone() }
             }
             Error::Transport(e) => Error::Transport(e.clone()),
-            Error::Decode { message, log_id } => {
-                Error::Decode { message: message.clone(), log_id: log_id.clone() }
-            }
+            Error::Decode { message, log_id, source } => Error::Decode {
+                message: message.clone(),
+                log_id: log_id.clone(),
+                source: source.as_ref().map(serde::de::Error::custom),
+            },
             Error::Encode(e) => Error::Encode(serde::ser::Error::custom(e)),
             Error::File(e) => Error::File(e.copy_for_waiter()),
             Error::Pagination(e) => Error::Pagination(e.clone()),
             Error::Timeout => Error::Timeout,
-            Error::Config(message) => Error::Config(message.clone()),
+            Error::Config(e) => Error::Config(e.clone()),
             Error::Auth(e) => Error::Auth(e.clone()),
         }
     }
@@ -531,9 +568,14 @@ mod tests {
             ("connect failed", Error::Transport(TransportError::new(true, "refused")), Now, false),
             ("connection lost", Error::Transport(TransportError::other("reset")), Now, false),
             ("timeout", Error::Timeout, Now, false),
-            ("decode", Error::Decode { message: String::new(), log_id: None }, Never, false),
+            (
+                "decode",
+                Error::Decode { message: String::new(), log_id: None, source: None },
+                Never,
+                false,
+            ),
             ("encode", Error::Encode(not_json), Never, false),
-            ("config", Error::Config(String::new()), Never, false),
+            ("config", ConfigError::new("base URL", "must use http or https").into(), Never, false),
             ("file io", FileError::Io { path: "f".into(), source: io }.into(), Never, false),
             (
                 "file changed",
@@ -561,7 +603,12 @@ mod tests {
                 false,
             ),
             ("no app_ticket yet", AuthError::AppTicketNotReceived.into(), Later, false),
-            ("store failed", AuthError::Store { message: "down".into() }.into(), Later, false),
+            (
+                "store failed",
+                AuthError::store("Redis", std::io::Error::other("down")).into(),
+                Later,
+                false,
+            ),
             (
                 "tenant key required",
                 AuthError::TenantKeyRequired { endpoint: endpoint() }.into(),
@@ -599,6 +646,7 @@ mod tests {
                     user_key: "u".into(),
                     code: Some(20064),
                     reason: String::new(),
+                    source: None,
                 }
                 .into(),
                 Never,

@@ -83,11 +83,38 @@ pub enum ConnectError {
     /// or `rediss://` for TLS), or asks for TLS in a build without a TLS
     /// feature.
     /// The URL is not repeated, since it may hold a password.
-    #[error("the Redis URL does not parse: {0}")]
-    Url(String),
-    /// Redis did not answer.
+    #[error("the Redis URL {rule}{}", source.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    Url {
+        /// The rule the URL breaks.
+        rule: &'static str,
+        /// The `redis` crate's error, when it refused the URL.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// Redis did not answer: the `redis` crate's error.
     #[error("could not connect to Redis: {0}")]
-    Unreachable(String),
+    Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 23 item 6: both failures keep the `redis` crate's error.
+    #[tokio::test]
+    async fn connect_errors_keep_the_redis_error() {
+        let is_redis = |e: &ConnectError| {
+            let mut chain =
+                std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source());
+            chain.any(|e| e.is::<redis::RedisError>())
+        };
+        let bad = RedisStores::connect("redis://:pw@host:notaport").await.unwrap_err();
+        assert!(matches!(bad, ConnectError::Url { .. }) && is_redis(&bad), "{bad:?}");
+        assert!(!bad.to_string().contains("pw"), "{bad}");
+        // Port 1 on the loopback: nothing listens there.
+        let down = RedisStores::connect("redis://127.0.0.1:1").await.unwrap_err();
+        assert!(matches!(down, ConnectError::Unreachable(_)) && is_redis(&down), "{down:?}");
+    }
 }
 
 /// The Redis stores of a fleet, over one shared connection. Cloning is
@@ -126,14 +153,18 @@ impl RedisStores {
         // checks" (and with native-tls honours it): refused, whatever the
         // TLS library, so that a URL cannot quietly turn them off.
         if url.contains('#') {
-            return Err(ConnectError::Url(
-                "a fragment (`#...`, such as `#insecure`) is not accepted".to_owned(),
-            ));
+            return Err(ConnectError::Url {
+                rule: "must not have a fragment (`#...`, such as `#insecure`)",
+                source: None,
+            });
         }
         // The `redis` crate's rustls reads the process's crypto provider,
         // which another crate's features can make ambiguous (a panic).
         crate::transport::install_tls_provider();
-        let client = redis::Client::open(url).map_err(|e| ConnectError::Url(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(|e| ConnectError::Url {
+            rule: "must be redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://…",
+            source: Some(Box::new(e)),
+        })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -143,7 +174,7 @@ impl RedisStores {
             .set_number_of_retries(0);
         let conn = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|e| ConnectError::Unreachable(e.to_string()))?;
+            .map_err(|e| ConnectError::Unreachable(Box::new(e)))?;
         Ok(RedisStores {
             shared: Arc::new(Shared {
                 conn,

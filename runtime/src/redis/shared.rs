@@ -56,7 +56,7 @@ impl Shared {
 /// A failed command as the token stores report it: typed, and never
 /// holding a token (Redis errors name commands and addresses, not values).
 pub(crate) fn store_error(e: &redis::RedisError) -> Error {
-    AuthError::Store { message: format!("Redis: {e}") }.into()
+    AuthError::store("Redis", e.clone()).into()
 }
 
 /// Milliseconds since the Unix epoch (0 before it).
@@ -67,4 +67,28 @@ pub(crate) fn millis(at: SystemTime) -> u64 {
 /// The moment `ms` milliseconds after the Unix epoch.
 pub(crate) fn from_millis(ms: u64) -> SystemTime {
     UNIX_EPOCH.checked_add(Duration::from_millis(ms)).unwrap_or(UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 23 item 6: a token store's Redis failure keeps Redis's error
+    /// as its source, through the runtime's `Error` and a copy of it.
+    #[test]
+    fn a_store_error_keeps_the_redis_error() {
+        let redis = redis::RedisError::from((redis::ErrorKind::Io, "connection refused"));
+        let error = store_error(&redis);
+        assert!(matches!(&error, Error::Auth(AuthError::Store { .. })), "{error:?}");
+        let copy = match &error {
+            Error::Auth(e) => e.clone(),
+            _ => unreachable!(),
+        };
+        for error in [&error as &dyn std::error::Error, &copy] {
+            let mut chain = std::iter::successors(Some(error), |e| e.source());
+            let found = chain.find_map(|e| e.downcast_ref::<redis::RedisError>());
+            assert_eq!(found.map(redis::RedisError::kind), Some(redis::ErrorKind::Io));
+        }
+        assert!(error.to_string().contains("connection refused"), "{error}");
+    }
 }

@@ -56,7 +56,8 @@ fn encode(token: &UserToken) -> String {
 fn decode(text: &str) -> Result<UserToken, Error> {
     // serde's message could quote a token: it is not passed on.
     let stored: Stored = serde_json::from_str(text).map_err(|_| AuthError::Store {
-        message: "a user token kept in Redis is not the JSON this store writes".into(),
+        reason: "a user token kept in Redis is not the JSON this store writes".into(),
+        source: None,
     })?;
     Ok(UserToken {
         access_token: Secret::new(stored.access_token),

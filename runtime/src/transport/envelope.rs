@@ -59,8 +59,9 @@ fn decode_data<T: DeserializeOwned>(
     log_id: Option<String>,
 ) -> Result<T, Error> {
     let decode_error = |e: serde_json::Error, log_id: Option<String>| Error::Decode {
-        message: format!("`data` does not match the expected type: {e}"),
+        message: "`data` does not match the expected type".into(),
         log_id,
+        source: Some(e),
     };
     match data {
         // Absent data has no shape: let `()` take it as null and structs
@@ -87,6 +88,7 @@ pub(crate) fn parse_envelope(raw: RawResponse) -> Result<ApiResponse, Error> {
                     body_snippet(&raw.body)
                 ),
                 log_id: raw.log_id,
+                source: None,
             });
         }
         return Err(http_error(&raw));
@@ -138,8 +140,9 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<Respon
     // end here, exactly as for `send`.
     let response = parse_envelope(raw)?;
     let decode_error = |e: serde_json::Error| Error::Decode {
-        message: format!("`data` does not match the expected type: {e}"),
+        message: "`data` does not match the expected type".into(),
         log_id: response.log_id.clone(),
+        source: Some(e),
     };
     // Absent data has no shape: `()` takes it as null and structs (all of
     // whose fields must then be optional) as an empty object; `{}` is how
@@ -159,6 +162,7 @@ pub(crate) fn parse_data<T: DeserializeOwned>(raw: RawResponse) -> Result<Respon
         (None, None) => Err(Error::Decode {
             message: "`data` could not be read".into(),
             log_id: response.log_id.clone(),
+            source: None,
         }),
     }
 }
@@ -233,12 +237,12 @@ mod tests {
     fn same<T: std::fmt::Debug>(fast: Result<T, Error>, general: Result<T, Error>, body: &str) {
         match (&fast, &general) {
             (
-                Err(Error::Decode { message: a, log_id: la }),
-                Err(Error::Decode { message: b, log_id: lb }),
+                Err(Error::Decode { message: a, log_id: la, source: sa }),
+                Err(Error::Decode { message: b, log_id: lb, source: sb }),
             ) => {
-                let prefix = "`data` does not match the expected type: ";
-                assert!(a == b || (a.starts_with(prefix) && b.starts_with(prefix)), "{a} / {b}");
+                assert_eq!(a, b);
                 assert_eq!(la, lb);
+                assert_eq!(sa.is_some(), sb.is_some(), "{body}");
             }
             _ => assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{body}"),
         }

@@ -34,7 +34,7 @@ pub use connect::install_tls_provider;
 pub(crate) use response::RawResponse;
 pub(crate) use uri::BaseUri;
 
-use crate::error::{Error, TransportError};
+use crate::error::{ConfigError, Error, TransportError};
 
 const AGENT: HeaderValue =
     HeaderValue::from_static(concat!("feishu-runtime/", env!("CARGO_PKG_VERSION")));
@@ -107,12 +107,12 @@ impl Proxy {
             Proxy::Direct => Matcher::builder().build(),
             Proxy::Through(url) => {
                 // Never the URL itself in the message: it may hold a password.
-                let bad = || {
-                    Error::Config("proxy URL: expected http://[user:password@]host[:port]".into())
-                };
+                // Nor the parser's error, which may quote it.
+                let bad =
+                    || ConfigError::new("proxy URL", "must be http://[user:password@]host[:port]");
                 let uri: Uri = url.expose().parse().map_err(|_| bad())?;
                 if uri.scheme() != Some(&Scheme::HTTP) || uri.host().is_none_or(str::is_empty) {
-                    return Err(bad());
+                    return Err(bad().into());
                 }
                 Matcher::builder().all(url.expose().to_owned()).build()
             }

@@ -5,7 +5,7 @@ use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 
 /// What a path may not carry as is: what the URL standard escapes in a
 /// path, and the few characters `http::Uri` refuses. `%` is left alone:
@@ -51,19 +51,18 @@ pub(crate) struct BaseUri {
 impl BaseUri {
     /// Parses a base URL: http or https, a host, no query or fragment.
     pub(crate) fn parse(raw: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Error::Config(format!("base URL {raw:?} {why}"));
-        let uri: Uri = raw.parse().map_err(|e| bad(&format!("is not a URL: {e}")))?;
-        let scheme = uri.scheme().cloned().ok_or_else(|| bad("is not a URL: it has no scheme"))?;
+        let bad = |rule| ConfigError::new(format!("base URL {raw:?}"), rule);
+        let uri: Uri = raw.parse().map_err(|e| bad("must be a URL").because(e))?;
+        let scheme = uri.scheme().cloned().ok_or_else(|| bad("must be a URL with a scheme"))?;
         if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
-            return Err(bad("must use http or https"));
+            return Err(bad("must use http or https").into());
         }
-        let authority =
-            uri.authority().cloned().ok_or_else(|| bad("is not a URL: it has no host"))?;
+        let authority = uri.authority().cloned().ok_or_else(|| bad("must be a URL with a host"))?;
         if authority.host().is_empty() {
-            return Err(bad("is not a URL: it has no host"));
+            return Err(bad("must be a URL with a host").into());
         }
         if uri.query().is_some() || raw.contains('#') {
-            return Err(bad("must not have a query or fragment"));
+            return Err(bad("must not have a query or fragment").into());
         }
         Ok(Self { scheme, authority, prefix: uri.path().trim_end_matches('/').to_owned() })
     }
@@ -94,15 +93,13 @@ impl BaseUri {
             pairs.extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             target = pairs.finish();
         }
-        let path_and_query = PathAndQuery::try_from(target).map_err(|e| {
-            Error::Config(format!("request path {path:?} does not form a URL: {e}"))
-        })?;
+        let bad = || ConfigError::new(format!("request path {path:?}"), "must form a URL");
+        let path_and_query = PathAndQuery::try_from(target).map_err(|e| bad().because(e))?;
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(self.scheme.clone());
         parts.authority = Some(self.authority.clone());
         parts.path_and_query = Some(path_and_query);
-        Uri::from_parts(parts)
-            .map_err(|e| Error::Config(format!("request path {path:?} does not form a URL: {e}")))
+        Ok(Uri::from_parts(parts).map_err(|e| bad().because(e))?)
     }
 }
 
@@ -114,6 +111,24 @@ mod tests {
         let query: Vec<(String, String)> =
             query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         BaseUri::parse(base).unwrap().join(path, &query).unwrap().to_string()
+    }
+
+    /// Issue 23 item 6: a bad base URL is a typed config error naming the
+    /// setting and the rule, with the URL parser's error as its source.
+    #[test]
+    fn a_base_url_that_does_not_parse_keeps_the_parsers_error() {
+        let error = BaseUri::parse("https://open feishu.cn").unwrap_err();
+        let Error::Config(config) = &error else { panic!("{error:?}") };
+        assert_eq!(config.setting(), r#"base URL "https://open feishu.cn""#);
+        assert_eq!(config.rule(), "must be a URL");
+        let mut chain =
+            std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source());
+        assert!(chain.any(|e| e.is::<http::uri::InvalidUri>()), "{error}");
+        // A copy for a waiter keeps it too.
+        let copy = error.copy_for_waiter();
+        let mut chain =
+            std::iter::successors(Some(&copy as &dyn std::error::Error), |e| e.source());
+        assert!(chain.any(|e| e.is::<http::uri::InvalidUri>()), "{copy}");
     }
 
     #[test]

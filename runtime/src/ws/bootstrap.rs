@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::error::WsError;
+use super::error::{SocketUrlError, WsError};
 use crate::client::Client;
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, ConfigError, Error};
 use crate::secret::Secret;
 use crate::transport::{JSON, RequestBody};
 
@@ -103,22 +103,30 @@ impl SocketUrl {
     /// that is not `ws://` or `wss://`, and a `ws://` one when `secure` (the
     /// base URL is `https`): the socket would carry the events in the clear
     /// although the platform was reached over TLS.
-    pub fn new(url: &str, config: ServerSettings, secure: bool) -> Result<Self, String> {
-        let parsed = Url::parse(url)
-            .map_err(|e| format!("the socket URL {} does not parse: {e}", redact(url)))?;
+    pub fn new(url: &str, config: ServerSettings, secure: bool) -> Result<Self, SocketUrlError> {
+        let refused = |reason: String| SocketUrlError { reason, source: None };
+        let parsed = Url::parse(url).map_err(|e| SocketUrlError {
+            reason: format!("the socket URL {} does not parse", redact(url)),
+            source: Some(Box::new(e)),
+        })?;
         match parsed.scheme() {
             "wss" => {}
             "ws" if !secure => {}
             "ws" => {
-                return Err(format!(
+                return Err(refused(format!(
                     "the socket URL {} is ws:// although the base URL is https: only wss:// is accepted",
                     redact(url)
-                ));
+                )));
             }
-            _ => return Err(format!("the socket URL {} is not ws:// or wss://", redact(url))),
+            _ => {
+                return Err(refused(format!(
+                    "the socket URL {} is not ws:// or wss://",
+                    redact(url)
+                )));
+            }
         }
         if parsed.host_str().is_none_or(str::is_empty) {
-            return Err(format!("the socket URL {} has no host", redact(url)));
+            return Err(refused(format!("the socket URL {} has no host", redact(url))));
         }
         let query =
             |name: &str| parsed.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
@@ -231,9 +239,9 @@ pub(crate) async fn fetch(client: &Client) -> Result<SocketUrl, WsError> {
     let base = config.base_url.trim_end_matches('/');
     let host = host_of(base);
     let failed = |source: Error| WsError::Bootstrap { host: host.clone(), source };
-    let uri: http::Uri = format!("{base}{ENDPOINT_PATH}")
-        .parse()
-        .map_err(|_| failed(Error::Config(format!("the base URL {base} is not a URL"))))?;
+    let uri: http::Uri = format!("{base}{ENDPOINT_PATH}").parse().map_err(|e| {
+        failed(ConfigError::new(format!("base URL {base:?}"), "must be a URL").because(e).into())
+    })?;
     let body = serde_json::to_vec(
         &json!({ "AppID": config.app_id, "AppSecret": config.app_secret.expose() }),
     )
@@ -251,9 +259,12 @@ pub(crate) async fn fetch(client: &Client) -> Result<SocketUrl, WsError> {
             return Err(failed(Error::Http { status, log_id, body }));
         }
         Err(error) => {
+            // The answer of a refusal holds no secret (a success's URL is
+            // never reached: it is what did not parse).
             return Err(failed(Error::Decode {
-                message: format!("the bootstrap answer is not the expected JSON: {error}"),
+                message: "the bootstrap answer is not the expected JSON".into(),
                 log_id,
+                source: Some(error),
             }));
         }
     };
@@ -265,11 +276,12 @@ pub(crate) async fn fetch(client: &Client) -> Result<SocketUrl, WsError> {
         return Err(failed(refusal.into()));
     }
     let Some(data) = answer.data else {
-        return Err(failed(Error::Decode { message: "code 0 without data".to_owned(), log_id }));
+        let message = "code 0 without data".to_owned();
+        return Err(failed(Error::Decode { message, log_id, source: None }));
     };
     let secure = base.starts_with("https://");
     SocketUrl::new(&data.url, data.client_config.unwrap_or_default(), secure)
-        .map_err(|reason| WsError::SocketUrl { host, reason })
+        .map_err(|source| WsError::SocketUrl { host, source })
 }
 
 /// The host (and port, if any) of a base URL, for messages.
@@ -340,6 +352,7 @@ mod tests {
         assert!(
             SocketUrl::new("http://x/?ticket=SECRET", ServerSettings::default(), false)
                 .unwrap_err()
+                .to_string()
                 .contains("ticket=***")
         );
         assert_eq!(endpoint.host(), "msg.example.com:443");
@@ -350,7 +363,7 @@ mod tests {
     #[test]
     fn a_ws_url_is_refused_for_an_https_base_url() {
         let ws = "ws://msg.example.com/ws/v2?device_id=d1&service_id=3&ticket=SECRET";
-        let refused = SocketUrl::new(ws, ServerSettings::default(), true).unwrap_err();
+        let refused = SocketUrl::new(ws, ServerSettings::default(), true).unwrap_err().to_string();
         assert!(refused.contains("only wss:// is accepted"), "{refused}");
         assert!(!refused.contains("SECRET"), "{refused}");
         // Over plain http (a sandbox) ws:// is what there is.
@@ -359,6 +372,22 @@ mod tests {
         let wss = ws.replacen("ws://", "wss://", 1);
         assert!(SocketUrl::new(&wss, ServerSettings::default(), true).is_ok());
         assert!(SocketUrl::new("wss://?ticket=1", ServerSettings::default(), true).is_err());
+    }
+
+    /// Issue 23 item 6: the URL parser's error is kept as the source.
+    #[test]
+    fn a_socket_url_that_does_not_parse_keeps_the_parsers_error() {
+        let refused = SocketUrl::new("wss://[::1/?ticket=SECRET", ServerSettings::default(), true)
+            .unwrap_err();
+        let source = std::error::Error::source(&refused).expect("a source");
+        assert_eq!(
+            source.downcast_ref::<url::ParseError>(),
+            Some(&url::ParseError::InvalidIpv6Address)
+        );
+        assert!(!refused.to_string().contains("SECRET"), "{refused}");
+        let error = WsError::SocketUrl { host: "h".into(), source: refused };
+        let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source());
+        assert!(chain.into_iter().any(|e| e.is::<url::ParseError>()), "{error}");
     }
 
     #[test]

@@ -36,8 +36,14 @@ pub(crate) type Socket = WebSocketStream<crate::transport::Stream>;
 pub(crate) enum End {
     /// The client is shutting down; the socket is closed.
     Shutdown,
-    /// The socket is gone or dead; reconnect.
-    Lost(String),
+    /// The socket is gone or dead; reconnect. The reason, and the socket's
+    /// error when one ended it.
+    Lost(String, Option<tokio_tungstenite::tungstenite::Error>),
+}
+
+/// The socket failed while `doing`.
+fn failed(doing: &str, error: tokio_tungstenite::tungstenite::Error) -> End {
+    End::Lost(format!("{doing} failed"), Some(error))
 }
 
 /// Bootstrap and handshake, both through `client`'s transport and within
@@ -163,7 +169,7 @@ pub(crate) async fn run(
                 next_ping = after(Instant::now(), ping_every);
                 ping.as_mut().reset(next_ping);
                 if let Err(error) = sink.send(Message::Binary(Frame::ping(endpoint.service_id).encode_to_vec().into())).await {
-                    return End::Lost(format!("sending a ping failed: {error}"));
+                    return failed("sending a ping", error);
                 }
             }
             () = &mut liveness_timer, if permit.is_some() => {
@@ -172,7 +178,7 @@ pub(crate) async fn run(
                 if deadline > Instant::now() {
                     liveness_timer.as_mut().reset(deadline);
                 } else {
-                    return End::Lost(format!("no frame for {liveness:?}: the connection is dead"));
+                    return End::Lost(format!("no frame for {liveness:?}: the connection is dead"), None);
                 }
             }
             Some(ack) = ack_rx.recv() => {
@@ -188,16 +194,16 @@ pub(crate) async fn run(
                     Err(error) => Err(error),
                 };
                 if let Err(error) = flushed {
-                    return End::Lost(format!("sending an ack failed: {error}"));
+                    return failed("sending an ack", error);
                 }
             }
             Some(_) = handlers.join_next(), if !handlers.is_empty() => {}
             message = stream.next(), if permit.is_some() => {
                 last_seen = Instant::now();
                 match message {
-                    None => return End::Lost("the platform closed the connection".to_owned()),
-                    Some(Err(error)) => return End::Lost(format!("reading failed: {error}")),
-                    Some(Ok(Message::Close(frame))) => return End::Lost(format!("the platform closed the connection: {frame:?}")),
+                    None => return End::Lost("the platform closed the connection".to_owned(), None),
+                    Some(Err(error)) => return failed("reading", error),
+                    Some(Ok(Message::Close(frame))) => return End::Lost(format!("the platform closed the connection: {frame:?}"), None),
                     Some(Ok(Message::Binary(bytes))) => {
                         let Ok(frame) = Frame::decode(&bytes[..]) else {
                             tracing::warn!(len = bytes.len(), "a binary message that is not a Frame was dropped");

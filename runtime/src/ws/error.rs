@@ -1,5 +1,7 @@
 //! Why the long connection stopped or could not connect.
 
+use std::fmt;
+
 use crate::error::Error;
 
 /// Why the long connection stopped, or could not connect. Each error that
@@ -22,12 +24,13 @@ pub enum WsError {
     },
     /// The bootstrap handed out a socket URL the client refuses: not
     /// `ws://` or `wss://`, or `ws://` for an `https` base URL.
-    #[error("the bootstrap at {host} handed out an unusable socket URL: {reason}")]
+    #[error("the bootstrap at {host} handed out an unusable socket URL: {source}")]
     SocketUrl {
         /// The base URL's host.
         host: String,
-        /// What is wrong with it (the URL shown redacted).
-        reason: String,
+        /// What is wrong with it.
+        #[source]
+        source: SocketUrlError,
     },
     /// The WebSocket handshake was refused.
     #[error(
@@ -58,12 +61,16 @@ pub enum WsError {
     /// An established connection was lost (closed, unreadable, or silent
     /// past the liveness timeout); only ever the last failure of
     /// [`GaveUp`](Self::GaveUp).
-    #[error("the connection to {host} was lost: {reason}")]
+    #[error("the connection to {host} was lost: {reason}{}", Cause(.source))]
     Lost {
         /// The socket's `host:port`.
         host: String,
         /// How it was lost.
         reason: String,
+        /// The socket's error, when one ended it (a read or write that
+        /// failed); not for a close, a silence or a clean end.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// ReconnectCount attempts in a row failed.
     #[error("gave up after {attempts} reconnect attempts; the last failure: {last}")]
@@ -85,4 +92,28 @@ pub enum WsError {
         /// The value and the rule it breaks.
         rule: String,
     },
+}
+
+/// Why a socket URL is refused ([`SocketUrl::new`](super::SocketUrl::new)).
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}{}", Cause(.source))]
+#[non_exhaustive]
+pub struct SocketUrlError {
+    /// What is wrong with it (the URL shown redacted).
+    pub reason: String,
+    /// The URL parser's error, when the URL does not parse.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Shows an optional cause as `: cause` after an error's own message.
+struct Cause<'a, E>(&'a Option<E>);
+
+impl<E: fmt::Display> fmt::Display for Cause<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(cause) => write!(f, ": {cause}"),
+            None => Ok(()),
+        }
+    }
 }

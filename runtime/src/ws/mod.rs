@@ -109,7 +109,7 @@ pub use bootstrap::{
     CODE_SYSTEM_BUSY, ENDPOINT_PATH, HANDSHAKE_AUTH_ERRCODE, HANDSHAKE_MSG, HANDSHAKE_STATUS,
     ServerSettings, SocketUrl, bootstrap_code_is_retryable, handshake_is_retryable, redact,
 };
-pub use error::WsError;
+pub use error::{SocketUrlError, WsError};
 pub use fragments::{
     FragmentError, MAX_FRAGMENTS, MAX_PENDING_BYTES, MAX_PENDING_MESSAGES, Reassembly,
 };
@@ -349,8 +349,9 @@ impl LongConnection {
                     .await
                     {
                         connection::End::Shutdown => return Ok(()),
-                        connection::End::Lost(reason) => {
-                            let lost = WsError::Lost { host: endpoint.host(), reason };
+                        connection::End::Lost(reason, source) => {
+                            let source = source.map(|e| Box::new(e) as _);
+                            let lost = WsError::Lost { host: endpoint.host(), reason, source };
                             tracing::warn!(error = %lost, "long connection lost; reconnecting");
                             lost
                         }
