@@ -70,7 +70,7 @@ pub use download::{ByteStream, Download};
 pub use error::{ApiError, Error, Verdict, is_rate_limit_code};
 pub use limit::{LimitKey, SharedLimiter};
 pub use outcome::{ErrorKind, FieldViolation, OperationError, Response, Untyped};
-pub use paginate::{Items, JsonPage, Pages, Paginated, PaginationError, paginate};
+pub use paginate::{Items, Pages, Paginated, PaginationError, paginate};
 pub use random::new_idempotency_key;
 pub use request::{ApiRequest, Auth, Body, Method, Multipart, Part, RateLimit, RequestOptions};
 pub use retry::RetryPolicy;

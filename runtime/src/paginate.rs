@@ -28,6 +28,34 @@
 //!
 //! The request the stream was built from is never changed: each page is a
 //! clone with the page token set.
+//!
+//! # Four names, and why each is needed
+//!
+//! Issue 23 asked for as few pagination names as serve; these four remain:
+//!
+//! - [`Pages`]: the stream of pages. A user stores it and names its type
+//!   (in a struct field, a function's return), and it carries what a
+//!   stream of pages alone can do: [`limit`](Pages::limit),
+//!   [`max_pages`](Pages::max_pages), [`items`](Pages::items).
+//! - [`Items`]: the stream of the items across pages. It holds the rest of
+//!   a page between polls, so it is a type of its own, named for the same
+//!   reasons as `Pages`; an `impl Stream` could not be stored or named.
+//! - [`Paginated`]: what makes an answer a page (its next token, its
+//!   `has_more`, its items). Every generated list response implements it,
+//!   and so does the untyped page, [`Response<Value>`](Response): the
+//!   answer of one untyped call, so an untyped page needs no type of its
+//!   own (it was `JsonPage`).
+//! - [`paginate`]: the pages of a request built by hand, the one way to a
+//!   list the method tree does not offer (an endpoint newer than the
+//!   crate, a path a gateway rewrites). The method tree's untyped calls
+//!   have [`RawCall::pages`](crate::RawCall::pages) and
+//!   [`RawCall::items`](crate::RawCall::items), methods rather than names,
+//!   which call it.
+//!
+//! What only generated code uses is hidden under [`crate::codegen`]:
+//! `PagedOperation` (how a typed request sets its page token) and
+//! `codegen::pages` (the typed stream). [`PaginationError`] and
+//! [`DEFAULT_MAX_PAGES`] are the streams' error and cap, not ways to page.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -42,7 +70,7 @@ use crate::call::{Call, Operation};
 use crate::client::Client;
 use crate::error::Error;
 pub use crate::error::PaginationError;
-use crate::outcome::OperationError;
+use crate::outcome::{OperationError, Response};
 use crate::request::{ApiRequest, Body, RequestOptions};
 
 /// How many pages a stream fetches at most unless
@@ -335,32 +363,24 @@ where
     }
 }
 
-/// One page of an untyped list answer: the envelope's `data`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JsonPage {
-    /// The envelope's `data` (`null` when absent).
-    pub data: Value,
-    /// The `X-Tt-Logid` of the response.
-    pub log_id: Option<String>,
-}
-
-impl Paginated for JsonPage {
+/// A page of an untyped list is what one untyped call answers: the
+/// envelope's `data` as JSON (`null` when absent), with the answer's log id
+/// and status.
+impl Paginated for Response<Value> {
     type Item = Value;
 
     fn next_page_token(&self) -> Option<&str> {
-        ["page_token", "next_page_token"]
-            .iter()
-            .find_map(|k| self.data.get(k).and_then(Value::as_str))
+        ["page_token", "next_page_token"].iter().find_map(|k| self.get(k).and_then(Value::as_str))
     }
 
     fn has_more(&self) -> Option<bool> {
-        self.data.get("has_more").and_then(Value::as_bool)
+        self.get("has_more").and_then(Value::as_bool)
     }
 
     /// The `items` array, or else the one array field of `data`; nothing
     /// when there is neither or more than one (there is no telling which).
     fn into_items(self) -> Vec<Value> {
-        let Value::Object(mut map) = self.data else {
+        let Value::Object(mut map) = self.into_inner() else {
             return Vec::new();
         };
         if let Some(Value::Array(items)) = map.remove("items") {
@@ -398,7 +418,7 @@ impl Paginated for JsonPage {
 /// # Ok(())
 /// # }
 /// ```
-pub fn paginate(client: &Client, request: ApiRequest) -> Pages<JsonPage> {
+pub fn paginate(client: &Client, request: ApiRequest) -> Pages<Response<Value>> {
     let client = client.clone();
     Pages::from_fetcher(Box::new(move |token: Option<String>| {
         let request = match token {
@@ -407,9 +427,9 @@ pub fn paginate(client: &Client, request: ApiRequest) -> Pages<JsonPage> {
         };
         let client = client.clone();
         Box::pin(async move {
-            let response = client.send(request).await?;
-            let log_id = response.log_id.clone();
-            Ok((JsonPage { data: response.into_value(), log_id: log_id.clone() }, log_id))
+            let response = client.send_value_response(request).await?;
+            let log_id = response.log_id().map(str::to_owned);
+            Ok((response, log_id))
         })
     }))
 }
@@ -437,14 +457,14 @@ impl<'a> crate::call::RawCall<'a, Value> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn pages(self) -> Pages<JsonPage> {
+    pub fn pages(self) -> Pages<Response<Value>> {
         let (client, request) = self.into_parts();
         paginate(client, request)
     }
 
     /// The call's items across pages (the answer's `items`, or its one
     /// array): [`pages`](Self::pages), flattened.
-    pub fn items(self) -> Items<JsonPage> {
+    pub fn items(self) -> Items<Response<Value>> {
         self.pages().items()
     }
 }
@@ -468,7 +488,7 @@ mod tests {
 
     #[test]
     fn json_pages_find_their_items_and_token() {
-        let page = |data| JsonPage { data, log_id: None };
+        let page = |data| Response::new(data, 200, None);
         let p = page(json!({"has_more": true, "page_token": "t", "items": [1, 2]}));
         assert_eq!((p.has_more(), p.next_page_token()), (Some(true), Some("t")));
         assert_eq!(p.into_items(), vec![json!(1), json!(2)]);
@@ -501,15 +521,13 @@ mod tests {
 
     /// Pages that always say `has_more` with a fresh token, fetched from
     /// memory.
-    fn endless() -> Pages<JsonPage> {
+    fn endless() -> Pages<Response<Value>> {
         let mut n = 0;
         Pages::from_fetcher(Box::new(move |_| {
             n += 1;
-            let page = JsonPage {
-                data: json!({"has_more": true, "page_token": format!("t{n}"), "items": [n]}),
-                log_id: Some(format!("L{n}")),
-            };
-            Box::pin(std::future::ready(Ok((page.clone(), page.log_id))))
+            let data = json!({"has_more": true, "page_token": format!("t{n}"), "items": [n]});
+            let log_id = Some(format!("L{n}"));
+            Box::pin(std::future::ready(Ok((Response::new(data, 200, log_id.clone()), log_id))))
         }))
     }
 
@@ -536,7 +554,7 @@ mod tests {
     #[tokio::test]
     async fn the_cap_can_be_set_and_a_limit_ends_quietly() {
         // At most `cap + 2` items (one a page), then the error, if any.
-        async fn first_error(mut items: Items<JsonPage>, cap: usize) -> Option<Error> {
+        async fn first_error(mut items: Items<Response<Value>>, cap: usize) -> Option<Error> {
             for _ in 0..cap + 2 {
                 if let Err(e) = items.next().await? {
                     return Some(e);
