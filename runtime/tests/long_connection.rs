@@ -114,3 +114,46 @@ async fn a_lost_connection_keeps_the_sockets_error() {
     let chain = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source());
     assert!(chain.into_iter().any(|e| e.is::<tungstenite::Error>()), "{error}");
 }
+
+/// A task that panics (or is aborted) while `start` runs drops its future:
+/// the connection then counts as stopped, so that `shutdown` returns at
+/// once (it waited for ever) and the connection can start again.
+#[tokio::test]
+async fn a_start_whose_task_panics_leaves_the_connection_stopped() {
+    use std::future::Future;
+    use std::task::Poll;
+
+    let server = Server::start(|_| Reply::json(json!({"code": 1, "msg": "system busy"}))).await;
+    let client = Client::builder("cli_ws", "secret").base_url(server.url()).build().unwrap();
+    let connection =
+        client.long_connection(Dispatcher::builder().build()).reconnect_count(0).build().unwrap();
+    let task = tokio::spawn({
+        let connection = connection.clone();
+        async move {
+            let mut start = std::pin::pin!(connection.start());
+            // One poll: `start` now runs (and has marked itself running).
+            std::future::poll_fn(|cx| {
+                assert!(start.as_mut().poll(cx).is_pending(), "start did not wait");
+                Poll::Ready(())
+            })
+            .await;
+            panic!("the task running the long connection panics");
+        }
+    });
+    assert!(task.await.unwrap_err().is_panic());
+
+    // No timer: the shutdown is ready on its first poll, or it is a hang.
+    let mut shutdown = std::pin::pin!(connection.shutdown());
+    let ready = std::future::poll_fn(|cx| Poll::Ready(shutdown.as_mut().poll(cx).is_ready())).await;
+    assert!(ready, "shutdown waits for a start that can no longer return");
+    let status = connection.status().borrow().clone();
+    let feishu_runtime::ws::Status::Disconnected { error: Some(error) } = status else {
+        panic!("{status:?}")
+    };
+    assert!(error.contains("cancelled or panicked"), "{error}");
+    // And it starts again, not `AlreadyRunning`: at once after that
+    // shutdown, and then for real (the busy platform ends it).
+    connection.start().await.unwrap();
+    let again = connection.start().await.unwrap_err();
+    assert!(matches!(again, WsError::GaveUp { .. }), "{again:?}");
+}

@@ -86,7 +86,9 @@
 //!   An event whose handler outlives the grace is abandoned unacked (its
 //!   dedup claims released, so that the next push runs it); one
 //!   whose connection was lost before shutdown has its ack dropped (see
-//!   Acks); the platform pushes both again.
+//!   Acks); the platform pushes both again. A `start` whose future is
+//!   dropped (its task aborted, or panicking) counts as stopped too: its
+//!   handlers are abandoned, the status says so, and `shutdown` returns.
 
 mod bootstrap;
 mod connection;
@@ -259,6 +261,34 @@ pub struct LongConnection {
     inner: Arc<Inner>,
 }
 
+/// Marks the connection stopped however [`LongConnection::start`] ends:
+/// by returning, or by being dropped mid-way (its task aborted, or
+/// panicking: tokio drops a task's future after a panic). Without it a
+/// `shutdown` would wait for ever, and every later `start` would be
+/// [`WsError::AlreadyRunning`].
+struct Running<'a> {
+    inner: &'a Inner,
+    /// Whether `start` returned (and set the status itself).
+    finished: bool,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.inner.status.send_replace(Status::Disconnected {
+                error: Some(
+                    "the long connection stopped without finishing: its task was cancelled or \
+                     panicked"
+                        .to_owned(),
+                ),
+            });
+        }
+        // Ready for another start; a shutdown racing with this one is not lost.
+        self.inner.stop.send_replace(false);
+        self.inner.running.send_replace(false);
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     client: Client,
@@ -289,6 +319,7 @@ impl LongConnection {
         if !started {
             return Err(WsError::AlreadyRunning);
         }
+        let mut running = Running { inner: &self.inner, finished: false };
         self.inner.status.send_replace(Status::Connecting);
         let mut stop = self.inner.stop.subscribe();
         // Handlers outlive the connection they came on, and so does the cap:
@@ -302,9 +333,8 @@ impl LongConnection {
         self.inner.status.send_replace(Status::Disconnected {
             error: result.as_ref().err().map(ToString::to_string),
         });
-        // Ready for another start; a shutdown racing with this one is not lost.
-        self.inner.stop.send_replace(false);
-        self.inner.running.send_replace(false);
+        running.finished = true;
+        drop(running);
         result
     }
 
