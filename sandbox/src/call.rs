@@ -13,6 +13,8 @@ pub(crate) struct Call<'a> {
     pub body: Option<Value>,
     /// The tenant whose data the call's token opens.
     pub tenant_key: String,
+    /// The instant its rate limits count it at.
+    pub at: std::time::Instant,
 }
 
 impl Call<'_> {

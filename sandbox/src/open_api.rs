@@ -27,6 +27,9 @@ pub(crate) struct OpenApiRequest {
     pub body: Result<Bytes, String>,
     /// An upload, already streamed to disk (see [`uploads`]).
     pub upload: Option<Result<Staged, Refused>>,
+    /// When it arrived; moved past any injected delay before it is handled
+    /// (the instant its rate limits count it at).
+    pub at: Instant,
 }
 
 /// An `/open-apis` request: logged, faults applied around [`process`]. `None` drops the connection.
@@ -58,6 +61,7 @@ pub(crate) async fn open_api(shared: &Shared, mut incoming: OpenApiRequest) -> O
         "endpoint": endpoint_id,
         "status": null,
         "code": null,
+        "at_us": null,
     });
     lock(&shared.requests).push((record_id, record));
 
@@ -77,10 +81,14 @@ pub(crate) async fn open_api(shared: &Shared, mut incoming: OpenApiRequest) -> O
             (kind, true) => after = Some(kind),
         }
     }
+    // The instant the rate limits count the request at, logged so that a
+    // test can tell which requests shared a window.
+    let at = Instant::now();
     let mut reply = match before {
         Some(kind) => shared.fault_reply(kind),
         None => {
             let upload = incoming.upload.take();
+            incoming.at = at;
             Some(process(shared, &incoming, method, is_token, body_json, body_error, upload))
         }
     };
@@ -93,11 +101,12 @@ pub(crate) async fn open_api(shared: &Shared, mut incoming: OpenApiRequest) -> O
     }
 
     let mut requests = lock(&shared.requests);
-    if let Some((_, record)) = requests.iter_mut().rev().find(|(id, _)| *id == record_id)
-        && let Some(reply) = &reply
-    {
-        record["status"] = reply.status.into();
-        record["code"] = reply.code.into();
+    if let Some((_, record)) = requests.iter_mut().rev().find(|(id, _)| *id == record_id) {
+        record["at_us"] = (at.duration_since(shared.started).as_micros() as u64).into();
+        if let Some(reply) = &reply {
+            record["status"] = reply.status.into();
+            record["code"] = reply.code.into();
+        }
     }
     reply
 }
@@ -151,7 +160,7 @@ fn process(
     if shared.config.rate_limits {
         let rules = limits::endpoint_rules(endpoint);
         let hit =
-            lock(&shared.limits).hit(&format!("endpoint:{}", endpoint.id), &rules, Instant::now());
+            lock(&shared.limits).hit(&format!("endpoint:{}", endpoint.id), &rules, incoming.at);
         if let Err(exceeded) = hit {
             shared.count_rate_limited();
             return Reply::rate_limited(99991400, exceeded.limit, exceeded.reset_secs);
@@ -169,6 +178,7 @@ fn process(
         query: incoming.query.clone(),
         body,
         tenant_key: grant.tenant_key,
+        at: incoming.at,
     };
     if let Err(violation) = check(&call) {
         return invalid_param(endpoint, &violation);

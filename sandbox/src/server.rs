@@ -115,6 +115,7 @@ async fn handle(
             content_type: header("content-type"),
             body,
             upload,
+            at: std::time::Instant::now(),
         };
         match open_api(&shared, incoming).await {
             Some(reply) => reply,

@@ -306,6 +306,55 @@ pub fn uuid_counts<'a>(requests: impl IntoIterator<Item = &'a Value>) -> HashMap
     counts
 }
 
+/// Feishu's rate-limit code.
+pub const RATE_LIMITED: i64 = 99991400;
+
+/// When the sandbox's rate limits counted a recorded request (µs since it
+/// started).
+pub fn at_us(record: &Value) -> u64 {
+    record["at_us"].as_u64().unwrap_or_else(|| panic!("no at_us in {record}"))
+}
+
+/// The shortest time in which `limit + 1` requests a client keeps to
+/// `limit` per second may reach the sandbox. The client starts them at
+/// least a second (and its 30 ms margin) apart; latency can bring them
+/// closer, by the first one's delay less the last one's, which stays well
+/// under a quarter second. A client that let one more through per window
+/// sends it within the launch interval, at once in a burst.
+pub const MIN_SPAN_US: u64 = 750_000;
+
+/// Checks requests that a client paced to `limit` per second (the records
+/// of one rate-limit key) against the sandbox's log: no `limit + 1` of them
+/// reached it within [`MIN_SPAN_US`]. Panics naming the bunched requests.
+pub fn assert_spaced(what: &str, records: &[&Value], limit: usize) {
+    let mut at: Vec<u64> = records.iter().map(|r| at_us(r)).collect();
+    at.sort_unstable();
+    for (i, window) in at.windows(limit + 1).enumerate() {
+        let span = window[limit] - window[0];
+        assert!(
+            span >= MIN_SPAN_US,
+            "{what}: requests {i}..={} of {} (limit {limit}/s) reached the sandbox within {span} µs: {at:?}",
+            i + limit,
+            at.len()
+        );
+    }
+}
+
+/// Whether the sandbox's one-second window of `key_records` (the records
+/// of one rate-limit key) was full when `refused` came: `limit` accepted
+/// requests counted in the second before it. That is a refusal the
+/// documented limit explains (latency brought paced requests together);
+/// any other refusal means the sandbox counts differently from the client.
+pub fn window_was_full(key_records: &[&Value], limit: usize, refused: &Value) -> bool {
+    let at = at_us(refused);
+    let counted = key_records
+        .iter()
+        .filter(|r| r["code"] != RATE_LIMITED && !std::ptr::eq(**r, refused))
+        .filter(|r| at_us(r) <= at && at - at_us(r) < 1_000_000)
+        .count();
+    counted >= limit
+}
+
 /// A retry policy for tests that inject many failures: more attempts and
 /// shorter waits than the default, so that a 30% failure rate cannot
 /// exhaust a call's attempts.

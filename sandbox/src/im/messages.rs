@@ -56,7 +56,7 @@ pub(super) fn send(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
         );
         chat_id
     };
-    chat_limit(shared, &chat_id)?;
+    chat_limit(shared, &chat_id, call.at)?;
     let message = new_message(shared, &chat_id, msg_type, content, uuid);
     Ok(Reply::success(store.insert(message).api_json()))
 }
@@ -84,7 +84,7 @@ pub(super) fn reply(shared: &Shared, call: &Call<'_>) -> Result<Reply, Reply> {
         (None, true) => Some(format!("omt_{}", &shared.ids.hex32()[..16])),
         (None, false) => None,
     };
-    chat_limit(shared, &chat_id)?;
+    chat_limit(shared, &chat_id, call.at)?;
     if let (Some(thread), Some(root)) = (&thread_id, store.get_mut(&root_id))
         && root.thread_id.is_none()
     {

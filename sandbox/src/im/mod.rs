@@ -73,14 +73,14 @@ fn new_message(
 }
 
 /// The per-chat limit of message sends and replies; called with the store locked.
-fn chat_limit(shared: &Shared, chat_id: &str) -> Result<(), Reply> {
+fn chat_limit(shared: &Shared, chat_id: &str, at: Instant) -> Result<(), Reply> {
     if !shared.config.rate_limits {
         return Ok(());
     }
     match lock(&shared.limits).hit(
         &format!("chat:{chat_id}"),
         &limits::chat_rules(&shared.config.spec),
-        Instant::now(),
+        at,
     ) {
         Ok(()) => Ok(()),
         Err(exceeded) => {

@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     /// The request log, `(record id, record)`.
     pub requests: Mutex<Vec<(u64, Value)>>,
     pub next_request: AtomicU64,
+    /// When the sandbox started: the request log's `at_us` counts from it.
+    pub started: std::time::Instant,
     pub stats: Stats,
     pub rng: Mutex<XorShift>,
     pub portal: portal::Portal,
@@ -91,6 +93,7 @@ impl Shared {
             paging: Mutex::default(),
             requests: Mutex::default(),
             next_request: AtomicU64::new(0),
+            started: std::time::Instant::now(),
             stats: Stats::default(),
             rng: Mutex::new(XorShift::from_entropy()),
             portal,
