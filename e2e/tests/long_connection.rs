@@ -772,15 +772,23 @@ async fn reconnect_count_bounds_the_attempts() {
 async fn a_slow_handler_blocks_no_other_event() {
     let env = Arc::new(Env::start().await);
     let seen = Arc::new(Seen::default());
+    // The slow handler says when it starts, and ends when the test lets it.
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let started_tx = Arc::new(Mutex::new(Some(started_tx)));
+    let release = Arc::new(tokio::sync::Notify::new());
     let mut builder = Dispatcher::builder();
     {
-        let seen = Arc::clone(&seen);
+        let (seen, release) = (Arc::clone(&seen), Arc::clone(&release));
         builder
             .on(move |ctx, _ev: MessageReceived| {
-                let seen = Arc::clone(&seen);
+                let (seen, release) = (Arc::clone(&seen), Arc::clone(&release));
+                let slow = ctx.event_id == "ev_0";
+                let started = if slow { started_tx.lock().unwrap().take() } else { None };
                 async move {
-                    if ctx.event_id == "ev_0" {
-                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                    if slow {
+                        let released = release.notified();
+                        started.expect("ev_0's handler runs once").send(()).unwrap();
+                        released.await;
                     }
                     *seen.events.lock().unwrap().entry(ctx.event_id).or_default() += 1;
                     Ok(())
@@ -794,24 +802,27 @@ async fn a_slow_handler_blocks_no_other_event() {
         let env = Arc::clone(&env);
         async move { deliver(&env, 0, json!({"ack_timeout_ms": 300})).await }
     });
-    // Let the slow event be pushed first (nothing to observe: it is not acked).
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The slow handler runs before the others are pushed: a dispatcher
+    // running one handler at a time would handle none of them now.
+    started_rx.await.expect("the slow handler started");
+    let started = tokio::time::Instant::now();
     for n in 1..=5 {
         let (_, answer) = deliver(&env, n, json!({})).await;
         assert_eq!(answer["status"], 200);
         assert_eq!(seen.count(&format!("ev_{n}")), 1);
     }
-    assert_eq!(seen.count("ev_0"), 0, "the fast events were handled while the slow one ran");
+    assert_eq!(seen.count("ev_0"), 0, "the slow handler was not held");
+    // Held well past the 300 ms ack window (the sandbox's clock, real
+    // time), so that the platform pushes ev_0 again meanwhile.
+    tokio::time::sleep_until(started + Duration::from_millis(1500)).await;
+    release.notify_one();
     let (status, answer) = slow.await.unwrap();
     assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
     assert!(
         answer["attempts"].as_u64().unwrap() >= 2,
         "pushed again after the ack window: {answer}"
     );
-    wait_until("the slow handler finished", Duration::from_secs(5), || async {
-        seen.count("ev_0") == 1
-    })
-    .await;
+    assert_eq!(seen.count("ev_0"), 1, "acked once the handler was done");
     client.shutdown().await;
     task.await.unwrap().unwrap();
     assert_eq!(seen.count("ev_0"), 1);
