@@ -293,8 +293,9 @@ async fn save_into_keeps_a_hostile_name_inside_its_folder() {
 }
 
 /// A server without auth that announces `announced` bytes, sends `sent`
-/// of them, and closes the connection.
-async fn cut_short(announced: usize, sent: usize) -> String {
+/// of them, and closes the connection; with `stall`, it keeps the
+/// connection open until the client closes it.
+async fn cut_short(announced: usize, sent: usize, stall: bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -310,7 +311,11 @@ async fn cut_short(announced: usize, sent: usize) -> String {
             let _ = stream.write_all(reply.as_bytes()).await;
             let _ = stream.write_all(&vec![9u8; sent]).await;
             let _ = stream.flush().await;
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            if stall {
+                while stream.read(&mut byte).await.unwrap_or(0) == 1 {}
+            } else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     });
     url
@@ -318,7 +323,7 @@ async fn cut_short(announced: usize, sent: usize) -> String {
 
 #[tokio::test]
 async fn an_interrupted_download_leaves_no_file_and_keeps_the_old_one() {
-    let url = cut_short(1_000_000, 300_000).await;
+    let url = cut_short(1_000_000, 300_000, false).await;
     let client =
         Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
     let dir = TempDir::new("cut");
@@ -338,14 +343,32 @@ async fn an_interrupted_download_leaves_no_file_and_keeps_the_old_one() {
 
 #[tokio::test]
 async fn a_dropped_save_leaves_no_file() {
-    let url = cut_short(10_000_000, 100_000).await;
+    const ANNOUNCED: usize = 10_000_000;
+    let url = cut_short(ANNOUNCED, 100_000, true).await;
     let client =
         Client::builder("cli_test", "s").base_url(url).retry(RetryPolicy::none()).build().unwrap();
     let dir = TempDir::new("drop");
     let target = dir.0.join("slow.bin");
     let download =
         client.send_bytes(ApiRequest::new(Method::GET, "/x").auth(Auth::None)).await.unwrap();
-    // Gives up half way (the server stalls, then hangs up).
-    let _ = tokio::time::timeout(Duration::from_millis(20), download.save_to(&target)).await;
+    // Boxed, so that `drop` below drops the future itself.
+    let mut save = Box::pin(download.save_to(&target));
+    // Runs the save until part of the body is in its temporary file (the
+    // server sends a part, then stalls), and drops it there.
+    let written = loop {
+        tokio::select! {
+            result = &mut save => panic!("the save ended while the server stalled: {result:?}"),
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+        let sizes: Vec<u64> =
+            std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).collect();
+        if let [size] = sizes[..]
+            && size > 0
+        {
+            break size;
+        }
+    };
+    assert!(written < ANNOUNCED as u64, "{written}");
+    drop(save);
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
 }
