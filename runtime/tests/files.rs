@@ -360,8 +360,10 @@ async fn a_dropped_save_leaves_no_file() {
             result = &mut save => panic!("the save ended while the server stalled: {result:?}"),
             () = tokio::time::sleep(Duration::from_millis(5)) => {}
         }
-        let sizes: Vec<u64> =
-            std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).collect();
+        let sizes: Vec<u64> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .collect();
         if let [size] = sizes[..]
             && size > 0
         {
