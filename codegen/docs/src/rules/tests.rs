@@ -461,27 +461,42 @@ fn garbage_never_panics() {
     }
 }
 
-fn sweep(dir: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for path in entries.flatten().map(|e| e.path()) {
+/// Runs every scanner on every table cell of the pages under `dir`;
+/// returns how many pages it read. A folder it cannot read fails the test
+/// (a sweep that read nothing proves nothing).
+fn sweep(dir: &std::path::Path) -> usize {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let mut pages = 0;
+    for path in entries.map(|e| e.unwrap().path()) {
         if path.is_dir() {
-            sweep(&path);
-        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            pages += sweep(&path);
+        } else {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
             text.lines()
                 .flat_map(|l| l.split('|'))
                 .for_each(|cell| everything(&cell.replace("<br>", "\n")));
+            pages += 1;
         }
     }
+    pages
 }
 
 #[test]
 fn seed_pages_never_panic() {
-    sweep(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seeds"));
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seeds");
+    let pages = sweep(&seeds);
+    assert!(pages > 0, "read no page of {}", seeds.display());
 }
 
-/// The 2,300-page corpus next to the project; does nothing when it is absent.
+/// The 2,300-page corpus next to the project (skipped when it is absent,
+/// failing then on CI, like every corpus test).
 #[test]
 #[ignore = "slow: reads the whole shared corpus"]
 fn corpus_never_panics() {
-    sweep(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let Some(dir) = feishu_testkit::corpus_folder("corpus_never_panics", &dir) else { return };
+    let pages = sweep(&dir);
+    assert!(pages > 2000, "read only {pages} pages of {}", dir.display());
 }
