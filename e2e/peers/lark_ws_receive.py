@@ -2,7 +2,7 @@
 """Receives events over the long connection with the official Python SDK's
 client, lark-oapi's lark.ws.Client (pinned: 1.7.5).
 
-The peer of e2e/tests/differential_ws.rs: that test starts this script
+The peer of e2e/tests/sandbox_ws_with_lark_oapi.rs: that test starts this script
 against the sandbox, delivers events with "via": "ws" and checks that they
 arrive here and that the SDK's acks reach the sandbox.
 

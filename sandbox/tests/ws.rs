@@ -1,7 +1,7 @@
 //! The long connection's HTTP side, without a WebSocket client: the
 //! bootstrap, refused handshakes and the control API's checks. (Clients
 //! talking the protocol are tested in e2e: ours in `long_connection.rs`,
-//! lark-oapi's in `differential_ws.rs`.)
+//! lark-oapi's in `sandbox_ws_with_lark_oapi.rs`.)
 
 mod common;
 

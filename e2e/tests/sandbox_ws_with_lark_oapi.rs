@@ -1,7 +1,9 @@
-//! The official Python SDK's long-connection client (lark-oapi's
-//! `lark.ws.Client`, pinned: 1.7.5) pointed at the sandbox: events delivered
-//! with `"via": "ws"`, whole and split into fragments, reach its handler, and
-//! its acks reach the sandbox.
+//! The sandbox's long connection checked against the official Python SDK's
+//! client (lark-oapi's `lark.ws.Client`, pinned: 1.7.5): events delivered
+//! with `"via": "ws"`, whole and split into fragments, reach its handler
+//! once each, and its acks reach the sandbox. It checks the sandbox (which
+//! our `LongConnection` is tested against in `long_connection.rs`), not our
+//! client: nothing of ours runs here. (It was `differential_ws.rs`.)
 //!
 //! The peer is `peers/lark_ws_receive.py`, run with the interpreter named by
 //! `FEISHU_PEER_PYTHON` (default `python3`), like `differential.rs`. Without
@@ -92,7 +94,18 @@ async fn lark_oapi_receives_events_over_the_long_connection_and_acks_them() {
             json!({"event_id": format!("ev_peer_{n}"), "message_id": format!("om_peer_{n}"), "content": content})
         );
     }
-    assert!(lines.try_recv().is_err(), "each event was handled once");
+    // Each event was handled once: one more event, and the next line is
+    // its own. The SDK handles a connection's frames in order, so a second
+    // handling of an earlier event would have printed before it.
+    let end = json!({"via": "ws", "event_type": "im.message.receive_v1", "event_id": "ev_peer_end", "event": {
+        "sender": {"sender_id": {"open_id": "ou_peer"}, "sender_type": "user", "tenant_key": "sandbox-tenant"},
+        "message": {"message_id": "om_peer_end", "chat_id": "oc_peer", "chat_type": "p2p", "message_type": "text", "content": "{}"},
+    }});
+    let (status, answer) = env.try_control(reqwest::Method::POST, "events", Some(end)).await;
+    assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
+    let line = lines.recv_timeout(Duration::from_secs(10)).expect("the SDK printed the last event");
+    let received: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(received["event_id"], "ev_peer_end", "an event was handled twice: {line}");
     drop(_peer);
     let errors = errors.join().unwrap();
     assert!(!errors.contains("handle message failed"), "{errors}");
