@@ -5,7 +5,8 @@
 use std::fmt;
 
 use super::body::EventBody;
-use super::dispatch::{DispatcherBuilder, HandlerError, RegisterError};
+use super::builder::DispatcherBuilder;
+use super::dispatch::{HandlerError, RegisterError};
 use super::envelope::EventEnvelope;
 use crate::client::Client;
 use crate::error::Error;

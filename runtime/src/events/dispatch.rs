@@ -4,19 +4,17 @@
 //! [`DedupStore`] (claim, then commit or release), with a deadline on every
 //! handler.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use super::body::EventBody;
-use super::dedup::{BoxFuture, Claim, DedupStore, InMemoryDedup};
+use super::claims::{Claims, InFlight, InFlightMap, Settled, lock};
+use super::dedup::{BoxFuture, Claim, DedupStore};
 use super::envelope::{Channel, EventEnvelope};
 use super::report::{DeliveryFailure, OnError, UndecodableBody};
 
@@ -124,7 +122,7 @@ pub enum RegisterError {
 #[derive(Debug, thiserror::Error)]
 #[error("the handler ran longer than its timeout of {timeout:?} and was stopped")]
 pub struct HandlerTimeout {
-    /// The configured [`DispatcherBuilder::handler_timeout`].
+    /// The configured [`DispatcherBuilder::handler_timeout`](super::DispatcherBuilder::handler_timeout).
     pub timeout: Duration,
 }
 
@@ -180,7 +178,7 @@ impl Outcome {
 }
 
 /// How an erased handler ended badly.
-enum Failure {
+pub(super) enum Failure {
     /// The body does not decode into the handler's type.
     Undecodable { bytes: usize },
     /// The handler failed or panicked.
@@ -193,365 +191,35 @@ impl From<HandlerError> for Failure {
     }
 }
 
-type Erased = Arc<
+pub(super) type Erased = Arc<
     dyn Fn(EventContext, Value) -> BoxFuture<'static, Result<Option<Value>, Failure>> + Send + Sync,
 >;
 
 /// The dispatcher's timing settings.
 #[derive(Clone, Copy, Debug)]
-struct Timing {
-    handler_timeout: Duration,
-    lease: Duration,
-    commit_ttl: Duration,
-    copy_wait: Duration,
-}
-
-/// Collects handlers; [`build`](Self::build) makes the [`Dispatcher`].
-pub struct DispatcherBuilder {
-    handlers: BTreeMap<String, Erased>,
-    fallback: Option<Erased>,
-    store: Arc<dyn DedupStore>,
-    timing: Timing,
-    on_error: Option<OnError>,
-}
-
-impl fmt::Debug for DispatcherBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DispatcherBuilder")
-            .field("event_types", &self.handlers.keys().collect::<Vec<_>>())
-            .field("timing", &self.timing)
-            .finish_non_exhaustive()
-    }
-}
-
-impl DispatcherBuilder {
-    /// Handles events of type `T::EVENT_TYPE`: their `event` object is
-    /// decoded into `T` and given to `handler`.
-    ///
-    /// ```
-    /// # use feishu_runtime::events::{Dispatcher, EventBody};
-    /// #[derive(serde::Deserialize)]
-    /// struct ChatDisbanded { chat_id: String }
-    /// impl EventBody for ChatDisbanded { const EVENT_TYPE: &'static str = "im.chat.disbanded_v1"; }
-    ///
-    /// let mut builder = Dispatcher::builder();
-    /// builder.on(|_ctx, ev: ChatDisbanded| async move { println!("{} is gone", ev.chat_id); Ok(()) }).unwrap();
-    /// assert!(builder.on(|_ctx, _ev: ChatDisbanded| async { Ok(()) }).is_err());
-    /// let dispatcher = builder.build();
-    /// ```
-    pub fn on<T, F, Fut>(&mut self, handler: F) -> Result<&mut Self, RegisterError>
-    where
-        T: EventBody,
-        F: Fn(EventContext, T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
-    {
-        // An event's acknowledgement carries no answer.
-        self.insert_typed(handler, |()| Ok(None))
-    }
-
-    /// Handles callbacks of type `T::EVENT_TYPE` (such as
-    /// [`CardActionTrigger`](super::CardActionTrigger) or
-    /// [`UrlPreviewGet`](super::UrlPreviewGet)): the handler's answer is
-    /// serialised and sent back to the platform — the webhook's response
-    /// body, or the `data` of the long connection's ack.
-    pub fn on_callback<T, R, F, Fut>(&mut self, handler: F) -> Result<&mut Self, RegisterError>
-    where
-        T: EventBody,
-        R: Serialize + Send + 'static,
-        F: Fn(EventContext, T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
-    {
-        self.insert_typed(handler, |response: R| Ok(Some(serde_json::to_value(response)?)))
-    }
-
-    /// Handles every event no other handler takes, with its `event` object
-    /// undecoded. Without a fallback such events are acknowledged and
-    /// dropped (a debug log line says so).
-    pub fn fallback<F, Fut>(&mut self, handler: F) -> Result<&mut Self, RegisterError>
-    where
-        F: Fn(EventContext, Value) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
-    {
-        if self.fallback.is_some() {
-            return Err(RegisterError::DuplicateFallback);
-        }
-        let handler = Arc::new(handler);
-        self.fallback = Some(Arc::new(move |ctx, event| {
-            let handler = Arc::clone(&handler);
-            Box::pin(async move { Ok(handler(ctx, event).await.map(|()| None)?) })
-        }));
-        Ok(self)
-    }
-
-    /// Deduplicates with `store` instead of an [`InMemoryDedup`], e.g. one
-    /// shared between processes.
-    pub fn dedup_store(&mut self, store: Arc<dyn DedupStore>) -> &mut Self {
-        self.store = store;
-        self
-    }
-
-    /// How long a handler may run (default [`DEFAULT_HANDLER_TIMEOUT`]);
-    /// then it is stopped, and the delivery counts as failed
-    /// ([`HandlerTimeout`]: answered 500, keys released).
-    pub fn handler_timeout(&mut self, timeout: Duration) -> &mut Self {
-        self.timing.handler_timeout = timeout;
-        self
-    }
-
-    /// How long a delivery's claim lives (default [`DEFAULT_CLAIM_LEASE`],
-    /// at least 1 s); it is renewed every third of it while the handler runs.
-    pub fn claim_lease(&mut self, lease: Duration) -> &mut Self {
-        self.timing.lease = lease.max(Duration::from_secs(1));
-        self
-    }
-
-    /// How long a handled event is remembered (default
-    /// [`DEFAULT_COMMIT_TTL`]); anything below [`MIN_COMMIT_TTL`] is raised
-    /// to it, since a shorter memory would run the platform's late retries
-    /// again.
-    pub fn commit_ttl(&mut self, ttl: Duration) -> &mut Self {
-        self.timing.commit_ttl = ttl.max(MIN_COMMIT_TTL);
-        self
-    }
-
-    /// How long a copy of an event this process is handling waits for the
-    /// first delivery's outcome (default [`DEFAULT_COPY_WAIT`]) before it is
-    /// answered "not yet" ([`Outcome::InProgress`]).
-    pub fn copy_wait(&mut self, wait: Duration) -> &mut Self {
-        self.timing.copy_wait = wait;
-        self
-    }
-
-    /// Calls `hook` for every delivery that fails (its handler's error, a
-    /// panic, a [timeout](Self::handler_timeout)) and every body that does
-    /// not decode into its handler's type, after the dispatcher's own log
-    /// line: a program without a tracing subscriber sees its failures here.
-    /// It runs on the delivery's task: keep it short (count, send to a
-    /// channel). A second call replaces the first hook.
-    ///
-    /// ```
-    /// # use feishu_runtime::events::Dispatcher;
-    /// let mut builder = Dispatcher::builder();
-    /// builder.on_error(|failure| {
-    ///     eprintln!("{} {} failed: {}", failure.event_type, failure.event_id, failure.error)
-    /// });
-    /// ```
-    pub fn on_error<F>(&mut self, hook: F) -> &mut Self
-    where
-        F: Fn(&DeliveryFailure<'_>) + Send + Sync + 'static,
-    {
-        self.on_error = Some(OnError(Arc::new(hook)));
-        self
-    }
-
-    /// The dispatcher, with the handlers registered so far.
-    pub fn build(&mut self) -> Dispatcher {
-        let store = std::mem::replace(&mut self.store, Arc::new(InMemoryDedup::default()));
-        Dispatcher {
-            inner: Arc::new(Inner {
-                handlers: std::mem::take(&mut self.handlers),
-                fallback: self.fallback.take(),
-                store,
-                timing: self.timing,
-                on_error: self.on_error.clone(),
-                in_flight: Mutex::default(),
-            }),
-        }
-    }
-
-    /// Registers `handler` for `T::EVENT_TYPE`: each event is decoded into
-    /// `T`, and what the handler returns becomes the answer through `answer`.
-    fn insert_typed<T, R, F, Fut>(
-        &mut self,
-        handler: F,
-        answer: fn(R) -> Result<Option<Value>, HandlerError>,
-    ) -> Result<&mut Self, RegisterError>
-    where
-        T: EventBody,
-        R: Send + 'static,
-        F: Fn(EventContext, T) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, HandlerError>> + Send + 'static,
-    {
-        let handler = Arc::new(handler);
-        self.insert(
-            T::EVENT_TYPE,
-            Arc::new(move |ctx, event| {
-                let handler = Arc::clone(&handler);
-                Box::pin(async move {
-                    let body = decode::<T>(event)?;
-                    Ok(answer(handler(ctx, body).await?)?)
-                })
-            }),
-        )
-    }
-
-    fn insert(&mut self, event_type: &str, handler: Erased) -> Result<&mut Self, RegisterError> {
-        if self.handlers.contains_key(event_type) {
-            return Err(RegisterError::Duplicate(event_type.to_owned()));
-        }
-        self.handlers.insert(event_type.to_owned(), handler);
-        Ok(self)
-    }
-}
-
-/// Decodes an event body. serde's message is dropped: it quotes the
-/// payload (a user's text), which belongs in no log and no answer; the
-/// size is kept instead.
-fn decode<T: EventBody>(event: Value) -> Result<T, Failure> {
-    T::deserialize(&event).map_err(|_| Failure::Undecodable {
-        bytes: serde_json::to_vec(&event).map_or(0, |v| v.len()),
-    })
+pub(super) struct Timing {
+    pub(super) handler_timeout: Duration,
+    pub(super) lease: Duration,
+    pub(super) commit_ttl: Duration,
+    pub(super) copy_wait: Duration,
 }
 
 /// Hands delivered events to their handlers; see the [module docs](super).
 /// Cheap to clone: clones share the handlers and the store.
 #[derive(Clone)]
 pub struct Dispatcher {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    handlers: BTreeMap<String, Erased>,
-    fallback: Option<Erased>,
-    store: Arc<dyn DedupStore>,
-    timing: Timing,
-    on_error: Option<OnError>,
+pub(super) struct Inner {
+    pub(super) handlers: BTreeMap<String, Erased>,
+    pub(super) fallback: Option<Erased>,
+    pub(super) store: Arc<dyn DedupStore>,
+    pub(super) timing: Timing,
+    pub(super) on_error: Option<OnError>,
     /// The events being handled in this process, by event key, for copies
     /// to wait on.
-    in_flight: InFlightMap,
-}
-
-type InFlightMap = Mutex<HashMap<String, watch::Receiver<Option<Settled>>>>;
-
-/// How a delivery ended, as copies that waited for it learn it.
-#[derive(Clone)]
-enum Settled {
-    Done(Option<Value>),
-    Failed(String),
-    NotYet,
-}
-
-/// An event being handled: removed from the in-flight map when dropped
-/// (settled or not: a copy waiting on an abandoned delivery is answered
-/// "not yet").
-struct InFlight<'a> {
-    map: &'a InFlightMap,
-    key: String,
-    tx: watch::Sender<Option<Settled>>,
-}
-
-impl InFlight<'_> {
-    fn settle(&self, settled: Settled) {
-        self.tx.send_replace(Some(settled));
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        lock(self.map).remove(&self.key);
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The map stays consistent even if a holder panicked.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The keys one delivery claimed. Committed or released explicitly; dropped
-/// unsettled (the delivery was cancelled: a client that hung up, a
-/// long-connection handler abandoned after the shutdown grace), it releases
-/// them in a task of its own, so that the platform's next push runs the
-/// handler. Without a runtime to spawn on, the claims lapse with their lease.
-struct Claims {
-    store: Arc<dyn DedupStore>,
-    owner: String,
-    keys: Vec<String>,
-}
-
-impl Claims {
-    async fn commit(mut self, ttl: Duration) {
-        let keys = std::mem::take(&mut self.keys);
-        let committed = on_every_key(&keys, |key| self.store.commit(key, &self.owner, ttl)).await;
-        for (key, committed) in keys.iter().zip(committed) {
-            if let Err(error) = committed {
-                tracing::warn!(%key, %error, "the dedup store could not commit a handled event; a redelivery may run it again");
-            }
-        }
-    }
-
-    async fn release(mut self) {
-        let keys = std::mem::take(&mut self.keys);
-        release(&*self.store, &self.owner, &keys).await;
-    }
-
-    /// Renews every claim each third of `lease`; never ends.
-    async fn renew(&self, lease: Duration) {
-        let mut tick = tokio::time::interval(lease / 3);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let renewed =
-                on_every_key(&self.keys, |key| self.store.renew(key, &self.owner, lease)).await;
-            for (key, renewed) in self.keys.iter().zip(renewed) {
-                match renewed {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(%key, "a delivery lost its claim while its handler ran; another delivery may run it too")
-                    }
-                    Err(error) => {
-                        tracing::warn!(%key, %error, "the dedup store could not renew a claim")
-                    }
-                }
-            }
-        }
-    }
-}
-
-async fn release(store: &dyn DedupStore, owner: &str, keys: &[String]) {
-    let released = on_every_key(keys, |key| store.release(key, owner)).await;
-    for (key, released) in keys.iter().zip(released) {
-        if let Err(error) = released {
-            tracing::warn!(%key, %error, "the dedup store could not release a claim; it lapses with its lease");
-        }
-    }
-}
-
-/// Runs `op` on every key at once (an event has one or two), so that a
-/// store that batches its commands (Redis) sends them in one round trip;
-/// the answers in the order of the keys. For commits, renewals and
-/// releases, which no other delivery can take from the owner midway.
-async fn on_every_key<'a, T>(
-    keys: &'a [String],
-    op: impl Fn(&'a str) -> BoxFuture<'a, T>,
-) -> Vec<T> {
-    match keys {
-        [first, second] => {
-            let (first, second) = tokio::join!(op(first), op(second));
-            vec![first, second]
-        }
-        _ => {
-            let mut answers = Vec::with_capacity(keys.len());
-            for key in keys {
-                answers.push(op(key).await);
-            }
-            answers
-        }
-    }
-}
-
-impl Drop for Claims {
-    fn drop(&mut self) {
-        if self.keys.is_empty() {
-            return;
-        }
-        let keys = std::mem::take(&mut self.keys);
-        let (store, owner) = (Arc::clone(&self.store), std::mem::take(&mut self.owner));
-        tracing::debug!(?keys, "a delivery ended unfinished; its claims are released");
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { release(&*store, &owner, &keys).await });
-        }
-    }
+    pub(super) in_flight: InFlightMap,
 }
 
 impl fmt::Debug for Dispatcher {
@@ -563,24 +231,7 @@ impl fmt::Debug for Dispatcher {
             .finish_non_exhaustive()
     }
 }
-
 impl Dispatcher {
-    /// An empty registry deduplicating in memory.
-    pub fn builder() -> DispatcherBuilder {
-        DispatcherBuilder {
-            handlers: BTreeMap::new(),
-            fallback: None,
-            store: Arc::new(InMemoryDedup::default()),
-            timing: Timing {
-                handler_timeout: DEFAULT_HANDLER_TIMEOUT,
-                lease: DEFAULT_CLAIM_LEASE,
-                commit_ttl: DEFAULT_COMMIT_TTL,
-                copy_wait: DEFAULT_COPY_WAIT,
-            },
-            on_error: None,
-        }
-    }
-
     /// Whether a handler (not the fallback) is registered for `event_type`.
     pub fn handles(&self, event_type: &str) -> bool {
         self.inner.handlers.contains_key(event_type)
@@ -593,12 +244,12 @@ impl Dispatcher {
     /// are claimed in the [`DedupStore`] before the handler runs, and the
     /// claims renewed while it runs. When it succeeds they are committed, and
     /// later copies are [`Outcome::Duplicate`]s. When it fails, panics, runs
-    /// past the [handler timeout](DispatcherBuilder::handler_timeout) or is
+    /// past the [handler timeout](super::DispatcherBuilder::handler_timeout) or is
     /// cancelled (this future dropped), they are released, so that the
     /// platform's next push runs it. A copy that finds a key claimed by
     /// another delivery is [`Outcome::InProgress`] ("not yet"); one that
     /// arrives while this process handles the event waits for the outcome
-    /// (up to the [copy wait](DispatcherBuilder::copy_wait)) and ends the
+    /// (up to the [copy wait](super::DispatcherBuilder::copy_wait)) and ends the
     /// same way, with the same callback answer.
     ///
     /// So delivery is **at least once**: a handler may run twice when a
@@ -746,12 +397,6 @@ impl Dispatcher {
             Some(Settled::Failed(error)) => Outcome::Failed(error.into()),
             Some(Settled::NotYet) | None => Outcome::InProgress,
         }
-    }
-}
-
-impl Claims {
-    fn none(store: &Arc<dyn DedupStore>) -> Self {
-        Self { store: Arc::clone(store), owner: String::new(), keys: Vec::new() }
     }
 }
 

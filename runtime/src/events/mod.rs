@@ -65,7 +65,9 @@ mod app_ticket;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod body;
+mod builder;
 mod callback;
+mod claims;
 mod crypto;
 mod dedup;
 mod dispatch;
@@ -77,6 +79,7 @@ mod webhook;
 
 pub use app_ticket::AppTicketEvent;
 pub use body::EventBody;
+pub use builder::DispatcherBuilder;
 pub use callback::{
     CallbackCard, CallbackContext, CardAction, CardActionResponse, CardActionTrigger, CardTemplate,
     InlinePreview, Operator, Toast, ToastKind, UrlPreviewGet, UrlPreviewResponse,
@@ -85,8 +88,8 @@ pub use crypto::{decrypt, encrypt, signature};
 pub use dedup::{BoxFuture, Claim, DEFAULT_DEDUP_CAPACITY, DedupStore, InMemoryDedup, StoreError};
 pub use dispatch::{
     DEFAULT_CLAIM_LEASE, DEFAULT_COMMIT_TTL, DEFAULT_COPY_WAIT, DEFAULT_HANDLER_TIMEOUT,
-    Dispatcher, DispatcherBuilder, EventContext, HandlerError, HandlerTimeout,
-    MESSAGE_RECEIVE_EVENT, MIN_COMMIT_TTL, Outcome, RegisterError,
+    Dispatcher, EventContext, HandlerError, HandlerTimeout, MESSAGE_RECEIVE_EVENT, MIN_COMMIT_TTL,
+    Outcome, RegisterError,
 };
 pub use envelope::{Channel, EventEnvelope, parse_event};
 pub use error::{DecryptError, WebhookError};

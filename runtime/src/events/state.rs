@@ -14,7 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::body::EventBody;
-use super::dispatch::{DispatcherBuilder, EventContext, HandlerError, RegisterError};
+use super::builder::DispatcherBuilder;
+use super::dispatch::{EventContext, HandlerError, RegisterError};
 
 /// Registers handlers that receive a clone of one shared value after the
 /// event: made by [`DispatcherBuilder::with_state`].
