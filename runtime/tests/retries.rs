@@ -1,11 +1,19 @@
 //! Retries: which failures are sent again, with which idempotency key, and
 //! how long the client waits for rate limits.
+//!
+//! The tests that measure the client's own waits (backoff, rate-limit
+//! resets and their jitter, the limiter's windows) run on tokio's paused
+//! clock, so that their assertions are exact: the test server runs on the
+//! same runtime and answers over loopback at once, and time moves only
+//! when every task waits for a timer.
 
 mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use feishu_runtime::{ApiRequest, Client, Error, Method, RateLimit, RequestOptions, RetryPolicy};
 use serde_json::json;
@@ -146,7 +154,7 @@ async fn client_errors_are_not_retried() {
     assert_eq!(server.api_requests().len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rate_limit_refusals_wait_for_the_reset_header_then_succeed() {
     for code in [99991400, 230020] {
         let server = failing_first(
@@ -160,14 +168,15 @@ async fn rate_limit_refusals_wait_for_the_reset_header_then_succeed() {
         let started = Instant::now();
         // Not even an unkeyed write is at risk: the server refused it.
         client(&server).send_value(send("/open-apis/x")).await.unwrap();
+        // The reset, plus up to a tenth of it (the jitter).
         let waited = started.elapsed();
         assert!(waited >= Duration::from_secs(1), "{code}: waited {waited:?}");
-        assert!(waited < Duration::from_secs(3), "{code}: waited {waited:?}");
+        assert!(waited <= Duration::from_millis(1100), "{code}: waited {waited:?}");
         assert_eq!(server.api_requests().len(), 2, "{code}");
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn calls_refused_together_come_back_spread_over_the_jitter() {
     // Each refused call waits the reset plus up to a tenth of it, so that
     // the callers do not all come back in the same instant; the pause that
@@ -188,6 +197,7 @@ async fn calls_refused_together_come_back_spread_over_the_jitter() {
     })
     .await;
     let client = client(&server);
+    let started = Instant::now();
     let calls = (0..CALLS).map(|_| {
         let client = client.clone();
         async move {
@@ -201,13 +211,18 @@ async fn calls_refused_together_come_back_spread_over_the_jitter() {
     let mut retries = retries.lock().unwrap().clone();
     assert_eq!(retries.len(), CALLS);
     retries.sort();
-    // Twenty draws from 0–100 ms of jitter span far more than 30 ms but
-    // for a chance of about 1e-8.
+    let after: Vec<Duration> = retries.iter().map(|t| *t - started).collect();
+    // Each came back after the reset and within its tenth, by its own
+    // draw: twenty draws from 0–100 ms of jitter span far more than 30 ms
+    // but for a chance of about 1e-8, and no two coincide but for a chance
+    // of about 1e-13 (the clock counts nanoseconds).
+    assert!(after[0] >= Duration::from_secs(1), "{after:?}");
+    assert!(after[CALLS - 1] <= Duration::from_millis(1100), "{after:?}");
     let spread = retries[CALLS - 1] - retries[0];
-    assert!(spread >= Duration::from_millis(30), "{spread:?}");
+    assert!(spread >= Duration::from_millis(30), "{after:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rate_limit_waits_are_bounded() {
     let server = failing_first(
         1000,
@@ -239,7 +254,7 @@ async fn no_retries_with_the_none_policy() {
     assert_eq!(server.api_requests().len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_connection_refused_is_retried_even_for_unkeyed_writes() {
     // Bind and drop a listener to get a port nobody listens on.
     let port = {
@@ -257,11 +272,14 @@ async fn a_connection_refused_is_retried_even_for_unkeyed_writes() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
-    // Three backoffs of at least 2.5 ms each happened.
-    assert!(started.elapsed() >= Duration::from_millis(7));
+    // Three backoffs (5, 10 and 20 ms, each at least half its value and
+    // at most all of it) happened, and nothing else took time.
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_micros(17_500), "{waited:?}");
+    assert!(waited <= Duration::from_millis(35), "{waited:?}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn documented_limits_space_out_a_burst() {
     let server = failing_first(0, Reply::raw(500, "text/plain", "")).await;
     let client = client(&server);
@@ -283,14 +301,17 @@ async fn documented_limits_space_out_a_burst() {
     });
     let mut done: Vec<Instant> = futures_join_all(calls).await;
     done.sort();
-    // 12 calls at 5 per second: the third window opens after two seconds.
-    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+    // 12 calls at 5 per second: five at once, five when the first window
+    // (a second and the limiter's 30 ms margin for latency) has passed,
+    // two after the second.
     let starts: Vec<Duration> = done.iter().map(|t| *t - started).collect();
-    assert!(starts[4] < Duration::from_millis(900), "{starts:?}");
-    assert!(starts[5] >= Duration::from_secs(1), "{starts:?}");
+    let window = Duration::from_millis(1030);
+    let expected: Vec<Duration> =
+        [Duration::ZERO; 5].into_iter().chain([window; 5]).chain([window * 2; 2]).collect();
+    assert_eq!(starts, expected);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn receivers_share_a_limit_across_endpoints_but_not_with_each_other() {
     let server = failing_first(0, Reply::raw(500, "text/plain", "")).await;
     let client = client(&server);
@@ -311,12 +332,20 @@ async fn receivers_share_a_limit_across_endpoints_but_not_with_each_other() {
             started.elapsed()
         }
     };
-    let a = futures_join_all([call("e1", "ou_a"), call("e2", "ou_a"), call("e1", "ou_a")]).await;
-    let b = futures_join_all([call("e1", "ou_b"), call("e2", "ou_b")]).await;
-    let mut a = a;
+    let mut a = futures_join_all([
+        call("e1", "ou_a"),
+        call("e2", "ou_a"),
+        call("e1", "ou_a"),
+        call("e1", "ou_b"),
+        call("e2", "ou_b"),
+    ])
+    .await;
+    let b = a.split_off(3);
     a.sort();
-    assert!(a[2] >= Duration::from_secs(1), "{a:?}");
-    assert!(b.iter().all(|t| *t < Duration::from_secs(2)), "{b:?}");
+    // ou_a's third call waits for its window (a second and the 30 ms
+    // margin), whichever endpoint; ou_b's calls wait for nothing.
+    assert_eq!(a, [Duration::ZERO, Duration::ZERO, Duration::from_millis(1030)]);
+    assert_eq!(b, [Duration::ZERO, Duration::ZERO]);
 }
 
 /// Runs futures concurrently on the current task and collects their outputs

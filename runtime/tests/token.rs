@@ -50,7 +50,10 @@ async fn token_is_cached_between_calls() {
     assert!(api.iter().all(|r| r.header("authorization") == Some("Bearer t-1")));
 }
 
-#[tokio::test]
+/// On tokio's paused clock (the cache counts on it): the refresh comes when
+/// due, exactly, and not one call earlier; the test server never refuses
+/// the old token, so nothing but the due time can bring it.
+#[tokio::test(start_paused = true)]
 async fn token_is_refreshed_when_due() {
     let fetches = AtomicUsize::new(0);
     let server = Server::start(move |r| {
@@ -65,9 +68,11 @@ async fn token_is_refreshed_when_due() {
     .await;
     let client = server.client();
 
+    let start = tokio::time::Instant::now();
     client.send_value(get("/open-apis/a")).await.unwrap();
+    tokio::time::sleep_until(start + Duration::from_millis(899)).await;
     client.send_value(get("/open-apis/a")).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(950)).await;
+    tokio::time::sleep_until(start + Duration::from_millis(900)).await;
     client.send_value(get("/open-apis/a")).await.unwrap();
 
     assert_eq!(server.requests_to(TOKEN_PATH).len(), 2);
