@@ -102,10 +102,7 @@ async fn three_clients_refreshing_one_user_make_one_refresh_and_all_use_its_toke
     let Some(redis) = RedisServer::start("three_clients_refreshing_one_user") else {
         return;
     };
-    let mut config = sandbox_config();
-    // Due for refresh after 1.8 s.
-    config.user_token_ttl = Duration::from_secs(2);
-    let env = Env::start_with(config).await;
+    let env = Env::start().await;
     let chat = env.group_chat().await;
     let mut clients = Vec::new();
     for _ in 0..3 {
@@ -114,7 +111,16 @@ async fn three_clients_refreshing_one_user_make_one_refresh_and_all_use_its_toke
     authorise(&clients[0], "ou_alice").await;
     let first = clients[2].user_auth().access_token("ou_alice").await.unwrap();
 
-    tokio::time::sleep(Duration::from_millis(1850)).await;
+    // Due for refresh in the clients' eyes (issued an hour ago, expiring in
+    // 30 s), while the sandbox honours it for two hours: only the due check
+    // can bring the refresh. (User tokens are kept in wall-clock time for
+    // the fleet's shared store, which tokio's paused clock cannot move.)
+    let store = clients[0].user_auth().store();
+    let mut token = store.get("ou_alice").await.unwrap().expect("a stored token");
+    let now = std::time::SystemTime::now();
+    token.issued_at = now - Duration::from_secs(3600);
+    token.expires_at = now + Duration::from_secs(30);
+    clients[0].user_auth().store_token("ou_alice", token).await.unwrap();
     let calls: Vec<_> = clients
         .iter()
         .flat_map(|client| std::iter::repeat_n(client.clone(), 4))
@@ -142,6 +148,8 @@ async fn three_clients_refreshing_one_user_make_one_refresh_and_all_use_its_toke
         .filter(|r| r["path"] == OAUTH && r["body"]["grant_type"] == "refresh_token")
         .collect();
     assert_eq!(refreshed.len(), 1);
+    let refused: Vec<&Value> = requests.iter().filter(|r| r["code"] == 99991663).collect();
+    assert!(refused.is_empty(), "refreshed before any refusal: {refused:#?}");
     let new = clients[1].user_auth().access_token("ou_alice").await.unwrap();
     assert_ne!(new, first, "the token was refreshed");
     let new_header = format!("Bearer {}", new.expose());

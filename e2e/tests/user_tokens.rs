@@ -4,11 +4,11 @@
 
 mod sandbox_support;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use feishu::{Body, Client, RequestOptions};
 use feishu_runtime::{AuthError, Error};
-use sandbox_support::{Env, json_data, sandbox_config};
+use sandbox_support::{Env, json_data};
 use serde_json::{Value, json};
 
 const OAUTH: &str = "/open-apis/authen/v2/oauth/token";
@@ -36,6 +36,26 @@ async fn list_pins(client: &Client, chat: &str, options: RequestOptions) -> Resu
     json_data(client.im().pin().list().queries([("chat_id", chat)]).options(options)).await
 }
 
+/// Makes the stored token of `user_key` due for refresh in the client's
+/// eyes (issued an hour ago, expiring in 30 s), while the sandbox honours it
+/// for its whole TTL: a refresh can then come only from the client's due
+/// check, never from a refusal. (User tokens are kept in wall-clock time,
+/// `SystemTime`, since a shared store holds them for several processes:
+/// tokio's paused clock cannot move them, so the test moves the token.)
+async fn make_due(client: &Client, user_key: &str) {
+    let auth = client.user_auth();
+    let mut token = auth.store().get(user_key).await.unwrap().expect("a stored token");
+    let now = SystemTime::now();
+    token.issued_at = now - Duration::from_secs(3600);
+    token.expires_at = now + Duration::from_secs(30);
+    auth.store_token(user_key, token).await.unwrap();
+}
+
+/// The calls the sandbox refused for their access token.
+fn refused_tokens(requests: &[Value]) -> Vec<&Value> {
+    requests.iter().filter(|r| r["path"] != OAUTH && r["code"] == 99991663).collect()
+}
+
 fn refreshes(requests: &[Value]) -> Vec<String> {
     requests
         .iter()
@@ -46,9 +66,7 @@ fn refreshes(requests: &[Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_calls_during_a_refresh_make_one_refresh_request() {
-    let mut config = sandbox_config();
-    config.user_token_ttl = Duration::from_secs(2);
-    let env = Env::start_with(config).await;
+    let env = Env::start().await;
     let chat = env.group_chat().await;
     let client = authorised(&env, "ou_alice").await;
     let burst = |client: &Client| {
@@ -67,10 +85,12 @@ async fn fifty_concurrent_calls_during_a_refresh_make_one_refresh_request() {
         }
     };
 
-    // Inside the token's last tenth of life: due for refresh.
-    tokio::time::sleep(Duration::from_millis(1850)).await;
+    // Due for refresh (the sandbox would honour it for two hours).
+    make_due(&client, "ou_alice").await;
     burst(&client).await;
-    assert_eq!(refreshes(&env.requests().await).len(), 1, "one refresh for fifty calls");
+    let requests = env.requests().await;
+    assert_eq!(refreshes(&requests).len(), 1, "one refresh for fifty calls");
+    assert!(refused_tokens(&requests).is_empty(), "refreshed before any refusal");
 
     // Every token expires: fifty calls refused at once, one refresh.
     env.expire_tokens().await;
@@ -94,23 +114,25 @@ async fn fifty_concurrent_calls_during_a_refresh_make_one_refresh_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_whose_answer_is_lost_is_not_sent_again() {
-    let mut config = sandbox_config();
-    // Due for refresh after 3.6 s, expired after 4 s.
-    config.user_token_ttl = Duration::from_secs(4);
-    let env = Env::start_with(config).await;
+    let env = Env::start().await;
     let chat = env.group_chat().await;
     let client = authorised(&env, "ou_bob").await;
     let as_bob = || RequestOptions::default().user_key("ou_bob");
 
     // The refresh takes effect in the sandbox, but its answer never arrives.
-    tokio::time::sleep(Duration::from_millis(3650)).await;
+    make_due(&client, "ou_bob").await;
     env.add_fault(
         json!({"kind": "drop", "count": 1, "path_prefix": OAUTH, "after_processing": true}),
     )
     .await;
     list_pins(&client, &chat, as_bob()).await.expect("the old token still works");
-    // Once the old token has expired, only a new authorisation helps.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the old token has expired (for both), only a new authorisation
+    // helps.
+    env.expire_tokens().await;
+    let auth = client.user_auth();
+    let mut token = auth.store().get("ou_bob").await.unwrap().expect("a stored token");
+    token.expires_at = SystemTime::now() - Duration::from_secs(1);
+    auth.store_token("ou_bob", token).await.unwrap();
     let err = list_pins(&client, &chat, as_bob()).await.unwrap_err();
     assert!(
         matches!(&err, Error::Auth(e @ AuthError::ReauthorizationRequired { .. }) if e.needs_authorization()),
