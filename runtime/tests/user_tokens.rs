@@ -85,6 +85,16 @@ fn client(server: &Server) -> Client {
         .unwrap()
 }
 
+/// A client that gives up (300 ms) before the refresh answer comes (600 ms).
+fn impatient_client(server: &Server) -> Client {
+    Client::builder("cli_test", "app-secret-xyz")
+        .base_url(server.url())
+        .retry(RetryPolicy::none())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+}
+
 /// A stored token due for refresh (inside its last five minutes) but not
 /// expired.
 fn due_token() -> UserToken {
@@ -216,13 +226,7 @@ async fn a_refused_refresh_asks_for_authorisation_again_and_forgets_the_user() {
 #[tokio::test]
 async fn a_refresh_whose_answer_is_lost_never_sends_its_refresh_token_again() {
     let (server, oauth) = server().await;
-    // The refresh answer (600 ms) comes after the client gave up (300 ms).
-    let client = Client::builder("cli_test", "app-secret-xyz")
-        .base_url(server.url())
-        .retry(RetryPolicy::none())
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let client = impatient_client(&server);
     client.user_auth().store_token("ou_alice", due_token()).await.unwrap();
 
     // The old access token works until it expires, so the calls go out.
@@ -250,13 +254,7 @@ async fn a_refresh_whose_answer_is_lost_never_sends_its_refresh_token_again() {
 #[tokio::test]
 async fn a_lost_refresh_of_an_expired_token_keeps_what_lost_it() {
     let (server, _oauth) = server().await;
-    // The refresh answer (600 ms) comes after the client gave up (300 ms).
-    let client = Client::builder("cli_test", "app-secret-xyz")
-        .base_url(server.url())
-        .retry(RetryPolicy::none())
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let client = impatient_client(&server);
     let expired =
         UserToken { expires_at: SystemTime::now() - Duration::from_secs(1), ..due_token() };
     client.user_auth().store_token("ou_alice", expired).await.unwrap();

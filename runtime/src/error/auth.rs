@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::display::Cause;
+
 /// The cause an [`AuthError`] keeps: shared, so that the error stays
 /// `Clone`.
 pub type SharedCause = Arc<dyn std::error::Error + Send + Sync>;
@@ -136,23 +138,13 @@ impl fmt::Display for AuthError {
                 "no user token is stored for user key {user_key:?}: the user has to authorise the app"
             ),
             AuthError::ReauthorizationRequired { user_key, reason, source, .. } => {
-                write!(f, "user {user_key:?} has to authorise the app again: {reason}")?;
-                write_cause(f, source)
+                let cause = Cause(source);
+                write!(f, "user {user_key:?} has to authorise the app again: {reason}{cause}")
             }
             AuthError::Store { reason, source } => {
-                write!(f, "token store: {reason}")?;
-                write_cause(f, source)
+                write!(f, "token store: {reason}{}", Cause(source))
             }
         }
-    }
-}
-
-/// The cause's message after the variant's own, as the other errors of
-/// the crate show it.
-fn write_cause(f: &mut fmt::Formatter<'_>, source: &Option<SharedCause>) -> fmt::Result {
-    match source {
-        Some(source) => write!(f, ": {source}"),
-        None => Ok(()),
     }
 }
 

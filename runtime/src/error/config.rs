@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use super::display::Cause;
+
 /// A setting the client (or one call) cannot use: a base URL that is not
 /// http(s), a proxy URL that is not `http://`, a request header that is not
 /// a header. Nothing was sent.
@@ -52,11 +54,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The parser's message goes on the end: alone, "must be a URL" does
         // not say which character was wrong.
-        write!(f, "{} {}", self.setting, self.rule)?;
-        match &self.source {
-            Some(source) => write!(f, " ({source})"),
-            None => Ok(()),
-        }
+        write!(f, "{} {}{}", self.setting, self.rule, Cause(&self.source))
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod auth;
 mod config;
+mod display;
 mod pagination;
 mod transport;
 
@@ -12,6 +13,8 @@ use crate::validate::ValidationError;
 
 pub use auth::{AuthError, SharedCause};
 pub use config::ConfigError;
+pub(crate) use display::Cause;
+use display::LogId;
 pub use pagination::PaginationError;
 pub use transport::TransportError;
 
@@ -86,7 +89,7 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Feishu API error {}: {} (HTTP {}", self.code, self.msg, self.http_status)?;
-        write_log_id(f, self.log_id.as_deref())?;
+        write!(f, "{}", LogId(&self.log_id))?;
         f.write_str(")")
     }
 }
@@ -96,34 +99,6 @@ impl std::error::Error for ApiError {}
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         Error::Api(Box::new(e))
-    }
-}
-
-fn write_log_id(f: &mut fmt::Formatter<'_>, log_id: Option<&str>) -> fmt::Result {
-    match log_id {
-        Some(id) => write!(f, ", log_id {id}"),
-        None => Ok(()),
-    }
-}
-
-/// Shows an optional log id as `, log_id X` inside an error message.
-struct LogId<'a>(&'a Option<String>);
-
-impl fmt::Display for LogId<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_log_id(f, self.0.as_deref())
-    }
-}
-
-/// Shows an optional cause as `: cause` after an error's own message.
-struct Cause<'a, E>(&'a Option<E>);
-
-impl<E: fmt::Display> fmt::Display for Cause<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(cause) => write!(f, ": {cause}"),
-            None => Ok(()),
-        }
     }
 }
 

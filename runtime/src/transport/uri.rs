@@ -23,19 +23,9 @@ const PATH: &AsciiSet = &CONTROLS
     .add(b'\\')
     .add(b'^')
     .add(b'|');
-/// What a query given inside the path may not carry as is.
-const QUERY: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'\\')
-    .add(b'^')
-    .add(b'|');
+/// What a query given inside the path may not carry as is: the same set
+/// (`?`, `&` and `=` pass, so that its pairs stay pairs).
+const QUERY: &AsciiSet = PATH;
 
 /// The base URL (`https://open.feishu.cn`, or a proxy's
 /// `https://gw.example.com/feishu`), split once so that a call only builds

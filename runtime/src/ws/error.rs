@@ -1,8 +1,6 @@
 //! Why the long connection stopped or could not connect.
 
-use std::fmt;
-
-use crate::error::Error;
+use crate::error::{Cause, Error};
 
 /// Why the long connection stopped, or could not connect. Each error that
 /// comes from a host names it.
@@ -104,16 +102,4 @@ pub struct SocketUrlError {
     /// The URL parser's error, when the URL does not parse.
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-/// Shows an optional cause as `: cause` after an error's own message.
-struct Cause<'a, E>(&'a Option<E>);
-
-impl<E: fmt::Display> fmt::Display for Cause<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(cause) => write!(f, ": {cause}"),
-            None => Ok(()),
-        }
-    }
 }
