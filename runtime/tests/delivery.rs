@@ -7,36 +7,21 @@
 
 #![cfg(feature = "events")]
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use feishu_runtime::events::{
     self, CallbackContext, CardActionTrigger, Channel, DEFAULT_CLAIM_LEASE, DEFAULT_COPY_WAIT,
-    DedupStore, Dispatcher, EventBody, EventContext, EventEnvelope, HandlerTimeout, InMemoryDedup,
-    Outcome, Webhook, WebhookConfig,
+    DedupStore, Dispatcher, EventContext, EventEnvelope, HandlerTimeout, InMemoryDedup, Outcome,
+    Webhook, WebhookConfig,
 };
-use serde::Deserialize;
 use serde_json::{Value, json};
+use support::MessageReceived;
 use tokio::time::Instant;
 
 const TOKEN: &str = "delivery-token";
-
-/// Decoded (a body without `message.message_id` fails), not read.
-#[derive(Debug, Deserialize)]
-struct MessageReceived {
-    #[serde(rename = "message")]
-    _message: Msg,
-}
-
-#[derive(Debug, Deserialize)]
-struct Msg {
-    #[serde(rename = "message_id")]
-    _message_id: String,
-}
-
-impl EventBody for MessageReceived {
-    const EVENT_TYPE: &'static str = "im.message.receive_v1";
-}
 
 fn message_json(event_id: &str, message_id: &str) -> Value {
     json!({

@@ -14,27 +14,10 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use feishu_runtime::events::{Dispatcher, EventBody, Webhook, WebhookConfig};
+use feishu_runtime::events::{Dispatcher, Webhook, WebhookConfig};
 use feishu_testkit::Capture;
-use serde::Deserialize;
 use serde_json::json;
-
-/// Decoded, not read.
-#[derive(Debug, Deserialize)]
-struct MessageReceived {
-    #[serde(rename = "message")]
-    _message: Msg,
-}
-
-#[derive(Debug, Deserialize)]
-struct Msg {
-    #[serde(rename = "message_id")]
-    _message_id: String,
-}
-
-impl EventBody for MessageReceived {
-    const EVENT_TYPE: &'static str = "im.message.receive_v1";
-}
+use support::MessageReceived;
 
 // Current-thread runtime: the thread-local subscriber sees every task.
 #[tokio::test(flavor = "current_thread")]

@@ -48,17 +48,6 @@ impl Drop for TempDir {
     }
 }
 
-fn fast_retries(server: &Server) -> Client {
-    let policy = RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(5))
-        .max_backoff(Duration::from_millis(20));
-    Client::builder("cli_test", "app-secret-xyz")
-        .base_url(server.url())
-        .retry(policy)
-        .build()
-        .unwrap()
-}
-
 /// The parts of a multipart body: (headers, content).
 fn parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
     let boundary = content_type.split("boundary=").nth(1).expect("boundary").trim_matches('"');
@@ -118,7 +107,8 @@ async fn a_path_upload_streams_the_file_with_its_name_and_type_and_is_resent_who
     let content: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
     std::fs::write(&path, &content).unwrap();
     let server = flaky(1).await;
-    let data = fast_retries(&server)
+    let data = server
+        .fast_retries()
         .send_value(upload_request(UploadFile::from_path(&path).unwrap()))
         .await
         .unwrap();
@@ -143,7 +133,7 @@ async fn a_path_upload_streams_the_file_with_its_name_and_type_and_is_resent_who
 async fn a_bytes_upload_is_retried() {
     let server = flaky(2).await;
     let file = UploadFile::from_bytes(vec![7u8; 1000], "a.bin");
-    fast_retries(&server).send_value(upload_request(file)).await.unwrap();
+    server.fast_retries().send_value(upload_request(file)).await.unwrap();
     let attempts = server.api_requests();
     assert_eq!(attempts.len(), 3);
     for r in &attempts {
@@ -157,7 +147,8 @@ async fn a_bytes_upload_is_retried() {
 async fn a_reader_upload_is_sent_once_and_the_error_says_why_it_was_not_retried() {
     let server = flaky(1).await;
     let reader = std::io::Cursor::new(vec![1u8; 5000]);
-    let error = fast_retries(&server)
+    let error = server
+        .fast_retries()
         .send_value(upload_request(UploadFile::from_reader(reader, "stream.bin", 5000)))
         .await
         .unwrap_err();
@@ -175,7 +166,8 @@ async fn a_reader_upload_is_sent_once_and_the_error_says_why_it_was_not_retried(
     // Without a failure it goes through, whole.
     let server = flaky(0).await;
     let reader = std::io::Cursor::new(vec![2u8; 5000]);
-    fast_retries(&server)
+    server
+        .fast_retries()
         .send_value(upload_request(UploadFile::from_reader(reader, "stream.bin", 5000)))
         .await
         .unwrap();

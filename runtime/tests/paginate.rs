@@ -5,12 +5,11 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use feishu_runtime::codegen::{Operation, PagedOperation, pages};
 use feishu_runtime::{
-    ApiRequest, Client, Error, ErrorKind, Method, OperationError, Paginated, PaginationError,
-    RawCall, RequestOptions, RetryPolicy, paginate,
+    ApiRequest, Error, ErrorKind, Method, OperationError, Paginated, PaginationError, RawCall,
+    RequestOptions, paginate,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -158,17 +157,6 @@ async fn an_error_ends_the_stream_with_its_code_and_log_id() {
     assert_eq!(server.api_requests().len(), 2);
 }
 
-fn retrying(server: &Server) -> Client {
-    let policy = RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(5))
-        .max_backoff(Duration::from_millis(20));
-    Client::builder("cli_test", "app-secret-xyz")
-        .base_url(server.url())
-        .retry(policy)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn each_page_is_retried_and_rate_limited_like_a_single_call() {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -182,7 +170,7 @@ async fn each_page_is_retried_and_rate_limited_like_a_single_call() {
         _ => pages(r),
     })
     .await;
-    let items = paginate(&retrying(&server), list_request()).items().collect().await.unwrap();
+    let items = paginate(&server.fast_retries(), list_request()).items().collect().await.unwrap();
     assert_eq!(numbers(items), vec![0, 1, 2, 3, 4, 5], "each item once, in order");
     assert_eq!(
         page_tokens(&server),

@@ -49,4 +49,37 @@ impl Server {
             .build()
             .unwrap()
     }
+
+    /// A client that retries as by default, but with waits of 5 to 20 ms.
+    pub fn fast_retries(&self) -> Client {
+        let policy = feishu_runtime::RetryPolicy::default()
+            .initial_backoff(std::time::Duration::from_millis(5))
+            .max_backoff(std::time::Duration::from_millis(20));
+        Client::builder("cli_test", "app-secret-xyz")
+            .base_url(self.url())
+            .retry(policy)
+            .build()
+            .unwrap()
+    }
+}
+
+/// An `im.message.receive_v1` body that only has to decode (a body without
+/// `message.message_id` fails); its fields are not read.
+#[cfg(feature = "events")]
+#[derive(Debug, serde::Deserialize)]
+pub struct MessageReceived {
+    #[serde(rename = "message")]
+    _message: ReceivedMessage,
+}
+
+#[cfg(feature = "events")]
+#[derive(Debug, serde::Deserialize)]
+struct ReceivedMessage {
+    #[serde(rename = "message_id")]
+    _message_id: String,
+}
+
+#[cfg(feature = "events")]
+impl feishu_runtime::events::EventBody for MessageReceived {
+    const EVENT_TYPE: &'static str = "im.message.receive_v1";
 }
