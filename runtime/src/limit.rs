@@ -37,6 +37,17 @@ pub struct LimitKey<'a> {
     pub limit: RateLimit,
 }
 
+impl<'a> LimitKey<'a> {
+    /// The key of `endpoint` (an operation's name, as `im.v1.pin.list`) of
+    /// the app `app_id`, for its one tenant, without receiver or documented
+    /// limits: what a program outside the client passes to
+    /// [`SharedLimiter::pause`] to hold an API back for the whole fleet (as
+    /// a 429 does), or to a limiter of its own in its tests.
+    pub fn new(app_id: &'a str, endpoint: &'a str) -> Self {
+        LimitKey { app_id, tenant_key: None, endpoint, receiver: None, limit: RateLimit::default() }
+    }
+}
+
 /// A rate limiter shared by every process of an app (the `redis` feature
 /// has one), set with
 /// [`ClientBuilder::shared_limiter`](crate::ClientBuilder::shared_limiter):

@@ -5,12 +5,15 @@
 //!   can for 10 s stay within its documented 5 a second together (no
 //!   99991400 from the sandbox, no error to any caller);
 //! - the user-token store: three workers calling as one user whose token is
-//!   due make one refresh, and every call carries the new token;
+//!   due, all three having read it before any marks it spent (Redis holds
+//!   their writes until then), make one refresh, and every call carries the
+//!   new token;
 //! - the app_ticket store: a ticket pushed to one worker serves another and
 //!   outlives both.
 
 use std::time::Duration;
 
+use feishu::runtime::{LimitKey, SharedLimiter};
 use feishu_sandbox::Sandbox;
 use feishu_testkit::RedisServer;
 use serde_json::{Value, json};
@@ -109,20 +112,58 @@ async fn authorise(client: &feishu::Client, user_key: &str) {
     auth.exchange_code(user_key, &code, Some(REDIRECT)).await.unwrap();
 }
 
+/// A number in an `INFO` answer: `field` (`blocked_clients:`) followed by
+/// digits, or 0 when absent.
+fn info_number(info: &str, field: &str) -> u64 {
+    info.split(field)
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits until `done` holds, checking that no worker ended meanwhile (one
+/// that failed before its refresh would leave the test waiting forever).
+async fn until(workers: &mut [Process], what: &str, mut done: impl FnMut() -> bool) {
+    while !done() {
+        for worker in workers.iter_mut() {
+            assert!(worker.running(), "a worker ended before {what}: {}", worker.stderr());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The race this test is about is a few Redis round trips wide: each
+/// worker reads the due tokens, then marks them spent with the
+/// compare-and-swap before it sends the refresh. Started together, three
+/// processes seldom overlap there, so the test makes them: Redis itself
+/// holds every write (`CLIENT PAUSE … WRITE`; reads still run) until all
+/// three workers have read the tokens and wait on their swap, then lets
+/// them go at once. Only an atomic compare-and-swap lets exactly one of
+/// them win then; a read-compare-write (the trait's default) lets all
+/// three spend the refresh token. (A slow refresh answer would not widen
+/// the window: the mark is written before the refresh is sent.)
+///
+/// The workers' calls first reserve a start in the fleet's limiter, which
+/// is a write too: the API is held back for the fleet first (as a 429
+/// does), so that they reserve at once, wait out the hold, and reach their
+/// swap while the writes are paused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_refreshing_one_user_make_one_refresh_and_all_use_its_token() {
     let Some(redis) = RedisServer::start("three_workers_refreshing_one_user") else {
         return;
     };
     let mut config = sandbox_config();
-    // Due for refresh after 1.8 s.
-    config.user_token_ttl = Duration::from_secs(2);
+    // Due for refresh after 3.6 s.
+    config.user_token_ttl = Duration::from_secs(4);
     let sandbox = Sandbox::start(config, 0).await.unwrap();
     let (http, base) = (reqwest::Client::new(), sandbox.url());
     let (_, chat) =
         control(&http, &base, "POST", "chats", Some(json!({"chat_type": "group"}))).await;
     let chat = chat["chat_id"].as_str().unwrap().to_owned();
-    let pins = ["pins", "--chat", &chat, "--user", "ou_alice", "--calls", "4"];
+    const CALLS: u64 = 4;
+    let calls = CALLS.to_string();
+    let pins = ["pins", "--chat", &chat, "--user", "ou_alice", "--calls", &calls];
     let mut workers = workers(3, &base, &APP, &redis.url(), &pins).await;
 
     // The user signs in through a process of the fleet (here, the test).
@@ -133,8 +174,33 @@ async fn three_workers_refreshing_one_user_make_one_refresh_and_all_use_its_toke
         .build()
         .unwrap();
     authorise(&client, "ou_alice").await;
+    let signed_in = tokio::time::Instant::now();
     let first = client.user_auth().access_token("ou_alice").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1850)).await;
+
+    // Held until the tokens are due (3.7 s after sign-in): time enough for
+    // the workers to reserve their starts before Redis holds its writes.
+    let limiter = stores.limiter();
+    let key = LimitKey::new(APP[1], "im.v1.pin.list");
+    let hold = (signed_in + Duration::from_millis(3700))
+        .saturating_duration_since(tokio::time::Instant::now());
+    limiter.pause(&key, hold).await.unwrap();
+    // Also loads the limiter's script, so that no worker's first try of it
+    // fails and is sent again.
+    assert!(!limiter.reserve(&key).await.unwrap().is_zero(), "the API is held back");
+    let evalsha = || info_number(&redis.info("commandstats"), "cmdstat_evalsha:calls=");
+    let before = evalsha();
+    for worker in workers.iter_mut() {
+        worker.say("go");
+    }
+    until(&mut workers, "reserving", || evalsha() >= before + 3 * CALLS).await;
+    assert_eq!(redis.command("CLIENT PAUSE 600000 WRITE"), "+OK");
+    let blocked = || info_number(&redis.info("clients"), "blocked_clients:");
+    // Each worker's first call has read the due tokens and waits to mark
+    // them spent; its other calls wait behind it.
+    // (A worker that ends first went past its swap: it reserved after the
+    // hold ran out.)
+    until(&mut workers, "its swap", || blocked() >= 3).await;
+    assert_eq!(redis.command("CLIENT UNPAUSE"), "+OK");
     let last = run(&mut workers).await;
     assert!(last.iter().all(|l| l == "listed 4, failed 0"), "{last:?}");
 

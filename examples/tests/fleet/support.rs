@@ -115,6 +115,11 @@ impl Process {
         self.stderr.lines.lock().unwrap().join("\n")
     }
 
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// SIGKILL: no shutdown, no acks, claims left to lapse.
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
