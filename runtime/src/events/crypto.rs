@@ -50,10 +50,9 @@ pub fn encrypt(encrypt_key: &str, plaintext: &[u8], iv: [u8; 16]) -> String {
 /// an IV plus whole blocks, or bad padding (which is also what a wrong key
 /// usually gives).
 pub fn decrypt(encrypt_key: &str, encrypted: &str) -> Result<Vec<u8>, WebhookError> {
-    let data = BASE64.decode(encrypted.trim()).map_err(|e| {
-        // base64 is built without `std` here: its error is no `Error`.
-        WebhookError::Decrypt(DecryptError::NotBase64(e.to_string().into()))
-    })?;
+    let data = BASE64
+        .decode(encrypted.trim())
+        .map_err(|e| WebhookError::Decrypt(DecryptError::NotBase64(Box::new(e))))?;
     if data.len() < 2 * BLOCK || data.len() % BLOCK != 0 {
         return Err(WebhookError::Decrypt(DecryptError::BadLength(data.len())));
     }
@@ -111,6 +110,16 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
         assert!(constant_time_eq(b"", b""));
+    }
+
+    /// Issue 23 item 6: the base64 decoder's own error is the source.
+    #[test]
+    fn a_body_that_is_not_base64_keeps_the_decoders_error() {
+        let error = decrypt("k", "not base64!").unwrap_err();
+        assert!(matches!(error, WebhookError::Decrypt(DecryptError::NotBase64(_))), "{error:?}");
+        let mut chain =
+            std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source());
+        assert!(chain.any(|e| e.is::<base64::DecodeError>()), "{error}");
     }
 
     #[test]

@@ -6,7 +6,11 @@ use std::time::Duration;
 
 /// Why a webhook request was refused, or an event could not be decoded.
 ///
-/// No message contains the verification token or the encrypt key.
+/// No message contains the verification token or the encrypt key. Causes
+/// are kept behind `source()`; as for the runtime's
+/// [`Error`](crate::Error), the one variant that wraps an error type of
+/// this crate converts from it (`From<DecryptError>`), and the JSON
+/// parser's error (of `Malformed` and `Decode` alike) gets no `From`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebhookError {
@@ -38,7 +42,7 @@ pub enum WebhookError {
 
     /// The encrypted body could not be decrypted.
     #[error("could not decrypt the body: {0}")]
-    Decrypt(#[source] DecryptError),
+    Decrypt(#[from] DecryptError),
 
     /// The body is not a Feishu event, challenge or encrypted envelope.
     #[error("malformed webhook request: {reason}")]
@@ -88,7 +92,7 @@ impl WebhookError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecryptError {
-    /// The `encrypt` field is not base64.
+    /// The `encrypt` field is not base64: the decoder's error.
     #[error("not base64: {0}")]
     NotBase64(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The decoded length is not a 16-byte IV followed by whole 16-byte
