@@ -350,6 +350,22 @@ fn serialize_impl(def: &StructDef) -> TokenStream {
     }
 }
 
+/// True when a received field is read through the runtime's `Lenient`: an
+/// integer, number or string (or an array of them) may arrive in the other
+/// JSON spelling (`"1"` for an integer, a bare number for an id). The
+/// table's type stays the Rust type; the decoder forgives the spelling.
+/// Id newtypes are read as they are: the runtime owns their decoding.
+fn reads_leniently(field: &FieldDef) -> bool {
+    fn scalar(ty: &TypeRef) -> bool {
+        match ty {
+            TypeRef::String | TypeRef::Integer | TypeRef::Number => true,
+            TypeRef::Array(item) => scalar(item),
+            _ => false,
+        }
+    }
+    field.id.is_none() && scalar(&field.ty)
+}
+
 /// `feishu_runtime::codegen::de::Fields` and `Deserialize` through it.
 fn fields_impl(def: &StructDef) -> TokenStream {
     let name = ident(&def.name);
@@ -366,7 +382,8 @@ fn fields_impl(def: &StructDef) -> TokenStream {
         let arms = def.fields.iter().map(|f| {
             let wire = &f.wire_name;
             let rust = ident(&f.rust_name);
-            quote!(#wire => feishu_runtime::codegen::de::read(&mut self.#rust, map),)
+            let read = if reads_leniently(f) { quote!(read_lenient) } else { quote!(read) };
+            quote!(#wire => feishu_runtime::codegen::de::#read(&mut self.#rust, map),)
         });
         quote! {
             match key {
@@ -571,5 +588,53 @@ pub fn enum_def(def: &EnumDef, traits: Traits) -> TokenStream {
 
         #serialize
         #deserialize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use feishu_model::ids::IdKind;
+
+    use super::*;
+
+    fn field(name: &str, ty: TypeRef) -> FieldDef {
+        FieldDef {
+            wire_name: name.to_owned(),
+            rust_name: name.to_owned(),
+            ty,
+            location: Location::Body,
+            ..FieldDef::default()
+        }
+    }
+
+    #[test]
+    fn scalars_are_read_leniently_and_ids_enums_and_structs_are_not() {
+        let array = |ty| TypeRef::Array(Box::new(ty));
+        let mut def = StructDef {
+            name: "Leader".to_owned(),
+            doc: String::new(),
+            fields: vec![
+                field("leader_type", TypeRef::Integer),
+                field("score", TypeRef::Number),
+                field("name", TypeRef::String),
+                field("levels", array(TypeRef::Integer)),
+                field("chat_id", TypeRef::String),
+                field("kind", TypeRef::Enum("Kind".to_owned())),
+                field("boss", TypeRef::Struct("Leader".to_owned())),
+                field("tags", array(TypeRef::Struct("Tag".to_owned()))),
+                field("on", TypeRef::Boolean),
+                field("extra", TypeRef::Json),
+            ],
+        };
+        def.fields[4].id = Some(IdKind::Chat);
+        let code = fields_impl(&def).to_string().replace(' ', "");
+        for lenient in ["leader_type", "score", "name", "levels"] {
+            let arm = format!("\"{lenient}\"=>feishu_runtime::codegen::de::read_lenient(");
+            assert!(code.contains(&arm), "{lenient} is not read leniently: {code}");
+        }
+        for strict in ["chat_id", "kind", "boss", "tags", "on", "extra"] {
+            let arm = format!("\"{strict}\"=>feishu_runtime::codegen::de::read(");
+            assert!(code.contains(&arm), "{strict} is not read as it is: {code}");
+        }
     }
 }

@@ -14,6 +14,8 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+pub use super::lenient::{Lenient, read_lenient};
+
 /// A struct that is filled from a JSON object one field at a time.
 pub trait Fields: Default {
     /// The struct's name, for error messages.

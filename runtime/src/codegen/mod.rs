@@ -6,6 +6,7 @@
 //! changes with the generator. What users call is at the crate root.
 
 pub mod de;
+mod lenient;
 pub mod ser;
 
 pub use crate::call::{Operation, RawOutput};

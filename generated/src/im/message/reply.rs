@@ -258,25 +258,38 @@ impl feishu_runtime::codegen::de::Fields for ReplyResponse {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "message_id" => feishu_runtime::codegen::de::read(&mut self.message_id, map),
-            "root_id" => feishu_runtime::codegen::de::read(&mut self.root_id, map),
-            "parent_id" => feishu_runtime::codegen::de::read(&mut self.parent_id, map),
-            "thread_id" => feishu_runtime::codegen::de::read(&mut self.thread_id, map),
+            "message_id" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.message_id, map)
+            }
+            "root_id" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.root_id, map)
+            }
+            "parent_id" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.parent_id, map)
+            }
+            "thread_id" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.thread_id, map)
+            }
             "msg_type" => feishu_runtime::codegen::de::read(&mut self.msg_type, map),
             "create_time" => {
-                feishu_runtime::codegen::de::read(&mut self.create_time, map)
+                feishu_runtime::codegen::de::read_lenient(&mut self.create_time, map)
             }
             "update_time" => {
-                feishu_runtime::codegen::de::read(&mut self.update_time, map)
+                feishu_runtime::codegen::de::read_lenient(&mut self.update_time, map)
             }
             "deleted" => feishu_runtime::codegen::de::read(&mut self.deleted, map),
             "updated" => feishu_runtime::codegen::de::read(&mut self.updated, map),
-            "chat_id" => feishu_runtime::codegen::de::read(&mut self.chat_id, map),
+            "chat_id" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.chat_id, map)
+            }
             "sender" => feishu_runtime::codegen::de::read(&mut self.sender, map),
             "body" => feishu_runtime::codegen::de::read(&mut self.body, map),
             "mentions" => feishu_runtime::codegen::de::read(&mut self.mentions, map),
             "upper_message_id" => {
-                feishu_runtime::codegen::de::read(&mut self.upper_message_id, map)
+                feishu_runtime::codegen::de::read_lenient(
+                    &mut self.upper_message_id,
+                    map,
+                )
             }
             _ => feishu_runtime::codegen::de::skip(map),
         }

@@ -74,11 +74,11 @@ impl feishu_runtime::codegen::de::Fields for CreateResponse {
     ) -> Result<(), A::Error> {
         match key {
             "reaction_id" => {
-                feishu_runtime::codegen::de::read(&mut self.reaction_id, map)
+                feishu_runtime::codegen::de::read_lenient(&mut self.reaction_id, map)
             }
             "operator" => feishu_runtime::codegen::de::read(&mut self.operator, map),
             "action_time" => {
-                feishu_runtime::codegen::de::read(&mut self.action_time, map)
+                feishu_runtime::codegen::de::read_lenient(&mut self.action_time, map)
             }
             "reaction_type" => {
                 feishu_runtime::codegen::de::read(&mut self.reaction_type, map)

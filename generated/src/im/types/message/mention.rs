@@ -33,11 +33,15 @@ impl feishu_runtime::codegen::de::Fields for Mention {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => feishu_runtime::codegen::de::read(&mut self.key, map),
-            "id" => feishu_runtime::codegen::de::read(&mut self.id, map),
-            "id_type" => feishu_runtime::codegen::de::read(&mut self.id_type, map),
-            "name" => feishu_runtime::codegen::de::read(&mut self.name, map),
-            "tenant_key" => feishu_runtime::codegen::de::read(&mut self.tenant_key, map),
+            "key" => feishu_runtime::codegen::de::read_lenient(&mut self.key, map),
+            "id" => feishu_runtime::codegen::de::read_lenient(&mut self.id, map),
+            "id_type" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.id_type, map)
+            }
+            "name" => feishu_runtime::codegen::de::read_lenient(&mut self.name, map),
+            "tenant_key" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.tenant_key, map)
+            }
             _ => feishu_runtime::codegen::de::skip(map),
         }
     }

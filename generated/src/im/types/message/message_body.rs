@@ -17,7 +17,9 @@ impl feishu_runtime::codegen::de::Fields for MessageBody {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "content" => feishu_runtime::codegen::de::read(&mut self.content, map),
+            "content" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.content, map)
+            }
             _ => feishu_runtime::codegen::de::skip(map),
         }
     }

@@ -39,12 +39,14 @@ impl feishu_runtime::codegen::de::Fields for Sender {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "id" => feishu_runtime::codegen::de::read(&mut self.id, map),
+            "id" => feishu_runtime::codegen::de::read_lenient(&mut self.id, map),
             "id_type" => feishu_runtime::codegen::de::read(&mut self.id_type, map),
             "sender_type" => {
                 feishu_runtime::codegen::de::read(&mut self.sender_type, map)
             }
-            "tenant_key" => feishu_runtime::codegen::de::read(&mut self.tenant_key, map),
+            "tenant_key" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.tenant_key, map)
+            }
             _ => feishu_runtime::codegen::de::skip(map),
         }
     }

@@ -17,7 +17,9 @@ impl feishu_runtime::codegen::de::Fields for MessageReactionCreateEmoji {
         map: &mut A,
     ) -> Result<(), A::Error> {
         match key {
-            "emoji_type" => feishu_runtime::codegen::de::read(&mut self.emoji_type, map),
+            "emoji_type" => {
+                feishu_runtime::codegen::de::read_lenient(&mut self.emoji_type, map)
+            }
             _ => feishu_runtime::codegen::de::skip(map),
         }
     }

@@ -22,7 +22,7 @@ impl feishu_runtime::codegen::de::Fields for Operator {
     ) -> Result<(), A::Error> {
         match key {
             "operator_id" => {
-                feishu_runtime::codegen::de::read(&mut self.operator_id, map)
+                feishu_runtime::codegen::de::read_lenient(&mut self.operator_id, map)
             }
             "operator_type" => {
                 feishu_runtime::codegen::de::read(&mut self.operator_type, map)
