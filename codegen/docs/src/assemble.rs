@@ -218,6 +218,27 @@ impl RawPage {
                 ),
             );
         }
+        if let Some(example) = example {
+            let mut shown = check::arrays_shown(&mut tree, example);
+            // A table of `data`'s rows alone, or of `event`'s, beside the
+            // whole envelope's example.
+            for inner in ["data", "event"] {
+                if !tree.iter().any(|f| f.name == inner)
+                    && let Some(value) = example.get(inner)
+                {
+                    shown.extend(check::arrays_shown(&mut tree, value));
+                }
+            }
+            for path in shown {
+                let name = path.rsplit('.').next().unwrap_or(&path);
+                let row = rows.iter().find(|r| r.field.name == name);
+                diags.push(
+                    row.map_or(line, |r| r.line),
+                    DiagnosticKind::TypeFromExample,
+                    format!("{what}: `{path}` names no type; a list of objects, as the JSON example shows"),
+                );
+            }
+        }
         let filled = nesting::apply_notes(&mut tree, &self.notes);
         if !filled.is_empty() {
             diags.push(

@@ -2,8 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use feishu_spec::Field;
+use feishu_spec::{Field, FieldType};
 use serde_json::Value;
+
+use crate::fields;
 
 /// The dotted paths of keys in `example` that are not fields of `fields`
 /// (array items are written `name[]`). Only objects whose fields are known
@@ -114,6 +116,52 @@ pub fn misplaced(fields: &[Field], example: &Value) -> Vec<String> {
     out
 }
 
+/// Turns into arrays of objects the fields whose type cell names no type
+/// (`-`, `/`, empty) and that the example shows as an array of objects: such
+/// a cell leaves the shape to the rows below it, and they describe one item.
+/// A documented type (`object`, `message_body`) is never overruled: there the
+/// table wins. Returns the dotted paths of the fields changed.
+pub fn arrays_shown(fields: &mut [Field], example: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    shape(fields, example, "", &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn shape(fields: &mut [Field], value: &Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for field in fields.iter_mut() {
+                let Some(inner) = map.get(&field.name) else { continue };
+                let path = if prefix.is_empty() {
+                    field.name.clone()
+                } else {
+                    format!("{prefix}.{}", field.name)
+                };
+                let objects =
+                    |items: &Vec<Value>| !items.is_empty() && items.iter().all(Value::is_object);
+                if field.field_type == FieldType::Object
+                    && !field.children.is_empty()
+                    && fields::names_no_type(&field.type_name)
+                    && matches!(inner, Value::Array(items) if objects(items))
+                {
+                    field.field_type = FieldType::Array;
+                    field.item_type = Some(FieldType::Object);
+                    out.push(path.clone());
+                }
+                shape(&mut field.children, inner, &path, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                shape(fields, item, prefix, out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +214,34 @@ mod tests {
             field("has_more", vec![]),
         ];
         assert!(misplaced(&right, &example).is_empty());
+    }
+
+    #[test]
+    fn an_untyped_object_the_example_shows_as_a_list_becomes_a_list() {
+        let typed = |name: &str, type_name: &str, children: Vec<Field>| Field {
+            type_name: type_name.into(),
+            field_type: FieldType::Object,
+            ..field(name, children)
+        };
+        let mut fields = vec![
+            typed("results", "-", vec![typed("cell", "/", vec![field("x", vec![])])]),
+            typed("owner", "object", vec![field("id", vec![])]),
+            typed("single", "", vec![field("id", vec![])]),
+            typed("empty", "-", vec![field("id", vec![])]),
+        ];
+        let example: Value = serde_json::from_str(
+            r#"{"results":[{"cell":[{"x":1}]},{"cell":[{"x":2}]}],
+                "owner":[{"id":"a"}],"single":{"id":"b"},"empty":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(arrays_shown(&mut fields, &example), ["results", "results.cell"]);
+        assert_eq!(fields[0].field_type, FieldType::Array);
+        assert_eq!(fields[0].item_type, Some(FieldType::Object));
+        assert_eq!(fields[0].children[0].field_type, FieldType::Array);
+        // A documented `object` stays one (the table wins); an object shown
+        // as an object, or an empty list that shows nothing, stays too.
+        for kept in &fields[1..] {
+            assert_eq!(kept.field_type, FieldType::Object, "{}", kept.name);
+        }
     }
 }

@@ -40,6 +40,9 @@ pub enum DiagnosticKind {
     ExampleKeyNotField,
     /// Nesting the table lost, rebuilt from the type notes or the JSON example.
     NestingRebuilt,
+    /// A field whose type cell names no type, typed as a list of objects
+    /// because the page's JSON example shows one.
+    TypeFromExample,
     /// Nesting the table lost and nothing could rebuild: the reader guessed.
     NestingGuessed,
     /// Two pages disagree about one endpoint; the more specific fact was kept.
@@ -63,6 +66,7 @@ impl DiagnosticKind {
             DiagnosticKind::InvalidExample => "invalid_example",
             DiagnosticKind::ExampleKeyNotField => "example_key_not_field",
             DiagnosticKind::NestingRebuilt => "nesting_rebuilt",
+            DiagnosticKind::TypeFromExample => "type_from_example",
             DiagnosticKind::NestingGuessed => "nesting_guessed",
             DiagnosticKind::Conflict => "conflict",
             DiagnosticKind::BadCatalogueRow => "bad_catalogue_row",

@@ -164,12 +164,18 @@ pub fn json_type(type_name: &str) -> (FieldType, Option<FieldType>) {
     (kind, None)
 }
 
+/// True when a type cell says nothing of the type (`-`, `/`, empty): no
+/// letter or digit in it. The rows below such a field give its shape.
+pub fn names_no_type(type_name: &str) -> bool {
+    !type_name.chars().any(char::is_alphanumeric)
+}
+
 /// True when a type name maps to [`FieldType::Object`] only by default: not a
-/// documented object name (`message_body`, `map<string, string>`, `-`).
+/// documented object name (`message_body`, `map<string, string>`), nor a cell
+/// that [names no type](names_no_type).
 pub fn is_odd_type_name(type_name: &str) -> bool {
     let t = type_name.trim_end_matches("[]");
-    !(t.is_empty()
-        || t == "-"
+    !(names_no_type(t)
         || t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         || t.starts_with("map<")
         || t.starts_with("array<")
@@ -240,6 +246,8 @@ mod tests {
         assert_eq!(json_type("file"), (FieldType::File, None));
         assert!(!is_odd_type_name("message.reaction"));
         assert!(is_odd_type_name("一个元素"));
+        assert!(!is_odd_type_name("/") && !is_odd_type_name("-") && !is_odd_type_name(""));
+        assert!(names_no_type(" / ") && !names_no_type("object") && !names_no_type("数组"));
     }
 
     #[test]
