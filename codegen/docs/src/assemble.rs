@@ -112,6 +112,7 @@ impl RawPage {
             ep.request_content_type = Some(ContentType::Json);
         }
         if let Some((line, example)) = &self.request_example {
+            mistyped(*line, "request example", "", &ep.request_body, example, diags);
             for key in check::unknown_keys(&ep.request_body, example) {
                 diags.push(
                     *line,
@@ -123,6 +124,7 @@ impl RawPage {
         if let Some((line, example)) = &self.response_example
             && let Some(data) = example.get("data")
         {
+            mistyped(*line, "response example", "data.", &ep.response_body, data, diags);
             for key in check::unknown_keys(&ep.response_body, data) {
                 diags.push(
                     *line,
@@ -154,6 +156,7 @@ impl RawPage {
         if let Some((line, value)) = &example
             && let Some(inner) = value.get("event")
         {
+            mistyped(*line, "event example", "event.", &body, inner, diags);
             for key in check::unknown_keys(&body, inner) {
                 diags.push(
                     *line,
@@ -251,6 +254,25 @@ impl RawPage {
             );
         }
         tree
+    }
+}
+
+/// Records each value of an example whose JSON type its table row
+/// contradicts, naming both sides; the spec keeps the table's type.
+fn mistyped(
+    line: usize,
+    what: &str,
+    prefix: &str,
+    fields: &[Field],
+    example: &Value,
+    diags: &mut Diagnostics,
+) {
+    for (path, shows, says) in check::mistyped_values(fields, example) {
+        diags.push(
+            line,
+            DiagnosticKind::ExampleValueNotFieldType,
+            format!("{what} `{prefix}{path}` is {shows}, where the table says `{says}`; the spec follows the table"),
+        );
     }
 }
 

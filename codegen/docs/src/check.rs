@@ -162,6 +162,84 @@ fn shape(fields: &mut [Field], value: &Value, prefix: &str, out: &mut Vec<String
     }
 }
 
+/// The places where the example's value has another JSON type than the
+/// table says, each as (path, what the example shows, what the table says):
+/// `("items[].kind", "the string \"1\"", "int")`. The spec follows the
+/// table; these are the page contradicting itself. `null` fits any field,
+/// and a field without a type of its own (an object without rows) fits
+/// any value.
+pub fn mistyped_values(fields: &[Field], example: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    compare(fields, example, "", &mut out);
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+fn compare(fields: &[Field], value: &Value, prefix: &str, out: &mut Vec<(String, String, String)>) {
+    let Value::Object(map) = value else { return };
+    for field in fields {
+        let Some(inner) = map.get(&field.name) else { continue };
+        let path =
+            if prefix.is_empty() { field.name.clone() } else { format!("{prefix}.{}", field.name) };
+        let table = if field.type_name.trim().is_empty() {
+            format!("{:?}", field.field_type).to_lowercase()
+        } else {
+            field.type_name.trim().to_owned()
+        };
+        match (field.field_type, inner) {
+            (_, Value::Null) => {}
+            (FieldType::Array, Value::Array(items)) => {
+                for item in items {
+                    match (field.item_type, item) {
+                        (Some(FieldType::Object) | None, Value::Object(_)) => {
+                            compare(&field.children, item, &format!("{path}[]"), out)
+                        }
+                        (Some(kind), item) if !fits(kind, !field.children.is_empty(), item) => {
+                            out.push((format!("{path}[]"), shown(item), table.clone()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            (FieldType::Object, Value::Object(_)) => compare(&field.children, inner, &path, out),
+            (kind, inner) if !fits(kind, !field.children.is_empty(), inner) => {
+                out.push((path, shown(inner), table))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// True when a JSON value is of a field type's kind. An object without
+/// rows of its own may hold anything, as may a file part.
+fn fits(kind: FieldType, has_rows: bool, value: &Value) -> bool {
+    match kind {
+        FieldType::String => value.is_string(),
+        FieldType::Integer => value.is_i64() || value.is_u64(),
+        FieldType::Number => value.is_number(),
+        FieldType::Boolean => value.is_boolean(),
+        FieldType::Object => !has_rows || value.is_object(),
+        FieldType::Array => value.is_array(),
+        FieldType::File => true,
+    }
+}
+
+/// A value as a diagnostic shows it: its kind, and scalars themselves.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(text) => {
+            let short: String = text.chars().take(40).collect();
+            format!("the string {short:?}")
+        }
+        Value::Number(n) => format!("the number {n}"),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Array(_) => "a list".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+        Value::Null => "null".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +321,48 @@ mod tests {
         for kept in &fields[1..] {
             assert_eq!(kept.field_type, FieldType::Object, "{}", kept.name);
         }
+    }
+
+    #[test]
+    fn values_of_another_type_than_the_table_says_are_named_with_both_sides() {
+        let typed = |name: &str, field_type, type_name: &str, children| Field {
+            field_type,
+            type_name: type_name.into(),
+            ..field(name, children)
+        };
+        let fields = vec![
+            typed(
+                "leaders",
+                FieldType::Array,
+                "leader[]",
+                vec![typed("leader_type", FieldType::Integer, "int", vec![])],
+            ),
+            typed("id", FieldType::String, "string", vec![]),
+            typed("rule", FieldType::String, "string", vec![]),
+            typed("size", FieldType::Number, "float", vec![]),
+            typed("free", FieldType::Object, "map", vec![]),
+            typed("gone", FieldType::Integer, "int", vec![]),
+            Field {
+                item_type: Some(FieldType::Integer),
+                ..typed("levels", FieldType::Array, "int[]", vec![])
+            },
+        ];
+        let example: Value = serde_json::from_str(
+            r#"{"leaders":[{"leader_type":"1"},{"leader_type":2}],"id":6953903108179099667,
+                "rule":{"op":1},"size":3,"free":[1],"gone":null,"levels":[1,"2"]}"#,
+        )
+        .unwrap();
+        let found = mistyped_values(&fields, &example);
+        let found: Vec<String> =
+            found.iter().map(|(p, shows, says)| format!("{p}: {shows} / {says}")).collect();
+        assert_eq!(
+            found,
+            [
+                "id: the number 6953903108179099667 / string",
+                "leaders[].leader_type: the string \"1\" / int",
+                "levels[]: the string \"2\" / int[]",
+                "rule: an object / string",
+            ]
+        );
     }
 }

@@ -38,6 +38,9 @@ pub enum DiagnosticKind {
     InvalidExample,
     /// A key in a JSON example that is not a field of the extracted tree.
     ExampleKeyNotField,
+    /// A value in a JSON example of another JSON type than its field's
+    /// table row says; the spec follows the table.
+    ExampleValueNotFieldType,
     /// Nesting the table lost, rebuilt from the type notes or the JSON example.
     NestingRebuilt,
     /// A field whose type cell names no type, typed as a list of objects
@@ -65,6 +68,7 @@ impl DiagnosticKind {
             DiagnosticKind::BadErrorCode => "bad_error_code",
             DiagnosticKind::InvalidExample => "invalid_example",
             DiagnosticKind::ExampleKeyNotField => "example_key_not_field",
+            DiagnosticKind::ExampleValueNotFieldType => "example_value_not_field_type",
             DiagnosticKind::NestingRebuilt => "nesting_rebuilt",
             DiagnosticKind::TypeFromExample => "type_from_example",
             DiagnosticKind::NestingGuessed => "nesting_guessed",
