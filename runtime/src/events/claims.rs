@@ -3,7 +3,9 @@
 //! dedup store, committed, released, or released when dropped unsettled.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -59,12 +61,32 @@ pub(super) struct Claims {
 }
 
 impl Claims {
+    /// Commits every key. A store that answers at once (the in-memory one)
+    /// has committed when this returns; one that has to wait (Redis, whose
+    /// commit is queued for its next round trip) finishes in a task of its
+    /// own, so that the delivery's answer (the ack) does not wait a round
+    /// trip for it. Until the commit lands, the keys hold the live claim:
+    /// a copy meeting it in another process is answered "not yet" and
+    /// comes again, never runs twice. (In this process a copy waits for
+    /// the delivery's outcome instead.)
     pub(super) async fn commit(mut self, ttl: Duration) {
         let keys = std::mem::take(&mut self.keys);
-        let committed = on_every_key(&keys, |key| self.store.commit(key, &self.owner, ttl)).await;
-        for (key, committed) in keys.iter().zip(committed) {
-            if let Err(error) = committed {
-                tracing::warn!(%key, %error, "the dedup store could not commit a handled event; a redelivery may run it again");
+        let (store, owner) = (Arc::clone(&self.store), std::mem::take(&mut self.owner));
+        let mut commit = Box::pin(async move {
+            let committed = on_every_key(&keys, |key| store.commit(key, &owner, ttl)).await;
+            for (key, committed) in keys.iter().zip(committed) {
+                if let Err(error) = committed {
+                    tracing::warn!(%key, %error, "the dedup store could not commit a handled event; a redelivery may run it again");
+                }
+            }
+        });
+        // The first poll hands the commit to the store (queues it, for
+        // Redis), in this task, before the ack can leave.
+        let first = std::future::poll_fn(|cx| Poll::Ready(commit.as_mut().poll(cx))).await;
+        if first.is_pending() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(commit)),
+                Err(_) => commit.await,
             }
         }
     }

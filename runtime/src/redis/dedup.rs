@@ -76,7 +76,8 @@ return out
 /// one script call carries every operation asked for while the previous
 /// call was out, run by Redis in the order they were asked for. An event
 /// waits for one round trip per key to claim it (the dispatcher claims an
-/// event's keys one after the other) and one to commit all its keys, and
+/// event's keys one after the other); its commit is queued before its ack
+/// leaves and is not waited for (see the dispatcher's `Claims::commit`), and
 /// under load many events share each round trip. Keys of one batch must
 /// live on one Redis node: a single server (or a primary with replicas),
 /// not Redis Cluster.

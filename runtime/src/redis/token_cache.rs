@@ -103,14 +103,8 @@ impl RedisTokenCache {
 
     /// One look: a fresh token, or the lock, or neither.
     async fn look(&self, key: &str, lock: &str) -> redis::RedisResult<Look> {
-        let mut conn = self.shared.conn();
-        let kept: Option<String> = redis::cmd("GET").arg(key).query_async(&mut conn).await?;
-        let now = millis(SystemTime::now());
-        if let Some(cached) = kept.and_then(|text| serde_json::from_str::<Cached>(&text).ok())
-            && now < cached.refresh_at_ms
-        {
-            let left = Duration::from_millis(cached.expires_at_ms.saturating_sub(now));
-            return Ok(Look::Fresh(Secret::new(cached.token), left));
+        if let Some(fresh) = self.fresh(key).await? {
+            return Ok(fresh);
         }
         let owner = crate::retry::new_idempotency_key();
         let taken: Option<String> = redis::cmd("SET")
@@ -119,9 +113,33 @@ impl RedisTokenCache {
             .arg("NX")
             .arg("PX")
             .arg(FETCH_LEASE.as_millis() as u64)
-            .query_async(&mut conn)
+            .query_async(&mut self.shared.conn())
             .await?;
-        Ok(if taken.is_some() { Look::Fetch(owner) } else { Look::Wait })
+        if taken.is_none() {
+            return Ok(Look::Wait);
+        }
+        // Between the read above and the lock, another process may have
+        // fetched, kept the token and let go of the lock: read again under
+        // the lock, or the fleet would fetch twice.
+        if let Some(fresh) = self.fresh(key).await? {
+            self.unlock(lock, &owner).await?;
+            return Ok(fresh);
+        }
+        Ok(Look::Fetch(owner))
+    }
+
+    /// The kept token, if it is not yet due for refresh.
+    async fn fresh(&self, key: &str) -> redis::RedisResult<Option<Look>> {
+        let kept: Option<String> =
+            redis::cmd("GET").arg(key).query_async(&mut self.shared.conn()).await?;
+        let now = millis(SystemTime::now());
+        Ok(kept
+            .and_then(|text| serde_json::from_str::<Cached>(&text).ok())
+            .filter(|cached| now < cached.refresh_at_ms)
+            .map(|cached| {
+                let left = Duration::from_millis(cached.expires_at_ms.saturating_sub(now));
+                Look::Fresh(Secret::new(cached.token), left)
+            }))
     }
 
     /// Keeps a fetched token and lets go of the lock.
