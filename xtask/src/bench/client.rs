@@ -2,13 +2,18 @@
 //! reqwest + serde_json, lark-oapi and @larksuiteoapi/node-sdk, all against
 //! one local server (`client-bench serve`: hyper on 127.0.0.1).
 //!
-//! - `client_time_vs_raw_reqwest`: both Rust clients in one process, rounds
-//!   of N replies at concurrency 16, taking turns (A B A B …); the ratio of
-//!   the median round times.
+//! - `client_time_vs_raw_reqwest`, `client_time_vs_raw_hyper`: the generated
+//!   client and the hand-written ones (reqwest, and hyper-util, the generated
+//!   client's own transport) in one process, rounds of N replies at
+//!   concurrency 16, taking turns (A B C A B C …); the ratios of the median
+//!   round times.
 //! - `client_time_vs_python_sdk`, `client_time_vs_node_sdk`: each peer is
 //!   first tried at concurrency 1, 4, 16 and 64; then rounds of N replies of
 //!   the generated client (concurrency 16, its own process) and of the peer
 //!   at its best concurrency alternate; the ratio of the median round times.
+//!
+//! Every client gets the same warm-up calls (`Plan::warmup`) in each process
+//! before it is measured.
 
 use std::path::Path;
 use std::process::Command;
@@ -90,8 +95,12 @@ struct Peer<'a> {
 
 /// Adds the client figures to `report`.
 pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Report) {
-    let keys =
-        ["client_time_vs_raw_reqwest", "client_time_vs_python_sdk", "client_time_vs_node_sdk"];
+    let keys = [
+        "client_time_vs_raw_reqwest",
+        "client_time_vs_python_sdk",
+        "client_time_vs_node_sdk",
+        "client_time_vs_raw_hyper",
+    ];
     let fail_all = |report: &mut Report, why: &str| {
         for key in keys {
             report.ratios.push(Ratio { key, value: Err(why.to_string()), detail: String::new() });
@@ -156,6 +165,23 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
     };
     progress(&format!("client: vs raw: {value:?} {detail}"));
     report.ratios.push(Ratio { key: keys[0], value, detail });
+    // Against its own floor: the same hand-written reply on hyper-util, the
+    // generated client's transport, in the same rounds.
+    let (value, detail) = match (&generated, &hyper) {
+        (Ok(a), Ok(b)) => (
+            report::ratio(Some(a.seconds), Some(b.seconds)),
+            format!(
+                "{} replies at concurrency {CONCURRENCY}: {} vs hand-written hyper-util {} (medians of {} alternate rounds)",
+                plan.calls,
+                report::seconds(a.seconds),
+                report::seconds(b.seconds),
+                plan.rounds
+            ),
+        ),
+        (Err(e), _) | (_, Err(e)) => (Err(e.clone()), String::new()),
+    };
+    progress(&format!("client: vs raw hyper: {value:?} {detail}"));
+    report.ratios.push(Ratio { key: keys[3], value, detail });
     for (name, conc, seq, note) in [
         (
             "generated client (`client.im().message().reply(..)`)",
@@ -280,7 +306,9 @@ pub fn measure(root: &Path, bins: Option<&Bins>, plan: &Plan, report: &mut Repor
 /// peer's at its best.
 fn compare_peer(bins: &Bins, base: &str, plan: &Plan, peer: &Peer<'_>) -> (Ratio, ClientRow) {
     let mut row = ClientRow { name: peer.label.clone(), ..ClientRow::default() };
-    let warmup = (plan.warmup / 10).max(20);
+    // The same warm-up as the Rust clients (issue 30: the peers once had a
+    // tenth of it).
+    let warmup = plan.warmup;
     let probe_calls = plan.calls.min(500);
     let mut levels = Vec::new();
     for concurrency in PEER_LEVELS {

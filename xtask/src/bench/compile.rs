@@ -284,7 +284,12 @@ fn compare(
         &format!("{PEER} = \"={PEER_VERSION}\""),
         &PEER.replace('-', "_"),
     )?;
-    for user in [&all, &one] {
+    let caller = compile.join("ours-caller");
+    let typed = typed_operations(&crate_dir.join("src"));
+    write_user(&caller, "bench-user-caller", &format!("feishu = {{ path = {path} }}"), "feishu")?;
+    std::fs::write(caller.join("src").join("main.rs"), caller_main(&typed))
+        .map_err(|e| format!("{}: {e}", caller.display()))?;
+    for user in [&all, &one, &caller] {
         let lock = user.join("Cargo.lock");
         if user.exists() && !lock.exists() {
             std::fs::copy(root.join("Cargo.lock"), &lock)
@@ -316,6 +321,15 @@ fn compare(
     let (_, _, peer_ops) = count_source(&peer_source(&peer, &peer_target)?);
     if peer_ops == 0 {
         return Err(format!("no `pub async fn` found in the source of {PEER}"));
+    }
+
+    let caller_built = output(
+        cargo_in(&caller, &ours_target).env("CARGO_INCREMENTAL", "0").args(["build", "--quiet"]),
+    );
+    if let Err(e) = &caller_built {
+        progress(&format!(
+            "compile: the program calling every typed operation does not build: {e}"
+        ));
     }
 
     let (mut ours, mut theirs, mut ours_mem, mut theirs_mem) =
@@ -399,6 +413,15 @@ fn compare(
             )),
         }
     }
+    report.ratios.push(caller_figure(
+        &all,
+        &caller,
+        &ours_target,
+        &compile,
+        typed.len(),
+        caller_built,
+        plan,
+    ));
     let memory_note = match (mem_a, mem_b) {
         (Some(x), Some(y)) => {
             format!("; peak memory {} vs {}", report::kilobytes(x), report::kilobytes(y))
@@ -417,6 +440,132 @@ fn compare(
     Ok((per_a / per_b, detail))
 }
 
+/// The typed operations of the generated crate at `src`: the path of each
+/// request type (`feishu::im::message::ReplyRequest`), from its
+/// `impl feishu_runtime::codegen::Operation for NAME` block. A leaf module
+/// that its parent re-exports (`mod reply; pub use reply::*;`) is left out
+/// of the path.
+fn typed_operations(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    let mut paths = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(relative) = file.strip_prefix(src) else { continue };
+        let mut module: Vec<String> = relative
+            .with_extension("")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if module.last().is_some_and(|m| m == "lib" || m == "mod") {
+            module.pop();
+        } else if let Some(stem) = module.last().cloned() {
+            let parent = file.parent().map(|p| p.with_extension("rs"));
+            let reexported = parent
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .is_some_and(|t| t.contains(&format!("pub use {stem}::*;")));
+            if reexported {
+                module.pop();
+            }
+        }
+        for line in text.lines() {
+            let Some(rest) =
+                line.trim_start().strip_prefix("impl feishu_runtime::codegen::Operation for ")
+            else {
+                continue;
+            };
+            let name = rest.trim_end_matches('{').trim();
+            let mut path = vec!["feishu".to_string()];
+            path.extend(module.iter().cloned());
+            path.push(name.to_string());
+            paths.push(path.join("::"));
+        }
+    }
+    paths
+}
+
+/// A program that instantiates the call of each of `typed` (sent and polled
+/// once, so that rustc compiles each operation's future, request encoder and
+/// answer decoder in this crate, as for a caller that awaits it).
+fn caller_main(typed: &[String]) -> String {
+    let mut main = String::from(
+        "// Written by `cargo xtask bench` (xtask/src/bench/compile.rs); do not edit.\n\
+         //! Calls every typed operation of the crate generated from the corpus.\n\n\
+         use std::future::Future;\n\n\
+         fn call<R: feishu::runtime::codegen::Operation>(client: &feishu::Client, request: R) {\n    \
+         let sent = feishu::runtime::Call::new(client, request).send();\n    \
+         let mut sent = std::pin::pin!(sent);\n    \
+         let _ = sent.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));\n\
+         }\n\n\
+         fn main() {\n    let calls: &[*const ()] = &[\n",
+    );
+    for path in typed {
+        main.push_str(&format!(
+            "        call::<{path}> as fn(&feishu::Client, {path}) as *const (),\n"
+        ));
+    }
+    main.push_str("    ];\n    std::hint::black_box(calls);\n}\n");
+    main
+}
+
+/// `compile_ms_per_operation_used`: the program calling every typed
+/// operation rebuilt alone, less the empty program rebuilt alone, per
+/// operation, alternately (`plan.compile_rounds` each).
+fn caller_figure(
+    empty: &Path,
+    caller: &Path,
+    target: &Path,
+    compile: &Path,
+    typed: usize,
+    built: Result<String, String>,
+    plan: &Plan,
+) -> Ratio {
+    let key = "compile_ms_per_operation_used";
+    let figure = (|| {
+        built.map_err(|e| {
+            format!("the program calling every typed operation does not build: {e}")
+        })?;
+        if typed == 0 {
+            return Err("no typed operation found in the corpus crate".to_string());
+        }
+        let (mut calls, mut none, mut peak) = (Vec::new(), Vec::new(), None);
+        for round in 0..plan.compile_rounds {
+            progress(&format!(
+                "compile: round {} of {}: the program calling {typed} typed operations, then the empty one",
+                round + 1,
+                plan.compile_rounds
+            ));
+            let (s, m) =
+                rebuild(caller, target, "bench-user-caller", &compile.join("memory-caller.txt"))?;
+            calls.push(s);
+            peak = match (peak, m) {
+                (Some(p), Some(m)) => Some(f64::max(p, m)),
+                (p, m) => p.or(m),
+            };
+            none.push(
+                rebuild(empty, target, "bench-user-all", &compile.join("memory-empty.txt"))?.0,
+            );
+        }
+        let (a, b) =
+            (median(&calls).ok_or("no build time")?, median(&none).ok_or("no build time")?);
+        let per = (a - b).max(0.0) * 1000.0 / typed as f64;
+        let detail = format!(
+            "a program calling each of the {typed} typed operations builds in {} vs {} for an empty one (its crate alone, dependencies built, medians of {}; peak memory {}): the cost moved from the library into the caller",
+            report::seconds(a),
+            report::seconds(b),
+            plan.compile_rounds,
+            peak.map_or("n/a".to_string(), report::kilobytes)
+        );
+        progress(&format!("compile: {per:.1} ms per operation used ({detail})"));
+        Ok((per, detail))
+    })();
+    match figure {
+        Ok((v, detail)) => Ratio { key, value: Ok(v), detail },
+        Err(why) => Ratio { key, value: Err(why), detail: String::new() },
+    }
+}
+
 /// Lines, files and operations of one service's module of the generated crate.
 fn count_one_feature(crate_dir: &Path, feature: &str) -> (usize, usize, Option<usize>) {
     let src = crate_dir.join("src");
@@ -429,6 +578,27 @@ fn count_one_feature(crate_dir: &Path, feature: &str) -> (usize, usize, Option<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_operations_are_found_by_their_public_path() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src");
+        let typed = typed_operations(&src);
+        assert!(typed.contains(&"feishu::im::message::ReplyRequest".to_string()), "{typed:?}");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        let impls: usize = files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).unwrap();
+                text.matches("impl feishu_runtime::codegen::Operation for ").count()
+            })
+            .sum();
+        assert_eq!(typed.len(), impls);
+        let main = caller_main(&typed);
+        assert!(main.contains(
+            "call::<feishu::im::message::ReplyRequest> as fn(&feishu::Client, feishu::im::message::ReplyRequest) as *const (),"
+        ));
+    }
 
     #[test]
     fn operations_are_pub_async_fns_or_operation_impls() {
