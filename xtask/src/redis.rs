@@ -9,8 +9,6 @@
 //! package: under `CI` the Redis tests would fail without it anyway, and
 //! outside CI they skip with a message.
 
-use std::process::{Command, Stdio};
-
 /// The program the tests start.
 const PROGRAM: &str = "redis-server";
 
@@ -19,22 +17,7 @@ pub fn ensure() -> Result<(), String> {
     if installed() {
         return Ok(());
     }
-    eprintln!("{PROGRAM} is missing: installing Debian's package `redis-server` with apt-get");
-    for args in [&["update"][..], &["install", "-y", "--no-install-recommends", "redis-server"]] {
-        let status = Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdin(Stdio::null())
-            .status()
-            .map_err(|e| format!("could not run apt-get to install redis-server: {e}"))?;
-        if !status.success() {
-            return Err(format!(
-                "`apt-get {}` failed ({status}): install the Debian package redis-server, \
-                 which the Redis store tests need",
-                args.join(" ")
-            ));
-        }
-    }
+    crate::debian::install(&["redis-server"], "the Redis store tests need")?;
     if !installed() {
         return Err(format!("apt-get installed redis-server, but `{PROGRAM}` is not on the PATH"));
     }
@@ -42,10 +25,5 @@ pub fn ensure() -> Result<(), String> {
 }
 
 fn installed() -> bool {
-    Command::new(PROGRAM)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    crate::debian::runs(PROGRAM, &["--version"])
 }

@@ -2,7 +2,8 @@
 //!
 //! Checks formatting (`cargo fmt --all --check`), lints the GitHub workflows
 //! (see [`crate::actionlint`]), runs every test of the workspace, clippy with `-D warnings` (whose
-//! `incompatible_msrv` lint holds the std API to each crate's `rust-version`), packages the two
+//! `incompatible_msrv` lint holds the std API to each crate's `rust-version`), checks the feature
+//! combinations a user can choose of `feishu-runtime` and `feishu` (see [`crate::features`]), packages the two
 //! published crates and builds `feishu` from the two `.crate` files alone, with the MSRV toolchain
 //! when it is installed (see [`package`]) and again with the newest versions of its dependencies (see
 //! [`newest_dependencies`]), then checks that the committed `spec/` is what `cargo xtask regen` writes. Tests that
@@ -13,7 +14,7 @@
 //! `FEISHU_PEER_PYTHON`, and Debian's `redis-server` when it is missing (see
 //! [`crate::redis`]), which the Redis store tests start on ports of their own.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Runs the test suite from the workspace root.
@@ -62,10 +63,14 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
     if !status.success() {
         return Ok(ExitCode::from(1));
     }
-    if !package(&cargo, root)? {
+    let target = target_dir(&cargo, root)?;
+    if !crate::features::check(&cargo, root, &target)? {
         return Ok(ExitCode::from(1));
     }
-    if !newest_dependencies(&cargo, root)? {
+    if !package(&cargo, root, &target)? {
+        return Ok(ExitCode::from(1));
+    }
+    if !newest_dependencies(&cargo, &target)? {
         return Ok(ExitCode::from(1));
     }
     let regen =
@@ -74,6 +79,25 @@ pub fn run(flags: &crate::flags::Test, root: &Path) -> Result<ExitCode, String> 
         return Ok(regen);
     }
     examples(root)
+}
+
+/// The workspace's target directory as cargo resolves it (`CARGO_TARGET_DIR`,
+/// `build.target-dir` in a config, else `<root>/target`).
+pub fn target_dir(cargo: &str, root: &Path) -> Result<PathBuf, String> {
+    let out = Command::new(cargo)
+        .current_dir(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .map_err(|e| format!("could not run {cargo} metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cargo} metadata failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("{cargo} metadata printed no JSON: {e}"))?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("{cargo} metadata names no target_directory"))
 }
 
 /// The committed counts of `cargo xtask examples` on the corpus.
@@ -131,9 +155,9 @@ fn examples(root: &Path) -> Result<ExitCode, String> {
 /// it, so that a dependency's next release (a deprecation, say) surprises
 /// this project before its users. The workspace's own `Cargo.lock` is not
 /// touched. It needs the registry, as the rest of the test command does.
-fn newest_dependencies(cargo: &str, root: &Path) -> Result<bool, String> {
+fn newest_dependencies(cargo: &str, target: &Path) -> Result<bool, String> {
     let started = std::time::Instant::now();
-    let dir = root.join("target").join("package").join("unpacked");
+    let dir = target.join("package").join("unpacked");
     let status = Command::new(cargo)
         .current_dir(&dir)
         .args(["update", "--quiet"])
@@ -144,7 +168,7 @@ fn newest_dependencies(cargo: &str, root: &Path) -> Result<bool, String> {
     }
     let out = Command::new(cargo)
         .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_TARGET_DIR", target)
         .args(["check", "--message-format=short", "-p", "feishu", "--features", FEATURES])
         .output()
         .map_err(|e| format!("could not run {cargo} check: {e}"))?;
@@ -194,7 +218,7 @@ const FEATURES: &str = "feishu/ws,feishu/axum,feishu/http2";
 /// `incompatible_msrv` lint then checks the std API against the MSRV).
 /// One `cargo check` serves both, instead of `cargo package`'s own
 /// verification build plus an MSRV build.
-fn package(cargo: &str, root: &Path) -> Result<bool, String> {
+fn package(cargo: &str, root: &Path, target: &Path) -> Result<bool, String> {
     let started = std::time::Instant::now();
     let mut command = Command::new(cargo);
     command.current_dir(root).args(["package", "--no-verify", "--allow-dirty"]);
@@ -205,7 +229,7 @@ fn package(cargo: &str, root: &Path) -> Result<bool, String> {
     if !status.success() {
         return Ok(false);
     }
-    let packages = root.join("target").join("package");
+    let packages = target.join("package");
     let dir = packages.join("unpacked");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -243,7 +267,7 @@ fn package(cargo: &str, root: &Path) -> Result<bool, String> {
         .output()
         .is_ok_and(|out| out.status.success());
     let mut check = Command::new("cargo");
-    check.current_dir(&dir).env("CARGO_TARGET_DIR", root.join("target"));
+    check.current_dir(&dir).env("CARGO_TARGET_DIR", target);
     let toolchain = format!("+{msrv}");
     if installed {
         // The rustup proxy picks the toolchain by `+`; what the outer cargo set would override it.
@@ -254,7 +278,7 @@ fn package(cargo: &str, root: &Path) -> Result<bool, String> {
             .arg(&toolchain);
     } else {
         check = Command::new(cargo);
-        check.current_dir(&dir).env("CARGO_TARGET_DIR", root.join("target"));
+        check.current_dir(&dir).env("CARGO_TARGET_DIR", target);
         eprintln!(
             "MSRV: Rust {msrv} is not installed (`rustup toolchain install {msrv} --profile minimal`), so the packages are built with the current toolchain; clippy's incompatible_msrv lint checked the std API they use against {msrv}"
         );

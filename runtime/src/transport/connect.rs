@@ -82,10 +82,15 @@ fn tls(route: Route, http2: bool) -> io::Result<Connector> {
 
 #[cfg(all(feature = "native-tls", not(any(feature = "rustls-ring", feature = "rustls-aws-lc"))))]
 fn tls(route: Route, http2: bool) -> io::Result<Connector> {
+    #[cfg_attr(not(feature = "http2"), allow(unused_mut))]
     let mut tls = hyper_tls::native_tls::TlsConnector::builder();
+    // ALPN comes with the `http2` feature (native-tls's `alpn`).
+    #[cfg(feature = "http2")]
     if http2 {
         tls.request_alpns(&["h2", "http/1.1"]);
     }
+    #[cfg(not(feature = "http2"))]
+    let _ = http2;
     let tls = tls.build().map_err(io::Error::other)?;
     Ok(hyper_tls::HttpsConnector::from((route, tls.into())))
 }
